@@ -1,0 +1,304 @@
+//! Lexical building blocks of RFC 3261 §25.1 shared by the message parser and the typed
+//! header views.
+//!
+//! Conventions: values come from a parsed [`Message`](super::Message), where a CR or LF
+//! inside a header value can only be part of a line fold (RFC 3261 §7.3.1), so every
+//! function here treats SP, HTAB, CR and LF alike as linear white space (LWS). Offsets
+//! are relative to the slice given.
+
+use crate::error::{ParseError, ParseErrorKind};
+
+/// `token` characters (RFC 3261 §25.1): alphanumerics and `-.!%*_+`'~`.
+#[inline]
+pub const fn is_token(b: u8) -> bool {
+    matches!(b, b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9'
+        | b'-' | b'.' | b'!' | b'%' | b'*' | b'_' | b'+' | b'`' | b'\'' | b'~')
+}
+
+/// Linear white space inside a value: SP, HTAB, and the CR/LF of a line fold.
+#[inline]
+pub const fn is_lws(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
+}
+
+/// Whether `s` is a non-empty token.
+pub fn is_token_str(s: &[u8]) -> bool {
+    !s.is_empty() && s.iter().all(|&b| is_token(b))
+}
+
+/// Index of the first non-LWS byte at or after `i` (or `s.len()`).
+#[inline]
+pub fn skip_lws(s: &[u8], mut i: usize) -> usize {
+    while i < s.len() && is_lws(s[i]) {
+        i += 1;
+    }
+    i
+}
+
+/// `s` without leading and trailing LWS, and the offset of the first kept byte.
+pub fn trim(s: &[u8]) -> (usize, &[u8]) {
+    let start = skip_lws(s, 0);
+    let mut end = s.len();
+    while end > start && is_lws(s[end - 1]) {
+        end -= 1;
+    }
+    (start, &s[start..end])
+}
+
+/// The end (exclusive) of a quoted string that opens at `s[start] == b'"'`, closing
+/// quote included. Honours `quoted-pair` (a backslash escapes any byte but CR and LF,
+/// RFC 3261 §25.1).
+pub fn quoted_end(s: &[u8], start: usize) -> Result<usize, ParseError> {
+    let mut i = start + 1;
+    while i < s.len() {
+        match s[i] {
+            b'"' => return Ok(i + 1),
+            b'\\' => {
+                match s.get(i + 1) {
+                    Some(b'\r' | b'\n') | None => {
+                        return Err(ParseError::new(ParseErrorKind::QuotedString, i));
+                    }
+                    Some(_) => i += 2,
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    Err(ParseError::new(ParseErrorKind::QuotedString, start))
+}
+
+/// `s` as `&str`, or an error of `kind` at `offset` if it is not UTF-8.
+pub fn utf8(s: &[u8], kind: ParseErrorKind, offset: usize) -> Result<&str, ParseError> {
+    core::str::from_utf8(s).map_err(|e| ParseError::new(kind, offset + e.valid_up_to()))
+}
+
+/// A token as `&str`, or an error of `kind` at `offset`.
+pub fn token_str(s: &[u8], kind: ParseErrorKind, offset: usize) -> Result<&str, ParseError> {
+    if let Some(bad) = s.iter().position(|&b| !is_token(b)) {
+        return Err(ParseError::new(kind, offset + bad));
+    }
+    if s.is_empty() {
+        return Err(ParseError::new(kind, offset));
+    }
+    utf8(s, kind, offset)
+}
+
+/// A decimal number of at most 10 digits that fits `u32`. Leading zeros are allowed.
+pub fn parse_u32(s: &[u8], offset: usize) -> Result<u32, ParseError> {
+    let err = |at| ParseError::new(ParseErrorKind::Number, offset + at);
+    if s.is_empty() {
+        return Err(err(0));
+    }
+    let mut n: u32 = 0;
+    for (i, &b) in s.iter().enumerate() {
+        if !b.is_ascii_digit() {
+            return Err(err(i));
+        }
+        n = n
+            .checked_mul(10)
+            .and_then(|n| n.checked_add(u32::from(b - b'0')))
+            .ok_or(err(i))?;
+    }
+    Ok(n)
+}
+
+/// Iterator over the elements of a comma-separated header value (RFC 3261 §7.3.1).
+/// Commas inside quoted strings and `<...>` do not split. Yields each element
+/// trimmed of LWS with its offset; an empty value yields nothing, an empty element
+/// between two commas is yielded as an empty slice so that the caller can reject it.
+#[derive(Clone, Debug)]
+pub struct CommaSeparated<'a> {
+    s: &'a [u8],
+    pos: usize,
+    done: bool,
+}
+
+impl<'a> CommaSeparated<'a> {
+    /// Split `value`.
+    pub fn new(value: &'a [u8]) -> Self {
+        let done = trim(value).1.is_empty();
+        CommaSeparated { s: value, pos: 0, done }
+    }
+}
+
+impl<'a> Iterator for CommaSeparated<'a> {
+    type Item = Result<(usize, &'a [u8]), ParseError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        let s = self.s;
+        let start = self.pos;
+        let mut i = start;
+        let mut angle = false;
+        while i < s.len() {
+            match s[i] {
+                b'"' => match quoted_end(s, i) {
+                    Ok(end) => {
+                        i = end;
+                        continue;
+                    }
+                    Err(e) => {
+                        self.done = true;
+                        return Some(Err(e));
+                    }
+                },
+                b'<' => angle = true,
+                b'>' => angle = false,
+                b',' if !angle => break,
+                _ => {}
+            }
+            i += 1;
+        }
+        if i >= s.len() {
+            self.done = true;
+        } else {
+            self.pos = i + 1;
+        }
+        let (off, item) = trim(&s[start..i.min(s.len())]);
+        Some(Ok((start + off, item)))
+    }
+}
+
+/// One `;name[=value]` generic parameter (RFC 3261 §25.1 `generic-param`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RawParam<'a> {
+    /// The parameter name (a token), case as received.
+    pub name: &'a [u8],
+    /// The value, if any: a token, a host, or a quoted string with its quotes.
+    pub value: Option<&'a [u8]>,
+    /// Offset of the name.
+    pub offset: usize,
+}
+
+/// Iterator over `;`-separated parameters, as they follow a Via sent-by, a name-addr
+/// or a header value: `*( SEMI generic-param )`. Start it at the first `;`.
+/// Parameter values may be quoted strings; LWS around `;` and `=` is skipped.
+#[derive(Clone, Debug)]
+pub struct Params<'a> {
+    s: &'a [u8],
+    pos: usize,
+    base: usize,
+}
+
+impl<'a> Params<'a> {
+    /// Iterate the parameters in `s`, which starts with `;` or is empty. `base` is added
+    /// to every offset reported.
+    pub fn new(s: &'a [u8], base: usize) -> Self {
+        Params { s, pos: 0, base }
+    }
+
+    /// The first parameter named `name` (case-insensitive, RFC 3261 §7.3.1), if any.
+    /// Malformed parameters end the search.
+    pub fn find(self, name: &str) -> Option<RawParam<'a>> {
+        self.filter_map(Result::ok).find(|p| p.name.eq_ignore_ascii_case(name.as_bytes()))
+    }
+}
+
+impl<'a> Iterator for Params<'a> {
+    type Item = Result<RawParam<'a>, ParseError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let s = self.s;
+        let mut i = skip_lws(s, self.pos);
+        if i >= s.len() {
+            return None;
+        }
+        let err = |at: usize| ParseError::new(ParseErrorKind::Token, self.base + at);
+        if s[i] != b';' {
+            self.pos = s.len();
+            return Some(Err(err(i)));
+        }
+        i = skip_lws(s, i + 1);
+        let name_start = i;
+        while i < s.len() && is_token(s[i]) {
+            i += 1;
+        }
+        if i == name_start {
+            self.pos = s.len();
+            return Some(Err(err(name_start)));
+        }
+        let name = &s[name_start..i];
+        let mut j = skip_lws(s, i);
+        let mut value = None;
+        if j < s.len() && s[j] == b'=' {
+            j = skip_lws(s, j + 1);
+            let v_start = j;
+            if j < s.len() && s[j] == b'"' {
+                match quoted_end(s, j) {
+                    Ok(end) => j = end,
+                    Err(e) => {
+                        self.pos = s.len();
+                        return Some(Err(e.shifted(self.base)));
+                    }
+                }
+            } else {
+                // token / host (incl. IPv6 reference) / any non-separator run
+                while j < s.len() && !is_lws(s[j]) && s[j] != b';' && s[j] != b',' {
+                    j += 1;
+                }
+            }
+            if j == v_start {
+                self.pos = s.len();
+                return Some(Err(err(v_start)));
+            }
+            value = Some(&s[v_start..j]);
+            i = j;
+        }
+        self.pos = i;
+        Some(Ok(RawParam { name, value, offset: self.base + name_start }))
+    }
+}
+
+/// The content of a quoted string (without the quotes); `s` unchanged if it is not quoted.
+/// Escapes (quoted-pair) are left in place: the view stays zero-copy.
+pub fn unquote(s: &[u8]) -> &[u8] {
+    if s.len() >= 2 && s[0] == b'"' && s[s.len() - 1] == b'"' { &s[1..s.len() - 1] } else { s }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn comma_split_respects_quotes_and_angles() {
+        let v = b" \"a,b\" <sip:x;p=1,2>;q=1 , c ,,";
+        let items: heapless::Vec<_, 8> = CommaSeparated::new(v).map(|r| r.unwrap().1).collect();
+        assert_eq!(&items[..], &[&b"\"a,b\" <sip:x;p=1,2>;q=1"[..], b"c", b"", b""]);
+        assert_eq!(CommaSeparated::new(b"  ").count(), 0);
+        assert!(CommaSeparated::new(b"\"open").next().unwrap().is_err());
+    }
+
+    #[test]
+    fn params() {
+        let p: heapless::Vec<_, 8> =
+            Params::new(b" ; a = 1 ;B;c=\"x;y\";maddr=[::1]", 10).map(|r| r.unwrap()).collect();
+        assert_eq!(p.len(), 4);
+        assert_eq!((p[0].name, p[0].value, p[0].offset), (&b"a"[..], Some(&b"1"[..]), 13));
+        assert_eq!((p[1].name, p[1].value), (&b"B"[..], None));
+        assert_eq!(p[2].value, Some(&b"\"x;y\""[..]));
+        assert_eq!(p[3].value, Some(&b"[::1]"[..]));
+        assert!(Params::new(b";", 0).next().unwrap().is_err());
+        assert!(Params::new(b";a=", 0).next().unwrap().is_err());
+        assert!(Params::new(b"x", 0).next().unwrap().is_err());
+        assert_eq!(Params::new(b";a;b=2", 0).find("B").unwrap().value, Some(&b"2"[..]));
+    }
+
+    #[test]
+    fn numbers() {
+        assert_eq!(parse_u32(b"0042", 0), Ok(42));
+        assert_eq!(parse_u32(b"4294967295", 0), Ok(u32::MAX));
+        assert_eq!(parse_u32(b"4294967296", 3).unwrap_err().offset, 12);
+        assert!(parse_u32(b"", 0).is_err());
+        assert!(parse_u32(b"-1", 0).is_err());
+    }
+
+    #[test]
+    fn quoted() {
+        assert_eq!(quoted_end(b"\"a\\\"b\" x", 0), Ok(6));
+        assert!(quoted_end(b"\"abc", 0).is_err());
+        assert!(quoted_end(b"\"a\\\r\n\"", 0).is_err());
+        assert_eq!(unquote(b"\"ab\""), b"ab");
+    }
+}

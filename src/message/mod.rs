@@ -1,0 +1,8 @@
+//! SIP messages (RFC 3261 §7, §20, §25): a zero-copy view over received bytes.
+
+pub mod lex;
+mod method;
+mod status;
+
+pub use method::Method;
+pub use status::{InvalidStatusCode, StatusClass, StatusCode};
