@@ -163,7 +163,10 @@ impl ParseError {
     /// The same error with its offset moved by `base` (a value's position in its message).
     #[must_use]
     pub const fn shifted(self, base: usize) -> Self {
-        ParseError { kind: self.kind, offset: self.offset.saturating_add(base) }
+        ParseError {
+            kind: self.kind,
+            offset: self.offset.saturating_add(base),
+        }
     }
 }
 

@@ -62,9 +62,18 @@ mod tests {
     fn add_and_since() {
         let t = Instant::from_millis(1_000);
         assert_eq!((t + Duration::from_millis(500)).as_millis(), 1_500);
-        assert_eq!(t.saturating_duration_since(Instant::ZERO), Duration::from_secs(1));
+        assert_eq!(
+            t.saturating_duration_since(Instant::ZERO),
+            Duration::from_secs(1)
+        );
         assert_eq!(Instant::ZERO.saturating_duration_since(t), Duration::ZERO);
-        assert_eq!(Instant::from_millis(u64::MAX).checked_add(Duration::from_millis(1)), None);
-        assert_eq!(Instant::from_millis(u64::MAX) + Duration::from_secs(1), Instant::from_millis(u64::MAX));
+        assert_eq!(
+            Instant::from_millis(u64::MAX).checked_add(Duration::from_millis(1)),
+            None
+        );
+        assert_eq!(
+            Instant::from_millis(u64::MAX) + Duration::from_secs(1),
+            Instant::from_millis(u64::MAX)
+        );
     }
 }

@@ -53,14 +53,12 @@ pub fn quoted_end(s: &[u8], start: usize) -> Result<usize, ParseError> {
     while i < s.len() {
         match s[i] {
             b'"' => return Ok(i + 1),
-            b'\\' => {
-                match s.get(i + 1) {
-                    Some(b'\r' | b'\n') | None => {
-                        return Err(ParseError::new(ParseErrorKind::QuotedString, i));
-                    }
-                    Some(_) => i += 2,
+            b'\\' => match s.get(i + 1) {
+                Some(b'\r' | b'\n') | None => {
+                    return Err(ParseError::new(ParseErrorKind::QuotedString, i));
                 }
-            }
+                Some(_) => i += 2,
+            },
             _ => i += 1,
         }
     }
@@ -117,7 +115,11 @@ impl<'a> CommaSeparated<'a> {
     /// Split `value`.
     pub fn new(value: &'a [u8]) -> Self {
         let done = trim(value).1.is_empty();
-        CommaSeparated { s: value, pos: 0, done }
+        CommaSeparated {
+            s: value,
+            pos: 0,
+            done,
+        }
     }
 }
 
@@ -192,7 +194,8 @@ impl<'a> Params<'a> {
     /// The first parameter named `name` (case-insensitive, RFC 3261 §7.3.1), if any.
     /// Malformed parameters end the search.
     pub fn find(self, name: &str) -> Option<RawParam<'a>> {
-        self.filter_map(Result::ok).find(|p| p.name.eq_ignore_ascii_case(name.as_bytes()))
+        self.filter_map(Result::ok)
+            .find(|p| p.name.eq_ignore_ascii_case(name.as_bytes()))
     }
 }
 
@@ -247,14 +250,22 @@ impl<'a> Iterator for Params<'a> {
             i = j;
         }
         self.pos = i;
-        Some(Ok(RawParam { name, value, offset: self.base + name_start }))
+        Some(Ok(RawParam {
+            name,
+            value,
+            offset: self.base + name_start,
+        }))
     }
 }
 
 /// The content of a quoted string (without the quotes); `s` unchanged if it is not quoted.
 /// Escapes (quoted-pair) are left in place: the view stays zero-copy.
 pub fn unquote(s: &[u8]) -> &[u8] {
-    if s.len() >= 2 && s[0] == b'"' && s[s.len() - 1] == b'"' { &s[1..s.len() - 1] } else { s }
+    if s.len() >= 2 && s[0] == b'"' && s[s.len() - 1] == b'"' {
+        &s[1..s.len() - 1]
+    } else {
+        s
+    }
 }
 
 #[cfg(test)]
@@ -265,24 +276,34 @@ mod tests {
     fn comma_split_respects_quotes_and_angles() {
         let v = b" \"a,b\" <sip:x;p=1,2>;q=1 , c ,,";
         let items: heapless::Vec<_, 8> = CommaSeparated::new(v).map(|r| r.unwrap().1).collect();
-        assert_eq!(&items[..], &[&b"\"a,b\" <sip:x;p=1,2>;q=1"[..], b"c", b"", b""]);
+        assert_eq!(
+            &items[..],
+            &[&b"\"a,b\" <sip:x;p=1,2>;q=1"[..], b"c", b"", b""]
+        );
         assert_eq!(CommaSeparated::new(b"  ").count(), 0);
         assert!(CommaSeparated::new(b"\"open").next().unwrap().is_err());
     }
 
     #[test]
     fn params() {
-        let p: heapless::Vec<_, 8> =
-            Params::new(b" ; a = 1 ;B;c=\"x;y\";maddr=[::1]", 10).map(|r| r.unwrap()).collect();
+        let p: heapless::Vec<_, 8> = Params::new(b" ; a = 1 ;B;c=\"x;y\";maddr=[::1]", 10)
+            .map(|r| r.unwrap())
+            .collect();
         assert_eq!(p.len(), 4);
-        assert_eq!((p[0].name, p[0].value, p[0].offset), (&b"a"[..], Some(&b"1"[..]), 13));
+        assert_eq!(
+            (p[0].name, p[0].value, p[0].offset),
+            (&b"a"[..], Some(&b"1"[..]), 13)
+        );
         assert_eq!((p[1].name, p[1].value), (&b"B"[..], None));
         assert_eq!(p[2].value, Some(&b"\"x;y\""[..]));
         assert_eq!(p[3].value, Some(&b"[::1]"[..]));
         assert!(Params::new(b";", 0).next().unwrap().is_err());
         assert!(Params::new(b";a=", 0).next().unwrap().is_err());
         assert!(Params::new(b"x", 0).next().unwrap().is_err());
-        assert_eq!(Params::new(b";a;b=2", 0).find("B").unwrap().value, Some(&b"2"[..]));
+        assert_eq!(
+            Params::new(b";a;b=2", 0).find("B").unwrap().value,
+            Some(&b"2"[..])
+        );
     }
 
     #[test]

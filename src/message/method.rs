@@ -149,8 +149,14 @@ mod tests {
 
     #[test]
     fn case_sensitive_and_tokens() {
-        assert_eq!(Method::from_token("invite"), Some(Method::Extension("invite")));
-        assert_eq!(Method::from_token("IN%56ITE"), Some(Method::Extension("IN%56ITE")));
+        assert_eq!(
+            Method::from_token("invite"),
+            Some(Method::Extension("invite"))
+        );
+        assert_eq!(
+            Method::from_token("IN%56ITE"),
+            Some(Method::Extension("IN%56ITE"))
+        );
         assert_eq!(Method::from_token(""), None);
         assert_eq!(Method::from_token("A:B"), None);
         assert!(!Method::Extension("X").is_known());

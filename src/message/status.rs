@@ -125,7 +125,11 @@ codes! {
 impl StatusCode {
     /// The code `n`, or `None` outside `100..=699`.
     pub const fn new(n: u16) -> Option<Self> {
-        if n >= 100 && n <= 699 { Some(StatusCode(n)) } else { None }
+        if n >= 100 && n <= 699 {
+            Some(StatusCode(n))
+        } else {
+            None
+        }
     }
 
     /// The numeric value.
@@ -170,7 +174,11 @@ impl StatusCode {
     /// (RFC 3261 §8.1.3.2: "treat any unknown response as the x00 response code of that
     /// class").
     pub const fn effective(self) -> StatusCode {
-        if self.is_known() { self } else { StatusCode(self.0 / 100 * 100) }
+        if self.is_known() {
+            self
+        } else {
+            StatusCode(self.0 / 100 * 100)
+        }
     }
 
     /// The canonical reason phrase, or a generic one for the class of an unknown code.
@@ -237,7 +245,10 @@ mod tests {
             assert!(e.is_known() || e.as_u16() % 100 == 0);
             assert_eq!(c.is_final(), n >= 200);
         }
-        assert_eq!(StatusCode::new(183).unwrap().effective(), StatusCode::SESSION_PROGRESS);
+        assert_eq!(
+            StatusCode::new(183).unwrap().effective(),
+            StatusCode::SESSION_PROGRESS
+        );
         assert_eq!(StatusCode::new(299).unwrap().effective(), StatusCode::OK);
         assert_eq!(StatusCode::new(699).unwrap().effective().as_u16(), 600);
         assert_eq!(StatusCode::new(699).unwrap().reason(), "Global Failure");

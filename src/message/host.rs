@@ -1,0 +1,171 @@
+//! Hosts and host:port pairs (RFC 3261 §25.1 `host`, `hostport`; RFC 5118 for IPv6).
+
+use core::fmt;
+use core::net::{Ipv4Addr, Ipv6Addr};
+
+use crate::error::{ParseError, ParseErrorKind};
+
+/// A host as written in a URI or a Via sent-by.
+///
+/// ```
+/// use sansip::message::Host;
+/// use core::net::Ipv6Addr;
+/// assert_eq!(Host::parse(b"[2001:db8::10]").unwrap(), Host::Ipv6("2001:db8::10".parse::<Ipv6Addr>().unwrap()));
+/// assert_eq!(Host::parse(b"Example.COM").unwrap(), Host::Domain("Example.COM"));
+/// assert!(Host::parse(b"bad host").is_err());
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Host<'a> {
+    /// A domain name, case as received (compare with [`Host::eq_ignore_case`]).
+    Domain(&'a str),
+    /// A dotted-quad IPv4 address.
+    Ipv4(Ipv4Addr),
+    /// An IPv6 reference (`[...]` on the wire).
+    Ipv6(Ipv6Addr),
+}
+
+impl<'a> Host<'a> {
+    /// Parse a host: `hostname / IPv4address / IPv6reference`. Offsets in errors are
+    /// relative to `s`.
+    pub fn parse(s: &'a [u8]) -> Result<Self, ParseError> {
+        let err = |at| ParseError::new(ParseErrorKind::Uri, at);
+        match s.first() {
+            None => Err(err(0)),
+            Some(b'[') => {
+                if s.len() < 3 || s[s.len() - 1] != b']' {
+                    return Err(err(0));
+                }
+                let inner = core::str::from_utf8(&s[1..s.len() - 1]).map_err(|_| err(1))?;
+                inner
+                    .parse::<Ipv6Addr>()
+                    .map(Host::Ipv6)
+                    .map_err(|_| err(1))
+            }
+            Some(_) => {
+                if let Some(bad) = s
+                    .iter()
+                    .position(|&b| !(b.is_ascii_alphanumeric() || b == b'-' || b == b'.'))
+                {
+                    return Err(err(bad));
+                }
+                // unwrap-free: every byte is ASCII after the check above.
+                let text = core::str::from_utf8(s).map_err(|_| err(0))?;
+                if s.iter().all(|&b| b.is_ascii_digit() || b == b'.') {
+                    // All digits and dots: must be a valid dotted quad (RFC 3261 §25.1;
+                    // a top label never starts with a digit).
+                    return text.parse::<Ipv4Addr>().map(Host::Ipv4).map_err(|_| err(0));
+                }
+                Ok(Host::Domain(text))
+            }
+        }
+    }
+
+    /// Host equality of RFC 3261 §19.1.4: domain names compare case-insensitively,
+    /// addresses by value.
+    pub fn eq_ignore_case(&self, other: &Host<'_>) -> bool {
+        match (self, other) {
+            (Host::Domain(a), Host::Domain(b)) => a.eq_ignore_ascii_case(b),
+            (Host::Ipv4(a), Host::Ipv4(b)) => a == b,
+            (Host::Ipv6(a), Host::Ipv6(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+impl fmt::Display for Host<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Host::Domain(d) => f.write_str(d),
+            Host::Ipv4(a) => write!(f, "{a}"),
+            Host::Ipv6(a) => write!(f, "[{a}]"),
+        }
+    }
+}
+
+/// `host [ ":" port ]` (RFC 3261 §25.1 `hostport`, Via `sent-by`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct HostPort<'a> {
+    /// The host.
+    pub host: Host<'a>,
+    /// The port, if written.
+    pub port: Option<u16>,
+}
+
+impl<'a> HostPort<'a> {
+    /// Parse `host [":" port]`. Offsets in errors are relative to `s`.
+    pub fn parse(s: &'a [u8]) -> Result<Self, ParseError> {
+        // The port colon is the last one after any IPv6 reference's closing bracket.
+        let search_from = if s.first() == Some(&b'[') {
+            s.iter().position(|&b| b == b']').map_or(s.len(), |i| i + 1)
+        } else {
+            0
+        };
+        match s[search_from..].iter().rposition(|&b| b == b':') {
+            Some(rel) => {
+                let colon = search_from + rel;
+                let host = Host::parse(&s[..colon])?;
+                let port = parse_port(&s[colon + 1..])
+                    .ok_or(ParseError::new(ParseErrorKind::Uri, colon + 1))?;
+                Ok(HostPort {
+                    host,
+                    port: Some(port),
+                })
+            }
+            None => Ok(HostPort {
+                host: Host::parse(s)?,
+                port: None,
+            }),
+        }
+    }
+}
+
+impl fmt::Display for HostPort<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.port {
+            Some(p) => write!(f, "{}:{p}", self.host),
+            None => write!(f, "{}", self.host),
+        }
+    }
+}
+
+/// A port: 1 to 5 digits, at most 65535.
+pub(crate) fn parse_port(s: &[u8]) -> Option<u16> {
+    if s.is_empty() || s.len() > 5 || !s.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    s.iter()
+        .try_fold(0u32, |n, &b| Some(n * 10 + u32::from(b - b'0')))
+        .and_then(|n| u16::try_from(n).ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hosts() {
+        assert_eq!(
+            Host::parse(b"192.0.2.1").unwrap(),
+            Host::Ipv4(Ipv4Addr::new(192, 0, 2, 1))
+        );
+        assert!(Host::parse(b"192.0.2.256").is_err());
+        assert!(Host::parse(b"[::1").is_err());
+        assert!(Host::parse(b"[]").is_err());
+        assert!(Host::parse(b"").is_err());
+        assert!(Host::Domain("A.b").eq_ignore_case(&Host::Domain("a.B")));
+    }
+
+    #[test]
+    fn host_ports() {
+        let hp = HostPort::parse(b"[2001:db8::9:1]:5060").unwrap();
+        assert_eq!(hp.port, Some(5060));
+        assert!(matches!(hp.host, Host::Ipv6(_)));
+        // RFC 5118 §4.3: the port inside the brackets belongs to the address.
+        let hp = HostPort::parse(b"[2001:db8::9:1]").unwrap();
+        assert_eq!(hp.port, None);
+        assert_eq!(HostPort::parse(b"a.com:5061").unwrap().port, Some(5061));
+        assert!(HostPort::parse(b"a.com:65536").is_err());
+        assert!(HostPort::parse(b"a.com:").is_err());
+        assert!(HostPort::parse(b"[::1]x").is_err());
+    }
+}
