@@ -1,10 +1,18 @@
 //! SIP messages (RFC 3261 §7, §20, §25): a zero-copy view over received bytes.
+//!
+//! [`Message::parse`] reads one datagram; [`Message::parse_stream`] frames messages on
+//! a stream transport. The view indexes every header line in one pass and parses typed
+//! values (Via, CSeq, URIs, ...) only when asked, so unused headers cost nothing.
 
+mod header;
 mod host;
 pub mod lex;
 mod method;
+mod parse;
 mod status;
 
+pub use header::{Header, HeaderKind};
 pub use host::{Host, HostPort};
 pub use method::Method;
+pub use parse::{DEFAULT_MAX_MESSAGE, Framed, KeepAlive, Limits, MAX_HEADERS, Message, StartLine};
 pub use status::{InvalidStatusCode, StatusClass, StatusCode};

@@ -1,0 +1,178 @@
+//! Header names (RFC 3261 §7.3, §20) and the header index entry.
+
+use core::fmt;
+
+macro_rules! header_kinds {
+    ($( $variant:ident => $name:literal, $lower:literal, $doc:literal; )*) => {
+        /// A header field name the crate recognises, with compact forms (RFC 3261 §7.3.3)
+        /// folded to their full names. Anything else is [`HeaderKind::Other`].
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+        #[non_exhaustive]
+        #[repr(u8)]
+        pub enum HeaderKind {
+            $( #[doc = $doc] $variant, )*
+            /// Any header the crate does not name.
+            Other,
+        }
+
+        impl HeaderKind {
+            /// Number of variants, `Other` included.
+            pub(crate) const COUNT: usize = [$(HeaderKind::$variant,)* HeaderKind::Other].len();
+
+            /// The canonical (full) name.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $( HeaderKind::$variant => $name, )*
+                    HeaderKind::Other => "",
+                }
+            }
+
+            /// The kind named by a full name, compared case-insensitively
+            /// (RFC 3261 §7.3.1), or by a compact form (RFC 3261 §7.3.3).
+            pub fn from_name(name: &[u8]) -> HeaderKind {
+                if name.len() == 1 {
+                    return Self::from_compact(name[0].to_ascii_lowercase());
+                }
+                let mut buf = [0u8; 24];
+                let Some(lower) = buf.get_mut(..name.len()) else { return HeaderKind::Other };
+                for (d, s) in lower.iter_mut().zip(name) {
+                    *d = s.to_ascii_lowercase();
+                }
+                match &*lower {
+                    $( $lower => HeaderKind::$variant, )*
+                    _ => HeaderKind::Other,
+                }
+            }
+        }
+    };
+}
+
+header_kinds! {
+    Accept => "Accept", b"accept", "Accept (RFC 3261 §20.1).";
+    AcceptContact => "Accept-Contact", b"accept-contact", "Accept-Contact (RFC 3841), compact `a`.";
+    AcceptEncoding => "Accept-Encoding", b"accept-encoding", "Accept-Encoding (RFC 3261 §20.2).";
+    AcceptLanguage => "Accept-Language", b"accept-language", "Accept-Language (RFC 3261 §20.3).";
+    AlertInfo => "Alert-Info", b"alert-info", "Alert-Info (RFC 3261 §20.4).";
+    Allow => "Allow", b"allow", "Allow (RFC 3261 §20.5).";
+    AllowEvents => "Allow-Events", b"allow-events", "Allow-Events (RFC 6665), compact `u`.";
+    AuthenticationInfo => "Authentication-Info", b"authentication-info", "Authentication-Info (RFC 3261 §20.6).";
+    Authorization => "Authorization", b"authorization", "Authorization (RFC 3261 §20.7).";
+    CallId => "Call-ID", b"call-id", "Call-ID (RFC 3261 §20.8), compact `i`.";
+    CallInfo => "Call-Info", b"call-info", "Call-Info (RFC 3261 §20.9).";
+    Contact => "Contact", b"contact", "Contact (RFC 3261 §20.10), compact `m`.";
+    ContentDisposition => "Content-Disposition", b"content-disposition", "Content-Disposition (RFC 3261 §20.11).";
+    ContentEncoding => "Content-Encoding", b"content-encoding", "Content-Encoding (RFC 3261 §20.12), compact `e`.";
+    ContentLanguage => "Content-Language", b"content-language", "Content-Language (RFC 3261 §20.13).";
+    ContentLength => "Content-Length", b"content-length", "Content-Length (RFC 3261 §20.14), compact `l`.";
+    ContentType => "Content-Type", b"content-type", "Content-Type (RFC 3261 §20.15), compact `c`.";
+    CSeq => "CSeq", b"cseq", "CSeq (RFC 3261 §20.16).";
+    Date => "Date", b"date", "Date (RFC 3261 §20.17).";
+    ErrorInfo => "Error-Info", b"error-info", "Error-Info (RFC 3261 §20.18).";
+    Event => "Event", b"event", "Event (RFC 6665), compact `o`.";
+    Expires => "Expires", b"expires", "Expires (RFC 3261 §20.19).";
+    From => "From", b"from", "From (RFC 3261 §20.20), compact `f`.";
+    Identity => "Identity", b"identity", "Identity (RFC 8224), compact `y`.";
+    IdentityInfo => "Identity-Info", b"identity-info", "Identity-Info (RFC 4474), compact `n`.";
+    InReplyTo => "In-Reply-To", b"in-reply-to", "In-Reply-To (RFC 3261 §20.21).";
+    MaxForwards => "Max-Forwards", b"max-forwards", "Max-Forwards (RFC 3261 §20.22).";
+    MimeVersion => "MIME-Version", b"mime-version", "MIME-Version (RFC 3261 §20.24).";
+    MinExpires => "Min-Expires", b"min-expires", "Min-Expires (RFC 3261 §20.23).";
+    Organization => "Organization", b"organization", "Organization (RFC 3261 §20.25).";
+    Priority => "Priority", b"priority", "Priority (RFC 3261 §20.26).";
+    ProxyAuthenticate => "Proxy-Authenticate", b"proxy-authenticate", "Proxy-Authenticate (RFC 3261 §20.27).";
+    ProxyAuthorization => "Proxy-Authorization", b"proxy-authorization", "Proxy-Authorization (RFC 3261 §20.28).";
+    ProxyRequire => "Proxy-Require", b"proxy-require", "Proxy-Require (RFC 3261 §20.29).";
+    RAck => "RAck", b"rack", "RAck (RFC 3262).";
+    RecordRoute => "Record-Route", b"record-route", "Record-Route (RFC 3261 §20.30).";
+    ReferTo => "Refer-To", b"refer-to", "Refer-To (RFC 3515), compact `r`.";
+    ReferredBy => "Referred-By", b"referred-by", "Referred-By (RFC 3892), compact `b`.";
+    RejectContact => "Reject-Contact", b"reject-contact", "Reject-Contact (RFC 3841), compact `j`.";
+    ReplyTo => "Reply-To", b"reply-to", "Reply-To (RFC 3261 §20.31).";
+    RequestDisposition => "Request-Disposition", b"request-disposition", "Request-Disposition (RFC 3841), compact `d`.";
+    Require => "Require", b"require", "Require (RFC 3261 §20.32).";
+    RetryAfter => "Retry-After", b"retry-after", "Retry-After (RFC 3261 §20.33).";
+    Route => "Route", b"route", "Route (RFC 3261 §20.34).";
+    RSeq => "RSeq", b"rseq", "RSeq (RFC 3262).";
+    Server => "Server", b"server", "Server (RFC 3261 §20.35).";
+    SessionExpires => "Session-Expires", b"session-expires", "Session-Expires (RFC 4028), compact `x`.";
+    Subject => "Subject", b"subject", "Subject (RFC 3261 §20.36), compact `s`.";
+    SubscriptionState => "Subscription-State", b"subscription-state", "Subscription-State (RFC 6665).";
+    Supported => "Supported", b"supported", "Supported (RFC 3261 §20.37), compact `k`.";
+    Timestamp => "Timestamp", b"timestamp", "Timestamp (RFC 3261 §20.38).";
+    To => "To", b"to", "To (RFC 3261 §20.39), compact `t`.";
+    Unsupported => "Unsupported", b"unsupported", "Unsupported (RFC 3261 §20.40).";
+    UserAgent => "User-Agent", b"user-agent", "User-Agent (RFC 3261 §20.41).";
+    Via => "Via", b"via", "Via (RFC 3261 §20.42), compact `v`.";
+    Warning => "Warning", b"warning", "Warning (RFC 3261 §20.43).";
+    WwwAuthenticate => "WWW-Authenticate", b"www-authenticate", "WWW-Authenticate (RFC 3261 §20.44).";
+}
+
+impl HeaderKind {
+    /// Compact forms of RFC 3261 §7.3.3 and the extension RFCs (IANA SIP header
+    /// registry), given the lower-cased letter.
+    fn from_compact(c: u8) -> HeaderKind {
+        match c {
+            b'a' => HeaderKind::AcceptContact,
+            b'b' => HeaderKind::ReferredBy,
+            b'c' => HeaderKind::ContentType,
+            b'd' => HeaderKind::RequestDisposition,
+            b'e' => HeaderKind::ContentEncoding,
+            b'f' => HeaderKind::From,
+            b'i' => HeaderKind::CallId,
+            b'j' => HeaderKind::RejectContact,
+            b'k' => HeaderKind::Supported,
+            b'l' => HeaderKind::ContentLength,
+            b'm' => HeaderKind::Contact,
+            b'n' => HeaderKind::IdentityInfo,
+            b'o' => HeaderKind::Event,
+            b'r' => HeaderKind::ReferTo,
+            b's' => HeaderKind::Subject,
+            b't' => HeaderKind::To,
+            b'u' => HeaderKind::AllowEvents,
+            b'v' => HeaderKind::Via,
+            b'x' => HeaderKind::SessionExpires,
+            b'y' => HeaderKind::Identity,
+            _ => HeaderKind::Other,
+        }
+    }
+}
+
+impl fmt::Display for HeaderKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One header line of a [`Message`](super::Message): its name as received, the kind
+/// that name denotes, and the raw value (leading and trailing LWS removed; line folds
+/// kept in place, see [`lex`](super::lex)).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Header<'a> {
+    /// The kind (compact forms folded).
+    pub kind: HeaderKind,
+    /// The name exactly as received.
+    pub name: &'a str,
+    /// The value, without the surrounding LWS.
+    pub value: &'a [u8],
+    /// Byte offset of the value in the message.
+    pub offset: usize,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_compact_forms() {
+        assert_eq!(HeaderKind::from_name(b"v"), HeaderKind::Via);
+        assert_eq!(HeaderKind::from_name(b"V"), HeaderKind::Via);
+        assert_eq!(HeaderKind::from_name(b"cAlL-iD"), HeaderKind::CallId);
+        assert_eq!(HeaderKind::from_name(b"i"), HeaderKind::CallId);
+        assert_eq!(HeaderKind::from_name(b"X-Custom"), HeaderKind::Other);
+        assert_eq!(HeaderKind::from_name(b"q"), HeaderKind::Other);
+        assert_eq!(HeaderKind::from_name(&[b'a'; 100]), HeaderKind::Other);
+        assert_eq!(HeaderKind::WwwAuthenticate.as_str(), "WWW-Authenticate");
+        assert!(HeaderKind::COUNT < 255);
+    }
+}

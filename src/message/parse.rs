@@ -1,0 +1,564 @@
+//! The message parser: start line, header index, body (RFC 3261 §7, §18.3, §20.14) and
+//! stream framing (RFC 3261 §18.3, RFC 5626 §3.5.1).
+//!
+//! One pass over the header section finds every line, checks line ends and header names,
+//! and records each header's name and value position in a bounded index; typed views
+//! parse values only when asked. Line ends are CRLF, or bare LF throughout (as the main
+//! C stacks accept); a message that mixes them, or a CR not followed by LF, is refused.
+
+use crate::error::{Capacity, ParseError, ParseErrorKind as K};
+
+use super::header::{Header, HeaderKind};
+use super::{Method, StatusCode, lex};
+
+/// Capacity of the header index: the most header lines a [`Message`] can hold.
+pub const MAX_HEADERS: usize = 64;
+
+/// Default for [`Limits::max_message`]: the largest UDP payload.
+pub const DEFAULT_MAX_MESSAGE: usize = 65_535;
+
+/// Bounds applied while parsing. Exceeding one is a
+/// [`ParseErrorKind::Capacity`](crate::ParseErrorKind::Capacity) error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest message (start line, headers and body) accepted, in bytes.
+    pub max_message: usize,
+    /// Most header lines accepted (at most [`MAX_HEADERS`]).
+    pub max_headers: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_message: DEFAULT_MAX_MESSAGE,
+            max_headers: MAX_HEADERS,
+        }
+    }
+}
+
+/// The first line of a message (RFC 3261 §7.1, §7.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StartLine<'a> {
+    /// `Method SP Request-URI SP SIP-Version`.
+    Request {
+        /// The method.
+        method: Method<'a>,
+        /// The Request-URI as received (parse it with
+        /// [`Message::request_uri`](Message::request_uri)).
+        uri: &'a [u8],
+        /// The SIP-Version, e.g. `SIP/2.0`.
+        version: &'a str,
+    },
+    /// `SIP-Version SP Status-Code SP Reason-Phrase`.
+    Response {
+        /// The SIP-Version, e.g. `SIP/2.0`.
+        version: &'a str,
+        /// The status code.
+        code: StatusCode,
+        /// The reason phrase (UTF-8, may be empty).
+        reason: &'a str,
+    },
+}
+
+/// Result of [`Message::parse_stream`]: what the bytes at the front of a stream hold.
+// No heap to box into: the message is returned by value, as `Message::parse` does.
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone, Debug)]
+pub enum Framed<'a> {
+    /// Not enough bytes yet for a whole message; read more and call again.
+    Incomplete,
+    /// A whole message and the number of bytes it used.
+    Message(Message<'a>, usize),
+    /// An RFC 5626 §3.5.1 keep-alive and the number of bytes it used.
+    KeepAlive(KeepAlive, usize),
+}
+
+/// An RFC 5626 §3.5.1 CRLF keep-alive seen between messages on a stream.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum KeepAlive {
+    /// A double CRLF: the peer expects a pong.
+    Ping,
+    /// A single CRLF: the answer to a ping.
+    Pong,
+}
+
+/// A header line in the index: positions only, so an entry is 16 bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Slot {
+    name_start: u32,
+    value_start: u32,
+    value_end: u32,
+    name_len: u8,
+    kind: HeaderKind,
+}
+
+const NONE: u8 = u8::MAX;
+
+/// A SIP message: a zero-copy view over the bytes it was parsed from.
+///
+/// ```
+/// use sansip::message::{HeaderKind, Message, Method};
+/// let bytes = b"OPTIONS sip:bob@example.com SIP/2.0\r\n\
+///     Via: SIP/2.0/UDP pc33.example.com;branch=z9hG4bK776asdhds\r\n\
+///     Max-Forwards: 70\r\n\
+///     To: <sip:bob@example.com>\r\n\
+///     From: Alice <sip:alice@example.com>;tag=1928301774\r\n\
+///     Call-ID: a84b4c76e66710\r\n\
+///     CSeq: 63104 OPTIONS\r\n\
+///     Content-Length: 0\r\n\r\n";
+/// let msg = Message::parse(bytes)?;
+/// assert_eq!(msg.method(), Some(Method::Options));
+/// assert_eq!(msg.header(HeaderKind::CallId).map(|h| h.value), Some(&b"a84b4c76e66710"[..]));
+/// assert_eq!(msg.headers().count(), 7);
+/// assert!(msg.body().is_empty());
+/// # Ok::<(), sansip::ParseError>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct Message<'a> {
+    bytes: &'a [u8],
+    start: StartLine<'a>,
+    slots: heapless::Vec<Slot, MAX_HEADERS, u8>,
+    /// Index of the first header of each known kind, `NONE` if absent: O(1) lookup.
+    first: [u8; HeaderKind::COUNT],
+    body_start: usize,
+}
+
+impl<'a> Message<'a> {
+    /// Parse one datagram with the default [`Limits`] (RFC 3261 §18.3: bytes beyond
+    /// Content-Length are ignored; a body shorter than Content-Length is an error;
+    /// without Content-Length the body runs to the end of the datagram).
+    pub fn parse(bytes: &'a [u8]) -> Result<Self, ParseError> {
+        Self::parse_with(bytes, &Limits::default())
+    }
+
+    /// Parse one datagram under `limits`.
+    pub fn parse_with(bytes: &'a [u8], limits: &Limits) -> Result<Self, ParseError> {
+        if bytes.len() > limits.max_message {
+            return Err(ParseError::new(
+                K::Capacity(Capacity::MessageSize),
+                limits.max_message,
+            ));
+        }
+        let mut msg = Self::parse_head(bytes, limits)?;
+        let available = bytes.len() - msg.body_start;
+        let end = match msg.declared_content_length()? {
+            Some(len) if len > available => {
+                return Err(ParseError::new(K::BodyTruncated, bytes.len()));
+            }
+            Some(len) => msg.body_start + len,
+            None => bytes.len(),
+        };
+        msg.bytes = &bytes[..end];
+        Ok(msg)
+    }
+
+    /// Frame the next message on a stream transport (TCP, TLS, WebSocket).
+    ///
+    /// `bytes` holds what has been received and not yet consumed. Returns
+    /// [`Framed::Incomplete`] until a whole message is present, then the message and how
+    /// many bytes it used; CRLF keep-alives between messages are reported as such
+    /// (RFC 5626 §3.5.1). Content-Length is mandatory on streams (RFC 3261 §18.3).
+    /// A lone CRLF at the end of the buffer is read as a pong.
+    ///
+    /// ```
+    /// use sansip::message::{Framed, KeepAlive, Limits, Message};
+    /// let l = Limits::default();
+    /// assert!(matches!(Message::parse_stream(b"\r\n\r\n", &l), Ok(Framed::KeepAlive(KeepAlive::Ping, 4))));
+    /// let msg = b"SIP/2.0 200 OK\r\nContent-Length: 2\r\n\r\nhiNEXT";
+    /// assert!(matches!(Message::parse_stream(&msg[..30], &l), Ok(Framed::Incomplete)));
+    /// match Message::parse_stream(msg, &l) {
+    ///     Ok(Framed::Message(m, used)) => { assert_eq!(m.body(), b"hi"); assert_eq!(used, 40); }
+    ///     other => panic!("{other:?}"),
+    /// }
+    /// ```
+    pub fn parse_stream(bytes: &'a [u8], limits: &Limits) -> Result<Framed<'a>, ParseError> {
+        if bytes.starts_with(b"\r\n\r\n") {
+            return Ok(Framed::KeepAlive(KeepAlive::Ping, 4));
+        }
+        if bytes.starts_with(b"\r\n") {
+            return Ok(if bytes.get(2) == Some(&b'\r') {
+                Framed::Incomplete
+            } else {
+                Framed::KeepAlive(KeepAlive::Pong, 2)
+            });
+        }
+        if bytes.is_empty() || bytes == b"\r" {
+            return Ok(Framed::Incomplete);
+        }
+        let Some(head_end) = find_head_end(bytes) else {
+            if bytes.len() >= limits.max_message {
+                return Err(ParseError::new(
+                    K::Capacity(Capacity::MessageSize),
+                    limits.max_message,
+                ));
+            }
+            return Ok(Framed::Incomplete);
+        };
+        let mut msg = Self::parse_head(&bytes[..head_end], limits)?;
+        let len = msg
+            .declared_content_length()?
+            .ok_or(ParseError::new(K::ContentLengthRequired, msg.body_start))?;
+        let total = msg
+            .body_start
+            .checked_add(len)
+            .ok_or(ParseError::new(K::ContentLength, 0))?;
+        if total > limits.max_message {
+            return Err(ParseError::new(
+                K::Capacity(Capacity::MessageSize),
+                limits.max_message,
+            ));
+        }
+        if bytes.len() < total {
+            return Ok(Framed::Incomplete);
+        }
+        msg.bytes = &bytes[..total];
+        Ok(Framed::Message(msg, total))
+    }
+
+    /// Parse the start line and the header section; the body is everything after.
+    fn parse_head(bytes: &'a [u8], limits: &Limits) -> Result<Self, ParseError> {
+        // RFC 3261 §7.5: CRLFs before the start line are ignored.
+        let mut pos = 0;
+        while pos < bytes.len() && matches!(bytes[pos], b'\r' | b'\n') {
+            pos += 1;
+        }
+        if pos == bytes.len() {
+            return Err(ParseError::new(K::Empty, 0));
+        }
+        let (line_end, next, crlf) = line_end(bytes, pos, None)?;
+        let start = parse_start_line(&bytes[pos..line_end], pos)?;
+        let mut msg = Message {
+            bytes,
+            start,
+            slots: heapless::Vec::new(),
+            first: [NONE; HeaderKind::COUNT],
+            body_start: bytes.len(),
+        };
+        let max_headers = limits.max_headers.min(MAX_HEADERS);
+        pos = next;
+        loop {
+            if pos >= bytes.len() {
+                return Err(ParseError::new(K::HeadersUnterminated, pos));
+            }
+            // The empty line ends the header section.
+            if bytes[pos] == b'\n' && !crlf {
+                msg.body_start = pos + 1;
+                break;
+            }
+            if bytes[pos] == b'\r' {
+                if crlf && bytes.get(pos + 1) == Some(&b'\n') {
+                    msg.body_start = pos + 2;
+                    break;
+                }
+                return Err(ParseError::new(K::HeaderValue, pos));
+            }
+            pos = msg.parse_header(bytes, pos, crlf, max_headers)?;
+        }
+        Ok(msg)
+    }
+
+    /// Parse one header (with its folded continuation lines) starting at `pos`; returns
+    /// the position of the next line.
+    fn parse_header(
+        &mut self,
+        bytes: &'a [u8],
+        pos: usize,
+        crlf: bool,
+        max: usize,
+    ) -> Result<usize, ParseError> {
+        let mut i = pos;
+        while i < bytes.len() && lex::is_token(bytes[i]) {
+            i += 1;
+        }
+        let name_len = i - pos;
+        if name_len == 0 || name_len > usize::from(u8::MAX) {
+            return Err(ParseError::new(K::HeaderName, pos));
+        }
+        // RFC 3261 §7.3.1: `header-name HCOLON`, HCOLON = *( SP / HTAB ) ":" SWS.
+        while i < bytes.len() && matches!(bytes[i], b' ' | b'\t') {
+            i += 1;
+        }
+        if bytes.get(i) != Some(&b':') {
+            return Err(ParseError::new(K::HeaderName, i));
+        }
+        i += 1;
+        let value_start = i;
+        // The value runs over continuation lines (starting with SP or HTAB).
+        let (mut end, mut next, _) = line_end(bytes, i, Some(crlf))?;
+        while next < bytes.len() && matches!(bytes[next], b' ' | b'\t') {
+            let (e, n, _) = line_end(bytes, next, Some(crlf))?;
+            // A continuation line of only white space is still part of the value;
+            // trimming below removes it.
+            end = e;
+            next = n;
+        }
+        let (lead, value) = lex::trim(&bytes[value_start..end]);
+        let value_start = value_start + lead;
+        let value_end = value_start + value.len();
+        let kind = HeaderKind::from_name(&bytes[pos..pos + name_len]);
+        if self.slots.len() >= max {
+            return Err(ParseError::new(K::Capacity(Capacity::Headers), pos));
+        }
+        let index = self.slots.len();
+        let too_big = |_| ParseError::new(K::Capacity(Capacity::MessageSize), pos);
+        let slot = Slot {
+            name_start: u32::try_from(pos).map_err(too_big)?,
+            value_start: u32::try_from(value_start).map_err(too_big)?,
+            value_end: u32::try_from(value_end).map_err(too_big)?,
+            // The check above keeps the length within u8.
+            name_len: name_len as u8,
+            kind,
+        };
+        if self.slots.push(slot).is_err() {
+            return Err(ParseError::new(K::Capacity(Capacity::Headers), pos));
+        }
+        if kind != HeaderKind::Other && self.first[kind as usize] == NONE {
+            // `index` < MAX_HEADERS (64) fits in u8.
+            self.first[kind as usize] = index as u8;
+        }
+        Ok(next)
+    }
+
+    /// Content-Length as declared: `None` if absent; an error if malformed or if two
+    /// headers disagree (RFC 4475 §3.1.2.8 `mcl01`).
+    fn declared_content_length(&self) -> Result<Option<usize>, ParseError> {
+        let mut found: Option<u32> = None;
+        for h in self.headers_of(HeaderKind::ContentLength) {
+            let n = lex::parse_u32(h.value, h.offset)
+                .map_err(|e| ParseError::new(K::ContentLength, e.offset))?;
+            if found.is_some_and(|f| f != n) {
+                return Err(ParseError::new(K::ContentLength, h.offset));
+            }
+            found = Some(n);
+        }
+        Ok(found.map(|n| n as usize))
+    }
+
+    fn header_at(&self, slot: &Slot) -> Header<'a> {
+        let name_start = slot.name_start as usize;
+        let name = &self.bytes[name_start..name_start + usize::from(slot.name_len)];
+        Header {
+            kind: slot.kind,
+            // Header names were checked to be tokens, which are ASCII.
+            name: core::str::from_utf8(name).unwrap_or(""),
+            value: &self.bytes[slot.value_start as usize..slot.value_end as usize],
+            offset: slot.value_start as usize,
+        }
+    }
+
+    /// The start line.
+    pub fn start_line(&self) -> &StartLine<'a> {
+        &self.start
+    }
+
+    /// Whether this is a request.
+    pub fn is_request(&self) -> bool {
+        matches!(self.start, StartLine::Request { .. })
+    }
+
+    /// The method of a request; `None` for a response.
+    pub fn method(&self) -> Option<Method<'a>> {
+        match self.start {
+            StartLine::Request { method, .. } => Some(method),
+            StartLine::Response { .. } => None,
+        }
+    }
+
+    /// The status code of a response; `None` for a request.
+    pub fn status(&self) -> Option<StatusCode> {
+        match self.start {
+            StartLine::Response { code, .. } => Some(code),
+            StartLine::Request { .. } => None,
+        }
+    }
+
+    /// The SIP-Version of the start line.
+    pub fn version(&self) -> &'a str {
+        match self.start {
+            StartLine::Request { version, .. } | StartLine::Response { version, .. } => version,
+        }
+    }
+
+    /// The Request-URI as received; `None` for a response.
+    pub fn request_uri_raw(&self) -> Option<&'a [u8]> {
+        match self.start {
+            StartLine::Request { uri, .. } => Some(uri),
+            StartLine::Response { .. } => None,
+        }
+    }
+
+    /// Every header line in order.
+    pub fn headers(&self) -> impl ExactSizeIterator<Item = Header<'a>> + '_ {
+        self.slots.iter().map(|s| self.header_at(s))
+    }
+
+    /// Number of header lines.
+    pub fn header_count(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// The first header of `kind` (O(1) for every named kind). For
+    /// [`HeaderKind::Other`] use [`Message::header_named`].
+    pub fn header(&self, kind: HeaderKind) -> Option<Header<'a>> {
+        if kind == HeaderKind::Other {
+            return None;
+        }
+        let i = self.first[kind as usize];
+        self.slots.get(usize::from(i)).map(|s| self.header_at(s))
+    }
+
+    /// Every header of `kind`, in order.
+    pub fn headers_of(&self, kind: HeaderKind) -> impl Iterator<Item = Header<'a>> + '_ {
+        let from = if kind == HeaderKind::Other {
+            0
+        } else {
+            usize::from(self.first[kind as usize])
+        };
+        self.slots
+            .iter()
+            .skip(from)
+            .filter(move |s| s.kind == kind)
+            .map(|s| self.header_at(s))
+    }
+
+    /// Every header whose name equals `name`, case-insensitively (RFC 3261 §7.3.1). For a
+    /// named kind this also finds its compact form.
+    pub fn headers_named<'s>(&'s self, name: &'s str) -> impl Iterator<Item = Header<'a>> + 's {
+        let kind = HeaderKind::from_name(name.as_bytes());
+        self.headers().filter(move |h| {
+            h.kind == kind && (kind != HeaderKind::Other || h.name.eq_ignore_ascii_case(name))
+        })
+    }
+
+    /// The first header named `name` (see [`Message::headers_named`]).
+    pub fn header_named(&self, name: &str) -> Option<Header<'a>> {
+        self.headers_named(name).next()
+    }
+
+    /// The body (exactly Content-Length bytes when that header is present).
+    pub fn body(&self) -> &'a [u8] {
+        &self.bytes[self.body_start.min(self.bytes.len())..]
+    }
+
+    /// Byte offset of the body in the input.
+    pub fn body_offset(&self) -> usize {
+        self.body_start
+    }
+
+    /// The bytes of the whole message: start line, headers and body, without bytes that
+    /// followed the body in the datagram or stream.
+    pub fn as_bytes(&self) -> &'a [u8] {
+        self.bytes
+    }
+}
+
+/// End of the header section on a stream: the index after the empty line, if present.
+fn find_head_end(bytes: &[u8]) -> Option<usize> {
+    let mut i = 0;
+    while let Some(rel) = bytes[i..].iter().position(|&b| b == b'\n') {
+        let lf = i + rel;
+        match bytes.get(lf + 1) {
+            Some(b'\n') => return Some(lf + 2),
+            Some(b'\r') if bytes.get(lf + 2) == Some(&b'\n') => return Some(lf + 3),
+            _ => i = lf + 1,
+        }
+    }
+    None
+}
+
+/// Find the end of the line starting at `from`: returns (end of content, start of next
+/// line, whether it ended with CRLF). `mode` is the line-end style fixed by the start
+/// line: `Some(true)` CRLF, `Some(false)` bare LF; a line that breaks it is an error.
+fn line_end(
+    bytes: &[u8],
+    from: usize,
+    mode: Option<bool>,
+) -> Result<(usize, usize, bool), ParseError> {
+    let Some(rel) = bytes[from..].iter().position(|&b| b == b'\n' || b == b'\r') else {
+        return Err(ParseError::new(K::HeadersUnterminated, bytes.len()));
+    };
+    let at = from + rel;
+    let crlf = bytes[at] == b'\r';
+    if crlf && bytes.get(at + 1) != Some(&b'\n') {
+        // A CR not followed by LF.
+        return Err(ParseError::new(K::HeaderValue, at));
+    }
+    if mode.is_some_and(|m| m != crlf) {
+        // A bare LF in a CRLF message, or a CRLF in a bare-LF message.
+        return Err(ParseError::new(K::HeaderValue, at));
+    }
+    Ok((at, if crlf { at + 2 } else { at + 1 }, crlf))
+}
+
+/// `SIP-Version = "SIP" "/" 1*DIGIT "." 1*DIGIT` (RFC 3261 §25.1), name case-insensitive.
+fn parse_version(s: &[u8], offset: usize) -> Result<&str, ParseError> {
+    let err = ParseError::new(K::Version, offset);
+    if s.len() < 7 || !s[..4].eq_ignore_ascii_case(b"SIP/") {
+        return Err(err);
+    }
+    let digits = &s[4..];
+    let dot = digits.iter().position(|&b| b == b'.').ok_or(err)?;
+    let (major, minor) = (&digits[..dot], &digits[dot + 1..]);
+    if major.is_empty() || minor.is_empty() || !major.iter().chain(minor).all(u8::is_ascii_digit) {
+        return Err(err);
+    }
+    lex::utf8(s, K::Version, offset)
+}
+
+fn parse_start_line(line: &[u8], base: usize) -> Result<StartLine<'_>, ParseError> {
+    let sp1 = line
+        .iter()
+        .position(|&b| b == b' ')
+        .ok_or(ParseError::new(K::StartLine, base + line.len()))?;
+    let first = &line[..sp1];
+    let rest = &line[sp1 + 1..];
+    if first.len() >= 4 && first[..4].eq_ignore_ascii_case(b"SIP/") {
+        // Status-Line: the reason phrase may be empty and may hold UTF-8 (RFC 4475
+        // `noreason`, `unreason`).
+        let version = parse_version(first, base)?;
+        let code_off = base + sp1 + 1;
+        let code_end = rest.iter().position(|&b| b == b' ').unwrap_or(rest.len());
+        let digits = &rest[..code_end];
+        if digits.len() != 3 || !digits.iter().all(u8::is_ascii_digit) {
+            return Err(ParseError::new(K::StatusCode, code_off));
+        }
+        let n = digits
+            .iter()
+            .fold(0u16, |n, &d| n * 10 + u16::from(d - b'0'));
+        let code = StatusCode::new(n).ok_or(ParseError::new(K::StatusCode, code_off))?;
+        let reason = rest.get(code_end + 1..).unwrap_or(&[]);
+        let reason_off = code_off + code_end + 1;
+        if let Some(bad) = reason
+            .iter()
+            .position(|&b| b < 0x20 && b != b'\t' || b == 0x7f)
+        {
+            return Err(ParseError::new(K::ReasonPhrase, reason_off + bad));
+        }
+        let reason = lex::utf8(reason, K::ReasonPhrase, reason_off)?;
+        return Ok(StartLine::Response {
+            version,
+            code,
+            reason,
+        });
+    }
+    // Request-Line: exactly one SP between the three parts (RFC 3261 §7.1; RFC 4475
+    // `lwsstart`, `trws` and `lwsruri` are refused).
+    let method = Method::from_bytes(first).ok_or(ParseError::new(K::Method, base))?;
+    let uri_off = base + sp1 + 1;
+    let sp2 = rest
+        .iter()
+        .position(|&b| b == b' ')
+        .ok_or(ParseError::new(K::StartLine, base + line.len()))?;
+    let uri = &rest[..sp2];
+    if uri.is_empty() || uri.iter().any(|&b| b <= b' ' || b >= 0x7f) {
+        return Err(ParseError::new(K::RequestUri, uri_off));
+    }
+    let version_bytes = &rest[sp2 + 1..];
+    let version = parse_version(version_bytes, uri_off + sp2 + 1)?;
+    Ok(StartLine::Request {
+        method,
+        uri,
+        version,
+    })
+}
