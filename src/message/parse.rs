@@ -239,7 +239,11 @@ impl<'a> Message<'a> {
         pos = next;
         loop {
             if pos >= bytes.len() {
-                return Err(ParseError::new(K::HeadersUnterminated, pos));
+                // The input ended right after a complete header line, without the empty
+                // line: tolerated as an empty body, as the main C stacks do (the RFC 5118
+                // archive ships messages like that). A line cut short is still an error.
+                msg.body_start = pos;
+                break;
             }
             // The empty line ends the header section.
             if bytes[pos] == b'\n' && !crlf {
