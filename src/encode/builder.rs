@@ -1,0 +1,393 @@
+//! Building messages into caller buffers (RFC 3261 §7, §8.1.1, §8.2.6).
+
+use core::fmt;
+
+use crate::error::{Capacity, ParseError};
+use crate::message::{HeaderKind, Method, StatusCode, lex};
+
+use super::write::{BufferTooSmall, Counter, Write, write_u32};
+
+/// Most headers a [`MessageBuilder`] holds (Content-Length is added on top).
+pub const MAX_BUILDER_HEADERS: usize = 24;
+
+/// A header value to write.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Value<'a> {
+    /// Bytes written as they are (e.g. copied from a received message; folds allowed).
+    Raw(&'a [u8]),
+    /// Text written as it is.
+    Text(&'a str),
+    /// A decimal number (Max-Forwards, Expires, ...).
+    Number(u32),
+    /// `number SP method` (CSeq, RFC 3261 §20.16).
+    CSeq(u32, Method<'a>),
+    /// A value followed by `;tag=` and a tag (From/To, RFC 3261 §19.3).
+    Tagged(&'a [u8], &'a str),
+    /// A Via value `SIP/2.0/transport sent-by;branch=...[;rport]` (RFC 3261 §20.42,
+    /// RFC 3581).
+    Via(ViaValue<'a>),
+    /// Methods separated by `, ` (Allow, RFC 3261 §20.5).
+    Methods(&'a [Method<'a>]),
+    /// Tokens separated by `, ` (Supported, Require, Unsupported, ...).
+    Tokens(&'a [&'a str]),
+}
+
+/// The parts of a Via value the crate writes for its own requests.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ViaValue<'a> {
+    /// Transport token: `UDP`, `TCP`, `TLS`, `WS`, ...
+    pub transport: &'a str,
+    /// `host[:port]` where responses should go.
+    pub sent_by: &'a str,
+    /// Branch parameter, starting with `z9hG4bK` (RFC 3261 §8.1.1.7).
+    pub branch: &'a str,
+    /// Add an empty `rport` parameter to ask for symmetric response routing (RFC 3581).
+    pub rport: bool,
+}
+
+/// Why a message could not be written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
+pub enum EncodeError {
+    /// The output buffer is too small; nothing was written.
+    BufferTooSmall {
+        /// Bytes the whole message needs.
+        needed: usize,
+    },
+    /// More than [`MAX_BUILDER_HEADERS`] headers were added.
+    Capacity(Capacity),
+    /// Header number `index` (0-based, in insertion order) has a name that is not a
+    /// token, is Content-Length (the builder writes that one), or has a value holding a CR or LF that is not a line fold (header injection).
+    InvalidHeader {
+        /// Position of the offending header.
+        index: usize,
+    },
+    /// The start line holds a CR, LF or SP where it must not.
+    InvalidStartLine,
+}
+
+impl From<BufferTooSmall> for EncodeError {
+    fn from(e: BufferTooSmall) -> Self {
+        EncodeError::BufferTooSmall { needed: e.needed }
+    }
+}
+
+impl fmt::Display for EncodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EncodeError::BufferTooSmall { needed } => {
+                write!(f, "buffer too small: {needed} bytes needed")
+            }
+            EncodeError::Capacity(c) => write!(f, "capacity: {c}"),
+            EncodeError::InvalidHeader { index } => {
+                write!(f, "header {index} has an invalid name or value")
+            }
+            EncodeError::InvalidStartLine => f.write_str("invalid start line"),
+        }
+    }
+}
+
+impl core::error::Error for EncodeError {}
+
+/// Why a message could not be derived from another one (a response from a request, an
+/// ACK or CANCEL from an INVITE).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
+pub enum BuildError {
+    /// A request was expected.
+    NotARequest,
+    /// A response was expected.
+    NotAResponse,
+    /// A header the derivation copies is missing.
+    MissingHeader(crate::message::HeaderKind),
+    /// A header the derivation reads is malformed.
+    Malformed(ParseError),
+    /// More headers than a builder holds.
+    Capacity(Capacity),
+}
+
+impl fmt::Display for BuildError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BuildError::NotARequest => f.write_str("not a request"),
+            BuildError::NotAResponse => f.write_str("not a response"),
+            BuildError::MissingHeader(k) => write!(f, "missing {k} header"),
+            BuildError::Malformed(e) => write!(f, "malformed header: {e}"),
+            BuildError::Capacity(c) => write!(f, "capacity: {c}"),
+        }
+    }
+}
+
+impl core::error::Error for BuildError {}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Start<'a> {
+    Request { method: Method<'a>, uri: &'a [u8] },
+    Response { code: StatusCode, reason: &'a str },
+}
+
+/// A message to be written: start line, headers in order, body. Content-Length is
+/// always written, last, from the body's length (RFC 3261 §18.3 makes it mandatory on
+/// streams and it costs a few bytes on datagrams).
+///
+/// Nothing is written until [`encode`](Self::encode): the size is computed first and a
+/// sink that is too small is left untouched, with the size needed in the error.
+///
+/// ```
+/// use sansip::encode::{MessageBuilder, Value, ViaValue};
+/// use sansip::message::{Message, Method};
+/// let via = ViaValue { transport: "UDP", sent_by: "192.0.2.1:5060", branch: "z9hG4bK74bf9", rport: true };
+/// let req = MessageBuilder::request(Method::Options, "sip:bob@example.com")
+///     .header("Via", Value::Via(via))
+///     .header("Max-Forwards", Value::Number(70))
+///     .header("From", Value::Tagged(b"<sip:alice@example.com>", "9fxced76sl"))
+///     .header("To", Value::Text("<sip:bob@example.com>"))
+///     .header("Call-ID", Value::Text("3848276298220188511@192.0.2.1"))
+///     .header("CSeq", Value::CSeq(1, Method::Options));
+/// let mut buf = [0u8; 512];
+/// let n = req.encode_into(&mut buf)?;
+/// let msg = Message::parse(&buf[..n])?;
+/// assert_eq!(msg.method(), Some(Method::Options));
+/// assert_eq!(msg.headers().count(), 7); // six headers + Content-Length
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct MessageBuilder<'a> {
+    start: Start<'a>,
+    headers: heapless::Vec<(&'a str, Value<'a>), MAX_BUILDER_HEADERS>,
+    body: &'a [u8],
+    overflow: bool,
+}
+
+impl<'a> MessageBuilder<'a> {
+    /// A request `method uri SIP/2.0`.
+    pub fn request(method: Method<'a>, uri: &'a str) -> Self {
+        Self::request_raw(method, uri.as_bytes())
+    }
+
+    /// A request whose Request-URI is given as bytes (e.g. copied from a message).
+    pub fn request_raw(method: Method<'a>, uri: &'a [u8]) -> Self {
+        Self::with_start(Start::Request { method, uri })
+    }
+
+    /// A response `SIP/2.0 code reason`, with the code's canonical reason phrase.
+    pub fn response(code: StatusCode) -> Self {
+        Self::with_start(Start::Response {
+            code,
+            reason: code.reason(),
+        })
+    }
+
+    fn with_start(start: Start<'a>) -> Self {
+        MessageBuilder {
+            start,
+            headers: heapless::Vec::new(),
+            body: &[],
+            overflow: false,
+        }
+    }
+
+    /// Replace the reason phrase of a response (ignored for requests).
+    #[must_use]
+    pub fn reason(mut self, reason: &'a str) -> Self {
+        if let Start::Response { reason: r, .. } = &mut self.start {
+            *r = reason;
+        }
+        self
+    }
+
+    /// Append a header. Past [`MAX_BUILDER_HEADERS`], [`encode`](Self::encode) fails
+    /// with [`EncodeError::Capacity`].
+    #[must_use]
+    pub fn header(mut self, name: &'a str, value: Value<'a>) -> Self {
+        self.push(name, value);
+        self
+    }
+
+    /// Append a header in place (see [`header`](Self::header)).
+    pub fn push(&mut self, name: &'a str, value: Value<'a>) {
+        if self.headers.push((name, value)).is_err() {
+            self.overflow = true;
+        }
+    }
+
+    /// Set the body and its Content-Type.
+    #[must_use]
+    pub fn body(mut self, content_type: &'a str, body: &'a [u8]) -> Self {
+        self.push("Content-Type", Value::Text(content_type));
+        self.body = body;
+        self
+    }
+
+    /// The headers added so far, in order.
+    pub fn headers(&self) -> &[(&'a str, Value<'a>)] {
+        &self.headers
+    }
+
+    /// Exact size of the encoded message.
+    pub fn encoded_len(&self) -> Result<usize, EncodeError> {
+        self.validate()?;
+        let mut c = Counter::default();
+        self.emit(&mut c)?;
+        Ok(c.0)
+    }
+
+    /// Write the message into `out`. Returns the bytes written; on error nothing was
+    /// written.
+    pub fn encode<W: Write + ?Sized>(&self, out: &mut W) -> Result<usize, EncodeError> {
+        let needed = self.encoded_len()?;
+        if out.remaining() < needed {
+            return Err(EncodeError::BufferTooSmall { needed });
+        }
+        self.emit(out)?;
+        Ok(needed)
+    }
+
+    /// Write the message at the start of `buf`. Returns the bytes written.
+    pub fn encode_into(&self, buf: &mut [u8]) -> Result<usize, EncodeError> {
+        let mut w: &mut [u8] = buf;
+        self.encode(&mut w)
+    }
+
+    fn validate(&self) -> Result<(), EncodeError> {
+        if self.overflow {
+            return Err(EncodeError::Capacity(Capacity::Headers));
+        }
+        let start_ok = match self.start {
+            Start::Request { uri, .. } => {
+                !uri.is_empty() && uri.iter().all(|&b| b > b' ' && b != 0x7f)
+            }
+            Start::Response { reason, .. } => reason.bytes().all(|b| b >= b' ' || b == b'\t'),
+        };
+        if !start_ok {
+            return Err(EncodeError::InvalidStartLine);
+        }
+        for (index, (name, value)) in self.headers.iter().enumerate() {
+            let bad = EncodeError::InvalidHeader { index };
+            // Content-Length is written by the builder from the body.
+            if !lex::is_token_str(name.as_bytes())
+                || HeaderKind::from_name(name.as_bytes()) == HeaderKind::ContentLength
+            {
+                return Err(bad);
+            }
+            let ok = match value {
+                Value::Raw(b) => no_injection(b),
+                Value::Text(s) => no_injection(s.as_bytes()),
+                Value::Tagged(b, t) => no_injection(b) && lex::is_token_str(t.as_bytes()),
+                Value::Via(v) => {
+                    lex::is_token_str(v.transport.as_bytes())
+                        && no_injection(v.sent_by.as_bytes())
+                        && lex::is_token_str(v.branch.as_bytes())
+                }
+                Value::Tokens(ts) => ts.iter().all(|t| lex::is_token_str(t.as_bytes())),
+                Value::Number(_) | Value::CSeq(..) | Value::Methods(_) => true,
+            };
+            if !ok {
+                return Err(bad);
+            }
+        }
+        Ok(())
+    }
+
+    fn emit<W: Write + ?Sized>(&self, out: &mut W) -> Result<(), BufferTooSmall> {
+        match self.start {
+            Start::Request { method, uri } => {
+                out.write_all(method.as_str().as_bytes())?;
+                out.write_all(b" ")?;
+                out.write_all(uri)?;
+                out.write_all(b" SIP/2.0\r\n")?;
+            }
+            Start::Response { code, reason } => {
+                out.write_all(b"SIP/2.0 ")?;
+                write_u32(out, u32::from(code.as_u16()))?;
+                out.write_all(b" ")?;
+                out.write_all(reason.as_bytes())?;
+                out.write_all(b"\r\n")?;
+            }
+        }
+        for (name, value) in &self.headers {
+            out.write_all(name.as_bytes())?;
+            out.write_all(b": ")?;
+            emit_value(out, value)?;
+            out.write_all(b"\r\n")?;
+        }
+        out.write_all(b"Content-Length: ")?;
+        // A body longer than u32::MAX cannot be built on any target this crate serves.
+        write_u32(out, u32::try_from(self.body.len()).unwrap_or(u32::MAX))?;
+        out.write_all(b"\r\n\r\n")?;
+        out.write_all(self.body)
+    }
+}
+
+fn emit_value<W: Write + ?Sized>(out: &mut W, value: &Value<'_>) -> Result<(), BufferTooSmall> {
+    match *value {
+        Value::Raw(b) => out.write_all(b),
+        Value::Text(s) => out.write_all(s.as_bytes()),
+        Value::Number(n) => write_u32(out, n),
+        Value::CSeq(n, m) => {
+            write_u32(out, n)?;
+            out.write_all(b" ")?;
+            out.write_all(m.as_str().as_bytes())
+        }
+        Value::Tagged(v, tag) => {
+            out.write_all(v)?;
+            out.write_all(b";tag=")?;
+            out.write_all(tag.as_bytes())
+        }
+        Value::Via(v) => {
+            out.write_all(b"SIP/2.0/")?;
+            out.write_all(v.transport.as_bytes())?;
+            out.write_all(b" ")?;
+            out.write_all(v.sent_by.as_bytes())?;
+            out.write_all(b";branch=")?;
+            out.write_all(v.branch.as_bytes())?;
+            if v.rport {
+                out.write_all(b";rport")?;
+            }
+            Ok(())
+        }
+        Value::Methods(ms) => {
+            for (i, m) in ms.iter().enumerate() {
+                if i > 0 {
+                    out.write_all(b", ")?;
+                }
+                out.write_all(m.as_str().as_bytes())?;
+            }
+            Ok(())
+        }
+        Value::Tokens(ts) => {
+            for (i, t) in ts.iter().enumerate() {
+                if i > 0 {
+                    out.write_all(b", ")?;
+                }
+                out.write_all(t.as_bytes())?;
+            }
+            Ok(())
+        }
+    }
+}
+
+/// A CR or LF is only allowed as part of a line fold (CRLF followed by SP or HTAB).
+fn no_injection(b: &[u8]) -> bool {
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'\r' => {
+                if b.get(i + 1) != Some(&b'\n') || !matches!(b.get(i + 2), Some(b' ' | b'\t')) {
+                    return false;
+                }
+                i += 3;
+            }
+            b'\n' => {
+                if !matches!(b.get(i + 1), Some(b' ' | b'\t')) {
+                    return false;
+                }
+                i += 2;
+            }
+            _ => i += 1,
+        }
+    }
+    true
+}
