@@ -242,7 +242,7 @@ mod tests {
             assert_eq!(c.as_u16(), n);
             let e = c.effective();
             assert_eq!(e.as_u16() / 100, n / 100);
-            assert!(e.is_known() || e.as_u16() % 100 == 0);
+            assert!(e.is_known() || e.as_u16().is_multiple_of(100));
             assert_eq!(c.is_final(), n >= 200);
         }
         assert_eq!(
