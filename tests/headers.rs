@@ -655,3 +655,20 @@ proptest! {
         prop_assert_eq!(w.transport(), v.transport());
     }
 }
+
+#[test]
+fn via_bare_ipv6_sent_by_is_accepted_liberally() {
+    // Live capture (corpus realworld/hep-ipv6): unbracketed IPv6 sent-by with a port.
+    let v = Via::parse(b"SIP/2.0/UDP fe80:0:0:0:21a:a0ff:fe07:32e0:5060;branch=z9hG4bKkdjuw8495")
+        .unwrap();
+    assert_eq!(v.sent_by().host, v6("fe80::21a:a0ff:fe07:32e0"));
+    assert_eq!(v.sent_by().port, Some(5060));
+    assert_eq!(v.branch(), Some("z9hG4bKkdjuw8495"));
+    // A complete address without a port stays a complete address.
+    let v = Via::parse(b"SIP/2.0/UDP 2001:db8::9:1;branch=z9hG4bK1").unwrap();
+    assert_eq!(
+        (v.sent_by().host, v.sent_by().port),
+        (v6("2001:db8::9:1"), None)
+    );
+    assert!(Via::parse(b"SIP/2.0/UDP a:b:c").is_err());
+}
