@@ -9,7 +9,7 @@ use sansip::message::lex::CommaSeparated;
 use sansip::message::{
     Algorithm, AuthScheme, CSeq, CallId, Challenge, ContentLength, ContentType, Credentials, Event,
     Expires, Host, MaxForwards, Method, RetryAfter, Rport, SubState, SubscriptionState, TokenList,
-    Transport, Via,
+    TokenParamList, Transport, Via,
 };
 
 /// Parse every Via of a whole header value, as the message layer does.
@@ -591,6 +591,7 @@ proptest! {
         let _ = Challenge::parse(&b);
         let _ = Credentials::parse(&b);
         let _ = TokenList::new(&b).count();
+        let _ = TokenParamList::new(&b).count();
         let _ = vias(&b);
     }
 
@@ -671,4 +672,20 @@ fn via_bare_ipv6_sent_by_is_accepted_liberally() {
         (v6("2001:db8::9:1"), None)
     );
     assert!(Via::parse(b"SIP/2.0/UDP a:b:c").is_err());
+}
+
+#[test]
+fn token_param_lists() {
+    // Accept-Encoding / Accept-Language (RFC 3261 §20.2, §20.3)
+    let items: Vec<_> = TokenParamList::new(b"gzip ; q=0.5 , da, en-gb;q=0.8")
+        .map(Result::unwrap)
+        .map(|(t, p)| (t, p.count()))
+        .collect();
+    assert_eq!(items, [("gzip", 1), ("da", 0), ("en-gb", 1)]);
+    let (_, mut p) = TokenParamList::new(b"a, b;q=1").nth(1).unwrap().unwrap();
+    assert_eq!(p.next().unwrap().unwrap().offset, 5);
+    assert_eq!(TokenParamList::new(b"").count(), 0);
+    let e = TokenParamList::new(b"a, b;").nth(1).unwrap().unwrap_err();
+    assert_eq!((e.kind, e.offset), (ParseErrorKind::Token, 5));
+    assert!(TokenParamList::new(b"a b").next().unwrap().is_err());
 }

@@ -9,7 +9,7 @@ mod status;
 pub use headers::{
     Algorithm, AuthParam, AuthParams, AuthScheme, CSeq, CallId, Challenge, ContentLength,
     ContentType, Credentials, Event, Expires, MaxForwards, QopOptions, RetryAfter, Rport, SubState,
-    SubscriptionState, TokenList, Transport, Via,
+    SubscriptionState, TokenList, TokenParamList, Transport, Via,
 };
 pub use host::{Host, HostPort};
 pub use method::Method;

@@ -16,7 +16,7 @@ pub use auth::{Algorithm, AuthParam, AuthParams, AuthScheme, Challenge, Credenti
 pub use event::{Event, SubState, SubscriptionState};
 pub use media::ContentType;
 pub use scalar::{CSeq, CallId, ContentLength, Expires, MaxForwards, RetryAfter};
-pub use tokens::TokenList;
+pub use tokens::{TokenList, TokenParamList};
 pub use via::{Rport, Transport, Via};
 
 use super::lex::{self, Params};
