@@ -8,8 +8,8 @@ use sansip::ParseErrorKind;
 use sansip::message::lex::CommaSeparated;
 use sansip::message::{
     Algorithm, AuthScheme, CSeq, CallId, Challenge, ContentLength, ContentType, Credentials, Event,
-    Expires, Host, MaxForwards, Method, RetryAfter, Rport, SubState, SubscriptionState, TokenList,
-    TokenParamList, Transport, Via,
+    Expires, Host, MAGIC_COOKIE, MaxForwards, Method, RetryAfter, Rport, SubState,
+    SubscriptionState, Timestamp, TokenList, TokenParamList, Transport, Via,
 };
 
 /// Parse every Via of a whole header value, as the message layer does.
@@ -592,6 +592,7 @@ proptest! {
         let _ = Credentials::parse(&b);
         let _ = TokenList::new(&b).count();
         let _ = TokenParamList::new(&b).count();
+        let _ = Timestamp::parse(&b);
         let _ = vias(&b);
     }
 
@@ -688,4 +689,22 @@ fn token_param_lists() {
     let e = TokenParamList::new(b"a, b;").nth(1).unwrap().unwrap_err();
     assert_eq!((e.kind, e.offset), (ParseErrorKind::Token, 5));
     assert!(TokenParamList::new(b"a b").next().unwrap().is_err());
+}
+
+#[test]
+fn timestamp_rfc3261_20_38() {
+    let t = Timestamp::parse(b" 54.21 \r\n 0.3 ").unwrap();
+    assert_eq!((t.time(), t.delay()), ("54.21", Some("0.3")));
+    assert_eq!(Timestamp::parse(b"54.").unwrap().time(), "54.");
+    assert_eq!(Timestamp::parse(b"1 5").unwrap().delay(), Some("5"));
+    // delay = *DIGIT [ "." *DIGIT ]: a lone "." is grammatical.
+    assert_eq!(Timestamp::parse(b"1 .").unwrap().delay(), Some("."));
+    for bad in [&b""[..], b".5", b"x", b"1 2 3", b"1.2.3", b"1x", b"1 a"] {
+        assert!(Timestamp::parse(bad).is_err(), "{bad:?}");
+    }
+}
+
+#[test]
+fn magic_cookie() {
+    assert_eq!(MAGIC_COOKIE, "z9hG4bK");
 }

@@ -8,8 +8,8 @@ mod status;
 
 pub use headers::{
     Algorithm, AuthParam, AuthParams, AuthScheme, CSeq, CallId, Challenge, ContentLength,
-    ContentType, Credentials, Event, Expires, MaxForwards, QopOptions, RetryAfter, Rport, SubState,
-    SubscriptionState, TokenList, TokenParamList, Transport, Via,
+    ContentType, Credentials, Event, Expires, MAGIC_COOKIE, MaxForwards, QopOptions, RetryAfter,
+    Rport, SubState, SubscriptionState, Timestamp, TokenList, TokenParamList, Transport, Via,
 };
 pub use host::{Host, HostPort};
 pub use method::Method;

@@ -301,3 +301,76 @@ impl<'a> RetryAfter<'a> {
         self.params().find(name)
     }
 }
+
+/// The Timestamp header value (RFC 3261 §20.38): `1*DIGIT [ "." *DIGIT ] [ LWS delay ]`,
+/// `delay = *DIGIT [ "." *DIGIT ]`. Both numbers are kept as received (decimal text) so
+/// that a UAS can echo them exactly (RFC 3261 §8.2.6.1).
+///
+/// ```
+/// use sansip::message::Timestamp;
+/// let t = Timestamp::parse(b"54.21 0.3").unwrap();
+/// assert_eq!((t.time(), t.delay()), ("54.21", Some("0.3")));
+/// assert_eq!(Timestamp::parse(b"54").unwrap().delay(), None);
+/// assert!(Timestamp::parse(b".5").is_err());
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Timestamp<'a> {
+    time: &'a str,
+    delay: Option<&'a str>,
+}
+
+impl<'a> Timestamp<'a> {
+    /// Parse a Timestamp value.
+    pub fn parse(value: &'a [u8]) -> Result<Self, ParseError> {
+        let kind = ParseErrorKind::Number;
+        let s = value;
+        let start = lex::skip_lws(s, 0);
+        let end = decimal_end(s, start);
+        if end == start || !s[start].is_ascii_digit() {
+            return Err(ParseError::new(kind, start));
+        }
+        // Digits and dots only: ASCII.
+        let time = lex::utf8(s.get(start..end).unwrap_or_default(), kind, start)?;
+        let d = lex::skip_lws(s, end);
+        if d == s.len() {
+            return Ok(Timestamp { time, delay: None });
+        }
+        let d_end = decimal_end(s, d);
+        if d == end || d_end == d || lex::skip_lws(s, d_end) != s.len() {
+            return Err(ParseError::new(
+                kind,
+                if d == end || d_end == d { d } else { d_end },
+            ));
+        }
+        let delay = lex::utf8(s.get(d..d_end).unwrap_or_default(), kind, d)?;
+        Ok(Timestamp {
+            time,
+            delay: Some(delay),
+        })
+    }
+
+    /// The time value, as received (for example `54.21`).
+    pub fn time(&self) -> &'a str {
+        self.time
+    }
+
+    /// The delay, as received, if present.
+    pub fn delay(&self) -> Option<&'a str> {
+        self.delay
+    }
+}
+
+/// End of `*DIGIT [ "." *DIGIT ]` starting at `i`.
+fn decimal_end(s: &[u8], mut i: usize) -> usize {
+    while i < s.len() && s[i].is_ascii_digit() {
+        i += 1;
+    }
+    if i < s.len() && s[i] == b'.' {
+        i += 1;
+        while i < s.len() && s[i].is_ascii_digit() {
+            i += 1;
+        }
+    }
+    i
+}
