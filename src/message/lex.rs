@@ -100,6 +100,81 @@ pub fn parse_u32(s: &[u8], offset: usize) -> Result<u32, ParseError> {
     Ok(n)
 }
 
+/// Index one past the run of token characters that starts at `i` (`i` if there is none).
+#[inline]
+pub fn token_end(s: &[u8], mut i: usize) -> usize {
+    while i < s.len() && is_token(s[i]) {
+        i += 1;
+    }
+    i
+}
+
+/// `word` characters (RFC 3261 §25.1, used by Call-ID): token characters and
+/// `()<>:\"/[]?{}`.
+#[inline]
+pub const fn is_word(b: u8) -> bool {
+    is_token(b)
+        || matches!(
+            b,
+            b'(' | b')'
+                | b'<'
+                | b'>'
+                | b':'
+                | b'\\'
+                | b'"'
+                | b'/'
+                | b'['
+                | b']'
+                | b'?'
+                | b'{'
+                | b'}'
+        )
+}
+
+/// `delta-seconds` (RFC 3261 §25.1, `1*DIGIT`): a decimal number of any length, saturating
+/// at `u32::MAX` instead of failing (RFC 3261 §20.19 bounds the value by 2^32-1; a larger
+/// one is read as that bound, never as a wrapped-around value).
+pub fn parse_u32_saturating(s: &[u8], offset: usize) -> Result<u32, ParseError> {
+    if s.is_empty() {
+        return Err(ParseError::new(ParseErrorKind::Number, offset));
+    }
+    let mut n: u32 = 0;
+    for (i, &b) in s.iter().enumerate() {
+        if !b.is_ascii_digit() {
+            return Err(ParseError::new(ParseErrorKind::Number, offset + i));
+        }
+        n = n.saturating_mul(10).saturating_add(u32::from(b - b'0'));
+    }
+    Ok(n)
+}
+
+/// The end (exclusive) of a `comment` that opens at `s[start] == b'('` (RFC 3261 §25.1):
+/// nested parentheses and `quoted-pair` are honoured.
+pub fn comment_end(s: &[u8], start: usize) -> Result<usize, ParseError> {
+    let mut depth: usize = 0;
+    let mut i = start;
+    while i < s.len() {
+        match s[i] {
+            b'(' => depth += 1,
+            b')' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return Ok(i + 1);
+                }
+            }
+            b'\\' => match s.get(i + 1) {
+                Some(b'\r' | b'\n') | None => {
+                    return Err(ParseError::new(ParseErrorKind::Header, i));
+                }
+                Some(_) => i += 1,
+            },
+            _ => {}
+        }
+        i += 1;
+    }
+    Err(ParseError::new(ParseErrorKind::Header, start))
+}
+
 /// Iterator over the elements of a comma-separated header value (RFC 3261 §7.3.1).
 /// Commas inside quoted strings and `<...>` do not split. Yields each element
 /// trimmed of LWS with its offset; an empty value yields nothing, an empty element
@@ -313,6 +388,20 @@ mod tests {
         assert_eq!(parse_u32(b"4294967296", 3).unwrap_err().offset, 12);
         assert!(parse_u32(b"", 0).is_err());
         assert!(parse_u32(b"-1", 0).is_err());
+        assert_eq!(
+            parse_u32_saturating(b"99999999999999999999999", 0),
+            Ok(u32::MAX)
+        );
+        assert_eq!(parse_u32_saturating(b"12", 0), Ok(12));
+        assert_eq!(parse_u32_saturating(b"1x", 4).unwrap_err().offset, 5);
+    }
+
+    #[test]
+    fn comments() {
+        assert_eq!(comment_end(b"(a (b) \\) c) x", 0), Ok(12));
+        assert!(comment_end(b"(a (b)", 0).is_err());
+        assert_eq!(token_end(b"abc def", 0), 3);
+        assert!(!is_word(b'@') && is_word(b'<'));
     }
 
     #[test]

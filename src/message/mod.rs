@@ -4,14 +4,20 @@
 //! a stream transport. The view indexes every header line in one pass and parses typed
 //! values (Via, CSeq, URIs, ...) only when asked, so unused headers cost nothing.
 
-mod header;
+mod header_name;
+mod headers;
 mod host;
 pub mod lex;
 mod method;
 mod parse;
 mod status;
 
-pub use header::{Header, HeaderKind};
+pub use header_name::{Header, HeaderKind};
+pub use headers::{
+    Algorithm, AuthParam, AuthParams, AuthScheme, CSeq, CallId, Challenge, ContentLength,
+    ContentType, Credentials, Event, Expires, MAGIC_COOKIE, MaxForwards, QopOptions, RetryAfter,
+    Rport, SubState, SubscriptionState, Timestamp, TokenList, TokenParamList, Transport, Via,
+};
 pub use host::{Host, HostPort};
 pub use method::Method;
 pub use parse::{DEFAULT_MAX_MESSAGE, Framed, KeepAlive, Limits, MAX_HEADERS, Message, StartLine};

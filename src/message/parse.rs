@@ -8,7 +8,7 @@
 
 use crate::error::{Capacity, ParseError, ParseErrorKind as K};
 
-use super::header::{Header, HeaderKind};
+use super::header_name::{Header, HeaderKind};
 use super::{Method, StatusCode, lex};
 
 /// Capacity of the header index: the most header lines a [`Message`] can hold.
@@ -168,7 +168,7 @@ impl<'a> Message<'a> {
     /// let msg = b"SIP/2.0 200 OK\r\nContent-Length: 2\r\n\r\nhiNEXT";
     /// assert!(matches!(Message::parse_stream(&msg[..30], &l), Ok(Framed::Incomplete)));
     /// match Message::parse_stream(msg, &l) {
-    ///     Ok(Framed::Message(m, used)) => { assert_eq!(m.body(), b"hi"); assert_eq!(used, 40); }
+    ///     Ok(Framed::Message(m, used)) => { assert_eq!(m.body(), b"hi"); assert_eq!(used, 39); }
     ///     other => panic!("{other:?}"),
     /// }
     /// ```

@@ -1,0 +1,77 @@
+//! Typed views over single header values (RFC 3261 §20 and extensions).
+//!
+//! Every view borrows the value bytes it was parsed from and is built by a
+//! `parse(value: &'a [u8])` that reads one header value (or one element of a
+//! comma-separated list header), consumes all of it, and reports errors at offsets
+//! relative to `value`.
+
+mod auth;
+mod event;
+mod media;
+mod scalar;
+mod tokens;
+mod via;
+
+pub use auth::{Algorithm, AuthParam, AuthParams, AuthScheme, Challenge, Credentials, QopOptions};
+pub use event::{Event, SubState, SubscriptionState};
+pub use media::ContentType;
+pub use scalar::{CSeq, CallId, ContentLength, Expires, MaxForwards, RetryAfter, Timestamp};
+pub use tokens::{TokenList, TokenParamList};
+pub use via::{MAGIC_COOKIE, Rport, Transport, Via};
+
+use super::lex::{self, Params};
+use crate::error::{ParseError, ParseErrorKind};
+
+/// Read `token` at `i` (after LWS) as `&str`; returns it and the index after it.
+fn token_at(s: &[u8], i: usize, kind: ParseErrorKind) -> Result<(&str, usize), ParseError> {
+    let end = lex::token_end(s, i);
+    // token_str rejects the empty run with an error at `i`.
+    let tok = lex::token_str(s.get(i..end).unwrap_or_default(), kind, i)?;
+    Ok((tok, end))
+}
+
+/// Check the `*( SEMI generic-param )` tail that starts at `start`: every parameter must
+/// be well formed and a value must be a token, a host or a quoted string (RFC 3261 §25.1
+/// `gen-value`). Errors carry `kind`. Calls `each` on every parameter so that a view can
+/// check its own parameters in the same pass.
+fn check_params<'a>(
+    s: &'a [u8],
+    start: usize,
+    kind: ParseErrorKind,
+    mut each: impl FnMut(lex::RawParam<'a>) -> Result<(), ParseError>,
+) -> Result<Params<'a>, ParseError> {
+    let tail = s.get(start..).unwrap_or_default();
+    let params = Params::new(tail, start);
+    for p in params.clone() {
+        let p = p.map_err(|e| ParseError::new(kind, e.offset))?;
+        // A bad value is reported at its parameter's name.
+        if let Some(v) = p.value
+            && v.first() != Some(&b'"')
+            && !v
+                .iter()
+                .all(|&b| lex::is_token(b) || matches!(b, b'[' | b']' | b':'))
+        {
+            return Err(ParseError::new(kind, p.offset));
+        }
+        each(p)?;
+    }
+    Ok(params)
+}
+
+/// The value of a parameter that must have one, or an error of `kind` at its name.
+fn required<'a>(p: &lex::RawParam<'a>, kind: ParseErrorKind) -> Result<&'a [u8], ParseError> {
+    p.value.ok_or(ParseError::new(kind, p.offset))
+}
+
+/// A parameter value that must be a token, as `&str`.
+fn token_value<'a>(p: &lex::RawParam<'a>, kind: ParseErrorKind) -> Result<&'a str, ParseError> {
+    let v = required(p, kind)?;
+    lex::token_str(v, kind, p.offset)
+}
+
+/// A parameter value that must be `delta-seconds` (saturating, see
+/// [`lex::parse_u32_saturating`]).
+fn seconds_value(p: &lex::RawParam<'_>, kind: ParseErrorKind) -> Result<u32, ParseError> {
+    let v = required(p, kind)?;
+    lex::parse_u32_saturating(v, p.offset).map_err(|e| ParseError::new(kind, e.offset))
+}

@@ -1,0 +1,350 @@
+//! The Via header value (RFC 3261 §20.42, §18.2.1; RFC 3581; RFC 7118; RFC 5118).
+
+use core::fmt;
+use core::net::{Ipv4Addr, Ipv6Addr};
+
+use super::{check_params, required, token_at, token_value};
+use crate::error::{ParseError, ParseErrorKind};
+use crate::message::host::parse_port;
+use crate::message::lex::{self, Params, RawParam};
+use crate::message::{Host, HostPort};
+
+const KIND: ParseErrorKind = ParseErrorKind::Via;
+
+/// The RFC 3261 §8.1.1.7 magic cookie that starts every RFC 3261 branch.
+pub const MAGIC_COOKIE: &str = "z9hG4bK";
+
+/// The transport of a Via `sent-protocol` (RFC 3261 §20.42, RFC 7118 for WebSocket).
+/// Compared case-insensitively; an unknown transport is kept (RFC 4475 §3.1.1.10).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Transport<'a> {
+    /// UDP (RFC 3261 §18).
+    Udp,
+    /// TCP (RFC 3261 §18).
+    Tcp,
+    /// TLS over TCP (RFC 3261 §26.2).
+    Tls,
+    /// SCTP (RFC 4168).
+    Sctp,
+    /// WebSocket (RFC 7118).
+    Ws,
+    /// Secure WebSocket (RFC 7118).
+    Wss,
+    /// Any other transport token, case as received.
+    Other(&'a str),
+}
+
+impl<'a> Transport<'a> {
+    /// The transport named by the token `t` (case-insensitive).
+    pub fn from_token(t: &'a str) -> Self {
+        const KNOWN: [(&str, Transport<'static>); 6] = [
+            ("UDP", Transport::Udp),
+            ("TCP", Transport::Tcp),
+            ("TLS", Transport::Tls),
+            ("SCTP", Transport::Sctp),
+            ("WS", Transport::Ws),
+            ("WSS", Transport::Wss),
+        ];
+        KNOWN
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(t))
+            .map_or(Transport::Other(t), |&(_, tr)| tr)
+    }
+
+    /// The canonical (upper-case) name, or the token as received for [`Transport::Other`].
+    pub fn as_str(&self) -> &'a str {
+        match *self {
+            Transport::Udp => "UDP",
+            Transport::Tcp => "TCP",
+            Transport::Tls => "TLS",
+            Transport::Sctp => "SCTP",
+            Transport::Ws => "WS",
+            Transport::Wss => "WSS",
+            Transport::Other(s) => s,
+        }
+    }
+
+    /// Whether the transport is reliable (RFC 3261 §17.1.1.2: no retransmissions, Timer
+    /// E/G not used). Unknown transports are treated as unreliable.
+    pub fn is_reliable(&self) -> bool {
+        !matches!(self, Transport::Udp | Transport::Other(_))
+    }
+}
+
+impl fmt::Display for Transport<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The RFC 3581 `rport` Via parameter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Rport {
+    /// No `rport` parameter.
+    #[default]
+    Absent,
+    /// `rport` without a value: the client asks for symmetric response routing
+    /// (RFC 3581 §3).
+    Requested,
+    /// `rport=port`, filled in by the server (RFC 3581 §4).
+    Port(u16),
+}
+
+/// One Via header value (RFC 3261 §20.42): `sent-protocol LWS sent-by *( SEMI via-params )`.
+///
+/// A Via header holding several values is split by the caller with
+/// [`lex::CommaSeparated`]; `parse` reads one of them.
+///
+/// ```
+/// use sansip::message::{Host, Rport, Transport, Via};
+///
+/// let via = Via::parse(b"SIP/2.0/UDP pc33.atlanta.com:5066;branch=z9hG4bK776asdhds;rport").unwrap();
+/// assert_eq!(via.transport(), Transport::Udp);
+/// assert_eq!(via.sent_by().host, Host::Domain("pc33.atlanta.com"));
+/// assert_eq!(via.sent_by().port, Some(5066));
+/// assert_eq!(via.branch(), Some("z9hG4bK776asdhds"));
+/// assert!(via.is_rfc3261_branch());
+/// assert_eq!(via.rport(), Rport::Requested);
+/// assert!(Via::parse(b"SIP/2.0/UDP 192.0.2.15;;").is_err());
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Via<'a> {
+    protocol_name: &'a str,
+    protocol_version: &'a str,
+    transport: Transport<'a>,
+    sent_by: HostPort<'a>,
+    params: &'a [u8],
+    params_at: usize,
+    branch: Option<&'a str>,
+    received: Option<Host<'a>>,
+    rport: Rport,
+    maddr: Option<Host<'a>>,
+    ttl: Option<u8>,
+}
+
+impl<'a> Via<'a> {
+    /// Parse one Via value. LWS is allowed around the `/` of `sent-protocol`, around the
+    /// sent-by `:` and around `;` and `=` (RFC 3261 §25.1, RFC 4475 §3.1.1.1).
+    pub fn parse(value: &'a [u8]) -> Result<Self, ParseError> {
+        let s = value;
+        let err = |at| ParseError::new(KIND, at);
+        // sent-protocol = protocol-name SLASH protocol-version SLASH transport
+        let i = lex::skip_lws(s, 0);
+        let (protocol_name, i) = token_at(s, i, KIND)?;
+        let i = slash(s, i)?;
+        let (protocol_version, i) = token_at(s, i, KIND)?;
+        let i = slash(s, i)?;
+        let (transport, end) = token_at(s, i, KIND)?;
+        let transport = Transport::from_token(transport);
+        // LWS sent-by (the LWS is mandatory)
+        let mut i = lex::skip_lws(s, end);
+        if i == end {
+            return Err(err(end));
+        }
+        let sent_by = sent_by(s, &mut i)?;
+        let mut via = Via {
+            protocol_name,
+            protocol_version,
+            transport,
+            sent_by,
+            params: s.get(i..).unwrap_or_default(),
+            params_at: i,
+            branch: None,
+            received: None,
+            rport: Rport::Absent,
+            maddr: None,
+            ttl: None,
+        };
+        let mut seen_rport = false;
+        // via-params (RFC 3261 §20.42, RFC 3581 §3); the first of a duplicate wins.
+        check_params(s, i, KIND, |p| {
+            let name = p.name;
+            if name.eq_ignore_ascii_case(b"branch") {
+                let b = token_value(&p, KIND)?;
+                via.branch.get_or_insert(b);
+            } else if name.eq_ignore_ascii_case(b"received") {
+                let h = received(&p)?;
+                via.received.get_or_insert(h);
+            } else if name.eq_ignore_ascii_case(b"rport") {
+                let r = match p.value {
+                    None => Rport::Requested,
+                    Some(v) => Rport::Port(parse_port(v).ok_or(err(p.offset))?),
+                };
+                if !seen_rport {
+                    via.rport = r;
+                    seen_rport = true;
+                }
+            } else if name.eq_ignore_ascii_case(b"maddr") {
+                let h = Host::parse(required(&p, KIND)?).map_err(|_| err(p.offset))?;
+                via.maddr.get_or_insert(h);
+            } else if name.eq_ignore_ascii_case(b"ttl") {
+                // ttl = 1*3DIGIT ; 0 to 255
+                let v = required(&p, KIND)?;
+                let n = lex::parse_u32(v, p.offset).map_err(|_| err(p.offset))?;
+                let t = u8::try_from(n).map_err(|_| err(p.offset))?;
+                via.ttl.get_or_insert(t);
+            }
+            Ok(())
+        })?;
+        Ok(via)
+    }
+
+    /// The protocol name of `sent-protocol`, case as received (normally `SIP`).
+    pub fn protocol_name(&self) -> &'a str {
+        self.protocol_name
+    }
+
+    /// The protocol version of `sent-protocol`, as received (normally `2.0`).
+    pub fn protocol_version(&self) -> &'a str {
+        self.protocol_version
+    }
+
+    /// The transport.
+    pub fn transport(&self) -> Transport<'a> {
+        self.transport
+    }
+
+    /// The `sent-by` host and optional port.
+    pub fn sent_by(&self) -> HostPort<'a> {
+        self.sent_by
+    }
+
+    /// The `branch` parameter (RFC 3261 §8.1.1.7), if present.
+    pub fn branch(&self) -> Option<&'a str> {
+        self.branch
+    }
+
+    /// Whether the branch starts with the magic cookie `z9hG4bK` (case-sensitive,
+    /// RFC 3261 §8.1.1.7, §17.2.3). A branch that is only the cookie counts
+    /// (RFC 4475 §3.2.1 leaves its handling to the transaction layer).
+    pub fn is_rfc3261_branch(&self) -> bool {
+        self.branch.is_some_and(|b| b.starts_with(MAGIC_COOKIE))
+    }
+
+    /// The `received` parameter (RFC 3261 §18.2.1), an IPv4 or IPv6 address; IPv6 is
+    /// accepted with or without brackets (RFC 5118 §4.5).
+    pub fn received(&self) -> Option<Host<'a>> {
+        self.received
+    }
+
+    /// The `rport` parameter (RFC 3581).
+    pub fn rport(&self) -> Rport {
+        self.rport
+    }
+
+    /// The `maddr` parameter (RFC 3261 §18.2.2).
+    pub fn maddr(&self) -> Option<Host<'a>> {
+        self.maddr
+    }
+
+    /// The `ttl` parameter (0..=255, RFC 3261 §20.42).
+    pub fn ttl(&self) -> Option<u8> {
+        self.ttl
+    }
+
+    /// Every parameter as received, in order. `parse` has checked them all, so the
+    /// iterator yields no errors.
+    pub fn params(&self) -> Params<'a> {
+        Params::new(self.params, self.params_at)
+    }
+
+    /// The first parameter named `name` (case-insensitive).
+    pub fn param(&self, name: &str) -> Option<RawParam<'a>> {
+        self.params().find(name)
+    }
+}
+
+/// `SLASH = SWS "/" SWS` starting at `i`; returns the index after the trailing SWS.
+fn slash(s: &[u8], i: usize) -> Result<usize, ParseError> {
+    let i = lex::skip_lws(s, i);
+    if s.get(i) != Some(&b'/') {
+        return Err(ParseError::new(KIND, i));
+    }
+    Ok(lex::skip_lws(s, i + 1))
+}
+
+/// `sent-by = host [ COLON port ]` at `*i`, with `COLON = SWS ":" SWS`. Advances `*i`.
+fn sent_by<'a>(s: &'a [u8], i: &mut usize) -> Result<HostPort<'a>, ParseError> {
+    let start = *i;
+    let mut j = start;
+    if s.get(j) == Some(&b'[') {
+        // IPv6reference: up to and including the `]`.
+        j = s
+            .iter()
+            .skip(j)
+            .position(|&b| b == b']')
+            .map_or(s.len(), |p| start + p + 1);
+    } else {
+        while j < s.len() && !lex::is_lws(s[j]) && !matches!(s[j], b';' | b':') {
+            j += 1;
+        }
+        if s.get(j) == Some(&b':') {
+            let mut run_end = j;
+            while run_end < s.len() && !lex::is_lws(s[run_end]) && s[run_end] != b';' {
+                run_end += 1;
+            }
+            let run = s.get(start..run_end).unwrap_or_default();
+            if run.iter().filter(|&&b| b == b':').count() >= 2 {
+                *i = run_end;
+                return bare_ipv6(run).ok_or(ParseError::new(KIND, start));
+            }
+        }
+    }
+    let host = Host::parse(s.get(start..j).unwrap_or_default())
+        .map_err(|e| ParseError::new(KIND, start + e.offset))?;
+    let k = lex::skip_lws(s, j);
+    if s.get(k) != Some(&b':') {
+        *i = j;
+        return Ok(HostPort { host, port: None });
+    }
+    let p_start = lex::skip_lws(s, k + 1);
+    let mut p_end = p_start;
+    while p_end < s.len() && s[p_end].is_ascii_digit() {
+        p_end += 1;
+    }
+    let port = parse_port(s.get(p_start..p_end).unwrap_or_default())
+        .ok_or(ParseError::new(KIND, p_start))?;
+    *i = p_end;
+    Ok(HostPort {
+        host,
+        port: Some(port),
+    })
+}
+
+/// Liberal: an IPv6 sent-by without brackets (outside RFC 3261/5118, seen in live
+/// captures). The whole run as an address if it is one, else the part before the last
+/// `:` as the address and the rest as the port (RFC 5118 §4.10 notes the ambiguity).
+fn bare_ipv6(run: &[u8]) -> Option<HostPort<'_>> {
+    let text = core::str::from_utf8(run).ok()?;
+    if let Ok(a) = text.parse::<Ipv6Addr>() {
+        return Some(HostPort {
+            host: Host::Ipv6(a),
+            port: None,
+        });
+    }
+    let (addr, port) = text.rsplit_once(':')?;
+    Some(HostPort {
+        host: Host::Ipv6(addr.parse().ok()?),
+        port: Some(parse_port(port.as_bytes())?),
+    })
+}
+
+/// `received = "received" EQUAL (IPv4address / IPv6address)` (RFC 3261 §20.42), IPv6 also
+/// in brackets (RFC 5118 §4.5).
+fn received<'a>(p: &RawParam<'a>) -> Result<Host<'a>, ParseError> {
+    let err = ParseError::new(KIND, p.offset);
+    let v = required(p, KIND)?;
+    if v.first() == Some(&b'[') {
+        return match Host::parse(v) {
+            Ok(h @ Host::Ipv6(_)) => Ok(h),
+            _ => Err(err),
+        };
+    }
+    let text = core::str::from_utf8(v).map_err(|_| err)?;
+    if let Ok(a) = text.parse::<Ipv4Addr>() {
+        return Ok(Host::Ipv4(a));
+    }
+    text.parse::<Ipv6Addr>().map(Host::Ipv6).map_err(|_| err)
+}
