@@ -336,3 +336,49 @@ fn stream_framing() {
         ParseErrorKind::Capacity(Capacity::MessageSize)
     );
 }
+
+#[test]
+fn typed_accessors() {
+    let msg = b"SIP/2.0 200 OK\r\n\
+Via: SIP/2.0/UDP a.example.com;branch=z9hG4bK1, SIP/2.0/TCP b.example.com:5070;branch=z9hG4bK2\r\n\
+Call-ID: x@y\r\n\
+v: SIP/2.0/UDP c.example.com;branch=z9hG4bK3;received=192.0.2.1\r\n\
+CSeq: 7 INVITE\r\n\
+Max-Forwards: 69\r\n\
+Require: 100rel, timer\r\n\
+Require: foo\r\n\
+Content-Length: 0\r\n\r\n";
+    let m = Message::parse(msg).unwrap();
+    let branches: Vec<_> = m.vias().map(|v| v.unwrap().branch().unwrap()).collect();
+    assert_eq!(branches, ["z9hG4bK1", "z9hG4bK2", "z9hG4bK3"]);
+    assert_eq!(m.top_via().unwrap().sent_by().to_string(), "a.example.com");
+    assert_eq!(m.cseq().unwrap().seq(), 7);
+    assert_eq!(m.cseq().unwrap().method(), Method::Invite);
+    assert_eq!(m.call_id().unwrap().as_str(), "x@y");
+    assert_eq!(m.max_forwards().unwrap().unwrap().get(), 69);
+    assert_eq!(m.content_length().unwrap().unwrap().get(), 0);
+    assert!(m.expires().is_none());
+    let tags: Vec<_> = m.tokens(HeaderKind::Require).map(Result::unwrap).collect();
+    assert_eq!(tags, ["100rel", "timer", "foo"]);
+}
+
+#[test]
+fn typed_errors_point_into_the_message() {
+    let msg = b"SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP a;branch=z9hG4bK1,,\r\nCSeq: x INVITE\r\n\r\n";
+    let m = Message::parse(msg).unwrap();
+    let vias: Vec<_> = m.vias().collect();
+    assert!(vias[0].is_ok());
+    let e = *vias[1].as_ref().unwrap_err();
+    assert_eq!(e.offset, msg.iter().position(|&b| b == b',').unwrap() + 1);
+    let e = m.cseq().unwrap_err();
+    let cseq_at = m.header(HeaderKind::CSeq).unwrap().offset;
+    assert_eq!(cseq_at, 60);
+    assert!((cseq_at..cseq_at + 8).contains(&e.offset), "{e}");
+    assert_eq!(e.kind, ParseErrorKind::CSeq);
+    assert_eq!(m.call_id().unwrap_err().kind, ParseErrorKind::MissingHeader);
+    let bare = Message::parse(b"SIP/2.0 200 OK\r\n\r\n").unwrap();
+    assert_eq!(
+        bare.top_via().unwrap_err().kind,
+        ParseErrorKind::MissingHeader
+    );
+}

@@ -11,6 +11,7 @@ pub mod lex;
 mod method;
 mod parse;
 mod status;
+mod typed;
 
 pub use header_name::{Header, HeaderKind};
 pub use headers::{
@@ -22,3 +23,4 @@ pub use host::{Host, HostPort};
 pub use method::Method;
 pub use parse::{DEFAULT_MAX_MESSAGE, Framed, KeepAlive, Limits, MAX_HEADERS, Message, StartLine};
 pub use status::{InvalidStatusCode, StatusClass, StatusCode};
+pub use typed::CommaValues;

@@ -426,6 +426,21 @@ impl<'a> Message<'a> {
             .map(|s| self.header_at(s))
     }
 
+    /// The next header of `kind` at or after slot `*index`; advances `*index` past it.
+    pub(crate) fn nth_of(&self, kind: HeaderKind, index: &mut usize) -> Option<Header<'a>> {
+        if *index == 0 && kind != HeaderKind::Other {
+            *index = usize::from(self.first[kind as usize]);
+        }
+        let rel = self
+            .slots
+            .get(*index..)?
+            .iter()
+            .position(|s| s.kind == kind)?;
+        let slot = &self.slots[*index + rel];
+        *index += rel + 1;
+        Some(self.header_at(slot))
+    }
+
     /// Every header whose name equals `name`, case-insensitively (RFC 3261 §7.3.1). For a
     /// named kind this also finds its compact form.
     pub fn headers_named<'s>(&'s self, name: &'s str) -> impl Iterator<Item = Header<'a>> + 's {
