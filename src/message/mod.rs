@@ -3,8 +3,12 @@
 mod host;
 pub mod lex;
 mod method;
+mod name_addr;
 mod status;
+mod uri;
 
 pub use host::{Host, HostPort};
 pub use method::Method;
 pub use status::{InvalidStatusCode, StatusClass, StatusCode};
+pub use name_addr::{ContactValue, DisplayName, NameAddr, Qvalue};
+pub use uri::{OtherUri, SipUri, TelUri, Unescaped, Uri, UriParam, UriParams};
