@@ -11,8 +11,16 @@ fn na(s: &[u8]) -> NameAddr<'_> {
 #[test]
 fn forms() {
     let v = na(b"\"Bob \\\"B\\\" Smith\" <sip:bob@biloxi.com>;tag=a6c85cf");
-    assert_eq!(v.display_name(), Some(DisplayName::Quoted("Bob \\\"B\\\" Smith")));
-    assert!(v.display_name().unwrap().unescaped().eq(b"Bob \"B\" Smith".iter().copied()));
+    assert_eq!(
+        v.display_name(),
+        Some(DisplayName::Quoted("Bob \\\"B\\\" Smith"))
+    );
+    assert!(
+        v.display_name()
+            .unwrap()
+            .unescaped()
+            .eq(b"Bob \"B\" Smith".iter().copied())
+    );
     assert!(v.is_name_addr());
     assert_eq!(v.tag(), Some("a6c85cf"));
     assert_eq!(v.uri().as_sip().unwrap().user(), Some("bob"));
@@ -30,7 +38,10 @@ fn forms() {
     assert_eq!(v.uri().as_str(), "sip:bob@biloxi.com");
     assert_eq!(v.tag(), Some("1928301774"));
     assert_eq!(v.param("x"), Some(Some(&b"\"a;b\""[..])));
-    assert_eq!(v.as_bytes(), b"sip:bob@biloxi.com ; tag = 1928301774 ;X=\"a;b\"");
+    assert_eq!(
+        v.as_bytes(),
+        b"sip:bob@biloxi.com ; tag = 1928301774 ;X=\"a;b\""
+    );
     let p = v.params().next().unwrap().unwrap();
     assert_eq!(p.offset, 23);
 
@@ -66,7 +77,12 @@ fn qvalues() {
         (b"", None),
         (b".5", None),
     ] {
-        assert_eq!(Qvalue::parse(s).map(|q| q.0), q, "{}", String::from_utf8_lossy(s));
+        assert_eq!(
+            Qvalue::parse(s).map(|q| q.0),
+            q,
+            "{}",
+            String::from_utf8_lossy(s)
+        );
     }
 }
 
@@ -97,10 +113,16 @@ fn rfc4475_valid() {
     let a = na(b"<sip:%00@host5.example.com>");
     let b = na(b"<sip:%00%00@host5.example.com>");
     assert!(!a.uri().equivalent(b.uri()));
-    assert_eq!(na(b"sip:null-%00-null@example.com;tag=839923423").tag(), Some("839923423"));
+    assert_eq!(
+        na(b"sip:null-%00-null@example.com;tag=839923423").tag(),
+        Some("839923423")
+    );
     // unksm2 (§3.3.4)
     assert_eq!(na(b"isbn:2983792873").uri().scheme(), "isbn");
-    assert_eq!(na(b"<http://www.example.com>;tag=3234233").uri().scheme(), "http");
+    assert_eq!(
+        na(b"<http://www.example.com>;tag=3234233").uri().scheme(),
+        "http"
+    );
     assert_eq!(na(b"<name:John_Smith>").uri().scheme(), "name");
     // regescrt (§3.3.14)
     let v = na(b"<sip:user@example.com?Route=%3Csip:sip.example.com%3E>");
@@ -109,7 +131,10 @@ fn rfc4475_valid() {
     let v = na(b"\"BEL:\\\x07 NUL:\\\x00 DEL:\\\x7f\" <sip:1_unusual.URI~(to-be!sure)&isn't+it$/crazy?,/;;*@example.com>");
     let d = v.display_name().unwrap();
     assert_eq!(d.as_str(), "BEL:\\\x07 NUL:\\\x00 DEL:\\\x7f");
-    assert!(d.unescaped().eq(b"BEL:\x07 NUL:\x00 DEL:\x7f".iter().copied()));
+    assert!(
+        d.unescaped()
+            .eq(b"BEL:\x07 NUL:\x00 DEL:\x7f".iter().copied())
+    );
     assert_eq!(
         v.uri().as_sip().unwrap().user(),
         Some("1_unusual.URI~(to-be!sure)&isn't+it$/crazy?,/;;*")
@@ -125,7 +150,10 @@ fn rfc4475_valid() {
         b"\"Caller\" <sip:caller@[2001:db8::9:1]>",
         b"<sip:[2001:db8::10]:5070>;expires=60",
     ] {
-        assert!(matches!(na(s).uri().as_sip().unwrap().host(), Host::Ipv6(_)));
+        assert!(matches!(
+            na(s).uri().as_sip().unwrap().host(),
+            Host::Ipv6(_)
+        ));
     }
 }
 
@@ -146,7 +174,12 @@ fn rfc4475_invalid() {
     // quotbal (§3.1.2.6): unterminated quoted string.
     let e = NameAddr::parse(b"\"Mr. J. User <sip:j.user@example.com>").unwrap_err();
     assert_eq!(e.kind, ParseErrorKind::QuotedString);
-    assert!(CommaSeparated::new(b"\"Mr. J. User <sip:j.user@example.com>").next().unwrap().is_err());
+    assert!(
+        CommaSeparated::new(b"\"Mr. J. User <sip:j.user@example.com>")
+            .next()
+            .unwrap()
+            .is_err()
+    );
     // ltgtruri: fine as a name-addr, but never as a Request-URI (see tests/uri.rs).
     assert!(NameAddr::parse(b"<sip:user@example.com>").is_ok());
 }
@@ -195,7 +228,10 @@ fn contact() {
     .collect();
     assert_eq!(
         all,
-        [("sip", Some(Qvalue(700)), Some(3600)), ("mailto", Some(Qvalue(100)), None)]
+        [
+            ("sip", Some(Qvalue(700)), Some(3600)),
+            ("mailto", Some(Qvalue(100)), None)
+        ]
     );
 }
 

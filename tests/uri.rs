@@ -37,7 +37,10 @@ fn components() {
     let h: Vec<_> = u.headers().map(|h| (h.name, h.value)).collect();
     assert_eq!(
         h,
-        [("subject", Some("project%20x")), ("priority", Some("urgent"))]
+        [
+            ("subject", Some("project%20x")),
+            ("priority", Some("urgent"))
+        ]
     );
     assert_eq!(u.headers_str(), "subject=project%20x&priority=urgent");
     assert_eq!(&raw[u.headers().next().unwrap().offset..][..7], b"subject");
@@ -100,15 +103,27 @@ fn rfc4475_valid() {
     assert_eq!(u.params().count(), 0);
     // intmeth (§3.1.1.2): every legal user and password character.
     let u = sip(b"sip:1_unusual.URI~(to-be!sure)&isn't+it$/crazy?,/;;*:&it+has=1,weird!*pas$wo~d_too.(doesn't-it)@example.com");
-    assert_eq!(u.user(), Some("1_unusual.URI~(to-be!sure)&isn't+it$/crazy?,/;;*"));
-    assert_eq!(u.password(), Some("&it+has=1,weird!*pas$wo~d_too.(doesn't-it)"));
+    assert_eq!(
+        u.user(),
+        Some("1_unusual.URI~(to-be!sure)&isn't+it$/crazy?,/;;*")
+    );
+    assert_eq!(
+        u.password(),
+        Some("&it+has=1,weird!*pas$wo~d_too.(doesn't-it)")
+    );
     // regescrt (§3.3.14): escaped header value.
     let u = sip(b"sip:user@example.com?Route=%3Csip:sip.example.com%3E");
     let h = u.headers().next().unwrap();
-    assert_eq!((h.name, h.value), ("Route", Some("%3Csip:sip.example.com%3E")));
+    assert_eq!(
+        (h.name, h.value),
+        ("Route", Some("%3Csip:sip.example.com%3E"))
+    );
     // unkscm (§3.3.2), novelsc (§3.3.3), unksm2 (§3.3.4): opaque schemes.
     for (s, scheme) in [
-        (&b"nobodyKnowsThisScheme:totallyopaquecontent"[..], "nobodyKnowsThisScheme"),
+        (
+            &b"nobodyKnowsThisScheme:totallyopaquecontent"[..],
+            "nobodyKnowsThisScheme",
+        ),
         (b"soap.beep://192.0.2.103:3002", "soap.beep"),
         (b"isbn:2983792873", "isbn"),
         (b"http://www.example.com", "http"),
@@ -135,7 +150,10 @@ fn rfc4475_invalid() {
     assert_eq!((e.kind, e.offset), (ParseErrorKind::Uri, 21));
     // badaspec's URI with its inner spaces (§3.1.2.14)
     assert!(Uri::parse(b" sip:t.watson@example.org ").is_err());
-    assert_eq!(Uri::parse(b"sip:t.watson@example.org ").unwrap_err().offset, 24);
+    assert_eq!(
+        Uri::parse(b"sip:t.watson@example.org ").unwrap_err().offset,
+        24
+    );
     // bad escapes, quotes, controls, non-ASCII
     assert_eq!(Uri::parse(b"sip:a%4@b.c").unwrap_err().offset, 5);
     assert_eq!(Uri::parse(b"sip:a%zz@b.c").unwrap_err().offset, 5);
@@ -188,11 +206,24 @@ fn rfc5118_ipv6() {
     assert_eq!((u.host(), u.port()), (v6("2001:db8::10"), Some(5070)));
     assert_eq!(u.host_str(), "[2001:db8::10]");
     // ipv4-mapped (§4.9), 2-colon form (§4.10)
-    assert_eq!(sip(b"sip:ted@[::ffff:192.0.2.2]").host(), v6("::ffff:192.0.2.2"));
-    assert_eq!(sip(b"sip:user@[2001:db8::192.0.2.1]").host(), v6("2001:db8::192.0.2.1"));
-    assert!(sip(b"sip:[2001:db8::10];maddr=[2001:db8::1]").maddr().is_some());
+    assert_eq!(
+        sip(b"sip:ted@[::ffff:192.0.2.2]").host(),
+        v6("::ffff:192.0.2.2")
+    );
+    assert_eq!(
+        sip(b"sip:user@[2001:db8::192.0.2.1]").host(),
+        v6("2001:db8::192.0.2.1")
+    );
+    assert!(
+        sip(b"sip:[2001:db8::10];maddr=[2001:db8::1]")
+            .maddr()
+            .is_some()
+    );
     // ipv6-bad (§4.2): no brackets.
-    assert_eq!(Uri::parse(b"sip:2001:db8::10").unwrap_err().kind, ParseErrorKind::Uri);
+    assert_eq!(
+        Uri::parse(b"sip:2001:db8::10").unwrap_err().kind,
+        ParseErrorKind::Uri
+    );
     assert!(Uri::parse(b"sip:[2001:db8::10").is_err());
     assert!(Uri::parse(b"sip:[2001:db8::10]x").is_err());
 }
@@ -211,14 +242,23 @@ fn tel() {
     assert!(Uri::parse(b"tel:*31#").is_ok());
     let eq = |a: &[u8], b: &[u8]| Uri::parse(a).unwrap().equivalent(&Uri::parse(b).unwrap());
     assert!(eq(b"tel:+1-201-555-0123", b"tel:+1(201)5550123"));
-    assert!(eq(b"tel:7042;phone-context=EXAMPLE.com", b"tel:7042;phone-context=example.com"));
+    assert!(eq(
+        b"tel:7042;phone-context=EXAMPLE.com",
+        b"tel:7042;phone-context=example.com"
+    ));
     assert!(!eq(b"tel:7042;phone-context=a.com", b"tel:7042"));
     assert!(!eq(b"tel:+12015550123", b"tel:12015550123"));
-    assert!(!eq(b"tel:+12015550123", b"sip:+12015550123@a.com;user=phone"));
+    assert!(!eq(
+        b"tel:+12015550123",
+        b"sip:+12015550123@a.com;user=phone"
+    ));
 }
 
 fn equiv(a: &str, b: &str) -> bool {
-    let (x, y) = (Uri::parse(a.as_bytes()).unwrap(), Uri::parse(b.as_bytes()).unwrap());
+    let (x, y) = (
+        Uri::parse(a.as_bytes()).unwrap(),
+        Uri::parse(b.as_bytes()).unwrap(),
+    );
     let r = x.equivalent(&y);
     assert_eq!(r, y.equivalent(&x), "symmetry: {a} {b}");
     r
@@ -228,10 +268,16 @@ fn equiv(a: &str, b: &str) -> bool {
 #[test]
 fn rfc3261_equivalent_examples() {
     for (a, b) in [
-        ("sip:%61lice@atlanta.com;transport=TCP", "sip:alice@AtLanTa.CoM;Transport=tcp"),
+        (
+            "sip:%61lice@atlanta.com;transport=TCP",
+            "sip:alice@AtLanTa.CoM;Transport=tcp",
+        ),
         ("sip:carol@chicago.com", "sip:carol@chicago.com;newparam=5"),
         ("sip:carol@chicago.com", "sip:carol@chicago.com;security=on"),
-        ("sip:carol@chicago.com;newparam=5", "sip:carol@chicago.com;security=on"),
+        (
+            "sip:carol@chicago.com;newparam=5",
+            "sip:carol@chicago.com;security=on",
+        ),
         (
             "sip:biloxi.com;transport=tcp;method=REGISTER?to=sip:bob%40biloxi.com",
             "sip:biloxi.com;method=REGISTER;transport=tcp?to=sip:bob%40biloxi.com",
@@ -249,18 +295,30 @@ fn rfc3261_equivalent_examples() {
 #[test]
 fn rfc3261_not_equivalent_examples() {
     for (a, b) in [
-        ("SIP:ALICE@AtLanTa.CoM;Transport=udp", "sip:alice@AtLanTa.CoM;Transport=UDP"),
+        (
+            "SIP:ALICE@AtLanTa.CoM;Transport=udp",
+            "sip:alice@AtLanTa.CoM;Transport=UDP",
+        ),
         ("sip:bob@biloxi.com", "sip:bob@biloxi.com:5060"),
         ("sip:bob@biloxi.com", "sip:bob@biloxi.com;transport=udp"),
-        ("sip:bob@biloxi.com", "sip:bob@biloxi.com:6000;transport=tcp"),
-        ("sip:carol@chicago.com", "sip:carol@chicago.com?Subject=next%20meeting"),
+        (
+            "sip:bob@biloxi.com",
+            "sip:bob@biloxi.com:6000;transport=tcp",
+        ),
+        (
+            "sip:carol@chicago.com",
+            "sip:carol@chicago.com?Subject=next%20meeting",
+        ),
         ("sip:bob@phone21.boxesbybob.com", "sip:bob@192.0.2.4"),
         // more rules
         ("sip:bob@biloxi.com", "sips:bob@biloxi.com"),
         ("sip:bob@biloxi.com", "sip:biloxi.com"),
         ("sip:bob:a@biloxi.com", "sip:bob:A@biloxi.com"),
         ("sip:bob:a@biloxi.com", "sip:bob@biloxi.com"),
-        ("sip:carol@chicago.com;security=on", "sip:carol@chicago.com;security=off"),
+        (
+            "sip:carol@chicago.com;security=on",
+            "sip:carol@chicago.com;security=off",
+        ),
         ("sip:a@b.c;lr", "sip:a@b.c;lr=on"),
         ("sip:a@b.c;user=phone", "sip:a@b.c"),
         ("sip:a@b.c;ttl=1", "sip:a@b.c"),

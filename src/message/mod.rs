@@ -9,6 +9,6 @@ mod uri;
 
 pub use host::{Host, HostPort};
 pub use method::Method;
-pub use status::{InvalidStatusCode, StatusClass, StatusCode};
 pub use name_addr::{ContactValue, DisplayName, NameAddr, Qvalue};
+pub use status::{InvalidStatusCode, StatusClass, StatusCode};
 pub use uri::{OtherUri, SipUri, TelUri, Unescaped, Uri, UriParam, UriParams};

@@ -164,7 +164,12 @@ impl<'a> NameAddr<'a> {
                 return Self::parse_addr_spec(off, t);
             }
         }
-        let gt = lt + 1 + t[lt + 1..].iter().position(|&b| b == b'>').ok_or(err(off + lt))?;
+        let gt = lt
+            + 1
+            + t[lt + 1..]
+                .iter()
+                .position(|&b| b == b'>')
+                .ok_or(err(off + lt))?;
         // Strict (RFC 4475 §3.1.2.14): no LWS inside the brackets.
         let uri = Uri::parse(&t[lt + 1..gt]).map_err(|e| e.shifted(off + lt + 1))?;
         Self::finish(off, t, display, uri, true, gt + 1)

@@ -7,8 +7,8 @@
 
 use core::fmt;
 
-use super::host::{Host, HostPort};
 use super::Method;
+use super::host::{Host, HostPort};
 use crate::error::{ParseError, ParseErrorKind};
 
 // Character classes of RFC 3261 §25.1, one bit per URI component.
@@ -134,14 +134,14 @@ impl Iterator for Unescaped<'_> {
     #[inline]
     fn next(&mut self) -> Option<u8> {
         let b = *self.s.get(self.i)?;
-        if b == b'%' {
-            if let (Some(h), Some(l)) = (
+        if b == b'%'
+            && let (Some(h), Some(l)) = (
                 self.s.get(self.i + 1).copied().and_then(hex_val),
                 self.s.get(self.i + 2).copied().and_then(hex_val),
-            ) {
-                self.i += 3;
-                return Some(h << 4 | l);
-            }
+            )
+        {
+            self.i += 3;
+            return Some(h << 4 | l);
         }
         self.i += 1;
         Some(b)
@@ -302,16 +302,16 @@ fn ascii(s: &[u8]) -> Result<&str, ParseError> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct SipUri<'a> {
     raw: &'a str,
-    secure: bool,
-    user: Option<&'a str>,
-    password: Option<&'a str>,
     host: Host<'a>,
-    host_str: &'a str,
     port: Option<u16>,
-    params: &'a str,
-    params_at: usize,
-    headers: &'a str,
-    headers_at: usize,
+    secure: bool,
+    // Component boundaries in `raw` (u32 keeps the view small; inputs are bounded).
+    user_start: u32, // == at when there is no userinfo
+    ucolon: u32,     // end of the user; == at when there is no password
+    at: u32,         // index of '@', or of the scheme colon when there is no userinfo
+    host_len: u32,   // end of the host text (before ":port")
+    host_end: u32,   // start of the parameters (';'), '?' or end
+    params_end: u32, // start of '?' or end
 }
 
 impl<'a> SipUri<'a> {
@@ -348,7 +348,9 @@ impl<'a> SipUri<'a> {
         };
         // An IPv6 reference holds colons: the port colon is the one after ']'.
         let host_len = if s.get(host_start) == Some(&b'[') {
-            find(s, host_start, host_end, |b| b == b']').saturating_add(1).min(host_end)
+            find(s, host_start, host_end, |b| b == b']')
+                .saturating_add(1)
+                .min(host_end)
         } else {
             host_len
         };
@@ -360,20 +362,36 @@ impl<'a> SipUri<'a> {
             check_headers(s, params_end + 1, len)?;
         }
         let raw = ascii(s)?;
-        let sub = |(a, b): (usize, usize)| raw.get(a..b).unwrap_or("");
+        let n = |i: usize| {
+            u32::try_from(i).map_err(|_| {
+                ParseError::new(ParseErrorKind::Capacity(crate::error::Capacity::String), 0)
+            })
+        };
+        let (user_start, ucolon, at) = match (user, password) {
+            (Some((u0, u1)), Some((_, p1))) => (u0, u1, p1),
+            (Some((u0, u1)), None) => (u0, u1, u1),
+            _ => (colon, colon, colon),
+        };
         Ok(SipUri {
             raw,
-            secure,
-            user: user.map(sub),
-            password: password.map(sub),
             host: hp.host,
-            host_str: sub((host_start, host_len)),
             port: hp.port,
-            params: sub((host_end, params_end)),
-            params_at: host_end,
-            headers: sub(((params_end + 1).min(len), len)),
-            headers_at: params_end + 1,
+            secure,
+            user_start: n(user_start)?,
+            ucolon: n(ucolon)?,
+            at: n(at)?,
+            host_len: n(host_len)?,
+            host_end: n(host_end)?,
+            params_end: n(params_end)?,
         })
+    }
+
+    fn sub(&self, a: u32, b: u32) -> &'a str {
+        self.raw.get(a as usize..b as usize).unwrap_or("")
+    }
+
+    fn host_start(&self) -> u32 {
+        self.at + 1
     }
 
     /// The URI exactly as received.
@@ -383,7 +401,9 @@ impl<'a> SipUri<'a> {
 
     /// The scheme as received (`sip` or `sips`, any case).
     pub fn scheme(&self) -> &'a str {
-        self.raw.get(..if self.secure { 4 } else { 3 }).unwrap_or("")
+        self.raw
+            .get(..if self.secure { 4 } else { 3 })
+            .unwrap_or("")
     }
 
     /// Whether the scheme is `sips` (RFC 3261 §19.1).
@@ -394,12 +414,12 @@ impl<'a> SipUri<'a> {
     /// The user part, escapes kept (decode with [`Unescaped`]). RFC 4475 §3.1.1.9: it
     /// may hold `;` and `?`.
     pub fn user(&self) -> Option<&'a str> {
-        self.user
+        (self.user_start < self.at).then(|| self.sub(self.user_start, self.ucolon))
     }
 
     /// The password, escapes kept.
     pub fn password(&self) -> Option<&'a str> {
-        self.password
+        (self.ucolon < self.at).then(|| self.sub(self.ucolon + 1, self.at))
     }
 
     /// The host.
@@ -409,7 +429,7 @@ impl<'a> SipUri<'a> {
 
     /// The host as written (an IPv6 reference with its brackets).
     pub fn host_str(&self) -> &'a str {
-        self.host_str
+        self.sub(self.host_start(), self.host_len)
     }
 
     /// The port, if written. An absent port is not 5060 (RFC 3261 §19.1.4).
@@ -419,15 +439,15 @@ impl<'a> SipUri<'a> {
 
     /// The raw `uri-parameters`, leading `;` included (empty if none).
     pub fn params_str(&self) -> &'a str {
-        self.params
+        self.sub(self.host_end, self.params_end)
     }
 
     /// The URI parameters in order.
     pub fn params(&self) -> UriParams<'a> {
         UriParams {
-            s: self.params,
+            s: self.params_str(),
             pos: 0,
-            base: self.params_at,
+            base: self.host_end as usize,
             sep: b';',
         }
     }
@@ -450,9 +470,7 @@ impl<'a> SipUri<'a> {
 
     /// `method` parameter.
     pub fn method(&self) -> Option<Method<'a>> {
-        self.param("method")
-            .flatten()
-            .and_then(|m| Method::from_token(m))
+        self.param("method").flatten().and_then(Method::from_token)
     }
 
     /// `ttl` parameter (0..=255; validated by [`Uri::parse`]).
@@ -474,15 +492,15 @@ impl<'a> SipUri<'a> {
 
     /// The raw `headers` after `?` (empty if none).
     pub fn headers_str(&self) -> &'a str {
-        self.headers
+        self.raw.get(self.params_end as usize + 1..).unwrap_or("")
     }
 
     /// The URI headers (`?h=v&...`) in order; `value` is always `Some`.
     pub fn headers(&self) -> UriParams<'a> {
         UriParams {
-            s: self.headers,
+            s: self.headers_str(),
             pos: 0,
-            base: self.headers_at,
+            base: self.params_end as usize + 1,
             sep: b'&',
         }
     }
@@ -506,16 +524,17 @@ impl<'a> SipUri<'a> {
         if self.secure != other.secure
             || self.port != other.port
             || !self.host.eq_ignore_case(&other.host)
-            || !opt_eq(self.user, other.user, false)
-            || !opt_eq(self.password, other.password, false)
+            || !opt_eq(self.user(), other.user(), false)
+            || !opt_eq(self.password(), other.password(), false)
         {
             return false;
         }
         let params_ok = |a: &SipUri<'_>, b: &SipUri<'_>| {
-            a.params().all(|p| match b.params().find(|q| p.same_name(q)) {
-                Some(q) => opt_eq(p.value, q.value, true),
-                None => !MUST.iter().any(|m| p.name_is(m)),
-            })
+            a.params()
+                .all(|p| match b.params().find(|q| p.same_name(q)) {
+                    Some(q) => opt_eq(p.value, q.value, true),
+                    None => !MUST.iter().any(|m| p.name_is(m)),
+                })
         };
         if !params_ok(self, other) || !params_ok(other, self) {
             return false;
@@ -559,7 +578,10 @@ fn check_params(s: &[u8], from: usize, to: usize) -> Result<(), ParseError> {
             let value = &s[eq + 1..end];
             // Typed parameters (RFC 3261 §19.1.1): validate now so accessors cannot fail.
             if name.eq_ignore_ascii_case(b"ttl")
-                && core::str::from_utf8(value).ok().and_then(parse_ttl).is_none()
+                && core::str::from_utf8(value)
+                    .ok()
+                    .and_then(parse_ttl)
+                    .is_none()
             {
                 return Err(err(eq + 1));
             }
@@ -670,8 +692,7 @@ impl<'a> TelUri<'a> {
             start
         };
         let mut has_digit = false;
-        for i in digits_from..end {
-            let b = s[i];
+        for (i, &b) in s.iter().enumerate().take(end).skip(digits_from) {
             if CLASS[b as usize] & TEL == 0 || b == b'+' {
                 return Err(err(i));
             }
