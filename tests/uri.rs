@@ -52,16 +52,8 @@ fn components() {
     assert_eq!(u.port(), None);
     assert_eq!(u.params().count(), 0);
     assert_eq!(u.headers().count(), 0);
-    assert_eq!(u.to_string_lossy(), "SIPS:example.com");
-}
-
-trait Lossy {
-    fn to_string_lossy(&self) -> String;
-}
-impl Lossy for sansip::message::SipUri<'_> {
-    fn to_string_lossy(&self) -> String {
-        self.as_str().to_owned()
-    }
+    assert_eq!(u.to_string(), "SIPS:example.com");
+    assert_eq!(sip(b"sip:a@b.c;%74tl=3").ttl(), Some(3));
 }
 
 #[test]
@@ -178,6 +170,7 @@ fn rfc4475_invalid() {
         b"sip:a@b.c:99999",
         b"sip:a@b.c;ttl=256",
         b"sip:a@b.c;maddr=bad_host",
+        b"sip:a@b.c;%74tl=300",
         b"sip:a@b@c",
         b"tel:",
         b"tel:+",

@@ -577,7 +577,9 @@ fn check_params(s: &[u8], from: usize, to: usize) -> Result<(), ParseError> {
             scan(s, eq + 1, end, PARAM)?;
             let value = &s[eq + 1..end];
             // Typed parameters (RFC 3261 §19.1.1): validate now so accessors cannot fail.
-            if name.eq_ignore_ascii_case(b"ttl")
+            // Names compare decoded (RFC 3261 §19.1.4: `%74tl` is `ttl`).
+            let name = core::str::from_utf8(name).unwrap_or("");
+            if eq_unescaped(name, "ttl", true)
                 && core::str::from_utf8(value)
                     .ok()
                     .and_then(parse_ttl)
@@ -585,7 +587,7 @@ fn check_params(s: &[u8], from: usize, to: usize) -> Result<(), ParseError> {
             {
                 return Err(err(eq + 1));
             }
-            if name.eq_ignore_ascii_case(b"maddr") && Host::parse(value).is_err() {
+            if eq_unescaped(name, "maddr", true) && Host::parse(value).is_err() {
                 return Err(err(eq + 1));
             }
         }
@@ -807,5 +809,23 @@ impl<'a> OtherUri<'a> {
     /// Everything after the scheme's colon.
     pub fn rest(&self) -> &'a str {
         self.raw.get(self.colon + 1..).unwrap_or("")
+    }
+}
+
+impl fmt::Display for SipUri<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.raw)
+    }
+}
+
+impl fmt::Display for TelUri<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.raw)
+    }
+}
+
+impl fmt::Display for OtherUri<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.raw)
     }
 }
