@@ -212,6 +212,11 @@ fn rfc5118_ipv6() {
             .maddr()
             .is_some()
     );
+    // ipv6-bug-abnf-3-colons (§4.10): tolerated, equal to the 2-colon form.
+    let u = sip(b"sip:user@[2001:db8:::192.0.2.1]");
+    assert_eq!(u.host(), v6("2001:db8::192.0.2.1"));
+    assert_eq!(u.host_str(), "[2001:db8:::192.0.2.1]");
+    assert!(u.equivalent(&sip(b"sip:user@[2001:db8::192.0.2.1]")));
     // ipv6-bad (§4.2): no brackets.
     assert_eq!(
         Uri::parse(b"sip:2001:db8::10").unwrap_err().kind,
