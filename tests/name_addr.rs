@@ -180,6 +180,12 @@ fn rfc4475_invalid() {
             .unwrap()
             .is_err()
     );
+    // regbadct (§3.1.2.13): an escaped URI header needs the name-addr form.
+    let e = NameAddr::parse(b"sip:user@example.com?Route=%3Csip:sip.example.com%3E").unwrap_err();
+    assert_eq!((e.kind, e.offset), (ParseErrorKind::NameAddr, 20));
+    // badinv01 (§3.1.2.1): empty parameters after a Contact.
+    let e = NameAddr::parse(b"\"Joe\" <sip:joe@example.org>;;;;").unwrap_err();
+    assert_eq!((e.kind, e.offset), (ParseErrorKind::NameAddr, 28));
     // ltgtruri: fine as a name-addr, but never as a Request-URI (see tests/uri.rs).
     assert!(NameAddr::parse(b"<sip:user@example.com>").is_ok());
 }
