@@ -337,6 +337,8 @@ fn rfc3261_not_equivalent_examples() {
     assert!(equiv("sip:a@[2001:db8::1]", "sip:a@[2001:DB8:0::1]"));
     assert!(equiv("sip:a@b.c?Subject=x", "sip:a@b.c?subject=%78"));
     assert!(equiv("HTTP://x", "http://x"));
+    assert!(equiv("sip:a;%5D;]=A", "sip:a;]=a;]"));
+    assert!(!equiv("sip:a;x=1;x=2", "sip:a;x=3"));
     assert!(!equiv("http://X", "http://x"));
 }
 

@@ -530,11 +530,16 @@ impl<'a> SipUri<'a> {
             return false;
         }
         let params_ok = |a: &SipUri<'_>, b: &SipUri<'_>| {
-            a.params()
-                .all(|p| match b.params().find(|q| p.same_name(q)) {
-                    Some(q) => opt_eq(p.value, q.value, true),
-                    None => !MUST.iter().any(|m| p.name_is(m)),
-                })
+            // A repeated name (outside the grammar's intent) matches if any of the
+            // other URI's parameters of that name has an equal value.
+            a.params().all(|p| {
+                let mut same = b.params().filter(|q| p.same_name(q)).peekable();
+                if same.peek().is_none() {
+                    !MUST.iter().any(|m| p.name_is(m))
+                } else {
+                    same.any(|q| opt_eq(p.value, q.value, true))
+                }
+            })
         };
         if !params_ok(self, other) || !params_ok(other, self) {
             return false;
