@@ -73,6 +73,14 @@ fn hex_val(b: u8) -> Option<u8> {
 /// (RFC 3261 §25.1 `escaped`); on failure, the offset of the bad byte.
 #[inline]
 fn scan(s: &[u8], from: usize, to: usize, mask: u8) -> Result<(), ParseError> {
+    let end = scan_to(s, from, to, mask);
+    if end < to { Err(err(end)) } else { Ok(()) }
+}
+
+/// The first index in `s[from..to]` that is neither of class `mask` nor a valid
+/// `%HH` escape (or `to`).
+#[inline]
+fn scan_to(s: &[u8], from: usize, to: usize, mask: u8) -> usize {
     let mut i = from;
     while i < to {
         let b = s[i];
@@ -85,10 +93,10 @@ fn scan(s: &[u8], from: usize, to: usize, mask: u8) -> Result<(), ParseError> {
         {
             i += 3;
         } else {
-            return Err(err(i));
+            break;
         }
     }
-    Ok(())
+    i
 }
 
 #[inline]
@@ -319,25 +327,26 @@ impl<'a> SipUri<'a> {
         let len = s.len();
         let start = colon + 1;
         let secure = colon == 4;
-        // '@' appears nowhere but after the userinfo (RFC 3261 §25.1: not in user,
-        // password, host, paramchar or hvalue), so the first one ends the userinfo.
-        let at = find(s, start, len, |b| b == b'@');
-        let (user, password, host_start) = if at < len {
-            let ucolon = find(s, start, at, |b| b == b':');
-            if ucolon == start {
-                return Err(err(start));
+        // One scan over the user characters: userinfo exists iff it stops at '@'
+        // (after an optional ":password"). '@' appears nowhere else in a SIP URI
+        // (RFC 3261 §25.1: not in host, paramchar or hvalue), so a URI without
+        // userinfo that holds one fails in the host.
+        let u_end = scan_to(s, start, len, USER);
+        let (user, password, host_start) = match s.get(u_end) {
+            Some(b'@') => (Some((start, u_end)), None, u_end + 1),
+            Some(b':') => {
+                let p_end = scan_to(s, u_end + 1, len, PASS);
+                if s.get(p_end) == Some(&b'@') {
+                    (Some((start, u_end)), Some((u_end + 1, p_end)), p_end + 1)
+                } else {
+                    (None, None, start)
+                }
             }
-            scan(s, start, ucolon, USER)?;
-            let password = if ucolon < at {
-                scan(s, ucolon + 1, at, PASS)?;
-                Some((ucolon + 1, at))
-            } else {
-                None
-            };
-            (Some((start, ucolon)), password, at + 1)
-        } else {
-            (None, None, start)
+            _ => (None, None, start),
         };
+        if user.is_some() && u_end == start {
+            return Err(err(start)); // user = 1*( ... )
+        }
         let host_end = find(s, host_start, len, |b| b == b';' || b == b'?');
         let hp = HostPort::parse(&s[host_start..host_end]).map_err(|e| {
             ParseError::new(ParseErrorKind::Uri, e.offset.saturating_add(host_start))
