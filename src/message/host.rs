@@ -38,6 +38,7 @@ impl<'a> Host<'a> {
                 let inner = core::str::from_utf8(&s[1..s.len() - 1]).map_err(|_| err(1))?;
                 inner
                     .parse::<Ipv6Addr>()
+                    .or_else(|_| three_colon_ipv4(inner).ok_or(()))
                     .map(Host::Ipv6)
                     .map_err(|_| err(1))
             }
@@ -80,6 +81,24 @@ impl fmt::Display for Host<'_> {
             Host::Ipv6(a) => write!(f, "[{a}]"),
         }
     }
+}
+
+/// RFC 5118 §4.10: the RFC 3261 grammar lets `hexpart ":" IPv4address` end in `::`,
+/// giving `2001:db8:::192.0.2.1`; tolerate it as `2001:db8::192.0.2.1`. No allocation:
+/// the text is copied to a stack buffer without the extra colon.
+fn three_colon_ipv4(inner: &str) -> Option<Ipv6Addr> {
+    let at = inner.find(":::")?;
+    let tail = inner.get(at + 3..)?;
+    if tail.contains(':') || tail.parse::<Ipv4Addr>().is_err() {
+        return None;
+    }
+    let mut buf = [0u8; 64];
+    let head = inner.get(..at + 2)?.as_bytes();
+    let len = head.len() + tail.len();
+    buf.get_mut(..head.len())?.copy_from_slice(head);
+    buf.get_mut(head.len()..len)?
+        .copy_from_slice(tail.as_bytes());
+    core::str::from_utf8(buf.get(..len)?).ok()?.parse().ok()
 }
 
 /// `host [ ":" port ]` (RFC 3261 §25.1 `hostport`, Via `sent-by`).
@@ -151,6 +170,13 @@ mod tests {
         assert!(Host::parse(b"192.0.2.256").is_err());
         assert!(Host::parse(b"[::1").is_err());
         assert!(Host::parse(b"[]").is_err());
+        // RFC 5118 §4.10: three colons before an embedded IPv4 address are tolerated.
+        assert_eq!(
+            Host::parse(b"[2001:db8:::192.0.2.1]").unwrap(),
+            Host::parse(b"[2001:db8::192.0.2.1]").unwrap()
+        );
+        assert!(Host::parse(b"[2001:db8:::1]").is_err());
+        assert!(Host::parse(b"[2001:::db8:1.2.3.4]").is_err());
         assert!(Host::parse(b"").is_err());
         assert!(Host::Domain("A.b").eq_ignore_case(&Host::Domain("a.B")));
     }

@@ -9,9 +9,11 @@ mod headers;
 mod host;
 pub mod lex;
 mod method;
+mod name_addr;
 mod parse;
 mod status;
 mod typed;
+mod uri;
 
 pub use header_name::{Header, HeaderKind};
 pub use headers::{
@@ -21,6 +23,8 @@ pub use headers::{
 };
 pub use host::{Host, HostPort};
 pub use method::Method;
+pub use name_addr::{ContactValue, DisplayName, NameAddr, Qvalue};
 pub use parse::{DEFAULT_MAX_MESSAGE, Framed, KeepAlive, Limits, MAX_HEADERS, Message, StartLine};
 pub use status::{InvalidStatusCode, StatusClass, StatusCode};
 pub use typed::CommaValues;
+pub use uri::{OtherUri, SipUri, TelUri, Unescaped, Uri, UriParam, UriParams};

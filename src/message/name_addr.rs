@@ -1,0 +1,323 @@
+//! `name-addr` / `addr-spec` header values (RFC 3261 §20.10, §20.20, §20.39, §25.1):
+//! From, To, Contact, Route, Record-Route, Reply-To.
+
+use super::lex::{self, Params, RawParam};
+use super::uri::Uri;
+use crate::error::{ParseError, ParseErrorKind};
+
+fn err(at: usize) -> ParseError {
+    ParseError::new(ParseErrorKind::NameAddr, at)
+}
+
+/// A display name as received (RFC 3261 §25.1 `display-name`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DisplayName<'a> {
+    /// A `quoted-string`: the text between the quotes, quoted-pairs (`\x`) kept.
+    /// Control bytes such as NUL, BEL or DEL may appear, but only escaped
+    /// (RFC 4475 §3.1.1.2).
+    Quoted(&'a str),
+    /// `*(token LWS)`: tokens and the white space between them, as received.
+    Tokens(&'a str),
+}
+
+impl<'a> DisplayName<'a> {
+    /// The raw text (without quotes; escapes kept).
+    pub fn as_str(&self) -> &'a str {
+        match self {
+            DisplayName::Quoted(s) | DisplayName::Tokens(s) => s,
+        }
+    }
+
+    /// Whether the name was a quoted string.
+    pub fn is_quoted(&self) -> bool {
+        matches!(self, DisplayName::Quoted(_))
+    }
+
+    /// The bytes with quoted-pairs resolved (`\"` gives `"`), decoded on the fly.
+    pub fn unescaped(&self) -> impl Iterator<Item = u8> + 'a {
+        let quoted = self.is_quoted();
+        let mut bytes = self.as_str().bytes();
+        core::iter::from_fn(move || {
+            let b = bytes.next()?;
+            if quoted && b == b'\\' {
+                bytes.next()
+            } else {
+                Some(b)
+            }
+        })
+    }
+}
+
+/// A `q` value (RFC 3261 §20.10 `qvalue`) in thousandths: `q=0.5` is `Qvalue(500)`.
+/// Always in 0..=1000.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Qvalue(pub u16);
+
+impl Qvalue {
+    /// Parse `"0" [ "." 0*3DIGIT ] / "1" [ "." 0*3("0") ]`.
+    pub fn parse(s: &[u8]) -> Option<Qvalue> {
+        let (int, frac) = match s.split_first()? {
+            (b'0', rest) => (0u16, rest),
+            (b'1', rest) => (1000u16, rest),
+            _ => return None,
+        };
+        let digits = match frac.split_first() {
+            None => return Some(Qvalue(int)),
+            Some((b'.', d)) if d.len() <= 3 => d,
+            _ => return None,
+        };
+        let mut v = 0u16;
+        let mut scale = 100u16;
+        for &d in digits {
+            if !d.is_ascii_digit() || (int == 1000 && d != b'0') {
+                return None;
+            }
+            v += u16::from(d - b'0') * scale;
+            scale /= 10;
+        }
+        Some(Qvalue(int + v))
+    }
+}
+
+/// A From/To/Contact/Route/Record-Route/Reply-To value: a `name-addr`
+/// (`[display-name] <URI>`) or a bare `addr-spec`, then header parameters.
+///
+/// One comma element: split multi-value headers with
+/// [`CommaSeparated`](super::lex::CommaSeparated) first.
+///
+/// ```
+/// use sansip::message::{DisplayName, NameAddr, Qvalue};
+/// let v = NameAddr::parse(b"\"Alice A.\" <sip:alice@atlanta.com;transport=tcp>;tag=9fxced76sl;q=0.7").unwrap();
+/// assert_eq!(v.display_name(), Some(DisplayName::Quoted("Alice A.")));
+/// assert_eq!(v.uri().as_str(), "sip:alice@atlanta.com;transport=tcp");
+/// assert_eq!(v.tag(), Some("9fxced76sl"));
+/// assert_eq!(v.q(), Some(Qvalue(700)));
+///
+/// // RFC 3261 §20.10: after a bare addr-spec, parameters belong to the header.
+/// let v = NameAddr::parse(b"sip:+19725552222@gw1.example.net;unknownparam").unwrap();
+/// assert_eq!(v.uri().as_str(), "sip:+19725552222@gw1.example.net");
+/// assert!(v.param("unknownparam").is_some());
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct NameAddr<'a> {
+    raw: &'a [u8],
+    display: Option<DisplayName<'a>>,
+    uri: Uri<'a>,
+    angle: bool,
+    params: &'a [u8],
+    params_at: usize,
+}
+
+impl<'a> NameAddr<'a> {
+    /// Parse one element. Surrounding LWS is skipped; anything else that is not a
+    /// header parameter after the address is an error. Offsets are relative to `s`.
+    pub fn parse(s: &'a [u8]) -> Result<Self, ParseError> {
+        let (off, t) = lex::trim(s);
+        let shift = |e: ParseError| e.shifted(off);
+        if t.is_empty() {
+            return Err(err(off));
+        }
+        let mut display = None;
+        let lt;
+        if t[0] == b'"' {
+            let end = lex::quoted_end(t, 0).map_err(shift)?;
+            let content = &t[1..end - 1];
+            // qdtext excludes controls but LWS; quoted-pair may escape any byte but CR/LF.
+            let mut i = 0;
+            while i < content.len() {
+                let b = content[i];
+                if b == b'\\' {
+                    i += 2;
+                    continue;
+                }
+                if (b < 0x20 && !lex::is_lws(b)) || b == 0x7f {
+                    return Err(ParseError::new(ParseErrorKind::QuotedString, off + 1 + i));
+                }
+                i += 1;
+            }
+            display = Some(DisplayName::Quoted(lex::utf8(
+                content,
+                ParseErrorKind::QuotedString,
+                off + 1,
+            )?));
+            lt = lex::skip_lws(t, end);
+            if t.get(lt) != Some(&b'<') {
+                return Err(err(off + lt));
+            }
+        } else {
+            let mut j = 0;
+            while j < t.len() && (lex::is_token(t[j]) || lex::is_lws(t[j])) {
+                j += 1;
+            }
+            if t.get(j) == Some(&b'<') {
+                // RFC 4475 §3.1.1.6: LWS before '<' is optional.
+                let name = lex::trim(&t[..j]).1;
+                if !name.is_empty() {
+                    display = Some(DisplayName::Tokens(lex::utf8(
+                        name,
+                        ParseErrorKind::NameAddr,
+                        off,
+                    )?));
+                }
+                lt = j;
+            } else {
+                return Self::parse_addr_spec(off, t);
+            }
+        }
+        let gt = lt
+            + 1
+            + t[lt + 1..]
+                .iter()
+                .position(|&b| b == b'>')
+                .ok_or(err(off + lt))?;
+        // Strict (RFC 4475 §3.1.2.14): no LWS inside the brackets.
+        let uri = Uri::parse(&t[lt + 1..gt]).map_err(|e| e.shifted(off + lt + 1))?;
+        Self::finish(off, t, display, uri, true, gt + 1)
+    }
+
+    fn parse_addr_spec(off: usize, t: &'a [u8]) -> Result<Self, ParseError> {
+        // RFC 3261 §20.10: a bare addr-spec ends at the first ';' (header params) and
+        // must not contain ',', '?' or ';'.
+        let end = t
+            .iter()
+            .position(|&b| b == b';' || lex::is_lws(b))
+            .unwrap_or(t.len());
+        let spec = &t[..end];
+        if let Some(bad) = spec.iter().position(|&b| b == b'?' || b == b',') {
+            return Err(err(off + bad));
+        }
+        let uri = Uri::parse(spec).map_err(|e| e.shifted(off))?;
+        Self::finish(off, t, None, uri, false, end)
+    }
+
+    fn finish(
+        off: usize,
+        t: &'a [u8],
+        display: Option<DisplayName<'a>>,
+        uri: Uri<'a>,
+        angle: bool,
+        rest: usize,
+    ) -> Result<Self, ParseError> {
+        let params = t.get(rest..).unwrap_or(&[]);
+        let params_at = off + rest;
+        for p in Params::new(params, params_at) {
+            let p = p.map_err(|e| match e.kind {
+                ParseErrorKind::Token => err(e.offset),
+                _ => e,
+            })?;
+            check_param(&p)?;
+        }
+        Ok(NameAddr {
+            raw: t,
+            display,
+            uri,
+            angle,
+            params,
+            params_at,
+        })
+    }
+
+    /// The element as parsed, without surrounding LWS.
+    pub fn as_bytes(&self) -> &'a [u8] {
+        self.raw
+    }
+
+    /// The display name, if any.
+    pub fn display_name(&self) -> Option<DisplayName<'a>> {
+        self.display
+    }
+
+    /// The URI.
+    pub fn uri(&self) -> &Uri<'a> {
+        &self.uri
+    }
+
+    /// Whether the URI was enclosed in `<>` (`name-addr`) rather than a bare `addr-spec`.
+    pub fn is_name_addr(&self) -> bool {
+        self.angle
+    }
+
+    /// The raw header parameters (from the first `;`, possibly after LWS; empty if none).
+    pub fn params_bytes(&self) -> &'a [u8] {
+        self.params
+    }
+
+    /// The header parameters (validated by [`NameAddr::parse`], so every item is `Ok`).
+    pub fn params(&self) -> Params<'a> {
+        Params::new(self.params, self.params_at)
+    }
+
+    /// The first header parameter named `name` (case-insensitive): `Some(value)`,
+    /// `value` being `None` for a flag and keeping the quotes of a quoted string.
+    pub fn param(&self, name: &str) -> Option<Option<&'a [u8]>> {
+        self.params().find(name).map(|p| p.value)
+    }
+
+    /// `tag` parameter (RFC 3261 §19.3; a token, validated).
+    pub fn tag(&self) -> Option<&'a str> {
+        self.param("tag")
+            .flatten()
+            .and_then(|v| core::str::from_utf8(v).ok())
+    }
+
+    /// `expires` parameter of a Contact (RFC 3261 §20.10), in seconds. Values above
+    /// `u32::MAX` saturate.
+    pub fn expires(&self) -> Option<u32> {
+        self.param("expires").flatten().and_then(delta_seconds)
+    }
+
+    /// `q` parameter of a Contact (RFC 3261 §20.10).
+    pub fn q(&self) -> Option<Qvalue> {
+        self.param("q").flatten().and_then(Qvalue::parse)
+    }
+}
+
+/// `delta-seconds = 1*DIGIT`, saturating at `u32::MAX`.
+fn delta_seconds(v: &[u8]) -> Option<u32> {
+    if v.is_empty() || !v.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    Some(v.iter().fold(0u32, |n, &d| {
+        n.saturating_mul(10).saturating_add(u32::from(d - b'0'))
+    }))
+}
+
+/// Typed header parameters are checked at parse time so that accessors cannot fail.
+fn check_param(p: &RawParam<'_>) -> Result<(), ParseError> {
+    let ok = if p.name.eq_ignore_ascii_case(b"tag") {
+        p.value.is_some_and(lex::is_token_str)
+    } else if p.name.eq_ignore_ascii_case(b"expires") {
+        p.value.and_then(delta_seconds).is_some()
+    } else if p.name.eq_ignore_ascii_case(b"q") {
+        p.value.and_then(Qvalue::parse).is_some()
+    } else {
+        true
+    };
+    if ok { Ok(()) } else { Err(err(p.offset)) }
+}
+
+/// A Contact value: `*` or an address (RFC 3261 §20.10).
+///
+/// ```
+/// use sansip::message::ContactValue;
+/// assert_eq!(ContactValue::parse(b" * ").unwrap(), ContactValue::Star);
+/// assert!(matches!(ContactValue::parse(b"<sip:a@b>;expires=60").unwrap(), ContactValue::Addr(a) if a.expires() == Some(60)));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ContactValue<'a> {
+    /// `Contact: *` (REGISTER removing all bindings, RFC 3261 §10.2.2).
+    Star,
+    /// An address.
+    Addr(NameAddr<'a>),
+}
+
+impl<'a> ContactValue<'a> {
+    /// Parse one comma element of a Contact header.
+    pub fn parse(s: &'a [u8]) -> Result<Self, ParseError> {
+        if lex::trim(s).1 == b"*" {
+            Ok(ContactValue::Star)
+        } else {
+            NameAddr::parse(s).map(ContactValue::Addr)
+        }
+    }
+}
