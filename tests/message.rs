@@ -382,3 +382,41 @@ fn typed_errors_point_into_the_message() {
         ParseErrorKind::MissingHeader
     );
 }
+
+#[test]
+fn uri_and_address_accessors() {
+    let msg = b"\r\nINVITE sips:bob@[2001:db8::1]:5061;transport=tcp SIP/2.0\r\n\
+From: \"Alice\" <sip:alice@a.example.com>;tag=88\r\n\
+t: sip:bob@b.example.com;tag=99\r\n\
+Contact: <sip:alice@192.0.2.1>;expires=60, <sip:alice@pc.example.com>;q=0.5\r\n\
+Record-Route: <sip:p2.example.com;lr>, <sip:p1.example.com;lr>\r\n\
+Route: <sip:p3.example.com;lr>\r\n\r\n";
+    let m = Message::parse(msg).unwrap();
+    let uri = m.request_uri().unwrap().unwrap();
+    let sip = uri.as_sip().unwrap();
+    assert!(sip.is_secure());
+    assert_eq!(sip.port(), Some(5061));
+    assert_eq!(sip.transport(), Some("tcp"));
+    assert_eq!(m.from().unwrap().tag(), Some("88"));
+    assert_eq!(m.to().unwrap().tag(), Some("99"));
+    let contacts: Vec<_> = m.contacts().map(Result::unwrap).collect();
+    assert_eq!(contacts.len(), 2);
+    assert!(
+        matches!(contacts[0], sansip::message::ContactValue::Addr(a) if a.expires() == Some(60))
+    );
+    let rr: Vec<_> = m
+        .record_routes()
+        .map(|r| r.unwrap().uri().as_str())
+        .collect();
+    assert_eq!(rr, ["sip:p2.example.com;lr", "sip:p1.example.com;lr"]);
+    assert_eq!(m.routes().count(), 1);
+    // A bad Request-URI is reported where it is.
+    let bad = b"INVITE <sip:bob@b.example.com> SIP/2.0\r\n\r\n";
+    let e = Message::parse(bad)
+        .unwrap()
+        .request_uri()
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(e.kind, ParseErrorKind::RequestUri);
+    assert!((7..30).contains(&e.offset));
+}

@@ -122,6 +122,8 @@ pub struct Message<'a> {
     /// Index of the first header of each known kind, `NONE` if absent: O(1) lookup.
     first: [u8; HeaderKind::COUNT],
     body_start: usize,
+    /// Offset of the start line (after any leading CRLFs).
+    start_offset: usize,
 }
 
 impl<'a> Message<'a> {
@@ -234,6 +236,7 @@ impl<'a> Message<'a> {
             slots: heapless::Vec::new(),
             first: [NONE; HeaderKind::COUNT],
             body_start: bytes.len(),
+            start_offset: pos,
         };
         let max_headers = limits.max_headers.min(MAX_HEADERS);
         pos = next;
@@ -389,6 +392,14 @@ impl<'a> Message<'a> {
         match self.start {
             StartLine::Request { uri, .. } => Some(uri),
             StartLine::Response { .. } => None,
+        }
+    }
+
+    /// Byte offset of the Request-URI (0 for a response).
+    pub(crate) fn request_uri_offset(&self) -> usize {
+        match self.start {
+            StartLine::Request { method, .. } => self.start_offset + method.as_str().len() + 1,
+            StartLine::Response { .. } => 0,
         }
     }
 

@@ -5,8 +5,8 @@
 use crate::error::{ParseError, ParseErrorKind};
 
 use super::{
-    CSeq, CallId, ContentLength, ContentType, Expires, HeaderKind, MaxForwards, Message, TokenList,
-    Via, lex,
+    CSeq, CallId, ContactValue, ContentLength, ContentType, Expires, HeaderKind, MaxForwards,
+    Message, NameAddr, TokenList, Uri, Via, lex,
 };
 
 /// Iterator over every value of a comma-separated header, across all its header lines
@@ -53,6 +53,41 @@ impl<'a> Message<'a> {
     /// The topmost Via value (RFC 3261 §8.2.6.2, §17.1.3, §17.2.3).
     pub fn top_via(&self) -> Result<Via<'a>, ParseError> {
         self.vias().next().unwrap_or(Err(self.missing()))
+    }
+
+    /// The Request-URI, parsed (RFC 3261 §19.1); `None` for a response.
+    pub fn request_uri(&self) -> Option<Result<Uri<'a>, ParseError>> {
+        let raw = self.request_uri_raw()?;
+        let at = self.request_uri_offset();
+        Some(
+            Uri::parse(raw)
+                .map_err(|e| ParseError::new(ParseErrorKind::RequestUri, e.offset).shifted(at)),
+        )
+    }
+
+    /// The From value (RFC 3261 §20.20).
+    pub fn from(&self) -> Result<NameAddr<'a>, ParseError> {
+        self.single(HeaderKind::From, NameAddr::parse)
+    }
+
+    /// The To value (RFC 3261 §20.39).
+    pub fn to(&self) -> Result<NameAddr<'a>, ParseError> {
+        self.single(HeaderKind::To, NameAddr::parse)
+    }
+
+    /// Every Contact value, `*` included (RFC 3261 §20.10).
+    pub fn contacts(&self) -> CommaValues<'_, 'a, ContactValue<'a>> {
+        self.comma_values(HeaderKind::Contact, ContactValue::parse)
+    }
+
+    /// Every Route value, in order (RFC 3261 §20.34).
+    pub fn routes(&self) -> CommaValues<'_, 'a, NameAddr<'a>> {
+        self.comma_values(HeaderKind::Route, NameAddr::parse)
+    }
+
+    /// Every Record-Route value, in order (RFC 3261 §20.30).
+    pub fn record_routes(&self) -> CommaValues<'_, 'a, NameAddr<'a>> {
+        self.comma_values(HeaderKind::RecordRoute, NameAddr::parse)
     }
 
     /// The CSeq (RFC 3261 §20.16).
