@@ -12,6 +12,7 @@ extern crate std;
 
 #[macro_use]
 mod fmt;
+pub mod check;
 pub mod encode;
 pub mod error;
 pub mod message;

@@ -65,11 +65,19 @@ pub enum EncodeError {
     },
     /// The start line holds a CR, LF or SP where it must not.
     InvalidStartLine,
+    /// The message could not be derived from the one it answers.
+    Derive(BuildError),
 }
 
 impl From<BufferTooSmall> for EncodeError {
     fn from(e: BufferTooSmall) -> Self {
         EncodeError::BufferTooSmall { needed: e.needed }
+    }
+}
+
+impl From<BuildError> for EncodeError {
+    fn from(e: BuildError) -> Self {
+        EncodeError::Derive(e)
     }
 }
 
@@ -84,6 +92,7 @@ impl fmt::Display for EncodeError {
                 write!(f, "header {index} has an invalid name or value")
             }
             EncodeError::InvalidStartLine => f.write_str("invalid start line"),
+            EncodeError::Derive(e) => write!(f, "{e}"),
         }
     }
 }

@@ -220,6 +220,27 @@ impl<'a> Message<'a> {
 
     /// Parse the start line and the header section; the body is everything after.
     fn parse_head(bytes: &'a [u8], limits: &Limits) -> Result<Self, ParseError> {
+        Self::parse_head_with(bytes, limits, false)
+    }
+
+    /// Read the start line and header section of a request whose start line or body is
+    /// broken, so that a UAS can still answer it with 400 (RFC 3261 §8.2, §18.3): the
+    /// Request-Line only needs a method token and a space; Content-Length is not
+    /// checked. `None` if even that much is missing or the header section is broken.
+    pub fn salvage_request(bytes: &'a [u8], limits: &Limits) -> Option<Self> {
+        if bytes.len() > limits.max_message {
+            return None;
+        }
+        Self::parse_head_with(bytes, limits, true)
+            .ok()
+            .filter(Message::is_request)
+    }
+
+    fn parse_head_with(
+        bytes: &'a [u8],
+        limits: &Limits,
+        lenient: bool,
+    ) -> Result<Self, ParseError> {
         // RFC 3261 §7.5: CRLFs before the start line are ignored.
         let mut pos = 0;
         while pos < bytes.len() && matches!(bytes[pos], b'\r' | b'\n') {
@@ -229,7 +250,11 @@ impl<'a> Message<'a> {
             return Err(ParseError::new(K::Empty, 0));
         }
         let (line_end, next, crlf) = line_end(bytes, pos, None)?;
-        let start = parse_start_line(&bytes[pos..line_end], pos)?;
+        let start = match parse_start_line(&bytes[pos..line_end], pos) {
+            Ok(start) => start,
+            Err(e) if lenient => lenient_request_line(&bytes[pos..line_end]).ok_or(e)?,
+            Err(e) => return Err(e),
+        };
         let mut msg = Message {
             bytes,
             start,
@@ -534,6 +559,19 @@ fn parse_version(s: &[u8], offset: usize) -> Result<&str, ParseError> {
         return Err(err);
     }
     lex::utf8(s, K::Version, offset)
+}
+
+/// A Request-Line read as `method SP anything`, for [`Message::salvage_request`].
+fn lenient_request_line(line: &[u8]) -> Option<StartLine<'_>> {
+    let sp = line.iter().position(|&b| b == b' ')?;
+    let method = Method::from_bytes(&line[..sp])?;
+    let rest = lex::trim(&line[sp + 1..]).1;
+    let uri = rest.split(|&b| b == b' ').next().unwrap_or(rest);
+    Some(StartLine::Request {
+        method,
+        uri,
+        version: "",
+    })
 }
 
 fn parse_start_line(line: &[u8], base: usize) -> Result<StartLine<'_>, ParseError> {
