@@ -28,7 +28,8 @@ pub enum Value<'a> {
     Via(ViaValue<'a>),
     /// Methods separated by `, ` (Allow, RFC 3261 §20.5).
     Methods(&'a [Method<'a>]),
-    /// Tokens separated by `, ` (Supported, Require, Unsupported, ...).
+    /// Items separated by `, ` (Supported, Require, Unsupported, Accept, ...). Each item
+    /// must be non-empty and hold no comma, CR or LF.
     Tokens(&'a [&'a str]),
 }
 
@@ -290,7 +291,9 @@ impl<'a> MessageBuilder<'a> {
                         && no_injection(v.sent_by.as_bytes())
                         && lex::is_token_str(v.branch.as_bytes())
                 }
-                Value::Tokens(ts) => ts.iter().all(|t| lex::is_token_str(t.as_bytes())),
+                Value::Tokens(ts) => ts
+                    .iter()
+                    .all(|t| !t.is_empty() && !t.contains([',', '\r', '\n'])),
                 Value::Number(_) | Value::CSeq(..) | Value::Methods(_) => true,
             };
             if !ok {
