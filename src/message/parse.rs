@@ -135,6 +135,7 @@ impl<'a> Message<'a> {
     }
 
     /// Parse one datagram under `limits`.
+    #[inline]
     pub fn parse_with(bytes: &'a [u8], limits: &Limits) -> Result<Self, ParseError> {
         if bytes.len() > limits.max_message {
             return Err(ParseError::new(
@@ -142,7 +143,8 @@ impl<'a> Message<'a> {
                 limits.max_message,
             ));
         }
-        let mut msg = Self::parse_head(bytes, limits)?;
+        let mut msg = Message::empty(bytes);
+        msg.read_head(limits, false)?;
         let available = bytes.len() - msg.body_start;
         let end = match msg.declared_content_length()? {
             Some(len) if len > available => {
@@ -197,7 +199,8 @@ impl<'a> Message<'a> {
             }
             return Ok(Framed::Incomplete);
         };
-        let mut msg = Self::parse_head(&bytes[..head_end], limits)?;
+        let mut msg = Message::empty(&bytes[..head_end]);
+        msg.read_head(limits, false)?;
         let len = msg
             .declared_content_length()?
             .ok_or(ParseError::new(K::ContentLengthRequired, msg.body_start))?;
@@ -218,9 +221,23 @@ impl<'a> Message<'a> {
         Ok(Framed::Message(msg, total))
     }
 
-    /// Parse the start line and the header section; the body is everything after.
-    fn parse_head(bytes: &'a [u8], limits: &Limits) -> Result<Self, ParseError> {
-        Self::parse_head_with(bytes, limits, false)
+    /// An empty view over `bytes`, filled in by [`Message::read_head`]. Building the
+    /// (large) value once in the caller's frame and filling it by reference avoids
+    /// copying it out through each `Result`.
+    #[inline(always)]
+    fn empty(bytes: &'a [u8]) -> Self {
+        Message {
+            bytes,
+            start: StartLine::Request {
+                method: Method::Invite,
+                uri: &[],
+                version: "",
+            },
+            slots: heapless::Vec::new(),
+            first: [NONE; HeaderKind::COUNT],
+            body_start: bytes.len(),
+            start_offset: 0,
+        }
     }
 
     /// Read the start line and header section of a request whose start line or body is
@@ -231,16 +248,15 @@ impl<'a> Message<'a> {
         if bytes.len() > limits.max_message {
             return None;
         }
-        Self::parse_head_with(bytes, limits, true)
-            .ok()
-            .filter(Message::is_request)
+        let mut msg = Message::empty(bytes);
+        msg.read_head(limits, true).ok()?;
+        msg.is_request().then_some(msg)
     }
 
-    fn parse_head_with(
-        bytes: &'a [u8],
-        limits: &Limits,
-        lenient: bool,
-    ) -> Result<Self, ParseError> {
+    /// Read the start line and the header section into `self`; the body is everything
+    /// after.
+    fn read_head(&mut self, limits: &Limits, lenient: bool) -> Result<(), ParseError> {
+        let bytes = self.bytes;
         // RFC 3261 §7.5: CRLFs before the start line are ignored.
         let mut pos = 0;
         while pos < bytes.len() && matches!(bytes[pos], b'\r' | b'\n') {
@@ -255,14 +271,9 @@ impl<'a> Message<'a> {
             Err(e) if lenient => lenient_request_line(&bytes[pos..line_end]).ok_or(e)?,
             Err(e) => return Err(e),
         };
-        let mut msg = Message {
-            bytes,
-            start,
-            slots: heapless::Vec::new(),
-            first: [NONE; HeaderKind::COUNT],
-            body_start: bytes.len(),
-            start_offset: pos,
-        };
+        self.start = start;
+        self.start_offset = pos;
+        let msg = self;
         let max_headers = limits.max_headers.min(MAX_HEADERS);
         pos = next;
         loop {
@@ -287,7 +298,7 @@ impl<'a> Message<'a> {
             }
             pos = msg.parse_header(bytes, pos, crlf, max_headers)?;
         }
-        Ok(msg)
+        Ok(())
     }
 
     /// Parse one header (with its folded continuation lines) starting at `pos`; returns
@@ -530,10 +541,9 @@ fn line_end(
     from: usize,
     mode: Option<bool>,
 ) -> Result<(usize, usize, bool), ParseError> {
-    let Some(rel) = bytes[from..].iter().position(|&b| b == b'\n' || b == b'\r') else {
+    let Some(at) = find_line_break(bytes, from) else {
         return Err(ParseError::new(K::HeadersUnterminated, bytes.len()));
     };
-    let at = from + rel;
     let crlf = bytes[at] == b'\r';
     if crlf && bytes.get(at + 1) != Some(&b'\n') {
         // A CR not followed by LF.
@@ -544,6 +554,34 @@ fn line_end(
         return Err(ParseError::new(K::HeaderValue, at));
     }
     Ok((at, if crlf { at + 2 } else { at + 1 }, crlf))
+}
+
+/// The first CR or LF at or after `from`. Scans eight bytes at a time: a word's bytes
+/// below 0x0E are flagged with the classic SWAR test, and only flagged bytes are looked
+/// at one by one (the lowest flag is exact; tabs and other controls are rare).
+fn find_line_break(s: &[u8], from: usize) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut i = from;
+    while let Some(chunk) = s.get(i..i + 8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let w = u64::from_le_bytes(word);
+        let flags = w.wrapping_sub(ONES * 0x0E) & !w & HIGH;
+        if flags == 0 {
+            i += 8;
+            continue;
+        }
+        let j = i + (flags.trailing_zeros() / 8) as usize;
+        if matches!(s[j], b'\r' | b'\n') {
+            return Some(j);
+        }
+        i = j + 1;
+    }
+    s.get(i..)?
+        .iter()
+        .position(|&b| b == b'\r' || b == b'\n')
+        .map(|p| i + p)
 }
 
 /// `SIP-Version = "SIP" "/" 1*DIGIT "." 1*DIGIT` (RFC 3261 §25.1), name case-insensitive.
