@@ -15,6 +15,7 @@ mod fmt;
 pub mod error;
 pub mod message;
 pub mod time;
+pub mod transaction;
 
 pub use error::{Capacity, ParseError, ParseErrorKind};
 pub use time::{Duration, Instant};
