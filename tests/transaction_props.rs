@@ -7,8 +7,8 @@ use std::collections::{BTreeSet, HashSet, VecDeque};
 use proptest::prelude::*;
 use sansip::message::{StatusClass, StatusCode};
 use sansip::transaction::{
-    Action, ClientInvite, ClientNonInvite, Config, InvalidState, MAX_ACTIONS, Machine,
-    Reliability, ServerInvite, ServerNonInvite, State, Step, TimerId, TuSignal, client_invite as ci,
+    Action, ClientInvite, ClientNonInvite, Config, InvalidState, MAX_ACTIONS, Machine, Reliability,
+    ServerInvite, ServerNonInvite, State, Step, TimerId, TuSignal, client_invite as ci,
     client_non_invite as cn, server_invite as si, server_non_invite as sn,
 };
 
@@ -41,7 +41,10 @@ macro_rules! client_drive {
                 <$t>::start(cfg, r)
             }
             fn tu(self, _: &Config, response: StatusCode) -> Result<Step<Self>, InvalidState> {
-                Err(InvalidState { state: self.state(), response })
+                Err(InvalidState {
+                    state: self.state(),
+                    response,
+                })
             }
             fn timer(id: TimerId) -> $m::Event {
                 $m::Event::Timer(id)
@@ -181,7 +184,10 @@ impl<M: Drive> Host<M> {
         if let Op::Ev(ev) = op {
             let s = self.m.step(cfg, ev);
             if self.terminated {
-                assert!(s.actions.is_empty() && s.state == before, "Terminated not absorbing");
+                assert!(
+                    s.actions.is_empty() && s.state == before,
+                    "Terminated not absorbing"
+                );
             }
             self.absorb(s);
         } else {
@@ -203,7 +209,11 @@ impl<M: Drive> Host<M> {
         let s = self.m.step(cfg, M::timer(id));
         match armed {
             None => {
-                assert!(s.actions.is_empty(), "unarmed {id:?} acted: {:?}", s.actions);
+                assert!(
+                    s.actions.is_empty(),
+                    "unarmed {id:?} acted: {:?}",
+                    s.actions
+                );
                 assert_eq!(s.state, before);
             }
             Some(t) => {
@@ -218,14 +228,20 @@ impl<M: Drive> Host<M> {
     /// never ends is a failure.
     fn drain(&mut self, cfg: &Config) {
         for _ in 0..10_000 {
-            let Some(&(_, id)) = self.timers.iter().next() else { return };
+            let Some(&(_, id)) = self.timers.iter().next() else {
+                return;
+            };
             self.fire_timer(cfg, id);
         }
         panic!("timers never drain: {:?}", self.timers);
     }
 }
 
-fn run_sequence<M: Drive>(r: Reliability, ops: Vec<Op<M::Event>>, timer_of: impl Fn(&Op<M::Event>) -> Option<TimerId>) -> Host<M> {
+fn run_sequence<M: Drive>(
+    r: Reliability,
+    ops: Vec<Op<M::Event>>,
+    timer_of: impl Fn(&Op<M::Event>) -> Option<TimerId>,
+) -> Host<M> {
     let cfg = Config::default();
     let mut h = Host::<M>::new(&cfg, r);
     for op in ops {
@@ -242,7 +258,10 @@ fn run_sequence<M: Drive>(r: Reliability, ops: Vec<Op<M::Event>>, timer_of: impl
 }
 
 fn finals(actions: &[Action]) -> usize {
-    actions.iter().filter(|a| matches!(a, Action::ToTu(TuSignal::Final(_)))).count()
+    actions
+        .iter()
+        .filter(|a| matches!(a, Action::ToTu(TuSignal::Final(_))))
+        .count()
 }
 
 proptest! {
@@ -398,7 +417,9 @@ proptest! {
 /// MAX_ACTIONS is enough (and tight) and that no reachable value panics.
 fn explore<M: Drive>(events: &[M::Event]) -> usize {
     let cfg = Config::default();
-    let codes: Vec<StatusCode> = [100, 180, 199, 200, 202, 299, 300, 486, 500, 699].map(sc).to_vec();
+    let codes: Vec<StatusCode> = [100, 180, 199, 200, 202, 299, 300, 486, 500, 699]
+        .map(sc)
+        .to_vec();
     let mut max = 0;
     for r in [Reliability::Reliable, Reliability::Unreliable] {
         let start = M::start(&cfg, r);
@@ -426,7 +447,11 @@ fn explore<M: Drive>(events: &[M::Event]) -> usize {
                 }
             }
         }
-        assert!(seen.len() < 2_000, "state space unexpectedly large: {}", seen.len());
+        assert!(
+            seen.len() < 2_000,
+            "state space unexpectedly large: {}",
+            seen.len()
+        );
     }
     max
 }
@@ -434,12 +459,24 @@ fn explore<M: Drive>(events: &[M::Event]) -> usize {
 #[test]
 fn max_actions_is_enough_and_tight() {
     let codes = [100, 180, 200, 299, 300, 486, 699].map(sc);
-    let ci_ev: Vec<_> = codes.iter().map(|&c| ci::Event::Response(c)).chain([ci::Event::TransportError]).collect();
-    let cn_ev: Vec<_> = codes.iter().map(|&c| cn::Event::Response(c)).chain([cn::Event::TransportError]).collect();
+    let ci_ev: Vec<_> = codes
+        .iter()
+        .map(|&c| ci::Event::Response(c))
+        .chain([ci::Event::TransportError])
+        .collect();
+    let cn_ev: Vec<_> = codes
+        .iter()
+        .map(|&c| cn::Event::Response(c))
+        .chain([cn::Event::TransportError])
+        .collect();
     let maxima = [
         explore::<ClientInvite>(&ci_ev),
         explore::<ClientNonInvite>(&cn_ev),
-        explore::<ServerInvite>(&[si::Event::Request, si::Event::Ack, si::Event::TransportError]),
+        explore::<ServerInvite>(&[
+            si::Event::Request,
+            si::Event::Ack,
+            si::Event::TransportError,
+        ]),
         explore::<ServerNonInvite>(&[sn::Event::Request, sn::Event::TransportError]),
     ];
     println!("max actions per machine: {maxima:?}");
