@@ -341,8 +341,11 @@ proptest! {
         let mut m = ClientNonInvite::start(&cfg, r).state;
         for op in &ops {
             if let Op::Ev(ev) = *op {
-                if let cn::Event::Response(c) = ev {
-                    if c.is_final() && matches!(m.state(), State::Trying | State::Proceeding) { fed_final_while_live = true; }
+                if let cn::Event::Response(c) = ev
+                    && c.is_final()
+                    && matches!(m.state(), State::Trying | State::Proceeding)
+                {
+                    fed_final_while_live = true;
                 }
                 // Timers here are fed unconditionally; the host model below delivers them
                 // only when armed, which gives the same result because unarmed timers are

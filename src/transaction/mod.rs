@@ -32,65 +32,74 @@
 //! # Example: a host driving one client non-INVITE transaction
 //!
 //! ```
-//! use core::time::Duration;
 //! use sansip::message::StatusCode;
 //! use sansip::transaction::{
-//!     client_non_invite, Action, ClientNonInvite, Config, Reliability, State, TimerId, TuSignal,
+//!     client_non_invite::Event, Action, ClientNonInvite, Config, Reliability, State, TimerId,
+//!     TuSignal,
 //! };
 //!
-//! let cfg = Config::default();
-//! // The host's timer wheel: (deadline in ms, timer).
-//! let mut timers: Vec<(u64, TimerId)> = Vec::new();
-//! let mut now_ms = 0u64;
-//! let mut sent = 0;
-//! let mut finals = Vec::new();
+//! /// The host side: a clock, a tiny timer wheel of (deadline ms, timer), and counters.
+//! #[derive(Default)]
+//! struct Host { now_ms: u64, timers: Vec<(u64, TimerId)>, sent: usize, finals: Vec<StatusCode> }
 //!
-//! let mut run = |actions: &[Action], now: u64, timers: &mut Vec<(u64, TimerId)>| {
-//!     for a in actions {
-//!         match *a {
-//!             Action::SendRequest => sent += 1, // the host resends its stored OPTIONS bytes
-//!             Action::StartTimer(id, d) => {
-//!                 timers.retain(|t| t.1 != id);
-//!                 timers.push((now + d.as_millis() as u64, id));
+//! impl Host {
+//!     fn carry_out(&mut self, actions: &[Action]) {
+//!         for a in actions {
+//!             match *a {
+//!                 // Resend the stored OPTIONS bytes.
+//!                 Action::SendRequest => self.sent += 1,
+//!                 Action::StartTimer(id, d) => {
+//!                     self.timers.retain(|t| t.1 != id);
+//!                     self.timers.push((self.now_ms + d.as_millis() as u64, id));
+//!                 }
+//!                 Action::CancelTimer(id) => self.timers.retain(|t| t.1 != id),
+//!                 Action::ToTu(TuSignal::Final(code)) => self.finals.push(code),
+//!                 Action::Terminated => self.timers.clear(),
+//!                 _ => {}
 //!             }
-//!             Action::CancelTimer(id) => timers.retain(|t| t.1 != id),
-//!             Action::ToTu(TuSignal::Final(code)) => finals.push(code),
-//!             Action::Terminated => timers.clear(),
-//!             _ => {}
 //!         }
 //!     }
-//! };
+//!     /// The earliest timer due at or before `until`, advancing the clock to it.
+//!     fn next_timer(&mut self, until: u64) -> Option<TimerId> {
+//!         self.timers.sort();
+//!         let &(deadline, id) = self.timers.first().filter(|t| t.0 <= until)?;
+//!         self.timers.remove(0);
+//!         self.now_ms = deadline;
+//!         Some(id)
+//!     }
+//! }
+//!
+//! let cfg = Config::default();
+//! let mut host = Host::default();
 //!
 //! // Send an OPTIONS over UDP.
 //! let step = ClientNonInvite::start(&cfg, Reliability::Unreliable);
-//! run(&step.actions, now_ms, &mut timers);
+//! host.carry_out(&step.actions);
 //! let mut tx = step.state;
 //!
 //! // Nothing comes back for 2 s: Timer E fires at 0.5 s and 1.5 s.
-//! loop {
-//!     timers.sort();
-//!     let (deadline, id) = timers[0];
-//!     if deadline > 2_000 { break; }
-//!     timers.remove(0);
-//!     now_ms = deadline;
-//!     let step = tx.step(&cfg, client_non_invite::Event::Timer(id));
-//!     run(&step.actions, now_ms, &mut timers);
+//! while let Some(id) = host.next_timer(2_000) {
+//!     let step = tx.step(&cfg, Event::Timer(id));
+//!     host.carry_out(&step.actions);
 //!     tx = step.state;
 //! }
-//! assert_eq!(sent, 3); // the original and two retransmissions
+//! assert_eq!(host.sent, 3); // the original and two retransmissions
 //!
-//! // The 200 OK arrives: passed up once, Timer K (T4) absorbs retransmissions.
-//! let step = tx.step(&cfg, client_non_invite::Event::Response(StatusCode::OK));
-//! run(&step.actions, now_ms, &mut timers);
+//! // The 200 OK arrives at 2 s: passed up once; Timer K (T4 = 5 s) absorbs retransmissions.
+//! host.now_ms = 2_000;
+//! let step = tx.step(&cfg, Event::Response(StatusCode::OK));
+//! host.carry_out(&step.actions);
 //! tx = step.state;
 //! assert_eq!(tx.state(), State::Completed);
-//! assert!(timers.iter().any(|&(d, id)| id == TimerId::K && d == now_ms + 5_000));
+//! assert_eq!(host.timers, [(7_000, TimerId::K)]);
 //!
 //! // Timer K fires: the transaction is over.
-//! let step = tx.step(&cfg, client_non_invite::Event::Timer(TimerId::K));
-//! run(&step.actions, now_ms + 5_000, &mut timers);
+//! let id = host.next_timer(u64::MAX).unwrap();
+//! let step = tx.step(&cfg, Event::Timer(id));
+//! host.carry_out(&step.actions);
 //! assert_eq!(step.state.state(), State::Terminated);
-//! assert_eq!(finals, [StatusCode::OK]);
+//! assert_eq!(host.finals, [StatusCode::OK]);
+//! assert!(host.timers.is_empty());
 //! ```
 
 use core::fmt;

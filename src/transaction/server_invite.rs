@@ -5,7 +5,7 @@
 //! Completed → (Timer H) Terminated with a timeout to the TU.
 //!
 //! The 100 Trying rule (§17.2.1) is a timer: [`ServerInvite::start`] arms
-//! [`TimerId::Trying`] ([`TRYING_DELAY`](super::TRYING_DELAY), 200 ms). If it fires before
+//! [`TimerId::Trying`] ([`TRYING_DELAY`], 200 ms). If it fires before
 //! the TU responds the machine emits [`Action::SendTrying`]; any TU response cancels it.
 //!
 //! Transport errors: in Proceeding and Completed they end the transaction (§17.2.4). In
@@ -31,9 +31,11 @@
 //! assert!(tx.respond(&cfg, StatusCode::RINGING).is_err());
 //! ```
 
+#[cfg(doc)]
+use super::TRYING_DELAY;
 use super::{
-    Action, Config, InvalidState, Machine, Out, Reliability, State, Step, TRYING_DELAY, TimerId,
-    TimerSet, TuSignal,
+    Action, Config, InvalidState, Machine, Out, Reliability, State, Step, TimerId, TimerSet,
+    TuSignal,
 };
 use crate::message::StatusCode;
 
@@ -71,7 +73,7 @@ impl ServerInvite {
     /// Enters Proceeding and arms the 100 Trying timer (§17.2.1).
     pub fn start(_cfg: &Config, reliability: Reliability) -> Step<Self> {
         let mut out = Out::new(TimerSet::EMPTY);
-        out.start(TimerId::Trying, TRYING_DELAY);
+        out.start(TimerId::Trying, super::TRYING_DELAY);
         let armed = out.armed();
         out.finish(ServerInvite {
             state: State::Proceeding,
