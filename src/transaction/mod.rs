@@ -140,7 +140,8 @@ pub type Actions = heapless::Vec<Action, MAX_ACTIONS, u8>;
 /// Timer base values (RFC 3261 §17.1.1.1, §17.1.2.2, Appendix A).
 ///
 /// Pass the same `Config` to every step of a transaction: the machines store only
-/// doubling counts and recompute timer values from it.
+/// doubling counts and recompute timer values from it. T1 must be non-zero: with T1 = 0
+/// every timer is zero and retransmissions would race the timeouts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Config {
@@ -484,5 +485,55 @@ impl<S> Step<S> {
             state,
             actions: Actions::new(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timer_values() {
+        let cfg = Config::default();
+        assert_eq!(cfg.t1_x64(), Duration::from_secs(32));
+        assert_eq!(cfg.doubled(0), Duration::from_millis(500));
+        assert_eq!(cfg.doubled(6), Duration::from_secs(32));
+        assert_eq!(cfg.doubled_capped(2), Duration::from_secs(2));
+        assert_eq!(cfg.doubled_capped(3), Duration::from_secs(4));
+        assert_eq!(cfg.doubled_capped(200), Duration::from_secs(4));
+        // Huge counts and huge bases saturate instead of overflowing.
+        assert_eq!(cfg.doubled(255), Duration::from_millis(500) * (1 << 31));
+        let big = Config {
+            t1: Duration::MAX,
+            ..cfg
+        };
+        assert_eq!(big.t1_x64(), Duration::MAX);
+        assert_eq!(big.doubled(40), Duration::MAX);
+    }
+
+    #[test]
+    fn timer_set() {
+        let s = TimerSet::EMPTY.with(TimerId::A).with(TimerId::Trying);
+        assert!(s.contains(TimerId::A) && s.contains(TimerId::Trying));
+        assert!(!s.contains(TimerId::B));
+        assert_eq!(
+            s.iter().collect::<heapless::Vec<_, 13>>(),
+            [TimerId::A, TimerId::Trying]
+        );
+        assert!(s.without(TimerId::A).without(TimerId::Trying).is_empty());
+    }
+
+    #[test]
+    fn invalid_state_display() {
+        let e = InvalidState {
+            state: State::Completed,
+            response: StatusCode::RINGING,
+        };
+        let mut buf = heapless::String::<64>::new();
+        core::fmt::write(&mut buf, format_args!("{e}")).ok();
+        assert_eq!(
+            buf.as_str(),
+            "cannot send a 180 response in state Completed"
+        );
     }
 }
