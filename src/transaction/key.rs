@@ -131,6 +131,7 @@ fn method_key(
 /// assert_ne!(sent, ClientKey::new("z9hG4bKnashds8", Method::Cancel).unwrap());
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct ClientKey {
     branch: heapless::String<MAX_BRANCH>,
     method: heapless::String<MAX_METHOD>,
@@ -162,6 +163,7 @@ impl ClientKey {
 /// cookie: branch, sent-by (host lowercased, port kept as given) and method, with ACK folded
 /// into INVITE.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct ServerKey {
     branch: heapless::String<MAX_BRANCH>,
     host: heapless::String<MAX_SENT_BY_HOST>,
@@ -235,6 +237,7 @@ impl ServerKey {
 /// did not have: after sending the final response, index the transaction under
 /// [`LegacyKey::for_ack`] as well.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct LegacyKey {
     request_uri: heapless::String<MAX_REQUEST_URI>,
     to_tag: heapless::String<MAX_TAG>,
@@ -290,6 +293,7 @@ impl LegacyKey {
 /// The fields §8.2.2.2 compares to detect a merged request: From tag, Call-ID, CSeq number
 /// and method. Index ongoing server transactions by it next to their transaction key.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct MergeKey {
     from_tag: heapless::String<MAX_TAG>,
     call_id: heapless::String<MAX_CALL_ID>,
