@@ -68,6 +68,8 @@ fn bench(c: &mut Criterion) {
     c.bench_function("transaction/single_step_timer_e", |b| {
         b.iter(|| black_box(m).step(&cfg, black_box(cn::Event::Timer(TimerId::E))))
     });
+    // Calibration: the harness cost of moving a machine through black_box.
+    c.bench_function("transaction/baseline_copy", |b| b.iter(|| black_box(m)));
     c.bench_function("transaction/single_step_absorbed", |b| {
         b.iter(|| black_box(m).step(&cfg, black_box(cn::Event::Timer(TimerId::L))))
     });

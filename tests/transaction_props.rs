@@ -23,7 +23,6 @@ enum Op<E> {
 }
 
 trait Drive: Machine + Eq + std::hash::Hash + core::fmt::Debug {
-    fn start(cfg: &Config, r: Reliability) -> Step<Self>;
     fn tu(self, cfg: &Config, code: StatusCode) -> Result<Step<Self>, InvalidState>;
     fn timer(id: TimerId) -> Self::Event;
     fn apply(self, cfg: &Config, op: Op<Self::Event>) -> Result<Step<Self>, InvalidState> {
@@ -37,9 +36,6 @@ trait Drive: Machine + Eq + std::hash::Hash + core::fmt::Debug {
 macro_rules! client_drive {
     ($t:ty, $m:ident) => {
         impl Drive for $t {
-            fn start(cfg: &Config, r: Reliability) -> Step<Self> {
-                <$t>::start(cfg, r)
-            }
             fn tu(self, _: &Config, response: StatusCode) -> Result<Step<Self>, InvalidState> {
                 Err(InvalidState {
                     state: self.state(),
@@ -55,9 +51,6 @@ macro_rules! client_drive {
 macro_rules! server_drive {
     ($t:ty, $m:ident) => {
         impl Drive for $t {
-            fn start(cfg: &Config, r: Reliability) -> Step<Self> {
-                <$t>::start(cfg, r)
-            }
             fn tu(self, cfg: &Config, code: StatusCode) -> Result<Step<Self>, InvalidState> {
                 self.respond(cfg, code)
             }
@@ -131,13 +124,13 @@ struct Host<M> {
 impl<M: Drive> Host<M> {
     fn new(cfg: &Config, r: Reliability) -> Self {
         let mut h = Host {
-            m: M::start(cfg, r).state,
+            m: <M as Machine>::start(cfg, r).state,
             now: Duration::ZERO,
             timers: BTreeSet::new(),
             terminated: false,
             actions: Vec::new(),
         };
-        let s = M::start(cfg, r);
+        let s = <M as Machine>::start(cfg, r);
         h.absorb(s);
         h
     }
@@ -425,7 +418,7 @@ fn explore<M: Drive>(events: &[M::Event]) -> usize {
         .to_vec();
     let mut max = 0;
     for r in [Reliability::Reliable, Reliability::Unreliable] {
-        let start = M::start(&cfg, r);
+        let start = <M as Machine>::start(&cfg, r);
         max = max.max(start.actions.len());
         let mut seen = HashSet::new();
         let mut queue = VecDeque::from([start.state]);

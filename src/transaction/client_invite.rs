@@ -3,6 +3,10 @@
 //! Calling → (1xx) Proceeding → (2xx) Accepted → (Timer M) Terminated;
 //! Calling/Proceeding → (300-699) Completed → (Timer D) Terminated.
 //!
+//! Leaving Calling cancels Timer A and Timer B: Figure 5 has no timeout in Proceeding (a
+//! proxy's Timer C, §16.6, is the TU's business), so a transaction in Proceeding waits
+//! for a final response, a transport error, or the host dropping it.
+//!
 //! ```
 //! use sansip::message::StatusCode;
 //! use sansip::transaction::{client_invite::Event, Action, ClientInvite, Config, Reliability, State, TuSignal};
@@ -168,6 +172,9 @@ impl ClientInvite {
 
 impl Machine for ClientInvite {
     type Event = Event;
+    fn start(cfg: &Config, reliability: Reliability) -> Step<Self> {
+        ClientInvite::start(cfg, reliability)
+    }
     fn step(self, cfg: &Config, ev: Event) -> Step<Self> {
         ClientInvite::step(self, cfg, ev)
     }

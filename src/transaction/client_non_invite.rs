@@ -154,6 +154,9 @@ impl ClientNonInvite {
 
 impl Machine for ClientNonInvite {
     type Event = Event;
+    fn start(cfg: &Config, reliability: Reliability) -> Step<Self> {
+        ClientNonInvite::start(cfg, reliability)
+    }
     fn step(self, cfg: &Config, ev: Event) -> Step<Self> {
         ClientNonInvite::step(self, cfg, ev)
     }

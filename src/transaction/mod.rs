@@ -404,6 +404,8 @@ impl core::error::Error for InvalidState {}
 pub trait Machine: Copy {
     /// Network and timer input.
     type Event: Copy;
+    /// Creates the machine in its initial state, with the actions that go with it.
+    fn start(cfg: &Config, reliability: Reliability) -> Step<Self>;
     /// Feed one event. Never fails: events that do not apply are absorbed.
     #[must_use]
     fn step(self, cfg: &Config, ev: Self::Event) -> Step<Self>;

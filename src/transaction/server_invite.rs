@@ -8,6 +8,9 @@
 //! [`TimerId::Trying`] ([`TRYING_DELAY`], 200 ms). If it fires before
 //! the TU responds the machine emits [`Action::SendTrying`]; any TU response cancels it.
 //!
+//! An INVITE retransmission that arrives before any provisional response went out is
+//! absorbed (there is nothing to resend yet); the Trying timer still runs.
+//!
 //! Transport errors: in Proceeding and Completed they end the transaction (§17.2.4). In
 //! Accepted the TU is told but the machine stays, because the 2xx and its retransmissions
 //! belong to the TU (§13.3.1.4) and Timer L must keep absorbing INVITE retransmissions
@@ -215,6 +218,9 @@ impl ServerInvite {
 
 impl Machine for ServerInvite {
     type Event = Event;
+    fn start(cfg: &Config, reliability: Reliability) -> Step<Self> {
+        ServerInvite::start(cfg, reliability)
+    }
     fn step(self, cfg: &Config, ev: Event) -> Step<Self> {
         ServerInvite::step(self, cfg, ev)
     }

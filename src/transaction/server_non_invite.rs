@@ -142,6 +142,9 @@ impl ServerNonInvite {
 
 impl Machine for ServerNonInvite {
     type Event = Event;
+    fn start(cfg: &Config, reliability: Reliability) -> Step<Self> {
+        ServerNonInvite::start(cfg, reliability)
+    }
     fn step(self, cfg: &Config, ev: Event) -> Step<Self> {
         ServerNonInvite::step(self, cfg, ev)
     }
