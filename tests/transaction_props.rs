@@ -258,17 +258,22 @@ fn finals(actions: &[Action]) -> usize {
 }
 
 proptest! {
-    /// §17.1.1.2 + §8.1.3.2: every code from Calling lands in the state its effective class
-    /// demands, with exactly the actions the RFC lists.
+    /// §17.1.1.2 + §8.1.3.2 + RFC 6026 §8.4: every code, from Calling and from Proceeding,
+    /// lands in the state its effective class demands, with exactly the RFC's actions.
     #[test]
-    fn client_invite_every_code(n in 100u16..=699, r in reliability()) {
+    fn client_invite_every_code(n in 100u16..=699, r in reliability(), proceeding in any::<bool>()) {
         let cfg = Config::default();
         let code = sc(n);
-        let m = ClientInvite::start(&cfg, r).state;
-        let s = m.step(&cfg, ci::Event::Response(code));
+        let mut m = ClientInvite::start(&cfg, r).state;
         let mut expect = Vec::new();
-        if r == Reliability::Unreliable { expect.push(Action::CancelTimer(TimerId::A)); }
-        expect.push(Action::CancelTimer(TimerId::B));
+        if proceeding {
+            m = m.step(&cfg, ci::Event::Response(sc(183))).state;
+            prop_assert_eq!(m.state(), State::Proceeding);
+        } else {
+            if r == Reliability::Unreliable { expect.push(Action::CancelTimer(TimerId::A)); }
+            expect.push(Action::CancelTimer(TimerId::B));
+        }
+        let s = m.step(&cfg, ci::Event::Response(code));
         let state = match code.effective().class() {
             StatusClass::Provisional => { expect.push(Action::ToTu(TuSignal::Provisional(code))); State::Proceeding }
             StatusClass::Success => {
@@ -290,6 +295,15 @@ proptest! {
         };
         prop_assert_eq!(s.actions.as_slice(), expect.as_slice());
         prop_assert_eq!(s.state.state(), state);
+        // The same code again: 2xx passed up again in Accepted, non-2xx re-ACKed only.
+        let again = s.state.step(&cfg, ci::Event::Response(code));
+        let expect_again: &[Action] = match state {
+            State::Accepted => &[Action::ToTu(TuSignal::Final(code))],
+            State::Completed => &[Action::SendAck],
+            State::Proceeding => &[Action::ToTu(TuSignal::Provisional(code))],
+            _ => &[],
+        };
+        prop_assert_eq!(again.actions.as_slice(), expect_again);
     }
 
     /// §17.1.2.2: every code from Trying and from Proceeding.
