@@ -17,6 +17,7 @@ pub mod encode;
 pub mod error;
 pub mod message;
 pub mod time;
+pub mod transaction;
 
 pub use error::{Capacity, ParseError, ParseErrorKind};
 pub use time::{Duration, Instant};
