@@ -38,11 +38,10 @@
 
 use core::fmt;
 
-use crate::error::Capacity;
-use crate::message::Method;
+use crate::error::{Capacity, ParseError};
+use crate::message::{Host, Message, Method};
 
-/// The prefix of every RFC 3261 branch (§8.1.1.7).
-pub const MAGIC_COOKIE: &str = "z9hG4bK";
+pub use crate::message::MAGIC_COOKIE;
 /// Capacity for a Via branch in a key.
 pub const MAX_BRANCH: usize = 64;
 /// Capacity for a Via sent-by host in a key.
@@ -68,6 +67,10 @@ pub enum KeyError {
     /// A component is longer than its capacity ([`Capacity::Branch`], [`Capacity::SentBy`]
     /// or [`Capacity::String`]).
     Capacity(Capacity),
+    /// A header the key is built from is missing or malformed (the `from_*` adapters).
+    Malformed(ParseError),
+    /// The message is a request where a response was expected, or the reverse.
+    WrongKind,
 }
 
 impl fmt::Display for KeyError {
@@ -75,6 +78,8 @@ impl fmt::Display for KeyError {
         match self {
             KeyError::NotRfc3261Branch => f.write_str("branch lacks the z9hG4bK magic cookie"),
             KeyError::Capacity(c) => write!(f, "key capacity: {c}"),
+            KeyError::Malformed(e) => write!(f, "cannot build a key: {e}"),
+            KeyError::WrongKind => f.write_str("request and response confused"),
         }
     }
 }
@@ -348,5 +353,106 @@ pub fn merge_check<K: PartialEq>(
     match ongoing {
         Some(existing) if !has_to_tag && existing != request => MergeVerdict::Merged,
         _ => MergeVerdict::NotMerged,
+    }
+}
+
+impl From<ParseError> for KeyError {
+    fn from(e: ParseError) -> Self {
+        KeyError::Malformed(e)
+    }
+}
+
+/// A sent-by host as key text: a domain as written, an address in its canonical form
+/// (so two spellings of one IPv6 address give the same key).
+fn host_text(host: &Host<'_>) -> Result<heapless::String<MAX_SENT_BY_HOST>, KeyError> {
+    use core::fmt::Write as _;
+    let mut out = heapless::String::new();
+    write!(out, "{host}").map_err(|_| KeyError::Capacity(Capacity::SentBy))?;
+    Ok(out)
+}
+
+/// The key a request is matched with on the server side (§17.2.3): [`ServerKey`] when
+/// the top Via branch has the magic cookie, else the RFC 2543 [`LegacyKey`].
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum RequestKey {
+    /// RFC 3261 matching.
+    Rfc3261(ServerKey),
+    /// RFC 2543 fallback matching.
+    Legacy(LegacyKey),
+}
+
+impl RequestKey {
+    /// The key of a received request.
+    ///
+    /// ```
+    /// use sansip::message::Message;
+    /// use sansip::transaction::key::RequestKey;
+    /// let invite = Message::parse(b"INVITE sip:b@h SIP/2.0\r\nVia: SIP/2.0/UDP pc.example.com:5060;branch=z9hG4bK77\r\n\
+    ///     From: <sip:a@h>;tag=1\r\nTo: <sip:b@h>\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\n\r\n")?;
+    /// let ack = Message::parse(b"ACK sip:b@h SIP/2.0\r\nVia: SIP/2.0/UDP PC.example.com:5060;branch=z9hG4bK77\r\n\
+    ///     From: <sip:a@h>;tag=1\r\nTo: <sip:b@h>;tag=2\r\nCall-ID: c\r\nCSeq: 1 ACK\r\n\r\n")?;
+    /// // The ACK for a non-2xx final response matches the INVITE transaction.
+    /// assert_eq!(RequestKey::from_request(&invite)?, RequestKey::from_request(&ack)?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn from_request(msg: &Message<'_>) -> Result<Self, KeyError> {
+        let method = msg.method().ok_or(KeyError::WrongKind)?;
+        let via = msg.top_via()?;
+        let branch = via.branch().unwrap_or("");
+        if is_rfc3261_branch(branch) {
+            let sent_by = via.sent_by();
+            let host = host_text(&sent_by.host)?;
+            return Ok(RequestKey::Rfc3261(ServerKey::new(
+                branch,
+                &host,
+                sent_by.port,
+                method,
+            )?));
+        }
+        let top_via = msg
+            .header(crate::message::HeaderKind::Via)
+            .map_or(&[][..], |h| h.value);
+        let top_via = crate::message::lex::CommaSeparated::new(top_via)
+            .next()
+            .and_then(Result::ok)
+            .map_or(&[][..], |(_, v)| v);
+        let cseq = msg.cseq()?;
+        let to = msg.to()?;
+        let from = msg.from()?;
+        let uri = msg.request_uri_raw().unwrap_or(&[]);
+        Ok(RequestKey::Legacy(LegacyKey::new(
+            core::str::from_utf8(uri).unwrap_or(""),
+            to.tag(),
+            from.tag().unwrap_or(""),
+            msg.call_id()?.as_str(),
+            cseq.seq(),
+            core::str::from_utf8(top_via).unwrap_or(""),
+            method,
+        )?))
+    }
+}
+
+impl ClientKey {
+    /// The key of a received response (§17.1.3): top Via branch and CSeq method.
+    pub fn from_response(msg: &Message<'_>) -> Result<Self, KeyError> {
+        if msg.is_request() {
+            return Err(KeyError::WrongKind);
+        }
+        let via = msg.top_via()?;
+        ClientKey::new(via.branch().unwrap_or(""), msg.cseq()?.method())
+    }
+}
+
+impl MergeKey {
+    /// The merge key of a received request (§8.2.2.2).
+    pub fn from_request(msg: &Message<'_>) -> Result<Self, KeyError> {
+        let cseq = msg.cseq()?;
+        MergeKey::new(
+            msg.from()?.tag().unwrap_or(""),
+            msg.call_id()?.as_str(),
+            cseq.seq(),
+            cseq.method(),
+        )
     }
 }
