@@ -265,11 +265,14 @@ impl<'a> MessageBuilder<'a> {
         if self.overflow {
             return Err(EncodeError::Capacity(Capacity::Headers));
         }
+        // The same rules the parser applies (RFC 3261 §7.1, §7.2).
         let start_ok = match self.start {
             Start::Request { uri, .. } => {
-                !uri.is_empty() && uri.iter().all(|&b| b > b' ' && b != 0x7f)
+                !uri.is_empty() && uri.iter().all(|&b| b > b' ' && b < 0x7f)
             }
-            Start::Response { reason, .. } => reason.bytes().all(|b| b >= b' ' || b == b'\t'),
+            Start::Response { reason, .. } => reason
+                .bytes()
+                .all(|b| (b >= b' ' && b != 0x7f) || b == b'\t'),
         };
         if !start_ok {
             return Err(EncodeError::InvalidStartLine);
@@ -278,6 +281,7 @@ impl<'a> MessageBuilder<'a> {
             let bad = EncodeError::InvalidHeader { index };
             // Content-Length is written by the builder from the body.
             if !lex::is_token_str(name.as_bytes())
+                || name.len() > usize::from(u16::MAX)
                 || HeaderKind::from_name(name.as_bytes()) == HeaderKind::ContentLength
             {
                 return Err(bad);
@@ -381,7 +385,7 @@ fn emit_value<W: Write + ?Sized>(out: &mut W, value: &Value<'_>) -> Result<(), B
     }
 }
 
-/// A CR or LF is only allowed as part of a line fold (CRLF followed by SP or HTAB).
+/// A CR or LF is only allowed as part of a CRLF line fold (followed by SP or HTAB).
 fn no_injection(b: &[u8]) -> bool {
     let mut i = 0;
     while i < b.len() {
@@ -392,12 +396,8 @@ fn no_injection(b: &[u8]) -> bool {
                 }
                 i += 3;
             }
-            b'\n' => {
-                if !matches!(b.get(i + 1), Some(b' ' | b'\t')) {
-                    return false;
-                }
-                i += 2;
-            }
+            // A bare LF would break the CRLF framing the builder writes.
+            b'\n' => return false,
             _ => i += 1,
         }
     }

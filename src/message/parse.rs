@@ -89,7 +89,7 @@ struct Slot {
     name_start: u32,
     value_start: u32,
     value_end: u32,
-    name_len: u8,
+    name_len: u16,
     kind: HeaderKind,
 }
 
@@ -315,7 +315,7 @@ impl<'a> Message<'a> {
             i += 1;
         }
         let name_len = i - pos;
-        if name_len == 0 || name_len > usize::from(u8::MAX) {
+        if name_len == 0 || name_len > usize::from(u16::MAX) {
             return Err(ParseError::new(K::HeaderName, pos));
         }
         // RFC 3261 §7.3.1: `header-name HCOLON`, HCOLON = *( SP / HTAB ) ":" SWS.
@@ -349,8 +349,8 @@ impl<'a> Message<'a> {
             name_start: u32::try_from(pos).map_err(too_big)?,
             value_start: u32::try_from(value_start).map_err(too_big)?,
             value_end: u32::try_from(value_end).map_err(too_big)?,
-            // The check above keeps the length within u8.
-            name_len: name_len as u8,
+            // The check above keeps the length within u16.
+            name_len: name_len as u16,
             kind,
         };
         if self.slots.push(slot).is_err() {
