@@ -375,6 +375,7 @@ fn host_text(host: &Host<'_>) -> Result<heapless::String<MAX_SENT_BY_HOST>, KeyE
 /// the top Via branch has the magic cookie, else the RFC 2543 [`LegacyKey`].
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[allow(clippy::large_enum_variant)] // keys are stored by value in hosts' maps; no heap
 pub enum RequestKey {
     /// RFC 3261 matching.
     Rfc3261(ServerKey),
