@@ -12,6 +12,7 @@ extern crate std;
 
 #[macro_use]
 mod fmt;
+pub mod dialog;
 pub mod encode;
 pub mod error;
 pub mod message;
