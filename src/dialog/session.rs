@@ -515,10 +515,9 @@ impl Step {
     }
 
     fn on_response(&mut self, code: StatusCode, tag: Tag, cseq: u32, body: bool) {
-        if self.session.role != Role::Uac {
-            return;
-        }
-        let initial = cseq == self.session.invite_cseq;
+        // The UAS of the initial INVITE only gets responses to its own re-INVITEs, whose
+        // CSeq numbers are in another space than the INVITE's.
+        let initial = self.session.role == Role::Uac && cseq == self.session.invite_cseq;
         if code.is_success() {
             return self.on_2xx(tag, cseq, initial, body);
         }
@@ -643,11 +642,9 @@ impl Step {
     }
 
     fn on_ack(&mut self, cseq: u32, _body: bool) {
-        if self.session.role != Role::Uas {
-            return;
-        }
         let ses = self.session;
-        let acks_invite = ses.state == SessionState::Accepted && cseq == ses.invite_cseq;
+        let acks_invite =
+            ses.role == Role::Uas && ses.state == SessionState::Accepted && cseq == ses.invite_cseq;
         let acks_reinvite = ses.state == SessionState::Confirmed
             && matches!(ses.pending, Pending::RemoteAccepted { .. });
         if !(acks_invite || acks_reinvite) {
