@@ -12,14 +12,20 @@ fn tag() -> impl Strategy<Value = Tag> {
 
 fn code() -> impl Strategy<Value = StatusCode> {
     prop_oneof![
-        prop::sample::select(vec![100u16, 180, 183, 200, 202, 302, 408, 481, 486, 487, 491, 603]),
+        prop::sample::select(vec![
+            100u16, 180, 183, 200, 202, 302, 408, 481, 486, 487, 491, 603
+        ]),
         100u16..=699,
     ]
     .prop_map(|c| StatusCode::new(c).unwrap())
 }
 
 fn timer() -> impl Strategy<Value = SessionTimer> {
-    prop::sample::select(vec![SessionTimer::Retransmit2xx, SessionTimer::AckTimeout, SessionTimer::Glare])
+    prop::sample::select(vec![
+        SessionTimer::Retransmit2xx,
+        SessionTimer::AckTimeout,
+        SessionTimer::Glare,
+    ])
 }
 
 fn event() -> impl Strategy<Value = Event> {

@@ -457,11 +457,8 @@ impl Dialog {
         let mut b = MessageBuilder::request(method, request_uri)
             .header("Via", Value::Via(via))
             .header("Max-Forwards", Value::Number(70))
-            .header(
-                "From",
-                Value::Tagged(self.local_uri.as_bytes(), &self.id.local_tag),
-            )
-            .header("To", self.to_value())
+            .header("From", tagged(&self.local_uri, &self.id.local_tag))
+            .header("To", tagged(&self.remote_uri, &self.id.remote_tag))
             .header("Call-ID", Value::Text(&self.id.call_id))
             .header("CSeq", Value::CSeq(seq, method));
         for r in routes {
@@ -475,14 +472,15 @@ impl Dialog {
         }
         b
     }
+}
 
-    fn to_value(&self) -> Value<'_> {
-        if self.id.remote_tag.is_empty() {
-            // An RFC 2543 peer without tags (§12.1.1: remote tag may be null).
-            Value::Text(&self.remote_uri)
-        } else {
-            Value::Tagged(self.remote_uri.as_bytes(), &self.id.remote_tag)
-        }
+/// `uri;tag=t`, or the bare URI for an RFC 2543 peer that sent no tag (§12.1.1, §12.1.2:
+/// a missing tag is an empty one).
+fn tagged<'a>(uri: &'a str, tag: &'a str) -> Value<'a> {
+    if tag.is_empty() {
+        Value::Text(uri)
+    } else {
+        Value::Tagged(uri.as_bytes(), tag)
     }
 }
 
