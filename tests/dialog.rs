@@ -259,7 +259,7 @@ fn uas_dialog_from_request() {
     assert_eq!(d.state(), DialogState::Confirmed);
     // The UAS's first request has CSeq 1.
     let mut d2 = d.clone();
-    let bye = encode(&d2.request(Method::Bye, via("z9hG4bKb"), None));
+    let bye = encode(&d2.request(Method::Bye, via("z9hG4bKb"), None).unwrap());
     let bye = Message::parse(&bye).unwrap();
     assert_eq!(bye.cseq().unwrap().seq(), 1);
     assert_eq!(bye.from().unwrap().tag(), Some("b9"));
@@ -277,11 +277,14 @@ fn uas_dialog_from_request() {
 #[test]
 fn loose_routing_request() {
     let mut d = uac_dialog(200, RR);
-    let bytes = encode(&d.request(
-        Method::Info,
-        via("z9hG4bKi1"),
-        Some("<sip:alice@192.0.2.1>"),
-    ));
+    let bytes = encode(
+        &d.request(
+            Method::Info,
+            via("z9hG4bKi1"),
+            Some("<sip:alice@192.0.2.1>"),
+        )
+        .unwrap(),
+    );
     let m = Message::parse(&bytes).unwrap();
     assert_eq!(m.method(), Some(Method::Info));
     assert_eq!(
@@ -314,7 +317,7 @@ fn loose_routing_request() {
     assert_eq!(m.top_via().unwrap().branch(), Some("z9hG4bKi1"));
     assert!(m.contacts().next().is_some());
     // CSeq increments by one per request.
-    let bytes = encode(&d.request(Method::Bye, via("z9hG4bKi2"), None));
+    let bytes = encode(&d.request(Method::Bye, via("z9hG4bKi2"), None).unwrap());
     assert_eq!(Message::parse(&bytes).unwrap().cseq().unwrap().seq(), 9);
     assert_eq!(d.local_seq(), 9);
 }
@@ -332,7 +335,7 @@ fn strict_routing_request() {
         ("Contact", "<sip:bob@192.0.2.4;transport=udp>"),
     ];
     let mut d = uac_dialog(200, &d_rr);
-    let bytes = encode(&d.request(Method::Bye, via("z9hG4bKs"), None));
+    let bytes = encode(&d.request(Method::Bye, via("z9hG4bKs"), None).unwrap());
     let m = Message::parse(&bytes).unwrap();
     assert_eq!(
         m.request_uri_raw(),
@@ -351,7 +354,7 @@ fn strict_routing_request() {
 #[test]
 fn no_route_set() {
     let mut d = uac_dialog(200, &[("Contact", "<sip:bob@192.0.2.4>")]);
-    let bytes = encode(&d.request(Method::Options, via("z9hG4bKn"), None));
+    let bytes = encode(&d.request(Method::Options, via("z9hG4bKn"), None).unwrap());
     let m = Message::parse(&bytes).unwrap();
     assert_eq!(m.request_uri_raw(), Some(&b"sip:bob@192.0.2.4"[..]));
     assert_eq!(m.routes().count(), 0);
@@ -368,7 +371,7 @@ fn ack_for_2xx_reuses_invite_cseq() {
     assert_eq!(m.routes().count(), 3);
     assert_eq!(d.local_seq(), 7, "ACK does not consume a CSeq");
     // Nor does a request built with method ACK.
-    let _ = encode(&d.request(Method::Ack, via("z9hG4bKa2"), None));
+    let _ = encode(&d.request(Method::Ack, via("z9hG4bKa2"), None).unwrap());
     assert_eq!(d.local_seq(), 7);
 }
 
@@ -449,11 +452,14 @@ fn target_refresh_and_failed_refresh() {
 
     // UAC side: a 2xx to a re-INVITE refreshes; a 488 does not; a 481 ends the dialog.
     let mut d = uac_dialog(200, RR);
-    let reinv = encode(&d.request(
-        Method::Invite,
-        via("z9hG4bKr"),
-        Some("<sip:alice@192.0.2.1>"),
-    ));
+    let reinv = encode(
+        &d.request(
+            Method::Invite,
+            via("z9hG4bKr"),
+            Some("<sip:alice@192.0.2.1>"),
+        )
+        .unwrap(),
+    );
     let fail = response(&reinv, 488, "b1", &[("Contact", "<sip:bob@203.0.113.1>")]);
     assert_eq!(
         d.on_response(&Message::parse(&fail).unwrap()),
@@ -468,7 +474,7 @@ fn target_refresh_and_failed_refresh() {
     );
     assert_eq!(d.remote_target(), "sip:bob@203.0.113.1");
     // A 2xx to a non-refresh request changes nothing.
-    let info = encode(&d.request(Method::Info, via("z9hG4bKq"), None));
+    let info = encode(&d.request(Method::Info, via("z9hG4bKq"), None).unwrap());
     let ok = response(&info, 200, "b1", &[("Contact", "<sip:bob@203.0.113.99>")]);
     assert_eq!(
         d.on_response(&Message::parse(&ok).unwrap()),
@@ -509,7 +515,7 @@ fn early_dialog_confirmed_by_2xx() {
 fn responses_481_408_end_the_dialog() {
     for code in [481, 408] {
         let mut d = uac_dialog(200, RR);
-        let info = encode(&d.request(Method::Info, via("z9hG4bKq"), None));
+        let info = encode(&d.request(Method::Info, via("z9hG4bKq"), None).unwrap());
         let r = response(&info, code, "b1", &[]);
         assert_eq!(
             d.on_response(&Message::parse(&r).unwrap()),
@@ -518,7 +524,7 @@ fn responses_481_408_end_the_dialog() {
         assert_eq!(d.state(), DialogState::Terminated);
     }
     let mut d = uac_dialog(200, RR);
-    let info = encode(&d.request(Method::Info, via("z9hG4bKq"), None));
+    let info = encode(&d.request(Method::Info, via("z9hG4bKq"), None).unwrap());
     let r = response(&info, 404, "b1", &[]);
     assert_eq!(
         d.on_response(&Message::parse(&r).unwrap()),
@@ -639,7 +645,7 @@ fn forking() {
                         .iter_mut()
                         .find(|d| d.id().remote_tag() == remote_tag.as_str())
                         .unwrap();
-                    let bytes = encode(&d.request(Method::Bye, via("z9hG4bKbye"), None));
+                    let bytes = encode(&d.request(Method::Bye, via("z9hG4bKbye"), None).unwrap());
                     let m = Message::parse(&bytes).unwrap();
                     byes.push((
                         m.to().unwrap().tag().unwrap().to_owned(),
@@ -1391,4 +1397,28 @@ fn offer_answer_carriers() {
 fn tag_capacity() {
     assert_eq!(Tag::new(&"t".repeat(33)), Err(Capacity::String));
     assert_eq!(Tag::new(&"t".repeat(32)).unwrap().as_str().len(), 32);
+}
+
+#[test]
+fn cseq_exhausted() {
+    // §8.1.1.5: CSeq numbers stay below 2^31; the dialog refuses to go past.
+    let inv = String::from_utf8(invite("sip:bob@biloxi.example.com", &[]))
+        .unwrap()
+        .replace("CSeq: 7 INVITE", "CSeq: 2147483647 INVITE");
+    let resp = response(inv.as_bytes(), 200, "b1", &[("Contact", "<sip:b@h>")]);
+    let mut d = Dialog::uac(
+        &Message::parse(inv.as_bytes()).unwrap(),
+        &Message::parse(&resp).unwrap(),
+        false,
+    )
+    .unwrap();
+    assert_eq!(d.local_seq(), 2_147_483_647);
+    assert_eq!(
+        d.request(Method::Bye, via("z9hG4bKz"), None).err(),
+        Some(DialogError::CSeqExhausted)
+    );
+    assert_eq!(d.local_seq(), 2_147_483_647);
+    // The ACK still works: it reuses the INVITE's number.
+    let bytes = encode(&d.ack(2_147_483_647, via("z9hG4bKz")));
+    assert_eq!(Message::parse(&bytes).unwrap().cseq().unwrap().seq(), 2_147_483_647);
 }

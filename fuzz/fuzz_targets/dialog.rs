@@ -6,7 +6,8 @@
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use sansip::dialog::{
-    Action, Config, Dialog, DialogState, Event, InviteSession, MAX_SESSION_ACTIONS, Tag,
+    Action, Config, Dialog, DialogError, DialogState, Event, InviteSession, MAX_SESSION_ACTIONS,
+    Tag,
 };
 use sansip::encode::{MessageBuilder, Value, ViaValue};
 use sansip::message::{Message, Method, StatusCode};
@@ -147,12 +148,18 @@ fn dialog(input: &Input) -> Option<()> {
             DialogOp::Request(m) => {
                 let method = METHODS[usize::from(*m) % METHODS.len()];
                 let before = d.local_seq();
-                let Some(n) = encode(
-                    &d.request(method, via("z9hG4bK2"), Some("<sip:me@h>")),
-                    &mut buf,
-                ) else {
+                let b = match d.request(method, via("z9hG4bK2"), Some("<sip:me@h>")) {
+                    Ok(b) => b,
+                    Err(e) => {
+                        assert_eq!(e, DialogError::CSeqExhausted);
+                        assert_eq!(before, (1 << 31) - 1);
+                        continue;
+                    }
+                };
+                let Some(n) = encode(&b, &mut buf) else {
                     continue;
                 };
+                drop(b);
                 let m = Message::parse(&buf[..n]).expect("in-dialog request parses");
                 let cseq = m.cseq().expect("cseq");
                 if method != Method::Ack {
@@ -170,6 +177,8 @@ fn dialog(input: &Input) -> Option<()> {
                 assert!(ruri == d.remote_target() || Some(ruri) == first_route);
             }
             DialogOp::Ack(seq) => {
+                // A CSeq number is below 2^31 (RFC 3261 §8.1.1.5), as the INVITE's was.
+                let seq = &(*seq % (1 << 31));
                 if let Some(n) = encode(&d.ack(*seq, via("z9hG4bK3")), &mut buf) {
                     let m = Message::parse(&buf[..n]).expect("ACK parses");
                     assert_eq!(m.cseq().expect("cseq").seq(), *seq);
@@ -222,7 +231,8 @@ fn dialog(input: &Input) -> Option<()> {
                 contact,
             } => {
                 let method = METHODS[usize::from(*method) % METHODS.len()];
-                let Some(n) = encode(&d.request(method, via("z9hG4bK5"), None), &mut buf) else {
+                let Some(n) = encode(&d.request(method, via("z9hG4bK5"), None).ok()?, &mut buf)
+                else {
                     continue;
                 };
                 let Ok(req) = Message::parse(&buf[..n]) else {

@@ -91,7 +91,7 @@
 //! let step = session.step(&cfg, Event::TuHangUp);
 //! assert_eq!(step.actions[0], Action::SendBye { remote_tag: to_tag });
 //! assert!(step.session.is_terminated());
-//! let n = dialog.request(Method::Bye, via("z9hG4bK3"), None).encode_into(&mut buf)?;
+//! let n = dialog.request(Method::Bye, via("z9hG4bK3"), None)?.encode_into(&mut buf)?;
 //! let bye = Message::parse(&buf[..n])?;
 //! assert_eq!(bye.cseq()?.seq(), 2);
 //! assert_eq!(bye.to()?.tag(), Some("b7"));

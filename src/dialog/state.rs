@@ -20,6 +20,9 @@ pub const MAX_ROUTE_BYTES: usize = 256;
 /// Most routes in a route set.
 pub const MAX_ROUTES: usize = 8;
 
+/// Largest CSeq number (RFC 3261 §8.1.1.5: below 2^31).
+const CSEQ_MAX: u32 = (1 << 31) - 1;
+
 /// Why a dialog could not be created or could not take a message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -36,6 +39,9 @@ pub enum DialogError {
     NotThisDialog,
     /// A string or the route set does not fit the bounded storage.
     Capacity(Capacity),
+    /// The local CSeq reached 2^31 - 1: no further request can be numbered
+    /// (RFC 3261 §8.1.1.5).
+    CSeqExhausted,
 }
 
 impl From<Capacity> for DialogError {
@@ -58,6 +64,7 @@ impl fmt::Display for DialogError {
             DialogError::MissingContact => f.write_str("dialog-creating message without Contact"),
             DialogError::NotThisDialog => f.write_str("message belongs to another dialog"),
             DialogError::Capacity(c) => write!(f, "capacity: {c}"),
+            DialogError::CSeqExhausted => f.write_str("local CSeq exhausted"),
         }
     }
 }
@@ -421,17 +428,21 @@ impl Dialog {
         method: Method<'a>,
         via: ViaValue<'a>,
         contact: Option<&'a str>,
-    ) -> MessageBuilder<'a> {
+    ) -> Result<MessageBuilder<'a>, DialogError> {
         if !matches!(method, Method::Ack | Method::Cancel) {
-            // Wrapping is a peer's problem in 2^31 requests; never panic.
-            self.local_seq = self.local_seq.wrapping_add(1);
+            // §8.1.1.5: CSeq numbers stay below 2^31.
+            if self.local_seq >= CSEQ_MAX {
+                return Err(DialogError::CSeqExhausted);
+            }
+            self.local_seq += 1;
         }
         let seq = self.local_seq;
-        self.build(method, seq, via, contact)
+        Ok(self.build(method, seq, via, contact))
     }
 
     /// The ACK for a 2xx to the INVITE whose CSeq number was `invite_seq` (RFC 3261
     /// §13.2.2.4: same CSeq number, method ACK, built like any in-dialog request).
+    /// `invite_seq` must be a valid CSeq number (below 2^31), as the INVITE's was.
     pub fn ack<'a>(&'a self, invite_seq: u32, via: ViaValue<'a>) -> MessageBuilder<'a> {
         self.build(Method::Ack, invite_seq, via, None)
     }
