@@ -167,9 +167,7 @@ fn dialog(input: &Input) -> Option<()> {
                 }
                 assert_eq!(
                     m.from().expect("from").tag(),
-                    Some(d.id().local_tag())
-                        .filter(|t| !t.is_empty())
-                        .or(Some(""))
+                    Some(d.id().local_tag()).filter(|t| !t.is_empty())
                 );
                 assert_eq!(m.call_id().expect("call-id").as_str(), d.id().call_id());
                 let ruri = core::str::from_utf8(m.request_uri_raw().expect("ruri")).expect("utf8");
@@ -250,8 +248,8 @@ fn dialog(input: &Input) -> Option<()> {
                 let Ok(resp) = Message::parse(&buf2[..n]) else {
                     continue;
                 };
-                let _ = d.on_response(&resp);
-                if matches!(code.as_u16(), 408 | 481) {
+                let ok = d.on_response(&resp).is_ok();
+                if ok && matches!(code.as_u16(), 408 | 481) {
                     assert_eq!(d.state(), DialogState::Terminated);
                 }
             }

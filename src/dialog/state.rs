@@ -106,14 +106,14 @@ impl DialogId {
     }
 
     /// Whether a request received by this side belongs to the dialog: same Call-ID, To
-    /// tag = local tag, From tag = remote tag (RFC 3261 §12.2.2). Malformed headers do
-    /// not match.
+    /// tag = local tag, From tag = remote tag (RFC 3261 §12.2.2; a missing tag counts as
+    /// empty, §12.1.1). Malformed headers do not match.
     pub fn matches_request(&self, req: &Message<'_>) -> bool {
         let (Ok(call_id), Ok(from), Ok(to)) = (req.call_id(), req.from(), req.to()) else {
             return false;
         };
         call_id.as_str() == self.call_id.as_str()
-            && to.tag() == Some(self.local_tag.as_str())
+            && to.tag().unwrap_or("") == self.local_tag.as_str()
             && from.tag().unwrap_or("") == self.remote_tag.as_str()
     }
 
@@ -124,7 +124,7 @@ impl DialogId {
             return false;
         };
         call_id.as_str() == self.call_id.as_str()
-            && from.tag() == Some(self.local_tag.as_str())
+            && from.tag().unwrap_or("") == self.local_tag.as_str()
             && to.tag().unwrap_or("") == self.remote_tag.as_str()
     }
 }
