@@ -1420,5 +1420,8 @@ fn cseq_exhausted() {
     assert_eq!(d.local_seq(), 2_147_483_647);
     // The ACK still works: it reuses the INVITE's number.
     let bytes = encode(&d.ack(2_147_483_647, via("z9hG4bKz")));
-    assert_eq!(Message::parse(&bytes).unwrap().cseq().unwrap().seq(), 2_147_483_647);
+    assert_eq!(
+        Message::parse(&bytes).unwrap().cseq().unwrap().seq(),
+        2_147_483_647
+    );
 }
