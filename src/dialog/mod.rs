@@ -26,7 +26,11 @@
 //!   CANCELs, re-INVITEs, BYEs, timer expiries and TU commands.
 //! - Keep a [`Dialog`] per remote tag: create it on [`Notice::EarlyDialog`] /
 //!   [`Notice::Confirmed`] with [`Dialog::uac`], update it with [`Dialog::on_response`],
-//!   drop it after [`Action::SendBye`] or [`Notice::Terminated`].
+//!   drop it after [`Action::SendBye`] or [`Notice::Terminated`]. Check every in-dialog
+//!   request with [`Dialog::on_request`] first (481/500 per §12.2.2), and call
+//!   [`Dialog::refresh_target`] when a received re-INVITE or UPDATE is answered 2xx.
+//! - The ACK for a non-2xx final response belongs to the INVITE client transaction
+//!   (§17.1.1.3), not to the session.
 //! - Turn [`Action::StartTimer`] durations into deadlines and feed
 //!   [`Event::Timer`] when they pass; restarting a timer replaces its deadline.
 //! - Build and send what the actions say: ACK with [`Dialog::ack`] (new branch), BYE and
