@@ -13,6 +13,7 @@ extern crate std;
 #[macro_use]
 mod fmt;
 pub mod check;
+pub mod dialog;
 pub mod encode;
 pub mod error;
 pub mod message;

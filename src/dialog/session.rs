@@ -1,0 +1,929 @@
+//! The INVITE session usage (RFC 3261 §13–15) as a pure machine.
+
+use core::fmt;
+use core::time::Duration;
+
+use super::state::{DialogState, MAX_TAG};
+use crate::error::Capacity;
+use crate::message::StatusCode;
+
+/// Most dialogs (forks, RFC 3261 §13.2.2.4) one session tracks. A 2xx from a fork past
+/// this bound is still ACKed and then BYEd.
+pub const MAX_FORKS: usize = 4;
+/// Most actions one step returns.
+pub const MAX_SESSION_ACTIONS: usize = 8;
+
+/// Timer values the session uses (RFC 3261 §17.1.1.1, §13.3.1.4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Config {
+    /// T1, the RTT estimate (500 ms by default).
+    pub t1: Duration,
+    /// T2, the cap of the 2xx retransmit interval (4 s by default).
+    pub t2: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            t1: Duration::from_millis(500),
+            t2: Duration::from_secs(4),
+        }
+    }
+}
+
+/// A tag (RFC 3261 §19.3) held by value, so that events and actions stay `Copy`.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Tag {
+    bytes: [u8; MAX_TAG],
+    len: u8,
+}
+
+impl Tag {
+    /// The empty tag (a peer that sent none, RFC 3261 §12.1.1).
+    pub const EMPTY: Tag = Tag {
+        bytes: [0; MAX_TAG],
+        len: 0,
+    };
+
+    /// A tag holding `s`; [`Capacity::String`] past [`MAX_TAG`] bytes.
+    pub fn new(s: &str) -> Result<Self, Capacity> {
+        let mut t = Tag::EMPTY;
+        let dst = t.bytes.get_mut(..s.len()).ok_or(Capacity::String)?;
+        dst.copy_from_slice(s.as_bytes());
+        t.len = s.len() as u8; // MAX_TAG < 256, checked by get_mut above.
+        Ok(t)
+    }
+
+    /// The tag text.
+    pub fn as_str(&self) -> &str {
+        // Built from a `&str`, so always UTF-8.
+        core::str::from_utf8(self.bytes.get(..usize::from(self.len)).unwrap_or(&[])).unwrap_or("")
+    }
+}
+
+impl fmt::Debug for Tag {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Tag({:?})", self.as_str())
+    }
+}
+
+#[cfg(feature = "defmt")]
+impl defmt::Format for Tag {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        defmt::write!(f, "{=str}", self.as_str())
+    }
+}
+
+#[cfg(feature = "arbitrary")]
+impl<'a> arbitrary::Arbitrary<'a> for Tag {
+    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        // A small alphabet so that sequences reuse tags (retransmissions, same fork).
+        const ALPHABET: &[u8] = b"abcd";
+        let len = u.int_in_range(0..=3u8)?;
+        let mut t = Tag::EMPTY;
+        for b in t.bytes.iter_mut().take(usize::from(len)) {
+            *b = *u.choose(ALPHABET)?;
+        }
+        t.len = len;
+        Ok(t)
+    }
+}
+
+/// Which end of the INVITE this session is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+pub enum Role {
+    /// The caller: sent the INVITE and generated the Call-ID.
+    Uac,
+    /// The callee.
+    Uas,
+}
+
+/// Why a session ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum EndReason {
+    /// The INVITE got a 4xx–6xx final response (or the TU rejected it, UAS).
+    Rejected(StatusCode),
+    /// The INVITE got a 3xx: the targets are in the response's Contact.
+    Redirected(StatusCode),
+    /// The INVITE was cancelled (§9), or the TU gave up while a 2xx raced the CANCEL.
+    Cancelled,
+    /// The INVITE client transaction timed out with no final response.
+    TimedOut,
+    /// The 2xx was never ACKed within 64*T1 (§13.3.1.4).
+    NoAck,
+    /// This side sent BYE (§15.1.1).
+    LocalBye,
+    /// The peer sent BYE (§15.1.2).
+    RemoteBye,
+    /// A 481 or 408 to an in-dialog request (§12.2.1.2).
+    DialogGone(StatusCode),
+}
+
+/// Session state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum SessionState {
+    /// UAC: INVITE sent, nothing received yet (a CANCEL must wait, §9.1).
+    Calling,
+    /// UAC: a provisional response arrived; UAS: INVITE received, not answered yet.
+    Proceeding,
+    /// UAS: 2xx sent, waiting for the ACK (§13.3.1.4).
+    Accepted,
+    /// A dialog is confirmed: the call is up.
+    Confirmed,
+    /// Over. Absorbing: nothing leaves this state.
+    Terminated(EndReason),
+}
+
+/// Timers of the session itself (not of its transactions).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+pub enum SessionTimer {
+    /// UAS 2xx retransmission: T1, doubling up to T2 (§13.3.1.4).
+    Retransmit2xx,
+    /// UAS wait for the ACK: 64*T1 (§13.3.1.4).
+    AckTimeout,
+    /// Back-off before retrying a re-INVITE that got 491 (§14.1).
+    Glare,
+}
+
+/// Which request a response answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum RequestKind {
+    /// The initial INVITE.
+    Invite,
+    /// A re-INVITE within the dialog.
+    ReInvite,
+    /// A CANCEL.
+    Cancel,
+    /// A BYE.
+    Bye,
+}
+
+/// What the host must put in a body (RFC 3264 offer/answer via RFC 3261 §13.2.1,
+/// §13.3.1). The body itself is the host's business.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Sdp {
+    /// No body.
+    None,
+    /// An offer.
+    Offer,
+    /// The answer to the outstanding offer.
+    Answer,
+}
+
+/// Events fed to [`InviteSession::step`]. The host parses the message, matches it to
+/// the session (Call-ID, tags, transaction) and passes the few facts the session needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+pub enum Event {
+    /// UAC: a response to this session's INVITE or re-INVITE (retransmissions and
+    /// other forks included). `cseq` is its CSeq number; `body` whether it has one.
+    Response {
+        /// Status code.
+        code: StatusCode,
+        /// To tag (`None` if absent).
+        to_tag: Option<Tag>,
+        /// CSeq number.
+        cseq: u32,
+        /// Whether the response carries a body.
+        body: bool,
+    },
+    /// The INVITE client transaction ended: Timer B or a transport error before a final
+    /// response, or Timer M after a 2xx (RFC 6026: no more forks can answer).
+    InviteTransactionEnded,
+    /// UAS: an ACK for the 2xx (`cseq` is its CSeq number).
+    Ack {
+        /// CSeq number.
+        cseq: u32,
+        /// Whether it carries a body.
+        body: bool,
+    },
+    /// UAS: a CANCEL matching this session's INVITE server transaction.
+    Cancel,
+    /// A re-INVITE received within the dialog.
+    ReInvite {
+        /// Whether it carries an offer.
+        body: bool,
+    },
+    /// A BYE received; `remote_tag` is its From tag.
+    Bye {
+        /// From tag of the BYE.
+        remote_tag: Tag,
+    },
+    /// A session timer fired.
+    Timer(SessionTimer),
+    /// TU: cancel the INVITE (UAC).
+    TuCancel,
+    /// TU: end the call, whatever its state (CANCEL, BYE or reject).
+    TuHangUp,
+    /// TU: answer the pending INVITE or re-INVITE with 200 (UAS side of it).
+    TuAnswer,
+    /// TU: reject the pending INVITE or re-INVITE with this 3xx–6xx code.
+    TuReject(StatusCode),
+    /// TU: send a re-INVITE with CSeq `cseq`. `random` is host randomness for the §14.1
+    /// back-off should it get a 491.
+    TuReInvite {
+        /// CSeq number the host will use.
+        cseq: u32,
+        /// Whether it carries an offer.
+        body: bool,
+        /// Any random value; only used after a 491.
+        random: u16,
+    },
+}
+
+/// What the session tells its TU.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Notice {
+    /// A provisional response with a new To tag created an early dialog (§12.1.2).
+    EarlyDialog(Tag),
+    /// The dialog with this remote tag is confirmed.
+    Confirmed(Tag),
+    /// A 3xx arrived: the targets are the Contacts of that response (§13.2.2.2).
+    Redirect(StatusCode),
+    /// A re-INVITE arrived; answer with [`Event::TuAnswer`] or [`Event::TuReject`].
+    /// `Sdp::Answer` means it carried an offer the 2xx must answer.
+    ReInviteReceived(Sdp),
+    /// Our re-INVITE got a 2xx.
+    ReInviteAccepted,
+    /// Our re-INVITE failed with this code; the session is unchanged (§14.1).
+    ReInviteFailed(StatusCode),
+    /// The §14.1 back-off after a 491 is over: the re-INVITE may be sent again.
+    RetryReInvite,
+    /// The session ended.
+    Terminated(EndReason),
+}
+
+/// What the host must do after a step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Action {
+    /// Send an ACK for the 2xx with CSeq `cseq` on the dialog with `remote_tag`
+    /// ([`Dialog::ack`](super::Dialog::ack)), carrying `sdp`.
+    SendAck {
+        /// Dialog.
+        remote_tag: Tag,
+        /// CSeq number of the INVITE.
+        cseq: u32,
+        /// What the ACK carries.
+        sdp: Sdp,
+    },
+    /// Send a BYE on the dialog with `remote_tag`, then forget that dialog.
+    SendBye {
+        /// Dialog.
+        remote_tag: Tag,
+    },
+    /// Send a CANCEL for the INVITE ([`MessageBuilder::cancel_for`](crate::encode::MessageBuilder::cancel_for)).
+    SendCancel,
+    /// Send the re-INVITE the TU asked for.
+    SendReInvite {
+        /// What it carries.
+        sdp: Sdp,
+    },
+    /// Send a response to a received request.
+    Respond {
+        /// Which request.
+        to: RequestKind,
+        /// Status code.
+        code: StatusCode,
+        /// What the response carries.
+        sdp: Sdp,
+    },
+    /// Send the stored 2xx again (§13.3.1.4).
+    Retransmit2xx,
+    /// Start (or restart) a timer to fire after the duration.
+    StartTimer(SessionTimer, Duration),
+    /// Stop a timer.
+    CancelTimer(SessionTimer),
+    /// Tell the TU.
+    Tu(Notice),
+}
+
+/// The result of a step: the new session and what to do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionStep {
+    /// The session after the event.
+    pub session: InviteSession,
+    /// Actions, in order.
+    pub actions: heapless::Vec<Action, MAX_SESSION_ACTIONS>,
+}
+
+/// One fork: a dialog by remote tag.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+struct Fork {
+    tag: Tag,
+    state: DialogState,
+}
+
+/// Which INVITE transaction of the dialog is open, besides the initial one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Pending {
+    None,
+    /// We sent a re-INVITE with this CSeq.
+    Local {
+        cseq: u32,
+        offer: bool,
+        random: u16,
+    },
+    /// We got a re-INVITE and have not answered it.
+    Remote {
+        offer: bool,
+    },
+    /// We answered a re-INVITE with 2xx and wait for its ACK.
+    RemoteAccepted {
+        offer: bool,
+    },
+    /// Waiting out the §14.1 back-off.
+    Glare,
+}
+
+/// An INVITE session (RFC 3261 §13–15): the dialogs its INVITE created and the state of
+/// the call. A small `Copy` value; see the [module docs](super) for the host's duties.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct InviteSession {
+    role: Role,
+    state: SessionState,
+    invite_cseq: u32,
+    /// Whether the initial INVITE carried an offer.
+    invite_offer: bool,
+    forks: [Option<Fork>; MAX_FORKS],
+    /// The confirmed dialog the call runs on.
+    kept: Option<Tag>,
+    /// UAC: the TU wants out (cancel or hang up) before the call is up.
+    give_up: bool,
+    /// UAC: the CANCEL has been sent.
+    cancel_sent: bool,
+    /// UAS: hang up as soon as the ACK arrives (§15: no BYE before it).
+    bye_after_ack: bool,
+    pending: Pending,
+    /// Current 2xx retransmission interval.
+    retransmit: Duration,
+}
+
+impl InviteSession {
+    /// A UAC session for an INVITE sent with CSeq number `invite_cseq`; `offer` says
+    /// whether it carried an SDP offer.
+    pub fn uac(invite_cseq: u32, offer: bool) -> Self {
+        Self::new(Role::Uac, SessionState::Calling, invite_cseq, offer, None)
+    }
+
+    /// A UAS session for a received INVITE with CSeq number `invite_cseq` and From tag
+    /// `remote_tag`; `offer` says whether it carried an offer.
+    pub fn uas(invite_cseq: u32, remote_tag: Tag, offer: bool) -> Self {
+        let mut s = Self::new(
+            Role::Uas,
+            SessionState::Proceeding,
+            invite_cseq,
+            offer,
+            Some(remote_tag),
+        );
+        s.forks[0] = Some(Fork {
+            tag: remote_tag,
+            state: DialogState::Early,
+        });
+        s
+    }
+
+    fn new(
+        role: Role,
+        state: SessionState,
+        invite_cseq: u32,
+        offer: bool,
+        kept: Option<Tag>,
+    ) -> Self {
+        InviteSession {
+            role,
+            state,
+            invite_cseq,
+            invite_offer: offer,
+            forks: [None; MAX_FORKS],
+            kept,
+            give_up: false,
+            cancel_sent: false,
+            bye_after_ack: false,
+            pending: Pending::None,
+            retransmit: Duration::ZERO,
+        }
+    }
+
+    /// The role.
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// The state.
+    pub fn state(&self) -> SessionState {
+        self.state
+    }
+
+    /// Whether the session is over.
+    pub fn is_terminated(&self) -> bool {
+        matches!(self.state, SessionState::Terminated(_))
+    }
+
+    /// The remote tag of the dialog the call runs on (UAC: the first 2xx's To tag).
+    pub fn kept_dialog(&self) -> Option<Tag> {
+        self.kept
+    }
+
+    /// Every dialog the session tracks: remote tag and state.
+    pub fn dialogs(&self) -> impl Iterator<Item = (Tag, DialogState)> + '_ {
+        self.forks.iter().flatten().map(|f| (f.tag, f.state))
+    }
+
+    /// Whether a re-INVITE may be sent now (confirmed, no INVITE transaction open).
+    pub fn can_reinvite(&self) -> bool {
+        self.state == SessionState::Confirmed && self.pending == Pending::None
+    }
+
+    /// Feed one event. Never panics; events that do not apply produce no action.
+    #[must_use]
+    pub fn step(self, cfg: &Config, event: Event) -> SessionStep {
+        let mut s = Step {
+            session: self,
+            actions: heapless::Vec::new(),
+        };
+        s.run(cfg, event);
+        SessionStep {
+            session: s.session,
+            actions: s.actions,
+        }
+    }
+}
+
+/// Working state of one step.
+struct Step {
+    session: InviteSession,
+    actions: heapless::Vec<Action, MAX_SESSION_ACTIONS>,
+}
+
+impl Step {
+    fn emit(&mut self, a: Action) {
+        // MAX_SESSION_ACTIONS covers the longest step (checked by tests); dropping a
+        // trailing action here would be a bug, never triggered by input.
+        let _ = self.actions.push(a);
+    }
+
+    fn run(&mut self, cfg: &Config, event: Event) {
+        let st = self.session.state;
+        match event {
+            Event::Response {
+                code,
+                to_tag,
+                cseq,
+                body,
+            } => self.on_response(code, to_tag.unwrap_or(Tag::EMPTY), cseq, body),
+            Event::InviteTransactionEnded => match st {
+                // §9.1: a deferred CANCEL is dropped when the transaction times out.
+                SessionState::Calling | SessionState::Proceeding
+                    if self.session.role == Role::Uac =>
+                {
+                    self.terminate(EndReason::TimedOut)
+                }
+                // RFC 6026 Timer M: forks that never answered are over.
+                _ => self.end_early_forks(),
+            },
+            Event::Ack { cseq, body } => self.on_ack(cseq, body),
+            Event::Cancel => self.on_cancel(),
+            Event::ReInvite { body } => self.on_reinvite(body),
+            Event::Bye { remote_tag } => self.on_bye(remote_tag),
+            Event::Timer(t) => self.on_timer(cfg, t),
+            Event::TuCancel if st == SessionState::Confirmed => {}
+            Event::TuCancel | Event::TuHangUp => self.on_hang_up(),
+            Event::TuAnswer => self.on_answer(cfg),
+            Event::TuReject(code) => self.on_reject(code),
+            Event::TuReInvite { cseq, body, random } => {
+                if self.session.can_reinvite() {
+                    self.session.pending = Pending::Local {
+                        cseq,
+                        offer: body,
+                        random,
+                    };
+                    self.emit(Action::SendReInvite { sdp: offer(body) });
+                }
+            }
+        }
+    }
+
+    fn on_response(&mut self, code: StatusCode, tag: Tag, cseq: u32, body: bool) {
+        // The UAS of the initial INVITE only gets responses to its own re-INVITEs, whose
+        // CSeq numbers are in another space than the INVITE's.
+        let initial = self.session.role == Role::Uac && cseq == self.session.invite_cseq;
+        if code.is_success() {
+            return self.on_2xx(tag, cseq, initial, body);
+        }
+        if self.session.is_terminated() {
+            return;
+        }
+        let st = self.session.state;
+        if initial && matches!(st, SessionState::Calling | SessionState::Proceeding) {
+            if code.is_provisional() {
+                self.session.state = SessionState::Proceeding;
+                // §12.1.2: a 101–199 with a To tag creates an early dialog.
+                if code.as_u16() > 100 && !tag.as_str().is_empty() && self.fork(tag).is_none() {
+                    // A fork past MAX_FORKS gets no early dialog; its 2xx is still handled.
+                    if self.add_fork(tag, DialogState::Early) {
+                        self.emit(Action::Tu(Notice::EarlyDialog(tag)));
+                    }
+                }
+                // §9.1: the CANCEL waited for this provisional response.
+                if self.session.give_up && !self.session.cancel_sent {
+                    self.session.cancel_sent = true;
+                    self.emit(Action::SendCancel);
+                }
+                return;
+            }
+            // §13.2.2.3, §13.2.2.2: a 3xx–6xx ends every early dialog.
+            let reason = if self.session.cancel_sent && code == StatusCode::REQUEST_TERMINATED {
+                EndReason::Cancelled
+            } else if code.effective().as_u16() / 100 == 3 {
+                self.emit(Action::Tu(Notice::Redirect(code)));
+                EndReason::Redirected(code)
+            } else {
+                EndReason::Rejected(code)
+            };
+            return self.terminate(reason);
+        }
+        if let Pending::Local {
+            cseq: c, random, ..
+        } = self.session.pending
+            && c == cseq
+            && code.is_final()
+        {
+            match code.as_u16() {
+                // §12.2.1.2, §14.1: the peer lost the dialog or never answered.
+                408 | 481 => self.terminate(EndReason::DialogGone(code)),
+                491 => {
+                    // §14.1: the owner of the Call-ID waits 2.1–4 s, the other 0–2 s,
+                    // in units of 10 ms.
+                    let ms = if self.session.role == Role::Uac {
+                        2100 + u64::from(random % 191) * 10
+                    } else {
+                        u64::from(random % 201) * 10
+                    };
+                    self.session.pending = Pending::Glare;
+                    self.emit(Action::StartTimer(
+                        SessionTimer::Glare,
+                        Duration::from_millis(ms),
+                    ));
+                    self.emit(Action::Tu(Notice::ReInviteFailed(code)));
+                }
+                _ => {
+                    self.session.pending = Pending::None;
+                    self.emit(Action::Tu(Notice::ReInviteFailed(code)));
+                }
+            }
+        }
+    }
+
+    /// UAC: every 2xx is ACKed (§13.2.2.4), whatever the state.
+    fn on_2xx(&mut self, tag: Tag, cseq: u32, initial: bool, body: bool) {
+        let ses = self.session;
+        // Offer in the 2xx (INVITE had none) → the ACK carries the answer (§13.2.1).
+        let sdp = if initial {
+            if !ses.invite_offer && body {
+                Sdp::Answer
+            } else {
+                Sdp::None
+            }
+        } else {
+            match ses.pending {
+                Pending::Local { offer: false, .. } if body => Sdp::Answer,
+                _ => Sdp::None,
+            }
+        };
+        self.emit(Action::SendAck {
+            remote_tag: tag,
+            cseq,
+            sdp,
+        });
+        let known = self.fork(tag);
+        if !initial {
+            if let Pending::Local { cseq: c, .. } = ses.pending
+                && c == cseq
+                && Some(tag) == ses.kept
+            {
+                self.session.pending = Pending::None;
+                self.emit(Action::Tu(Notice::ReInviteAccepted));
+            }
+            return;
+        }
+        match (ses.state, known) {
+            // A retransmission for a dialog already confirmed or already BYEd.
+            (_, Some(f)) if f.state != DialogState::Early => {}
+            (SessionState::Calling | SessionState::Proceeding, _) if !ses.give_up => {
+                self.set_fork(tag, DialogState::Confirmed);
+                self.session.kept = Some(tag);
+                self.session.state = SessionState::Confirmed;
+                self.emit(Action::Tu(Notice::Confirmed(tag)));
+            }
+            (SessionState::Calling | SessionState::Proceeding, _) => {
+                // §9.1 / §15: the 2xx raced the CANCEL: ACK it, then BYE since the TU
+                // gave up.
+                self.set_fork(tag, DialogState::Terminated);
+                self.emit(Action::SendBye { remote_tag: tag });
+                self.terminate(EndReason::Cancelled);
+            }
+            // §13.2.2.4: another fork answered after the call is up (or over): ACK, BYE.
+            _ => {
+                self.set_fork(tag, DialogState::Terminated);
+                self.emit(Action::SendBye { remote_tag: tag });
+            }
+        }
+    }
+
+    fn on_ack(&mut self, cseq: u32, _body: bool) {
+        let ses = self.session;
+        let acks_invite =
+            ses.role == Role::Uas && ses.state == SessionState::Accepted && cseq == ses.invite_cseq;
+        let acks_reinvite = ses.state == SessionState::Confirmed
+            && matches!(ses.pending, Pending::RemoteAccepted { .. });
+        if !(acks_invite || acks_reinvite) {
+            return; // A retransmitted or stray ACK.
+        }
+        self.emit(Action::CancelTimer(SessionTimer::Retransmit2xx));
+        self.emit(Action::CancelTimer(SessionTimer::AckTimeout));
+        if acks_reinvite {
+            self.session.pending = Pending::None;
+            return;
+        }
+        let tag = ses.kept.unwrap_or(Tag::EMPTY);
+        self.set_fork(tag, DialogState::Confirmed);
+        self.session.state = SessionState::Confirmed;
+        self.emit(Action::Tu(Notice::Confirmed(tag)));
+        if ses.bye_after_ack {
+            self.bye_kept(EndReason::LocalBye);
+        }
+    }
+
+    fn on_cancel(&mut self) {
+        let ses = self.session;
+        if ses.role == Role::Uac || ses.is_terminated() {
+            // Nothing of ours to cancel (§9.2).
+            return self.respond(
+                RequestKind::Cancel,
+                StatusCode::CALL_OR_TRANSACTION_DOES_NOT_EXIST,
+            );
+        }
+        self.respond(RequestKind::Cancel, StatusCode::OK);
+        if ses.state == SessionState::Proceeding {
+            // §9.2: the INVITE is answered 487.
+            self.respond(RequestKind::Invite, StatusCode::REQUEST_TERMINATED);
+            self.terminate(EndReason::Cancelled);
+        }
+        // Otherwise the final response was sent already and the CANCEL has no effect.
+    }
+
+    fn on_reinvite(&mut self, body: bool) {
+        let ses = self.session;
+        let code = match (ses.state, ses.pending) {
+            (SessionState::Terminated(_), _) => StatusCode::CALL_OR_TRANSACTION_DOES_NOT_EXIST,
+            // §14.2: our own INVITE is in progress (glare).
+            (SessionState::Calling, _) | (_, Pending::Local { .. }) => StatusCode::REQUEST_PENDING,
+            (SessionState::Confirmed, Pending::None | Pending::Glare) => {
+                if ses.pending == Pending::Glare {
+                    self.emit(Action::CancelTimer(SessionTimer::Glare));
+                }
+                self.session.pending = Pending::Remote { offer: body };
+                let sdp = if body { Sdp::Answer } else { Sdp::Offer };
+                return self.emit(Action::Tu(Notice::ReInviteReceived(sdp)));
+            }
+            // §14.2: a second INVITE before the first one's final response.
+            _ => StatusCode::SERVER_INTERNAL_ERROR,
+        };
+        self.respond(RequestKind::ReInvite, code);
+    }
+
+    fn on_bye(&mut self, tag: Tag) {
+        let ses = self.session;
+        let ours = ses.kept == Some(tag)
+            || self
+                .fork(tag)
+                .is_some_and(|f| f.state != DialogState::Terminated);
+        if ses.is_terminated() || !ours {
+            return self.respond(
+                RequestKind::Bye,
+                StatusCode::CALL_OR_TRANSACTION_DOES_NOT_EXIST,
+            );
+        }
+        self.respond(RequestKind::Bye, StatusCode::OK);
+        // §15.1.2: a pending INVITE gets 487.
+        if ses.role == Role::Uas && ses.state == SessionState::Proceeding {
+            self.respond(RequestKind::Invite, StatusCode::REQUEST_TERMINATED);
+        }
+        if let Pending::Remote { .. } = ses.pending {
+            self.respond(RequestKind::ReInvite, StatusCode::REQUEST_TERMINATED);
+        }
+        self.terminate(EndReason::RemoteBye);
+    }
+
+    fn on_timer(&mut self, cfg: &Config, t: SessionTimer) {
+        let ses = self.session;
+        let awaiting_ack = ses.state == SessionState::Accepted
+            || matches!(ses.pending, Pending::RemoteAccepted { .. });
+        match t {
+            SessionTimer::Retransmit2xx if awaiting_ack && !ses.is_terminated() => {
+                // §13.3.1.4: T1, 2*T1, ... capped at T2.
+                let next = (ses.retransmit * 2).min(cfg.t2);
+                self.session.retransmit = next;
+                self.emit(Action::Retransmit2xx);
+                self.emit(Action::StartTimer(SessionTimer::Retransmit2xx, next));
+            }
+            SessionTimer::AckTimeout if awaiting_ack && !ses.is_terminated() => {
+                // §13.3.1.4: no ACK in 64*T1: the session is over, send BYE.
+                self.emit(Action::CancelTimer(SessionTimer::Retransmit2xx));
+                self.bye_kept(EndReason::NoAck);
+            }
+            SessionTimer::Glare if ses.pending == Pending::Glare => {
+                self.session.pending = Pending::None;
+                self.emit(Action::Tu(Notice::RetryReInvite));
+            }
+            _ => {} // Stale timer.
+        }
+    }
+
+    fn on_hang_up(&mut self) {
+        let ses = self.session;
+        match (ses.role, ses.state) {
+            (_, SessionState::Terminated(_)) => {}
+            // §9.1: no CANCEL before a provisional response; defer it.
+            (Role::Uac, SessionState::Calling) => self.session.give_up = true,
+            (Role::Uac, SessionState::Proceeding) => {
+                self.session.give_up = true;
+                if !ses.cancel_sent {
+                    self.session.cancel_sent = true;
+                    self.emit(Action::SendCancel);
+                }
+            }
+            (Role::Uas, SessionState::Proceeding) => self.on_reject(StatusCode::DECLINE),
+            // §15: the callee must not BYE before the ACK (or its timeout).
+            (Role::Uas, SessionState::Accepted) => self.session.bye_after_ack = true,
+            (Role::Uas, _) if matches!(ses.pending, Pending::RemoteAccepted { .. }) => {
+                self.session.bye_after_ack = true
+            }
+            _ => self.bye_kept(EndReason::LocalBye),
+        }
+    }
+
+    fn on_answer(&mut self, cfg: &Config) {
+        let ses = self.session;
+        let sdp = match (ses.state, ses.pending) {
+            (SessionState::Proceeding, _) if ses.role == Role::Uas => {
+                self.session.state = SessionState::Accepted;
+                offer_or_answer(ses.invite_offer)
+            }
+            (SessionState::Confirmed, Pending::Remote { offer }) => {
+                self.session.pending = Pending::RemoteAccepted { offer };
+                offer_or_answer(offer)
+            }
+            _ => return,
+        };
+        let kind = if ses.state == SessionState::Confirmed {
+            RequestKind::ReInvite
+        } else {
+            RequestKind::Invite
+        };
+        self.emit(Action::Respond {
+            to: kind,
+            code: StatusCode::OK,
+            sdp,
+        });
+        // §13.3.1.4: the TU retransmits its 2xx until the ACK, for 64*T1 at most.
+        self.session.retransmit = cfg.t1;
+        self.emit(Action::StartTimer(SessionTimer::Retransmit2xx, cfg.t1));
+        self.emit(Action::StartTimer(SessionTimer::AckTimeout, cfg.t1 * 64));
+    }
+
+    fn on_reject(&mut self, code: StatusCode) {
+        if !(300..=699).contains(&code.as_u16()) {
+            return;
+        }
+        let ses = self.session;
+        match (ses.state, ses.pending) {
+            (SessionState::Proceeding, _) if ses.role == Role::Uas => {
+                self.respond(RequestKind::Invite, code);
+                self.terminate(EndReason::Rejected(code));
+            }
+            // §14.2: a rejected re-INVITE leaves the session as it was.
+            (SessionState::Confirmed, Pending::Remote { .. }) => {
+                self.session.pending = Pending::None;
+                self.respond(RequestKind::ReInvite, code);
+            }
+            _ => {}
+        }
+    }
+
+    fn respond(&mut self, to: RequestKind, code: StatusCode) {
+        self.emit(Action::Respond {
+            to,
+            code,
+            sdp: Sdp::None,
+        });
+    }
+
+    fn bye_kept(&mut self, reason: EndReason) {
+        if let Some(tag) = self.session.kept {
+            self.set_fork(tag, DialogState::Terminated);
+            self.emit(Action::SendBye { remote_tag: tag });
+        }
+        self.terminate(reason);
+    }
+
+    /// Enter Terminated: every timer stops and every dialog ends with the session.
+    fn terminate(&mut self, reason: EndReason) {
+        let ses = self.session;
+        if ses.is_terminated() {
+            return;
+        }
+        if ses.state == SessionState::Accepted
+            || matches!(ses.pending, Pending::RemoteAccepted { .. })
+        {
+            self.emit(Action::CancelTimer(SessionTimer::Retransmit2xx));
+            self.emit(Action::CancelTimer(SessionTimer::AckTimeout));
+        }
+        if ses.pending == Pending::Glare {
+            self.emit(Action::CancelTimer(SessionTimer::Glare));
+        }
+        for f in self.session.forks.iter_mut().flatten() {
+            f.state = DialogState::Terminated;
+        }
+        self.session.pending = Pending::None;
+        self.session.state = SessionState::Terminated(reason);
+        self.emit(Action::Tu(Notice::Terminated(reason)));
+    }
+
+    fn end_early_forks(&mut self) {
+        for f in self.session.forks.iter_mut().flatten() {
+            if f.state == DialogState::Early {
+                f.state = DialogState::Terminated;
+            }
+        }
+    }
+
+    fn fork(&self, tag: Tag) -> Option<Fork> {
+        self.session
+            .forks
+            .iter()
+            .flatten()
+            .find(|f| f.tag == tag)
+            .copied()
+    }
+
+    fn add_fork(&mut self, tag: Tag, state: DialogState) -> bool {
+        match self.session.forks.iter_mut().find(|f| f.is_none()) {
+            Some(slot) => {
+                *slot = Some(Fork { tag, state });
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Update a fork's state, adding it if there is room. A confirmed dialog always gets
+    /// a slot: it replaces a dialog that is over.
+    fn set_fork(&mut self, tag: Tag, state: DialogState) {
+        if let Some(f) = self
+            .session
+            .forks
+            .iter_mut()
+            .flatten()
+            .find(|f| f.tag == tag)
+        {
+            f.state = state;
+            return;
+        }
+        if self.add_fork(tag, state) || state != DialogState::Confirmed {
+            return;
+        }
+        let kept = self.session.kept;
+        if let Some(slot) =
+            self.session.forks.iter_mut().find(|f| {
+                f.is_some_and(|f| f.state != DialogState::Confirmed && Some(f.tag) != kept)
+            })
+        {
+            *slot = Some(Fork { tag, state });
+        }
+    }
+}
+
+fn offer(body: bool) -> Sdp {
+    if body { Sdp::Offer } else { Sdp::None }
+}
+
+/// What a 2xx to an INVITE carries: the answer to its offer, or an offer (§13.3.1).
+fn offer_or_answer(request_had_offer: bool) -> Sdp {
+    if request_had_offer {
+        Sdp::Answer
+    } else {
+        Sdp::Offer
+    }
+}

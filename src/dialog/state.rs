@@ -1,0 +1,572 @@
+//! The dialog itself (RFC 3261 §12): identity, sequence numbers, URIs, route set.
+
+use core::fmt;
+
+use heapless::String;
+
+use crate::encode::{MessageBuilder, Value, ViaValue};
+use crate::error::{Capacity, ParseError};
+use crate::message::{Message, Method, NameAddr, StatusCode, Uri};
+
+/// Longest Call-ID a dialog stores.
+pub const MAX_CALL_ID: usize = 64;
+/// Longest tag a dialog stores (RFC 3261 §19.3 asks for 32 random bits; hosts use ~8–16
+/// characters).
+pub const MAX_TAG: usize = 32;
+/// Longest URI (local, remote, remote target) a dialog stores, `<>` included.
+pub const MAX_URI: usize = 128;
+/// Bytes for the whole route set (every route URI, `<>` and one separator each).
+pub const MAX_ROUTE_BYTES: usize = 256;
+/// Most routes in a route set.
+pub const MAX_ROUTES: usize = 8;
+
+/// Largest CSeq number (RFC 3261 §8.1.1.5: below 2^31).
+const CSEQ_MAX: u32 = (1 << 31) - 1;
+
+/// Why a dialog could not be created or could not take a message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
+pub enum DialogError {
+    /// A header the dialog needs is malformed or missing.
+    Malformed(ParseError),
+    /// The message cannot create a dialog: a request where a response was expected (or
+    /// the reverse), a 100 or a non-2xx final response, or no To tag (RFC 3261 §12.1).
+    NotDialogCreating,
+    /// A dialog-creating message without a Contact (RFC 3261 §12.1.1, §12.1.2).
+    MissingContact,
+    /// The message belongs to another dialog (Call-ID or tags differ).
+    NotThisDialog,
+    /// A string or the route set does not fit the bounded storage.
+    Capacity(Capacity),
+    /// The local CSeq reached 2^31 - 1: no further request can be numbered
+    /// (RFC 3261 §8.1.1.5).
+    CSeqExhausted,
+}
+
+impl From<Capacity> for DialogError {
+    fn from(c: Capacity) -> Self {
+        DialogError::Capacity(c)
+    }
+}
+
+impl From<ParseError> for DialogError {
+    fn from(e: ParseError) -> Self {
+        DialogError::Malformed(e)
+    }
+}
+
+impl fmt::Display for DialogError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DialogError::Malformed(e) => write!(f, "malformed header: {e}"),
+            DialogError::NotDialogCreating => f.write_str("message does not create a dialog"),
+            DialogError::MissingContact => f.write_str("dialog-creating message without Contact"),
+            DialogError::NotThisDialog => f.write_str("message belongs to another dialog"),
+            DialogError::Capacity(c) => write!(f, "capacity: {c}"),
+            DialogError::CSeqExhausted => f.write_str("local CSeq exhausted"),
+        }
+    }
+}
+
+impl core::error::Error for DialogError {}
+
+/// Dialog identifier (RFC 3261 §12): Call-ID, local tag, remote tag. The same dialog has
+/// swapped tags at the two ends.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct DialogId {
+    call_id: String<MAX_CALL_ID>,
+    local_tag: String<MAX_TAG>,
+    remote_tag: String<MAX_TAG>,
+}
+
+impl DialogId {
+    /// A dialog id from its three parts; [`Capacity::String`] if one is too long.
+    pub fn new(call_id: &str, local_tag: &str, remote_tag: &str) -> Result<Self, Capacity> {
+        Ok(DialogId {
+            call_id: bounded(call_id)?,
+            local_tag: bounded(local_tag)?,
+            remote_tag: bounded(remote_tag)?,
+        })
+    }
+
+    /// The Call-ID.
+    pub fn call_id(&self) -> &str {
+        &self.call_id
+    }
+
+    /// The local tag (From tag of our requests).
+    pub fn local_tag(&self) -> &str {
+        &self.local_tag
+    }
+
+    /// The remote tag (To tag of our requests).
+    pub fn remote_tag(&self) -> &str {
+        &self.remote_tag
+    }
+
+    /// Whether a request received by this side belongs to the dialog: same Call-ID, To
+    /// tag = local tag, From tag = remote tag (RFC 3261 §12.2.2; a missing tag counts as
+    /// empty, §12.1.1). Malformed headers do not match.
+    pub fn matches_request(&self, req: &Message<'_>) -> bool {
+        let (Ok(call_id), Ok(from), Ok(to)) = (req.call_id(), req.from(), req.to()) else {
+            return false;
+        };
+        call_id.as_str() == self.call_id.as_str()
+            && to.tag().unwrap_or("") == self.local_tag.as_str()
+            && from.tag().unwrap_or("") == self.remote_tag.as_str()
+    }
+
+    /// Whether a response received by this side belongs to the dialog: same Call-ID,
+    /// From tag = local tag, To tag = remote tag (RFC 3261 §12.1.2, §12.2.1.2).
+    pub fn matches_response(&self, resp: &Message<'_>) -> bool {
+        let (Ok(call_id), Ok(from), Ok(to)) = (resp.call_id(), resp.from(), resp.to()) else {
+            return false;
+        };
+        call_id.as_str() == self.call_id.as_str()
+            && from.tag().unwrap_or("") == self.local_tag.as_str()
+            && to.tag().unwrap_or("") == self.remote_tag.as_str()
+    }
+}
+
+/// Dialog state (RFC 3261 §12).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+pub enum DialogState {
+    /// Created by a provisional response with a To tag (§12.1).
+    Early,
+    /// Created or confirmed by a 2xx (§12.1).
+    Confirmed,
+    /// Ended: BYE, a 481/408 to an in-dialog request (§12.2.1.2), or a failed INVITE.
+    Terminated,
+}
+
+/// How the UAS answers a request it cannot take within the dialog (RFC 3261 §12.2.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Reject {
+    /// The request does not belong to this dialog, or the dialog is over: 481.
+    NoDialog,
+    /// CSeq lower than (or equal to) the last one seen: 500.
+    OutOfOrder,
+    /// A header the check reads is malformed: 400.
+    Malformed(ParseError),
+}
+
+impl Reject {
+    /// The status code to answer with.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Reject::NoDialog => StatusCode::CALL_OR_TRANSACTION_DOES_NOT_EXIST,
+            Reject::OutOfOrder => StatusCode::SERVER_INTERNAL_ERROR,
+            Reject::Malformed(_) => StatusCode::BAD_REQUEST,
+        }
+    }
+}
+
+/// A request accepted by [`Dialog::on_request`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Accepted {
+    /// The request is a target refresh request (INVITE, UPDATE): call
+    /// [`Dialog::refresh_target`] once it is answered with a 2xx.
+    pub target_refresh: bool,
+}
+
+/// What a response did to the dialog ([`Dialog::on_response`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum ResponseEffect {
+    /// Nothing changed.
+    None,
+    /// An early dialog became confirmed (2xx to the INVITE, §12.1.2).
+    Confirmed,
+    /// The remote target was replaced from the Contact of a 2xx to a target refresh
+    /// request (§12.2.1.2).
+    TargetRefreshed,
+    /// A 481 or 408 ended the dialog (§12.2.1.2).
+    Terminated,
+}
+
+/// A dialog (RFC 3261 §12). Owns all its strings in bounded storage; `Clone`, no heap.
+///
+/// The local and remote URIs and the routes are stored enclosed in `<>` so that the
+/// From, To and Route headers of in-dialog requests borrow them without copying.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Dialog {
+    id: DialogId,
+    state: DialogState,
+    local_seq: u32,
+    remote_seq: Option<u32>,
+    local_uri: String<MAX_URI>,
+    remote_uri: String<MAX_URI>,
+    remote_target: String<MAX_URI>,
+    /// Route URIs, each `<uri>`, separated by one space (URIs never hold a space).
+    route_set: String<MAX_ROUTE_BYTES>,
+    secure: bool,
+}
+
+impl Dialog {
+    /// The UAC's dialog from the `response` to its dialog-creating `request`
+    /// (RFC 3261 §12.1.2): a 101–199 with a To tag gives an early dialog, a 2xx a
+    /// confirmed one. The route set is the Record-Route of the response, reversed; the
+    /// remote target is its Contact. `tls` says the request went over TLS; the dialog is
+    /// secure when it did and the Request-URI is `sips`.
+    pub fn uac(
+        request: &Message<'_>,
+        response: &Message<'_>,
+        tls: bool,
+    ) -> Result<Self, DialogError> {
+        let (Some(uri), Some(code)) = (request.request_uri(), response.status()) else {
+            return Err(DialogError::NotDialogCreating);
+        };
+        let state = match code.as_u16() {
+            101..=199 => DialogState::Early,
+            200..=299 => DialogState::Confirmed,
+            _ => return Err(DialogError::NotDialogCreating),
+        };
+        let to = response.to()?;
+        let remote_tag = to.tag().ok_or(DialogError::NotDialogCreating)?;
+        let from = request.from()?;
+        let local_tag = from.tag().unwrap_or("");
+        let call_id = response.call_id()?;
+        let secure = tls && is_sips(&uri?);
+        let mut route_set = String::new();
+        let mut routes: heapless::Vec<NameAddr<'_>, MAX_ROUTES> = heapless::Vec::new();
+        for rr in response.record_routes() {
+            routes.push(rr?).map_err(|_| Capacity::RouteSet)?;
+        }
+        for (i, rr) in routes.iter().rev().enumerate() {
+            push_route(&mut route_set, rr.uri(), i == 0)?;
+        }
+        Ok(Dialog {
+            id: DialogId::new(call_id.as_str(), local_tag, remote_tag)?,
+            state,
+            local_seq: request.cseq()?.seq(),
+            remote_seq: None,
+            local_uri: angled(from.uri().as_str())?,
+            remote_uri: angled(to.uri().as_str())?,
+            remote_target: angled(contact_uri(response)?)?,
+            route_set,
+            secure,
+        })
+    }
+
+    /// The UAS's dialog from a dialog-creating `request` (RFC 3261 §12.1.1), confirmed
+    /// once the host sends a 2xx with `local_tag` in its To (early if it sends a 1xx
+    /// first: call [`confirm`](Self::confirm) on the 2xx). The route set is the
+    /// Record-Route of the request in order; the remote target its Contact. `tls` says
+    /// the request arrived over TLS; secure when it did and the Request-URI is `sips`.
+    pub fn uas(request: &Message<'_>, local_tag: &str, tls: bool) -> Result<Self, DialogError> {
+        let uri = request
+            .request_uri()
+            .ok_or(DialogError::NotDialogCreating)??;
+        let from = request.from()?;
+        let to = request.to()?;
+        let mut route_set = String::new();
+        for (i, rr) in request.record_routes().enumerate() {
+            if i == MAX_ROUTES {
+                return Err(Capacity::RouteSet.into());
+            }
+            push_route(&mut route_set, rr?.uri(), i == 0)?;
+        }
+        Ok(Dialog {
+            id: DialogId::new(
+                request.call_id()?.as_str(),
+                local_tag,
+                from.tag().unwrap_or(""),
+            )?,
+            state: DialogState::Early,
+            local_seq: 0,
+            remote_seq: Some(request.cseq()?.seq()),
+            local_uri: angled(to.uri().as_str())?,
+            remote_uri: angled(from.uri().as_str())?,
+            remote_target: angled(contact_uri(request)?)?,
+            route_set,
+            secure: tls && is_sips(&uri),
+        })
+    }
+
+    /// The dialog id.
+    pub fn id(&self) -> &DialogId {
+        &self.id
+    }
+
+    /// The state.
+    pub fn state(&self) -> DialogState {
+        self.state
+    }
+
+    /// Local CSeq number: the last one used (0 before the UAS sends a request).
+    pub fn local_seq(&self) -> u32 {
+        self.local_seq
+    }
+
+    /// Remote CSeq number: the last one received, if any.
+    pub fn remote_seq(&self) -> Option<u32> {
+        self.remote_seq
+    }
+
+    /// Local URI (From of our requests).
+    pub fn local_uri(&self) -> &str {
+        strip_angles(&self.local_uri)
+    }
+
+    /// Remote URI (To of our requests).
+    pub fn remote_uri(&self) -> &str {
+        strip_angles(&self.remote_uri)
+    }
+
+    /// Remote target (Contact of the peer).
+    pub fn remote_target(&self) -> &str {
+        strip_angles(&self.remote_target)
+    }
+
+    /// The route set, in the order Route headers are written. When the first route is a
+    /// strict router its `method` parameter and headers are already removed (they are not
+    /// allowed in a Request-URI, RFC 3261 §19.1.1), since it only serves as one.
+    pub fn route_set(&self) -> impl Iterator<Item = &str> + '_ {
+        self.route_set
+            .split(' ')
+            .filter(|r| !r.is_empty())
+            .map(strip_angles)
+    }
+
+    /// Whether the dialog is secure (SIPS over TLS, RFC 3261 §12.1).
+    pub fn is_secure(&self) -> bool {
+        self.secure
+    }
+
+    /// Confirm an early dialog (the UAS sent its 2xx).
+    pub fn confirm(&mut self) {
+        if self.state == DialogState::Early {
+            self.state = DialogState::Confirmed;
+        }
+    }
+
+    /// End the dialog (BYE sent or received, failed INVITE).
+    pub fn terminate(&mut self) {
+        self.state = DialogState::Terminated;
+    }
+
+    /// UAS processing of a request received within the dialog (RFC 3261 §12.2.2):
+    /// 481 if it belongs elsewhere or the dialog is over, 500 if its CSeq is not above the
+    /// remote CSeq; otherwise the remote CSeq is updated. ACK and CANCEL are not checked
+    /// against the CSeq order (ACK reuses the INVITE's number; CANCEL is hop by hop).
+    pub fn on_request(&mut self, req: &Message<'_>) -> Result<Accepted, Reject> {
+        if self.state == DialogState::Terminated || !self.id.matches_request(req) {
+            return Err(Reject::NoDialog);
+        }
+        let cseq = req.cseq().map_err(Reject::Malformed)?;
+        let method = cseq.method();
+        if !matches!(method, Method::Ack | Method::Cancel) {
+            if self.remote_seq.is_some_and(|r| cseq.seq() <= r) {
+                return Err(Reject::OutOfOrder);
+            }
+            self.remote_seq = Some(cseq.seq());
+        }
+        Ok(Accepted {
+            target_refresh: matches!(method, Method::Invite | Method::Update),
+        })
+    }
+
+    /// Replace the remote target with the Contact of a target refresh `msg` (a re-INVITE or
+    /// UPDATE this side accepted, or the 2xx to one it sent; RFC 3261 §12.2, RFC 6141
+    /// §3.4: a failed refresh changes nothing). A message without Contact changes nothing.
+    pub fn refresh_target(&mut self, msg: &Message<'_>) -> Result<(), DialogError> {
+        match contact_uri(msg) {
+            Ok(uri) => {
+                self.remote_target = angled(uri)?;
+                Ok(())
+            }
+            Err(DialogError::MissingContact) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// UAC processing of a response to a request this side sent within the dialog
+    /// (RFC 3261 §12.1.2, §12.2.1.2): a 2xx to the INVITE confirms an early dialog; a
+    /// 2xx to a target refresh request (INVITE, UPDATE) refreshes the remote target; a
+    /// 481 or 408 ends the dialog.
+    pub fn on_response(&mut self, resp: &Message<'_>) -> Result<ResponseEffect, DialogError> {
+        if !self.id.matches_response(resp) {
+            return Err(DialogError::NotThisDialog);
+        }
+        let code = resp.status().ok_or(DialogError::NotDialogCreating)?;
+        let method = resp.cseq()?.method();
+        if self.state == DialogState::Terminated {
+            return Ok(ResponseEffect::None);
+        }
+        // §12.2.1.2: the peer has no dialog (481) or did not answer (408).
+        if matches!(code.as_u16(), 408 | 481) {
+            self.state = DialogState::Terminated;
+            return Ok(ResponseEffect::Terminated);
+        }
+        if !code.is_success() || !matches!(method, Method::Invite | Method::Update) {
+            return Ok(ResponseEffect::None);
+        }
+        self.refresh_target(resp)?;
+        if self.state == DialogState::Early && method == Method::Invite {
+            self.state = DialogState::Confirmed;
+            return Ok(ResponseEffect::Confirmed);
+        }
+        Ok(ResponseEffect::TargetRefreshed)
+    }
+
+    /// A request within the dialog (RFC 3261 §12.2.1.1): the local CSeq is incremented
+    /// (for every method but ACK and CANCEL), Request-URI and Route follow the route set
+    /// (loose routing when the first route has `lr`, strict routing otherwise), From is
+    /// the local URI with the local tag, To the remote URI with the remote tag, then
+    /// Call-ID, CSeq, Max-Forwards 70, and Contact if the host gives one (required for
+    /// target refresh requests). The Via is the host's, with a fresh branch.
+    ///
+    /// For the ACK of a 2xx use [`ack`](Self::ack); CANCEL is built from the request
+    /// it cancels ([`MessageBuilder::cancel_for`]).
+    pub fn request<'a>(
+        &'a mut self,
+        method: Method<'a>,
+        via: ViaValue<'a>,
+        contact: Option<&'a str>,
+    ) -> Result<MessageBuilder<'a>, DialogError> {
+        if !matches!(method, Method::Ack | Method::Cancel) {
+            // §8.1.1.5: CSeq numbers stay below 2^31.
+            if self.local_seq >= CSEQ_MAX {
+                return Err(DialogError::CSeqExhausted);
+            }
+            self.local_seq += 1;
+        }
+        let seq = self.local_seq;
+        Ok(self.build(method, seq, via, contact))
+    }
+
+    /// The ACK for a 2xx to the INVITE whose CSeq number was `invite_seq` (RFC 3261
+    /// §13.2.2.4: same CSeq number, method ACK, built like any in-dialog request).
+    /// `invite_seq` must be a valid CSeq number (below 2^31), as the INVITE's was.
+    pub fn ack<'a>(&'a self, invite_seq: u32, via: ViaValue<'a>) -> MessageBuilder<'a> {
+        self.build(Method::Ack, invite_seq, via, None)
+    }
+
+    fn build<'a>(
+        &'a self,
+        method: Method<'a>,
+        seq: u32,
+        via: ViaValue<'a>,
+        contact: Option<&'a str>,
+    ) -> MessageBuilder<'a> {
+        let mut routes = self.route_set.split(' ').filter(|r| !r.is_empty());
+        let first = routes.clone().next();
+        let strict = first.is_some_and(|r| !route_is_loose(strip_angles(r)));
+        // §12.2.1.1: a strict router takes the Request-URI; the remote target goes last.
+        let request_uri = match first {
+            Some(r) if strict => {
+                routes.next();
+                strip_angles(r)
+            }
+            _ => strip_angles(&self.remote_target),
+        };
+        let mut b = MessageBuilder::request(method, request_uri)
+            .header("Via", Value::Via(via))
+            .header("Max-Forwards", Value::Number(70))
+            .header("From", tagged(&self.local_uri, &self.id.local_tag))
+            .header("To", tagged(&self.remote_uri, &self.id.remote_tag))
+            .header("Call-ID", Value::Text(&self.id.call_id))
+            .header("CSeq", Value::CSeq(seq, method));
+        for r in routes {
+            b.push("Route", Value::Text(r));
+        }
+        if strict {
+            b.push("Route", Value::Text(&self.remote_target));
+        }
+        if let Some(c) = contact {
+            b.push("Contact", Value::Text(c));
+        }
+        b
+    }
+}
+
+/// `uri;tag=t`, or the bare URI for an RFC 2543 peer that sent no tag (§12.1.1, §12.1.2:
+/// a missing tag is an empty one).
+fn tagged<'a>(uri: &'a str, tag: &'a str) -> Value<'a> {
+    if tag.is_empty() {
+        Value::Text(uri)
+    } else {
+        Value::Tagged(uri.as_bytes(), tag)
+    }
+}
+
+fn bounded<const N: usize>(s: &str) -> Result<String<N>, Capacity> {
+    let mut out = String::new();
+    out.push_str(s).map_err(|_| Capacity::String)?;
+    Ok(out)
+}
+
+fn angled(uri: &str) -> Result<String<MAX_URI>, Capacity> {
+    let mut out = String::new();
+    let ok = out.push('<').is_ok() && out.push_str(uri).is_ok() && out.push('>').is_ok();
+    if ok { Ok(out) } else { Err(Capacity::String) }
+}
+
+fn strip_angles(s: &str) -> &str {
+    s.strip_prefix('<')
+        .and_then(|s| s.strip_suffix('>'))
+        .unwrap_or(s)
+}
+
+fn is_sips(uri: &Uri<'_>) -> bool {
+    uri.as_sip().is_some_and(|u| u.is_secure())
+}
+
+fn route_is_loose(uri: &str) -> bool {
+    match Uri::parse(uri.as_bytes()) {
+        Ok(Uri::Sip(u)) => u.lr(),
+        // A non-SIP route cannot be a strict router we could put in a Request-URI.
+        _ => true,
+    }
+}
+
+/// Append one route as `<uri>`. The first route, when it is a strict router, is stored
+/// without its `method` parameter and URI headers, since it will only ever be used as a
+/// Request-URI (RFC 3261 §12.2.1.1, §19.1.1 table 1).
+fn push_route(
+    set: &mut String<MAX_ROUTE_BYTES>,
+    uri: &Uri<'_>,
+    first: bool,
+) -> Result<(), Capacity> {
+    let full = Capacity::RouteSet;
+    if !set.is_empty() {
+        set.push(' ').map_err(|_| full)?;
+    }
+    set.push('<').map_err(|_| full)?;
+    match uri {
+        Uri::Sip(sip) if first && !sip.lr() => {
+            let raw = sip.as_str();
+            let params_at = raw.len()
+                - sip.headers_str().len()
+                - usize::from(!sip.headers_str().is_empty())
+                - sip.params_str().len();
+            set.push_str(raw.get(..params_at).unwrap_or(raw))
+                .map_err(|_| full)?;
+            for p in sip.params().filter(|p| !p.name_is("method")) {
+                set.push(';').map_err(|_| full)?;
+                set.push_str(p.name).map_err(|_| full)?;
+                if let Some(v) = p.value {
+                    set.push('=').map_err(|_| full)?;
+                    set.push_str(v).map_err(|_| full)?;
+                }
+            }
+        }
+        other => set.push_str(other.as_str()).map_err(|_| full)?,
+    }
+    set.push('>').map_err(|_| full)
+}
+
+/// The URI of the first Contact (RFC 3261 §12.1.1, §12.1.2).
+fn contact_uri<'a>(msg: &Message<'a>) -> Result<&'a str, DialogError> {
+    use crate::message::ContactValue;
+    match msg.contacts().next() {
+        Some(Ok(ContactValue::Addr(na))) => Ok(na.uri().as_str()),
+        Some(Ok(_)) | None => Err(DialogError::MissingContact),
+        Some(Err(e)) => Err(e.into()),
+    }
+}

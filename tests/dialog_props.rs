@@ -1,0 +1,110 @@
+//! Properties of the INVITE session machine over arbitrary event sequences.
+
+use proptest::prelude::*;
+use sansip::dialog::{
+    Action, Config, DialogState, Event, InviteSession, MAX_SESSION_ACTIONS, SessionTimer, Tag,
+};
+use sansip::message::StatusCode;
+
+fn tag() -> impl Strategy<Value = Tag> {
+    prop::sample::select(vec!["", "a", "b", "c", "d"]).prop_map(|s| Tag::new(s).unwrap())
+}
+
+fn code() -> impl Strategy<Value = StatusCode> {
+    prop_oneof![
+        prop::sample::select(vec![
+            100u16, 180, 183, 200, 202, 302, 408, 481, 486, 487, 491, 603
+        ]),
+        100u16..=699,
+    ]
+    .prop_map(|c| StatusCode::new(c).unwrap())
+}
+
+fn timer() -> impl Strategy<Value = SessionTimer> {
+    prop::sample::select(vec![
+        SessionTimer::Retransmit2xx,
+        SessionTimer::AckTimeout,
+        SessionTimer::Glare,
+    ])
+}
+
+fn event() -> impl Strategy<Value = Event> {
+    prop_oneof![
+        4 => (code(), prop::option::of(tag()), 1u32..4, any::<bool>())
+            .prop_map(|(code, to_tag, cseq, body)| Event::Response { code, to_tag, cseq, body }),
+        1 => Just(Event::InviteTransactionEnded),
+        2 => (1u32..4, any::<bool>()).prop_map(|(cseq, body)| Event::Ack { cseq, body }),
+        1 => Just(Event::Cancel),
+        1 => any::<bool>().prop_map(|body| Event::ReInvite { body }),
+        1 => tag().prop_map(|remote_tag| Event::Bye { remote_tag }),
+        3 => timer().prop_map(Event::Timer),
+        1 => Just(Event::TuCancel),
+        1 => Just(Event::TuHangUp),
+        2 => Just(Event::TuAnswer),
+        1 => code().prop_map(Event::TuReject),
+        1 => (2u32..4, any::<bool>(), any::<u16>())
+            .prop_map(|(cseq, body, random)| Event::TuReInvite { cseq, body, random }),
+    ]
+}
+
+fn session() -> impl Strategy<Value = InviteSession> {
+    prop_oneof![
+        (1u32..3, any::<bool>()).prop_map(|(c, o)| InviteSession::uac(c, o)),
+        (1u32..3, tag(), any::<bool>()).prop_map(|(c, t, o)| InviteSession::uas(c, t, o)),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn session_invariants(mut s in session(), events in prop::collection::vec(event(), 0..40)) {
+        let cfg = Config::default();
+        let mut armed: Vec<SessionTimer> = Vec::new();
+        let mut ended = None;
+        for e in events {
+            if let Event::Timer(t) = e {
+                armed.retain(|x| *x != t);
+            }
+            let step = s.step(&cfg, e);
+            s = step.session;
+            // The action list never fills up (so nothing was dropped).
+            prop_assert!(step.actions.len() < MAX_SESSION_ACTIONS, "{:?}", step.actions);
+            // Every 2xx is ACKed, with its own tag and CSeq (§13.2.2.4).
+            if let Event::Response { code, to_tag, cseq, .. } = e
+                && code.is_success()
+            {
+                let t = to_tag.unwrap_or(Tag::EMPTY);
+                prop_assert!(
+                    step.actions.iter().any(|a| matches!(a, Action::SendAck { remote_tag, cseq: c, .. } if *remote_tag == t && *c == cseq)),
+                    "2xx not ACKed: {:?}", step.actions
+                );
+            }
+            for a in &step.actions {
+                match *a {
+                    Action::StartTimer(t, d) => {
+                        prop_assert!(!d.is_zero() || t == SessionTimer::Glare);
+                        armed.retain(|x| *x != t);
+                        armed.push(t);
+                    }
+                    Action::CancelTimer(t) => armed.retain(|x| *x != t),
+                    _ => {}
+                }
+            }
+            // Terminated is absorbing, and its reason never changes.
+            if let Some(state) = ended {
+                prop_assert_eq!(s.state(), state);
+                let revived = step.actions.iter().any(|a| {
+                    matches!(a, Action::StartTimer(..) | Action::SendCancel | Action::SendReInvite { .. })
+                });
+                prop_assert!(!revived, "{:?}", step.actions);
+            }
+            if s.is_terminated() {
+                ended = Some(s.state());
+                // No dialog outlives the session, and no timer is left running.
+                prop_assert!(s.dialogs().all(|(_, st)| st == DialogState::Terminated));
+                prop_assert!(armed.is_empty(), "timers left: {:?}", armed);
+            }
+        }
+    }
+}
