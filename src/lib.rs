@@ -15,6 +15,8 @@ mod fmt;
 pub mod check;
 pub mod dialog;
 pub mod encode;
+#[cfg(feature = "endpoint")]
+pub mod endpoint;
 pub mod error;
 pub mod message;
 pub mod time;

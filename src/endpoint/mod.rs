@@ -1,0 +1,1774 @@
+//! The aggregating layer (feature `endpoint`): transactions, dialogs and INVITE sessions
+//! behind one quinn-proto-style API, over bounded storage sized by const generics.
+//!
+//! The [`Endpoint`] never touches a socket or a clock. The host feeds it what arrives
+//! ([`Endpoint::handle_datagram`]) and the time ([`Endpoint::handle_timeout`]), gives
+//! commands ([`Endpoint::invite`], [`Endpoint::respond`], [`Endpoint::hangup`], ...), and
+//! after every input drains the outputs: [`Endpoint::poll_transmit`] (bytes and where to
+//! send them), [`Endpoint::poll_event`] (what happened) and [`Endpoint::poll_timeout`]
+//! (when to call `handle_timeout` next).
+//!
+//! What it does on its own, as RFC 3261 asks:
+//! - matches requests and responses to transactions (§17.1.3, §17.2.3, with the RFC 2543
+//!   fallback), retransmits and absorbs retransmissions (§17), stores the bytes that
+//!   need resending;
+//! - applies the request checks of [`check`](crate::check) and answers 400, 405, 415,
+//!   416, 420, 501, 505 itself; 481 for requests outside any dialog or transaction
+//!   (§12.2.2, §9.2), 482 for merged requests (§8.2.2.2), 500 for an out-of-order CSeq
+//!   (§12.2.2), 503 when a table is full (with an [`Event::Capacity`] to the host);
+//! - adds `received` and fills `rport` in the top Via of requests it answers and sends
+//!   responses where §18.2.2 and RFC 3581 say;
+//! - runs the INVITE session (§13–15): ACKs every 2xx, BYEs extra forks, defers CANCEL
+//!   until a provisional arrives, retransmits its own 2xx until the ACK and hangs up
+//!   when none comes.
+//!
+//! Time is [`Instant`] (milliseconds chosen by the host); randomness (tags, branches,
+//! Call-IDs) comes from [`EndpointConfig::seed`] and [`Endpoint::add_entropy`]: the same
+//! inputs give the same outputs.
+//!
+//! In-dialog requests go to the address in the first route or the remote target when
+//! that is an IP literal; otherwise to the address the dialog was set up with (name
+//! resolution, RFC 3263, is the host's job).
+//!
+//! # Host run loop
+//!
+//! ```no_run
+//! use std::net::UdpSocket;
+//! use std::time::{Duration, Instant as StdInstant};
+//! use sansip::endpoint::{Endpoint, EndpointConfig, Event};
+//! use sansip::Instant;
+//!
+//! let socket = UdpSocket::bind("127.0.0.1:5060")?;
+//! let mut ep: Box<Endpoint> = Box::new(Endpoint::new(EndpointConfig::new(socket.local_addr()?, 42)));
+//! let start = StdInstant::now();
+//! let now = || Instant::from_millis(start.elapsed().as_millis() as u64);
+//! let (mut rx, mut tx) = ([0u8; 65_535], [0u8; 65_535]);
+//! loop {
+//!     // Sleep until a datagram arrives or the next timer is due.
+//!     let wait = ep.poll_timeout().map(|t| t.saturating_duration_since(now()));
+//!     socket.set_read_timeout(Some(wait.unwrap_or(Duration::from_secs(1)).max(Duration::from_millis(1))))?;
+//!     match socket.recv_from(&mut rx) {
+//!         Ok((n, from)) => ep.handle_datagram(now(), from, &rx[..n]),
+//!         Err(_) => ep.handle_timeout(now()),
+//!     }
+//!     // Drain every output after every input.
+//!     while let Some(t) = ep.poll_transmit(&mut tx)? {
+//!         socket.send_to(t.bytes, t.destination)?;
+//!     }
+//!     while let Some(event) = ep.poll_event() {
+//!         if let Event::IncomingRequest { tx, .. } = event {
+//!             ep.respond(now(), tx, sansip::message::StatusCode::OK, None)?;
+//!         }
+//!     }
+//! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod table;
+
+use core::fmt::{self, Write as _};
+use core::net::{IpAddr, SocketAddr};
+
+use heapless::{Deque, String, Vec};
+
+use crate::check::{self, Capabilities, Verdict};
+use crate::dialog::{self, Dialog, InviteSession, Notice, RequestKind, SessionTimer, Tag};
+use crate::encode::{BufferTooSmall, EncodeError, MessageBuilder, Value, ViaValue};
+use crate::error::Capacity;
+use crate::message::{HeaderKind, Host, Limits, Message, Method, Rport, StatusCode, lex};
+use crate::time::Instant;
+use crate::transaction::{
+    self, Action, ClientInvite, ClientKey, ClientNonInvite, MergeKey, Reliability, ServerInvite,
+    ServerNonInvite, TimerId, TuSignal, client_invite, client_non_invite, key::RequestKey,
+    server_invite, server_non_invite,
+};
+
+use table::{RawHandle, Table};
+
+/// Most transmits queued between two drains.
+pub const TRANSMIT_QUEUE: usize = 32;
+/// Most events queued between two drains.
+pub const EVENT_QUEUE: usize = 64;
+/// Capacity for a Via value the endpoint writes or rewrites.
+const MAX_VIA: usize = 256;
+/// Capacity for short generated strings (tags, Call-IDs, Contact).
+const MAX_SHORT: usize = 96;
+
+/// Settings of an [`Endpoint`].
+#[derive(Clone, Copy, Debug)]
+pub struct EndpointConfig {
+    /// The address written in Via sent-by and Contact (where peers reach this endpoint).
+    pub local: SocketAddr,
+    /// Transaction timers T1, T2, T4 (RFC 3261 §17).
+    pub timers: transaction::Config,
+    /// Parser limits for received messages.
+    pub limits: Limits,
+    /// What this UA supports (the §8.2 checks).
+    pub capabilities: Capabilities<'static>,
+    /// User part of the Contact URI.
+    pub contact_user: &'static str,
+    /// User-Agent header value, if any.
+    pub user_agent: Option<&'static str>,
+    /// Seed of the generator for tags, branches and Call-IDs. Give real entropy in
+    /// production (tags and branches must be unguessable, RFC 3261 §19.3).
+    pub seed: u64,
+}
+
+impl EndpointConfig {
+    /// Defaults: RFC timers, default limits and capabilities, Contact user `sansip`.
+    pub fn new(local: SocketAddr, seed: u64) -> Self {
+        EndpointConfig {
+            local,
+            timers: transaction::Config::default(),
+            limits: Limits::default(),
+            capabilities: Capabilities::DEFAULT,
+            contact_user: "sansip",
+            user_agent: Some("sansip"),
+            seed,
+        }
+    }
+}
+
+/// A transaction of this endpoint. Generation-checked: a handle to a finished
+/// transaction stops resolving.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct TxHandle(RawHandle);
+
+/// A call (INVITE session) of this endpoint. Generation-checked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct CallHandle(RawHandle);
+
+/// What happened, for the host.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Event {
+    /// A new request (not a retransmission) passed the checks. Read it with
+    /// [`Endpoint::request`] and answer with [`Endpoint::respond`]. `call` is set for an
+    /// INVITE (a new call, or a re-INVITE) and for requests within a call's dialog.
+    IncomingRequest {
+        /// The server transaction.
+        tx: TxHandle,
+        /// The call it belongs to.
+        call: Option<CallHandle>,
+    },
+    /// A response to a request this endpoint sent (provisional and final; for an
+    /// INVITE, every 2xx including other forks', RFC 6026).
+    Response {
+        /// The client transaction.
+        tx: TxHandle,
+        /// The call, for an INVITE or an in-dialog request.
+        call: Option<CallHandle>,
+        /// The status code.
+        status: StatusCode,
+    },
+    /// A client transaction got no final response in time (Timer B or F: treat as 408,
+    /// RFC 3261 §8.1.3.1), or a server transaction waited in vain for an ACK (Timer H).
+    TimedOut {
+        /// The transaction.
+        tx: TxHandle,
+    },
+    /// The call is up: the 2xx was ACKed (UAC) or the ACK arrived (UAS).
+    CallEstablished {
+        /// The call.
+        call: CallHandle,
+    },
+    /// The call is over; its handle no longer resolves.
+    CallTerminated {
+        /// The call.
+        call: CallHandle,
+        /// Why.
+        reason: dialog::EndReason,
+    },
+    /// A table or queue was full: the peer got a 503 or the output was dropped.
+    Capacity(Capacity),
+}
+
+/// One datagram to send.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Transmit<'b> {
+    /// Where to send it.
+    pub destination: SocketAddr,
+    /// The bytes, in the caller's buffer.
+    pub bytes: &'b [u8],
+}
+
+/// Why a command failed. Nothing was sent and nothing changed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
+pub enum SendError {
+    /// A table is full.
+    Capacity(Capacity),
+    /// The handle does not resolve (finished, or never existed).
+    UnknownHandle,
+    /// The command does not fit the transaction or call state (e.g. a 1xx after a
+    /// final response, a CANCEL after the call was answered).
+    InvalidState,
+    /// The message could not be written (too big for the slot, injection, ...).
+    Encode(EncodeError),
+}
+
+impl From<EncodeError> for SendError {
+    fn from(e: EncodeError) -> Self {
+        SendError::Encode(e)
+    }
+}
+
+impl From<Capacity> for SendError {
+    fn from(c: Capacity) -> Self {
+        SendError::Capacity(c)
+    }
+}
+
+impl fmt::Display for SendError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SendError::Capacity(c) => write!(f, "capacity: {c}"),
+            SendError::UnknownHandle => f.write_str("unknown or finished handle"),
+            SendError::InvalidState => f.write_str("command does not fit the current state"),
+            SendError::Encode(e) => write!(f, "cannot write the message: {e}"),
+        }
+    }
+}
+
+impl core::error::Error for SendError {}
+
+/// A request to start: what the host chooses; the endpoint adds Via, tags, Call-ID,
+/// CSeq, Max-Forwards, Contact and Content-Length.
+#[derive(Clone, Copy, Debug)]
+pub struct Request<'a> {
+    /// The method.
+    pub method: Method<'a>,
+    /// The Request-URI.
+    pub uri: &'a str,
+    /// The From value without tag, e.g. `"Alice" <sip:alice@example.com>`.
+    pub from: &'a str,
+    /// The To value, e.g. `<sip:bob@example.com>`.
+    pub to: &'a str,
+    /// More headers, written as given.
+    pub headers: &'a [(&'a str, &'a str)],
+    /// A body and its Content-Type.
+    pub body: Option<(&'a str, &'a [u8])>,
+}
+
+impl<'a> Request<'a> {
+    /// A request with no extra headers and no body.
+    pub fn new(method: Method<'a>, uri: &'a str, from: &'a str, to: &'a str) -> Self {
+        Request {
+            method,
+            uri,
+            from,
+            to,
+            headers: &[],
+            body: None,
+        }
+    }
+}
+
+/// Counters of what the endpoint dropped or answered on its own.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Stats {
+    /// Datagrams dropped: unparseable responses, unanswerable requests (§8.1.3.3, ...).
+    pub discarded: u64,
+    /// Requests answered with an error by the endpoint itself.
+    pub rejected: u64,
+    /// Responses that matched no transaction or call.
+    pub stray_responses: u64,
+    /// Transmits or events lost to a full queue.
+    pub queue_overflows: u64,
+}
+
+type Bytes<const N: usize> = Vec<u8, N>;
+
+// The RFC's names for the four machines.
+#[allow(clippy::enum_variant_names)]
+#[derive(Clone, Copy, Debug)]
+enum Machine {
+    ClientInvite(ClientInvite),
+    ClientNonInvite(ClientNonInvite),
+    ServerInvite(ServerInvite),
+    ServerNonInvite(ServerNonInvite),
+}
+
+/// Network and timer input for any of the four machines.
+#[derive(Clone, Copy, Debug)]
+enum TxInput {
+    Response(StatusCode),
+    Request,
+    Ack,
+    Timer(TimerId),
+}
+
+impl Machine {
+    fn step(self, cfg: &transaction::Config, input: TxInput) -> (Machine, transaction::Actions) {
+        match (self, input) {
+            (Machine::ClientInvite(m), TxInput::Response(c)) => {
+                let s = m.step(cfg, client_invite::Event::Response(c));
+                (Machine::ClientInvite(s.state), s.actions)
+            }
+            (Machine::ClientInvite(m), TxInput::Timer(t)) => {
+                let s = m.step(cfg, client_invite::Event::Timer(t));
+                (Machine::ClientInvite(s.state), s.actions)
+            }
+            (Machine::ClientNonInvite(m), TxInput::Response(c)) => {
+                let s = m.step(cfg, client_non_invite::Event::Response(c));
+                (Machine::ClientNonInvite(s.state), s.actions)
+            }
+            (Machine::ClientNonInvite(m), TxInput::Timer(t)) => {
+                let s = m.step(cfg, client_non_invite::Event::Timer(t));
+                (Machine::ClientNonInvite(s.state), s.actions)
+            }
+            (Machine::ServerInvite(m), TxInput::Request) => {
+                let s = m.step(cfg, server_invite::Event::Request);
+                (Machine::ServerInvite(s.state), s.actions)
+            }
+            (Machine::ServerInvite(m), TxInput::Ack) => {
+                let s = m.step(cfg, server_invite::Event::Ack);
+                (Machine::ServerInvite(s.state), s.actions)
+            }
+            (Machine::ServerInvite(m), TxInput::Timer(t)) => {
+                let s = m.step(cfg, server_invite::Event::Timer(t));
+                (Machine::ServerInvite(s.state), s.actions)
+            }
+            (Machine::ServerNonInvite(m), TxInput::Request) => {
+                let s = m.step(cfg, server_non_invite::Event::Request);
+                (Machine::ServerNonInvite(s.state), s.actions)
+            }
+            (Machine::ServerNonInvite(m), TxInput::Timer(t)) => {
+                let s = m.step(cfg, server_non_invite::Event::Timer(t));
+                (Machine::ServerNonInvite(s.state), s.actions)
+            }
+            // An input that does not apply to this kind of machine is absorbed.
+            (m, _) => (m, transaction::Actions::new()),
+        }
+    }
+
+    fn respond(
+        self,
+        cfg: &transaction::Config,
+        code: StatusCode,
+    ) -> Result<(Machine, transaction::Actions), SendError> {
+        match self {
+            Machine::ServerInvite(m) => {
+                let s = m.respond(cfg, code).map_err(|_| SendError::InvalidState)?;
+                Ok((Machine::ServerInvite(s.state), s.actions))
+            }
+            Machine::ServerNonInvite(m) => {
+                let s = m.respond(cfg, code).map_err(|_| SendError::InvalidState)?;
+                Ok((Machine::ServerNonInvite(s.state), s.actions))
+            }
+            _ => Err(SendError::InvalidState),
+        }
+    }
+
+    fn is_server(&self) -> bool {
+        matches!(self, Machine::ServerInvite(_) | Machine::ServerNonInvite(_))
+    }
+
+    fn can_respond(&self) -> bool {
+        match self {
+            Machine::ServerInvite(m) => m.state() == transaction::State::Proceeding,
+            Machine::ServerNonInvite(m) => {
+                matches!(
+                    m.state(),
+                    transaction::State::Trying | transaction::State::Proceeding
+                )
+            }
+            _ => false,
+        }
+    }
+}
+
+struct TxEntry<const MSG: usize> {
+    machine: Machine,
+    client_key: Option<ClientKey>,
+    server_key: Option<RequestKey>,
+    merge_key: Option<MergeKey>,
+    /// Client: where the request goes. Server: where responses go (§18.2.2).
+    peer: SocketAddr,
+    /// The request sent (client) or received (server).
+    request: Bytes<MSG>,
+    /// Server: the last response sent. Client INVITE: the ACK for a non-2xx.
+    response: Bytes<MSG>,
+    /// Server: the top Via with `received`/`rport` filled in (§18.2.1, RFC 3581).
+    top_via: String<MAX_VIA>,
+    timers: [Option<Instant>; TimerId::ALL.len()],
+    call: Option<CallHandle>,
+}
+
+struct CallEntry {
+    session: InviteSession,
+    /// The dialog the call runs on (UAC: the first confirmed fork; UAS: ours).
+    dialog: Option<Dialog>,
+    /// The INVITE transaction (initial INVITE, or the current re-INVITE).
+    invite_tx: TxHandle,
+    /// UAC: the initial INVITE's client transaction, for CANCEL.
+    uac_invite: Option<TxHandle>,
+    /// UAS: the transaction of a CANCEL being answered, or of a BYE.
+    pending_tx: Option<TxHandle>,
+    /// Where the call's peer was reached (fallback destination for in-dialog requests).
+    peer: SocketAddr,
+    local_tag: Tag,
+    timers: [Option<Instant>; 3],
+}
+
+/// A SIP endpoint: up to `TX` transactions and `CALLS` calls, each stored message up to
+/// `MSG` bytes. All storage is inline; put a large endpoint in a `Box` or a `static`.
+pub struct Endpoint<const TX: usize = 32, const CALLS: usize = 16, const MSG: usize = 2048> {
+    config: EndpointConfig,
+    session_config: dialog::Config,
+    txs: Table<TxEntry<MSG>, TX>,
+    calls: Table<CallEntry, CALLS>,
+    transmits: Deque<(SocketAddr, Bytes<MSG>), TRANSMIT_QUEUE>,
+    events: Deque<Event, EVENT_QUEUE>,
+    rng: u64,
+    stats: Stats,
+    /// Body given with the TU command being carried out (a 2xx answer's SDP).
+    pending_body: Option<(&'static str, Bytes<MSG>)>,
+}
+
+impl<const TX: usize, const CALLS: usize, const MSG: usize> Endpoint<TX, CALLS, MSG> {
+    /// A new endpoint.
+    pub fn new(config: EndpointConfig) -> Self {
+        const { assert!(TX < 65_536 && CALLS < 65_536, "handles hold 16-bit indices") };
+        let session_config = dialog::Config {
+            t1: config.timers.t1,
+            t2: config.timers.t2,
+        };
+        Endpoint {
+            config,
+            session_config,
+            txs: Table::new(),
+            calls: Table::new(),
+            transmits: Deque::new(),
+            events: Deque::new(),
+            rng: config.seed ^ 0x9E37_79B9_7F4A_7C15,
+            stats: Stats::default(),
+            pending_body: None,
+        }
+    }
+
+    /// Mix host entropy into the generator of tags, branches and Call-IDs.
+    pub fn add_entropy(&mut self, entropy: u64) {
+        self.rng ^= entropy;
+        self.next_random();
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &EndpointConfig {
+        &self.config
+    }
+
+    /// Counters of dropped and auto-answered input.
+    pub fn stats(&self) -> Stats {
+        self.stats
+    }
+
+    /// Live transactions.
+    pub fn transaction_count(&self) -> usize {
+        self.txs.len()
+    }
+
+    /// Live calls.
+    pub fn call_count(&self) -> usize {
+        self.calls.len()
+    }
+
+    /// The request of a transaction: the one received (server) or sent (client).
+    pub fn request(&self, tx: TxHandle) -> Option<Message<'_>> {
+        let entry = self.txs.get(tx.0)?;
+        Message::parse_with(&entry.request, &self.config.limits).ok()
+    }
+
+    /// The state of a call.
+    pub fn call_state(&self, call: CallHandle) -> Option<dialog::SessionState> {
+        self.calls.get(call.0).map(|c| c.session.state())
+    }
+
+    /// The dialog a call runs on, once it has one.
+    pub fn call_dialog(&self, call: CallHandle) -> Option<&Dialog> {
+        self.calls.get(call.0)?.dialog.as_ref()
+    }
+
+    // ----- outputs -------------------------------------------------------------------
+
+    /// The next datagram to send, written into `buf`. On [`BufferTooSmall`] the
+    /// datagram stays queued.
+    pub fn poll_transmit<'b>(
+        &mut self,
+        buf: &'b mut [u8],
+    ) -> Result<Option<Transmit<'b>>, BufferTooSmall> {
+        let Some((_, bytes)) = self.transmits.front() else {
+            return Ok(None);
+        };
+        if bytes.len() > buf.len() {
+            return Err(BufferTooSmall {
+                needed: bytes.len(),
+            });
+        }
+        // unwrap-free: front() was Some above.
+        let Some((destination, bytes)) = self.transmits.pop_front() else {
+            return Ok(None);
+        };
+        let out = &mut buf[..bytes.len()];
+        out.copy_from_slice(&bytes);
+        Ok(Some(Transmit {
+            destination,
+            bytes: out,
+        }))
+    }
+
+    /// The next event.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// When [`handle_timeout`](Self::handle_timeout) must be called next; `None` when
+    /// only a datagram or a command can change anything.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        let tx = self
+            .txs
+            .iter()
+            .flat_map(|(_, e)| e.timers.iter().flatten().copied());
+        let calls = self
+            .calls
+            .iter()
+            .flat_map(|(_, c)| c.timers.iter().flatten().copied());
+        tx.chain(calls).min()
+    }
+
+    // ----- inputs --------------------------------------------------------------------
+
+    /// Expire every timer due at `now`. Calling it early or twice does nothing.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        // Fire due timers one at a time, earliest first, so that each step sees the
+        // state the previous one left (a step may cancel or re-arm timers).
+        loop {
+            let tx_due = self
+                .txs
+                .iter()
+                .flat_map(|(h, e)| {
+                    e.timers
+                        .iter()
+                        .enumerate()
+                        .filter_map(move |(i, t)| t.map(|t| (t, h, i)))
+                })
+                .filter(|(t, _, _)| *t <= now)
+                .min();
+            let call_due = self
+                .calls
+                .iter()
+                .flat_map(|(h, c)| {
+                    c.timers
+                        .iter()
+                        .enumerate()
+                        .filter_map(move |(i, t)| t.map(|t| (t, h, i)))
+                })
+                .filter(|(t, _, _)| *t <= now)
+                .min();
+            match (tx_due, call_due) {
+                (Some(t), Some(c)) if c.0 < t.0 => self.fire_call_timer(now, CallHandle(c.1), c.2),
+                (Some((_, h, i)), _) => {
+                    let tx = TxHandle(h);
+                    if let Some(e) = self.txs.get_mut(h) {
+                        e.timers[i] = None;
+                    }
+                    self.step_tx(now, tx, TxInput::Timer(TimerId::ALL[i]), None);
+                }
+                (None, Some(c)) => self.fire_call_timer(now, CallHandle(c.1), c.2),
+                (None, None) => break,
+            }
+        }
+    }
+
+    /// Take one received datagram from `from`. Never fails: what is wrong with it is
+    /// answered (400, 481, ...) or dropped, as RFC 3261 says, and counted in [`stats`](Self::stats).
+    pub fn handle_datagram(&mut self, now: Instant, from: SocketAddr, bytes: &[u8]) {
+        let caps = self.config.capabilities;
+        match check::classify(bytes, &caps, &self.config.limits) {
+            Verdict::Accept(msg) if msg.is_request() => self.on_request(now, from, &msg),
+            Verdict::Accept(msg) => self.on_response(now, &msg),
+            Verdict::Respond(msg, rejection) => {
+                // RFC 3261 §17: an ACK is never answered.
+                if msg.method() != Some(Method::Ack) {
+                    self.stats.rejected += 1;
+                    self.send_rejection(&msg, from, &rejection);
+                }
+            }
+            Verdict::Discard(_) => self.stats.discarded += 1,
+        }
+    }
+
+    // ----- commands ------------------------------------------------------------------
+
+    /// Send a request outside any dialog (OPTIONS, REGISTER, MESSAGE, ...) to `to`.
+    /// For INVITE use [`invite`](Self::invite).
+    pub fn send_request(
+        &mut self,
+        now: Instant,
+        to: SocketAddr,
+        req: &Request<'_>,
+    ) -> Result<TxHandle, SendError> {
+        if req.method == Method::Invite {
+            return self.invite(now, to, req).and_then(|c| {
+                self.calls
+                    .get(c.0)
+                    .map(|c| c.invite_tx)
+                    .ok_or(SendError::UnknownHandle)
+            });
+        }
+        let (tx, _) = self.start_request(now, to, req, None)?;
+        Ok(tx)
+    }
+
+    /// Place a call: send an INVITE to `to` and start its session.
+    pub fn invite(
+        &mut self,
+        now: Instant,
+        to: SocketAddr,
+        req: &Request<'_>,
+    ) -> Result<CallHandle, SendError> {
+        let req = Request {
+            method: Method::Invite,
+            ..*req
+        };
+        if self.calls.len() >= CALLS {
+            return Err(SendError::Capacity(Capacity::Dialogs));
+        }
+        let (tx, tag) = self.start_request(now, to, &req, None)?;
+        let entry = CallEntry {
+            session: InviteSession::uac(1, req.body.is_some()),
+            dialog: None,
+            invite_tx: tx,
+            uac_invite: Some(tx),
+            pending_tx: None,
+            peer: to,
+            local_tag: tag,
+            timers: [None; 3],
+        };
+        let Some(call) = self.calls.insert(entry).map(CallHandle) else {
+            return Err(SendError::Capacity(Capacity::Dialogs));
+        };
+        if let Some(e) = self.txs.get_mut(tx.0) {
+            e.call = Some(call);
+        }
+        Ok(call)
+    }
+
+    /// Answer a received request with `status` (and a body with its Content-Type).
+    /// For an INVITE: 1xx rings, 2xx answers the call (the endpoint retransmits it until
+    /// the ACK), 3xx–6xx rejects it.
+    pub fn respond(
+        &mut self,
+        now: Instant,
+        tx: TxHandle,
+        status: StatusCode,
+        body: Option<(&'static str, &[u8])>,
+    ) -> Result<(), SendError> {
+        let entry = self.txs.get(tx.0).ok_or(SendError::UnknownHandle)?;
+        if !entry.machine.can_respond() {
+            return Err(SendError::InvalidState);
+        }
+        let call = entry.call;
+        let is_invite = matches!(entry.machine, Machine::ServerInvite(_));
+        self.pending_body = match body {
+            Some((ct, b)) => Some((
+                ct,
+                Bytes::from_slice(b).map_err(|_| SendError::Capacity(Capacity::Buffer))?,
+            )),
+            None => None,
+        };
+        let result = match (
+            call,
+            is_invite,
+            status.is_provisional(),
+            status.is_success(),
+        ) {
+            (Some(call), true, false, true) => {
+                self.step_call(now, call, dialog::Event::TuAnswer, None)
+            }
+            (Some(call), true, false, false) => {
+                self.step_call(now, call, dialog::Event::TuReject(status), None)
+            }
+            _ => self.send_response(now, tx, status),
+        };
+        self.pending_body = None;
+        result
+    }
+
+    /// Cancel a call that has not been answered (RFC 3261 §9.1). Sent once a
+    /// provisional response has arrived; before that it is deferred.
+    pub fn cancel(&mut self, now: Instant, call: CallHandle) -> Result<(), SendError> {
+        let c = self.calls.get(call.0).ok_or(SendError::UnknownHandle)?;
+        if c.session.role() != dialog::Role::Uac {
+            return Err(SendError::InvalidState);
+        }
+        self.step_call(now, call, dialog::Event::TuCancel, None)
+    }
+
+    /// End a call whatever its state: CANCEL, BYE or reject, as fits (RFC 3261 §15).
+    pub fn hangup(&mut self, now: Instant, call: CallHandle) -> Result<(), SendError> {
+        if self.calls.get(call.0).is_none() {
+            return Err(SendError::UnknownHandle);
+        }
+        self.step_call(now, call, dialog::Event::TuHangUp, None)
+    }
+
+    // ----- requests ------------------------------------------------------------------
+
+    fn on_request(&mut self, now: Instant, from: SocketAddr, msg: &Message<'_>) {
+        let Some(method) = msg.method() else { return };
+        let key = match RequestKey::from_request(msg) {
+            Ok(k) => k,
+            Err(_) => return self.reply_stateless(msg, from, StatusCode::BAD_REQUEST),
+        };
+        if method == Method::Ack {
+            return self.on_ack(now, msg, &key);
+        }
+        // A retransmission: the transaction resends its last response (§17.2).
+        if let Some(h) = self.txs.find(|e| e.server_key.as_ref() == Some(&key)) {
+            return self.step_tx(now, TxHandle(h), TxInput::Request, None);
+        }
+        if method == Method::Cancel {
+            return self.on_cancel(now, from, msg, key);
+        }
+        let to_tag = msg.to().ok().and_then(|t| t.tag());
+        if to_tag.is_some() {
+            return self.on_in_dialog(now, from, msg, key);
+        }
+        // §8.2.2.2: the same request over another path is a merged request.
+        let merge = MergeKey::from_request(msg).ok();
+        if merge.is_some()
+            && self
+                .txs
+                .find(|e| {
+                    e.machine.is_server()
+                        && e.merge_key == merge
+                        && e.server_key.as_ref() != Some(&key)
+                })
+                .is_some()
+        {
+            self.stats.rejected += 1;
+            return self.reply_stateless(msg, from, StatusCode::LOOP_DETECTED);
+        }
+        let Some(tx) = self.new_server_tx(now, from, msg, key, merge) else {
+            return;
+        };
+        let call = if method == Method::Invite {
+            self.new_uas_call(now, tx, from, msg)
+        } else {
+            None
+        };
+        if method == Method::Invite && call.is_none() {
+            return;
+        }
+        self.push_event(Event::IncomingRequest { tx, call });
+    }
+
+    fn on_ack(&mut self, now: Instant, msg: &Message<'_>, key: &RequestKey) {
+        // The ACK for a non-2xx final belongs to the INVITE transaction (§17.2.3).
+        if let Some(h) = self.txs.find(|e| e.server_key.as_ref() == Some(key)) {
+            let is_2xx_sent = matches!(self.txs.get(h).map(|e| e.machine), Some(Machine::ServerInvite(m)) if m.state() == transaction::State::Accepted);
+            if !is_2xx_sent {
+                return self.step_tx(now, TxHandle(h), TxInput::Ack, None);
+            }
+        }
+        // The ACK for a 2xx is its own transaction: it goes to the session (§13.3.1.4).
+        let Some(call) = self.find_call_for_request(msg) else {
+            return;
+        };
+        let Ok(cseq) = msg.cseq() else { return };
+        let body = !msg.body().is_empty();
+        let _ = self.step_call(
+            now,
+            call,
+            dialog::Event::Ack {
+                cseq: cseq.seq(),
+                body,
+            },
+            None,
+        );
+    }
+
+    fn on_cancel(&mut self, now: Instant, from: SocketAddr, msg: &Message<'_>, key: RequestKey) {
+        // §9.2: the CANCEL matches the INVITE transaction by the same rules.
+        let invite = match &key {
+            RequestKey::Rfc3261(k) => k.cancelled_invite().and_then(|ik| {
+                let ik = RequestKey::Rfc3261(ik);
+                self.txs.find(|e| e.server_key.as_ref() == Some(&ik))
+            }),
+            RequestKey::Legacy(_) => None,
+        };
+        let Some(cancel_tx) = self.new_server_tx(now, from, msg, key, None) else {
+            return;
+        };
+        let call = invite.and_then(|h| self.txs.get(h)).and_then(|e| e.call);
+        match call {
+            Some(call) => {
+                if let Some(c) = self.calls.get_mut(call.0) {
+                    c.pending_tx = Some(cancel_tx);
+                }
+                let _ = self.step_call(now, call, dialog::Event::Cancel, None);
+                // Already answered: the CANCEL still gets its 200 (§9.2), nothing else.
+                if self
+                    .txs
+                    .get(cancel_tx.0)
+                    .is_some_and(|e| e.machine.can_respond())
+                {
+                    let _ = self.send_response(now, cancel_tx, StatusCode::OK);
+                }
+            }
+            None => {
+                self.stats.rejected += 1;
+                let _ = self.send_response(
+                    now,
+                    cancel_tx,
+                    StatusCode::CALL_OR_TRANSACTION_DOES_NOT_EXIST,
+                );
+            }
+        }
+    }
+
+    fn on_in_dialog(&mut self, now: Instant, from: SocketAddr, msg: &Message<'_>, key: RequestKey) {
+        let Some(method) = msg.method() else { return };
+        let call = self.find_call_for_request(msg);
+        let Some(tx) = self.new_server_tx(now, from, msg, key, None) else {
+            return;
+        };
+        let Some(call) = call else {
+            // §12.2.2: no dialog matches.
+            self.stats.rejected += 1;
+            let _ = self.send_response(now, tx, StatusCode::CALL_OR_TRANSACTION_DOES_NOT_EXIST);
+            return;
+        };
+        let verdict = match self.calls.get_mut(call.0).and_then(|c| c.dialog.as_mut()) {
+            Some(d) => d.on_request(msg),
+            None => Err(dialog::Reject::NoDialog),
+        };
+        if let Err(reject) = verdict {
+            self.stats.rejected += 1;
+            let _ = self.send_response(now, tx, reject.status());
+            return;
+        }
+        if let Some(e) = self.txs.get_mut(tx.0) {
+            e.call = Some(call);
+        }
+        match method {
+            Method::Bye => {
+                let remote_tag = msg
+                    .from()
+                    .ok()
+                    .and_then(|f| f.tag())
+                    .and_then(|t| Tag::new(t).ok());
+                if let Some(c) = self.calls.get_mut(call.0) {
+                    c.pending_tx = Some(tx);
+                }
+                let _ = self.step_call(
+                    now,
+                    call,
+                    dialog::Event::Bye {
+                        remote_tag: remote_tag.unwrap_or(Tag::EMPTY),
+                    },
+                    None,
+                );
+                // A BYE the session did not answer (a stale dialog): 481.
+                if self.txs.get(tx.0).is_some_and(|e| e.machine.can_respond()) {
+                    let _ =
+                        self.send_response(now, tx, StatusCode::CALL_OR_TRANSACTION_DOES_NOT_EXIST);
+                }
+            }
+            Method::Invite => {
+                if let Some(c) = self.calls.get_mut(call.0) {
+                    c.invite_tx = tx;
+                }
+                let body = !msg.body().is_empty();
+                let _ = self.step_call(now, call, dialog::Event::ReInvite { body }, None);
+                if self.txs.get(tx.0).is_some_and(|e| e.machine.can_respond()) {
+                    self.push_event(Event::IncomingRequest {
+                        tx,
+                        call: Some(call),
+                    });
+                }
+            }
+            _ => self.push_event(Event::IncomingRequest {
+                tx,
+                call: Some(call),
+            }),
+        }
+    }
+
+    fn find_call_for_request(&self, msg: &Message<'_>) -> Option<CallHandle> {
+        self.calls
+            .find(|c| {
+                c.dialog
+                    .as_ref()
+                    .is_some_and(|d| d.id().matches_request(msg))
+            })
+            .map(CallHandle)
+    }
+
+    fn new_server_tx(
+        &mut self,
+        now: Instant,
+        from: SocketAddr,
+        msg: &Message<'_>,
+        key: RequestKey,
+        merge_key: Option<MergeKey>,
+    ) -> Option<TxHandle> {
+        let reliability = Reliability::Unreliable;
+        let cfg = self.config.timers;
+        let (machine, actions) = match msg.method() {
+            Some(Method::Invite) => {
+                let s = ServerInvite::start(&cfg, reliability);
+                (Machine::ServerInvite(s.state), s.actions)
+            }
+            _ => {
+                let s = ServerNonInvite::start(&cfg, reliability);
+                (Machine::ServerNonInvite(s.state), s.actions)
+            }
+        };
+        let Ok(request) = Bytes::from_slice(msg.as_bytes()) else {
+            self.stats.rejected += 1;
+            self.reply_stateless(msg, from, StatusCode::REQUEST_ENTITY_TOO_LARGE);
+            return None;
+        };
+        let entry = TxEntry {
+            machine,
+            client_key: None,
+            server_key: Some(key),
+            merge_key,
+            peer: response_destination(msg, from),
+            request,
+            response: Bytes::new(),
+            top_via: response_via(msg, from).unwrap_or_default(),
+            timers: [None; TimerId::ALL.len()],
+            call: None,
+        };
+        let Some(h) = self.txs.insert(entry) else {
+            // A full table: 503 and a word to the host (RFC 3261 §21.5.4).
+            self.push_event(Event::Capacity(Capacity::Transactions));
+            self.reply_stateless(msg, from, StatusCode::SERVICE_UNAVAILABLE);
+            return None;
+        };
+        let tx = TxHandle(h);
+        self.run_tx_actions(now, tx, &actions, None);
+        Some(tx)
+    }
+
+    fn new_uas_call(
+        &mut self,
+        now: Instant,
+        tx: TxHandle,
+        from: SocketAddr,
+        msg: &Message<'_>,
+    ) -> Option<CallHandle> {
+        let tag = self.random_tag();
+        let made = (|| {
+            let local_tag = Tag::new(&tag).ok()?;
+            let remote = Tag::new(msg.from().ok()?.tag().unwrap_or("")).ok()?;
+            let dialog = Dialog::uas(msg, &tag, false).ok()?;
+            let cseq = msg.cseq().ok()?.seq();
+            Some(CallEntry {
+                session: InviteSession::uas(cseq, remote, !msg.body().is_empty()),
+                dialog: Some(dialog),
+                invite_tx: tx,
+                uac_invite: None,
+                pending_tx: None,
+                peer: from,
+                local_tag,
+                timers: [None; 3],
+            })
+        })();
+        let code = match made {
+            Some(entry) => match self.calls.insert(entry) {
+                Some(h) => {
+                    let call = CallHandle(h);
+                    if let Some(e) = self.txs.get_mut(tx.0) {
+                        e.call = Some(call);
+                    }
+                    return Some(call);
+                }
+                None => {
+                    self.push_event(Event::Capacity(Capacity::Dialogs));
+                    StatusCode::SERVICE_UNAVAILABLE
+                }
+            },
+            // A Call-ID, tag or URI too long for the dialog's bounded storage.
+            None => {
+                self.push_event(Event::Capacity(Capacity::String));
+                StatusCode::SERVER_INTERNAL_ERROR
+            }
+        };
+        self.stats.rejected += 1;
+        let _ = self.send_response(now, tx, code);
+        None
+    }
+
+    // ----- responses -----------------------------------------------------------------
+
+    fn on_response(&mut self, now: Instant, msg: &Message<'_>) {
+        let (Some(code), Ok(key)) = (msg.status(), ClientKey::from_response(msg)) else {
+            self.stats.discarded += 1;
+            return;
+        };
+        let Some(h) = self.txs.find(|e| e.client_key.as_ref() == Some(&key)) else {
+            // A 2xx retransmission after the INVITE transaction ended: re-ACK (§13.2.2.4).
+            let call = self
+                .calls
+                .find(|c| {
+                    c.dialog
+                        .as_ref()
+                        .is_some_and(|d| d.id().matches_response(msg))
+                })
+                .map(CallHandle);
+            match call {
+                Some(call)
+                    if code.is_success()
+                        && msg.cseq().map(|c| c.method()) == Ok(Method::Invite) =>
+                {
+                    self.session_response(now, call, msg);
+                }
+                _ => self.stats.stray_responses += 1,
+            }
+            return;
+        };
+        let tx = TxHandle(h);
+        // Prepare the ACK for a non-2xx final before the machine asks for it (§17.1.1.3).
+        if code.as_u16() >= 300
+            && let Some(e) = self.txs.get_mut(h)
+            && matches!(e.machine, Machine::ClientInvite(_))
+            && e.response.is_empty()
+        {
+            let mut buf = [0u8; 1500];
+            let ack = Message::parse(&e.request)
+                .ok()
+                .and_then(|inv| MessageBuilder::ack_for(&inv, msg).ok())
+                .and_then(|b| b.encode_into(&mut buf).ok());
+            if let Some(n) = ack {
+                let _ = e.response.extend_from_slice(&buf[..n]);
+            }
+        }
+        self.step_tx(now, tx, TxInput::Response(code), Some(msg));
+    }
+
+    /// Feed a response to the INVITE (or re-INVITE) to its call's session.
+    fn session_response(&mut self, now: Instant, call: CallHandle, msg: &Message<'_>) {
+        let (Some(code), Ok(cseq)) = (msg.status(), msg.cseq()) else {
+            return;
+        };
+        let to_tag = msg
+            .to()
+            .ok()
+            .and_then(|t| t.tag())
+            .and_then(|t| Tag::new(t).ok());
+        let ev = dialog::Event::Response {
+            code,
+            to_tag,
+            cseq: cseq.seq(),
+            body: !msg.body().is_empty(),
+        };
+        // The UAC's dialog: from the first 2xx (or the first 1xx with a tag, replaced by
+        // the 2xx of the same fork); other forks' dialogs are built when needed.
+        let needs_dialog = code.is_success()
+            && self.calls.get(call.0).is_some_and(|c| {
+                c.session.role() == dialog::Role::Uac
+                    && c.dialog
+                        .as_ref()
+                        .is_none_or(|d| d.state() != dialog::DialogState::Confirmed)
+            });
+        if needs_dialog {
+            let invite = self
+                .calls
+                .get(call.0)
+                .and_then(|c| c.uac_invite)
+                .and_then(|t| self.txs.get(t.0));
+            let made = invite.and_then(|e| {
+                Message::parse(&e.request)
+                    .ok()
+                    .and_then(|inv| Dialog::uac(&inv, msg, false).ok())
+            });
+            if let (Some(d), Some(c)) = (made, self.calls.get_mut(call.0)) {
+                c.dialog = Some(d);
+            }
+        }
+        let _ = self.step_call(now, call, ev, Some(msg));
+    }
+
+    // ----- transactions --------------------------------------------------------------
+
+    fn step_tx(&mut self, now: Instant, tx: TxHandle, input: TxInput, msg: Option<&Message<'_>>) {
+        let Some(e) = self.txs.get_mut(tx.0) else {
+            return;
+        };
+        let (machine, actions) = e.machine.step(&self.config.timers, input);
+        e.machine = machine;
+        self.run_tx_actions(now, tx, &actions, msg);
+    }
+
+    fn run_tx_actions(
+        &mut self,
+        now: Instant,
+        tx: TxHandle,
+        actions: &[Action],
+        msg: Option<&Message<'_>>,
+    ) {
+        for action in actions {
+            match *action {
+                Action::SendRequest => self.resend(tx, |e| &e.request),
+                Action::SendAck | Action::SendResponse => self.resend(tx, |e| &e.response),
+                Action::SendTrying => {
+                    let _ = self.write_response(tx, StatusCode::TRYING, None);
+                    self.resend(tx, |e| &e.response);
+                }
+                Action::StartTimer(id, d) => {
+                    if let Some(e) = self.txs.get_mut(tx.0) {
+                        e.timers[timer_index(id)] = Some(now.saturating_add(d));
+                    }
+                }
+                Action::CancelTimer(id) => {
+                    if let Some(e) = self.txs.get_mut(tx.0) {
+                        e.timers[timer_index(id)] = None;
+                    }
+                }
+                Action::ToTu(signal) => self.tx_to_tu(now, tx, signal, msg),
+                Action::Terminated => {
+                    self.txs.remove(tx.0);
+                }
+            }
+        }
+    }
+
+    fn tx_to_tu(
+        &mut self,
+        now: Instant,
+        tx: TxHandle,
+        signal: TuSignal,
+        msg: Option<&Message<'_>>,
+    ) {
+        let Some(e) = self.txs.get(tx.0) else { return };
+        let call = e.call;
+        let client_invite = matches!(e.machine, Machine::ClientInvite(_));
+        match signal {
+            TuSignal::Provisional(status) | TuSignal::Final(status) => {
+                self.push_event(Event::Response { tx, call, status });
+                match (call, msg) {
+                    (Some(call), Some(msg)) if client_invite => {
+                        self.session_response(now, call, msg)
+                    }
+                    // A response to an in-dialog request: 481/408 end the dialog (§12.2.1.2).
+                    (Some(call), Some(_)) if matches!(status.as_u16(), 408 | 481) => {
+                        let _ = self.step_call(now, call, dialog::Event::TuHangUp, None);
+                    }
+                    _ => {}
+                }
+            }
+            TuSignal::Timeout | TuSignal::TransportError => {
+                self.push_event(Event::TimedOut { tx });
+                if let Some(call) = call
+                    && client_invite
+                {
+                    let _ = self.step_call(now, call, dialog::Event::InviteTransactionEnded, None);
+                }
+            }
+            TuSignal::Ack => {}
+        }
+    }
+
+    /// Queue the stored bytes `which` of `tx` to its peer.
+    fn resend(&mut self, tx: TxHandle, which: impl Fn(&TxEntry<MSG>) -> &Bytes<MSG>) {
+        let Some(e) = self.txs.get(tx.0) else { return };
+        let bytes = which(e);
+        if bytes.is_empty() {
+            return;
+        }
+        if self.transmits.push_back((e.peer, bytes.clone())).is_err() {
+            self.stats.queue_overflows += 1;
+        }
+    }
+
+    /// Build the response `status` to the request of server transaction `tx` into its
+    /// response buffer (§8.2.6, with the endpoint's To tag, Contact for dialog-creating
+    /// 1xx/2xx, the pending body, and the top Via rewritten per §18.2.1).
+    fn write_response(
+        &mut self,
+        tx: TxHandle,
+        status: StatusCode,
+        call: Option<CallHandle>,
+    ) -> Result<(), SendError> {
+        // A call's responses carry its local tag; others get a fresh one (stored bytes
+        // make retransmissions identical).
+        let tag: String<32> = match call.and_then(|c| self.calls.get(c.0)) {
+            Some(c) => String::try_from(c.local_tag.as_str()).unwrap_or_default(),
+            None => {
+                let t = self.random_tag();
+                String::try_from(t.as_str()).unwrap_or_default()
+            }
+        };
+        let mut contact: String<MAX_SHORT> = String::new();
+        let local = self.config.local;
+        let _ = write!(contact, "<sip:{}@{}>", self.config.contact_user, local);
+        let ua = self.config.user_agent;
+        let mut out = [0u8; 4096];
+        let n = {
+            let e = self.txs.get(tx.0).ok_or(SendError::UnknownHandle)?;
+            let request = Message::parse_with(&e.request, &self.config.limits)
+                .map_err(|_| SendError::InvalidState)?;
+            let mut b =
+                MessageBuilder::response_to(&request, status, &tag).map_err(EncodeError::from)?;
+            let dialog_creating = request.method() == Some(Method::Invite)
+                && status.as_u16() > 100
+                && status.as_u16() < 300;
+            if dialog_creating {
+                b.push("Contact", Value::Text(&contact));
+            }
+            if let Some(ua) = ua {
+                b.push("Server", Value::Text(ua));
+            }
+            if let Some((ct, body)) = &self.pending_body
+                && status.as_u16() >= 180
+            {
+                b = b.body(ct, body);
+            }
+            let mut first = [0u8; 4096];
+            let n = b.encode_into(&mut first)?;
+            let first = Message::parse(&first[..n]).map_err(|_| SendError::InvalidState)?;
+            rewrite_top_via(&first, &e.top_via, &mut out)?
+        };
+        let e = self.txs.get_mut(tx.0).ok_or(SendError::UnknownHandle)?;
+        e.response.clear();
+        e.response
+            .extend_from_slice(&out[..n])
+            .map_err(|_| SendError::Encode(EncodeError::BufferTooSmall { needed: n }))?;
+        Ok(())
+    }
+
+    /// Write and send response `status` on server transaction `tx`.
+    fn send_response(
+        &mut self,
+        now: Instant,
+        tx: TxHandle,
+        status: StatusCode,
+    ) -> Result<(), SendError> {
+        let e = self.txs.get(tx.0).ok_or(SendError::UnknownHandle)?;
+        if !e.machine.can_respond() {
+            return Err(SendError::InvalidState);
+        }
+        let call = e.call;
+        self.write_response(tx, status, call)?;
+        let e = self.txs.get(tx.0).ok_or(SendError::UnknownHandle)?;
+        let (machine, actions) = e.machine.respond(&self.config.timers, status)?;
+        if let Some(e) = self.txs.get_mut(tx.0) {
+            e.machine = machine;
+        }
+        self.run_tx_actions(now, tx, &actions, None);
+        Ok(())
+    }
+
+    /// Start a client transaction for a new request outside any dialog. Returns the
+    /// transaction and the From tag.
+    fn start_request(
+        &mut self,
+        now: Instant,
+        to: SocketAddr,
+        req: &Request<'_>,
+        _call: Option<CallHandle>,
+    ) -> Result<(TxHandle, Tag), SendError> {
+        let branch = transaction::generate_branch(self.next_random());
+        let tag = self.random_tag();
+        let mut call_id: String<MAX_SHORT> = String::new();
+        let _ = write!(
+            call_id,
+            "{:016x}@{}",
+            self.next_random(),
+            self.config.local.ip()
+        );
+        let mut sent_by: String<MAX_SHORT> = String::new();
+        let _ = write!(sent_by, "{}", self.config.local);
+        let mut contact: String<MAX_SHORT> = String::new();
+        let _ = write!(
+            contact,
+            "<sip:{}@{}>",
+            self.config.contact_user, self.config.local
+        );
+        let via = ViaValue {
+            transport: "UDP",
+            sent_by: &sent_by,
+            branch: &branch,
+            rport: true,
+        };
+        let mut b = MessageBuilder::request(req.method, req.uri)
+            .header("Via", Value::Via(via))
+            .header("Max-Forwards", Value::Number(70))
+            .header("From", Value::Tagged(req.from.as_bytes(), &tag))
+            .header("To", Value::Text(req.to))
+            .header("Call-ID", Value::Text(&call_id))
+            .header("CSeq", Value::CSeq(1, req.method));
+        if matches!(
+            req.method,
+            Method::Invite | Method::Subscribe | Method::Register | Method::Refer
+        ) {
+            b.push("Contact", Value::Text(&contact));
+        }
+        if let Some(ua) = self.config.user_agent {
+            b.push("User-Agent", Value::Text(ua));
+        }
+        for (name, value) in req.headers {
+            b.push(name, Value::Text(value));
+        }
+        if let Some((ct, body)) = req.body {
+            b = b.body(ct, body);
+        }
+        let mut bytes = Bytes::<MSG>::new();
+        b.encode(&mut bytes)?;
+        let key = ClientKey::new(&branch, req.method)
+            .map_err(|_| SendError::Capacity(Capacity::Branch))?;
+        let tag = Tag::new(&tag).map_err(SendError::Capacity)?;
+        let tx = self.start_client_tx(now, to, bytes, key, req.method == Method::Invite)?;
+        Ok((tx, tag))
+    }
+
+    fn start_client_tx(
+        &mut self,
+        now: Instant,
+        to: SocketAddr,
+        request: Bytes<MSG>,
+        key: ClientKey,
+        invite: bool,
+    ) -> Result<TxHandle, SendError> {
+        let cfg = self.config.timers;
+        let (machine, actions) = if invite {
+            let s = ClientInvite::start(&cfg, Reliability::Unreliable);
+            (Machine::ClientInvite(s.state), s.actions)
+        } else {
+            let s = ClientNonInvite::start(&cfg, Reliability::Unreliable);
+            (Machine::ClientNonInvite(s.state), s.actions)
+        };
+        let entry = TxEntry {
+            machine,
+            client_key: Some(key),
+            server_key: None,
+            merge_key: None,
+            peer: to,
+            request,
+            response: Bytes::new(),
+            top_via: String::new(),
+            timers: [None; TimerId::ALL.len()],
+            call: None,
+        };
+        let h = self
+            .txs
+            .insert(entry)
+            .ok_or(SendError::Capacity(Capacity::Transactions))?;
+        let tx = TxHandle(h);
+        self.run_tx_actions(now, tx, &actions, None);
+        Ok(tx)
+    }
+
+    /// Send an in-dialog request (BYE) on the call's dialog, or on a fork's dialog
+    /// built from `fork_response`.
+    fn send_in_dialog(
+        &mut self,
+        now: Instant,
+        call: CallHandle,
+        method: Method<'static>,
+        fork: Option<Dialog>,
+    ) -> Result<TxHandle, SendError> {
+        let branch = transaction::generate_branch(self.next_random());
+        let mut sent_by: String<MAX_SHORT> = String::new();
+        let _ = write!(sent_by, "{}", self.config.local);
+        let via = ViaValue {
+            transport: "UDP",
+            sent_by: &sent_by,
+            branch: &branch,
+            rport: true,
+        };
+        let mut bytes = Bytes::<MSG>::new();
+        let dest = {
+            let c = self.calls.get_mut(call.0).ok_or(SendError::UnknownHandle)?;
+            let fallback = c.peer;
+            let mut fork = fork;
+            let d = match fork.as_mut() {
+                Some(d) => d,
+                None => c.dialog.as_mut().ok_or(SendError::InvalidState)?,
+            };
+            let dest = dialog_destination(d, fallback);
+            let b = d
+                .request(method, via, None)
+                .map_err(|_| SendError::InvalidState)?;
+            b.encode(&mut bytes)?;
+            dest
+        };
+        let key =
+            ClientKey::new(&branch, method).map_err(|_| SendError::Capacity(Capacity::Branch))?;
+        let tx = self.start_client_tx(now, dest, bytes, key, method == Method::Invite)?;
+        if let Some(e) = self.txs.get_mut(tx.0) {
+            e.call = Some(call);
+        }
+        Ok(tx)
+    }
+
+    // ----- calls ---------------------------------------------------------------------
+
+    fn fire_call_timer(&mut self, now: Instant, call: CallHandle, index: usize) {
+        if let Some(c) = self.calls.get_mut(call.0) {
+            c.timers[index] = None;
+        }
+        let timer = SESSION_TIMERS[index];
+        let _ = self.step_call(now, call, dialog::Event::Timer(timer), None);
+    }
+
+    /// Feed the session of `call` and carry out what it asks. `msg` is the message that
+    /// caused the event, when there is one (a response to the INVITE).
+    fn step_call(
+        &mut self,
+        now: Instant,
+        call: CallHandle,
+        event: dialog::Event,
+        msg: Option<&Message<'_>>,
+    ) -> Result<(), SendError> {
+        let c = self.calls.get_mut(call.0).ok_or(SendError::UnknownHandle)?;
+        let before = c.session;
+        let step = before.step(&self.session_config, event);
+        c.session = step.session;
+        // A TU command the session cannot take changes nothing and does nothing.
+        let command = matches!(
+            event,
+            dialog::Event::TuCancel
+                | dialog::Event::TuAnswer
+                | dialog::Event::TuReject(_)
+                | dialog::Event::TuHangUp
+        );
+        if command && step.actions.is_empty() && before == step.session {
+            return Err(SendError::InvalidState);
+        }
+        let mut result = Ok(());
+        for action in step.actions {
+            let r = self.run_call_action(now, call, action, msg);
+            if result.is_ok() {
+                result = r;
+            }
+        }
+        result
+    }
+
+    fn run_call_action(
+        &mut self,
+        now: Instant,
+        call: CallHandle,
+        action: dialog::Action,
+        msg: Option<&Message<'_>>,
+    ) -> Result<(), SendError> {
+        match action {
+            dialog::Action::SendAck {
+                remote_tag, cseq, ..
+            } => {
+                let fork = self.fork_dialog(call, remote_tag, msg);
+                let branch = transaction::generate_branch(self.next_random());
+                let mut sent_by: String<MAX_SHORT> = String::new();
+                let _ = write!(sent_by, "{}", self.config.local);
+                let via = ViaValue {
+                    transport: "UDP",
+                    sent_by: &sent_by,
+                    branch: &branch,
+                    rport: true,
+                };
+                let mut bytes = Bytes::<MSG>::new();
+                let dest = {
+                    let c = self.calls.get(call.0).ok_or(SendError::UnknownHandle)?;
+                    let d = fork
+                        .as_ref()
+                        .or(c.dialog.as_ref())
+                        .ok_or(SendError::InvalidState)?;
+                    let mut b = d.ack(cseq, via);
+                    if let Some((ct, body)) = &self.pending_body {
+                        b = b.body(ct, body);
+                    }
+                    b.encode(&mut bytes)?;
+                    dialog_destination(d, c.peer)
+                };
+                self.queue_transmit(dest, &bytes);
+            }
+            dialog::Action::SendBye { remote_tag } => {
+                let fork = self.fork_dialog(call, remote_tag, msg);
+                let bye = self.send_in_dialog(now, call, Method::Bye, fork)?;
+                if let Some(c) = self.calls.get_mut(call.0) {
+                    c.pending_tx = Some(bye);
+                }
+            }
+            dialog::Action::SendCancel => {
+                let c = self.calls.get(call.0).ok_or(SendError::UnknownHandle)?;
+                let invite = c
+                    .uac_invite
+                    .and_then(|t| self.txs.get(t.0))
+                    .ok_or(SendError::InvalidState)?;
+                let peer = invite.peer;
+                let mut bytes = Bytes::<MSG>::new();
+                let inv = Message::parse(&invite.request).map_err(|_| SendError::InvalidState)?;
+                MessageBuilder::cancel_for(&inv)
+                    .map_err(EncodeError::from)?
+                    .encode(&mut bytes)?;
+                let key = cancel_key(&inv).map_err(|_| SendError::InvalidState)?;
+                self.start_client_tx(now, peer, bytes, key, false)?;
+            }
+            dialog::Action::SendReInvite { .. } => {
+                // The endpoint API does not start re-INVITEs yet; the session only asks
+                // for one after a TU command the endpoint never gives.
+            }
+            dialog::Action::Respond { to, code, .. } => {
+                let c = self.calls.get(call.0).ok_or(SendError::UnknownHandle)?;
+                let tx = match to {
+                    RequestKind::Invite | RequestKind::ReInvite => Some(c.invite_tx),
+                    RequestKind::Cancel | RequestKind::Bye => c.pending_tx,
+                };
+                if let Some(tx) = tx {
+                    self.send_response(now, tx, code)?;
+                }
+            }
+            dialog::Action::Retransmit2xx => {
+                if let Some(tx) = self.calls.get(call.0).map(|c| c.invite_tx) {
+                    // The INVITE server transaction keeps the 2xx while in Accepted.
+                    self.resend(tx, |e| &e.response);
+                }
+            }
+            dialog::Action::StartTimer(t, d) => {
+                if let Some(c) = self.calls.get_mut(call.0) {
+                    c.timers[session_timer_index(t)] = Some(now.saturating_add(d));
+                }
+            }
+            dialog::Action::CancelTimer(t) => {
+                if let Some(c) = self.calls.get_mut(call.0) {
+                    c.timers[session_timer_index(t)] = None;
+                }
+            }
+            dialog::Action::Tu(notice) => match notice {
+                Notice::Confirmed(_) => {
+                    if let Some(d) = self.calls.get_mut(call.0).and_then(|c| c.dialog.as_mut()) {
+                        d.confirm();
+                    }
+                    self.push_event(Event::CallEstablished { call });
+                }
+                Notice::Terminated(reason) => {
+                    self.calls.remove(call.0);
+                    self.push_event(Event::CallTerminated { call, reason });
+                }
+                _ => {}
+            },
+        }
+        Ok(())
+    }
+
+    /// The dialog of fork `remote_tag` when it is not the call's own: built from the
+    /// 2xx that created it (§13.2.2.4).
+    fn fork_dialog(
+        &self,
+        call: CallHandle,
+        remote_tag: Tag,
+        msg: Option<&Message<'_>>,
+    ) -> Option<Dialog> {
+        let c = self.calls.get(call.0)?;
+        if c.dialog
+            .as_ref()
+            .is_some_and(|d| d.id().remote_tag() == remote_tag.as_str())
+        {
+            return None;
+        }
+        let msg = msg?;
+        let invite = c.uac_invite.and_then(|t| self.txs.get(t.0))?;
+        let inv = Message::parse(&invite.request).ok()?;
+        let mut d = Dialog::uac(&inv, msg, false).ok()?;
+        d.confirm();
+        Some(d)
+    }
+
+    // ----- helpers -------------------------------------------------------------------
+
+    fn push_event(&mut self, e: Event) {
+        if self.events.push_back(e).is_err() {
+            self.stats.queue_overflows += 1;
+        }
+    }
+
+    fn queue_transmit(&mut self, to: SocketAddr, bytes: &[u8]) {
+        let Ok(b) = Bytes::from_slice(bytes) else {
+            self.stats.queue_overflows += 1;
+            return;
+        };
+        if self.transmits.push_back((to, b)).is_err() {
+            self.stats.queue_overflows += 1;
+        }
+    }
+
+    /// Answer `msg` without a transaction (tables full, or nothing to keep).
+    fn reply_stateless(&mut self, msg: &Message<'_>, from: SocketAddr, status: StatusCode) {
+        let rejection = check::Rejection {
+            status,
+            problem: check::Problem::Malformed(crate::ParseError::new(
+                crate::ParseErrorKind::Header,
+                0,
+            )),
+        };
+        self.send_rejection(msg, from, &rejection);
+    }
+
+    /// Write the response a rejection calls for (with the headers it needs) and send it
+    /// where §18.2.2 says, its top Via carrying `received`/`rport`.
+    fn send_rejection(
+        &mut self,
+        msg: &Message<'_>,
+        from: SocketAddr,
+        rejection: &check::Rejection,
+    ) {
+        let caps = self.config.capabilities;
+        let tag = self.random_tag();
+        let mut buf = [0u8; 1500];
+        let Ok(n) = rejection.write_response(msg, &caps, &tag, &mut buf) else {
+            return;
+        };
+        let Ok(resp) = Message::parse(&buf[..n]) else {
+            return;
+        };
+        let via = response_via(msg, from).unwrap_or_default();
+        let mut out = [0u8; 1500];
+        if let Ok(n) = rewrite_top_via(&resp, &via, &mut out) {
+            self.queue_transmit(response_destination(msg, from), &out[..n]);
+        }
+    }
+
+    fn next_random(&mut self) -> u64 {
+        // SplitMix64: a small, well-mixed sequence from the host's seed.
+        self.rng = self.rng.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.rng;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A tag with 64 bits of randomness (RFC 3261 §19.3 asks for at least 32).
+    fn random_tag(&mut self) -> String<16> {
+        let mut s = String::new();
+        let _ = write!(s, "{:016x}", self.next_random());
+        s
+    }
+}
+
+const SESSION_TIMERS: [SessionTimer; 3] = [
+    SessionTimer::Retransmit2xx,
+    SessionTimer::AckTimeout,
+    SessionTimer::Glare,
+];
+
+fn session_timer_index(t: SessionTimer) -> usize {
+    match t {
+        SessionTimer::Retransmit2xx => 0,
+        SessionTimer::AckTimeout => 1,
+        SessionTimer::Glare => 2,
+    }
+}
+
+fn timer_index(id: TimerId) -> usize {
+    // TimerId::ALL lists every timer once.
+    TimerId::ALL.iter().position(|&t| t == id).unwrap_or(0)
+}
+
+/// Where responses to `msg` go (RFC 3261 §18.2.2, RFC 3581 §4): the source address, at
+/// the source port when `rport` was asked for, else at the sent-by port (5060 if none).
+fn response_destination(msg: &Message<'_>, from: SocketAddr) -> SocketAddr {
+    match msg.top_via() {
+        Ok(via) if via.rport() == Rport::Absent => {
+            SocketAddr::new(from.ip(), via.sent_by().port.unwrap_or(5060))
+        }
+        _ => from,
+    }
+}
+
+/// The top Via of `msg` as the response must carry it (RFC 3261 §18.2.1, RFC 3581 §4):
+/// `received` added when the sent-by host is not the source address, `rport` filled
+/// with the source port when present without a value.
+fn response_via(msg: &Message<'_>, from: SocketAddr) -> Option<String<MAX_VIA>> {
+    let h = msg.header(HeaderKind::Via)?;
+    let (_, top) = lex::CommaSeparated::new(h.value).next()?.ok()?;
+    let via = msg.top_via().ok()?;
+    let mut out: String<MAX_VIA> = String::new();
+    let same_host = match via.sent_by().host {
+        Host::Ipv4(a) => IpAddr::V4(a) == from.ip(),
+        Host::Ipv6(a) => IpAddr::V6(a) == from.ip(),
+        Host::Domain(_) => false,
+    };
+    let text = core::str::from_utf8(top).ok()?;
+    if via.rport() == Rport::Requested {
+        // Rewrite the bare `rport` parameter with the port, keeping everything else.
+        for (i, part) in text.split(';').enumerate() {
+            if i > 0 {
+                out.push(';').ok()?;
+            }
+            if i > 0 && part.trim().eq_ignore_ascii_case("rport") {
+                write!(out, "rport={}", from.port()).ok()?;
+            } else {
+                out.push_str(part).ok()?;
+            }
+        }
+    } else {
+        out.push_str(text).ok()?;
+    }
+    if !same_host && via.received().is_none() {
+        write!(out, ";received={}", from.ip()).ok()?;
+    }
+    Some(out)
+}
+
+/// Copy `resp` into `out` with the value of its top Via replaced by `top_via`.
+fn rewrite_top_via(resp: &Message<'_>, top_via: &str, out: &mut [u8]) -> Result<usize, SendError> {
+    let bytes = resp.as_bytes();
+    let via = resp.header(HeaderKind::Via);
+    let first = via.and_then(|h| {
+        lex::CommaSeparated::new(h.value)
+            .next()
+            .and_then(Result::ok)
+            .map(|(o, v)| (h.offset + o, v.len()))
+    });
+    let (start, len) = match first {
+        Some(x) if !top_via.is_empty() => x,
+        _ => (bytes.len(), 0),
+    };
+    let needed = bytes.len() - len + if len == 0 { 0 } else { top_via.len() };
+    if needed > out.len() {
+        return Err(SendError::Encode(EncodeError::BufferTooSmall { needed }));
+    }
+    if len == 0 {
+        out[..bytes.len()].copy_from_slice(bytes);
+        return Ok(bytes.len());
+    }
+    out[..start].copy_from_slice(&bytes[..start]);
+    out[start..start + top_via.len()].copy_from_slice(top_via.as_bytes());
+    let rest = &bytes[start + len..];
+    out[start + top_via.len()..needed].copy_from_slice(rest);
+    Ok(needed)
+}
+
+/// Where an in-dialog request goes: the first route (loose routing) or the remote
+/// target, when its host is an IP literal; else `fallback`.
+fn dialog_destination(d: &Dialog, fallback: SocketAddr) -> SocketAddr {
+    let target = d.route_set().next().unwrap_or(d.remote_target());
+    let target = target.trim_start_matches('<').trim_end_matches('>');
+    let Ok(uri) = crate::message::Uri::parse(target.as_bytes()) else {
+        return fallback;
+    };
+    let Some(sip) = uri.as_sip() else {
+        return fallback;
+    };
+    let port = sip.port().unwrap_or(5060);
+    match sip.host() {
+        Host::Ipv4(a) => SocketAddr::new(IpAddr::V4(a), port),
+        Host::Ipv6(a) => SocketAddr::new(IpAddr::V6(a), port),
+        Host::Domain(_) => fallback,
+    }
+}
+
+/// The client key of the CANCEL for `invite`: same branch, method CANCEL (§9.1).
+fn cancel_key(invite: &Message<'_>) -> Result<ClientKey, transaction::KeyError> {
+    let via = invite.top_via()?;
+    ClientKey::new(via.branch().unwrap_or(""), Method::Cancel)
+}

@@ -1,0 +1,297 @@
+//! Two endpoints in one process over a perfect virtual link: the SIP call story
+//! through the public endpoint API.
+
+use std::net::SocketAddr;
+
+use sansip::Instant;
+use sansip::dialog::{EndReason, SessionState};
+use sansip::endpoint::{CallHandle, Endpoint, EndpointConfig, Event, Request};
+use sansip::message::{Message, Method, StatusCode};
+
+type Ep = Endpoint<16, 8, 2048>;
+
+struct Pair {
+    a: Box<Ep>,
+    b: Box<Ep>,
+    now: Instant,
+    log: Vec<(u64, char, String)>,
+    events_a: Vec<Event>,
+    events_b: Vec<Event>,
+}
+
+fn addr(s: &str) -> SocketAddr {
+    s.parse().unwrap()
+}
+
+impl Pair {
+    fn new() -> Self {
+        Pair {
+            a: Box::new(Endpoint::new(EndpointConfig::new(
+                addr("127.0.0.1:5061"),
+                1,
+            ))),
+            b: Box::new(Endpoint::new(EndpointConfig::new(
+                addr("127.0.0.1:5062"),
+                2,
+            ))),
+            now: Instant::ZERO,
+            log: Vec::new(),
+            events_a: Vec::new(),
+            events_b: Vec::new(),
+        }
+    }
+
+    /// Deliver every queued datagram (both ways) until both sides are quiet.
+    fn flush(&mut self) {
+        let mut buf = vec![0u8; 65_535];
+        loop {
+            let mut moved = false;
+            while let Some(t) = self.a.poll_transmit(&mut buf).unwrap() {
+                assert_eq!(t.destination, addr("127.0.0.1:5062"));
+                let bytes = t.bytes.to_vec();
+                self.log
+                    .push((self.now.as_millis(), '>', first_line(&bytes)));
+                self.b
+                    .handle_datagram(self.now, addr("127.0.0.1:5061"), &bytes);
+                moved = true;
+            }
+            while let Some(t) = self.b.poll_transmit(&mut buf).unwrap() {
+                assert_eq!(t.destination, addr("127.0.0.1:5061"));
+                let bytes = t.bytes.to_vec();
+                self.log
+                    .push((self.now.as_millis(), '<', first_line(&bytes)));
+                self.a
+                    .handle_datagram(self.now, addr("127.0.0.1:5062"), &bytes);
+                moved = true;
+            }
+            while let Some(e) = self.a.poll_event() {
+                self.events_a.push(e);
+            }
+            while let Some(e) = self.b.poll_event() {
+                self.events_b.push(e);
+            }
+            if !moved {
+                break;
+            }
+        }
+    }
+
+    /// Jump to the next timer of either side and fire it.
+    fn advance(&mut self) -> bool {
+        let next = [self.a.poll_timeout(), self.b.poll_timeout()]
+            .into_iter()
+            .flatten()
+            .min();
+        let Some(t) = next else { return false };
+        self.now = self.now.max(t);
+        self.a.handle_timeout(self.now);
+        self.b.handle_timeout(self.now);
+        self.flush();
+        true
+    }
+
+    fn run_until_idle(&mut self, limit_ms: u64) {
+        while self.now.as_millis() < limit_ms && self.advance() {}
+    }
+}
+
+fn first_line(bytes: &[u8]) -> String {
+    let m = Message::parse(bytes).unwrap();
+    match (m.method(), m.status()) {
+        (Some(method), _) => method.to_string(),
+        (_, Some(code)) => format!("{code} {}", m.cseq().unwrap().method()),
+        _ => unreachable!(),
+    }
+}
+
+fn incoming(events: &[Event]) -> Vec<sansip::endpoint::TxHandle> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::IncomingRequest { tx, .. } => Some(*tx),
+            _ => None,
+        })
+        .collect()
+}
+
+fn place_call(p: &mut Pair) -> CallHandle {
+    let req = Request {
+        body: Some(("application/sdp", b"v=0\r\n")),
+        ..Request::new(
+            Method::Invite,
+            "sip:bob@127.0.0.1:5062",
+            "<sip:alice@127.0.0.1>",
+            "<sip:bob@127.0.0.1>",
+        )
+    };
+    let call = p.a.invite(p.now, addr("127.0.0.1:5062"), &req).unwrap();
+    p.flush();
+    call
+}
+
+#[test]
+fn a_call_from_invite_to_bye() {
+    let mut p = Pair::new();
+    let call = place_call(&mut p);
+    let txs = incoming(&p.events_b);
+    assert_eq!(txs.len(), 1);
+    let invite_tx = txs[0];
+    assert_eq!(
+        p.b.request(invite_tx).unwrap().method(),
+        Some(Method::Invite)
+    );
+    p.b.respond(p.now, invite_tx, StatusCode::RINGING, None)
+        .unwrap();
+    p.flush();
+    p.b.respond(
+        p.now,
+        invite_tx,
+        StatusCode::OK,
+        Some(("application/sdp", b"v=0\r\n")),
+    )
+    .unwrap();
+    p.flush();
+    assert!(p.events_a.contains(&Event::CallEstablished { call }));
+    assert!(
+        p.events_b
+            .iter()
+            .any(|e| matches!(e, Event::CallEstablished { .. }))
+    );
+    assert_eq!(p.a.call_state(call), Some(SessionState::Confirmed));
+    // Talk for a while: the 200 ms Trying timer and other timers run out quietly.
+    p.run_until_idle(5_000);
+    p.a.hangup(p.now, call).unwrap();
+    p.flush();
+    assert!(p.events_a.contains(&Event::CallTerminated {
+        call,
+        reason: EndReason::LocalBye
+    }));
+    assert!(p.events_b.iter().any(|e| matches!(
+        e,
+        Event::CallTerminated {
+            reason: EndReason::RemoteBye,
+            ..
+        }
+    )));
+    let ladder: Vec<&str> = p.log.iter().map(|(_, _, l)| l.as_str()).collect();
+    assert_eq!(
+        ladder,
+        [
+            "INVITE",
+            "180 INVITE",
+            "200 INVITE",
+            "ACK",
+            "BYE",
+            "200 BYE"
+        ],
+        "{:?}",
+        p.log
+    );
+    // Everything is cleaned up once the transactions' timers run out.
+    p.run_until_idle(120_000);
+    assert_eq!((p.a.transaction_count(), p.b.transaction_count()), (0, 0));
+    assert_eq!((p.a.call_count(), p.b.call_count()), (0, 0));
+}
+
+#[test]
+fn busy_callee() {
+    let mut p = Pair::new();
+    let call = place_call(&mut p);
+    let tx = incoming(&p.events_b)[0];
+    p.b.respond(p.now, tx, StatusCode::BUSY_HERE, None).unwrap();
+    p.flush();
+    assert!(p.events_a.contains(&Event::CallTerminated {
+        call,
+        reason: EndReason::Rejected(StatusCode::BUSY_HERE)
+    }));
+    let ladder: Vec<&str> = p.log.iter().map(|(_, _, l)| l.as_str()).collect();
+    assert_eq!(ladder, ["INVITE", "486 INVITE", "ACK"]);
+    p.run_until_idle(120_000);
+    assert_eq!(
+        (
+            p.a.transaction_count(),
+            p.b.transaction_count(),
+            p.a.call_count(),
+            p.b.call_count()
+        ),
+        (0, 0, 0, 0)
+    );
+}
+
+#[test]
+fn cancel_while_ringing() {
+    let mut p = Pair::new();
+    let call = place_call(&mut p);
+    let tx = incoming(&p.events_b)[0];
+    p.b.respond(p.now, tx, StatusCode::RINGING, None).unwrap();
+    p.flush();
+    p.a.cancel(p.now, call).unwrap();
+    p.flush();
+    let ladder: Vec<&str> = p.log.iter().map(|(_, _, l)| l.as_str()).collect();
+    assert_eq!(
+        ladder,
+        [
+            "INVITE",
+            "180 INVITE",
+            "CANCEL",
+            "200 CANCEL",
+            "487 INVITE",
+            "ACK"
+        ],
+        "{:?}",
+        p.log
+    );
+    assert!(p.events_a.contains(&Event::CallTerminated {
+        call,
+        reason: EndReason::Cancelled
+    }));
+    p.run_until_idle(120_000);
+    assert_eq!(
+        (
+            p.a.transaction_count(),
+            p.b.transaction_count(),
+            p.a.call_count(),
+            p.b.call_count()
+        ),
+        (0, 0, 0, 0)
+    );
+}
+
+#[test]
+fn options_and_stray_requests() {
+    let mut p = Pair::new();
+    let req = Request::new(
+        Method::Options,
+        "sip:bob@127.0.0.1:5062",
+        "<sip:alice@127.0.0.1>",
+        "<sip:bob@127.0.0.1>",
+    );
+    let tx =
+        p.a.send_request(p.now, addr("127.0.0.1:5062"), &req)
+            .unwrap();
+    p.flush();
+    let server_tx = incoming(&p.events_b)[0];
+    p.b.respond(p.now, server_tx, StatusCode::OK, None).unwrap();
+    p.flush();
+    assert!(p.events_a.contains(&Event::Response {
+        tx,
+        call: None,
+        status: StatusCode::OK
+    }));
+    // A BYE for no dialog gets 481 (§12.2.2).
+    let bye = b"BYE sip:bob@127.0.0.1:5062 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5061;branch=z9hG4bKx1;rport\r\n\
+From: <sip:a@h>;tag=1\r\nTo: <sip:b@h>;tag=2\r\nCall-ID: nope\r\nCSeq: 5 BYE\r\nContent-Length: 0\r\n\r\n";
+    p.b.handle_datagram(p.now, addr("127.0.0.1:5061"), bye);
+    let mut buf = [0u8; 2048];
+    let t = p.b.poll_transmit(&mut buf).unwrap().unwrap();
+    let resp = Message::parse(t.bytes).unwrap();
+    assert_eq!(
+        resp.status(),
+        Some(StatusCode::CALL_OR_TRANSACTION_DOES_NOT_EXIST)
+    );
+    // §18.2.1 / RFC 3581: rport filled in.
+    assert_eq!(
+        resp.top_via().unwrap().rport(),
+        sansip::message::Rport::Port(5061)
+    );
+}
