@@ -399,7 +399,7 @@ struct TxEntry<const MSG: usize> {
     call: Option<CallHandle>,
 }
 
-struct CallEntry {
+struct CallEntry<const MSG: usize> {
     session: InviteSession,
     /// The dialog the call runs on (UAC: the first confirmed fork; UAS: ours).
     dialog: Option<Dialog>,
@@ -411,6 +411,8 @@ struct CallEntry {
     pending_tx: Option<TxHandle>,
     /// Where the call's peer was reached (fallback destination for in-dialog requests).
     peer: SocketAddr,
+    /// UAC: the 2xx that answered the INVITE (its body is the SDP answer).
+    answer: Bytes<MSG>,
     local_tag: Tag,
     timers: [Option<Instant>; 3],
 }
@@ -421,7 +423,7 @@ pub struct Endpoint<const TX: usize = 32, const CALLS: usize = 16, const MSG: us
     config: EndpointConfig,
     session_config: dialog::Config,
     txs: Table<TxEntry<MSG>, TX>,
-    calls: Table<CallEntry, CALLS>,
+    calls: Table<CallEntry<MSG>, CALLS>,
     transmits: Deque<(SocketAddr, Bytes<MSG>), TRANSMIT_QUEUE>,
     events: Deque<Event, EVENT_QUEUE>,
     rng: u64,
@@ -486,6 +488,15 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize> Endpoint<TX, CALLS, 
     /// The state of a call.
     pub fn call_state(&self, call: CallHandle) -> Option<dialog::SessionState> {
         self.calls.get(call.0).map(|c| c.session.state())
+    }
+
+    /// The 2xx that answered a call this endpoint placed (its body is the remote SDP).
+    pub fn call_answer(&self, call: CallHandle) -> Option<Message<'_>> {
+        let c = self.calls.get(call.0)?;
+        if c.answer.is_empty() {
+            return None;
+        }
+        Message::parse_with(&c.answer, &self.config.limits).ok()
     }
 
     /// The dialog a call runs on, once it has one.
@@ -646,6 +657,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize> Endpoint<TX, CALLS, 
             uac_invite: Some(tx),
             pending_tx: None,
             peer: to,
+            answer: Bytes::new(),
             local_tag: tag,
             timers: [None; 3],
         };
@@ -978,6 +990,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize> Endpoint<TX, CALLS, 
                 uac_invite: None,
                 pending_tx: None,
                 peer: from,
+                answer: Bytes::new(),
                 local_tag,
                 timers: [None; 3],
             })
@@ -1092,6 +1105,8 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize> Endpoint<TX, CALLS, 
             });
             if let (Some(d), Some(c)) = (made, self.calls.get_mut(call.0)) {
                 c.dialog = Some(d);
+                c.answer.clear();
+                let _ = c.answer.extend_from_slice(msg.as_bytes());
             }
         }
         let _ = self.step_call(now, call, ev, Some(msg));
