@@ -12,11 +12,13 @@ extern crate std;
 
 #[macro_use]
 mod fmt;
+pub mod check;
 pub mod dialog;
 pub mod encode;
 pub mod error;
 pub mod message;
 pub mod time;
+pub mod transaction;
 
 pub use error::{Capacity, ParseError, ParseErrorKind};
 pub use time::{Duration, Instant};

@@ -28,7 +28,8 @@ pub enum Value<'a> {
     Via(ViaValue<'a>),
     /// Methods separated by `, ` (Allow, RFC 3261 §20.5).
     Methods(&'a [Method<'a>]),
-    /// Tokens separated by `, ` (Supported, Require, Unsupported, ...).
+    /// Items separated by `, ` (Supported, Require, Unsupported, Accept, ...). Each item
+    /// must be non-empty and hold no comma, CR or LF.
     Tokens(&'a [&'a str]),
 }
 
@@ -65,11 +66,19 @@ pub enum EncodeError {
     },
     /// The start line holds a CR, LF or SP where it must not.
     InvalidStartLine,
+    /// The message could not be derived from the one it answers.
+    Derive(BuildError),
 }
 
 impl From<BufferTooSmall> for EncodeError {
     fn from(e: BufferTooSmall) -> Self {
         EncodeError::BufferTooSmall { needed: e.needed }
+    }
+}
+
+impl From<BuildError> for EncodeError {
+    fn from(e: BuildError) -> Self {
+        EncodeError::Derive(e)
     }
 }
 
@@ -84,6 +93,7 @@ impl fmt::Display for EncodeError {
                 write!(f, "header {index} has an invalid name or value")
             }
             EncodeError::InvalidStartLine => f.write_str("invalid start line"),
+            EncodeError::Derive(e) => write!(f, "{e}"),
         }
     }
 }
@@ -255,11 +265,14 @@ impl<'a> MessageBuilder<'a> {
         if self.overflow {
             return Err(EncodeError::Capacity(Capacity::Headers));
         }
+        // The same rules the parser applies (RFC 3261 §7.1, §7.2).
         let start_ok = match self.start {
             Start::Request { uri, .. } => {
-                !uri.is_empty() && uri.iter().all(|&b| b > b' ' && b != 0x7f)
+                !uri.is_empty() && uri.iter().all(|&b| b > b' ' && b < 0x7f)
             }
-            Start::Response { reason, .. } => reason.bytes().all(|b| b >= b' ' || b == b'\t'),
+            Start::Response { reason, .. } => reason
+                .bytes()
+                .all(|b| (b >= b' ' && b != 0x7f) || b == b'\t'),
         };
         if !start_ok {
             return Err(EncodeError::InvalidStartLine);
@@ -268,6 +281,7 @@ impl<'a> MessageBuilder<'a> {
             let bad = EncodeError::InvalidHeader { index };
             // Content-Length is written by the builder from the body.
             if !lex::is_token_str(name.as_bytes())
+                || name.len() > usize::from(u16::MAX)
                 || HeaderKind::from_name(name.as_bytes()) == HeaderKind::ContentLength
             {
                 return Err(bad);
@@ -281,7 +295,9 @@ impl<'a> MessageBuilder<'a> {
                         && no_injection(v.sent_by.as_bytes())
                         && lex::is_token_str(v.branch.as_bytes())
                 }
-                Value::Tokens(ts) => ts.iter().all(|t| lex::is_token_str(t.as_bytes())),
+                Value::Tokens(ts) => ts
+                    .iter()
+                    .all(|t| !t.is_empty() && !t.contains([',', '\r', '\n'])),
                 Value::Number(_) | Value::CSeq(..) | Value::Methods(_) => true,
             };
             if !ok {
@@ -369,7 +385,7 @@ fn emit_value<W: Write + ?Sized>(out: &mut W, value: &Value<'_>) -> Result<(), B
     }
 }
 
-/// A CR or LF is only allowed as part of a line fold (CRLF followed by SP or HTAB).
+/// A CR or LF is only allowed as part of a CRLF line fold (followed by SP or HTAB).
 fn no_injection(b: &[u8]) -> bool {
     let mut i = 0;
     while i < b.len() {
@@ -380,12 +396,8 @@ fn no_injection(b: &[u8]) -> bool {
                 }
                 i += 3;
             }
-            b'\n' => {
-                if !matches!(b.get(i + 1), Some(b' ' | b'\t')) {
-                    return false;
-                }
-                i += 2;
-            }
+            // A bare LF would break the CRLF framing the builder writes.
+            b'\n' => return false,
             _ => i += 1,
         }
     }

@@ -2,6 +2,19 @@
 
 use core::fmt;
 
+/// A key that tells the known header names apart in O(1): length, first, middle and
+/// last byte, letters folded to lower case. Two known names with the same key would
+/// make the `match` in `from_name` hold an unreachable arm, which the build rejects.
+const fn name_key(s: &[u8]) -> u32 {
+    if s.is_empty() || s.len() > 255 {
+        return 0;
+    }
+    let first = s[0].to_ascii_lowercase() as u32;
+    let middle = s[s.len() / 2].to_ascii_lowercase() as u32;
+    let last = s[s.len() - 1].to_ascii_lowercase() as u32;
+    s.len() as u32 | first << 8 | middle << 16 | last << 24
+}
+
 macro_rules! header_kinds {
     ($( $variant:ident => $name:literal, $lower:literal, $doc:literal; )*) => {
         /// A header field name the crate recognises, with compact forms (RFC 3261 §7.3.3)
@@ -30,19 +43,21 @@ macro_rules! header_kinds {
 
             /// The kind named by a full name, compared case-insensitively
             /// (RFC 3261 §7.3.1), or by a compact form (RFC 3261 §7.3.3).
+            #[allow(non_upper_case_globals)] // the keys are named after the variants
             pub fn from_name(name: &[u8]) -> HeaderKind {
                 if name.len() == 1 {
                     return Self::from_compact(name[0].to_ascii_lowercase());
                 }
-                let mut buf = [0u8; 24];
-                let Some(lower) = buf.get_mut(..name.len()) else { return HeaderKind::Other };
-                for (d, s) in lower.iter_mut().zip(name) {
-                    *d = s.to_ascii_lowercase();
-                }
-                match &*lower {
-                    $( $lower => HeaderKind::$variant, )*
-                    _ => HeaderKind::Other,
-                }
+                // The key picks the one candidate (the match on constants compiles
+                // to a binary search); a case-insensitive comparison confirms it.
+                $(
+                    const $variant: u32 = name_key($lower);
+                )*
+                let kind = match name_key(name) {
+                    $( $variant => HeaderKind::$variant, )*
+                    _ => return HeaderKind::Other,
+                };
+                if name.eq_ignore_ascii_case(kind.as_str().as_bytes()) { kind } else { HeaderKind::Other }
             }
         }
     };

@@ -138,6 +138,28 @@ impl<'a> HostPort<'a> {
     }
 }
 
+impl<'a> HostPort<'a> {
+    /// Liberal: an IPv6 address without brackets, as some live traffic sends it in a Via
+    /// sent-by (outside RFC 3261 and RFC 5118). Not used for URIs, where RFC 5118 §4.2
+    /// requires the brackets and a 400 for their absence. The whole run is the
+    /// address if it is one; else the part before the last `:` is the address and the
+    /// rest the port (RFC 5118 §4.3 discusses the ambiguity).
+    pub(crate) fn bare_ipv6(run: &'a [u8]) -> Option<Self> {
+        let text = core::str::from_utf8(run).ok()?;
+        if let Ok(a) = text.parse::<Ipv6Addr>() {
+            return Some(HostPort {
+                host: Host::Ipv6(a),
+                port: None,
+            });
+        }
+        let (addr, port) = text.rsplit_once(':')?;
+        Some(HostPort {
+            host: Host::Ipv6(addr.parse().ok()?),
+            port: Some(parse_port(port.as_bytes())?),
+        })
+    }
+}
+
 impl fmt::Display for HostPort<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.port {

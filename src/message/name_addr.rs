@@ -285,7 +285,14 @@ fn delta_seconds(v: &[u8]) -> Option<u32> {
 /// Typed header parameters are checked at parse time so that accessors cannot fail.
 fn check_param(p: &RawParam<'_>) -> Result<(), ParseError> {
     let ok = if p.name.eq_ignore_ascii_case(b"tag") {
-        p.value.is_some_and(lex::is_token_str)
+        // RFC 3261 §19.3 makes a tag a token; live traffic also uses `&` and `^`
+        // (captured Cisco and Pingtel phones), so any visible ASCII that is not a
+        // separator is accepted.
+        p.value.is_some_and(|v| {
+            !v.is_empty()
+                && v.iter()
+                    .all(|&b| b.is_ascii_graphic() && !b"\"<>,;=".contains(&b))
+        })
     } else if p.name.eq_ignore_ascii_case(b"expires") {
         p.value.and_then(delta_seconds).is_some()
     } else if p.name.eq_ignore_ascii_case(b"q") {

@@ -89,7 +89,7 @@ struct Slot {
     name_start: u32,
     value_start: u32,
     value_end: u32,
-    name_len: u8,
+    name_len: u16,
     kind: HeaderKind,
 }
 
@@ -135,6 +135,7 @@ impl<'a> Message<'a> {
     }
 
     /// Parse one datagram under `limits`.
+    #[inline]
     pub fn parse_with(bytes: &'a [u8], limits: &Limits) -> Result<Self, ParseError> {
         if bytes.len() > limits.max_message {
             return Err(ParseError::new(
@@ -142,7 +143,8 @@ impl<'a> Message<'a> {
                 limits.max_message,
             ));
         }
-        let mut msg = Self::parse_head(bytes, limits)?;
+        let mut msg = Message::empty(bytes);
+        msg.read_head(limits, false)?;
         let available = bytes.len() - msg.body_start;
         let end = match msg.declared_content_length()? {
             Some(len) if len > available => {
@@ -197,7 +199,8 @@ impl<'a> Message<'a> {
             }
             return Ok(Framed::Incomplete);
         };
-        let mut msg = Self::parse_head(&bytes[..head_end], limits)?;
+        let mut msg = Message::empty(&bytes[..head_end]);
+        msg.read_head(limits, false)?;
         let len = msg
             .declared_content_length()?
             .ok_or(ParseError::new(K::ContentLengthRequired, msg.body_start))?;
@@ -218,8 +221,42 @@ impl<'a> Message<'a> {
         Ok(Framed::Message(msg, total))
     }
 
-    /// Parse the start line and the header section; the body is everything after.
-    fn parse_head(bytes: &'a [u8], limits: &Limits) -> Result<Self, ParseError> {
+    /// An empty view over `bytes`, filled in by [`Message::read_head`]. Building the
+    /// (large) value once in the caller's frame and filling it by reference avoids
+    /// copying it out through each `Result`.
+    #[inline(always)]
+    fn empty(bytes: &'a [u8]) -> Self {
+        Message {
+            bytes,
+            start: StartLine::Request {
+                method: Method::Invite,
+                uri: &[],
+                version: "",
+            },
+            slots: heapless::Vec::new(),
+            first: [NONE; HeaderKind::COUNT],
+            body_start: bytes.len(),
+            start_offset: 0,
+        }
+    }
+
+    /// Read the start line and header section of a request whose start line or body is
+    /// broken, so that a UAS can still answer it with 400 (RFC 3261 §8.2, §18.3): the
+    /// Request-Line only needs a method token and a space; Content-Length is not
+    /// checked. `None` if even that much is missing or the header section is broken.
+    pub fn salvage_request(bytes: &'a [u8], limits: &Limits) -> Option<Self> {
+        if bytes.len() > limits.max_message {
+            return None;
+        }
+        let mut msg = Message::empty(bytes);
+        msg.read_head(limits, true).ok()?;
+        msg.is_request().then_some(msg)
+    }
+
+    /// Read the start line and the header section into `self`; the body is everything
+    /// after.
+    fn read_head(&mut self, limits: &Limits, lenient: bool) -> Result<(), ParseError> {
+        let bytes = self.bytes;
         // RFC 3261 §7.5: CRLFs before the start line are ignored.
         let mut pos = 0;
         while pos < bytes.len() && matches!(bytes[pos], b'\r' | b'\n') {
@@ -229,15 +266,14 @@ impl<'a> Message<'a> {
             return Err(ParseError::new(K::Empty, 0));
         }
         let (line_end, next, crlf) = line_end(bytes, pos, None)?;
-        let start = parse_start_line(&bytes[pos..line_end], pos)?;
-        let mut msg = Message {
-            bytes,
-            start,
-            slots: heapless::Vec::new(),
-            first: [NONE; HeaderKind::COUNT],
-            body_start: bytes.len(),
-            start_offset: pos,
+        let start = match parse_start_line(&bytes[pos..line_end], pos) {
+            Ok(start) => start,
+            Err(e) if lenient => lenient_request_line(&bytes[pos..line_end]).ok_or(e)?,
+            Err(e) => return Err(e),
         };
+        self.start = start;
+        self.start_offset = pos;
+        let msg = self;
         let max_headers = limits.max_headers.min(MAX_HEADERS);
         pos = next;
         loop {
@@ -262,7 +298,7 @@ impl<'a> Message<'a> {
             }
             pos = msg.parse_header(bytes, pos, crlf, max_headers)?;
         }
-        Ok(msg)
+        Ok(())
     }
 
     /// Parse one header (with its folded continuation lines) starting at `pos`; returns
@@ -279,7 +315,7 @@ impl<'a> Message<'a> {
             i += 1;
         }
         let name_len = i - pos;
-        if name_len == 0 || name_len > usize::from(u8::MAX) {
+        if name_len == 0 || name_len > usize::from(u16::MAX) {
             return Err(ParseError::new(K::HeaderName, pos));
         }
         // RFC 3261 §7.3.1: `header-name HCOLON`, HCOLON = *( SP / HTAB ) ":" SWS.
@@ -313,8 +349,8 @@ impl<'a> Message<'a> {
             name_start: u32::try_from(pos).map_err(too_big)?,
             value_start: u32::try_from(value_start).map_err(too_big)?,
             value_end: u32::try_from(value_end).map_err(too_big)?,
-            // The check above keeps the length within u8.
-            name_len: name_len as u8,
+            // The check above keeps the length within u16.
+            name_len: name_len as u16,
             kind,
         };
         if self.slots.push(slot).is_err() {
@@ -505,10 +541,9 @@ fn line_end(
     from: usize,
     mode: Option<bool>,
 ) -> Result<(usize, usize, bool), ParseError> {
-    let Some(rel) = bytes[from..].iter().position(|&b| b == b'\n' || b == b'\r') else {
+    let Some(at) = find_line_break(bytes, from) else {
         return Err(ParseError::new(K::HeadersUnterminated, bytes.len()));
     };
-    let at = from + rel;
     let crlf = bytes[at] == b'\r';
     if crlf && bytes.get(at + 1) != Some(&b'\n') {
         // A CR not followed by LF.
@@ -519,6 +554,34 @@ fn line_end(
         return Err(ParseError::new(K::HeaderValue, at));
     }
     Ok((at, if crlf { at + 2 } else { at + 1 }, crlf))
+}
+
+/// The first CR or LF at or after `from`. Scans eight bytes at a time: a word's bytes
+/// below 0x0E are flagged with the classic SWAR test, and only flagged bytes are looked
+/// at one by one (the lowest flag is exact; tabs and other controls are rare).
+fn find_line_break(s: &[u8], from: usize) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut i = from;
+    while let Some(chunk) = s.get(i..i + 8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let w = u64::from_le_bytes(word);
+        let flags = w.wrapping_sub(ONES * 0x0E) & !w & HIGH;
+        if flags == 0 {
+            i += 8;
+            continue;
+        }
+        let j = i + (flags.trailing_zeros() / 8) as usize;
+        if matches!(s[j], b'\r' | b'\n') {
+            return Some(j);
+        }
+        i = j + 1;
+    }
+    s.get(i..)?
+        .iter()
+        .position(|&b| b == b'\r' || b == b'\n')
+        .map(|p| i + p)
 }
 
 /// `SIP-Version = "SIP" "/" 1*DIGIT "." 1*DIGIT` (RFC 3261 §25.1), name case-insensitive.
@@ -534,6 +597,19 @@ fn parse_version(s: &[u8], offset: usize) -> Result<&str, ParseError> {
         return Err(err);
     }
     lex::utf8(s, K::Version, offset)
+}
+
+/// A Request-Line read as `method SP anything`, for [`Message::salvage_request`].
+fn lenient_request_line(line: &[u8]) -> Option<StartLine<'_>> {
+    let sp = line.iter().position(|&b| b == b' ')?;
+    let method = Method::from_bytes(&line[..sp])?;
+    let rest = lex::trim(&line[sp + 1..]).1;
+    let uri = rest.split(|&b| b == b' ').next().unwrap_or(rest);
+    Some(StartLine::Request {
+        method,
+        uri,
+        version: "",
+    })
 }
 
 fn parse_start_line(line: &[u8], base: usize) -> Result<StartLine<'_>, ParseError> {

@@ -351,8 +351,12 @@ impl<'a> SipUri<'a> {
         let hp = HostPort::parse(&s[host_start..host_end]).map_err(|e| {
             ParseError::new(ParseErrorKind::Uri, e.offset.saturating_add(host_start))
         })?;
+        // The port follows the last colon (an unbracketed IPv6 host has more).
         let host_len = match hp.port {
-            Some(_) => find(s, host_start, host_end, |b| b == b':'),
+            Some(_) => s[host_start..host_end]
+                .iter()
+                .rposition(|&b| b == b':')
+                .map_or(host_end, |c| host_start + c),
             None => host_end,
         };
         // An IPv6 reference holds colons: the port colon is the one after ']'.

@@ -288,7 +288,7 @@ fn sent_by<'a>(s: &'a [u8], i: &mut usize) -> Result<HostPort<'a>, ParseError> {
             let run = s.get(start..run_end).unwrap_or_default();
             if run.iter().filter(|&&b| b == b':').count() >= 2 {
                 *i = run_end;
-                return bare_ipv6(run).ok_or(ParseError::new(KIND, start));
+                return HostPort::bare_ipv6(run).ok_or(ParseError::new(KIND, start));
             }
         }
     }
@@ -310,24 +310,6 @@ fn sent_by<'a>(s: &'a [u8], i: &mut usize) -> Result<HostPort<'a>, ParseError> {
     Ok(HostPort {
         host,
         port: Some(port),
-    })
-}
-
-/// Liberal: an IPv6 sent-by without brackets (outside RFC 3261/5118, seen in live
-/// captures). The whole run as an address if it is one, else the part before the last
-/// `:` as the address and the rest as the port (RFC 5118 §4.10 notes the ambiguity).
-fn bare_ipv6(run: &[u8]) -> Option<HostPort<'_>> {
-    let text = core::str::from_utf8(run).ok()?;
-    if let Ok(a) = text.parse::<Ipv6Addr>() {
-        return Some(HostPort {
-            host: Host::Ipv6(a),
-            port: None,
-        });
-    }
-    let (addr, port) = text.rsplit_once(':')?;
-    Some(HostPort {
-        host: Host::Ipv6(addr.parse().ok()?),
-        port: Some(parse_port(port.as_bytes())?),
     })
 }
 

@@ -1,0 +1,491 @@
+//! The checks a UA applies to a message before anything else (RFC 3261 §8.1.3, §8.2,
+//! §18.3), as pure functions over a [`Message`] and the UA's [`Capabilities`].
+//!
+//! A request that fails yields a [`Rejection`]: the status code the RFC names and the
+//! [`Problem`] found; [`Rejection::write_response`] writes that response, with the
+//! headers the RFC requires (Allow for 405/501, Unsupported for 420, Accept for 415).
+//! A response that fails is discarded ([`Discard`]). [`classify`] does the whole job for
+//! one received datagram, including input that does not parse.
+//!
+//! ```
+//! use sansip::check::{self, Capabilities, Verdict};
+//! use sansip::message::{Limits, StatusCode};
+//! let bytes = b"INVITE sip:bob@example.com SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\n\
+//!     From: <sip:a@example.com>;tag=1\r\nTo: <sip:bob@example.com>\r\nCall-ID: c1\r\n\
+//!     CSeq: 1 INVITE\r\nRequire: teleportation\r\nContent-Length: 0\r\n\r\n";
+//! match check::classify(bytes, &Capabilities::DEFAULT, &Limits::default()) {
+//!     Verdict::Respond(msg, rejection) => {
+//!         assert_eq!(rejection.status, StatusCode::BAD_EXTENSION);
+//!         let mut out = [0u8; 512];
+//!         let n = rejection.write_response(&msg, &Capabilities::DEFAULT, "t1", &mut out).unwrap();
+//!         let text = std::str::from_utf8(&out[..n]).unwrap();
+//!         assert!(text.contains("\r\nUnsupported: teleportation\r\n"));
+//!     }
+//!     other => panic!("{other:?}"),
+//! }
+//! ```
+
+use core::fmt;
+
+use crate::encode::{EncodeError, MessageBuilder, Value};
+use crate::error::{ParseError, ParseErrorKind};
+use crate::message::{
+    ContentType, HeaderKind, Limits, Message, Method, StatusCode, TokenList, lex,
+};
+
+/// Most option tags listed in one Unsupported header written by
+/// [`Rejection::write_response`].
+pub const MAX_UNSUPPORTED: usize = 16;
+
+/// What a UA supports: the input of the §8.2 checks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Capabilities<'c> {
+    /// Methods the UA accepts (others known to the crate get 405, unknown ones 501).
+    pub methods: &'c [Method<'c>],
+    /// Request-URI schemes the UA serves (others get 416), lower case.
+    pub schemes: &'c [&'c str],
+    /// Option tags the UA supports (a Require naming another gets 420).
+    pub extensions: &'c [&'c str],
+    /// Body media types the UA understands, `type/subtype` (others get 415).
+    pub body_types: &'c [&'c str],
+}
+
+impl Capabilities<'static> {
+    /// Every method the crate knows, schemes `sip` and `sips`, no extensions, bodies
+    /// `application/sdp` and `multipart/mixed`.
+    pub const DEFAULT: Capabilities<'static> = Capabilities {
+        methods: &Method::KNOWN,
+        schemes: &["sip", "sips"],
+        extensions: &[],
+        body_types: &["application/sdp", "multipart/mixed"],
+    };
+}
+
+impl Default for Capabilities<'static> {
+    fn default() -> Self {
+        Capabilities::DEFAULT
+    }
+}
+
+impl Capabilities<'_> {
+    fn supports_extension(&self, tag: &str) -> bool {
+        self.extensions.iter().any(|e| e.eq_ignore_ascii_case(tag))
+    }
+
+    fn supports_body(&self, media_type: &str, subtype: &str) -> bool {
+        self.body_types.iter().any(|t| {
+            t.split_once('/').is_some_and(|(ty, sub)| {
+                ty.eq_ignore_ascii_case(media_type) && sub.eq_ignore_ascii_case(subtype)
+            })
+        })
+    }
+
+    /// Whether an Accept media range (`*/*`, `type/*`, `type/subtype`) admits a body
+    /// type this UA can produce.
+    fn accepts_range(&self, range: &str) -> bool {
+        let Some((ty, sub)) = range.split_once('/') else {
+            return false;
+        };
+        let (ty, sub) = (ty.trim(), sub.trim());
+        self.body_types.iter().any(|t| {
+            t.split_once('/').is_some_and(|(bt, bs)| {
+                (ty == "*" || ty.eq_ignore_ascii_case(bt))
+                    && (sub == "*" || sub.eq_ignore_ascii_case(bs))
+            })
+        })
+    }
+}
+
+/// What was wrong with a request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
+pub enum Problem {
+    /// The message did not parse (framing, start line or header syntax).
+    Malformed(ParseError),
+    /// The SIP-Version is not `SIP/2.0`.
+    Version,
+    /// A mandatory header is missing (RFC 3261 §8.1.1).
+    MissingHeader(HeaderKind),
+    /// A header that may appear once appears more than once.
+    DuplicateHeader(HeaderKind),
+    /// A header's value is malformed.
+    MalformedHeader(HeaderKind, ParseError),
+    /// The method is not one the crate knows (RFC 3261 §8.2.1).
+    UnknownMethod,
+    /// The method is known but not allowed here (RFC 3261 §8.2.1).
+    MethodNotAllowed,
+    /// The CSeq method differs from the request method (RFC 3261 §8.1.1.5).
+    CSeqMethodMismatch,
+    /// The Request-URI is malformed.
+    RequestUri(ParseError),
+    /// The Request-URI scheme is not served (RFC 3261 §8.2.2.1).
+    UnsupportedScheme,
+    /// Require names an unsupported extension (RFC 3261 §8.2.2.3).
+    BadExtension,
+    /// The body's type or encoding is not understood (RFC 3261 §8.2.3).
+    UnsupportedMediaType,
+    /// Accept admits no body type the UA can answer with (RFC 3261 §21.4.7).
+    NotAcceptable,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Problem::Malformed(e) => write!(f, "{e}"),
+            Problem::Version => f.write_str("SIP-Version is not SIP/2.0"),
+            Problem::MissingHeader(k) => write!(f, "missing {k}"),
+            Problem::DuplicateHeader(k) => write!(f, "more than one {k}"),
+            Problem::MalformedHeader(k, e) => write!(f, "{k}: {e}"),
+            Problem::UnknownMethod => f.write_str("unknown method"),
+            Problem::MethodNotAllowed => f.write_str("method not allowed"),
+            Problem::CSeqMethodMismatch => {
+                f.write_str("CSeq method differs from the request method")
+            }
+            Problem::RequestUri(e) => write!(f, "Request-URI: {e}"),
+            Problem::UnsupportedScheme => f.write_str("unsupported Request-URI scheme"),
+            Problem::BadExtension => f.write_str("unsupported extension required"),
+            Problem::UnsupportedMediaType => f.write_str("unsupported body type or encoding"),
+            Problem::NotAcceptable => f.write_str("Accept admits no type this UA produces"),
+        }
+    }
+}
+
+/// A request the UAS answers with an error response instead of processing it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Rejection {
+    /// The status code to answer with.
+    pub status: StatusCode,
+    /// What was wrong.
+    pub problem: Problem,
+}
+
+impl fmt::Display for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} {}: {}",
+            self.status,
+            self.status.reason(),
+            self.problem
+        )
+    }
+}
+
+impl core::error::Error for Rejection {}
+
+impl Rejection {
+    const fn new(status: StatusCode, problem: Problem) -> Self {
+        Rejection { status, problem }
+    }
+
+    fn bad_request(problem: Problem) -> Self {
+        Rejection::new(StatusCode::BAD_REQUEST, problem)
+    }
+
+    /// Write the response to `request` (RFC 3261 §8.2.6) into `out`, with the headers
+    /// the rejection calls for: Allow (405, 501; §8.2.1, §20.5), Unsupported (420;
+    /// §8.2.2.3), Accept (415; §8.2.3). `to_tag` is added to To if it has none.
+    pub fn write_response(
+        &self,
+        request: &Message<'_>,
+        caps: &Capabilities<'_>,
+        to_tag: &str,
+        out: &mut [u8],
+    ) -> Result<usize, EncodeError> {
+        let mut unsupported: heapless::Vec<&str, MAX_UNSUPPORTED> = heapless::Vec::new();
+        let mut b = MessageBuilder::response_to(request, self.status, to_tag)?;
+        match self.problem {
+            Problem::UnknownMethod | Problem::MethodNotAllowed => {
+                b.push("Allow", Value::Methods(caps.methods))
+            }
+            Problem::BadExtension => {
+                for tag in request.tokens(HeaderKind::Require).filter_map(Result::ok) {
+                    if !caps.supports_extension(tag) && !unsupported.contains(&tag) {
+                        // More than MAX_UNSUPPORTED unknown tags: list the first ones.
+                        let _ = unsupported.push(tag);
+                    }
+                }
+                b.push("Unsupported", Value::Tokens(&unsupported));
+            }
+            Problem::UnsupportedMediaType => b.push("Accept", Value::Tokens(caps.body_types)),
+            _ => {}
+        }
+        b.encode_into(out)
+    }
+}
+
+/// Why a response is dropped instead of being passed on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
+pub enum Discard {
+    /// The datagram did not parse, or a request too broken to answer.
+    Malformed(ParseError),
+    /// The SIP-Version is not `SIP/2.0`.
+    Version,
+    /// A response with more than one Via (RFC 3261 §8.1.3.3).
+    MultipleVias,
+    /// A mandatory header is missing, duplicated or malformed.
+    Header(HeaderKind),
+}
+
+impl fmt::Display for Discard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Discard::Malformed(e) => write!(f, "{e}"),
+            Discard::Version => f.write_str("SIP-Version is not SIP/2.0"),
+            Discard::MultipleVias => f.write_str("response with more than one Via"),
+            Discard::Header(k) => write!(f, "missing, duplicated or malformed {k}"),
+        }
+    }
+}
+
+impl core::error::Error for Discard {}
+
+/// What a UA does with one received datagram.
+#[derive(Clone, Debug)]
+#[allow(clippy::large_enum_variant)] // no heap to box into; the message is a view
+pub enum Verdict<'a> {
+    /// Process it: a request that passed [`check_request`] or a response that passed
+    /// [`check_response`].
+    Accept(Message<'a>),
+    /// Answer the request with the rejection's status (see [`Rejection::write_response`]).
+    Respond(Message<'a>, Rejection),
+    /// Drop it.
+    Discard(Discard),
+}
+
+/// The checks of RFC 3261 §8.2 (and the syntax a UAS needs) on a parsed request, in the
+/// RFC's order where it gives one: version (505), mandatory headers (400), method (501,
+/// 405), CSeq method (400), Request-URI (400, 416), Require (420), body (415), Accept
+/// (406 for INVITE).
+pub fn check_request(msg: &Message<'_>, caps: &Capabilities<'_>) -> Result<(), Rejection> {
+    let Some(method) = msg.method() else {
+        return Err(Rejection::bad_request(Problem::Malformed(ParseError::new(
+            ParseErrorKind::StartLine,
+            0,
+        ))));
+    };
+    if !msg.version().eq_ignore_ascii_case("SIP/2.0") {
+        return Err(Rejection::new(
+            StatusCode::VERSION_NOT_SUPPORTED,
+            Problem::Version,
+        ));
+    }
+    mandatory_headers(msg).map_err(Rejection::bad_request)?;
+    // §8.2.1: method inspection.
+    if !method.is_known() {
+        return Err(Rejection::new(
+            StatusCode::NOT_IMPLEMENTED,
+            Problem::UnknownMethod,
+        ));
+    }
+    if !caps.methods.contains(&method) {
+        return Err(Rejection::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            Problem::MethodNotAllowed,
+        ));
+    }
+    // §8.1.1.5: the CSeq method matches the request method. Mandatory headers parsed above.
+    if msg.cseq().map(|c| c.method()) != Ok(method) {
+        return Err(Rejection::bad_request(Problem::CSeqMethodMismatch));
+    }
+    // §8.2.2.1: Request-URI scheme.
+    match msg.request_uri() {
+        Some(Ok(uri))
+            if !caps
+                .schemes
+                .iter()
+                .any(|s| s.eq_ignore_ascii_case(uri.scheme())) =>
+        {
+            return Err(Rejection::new(
+                StatusCode::UNSUPPORTED_URI_SCHEME,
+                Problem::UnsupportedScheme,
+            ));
+        }
+        Some(Err(e)) => return Err(Rejection::bad_request(Problem::RequestUri(e))),
+        Some(Ok(_)) | None => {}
+    }
+    // §8.2.2.3: Require, not applied to ACK and CANCEL.
+    if !matches!(method, Method::Ack | Method::Cancel) {
+        for tag in msg.tokens(HeaderKind::Require) {
+            let tag = tag.map_err(|e| {
+                Rejection::bad_request(Problem::MalformedHeader(HeaderKind::Require, e))
+            })?;
+            if !caps.supports_extension(tag) {
+                return Err(Rejection::new(
+                    StatusCode::BAD_EXTENSION,
+                    Problem::BadExtension,
+                ));
+            }
+        }
+    }
+    // §8.2.3: content processing.
+    if !msg.body().is_empty() {
+        let unsupported = Rejection::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Problem::UnsupportedMediaType,
+        );
+        match msg.content_type() {
+            Some(Ok(ct)) if caps.supports_body(ct.media_type(), ct.subtype()) => {}
+            Some(Ok(_)) | None => return Err(unsupported),
+            Some(Err(e)) => {
+                return Err(Rejection::bad_request(Problem::MalformedHeader(
+                    HeaderKind::ContentType,
+                    e,
+                )));
+            }
+        }
+        for coding in msg.tokens(HeaderKind::ContentEncoding) {
+            match coding {
+                Ok(c) if c.eq_ignore_ascii_case("identity") => {}
+                Ok(_) => return Err(unsupported),
+                Err(e) => {
+                    return Err(Rejection::bad_request(Problem::MalformedHeader(
+                        HeaderKind::ContentEncoding,
+                        e,
+                    )));
+                }
+            }
+        }
+    }
+    // An INVITE is answered with a session description: Accept must admit one.
+    if method == Method::Invite && msg.header(HeaderKind::Accept).is_some() {
+        let mut any = false;
+        let mut acceptable = false;
+        for h in msg.headers_of(HeaderKind::Accept) {
+            for item in lex::CommaSeparated::new(h.value).flatten() {
+                let range = item.1.split(|&b| b == b';').next().unwrap_or(&[]);
+                if let Ok(range) = core::str::from_utf8(range) {
+                    any |= !range.trim().is_empty();
+                    acceptable |= caps.accepts_range(range);
+                }
+            }
+        }
+        // An empty Accept means "no body", which a UA that can answer without one obeys.
+        if any && !acceptable {
+            return Err(Rejection::new(
+                StatusCode::NOT_ACCEPTABLE,
+                Problem::NotAcceptable,
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The checks of RFC 3261 §8.1.3 on a parsed response: version, exactly one Via
+/// (§8.1.3.3), and the mandatory headers.
+pub fn check_response(msg: &Message<'_>) -> Result<(), Discard> {
+    if msg.is_request() {
+        return Err(Discard::Malformed(ParseError::new(
+            ParseErrorKind::StartLine,
+            0,
+        )));
+    }
+    if !msg.version().eq_ignore_ascii_case("SIP/2.0") {
+        return Err(Discard::Version);
+    }
+    if let Err(problem) = mandatory_headers(msg) {
+        return Err(match problem {
+            Problem::MissingHeader(k)
+            | Problem::DuplicateHeader(k)
+            | Problem::MalformedHeader(k, _) => Discard::Header(k),
+            Problem::Malformed(e) => Discard::Malformed(e),
+            _ => Discard::Header(HeaderKind::Other),
+        });
+    }
+    if msg.vias().count() > 1 {
+        return Err(Discard::MultipleVias);
+    }
+    Ok(())
+}
+
+/// Parse one datagram and decide what a UA does with it: the parse, then
+/// [`check_request`] or [`check_response`]. A request that does not parse is still
+/// answered with 400 when its headers are readable enough to build a response
+/// (RFC 3261 §8.2, §18.3); anything else that does not parse is discarded.
+pub fn classify<'a>(bytes: &'a [u8], caps: &Capabilities<'_>, limits: &Limits) -> Verdict<'a> {
+    match Message::parse_with(bytes, limits) {
+        Ok(msg) if msg.is_request() => match check_request(&msg, caps) {
+            Ok(()) => Verdict::Accept(msg),
+            Err(rejection) => Verdict::Respond(msg, rejection),
+        },
+        Ok(msg) => match check_response(&msg) {
+            Ok(()) => Verdict::Accept(msg),
+            Err(d) => Verdict::Discard(d),
+        },
+        Err(error) => match Message::salvage_request(bytes, limits) {
+            Some(msg) if mandatory_headers(&msg).is_ok() => {
+                Verdict::Respond(msg, Rejection::bad_request(Problem::Malformed(error)))
+            }
+            _ => Verdict::Discard(Discard::Malformed(error)),
+        },
+    }
+}
+
+/// Via, From, To, Call-ID and CSeq present and well formed, the single-valued ones
+/// exactly once (RFC 3261 §8.1.1, §20); Max-Forwards, Content-Type, Contact, Route and
+/// Record-Route well formed where present.
+fn mandatory_headers(msg: &Message<'_>) -> Result<(), Problem> {
+    const ONCE: [HeaderKind; 6] = [
+        HeaderKind::From,
+        HeaderKind::To,
+        HeaderKind::CallId,
+        HeaderKind::CSeq,
+        HeaderKind::MaxForwards,
+        HeaderKind::ContentType,
+    ];
+    for kind in ONCE {
+        // The same value twice is harmless (seen in live traffic); two values are not.
+        let mut values = msg.headers_of(kind).map(|h| h.value);
+        if let Some(first) = values.next()
+            && values.any(|v| v != first)
+        {
+            return Err(Problem::DuplicateHeader(kind));
+        }
+    }
+    let malformed = |k| move |e| Problem::MalformedHeader(k, e);
+    let missing = |k: HeaderKind| {
+        move |e: ParseError| {
+            if e.kind == ParseErrorKind::MissingHeader {
+                Problem::MissingHeader(k)
+            } else {
+                Problem::MalformedHeader(k, e)
+            }
+        }
+    };
+    msg.top_via().map_err(missing(HeaderKind::Via))?;
+    for via in msg.vias() {
+        via.map_err(malformed(HeaderKind::Via))?;
+    }
+    msg.from().map_err(missing(HeaderKind::From))?;
+    msg.to().map_err(missing(HeaderKind::To))?;
+    msg.call_id().map_err(missing(HeaderKind::CallId))?;
+    msg.cseq().map_err(missing(HeaderKind::CSeq))?;
+    if let Some(mf) = msg.max_forwards() {
+        mf.map_err(malformed(HeaderKind::MaxForwards))?;
+    }
+    if let Some(h) = msg.header(HeaderKind::ContentType) {
+        ContentType::parse(h.value)
+            .map_err(|e| Problem::MalformedHeader(HeaderKind::ContentType, e.shifted(h.offset)))?;
+    }
+    for c in msg.contacts() {
+        c.map_err(malformed(HeaderKind::Contact))?;
+    }
+    for r in msg.routes() {
+        r.map_err(malformed(HeaderKind::Route))?;
+    }
+    for r in msg.record_routes() {
+        r.map_err(malformed(HeaderKind::RecordRoute))?;
+    }
+    for kind in [HeaderKind::Require, HeaderKind::ProxyRequire] {
+        for h in msg.headers_of(kind) {
+            for t in TokenList::new(h.value) {
+                t.map_err(|e| Problem::MalformedHeader(kind, e.shifted(h.offset)))?;
+            }
+        }
+    }
+    Ok(())
+}

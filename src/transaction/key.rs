@@ -1,0 +1,459 @@
+//! Transaction keys: which transaction a message belongs to (RFC 3261 §17.1.3, §17.2.3,
+//! §8.2.2.2).
+//!
+//! Keys are owned, bounded values (`heapless::String` with the capacities below) usable as
+//! map keys (`Clone + Eq + Hash`) in any table. They are built from plain components so that
+//! they do not depend on the message parser; a component longer than its capacity is a
+//! [`KeyError::Capacity`], never a truncation.
+//!
+//! - [`ClientKey`] (§17.1.3): branch of the top Via + CSeq method. A CANCEL shares the
+//!   INVITE's branch but has its own key because its CSeq method differs.
+//! - [`ServerKey`] (§17.2.3): branch + sent-by + method, for branches starting with
+//!   [`MAGIC_COOKIE`]. An ACK's method is folded into INVITE so that the ACK for a non-2xx
+//!   response finds the INVITE transaction; the ACK for a 2xx carries a new branch and finds
+//!   none. CANCEL has its own key; [`ServerKey::cancelled_invite`] gives the INVITE's.
+//! - [`LegacyKey`] (§17.2.3, RFC 2543 fallback): for branches without the magic cookie.
+//! - [`MergeKey`] and [`merge_check`] (§8.2.2.2): merged requests answered with 482.
+//!
+//! Normalisation choices:
+//! - Branches are compared byte for byte: a UA echoes them unchanged.
+//! - The sent-by host is ASCII-lowercased into the key (domain names are case-insensitive,
+//!   RFC 3261 §19.1.4; the same folds IPv6 hex digits). Other textual variants of one
+//!   IPv6 address are not unified.
+//! - A missing sent-by port is kept distinct from an explicit one: `host` and `host:5060`
+//!   are different keys. A retransmission repeats the Via byte for byte, and the default
+//!   port depends on the transport (5060 or 5061), so guessing one would only add risk.
+//!
+//! ```
+//! use sansip::message::Method;
+//! use sansip::transaction::ServerKey;
+//!
+//! let invite = ServerKey::new("z9hG4bK74bf9", "PC33.Atlanta.com", None, Method::Invite).unwrap();
+//! let ack = ServerKey::new("z9hG4bK74bf9", "pc33.atlanta.com", None, Method::Ack).unwrap();
+//! let cancel = ServerKey::new("z9hG4bK74bf9", "pc33.atlanta.com", None, Method::Cancel).unwrap();
+//! assert_eq!(invite, ack); // ACK for a non-2xx joins the INVITE transaction
+//! assert_ne!(invite, cancel); // CANCEL is its own transaction...
+//! assert_eq!(cancel.cancelled_invite(), Some(invite)); // ...that targets this INVITE
+//! ```
+
+use core::fmt;
+
+use crate::error::{Capacity, ParseError};
+use crate::message::{Host, Message, Method};
+
+pub use crate::message::MAGIC_COOKIE;
+/// Capacity for a Via branch in a key.
+pub const MAX_BRANCH: usize = 64;
+/// Capacity for a Via sent-by host in a key.
+pub const MAX_SENT_BY_HOST: usize = 64;
+/// Capacity for a method token in a key.
+pub const MAX_METHOD: usize = 16;
+/// Capacity for a Call-ID in a key.
+pub const MAX_CALL_ID: usize = 128;
+/// Capacity for a From or To tag in a key.
+pub const MAX_TAG: usize = 64;
+/// Capacity for a Request-URI in a [`LegacyKey`].
+pub const MAX_REQUEST_URI: usize = 128;
+/// Capacity for the top Via value in a [`LegacyKey`].
+pub const MAX_TOP_VIA: usize = 128;
+
+/// Why a key could not be built.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
+pub enum KeyError {
+    /// The branch does not start with [`MAGIC_COOKIE`]: use a [`LegacyKey`] (§17.2.3).
+    NotRfc3261Branch,
+    /// A component is longer than its capacity ([`Capacity::Branch`], [`Capacity::SentBy`]
+    /// or [`Capacity::String`]).
+    Capacity(Capacity),
+    /// A header the key is built from is missing or malformed (the `from_*` adapters).
+    Malformed(ParseError),
+    /// The message is a request where a response was expected, or the reverse.
+    WrongKind,
+}
+
+impl fmt::Display for KeyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            KeyError::NotRfc3261Branch => f.write_str("branch lacks the z9hG4bK magic cookie"),
+            KeyError::Capacity(c) => write!(f, "key capacity: {c}"),
+            KeyError::Malformed(e) => write!(f, "cannot build a key: {e}"),
+            KeyError::WrongKind => f.write_str("request and response confused"),
+        }
+    }
+}
+
+impl core::error::Error for KeyError {}
+
+impl From<Capacity> for KeyError {
+    fn from(c: Capacity) -> Self {
+        KeyError::Capacity(c)
+    }
+}
+
+/// Whether `branch` is an RFC 3261 branch (starts with [`MAGIC_COOKIE`], §8.1.1.7), so that
+/// server matching uses [`ServerKey`] rather than [`LegacyKey`].
+pub fn is_rfc3261_branch(branch: &str) -> bool {
+    branch.starts_with(MAGIC_COOKIE)
+}
+
+fn bounded<const N: usize>(s: &str, cap: Capacity) -> Result<heapless::String<N>, KeyError> {
+    heapless::String::try_from(s).map_err(|_| KeyError::Capacity(cap))
+}
+
+fn lowercase<const N: usize>(s: &str, cap: Capacity) -> Result<heapless::String<N>, KeyError> {
+    let mut out = heapless::String::new();
+    for c in s.chars() {
+        out.push(c.to_ascii_lowercase())
+            .map_err(|_| KeyError::Capacity(cap))?;
+    }
+    Ok(out)
+}
+
+/// The method as stored in a key, with ACK folded into INVITE when `fold_ack`.
+fn method_key(
+    method: Method<'_>,
+    fold_ack: bool,
+) -> Result<heapless::String<MAX_METHOD>, KeyError> {
+    let m = match method {
+        Method::Ack if fold_ack => Method::Invite,
+        m => m,
+    };
+    bounded(m.as_str(), Capacity::String)
+}
+
+/// Matches a response to its client transaction (§17.1.3): the top Via branch and the CSeq
+/// method.
+///
+/// ```
+/// use sansip::message::Method;
+/// use sansip::transaction::ClientKey;
+/// let sent = ClientKey::new("z9hG4bKnashds8", Method::Invite).unwrap();
+/// let resp = ClientKey::new("z9hG4bKnashds8", Method::Invite).unwrap();
+/// assert_eq!(sent, resp);
+/// // The response to a CANCEL of that INVITE belongs to the CANCEL transaction.
+/// assert_ne!(sent, ClientKey::new("z9hG4bKnashds8", Method::Cancel).unwrap());
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct ClientKey {
+    branch: heapless::String<MAX_BRANCH>,
+    method: heapless::String<MAX_METHOD>,
+}
+
+impl ClientKey {
+    /// The key for a request sent with top Via `branch` and CSeq method `cseq_method`, or
+    /// for a response carrying them.
+    pub fn new(branch: &str, cseq_method: Method<'_>) -> Result<Self, KeyError> {
+        Ok(ClientKey {
+            branch: bounded(branch, Capacity::Branch)?,
+            method: method_key(cseq_method, false)?,
+        })
+    }
+
+    /// The branch.
+    pub fn branch(&self) -> &str {
+        &self.branch
+    }
+
+    /// The CSeq method.
+    pub fn method(&self) -> Method<'_> {
+        // The key was built from a valid method, so the token parses.
+        Method::from_token(&self.method).unwrap_or(Method::Extension(&self.method))
+    }
+}
+
+/// Matches a request to its server transaction (§17.2.3) when the branch carries the magic
+/// cookie: branch, sent-by (host lowercased, port kept as given) and method, with ACK folded
+/// into INVITE.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct ServerKey {
+    branch: heapless::String<MAX_BRANCH>,
+    host: heapless::String<MAX_SENT_BY_HOST>,
+    port: Option<u16>,
+    method: heapless::String<MAX_METHOD>,
+}
+
+impl ServerKey {
+    /// The key for a request whose top Via has `branch` and sent-by `sent_by_host`
+    /// (`sent_by_port`), with request method `method`.
+    ///
+    /// Fails with [`KeyError::NotRfc3261Branch`] if `branch` lacks [`MAGIC_COOKIE`].
+    pub fn new(
+        branch: &str,
+        sent_by_host: &str,
+        sent_by_port: Option<u16>,
+        method: Method<'_>,
+    ) -> Result<Self, KeyError> {
+        if !is_rfc3261_branch(branch) {
+            return Err(KeyError::NotRfc3261Branch);
+        }
+        Ok(ServerKey {
+            branch: bounded(branch, Capacity::Branch)?,
+            host: lowercase(sent_by_host, Capacity::SentBy)?,
+            port: sent_by_port,
+            method: method_key(method, true)?,
+        })
+    }
+
+    /// For a CANCEL's key, the key of the INVITE it cancels (§9.2: matched by the same
+    /// rules, with method INVITE). `None` for any other method.
+    pub fn cancelled_invite(&self) -> Option<ServerKey> {
+        if self.method.as_str() != Method::Cancel.as_str() {
+            return None;
+        }
+        let mut invite = self.clone();
+        invite.method.clear();
+        // "INVITE" is shorter than MAX_METHOD.
+        invite.method.push_str(Method::Invite.as_str()).ok()?;
+        Some(invite)
+    }
+
+    /// The branch.
+    pub fn branch(&self) -> &str {
+        &self.branch
+    }
+
+    /// The sent-by host, lowercased.
+    pub fn sent_by_host(&self) -> &str {
+        &self.host
+    }
+
+    /// The sent-by port, if the Via had one.
+    pub fn sent_by_port(&self) -> Option<u16> {
+        self.port
+    }
+
+    /// The method (INVITE for an ACK).
+    pub fn method(&self) -> Method<'_> {
+        Method::from_token(&self.method).unwrap_or(Method::Extension(&self.method))
+    }
+}
+
+/// RFC 2543 fallback key (§17.2.3) for requests whose branch lacks the magic cookie:
+/// Request-URI, To tag, From tag, Call-ID, CSeq number, top Via and method (ACK folded into
+/// INVITE). The Request-URI and top Via are compared as given; the caller should pass the
+/// same canonical text for a request and its retransmissions (they are byte-identical on the
+/// wire).
+///
+/// The ACK for a non-2xx response carries the To tag of that response, which the INVITE
+/// did not have: after sending the final response, index the transaction under
+/// [`LegacyKey::for_ack`] as well.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct LegacyKey {
+    request_uri: heapless::String<MAX_REQUEST_URI>,
+    to_tag: heapless::String<MAX_TAG>,
+    from_tag: heapless::String<MAX_TAG>,
+    call_id: heapless::String<MAX_CALL_ID>,
+    cseq: u32,
+    top_via: heapless::String<MAX_TOP_VIA>,
+    method: heapless::String<MAX_METHOD>,
+}
+
+impl LegacyKey {
+    /// The key of a request. `to_tag` is `None` when the To header has no tag.
+    pub fn new(
+        request_uri: &str,
+        to_tag: Option<&str>,
+        from_tag: &str,
+        call_id: &str,
+        cseq_num: u32,
+        top_via: &str,
+        method: Method<'_>,
+    ) -> Result<Self, KeyError> {
+        Ok(LegacyKey {
+            request_uri: bounded(request_uri, Capacity::String)?,
+            to_tag: bounded(to_tag.unwrap_or(""), Capacity::String)?,
+            from_tag: bounded(from_tag, Capacity::String)?,
+            call_id: bounded(call_id, Capacity::String)?,
+            cseq: cseq_num,
+            top_via: bounded(top_via.trim(), Capacity::String)?,
+            method: method_key(method, true)?,
+        })
+    }
+
+    /// The key that the ACK for a final response sent with To tag `response_to_tag` will
+    /// have: this INVITE key with the To tag replaced (§17.2.3: "the To tag of the ACK
+    /// matches the To tag of the response sent by the server transaction").
+    pub fn for_ack(&self, response_to_tag: &str) -> Result<Self, KeyError> {
+        let mut k = self.clone();
+        k.to_tag = bounded(response_to_tag, Capacity::String)?;
+        Ok(k)
+    }
+
+    /// The CSeq number.
+    pub fn cseq(&self) -> u32 {
+        self.cseq
+    }
+
+    /// The To tag in the key (empty if none).
+    pub fn to_tag(&self) -> &str {
+        &self.to_tag
+    }
+}
+
+/// The fields §8.2.2.2 compares to detect a merged request: From tag, Call-ID, CSeq number
+/// and method. Index ongoing server transactions by it next to their transaction key.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct MergeKey {
+    from_tag: heapless::String<MAX_TAG>,
+    call_id: heapless::String<MAX_CALL_ID>,
+    cseq: u32,
+    method: heapless::String<MAX_METHOD>,
+}
+
+impl MergeKey {
+    /// The merge key of a request.
+    pub fn new(
+        from_tag: &str,
+        call_id: &str,
+        cseq_num: u32,
+        cseq_method: Method<'_>,
+    ) -> Result<Self, KeyError> {
+        Ok(MergeKey {
+            from_tag: bounded(from_tag, Capacity::String)?,
+            call_id: bounded(call_id, Capacity::String)?,
+            cseq: cseq_num,
+            method: method_key(cseq_method, false)?,
+        })
+    }
+}
+
+/// What [`merge_check`] found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum MergeVerdict {
+    /// Not a merged request: process it normally.
+    NotMerged,
+    /// A merged request (§8.2.2.2): answer 482 (Loop Detected).
+    Merged,
+}
+
+/// §8.2.2.2: a request without a To tag whose [`MergeKey`] matches an ongoing transaction
+/// (`ongoing`: the transaction key stored under that merge key) but whose own transaction
+/// key differs (another branch: it arrived over a different path) is merged.
+///
+/// ```
+/// use sansip::message::Method;
+/// use sansip::transaction::{key::merge_check, MergeVerdict, ServerKey};
+/// let first = ServerKey::new("z9hG4bK1", "proxy-a.example.com", None, Method::Invite).unwrap();
+/// let fork = ServerKey::new("z9hG4bK2", "proxy-b.example.com", None, Method::Invite).unwrap();
+/// assert_eq!(merge_check(false, &fork, Some(&first)), MergeVerdict::Merged);
+/// assert_eq!(merge_check(false, &first, Some(&first)), MergeVerdict::NotMerged);
+/// ```
+pub fn merge_check<K: PartialEq>(
+    has_to_tag: bool,
+    request: &K,
+    ongoing: Option<&K>,
+) -> MergeVerdict {
+    match ongoing {
+        Some(existing) if !has_to_tag && existing != request => MergeVerdict::Merged,
+        _ => MergeVerdict::NotMerged,
+    }
+}
+
+impl From<ParseError> for KeyError {
+    fn from(e: ParseError) -> Self {
+        KeyError::Malformed(e)
+    }
+}
+
+/// A sent-by host as key text: a domain as written, an address in its canonical form
+/// (so two spellings of one IPv6 address give the same key).
+fn host_text(host: &Host<'_>) -> Result<heapless::String<MAX_SENT_BY_HOST>, KeyError> {
+    use core::fmt::Write as _;
+    let mut out = heapless::String::new();
+    write!(out, "{host}").map_err(|_| KeyError::Capacity(Capacity::SentBy))?;
+    Ok(out)
+}
+
+/// The key a request is matched with on the server side (§17.2.3): [`ServerKey`] when
+/// the top Via branch has the magic cookie, else the RFC 2543 [`LegacyKey`].
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[allow(clippy::large_enum_variant)] // keys are stored by value in hosts' maps; no heap
+pub enum RequestKey {
+    /// RFC 3261 matching.
+    Rfc3261(ServerKey),
+    /// RFC 2543 fallback matching.
+    Legacy(LegacyKey),
+}
+
+impl RequestKey {
+    /// The key of a received request.
+    ///
+    /// ```
+    /// use sansip::message::Message;
+    /// use sansip::transaction::key::RequestKey;
+    /// let invite = Message::parse(b"INVITE sip:b@h SIP/2.0\r\nVia: SIP/2.0/UDP pc.example.com:5060;branch=z9hG4bK77\r\n\
+    ///     From: <sip:a@h>;tag=1\r\nTo: <sip:b@h>\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\n\r\n")?;
+    /// let ack = Message::parse(b"ACK sip:b@h SIP/2.0\r\nVia: SIP/2.0/UDP PC.example.com:5060;branch=z9hG4bK77\r\n\
+    ///     From: <sip:a@h>;tag=1\r\nTo: <sip:b@h>;tag=2\r\nCall-ID: c\r\nCSeq: 1 ACK\r\n\r\n")?;
+    /// // The ACK for a non-2xx final response matches the INVITE transaction.
+    /// assert_eq!(RequestKey::from_request(&invite)?, RequestKey::from_request(&ack)?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn from_request(msg: &Message<'_>) -> Result<Self, KeyError> {
+        let method = msg.method().ok_or(KeyError::WrongKind)?;
+        let via = msg.top_via()?;
+        let branch = via.branch().unwrap_or("");
+        if is_rfc3261_branch(branch) {
+            let sent_by = via.sent_by();
+            let host = host_text(&sent_by.host)?;
+            return Ok(RequestKey::Rfc3261(ServerKey::new(
+                branch,
+                &host,
+                sent_by.port,
+                method,
+            )?));
+        }
+        let top_via = msg
+            .header(crate::message::HeaderKind::Via)
+            .map_or(&[][..], |h| h.value);
+        let top_via = crate::message::lex::CommaSeparated::new(top_via)
+            .next()
+            .and_then(Result::ok)
+            .map_or(&[][..], |(_, v)| v);
+        let cseq = msg.cseq()?;
+        let to = msg.to()?;
+        let from = msg.from()?;
+        let uri = msg.request_uri_raw().unwrap_or(&[]);
+        Ok(RequestKey::Legacy(LegacyKey::new(
+            core::str::from_utf8(uri).unwrap_or(""),
+            to.tag(),
+            from.tag().unwrap_or(""),
+            msg.call_id()?.as_str(),
+            cseq.seq(),
+            core::str::from_utf8(top_via).unwrap_or(""),
+            method,
+        )?))
+    }
+}
+
+impl ClientKey {
+    /// The key of a received response (§17.1.3): top Via branch and CSeq method.
+    pub fn from_response(msg: &Message<'_>) -> Result<Self, KeyError> {
+        if msg.is_request() {
+            return Err(KeyError::WrongKind);
+        }
+        let via = msg.top_via()?;
+        ClientKey::new(via.branch().unwrap_or(""), msg.cseq()?.method())
+    }
+}
+
+impl MergeKey {
+    /// The merge key of a received request (§8.2.2.2).
+    pub fn from_request(msg: &Message<'_>) -> Result<Self, KeyError> {
+        let cseq = msg.cseq()?;
+        MergeKey::new(
+            msg.from()?.tag().unwrap_or(""),
+            msg.call_id()?.as_str(),
+            cseq.seq(),
+            cseq.method(),
+        )
+    }
+}
