@@ -1433,6 +1433,12 @@ fn config_from_transaction_config() {
         ..Default::default()
     };
     let c = Config::from(&tx);
-    assert_eq!((c.t1, c.t2), (Duration::from_millis(200), Duration::from_secs(4)));
-    assert_eq!(Config::default(), Config::from(&sansip::transaction::Config::default()));
+    assert_eq!(
+        (c.t1, c.t2),
+        (Duration::from_millis(200), Duration::from_secs(4))
+    );
+    assert_eq!(
+        Config::default(),
+        Config::from(&sansip::transaction::Config::default())
+    );
 }
