@@ -1425,3 +1425,20 @@ fn cseq_exhausted() {
         2_147_483_647
     );
 }
+
+#[test]
+fn config_from_transaction_config() {
+    let tx = sansip::transaction::Config {
+        t1: Duration::from_millis(200),
+        ..Default::default()
+    };
+    let c = Config::from(&tx);
+    assert_eq!(
+        (c.t1, c.t2),
+        (Duration::from_millis(200), Duration::from_secs(4))
+    );
+    assert_eq!(
+        Config::default(),
+        Config::from(&sansip::transaction::Config::default())
+    );
+}

@@ -32,6 +32,13 @@ impl Default for Config {
     }
 }
 
+/// The session uses the same T1 and T2 as the endpoint's transactions.
+impl From<&crate::transaction::Config> for Config {
+    fn from(c: &crate::transaction::Config) -> Self {
+        Config { t1: c.t1, t2: c.t2 }
+    }
+}
+
 /// A tag (RFC 3261 §19.3) held by value, so that events and actions stay `Copy`.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Tag {
