@@ -109,6 +109,10 @@ pub struct EndpointConfig {
     pub contact_user: &'static str,
     /// User-Agent header value, if any.
     pub user_agent: Option<&'static str>,
+    /// How long a placed call may stay in Proceeding without a final response before the
+    /// endpoint gives up and CANCELs it (the UAC counterpart of the proxy's Timer C,
+    /// RFC 3261 §16.6: more than 3 minutes).
+    pub provisional_guard: core::time::Duration,
     /// Seed of the generator for tags, branches and Call-IDs. Give real entropy in
     /// production (tags and branches must be unguessable, RFC 3261 §19.3).
     pub seed: u64,
@@ -124,6 +128,7 @@ impl EndpointConfig {
             capabilities: Capabilities::DEFAULT,
             contact_user: "sansip",
             user_agent: Some("sansip"),
+            provisional_guard: core::time::Duration::from_secs(181),
             seed,
         }
     }
@@ -414,7 +419,8 @@ struct CallEntry<const MSG: usize> {
     /// UAC: the 2xx that answered the INVITE (its body is the SDP answer).
     answer: Bytes<MSG>,
     local_tag: Tag,
-    timers: [Option<Instant>; 3],
+    /// The session's timers, then the provisional guard and the CANCEL guard (§9.1).
+    timers: [Option<Instant>; CALL_TIMERS],
 }
 
 /// A SIP endpoint: up to `TX` transactions and `CALLS` calls, each stored message up to
@@ -659,7 +665,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize> Endpoint<TX, CALLS, 
             peer: to,
             answer: Bytes::new(),
             local_tag: tag,
-            timers: [None; 3],
+            timers: [None; CALL_TIMERS],
         };
         let Some(call) = self.calls.insert(entry).map(CallHandle) else {
             return Err(SendError::Capacity(Capacity::Dialogs));
@@ -992,7 +998,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize> Endpoint<TX, CALLS, 
                 peer: from,
                 answer: Bytes::new(),
                 local_tag,
-                timers: [None; 3],
+                timers: [None; CALL_TIMERS],
             })
         })();
         let code = match made {
@@ -1169,6 +1175,14 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize> Endpoint<TX, CALLS, 
         match signal {
             TuSignal::Provisional(status) | TuSignal::Final(status) => {
                 self.push_event(Event::Response { tx, call, status });
+                if client_invite && let Some(c) = call.and_then(|c| self.calls.get_mut(c.0)) {
+                    c.timers[PROVISIONAL_GUARD] = status
+                        .is_provisional()
+                        .then(|| now.saturating_add(self.config.provisional_guard));
+                    if status.is_final() {
+                        c.timers[CANCEL_GUARD] = None;
+                    }
+                }
                 match (call, msg) {
                     (Some(call), Some(msg)) if client_invite => {
                         self.session_response(now, call, msg)
@@ -1428,11 +1442,31 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize> Endpoint<TX, CALLS, 
     // ----- calls ---------------------------------------------------------------------
 
     fn fire_call_timer(&mut self, now: Instant, call: CallHandle, index: usize) {
-        if let Some(c) = self.calls.get_mut(call.0) {
-            c.timers[index] = None;
+        let Some(c) = self.calls.get_mut(call.0) else {
+            return;
+        };
+        c.timers[index] = None;
+        match index {
+            // No final response for too long after a provisional: give up (CANCEL).
+            PROVISIONAL_GUARD => {
+                let _ = self.step_call(now, call, dialog::Event::TuHangUp, None);
+            }
+            // §9.1: no final response 64*T1 after the CANCEL: the INVITE transaction is
+            // considered cancelled and destroyed.
+            CANCEL_GUARD => {
+                if let Some(tx) = c.uac_invite
+                    && matches!(self.txs.get(tx.0).map(|e| e.machine), Some(Machine::ClientInvite(m))
+                        if matches!(m.state(), transaction::State::Calling | transaction::State::Proceeding))
+                {
+                    self.txs.remove(tx.0);
+                    let _ = self.step_call(now, call, dialog::Event::InviteTransactionEnded, None);
+                }
+            }
+            _ => {
+                let timer = SESSION_TIMERS[index];
+                let _ = self.step_call(now, call, dialog::Event::Timer(timer), None);
+            }
         }
-        let timer = SESSION_TIMERS[index];
-        let _ = self.step_call(now, call, dialog::Event::Timer(timer), None);
     }
 
     /// Feed the session of `call` and carry out what it asks. `msg` is the message that
@@ -1527,6 +1561,10 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize> Endpoint<TX, CALLS, 
                     .encode(&mut bytes)?;
                 let key = cancel_key(&inv).map_err(|_| SendError::InvalidState)?;
                 self.start_client_tx(now, peer, bytes, key, false)?;
+                let guard = now.saturating_add(self.config.timers.t1_x64());
+                if let Some(c) = self.calls.get_mut(call.0) {
+                    c.timers[CANCEL_GUARD] = Some(guard);
+                }
             }
             dialog::Action::SendReInvite { .. } => {
                 // The endpoint API does not start re-INVITEs yet; the session only asks
@@ -1668,6 +1706,13 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize> Endpoint<TX, CALLS, 
         s
     }
 }
+
+/// Timers of a call: the three session timers, then the endpoint's two guards.
+const CALL_TIMERS: usize = 5;
+/// Index of the provisional guard in a call's timers.
+const PROVISIONAL_GUARD: usize = 3;
+/// Index of the CANCEL guard (§9.1: 64*T1 without a final response after CANCEL).
+const CANCEL_GUARD: usize = 4;
 
 const SESSION_TIMERS: [SessionTimer; 3] = [
     SessionTimer::Retransmit2xx,
