@@ -44,20 +44,27 @@ impl Pair {
             let mut moved = false;
             while let Ok(Some(t)) = self.a.poll_transmit(&mut self.buf) {
                 let n = t.bytes.len();
-                self.b.handle_datagram(self.now, self.a_addr, &self.buf[..n]);
+                self.b
+                    .handle_datagram(self.now, self.a_addr, &self.buf[..n]);
                 moved = true;
                 messages += 1;
             }
             while let Ok(Some(t)) = self.b.poll_transmit(&mut self.buf) {
                 let n = t.bytes.len();
-                self.a.handle_datagram(self.now, self.b_addr, &self.buf[..n]);
+                self.a
+                    .handle_datagram(self.now, self.b_addr, &self.buf[..n]);
                 moved = true;
                 messages += 1;
             }
             while let Some(e) = self.b.poll_event() {
                 if let Event::IncomingRequest { tx, call: Some(_) } = e {
                     let _ = self.b.respond(self.now, tx, StatusCode::RINGING, None);
-                    let _ = self.b.respond(self.now, tx, StatusCode::OK, Some(("application/sdp", b"v=0\r\n")));
+                    let _ = self.b.respond(
+                        self.now,
+                        tx,
+                        StatusCode::OK,
+                        Some(("application/sdp", b"v=0\r\n")),
+                    );
                 }
             }
             while self.a.poll_event().is_some() {}
@@ -70,9 +77,17 @@ impl Pair {
     fn call(&mut self) -> usize {
         let req = Request {
             body: Some(("application/sdp", b"v=0\r\n")),
-            ..Request::new(Method::Invite, "sip:bob@127.0.0.1:5062", "<sip:alice@127.0.0.1>", "<sip:bob@127.0.0.1>")
+            ..Request::new(
+                Method::Invite,
+                "sip:bob@127.0.0.1:5062",
+                "<sip:alice@127.0.0.1>",
+                "<sip:bob@127.0.0.1>",
+            )
         };
-        let call = self.a.invite(self.now, self.b_addr, &req).expect("room for a call");
+        let call = self
+            .a
+            .invite(self.now, self.b_addr, &req)
+            .expect("room for a call");
         let mut messages = self.pump();
         self.a.hangup(self.now, call).expect("call is up");
         messages += self.pump();
@@ -102,7 +117,12 @@ fn retransmission(c: &mut Criterion) {
     // A retransmitted INVITE reaching its server transaction: parse, checks, key lookup,
     // absorb (RFC 6026 Accepted) — the cheapest complete trip through handle_datagram.
     let mut pair = Pair::new();
-    let req = Request::new(Method::Invite, "sip:bob@127.0.0.1:5062", "<sip:alice@127.0.0.1>", "<sip:bob@127.0.0.1>");
+    let req = Request::new(
+        Method::Invite,
+        "sip:bob@127.0.0.1:5062",
+        "<sip:alice@127.0.0.1>",
+        "<sip:bob@127.0.0.1>",
+    );
     pair.a.invite(pair.now, pair.b_addr, &req).unwrap();
     let t = pair.a.poll_transmit(&mut pair.buf).unwrap().unwrap();
     let invite = t.bytes.to_vec();
@@ -112,7 +132,8 @@ fn retransmission(c: &mut Criterion) {
     g.throughput(Throughput::Elements(1));
     g.bench_function("handle_datagram/retransmitted_invite", |b| {
         b.iter(|| {
-            pair.b.handle_datagram(pair.now, pair.a_addr, black_box(&invite));
+            pair.b
+                .handle_datagram(pair.now, pair.a_addr, black_box(&invite));
             while pair.b.poll_transmit(&mut pair.buf).ok().flatten().is_some() {}
         })
     });

@@ -40,9 +40,28 @@ fn response_to_copies_headers_and_adds_to_tag() {
         written(&MessageBuilder::response_to(&req, StatusCode::RINGING, "a6c85cf").unwrap());
     let m = Message::parse(&bytes).unwrap();
     assert_eq!(m.status(), Some(StatusCode::RINGING));
-    let vias: Vec<_> = m.headers_of(HeaderKind::Via).map(|h| h.value).collect();
-    let req_vias: Vec<_> = req.headers_of(HeaderKind::Via).map(|h| h.value).collect();
-    assert_eq!(vias, req_vias);
+    // Every Via value, in order (the top one on a line of its own).
+    let branches = |m: &Message<'_>| -> Vec<String> {
+        m.vias()
+            .map(|v| v.unwrap().branch().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(branches(&m), ["z9hG4bKnashds8", "z9hG4bKp1", "z9hG4bKg1"]);
+    assert_eq!(branches(&m), branches(&req));
+    assert_eq!(m.headers_of(HeaderKind::Via).count(), 3);
+    // A server can replace the top Via (§18.2.1).
+    let with = MessageBuilder::response_to(&req, StatusCode::OK, "t")
+        .unwrap()
+        .with_top_via(
+            "SIP/2.0/UDP pc33.atlanta.example.com;branch=z9hG4bKnashds8;received=192.0.2.1",
+        );
+    let bytes2 = written(&with);
+    let m2 = Message::parse(&bytes2).unwrap();
+    assert_eq!(
+        m2.top_via().unwrap().received().map(|h| h.to_string()),
+        Some("192.0.2.1".into())
+    );
+    assert_eq!(branches(&m2), branches(&req));
     assert_eq!(
         value(&m, HeaderKind::To),
         b"Bob <sip:bob@biloxi.example.com>;tag=a6c85cf"

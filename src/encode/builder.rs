@@ -223,6 +223,15 @@ impl<'a> MessageBuilder<'a> {
         }
     }
 
+    /// Replace the value of the first header if it is named `name`.
+    pub(crate) fn replace_first(&mut self, name: &str, value: Value<'a>) {
+        if let Some((n, v)) = self.headers.first_mut()
+            && n.eq_ignore_ascii_case(name)
+        {
+            *v = value;
+        }
+    }
+
     /// Set the body and its Content-Type.
     #[must_use]
     pub fn body(mut self, content_type: &'a str, body: &'a [u8]) -> Self {

@@ -34,7 +34,17 @@ impl<'a> MessageBuilder<'a> {
         let mut b = MessageBuilder::response(code);
         let mut vias = 0;
         for via in request.headers_of(HeaderKind::Via) {
-            b.push("Via", Value::Raw(via.value));
+            if vias == 0 {
+                // The top Via value gets a header line of its own, so that a server can
+                // replace it (§18.2.1 `received`/`rport`) with `with_top_via`.
+                let (first, rest) = split_first_value(via.value);
+                b.push("Via", Value::Raw(first));
+                if !rest.is_empty() {
+                    b.push("Via", Value::Raw(rest));
+                }
+            } else {
+                b.push("Via", Value::Raw(via.value));
+            }
             vias += 1;
         }
         if vias == 0 {
@@ -58,6 +68,15 @@ impl<'a> MessageBuilder<'a> {
             b.push("Timestamp", Value::Raw(ts.value));
         }
         Ok(b)
+    }
+
+    /// Replace the value of the first Via header (for a response: the top Via, with the
+    /// `received` and `rport` a server adds, RFC 3261 §18.2.1, RFC 3581 §4). No effect if
+    /// the first header is not a Via.
+    #[must_use]
+    pub fn with_top_via(mut self, top_via: &'a str) -> Self {
+        self.replace_first("Via", Value::Text(top_via));
+        self
     }
 
     /// The ACK for a non-2xx final `response` to `invite` (RFC 3261 §17.1.1.3):
@@ -130,6 +149,22 @@ fn top_value<'a>(m: &Message<'a>, kind: HeaderKind) -> Result<&'a [u8], BuildErr
             ParseErrorKind::Via,
             h.offset,
         ))),
+    }
+}
+
+/// The first comma element of a header value and what follows its comma.
+fn split_first_value(value: &[u8]) -> (&[u8], &[u8]) {
+    let mut items = lex::CommaSeparated::new(value);
+    match items.next() {
+        Some(Ok((off, first))) => {
+            let end = off + first.len();
+            let rest = value[end..]
+                .iter()
+                .position(|&b| b == b',')
+                .map_or(&[][..], |c| &value[end + c + 1..]);
+            (first, lex::trim(rest).1)
+        }
+        _ => (value, &[]),
     }
 }
 

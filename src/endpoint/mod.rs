@@ -1240,37 +1240,40 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize> Endpoint<TX, CALLS, 
         let local = self.config.local;
         let _ = write!(contact, "<sip:{}@{}>", self.config.contact_user, local);
         let ua = self.config.user_agent;
-        let mut out = [0u8; 4096];
-        let n = {
-            let e = self.txs.get(tx.0).ok_or(SendError::UnknownHandle)?;
-            let request = Message::parse_with(&e.request, &self.config.limits)
-                .map_err(|_| SendError::InvalidState)?;
-            let mut b =
-                MessageBuilder::response_to(&request, status, &tag).map_err(EncodeError::from)?;
-            let dialog_creating = request.method() == Some(Method::Invite)
-                && status.as_u16() > 100
-                && status.as_u16() < 300;
-            if dialog_creating {
-                b.push("Contact", Value::Text(&contact));
-            }
-            if let Some(ua) = ua {
-                b.push("Server", Value::Text(ua));
-            }
-            if let Some((ct, body)) = &self.pending_body
-                && status.as_u16() >= 180
-            {
-                b = b.body(ct, body);
-            }
-            let mut first = [0u8; 4096];
-            let n = b.encode_into(&mut first)?;
-            let first = Message::parse(&first[..n]).map_err(|_| SendError::InvalidState)?;
-            rewrite_top_via(&first, &e.top_via, &mut out)?
-        };
+        let limits = self.config.limits;
+        let pending = self
+            .pending_body
+            .as_ref()
+            .map(|(ct, b)| (*ct, b.as_slice()));
         let e = self.txs.get_mut(tx.0).ok_or(SendError::UnknownHandle)?;
-        e.response.clear();
-        e.response
-            .extend_from_slice(&out[..n])
-            .map_err(|_| SendError::Encode(EncodeError::BufferTooSmall { needed: n }))?;
+        let TxEntry {
+            request,
+            response,
+            top_via,
+            ..
+        } = e;
+        let request = Message::parse_with(request, &limits).map_err(|_| SendError::InvalidState)?;
+        let mut b =
+            MessageBuilder::response_to(&request, status, &tag).map_err(EncodeError::from)?;
+        if !top_via.is_empty() {
+            b = b.with_top_via(top_via);
+        }
+        let dialog_creating = request.method() == Some(Method::Invite)
+            && status.as_u16() > 100
+            && status.as_u16() < 300;
+        if dialog_creating {
+            b.push("Contact", Value::Text(&contact));
+        }
+        if let Some(ua) = ua {
+            b.push("Server", Value::Text(ua));
+        }
+        if let Some((ct, body)) = pending
+            && status.as_u16() >= 180
+        {
+            b = b.body(ct, body);
+        }
+        response.clear();
+        b.encode(response)?;
         Ok(())
     }
 
