@@ -94,7 +94,7 @@ impl Pair {
         self.calls += 1;
         // Every few calls, let 64*T1 pass so the finished transactions' timers expire
         // (their cost is part of a call's cost).
-        if self.calls % 8 == 0 {
+        if self.calls.is_multiple_of(8) {
             self.now = self.now + Duration::from_secs(40);
             self.a.handle_timeout(self.now);
             self.b.handle_timeout(self.now);
