@@ -1,6 +1,68 @@
 //! # sansip
 //!
-//! A sans-IO, `no_std` SIP core (RFC 3261).
+//! A sans-IO, `no_std` SIP core (RFC 3261): a zero-copy message parser, a writer into
+//! caller buffers, and the SIP state machines as pure functions
+//! `(state, event) -> (state, actions)`. The crate never opens a socket, reads a clock,
+//! draws random numbers or allocates on the hot path; the host supplies bytes, time and
+//! randomness and carries out what the crate asks.
+//!
+//! | layer | what | RFC |
+//! |---|---|---|
+//! | [`message`] | [`Message`](message::Message): zero-copy view, header index, typed views, URIs, stream framing | RFC 3261 §7, §19, §20, §25 |
+//! | [`encode`] | [`MessageBuilder`](encode::MessageBuilder) into `&mut [u8]` / `heapless::Vec` / `Vec` | §8.1.1, §8.2.6, §9.1, §17.1.1.3 |
+//! | [`check`] | the checks a UA applies first (400, 405, 415, 416, 420, 501, 505; discard) | §8.1.3, §8.2, §18.3 |
+//! | [`transaction`] | the four transaction machines, keys, branches | §17, RFC 6026 |
+//! | [`dialog`] | dialogs and the INVITE session (forks, CANCEL, re-INVITE, BYE) | §12–15 |
+//! | `endpoint` | (feature `endpoint`) all of the above behind `handle_*` / `poll_*` | |
+//!
+//! # The host run loop
+//!
+//! With the `endpoint` feature, a host feeds inputs and then drains every output, and
+//! sleeps until the next datagram or [`poll_timeout`](endpoint::Endpoint::poll_timeout):
+//!
+//! ```no_run
+//! # #[cfg(feature = "endpoint")] {
+//! use std::net::UdpSocket;
+//! use std::time::{Duration, Instant as Clock};
+//! use sansip::endpoint::{Endpoint, EndpointConfig, Event};
+//! use sansip::{message::StatusCode, Instant};
+//!
+//! let socket = UdpSocket::bind("127.0.0.1:5060")?;
+//! let mut ep: Box<Endpoint> = Box::new(Endpoint::new(EndpointConfig::new(socket.local_addr()?, 0x5eed)));
+//! let start = Clock::now();
+//! let now = || Instant::from_millis(start.elapsed().as_millis() as u64);
+//! let (mut rx, mut tx) = ([0u8; 65_535], [0u8; 65_535]);
+//! loop {
+//!     // 1. Input: a datagram, or the timer that was due.
+//!     let wait = ep.poll_timeout().map_or(Duration::from_secs(1), |t| t.saturating_duration_since(now()));
+//!     socket.set_read_timeout(Some(wait.max(Duration::from_millis(1))))?;
+//!     match socket.recv_from(&mut rx) {
+//!         Ok((n, from)) => ep.handle_datagram(now(), from, &rx[..n]),
+//!         Err(_) => ep.handle_timeout(now()),
+//!     }
+//!     // 2. Output: drain transmits and events after every input.
+//!     while let Some(t) = ep.poll_transmit(&mut tx)? {
+//!         socket.send_to(t.bytes, t.destination)?;
+//!     }
+//!     while let Some(event) = ep.poll_event() {
+//!         if let Event::IncomingRequest { tx, .. } = event {
+//!             ep.respond(now(), tx, StatusCode::OK, None)?;
+//!         }
+//!     }
+//! }
+//! # }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Without the endpoint, the same shape applies one layer down: feed a transaction
+//! machine an event, carry out its [`Action`](transaction::Action)s, map its timers to
+//! deadlines (see [`transaction`]).
+//!
+//! # Features
+//!
+//! `std` (default), `alloc`, `endpoint` (default), `defmt` or `log` (not both),
+//! `arbitrary` (events and inputs for fuzzing and property tests). The library builds with
+//! `--no-default-features` for `thumbv7em-none-eabihf`, with no heap.
 #![no_std]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]

@@ -12,7 +12,7 @@
 //! - matches requests and responses to transactions (§17.1.3, §17.2.3, with the RFC 2543
 //!   fallback), retransmits and absorbs retransmissions (§17), stores the bytes that
 //!   need resending;
-//! - applies the request checks of [`check`](crate::check) and answers 400, 405, 415,
+//! - applies the request checks of [`check`] and answers 400, 405, 415,
 //!   416, 420, 501, 505 itself; 481 for requests outside any dialog or transaction
 //!   (§12.2.2, §9.2), 482 for merged requests (§8.2.2.2), 500 for an out-of-order CSeq
 //!   (§12.2.2), 503 when a table is full (with an [`Event::Capacity`] to the host);
