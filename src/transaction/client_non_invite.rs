@@ -135,35 +135,6 @@ impl ClientNonInvite {
         next.armed = out.armed();
         out.finish(next)
     }
-
-    /// The current RFC state.
-    pub fn state(&self) -> State {
-        self.state
-    }
-
-    /// The transport chosen at creation.
-    pub fn reliability(&self) -> Reliability {
-        self.reliability
-    }
-
-    /// The armed timers.
-    pub fn armed(&self) -> TimerSet {
-        self.armed
-    }
 }
 
-impl Machine for ClientNonInvite {
-    type Event = Event;
-    fn start(cfg: &Config, reliability: Reliability) -> Step<Self> {
-        ClientNonInvite::start(cfg, reliability)
-    }
-    fn step(self, cfg: &Config, ev: Event) -> Step<Self> {
-        ClientNonInvite::step(self, cfg, ev)
-    }
-    fn state(&self) -> State {
-        self.state
-    }
-    fn armed(&self) -> TimerSet {
-        self.armed
-    }
-}
+machine_common!(ClientNonInvite);

@@ -105,6 +105,44 @@
 use core::fmt;
 use core::time::Duration;
 
+/// The accessors every machine has and its [`Machine`] impl, written once.
+macro_rules! machine_common {
+    ($m:ident) => {
+        impl $m {
+            /// The current RFC state.
+            pub fn state(&self) -> State {
+                self.state
+            }
+
+            /// The transport chosen at creation.
+            pub fn reliability(&self) -> Reliability {
+                self.reliability
+            }
+
+            /// The armed timers.
+            pub fn armed(&self) -> TimerSet {
+                self.armed
+            }
+        }
+
+        impl Machine for $m {
+            type Event = Event;
+            fn start(cfg: &Config, reliability: Reliability) -> Step<Self> {
+                $m::start(cfg, reliability)
+            }
+            fn step(self, cfg: &Config, ev: Event) -> Step<Self> {
+                $m::step(self, cfg, ev)
+            }
+            fn state(&self) -> State {
+                self.state
+            }
+            fn armed(&self) -> TimerSet {
+                self.armed
+            }
+        }
+    };
+}
+
 mod branch;
 pub mod client_invite;
 pub mod client_non_invite;

@@ -123,35 +123,6 @@ impl ServerNonInvite {
         next.armed = out.armed();
         Ok(out.finish(next))
     }
-
-    /// The current RFC state.
-    pub fn state(&self) -> State {
-        self.state
-    }
-
-    /// The transport chosen at creation.
-    pub fn reliability(&self) -> Reliability {
-        self.reliability
-    }
-
-    /// The armed timers.
-    pub fn armed(&self) -> TimerSet {
-        self.armed
-    }
 }
 
-impl Machine for ServerNonInvite {
-    type Event = Event;
-    fn start(cfg: &Config, reliability: Reliability) -> Step<Self> {
-        ServerNonInvite::start(cfg, reliability)
-    }
-    fn step(self, cfg: &Config, ev: Event) -> Step<Self> {
-        ServerNonInvite::step(self, cfg, ev)
-    }
-    fn state(&self) -> State {
-        self.state
-    }
-    fn armed(&self) -> TimerSet {
-        self.armed
-    }
-}
+machine_common!(ServerNonInvite);
