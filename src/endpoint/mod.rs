@@ -919,11 +919,26 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize> Endpoint<TX, CALLS, 
     }
 
     fn find_call_for_request(&self, msg: &Message<'_>) -> Option<CallHandle> {
+        // Parse the dialog id once, not once per call (§12.2.2: Call-ID, To tag = local
+        // tag, From tag = remote tag).
+        let (call_id, from, to) = (msg.call_id().ok()?, msg.from().ok()?, msg.to().ok()?);
+        self.find_call(
+            call_id.as_str(),
+            to.tag().unwrap_or(""),
+            from.tag().unwrap_or(""),
+        )
+    }
+
+    /// The call whose dialog has this id.
+    fn find_call(&self, call_id: &str, local_tag: &str, remote_tag: &str) -> Option<CallHandle> {
         self.calls
             .find(|c| {
-                c.dialog
-                    .as_ref()
-                    .is_some_and(|d| d.id().matches_request(msg))
+                c.dialog.as_ref().is_some_and(|d| {
+                    let id = d.id();
+                    id.call_id() == call_id
+                        && id.local_tag() == local_tag
+                        && id.remote_tag() == remote_tag
+                })
             })
             .map(CallHandle)
     }
@@ -1035,14 +1050,13 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize> Endpoint<TX, CALLS, 
         };
         let Some(h) = self.txs.find(|e| e.client_key.as_ref() == Some(&key)) else {
             // A 2xx retransmission after the INVITE transaction ended: re-ACK (§13.2.2.4).
-            let call = self
-                .calls
-                .find(|c| {
-                    c.dialog
-                        .as_ref()
-                        .is_some_and(|d| d.id().matches_response(msg))
-                })
-                .map(CallHandle);
+            // A response's dialog id: From tag = local tag, To tag = remote tag (§12.2.1.2).
+            let call = match (msg.call_id(), msg.from(), msg.to()) {
+                (Ok(c), Ok(f), Ok(t)) => {
+                    self.find_call(c.as_str(), f.tag().unwrap_or(""), t.tag().unwrap_or(""))
+                }
+                _ => None,
+            };
             match call {
                 Some(call)
                     if code.is_success()
