@@ -295,3 +295,93 @@ From: <sip:a@h>;tag=1\r\nTo: <sip:b@h>;tag=2\r\nCall-ID: nope\r\nCSeq: 5 BYE\r\n
         sansip::message::Rport::Port(5061)
     );
 }
+
+#[test]
+fn reinvite_refreshes_the_remote_target() {
+    use sansip::encode::ViaValue;
+    let mut p = Pair::new();
+    let call = place_call(&mut p);
+    let tx = incoming(&p.events_b)[0];
+    p.b.respond(
+        p.now,
+        tx,
+        StatusCode::OK,
+        Some(("application/sdp", b"v=0\r\n")),
+    )
+    .unwrap();
+    p.flush();
+    let b_call = p
+        .events_b
+        .iter()
+        .find_map(|e| match e {
+            Event::CallEstablished { call } => Some(*call),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(
+        p.b.call_dialog(b_call).unwrap().remote_target(),
+        "sip:sansip@127.0.0.1:5061"
+    );
+    // The caller moves: a re-INVITE from its dialog with a new Contact (§12.2.1.1, §14.1).
+    let mut d = p.a.call_dialog(call).unwrap().clone();
+    let via = ViaValue {
+        transport: "UDP",
+        sent_by: "127.0.0.1:5061",
+        branch: "z9hG4bKreinv1",
+        rport: false,
+    };
+    let mut buf = [0u8; 2048];
+    let n = d
+        .request(Method::Invite, via, Some("<sip:alice@127.0.0.9:5070>"))
+        .unwrap()
+        .encode_into(&mut buf)
+        .unwrap();
+    p.events_b.clear();
+    p.b.handle_datagram(p.now, addr("127.0.0.1:5061"), &buf[..n]);
+    while let Some(e) = p.b.poll_event() {
+        p.events_b.push(e);
+    }
+    let re_tx = incoming(&p.events_b)[0];
+    assert_eq!(
+        p.events_b[0],
+        Event::IncomingRequest {
+            tx: re_tx,
+            call: Some(b_call)
+        }
+    );
+    p.b.respond(
+        p.now,
+        re_tx,
+        StatusCode::OK,
+        Some(("application/sdp", b"v=0\r\n")),
+    )
+    .unwrap();
+    assert_eq!(
+        p.b.call_dialog(b_call).unwrap().remote_target(),
+        "sip:alice@127.0.0.9:5070"
+    );
+    // The 2xx goes out; an out-of-order request on the dialog gets 500 (§12.2.2).
+    let t = p.b.poll_transmit(&mut buf).unwrap().unwrap();
+    assert_eq!(
+        Message::parse(t.bytes).unwrap().status(),
+        Some(StatusCode::OK)
+    );
+    let mut stale = p.a.call_dialog(call).unwrap().clone();
+    let via = ViaValue {
+        transport: "UDP",
+        sent_by: "127.0.0.1:5061",
+        branch: "z9hG4bKold1",
+        rport: false,
+    };
+    let n = stale
+        .request(Method::Info, via, None)
+        .unwrap()
+        .encode_into(&mut buf)
+        .unwrap();
+    p.b.handle_datagram(p.now, addr("127.0.0.1:5061"), &buf[..n]);
+    let t = p.b.poll_transmit(&mut buf).unwrap().unwrap();
+    assert_eq!(
+        Message::parse(t.bytes).unwrap().status(),
+        Some(StatusCode::SERVER_INTERNAL_ERROR)
+    );
+}

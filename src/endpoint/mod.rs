@@ -706,7 +706,11 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize> Endpoint<TX, CALLS, 
             status.is_success(),
         ) {
             (Some(call), true, false, true) => {
-                self.step_call(now, call, dialog::Event::TuAnswer, None)
+                let r = self.step_call(now, call, dialog::Event::TuAnswer, None);
+                if r.is_ok() {
+                    self.refresh_target(tx, call);
+                }
+                r
             }
             (Some(call), true, false, false) => {
                 self.step_call(now, call, dialog::Event::TuReject(status), None)
@@ -715,6 +719,21 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize> Endpoint<TX, CALLS, 
         };
         self.pending_body = None;
         result
+    }
+
+    /// A re-INVITE (it has a To tag) answered with 2xx refreshes the remote target
+    /// (RFC 3261 §12.2.2; a failed one changes nothing, RFC 6141).
+    fn refresh_target(&mut self, tx: TxHandle, call: CallHandle) {
+        let Some(e) = self.txs.get(tx.0) else { return };
+        let Ok(req) = Message::parse_with(&e.request, &self.config.limits) else {
+            return;
+        };
+        if req.to().ok().and_then(|t| t.tag()).is_none() {
+            return;
+        }
+        if let Some(d) = self.calls.get_mut(call.0).and_then(|c| c.dialog.as_mut()) {
+            let _ = d.refresh_target(&req);
+        }
     }
 
     /// Cancel a call that has not been answered (RFC 3261 §9.1). Sent once a
