@@ -396,7 +396,12 @@ pub fn check_response(msg: &Message<'_>) -> Result<(), Discard> {
             _ => Discard::Header(HeaderKind::Other),
         });
     }
-    if msg.vias().count() > 1 {
+    // The values were parsed above; counting them needs only the comma splitter.
+    let vias: usize = msg
+        .headers_of(HeaderKind::Via)
+        .map(|h| lex::CommaSeparated::new(h.value).count())
+        .sum();
+    if vias > 1 {
         return Err(Discard::MultipleVias);
     }
     Ok(())
@@ -456,9 +461,13 @@ fn mandatory_headers(msg: &Message<'_>) -> Result<(), Problem> {
             }
         }
     };
-    msg.top_via().map_err(missing(HeaderKind::Via))?;
+    let mut vias = 0;
     for via in msg.vias() {
         via.map_err(malformed(HeaderKind::Via))?;
+        vias += 1;
+    }
+    if vias == 0 {
+        return Err(Problem::MissingHeader(HeaderKind::Via));
     }
     msg.from().map_err(missing(HeaderKind::From))?;
     msg.to().map_err(missing(HeaderKind::To))?;

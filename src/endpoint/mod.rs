@@ -89,6 +89,8 @@ use table::{RawHandle, Table};
 pub const TRANSMIT_QUEUE: usize = 32;
 /// Most events queued between two drains.
 pub const EVENT_QUEUE: usize = 64;
+/// Due timers fired per round of `handle_timeout` (more are taken in later rounds).
+const TIMER_BATCH: usize = 64;
 /// Capacity for a Via value the endpoint writes or rewrites.
 const MAX_VIA: usize = 256;
 /// Capacity for short generated strings (tags, Call-IDs, Contact).
@@ -561,42 +563,47 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize> Endpoint<TX, CALLS, 
 
     /// Expire every timer due at `now`. Calling it early or twice does nothing.
     pub fn handle_timeout(&mut self, now: Instant) {
-        // Fire due timers one at a time, earliest first, so that each step sees the
-        // state the previous one left (a step may cancel or re-arm timers).
+        // Collect the due timers in one pass, fire them earliest first, and check each is
+        // still armed with the same deadline when its turn comes (an earlier step may have
+        // cancelled or re-armed it). Timers armed by these steps that are already due are
+        // picked up by the next round.
         loop {
-            let tx_due = self
-                .txs
-                .iter()
-                .flat_map(|(h, e)| {
-                    e.timers
-                        .iter()
-                        .enumerate()
-                        .filter_map(move |(i, t)| t.map(|t| (t, h, i)))
-                })
-                .filter(|(t, _, _)| *t <= now)
-                .min();
-            let call_due = self
-                .calls
-                .iter()
-                .flat_map(|(h, c)| {
-                    c.timers
-                        .iter()
-                        .enumerate()
-                        .filter_map(move |(i, t)| t.map(|t| (t, h, i)))
-                })
-                .filter(|(t, _, _)| *t <= now)
-                .min();
-            match (tx_due, call_due) {
-                (Some(t), Some(c)) if c.0 < t.0 => self.fire_call_timer(now, CallHandle(c.1), c.2),
-                (Some((_, h, i)), _) => {
-                    let tx = TxHandle(h);
-                    if let Some(e) = self.txs.get_mut(h) {
-                        e.timers[i] = None;
+            let mut due: Vec<(Instant, bool, RawHandle, u8), TIMER_BATCH> = Vec::new();
+            for (h, e) in self.txs.iter() {
+                for (i, t) in e.timers.iter().enumerate() {
+                    if let Some(t) = t.filter(|t| *t <= now) {
+                        // i < 13 fits u8; a full batch leaves the rest to the next round.
+                        let _ = due.push((t, false, h, i as u8));
                     }
-                    self.step_tx(now, tx, TxInput::Timer(TimerId::ALL[i]), None);
                 }
-                (None, Some(c)) => self.fire_call_timer(now, CallHandle(c.1), c.2),
-                (None, None) => break,
+            }
+            for (h, c) in self.calls.iter() {
+                for (i, t) in c.timers.iter().enumerate() {
+                    if let Some(t) = t.filter(|t| *t <= now) {
+                        let _ = due.push((t, true, h, i as u8));
+                    }
+                }
+            }
+            if due.is_empty() {
+                break;
+            }
+            due.sort_unstable();
+            for (deadline, is_call, h, i) in due {
+                let i = usize::from(i);
+                if is_call {
+                    if self
+                        .calls
+                        .get(h)
+                        .is_some_and(|c| c.timers[i] == Some(deadline))
+                    {
+                        self.fire_call_timer(now, CallHandle(h), i);
+                    }
+                } else if let Some(e) = self.txs.get_mut(h)
+                    && e.timers[i] == Some(deadline)
+                {
+                    e.timers[i] = None;
+                    self.step_tx(now, TxHandle(h), TxInput::Timer(TimerId::ALL[i]), None);
+                }
             }
         }
     }
@@ -987,15 +994,16 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize> Endpoint<TX, CALLS, 
             self.reply_stateless(msg, from, StatusCode::REQUEST_ENTITY_TOO_LARGE);
             return None;
         };
+        let (peer, top_via) = response_route(msg, from);
         let entry = TxEntry {
             machine,
             client_key: None,
             server_key: Some(key),
             merge_key,
-            peer: response_destination(msg, from),
+            peer,
             request,
             response: Bytes::new(),
-            top_via: response_via(msg, from).unwrap_or_default(),
+            top_via,
             timers: [None; TimerId::ALL.len()],
             call: None,
         };
@@ -1719,10 +1727,10 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize> Endpoint<TX, CALLS, 
         let Ok(resp) = Message::parse(&buf[..n]) else {
             return;
         };
-        let via = response_via(msg, from).unwrap_or_default();
+        let (destination, via) = response_route(msg, from);
         let mut out = [0u8; 1500];
         if let Ok(n) = rewrite_top_via(&resp, &via, &mut out) {
-            self.queue_transmit(response_destination(msg, from), &out[..n]);
+            self.queue_transmit(destination, &out[..n]);
         }
     }
 
@@ -1769,24 +1777,32 @@ fn timer_index(id: TimerId) -> usize {
     TimerId::ALL.iter().position(|&t| t == id).unwrap_or(0)
 }
 
-/// Where responses to `msg` go (RFC 3261 §18.2.2, RFC 3581 §4): the source address, at
-/// the source port when `rport` was asked for, else at the sent-by port (5060 if none).
-fn response_destination(msg: &Message<'_>, from: SocketAddr) -> SocketAddr {
-    match msg.top_via() {
-        Ok(via) if via.rport() == Rport::Absent => {
-            SocketAddr::new(from.ip(), via.sent_by().port.unwrap_or(5060))
-        }
+/// Where responses to `msg` go and the top Via they carry (RFC 3261 §18.2.1, §18.2.2,
+/// RFC 3581 §4): responses go to the source address, at the source port when `rport`
+/// was asked for, else at the sent-by port (5060 if none); the Via gets `received` when
+/// the sent-by host is not the source address and `rport` filled with the source port.
+/// The top Via is parsed once for both.
+fn response_route(msg: &Message<'_>, from: SocketAddr) -> (SocketAddr, String<MAX_VIA>) {
+    let Ok(via) = msg.top_via() else {
+        return (from, String::new());
+    };
+    let destination = match via.rport() {
+        Rport::Absent => SocketAddr::new(from.ip(), via.sent_by().port.unwrap_or(5060)),
         _ => from,
-    }
+    };
+    (
+        destination,
+        rewritten_via(msg, &via, from).unwrap_or_default(),
+    )
 }
 
-/// The top Via of `msg` as the response must carry it (RFC 3261 §18.2.1, RFC 3581 §4):
-/// `received` added when the sent-by host is not the source address, `rport` filled
-/// with the source port when present without a value.
-fn response_via(msg: &Message<'_>, from: SocketAddr) -> Option<String<MAX_VIA>> {
+fn rewritten_via(
+    msg: &Message<'_>,
+    via: &crate::message::Via<'_>,
+    from: SocketAddr,
+) -> Option<String<MAX_VIA>> {
     let h = msg.header(HeaderKind::Via)?;
     let (_, top) = lex::CommaSeparated::new(h.value).next()?.ok()?;
-    let via = msg.top_via().ok()?;
     let mut out: String<MAX_VIA> = String::new();
     let same_host = match via.sent_by().host {
         Host::Ipv4(a) => IpAddr::V4(a) == from.ip(),

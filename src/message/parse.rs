@@ -378,6 +378,24 @@ impl<'a> Message<'a> {
         Ok(found.map(|n| n as usize))
     }
 
+    /// The value and its offset, without building the name (typed accessors only need
+    /// the value).
+    fn value_at(&self, slot: &Slot) -> (&'a [u8], usize) {
+        (
+            &self.bytes[slot.value_start as usize..slot.value_end as usize],
+            slot.value_start as usize,
+        )
+    }
+
+    /// The value (and offset) of the first header of a named `kind`.
+    pub(crate) fn value_of(&self, kind: HeaderKind) -> Option<(&'a [u8], usize)> {
+        if kind == HeaderKind::Other {
+            return None;
+        }
+        let i = self.first[kind as usize];
+        self.slots.get(usize::from(i)).map(|s| self.value_at(s))
+    }
+
     fn header_at(&self, slot: &Slot) -> Header<'a> {
         let name_start = slot.name_start as usize;
         let name = &self.bytes[name_start..name_start + usize::from(slot.name_len)];
@@ -474,7 +492,7 @@ impl<'a> Message<'a> {
     }
 
     /// The next header of `kind` at or after slot `*index`; advances `*index` past it.
-    pub(crate) fn nth_of(&self, kind: HeaderKind, index: &mut usize) -> Option<Header<'a>> {
+    pub(crate) fn nth_of(&self, kind: HeaderKind, index: &mut usize) -> Option<(&'a [u8], usize)> {
         if *index == 0 && kind != HeaderKind::Other {
             *index = usize::from(self.first[kind as usize]);
         }
@@ -485,7 +503,7 @@ impl<'a> Message<'a> {
             .position(|s| s.kind == kind)?;
         let slot = &self.slots[*index + rel];
         *index += rel + 1;
-        Some(self.header_at(slot))
+        Some(self.value_at(slot))
     }
 
     /// Every header whose name equals `name`, case-insensitively (RFC 3261 §7.3.1). For a

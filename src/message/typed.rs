@@ -38,8 +38,8 @@ impl<'a, T> Iterator for CommaValues<'_, 'a, T> {
                     None => self.current = None,
                 }
             }
-            let h = self.message.nth_of(self.kind, &mut self.next_index)?;
-            self.current = Some((h.offset, lex::CommaSeparated::new(h.value)));
+            let (value, offset) = self.message.nth_of(self.kind, &mut self.next_index)?;
+            self.current = Some((offset, lex::CommaSeparated::new(value)));
         }
     }
 }
@@ -152,8 +152,8 @@ impl<'a> Message<'a> {
         kind: HeaderKind,
         parse: fn(&'a [u8]) -> Result<T, ParseError>,
     ) -> Result<T, ParseError> {
-        let h = self.header(kind).ok_or(self.missing())?;
-        parse(h.value).map_err(|e| e.shifted(h.offset))
+        let (value, offset) = self.value_of(kind).ok_or(self.missing())?;
+        parse(value).map_err(|e| e.shifted(offset))
     }
 
     fn optional<T>(
@@ -161,8 +161,8 @@ impl<'a> Message<'a> {
         kind: HeaderKind,
         parse: fn(&'a [u8]) -> Result<T, ParseError>,
     ) -> Option<Result<T, ParseError>> {
-        let h = self.header(kind)?;
-        Some(parse(h.value).map_err(|e| e.shifted(h.offset)))
+        let (value, offset) = self.value_of(kind)?;
+        Some(parse(value).map_err(|e| e.shifted(offset)))
     }
 
     fn missing(&self) -> ParseError {
