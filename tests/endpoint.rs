@@ -385,3 +385,42 @@ fn reinvite_refreshes_the_remote_target() {
         Some(StatusCode::SERVER_INTERNAL_ERROR)
     );
 }
+
+#[test]
+fn transport_errors_end_transactions_and_calls() {
+    let mut p = Pair::new();
+    let req = Request::new(
+        Method::Options,
+        "sip:bob@127.0.0.1:5062",
+        "<sip:alice@127.0.0.1>",
+        "<sip:bob@127.0.0.1>",
+    );
+    let tx =
+        p.a.send_request(p.now, addr("127.0.0.1:5062"), &req)
+            .unwrap();
+    let invite = Request::new(
+        Method::Invite,
+        "sip:bob@127.0.0.1:5062",
+        "<sip:alice@127.0.0.1>",
+        "<sip:bob@127.0.0.1>",
+    );
+    let call = p.a.invite(p.now, addr("127.0.0.1:5062"), &invite).unwrap();
+    // Nothing reaches the peer: the host's socket reports an error for that address.
+    let mut buf = [0u8; 2048];
+    while p.a.poll_transmit(&mut buf).unwrap().is_some() {}
+    p.a.handle_send_error(p.now, addr("127.0.0.1:5062"));
+    let events: Vec<Event> = std::iter::from_fn(|| p.a.poll_event()).collect();
+    assert!(events.contains(&Event::TransportError { tx }), "{events:?}");
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, Event::CallTerminated { call: c, .. } if *c == call)),
+        "{events:?}"
+    );
+    assert_eq!((p.a.transaction_count(), p.a.call_count()), (0, 0));
+    // Another address is not affected.
+    p.a.send_request(p.now, addr("127.0.0.1:5062"), &req)
+        .unwrap();
+    p.a.handle_send_error(p.now, addr("127.0.0.1:9"));
+    assert_eq!(p.a.transaction_count(), 1);
+}

@@ -176,6 +176,12 @@ pub enum Event {
         /// The transaction.
         tx: TxHandle,
     },
+    /// The host reported that sending for this transaction failed
+    /// ([`Endpoint::handle_send_error`]; RFC 3261 §17.1.4, §17.2.4: treat as 503).
+    TransportError {
+        /// The transaction.
+        tx: TxHandle,
+    },
     /// The call is up: the 2xx was ACKed (UAC) or the ACK arrived (UAS).
     CallEstablished {
         /// The call.
@@ -307,49 +313,54 @@ enum TxInput {
     Request,
     Ack,
     Timer(TimerId),
+    TransportError,
 }
 
 impl Machine {
     fn step(self, cfg: &transaction::Config, input: TxInput) -> (Machine, transaction::Actions) {
-        match (self, input) {
-            (Machine::ClientInvite(m), TxInput::Response(c)) => {
-                let s = m.step(cfg, client_invite::Event::Response(c));
-                (Machine::ClientInvite(s.state), s.actions)
+        // Each machine takes the inputs its RFC figure has; anything else is absorbed.
+        macro_rules! feed {
+            ($m:expr, $wrap:path, $ev:ty, { $($input:pat => $event:expr),* $(,)? }) => {{
+                let event: Option<$ev> = match input {
+                    $($input => Some($event),)*
+                    #[allow(unreachable_patterns)]
+                    _ => None,
+                };
+                match event {
+                    Some(e) => {
+                        let s = $m.step(cfg, e);
+                        ($wrap(s.state), s.actions)
+                    }
+                    None => (self, transaction::Actions::new()),
+                }
+            }};
+        }
+        match self {
+            Machine::ClientInvite(m) => feed!(m, Machine::ClientInvite, client_invite::Event, {
+                TxInput::Response(c) => client_invite::Event::Response(c),
+                TxInput::Timer(t) => client_invite::Event::Timer(t),
+                TxInput::TransportError => client_invite::Event::TransportError,
+            }),
+            Machine::ClientNonInvite(m) => {
+                feed!(m, Machine::ClientNonInvite, client_non_invite::Event, {
+                    TxInput::Response(c) => client_non_invite::Event::Response(c),
+                    TxInput::Timer(t) => client_non_invite::Event::Timer(t),
+                    TxInput::TransportError => client_non_invite::Event::TransportError,
+                })
             }
-            (Machine::ClientInvite(m), TxInput::Timer(t)) => {
-                let s = m.step(cfg, client_invite::Event::Timer(t));
-                (Machine::ClientInvite(s.state), s.actions)
+            Machine::ServerInvite(m) => feed!(m, Machine::ServerInvite, server_invite::Event, {
+                TxInput::Request => server_invite::Event::Request,
+                TxInput::Ack => server_invite::Event::Ack,
+                TxInput::Timer(t) => server_invite::Event::Timer(t),
+                TxInput::TransportError => server_invite::Event::TransportError,
+            }),
+            Machine::ServerNonInvite(m) => {
+                feed!(m, Machine::ServerNonInvite, server_non_invite::Event, {
+                    TxInput::Request => server_non_invite::Event::Request,
+                    TxInput::Timer(t) => server_non_invite::Event::Timer(t),
+                    TxInput::TransportError => server_non_invite::Event::TransportError,
+                })
             }
-            (Machine::ClientNonInvite(m), TxInput::Response(c)) => {
-                let s = m.step(cfg, client_non_invite::Event::Response(c));
-                (Machine::ClientNonInvite(s.state), s.actions)
-            }
-            (Machine::ClientNonInvite(m), TxInput::Timer(t)) => {
-                let s = m.step(cfg, client_non_invite::Event::Timer(t));
-                (Machine::ClientNonInvite(s.state), s.actions)
-            }
-            (Machine::ServerInvite(m), TxInput::Request) => {
-                let s = m.step(cfg, server_invite::Event::Request);
-                (Machine::ServerInvite(s.state), s.actions)
-            }
-            (Machine::ServerInvite(m), TxInput::Ack) => {
-                let s = m.step(cfg, server_invite::Event::Ack);
-                (Machine::ServerInvite(s.state), s.actions)
-            }
-            (Machine::ServerInvite(m), TxInput::Timer(t)) => {
-                let s = m.step(cfg, server_invite::Event::Timer(t));
-                (Machine::ServerInvite(s.state), s.actions)
-            }
-            (Machine::ServerNonInvite(m), TxInput::Request) => {
-                let s = m.step(cfg, server_non_invite::Event::Request);
-                (Machine::ServerNonInvite(s.state), s.actions)
-            }
-            (Machine::ServerNonInvite(m), TxInput::Timer(t)) => {
-                let s = m.step(cfg, server_non_invite::Event::Timer(t));
-                (Machine::ServerNonInvite(s.state), s.actions)
-            }
-            // An input that does not apply to this kind of machine is absorbed.
-            (m, _) => (m, transaction::Actions::new()),
         }
     }
 
@@ -623,6 +634,22 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize> Endpoint<TX, CALLS, 
                 }
             }
             Verdict::Discard(_) => self.stats.discarded += 1,
+        }
+    }
+
+    /// The host could not send to `destination` (an ICMP error, a refused or reset
+    /// connection). Every transaction sending there learns of it (RFC 3261 §17.1.4,
+    /// §17.2.4) and the host gets [`Event::TransportError`] for each.
+    pub fn handle_send_error(&mut self, now: Instant, destination: SocketAddr) {
+        let hit: Vec<RawHandle, TIMER_BATCH> = self
+            .txs
+            .iter()
+            .filter(|(_, e)| e.peer == destination)
+            .map(|(h, _)| h)
+            .take(TIMER_BATCH)
+            .collect();
+        for h in hit {
+            self.step_tx(now, TxHandle(h), TxInput::TransportError, None);
         }
     }
 
@@ -1236,7 +1263,11 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize> Endpoint<TX, CALLS, 
                 }
             }
             TuSignal::Timeout | TuSignal::TransportError => {
-                self.push_event(Event::TimedOut { tx });
+                self.push_event(if signal == TuSignal::Timeout {
+                    Event::TimedOut { tx }
+                } else {
+                    Event::TransportError { tx }
+                });
                 if let Some(call) = call
                     && client_invite
                 {
