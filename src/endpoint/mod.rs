@@ -83,7 +83,7 @@ use crate::transaction::{
     server_invite, server_non_invite,
 };
 
-use table::{RawHandle, Table};
+use table::{RawHandle, Table, Timers};
 
 /// Most transmits queued between two drains.
 pub const TRANSMIT_QUEUE: usize = 32;
@@ -413,7 +413,7 @@ struct TxEntry<const MSG: usize> {
     response: Bytes<MSG>,
     /// Server: the top Via with `received`/`rport` filled in (§18.2.1, RFC 3581).
     top_via: String<MAX_VIA>,
-    timers: [Option<Instant>; TimerId::ALL.len()],
+    timers: Timers<{ TimerId::ALL.len() }>,
     call: Option<CallHandle>,
 }
 
@@ -433,7 +433,7 @@ struct CallEntry<const MSG: usize> {
     answer: Bytes<MSG>,
     local_tag: Tag,
     /// The session's timers, then the provisional guard and the CANCEL guard (§9.1).
-    timers: [Option<Instant>; CALL_TIMERS],
+    timers: Timers<CALL_TIMERS>,
 }
 
 /// A SIP endpoint: up to `TX` transactions and `CALLS` calls, each stored message up to
@@ -559,14 +559,8 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize> Endpoint<TX, CALLS, 
     /// When [`handle_timeout`](Self::handle_timeout) must be called next; `None` when
     /// only a datagram or a command can change anything.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        let tx = self
-            .txs
-            .iter()
-            .flat_map(|(_, e)| e.timers.iter().flatten().copied());
-        let calls = self
-            .calls
-            .iter()
-            .flat_map(|(_, c)| c.timers.iter().flatten().copied());
+        let tx = self.txs.iter().filter_map(|(_, e)| e.timers.next());
+        let calls = self.calls.iter().filter_map(|(_, c)| c.timers.next());
         tx.chain(calls).min()
     }
 
@@ -581,18 +575,14 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize> Endpoint<TX, CALLS, 
         loop {
             let mut due: Vec<(Instant, bool, RawHandle, u8), TIMER_BATCH> = Vec::new();
             for (h, e) in self.txs.iter() {
-                for (i, t) in e.timers.iter().enumerate() {
-                    if let Some(t) = t.filter(|t| *t <= now) {
-                        // i < 13 fits u8; a full batch leaves the rest to the next round.
-                        let _ = due.push((t, false, h, i as u8));
-                    }
+                for (i, t) in e.timers.due(now) {
+                    // i < 13 fits u8; a full batch leaves the rest to the next round.
+                    let _ = due.push((t, false, h, i as u8));
                 }
             }
             for (h, c) in self.calls.iter() {
-                for (i, t) in c.timers.iter().enumerate() {
-                    if let Some(t) = t.filter(|t| *t <= now) {
-                        let _ = due.push((t, true, h, i as u8));
-                    }
+                for (i, t) in c.timers.due(now) {
+                    let _ = due.push((t, true, h, i as u8));
                 }
             }
             if due.is_empty() {
@@ -605,14 +595,14 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize> Endpoint<TX, CALLS, 
                     if self
                         .calls
                         .get(h)
-                        .is_some_and(|c| c.timers[i] == Some(deadline))
+                        .is_some_and(|c| c.timers.get(i) == Some(deadline))
                     {
                         self.fire_call_timer(now, CallHandle(h), i);
                     }
                 } else if let Some(e) = self.txs.get_mut(h)
-                    && e.timers[i] == Some(deadline)
+                    && e.timers.get(i) == Some(deadline)
                 {
-                    e.timers[i] = None;
+                    e.timers.set(i, None);
                     self.step_tx(now, TxHandle(h), TxInput::Timer(TimerId::ALL[i]), None);
                 }
             }
@@ -699,7 +689,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize> Endpoint<TX, CALLS, 
             peer: to,
             answer: Bytes::new(),
             local_tag: tag,
-            timers: [None; CALL_TIMERS],
+            timers: Timers::new(),
         };
         let Some(call) = self.calls.insert(entry).map(CallHandle) else {
             return Err(SendError::Capacity(Capacity::Dialogs));
@@ -1031,7 +1021,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize> Endpoint<TX, CALLS, 
             request,
             response: Bytes::new(),
             top_via,
-            timers: [None; TimerId::ALL.len()],
+            timers: Timers::new(),
             call: None,
         };
         let Some(h) = self.txs.insert(entry) else {
@@ -1067,7 +1057,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize> Endpoint<TX, CALLS, 
                 peer: from,
                 answer: Bytes::new(),
                 local_tag,
-                timers: [None; CALL_TIMERS],
+                timers: Timers::new(),
             })
         })();
         let code = match made {
@@ -1214,12 +1204,12 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize> Endpoint<TX, CALLS, 
                 }
                 Action::StartTimer(id, d) => {
                     if let Some(e) = self.txs.get_mut(tx.0) {
-                        e.timers[timer_index(id)] = Some(now.saturating_add(d));
+                        e.timers.set(timer_index(id), Some(now.saturating_add(d)));
                     }
                 }
                 Action::CancelTimer(id) => {
                     if let Some(e) = self.txs.get_mut(tx.0) {
-                        e.timers[timer_index(id)] = None;
+                        e.timers.set(timer_index(id), None);
                     }
                 }
                 Action::ToTu(signal) => self.tx_to_tu(now, tx, signal, msg),
@@ -1244,11 +1234,12 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize> Endpoint<TX, CALLS, 
             TuSignal::Provisional(status) | TuSignal::Final(status) => {
                 self.push_event(Event::Response { tx, call, status });
                 if client_invite && let Some(c) = call.and_then(|c| self.calls.get_mut(c.0)) {
-                    c.timers[PROVISIONAL_GUARD] = status
+                    let guard = status
                         .is_provisional()
                         .then(|| now.saturating_add(self.config.provisional_guard));
+                    c.timers.set(PROVISIONAL_GUARD, guard);
                     if status.is_final() {
-                        c.timers[CANCEL_GUARD] = None;
+                        c.timers.set(CANCEL_GUARD, None);
                     }
                 }
                 match (call, msg) {
@@ -1459,7 +1450,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize> Endpoint<TX, CALLS, 
             request,
             response: Bytes::new(),
             top_via: String::new(),
-            timers: [None; TimerId::ALL.len()],
+            timers: Timers::new(),
             call: None,
         };
         let h = self
@@ -1520,7 +1511,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize> Endpoint<TX, CALLS, 
         let Some(c) = self.calls.get_mut(call.0) else {
             return;
         };
-        c.timers[index] = None;
+        c.timers.set(index, None);
         match index {
             // No final response for too long after a provisional: give up (CANCEL).
             PROVISIONAL_GUARD => {
@@ -1638,7 +1629,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize> Endpoint<TX, CALLS, 
                 self.start_client_tx(now, peer, bytes, key, false)?;
                 let guard = now.saturating_add(self.config.timers.t1_x64());
                 if let Some(c) = self.calls.get_mut(call.0) {
-                    c.timers[CANCEL_GUARD] = Some(guard);
+                    c.timers.set(CANCEL_GUARD, Some(guard));
                 }
             }
             dialog::Action::SendReInvite { .. } => {
@@ -1663,12 +1654,13 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize> Endpoint<TX, CALLS, 
             }
             dialog::Action::StartTimer(t, d) => {
                 if let Some(c) = self.calls.get_mut(call.0) {
-                    c.timers[session_timer_index(t)] = Some(now.saturating_add(d));
+                    c.timers
+                        .set(session_timer_index(t), Some(now.saturating_add(d)));
                 }
             }
             dialog::Action::CancelTimer(t) => {
                 if let Some(c) = self.calls.get_mut(call.0) {
-                    c.timers[session_timer_index(t)] = None;
+                    c.timers.set(session_timer_index(t), None);
                 }
             }
             dialog::Action::Tu(notice) => match notice {

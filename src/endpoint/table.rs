@@ -117,3 +117,49 @@ mod tests {
         assert_eq!(t.find(|&v| v == 2), Some(b));
     }
 }
+
+/// Deadlines of one transaction or call, with the earliest kept at hand so that
+/// `poll_timeout` and `handle_timeout` look at one value per slot.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Timers<const N: usize> {
+    at: [Option<crate::time::Instant>; N],
+    next: Option<crate::time::Instant>,
+}
+
+impl<const N: usize> Timers<N> {
+    pub(crate) const fn new() -> Self {
+        Timers {
+            at: [None; N],
+            next: None,
+        }
+    }
+
+    pub(crate) fn get(&self, i: usize) -> Option<crate::time::Instant> {
+        self.at.get(i).copied().flatten()
+    }
+
+    pub(crate) fn set(&mut self, i: usize, t: Option<crate::time::Instant>) {
+        if let Some(slot) = self.at.get_mut(i) {
+            *slot = t;
+            self.next = self.at.iter().flatten().min().copied();
+        }
+    }
+
+    /// The earliest deadline.
+    pub(crate) fn next(&self) -> Option<crate::time::Instant> {
+        self.next
+    }
+
+    /// Every deadline at or before `now`, with its index.
+    pub(crate) fn due(
+        &self,
+        now: crate::time::Instant,
+    ) -> impl Iterator<Item = (usize, crate::time::Instant)> + '_ {
+        let any = self.next.is_some_and(|n| n <= now);
+        self.at
+            .iter()
+            .enumerate()
+            .filter(move |_| any)
+            .filter_map(move |(i, t)| t.filter(|t| *t <= now).map(|t| (i, t)))
+    }
+}
