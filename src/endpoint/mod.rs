@@ -83,7 +83,7 @@ use crate::transaction::{
     server_invite, server_non_invite,
 };
 
-use table::{RawHandle, Table, Timers};
+use table::{ChainIndex, RawHandle, Table, Timers, hash_of};
 
 /// Most transmits queued between two drains.
 pub const TRANSMIT_QUEUE: usize = 32;
@@ -443,6 +443,12 @@ pub struct Endpoint<const TX: usize = 32, const CALLS: usize = 16, const MSG: us
     session_config: dialog::Config,
     txs: Table<TxEntry<MSG>, TX>,
     calls: Table<CallEntry<MSG>, CALLS>,
+    /// Transaction keys (client and server) to slots.
+    tx_index: ChainIndex<TX>,
+    /// §8.2.2.2 merge keys of server transactions to slots.
+    merge_index: ChainIndex<TX>,
+    /// Dialog ids to call slots.
+    call_index: ChainIndex<CALLS>,
     transmits: Deque<(SocketAddr, Bytes<MSG>), TRANSMIT_QUEUE>,
     events: Deque<Event, EVENT_QUEUE>,
     rng: u64,
@@ -454,7 +460,12 @@ pub struct Endpoint<const TX: usize = 32, const CALLS: usize = 16, const MSG: us
 impl<const TX: usize, const CALLS: usize, const MSG: usize> Endpoint<TX, CALLS, MSG> {
     /// A new endpoint.
     pub fn new(config: EndpointConfig) -> Self {
-        const { assert!(TX < 65_536 && CALLS < 65_536, "handles hold 16-bit indices") };
+        const {
+            assert!(
+                TX > 0 && CALLS > 0 && TX < 65_535 && CALLS < 65_535,
+                "handles hold 16-bit indices"
+            )
+        };
         let session_config = dialog::Config {
             t1: config.timers.t1,
             t2: config.timers.t2,
@@ -464,6 +475,9 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize> Endpoint<TX, CALLS, 
             session_config,
             txs: Table::new(),
             calls: Table::new(),
+            tx_index: ChainIndex::new(),
+            merge_index: ChainIndex::new(),
+            call_index: ChainIndex::new(),
             transmits: Deque::new(),
             events: Deque::new(),
             rng: config.seed ^ 0x9E37_79B9_7F4A_7C15,
@@ -790,7 +804,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize> Endpoint<TX, CALLS, 
             return self.on_ack(now, msg, &key);
         }
         // A retransmission: the transaction resends its last response (§17.2).
-        if let Some(h) = self.txs.find(|e| e.server_key.as_ref() == Some(&key)) {
+        if let Some(h) = self.find_server_tx(&key) {
             return self.step_tx(now, TxHandle(h), TxInput::Request, None);
         }
         if method == Method::Cancel {
@@ -802,15 +816,8 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize> Endpoint<TX, CALLS, 
         }
         // §8.2.2.2: the same request over another path is a merged request.
         let merge = MergeKey::from_request(msg).ok();
-        if merge.is_some()
-            && self
-                .txs
-                .find(|e| {
-                    e.machine.is_server()
-                        && e.merge_key == merge
-                        && e.server_key.as_ref() != Some(&key)
-                })
-                .is_some()
+        if let Some(m) = &merge
+            && self.is_merged(m, &key)
         {
             self.stats.rejected += 1;
             return self.reply_stateless(msg, from, StatusCode::LOOP_DETECTED);
@@ -831,7 +838,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize> Endpoint<TX, CALLS, 
 
     fn on_ack(&mut self, now: Instant, msg: &Message<'_>, key: &RequestKey) {
         // The ACK for a non-2xx final belongs to the INVITE transaction (§17.2.3).
-        if let Some(h) = self.txs.find(|e| e.server_key.as_ref() == Some(key)) {
+        if let Some(h) = self.find_server_tx(key) {
             let is_2xx_sent = matches!(self.txs.get(h).map(|e| e.machine), Some(Machine::ServerInvite(m)) if m.state() == transaction::State::Accepted);
             if !is_2xx_sent {
                 return self.step_tx(now, TxHandle(h), TxInput::Ack, None);
@@ -859,7 +866,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize> Endpoint<TX, CALLS, 
         let invite = match &key {
             RequestKey::Rfc3261(k) => k.cancelled_invite().and_then(|ik| {
                 let ik = RequestKey::Rfc3261(ik);
-                self.txs.find(|e| e.server_key.as_ref() == Some(&ik))
+                self.find_server_tx(&ik)
             }),
             RequestKey::Legacy(_) => None,
         };
@@ -974,16 +981,97 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize> Endpoint<TX, CALLS, 
 
     /// The call whose dialog has this id.
     fn find_call(&self, call_id: &str, local_tag: &str, remote_tag: &str) -> Option<CallHandle> {
-        self.calls
-            .find(|c| {
-                c.dialog.as_ref().is_some_and(|d| {
-                    let id = d.id();
-                    id.call_id() == call_id
-                        && id.local_tag() == local_tag
-                        && id.remote_tag() == remote_tag
-                })
+        let hash = hash_of(4, &(call_id, local_tag, remote_tag));
+        self.call_index
+            .candidates(hash)
+            .filter_map(|i| self.calls.handle_at(i))
+            .find(|&h| {
+                self.calls
+                    .get(h)
+                    .and_then(|c| c.dialog.as_ref())
+                    .is_some_and(|d| {
+                        let id = d.id();
+                        id.call_id() == call_id
+                            && id.local_tag() == local_tag
+                            && id.remote_tag() == remote_tag
+                    })
             })
             .map(CallHandle)
+    }
+
+    /// Index the dialog of `call` under its id.
+    fn index_call(&mut self, call: CallHandle) {
+        let Some(d) = self.calls.get(call.0).and_then(|c| c.dialog.as_ref()) else {
+            return;
+        };
+        let id = d.id();
+        let hash = hash_of(4, &(id.call_id(), id.local_tag(), id.remote_tag()));
+        self.call_index.insert(call.0.index, hash);
+    }
+
+    fn remove_call(&mut self, call: CallHandle) {
+        if self.calls.remove(call.0).is_some() {
+            self.call_index.remove(call.0.index);
+        }
+    }
+
+    fn find_server_tx(&self, key: &RequestKey) -> Option<RawHandle> {
+        self.tx_index
+            .candidates(hash_of(1, key))
+            .filter_map(|i| self.txs.handle_at(i))
+            .find(|&h| {
+                self.txs
+                    .get(h)
+                    .is_some_and(|e| e.server_key.as_ref() == Some(key))
+            })
+    }
+
+    fn find_client_tx(&self, key: &ClientKey) -> Option<RawHandle> {
+        self.tx_index
+            .candidates(hash_of(2, key))
+            .filter_map(|i| self.txs.handle_at(i))
+            .find(|&h| {
+                self.txs
+                    .get(h)
+                    .is_some_and(|e| e.client_key.as_ref() == Some(key))
+            })
+    }
+
+    /// §8.2.2.2: a server transaction with the same merge key but another transaction
+    /// key exists.
+    fn is_merged(&self, merge: &MergeKey, key: &RequestKey) -> bool {
+        self.merge_index
+            .candidates(hash_of(3, merge))
+            .filter_map(|i| self.txs.handle_at(i))
+            .any(|h| {
+                self.txs.get(h).is_some_and(|e| {
+                    e.machine.is_server()
+                        && e.merge_key.as_ref() == Some(merge)
+                        && e.server_key.as_ref() != Some(key)
+                })
+            })
+    }
+
+    /// Put a transaction in the table and its keys in the indexes.
+    fn insert_tx(&mut self, entry: TxEntry<MSG>) -> Option<RawHandle> {
+        let server = entry.server_key.as_ref().map(|k| hash_of(1, k));
+        let client = entry.client_key.as_ref().map(|k| hash_of(2, k));
+        let merge = entry.merge_key.as_ref().map(|k| hash_of(3, k));
+        let h = self.txs.insert(entry)?;
+        if let Some(hash) = server.or(client) {
+            self.tx_index.insert(h.index, hash);
+        }
+        if let Some(hash) = merge {
+            self.merge_index.insert(h.index, hash);
+        }
+        Some(h)
+    }
+
+    fn remove_tx(&mut self, tx: TxHandle) {
+        if self.txs.remove(tx.0).is_some() {
+            self.tx_index.remove(tx.0.index);
+            self.merge_index.remove(tx.0.index);
+        }
     }
 
     fn new_server_tx(
@@ -1024,7 +1112,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize> Endpoint<TX, CALLS, 
             timers: Timers::new(),
             call: None,
         };
-        let Some(h) = self.txs.insert(entry) else {
+        let Some(h) = self.insert_tx(entry) else {
             // A full table: 503 and a word to the host (RFC 3261 §21.5.4).
             self.push_event(Event::Capacity(Capacity::Transactions));
             self.reply_stateless(msg, from, StatusCode::SERVICE_UNAVAILABLE);
@@ -1067,6 +1155,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize> Endpoint<TX, CALLS, 
                     if let Some(e) = self.txs.get_mut(tx.0) {
                         e.call = Some(call);
                     }
+                    self.index_call(call);
                     return Some(call);
                 }
                 None => {
@@ -1092,7 +1181,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize> Endpoint<TX, CALLS, 
             self.stats.discarded += 1;
             return;
         };
-        let Some(h) = self.txs.find(|e| e.client_key.as_ref() == Some(&key)) else {
+        let Some(h) = self.find_client_tx(&key) else {
             // A 2xx retransmission after the INVITE transaction ended: re-ACK (§13.2.2.4).
             // A response's dialog id: From tag = local tag, To tag = remote tag (§12.2.1.2).
             let call = match (msg.call_id(), msg.from(), msg.to()) {
@@ -1171,6 +1260,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize> Endpoint<TX, CALLS, 
                 c.dialog = Some(d);
                 c.answer.clear();
                 let _ = c.answer.extend_from_slice(msg.as_bytes());
+                self.index_call(call);
             }
         }
         let _ = self.step_call(now, call, ev, Some(msg));
@@ -1214,7 +1304,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize> Endpoint<TX, CALLS, 
                 }
                 Action::ToTu(signal) => self.tx_to_tu(now, tx, signal, msg),
                 Action::Terminated => {
-                    self.txs.remove(tx.0);
+                    self.remove_tx(tx);
                 }
             }
         }
@@ -1454,8 +1544,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize> Endpoint<TX, CALLS, 
             call: None,
         };
         let h = self
-            .txs
-            .insert(entry)
+            .insert_tx(entry)
             .ok_or(SendError::Capacity(Capacity::Transactions))?;
         let tx = TxHandle(h);
         self.run_tx_actions(now, tx, &actions, None);
@@ -1524,7 +1613,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize> Endpoint<TX, CALLS, 
                     && matches!(self.txs.get(tx.0).map(|e| e.machine), Some(Machine::ClientInvite(m))
                         if matches!(m.state(), transaction::State::Calling | transaction::State::Proceeding))
                 {
-                    self.txs.remove(tx.0);
+                    self.remove_tx(tx);
                     let _ = self.step_call(now, call, dialog::Event::InviteTransactionEnded, None);
                 }
             }
@@ -1671,7 +1760,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize> Endpoint<TX, CALLS, 
                     self.push_event(Event::CallEstablished { call });
                 }
                 Notice::Terminated(reason) => {
-                    self.calls.remove(call.0);
+                    self.remove_call(call);
                     self.push_event(Event::CallTerminated { call, reason });
                 }
                 _ => {}

@@ -18,6 +18,10 @@ struct Slot<T> {
 pub(crate) struct Table<T, const N: usize> {
     slots: [Slot<T>; N],
     len: usize,
+    /// Where the search for a free slot starts: just after the last one taken. Slots
+    /// mostly free up in the order they were taken (timers expire in order), so the
+    /// search is short.
+    hint: usize,
 }
 
 impl<T, const N: usize> Table<T, N> {
@@ -28,12 +32,22 @@ impl<T, const N: usize> Table<T, N> {
                 value: None,
             }),
             len: 0,
+            hint: 0,
         }
     }
 
     /// Put `value` in a free slot; `None` when full.
     pub(crate) fn insert(&mut self, value: T) -> Option<RawHandle> {
-        let index = self.slots.iter().position(|s| s.value.is_none())?;
+        if self.len >= N {
+            return None;
+        }
+        let (after, before) = self.slots.split_at(self.hint.min(N));
+        let index = before
+            .iter()
+            .position(|s| s.value.is_none())
+            .map(|i| i + after.len())
+            .or_else(|| after.iter().position(|s| s.value.is_none()))?;
+        self.hint = (index + 1) % N;
         let slot = &mut self.slots[index];
         slot.generation = slot.generation.wrapping_add(1);
         slot.value = Some(value);
@@ -90,11 +104,6 @@ impl<T, const N: usize> Table<T, N> {
             ))
         })
     }
-
-    /// The handle of the first live slot whose value satisfies `f`.
-    pub(crate) fn find(&self, mut f: impl FnMut(&T) -> bool) -> Option<RawHandle> {
-        self.iter().find(|(_, v)| f(v)).map(|(h, _)| h)
-    }
 }
 
 #[cfg(test)]
@@ -114,7 +123,7 @@ mod tests {
         assert_eq!(t.get(c), Some(&4));
         assert_eq!(t.get(b), Some(&2));
         assert_eq!(t.len(), 2);
-        assert_eq!(t.find(|&v| v == 2), Some(b));
+        assert_eq!(t.handle_at(b.index), Some(b));
     }
 }
 
@@ -161,5 +170,153 @@ impl<const N: usize> Timers<N> {
             .enumerate()
             .filter(move |_| any)
             .filter_map(move |(i, t)| t.filter(|t| *t <= now).map(|t| (i, t)))
+    }
+}
+
+/// A hash index over the slots of a `Table<_, N>`: `N` buckets, each a chain threaded
+/// through the slots (`next`), so that a lookup looks at about one slot instead of all
+/// of them. Hashes come from `hash_of`; equal hashes are confirmed by the caller.
+pub(crate) struct ChainIndex<const N: usize> {
+    heads: [u16; N],
+    next: [u16; N],
+    hash: [u64; N],
+    linked: [bool; N],
+}
+
+const END: u16 = u16::MAX;
+
+impl<const N: usize> ChainIndex<N> {
+    pub(crate) fn new() -> Self {
+        ChainIndex {
+            heads: [END; N],
+            next: [END; N],
+            hash: [0; N],
+            linked: [false; N],
+        }
+    }
+
+    fn bucket(hash: u64) -> usize {
+        // N > 0: tables are never empty (checked in `Endpoint::new`).
+        (hash % N as u64) as usize
+    }
+
+    /// Link slot `slot` under `hash` (unlinking it first if it was linked).
+    pub(crate) fn insert(&mut self, slot: u16, hash: u64) {
+        let s = usize::from(slot);
+        if s >= N {
+            return;
+        }
+        self.remove(slot);
+        let b = Self::bucket(hash);
+        self.next[s] = self.heads[b];
+        self.heads[b] = slot;
+        self.hash[s] = hash;
+        self.linked[s] = true;
+    }
+
+    /// Unlink slot `slot` if it is linked.
+    pub(crate) fn remove(&mut self, slot: u16) {
+        let s = usize::from(slot);
+        if s >= N || !self.linked[s] {
+            return;
+        }
+        let b = Self::bucket(self.hash[s]);
+        let mut cur = self.heads[b];
+        let mut prev = END;
+        while cur != END {
+            if cur == slot {
+                if prev == END {
+                    self.heads[b] = self.next[s];
+                } else {
+                    self.next[usize::from(prev)] = self.next[s];
+                }
+                break;
+            }
+            prev = cur;
+            cur = self.next[usize::from(cur)];
+        }
+        self.linked[s] = false;
+        self.next[s] = END;
+    }
+
+    /// The slots linked under `hash`.
+    pub(crate) fn candidates(&self, hash: u64) -> impl Iterator<Item = u16> + '_ {
+        let mut cur = self.heads[Self::bucket(hash)];
+        core::iter::from_fn(move || {
+            while cur != END {
+                let s = cur;
+                cur = self.next[usize::from(s)];
+                if self.hash[usize::from(s)] == hash {
+                    return Some(s);
+                }
+            }
+            None
+        })
+    }
+}
+
+/// FNV-1a as a `core::hash::Hasher`: small, no state to seed, good enough to spread
+/// keys over buckets (keys are confirmed by equality after the hash matches).
+#[derive(Default)]
+pub(crate) struct Fnv(u64);
+
+impl core::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for &b in bytes {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+/// The FNV hash of `value`, in namespace `tag` (so that different kinds of key in one
+/// index do not meet).
+pub(crate) fn hash_of<T: core::hash::Hash + ?Sized>(tag: u8, value: &T) -> u64 {
+    use core::hash::Hasher as _;
+    let mut h = Fnv::default();
+    h.write_u8(tag);
+    value.hash(&mut h);
+    h.finish()
+}
+
+impl<T, const N: usize> Table<T, N> {
+    /// The handle of the live slot `index`, if any.
+    pub(crate) fn handle_at(&self, index: u16) -> Option<RawHandle> {
+        let slot = self.slots.get(usize::from(index))?;
+        slot.value.as_ref().map(|_| RawHandle {
+            index,
+            generation: slot.generation,
+        })
+    }
+}
+
+#[cfg(test)]
+mod index_tests {
+    use super::*;
+
+    #[test]
+    fn chains_link_and_unlink() {
+        let mut ix: ChainIndex<4> = ChainIndex::new();
+        ix.insert(0, 8);
+        ix.insert(1, 12); // same bucket as 8
+        ix.insert(2, 9);
+        assert_eq!(ix.candidates(8).collect::<heapless::Vec<_, 4>>(), [0]);
+        assert_eq!(ix.candidates(12).collect::<heapless::Vec<_, 4>>(), [1]);
+        ix.remove(1);
+        assert_eq!(ix.candidates(12).count(), 0);
+        assert_eq!(ix.candidates(8).count(), 1);
+        ix.insert(0, 9);
+        assert_eq!(ix.candidates(9).collect::<heapless::Vec<_, 4>>(), [0, 2]);
+        assert_eq!(ix.candidates(8).count(), 0);
+        assert_ne!(hash_of(1, "a"), hash_of(2, "a"));
     }
 }
