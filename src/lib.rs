@@ -85,4 +85,5 @@ pub mod time;
 pub mod transaction;
 
 pub use error::{Capacity, ParseError, ParseErrorKind};
+pub use message::{Message, Method, StatusCode};
 pub use time::{Duration, Instant};
