@@ -30,7 +30,8 @@ use core::fmt;
 use crate::encode::{EncodeError, MessageBuilder, Value};
 use crate::error::{ParseError, ParseErrorKind};
 use crate::message::{
-    ContentType, HeaderKind, Limits, Message, Method, StatusCode, TokenList, lex,
+    CSeq, CallId, ContentType, HeaderKind, Limits, Message, Method, NameAddr, StatusCode,
+    TokenList, Via, lex,
 };
 
 /// Most option tags listed in one Unsupported header written by
@@ -94,6 +95,22 @@ impl Capabilities<'_> {
             })
         })
     }
+}
+
+/// The headers every request and response carries (RFC 3261 §8.1.1), as the checks
+/// parsed them: the top Via, From, To, Call-ID and CSeq.
+#[derive(Clone, Debug)]
+pub struct CoreHeaders<'a> {
+    /// The topmost Via value.
+    pub top_via: Via<'a>,
+    /// From.
+    pub from: NameAddr<'a>,
+    /// To.
+    pub to: NameAddr<'a>,
+    /// Call-ID.
+    pub call_id: CallId<'a>,
+    /// CSeq.
+    pub cseq: CSeq<'a>,
 }
 
 /// What was wrong with a request.
@@ -262,6 +279,15 @@ pub enum Verdict<'a> {
 /// 405), CSeq method (400), Request-URI (400, 416), Require (420), body (415), Accept
 /// (406 for INVITE).
 pub fn check_request(msg: &Message<'_>, caps: &Capabilities<'_>) -> Result<(), Rejection> {
+    check_request_core(msg, caps).map(drop)
+}
+
+/// [`check_request`], returning the core headers it parsed on the way so that the
+/// caller does not parse them again.
+pub fn check_request_core<'a>(
+    msg: &Message<'a>,
+    caps: &Capabilities<'_>,
+) -> Result<CoreHeaders<'a>, Rejection> {
     let Some(method) = msg.method() else {
         return Err(Rejection::bad_request(Problem::Malformed(ParseError::new(
             ParseErrorKind::StartLine,
@@ -274,7 +300,7 @@ pub fn check_request(msg: &Message<'_>, caps: &Capabilities<'_>) -> Result<(), R
             Problem::Version,
         ));
     }
-    mandatory_headers(msg).map_err(Rejection::bad_request)?;
+    let core = mandatory_headers(msg).map_err(Rejection::bad_request)?;
     // §8.2.1: method inspection.
     if !method.is_known() {
         return Err(Rejection::new(
@@ -289,7 +315,7 @@ pub fn check_request(msg: &Message<'_>, caps: &Capabilities<'_>) -> Result<(), R
         ));
     }
     // §8.1.1.5: the CSeq method matches the request method. Mandatory headers parsed above.
-    if msg.cseq().map(|c| c.method()) != Ok(method) {
+    if core.cseq.method() != method {
         return Err(Rejection::bad_request(Problem::CSeqMethodMismatch));
     }
     // §8.2.2.1: Request-URI scheme.
@@ -372,12 +398,17 @@ pub fn check_request(msg: &Message<'_>, caps: &Capabilities<'_>) -> Result<(), R
             ));
         }
     }
-    Ok(())
+    Ok(core)
 }
 
 /// The checks of RFC 3261 §8.1.3 on a parsed response: version, exactly one Via
 /// (§8.1.3.3), and the mandatory headers.
 pub fn check_response(msg: &Message<'_>) -> Result<(), Discard> {
+    check_response_core(msg).map(drop)
+}
+
+/// [`check_response`], returning the core headers it parsed.
+pub fn check_response_core<'a>(msg: &Message<'a>) -> Result<CoreHeaders<'a>, Discard> {
     if msg.is_request() {
         return Err(Discard::Malformed(ParseError::new(
             ParseErrorKind::StartLine,
@@ -387,15 +418,13 @@ pub fn check_response(msg: &Message<'_>) -> Result<(), Discard> {
     if !msg.version().eq_ignore_ascii_case("SIP/2.0") {
         return Err(Discard::Version);
     }
-    if let Err(problem) = mandatory_headers(msg) {
-        return Err(match problem {
-            Problem::MissingHeader(k)
-            | Problem::DuplicateHeader(k)
-            | Problem::MalformedHeader(k, _) => Discard::Header(k),
-            Problem::Malformed(e) => Discard::Malformed(e),
-            _ => Discard::Header(HeaderKind::Other),
-        });
-    }
+    let core = mandatory_headers(msg).map_err(|problem| match problem {
+        Problem::MissingHeader(k)
+        | Problem::DuplicateHeader(k)
+        | Problem::MalformedHeader(k, _) => Discard::Header(k),
+        Problem::Malformed(e) => Discard::Malformed(e),
+        _ => Discard::Header(HeaderKind::Other),
+    })?;
     // The values were parsed above; counting them needs only the comma splitter.
     let vias: usize = msg
         .headers_of(HeaderKind::Via)
@@ -404,7 +433,7 @@ pub fn check_response(msg: &Message<'_>) -> Result<(), Discard> {
     if vias > 1 {
         return Err(Discard::MultipleVias);
     }
-    Ok(())
+    Ok(core)
 }
 
 /// Parse one datagram and decide what a UA does with it: the parse, then
@@ -433,7 +462,7 @@ pub fn classify<'a>(bytes: &'a [u8], caps: &Capabilities<'_>, limits: &Limits) -
 /// Via, From, To, Call-ID and CSeq present and well formed, the single-valued ones
 /// exactly once (RFC 3261 §8.1.1, §20); Max-Forwards, Content-Type, Contact, Route and
 /// Record-Route well formed where present.
-fn mandatory_headers(msg: &Message<'_>) -> Result<(), Problem> {
+fn mandatory_headers<'a>(msg: &Message<'a>) -> Result<CoreHeaders<'a>, Problem> {
     const ONCE: [HeaderKind; 6] = [
         HeaderKind::From,
         HeaderKind::To,
@@ -461,18 +490,16 @@ fn mandatory_headers(msg: &Message<'_>) -> Result<(), Problem> {
             }
         }
     };
-    let mut vias = 0;
+    let mut top_via = None;
     for via in msg.vias() {
-        via.map_err(malformed(HeaderKind::Via))?;
-        vias += 1;
+        let via = via.map_err(malformed(HeaderKind::Via))?;
+        top_via.get_or_insert(via);
     }
-    if vias == 0 {
-        return Err(Problem::MissingHeader(HeaderKind::Via));
-    }
-    msg.from().map_err(missing(HeaderKind::From))?;
-    msg.to().map_err(missing(HeaderKind::To))?;
-    msg.call_id().map_err(missing(HeaderKind::CallId))?;
-    msg.cseq().map_err(missing(HeaderKind::CSeq))?;
+    let top_via = top_via.ok_or(Problem::MissingHeader(HeaderKind::Via))?;
+    let from = msg.from().map_err(missing(HeaderKind::From))?;
+    let to = msg.to().map_err(missing(HeaderKind::To))?;
+    let call_id = msg.call_id().map_err(missing(HeaderKind::CallId))?;
+    let cseq = msg.cseq().map_err(missing(HeaderKind::CSeq))?;
     if let Some(mf) = msg.max_forwards() {
         mf.map_err(malformed(HeaderKind::MaxForwards))?;
     }
@@ -496,5 +523,11 @@ fn mandatory_headers(msg: &Message<'_>) -> Result<(), Problem> {
             }
         }
     }
-    Ok(())
+    Ok(CoreHeaders {
+        top_via,
+        from,
+        to,
+        call_id,
+        cseq,
+    })
 }

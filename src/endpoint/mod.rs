@@ -71,7 +71,7 @@ use core::net::{IpAddr, SocketAddr};
 
 use heapless::{Deque, String, Vec};
 
-use crate::check::{self, Capabilities, Verdict};
+use crate::check::{self, Capabilities, CoreHeaders, Verdict};
 use crate::dialog::{self, Dialog, InviteSession, Notice, RequestKind, SessionTimer, Tag};
 use crate::encode::{BufferTooSmall, EncodeError, MessageBuilder, Value, ViaValue};
 use crate::error::Capacity;
@@ -627,17 +627,30 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize> Endpoint<TX, CALLS, 
     /// answered (400, 481, ...) or dropped, as RFC 3261 says, and counted in [`stats`](Self::stats).
     pub fn handle_datagram(&mut self, now: Instant, from: SocketAddr, bytes: &[u8]) {
         let caps = self.config.capabilities;
-        match check::classify(bytes, &caps, &self.config.limits) {
-            Verdict::Accept(msg) if msg.is_request() => self.on_request(now, from, &msg),
-            Verdict::Accept(msg) => self.on_response(now, &msg),
-            Verdict::Respond(msg, rejection) => {
-                // RFC 3261 §17: an ACK is never answered.
-                if msg.method() != Some(Method::Ack) {
-                    self.stats.rejected += 1;
-                    self.send_rejection(&msg, from, &rejection);
-                }
-            }
-            Verdict::Discard(_) => self.stats.discarded += 1,
+        // The checks parse the core headers (top Via, From, To, Call-ID, CSeq) once;
+        // routing reuses them.
+        match Message::parse_with(bytes, &self.config.limits) {
+            Ok(msg) if msg.is_request() => match check::check_request_core(&msg, &caps) {
+                Ok(core) => self.on_request(now, from, &msg, &core),
+                Err(rejection) => self.reject(&msg, from, &rejection),
+            },
+            Ok(msg) => match check::check_response_core(&msg) {
+                Ok(core) => self.on_response(now, &msg, &core),
+                Err(_) => self.stats.discarded += 1,
+            },
+            // Unparseable: answered with 400 if its headers allow, else dropped.
+            Err(_) => match check::classify(bytes, &caps, &self.config.limits) {
+                Verdict::Respond(msg, rejection) => self.reject(&msg, from, &rejection),
+                _ => self.stats.discarded += 1,
+            },
+        }
+    }
+
+    fn reject(&mut self, msg: &Message<'_>, from: SocketAddr, rejection: &check::Rejection) {
+        // RFC 3261 §17: an ACK is never answered.
+        if msg.method() != Some(Method::Ack) {
+            self.stats.rejected += 1;
+            self.send_rejection(msg, from, rejection);
         }
     }
 
@@ -794,35 +807,54 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize> Endpoint<TX, CALLS, 
 
     // ----- requests ------------------------------------------------------------------
 
-    fn on_request(&mut self, now: Instant, from: SocketAddr, msg: &Message<'_>) {
+    fn on_request(
+        &mut self,
+        now: Instant,
+        from: SocketAddr,
+        msg: &Message<'_>,
+        core: &CoreHeaders<'_>,
+    ) {
         let Some(method) = msg.method() else { return };
-        let key = match RequestKey::from_request(msg) {
+        let key = match RequestKey::from_parts(
+            msg,
+            &core.top_via,
+            Some(&core.to),
+            Some(&core.from),
+            Some(&core.call_id),
+            Some(&core.cseq),
+        ) {
             Ok(k) => k,
-            Err(_) => return self.reply_stateless(msg, from, StatusCode::BAD_REQUEST),
+            // A branch, sent-by or Call-ID too long for the key's bounded storage.
+            Err(_) => return self.reply_stateless(msg, from, StatusCode::SERVICE_UNAVAILABLE),
         };
         if method == Method::Ack {
-            return self.on_ack(now, msg, &key);
+            return self.on_ack(now, msg, &key, core);
         }
         // A retransmission: the transaction resends its last response (§17.2).
         if let Some(h) = self.find_server_tx(&key) {
             return self.step_tx(now, TxHandle(h), TxInput::Request, None);
         }
         if method == Method::Cancel {
-            return self.on_cancel(now, from, msg, key);
+            return self.on_cancel(now, from, msg, key, core);
         }
-        let to_tag = msg.to().ok().and_then(|t| t.tag());
-        if to_tag.is_some() {
-            return self.on_in_dialog(now, from, msg, key);
+        if core.to.tag().is_some() {
+            return self.on_in_dialog(now, from, msg, key, core);
         }
         // §8.2.2.2: the same request over another path is a merged request.
-        let merge = MergeKey::from_request(msg).ok();
+        let merge = MergeKey::new(
+            core.from.tag().unwrap_or(""),
+            core.call_id.as_str(),
+            core.cseq.seq(),
+            core.cseq.method(),
+        )
+        .ok();
         if let Some(m) = &merge
             && self.is_merged(m, &key)
         {
             self.stats.rejected += 1;
             return self.reply_stateless(msg, from, StatusCode::LOOP_DETECTED);
         }
-        let Some(tx) = self.new_server_tx(now, from, msg, key, merge) else {
+        let Some(tx) = self.new_server_tx(now, from, msg, core, key, merge) else {
             return;
         };
         let call = if method == Method::Invite {
@@ -836,7 +868,13 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize> Endpoint<TX, CALLS, 
         self.push_event(Event::IncomingRequest { tx, call });
     }
 
-    fn on_ack(&mut self, now: Instant, msg: &Message<'_>, key: &RequestKey) {
+    fn on_ack(
+        &mut self,
+        now: Instant,
+        msg: &Message<'_>,
+        key: &RequestKey,
+        core: &CoreHeaders<'_>,
+    ) {
         // The ACK for a non-2xx final belongs to the INVITE transaction (§17.2.3).
         if let Some(h) = self.find_server_tx(key) {
             let is_2xx_sent = matches!(self.txs.get(h).map(|e| e.machine), Some(Machine::ServerInvite(m)) if m.state() == transaction::State::Accepted);
@@ -845,10 +883,10 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize> Endpoint<TX, CALLS, 
             }
         }
         // The ACK for a 2xx is its own transaction: it goes to the session (§13.3.1.4).
-        let Some(call) = self.find_call_for_request(msg) else {
+        let Some(call) = self.find_call_for_request(core) else {
             return;
         };
-        let Ok(cseq) = msg.cseq() else { return };
+        let cseq = &core.cseq;
         let body = !msg.body().is_empty();
         let _ = self.step_call(
             now,
@@ -861,7 +899,14 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize> Endpoint<TX, CALLS, 
         );
     }
 
-    fn on_cancel(&mut self, now: Instant, from: SocketAddr, msg: &Message<'_>, key: RequestKey) {
+    fn on_cancel(
+        &mut self,
+        now: Instant,
+        from: SocketAddr,
+        msg: &Message<'_>,
+        key: RequestKey,
+        core: &CoreHeaders<'_>,
+    ) {
         // §9.2: the CANCEL matches the INVITE transaction by the same rules.
         let invite = match &key {
             RequestKey::Rfc3261(k) => k.cancelled_invite().and_then(|ik| {
@@ -870,7 +915,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize> Endpoint<TX, CALLS, 
             }),
             RequestKey::Legacy(_) => None,
         };
-        let Some(cancel_tx) = self.new_server_tx(now, from, msg, key, None) else {
+        let Some(cancel_tx) = self.new_server_tx(now, from, msg, core, key, None) else {
             return;
         };
         let call = invite.and_then(|h| self.txs.get(h)).and_then(|e| e.call);
@@ -900,10 +945,17 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize> Endpoint<TX, CALLS, 
         }
     }
 
-    fn on_in_dialog(&mut self, now: Instant, from: SocketAddr, msg: &Message<'_>, key: RequestKey) {
+    fn on_in_dialog(
+        &mut self,
+        now: Instant,
+        from: SocketAddr,
+        msg: &Message<'_>,
+        key: RequestKey,
+        core: &CoreHeaders<'_>,
+    ) {
         let Some(method) = msg.method() else { return };
-        let call = self.find_call_for_request(msg);
-        let Some(tx) = self.new_server_tx(now, from, msg, key, None) else {
+        let call = self.find_call_for_request(core);
+        let Some(tx) = self.new_server_tx(now, from, msg, core, key, None) else {
             return;
         };
         let Some(call) = call else {
@@ -968,14 +1020,12 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize> Endpoint<TX, CALLS, 
         }
     }
 
-    fn find_call_for_request(&self, msg: &Message<'_>) -> Option<CallHandle> {
-        // Parse the dialog id once, not once per call (§12.2.2: Call-ID, To tag = local
-        // tag, From tag = remote tag).
-        let (call_id, from, to) = (msg.call_id().ok()?, msg.from().ok()?, msg.to().ok()?);
+    fn find_call_for_request(&self, core: &CoreHeaders<'_>) -> Option<CallHandle> {
+        // §12.2.2: Call-ID, To tag = local tag, From tag = remote tag.
         self.find_call(
-            call_id.as_str(),
-            to.tag().unwrap_or(""),
-            from.tag().unwrap_or(""),
+            core.call_id.as_str(),
+            core.to.tag().unwrap_or(""),
+            core.from.tag().unwrap_or(""),
         )
     }
 
@@ -1079,6 +1129,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize> Endpoint<TX, CALLS, 
         now: Instant,
         from: SocketAddr,
         msg: &Message<'_>,
+        core: &CoreHeaders<'_>,
         key: RequestKey,
         merge_key: Option<MergeKey>,
     ) -> Option<TxHandle> {
@@ -1099,7 +1150,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize> Endpoint<TX, CALLS, 
             self.reply_stateless(msg, from, StatusCode::REQUEST_ENTITY_TOO_LARGE);
             return None;
         };
-        let (peer, top_via) = response_route(msg, from);
+        let (peer, top_via) = route_with(msg, &core.top_via, from);
         let entry = TxEntry {
             machine,
             client_key: None,
@@ -1176,25 +1227,22 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize> Endpoint<TX, CALLS, 
 
     // ----- responses -----------------------------------------------------------------
 
-    fn on_response(&mut self, now: Instant, msg: &Message<'_>) {
-        let (Some(code), Ok(key)) = (msg.status(), ClientKey::from_response(msg)) else {
+    fn on_response(&mut self, now: Instant, msg: &Message<'_>, core: &CoreHeaders<'_>) {
+        let key = ClientKey::new(core.top_via.branch().unwrap_or(""), core.cseq.method());
+        let (Some(code), Ok(key)) = (msg.status(), key) else {
             self.stats.discarded += 1;
             return;
         };
         let Some(h) = self.find_client_tx(&key) else {
             // A 2xx retransmission after the INVITE transaction ended: re-ACK (§13.2.2.4).
             // A response's dialog id: From tag = local tag, To tag = remote tag (§12.2.1.2).
-            let call = match (msg.call_id(), msg.from(), msg.to()) {
-                (Ok(c), Ok(f), Ok(t)) => {
-                    self.find_call(c.as_str(), f.tag().unwrap_or(""), t.tag().unwrap_or(""))
-                }
-                _ => None,
-            };
+            let call = self.find_call(
+                core.call_id.as_str(),
+                core.from.tag().unwrap_or(""),
+                core.to.tag().unwrap_or(""),
+            );
             match call {
-                Some(call)
-                    if code.is_success()
-                        && msg.cseq().map(|c| c.method()) == Ok(Method::Invite) =>
-                {
+                Some(call) if code.is_success() && core.cseq.method() == Method::Invite => {
                     self.session_response(now, call, msg);
                 }
                 _ => self.stats.stray_responses += 1,
@@ -1895,16 +1943,25 @@ fn timer_index(id: TimerId) -> usize {
 /// the sent-by host is not the source address and `rport` filled with the source port.
 /// The top Via is parsed once for both.
 fn response_route(msg: &Message<'_>, from: SocketAddr) -> (SocketAddr, String<MAX_VIA>) {
-    let Ok(via) = msg.top_via() else {
-        return (from, String::new());
-    };
+    match msg.top_via() {
+        Ok(via) => route_with(msg, &via, from),
+        Err(_) => (from, String::new()),
+    }
+}
+
+/// [`response_route`] with the top Via already parsed.
+fn route_with(
+    msg: &Message<'_>,
+    via: &crate::message::Via<'_>,
+    from: SocketAddr,
+) -> (SocketAddr, String<MAX_VIA>) {
     let destination = match via.rport() {
         Rport::Absent => SocketAddr::new(from.ip(), via.sent_by().port.unwrap_or(5060)),
         _ => from,
     };
     (
         destination,
-        rewritten_via(msg, &via, from).unwrap_or_default(),
+        rewritten_via(msg, via, from).unwrap_or_default(),
     )
 }
 

@@ -39,7 +39,7 @@
 use core::fmt;
 
 use crate::error::{Capacity, ParseError};
-use crate::message::{Host, Message, Method};
+use crate::message::{CSeq, CallId, Host, Message, Method, NameAddr, Via};
 
 pub use crate::message::MAGIC_COOKIE;
 /// Capacity for a Via branch in a key.
@@ -398,8 +398,34 @@ impl RequestKey {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn from_request(msg: &Message<'_>) -> Result<Self, KeyError> {
-        let method = msg.method().ok_or(KeyError::WrongKind)?;
         let via = msg.top_via()?;
+        let branch = via.branch().unwrap_or("");
+        if is_rfc3261_branch(branch) {
+            return Self::from_parts(msg, &via, None, None, None, None);
+        }
+        let (to, from, call_id, cseq) = (msg.to()?, msg.from()?, msg.call_id()?, msg.cseq()?);
+        Self::from_parts(
+            msg,
+            &via,
+            Some(&to),
+            Some(&from),
+            Some(&call_id),
+            Some(&cseq),
+        )
+    }
+
+    /// The key of a received request whose top Via (and, for the RFC 2543 fallback, To,
+    /// From, Call-ID and CSeq) the caller has parsed already; a header not given is
+    /// parsed from `msg` if the fallback needs it.
+    pub fn from_parts(
+        msg: &Message<'_>,
+        via: &Via<'_>,
+        to: Option<&NameAddr<'_>>,
+        from: Option<&NameAddr<'_>>,
+        call_id: Option<&CallId<'_>>,
+        cseq: Option<&CSeq<'_>>,
+    ) -> Result<Self, KeyError> {
+        let method = msg.method().ok_or(KeyError::WrongKind)?;
         let branch = via.branch().unwrap_or("");
         if is_rfc3261_branch(branch) {
             let sent_by = via.sent_by();
@@ -418,16 +444,20 @@ impl RequestKey {
             .next()
             .and_then(Result::ok)
             .map_or(&[][..], |(_, v)| v);
-        let cseq = msg.cseq()?;
-        let to = msg.to()?;
-        let from = msg.from()?;
+        let (to, from, call_id, cseq) = match (to, from, call_id, cseq) {
+            (Some(t), Some(f), Some(c), Some(s)) => (t.tag(), f.tag(), c.as_str(), s.seq()),
+            _ => {
+                let (t, f, c, s) = (msg.to()?, msg.from()?, msg.call_id()?, msg.cseq()?);
+                return Self::from_parts(msg, via, Some(&t), Some(&f), Some(&c), Some(&s));
+            }
+        };
         let uri = msg.request_uri_raw().unwrap_or(&[]);
         Ok(RequestKey::Legacy(LegacyKey::new(
             core::str::from_utf8(uri).unwrap_or(""),
-            to.tag(),
-            from.tag().unwrap_or(""),
-            msg.call_id()?.as_str(),
-            cseq.seq(),
+            to,
+            from.unwrap_or(""),
+            call_id,
+            cseq,
             core::str::from_utf8(top_via).unwrap_or(""),
             method,
         )?))
