@@ -507,14 +507,19 @@ fn mandatory_headers<'a>(msg: &Message<'a>) -> Result<CoreHeaders<'a>, Problem> 
         ContentType::parse(h.value)
             .map_err(|e| Problem::MalformedHeader(HeaderKind::ContentType, e.shifted(h.offset)))?;
     }
-    for c in msg.contacts() {
-        c.map_err(malformed(HeaderKind::Contact))?;
-    }
-    for r in msg.routes() {
-        r.map_err(malformed(HeaderKind::Route))?;
-    }
-    for r in msg.record_routes() {
-        r.map_err(malformed(HeaderKind::RecordRoute))?;
+    // The address lists matter to a UAS acting on a request (RFC 4475 §3.1.2.13); a UAC
+    // reads a response's Contact and Record-Route only when it builds a dialog from it,
+    // which checks them then.
+    if msg.is_request() {
+        for c in msg.contacts() {
+            c.map_err(malformed(HeaderKind::Contact))?;
+        }
+        for r in msg.routes() {
+            r.map_err(malformed(HeaderKind::Route))?;
+        }
+        for r in msg.record_routes() {
+            r.map_err(malformed(HeaderKind::RecordRoute))?;
+        }
     }
     for kind in [HeaderKind::Require, HeaderKind::ProxyRequire] {
         for h in msg.headers_of(kind) {
