@@ -1,0 +1,322 @@
+//! A SIP user agent server over UDP, for interop tests and load runs.
+//!
+//! ```text
+//! cargo run --example uas -- --bind 127.0.0.1:5060 [--quiet] [--large]
+//! ```
+//!
+//! What it does with an INVITE depends on the user part of the Request-URI:
+//!
+//! - `answer` (and any other user): 180, then 200 with a small SDP body right away;
+//!   takes the ACK and the BYE.
+//! - `ring`: 180, keeps ringing for 3 s (time for a CANCEL), then answers.
+//! - `busy`: 486.
+//! - `hangup`: answers, then hangs up itself (BYE) 2 s after the call is up.
+//!
+//! OPTIONS gets 200; any other request outside a call gets 200 too. Record-Route and
+//! Contact are honoured by the endpoint's dialog layer. Runs until killed and logs one
+//! line per message (time, direction, peer, first line) on stdout, unless `--quiet`.
+//! `--large` sizes the transaction table for load runs (tens of thousands of
+//! transactions; about 150 MB of memory). On exit (SIGTERM/SIGINT kill it) nothing is
+//! printed; with `--stats SECS` it prints the endpoint counters every SECS seconds on
+//! stderr.
+//!
+//! Exit status 2 on a usage or socket error.
+
+use std::net::{SocketAddr, UdpSocket};
+use std::process::ExitCode;
+use std::time::{Duration, Instant as StdInstant, SystemTime, UNIX_EPOCH};
+
+use sansip::Instant;
+use sansip::dialog::SessionState;
+use sansip::endpoint::{CallHandle, Endpoint, EndpointConfig, Event, TxHandle};
+use sansip::message::{Message, Method, StatusCode, Uri};
+
+/// The answer's SDP: enough for SIPp and most phones to accept the 200.
+const SDP: &[u8] = b"v=0\r\no=sansip 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\n\
+t=0 0\r\nm=audio 6000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n";
+
+/// How long `ring` rings before it answers.
+const RING_FOR: Duration = Duration::from_secs(3);
+/// How long after the call is up `hangup` sends its BYE.
+const HANGUP_AFTER: Duration = Duration::from_secs(2);
+
+struct Options {
+    bind: SocketAddr,
+    quiet: bool,
+    large: bool,
+    stats_every: Option<Duration>,
+}
+
+fn usage() -> ExitCode {
+    eprintln!("usage: uas --bind ADDR [--quiet] [--large] [--stats SECS]");
+    ExitCode::from(2)
+}
+
+fn parse_args() -> Option<Options> {
+    let mut args = std::env::args().skip(1);
+    let mut bind = None;
+    let (mut quiet, mut large, mut stats_every) = (false, false, None);
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--bind" => bind = Some(args.next()?.parse().ok()?),
+            "--quiet" => quiet = true,
+            "--large" => large = true,
+            "--stats" => stats_every = Some(Duration::from_secs(args.next()?.parse().ok()?)),
+            _ => return None,
+        }
+    }
+    Some(Options {
+        bind: bind?,
+        quiet,
+        large,
+        stats_every,
+    })
+}
+
+fn main() -> ExitCode {
+    let Some(opts) = parse_args() else {
+        return usage();
+    };
+    // The endpoint keeps its tables inline: build it on a thread whose stack can hold
+    // it while it is moved into its box.
+    let stack = if opts.large {
+        std::mem::size_of::<Large>()
+    } else {
+        std::mem::size_of::<Small>()
+    } * 8
+        + (64 << 20);
+    let worker = std::thread::Builder::new()
+        .stack_size(stack)
+        .spawn(move || {
+            if opts.large {
+                run::<65_000, 4_096, 1_500>(&opts)
+            } else {
+                run::<1_024, 512, 2_048>(&opts)
+            }
+        });
+    match worker.map(|h| h.join()) {
+        Ok(Ok(Ok(()))) => ExitCode::SUCCESS,
+        Ok(Ok(Err(e))) => {
+            eprintln!("uas: {e}");
+            ExitCode::from(2)
+        }
+        _ => {
+            eprintln!("uas: worker thread failed");
+            ExitCode::from(2)
+        }
+    }
+}
+
+type Small = Endpoint<1_024, 512, 2_048>;
+type Large = Endpoint<65_000, 4_096, 1_500>;
+
+/// Something to do later, on the host's own clock.
+enum Later {
+    Answer(TxHandle),
+    HangUp(CallHandle),
+}
+
+/// Print one log line: wall-clock time, direction, peer, first line of the message.
+fn log(quiet: bool, dir: &str, peer: SocketAddr, bytes: &[u8]) {
+    if quiet {
+        return;
+    }
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    let end = bytes
+        .windows(2)
+        .position(|w| w == b"\r\n")
+        .unwrap_or(bytes.len().min(120));
+    println!(
+        "{}.{:03} {dir} {peer} {}",
+        now.as_secs(),
+        now.subsec_millis(),
+        String::from_utf8_lossy(&bytes[..end])
+    );
+}
+
+/// The user part of a request's Request-URI, if it has one.
+fn uri_user(msg: &Message<'_>) -> Option<String> {
+    match Uri::parse(msg.request_uri_raw()?).ok()? {
+        Uri::Sip(u) => u.user().map(str::to_owned),
+        _ => None,
+    }
+}
+
+fn run<const TX: usize, const CALLS: usize, const MSG: usize>(
+    opts: &Options,
+) -> Result<(), String> {
+    let socket = UdpSocket::bind(opts.bind).map_err(|e| format!("bind {}: {e}", opts.bind))?;
+    let local = socket
+        .local_addr()
+        .map_err(|e| format!("local address: {e}"))?;
+    let seed = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(1)
+        ^ u64::from(std::process::id());
+    let mut ep: Box<Endpoint<TX, CALLS, MSG>> =
+        Box::new(Endpoint::new(EndpointConfig::new(local, seed)));
+    let start = StdInstant::now();
+    let now = || Instant::from_millis(start.elapsed().as_millis() as u64);
+    let mut rx = vec![0u8; 65_535];
+    let mut out = vec![0u8; 65_535];
+    let mut later: Vec<(StdInstant, Later)> = Vec::new();
+    // Calls of the `hangup` user, to hang up once established.
+    let mut hangup_calls: Vec<CallHandle> = Vec::new();
+    let mut next_stats = opts.stats_every.map(|d| StdInstant::now() + d);
+    let mut capacity_events: u64 = 0;
+    if !opts.quiet {
+        println!("uas listening on {local}");
+    }
+    loop {
+        // Sleep until a datagram arrives, the endpoint's next timer or our own.
+        let t_now = now();
+        let mut wait = ep
+            .poll_timeout()
+            .map(|t| Duration::from_millis(t.saturating_duration_since(t_now).as_millis() as u64))
+            .unwrap_or(Duration::from_secs(1));
+        let std_now = StdInstant::now();
+        for (at, _) in &later {
+            wait = wait.min(at.saturating_duration_since(std_now));
+        }
+        if let Some(at) = next_stats {
+            wait = wait.min(at.saturating_duration_since(std_now));
+        }
+        socket
+            .set_read_timeout(Some(wait.max(Duration::from_millis(1))))
+            .map_err(|e| format!("set_read_timeout: {e}"))?;
+        match socket.recv_from(&mut rx) {
+            Ok((n, from)) => {
+                log(opts.quiet, "<", from, &rx[..n]);
+                ep.handle_datagram(now(), from, &rx[..n]);
+            }
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
+            // ICMP port unreachable and the like: nothing to do for a UAS.
+            Err(_) => {}
+        }
+        ep.handle_timeout(now());
+        // Our own timers.
+        let std_now = StdInstant::now();
+        let mut i = 0;
+        while i < later.len() {
+            if later[i].0 <= std_now {
+                let (_, what) = later.swap_remove(i);
+                // The call may be gone (cancelled, hung up): errors are expected then.
+                let _ = match what {
+                    Later::Answer(tx) => {
+                        ep.respond(now(), tx, StatusCode::OK, Some(("application/sdp", SDP)))
+                    }
+                    Later::HangUp(call) => ep.hangup(now(), call),
+                };
+            } else {
+                i += 1;
+            }
+        }
+        if let Some(at) = next_stats {
+            if at <= std_now {
+                let s = ep.stats();
+                eprintln!(
+                    "uas stats: transactions {} calls {} discarded {} rejected {} stray {} overflows {} capacity-events {}",
+                    ep.transaction_count(),
+                    ep.call_count(),
+                    s.discarded,
+                    s.rejected,
+                    s.stray_responses,
+                    s.queue_overflows,
+                    capacity_events
+                );
+                next_stats = opts.stats_every.map(|d| std_now + d);
+            }
+        }
+        // Drain: events may cause transmits, so loop until both are empty.
+        loop {
+            let mut busy = false;
+            loop {
+                match ep.poll_transmit(&mut out) {
+                    Ok(Some(t)) => {
+                        busy = true;
+                        log(opts.quiet, ">", t.destination, t.bytes);
+                        // A send error (peer gone) is not ours to fix: UDP is lossy anyway.
+                        let _ = socket.send_to(t.bytes, t.destination);
+                    }
+                    Ok(None) => break,
+                    Err(e) => return Err(format!("transmit buffer: {e:?}")),
+                }
+            }
+            while let Some(event) = ep.poll_event() {
+                busy = true;
+                match event {
+                    Event::IncomingRequest { tx, call } => {
+                        on_request(&mut ep, now(), tx, call, &mut later, &mut hangup_calls);
+                    }
+                    Event::CallEstablished { call } => {
+                        if let Some(pos) = hangup_calls.iter().position(|c| *c == call) {
+                            hangup_calls.swap_remove(pos);
+                            later.push((StdInstant::now() + HANGUP_AFTER, Later::HangUp(call)));
+                        }
+                    }
+                    Event::CallTerminated { call, .. } => {
+                        hangup_calls.retain(|c| *c != call);
+                    }
+                    Event::Capacity(c) => {
+                        capacity_events += 1;
+                        if !opts.quiet {
+                            println!("capacity: {c}");
+                        }
+                    }
+                    Event::Response { .. } | Event::TimedOut { .. } => {}
+                }
+            }
+            if !busy {
+                break;
+            }
+        }
+    }
+}
+
+fn on_request<const TX: usize, const CALLS: usize, const MSG: usize>(
+    ep: &mut Endpoint<TX, CALLS, MSG>,
+    now: Instant,
+    tx: TxHandle,
+    call: Option<CallHandle>,
+    later: &mut Vec<(StdInstant, Later)>,
+    hangup_calls: &mut Vec<CallHandle>,
+) {
+    let (method, user) = match ep.request(tx) {
+        Some(m) => (m.method(), uri_user(&m)),
+        None => return,
+    };
+    let is_new_call = method == Some(Method::Invite)
+        && call.is_some_and(|c| ep.call_state(c) == Some(SessionState::Proceeding));
+    // Errors below mean the transaction or call went away meanwhile: nothing to do.
+    if method != Some(Method::Invite) || !is_new_call {
+        // OPTIONS, re-INVITE, INFO, ...: accept.
+        let body = (method == Some(Method::Invite)).then_some(("application/sdp", SDP));
+        let _ = ep.respond(now, tx, StatusCode::OK, body);
+        return;
+    }
+    match user.as_deref() {
+        Some("busy") => {
+            let _ = ep.respond(now, tx, StatusCode::BUSY_HERE, None);
+        }
+        Some("ring") => {
+            let _ = ep.respond(now, tx, StatusCode::RINGING, None);
+            later.push((StdInstant::now() + RING_FOR, Later::Answer(tx)));
+        }
+        other => {
+            let _ = ep.respond(now, tx, StatusCode::RINGING, None);
+            let _ = ep.respond(now, tx, StatusCode::OK, Some(("application/sdp", SDP)));
+            if other == Some("hangup") {
+                if let Some(call) = call {
+                    hangup_calls.push(call);
+                }
+            }
+        }
+    }
+}
