@@ -163,10 +163,10 @@ fn run(bind: SocketAddr, mode: Mode, uri: &str, to: SocketAddr) -> Result<bool, 
             println!("uac: gave up after {GIVE_UP:?}");
             return Ok(false);
         }
-        if let Some(t) = linger_until {
-            if std_now >= t {
-                return Ok(outcome.unwrap_or(false));
-            }
+        if let Some(t) = linger_until
+            && std_now >= t
+        {
+            return Ok(outcome.unwrap_or(false));
         }
         let t_now = now();
         let mut wait = ep
@@ -180,21 +180,19 @@ fn run(bind: SocketAddr, mode: Mode, uri: &str, to: SocketAddr) -> Result<bool, 
         socket
             .set_read_timeout(Some(wait.max(Duration::from_millis(1))))
             .map_err(|e| format!("set_read_timeout: {e}"))?;
-        match socket.recv_from(&mut rx) {
-            Ok((n, peer)) => {
-                log("<", peer, &rx[..n]);
-                ep.handle_datagram(now(), peer, &rx[..n]);
-            }
-            Err(_) => {}
+        // A timeout, or an ICMP error from an earlier send: the timers handle both.
+        if let Ok((n, peer)) = socket.recv_from(&mut rx) {
+            log("<", peer, &rx[..n]);
+            ep.handle_datagram(now(), peer, &rx[..n]);
         }
         ep.handle_timeout(now());
-        if let (Some(at), Some(c)) = (hangup_at, call) {
-            if StdInstant::now() >= at {
-                hangup_at = None;
-                if let Err(e) = ep.hangup(now(), c) {
-                    println!("uac: hangup: {e}");
-                    outcome = Some(false);
-                }
+        if let (Some(at), Some(c)) = (hangup_at, call)
+            && StdInstant::now() >= at
+        {
+            hangup_at = None;
+            if let Err(e) = ep.hangup(now(), c) {
+                println!("uac: hangup: {e}");
+                outcome = Some(false);
             }
         }
         loop {
@@ -228,13 +226,15 @@ fn run(bind: SocketAddr, mode: Mode, uri: &str, to: SocketAddr) -> Result<bool, 
                         outcome = Some(outcome.unwrap_or(true) && status.is_success());
                     }
                     Event::Response { status, .. } => {
-                        if mode == Mode::Cancel && status.is_provisional() && !cancelled {
-                            if let Some(c) = call {
-                                cancelled = true;
-                                if let Err(e) = ep.cancel(now(), c) {
-                                    println!("uac: cancel: {e}");
-                                    outcome = Some(false);
-                                }
+                        if mode == Mode::Cancel
+                            && status.is_provisional()
+                            && !cancelled
+                            && let Some(c) = call
+                        {
+                            cancelled = true;
+                            if let Err(e) = ep.cancel(now(), c) {
+                                println!("uac: cancel: {e}");
+                                outcome = Some(false);
                             }
                         }
                         if status == StatusCode::REQUEST_TERMINATED {

@@ -218,21 +218,21 @@ fn run<const TX: usize, const CALLS: usize, const MSG: usize>(
                 i += 1;
             }
         }
-        if let Some(at) = next_stats {
-            if at <= std_now {
-                let s = ep.stats();
-                eprintln!(
-                    "uas stats: transactions {} calls {} discarded {} rejected {} stray {} overflows {} capacity-events {}",
-                    ep.transaction_count(),
-                    ep.call_count(),
-                    s.discarded,
-                    s.rejected,
-                    s.stray_responses,
-                    s.queue_overflows,
-                    capacity_events
-                );
-                next_stats = opts.stats_every.map(|d| std_now + d);
-            }
+        if let Some(at) = next_stats
+            && at <= std_now
+        {
+            let s = ep.stats();
+            eprintln!(
+                "uas stats: transactions {} calls {} discarded {} rejected {} stray {} overflows {} capacity-events {}",
+                ep.transaction_count(),
+                ep.call_count(),
+                s.discarded,
+                s.rejected,
+                s.stray_responses,
+                s.queue_overflows,
+                capacity_events
+            );
+            next_stats = opts.stats_every.map(|d| std_now + d);
         }
         // Drain: events may cause transmits, so loop until both are empty.
         loop {
@@ -312,10 +312,10 @@ fn on_request<const TX: usize, const CALLS: usize, const MSG: usize>(
         other => {
             let _ = ep.respond(now, tx, StatusCode::RINGING, None);
             let _ = ep.respond(now, tx, StatusCode::OK, Some(("application/sdp", SDP)));
-            if other == Some("hangup") {
-                if let Some(call) = call {
-                    hangup_calls.push(call);
-                }
+            if other == Some("hangup")
+                && let Some(call) = call
+            {
+                hangup_calls.push(call);
             }
         }
     }
