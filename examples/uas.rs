@@ -27,7 +27,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant as StdInstant, SystemTime, UNIX_EPOCH};
 
 use sansip::Instant;
-use sansip::dialog::SessionState;
+use sansip::dialog::{EndReason, SessionState};
 use sansip::endpoint::{CallHandle, Endpoint, EndpointConfig, Event, TxHandle};
 use sansip::message::{Message, Method, StatusCode, Uri};
 
@@ -167,6 +167,8 @@ fn run<const TX: usize, const CALLS: usize, const MSG: usize>(
     let mut hangup_calls: Vec<CallHandle> = Vec::new();
     let mut next_stats = opts.stats_every.map(|d| StdInstant::now() + d);
     let mut capacity_events: u64 = 0;
+    // Calls ended by the caller's BYE, and calls ended any other way (no ACK, ...).
+    let (mut ended_bye, mut ended_other) = (0u64, 0u64);
     if !opts.quiet {
         println!("uas listening on {local}");
     }
@@ -223,9 +225,11 @@ fn run<const TX: usize, const CALLS: usize, const MSG: usize>(
         {
             let s = ep.stats();
             eprintln!(
-                "uas stats: transactions {} calls {} discarded {} rejected {} stray {} overflows {} capacity-events {}",
+                "uas stats: transactions {} calls {} ended-by-bye {} ended-otherwise {} discarded {} rejected {} stray {} overflows {} capacity-events {}",
                 ep.transaction_count(),
                 ep.call_count(),
+                ended_bye,
+                ended_other,
                 s.discarded,
                 s.rejected,
                 s.stray_responses,
@@ -261,8 +265,13 @@ fn run<const TX: usize, const CALLS: usize, const MSG: usize>(
                             later.push((StdInstant::now() + HANGUP_AFTER, Later::HangUp(call)));
                         }
                     }
-                    Event::CallTerminated { call, .. } => {
+                    Event::CallTerminated { call, reason } => {
                         hangup_calls.retain(|c| *c != call);
+                        if reason == EndReason::RemoteBye {
+                            ended_bye += 1;
+                        } else {
+                            ended_other += 1;
+                        }
                     }
                     Event::Capacity(c) => {
                         capacity_events += 1;
