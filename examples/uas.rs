@@ -144,6 +144,88 @@ fn uri_user(msg: &Message<'_>) -> Option<String> {
     }
 }
 
+/// What the host keeps beside the endpoint.
+struct Host {
+    quiet: bool,
+    start: StdInstant,
+    out: Vec<u8>,
+    /// Our own timers (ringing, hanging up).
+    later: Vec<(StdInstant, Later)>,
+    /// Calls of the `hangup` user, to hang up once established.
+    hangup_calls: Vec<CallHandle>,
+    capacity_events: u64,
+    /// Calls ended by the caller's BYE, and calls ended any other way (no ACK, ...).
+    ended_bye: u64,
+    ended_other: u64,
+}
+
+impl Host {
+    fn now(&self) -> Instant {
+        Instant::from_millis(self.start.elapsed().as_millis() as u64)
+    }
+
+    /// Send every queued datagram and handle every event; events may queue more
+    /// datagrams, so loop until both are empty.
+    fn drain<const TX: usize, const CALLS: usize, const MSG: usize>(
+        &mut self,
+        ep: &mut Endpoint<TX, CALLS, MSG>,
+        socket: &UdpSocket,
+    ) -> Result<(), String> {
+        loop {
+            let mut busy = false;
+            loop {
+                match ep.poll_transmit(&mut self.out) {
+                    Ok(Some(t)) => {
+                        busy = true;
+                        log(self.quiet, ">", t.destination, t.bytes);
+                        // A send error (peer gone) is not ours to fix: UDP is lossy anyway.
+                        let _ = socket.send_to(t.bytes, t.destination);
+                    }
+                    Ok(None) => break,
+                    Err(e) => return Err(format!("transmit buffer: {e:?}")),
+                }
+            }
+            while let Some(event) = ep.poll_event() {
+                busy = true;
+                let now = self.now();
+                match event {
+                    Event::IncomingRequest { tx, call } => {
+                        on_request(ep, now, tx, call, &mut self.later, &mut self.hangup_calls);
+                    }
+                    Event::CallEstablished { call } => {
+                        if let Some(pos) = self.hangup_calls.iter().position(|c| *c == call) {
+                            self.hangup_calls.swap_remove(pos);
+                            self.later
+                                .push((StdInstant::now() + HANGUP_AFTER, Later::HangUp(call)));
+                        }
+                    }
+                    Event::CallTerminated { call, reason } => {
+                        self.hangup_calls.retain(|c| *c != call);
+                        if reason == EndReason::RemoteBye {
+                            self.ended_bye += 1;
+                        } else {
+                            self.ended_other += 1;
+                        }
+                    }
+                    Event::Capacity(c) => {
+                        self.capacity_events += 1;
+                        if !self.quiet {
+                            println!("capacity: {c}");
+                        }
+                    }
+                    Event::Response { .. } | Event::TimedOut { .. } => {}
+                }
+            }
+            if !busy {
+                return Ok(());
+            }
+        }
+    }
+}
+
+/// Most datagrams read in one go before the timers are looked at again.
+const BATCH: usize = 64;
+
 fn run<const TX: usize, const CALLS: usize, const MSG: usize>(
     opts: &Options,
 ) -> Result<(), String> {
@@ -158,29 +240,35 @@ fn run<const TX: usize, const CALLS: usize, const MSG: usize>(
         ^ u64::from(std::process::id());
     let mut ep: Box<Endpoint<TX, CALLS, MSG>> =
         Box::new(Endpoint::new(EndpointConfig::new(local, seed)));
-    let start = StdInstant::now();
-    let now = || Instant::from_millis(start.elapsed().as_millis() as u64);
+    let mut host = Host {
+        quiet: opts.quiet,
+        start: StdInstant::now(),
+        out: vec![0u8; 65_535],
+        later: Vec::new(),
+        hangup_calls: Vec::new(),
+        capacity_events: 0,
+        ended_bye: 0,
+        ended_other: 0,
+    };
     let mut rx = vec![0u8; 65_535];
-    let mut out = vec![0u8; 65_535];
-    let mut later: Vec<(StdInstant, Later)> = Vec::new();
-    // Calls of the `hangup` user, to hang up once established.
-    let mut hangup_calls: Vec<CallHandle> = Vec::new();
     let mut next_stats = opts.stats_every.map(|d| StdInstant::now() + d);
-    let mut capacity_events: u64 = 0;
-    // Calls ended by the caller's BYE, and calls ended any other way (no ACK, ...).
-    let (mut ended_bye, mut ended_other) = (0u64, 0u64);
     if !opts.quiet {
         println!("uas listening on {local}");
     }
     loop {
-        // Sleep until a datagram arrives, the endpoint's next timer or our own.
-        let t_now = now();
-        let mut wait = ep
-            .poll_timeout()
+        // The endpoint's next timer: fire it if due, else sleep until it (or ours, or a
+        // datagram). `poll_timeout` looks at every timer, so it is asked once per round.
+        let deadline = ep.poll_timeout();
+        let t_now = host.now();
+        if deadline.is_some_and(|d| d <= t_now) {
+            ep.handle_timeout(t_now);
+            host.drain(&mut ep, &socket)?;
+        }
+        let mut wait = deadline
             .map(|t| Duration::from_millis(t.saturating_duration_since(t_now).as_millis() as u64))
             .unwrap_or(Duration::from_secs(1));
         let std_now = StdInstant::now();
-        for (at, _) in &later {
+        for (at, _) in &host.later {
             wait = wait.min(at.saturating_duration_since(std_now));
         }
         if let Some(at) = next_stats {
@@ -189,33 +277,47 @@ fn run<const TX: usize, const CALLS: usize, const MSG: usize>(
         socket
             .set_read_timeout(Some(wait.max(Duration::from_millis(1))))
             .map_err(|e| format!("set_read_timeout: {e}"))?;
-        match socket.recv_from(&mut rx) {
-            Ok((n, from)) => {
-                log(opts.quiet, "<", from, &rx[..n]);
-                ep.handle_datagram(now(), from, &rx[..n]);
+        // One blocking read, then whatever else is already queued (up to BATCH),
+        // draining the outputs after every datagram.
+        let mut got = 0;
+        while got < BATCH {
+            match socket.recv_from(&mut rx) {
+                Ok((n, from)) => {
+                    log(opts.quiet, "<", from, &rx[..n]);
+                    ep.handle_datagram(host.now(), from, &rx[..n]);
+                    host.drain(&mut ep, &socket)?;
+                }
+                // Timeout, would-block, or an ICMP error from an earlier send: nothing
+                // to do for a UAS.
+                Err(_) => break,
             }
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                ) => {}
-            // ICMP port unreachable and the like: nothing to do for a UAS.
-            Err(_) => {}
+            got += 1;
+            if got == 1 {
+                socket
+                    .set_nonblocking(true)
+                    .map_err(|e| format!("set_nonblocking: {e}"))?;
+            }
         }
-        ep.handle_timeout(now());
+        if got > 0 {
+            socket
+                .set_nonblocking(false)
+                .map_err(|e| format!("set_nonblocking: {e}"))?;
+        }
         // Our own timers.
         let std_now = StdInstant::now();
         let mut i = 0;
-        while i < later.len() {
-            if later[i].0 <= std_now {
-                let (_, what) = later.swap_remove(i);
+        while i < host.later.len() {
+            if host.later[i].0 <= std_now {
+                let (_, what) = host.later.swap_remove(i);
+                let now = host.now();
                 // The call may be gone (cancelled, hung up): errors are expected then.
                 let _ = match what {
                     Later::Answer(tx) => {
-                        ep.respond(now(), tx, StatusCode::OK, Some(("application/sdp", SDP)))
+                        ep.respond(now, tx, StatusCode::OK, Some(("application/sdp", SDP)))
                     }
-                    Later::HangUp(call) => ep.hangup(now(), call),
+                    Later::HangUp(call) => ep.hangup(now, call),
                 };
+                host.drain(&mut ep, &socket)?;
             } else {
                 i += 1;
             }
@@ -228,63 +330,15 @@ fn run<const TX: usize, const CALLS: usize, const MSG: usize>(
                 "uas stats: transactions {} calls {} ended-by-bye {} ended-otherwise {} discarded {} rejected {} stray {} overflows {} capacity-events {}",
                 ep.transaction_count(),
                 ep.call_count(),
-                ended_bye,
-                ended_other,
+                host.ended_bye,
+                host.ended_other,
                 s.discarded,
                 s.rejected,
                 s.stray_responses,
                 s.queue_overflows,
-                capacity_events
+                host.capacity_events
             );
             next_stats = opts.stats_every.map(|d| std_now + d);
-        }
-        // Drain: events may cause transmits, so loop until both are empty.
-        loop {
-            let mut busy = false;
-            loop {
-                match ep.poll_transmit(&mut out) {
-                    Ok(Some(t)) => {
-                        busy = true;
-                        log(opts.quiet, ">", t.destination, t.bytes);
-                        // A send error (peer gone) is not ours to fix: UDP is lossy anyway.
-                        let _ = socket.send_to(t.bytes, t.destination);
-                    }
-                    Ok(None) => break,
-                    Err(e) => return Err(format!("transmit buffer: {e:?}")),
-                }
-            }
-            while let Some(event) = ep.poll_event() {
-                busy = true;
-                match event {
-                    Event::IncomingRequest { tx, call } => {
-                        on_request(&mut ep, now(), tx, call, &mut later, &mut hangup_calls);
-                    }
-                    Event::CallEstablished { call } => {
-                        if let Some(pos) = hangup_calls.iter().position(|c| *c == call) {
-                            hangup_calls.swap_remove(pos);
-                            later.push((StdInstant::now() + HANGUP_AFTER, Later::HangUp(call)));
-                        }
-                    }
-                    Event::CallTerminated { call, reason } => {
-                        hangup_calls.retain(|c| *c != call);
-                        if reason == EndReason::RemoteBye {
-                            ended_bye += 1;
-                        } else {
-                            ended_other += 1;
-                        }
-                    }
-                    Event::Capacity(c) => {
-                        capacity_events += 1;
-                        if !opts.quiet {
-                            println!("capacity: {c}");
-                        }
-                    }
-                    Event::Response { .. } | Event::TimedOut { .. } => {}
-                }
-            }
-            if !busy {
-                break;
-            }
         }
     }
 }
