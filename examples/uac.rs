@@ -1,0 +1,292 @@
+//! A SIP user agent client over UDP: one call, one cancelled call or one OPTIONS.
+//!
+//! ```text
+//! cargo run --example uac -- --bind 127.0.0.1:5070 call    sip:answer@127.0.0.1:5060
+//! cargo run --example uac -- --bind 127.0.0.1:5070 cancel  sip:ring@127.0.0.1:5060
+//! cargo run --example uac -- --bind 127.0.0.1:5070 options sip:127.0.0.1:5060
+//! ```
+//!
+//! - `call`: INVITE; the endpoint ACKs the 2xx; hold the call 2 s, then BYE. Success is
+//!   a 2xx to the INVITE and a 2xx to the BYE (or the callee hanging up first).
+//! - `cancel`: INVITE; CANCEL after the first provisional response. Success is a 487.
+//! - `options`: OPTIONS. Success is a 2xx.
+//!
+//! The destination is the URI's host and port (an IP literal; default port 5060).
+//! Logs one line per message (time, direction, peer, first line). Exit status 0 on the
+//! expected outcome, 1 otherwise (including no outcome within 40 s), 2 on a usage or
+//! socket error.
+
+use std::net::{IpAddr, SocketAddr, UdpSocket};
+use std::process::ExitCode;
+use std::time::{Duration, Instant as StdInstant, SystemTime, UNIX_EPOCH};
+
+use sansip::Instant;
+use sansip::dialog::EndReason;
+use sansip::endpoint::{Endpoint, EndpointConfig, Event, Request};
+use sansip::message::{Host, Method, StatusCode, Uri};
+
+/// A small SDP offer.
+const SDP: &[u8] = b"v=0\r\no=sansip 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\n\
+t=0 0\r\nm=audio 6002 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n";
+/// How long a `call` is held before the BYE.
+const HOLD: Duration = Duration::from_secs(2);
+/// The whole run gives up after this.
+const GIVE_UP: Duration = Duration::from_secs(40);
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Call,
+    Cancel,
+    Options,
+}
+
+type Ep = Endpoint<32, 8, 2_048>;
+
+fn usage() -> ExitCode {
+    eprintln!("usage: uac --bind ADDR call|cancel|options URI");
+    ExitCode::from(2)
+}
+
+fn log(dir: &str, peer: SocketAddr, bytes: &[u8]) {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    let end = bytes
+        .windows(2)
+        .position(|w| w == b"\r\n")
+        .unwrap_or(bytes.len().min(120));
+    println!(
+        "{}.{:03} {dir} {peer} {}",
+        now.as_secs(),
+        now.subsec_millis(),
+        String::from_utf8_lossy(&bytes[..end])
+    );
+}
+
+/// The destination of a `sip:` URI with an IP literal host.
+fn destination(uri: &str) -> Option<SocketAddr> {
+    match Uri::parse(uri.as_bytes()).ok()? {
+        Uri::Sip(u) => {
+            let ip = match u.host() {
+                Host::Ipv4(a) => IpAddr::V4(a),
+                Host::Ipv6(a) => IpAddr::V6(a),
+                Host::Domain(_) => return None,
+            };
+            Some(SocketAddr::new(ip, u.port().unwrap_or(5060)))
+        }
+        _ => None,
+    }
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (bind, mode, uri) = match args.as_slice() {
+        [flag, bind, mode, uri] if flag == "--bind" => {
+            let Ok(bind) = bind.parse::<SocketAddr>() else {
+                return usage();
+            };
+            let mode = match mode.as_str() {
+                "call" => Mode::Call,
+                "cancel" => Mode::Cancel,
+                "options" => Mode::Options,
+                _ => return usage(),
+            };
+            (bind, mode, uri.clone())
+        }
+        _ => return usage(),
+    };
+    let Some(to) = destination(&uri) else {
+        eprintln!("uac: {uri}: need a sip: URI with an IP address host");
+        return ExitCode::from(2);
+    };
+    match run(bind, mode, &uri, to) {
+        Ok(true) => {
+            println!("uac: success");
+            ExitCode::SUCCESS
+        }
+        Ok(false) => {
+            println!("uac: failure");
+            ExitCode::from(1)
+        }
+        Err(e) => {
+            eprintln!("uac: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(bind: SocketAddr, mode: Mode, uri: &str, to: SocketAddr) -> Result<bool, String> {
+    let socket = UdpSocket::bind(bind).map_err(|e| format!("bind {bind}: {e}"))?;
+    let local = socket
+        .local_addr()
+        .map_err(|e| format!("local address: {e}"))?;
+    let seed = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(7)
+        ^ u64::from(std::process::id());
+    let mut ep: Box<Ep> = Box::new(Endpoint::new(EndpointConfig::new(local, seed)));
+    let start = StdInstant::now();
+    let now = || Instant::from_millis(start.elapsed().as_millis() as u64);
+    let from = format!("<sip:sansip@{local}>");
+    let to_hdr = format!("<{uri}>");
+    let mut req = Request::new(Method::Options, uri, &from, &to_hdr);
+    let (mut call, mut options_tx) = (None, None);
+    match mode {
+        Mode::Options => {
+            options_tx = Some(
+                ep.send_request(now(), to, &req)
+                    .map_err(|e| format!("OPTIONS: {e}"))?,
+            );
+        }
+        Mode::Call | Mode::Cancel => {
+            req.method = Method::Invite;
+            req.body = Some(("application/sdp", SDP));
+            call = Some(
+                ep.invite(now(), to, &req)
+                    .map_err(|e| format!("INVITE: {e}"))?,
+            );
+        }
+    }
+    let mut rx = vec![0u8; 65_535];
+    let mut out = vec![0u8; 65_535];
+    let mut hangup_at: Option<StdInstant> = None;
+    let mut cancelled = false;
+    let mut got_487 = false;
+    let mut outcome: Option<bool> = None;
+    // After the outcome is known, linger briefly so the last messages (ACK, 200 to a
+    // BYE) go out and retransmissions are absorbed.
+    let mut linger_until: Option<StdInstant> = None;
+    loop {
+        let std_now = StdInstant::now();
+        if std_now.duration_since(start) > GIVE_UP {
+            println!("uac: gave up after {GIVE_UP:?}");
+            return Ok(false);
+        }
+        if let Some(t) = linger_until
+            && std_now >= t
+        {
+            return Ok(outcome.unwrap_or(false));
+        }
+        let t_now = now();
+        let mut wait = ep
+            .poll_timeout()
+            .map(|t| Duration::from_millis(t.saturating_duration_since(t_now).as_millis() as u64))
+            .unwrap_or(Duration::from_millis(200))
+            .min(Duration::from_millis(200));
+        if let Some(at) = hangup_at {
+            wait = wait.min(at.saturating_duration_since(std_now));
+        }
+        socket
+            .set_read_timeout(Some(wait.max(Duration::from_millis(1))))
+            .map_err(|e| format!("set_read_timeout: {e}"))?;
+        // A timeout, or an ICMP error from an earlier send: the timers handle both.
+        if let Ok((n, peer)) = socket.recv_from(&mut rx) {
+            log("<", peer, &rx[..n]);
+            ep.handle_datagram(now(), peer, &rx[..n]);
+        }
+        ep.handle_timeout(now());
+        if let (Some(at), Some(c)) = (hangup_at, call)
+            && StdInstant::now() >= at
+        {
+            hangup_at = None;
+            if let Err(e) = ep.hangup(now(), c) {
+                println!("uac: hangup: {e}");
+                outcome = Some(false);
+            }
+        }
+        loop {
+            let mut busy = false;
+            loop {
+                match ep.poll_transmit(&mut out) {
+                    Ok(Some(t)) => {
+                        busy = true;
+                        log(">", t.destination, t.bytes);
+                        if let Err(e) = socket.send_to(t.bytes, t.destination) {
+                            println!("uac: send to {}: {e}", t.destination);
+                        }
+                    }
+                    Ok(None) => break,
+                    Err(e) => return Err(format!("transmit buffer: {e:?}")),
+                }
+            }
+            while let Some(event) = ep.poll_event() {
+                busy = true;
+                match event {
+                    Event::Response { tx, status, .. } if Some(tx) == options_tx => {
+                        if !status.is_provisional() {
+                            outcome = Some(status.is_success());
+                        }
+                    }
+                    Event::Response { tx, status, .. }
+                        if !status.is_provisional()
+                            && ep.request(tx).and_then(|m| m.method()) == Some(Method::Bye) =>
+                    {
+                        println!("uac: BYE answered {status}");
+                        outcome = Some(outcome.unwrap_or(true) && status.is_success());
+                    }
+                    Event::Response { status, .. } => {
+                        if mode == Mode::Cancel
+                            && status.is_provisional()
+                            && !cancelled
+                            && let Some(c) = call
+                        {
+                            cancelled = true;
+                            if let Err(e) = ep.cancel(now(), c) {
+                                println!("uac: cancel: {e}");
+                                outcome = Some(false);
+                            }
+                        }
+                        if status == StatusCode::REQUEST_TERMINATED {
+                            got_487 = true;
+                        }
+                    }
+                    Event::CallEstablished { .. } => {
+                        if mode == Mode::Call {
+                            hangup_at = Some(StdInstant::now() + HOLD);
+                        } else {
+                            // Answered despite the CANCEL: hang up, and it is a failure.
+                            if let Some(c) = call {
+                                let _ = ep.hangup(now(), c);
+                            }
+                            outcome = Some(false);
+                        }
+                    }
+                    Event::CallTerminated { reason, .. } => {
+                        hangup_at = None;
+                        let ok = match (mode, reason) {
+                            // The outcome waits for the BYE's final response.
+                            (Mode::Call, EndReason::LocalBye) => {
+                                println!("uac: call ended: {reason:?}");
+                                continue;
+                            }
+                            (Mode::Call, EndReason::RemoteBye) => true,
+                            (Mode::Cancel, EndReason::Cancelled) => got_487,
+                            (Mode::Cancel, EndReason::Rejected(s)) => {
+                                s == StatusCode::REQUEST_TERMINATED
+                            }
+                            _ => false,
+                        };
+                        println!("uac: call ended: {reason:?}");
+                        outcome = Some(outcome.unwrap_or(true) && ok);
+                    }
+                    Event::TimedOut { .. } => {
+                        println!("uac: transaction timed out");
+                        outcome = Some(false);
+                    }
+                    Event::Capacity(c) => println!("uac: capacity: {c}"),
+                    // Anything else the peer asks (OPTIONS, INFO, a re-INVITE): accept.
+                    Event::IncomingRequest { tx, .. } => {
+                        let _ = ep.respond(now(), tx, StatusCode::OK, None);
+                    }
+                }
+            }
+            if !busy {
+                break;
+            }
+        }
+        if outcome.is_some() && linger_until.is_none() {
+            linger_until = Some(StdInstant::now() + Duration::from_millis(500));
+        }
+    }
+}

@@ -1,0 +1,383 @@
+//! A SIP user agent server over UDP, for interop tests and load runs.
+//!
+//! ```text
+//! cargo run --example uas -- --bind 127.0.0.1:5060 [--quiet] [--large] [--stats SECS]
+//! ```
+//!
+//! What it does with an INVITE depends on the user part of the Request-URI:
+//!
+//! - `answer` (and any other user): 180, then 200 with a small SDP body right away;
+//!   takes the ACK and the BYE.
+//! - `ring`: 180, keeps ringing for 3 s (time for a CANCEL), then answers.
+//! - `busy`: 486.
+//! - `hangup`: answers, then hangs up itself (BYE) 2 s after the call is up.
+//!
+//! OPTIONS gets 200; any other request outside a call gets 200 too. Record-Route and
+//! Contact are honoured by the endpoint's dialog layer. Runs until killed and logs one
+//! line per message (time, direction, peer, first line) on stdout, unless `--quiet`.
+//! `--large` sizes the tables for load runs (65,000 transactions, 4,096 calls, 1,500-byte
+//! messages: about 300 MB resident, 600 MB at peak while it is built). `--stats SECS`
+//! prints the endpoint's counters on stderr every SECS seconds.
+//!
+//! Load run (see the README): `cargo build --release --example uas`, then
+//! `taskset -c 1 target/release/examples/uas --bind 127.0.0.1:5060 --quiet --large
+//! --stats 1` and `taskset -c 0 sipp -sn uac -d 0 -r RATE -m COUNT 127.0.0.1:5060`.
+//!
+//! Exit status 2 on a usage or socket error.
+
+use std::net::{SocketAddr, UdpSocket};
+use std::process::ExitCode;
+use std::time::{Duration, Instant as StdInstant, SystemTime, UNIX_EPOCH};
+
+use sansip::Instant;
+use sansip::dialog::{EndReason, SessionState};
+use sansip::endpoint::{CallHandle, Endpoint, EndpointConfig, Event, TxHandle};
+use sansip::message::{Message, Method, StatusCode, Uri};
+
+/// The answer's SDP: enough for SIPp and most phones to accept the 200.
+const SDP: &[u8] = b"v=0\r\no=sansip 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\n\
+t=0 0\r\nm=audio 6000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n";
+
+/// How long `ring` rings before it answers.
+const RING_FOR: Duration = Duration::from_secs(3);
+/// How long after the call is up `hangup` sends its BYE.
+const HANGUP_AFTER: Duration = Duration::from_secs(2);
+
+struct Options {
+    bind: SocketAddr,
+    quiet: bool,
+    large: bool,
+    stats_every: Option<Duration>,
+}
+
+fn usage() -> ExitCode {
+    eprintln!("usage: uas --bind ADDR [--quiet] [--large] [--stats SECS]");
+    ExitCode::from(2)
+}
+
+fn parse_args() -> Option<Options> {
+    let mut args = std::env::args().skip(1);
+    let mut bind = None;
+    let (mut quiet, mut large, mut stats_every) = (false, false, None);
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--bind" => bind = Some(args.next()?.parse().ok()?),
+            "--quiet" => quiet = true,
+            "--large" => large = true,
+            "--stats" => stats_every = Some(Duration::from_secs(args.next()?.parse().ok()?)),
+            _ => return None,
+        }
+    }
+    Some(Options {
+        bind: bind?,
+        quiet,
+        large,
+        stats_every,
+    })
+}
+
+fn main() -> ExitCode {
+    let Some(opts) = parse_args() else {
+        return usage();
+    };
+    let result = if opts.large {
+        run::<65_000, 4_096, 1_500>(&opts)
+    } else {
+        run::<1_024, 512, 2_048>(&opts)
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("uas: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// A boxed endpoint. It keeps its tables inline and `Endpoint::new` returns it by
+/// value, so it passes through the stack: build it on a short-lived thread with a stack
+/// big enough, whose memory goes back to the system when the thread ends.
+fn boxed_endpoint<const TX: usize, const CALLS: usize, const MSG: usize>(
+    config: EndpointConfig,
+) -> Result<Box<Endpoint<TX, CALLS, MSG>>, String> {
+    let stack = std::mem::size_of::<Endpoint<TX, CALLS, MSG>>() * 8 + (16 << 20);
+    std::thread::Builder::new()
+        .stack_size(stack)
+        .spawn(move || Box::new(Endpoint::new(config)))
+        .map_err(|e| format!("cannot start a thread to build the endpoint: {e}"))?
+        .join()
+        .map_err(|_| "building the endpoint failed".to_owned())
+}
+
+/// Something to do later, on the host's own clock.
+enum Later {
+    Answer(TxHandle),
+    HangUp(CallHandle),
+}
+
+/// Print one log line: wall-clock time, direction, peer, first line of the message.
+fn log(quiet: bool, dir: &str, peer: SocketAddr, bytes: &[u8]) {
+    if quiet {
+        return;
+    }
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    let end = bytes
+        .windows(2)
+        .position(|w| w == b"\r\n")
+        .unwrap_or(bytes.len().min(120));
+    println!(
+        "{}.{:03} {dir} {peer} {}",
+        now.as_secs(),
+        now.subsec_millis(),
+        String::from_utf8_lossy(&bytes[..end])
+    );
+}
+
+/// The user part of a request's Request-URI, if it has one.
+fn uri_user(msg: &Message<'_>) -> Option<String> {
+    match Uri::parse(msg.request_uri_raw()?).ok()? {
+        Uri::Sip(u) => u.user().map(str::to_owned),
+        _ => None,
+    }
+}
+
+/// What the host keeps beside the endpoint.
+struct Host {
+    quiet: bool,
+    start: StdInstant,
+    out: Vec<u8>,
+    /// Our own timers (ringing, hanging up).
+    later: Vec<(StdInstant, Later)>,
+    /// Calls of the `hangup` user, to hang up once established.
+    hangup_calls: Vec<CallHandle>,
+    capacity_events: u64,
+    /// Calls ended by the caller's BYE, and calls ended any other way (no ACK, ...).
+    ended_bye: u64,
+    ended_other: u64,
+}
+
+impl Host {
+    fn now(&self) -> Instant {
+        Instant::from_millis(self.start.elapsed().as_millis() as u64)
+    }
+
+    /// Send every queued datagram and handle every event; events may queue more
+    /// datagrams, so loop until both are empty.
+    fn drain<const TX: usize, const CALLS: usize, const MSG: usize>(
+        &mut self,
+        ep: &mut Endpoint<TX, CALLS, MSG>,
+        socket: &UdpSocket,
+    ) -> Result<(), String> {
+        loop {
+            let mut busy = false;
+            loop {
+                match ep.poll_transmit(&mut self.out) {
+                    Ok(Some(t)) => {
+                        busy = true;
+                        log(self.quiet, ">", t.destination, t.bytes);
+                        // A send error (peer gone) is not ours to fix: UDP is lossy anyway.
+                        let _ = socket.send_to(t.bytes, t.destination);
+                    }
+                    Ok(None) => break,
+                    Err(e) => return Err(format!("transmit buffer: {e:?}")),
+                }
+            }
+            while let Some(event) = ep.poll_event() {
+                busy = true;
+                let now = self.now();
+                match event {
+                    Event::IncomingRequest { tx, call } => {
+                        on_request(ep, now, tx, call, &mut self.later, &mut self.hangup_calls);
+                    }
+                    Event::CallEstablished { call } => {
+                        if let Some(pos) = self.hangup_calls.iter().position(|c| *c == call) {
+                            self.hangup_calls.swap_remove(pos);
+                            self.later
+                                .push((StdInstant::now() + HANGUP_AFTER, Later::HangUp(call)));
+                        }
+                    }
+                    Event::CallTerminated { call, reason } => {
+                        self.hangup_calls.retain(|c| *c != call);
+                        if reason == EndReason::RemoteBye {
+                            self.ended_bye += 1;
+                        } else {
+                            self.ended_other += 1;
+                        }
+                    }
+                    Event::Capacity(c) => {
+                        self.capacity_events += 1;
+                        if !self.quiet {
+                            println!("capacity: {c}");
+                        }
+                    }
+                    Event::Response { .. } | Event::TimedOut { .. } => {}
+                }
+            }
+            if !busy {
+                return Ok(());
+            }
+        }
+    }
+}
+
+/// Most datagrams read in one go before the timers are looked at again.
+const BATCH: usize = 64;
+
+fn run<const TX: usize, const CALLS: usize, const MSG: usize>(
+    opts: &Options,
+) -> Result<(), String> {
+    let socket = UdpSocket::bind(opts.bind).map_err(|e| format!("bind {}: {e}", opts.bind))?;
+    let local = socket
+        .local_addr()
+        .map_err(|e| format!("local address: {e}"))?;
+    let seed = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(1)
+        ^ u64::from(std::process::id());
+    let mut ep = boxed_endpoint::<TX, CALLS, MSG>(EndpointConfig::new(local, seed))?;
+    let mut host = Host {
+        quiet: opts.quiet,
+        start: StdInstant::now(),
+        out: vec![0u8; 65_535],
+        later: Vec::new(),
+        hangup_calls: Vec::new(),
+        capacity_events: 0,
+        ended_bye: 0,
+        ended_other: 0,
+    };
+    let mut rx = vec![0u8; 65_535];
+    let mut next_stats = opts.stats_every.map(|d| StdInstant::now() + d);
+    if !opts.quiet {
+        println!("uas listening on {local}");
+    }
+    loop {
+        // The endpoint's next timer: fire it if due, else sleep until it (or ours, or a
+        // datagram). `poll_timeout` looks at every timer, so it is asked once per round.
+        let deadline = ep.poll_timeout();
+        let t_now = host.now();
+        if deadline.is_some_and(|d| d <= t_now) {
+            ep.handle_timeout(t_now);
+            host.drain(&mut ep, &socket)?;
+        }
+        let mut wait = deadline
+            .map(|t| Duration::from_millis(t.saturating_duration_since(t_now).as_millis() as u64))
+            .unwrap_or(Duration::from_secs(1));
+        let std_now = StdInstant::now();
+        for (at, _) in &host.later {
+            wait = wait.min(at.saturating_duration_since(std_now));
+        }
+        if let Some(at) = next_stats {
+            wait = wait.min(at.saturating_duration_since(std_now));
+        }
+        socket
+            .set_read_timeout(Some(wait.max(Duration::from_millis(1))))
+            .map_err(|e| format!("set_read_timeout: {e}"))?;
+        // One blocking read, then whatever else is already queued (up to BATCH),
+        // draining the outputs after every datagram.
+        let mut got = 0;
+        while got < BATCH {
+            match socket.recv_from(&mut rx) {
+                Ok((n, from)) => {
+                    log(opts.quiet, "<", from, &rx[..n]);
+                    ep.handle_datagram(host.now(), from, &rx[..n]);
+                    host.drain(&mut ep, &socket)?;
+                }
+                // Timeout, would-block, or an ICMP error from an earlier send: nothing
+                // to do for a UAS.
+                Err(_) => break,
+            }
+            got += 1;
+            if got == 1 {
+                socket
+                    .set_nonblocking(true)
+                    .map_err(|e| format!("set_nonblocking: {e}"))?;
+            }
+        }
+        if got > 0 {
+            socket
+                .set_nonblocking(false)
+                .map_err(|e| format!("set_nonblocking: {e}"))?;
+        }
+        // Our own timers.
+        let std_now = StdInstant::now();
+        let mut i = 0;
+        while i < host.later.len() {
+            if host.later[i].0 <= std_now {
+                let (_, what) = host.later.swap_remove(i);
+                let now = host.now();
+                // The call may be gone (cancelled, hung up): errors are expected then.
+                let _ = match what {
+                    Later::Answer(tx) => {
+                        ep.respond(now, tx, StatusCode::OK, Some(("application/sdp", SDP)))
+                    }
+                    Later::HangUp(call) => ep.hangup(now, call),
+                };
+                host.drain(&mut ep, &socket)?;
+            } else {
+                i += 1;
+            }
+        }
+        if let Some(at) = next_stats
+            && at <= std_now
+        {
+            let s = ep.stats();
+            eprintln!(
+                "uas stats: transactions {} calls {} ended-by-bye {} ended-otherwise {} discarded {} rejected {} stray {} overflows {} capacity-events {}",
+                ep.transaction_count(),
+                ep.call_count(),
+                host.ended_bye,
+                host.ended_other,
+                s.discarded,
+                s.rejected,
+                s.stray_responses,
+                s.queue_overflows,
+                host.capacity_events
+            );
+            next_stats = opts.stats_every.map(|d| std_now + d);
+        }
+    }
+}
+
+fn on_request<const TX: usize, const CALLS: usize, const MSG: usize>(
+    ep: &mut Endpoint<TX, CALLS, MSG>,
+    now: Instant,
+    tx: TxHandle,
+    call: Option<CallHandle>,
+    later: &mut Vec<(StdInstant, Later)>,
+    hangup_calls: &mut Vec<CallHandle>,
+) {
+    let (method, user) = match ep.request(tx) {
+        Some(m) => (m.method(), uri_user(&m)),
+        None => return,
+    };
+    let is_new_call = method == Some(Method::Invite)
+        && call.is_some_and(|c| ep.call_state(c) == Some(SessionState::Proceeding));
+    // Errors below mean the transaction or call went away meanwhile: nothing to do.
+    if method != Some(Method::Invite) || !is_new_call {
+        // OPTIONS, re-INVITE, INFO, ...: accept.
+        let body = (method == Some(Method::Invite)).then_some(("application/sdp", SDP));
+        let _ = ep.respond(now, tx, StatusCode::OK, body);
+        return;
+    }
+    match user.as_deref() {
+        Some("busy") => {
+            let _ = ep.respond(now, tx, StatusCode::BUSY_HERE, None);
+        }
+        Some("ring") => {
+            let _ = ep.respond(now, tx, StatusCode::RINGING, None);
+            later.push((StdInstant::now() + RING_FOR, Later::Answer(tx)));
+        }
+        other => {
+            let _ = ep.respond(now, tx, StatusCode::RINGING, None);
+            let _ = ep.respond(now, tx, StatusCode::OK, Some(("application/sdp", SDP)));
+            if other == Some("hangup")
+                && let Some(call) = call
+            {
+                hangup_calls.push(call);
+            }
+        }
+    }
+}
