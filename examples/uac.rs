@@ -214,9 +214,9 @@ fn run(bind: SocketAddr, mode: Mode, uri: &str, to: SocketAddr) -> Result<bool, 
                 busy = true;
                 match event {
                     Event::Response { tx, status, .. } if Some(tx) == options_tx => {
-                        if !status.is_provisional() {
-                            outcome = Some(status.is_success());
-                        }
+                        // A provisional response leaves the outcome open.
+                        outcome =
+                            outcome.or((!status.is_provisional()).then(|| status.is_success()));
                     }
                     Event::Response { tx, status, .. }
                         if !status.is_provisional()
@@ -270,8 +270,8 @@ fn run(bind: SocketAddr, mode: Mode, uri: &str, to: SocketAddr) -> Result<bool, 
                         println!("uac: call ended: {reason:?}");
                         outcome = Some(outcome.unwrap_or(true) && ok);
                     }
-                    Event::TimedOut { .. } => {
-                        println!("uac: transaction timed out");
+                    Event::TimedOut { .. } | Event::TransportError { .. } => {
+                        println!("uac: transaction timed out or could not be sent");
                         outcome = Some(false);
                     }
                     Event::Capacity(c) => println!("uac: capacity: {c}"),
@@ -279,6 +279,7 @@ fn run(bind: SocketAddr, mode: Mode, uri: &str, to: SocketAddr) -> Result<bool, 
                     Event::IncomingRequest { tx, .. } => {
                         let _ = ep.respond(now(), tx, StatusCode::OK, None);
                     }
+                    _ => {}
                 }
             }
             if !busy {

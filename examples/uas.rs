@@ -212,7 +212,7 @@ impl Host {
                             println!("capacity: {c}");
                         }
                     }
-                    Event::Response { .. } | Event::TimedOut { .. } => {}
+                    _ => {}
                 }
             }
             if !busy {

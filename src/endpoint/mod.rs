@@ -150,6 +150,7 @@ pub struct CallHandle(RawHandle);
 /// What happened, for the host.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum Event {
     /// A new request (not a retransmission) passed the checks. Read it with
     /// [`Endpoint::request`] and answer with [`Endpoint::respond`]. `call` is set for an
