@@ -424,3 +424,47 @@ fn transport_errors_end_transactions_and_calls() {
     p.a.handle_send_error(p.now, addr("127.0.0.1:9"));
     assert_eq!(p.a.transaction_count(), 1);
 }
+
+#[test]
+fn timers_wait_for_room_in_the_transmit_queue() {
+    // 40 OPTIONS to a silent peer: their Timer E fire together at 500 ms. With a queue
+    // of 8, `handle_timeout` stops early, says the rest is still due, and nothing is lost.
+    let mut ep: Box<Endpoint<64, 4, 1024, 8>> = Box::new(Endpoint::new(EndpointConfig::new(
+        addr("127.0.0.1:5061"),
+        3,
+    )));
+    let req = Request::new(
+        Method::Options,
+        "sip:x@127.0.0.1:5062",
+        "<sip:a@127.0.0.1>",
+        "<sip:x@127.0.0.1>",
+    );
+    let mut buf = [0u8; 2048];
+    let mut sent = 0;
+    for _ in 0..40 {
+        ep.send_request(Instant::ZERO, addr("127.0.0.1:5062"), &req)
+            .unwrap();
+        while ep.poll_transmit(&mut buf).unwrap().is_some() {
+            sent += 1;
+        }
+    }
+    assert_eq!(sent, 40);
+    let t = Instant::from_millis(500);
+    assert_eq!(ep.poll_timeout(), Some(t));
+    let mut rounds = 0;
+    while ep.poll_timeout().is_some_and(|d| d <= t) {
+        ep.handle_timeout(t);
+        rounds += 1;
+        while ep.poll_transmit(&mut buf).unwrap().is_some() {
+            sent += 1;
+        }
+        assert!(rounds < 100);
+    }
+    assert!(
+        rounds > 1,
+        "one round cannot hold 40 retransmissions in a queue of 8"
+    );
+    assert_eq!(sent, 80);
+    assert_eq!(ep.stats().queue_overflows, 0);
+    assert_eq!(ep.poll_timeout(), Some(Instant::from_millis(1_500)));
+}

@@ -83,10 +83,8 @@ use crate::transaction::{
     server_invite, server_non_invite,
 };
 
-use table::{ChainIndex, RawHandle, Table, Timers, hash_of};
+use table::{ChainIndex, DeadlineHeap, RawHandle, Table, Timers, hash_of};
 
-/// Most transmits queued between two drains.
-pub const TRANSMIT_QUEUE: usize = 32;
 /// Most events queued between two drains.
 pub const EVENT_QUEUE: usize = 64;
 /// Due timers fired per round of `handle_timeout` (more are taken in later rounds).
@@ -438,8 +436,13 @@ struct CallEntry<const MSG: usize> {
 }
 
 /// A SIP endpoint: up to `TX` transactions and `CALLS` calls, each stored message up to
-/// `MSG` bytes. All storage is inline; put a large endpoint in a `Box` or a `static`.
-pub struct Endpoint<const TX: usize = 32, const CALLS: usize = 16, const MSG: usize = 2048> {
+/// `MSG` bytes, and up to `QUEUE` datagrams waiting for [`poll_transmit`](Self::poll_transmit). All storage is inline; put a large endpoint in a `Box` or a `static`.
+pub struct Endpoint<
+    const TX: usize = 32,
+    const CALLS: usize = 16,
+    const MSG: usize = 2048,
+    const QUEUE: usize = 32,
+> {
     config: EndpointConfig,
     session_config: dialog::Config,
     txs: Table<TxEntry<MSG>, TX>,
@@ -450,7 +453,10 @@ pub struct Endpoint<const TX: usize = 32, const CALLS: usize = 16, const MSG: us
     merge_index: ChainIndex<TX>,
     /// Dialog ids to call slots.
     call_index: ChainIndex<CALLS>,
-    transmits: Deque<(SocketAddr, Bytes<MSG>), TRANSMIT_QUEUE>,
+    transmits: Deque<(SocketAddr, Bytes<MSG>), QUEUE>,
+    /// Earliest deadline of each transaction and call: `poll_timeout` is the root.
+    tx_deadlines: DeadlineHeap<TX>,
+    call_deadlines: DeadlineHeap<CALLS>,
     events: Deque<Event, EVENT_QUEUE>,
     rng: u64,
     stats: Stats,
@@ -458,7 +464,9 @@ pub struct Endpoint<const TX: usize = 32, const CALLS: usize = 16, const MSG: us
     pending_body: Option<(&'static str, Bytes<MSG>)>,
 }
 
-impl<const TX: usize, const CALLS: usize, const MSG: usize> Endpoint<TX, CALLS, MSG> {
+impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
+    Endpoint<TX, CALLS, MSG, QUEUE>
+{
     /// A new endpoint.
     pub fn new(config: EndpointConfig) -> Self {
         const {
@@ -480,6 +488,8 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize> Endpoint<TX, CALLS, 
             merge_index: ChainIndex::new(),
             call_index: ChainIndex::new(),
             transmits: Deque::new(),
+            tx_deadlines: DeadlineHeap::new(),
+            call_deadlines: DeadlineHeap::new(),
             events: Deque::new(),
             rng: config.seed ^ 0x9E37_79B9_7F4A_7C15,
             stats: Stats::default(),
@@ -574,53 +584,70 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize> Endpoint<TX, CALLS, 
     /// When [`handle_timeout`](Self::handle_timeout) must be called next; `None` when
     /// only a datagram or a command can change anything.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        let tx = self.txs.iter().filter_map(|(_, e)| e.timers.next());
-        let calls = self.calls.iter().filter_map(|(_, c)| c.timers.next());
-        tx.chain(calls).min()
+        let tx = self.tx_deadlines.peek().map(|(t, _)| t);
+        let call = self.call_deadlines.peek().map(|(t, _)| t);
+        tx.into_iter().chain(call).min()
     }
 
     // ----- inputs --------------------------------------------------------------------
 
     /// Expire every timer due at `now`. Calling it early or twice does nothing.
     pub fn handle_timeout(&mut self, now: Instant) {
-        // Collect the due timers in one pass, fire them earliest first, and check each is
-        // still armed with the same deadline when its turn comes (an earlier step may have
-        // cancelled or re-armed it). Timers armed by these steps that are already due are
-        // picked up by the next round.
-        loop {
-            let mut due: Vec<(Instant, bool, RawHandle, u8), TIMER_BATCH> = Vec::new();
-            for (h, e) in self.txs.iter() {
-                for (i, t) in e.timers.due(now) {
-                    // i < 13 fits u8; a full batch leaves the rest to the next round.
-                    let _ = due.push((t, false, h, i as u8));
-                }
+        // Earliest first, one timer at a time, each step seeing what the previous left.
+        // Stop while the transmit queue has room for one more step's output: what is
+        // still due stays due, `poll_timeout` says so, and the host calls again after
+        // draining. The cap guards against timers re-armed in the past (T1 = 0).
+        let mut budget = 4 * (TX + CALLS) + 64;
+        while budget > 0 && self.transmits.len() + 4 <= QUEUE {
+            budget -= 1;
+            let tx = self.tx_deadlines.peek().filter(|(t, _)| *t <= now);
+            let call = self.call_deadlines.peek().filter(|(t, _)| *t <= now);
+            match (tx, call) {
+                (Some((tt, _)), Some((ct, cs))) if ct < tt => self.fire_call_slot(now, cs),
+                (Some((_, ts)), _) => self.fire_tx_slot(now, ts),
+                (None, Some((_, cs))) => self.fire_call_slot(now, cs),
+                (None, None) => break,
             }
-            for (h, c) in self.calls.iter() {
-                for (i, t) in c.timers.due(now) {
-                    let _ = due.push((t, true, h, i as u8));
-                }
-            }
-            if due.is_empty() {
-                break;
-            }
-            due.sort_unstable();
-            for (deadline, is_call, h, i) in due {
-                let i = usize::from(i);
-                if is_call {
-                    if self
-                        .calls
-                        .get(h)
-                        .is_some_and(|c| c.timers.get(i) == Some(deadline))
-                    {
-                        self.fire_call_timer(now, CallHandle(h), i);
-                    }
-                } else if let Some(e) = self.txs.get_mut(h)
-                    && e.timers.get(i) == Some(deadline)
-                {
-                    e.timers.set(i, None);
-                    self.step_tx(now, TxHandle(h), TxInput::Timer(TimerId::ALL[i]), None);
-                }
-            }
+        }
+    }
+
+    fn fire_tx_slot(&mut self, now: Instant, slot: u16) {
+        let Some(h) = self.txs.handle_at(slot) else {
+            self.tx_deadlines.set(slot, None);
+            return;
+        };
+        let tx = TxHandle(h);
+        let Some(i) = self.txs.get(h).and_then(|e| e.timers.earliest()) else {
+            self.tx_deadlines.set(slot, None);
+            return;
+        };
+        self.set_tx_timer(tx, i, None);
+        self.step_tx(now, tx, TxInput::Timer(TimerId::ALL[i]), None);
+    }
+
+    fn fire_call_slot(&mut self, now: Instant, slot: u16) {
+        let Some(h) = self.calls.handle_at(slot) else {
+            self.call_deadlines.set(slot, None);
+            return;
+        };
+        let Some(i) = self.calls.get(h).and_then(|c| c.timers.earliest()) else {
+            self.call_deadlines.set(slot, None);
+            return;
+        };
+        self.fire_call_timer(now, CallHandle(h), i);
+    }
+
+    fn set_tx_timer(&mut self, tx: TxHandle, i: usize, deadline: Option<Instant>) {
+        if let Some(e) = self.txs.get_mut(tx.0) {
+            e.timers.set(i, deadline);
+            self.tx_deadlines.set(tx.0.index, e.timers.next());
+        }
+    }
+
+    fn set_call_timer(&mut self, call: CallHandle, i: usize, deadline: Option<Instant>) {
+        if let Some(c) = self.calls.get_mut(call.0) {
+            c.timers.set(i, deadline);
+            self.call_deadlines.set(call.0.index, c.timers.next());
         }
     }
 
@@ -1063,6 +1090,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize> Endpoint<TX, CALLS, 
     fn remove_call(&mut self, call: CallHandle) {
         if self.calls.remove(call.0).is_some() {
             self.call_index.remove(call.0.index);
+            self.call_deadlines.set(call.0.index, None);
         }
     }
 
@@ -1122,6 +1150,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize> Endpoint<TX, CALLS, 
         if self.txs.remove(tx.0).is_some() {
             self.tx_index.remove(tx.0.index);
             self.merge_index.remove(tx.0.index);
+            self.tx_deadlines.set(tx.0.index, None);
         }
     }
 
@@ -1342,15 +1371,9 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize> Endpoint<TX, CALLS, 
                     self.resend(tx, |e| &e.response);
                 }
                 Action::StartTimer(id, d) => {
-                    if let Some(e) = self.txs.get_mut(tx.0) {
-                        e.timers.set(timer_index(id), Some(now.saturating_add(d)));
-                    }
+                    self.set_tx_timer(tx, timer_index(id), Some(now.saturating_add(d)))
                 }
-                Action::CancelTimer(id) => {
-                    if let Some(e) = self.txs.get_mut(tx.0) {
-                        e.timers.set(timer_index(id), None);
-                    }
-                }
+                Action::CancelTimer(id) => self.set_tx_timer(tx, timer_index(id), None),
                 Action::ToTu(signal) => self.tx_to_tu(now, tx, signal, msg),
                 Action::Terminated => {
                     self.remove_tx(tx);
@@ -1372,13 +1395,13 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize> Endpoint<TX, CALLS, 
         match signal {
             TuSignal::Provisional(status) | TuSignal::Final(status) => {
                 self.push_event(Event::Response { tx, call, status });
-                if client_invite && let Some(c) = call.and_then(|c| self.calls.get_mut(c.0)) {
+                if client_invite && let Some(call) = call {
                     let guard = status
                         .is_provisional()
                         .then(|| now.saturating_add(self.config.provisional_guard));
-                    c.timers.set(PROVISIONAL_GUARD, guard);
+                    self.set_call_timer(call, PROVISIONAL_GUARD, guard);
                     if status.is_final() {
-                        c.timers.set(CANCEL_GUARD, None);
+                        self.set_call_timer(call, CANCEL_GUARD, None);
                     }
                 }
                 match (call, msg) {
@@ -1646,10 +1669,10 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize> Endpoint<TX, CALLS, 
     // ----- calls ---------------------------------------------------------------------
 
     fn fire_call_timer(&mut self, now: Instant, call: CallHandle, index: usize) {
-        let Some(c) = self.calls.get_mut(call.0) else {
+        let Some(uac_invite) = self.calls.get(call.0).map(|c| c.uac_invite) else {
             return;
         };
-        c.timers.set(index, None);
+        self.set_call_timer(call, index, None);
         match index {
             // No final response for too long after a provisional: give up (CANCEL).
             PROVISIONAL_GUARD => {
@@ -1658,7 +1681,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize> Endpoint<TX, CALLS, 
             // §9.1: no final response 64*T1 after the CANCEL: the INVITE transaction is
             // considered cancelled and destroyed.
             CANCEL_GUARD => {
-                if let Some(tx) = c.uac_invite
+                if let Some(tx) = uac_invite
                     && matches!(self.txs.get(tx.0).map(|e| e.machine), Some(Machine::ClientInvite(m))
                         if matches!(m.state(), transaction::State::Calling | transaction::State::Proceeding))
                 {
@@ -1766,9 +1789,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize> Endpoint<TX, CALLS, 
                 let key = cancel_key(&inv).map_err(|_| SendError::InvalidState)?;
                 self.start_client_tx(now, peer, bytes, key, false)?;
                 let guard = now.saturating_add(self.config.timers.t1_x64());
-                if let Some(c) = self.calls.get_mut(call.0) {
-                    c.timers.set(CANCEL_GUARD, Some(guard));
-                }
+                self.set_call_timer(call, CANCEL_GUARD, Some(guard));
             }
             dialog::Action::SendReInvite { .. } => {
                 // The endpoint API does not start re-INVITEs yet; the session only asks
@@ -1791,15 +1812,10 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize> Endpoint<TX, CALLS, 
                 }
             }
             dialog::Action::StartTimer(t, d) => {
-                if let Some(c) = self.calls.get_mut(call.0) {
-                    c.timers
-                        .set(session_timer_index(t), Some(now.saturating_add(d)));
-                }
+                self.set_call_timer(call, session_timer_index(t), Some(now.saturating_add(d)));
             }
             dialog::Action::CancelTimer(t) => {
-                if let Some(c) = self.calls.get_mut(call.0) {
-                    c.timers.set(session_timer_index(t), None);
-                }
+                self.set_call_timer(call, session_timer_index(t), None)
             }
             dialog::Action::Tu(notice) => match notice {
                 Notice::Confirmed(_) => {

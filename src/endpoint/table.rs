@@ -143,10 +143,6 @@ impl<const N: usize> Timers<N> {
         }
     }
 
-    pub(crate) fn get(&self, i: usize) -> Option<crate::time::Instant> {
-        self.at.get(i).copied().flatten()
-    }
-
     pub(crate) fn set(&mut self, i: usize, t: Option<crate::time::Instant>) {
         if let Some(slot) = self.at.get_mut(i) {
             *slot = t;
@@ -159,17 +155,10 @@ impl<const N: usize> Timers<N> {
         self.next
     }
 
-    /// Every deadline at or before `now`, with its index.
-    pub(crate) fn due(
-        &self,
-        now: crate::time::Instant,
-    ) -> impl Iterator<Item = (usize, crate::time::Instant)> + '_ {
-        let any = self.next.is_some_and(|n| n <= now);
-        self.at
-            .iter()
-            .enumerate()
-            .filter(move |_| any)
-            .filter_map(move |(i, t)| t.filter(|t| *t <= now).map(|t| (i, t)))
+    /// The index of the earliest deadline.
+    pub(crate) fn earliest(&self) -> Option<usize> {
+        let next = self.next?;
+        self.at.iter().position(|t| *t == Some(next))
     }
 }
 
@@ -318,5 +307,151 @@ mod index_tests {
         assert_eq!(ix.candidates(9).collect::<heapless::Vec<_, 4>>(), [0, 2]);
         assert_eq!(ix.candidates(8).count(), 0);
         assert_ne!(hash_of(1, "a"), hash_of(2, "a"));
+    }
+}
+
+/// The earliest deadline of each of `N` slots, in an indexed binary min-heap: the
+/// endpoint's next timeout is the root, and a slot's deadline is changed or removed in
+/// O(log N) without scanning the table.
+pub(crate) struct DeadlineHeap<const N: usize> {
+    /// Slot numbers, heap-ordered by `key`.
+    heap: [u16; N],
+    len: usize,
+    /// Position of each slot in `heap`, `END` if absent.
+    pos: [u16; N],
+    key: [crate::time::Instant; N],
+}
+
+impl<const N: usize> DeadlineHeap<N> {
+    pub(crate) fn new() -> Self {
+        DeadlineHeap {
+            heap: [0; N],
+            len: 0,
+            pos: [END; N],
+            key: [crate::time::Instant::ZERO; N],
+        }
+    }
+
+    /// The earliest deadline and its slot.
+    pub(crate) fn peek(&self) -> Option<(crate::time::Instant, u16)> {
+        let s = *self.heap.get(..self.len)?.first()?;
+        Some((self.key[usize::from(s)], s))
+    }
+
+    /// Set (or with `None`, clear) the deadline of `slot`.
+    pub(crate) fn set(&mut self, slot: u16, deadline: Option<crate::time::Instant>) {
+        let s = usize::from(slot);
+        if s >= N {
+            return;
+        }
+        let at = self.pos[s];
+        match (at, deadline) {
+            (END, None) => {}
+            (END, Some(d)) => {
+                self.key[s] = d;
+                self.heap[self.len] = slot;
+                self.pos[s] = self.len as u16;
+                self.len += 1;
+                self.up(self.len - 1);
+            }
+            (i, Some(d)) => {
+                let old = self.key[s];
+                self.key[s] = d;
+                if d < old {
+                    self.up(usize::from(i))
+                } else {
+                    self.down(usize::from(i))
+                }
+            }
+            (i, None) => {
+                let i = usize::from(i);
+                self.len -= 1;
+                self.pos[s] = END;
+                if i < self.len {
+                    let last = self.heap[self.len];
+                    self.heap[i] = last;
+                    self.pos[usize::from(last)] = i as u16;
+                    self.up(i);
+                    let i = usize::from(self.pos[usize::from(last)]);
+                    self.down(i);
+                }
+            }
+        }
+    }
+
+    fn less(&self, a: usize, b: usize) -> bool {
+        self.key[usize::from(self.heap[a])] < self.key[usize::from(self.heap[b])]
+    }
+
+    fn swap(&mut self, a: usize, b: usize) {
+        self.heap.swap(a, b);
+        self.pos[usize::from(self.heap[a])] = a as u16;
+        self.pos[usize::from(self.heap[b])] = b as u16;
+    }
+
+    fn up(&mut self, mut i: usize) {
+        while i > 0 {
+            let parent = (i - 1) / 2;
+            if !self.less(i, parent) {
+                break;
+            }
+            self.swap(i, parent);
+            i = parent;
+        }
+    }
+
+    fn down(&mut self, mut i: usize) {
+        loop {
+            let (l, r) = (2 * i + 1, 2 * i + 2);
+            let mut m = i;
+            if l < self.len && self.less(l, m) {
+                m = l;
+            }
+            if r < self.len && self.less(r, m) {
+                m = r;
+            }
+            if m == i {
+                break;
+            }
+            self.swap(i, m);
+            i = m;
+        }
+    }
+}
+
+#[cfg(test)]
+mod heap_tests {
+    use super::*;
+    use crate::time::Instant;
+
+    #[test]
+    fn keeps_the_earliest_on_top() {
+        let mut h: DeadlineHeap<8> = DeadlineHeap::new();
+        let t = Instant::from_millis;
+        h.set(3, Some(t(30)));
+        h.set(1, Some(t(10)));
+        h.set(5, Some(t(50)));
+        assert_eq!(h.peek(), Some((t(10), 1)));
+        h.set(1, Some(t(40))); // later
+        assert_eq!(h.peek(), Some((t(30), 3)));
+        h.set(5, Some(t(5))); // earlier
+        assert_eq!(h.peek(), Some((t(5), 5)));
+        h.set(5, None);
+        h.set(3, None);
+        assert_eq!(h.peek(), Some((t(40), 1)));
+        h.set(1, None);
+        assert_eq!(h.peek(), None);
+        h.set(7, None);
+        // Many updates keep the heap consistent.
+        for i in 0..8u16 {
+            h.set(i, Some(t(u64::from(100 - i * 7))));
+        }
+        let mut seen = heapless::Vec::<u64, 8>::new();
+        while let Some((d, s)) = h.peek() {
+            let _ = seen.push(d.as_millis());
+            h.set(s, None);
+        }
+        assert!(seen.windows(2).all(|w| w[0] <= w[1]), "{seen:?}");
+        assert_eq!(seen.len(), 8);
     }
 }
