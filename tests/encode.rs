@@ -299,3 +299,48 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn methods_and_sent_by_cannot_smuggle_lines() {
+    let evil = Method::Extension("FOO sip:x SIP/2.0\r\nX-Injected: 1\r\nBAR");
+    assert_eq!(
+        MessageBuilder::request(evil, "sip:x@y").encoded_len(),
+        Err(EncodeError::InvalidStartLine)
+    );
+    let b =
+        MessageBuilder::request(Method::Options, "sip:x@y").header("CSeq", Value::CSeq(1, evil));
+    assert_eq!(
+        b.encoded_len(),
+        Err(EncodeError::InvalidHeader { index: 0 })
+    );
+    let methods = [Method::Invite, evil];
+    let b = MessageBuilder::request(Method::Options, "sip:x@y")
+        .header("Allow", Value::Methods(&methods));
+    assert_eq!(
+        b.encoded_len(),
+        Err(EncodeError::InvalidHeader { index: 0 })
+    );
+    let via = ViaValue {
+        transport: "UDP",
+        sent_by: "h;received=1.2.3.4",
+        branch: "z9hG4bK1",
+        rport: false,
+    };
+    let b = MessageBuilder::request(Method::Options, "sip:x@y").header("Via", Value::Via(via));
+    assert_eq!(
+        b.encoded_len(),
+        Err(EncodeError::InvalidHeader { index: 0 })
+    );
+    let via = ViaValue {
+        transport: "UDP",
+        sent_by: "[2001:db8::1]:5060",
+        branch: "z9hG4bK1",
+        rport: false,
+    };
+    assert!(
+        MessageBuilder::request(Method::Options, "sip:x@y")
+            .header("Via", Value::Via(via))
+            .encoded_len()
+            .is_ok()
+    );
+}

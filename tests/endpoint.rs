@@ -468,3 +468,108 @@ fn timers_wait_for_room_in_the_transmit_queue() {
     assert_eq!(ep.stats().queue_overflows, 0);
     assert_eq!(ep.poll_timeout(), Some(Instant::from_millis(1_500)));
 }
+
+#[test]
+fn review_regressions() {
+    let mut p = Pair::new();
+    let mut buf = [0u8; 4096];
+    // ACK and CANCEL are not requests a host starts (the endpoint sends them).
+    let ack = Request::new(
+        Method::Ack,
+        "sip:bob@127.0.0.1:5062",
+        "<sip:a@127.0.0.1>",
+        "<sip:b@127.0.0.1>",
+    );
+    assert_eq!(
+        p.a.send_request(p.now, addr("127.0.0.1:5062"), &ack),
+        Err(sansip::endpoint::SendError::InvalidState)
+    );
+    let fake = Request::new(
+        Method::Extension("INVITE"),
+        "sip:bob@127.0.0.1:5062",
+        "<sip:a@127.0.0.1>",
+        "<sip:b@127.0.0.1>",
+    );
+    assert!(
+        p.a.send_request(p.now, addr("127.0.0.1:5062"), &fake)
+            .is_err()
+    );
+    // An ACK that fits no key is dropped, never answered (§17).
+    let long_branch = "x".repeat(100);
+    let stray_ack = format!(
+        "ACK sip:b@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5061;branch=z9hG4bK{long_branch}\r\n\
+From: <sip:a@h>;tag=1\r\nTo: <sip:b@h>;tag=2\r\nCall-ID: c\r\nCSeq: 1 ACK\r\n\r\n"
+    );
+    p.b.handle_datagram(p.now, addr("127.0.0.1:5061"), stray_ack.as_bytes());
+    assert_eq!(p.b.poll_transmit(&mut buf).unwrap(), None);
+    // One To tag for every response of a transaction (§8.2.6.2); received added with
+    // rport even when it equals the sent-by (RFC 3581 §4).
+    let req = Request::new(
+        Method::Options,
+        "sip:bob@127.0.0.1:5062",
+        "<sip:a@127.0.0.1>",
+        "<sip:b@127.0.0.1>",
+    );
+    p.a.send_request(p.now, addr("127.0.0.1:5062"), &req)
+        .unwrap();
+    let t = p.a.poll_transmit(&mut buf).unwrap().unwrap();
+    let options = t.bytes.to_vec();
+    p.b.handle_datagram(p.now, addr("127.0.0.1:5061"), &options);
+    let tx = std::iter::from_fn(|| p.b.poll_event())
+        .find_map(|e| match e {
+            Event::IncomingRequest { tx, .. } => Some(tx),
+            _ => None,
+        })
+        .unwrap();
+    p.b.respond(p.now, tx, StatusCode::new(183).unwrap(), None)
+        .unwrap();
+    p.b.respond(p.now, tx, StatusCode::OK, None).unwrap();
+    let mut tags = Vec::new();
+    while let Some(t) = p.b.poll_transmit(&mut buf).unwrap() {
+        let m = Message::parse(t.bytes).unwrap();
+        tags.push(m.to().unwrap().tag().unwrap().to_string());
+        assert_eq!(
+            m.top_via().unwrap().received().map(|h| h.to_string()),
+            Some("127.0.0.1".into())
+        );
+    }
+    assert_eq!(tags.len(), 2);
+    assert_eq!(tags[0], tags[1]);
+}
+
+#[test]
+fn a_bad_2xx_from_another_fork_leaves_the_call_alone() {
+    let mut p = Pair::new();
+    let call = place_call(&mut p);
+    let tx = incoming(&p.events_b)[0];
+    p.b.respond(
+        p.now,
+        tx,
+        StatusCode::OK,
+        Some(("application/sdp", b"v=0\r\n")),
+    )
+    .unwrap();
+    p.flush();
+    assert_eq!(p.a.call_state(call), Some(SessionState::Confirmed));
+    // A 200 from another fork, without Contact: no dialog can be built for it. The
+    // endpoint must not ACK or BYE the call's own dialog instead.
+    let mut buf = [0u8; 4096];
+    let invite_bytes = p.b.request(tx).unwrap().as_bytes().to_vec();
+    let invite = Message::parse(&invite_bytes).unwrap();
+    let n = sansip::encode::MessageBuilder::response_to(&invite, StatusCode::OK, "otherfork")
+        .unwrap()
+        .encode_into(&mut buf)
+        .unwrap();
+    let stray = buf[..n].to_vec();
+    p.a.handle_datagram(p.now, addr("127.0.0.1:5062"), &stray);
+    while let Some(t) = p.a.poll_transmit(&mut buf).unwrap() {
+        let m = Message::parse(t.bytes).unwrap();
+        assert_ne!(
+            m.to().unwrap().tag(),
+            p.a.call_dialog(call).map(|d| d.id().remote_tag()),
+            "{:?}",
+            m.method()
+        );
+    }
+    assert_eq!(p.a.call_state(call), Some(SessionState::Confirmed));
+}

@@ -325,6 +325,11 @@ fn stream_framing() {
         Message::parse_stream(b"\r\n\r", &l),
         Ok(Framed::Incomplete)
     ));
+    // A CRLF followed by anything but the rest of a ping is a pong: never stuck.
+    assert!(matches!(
+        Message::parse_stream(b"\r\n\rX", &l),
+        Ok(Framed::KeepAlive(KeepAlive::Pong, 2))
+    ));
     // An endless header section stops at the size limit.
     let small = Limits {
         max_message: 64,

@@ -296,8 +296,8 @@ impl<'a> MessageBuilder<'a> {
         }
         // The same rules the parser applies (RFC 3261 §7.1, §7.2).
         let start_ok = match self.start {
-            Start::Request { uri, .. } => {
-                !uri.is_empty() && uri.iter().all(|&b| b > b' ' && b < 0x7f)
+            Start::Request { method, uri } => {
+                is_method(&method) && !uri.is_empty() && uri.iter().all(|&b| b > b' ' && b < 0x7f)
             }
             Start::Response { reason, .. } => reason
                 .bytes()
@@ -319,15 +319,22 @@ impl<'a> MessageBuilder<'a> {
                 Value::Raw(b) => no_injection(b),
                 Value::Text(s) => no_injection(s.as_bytes()),
                 Value::Tagged(b, t) => no_injection(b) && lex::is_token_str(t.as_bytes()),
+                // sent-by is host[:port]: IPv6 brackets and the port colon, nothing that
+                // could start a parameter or another value.
                 Value::Via(v) => {
                     lex::is_token_str(v.transport.as_bytes())
-                        && no_injection(v.sent_by.as_bytes())
+                        && !v.sent_by.is_empty()
+                        && v.sent_by
+                            .bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b))
                         && lex::is_token_str(v.branch.as_bytes())
                 }
                 Value::Tokens(ts) => ts
                     .iter()
                     .all(|t| !t.is_empty() && !t.contains([',', '\r', '\n'])),
-                Value::Number(_) | Value::CSeq(..) | Value::Methods(_) => true,
+                Value::CSeq(_, m) => is_method(m),
+                Value::Methods(ms) => ms.iter().all(is_method),
+                Value::Number(_) => true,
             };
             if !ok {
                 return Err(bad);
@@ -412,6 +419,12 @@ fn emit_value<W: Write + ?Sized>(out: &mut W, value: &Value<'_>) -> Result<(), B
             Ok(())
         }
     }
+}
+
+/// A method is written as given: an extension method must be a token (RFC 3261
+/// §25.1), or it could smuggle a line break into the message.
+fn is_method(m: &Method<'_>) -> bool {
+    lex::is_token_str(m.as_str().as_bytes())
 }
 
 /// Decimal digits of `n`.

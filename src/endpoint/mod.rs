@@ -89,6 +89,9 @@ use table::{ChainIndex, DeadlineHeap, RawHandle, Table, Timers, hash_of};
 pub const EVENT_QUEUE: usize = 64;
 /// Due timers fired per round of `handle_timeout` (more are taken in later rounds).
 const TIMER_BATCH: usize = 64;
+/// Largest error response the endpoint writes on its own (it copies the request's Via,
+/// From, To, Call-ID and CSeq; 8 KiB holds any request within the default limits).
+const MAX_REJECTION: usize = 8192;
 /// Capacity for a Via value the endpoint writes or rewrites.
 const MAX_VIA: usize = 256;
 /// Capacity for short generated strings (tags, Call-IDs, Contact).
@@ -289,7 +292,7 @@ pub struct Stats {
     pub rejected: u64,
     /// Responses that matched no transaction or call.
     pub stray_responses: u64,
-    /// Transmits or events lost to a full queue.
+    /// Transmits or events lost to a full queue, or a message too big for its buffer.
     pub queue_overflows: u64,
 }
 
@@ -412,6 +415,9 @@ struct TxEntry<const MSG: usize> {
     response: Bytes<MSG>,
     /// Server: the top Via with `received`/`rport` filled in (§18.2.1, RFC 3581).
     top_via: String<MAX_VIA>,
+    /// Server: the To tag of this transaction's responses when it belongs to no call
+    /// (§8.2.6.2: the same tag on every response of a transaction).
+    to_tag: String<16>,
     timers: Timers<{ TimerId::ALL.len() }>,
     call: Option<CallHandle>,
 }
@@ -686,15 +692,27 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
     /// connection). Every transaction sending there learns of it (RFC 3261 §17.1.4,
     /// §17.2.4) and the host gets [`Event::TransportError`] for each.
     pub fn handle_send_error(&mut self, now: Instant, destination: SocketAddr) {
-        let hit: Vec<RawHandle, TIMER_BATCH> = self
-            .txs
-            .iter()
-            .filter(|(_, e)| e.peer == destination)
-            .map(|(h, _)| h)
-            .take(TIMER_BATCH)
-            .collect();
-        for h in hit {
-            self.step_tx(now, TxHandle(h), TxInput::TransportError, None);
+        // In batches, since a step may add or remove transactions; each failed
+        // transaction terminates, so the loop ends.
+        loop {
+            let hit: Vec<RawHandle, TIMER_BATCH> = self
+                .txs
+                .iter()
+                .filter(|(_, e)| e.peer == destination)
+                .map(|(h, _)| h)
+                .take(TIMER_BATCH)
+                .collect();
+            if hit.is_empty() {
+                break;
+            }
+            let before = self.txs.len();
+            for h in hit {
+                self.step_tx(now, TxHandle(h), TxInput::TransportError, None);
+            }
+            if self.txs.len() >= before {
+                // Nothing terminated (machines that absorb transport errors): stop.
+                break;
+            }
         }
     }
 
@@ -708,6 +726,14 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         to: SocketAddr,
         req: &Request<'_>,
     ) -> Result<TxHandle, SendError> {
+        // ACK and CANCEL are never requests of their own here: the endpoint sends them
+        // as its transactions and sessions need (§17.1.1.3, §13.2.2.4, §9.1). An extension
+        // method spelled like a known one is refused too.
+        if matches!(req.method, Method::Ack | Method::Cancel)
+            || matches!(req.method, Method::Extension(m) if Method::from_token(m).is_some_and(|k| k.is_known()))
+        {
+            return Err(SendError::InvalidState);
+        }
         if req.method == Method::Invite {
             return self.invite(now, to, req).and_then(|c| {
                 self.calls
@@ -852,6 +878,8 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             Some(&core.cseq),
         ) {
             Ok(k) => k,
+            // An ACK is never answered (§17); it cannot belong to anything we could find.
+            Err(_) if method == Method::Ack => return,
             // A branch, sent-by or Call-ID too long for the key's bounded storage.
             Err(_) => return self.reply_stateless(msg, from, StatusCode::SERVICE_UNAVAILABLE),
         };
@@ -1029,9 +1057,13 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 }
             }
             Method::Invite => {
-                if let Some(c) = self.calls.get_mut(call.0) {
-                    c.invite_tx = tx;
-                }
+                // The session answers the re-INVITE through `invite_tx`; if it refuses it
+                // at once (491 glare, 500 before the ACK), the call's INVITE transaction
+                // stays the one it was (its 2xx may still need retransmitting).
+                let previous = self
+                    .calls
+                    .get_mut(call.0)
+                    .map(|c| core::mem::replace(&mut c.invite_tx, tx));
                 let body = !msg.body().is_empty();
                 let _ = self.step_call(now, call, dialog::Event::ReInvite { body }, None);
                 if self.txs.get(tx.0).is_some_and(|e| e.machine.can_respond()) {
@@ -1039,6 +1071,8 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                         tx,
                         call: Some(call),
                     });
+                } else if let (Some(previous), Some(c)) = (previous, self.calls.get_mut(call.0)) {
+                    c.invite_tx = previous;
                 }
             }
             _ => self.push_event(Event::IncomingRequest {
@@ -1190,6 +1224,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             request,
             response: Bytes::new(),
             top_via,
+            to_tag: self.random_tag(),
             timers: Timers::new(),
             call: None,
         };
@@ -1286,13 +1321,18 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             && matches!(e.machine, Machine::ClientInvite(_))
             && e.response.is_empty()
         {
-            let mut buf = [0u8; 1500];
-            let ack = Message::parse(&e.request)
+            let TxEntry {
+                request, response, ..
+            } = e;
+            let ack = Message::parse(request)
                 .ok()
-                .and_then(|inv| MessageBuilder::ack_for(&inv, msg).ok())
-                .and_then(|b| b.encode_into(&mut buf).ok());
-            if let Some(n) = ack {
-                let _ = e.response.extend_from_slice(&buf[..n]);
+                .and_then(|inv| MessageBuilder::ack_for(&inv, msg).ok());
+            if let Some(b) = ack {
+                // Written straight into the slot; too big for it leaves it empty (nothing
+                // to resend), counted as an overflow.
+                if b.encode(response).is_err() {
+                    self.stats.queue_overflows += 1;
+                }
             }
         }
         self.step_tx(now, tx, TxInput::Response(code), Some(msg));
@@ -1314,8 +1354,9 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             cseq: cseq.seq(),
             body: !msg.body().is_empty(),
         };
-        // The UAC's dialog: from the first 2xx (or the first 1xx with a tag, replaced by
-        // the 2xx of the same fork); other forks' dialogs are built when needed.
+        // The UAC's dialog comes from the first 2xx; early dialogs (1xx with a tag) are
+        // tracked by the session but not built, so requests within them get 481.
+        // Other forks' dialogs are built when an action needs them.
         let needs_dialog = code.is_success()
             && self.calls.get(call.0).is_some_and(|c| {
                 c.session.role() == dialog::Role::Uac
@@ -1392,6 +1433,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         let Some(e) = self.txs.get(tx.0) else { return };
         let call = e.call;
         let client_invite = matches!(e.machine, Machine::ClientInvite(_));
+        let server_invite = matches!(e.machine, Machine::ServerInvite(_));
         match signal {
             TuSignal::Provisional(status) | TuSignal::Final(status) => {
                 self.push_event(Event::Response { tx, call, status });
@@ -1425,6 +1467,19 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                     && client_invite
                 {
                     let _ = self.step_call(now, call, dialog::Event::InviteTransactionEnded, None);
+                } else if let Some(call) = call
+                    && server_invite
+                    && self
+                        .calls
+                        .get(call.0)
+                        .is_some_and(|c| c.invite_tx == tx && !c.session.is_terminated())
+                {
+                    // The INVITE can no longer be answered (§17.2.4): the call is over.
+                    self.remove_call(call);
+                    self.push_event(Event::CallTerminated {
+                        call,
+                        reason: dialog::EndReason::TimedOut,
+                    });
                 }
             }
             TuSignal::Ack => {}
@@ -1456,10 +1511,11 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         // make retransmissions identical).
         let tag: String<32> = match call.and_then(|c| self.calls.get(c.0)) {
             Some(c) => String::try_from(c.local_tag.as_str()).unwrap_or_default(),
-            None => {
-                let t = self.random_tag();
-                String::try_from(t.as_str()).unwrap_or_default()
-            }
+            None => self
+                .txs
+                .get(tx.0)
+                .map(|e| String::try_from(e.to_tag.as_str()).unwrap_or_default())
+                .unwrap_or_default(),
         };
         let mut contact: String<MAX_SHORT> = String::new();
         let local = self.config.local;
@@ -1612,6 +1668,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             request,
             response: Bytes::new(),
             top_via: String::new(),
+            to_tag: String::new(),
             timers: Timers::new(),
             call: None,
         };
@@ -1741,7 +1798,11 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             dialog::Action::SendAck {
                 remote_tag, cseq, ..
             } => {
-                let fork = self.fork_dialog(call, remote_tag, msg);
+                let fork = match self.fork_dialog(call, remote_tag, msg) {
+                    Fork::Own => None,
+                    Fork::Other(d) => Some(d),
+                    Fork::Unbuildable => return Err(SendError::InvalidState),
+                };
                 let branch = transaction::generate_branch(self.next_random());
                 let mut sent_by: String<MAX_SHORT> = String::new();
                 let _ = write!(sent_by, "{}", self.config.local);
@@ -1768,7 +1829,11 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 self.queue_transmit(dest, &bytes);
             }
             dialog::Action::SendBye { remote_tag } => {
-                let fork = self.fork_dialog(call, remote_tag, msg);
+                let fork = match self.fork_dialog(call, remote_tag, msg) {
+                    Fork::Own => None,
+                    Fork::Other(d) => Some(d),
+                    Fork::Unbuildable => return Err(SendError::InvalidState),
+                };
                 let bye = self.send_in_dialog(now, call, Method::Bye, fork)?;
                 if let Some(c) = self.calls.get_mut(call.0) {
                     c.pending_tx = Some(bye);
@@ -1787,9 +1852,11 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                     .map_err(EncodeError::from)?
                     .encode(&mut bytes)?;
                 let key = cancel_key(&inv).map_err(|_| SendError::InvalidState)?;
-                self.start_client_tx(now, peer, bytes, key, false)?;
+                // Armed first: even if the CANCEL cannot be sent (a full table), §9.1's
+                // 64*T1 still ends the INVITE.
                 let guard = now.saturating_add(self.config.timers.t1_x64());
                 self.set_call_timer(call, CANCEL_GUARD, Some(guard));
+                self.start_client_tx(now, peer, bytes, key, false)?;
             }
             dialog::Action::SendReInvite { .. } => {
                 // The endpoint API does not start re-INVITEs yet; the session only asks
@@ -1836,25 +1903,26 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
 
     /// The dialog of fork `remote_tag` when it is not the call's own: built from the
     /// 2xx that created it (§13.2.2.4).
-    fn fork_dialog(
-        &self,
-        call: CallHandle,
-        remote_tag: Tag,
-        msg: Option<&Message<'_>>,
-    ) -> Option<Dialog> {
-        let c = self.calls.get(call.0)?;
+    fn fork_dialog(&self, call: CallHandle, remote_tag: Tag, msg: Option<&Message<'_>>) -> Fork {
+        let Some(c) = self.calls.get(call.0) else {
+            return Fork::Unbuildable;
+        };
         if c.dialog
             .as_ref()
             .is_some_and(|d| d.id().remote_tag() == remote_tag.as_str())
         {
-            return None;
+            return Fork::Own;
         }
-        let msg = msg?;
-        let invite = c.uac_invite.and_then(|t| self.txs.get(t.0))?;
-        let inv = Message::parse(&invite.request).ok()?;
-        let mut d = Dialog::uac(&inv, msg, false).ok()?;
-        d.confirm();
-        Some(d)
+        let built = (|| {
+            let invite = c.uac_invite.and_then(|t| self.txs.get(t.0))?;
+            let inv = Message::parse(&invite.request).ok()?;
+            let mut d = Dialog::uac(&inv, msg?, false).ok()?;
+            d.confirm();
+            Some(d)
+        })();
+        // Never fall back to the call's own dialog for another fork: an ACK or BYE with
+        // the wrong To tag would end the call that is up.
+        built.map_or(Fork::Unbuildable, Fork::Other)
     }
 
     // ----- helpers -------------------------------------------------------------------
@@ -1897,17 +1965,19 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
     ) {
         let caps = self.config.capabilities;
         let tag = self.random_tag();
-        let mut buf = [0u8; 1500];
+        let mut buf = [0u8; MAX_REJECTION];
         let Ok(n) = rejection.write_response(msg, &caps, &tag, &mut buf) else {
+            self.stats.queue_overflows += 1;
             return;
         };
         let Ok(resp) = Message::parse(&buf[..n]) else {
             return;
         };
         let (destination, via) = response_route(msg, from);
-        let mut out = [0u8; 1500];
-        if let Ok(n) = rewrite_top_via(&resp, &via, &mut out) {
-            self.queue_transmit(destination, &out[..n]);
+        let mut out = [0u8; MAX_REJECTION];
+        match rewrite_top_via(&resp, &via, &mut out) {
+            Ok(n) => self.queue_transmit(destination, &out[..n]),
+            Err(_) => self.stats.queue_overflows += 1,
         }
     }
 
@@ -1934,6 +2004,16 @@ const CALL_TIMERS: usize = 5;
 const PROVISIONAL_GUARD: usize = 3;
 /// Index of the CANCEL guard (§9.1: 64*T1 without a final response after CANCEL).
 const CANCEL_GUARD: usize = 4;
+
+/// Which dialog a session action about a fork's remote tag refers to.
+enum Fork {
+    /// The call's own dialog.
+    Own,
+    /// Another fork's dialog, built from the 2xx that created it (§13.2.2.4).
+    Other(Dialog),
+    /// Another fork whose dialog cannot be built (no usable Contact).
+    Unbuildable,
+}
 
 const SESSION_TIMERS: [SessionTimer; 3] = [
     SessionTimer::Retransmit2xx,
@@ -2011,7 +2091,8 @@ fn rewritten_via(
     } else {
         out.push_str(text).ok()?;
     }
-    if !same_host && via.received().is_none() {
+    // RFC 3581 §4: with rport, received is added even when it equals the sent-by host.
+    if (!same_host || via.rport() == Rport::Requested) && via.received().is_none() {
         write!(out, ";received={}", from.ip()).ok()?;
     }
     Some(out)

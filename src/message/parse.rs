@@ -181,7 +181,9 @@ impl<'a> Message<'a> {
             return Ok(Framed::KeepAlive(KeepAlive::Ping, 4));
         }
         if bytes.starts_with(b"\r\n") {
-            return Ok(if bytes.get(2) == Some(&b'\r') {
+            // "\r\n\r" may be a ping cut short; anything else after the CRLF is a pong
+            // followed by the next message.
+            return Ok(if bytes == b"\r\n\r" {
                 Framed::Incomplete
             } else {
                 Framed::KeepAlive(KeepAlive::Pong, 2)
