@@ -8,7 +8,7 @@
 //!
 //! | layer | what | RFC |
 //! |---|---|---|
-//! | [`message`] | [`Message`](message::Message): zero-copy view, header index, typed views, URIs, stream framing | RFC 3261 §7, §19, §20, §25 |
+//! | [`message`] | [`Message`]: zero-copy view, header index, typed views, URIs, stream framing | RFC 3261 §7, §19, §20, §25 |
 //! | [`encode`] | [`MessageBuilder`](encode::MessageBuilder) into `&mut [u8]` / `heapless::Vec` / `Vec` | §8.1.1, §8.2.6, §9.1, §17.1.1.3 |
 //! | [`check`] | the checks a UA applies first (400, 405, 415, 416, 420, 501, 505; discard) | §8.1.3, §8.2, §18.3 |
 //! | [`transaction`] | the four transaction machines, keys, branches | §17, RFC 6026 |

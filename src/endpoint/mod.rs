@@ -2006,6 +2006,7 @@ const PROVISIONAL_GUARD: usize = 3;
 const CANCEL_GUARD: usize = 4;
 
 /// Which dialog a session action about a fork's remote tag refers to.
+#[allow(clippy::large_enum_variant)] // a short-lived value on the stack; no heap to box into
 enum Fork {
     /// The call's own dialog.
     Own,
