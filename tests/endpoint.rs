@@ -573,3 +573,51 @@ fn a_bad_2xx_from_another_fork_leaves_the_call_alone() {
     }
     assert_eq!(p.a.call_state(call), Some(SessionState::Confirmed));
 }
+
+#[test]
+fn the_host_reads_a_challenge_from_the_response() {
+    use sansip::encode::{MessageBuilder, Value};
+    let mut p = Pair::new();
+    let req = Request::new(
+        Method::Register,
+        "sip:127.0.0.1:5062",
+        "<sip:a@127.0.0.1>",
+        "<sip:a@127.0.0.1>",
+    );
+    let tx =
+        p.a.send_request(p.now, addr("127.0.0.1:5062"), &req)
+            .unwrap();
+    let mut buf = [0u8; 4096];
+    let sent = p.a.poll_transmit(&mut buf).unwrap().unwrap().bytes.to_vec();
+    let register = Message::parse(&sent).unwrap();
+    let n = MessageBuilder::response_to(&register, StatusCode::UNAUTHORIZED, "srv1")
+        .unwrap()
+        .header(
+            "WWW-Authenticate",
+            Value::Text("Digest realm=\"example.com\", nonce=\"abc123\", qop=\"auth\""),
+        )
+        .encode_into(&mut buf)
+        .unwrap();
+    let challenge = buf[..n].to_vec();
+    p.a.handle_datagram(p.now, addr("127.0.0.1:5062"), &challenge);
+    assert_eq!(
+        p.a.poll_event(),
+        Some(Event::Response {
+            tx,
+            call: None,
+            status: StatusCode::UNAUTHORIZED
+        })
+    );
+    let resp = p.a.response(tx).unwrap();
+    let h = resp
+        .header(sansip::message::HeaderKind::WwwAuthenticate)
+        .unwrap();
+    let c = sansip::message::Challenge::parse(h.value).unwrap();
+    assert_eq!(
+        (c.realm(), c.nonce()),
+        (Some("example.com"), Some("abc123"))
+    );
+    // Gone once the transaction is (Timer K).
+    p.run_until_idle(10_000);
+    assert!(p.a.response(tx).is_none());
+}

@@ -411,7 +411,7 @@ struct TxEntry<const MSG: usize> {
     peer: SocketAddr,
     /// The request sent (client) or received (server).
     request: Bytes<MSG>,
-    /// Server: the last response sent. Client INVITE: the ACK for a non-2xx.
+    /// Server: the last response sent. Client: the last response received.
     response: Bytes<MSG>,
     /// Server: the top Via with `received`/`rport` filled in (§18.2.1, RFC 3581).
     top_via: String<MAX_VIA>,
@@ -533,6 +533,17 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
     pub fn request(&self, tx: TxHandle) -> Option<Message<'_>> {
         let entry = self.txs.get(tx.0)?;
         Message::parse_with(&entry.request, &self.config.limits).ok()
+    }
+
+    /// The latest response a client transaction received (a 401/407 challenge, a 3xx's
+    /// Contacts, a REGISTER's Expires...), for as long as the transaction lives: over UDP
+    /// at least T4 after a final response to a non-INVITE, 64*T1 for an INVITE.
+    pub fn response(&self, tx: TxHandle) -> Option<Message<'_>> {
+        let e = self.txs.get(tx.0)?;
+        if e.machine.is_server() || e.response.is_empty() {
+            return None;
+        }
+        Message::parse_with(&e.response, &self.config.limits).ok()
     }
 
     /// The state of a call.
@@ -1315,24 +1326,12 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             return;
         };
         let tx = TxHandle(h);
-        // Prepare the ACK for a non-2xx final before the machine asks for it (§17.1.1.3).
-        if code.as_u16() >= 300
-            && let Some(e) = self.txs.get_mut(h)
-            && matches!(e.machine, Machine::ClientInvite(_))
-            && e.response.is_empty()
-        {
-            let TxEntry {
-                request, response, ..
-            } = e;
-            let ack = Message::parse(request)
-                .ok()
-                .and_then(|inv| MessageBuilder::ack_for(&inv, msg).ok());
-            if let Some(b) = ack {
-                // Written straight into the slot; too big for it leaves it empty (nothing
-                // to resend), counted as an overflow.
-                if b.encode(response).is_err() {
-                    self.stats.queue_overflows += 1;
-                }
+        // Keep the latest response: the host reads it with `response` (a challenge, a
+        // redirect's Contacts), and the ACK for a non-2xx final is built from it.
+        if let Some(e) = self.txs.get_mut(h) {
+            e.response.clear();
+            if e.response.extend_from_slice(msg.as_bytes()).is_err() {
+                self.stats.queue_overflows += 1;
             }
         }
         self.step_tx(now, tx, TxInput::Response(code), Some(msg));
@@ -1406,7 +1405,8 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         for action in actions {
             match *action {
                 Action::SendRequest => self.resend(tx, |e| &e.request),
-                Action::SendAck | Action::SendResponse => self.resend(tx, |e| &e.response),
+                Action::SendResponse => self.resend(tx, |e| &e.response),
+                Action::SendAck => self.send_ack_for_final(tx),
                 Action::SendTrying => {
                     let _ = self.write_response(tx, StatusCode::TRYING, None);
                     self.resend(tx, |e| &e.response);
@@ -1450,9 +1450,10 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                     (Some(call), Some(msg)) if client_invite => {
                         self.session_response(now, call, msg)
                     }
-                    // A response to an in-dialog request: 481/408 end the dialog (§12.2.1.2).
+                    // A response to an in-dialog request: 481/408 end the dialog
+                    // (§12.2.1.2), with no BYE: the peer has no such dialog.
                     (Some(call), Some(_)) if matches!(status.as_u16(), 408 | 481) => {
-                        let _ = self.step_call(now, call, dialog::Event::TuHangUp, None);
+                        self.dialog_gone(call, status);
                     }
                     _ => {}
                 }
@@ -1480,9 +1481,49 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                         call,
                         reason: dialog::EndReason::TimedOut,
                     });
+                } else if let Some(call) = call
+                    && !server_invite
+                    && signal == TuSignal::Timeout
+                {
+                    // An in-dialog request timed out: as a 408 (§8.1.3.1, §12.2.1.2).
+                    self.dialog_gone(call, StatusCode::REQUEST_TIMEOUT);
                 }
             }
             TuSignal::Ack => {}
+        }
+    }
+
+    /// The dialog of `call` no longer exists at the peer (a 481 or 408 to an in-dialog
+    /// request): the call ends without BYE.
+    fn dialog_gone(&mut self, call: CallHandle, status: StatusCode) {
+        if self
+            .calls
+            .get(call.0)
+            .is_some_and(|c| !c.session.is_terminated())
+        {
+            self.remove_call(call);
+            self.push_event(Event::CallTerminated {
+                call,
+                reason: dialog::EndReason::DialogGone(status),
+            });
+        }
+    }
+
+    /// The ACK for the non-2xx final response stored in client INVITE `tx`, built from
+    /// the INVITE and that response (§17.1.1.3), sent to the INVITE's destination.
+    fn send_ack_for_final(&mut self, tx: TxHandle) {
+        let Some(e) = self.txs.get(tx.0) else { return };
+        let mut bytes = Bytes::<MSG>::new();
+        let built = match (Message::parse(&e.request), Message::parse(&e.response)) {
+            (Ok(invite), Ok(resp)) => MessageBuilder::ack_for(&invite, &resp)
+                .ok()
+                .map(|b| b.encode(&mut bytes)),
+            _ => None,
+        };
+        let peer = e.peer;
+        match built {
+            Some(Ok(_)) => self.queue_transmit(peer, &bytes),
+            _ => self.stats.queue_overflows += 1,
         }
     }
 
