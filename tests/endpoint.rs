@@ -621,3 +621,86 @@ fn the_host_reads_a_challenge_from_the_response() {
     p.run_until_idle(10_000);
     assert!(p.a.response(tx).is_none());
 }
+
+#[test]
+fn requests_within_a_call_and_responses_with_headers() {
+    let mut p = Pair::new();
+    let call = place_call(&mut p);
+    let invite_tx = incoming(&p.events_b)[0];
+    p.b.respond(
+        p.now,
+        invite_tx,
+        StatusCode::OK,
+        Some(("application/sdp", b"v=0\r\n")),
+    )
+    .unwrap();
+    p.flush();
+    p.events_b.clear();
+    // INFO in the dialog (§12.2.1.1): it reaches the callee's call. (The body type must
+    // be one the callee accepts, or it answers 415.)
+    let info =
+        p.a.request_in_call(
+            p.now,
+            call,
+            Method::Info,
+            &[("Info-Package", "dtmf")],
+            Some(("multipart/mixed", b"Signal=5")),
+        )
+        .unwrap();
+    p.flush();
+    let (tx, b_call) = p
+        .events_b
+        .iter()
+        .find_map(|e| match e {
+            Event::IncomingRequest { tx, call } => Some((*tx, *call)),
+            _ => None,
+        })
+        .unwrap();
+    assert!(b_call.is_some());
+    let req = p.b.request(tx).unwrap();
+    assert_eq!(req.method(), Some(Method::Info));
+    assert_eq!(req.header_named("Info-Package").unwrap().value, b"dtmf");
+    assert_eq!(req.body(), b"Signal=5");
+    p.b.respond_with(p.now, tx, StatusCode::OK, &[("X-Handled", "yes")], None)
+        .unwrap();
+    p.flush();
+    assert!(p.events_a.contains(&Event::Response {
+        tx: info,
+        call: Some(call),
+        status: StatusCode::OK
+    }));
+    assert_eq!(
+        p.a.response(info)
+            .unwrap()
+            .header_named("X-Handled")
+            .unwrap()
+            .value,
+        b"yes"
+    );
+    // BYE, INVITE, ACK, CANCEL are not for this command.
+    assert!(
+        p.a.request_in_call(p.now, call, Method::Bye, &[], None)
+            .is_err()
+    );
+    // A 481 to an in-dialog request ends the call, with no BYE (§12.2.1.2).
+    p.events_b.clear();
+    p.log.clear();
+    p.a.request_in_call(p.now, call, Method::Info, &[], None)
+        .unwrap();
+    p.flush();
+    let tx = incoming(&p.events_b)[0];
+    p.b.respond(
+        p.now,
+        tx,
+        StatusCode::CALL_OR_TRANSACTION_DOES_NOT_EXIST,
+        None,
+    )
+    .unwrap();
+    p.flush();
+    assert!(p.events_a.contains(&Event::CallTerminated {
+        call,
+        reason: EndReason::DialogGone(StatusCode::CALL_OR_TRANSACTION_DOES_NOT_EXIST)
+    }));
+    let ladder: Vec<&str> = p.log.iter().map(|(_, _, l)| l.as_str()).collect();
+    assert_eq!(ladder, ["INFO", "481 INFO"]);
+}

@@ -89,6 +89,15 @@ use table::{ChainIndex, DeadlineHeap, RawHandle, Table, Timers, hash_of};
 pub const EVENT_QUEUE: usize = 64;
 /// Due timers fired per round of `handle_timeout` (more are taken in later rounds).
 const TIMER_BATCH: usize = 64;
+/// Most extra headers a host adds to one response or in-dialog request.
+pub const MAX_EXTRA_HEADERS: usize = 8;
+/// Longest extra header name (bytes).
+pub const MAX_HEADER_NAME: usize = 32;
+/// Longest extra header value (bytes).
+pub const MAX_HEADER_VALUE: usize = 256;
+/// Longest Content-Type (bytes).
+const MAX_CONTENT_TYPE: usize = 64;
+
 /// Largest error response the endpoint writes on its own (it copies the request's Via,
 /// From, To, Call-ID and CSeq; 8 KiB holds any request within the default limits).
 const MAX_REJECTION: usize = 8192;
@@ -467,7 +476,9 @@ pub struct Endpoint<
     rng: u64,
     stats: Stats,
     /// Body given with the TU command being carried out (a 2xx answer's SDP).
-    pending_body: Option<(&'static str, Bytes<MSG>)>,
+    pending_body: Option<(String<MAX_CONTENT_TYPE>, Bytes<MSG>)>,
+    /// Extra headers given with the TU command being carried out.
+    pending_headers: Vec<(String<MAX_HEADER_NAME>, String<MAX_HEADER_VALUE>), MAX_EXTRA_HEADERS>,
 }
 
 impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
@@ -500,6 +511,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             rng: config.seed ^ 0x9E37_79B9_7F4A_7C15,
             stats: Stats::default(),
             pending_body: None,
+            pending_headers: Vec::new(),
         }
     }
 
@@ -800,7 +812,22 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         now: Instant,
         tx: TxHandle,
         status: StatusCode,
-        body: Option<(&'static str, &[u8])>,
+        body: Option<(&str, &[u8])>,
+    ) -> Result<(), SendError> {
+        self.respond_with(now, tx, status, &[], body)
+    }
+
+    /// [`respond`](Self::respond) with extra headers (a registrar's WWW-Authenticate, a
+    /// redirect's Contact, ...), written after the ones the endpoint copies: at most
+    /// [`MAX_EXTRA_HEADERS`], each name up to [`MAX_HEADER_NAME`] and value up to
+    /// [`MAX_HEADER_VALUE`] bytes.
+    pub fn respond_with(
+        &mut self,
+        now: Instant,
+        tx: TxHandle,
+        status: StatusCode,
+        headers: &[(&str, &str)],
+        body: Option<(&str, &[u8])>,
     ) -> Result<(), SendError> {
         let entry = self.txs.get(tx.0).ok_or(SendError::UnknownHandle)?;
         if !entry.machine.can_respond() {
@@ -808,13 +835,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         }
         let call = entry.call;
         let is_invite = matches!(entry.machine, Machine::ServerInvite(_));
-        self.pending_body = match body {
-            Some((ct, b)) => Some((
-                ct,
-                Bytes::from_slice(b).map_err(|_| SendError::Capacity(Capacity::Buffer))?,
-            )),
-            None => None,
-        };
+        self.set_pending(headers, body)?;
         let result = match (
             call,
             is_invite,
@@ -833,7 +854,70 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             }
             _ => self.send_response(now, tx, status),
         };
+        self.clear_pending();
+        result
+    }
+
+    /// Copy the host's extra headers and body for the command being carried out.
+    fn set_pending(
+        &mut self,
+        headers: &[(&str, &str)],
+        body: Option<(&str, &[u8])>,
+    ) -> Result<(), SendError> {
+        self.clear_pending();
+        let too_big = SendError::Capacity(Capacity::Buffer);
+        for (name, value) in headers {
+            let entry = (
+                String::try_from(*name).map_err(|_| too_big)?,
+                String::try_from(*value).map_err(|_| too_big)?,
+            );
+            self.pending_headers
+                .push(entry)
+                .map_err(|_| SendError::Capacity(Capacity::Headers))?;
+        }
+        if let Some((ct, b)) = body {
+            self.pending_body = Some((
+                String::try_from(ct).map_err(|_| too_big)?,
+                Bytes::from_slice(b).map_err(|_| too_big)?,
+            ));
+        }
+        Ok(())
+    }
+
+    fn clear_pending(&mut self) {
         self.pending_body = None;
+        self.pending_headers.clear();
+    }
+
+    /// Send a request within a call's dialog (INFO, MESSAGE, NOTIFY, UPDATE, REFER, ...;
+    /// RFC 3261 §12.2.1.1: CSeq, Request-URI and Route from the dialog). BYE is
+    /// [`hangup`](Self::hangup); INVITE, ACK and CANCEL are the session's. A 481 or 408
+    /// (or no answer) ends the call (§12.2.1.2).
+    pub fn request_in_call(
+        &mut self,
+        now: Instant,
+        call: CallHandle,
+        method: Method<'static>,
+        headers: &[(&str, &str)],
+        body: Option<(&str, &[u8])>,
+    ) -> Result<TxHandle, SendError> {
+        if matches!(
+            method,
+            Method::Invite | Method::Ack | Method::Cancel | Method::Bye
+        ) || matches!(method, Method::Extension(m) if Method::from_token(m).is_some_and(|k| k.is_known()))
+        {
+            return Err(SendError::InvalidState);
+        }
+        if self
+            .calls
+            .get(call.0)
+            .is_none_or(|c| c.session.state() != dialog::SessionState::Confirmed)
+        {
+            return Err(SendError::InvalidState);
+        }
+        self.set_pending(headers, body)?;
+        let result = self.send_in_dialog(now, call, method, None);
+        self.clear_pending();
         result
     }
 
@@ -1566,7 +1650,8 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         let pending = self
             .pending_body
             .as_ref()
-            .map(|(ct, b)| (*ct, b.as_slice()));
+            .map(|(ct, b)| (ct.as_str(), b.as_slice()));
+        let extra = &self.pending_headers;
         let e = self.txs.get_mut(tx.0).ok_or(SendError::UnknownHandle)?;
         let TxEntry {
             request,
@@ -1588,6 +1673,9 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         }
         if let Some(ua) = ua {
             b.push("Server", Value::Text(ua));
+        }
+        for (name, value) in extra {
+            b.push(name, Value::Text(value));
         }
         if let Some((ct, body)) = pending
             && status.as_u16() >= 180
@@ -1749,9 +1837,15 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 None => c.dialog.as_mut().ok_or(SendError::InvalidState)?,
             };
             let dest = dialog_destination(d, fallback);
-            let b = d
+            let mut b = d
                 .request(method, via, None)
                 .map_err(|_| SendError::InvalidState)?;
+            for (name, value) in &self.pending_headers {
+                b.push(name, Value::Text(value));
+            }
+            if let Some((ct, body)) = &self.pending_body {
+                b = b.body(ct, body);
+            }
             b.encode(&mut bytes)?;
             dest
         };
