@@ -25,15 +25,17 @@ fn addr(s: &str) -> SocketAddr {
 
 impl Pair {
     fn new() -> Self {
+        Self::with(sansip::endpoint::Transport::Udp)
+    }
+
+    fn with(transport: sansip::endpoint::Transport) -> Self {
+        let config = |a, seed| EndpointConfig {
+            transport,
+            ..EndpointConfig::new(addr(a), seed)
+        };
         Pair {
-            a: Box::new(Endpoint::new(EndpointConfig::new(
-                addr("127.0.0.1:5061"),
-                1,
-            ))),
-            b: Box::new(Endpoint::new(EndpointConfig::new(
-                addr("127.0.0.1:5062"),
-                2,
-            ))),
+            a: Box::new(Endpoint::new(config("127.0.0.1:5061", 1))),
+            b: Box::new(Endpoint::new(config("127.0.0.1:5062", 2))),
             now: Instant::ZERO,
             log: Vec::new(),
             events_a: Vec::new(),
@@ -703,4 +705,40 @@ fn requests_within_a_call_and_responses_with_headers() {
     }));
     let ladder: Vec<&str> = p.log.iter().map(|(_, _, l)| l.as_str()).collect();
     assert_eq!(ladder, ["INFO", "481 INFO"]);
+}
+
+#[test]
+fn a_call_over_tcp_uses_reliable_timers() {
+    use sansip::endpoint::Transport;
+    let mut p = Pair::with(Transport::Tcp);
+    let call = place_call(&mut p);
+    let tx = incoming(&p.events_b)[0];
+    let invite = p.b.request(tx).unwrap();
+    assert_eq!(
+        invite.top_via().unwrap().transport(),
+        sansip::message::Transport::Tcp
+    );
+    let contact = invite.contacts().next().unwrap().unwrap();
+    let sansip::message::ContactValue::Addr(c) = contact else {
+        panic!()
+    };
+    assert_eq!(c.uri().as_sip().unwrap().transport(), Some("tcp"));
+    p.b.respond(
+        p.now,
+        tx,
+        StatusCode::OK,
+        Some(("application/sdp", b"v=0\r\n")),
+    )
+    .unwrap();
+    p.flush();
+    assert!(p.events_a.contains(&Event::CallEstablished { call }));
+    p.a.hangup(p.now, call).unwrap();
+    p.flush();
+    // No retransmission timers on a reliable transport; the INVITE transactions' Timer L
+    // and M still run 64*T1, the BYE's J and K are zero (RFC 3261 §17, RFC 6026).
+    p.run_until_idle(40_000);
+    let ladder: Vec<&str> = p.log.iter().map(|(_, _, l)| l.as_str()).collect();
+    assert_eq!(ladder, ["INVITE", "200 INVITE", "ACK", "BYE", "200 BYE"]);
+    assert_eq!((p.a.transaction_count(), p.b.transaction_count()), (0, 0));
+    assert_eq!((p.a.call_count(), p.b.call_count()), (0, 0));
 }

@@ -125,9 +125,65 @@ pub struct EndpointConfig {
     /// endpoint gives up and CANCELs it (the UAC counterpart of the proxy's Timer C,
     /// RFC 3261 §16.6: more than 3 minutes).
     pub provisional_guard: core::time::Duration,
+    /// The transport this endpoint's host runs (one per endpoint). It sets the Via
+    /// transport, the Contact's `transport` parameter, the timers (retransmissions only on
+    /// UDP; D, I, J and K are zero on the others, RFC 3261 §17) and where responses go
+    /// (§18.2.2: back to the connection a request came on).
+    pub transport: Transport,
     /// Seed of the generator for tags, branches and Call-IDs. Give real entropy in
     /// production (tags and branches must be unguessable, RFC 3261 §19.3).
     pub seed: u64,
+}
+
+/// The transport an endpoint's host runs. With a stream transport the host frames
+/// messages itself ([`Message::parse_stream`](crate::message::Message::parse_stream)) and
+/// hands each one to [`Endpoint::handle_datagram`], with the connection's peer address
+/// as `from`; transmits go back to that address, which the host maps to the connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Transport {
+    /// UDP (RFC 3261 §18): unreliable, the endpoint retransmits.
+    Udp,
+    /// TCP (RFC 3261 §18).
+    Tcp,
+    /// TLS over TCP (RFC 3261 §26.2).
+    Tls,
+    /// WebSocket (RFC 7118).
+    Ws,
+    /// Secure WebSocket (RFC 7118).
+    Wss,
+}
+
+impl Transport {
+    /// The Via transport token (RFC 3261 §20.42, RFC 7118 §5).
+    pub const fn via_token(self) -> &'static str {
+        match self {
+            Transport::Udp => "UDP",
+            Transport::Tcp => "TCP",
+            Transport::Tls => "TLS",
+            Transport::Ws => "WS",
+            Transport::Wss => "WSS",
+        }
+    }
+
+    /// The transaction layer's view: only UDP is unreliable.
+    pub const fn reliability(self) -> Reliability {
+        match self {
+            Transport::Udp => Reliability::Unreliable,
+            _ => Reliability::Reliable,
+        }
+    }
+
+    /// The Contact URI `transport` parameter, if one is needed (UDP is the default).
+    const fn uri_param(self) -> &'static str {
+        match self {
+            Transport::Udp => "",
+            Transport::Tcp => ";transport=tcp",
+            Transport::Tls => ";transport=tls",
+            Transport::Ws => ";transport=ws",
+            Transport::Wss => ";transport=wss",
+        }
+    }
 }
 
 impl EndpointConfig {
@@ -141,6 +197,7 @@ impl EndpointConfig {
             contact_user: "sansip",
             user_agent: Some("sansip"),
             provisional_guard: core::time::Duration::from_secs(181),
+            transport: Transport::Udp,
             seed,
         }
     }
@@ -1292,7 +1349,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         key: RequestKey,
         merge_key: Option<MergeKey>,
     ) -> Option<TxHandle> {
-        let reliability = Reliability::Unreliable;
+        let reliability = self.config.transport.reliability();
         let cfg = self.config.timers;
         let (machine, actions) = match msg.method() {
             Some(Method::Invite) => {
@@ -1309,7 +1366,12 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             self.reply_stateless(msg, from, StatusCode::REQUEST_ENTITY_TOO_LARGE);
             return None;
         };
-        let (peer, top_via) = route_with(msg, &core.top_via, from);
+        let (peer, top_via) = route_with(
+            msg,
+            &core.top_via,
+            from,
+            self.config.transport != Transport::Udp,
+        );
         let entry = TxEntry {
             machine,
             client_key: None,
@@ -1644,7 +1706,13 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         };
         let mut contact: String<MAX_SHORT> = String::new();
         let local = self.config.local;
-        let _ = write!(contact, "<sip:{}@{}>", self.config.contact_user, local);
+        let _ = write!(
+            contact,
+            "<sip:{}@{}{}>",
+            self.config.contact_user,
+            local,
+            self.config.transport.uri_param()
+        );
         let ua = self.config.user_agent;
         let limits = self.config.limits;
         let pending = self
@@ -1732,11 +1800,13 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         let mut contact: String<MAX_SHORT> = String::new();
         let _ = write!(
             contact,
-            "<sip:{}@{}>",
-            self.config.contact_user, self.config.local
+            "<sip:{}@{}{}>",
+            self.config.contact_user,
+            self.config.local,
+            self.config.transport.uri_param()
         );
         let via = ViaValue {
-            transport: "UDP",
+            transport: self.config.transport.via_token(),
             sent_by: &sent_by,
             branch: &branch,
             rport: true,
@@ -1782,10 +1852,10 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
     ) -> Result<TxHandle, SendError> {
         let cfg = self.config.timers;
         let (machine, actions) = if invite {
-            let s = ClientInvite::start(&cfg, Reliability::Unreliable);
+            let s = ClientInvite::start(&cfg, self.config.transport.reliability());
             (Machine::ClientInvite(s.state), s.actions)
         } else {
-            let s = ClientNonInvite::start(&cfg, Reliability::Unreliable);
+            let s = ClientNonInvite::start(&cfg, self.config.transport.reliability());
             (Machine::ClientNonInvite(s.state), s.actions)
         };
         let entry = TxEntry {
@@ -1822,7 +1892,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         let mut sent_by: String<MAX_SHORT> = String::new();
         let _ = write!(sent_by, "{}", self.config.local);
         let via = ViaValue {
-            transport: "UDP",
+            transport: self.config.transport.via_token(),
             sent_by: &sent_by,
             branch: &branch,
             rport: true,
@@ -1942,7 +2012,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 let mut sent_by: String<MAX_SHORT> = String::new();
                 let _ = write!(sent_by, "{}", self.config.local);
                 let via = ViaValue {
-                    transport: "UDP",
+                    transport: self.config.transport.via_token(),
                     sent_by: &sent_by,
                     branch: &branch,
                     rport: true,
@@ -2108,7 +2178,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         let Ok(resp) = Message::parse(&buf[..n]) else {
             return;
         };
-        let (destination, via) = response_route(msg, from);
+        let (destination, via) = response_route(msg, from, self.config.transport != Transport::Udp);
         let mut out = [0u8; MAX_REJECTION];
         match rewrite_top_via(&resp, &via, &mut out) {
             Ok(n) => self.queue_transmit(destination, &out[..n]),
@@ -2175,9 +2245,13 @@ fn timer_index(id: TimerId) -> usize {
 /// was asked for, else at the sent-by port (5060 if none); the Via gets `received` when
 /// the sent-by host is not the source address and `rport` filled with the source port.
 /// The top Via is parsed once for both.
-fn response_route(msg: &Message<'_>, from: SocketAddr) -> (SocketAddr, String<MAX_VIA>) {
+fn response_route(
+    msg: &Message<'_>,
+    from: SocketAddr,
+    reliable: bool,
+) -> (SocketAddr, String<MAX_VIA>) {
     match msg.top_via() {
-        Ok(via) => route_with(msg, &via, from),
+        Ok(via) => route_with(msg, &via, from, reliable),
         Err(_) => (from, String::new()),
     }
 }
@@ -2187,9 +2261,13 @@ fn route_with(
     msg: &Message<'_>,
     via: &crate::message::Via<'_>,
     from: SocketAddr,
+    reliable: bool,
 ) -> (SocketAddr, String<MAX_VIA>) {
+    // §18.2.2: over a reliable transport, back on the connection the request came on.
     let destination = match via.rport() {
-        Rport::Absent => SocketAddr::new(from.ip(), via.sent_by().port.unwrap_or(5060)),
+        Rport::Absent if !reliable => {
+            SocketAddr::new(from.ip(), via.sent_by().port.unwrap_or(5060))
+        }
         _ => from,
     };
     (
