@@ -30,6 +30,12 @@ enum Op {
     Respond(u16),
     Cancel,
     HangUp,
+    /// An INFO within the latest call, with a header.
+    InCall(u8),
+    /// A response with an extra header.
+    RespondWith(u16, u8),
+    /// The host's socket reports an error for the peer.
+    SendError,
 }
 
 type Ep = Endpoint<8, 4, 1024>;
@@ -93,6 +99,19 @@ fuzz_target!(|ops: Vec<Op>| {
                     let _ = ep.hangup(now, c);
                 }
             }
+            Op::InCall(n) => {
+                if let Some(&c) = calls.last() {
+                    let v = n.to_string();
+                    let _ = ep.request_in_call(now, c, Method::Info, &[("X-N", &v)], None);
+                }
+            }
+            Op::RespondWith(code, n) => {
+                if let (Some(&tx), Some(code)) = (txs.last(), StatusCode::new(code)) {
+                    let v = n.to_string();
+                    let _ = ep.respond_with(now, tx, code, &[("X-N", &v)], Some(("application/sdp", b"v=0\r\n")));
+                }
+            }
+            Op::SendError => ep.handle_send_error(now, peer),
         }
         while let Ok(Some(t)) = ep.poll_transmit(&mut buf) {
             // Everything the endpoint sends is a well-formed message.
