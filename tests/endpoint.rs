@@ -742,3 +742,66 @@ fn a_call_over_tcp_uses_reliable_timers() {
     assert_eq!((p.a.transaction_count(), p.b.transaction_count()), (0, 0));
     assert_eq!((p.a.call_count(), p.b.call_count()), (0, 0));
 }
+
+/// RFC 2543 peers (no magic cookie in the branch): the ACK for a non-2xx and a CANCEL
+/// still find their INVITE transaction (RFC 3261 §17.2.3, §9.2).
+#[test]
+fn rfc2543_ack_and_cancel_find_the_invite() {
+    let mut p = Pair::new();
+    let mut buf = [0u8; 4096];
+    let invite = |cid: &str| {
+        format!(
+            "INVITE sip:busy@127.0.0.1:5062 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5061\r\n\
+From: <sip:old@127.0.0.1>;tag=2543\r\nTo: <sip:busy@127.0.0.1>\r\nCall-ID: {cid}\r\nCSeq: 1 INVITE\r\n\
+Contact: <sip:old@127.0.0.1:5061>\r\nContent-Length: 0\r\n\r\n"
+        )
+    };
+    p.b.handle_datagram(p.now, addr("127.0.0.1:5061"), invite("legacy-1").as_bytes());
+    let tx = std::iter::from_fn(|| p.b.poll_event())
+        .find_map(|e| match e {
+            Event::IncomingRequest { tx, .. } => Some(tx),
+            _ => None,
+        })
+        .unwrap();
+    p.b.respond(p.now, tx, StatusCode::BUSY_HERE, None).unwrap();
+    let t = p.b.poll_transmit(&mut buf).unwrap().unwrap();
+    let to = Message::parse(t.bytes)
+        .unwrap()
+        .header(sansip::message::HeaderKind::To)
+        .unwrap()
+        .value
+        .to_vec();
+    let ack = format!(
+        "ACK sip:busy@127.0.0.1:5062 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5061\r\n\
+From: <sip:old@127.0.0.1>;tag=2543\r\nTo: {}\r\nCall-ID: legacy-1\r\nCSeq: 1 ACK\r\nContent-Length: 0\r\n\r\n",
+        String::from_utf8(to).unwrap()
+    );
+    p.b.handle_datagram(p.now, addr("127.0.0.1:5061"), ack.as_bytes());
+    // Confirmed: Timer G no longer resends the 486.
+    p.b.handle_timeout(Instant::from_millis(600));
+    assert_eq!(p.b.poll_transmit(&mut buf).unwrap(), None);
+    // A CANCEL for a ringing legacy INVITE: 200 for the CANCEL, 487 for the INVITE.
+    p.b.handle_datagram(p.now, addr("127.0.0.1:5061"), invite("legacy-2").as_bytes());
+    let tx = std::iter::from_fn(|| p.b.poll_event())
+        .find_map(|e| match e {
+            Event::IncomingRequest { tx, .. } => Some(tx),
+            _ => None,
+        })
+        .unwrap();
+    p.b.respond(p.now, tx, StatusCode::RINGING, None).unwrap();
+    while p.b.poll_transmit(&mut buf).unwrap().is_some() {}
+    let cancel = invite("legacy-2")
+        .replace("INVITE sip:", "CANCEL sip:")
+        .replace("CSeq: 1 INVITE", "CSeq: 1 CANCEL");
+    p.b.handle_datagram(p.now, addr("127.0.0.1:5061"), cancel.as_bytes());
+    let mut got = Vec::new();
+    while let Some(t) = p.b.poll_transmit(&mut buf).unwrap() {
+        let m = Message::parse(t.bytes).unwrap();
+        got.push(format!(
+            "{} {}",
+            m.status().unwrap(),
+            m.cseq().unwrap().method()
+        ));
+    }
+    assert_eq!(got, ["200 CANCEL", "487 INVITE"]);
+}

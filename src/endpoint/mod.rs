@@ -481,6 +481,9 @@ struct TxEntry<const MSG: usize> {
     response: Bytes<MSG>,
     /// Server: the top Via with `received`/`rport` filled in (§18.2.1, RFC 3581).
     top_via: String<MAX_VIA>,
+    /// Server INVITE matched by the RFC 2543 fallback: the key its ACK for a non-2xx will
+    /// have, with the To tag of the final response (§17.2.3).
+    ack_key: Option<RequestKey>,
     /// Server: the To tag of this transaction's responses when it belongs to no call
     /// (§8.2.6.2: the same tag on every response of a transaction).
     to_tag: String<16>,
@@ -525,6 +528,8 @@ pub struct Endpoint<
     merge_index: ChainIndex<TX>,
     /// Dialog ids to call slots.
     call_index: ChainIndex<CALLS>,
+    /// RFC 2543 ACK keys of server INVITE transactions to slots.
+    ack_index: ChainIndex<TX>,
     transmits: Deque<(SocketAddr, Bytes<MSG>), QUEUE>,
     /// Earliest deadline of each transaction and call: `poll_timeout` is the root.
     tx_deadlines: DeadlineHeap<TX>,
@@ -561,6 +566,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             tx_index: ChainIndex::new(),
             merge_index: ChainIndex::new(),
             call_index: ChainIndex::new(),
+            ack_index: ChainIndex::new(),
             transmits: Deque::new(),
             tx_deadlines: DeadlineHeap::new(),
             call_deadlines: DeadlineHeap::new(),
@@ -1083,8 +1089,19 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         key: &RequestKey,
         core: &CoreHeaders<'_>,
     ) {
-        // The ACK for a non-2xx final belongs to the INVITE transaction (§17.2.3).
-        if let Some(h) = self.find_server_tx(key) {
+        // The ACK for a non-2xx final belongs to the INVITE transaction (§17.2.3); under
+        // the RFC 2543 fallback it carries the final response's To tag.
+        let found = self.find_server_tx(key).or_else(|| {
+            self.ack_index
+                .candidates(hash_of(5, key))
+                .filter_map(|i| self.txs.handle_at(i))
+                .find(|&h| {
+                    self.txs
+                        .get(h)
+                        .is_some_and(|e| e.ack_key.as_ref() == Some(key))
+                })
+        });
+        if let Some(h) = found {
             let is_2xx_sent = matches!(self.txs.get(h).map(|e| e.machine), Some(Machine::ServerInvite(m)) if m.state() == transaction::State::Accepted);
             if !is_2xx_sent {
                 return self.step_tx(now, TxHandle(h), TxInput::Ack, None);
@@ -1121,7 +1138,9 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 let ik = RequestKey::Rfc3261(ik);
                 self.find_server_tx(&ik)
             }),
-            RequestKey::Legacy(_) => None,
+            RequestKey::Legacy(k) => k
+                .cancelled_invite()
+                .and_then(|ik| self.find_server_tx(&RequestKey::Legacy(ik))),
         };
         let Some(cancel_tx) = self.new_server_tx(now, from, msg, core, key, None) else {
             return;
@@ -1336,6 +1355,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         if self.txs.remove(tx.0).is_some() {
             self.tx_index.remove(tx.0.index);
             self.merge_index.remove(tx.0.index);
+            self.ack_index.remove(tx.0.index);
             self.tx_deadlines.set(tx.0.index, None);
         }
     }
@@ -1382,6 +1402,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             response: Bytes::new(),
             top_via,
             to_tag: self.random_tag(),
+            ack_key: None,
             timers: Timers::new(),
             call: None,
         };
@@ -1768,6 +1789,9 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         }
         let call = e.call;
         self.write_response(tx, status, call)?;
+        if status.as_u16() >= 300 {
+            self.index_legacy_ack(tx, call);
+        }
         let e = self.txs.get(tx.0).ok_or(SendError::UnknownHandle)?;
         let (machine, actions) = e.machine.respond(&self.config.timers, status)?;
         if let Some(e) = self.txs.get_mut(tx.0) {
@@ -1775,6 +1799,30 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         }
         self.run_tx_actions(now, tx, &actions, None);
         Ok(())
+    }
+
+    /// For an INVITE matched by the RFC 2543 fallback, index the key its ACK will carry:
+    /// the INVITE's key with the To tag of the final response just written (§17.2.3).
+    fn index_legacy_ack(&mut self, tx: TxHandle, call: Option<CallHandle>) {
+        let Some(e) = self.txs.get(tx.0) else { return };
+        let Some(RequestKey::Legacy(k)) = &e.server_key else {
+            return;
+        };
+        if !matches!(e.machine, Machine::ServerInvite(_)) {
+            return;
+        }
+        let tag = match call.and_then(|c| self.calls.get(c.0)) {
+            Some(c) => String::<32>::try_from(c.local_tag.as_str()).unwrap_or_default(),
+            None => String::try_from(e.to_tag.as_str()).unwrap_or_default(),
+        };
+        let Ok(ack) = k.for_ack(&tag).map(RequestKey::Legacy) else {
+            return;
+        };
+        let hash = hash_of(5, &ack);
+        if let Some(e) = self.txs.get_mut(tx.0) {
+            e.ack_key = Some(ack);
+            self.ack_index.insert(tx.0.index, hash);
+        }
     }
 
     /// Start a client transaction for a new request outside any dialog. Returns the
@@ -1868,6 +1916,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             response: Bytes::new(),
             top_via: String::new(),
             to_tag: String::new(),
+            ack_key: None,
             timers: Timers::new(),
             call: None,
         };

@@ -284,6 +284,18 @@ impl LegacyKey {
         Ok(k)
     }
 
+    /// For a CANCEL's key, the key of the INVITE it cancels (§9.2: same Request-URI,
+    /// tags, Call-ID, CSeq number and top Via, method INVITE). `None` for other methods.
+    pub fn cancelled_invite(&self) -> Option<LegacyKey> {
+        if self.method.as_str() != Method::Cancel.as_str() {
+            return None;
+        }
+        let mut invite = self.clone();
+        invite.method.clear();
+        invite.method.push_str(Method::Invite.as_str()).ok()?;
+        Some(invite)
+    }
+
     /// The CSeq number.
     pub fn cseq(&self) -> u32 {
         self.cseq
