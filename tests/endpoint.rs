@@ -805,3 +805,48 @@ From: <sip:old@127.0.0.1>;tag=2543\r\nTo: {}\r\nCall-ID: legacy-1\r\nCSeq: 1 ACK
     }
     assert_eq!(got, ["200 CANCEL", "487 INVITE"]);
 }
+
+#[test]
+fn a_2xx_after_the_call_ended_is_acked_and_byed() {
+    use sansip::encode::{MessageBuilder, Value};
+    let mut p = Pair::new();
+    let call = place_call(&mut p);
+    let tx = incoming(&p.events_b)[0];
+    p.b.respond(
+        p.now,
+        tx,
+        StatusCode::OK,
+        Some(("application/sdp", b"v=0\r\n")),
+    )
+    .unwrap();
+    p.flush();
+    p.a.hangup(p.now, call).unwrap();
+    p.flush();
+    assert_eq!(p.a.call_count(), 0);
+    // Another fork answers late (the INVITE transaction is still in Accepted, Timer M).
+    let invite_bytes = p.b.request(tx).unwrap().as_bytes().to_vec();
+    let invite = Message::parse(&invite_bytes).unwrap();
+    let mut buf = [0u8; 4096];
+    let n = MessageBuilder::response_to(&invite, StatusCode::OK, "latefork")
+        .unwrap()
+        .header("Contact", Value::Text("<sip:fork2@127.0.0.1:5062>"))
+        .encode_into(&mut buf)
+        .unwrap();
+    let late = buf[..n].to_vec();
+    p.a.handle_datagram(p.now, addr("127.0.0.1:5062"), &late);
+    let mut sent = Vec::new();
+    while let Some(t) = p.a.poll_transmit(&mut buf).unwrap() {
+        let m = Message::parse(t.bytes).unwrap();
+        sent.push((
+            m.method().unwrap().to_string(),
+            m.to().unwrap().tag().unwrap().to_string(),
+        ));
+    }
+    assert_eq!(
+        sent,
+        [
+            ("ACK".to_string(), "latefork".to_string()),
+            ("BYE".to_string(), "latefork".to_string())
+        ]
+    );
+}

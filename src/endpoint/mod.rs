@@ -1614,6 +1614,16 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                     }
                 }
                 match (call, msg) {
+                    // A 2xx after the call ended (a late fork, or a race with the
+                    // hang-up, while Timer M runs): it still gets its ACK, then a BYE
+                    // (§13.2.2.4, RFC 6026 §8.4).
+                    (Some(call), Some(msg))
+                        if client_invite && self.calls.get(call.0).is_none() =>
+                    {
+                        if status.is_success() {
+                            self.ack_and_bye_orphan(now, tx, msg);
+                        }
+                    }
                     (Some(call), Some(msg)) if client_invite => {
                         self.session_response(now, call, msg)
                     }
@@ -1657,6 +1667,50 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 }
             }
             TuSignal::Ack => {}
+        }
+    }
+
+    /// ACK a 2xx to INVITE `tx` whose call is over, and BYE the dialog it created.
+    fn ack_and_bye_orphan(&mut self, now: Instant, tx: TxHandle, msg: &Message<'_>) {
+        let Some(e) = self.txs.get(tx.0) else { return };
+        let Some(mut d) = Message::parse(&e.request)
+            .ok()
+            .and_then(|inv| Dialog::uac(&inv, msg, false).ok())
+        else {
+            self.stats.stray_responses += 1;
+            return;
+        };
+        d.confirm();
+        let Ok(cseq) = msg.cseq() else { return };
+        let mut sent_by: String<MAX_SHORT> = String::new();
+        let _ = write!(sent_by, "{}", self.config.local);
+        let transport = self.config.transport.via_token();
+        let dest = dialog_destination(&d, e.peer);
+        let mut bytes = Bytes::<MSG>::new();
+        let ack_branch = transaction::generate_branch(self.next_random());
+        let via = ViaValue {
+            transport,
+            sent_by: &sent_by,
+            branch: &ack_branch,
+            rport: true,
+        };
+        if d.ack(cseq.seq(), via).encode(&mut bytes).is_ok() {
+            self.queue_transmit(dest, &bytes);
+        }
+        let bye_branch = transaction::generate_branch(self.next_random());
+        let via = ViaValue {
+            transport,
+            sent_by: &sent_by,
+            branch: &bye_branch,
+            rport: true,
+        };
+        bytes.clear();
+        let built = d
+            .request(Method::Bye, via, None)
+            .ok()
+            .map(|b| b.encode(&mut bytes));
+        if let (Some(Ok(_)), Ok(key)) = (built, ClientKey::new(&bye_branch, Method::Bye)) {
+            let _ = self.start_client_tx(now, dest, bytes, key, false);
         }
     }
 
