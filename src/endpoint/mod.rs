@@ -1618,12 +1618,14 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                     // hang-up, while Timer M runs): it still gets its ACK, then a BYE
                     // (§13.2.2.4, RFC 6026 §8.4).
                     (Some(call), Some(msg))
-                        if client_invite && self.calls.get(call.0).is_none() =>
+                        if client_invite
+                            && self.calls.get(call.0).is_none()
+                            && status.is_success() =>
                     {
-                        if status.is_success() {
-                            self.ack_and_bye_orphan(now, tx, msg);
-                        }
+                        self.ack_and_bye_orphan(now, tx, msg);
                     }
+                    // Any other response for a call that is over: nothing to do.
+                    (Some(call), Some(_)) if client_invite && self.calls.get(call.0).is_none() => {}
                     (Some(call), Some(msg)) if client_invite => {
                         self.session_response(now, call, msg)
                     }
