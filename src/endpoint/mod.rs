@@ -1684,28 +1684,17 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         };
         d.confirm();
         let Ok(cseq) = msg.cseq() else { return };
-        let mut sent_by: String<MAX_SHORT> = String::new();
-        let _ = write!(sent_by, "{}", self.config.local);
-        let transport = self.config.transport.via_token();
         let dest = dialog_destination(&d, e.peer);
         let mut bytes = Bytes::<MSG>::new();
-        let ack_branch = transaction::generate_branch(self.next_random());
-        let via = ViaValue {
-            transport,
-            sent_by: &sent_by,
-            branch: &ack_branch,
-            rport: true,
-        };
-        if d.ack(cseq.seq(), via).encode(&mut bytes).is_ok() {
+        let (ack_branch, sent_by) = self.via_parts();
+        if d.ack(cseq.seq(), self.via(&ack_branch, &sent_by))
+            .encode(&mut bytes)
+            .is_ok()
+        {
             self.queue_transmit(dest, &bytes);
         }
-        let bye_branch = transaction::generate_branch(self.next_random());
-        let via = ViaValue {
-            transport,
-            sent_by: &sent_by,
-            branch: &bye_branch,
-            rport: true,
-        };
+        let (bye_branch, _) = self.via_parts();
+        let via = self.via(&bye_branch, &sent_by);
         bytes.clear();
         let built = d
             .request(Method::Bye, via, None)
@@ -1890,7 +1879,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         req: &Request<'_>,
         _call: Option<CallHandle>,
     ) -> Result<(TxHandle, Tag), SendError> {
-        let branch = transaction::generate_branch(self.next_random());
+        let (branch, sent_by) = self.via_parts();
         let tag = self.random_tag();
         let mut call_id: String<MAX_SHORT> = String::new();
         let _ = write!(
@@ -1899,8 +1888,6 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             self.next_random(),
             self.config.local.ip()
         );
-        let mut sent_by: String<MAX_SHORT> = String::new();
-        let _ = write!(sent_by, "{}", self.config.local);
         let mut contact: String<MAX_SHORT> = String::new();
         let _ = write!(
             contact,
@@ -1909,12 +1896,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             self.config.local,
             self.config.transport.uri_param()
         );
-        let via = ViaValue {
-            transport: self.config.transport.via_token(),
-            sent_by: &sent_by,
-            branch: &branch,
-            rport: true,
-        };
+        let via = self.via(&branch, &sent_by);
         let mut b = MessageBuilder::request(req.method, req.uri)
             .header("Via", Value::Via(via))
             .header("Max-Forwards", Value::Number(70))
@@ -1993,15 +1975,8 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         method: Method<'static>,
         fork: Option<Dialog>,
     ) -> Result<TxHandle, SendError> {
-        let branch = transaction::generate_branch(self.next_random());
-        let mut sent_by: String<MAX_SHORT> = String::new();
-        let _ = write!(sent_by, "{}", self.config.local);
-        let via = ViaValue {
-            transport: self.config.transport.via_token(),
-            sent_by: &sent_by,
-            branch: &branch,
-            rport: true,
-        };
+        let (branch, sent_by) = self.via_parts();
+        let via = self.via(&branch, &sent_by);
         let mut bytes = Bytes::<MSG>::new();
         let dest = {
             let c = self.calls.get_mut(call.0).ok_or(SendError::UnknownHandle)?;
@@ -2108,20 +2083,9 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             dialog::Action::SendAck {
                 remote_tag, cseq, ..
             } => {
-                let fork = match self.fork_dialog(call, remote_tag, msg) {
-                    Fork::Own => None,
-                    Fork::Other(d) => Some(d),
-                    Fork::Unbuildable => return Err(SendError::InvalidState),
-                };
-                let branch = transaction::generate_branch(self.next_random());
-                let mut sent_by: String<MAX_SHORT> = String::new();
-                let _ = write!(sent_by, "{}", self.config.local);
-                let via = ViaValue {
-                    transport: self.config.transport.via_token(),
-                    sent_by: &sent_by,
-                    branch: &branch,
-                    rport: true,
-                };
+                let fork = self.fork_dialog(call, remote_tag, msg).into_option()?;
+                let (branch, sent_by) = self.via_parts();
+                let via = self.via(&branch, &sent_by);
                 let mut bytes = Bytes::<MSG>::new();
                 let dest = {
                     let c = self.calls.get(call.0).ok_or(SendError::UnknownHandle)?;
@@ -2139,11 +2103,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 self.queue_transmit(dest, &bytes);
             }
             dialog::Action::SendBye { remote_tag } => {
-                let fork = match self.fork_dialog(call, remote_tag, msg) {
-                    Fork::Own => None,
-                    Fork::Other(d) => Some(d),
-                    Fork::Unbuildable => return Err(SendError::InvalidState),
-                };
+                let fork = self.fork_dialog(call, remote_tag, msg).into_option()?;
                 let bye = self.send_in_dialog(now, call, Method::Bye, fork)?;
                 if let Some(c) = self.calls.get_mut(call.0) {
                     c.pending_tx = Some(bye);
@@ -2291,6 +2251,24 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         }
     }
 
+    /// A fresh branch (RFC 3261 §8.1.1.7) and this endpoint's sent-by, for a Via of its own.
+    fn via_parts(&mut self) -> (transaction::Branch, String<MAX_SHORT>) {
+        let branch = transaction::generate_branch(self.next_random());
+        let mut sent_by = String::new();
+        let _ = write!(sent_by, "{}", self.config.local);
+        (branch, sent_by)
+    }
+
+    /// This endpoint's Via with `branch`, asking for `rport` (RFC 3581).
+    fn via<'v>(&self, branch: &'v str, sent_by: &'v str) -> ViaValue<'v> {
+        ViaValue {
+            transport: self.config.transport.via_token(),
+            sent_by,
+            branch,
+            rport: true,
+        }
+    }
+
     fn next_random(&mut self) -> u64 {
         // SplitMix64: a small, well-mixed sequence from the host's seed.
         self.rng = self.rng.wrapping_add(0x9E37_79B9_7F4A_7C15);
@@ -2314,6 +2292,18 @@ const CALL_TIMERS: usize = 5;
 const PROVISIONAL_GUARD: usize = 3;
 /// Index of the CANCEL guard (§9.1: 64*T1 without a final response after CANCEL).
 const CANCEL_GUARD: usize = 4;
+
+impl Fork {
+    /// `None` for the call's own dialog, the fork's dialog, or `InvalidState` when it
+    /// cannot be built (never the own dialog in its place).
+    fn into_option(self) -> Result<Option<Dialog>, SendError> {
+        match self {
+            Fork::Own => Ok(None),
+            Fork::Other(d) => Ok(Some(d)),
+            Fork::Unbuildable => Err(SendError::InvalidState),
+        }
+    }
+}
 
 /// Which dialog a session action about a fork's remote tag refers to.
 #[allow(clippy::large_enum_variant)] // a short-lived value on the stack; no heap to box into
