@@ -343,6 +343,11 @@ fn run(opts: &Options) -> Result<(), Box<dyn std::error::Error>> {
                     rtp_sent[1],
                     rtp_received[1]
                 );
+                // Media is the host's job, but a call whose media never flowed is no call:
+                // each side must have heard the other.
+                if rtp_received.contains(&0) {
+                    return Err("no RTP arrived on one side".into());
+                }
                 caller.ep.hangup(now(start), call)?;
                 hung_up = true;
             }

@@ -6,6 +6,8 @@
 //! drops, and every SIPp run is bounded (`-m`, `-timeout`, `-timeout_error`, and a
 //! wall-clock limit here).
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::OnceLock;
@@ -44,31 +46,11 @@ impl Guard {
     }
 }
 
-/// The directory the examples are built in: next to this test binary's `deps`.
+/// The directory the examples are built in (`uas` and `uac` built first).
 fn examples_dir() -> PathBuf {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
     BUILT
-        .get_or_init(|| {
-            let exe = std::env::current_exe().expect("test binary path");
-            // target/<profile>/deps/interop-HASH -> target/<profile>
-            let profile_dir = exe
-                .parent()
-                .and_then(Path::parent)
-                .expect("test binary in target/<profile>/deps")
-                .to_path_buf();
-            let target_dir = profile_dir.parent().expect("target dir").to_path_buf();
-            let mut cmd = Command::new(env!("CARGO"));
-            cmd.args(["build", "--example", "uas", "--example", "uac"])
-                .arg("--manifest-path")
-                .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"))
-                .env("CARGO_TARGET_DIR", &target_dir);
-            if profile_dir.file_name().is_some_and(|n| n == "release") {
-                cmd.arg("--release");
-            }
-            let status = cmd.status().expect("run cargo build --example");
-            assert!(status.success(), "cargo build of the examples failed");
-            profile_dir.join("examples")
-        })
+        .get_or_init(|| support::build_examples(&["uas", "uac"]))
         .clone()
 }
 

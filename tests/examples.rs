@@ -1,0 +1,73 @@
+//! The README's main command: `cargo run --example call` makes a real call over
+//! loopback UDP, draws the ladder and exits 0, also with loss on the link.
+
+mod support;
+
+use std::process::Command;
+
+fn run_call(args: &[&str]) -> (bool, String) {
+    let dir = support::build_examples(&["call"]);
+    let out = Command::new(dir.join("call"))
+        .args(args)
+        .output()
+        .expect("run the call example");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+fn arrows(ladder: &str, what: &str) -> usize {
+    ladder
+        .lines()
+        .filter(|l| l.contains(what) && (l.contains('>') || l.contains('<') || l.contains('x')))
+        .count()
+}
+
+#[test]
+fn the_call_example_completes() {
+    let (ok, ladder) = run_call(&[]);
+    assert!(ok, "{ladder}");
+    for step in [
+        "-- INVITE",
+        "100 Trying",
+        "180 Ringing",
+        "200 OK (INVITE)",
+        "-- ACK",
+        "-- BYE",
+        "200 OK (BYE)",
+    ] {
+        assert!(ladder.contains(step), "missing {step}:\n{ladder}");
+    }
+    assert!(ladder.contains("call over: LocalBye"));
+}
+
+#[test]
+fn the_call_example_survives_thirty_percent_loss() {
+    let (ok, ladder) = run_call(&["--loss", "30", "--seed", "7"]);
+    assert!(ok, "{ladder}");
+    // Datagrams were dropped (x) and retransmitted: something was sent more than once.
+    assert!(ladder.contains('x'), "{ladder}");
+    let resent = [
+        "-- INVITE",
+        "200 OK (INVITE)",
+        "-- ACK",
+        "-- BYE",
+        "200 OK (BYE)",
+    ]
+    .iter()
+    .any(|s| arrows(&ladder, s) > 1);
+    assert!(resent, "{ladder}");
+    assert!(ladder.contains("call over: LocalBye"));
+}
+
+#[test]
+fn busy_and_cancel() {
+    let (ok, ladder) = run_call(&["--busy"]);
+    assert!(ok && ladder.contains("486 Busy Here"), "{ladder}");
+    let (ok, ladder) = run_call(&["--cancel"]);
+    assert!(
+        ok && ladder.contains("-- CANCEL") && ladder.contains("487 Request Terminated"),
+        "{ladder}"
+    );
+}
