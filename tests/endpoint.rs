@@ -850,3 +850,68 @@ fn a_2xx_after_the_call_ended_is_acked_and_byed() {
         ]
     );
 }
+
+#[test]
+fn cancel_of_a_reinvite_gets_200_and_487() {
+    use sansip::encode::{MessageBuilder, ViaValue};
+    let mut p = Pair::new();
+    let call = place_call(&mut p);
+    let tx = incoming(&p.events_b)[0];
+    p.b.respond(
+        p.now,
+        tx,
+        StatusCode::OK,
+        Some(("application/sdp", b"v=0\r\n")),
+    )
+    .unwrap();
+    p.flush();
+    // The caller sends a re-INVITE, then cancels it before it is answered.
+    let mut d = p.a.call_dialog(call).unwrap().clone();
+    let via = ViaValue {
+        transport: "UDP",
+        sent_by: "127.0.0.1:5061",
+        branch: "z9hG4bKre2",
+        rport: false,
+    };
+    let mut buf = [0u8; 4096];
+    let n = d
+        .request(Method::Invite, via, Some("<sip:alice@127.0.0.1:5061>"))
+        .unwrap()
+        .encode_into(&mut buf)
+        .unwrap();
+    let reinvite = buf[..n].to_vec();
+    p.events_b.clear();
+    p.b.handle_datagram(p.now, addr("127.0.0.1:5061"), &reinvite);
+    while let Some(e) = p.b.poll_event() {
+        p.events_b.push(e);
+    }
+    assert_eq!(incoming(&p.events_b).len(), 1, "{:?}", p.events_b);
+    while p.b.poll_transmit(&mut buf).unwrap().is_some() {}
+    let re = Message::parse(&reinvite).unwrap();
+    let n = MessageBuilder::cancel_for(&re)
+        .unwrap()
+        .encode_into(&mut buf)
+        .unwrap();
+    let cancel = buf[..n].to_vec();
+    p.b.handle_datagram(p.now, addr("127.0.0.1:5061"), &cancel);
+    let mut got = Vec::new();
+    while let Some(t) = p.b.poll_transmit(&mut buf).unwrap() {
+        let m = Message::parse(t.bytes).unwrap();
+        got.push(format!(
+            "{} {}",
+            m.status().unwrap(),
+            m.cseq().unwrap().method()
+        ));
+    }
+    assert_eq!(got, ["200 CANCEL", "487 INVITE"]);
+    // The call itself is untouched.
+    let b_call = p
+        .events_b
+        .iter()
+        .find_map(|e| match e {
+            Event::IncomingRequest { call, .. } => *call,
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(p.b.call_state(b_call), Some(SessionState::Confirmed));
+}

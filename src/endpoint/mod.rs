@@ -1160,6 +1160,13 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 {
                     let _ = self.send_response(now, cancel_tx, StatusCode::OK);
                 }
+                // A re-INVITE the session left pending is answered 487 too (§9.2); the
+                // session hears it as the TU's rejection.
+                if let Some(h) = invite
+                    && self.txs.get(h).is_some_and(|e| e.machine.can_respond())
+                {
+                    let _ = self.respond(now, TxHandle(h), StatusCode::REQUEST_TERMINATED, None);
+                }
             }
             None => {
                 self.stats.rejected += 1;
