@@ -97,6 +97,17 @@ impl Pair {
     }
 }
 
+/// Every transaction and call is gone from both endpoints.
+fn assert_all_empty(p: &Pair) {
+    let counts = (
+        p.a.transaction_count(),
+        p.b.transaction_count(),
+        p.a.call_count(),
+        p.b.call_count(),
+    );
+    assert_eq!(counts, (0, 0, 0, 0), "transactions a, b; calls a, b");
+}
+
 fn first_line(bytes: &[u8]) -> String {
     let m = Message::parse(bytes).unwrap();
     match (m.method(), m.status()) {
@@ -209,15 +220,7 @@ fn busy_callee() {
     let ladder: Vec<&str> = p.log.iter().map(|(_, _, l)| l.as_str()).collect();
     assert_eq!(ladder, ["INVITE", "486 INVITE", "ACK"]);
     p.run_until_idle(120_000);
-    assert_eq!(
-        (
-            p.a.transaction_count(),
-            p.b.transaction_count(),
-            p.a.call_count(),
-            p.b.call_count()
-        ),
-        (0, 0, 0, 0)
-    );
+    assert_all_empty(&p);
 }
 
 #[test]
@@ -248,15 +251,7 @@ fn cancel_while_ringing() {
         reason: EndReason::Cancelled
     }));
     p.run_until_idle(120_000);
-    assert_eq!(
-        (
-            p.a.transaction_count(),
-            p.b.transaction_count(),
-            p.a.call_count(),
-            p.b.call_count()
-        ),
-        (0, 0, 0, 0)
-    );
+    assert_all_empty(&p);
 }
 
 #[test]

@@ -828,7 +828,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                     .ok_or(SendError::UnknownHandle)
             });
         }
-        let (tx, _) = self.start_request(now, to, req, None)?;
+        let (tx, _) = self.start_request(now, to, req)?;
         Ok(tx)
     }
 
@@ -846,7 +846,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         if self.calls.len() >= CALLS {
             return Err(SendError::Capacity(Capacity::Dialogs));
         }
-        let (tx, tag) = self.start_request(now, to, &req, None)?;
+        let (tx, tag) = self.start_request(now, to, &req)?;
         let entry = CallEntry {
             session: InviteSession::uac(1, req.body.is_some()),
             dialog: None,
@@ -1884,7 +1884,6 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         now: Instant,
         to: SocketAddr,
         req: &Request<'_>,
-        _call: Option<CallHandle>,
     ) -> Result<(TxHandle, Tag), SendError> {
         let (branch, sent_by) = self.via_parts();
         let tag = self.random_tag();
