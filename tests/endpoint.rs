@@ -127,6 +127,22 @@ fn incoming(events: &[Event]) -> Vec<sansip::endpoint::TxHandle> {
         .collect()
 }
 
+/// A call placed by `a` and answered 200 by `b`: the caller's call and the callee's
+/// INVITE transaction.
+fn answered_call(p: &mut Pair) -> (CallHandle, sansip::endpoint::TxHandle) {
+    let call = place_call(p);
+    let tx = incoming(&p.events_b)[0];
+    p.b.respond(
+        p.now,
+        tx,
+        StatusCode::OK,
+        Some(("application/sdp", b"v=0\r\n")),
+    )
+    .unwrap();
+    p.flush();
+    (call, tx)
+}
+
 fn place_call(p: &mut Pair) -> CallHandle {
     let req = Request {
         body: Some(("application/sdp", b"v=0\r\n")),
@@ -297,16 +313,7 @@ From: <sip:a@h>;tag=1\r\nTo: <sip:b@h>;tag=2\r\nCall-ID: nope\r\nCSeq: 5 BYE\r\n
 fn reinvite_refreshes_the_remote_target() {
     use sansip::encode::ViaValue;
     let mut p = Pair::new();
-    let call = place_call(&mut p);
-    let tx = incoming(&p.events_b)[0];
-    p.b.respond(
-        p.now,
-        tx,
-        StatusCode::OK,
-        Some(("application/sdp", b"v=0\r\n")),
-    )
-    .unwrap();
-    p.flush();
+    let (call, _) = answered_call(&mut p);
     let b_call = p
         .events_b
         .iter()
@@ -537,16 +544,7 @@ From: <sip:a@h>;tag=1\r\nTo: <sip:b@h>;tag=2\r\nCall-ID: c\r\nCSeq: 1 ACK\r\n\r\
 #[test]
 fn a_bad_2xx_from_another_fork_leaves_the_call_alone() {
     let mut p = Pair::new();
-    let call = place_call(&mut p);
-    let tx = incoming(&p.events_b)[0];
-    p.b.respond(
-        p.now,
-        tx,
-        StatusCode::OK,
-        Some(("application/sdp", b"v=0\r\n")),
-    )
-    .unwrap();
-    p.flush();
+    let (call, tx) = answered_call(&mut p);
     assert_eq!(p.a.call_state(call), Some(SessionState::Confirmed));
     // A 200 from another fork, without Contact: no dialog can be built for it. The
     // endpoint must not ACK or BYE the call's own dialog instead.
@@ -622,16 +620,7 @@ fn the_host_reads_a_challenge_from_the_response() {
 #[test]
 fn requests_within_a_call_and_responses_with_headers() {
     let mut p = Pair::new();
-    let call = place_call(&mut p);
-    let invite_tx = incoming(&p.events_b)[0];
-    p.b.respond(
-        p.now,
-        invite_tx,
-        StatusCode::OK,
-        Some(("application/sdp", b"v=0\r\n")),
-    )
-    .unwrap();
-    p.flush();
+    let (call, _) = answered_call(&mut p);
     p.events_b.clear();
     // INFO in the dialog (§12.2.1.1): it reaches the callee's call. (The body type must
     // be one the callee accepts, or it answers 415.)
@@ -805,16 +794,7 @@ From: <sip:old@127.0.0.1>;tag=2543\r\nTo: {}\r\nCall-ID: legacy-1\r\nCSeq: 1 ACK
 fn a_2xx_after_the_call_ended_is_acked_and_byed() {
     use sansip::encode::{MessageBuilder, Value};
     let mut p = Pair::new();
-    let call = place_call(&mut p);
-    let tx = incoming(&p.events_b)[0];
-    p.b.respond(
-        p.now,
-        tx,
-        StatusCode::OK,
-        Some(("application/sdp", b"v=0\r\n")),
-    )
-    .unwrap();
-    p.flush();
+    let (call, tx) = answered_call(&mut p);
     p.a.hangup(p.now, call).unwrap();
     p.flush();
     assert_eq!(p.a.call_count(), 0);
@@ -850,16 +830,7 @@ fn a_2xx_after_the_call_ended_is_acked_and_byed() {
 fn cancel_of_a_reinvite_gets_200_and_487() {
     use sansip::encode::{MessageBuilder, ViaValue};
     let mut p = Pair::new();
-    let call = place_call(&mut p);
-    let tx = incoming(&p.events_b)[0];
-    p.b.respond(
-        p.now,
-        tx,
-        StatusCode::OK,
-        Some(("application/sdp", b"v=0\r\n")),
-    )
-    .unwrap();
-    p.flush();
+    let (call, _) = answered_call(&mut p);
     // The caller sends a re-INVITE, then cancels it before it is answered.
     let mut d = p.a.call_dialog(call).unwrap().clone();
     let via = ViaValue {
