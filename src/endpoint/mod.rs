@@ -1493,7 +1493,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             );
             match call {
                 Some(call) if code.is_success() && core.cseq.method() == Method::Invite => {
-                    self.session_response(now, call, msg);
+                    self.session_response(now, call, msg, core);
                 }
                 _ => self.stats.stray_responses += 1,
             }
@@ -1508,19 +1508,22 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 self.stats.queue_overflows += 1;
             }
         }
-        self.step_tx(now, tx, TxInput::Response(code), Some(msg));
+        self.step_tx(now, tx, TxInput::Response(code), Some((msg, core)));
     }
 
     /// Feed a response to the INVITE (or re-INVITE) to its call's session.
-    fn session_response(&mut self, now: Instant, call: CallHandle, msg: &Message<'_>) {
-        let (Some(code), Ok(cseq)) = (msg.status(), msg.cseq()) else {
+    fn session_response(
+        &mut self,
+        now: Instant,
+        call: CallHandle,
+        msg: &Message<'_>,
+        core: &CoreHeaders<'_>,
+    ) {
+        let Some(code) = msg.status() else {
             return;
         };
-        let to_tag = msg
-            .to()
-            .ok()
-            .and_then(|t| t.tag())
-            .and_then(|t| Tag::new(t).ok());
+        let cseq = &core.cseq;
+        let to_tag = core.to.tag().and_then(|t| Tag::new(t).ok());
         let ev = dialog::Event::Response {
             code,
             to_tag,
@@ -1560,7 +1563,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
 
     // ----- transactions --------------------------------------------------------------
 
-    fn step_tx(&mut self, now: Instant, tx: TxHandle, input: TxInput, msg: Option<&Message<'_>>) {
+    fn step_tx(&mut self, now: Instant, tx: TxHandle, input: TxInput, msg: Received<'_, '_>) {
         let Some(e) = self.txs.get_mut(tx.0) else {
             return;
         };
@@ -1574,7 +1577,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         now: Instant,
         tx: TxHandle,
         actions: &[Action],
-        msg: Option<&Message<'_>>,
+        msg: Received<'_, '_>,
     ) {
         for action in actions {
             match *action {
@@ -1597,13 +1600,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         }
     }
 
-    fn tx_to_tu(
-        &mut self,
-        now: Instant,
-        tx: TxHandle,
-        signal: TuSignal,
-        msg: Option<&Message<'_>>,
-    ) {
+    fn tx_to_tu(&mut self, now: Instant, tx: TxHandle, signal: TuSignal, msg: Received<'_, '_>) {
         let Some(e) = self.txs.get(tx.0) else { return };
         let call = e.call;
         let client_invite = matches!(e.machine, Machine::ClientInvite(_));
@@ -1624,7 +1621,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                     // A 2xx after the call ended (a late fork, or a race with the
                     // hang-up, while Timer M runs): it still gets its ACK, then a BYE
                     // (§13.2.2.4, RFC 6026 §8.4).
-                    (Some(call), Some(msg))
+                    (Some(call), Some((msg, _)))
                         if client_invite
                             && self.calls.get(call.0).is_none()
                             && status.is_success() =>
@@ -1633,8 +1630,8 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                     }
                     // Any other response for a call that is over: nothing to do.
                     (Some(call), Some(_)) if client_invite && self.calls.get(call.0).is_none() => {}
-                    (Some(call), Some(msg)) if client_invite => {
-                        self.session_response(now, call, msg)
+                    (Some(call), Some((msg, core))) if client_invite => {
+                        self.session_response(now, call, msg, core)
                     }
                     // A response to an in-dialog request: 481/408 end the dialog
                     // (§12.2.1.2), with no BYE: the peer has no such dialog.
@@ -2321,6 +2318,10 @@ enum Fork {
     /// Another fork whose dialog cannot be built (no usable Contact).
     Unbuildable,
 }
+
+/// The message being handled and the core headers its checks parsed, when a step was
+/// caused by one.
+type Received<'m, 'a> = Option<(&'m Message<'a>, &'m CoreHeaders<'a>)>;
 
 const SESSION_TIMERS: [SessionTimer; 3] = [
     SessionTimer::Retransmit2xx,
