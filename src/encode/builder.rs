@@ -311,7 +311,7 @@ impl<'a> MessageBuilder<'a> {
             // Content-Length is written by the builder from the body.
             if !lex::is_token_str(name.as_bytes())
                 || name.len() > usize::from(u16::MAX)
-                || HeaderKind::from_name(name.as_bytes()) == HeaderKind::ContentLength
+                || is_content_length(name)
             {
                 return Err(bad);
             }
@@ -458,8 +458,21 @@ fn value_len(value: &Value<'_>) -> usize {
     }
 }
 
+/// Whether `name` is Content-Length, full or compact (RFC 3261 §7.3.3).
+fn is_content_length(name: &str) -> bool {
+    match name.len() {
+        1 => name.eq_ignore_ascii_case("l"),
+        14 => HeaderKind::from_name(name.as_bytes()) == HeaderKind::ContentLength,
+        _ => false,
+    }
+}
+
 /// A CR or LF is only allowed as part of a CRLF line fold (followed by SP or HTAB).
 fn no_injection(b: &[u8]) -> bool {
+    // Nearly every value holds no control byte at all: one branch-free pass settles it.
+    if !b.iter().fold(false, |any, &c| any | (c < b' ')) {
+        return true;
+    }
     let mut i = 0;
     while i < b.len() {
         match b[i] {

@@ -41,6 +41,14 @@ macro_rules! header_kinds {
                 }
             }
 
+            /// The full name in lower case, what [`HeaderKind::from_name`] compares with.
+            const fn lower(self) -> &'static [u8] {
+                match self {
+                    $( HeaderKind::$variant => $lower, )*
+                    HeaderKind::Other => b"",
+                }
+            }
+
             /// The kind named by a full name, compared case-insensitively
             /// (RFC 3261 §7.3.1), or by a compact form (RFC 3261 §7.3.3).
             #[allow(non_upper_case_globals)] // the keys are named after the variants
@@ -57,7 +65,7 @@ macro_rules! header_kinds {
                     $( $variant => HeaderKind::$variant, )*
                     _ => return HeaderKind::Other,
                 };
-                if name.eq_ignore_ascii_case(kind.as_str().as_bytes()) { kind } else { HeaderKind::Other }
+                if eq_lower(name, kind.lower()) { kind } else { HeaderKind::Other }
             }
         }
     };
@@ -121,6 +129,19 @@ header_kinds! {
     Via => "Via", b"via", "Via (RFC 3261 §20.42), compact `v`.";
     Warning => "Warning", b"warning", "Warning (RFC 3261 §20.43).";
     WwwAuthenticate => "WWW-Authenticate", b"www-authenticate", "WWW-Authenticate (RFC 3261 §20.44).";
+}
+
+/// `name == lower` ignoring ASCII case, where `lower` holds only lower-case letters
+/// and `-` (every known header name does). Branch-free so it vectorises: a letter
+/// matches with bit 0x20 forced on (which folds exactly its two cases together), a
+/// `-` must match exactly.
+fn eq_lower(name: &[u8], lower: &[u8]) -> bool {
+    name.len() == lower.len()
+        && name
+            .iter()
+            .zip(lower)
+            .fold(0u8, |diff, (&b, &l)| diff | ((b | ((l & 0x40) >> 1)) ^ l))
+            == 0
 }
 
 impl HeaderKind {
@@ -188,6 +209,14 @@ mod tests {
         assert_eq!(HeaderKind::from_name(b"q"), HeaderKind::Other);
         assert_eq!(HeaderKind::from_name(&[b'a'; 100]), HeaderKind::Other);
         assert_eq!(HeaderKind::WwwAuthenticate.as_str(), "WWW-Authenticate");
+        // Case folding applies to letters only: `\r` | 0x20 is `-`, `{` is `[` | 0x20.
+        assert_eq!(HeaderKind::from_name(b"Call\rID"), HeaderKind::Other);
+        assert_eq!(
+            HeaderKind::from_name(b"CONTENT-LENGTH"),
+            HeaderKind::ContentLength
+        );
+        assert_eq!(HeaderKind::from_name(b"Content_Length"), HeaderKind::Other);
+        assert_eq!(HeaderKind::from_name(b"Vi\x01"), HeaderKind::Other);
         const { assert!(HeaderKind::COUNT < 255) };
     }
 }

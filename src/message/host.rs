@@ -43,19 +43,22 @@ impl<'a> Host<'a> {
                     .map_err(|_| err(1))
             }
             Some(_) => {
-                if let Some(bad) = s
-                    .iter()
-                    .position(|&b| !(b.is_ascii_alphanumeric() || b == b'-' || b == b'.'))
-                {
-                    return Err(err(bad));
+                // One pass: every byte must be alphanumeric, `-` or `.`; note whether
+                // any is not a digit or dot.
+                let mut name_like = false;
+                for (i, &b) in s.iter().enumerate() {
+                    if !(b.is_ascii_alphanumeric() || b == b'-' || b == b'.') {
+                        return Err(err(i));
+                    }
+                    name_like |= !(b.is_ascii_digit() || b == b'.');
+                }
+                if !name_like {
+                    // All digits and dots: must be a valid dotted quad (RFC 3261 §25.1;
+                    // a top label never starts with a digit).
+                    return parse_ipv4(s).map(Host::Ipv4).ok_or(err(0));
                 }
                 // unwrap-free: every byte is ASCII after the check above.
                 let text = core::str::from_utf8(s).map_err(|_| err(0))?;
-                if s.iter().all(|&b| b.is_ascii_digit() || b == b'.') {
-                    // All digits and dots: must be a valid dotted quad (RFC 3261 §25.1;
-                    // a top label never starts with a digit).
-                    return text.parse::<Ipv4Addr>().map(Host::Ipv4).map_err(|_| err(0));
-                }
                 Ok(Host::Domain(text))
             }
         }
@@ -170,6 +173,31 @@ impl fmt::Display for HostPort<'_> {
 }
 
 /// A port: 1 to 5 digits, at most 65535.
+/// A dotted quad of four decimal octets, 0 to 255, without leading zeros beyond a lone
+/// `0` (the rules of `core::net::Ipv4Addr`'s parser, which this replaces on the hot path).
+pub(crate) fn parse_ipv4(s: &[u8]) -> Option<Ipv4Addr> {
+    let mut octets = [0u8; 4];
+    let mut parts = s.split(|&b| b == b'.');
+    for octet in &mut octets {
+        let p = parts.next()?;
+        if p.is_empty() || p.len() > 3 || (p.len() > 1 && p[0] == b'0') {
+            return None;
+        }
+        let mut n: u16 = 0;
+        for &b in p {
+            if !b.is_ascii_digit() {
+                return None;
+            }
+            n = n * 10 + u16::from(b - b'0');
+        }
+        *octet = u8::try_from(n).ok()?;
+    }
+    if parts.next().is_some() {
+        return None;
+    }
+    Some(Ipv4Addr::from(octets))
+}
+
 pub(crate) fn parse_port(s: &[u8]) -> Option<u16> {
     if s.is_empty() || s.len() > 5 || !s.iter().all(u8::is_ascii_digit) {
         return None;
@@ -201,6 +229,28 @@ mod tests {
         assert!(Host::parse(b"[2001:::db8:1.2.3.4]").is_err());
         assert!(Host::parse(b"").is_err());
         assert!(Host::Domain("A.b").eq_ignore_case(&Host::Domain("a.B")));
+    }
+
+    #[test]
+    fn ipv4_agrees_with_core() {
+        for text in [
+            "0.0.0.0",
+            "255.255.255.255",
+            "1.2.3.4",
+            "01.2.3.4",
+            "1.2.3",
+            "1.2.3.4.5",
+            "256.1.1.1",
+            "1..2.3",
+            "1.2.3.",
+            ".1.2.3",
+            "1.2.3.4 ",
+            "1234.1.1.1",
+            "0.00.0.0",
+            "10.0.0.10",
+        ] {
+            assert_eq!(parse_ipv4(text.as_bytes()), text.parse().ok(), "{text}");
+        }
     }
 
     #[test]

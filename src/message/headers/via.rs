@@ -1,7 +1,7 @@
 //! The Via header value (RFC 3261 §20.42, §18.2.1; RFC 3581; RFC 7118; RFC 5118).
 
 use core::fmt;
-use core::net::{Ipv4Addr, Ipv6Addr};
+use core::net::Ipv6Addr;
 
 use super::{check_params, required, token_at, token_value};
 use crate::error::{ParseError, ParseErrorKind};
@@ -324,9 +324,9 @@ fn received<'a>(p: &RawParam<'a>) -> Result<Host<'a>, ParseError> {
             _ => Err(err),
         };
     }
-    let text = core::str::from_utf8(v).map_err(|_| err)?;
-    if let Ok(a) = text.parse::<Ipv4Addr>() {
+    if let Some(a) = crate::message::host::parse_ipv4(v) {
         return Ok(Host::Ipv4(a));
     }
+    let text = core::str::from_utf8(v).map_err(|_| err)?;
     text.parse::<Ipv6Addr>().map(Host::Ipv6).map_err(|_| err)
 }
