@@ -88,10 +88,14 @@ impl Sim {
             .iter()
             .enumerate()
             .map(|(i, a)| {
-                Box::new(Endpoint::new(EndpointConfig::new(
-                    *a,
-                    seed.wrapping_mul(7919).wrapping_add(i as u64),
-                )))
+                // Odd seeds keep finished server transactions as lingering records,
+                // even seeds as table entries: both must end empty.
+                let linger = if seed % 2 == 1 { 4_096 } else { 0 };
+                Box::new(Endpoint::new(EndpointConfig {
+                    linger_records: linger,
+                    linger_bytes: linger * 512,
+                    ..EndpointConfig::new(*a, seed.wrapping_mul(7919).wrapping_add(i as u64))
+                }))
             })
             .collect();
         Sim {

@@ -43,7 +43,13 @@ type Ep = Endpoint<8, 4, 1024>;
 fuzz_target!(|ops: Vec<Op>| {
     let me: SocketAddr = "127.0.0.1:5062".parse().unwrap();
     let peer: SocketAddr = "127.0.0.1:5060".parse().unwrap();
-    let mut ep: Box<Ep> = Box::new(Endpoint::new(EndpointConfig::new(me, 7)));
+    // A few lingering records (and a ring small enough to run out) next to the table.
+    let config = EndpointConfig {
+        linger_records: 6,
+        linger_bytes: 2_048,
+        ..EndpointConfig::new(me, 7)
+    };
+    let mut ep: Box<Ep> = Box::new(Endpoint::new(config));
     let mut now = Instant::ZERO;
     let mut buf = vec![0u8; 4096];
     let mut txs = Vec::new();

@@ -64,6 +64,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod linger;
 mod table;
 
 use core::fmt::{self, Write as _};
@@ -83,6 +84,7 @@ use crate::transaction::{
     server_invite, server_non_invite,
 };
 
+use linger::Linger;
 use table::{ChainIndex, DeadlineHeap, RawHandle, Table, Timers, hash_of};
 
 /// Most events queued between two drains.
@@ -133,6 +135,18 @@ pub struct EndpointConfig {
     /// Seed of the generator for tags, branches and Call-IDs. Give real entropy in
     /// production (tags and branches must be unguessable, RFC 3261 §19.3).
     pub seed: u64,
+    /// Most finished server transactions kept as compact records while they wait out
+    /// Timer J or Timer L (64*T1, RFC 3261 §17.2.2, RFC 6026 §7.1) instead of as full
+    /// entries of the `TX` table; 0 (the default) keeps them all in the table. A loaded
+    /// UDP server needs about `2 * 64*T1 * calls per second` (1,024,000 for 16,000
+    /// calls/s at T1 = 500 ms). Allocated once by [`Endpoint::new`].
+    #[cfg(feature = "alloc")]
+    pub linger_records: usize,
+    /// Bytes for those records: each holds the transaction's keys (about 150 bytes) and,
+    /// for a non-INVITE transaction, its final response. A record that finds no room
+    /// leaves its transaction in the table.
+    #[cfg(feature = "alloc")]
+    pub linger_bytes: usize,
 }
 
 /// The transport an endpoint's host runs. With a stream transport the host frames
@@ -199,6 +213,10 @@ impl EndpointConfig {
             provisional_guard: core::time::Duration::from_secs(181),
             transport: Transport::Udp,
             seed,
+            #[cfg(feature = "alloc")]
+            linger_records: 0,
+            #[cfg(feature = "alloc")]
+            linger_bytes: 0,
         }
     }
 }
@@ -534,6 +552,8 @@ pub struct Endpoint<
     /// Earliest deadline of each transaction and call: `poll_timeout` is the root.
     tx_deadlines: DeadlineHeap<TX>,
     call_deadlines: DeadlineHeap<CALLS>,
+    /// Finished server transactions waiting out Timer J or L as compact records.
+    linger: Linger,
     events: Deque<Event, EVENT_QUEUE>,
     rng: u64,
     stats: Stats,
@@ -558,6 +578,10 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             t1: config.timers.t1,
             t2: config.timers.t2,
         };
+        #[cfg(feature = "alloc")]
+        let linger = Linger::new(config.linger_records, config.linger_bytes);
+        #[cfg(not(feature = "alloc"))]
+        let linger = Linger::new(0, 0);
         Endpoint {
             config,
             session_config,
@@ -570,6 +594,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             transmits: Deque::new(),
             tx_deadlines: DeadlineHeap::new(),
             call_deadlines: DeadlineHeap::new(),
+            linger,
             events: Deque::new(),
             rng: config.seed ^ 0x9E37_79B9_7F4A_7C15,
             stats: Stats::default(),
@@ -594,9 +619,15 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         self.stats
     }
 
-    /// Live transactions.
+    /// Live transactions, lingering ones included (see
+    /// [`EndpointConfig::linger_records`](EndpointConfig)).
     pub fn transaction_count(&self) -> usize {
-        self.txs.len()
+        self.txs.len() + self.linger.len()
+    }
+
+    /// Finished server transactions kept as compact records until Timer J or L.
+    pub fn lingering_count(&self) -> usize {
+        self.linger.len()
     }
 
     /// Live calls.
@@ -678,7 +709,10 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
     pub fn poll_timeout(&self) -> Option<Instant> {
         let tx = self.tx_deadlines.peek().map(|(t, _)| t);
         let call = self.call_deadlines.peek().map(|(t, _)| t);
-        tx.into_iter().chain(call).min()
+        tx.into_iter()
+            .chain(call)
+            .chain(self.linger.next_deadline())
+            .min()
     }
 
     // ----- inputs --------------------------------------------------------------------
@@ -689,6 +723,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         // Stop while the transmit queue has room for one more step's output: what is
         // still due stays due, `poll_timeout` says so, and the host calls again after
         // draining. The cap guards against timers re-armed in the past (T1 = 0).
+        self.linger.expire(now);
         let mut budget = 4 * (TX + CALLS) + 64;
         while budget > 0 && self.transmits.len() + 4 <= QUEUE {
             budget -= 1;
@@ -1048,6 +1083,16 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         if let Some(h) = self.find_server_tx(&key) {
             return self.step_tx(now, TxHandle(h), TxInput::Request, None);
         }
+        if let Some(found) = self.linger.find(&key) {
+            // Completed (Timer J): the final response again; Accepted (Timer L): absorbed.
+            if !found.response.is_empty() {
+                let (peer, response) = (found.peer, found.response);
+                if let Ok(bytes) = Bytes::<MSG>::from_slice(response) {
+                    self.queue_transmit(peer, &bytes);
+                }
+            }
+            return;
+        }
         if method == Method::Cancel {
             return self.on_cancel(now, from, msg, key, core);
         }
@@ -1063,7 +1108,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         )
         .ok();
         if let Some(m) = &merge
-            && self.is_merged(m, &key)
+            && (self.is_merged(m, &key) || self.linger.is_merged(m, &key))
         {
             self.stats.rejected += 1;
             return self.reply_stateless(msg, from, StatusCode::LOOP_DETECTED);
@@ -1122,6 +1167,10 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             },
             None,
         );
+        // The 2xx is acknowledged: its INVITE transaction only waits out Timer L now.
+        if let Some(tx) = self.calls.get(call.0).map(|c| c.invite_tx) {
+            self.linger_tx(tx);
+        }
     }
 
     fn on_cancel(
@@ -1133,18 +1182,24 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         core: &CoreHeaders<'_>,
     ) {
         // §9.2: the CANCEL matches the INVITE transaction by the same rules.
-        let invite = match &key {
-            RequestKey::Rfc3261(k) => k.cancelled_invite().and_then(|ik| {
-                let ik = RequestKey::Rfc3261(ik);
-                self.find_server_tx(&ik)
-            }),
-            RequestKey::Legacy(k) => k
-                .cancelled_invite()
-                .and_then(|ik| self.find_server_tx(&RequestKey::Legacy(ik))),
+        let invite_key = match &key {
+            RequestKey::Rfc3261(k) => k.cancelled_invite().map(RequestKey::Rfc3261),
+            RequestKey::Legacy(k) => k.cancelled_invite().map(RequestKey::Legacy),
         };
+        let invite = invite_key.as_ref().and_then(|ik| self.find_server_tx(ik));
+        // An INVITE answered and acknowledged long ago lingers as a record: the CANCEL
+        // found it, too late to matter, and gets its 200 (§9.2).
+        let answered = invite.is_none()
+            && invite_key
+                .as_ref()
+                .is_some_and(|ik| self.linger.find(ik).is_some());
         let Some(cancel_tx) = self.new_server_tx(now, from, msg, core, key, None) else {
             return;
         };
+        if answered {
+            let _ = self.send_response(now, cancel_tx, StatusCode::OK);
+            return;
+        }
         let call = invite.and_then(|h| self.txs.get(h)).and_then(|e| e.call);
         match call {
             Some(call) => {
@@ -1847,7 +1902,49 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             e.machine = machine;
         }
         self.run_tx_actions(now, tx, &actions, None);
+        // An INVITE transaction lingers only once its 2xx is acknowledged (`on_ack`):
+        // until then the session retransmits the 2xx it holds.
+        if matches!(machine, Machine::ServerNonInvite(_)) {
+            self.linger_tx(tx);
+        }
         Ok(())
+    }
+
+    /// Turn server transaction `tx` into a lingering record if all it still does is wait
+    /// out Timer J (non-INVITE, Completed) or Timer L (INVITE, Accepted, 2xx no longer
+    /// retransmitted). Without room for the record it stays a full entry.
+    fn linger_tx(&mut self, tx: TxHandle) {
+        let Some(e) = self.txs.get(tx.0) else { return };
+        let (waiting, response): (bool, &[u8]) = match e.machine {
+            Machine::ServerNonInvite(m) => {
+                (m.state() == transaction::State::Completed, &e.response)
+            }
+            Machine::ServerInvite(m) => (m.state() == transaction::State::Accepted, &[]),
+            _ => (false, &[]),
+        };
+        let retransmitting = e.call.and_then(|c| self.calls.get(c.0)).is_some_and(|c| {
+            c.invite_tx == tx
+                && (c
+                    .timers
+                    .get(session_timer_index(SessionTimer::Retransmit2xx))
+                    .is_some()
+                    || c.timers
+                        .get(session_timer_index(SessionTimer::AckTimeout))
+                        .is_some())
+        });
+        let (Some(key), Some(deadline)) = (&e.server_key, e.timers.next()) else {
+            return;
+        };
+        if !waiting
+            || retransmitting
+            || e.ack_key.is_some()
+            || !self
+                .linger
+                .push(deadline, key, e.merge_key.as_ref(), e.peer, response)
+        {
+            return;
+        }
+        self.remove_tx(tx);
     }
 
     /// For an INVITE matched by the RFC 2543 fallback, index the key its ACK will carry:

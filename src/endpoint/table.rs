@@ -150,6 +150,11 @@ impl<const N: usize> Timers<N> {
         }
     }
 
+    /// Deadline `i`, if armed.
+    pub(crate) fn get(&self, i: usize) -> Option<crate::time::Instant> {
+        self.at.get(i).copied().flatten()
+    }
+
     /// The earliest deadline.
     pub(crate) fn next(&self) -> Option<crate::time::Instant> {
         self.next

@@ -1,0 +1,238 @@
+//! Lingering server transactions (`EndpointConfig::linger_records`): after the final
+//! response (non-INVITE) or the ACK of the 2xx (INVITE), a server transaction waits out
+//! Timer J / Timer L as a compact record that still answers retransmissions, still
+//! detects merged requests and still lets a late CANCEL find its INVITE.
+
+use std::net::SocketAddr;
+
+use sansip::Instant;
+use sansip::endpoint::{Endpoint, EndpointConfig, Event, TxHandle};
+use sansip::message::{Message, StatusCode};
+use sansip::time::Duration;
+
+type Ep = Endpoint<16, 8, 2048>;
+
+const PEER: &str = "127.0.0.1:5070";
+
+fn addr(s: &str) -> SocketAddr {
+    s.parse().unwrap()
+}
+
+fn uas(linger_records: usize, linger_bytes: usize) -> Box<Ep> {
+    Box::new(Endpoint::new(EndpointConfig {
+        linger_records,
+        linger_bytes,
+        ..EndpointConfig::new(addr("127.0.0.1:5062"), 9)
+    }))
+}
+
+/// A request from the peer: `branch` and CSeq number pick the transaction.
+fn request(method: &str, branch: &str, cseq: u32, to_tag: Option<&str>) -> Vec<u8> {
+    let to_tag = to_tag.map(|t| format!(";tag={t}")).unwrap_or_default();
+    format!(
+        "{method} sip:bob@127.0.0.1:5062 SIP/2.0\r\n\
+         Via: SIP/2.0/UDP 127.0.0.1:5070;branch={branch}\r\n\
+         Max-Forwards: 70\r\n\
+         From: <sip:alice@127.0.0.1>;tag=caller\r\n\
+         To: <sip:bob@127.0.0.1>{to_tag}\r\n\
+         Call-ID: linger-test\r\n\
+         CSeq: {cseq} {method}\r\n\
+         Contact: <sip:alice@127.0.0.1:5070>\r\n\
+         Content-Length: 0\r\n\r\n"
+    )
+    .into_bytes()
+}
+
+/// Everything `ep` sends, as owned datagrams.
+fn sent(ep: &mut Ep) -> Vec<Vec<u8>> {
+    let mut buf = vec![0u8; 4096];
+    let mut out = Vec::new();
+    while let Some(t) = ep.poll_transmit(&mut buf).unwrap() {
+        assert_eq!(t.destination, addr(PEER));
+        out.push(t.bytes.to_vec());
+    }
+    out
+}
+
+fn status(bytes: &[u8]) -> u16 {
+    Message::parse(bytes).unwrap().status().unwrap().as_u16()
+}
+
+fn events(ep: &mut Ep) -> Vec<Event> {
+    std::iter::from_fn(|| ep.poll_event()).collect()
+}
+
+/// INVITE, 200, ACK: the call is up; returns the callee's To tag.
+fn establish(ep: &mut Ep, now: Instant) -> String {
+    ep.handle_datagram(now, addr(PEER), &request("INVITE", "z9hG4bKinv", 1, None));
+    let tx: TxHandle = events(ep)
+        .iter()
+        .find_map(|e| match e {
+            Event::IncomingRequest { tx, .. } => Some(*tx),
+            _ => None,
+        })
+        .expect("the INVITE reaches the host");
+    ep.respond(now, tx, StatusCode::OK, None).unwrap();
+    let ok = sent(ep).pop().expect("a 200");
+    let ok = Message::parse(&ok).unwrap();
+    let tag = ok.to().unwrap().tag().unwrap().to_owned();
+    ep.handle_datagram(
+        now,
+        addr(PEER),
+        &request("ACK", "z9hG4bKack", 1, Some(&tag)),
+    );
+    assert!(
+        events(ep)
+            .iter()
+            .any(|e| matches!(e, Event::CallEstablished { .. }))
+    );
+    tag
+}
+
+#[test]
+fn finished_server_transactions_linger_as_records_and_still_answer() {
+    let mut ep = uas(64, 64 * 1024);
+    let now = Instant::ZERO;
+    let tag = establish(&mut ep, now);
+    // The INVITE transaction, acknowledged, is a record now: the table is empty.
+    assert_eq!((ep.lingering_count(), ep.transaction_count()), (1, 1));
+
+    // A retransmitted INVITE is absorbed (RFC 6026 Accepted): nothing sent, no event.
+    ep.handle_datagram(now, addr(PEER), &request("INVITE", "z9hG4bKinv", 1, None));
+    assert!(sent(&mut ep).is_empty());
+    assert!(events(&mut ep).is_empty());
+
+    // A merged copy of the INVITE (same From tag, Call-ID, CSeq; another branch): 482.
+    ep.handle_datagram(now, addr(PEER), &request("INVITE", "z9hG4bKcopy", 1, None));
+    let out = sent(&mut ep);
+    assert_eq!(out.iter().map(|b| status(b)).collect::<Vec<_>>(), [482]);
+
+    // A CANCEL that finds the answered INVITE gets 200 and changes nothing (§9.2).
+    ep.handle_datagram(now, addr(PEER), &request("CANCEL", "z9hG4bKinv", 1, None));
+    assert_eq!(
+        sent(&mut ep).iter().map(|b| status(b)).collect::<Vec<_>>(),
+        [200]
+    );
+    assert_eq!(ep.call_count(), 1);
+
+    // BYE: 200, the call ends, the BYE transaction lingers with its response.
+    let bye = request("BYE", "z9hG4bKbye", 2, Some(&tag));
+    ep.handle_datagram(now, addr(PEER), &bye);
+    let first = sent(&mut ep);
+    assert_eq!(first.iter().map(|b| status(b)).collect::<Vec<_>>(), [200]);
+    assert_eq!(ep.call_count(), 0);
+    assert!(
+        events(&mut ep)
+            .iter()
+            .any(|e| matches!(e, Event::CallTerminated { .. }))
+    );
+    assert_eq!(ep.lingering_count(), 3, "INVITE, CANCEL and BYE");
+    assert_eq!(ep.transaction_count(), 3, "nothing left in the table");
+
+    // The retransmitted BYE gets the very same 200, from the record (§17.2.2).
+    let later = now + Duration::from_secs(10);
+    ep.handle_datagram(later, addr(PEER), &bye);
+    assert_eq!(sent(&mut ep), first);
+    assert!(events(&mut ep).is_empty());
+
+    // 64*T1 after they were finished, the records are gone.
+    assert_eq!(ep.poll_timeout(), Some(now + Duration::from_secs(32)));
+    ep.handle_timeout(now + Duration::from_millis(31_999));
+    assert_eq!(ep.lingering_count(), 3);
+    ep.handle_timeout(now + Duration::from_secs(32));
+    assert_eq!((ep.lingering_count(), ep.transaction_count()), (0, 0));
+    assert_eq!(ep.poll_timeout(), None);
+
+    // And a BYE retransmitted after that finds nothing: 481 (§12.2.2).
+    ep.handle_datagram(now + Duration::from_secs(33), addr(PEER), &bye);
+    let out = sent(&mut ep);
+    assert_eq!(out.iter().map(|b| status(b)).collect::<Vec<_>>(), [481]);
+}
+
+#[test]
+fn without_linger_room_transactions_stay_full_entries() {
+    for (records, bytes) in [(0, 0), (1, 64 * 1024), (64, 64)] {
+        let mut ep = uas(records, bytes);
+        let now = Instant::ZERO;
+        let tag = establish(&mut ep, now);
+        let bye = request("BYE", "z9hG4bKbye", 2, Some(&tag));
+        ep.handle_datagram(now, addr(PEER), &bye);
+        let first = sent(&mut ep);
+        assert_eq!(first.iter().map(|b| status(b)).collect::<Vec<_>>(), [200]);
+        // One record at most (records = 1): the other transaction stays in the table.
+        let expected = if records == 1 { 1 } else { 0 };
+        assert_eq!(
+            ep.lingering_count(),
+            expected,
+            "{records} records, {bytes} bytes"
+        );
+        assert_eq!(ep.transaction_count(), 2);
+        // Either way the retransmitted BYE gets the same 200.
+        ep.handle_datagram(now, addr(PEER), &bye);
+        assert_eq!(sent(&mut ep), first);
+        ep.handle_timeout(now + Duration::from_secs(32));
+        assert_eq!(ep.transaction_count(), 0);
+    }
+}
+
+#[test]
+fn a_loaded_uas_keeps_its_table_small() {
+    // 500 calls, each INVITE/200/ACK/BYE/200, one every 10 ms: 1,000 finished
+    // transactions wait out 64*T1 in records while a table of 16 is never full.
+    let mut ep = uas(2_000, 1 << 20);
+    let mut now = Instant::ZERO;
+    for call in 0..500u32 {
+        let branch = |m: &str| format!("z9hG4bK{m}{call}");
+        let call_id = format!("load-{call}");
+        let with_call_id = |b: Vec<u8>| {
+            String::from_utf8(b)
+                .unwrap()
+                .replace("linger-test", &call_id)
+                .into_bytes()
+        };
+        ep.handle_datagram(
+            now,
+            addr(PEER),
+            &with_call_id(request("INVITE", &branch("i"), 1, None)),
+        );
+        let tx = events(&mut ep)
+            .iter()
+            .find_map(|e| match e {
+                Event::IncomingRequest { tx, .. } => Some(*tx),
+                _ => None,
+            })
+            .unwrap_or_else(|| panic!("call {call} reaches the host"));
+        ep.respond(now, tx, StatusCode::OK, None).unwrap();
+        let ok = sent(&mut ep).pop().unwrap();
+        let tag = Message::parse(&ok)
+            .unwrap()
+            .to()
+            .unwrap()
+            .tag()
+            .unwrap()
+            .to_owned();
+        ep.handle_datagram(
+            now,
+            addr(PEER),
+            &with_call_id(request("ACK", &branch("a"), 1, Some(&tag))),
+        );
+        ep.handle_datagram(
+            now,
+            addr(PEER),
+            &with_call_id(request("BYE", &branch("b"), 2, Some(&tag))),
+        );
+        assert_eq!(
+            sent(&mut ep).iter().map(|b| status(b)).collect::<Vec<_>>(),
+            [200]
+        );
+        assert_eq!(ep.transaction_count() - ep.lingering_count(), 0);
+        let _ = events(&mut ep);
+        now = now + Duration::from_millis(10);
+        ep.handle_timeout(now);
+    }
+    // 5 s of calls, all still within 64*T1: every one of them lingers.
+    assert_eq!(ep.lingering_count(), 1_000);
+    assert_eq!(ep.stats().rejected, 0);
+    ep.handle_timeout(now + Duration::from_secs(32));
+    assert_eq!(ep.transaction_count(), 0);
+}
