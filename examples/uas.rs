@@ -15,7 +15,7 @@
 //! OPTIONS gets 200; any other request outside a call gets 200 too. Record-Route and
 //! Contact are honoured by the endpoint's dialog layer. Runs until killed and logs one
 //! line per message (time, direction, peer, first line) on stdout, unless `--quiet`.
-//! `--large` sizes the endpoint for load runs: 16,384 live transactions, 4,096 calls,
+//! `--large` sizes the endpoint for load runs: 65,000 live transactions, 16,384 calls,
 //! 1,500-byte messages, and room for 2,200,000 finished transactions waiting out Timer J
 //! or L as compact records in 1 GiB (what 32,000 calls/s need; the pages are touched
 //! only as records arrive). `--stats SECS`
@@ -83,7 +83,7 @@ fn main() -> ExitCode {
         return usage();
     };
     let result = if opts.large {
-        run::<16_384, 4_096, 1_500>(&opts)
+        run::<65_000, 16_384, 1_500>(&opts)
     } else {
         run::<1_024, 512, 2_048>(&opts)
     };
