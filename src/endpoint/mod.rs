@@ -26,6 +26,30 @@
 //! Call-IDs) comes from [`EndpointConfig::seed`] and [`Endpoint::add_entropy`]: the same
 //! inputs give the same outputs.
 //!
+//! # Capacity
+//!
+//! `TX` bounds the transactions in progress; a UDP server also keeps every finished
+//! server transaction for 64*T1 (Timer J, RFC 3261 §17.2.2; Timer L, RFC 6026 §7.1) to
+//! absorb retransmissions, so a table alone sustains about `TX / 64*T1` calls per
+//! second. With the `alloc` feature, [`EndpointConfig::linger_records`] and
+//! [`EndpointConfig::linger_bytes`] move those finished transactions out of the table
+//! into compact records (keys and last response) that still answer retransmissions,
+//! detect merged requests and find the INVITE of a late CANCEL:
+//!
+//! ```
+//! use sansip::endpoint::{Endpoint, EndpointConfig};
+//! // Room for 16,000 calls/s at T1 = 500 ms: two records per call for 32 s.
+//! let config = EndpointConfig {
+//!     linger_records: 1_100_000,
+//!     linger_bytes: 768 << 20,
+//!     ..EndpointConfig::new("127.0.0.1:5060".parse()?, 42)
+//! };
+//! # let config = EndpointConfig { linger_records: 1_000, linger_bytes: 1 << 20, ..config };
+//! let ep: Box<Endpoint<64, 32, 1500>> = Box::new(Endpoint::new(config));
+//! assert_eq!(ep.lingering_count(), 0);
+//! # Ok::<(), core::net::AddrParseError>(())
+//! ```
+//!
 //! In-dialog requests go to the address in the first route or the remote target when
 //! that is an IP literal; otherwise to the address the dialog was set up with (name
 //! resolution, RFC 3263, is the host's job).
