@@ -100,7 +100,7 @@ use crate::check::{self, Capabilities, CoreHeaders, Verdict};
 use crate::dialog::{self, Dialog, InviteSession, Notice, RequestKind, SessionTimer, Tag};
 use crate::encode::{BufferTooSmall, EncodeError, MessageBuilder, Value, ViaValue};
 use crate::error::Capacity;
-use crate::message::{HeaderKind, Host, Limits, Message, Method, Rport, StatusCode, lex};
+use crate::message::{Detached, HeaderKind, Host, Limits, Message, Method, Rport, StatusCode, lex};
 use crate::time::Instant;
 use crate::transaction::{
     self, Action, ClientInvite, ClientKey, ClientNonInvite, MergeKey, Reliability, ServerInvite,
@@ -519,6 +519,9 @@ struct TxEntry<const MSG: usize> {
     peer: SocketAddr,
     /// The request sent (client) or received (server).
     request: Bytes<MSG>,
+    /// Server: the received request's header index, so that responses and dialogs are
+    /// built from `request` without parsing it again. Client: empty (parsed on use).
+    request_index: Detached,
     /// Server: the last response sent. Client: the last response received.
     response: Bytes<MSG>,
     /// Server: the top Via with `received`/`rport` filled in (§18.2.1, RFC 3581).
@@ -531,6 +534,14 @@ struct TxEntry<const MSG: usize> {
     to_tag: String<16>,
     timers: Timers<{ TimerId::ALL.len() }>,
     call: Option<CallHandle>,
+}
+
+impl<const MSG: usize> TxEntry<MSG> {
+    /// The stored request as a message: from its index when there is one, else parsed.
+    fn stored_request(&self, limits: &Limits) -> Option<Message<'_>> {
+        Message::reattach(&self.request, &self.request_index)
+            .or_else(|| Message::parse_with(&self.request, limits).ok())
+    }
 }
 
 struct CallEntry<const MSG: usize> {
@@ -662,7 +673,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
     /// The request of a transaction: the one received (server) or sent (client).
     pub fn request(&self, tx: TxHandle) -> Option<Message<'_>> {
         let entry = self.txs.get(tx.0)?;
-        Message::parse_with(&entry.request, &self.config.limits).ok()
+        entry.stored_request(&self.config.limits)
     }
 
     /// The latest response a client transaction received (a 401/407 challenge, a 3xx's
@@ -1047,7 +1058,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
     /// (RFC 3261 §12.2.2; a failed one changes nothing, RFC 6141).
     fn refresh_target(&mut self, tx: TxHandle, call: CallHandle) {
         let Some(e) = self.txs.get(tx.0) else { return };
-        let Ok(req) = Message::parse_with(&e.request, &self.config.limits) else {
+        let Some(req) = e.stored_request(&self.config.limits) else {
             return;
         };
         if req.to().ok().and_then(|t| t.tag()).is_none() {
@@ -1485,6 +1496,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             merge_key,
             peer,
             request,
+            request_index: msg.detach(),
             response: Bytes::new(),
             top_via,
             to_tag: self.random_tag(),
@@ -1626,8 +1638,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 .and_then(|c| c.uac_invite)
                 .and_then(|t| self.txs.get(t.0));
             let made = invite.and_then(|e| {
-                Message::parse(&e.request)
-                    .ok()
+                e.stored_request(&Limits::default())
                     .and_then(|inv| Dialog::uac(&inv, msg, false).ok())
             });
             if let (Some(d), Some(c)) = (made, self.calls.get_mut(call.0)) {
@@ -1758,8 +1769,8 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
     /// ACK a 2xx to INVITE `tx` whose call is over, and BYE the dialog it created.
     fn ack_and_bye_orphan(&mut self, now: Instant, tx: TxHandle, msg: &Message<'_>) {
         let Some(e) = self.txs.get(tx.0) else { return };
-        let Some(mut d) = Message::parse(&e.request)
-            .ok()
+        let Some(mut d) = e
+            .stored_request(&Limits::default())
             .and_then(|inv| Dialog::uac(&inv, msg, false).ok())
         else {
             self.stats.stray_responses += 1;
@@ -1872,11 +1883,14 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         let e = self.txs.get_mut(tx.0).ok_or(SendError::UnknownHandle)?;
         let TxEntry {
             request,
+            request_index,
             response,
             top_via,
             ..
         } = e;
-        let request = Message::parse_with(request, &limits).map_err(|_| SendError::InvalidState)?;
+        let request = Message::reattach(request, request_index)
+            .or_else(|| Message::parse_with(request, &limits).ok())
+            .ok_or(SendError::InvalidState)?;
         let mut b =
             MessageBuilder::response_to(&request, status, &tag).map_err(EncodeError::from)?;
         if !top_via.is_empty() {
@@ -2075,6 +2089,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             merge_key: None,
             peer: to,
             request,
+            request_index: Detached::empty(),
             response: Bytes::new(),
             top_via: String::new(),
             to_tag: String::new(),

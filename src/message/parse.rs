@@ -537,6 +537,73 @@ impl<'a> Message<'a> {
     pub fn as_bytes(&self) -> &'a [u8] {
         self.bytes
     }
+
+    /// The header index without the borrow of the bytes, to keep next to a copy of them
+    /// and get the message back with [`Message::reattach`] without parsing it again.
+    pub(crate) fn detach(&self) -> Detached {
+        Detached {
+            len: self.bytes.len(),
+            slots: self.slots.clone(),
+            body_start: self.body_start,
+            start_offset: self.start_offset,
+        }
+    }
+
+    /// The message `index` was detached from, over `bytes`: a copy of the bytes it was
+    /// parsed from (only the start line is read again). `None` if they cannot be that.
+    pub(crate) fn reattach(bytes: &'a [u8], index: &Detached) -> Option<Self> {
+        if bytes.len() != index.len || index.body_start > bytes.len() {
+            return None;
+        }
+        let line = bytes.get(index.start_offset..)?;
+        let end = line.iter().position(|&b| b == b'\n')?;
+        let end = if end > 0 && line[end - 1] == b'\r' {
+            end - 1
+        } else {
+            end
+        };
+        let start = parse_start_line(&line[..end], index.start_offset).ok()?;
+        let mut first = [NONE; HeaderKind::COUNT];
+        for (i, slot) in index.slots.iter().enumerate() {
+            if slot.value_end as usize > index.body_start {
+                return None;
+            }
+            if slot.kind != HeaderKind::Other && first[slot.kind as usize] == NONE {
+                // At most MAX_HEADERS (64) slots: the index fits in u8.
+                first[slot.kind as usize] = i as u8;
+            }
+        }
+        Some(Message {
+            bytes,
+            start,
+            slots: index.slots.clone(),
+            first,
+            body_start: index.body_start,
+            start_offset: index.start_offset,
+        })
+    }
+}
+
+/// A [`Message`]'s header index without its bytes (see [`Message::detach`]).
+#[derive(Clone, Debug)]
+pub(crate) struct Detached {
+    len: usize,
+    slots: heapless::Vec<Slot, MAX_HEADERS, u8>,
+    body_start: usize,
+    start_offset: usize,
+}
+
+impl Detached {
+    /// The index of no message: [`Message::reattach`] refuses it for any bytes but empty ones,
+    /// which no message is.
+    pub(crate) const fn empty() -> Self {
+        Detached {
+            len: 0,
+            slots: heapless::Vec::new(),
+            body_start: 0,
+            start_offset: 0,
+        }
+    }
 }
 
 /// End of the header section on a stream: the index after the empty line, if present.
@@ -687,4 +754,30 @@ fn parse_start_line(line: &[u8], base: usize) -> Result<StartLine<'_>, ParseErro
         uri,
         version,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detach_and_reattach_give_the_same_message() {
+        let bytes = b"INVITE sip:bob@b.example SIP/2.0\r\nVia: SIP/2.0/UDP a;branch=z9hG4bK1\r\n\
+            To: <sip:bob@b.example>\r\nf: <sip:a@a.example>;tag=1\r\nContent-Length: 2\r\n\r\nhiXX";
+        let m = Message::parse(bytes).unwrap();
+        let copy = m.as_bytes().to_vec();
+        let back = Message::reattach(&copy, &m.detach()).unwrap();
+        assert_eq!(back.start_line(), m.start_line());
+        assert!(back.headers().eq(m.headers()));
+        assert_eq!(back.body(), b"hi");
+        assert_eq!(back.header(HeaderKind::From), m.header(HeaderKind::From));
+        assert!(Message::reattach(&copy[..10], &m.detach()).is_none());
+        assert!(Message::reattach(b"", &Detached::empty()).is_none());
+        // A response, with bare-LF line ends.
+        let bytes = b"SIP/2.0 180 Ringing\nCall-ID: x\nContent-Length: 0\n\n";
+        let m = Message::parse(bytes).unwrap();
+        let back = Message::reattach(bytes, &m.detach()).unwrap();
+        assert_eq!(back.status(), Some(StatusCode::RINGING));
+        assert_eq!(back.header(HeaderKind::CallId).unwrap().value, b"x");
+    }
 }
