@@ -24,11 +24,21 @@ struct Pair {
 
 impl Pair {
     fn new() -> Self {
+        Self::with_linger(0)
+    }
+
+    /// The callee keeps up to `records` finished server transactions as lingering records.
+    fn with_linger(records: usize) -> Self {
         let a_addr: SocketAddr = "127.0.0.1:5060".parse().unwrap();
         let b_addr: SocketAddr = "127.0.0.1:5062".parse().unwrap();
+        let b_config = EndpointConfig {
+            linger_records: records,
+            linger_bytes: records * 1024,
+            ..EndpointConfig::new(b_addr, 2)
+        };
         Pair {
             a: Box::new(Endpoint::new(EndpointConfig::new(a_addr, 1))),
-            b: Box::new(Endpoint::new(EndpointConfig::new(b_addr, 2))),
+            b: Box::new(Endpoint::new(b_config)),
             a_addr,
             b_addr,
             now: Instant::ZERO,
@@ -109,6 +119,12 @@ fn calls(c: &mut Criterion) {
     let mut g = c.benchmark_group("endpoint");
     g.throughput(Throughput::Elements(1));
     g.bench_function("call", |b| b.iter(|| black_box(pair.call())));
+    assert_eq!((pair.a.call_count(), pair.b.call_count()), (0, 0));
+    // The same with the callee's finished transactions kept as lingering records.
+    let mut pair = Pair::with_linger(64);
+    g.bench_function("call_lingering_callee", |b| {
+        b.iter(|| black_box(pair.call()))
+    });
     g.finish();
     assert_eq!((pair.a.call_count(), pair.b.call_count()), (0, 0));
 }

@@ -53,7 +53,9 @@ fn parse_and_encode_do_not_allocate() {
     assert_eq!(after - before, 0, "allocations on the message path");
 }
 
-/// Whole calls between two endpoints, after a warm-up call: not one allocation.
+/// Whole calls between two endpoints, after a warm-up call: not one allocation, also
+/// while the callee keeps finished transactions as lingering records (their store is
+/// allocated once, in `Endpoint::new`).
 #[test]
 fn endpoint_calls_do_not_allocate() {
     use sansip::Instant;
@@ -65,7 +67,11 @@ fn endpoint_calls_do_not_allocate() {
     let a_addr: SocketAddr = "127.0.0.1:5060".parse().unwrap();
     let b_addr: SocketAddr = "127.0.0.1:5062".parse().unwrap();
     let mut a: Box<Ep> = Box::new(Endpoint::new(EndpointConfig::new(a_addr, 1)));
-    let mut b: Box<Ep> = Box::new(Endpoint::new(EndpointConfig::new(b_addr, 2)));
+    let mut b: Box<Ep> = Box::new(Endpoint::new(EndpointConfig {
+        linger_records: 64,
+        linger_bytes: 64 * 1024,
+        ..EndpointConfig::new(b_addr, 2)
+    }));
     let mut buf = vec![0u8; 2048];
     let req = Request {
         body: Some(("application/sdp", b"v=0\r\n")),
@@ -118,6 +124,11 @@ fn endpoint_calls_do_not_allocate() {
             }
         }
         assert!(hung_up);
+        assert_eq!(
+            b.lingering_count(),
+            2,
+            "the callee's INVITE and BYE transactions"
+        );
         // Let every transaction timer run out.
         let later = Instant::from_millis(now_ms + 40_000);
         a.handle_timeout(later);
@@ -125,6 +136,7 @@ fn endpoint_calls_do_not_allocate() {
         while a.poll_transmit(&mut buf).unwrap().is_some() {}
         while b.poll_transmit(&mut buf).unwrap().is_some() {}
         while a.poll_event().is_some() || b.poll_event().is_some() {}
+        assert_eq!(b.transaction_count(), 0);
     };
     let mut messages = 0;
     run_call(0, &mut messages);
