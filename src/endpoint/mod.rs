@@ -163,7 +163,9 @@ pub struct EndpointConfig {
     /// Timer J or Timer L (64*T1, RFC 3261 §17.2.2, RFC 6026 §7.1) instead of as full
     /// entries of the `TX` table; 0 (the default) keeps them all in the table. A loaded
     /// UDP server needs about `2 * 64*T1 * calls per second` (1,024,000 for 16,000
-    /// calls/s at T1 = 500 ms). Allocated once by [`Endpoint::new`].
+    /// calls/s at T1 = 500 ms). Allocated once by [`Endpoint::new`]. The handle of a
+    /// transaction that became a record stops resolving ([`Endpoint::request`] and
+    /// [`Endpoint::response`] give `None`), as it would at the end of Timer J or L.
     #[cfg(feature = "alloc")]
     pub linger_records: usize,
     /// Bytes for those records: each holds the transaction's keys (about 150 bytes) and,
