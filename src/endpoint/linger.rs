@@ -353,20 +353,34 @@ impl Linger {
         &self.ring[at..at + r.len() as usize]
     }
 
-    /// The lingering transaction with `key`.
-    pub(crate) fn find(&self, key: &RequestKey) -> Option<Found<'_>> {
+    /// `key` as the records hold it, for [`Linger::find`] and [`Linger::is_merged`];
+    /// `None` when there is no record to look at.
+    pub(crate) fn probe(&self, key: &RequestKey) -> Option<Probe> {
         #[cfg(feature = "alloc")]
         {
             if self.records.is_empty() {
                 return None;
             }
-            let k = key_bytes(key)?;
-            let hash = hash32(&k.0);
-            self.by_key.candidates(hash).find_map(|seq| {
+            let bytes = key_bytes(key)?;
+            let hash = hash32(&bytes.0);
+            Some(Probe { bytes, hash })
+        }
+        #[cfg(not(feature = "alloc"))]
+        {
+            let _ = key;
+            None
+        }
+    }
+
+    /// The lingering transaction with the probed key.
+    pub(crate) fn find(&self, key: &Probe) -> Option<Found<'_>> {
+        #[cfg(feature = "alloc")]
+        {
+            self.by_key.candidates(key.hash).find_map(|seq| {
                 let r = self.record(seq)?;
                 let bytes = self.bytes(r);
                 let (key_part, rest) = bytes.split_at(usize::from(r.key_len));
-                (key_part == &k.0[..]).then(|| Found {
+                (key_part == &key.bytes.0[..]).then(|| Found {
                     peer: r.peer,
                     response: &rest[usize::from(r.merge_len)..],
                 })
@@ -379,23 +393,19 @@ impl Linger {
         }
     }
 
-    /// Whether a record has merge key `merge` but a transaction key other than `key`
-    /// (RFC 3261 §8.2.2.2).
-    pub(crate) fn is_merged(&self, merge: &MergeKey, key: &RequestKey) -> bool {
+    /// Whether a record has merge key `merge` but a transaction key other than the
+    /// probed one (RFC 3261 §8.2.2.2).
+    pub(crate) fn is_merged(&self, merge: &MergeKey, key: &Probe) -> bool {
         #[cfg(feature = "alloc")]
         {
-            if self.records.is_empty() {
-                return false;
-            }
-            let (Some(m), Some(k)) = (key_bytes(merge), key_bytes(key)) else {
+            let Some(m) = key_bytes(merge) else {
                 return false;
             };
-            let hash = hash32(&m.0);
-            self.by_merge.candidates(hash).any(|seq| {
+            self.by_merge.candidates(hash32(&m.0)).any(|seq| {
                 self.record(seq).is_some_and(|r| {
                     let bytes = self.bytes(r);
                     let (key_part, rest) = bytes.split_at(usize::from(r.key_len));
-                    rest[..usize::from(r.merge_len)] == m.0[..] && key_part != &k.0[..]
+                    rest[..usize::from(r.merge_len)] == m.0[..] && key_part != &key.bytes.0[..]
                 })
             })
         }
@@ -407,6 +417,14 @@ impl Linger {
     }
 }
 
+/// A request key serialized and hashed once, for the lookups of one request.
+pub(crate) struct Probe {
+    #[cfg(feature = "alloc")]
+    bytes: KeyBytes,
+    #[cfg(feature = "alloc")]
+    hash: u32,
+}
+
 #[cfg(all(test, feature = "alloc"))]
 mod tests {
     use super::*;
@@ -415,6 +433,16 @@ mod tests {
 
     fn key(branch: &str) -> RequestKey {
         RequestKey::Rfc3261(ServerKey::new(branch, "host", Some(5060), Method::Bye).unwrap())
+    }
+
+    impl Linger {
+        fn find_key(&self, k: &RequestKey) -> Option<Found<'_>> {
+            self.find(&self.probe(k)?)
+        }
+
+        fn merged_key(&self, m: &MergeKey, k: &RequestKey) -> bool {
+            self.probe(k).is_some_and(|p| self.is_merged(m, &p))
+        }
     }
 
     fn peer() -> SocketAddr {
@@ -439,19 +467,19 @@ mod tests {
             peer(),
             b"resp-b"
         ));
-        assert_eq!(l.find(&key("z9hG4bKa")).unwrap().response, b"resp-a");
-        assert_eq!(l.find(&key("z9hG4bKb")).unwrap().response, b"resp-b");
-        assert!(l.find(&key("z9hG4bKc")).is_none());
-        assert!(l.is_merged(&m, &key("z9hG4bKother")));
-        assert!(!l.is_merged(&m, &key("z9hG4bKa")));
+        assert_eq!(l.find_key(&key("z9hG4bKa")).unwrap().response, b"resp-a");
+        assert_eq!(l.find_key(&key("z9hG4bKb")).unwrap().response, b"resp-b");
+        assert!(l.find_key(&key("z9hG4bKc")).is_none());
+        assert!(l.merged_key(&m, &key("z9hG4bKother")));
+        assert!(!l.merged_key(&m, &key("z9hG4bKa")));
         // An earlier deadline is moved up to the newest record's: expiry stays FIFO.
         assert!(l.push(Instant::from_millis(5), &key("z9hG4bKd"), None, peer(), b""));
         l.expire(Instant::from_millis(10));
         assert_eq!(l.len(), 2);
-        assert!(l.find(&key("z9hG4bKa")).is_none());
-        assert!(!l.is_merged(&m, &key("z9hG4bKother")));
+        assert!(l.find_key(&key("z9hG4bKa")).is_none());
+        assert!(!l.merged_key(&m, &key("z9hG4bKother")));
         assert_eq!(l.next_deadline(), Some(Instant::from_millis(20)));
-        assert!(l.find(&key("z9hG4bKd")).is_some());
+        assert!(l.find_key(&key("z9hG4bKd")).is_some());
         l.expire(Instant::from_millis(19));
         assert_eq!(l.len(), 2);
         l.expire(Instant::from_millis(20));
@@ -479,8 +507,8 @@ mod tests {
             peer(),
             &resp
         ));
-        assert_eq!(l.find(&key("z9hG4bKw")).unwrap().response, &resp[..]);
-        assert_eq!(l.find(&key("z9hG4bK1")).unwrap().response, &resp[..]);
+        assert_eq!(l.find_key(&key("z9hG4bKw")).unwrap().response, &resp[..]);
+        assert_eq!(l.find_key(&key("z9hG4bK1")).unwrap().response, &resp[..]);
         let off = Linger::new(0, 1 << 20);
         assert_eq!(off.len(), 0);
     }

@@ -539,11 +539,15 @@ struct TxEntry<const MSG: usize> {
 }
 
 impl<const MSG: usize> TxEntry<MSG> {
-    /// The stored request as a message: from its index when there is one, else parsed.
+    /// The stored request as a message.
     fn stored_request(&self, limits: &Limits) -> Option<Message<'_>> {
-        Message::reattach(&self.request, &self.request_index)
-            .or_else(|| Message::parse_with(&self.request, limits).ok())
+        stored_message(&self.request, &self.request_index, limits)
     }
+}
+
+/// Stored bytes as a message: from their index when there is one, else parsed.
+fn stored_message<'m>(bytes: &'m [u8], index: &Detached, limits: &Limits) -> Option<Message<'m>> {
+    Message::reattach(bytes, index).or_else(|| Message::parse_with(bytes, limits).ok())
 }
 
 struct CallEntry<const MSG: usize> {
@@ -1120,12 +1124,16 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         if let Some(h) = self.find_server_tx(&key) {
             return self.step_tx(now, TxHandle(h), TxInput::Request, None);
         }
-        if let Some(found) = self.linger.find(&key) {
+        // The key as the lingering records hold it, made once for both lookups below.
+        let probe = self.linger.probe(&key);
+        if let Some(found) = probe.as_ref().and_then(|p| self.linger.find(p)) {
             // Completed (Timer J): the final response again; Accepted (Timer L): absorbed.
             if !found.response.is_empty() {
-                let (peer, response) = (found.peer, found.response);
-                if let Ok(bytes) = Bytes::<MSG>::from_slice(response) {
-                    self.queue_transmit(peer, &bytes);
+                let queued = Bytes::<MSG>::from_slice(found.response)
+                    .ok()
+                    .map(|b| self.transmits.push_back((found.peer, b)));
+                if !matches!(queued, Some(Ok(()))) {
+                    self.stats.queue_overflows += 1;
                 }
             }
             return;
@@ -1145,7 +1153,8 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         )
         .ok();
         if let Some(m) = &merge
-            && (self.is_merged(m, &key) || self.linger.is_merged(m, &key))
+            && (self.is_merged(m, &key)
+                || probe.as_ref().is_some_and(|p| self.linger.is_merged(m, p)))
         {
             self.stats.rejected += 1;
             return self.reply_stateless(msg, from, StatusCode::LOOP_DETECTED);
@@ -1229,7 +1238,8 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         let answered = invite.is_none()
             && invite_key
                 .as_ref()
-                .is_some_and(|ik| self.linger.find(ik).is_some());
+                .and_then(|ik| self.linger.probe(ik))
+                .is_some_and(|p| self.linger.find(&p).is_some());
         let Some(cancel_tx) = self.new_server_tx(now, from, msg, core, key, None) else {
             return;
         };
@@ -1890,9 +1900,8 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             top_via,
             ..
         } = e;
-        let request = Message::reattach(request, request_index)
-            .or_else(|| Message::parse_with(request, &limits).ok())
-            .ok_or(SendError::InvalidState)?;
+        let request =
+            stored_message(request, request_index, &limits).ok_or(SendError::InvalidState)?;
         let mut b =
             MessageBuilder::response_to(&request, status, &tag).map_err(EncodeError::from)?;
         if !top_via.is_empty() {
