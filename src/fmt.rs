@@ -1,17 +1,15 @@
 //! Logging through `defmt`, `log`, or nothing, chosen by feature.
 //!
 //! The macros compile to nothing when neither feature is on, so the pure layers cost
-//! nothing for logging in a default build.
+//! nothing for logging in a default build. With both on (`--all-features`), messages go
+//! to `log` and `defmt` only derives `Format` on public types.
 #![allow(unused_macros)]
-
-#[cfg(all(feature = "defmt", feature = "log"))]
-compile_error!("features `defmt` and `log` are mutually exclusive");
 
 macro_rules! trace {
     ($($arg:tt)*) => {{
         #[cfg(feature = "log")]
         ::log::trace!($($arg)*);
-        #[cfg(feature = "defmt")]
+        #[cfg(all(feature = "defmt", not(feature = "log")))]
         ::defmt::trace!($($arg)*);
     }};
 }
@@ -20,7 +18,7 @@ macro_rules! debug {
     ($($arg:tt)*) => {{
         #[cfg(feature = "log")]
         ::log::debug!($($arg)*);
-        #[cfg(feature = "defmt")]
+        #[cfg(all(feature = "defmt", not(feature = "log")))]
         ::defmt::debug!($($arg)*);
     }};
 }

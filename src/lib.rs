@@ -60,8 +60,8 @@
 //!
 //! # Features
 //!
-//! `std` (default), `alloc`, `endpoint` (default), `defmt` or `log` (not both),
-//! `arbitrary` (events and inputs for fuzzing and property tests). The library builds with
+//! `std` (default), `alloc`, `endpoint` (default), `defmt` and/or `log` (with both on,
+//! messages go to `log`), `arbitrary` (events and inputs for fuzzing and property tests). The library builds with
 //! `--no-default-features` for `thumbv7em-none-eabihf`, with no heap.
 #![no_std]
 #![forbid(unsafe_code)]

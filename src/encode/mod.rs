@@ -11,4 +11,5 @@ mod derive;
 mod write;
 
 pub use builder::{BuildError, EncodeError, MAX_BUILDER_HEADERS, MessageBuilder, Value, ViaValue};
+pub(crate) use write::text;
 pub use write::{BufferTooSmall, Write};

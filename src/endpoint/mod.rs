@@ -98,7 +98,7 @@ use heapless::{Deque, String, Vec};
 
 use crate::check::{self, Capabilities, CoreHeaders, Verdict};
 use crate::dialog::{self, Dialog, InviteSession, Notice, RequestKind, SessionTimer, Tag};
-use crate::encode::{BufferTooSmall, EncodeError, MessageBuilder, Value, ViaValue};
+use crate::encode::{BufferTooSmall, EncodeError, MessageBuilder, Value, ViaValue, text};
 use crate::error::Capacity;
 use crate::message::{Detached, HeaderKind, Host, Limits, Message, Method, Rport, StatusCode, lex};
 use crate::time::Instant;
@@ -131,6 +131,8 @@ const MAX_REJECTION: usize = 8192;
 const MAX_VIA: usize = 256;
 /// Capacity for short generated strings (tags, Call-IDs, Contact).
 const MAX_SHORT: usize = 96;
+/// Room for this endpoint's Contact value: `<sip:` user `@` sent-by transport `>`.
+const MAX_CONTACT: usize = 192;
 
 /// Settings of an [`Endpoint`].
 #[derive(Clone, Copy, Debug)]
@@ -602,6 +604,11 @@ pub struct Endpoint<
     pending_body: Option<(String<MAX_CONTENT_TYPE>, Bytes<MSG>)>,
     /// Extra headers given with the TU command being carried out.
     pending_headers: Vec<(String<MAX_HEADER_NAME>, String<MAX_HEADER_VALUE>), MAX_EXTRA_HEADERS>,
+    /// This endpoint's sent-by (`host:port`), its Contact value and its address as
+    /// Call-ID host, written once: every message carries one of them.
+    sent_by: String<MAX_SHORT>,
+    contact: String<MAX_CONTACT>,
+    local_ip: String<MAX_SHORT>,
 }
 
 impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
@@ -619,6 +626,18 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             t1: config.timers.t1,
             t2: config.timers.t2,
         };
+        let mut sent_by = String::new();
+        let _ = text::push_socket_addr(&mut sent_by, config.local); // fits: at most 47 bytes
+        let mut local_ip = String::new();
+        let _ = text::push_ip(&mut local_ip, config.local.ip()); // fits: at most 39 bytes
+        let mut contact = String::new();
+        let _ = write!(
+            contact,
+            "<sip:{}@{}{}>",
+            config.contact_user,
+            sent_by,
+            config.transport.uri_param()
+        );
         #[cfg(feature = "alloc")]
         let linger = Linger::new(config.linger_records, config.linger_bytes);
         #[cfg(not(feature = "alloc"))]
@@ -641,6 +660,9 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             stats: Stats::default(),
             pending_body: None,
             pending_headers: Vec::new(),
+            sent_by,
+            contact,
+            local_ip,
         }
     }
 
@@ -1876,15 +1898,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 .map(|e| String::try_from(e.to_tag.as_str()).unwrap_or_default())
                 .unwrap_or_default(),
         };
-        let mut contact: String<MAX_SHORT> = String::new();
-        let local = self.config.local;
-        let _ = write!(
-            contact,
-            "<sip:{}@{}{}>",
-            self.config.contact_user,
-            local,
-            self.config.transport.uri_param()
-        );
+        let contact = &self.contact;
         let ua = self.config.user_agent;
         let limits = self.config.limits;
         let pending = self
@@ -1911,7 +1925,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             && status.as_u16() > 100
             && status.as_u16() < 300;
         if dialog_creating {
-            b.push("Contact", Value::Text(&contact));
+            b.push("Contact", Value::Text(contact));
         }
         if let Some(ua) = ua {
             b.push("Server", Value::Text(ua));
@@ -2031,20 +2045,9 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         let (branch, sent_by) = self.via_parts();
         let tag = self.random_tag();
         let mut call_id: String<MAX_SHORT> = String::new();
-        let _ = write!(
-            call_id,
-            "{:016x}@{}",
-            self.next_random(),
-            self.config.local.ip()
-        );
-        let mut contact: String<MAX_SHORT> = String::new();
-        let _ = write!(
-            contact,
-            "<sip:{}@{}{}>",
-            self.config.contact_user,
-            self.config.local,
-            self.config.transport.uri_param()
-        );
+        let _ = text::push_hex64(&mut call_id, self.next_random()); // fits: 16 + 1 + 39
+        let _ = call_id.push('@');
+        let _ = call_id.push_str(&self.local_ip);
         let via = self.via(&branch, &sent_by);
         let mut b = MessageBuilder::request(req.method, req.uri)
             .header("Via", Value::Via(via))
@@ -2057,7 +2060,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             req.method,
             Method::Invite | Method::Subscribe | Method::Register | Method::Refer
         ) {
-            b.push("Contact", Value::Text(&contact));
+            b.push("Contact", Value::Text(&self.contact));
         }
         if let Some(ua) = self.config.user_agent {
             b.push("User-Agent", Value::Text(ua));
@@ -2070,6 +2073,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         }
         let mut bytes = Bytes::<MSG>::new();
         b.encode(&mut bytes)?;
+        drop(b); // ends its borrow of `self.contact`
         let key = ClientKey::new(&branch, req.method)
             .map_err(|_| SendError::Capacity(Capacity::Branch))?;
         let tag = Tag::new(&tag).map_err(SendError::Capacity)?;
@@ -2404,9 +2408,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
     /// A fresh branch (RFC 3261 §8.1.1.7) and this endpoint's sent-by, for a Via of its own.
     fn via_parts(&mut self) -> (transaction::Branch, String<MAX_SHORT>) {
         let branch = transaction::generate_branch(self.next_random());
-        let mut sent_by = String::new();
-        let _ = write!(sent_by, "{}", self.config.local);
-        (branch, sent_by)
+        (branch, self.sent_by.clone())
     }
 
     /// This endpoint's Via with `branch`, asking for `rport` (RFC 3581).
@@ -2431,7 +2433,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
     /// A tag with 64 bits of randomness (RFC 3261 §19.3 asks for at least 32).
     fn random_tag(&mut self) -> String<16> {
         let mut s = String::new();
-        let _ = write!(s, "{:016x}", self.next_random());
+        let _ = text::push_hex64(&mut s, self.next_random()); // fits exactly
         s
     }
 }
@@ -2546,7 +2548,8 @@ fn rewritten_via(
                 out.push(';').ok()?;
             }
             if i > 0 && part.trim().eq_ignore_ascii_case("rport") {
-                write!(out, "rport={}", from.port()).ok()?;
+                out.push_str("rport=").ok()?;
+                text::push_u32(&mut out, u32::from(from.port())).ok()?;
             } else {
                 out.push_str(part).ok()?;
             }
@@ -2556,7 +2559,8 @@ fn rewritten_via(
     }
     // RFC 3581 §4: with rport, received is added even when it equals the sent-by host.
     if (!same_host || via.rport() == Rport::Requested) && via.received().is_none() {
-        write!(out, ";received={}", from.ip()).ok()?;
+        out.push_str(";received=").ok()?;
+        text::push_ip(&mut out, from.ip()).ok()?;
     }
     Some(out)
 }

@@ -379,7 +379,13 @@ impl From<ParseError> for KeyError {
 fn host_text(host: &Host<'_>) -> Result<heapless::String<MAX_SENT_BY_HOST>, KeyError> {
     use core::fmt::Write as _;
     let mut out = heapless::String::new();
-    write!(out, "{host}").map_err(|_| KeyError::Capacity(Capacity::SentBy))?;
+    let written = match host {
+        Host::Domain(d) => out.push_str(d).map_err(|_| core::fmt::Error),
+        // The common case, without formatting machinery.
+        Host::Ipv4(a) => crate::encode::text::push_ipv4(&mut out, *a),
+        Host::Ipv6(_) => write!(out, "{host}"),
+    };
+    written.map_err(|_| KeyError::Capacity(Capacity::SentBy))?;
     Ok(out)
 }
 
