@@ -42,12 +42,18 @@ impl<'a> Host<'a> {
                     .map(Host::Ipv6)
                     .map_err(|_| err(1))
             }
-            Some(_) => {
+            Some(b) => {
+                // A dotted quad is the common case between machines: try it first.
+                if b.is_ascii_digit()
+                    && let Some(a) = parse_ipv4(s)
+                {
+                    return Ok(Host::Ipv4(a));
+                }
                 // One pass: every byte must be alphanumeric, `-` or `.`; note whether
                 // any is not a digit or dot.
                 let mut name_like = false;
                 for (i, &b) in s.iter().enumerate() {
-                    if !(b.is_ascii_alphanumeric() || b == b'-' || b == b'.') {
+                    if !crate::message::lex::is_host_char(b) {
                         return Err(err(i));
                     }
                     name_like |= !(b.is_ascii_digit() || b == b'.');
@@ -172,32 +178,45 @@ impl fmt::Display for HostPort<'_> {
     }
 }
 
-/// A port: 1 to 5 digits, at most 65535.
 /// A dotted quad of four decimal octets, 0 to 255, without leading zeros beyond a lone
 /// `0` (the rules of `core::net::Ipv4Addr`'s parser, which this replaces on the hot path).
 pub(crate) fn parse_ipv4(s: &[u8]) -> Option<Ipv4Addr> {
+    // One pass over the bytes: `idx` octets done, `digits` digits of the current one.
     let mut octets = [0u8; 4];
-    let mut parts = s.split(|&b| b == b'.');
-    for octet in &mut octets {
-        let p = parts.next()?;
-        if p.is_empty() || p.len() > 3 || (p.len() > 1 && p[0] == b'0') {
-            return None;
-        }
-        let mut n: u16 = 0;
-        for &b in p {
-            if !b.is_ascii_digit() {
+    let mut idx = 0;
+    let mut n: u16 = 0;
+    let mut digits = 0;
+    for &b in s {
+        if b == b'.' {
+            if digits == 0 || idx == 3 {
+                return None;
+            }
+            octets[idx] = n as u8; // n <= 255, checked below
+            idx += 1;
+            n = 0;
+            digits = 0;
+        } else if b.is_ascii_digit() {
+            // At most 3 digits, no leading zero (`01` is not a dec-octet).
+            if digits == 3 || (digits == 1 && n == 0) {
                 return None;
             }
             n = n * 10 + u16::from(b - b'0');
+            if n > 255 {
+                return None;
+            }
+            digits += 1;
+        } else {
+            return None;
         }
-        *octet = u8::try_from(n).ok()?;
     }
-    if parts.next().is_some() {
+    if idx != 3 || digits == 0 {
         return None;
     }
+    octets[3] = n as u8;
     Some(Ipv4Addr::from(octets))
 }
 
+/// A port: 1 to 5 digits, at most 65535.
 pub(crate) fn parse_port(s: &[u8]) -> Option<u16> {
     if s.is_empty() || s.len() > 5 || !s.iter().all(u8::is_ascii_digit) {
         return None;
@@ -248,6 +267,14 @@ mod tests {
             "1234.1.1.1",
             "0.00.0.0",
             "10.0.0.10",
+            "1.2.3.04",
+            "1.2.3.255",
+            "1.2.3.256",
+            "999.1.1.1",
+            "",
+            ".",
+            "1.2.3.4.",
+            "00.1.2.3",
         ] {
             assert_eq!(parse_ipv4(text.as_bytes()), text.parse().ok(), "{text}");
         }

@@ -14,6 +14,16 @@ use crate::error::{ParseError, ParseErrorKind};
 const TOKEN: u8 = 1;
 const LWS: u8 = 2;
 const WORD: u8 = 4;
+/// Bytes that stop the comma splitter's fast scan: `"`, `<`, `>`, `,`.
+const LIST_STOP: u8 = 8;
+/// Bytes that end an unquoted parameter value: LWS, `;`, `,`.
+const VALUE_END: u8 = 16;
+/// Bytes of an unquoted `gen-value`: token characters, and `[`, `]`, `:` of a host.
+const GEN_VALUE: u8 = 32;
+/// Bytes of a tag as live traffic writes it: visible ASCII but `"<>,;=`.
+const TAG: u8 = 64;
+/// Bytes of a `hostname` or `IPv4address`: alphanumerics, `-`, `.`.
+const HOST: u8 = 128;
 
 const CLASS: [u8; 256] = {
     let mut t = [0u8; 256];
@@ -43,8 +53,24 @@ const CLASS: [u8; 256] = {
         if word_extra {
             t[b] |= WORD;
         }
-        if matches!(c, b' ' | b'\t' | b'\r' | b'\n') {
+        let lws = matches!(c, b' ' | b'\t' | b'\r' | b'\n');
+        if lws {
             t[b] |= LWS;
+        }
+        if matches!(c, b'"' | b'<' | b'>' | b',') {
+            t[b] |= LIST_STOP;
+        }
+        if lws || c == b';' || c == b',' {
+            t[b] |= VALUE_END;
+        }
+        if token || matches!(c, b'[' | b']' | b':') {
+            t[b] |= GEN_VALUE;
+        }
+        if c.is_ascii_graphic() && !matches!(c, b'"' | b'<' | b'>' | b',' | b';' | b'=') {
+            t[b] |= TAG;
+        }
+        if c.is_ascii_alphanumeric() || c == b'-' || c == b'.' {
+            t[b] |= HOST;
         }
         b += 1;
     }
@@ -55,6 +81,25 @@ const CLASS: [u8; 256] = {
 #[inline]
 pub const fn is_token(b: u8) -> bool {
     CLASS[b as usize] & TOKEN != 0
+}
+
+/// A byte of an unquoted parameter value (`gen-value` without quotes): a token
+/// character, or `[`, `]`, `:` of an IPv6 reference or host:port.
+#[inline]
+pub(crate) const fn is_gen_value(b: u8) -> bool {
+    CLASS[b as usize] & GEN_VALUE != 0
+}
+
+/// A byte of a tag (RFC 3261 §19.3 says token; see `name_addr` for why wider).
+#[inline]
+pub(crate) const fn is_tag_char(b: u8) -> bool {
+    CLASS[b as usize] & TAG != 0
+}
+
+/// A byte of a `hostname` or `IPv4address`: alphanumeric, `-` or `.`.
+#[inline]
+pub(crate) const fn is_host_char(b: u8) -> bool {
+    CLASS[b as usize] & HOST != 0
 }
 
 /// Linear white space inside a value: SP, HTAB, and the CR/LF of a line fold.
@@ -237,6 +282,11 @@ impl<'a> Iterator for CommaSeparated<'a> {
         let mut i = start;
         let mut angle = false;
         while i < s.len() {
+            // Most bytes are none of the four that matter: skip them with one lookup.
+            if CLASS[s[i] as usize] & LIST_STOP == 0 {
+                i += 1;
+                continue;
+            }
             match s[i] {
                 b'"' => match quoted_end(s, i) {
                     Ok(end) => {
@@ -340,7 +390,7 @@ impl<'a> Iterator for Params<'a> {
                 }
             } else {
                 // token / host (incl. IPv6 reference) / any non-separator run
-                while j < s.len() && !is_lws(s[j]) && s[j] != b';' && s[j] != b',' {
+                while j < s.len() && CLASS[s[j] as usize] & VALUE_END == 0 {
                     j += 1;
                 }
             }

@@ -106,6 +106,7 @@ pub struct NameAddr<'a> {
     angle: bool,
     params: &'a [u8],
     params_at: usize,
+    tag: Option<&'a str>,
 }
 
 impl<'a> NameAddr<'a> {
@@ -200,12 +201,16 @@ impl<'a> NameAddr<'a> {
     ) -> Result<Self, ParseError> {
         let params = t.get(rest..).unwrap_or(&[]);
         let params_at = off + rest;
+        let mut tag = None;
         for p in Params::new(params, params_at) {
             let p = p.map_err(|e| match e.kind {
                 ParseErrorKind::Token => err(e.offset),
                 _ => e,
             })?;
-            check_param(&p)?;
+            if let Some(t) = check_param(&p)? {
+                // The first tag wins, as `param` finds it.
+                tag.get_or_insert(t);
+            }
         }
         Ok(NameAddr {
             raw: t,
@@ -214,6 +219,7 @@ impl<'a> NameAddr<'a> {
             angle,
             params,
             params_at,
+            tag,
         })
     }
 
@@ -255,9 +261,7 @@ impl<'a> NameAddr<'a> {
 
     /// `tag` parameter (RFC 3261 §19.3; a token, validated).
     pub fn tag(&self) -> Option<&'a str> {
-        self.param("tag")
-            .flatten()
-            .and_then(|v| core::str::from_utf8(v).ok())
+        self.tag
     }
 
     /// `expires` parameter of a Contact (RFC 3261 §20.10), in seconds. Values above
@@ -283,24 +287,29 @@ fn delta_seconds(v: &[u8]) -> Option<u32> {
 }
 
 /// Typed header parameters are checked at parse time so that accessors cannot fail.
-fn check_param(p: &RawParam<'_>) -> Result<(), ParseError> {
-    let ok = if p.name.eq_ignore_ascii_case(b"tag") {
+/// Checks the values of the parameters a name-addr gives meaning to; returns the value of
+/// a `tag` (read on every message for transaction and dialog matching, so found once here).
+fn check_param<'a>(p: &RawParam<'a>) -> Result<Option<&'a str>, ParseError> {
+    if p.name.eq_ignore_ascii_case(b"tag") {
         // RFC 3261 §19.3 makes a tag a token; live traffic also uses `&` and `^`
         // (captured Cisco and Pingtel phones), so any visible ASCII that is not a
         // separator is accepted.
-        p.value.is_some_and(|v| {
-            !v.is_empty()
-                && v.iter()
-                    .all(|&b| b.is_ascii_graphic() && !b"\"<>,;=".contains(&b))
-        })
-    } else if p.name.eq_ignore_ascii_case(b"expires") {
+        return match p.value {
+            Some(v) if !v.is_empty() && v.iter().all(|&b| lex::is_tag_char(b)) => {
+                // unwrap-free: every byte is visible ASCII after the check above.
+                core::str::from_utf8(v).map(Some).map_err(|_| err(p.offset))
+            }
+            _ => Err(err(p.offset)),
+        };
+    }
+    let ok = if p.name.eq_ignore_ascii_case(b"expires") {
         p.value.and_then(delta_seconds).is_some()
     } else if p.name.eq_ignore_ascii_case(b"q") {
         p.value.and_then(Qvalue::parse).is_some()
     } else {
         true
     };
-    if ok { Ok(()) } else { Err(err(p.offset)) }
+    if ok { Ok(None) } else { Err(err(p.offset)) }
 }
 
 /// A Contact value: `*` or an address (RFC 3261 §20.10).

@@ -47,9 +47,7 @@ fn check_params<'a>(
         // A bad value is reported at its parameter's name.
         if let Some(v) = p.value
             && v.first() != Some(&b'"')
-            && !v
-                .iter()
-                .all(|&b| lex::is_token(b) || matches!(b, b'[' | b']' | b':'))
+            && !v.iter().all(|&b| lex::is_gen_value(b))
         {
             return Err(ParseError::new(kind, p.offset));
         }
