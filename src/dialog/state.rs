@@ -6,7 +6,7 @@ use heapless::String;
 
 use crate::encode::{MessageBuilder, Value, ViaValue};
 use crate::error::{Capacity, ParseError};
-use crate::message::{Message, Method, NameAddr, StatusCode, Uri};
+use crate::message::{CSeq, Message, Method, NameAddr, StatusCode, Uri};
 
 /// Longest Call-ID a dialog stores.
 pub const MAX_CALL_ID: usize = 64;
@@ -112,7 +112,17 @@ impl DialogId {
         let (Ok(call_id), Ok(from), Ok(to)) = (req.call_id(), req.from(), req.to()) else {
             return false;
         };
-        call_id.as_str() == self.call_id.as_str()
+        self.matches_request_parts(call_id.as_str(), &from, &to)
+    }
+
+    /// [`matches_request`](Self::matches_request) on headers already parsed.
+    pub(crate) fn matches_request_parts(
+        &self,
+        call_id: &str,
+        from: &NameAddr<'_>,
+        to: &NameAddr<'_>,
+    ) -> bool {
+        call_id == self.call_id.as_str()
             && to.tag().unwrap_or("") == self.local_tag.as_str()
             && from.tag().unwrap_or("") == self.remote_tag.as_str()
     }
@@ -218,6 +228,32 @@ impl Dialog {
         response: &Message<'_>,
         tls: bool,
     ) -> Result<Self, DialogError> {
+        // Not dialog-creating is reported before any header error, as `uac_parts` would.
+        if !request.is_request()
+            || !response
+                .status()
+                .is_some_and(|c| (101..=299).contains(&c.as_u16()))
+        {
+            return Err(DialogError::NotDialogCreating);
+        }
+        Self::uac_parts(
+            request,
+            response,
+            &response.to()?,
+            response.call_id()?.as_str(),
+            tls,
+        )
+    }
+
+    /// [`uac`](Self::uac) with the response's To and Call-ID already parsed (the
+    /// endpoint's checks did).
+    pub(crate) fn uac_parts(
+        request: &Message<'_>,
+        response: &Message<'_>,
+        to: &NameAddr<'_>,
+        call_id: &str,
+        tls: bool,
+    ) -> Result<Self, DialogError> {
         let (Some(uri), Some(code)) = (request.request_uri(), response.status()) else {
             return Err(DialogError::NotDialogCreating);
         };
@@ -226,11 +262,9 @@ impl Dialog {
             200..=299 => DialogState::Confirmed,
             _ => return Err(DialogError::NotDialogCreating),
         };
-        let to = response.to()?;
         let remote_tag = to.tag().ok_or(DialogError::NotDialogCreating)?;
         let from = request.from()?;
         let local_tag = from.tag().unwrap_or("");
-        let call_id = response.call_id()?;
         let secure = tls && is_sips(&uri?);
         let mut route_set = String::new();
         let mut routes: heapless::Vec<NameAddr<'_>, MAX_ROUTES> = heapless::Vec::new();
@@ -241,7 +275,7 @@ impl Dialog {
             push_route(&mut route_set, rr.uri(), i == 0)?;
         }
         Ok(Dialog {
-            id: DialogId::new(call_id.as_str(), local_tag, remote_tag)?,
+            id: DialogId::new(call_id, local_tag, remote_tag)?,
             state,
             local_seq: request.cseq()?.seq(),
             remote_seq: None,
@@ -259,11 +293,31 @@ impl Dialog {
     /// Record-Route of the request in order; the remote target its Contact. `tls` says
     /// the request arrived over TLS; secure when it did and the Request-URI is `sips`.
     pub fn uas(request: &Message<'_>, local_tag: &str, tls: bool) -> Result<Self, DialogError> {
+        Self::uas_parts(
+            request,
+            &request.from()?,
+            &request.to()?,
+            request.call_id()?.as_str(),
+            request.cseq()?.seq(),
+            local_tag,
+            tls,
+        )
+    }
+
+    /// [`uas`](Self::uas) with From, To, Call-ID and the CSeq number already parsed
+    /// (the endpoint's checks did).
+    pub(crate) fn uas_parts(
+        request: &Message<'_>,
+        from: &NameAddr<'_>,
+        to: &NameAddr<'_>,
+        call_id: &str,
+        seq: u32,
+        local_tag: &str,
+        tls: bool,
+    ) -> Result<Self, DialogError> {
         let uri = request
             .request_uri()
             .ok_or(DialogError::NotDialogCreating)??;
-        let from = request.from()?;
-        let to = request.to()?;
         let mut route_set = String::new();
         for (i, rr) in request.record_routes().enumerate() {
             if i == MAX_ROUTES {
@@ -272,14 +326,10 @@ impl Dialog {
             push_route(&mut route_set, rr?.uri(), i == 0)?;
         }
         Ok(Dialog {
-            id: DialogId::new(
-                request.call_id()?.as_str(),
-                local_tag,
-                from.tag().unwrap_or(""),
-            )?,
+            id: DialogId::new(call_id, local_tag, from.tag().unwrap_or(""))?,
             state: DialogState::Early,
             local_seq: 0,
-            remote_seq: Some(request.cseq()?.seq()),
+            remote_seq: Some(seq),
             local_uri: angled(to.uri().as_str())?,
             remote_uri: angled(from.uri().as_str())?,
             remote_target: angled(contact_uri(request)?)?,
@@ -359,6 +409,26 @@ impl Dialog {
             return Err(Reject::NoDialog);
         }
         let cseq = req.cseq().map_err(Reject::Malformed)?;
+        self.on_request_cseq(&cseq)
+    }
+
+    /// [`on_request`](Self::on_request) on headers already parsed.
+    pub(crate) fn on_request_parts(
+        &mut self,
+        call_id: &str,
+        from: &NameAddr<'_>,
+        to: &NameAddr<'_>,
+        cseq: &CSeq<'_>,
+    ) -> Result<Accepted, Reject> {
+        if self.state == DialogState::Terminated
+            || !self.id.matches_request_parts(call_id, from, to)
+        {
+            return Err(Reject::NoDialog);
+        }
+        self.on_request_cseq(cseq)
+    }
+
+    fn on_request_cseq(&mut self, cseq: &CSeq<'_>) -> Result<Accepted, Reject> {
         let method = cseq.method();
         if !matches!(method, Method::Ack | Method::Cancel) {
             if self.remote_seq.is_some_and(|r| cseq.seq() <= r) {

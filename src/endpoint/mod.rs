@@ -1185,7 +1185,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             return;
         };
         let call = if method == Method::Invite {
-            self.new_uas_call(now, tx, from, msg)
+            self.new_uas_call(now, tx, from, msg, core)
         } else {
             None
         };
@@ -1323,7 +1323,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             return;
         };
         let verdict = match self.calls.get_mut(call.0).and_then(|c| c.dialog.as_mut()) {
-            Some(d) => d.on_request(msg),
+            Some(d) => d.on_request_parts(core.call_id.as_str(), &core.from, &core.to, &core.cseq),
             None => Err(dialog::Reject::NoDialog),
         };
         if let Err(reject) = verdict {
@@ -1336,11 +1336,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         }
         match method {
             Method::Bye => {
-                let remote_tag = msg
-                    .from()
-                    .ok()
-                    .and_then(|f| f.tag())
-                    .and_then(|t| Tag::new(t).ok());
+                let remote_tag = core.from.tag().and_then(|t| Tag::new(t).ok());
                 if let Some(c) = self.calls.get_mut(call.0) {
                     c.pending_tx = Some(tx);
                 }
@@ -1555,13 +1551,23 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         tx: TxHandle,
         from: SocketAddr,
         msg: &Message<'_>,
+        core: &CoreHeaders<'_>,
     ) -> Option<CallHandle> {
         let tag = self.random_tag();
         let made = (|| {
             let local_tag = Tag::new(&tag).ok()?;
-            let remote = Tag::new(msg.from().ok()?.tag().unwrap_or("")).ok()?;
-            let dialog = Dialog::uas(msg, &tag, false).ok()?;
-            let cseq = msg.cseq().ok()?.seq();
+            let remote = Tag::new(core.from.tag().unwrap_or("")).ok()?;
+            let cseq = core.cseq.seq();
+            let dialog = Dialog::uas_parts(
+                msg,
+                &core.from,
+                &core.to,
+                core.call_id.as_str(),
+                cseq,
+                &tag,
+                false,
+            )
+            .ok()?;
             Some(CallEntry {
                 session: InviteSession::uas(cseq, remote, !msg.body().is_empty()),
                 dialog: Some(dialog),
@@ -1672,8 +1678,9 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 .and_then(|c| c.uac_invite)
                 .and_then(|t| self.txs.get(t.0));
             let made = invite.and_then(|e| {
-                e.stored_request(&Limits::default())
-                    .and_then(|inv| Dialog::uac(&inv, msg, false).ok())
+                e.stored_request(&Limits::default()).and_then(|inv| {
+                    Dialog::uac_parts(&inv, msg, &core.to, core.call_id.as_str(), false).ok()
+                })
             });
             if let (Some(d), Some(c)) = (made, self.calls.get_mut(call.0)) {
                 c.dialog = Some(d);
