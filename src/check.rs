@@ -300,7 +300,7 @@ pub fn check_request_core<'a>(
             Problem::Version,
         ));
     }
-    let core = mandatory_headers(msg).map_err(Rejection::bad_request)?;
+    let (core, _) = mandatory_headers(msg).map_err(Rejection::bad_request)?;
     // §8.2.1: method inspection.
     if !method.is_known() {
         return Err(Rejection::new(
@@ -418,18 +418,13 @@ pub fn check_response_core<'a>(msg: &Message<'a>) -> Result<CoreHeaders<'a>, Dis
     if !msg.version().eq_ignore_ascii_case("SIP/2.0") {
         return Err(Discard::Version);
     }
-    let core = mandatory_headers(msg).map_err(|problem| match problem {
+    let (core, vias) = mandatory_headers(msg).map_err(|problem| match problem {
         Problem::MissingHeader(k)
         | Problem::DuplicateHeader(k)
         | Problem::MalformedHeader(k, _) => Discard::Header(k),
         Problem::Malformed(e) => Discard::Malformed(e),
         _ => Discard::Header(HeaderKind::Other),
     })?;
-    // The values were parsed above; counting them needs only the comma splitter.
-    let vias: usize = msg
-        .headers_of(HeaderKind::Via)
-        .map(|h| lex::CommaSeparated::new(h.value).count())
-        .sum();
     if vias > 1 {
         return Err(Discard::MultipleVias);
     }
@@ -461,8 +456,8 @@ pub fn classify<'a>(bytes: &'a [u8], caps: &Capabilities<'_>, limits: &Limits) -
 
 /// Via, From, To, Call-ID and CSeq present and well formed, the single-valued ones
 /// exactly once (RFC 3261 §8.1.1, §20); Max-Forwards, Content-Type, Contact, Route and
-/// Record-Route well formed where present.
-fn mandatory_headers<'a>(msg: &Message<'a>) -> Result<CoreHeaders<'a>, Problem> {
+/// Record-Route well formed where present. Gives the number of Via values too.
+fn mandatory_headers<'a>(msg: &Message<'a>) -> Result<(CoreHeaders<'a>, usize), Problem> {
     const ONCE: [HeaderKind; 6] = [
         HeaderKind::From,
         HeaderKind::To,
@@ -491,9 +486,11 @@ fn mandatory_headers<'a>(msg: &Message<'a>) -> Result<CoreHeaders<'a>, Problem> 
         }
     };
     let mut top_via = None;
+    let mut vias = 0;
     for via in msg.vias() {
         let via = via.map_err(malformed(HeaderKind::Via))?;
         top_via.get_or_insert(via);
+        vias += 1;
     }
     let top_via = top_via.ok_or(Problem::MissingHeader(HeaderKind::Via))?;
     let from = msg.from().map_err(missing(HeaderKind::From))?;
@@ -528,11 +525,14 @@ fn mandatory_headers<'a>(msg: &Message<'a>) -> Result<CoreHeaders<'a>, Problem> 
             }
         }
     }
-    Ok(CoreHeaders {
-        top_via,
-        from,
-        to,
-        call_id,
-        cseq,
-    })
+    Ok((
+        CoreHeaders {
+            top_via,
+            from,
+            to,
+            call_id,
+            cseq,
+        },
+        vias,
+    ))
 }
