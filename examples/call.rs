@@ -1,4 +1,4 @@
-//! `cargo run --example call [-- --loss PERCENT --seed N --busy --cancel]`
+//! `cargo run --example call [-- --loss PERCENT --seed N --busy --cancel --hold]`
 //!
 //! A real SIP call over loopback UDP: a caller and a callee endpoint in one process, each
 //! on its own `127.0.0.1` socket, with the host loop written out in plain std (no async
@@ -10,7 +10,9 @@
 //!
 //! `--loss 30 --seed 7` drops 30 % of the SIP datagrams on purpose (marked `x`): the
 //! retransmissions of RFC 3261 §17 still get the call through. `--busy` makes the callee
-//! answer 486; `--cancel` makes the caller give up while it rings (CANCEL, 487).
+//! answer 486; `--cancel` makes the caller give up while it rings (CANCEL, 487); `--hold`
+//! makes the caller put the call on hold half-way (a re-INVITE with `a=sendonly`, RFC 3261
+//! §14, RFC 3264 §8.4) before it hangs up.
 
 use std::io::ErrorKind;
 use std::net::{SocketAddr, UdpSocket};
@@ -20,7 +22,7 @@ use std::time::{Duration, Instant as StdInstant};
 use sansip::Instant;
 use sansip::dialog::EndReason;
 use sansip::endpoint::{CallHandle, Endpoint, EndpointConfig, Event, Request, TxHandle};
-use sansip::message::{Message, StatusCode};
+use sansip::message::{HeaderKind, Message, StatusCode};
 
 type Ep = Endpoint<16, 4, 2048>;
 
@@ -29,6 +31,7 @@ struct Options {
     seed: u64,
     busy: bool,
     cancel: bool,
+    hold: bool,
 }
 
 fn parse_args() -> Result<Options, String> {
@@ -37,6 +40,7 @@ fn parse_args() -> Result<Options, String> {
         seed: 1,
         busy: false,
         cancel: false,
+        hold: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -55,6 +59,7 @@ fn parse_args() -> Result<Options, String> {
             }
             "--busy" => o.busy = true,
             "--cancel" => o.cancel = true,
+            "--hold" => o.hold = true,
             "-h" | "--help" => return Err(String::new()),
             other => return Err(format!("unknown argument {other}")),
         }
@@ -148,7 +153,7 @@ fn main() -> ExitCode {
             if !e.is_empty() {
                 eprintln!("{e}");
             }
-            eprintln!("usage: call [--loss PERCENT] [--seed N] [--busy] [--cancel]");
+            eprintln!("usage: call [--loss PERCENT] [--seed N] [--busy] [--cancel] [--hold]");
             return ExitCode::from(2);
         }
     };
@@ -211,6 +216,14 @@ fn run(opts: &Options) -> Result<(), Box<dyn std::error::Error>> {
     let mut established: Option<StdInstant> = None;
     let mut hung_up = false;
     let mut cancelled = false;
+    // `--hold`: the re-INVITE's transaction, and whether it got its 200.
+    let mut hold: Option<TxHandle> = None;
+    let mut held: Option<bool> = None;
+    // Not before this time (a refused re-INVITE is tried again later), and how often.
+    let mut hold_not_before: Option<StdInstant> = None;
+    let mut hold_attempts = 0;
+    // The callee has the caller's ACK (before that it refuses a re-INVITE, §14.2).
+    let mut callee_up = false;
     let mut peer_rtp: [Option<SocketAddr>; 2] = [None, None];
     let mut rtp_sent = [0u32; 2];
     let mut rtp_received = [0u32; 2];
@@ -254,6 +267,37 @@ fn run(opts: &Options) -> Result<(), Box<dyn std::error::Error>> {
                     caller.ep.cancel(now(start), call)?;
                     cancelled = true;
                 }
+                Event::Response { tx, status, .. } if Some(tx) == hold && status.is_final() => {
+                    println!(
+                        "{:>8.3}  -- re-INVITE answered {status} {}",
+                        start.elapsed().as_secs_f64(),
+                        status.reason()
+                    );
+                    match status.as_u16() {
+                        200..=299 => held = Some(true),
+                        // Glare (RFC 3261 §14.1): wait for the endpoint's back-off.
+                        491 => {
+                            hold = None;
+                            hold_not_before = Some(deadline);
+                        }
+                        // The callee still waits for the ACK of its 200 (a lost ACK): try
+                        // again after its Retry-After (§14.2), a few times.
+                        500 if hold_attempts < 4 => {
+                            let secs = caller
+                                .ep
+                                .response(tx)
+                                .and_then(|m| {
+                                    let h = m.header(HeaderKind::RetryAfter)?;
+                                    std::str::from_utf8(h.value).ok()?.trim().parse().ok()
+                                })
+                                .unwrap_or(1);
+                            hold = None;
+                            hold_not_before = Some(StdInstant::now() + Duration::from_secs(secs));
+                        }
+                        _ => held = Some(false),
+                    }
+                }
+                Event::RetryReInvite { .. } => hold_not_before = None,
                 Event::CallEstablished { .. } => {
                     established = Some(StdInstant::now());
                     if let Some(d) = caller.ep.call_dialog(call) {
@@ -276,6 +320,18 @@ fn run(opts: &Options) -> Result<(), Box<dyn std::error::Error>> {
                             rtp_port(req.body()).map(|p| SocketAddr::from(([127, 0, 0, 1], p)));
                     }
                     incoming = Some((tx, StdInstant::now()));
+                }
+                Event::CallEstablished { .. } => callee_up = true,
+                // A re-INVITE within the call (`--hold`): accept the new offer at once,
+                // receiving only (RFC 3264 §8.4).
+                Event::IncomingRequest { tx, call: Some(_) } => {
+                    let answer = sdp(&callee.rtp) + "a=recvonly\r\n";
+                    let _ = callee.ep.respond(
+                        now(start),
+                        tx,
+                        StatusCode::OK,
+                        Some(("application/sdp", answer.as_bytes())),
+                    );
                 }
                 _ => {}
             }
@@ -334,7 +390,30 @@ fn run(opts: &Options) -> Result<(), Box<dyn std::error::Error>> {
                     rtp_received[i] += 1;
                 }
             }
-            if at.elapsed() >= Duration::from_millis(1_200) && !hung_up {
+            if opts.hold
+                && callee_up
+                && hold.is_none()
+                && held.is_none()
+                && at.elapsed() >= Duration::from_millis(600)
+                && hold_not_before.is_none_or(|t| StdInstant::now() >= t)
+            {
+                let offer = sdp(&caller.rtp) + "a=sendonly\r\n";
+                println!(
+                    "{:>8.3}  -- the caller puts the call on hold",
+                    start.elapsed().as_secs_f64()
+                );
+                hold_attempts += 1;
+                hold = Some(caller.ep.reinvite(
+                    now(start),
+                    call,
+                    &[],
+                    ("application/sdp", offer.as_bytes()),
+                )?);
+            }
+            if at.elapsed() >= Duration::from_millis(1_200)
+                && !hung_up
+                && (!opts.hold || held.is_some())
+            {
                 println!(
                     "{:>8.3}  -- media: {} RTP packets sent, {} received (caller); {} sent, {} received (callee)",
                     start.elapsed().as_secs_f64(),
@@ -366,7 +445,7 @@ fn run(opts: &Options) -> Result<(), Box<dyn std::error::Error>> {
                 } else if opts.cancel {
                     reason == EndReason::Cancelled
                 } else {
-                    reason == EndReason::LocalBye
+                    reason == EndReason::LocalBye && (!opts.hold || held == Some(true))
                 };
                 return if expected {
                     Ok(())

@@ -881,3 +881,275 @@ fn cancel_of_a_reinvite_gets_200_and_487() {
         .unwrap();
     assert_eq!(p.b.call_state(b_call), Some(SessionState::Confirmed));
 }
+
+/// The callee's handle of the call `answered_call` set up.
+fn callee_call(p: &Pair) -> CallHandle {
+    p.events_b
+        .iter()
+        .find_map(|e| match e {
+            Event::CallEstablished { call } => Some(*call),
+            _ => None,
+        })
+        .unwrap()
+}
+
+fn responses(events: &[Event]) -> Vec<(sansip::endpoint::TxHandle, StatusCode)> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Response { tx, status, .. } => Some((*tx, *status)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn reinvite_through_the_endpoint_api() {
+    const HOLD: &[u8] = b"v=0\r\na=sendonly\r\n";
+    let mut p = Pair::new();
+    // Not before the call is up.
+    let early = place_call(&mut p);
+    assert_eq!(
+        p.a.reinvite(p.now, early, &[], ("application/sdp", HOLD)),
+        Err(sansip::endpoint::SendError::InvalidState)
+    );
+    p.a.hangup(p.now, early).unwrap();
+    p.flush();
+    p.run_until_idle(100_000);
+    assert_all_empty(&p);
+    p.events_a.clear();
+    p.events_b.clear();
+
+    let (call, _) = answered_call(&mut p);
+    let b_call = callee_call(&p);
+    // The caller puts the call on hold (RFC 3261 §14.1, offer in the re-INVITE).
+    p.events_a.clear();
+    p.log.clear();
+    let tx =
+        p.a.reinvite(
+            p.now,
+            call,
+            &[("Subject", "hold")],
+            ("application/sdp", HOLD),
+        )
+        .unwrap();
+    // One re-INVITE at a time.
+    assert_eq!(
+        p.a.reinvite(p.now, call, &[], ("application/sdp", HOLD)),
+        Err(sansip::endpoint::SendError::InvalidState)
+    );
+    p.flush();
+    let re_tx = *incoming(&p.events_b).last().unwrap();
+    {
+        let req = p.b.request(re_tx).unwrap();
+        assert_eq!(req.method(), Some(Method::Invite));
+        assert_eq!(req.cseq().unwrap().seq(), 2);
+        assert_eq!(req.body(), HOLD);
+        assert!(req.to().unwrap().tag().is_some(), "in the dialog");
+        assert_eq!(
+            req.header(sansip::message::HeaderKind::Contact)
+                .unwrap()
+                .value,
+            b"<sip:sansip@127.0.0.1:5061>"
+        );
+        assert_eq!(
+            req.header(sansip::message::HeaderKind::Subject)
+                .unwrap()
+                .value,
+            b"hold"
+        );
+    }
+    // The callee cannot start its own while it holds the caller's.
+    assert_eq!(
+        p.b.reinvite(p.now, b_call, &[], ("application/sdp", HOLD)),
+        Err(sansip::endpoint::SendError::InvalidState)
+    );
+    p.b.respond(
+        p.now,
+        re_tx,
+        StatusCode::OK,
+        Some(("application/sdp", b"v=0\r\na=recvonly\r\n")),
+    )
+    .unwrap();
+    p.flush();
+    assert_eq!(responses(&p.events_a), [(tx, StatusCode::OK)]);
+    let ladder: Vec<_> = p.log.iter().map(|(_, d, l)| format!("{d}{l}")).collect();
+    assert_eq!(ladder, [">INVITE", "<200 INVITE", ">ACK"]);
+    assert_eq!(p.a.call_state(call), Some(SessionState::Confirmed));
+    assert_eq!(p.b.call_state(b_call), Some(SessionState::Confirmed));
+
+    // The callee's re-INVITE, refused with 488: the call stays as it was (§14.1).
+    p.events_a.clear();
+    p.events_b.clear();
+    let b_tx =
+        p.b.reinvite(p.now, b_call, &[], ("application/sdp", HOLD))
+            .unwrap();
+    p.flush();
+    let a_re = *incoming(&p.events_a).last().unwrap();
+    assert_eq!(
+        p.a.request(a_re).unwrap().cseq().unwrap().seq(),
+        1,
+        "the callee's own CSeq space"
+    );
+    p.a.respond(p.now, a_re, StatusCode::NOT_ACCEPTABLE_HERE, None)
+        .unwrap();
+    p.flush();
+    assert_eq!(
+        responses(&p.events_b),
+        [(b_tx, StatusCode::NOT_ACCEPTABLE_HERE)]
+    );
+    assert_eq!(p.a.call_state(call), Some(SessionState::Confirmed));
+    assert_eq!(p.b.call_state(b_call), Some(SessionState::Confirmed));
+
+    // Glare: both send one at once; each answers the other 491 and retries after the
+    // §14.1 back-off, the callee (not the Call-ID's owner) within 2 s, the caller after
+    // 2.1 to 4 s.
+    p.events_a.clear();
+    p.events_b.clear();
+    let start = p.now.as_millis();
+    let a_tx =
+        p.a.reinvite(p.now, call, &[], ("application/sdp", HOLD))
+            .unwrap();
+    let b_tx =
+        p.b.reinvite(p.now, b_call, &[], ("application/sdp", HOLD))
+            .unwrap();
+    p.flush();
+    assert_eq!(
+        responses(&p.events_a),
+        [(a_tx, StatusCode::REQUEST_PENDING)]
+    );
+    assert_eq!(
+        responses(&p.events_b),
+        [(b_tx, StatusCode::REQUEST_PENDING)]
+    );
+    let mut retry = [None, None];
+    while retry.iter().any(Option::is_none) && p.advance() {
+        for (i, events) in [&p.events_a, &p.events_b].into_iter().enumerate() {
+            if retry[i].is_none()
+                && events
+                    .iter()
+                    .any(|e| matches!(e, Event::RetryReInvite { .. }))
+            {
+                retry[i] = Some(p.now.as_millis() - start);
+            }
+        }
+    }
+    let [Some(a_wait), Some(b_wait)] = retry else {
+        panic!("no retry: {retry:?}")
+    };
+    assert!((2100..=4000).contains(&a_wait), "caller waited {a_wait} ms");
+    assert!(b_wait <= 2000, "callee waited {b_wait} ms");
+    // The retry goes through.
+    p.events_a.clear();
+    let a_tx =
+        p.a.reinvite(p.now, call, &[], ("application/sdp", HOLD))
+            .unwrap();
+    p.flush();
+    let b_re = *incoming(&p.events_b).last().unwrap();
+    p.b.respond(p.now, b_re, StatusCode::OK, Some(("application/sdp", HOLD)))
+        .unwrap();
+    p.flush();
+    assert_eq!(responses(&p.events_a), [(a_tx, StatusCode::OK)]);
+
+    p.a.hangup(p.now, call).unwrap();
+    p.flush();
+    p.run_until_idle(200_000);
+    assert_all_empty(&p);
+}
+
+#[test]
+fn a_reinvite_without_answer_ends_the_call() {
+    let mut p = Pair::new();
+    let (call, _) = answered_call(&mut p);
+    p.events_a.clear();
+    let tx =
+        p.a.reinvite(p.now, call, &[], ("application/sdp", b"v=0\r\n"))
+            .unwrap();
+    // Every datagram of the caller is lost: Timer B fires after 64*T1 (§17.1.1.2).
+    let mut buf = vec![0u8; 4096];
+    loop {
+        while p.a.poll_transmit(&mut buf).unwrap().is_some() {}
+        while let Some(e) = p.a.poll_event() {
+            p.events_a.push(e);
+        }
+        let Some(t) = p.a.poll_timeout() else { break };
+        if p.events_a
+            .iter()
+            .any(|e| matches!(e, Event::CallTerminated { .. }))
+        {
+            break;
+        }
+        p.now = p.now.max(t);
+        p.a.handle_timeout(p.now);
+    }
+    assert_eq!(p.now.as_millis(), 32_000);
+    assert!(p.events_a.contains(&Event::TimedOut { tx }));
+    assert!(p.events_a.contains(&Event::CallTerminated {
+        call,
+        reason: EndReason::DialogGone(StatusCode::REQUEST_TIMEOUT)
+    }));
+    assert_eq!(p.a.call_count(), 0);
+}
+
+#[test]
+fn a_reinvite_before_the_ack_gets_500_with_retry_after() {
+    let mut p = Pair::new();
+    let call = place_call(&mut p);
+    let tx = incoming(&p.events_b)[0];
+    p.b.respond(
+        p.now,
+        tx,
+        StatusCode::OK,
+        Some(("application/sdp", b"v=0\r\n")),
+    )
+    .unwrap();
+    let mut buf = vec![0u8; 4096];
+    // The 200 reaches the caller; its ACK is lost.
+    while let Some(t) = p.b.poll_transmit(&mut buf).unwrap() {
+        let bytes = t.bytes.to_vec();
+        p.a.handle_datagram(p.now, addr("127.0.0.1:5062"), &bytes);
+    }
+    while p.a.poll_transmit(&mut buf).unwrap().is_some() {}
+    while let Some(e) = p.a.poll_event() {
+        p.events_a.push(e);
+    }
+    assert!(p.events_a.contains(&Event::CallEstablished { call }));
+    p.events_a.clear();
+    let re =
+        p.a.reinvite(p.now, call, &[], ("application/sdp", b"v=0\r\n"))
+            .unwrap();
+    p.flush();
+    // §14.2: the callee still waits for the ACK of its 200.
+    assert_eq!(
+        responses(&p.events_a),
+        [(re, StatusCode::SERVER_INTERNAL_ERROR)]
+    );
+    let resp = p.a.response(re).unwrap();
+    let secs: u32 = std::str::from_utf8(
+        resp.header(sansip::message::HeaderKind::RetryAfter)
+            .expect("Retry-After")
+            .value,
+    )
+    .unwrap()
+    .parse()
+    .unwrap();
+    assert!(secs <= 10, "Retry-After: {secs}");
+    assert_eq!(p.a.call_state(call), Some(SessionState::Confirmed));
+    // Once the 200's retransmission is ACKed, the next one goes through.
+    p.run_until_idle(2_000);
+    p.events_a.clear();
+    let re =
+        p.a.reinvite(p.now, call, &[], ("application/sdp", b"v=0\r\n"))
+            .unwrap();
+    p.flush();
+    let b_re = *incoming(&p.events_b).last().unwrap();
+    p.b.respond(
+        p.now,
+        b_re,
+        StatusCode::OK,
+        Some(("application/sdp", b"v=0\r\n")),
+    )
+    .unwrap();
+    p.flush();
+    assert_eq!(responses(&p.events_a), [(re, StatusCode::OK)]);
+}

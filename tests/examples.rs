@@ -71,3 +71,20 @@ fn busy_and_cancel() {
         "{ladder}"
     );
 }
+
+#[test]
+fn hold_with_a_reinvite() {
+    let (ok, ladder) = run_call(&["--hold"]);
+    assert!(ok, "{ladder}");
+    // Two INVITEs (the call, the hold), each answered 200 and ACKed.
+    assert_eq!(arrows(&ladder, "-- INVITE"), 2, "{ladder}");
+    assert_eq!(arrows(&ladder, "-- ACK"), 2, "{ladder}");
+    assert!(ladder.contains("re-INVITE answered 200 OK"), "{ladder}");
+    assert!(ladder.contains("call over: LocalBye"), "{ladder}");
+    // And through a lossy link.
+    let (ok, ladder) = run_call(&["--hold", "--loss", "30", "--seed", "3"]);
+    assert!(
+        ok && ladder.contains("re-INVITE answered 200 OK"),
+        "{ladder}"
+    );
+}

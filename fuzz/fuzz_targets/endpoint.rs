@@ -36,6 +36,8 @@ enum Op {
     RespondWith(u16, u8),
     /// The host's socket reports an error for the peer.
     SendError,
+    /// A re-INVITE within the latest call.
+    ReInvite,
 }
 
 type Ep = Endpoint<8, 4, 1024>;
@@ -118,6 +120,11 @@ fuzz_target!(|ops: Vec<Op>| {
                 }
             }
             Op::SendError => ep.handle_send_error(now, peer),
+            Op::ReInvite => {
+                if let Some(&c) = calls.last() {
+                    let _ = ep.reinvite(now, c, &[], ("application/sdp", b"v=0\r\n"));
+                }
+            }
         }
         while let Ok(Some(t)) = ep.poll_transmit(&mut buf) {
             // Everything the endpoint sends is a well-formed message.

@@ -20,7 +20,8 @@
 //!   responses where §18.2.2 and RFC 3581 say;
 //! - runs the INVITE session (§13–15): ACKs every 2xx, BYEs extra forks, defers CANCEL
 //!   until a provisional arrives, retransmits its own 2xx until the ACK and hangs up
-//!   when none comes.
+//!   when none comes; re-INVITEs both ways ([`Endpoint::reinvite`]), with 491 on glare
+//!   and the §14.1 back-off.
 //!
 //! Time is [`Instant`] (milliseconds chosen by the host); randomness (tags, branches,
 //! Call-IDs) comes from [`EndpointConfig::seed`] and [`Endpoint::add_entropy`]: the same
@@ -310,6 +311,12 @@ pub enum Event {
     },
     /// A table or queue was full: the peer got a 503 or the output was dropped.
     Capacity(Capacity),
+    /// The back-off after a 491 to this side's re-INVITE is over (RFC 3261 §14.1): send
+    /// it again with [`Endpoint::reinvite`] if it is still wanted.
+    RetryReInvite {
+        /// The call.
+        call: CallHandle,
+    },
 }
 
 /// One datagram to send.
@@ -562,6 +569,8 @@ struct CallEntry<const MSG: usize> {
     uac_invite: Option<TxHandle>,
     /// UAS: the transaction of a CANCEL being answered, or of a BYE.
     pending_tx: Option<TxHandle>,
+    /// The last re-INVITE this side sent (its client transaction and CSeq number).
+    reinvite: Option<(TxHandle, u32)>,
     /// Where the call's peer was reached (fallback destination for in-dialog requests).
     peer: SocketAddr,
     /// UAC: the 2xx that answered the INVITE (its body is the SDP answer).
@@ -950,6 +959,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             dialog: None,
             invite_tx: tx,
             uac_invite: Some(tx),
+            reinvite: None,
             pending_tx: None,
             peer: to,
             answer: Bytes::new(),
@@ -1080,6 +1090,56 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         let result = self.send_in_dialog(now, call, method, None);
         self.clear_pending();
         result
+    }
+
+    /// Send a re-INVITE within an established call (RFC 3261 §14.1) with a new offer
+    /// `body` (content type, bytes) and extra `headers`; the request carries this
+    /// endpoint's Contact (a target refresh, §12.2.1.1). The answer arrives as
+    /// [`Event::Response`] for the returned transaction; a 2xx is ACKed by the endpoint
+    /// and refreshes the remote target, any other final response leaves the call as it
+    /// was (§14.1), and 408 or 481 (or no response) ends the call (§12.2.1.2). After a
+    /// 491 the endpoint waits the §14.1 back-off and then reports
+    /// [`Event::RetryReInvite`].
+    ///
+    /// The offer is required: an offer-less re-INVITE gets its offer in the 2xx and must
+    /// carry the answer in the ACK, which this API does not take yet.
+    /// [`SendError::InvalidState`] if the call is not established or a re-INVITE (sent or
+    /// received) is still open.
+    pub fn reinvite(
+        &mut self,
+        now: Instant,
+        call: CallHandle,
+        headers: &[(&str, &str)],
+        body: (&str, &[u8]),
+    ) -> Result<TxHandle, SendError> {
+        let c = self.calls.get(call.0).ok_or(SendError::UnknownHandle)?;
+        let d = c.dialog.as_ref().ok_or(SendError::InvalidState)?;
+        if !c.session.can_reinvite() || d.local_seq() >= CSEQ_LIMIT {
+            return Err(SendError::InvalidState);
+        }
+        // `send_in_dialog` takes the dialog's next CSeq number; the session must know it
+        // to tell the re-INVITE's responses from the INVITE's.
+        let cseq = d.local_seq() + 1;
+        let random = self.next_random() as u16; // any bits will do
+        self.set_pending(headers, Some(body))?;
+        let result = self.step_call(
+            now,
+            call,
+            dialog::Event::TuReInvite {
+                cseq,
+                body: true,
+                random,
+            },
+            None,
+        );
+        self.clear_pending();
+        result?;
+        self.calls
+            .get(call.0)
+            .and_then(|c| c.reinvite)
+            .filter(|&(_, seq)| seq == cseq)
+            .map(|(tx, _)| tx)
+            .ok_or(SendError::InvalidState)
     }
 
     /// A re-INVITE (it has a To tag) answered with 2xx refreshes the remote target
@@ -1573,6 +1633,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 dialog: Some(dialog),
                 invite_tx: tx,
                 uac_invite: None,
+                reinvite: None,
                 pending_tx: None,
                 peer: from,
                 answer: Bytes::new(),
@@ -1689,6 +1750,14 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 self.index_call(call);
             }
         }
+        // A 2xx to this side's re-INVITE refreshes the remote target (§12.2.1.2, §14.1).
+        if code.is_success()
+            && let Some(c) = self.calls.get_mut(call.0)
+            && c.reinvite.is_some_and(|(_, seq)| seq == cseq.seq())
+            && let Some(d) = c.dialog.as_mut()
+        {
+            let _ = d.refresh_target(msg);
+        }
         let _ = self.step_call(now, call, ev, Some(msg));
     }
 
@@ -1778,7 +1847,16 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 } else {
                     Event::TransportError { tx }
                 });
+                let own_reinvite = call
+                    .and_then(|c| self.calls.get(c.0))
+                    .is_some_and(|c| c.reinvite.is_some_and(|(t, _)| t == tx));
                 if let Some(call) = call
+                    && own_reinvite
+                    && signal == TuSignal::Timeout
+                {
+                    // A re-INVITE without answer: as a 408 (§12.2.1.2, §14.1).
+                    self.dialog_gone(call, StatusCode::REQUEST_TIMEOUT);
+                } else if let Some(call) = call
                     && client_invite
                 {
                     let _ = self.step_call(now, call, dialog::Event::InviteTransactionEnded, None);
@@ -2148,8 +2226,11 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 None => c.dialog.as_mut().ok_or(SendError::InvalidState)?,
             };
             let dest = dialog_destination(d, fallback);
+            // Target refresh requests carry the Contact (§12.2.1.1, RFC 3311 §5.1).
+            let contact =
+                matches!(method, Method::Invite | Method::Update).then_some(self.contact.as_str());
             let mut b = d
-                .request(method, via, None)
+                .request(method, via, contact)
                 .map_err(|_| SendError::InvalidState)?;
             for (name, value) in &self.pending_headers {
                 b.push(name, Value::Text(value));
@@ -2219,6 +2300,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 | dialog::Event::TuAnswer
                 | dialog::Event::TuReject(_)
                 | dialog::Event::TuHangUp
+                | dialog::Event::TuReInvite { .. }
         );
         if command && step.actions.is_empty() && before == step.session {
             return Err(SendError::InvalidState);
@@ -2290,8 +2372,16 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 self.start_client_tx(now, peer, bytes, key, false)?;
             }
             dialog::Action::SendReInvite { .. } => {
-                // The endpoint API does not start re-INVITEs yet; the session only asks
-                // for one after a TU command the endpoint never gives.
+                // Only `reinvite` gives the session the command that asks for this.
+                let tx = self.send_in_dialog(now, call, Method::Invite, None)?;
+                let seq = self
+                    .calls
+                    .get(call.0)
+                    .and_then(|c| c.dialog.as_ref())
+                    .map(Dialog::local_seq);
+                if let (Some(c), Some(seq)) = (self.calls.get_mut(call.0), seq) {
+                    c.reinvite = Some((tx, seq));
+                }
             }
             dialog::Action::Respond { to, code, .. } => {
                 let c = self.calls.get(call.0).ok_or(SendError::UnknownHandle)?;
@@ -2299,9 +2389,24 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                     RequestKind::Invite | RequestKind::ReInvite => Some(c.invite_tx),
                     RequestKind::Cancel | RequestKind::Bye => c.pending_tx,
                 };
-                if let Some(tx) = tx {
-                    self.send_response(now, tx, code)?;
+                let Some(tx) = tx else { return Ok(()) };
+                // §14.2: a 500 to a second INVITE carries Retry-After, 0 to 10 s at random.
+                // A TU command is never running here (the peer's re-INVITE caused this),
+                // so the pending headers are free.
+                let retry = to == RequestKind::ReInvite
+                    && code == StatusCode::SERVER_INTERNAL_ERROR
+                    && self.pending_headers.is_empty();
+                if retry {
+                    let mut secs = String::new();
+                    let _ = text::push_u32(&mut secs, (self.next_random() % 11) as u32);
+                    let name = String::try_from("Retry-After").unwrap_or_default();
+                    let _ = self.pending_headers.push((name, secs));
                 }
+                let sent = self.send_response(now, tx, code);
+                if retry {
+                    self.pending_headers.clear();
+                }
+                sent?;
             }
             dialog::Action::Retransmit2xx => {
                 if let Some(tx) = self.calls.get(call.0).map(|c| c.invite_tx) {
@@ -2326,6 +2431,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                     self.remove_call(call);
                     self.push_event(Event::CallTerminated { call, reason });
                 }
+                Notice::RetryReInvite => self.push_event(Event::RetryReInvite { call }),
                 _ => {}
             },
         }
@@ -2444,6 +2550,9 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         s
     }
 }
+
+/// CSeq numbers stay below 2^31 (RFC 3261 §8.1.1.5).
+const CSEQ_LIMIT: u32 = (1 << 31) - 1;
 
 /// Timers of a call: the three session timers, then the endpoint's two guards.
 const CALL_TIMERS: usize = 5;
