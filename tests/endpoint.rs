@@ -1153,3 +1153,40 @@ fn a_reinvite_before_the_ack_gets_500_with_retry_after() {
     p.flush();
     assert_eq!(responses(&p.events_a), [(re, StatusCode::OK)]);
 }
+
+#[test]
+fn a_reinvite_left_without_final_response_by_the_end_of_its_call_is_dropped() {
+    let mut p = Pair::new();
+    let (call, _) = answered_call(&mut p);
+    p.events_a.clear();
+    let tx =
+        p.a.reinvite(p.now, call, &[], ("application/sdp", b"v=0\r\n"))
+            .unwrap();
+    p.flush();
+    // The callee rings on the re-INVITE, then accepts it, but that 200 is lost.
+    let b_re = *incoming(&p.events_b).last().unwrap();
+    p.b.respond(p.now, b_re, StatusCode::RINGING, None).unwrap();
+    p.flush();
+    p.b.respond(
+        p.now,
+        b_re,
+        StatusCode::OK,
+        Some(("application/sdp", b"v=0\r\n")),
+    )
+    .unwrap();
+    let mut buf = vec![0u8; 4096];
+    while p.b.poll_transmit(&mut buf).unwrap().is_some() {}
+    // The caller hangs up before any 2xx retransmission: the callee's session ends, so
+    // nothing will ever answer the re-INVITE (its client transaction has no timer in
+    // Proceeding, RFC 3261 §17.1.1.2).
+    p.a.hangup(p.now, call).unwrap();
+    p.flush();
+    let hung_up = p.now.as_millis();
+    assert!(p.a.response(tx).is_some(), "the transaction is still there");
+    p.run_until_idle(300_000);
+    let dropped = p.events_a.contains(&Event::TimedOut { tx });
+    assert!(dropped, "{:?}", p.events_a);
+    assert!(p.a.response(tx).is_none());
+    assert!(p.now.as_millis() >= hung_up + 32_000);
+    assert_all_empty(&p);
+}

@@ -54,6 +54,8 @@ enum Job {
     Answer(usize, TxHandle),
     /// The caller hangs up.
     HangUp(CallHandle),
+    /// The caller sends a re-INVITE (a new offer, RFC 3261 §14.1).
+    ReInvite(CallHandle),
     /// A callee's host hangs up a call that has been up too long: the media timeout a
     /// real host runs, since RFC 3261 alone never notices a lost BYE.
     MediaTimeout(usize, CallHandle),
@@ -76,6 +78,8 @@ struct Sim {
     callee_calls: Vec<CallHandle>,
     /// Transactions that timed out or failed to send, over all endpoints.
     timeouts: usize,
+    /// re-INVITEs the caller sent.
+    reinvites: usize,
 }
 
 impl Sim {
@@ -113,6 +117,7 @@ impl Sim {
             established: 0,
             callee_calls: Vec::new(),
             timeouts: 0,
+            reinvites: 0,
         }
     }
 
@@ -158,7 +163,20 @@ impl Sim {
             (0, Event::CallEstablished { call }) => {
                 self.established += 1;
                 let talk = 200 + self.rng.below(800);
+                // Every other call also changes its session half-way.
+                if self.rng.percent(50) {
+                    self.schedule(now + 100 + talk / 2, Job::ReInvite(call));
+                }
                 self.schedule(now + talk, Job::HangUp(call));
+            }
+            (0, Event::Response { status, .. }) if status.is_final() => {
+                // The callee never refuses a call: a failure is a timeout (408), a lost
+                // dialog (481), a cancelled INVITE (487), or a re-INVITE that came before
+                // the callee had its ACK or out of order (500, §14.2, §12.2.2).
+                assert!(
+                    status.as_u16() < 300 || matches!(status.as_u16(), 408 | 481 | 487 | 500),
+                    "caller got {status} at {now} ms"
+                );
             }
             (0, Event::CallTerminated { call, reason }) => {
                 let placed = self
@@ -270,6 +288,16 @@ impl Sim {
                 let _ = self.eps[0].hangup(self.now, call);
                 self.drain(0);
             }
+            Job::ReInvite(call) => {
+                // The call may have ended meanwhile, or the previous one is still open.
+                if self.eps[0]
+                    .reinvite(self.now, call, &[], ("application/sdp", b"v=0\r\n"))
+                    .is_ok()
+                {
+                    self.reinvites += 1;
+                }
+                self.drain(0);
+            }
         }
     }
 }
@@ -369,6 +397,7 @@ fn perfect_link_every_call_completes() {
         let mut sim = Sim::new(1, link);
         sim.run(40, 40);
         assert_eq!(sim.timeouts, 0);
+        assert!(sim.reinvites >= 10, "{} re-INVITEs", sim.reinvites);
         for ep in &sim.eps {
             assert_eq!(ep.stats(), sansip::endpoint::Stats::default());
         }

@@ -543,7 +543,8 @@ struct TxEntry<const MSG: usize> {
     /// Server: the To tag of this transaction's responses when it belongs to no call
     /// (§8.2.6.2: the same tag on every response of a transaction).
     to_tag: String<16>,
-    timers: Timers<{ TimerId::ALL.len() }>,
+    /// The transaction timers, then the endpoint's orphan guard.
+    timers: Timers<TX_TIMERS>,
     call: Option<CallHandle>,
 }
 
@@ -821,7 +822,20 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             return;
         };
         self.set_tx_timer(tx, i, None);
-        self.step_tx(now, tx, TxInput::Timer(TimerId::ALL[i]), None);
+        match TimerId::ALL.get(i) {
+            Some(&id) => self.step_tx(now, tx, TxInput::Timer(id), None),
+            // ORPHAN_GUARD: a re-INVITE whose call ended; if it still has no final
+            // response, it never will.
+            None if self.txs.get(h).is_some_and(|e| {
+                matches!(e.machine, Machine::ClientInvite(m)
+                    if matches!(m.state(), transaction::State::Calling | transaction::State::Proceeding))
+            }) =>
+            {
+                self.remove_tx(tx);
+                self.push_event(Event::TimedOut { tx });
+            }
+            None => {}
+        }
     }
 
     fn fire_call_slot(&mut self, now: Instant, slot: u16) {
@@ -1479,10 +1493,22 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         self.call_index.insert(call.0.index, hash);
     }
 
-    fn remove_call(&mut self, call: CallHandle) {
-        if self.calls.remove(call.0).is_some() {
-            self.call_index.remove(call.0.index);
-            self.call_deadlines.set(call.0.index, None);
+    fn remove_call(&mut self, now: Instant, call: CallHandle) {
+        let Some(c) = self.calls.remove(call.0) else {
+            return;
+        };
+        self.call_index.remove(call.0.index);
+        self.call_deadlines.set(call.0.index, None);
+        // A re-INVITE of ours still waiting for its final response loses the call's
+        // guards with the call, and an INVITE client transaction has no timer in
+        // Proceeding (§17.1.1.2): give it 64*T1 more, then drop it (as §9.1 does for a
+        // cancelled INVITE).
+        if let Some((tx, _)) = c.reinvite
+            && matches!(self.txs.get(tx.0).map(|e| e.machine), Some(Machine::ClientInvite(m))
+                if matches!(m.state(), transaction::State::Calling | transaction::State::Proceeding))
+        {
+            let guard = now.saturating_add(self.config.timers.t1_x64());
+            self.set_tx_timer(tx, ORPHAN_GUARD, Some(guard));
         }
     }
 
@@ -1836,7 +1862,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                     // A response to an in-dialog request: 481/408 end the dialog
                     // (§12.2.1.2), with no BYE: the peer has no such dialog.
                     (Some(call), Some(_)) if matches!(status.as_u16(), 408 | 481) => {
-                        self.dialog_gone(call, status);
+                        self.dialog_gone(now, call, status);
                     }
                     _ => {}
                 }
@@ -1855,7 +1881,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                     && signal == TuSignal::Timeout
                 {
                     // A re-INVITE without answer: as a 408 (§12.2.1.2, §14.1).
-                    self.dialog_gone(call, StatusCode::REQUEST_TIMEOUT);
+                    self.dialog_gone(now, call, StatusCode::REQUEST_TIMEOUT);
                 } else if let Some(call) = call
                     && client_invite
                 {
@@ -1868,7 +1894,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                         .is_some_and(|c| c.invite_tx == tx && !c.session.is_terminated())
                 {
                     // The INVITE can no longer be answered (§17.2.4): the call is over.
-                    self.remove_call(call);
+                    self.remove_call(now, call);
                     self.push_event(Event::CallTerminated {
                         call,
                         reason: dialog::EndReason::TimedOut,
@@ -1878,7 +1904,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                     && signal == TuSignal::Timeout
                 {
                     // An in-dialog request timed out: as a 408 (§8.1.3.1, §12.2.1.2).
-                    self.dialog_gone(call, StatusCode::REQUEST_TIMEOUT);
+                    self.dialog_gone(now, call, StatusCode::REQUEST_TIMEOUT);
                 }
             }
             TuSignal::Ack => {}
@@ -1920,13 +1946,13 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
 
     /// The dialog of `call` no longer exists at the peer (a 481 or 408 to an in-dialog
     /// request): the call ends without BYE.
-    fn dialog_gone(&mut self, call: CallHandle, status: StatusCode) {
+    fn dialog_gone(&mut self, now: Instant, call: CallHandle, status: StatusCode) {
         if self
             .calls
             .get(call.0)
             .is_some_and(|c| !c.session.is_terminated())
         {
-            self.remove_call(call);
+            self.remove_call(now, call);
             self.push_event(Event::CallTerminated {
                 call,
                 reason: dialog::EndReason::DialogGone(status),
@@ -2428,7 +2454,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                     self.push_event(Event::CallEstablished { call });
                 }
                 Notice::Terminated(reason) => {
-                    self.remove_call(call);
+                    self.remove_call(now, call);
                     self.push_event(Event::CallTerminated { call, reason });
                 }
                 Notice::RetryReInvite => self.push_event(Event::RetryReInvite { call }),
@@ -2550,6 +2576,10 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         s
     }
 }
+
+/// Timers of a transaction: the machine's, then the orphan guard (see `remove_call`).
+const TX_TIMERS: usize = TimerId::ALL.len() + 1;
+const ORPHAN_GUARD: usize = TimerId::ALL.len();
 
 /// CSeq numbers stay below 2^31 (RFC 3261 §8.1.1.5).
 const CSEQ_LIMIT: u32 = (1 << 31) - 1;
