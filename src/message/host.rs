@@ -181,39 +181,36 @@ impl fmt::Display for HostPort<'_> {
 /// A dotted quad of four decimal octets, 0 to 255, without leading zeros beyond a lone
 /// `0` (the rules of `core::net::Ipv4Addr`'s parser, which this replaces on the hot path).
 pub(crate) fn parse_ipv4(s: &[u8]) -> Option<Ipv4Addr> {
-    // One pass over the bytes: `idx` octets done, `digits` digits of the current one.
+    // Octet by octet: a digit, then (unless it is a lone `0`) up to two more.
     let mut octets = [0u8; 4];
-    let mut idx = 0;
-    let mut n: u16 = 0;
-    let mut digits = 0;
-    for &b in s {
-        if b == b'.' {
-            if digits == 0 || idx == 3 {
+    let mut i = 0;
+    for (k, octet) in octets.iter_mut().enumerate() {
+        if k > 0 {
+            if s.get(i) != Some(&b'.') {
                 return None;
             }
-            octets[idx] = n as u8; // n <= 255, checked below
-            idx += 1;
-            n = 0;
-            digits = 0;
-        } else if b.is_ascii_digit() {
-            // At most 3 digits, no leading zero (`01` is not a dec-octet).
-            if digits == 3 || (digits == 1 && n == 0) {
-                return None;
-            }
-            n = n * 10 + u16::from(b - b'0');
-            if n > 255 {
-                return None;
-            }
-            digits += 1;
-        } else {
+            i += 1;
+        }
+        let first = s.get(i)?.wrapping_sub(b'0');
+        if first > 9 {
             return None;
         }
+        i += 1;
+        let mut n = u16::from(first);
+        if first != 0 {
+            for _ in 0..2 {
+                match s.get(i) {
+                    Some(&c) if c.is_ascii_digit() => {
+                        n = n * 10 + u16::from(c - b'0');
+                        i += 1;
+                    }
+                    _ => break,
+                }
+            }
+        }
+        *octet = u8::try_from(n).ok()?;
     }
-    if idx != 3 || digits == 0 {
-        return None;
-    }
-    octets[3] = n as u8;
-    Some(Ipv4Addr::from(octets))
+    (i == s.len()).then(|| Ipv4Addr::from(octets))
 }
 
 /// A port: 1 to 5 digits, at most 65535.

@@ -165,7 +165,26 @@ pub fn token_str(s: &[u8], kind: ParseErrorKind, offset: usize) -> Result<&str, 
     if s.is_empty() {
         return Err(ParseError::new(kind, offset));
     }
+    // Every byte is a token character, so ASCII: the tokens of every message (Via's
+    // protocol and transport) need no UTF-8 pass.
+    if let Some(known) = common_token(s) {
+        return Ok(known);
+    }
     utf8(s, kind, offset)
+}
+
+/// The tokens nearly every message carries, as static strings.
+fn common_token(s: &[u8]) -> Option<&'static str> {
+    Some(match s {
+        b"SIP" => "SIP",
+        b"2.0" => "2.0",
+        b"UDP" => "UDP",
+        b"TCP" => "TCP",
+        b"TLS" => "TLS",
+        b"WS" => "WS",
+        b"WSS" => "WSS",
+        _ => return None,
+    })
 }
 
 /// A decimal number of at most 10 digits that fits `u32`. Leading zeros are allowed.
