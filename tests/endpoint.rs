@@ -1190,3 +1190,77 @@ fn a_reinvite_left_without_final_response_by_the_end_of_its_call_is_dropped() {
     assert!(p.now.as_millis() >= hung_up + 32_000);
     assert_all_empty(&p);
 }
+
+#[test]
+fn late_offer_the_answer_travels_in_the_ack() {
+    const OFFER: &[u8] = b"v=0\r\no=callee 1 1 IN IP4 127.0.0.1\r\n";
+    const ANSWER: &[u8] = b"v=0\r\no=caller 1 1 IN IP4 127.0.0.1\r\n";
+    let mut p = Pair::new();
+    // An INVITE without a body (RFC 3264 §4: the offer comes in the 2xx).
+    let req = Request::new(
+        Method::Invite,
+        "sip:bob@127.0.0.1:5062",
+        "<sip:alice@127.0.0.1>",
+        "<sip:bob@127.0.0.1>",
+    );
+    let call = p.a.invite(p.now, addr("127.0.0.1:5062"), &req).unwrap();
+    p.flush();
+    let tx = incoming(&p.events_b)[0];
+    assert!(p.b.request(tx).unwrap().body().is_empty());
+    assert_eq!(
+        p.a.ack_with_answer(call, ("application/sdp", ANSWER)),
+        Err(sansip::endpoint::SendError::InvalidState),
+        "no ACK waits yet"
+    );
+    p.log.clear();
+    p.b.respond(p.now, tx, StatusCode::OK, Some(("application/sdp", OFFER)))
+        .unwrap();
+    p.flush();
+    // The ACK waits for the caller's answer.
+    assert!(p.events_a.contains(&Event::AnswerNeeded { call }));
+    let ladder: Vec<_> = p.log.iter().map(|(_, d, l)| format!("{d}{l}")).collect();
+    assert_eq!(ladder, ["<200 INVITE"]);
+    assert_eq!(p.a.call_answer(call).unwrap().body(), OFFER);
+    p.a.ack_with_answer(call, ("application/sdp", ANSWER))
+        .unwrap();
+    p.flush();
+    let b_call = callee_call(&p);
+    assert!(p.events_b.contains(&Event::AnswerReceived { call: b_call }));
+    let ack = p.b.call_answer(b_call).unwrap();
+    assert_eq!(ack.method(), Some(Method::Ack));
+    assert_eq!(ack.body(), ANSWER);
+    assert_eq!(
+        ack.header(sansip::message::HeaderKind::ContentType)
+            .unwrap()
+            .value,
+        b"application/sdp"
+    );
+    // Only once.
+    assert_eq!(
+        p.a.ack_with_answer(call, ("application/sdp", ANSWER)),
+        Err(sansip::endpoint::SendError::InvalidState)
+    );
+    // A retransmitted 2xx gets the same ACK, answer included; the callee reports the
+    // answer only once.
+    let ok = p.a.call_answer(call).unwrap().as_bytes().to_vec();
+    p.log.clear();
+    p.events_b.clear();
+    p.a.handle_datagram(p.now, addr("127.0.0.1:5062"), &ok);
+    let mut buf = vec![0u8; 4096];
+    let t = p.a.poll_transmit(&mut buf).unwrap().unwrap();
+    let again = Message::parse(t.bytes).unwrap();
+    assert_eq!(again.method(), Some(Method::Ack));
+    assert_eq!(again.body(), ANSWER);
+    let again = t.bytes.to_vec();
+    p.b.handle_datagram(p.now, addr("127.0.0.1:5061"), &again);
+    while let Some(e) = p.b.poll_event() {
+        p.events_b.push(e);
+    }
+    assert!(!p.events_b.contains(&Event::AnswerReceived { call: b_call }));
+    assert_eq!(p.a.call_state(call), Some(SessionState::Confirmed));
+    assert_eq!(p.b.call_state(b_call), Some(SessionState::Confirmed));
+    p.a.hangup(p.now, call).unwrap();
+    p.flush();
+    p.run_until_idle(100_000);
+    assert_all_empty(&p);
+}

@@ -80,6 +80,8 @@ struct Sim {
     timeouts: usize,
     /// re-INVITEs the caller sent.
     reinvites: usize,
+    /// Late-offer ACKs the caller sent with its answer.
+    late_offers: usize,
 }
 
 impl Sim {
@@ -118,6 +120,7 @@ impl Sim {
             callee_calls: Vec::new(),
             timeouts: 0,
             reinvites: 0,
+            late_offers: 0,
         }
     }
 
@@ -168,6 +171,13 @@ impl Sim {
                     self.schedule(now + 100 + talk / 2, Job::ReInvite(call));
                 }
                 self.schedule(now + talk, Job::HangUp(call));
+            }
+            // Late offer: the caller answers the offer of the 2xx at once.
+            (0, Event::AnswerNeeded { call }) => {
+                self.eps[0]
+                    .ack_with_answer(call, ("application/sdp", b"v=0\r\n"))
+                    .unwrap();
+                self.late_offers += 1;
             }
             (0, Event::Response { status, .. }) if status.is_final() => {
                 // The callee never refuses a call: a failure is a timeout (408), a lost
@@ -253,8 +263,10 @@ impl Sim {
             Job::Place(c) => {
                 let callee = 1 + c % 2;
                 let uri = format!("sip:user{c}@{}", self.addrs[callee]);
+                // One call in four is a late offer (no SDP in the INVITE).
+                let late = c % 4 == 3;
                 let req = Request {
-                    body: Some(("application/sdp", b"v=0\r\n")),
+                    body: (!late).then_some(("application/sdp", b"v=0\r\n".as_slice())),
                     ..Request::new(
                         Method::Invite,
                         &uri,
@@ -398,6 +410,7 @@ fn perfect_link_every_call_completes() {
         sim.run(40, 40);
         assert_eq!(sim.timeouts, 0);
         assert!(sim.reinvites >= 10, "{} re-INVITEs", sim.reinvites);
+        assert_eq!(sim.late_offers, 10, "one call in four");
         for ep in &sim.eps {
             assert_eq!(ep.stats(), sansip::endpoint::Stats::default());
         }

@@ -38,6 +38,8 @@ enum Op {
     SendError,
     /// A re-INVITE within the latest call.
     ReInvite,
+    /// The answer for the ACK of a late-offer call.
+    AckWithAnswer,
 }
 
 type Ep = Endpoint<8, 4, 1024>;
@@ -120,6 +122,11 @@ fuzz_target!(|ops: Vec<Op>| {
                 }
             }
             Op::SendError => ep.handle_send_error(now, peer),
+            Op::AckWithAnswer => {
+                if let Some(&c) = calls.last() {
+                    let _ = ep.ack_with_answer(c, ("application/sdp", b"v=0\r\n"));
+                }
+            }
             Op::ReInvite => {
                 if let Some(&c) = calls.last() {
                     let _ = ep.reinvite(now, c, &[], ("application/sdp", b"v=0\r\n"));

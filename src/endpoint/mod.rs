@@ -21,7 +21,8 @@
 //! - runs the INVITE session (§13–15): ACKs every 2xx, BYEs extra forks, defers CANCEL
 //!   until a provisional arrives, retransmits its own 2xx until the ACK and hangs up
 //!   when none comes; re-INVITEs both ways ([`Endpoint::reinvite`]), with 491 on glare
-//!   and the §14.1 back-off.
+//!   and the §14.1 back-off; late offers (RFC 3264 §4) both ways, the ACK carrying the
+//!   answer ([`Endpoint::ack_with_answer`], [`Event::AnswerReceived`]).
 //!
 //! Time is [`Instant`] (milliseconds chosen by the host); randomness (tags, branches,
 //! Call-IDs) comes from [`EndpointConfig::seed`] and [`Endpoint::add_entropy`]: the same
@@ -98,7 +99,7 @@ use core::net::{IpAddr, SocketAddr};
 use heapless::{Deque, String, Vec};
 
 use crate::check::{self, Capabilities, CoreHeaders, Verdict};
-use crate::dialog::{self, Dialog, InviteSession, Notice, RequestKind, SessionTimer, Tag};
+use crate::dialog::{self, Dialog, InviteSession, Notice, RequestKind, Sdp, SessionTimer, Tag};
 use crate::encode::{BufferTooSmall, EncodeError, MessageBuilder, Value, ViaValue, text};
 use crate::error::Capacity;
 use crate::message::{Detached, HeaderKind, Host, Limits, Message, Method, Rport, StatusCode, lex};
@@ -311,6 +312,20 @@ pub enum Event {
     },
     /// A table or queue was full: the peer got a 503 or the output was dropped.
     Capacity(Capacity),
+    /// UAC, late offer: the 2xx to an INVITE without a body carried the offer, so the
+    /// ACK must carry the answer (RFC 3261 §13.2.1, RFC 3264 §4). Read the offer with
+    /// [`Endpoint::call_answer`] and give the answer with [`Endpoint::ack_with_answer`];
+    /// the ACK waits until then (the callee retransmits its 2xx meanwhile).
+    AnswerNeeded {
+        /// The call.
+        call: CallHandle,
+    },
+    /// UAS: an ACK carried a body, the answer to the offer this side put in its 2xx
+    /// (late offer, RFC 3264 §4). Read it with [`Endpoint::call_answer`].
+    AnswerReceived {
+        /// The call.
+        call: CallHandle,
+    },
     /// The back-off after a 491 to this side's re-INVITE is over (RFC 3261 §14.1): send
     /// it again with [`Endpoint::reinvite`] if it is still wanted.
     RetryReInvite {
@@ -574,8 +589,16 @@ struct CallEntry<const MSG: usize> {
     reinvite: Option<(TxHandle, u32)>,
     /// Where the call's peer was reached (fallback destination for in-dialog requests).
     peer: SocketAddr,
-    /// UAC: the 2xx that answered the INVITE (its body is the SDP answer).
+    /// UAC: the 2xx that answered the INVITE (its body is the SDP answer, or the offer
+    /// of a late-offer call). UAS: the last ACK that carried a body (a late offer's answer).
     answer: Bytes<MSG>,
+    /// UAC, late offer (RFC 3264 §4: an offer in the 2xx, the answer in the ACK): the ACK
+    /// the host's answer went out in, resent for every retransmission of that 2xx, and
+    /// which 2xx it acknowledges. Empty otherwise.
+    ack: Bytes<MSG>,
+    ack_for: Option<(Tag, u32)>,
+    /// UAC, late offer: the 2xx whose ACK waits for the host's answer.
+    ack_wanted: Option<(Tag, u32)>,
     local_tag: Tag,
     /// The session's timers, then the provisional guard and the CANCEL guard (§9.1).
     timers: Timers<CALL_TIMERS>,
@@ -730,7 +753,11 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         self.calls.get(call.0).map(|c| c.session.state())
     }
 
-    /// The 2xx that answered a call this endpoint placed (its body is the remote SDP).
+    /// The peer's message with the session description of a call. For a call this
+    /// endpoint placed: the 2xx that answered it (its body is the answer, or for a late
+    /// offer the offer, [`Event::AnswerNeeded`]). For a call it received: the last ACK
+    /// that carried a body (the answer to the offer of a late-offer call,
+    /// [`Event::AnswerReceived`]); `None` before that.
     pub fn call_answer(&self, call: CallHandle) -> Option<Message<'_>> {
         let c = self.calls.get(call.0)?;
         if c.answer.is_empty() {
@@ -977,6 +1004,9 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             pending_tx: None,
             peer: to,
             answer: Bytes::new(),
+            ack: Bytes::new(),
+            ack_for: None,
+            ack_wanted: None,
             local_tag: tag,
             timers: Timers::new(),
         };
@@ -1104,6 +1134,34 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         let result = self.send_in_dialog(now, call, method, None);
         self.clear_pending();
         result
+    }
+
+    /// Send the ACK of a late-offer call with the host's `answer` (content type, bytes)
+    /// to the offer in the 2xx ([`Event::AnswerNeeded`]; RFC 3261 §13.2.1, RFC 3264 §4).
+    /// The endpoint keeps that ACK and sends it again for every retransmission of the
+    /// 2xx. [`SendError::InvalidState`] if no ACK waits for an answer.
+    pub fn ack_with_answer(
+        &mut self,
+        call: CallHandle,
+        answer: (&str, &[u8]),
+    ) -> Result<(), SendError> {
+        let c = self.calls.get(call.0).ok_or(SendError::UnknownHandle)?;
+        let (tag, cseq) = c.ack_wanted.ok_or(SendError::InvalidState)?;
+        let (branch, sent_by) = self.via_parts();
+        let via = self.via(&branch, &sent_by);
+        let mut bytes = Bytes::<MSG>::new();
+        let c = self.calls.get(call.0).ok_or(SendError::UnknownHandle)?;
+        let d = c.dialog.as_ref().ok_or(SendError::InvalidState)?;
+        d.ack(cseq, via)
+            .body(answer.0, answer.1)
+            .encode(&mut bytes)?;
+        let dest = dialog_destination(d, c.peer);
+        let c = self.calls.get_mut(call.0).ok_or(SendError::UnknownHandle)?;
+        c.ack.clone_from(&bytes);
+        c.ack_for = Some((tag, cseq));
+        c.ack_wanted = None;
+        self.queue_transmit(dest, &bytes);
+        Ok(())
     }
 
     /// Send a re-INVITE within an established call (RFC 3261 §14.1) with a new offer
@@ -1309,6 +1367,17 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             },
             None,
         );
+        // An answer to the offer of our 2xx (late offer, RFC 3264 §4): kept for the host,
+        // reported once (a retransmitted 2xx brings the same ACK again).
+        if body
+            && let Some(c) = self.calls.get_mut(call.0)
+            && c.answer.as_slice() != msg.as_bytes()
+        {
+            c.answer.clear();
+            if c.answer.extend_from_slice(msg.as_bytes()).is_ok() {
+                self.push_event(Event::AnswerReceived { call });
+            }
+        }
         // The 2xx is acknowledged: its INVITE transaction only waits out Timer L now.
         if let Some(tx) = self.calls.get(call.0).map(|c| c.invite_tx) {
             self.linger_tx(tx);
@@ -1663,6 +1732,9 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 pending_tx: None,
                 peer: from,
                 answer: Bytes::new(),
+                ack: Bytes::new(),
+                ack_for: None,
+                ack_wanted: None,
                 local_tag,
                 timers: Timers::new(),
             })
@@ -2350,9 +2422,29 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
     ) -> Result<(), SendError> {
         match action {
             dialog::Action::SendAck {
-                remote_tag, cseq, ..
+                remote_tag,
+                cseq,
+                sdp,
             } => {
                 let fork = self.fork_dialog(call, remote_tag, msg).into_option()?;
+                // Late offer on the call's own dialog: the ACK carries the host's answer
+                // (`ack_with_answer`). Extra forks get a bare ACK before their BYE.
+                if sdp == Sdp::Answer && fork.is_none() {
+                    let c = self.calls.get_mut(call.0).ok_or(SendError::UnknownHandle)?;
+                    if c.ack_for == Some((remote_tag, cseq)) {
+                        // A retransmitted 2xx: the same ACK again (§13.2.2.4).
+                        let dest = c
+                            .dialog
+                            .as_ref()
+                            .map_or(c.peer, |d| dialog_destination(d, c.peer));
+                        let bytes = c.ack.clone();
+                        self.queue_transmit(dest, &bytes);
+                    } else if c.ack_wanted != Some((remote_tag, cseq)) {
+                        c.ack_wanted = Some((remote_tag, cseq));
+                        self.push_event(Event::AnswerNeeded { call });
+                    }
+                    return Ok(());
+                }
                 let (branch, sent_by) = self.via_parts();
                 let via = self.via(&branch, &sent_by);
                 let mut bytes = Bytes::<MSG>::new();
