@@ -1,15 +1,20 @@
-//! A SIP user agent client over UDP: one call, one cancelled call or one OPTIONS.
+//! A SIP user agent client over UDP: one call, one cancelled call, one OPTIONS or one
+//! registration.
 //!
 //! ```text
-//! cargo run --example uac -- --bind 127.0.0.1:5070 call    sip:answer@127.0.0.1:5060
-//! cargo run --example uac -- --bind 127.0.0.1:5070 cancel  sip:ring@127.0.0.1:5060
-//! cargo run --example uac -- --bind 127.0.0.1:5070 options sip:127.0.0.1:5060
+//! cargo run --example uac -- --bind 127.0.0.1:5070 call     sip:answer@127.0.0.1:5060
+//! cargo run --example uac -- --bind 127.0.0.1:5070 cancel   sip:ring@127.0.0.1:5060
+//! cargo run --example uac -- --bind 127.0.0.1:5070 options  sip:127.0.0.1:5060
+//! cargo run --example uac -- --bind 127.0.0.1:5070 register sip:127.0.0.1:5060 alice secret
 //! ```
 //!
 //! - `call`: INVITE; the endpoint ACKs the 2xx; hold the call 2 s, then BYE. Success is
 //!   a 2xx to the INVITE and a 2xx to the BYE (or the callee hanging up first).
 //! - `cancel`: INVITE; CANCEL after the first provisional response. Success is a 487.
 //! - `options`: OPTIONS. Success is a 2xx.
+//! - `register`: REGISTER `<sip:USER@host>` with this endpoint's Contact for 600 s; a 401
+//!   or 407 is answered once with Digest credentials for USER and PASSWORD (RFC 3261
+//!   §10.2, §22; `sansip::auth`) on the same Call-ID and From tag, CSeq 2. Success is a 2xx.
 //!
 //! The destination is the URI's host and port (an IP literal; default port 5060).
 //! Logs one line per message (time, direction, peer, first line). Exit status 0 on the
@@ -38,12 +43,13 @@ enum Mode {
     Call,
     Cancel,
     Options,
+    Register,
 }
 
 type Ep = Endpoint<32, 8, 2_048>;
 
 fn usage() -> ExitCode {
-    eprintln!("usage: uac --bind ADDR call|cancel|options URI");
+    eprintln!("usage: uac --bind ADDR call|cancel|options URI | register URI USER PASSWORD");
     ExitCode::from(2)
 }
 
@@ -80,7 +86,7 @@ fn destination(uri: &str) -> Option<SocketAddr> {
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let (bind, mode, uri) = match args.as_slice() {
+    let (bind, mode, uri, user) = match args.as_slice() {
         [flag, bind, mode, uri] if flag == "--bind" => {
             let Ok(bind) = bind.parse::<SocketAddr>() else {
                 return usage();
@@ -91,7 +97,18 @@ fn main() -> ExitCode {
                 "options" => Mode::Options,
                 _ => return usage(),
             };
-            (bind, mode, uri.clone())
+            (bind, mode, uri.clone(), None)
+        }
+        [flag, bind, mode, uri, user, password] if flag == "--bind" && mode == "register" => {
+            let Ok(bind) = bind.parse::<SocketAddr>() else {
+                return usage();
+            };
+            (
+                bind,
+                Mode::Register,
+                uri.clone(),
+                Some((user.clone(), password.clone())),
+            )
         }
         _ => return usage(),
     };
@@ -99,7 +116,7 @@ fn main() -> ExitCode {
         eprintln!("uac: {uri}: need a sip: URI with an IP address host");
         return ExitCode::from(2);
     };
-    match run(bind, mode, &uri, to) {
+    match run(bind, mode, &uri, to, user.as_ref()) {
         Ok(true) => {
             println!("uac: success");
             ExitCode::SUCCESS
@@ -115,7 +132,13 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(bind: SocketAddr, mode: Mode, uri: &str, to: SocketAddr) -> Result<bool, String> {
+fn run(
+    bind: SocketAddr,
+    mode: Mode,
+    uri: &str,
+    to: SocketAddr,
+    user: Option<&(String, String)>,
+) -> Result<bool, String> {
     let socket = UdpSocket::bind(bind).map_err(|e| format!("bind {bind}: {e}"))?;
     let local = socket
         .local_addr()
@@ -130,9 +153,26 @@ fn run(bind: SocketAddr, mode: Mode, uri: &str, to: SocketAddr) -> Result<bool, 
     let now = || Instant::from_millis(start.elapsed().as_millis() as u64);
     let from = format!("<sip:sansip@{local}>");
     let to_hdr = format!("<{uri}>");
+    // REGISTER: the address of record is USER at the registrar's host (From = To).
+    let aor = match (mode, user) {
+        (Mode::Register, Some((name, _))) => format!("<sip:{name}@{}>", to.ip()),
+        _ => String::new(),
+    };
     let mut req = Request::new(Method::Options, uri, &from, &to_hdr);
     let (mut call, mut options_tx) = (None, None);
+    let mut register_tx = None;
+    let mut challenged = false;
     match mode {
+        Mode::Register => {
+            let reg = Request {
+                headers: &[("Expires", "600")],
+                ..Request::new(Method::Register, uri, &aor, &aor)
+            };
+            register_tx = Some(
+                ep.send_request(now(), to, &reg)
+                    .map_err(|e| format!("REGISTER: {e}"))?,
+            );
+        }
         Mode::Options => {
             options_tx = Some(
                 ep.send_request(now(), to, &req)
@@ -213,6 +253,53 @@ fn run(bind: SocketAddr, mode: Mode, uri: &str, to: SocketAddr) -> Result<bool, 
             while let Some(event) = ep.poll_event() {
                 busy = true;
                 match event {
+                    Event::Response { tx, status, .. }
+                        if Some(tx) == register_tx && !status.is_provisional() =>
+                    {
+                        let auth = matches!(status.as_u16(), 401 | 407);
+                        if !auth || challenged {
+                            outcome = Some(status.is_success());
+                            continue;
+                        }
+                        // Answer the challenge once (RFC 3261 §22.2).
+                        challenged = true;
+                        let retry = user.and_then(|(name, password)| {
+                            let first = ep.request(tx)?;
+                            let call_id = first.call_id().ok()?.as_str().to_owned();
+                            let from_tag = first.from().ok()?.tag()?.to_owned();
+                            let cnonce = format!("{:016x}", seed.rotate_left(17));
+                            let input = sansip::auth::DigestInput {
+                                username: name,
+                                password,
+                                method: Method::Register,
+                                uri,
+                                cnonce: &cnonce,
+                                nonce_count: 1,
+                                body: b"",
+                            };
+                            let (header, value) =
+                                match sansip::auth::answer_challenge(&ep.response(tx)?, &input) {
+                                    Ok(answer) => answer,
+                                    Err(e) => {
+                                        println!("uac: cannot answer the challenge: {e}");
+                                        return None;
+                                    }
+                                };
+                            let headers = [("Expires", "600"), (header, value.as_str())];
+                            let reg = Request {
+                                headers: &headers,
+                                call_id: Some(&call_id),
+                                from_tag: Some(&from_tag),
+                                cseq: 2,
+                                ..Request::new(Method::Register, uri, &aor, &aor)
+                            };
+                            ep.send_request(now(), to, &reg).ok()
+                        });
+                        match retry {
+                            Some(t) => register_tx = Some(t),
+                            None => outcome = Some(false),
+                        }
+                    }
                     Event::Response { tx, status, .. } if Some(tx) == options_tx => {
                         // A provisional response leaves the outcome open.
                         outcome =

@@ -13,6 +13,7 @@
 //! | [`check`] | the checks a UA applies first (400, 405, 415, 416, 420, 501, 505; discard) | §8.1.3, §8.2, §18.3 |
 //! | [`transaction`] | the four transaction machines, keys, branches | §17, RFC 6026 |
 //! | [`dialog`] | dialogs and the INVITE session (forks, CANCEL, re-INVITE, BYE) | §12–15 |
+//! | [`auth`] | Digest credentials for a challenge, and their check on a server | §22, RFC 2617, RFC 7616, RFC 8760 |
 //! | `endpoint` | (feature `endpoint`) all of the above behind `handle_*` / `poll_*` | |
 //!
 //! # The host run loop
@@ -74,6 +75,7 @@ extern crate std;
 
 #[macro_use]
 mod fmt;
+pub mod auth;
 pub mod check;
 pub mod dialog;
 pub mod encode;

@@ -1264,3 +1264,119 @@ fn late_offer_the_answer_travels_in_the_ack() {
     p.run_until_idle(100_000);
     assert_all_empty(&p);
 }
+
+/// REGISTER with Digest authentication (RFC 3261 §10.2, §22): the caller registers with
+/// the callee's host acting as registrar, answers its 401 with credentials on the same
+/// Call-ID and From tag and the next CSeq, and the registrar checks them.
+#[test]
+fn register_with_digest_authentication() {
+    use sansip::auth::{DigestInput, answer_challenge, verify};
+    use sansip::message::{Credentials, HeaderKind};
+    const CHALLENGE: &str =
+        "Digest realm=\"127.0.0.1\", nonce=\"5f1e2d3c\", qop=\"auth\", algorithm=SHA-256";
+    let mut p = Pair::new();
+    let registrar = addr("127.0.0.1:5062");
+    let base = Request {
+        headers: &[("Expires", "600")],
+        ..Request::new(
+            Method::Register,
+            "sip:127.0.0.1",
+            "<sip:alice@127.0.0.1>",
+            "<sip:alice@127.0.0.1>",
+        )
+    };
+    let first = p.a.send_request(p.now, registrar, &base).unwrap();
+    p.flush();
+    // The registrar's host: no credentials yet, so a challenge.
+    let rx = incoming(&p.events_b)[0];
+    {
+        let req = p.b.request(rx).unwrap();
+        assert_eq!(req.method(), Some(Method::Register));
+        assert!(req.header(HeaderKind::Authorization).is_none());
+        assert!(
+            req.header(HeaderKind::Contact).is_some(),
+            "the binding to register"
+        );
+    }
+    p.b.respond_with(
+        p.now,
+        rx,
+        StatusCode::UNAUTHORIZED,
+        &[("WWW-Authenticate", CHALLENGE)],
+        None,
+    )
+    .unwrap();
+    p.flush();
+    assert!(p.events_a.contains(&Event::Response {
+        tx: first,
+        call: None,
+        status: StatusCode::UNAUTHORIZED
+    }));
+    // The UA answers the challenge: same Call-ID and From tag, CSeq + 1.
+    let (call_id, from_tag) = {
+        let sent = p.a.request(first).unwrap();
+        (
+            sent.call_id().unwrap().as_str().to_owned(),
+            sent.from().unwrap().tag().unwrap().to_owned(),
+        )
+    };
+    let (name, value) = answer_challenge(
+        &p.a.response(first).unwrap(),
+        &DigestInput {
+            username: "alice",
+            password: "wonderland",
+            method: Method::Register,
+            uri: "sip:127.0.0.1",
+            cnonce: "8d2e6f1a",
+            nonce_count: 1,
+            body: b"",
+        },
+    )
+    .unwrap();
+    assert_eq!(name, "Authorization");
+    let headers = [("Expires", "600"), (name, value.as_str())];
+    let second =
+        p.a.send_request(
+            p.now,
+            registrar,
+            &Request {
+                headers: &headers,
+                call_id: Some(&call_id),
+                from_tag: Some(&from_tag),
+                cseq: 2,
+                ..base
+            },
+        )
+        .unwrap();
+    p.flush();
+    let rx = *incoming(&p.events_b).last().unwrap();
+    let accepted = {
+        let req = p.b.request(rx).unwrap();
+        assert_eq!(req.call_id().unwrap().as_str(), call_id);
+        assert_eq!(req.from().unwrap().tag(), Some(from_tag.as_str()));
+        assert_eq!(req.cseq().unwrap().seq(), 2);
+        let creds =
+            Credentials::parse(req.header(HeaderKind::Authorization).unwrap().value).unwrap();
+        assert_eq!(creds.username(), Some("alice"));
+        assert_eq!(verify(&creds, Method::Register, "not-it", b""), Ok(false));
+        verify(&creds, Method::Register, "wonderland", b"").unwrap()
+    };
+    assert!(accepted);
+    p.b.respond_with(p.now, rx, StatusCode::OK, &[("Expires", "600")], None)
+        .unwrap();
+    p.flush();
+    assert!(p.events_a.contains(&Event::Response {
+        tx: second,
+        call: None,
+        status: StatusCode::OK
+    }));
+    // A CSeq of 0 or 2^31 is refused before anything is sent.
+    for cseq in [0, 1 << 31] {
+        assert_eq!(
+            p.a.send_request(p.now, registrar, &Request { cseq, ..base }),
+            Err(sansip::endpoint::SendError::InvalidState)
+        );
+    }
+    p.run_until_idle(100_000);
+    assert_all_empty(&p);
+}

@@ -347,3 +347,65 @@ fn withheld_ack() {
     assert!(oks >= 8, "expected the 200 retransmitted, got {got:?}");
     assert_eq!(got.last().map(String::as_str), Some("BYE"), "{got:?}");
 }
+
+/// `uac register` against a SIPp registrar that challenges and then checks the Digest
+/// credentials with its own implementation; a wrong password gets 403.
+#[test]
+#[ignore = "needs sipp"]
+fn our_uac_registers_with_a_sipp_registrar() {
+    for (password, port, expect_ok) in [("wonderland", 25140, true), ("not-it", 25142, false)] {
+        let dir = scratch(&format!("register-{port}"));
+        let mut sipp = Guard {
+            child: Command::new("sipp")
+                .current_dir(&dir)
+                .arg("-sf")
+                .arg(scenario("registrar.xml"))
+                .args(["-i", "127.0.0.1", "-p", &port.to_string(), "-m", "1"])
+                .args(["-timeout", "20s", "-timeout_error", "-nostdin"])
+                .args(["-trace_msg", "-message_file"])
+                .arg(dir.join("sipp.msg"))
+                .stdout(Stdio::null())
+                .stderr(std::fs::File::create(dir.join("sipp.err")).expect("sipp.err"))
+                .spawn()
+                .expect("start sipp (install sip-tester)"),
+            name: "sipp",
+        };
+        std::thread::sleep(Duration::from_millis(300));
+        let out = dir.join("uac.log");
+        let mut uac = Guard {
+            child: Command::new(examples_dir().join("uac"))
+                .args(["--bind", &format!("127.0.0.1:{}", port + 1), "register"])
+                .arg(format!("sip:127.0.0.1:{port}"))
+                .args(["alice", password])
+                .stdout(std::fs::File::create(&out).expect("uac.log"))
+                .spawn()
+                .expect("start uac"),
+            name: "uac",
+        };
+        let uac_status = uac.wait(Duration::from_secs(30));
+        let sipp_status = sipp.wait(Duration::from_secs(25));
+        let log = read(&out);
+        let trace = read(&dir.join("sipp.msg"));
+        assert_eq!(
+            uac_status.success(),
+            expect_ok,
+            "uac: {uac_status}\n{log}\nsipp trace:\n{trace}"
+        );
+        assert_eq!(
+            sipp_status.code(),
+            Some(0),
+            "sipp: {sipp_status}\n{}\n{log}",
+            read(&dir.join("sipp.err"))
+        );
+        assert!(
+            trace.contains("Authorization: Digest username=\"alice\""),
+            "{trace}"
+        );
+        let verdict = if expect_ok {
+            "SIP/2.0 200 OK"
+        } else {
+            "SIP/2.0 403 Forbidden"
+        };
+        assert!(trace.contains(verdict), "{trace}");
+    }
+}

@@ -400,10 +400,21 @@ pub struct Request<'a> {
     pub headers: &'a [(&'a str, &'a str)],
     /// A body and its Content-Type.
     pub body: Option<(&'a str, &'a [u8])>,
+    /// The Call-ID to use again, `None` for a fresh one. A request retried with
+    /// credentials after a 401 or 407 keeps the Call-ID and From tag of the first
+    /// (RFC 3261 §8.1.3.5, §22.2), and a UA sends all its REGISTERs to one registrar
+    /// with one Call-ID (§10.2).
+    pub call_id: Option<&'a str>,
+    /// The From tag to use again (a token), `None` for a fresh one.
+    pub from_tag: Option<&'a str>,
+    /// The CSeq number: 1 for a new Call-ID, one more than the last request's when the
+    /// Call-ID is used again (§8.1.3.5, §10.2.4). Below 2^31 (§8.1.1.5).
+    pub cseq: u32,
 }
 
 impl<'a> Request<'a> {
-    /// A request with no extra headers and no body.
+    /// A request with no extra headers and no body, a fresh Call-ID and From tag, and
+    /// CSeq 1.
     pub fn new(method: Method<'a>, uri: &'a str, from: &'a str, to: &'a str) -> Self {
         Request {
             method,
@@ -412,6 +423,9 @@ impl<'a> Request<'a> {
             to,
             headers: &[],
             body: None,
+            call_id: None,
+            from_tag: None,
+            cseq: 1,
         }
     }
 }
@@ -996,7 +1010,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         }
         let (tx, tag) = self.start_request(now, to, &req)?;
         let entry = CallEntry {
-            session: InviteSession::uac(1, req.body.is_some()),
+            session: InviteSession::uac(req.cseq, req.body.is_some()),
             dialog: None,
             invite_tx: tx,
             uac_invite: Some(tx),
@@ -2225,12 +2239,25 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         to: SocketAddr,
         req: &Request<'_>,
     ) -> Result<(TxHandle, Tag), SendError> {
+        if req.cseq == 0 || req.cseq >= CSEQ_LIMIT {
+            return Err(SendError::InvalidState);
+        }
         let (branch, sent_by) = self.via_parts();
-        let tag = self.random_tag();
+        let tag = match req.from_tag {
+            Some(t) => String::try_from(t).map_err(|_| SendError::Capacity(Capacity::String))?,
+            None => self.random_tag(),
+        };
         let mut call_id: String<MAX_SHORT> = String::new();
-        let _ = text::push_hex64(&mut call_id, self.next_random()); // fits: 16 + 1 + 39
-        let _ = call_id.push('@');
-        let _ = call_id.push_str(&self.local_ip);
+        match req.call_id {
+            Some(c) => call_id
+                .push_str(c)
+                .map_err(|_| SendError::Capacity(Capacity::String))?,
+            None => {
+                let _ = text::push_hex64(&mut call_id, self.next_random()); // fits: 16 + 1 + 39
+                let _ = call_id.push('@');
+                let _ = call_id.push_str(&self.local_ip);
+            }
+        }
         let via = self.via(&branch, &sent_by);
         let mut b = MessageBuilder::request(req.method, req.uri)
             .header("Via", Value::Via(via))
@@ -2238,7 +2265,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             .header("From", Value::Tagged(req.from.as_bytes(), &tag))
             .header("To", Value::Text(req.to))
             .header("Call-ID", Value::Text(&call_id))
-            .header("CSeq", Value::CSeq(1, req.method));
+            .header("CSeq", Value::CSeq(req.cseq, req.method));
         if matches!(
             req.method,
             Method::Invite | Method::Subscribe | Method::Register | Method::Refer
