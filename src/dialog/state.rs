@@ -413,6 +413,7 @@ impl Dialog {
     }
 
     /// [`on_request`](Self::on_request) on headers already parsed.
+    #[cfg(feature = "endpoint")]
     pub(crate) fn on_request_parts(
         &mut self,
         call_id: &str,

@@ -24,6 +24,7 @@ pub use headers::{
 pub use host::{Host, HostPort};
 pub use method::Method;
 pub use name_addr::{ContactValue, DisplayName, NameAddr, Qvalue};
+#[cfg(feature = "endpoint")]
 pub(crate) use parse::Detached;
 pub use parse::{DEFAULT_MAX_MESSAGE, Framed, KeepAlive, Limits, MAX_HEADERS, Message, StartLine};
 pub use status::{InvalidStatusCode, StatusClass, StatusCode};

@@ -540,6 +540,7 @@ impl<'a> Message<'a> {
 
     /// The header index without the borrow of the bytes, to keep next to a copy of them
     /// and get the message back with [`Message::reattach`] without parsing it again.
+    #[cfg_attr(not(feature = "endpoint"), allow(dead_code))] // the endpoint's stored requests
     pub(crate) fn detach(&self) -> Detached {
         Detached {
             len: self.bytes.len(),
@@ -551,6 +552,7 @@ impl<'a> Message<'a> {
 
     /// The message `index` was detached from, over `bytes`: a copy of the bytes it was
     /// parsed from (only the start line is read again). `None` if they cannot be that.
+    #[cfg_attr(not(feature = "endpoint"), allow(dead_code))]
     pub(crate) fn reattach(bytes: &'a [u8], index: &Detached) -> Option<Self> {
         if bytes.len() != index.len || index.body_start > bytes.len() {
             return None;
@@ -586,6 +588,7 @@ impl<'a> Message<'a> {
 
 /// A [`Message`]'s header index without its bytes (see [`Message::detach`]).
 #[derive(Clone, Debug)]
+#[cfg_attr(not(feature = "endpoint"), allow(dead_code))]
 pub(crate) struct Detached {
     len: usize,
     slots: heapless::Vec<Slot, MAX_HEADERS, u8>,
@@ -596,6 +599,7 @@ pub(crate) struct Detached {
 impl Detached {
     /// The index of no message: [`Message::reattach`] refuses it for any bytes but empty ones,
     /// which no message is.
+    #[cfg_attr(not(feature = "endpoint"), allow(dead_code))]
     pub(crate) const fn empty() -> Self {
         Detached {
             len: 0,
