@@ -130,13 +130,25 @@ impl<'a> Via<'a> {
     pub fn parse(value: &'a [u8]) -> Result<Self, ParseError> {
         let s = value;
         let err = |at| ParseError::new(KIND, at);
-        // sent-protocol = protocol-name SLASH protocol-version SLASH transport
-        let i = lex::skip_lws(s, 0);
-        let (protocol_name, i) = token_at(s, i, KIND)?;
-        let i = slash(s, i)?;
-        let (protocol_version, i) = token_at(s, i, KIND)?;
-        let i = slash(s, i)?;
-        let (transport, end) = token_at(s, i, KIND)?;
+        // sent-protocol = protocol-name SLASH protocol-version SLASH transport. Nearly
+        // every Via starts `SIP/2.0/`: read that without the token machinery.
+        let fast = s
+            .starts_with(b"SIP/2.0/")
+            .then(|| token_at(s, 8, KIND).ok())
+            .flatten()
+            .map(|(t, end)| ("SIP", "2.0", t, end));
+        let (protocol_name, protocol_version, transport, end) = match fast {
+            Some(parts) => parts,
+            None => {
+                let i = lex::skip_lws(s, 0);
+                let (protocol_name, i) = token_at(s, i, KIND)?;
+                let i = slash(s, i)?;
+                let (protocol_version, i) = token_at(s, i, KIND)?;
+                let i = slash(s, i)?;
+                let (transport, end) = token_at(s, i, KIND)?;
+                (protocol_name, protocol_version, transport, end)
+            }
+        };
         let transport = Transport::from_token(transport);
         // LWS sent-by (the LWS is mandatory)
         let mut i = lex::skip_lws(s, end);
