@@ -536,13 +536,13 @@ impl Dialog {
             }
             _ => strip_angles(&self.remote_target),
         };
-        let mut b = MessageBuilder::request(method, request_uri)
-            .header("Via", Value::Via(via))
-            .header("Max-Forwards", Value::Number(70))
-            .header("From", tagged(&self.local_uri, &self.id.local_tag))
-            .header("To", tagged(&self.remote_uri, &self.id.remote_tag))
-            .header("Call-ID", Value::Text(&self.id.call_id))
-            .header("CSeq", Value::CSeq(seq, method));
+        let mut b = MessageBuilder::request(method, request_uri);
+        b.push("Via", Value::Via(via));
+        b.push("Max-Forwards", Value::Number(70));
+        b.push("From", tagged(&self.local_uri, &self.id.local_tag));
+        b.push("To", tagged(&self.remote_uri, &self.id.remote_tag));
+        b.push("Call-ID", Value::Text(&self.id.call_id));
+        b.push("CSeq", Value::CSeq(seq, method));
         for r in routes {
             b.push("Route", Value::Text(r));
         }

@@ -235,9 +235,16 @@ impl<'a> MessageBuilder<'a> {
     /// Set the body and its Content-Type.
     #[must_use]
     pub fn body(mut self, content_type: &'a str, body: &'a [u8]) -> Self {
+        self.set_body(content_type, body);
+        self
+    }
+
+    /// Set the body and its Content-Type in place (see [`body`](Self::body)); a builder
+    /// holds up to [`MAX_BUILDER_HEADERS`] headers, so it is cheaper to change than to
+    /// move.
+    pub fn set_body(&mut self, content_type: &'a str, body: &'a [u8]) {
         self.push("Content-Type", Value::Text(content_type));
         self.body = body;
-        self
     }
 
     /// The headers added so far, in order.

@@ -1633,6 +1633,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
     }
 
     /// Put a transaction in the table and its keys in the indexes.
+    #[inline(always)] // lets the entry be written into its slot without another copy
     fn insert_tx(&mut self, entry: TxEntry<MSG>) -> Option<RawHandle> {
         let server = entry.server_key.as_ref().map(|k| hash_of(1, k));
         let client = entry.client_key.as_ref().map(|k| hash_of(2, k));
@@ -2116,7 +2117,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         let mut b =
             MessageBuilder::response_to(&request, status, &tag).map_err(EncodeError::from)?;
         if !top_via.is_empty() {
-            b = b.with_top_via(top_via);
+            b.replace_first("Via", Value::Text(top_via));
         }
         let dialog_creating = request.method() == Some(Method::Invite)
             && status.as_u16() > 100
@@ -2133,7 +2134,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         if let Some((ct, body)) = pending
             && status.as_u16() >= 180
         {
-            b = b.body(ct, body);
+            b.set_body(ct, body);
         }
         response.clear();
         b.encode(response)?;
@@ -2259,13 +2260,13 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             }
         }
         let via = self.via(&branch, &sent_by);
-        let mut b = MessageBuilder::request(req.method, req.uri)
-            .header("Via", Value::Via(via))
-            .header("Max-Forwards", Value::Number(70))
-            .header("From", Value::Tagged(req.from.as_bytes(), &tag))
-            .header("To", Value::Text(req.to))
-            .header("Call-ID", Value::Text(&call_id))
-            .header("CSeq", Value::CSeq(req.cseq, req.method));
+        let mut b = MessageBuilder::request(req.method, req.uri);
+        b.push("Via", Value::Via(via));
+        b.push("Max-Forwards", Value::Number(70));
+        b.push("From", Value::Tagged(req.from.as_bytes(), &tag));
+        b.push("To", Value::Text(req.to));
+        b.push("Call-ID", Value::Text(&call_id));
+        b.push("CSeq", Value::CSeq(req.cseq, req.method));
         if matches!(
             req.method,
             Method::Invite | Method::Subscribe | Method::Register | Method::Refer
@@ -2279,7 +2280,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             b.push(name, Value::Text(value));
         }
         if let Some((ct, body)) = req.body {
-            b = b.body(ct, body);
+            b.set_body(ct, body);
         }
         let mut bytes = Bytes::<MSG>::new();
         b.encode(&mut bytes)?;
@@ -2361,7 +2362,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 b.push(name, Value::Text(value));
             }
             if let Some((ct, body)) = &self.pending_body {
-                b = b.body(ct, body);
+                b.set_body(ct, body);
             }
             b.encode(&mut bytes)?;
             dest
@@ -2483,7 +2484,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                         .ok_or(SendError::InvalidState)?;
                     let mut b = d.ack(cseq, via);
                     if let Some((ct, body)) = &self.pending_body {
-                        b = b.body(ct, body);
+                        b.set_body(ct, body);
                     }
                     b.encode(&mut bytes)?;
                     dialog_destination(d, c.peer)

@@ -37,6 +37,7 @@ impl<T, const N: usize> Table<T, N> {
     }
 
     /// Put `value` in a free slot; `None` when full.
+    #[inline(always)] // entries are large: callers build them in place through this
     pub(crate) fn insert(&mut self, value: T) -> Option<RawHandle> {
         if self.len >= N {
             return None;
