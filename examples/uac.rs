@@ -12,9 +12,9 @@
 //!   a 2xx to the INVITE and a 2xx to the BYE (or the callee hanging up first).
 //! - `cancel`: INVITE; CANCEL after the first provisional response. Success is a 487.
 //! - `options`: OPTIONS. Success is a 2xx.
-//! - `register`: REGISTER `<sip:USER@host>` with this endpoint's Contact for 600 s; a 401
-//!   or 407 is answered once with Digest credentials for USER and PASSWORD (RFC 3261
-//!   §10.2, §22; `sansip::auth`) on the same Call-ID and From tag, CSeq 2. Success is a 2xx.
+//! - `register`: register `<sip:USER@host>` with this endpoint's Contact for 600 s
+//!   (`Endpoint::register`: a 401 or 407 is answered with Digest credentials for USER and
+//!   PASSWORD, RFC 3261 §10.2, §22). Success is `Event::Registered`.
 //!
 //! The destination is the URI's host and port (an IP literal; default port 5060).
 //! Logs one line per message (time, direction, peer, first line). Exit status 0 on the
@@ -27,7 +27,7 @@ use std::time::{Duration, Instant as StdInstant, SystemTime, UNIX_EPOCH};
 
 use sansip::Instant;
 use sansip::dialog::EndReason;
-use sansip::endpoint::{Endpoint, EndpointConfig, Event, Request};
+use sansip::endpoint::{Binding, Endpoint, EndpointConfig, Event, Request};
 use sansip::message::{Host, Method, StatusCode, Uri};
 
 /// A small SDP offer.
@@ -160,18 +160,20 @@ fn run(
     };
     let mut req = Request::new(Method::Options, uri, &from, &to_hdr);
     let (mut call, mut options_tx) = (None, None);
-    let mut register_tx = None;
-    let mut challenged = false;
     match mode {
         Mode::Register => {
-            let reg = Request {
-                headers: &[("Expires", "600")],
-                ..Request::new(Method::Register, uri, &aor, &aor)
+            let (name, password) = user
+                .map(|(n, p)| (n.as_str(), p.as_str()))
+                .unwrap_or_default();
+            let binding = Binding {
+                registrar: uri,
+                aor: &aor,
+                expires: 600,
+                username: name,
+                password,
             };
-            register_tx = Some(
-                ep.send_request(now(), to, &reg)
-                    .map_err(|e| format!("REGISTER: {e}"))?,
-            );
+            ep.register(now(), to, &binding)
+                .map_err(|e| format!("REGISTER: {e}"))?;
         }
         Mode::Options => {
             options_tx = Some(
@@ -253,52 +255,13 @@ fn run(
             while let Some(event) = ep.poll_event() {
                 busy = true;
                 match event {
-                    Event::Response { tx, status, .. }
-                        if Some(tx) == register_tx && !status.is_provisional() =>
-                    {
-                        let auth = matches!(status.as_u16(), 401 | 407);
-                        if !auth || challenged {
-                            outcome = Some(status.is_success());
-                            continue;
-                        }
-                        // Answer the challenge once (RFC 3261 §22.2).
-                        challenged = true;
-                        let retry = user.and_then(|(name, password)| {
-                            let first = ep.request(tx)?;
-                            let call_id = first.call_id().ok()?.as_str().to_owned();
-                            let from_tag = first.from().ok()?.tag()?.to_owned();
-                            let cnonce = format!("{:016x}", seed.rotate_left(17));
-                            let input = sansip::auth::DigestInput {
-                                username: name,
-                                password,
-                                method: Method::Register,
-                                uri,
-                                cnonce: &cnonce,
-                                nonce_count: 1,
-                                body: b"",
-                            };
-                            let (header, value) =
-                                match sansip::auth::answer_challenge(&ep.response(tx)?, &input) {
-                                    Ok(answer) => answer,
-                                    Err(e) => {
-                                        println!("uac: cannot answer the challenge: {e}");
-                                        return None;
-                                    }
-                                };
-                            let headers = [("Expires", "600"), (header, value.as_str())];
-                            let reg = Request {
-                                headers: &headers,
-                                call_id: Some(&call_id),
-                                from_tag: Some(&from_tag),
-                                cseq: 2,
-                                ..Request::new(Method::Register, uri, &aor, &aor)
-                            };
-                            ep.send_request(now(), to, &reg).ok()
-                        });
-                        match retry {
-                            Some(t) => register_tx = Some(t),
-                            None => outcome = Some(false),
-                        }
+                    Event::Registered { expires, .. } => {
+                        println!("uac: registered for {expires} s");
+                        outcome = Some(true);
+                    }
+                    Event::RegistrationFailed { status, .. } => {
+                        println!("uac: registration failed: {status}");
+                        outcome = Some(false);
                     }
                     Event::Response { tx, status, .. } if Some(tx) == options_tx => {
                         // A provisional response leaves the outcome open.

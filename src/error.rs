@@ -32,6 +32,8 @@ pub enum Capacity {
     Queue,
     /// A caller buffer is too small.
     Buffer,
+    /// The registration table is full.
+    Registrations,
 }
 
 impl fmt::Display for Capacity {
@@ -47,6 +49,7 @@ impl fmt::Display for Capacity {
             Capacity::Dialogs => "dialog table full",
             Capacity::Queue => "output queue full",
             Capacity::Buffer => "buffer too small",
+            Capacity::Registrations => "registration table full",
         };
         f.write_str(what)
     }

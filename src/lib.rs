@@ -13,6 +13,7 @@
 //! | [`check`] | the checks a UA applies first (400, 405, 415, 416, 420, 501, 505; discard) | §8.1.3, §8.2, §18.3 |
 //! | [`transaction`] | the four transaction machines, keys, branches | §17, RFC 6026 |
 //! | [`dialog`] | dialogs and the INVITE session (forks, CANCEL, re-INVITE, BYE) | §12–15 |
+//! | [`register`] | a binding's registration: challenge, 423, refresh, removal | §10.2 |
 //! | [`auth`] | Digest credentials for a challenge, and their check on a server | §22, RFC 2617, RFC 7616, RFC 8760 |
 //! | `endpoint` | (feature `endpoint`) all of the above behind `handle_*` / `poll_*` | |
 //!
@@ -83,6 +84,7 @@ pub mod encode;
 pub mod endpoint;
 pub mod error;
 pub mod message;
+pub mod register;
 pub mod time;
 pub mod transaction;
 

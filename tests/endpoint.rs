@@ -1380,3 +1380,208 @@ fn register_with_digest_authentication() {
     p.run_until_idle(100_000);
     assert_all_empty(&p);
 }
+
+/// The callee's host as a registrar: challenges a REGISTER without credentials, checks
+/// them against `password`, and grants `grant` seconds (`423` with `Min-Expires: 120`
+/// below `min`). Answers every REGISTER in `p.events_b` not answered yet.
+fn registrar(p: &mut Pair, answered: &mut usize, password: &str, grant: u32, min: u32) {
+    use sansip::auth::verify;
+    use sansip::message::{Credentials, HeaderKind};
+    let txs = incoming(&p.events_b);
+    for &rx in &txs[*answered..] {
+        let (status, contact, expires) = {
+            let req = p.b.request(rx).unwrap();
+            assert_eq!(req.method(), Some(Method::Register));
+            let asked: u32 = std::str::from_utf8(req.header(HeaderKind::Expires).unwrap().value)
+                .unwrap()
+                .parse()
+                .unwrap();
+            let contact = std::str::from_utf8(req.header(HeaderKind::Contact).unwrap().value)
+                .unwrap()
+                .to_owned();
+            let status = match req.header(HeaderKind::Authorization) {
+                None => StatusCode::UNAUTHORIZED,
+                Some(h) => {
+                    let c = Credentials::parse(h.value).unwrap();
+                    if !verify(&c, Method::Register, password, b"").unwrap() {
+                        StatusCode::FORBIDDEN
+                    } else if asked != 0 && asked < min {
+                        StatusCode::new(423).unwrap()
+                    } else {
+                        StatusCode::OK
+                    }
+                }
+            };
+            (status, contact, asked.min(grant))
+        };
+        let expires_hdr = format!("{contact};expires={expires}");
+        let headers: Vec<(&str, &str)> = match status.as_u16() {
+            401 => vec![(
+                "WWW-Authenticate",
+                "Digest realm=\"127.0.0.1\", nonce=\"n0nce\", qop=\"auth\"",
+            )],
+            423 => vec![("Min-Expires", "120")],
+            200 => vec![("Contact", expires_hdr.as_str())],
+            _ => vec![],
+        };
+        p.b.respond_with(p.now, rx, status, &headers, None).unwrap();
+    }
+    *answered = txs.len();
+}
+
+#[test]
+fn registration_is_kept_refreshed_and_removed() {
+    use sansip::endpoint::{Binding, RegistrationHandle};
+    use sansip::register::State;
+    let mut p = Pair::new();
+    let binding = Binding {
+        registrar: "sip:127.0.0.1",
+        aor: "<sip:alice@127.0.0.1>",
+        expires: 3600,
+        username: "alice",
+        password: "wonderland",
+    };
+    let reg: RegistrationHandle =
+        p.a.register(p.now, addr("127.0.0.1:5062"), &binding)
+            .unwrap();
+    let mut answered = 0;
+    // Challenge, credentials, 200 granting 60 s of the 3600 asked.
+    for _ in 0..3 {
+        p.flush();
+        registrar(&mut p, &mut answered, "wonderland", 60, 0);
+    }
+    p.flush();
+    assert!(p.events_a.contains(&Event::Registered { reg, expires: 60 }));
+    assert_eq!(
+        p.a.registration_state(reg),
+        Some(State::Registered { expires: 60 })
+    );
+    assert_eq!(answered, 2, "one challenge, one accepted REGISTER");
+    // The refresh goes out a tenth of the lifetime early (54 s), on the same Call-ID
+    // with the next CSeq numbers, challenged and answered again.
+    p.events_a.clear();
+    let first_call_id =
+        p.b.request(incoming(&p.events_b)[0])
+            .unwrap()
+            .call_id()
+            .unwrap()
+            .as_str()
+            .to_owned();
+    while p.now.as_millis() < 54_000 && p.advance() {
+        registrar(&mut p, &mut answered, "wonderland", 60, 0);
+        p.flush();
+    }
+    for _ in 0..3 {
+        registrar(&mut p, &mut answered, "wonderland", 60, 0);
+        p.flush();
+    }
+    assert_eq!(p.now.as_millis(), 54_000);
+    assert_eq!(answered, 4);
+    let txs = incoming(&p.events_b);
+    let refresh = p.b.request(txs[3]).unwrap();
+    assert_eq!(refresh.call_id().unwrap().as_str(), first_call_id);
+    assert_eq!(refresh.cseq().unwrap().seq(), 4);
+    assert!(p.events_a.contains(&Event::Registered { reg, expires: 60 }));
+    // Removal: Expires 0, then the handle is gone.
+    p.a.unregister(p.now, reg).unwrap();
+    for _ in 0..3 {
+        p.flush();
+        registrar(&mut p, &mut answered, "wonderland", 60, 0);
+    }
+    p.flush();
+    let last = p.b.request(*incoming(&p.events_b).last().unwrap()).unwrap();
+    assert_eq!(
+        last.header(sansip::message::HeaderKind::Expires)
+            .unwrap()
+            .value,
+        b"0"
+    );
+    assert!(p.events_a.contains(&Event::Unregistered { reg }));
+    assert_eq!(p.a.registration_state(reg), None);
+    assert_eq!(p.a.registration_count(), 0);
+    p.run_until_idle(200_000);
+    assert_all_empty(&p);
+}
+
+#[test]
+fn registration_failures() {
+    use sansip::endpoint::Binding;
+    let binding = |password| Binding {
+        registrar: "sip:127.0.0.1",
+        aor: "<sip:alice@127.0.0.1>",
+        expires: 60,
+        username: "alice",
+        password,
+    };
+    // Wrong password: the registrar answers 403 to the credentials.
+    let mut p = Pair::new();
+    let reg =
+        p.a.register(p.now, addr("127.0.0.1:5062"), &binding("nope"))
+            .unwrap();
+    let mut answered = 0;
+    for _ in 0..3 {
+        p.flush();
+        registrar(&mut p, &mut answered, "wonderland", 60, 0);
+    }
+    p.flush();
+    assert!(p.events_a.contains(&Event::RegistrationFailed {
+        reg,
+        status: StatusCode::FORBIDDEN
+    }));
+    assert_eq!(p.a.registration_count(), 0);
+    // 423: asked again with Min-Expires (120), then registered for it.
+    let mut p = Pair::new();
+    let reg =
+        p.a.register(p.now, addr("127.0.0.1:5062"), &binding("wonderland"))
+            .unwrap();
+    let mut answered = 0;
+    for _ in 0..4 {
+        p.flush();
+        registrar(&mut p, &mut answered, "wonderland", 3600, 100);
+    }
+    p.flush();
+    assert!(
+        p.events_a
+            .contains(&Event::Registered { reg, expires: 120 }),
+        "{:?}",
+        p.events_a
+    );
+    // No registrar at all: Timer F, then failed with 408.
+    let mut p = Pair::new();
+    let reg =
+        p.a.register(p.now, addr("127.0.0.1:5062"), &binding("x"))
+            .unwrap();
+    let mut buf = vec![0u8; 4096];
+    while let Some(t) = p.a.poll_timeout() {
+        while p.a.poll_transmit(&mut buf).unwrap().is_some() {}
+        p.now = p.now.max(t);
+        p.a.handle_timeout(p.now);
+        while let Some(e) = p.a.poll_event() {
+            p.events_a.push(e);
+        }
+    }
+    assert!(p.events_a.contains(&Event::RegistrationFailed {
+        reg,
+        status: StatusCode::REQUEST_TIMEOUT
+    }));
+    // The table holds MAX_REGISTRATIONS; texts are bounded.
+    let mut p = Pair::new();
+    for _ in 0..sansip::endpoint::MAX_REGISTRATIONS {
+        p.a.register(p.now, addr("127.0.0.1:5062"), &binding("x"))
+            .unwrap();
+    }
+    assert_eq!(
+        p.a.register(p.now, addr("127.0.0.1:5062"), &binding("x")),
+        Err(sansip::endpoint::SendError::Capacity(
+            sansip::error::Capacity::Registrations
+        ))
+    );
+    let long = "x".repeat(200);
+    let mut p = Pair::new();
+    assert_eq!(
+        p.a.register(p.now, addr("127.0.0.1:5062"), &binding(&long)),
+        Err(sansip::endpoint::SendError::Capacity(
+            sansip::error::Capacity::String
+        ))
+    );
+}

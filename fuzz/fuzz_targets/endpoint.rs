@@ -40,6 +40,10 @@ enum Op {
     ReInvite,
     /// The answer for the ACK of a late-offer call.
     AckWithAnswer,
+    /// Register with the peer (it may challenge: `Response` answers the last REGISTER).
+    Register,
+    /// Remove the latest registration.
+    Unregister,
 }
 
 type Ep = Endpoint<8, 4, 1024>;
@@ -58,6 +62,7 @@ fuzz_target!(|ops: Vec<Op>| {
     let mut buf = vec![0u8; 4096];
     let mut txs = Vec::new();
     let mut calls = Vec::new();
+    let mut regs = Vec::new();
     let mut last_sent: Vec<u8> = Vec::new();
     for op in ops.into_iter().take(64) {
         match op {
@@ -75,7 +80,14 @@ fuzz_target!(|ops: Vec<Op>| {
                 if let (Ok(req), Some(code)) = (Message::parse(&last_sent), StatusCode::new(code)) {
                     if req.is_request() {
                         let tag = if to_tag { "t9" } else { "" };
-                        if let Ok(b) = sansip::encode::MessageBuilder::response_to(&req, code, tag) {
+                        if let Ok(mut b) = sansip::encode::MessageBuilder::response_to(&req, code, tag) {
+                            // What a registrar adds: a challenge, a minimum expiry.
+                            match code.as_u16() {
+                                401 => b.push("WWW-Authenticate", sansip::encode::Value::Text("Digest realm=\"x\", nonce=\"n\", qop=auth")),
+                                407 => b.push("Proxy-Authenticate", sansip::encode::Value::Text("Digest realm=\"x\", nonce=\"n\", stale=true")),
+                                423 => b.push("Min-Expires", sansip::encode::Value::Number(120)),
+                                _ => {}
+                            }
                             let mut out = [0u8; 4096];
                             if let Ok(n) = b.encode_into(&mut out) {
                                 ep.handle_datagram(now, peer, &out[..n]);
@@ -122,6 +134,23 @@ fuzz_target!(|ops: Vec<Op>| {
                 }
             }
             Op::SendError => ep.handle_send_error(now, peer),
+            Op::Register => {
+                let binding = sansip::endpoint::Binding {
+                    registrar: "sip:127.0.0.1:5060",
+                    aor: "<sip:b@127.0.0.1>",
+                    expires: 60,
+                    username: "b",
+                    password: "p",
+                };
+                if let Ok(r) = ep.register(now, peer, &binding) {
+                    regs.push(r);
+                }
+            }
+            Op::Unregister => {
+                if let Some(&r) = regs.last() {
+                    let _ = ep.unregister(now, r);
+                }
+            }
             Op::AckWithAnswer => {
                 if let Some(&c) = calls.last() {
                     let _ = ep.ack_with_answer(c, ("application/sdp", b"v=0\r\n"));

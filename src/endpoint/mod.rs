@@ -22,7 +22,10 @@
 //!   until a provisional arrives, retransmits its own 2xx until the ACK and hangs up
 //!   when none comes; re-INVITEs both ways ([`Endpoint::reinvite`]), with 491 on glare
 //!   and the §14.1 back-off; late offers (RFC 3264 §4) both ways, the ACK carrying the
-//!   answer ([`Endpoint::ack_with_answer`], [`Event::AnswerReceived`]).
+//!   answer ([`Endpoint::ack_with_answer`], [`Event::AnswerReceived`]);
+//! - keeps registrations (§10.2, [`Endpoint::register`]): answers Digest challenges
+//!   (§22, [`auth`](crate::auth)), follows a 423's `Min-Expires`, refreshes the binding
+//!   before it expires and removes it on request.
 //!
 //! Time is [`Instant`] (milliseconds chosen by the host); randomness (tags, branches,
 //! Call-IDs) comes from [`EndpointConfig::seed`] and [`Endpoint::add_entropy`]: the same
@@ -91,7 +94,10 @@
 //! ```
 
 mod linger;
+mod registration;
 mod table;
+
+pub use registration::{Binding, MAX_REGISTRATION_TEXT, MAX_REGISTRATIONS, RegistrationHandle};
 
 use core::fmt::{self, Write as _};
 use core::net::{IpAddr, SocketAddr};
@@ -312,6 +318,28 @@ pub enum Event {
     },
     /// A table or queue was full: the peer got a 503 or the output was dropped.
     Capacity(Capacity),
+    /// A registration's binding exists for `expires` seconds (its first 2xx, and every
+    /// refresh; [`Endpoint::register`]).
+    Registered {
+        /// The registration.
+        reg: RegistrationHandle,
+        /// Seconds the registrar granted.
+        expires: u32,
+    },
+    /// A registration's binding was removed ([`Endpoint::unregister`]); the handle no
+    /// longer resolves.
+    Unregistered {
+        /// The registration.
+        reg: RegistrationHandle,
+    },
+    /// A registration failed with this final response (408 when no response came, 401
+    /// or 407 when the credentials were refused); the handle no longer resolves.
+    RegistrationFailed {
+        /// The registration.
+        reg: RegistrationHandle,
+        /// The status that ended it.
+        status: StatusCode,
+    },
     /// UAC, late offer: the 2xx to an INVITE without a body carried the offer, so the
     /// ACK must carry the answer (RFC 3261 §13.2.1, RFC 3264 §4). Read the offer with
     /// [`Endpoint::call_answer`] and give the answer with [`Endpoint::ack_with_answer`];
@@ -644,6 +672,8 @@ pub struct Endpoint<
     call_deadlines: DeadlineHeap<CALLS>,
     /// Finished server transactions waiting out Timer J or L as compact records.
     linger: Linger,
+    /// Registrations kept (`register`).
+    regs: registration::Registrations,
     events: Deque<Event, EVENT_QUEUE>,
     rng: u64,
     stats: Stats,
@@ -702,6 +732,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             tx_deadlines: DeadlineHeap::new(),
             call_deadlines: DeadlineHeap::new(),
             linger,
+            regs: Table::new(),
             events: Deque::new(),
             rng: config.seed ^ 0x9E37_79B9_7F4A_7C15,
             stats: Stats::default(),
@@ -826,6 +857,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         tx.into_iter()
             .chain(call)
             .chain(self.linger.next_deadline())
+            .chain(self.next_refresh())
             .min()
     }
 
@@ -838,6 +870,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         // still due stays due, `poll_timeout` says so, and the host calls again after
         // draining. The cap guards against timers re-armed in the past (T1 = 0).
         self.linger.expire(now);
+        self.fire_refreshes(now);
         let mut budget = 4 * (TX + CALLS) + 64;
         while budget > 0 && self.transmits.len() + 4 <= QUEUE {
             budget -= 1;
@@ -1921,6 +1954,9 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         match signal {
             TuSignal::Provisional(status) | TuSignal::Final(status) => {
                 self.push_event(Event::Response { tx, call, status });
+                if status.is_final() && call.is_none() && !client_invite {
+                    self.registration_response(now, tx, msg.map(|(m, _)| m));
+                }
                 if client_invite && let Some(call) = call {
                     let guard = status
                         .is_provisional()
@@ -1960,6 +1996,9 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 } else {
                     Event::TransportError { tx }
                 });
+                if call.is_none() && !client_invite && !server_invite {
+                    self.registration_response(now, tx, None);
+                }
                 let own_reinvite = call
                     .and_then(|c| self.calls.get(c.0))
                     .is_some_and(|c| c.reinvite.is_some_and(|(t, _)| t == tx));

@@ -1,0 +1,343 @@
+//! Registrations kept by the endpoint (RFC 3261 §10.2): the [`register`](crate::register)
+//! machine driven with REGISTER client transactions, Digest answers from
+//! [`auth`](crate::auth), and a refresh timer.
+
+use core::net::SocketAddr;
+
+use heapless::String;
+
+use super::table::{RawHandle, Table};
+use super::{Endpoint, Event, Request, SendError, TxHandle, text};
+use crate::auth::{self, DigestInput};
+use crate::error::Capacity;
+use crate::message::{Challenge, ContactValue, HeaderKind, Message, Method, StatusCode};
+use crate::register::{self, Action, Notice, Registration};
+use crate::time::Instant;
+
+/// Most registrations one endpoint keeps at a time (accounts of a UA).
+pub const MAX_REGISTRATIONS: usize = 4;
+/// Longest registrar URI, address of record, user name or password a registration keeps.
+pub const MAX_REGISTRATION_TEXT: usize = 128;
+
+/// A registration of this endpoint. Generation-checked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct RegistrationHandle(pub(super) RawHandle);
+
+/// What [`Endpoint::register`] registers.
+#[derive(Clone, Copy, Debug)]
+pub struct Binding<'a> {
+    /// The registrar's Request-URI: its domain, no user part (§10.2), e.g.
+    /// `sip:example.com`.
+    pub registrar: &'a str,
+    /// The address of record, written as To and From (§10.2), e.g.
+    /// `<sip:alice@example.com>`.
+    pub aor: &'a str,
+    /// Seconds asked for (the registrar may grant less, §10.2.1.1).
+    pub expires: u32,
+    /// Digest credentials for a registrar that challenges (§22.2); empty when none.
+    pub username: &'a str,
+    /// The password of `username`.
+    pub password: &'a str,
+}
+
+type Text = String<MAX_REGISTRATION_TEXT>;
+
+pub(super) struct RegEntry {
+    machine: Registration,
+    /// Where the REGISTERs go.
+    to: SocketAddr,
+    registrar: Text,
+    aor: Text,
+    username: Text,
+    password: Text,
+    /// One Call-ID and From tag for every REGISTER of the registration (§10.2).
+    call_id: String<64>,
+    from_tag: String<16>,
+    /// The REGISTER out, if any.
+    tx: Option<TxHandle>,
+    refresh_at: Option<Instant>,
+}
+
+pub(super) type Registrations = Table<RegEntry, MAX_REGISTRATIONS>;
+
+fn text(s: &str) -> Result<Text, SendError> {
+    String::try_from(s).map_err(|_| SendError::Capacity(Capacity::String))
+}
+
+impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
+    Endpoint<TX, CALLS, MSG, QUEUE>
+{
+    /// Register this endpoint's Contact for `binding.aor` with the registrar at `to`,
+    /// and keep it registered (RFC 3261 §10.2): a 401/407 is answered with Digest
+    /// credentials (once per request, again for a `stale` nonce), a 423 with the
+    /// registrar's `Min-Expires`, and the binding is refreshed a tenth of its lifetime
+    /// before it expires. [`Event::Registered`] reports each success,
+    /// [`Event::RegistrationFailed`] the end of a registration that failed (then its
+    /// handle no longer resolves). Every REGISTER also gives the usual
+    /// [`Event::Response`]s.
+    ///
+    /// [`SendError::Capacity`] if [`MAX_REGISTRATIONS`] are kept already or a text of
+    /// `binding` is longer than [`MAX_REGISTRATION_TEXT`].
+    pub fn register(
+        &mut self,
+        now: Instant,
+        to: SocketAddr,
+        binding: &Binding<'_>,
+    ) -> Result<RegistrationHandle, SendError> {
+        let mut call_id = String::new();
+        let _ = text::push_hex64(&mut call_id, self.next_random()); // fits: 16 + 1 + 39
+        let _ = call_id.push('@');
+        let _ = call_id.push_str(&self.local_ip);
+        let mut from_tag = String::new();
+        let _ = text::push_hex64(&mut from_tag, self.next_random()); // fits exactly
+        let (machine, actions) = Registration::new(binding.expires);
+        let entry = RegEntry {
+            machine,
+            to,
+            registrar: text(binding.registrar)?,
+            aor: text(binding.aor)?,
+            username: text(binding.username)?,
+            password: text(binding.password)?,
+            call_id,
+            from_tag,
+            tx: None,
+            refresh_at: None,
+        };
+        let reg = self
+            .regs
+            .insert(entry)
+            .map(RegistrationHandle)
+            .ok_or(SendError::Capacity(Capacity::Registrations))?;
+        if let Err(e) = self.run_reg_actions(now, reg, &actions, None) {
+            self.regs.remove(reg.0);
+            return Err(e);
+        }
+        Ok(reg)
+    }
+
+    /// Remove the binding (`Expires: 0`, §10.2.2). [`Event::Unregistered`] follows the
+    /// registrar's 2xx; the handle then no longer resolves.
+    pub fn unregister(&mut self, now: Instant, reg: RegistrationHandle) -> Result<(), SendError> {
+        self.step_reg(now, reg, register::Event::Unregister, None)
+    }
+
+    /// Where a registration is, while the endpoint keeps it.
+    pub fn registration_state(&self, reg: RegistrationHandle) -> Option<register::State> {
+        self.regs.get(reg.0).map(|r| r.machine.state())
+    }
+
+    /// Registrations kept now.
+    pub fn registration_count(&self) -> usize {
+        self.regs.len()
+    }
+
+    fn step_reg(
+        &mut self,
+        now: Instant,
+        reg: RegistrationHandle,
+        event: register::Event,
+        response: Option<&Message<'_>>,
+    ) -> Result<(), SendError> {
+        let r = self.regs.get_mut(reg.0).ok_or(SendError::UnknownHandle)?;
+        let step = r.machine.step(event);
+        r.machine = step.registration;
+        self.run_reg_actions(now, reg, &step.actions, response)
+    }
+
+    fn run_reg_actions(
+        &mut self,
+        now: Instant,
+        reg: RegistrationHandle,
+        actions: &[Action],
+        response: Option<&Message<'_>>,
+    ) -> Result<(), SendError> {
+        let mut result = Ok(());
+        for &action in actions {
+            match action {
+                Action::Send {
+                    cseq,
+                    expires,
+                    authorize,
+                } => {
+                    let sent = self.send_register(now, reg, cseq, expires, authorize, response);
+                    if let Err(e) = sent {
+                        // Nothing went out: the registration cannot go on.
+                        result = Err(e);
+                        self.regs.remove(reg.0);
+                        self.push_event(Event::RegistrationFailed {
+                            reg,
+                            status: StatusCode::SERVER_INTERNAL_ERROR,
+                        });
+                        return result;
+                    }
+                }
+                Action::StartRefresh(after) => {
+                    if let Some(r) = self.regs.get_mut(reg.0) {
+                        r.refresh_at = Some(now.saturating_add(after));
+                    }
+                }
+                Action::CancelRefresh => {
+                    if let Some(r) = self.regs.get_mut(reg.0) {
+                        r.refresh_at = None;
+                    }
+                }
+                Action::Notify(Notice::Registered { expires }) => {
+                    self.push_event(Event::Registered { reg, expires })
+                }
+                Action::Notify(Notice::Unregistered) => {
+                    self.regs.remove(reg.0);
+                    self.push_event(Event::Unregistered { reg });
+                }
+                Action::Notify(Notice::Failed(status)) => {
+                    self.regs.remove(reg.0);
+                    self.push_event(Event::RegistrationFailed { reg, status });
+                }
+            }
+        }
+        result
+    }
+
+    fn send_register(
+        &mut self,
+        now: Instant,
+        reg: RegistrationHandle,
+        cseq: u32,
+        expires: u32,
+        authorize: bool,
+        response: Option<&Message<'_>>,
+    ) -> Result<(), SendError> {
+        let mut cnonce: String<16> = String::new();
+        let _ = text::push_hex64(&mut cnonce, self.next_random());
+        let mut expires_text: String<10> = String::new();
+        let _ = text::push_u32(&mut expires_text, expires);
+        // Copies: the request is sent through `&mut self`. Registrations are rare.
+        let r = self.regs.get(reg.0).ok_or(SendError::UnknownHandle)?;
+        let (to, registrar, aor) = (r.to, r.registrar.clone(), r.aor.clone());
+        let (call_id, from_tag) = (r.call_id.clone(), r.from_tag.clone());
+        // §22.2: the credentials answer the challenge of the response at hand.
+        let credentials = match response {
+            Some(resp) if authorize => {
+                let input = DigestInput {
+                    username: &r.username,
+                    password: &r.password,
+                    method: Method::Register,
+                    uri: &registrar,
+                    cnonce: &cnonce,
+                    nonce_count: 1,
+                    body: b"",
+                };
+                auth::answer_challenge(resp, &input).ok()
+            }
+            _ => None,
+        };
+        let mut headers: heapless::Vec<(&str, &str), 2> = heapless::Vec::new();
+        let _ = headers.push(("Expires", &expires_text));
+        if let Some((name, value)) = &credentials {
+            let _ = headers.push((name, value.as_str()));
+        }
+        let req = Request {
+            headers: &headers,
+            call_id: Some(&call_id),
+            from_tag: Some(&from_tag),
+            cseq,
+            ..Request::new(Method::Register, &registrar, &aor, &aor)
+        };
+        let (tx, _) = self.start_request(now, to, &req)?;
+        if let Some(r) = self.regs.get_mut(reg.0) {
+            r.tx = Some(tx);
+        }
+        Ok(())
+    }
+
+    /// The registration whose REGISTER is `tx`.
+    fn registration_of(&self, tx: TxHandle) -> Option<RegistrationHandle> {
+        (0..MAX_REGISTRATIONS as u16)
+            .filter_map(|i| self.regs.handle_at(i))
+            .find(|&h| self.regs.get(h).is_some_and(|r| r.tx == Some(tx)))
+            .map(RegistrationHandle)
+    }
+
+    /// A final response (or none: a timeout) to a client transaction: if it is a
+    /// registration's REGISTER, its machine takes it.
+    pub(super) fn registration_response(
+        &mut self,
+        now: Instant,
+        tx: TxHandle,
+        response: Option<&Message<'_>>,
+    ) {
+        let Some(reg) = self.registration_of(tx) else {
+            return;
+        };
+        if let Some(r) = self.regs.get_mut(reg.0) {
+            r.tx = None;
+        }
+        let event = match response.and_then(|m| m.status().map(|c| (m, c))) {
+            Some((m, code)) => register::Event::Response {
+                code,
+                expires: self.granted_expires(m),
+                min_expires: m
+                    .header(HeaderKind::MinExpires)
+                    .and_then(|h| crate::message::lex::parse_u32(h.value, 0).ok()),
+                stale: stale(m),
+            },
+            None => register::Event::Timeout,
+        };
+        let _ = self.step_reg(now, reg, event, response);
+    }
+
+    /// §10.2.4: the expiry of this endpoint's Contact in a 2xx to REGISTER (its
+    /// `expires` parameter), else the `Expires` header.
+    fn granted_expires(&self, m: &Message<'_>) -> Option<u32> {
+        let ours = self
+            .contact
+            .trim_start_matches('<')
+            .split('>')
+            .next()
+            .unwrap_or("");
+        let from_contact = m.contacts().find_map(|c| match c {
+            Ok(ContactValue::Addr(na)) if na.uri().as_str().eq_ignore_ascii_case(ours) => {
+                na.expires()
+            }
+            _ => None,
+        });
+        from_contact.or_else(|| m.expires().and_then(Result::ok).map(|e| e.0))
+    }
+
+    /// The earliest refresh due.
+    pub(super) fn next_refresh(&self) -> Option<Instant> {
+        (0..MAX_REGISTRATIONS as u16)
+            .filter_map(|i| self.regs.handle_at(i))
+            .filter_map(|h| self.regs.get(h).and_then(|r| r.refresh_at))
+            .min()
+    }
+
+    /// Refresh the registrations due at `now`.
+    pub(super) fn fire_refreshes(&mut self, now: Instant) {
+        for i in 0..MAX_REGISTRATIONS as u16 {
+            let Some(h) = self.regs.handle_at(i) else {
+                continue;
+            };
+            let due = self
+                .regs
+                .get(h)
+                .and_then(|r| r.refresh_at)
+                .is_some_and(|t| t <= now);
+            if due {
+                if let Some(r) = self.regs.get_mut(h) {
+                    r.refresh_at = None;
+                }
+                let _ = self.step_reg(now, RegistrationHandle(h), register::Event::Refresh, None);
+            }
+        }
+    }
+}
+
+/// Whether a 401/407 says the nonce of the credentials was stale (RFC 2617 §3.2.1).
+fn stale(m: &Message<'_>) -> bool {
+    [HeaderKind::WwwAuthenticate, HeaderKind::ProxyAuthenticate]
+        .into_iter()
+        .flat_map(|k| m.headers_of(k))
+        .filter_map(|h| Challenge::parse(h.value).ok())
+        .any(|c| c.stale() == Some(true))
+}

@@ -1,0 +1,450 @@
+//! The registration of a binding with a registrar (RFC 3261 §10.2) as a pure machine in
+//! the crate's `(state, event) -> (state, actions)` shape: register, answer a challenge
+//! once per request (§22.2; again when the registrar says the nonce was `stale`), take
+//! the registrar's `Min-Expires` after a 423 (§10.2.8), refresh before the binding
+//! expires (§10.2.4), and remove it with `Expires: 0` (§10.2.2).
+//!
+//! The host (or the endpoint) keeps the REGISTER's Call-ID, From tag, To and Contact,
+//! builds each request the machine asks for with the CSeq it gives (all REGISTERs of a
+//! registration share one Call-ID and have increasing CSeq numbers, §10.2), and feeds
+//! back the final responses, the transaction timeouts and the refresh timer.
+//!
+//! ```
+//! use sansip::register::{Action, Event, Notice, Registration};
+//! use sansip::message::StatusCode;
+//!
+//! let (reg, actions) = Registration::new(600);
+//! assert_eq!(actions.as_slice(), [Action::Send { cseq: 1, expires: 600, authorize: false }]);
+//! // 401: send again with credentials, CSeq 2.
+//! let step = reg.step(Event::Response { code: StatusCode::UNAUTHORIZED, expires: None, min_expires: None, stale: false });
+//! assert_eq!(step.actions.as_slice(), [Action::Send { cseq: 2, expires: 600, authorize: true }]);
+//! // 200 granting 300 s: registered, refresh in 270 s.
+//! let step = step.registration.step(Event::Response { code: StatusCode::OK, expires: Some(300), min_expires: None, stale: false });
+//! assert!(step.actions.contains(&Action::Notify(Notice::Registered { expires: 300 })));
+//! ```
+
+use core::time::Duration;
+
+use crate::message::StatusCode;
+
+/// Where a registration is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum State {
+    /// A REGISTER is out and no binding is known yet.
+    Registering,
+    /// The binding exists for `expires` seconds from the last 2xx.
+    Registered {
+        /// Seconds the registrar granted.
+        expires: u32,
+    },
+    /// A refresh is out for a binding that exists.
+    Refreshing {
+        /// Seconds the last 2xx granted.
+        expires: u32,
+    },
+    /// The `Expires: 0` REGISTER is out.
+    Unregistering,
+    /// Over: unregistered, or failed. Absorbing.
+    Done,
+}
+
+/// What happened, fed to [`Registration::step`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+pub enum Event {
+    /// The final response to the REGISTER last sent (1xx are not fed). `expires`: the
+    /// expiry the registrar granted this side's Contact (its `expires` parameter, else
+    /// the `Expires` header, §10.2.4); `min_expires`: a 423's `Min-Expires`; `stale`: a
+    /// 401/407 whose challenge says `stale=true` (RFC 2617 §3.2.1).
+    Response {
+        /// Status code.
+        code: StatusCode,
+        /// Granted expiry, seconds.
+        expires: Option<u32>,
+        /// Min-Expires of a 423, seconds.
+        min_expires: Option<u32>,
+        /// The nonce of the credentials sent was stale.
+        stale: bool,
+    },
+    /// The REGISTER's transaction got no final response (Timer F) or could not be sent.
+    Timeout,
+    /// The refresh timer ([`Action::StartRefresh`]) fired.
+    Refresh,
+    /// The TU removes the binding.
+    Unregister,
+}
+
+/// What the host must do after a step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Action {
+    /// Send a REGISTER with this CSeq number and `Expires` value, with credentials
+    /// answering the challenge of the response just fed if `authorize`.
+    Send {
+        /// CSeq number.
+        cseq: u32,
+        /// Expires, seconds (0 removes the binding).
+        expires: u32,
+        /// Add `Authorization` / `Proxy-Authorization` for the last 401/407.
+        authorize: bool,
+    },
+    /// (Re)arm the refresh timer to fire after this long.
+    StartRefresh(Duration),
+    /// Stop the refresh timer.
+    CancelRefresh,
+    /// Tell the TU.
+    Notify(Notice),
+}
+
+/// What the TU learns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Notice {
+    /// The binding exists for `expires` seconds (the first 2xx, and every refresh).
+    Registered {
+        /// Seconds granted.
+        expires: u32,
+    },
+    /// The binding was removed (`Expires: 0` answered 2xx).
+    Unregistered,
+    /// The registration failed with this final response (408 for a timeout); it is over.
+    Failed(StatusCode),
+}
+
+/// Most actions one step produces.
+pub const MAX_ACTIONS: usize = 4;
+
+/// The result of [`Registration::step`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Step {
+    /// The registration after the event.
+    pub registration: Registration,
+    /// What to do, in order.
+    pub actions: heapless::Vec<Action, MAX_ACTIONS>,
+}
+
+/// Challenges answered for one binding in a row before giving up (a registrar that
+/// keeps refusing the credentials would otherwise be asked for ever).
+const MAX_AUTH_TRIES: u8 = 2;
+
+/// The registration machine: `Copy`, a dozen bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Registration {
+    state: State,
+    /// CSeq of the REGISTER last sent.
+    cseq: u32,
+    /// Expires this side asks for.
+    expires: u32,
+    /// Challenges answered since the last 2xx.
+    auth_tries: u8,
+    /// Whether the request out carries credentials.
+    authorized: bool,
+}
+
+impl Registration {
+    /// Start registering for `expires` seconds: the first REGISTER has CSeq 1.
+    pub fn new(expires: u32) -> (Self, heapless::Vec<Action, MAX_ACTIONS>) {
+        let reg = Registration {
+            state: State::Registering,
+            cseq: 1,
+            expires,
+            auth_tries: 0,
+            authorized: false,
+        };
+        let mut actions = heapless::Vec::new();
+        let _ = actions.push(Action::Send {
+            cseq: 1,
+            expires,
+            authorize: false,
+        });
+        (reg, actions)
+    }
+
+    /// The state.
+    pub fn state(&self) -> State {
+        self.state
+    }
+
+    /// The CSeq number of the REGISTER last sent.
+    pub fn cseq(&self) -> u32 {
+        self.cseq
+    }
+
+    /// Feed one event. Never panics; events that do not apply change nothing.
+    #[must_use]
+    pub fn step(self, event: Event) -> Step {
+        let mut s = Step {
+            registration: self,
+            actions: heapless::Vec::new(),
+        };
+        s.run(event);
+        s
+    }
+}
+
+impl Step {
+    fn emit(&mut self, a: Action) {
+        // At most MAX_ACTIONS per step by construction.
+        let _ = self.actions.push(a);
+    }
+
+    /// Send the next REGISTER (CSeq + 1, §10.2.4); refused past 2^31 - 1 (§8.1.1.5).
+    fn send(&mut self, expires: u32, authorize: bool) -> bool {
+        let r = &mut self.registration;
+        if r.cseq >= (1 << 31) - 1 {
+            return false;
+        }
+        r.cseq += 1;
+        r.authorized = authorize;
+        let cseq = r.cseq;
+        self.emit(Action::Send {
+            cseq,
+            expires,
+            authorize,
+        });
+        true
+    }
+
+    fn fail(&mut self, code: StatusCode) {
+        self.registration.state = State::Done;
+        self.emit(Action::CancelRefresh);
+        self.emit(Action::Notify(Notice::Failed(code)));
+    }
+
+    fn run(&mut self, event: Event) {
+        let r = self.registration;
+        let out = match r.state {
+            State::Done => return,
+            State::Registering | State::Refreshing { .. } => Some(r.expires),
+            State::Unregistering => Some(0),
+            State::Registered { .. } => None,
+        };
+        match (event, out) {
+            (Event::Unregister, _) => {
+                self.registration.state = State::Unregistering;
+                self.registration.auth_tries = 0;
+                self.emit(Action::CancelRefresh);
+                if !self.send(0, false) {
+                    self.fail(StatusCode::SERVER_INTERNAL_ERROR);
+                }
+            }
+            (Event::Refresh, None) => {
+                if let State::Registered { expires } = r.state {
+                    self.registration.state = State::Refreshing { expires };
+                    if !self.send(r.expires, false) {
+                        self.fail(StatusCode::SERVER_INTERNAL_ERROR);
+                    }
+                }
+            }
+            (Event::Timeout, Some(_)) => self.fail(StatusCode::REQUEST_TIMEOUT),
+            (
+                Event::Response {
+                    code,
+                    expires,
+                    min_expires,
+                    stale,
+                },
+                Some(asked),
+            ) => self.on_final(code, asked, expires, min_expires, stale),
+            _ => {}
+        }
+    }
+
+    fn on_final(
+        &mut self,
+        code: StatusCode,
+        asked: u32,
+        granted: Option<u32>,
+        min_expires: Option<u32>,
+        stale: bool,
+    ) {
+        let r = self.registration;
+        match code.as_u16() {
+            200..=299 if r.state == State::Unregistering => {
+                self.registration.state = State::Done;
+                self.emit(Action::Notify(Notice::Unregistered));
+            }
+            200..=299 => {
+                // §10.2.4: the registrar may shorten the expiry; a 2xx without one keeps
+                // what was asked for.
+                let expires = granted.unwrap_or(asked);
+                self.registration.auth_tries = 0;
+                if expires == 0 {
+                    // The registrar removed the binding (or granted nothing).
+                    self.registration.state = State::Done;
+                    self.emit(Action::Notify(Notice::Unregistered));
+                    return;
+                }
+                self.registration.state = State::Registered { expires };
+                // Refresh with a tenth of the time to spare (at least one second).
+                let ahead = (expires / 10).max(1);
+                let after = u64::from(expires.saturating_sub(ahead).max(1));
+                self.emit(Action::StartRefresh(Duration::from_secs(after)));
+                self.emit(Action::Notify(Notice::Registered { expires }));
+            }
+            // §22.2: answer the challenge; a second refusal of fresh credentials (not a
+            // stale nonce) means they are wrong.
+            401 | 407 => {
+                let tries = r.auth_tries.saturating_add(1);
+                if (r.authorized && !stale) || tries > MAX_AUTH_TRIES {
+                    return self.fail(code);
+                }
+                self.registration.auth_tries = tries;
+                if !self.send(asked, true) {
+                    self.fail(code);
+                }
+            }
+            // §10.2.8: ask again for at least Min-Expires.
+            423 => match min_expires {
+                Some(min) if min > asked && r.state != State::Unregistering => {
+                    // A 423 carries no challenge to answer: the registrar challenges the
+                    // new request if it wants credentials.
+                    self.registration.expires = min;
+                    if !self.send(min, false) {
+                        self.fail(code);
+                    }
+                }
+                _ => self.fail(code),
+            },
+            _ => self.fail(code),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resp(code: u16) -> Event {
+        Event::Response {
+            code: StatusCode::new(code).unwrap(),
+            expires: None,
+            min_expires: None,
+            stale: false,
+        }
+    }
+
+    #[test]
+    fn register_refresh_unregister() {
+        let (r, a) = Registration::new(3600);
+        assert_eq!(r.state(), State::Registering);
+        assert_eq!(a.len(), 1);
+        let s = r.step(Event::Response {
+            code: StatusCode::OK,
+            expires: Some(100),
+            min_expires: None,
+            stale: false,
+        });
+        assert_eq!(s.registration.state(), State::Registered { expires: 100 });
+        assert_eq!(
+            s.actions.as_slice(),
+            [
+                Action::StartRefresh(Duration::from_secs(90)),
+                Action::Notify(Notice::Registered { expires: 100 })
+            ]
+        );
+        // A response arriving while registered (a late retransmission) does nothing.
+        assert!(s.registration.step(resp(200)).actions.is_empty());
+        let s = s.registration.step(Event::Refresh);
+        assert_eq!(
+            s.actions.as_slice(),
+            [Action::Send {
+                cseq: 2,
+                expires: 3600,
+                authorize: false
+            }]
+        );
+        // The refresh is challenged, answered, accepted.
+        let s = s.registration.step(resp(401));
+        assert_eq!(
+            s.actions.as_slice(),
+            [Action::Send {
+                cseq: 3,
+                expires: 3600,
+                authorize: true
+            }]
+        );
+        let s = s.registration.step(resp(200));
+        assert_eq!(s.registration.state(), State::Registered { expires: 3600 });
+        let s = s.registration.step(Event::Unregister);
+        assert_eq!(
+            s.actions.as_slice(),
+            [
+                Action::CancelRefresh,
+                Action::Send {
+                    cseq: 4,
+                    expires: 0,
+                    authorize: false
+                }
+            ]
+        );
+        let s = s.registration.step(resp(200));
+        assert_eq!(s.actions.as_slice(), [Action::Notify(Notice::Unregistered)]);
+        assert_eq!(s.registration.state(), State::Done);
+        assert!(s.registration.step(Event::Refresh).actions.is_empty());
+    }
+
+    #[test]
+    fn wrong_credentials_stale_nonce_and_interval_too_brief() {
+        let (r, _) = Registration::new(60);
+        let s = r.step(resp(401)).registration.step(resp(401));
+        assert_eq!(
+            s.actions.last(),
+            Some(&Action::Notify(Notice::Failed(StatusCode::UNAUTHORIZED)))
+        );
+        assert_eq!(s.registration.state(), State::Done);
+        // A stale nonce is answered again.
+        let (r, _) = Registration::new(60);
+        let s = r.step(resp(401)).registration.step(Event::Response {
+            code: StatusCode::UNAUTHORIZED,
+            expires: None,
+            min_expires: None,
+            stale: true,
+        });
+        assert_eq!(
+            s.actions.as_slice(),
+            [Action::Send {
+                cseq: 3,
+                expires: 60,
+                authorize: true
+            }]
+        );
+        // ... but not for ever.
+        let s = s.registration.step(Event::Response {
+            code: StatusCode::UNAUTHORIZED,
+            expires: None,
+            min_expires: None,
+            stale: true,
+        });
+        assert_eq!(s.registration.state(), State::Done);
+        // 423: again with Min-Expires; without one (or not above), failed.
+        let (r, _) = Registration::new(60);
+        let s = r.step(Event::Response {
+            code: StatusCode::new(423).unwrap(),
+            expires: None,
+            min_expires: Some(120),
+            stale: false,
+        });
+        assert_eq!(
+            s.actions.as_slice(),
+            [Action::Send {
+                cseq: 2,
+                expires: 120,
+                authorize: false
+            }]
+        );
+        let s = s.registration.step(resp(423));
+        assert_eq!(s.registration.state(), State::Done);
+        // Timeout and other failures.
+        let (r, _) = Registration::new(60);
+        let s = r.step(Event::Timeout);
+        assert_eq!(
+            s.actions.last(),
+            Some(&Action::Notify(Notice::Failed(StatusCode::REQUEST_TIMEOUT)))
+        );
+        let (r, _) = Registration::new(60);
+        assert_eq!(r.step(resp(403)).registration.state(), State::Done);
+    }
+}
