@@ -1585,3 +1585,150 @@ fn registration_failures() {
         ))
     );
 }
+
+/// §12.1.2: a 180 with a To tag gives the caller an early dialog, so a request the callee
+/// sends within it (an INFO while ringing) reaches the call instead of getting 481.
+#[test]
+fn requests_in_an_early_dialog_reach_the_caller() {
+    use sansip::encode::ViaValue;
+    let mut p = Pair::new();
+    let call = place_call(&mut p);
+    let tx = incoming(&p.events_b)[0];
+    p.b.respond(p.now, tx, StatusCode::RINGING, None).unwrap();
+    p.flush();
+    let b_call = p
+        .events_b
+        .iter()
+        .find_map(|e| match e {
+            Event::IncomingRequest { call, .. } => *call,
+            _ => None,
+        })
+        .unwrap();
+    let early = p.a.call_dialog(call).expect("an early dialog");
+    assert_eq!(early.state(), sansip::dialog::DialogState::Early);
+    assert_eq!(early.remote_target(), "sip:sansip@127.0.0.1:5062");
+    // The callee's INFO within the early dialog.
+    let mut d = p.b.call_dialog(b_call).unwrap().clone();
+    let via = ViaValue {
+        transport: "UDP",
+        sent_by: "127.0.0.1:5062",
+        branch: "z9hG4bKearly1",
+        rport: false,
+    };
+    let mut buf = [0u8; 2048];
+    let n = d
+        .request(Method::Info, via, None)
+        .unwrap()
+        .encode_into(&mut buf)
+        .unwrap();
+    p.events_a.clear();
+    p.a.handle_datagram(p.now, addr("127.0.0.1:5062"), &buf[..n]);
+    while let Some(e) = p.a.poll_event() {
+        p.events_a.push(e);
+    }
+    let info = incoming(&p.events_a);
+    assert_eq!(
+        p.events_a.first(),
+        Some(&Event::IncomingRequest {
+            tx: info[0],
+            call: Some(call)
+        })
+    );
+    p.a.respond(p.now, info[0], StatusCode::OK, None).unwrap();
+    let t = p.a.poll_transmit(&mut buf).unwrap().unwrap();
+    assert_eq!(
+        Message::parse(t.bytes).unwrap().status(),
+        Some(StatusCode::OK)
+    );
+    // The answer confirms the call on the dialog of the 200.
+    p.b.respond(
+        p.now,
+        tx,
+        StatusCode::OK,
+        Some(("application/sdp", b"v=0\r\n")),
+    )
+    .unwrap();
+    p.flush();
+    assert_eq!(
+        p.a.call_dialog(call).unwrap().state(),
+        sansip::dialog::DialogState::Confirmed
+    );
+    p.a.hangup(p.now, call).unwrap();
+    p.flush();
+    p.run_until_idle(100_000);
+    assert_all_empty(&p);
+}
+
+/// A BYE within the early dialog ends the caller's call (§15.1.2) while its INVITE still
+/// waits for a final response that will never come: the transaction is dropped 64*T1
+/// later instead of staying for ever (an INVITE client transaction has no timer in
+/// Proceeding, §17.1.1.2).
+#[test]
+fn an_invite_left_without_final_response_by_the_end_of_its_call_is_dropped() {
+    use sansip::encode::ViaValue;
+    let mut p = Pair::new();
+    let call = place_call(&mut p);
+    let invite_tx = {
+        let tx = incoming(&p.events_b)[0];
+        p.b.respond(p.now, tx, StatusCode::RINGING, None).unwrap();
+        p.flush();
+        // The caller's INVITE transaction: the one its first Response event names.
+        p.events_a
+            .iter()
+            .find_map(|e| match e {
+                Event::Response { tx, .. } => Some(*tx),
+                _ => None,
+            })
+            .unwrap()
+    };
+    let b_call = p
+        .events_b
+        .iter()
+        .find_map(|e| match e {
+            Event::IncomingRequest { call, .. } => *call,
+            _ => None,
+        })
+        .unwrap();
+    let mut d = p.b.call_dialog(b_call).unwrap().clone();
+    let via = ViaValue {
+        transport: "UDP",
+        sent_by: "127.0.0.1:5062",
+        branch: "z9hG4bKearlybye",
+        rport: false,
+    };
+    let mut buf = [0u8; 2048];
+    let n = d
+        .request(Method::Bye, via, None)
+        .unwrap()
+        .encode_into(&mut buf)
+        .unwrap();
+    p.events_a.clear();
+    p.a.handle_datagram(p.now, addr("127.0.0.1:5062"), &buf[..n]);
+    while let Some(e) = p.a.poll_event() {
+        p.events_a.push(e);
+    }
+    assert!(p.events_a.contains(&Event::CallTerminated {
+        call,
+        reason: EndReason::RemoteBye
+    }));
+    let t = p.a.poll_transmit(&mut buf).unwrap().unwrap();
+    assert_eq!(
+        Message::parse(t.bytes).unwrap().status(),
+        Some(StatusCode::OK)
+    );
+    let ended = p.now.as_millis();
+    assert!(p.a.response(invite_tx).is_some(), "still in Proceeding");
+    // The callee's side is left to its own timers; only the caller's matters here.
+    let mut buf = vec![0u8; 4096];
+    while let Some(t) = p.a.poll_timeout() {
+        while p.a.poll_transmit(&mut buf).unwrap().is_some() {}
+        p.now = p.now.max(t);
+        p.a.handle_timeout(p.now);
+        while let Some(e) = p.a.poll_event() {
+            p.events_a.push(e);
+        }
+    }
+    assert!(p.events_a.contains(&Event::TimedOut { tx: invite_tx }));
+    assert!(p.now.as_millis() >= ended + 32_000);
+    assert_eq!((p.a.transaction_count(), p.a.call_count()), (0, 0));
+}

@@ -898,8 +898,8 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         self.set_tx_timer(tx, i, None);
         match TimerId::ALL.get(i) {
             Some(&id) => self.step_tx(now, tx, TxInput::Timer(id), None),
-            // ORPHAN_GUARD: a re-INVITE whose call ended; if it still has no final
-            // response, it never will.
+            // ORPHAN_GUARD: an INVITE or re-INVITE whose call ended; if it still has no
+            // final response, it never will.
             None if self.txs.get(h).is_some_and(|e| {
                 matches!(e.machine, Machine::ClientInvite(m)
                     if matches!(m.state(), transaction::State::Calling | transaction::State::Proceeding))
@@ -1615,16 +1615,21 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         };
         self.call_index.remove(call.0.index);
         self.call_deadlines.set(call.0.index, None);
-        // A re-INVITE of ours still waiting for its final response loses the call's
-        // guards with the call, and an INVITE client transaction has no timer in
+        // An INVITE or re-INVITE of ours still waiting for its final response (the call
+        // ended by a BYE in its early dialog, or while a re-INVITE was out) loses the
+        // call's guards with the call, and an INVITE client transaction has no timer in
         // Proceeding (§17.1.1.2): give it 64*T1 more, then drop it (as §9.1 does for a
         // cancelled INVITE).
-        if let Some((tx, _)) = c.reinvite
-            && matches!(self.txs.get(tx.0).map(|e| e.machine), Some(Machine::ClientInvite(m))
-                if matches!(m.state(), transaction::State::Calling | transaction::State::Proceeding))
+        for tx in [c.uac_invite, c.reinvite.map(|(tx, _)| tx)]
+            .into_iter()
+            .flatten()
         {
-            let guard = now.saturating_add(self.config.timers.t1_x64());
-            self.set_tx_timer(tx, ORPHAN_GUARD, Some(guard));
+            if matches!(self.txs.get(tx.0).map(|e| e.machine), Some(Machine::ClientInvite(m))
+                if matches!(m.state(), transaction::State::Calling | transaction::State::Proceeding))
+            {
+                let guard = now.saturating_add(self.config.timers.t1_x64());
+                self.set_tx_timer(tx, ORPHAN_GUARD, Some(guard));
+            }
         }
     }
 
@@ -1868,9 +1873,32 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             cseq: cseq.seq(),
             body: !msg.body().is_empty(),
         };
-        // The UAC's dialog comes from the first 2xx; early dialogs (1xx with a tag) are
-        // tracked by the session but not built, so requests within them get 481.
-        // Other forks' dialogs are built when an action needs them.
+        // §12.1.2: the first provisional with a To tag (and a Contact) gives the UAC an
+        // early dialog, so that requests within it (UPDATE, INFO) find the call; the
+        // first 2xx replaces it with its own confirmed dialog (the same fork's, or the
+        // one that answered). Other forks' dialogs are built when an action needs them.
+        let early = code.as_u16() > 100
+            && code.is_provisional()
+            && core.to.tag().is_some()
+            && self
+                .calls
+                .get(call.0)
+                .is_some_and(|c| c.session.role() == dialog::Role::Uac && c.dialog.is_none());
+        if early {
+            let made = self
+                .calls
+                .get(call.0)
+                .and_then(|c| c.uac_invite)
+                .and_then(|t| self.txs.get(t.0))
+                .and_then(|e| e.stored_request(&Limits::default()))
+                .and_then(|inv| {
+                    Dialog::uac_parts(&inv, msg, &core.to, core.call_id.as_str(), false).ok()
+                });
+            if let (Some(d), Some(c)) = (made, self.calls.get_mut(call.0)) {
+                c.dialog = Some(d);
+                self.index_call(call);
+            }
+        }
         let needs_dialog = code.is_success()
             && self.calls.get(call.0).is_some_and(|c| {
                 c.session.role() == dialog::Role::Uac
