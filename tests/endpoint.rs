@@ -1586,11 +1586,36 @@ fn registration_failures() {
     );
 }
 
+/// A request `method` the callee builds within the dialog of its call `b_call` (a copy,
+/// so the callee's own CSeq is untouched), delivered to the caller; the caller's events.
+fn from_callee_dialog(
+    p: &mut Pair,
+    b_call: CallHandle,
+    method: Method<'static>,
+    branch: &str,
+) -> Vec<Event> {
+    use sansip::encode::ViaValue;
+    let mut d = p.b.call_dialog(b_call).unwrap().clone();
+    let via = ViaValue {
+        transport: "UDP",
+        sent_by: "127.0.0.1:5062",
+        branch,
+        rport: false,
+    };
+    let mut buf = [0u8; 2048];
+    let n = d
+        .request(method, via, None)
+        .unwrap()
+        .encode_into(&mut buf)
+        .unwrap();
+    p.a.handle_datagram(p.now, addr("127.0.0.1:5062"), &buf[..n]);
+    std::iter::from_fn(|| p.a.poll_event()).collect()
+}
+
 /// §12.1.2: a 180 with a To tag gives the caller an early dialog, so a request the callee
 /// sends within it (an INFO while ringing) reaches the call instead of getting 481.
 #[test]
 fn requests_in_an_early_dialog_reach_the_caller() {
-    use sansip::encode::ViaValue;
     let mut p = Pair::new();
     let call = place_call(&mut p);
     let tx = incoming(&p.events_b)[0];
@@ -1608,24 +1633,7 @@ fn requests_in_an_early_dialog_reach_the_caller() {
     assert_eq!(early.state(), sansip::dialog::DialogState::Early);
     assert_eq!(early.remote_target(), "sip:sansip@127.0.0.1:5062");
     // The callee's INFO within the early dialog.
-    let mut d = p.b.call_dialog(b_call).unwrap().clone();
-    let via = ViaValue {
-        transport: "UDP",
-        sent_by: "127.0.0.1:5062",
-        branch: "z9hG4bKearly1",
-        rport: false,
-    };
-    let mut buf = [0u8; 2048];
-    let n = d
-        .request(Method::Info, via, None)
-        .unwrap()
-        .encode_into(&mut buf)
-        .unwrap();
-    p.events_a.clear();
-    p.a.handle_datagram(p.now, addr("127.0.0.1:5062"), &buf[..n]);
-    while let Some(e) = p.a.poll_event() {
-        p.events_a.push(e);
-    }
+    p.events_a = from_callee_dialog(&mut p, b_call, Method::Info, "z9hG4bKearly1");
     let info = incoming(&p.events_a);
     assert_eq!(
         p.events_a.first(),
@@ -1635,6 +1643,7 @@ fn requests_in_an_early_dialog_reach_the_caller() {
         })
     );
     p.a.respond(p.now, info[0], StatusCode::OK, None).unwrap();
+    let mut buf = [0u8; 2048];
     let t = p.a.poll_transmit(&mut buf).unwrap().unwrap();
     assert_eq!(
         Message::parse(t.bytes).unwrap().status(),
@@ -1665,7 +1674,6 @@ fn requests_in_an_early_dialog_reach_the_caller() {
 /// Proceeding, §17.1.1.2).
 #[test]
 fn an_invite_left_without_final_response_by_the_end_of_its_call_is_dropped() {
-    use sansip::encode::ViaValue;
     let mut p = Pair::new();
     let call = place_call(&mut p);
     let invite_tx = {
@@ -1689,28 +1697,12 @@ fn an_invite_left_without_final_response_by_the_end_of_its_call_is_dropped() {
             _ => None,
         })
         .unwrap();
-    let mut d = p.b.call_dialog(b_call).unwrap().clone();
-    let via = ViaValue {
-        transport: "UDP",
-        sent_by: "127.0.0.1:5062",
-        branch: "z9hG4bKearlybye",
-        rport: false,
-    };
-    let mut buf = [0u8; 2048];
-    let n = d
-        .request(Method::Bye, via, None)
-        .unwrap()
-        .encode_into(&mut buf)
-        .unwrap();
-    p.events_a.clear();
-    p.a.handle_datagram(p.now, addr("127.0.0.1:5062"), &buf[..n]);
-    while let Some(e) = p.a.poll_event() {
-        p.events_a.push(e);
-    }
+    p.events_a = from_callee_dialog(&mut p, b_call, Method::Bye, "z9hG4bKearlybye");
     assert!(p.events_a.contains(&Event::CallTerminated {
         call,
         reason: EndReason::RemoteBye
     }));
+    let mut buf = vec![0u8; 4096];
     let t = p.a.poll_transmit(&mut buf).unwrap().unwrap();
     assert_eq!(
         Message::parse(t.bytes).unwrap().status(),
@@ -1719,7 +1711,6 @@ fn an_invite_left_without_final_response_by_the_end_of_its_call_is_dropped() {
     let ended = p.now.as_millis();
     assert!(p.a.response(invite_tx).is_some(), "still in Proceeding");
     // The callee's side is left to its own timers; only the caller's matters here.
-    let mut buf = vec![0u8; 4096];
     while let Some(t) = p.a.poll_timeout() {
         while p.a.poll_transmit(&mut buf).unwrap().is_some() {}
         p.now = p.now.max(t);

@@ -91,20 +91,24 @@ impl Write for Counter {
     }
 }
 
-/// Decimal digits of `n` without formatting machinery.
-pub(crate) fn write_u32<W: Write + ?Sized>(out: &mut W, n: u32) -> Result<(), BufferTooSmall> {
+/// The decimal digits of `n`: they are `buf[start..]` of the returned `(buf, start)`.
+fn decimal(mut n: u32) -> ([u8; 10], usize) {
     let mut buf = [0u8; 10];
     let mut i = buf.len();
-    let mut n = n;
     loop {
         i -= 1;
         buf[i] = b'0' + (n % 10) as u8;
         n /= 10;
         if n == 0 {
-            break;
+            return (buf, i);
         }
     }
-    out.write_all(&buf[i..])
+}
+
+/// Decimal digits of `n` without formatting machinery.
+pub(crate) fn write_u32<W: Write + ?Sized>(out: &mut W, n: u32) -> Result<(), BufferTooSmall> {
+    let (buf, start) = decimal(n);
+    out.write_all(&buf[start..])
 }
 
 /// Address and number text appended to a `heapless::String` without `core::fmt`: the
@@ -117,18 +121,8 @@ pub(crate) mod text {
     use heapless::String;
 
     fn push_digits<const N: usize>(out: &mut String<N>, n: u32) -> fmt::Result {
-        let mut buf = [0u8; 10];
-        let mut i = buf.len();
-        let mut n = n;
-        loop {
-            i -= 1;
-            buf[i] = b'0' + (n % 10) as u8;
-            n /= 10;
-            if n == 0 {
-                break;
-            }
-        }
-        for &d in &buf[i..] {
+        let (buf, start) = super::decimal(n);
+        for &d in &buf[start..] {
             out.push(char::from(d)).map_err(|_| fmt::Error)?;
         }
         Ok(())
