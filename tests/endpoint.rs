@@ -1586,6 +1586,24 @@ fn registration_failures() {
     );
 }
 
+/// A call placed by `a` that `b` rings (180): the caller's call, the callee's INVITE
+/// transaction and the callee's call.
+fn ringing_call(p: &mut Pair) -> (CallHandle, sansip::endpoint::TxHandle, CallHandle) {
+    let call = place_call(p);
+    let tx = incoming(&p.events_b)[0];
+    p.b.respond(p.now, tx, StatusCode::RINGING, None).unwrap();
+    p.flush();
+    let b_call = p
+        .events_b
+        .iter()
+        .find_map(|e| match e {
+            Event::IncomingRequest { call, .. } => *call,
+            _ => None,
+        })
+        .unwrap();
+    (call, tx, b_call)
+}
+
 /// A request `method` the callee builds within the dialog of its call `b_call` (a copy,
 /// so the callee's own CSeq is untouched), delivered to the caller; the caller's events.
 fn from_callee_dialog(
@@ -1617,18 +1635,7 @@ fn from_callee_dialog(
 #[test]
 fn requests_in_an_early_dialog_reach_the_caller() {
     let mut p = Pair::new();
-    let call = place_call(&mut p);
-    let tx = incoming(&p.events_b)[0];
-    p.b.respond(p.now, tx, StatusCode::RINGING, None).unwrap();
-    p.flush();
-    let b_call = p
-        .events_b
-        .iter()
-        .find_map(|e| match e {
-            Event::IncomingRequest { call, .. } => *call,
-            _ => None,
-        })
-        .unwrap();
+    let (call, tx, b_call) = ringing_call(&mut p);
     let early = p.a.call_dialog(call).expect("an early dialog");
     assert_eq!(early.state(), sansip::dialog::DialogState::Early);
     assert_eq!(early.remote_target(), "sip:sansip@127.0.0.1:5062");
@@ -1675,28 +1682,9 @@ fn requests_in_an_early_dialog_reach_the_caller() {
 #[test]
 fn an_invite_left_without_final_response_by_the_end_of_its_call_is_dropped() {
     let mut p = Pair::new();
-    let call = place_call(&mut p);
-    let invite_tx = {
-        let tx = incoming(&p.events_b)[0];
-        p.b.respond(p.now, tx, StatusCode::RINGING, None).unwrap();
-        p.flush();
-        // The caller's INVITE transaction: the one its first Response event names.
-        p.events_a
-            .iter()
-            .find_map(|e| match e {
-                Event::Response { tx, .. } => Some(*tx),
-                _ => None,
-            })
-            .unwrap()
-    };
-    let b_call = p
-        .events_b
-        .iter()
-        .find_map(|e| match e {
-            Event::IncomingRequest { call, .. } => *call,
-            _ => None,
-        })
-        .unwrap();
+    let (call, _, b_call) = ringing_call(&mut p);
+    // The caller's INVITE transaction: the one its first Response event names.
+    let invite_tx = responses(&p.events_a)[0].0;
     p.events_a = from_callee_dialog(&mut p, b_call, Method::Bye, "z9hG4bKearlybye");
     assert!(p.events_a.contains(&Event::CallTerminated {
         call,
