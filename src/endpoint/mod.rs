@@ -610,6 +610,16 @@ impl<const MSG: usize> TxEntry<MSG> {
     fn stored_request(&self, limits: &Limits) -> Option<Message<'_>> {
         stored_message(&self.request, &self.request_index, limits)
     }
+
+    /// Keep the stored request's header index, parsing it once (a client transaction's
+    /// INVITE is read for its early dialog and again for its confirmed one).
+    fn index_request(&mut self, limits: &Limits) {
+        if self.request_index.is_empty()
+            && let Ok(m) = Message::parse_with(&self.request, limits)
+        {
+            self.request_index = m.detach();
+        }
+    }
 }
 
 /// Stored bytes as a message: from their index when there is one, else parsed.
@@ -1884,6 +1894,12 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 .calls
                 .get(call.0)
                 .is_some_and(|c| c.session.role() == dialog::Role::Uac && c.dialog.is_none());
+        let uac_invite = self.calls.get(call.0).and_then(|c| c.uac_invite);
+        if let Some(e) = uac_invite.and_then(|t| self.txs.get_mut(t.0))
+            && (early || code.is_success())
+        {
+            e.index_request(&Limits::default());
+        }
         if early {
             let made = self
                 .calls

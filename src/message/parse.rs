@@ -608,6 +608,12 @@ impl Detached {
             start_offset: 0,
         }
     }
+
+    /// Whether this is [`Detached::empty`] (no message's index).
+    #[cfg_attr(not(feature = "endpoint"), allow(dead_code))]
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len == 0
+    }
 }
 
 /// End of the header section on a stream: the index after the empty line, if present.
