@@ -1370,13 +1370,39 @@ fn register_with_digest_authentication() {
         call: None,
         status: StatusCode::OK
     }));
-    // A CSeq of 0 or 2^31 is refused before anything is sent.
+    // A CSeq of 0 or 2^31, or a Call-ID that is not one, is refused before anything is
+    // sent; a From tag that is not a token cannot be written.
     for cseq in [0, 1 << 31] {
         assert_eq!(
             p.a.send_request(p.now, registrar, &Request { cseq, ..base }),
             Err(sansip::endpoint::SendError::InvalidState)
         );
     }
+    for call_id in ["", "a b", "a@b@c", " x", "x\r\nVia: evil"] {
+        assert_eq!(
+            p.a.send_request(
+                p.now,
+                registrar,
+                &Request {
+                    call_id: Some(call_id),
+                    ..base
+                }
+            ),
+            Err(sansip::endpoint::SendError::InvalidState),
+            "{call_id:?}"
+        );
+    }
+    assert!(matches!(
+        p.a.send_request(
+            p.now,
+            registrar,
+            &Request {
+                from_tag: Some("a;b"),
+                ..base
+            }
+        ),
+        Err(sansip::endpoint::SendError::Encode(_))
+    ));
     p.run_until_idle(100_000);
     assert_all_empty(&p);
 }

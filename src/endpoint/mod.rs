@@ -431,7 +431,8 @@ pub struct Request<'a> {
     /// The Call-ID to use again, `None` for a fresh one. A request retried with
     /// credentials after a 401 or 407 keeps the Call-ID and From tag of the first
     /// (RFC 3261 §8.1.3.5, §22.2), and a UA sends all its REGISTERs to one registrar
-    /// with one Call-ID (§10.2).
+    /// with one Call-ID (§10.2). One that is not a Call-ID (`word [@ word]`, §25.1) is
+    /// refused with [`SendError::InvalidState`].
     pub call_id: Option<&'a str>,
     /// The From tag to use again (a token), `None` for a fresh one.
     pub from_tag: Option<&'a str>,
@@ -2333,6 +2334,12 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         };
         let mut call_id: String<MAX_SHORT> = String::new();
         match req.call_id {
+            // `word [@ word]` (§25.1), exactly as it was received, or it is not the same.
+            Some(c)
+                if crate::message::CallId::parse(c.as_bytes()).map(|id| id.as_str()) != Ok(c) =>
+            {
+                return Err(SendError::InvalidState);
+            }
             Some(c) => call_id
                 .push_str(c)
                 .map_err(|_| SendError::Capacity(Capacity::String))?,
