@@ -193,6 +193,11 @@ impl Host {
                     Event::IncomingRequest { tx, call } => {
                         on_request(ep, now, tx, call, &mut self.later, &mut self.hangup_calls);
                     }
+                    // A late offer: this side's 200 carried the offer, the ACK the answer.
+                    Event::AnswerReceived { call } if !self.quiet => {
+                        let len = ep.call_answer(call).map_or(0, |m| m.body().len());
+                        println!("late offer: the ACK carried a {len}-byte answer");
+                    }
                     Event::CallEstablished { call } => {
                         if let Some(pos) = self.hangup_calls.iter().position(|c| *c == call) {
                             self.hangup_calls.swap_remove(pos);

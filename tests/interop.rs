@@ -409,3 +409,46 @@ fn our_uac_registers_with_a_sipp_registrar() {
         assert!(trace.contains(verdict), "{trace}");
     }
 }
+
+/// A late offer (the INVITE without SDP, the answer in SIPp's ACK) and a re-INVITE that
+/// puts the call on hold, against the `answer` user.
+#[test]
+#[ignore = "needs sipp"]
+fn late_offer_and_reinvite() {
+    let dir = scratch("late-offer");
+    let _uas = start_uas(&dir, 25150);
+    let (status, trace) = sipp(
+        &dir,
+        25151,
+        &[
+            "-sf",
+            &scenario("late_offer_reinvite.xml"),
+            "-s",
+            "answer",
+            "-m",
+            "2",
+            "-r",
+            "5",
+            "127.0.0.1:25150",
+        ],
+        Duration::from_secs(30),
+    );
+    let log = read(&dir.join("uas.log"));
+    assert_eq!(
+        status.code(),
+        Some(0),
+        "sipp: {status}\n{}\nuas log:\n{log}\nsipp trace:\n{trace}",
+        read(&dir.join("sipp.err"))
+    );
+    // The two calls overlap: compare what arrived, not its order.
+    let mut got = received(&trace);
+    got.sort();
+    let mut want = ["180 INVITE", "200 INVITE", "200 INVITE", "200 BYE"].repeat(2);
+    want.sort();
+    assert_eq!(got, want);
+    assert_eq!(
+        log.matches("late offer: the ACK carried a").count(),
+        2,
+        "uas log:\n{log}"
+    );
+}
