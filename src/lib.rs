@@ -14,6 +14,7 @@
 //! | [`transaction`] | the four transaction machines, keys, branches | §17, RFC 6026 |
 //! | [`dialog`] | dialogs and the INVITE session (forks, CANCEL, re-INVITE, BYE) | §12–15 |
 //! | [`register`] | a binding's registration: challenge, 423, refresh, removal | §10.2 |
+//! | [`subscription`] | a subscriber's subscription: NOTIFY states, refresh, unsubscribe | RFC 6665 §4.1 |
 //! | [`auth`] | Digest credentials for a challenge, and their check on a server | §22, RFC 2617, RFC 7616, RFC 8760 |
 //! | `endpoint` | (feature `endpoint`) all of the above behind `handle_*` / `poll_*` | |
 //!
@@ -85,6 +86,7 @@ pub mod endpoint;
 pub mod error;
 pub mod message;
 pub mod register;
+pub mod subscription;
 pub mod time;
 pub mod transaction;
 
