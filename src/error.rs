@@ -34,6 +34,8 @@ pub enum Capacity {
     Buffer,
     /// The registration table is full.
     Registrations,
+    /// The subscription table is full.
+    Subscriptions,
 }
 
 impl fmt::Display for Capacity {
@@ -50,6 +52,7 @@ impl fmt::Display for Capacity {
             Capacity::Queue => "output queue full",
             Capacity::Buffer => "buffer too small",
             Capacity::Registrations => "registration table full",
+            Capacity::Subscriptions => "subscription table full",
         };
         f.write_str(what)
     }

@@ -158,6 +158,9 @@ pub struct Subscription {
     out: bool,
     /// A 2xx to the first SUBSCRIBE arrived.
     accepted: bool,
+    /// The TU unsubscribed while a SUBSCRIBE was out: `Expires: 0` follows its answer
+    /// (one request at a time, and the first one's answer makes the dialog).
+    unsubscribe_next: bool,
 }
 
 impl Subscription {
@@ -168,6 +171,7 @@ impl Subscription {
             expires,
             out: true,
             accepted: false,
+            unsubscribe_next: false,
         }
     }
 
@@ -216,10 +220,12 @@ impl Step {
         match event {
             Event::Unsubscribe if sub.state != State::Unsubscribing => {
                 self.subscription.state = State::Unsubscribing;
-                self.subscription.out = true;
-                self.emit(Action::Send { expires: 0 });
-                // §4.1.2.3: the terminating NOTIFY should follow; do not wait for ever.
-                self.emit(Action::StartTimer(t1x64));
+                if sub.out {
+                    self.subscription.unsubscribe_next = true;
+                    self.emit(Action::CancelTimer);
+                } else {
+                    self.unsubscribe_now(t1x64);
+                }
             }
             Event::Unsubscribe => {}
             Event::Timer => match sub.state {
@@ -236,6 +242,7 @@ impl Step {
             },
             Event::Timeout if sub.out => {
                 self.subscription.out = false;
+                self.subscription.unsubscribe_next = false;
                 match sub.state {
                     State::Unsubscribing => self.end(Ended::Unsubscribed),
                     _ => self.end(Ended::Rejected(StatusCode::REQUEST_TIMEOUT)),
@@ -255,8 +262,26 @@ impl Step {
         }
     }
 
+    /// Send `Expires: 0` (§4.1.2.3) and wait 64*T1 at most for the terminating NOTIFY.
+    fn unsubscribe_now(&mut self, t1x64: Duration) {
+        self.subscription.out = true;
+        self.subscription.unsubscribe_next = false;
+        self.emit(Action::Send { expires: 0 });
+        self.emit(Action::StartTimer(t1x64));
+    }
+
     fn on_response(&mut self, t1x64: Duration, code: StatusCode, expires: Option<u32>) {
         let sub = self.subscription;
+        if sub.unsubscribe_next {
+            // The request that was out when the TU unsubscribed: now the `Expires: 0`,
+            // unless there is no subscription to end.
+            if code.is_success() {
+                self.unsubscribe_now(t1x64);
+            } else {
+                self.end(Ended::Unsubscribed);
+            }
+            return;
+        }
         if sub.state == State::Unsubscribing {
             // The terminating NOTIFY (or the timer already running) ends it; a failure
             // means there is nothing left to end.
@@ -353,7 +378,9 @@ mod tests {
                 Action::Notify(Notice::Pending)
             ]
         );
-        let s = s.subscription.step(T, notify(NotifyState::Active, Some(500)));
+        let s = s
+            .subscription
+            .step(T, notify(NotifyState::Active, Some(500)));
         assert_eq!(
             s.actions.as_slice(),
             [

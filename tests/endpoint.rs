@@ -1737,3 +1737,283 @@ fn an_invite_left_without_final_response_by_the_end_of_its_call_is_dropped() {
     assert!(p.now.as_millis() >= ended + 32_000);
     assert_eq!((p.a.transaction_count(), p.a.call_count()), (0, 0));
 }
+
+/// The notifier's side of a subscription, built by hand from the SUBSCRIBE (the endpoint
+/// is the subscriber here): its dialog, and NOTIFYs within it.
+struct Notifier {
+    dialog: sansip::dialog::Dialog,
+}
+
+impl Notifier {
+    fn new(subscribe: &Message<'_>, tag: &str) -> Self {
+        let mut dialog = sansip::dialog::Dialog::uas(subscribe, tag, false).unwrap();
+        dialog.confirm();
+        Notifier { dialog }
+    }
+
+    fn notify(&mut self, branch: &str, state: &str, body: &[u8]) -> Vec<u8> {
+        use sansip::encode::{Value, ViaValue};
+        let via = ViaValue {
+            transport: "UDP",
+            sent_by: "127.0.0.1:5062",
+            branch,
+            rport: false,
+        };
+        let mut b = self
+            .dialog
+            .request(Method::Notify, via, Some("<sip:notifier@127.0.0.1:5062>"))
+            .unwrap();
+        b.push("Event", Value::Text("presence"));
+        b.push("Subscription-State", Value::Text(state));
+        b.set_body("application/pidf+xml", body);
+        let mut buf = vec![0u8; 2048];
+        let n = b.encode_into(&mut buf).unwrap();
+        buf.truncate(n);
+        buf
+    }
+}
+
+/// Deliver `bytes` from the callee's address to the caller; the caller's events.
+fn to_caller(p: &mut Pair, bytes: &[u8]) -> Vec<Event> {
+    p.a.handle_datagram(p.now, addr("127.0.0.1:5062"), bytes);
+    std::iter::from_fn(|| p.a.poll_event()).collect()
+}
+
+/// Run the caller's timers until it sends something: when, and what.
+fn next_send(p: &mut Pair) -> (u64, Vec<u8>) {
+    let mut buf = vec![0u8; 4096];
+    loop {
+        let t = p.a.poll_timeout().expect("a timer");
+        p.now = p.now.max(t);
+        p.a.handle_timeout(p.now);
+        while p.a.poll_event().is_some() {}
+        if let Some(t) = p.a.poll_transmit(&mut buf).unwrap() {
+            return (p.now.as_millis(), t.bytes.to_vec());
+        }
+    }
+}
+
+/// The caller's next datagram, parsed into an owned copy.
+fn caller_sends(p: &mut Pair) -> Vec<u8> {
+    let mut buf = vec![0u8; 4096];
+    let t = p.a.poll_transmit(&mut buf).unwrap().expect("a datagram");
+    t.bytes.to_vec()
+}
+
+/// A pair whose caller takes presence documents in requests (NOTIFY bodies go through
+/// the §8.2.3 check like any request's).
+fn presence_pair() -> Pair {
+    use sansip::check::Capabilities;
+    let mut p = Pair::new();
+    p.a = Box::new(Endpoint::new(EndpointConfig {
+        capabilities: Capabilities {
+            body_types: &["application/sdp", "application/pidf+xml"],
+            ..Capabilities::DEFAULT
+        },
+        ..EndpointConfig::new(addr("127.0.0.1:5061"), 1)
+    }));
+    p
+}
+
+#[test]
+fn subscription_notify_refresh_and_end() {
+    use sansip::encode::{MessageBuilder, Value};
+    use sansip::endpoint::Subscribe;
+    use sansip::message::HeaderKind;
+    use sansip::subscription::{Ended, State};
+    let mut p = presence_pair();
+    let sub =
+        p.a.subscribe(
+            p.now,
+            addr("127.0.0.1:5062"),
+            &Subscribe {
+                uri: "sip:bob@127.0.0.1:5062",
+                from: "<sip:alice@127.0.0.1>",
+                to: "<sip:bob@127.0.0.1>",
+                event: "presence",
+                expires: 600,
+                accept: Some("application/pidf+xml"),
+            },
+        )
+        .unwrap();
+    let subscribe = caller_sends(&mut p);
+    let req = Message::parse(&subscribe).unwrap();
+    assert_eq!(req.method(), Some(Method::Subscribe));
+    assert_eq!(req.header(HeaderKind::Event).unwrap().value, b"presence");
+    assert_eq!(req.header(HeaderKind::Expires).unwrap().value, b"600");
+    assert!(req.header(HeaderKind::Contact).is_some());
+    // 202 with the notifier's tag and Contact; then the first NOTIFY: active.
+    let mut n = Notifier::new(&req, "nt1");
+    let mut accepted =
+        MessageBuilder::response_to(&req, StatusCode::new(202).unwrap(), "nt1").unwrap();
+    accepted.push("Contact", Value::Text("<sip:notifier@127.0.0.1:5062>"));
+    accepted.push("Expires", Value::Number(600));
+    let mut buf = vec![0u8; 2048];
+    let len = accepted.encode_into(&mut buf).unwrap();
+    let ev = to_caller(&mut p, &buf[..len]);
+    assert_eq!(ev.len(), 1, "{ev:?}"); // the Response
+    let ev = to_caller(
+        &mut p,
+        &n.notify("z9hG4bKn1", "active;expires=600", b"<open/>"),
+    );
+    let Some(Event::Notify { sub: s, tx }) = ev.first().copied() else {
+        panic!("{ev:?}")
+    };
+    assert_eq!(s, sub);
+    assert!(ev.contains(&Event::SubscriptionActive { sub, expires: 600 }));
+    assert_eq!(p.a.request(tx).unwrap().body(), b"<open/>");
+    p.a.respond(p.now, tx, StatusCode::OK, None).unwrap();
+    let ok = caller_sends(&mut p);
+    assert_eq!(Message::parse(&ok).unwrap().status(), Some(StatusCode::OK));
+    assert_eq!(p.a.subscription_state(sub), Some(State::Active));
+    // The refresh: 540 s later, within the dialog (CSeq 2, the notifier's Contact).
+    let (at, refresh) = next_send(&mut p);
+    assert_eq!(at, 540_000);
+    let r = Message::parse(&refresh).unwrap();
+    assert_eq!(r.method(), Some(Method::Subscribe));
+    assert_eq!(
+        r.request_uri_raw(),
+        Some(&b"sip:notifier@127.0.0.1:5062"[..])
+    );
+    assert_eq!(r.cseq().unwrap().seq(), 2);
+    assert_eq!(r.to().unwrap().tag(), Some("nt1"));
+    let len = MessageBuilder::response_to(&r, StatusCode::OK, "nt1")
+        .unwrap()
+        .header("Expires", Value::Number(300))
+        .encode_into(&mut buf)
+        .unwrap();
+    to_caller(&mut p, &buf[..len]);
+    // Re-armed from the new duration: 270 s.
+    let (at, again) = next_send(&mut p);
+    assert_eq!(at, 810_000);
+    assert_eq!(
+        Message::parse(&again).unwrap().method(),
+        Some(Method::Subscribe)
+    );
+    // A NOTIFY of another package is not this subscription's: 481.
+    let mut other = n.notify("z9hG4bKn2", "active", b"");
+    let at = other
+        .windows(14)
+        .position(|w| w == b"Event: presenc")
+        .unwrap();
+    other[at + 7..at + 15].copy_from_slice(b"dialog  ");
+    to_caller(&mut p, &other);
+    let answer = caller_sends(&mut p);
+    assert_eq!(
+        Message::parse(&answer).unwrap().status(),
+        Some(StatusCode::CALL_OR_TRANSACTION_DOES_NOT_EXIST)
+    );
+    // The notifier ends it.
+    let ev = to_caller(
+        &mut p,
+        &n.notify(
+            "z9hG4bKn3",
+            "terminated;reason=noresource;retry-after=30",
+            b"",
+        ),
+    );
+    assert!(ev.contains(&Event::SubscriptionTerminated {
+        sub,
+        reason: Ended::ByNotifier {
+            retry_after: Some(30)
+        }
+    }));
+    assert_eq!(p.a.subscription_count(), 0);
+}
+
+#[test]
+fn subscription_notify_first_and_unsubscribe() {
+    use sansip::encode::MessageBuilder;
+    use sansip::endpoint::Subscribe;
+    use sansip::subscription::{Ended, State};
+    let mut p = presence_pair();
+    let sub =
+        p.a.subscribe(
+            p.now,
+            addr("127.0.0.1:5062"),
+            &Subscribe {
+                uri: "sip:bob@127.0.0.1:5062",
+                from: "<sip:alice@127.0.0.1>",
+                to: "<sip:bob@127.0.0.1>",
+                event: "presence",
+                expires: 600,
+                accept: None,
+            },
+        )
+        .unwrap();
+    let subscribe = caller_sends(&mut p);
+    let req = Message::parse(&subscribe).unwrap();
+    // §4.1.2.4: the NOTIFY overtakes the 2xx and makes the dialog.
+    let mut n = Notifier::new(&req, "nt9");
+    let ev = to_caller(&mut p, &n.notify("z9hG4bKf1", "pending", b""));
+    assert!(ev.contains(&Event::SubscriptionPending { sub }), "{ev:?}");
+    let Some(Event::Notify { tx, .. }) = ev.first().copied() else {
+        panic!()
+    };
+    p.a.respond(p.now, tx, StatusCode::OK, None).unwrap();
+    caller_sends(&mut p);
+    let mut buf = vec![0u8; 2048];
+    let len = MessageBuilder::response_to(&req, StatusCode::new(202).unwrap(), "nt9")
+        .unwrap()
+        .encode_into(&mut buf)
+        .unwrap();
+    to_caller(&mut p, &buf[..len]);
+    assert_eq!(p.a.subscription_state(sub), Some(State::Pending));
+    // Unsubscribe: Expires 0 within the dialog, to the Contact of the NOTIFY.
+    p.a.unsubscribe(p.now, sub).unwrap();
+    let bye = caller_sends(&mut p);
+    let r = Message::parse(&bye).unwrap();
+    assert_eq!(r.method(), Some(Method::Subscribe));
+    assert_eq!(
+        r.header(sansip::message::HeaderKind::Expires)
+            .unwrap()
+            .value,
+        b"0"
+    );
+    assert_eq!(r.cseq().unwrap().seq(), 2, "after the SUBSCRIBE's CSeq 1");
+    assert_eq!(
+        r.request_uri_raw(),
+        Some(&b"sip:notifier@127.0.0.1:5062"[..])
+    );
+    let len = MessageBuilder::response_to(&r, StatusCode::OK, "nt9")
+        .unwrap()
+        .encode_into(&mut buf)
+        .unwrap();
+    to_caller(&mut p, &buf[..len]);
+    assert_eq!(p.a.subscription_state(sub), Some(State::Unsubscribing));
+    let ev = to_caller(
+        &mut p,
+        &n.notify("z9hG4bKf2", "terminated;reason=timeout", b""),
+    );
+    assert!(ev.contains(&Event::SubscriptionTerminated {
+        sub,
+        reason: Ended::Unsubscribed
+    }));
+    // A subscription nobody answers ends with 408 (Timer F).
+    let sub =
+        p.a.subscribe(
+            p.now,
+            addr("127.0.0.1:5062"),
+            &Subscribe {
+                uri: "sip:bob@127.0.0.1:5062",
+                from: "<sip:alice@127.0.0.1>",
+                to: "<sip:bob@127.0.0.1>",
+                event: "presence",
+                expires: 600,
+                accept: None,
+            },
+        )
+        .unwrap();
+    let mut events = Vec::new();
+    while let Some(t) = p.a.poll_timeout() {
+        while p.a.poll_transmit(&mut buf).unwrap().is_some() {}
+        p.now = p.now.max(t);
+        p.a.handle_timeout(p.now);
+        events.extend(std::iter::from_fn(|| p.a.poll_event()));
+    }
+    assert!(events.contains(&Event::SubscriptionTerminated {
+        sub,
+        reason: Ended::Rejected(StatusCode::REQUEST_TIMEOUT)
+    }));
+    assert_eq!(p.a.subscription_count(), 0);
+}

@@ -412,6 +412,13 @@ impl Dialog {
         self.on_request_cseq(&cseq)
     }
 
+    /// Set the local CSeq number (a subscriber's dialog made from a NOTIFY continues the
+    /// SUBSCRIBE's numbering, RFC 6665 §4.1.2.4).
+    #[cfg(feature = "endpoint")]
+    pub(crate) fn set_local_seq(&mut self, seq: u32) {
+        self.local_seq = seq;
+    }
+
     /// [`on_request`](Self::on_request) on headers already parsed.
     #[cfg(feature = "endpoint")]
     pub(crate) fn on_request_parts(

@@ -25,7 +25,9 @@
 //!   answer ([`Endpoint::ack_with_answer`], [`Event::AnswerReceived`]);
 //! - keeps registrations (§10.2, [`Endpoint::register`]): answers Digest challenges
 //!   (§22, [`auth`](crate::auth)), follows a 423's `Min-Expires`, refreshes the binding
-//!   before it expires and removes it on request.
+//!   before it expires and removes it on request;
+//! - keeps subscriptions as their subscriber (RFC 6665 §4.1, [`Endpoint::subscribe`]):
+//!   routes NOTIFYs to them, follows `Subscription-State`, refreshes and unsubscribes.
 //!
 //! Time is [`Instant`] (milliseconds chosen by the host); randomness (tags, branches,
 //! Call-IDs) comes from [`EndpointConfig::seed`] and [`Endpoint::add_entropy`]: the same
@@ -95,9 +97,11 @@
 
 mod linger;
 mod registration;
+mod subscription;
 mod table;
 
 pub use registration::{Binding, MAX_REGISTRATION_TEXT, MAX_REGISTRATIONS, RegistrationHandle};
+pub use subscription::{MAX_EVENT, MAX_SUBSCRIPTIONS, Subscribe, SubscriptionHandle};
 
 use core::fmt::{self, Write as _};
 use core::net::{IpAddr, SocketAddr};
@@ -339,6 +343,34 @@ pub enum Event {
         reg: RegistrationHandle,
         /// The status that ended it.
         status: StatusCode,
+    },
+    /// A NOTIFY of a subscription ([`Endpoint::subscribe`]): read it with
+    /// [`Endpoint::request`] (its body is the state the package defines) and answer it
+    /// with [`Endpoint::respond`] (200, RFC 6665 §4.1.3).
+    Notify {
+        /// The subscription.
+        sub: SubscriptionHandle,
+        /// The NOTIFY's server transaction.
+        tx: TxHandle,
+    },
+    /// A subscription is active for `expires` seconds (its first `active` NOTIFY).
+    SubscriptionActive {
+        /// The subscription.
+        sub: SubscriptionHandle,
+        /// Seconds left.
+        expires: u32,
+    },
+    /// The notifier holds a subscription pending (its first `pending` NOTIFY).
+    SubscriptionPending {
+        /// The subscription.
+        sub: SubscriptionHandle,
+    },
+    /// A subscription ended; the handle no longer resolves.
+    SubscriptionTerminated {
+        /// The subscription.
+        sub: SubscriptionHandle,
+        /// Why.
+        reason: crate::subscription::Ended,
     },
     /// UAC, late offer: the 2xx to an INVITE without a body carried the offer, so the
     /// ACK must carry the answer (RFC 3261 §13.2.1, RFC 3264 §4). Read the offer with
@@ -685,6 +717,8 @@ pub struct Endpoint<
     linger: Linger,
     /// Registrations kept (`register`).
     regs: registration::Registrations,
+    /// Subscriptions kept (`subscribe`).
+    subs: subscription::Subscriptions,
     events: Deque<Event, EVENT_QUEUE>,
     rng: u64,
     stats: Stats,
@@ -744,6 +778,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             call_deadlines: DeadlineHeap::new(),
             linger,
             regs: Table::new(),
+            subs: Table::new(),
             events: Deque::new(),
             rng: config.seed ^ 0x9E37_79B9_7F4A_7C15,
             stats: Stats::default(),
@@ -869,6 +904,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             .chain(call)
             .chain(self.linger.next_deadline())
             .chain(self.next_refresh())
+            .chain(self.next_sub_timer())
             .min()
     }
 
@@ -882,6 +918,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         // draining. The cap guards against timers re-armed in the past (T1 = 0).
         self.linger.expire(now);
         self.fire_refreshes(now);
+        self.fire_sub_timers(now);
         let mut budget = 4 * (TX + CALLS) + 64;
         while budget > 0 && self.transmits.len() + 4 <= QUEUE {
             budget -= 1;
@@ -1352,6 +1389,12 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         }
         if method == Method::Cancel {
             return self.on_cancel(now, from, msg, key, core);
+        }
+        // A NOTIFY of one of our subscriptions (RFC 6665 §4.4.1).
+        if method == Method::Notify
+            && let Some(sub) = self.subscription_for(msg, core)
+        {
+            return self.on_notify(now, from, msg, key, core, sub);
         }
         if core.to.tag().is_some() {
             return self.on_in_dialog(now, from, msg, key, core);
@@ -2001,6 +2044,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 self.push_event(Event::Response { tx, call, status });
                 if status.is_final() && call.is_none() && !client_invite {
                     self.registration_response(now, tx, msg.map(|(m, _)| m));
+                    self.subscription_response(now, tx, msg);
                 }
                 if client_invite && let Some(call) = call {
                     let guard = status
@@ -2043,6 +2087,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 });
                 if call.is_none() && !client_invite && !server_invite {
                     self.registration_response(now, tx, None);
+                    self.subscription_response(now, tx, None);
                 }
                 let own_reinvite = call
                     .and_then(|c| self.calls.get(c.0))

@@ -1,0 +1,422 @@
+//! Subscriptions kept by the endpoint, subscriber side (RFC 6665 §4.1): the
+//! [`subscription`](crate::subscription) machine driven with SUBSCRIBE client
+//! transactions, the subscription's dialog (from the 2xx, or from a NOTIFY that came
+//! first, §4.1.2.4), NOTIFYs routed to it, and one timer.
+
+use core::net::SocketAddr;
+
+use heapless::String;
+
+use super::table::{RawHandle, Table};
+use super::{Bytes, Endpoint, Event, Request, SendError, TxHandle, text};
+use crate::check::CoreHeaders;
+use crate::dialog::Dialog;
+use crate::encode::Value;
+use crate::error::Capacity;
+use crate::message::{HeaderKind, Limits, Message, Method, SubState, SubscriptionState};
+use crate::subscription::{self, Action, Notice, NotifyState, Subscription};
+use crate::time::Instant;
+use crate::transaction::{ClientKey, key::RequestKey};
+
+/// Most subscriptions one endpoint keeps at a time.
+pub const MAX_SUBSCRIPTIONS: usize = 8;
+/// Longest `Event` value a subscription keeps (package, template, `id`).
+pub const MAX_EVENT: usize = 64;
+
+/// A subscription of this endpoint. Generation-checked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct SubscriptionHandle(pub(super) RawHandle);
+
+/// What [`Endpoint::subscribe`] subscribes to.
+#[derive(Clone, Copy, Debug)]
+pub struct Subscribe<'a> {
+    /// The Request-URI: the resource, e.g. `sip:bob@example.com`.
+    pub uri: &'a str,
+    /// From (without tag), e.g. `<sip:alice@example.com>`.
+    pub from: &'a str,
+    /// To, e.g. `<sip:bob@example.com>`.
+    pub to: &'a str,
+    /// The `Event` value: the package and an optional `id`, e.g. `presence`,
+    /// `message-summary`, `dialog;id=7` (RFC 6665 §8.2.1).
+    pub event: &'a str,
+    /// Duration asked for, seconds.
+    pub expires: u32,
+    /// `Accept`, if the package needs one (e.g. `application/pidf+xml`).
+    pub accept: Option<&'a str>,
+}
+
+pub(super) struct SubEntry {
+    machine: Subscription,
+    /// Where the first SUBSCRIBE went (and others go while there is no dialog).
+    to: SocketAddr,
+    event: String<MAX_EVENT>,
+    /// The first SUBSCRIBE's Call-ID and From tag: a NOTIFY is matched by them (and its
+    /// `Event`) before the dialog exists.
+    call_id: String<64>,
+    from_tag: String<16>,
+    dialog: Option<Dialog>,
+    /// The SUBSCRIBE out, if any.
+    tx: Option<TxHandle>,
+    timer_at: Option<Instant>,
+}
+
+pub(super) type Subscriptions = Table<SubEntry, MAX_SUBSCRIPTIONS>;
+
+impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
+    Endpoint<TX, CALLS, MSG, QUEUE>
+{
+    /// Subscribe to an event package at `to` (RFC 6665 §4.1): a SUBSCRIBE with
+    /// `Event`, `Expires` and this endpoint's Contact. Each NOTIFY of the subscription is
+    /// an [`Event::Notify`]: read it with [`Endpoint::request`] and answer it with
+    /// [`Endpoint::respond`] (200; RFC 6665 §4.1.3). The endpoint follows its
+    /// `Subscription-State` ([`Event::SubscriptionActive`], [`Event::SubscriptionPending`]),
+    /// refreshes the subscription a tenth of its duration before it expires, and reports
+    /// [`Event::SubscriptionTerminated`] when it ends (then the handle no longer
+    /// resolves). The SUBSCRIBE's responses also give the usual [`Event::Response`]s.
+    ///
+    /// A NOTIFY passes the request checks of [`check`](crate::check) like any request:
+    /// list the package's body types (`application/pidf+xml`,
+    /// `application/simple-message-summary`, ...) in the capabilities of
+    /// [`EndpointConfig`](super::EndpointConfig), or its NOTIFYs get 415.
+    ///
+    /// [`SendError::Capacity`] if [`MAX_SUBSCRIPTIONS`] are kept already or `event` is
+    /// longer than [`MAX_EVENT`].
+    pub fn subscribe(
+        &mut self,
+        now: Instant,
+        to: SocketAddr,
+        sub: &Subscribe<'_>,
+    ) -> Result<SubscriptionHandle, SendError> {
+        if self.subs.len() >= MAX_SUBSCRIPTIONS {
+            return Err(SendError::Capacity(Capacity::Subscriptions));
+        }
+        let event: String<MAX_EVENT> =
+            String::try_from(sub.event).map_err(|_| SendError::Capacity(Capacity::String))?;
+        let mut expires: String<10> = String::new();
+        let _ = text::push_u32(&mut expires, sub.expires);
+        let mut headers: heapless::Vec<(&str, &str), 3> = heapless::Vec::new();
+        let _ = headers.push(("Event", sub.event));
+        let _ = headers.push(("Expires", &expires));
+        if let Some(accept) = sub.accept {
+            let _ = headers.push(("Accept", accept));
+        }
+        let req = Request {
+            headers: &headers,
+            ..Request::new(Method::Subscribe, sub.uri, sub.from, sub.to)
+        };
+        let (tx, tag) = self.start_request(now, to, &req)?;
+        let call_id = self
+            .txs
+            .get(tx.0)
+            .and_then(|e| e.stored_request(&Limits::default()))
+            .and_then(|m| {
+                m.call_id()
+                    .ok()
+                    .and_then(|c| String::try_from(c.as_str()).ok())
+            })
+            .unwrap_or_default();
+        let entry = SubEntry {
+            machine: Subscription::new(sub.expires),
+            to,
+            event,
+            call_id,
+            from_tag: String::try_from(tag.as_str()).unwrap_or_default(),
+            dialog: None,
+            tx: Some(tx),
+            timer_at: None,
+        };
+        // Room was checked above.
+        self.subs
+            .insert(entry)
+            .map(SubscriptionHandle)
+            .ok_or(SendError::Capacity(Capacity::Subscriptions))
+    }
+
+    /// End a subscription (`Expires: 0`, RFC 6665 §4.1.2.3);
+    /// [`Event::SubscriptionTerminated`] follows the terminating NOTIFY (or 64*T1).
+    pub fn unsubscribe(&mut self, now: Instant, sub: SubscriptionHandle) -> Result<(), SendError> {
+        self.step_sub(now, sub, subscription::Event::Unsubscribe)
+    }
+
+    /// Where a subscription is, while the endpoint keeps it.
+    pub fn subscription_state(&self, sub: SubscriptionHandle) -> Option<subscription::State> {
+        self.subs.get(sub.0).map(|s| s.machine.state())
+    }
+
+    /// Subscriptions kept now.
+    pub fn subscription_count(&self) -> usize {
+        self.subs.len()
+    }
+
+    fn step_sub(
+        &mut self,
+        now: Instant,
+        sub: SubscriptionHandle,
+        event: subscription::Event,
+    ) -> Result<(), SendError> {
+        let t1x64 = self.config.timers.t1_x64();
+        let s = self.subs.get_mut(sub.0).ok_or(SendError::UnknownHandle)?;
+        let step = s.machine.step(t1x64, event);
+        s.machine = step.subscription;
+        for action in step.actions {
+            match action {
+                Action::Send { expires } => {
+                    if let Err(e) = self.send_subscribe(now, sub, expires) {
+                        // Nothing went out: the subscription cannot go on.
+                        self.end_sub(
+                            sub,
+                            subscription::Ended::Rejected(
+                                crate::message::StatusCode::SERVER_INTERNAL_ERROR,
+                            ),
+                        );
+                        return Err(e);
+                    }
+                }
+                Action::StartTimer(after) => {
+                    if let Some(s) = self.subs.get_mut(sub.0) {
+                        s.timer_at = Some(now.saturating_add(after));
+                    }
+                }
+                Action::CancelTimer => {
+                    if let Some(s) = self.subs.get_mut(sub.0) {
+                        s.timer_at = None;
+                    }
+                }
+                Action::Notify(Notice::Active { expires }) => {
+                    self.push_event(Event::SubscriptionActive { sub, expires })
+                }
+                Action::Notify(Notice::Pending) => {
+                    self.push_event(Event::SubscriptionPending { sub })
+                }
+                Action::Notify(Notice::Terminated(why)) => self.end_sub(sub, why),
+            }
+        }
+        Ok(())
+    }
+
+    fn end_sub(&mut self, sub: SubscriptionHandle, why: subscription::Ended) {
+        if self.subs.remove(sub.0).is_some() {
+            self.push_event(Event::SubscriptionTerminated { sub, reason: why });
+        }
+    }
+
+    /// A SUBSCRIBE within the subscription's dialog (a refresh, or `Expires: 0`).
+    fn send_subscribe(
+        &mut self,
+        now: Instant,
+        sub: SubscriptionHandle,
+        expires: u32,
+    ) -> Result<(), SendError> {
+        let (branch, sent_by) = self.via_parts();
+        let via = self.via(&branch, &sent_by);
+        let mut expires_text: String<10> = String::new();
+        let _ = text::push_u32(&mut expires_text, expires);
+        let mut bytes = Bytes::<MSG>::new();
+        let s = self.subs.get_mut(sub.0).ok_or(SendError::UnknownHandle)?;
+        let d = s.dialog.as_mut().ok_or(SendError::InvalidState)?;
+        let dest = super::dialog_destination(d, s.to);
+        let mut b = d
+            .request(Method::Subscribe, via, Some(self.contact.as_str()))
+            .map_err(|_| SendError::InvalidState)?;
+        b.push("Event", Value::Text(&s.event));
+        b.push("Expires", Value::Text(&expires_text));
+        b.encode(&mut bytes)?;
+        drop(b);
+        let key = ClientKey::new(&branch, Method::Subscribe)
+            .map_err(|_| SendError::Capacity(Capacity::Branch))?;
+        let tx = self.start_client_tx(now, dest, bytes, key, false)?;
+        if let Some(s) = self.subs.get_mut(sub.0) {
+            s.tx = Some(tx);
+        }
+        Ok(())
+    }
+
+    /// The subscription whose SUBSCRIBE is `tx`.
+    fn subscription_of(&self, tx: TxHandle) -> Option<SubscriptionHandle> {
+        (0..MAX_SUBSCRIPTIONS as u16)
+            .filter_map(|i| self.subs.handle_at(i))
+            .find(|&h| self.subs.get(h).is_some_and(|s| s.tx == Some(tx)))
+            .map(SubscriptionHandle)
+    }
+
+    /// A final response (or none: a timeout) to a client transaction: if it is a
+    /// subscription's SUBSCRIBE, its machine takes it; a 2xx gives a subscription its
+    /// dialog if no NOTIFY gave it one first.
+    pub(super) fn subscription_response(
+        &mut self,
+        now: Instant,
+        tx: TxHandle,
+        response: Option<(&Message<'_>, &CoreHeaders<'_>)>,
+    ) {
+        let Some(sub) = self.subscription_of(tx) else {
+            return;
+        };
+        if let Some(s) = self.subs.get_mut(sub.0) {
+            s.tx = None;
+        }
+        let event = match response {
+            Some((m, core)) => {
+                let code = match m.status() {
+                    Some(c) => c,
+                    None => return,
+                };
+                if code.is_success() && self.subs.get(sub.0).is_some_and(|s| s.dialog.is_none()) {
+                    let made = self
+                        .txs
+                        .get(tx.0)
+                        .and_then(|e| e.stored_request(&Limits::default()))
+                        .and_then(|req| {
+                            Dialog::uac_parts(&req, m, &core.to, core.call_id.as_str(), false).ok()
+                        });
+                    if let (Some(mut d), Some(s)) = (made, self.subs.get_mut(sub.0)) {
+                        d.confirm();
+                        s.dialog = Some(d);
+                    }
+                }
+                subscription::Event::Response {
+                    code,
+                    expires: m.expires().and_then(Result::ok).map(|e| e.0),
+                }
+            }
+            None => subscription::Event::Timeout,
+        };
+        let _ = self.step_sub(now, sub, event);
+    }
+
+    /// The subscription a NOTIFY belongs to (RFC 6665 §4.4.1): its Call-ID and To tag
+    /// are the SUBSCRIBE's Call-ID and From tag, its From tag is the dialog's remote tag
+    /// once there is a dialog, and its `Event` names the same package and `id`.
+    pub(super) fn subscription_for(
+        &self,
+        msg: &Message<'_>,
+        core: &CoreHeaders<'_>,
+    ) -> Option<SubscriptionHandle> {
+        let event = msg
+            .header(HeaderKind::Event)
+            .and_then(|h| crate::message::Event::parse(h.value).ok())?;
+        let local_tag = core.to.tag()?;
+        let remote_tag = core.from.tag().unwrap_or("");
+        (0..MAX_SUBSCRIPTIONS as u16)
+            .filter_map(|i| self.subs.handle_at(i))
+            .find(|&h| {
+                self.subs.get(h).is_some_and(|s| {
+                    let ours = crate::message::Event::parse(s.event.as_bytes()).ok();
+                    s.call_id.as_str() == core.call_id.as_str()
+                        && s.from_tag.as_str() == local_tag
+                        && s.dialog
+                            .as_ref()
+                            .is_none_or(|d| d.id().remote_tag() == remote_tag)
+                        && ours.is_some_and(|o| {
+                            o.event_type().eq_ignore_ascii_case(event.event_type())
+                                && o.id() == event.id()
+                        })
+                })
+            })
+            .map(SubscriptionHandle)
+    }
+
+    /// A NOTIFY of subscription `sub` ([`subscription_for`](Self::subscription_for)): it
+    /// gets its server transaction, the subscription's dialog checks it (and is made from
+    /// it when no 2xx came yet), the host gets [`Event::Notify`] and the machine its
+    /// `Subscription-State`.
+    pub(super) fn on_notify(
+        &mut self,
+        now: Instant,
+        from: SocketAddr,
+        msg: &Message<'_>,
+        key: RequestKey,
+        core: &CoreHeaders<'_>,
+        sub: SubscriptionHandle,
+    ) {
+        let Some(tx) = self.new_server_tx(now, from, msg, core, key, None) else {
+            return;
+        };
+        // §4.1.2.4: a NOTIFY before the 2xx makes the dialog (as its UAS would).
+        let first_seq = self.subs.get(sub.0).map(|s| s.dialog.is_none());
+        if first_seq == Some(true) {
+            let made = Dialog::uas_parts(
+                msg,
+                &core.from,
+                &core.to,
+                core.call_id.as_str(),
+                core.cseq.seq(),
+                core.to.tag().unwrap_or(""),
+                false,
+            );
+            match (made, self.subs.get_mut(sub.0)) {
+                (Ok(mut d), Some(s)) => {
+                    // The SUBSCRIBE was CSeq 1: ours go on from there.
+                    d.set_local_seq(1);
+                    d.confirm();
+                    s.dialog = Some(d);
+                }
+                _ => {
+                    let _ = self.send_response(now, tx, crate::message::StatusCode::BAD_REQUEST);
+                    return;
+                }
+            }
+        } else {
+            let verdict = self
+                .subs
+                .get_mut(sub.0)
+                .and_then(|s| s.dialog.as_mut())
+                .map(|d| {
+                    d.on_request_parts(core.call_id.as_str(), &core.from, &core.to, &core.cseq)
+                });
+            if let Some(Err(reject)) = verdict {
+                self.stats.rejected += 1;
+                let _ = self.send_response(now, tx, reject.status());
+                return;
+            }
+        }
+        let state = msg
+            .header(HeaderKind::SubscriptionState)
+            .and_then(|h| SubscriptionState::parse(h.value).ok());
+        let Some(state) = state else {
+            // RFC 6665 §8.2.3: Subscription-State is mandatory in a NOTIFY.
+            self.stats.rejected += 1;
+            let _ = self.send_response(now, tx, crate::message::StatusCode::BAD_REQUEST);
+            return;
+        };
+        self.push_event(Event::Notify { sub, tx });
+        let event = subscription::Event::Notify {
+            state: match state.state() {
+                SubState::Active => NotifyState::Active,
+                SubState::Terminated => NotifyState::Terminated,
+                SubState::Pending | SubState::Other(_) => NotifyState::Pending,
+            },
+            expires: state.expires(),
+            retry_after: state.retry_after(),
+        };
+        let _ = self.step_sub(now, sub, event);
+    }
+
+    /// The earliest subscription timer due.
+    pub(super) fn next_sub_timer(&self) -> Option<Instant> {
+        (0..MAX_SUBSCRIPTIONS as u16)
+            .filter_map(|i| self.subs.handle_at(i))
+            .filter_map(|h| self.subs.get(h).and_then(|s| s.timer_at))
+            .min()
+    }
+
+    /// Fire the subscription timers due at `now`.
+    pub(super) fn fire_sub_timers(&mut self, now: Instant) {
+        for i in 0..MAX_SUBSCRIPTIONS as u16 {
+            let Some(h) = self.subs.handle_at(i) else {
+                continue;
+            };
+            let due = self
+                .subs
+                .get(h)
+                .and_then(|s| s.timer_at)
+                .is_some_and(|t| t <= now);
+            if due {
+                if let Some(s) = self.subs.get_mut(h) {
+                    s.timer_at = None;
+                }
+                let _ = self.step_sub(now, SubscriptionHandle(h), subscription::Event::Timer);
+            }
+        }
+    }
+}
