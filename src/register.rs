@@ -141,6 +141,10 @@ pub struct Registration {
     auth_tries: u8,
     /// Whether the request out carries credentials.
     authorized: bool,
+    /// Stale-nonce challenges answered since the last 2xx.
+    stale_tries: u8,
+    /// The TU unregistered while a REGISTER was out: `Expires: 0` follows its answer.
+    unregister_next: bool,
 }
 
 impl Registration {
@@ -152,6 +156,8 @@ impl Registration {
             expires,
             auth_tries: 0,
             authorized: false,
+            stale_tries: 0,
+            unregister_next: false,
         };
         let mut actions = heapless::Vec::new();
         let _ = actions.push(Action::Send {
@@ -222,7 +228,14 @@ impl Step {
             State::Registered { .. } => None,
         };
         match (event, out) {
-            (Event::Unregister, _) => {
+            // §10.2: one REGISTER at a time; while one is out, the removal follows its
+            // final response.
+            (Event::Unregister, Some(_)) if r.state != State::Unregistering => {
+                self.registration.state = State::Unregistering;
+                self.registration.unregister_next = true;
+                self.emit(Action::CancelRefresh);
+            }
+            (Event::Unregister, None) => {
                 self.registration.state = State::Unregistering;
                 self.registration.auth_tries = 0;
                 self.emit(Action::CancelRefresh);
@@ -238,7 +251,26 @@ impl Step {
                     }
                 }
             }
+            (Event::Timeout, Some(_)) if r.unregister_next => {
+                // Nothing is known to be registered: nothing to remove.
+                self.registration.state = State::Done;
+                self.emit(Action::Notify(Notice::Unregistered));
+            }
             (Event::Timeout, Some(_)) => self.fail(StatusCode::REQUEST_TIMEOUT),
+            (Event::Response { code, .. }, Some(_)) if r.unregister_next => {
+                self.registration.unregister_next = false;
+                self.registration.auth_tries = 0;
+                if code.is_success() || matches!(code.as_u16(), 401 | 407) {
+                    // Remove what may exist, answering the challenge if there was one.
+                    let challenged = !code.is_success();
+                    if !self.send(0, challenged) {
+                        self.fail(StatusCode::SERVER_INTERNAL_ERROR);
+                    }
+                } else {
+                    self.registration.state = State::Done;
+                    self.emit(Action::Notify(Notice::Unregistered));
+                }
+            }
             (
                 Event::Response {
                     code,
@@ -271,6 +303,7 @@ impl Step {
                 // what was asked for.
                 let expires = granted.unwrap_or(asked);
                 self.registration.auth_tries = 0;
+                self.registration.stale_tries = 0;
                 if expires == 0 {
                     // The registrar removed the binding (or granted nothing).
                     self.registration.state = State::Done;
@@ -284,13 +317,19 @@ impl Step {
                 self.emit(Action::StartRefresh(Duration::from_secs(after)));
                 self.emit(Action::Notify(Notice::Registered { expires }));
             }
-            // §22.2: answer the challenge; a second refusal of fresh credentials (not a
-            // stale nonce) means they are wrong.
+            // §22.2: answer the challenge. A proxy's 407 and then the registrar's 401 are
+            // both answered (§22.3); past MAX_AUTH_TRIES in a row the credentials are
+            // taken as wrong (a stale nonce, RFC 2617 §3.2.1, does not count).
             401 | 407 => {
-                let tries = r.auth_tries.saturating_add(1);
-                if (r.authorized && !stale) || tries > MAX_AUTH_TRIES {
+                let tries = if stale {
+                    r.auth_tries
+                } else {
+                    r.auth_tries.saturating_add(1)
+                };
+                if tries > MAX_AUTH_TRIES || (stale && r.stale_tries >= MAX_AUTH_TRIES) {
                     return self.fail(code);
                 }
+                self.registration.stale_tries = r.stale_tries.saturating_add(u8::from(stale));
                 self.registration.auth_tries = tries;
                 if !self.send(asked, true) {
                     self.fail(code);
@@ -389,7 +428,18 @@ mod tests {
     #[test]
     fn wrong_credentials_stale_nonce_and_interval_too_brief() {
         let (r, _) = Registration::new(60);
-        let s = r.step(resp(401)).registration.step(resp(401));
+        // A proxy's challenge, then the registrar's, are both answered...
+        let s = r.step(resp(407)).registration.step(resp(401));
+        assert_eq!(
+            s.actions.as_slice(),
+            [Action::Send {
+                cseq: 3,
+                expires: 60,
+                authorize: true
+            }]
+        );
+        // ... but a third challenge in a row means the credentials are wrong.
+        let s = s.registration.step(resp(401));
         assert_eq!(
             s.actions.last(),
             Some(&Action::Notify(Notice::Failed(StatusCode::UNAUTHORIZED)))
@@ -412,13 +462,31 @@ mod tests {
             }]
         );
         // ... but not for ever.
-        let s = s.registration.step(Event::Response {
+        let stale = Event::Response {
             code: StatusCode::UNAUTHORIZED,
             expires: None,
             min_expires: None,
             stale: true,
-        });
+        };
+        let s = s.registration.step(stale);
+        assert_eq!(s.registration.state(), State::Registering);
+        let s = s.registration.step(stale);
         assert_eq!(s.registration.state(), State::Done);
+        // Unregistering while the REGISTER is out waits for its answer (§10.2).
+        let (r, _) = Registration::new(60);
+        let s = r.step(Event::Unregister);
+        assert_eq!(s.actions.as_slice(), [Action::CancelRefresh]);
+        let s = s.registration.step(resp(200));
+        assert_eq!(
+            s.actions.as_slice(),
+            [Action::Send {
+                cseq: 2,
+                expires: 0,
+                authorize: false
+            }]
+        );
+        let s = s.registration.step(resp(200));
+        assert_eq!(s.actions.as_slice(), [Action::Notify(Notice::Unregistered)]);
         // 423: again with Min-Expires; without one (or not above), failed.
         let (r, _) = Registration::new(60);
         let s = r.step(Event::Response {

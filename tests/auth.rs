@@ -342,3 +342,14 @@ mod props {
         }
     }
 }
+
+#[test]
+fn verify_ha1_refuses_what_is_no_digest() {
+    let ch = Challenge::parse(b"Digest realm=\"r\", nonce=\"n\"").unwrap();
+    let v = authorization(&ch, &input("u", "p", Method::Register, "sip:a", "")).unwrap();
+    let creds = Credentials::parse(v.as_bytes()).unwrap();
+    assert_eq!(
+        verify_ha1(&creds, Method::Register, &[b'a'; 65], b""),
+        Err(AuthError::InvalidInput)
+    );
+}

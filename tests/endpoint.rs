@@ -2017,3 +2017,182 @@ fn subscription_notify_first_and_unsubscribe() {
     }));
     assert_eq!(p.a.subscription_count(), 0);
 }
+
+/// A proxy's challenge and then the registrar's (RFC 3261 §22.3): both answered, the
+/// proxy's on every later REGISTER with the next nonce count.
+#[test]
+fn registration_through_a_challenging_proxy() {
+    use sansip::auth::verify;
+    use sansip::endpoint::Binding;
+    use sansip::message::{Credentials, HeaderKind};
+    let mut p = Pair::new();
+    let reg =
+        p.a.register(
+            p.now,
+            addr("127.0.0.1:5062"),
+            &Binding {
+                registrar: "sip:127.0.0.1",
+                aor: "<sip:alice@127.0.0.1>",
+                expires: 600,
+                username: "alice",
+                password: "wonderland",
+            },
+        )
+        .unwrap();
+    let answers: [(u16, &[(&str, &str)]); 3] = [
+        (
+            407,
+            &[(
+                "Proxy-Authenticate",
+                "Digest realm=\"proxy\", nonce=\"p1\", qop=auth",
+            )],
+        ),
+        (
+            401,
+            &[(
+                "WWW-Authenticate",
+                "Digest realm=\"registrar\", nonce=\"r1\", qop=auth",
+            )],
+        ),
+        (200, &[]),
+    ];
+    for (i, (code, headers)) in answers.into_iter().enumerate() {
+        p.flush();
+        let rx = *incoming(&p.events_b).last().unwrap();
+        {
+            let req = p.b.request(rx).unwrap();
+            let creds = |kind| {
+                req.header(kind)
+                    .map(|h| Credentials::parse(h.value).unwrap())
+            };
+            let (www, proxy) = (
+                creds(HeaderKind::Authorization),
+                creds(HeaderKind::ProxyAuthorization),
+            );
+            assert_eq!(incoming(&p.events_b).len(), i + 1);
+            match i {
+                0 => assert!(www.is_none() && proxy.is_none()),
+                1 => {
+                    assert!(www.is_none());
+                    let proxy = proxy.expect("Proxy-Authorization");
+                    assert_eq!(proxy.realm(), Some("proxy"));
+                    assert_eq!(proxy.param("nc"), Some("00000001"));
+                    assert_eq!(
+                        verify(&proxy, Method::Register, "wonderland", b""),
+                        Ok(true)
+                    );
+                }
+                _ => {
+                    let (www, proxy) = (www.expect("Authorization"), proxy.expect("proxy"));
+                    assert_eq!(www.realm(), Some("registrar"));
+                    assert_eq!(verify(&www, Method::Register, "wonderland", b""), Ok(true));
+                    assert_eq!(
+                        proxy.param("nc"),
+                        Some("00000002"),
+                        "the proxy's nonce again"
+                    );
+                    assert_eq!(
+                        verify(&proxy, Method::Register, "wonderland", b""),
+                        Ok(true)
+                    );
+                }
+            }
+        }
+        let headers: Vec<(&str, &str)> = headers.to_vec();
+        p.b.respond_with(p.now, rx, StatusCode::new(code).unwrap(), &headers, None)
+            .unwrap();
+    }
+    p.flush();
+    assert!(
+        p.events_a
+            .contains(&Event::Registered { reg, expires: 600 }),
+        "{:?}",
+        p.events_a
+    );
+    // Unregistering right away while nothing is out: Expires 0 at once.
+    p.a.unregister(p.now, reg).unwrap();
+    p.flush();
+    let last = p.b.request(*incoming(&p.events_b).last().unwrap()).unwrap();
+    assert_eq!(last.header(HeaderKind::Expires).unwrap().value, b"0");
+}
+
+/// Review regressions of this session's features: a re-INVITE that cannot be sent
+/// leaves the call as it was; a late-offer call hung up before its answer still ACKs
+/// before the BYE; a 2xx from a fork without Contact does not confirm another fork's
+/// early dialog.
+#[test]
+fn review_regressions_reinvite_late_offer_forks() {
+    // 1. The re-INVITE's transport fails: taken as 503 (§8.1.3.1), the call stays up and
+    //    the next re-INVITE may go.
+    let mut p = Pair::new();
+    let (call, _) = answered_call(&mut p);
+    p.events_a.clear();
+    let tx =
+        p.a.reinvite(p.now, call, &[], ("application/sdp", b"v=0\r\n"))
+            .unwrap();
+    let mut buf = vec![0u8; 4096];
+    while p.a.poll_transmit(&mut buf).unwrap().is_some() {}
+    p.a.handle_send_error(p.now, addr("127.0.0.1:5062"));
+    p.events_a.extend(std::iter::from_fn(|| p.a.poll_event()));
+    assert!(
+        p.events_a.contains(&Event::TransportError { tx }),
+        "{:?}",
+        p.events_a
+    );
+    assert_eq!(p.a.call_state(call), Some(SessionState::Confirmed));
+    assert!(
+        p.a.reinvite(p.now, call, &[], ("application/sdp", b"v=0\r\n"))
+            .is_ok()
+    );
+
+    // 2. Late offer, hung up before the answer: ACK (without the answer the crate cannot
+    //    write), then BYE (§13.2.2.4).
+    let mut p = Pair::new();
+    let req = Request::new(
+        Method::Invite,
+        "sip:bob@127.0.0.1:5062",
+        "<sip:alice@127.0.0.1>",
+        "<sip:bob@127.0.0.1>",
+    );
+    let call = p.a.invite(p.now, addr("127.0.0.1:5062"), &req).unwrap();
+    p.flush();
+    let tx = incoming(&p.events_b)[0];
+    p.b.respond(
+        p.now,
+        tx,
+        StatusCode::OK,
+        Some(("application/sdp", b"v=0\r\n")),
+    )
+    .unwrap();
+    p.flush();
+    assert!(p.events_a.contains(&Event::AnswerNeeded { call }));
+    p.log.clear();
+    p.a.hangup(p.now, call).unwrap();
+    p.flush();
+    let ladder: Vec<_> = p.log.iter().map(|(_, d, l)| format!("{d}{l}")).collect();
+    assert_eq!(ladder, [">ACK", ">BYE", "<200 BYE"]);
+
+    // 3. Fork A rings (early dialog), fork B answers without Contact: the call does not
+    //    run on fork A's dialog.
+    let mut p = Pair::new();
+    let (call, tx, _) = ringing_call(&mut p);
+    assert!(p.a.call_dialog(call).is_some(), "fork A's early dialog");
+    let ok = {
+        let inv = p.b.request(tx).unwrap();
+        let mut b =
+            sansip::encode::MessageBuilder::response_to(&inv, StatusCode::OK, "forkB").unwrap();
+        b.set_body("application/sdp", b"v=0\r\n");
+        let n = b.encode_into(&mut buf).unwrap();
+        buf[..n].to_vec()
+    };
+    let events = to_caller(&mut p, &ok);
+    assert!(
+        events.contains(&Event::CallEstablished { call }),
+        "{events:?}"
+    );
+    assert!(p.a.call_dialog(call).is_none());
+    assert_eq!(
+        p.a.request_in_call(p.now, call, Method::Info, &[], None),
+        Err(sansip::endpoint::SendError::InvalidState)
+    );
+}

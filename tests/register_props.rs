@@ -1,6 +1,6 @@
 //! The registration machine under arbitrary event sequences (RFC 3261 §10.2): never a
-//! panic, CSeq numbers only grow, `Done` absorbs, and every registration ends in exactly
-//! one of Registered-then-Unregistered or Failed.
+//! panic, CSeq numbers only grow, one REGISTER out at a time, `Done` absorbs, and every
+//! registration ends in exactly one of Registered-then-Unregistered or Failed.
 
 use proptest::prelude::*;
 use sansip::message::StatusCode;
@@ -37,7 +37,12 @@ proptest! {
             other => panic!("{other:?}"),
         };
         let mut ended = 0;
+        // §10.2: at most one REGISTER out at a time (the first one is out now).
+        let mut out = 1;
         for e in events {
+            if matches!(e, Event::Response { .. } | Event::Timeout) && out > 0 {
+                out -= 1;
+            }
             let done_before = reg.state() == State::Done;
             let step = reg.step(e);
             prop_assert!(step.actions.len() <= MAX_ACTIONS);
@@ -50,6 +55,8 @@ proptest! {
                     Action::Send { cseq, .. } => {
                         prop_assert!(*cseq > last_cseq, "CSeq {} after {}", cseq, last_cseq);
                         last_cseq = *cseq;
+                        out += 1;
+                        prop_assert!(out <= 1, "two REGISTERs out at once");
                     }
                     Action::Notify(Notice::Unregistered | Notice::Failed(_)) => ended += 1,
                     Action::StartRefresh(d) => prop_assert!(d.as_secs() >= 1),

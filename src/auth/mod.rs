@@ -463,6 +463,7 @@ pub fn verify(
 
 /// [`verify`] with the stored `H(username:realm:password)` (hex, in the credentials'
 /// algorithm) instead of the password, as registrars keep it.
+/// [`AuthError::InvalidInput`] for an `ha1` longer than a SHA-256 hex digest.
 pub fn verify_ha1(
     credentials: &Credentials<'_>,
     method: Method<'_>,
@@ -471,6 +472,10 @@ pub fn verify_ha1(
 ) -> Result<bool, AuthError> {
     if !matches!(credentials.scheme(), AuthScheme::Digest) {
         return Err(AuthError::NotDigest);
+    }
+    // A hex digest: 32 characters (MD5) or 64 (SHA-256).
+    if ha1.len() > 64 {
+        return Err(AuthError::InvalidInput);
     }
     let (algo, sess) = resolve(credentials.algorithm())?;
     let param = |name: &'static str| {

@@ -1287,6 +1287,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         // `send_in_dialog` takes the dialog's next CSeq number; the session must know it
         // to tell the re-INVITE's responses from the INVITE's.
         let cseq = d.local_seq() + 1;
+        let before = c.session;
         let random = self.next_random() as u16; // any bits will do
         self.set_pending(headers, Some(body))?;
         let result = self.step_call(
@@ -1300,13 +1301,37 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             None,
         );
         self.clear_pending();
-        result?;
+        if let Err(e) = result {
+            // Nothing went out: the session is as it was, no re-INVITE pending.
+            if let Some(c) = self.calls.get_mut(call.0) {
+                c.session = before;
+            }
+            return Err(e);
+        }
         self.calls
             .get(call.0)
             .and_then(|c| c.reinvite)
             .filter(|&(_, seq)| seq == cseq)
             .map(|(tx, _)| tx)
             .ok_or(SendError::InvalidState)
+    }
+
+    /// This side's re-INVITE of `call` ended without a response: the session takes it as
+    /// the final response `code`, which ends its pending re-INVITE.
+    fn reinvite_failed(&mut self, now: Instant, call: CallHandle, code: StatusCode) {
+        let Some(c) = self.calls.get(call.0) else {
+            return;
+        };
+        let (Some((_, cseq)), Some(tag)) = (c.reinvite, c.session.kept_dialog()) else {
+            return;
+        };
+        let ev = dialog::Event::Response {
+            code,
+            to_tag: Some(tag),
+            cseq,
+            body: false,
+        };
+        let _ = self.step_call(now, call, ev, None);
     }
 
     /// A re-INVITE (it has a To tag) answered with 2xx refreshes the remote target
@@ -2099,6 +2124,12 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                     // A re-INVITE without answer: as a 408 (§12.2.1.2, §14.1).
                     self.dialog_gone(now, call, StatusCode::REQUEST_TIMEOUT);
                 } else if let Some(call) = call
+                    && own_reinvite
+                {
+                    // It could not be sent: as a 503 (§8.1.3.1), which leaves the session
+                    // as it was and lets the TU try again (§14.1).
+                    self.reinvite_failed(now, call, StatusCode::SERVICE_UNAVAILABLE);
+                } else if let Some(call) = call
                     && client_invite
                 {
                     let _ = self.step_call(now, call, dialog::Event::InviteTransactionEnded, None);
@@ -2369,7 +2400,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         to: SocketAddr,
         req: &Request<'_>,
     ) -> Result<(TxHandle, Tag), SendError> {
-        if req.cseq == 0 || req.cseq >= CSEQ_LIMIT {
+        if req.cseq == 0 || req.cseq > CSEQ_LIMIT {
             return Err(SendError::InvalidState);
         }
         let (branch, sent_by) = self.via_parts();
@@ -2627,6 +2658,25 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 self.queue_transmit(dest, &bytes);
             }
             dialog::Action::SendBye { remote_tag } => {
+                // §13.2.2.4: a 2xx is ACKed before its dialog is BYEd. A late offer whose
+                // answer the host has not given yet gets an ACK without one: the crate
+                // cannot write an answer, and a BYE without ACK is worse.
+                let unacked = self
+                    .calls
+                    .get_mut(call.0)
+                    .and_then(|c| c.ack_wanted.take_if(|(t, _)| *t == remote_tag));
+                if let Some((_, cseq)) = unacked {
+                    self.run_call_action(
+                        now,
+                        call,
+                        dialog::Action::SendAck {
+                            remote_tag,
+                            cseq,
+                            sdp: Sdp::None,
+                        },
+                        msg,
+                    )?;
+                }
                 let fork = self.fork_dialog(call, remote_tag, msg).into_option()?;
                 let bye = self.send_in_dialog(now, call, Method::Bye, fork)?;
                 if let Some(c) = self.calls.get_mut(call.0) {
@@ -2702,9 +2752,21 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 self.set_call_timer(call, session_timer_index(t), None)
             }
             dialog::Action::Tu(notice) => match notice {
-                Notice::Confirmed(_) => {
-                    if let Some(d) = self.calls.get_mut(call.0).and_then(|c| c.dialog.as_mut()) {
-                        d.confirm();
+                Notice::Confirmed(tag) => {
+                    // The dialog of the fork that answered; an early dialog of another
+                    // fork (its 2xx made none: no Contact) is not the call's.
+                    let ours = self.calls.get_mut(call.0).and_then(|c| {
+                        let d = c.dialog.as_mut()?;
+                        if d.id().remote_tag() == tag.as_str() {
+                            d.confirm();
+                            Some(true)
+                        } else {
+                            c.dialog = None;
+                            Some(false)
+                        }
+                    });
+                    if ours == Some(false) {
+                        self.call_index.remove(call.0.index);
                     }
                     self.push_event(Event::CallEstablished { call });
                 }
@@ -2836,7 +2898,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
 const TX_TIMERS: usize = TimerId::ALL.len() + 1;
 const ORPHAN_GUARD: usize = TimerId::ALL.len();
 
-/// CSeq numbers stay below 2^31 (RFC 3261 §8.1.1.5).
+/// The largest CSeq number: they stay below 2^31 (RFC 3261 §8.1.1.5).
 const CSEQ_LIMIT: u32 = (1 << 31) - 1;
 
 /// Timers of a call: the three session timers, then the endpoint's two guards.

@@ -57,6 +57,10 @@ pub(super) struct RegEntry {
     /// The REGISTER out, if any.
     tx: Option<TxHandle>,
     refresh_at: Option<Instant>,
+    /// The last proxy challenge (a `Proxy-Authenticate` value), answered on every
+    /// REGISTER after it, and how many times it was.
+    proxy_challenge: String<512>,
+    proxy_nc: u32,
 }
 
 pub(super) type Registrations = Table<RegEntry, MAX_REGISTRATIONS>;
@@ -103,15 +107,26 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             from_tag,
             tx: None,
             refresh_at: None,
+            proxy_challenge: String::new(),
+            proxy_nc: 0,
         };
         let reg = self
             .regs
             .insert(entry)
             .map(RegistrationHandle)
             .ok_or(SendError::Capacity(Capacity::Registrations))?;
-        if let Err(e) = self.run_reg_actions(now, reg, &actions, None) {
-            self.regs.remove(reg.0);
-            return Err(e);
+        // The first REGISTER: a failure to send it is this call's error, not an event.
+        for action in actions {
+            if let Action::Send {
+                cseq,
+                expires,
+                authorize,
+            } = action
+                && let Err(e) = self.send_register(now, reg, cseq, expires, authorize, None)
+            {
+                self.regs.remove(reg.0);
+                return Err(e);
+            }
         }
         Ok(reg)
     }
@@ -162,13 +177,14 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 } => {
                     let sent = self.send_register(now, reg, cseq, expires, authorize, response);
                     if let Err(e) = sent {
-                        // Nothing went out: the registration cannot go on.
+                        // Nothing went out (no challenge this crate can answer, or no
+                        // room): the registration cannot go on.
                         result = Err(e);
                         self.regs.remove(reg.0);
-                        self.push_event(Event::RegistrationFailed {
-                            reg,
-                            status: StatusCode::SERVER_INTERNAL_ERROR,
-                        });
+                        let status = response
+                            .and_then(Message::status)
+                            .unwrap_or(StatusCode::SERVER_INTERNAL_ERROR);
+                        self.push_event(Event::RegistrationFailed { reg, status });
                         return result;
                     }
                 }
@@ -211,30 +227,69 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         let _ = text::push_hex64(&mut cnonce, self.next_random());
         let mut expires_text: String<10> = String::new();
         let _ = text::push_u32(&mut expires_text, expires);
+        // A proxy's challenge is kept and answered on every later REGISTER, with the
+        // next nonce count (§22.3: each realm's credentials go on every request).
+        if let (Some(resp), Some(r)) = (response, self.regs.get_mut(reg.0))
+            && let Some(h) = resp.headers_of(HeaderKind::ProxyAuthenticate).find(|h| {
+                Challenge::parse(h.value)
+                    .is_ok_and(|c| matches!(c.scheme(), crate::message::AuthScheme::Digest))
+            })
+            && let Some(value) = core::str::from_utf8(h.value)
+                .ok()
+                .and_then(|v| String::try_from(v).ok())
+        {
+            r.proxy_challenge = value;
+            r.proxy_nc = 0;
+        }
         // Copies: the request is sent through `&mut self`. Registrations are rare.
+        let r = self.regs.get_mut(reg.0).ok_or(SendError::UnknownHandle)?;
+        r.proxy_nc = r
+            .proxy_nc
+            .saturating_add(u32::from(!r.proxy_challenge.is_empty()));
         let r = self.regs.get(reg.0).ok_or(SendError::UnknownHandle)?;
         let (to, registrar, aor) = (r.to, r.registrar.clone(), r.aor.clone());
         let (call_id, from_tag) = (r.call_id.clone(), r.from_tag.clone());
-        // §22.2: the credentials answer the challenge of the response at hand.
-        let credentials = match response {
+        let input = |nonce_count| DigestInput {
+            username: &r.username,
+            password: &r.password,
+            method: Method::Register,
+            uri: &registrar,
+            cnonce: &cnonce,
+            nonce_count,
+            body: b"",
+        };
+        // §22.2: the registrar's credentials answer the challenge of the response at
+        // hand; one this crate cannot answer ends the registration here.
+        let www = match response {
             Some(resp) if authorize => {
-                let input = DigestInput {
-                    username: &r.username,
-                    password: &r.password,
-                    method: Method::Register,
-                    uri: &registrar,
-                    cnonce: &cnonce,
-                    nonce_count: 1,
-                    body: b"",
-                };
-                auth::answer_challenge(resp, &input).ok()
+                let answered = resp
+                    .headers_of(HeaderKind::WwwAuthenticate)
+                    .filter_map(|h| Challenge::parse(h.value).ok())
+                    .find_map(|c| auth::authorization(&c, &input(1)).ok());
+                let proxied = resp
+                    .headers_of(HeaderKind::ProxyAuthenticate)
+                    .next()
+                    .is_some();
+                if answered.is_none() && !proxied {
+                    return Err(SendError::InvalidState);
+                }
+                answered
             }
             _ => None,
         };
-        let mut headers: heapless::Vec<(&str, &str), 2> = heapless::Vec::new();
+        let proxy = Challenge::parse(r.proxy_challenge.as_bytes())
+            .ok()
+            .and_then(|c| auth::authorization(&c, &input(r.proxy_nc)).ok());
+        if authorize && www.is_none() && proxy.is_none() {
+            return Err(SendError::InvalidState);
+        }
+        let mut headers: heapless::Vec<(&str, &str), 3> = heapless::Vec::new();
         let _ = headers.push(("Expires", &expires_text));
-        if let Some((name, value)) = &credentials {
-            let _ = headers.push((name, value.as_str()));
+        if let Some(value) = &www {
+            let _ = headers.push(("Authorization", value.as_str()));
+        }
+        if let Some(value) = &proxy {
+            let _ = headers.push(("Proxy-Authorization", value.as_str()));
         }
         let req = Request {
             headers: &headers,
