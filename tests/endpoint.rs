@@ -1440,7 +1440,9 @@ fn registrar(p: &mut Pair, answered: &mut usize, password: &str, grant: u32, min
             };
             (status, contact, asked.min(grant))
         };
-        let expires_hdr = format!("{contact};expires={expires}");
+        // The registrar's own spelling of the binding (a `transport` added, §19.1.4).
+        let spelled = contact.replace('>', ";transport=udp>");
+        let expires_hdr = format!("{spelled};expires={expires}");
         let headers: Vec<(&str, &str)> = match status.as_u16() {
             401 => vec![(
                 "WWW-Authenticate",

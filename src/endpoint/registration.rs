@@ -349,11 +349,11 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             .trim_start_matches('<')
             .split('>')
             .next()
-            .unwrap_or("");
-        let from_contact = m.contacts().find_map(|c| match c {
-            Ok(ContactValue::Addr(na)) if na.uri().as_str().eq_ignore_ascii_case(ours) => {
-                na.expires()
-            }
+            .and_then(|u| crate::message::Uri::parse(u.as_bytes()).ok());
+        // §10.3 step 8: the registrar lists every binding; ours is the one whose URI is
+        // equivalent to our Contact's (§19.1.4: a `transport` it added does not matter).
+        let from_contact = m.contacts().find_map(|c| match (c, &ours) {
+            (Ok(ContactValue::Addr(na)), Some(ours)) if na.uri().equivalent(ours) => na.expires(),
             _ => None,
         });
         from_contact.or_else(|| m.expires().and_then(Result::ok).map(|e| e.0))
