@@ -1440,8 +1440,9 @@ fn registrar(p: &mut Pair, answered: &mut usize, password: &str, grant: u32, min
             };
             (status, contact, asked.min(grant))
         };
-        // The registrar's own spelling of the binding (a `transport` added, §19.1.4).
-        let spelled = contact.replace('>', ";transport=udp>");
+        // The registrar's own spelling of the binding: an `ob` parameter (RFC 5626)
+        // added, which §19.1.4 ignores when only one side has it.
+        let spelled = contact.replace("sip:", "SIP:").replace('>', ";ob>");
         let expires_hdr = format!("{spelled};expires={expires}");
         let headers: Vec<(&str, &str)> = match status.as_u16() {
             401 => vec![(

@@ -351,7 +351,8 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             .next()
             .and_then(|u| crate::message::Uri::parse(u.as_bytes()).ok());
         // §10.3 step 8: the registrar lists every binding; ours is the one whose URI is
-        // equivalent to our Contact's (§19.1.4: a `transport` it added does not matter).
+        // equivalent to our Contact's (§19.1.4: case, escapes, and parameters such as
+        // `ob` that only one side has do not matter).
         let from_contact = m.contacts().find_map(|c| match (c, &ours) {
             (Ok(ContactValue::Addr(na)), Some(ours)) if na.uri().equivalent(ours) => na.expires(),
             _ => None,
