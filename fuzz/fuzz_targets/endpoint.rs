@@ -44,6 +44,12 @@ enum Op {
     Register,
     /// Remove the latest registration.
     Unregister,
+    /// Subscribe to presence at the peer.
+    Subscribe,
+    /// End the latest subscription.
+    Unsubscribe,
+    /// A NOTIFY for the last SUBSCRIBE sent: active, pending or terminated (`state % 3`).
+    Notify { state: u8, cseq: u8 },
 }
 
 type Ep = Endpoint<8, 4, 1024>;
@@ -63,6 +69,8 @@ fuzz_target!(|ops: Vec<Op>| {
     let mut txs = Vec::new();
     let mut calls = Vec::new();
     let mut regs = Vec::new();
+    let mut subs = Vec::new();
+    let mut last_subscribe: Vec<u8> = Vec::new();
     let mut last_sent: Vec<u8> = Vec::new();
     for op in ops.into_iter().take(64) {
         match op {
@@ -146,6 +154,46 @@ fuzz_target!(|ops: Vec<Op>| {
                     regs.push(r);
                 }
             }
+            Op::Subscribe => {
+                let sub = sansip::endpoint::Subscribe {
+                    uri: "sip:x@127.0.0.1:5060",
+                    from: "<sip:b@127.0.0.1>",
+                    to: "<sip:x@127.0.0.1>",
+                    event: "presence",
+                    expires: 60,
+                    accept: None,
+                };
+                if let Ok(s) = ep.subscribe(now, peer, &sub) {
+                    subs.push(s);
+                }
+            }
+            Op::Unsubscribe => {
+                if let Some(&s) = subs.last() {
+                    let _ = ep.unsubscribe(now, s);
+                }
+            }
+            Op::Notify { state, cseq } => {
+                // The notifier's side of the last SUBSCRIBE, made by hand.
+                if let Ok(req) = Message::parse(&last_subscribe) {
+                    if let Ok(mut d) = sansip::dialog::Dialog::uas(&req, "nt", false) {
+                        for _ in 0..cseq % 4 {
+                            let via = sansip::encode::ViaValue { transport: "UDP", sent_by: "127.0.0.1:5060", branch: "z9hG4bKx", rport: false };
+                            let _ = d.request(Method::Notify, via, None);
+                        }
+                        let branch = format!("z9hG4bKn{state}{cseq}");
+                        let via = sansip::encode::ViaValue { transport: "UDP", sent_by: "127.0.0.1:5060", branch: &branch, rport: false };
+                        if let Ok(mut b) = d.request(Method::Notify, via, Some("<sip:x@127.0.0.1:5060>")) {
+                            b.push("Event", sansip::encode::Value::Text("presence"));
+                            let st = ["active;expires=60", "pending", "terminated;retry-after=5"][usize::from(state % 3)];
+                            b.push("Subscription-State", sansip::encode::Value::Text(st));
+                            let mut out = [0u8; 2048];
+                            if let Ok(n) = b.encode_into(&mut out) {
+                                ep.handle_datagram(now, peer, &out[..n]);
+                            }
+                        }
+                    }
+                }
+            }
             Op::Unregister => {
                 if let Some(&r) = regs.last() {
                     let _ = ep.unregister(now, r);
@@ -166,6 +214,9 @@ fuzz_target!(|ops: Vec<Op>| {
             // Everything the endpoint sends is a well-formed message.
             let sent = t.bytes.to_vec();
             assert!(Message::parse(&sent).is_ok(), "sent unparseable bytes: {:?}", String::from_utf8_lossy(&sent));
+            if Message::parse(&sent).is_ok_and(|m| m.method() == Some(Method::Subscribe)) {
+                last_subscribe = sent.clone();
+            }
             last_sent = sent;
         }
         while let Some(e) = ep.poll_event() {
@@ -179,7 +230,11 @@ fuzz_target!(|ops: Vec<Op>| {
                 _ => {}
             }
         }
-        assert!(ep.transaction_count() <= 8 && ep.call_count() <= 4);
+        // Within the configured storage: 8 table entries and 6 lingering records, 4 calls.
+        assert!(ep.lingering_count() <= 6);
+        assert!(ep.transaction_count() <= 8 + 6 && ep.call_count() <= 4);
+        assert!(ep.registration_count() <= sansip::endpoint::MAX_REGISTRATIONS);
+        assert!(ep.subscription_count() <= sansip::endpoint::MAX_SUBSCRIPTIONS);
         // Every deadline is in the future or due now: nothing is lost.
         if let Some(t) = ep.poll_timeout() {
             let _ = t;
