@@ -1405,6 +1405,18 @@ fn register_with_digest_authentication() {
     ));
     p.run_until_idle(100_000);
     assert_all_empty(&p);
+    // The largest CSeq, 2^31 - 1, is one (§8.1.1.5); sent last.
+    let max = Request {
+        cseq: (1 << 31) - 1,
+        ..base
+    };
+    assert!(p.a.send_request(p.now, registrar, &max).is_ok());
+    let mut buf = vec![0u8; 4096];
+    let sent = p.a.poll_transmit(&mut buf).unwrap().unwrap();
+    assert_eq!(
+        Message::parse(sent.bytes).unwrap().cseq().unwrap().seq(),
+        (1 << 31) - 1
+    );
 }
 
 /// The callee's host as a registrar: challenges a REGISTER without credentials, checks
