@@ -145,6 +145,8 @@ pub struct Registration {
     stale_tries: u8,
     /// The TU unregistered while a REGISTER was out: `Expires: 0` follows its answer.
     unregister_next: bool,
+    /// A 2xx made a binding at some point.
+    registered: bool,
 }
 
 impl Registration {
@@ -158,6 +160,7 @@ impl Registration {
             authorized: false,
             stale_tries: 0,
             unregister_next: false,
+            registered: false,
         };
         let mut actions = heapless::Vec::new();
         let _ = actions.push(Action::Send {
@@ -252,17 +255,25 @@ impl Step {
                 }
             }
             (Event::Timeout, Some(_)) if r.unregister_next => {
-                // Nothing is known to be registered: nothing to remove.
-                self.registration.state = State::Done;
-                self.emit(Action::Notify(Notice::Unregistered));
+                self.registration.unregister_next = false;
+                // A binding a 2xx made may still exist: remove it; else nothing to remove.
+                if r.registered {
+                    if !self.send(0, false) {
+                        self.fail(StatusCode::SERVER_INTERNAL_ERROR);
+                    }
+                } else {
+                    self.registration.state = State::Done;
+                    self.emit(Action::Notify(Notice::Unregistered));
+                }
             }
             (Event::Timeout, Some(_)) => self.fail(StatusCode::REQUEST_TIMEOUT),
             (Event::Response { code, .. }, Some(_)) if r.unregister_next => {
                 self.registration.unregister_next = false;
                 self.registration.auth_tries = 0;
-                if code.is_success() || matches!(code.as_u16(), 401 | 407) {
-                    // Remove what may exist, answering the challenge if there was one.
-                    let challenged = !code.is_success();
+                if code.is_success() || matches!(code.as_u16(), 401 | 407) || r.registered {
+                    // Remove what may exist (a binding a 2xx made outlives a failed
+                    // refresh), answering the challenge if there was one.
+                    let challenged = matches!(code.as_u16(), 401 | 407);
                     if !self.send(0, challenged) {
                         self.fail(StatusCode::SERVER_INTERNAL_ERROR);
                     }
@@ -304,6 +315,7 @@ impl Step {
                 let expires = granted.unwrap_or(asked);
                 self.registration.auth_tries = 0;
                 self.registration.stale_tries = 0;
+                self.registration.registered = true;
                 if expires == 0 {
                     // The registrar removed the binding (or granted nothing).
                     self.registration.state = State::Done;
@@ -514,5 +526,41 @@ mod tests {
         );
         let (r, _) = Registration::new(60);
         assert_eq!(r.step(resp(403)).registration.state(), State::Done);
+    }
+
+    #[test]
+    fn unregistering_during_a_refresh_that_fails_still_removes_the_binding() {
+        let (r, _) = Registration::new(60);
+        let s = r.step(resp(200)).registration.step(Event::Refresh);
+        let s = s.registration.step(Event::Unregister);
+        assert_eq!(s.actions.as_slice(), [Action::CancelRefresh]);
+        // The refresh fails, but the binding of the first 2xx may exist: Expires 0.
+        let s = s.registration.step(resp(500));
+        assert_eq!(
+            s.actions.as_slice(),
+            [Action::Send {
+                cseq: 3,
+                expires: 0,
+                authorize: false
+            }]
+        );
+        // The same when the refresh gets no answer at all.
+        let (r, _) = Registration::new(60);
+        let s = r
+            .step(resp(200))
+            .registration
+            .step(Event::Refresh)
+            .registration
+            .step(Event::Unregister)
+            .registration
+            .step(Event::Timeout);
+        assert_eq!(
+            s.actions.as_slice(),
+            [Action::Send {
+                cseq: 3,
+                expires: 0,
+                authorize: false
+            }]
+        );
     }
 }

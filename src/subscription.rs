@@ -161,6 +161,9 @@ pub struct Subscription {
     /// The TU unsubscribed while a SUBSCRIBE was out: `Expires: 0` follows its answer
     /// (one request at a time, and the first one's answer makes the dialog).
     unsubscribe_next: bool,
+    /// The duration last granted (by a 2xx's `Expires` or a NOTIFY's `expires`), which
+    /// a NOTIFY without `expires` keeps (§4.1.3).
+    known: u32,
 }
 
 impl Subscription {
@@ -172,6 +175,7 @@ impl Subscription {
             out: true,
             accepted: false,
             unsubscribe_next: false,
+            known: expires,
         }
     }
 
@@ -245,6 +249,8 @@ impl Step {
                 self.subscription.unsubscribe_next = false;
                 match sub.state {
                     State::Unsubscribing => self.end(Ended::Unsubscribed),
+                    // §4.1.2.2: a refresh without answer leaves the subscription valid.
+                    State::Pending | State::Active => self.retry_soon(),
                     _ => self.end(Ended::Rejected(StatusCode::REQUEST_TIMEOUT)),
                 }
             }
@@ -260,6 +266,13 @@ impl Step {
                 retry_after,
             } => self.on_notify(state, expires, retry_after),
         }
+    }
+
+    /// A refresh failed without ending the subscription: try again after a twentieth of
+    /// its duration (half of what the refresh left to spare), at least a second.
+    fn retry_soon(&mut self) {
+        let after = u64::from((self.subscription.known / 20).max(1));
+        self.emit(Action::StartTimer(Duration::from_secs(after)));
     }
 
     /// Send `Expires: 0` (§4.1.2.3) and wait 64*T1 at most for the terminating NOTIFY.
@@ -291,10 +304,20 @@ impl Step {
             return;
         }
         if !code.is_success() {
-            // §4.1.2.2: a failed refresh ends the subscription (481 and others alike).
-            return self.end(Ended::Rejected(code));
+            // §4.1.2.2: a refresh that failed with one of these codes ends the
+            // subscription; with another (503, 408, ...) it stays valid until it expires,
+            // so try again shortly. A first SUBSCRIBE that failed ends it.
+            let fatal = matches!(
+                code.as_u16(),
+                404 | 405 | 410 | 416 | 480..=485 | 489 | 501 | 604
+            );
+            if fatal || matches!(sub.state, State::Subscribing) {
+                return self.end(Ended::Rejected(code));
+            }
+            return self.retry_soon();
         }
-        let granted = expires.unwrap_or(sub.expires);
+        let granted = expires.unwrap_or(sub.known);
+        self.subscription.known = granted;
         match sub.state {
             State::Subscribing if !sub.accepted => {
                 self.subscription.accepted = true;
@@ -320,9 +343,10 @@ impl Step {
             NotifyState::Pending => {
                 self.subscription.state = State::Pending;
                 if let Some(e) = expires {
+                    self.subscription.known = e;
                     self.refresh_in(e);
                 } else if sub.state == State::Subscribing {
-                    self.refresh_in(sub.expires);
+                    self.refresh_in(sub.known);
                 }
                 if sub.state != State::Pending {
                     self.emit(Action::Notify(Notice::Pending));
@@ -330,7 +354,8 @@ impl Step {
             }
             NotifyState::Active => {
                 self.subscription.state = State::Active;
-                let left = expires.unwrap_or(sub.expires);
+                let left = expires.unwrap_or(sub.known);
+                self.subscription.known = left;
                 if expires.is_some() || sub.state == State::Subscribing {
                     self.refresh_in(left);
                 }
@@ -479,5 +504,47 @@ mod tests {
                 StatusCode::CALL_OR_TRANSACTION_DOES_NOT_EXIST
             ))))
         );
+    }
+
+    #[test]
+    fn granted_duration_is_kept_and_refresh_failures_retry() {
+        // §4.1.3: a NOTIFY without `expires` keeps what the 2xx granted.
+        let s = Subscription::new(3600).step(T, ok(60));
+        let s = s.subscription.step(T, notify(NotifyState::Active, None));
+        assert_eq!(
+            s.actions.as_slice(),
+            [
+                Action::StartTimer(Duration::from_secs(54)),
+                Action::Notify(Notice::Active { expires: 60 })
+            ]
+        );
+        // §4.1.2.2: a refresh answered 503 (or not at all) leaves it valid: retry soon.
+        let s = s.subscription.step(T, Event::Timer);
+        assert_eq!(s.actions.as_slice(), [Action::Send { expires: 3600 }]);
+        let s = s.subscription.step(
+            T,
+            Event::Response {
+                code: StatusCode::SERVICE_UNAVAILABLE,
+                expires: None,
+            },
+        );
+        assert_eq!(s.subscription.state(), State::Active);
+        assert_eq!(
+            s.actions.as_slice(),
+            [Action::StartTimer(Duration::from_secs(3))]
+        );
+        let s = s.subscription.step(T, Event::Timer);
+        assert_eq!(s.actions.as_slice(), [Action::Send { expires: 3600 }]);
+        let s = s.subscription.step(T, Event::Timeout);
+        assert_eq!(s.subscription.state(), State::Active);
+        // ... but 489 (Bad Event) ends it.
+        let s = s.subscription.step(T, Event::Timer).subscription.step(
+            T,
+            Event::Response {
+                code: StatusCode::new(489).unwrap(),
+                expires: None,
+            },
+        );
+        assert_eq!(s.subscription.state(), State::Terminated);
     }
 }

@@ -1499,7 +1499,8 @@ fn registration_is_kept_refreshed_and_removed() {
     );
     assert_eq!(answered, 2, "one challenge, one accepted REGISTER");
     // The refresh goes out a tenth of the lifetime early (54 s), on the same Call-ID
-    // with the next CSeq numbers, challenged and answered again.
+    // with the next CSeq number, with credentials for the kept challenge (nonce count 2),
+    // so it needs no second challenge.
     p.events_a.clear();
     let first_call_id =
         p.b.request(incoming(&p.events_b)[0])
@@ -1517,11 +1518,19 @@ fn registration_is_kept_refreshed_and_removed() {
         p.flush();
     }
     assert_eq!(p.now.as_millis(), 54_000);
-    assert_eq!(answered, 4);
+    assert_eq!(answered, 3);
     let txs = incoming(&p.events_b);
-    let refresh = p.b.request(txs[3]).unwrap();
+    let refresh = p.b.request(txs[2]).unwrap();
     assert_eq!(refresh.call_id().unwrap().as_str(), first_call_id);
-    assert_eq!(refresh.cseq().unwrap().seq(), 4);
+    assert_eq!(refresh.cseq().unwrap().seq(), 3);
+    let creds = sansip::message::Credentials::parse(
+        refresh
+            .header(sansip::message::HeaderKind::Authorization)
+            .unwrap()
+            .value,
+    )
+    .unwrap();
+    assert_eq!(creds.param("nc"), Some("00000002"));
     assert!(p.events_a.contains(&Event::Registered { reg, expires: 60 }));
     // Removal: Expires 0, then the handle is gone.
     p.a.unregister(p.now, reg).unwrap();
@@ -1757,13 +1766,18 @@ fn an_invite_left_without_final_response_by_the_end_of_its_call_is_dropped() {
 /// is the subscriber here): its dialog, and NOTIFYs within it.
 struct Notifier {
     dialog: sansip::dialog::Dialog,
+    /// The Contact its NOTIFYs carry.
+    contact: &'static str,
 }
 
 impl Notifier {
     fn new(subscribe: &Message<'_>, tag: &str) -> Self {
         let mut dialog = sansip::dialog::Dialog::uas(subscribe, tag, false).unwrap();
         dialog.confirm();
-        Notifier { dialog }
+        Notifier {
+            dialog,
+            contact: "<sip:notifier@127.0.0.1:5062>",
+        }
     }
 
     fn notify(&mut self, branch: &str, state: &str, body: &[u8]) -> Vec<u8> {
@@ -1776,7 +1790,7 @@ impl Notifier {
         };
         let mut b = self
             .dialog
-            .request(Method::Notify, via, Some("<sip:notifier@127.0.0.1:5062>"))
+            .request(Method::Notify, via, Some(self.contact))
             .unwrap();
         b.push("Event", Value::Text("presence"));
         b.push("Subscription-State", Value::Text(state));
@@ -1881,15 +1895,20 @@ fn subscription_notify_refresh_and_end() {
     let ok = caller_sends(&mut p);
     assert_eq!(Message::parse(&ok).unwrap().status(), Some(StatusCode::OK));
     assert_eq!(p.a.subscription_state(sub), Some(State::Active));
-    // The refresh: 540 s later, within the dialog (CSeq 2, the notifier's Contact).
+    // The notifier moves: a NOTIFY is a target refresh (RFC 6665 §3.2).
+    n.contact = "<sip:moved@127.0.0.1:5062>";
+    let ev = to_caller(&mut p, &n.notify("z9hG4bKn1b", "active", b"<open/>"));
+    let Some(Event::Notify { tx, .. }) = ev.first().copied() else {
+        panic!("{ev:?}")
+    };
+    p.a.respond(p.now, tx, StatusCode::OK, None).unwrap();
+    caller_sends(&mut p);
+    // The refresh: 540 s later, within the dialog (CSeq 2, the notifier's new Contact).
     let (at, refresh) = next_send(&mut p);
     assert_eq!(at, 540_000);
     let r = Message::parse(&refresh).unwrap();
     assert_eq!(r.method(), Some(Method::Subscribe));
-    assert_eq!(
-        r.request_uri_raw(),
-        Some(&b"sip:notifier@127.0.0.1:5062"[..])
-    );
+    assert_eq!(r.request_uri_raw(), Some(&b"sip:moved@127.0.0.1:5062"[..]));
     assert_eq!(r.cseq().unwrap().seq(), 2);
     assert_eq!(r.to().unwrap().tag(), Some("nt1"));
     let len = MessageBuilder::response_to(&r, StatusCode::OK, "nt1")

@@ -57,8 +57,11 @@ pub(super) struct RegEntry {
     /// The REGISTER out, if any.
     tx: Option<TxHandle>,
     refresh_at: Option<Instant>,
-    /// The last proxy challenge (a `Proxy-Authenticate` value), answered on every
-    /// REGISTER after it, and how many times it was.
+    /// The last registrar and proxy challenges (`WWW-Authenticate`,
+    /// `Proxy-Authenticate` values), answered on every REGISTER after them, and how many
+    /// times each was.
+    www_challenge: String<512>,
+    www_nc: u32,
     proxy_challenge: String<512>,
     proxy_nc: u32,
 }
@@ -107,6 +110,8 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             from_tag,
             tx: None,
             refresh_at: None,
+            www_challenge: String::new(),
+            www_nc: 0,
             proxy_challenge: String::new(),
             proxy_nc: 0,
         };
@@ -183,6 +188,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                         self.regs.remove(reg.0);
                         let status = response
                             .and_then(Message::status)
+                            .filter(|c| !c.is_success())
                             .unwrap_or(StatusCode::SERVER_INTERNAL_ERROR);
                         self.push_event(Event::RegistrationFailed { reg, status });
                         return result;
@@ -227,59 +233,47 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         let _ = text::push_hex64(&mut cnonce, self.next_random());
         let mut expires_text: String<10> = String::new();
         let _ = text::push_u32(&mut expires_text, expires);
-        // A proxy's challenge is kept and answered on every later REGISTER, with the
-        // next nonce count (§22.3: each realm's credentials go on every request).
-        if let (Some(resp), Some(r)) = (response, self.regs.get_mut(reg.0))
-            && let Some(h) = resp.headers_of(HeaderKind::ProxyAuthenticate).find(|h| {
-                Challenge::parse(h.value)
-                    .is_ok_and(|c| matches!(c.scheme(), crate::message::AuthScheme::Digest))
-            })
-            && let Some(value) = core::str::from_utf8(h.value)
-                .ok()
-                .and_then(|v| String::try_from(v).ok())
-        {
-            r.proxy_challenge = value;
-            r.proxy_nc = 0;
+        // The last challenge of each kind is kept and answered on every later REGISTER,
+        // with the next nonce count (§22.3: the credentials of each realm go on every
+        // request; a proxy with single-use nonces then only asks for the proxy's again).
+        if let (Some(resp), Some(r)) = (response, self.regs.get_mut(reg.0)) {
+            if let Some(v) = digest_challenge(resp, HeaderKind::WwwAuthenticate) {
+                r.www_challenge = v;
+                r.www_nc = 0;
+            }
+            if let Some(v) = digest_challenge(resp, HeaderKind::ProxyAuthenticate) {
+                r.proxy_challenge = v;
+                r.proxy_nc = 0;
+            }
         }
-        // Copies: the request is sent through `&mut self`. Registrations are rare.
         let r = self.regs.get_mut(reg.0).ok_or(SendError::UnknownHandle)?;
+        r.www_nc = r
+            .www_nc
+            .saturating_add(u32::from(!r.www_challenge.is_empty()));
         r.proxy_nc = r
             .proxy_nc
             .saturating_add(u32::from(!r.proxy_challenge.is_empty()));
+        // Copies: the request is sent through `&mut self`. Registrations are rare.
         let r = self.regs.get(reg.0).ok_or(SendError::UnknownHandle)?;
         let (to, registrar, aor) = (r.to, r.registrar.clone(), r.aor.clone());
         let (call_id, from_tag) = (r.call_id.clone(), r.from_tag.clone());
-        let input = |nonce_count| DigestInput {
-            username: &r.username,
-            password: &r.password,
-            method: Method::Register,
-            uri: &registrar,
-            cnonce: &cnonce,
-            nonce_count,
-            body: b"",
+        let answer = |challenge: &str, nonce_count| {
+            let input = DigestInput {
+                username: &r.username,
+                password: &r.password,
+                method: Method::Register,
+                uri: &registrar,
+                cnonce: &cnonce,
+                nonce_count,
+                body: b"",
+            };
+            Challenge::parse(challenge.as_bytes())
+                .ok()
+                .and_then(|c| auth::authorization(&c, &input).ok())
         };
-        // §22.2: the registrar's credentials answer the challenge of the response at
-        // hand; one this crate cannot answer ends the registration here.
-        let www = match response {
-            Some(resp) if authorize => {
-                let answered = resp
-                    .headers_of(HeaderKind::WwwAuthenticate)
-                    .filter_map(|h| Challenge::parse(h.value).ok())
-                    .find_map(|c| auth::authorization(&c, &input(1)).ok());
-                let proxied = resp
-                    .headers_of(HeaderKind::ProxyAuthenticate)
-                    .next()
-                    .is_some();
-                if answered.is_none() && !proxied {
-                    return Err(SendError::InvalidState);
-                }
-                answered
-            }
-            _ => None,
-        };
-        let proxy = Challenge::parse(r.proxy_challenge.as_bytes())
-            .ok()
-            .and_then(|c| auth::authorization(&c, &input(r.proxy_nc)).ok());
+        let www = answer(&r.www_challenge, r.www_nc);
+        let proxy = answer(&r.proxy_challenge, r.proxy_nc);
+        // §22.2: a challenge this crate cannot answer ends the registration here.
         if authorize && www.is_none() && proxy.is_none() {
             return Err(SendError::InvalidState);
         }
@@ -396,4 +390,13 @@ fn stale(m: &Message<'_>) -> bool {
         .flat_map(|k| m.headers_of(k))
         .filter_map(|h| Challenge::parse(h.value).ok())
         .any(|c| c.stale() == Some(true))
+}
+
+/// The first Digest challenge of `kind` in `resp`, as text to keep.
+fn digest_challenge(resp: &Message<'_>, kind: HeaderKind) -> Option<String<512>> {
+    let h = resp.headers_of(kind).find(|h| {
+        Challenge::parse(h.value)
+            .is_ok_and(|c| matches!(c.scheme(), crate::message::AuthScheme::Digest))
+    })?;
+    String::try_from(core::str::from_utf8(h.value).ok()?).ok()
 }

@@ -134,9 +134,10 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
     }
 
     /// End a subscription (`Expires: 0`, RFC 6665 §4.1.2.3);
-    /// [`Event::SubscriptionTerminated`] follows the terminating NOTIFY (or 64*T1).
+    /// [`Event::SubscriptionTerminated`] follows the terminating NOTIFY (or 64*T1). If
+    /// the SUBSCRIBE cannot be sent, the error says so and the subscription is gone.
     pub fn unsubscribe(&mut self, now: Instant, sub: SubscriptionHandle) -> Result<(), SendError> {
-        self.step_sub(now, sub, subscription::Event::Unsubscribe)
+        self.step_sub_as(now, sub, subscription::Event::Unsubscribe, true)
     }
 
     /// Where a subscription is, while the endpoint keeps it.
@@ -155,6 +156,18 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         sub: SubscriptionHandle,
         event: subscription::Event,
     ) -> Result<(), SendError> {
+        self.step_sub_as(now, sub, event, false)
+    }
+
+    /// Step the machine and carry out its actions. A SUBSCRIBE that cannot be sent ends
+    /// the subscription: for a TU `command` the error says so, else an event does.
+    fn step_sub_as(
+        &mut self,
+        now: Instant,
+        sub: SubscriptionHandle,
+        event: subscription::Event,
+        command: bool,
+    ) -> Result<(), SendError> {
         let t1x64 = self.config.timers.t1_x64();
         let s = self.subs.get_mut(sub.0).ok_or(SendError::UnknownHandle)?;
         let step = s.machine.step(t1x64, event);
@@ -164,12 +177,16 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 Action::Send { expires } => {
                     if let Err(e) = self.send_subscribe(now, sub, expires) {
                         // Nothing went out: the subscription cannot go on.
-                        self.end_sub(
-                            sub,
-                            subscription::Ended::Rejected(
-                                crate::message::StatusCode::SERVER_INTERNAL_ERROR,
-                            ),
-                        );
+                        if command {
+                            self.subs.remove(sub.0);
+                        } else {
+                            self.end_sub(
+                                sub,
+                                subscription::Ended::Rejected(
+                                    crate::message::StatusCode::SERVER_INTERNAL_ERROR,
+                                ),
+                            );
+                        }
                         return Err(e);
                     }
                 }
@@ -261,6 +278,12 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                     Some(c) => c,
                     None => return,
                 };
+                // RFC 6665 §3.1: a 2xx to an in-dialog SUBSCRIBE refreshes the target.
+                if code.is_success()
+                    && let Some(d) = self.subs.get_mut(sub.0).and_then(|s| s.dialog.as_mut())
+                {
+                    let _ = d.refresh_target(m);
+                }
                 if code.is_success() && self.subs.get(sub.0).is_some_and(|s| s.dialog.is_none()) {
                     let made = self
                         .txs
@@ -332,6 +355,16 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         let Some(tx) = self.new_server_tx(now, from, msg, core, key, None) else {
             return;
         };
+        let state = msg
+            .header(HeaderKind::SubscriptionState)
+            .and_then(|h| SubscriptionState::parse(h.value).ok());
+        let Some(state) = state else {
+            // RFC 6665 §8.2.3: Subscription-State is mandatory in a NOTIFY; a NOTIFY
+            // without one makes no dialog and changes nothing.
+            self.stats.rejected += 1;
+            let _ = self.send_response(now, tx, crate::message::StatusCode::BAD_REQUEST);
+            return;
+        };
         // §4.1.2.4: a NOTIFY before the 2xx makes the dialog (as its UAS would).
         let first_seq = self.subs.get(sub.0).map(|s| s.dialog.is_none());
         if first_seq == Some(true) {
@@ -369,16 +402,11 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 let _ = self.send_response(now, tx, reject.status());
                 return;
             }
+            // RFC 6665 §3.2: a NOTIFY is a target refresh request (RFC 3261 §12.2).
+            if let Some(d) = self.subs.get_mut(sub.0).and_then(|s| s.dialog.as_mut()) {
+                let _ = d.refresh_target(msg);
+            }
         }
-        let state = msg
-            .header(HeaderKind::SubscriptionState)
-            .and_then(|h| SubscriptionState::parse(h.value).ok());
-        let Some(state) = state else {
-            // RFC 6665 §8.2.3: Subscription-State is mandatory in a NOTIFY.
-            self.stats.rejected += 1;
-            let _ = self.send_response(now, tx, crate::message::StatusCode::BAD_REQUEST);
-            return;
-        };
         self.push_event(Event::Notify { sub, tx });
         let event = subscription::Event::Notify {
             state: match state.state() {
