@@ -1844,27 +1844,26 @@ fn presence_pair() -> Pair {
     p
 }
 
+/// The caller subscribes to the callee's presence for 600 s.
+fn subscribe_presence(p: &mut Pair, accept: Option<&str>) -> sansip::endpoint::SubscriptionHandle {
+    let sub = sansip::endpoint::Subscribe {
+        uri: "sip:bob@127.0.0.1:5062",
+        from: "<sip:alice@127.0.0.1>",
+        to: "<sip:bob@127.0.0.1>",
+        event: "presence",
+        expires: 600,
+        accept,
+    };
+    p.a.subscribe(p.now, addr("127.0.0.1:5062"), &sub).unwrap()
+}
+
 #[test]
 fn subscription_notify_refresh_and_end() {
     use sansip::encode::{MessageBuilder, Value};
-    use sansip::endpoint::Subscribe;
     use sansip::message::HeaderKind;
     use sansip::subscription::{Ended, State};
     let mut p = presence_pair();
-    let sub =
-        p.a.subscribe(
-            p.now,
-            addr("127.0.0.1:5062"),
-            &Subscribe {
-                uri: "sip:bob@127.0.0.1:5062",
-                from: "<sip:alice@127.0.0.1>",
-                to: "<sip:bob@127.0.0.1>",
-                event: "presence",
-                expires: 600,
-                accept: Some("application/pidf+xml"),
-            },
-        )
-        .unwrap();
+    let sub = subscribe_presence(&mut p, Some("application/pidf+xml"));
     let subscribe = caller_sends(&mut p);
     let req = Message::parse(&subscribe).unwrap();
     assert_eq!(req.method(), Some(Method::Subscribe));
@@ -1958,23 +1957,9 @@ fn subscription_notify_refresh_and_end() {
 #[test]
 fn subscription_notify_first_and_unsubscribe() {
     use sansip::encode::MessageBuilder;
-    use sansip::endpoint::Subscribe;
     use sansip::subscription::{Ended, State};
     let mut p = presence_pair();
-    let sub =
-        p.a.subscribe(
-            p.now,
-            addr("127.0.0.1:5062"),
-            &Subscribe {
-                uri: "sip:bob@127.0.0.1:5062",
-                from: "<sip:alice@127.0.0.1>",
-                to: "<sip:bob@127.0.0.1>",
-                event: "presence",
-                expires: 600,
-                accept: None,
-            },
-        )
-        .unwrap();
+    let sub = subscribe_presence(&mut p, None);
     let subscribe = caller_sends(&mut p);
     let req = Message::parse(&subscribe).unwrap();
     // §4.1.2.4: the NOTIFY overtakes the 2xx and makes the dialog.
@@ -2024,20 +2009,7 @@ fn subscription_notify_first_and_unsubscribe() {
         reason: Ended::Unsubscribed
     }));
     // A subscription nobody answers ends with 408 (Timer F).
-    let sub =
-        p.a.subscribe(
-            p.now,
-            addr("127.0.0.1:5062"),
-            &Subscribe {
-                uri: "sip:bob@127.0.0.1:5062",
-                from: "<sip:alice@127.0.0.1>",
-                to: "<sip:bob@127.0.0.1>",
-                event: "presence",
-                expires: 600,
-                accept: None,
-            },
-        )
-        .unwrap();
+    let sub = subscribe_presence(&mut p, None);
     let mut events = Vec::new();
     while let Some(t) = p.a.poll_timeout() {
         while p.a.poll_transmit(&mut buf).unwrap().is_some() {}
