@@ -216,32 +216,33 @@ fn sipp_uac_calls_our_uas() {
     assert_eq!(log.matches("< 127.0.0.1:25061 ACK").count(), 5, "{log}");
 }
 
-#[test]
-#[ignore = "needs sipp"]
-fn our_uac_calls_sipp_uas() {
-    let dir = scratch("uas-vs-uac");
+/// SIPp with `sipp_args` (with a message trace in `dir/sipp.msg`) started in the
+/// background, then the `uac` example with `uac_args`: both exit statuses (each bounded),
+/// the uac's log and SIPp's trace.
+fn sipp_against_uac(
+    dir: &Path,
+    sipp_args: &[&str],
+    uac_args: &[&str],
+) -> (ExitStatus, ExitStatus, String, String) {
     let mut sipp = Guard {
         child: Command::new("sipp")
-            .current_dir(&dir)
-            .args(["-sn", "uas", "-i", "127.0.0.1", "-p", "25070", "-m", "1"])
+            .current_dir(dir)
+            .args(sipp_args)
             .args(["-timeout", "30s", "-timeout_error", "-nostdin"])
+            .args(["-trace_msg", "-message_file"])
+            .arg(dir.join("sipp.msg"))
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(dir.join("sipp.err")).expect("sipp.err"))
             .spawn()
             .expect("start sipp (install sip-tester)"),
         name: "sipp",
     };
-    // Give SIPp a moment to bind; our INVITE is retransmitted anyway.
+    // Give SIPp a moment to bind; our requests are retransmitted anyway.
     std::thread::sleep(Duration::from_millis(300));
     let out = dir.join("uac.log");
     let mut uac = Guard {
         child: Command::new(examples_dir().join("uac"))
-            .args([
-                "--bind",
-                "127.0.0.1:25071",
-                "call",
-                "sip:service@127.0.0.1:25070",
-            ])
+            .args(uac_args)
             .stdout(std::fs::File::create(&out).expect("uac.log"))
             .spawn()
             .expect("start uac"),
@@ -249,7 +250,28 @@ fn our_uac_calls_sipp_uas() {
     };
     let uac_status = uac.wait(Duration::from_secs(45));
     let sipp_status = sipp.wait(Duration::from_secs(35));
-    let log = read(&out);
+    (
+        uac_status,
+        sipp_status,
+        read(&out),
+        read(&dir.join("sipp.msg")),
+    )
+}
+
+#[test]
+#[ignore = "needs sipp"]
+fn our_uac_calls_sipp_uas() {
+    let dir = scratch("uas-vs-uac");
+    let (uac_status, sipp_status, log, _) = sipp_against_uac(
+        &dir,
+        &["-sn", "uas", "-i", "127.0.0.1", "-p", "25070", "-m", "1"],
+        &[
+            "--bind",
+            "127.0.0.1:25071",
+            "call",
+            "sip:service@127.0.0.1:25070",
+        ],
+    );
     assert!(uac_status.success(), "uac: {uac_status}\n{log}");
     assert_eq!(
         sipp_status.code(),
@@ -355,37 +377,17 @@ fn withheld_ack() {
 fn our_uac_registers_with_a_sipp_registrar() {
     for (password, port, expect_ok) in [("wonderland", 25140, true), ("not-it", 25142, false)] {
         let dir = scratch(&format!("register-{port}"));
-        let mut sipp = Guard {
-            child: Command::new("sipp")
-                .current_dir(&dir)
-                .arg("-sf")
-                .arg(scenario("registrar.xml"))
-                .args(["-i", "127.0.0.1", "-p", &port.to_string(), "-m", "1"])
-                .args(["-timeout", "20s", "-timeout_error", "-nostdin"])
-                .args(["-trace_msg", "-message_file"])
-                .arg(dir.join("sipp.msg"))
-                .stdout(Stdio::null())
-                .stderr(std::fs::File::create(dir.join("sipp.err")).expect("sipp.err"))
-                .spawn()
-                .expect("start sipp (install sip-tester)"),
-            name: "sipp",
-        };
-        std::thread::sleep(Duration::from_millis(300));
-        let out = dir.join("uac.log");
-        let mut uac = Guard {
-            child: Command::new(examples_dir().join("uac"))
-                .args(["--bind", &format!("127.0.0.1:{}", port + 1), "register"])
-                .arg(format!("sip:127.0.0.1:{port}"))
-                .args(["alice", password])
-                .stdout(std::fs::File::create(&out).expect("uac.log"))
-                .spawn()
-                .expect("start uac"),
-            name: "uac",
-        };
-        let uac_status = uac.wait(Duration::from_secs(30));
-        let sipp_status = sipp.wait(Duration::from_secs(25));
-        let log = read(&out);
-        let trace = read(&dir.join("sipp.msg"));
+        let (sf, local, bind, uri) = (
+            scenario("registrar.xml"),
+            port.to_string(),
+            format!("127.0.0.1:{}", port + 1),
+            format!("sip:127.0.0.1:{port}"),
+        );
+        let (uac_status, sipp_status, log, trace) = sipp_against_uac(
+            &dir,
+            &["-sf", &sf, "-i", "127.0.0.1", "-p", &local, "-m", "1"],
+            &["--bind", &bind, "register", &uri, "alice", password],
+        );
         assert_eq!(
             uac_status.success(),
             expect_ok,

@@ -59,6 +59,15 @@ struct Blocks<S> {
 }
 
 impl<S> Blocks<S> {
+    const fn new(compress: fn(&mut S, &[u8; 64])) -> Self {
+        Blocks {
+            buf: [0; 64],
+            len: 0,
+            total: 0,
+            compress,
+        }
+    }
+
     fn update(&mut self, mut data: &[u8], state: &mut S) {
         self.total = self.total.wrapping_add(data.len() as u64);
         if self.len > 0 {
@@ -168,12 +177,7 @@ impl Md5 {
     pub(crate) fn new() -> Self {
         Md5 {
             state: [0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476],
-            block: Blocks {
-                buf: [0; 64],
-                len: 0,
-                total: 0,
-                compress: md5_compress,
-            },
+            block: Blocks::new(md5_compress),
         }
     }
 
@@ -257,12 +261,7 @@ impl Sha256 {
                 0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab,
                 0x5be0cd19,
             ],
-            block: Blocks {
-                buf: [0; 64],
-                len: 0,
-                total: 0,
-                compress: sha256_compress,
-            },
+            block: Blocks::new(sha256_compress),
         }
     }
 

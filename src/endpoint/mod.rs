@@ -2212,8 +2212,11 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
     fn send_ack_for_final(&mut self, tx: TxHandle) {
         let Some(e) = self.txs.get(tx.0) else { return };
         let mut bytes = Bytes::<MSG>::new();
-        let built = match (Message::parse(&e.request), Message::parse(&e.response)) {
-            (Ok(invite), Ok(resp)) => MessageBuilder::ack_for(&invite, &resp)
+        let built = match (
+            e.stored_request(&Limits::default()),
+            Message::parse(&e.response),
+        ) {
+            (Some(invite), Ok(resp)) => MessageBuilder::ack_for(&invite, &resp)
                 .ok()
                 .map(|b| b.encode(&mut bytes)),
             _ => None,
@@ -2419,11 +2422,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             Some(c) => call_id
                 .push_str(c)
                 .map_err(|_| SendError::Capacity(Capacity::String))?,
-            None => {
-                let _ = text::push_hex64(&mut call_id, self.next_random()); // fits: 16 + 1 + 39
-                let _ = call_id.push('@');
-                let _ = call_id.push_str(&self.local_ip);
-            }
+            None => call_id = self.new_call_id(),
         }
         let via = self.via(&branch, &sent_by);
         let mut b = MessageBuilder::request(req.method, req.uri);
@@ -2691,7 +2690,9 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                     .ok_or(SendError::InvalidState)?;
                 let peer = invite.peer;
                 let mut bytes = Bytes::<MSG>::new();
-                let inv = Message::parse(&invite.request).map_err(|_| SendError::InvalidState)?;
+                let inv = invite
+                    .stored_request(&Limits::default())
+                    .ok_or(SendError::InvalidState)?;
                 MessageBuilder::cancel_for(&inv)
                     .map_err(EncodeError::from)?
                     .encode(&mut bytes)?;
@@ -2795,7 +2796,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         }
         let built = (|| {
             let invite = c.uac_invite.and_then(|t| self.txs.get(t.0))?;
-            let inv = Message::parse(&invite.request).ok()?;
+            let inv = invite.stored_request(&Limits::default())?;
             let mut d = Dialog::uac(&inv, msg?, false).ok()?;
             d.confirm();
             Some(d)
@@ -2884,6 +2885,16 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^ (z >> 31)
+    }
+
+    /// A fresh Call-ID: 64 random bits `@` this endpoint's address (RFC 3261 §8.1.1.4).
+    /// It is at most 16 + 1 + 39 bytes, which every caller's `N` holds.
+    fn new_call_id<const N: usize>(&mut self) -> String<N> {
+        let mut call_id = String::new();
+        let _ = text::push_hex64(&mut call_id, self.next_random());
+        let _ = call_id.push('@');
+        let _ = call_id.push_str(&self.local_ip);
+        call_id
     }
 
     /// A tag with 64 bits of randomness (RFC 3261 §19.3 asks for at least 32).

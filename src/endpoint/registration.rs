@@ -92,12 +92,8 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         to: SocketAddr,
         binding: &Binding<'_>,
     ) -> Result<RegistrationHandle, SendError> {
-        let mut call_id = String::new();
-        let _ = text::push_hex64(&mut call_id, self.next_random()); // fits: 16 + 1 + 39
-        let _ = call_id.push('@');
-        let _ = call_id.push_str(&self.local_ip);
-        let mut from_tag = String::new();
-        let _ = text::push_hex64(&mut from_tag, self.next_random()); // fits exactly
+        let call_id = self.new_call_id();
+        let from_tag = self.random_tag();
         let (machine, actions) = Registration::new(binding.expires);
         let entry = RegEntry {
             machine,
@@ -301,10 +297,10 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
 
     /// The registration whose REGISTER is `tx`.
     fn registration_of(&self, tx: TxHandle) -> Option<RegistrationHandle> {
-        (0..MAX_REGISTRATIONS as u16)
-            .filter_map(|i| self.regs.handle_at(i))
-            .find(|&h| self.regs.get(h).is_some_and(|r| r.tx == Some(tx)))
-            .map(RegistrationHandle)
+        self.regs
+            .iter()
+            .find(|(_, r)| r.tx == Some(tx))
+            .map(|(h, _)| RegistrationHandle(h))
     }
 
     /// A final response (or none: a timeout) to a client transaction: if it is a
@@ -325,9 +321,11 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             Some((m, code)) => register::Event::Response {
                 code,
                 expires: self.granted_expires(m),
+                // Min-Expires is delta-seconds, as Expires is (§20.23).
                 min_expires: m
                     .header(HeaderKind::MinExpires)
-                    .and_then(|h| crate::message::lex::parse_u32(h.value, 0).ok()),
+                    .and_then(|h| crate::message::Expires::parse(h.value).ok())
+                    .map(|e| e.0),
                 stale: stale(m),
             },
             None => register::Event::Timeout,
@@ -356,29 +354,22 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
 
     /// The earliest refresh due.
     pub(super) fn next_refresh(&self) -> Option<Instant> {
-        (0..MAX_REGISTRATIONS as u16)
-            .filter_map(|i| self.regs.handle_at(i))
-            .filter_map(|h| self.regs.get(h).and_then(|r| r.refresh_at))
-            .min()
+        self.regs.iter().filter_map(|(_, r)| r.refresh_at).min()
     }
 
     /// Refresh the registrations due at `now`.
     pub(super) fn fire_refreshes(&mut self, now: Instant) {
-        for i in 0..MAX_REGISTRATIONS as u16 {
-            let Some(h) = self.regs.handle_at(i) else {
-                continue;
-            };
-            let due = self
-                .regs
-                .get(h)
-                .and_then(|r| r.refresh_at)
-                .is_some_and(|t| t <= now);
-            if due {
-                if let Some(r) = self.regs.get_mut(h) {
-                    r.refresh_at = None;
-                }
-                let _ = self.step_reg(now, RegistrationHandle(h), register::Event::Refresh, None);
+        let due: heapless::Vec<RawHandle, MAX_REGISTRATIONS> = self
+            .regs
+            .iter()
+            .filter(|(_, r)| r.refresh_at.is_some_and(|t| t <= now))
+            .map(|(h, _)| h)
+            .collect();
+        for h in due {
+            if let Some(r) = self.regs.get_mut(h) {
+                r.refresh_at = None;
             }
+            let _ = self.step_reg(now, RegistrationHandle(h), register::Event::Refresh, None);
         }
     }
 }

@@ -101,27 +101,22 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         if let Some(accept) = sub.accept {
             let _ = headers.push(("Accept", accept));
         }
+        // The Call-ID and From tag are kept: NOTIFYs are matched by them.
+        let call_id: String<64> = self.new_call_id();
+        let from_tag = self.random_tag();
         let req = Request {
             headers: &headers,
+            call_id: Some(&call_id),
+            from_tag: Some(&from_tag),
             ..Request::new(Method::Subscribe, sub.uri, sub.from, sub.to)
         };
-        let (tx, tag) = self.start_request(now, to, &req)?;
-        let call_id = self
-            .txs
-            .get(tx.0)
-            .and_then(|e| e.stored_request(&Limits::default()))
-            .and_then(|m| {
-                m.call_id()
-                    .ok()
-                    .and_then(|c| String::try_from(c.as_str()).ok())
-            })
-            .unwrap_or_default();
+        let (tx, _) = self.start_request(now, to, &req)?;
         let entry = SubEntry {
             machine: Subscription::new(sub.expires),
             to,
             event,
             call_id,
-            from_tag: String::try_from(tag.as_str()).unwrap_or_default(),
+            from_tag,
             dialog: None,
             tx: Some(tx),
             timer_at: None,
@@ -251,10 +246,10 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
 
     /// The subscription whose SUBSCRIBE is `tx`.
     fn subscription_of(&self, tx: TxHandle) -> Option<SubscriptionHandle> {
-        (0..MAX_SUBSCRIPTIONS as u16)
-            .filter_map(|i| self.subs.handle_at(i))
-            .find(|&h| self.subs.get(h).is_some_and(|s| s.tx == Some(tx)))
-            .map(SubscriptionHandle)
+        self.subs
+            .iter()
+            .find(|(_, s)| s.tx == Some(tx))
+            .map(|(h, _)| SubscriptionHandle(h))
     }
 
     /// A final response (or none: a timeout) to a client transaction: if it is a
@@ -320,23 +315,21 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             .and_then(|h| crate::message::Event::parse(h.value).ok())?;
         let local_tag = core.to.tag()?;
         let remote_tag = core.from.tag().unwrap_or("");
-        (0..MAX_SUBSCRIPTIONS as u16)
-            .filter_map(|i| self.subs.handle_at(i))
-            .find(|&h| {
-                self.subs.get(h).is_some_and(|s| {
-                    let ours = crate::message::Event::parse(s.event.as_bytes()).ok();
-                    s.call_id.as_str() == core.call_id.as_str()
-                        && s.from_tag.as_str() == local_tag
-                        && s.dialog
-                            .as_ref()
-                            .is_none_or(|d| d.id().remote_tag() == remote_tag)
-                        && ours.is_some_and(|o| {
-                            o.event_type().eq_ignore_ascii_case(event.event_type())
-                                && o.id() == event.id()
-                        })
-                })
+        self.subs
+            .iter()
+            .find(|(_, s)| {
+                let ours = crate::message::Event::parse(s.event.as_bytes()).ok();
+                s.call_id.as_str() == core.call_id.as_str()
+                    && s.from_tag.as_str() == local_tag
+                    && s.dialog
+                        .as_ref()
+                        .is_none_or(|d| d.id().remote_tag() == remote_tag)
+                    && ours.is_some_and(|o| {
+                        o.event_type().eq_ignore_ascii_case(event.event_type())
+                            && o.id() == event.id()
+                    })
             })
-            .map(SubscriptionHandle)
+            .map(|(h, _)| SubscriptionHandle(h))
     }
 
     /// A NOTIFY of subscription `sub` ([`subscription_for`](Self::subscription_for)): it
@@ -422,29 +415,22 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
 
     /// The earliest subscription timer due.
     pub(super) fn next_sub_timer(&self) -> Option<Instant> {
-        (0..MAX_SUBSCRIPTIONS as u16)
-            .filter_map(|i| self.subs.handle_at(i))
-            .filter_map(|h| self.subs.get(h).and_then(|s| s.timer_at))
-            .min()
+        self.subs.iter().filter_map(|(_, s)| s.timer_at).min()
     }
 
     /// Fire the subscription timers due at `now`.
     pub(super) fn fire_sub_timers(&mut self, now: Instant) {
-        for i in 0..MAX_SUBSCRIPTIONS as u16 {
-            let Some(h) = self.subs.handle_at(i) else {
-                continue;
-            };
-            let due = self
-                .subs
-                .get(h)
-                .and_then(|s| s.timer_at)
-                .is_some_and(|t| t <= now);
-            if due {
-                if let Some(s) = self.subs.get_mut(h) {
-                    s.timer_at = None;
-                }
-                let _ = self.step_sub(now, SubscriptionHandle(h), subscription::Event::Timer);
+        let due: heapless::Vec<RawHandle, MAX_SUBSCRIPTIONS> = self
+            .subs
+            .iter()
+            .filter(|(_, s)| s.timer_at.is_some_and(|t| t <= now))
+            .map(|(h, _)| h)
+            .collect();
+        for h in due {
+            if let Some(s) = self.subs.get_mut(h) {
+                s.timer_at = None;
             }
+            let _ = self.step_sub(now, SubscriptionHandle(h), subscription::Event::Timer);
         }
     }
 }

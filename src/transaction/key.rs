@@ -123,6 +123,13 @@ fn method_key(
     bounded(m.as_str(), Capacity::String)
 }
 
+/// A CANCEL key's method turned into the INVITE's (§9.2); `None` for any other method.
+fn cancelled_method(method: &heapless::String<MAX_METHOD>) -> Option<heapless::String<MAX_METHOD>> {
+    (method.as_str() == Method::Cancel.as_str())
+        .then(|| method_key(Method::Invite, false).ok())
+        .flatten()
+}
+
 /// Matches a response to its client transaction (§17.1.3): the top Via branch and the CSeq
 /// method.
 ///
@@ -201,14 +208,10 @@ impl ServerKey {
     /// For a CANCEL's key, the key of the INVITE it cancels (§9.2: matched by the same
     /// rules, with method INVITE). `None` for any other method.
     pub fn cancelled_invite(&self) -> Option<ServerKey> {
-        if self.method.as_str() != Method::Cancel.as_str() {
-            return None;
-        }
-        let mut invite = self.clone();
-        invite.method.clear();
-        // "INVITE" is shorter than MAX_METHOD.
-        invite.method.push_str(Method::Invite.as_str()).ok()?;
-        Some(invite)
+        Some(ServerKey {
+            method: cancelled_method(&self.method)?,
+            ..self.clone()
+        })
     }
 
     /// The branch.
@@ -287,13 +290,10 @@ impl LegacyKey {
     /// For a CANCEL's key, the key of the INVITE it cancels (§9.2: same Request-URI,
     /// tags, Call-ID, CSeq number and top Via, method INVITE). `None` for other methods.
     pub fn cancelled_invite(&self) -> Option<LegacyKey> {
-        if self.method.as_str() != Method::Cancel.as_str() {
-            return None;
-        }
-        let mut invite = self.clone();
-        invite.method.clear();
-        invite.method.push_str(Method::Invite.as_str()).ok()?;
-        Some(invite)
+        Some(LegacyKey {
+            method: cancelled_method(&self.method)?,
+            ..self.clone()
+        })
     }
 
     /// The CSeq number.
