@@ -466,14 +466,8 @@ fn mandatory_headers<'a>(msg: &Message<'a>) -> Result<(CoreHeaders<'a>, usize), 
         HeaderKind::MaxForwards,
         HeaderKind::ContentType,
     ];
-    for kind in ONCE {
-        // The same value twice is harmless (seen in live traffic); two values are not.
-        let mut values = msg.headers_of(kind).map(|h| h.value);
-        if let Some(first) = values.next()
-            && values.any(|v| v != first)
-        {
-            return Err(Problem::DuplicateHeader(kind));
-        }
+    if let Some(&kind) = ONCE.iter().find(|&&k| msg.has_conflicting(k)) {
+        return Err(Problem::DuplicateHeader(kind));
     }
     let malformed = |k| move |e| Problem::MalformedHeader(k, e);
     let missing = |k: HeaderKind| {

@@ -121,7 +121,7 @@ use crate::transaction::{
 };
 
 use linger::Linger;
-use table::{ChainIndex, DeadlineHeap, RawHandle, Table, Timers, hash_of};
+use table::{ChainIndex, DeadlineHeap, RawHandle, Table, Timers, TransmitQueue, hash_of};
 
 /// Most events queued between two drains.
 pub const EVENT_QUEUE: usize = 64;
@@ -709,7 +709,7 @@ pub struct Endpoint<
     call_index: ChainIndex<CALLS>,
     /// RFC 2543 ACK keys of server INVITE transactions to slots.
     ack_index: ChainIndex<TX>,
-    transmits: Deque<(SocketAddr, Bytes<MSG>), QUEUE>,
+    transmits: TransmitQueue<MSG, QUEUE>,
     /// Earliest deadline of each transaction and call: `poll_timeout` is the root.
     tx_deadlines: DeadlineHeap<TX>,
     call_deadlines: DeadlineHeap<CALLS>,
@@ -773,7 +773,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             merge_index: ChainIndex::new(),
             call_index: ChainIndex::new(),
             ack_index: ChainIndex::new(),
-            transmits: Deque::new(),
+            transmits: TransmitQueue::new(),
             tx_deadlines: DeadlineHeap::new(),
             call_deadlines: DeadlineHeap::new(),
             linger,
@@ -870,7 +870,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         &mut self,
         buf: &'b mut [u8],
     ) -> Result<Option<Transmit<'b>>, BufferTooSmall> {
-        let Some((_, bytes)) = self.transmits.front() else {
+        let Some((destination, bytes)) = self.transmits.front() else {
             return Ok(None);
         };
         if bytes.len() > buf.len() {
@@ -878,12 +878,9 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 needed: bytes.len(),
             });
         }
-        // unwrap-free: front() was Some above.
-        let Some((destination, bytes)) = self.transmits.pop_front() else {
-            return Ok(None);
-        };
         let out = &mut buf[..bytes.len()];
-        out.copy_from_slice(&bytes);
+        out.copy_from_slice(bytes);
+        self.transmits.pop();
         Ok(Some(Transmit {
             destination,
             bytes: out,
@@ -1403,10 +1400,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         if let Some(found) = probe.as_ref().and_then(|p| self.linger.find(p)) {
             // Completed (Timer J): the final response again; Accepted (Timer L): absorbed.
             if !found.response.is_empty() {
-                let queued = Bytes::<MSG>::from_slice(found.response)
-                    .ok()
-                    .map(|b| self.transmits.push_back((found.peer, b)));
-                if !matches!(queued, Some(Ok(()))) {
+                if !self.transmits.push(found.peer, found.response) {
                     self.stats.queue_overflows += 1;
                 }
             }
@@ -2235,7 +2229,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         if bytes.is_empty() {
             return;
         }
-        if self.transmits.push_back((e.peer, bytes.clone())).is_err() {
+        if !self.transmits.push(e.peer, bytes) {
             self.stats.queue_overflows += 1;
         }
     }
@@ -2815,11 +2809,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
     }
 
     fn queue_transmit(&mut self, to: SocketAddr, bytes: &[u8]) {
-        let Ok(b) = Bytes::from_slice(bytes) else {
-            self.stats.queue_overflows += 1;
-            return;
-        };
-        if self.transmits.push_back((to, b)).is_err() {
+        if !self.transmits.push(to, bytes) {
             self.stats.queue_overflows += 1;
         }
     }

@@ -461,3 +461,69 @@ mod heap_tests {
         assert_eq!(seen.len(), 8);
     }
 }
+
+/// Datagrams waiting for `poll_transmit`: a ring of `N` fixed buffers written and read
+/// in place, so queueing a datagram copies its bytes once and taking it copies them
+/// once more, into the host's buffer (a queue of owned buffers would move each whole
+/// `MSG`-byte buffer in and out).
+pub(crate) struct TransmitQueue<const MSG: usize, const N: usize> {
+    slots: [Datagram<MSG>; N],
+    head: usize,
+    len: usize,
+}
+
+struct Datagram<const MSG: usize> {
+    to: core::net::SocketAddr,
+    len: usize,
+    bytes: [u8; MSG],
+}
+
+impl<const MSG: usize, const N: usize> TransmitQueue<MSG, N> {
+    pub(crate) fn new() -> Self {
+        TransmitQueue {
+            slots: core::array::from_fn(|_| Datagram {
+                to: core::net::SocketAddr::from(([0, 0, 0, 0], 0)),
+                len: 0,
+                bytes: [0; MSG],
+            }),
+            head: 0,
+            len: 0,
+        }
+    }
+
+    /// Datagrams waiting.
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Queue a copy of `bytes` for `to`; `false` when the queue is full or `bytes`
+    /// longer than `MSG`.
+    pub(crate) fn push(&mut self, to: core::net::SocketAddr, bytes: &[u8]) -> bool {
+        if self.len >= N || bytes.len() > MSG {
+            return false;
+        }
+        let slot = &mut self.slots[(self.head + self.len) % N];
+        slot.to = to;
+        slot.len = bytes.len();
+        slot.bytes[..bytes.len()].copy_from_slice(bytes);
+        self.len += 1;
+        true
+    }
+
+    /// The oldest datagram.
+    pub(crate) fn front(&self) -> Option<(core::net::SocketAddr, &[u8])> {
+        if self.len == 0 {
+            return None;
+        }
+        let slot = &self.slots[self.head];
+        Some((slot.to, &slot.bytes[..slot.len]))
+    }
+
+    /// Drop the oldest datagram.
+    pub(crate) fn pop(&mut self) {
+        if self.len > 0 {
+            self.head = (self.head + 1) % N;
+            self.len -= 1;
+        }
+    }
+}

@@ -493,6 +493,19 @@ impl<'a> Message<'a> {
             .map(|s| self.header_at(s))
     }
 
+    /// Whether a later header of a named `kind` has a value different from the first
+    /// one's (the same value twice is harmless, and seen in live traffic).
+    pub(crate) fn has_conflicting(&self, kind: HeaderKind) -> bool {
+        let first = usize::from(self.first[kind as usize]);
+        let Some(slot) = self.slots.get(first) else {
+            return false;
+        };
+        let (value, _) = self.value_at(slot);
+        self.slots[first + 1..]
+            .iter()
+            .any(|s| s.kind == kind && self.value_at(s).0 != value)
+    }
+
     /// The next header of `kind` at or after slot `*index`; advances `*index` past it.
     pub(crate) fn nth_of(&self, kind: HeaderKind, index: &mut usize) -> Option<(&'a [u8], usize)> {
         if *index == 0 && kind != HeaderKind::Other {
