@@ -1399,10 +1399,8 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         let probe = self.linger.probe(&key);
         if let Some(found) = probe.as_ref().and_then(|p| self.linger.find(p)) {
             // Completed (Timer J): the final response again; Accepted (Timer L): absorbed.
-            if !found.response.is_empty() {
-                if !self.transmits.push(found.peer, found.response) {
-                    self.stats.queue_overflows += 1;
-                }
+            if !found.response.is_empty() && !self.transmits.push(found.peer, found.response) {
+                self.stats.queue_overflows += 1;
             }
             return;
         }
