@@ -21,7 +21,10 @@ pub const DEFAULT_MAX_MESSAGE: usize = 65_535;
 /// [`ParseErrorKind::Capacity`](crate::ParseErrorKind::Capacity) error.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
-    /// Largest message (start line, headers and body) accepted, in bytes.
+    /// Largest message (start line, headers and body) accepted, in bytes. Whatever the
+    /// limit, the header section must end within the first 65,535 bytes (a
+    /// [`Capacity::MessageSize`](crate::Capacity::MessageSize) error otherwise); only
+    /// the body of a larger message may run beyond.
     pub max_message: usize,
     /// Most header lines accepted (at most [`MAX_HEADERS`]).
     pub max_headers: usize,
@@ -83,13 +86,15 @@ pub enum KeepAlive {
     Pong,
 }
 
-/// A header line in the index: positions only, so an entry is 16 bytes.
+/// A header line in the index: positions only, so an entry is 8 bytes and the whole
+/// index of a [`Message`] about half a kilobyte (it is copied with the message). The
+/// header section therefore ends within the first 64 KiB; the body may run beyond. The
+/// name is the token run at `name_start`, found again when asked for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Slot {
-    name_start: u32,
-    value_start: u32,
-    value_end: u32,
-    name_len: u16,
+    name_start: u16,
+    value_start: u16,
+    value_end: u16,
     kind: HeaderKind,
 }
 
@@ -317,7 +322,7 @@ impl<'a> Message<'a> {
             i += 1;
         }
         let name_len = i - pos;
-        if name_len == 0 || name_len > usize::from(u16::MAX) {
+        if name_len == 0 {
             return Err(ParseError::new(K::HeaderName, pos));
         }
         // RFC 3261 §7.3.1: `header-name HCOLON`, HCOLON = *( SP / HTAB ) ":" SWS.
@@ -348,11 +353,9 @@ impl<'a> Message<'a> {
         let index = self.slots.len();
         let too_big = |_| ParseError::new(K::Capacity(Capacity::MessageSize), pos);
         let slot = Slot {
-            name_start: u32::try_from(pos).map_err(too_big)?,
-            value_start: u32::try_from(value_start).map_err(too_big)?,
-            value_end: u32::try_from(value_end).map_err(too_big)?,
-            // The check above keeps the length within u16.
-            name_len: name_len as u16,
+            name_start: u16::try_from(pos).map_err(too_big)?,
+            value_start: u16::try_from(value_start).map_err(too_big)?,
+            value_end: u16::try_from(value_end).map_err(too_big)?,
             kind,
         };
         if self.slots.push(slot).is_err() {
@@ -384,8 +387,8 @@ impl<'a> Message<'a> {
     /// the value).
     fn value_at(&self, slot: &Slot) -> (&'a [u8], usize) {
         (
-            &self.bytes[slot.value_start as usize..slot.value_end as usize],
-            slot.value_start as usize,
+            &self.bytes[usize::from(slot.value_start)..usize::from(slot.value_end)],
+            usize::from(slot.value_start),
         )
     }
 
@@ -399,14 +402,15 @@ impl<'a> Message<'a> {
     }
 
     fn header_at(&self, slot: &Slot) -> Header<'a> {
-        let name_start = slot.name_start as usize;
-        let name = &self.bytes[name_start..name_start + usize::from(slot.name_len)];
+        let name_start = usize::from(slot.name_start);
+        let name_end = lex::token_end(self.bytes, name_start);
+        let name = &self.bytes[name_start..name_end];
         Header {
             kind: slot.kind,
             // Header names were checked to be tokens, which are ASCII.
             name: core::str::from_utf8(name).unwrap_or(""),
-            value: &self.bytes[slot.value_start as usize..slot.value_end as usize],
-            offset: slot.value_start as usize,
+            value: &self.bytes[usize::from(slot.value_start)..usize::from(slot.value_end)],
+            offset: usize::from(slot.value_start),
         }
     }
 
@@ -580,7 +584,7 @@ impl<'a> Message<'a> {
         let start = parse_start_line(&line[..end], index.start_offset).ok()?;
         let mut first = [NONE; HeaderKind::COUNT];
         for (i, slot) in index.slots.iter().enumerate() {
-            if slot.value_end as usize > index.body_start {
+            if usize::from(slot.value_end) > index.body_start {
                 return None;
             }
             if slot.kind != HeaderKind::Other && first[slot.kind as usize] == NONE {
@@ -802,5 +806,52 @@ mod tests {
         let back = Message::reattach(bytes, &m.detach()).unwrap();
         assert_eq!(back.status(), Some(StatusCode::RINGING));
         assert_eq!(back.header(HeaderKind::CallId).unwrap().value, b"x");
+    }
+}
+
+#[cfg(test)]
+mod size_tests {
+    use super::*;
+    use crate::error::Capacity;
+
+    const HEAD: &[u8] =
+        b"MESSAGE sip:bob@b.example SIP/2.0\r\nVia: SIP/2.0/UDP a;branch=z9hG4bK1\r\n";
+
+    fn limits() -> Limits {
+        Limits {
+            max_message: 200_000,
+            ..Limits::default()
+        }
+    }
+
+    #[test]
+    fn a_body_may_run_past_64_kib() {
+        let mut bytes = HEAD.to_vec();
+        bytes.extend_from_slice(b"Content-Length: 100000\r\nX-Long-Header-Name-Kept: v\r\n\r\n");
+        bytes.resize(bytes.len() + 100_000, b'x');
+        let m = Message::parse_with(&bytes, &limits()).unwrap();
+        assert_eq!(m.body().len(), 100_000);
+        let h = m.headers().last().unwrap();
+        assert_eq!((h.name, h.value), ("X-Long-Header-Name-Kept", &b"v"[..]));
+    }
+
+    #[test]
+    fn a_header_section_past_64_kib_is_a_capacity_error() {
+        let mut bytes = HEAD.to_vec();
+        bytes.extend_from_slice(b"Subject: ");
+        bytes.resize(bytes.len() + 70_000, b'x');
+        bytes.extend_from_slice(b"\r\nContent-Length: 0\r\n\r\n");
+        let e = Message::parse_with(&bytes, &limits()).unwrap_err();
+        assert_eq!(e.kind, K::Capacity(Capacity::MessageSize));
+    }
+}
+
+#[cfg(test)]
+mod footprint {
+    #[test]
+    fn a_message_view_is_about_half_a_kilobyte() {
+        // 64 index entries of 8 bytes, the first-of-kind table and the start line.
+        let size = core::mem::size_of::<super::Message<'static>>();
+        assert!(size <= 700, "{size}");
     }
 }
