@@ -513,9 +513,9 @@ fn mandatory_headers<'a>(msg: &Message<'a>) -> Result<(CoreHeaders<'a>, usize), 
         }
     }
     for kind in [HeaderKind::Require, HeaderKind::ProxyRequire] {
-        for h in msg.headers_of(kind) {
-            for t in TokenList::new(h.value) {
-                t.map_err(|e| Problem::MalformedHeader(kind, e.shifted(h.offset)))?;
+        for (value, offset) in msg.values_of(kind) {
+            for t in TokenList::new(value) {
+                t.map_err(|e| Problem::MalformedHeader(kind, e.shifted(offset)))?;
             }
         }
     }

@@ -33,17 +33,17 @@ impl<'a> MessageBuilder<'a> {
         }
         let mut b = MessageBuilder::response(code);
         let mut vias = 0;
-        for via in request.headers_of(HeaderKind::Via) {
+        for (via, _) in request.values_of(HeaderKind::Via) {
             if vias == 0 {
                 // The top Via value gets a header line of its own, so that a server can
                 // replace it (§18.2.1 `received`/`rport`) with `with_top_via`.
-                let (first, rest) = split_first_value(via.value);
+                let (first, rest) = split_first_value(via);
                 b.push("Via", Value::Raw(first));
                 if !rest.is_empty() {
                     b.push("Via", Value::Raw(rest));
                 }
             } else {
-                b.push("Via", Value::Raw(via.value));
+                b.push("Via", Value::Raw(via));
             }
             vias += 1;
         }

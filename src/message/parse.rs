@@ -372,11 +372,11 @@ impl<'a> Message<'a> {
     /// headers disagree (RFC 4475 §3.1.2.8 `mcl01`).
     fn declared_content_length(&self) -> Result<Option<usize>, ParseError> {
         let mut found: Option<u32> = None;
-        for h in self.headers_of(HeaderKind::ContentLength) {
-            let n = lex::parse_u32(h.value, h.offset)
+        for (value, offset) in self.values_of(HeaderKind::ContentLength) {
+            let n = lex::parse_u32(value, offset)
                 .map_err(|e| ParseError::new(K::ContentLength, e.offset))?;
             if found.is_some_and(|f| f != n) {
-                return Err(ParseError::new(K::ContentLength, h.offset));
+                return Err(ParseError::new(K::ContentLength, offset));
             }
             found = Some(n);
         }
@@ -508,6 +508,20 @@ impl<'a> Message<'a> {
         self.slots[first + 1..]
             .iter()
             .any(|s| s.kind == kind && self.value_at(s).0 != value)
+    }
+
+    /// The values (and offsets) of every header of a named `kind`, in order: what
+    /// [`Message::headers_of`] gives without reading the names.
+    pub(crate) fn values_of(
+        &self,
+        kind: HeaderKind,
+    ) -> impl Iterator<Item = (&'a [u8], usize)> + '_ {
+        let from = usize::from(self.first[kind as usize]);
+        self.slots
+            .iter()
+            .skip(from)
+            .filter(move |s| s.kind == kind)
+            .map(|s| self.value_at(s))
     }
 
     /// The next header of `kind` at or after slot `*index`; advances `*index` past it.
@@ -700,6 +714,10 @@ fn find_line_break(s: &[u8], from: usize) -> Option<usize> {
 
 /// `SIP-Version = "SIP" "/" 1*DIGIT "." 1*DIGIT` (RFC 3261 §25.1), name case-insensitive.
 fn parse_version(s: &[u8], offset: usize) -> Result<&str, ParseError> {
+    // Every message this side of 2030 says exactly this.
+    if s == b"SIP/2.0" {
+        return Ok("SIP/2.0");
+    }
     let err = ParseError::new(K::Version, offset);
     if s.len() < 7 || !s[..4].eq_ignore_ascii_case(b"SIP/") {
         return Err(err);

@@ -38,18 +38,23 @@ pub enum Transport<'a> {
 impl<'a> Transport<'a> {
     /// The transport named by the token `t` (case-insensitive).
     pub fn from_token(t: &'a str) -> Self {
-        const KNOWN: [(&str, Transport<'static>); 6] = [
-            ("UDP", Transport::Udp),
-            ("TCP", Transport::Tcp),
-            ("TLS", Transport::Tls),
-            ("SCTP", Transport::Sctp),
-            ("WS", Transport::Ws),
-            ("WSS", Transport::Wss),
+        Self::known(t.as_bytes()).unwrap_or(Transport::Other(t))
+    }
+
+    /// One of the transports the crate names, by its token (case-insensitive).
+    fn known(t: &[u8]) -> Option<Transport<'static>> {
+        const KNOWN: [(&[u8], Transport<'static>); 6] = [
+            (b"UDP", Transport::Udp),
+            (b"TCP", Transport::Tcp),
+            (b"TLS", Transport::Tls),
+            (b"SCTP", Transport::Sctp),
+            (b"WS", Transport::Ws),
+            (b"WSS", Transport::Wss),
         ];
         KNOWN
             .iter()
             .find(|(name, _)| name.eq_ignore_ascii_case(t))
-            .map_or(Transport::Other(t), |&(_, tr)| tr)
+            .map(|&(_, tr)| tr)
     }
 
     /// The canonical (upper-case) name, or the token as received for [`Transport::Other`].
@@ -132,9 +137,18 @@ impl<'a> Via<'a> {
         let err = |at| ParseError::new(KIND, at);
         // sent-protocol = protocol-name SLASH protocol-version SLASH transport. Nearly
         // every Via starts `SIP/2.0/`: read that without the token machinery.
+        // A transport the crate names needs no UTF-8 check either.
         let fast = s
             .starts_with(b"SIP/2.0/")
-            .then(|| token_at(s, 8, KIND).ok())
+            .then(|| {
+                let end = lex::token_end(s, 8);
+                match Transport::known(&s[8..end]) {
+                    Some(t) => Some((t, end)),
+                    None => token_at(s, 8, KIND)
+                        .ok()
+                        .map(|(t, end)| (Transport::from_token(t), end)),
+                }
+            })
             .flatten()
             .map(|(t, end)| ("SIP", "2.0", t, end));
         let (protocol_name, protocol_version, transport, end) = match fast {
@@ -146,10 +160,14 @@ impl<'a> Via<'a> {
                 let (protocol_version, i) = token_at(s, i, KIND)?;
                 let i = slash(s, i)?;
                 let (transport, end) = token_at(s, i, KIND)?;
-                (protocol_name, protocol_version, transport, end)
+                (
+                    protocol_name,
+                    protocol_version,
+                    Transport::from_token(transport),
+                    end,
+                )
             }
         };
-        let transport = Transport::from_token(transport);
         // LWS sent-by (the LWS is mandatory)
         let mut i = lex::skip_lws(s, end);
         if i == end {
