@@ -1681,9 +1681,12 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
     }
 
     fn remove_call(&mut self, now: Instant, call: CallHandle) {
-        let Some(c) = self.calls.remove(call.0) else {
+        let Some((uac_invite, reinvite)) =
+            self.calls.get(call.0).map(|c| (c.uac_invite, c.reinvite))
+        else {
             return;
         };
+        self.calls.free(call.0);
         self.call_index.remove(call.0.index);
         self.call_deadlines.set(call.0.index, None);
         // An INVITE or re-INVITE of ours still waiting for its final response (the call
@@ -1691,7 +1694,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         // call's guards with the call, and an INVITE client transaction has no timer in
         // Proceeding (§17.1.1.2): give it 64*T1 more, then drop it (as §9.1 does for a
         // cancelled INVITE).
-        for tx in [c.uac_invite, c.reinvite.map(|(tx, _)| tx)]
+        for tx in [uac_invite, reinvite.map(|(tx, _)| tx)]
             .into_iter()
             .flatten()
         {
@@ -1758,7 +1761,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
     }
 
     fn remove_tx(&mut self, tx: TxHandle) {
-        if self.txs.remove(tx.0).is_some() {
+        if self.txs.free(tx.0) {
             self.tx_index.remove(tx.0.index);
             self.merge_index.remove(tx.0.index);
             self.ack_index.remove(tx.0.index);

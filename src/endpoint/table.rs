@@ -87,6 +87,20 @@ impl<T, const N: usize> Table<T, N> {
         v
     }
 
+    /// Free the slot of `h` without moving its value out (entries are large; dropping
+    /// one in place costs nothing, moving it costs a copy). Whether `h` was live.
+    pub(crate) fn free(&mut self, h: RawHandle) -> bool {
+        let Some(slot) = self.slots.get_mut(usize::from(h.index)) else {
+            return false;
+        };
+        if slot.generation != h.generation || slot.value.is_none() {
+            return false;
+        }
+        slot.value = None;
+        self.len -= 1;
+        true
+    }
+
     pub(crate) fn len(&self) -> usize {
         self.len
     }
@@ -125,6 +139,10 @@ mod tests {
         assert_eq!(t.get(b), Some(&2));
         assert_eq!(t.len(), 2);
         assert_eq!(t.handle_at(b.index), Some(b));
+        assert!(t.free(b));
+        assert!(!t.free(b));
+        assert_eq!(t.get(b), None);
+        assert_eq!(t.len(), 1);
     }
 }
 
