@@ -111,6 +111,8 @@ pub enum ParseErrorKind {
     Auth,
     /// A header that must be present is missing.
     MissingHeader,
+    /// An RSeq or RAck value is malformed (RFC 3262 §7).
+    Reliability,
     /// A header is malformed in a way the other kinds do not describe.
     Header,
 }
@@ -141,6 +143,7 @@ impl fmt::Display for ParseErrorKind {
             ParseErrorKind::QuotedString => "malformed quoted string",
             ParseErrorKind::Auth => "malformed authentication parameters",
             ParseErrorKind::MissingHeader => "missing header",
+            ParseErrorKind::Reliability => "malformed RSeq or RAck",
             ParseErrorKind::Header => "malformed header",
         };
         f.write_str(what)

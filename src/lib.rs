@@ -86,6 +86,7 @@ pub mod endpoint;
 pub mod error;
 pub mod message;
 pub mod register;
+pub mod reliable;
 pub mod subscription;
 pub mod time;
 pub mod transaction;

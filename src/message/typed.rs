@@ -6,7 +6,7 @@ use crate::error::{ParseError, ParseErrorKind};
 
 use super::{
     CSeq, CallId, ContactValue, ContentLength, ContentType, Expires, HeaderKind, MaxForwards,
-    Message, NameAddr, TokenList, Uri, Via, lex,
+    Message, NameAddr, RAck, RSeq, TokenList, Uri, Via, lex,
 };
 
 /// Iterator over every value of a comma-separated header, across all its header lines
@@ -113,6 +113,16 @@ impl<'a> Message<'a> {
     /// Content-Type, if present (RFC 3261 §20.15).
     pub fn content_type(&self) -> Option<Result<ContentType<'a>, ParseError>> {
         self.optional(HeaderKind::ContentType, ContentType::parse)
+    }
+
+    /// RSeq, if present: the number of a reliable provisional response (RFC 3262 §7.1).
+    pub fn rseq(&self) -> Option<Result<RSeq, ParseError>> {
+        self.optional(HeaderKind::RSeq, RSeq::parse)
+    }
+
+    /// RAck, if present: what a PRACK acknowledges (RFC 3262 §7.2).
+    pub fn rack(&self) -> Option<Result<RAck<'a>, ParseError>> {
+        self.optional(HeaderKind::RAck, RAck::parse)
     }
 
     /// Expires, if present (RFC 3261 §20.19).

@@ -15,7 +15,9 @@ mod via;
 pub use auth::{Algorithm, AuthParam, AuthParams, AuthScheme, Challenge, Credentials, QopOptions};
 pub use event::{Event, SubState, SubscriptionState};
 pub use media::ContentType;
-pub use scalar::{CSeq, CallId, ContentLength, Expires, MaxForwards, RetryAfter, Timestamp};
+pub use scalar::{
+    CSeq, CallId, ContentLength, Expires, MaxForwards, RAck, RSeq, RetryAfter, Timestamp,
+};
 pub use tokens::{TokenList, TokenParamList};
 pub use via::{MAGIC_COOKIE, Rport, Transport, Via};
 

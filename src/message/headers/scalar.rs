@@ -1,5 +1,5 @@
 //! Single-valued headers: CSeq, Max-Forwards, Content-Length, Expires, Call-ID,
-//! Retry-After (RFC 3261 §20).
+//! Retry-After (RFC 3261 §20), RSeq and RAck (RFC 3262 §7).
 
 use core::fmt;
 
@@ -373,4 +373,107 @@ fn decimal_end(s: &[u8], mut i: usize) -> usize {
         }
     }
     i
+}
+
+/// `1*DIGIT` from 1 to 2^31 - 1, with surrounding LWS: an RSeq value, or a number of
+/// an RAck (RFC 3262 §7.1, §7.2). Returns the number and the index after it.
+fn reliability_number(s: &[u8], at: usize) -> Result<(u32, usize), ParseError> {
+    let kind = ParseErrorKind::Reliability;
+    let start = lex::skip_lws(s, at);
+    let mut i = start;
+    while i < s.len() && s[i].is_ascii_digit() {
+        i += 1;
+    }
+    let n = lex::parse_u32(s.get(start..i).unwrap_or_default(), start)
+        .map_err(|e| ParseError::new(kind, e.offset))?;
+    if n == 0 || n > CSEQ_MAX {
+        return Err(ParseError::new(kind, start));
+    }
+    Ok((n, i))
+}
+
+/// The RSeq header value (RFC 3262 §7.1): the sequence number of a reliable provisional
+/// response, from 1 to 2^31 - 1.
+///
+/// ```
+/// use sansip::message::RSeq;
+/// assert_eq!(RSeq::parse(b" 988789 ").unwrap().get(), 988789);
+/// assert!(RSeq::parse(b"0").is_err());
+/// assert!(RSeq::parse(b"2147483648").is_err());
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct RSeq(u32);
+
+impl RSeq {
+    /// Parse an RSeq value.
+    pub fn parse(value: &[u8]) -> Result<Self, ParseError> {
+        let (n, end) = reliability_number(value, 0)?;
+        let end_lws = lex::skip_lws(value, end);
+        if end_lws != value.len() {
+            return Err(ParseError::new(ParseErrorKind::Reliability, end_lws));
+        }
+        Ok(RSeq(n))
+    }
+
+    /// The number.
+    pub fn get(self) -> u32 {
+        self.0
+    }
+}
+
+/// The RAck header value of a PRACK (RFC 3262 §7.2): the RSeq of the provisional
+/// response it acknowledges, then that response's CSeq number and method.
+///
+/// ```
+/// use sansip::message::{Method, RAck};
+/// let r = RAck::parse(b"776656 1 INVITE").unwrap();
+/// assert_eq!((r.rseq(), r.cseq(), r.method()), (776656, 1, Method::Invite));
+/// assert!(RAck::parse(b"776656 INVITE").is_err());
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct RAck<'a> {
+    rseq: u32,
+    cseq: CSeq<'a>,
+}
+
+impl<'a> RAck<'a> {
+    /// Parse an RAck value: `response-num LWS CSeq-num LWS Method`.
+    pub fn parse(value: &'a [u8]) -> Result<Self, ParseError> {
+        let (rseq, end) = reliability_number(value, 0)?;
+        if lex::skip_lws(value, end) == end {
+            return Err(ParseError::new(ParseErrorKind::Reliability, end));
+        }
+        let cseq = CSeq::parse(&value[end..])
+            .map_err(|e| ParseError::new(ParseErrorKind::Reliability, e.offset + end))?;
+        Ok(RAck { rseq, cseq })
+    }
+
+    /// An RAck for the provisional response numbered `rseq` to the request with
+    /// `cseq`.
+    pub fn new(rseq: u32, cseq: CSeq<'a>) -> Self {
+        RAck { rseq, cseq }
+    }
+
+    /// The RSeq acknowledged.
+    pub fn rseq(&self) -> u32 {
+        self.rseq
+    }
+
+    /// The CSeq number of the request the provisional response answered.
+    pub fn cseq(&self) -> u32 {
+        self.cseq.seq()
+    }
+
+    /// The method of that request.
+    pub fn method(&self) -> Method<'a> {
+        self.cseq.method()
+    }
+}
+
+impl fmt::Display for RAck<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.rseq, self.cseq)
+    }
 }
