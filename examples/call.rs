@@ -1,4 +1,4 @@
-//! `cargo run --example call [-- --loss PERCENT --seed N --busy --cancel --hold]`
+//! `cargo run --example call [-- --loss PERCENT --seed N --busy --cancel --hold --100rel]`
 //!
 //! A real SIP call over loopback UDP: a caller and a callee endpoint in one process, each
 //! on its own `127.0.0.1` socket, with the host loop written out in plain std (no async
@@ -12,7 +12,9 @@
 //! retransmissions of RFC 3261 §17 still get the call through. `--busy` makes the callee
 //! answer 486; `--cancel` makes the caller give up while it rings (CANCEL, 487); `--hold`
 //! makes the caller put the call on hold half-way (a re-INVITE with `a=sendonly`, RFC 3261
-//! §14, RFC 3264 §8.4) before it hangs up.
+//! §14, RFC 3264 §8.4) before it hangs up. `--100rel` turns on reliable provisional
+//! responses on both sides (RFC 3262): the 180 carries `Require: 100rel` and an RSeq, and
+//! the caller PRACKs it before the call is answered.
 
 use std::io::ErrorKind;
 use std::net::{SocketAddr, UdpSocket};
@@ -20,6 +22,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant as StdInstant};
 
 use sansip::Instant;
+use sansip::check::Capabilities;
 use sansip::dialog::EndReason;
 use sansip::endpoint::{CallHandle, Endpoint, EndpointConfig, Event, Request, TxHandle};
 use sansip::message::{HeaderKind, Message, StatusCode};
@@ -32,6 +35,7 @@ struct Options {
     busy: bool,
     cancel: bool,
     hold: bool,
+    reliable: bool,
 }
 
 fn parse_args() -> Result<Options, String> {
@@ -41,6 +45,7 @@ fn parse_args() -> Result<Options, String> {
         busy: false,
         cancel: false,
         hold: false,
+        reliable: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -60,6 +65,7 @@ fn parse_args() -> Result<Options, String> {
             "--busy" => o.busy = true,
             "--cancel" => o.cancel = true,
             "--hold" => o.hold = true,
+            "--100rel" => o.reliable = true,
             "-h" | "--help" => return Err(String::new()),
             other => return Err(format!("unknown argument {other}")),
         }
@@ -153,7 +159,9 @@ fn main() -> ExitCode {
             if !e.is_empty() {
                 eprintln!("{e}");
             }
-            eprintln!("usage: call [--loss PERCENT] [--seed N] [--busy] [--cancel] [--hold]");
+            eprintln!(
+                "usage: call [--loss PERCENT] [--seed N] [--busy] [--cancel] [--hold] [--100rel]"
+            );
             return ExitCode::from(2);
         }
     };
@@ -172,11 +180,17 @@ fn bind() -> std::io::Result<UdpSocket> {
     Ok(s)
 }
 
-fn side(name: &'static str, seed: u64) -> std::io::Result<Side> {
+fn side(name: &'static str, seed: u64, reliable: bool) -> std::io::Result<Side> {
     let sip = bind()?;
     let rtp = bind()?;
     let mut cfg = EndpointConfig::new(sip.local_addr()?, seed);
     cfg.contact_user = name;
+    if reliable {
+        cfg.capabilities = Capabilities {
+            extensions: &["100rel"],
+            ..Capabilities::DEFAULT
+        };
+    }
     Ok(Side {
         ep: Box::new(Endpoint::new(cfg)),
         sip,
@@ -185,8 +199,12 @@ fn side(name: &'static str, seed: u64) -> std::io::Result<Side> {
 }
 
 fn run(opts: &Options) -> Result<(), Box<dyn std::error::Error>> {
-    let mut caller = side("alice", opts.seed)?;
-    let mut callee = side("bob", opts.seed.wrapping_mul(31).wrapping_add(7))?;
+    let mut caller = side("alice", opts.seed, opts.reliable)?;
+    let mut callee = side(
+        "bob",
+        opts.seed.wrapping_mul(31).wrapping_add(7),
+        opts.reliable,
+    )?;
     let (caller_addr, callee_addr) = (caller.sip.local_addr()?, callee.sip.local_addr()?);
     let start = StdInstant::now();
     let ladder = Ladder {

@@ -1,7 +1,7 @@
 //! A SIP user agent server over UDP, for interop tests and load runs.
 //!
 //! ```text
-//! cargo run --example uas -- --bind 127.0.0.1:5060 [--quiet] [--large] [--stats SECS]
+//! cargo run --example uas -- --bind 127.0.0.1:5060 [--quiet] [--large] [--stats SECS] [--100rel]
 //! ```
 //!
 //! What it does with an INVITE depends on the user part of the Request-URI:
@@ -19,7 +19,9 @@
 //! 1,500-byte messages, and room for 2,200,000 finished transactions waiting out Timer J
 //! or L as compact records in 1 GiB (what 32,000 calls/s need; the pages are touched
 //! only as records arrive). `--stats SECS`
-//! prints the endpoint's counters on stderr every SECS seconds.
+//! prints the endpoint's counters on stderr every SECS seconds. `--100rel` supports
+//! reliable provisional responses (RFC 3262): an INVITE that requires or supports
+//! `100rel` gets its 180 reliably and must PRACK it.
 //!
 //! Load run (see the README): `cargo build --release --example uas`, then
 //! `taskset -c 1 target/release/examples/uas --bind 127.0.0.1:5060 --quiet --large
@@ -32,6 +34,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant as StdInstant, SystemTime, UNIX_EPOCH};
 
 use sansip::Instant;
+use sansip::check::Capabilities;
 use sansip::dialog::{EndReason, SessionState};
 use sansip::endpoint::{CallHandle, Endpoint, EndpointConfig, Event, TxHandle};
 use sansip::message::{Message, Method, StatusCode, Uri};
@@ -50,22 +53,25 @@ struct Options {
     quiet: bool,
     large: bool,
     stats_every: Option<Duration>,
+    /// Reliable provisional responses (RFC 3262).
+    reliable: bool,
 }
 
 fn usage() -> ExitCode {
-    eprintln!("usage: uas --bind ADDR [--quiet] [--large] [--stats SECS]");
+    eprintln!("usage: uas --bind ADDR [--quiet] [--large] [--stats SECS] [--100rel]");
     ExitCode::from(2)
 }
 
 fn parse_args() -> Option<Options> {
     let mut args = std::env::args().skip(1);
     let mut bind = None;
-    let (mut quiet, mut large, mut stats_every) = (false, false, None);
+    let (mut quiet, mut large, mut stats_every, mut reliable) = (false, false, None, false);
     while let Some(a) = args.next() {
         match a.as_str() {
             "--bind" => bind = Some(args.next()?.parse().ok()?),
             "--quiet" => quiet = true,
             "--large" => large = true,
+            "--100rel" => reliable = true,
             "--stats" => stats_every = Some(Duration::from_secs(args.next()?.parse().ok()?)),
             _ => return None,
         }
@@ -75,6 +81,7 @@ fn parse_args() -> Option<Options> {
         quiet,
         large,
         stats_every,
+        reliable,
     })
 }
 
@@ -248,6 +255,14 @@ fn run<const TX: usize, const CALLS: usize, const MSG: usize>(
         // Records for finished transactions (Timer J / L) when sized for load.
         linger_records: if opts.large { 2_200_000 } else { 4_096 },
         linger_bytes: if opts.large { 1 << 30 } else { 4 << 20 },
+        capabilities: if opts.reliable {
+            Capabilities {
+                extensions: &["100rel"],
+                ..Capabilities::DEFAULT
+            }
+        } else {
+            Capabilities::DEFAULT
+        },
         ..EndpointConfig::new(local, seed)
     };
     let mut ep = boxed_endpoint::<TX, CALLS, MSG>(config)?;

@@ -45,7 +45,8 @@ pub struct Capabilities<'c> {
     pub methods: &'c [Method<'c>],
     /// Request-URI schemes the UA serves (others get 416), lower case.
     pub schemes: &'c [&'c str],
-    /// Option tags the UA supports (a Require naming another gets 420).
+    /// Option tags the UA supports (a Require naming another gets 420). With `100rel`,
+    /// the endpoint (feature `endpoint`) uses reliable provisional responses (RFC 3262).
     pub extensions: &'c [&'c str],
     /// Body media types the UA understands, `type/subtype` (others get 415).
     pub body_types: &'c [&'c str],

@@ -88,3 +88,18 @@ fn hold_with_a_reinvite() {
         "{ladder}"
     );
 }
+
+#[test]
+fn reliable_provisional_responses() {
+    let (ok, ladder) = run_call(&["--100rel"]);
+    assert!(ok, "{ladder}");
+    // The 180 is PRACKed once and the PRACK answered, before the call is answered.
+    assert_eq!(arrows(&ladder, "-- PRACK"), 1, "{ladder}");
+    let prack_ok = ladder.find("200 OK (PRACK)").expect("PRACK answered");
+    let answered = ladder.find("200 OK (INVITE)").expect("call answered");
+    assert!(prack_ok < answered, "{ladder}");
+    assert!(ladder.contains("call over: LocalBye"), "{ladder}");
+    // Through a lossy link: the lost 200 to the PRACK gets the PRACK retransmitted.
+    let (ok, ladder) = run_call(&["--100rel", "--loss", "30", "--seed", "7"]);
+    assert!(ok && arrows(&ladder, "-- PRACK") > 1, "{ladder}");
+}

@@ -68,10 +68,16 @@ fn read(path: &Path) -> String {
 
 /// Start `uas --bind 127.0.0.1:port`, logging to `dir/uas.log`; returns once it listens.
 fn start_uas(dir: &Path, port: u16) -> Guard {
+    start_uas_with(dir, port, &[])
+}
+
+/// [`start_uas`] with more options.
+fn start_uas_with(dir: &Path, port: u16, extra: &[&str]) -> Guard {
     let log = dir.join("uas.log");
     let out = std::fs::File::create(&log).expect("create uas log");
     let child = Command::new(examples_dir().join("uas"))
         .args(["--bind", &format!("127.0.0.1:{port}")])
+        .args(extra)
         .stdout(out)
         .stderr(Stdio::inherit())
         .spawn()
@@ -453,4 +459,40 @@ fn late_offer_and_reinvite() {
         2,
         "uas log:\n{log}"
     );
+}
+
+#[test]
+#[ignore = "needs sipp"]
+fn reliable_provisional_responses() {
+    let dir = scratch("prack");
+    let _uas = start_uas_with(&dir, 25160, &["--100rel"]);
+    let (status, trace) = sipp(
+        &dir,
+        25161,
+        &[
+            "-sf",
+            &scenario("prack.xml"),
+            "-s",
+            "ring",
+            "-m",
+            "2",
+            "-r",
+            "5",
+            "127.0.0.1:25160",
+        ],
+        Duration::from_secs(40),
+    );
+    let log = read(&dir.join("uas.log"));
+    assert_eq!(
+        status.code(),
+        Some(0),
+        "sipp: {status}\n{}\nuas log:\n{log}\nsipp trace:\n{trace}",
+        read(&dir.join("sipp.err"))
+    );
+    let mut got = received(&trace);
+    got.retain(|m| m != "100 INVITE");
+    got.sort();
+    let mut want = ["180 INVITE", "200 PRACK", "200 INVITE", "200 BYE"].repeat(2);
+    want.sort();
+    assert_eq!(got, want, "uas log:\n{log}");
 }

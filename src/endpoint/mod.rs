@@ -23,6 +23,15 @@
 //!   when none comes; re-INVITEs both ways ([`Endpoint::reinvite`]), with 491 on glare
 //!   and the §14.1 back-off; late offers (RFC 3264 §4) both ways, the ACK carrying the
 //!   answer ([`Endpoint::ack_with_answer`], [`Event::AnswerReceived`]);
+//! - with `100rel` among the extensions of [`EndpointConfig::capabilities`], reliable
+//!   provisional responses (RFC 3262, [`reliable`]): INVITEs say
+//!   `Supported: 100rel`; a caller PRACKs the reliable provisional responses of its early
+//!   dialog once and in order; a callee whose INVITE requires or supports `100rel` sends
+//!   its 1xx (not 100) with `Require: 100rel` and an RSeq, retransmits each until its
+//!   PRACK (answered 200, [`Event::ProvisionalAcknowledged`]; 481 for one that
+//!   acknowledges nothing), refuses a second one or a 2xx over an unacknowledged offer
+//!   ([`SendError::InvalidState`]), and rejects the INVITE with 500 when no PRACK comes
+//!   within 64*T1;
 //! - keeps registrations (§10.2, [`Endpoint::register`]): answers Digest challenges
 //!   (§22, [`auth`](crate::auth)), follows a 423's `Min-Expires`, refreshes the binding
 //!   before it expires and removes it on request;
@@ -113,6 +122,7 @@ use crate::dialog::{self, Dialog, InviteSession, Notice, RequestKind, Sdp, Sessi
 use crate::encode::{BufferTooSmall, EncodeError, MessageBuilder, Value, ViaValue, text};
 use crate::error::Capacity;
 use crate::message::{Detached, HeaderKind, Host, Limits, Message, Method, Rport, StatusCode, lex};
+use crate::reliable;
 use crate::time::Instant;
 use crate::transaction::{
     self, Action, ClientInvite, ClientKey, ClientNonInvite, MergeKey, Reliability, ServerInvite,
@@ -391,6 +401,15 @@ pub enum Event {
     RetryReInvite {
         /// The call.
         call: CallHandle,
+    },
+    /// A PRACK acknowledged the reliable provisional response numbered `rseq` of this
+    /// call (RFC 3262 §3); the endpoint answered it 200. A 2xx held back because that
+    /// response carried an offer can be sent now.
+    ProvisionalAcknowledged {
+        /// The call.
+        call: CallHandle,
+        /// The RSeq acknowledged.
+        rseq: u32,
     },
 }
 
@@ -685,8 +704,16 @@ struct CallEntry<const MSG: usize> {
     /// UAC, late offer: the 2xx whose ACK waits for the host's answer.
     ack_wanted: Option<(Tag, u32)>,
     local_tag: Tag,
-    /// The session's timers, then the provisional guard and the CANCEL guard (§9.1).
+    /// The session's timers, then the provisional guard, the CANCEL guard (§9.1) and the
+    /// retransmission timer of a reliable provisional response (RFC 3262 §3).
     timers: Timers<CALL_TIMERS>,
+    /// UAS: the reliable provisional responses of the INVITE, when it asked for them
+    /// (RFC 3262 §3) and this endpoint supports `100rel`.
+    reliable: Option<reliable::Uas>,
+    /// UAC: which reliable provisional responses of the early dialog were PRACKed
+    /// (RFC 3262 §4), and the last PRACK's transaction.
+    prack: reliable::Uac,
+    prack_tx: Option<TxHandle>,
 }
 
 /// A SIP endpoint: up to `TX` transactions and `CALLS` calls, each stored message up to
@@ -1101,6 +1128,9 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             ack_wanted: None,
             local_tag: tag,
             timers: Timers::new(),
+            reliable: None,
+            prack: reliable::Uac::new(),
+            prack_tx: None,
         };
         let Some(call) = self.calls.insert(entry).map(CallHandle) else {
             return Err(SendError::Capacity(Capacity::Dialogs));
@@ -1142,6 +1172,18 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         }
         let call = entry.call;
         let is_invite = matches!(entry.machine, Machine::ServerInvite(_));
+        // RFC 3262 §3: the initial INVITE of a call that asked for reliability.
+        let reliable = call
+            .and_then(|c| self.calls.get(c.0))
+            .filter(|c| c.invite_tx == tx)
+            .and_then(|c| c.reliable);
+        if let Some(r) = reliable
+            && status.is_success()
+            && !r.may_send_final(true)
+        {
+            // No 2xx while an offer in a provisional response is unacknowledged.
+            return Err(SendError::InvalidState);
+        }
         self.set_pending(headers, body)?;
         let result = match (
             call,
@@ -1149,6 +1191,9 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             status.is_provisional(),
             status.is_success(),
         ) {
+            (Some(call), true, true, _) if reliable.is_some() && status != StatusCode::TRYING => {
+                self.send_reliable(now, tx, call, status, body.is_some())
+            }
             (Some(call), true, false, true) => {
                 let r = self.step_call(now, call, dialog::Event::TuAnswer, None);
                 if r.is_ok() {
@@ -1162,7 +1207,122 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             _ => self.send_response(now, tx, status),
         };
         self.clear_pending();
+        // A final response ends the retransmissions (§3); PRACKs are still answered.
+        if result.is_ok()
+            && status.is_final()
+            && let Some(call) = call
+            && reliable.is_some()
+        {
+            self.reliable_step(now, call, tx, |r, _| r.final_sent());
+        }
         result
+    }
+
+    /// Whether this endpoint takes reliable provisional responses (RFC 3262): `100rel`
+    /// is among the extensions of its capabilities.
+    fn supports_100rel(&self) -> bool {
+        self.config
+            .capabilities
+            .extensions
+            .iter()
+            .any(|e| e.eq_ignore_ascii_case(reliable::OPTION_TAG))
+    }
+
+    /// Send provisional `status` on `tx`, the INVITE of `call`, reliably (RFC 3262 §3):
+    /// `Require: 100rel` and the next RSeq, retransmitted until its PRACK.
+    fn send_reliable(
+        &mut self,
+        now: Instant,
+        tx: TxHandle,
+        call: CallHandle,
+        status: StatusCode,
+        has_sdp: bool,
+    ) -> Result<(), SendError> {
+        let t1 = self.config.timers.t1;
+        let uas = self
+            .calls
+            .get(call.0)
+            .and_then(|c| c.reliable)
+            .ok_or(SendError::InvalidState)?;
+        let step = uas.send(t1, has_sdp).map_err(|_| SendError::InvalidState)?;
+        let Some(&reliable::UasAction::Send { rseq }) = step.actions.first() else {
+            return Err(SendError::InvalidState);
+        };
+        let mut number: String<10> = String::new();
+        text::push_u32(&mut number, rseq).map_err(|_| SendError::Capacity(Capacity::String))?;
+        let full = SendError::Capacity(Capacity::Headers);
+        self.pending_headers
+            .push((
+                String::try_from("Require").map_err(|_| full)?,
+                String::try_from(reliable::OPTION_TAG).map_err(|_| full)?,
+            ))
+            .map_err(|_| full)?;
+        self.pending_headers
+            .push((
+                String::try_from("RSeq").map_err(|_| full)?,
+                String::try_from(number.as_str()).map_err(|_| full)?,
+            ))
+            .map_err(|_| full)?;
+        self.send_response(now, tx, status)?;
+        if let Some(c) = self.calls.get_mut(call.0) {
+            c.reliable = Some(step.uas);
+        }
+        self.run_reliable_actions(now, call, tx, &step.actions);
+        Ok(())
+    }
+
+    /// Feed the reliability machine of `call` (whose INVITE is `tx`) and carry out what
+    /// it asks.
+    fn reliable_step(
+        &mut self,
+        now: Instant,
+        call: CallHandle,
+        tx: TxHandle,
+        f: impl FnOnce(reliable::Uas, core::time::Duration) -> reliable::UasStep,
+    ) -> Option<reliable::UasStep> {
+        let t1 = self.config.timers.t1;
+        let uas = self.calls.get(call.0).and_then(|c| c.reliable)?;
+        let step = f(uas, t1);
+        if let Some(c) = self.calls.get_mut(call.0) {
+            c.reliable = Some(step.uas);
+        }
+        self.run_reliable_actions(now, call, tx, &step.actions);
+        Some(step)
+    }
+
+    fn run_reliable_actions(
+        &mut self,
+        now: Instant,
+        call: CallHandle,
+        tx: TxHandle,
+        actions: &[reliable::UasAction],
+    ) {
+        for action in actions {
+            match *action {
+                reliable::UasAction::StartTimer(d) => {
+                    self.set_call_timer(call, RELIABLE_TIMER, Some(now.saturating_add(d)));
+                }
+                reliable::UasAction::CancelTimer => self.set_call_timer(call, RELIABLE_TIMER, None),
+                // The INVITE transaction keeps the provisional response it sent last,
+                // which is the outstanding one: no other may follow it unacknowledged.
+                reliable::UasAction::Retransmit => {
+                    if self.txs.get(tx.0).is_some_and(|e| e.machine.can_respond()) {
+                        self.resend(tx, |e| &e.response);
+                    }
+                }
+                // §3: no PRACK within 64*T1: the INVITE is rejected with a 5xx.
+                reliable::UasAction::GiveUp => {
+                    let _ = self.step_call(
+                        now,
+                        call,
+                        dialog::Event::TuReject(StatusCode::SERVER_INTERNAL_ERROR),
+                        None,
+                    );
+                }
+                // Sending and PRACK answers are done by the callers.
+                reliable::UasAction::Send { .. } | reliable::UasAction::AnswerPrack(_) => {}
+            }
+        }
     }
 
     /// Copy the host's extra headers and body for the command being carried out.
@@ -1634,10 +1794,46 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                     c.invite_tx = previous;
                 }
             }
+            Method::Prack => self.on_prack(now, msg, tx, call),
             _ => self.push_event(Event::IncomingRequest {
                 tx,
                 call: Some(call),
             }),
+        }
+    }
+
+    /// A PRACK in the dialog of `call` (RFC 3262 §3): 200 if it acknowledges the
+    /// outstanding reliable provisional response, 481 if it matches none, 400 without a
+    /// well-formed RAck.
+    fn on_prack(&mut self, now: Instant, msg: &Message<'_>, tx: TxHandle, call: CallHandle) {
+        let rack = match msg.rack() {
+            Some(Ok(r)) => r,
+            _ => {
+                self.stats.rejected += 1;
+                let _ = self.send_response(now, tx, StatusCode::BAD_REQUEST);
+                return;
+            }
+        };
+        let Some(invite_tx) = self.calls.get(call.0).map(|c| c.invite_tx) else {
+            return;
+        };
+        let status = self
+            .reliable_step(now, call, invite_tx, |r, _| r.prack(&rack))
+            .and_then(|step| {
+                step.actions.iter().find_map(|a| match a {
+                    reliable::UasAction::AnswerPrack(code) => Some(*code),
+                    _ => None,
+                })
+            })
+            .unwrap_or(StatusCode::CALL_OR_TRANSACTION_DOES_NOT_EXIST);
+        let _ = self.send_response(now, tx, status);
+        if status.is_success() {
+            self.push_event(Event::ProvisionalAcknowledged {
+                call,
+                rseq: rack.rseq(),
+            });
+        } else {
+            self.stats.rejected += 1;
         }
     }
 
@@ -1836,6 +2032,10 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         core: &CoreHeaders<'_>,
     ) -> Option<CallHandle> {
         let tag = self.random_tag();
+        // RFC 3262 §3: provisional responses go reliably when the INVITE requires or
+        // supports it and so does this endpoint. The first RSeq is random.
+        let reliable = (self.supports_100rel() && reliable::wanted(msg) != reliable::Wanted::No)
+            .then(|| reliable::Uas::new(self.next_random() as u32, core.cseq.seq()));
         let made = (|| {
             let local_tag = Tag::new(&tag).ok()?;
             let remote = Tag::new(core.from.tag().unwrap_or("")).ok()?;
@@ -1864,6 +2064,9 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 ack_wanted: None,
                 local_tag,
                 timers: Timers::new(),
+                reliable,
+                prack: reliable::Uac::new(),
+                prack_tx: None,
             })
         })();
         let code = match made {
@@ -1997,12 +2200,38 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                     Dialog::uac_parts(&inv, msg, &core.to, core.call_id.as_str(), false).ok()
                 })
             });
-            if let (Some(d), Some(c)) = (made, self.calls.get_mut(call.0)) {
+            if let (Some(mut d), Some(c)) = (made, self.calls.get_mut(call.0)) {
+                // The same dialog, early until now: requests sent within it (PRACK,
+                // UPDATE) used CSeq numbers the confirmed dialog continues (§12.2.1.1).
+                if let Some(early) = c.dialog.as_ref()
+                    && early.id().remote_tag() == d.id().remote_tag()
+                    && early.local_seq() > d.local_seq()
+                {
+                    d.set_local_seq(early.local_seq());
+                }
                 c.dialog = Some(d);
                 c.answer.clear();
                 let _ = c.answer.extend_from_slice(msg.as_bytes());
                 self.index_call(call);
             }
+        }
+        // RFC 3262 §4: a reliable provisional response of the call's early dialog is
+        // PRACKed once and in order; one seen again or out of order is not processed
+        // further. (Other forks' early dialogs are not kept, so theirs are not PRACKed.)
+        if code.is_provisional()
+            && let Some(rseq) = reliable::reliable_rseq(msg)
+            && let Some(c) = self.calls.get_mut(call.0)
+            && c.dialog.as_ref().is_some_and(|d| {
+                d.state() == dialog::DialogState::Early
+                    && Some(d.id().remote_tag()) == core.to.tag()
+            })
+        {
+            let (uac, verdict) = c.prack.on_provisional(rseq);
+            c.prack = uac;
+            if verdict == reliable::Verdict::Ignore {
+                return;
+            }
+            self.send_prack(now, call, rseq, cseq.seq());
         }
         // A 2xx to this side's re-INVITE refreshes the remote target (§12.2.1.2, §14.1).
         if code.is_success()
@@ -2013,6 +2242,29 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             let _ = d.refresh_target(msg);
         }
         let _ = self.step_call(now, call, ev, Some(msg));
+    }
+
+    /// PRACK the reliable provisional response `rseq` to the INVITE with CSeq number
+    /// `invite_seq`, within the call's early dialog (RFC 3262 §4, §7.2).
+    fn send_prack(&mut self, now: Instant, call: CallHandle, rseq: u32, invite_seq: u32) {
+        let mut rack: String<MAX_SHORT> = String::new();
+        let written = text::push_u32(&mut rack, rseq).is_ok()
+            && rack.push(' ').is_ok()
+            && text::push_u32(&mut rack, invite_seq).is_ok()
+            && rack.push_str(" INVITE").is_ok();
+        let (Ok(name), Ok(value)) = (String::try_from("RAck"), String::try_from(rack.as_str()))
+        else {
+            return;
+        };
+        self.clear_pending();
+        if !written || self.pending_headers.push((name, value)).is_err() {
+            return;
+        }
+        let sent = self.send_in_dialog(now, call, Method::Prack, None);
+        self.clear_pending();
+        if let (Ok(tx), Some(c)) = (sent, self.calls.get_mut(call.0)) {
+            c.prack_tx = Some(tx);
+        }
     }
 
     // ----- transactions --------------------------------------------------------------
@@ -2093,7 +2345,15 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                     }
                     // A response to an in-dialog request: 481/408 end the dialog
                     // (§12.2.1.2), with no BYE: the peer has no such dialog.
-                    (Some(call), Some(_)) if matches!(status.as_u16(), 408 | 481) => {
+                    // A PRACK refused says only that the provisional response is gone
+                    // (RFC 3262 §3), not the dialog.
+                    (Some(call), Some(_))
+                        if matches!(status.as_u16(), 408 | 481)
+                            && self
+                                .calls
+                                .get(call.0)
+                                .is_none_or(|c| c.prack_tx != Some(tx)) =>
+                    {
                         self.dialog_gone(now, call, status);
                     }
                     _ => {}
@@ -2436,6 +2696,17 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         if let Some(ua) = self.config.user_agent {
             b.push("User-Agent", Value::Text(ua));
         }
+        // RFC 3262 §4: a UAC that supports reliable provisional responses says so (unless
+        // the host writes its own Supported).
+        if req.method == Method::Invite
+            && self.supports_100rel()
+            && !req
+                .headers
+                .iter()
+                .any(|(n, _)| HeaderKind::from_name(n.as_bytes()) == HeaderKind::Supported)
+        {
+            b.push("Supported", Value::Text(reliable::OPTION_TAG));
+        }
         for (name, value) in req.headers {
             b.push(name, Value::Text(value));
         }
@@ -2550,6 +2821,11 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             }
             // §9.1: no final response 64*T1 after the CANCEL: the INVITE transaction is
             // considered cancelled and destroyed.
+            RELIABLE_TIMER => {
+                if let Some(tx) = self.calls.get(call.0).map(|c| c.invite_tx) {
+                    self.reliable_step(now, call, tx, |r, t1| r.timer(t1));
+                }
+            }
             CANCEL_GUARD => {
                 if let Some(tx) = uac_invite
                     && matches!(self.txs.get(tx.0).map(|e| e.machine), Some(Machine::ClientInvite(m))
@@ -2903,12 +3179,15 @@ const ORPHAN_GUARD: usize = TimerId::ALL.len();
 /// The largest CSeq number: they stay below 2^31 (RFC 3261 §8.1.1.5).
 const CSEQ_LIMIT: u32 = (1 << 31) - 1;
 
-/// Timers of a call: the three session timers, then the endpoint's two guards.
-const CALL_TIMERS: usize = 5;
+/// Timers of a call: the three session timers, the endpoint's two guards, then the
+/// retransmission timer of a reliable provisional response.
+const CALL_TIMERS: usize = 6;
 /// Index of the provisional guard in a call's timers.
 const PROVISIONAL_GUARD: usize = 3;
 /// Index of the CANCEL guard (§9.1: 64*T1 without a final response after CANCEL).
 const CANCEL_GUARD: usize = 4;
+/// Index of the retransmission timer of a reliable provisional response (RFC 3262 §3).
+const RELIABLE_TIMER: usize = 5;
 
 impl Fork {
     /// `None` for the call's own dialog, the fork's dialog, or `InvalidState` when it
