@@ -405,3 +405,54 @@ fn a_prack_that_acknowledges_nothing_gets_481_and_the_call_survives() {
             .any(|e| matches!(e, Event::CallEstablished { call: c } if *c == call))
     );
 }
+
+#[test]
+fn a_reinvite_gets_unreliable_provisionals_even_with_a_prack_outstanding() {
+    // Found by the lossy simulation: the initial 180's PRACK never came, the call was
+    // answered anyway (the 180 carried no offer), and a re-INVITE's 180 was refused.
+    let mut p = Pair::new(true, true);
+    let (call, tx) = p.invite();
+    p.drop_pracks = true;
+    p.b.respond(p.now, tx, StatusCode::RINGING, None).unwrap();
+    p.b.respond(
+        p.now,
+        tx,
+        StatusCode::OK,
+        Some(("application/sdp", b"v=0\r\n")),
+    )
+    .unwrap();
+    p.flush();
+    assert!(
+        p.events_a
+            .iter()
+            .any(|e| matches!(e, Event::CallEstablished { .. }))
+    );
+    p.a.reinvite(p.now, call, &[], ("application/sdp", b"v=0\r\n"))
+        .unwrap();
+    p.flush();
+    let reinvite_tx = p
+        .events_b
+        .iter()
+        .rev()
+        .find_map(|e| match e {
+            Event::IncomingRequest {
+                tx: t,
+                call: Some(_),
+            } if *t != tx => Some(*t),
+            _ => None,
+        })
+        .unwrap();
+    p.b.respond(p.now, reinvite_tx, StatusCode::RINGING, None)
+        .unwrap();
+    p.b.respond(
+        p.now,
+        reinvite_tx,
+        StatusCode::OK,
+        Some(("application/sdp", b"v=0\r\n")),
+    )
+    .unwrap();
+    p.flush();
+    let ringing = with_status(&p, 180);
+    assert_eq!(ringing.len(), 2);
+    assert!(ringing[1].1.rseq().is_none());
+}

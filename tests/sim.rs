@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, BinaryHeap};
 use std::net::SocketAddr;
 
 use sansip::Instant;
+use sansip::check::Capabilities;
 use sansip::dialog::EndReason;
 use sansip::endpoint::{CallHandle, Endpoint, EndpointConfig, Event, Request, TxHandle};
 use sansip::message::{Method, StatusCode};
@@ -82,6 +83,8 @@ struct Sim {
     reinvites: usize,
     /// Late-offer ACKs the caller sent with its answer.
     late_offers: usize,
+    /// Reliable provisional responses the second callee saw acknowledged.
+    pracked: usize,
 }
 
 impl Sim {
@@ -97,9 +100,20 @@ impl Sim {
                 // Odd seeds keep finished server transactions as lingering records,
                 // even seeds as table entries: both must end empty.
                 let linger = if seed % 2 == 1 { 4_096 } else { 0 };
+                // The caller and the second callee support reliable provisional responses
+                // (RFC 3262): calls to that callee PRACK their 180 over the lossy link.
+                let capabilities = if i == 1 {
+                    Capabilities::DEFAULT
+                } else {
+                    Capabilities {
+                        extensions: &["100rel"],
+                        ..Capabilities::DEFAULT
+                    }
+                };
                 Box::new(Endpoint::new(EndpointConfig {
                     linger_records: linger,
                     linger_bytes: linger * 512,
+                    capabilities,
                     ..EndpointConfig::new(*a, seed.wrapping_mul(7919).wrapping_add(i as u64))
                 }))
             })
@@ -121,6 +135,7 @@ impl Sim {
             timeouts: 0,
             reinvites: 0,
             late_offers: 0,
+            pracked: 0,
         }
     }
 
@@ -215,6 +230,7 @@ impl Sim {
                 self.schedule(now + 120_000, Job::MediaTimeout(i, call))
             }
             (_, Event::CallTerminated { reason, .. }) if i > 0 => self.callee_outcomes.push(reason),
+            (2, Event::ProvisionalAcknowledged { .. }) => self.pracked += 1,
             (_, Event::Capacity(c)) => panic!("endpoint {i} ran out of {c:?} at {now} ms"),
             (_, Event::TimedOut { .. } | Event::TransportError { .. }) => self.timeouts += 1,
             _ => {}
@@ -411,6 +427,8 @@ fn perfect_link_every_call_completes() {
         assert_eq!(sim.timeouts, 0);
         assert!(sim.reinvites >= 10, "{} re-INVITEs", sim.reinvites);
         assert_eq!(sim.late_offers, 10, "one call in four");
+        // Every call to the second callee had its 180 PRACKed, once.
+        assert_eq!(sim.pracked, 20, "one call in two");
         for ep in &sim.eps {
             assert_eq!(ep.stats(), sansip::endpoint::Stats::default());
         }

@@ -707,9 +707,9 @@ struct CallEntry<const MSG: usize> {
     /// The session's timers, then the provisional guard, the CANCEL guard (§9.1) and the
     /// retransmission timer of a reliable provisional response (RFC 3262 §3).
     timers: Timers<CALL_TIMERS>,
-    /// UAS: the reliable provisional responses of the INVITE, when it asked for them
-    /// (RFC 3262 §3) and this endpoint supports `100rel`.
-    reliable: Option<reliable::Uas>,
+    /// UAS: the initial INVITE's transaction and its reliable provisional responses,
+    /// when it asked for them (RFC 3262 §3) and this endpoint supports `100rel`.
+    reliable: Option<(TxHandle, reliable::Uas)>,
     /// UAC: which reliable provisional responses of the early dialog were PRACKed
     /// (RFC 3262 §4), and the last PRACK's transaction.
     prack: reliable::Uac,
@@ -1175,8 +1175,9 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         // RFC 3262 §3: the initial INVITE of a call that asked for reliability.
         let reliable = call
             .and_then(|c| self.calls.get(c.0))
-            .filter(|c| c.invite_tx == tx)
-            .and_then(|c| c.reliable);
+            .and_then(|c| c.reliable)
+            .filter(|(t, _)| *t == tx)
+            .map(|(_, r)| r);
         if let Some(r) = reliable
             && status.is_success()
             && !r.may_send_final(true)
@@ -1213,7 +1214,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             && let Some(call) = call
             && reliable.is_some()
         {
-            self.reliable_step(now, call, tx, |r, _| r.final_sent());
+            self.reliable_step(now, call, |r, _| r.final_sent());
         }
         result
     }
@@ -1243,6 +1244,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             .calls
             .get(call.0)
             .and_then(|c| c.reliable)
+            .map(|(_, r)| r)
             .ok_or(SendError::InvalidState)?;
         let step = uas.send(t1, has_sdp).map_err(|_| SendError::InvalidState)?;
         let Some(&reliable::UasAction::Send { rseq }) = step.actions.first() else {
@@ -1265,26 +1267,24 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             .map_err(|_| full)?;
         self.send_response(now, tx, status)?;
         if let Some(c) = self.calls.get_mut(call.0) {
-            c.reliable = Some(step.uas);
+            c.reliable = Some((tx, step.uas));
         }
         self.run_reliable_actions(now, call, tx, &step.actions);
         Ok(())
     }
 
-    /// Feed the reliability machine of `call` (whose INVITE is `tx`) and carry out what
-    /// it asks.
+    /// Feed the reliability machine of `call` and carry out what it asks.
     fn reliable_step(
         &mut self,
         now: Instant,
         call: CallHandle,
-        tx: TxHandle,
         f: impl FnOnce(reliable::Uas, core::time::Duration) -> reliable::UasStep,
     ) -> Option<reliable::UasStep> {
         let t1 = self.config.timers.t1;
-        let uas = self.calls.get(call.0).and_then(|c| c.reliable)?;
+        let (tx, uas) = self.calls.get(call.0).and_then(|c| c.reliable)?;
         let step = f(uas, t1);
         if let Some(c) = self.calls.get_mut(call.0) {
-            c.reliable = Some(step.uas);
+            c.reliable = Some((tx, step.uas));
         }
         self.run_reliable_actions(now, call, tx, &step.actions);
         Some(step)
@@ -1814,11 +1814,8 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 return;
             }
         };
-        let Some(invite_tx) = self.calls.get(call.0).map(|c| c.invite_tx) else {
-            return;
-        };
         let status = self
-            .reliable_step(now, call, invite_tx, |r, _| r.prack(&rack))
+            .reliable_step(now, call, |r, _| r.prack(&rack))
             .and_then(|step| {
                 step.actions.iter().find_map(|a| match a {
                     reliable::UasAction::AnswerPrack(code) => Some(*code),
@@ -2035,7 +2032,12 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         // RFC 3262 §3: provisional responses go reliably when the INVITE requires or
         // supports it and so does this endpoint. The first RSeq is random.
         let reliable = (self.supports_100rel() && reliable::wanted(msg) != reliable::Wanted::No)
-            .then(|| reliable::Uas::new(self.next_random() as u32, core.cseq.seq()));
+            .then(|| {
+                (
+                    tx,
+                    reliable::Uas::new(self.next_random() as u32, core.cseq.seq()),
+                )
+            });
         let made = (|| {
             let local_tag = Tag::new(&tag).ok()?;
             let remote = Tag::new(core.from.tag().unwrap_or("")).ok()?;
@@ -2822,9 +2824,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             // §9.1: no final response 64*T1 after the CANCEL: the INVITE transaction is
             // considered cancelled and destroyed.
             RELIABLE_TIMER => {
-                if let Some(tx) = self.calls.get(call.0).map(|c| c.invite_tx) {
-                    self.reliable_step(now, call, tx, |r, t1| r.timer(t1));
-                }
+                self.reliable_step(now, call, |r, t1| r.timer(t1));
             }
             CANCEL_GUARD => {
                 if let Some(tx) = uac_invite
