@@ -3,13 +3,17 @@
 //!
 //! ```text
 //! cargo run --example uac -- --bind 127.0.0.1:5070 call     sip:answer@127.0.0.1:5060
+//! cargo run --example uac -- --bind 127.0.0.1:5070 call     sip:answer@127.0.0.1:5060 alice secret
 //! cargo run --example uac -- --bind 127.0.0.1:5070 cancel   sip:ring@127.0.0.1:5060
 //! cargo run --example uac -- --bind 127.0.0.1:5070 options  sip:127.0.0.1:5060
 //! cargo run --example uac -- --bind 127.0.0.1:5070 register sip:127.0.0.1:5060 alice secret
 //! ```
 //!
 //! - `call`: INVITE; the endpoint ACKs the 2xx; hold the call 2 s, then BYE. Success is
-//!   a 2xx to the INVITE and a 2xx to the BYE (or the callee hanging up first).
+//!   a 2xx to the INVITE and a 2xx to the BYE (or the callee hanging up first). With
+//!   USER and PASSWORD, a 401 or 407 to the INVITE (or to the BYE) is answered with
+//!   Digest credentials and the call goes on (`Request::credentials`, RFC 3261 §22.2,
+//!   §22.3), as PBXs that challenge every INVITE expect.
 //! - `cancel`: INVITE; CANCEL after the first provisional response. Success is a 487.
 //! - `options`: OPTIONS. Success is a 2xx.
 //! - `register`: register `<sip:USER@host>` with this endpoint's Contact for 600 s
@@ -27,7 +31,7 @@ use std::time::{Duration, Instant as StdInstant, SystemTime, UNIX_EPOCH};
 
 use sansip::Instant;
 use sansip::dialog::EndReason;
-use sansip::endpoint::{Binding, Endpoint, EndpointConfig, Event, Request};
+use sansip::endpoint::{Binding, DigestCredentials, Endpoint, EndpointConfig, Event, Request};
 use sansip::message::{Host, Method, StatusCode, Uri};
 
 /// A small SDP offer.
@@ -49,7 +53,9 @@ enum Mode {
 type Ep = Endpoint<32, 8, 2_048>;
 
 fn usage() -> ExitCode {
-    eprintln!("usage: uac --bind ADDR call|cancel|options URI | register URI USER PASSWORD");
+    eprintln!(
+        "usage: uac --bind ADDR call URI [USER PASSWORD] | cancel|options URI | register URI USER PASSWORD"
+    );
     ExitCode::from(2)
 }
 
@@ -99,13 +105,20 @@ fn main() -> ExitCode {
             };
             (bind, mode, uri.clone(), None)
         }
-        [flag, bind, mode, uri, user, password] if flag == "--bind" && mode == "register" => {
+        [flag, bind, mode, uri, user, password]
+            if flag == "--bind" && matches!(mode.as_str(), "register" | "call") =>
+        {
             let Ok(bind) = bind.parse::<SocketAddr>() else {
                 return usage();
             };
+            let mode = if mode == "call" {
+                Mode::Call
+            } else {
+                Mode::Register
+            };
             (
                 bind,
-                Mode::Register,
+                mode,
                 uri.clone(),
                 Some((user.clone(), password.clone())),
             )
@@ -184,6 +197,7 @@ fn run(
         Mode::Call | Mode::Cancel => {
             req.method = Method::Invite;
             req.body = Some(("application/sdp", SDP));
+            req.credentials = user.map(|(name, password)| DigestCredentials::new(name, password));
             call = Some(
                 ep.invite(now(), to, &req)
                     .map_err(|e| format!("INVITE: {e}"))?,
@@ -195,6 +209,9 @@ fn run(
     let mut hangup_at: Option<StdInstant> = None;
     let mut cancelled = false;
     let mut got_487 = false;
+    // A BYE challenged with credentials given: sent again (Event::Reoriginated follows at
+    // once) or, if the challenge could not be answered, a failure.
+    let mut challenged_bye = None;
     let mut outcome: Option<bool> = None;
     // After the outcome is known, linger briefly so the last messages (ACK, 200 to a
     // BYE) go out and retransmissions are absorbed.
@@ -273,6 +290,10 @@ fn run(
                             && ep.request(tx).and_then(|m| m.method()) == Some(Method::Bye) =>
                     {
                         println!("uac: BYE answered {status}");
+                        if user.is_some() && matches!(status.as_u16(), 401 | 407) {
+                            challenged_bye = Some(tx);
+                            continue;
+                        }
                         outcome = Some(outcome.unwrap_or(true) && status.is_success());
                     }
                     Event::Response { status, .. } => {
@@ -320,6 +341,12 @@ fn run(
                         println!("uac: call ended: {reason:?}");
                         outcome = Some(outcome.unwrap_or(true) && ok);
                     }
+                    Event::Reoriginated { tx, .. } => {
+                        println!("uac: challenge answered with Digest credentials");
+                        if challenged_bye == Some(tx) {
+                            challenged_bye = None;
+                        }
+                    }
                     Event::TimedOut { .. } | Event::TransportError { .. } => {
                         println!("uac: transaction timed out or could not be sent");
                         outcome = Some(false);
@@ -331,6 +358,10 @@ fn run(
                     }
                     _ => {}
                 }
+            }
+            if challenged_bye.take().is_some() {
+                println!("uac: the BYE's challenge could not be answered");
+                outcome = Some(false);
             }
             if !busy {
                 break;

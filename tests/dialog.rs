@@ -856,6 +856,71 @@ fn cancel_before_provisional_is_deferred() {
     );
 }
 
+/// §8.1.3.5, §22.2: an INVITE challenged with 401/407 and sent again with credentials
+/// goes on as the same session with the new CSeq; a re-INVITE likewise.
+#[test]
+fn reoriginated_invite_and_reinvite() {
+    // A provisional made an early dialog; the 407 ends it, the new INVITE (CSeq 2) starts
+    // from Calling.
+    let s = InviteSession::uac(1, true);
+    assert!(s.can_reoriginate());
+    let (s, _) = run(s, &[resp(100, None, 1), resp(183, Some("p"), 1)]);
+    assert_eq!(s.dialogs().count(), 1);
+    let (s, actions) = run(s, &[Event::Reoriginated { cseq: 2 }]);
+    assert!(actions.is_empty());
+    assert_eq!(s.state(), SessionState::Calling);
+    assert_eq!(s.dialogs().count(), 0);
+    // The challenged INVITE's responses no longer count; the new one's do.
+    let (s, actions) = run(s, &[resp(407, Some("p"), 1)]);
+    assert!(actions.is_empty());
+    assert_eq!(s.state(), SessionState::Calling);
+    // §9.1: a CANCEL waits for a provisional response to the new INVITE.
+    let (s, actions) = run(s, &[Event::TuCancel]);
+    assert!(actions.is_empty());
+    let (s, actions) = run(s, &[resp(180, Some("b"), 2)]);
+    assert_eq!(
+        actions,
+        [
+            Action::Tu(Notice::EarlyDialog(tag("b"))),
+            Action::SendCancel
+        ]
+    );
+    // The TU gave up: the INVITE is not sent again.
+    assert!(!s.can_reoriginate());
+    let (s2, actions) = run(s, &[Event::Reoriginated { cseq: 3 }]);
+    assert!(actions.is_empty());
+    assert_eq!(s2, s);
+    // Answered: the 2xx to CSeq 2 confirms the call.
+    let (s, actions) = run(
+        InviteSession::uac(1, true),
+        &[Event::Reoriginated { cseq: 2 }, resp(200, Some("b"), 2)],
+    );
+    assert_eq!(
+        actions,
+        [ack("b", 2), Action::Tu(Notice::Confirmed(tag("b")))]
+    );
+    assert!(!s.can_reoriginate(), "confirmed, no re-INVITE out");
+    // A re-INVITE (CSeq 2) challenged and sent again as CSeq 3: its 2xx is the one.
+    let (s, _) = run(
+        s,
+        &[Event::TuReInvite {
+            cseq: 3,
+            body: true,
+            random: 0,
+        }],
+    );
+    assert!(s.can_reoriginate());
+    let (s, actions) = run(
+        s,
+        &[Event::Reoriginated { cseq: 4 }, resp(200, Some("b"), 4)],
+    );
+    assert_eq!(actions, [ack("b", 4), Action::Tu(Notice::ReInviteAccepted)]);
+    assert!(s.can_reinvite());
+    // A UAS session has nothing to send again.
+    let s = InviteSession::uas(1, tag("a"), true);
+    assert!(!s.can_reoriginate());
+}
+
 #[test]
 fn final_responses_end_early_dialogs() {
     let table: &[(u16, EndReason, bool)] = &[

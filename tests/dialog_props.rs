@@ -44,6 +44,7 @@ fn event() -> impl Strategy<Value = Event> {
         1 => code().prop_map(Event::TuReject),
         1 => (2u32..4, any::<bool>(), any::<u16>())
             .prop_map(|(cseq, body, random)| Event::TuReInvite { cseq, body, random }),
+        1 => (1u32..5).prop_map(|cseq| Event::Reoriginated { cseq }),
     ]
 }
 
@@ -66,8 +67,18 @@ proptest! {
             if let Event::Timer(t) = e {
                 armed.retain(|x| *x != t);
             }
+            let could_reoriginate = s.can_reoriginate();
+            let before = s;
             let step = s.step(&cfg, e);
             s = step.session;
+            // Sending the INVITE again with credentials asks for nothing more, and
+            // changes nothing when it does not apply (§22.2).
+            if let Event::Reoriginated { .. } = e {
+                prop_assert!(step.actions.is_empty(), "{:?}", step.actions);
+                if !could_reoriginate {
+                    prop_assert_eq!(s, before);
+                }
+            }
             // The action list never fills up (so nothing was dropped).
             prop_assert!(step.actions.len() < MAX_SESSION_ACTIONS, "{:?}", step.actions);
             // Every 2xx is ACKed, with its own tag and CSeq (§13.2.2.4).

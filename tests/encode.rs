@@ -148,6 +148,33 @@ fn ack_for_non_2xx() {
     );
 }
 
+/// §22.1: an ACK (which cannot be challenged) carries the INVITE's Authorization and
+/// Proxy-Authorization values; a CANCEL (which cannot be challenged either) none.
+#[test]
+fn ack_for_carries_the_invites_credentials_and_cancel_none() {
+    let with_credentials = String::from_utf8(INVITE.to_vec()).unwrap().replacen(
+        "Call-ID:",
+        "Proxy-Authorization: Digest username=\"a\", realm=\"p\", nonce=\"1\", uri=\"sip:b@h\", response=\"00\"\r\n\
+         Authorization: Digest username=\"a\", realm=\"u\", nonce=\"2\", uri=\"sip:b@h\", response=\"11\"\r\n\
+         Call-ID:",
+        1,
+    );
+    let invite = Message::parse(with_credentials.as_bytes()).unwrap();
+    let resp_bytes =
+        written(&MessageBuilder::response_to(&invite, StatusCode::BUSY_HERE, "b0b").unwrap());
+    let resp = Message::parse(&resp_bytes).unwrap();
+    let bytes = written(&MessageBuilder::ack_for(&invite, &resp).unwrap());
+    let ack = Message::parse(&bytes).unwrap();
+    for kind in [HeaderKind::Authorization, HeaderKind::ProxyAuthorization] {
+        assert!(value(&invite, kind).starts_with(b"Digest"));
+        assert_eq!(value(&ack, kind), value(&invite, kind));
+    }
+    let bytes = written(&MessageBuilder::cancel_for(&invite).unwrap());
+    let cancel = Message::parse(&bytes).unwrap();
+    assert!(cancel.header(HeaderKind::Authorization).is_none());
+    assert!(cancel.header(HeaderKind::ProxyAuthorization).is_none());
+}
+
 #[test]
 fn cancel_for_invite() {
     // RFC 3261 §9.1.

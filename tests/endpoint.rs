@@ -1853,6 +1853,7 @@ fn subscribe_presence(p: &mut Pair, accept: Option<&str>) -> sansip::endpoint::S
         event: "presence",
         expires: 600,
         accept,
+        credentials: None,
     };
     p.a.subscribe(p.now, addr("127.0.0.1:5062"), &sub).unwrap()
 }

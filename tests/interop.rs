@@ -418,6 +418,67 @@ fn our_uac_registers_with_a_sipp_registrar() {
     }
 }
 
+/// `uac call URI USER PASSWORD` through a SIPp callee that plays a challenging proxy
+/// (407) and then challenges itself (401): the INVITE is sent again with
+/// Proxy-Authorization, then with both, SIPp checks the Digest answer with its own
+/// implementation (`verifyauth`) and answers 200 (403 for a wrong password); ACK and BYE
+/// follow (RFC 3261 §22.2, §22.3).
+#[test]
+#[ignore = "needs sipp"]
+fn our_uac_calls_through_a_challenging_sipp() {
+    for (password, port, expect_ok) in [("wonderland", 25160, true), ("not-it", 25162, false)] {
+        let dir = scratch(&format!("challenge-{port}"));
+        let (sf, local, bind, uri) = (
+            scenario("challenge_invite.xml"),
+            port.to_string(),
+            format!("127.0.0.1:{}", port + 1),
+            format!("sip:service@127.0.0.1:{port}"),
+        );
+        let (uac_status, sipp_status, log, trace) = sipp_against_uac(
+            &dir,
+            &["-sf", &sf, "-i", "127.0.0.1", "-p", &local, "-m", "1"],
+            &["--bind", &bind, "call", &uri, "alice", password],
+        );
+        assert_eq!(
+            uac_status.success(),
+            expect_ok,
+            "uac: {uac_status}\n{log}\nsipp trace:\n{trace}"
+        );
+        assert_eq!(
+            sipp_status.code(),
+            Some(0),
+            "sipp: {sipp_status}\n{}\n{log}\nsipp trace:\n{trace}",
+            read(&dir.join("sipp.err"))
+        );
+        // Three INVITEs, each final response ACKed (the 407, the 401, then the 200 or
+        // the 403), the last INVITE with both answers.
+        let sent = |what: &str| log.matches(&format!("> 127.0.0.1:{port} {what}")).count();
+        assert_eq!(sent("INVITE"), 3, "{log}");
+        assert_eq!(sent("ACK"), 3, "{log}");
+        assert_eq!(sent("BYE"), usize::from(expect_ok), "{log}");
+        assert_eq!(
+            log.matches("uac: challenge answered with Digest credentials")
+                .count(),
+            2,
+            "{log}"
+        );
+        assert!(
+            trace.contains("Proxy-Authorization: Digest username=\"alice\""),
+            "{trace}"
+        );
+        assert!(
+            trace.contains("Authorization: Digest username=\"alice\", realm=\"sipp.test\""),
+            "{trace}"
+        );
+        let verdict = if expect_ok {
+            "SIP/2.0 200 OK"
+        } else {
+            "SIP/2.0 403 Forbidden"
+        };
+        assert!(trace.contains(verdict), "{trace}");
+    }
+}
+
 /// A late offer (the INVITE without SDP, the answer in SIPp's ACK) and a re-INVITE that
 /// puts the call on hold, against the `answer` user.
 #[test]

@@ -1,6 +1,8 @@
 //! An endpoint fed arbitrary datagrams (raw bytes and mutated real messages),
 //! timeouts and commands: it never panics, its tables stay within their bounds, and
-//! everything it sends parses.
+//! everything it sends parses. Calls and subscriptions may carry Digest credentials, and
+//! any request it sent may be challenged (401/407, one or both kinds, stale or not, one
+//! of two realms): a CANCEL never carries credentials (RFC 3261 §22.1).
 #![no_main]
 
 use std::net::SocketAddr;
@@ -26,7 +28,8 @@ enum Op {
     Response { code: u16, to_tag: bool },
     /// Time passes.
     Wait(u16),
-    Invite,
+    /// Place a call, with Digest credentials or without.
+    Invite { credentials: bool },
     Respond(u16),
     Cancel,
     HangUp,
@@ -44,8 +47,12 @@ enum Op {
     Register,
     /// Remove the latest registration.
     Unregister,
-    /// Subscribe to presence at the peer.
-    Subscribe,
+    /// Subscribe to presence at the peer, with Digest credentials or without.
+    Subscribe { credentials: bool },
+    /// A 401 or 407 to the last request the endpoint sent, with a WWW-Authenticate
+    /// and/or Proxy-Authenticate challenge: realm `realm % 2`, `stale=true` or not, and a
+    /// nonce from `nonce` (the same nonce again, or a new one).
+    Challenge { proxy: bool, www: bool, stale: bool, realm: u8, nonce: u8 },
     /// End the latest subscription.
     Unsubscribe,
     /// A NOTIFY for the last SUBSCRIBE sent: active, pending or terminated (`state % 3`).
@@ -72,6 +79,7 @@ fuzz_target!(|ops: Vec<Op>| {
     let mut subs = Vec::new();
     let mut last_subscribe: Vec<u8> = Vec::new();
     let mut last_sent: Vec<u8> = Vec::new();
+    let mut last_request: Vec<u8> = Vec::new();
     for op in ops.into_iter().take(64) {
         match op {
             Op::Datagram(d) => ep.handle_datagram(now, peer, &d),
@@ -108,8 +116,11 @@ fuzz_target!(|ops: Vec<Op>| {
                 now = now + Duration::from_millis(u64::from(ms) * 16);
                 ep.handle_timeout(now);
             }
-            Op::Invite => {
-                let req = Request::new(Method::Invite, "sip:x@127.0.0.1:5060", "<sip:b@127.0.0.1>", "<sip:x@127.0.0.1>");
+            Op::Invite { credentials } => {
+                let req = Request {
+                    credentials: credentials.then_some(sansip::endpoint::DigestCredentials::new("b", "p")),
+                    ..Request::new(Method::Invite, "sip:x@127.0.0.1:5060", "<sip:b@127.0.0.1>", "<sip:x@127.0.0.1>")
+                };
                 if let Ok(c) = ep.invite(now, peer, &req) {
                     calls.push(c);
                 }
@@ -154,7 +165,7 @@ fuzz_target!(|ops: Vec<Op>| {
                     regs.push(r);
                 }
             }
-            Op::Subscribe => {
+            Op::Subscribe { credentials } => {
                 let sub = sansip::endpoint::Subscribe {
                     uri: "sip:x@127.0.0.1:5060",
                     from: "<sip:b@127.0.0.1>",
@@ -162,9 +173,34 @@ fuzz_target!(|ops: Vec<Op>| {
                     event: "presence",
                     expires: 60,
                     accept: None,
+                    credentials: credentials.then_some(sansip::endpoint::DigestCredentials::new("b", "p")),
                 };
                 if let Ok(s) = ep.subscribe(now, peer, &sub) {
                     subs.push(s);
+                }
+            }
+            Op::Challenge { proxy, www, stale, realm, nonce } => {
+                if let Ok(req) = Message::parse(&last_request) {
+                    let code = if proxy && !www { 407 } else { 401 };
+                    let realm = ["a.test", "b.test"][usize::from(realm % 2)];
+                    let challenge = format!(
+                        "Digest realm=\"{realm}\", nonce=\"n{nonce}\", qop=\"auth\"{}",
+                        if stale { ", stale=true" } else { "" }
+                    );
+                    let built = StatusCode::new(code)
+                        .and_then(|code| sansip::encode::MessageBuilder::response_to(&req, code, "t9").ok());
+                    if let Some(mut b) = built {
+                        if www {
+                            b.push("WWW-Authenticate", sansip::encode::Value::Text(&challenge));
+                        }
+                        if proxy {
+                            b.push("Proxy-Authenticate", sansip::encode::Value::Text(&challenge));
+                        }
+                        let mut out = [0u8; 4096];
+                        if let Ok(n) = b.encode_into(&mut out) {
+                            ep.handle_datagram(now, peer, &out[..n]);
+                        }
+                    }
                 }
             }
             Op::Unsubscribe => {
@@ -214,8 +250,18 @@ fuzz_target!(|ops: Vec<Op>| {
             // Everything the endpoint sends is a well-formed message.
             let sent = t.bytes.to_vec();
             assert!(Message::parse(&sent).is_ok(), "sent unparseable bytes: {:?}", String::from_utf8_lossy(&sent));
-            if Message::parse(&sent).is_ok_and(|m| m.method() == Some(Method::Subscribe)) {
-                last_subscribe = sent.clone();
+            if let Ok(m) = Message::parse(&sent) {
+                if m.method() == Some(Method::Subscribe) {
+                    last_subscribe = sent.clone();
+                }
+                // §22.1: a CANCEL cannot be challenged and never carries credentials.
+                if m.method() == Some(Method::Cancel) {
+                    assert!(m.header(sansip::message::HeaderKind::Authorization).is_none());
+                    assert!(m.header(sansip::message::HeaderKind::ProxyAuthorization).is_none());
+                }
+                if m.is_request() {
+                    last_request = sent.clone();
+                }
             }
             last_sent = sent;
         }

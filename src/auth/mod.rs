@@ -291,9 +291,7 @@ pub fn authorization(
     challenge: &Challenge<'_>,
     input: &DigestInput<'_>,
 ) -> Result<String<MAX_AUTHORIZATION>, AuthError> {
-    if !matches!(challenge.scheme(), AuthScheme::Digest) {
-        return Err(AuthError::NotDigest);
-    }
+    let (algo, sess, qop) = answerable(challenge)?;
     let realm = challenge
         .params()
         .find("realm")
@@ -302,22 +300,6 @@ pub fn authorization(
         .params()
         .find("nonce")
         .ok_or(AuthError::MissingParam("nonce"))?;
-    let (algo, sess) = resolve(challenge.algorithm())?;
-    // RFC 2617 §3.2.1: without qop, the RFC 2069 computation; with it, `auth` when
-    // offered (it covers what SIP servers check), else `auth-int`.
-    let qop = if challenge.params().find("qop").is_none() {
-        Qop::None
-    } else {
-        let mut offered = challenge.qop_options().map(str::trim);
-        let options = (offered.clone().any(|q| q.eq_ignore_ascii_case("auth")), {
-            offered.any(|q| q.eq_ignore_ascii_case("auth-int"))
-        });
-        match options {
-            (true, _) => Qop::Auth,
-            (false, true) => Qop::AuthInt,
-            (false, false) => return Err(AuthError::UnsupportedQop),
-        }
-    };
     let uses_cnonce = qop != Qop::None || sess;
     if uses_cnonce && input.cnonce.is_empty() {
         return Err(AuthError::InvalidInput);
@@ -393,6 +375,43 @@ pub fn authorization(
         out.push_str(", userhash=true").map_err(full)?;
     }
     Ok(out)
+}
+
+/// Whether [`authorization`] can answer `challenge`: a Digest challenge with `realm` and
+/// `nonce`, an algorithm this crate computes and a `qop` it offers that this crate uses
+/// (or none). Nothing is computed; the user's input can still be refused
+/// ([`AuthError::InvalidInput`], [`AuthError::Capacity`]).
+pub fn can_answer(challenge: &Challenge<'_>) -> bool {
+    answerable(challenge).is_ok()
+}
+
+/// The algorithm, `-sess` and qop that answer `challenge`, or why there are none.
+fn answerable(challenge: &Challenge<'_>) -> Result<(Algo, bool, Qop), AuthError> {
+    if !matches!(challenge.scheme(), AuthScheme::Digest) {
+        return Err(AuthError::NotDigest);
+    }
+    for name in ["realm", "nonce"] {
+        if challenge.params().find(name).is_none() {
+            return Err(AuthError::MissingParam(name));
+        }
+    }
+    let (algo, sess) = resolve(challenge.algorithm())?;
+    // RFC 2617 §3.2.1: without qop, the RFC 2069 computation; with it, `auth` when
+    // offered (it covers what SIP servers check), else `auth-int`.
+    let qop = if challenge.params().find("qop").is_none() {
+        Qop::None
+    } else {
+        let mut offered = challenge.qop_options().map(str::trim);
+        let options = (offered.clone().any(|q| q.eq_ignore_ascii_case("auth")), {
+            offered.any(|q| q.eq_ignore_ascii_case("auth-int"))
+        });
+        match options {
+            (true, _) => Qop::Auth,
+            (false, true) => Qop::AuthInt,
+            (false, false) => return Err(AuthError::UnsupportedQop),
+        }
+    };
+    Ok((algo, sess, qop))
 }
 
 /// The header a UAC adds to answer the challenge in a 401 or 407 `response`: its name

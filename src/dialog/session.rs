@@ -235,6 +235,17 @@ pub enum Event {
     TuAnswer,
     /// TU: reject the pending INVITE or re-INVITE with this 3xx–6xx code.
     TuReject(StatusCode),
+    /// The INVITE or re-INVITE this side has out got a 401 or 407, and the host sent it
+    /// again with credentials as a new request (same Call-ID, From tag and body, a new
+    /// branch) with CSeq number `cseq` (RFC 3261 §8.1.3.5, §22.2, §22.3). The session
+    /// goes on with that request; the 401/407 itself is not fed. For the initial INVITE
+    /// the session is back in Calling: the early dialogs of the challenged INVITE are
+    /// over and a CANCEL waits for a provisional response to the new one (§9.1). Only
+    /// when [`InviteSession::can_reoriginate`]; otherwise nothing changes.
+    Reoriginated {
+        /// CSeq number of the new request.
+        cseq: u32,
+    },
     /// TU: send a re-INVITE with CSeq `cseq`. `random` is host randomness for the §14.1
     /// back-off should it get a 491.
     TuReInvite {
@@ -447,6 +458,17 @@ impl InviteSession {
         self.forks.iter().flatten().map(|f| (f.tag, f.state))
     }
 
+    /// Whether the INVITE this side has out may be sent again with credentials after a
+    /// 401 or 407 ([`Event::Reoriginated`]): a re-INVITE waiting for its final response,
+    /// or the initial INVITE of a UAC that is still calling and has not given up (a
+    /// CANCEL sent or deferred means the TU wants out, §9.1).
+    pub fn can_reoriginate(&self) -> bool {
+        matches!(self.pending, Pending::Local { .. })
+            || (self.role == Role::Uac
+                && matches!(self.state, SessionState::Calling | SessionState::Proceeding)
+                && !self.give_up)
+    }
+
     /// Whether a re-INVITE may be sent now (confirmed, no INVITE transaction open).
     pub fn can_reinvite(&self) -> bool {
         self.state == SessionState::Confirmed && self.pending == Pending::None
@@ -508,6 +530,7 @@ impl Step {
             Event::TuCancel | Event::TuHangUp => self.on_hang_up(),
             Event::TuAnswer => self.on_answer(cfg),
             Event::TuReject(code) => self.on_reject(code),
+            Event::Reoriginated { cseq } => self.on_reoriginated(cseq),
             Event::TuReInvite { cseq, body, random } => {
                 if self.session.can_reinvite() {
                     self.session.pending = Pending::Local {
@@ -590,6 +613,28 @@ impl Step {
                 }
             }
         }
+    }
+
+    /// §8.1.3.5, §22.2: the challenged INVITE was sent again as a new transaction with
+    /// CSeq `cseq`; its responses are the ones that count now.
+    fn on_reoriginated(&mut self, cseq: u32) {
+        let ses = self.session;
+        if !ses.can_reoriginate() {
+            return;
+        }
+        if let Pending::Local { offer, random, .. } = ses.pending {
+            self.session.pending = Pending::Local {
+                cseq,
+                offer,
+                random,
+            };
+            return;
+        }
+        // The challenge was the INVITE's final response (§13.2.2.3): the early dialogs it
+        // had are over, and the new INVITE starts from Calling.
+        self.session.invite_cseq = cseq;
+        self.session.state = SessionState::Calling;
+        self.session.forks = [None; MAX_FORKS];
     }
 
     /// UAC: every 2xx is ACKed (§13.2.2.4), whatever the state.

@@ -81,13 +81,27 @@ impl<'a> MessageBuilder<'a> {
 
     /// The ACK for a non-2xx final `response` to `invite` (RFC 3261 §17.1.1.3):
     /// Request-URI, Call-ID, From and the top Via of the INVITE, To of the response, the
-    /// INVITE's CSeq number with method ACK, and the INVITE's Route headers.
+    /// INVITE's CSeq number with method ACK, the INVITE's Route headers, and its
+    /// Authorization and Proxy-Authorization values (§22.1: an ACK cannot be challenged,
+    /// so it carries the credentials of the INVITE it acknowledges).
     pub fn ack_for(invite: &Message<'a>, response: &Message<'a>) -> Result<Self, BuildError> {
         if response.is_request() {
             return Err(BuildError::NotAResponse);
         }
         let to = required(response, HeaderKind::To)?;
-        Self::derived(invite, Method::Ack, to)
+        let mut b = Self::derived(invite, Method::Ack, to)?;
+        for h in invite.headers().filter(|h| {
+            matches!(
+                h.kind,
+                HeaderKind::Authorization | HeaderKind::ProxyAuthorization
+            )
+        }) {
+            b.push(h.name, Value::Raw(h.value));
+        }
+        if b.headers().len() == super::builder::MAX_BUILDER_HEADERS {
+            return Err(BuildError::Capacity(crate::Capacity::Headers));
+        }
+        Ok(b)
     }
 
     /// The CANCEL for `request` (RFC 3261 §9.1): same Request-URI, Call-ID, From, To,

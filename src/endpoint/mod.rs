@@ -32,6 +32,10 @@
 //!   acknowledges nothing), refuses a second one or a 2xx over an unacknowledged offer
 //!   ([`SendError::InvalidState`]), and rejects the INVITE with 500 when no PRACK comes
 //!   within 64*T1;
+//! - answers Digest challenges (§22) to the calls it places and its subscriptions when
+//!   given credentials ([`Request::credentials`], [`Subscribe::credentials`]): the
+//!   request goes again with `Authorization` / `Proxy-Authorization`, the call or
+//!   subscription goes on ([`Event::Reoriginated`]);
 //! - keeps registrations (§10.2, [`Endpoint::register`]): answers Digest challenges
 //!   (§22, [`auth`](crate::auth)), follows a 423's `Min-Expires`, refreshes the binding
 //!   before it expires and removes it on request;
@@ -104,11 +108,13 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod digest;
 mod linger;
 mod registration;
 mod subscription;
 mod table;
 
+pub use digest::{DigestCredentials, MAX_CREDENTIAL};
 pub use registration::{Binding, MAX_REGISTRATION_TEXT, MAX_REGISTRATIONS, RegistrationHandle};
 pub use subscription::{MAX_EVENT, MAX_SUBSCRIPTIONS, Subscribe, SubscriptionHandle};
 
@@ -130,6 +136,7 @@ use crate::transaction::{
     server_invite, server_non_invite,
 };
 
+use digest::{Auth, CallAuths};
 use linger::Linger;
 use table::{ChainIndex, DeadlineHeap, RawHandle, Table, Timers, TransmitQueue, hash_of};
 
@@ -411,6 +418,19 @@ pub enum Event {
         /// The RSeq acknowledged.
         rseq: u32,
     },
+    /// A request of a call placed with [`Request::credentials`] (its INVITE, a
+    /// re-INVITE, a BYE, a [`request_in_call`](Endpoint::request_in_call)) or of a
+    /// subscription with [`Subscribe::credentials`] got a 401 or 407 and was sent again
+    /// with Digest credentials (RFC 3261 §8.1.3.5, §22.2, §22.3): same Call-ID, From tag
+    /// and body, the CSeq one higher, a new branch. `retry` is its new client
+    /// transaction; the call or subscription goes on (a call keeps its handle and
+    /// state). The 401/407 came just before as an [`Event::Response`] of `tx`.
+    Reoriginated {
+        /// The challenged request's client transaction.
+        tx: TxHandle,
+        /// The client transaction of the request sent again.
+        retry: TxHandle,
+    },
 }
 
 /// One datagram to send.
@@ -490,6 +510,24 @@ pub struct Request<'a> {
     /// The CSeq number: 1 for a new Call-ID, one more than the last request's when the
     /// Call-ID is used again (§8.1.3.5, §10.2.4). Below 2^31 (§8.1.1.5).
     pub cseq: u32,
+    /// For a call ([`Endpoint::invite`]): the user's Digest credentials, `None` for
+    /// none. When the INVITE, or a later request of the call (re-INVITE, BYE,
+    /// [`request_in_call`](Endpoint::request_in_call)), gets a 401 or 407, the endpoint
+    /// sends it again with `Authorization` / `Proxy-Authorization` answering the
+    /// challenges (RFC 3261 §22.2, §22.3; both kinds when both arrive, a proxy's and
+    /// then the UAS's in turn) and the call goes on ([`Event::Reoriginated`]). Later
+    /// requests of the call carry the answers to the last challenge of each kind (§22.3),
+    /// the ACK of a 2xx those of its INVITE (§22.1), a CANCEL none (§22.1). Each
+    /// challenge is answered once: a realm that challenges again the credentials it was
+    /// just given, without `stale=true`, refuses them, and the request fails with that
+    /// 401/407 as it would without credentials. At most [`MAX_CREDENTIAL`] bytes each
+    /// ([`SendError::Capacity`]); kept in the endpoint's storage for the call's slot.
+    /// Other requests of [`send_request`](Endpoint::send_request) are refused with
+    /// credentials ([`SendError::InvalidState`]): answer their challenges with
+    /// [`auth::answer_challenge`](crate::auth::answer_challenge), and use
+    /// [`Endpoint::register`] and [`Endpoint::subscribe`] for registrations and
+    /// subscriptions.
+    pub credentials: Option<DigestCredentials<'a>>,
 }
 
 impl<'a> Request<'a> {
@@ -506,6 +544,7 @@ impl<'a> Request<'a> {
             call_id: None,
             from_tag: None,
             cseq: 1,
+            credentials: None,
         }
     }
 }
@@ -728,6 +767,8 @@ pub struct Endpoint<
     session_config: dialog::Config,
     txs: Table<TxEntry<MSG>, TX>,
     calls: Table<CallEntry<MSG>, CALLS>,
+    /// Digest credentials of the calls placed with some, by call slot.
+    call_auths: CallAuths<CALLS>,
     /// Transaction keys (client and server) to slots.
     tx_index: ChainIndex<TX>,
     /// §8.2.2.2 merge keys of server transactions to slots.
@@ -796,6 +837,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             session_config,
             txs: Table::new(),
             calls: Table::new(),
+            call_auths: CallAuths::new(),
             tx_index: ChainIndex::new(),
             merge_index: ChainIndex::new(),
             call_index: ChainIndex::new(),
@@ -1087,6 +1129,10 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         {
             return Err(SendError::InvalidState);
         }
+        // Credentials are kept for calls (and subscriptions and registrations) only.
+        if req.credentials.is_some() && req.method != Method::Invite {
+            return Err(SendError::InvalidState);
+        }
         if req.method == Method::Invite {
             return self.invite(now, to, req).and_then(|c| {
                 self.calls
@@ -1099,7 +1145,9 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         Ok(tx)
     }
 
-    /// Place a call: send an INVITE to `to` and start its session.
+    /// Place a call: send an INVITE to `to` and start its session. With
+    /// [`Request::credentials`], a 401 or 407 to the INVITE (or to a later request of
+    /// the call) is answered and the call goes on.
     pub fn invite(
         &mut self,
         now: Instant,
@@ -1113,6 +1161,8 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         if self.calls.len() >= CALLS {
             return Err(SendError::Capacity(Capacity::Dialogs));
         }
+        // Checked before anything is sent.
+        let auth = req.credentials.as_ref().map(Auth::new).transpose()?;
         let (tx, tag) = self.start_request(now, to, &req)?;
         let entry = CallEntry {
             session: InviteSession::uac(req.cseq, req.body.is_some()),
@@ -1138,6 +1188,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         if let Some(e) = self.txs.get_mut(tx.0) {
             e.call = Some(call);
         }
+        self.call_auths.set(call, auth);
         Ok(call)
     }
 
@@ -1404,9 +1455,13 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         let mut bytes = Bytes::<MSG>::new();
         let c = self.calls.get(call.0).ok_or(SendError::UnknownHandle)?;
         let d = c.dialog.as_ref().ok_or(SendError::InvalidState)?;
-        d.ack(cseq, via)
-            .body(answer.0, answer.1)
-            .encode(&mut bytes)?;
+        let mut b = d.ack(cseq, via);
+        // §22.1: the ACK carries the credentials of its INVITE.
+        let invite = self.sent_invite(call, c, cseq);
+        for h in invite.iter().flat_map(digest::credentials_of) {
+            b.push(h.name, Value::Raw(h.value));
+        }
+        b.body(answer.0, answer.1).encode(&mut bytes)?;
         let dest = dialog_destination(d, c.peer);
         let c = self.calls.get_mut(call.0).ok_or(SendError::UnknownHandle)?;
         c.ack.clone_from(&bytes);
@@ -2329,6 +2384,15 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                         self.set_call_timer(call, CANCEL_GUARD, None);
                     }
                 }
+                // §8.1.3.5, §22.2, §22.3: a call placed with credentials answers a
+                // challenge to any of its requests by sending it again, and goes on.
+                if matches!(status.as_u16(), 401 | 407)
+                    && call.is_some()
+                    && let Some((msg, _)) = msg
+                    && self.answer_call_challenge(now, tx, msg)
+                {
+                    return;
+                }
                 match (call, msg) {
                     // A 2xx after the call ended (a late fork, or a race with the
                     // hang-up, while Timer M runs): it still gets its ACK, then a BYE
@@ -2430,10 +2494,20 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         let dest = dialog_destination(&d, e.peer);
         let mut bytes = Bytes::<MSG>::new();
         let (ack_branch, sent_by) = self.via_parts();
-        if d.ack(cseq.seq(), self.via(&ack_branch, &sent_by))
-            .encode(&mut bytes)
-            .is_ok()
-        {
+        let encoded = {
+            let mut ack = d.ack(cseq.seq(), self.via(&ack_branch, &sent_by));
+            // §22.1: the ACK carries the credentials of its INVITE.
+            let invite = self
+                .txs
+                .get(tx.0)
+                .filter(|e| e.call.is_some_and(|c| self.call_auths.contains(c)))
+                .and_then(|e| e.stored_request(&Limits::default()));
+            for h in invite.iter().flat_map(digest::credentials_of) {
+                ack.push(h.name, Value::Raw(h.value));
+            }
+            ack.encode(&mut bytes).is_ok()
+        };
+        if encoded {
             self.queue_transmit(dest, &bytes);
         }
         let (bye_branch, _) = self.via_parts();
@@ -2800,6 +2874,9 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             b.encode(&mut bytes)?;
             dest
         };
+        // §22.3 (and §22.2): the challenges the call was given are answered on its later
+        // requests too.
+        self.authorize_in_call(call, &mut bytes);
         let key =
             ClientKey::new(&branch, method).map_err(|_| SendError::Capacity(Capacity::Branch))?;
         let tx = self.start_client_tx(now, dest, bytes, key, method == Method::Invite)?;
@@ -2919,6 +2996,10 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                         .or(c.dialog.as_ref())
                         .ok_or(SendError::InvalidState)?;
                     let mut b = d.ack(cseq, via);
+                    let invite = self.sent_invite(call, c, cseq);
+                    for h in invite.iter().flat_map(digest::credentials_of) {
+                        b.push(h.name, Value::Raw(h.value));
+                    }
                     if let Some((ct, body)) = &self.pending_body {
                         b.set_body(ct, body);
                     }

@@ -6,9 +6,9 @@ use core::net::SocketAddr;
 
 use heapless::String;
 
+use super::digest::Challenges;
 use super::table::{RawHandle, Table};
 use super::{Endpoint, Event, Request, SendError, TxHandle, text};
-use crate::auth::{self, DigestInput};
 use crate::error::Capacity;
 use crate::message::{Challenge, ContactValue, HeaderKind, Message, Method, StatusCode};
 use crate::register::{self, Action, Notice, Registration};
@@ -57,13 +57,8 @@ pub(super) struct RegEntry {
     /// The REGISTER out, if any.
     tx: Option<TxHandle>,
     refresh_at: Option<Instant>,
-    /// The last registrar and proxy challenges (`WWW-Authenticate`,
-    /// `Proxy-Authenticate` values), answered on every REGISTER after them, and how many
-    /// times each was.
-    www_challenge: String<512>,
-    www_nc: u32,
-    proxy_challenge: String<512>,
-    proxy_nc: u32,
+    /// The last registrar and proxy challenges, answered on every REGISTER after them.
+    challenges: Challenges,
 }
 
 pub(super) type Registrations = Table<RegEntry, MAX_REGISTRATIONS>;
@@ -106,10 +101,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             from_tag,
             tx: None,
             refresh_at: None,
-            www_challenge: String::new(),
-            www_nc: 0,
-            proxy_challenge: String::new(),
-            proxy_nc: 0,
+            challenges: Challenges::new(),
         };
         let reg = self
             .regs
@@ -225,61 +217,35 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         authorize: bool,
         response: Option<&Message<'_>>,
     ) -> Result<(), SendError> {
-        let mut cnonce: String<16> = String::new();
-        let _ = text::push_hex64(&mut cnonce, self.next_random());
+        let cnonce = self.cnonce();
         let mut expires_text: String<10> = String::new();
         let _ = text::push_u32(&mut expires_text, expires);
         // The last challenge of each kind is kept and answered on every later REGISTER,
         // with the next nonce count (§22.3: the credentials of each realm go on every
         // request; a proxy with single-use nonces then only asks for the proxy's again).
         if let (Some(resp), Some(r)) = (response, self.regs.get_mut(reg.0)) {
-            if let Some(v) = digest_challenge(resp, HeaderKind::WwwAuthenticate) {
-                r.www_challenge = v;
-                r.www_nc = 0;
-            }
-            if let Some(v) = digest_challenge(resp, HeaderKind::ProxyAuthenticate) {
-                r.proxy_challenge = v;
-                r.proxy_nc = 0;
-            }
+            r.challenges.keep(resp);
         }
-        let r = self.regs.get_mut(reg.0).ok_or(SendError::UnknownHandle)?;
-        r.www_nc = r
-            .www_nc
-            .saturating_add(u32::from(!r.www_challenge.is_empty()));
-        r.proxy_nc = r
-            .proxy_nc
-            .saturating_add(u32::from(!r.proxy_challenge.is_empty()));
         // Copies: the request is sent through `&mut self`. Registrations are rare.
-        let r = self.regs.get(reg.0).ok_or(SendError::UnknownHandle)?;
+        let r = self.regs.get_mut(reg.0).ok_or(SendError::UnknownHandle)?;
         let (to, registrar, aor) = (r.to, r.registrar.clone(), r.aor.clone());
         let (call_id, from_tag) = (r.call_id.clone(), r.from_tag.clone());
-        let answer = |challenge: &str, nonce_count| {
-            let input = DigestInput {
-                username: &r.username,
-                password: &r.password,
-                method: Method::Register,
-                uri: &registrar,
-                cnonce: &cnonce,
-                nonce_count,
-                body: b"",
-            };
-            Challenge::parse(challenge.as_bytes())
-                .ok()
-                .and_then(|c| auth::authorization(&c, &input).ok())
-        };
-        let www = answer(&r.www_challenge, r.www_nc);
-        let proxy = answer(&r.proxy_challenge, r.proxy_nc);
+        let answers = r.challenges.answer(
+            &r.username,
+            &r.password,
+            Method::Register,
+            &registrar,
+            &cnonce,
+            b"",
+        );
         // §22.2: a challenge this crate cannot answer ends the registration here.
-        if authorize && www.is_none() && proxy.is_none() {
+        if authorize && answers.is_empty() {
             return Err(SendError::InvalidState);
         }
         let mut headers: heapless::Vec<(&str, &str), 3> = heapless::Vec::new();
         let _ = headers.push(("Expires", &expires_text));
-        if let Some(value) = &www {
-            let _ = headers.push(("Authorization", value.as_str()));
-        }
-        if let Some(value) = &proxy {
-            let _ = headers.push(("Proxy-Authorization", value.as_str()));
+        for (name, value) in &answers {
+            let _ = headers.push((name, value.as_str()));
         }
         let req = Request {
             headers: &headers,
@@ -381,13 +347,4 @@ fn stale(m: &Message<'_>) -> bool {
         .flat_map(|k| m.headers_of(k))
         .filter_map(|h| Challenge::parse(h.value).ok())
         .any(|c| c.stale() == Some(true))
-}
-
-/// The first Digest challenge of `kind` in `resp`, as text to keep.
-fn digest_challenge(resp: &Message<'_>, kind: HeaderKind) -> Option<String<512>> {
-    let h = resp.headers_of(kind).find(|h| {
-        Challenge::parse(h.value)
-            .is_ok_and(|c| matches!(c.scheme(), crate::message::AuthScheme::Digest))
-    })?;
-    String::try_from(core::str::from_utf8(h.value).ok()?).ok()
 }

@@ -7,8 +7,9 @@ use core::net::SocketAddr;
 
 use heapless::String;
 
+use super::digest::{Auth, DigestCredentials, authorize, rewrite};
 use super::table::{RawHandle, Table};
-use super::{Bytes, Endpoint, Event, Request, SendError, TxHandle, text};
+use super::{Bytes, CSEQ_LIMIT, Endpoint, Event, Request, SendError, TxHandle, text};
 use crate::check::CoreHeaders;
 use crate::dialog::Dialog;
 use crate::encode::Value;
@@ -44,6 +45,14 @@ pub struct Subscribe<'a> {
     pub expires: u32,
     /// `Accept`, if the package needs one (e.g. `application/pidf+xml`).
     pub accept: Option<&'a str>,
+    /// The user's Digest credentials, `None` for none. A SUBSCRIBE of the subscription
+    /// (the first, a refresh, or `Expires: 0`) that gets a 401 or 407 is then sent again
+    /// answering the challenge (RFC 3261 §22.2, §22.3; [`Event::Reoriginated`]) instead
+    /// of failing, and later SUBSCRIBEs carry the answers to the last challenge of each
+    /// kind. Each challenge is answered once, as for a call
+    /// ([`Request::credentials`](super::Request)). At most
+    /// [`MAX_CREDENTIAL`](super::MAX_CREDENTIAL) bytes each ([`SendError::Capacity`]).
+    pub credentials: Option<DigestCredentials<'a>>,
 }
 
 pub(super) struct SubEntry {
@@ -59,6 +68,11 @@ pub(super) struct SubEntry {
     /// The SUBSCRIBE out, if any.
     tx: Option<TxHandle>,
     timer_at: Option<Instant>,
+    /// The CSeq number of the last SUBSCRIBE sent outside the dialog (the first, or it
+    /// sent again with credentials): a dialog a NOTIFY makes goes on from it.
+    cseq: u32,
+    /// The user's credentials and the challenges given, if any.
+    auth: Option<Auth>,
 }
 
 pub(super) type Subscriptions = Table<SubEntry, MAX_SUBSCRIPTIONS>;
@@ -93,6 +107,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         }
         let event: String<MAX_EVENT> =
             String::try_from(sub.event).map_err(|_| SendError::Capacity(Capacity::String))?;
+        let auth = sub.credentials.as_ref().map(Auth::new).transpose()?;
         let mut expires: String<10> = String::new();
         let _ = text::push_u32(&mut expires, sub.expires);
         let mut headers: heapless::Vec<(&str, &str), 3> = heapless::Vec::new();
@@ -120,6 +135,8 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             dialog: None,
             tx: Some(tx),
             timer_at: None,
+            cseq: 1,
+            auth,
         };
         // Room was checked above.
         self.subs
@@ -235,6 +252,8 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         b.push("Expires", Value::Text(&expires_text));
         b.encode(&mut bytes)?;
         drop(b);
+        // §22.3, §22.2: the challenges the subscription was given are answered again.
+        self.authorize_in_subscription(sub, &mut bytes);
         let key = ClientKey::new(&branch, Method::Subscribe)
             .map_err(|_| SendError::Capacity(Capacity::Branch))?;
         let tx = self.start_client_tx(now, dest, bytes, key, false)?;
@@ -264,6 +283,14 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         let Some(sub) = self.subscription_of(tx) else {
             return;
         };
+        // §8.1.3.5, §22.2, §22.3: a subscription given credentials answers a challenge
+        // by sending its SUBSCRIBE again; the machine waits on for that one's answer.
+        if let Some((m, _)) = response
+            && m.status().is_some_and(|c| matches!(c.as_u16(), 401 | 407))
+            && self.answer_subscription_challenge(now, sub, tx, m)
+        {
+            return;
+        }
         if let Some(s) = self.subs.get_mut(sub.0) {
             s.tx = None;
         }
@@ -359,8 +386,11 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             return;
         };
         // §4.1.2.4: a NOTIFY before the 2xx makes the dialog (as its UAS would).
-        let first_seq = self.subs.get(sub.0).map(|s| s.dialog.is_none());
-        if first_seq == Some(true) {
+        let first_seq = self
+            .subs
+            .get(sub.0)
+            .and_then(|s| s.dialog.is_none().then_some(s.cseq));
+        if let Some(subscribe_seq) = first_seq {
             let made = Dialog::uas_parts(
                 msg,
                 &core.from,
@@ -372,8 +402,8 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             );
             match (made, self.subs.get_mut(sub.0)) {
                 (Ok(mut d), Some(s)) => {
-                    // The SUBSCRIBE was CSeq 1: ours go on from there.
-                    d.set_local_seq(1);
+                    // Ours go on from the SUBSCRIBE's CSeq.
+                    d.set_local_seq(subscribe_seq);
                     d.confirm();
                     s.dialog = Some(d);
                 }
@@ -432,5 +462,89 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             }
             let _ = self.step_sub(now, SubscriptionHandle(h), subscription::Event::Timer);
         }
+    }
+
+    /// Add the answers to the challenges subscription `sub` was given to one of its
+    /// SUBSCRIBEs about to be sent.
+    fn authorize_in_subscription(&mut self, sub: SubscriptionHandle, bytes: &mut Bytes<MSG>) {
+        // Nothing drawn from the generator for a subscription without challenges.
+        if !self
+            .subs
+            .get(sub.0)
+            .and_then(|s| s.auth.as_ref())
+            .is_some_and(Auth::has_challenges)
+        {
+            return;
+        }
+        let cnonce = self.cnonce();
+        if let Some(auth) = self.subs.get_mut(sub.0).and_then(|s| s.auth.as_mut()) {
+            authorize(auth, bytes, &cnonce);
+        }
+    }
+
+    /// A 401 or 407 `resp` to SUBSCRIBE `tx` of subscription `sub`: as
+    /// [`answer_call_challenge`](Self::answer_call_challenge), for a subscription given
+    /// credentials. Whether the SUBSCRIBE was sent again (then the machine does not see
+    /// the 401/407: its SUBSCRIBE is still out).
+    fn answer_subscription_challenge(
+        &mut self,
+        now: Instant,
+        sub: SubscriptionHandle,
+        tx: TxHandle,
+        resp: &Message<'_>,
+    ) -> bool {
+        if self.subs.get(sub.0).is_none_or(|s| s.auth.is_none()) {
+            return false;
+        }
+        let (branch, sent_by) = self.via_parts();
+        let via = self.via(&branch, &sent_by);
+        let cnonce = self.cnonce();
+        let Some(e) = self.txs.get(tx.0) else {
+            return false;
+        };
+        let peer = e.peer;
+        let Some(request) = e.stored_request(&Limits::default()) else {
+            return false;
+        };
+        let Ok(cseq) = request.cseq() else {
+            return false;
+        };
+        let Some(s) = self.subs.get_mut(sub.0) else {
+            return false;
+        };
+        // In the subscription's dialog the CSeq goes on from the dialog's (§12.2.1.1).
+        let own_seq = s.dialog.as_ref().map(Dialog::local_seq);
+        let next = own_seq.unwrap_or(0).max(cseq.seq()).saturating_add(1);
+        let Some(auth) = s.auth.as_mut() else {
+            return false;
+        };
+        if next > CSEQ_LIMIT || !auth.take_challenge(tx, &request, resp) {
+            return false;
+        }
+        let answers = auth.answer(&request, &cnonce);
+        let mut bytes = Bytes::<MSG>::new();
+        if answers.is_empty() || rewrite(&request, Some((via, next)), &answers, &mut bytes).is_err()
+        {
+            return false;
+        }
+        let Ok(key) = ClientKey::new(&branch, Method::Subscribe) else {
+            return false;
+        };
+        let Ok(retry) = self.start_client_tx(now, peer, bytes, key, false) else {
+            return false;
+        };
+        if let Some(s) = self.subs.get_mut(sub.0) {
+            s.tx = Some(retry);
+            match s.dialog.as_mut() {
+                Some(d) => d.set_local_seq(next),
+                // A NOTIFY that makes the dialog continues this numbering.
+                None => s.cseq = next,
+            }
+            if let Some(auth) = s.auth.as_mut() {
+                auth.reoriginated(retry);
+            }
+        }
+        self.push_event(Event::Reoriginated { tx, retry });
+        true
     }
 }

@@ -1,0 +1,590 @@
+//! Digest credentials the endpoint keeps (RFC 3261 §22): the user's name and password
+//! for the calls it places and its subscriptions ([`DigestCredentials`]), the last
+//! challenge of each kind it was given (a UAS's or registrar's `WWW-Authenticate`, a
+//! proxy's `Proxy-Authenticate`) with how often each was answered, the rules for
+//! answering a 401 or 407, and the request sent again with the answers.
+
+use core::fmt;
+
+use heapless::String;
+
+use super::{
+    Bytes, CSEQ_LIMIT, CallEntry, CallHandle, Endpoint, Event, Machine, SendError, TxHandle, text,
+};
+use crate::auth::{self, DigestInput, MAX_AUTHORIZATION};
+use crate::dialog::{self, Dialog};
+use crate::encode::{MessageBuilder, Value, ViaValue};
+use crate::error::Capacity;
+use crate::message::{Challenge, Credentials, Header, HeaderKind, Limits, Message, Method};
+use crate::time::Instant;
+use crate::transaction::ClientKey;
+
+/// Longest user name or password a call or subscription keeps
+/// ([`DigestCredentials`]); a longer one is refused with
+/// [`SendError::Capacity`]`(`[`Capacity::String`]`)`.
+pub const MAX_CREDENTIAL: usize = 64;
+
+/// Longest challenge (`WWW-Authenticate` or `Proxy-Authenticate` value) kept and
+/// answered; a longer one is not answered.
+const MAX_CHALLENGE: usize = 512;
+
+/// Challenges answered in a row for one request before its credentials are taken as
+/// refused: a proxy's and then the UAS's (§22.3). A realm that challenges the credentials
+/// it was just given refuses them at once (§22.1).
+const MAX_CHALLENGES: u8 = 2;
+/// Stale-nonce challenges answered in a row for one request (RFC 2617 §3.2.1): a server
+/// that keeps saying `stale=true` would otherwise be asked for ever.
+const MAX_STALE: u8 = 2;
+
+/// A user name and password to answer Digest challenges with (RFC 3261 §22.2, §22.3), the
+/// same pair as [`Binding::username`](super::Binding) and
+/// [`Binding::password`](super::Binding) of a registration. Give it with a call
+/// ([`Request::credentials`](super::Request)) or a subscription
+/// ([`Subscribe::credentials`](super::Subscribe)): a 401 or 407 is then answered by
+/// sending the request again with `Authorization` or `Proxy-Authorization`. Each is at
+/// most [`MAX_CREDENTIAL`] bytes. `Debug` does not show the password.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct DigestCredentials<'a> {
+    /// The user name, e.g. `alice` (or `anonymous` with an empty password, §22.2).
+    pub username: &'a str,
+    /// The password of `username`.
+    pub password: &'a str,
+}
+
+impl<'a> DigestCredentials<'a> {
+    /// `username` and `password`.
+    pub const fn new(username: &'a str, password: &'a str) -> Self {
+        DigestCredentials { username, password }
+    }
+}
+
+impl fmt::Debug for DigestCredentials<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // A password has no business in logs.
+        f.debug_struct("DigestCredentials")
+            .field("username", &self.username)
+            .field("password", &"<hidden>")
+            .finish()
+    }
+}
+
+/// The credentials one request carries: (`Authorization` or `Proxy-Authorization`,
+/// value), at most one of each.
+pub(super) type Answers = heapless::Vec<(&'static str, String<MAX_AUTHORIZATION>), 2>;
+
+/// The last challenge of each kind, and how many requests answered it (its nonce count).
+/// §22.3: the credentials for a realm go on every later request with the same Call-ID;
+/// §22.2: a UA reuses the credentials of a UAS or registrar on its next requests to it.
+pub(super) struct Challenges {
+    www: String<MAX_CHALLENGE>,
+    www_nc: u32,
+    proxy: String<MAX_CHALLENGE>,
+    proxy_nc: u32,
+}
+
+impl Challenges {
+    pub(super) const fn new() -> Self {
+        Challenges {
+            www: String::new(),
+            www_nc: 0,
+            proxy: String::new(),
+            proxy_nc: 0,
+        }
+    }
+
+    /// Keep the first challenge of each kind in `resp` that this crate can answer, in
+    /// place of the one kept before (its nonce count starts again). A kind `resp` does
+    /// not challenge keeps its challenge.
+    pub(super) fn keep(&mut self, resp: &Message<'_>) {
+        for (kind, kept, nc) in [
+            (HeaderKind::WwwAuthenticate, &mut self.www, &mut self.www_nc),
+            (
+                HeaderKind::ProxyAuthenticate,
+                &mut self.proxy,
+                &mut self.proxy_nc,
+            ),
+        ] {
+            if let Some(v) = answerable(resp, kind).next() {
+                // One too long to keep replaces the old one all the same (its nonce is
+                // the one that counts now), and is not answered.
+                *kept = String::try_from(v).unwrap_or_default();
+                *nc = 0;
+            }
+        }
+    }
+
+    /// Answer every kept challenge for a request (`method` to `uri` with `body`), each
+    /// with its next nonce count (RFC 2617 §3.2.2). A kept challenge that cannot be
+    /// answered (the user's input cannot be written) is left out.
+    pub(super) fn answer(
+        &mut self,
+        username: &str,
+        password: &str,
+        method: Method<'_>,
+        uri: &str,
+        cnonce: &str,
+        body: &[u8],
+    ) -> Answers {
+        let mut answers = Answers::new();
+        for (name, challenge, nc) in [
+            ("Authorization", &self.www, &mut self.www_nc),
+            ("Proxy-Authorization", &self.proxy, &mut self.proxy_nc),
+        ] {
+            if challenge.is_empty() {
+                continue;
+            }
+            *nc = nc.saturating_add(1);
+            let input = DigestInput {
+                username,
+                password,
+                method,
+                uri,
+                cnonce,
+                nonce_count: *nc,
+                body,
+            };
+            let value = Challenge::parse(challenge.as_bytes())
+                .ok()
+                .and_then(|c| auth::authorization(&c, &input).ok());
+            if let Some(value) = value {
+                // Room for both kinds by construction.
+                let _ = answers.push((name, value));
+            }
+        }
+        answers
+    }
+}
+
+/// The values of the challenges of `kind` in `resp` this crate can answer, in order.
+fn answerable<'m>(resp: &'m Message<'_>, kind: HeaderKind) -> impl Iterator<Item = &'m str> + 'm {
+    resp.headers_of(kind).filter_map(|h| {
+        let c = Challenge::parse(h.value).ok()?;
+        if !auth::can_answer(&c) {
+            return None;
+        }
+        core::str::from_utf8(h.value).ok()
+    })
+}
+
+/// What a call or subscription keeps to answer challenges: the user's credentials, the
+/// challenges, and how many challenges the request being retried has had in a row.
+pub(super) struct Auth {
+    username: String<MAX_CREDENTIAL>,
+    password: String<MAX_CREDENTIAL>,
+    challenges: Challenges,
+    /// The request last sent again with credentials: a challenge to it continues its
+    /// count, a challenge to any other request starts a new one.
+    chain: Option<TxHandle>,
+    answered: u8,
+    stale_answered: u8,
+}
+
+impl Auth {
+    /// Keep `credentials`; [`Capacity::String`] past [`MAX_CREDENTIAL`] bytes.
+    pub(super) fn new(credentials: &DigestCredentials<'_>) -> Result<Self, SendError> {
+        let text = |s: &str| String::try_from(s).map_err(|_| SendError::Capacity(Capacity::String));
+        Ok(Auth {
+            username: text(credentials.username)?,
+            password: text(credentials.password)?,
+            challenges: Challenges::new(),
+            chain: None,
+            answered: 0,
+            stale_answered: 0,
+        })
+    }
+
+    /// Whether the 401/407 `response` to `request` (sent as `tx`) is to be answered by
+    /// sending the request again with credentials; if so its challenges are kept. No
+    /// when it has no challenge this crate can answer; when it challenges a realm whose
+    /// credentials `request` carried without saying the nonce was stale (§22.1: "A UAC
+    /// MUST NOT re-attempt requests with the credentials that have just been
+    /// rejected"); or when this request's chain answered [`MAX_CHALLENGES`] challenges
+    /// (or [`MAX_STALE`] stale ones) already.
+    pub(super) fn take_challenge(
+        &mut self,
+        tx: TxHandle,
+        request: &Message<'_>,
+        response: &Message<'_>,
+    ) -> bool {
+        let mut any = false;
+        let mut all_stale = true;
+        for kind in [HeaderKind::WwwAuthenticate, HeaderKind::ProxyAuthenticate] {
+            for value in answerable(response, kind) {
+                let Ok(c) = Challenge::parse(value.as_bytes()) else {
+                    continue;
+                };
+                any = true;
+                let stale = c.stale() == Some(true);
+                all_stale &= stale;
+                if !stale && c.realm().is_some_and(|r| carried(request, r)) {
+                    return false;
+                }
+            }
+        }
+        if !any {
+            return false;
+        }
+        if self.chain != Some(tx) {
+            self.answered = 0;
+            self.stale_answered = 0;
+        }
+        if all_stale {
+            if self.stale_answered >= MAX_STALE {
+                return false;
+            }
+            self.stale_answered += 1;
+        } else {
+            if self.answered >= MAX_CHALLENGES {
+                return false;
+            }
+            self.answered += 1;
+        }
+        self.challenges.keep(response);
+        true
+    }
+
+    /// The request challenged was sent again as `retry`.
+    pub(super) fn reoriginated(&mut self, retry: TxHandle) {
+        self.chain = Some(retry);
+    }
+
+    /// Whether there is a challenge to answer on the next request.
+    pub(super) fn has_challenges(&self) -> bool {
+        !self.challenges.www.is_empty() || !self.challenges.proxy.is_empty()
+    }
+
+    /// The answers to the kept challenges for `request` (its method, Request-URI and
+    /// body), with `cnonce`.
+    pub(super) fn answer(&mut self, request: &Message<'_>, cnonce: &str) -> Answers {
+        let (Some(method), Some(uri)) = (
+            request.method(),
+            request
+                .request_uri_raw()
+                .and_then(|u| core::str::from_utf8(u).ok()),
+        ) else {
+            return Answers::new();
+        };
+        self.challenges.answer(
+            &self.username,
+            &self.password,
+            method,
+            uri,
+            cnonce,
+            request.body(),
+        )
+    }
+}
+
+/// Whether `request` carries credentials (`Authorization` or `Proxy-Authorization`) for
+/// `realm`.
+fn carried(request: &Message<'_>, realm: &str) -> bool {
+    [HeaderKind::Authorization, HeaderKind::ProxyAuthorization]
+        .into_iter()
+        .flat_map(|k| request.headers_of(k))
+        .filter_map(|h| Credentials::parse(h.value).ok())
+        .any(|c| c.realm() == Some(realm))
+}
+
+/// `request` written again with `answers` in place of the credentials it carried, and,
+/// for a new request (RFC 3261 §8.1.3.5: a new transaction with the same Call-ID, To,
+/// From and body, the CSeq one higher), the Via `via` and CSeq number `cseq`. Everything
+/// else (start line, other headers, body) is copied as it is.
+pub(super) fn rewrite<const MSG: usize>(
+    request: &Message<'_>,
+    new: Option<(ViaValue<'_>, u32)>,
+    answers: &Answers,
+    out: &mut Bytes<MSG>,
+) -> Result<(), SendError> {
+    let method = request.method().ok_or(SendError::InvalidState)?;
+    let uri = request.request_uri_raw().ok_or(SendError::InvalidState)?;
+    let mut b = MessageBuilder::request_raw(method, uri);
+    let mut content_type = None;
+    for h in request.headers() {
+        match (h.kind, new) {
+            // Written from the answers, and by the builder.
+            (
+                HeaderKind::Authorization
+                | HeaderKind::ProxyAuthorization
+                | HeaderKind::ContentLength,
+                _,
+            ) => {}
+            (HeaderKind::ContentType, _) => content_type = Some(h.value),
+            // The endpoint's requests carry one Via, its own.
+            (HeaderKind::Via, Some((via, _))) => b.push(h.name, Value::Via(via)),
+            (HeaderKind::CSeq, Some((_, cseq))) => b.push(h.name, Value::CSeq(cseq, method)),
+            _ => b.push(h.name, Value::Raw(h.value)),
+        }
+    }
+    for (name, value) in answers {
+        b.push(name, Value::Text(value));
+    }
+    match content_type {
+        Some(ct) => {
+            let ct = core::str::from_utf8(ct).map_err(|_| SendError::InvalidState)?;
+            b.set_body(ct, request.body());
+        }
+        // The endpoint writes a Content-Type with every body.
+        None if !request.body().is_empty() => return Err(SendError::InvalidState),
+        None => {}
+    }
+    out.clear();
+    b.encode(out)?;
+    Ok(())
+}
+
+/// The `Authorization` and `Proxy-Authorization` headers of `request`, in order.
+pub(super) fn credentials_of<'m, 'a>(
+    request: &'m Message<'a>,
+) -> impl Iterator<Item = Header<'a>> + 'm {
+    // O(1) for a request without any (the usual case): both kinds are indexed.
+    let any = request.header(HeaderKind::Authorization).is_some()
+        || request.header(HeaderKind::ProxyAuthorization).is_some();
+    request.headers().filter(move |h| {
+        any && matches!(
+            h.kind,
+            HeaderKind::Authorization | HeaderKind::ProxyAuthorization
+        )
+    })
+}
+
+/// [`Auth`] of the calls placed with credentials, by call slot: a call's entry is the one
+/// whose generation is its handle's. It outlives the call until the slot's next call, so
+/// that a BYE sent as the call ended can still be answered.
+pub(super) struct CallAuths<const N: usize> {
+    slots: [Option<(u32, Auth)>; N],
+}
+
+impl<const N: usize> CallAuths<N> {
+    pub(super) fn new() -> Self {
+        CallAuths {
+            slots: core::array::from_fn(|_| None),
+        }
+    }
+
+    /// The credentials of `call`, if it was placed with some (the handle may no longer
+    /// resolve in the call table).
+    pub(super) fn get_mut(&mut self, call: CallHandle) -> Option<&mut Auth> {
+        match self.slots.get_mut(usize::from(call.0.index))? {
+            Some((generation, auth)) if *generation == call.0.generation => Some(auth),
+            _ => None,
+        }
+    }
+
+    /// Whether `call` was placed with credentials.
+    pub(super) fn contains(&self, call: CallHandle) -> bool {
+        matches!(
+            self.slots.get(usize::from(call.0.index)),
+            Some(Some((generation, _))) if *generation == call.0.generation
+        )
+    }
+
+    /// Give the call in `call`'s slot these credentials (or none).
+    pub(super) fn set(&mut self, call: CallHandle, auth: Option<Auth>) {
+        if let Some(slot) = self.slots.get_mut(usize::from(call.0.index)) {
+            *slot = auth.map(|a| (call.0.generation, a));
+        }
+    }
+}
+
+/// Replace `bytes` (a request) with the same request carrying the answers to `auth`'s
+/// challenges, if it has any. Best effort: a request that cannot carry them (too big for
+/// its buffer, too many headers) goes without, as it would without credentials; if it
+/// is challenged, the answer to that is the same request and fails the same way.
+pub(super) fn authorize<const MSG: usize>(auth: &mut Auth, bytes: &mut Bytes<MSG>, cnonce: &str) {
+    if !auth.has_challenges() {
+        return;
+    }
+    let mut out = Bytes::<MSG>::new();
+    let rewritten = match Message::parse(bytes) {
+        Ok(request) => {
+            let answers = auth.answer(&request, cnonce);
+            !answers.is_empty() && rewrite(&request, None, &answers, &mut out).is_ok()
+        }
+        Err(_) => false,
+    };
+    if rewritten {
+        *bytes = out;
+    }
+}
+
+/// Which request of a call a challenge is for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Challenged {
+    /// The initial INVITE.
+    Invite,
+    /// This side's re-INVITE.
+    ReInvite,
+    /// Another request of the call, its dialog, or another fork's (BYE, INFO, ...).
+    InDialog,
+}
+
+impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
+    Endpoint<TX, CALLS, MSG, QUEUE>
+{
+    /// A fresh client nonce: 64 random bits (RFC 7616 §3.4 asks for at least 64).
+    pub(super) fn cnonce(&mut self) -> String<16> {
+        let mut cnonce = String::new();
+        let _ = text::push_hex64(&mut cnonce, self.next_random()); // fits exactly
+        cnonce
+    }
+
+    /// The INVITE (initial or re-INVITE) of `call` (`c`) with CSeq number `cseq`, while
+    /// its client transaction lives, if the call was placed with credentials: its ACK
+    /// duplicates the INVITE's credentials (§22.1). A call without them is left as it
+    /// always was (no INVITE read back for its ACK).
+    pub(super) fn sent_invite(
+        &self,
+        call: CallHandle,
+        c: &CallEntry<MSG>,
+        cseq: u32,
+    ) -> Option<Message<'_>> {
+        if !self.call_auths.contains(call) {
+            return None;
+        }
+        let tx = match c.reinvite {
+            Some((tx, seq)) if seq == cseq => tx,
+            _ => c.uac_invite?,
+        };
+        self.txs.get(tx.0)?.stored_request(&Limits::default())
+    }
+
+    /// Add the answers to the challenges `call` was given to a request of the call about
+    /// to be sent (§22.3: with the same Call-ID; §22.2: to the same UAS).
+    pub(super) fn authorize_in_call(&mut self, call: CallHandle, bytes: &mut Bytes<MSG>) {
+        // Nothing drawn from the generator for a call without challenges.
+        if !self
+            .call_auths
+            .get_mut(call)
+            .is_some_and(|a| a.has_challenges())
+        {
+            return;
+        }
+        let cnonce = self.cnonce();
+        if let Some(auth) = self.call_auths.get_mut(call) {
+            authorize(auth, bytes, &cnonce);
+        }
+    }
+
+    /// A 401 or 407 `resp` to client transaction `tx` of a call: if the call was placed
+    /// with credentials and the challenge is one to answer ([`Auth::take_challenge`]),
+    /// send the request again with them (RFC 3261 §8.1.3.5: a new transaction with the
+    /// same Call-ID, From and To, the CSeq one higher; §22.2, §22.3) and carry on the
+    /// call with it. Whether it was sent; if not, the response is handled as without
+    /// credentials (the call fails with it, or the request does).
+    pub(super) fn answer_call_challenge(
+        &mut self,
+        now: Instant,
+        tx: TxHandle,
+        resp: &Message<'_>,
+    ) -> bool {
+        // Without credentials nothing is drawn from the generator: the endpoint behaves
+        // exactly as it did before credentials existed.
+        let Some(call) = self.txs.get(tx.0).and_then(|e| e.call) else {
+            return false;
+        };
+        if self.call_auths.get_mut(call).is_none() {
+            return false;
+        }
+        let (branch, sent_by) = self.via_parts();
+        let via = self.via(&branch, &sent_by);
+        let cnonce = self.cnonce();
+        let Some(e) = self.txs.get(tx.0) else {
+            return false;
+        };
+        let peer = e.peer;
+        let invite = match e.machine {
+            Machine::ClientInvite(_) => true,
+            Machine::ClientNonInvite(_) => false,
+            _ => return false,
+        };
+        let Some(request) = e.stored_request(&Limits::default()) else {
+            return false;
+        };
+        let (Some(method), Ok(cseq)) = (request.method(), request.cseq()) else {
+            return false;
+        };
+        // §22.1: a CANCEL cannot be challenged, so it is never sent again.
+        if method == Method::Cancel {
+            return false;
+        }
+        let live = self.calls.get(call.0);
+        let kind = match live {
+            Some(c) if invite && c.uac_invite == Some(tx) => Challenged::Invite,
+            Some(c) if invite && c.reinvite.is_some_and(|(t, _)| t == tx) => Challenged::ReInvite,
+            // An INVITE the call no longer waits for.
+            _ if invite => return false,
+            _ => Challenged::InDialog,
+        };
+        if invite && !live.is_some_and(|c| c.session.can_reoriginate()) {
+            return false;
+        }
+        // Within the call's own dialog the CSeq goes on from the dialog's; the initial
+        // INVITE, a request in another fork's dialog and one that outlived its call go
+        // on from their own (§8.1.3.5, §12.2.1.1).
+        let to_tag = request.to().ok().and_then(|t| t.tag());
+        let own_seq = live
+            .and_then(|c| c.dialog.as_ref())
+            .filter(|d| kind != Challenged::Invite && to_tag == Some(d.id().remote_tag()))
+            .map(Dialog::local_seq);
+        let next = own_seq.unwrap_or(0).max(cseq.seq()).saturating_add(1);
+        let Some(auth) = self.call_auths.get_mut(call) else {
+            return false;
+        };
+        // §8.1.1.5: CSeq numbers stay below 2^31.
+        if next > CSEQ_LIMIT || !auth.take_challenge(tx, &request, resp) {
+            return false;
+        }
+        let answers = auth.answer(&request, &cnonce);
+        let mut bytes = Bytes::<MSG>::new();
+        if answers.is_empty() || rewrite(&request, Some((via, next)), &answers, &mut bytes).is_err()
+        {
+            return false;
+        }
+        let Ok(key) = ClientKey::new(&branch, method) else {
+            return false;
+        };
+        let Ok(retry) = self.start_client_tx(now, peer, bytes, key, invite) else {
+            return false;
+        };
+        // The new request is the call's; the challenged one only absorbs retransmissions
+        // of its 401/407 now (§17.1.1.2, §17.1.2.2).
+        if let Some(e) = self.txs.get_mut(retry.0) {
+            e.call = Some(call);
+        }
+        if let Some(e) = self.txs.get_mut(tx.0) {
+            e.call = None;
+        }
+        if let Some(auth) = self.call_auths.get_mut(call) {
+            auth.reoriginated(retry);
+        }
+        if let Some(c) = self.calls.get_mut(call.0) {
+            if own_seq.is_some()
+                && let Some(d) = c.dialog.as_mut()
+            {
+                d.set_local_seq(next);
+            }
+            match kind {
+                Challenged::Invite => {
+                    c.uac_invite = Some(retry);
+                    c.invite_tx = retry;
+                    // The challenge ended the early dialog a provisional response may
+                    // have made (§13.2.2.3); the new INVITE makes its own.
+                    if c.dialog.take().is_some() {
+                        self.call_index.remove(call.0.index);
+                    }
+                }
+                Challenged::ReInvite => c.reinvite = Some((retry, next)),
+                Challenged::InDialog => {
+                    if c.pending_tx == Some(tx) {
+                        c.pending_tx = Some(retry);
+                    }
+                }
+            }
+        }
+        if kind != Challenged::InDialog {
+            let _ = self.step_call(now, call, dialog::Event::Reoriginated { cseq: next }, None);
+        }
+        self.push_event(Event::Reoriginated { tx, retry });
+        true
+    }
+}
