@@ -57,6 +57,14 @@ enum Op {
     Unsubscribe,
     /// A NOTIFY for the last SUBSCRIBE sent: active, pending or terminated (`state % 3`).
     Notify { state: u8, cseq: u8 },
+    /// An INVITE that requires (or supports) `100rel` (RFC 3262), on a new branch and
+    /// Call-ID `r{n}`.
+    ReliableInvite { require: bool, n: u8 },
+    /// A PRACK for the last response the endpoint sent, its RAck's RSeq moved by `delta`.
+    Prack { delta: i8, cseq: u8 },
+    /// A reliable provisional response (code 180 + `code % 20`) to the last request the
+    /// endpoint sent, with RSeq `rseq`.
+    ReliableProvisional { code: u8, rseq: u8 },
 }
 
 type Ep = Endpoint<8, 4, 1024>;
@@ -68,6 +76,11 @@ fuzz_target!(|ops: Vec<Op>| {
     let config = EndpointConfig {
         linger_records: 6,
         linger_bytes: 2_048,
+        // Reliable provisional responses both ways (RFC 3262).
+        capabilities: sansip::check::Capabilities {
+            extensions: &["100rel"],
+            ..sansip::check::Capabilities::DEFAULT
+        },
         ..EndpointConfig::new(me, 7)
     };
     let mut ep: Box<Ep> = Box::new(Endpoint::new(config));
@@ -226,6 +239,51 @@ fuzz_target!(|ops: Vec<Op>| {
                             if let Ok(n) = b.encode_into(&mut out) {
                                 ep.handle_datagram(now, peer, &out[..n]);
                             }
+                        }
+                    }
+                }
+            }
+            Op::ReliableInvite { require, n } => {
+                let text = String::from_utf8_lossy(INVITE)
+                    .replace("branch=z9hG4bK1", &format!("branch=z9hG4bKr{n}"))
+                    .replace("Call-ID: c1", &format!("Call-ID: r{n}"))
+                    .replace(
+                        "Max-Forwards: 70\r\n",
+                        if require { "Max-Forwards: 70\r\nRequire: 100rel\r\n" } else { "Max-Forwards: 70\r\nSupported: 100rel\r\n" },
+                    );
+                ep.handle_datagram(now, peer, text.as_bytes());
+            }
+            Op::Prack { delta, cseq } => {
+                if let Ok(resp) = Message::parse(&last_sent) {
+                    let value = |k| resp.header(k).map(|h| String::from_utf8_lossy(h.value).into_owned());
+                    use sansip::message::HeaderKind as K;
+                    if let (Some(from), Some(to), Some(id), Some(c)) =
+                        (value(K::From), value(K::To), value(K::CallId), resp.cseq().ok())
+                    {
+                        let rseq = resp.rseq().and_then(Result::ok).map_or(1, |r| r.get());
+                        let rseq = rseq.saturating_add_signed(i32::from(delta)).max(1);
+                        let prack = format!(
+                            "PRACK sip:b@127.0.0.1:5062 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKp{cseq}{delta}\r\n\
+                             Max-Forwards: 70\r\nFrom: {from}\r\nTo: {to}\r\nCall-ID: {id}\r\nCSeq: {} PRACK\r\n\
+                             RAck: {rseq} {} INVITE\r\nContent-Length: 0\r\n\r\n",
+                            c.seq().saturating_add(1 + u32::from(cseq % 4)),
+                            c.seq()
+                        );
+                        ep.handle_datagram(now, peer, prack.as_bytes());
+                    }
+                }
+            }
+            Op::ReliableProvisional { code, rseq } => {
+                let code = StatusCode::new(180 + u16::from(code % 20));
+                if let (Ok(req), Some(code)) = (Message::parse(&last_request), code) {
+                    if let Ok(mut b) = sansip::encode::MessageBuilder::response_to(&req, code, "t9") {
+                        let rseq = u32::from(rseq) + 1;
+                        b.push("Require", sansip::encode::Value::Text("100rel"));
+                        b.push("RSeq", sansip::encode::Value::Number(rseq));
+                        b.push("Contact", sansip::encode::Value::Text("<sip:x@127.0.0.1:5060>"));
+                        let mut out = [0u8; 4096];
+                        if let Ok(n) = b.encode_into(&mut out) {
+                            ep.handle_datagram(now, peer, &out[..n]);
                         }
                     }
                 }
