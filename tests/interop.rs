@@ -163,8 +163,21 @@ fn uas_scenario(
     calls: u32,
     limit: Duration,
 ) -> String {
+    uas_scenario_with(test, port, &[], file, user, calls, limit).0
+}
+
+/// [`uas_scenario`] with more `uas` options; returns the trace and the `uas` log.
+fn uas_scenario_with(
+    test: &str,
+    port: u16,
+    uas_args: &[&str],
+    file: &str,
+    user: &str,
+    calls: u32,
+    limit: Duration,
+) -> (String, String) {
     let dir = scratch(test);
-    let _uas = start_uas(&dir, port);
+    let _uas = start_uas_with(&dir, port, uas_args);
     let sf = scenario(file);
     let m = calls.to_string();
     let target = format!("127.0.0.1:{port}");
@@ -174,14 +187,22 @@ fn uas_scenario(
         &["-sf", &sf, "-s", user, "-m", &m, "-r", "5", &target],
         limit,
     );
+    let log = read(&dir.join("uas.log"));
     assert_eq!(
         status.code(),
         Some(0),
-        "sipp {file} failed ({status}); sipp stderr:\n{}\nuas log:\n{}\nsipp trace:\n{trace}",
+        "sipp {file} failed ({status}); sipp stderr:\n{}\nuas log:\n{log}\nsipp trace:\n{trace}",
         read(&dir.join("sipp.err")),
-        read(&dir.join("uas.log")),
     );
-    trace
+    (trace, log)
+}
+
+/// What SIPp received (see [`received`]), sorted: calls overlap, so their order is not
+/// compared.
+fn received_sorted(trace: &str) -> Vec<String> {
+    let mut got = received(trace);
+    got.sort();
+    got
 }
 
 #[test]
@@ -484,37 +505,18 @@ fn our_uac_calls_through_a_challenging_sipp() {
 #[test]
 #[ignore = "needs sipp"]
 fn late_offer_and_reinvite() {
-    let dir = scratch("late-offer");
-    let _uas = start_uas(&dir, 25150);
-    let (status, trace) = sipp(
-        &dir,
-        25151,
-        &[
-            "-sf",
-            &scenario("late_offer_reinvite.xml"),
-            "-s",
-            "answer",
-            "-m",
-            "2",
-            "-r",
-            "5",
-            "127.0.0.1:25150",
-        ],
+    let (trace, log) = uas_scenario_with(
+        "late-offer",
+        25150,
+        &[],
+        "late_offer_reinvite.xml",
+        "answer",
+        2,
         Duration::from_secs(30),
     );
-    let log = read(&dir.join("uas.log"));
-    assert_eq!(
-        status.code(),
-        Some(0),
-        "sipp: {status}\n{}\nuas log:\n{log}\nsipp trace:\n{trace}",
-        read(&dir.join("sipp.err"))
-    );
-    // The two calls overlap: compare what arrived, not its order.
-    let mut got = received(&trace);
-    got.sort();
     let mut want = ["180 INVITE", "200 INVITE", "200 INVITE", "200 BYE"].repeat(2);
     want.sort();
-    assert_eq!(got, want);
+    assert_eq!(received_sorted(&trace), want);
     assert_eq!(
         log.matches("late offer: the ACK carried a").count(),
         2,
@@ -522,37 +524,23 @@ fn late_offer_and_reinvite() {
     );
 }
 
+/// Reliable provisional responses (RFC 3262) with SIPp as the caller: its INVITE
+/// requires `100rel`; the 180 must carry `Require: 100rel` and an RSeq (SIPp fails the
+/// call otherwise), SIPp's PRACK repeats that RSeq in its RAck and gets 200.
 #[test]
 #[ignore = "needs sipp"]
 fn reliable_provisional_responses() {
-    let dir = scratch("prack");
-    let _uas = start_uas_with(&dir, 25160, &["--100rel"]);
-    let (status, trace) = sipp(
-        &dir,
-        25161,
-        &[
-            "-sf",
-            &scenario("prack.xml"),
-            "-s",
-            "ring",
-            "-m",
-            "2",
-            "-r",
-            "5",
-            "127.0.0.1:25160",
-        ],
+    let (trace, log) = uas_scenario_with(
+        "prack",
+        25170,
+        &["--100rel"],
+        "prack.xml",
+        "ring",
+        2,
         Duration::from_secs(40),
     );
-    let log = read(&dir.join("uas.log"));
-    assert_eq!(
-        status.code(),
-        Some(0),
-        "sipp: {status}\n{}\nuas log:\n{log}\nsipp trace:\n{trace}",
-        read(&dir.join("sipp.err"))
-    );
-    let mut got = received(&trace);
+    let mut got = received_sorted(&trace);
     got.retain(|m| m != "100 INVITE");
-    got.sort();
     let mut want = ["180 INVITE", "200 PRACK", "200 INVITE", "200 BYE"].repeat(2);
     want.sort();
     assert_eq!(got, want, "uas log:\n{log}");
