@@ -248,6 +248,31 @@ impl Auth {
         self.chain = Some(retry);
     }
 
+    /// The challenged `request` (sent as `tx`, answered by `response`) written again
+    /// for a new transaction: Via `via`, CSeq number `next`, and the answers to the
+    /// challenges kept, with `cnonce` (RFC 3261 §8.1.3.5, §22.2). `None` when it is not to
+    /// be sent again ([`take_challenge`](Self::take_challenge)) or cannot be written.
+    pub(super) fn retry<const MSG: usize>(
+        &mut self,
+        tx: TxHandle,
+        request: &Message<'_>,
+        response: &Message<'_>,
+        (via, next): (ViaValue<'_>, u32),
+        cnonce: &str,
+    ) -> Option<Bytes<MSG>> {
+        // §8.1.1.5: CSeq numbers stay below 2^31.
+        if next > CSEQ_LIMIT || !self.take_challenge(tx, request, response) {
+            return None;
+        }
+        let answers = self.answer(request, cnonce);
+        let mut bytes = Bytes::<MSG>::new();
+        if answers.is_empty() || rewrite(request, Some((via, next)), &answers, &mut bytes).is_err()
+        {
+            return None;
+        }
+        Some(bytes)
+    }
+
     /// Whether there is a challenge to answer on the next request.
     pub(super) fn has_challenges(&self) -> bool {
         !self.challenges.www.is_empty() || !self.challenges.proxy.is_empty()
@@ -530,16 +555,9 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         let Some(auth) = self.call_auths.get_mut(call) else {
             return false;
         };
-        // §8.1.1.5: CSeq numbers stay below 2^31.
-        if next > CSEQ_LIMIT || !auth.take_challenge(tx, &request, resp) {
+        let Some(bytes) = auth.retry::<MSG>(tx, &request, resp, (via, next), &cnonce) else {
             return false;
-        }
-        let answers = auth.answer(&request, &cnonce);
-        let mut bytes = Bytes::<MSG>::new();
-        if answers.is_empty() || rewrite(&request, Some((via, next)), &answers, &mut bytes).is_err()
-        {
-            return false;
-        }
+        };
         let Ok(key) = ClientKey::new(&branch, method) else {
             return false;
         };
@@ -568,7 +586,9 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                     c.uac_invite = Some(retry);
                     c.invite_tx = retry;
                     // The challenge ended the early dialog a provisional response may
-                    // have made (§13.2.2.3); the new INVITE makes its own.
+                    // have made (§13.2.2.3); the new INVITE makes its own, with its own
+                    // reliable provisional responses (RFC 3262 §4).
+                    c.prack = crate::reliable::Uac::new();
                     if c.dialog.take().is_some() {
                         self.call_index.remove(call.0.index);
                     }

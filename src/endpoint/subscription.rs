@@ -7,9 +7,9 @@ use core::net::SocketAddr;
 
 use heapless::String;
 
-use super::digest::{Auth, DigestCredentials, authorize, rewrite};
+use super::digest::{Auth, DigestCredentials, authorize};
 use super::table::{RawHandle, Table};
-use super::{Bytes, CSEQ_LIMIT, Endpoint, Event, Request, SendError, TxHandle, text};
+use super::{Bytes, Endpoint, Event, Request, SendError, TxHandle, text};
 use crate::check::CoreHeaders;
 use crate::dialog::Dialog;
 use crate::encode::Value;
@@ -518,15 +518,9 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         let Some(auth) = s.auth.as_mut() else {
             return false;
         };
-        if next > CSEQ_LIMIT || !auth.take_challenge(tx, &request, resp) {
+        let Some(bytes) = auth.retry::<MSG>(tx, &request, resp, (via, next), &cnonce) else {
             return false;
-        }
-        let answers = auth.answer(&request, &cnonce);
-        let mut bytes = Bytes::<MSG>::new();
-        if answers.is_empty() || rewrite(&request, Some((via, next)), &answers, &mut bytes).is_err()
-        {
-            return false;
-        }
+        };
         let Ok(key) = ClientKey::new(&branch, Method::Subscribe) else {
             return false;
         };
