@@ -371,6 +371,11 @@ impl Notifier {
         self.state
     }
 
+    /// Why it is ending or ended, from [`State::Terminating`] on.
+    pub fn ending(&self) -> Option<Ended> {
+        self.ending
+    }
+
     /// Whether a NOTIFY is out (its final response not seen yet).
     pub fn notify_out(&self) -> bool {
         self.out != Out::None
