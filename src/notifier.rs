@@ -170,7 +170,7 @@ pub enum Event {
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Answer {
     /// 200 with `Expires: expires` (0 for an unsubscription or a fetch), and the
-    /// notifier's Contact (a SUBSCRIBE is a target refresh request, RFC 6665 §3.1.1).
+    /// notifier's Contact (a SUBSCRIBE is a target refresh request, RFC 6665 §3.1).
     Accepted {
         /// Granted duration, seconds.
         expires: u32,

@@ -454,3 +454,34 @@ fn late_offer_and_reinvite() {
         "uas log:\n{log}"
     );
 }
+
+/// SIPp subscribes to presence at `uas`, which serves the subscription (RFC 6665 §4.2):
+/// 200, a NOTIFY `active` with a PIDF body; SIPp unsubscribes within the dialog and gets
+/// 200 and the last NOTIFY, `terminated;reason=timeout`.
+#[test]
+#[ignore = "needs sipp"]
+fn subscription_served_by_uas() {
+    let trace = uas_scenario(
+        "subscribe",
+        25170,
+        "subscribe.xml",
+        "bob",
+        1,
+        Duration::from_secs(20),
+    );
+    let got = received(&trace);
+    assert_eq!(
+        got,
+        ["200 SUBSCRIBE", "NOTIFY", "200 SUBSCRIBE", "NOTIFY"],
+        "{trace}"
+    );
+    assert!(
+        trace.contains("Subscription-State: active;expires=600"),
+        "{trace}"
+    );
+    assert!(
+        trace.contains("Subscription-State: terminated;reason=timeout"),
+        "{trace}"
+    );
+    assert!(trace.contains("Event: presence"), "{trace}");
+}

@@ -388,7 +388,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
     }
 
     /// Answer a SUBSCRIBE of a subscription: 200 with `Expires` and this endpoint's
-    /// Contact (it makes or refreshes the dialog's target, RFC 6665 §3.1.1), 423 with
+    /// Contact (it makes or refreshes the dialog's target, RFC 6665 §3.1), 423 with
     /// `Min-Expires` (RFC 3261 §20.23), or 481.
     fn answer(&mut self, now: Instant, tx: TxHandle, answer: Answer) -> Result<(), SendError> {
         let mut number: String<10> = String::new();
@@ -527,8 +527,9 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
 
     /// A SUBSCRIBE within the dialog of subscription `n`
     /// ([`notifier_for`](Self::notifier_for)): it gets its server transaction, the
-    /// dialog checks its CSeq (RFC 3261 §12.2.2), its Contact refreshes the target
-    /// (RFC 6665 §3.1.1), and the machine answers it and sends what follows.
+    /// dialog checks its CSeq (RFC 3261 §12.2.2), its Contact refreshes the target when
+    /// it is accepted (RFC 6665 §3.1), and the machine answers it and sends what
+    /// follows.
     pub(super) fn on_resubscribe(
         &mut self,
         now: Instant,
@@ -559,13 +560,21 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             let _ = self.send_response(now, tx, reject.status());
             return;
         }
-        if let Some(e) = self.notifiers.get_mut(n.0) {
-            let _ = e.dialog.refresh_target(msg);
-        }
         let event = match expires {
             Some(0) => notifier::Event::Unsubscribe,
             _ => notifier::Event::Refresh { expires },
         };
+        // Only a SUBSCRIBE the subscription accepts refreshes the target (RFC 3261
+        // §12.2.2; one refused, 423 or 481, changes nothing). The machine is a value:
+        // asking it first costs nothing.
+        if let Some(e) = self.notifiers.get_mut(n.0)
+            && matches!(
+                e.machine.step(event).actions.first(),
+                Some(Action::Respond(Answer::Accepted { .. }))
+            )
+        {
+            let _ = e.dialog.refresh_target(msg);
+        }
         let _ = self.step_notifier(now, n, event, Some(tx), Cause::Input);
         // Whatever happened, the SUBSCRIBE gets a final response.
         if self.txs.get(tx.0).is_some_and(|e| e.machine.can_respond()) {
