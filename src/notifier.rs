@@ -20,9 +20,9 @@
 //!   Timer F, 408), and the expiry timer.
 //!
 //! A NOTIFY that fails with another code ends the subscription when that code ends a
-//! dialog usage (RFC 5057 §5.1: 404, 405, 410, 416, 480–485, 489, 501, 604); any other
+//! dialog usage (RFC 5057: 404, 405, 410, 416, 480–485, 489, 501, 604); any other
 //! failure (500, 503, 3xx, a challenge the notifier cannot answer, ...) affects that
-//! transaction only (RFC 5057 §5.1), so the subscription stays. The failed NOTIFY is not
+//! transaction only (RFC 5057), so the subscription stays. The failed NOTIFY is not
 //! sent again: the next one (a change, a refresh, the end) carries the state current by
 //! then, which is all a subscriber needs (§4.1.3: each NOTIFY holds the full state, or
 //! what the package says).
@@ -264,7 +264,7 @@ pub enum Ended {
         /// The reason the last NOTIFY gave.
         reason: Reason,
     },
-    /// A NOTIFY failed in a way that ends the subscription (§4.2.2, RFC 5057 §5.1): 481,
+    /// A NOTIFY failed in a way that ends the subscription (§4.2.2, RFC 5057): 481,
     /// 408 (also for no response at all), or another code that ends a dialog usage.
     NotifyFailed(StatusCode),
 }
@@ -557,7 +557,7 @@ impl Step {
     fn on_final(&mut self, code: StatusCode) {
         let n = self.notifier;
         self.notifier.out = Out::None;
-        // §4.2.2: 481 and a timeout end the subscription; RFC 5057 §5.1: so do the codes
+        // §4.2.2: 481 and a timeout end the subscription; RFC 5057: so do the codes
         // that end a dialog usage. Others affect the transaction only.
         let fatal = !code.is_success()
             && matches!(

@@ -27,7 +27,10 @@
 //!   (§22, [`auth`](crate::auth)), follows a 423's `Min-Expires`, refreshes the binding
 //!   before it expires and removes it on request;
 //! - keeps subscriptions as their subscriber (RFC 6665 §4.1, [`Endpoint::subscribe`]):
-//!   routes NOTIFYs to them, follows `Subscription-State`, refreshes and unsubscribes.
+//!   routes NOTIFYs to them, follows `Subscription-State`, refreshes and unsubscribes;
+//! - serves subscriptions as their notifier (RFC 6665 §4.2,
+//!   [`Endpoint::accept_subscription`]): answers refreshes and `Expires: 0` in the
+//!   dialog, sends the NOTIFYs one at a time, ends them on expiry.
 //!
 //! Time is [`Instant`] (milliseconds chosen by the host); randomness (tags, branches,
 //! Call-IDs) comes from [`EndpointConfig::seed`] and [`Endpoint::add_entropy`]: the same
