@@ -567,8 +567,18 @@ fn interval_too_brief_and_unknown_subscriptions() {
     );
     assert_eq!(p.b.notifier_state(n), Some(State::Active));
     assert!(
-        p.b.poll_transmit(&mut buf).unwrap().is_none(),
+        p.b.poll_transmit(&mut vec![0u8; 65_535]).unwrap().is_none(),
         "no NOTIFY after a refusal"
+    );
+    // Once the subscription is over its dialog is gone: 481, as for any unknown dialog.
+    p.b.terminate_subscription(p.now, n, Reason::Rejected, None)
+        .unwrap();
+    p.flush();
+    assert_eq!(p.b.notifier_count(), 0);
+    let late = subscribe("presence;id=7", 600, "z9hG4bKlate");
+    assert_eq!(
+        answer_to(&mut p, &late).0,
+        StatusCode::CALL_OR_TRANSACTION_DOES_NOT_EXIST
     );
 }
 

@@ -231,8 +231,12 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
     /// `authorization` says, RFC 6665 §4.2.1.3) and `body` (Content-Type, bytes; `None`
     /// keeps the body given last) goes out now, or, while a NOTIFY is out, after its
     /// final response: back-to-back changes give one NOTIFY with the latest state
-    /// (§4.2.2). [`SendError::InvalidState`] once the subscription is ending; if the
-    /// NOTIFY cannot be sent, the error says so and the subscription is gone.
+    /// (§4.2.2). [`SendError::InvalidState`] once the subscription is ending,
+    /// [`SendError::Capacity`] for a body over `MSG` bytes (nothing changes). If the
+    /// NOTIFY cannot be sent (its headers and body over `MSG` bytes, a full table), the
+    /// error says so and the subscription is gone; when that happens to a NOTIFY sent
+    /// later (after the one out), [`Event::NotifierTerminated`] says so with
+    /// [`Ended::NotifyFailed`] (408), as for a NOTIFY without answer.
     pub fn notify(
         &mut self,
         now: Instant,
