@@ -12,6 +12,12 @@
 //! - `busy`: 486.
 //! - `hangup`: answers, then hangs up itself (BYE) 2 s after the call is up.
 //!
+//! A SUBSCRIBE (any event package) is accepted as a subscription this side serves
+//! (RFC 6665 §4.2, `Endpoint::accept_subscription`): 200 with `Expires` (up to an hour),
+//! then one NOTIFY with a tiny body for `presence` (PIDF), `dialog` (dialog-info) and
+//! `message-summary`, none for other packages; the endpoint answers the subscriber's
+//! refreshes and ends the subscription with a last NOTIFY on `Expires: 0` or expiry.
+//!
 //! OPTIONS gets 200; any other request outside a call gets 200 too. Record-Route and
 //! Contact are honoured by the endpoint's dialog layer. Runs until killed and logs one
 //! line per message (time, direction, peer, first line) on stdout, unless `--quiet`.
@@ -36,12 +42,15 @@ use std::time::{Duration, Instant as StdInstant, SystemTime, UNIX_EPOCH};
 use sansip::Instant;
 use sansip::check::Capabilities;
 use sansip::dialog::{EndReason, SessionState};
-use sansip::endpoint::{CallHandle, Endpoint, EndpointConfig, Event, TxHandle};
-use sansip::message::{Message, Method, StatusCode, Uri};
+use sansip::endpoint::{Accept, CallHandle, Endpoint, EndpointConfig, Event, SendError, TxHandle};
+use sansip::message::{HeaderKind, Message, Method, StatusCode, Uri};
 
 /// The answer's SDP: enough for SIPp and most phones to accept the 200.
 const SDP: &[u8] = b"v=0\r\no=sansip 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\n\
 t=0 0\r\nm=audio 6000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n";
+
+/// The longest subscription granted, seconds.
+const SUBSCRIPTION_SECS: u32 = 3600;
 
 /// How long `ring` rings before it answers.
 const RING_FOR: Duration = Duration::from_secs(3);
@@ -220,6 +229,12 @@ impl Host {
                             self.ended_other += 1;
                         }
                     }
+                    Event::NotifierRefreshed { expires, .. } if !self.quiet => {
+                        println!("subscription refreshed for {expires} s");
+                    }
+                    Event::NotifierTerminated { reason, .. } if !self.quiet => {
+                        println!("subscription over: {reason:?}");
+                    }
                     Event::Capacity(c) => {
                         self.capacity_events += 1;
                         if !self.quiet {
@@ -382,6 +397,10 @@ fn on_request<const TX: usize, const CALLS: usize, const MSG: usize>(
         Some(m) => (m.method(), uri_user(&m)),
         None => return,
     };
+    if method == Some(Method::Subscribe) && call.is_none() {
+        accept_subscription(ep, now, tx);
+        return;
+    }
     let is_new_call = method == Some(Method::Invite)
         && call.is_some_and(|c| ep.call_state(c) == Some(SessionState::Proceeding));
     // Errors below mean the transaction or call went away meanwhile: nothing to do.
@@ -407,6 +426,57 @@ fn on_request<const TX: usize, const CALLS: usize, const MSG: usize>(
             {
                 hangup_calls.push(call);
             }
+        }
+    }
+}
+
+/// Serve the subscription of an out-of-dialog SUBSCRIBE: the endpoint sends the 200 and
+/// the first NOTIFY, with a small body for the packages this example knows.
+fn accept_subscription<const TX: usize, const CALLS: usize, const MSG: usize>(
+    ep: &mut Endpoint<TX, CALLS, MSG>,
+    now: Instant,
+    tx: TxHandle,
+) {
+    let package = ep.request(tx).and_then(|m| {
+        let value = m.header(HeaderKind::Event)?.value;
+        let event = sansip::message::Event::parse(value).ok()?;
+        Some(event.package().to_owned())
+    });
+    let Some(package) = package else {
+        // RFC 6665 §8.2.1: a SUBSCRIBE names its event package; 489 (Bad Event).
+        let _ = ep.respond(now, tx, StatusCode::BAD_EVENT, None);
+        return;
+    };
+    let body: Option<(&str, &[u8])> = match package.as_str() {
+        "presence" => Some((
+            "application/pidf+xml",
+            b"<?xml version=\"1.0\"?>\n<presence xmlns=\"urn:ietf:params:xml:ns:pidf\" \
+entity=\"sip:uas@127.0.0.1\"><tuple id=\"t1\"><status><basic>open</basic></status></tuple>\
+</presence>\n",
+        )),
+        "dialog" => Some((
+            "application/dialog-info+xml",
+            b"<?xml version=\"1.0\"?>\n<dialog-info xmlns=\"urn:ietf:params:xml:ns:dialog-info\" \
+version=\"0\" state=\"full\" entity=\"sip:uas@127.0.0.1\"/>\n",
+        )),
+        "message-summary" => Some((
+            "application/simple-message-summary",
+            b"Messages-Waiting: no\r\n",
+        )),
+        _ => None,
+    };
+    let accept = Accept {
+        body,
+        ..Accept::new(SUBSCRIPTION_SECS)
+    };
+    match ep.accept_subscription(now, tx, &accept) {
+        // Answered already: 200 and the NOTIFY are queued, or 423 went out.
+        Ok(_) | Err(SendError::IntervalTooBrief { .. }) => {}
+        Err(SendError::Capacity(_)) => {
+            let _ = ep.respond(now, tx, StatusCode::SERVICE_UNAVAILABLE, None);
+        }
+        Err(_) => {
+            let _ = ep.respond(now, tx, StatusCode::BAD_REQUEST, None);
         }
     }
 }

@@ -36,6 +36,8 @@ pub enum Capacity {
     Registrations,
     /// The subscription table is full.
     Subscriptions,
+    /// The table of subscriptions served as notifier is full.
+    Notifiers,
 }
 
 impl fmt::Display for Capacity {
@@ -53,6 +55,7 @@ impl fmt::Display for Capacity {
             Capacity::Buffer => "buffer too small",
             Capacity::Registrations => "registration table full",
             Capacity::Subscriptions => "subscription table full",
+            Capacity::Notifiers => "notifier table full",
         };
         f.write_str(what)
     }

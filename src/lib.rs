@@ -15,6 +15,7 @@
 //! | [`dialog`] | dialogs and the INVITE session (forks, CANCEL, re-INVITE, BYE) | §12–15 |
 //! | [`register`] | a binding's registration: challenge, 423, refresh, removal | §10.2 |
 //! | [`subscription`] | a subscriber's subscription: NOTIFY states, refresh, unsubscribe | RFC 6665 §4.1 |
+//! | [`notifier`] | a notifier's subscription: answers to SUBSCRIBE, NOTIFYs one at a time, expiry | RFC 6665 §4.2 |
 //! | [`auth`] | Digest credentials for a challenge, and their check on a server | §22, RFC 2617, RFC 7616, RFC 8760 |
 //! | `endpoint` | (feature `endpoint`) all of the above behind `handle_*` / `poll_*` | |
 //!
@@ -85,6 +86,7 @@ pub mod encode;
 pub mod endpoint;
 pub mod error;
 pub mod message;
+pub mod notifier;
 pub mod register;
 pub mod reliable;
 pub mod subscription;

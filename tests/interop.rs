@@ -532,7 +532,7 @@ fn late_offer_and_reinvite() {
 fn reliable_provisional_responses() {
     let (trace, log) = uas_scenario_with(
         "prack",
-        25170,
+        25180,
         &["--100rel"],
         "prack.xml",
         "ring",
@@ -544,4 +544,35 @@ fn reliable_provisional_responses() {
     let mut want = ["180 INVITE", "200 PRACK", "200 INVITE", "200 BYE"].repeat(2);
     want.sort();
     assert_eq!(got, want, "uas log:\n{log}");
+}
+
+/// SIPp subscribes to presence at `uas`, which serves the subscription (RFC 6665 §4.2):
+/// 200, a NOTIFY `active` with a PIDF body; SIPp unsubscribes within the dialog and gets
+/// 200 and the last NOTIFY, `terminated;reason=timeout`.
+#[test]
+#[ignore = "needs sipp"]
+fn subscription_served_by_uas() {
+    let trace = uas_scenario(
+        "subscribe",
+        25170,
+        "subscribe.xml",
+        "bob",
+        1,
+        Duration::from_secs(20),
+    );
+    let got = received(&trace);
+    assert_eq!(
+        got,
+        ["200 SUBSCRIBE", "NOTIFY", "200 SUBSCRIBE", "NOTIFY"],
+        "{trace}"
+    );
+    assert!(
+        trace.contains("Subscription-State: active;expires=600"),
+        "{trace}"
+    );
+    assert!(
+        trace.contains("Subscription-State: terminated;reason=timeout"),
+        "{trace}"
+    );
+    assert!(trace.contains("Event: presence"), "{trace}");
 }

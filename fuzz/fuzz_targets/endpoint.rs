@@ -1,8 +1,10 @@
 //! An endpoint fed arbitrary datagrams (raw bytes and mutated real messages),
-//! timeouts and commands: it never panics, its tables stay within their bounds, and
-//! everything it sends parses. Calls and subscriptions may carry Digest credentials, and
-//! any request it sent may be challenged (401/407, one or both kinds, stale or not, one
-//! of two realms): a CANCEL never carries credentials (RFC 3261 §22.1).
+//! timeouts and commands (calls, registrations, subscriptions both as subscriber and as
+//! notifier): it never panics, its tables stay within their bounds, and everything it
+//! sends parses. Calls and subscriptions may carry Digest credentials, and any request
+//! it sent may be challenged (401/407, one or both kinds, stale or not, one of two
+//! realms): a CANCEL never carries credentials (RFC 3261 §22.1). The endpoint takes
+//! reliable provisional responses (RFC 3262) both ways.
 #![no_main]
 
 use std::net::SocketAddr;
@@ -12,6 +14,7 @@ use libfuzzer_sys::fuzz_target;
 use sansip::Instant;
 use sansip::endpoint::{Endpoint, EndpointConfig, Event, Request};
 use sansip::message::{Message, Method, StatusCode};
+use sansip::notifier::{Authorization, Reason};
 use sansip::time::Duration;
 
 const INVITE: &[u8] = b"INVITE sip:bob@127.0.0.1:5062 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK1;rport\r\n\
@@ -65,6 +68,17 @@ enum Op {
     /// A reliable provisional response (code 180 + `code % 20`) to the last request the
     /// endpoint sent, with RSeq `rseq`.
     ReliableProvisional { code: u8, rseq: u8 },
+    /// A SUBSCRIBE from the peer outside any dialog (`expires` 0 is a fetch, none when
+    /// `u16::MAX`).
+    IncomingSubscribe { expires: u16 },
+    /// Serve the latest incoming request as a subscription.
+    AcceptSubscription { expires: u16, min: u8, pending: bool, body: bool },
+    /// A state change of the latest subscription served (`body` 0: keep the last).
+    NotifyChange { active: bool, body: u8 },
+    /// End the latest subscription served with reason `reason % 7`.
+    TerminateSubscription { reason: u8, retry_after: Option<u8> },
+    /// A SUBSCRIBE within the dialog of the last NOTIFY sent (refresh, or 0: unsubscribe).
+    Resubscribe { expires: u16, cseq: u8, other_event: bool },
 }
 
 type Ep = Endpoint<8, 4, 1024>;
@@ -91,6 +105,9 @@ fuzz_target!(|ops: Vec<Op>| {
     let mut regs = Vec::new();
     let mut subs = Vec::new();
     let mut last_subscribe: Vec<u8> = Vec::new();
+    let mut last_notify: Vec<u8> = Vec::new();
+    let mut notifiers = Vec::new();
+    let mut subscribes = 0u32;
     let mut last_sent: Vec<u8> = Vec::new();
     let mut last_request: Vec<u8> = Vec::new();
     for op in ops.into_iter().take(64) {
@@ -288,6 +305,65 @@ fuzz_target!(|ops: Vec<Op>| {
                     }
                 }
             }
+            Op::IncomingSubscribe { expires } => {
+                subscribes += 1;
+                let expires = if expires == u16::MAX { String::new() } else { format!("Expires: {expires}\r\n") };
+                let m = format!(
+                    "SUBSCRIBE sip:b@127.0.0.1:5062 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKs{subscribes};rport\r\n\
+Max-Forwards: 70\r\nFrom: <sip:a@127.0.0.1>;tag=s{subscribes}\r\nTo: <sip:b@127.0.0.1>\r\nCall-ID: s{subscribes}\r\n\
+CSeq: 1 SUBSCRIBE\r\nContact: <sip:a@127.0.0.1:5060>\r\nEvent: presence;id=1\r\n{expires}Content-Length: 0\r\n\r\n"
+                );
+                ep.handle_datagram(now, peer, m.as_bytes());
+            }
+            Op::AcceptSubscription { expires, min, pending, body } => {
+                if let Some(&tx) = txs.last() {
+                    let accept = sansip::endpoint::Accept {
+                        expires: u32::from(expires),
+                        min_expires: u32::from(min),
+                        authorization: if pending { Authorization::Pending } else { Authorization::Active },
+                        body: body.then_some(("application/pidf+xml", b"<open/>".as_slice())),
+                    };
+                    if let Ok(n) = ep.accept_subscription(now, tx, &accept) {
+                        notifiers.push(n);
+                    }
+                }
+            }
+            Op::NotifyChange { active, body } => {
+                if let Some(&n) = notifiers.last() {
+                    let text = vec![b'x'; usize::from(body) * 8];
+                    let body = (body > 0).then_some(("application/pidf+xml", text.as_slice()));
+                    let a = if active { Authorization::Active } else { Authorization::Pending };
+                    let _ = ep.notify(now, n, a, body);
+                }
+            }
+            Op::TerminateSubscription { reason, retry_after } => {
+                if let Some(&n) = notifiers.last() {
+                    let reasons = [Reason::Deactivated, Reason::Probation, Reason::Rejected, Reason::Timeout, Reason::Giveup, Reason::Noresource, Reason::Invariant];
+                    let _ = ep.terminate_subscription(now, n, reasons[usize::from(reason % 7)], retry_after.map(u32::from));
+                }
+            }
+            Op::Resubscribe { expires, cseq, other_event } => {
+                // The subscriber's side of the dialog, from the last NOTIFY it got.
+                if let Ok(notify) = Message::parse(&last_notify) {
+                    let tag = notify.to().ok().and_then(|t| t.tag().map(str::to_owned)).unwrap_or_default();
+                    if let Ok(mut d) = sansip::dialog::Dialog::uas(&notify, &tag, false) {
+                        let via = sansip::encode::ViaValue { transport: "UDP", sent_by: "127.0.0.1:5060", branch: "z9hG4bKx", rport: false };
+                        for _ in 0..cseq % 4 + 1 {
+                            let _ = d.request(Method::Subscribe, via, None);
+                        }
+                        let branch = format!("z9hG4bKr{expires}{cseq}");
+                        let via = sansip::encode::ViaValue { transport: "UDP", sent_by: "127.0.0.1:5060", branch: &branch, rport: true };
+                        if let Ok(mut b) = d.request(Method::Subscribe, via, Some("<sip:a@127.0.0.1:5060>")) {
+                            b.push("Event", sansip::encode::Value::Text(if other_event { "dialog" } else { "presence;id=1" }));
+                            b.push("Expires", sansip::encode::Value::Number(u32::from(expires)));
+                            let mut out = [0u8; 2048];
+                            if let Ok(n) = b.encode_into(&mut out) {
+                                ep.handle_datagram(now, peer, &out[..n]);
+                            }
+                        }
+                    }
+                }
+            }
             Op::Unregister => {
                 if let Some(&r) = regs.last() {
                     let _ = ep.unregister(now, r);
@@ -321,6 +397,9 @@ fuzz_target!(|ops: Vec<Op>| {
                     last_request = sent.clone();
                 }
             }
+            if Message::parse(&sent).is_ok_and(|m| m.method() == Some(Method::Notify)) {
+                last_notify = sent.clone();
+            }
             last_sent = sent;
         }
         while let Some(e) = ep.poll_event() {
@@ -339,6 +418,7 @@ fuzz_target!(|ops: Vec<Op>| {
         assert!(ep.transaction_count() <= 8 + 6 && ep.call_count() <= 4);
         assert!(ep.registration_count() <= sansip::endpoint::MAX_REGISTRATIONS);
         assert!(ep.subscription_count() <= sansip::endpoint::MAX_SUBSCRIPTIONS);
+        assert!(ep.notifier_count() <= sansip::endpoint::MAX_NOTIFIERS);
         // Every deadline is in the future or due now: nothing is lost.
         if let Some(t) = ep.poll_timeout() {
             let _ = t;

@@ -40,7 +40,10 @@
 //!   (§22, [`auth`](crate::auth)), follows a 423's `Min-Expires`, refreshes the binding
 //!   before it expires and removes it on request;
 //! - keeps subscriptions as their subscriber (RFC 6665 §4.1, [`Endpoint::subscribe`]):
-//!   routes NOTIFYs to them, follows `Subscription-State`, refreshes and unsubscribes.
+//!   routes NOTIFYs to them, follows `Subscription-State`, refreshes and unsubscribes;
+//! - serves subscriptions as their notifier (RFC 6665 §4.2,
+//!   [`Endpoint::accept_subscription`]): answers refreshes and `Expires: 0` in the
+//!   dialog, sends the NOTIFYs one at a time, ends them on expiry.
 //!
 //! Time is [`Instant`] (milliseconds chosen by the host); randomness (tags, branches,
 //! Call-IDs) comes from [`EndpointConfig::seed`] and [`Endpoint::add_entropy`]: the same
@@ -110,11 +113,13 @@
 
 mod digest;
 mod linger;
+mod notifier;
 mod registration;
 mod subscription;
 mod table;
 
 pub use digest::{DigestCredentials, MAX_CREDENTIAL};
+pub use notifier::{Accept, DEFAULT_MIN_EXPIRES, MAX_NOTIFIERS, NotifierHandle};
 pub use registration::{Binding, MAX_REGISTRATION_TEXT, MAX_REGISTRATIONS, RegistrationHandle};
 pub use subscription::{MAX_EVENT, MAX_SUBSCRIPTIONS, Subscribe, SubscriptionHandle};
 
@@ -431,6 +436,23 @@ pub enum Event {
         /// The client transaction of the request sent again.
         retry: TxHandle,
     },
+    /// The subscriber refreshed a subscription this endpoint serves
+    /// ([`Endpoint::accept_subscription`]) for `expires` seconds; the endpoint answered
+    /// and sent the NOTIFY that follows (RFC 6665 §4.2.1.2).
+    NotifierRefreshed {
+        /// The subscription.
+        notifier: NotifierHandle,
+        /// Seconds granted.
+        expires: u32,
+    },
+    /// A subscription this endpoint serves is over (its last NOTIFY answered, or the
+    /// subscriber gone); the handle no longer resolves.
+    NotifierTerminated {
+        /// The subscription.
+        notifier: NotifierHandle,
+        /// Why.
+        reason: crate::notifier::Ended,
+    },
 }
 
 /// One datagram to send.
@@ -442,7 +464,8 @@ pub struct Transmit<'b> {
     pub bytes: &'b [u8],
 }
 
-/// Why a command failed. Nothing was sent and nothing changed.
+/// Why a command failed. Nothing was sent and nothing changed, unless the variant says
+/// otherwise.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
@@ -456,6 +479,12 @@ pub enum SendError {
     InvalidState,
     /// The message could not be written (too big for the slot, injection, ...).
     Encode(EncodeError),
+    /// The SUBSCRIBE asked for a shorter subscription than the minimum: the endpoint
+    /// answered it 423 with `Min-Expires` (RFC 6665 §4.2.1.1); nothing else was kept.
+    IntervalTooBrief {
+        /// The minimum, seconds.
+        min_expires: u32,
+    },
 }
 
 impl From<EncodeError> for SendError {
@@ -477,6 +506,12 @@ impl fmt::Display for SendError {
             SendError::UnknownHandle => f.write_str("unknown or finished handle"),
             SendError::InvalidState => f.write_str("command does not fit the current state"),
             SendError::Encode(e) => write!(f, "cannot write the message: {e}"),
+            SendError::IntervalTooBrief { min_expires } => {
+                write!(
+                    f,
+                    "interval too brief (answered 423, Min-Expires {min_expires})"
+                )
+            }
         }
     }
 }
@@ -787,6 +822,8 @@ pub struct Endpoint<
     regs: registration::Registrations,
     /// Subscriptions kept (`subscribe`).
     subs: subscription::Subscriptions,
+    /// Subscriptions served (`accept_subscription`).
+    notifiers: notifier::Notifiers<MSG>,
     events: Deque<Event, EVENT_QUEUE>,
     rng: u64,
     stats: Stats,
@@ -848,6 +885,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             linger,
             regs: Table::new(),
             subs: Table::new(),
+            notifiers: Table::new(),
             events: Deque::new(),
             rng: config.seed ^ 0x9E37_79B9_7F4A_7C15,
             stats: Stats::default(),
@@ -971,6 +1009,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             .chain(self.linger.next_deadline())
             .chain(self.next_refresh())
             .chain(self.next_sub_timer())
+            .chain(self.next_notifier_timer())
             .min()
     }
 
@@ -985,6 +1024,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         self.linger.expire(now);
         self.fire_refreshes(now);
         self.fire_sub_timers(now);
+        self.fire_notifier_timers(now);
         let mut budget = 4 * (TX + CALLS) + 64;
         while budget > 0 && self.transmits.len() + 4 <= QUEUE {
             budget -= 1;
@@ -1627,6 +1667,10 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             && let Some(sub) = self.subscription_for(msg, core)
         {
             return self.on_notify(now, from, msg, key, core, sub);
+        }
+        // A SUBSCRIBE refreshing or ending a subscription we serve (RFC 6665 §4.2.1.4).
+        if let Some(n) = self.notifier_for(msg, core) {
+            return self.on_resubscribe(now, from, msg, key, core, n);
         }
         if core.to.tag().is_some() {
             return self.on_in_dialog(now, from, msg, key, core);
@@ -2374,6 +2418,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 if status.is_final() && call.is_none() && !client_invite {
                     self.registration_response(now, tx, msg.map(|(m, _)| m));
                     self.subscription_response(now, tx, msg);
+                    self.notifier_response(now, tx, msg.map(|(m, _)| m));
                 }
                 if client_invite && let Some(call) = call {
                     let guard = status
@@ -2434,6 +2479,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 if call.is_none() && !client_invite && !server_invite {
                     self.registration_response(now, tx, None);
                     self.subscription_response(now, tx, None);
+                    self.notifier_response(now, tx, None);
                 }
                 let own_reinvite = call
                     .and_then(|c| self.calls.get(c.0))

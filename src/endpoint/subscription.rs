@@ -55,6 +55,23 @@ pub struct Subscribe<'a> {
     pub credentials: Option<DigestCredentials<'a>>,
 }
 
+impl<'a> Subscribe<'a> {
+    /// A subscription to `event` at `uri` for `expires` seconds, with no `Accept` and no
+    /// credentials; set those fields with struct update syntax (`..Subscribe::new(...)`),
+    /// which keeps code compiling when fields are added.
+    pub fn new(uri: &'a str, from: &'a str, to: &'a str, event: &'a str, expires: u32) -> Self {
+        Subscribe {
+            uri,
+            from,
+            to,
+            event,
+            expires,
+            accept: None,
+            credentials: None,
+        }
+    }
+}
+
 pub(super) struct SubEntry {
     machine: Subscription,
     /// Where the first SUBSCRIBE went (and others go while there is no dialog).
