@@ -208,9 +208,9 @@ impl Uas {
         }
         let rseq = self.next_rseq;
         let mut uas = self;
-        // RSeq grows by one per response (§3); past 2^31 - 1 it starts again at 1, which
-        // no transaction lives long enough to reach.
-        uas.next_rseq = if rseq >= RSEQ_MAX { 1 } else { rseq + 1 };
+        // RSeq grows by one per response (§3), past 2^31 if the first was near it; no
+        // transaction lives long enough to run out of 32 bits (it would start at 1).
+        uas.next_rseq = rseq.checked_add(1).unwrap_or(1);
         uas.outstanding = Some(Outstanding {
             rseq,
             has_sdp,
@@ -449,7 +449,8 @@ mod tests {
         assert!((1..=RSEQ_MAX).contains(&Uas::new(u32::MAX, 1).next_rseq()));
         let s = Uas::new(RSEQ_MAX, 1).send(T1, false).unwrap();
         assert_eq!(s.actions[0], UasAction::Send { rseq: RSEQ_MAX });
-        assert_eq!(s.uas.next_rseq(), 1);
+        // Later ones go on past 2^31 - 1 (§3: each is one higher).
+        assert_eq!(s.uas.next_rseq(), RSEQ_MAX + 1);
     }
 
     #[test]

@@ -547,6 +547,8 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         // INVITE, a request in another fork's dialog and one that outlived its call go
         // on from their own (§8.1.3.5, §12.2.1.1).
         let to_tag = request.to().ok().and_then(|t| t.tag());
+        // Owned: the stored request is not borrowed past the new transaction.
+        let fork_tag = to_tag.and_then(|t| crate::dialog::Tag::new(t).ok());
         let own_seq = live
             .and_then(|c| c.dialog.as_ref())
             .filter(|d| kind != Challenged::Invite && to_tag == Some(d.id().remote_tag()))
@@ -581,6 +583,10 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             {
                 d.set_local_seq(next);
             }
+            // A request in a fork's early dialog (a PRACK) numbers that fork's next ones.
+            if let Some(f) = fork_tag.and_then(|t| c.forks.iter_mut().find(|f| f.tag == t)) {
+                f.local_seq = f.local_seq.max(next);
+            }
             match kind {
                 Challenged::Invite => {
                     c.uac_invite = Some(retry);
@@ -588,7 +594,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                     // The challenge ended the early dialog a provisional response may
                     // have made (§13.2.2.3); the new INVITE makes its own, with its own
                     // reliable provisional responses (RFC 3262 §4).
-                    c.prack = crate::reliable::Uac::new();
+                    c.forks.clear();
                     if c.dialog.take().is_some() {
                         self.call_index.remove(call.0.index);
                     }
@@ -597,6 +603,10 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 Challenged::InDialog => {
                     if c.pending_tx == Some(tx) {
                         c.pending_tx = Some(retry);
+                    }
+                    // A PRACK sent again is still the PRACK: a 481 to it ends no dialog.
+                    if c.prack_tx == Some(tx) {
+                        c.prack_tx = Some(retry);
                     }
                 }
             }

@@ -24,12 +24,13 @@
 //!   and the §14.1 back-off; late offers (RFC 3264 §4) both ways, the ACK carrying the
 //!   answer ([`Endpoint::ack_with_answer`], [`Event::AnswerReceived`]);
 //! - with `100rel` among the extensions of [`EndpointConfig::capabilities`], reliable
-//!   provisional responses (RFC 3262, [`reliable`]): INVITEs say
-//!   `Supported: 100rel`; a caller PRACKs the reliable provisional responses of its early
-//!   dialog once and in order; a callee whose INVITE requires or supports `100rel` sends
-//!   its 1xx (not 100) with `Require: 100rel` and an RSeq, retransmits each until its
-//!   PRACK (answered 200, [`Event::ProvisionalAcknowledged`]; 481 for one that
-//!   acknowledges nothing), refuses a second one or a 2xx over an unacknowledged offer
+//!   provisional responses (RFC 3262, [`reliable`]): INVITEs with an offer say
+//!   `Supported: 100rel`; a caller PRACKs the reliable provisional responses of each early
+//!   dialog once and in order; a callee whose INVITE (or re-INVITE) requires or supports
+//!   `100rel` sends its 1xx (not 100) with `Require: 100rel` and an RSeq, retransmits each
+//!   until its PRACK (answered 200, [`Event::ProvisionalAcknowledged`], a body in it
+//!   reported as [`Event::AnswerReceived`]; 481 for one that acknowledges nothing),
+//!   refuses a second one, a 100 or a 2xx over an unacknowledged offer
 //!   ([`SendError::InvalidState`]), and rejects the INVITE with 500 when no PRACK comes
 //!   within 64*T1;
 //! - answers Digest challenges (§22) to the calls it places and its subscriptions when
@@ -403,7 +404,9 @@ pub enum Event {
         call: CallHandle,
     },
     /// UAS: an ACK carried a body, the answer to the offer this side put in its 2xx
-    /// (late offer, RFC 3264 §4). Read it with [`Endpoint::call_answer`].
+    /// (late offer, RFC 3264 §4), or a PRACK did (the answer to an offer in a reliable
+    /// provisional response, or a new offer, RFC 3262 §5). Read it with
+    /// [`Endpoint::call_answer`].
     AnswerReceived {
         /// The call.
         call: CallHandle,
@@ -753,6 +756,16 @@ fn stored_message<'m>(bytes: &'m [u8], index: &Detached, limits: &Limits) -> Opt
     Message::reattach(bytes, index).or_else(|| Message::parse_with(bytes, limits).ok())
 }
 
+impl<const MSG: usize> CallEntry<MSG> {
+    /// The CSeq number of the last PRACK sent in the fork with To tag `tag`, 0 if none.
+    fn fork_seq(&self, tag: &str) -> u32 {
+        self.forks
+            .iter()
+            .find(|f| f.tag.as_str() == tag)
+            .map_or(0, |f| f.local_seq)
+    }
+}
+
 struct CallEntry<const MSG: usize> {
     session: InviteSession,
     /// The dialog the call runs on (UAC: the first confirmed fork; UAS: ours).
@@ -784,9 +797,9 @@ struct CallEntry<const MSG: usize> {
     /// UAS: the initial INVITE's transaction and its reliable provisional responses,
     /// when it asked for them (RFC 3262 §3) and this endpoint supports `100rel`.
     reliable: Option<(TxHandle, reliable::Uas)>,
-    /// UAC: which reliable provisional responses of the early dialog were PRACKed
-    /// (RFC 3262 §4), and the last PRACK's transaction.
-    prack: reliable::Uac,
+    /// UAC: per early dialog (fork), which reliable provisional responses were PRACKed
+    /// (RFC 3262 §4) and the CSeq of its last PRACK; and the last PRACK's transaction.
+    forks: heapless::Vec<ForkPrack, MAX_PRACKED_FORKS>,
     prack_tx: Option<TxHandle>,
 }
 
@@ -953,8 +966,8 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
 
     /// The peer's message with the session description of a call. For a call this
     /// endpoint placed: the 2xx that answered it (its body is the answer, or for a late
-    /// offer the offer, [`Event::AnswerNeeded`]). For a call it received: the last ACK
-    /// that carried a body (the answer to the offer of a late-offer call,
+    /// offer the offer, [`Event::AnswerNeeded`]). For a call it received: the last ACK or
+    /// PRACK that carried a body (the answer to the offer of a late-offer call,
     /// [`Event::AnswerReceived`]); `None` before that.
     pub fn call_answer(&self, call: CallHandle) -> Option<Message<'_>> {
         let c = self.calls.get(call.0)?;
@@ -1219,7 +1232,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             local_tag: tag,
             timers: Timers::new(),
             reliable: None,
-            prack: reliable::Uac::new(),
+            forks: heapless::Vec::new(),
             prack_tx: None,
         };
         let Some(call) = self.calls.insert(entry).map(CallHandle) else {
@@ -1270,10 +1283,11 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             .filter(|(t, _)| *t == tx)
             .map(|(_, r)| r);
         if let Some(r) = reliable
-            && status.is_success()
-            && !r.may_send_final(true)
+            && ((status.is_success() && !r.may_send_final(true))
+                || (status == StatusCode::TRYING && r.is_waiting()))
         {
-            // No 2xx while an offer in a provisional response is unacknowledged.
+            // No 2xx while an offer in a provisional response is unacknowledged; no 100
+            // in place of the provisional response retransmitted until its PRACK.
             return Err(SendError::InvalidState);
         }
         self.set_pending(headers, body)?;
@@ -1875,6 +1889,14 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 }
             }
             Method::Invite => {
+                // RFC 3262 §3 applies to each INVITE: a re-INVITE that requires or
+                // supports 100rel gets its own reliable provisional responses.
+                if self.supports_100rel() && reliable::wanted(msg) != reliable::Wanted::No {
+                    let uas = reliable::Uas::new(self.next_random() as u32, core.cseq.seq());
+                    if let Some(c) = self.calls.get_mut(call.0) {
+                        c.reliable = Some((tx, uas));
+                    }
+                }
                 // The session answers the re-INVITE through `invite_tx`; if it refuses it
                 // at once (491 glare, 500 before the ACK), the call's INVITE transaction
                 // stays the one it was (its 2xx may still need retransmitting).
@@ -1928,6 +1950,16 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 call,
                 rseq: rack.rseq(),
             });
+            // §5: a PRACK may carry the answer to an offer in the provisional response
+            // (or a new offer): kept for the host like an ACK's.
+            if !msg.body().is_empty()
+                && let Some(c) = self.calls.get_mut(call.0)
+            {
+                c.answer.clear();
+                if c.answer.extend_from_slice(msg.as_bytes()).is_ok() {
+                    self.push_event(Event::AnswerReceived { call });
+                }
+            }
         } else {
             self.stats.rejected += 1;
         }
@@ -2166,7 +2198,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 local_tag,
                 timers: Timers::new(),
                 reliable,
-                prack: reliable::Uac::new(),
+                forks: heapless::Vec::new(),
                 prack_tx: None,
             })
         })();
@@ -2304,11 +2336,14 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             if let (Some(mut d), Some(c)) = (made, self.calls.get_mut(call.0)) {
                 // The same dialog, early until now: requests sent within it (PRACK,
                 // UPDATE) used CSeq numbers the confirmed dialog continues (§12.2.1.1).
+                let mut seq = c.fork_seq(d.id().remote_tag());
                 if let Some(early) = c.dialog.as_ref()
                     && early.id().remote_tag() == d.id().remote_tag()
-                    && early.local_seq() > d.local_seq()
                 {
-                    d.set_local_seq(early.local_seq());
+                    seq = seq.max(early.local_seq());
+                }
+                if seq > d.local_seq() {
+                    d.set_local_seq(seq);
                 }
                 c.dialog = Some(d);
                 c.answer.clear();
@@ -2316,23 +2351,34 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 self.index_call(call);
             }
         }
-        // RFC 3262 §4: a reliable provisional response of the call's early dialog is
-        // PRACKed once and in order; one seen again or out of order is not processed
-        // further. (Other forks' early dialogs are not kept, so theirs are not PRACKed.)
+        // RFC 3262 §4: a reliable provisional response is PRACKed once and in order
+        // within its early dialog (each fork numbers its own); one seen again or out of
+        // order is not processed further.
         if code.is_provisional()
             && let Some(rseq) = reliable::reliable_rseq(msg)
+            && let Some(tag) = core.to.tag().and_then(|t| Tag::new(t).ok())
             && let Some(c) = self.calls.get_mut(call.0)
-            && c.dialog.as_ref().is_some_and(|d| {
-                d.state() == dialog::DialogState::Early
-                    && Some(d.id().remote_tag()) == core.to.tag()
-            })
         {
-            let (uac, verdict) = c.prack.on_provisional(rseq);
-            c.prack = uac;
-            if verdict == reliable::Verdict::Ignore {
-                return;
+            let i = match c.forks.iter().position(|f| f.tag == tag) {
+                Some(i) => Some(i),
+                None => c
+                    .forks
+                    .push(ForkPrack {
+                        tag,
+                        prack: reliable::Uac::new(),
+                        local_seq: cseq.seq(),
+                    })
+                    .ok()
+                    .map(|()| c.forks.len() - 1),
+            };
+            if let Some(f) = i.and_then(|i| c.forks.get_mut(i)) {
+                let (uac, verdict) = f.prack.on_provisional(rseq);
+                f.prack = uac;
+                if verdict == reliable::Verdict::Ignore {
+                    return;
+                }
+                self.send_prack(now, call, msg, core, rseq, cseq.seq());
             }
-            self.send_prack(now, call, rseq, cseq.seq());
         }
         // A 2xx to this side's re-INVITE refreshes the remote target (§12.2.1.2, §14.1).
         if code.is_success()
@@ -2345,9 +2391,44 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         let _ = self.step_call(now, call, ev, Some(msg));
     }
 
-    /// PRACK the reliable provisional response `rseq` to the INVITE with CSeq number
-    /// `invite_seq`, within the call's early dialog (RFC 3262 §4, §7.2).
-    fn send_prack(&mut self, now: Instant, call: CallHandle, rseq: u32, invite_seq: u32) {
+    /// PRACK the reliable provisional response `msg` (`rseq`) to the INVITE with CSeq
+    /// number `invite_seq`, within its early dialog: the call's own, or the fork's, built
+    /// from the INVITE and `msg` and numbered on from that fork's last PRACK (RFC 3262
+    /// §4, §7.2).
+    fn send_prack(
+        &mut self,
+        now: Instant,
+        call: CallHandle,
+        msg: &Message<'_>,
+        core: &CoreHeaders<'_>,
+        rseq: u32,
+        invite_seq: u32,
+    ) {
+        let Some(tag) = core.to.tag() else { return };
+        let Some(c) = self.calls.get(call.0) else {
+            return;
+        };
+        let own = c
+            .dialog
+            .as_ref()
+            .is_some_and(|d| d.state() == dialog::DialogState::Early && d.id().remote_tag() == tag);
+        let fork = if own {
+            None
+        } else {
+            let seq = c.fork_seq(tag);
+            let built = c
+                .uac_invite
+                .and_then(|t| self.txs.get(t.0))
+                .and_then(|e| e.stored_request(&Limits::default()))
+                .and_then(|inv| {
+                    Dialog::uac_parts(&inv, msg, &core.to, core.call_id.as_str(), false).ok()
+                });
+            let Some(mut d) = built else { return };
+            if seq > d.local_seq() {
+                d.set_local_seq(seq);
+            }
+            Some(d)
+        };
         let mut rack: String<MAX_SHORT> = String::new();
         let written = text::push_u32(&mut rack, rseq).is_ok()
             && rack.push(' ').is_ok()
@@ -2361,10 +2442,16 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         if !written || self.pending_headers.push((name, value)).is_err() {
             return;
         }
-        let sent = self.send_in_dialog(now, call, Method::Prack, None);
+        let fork_seq = fork.as_ref().map(|d| d.local_seq() + 1);
+        let sent = self.send_in_dialog(now, call, Method::Prack, fork);
         self.clear_pending();
         if let (Ok(tx), Some(c)) = (sent, self.calls.get_mut(call.0)) {
             c.prack_tx = Some(tx);
+            let seq = fork_seq.or_else(|| c.dialog.as_ref().map(Dialog::local_seq));
+            if let (Some(seq), Some(f)) = (seq, c.forks.iter_mut().find(|f| f.tag.as_str() == tag))
+            {
+                f.local_seq = f.local_seq.max(seq);
+            }
         }
     }
 
@@ -2819,8 +2906,11 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             b.push("User-Agent", Value::Text(ua));
         }
         // RFC 3262 §4: a UAC that supports reliable provisional responses says so (unless
-        // the host writes its own Supported).
+        // the host writes its own Supported). Only with an offer: to an INVITE without
+        // one, a reliable provisional response may carry the offer, whose answer must go
+        // in the PRACK (§5), which this endpoint does not write.
         if req.method == Method::Invite
+            && req.body.is_some()
             && self.supports_100rel()
             && !req
                 .headers
@@ -3197,6 +3287,11 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             let inv = invite.stored_request(&Limits::default())?;
             let mut d = Dialog::uac(&inv, msg?, false).ok()?;
             d.confirm();
+            // Requests after the fork's PRACKs go on from their CSeq (§12.2.1.1).
+            let seq = c.fork_seq(remote_tag.as_str());
+            if seq > d.local_seq() {
+                d.set_local_seq(seq);
+            }
             Some(d)
         })();
         // Never fall back to the call's own dialog for another fork: an ACK or BYE with
@@ -3315,6 +3410,21 @@ const PROVISIONAL_GUARD: usize = 3;
 const CANCEL_GUARD: usize = 4;
 /// Index of the retransmission timer of a reliable provisional response (RFC 3262 §3).
 const RELIABLE_TIMER: usize = 5;
+
+/// Most early dialogs (forks) of one call whose reliable provisional responses a caller
+/// PRACKs (RFC 3262 §4); those of more forks are not PRACKed.
+pub const MAX_PRACKED_FORKS: usize = 4;
+
+/// A caller's PRACK state in one early dialog (fork) of a call.
+struct ForkPrack {
+    /// The fork's To tag.
+    tag: Tag,
+    /// Which of its reliable provisional responses were taken.
+    prack: reliable::Uac,
+    /// The CSeq number of the last PRACK sent in it: its later requests (the ACK of its
+    /// 2xx excepted) go on from there (§12.2.1.1).
+    local_seq: u32,
+}
 
 impl Fork {
     /// `None` for the call's own dialog, the fork's dialog, or `InvalidState` when it

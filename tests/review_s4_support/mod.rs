@@ -152,11 +152,24 @@ impl Net {
         body: Option<&'static [u8]>,
         credentials: Option<sansip::endpoint::DigestCredentials<'static>>,
     ) -> CallHandle {
+        self.invite_full(from, to, body, credentials, &[])
+    }
+
+    /// An INVITE with extra `headers` written as given.
+    pub fn invite_full(
+        &mut self,
+        from: usize,
+        to: usize,
+        body: Option<&'static [u8]>,
+        credentials: Option<sansip::endpoint::DigestCredentials<'static>>,
+        headers: &'static [(&'static str, &'static str)],
+    ) -> CallHandle {
         let port = 5061 + to as u16;
         let uri = format!("sip:bob@127.0.0.1:{port}");
         let req = Request {
             body: body.map(|b| ("application/sdp", b)),
             credentials,
+            headers,
             ..Request::new(
                 Method::Invite,
                 &uri,

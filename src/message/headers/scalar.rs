@@ -375,8 +375,9 @@ fn decimal_end(s: &[u8], mut i: usize) -> usize {
     i
 }
 
-/// `1*DIGIT` from 1 to 2^31 - 1, with surrounding LWS: an RSeq value, or a number of
-/// an RAck (RFC 3262 §7.1, §7.2). Returns the number and the index after it.
+/// `1*DIGIT` from 1 to 2^32 - 1, with surrounding LWS: an RSeq value, or the first
+/// number of an RAck (RFC 3262 §7.1, §7.2: the first RSeq of a transaction is below
+/// 2^31, and each later one is one higher). Returns the number and the index after it.
 fn reliability_number(s: &[u8], at: usize) -> Result<(u32, usize), ParseError> {
     let kind = ParseErrorKind::Reliability;
     let start = lex::skip_lws(s, at);
@@ -386,20 +387,22 @@ fn reliability_number(s: &[u8], at: usize) -> Result<(u32, usize), ParseError> {
     }
     let n = lex::parse_u32(s.get(start..i).unwrap_or_default(), start)
         .map_err(|e| ParseError::new(kind, e.offset))?;
-    if n == 0 || n > CSEQ_MAX {
+    if n == 0 {
         return Err(ParseError::new(kind, start));
     }
     Ok((n, i))
 }
 
 /// The RSeq header value (RFC 3262 §7.1): the sequence number of a reliable provisional
-/// response, from 1 to 2^31 - 1.
+/// response, from 1 (the first of a transaction is below 2^31; each later one is one
+/// higher).
 ///
 /// ```
 /// use sansip::message::RSeq;
 /// assert_eq!(RSeq::parse(b" 988789 ").unwrap().get(), 988789);
 /// assert!(RSeq::parse(b"0").is_err());
-/// assert!(RSeq::parse(b"2147483648").is_err());
+/// assert_eq!(RSeq::parse(b"2147483648").unwrap().get(), 1 << 31);
+/// assert!(RSeq::parse(b"4294967296").is_err());
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
