@@ -25,7 +25,9 @@
 //!   answer ([`Endpoint::ack_with_answer`], [`Event::AnswerReceived`]);
 //! - with `100rel` among the extensions of [`EndpointConfig::capabilities`], reliable
 //!   provisional responses (RFC 3262, [`reliable`]): INVITEs with an offer say
-//!   `Supported: 100rel`; a caller PRACKs the reliable provisional responses of each early
+//!   `Supported: 100rel` (not those without: the answer to an offer in a reliable
+//!   provisional response would go in the PRACK, §5, and the endpoint writes none, so a
+//!   host should not add the header to them itself); a caller PRACKs the reliable provisional responses of each early
 //!   dialog once and in order; a callee whose INVITE (or re-INVITE) requires or supports
 //!   `100rel` sends its 1xx (not 100) with `Require: 100rel` and an RSeq, retransmits each
 //!   until its PRACK (answered 200, [`Event::ProvisionalAcknowledged`], a body in it
