@@ -16,10 +16,10 @@
 //! let (reg, actions) = Registration::new(600);
 //! assert_eq!(actions.as_slice(), [Action::Send { cseq: 1, expires: 600, authorize: false }]);
 //! // 401: send again with credentials, CSeq 2.
-//! let step = reg.step(Event::Response { code: StatusCode::UNAUTHORIZED, expires: None, min_expires: None, stale: false });
+//! let step = reg.step(Event::Response { code: StatusCode::UNAUTHORIZED, expires: None, min_expires: None, stale: false, refused: false });
 //! assert_eq!(step.actions.as_slice(), [Action::Send { cseq: 2, expires: 600, authorize: true }]);
 //! // 200 granting 300 s: registered, refresh in 270 s.
-//! let step = step.registration.step(Event::Response { code: StatusCode::OK, expires: Some(300), min_expires: None, stale: false });
+//! let step = step.registration.step(Event::Response { code: StatusCode::OK, expires: Some(300), min_expires: None, stale: false, refused: false });
 //! assert!(step.actions.contains(&Action::Notify(Notice::Registered { expires: 300 })));
 //! ```
 
@@ -56,7 +56,9 @@ pub enum Event {
     /// The final response to the REGISTER last sent (1xx are not fed). `expires`: the
     /// expiry the registrar granted this side's Contact (its `expires` parameter, else
     /// the `Expires` header, §10.2.4); `min_expires`: a 423's `Min-Expires`; `stale`: a
-    /// 401/407 whose challenge says `stale=true` (RFC 2617 §3.2.1).
+    /// 401/407 whose challenge says `stale=true` (RFC 2617 §3.2.1); `refused`: a 401/407
+    /// that challenges again, without `stale`, a realm whose credentials the REGISTER
+    /// carried (RFC 3261 §22.1: those credentials were rejected and are not tried again).
     Response {
         /// Status code.
         code: StatusCode,
@@ -66,6 +68,8 @@ pub enum Event {
         min_expires: Option<u32>,
         /// The nonce of the credentials sent was stale.
         stale: bool,
+        /// The credentials sent were refused (a new challenge for their realm, not stale).
+        refused: bool,
     },
     /// The REGISTER's transaction got no final response (Timer F) or could not be sent.
     Timeout,
@@ -288,9 +292,10 @@ impl Step {
                     expires,
                     min_expires,
                     stale,
+                    refused,
                 },
                 Some(asked),
-            ) => self.on_final(code, asked, expires, min_expires, stale),
+            ) => self.on_final(code, asked, expires, min_expires, stale, refused),
             _ => {}
         }
     }
@@ -302,6 +307,7 @@ impl Step {
         granted: Option<u32>,
         min_expires: Option<u32>,
         stale: bool,
+        refused: bool,
     ) {
         let r = self.registration;
         match code.as_u16() {
@@ -332,6 +338,8 @@ impl Step {
             // §22.2: answer the challenge. A proxy's 407 and then the registrar's 401 are
             // both answered (§22.3); past MAX_AUTH_TRIES in a row the credentials are
             // taken as wrong (a stale nonce, RFC 2617 §3.2.1, does not count).
+            // §22.1: credentials refused are not sent again.
+            401 | 407 if refused => self.fail(code),
             401 | 407 => {
                 let tries = if stale {
                     r.auth_tries
@@ -374,6 +382,7 @@ mod tests {
             expires: None,
             min_expires: None,
             stale: false,
+            refused: false,
         }
     }
 
@@ -387,6 +396,7 @@ mod tests {
             expires: Some(100),
             min_expires: None,
             stale: false,
+            refused: false,
         });
         assert_eq!(s.registration.state(), State::Registered { expires: 100 });
         assert_eq!(
@@ -464,6 +474,7 @@ mod tests {
             expires: None,
             min_expires: None,
             stale: true,
+            refused: false,
         });
         assert_eq!(
             s.actions.as_slice(),
@@ -479,6 +490,7 @@ mod tests {
             expires: None,
             min_expires: None,
             stale: true,
+            refused: false,
         };
         let s = s.registration.step(stale);
         assert_eq!(s.registration.state(), State::Registering);
@@ -506,6 +518,7 @@ mod tests {
             expires: None,
             min_expires: Some(120),
             stale: false,
+            refused: false,
         });
         assert_eq!(
             s.actions.as_slice(),
@@ -561,6 +574,39 @@ mod tests {
                 expires: 0,
                 authorize: false
             }]
+        );
+    }
+
+    #[test]
+    fn refused_credentials_are_not_sent_again() {
+        // §22.1: a second challenge for the realm whose credentials the REGISTER carried,
+        // not stale, ends the registration at once (no second try).
+        let (r, _) = Registration::new(600);
+        let s = r.step(Event::Response {
+            code: StatusCode::UNAUTHORIZED,
+            expires: None,
+            min_expires: None,
+            stale: false,
+            refused: false,
+        });
+        assert!(matches!(
+            s.actions[0],
+            Action::Send {
+                authorize: true,
+                ..
+            }
+        ));
+        let s = s.registration.step(Event::Response {
+            code: StatusCode::UNAUTHORIZED,
+            expires: None,
+            min_expires: None,
+            stale: false,
+            refused: true,
+        });
+        assert!(!s.actions.iter().any(|a| matches!(a, Action::Send { .. })));
+        assert!(
+            s.actions
+                .contains(&Action::Notify(Notice::Failed(StatusCode::UNAUTHORIZED)))
         );
     }
 }

@@ -2203,3 +2203,46 @@ fn review_regressions_reinvite_late_offer_forks() {
         Err(sansip::endpoint::SendError::InvalidState)
     );
 }
+
+/// RFC 3261 §22.1: "A UAC MUST NOT re-attempt requests with the credentials that have
+/// just been rejected": a registrar that challenges the REGISTER's credentials again for
+/// the same realm, without `stale`, gets no third REGISTER.
+#[test]
+fn refused_register_credentials_are_not_sent_again() {
+    use sansip::endpoint::Binding;
+    let mut p = Pair::new();
+    let reg =
+        p.a.register(
+            p.now,
+            addr("127.0.0.1:5062"),
+            &Binding {
+                registrar: "sip:127.0.0.1",
+                aor: "<sip:alice@127.0.0.1>",
+                expires: 60,
+                username: "alice",
+                password: "nope",
+            },
+        )
+        .unwrap();
+    let mut answered = 0;
+    for _ in 0..4 {
+        p.flush();
+        let txs = incoming(&p.events_b);
+        for &rx in &txs[answered..] {
+            let challenge = [(
+                "WWW-Authenticate",
+                "Digest realm=\"127.0.0.1\", nonce=\"n0nce\", qop=\"auth\"",
+            )];
+            p.b.respond_with(p.now, rx, StatusCode::UNAUTHORIZED, &challenge, None)
+                .unwrap();
+        }
+        answered = txs.len();
+    }
+    p.flush();
+    assert_eq!(answered, 2, "REGISTERs sent");
+    assert!(p.events_a.contains(&Event::RegistrationFailed {
+        reg,
+        status: StatusCode::UNAUTHORIZED
+    }));
+    assert_eq!(p.a.registration_count(), 0);
+}

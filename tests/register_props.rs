@@ -15,13 +15,17 @@ fn event() -> impl Strategy<Value = Event> {
             prop::option::of(0u32..100_000),
             prop::option::of(0u32..100_000),
             any::<bool>(),
+            any::<bool>(),
         )
-            .prop_map(|(c, expires, min_expires, stale)| Event::Response {
-                code: StatusCode::new(c).unwrap(),
-                expires,
-                min_expires,
-                stale,
-            }),
+            .prop_map(
+                |(c, expires, min_expires, stale, refused)| Event::Response {
+                    code: StatusCode::new(c).unwrap(),
+                    expires,
+                    min_expires,
+                    stale,
+                    refused,
+                }
+            ),
         Just(Event::Timeout),
         Just(Event::Refresh),
         Just(Event::Unregister),

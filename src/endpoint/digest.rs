@@ -206,6 +206,9 @@ impl Auth {
         request: &Message<'_>,
         response: &Message<'_>,
     ) -> bool {
+        if refused(request, response) {
+            return false;
+        }
         let mut any = false;
         let mut all_stale = true;
         for kind in [HeaderKind::WwwAuthenticate, HeaderKind::ProxyAuthenticate] {
@@ -214,11 +217,7 @@ impl Auth {
                     continue;
                 };
                 any = true;
-                let stale = c.stale() == Some(true);
-                all_stale &= stale;
-                if !stale && c.realm().is_some_and(|r| carried(request, r)) {
-                    return false;
-                }
+                all_stale &= c.stale() == Some(true);
             }
         }
         if !any {
@@ -298,6 +297,17 @@ impl Auth {
             request.body(),
         )
     }
+}
+
+/// Whether the 401/407 `response` refuses credentials `request` carried: it challenges,
+/// without `stale`, a realm `request` had credentials for (RFC 3261 §22.1: "A UAC MUST
+/// NOT re-attempt requests with the credentials that have just been rejected").
+pub(super) fn refused(request: &Message<'_>, response: &Message<'_>) -> bool {
+    [HeaderKind::WwwAuthenticate, HeaderKind::ProxyAuthenticate]
+        .into_iter()
+        .flat_map(|k| answerable(response, k))
+        .filter_map(|v| Challenge::parse(v.as_bytes()).ok())
+        .any(|c| c.stale() != Some(true) && c.realm().is_some_and(|r| carried(request, r)))
 }
 
 /// Whether `request` carries credentials (`Authorization` or `Proxy-Authorization`) for

@@ -283,6 +283,12 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         if let Some(r) = self.regs.get_mut(reg.0) {
             r.tx = None;
         }
+        let refused = response.is_some_and(|m| {
+            self.txs
+                .get(tx.0)
+                .and_then(|e| e.stored_request(&crate::message::Limits::default()))
+                .is_some_and(|req| super::digest::refused(&req, m))
+        });
         let event = match response.and_then(|m| m.status().map(|c| (m, c))) {
             Some((m, code)) => register::Event::Response {
                 code,
@@ -293,6 +299,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                     .and_then(|h| crate::message::Expires::parse(h.value).ok())
                     .map(|e| e.0),
                 stale: stale(m),
+                refused,
             },
             None => register::Event::Timeout,
         };
