@@ -330,6 +330,18 @@ pub(super) fn rewrite<const MSG: usize>(
     answers: &Answers,
     out: &mut Bytes<MSG>,
 ) -> Result<(), SendError> {
+    rewrite_with(request, new, answers, None, out)
+}
+
+/// [`rewrite`], with the `Expires` value replaced by `expires` when given (a request
+/// sent again after a 423, RFC 3261 §10.2.8, RFC 6665 §4.1.2.1).
+pub(super) fn rewrite_with<const MSG: usize>(
+    request: &Message<'_>,
+    new: Option<(ViaValue<'_>, u32)>,
+    answers: &Answers,
+    expires: Option<&str>,
+    out: &mut Bytes<MSG>,
+) -> Result<(), SendError> {
     let method = request.method().ok_or(SendError::InvalidState)?;
     let uri = request.request_uri_raw().ok_or(SendError::InvalidState)?;
     let mut b = MessageBuilder::request_raw(method, uri);
@@ -347,6 +359,9 @@ pub(super) fn rewrite<const MSG: usize>(
             // The endpoint's requests carry one Via, its own.
             (HeaderKind::Via, Some((via, _))) => b.push(h.name, Value::Via(via)),
             (HeaderKind::CSeq, Some((_, cseq))) => b.push(h.name, Value::CSeq(cseq, method)),
+            (HeaderKind::Expires, _) if expires.is_some() => {
+                b.push(h.name, Value::Text(expires.unwrap_or_default()));
+            }
             _ => b.push(h.name, Value::Raw(h.value)),
         }
     }

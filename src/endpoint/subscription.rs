@@ -7,7 +7,7 @@ use core::net::SocketAddr;
 
 use heapless::String;
 
-use super::digest::{Auth, DigestCredentials, authorize};
+use super::digest::{Answers, Auth, DigestCredentials, authorize, rewrite_with};
 use super::table::{RawHandle, Table};
 use super::{Bytes, Endpoint, Event, Request, SendError, TxHandle, text};
 use crate::check::CoreHeaders;
@@ -90,6 +90,9 @@ pub(super) struct SubEntry {
     cseq: u32,
     /// The user's credentials and the challenges given, if any.
     auth: Option<Auth>,
+    /// The notifier's `Min-Expires` from a 423 (RFC 6665 §4.1.2.1): no SUBSCRIBE of the
+    /// subscription asks for less (but `Expires: 0`).
+    min_expires: u32,
 }
 
 pub(super) type Subscriptions = Table<SubEntry, MAX_SUBSCRIPTIONS>;
@@ -154,6 +157,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             timer_at: None,
             cseq: 1,
             auth,
+            min_expires: 0,
         };
         // Room was checked above.
         self.subs
@@ -256,6 +260,13 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
     ) -> Result<(), SendError> {
         let (branch, sent_by) = self.via_parts();
         let via = self.via(&branch, &sent_by);
+        let s = self.subs.get(sub.0).ok_or(SendError::UnknownHandle)?;
+        // Never less than the notifier's Min-Expires (but `Expires: 0`).
+        let expires = if expires == 0 {
+            0
+        } else {
+            expires.max(s.min_expires)
+        };
         let mut expires_text: String<10> = String::new();
         let _ = text::push_u32(&mut expires_text, expires);
         let mut bytes = Bytes::<MSG>::new();
@@ -278,6 +289,86 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             s.tx = Some(tx);
         }
         Ok(())
+    }
+
+    /// Send the SUBSCRIBE `tx` again after its 423 `resp`, asking for the notifier's
+    /// `Min-Expires`: within the dialog for a refresh, else the first SUBSCRIBE again
+    /// (a new transaction: same Call-ID, From tag and To, the CSeq one higher). `false`
+    /// (the 423 ends the request as before) without a usable `Min-Expires`, or when the
+    /// SUBSCRIBE already asked for at least that much.
+    fn subscribe_longer(
+        &mut self,
+        now: Instant,
+        sub: SubscriptionHandle,
+        tx: TxHandle,
+        resp: &Message<'_>,
+    ) -> bool {
+        let Some(min) = resp
+            .header(HeaderKind::MinExpires)
+            .and_then(|h| crate::message::Expires::parse(h.value).ok())
+            .map(|e| e.0)
+        else {
+            return false;
+        };
+        let Some(e) = self.txs.get(tx.0) else {
+            return false;
+        };
+        let Some(request) = e.stored_request(&Limits::default()) else {
+            return false;
+        };
+        let asked = request.expires().and_then(Result::ok).map_or(0, |e| e.0);
+        // `Expires: 0` is not lengthened; nor is a request that asked for enough.
+        if asked == 0 || asked >= min {
+            return false;
+        }
+        let has_dialog = self.subs.get(sub.0).is_some_and(|s| s.dialog.is_some());
+        if let Some(s) = self.subs.get_mut(sub.0) {
+            s.min_expires = s.min_expires.max(min);
+        }
+        if has_dialog {
+            return self.send_subscribe(now, sub, min).is_ok();
+        }
+        let (Ok(cseq), peer) = (request.cseq(), e.peer) else {
+            return false;
+        };
+        let next = cseq.seq().saturating_add(1);
+        let (branch, sent_by) = self.via_parts();
+        let via = self.via(&branch, &sent_by);
+        let mut expires_text: String<10> = String::new();
+        let _ = text::push_u32(&mut expires_text, min);
+        let Some(e) = self.txs.get(tx.0) else {
+            return false;
+        };
+        let Some(request) = e.stored_request(&Limits::default()) else {
+            return false;
+        };
+        let mut bytes = Bytes::<MSG>::new();
+        if next > super::CSEQ_LIMIT
+            || rewrite_with(
+                &request,
+                Some((via, next)),
+                &Answers::new(),
+                Some(&expires_text),
+                &mut bytes,
+            )
+            .is_err()
+        {
+            return false;
+        }
+        // §22.3: the challenges the subscription was given are answered again.
+        self.authorize_in_subscription(sub, &mut bytes);
+        let Ok(key) = ClientKey::new(&branch, Method::Subscribe) else {
+            return false;
+        };
+        let Ok(retry) = self.start_client_tx(now, peer, bytes, key, false) else {
+            return false;
+        };
+        if let Some(s) = self.subs.get_mut(sub.0) {
+            s.tx = Some(retry);
+            // A NOTIFY that makes the dialog continues this numbering.
+            s.cseq = next;
+        }
+        true
     }
 
     /// The subscription whose SUBSCRIBE is `tx`.
@@ -305,6 +396,14 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         if let Some((m, _)) = response
             && m.status().is_some_and(|c| matches!(c.as_u16(), 401 | 407))
             && self.answer_subscription_challenge(now, sub, tx, m)
+        {
+            return;
+        }
+        // RFC 6665 §4.1.2.1 (as RFC 3261 §10.2.8 for REGISTER): a 423 says how long to
+        // ask for at least; the SUBSCRIBE goes again asking for that.
+        if let Some((m, _)) = response
+            && m.status().is_some_and(|c| c.as_u16() == 423)
+            && self.subscribe_longer(now, sub, tx, m)
         {
             return;
         }
