@@ -582,13 +582,7 @@ mod tests {
         // §22.1: a second challenge for the realm whose credentials the REGISTER carried,
         // not stale, ends the registration at once (no second try).
         let (r, _) = Registration::new(600);
-        let s = r.step(Event::Response {
-            code: StatusCode::UNAUTHORIZED,
-            expires: None,
-            min_expires: None,
-            stale: false,
-            refused: false,
-        });
+        let s = r.step(resp(401));
         assert!(matches!(
             s.actions[0],
             Action::Send {

@@ -1359,19 +1359,8 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         };
         let mut number: String<10> = String::new();
         text::push_u32(&mut number, rseq).map_err(|_| SendError::Capacity(Capacity::String))?;
-        let full = SendError::Capacity(Capacity::Headers);
-        self.pending_headers
-            .push((
-                String::try_from("Require").map_err(|_| full)?,
-                String::try_from(reliable::OPTION_TAG).map_err(|_| full)?,
-            ))
-            .map_err(|_| full)?;
-        self.pending_headers
-            .push((
-                String::try_from("RSeq").map_err(|_| full)?,
-                String::try_from(number.as_str()).map_err(|_| full)?,
-            ))
-            .map_err(|_| full)?;
+        self.push_pending("Require", reliable::OPTION_TAG)?;
+        self.push_pending("RSeq", &number)?;
         self.send_response(now, tx, status)?;
         if let Some(c) = self.calls.get_mut(call.0) {
             c.reliable = Some((tx, step.uas));
@@ -1439,16 +1428,10 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         body: Option<(&str, &[u8])>,
     ) -> Result<(), SendError> {
         self.clear_pending();
-        let too_big = SendError::Capacity(Capacity::Buffer);
         for (name, value) in headers {
-            let entry = (
-                String::try_from(*name).map_err(|_| too_big)?,
-                String::try_from(*value).map_err(|_| too_big)?,
-            );
-            self.pending_headers
-                .push(entry)
-                .map_err(|_| SendError::Capacity(Capacity::Headers))?;
+            self.push_pending(name, value)?;
         }
+        let too_big = SendError::Capacity(Capacity::Buffer);
         if let Some((ct, b)) = body {
             self.pending_body = Some((
                 String::try_from(ct).map_err(|_| too_big)?,
@@ -1456,6 +1439,18 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             ));
         }
         Ok(())
+    }
+
+    /// Add a header to those the command being carried out writes.
+    fn push_pending(&mut self, name: &str, value: &str) -> Result<(), SendError> {
+        let too_big = SendError::Capacity(Capacity::Buffer);
+        let entry = (
+            String::try_from(name).map_err(|_| too_big)?,
+            String::try_from(value).map_err(|_| too_big)?,
+        );
+        self.pending_headers
+            .push(entry)
+            .map_err(|_| SendError::Capacity(Capacity::Headers))
     }
 
     fn clear_pending(&mut self) {
@@ -2407,41 +2402,21 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         invite_seq: u32,
     ) {
         let Some(tag) = core.to.tag() else { return };
-        let Some(c) = self.calls.get(call.0) else {
+        let Ok(remote_tag) = Tag::new(tag) else {
             return;
         };
-        let own = c
-            .dialog
-            .as_ref()
-            .is_some_and(|d| d.state() == dialog::DialogState::Early && d.id().remote_tag() == tag);
-        let fork = if own {
-            None
-        } else {
-            let seq = c.fork_seq(tag);
-            let built = c
-                .uac_invite
-                .and_then(|t| self.txs.get(t.0))
-                .and_then(|e| e.stored_request(&Limits::default()))
-                .and_then(|inv| {
-                    Dialog::uac_parts(&inv, msg, &core.to, core.call_id.as_str(), false).ok()
-                });
-            let Some(mut d) = built else { return };
-            if seq > d.local_seq() {
-                d.set_local_seq(seq);
-            }
-            Some(d)
+        let fork = match self.fork_dialog(call, remote_tag, Some(msg)) {
+            Fork::Own => None,
+            Fork::Other(d) => Some(d),
+            Fork::Unbuildable => return,
         };
         let mut rack: String<MAX_SHORT> = String::new();
         let written = text::push_u32(&mut rack, rseq).is_ok()
             && rack.push(' ').is_ok()
             && text::push_u32(&mut rack, invite_seq).is_ok()
             && rack.push_str(" INVITE").is_ok();
-        let (Ok(name), Ok(value)) = (String::try_from("RAck"), String::try_from(rack.as_str()))
-        else {
-            return;
-        };
         self.clear_pending();
-        if !written || self.pending_headers.push((name, value)).is_err() {
+        if !written || self.push_pending("RAck", &rack).is_err() {
             return;
         }
         let fork_seq = fork.as_ref().map(|d| d.local_seq() + 1);
@@ -3219,10 +3194,9 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                     && code == StatusCode::SERVER_INTERNAL_ERROR
                     && self.pending_headers.is_empty();
                 if retry {
-                    let mut secs = String::new();
+                    let mut secs: String<2> = String::new();
                     let _ = text::push_u32(&mut secs, (self.next_random() % 11) as u32);
-                    let name = String::try_from("Retry-After").unwrap_or_default();
-                    let _ = self.pending_headers.push((name, secs));
+                    let _ = self.push_pending("Retry-After", &secs);
                 }
                 let sent = self.send_response(now, tx, code);
                 if retry {
@@ -3273,7 +3247,8 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
     }
 
     /// The dialog of fork `remote_tag` when it is not the call's own: built from the
-    /// 2xx that created it (§13.2.2.4).
+    /// response that created it (§13.2.2.4; confirmed by a 2xx, early by a provisional
+    /// response, RFC 3262 §4), its CSeq going on from the fork's PRACKs.
     fn fork_dialog(&self, call: CallHandle, remote_tag: Tag, msg: Option<&Message<'_>>) -> Fork {
         let Some(c) = self.calls.get(call.0) else {
             return Fork::Unbuildable;
@@ -3287,8 +3262,11 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         let built = (|| {
             let invite = c.uac_invite.and_then(|t| self.txs.get(t.0))?;
             let inv = invite.stored_request(&Limits::default())?;
-            let mut d = Dialog::uac(&inv, msg?, false).ok()?;
-            d.confirm();
+            let msg = msg?;
+            let mut d = Dialog::uac(&inv, msg, false).ok()?;
+            if msg.status().is_some_and(StatusCode::is_success) {
+                d.confirm();
+            }
             // Requests after the fork's PRACKs go on from their CSeq (§12.2.1.1).
             let seq = c.fork_seq(remote_tag.as_str());
             if seq > d.local_seq() {

@@ -283,11 +283,14 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         if let Some(r) = self.regs.get_mut(reg.0) {
             r.tx = None;
         }
+        // Only a challenge can refuse credentials: the REGISTER is read for nothing else.
         let refused = response.is_some_and(|m| {
-            self.txs
-                .get(tx.0)
-                .and_then(|e| e.stored_request(&crate::message::Limits::default()))
-                .is_some_and(|req| super::digest::refused(&req, m))
+            m.status().is_some_and(|c| matches!(c.as_u16(), 401 | 407))
+                && self
+                    .txs
+                    .get(tx.0)
+                    .and_then(|e| e.stored_request(&crate::message::Limits::default()))
+                    .is_some_and(|req| super::digest::refused(&req, m))
         });
         let event = match response.and_then(|m| m.status().map(|c| (m, c))) {
             Some((m, code)) => register::Event::Response {

@@ -310,9 +310,13 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         else {
             return false;
         };
+        let has_dialog = self.subs.get(sub.0).is_some_and(|s| s.dialog.is_some());
+        // Outside the dialog the SUBSCRIBE is written again, on a new branch.
+        let new_via = (!has_dialog).then(|| self.via_parts());
         let Some(e) = self.txs.get(tx.0) else {
             return false;
         };
+        let peer = e.peer;
         let Some(request) = e.stored_request(&Limits::default()) else {
             return false;
         };
@@ -321,28 +325,20 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         if asked == 0 || asked >= min {
             return false;
         }
-        let has_dialog = self.subs.get(sub.0).is_some_and(|s| s.dialog.is_some());
         if let Some(s) = self.subs.get_mut(sub.0) {
             s.min_expires = s.min_expires.max(min);
         }
-        if has_dialog {
+        let Some((branch, sent_by)) = new_via else {
             return self.send_subscribe(now, sub, min).is_ok();
-        }
-        let (Ok(cseq), peer) = (request.cseq(), e.peer) else {
+        };
+        let Ok(cseq) = request.cseq() else {
             return false;
         };
         let next = cseq.seq().saturating_add(1);
-        let (branch, sent_by) = self.via_parts();
-        let via = self.via(&branch, &sent_by);
         let mut expires_text: String<10> = String::new();
         let _ = text::push_u32(&mut expires_text, min);
-        let Some(e) = self.txs.get(tx.0) else {
-            return false;
-        };
-        let Some(request) = e.stored_request(&Limits::default()) else {
-            return false;
-        };
         let mut bytes = Bytes::<MSG>::new();
+        let via = self.via(&branch, &sent_by);
         if next > super::CSEQ_LIMIT
             || rewrite_with(
                 &request,
@@ -357,18 +353,33 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         }
         // §22.3: the challenges the subscription was given are answered again.
         self.authorize_in_subscription(sub, &mut bytes);
-        let Ok(key) = ClientKey::new(&branch, Method::Subscribe) else {
-            return false;
-        };
-        let Ok(retry) = self.start_client_tx(now, peer, bytes, key, false) else {
-            return false;
-        };
+        self.resend_subscribe(now, sub, peer, bytes, &branch, next)
+            .is_some()
+    }
+
+    /// Start the client transaction of a SUBSCRIBE written again (`bytes`, on `branch`,
+    /// CSeq number `next`) in place of one that was answered 401/407/423: the
+    /// subscription waits for its answer, and its numbering goes on from `next`.
+    fn resend_subscribe(
+        &mut self,
+        now: Instant,
+        sub: SubscriptionHandle,
+        peer: SocketAddr,
+        bytes: Bytes<MSG>,
+        branch: &str,
+        next: u32,
+    ) -> Option<TxHandle> {
+        let key = ClientKey::new(branch, Method::Subscribe).ok()?;
+        let retry = self.start_client_tx(now, peer, bytes, key, false).ok()?;
         if let Some(s) = self.subs.get_mut(sub.0) {
             s.tx = Some(retry);
-            // A NOTIFY that makes the dialog continues this numbering.
-            s.cseq = next;
+            match s.dialog.as_mut() {
+                Some(d) => d.set_local_seq(next),
+                // A NOTIFY that makes the dialog continues this numbering.
+                None => s.cseq = next,
+            }
         }
-        true
+        Some(retry)
     }
 
     /// The subscription whose SUBSCRIBE is `tx`.
@@ -637,22 +648,11 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         let Some(bytes) = auth.retry::<MSG>(tx, &request, resp, (via, next), &cnonce) else {
             return false;
         };
-        let Ok(key) = ClientKey::new(&branch, Method::Subscribe) else {
+        let Some(retry) = self.resend_subscribe(now, sub, peer, bytes, &branch, next) else {
             return false;
         };
-        let Ok(retry) = self.start_client_tx(now, peer, bytes, key, false) else {
-            return false;
-        };
-        if let Some(s) = self.subs.get_mut(sub.0) {
-            s.tx = Some(retry);
-            match s.dialog.as_mut() {
-                Some(d) => d.set_local_seq(next),
-                // A NOTIFY that makes the dialog continues this numbering.
-                None => s.cseq = next,
-            }
-            if let Some(auth) = s.auth.as_mut() {
-                auth.reoriginated(retry);
-            }
+        if let Some(auth) = self.subs.get_mut(sub.0).and_then(|s| s.auth.as_mut()) {
+            auth.reoriginated(retry);
         }
         self.push_event(Event::Reoriginated { tx, retry });
         true

@@ -500,14 +500,10 @@ impl<'a> Message<'a> {
     /// Whether a later header of a named `kind` has a value different from the first
     /// one's (the same value twice is harmless, and seen in live traffic).
     pub(crate) fn has_conflicting(&self, kind: HeaderKind) -> bool {
-        let first = usize::from(self.first[kind as usize]);
-        let Some(slot) = self.slots.get(first) else {
-            return false;
-        };
-        let (value, _) = self.value_at(slot);
-        self.slots[first + 1..]
-            .iter()
-            .any(|s| s.kind == kind && self.value_at(s).0 != value)
+        let mut values = self.values_of(kind).map(|(v, _)| v);
+        values
+            .next()
+            .is_some_and(|first| values.any(|v| v != first))
     }
 
     /// The values (and offsets) of every header of a named `kind`, in order: what
