@@ -588,7 +588,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         let Ok(key) = ClientKey::new(&branch, method) else {
             return false;
         };
-        let Ok(retry) = self.start_client_tx(now, peer, bytes, key, invite) else {
+        let Ok(retry) = self.start_client_tx(now, peer, &bytes, key, invite) else {
             return false;
         };
         // The new request is the call's; the challenged one only absorbs retransmissions

@@ -2065,13 +2065,27 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             })
     }
 
-    /// Put a transaction in the table and its keys in the indexes.
-    #[inline(always)] // lets the entry be written into its slot without another copy
-    fn insert_tx(&mut self, entry: TxEntry<MSG>) -> Option<RawHandle> {
-        let server = entry.server_key.as_ref().map(|k| hash_of(1, k));
-        let client = entry.client_key.as_ref().map(|k| hash_of(2, k));
-        let merge = entry.merge_key.as_ref().map(|k| hash_of(3, k));
-        let h = self.txs.insert(entry)?;
+    /// Put the transaction `make` returns in the table, with `request` as its stored
+    /// request (copied into the slot: an entry holds two `MSG`-byte buffers, and building
+    /// it on the stack would copy them whole), and its keys in the indexes.
+    #[inline(always)]
+    fn insert_tx(
+        &mut self,
+        request: &[u8],
+        make: impl FnOnce() -> TxEntry<MSG>,
+    ) -> Option<RawHandle> {
+        let h = self.txs.insert_with(make)?;
+        let Some(e) = self.txs.get_mut(h) else {
+            return Some(h);
+        };
+        if e.request.extend_from_slice(request).is_err() {
+            // Callers hand over at most MSG bytes; should one not, nothing is stored.
+            self.txs.free(h);
+            return None;
+        }
+        let server = e.server_key.as_ref().map(|k| hash_of(1, k));
+        let client = e.client_key.as_ref().map(|k| hash_of(2, k));
+        let merge = e.merge_key.as_ref().map(|k| hash_of(3, k));
         if let Some(hash) = server.or(client) {
             self.tx_index.insert(h.index, hash);
         }
@@ -2111,33 +2125,33 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 (Machine::ServerNonInvite(s.state), s.actions)
             }
         };
-        let Ok(request) = Bytes::from_slice(msg.as_bytes()) else {
+        if msg.as_bytes().len() > MSG {
             self.stats.rejected += 1;
             self.reply_stateless(msg, from, StatusCode::REQUEST_ENTITY_TOO_LARGE);
             return None;
-        };
+        }
         let (peer, top_via) = route_with(
             msg,
             &core.top_via,
             from,
             self.config.transport != Transport::Udp,
         );
-        let entry = TxEntry {
+        let to_tag = self.random_tag();
+        let Some(h) = self.insert_tx(msg.as_bytes(), || TxEntry {
             machine,
             client_key: None,
             server_key: Some(key),
             merge_key,
             peer,
-            request,
+            request: Bytes::new(),
             request_index: msg.detach(),
             response: Bytes::new(),
             top_via,
-            to_tag: self.random_tag(),
+            to_tag,
             ack_key: None,
             timers: Timers::new(),
             call: None,
-        };
-        let Some(h) = self.insert_tx(entry) else {
+        }) else {
             // A full table: 503 and a word to the host (RFC 3261 §21.5.4).
             self.push_event(Event::Capacity(Capacity::Transactions));
             self.reply_stateless(msg, from, StatusCode::SERVICE_UNAVAILABLE);
@@ -2628,7 +2642,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             .ok()
             .map(|b| b.encode(&mut bytes));
         if let (Some(Ok(_)), Ok(key)) = (built, ClientKey::new(&bye_branch, Method::Bye)) {
-            let _ = self.start_client_tx(now, dest, bytes, key, false);
+            let _ = self.start_client_tx(now, dest, &bytes, key, false);
         }
     }
 
@@ -2908,7 +2922,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         let key = ClientKey::new(&branch, req.method)
             .map_err(|_| SendError::Capacity(Capacity::Branch))?;
         let tag = Tag::new(&tag).map_err(SendError::Capacity)?;
-        let tx = self.start_client_tx(now, to, bytes, key, req.method == Method::Invite)?;
+        let tx = self.start_client_tx(now, to, &bytes, key, req.method == Method::Invite)?;
         Ok((tx, tag))
     }
 
@@ -2916,7 +2930,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         &mut self,
         now: Instant,
         to: SocketAddr,
-        request: Bytes<MSG>,
+        request: &[u8],
         key: ClientKey,
         invite: bool,
     ) -> Result<TxHandle, SendError> {
@@ -2928,23 +2942,22 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             let s = ClientNonInvite::start(&cfg, self.config.transport.reliability());
             (Machine::ClientNonInvite(s.state), s.actions)
         };
-        let entry = TxEntry {
-            machine,
-            client_key: Some(key),
-            server_key: None,
-            merge_key: None,
-            peer: to,
-            request,
-            request_index: Detached::empty(),
-            response: Bytes::new(),
-            top_via: String::new(),
-            to_tag: String::new(),
-            ack_key: None,
-            timers: Timers::new(),
-            call: None,
-        };
         let h = self
-            .insert_tx(entry)
+            .insert_tx(request, || TxEntry {
+                machine,
+                client_key: Some(key),
+                server_key: None,
+                merge_key: None,
+                peer: to,
+                request: Bytes::new(),
+                request_index: Detached::empty(),
+                response: Bytes::new(),
+                top_via: String::new(),
+                to_tag: String::new(),
+                ack_key: None,
+                timers: Timers::new(),
+                call: None,
+            })
             .ok_or(SendError::Capacity(Capacity::Transactions))?;
         let tx = TxHandle(h);
         self.run_tx_actions(now, tx, &actions, None);
@@ -2992,7 +3005,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         self.authorize_in_call(call, &mut bytes);
         let key =
             ClientKey::new(&branch, method).map_err(|_| SendError::Capacity(Capacity::Branch))?;
-        let tx = self.start_client_tx(now, dest, bytes, key, method == Method::Invite)?;
+        let tx = self.start_client_tx(now, dest, &bytes, key, method == Method::Invite)?;
         if let Some(e) = self.txs.get_mut(tx.0) {
             e.call = Some(call);
         }
@@ -3166,7 +3179,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 // 64*T1 still ends the INVITE.
                 let guard = now.saturating_add(self.config.timers.t1_x64());
                 self.set_call_timer(call, CANCEL_GUARD, Some(guard));
-                self.start_client_tx(now, peer, bytes, key, false)?;
+                self.start_client_tx(now, peer, &bytes, key, false)?;
             }
             dialog::Action::SendReInvite { .. } => {
                 // Only `reinvite` gives the session the command that asks for this.

@@ -453,7 +453,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         drop(b);
         let key = ClientKey::new(&branch, Method::Notify)
             .map_err(|_| SendError::Capacity(Capacity::Branch))?;
-        let tx = self.start_client_tx(now, dest, bytes, key, false)?;
+        let tx = self.start_client_tx(now, dest, &bytes, key, false)?;
         if let Some(e) = self.notifiers.get_mut(n.0) {
             e.notify_tx = Some(tx);
         }

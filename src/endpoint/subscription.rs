@@ -284,7 +284,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         self.authorize_in_subscription(sub, &mut bytes);
         let key = ClientKey::new(&branch, Method::Subscribe)
             .map_err(|_| SendError::Capacity(Capacity::Branch))?;
-        let tx = self.start_client_tx(now, dest, bytes, key, false)?;
+        let tx = self.start_client_tx(now, dest, &bytes, key, false)?;
         if let Some(s) = self.subs.get_mut(sub.0) {
             s.tx = Some(tx);
         }
@@ -370,7 +370,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         next: u32,
     ) -> Option<TxHandle> {
         let key = ClientKey::new(branch, Method::Subscribe).ok()?;
-        let retry = self.start_client_tx(now, peer, bytes, key, false).ok()?;
+        let retry = self.start_client_tx(now, peer, &bytes, key, false).ok()?;
         if let Some(s) = self.subs.get_mut(sub.0) {
             s.tx = Some(retry);
             match s.dialog.as_mut() {

@@ -37,8 +37,16 @@ impl<T, const N: usize> Table<T, N> {
     }
 
     /// Put `value` in a free slot; `None` when full.
-    #[inline(always)] // entries are large: callers build them in place through this
+    #[inline(always)]
     pub(crate) fn insert(&mut self, value: T) -> Option<RawHandle> {
+        self.insert_with(|| value)
+    }
+
+    /// Put the value `make` returns in a free slot; `None` (and `make` not called) when
+    /// full. Entries are large: made once a slot is known, they are written straight
+    /// into it rather than built on the stack and copied in.
+    #[inline(always)]
+    pub(crate) fn insert_with(&mut self, make: impl FnOnce() -> T) -> Option<RawHandle> {
         if self.len >= N {
             return None;
         }
@@ -51,7 +59,7 @@ impl<T, const N: usize> Table<T, N> {
         self.hint = (index + 1) % N;
         let slot = &mut self.slots[index];
         slot.generation = slot.generation.wrapping_add(1);
-        slot.value = Some(value);
+        slot.value = Some(make());
         self.len += 1;
         Some(RawHandle {
             index: u16::try_from(index).ok()?,
