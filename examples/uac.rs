@@ -20,19 +20,22 @@
 //!   (`Endpoint::register`: a 401 or 407 is answered with Digest credentials for USER and
 //!   PASSWORD, RFC 3261 §10.2, §22). Success is `Event::Registered`.
 //!
-//! The destination is the URI's host and port (an IP literal; default port 5060).
+//! The destination is located from the URI as RFC 3263 says (`sansip::locate`): an IP
+//! address as it is, a domain name by its A/AAAA records (`sip:answer@localhost`), on
+//! the URI's port or else the default port (std offers no SRV or NAPTR lookup).
 //! Logs one line per message (time, direction, peer, first line). Exit status 0 on the
 //! expected outcome, 1 otherwise (including no outcome within 40 s), 2 on a usage or
 //! socket error.
 
-use std::net::{IpAddr, SocketAddr, UdpSocket};
+use std::net::{SocketAddr, ToSocketAddrs, UdpSocket};
 use std::process::ExitCode;
 use std::time::{Duration, Instant as StdInstant, SystemTime, UNIX_EPOCH};
 
 use sansip::Instant;
 use sansip::dialog::EndReason;
 use sansip::endpoint::{Binding, DigestCredentials, Endpoint, EndpointConfig, Event, Request};
-use sansip::message::{Host, Method, StatusCode, Uri};
+use sansip::locate::{self, Plan};
+use sansip::message::{Method, StatusCode, Transport, Uri};
 
 /// A small SDP offer.
 const SDP: &[u8] = b"v=0\r\no=sansip 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\n\
@@ -75,19 +78,60 @@ fn log(dir: &str, peer: SocketAddr, bytes: &[u8]) {
     );
 }
 
-/// The destination of a `sip:` URI with an IP literal host.
-fn destination(uri: &str) -> Option<SocketAddr> {
-    match Uri::parse(uri.as_bytes()).ok()? {
-        Uri::Sip(u) => {
-            let ip = match u.host() {
-                Host::Ipv4(a) => IpAddr::V4(a),
-                Host::Ipv6(a) => IpAddr::V6(a),
-                Host::Domain(_) => return None,
+/// Where to send for `uri`, located as RFC 3263 says (`sansip::locate`) with what the
+/// standard library can look up: an IP address is used as it is, and a domain name is
+/// resolved to A/AAAA records (std has no SRV or NAPTR queries, so a URI without a port
+/// takes the fallback of §4.2: the default port). This client speaks UDP only. The
+/// address of `bind`'s family comes first.
+fn destination(uri: &str, bind: SocketAddr) -> Result<SocketAddr, String> {
+    let Ok(Uri::Sip(u)) = Uri::parse(uri.as_bytes()) else {
+        return Err("need a sip: URI".into());
+    };
+    let plan = locate::plan(&u).map_err(|e| e.to_string())?;
+    let (host, port, transport) = match plan {
+        Plan::Address {
+            ip,
+            port,
+            transport,
+        } => (ip.to_string(), port, transport),
+        Plan::Host {
+            host,
+            port,
+            transport,
+        } => (host.to_string(), port, transport),
+        Plan::Srv {
+            host,
+            transport,
+            secure,
+        } => (
+            host.to_string(),
+            locate::default_port(transport, secure),
+            transport,
+        ),
+        // No NAPTR and no SRV: UDP for sip (TLS for sips) on the default port (§4.1).
+        Plan::Naptr { host, secure } => {
+            let t = if secure {
+                Transport::Tls
+            } else {
+                Transport::Udp
             };
-            Some(SocketAddr::new(ip, u.port().unwrap_or(5060)))
+            (host.to_string(), locate::default_port(t, secure), t)
         }
-        _ => None,
+    };
+    if transport != Transport::Udp {
+        return Err(format!(
+            "this client speaks UDP only, the URI asks for {transport:?}"
+        ));
     }
+    let mut addrs: Vec<SocketAddr> = (host.as_str(), port)
+        .to_socket_addrs()
+        .map_err(|e| format!("{host}: {e}"))?
+        .collect();
+    addrs.sort_by_key(|a| a.is_ipv4() != bind.is_ipv4());
+    addrs
+        .first()
+        .copied()
+        .ok_or_else(|| format!("{host}: no address"))
 }
 
 fn main() -> ExitCode {
@@ -125,9 +169,12 @@ fn main() -> ExitCode {
         }
         _ => return usage(),
     };
-    let Some(to) = destination(&uri) else {
-        eprintln!("uac: {uri}: need a sip: URI with an IP address host");
-        return ExitCode::from(2);
+    let to = match destination(&uri, bind) {
+        Ok(to) => to,
+        Err(e) => {
+            eprintln!("uac: {uri}: {e}");
+            return ExitCode::from(2);
+        }
     };
     match run(bind, mode, &uri, to, user.as_ref()) {
         Ok(true) => {

@@ -85,6 +85,7 @@ pub mod encode;
 #[cfg(feature = "endpoint")]
 pub mod endpoint;
 pub mod error;
+pub mod locate;
 pub mod message;
 pub mod notifier;
 pub mod register;

@@ -103,3 +103,42 @@ fn reliable_provisional_responses() {
     let (ok, ladder) = run_call(&["--100rel", "--loss", "30", "--seed", "7"]);
     assert!(ok && arrows(&ladder, "-- PRACK") > 1, "{ladder}");
 }
+
+/// `uac` locates a domain-name URI with a port (RFC 3263 §4.2 via `sansip::locate`:
+/// A/AAAA records of `localhost`, the URI's port) and gets OPTIONS answered by `uas`
+/// over loopback.
+#[test]
+fn uac_locates_a_domain_name() {
+    let dir = support::build_examples(&["uas", "uac"]);
+    let mut uas = Command::new(dir.join("uas"))
+        .args(["--bind", "127.0.0.1:25290"])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("start uas");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let out = Command::new(dir.join("uac"))
+        .args([
+            "--bind",
+            "127.0.0.1:25291",
+            "options",
+            "sip:localhost:25290",
+        ])
+        .output()
+        .expect("run uac");
+    let _ = uas.kill();
+    let _ = uas.wait();
+    let log = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{log}");
+    assert!(log.contains("> 127.0.0.1:25290 OPTIONS"), "{log}");
+    // An unknown transport is refused before anything is sent.
+    let bad = Command::new(dir.join("uac"))
+        .args([
+            "--bind",
+            "127.0.0.1:25291",
+            "options",
+            "sip:localhost:25290;transport=quic",
+        ])
+        .output()
+        .expect("run uac");
+    assert_eq!(bad.status.code(), Some(2));
+}

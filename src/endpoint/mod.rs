@@ -78,7 +78,7 @@
 //!
 //! In-dialog requests go to the address in the first route or the remote target when
 //! that is an IP literal; otherwise to the address the dialog was set up with (name
-//! resolution, RFC 3263, is the host's job).
+//! resolution is the host's job: [`crate::locate`] says what to look up, RFC 3263).
 //!
 //! # Host run loop
 //!
