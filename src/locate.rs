@@ -333,16 +333,17 @@ pub fn order_srv(records: &mut [SrvRecord<'_>], mut random: impl FnMut() -> u32)
         // Draw the group's records one by one, each with the weight it carries among
         // those not drawn yet; zero weights sort first, so a draw of 0 can pick them.
         for i in start..end {
-            let total: u32 = records[i..end].iter().map(|r| u32::from(r.weight)).sum();
+            // u64: no slice of u16 weights can overflow it.
+            let total: u64 = records[i..end].iter().map(|r| u64::from(r.weight)).sum();
             let pick = if total == 0 {
                 0
             } else {
-                random() % (total + 1)
+                u64::from(random()) % (total + 1)
             };
             let mut sum = 0;
             let chosen = (i..end)
                 .find(|&j| {
-                    sum += u32::from(records[j].weight);
+                    sum += u64::from(records[j].weight);
                     sum >= pick
                 })
                 .unwrap_or(i);
