@@ -8,7 +8,11 @@ use sansip::check::{self, Capabilities, Verdict};
 use sansip::message::{Framed, HeaderKind, Limits, Message};
 
 fn touch(m: &Message<'_>) {
-    let _ = m.request_uri();
+    if let Some(Ok(u)) = m.request_uri() {
+        if let Some(s) = u.as_sip() {
+            let _ = sansip::locate::plan(s);
+        }
+    }
     let _ = m.from();
     let _ = m.to();
     let _ = m.cseq();
@@ -26,7 +30,10 @@ fn touch(m: &Message<'_>) {
     }
     for r in m.routes().chain(m.record_routes()) {
         if let Ok(r) = r {
-            let _ = r.uri().as_sip().map(|s| (s.lr(), s.host(), s.port()));
+            let _ = r
+                .uri()
+                .as_sip()
+                .map(|s| (s.lr(), s.host(), s.port(), sansip::locate::plan(s)));
         }
     }
     for t in m.tokens(HeaderKind::Require) {
