@@ -799,8 +799,9 @@ struct CallEntry<const MSG: usize> {
     /// UAS: the initial INVITE's transaction and its reliable provisional responses,
     /// when it asked for them (RFC 3262 §3) and this endpoint supports `100rel`.
     reliable: Option<(TxHandle, reliable::Uas)>,
-    /// UAC: per early dialog (fork), which reliable provisional responses were PRACKed
-    /// (RFC 3262 §4) and the CSeq of its last PRACK; and the last PRACK's transaction.
+    /// UAC: its early dialogs (forks), each with the reliable provisional responses
+    /// PRACKed (RFC 3262 §4), the CSeq of its last PRACK and of the last request it sent;
+    /// and the last PRACK's transaction.
     forks: heapless::Vec<ForkPrack, MAX_PRACKED_FORKS>,
     prack_tx: Option<TxHandle>,
 }
@@ -1740,10 +1741,17 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 return self.step_tx(now, TxHandle(h), TxInput::Ack, None);
             }
         }
-        // The ACK for a 2xx is its own transaction: it goes to the session (§13.3.1.4).
+        // The ACK for a 2xx is its own transaction: it goes to the session (§13.3.1.4),
+        // never one within another fork's early dialog (nothing there to acknowledge).
         let Some(call) = self.find_call_for_request(core) else {
             return;
         };
+        if self
+            .early_fork(call, core.from.tag().unwrap_or(""))
+            .is_some()
+        {
+            return;
+        }
         let cseq = &core.cseq;
         let body = !msg.body().is_empty();
         let _ = self.step_call(
@@ -1853,6 +1861,10 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             let _ = self.send_response(now, tx, StatusCode::CALL_OR_TRANSACTION_DOES_NOT_EXIST);
             return;
         };
+        let remote_tag = core.from.tag().unwrap_or("");
+        if let Some(fork) = self.early_fork(call, remote_tag) {
+            return self.on_early_fork_request(now, tx, call, fork, method, core.cseq.seq());
+        }
         let verdict = match self.calls.get_mut(call.0).and_then(|c| c.dialog.as_mut()) {
             Some(d) => d.on_request_parts(core.call_id.as_str(), &core.from, &core.to, &core.cseq),
             None => Err(dialog::Reject::NoDialog),
@@ -1920,6 +1932,61 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         }
     }
 
+    /// A request within the early dialog of fork `fork` of a call this side placed
+    /// (§12.1.2), not the call's own dialog: checked for its CSeq (§12.2.2: 500 for one
+    /// not above the last), then given to the host like any request in the call (UPDATE,
+    /// INFO, ...). An INVITE there meets this side's INVITE in progress (491, §14.2); a
+    /// BYE, which a callee must not send in an early dialog (§15), ends that early
+    /// dialog alone (200, §15.1.2); a PRACK acknowledges nothing this side sent (481).
+    fn on_early_fork_request(
+        &mut self,
+        now: Instant,
+        tx: TxHandle,
+        call: CallHandle,
+        fork: usize,
+        method: Method<'_>,
+        seq: u32,
+    ) {
+        let Some(f) = self
+            .calls
+            .get_mut(call.0)
+            .and_then(|c| c.forks.get_mut(fork))
+        else {
+            return;
+        };
+        if f.remote_seq.is_some_and(|last| seq <= last) {
+            self.stats.rejected += 1;
+            let _ = self.send_response(now, tx, StatusCode::SERVER_INTERNAL_ERROR);
+            return;
+        }
+        f.remote_seq = Some(seq);
+        let status = match method {
+            Method::Invite => Some(StatusCode::REQUEST_PENDING),
+            Method::Prack => Some(StatusCode::CALL_OR_TRANSACTION_DOES_NOT_EXIST),
+            Method::Bye => {
+                if let Some(c) = self.calls.get_mut(call.0) {
+                    c.forks.remove(fork);
+                }
+                Some(StatusCode::OK)
+            }
+            _ => None,
+        };
+        match status {
+            Some(status) => {
+                let _ = self.send_response(now, tx, status);
+            }
+            None => {
+                if let Some(e) = self.txs.get_mut(tx.0) {
+                    e.call = Some(call);
+                }
+                self.push_event(Event::IncomingRequest {
+                    tx,
+                    call: Some(call),
+                });
+            }
+        }
+    }
+
     /// A PRACK in the dialog of `call` (RFC 3262 §3): 200 if it acknowledges the
     /// outstanding reliable provisional response, 481 if it matches none, 400 without a
     /// well-formed RAck.
@@ -1971,33 +2038,54 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         )
     }
 
-    /// The call whose dialog has this id.
+    /// The call with a dialog of this id: its own, or, for a call this side placed, the
+    /// early dialog of another fork (§12.1.2) while the INVITE may still be answered.
     fn find_call(&self, call_id: &str, local_tag: &str, remote_tag: &str) -> Option<CallHandle> {
-        let hash = hash_of(4, &(call_id, local_tag, remote_tag));
+        // Call-ID and local tag single out a call (the local tag is ours); the remote
+        // tag then names one of its dialogs.
+        let hash = hash_of(4, &(call_id, local_tag));
         self.call_index
             .candidates(hash)
             .filter_map(|i| self.calls.handle_at(i))
             .find(|&h| {
-                self.calls
-                    .get(h)
-                    .and_then(|c| c.dialog.as_ref())
-                    .is_some_and(|d| {
+                self.calls.get(h).is_some_and(|c| {
+                    c.dialog.as_ref().is_some_and(|d| {
                         let id = d.id();
                         id.call_id() == call_id
                             && id.local_tag() == local_tag
-                            && id.remote_tag() == remote_tag
+                            && (id.remote_tag() == remote_tag
+                                || self.early_fork(CallHandle(h), remote_tag).is_some())
                     })
+                })
             })
             .map(CallHandle)
     }
 
-    /// Index the dialog of `call` under its id.
+    /// The early dialog (fork) of `call` with remote tag `tag`, other than the call's own
+    /// dialog, while this side's INVITE may still be answered: until its transaction
+    /// ends (§13.2.2.4; a non-2xx final response ends the call and them, §12.3). Only a
+    /// call this side placed has forks.
+    fn early_fork(&self, call: CallHandle, tag: &str) -> Option<usize> {
+        let c = self.calls.get(call.0)?;
+        if c.session.is_terminated() || c.uac_invite.and_then(|t| self.txs.get(t.0)).is_none() {
+            return None;
+        }
+        if c.dialog
+            .as_ref()
+            .is_some_and(|d| d.id().remote_tag() == tag)
+        {
+            return None;
+        }
+        c.forks.iter().position(|f| f.tag.as_str() == tag)
+    }
+
+    /// Index `call` under its dialog's Call-ID and local tag.
     fn index_call(&mut self, call: CallHandle) {
         let Some(d) = self.calls.get(call.0).and_then(|c| c.dialog.as_ref()) else {
             return;
         };
         let id = d.id();
-        let hash = hash_of(4, &(id.call_id(), id.local_tag(), id.remote_tag()));
+        let hash = hash_of(4, &(id.call_id(), id.local_tag()));
         self.call_index.insert(call.0.index, hash);
     }
 
@@ -2362,11 +2450,13 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 self.index_call(call);
             }
         }
-        // RFC 3262 §4: a reliable provisional response is PRACKed once and in order
-        // within its early dialog (each fork numbers its own); one seen again or out of
-        // order is not processed further.
+        // §12.1.2: each provisional response with a new To tag makes an early dialog,
+        // kept so that requests within it find the call. RFC 3262 §4: a reliable
+        // provisional response is PRACKed once and in order within its early dialog
+        // (each fork numbers its own); one seen again or out of order is not processed
+        // further.
         if code.is_provisional()
-            && let Some(rseq) = reliable::reliable_rseq(msg)
+            && code.as_u16() > 100
             && let Some(tag) = core.to.tag().and_then(|t| Tag::new(t).ok())
             && let Some(c) = self.calls.get_mut(call.0)
         {
@@ -2378,11 +2468,14 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                         tag,
                         prack: reliable::Uac::new(),
                         local_seq: cseq.seq(),
+                        remote_seq: None,
                     })
                     .ok()
                     .map(|()| c.forks.len() - 1),
             };
-            if let Some(f) = i.and_then(|i| c.forks.get_mut(i)) {
+            if let Some(rseq) = reliable::reliable_rseq(msg)
+                && let Some(f) = i.and_then(|i| c.forks.get_mut(i))
+            {
                 let (uac, verdict) = f.prack.on_provisional(rseq);
                 f.prack = uac;
                 if verdict == reliable::Verdict::Ignore {
@@ -3404,11 +3497,14 @@ const CANCEL_GUARD: usize = 4;
 /// Index of the retransmission timer of a reliable provisional response (RFC 3262 §3).
 const RELIABLE_TIMER: usize = 5;
 
-/// Most early dialogs (forks) of one call whose reliable provisional responses a caller
-/// PRACKs (RFC 3262 §4); those of more forks are not PRACKed.
+/// Most early dialogs (forks) a caller keeps for one call (RFC 3261 §12.1.2): requests
+/// within them reach the host, and their reliable provisional responses are PRACKed
+/// (RFC 3262 §4). Requests within the early dialogs of further forks get 481, and their
+/// reliable provisional responses are not PRACKed.
 pub const MAX_PRACKED_FORKS: usize = 4;
 
-/// A caller's PRACK state in one early dialog (fork) of a call.
+/// One early dialog (fork) of a call this side placed (RFC 3261 §12.1.2: each
+/// provisional response with another To tag makes one).
 struct ForkPrack {
     /// The fork's To tag.
     tag: Tag,
@@ -3417,6 +3513,9 @@ struct ForkPrack {
     /// The CSeq number of the last PRACK sent in it: its later requests (the ACK of its
     /// 2xx excepted) go on from there (§12.2.1.1).
     local_seq: u32,
+    /// The CSeq number of the last request the fork sent within its early dialog
+    /// (§12.2.2: a lower or equal one gets 500).
+    remote_seq: Option<u32>,
 }
 
 impl Fork {

@@ -1,0 +1,187 @@
+//! A caller keeps an early dialog per fork (RFC 3261 §12.1.2): requests a callee sends
+//! within its early dialog (UPDATE, INFO) reach the host, whichever fork sent them, until
+//! the INVITE transaction ends (§13.2.2.4).
+
+mod review_s4_support;
+
+use review_s4_support::*;
+use sansip::endpoint::{CallHandle, Event, TxHandle};
+use sansip::message::{HeaderKind, Message, Method, StatusCode};
+
+fn value(m: &Message<'_>, kind: HeaderKind) -> String {
+    String::from_utf8_lossy(m.header(kind).unwrap().value).into_owned()
+}
+
+/// A request from the callee at `port` within the early dialog its `ringing` (a
+/// provisional response it sent) made.
+fn in_early_dialog(ringing: &Message<'_>, port: u16, method: &str, seq: u32) -> Vec<u8> {
+    format!(
+        "{method} sip:alice@127.0.0.1:5061 SIP/2.0\r\n\
+         Via: SIP/2.0/UDP 127.0.0.1:{port};branch=z9hG4bK-{method}-{seq}-{port}\r\n\
+         Max-Forwards: 70\r\n\
+         From: {to}\r\n\
+         To: {from}\r\n\
+         Call-ID: {call_id}\r\n\
+         CSeq: {seq} {method}\r\n\
+         Contact: <sip:bob@127.0.0.1:{port}>\r\n\
+         Content-Length: 0\r\n\r\n",
+        to = value(ringing, HeaderKind::To),
+        from = value(ringing, HeaderKind::From),
+        call_id = value(ringing, HeaderKind::CallId),
+    )
+    .into_bytes()
+}
+
+/// The caller's answers to requests of `method`, in order.
+fn answers(n: &Net, to: usize, method: Method<'_>) -> Vec<u16> {
+    n.between(0, to)
+        .into_iter()
+        .filter(|(_, m)| m.cseq().is_ok_and(|c| c.method() == method))
+        .filter_map(|(_, m)| m.status().map(|s| s.as_u16()))
+        .collect()
+}
+
+/// The requests node 0's host was given, with their methods.
+fn given(n: &Net) -> Vec<(TxHandle, Option<CallHandle>, String)> {
+    n.nodes[0]
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            Event::IncomingRequest { tx, call } => {
+                let m = n.nodes[0].ep.request(*tx)?;
+                Some((*tx, *call, m.method()?.as_str().to_string()))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn requests_in_every_forks_early_dialog_reach_the_caller() {
+    // Node 0 calls node 1; a forking proxy also rings nodes 2 and 3.
+    let mut n = Net::new(&[false, false, false, false]);
+    n.fork.push((addr(5062), addr(5063)));
+    n.fork.push((addr(5062), addr(5064)));
+    let call = n.invite(0, 1, Some(SDP));
+    let mut txs = Vec::new();
+    for i in 1..=3 {
+        let (tx, _) = n.incoming(i).unwrap();
+        n.nodes[i]
+            .ep
+            .respond(n.now, tx, StatusCode::RINGING, None)
+            .unwrap();
+        n.flush();
+        txs.push(tx);
+    }
+    let ringing = |n: &Net, i: usize| n.responses(i, 0, 180)[0].1.as_bytes().to_vec();
+    let (r1, r2, r3) = (ringing(&n, 1), ringing(&n, 2), ringing(&n, 3));
+    let r2 = Message::parse(&r2).unwrap();
+    let r3 = Message::parse(&r3).unwrap();
+
+    // An UPDATE in the second fork's early dialog: the host gets it with the call and
+    // answers it (before, 481: only the first fork's early dialog was known).
+    n.deliver(
+        addr(5063),
+        addr(5061),
+        &in_early_dialog(&r2, 5063, "UPDATE", 1),
+    );
+    n.flush();
+    let (tx, got_call, method) = given(&n).pop().unwrap();
+    assert_eq!((got_call, method.as_str()), (Some(call), "UPDATE"));
+    n.nodes[0]
+        .ep
+        .respond(n.now, tx, StatusCode::OK, None)
+        .unwrap();
+    n.flush();
+    assert_eq!(answers(&n, 2, Method::Update), [200]);
+    // §12.2.2: a request not above the fork's last CSeq gets 500.
+    n.deliver(
+        addr(5063),
+        addr(5061),
+        &in_early_dialog(&r2, 5063, "INFO", 1),
+    );
+    n.flush();
+    assert_eq!(answers(&n, 2, Method::Info), [500]);
+    // §14.2: an INVITE there meets the caller's own INVITE in progress.
+    n.deliver(
+        addr(5063),
+        addr(5061),
+        &in_early_dialog(&r2, 5063, "INVITE", 2),
+    );
+    n.flush();
+    assert_eq!(answers(&n, 2, Method::Invite), [491]);
+
+    // The first fork's early dialog works as before.
+    let r1 = Message::parse(&r1).unwrap();
+    n.deliver(
+        addr(5062),
+        addr(5061),
+        &in_early_dialog(&r1, 5062, "INFO", 1),
+    );
+    n.flush();
+    assert_eq!(given(&n).pop().unwrap().2, "INFO");
+
+    // A BYE in the third fork's early dialog ends that early dialog alone (§15.1.2).
+    n.deliver(
+        addr(5064),
+        addr(5061),
+        &in_early_dialog(&r3, 5064, "BYE", 1),
+    );
+    n.flush();
+    assert_eq!(answers(&n, 3, Method::Bye), [200]);
+    n.deliver(
+        addr(5064),
+        addr(5061),
+        &in_early_dialog(&r3, 5064, "INFO", 2),
+    );
+    n.flush();
+    assert_eq!(answers(&n, 3, Method::Info), [481]);
+    assert!(
+        !n.nodes[0]
+            .events
+            .iter()
+            .any(|e| matches!(e, Event::CallTerminated { .. })),
+        "the call goes on"
+    );
+
+    // Node 1 answers: the call is up with it, and the second fork's early dialog lives on
+    // until the INVITE transaction ends (§13.2.2.4, 64*T1 after the 2xx).
+    n.nodes[1]
+        .ep
+        .respond(
+            n.now,
+            txs[0],
+            StatusCode::OK,
+            Some(("application/sdp", SDP)),
+        )
+        .unwrap();
+    n.flush();
+    assert!(
+        n.nodes[0]
+            .events
+            .iter()
+            .any(|e| matches!(e, Event::CallEstablished { call: c } if *c == call))
+    );
+    n.deliver(
+        addr(5063),
+        addr(5061),
+        &in_early_dialog(&r2, 5063, "INFO", 3),
+    );
+    n.flush();
+    let (tx, got_call, method) = given(&n).pop().unwrap();
+    assert_eq!((got_call, method.as_str()), (Some(call), "INFO"));
+    n.nodes[0]
+        .ep
+        .respond(n.now, tx, StatusCode::OK, None)
+        .unwrap();
+    n.flush();
+    assert_eq!(answers(&n, 2, Method::Info), [500, 200]);
+    n.run_until(40_000);
+    n.deliver(
+        addr(5063),
+        addr(5061),
+        &in_early_dialog(&r2, 5063, "INFO", 4),
+    );
+    n.flush();
+    assert_eq!(answers(&n, 2, Method::Info), [500, 200, 481]);
+}
