@@ -185,3 +185,81 @@ fn requests_in_every_forks_early_dialog_reach_the_caller() {
     n.flush();
     assert_eq!(answers(&n, 2, Method::Info), [500, 200, 481]);
 }
+
+/// Requests the host sends before the call is answered go within the early dialog (RFC
+/// 3311 §5.1 UPDATE, RFC 6086 INFO), from either side, once it exists; the confirmed
+/// dialog numbers on from them (§12.2.1.1).
+#[test]
+fn either_side_sends_within_the_early_dialog() {
+    let mut n = Net::new(&[false, false]);
+    let call = n.invite(0, 1, Some(SDP));
+    let (tx, callee_call) = n.incoming(1).unwrap();
+    // No early dialog yet on either side.
+    let info = |n: &mut Net, node: usize, c| {
+        let now = n.now;
+        n.nodes[node]
+            .ep
+            .request_in_call(now, c, Method::Info, &[], None)
+    };
+    assert!(info(&mut n, 0, call).is_err());
+    assert!(info(&mut n, 1, callee_call).is_err());
+    n.nodes[1]
+        .ep
+        .respond(n.now, tx, StatusCode::RINGING, None)
+        .unwrap();
+    n.flush();
+
+    // The caller's INFO reaches the callee within its dialog.
+    info(&mut n, 0, call).unwrap();
+    n.flush();
+    let got = n.requests(0, 1, Method::Info);
+    assert_eq!(got.len(), 1);
+    let info_seq = got[0].cseq().unwrap().seq();
+    let (info_tx, c) = n.incoming(1).unwrap();
+    assert_eq!(c, callee_call);
+    n.nodes[1]
+        .ep
+        .respond(n.now, info_tx, StatusCode::OK, None)
+        .unwrap();
+    n.flush();
+    assert_eq!(answers_from(&n, 1, Method::Info), [200]);
+
+    // The callee's UPDATE reaches the caller within the caller's early dialog.
+    let now = n.now;
+    n.nodes[1]
+        .ep
+        .request_in_call(now, callee_call, Method::Update, &[], None)
+        .unwrap();
+    n.flush();
+    let (update_tx, c) = n.incoming(0).unwrap();
+    assert_eq!(c, call);
+    n.nodes[0]
+        .ep
+        .respond(n.now, update_tx, StatusCode::OK, None)
+        .unwrap();
+    n.flush();
+    assert_eq!(answers(&n, 1, Method::Update), [200]);
+
+    // Answered and hung up: the caller's BYE numbers on from its INFO.
+    n.nodes[1]
+        .ep
+        .respond(n.now, tx, StatusCode::OK, Some(("application/sdp", SDP)))
+        .unwrap();
+    n.flush();
+    let now = n.now;
+    n.nodes[0].ep.hangup(now, call).unwrap();
+    n.flush();
+    let bye = n.requests(0, 1, Method::Bye);
+    assert_eq!(bye.len(), 1);
+    assert!(bye[0].cseq().unwrap().seq() > info_seq);
+    assert_eq!(answers_from(&n, 1, Method::Bye), [200]);
+}
+
+/// The callee's answers to requests of `method`, in order.
+fn answers_from(n: &Net, from: usize, method: Method<'_>) -> Vec<u16> {
+    n.between(from, 0)
+        .into_iter()
+        .filter(|(_, m)| m.cseq().is_ok_and(|c| c.method() == method))
+        .filter_map(|(_, m)| m.status().map(|s| s.as_u16()))
+        .collect()
+}

@@ -1463,6 +1463,11 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
     /// RFC 3261 §12.2.1.1: CSeq, Request-URI and Route from the dialog). BYE is
     /// [`hangup`](Self::hangup); INVITE, ACK and CANCEL are the session's. A 481 or 408
     /// (or no answer) ends the call (§12.2.1.2).
+    ///
+    /// Before the call is answered the request goes within its early dialog (UPDATE,
+    /// RFC 3311 §5.1; INFO, RFC 6086 §4.2.1): the caller's is the first fork's that sent a
+    /// provisional response with a To tag, the callee's exists once it has sent a
+    /// provisional response other than 100. Without one, [`SendError::InvalidState`].
     pub fn request_in_call(
         &mut self,
         now: Instant,
@@ -1478,17 +1483,37 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         {
             return Err(SendError::InvalidState);
         }
-        if self
-            .calls
-            .get(call.0)
-            .is_none_or(|c| c.session.state() != dialog::SessionState::Confirmed)
-        {
+        if !self.has_dialog_for_requests(call) {
             return Err(SendError::InvalidState);
         }
         self.set_pending(headers, body)?;
         let result = self.send_in_dialog(now, call, method, None);
         self.clear_pending();
         result
+    }
+
+    /// Whether `call` has a dialog requests can go within: confirmed, or early (§12.1:
+    /// the caller's made by a provisional response with a To tag; the callee's once it
+    /// sent one, 100 aside).
+    fn has_dialog_for_requests(&self, call: CallHandle) -> bool {
+        let Some(c) = self.calls.get(call.0) else {
+            return false;
+        };
+        match c.session.state() {
+            dialog::SessionState::Confirmed => true,
+            dialog::SessionState::Proceeding | dialog::SessionState::Accepted => {
+                c.dialog.is_some()
+                    && (c.session.role() == dialog::Role::Uac
+                        || self.txs.get(c.invite_tx.0).is_some_and(|e| {
+                            // The last response sent on the INVITE: a provisional
+                            // response other than 100, or the 2xx.
+                            e.response.starts_with(b"SIP/2.0 1")
+                                && !e.response.starts_with(b"SIP/2.0 100")
+                                || e.response.starts_with(b"SIP/2.0 2")
+                        }))
+            }
+            _ => false,
+        }
     }
 
     /// Send the ACK of a late-offer call with the host's `answer` (content type, bytes)
