@@ -739,8 +739,12 @@ impl Step {
         let ses = self.session;
         let code = match (ses.state, ses.pending) {
             (SessionState::Terminated(_), _) => StatusCode::CALL_OR_TRANSACTION_DOES_NOT_EXIST,
-            // §14.2: our own INVITE is in progress (glare).
-            (SessionState::Calling, _) | (_, Pending::Local { .. }) => StatusCode::REQUEST_PENDING,
+            // §14.2: our own INVITE is in progress (glare): the initial one (a caller's
+            // early dialog) or a re-INVITE.
+            (SessionState::Calling | SessionState::Proceeding, _) if ses.role == Role::Uac => {
+                StatusCode::REQUEST_PENDING
+            }
+            (_, Pending::Local { .. }) => StatusCode::REQUEST_PENDING,
             (SessionState::Confirmed, Pending::None | Pending::Glare) => {
                 if ses.pending == Pending::Glare {
                     self.emit(Action::CancelTimer(SessionTimer::Glare));
