@@ -1745,6 +1745,18 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             return;
         };
         let cseq = &core.cseq;
+        // §13.3.1.4: only the ACK of the INVITE being answered stops its 2xx; a late copy
+        // of an earlier INVITE's ACK acknowledges nothing now (the session cannot tell
+        // a re-INVITE's CSeq).
+        let answering = self
+            .calls
+            .get(call.0)
+            .and_then(|c| self.txs.get(c.invite_tx.0))
+            .and_then(|e| e.stored_request(&self.config.limits))
+            .and_then(|r| r.cseq().ok().map(|c| c.seq()));
+        if answering.is_some_and(|seq| seq != cseq.seq()) {
+            return;
+        }
         let body = !msg.body().is_empty();
         let _ = self.step_call(
             now,
