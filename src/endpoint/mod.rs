@@ -2240,6 +2240,23 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
     // ----- responses -----------------------------------------------------------------
 
     fn on_response(&mut self, now: Instant, msg: &Message<'_>, core: &CoreHeaders<'_>) {
+        // §18.1.2: a response whose top Via sent-by is not the one this endpoint writes
+        // is silently discarded.
+        let sent_by = core.top_via.sent_by();
+        let default_port = if self.config.transport == Transport::Tls {
+            5061
+        } else {
+            5060
+        };
+        let ours = match sent_by.host {
+            Host::Ipv4(a) => IpAddr::V4(a) == self.config.local.ip(),
+            Host::Ipv6(a) => IpAddr::V6(a) == self.config.local.ip(),
+            Host::Domain(_) => false,
+        } && sent_by.port.unwrap_or(default_port) == self.config.local.port();
+        if !ours {
+            self.stats.discarded += 1;
+            return;
+        }
         let key = ClientKey::new(core.top_via.branch().unwrap_or(""), core.cseq.method());
         let (Some(code), Ok(key)) = (msg.status(), key) else {
             self.stats.discarded += 1;
