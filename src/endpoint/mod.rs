@@ -1805,10 +1805,40 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 .as_ref()
                 .and_then(|ik| self.linger.probe(ik))
                 .is_some_and(|p| self.linger.find(&p).is_some());
+        // §9.2: a CANCEL may target any request but ACK and CANCEL. A non-INVITE it
+        // finds goes on unaffected, and the CANCEL gets 200, not 481.
+        let non_invite = invite.is_none()
+            && !answered
+            && match &key {
+                RequestKey::Rfc3261(k) => self
+                    .config
+                    .capabilities
+                    .methods
+                    .iter()
+                    .filter(|m| !matches!(m, Method::Invite | Method::Ack | Method::Cancel))
+                    .filter_map(|&m| {
+                        transaction::ServerKey::new(
+                            k.branch(),
+                            k.sent_by_host(),
+                            k.sent_by_port(),
+                            m,
+                        )
+                        .ok()
+                    })
+                    .map(RequestKey::Rfc3261)
+                    .any(|k| {
+                        self.find_server_tx(&k).is_some()
+                            || self
+                                .linger
+                                .probe(&k)
+                                .is_some_and(|p| self.linger.find(&p).is_some())
+                    }),
+                RequestKey::Legacy(_) => false,
+            };
         let Some(cancel_tx) = self.new_server_tx(now, from, msg, core, key, None) else {
             return;
         };
-        if answered {
+        if answered || non_invite {
             let _ = self.send_response(now, cancel_tx, StatusCode::OK);
             return;
         }
