@@ -685,3 +685,70 @@ fn a_rejection_is_retransmitted_by_timer_g_until_timer_h() {
     assert_eq!(at, expected);
     assert_eq!(timed_out, Some(32_000));
 }
+
+/// RFC 3261 §8.2.2.2: a request without To tag whose From tag, Call-ID and CSeq match a
+/// transaction in progress but that arrived on another branch (a forking proxy's second
+/// copy) is merged: 482, and the first copy's call goes on (table path, no lingering).
+#[test]
+fn a_merged_invite_gets_482_and_the_first_copy_rings_on() {
+    let mut ep = endpoint(Transport::Udp);
+    let now = Instant::ZERO;
+    let (_tx, call, _) = ringing(&mut ep, now);
+    let copy = request_via(
+        "INVITE",
+        "SIP/2.0/UDP 127.0.0.1:5071;branch=z9hG4bKother",
+        1,
+        None,
+    );
+    ep.handle_datagram(now, addr("127.0.0.1:5071"), &copy);
+    assert_eq!(statuses(&sent(&mut ep)), [(482, "INVITE".to_owned())]);
+    assert!(incoming(&events(&mut ep)).is_empty());
+    assert_eq!(ep.call_count(), 1);
+    assert_eq!(
+        ep.call_state(call),
+        Some(sansip::dialog::SessionState::Proceeding)
+    );
+}
+
+/// RFC 3261 §15 / §17.2.1: a UA that hangs up while it has not answered the peer's
+/// re-INVITE still owes it a final response (every INVITE server transaction ends with
+/// one; §15.1.2 recommends 487 for requests pending when a dialog ends). Left alone the
+/// transaction stays in Proceeding, which has no timer, for ever; and the host can no
+/// longer answer it either (its call is gone).
+#[test]
+fn hanging_up_over_an_unanswered_reinvite_answers_it() {
+    let mut ep = endpoint(Transport::Udp);
+    let mut now = Instant::ZERO;
+    let (call, tag) = established(&mut ep, now);
+    feed(&mut ep, now, &request("INVITE", "z9hG4bKre1", 2, Some(&tag)));
+    let (re, _) = incoming(&events(&mut ep))[0];
+    ep.hangup(now, call).unwrap();
+    let out = sent(&mut ep);
+    assert!(methods(&out).contains(&"BYE".to_owned()));
+    let bye = out
+        .iter()
+        .find(|(_, b)| parse(b).method() == Some(Method::Bye))
+        .unwrap()
+        .1
+        .clone();
+    feed(&mut ep, now, &answer(&bye, 200, None));
+    let mut finals = statuses(&out);
+    // What the host may still do: answer it itself.
+    let _ = ep.respond(now, re, StatusCode::REQUEST_TERMINATED, None);
+    while let Some(t) = ep.poll_timeout() {
+        if t.as_millis() > 100_000 {
+            break;
+        }
+        now = t;
+        ep.handle_timeout(now);
+        finals.extend(statuses(&sent(&mut ep)));
+    }
+    finals.extend(statuses(&sent(&mut ep)));
+    assert!(
+        finals
+            .iter()
+            .any(|(code, m)| *code >= 300 && m == "INVITE"),
+        "the re-INVITE never got a final response: {finals:?}"
+    );
+    assert_eq!(ep.transaction_count(), 0, "a transaction was left behind");
+}
