@@ -776,9 +776,7 @@ impl Step {
         if ses.role == Role::Uas && ses.state == SessionState::Proceeding {
             self.respond(RequestKind::Invite, StatusCode::REQUEST_TERMINATED);
         }
-        if let Pending::Remote { .. } = ses.pending {
-            self.respond(RequestKind::ReInvite, StatusCode::REQUEST_TERMINATED);
-        }
+        // (A re-INVITE still pending gets 487 from `terminate`.)
         self.terminate(EndReason::RemoteBye);
     }
 
@@ -899,6 +897,11 @@ impl Step {
         let ses = self.session;
         if ses.is_terminated() {
             return;
+        }
+        // Every INVITE gets a final response (§17.2.1): a re-INVITE the TU has not
+        // answered when the session ends gets 487 (§15.1.2), whoever ended it.
+        if let Pending::Remote { .. } = ses.pending {
+            self.respond(RequestKind::ReInvite, StatusCode::REQUEST_TERMINATED);
         }
         if ses.state == SessionState::Accepted
             || matches!(ses.pending, Pending::RemoteAccepted { .. })
