@@ -752,3 +752,47 @@ fn hanging_up_over_an_unanswered_reinvite_answers_it() {
     );
     assert_eq!(ep.transaction_count(), 0, "a transaction was left behind");
 }
+
+/// RFC 3261 §12.2.1.2 with §17.2.1: a 481 to an in-dialog request ends the dialog; a
+/// re-INVITE of the peer still waiting for the host's answer then still needs its final
+/// response, and the host, which holds its transaction, must be able to give it.
+#[test]
+fn a_reinvite_pending_when_the_dialog_is_gone_can_still_be_answered() {
+    let mut ep = endpoint(Transport::Udp);
+    let mut now = Instant::ZERO;
+    let (call, tag) = established(&mut ep, now);
+    feed(&mut ep, now, &request("INVITE", "z9hG4bKre1", 2, Some(&tag)));
+    let (re, _) = incoming(&events(&mut ep))[0];
+    ep.request_in_call(now, call, Method::Info, &[], None)
+        .unwrap();
+    let info = sent(&mut ep)
+        .into_iter()
+        .find(|(_, b)| parse(b).method() == Some(Method::Info))
+        .unwrap()
+        .1;
+    feed(&mut ep, now, &answer(&info, 481, None));
+    assert!(
+        events(&mut ep)
+            .iter()
+            .any(|e| matches!(e, Event::CallTerminated { .. }))
+    );
+    let mut finals = statuses(&sent(&mut ep));
+    if !finals.iter().any(|(c, m)| *c >= 300 && m == "INVITE") {
+        ep.respond(now, re, StatusCode::REQUEST_TERMINATED, None)
+            .expect("the host answers the re-INVITE it holds");
+        finals.extend(statuses(&sent(&mut ep)));
+    }
+    assert!(
+        finals.iter().any(|(c, m)| *c >= 300 && m == "INVITE"),
+        "{finals:?}"
+    );
+    while let Some(t) = ep.poll_timeout() {
+        if t.as_millis() > 100_000 {
+            break;
+        }
+        now = t;
+        ep.handle_timeout(now);
+        sent(&mut ep);
+    }
+    assert_eq!(ep.transaction_count(), 0, "a transaction was left behind");
+}
