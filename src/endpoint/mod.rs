@@ -1276,8 +1276,19 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         if !entry.machine.can_respond() {
             return Err(SendError::InvalidState);
         }
-        let call = entry.call;
         let is_invite = matches!(entry.machine, Machine::ServerInvite(_));
+        // A call that ended (a 481 or 408 to a request of ours, §12.2.1.2) while its
+        // peer's re-INVITE waited: that INVITE still needs a final response (§17.2.1),
+        // sent by the transaction alone; no 1xx or 2xx, which would make a dialog nobody keeps.
+        let call = match entry.call {
+            Some(c) if self.calls.get(c.0).is_none() => {
+                if is_invite && (status.is_success() || !status.is_final()) {
+                    return Err(SendError::InvalidState);
+                }
+                None
+            }
+            call => call,
+        };
         // RFC 3262 §3: the initial INVITE of a call that asked for reliability.
         let reliable = call
             .and_then(|c| self.calls.get(c.0))
