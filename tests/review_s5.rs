@@ -720,7 +720,11 @@ fn hanging_up_over_an_unanswered_reinvite_answers_it() {
     let mut ep = endpoint(Transport::Udp);
     let mut now = Instant::ZERO;
     let (call, tag) = established(&mut ep, now);
-    feed(&mut ep, now, &request("INVITE", "z9hG4bKre1", 2, Some(&tag)));
+    feed(
+        &mut ep,
+        now,
+        &request("INVITE", "z9hG4bKre1", 2, Some(&tag)),
+    );
     let (re, _) = incoming(&events(&mut ep))[0];
     ep.hangup(now, call).unwrap();
     let out = sent(&mut ep);
@@ -745,9 +749,7 @@ fn hanging_up_over_an_unanswered_reinvite_answers_it() {
     }
     finals.extend(statuses(&sent(&mut ep)));
     assert!(
-        finals
-            .iter()
-            .any(|(code, m)| *code >= 300 && m == "INVITE"),
+        finals.iter().any(|(code, m)| *code >= 300 && m == "INVITE"),
         "the re-INVITE never got a final response: {finals:?}"
     );
     assert_eq!(ep.transaction_count(), 0, "a transaction was left behind");
@@ -761,7 +763,11 @@ fn a_reinvite_pending_when_the_dialog_is_gone_can_still_be_answered() {
     let mut ep = endpoint(Transport::Udp);
     let mut now = Instant::ZERO;
     let (call, tag) = established(&mut ep, now);
-    feed(&mut ep, now, &request("INVITE", "z9hG4bKre1", 2, Some(&tag)));
+    feed(
+        &mut ep,
+        now,
+        &request("INVITE", "z9hG4bKre1", 2, Some(&tag)),
+    );
     let (re, _) = incoming(&events(&mut ep))[0];
     ep.request_in_call(now, call, Method::Info, &[], None)
         .unwrap();
@@ -795,4 +801,125 @@ fn a_reinvite_pending_when_the_dialog_is_gone_can_still_be_answered() {
         sent(&mut ep);
     }
     assert_eq!(ep.transaction_count(), 0, "a transaction was left behind");
+}
+
+// ----- the client transactions' timers at the endpoint ------------------------------------
+
+/// What the endpoint sent, with the time (ms).
+type Timed<T> = Vec<(u64, T)>;
+
+/// Times (ms) at which the endpoint sends something until `limit`, with the events.
+fn run_until(ep: &mut Ep, limit: u64) -> (Timed<Vec<u8>>, Timed<Event>) {
+    let mut out = Vec::new();
+    let mut evs = Vec::new();
+    while let Some(t) = ep.poll_timeout() {
+        if t.as_millis() > limit {
+            break;
+        }
+        ep.handle_timeout(t);
+        out.extend(sent(ep).into_iter().map(|(_, b)| (t.as_millis(), b)));
+        evs.extend(events(ep).into_iter().map(|e| (t.as_millis(), e)));
+    }
+    (out, evs)
+}
+
+/// RFC 3261 §17.1.1.2: over UDP the INVITE is retransmitted by Timer A (T1, doubling
+/// without cap) until Timer B (64*T1) times the transaction out.
+#[test]
+fn an_unanswered_invite_follows_timers_a_and_b() {
+    let mut ep = endpoint(Transport::Udp);
+    let (call, _) = call_out(&mut ep, Instant::ZERO, 1);
+    let (out, evs) = run_until(&mut ep, 40_000);
+    let at: Vec<u64> = out.iter().map(|(t, _)| *t).collect();
+    assert_eq!(at, [500, 1_500, 3_500, 7_500, 15_500, 31_500]);
+    assert!(
+        evs.iter()
+            .any(|(t, e)| *t == 32_000 && matches!(e, Event::TimedOut { .. }))
+    );
+    assert_eq!(ep.call_state(call), None);
+}
+
+/// RFC 3261 §17.1.2.2: a non-INVITE is retransmitted by Timer E (T1 doubling, capped at
+/// T2) in Trying, every T2 once a provisional response has come, until Timer F (64*T1).
+#[test]
+fn a_non_invite_follows_timers_e_and_f() {
+    let mut ep = endpoint(Transport::Udp);
+    let uri = format!("sip:alice@{PEER}");
+    let req = Request::new(
+        Method::Options,
+        &uri,
+        "<sip:bob@127.0.0.1>",
+        "<sip:alice@127.0.0.1>",
+    );
+    let tx = ep.send_request(Instant::ZERO, addr(PEER), &req).unwrap();
+    let options = sent(&mut ep).remove(0).1;
+    let (out, _) = run_until(&mut ep, 2_000);
+    let at: Vec<u64> = out.iter().map(|(t, _)| *t).collect();
+    assert_eq!(at, [500, 1_500]);
+    // A 100 at 2 s: Proceeding; the next E (armed for 3.5 s) fires, then every T2.
+    feed(
+        &mut ep,
+        Instant::from_millis(2_000),
+        &answer(&options, 100, None),
+    );
+    let (out, evs) = run_until(&mut ep, 40_000);
+    let at: Vec<u64> = out.iter().map(|(t, _)| *t).collect();
+    assert_eq!(
+        at,
+        [3_500, 7_500, 11_500, 15_500, 19_500, 23_500, 27_500, 31_500]
+    );
+    assert!(
+        evs.iter()
+            .any(|(t, e)| *t == 32_000 && *e == Event::TimedOut { tx })
+    );
+}
+
+// ----- what the endpoint writes -----------------------------------------------------------
+
+/// RFC 3261 §8.1.1.6: "A UAC MUST insert a Max-Forwards header field into each request
+/// it originates"; §9.1 and §17.1.1.3 build CANCEL and ACK with one too. §17.1.1.3: the
+/// ACK for a non-2xx has the INVITE's branch and Request-URI, the response's To (tag),
+/// and goes where the INVITE went; §9.1: the CANCEL has the INVITE's Request-URI,
+/// Call-ID, From, To, CSeq number and top Via.
+#[test]
+fn cancel_and_ack_for_a_non_2xx_are_built_from_the_invite() {
+    use sansip::message::HeaderKind as H;
+    let mut ep = endpoint(Transport::Udp);
+    let now = Instant::ZERO;
+    let (call, invite) = call_out(&mut ep, now, 7);
+    let inv = parse(&invite);
+    assert!(inv.header(H::MaxForwards).is_some());
+    feed(&mut ep, now, &answer(&invite, 180, Some("callee")));
+    ep.cancel(now, call).unwrap();
+    let out = sent(&mut ep);
+    assert_eq!(methods(&out), ["CANCEL"]);
+    assert_eq!(out[0].0, addr(PEER));
+    let cancel = parse(&out[0].1);
+    assert!(cancel.header(H::MaxForwards).is_some());
+    assert_eq!(
+        cancel.request_uri().unwrap().unwrap().as_str(),
+        inv.request_uri().unwrap().unwrap().as_str()
+    );
+    for kind in [H::CallId, H::From, H::To, H::Via] {
+        assert_eq!(header(&cancel, kind), header(&inv, kind), "{kind:?}");
+    }
+    assert_eq!(cancel.cseq().unwrap().seq(), 7);
+    feed(&mut ep, now, &answer(&out[0].1, 200, Some("callee")));
+    feed(&mut ep, now, &answer(&invite, 487, Some("callee")));
+    let out = sent(&mut ep);
+    assert_eq!(methods(&out), ["ACK"]);
+    assert_eq!(out[0].0, addr(PEER));
+    let ack = parse(&out[0].1);
+    assert!(ack.header(H::MaxForwards).is_some());
+    assert_eq!(
+        ack.top_via().unwrap().branch(),
+        inv.top_via().unwrap().branch()
+    );
+    assert_eq!(ack.to().unwrap().tag(), Some("callee"));
+    assert_eq!(
+        ack.request_uri().unwrap().unwrap().as_str(),
+        inv.request_uri().unwrap().unwrap().as_str()
+    );
+    assert_eq!(ack.cseq().unwrap().seq(), 7);
+    assert_eq!(ack.cseq().unwrap().method(), Method::Ack);
 }
