@@ -739,8 +739,12 @@ impl Step {
         let ses = self.session;
         let code = match (ses.state, ses.pending) {
             (SessionState::Terminated(_), _) => StatusCode::CALL_OR_TRANSACTION_DOES_NOT_EXIST,
-            // §14.2: our own INVITE is in progress (glare).
-            (SessionState::Calling, _) | (_, Pending::Local { .. }) => StatusCode::REQUEST_PENDING,
+            // §14.2: our own INVITE is in progress (glare): the initial one (a caller's
+            // early dialog) or a re-INVITE.
+            (SessionState::Calling | SessionState::Proceeding, _) if ses.role == Role::Uac => {
+                StatusCode::REQUEST_PENDING
+            }
+            (_, Pending::Local { .. }) => StatusCode::REQUEST_PENDING,
             (SessionState::Confirmed, Pending::None | Pending::Glare) => {
                 if ses.pending == Pending::Glare {
                     self.emit(Action::CancelTimer(SessionTimer::Glare));
@@ -772,9 +776,7 @@ impl Step {
         if ses.role == Role::Uas && ses.state == SessionState::Proceeding {
             self.respond(RequestKind::Invite, StatusCode::REQUEST_TERMINATED);
         }
-        if let Pending::Remote { .. } = ses.pending {
-            self.respond(RequestKind::ReInvite, StatusCode::REQUEST_TERMINATED);
-        }
+        // (A re-INVITE still pending gets 487 from `terminate`.)
         self.terminate(EndReason::RemoteBye);
     }
 
@@ -895,6 +897,11 @@ impl Step {
         let ses = self.session;
         if ses.is_terminated() {
             return;
+        }
+        // Every INVITE gets a final response (§17.2.1): a re-INVITE the TU has not
+        // answered when the session ends gets 487 (§15.1.2), whoever ended it.
+        if let Pending::Remote { .. } = ses.pending {
+            self.respond(RequestKind::ReInvite, StatusCode::REQUEST_TERMINATED);
         }
         if ses.state == SessionState::Accepted
             || matches!(ses.pending, Pending::RemoteAccepted { .. })

@@ -1277,8 +1277,19 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         if !entry.machine.can_respond() {
             return Err(SendError::InvalidState);
         }
-        let call = entry.call;
         let is_invite = matches!(entry.machine, Machine::ServerInvite(_));
+        // A call that ended (a 481 or 408 to a request of ours, §12.2.1.2) while its
+        // peer's re-INVITE waited: that INVITE still needs a final response (§17.2.1),
+        // sent by the transaction alone; no 1xx or 2xx, which would make a dialog nobody keeps.
+        let call = match entry.call {
+            Some(c) if self.calls.get(c.0).is_none() => {
+                if is_invite && (status.is_success() || !status.is_final()) {
+                    return Err(SendError::InvalidState);
+                }
+                None
+            }
+            call => call,
+        };
         // RFC 3262 §3: the initial INVITE of a call that asked for reliability.
         let reliable = call
             .and_then(|c| self.calls.get(c.0))
@@ -1778,6 +1789,18 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             return;
         }
         let cseq = &core.cseq;
+        // §13.3.1.4: only the ACK of the INVITE being answered stops its 2xx; a late copy
+        // of an earlier INVITE's ACK acknowledges nothing now (the session cannot tell
+        // a re-INVITE's CSeq).
+        let answering = self
+            .calls
+            .get(call.0)
+            .and_then(|c| self.txs.get(c.invite_tx.0))
+            .and_then(|e| e.stored_request(&self.config.limits))
+            .and_then(|r| r.cseq().ok().map(|c| c.seq()));
+        if answering.is_some_and(|seq| seq != cseq.seq()) {
+            return;
+        }
         let body = !msg.body().is_empty();
         let _ = self.step_call(
             now,
@@ -1826,10 +1849,40 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 .as_ref()
                 .and_then(|ik| self.linger.probe(ik))
                 .is_some_and(|p| self.linger.find(&p).is_some());
+        // §9.2: a CANCEL may target any request but ACK and CANCEL. A non-INVITE it
+        // finds goes on unaffected, and the CANCEL gets 200, not 481.
+        let non_invite = invite.is_none()
+            && !answered
+            && match &key {
+                RequestKey::Rfc3261(k) => self
+                    .config
+                    .capabilities
+                    .methods
+                    .iter()
+                    .filter(|m| !matches!(m, Method::Invite | Method::Ack | Method::Cancel))
+                    .filter_map(|&m| {
+                        transaction::ServerKey::new(
+                            k.branch(),
+                            k.sent_by_host(),
+                            k.sent_by_port(),
+                            m,
+                        )
+                        .ok()
+                    })
+                    .map(RequestKey::Rfc3261)
+                    .any(|k| {
+                        self.find_server_tx(&k).is_some()
+                            || self
+                                .linger
+                                .probe(&k)
+                                .is_some_and(|p| self.linger.find(&p).is_some())
+                    }),
+                RequestKey::Legacy(_) => false,
+            };
         let Some(cancel_tx) = self.new_server_tx(now, from, msg, core, key, None) else {
             return;
         };
-        if answered {
+        if answered || non_invite {
             let _ = self.send_response(now, cancel_tx, StatusCode::OK);
             return;
         }
@@ -2355,6 +2408,23 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
     // ----- responses -----------------------------------------------------------------
 
     fn on_response(&mut self, now: Instant, msg: &Message<'_>, core: &CoreHeaders<'_>) {
+        // §18.1.2: a response whose top Via sent-by is not the one this endpoint writes
+        // is silently discarded.
+        let sent_by = core.top_via.sent_by();
+        let default_port = if self.config.transport == Transport::Tls {
+            5061
+        } else {
+            5060
+        };
+        let ours = match sent_by.host {
+            Host::Ipv4(a) => IpAddr::V4(a) == self.config.local.ip(),
+            Host::Ipv6(a) => IpAddr::V6(a) == self.config.local.ip(),
+            Host::Domain(_) => false,
+        } && sent_by.port.unwrap_or(default_port) == self.config.local.port();
+        if !ours {
+            self.stats.discarded += 1;
+            return;
+        }
         let key = ClientKey::new(core.top_via.branch().unwrap_or(""), core.cseq.method());
         let (Some(code), Ok(key)) = (msg.status(), key) else {
             self.stats.discarded += 1;
