@@ -236,3 +236,108 @@ fn a_loaded_uas_keeps_its_table_small() {
     ep.handle_timeout(now + Duration::from_secs(32));
     assert_eq!(ep.transaction_count(), 0);
 }
+
+/// Everything `ep` sends, with destinations.
+fn sent_to(ep: &mut Ep) -> Vec<(SocketAddr, Vec<u8>)> {
+    let mut buf = vec![0u8; 4096];
+    let mut out = Vec::new();
+    while let Some(t) = ep.poll_transmit(&mut buf).unwrap() {
+        out.push((t.destination, t.bytes.to_vec()));
+    }
+    out
+}
+
+/// A 2xx to `invite` from the fork with To tag `tag` at `port`.
+fn ok_from(invite: &[u8], tag: &str, port: u16) -> Vec<u8> {
+    use sansip::encode::{MessageBuilder, Value};
+    let inv = Message::parse(invite).unwrap();
+    let contact = format!("<sip:bob@127.0.0.1:{port}>");
+    let b = MessageBuilder::response_to(&inv, StatusCode::OK, tag)
+        .unwrap()
+        .header("Contact", Value::Text(&contact));
+    let mut out = vec![0u8; 2048];
+    let n = b.encode_into(&mut out).unwrap();
+    out.truncate(n);
+    out
+}
+
+fn method_and_tag(bytes: &[u8]) -> (String, String) {
+    let m = Message::parse(bytes).unwrap();
+    (
+        m.method().unwrap().as_str().to_owned(),
+        m.to().unwrap().tag().unwrap_or("").to_owned(),
+    )
+}
+
+/// RFC 6026 §7.2: the caller's INVITE transaction, answered 2xx, waits out Timer M as a
+/// record; 2xx responses still reach it: a retransmission is ACKed again, another fork's
+/// 2xx is ACKed and BYEd while the call is up and after it ended, and the record goes at
+/// 64*T1.
+#[test]
+fn an_answered_invite_lingers_as_a_record_and_still_takes_2xx_from_forks() {
+    use sansip::endpoint::Request;
+    use sansip::message::Method;
+    let mut ep = uas(64, 64 * 1024);
+    let now = Instant::ZERO;
+    let req = Request::new(
+        Method::Invite,
+        "sip:bob@127.0.0.1:5070",
+        "<sip:alice@127.0.0.1>",
+        "<sip:bob@127.0.0.1>",
+    );
+    let call = ep.invite(now, addr(PEER), &req).unwrap();
+    let invite = sent(&mut ep).pop().unwrap();
+    assert_eq!(ep.transaction_count(), 1);
+
+    // Fork a answers: ACK, and the transaction becomes a record.
+    ep.handle_datagram(now, addr(PEER), &ok_from(&invite, "a", 5070));
+    let out = sent_to(&mut ep);
+    assert_eq!(out.len(), 1);
+    assert_eq!(method_and_tag(&out[0].1), ("ACK".into(), "a".into()));
+    assert_eq!((ep.lingering_count(), ep.transaction_count()), (1, 1));
+    // Its 2xx again: ACKed again (§13.2.2.4).
+    ep.handle_datagram(now, addr(PEER), &ok_from(&invite, "a", 5070));
+    let again = sent_to(&mut ep);
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].0, out[0].0);
+    assert_eq!(method_and_tag(&again[0].1), ("ACK".into(), "a".into()));
+
+    // Fork b answers too, while the call is up: ACK and BYE to fork b (§13.2.2.4).
+    ep.handle_datagram(now, addr("127.0.0.1:5071"), &ok_from(&invite, "b", 5071));
+    let to_b: Vec<_> = sent_to(&mut ep)
+        .iter()
+        .map(|(d, b)| (*d, method_and_tag(b)))
+        .collect();
+    let b = addr("127.0.0.1:5071");
+    assert_eq!(
+        to_b,
+        [
+            (b, ("ACK".into(), "b".into())),
+            (b, ("BYE".into(), "b".into()))
+        ]
+    );
+    assert!(
+        !events(&mut ep)
+            .iter()
+            .any(|e| matches!(e, Event::CallTerminated { .. })),
+        "the call with fork a goes on"
+    );
+
+    // The call ends; a late 2xx of fork c still gets its ACK and BYE (RFC 6026 §8.4).
+    ep.hangup(now, call).unwrap();
+    let _ = sent_to(&mut ep);
+    ep.handle_datagram(now, addr("127.0.0.1:5072"), &ok_from(&invite, "c", 5072));
+    let to_c: Vec<_> = sent_to(&mut ep)
+        .iter()
+        .map(|(_, b)| method_and_tag(b))
+        .collect();
+    assert_eq!(
+        to_c,
+        [("ACK".into(), "c".into()), ("BYE".into(), "c".into())]
+    );
+
+    // Timer M (64*T1): the record goes.
+    let later = now + Duration::from_secs(40);
+    ep.handle_timeout(later);
+    assert_eq!(ep.lingering_count(), 0);
+}

@@ -491,11 +491,13 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         if !self.call_auths.contains(call) {
             return None;
         }
-        let tx = match c.reinvite {
-            Some((tx, seq)) if seq == cseq => tx,
-            _ => c.uac_invite?,
-        };
-        self.txs.get(tx.0)?.stored_request(&Limits::default())
+        match c.reinvite {
+            Some((tx, seq)) if seq == cseq => {
+                self.txs.get(tx.0)?.stored_request(&Limits::default())
+            }
+            // The initial INVITE, also once its transaction lingers (RFC 6026 Accepted).
+            _ => self.uac_invite_message(c),
+        }
     }
 
     /// Add the answers to the challenges `call` was given to a request of the call about

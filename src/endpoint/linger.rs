@@ -1,4 +1,4 @@
-//! Compact records for server transactions that only wait out Timer J or Timer L.
+//! Compact records for transactions that only wait out Timer J, Timer L or Timer M.
 //!
 //! After its final response, a non-INVITE server transaction over UDP lives on for
 //! 64*T1 (Timer J, RFC 3261 §17.2.2) only to answer a retransmitted request with that
@@ -9,21 +9,28 @@
 //! UAS at `table size / 64*T1` calls per second: 65,000 entries hold about 1,000 calls
 //! per second.
 //!
+//! A client INVITE transaction in Accepted (RFC 6026 §7.2, Timer M, 64*T1) likewise only
+//! waits for 2xx responses from other forks, to ACK and BYE them: it keeps its INVITE,
+//! from which their dialogs are built, and the call it belongs to.
+//!
 //! Here such a transaction becomes a record: its key and merge key (as the bytes their
-//! `Hash` implementations write, which determine them), its peer and its last response,
-//! appended to a byte ring. Every record waits the same 64*T1 from a monotonic `now`, so
+//! `Hash` implementations write, which determine them, after a byte that tells server
+//! keys from client keys), its peer, its call and its last response (a client's: its
+//! INVITE), appended to a byte ring. Every record waits the same 64*T1 from a monotonic `now`, so
 //! records expire first in, first out: no timers, no per-record handles, no
 //! fragmentation. Two open-addressing indexes find a record by key or merge key.
 //!
 //! The storage is allocated once, when the endpoint is made, so it needs the `alloc`
 //! feature; without it the store has no room and every transaction stays a full entry.
 
+use core::hash::Hash;
 #[cfg(feature = "alloc")]
-use core::hash::{Hash, Hasher};
+use core::hash::Hasher;
 use core::net::SocketAddr;
 
+use super::CallHandle;
 use crate::time::Instant;
-use crate::transaction::{MergeKey, key::RequestKey};
+use crate::transaction::{ClientKey, MergeKey, key::RequestKey};
 
 #[cfg(feature = "alloc")]
 use super::table::Fnv;
@@ -52,9 +59,19 @@ impl Hasher for KeyBytes {
     }
 }
 
+/// Which kind of key a record is found by: a server transaction's (RFC 3261 §17.2.3) or
+/// a client transaction's (§17.1.3). Written first, so that the two never compare equal.
+#[derive(Clone, Copy)]
+#[repr(u8)]
+enum Kind {
+    Server = 1,
+    Client = 2,
+}
+
 #[cfg(feature = "alloc")]
-fn key_bytes<K: Hash>(key: &K) -> Option<KeyBytes> {
+fn key_bytes<K: Hash>(kind: Kind, key: &K) -> Option<KeyBytes> {
     let mut k = KeyBytes(heapless::Vec::new(), false);
+    k.write(&[kind as u8]);
     key.hash(&mut k);
     (!k.1).then_some(k)
 }
@@ -74,6 +91,7 @@ fn hash32(bytes: &[u8]) -> u32 {
 struct Record {
     deadline: Instant,
     peer: SocketAddr,
+    call: Option<CallHandle>,
     /// Logical offset of the record's bytes: key, merge key, response.
     start: u64,
     key_len: u16,
@@ -166,7 +184,7 @@ impl Index {
     }
 }
 
-/// The store of lingering server transactions (see the module docs).
+/// The store of lingering transactions (see the module docs).
 pub(crate) struct Linger {
     #[cfg(feature = "alloc")]
     ring: alloc::vec::Vec<u8>,
@@ -188,10 +206,13 @@ pub(crate) struct Linger {
 
 /// A lingering transaction found by its key.
 pub(crate) struct Found<'a> {
-    /// Where its responses went.
+    /// Where its responses went (server), where its request went (client).
     pub(crate) peer: SocketAddr,
-    /// Its last response; empty for an INVITE transaction, whose 2xx the session sent.
+    /// Server: its last response; empty for an INVITE transaction, whose 2xx the session
+    /// sent. Client: its INVITE.
     pub(crate) response: &'a [u8],
+    /// The call it belongs to (client INVITE).
+    pub(crate) call: Option<CallHandle>,
 }
 
 impl Linger {
@@ -264,12 +285,40 @@ impl Linger {
         peer: SocketAddr,
         response: &[u8],
     ) -> bool {
+        self.push_record(deadline, Kind::Server, key, merge, peer, response, None)
+    }
+
+    /// Store a client INVITE transaction in Accepted: its `invite`, where it went, and
+    /// its call; `false` (nothing stored) if there is no room. Deadlines as for
+    /// [`push`](Self::push).
+    pub(crate) fn push_client(
+        &mut self,
+        deadline: Instant,
+        key: &ClientKey,
+        peer: SocketAddr,
+        invite: &[u8],
+        call: Option<CallHandle>,
+    ) -> bool {
+        self.push_record(deadline, Kind::Client, key, None, peer, invite, call)
+    }
+
+    #[allow(clippy::too_many_arguments)] // one private constructor for both kinds
+    fn push_record<K: Hash>(
+        &mut self,
+        deadline: Instant,
+        kind: Kind,
+        key: &K,
+        merge: Option<&MergeKey>,
+        peer: SocketAddr,
+        response: &[u8],
+        call: Option<CallHandle>,
+    ) -> bool {
         #[cfg(feature = "alloc")]
         {
-            let Some(k) = key_bytes(key) else {
+            let Some(k) = key_bytes(kind, key) else {
                 return false;
             };
-            let m = match merge.map(key_bytes) {
+            let m = match merge.map(|m| key_bytes(Kind::Server, m)) {
                 Some(None) => return false,
                 Some(Some(m)) => Some(m),
                 None => None,
@@ -300,6 +349,7 @@ impl Linger {
             let r = Record {
                 deadline,
                 peer,
+                call,
                 start,
                 key_len: k.0.len() as u16,
                 merge_len,
@@ -321,7 +371,7 @@ impl Linger {
         }
         #[cfg(not(feature = "alloc"))]
         {
-            let _ = (deadline, key, merge, peer, response);
+            let _ = (deadline, kind, key, merge, peer, response, call);
             false
         }
     }
@@ -356,18 +406,27 @@ impl Linger {
     /// `key` as the records hold it, for [`Linger::find`] and [`Linger::is_merged`];
     /// `None` when there is no record to look at.
     pub(crate) fn probe(&self, key: &RequestKey) -> Option<Probe> {
+        self.probe_kind(Kind::Server, key)
+    }
+
+    /// A client transaction's `key` as the records hold it (see [`Linger::probe`]).
+    pub(crate) fn probe_client(&self, key: &ClientKey) -> Option<Probe> {
+        self.probe_kind(Kind::Client, key)
+    }
+
+    fn probe_kind<K: Hash>(&self, kind: Kind, key: &K) -> Option<Probe> {
         #[cfg(feature = "alloc")]
         {
             if self.records.is_empty() {
                 return None;
             }
-            let bytes = key_bytes(key)?;
+            let bytes = key_bytes(kind, key)?;
             let hash = hash32(&bytes.0);
             Some(Probe { bytes, hash })
         }
         #[cfg(not(feature = "alloc"))]
         {
-            let _ = key;
+            let _ = (kind, key);
             None
         }
     }
@@ -383,6 +442,7 @@ impl Linger {
                 (key_part == &key.bytes.0[..]).then(|| Found {
                     peer: r.peer,
                     response: &rest[usize::from(r.merge_len)..],
+                    call: r.call,
                 })
             })
         }
@@ -398,7 +458,7 @@ impl Linger {
     pub(crate) fn is_merged(&self, merge: &MergeKey, key: &Probe) -> bool {
         #[cfg(feature = "alloc")]
         {
-            let Some(m) = key_bytes(merge) else {
+            let Some(m) = key_bytes(Kind::Server, merge) else {
                 return false;
             };
             self.by_merge.candidates(hash32(&m.0)).any(|seq| {

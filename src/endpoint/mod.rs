@@ -56,11 +56,13 @@
 //!
 //! `TX` bounds the transactions in progress; a UDP server also keeps every finished
 //! server transaction for 64*T1 (Timer J, RFC 3261 §17.2.2; Timer L, RFC 6026 §7.1) to
-//! absorb retransmissions, so a table alone sustains about `TX / 64*T1` calls per
-//! second. With the `alloc` feature, [`EndpointConfig::linger_records`] and
-//! [`EndpointConfig::linger_bytes`] move those finished transactions out of the table
-//! into compact records (keys and last response) that still answer retransmissions,
-//! detect merged requests and find the INVITE of a late CANCEL:
+//! absorb retransmissions, and a caller keeps each answered INVITE for 64*T1 (Timer M,
+//! RFC 6026 §7.2) to take 2xx responses of other forks, so a table alone sustains about
+//! `TX / 64*T1` calls per second. With the `alloc` feature,
+//! [`EndpointConfig::linger_records`] and [`EndpointConfig::linger_bytes`] move those
+//! finished transactions out of the table into compact records (keys and last response,
+//! or a caller's INVITE) that still answer retransmissions, detect merged requests, find
+//! the INVITE of a late CANCEL and ACK and BYE a late fork's 2xx:
 //!
 //! ```
 //! use sansip::endpoint::{Endpoint, EndpointConfig};
@@ -198,18 +200,21 @@ pub struct EndpointConfig {
     /// Seed of the generator for tags, branches and Call-IDs. Give real entropy in
     /// production (tags and branches must be unguessable, RFC 3261 §19.3).
     pub seed: u64,
-    /// Most finished server transactions kept as compact records while they wait out
-    /// Timer J or Timer L (64*T1, RFC 3261 §17.2.2, RFC 6026 §7.1) instead of as full
-    /// entries of the `TX` table; 0 (the default) keeps them all in the table. A loaded
-    /// UDP server needs about `2 * 64*T1 * calls per second` (1,024,000 for 16,000
-    /// calls/s at T1 = 500 ms). Allocated once by [`Endpoint::new`]. The handle of a
-    /// transaction that became a record stops resolving ([`Endpoint::request`] and
-    /// [`Endpoint::response`] give `None`), as it would at the end of Timer J or L.
+    /// Most finished transactions kept as compact records while they wait out Timer J
+    /// or Timer L (server, 64*T1, RFC 3261 §17.2.2, RFC 6026 §7.1) or Timer M (a call's
+    /// INVITE answered 2xx, 64*T1, RFC 6026 §7.2) instead of as full entries of the `TX`
+    /// table; 0 (the default) keeps them all in the table. A loaded UDP server needs
+    /// about `2 * 64*T1 * calls per second` (1,024,000 for 16,000 calls/s at T1 =
+    /// 500 ms), a caller one per call for 64*T1. Allocated once by [`Endpoint::new`].
+    /// The handle of a transaction that became a record stops resolving
+    /// ([`Endpoint::request`] and [`Endpoint::response`] give `None`; a call's 2xx stays
+    /// readable with [`Endpoint::call_answer`]), as it would at the end of its timer.
     #[cfg(feature = "alloc")]
     pub linger_records: usize,
     /// Bytes for those records: each holds the transaction's keys (about 150 bytes) and,
-    /// for a non-INVITE transaction, its final response. A record that finds no room
-    /// leaves its transaction in the table.
+    /// for a non-INVITE server transaction, its final response; for a call's INVITE, the
+    /// INVITE (2xx responses of other forks are ACKed and BYEd from it). A record that
+    /// finds no room leaves its transaction in the table.
     #[cfg(feature = "alloc")]
     pub linger_bytes: usize,
 }
@@ -804,6 +809,9 @@ struct CallEntry<const MSG: usize> {
     /// and the last PRACK's transaction.
     forks: heapless::Vec<ForkPrack, MAX_PRACKED_FORKS>,
     prack_tx: Option<TxHandle>,
+    /// UAC: the key of the initial INVITE's transaction once it lingers as a record
+    /// (answered 2xx, RFC 6026 Accepted), where its INVITE is then kept.
+    lingering_invite: Option<ClientKey>,
 }
 
 /// A SIP endpoint: up to `TX` transactions and `CALLS` calls, each stored message up to
@@ -953,7 +961,9 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
 
     /// The latest response a client transaction received (a 401/407 challenge, a 3xx's
     /// Contacts, a REGISTER's Expires...), for as long as the transaction lives: over UDP
-    /// at least T4 after a final response to a non-INVITE, 64*T1 for an INVITE.
+    /// at least T4 after a final response to a non-INVITE, 64*T1 for an INVITE (unless a
+    /// call's INVITE answered 2xx lingers as a record, [`EndpointConfig::linger_records`];
+    /// [`Endpoint::call_answer`] keeps the 2xx).
     pub fn response(&self, tx: TxHandle) -> Option<Message<'_>> {
         let e = self.txs.get(tx.0)?;
         if e.machine.is_server() || e.response.is_empty() {
@@ -1237,6 +1247,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             reliable: None,
             forks: heapless::Vec::new(),
             prack_tx: None,
+            lingering_invite: None,
         };
         let Some(call) = self.calls.insert(entry).map(CallHandle) else {
             return Err(SendError::Capacity(Capacity::Dialogs));
@@ -2145,7 +2156,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
     /// call this side placed has forks.
     fn early_fork(&self, call: CallHandle, tag: &str) -> Option<usize> {
         let c = self.calls.get(call.0)?;
-        if c.session.is_terminated() || c.uac_invite.and_then(|t| self.txs.get(t.0)).is_none() {
+        if c.session.is_terminated() || !self.uac_invite_live(c) {
             return None;
         }
         if c.dialog
@@ -2155,6 +2166,28 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             return None;
         }
         c.forks.iter().position(|f| f.tag.as_str() == tag)
+    }
+
+    /// The initial INVITE this side sent for call `c`: kept by its client transaction, or
+    /// by the record that transaction lingers as once answered (RFC 6026 Accepted).
+    fn uac_invite_message(&self, c: &CallEntry<MSG>) -> Option<Message<'_>> {
+        if let Some(e) = c.uac_invite.and_then(|t| self.txs.get(t.0)) {
+            return e.stored_request(&Limits::default());
+        }
+        let key = c.lingering_invite.as_ref()?;
+        let found = self.linger.find(&self.linger.probe_client(key)?)?;
+        Message::parse(found.response).ok()
+    }
+
+    /// Whether the initial INVITE of call `c` may still be answered: its transaction (or
+    /// the record it lingers as) lives.
+    fn uac_invite_live(&self, c: &CallEntry<MSG>) -> bool {
+        c.uac_invite.and_then(|t| self.txs.get(t.0)).is_some()
+            || c.lingering_invite.as_ref().is_some_and(|key| {
+                self.linger
+                    .probe_client(key)
+                    .is_some_and(|p| self.linger.find(&p).is_some())
+            })
     }
 
     /// Index `call` under its dialog's Call-ID and local tag.
@@ -2377,6 +2410,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 reliable,
                 forks: heapless::Vec::new(),
                 prack_tx: None,
+                lingering_invite: None,
             })
         })();
         let code = match made {
@@ -2431,6 +2465,28 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             return;
         };
         let Some(h) = self.find_client_tx(&key) else {
+            // An INVITE answered 2xx whose transaction lingers as a record (RFC 6026
+            // Accepted): a 2xx of any fork still reaches its call, or is ACKed and BYEd
+            // when the call is over; anything else is absorbed.
+            let lingering = self
+                .linger
+                .probe_client(&key)
+                .as_ref()
+                .and_then(|p| self.linger.find(p))
+                .map(|f| (f.call, f.peer, Bytes::<MSG>::from_slice(f.response).ok()));
+            if let Some((call, peer, invite)) = lingering {
+                if code.is_success() {
+                    match call.filter(|c| self.calls.get(c.0).is_some()) {
+                        Some(call) => self.session_response(now, call, msg, core),
+                        None => {
+                            if let Some(invite) = invite {
+                                self.ack_and_bye_orphan_of(now, &invite, peer, call, msg);
+                            }
+                        }
+                    }
+                }
+                return;
+            }
             // A 2xx retransmission after the INVITE transaction ended: re-ACK (§13.2.2.4).
             // A response's dialog id: From tag = local tag, To tag = remote tag (§12.2.1.2).
             let call = self.find_call(
@@ -2456,6 +2512,37 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             }
         }
         self.step_tx(now, tx, TxInput::Response(code), Some((msg, core)));
+        self.linger_client_invite(tx);
+    }
+
+    /// Turn the initial INVITE's client transaction `tx` into a lingering record once it
+    /// is in Accepted (RFC 6026 §7.2): all it does then for 64*T1 is take 2xx responses of
+    /// other forks, for which the record keeps the INVITE and the call.
+    fn linger_client_invite(&mut self, tx: TxHandle) {
+        let Some(e) = self.txs.get(tx.0) else { return };
+        let Machine::ClientInvite(m) = e.machine else {
+            return;
+        };
+        let (Some(key), Some(deadline), Some(call)) = (&e.client_key, e.timers.next(), e.call)
+        else {
+            return;
+        };
+        if m.state() != transaction::State::Accepted
+            || self
+                .calls
+                .get(call.0)
+                .is_none_or(|c| c.uac_invite != Some(tx))
+            || !self
+                .linger
+                .push_client(deadline, key, e.peer, &e.request, Some(call))
+        {
+            return;
+        }
+        let key = key.clone();
+        if let Some(c) = self.calls.get_mut(call.0) {
+            c.lingering_invite = Some(key);
+        }
+        self.remove_tx(tx);
     }
 
     /// Feed a response to the INVITE (or re-INVITE) to its call's session.
@@ -2498,9 +2585,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             let made = self
                 .calls
                 .get(call.0)
-                .and_then(|c| c.uac_invite)
-                .and_then(|t| self.txs.get(t.0))
-                .and_then(|e| e.stored_request(&Limits::default()))
+                .and_then(|c| self.uac_invite_message(c))
                 .and_then(|inv| {
                     Dialog::uac_parts(&inv, msg, &core.to, core.call_id.as_str(), false).ok()
                 });
@@ -2517,16 +2602,13 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                         .is_none_or(|d| d.state() != dialog::DialogState::Confirmed)
             });
         if needs_dialog {
-            let invite = self
+            let made = self
                 .calls
                 .get(call.0)
-                .and_then(|c| c.uac_invite)
-                .and_then(|t| self.txs.get(t.0));
-            let made = invite.and_then(|e| {
-                e.stored_request(&Limits::default()).and_then(|inv| {
+                .and_then(|c| self.uac_invite_message(c))
+                .and_then(|inv| {
                     Dialog::uac_parts(&inv, msg, &core.to, core.call_id.as_str(), false).ok()
-                })
-            });
+                });
             if let (Some(mut d), Some(c)) = (made, self.calls.get_mut(call.0)) {
                 // The same dialog, early until now: requests sent within it (PRACK,
                 // UPDATE) used CSeq numbers the confirmed dialog continues (§12.2.1.1).
@@ -2794,28 +2876,42 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
     /// ACK a 2xx to INVITE `tx` whose call is over, and BYE the dialog it created.
     fn ack_and_bye_orphan(&mut self, now: Instant, tx: TxHandle, msg: &Message<'_>) {
         let Some(e) = self.txs.get(tx.0) else { return };
-        let Some(mut d) = e
-            .stored_request(&Limits::default())
-            .and_then(|inv| Dialog::uac(&inv, msg, false).ok())
-        else {
+        let (peer, call) = (e.peer, e.call);
+        let mut invite = Bytes::<MSG>::new();
+        let _ = invite.extend_from_slice(&e.request);
+        self.ack_and_bye_orphan_of(now, &invite, peer, call, msg);
+    }
+
+    /// ACK and BYE the dialog the 2xx `msg` to `invite` (sent to `peer` for `call`, now
+    /// over) created (§13.2.2.4, RFC 6026 §8.4).
+    fn ack_and_bye_orphan_of(
+        &mut self,
+        now: Instant,
+        invite: &[u8],
+        peer: SocketAddr,
+        call: Option<CallHandle>,
+        msg: &Message<'_>,
+    ) {
+        let Ok(inv) = Message::parse(invite) else {
+            self.stats.stray_responses += 1;
+            return;
+        };
+        let Some(mut d) = Dialog::uac(&inv, msg, false).ok() else {
             self.stats.stray_responses += 1;
             return;
         };
         d.confirm();
         let Ok(cseq) = msg.cseq() else { return };
-        let dest = dialog_destination(&d, e.peer);
+        let dest = dialog_destination(&d, peer);
         let mut bytes = Bytes::<MSG>::new();
         let (ack_branch, sent_by) = self.via_parts();
         let encoded = {
             let mut ack = d.ack(cseq.seq(), self.via(&ack_branch, &sent_by));
             // §22.1: the ACK carries the credentials of its INVITE.
-            let invite = self
-                .txs
-                .get(tx.0)
-                .filter(|e| e.call.is_some_and(|c| self.call_auths.contains(c)))
-                .and_then(|e| e.stored_request(&Limits::default()));
-            for h in invite.iter().flat_map(digest::credentials_of) {
-                ack.push(h.name, Value::Raw(h.value));
+            if call.is_some_and(|c| self.call_auths.contains(c)) {
+                for h in digest::credentials_of(&inv) {
+                    ack.push(h.name, Value::Raw(h.value));
+                }
             }
             ack.encode(&mut bytes).is_ok()
         };
@@ -3461,8 +3557,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             return Fork::Own;
         }
         let built = (|| {
-            let invite = c.uac_invite.and_then(|t| self.txs.get(t.0))?;
-            let inv = invite.stored_request(&Limits::default())?;
+            let inv = self.uac_invite_message(c)?;
             let msg = msg?;
             let mut d = Dialog::uac(&inv, msg, false).ok()?;
             if msg.status().is_some_and(StatusCode::is_success) {
