@@ -274,7 +274,16 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         let d = s.dialog.as_mut().ok_or(SendError::InvalidState)?;
         let dest = super::dialog_destination(d, s.to);
         let mut b = d
-            .request(Method::Subscribe, via, Some(self.contact.as_str()))
+            .request(
+                Method::Subscribe,
+                via,
+                // Fields, not `contact_for`: `self.subs` is borrowed.
+                Some(if super::dialog_wants_sips(d) {
+                    self.contact_sips.as_str()
+                } else {
+                    self.contact.as_str()
+                }),
+            )
             .map_err(|_| SendError::InvalidState)?;
         b.push("Event", Value::Text(&s.event));
         b.push("Expires", Value::Text(&expires_text));
@@ -434,12 +443,13 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                     let _ = d.refresh_target(m);
                 }
                 if code.is_success() && self.subs.get(sub.0).is_some_and(|s| s.dialog.is_none()) {
+                    let tls = self.over_tls();
                     let made = self
                         .txs
                         .get(tx.0)
                         .and_then(|e| e.stored_request(&Limits::default()))
                         .and_then(|req| {
-                            Dialog::uac_parts(&req, m, &core.to, core.call_id.as_str(), false).ok()
+                            Dialog::uac_parts(&req, m, &core.to, core.call_id.as_str(), tls).ok()
                         });
                     if let (Some(mut d), Some(s)) = (made, self.subs.get_mut(sub.0)) {
                         d.confirm();
@@ -525,7 +535,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 core.call_id.as_str(),
                 core.cseq.seq(),
                 core.to.tag().unwrap_or(""),
-                false,
+                self.over_tls(),
             );
             match (made, self.subs.get_mut(sub.0)) {
                 (Ok(mut d), Some(s)) => {
