@@ -139,7 +139,14 @@ fn from_callee_with(
 }
 
 fn from_callee(invite: &[u8], method: &str, branch: &str, cseq: u32, tag: &str) -> Vec<u8> {
-    from_callee_with(invite, method, branch, cseq, tag, &format!("<sip:bob@{PEER}>"))
+    from_callee_with(
+        invite,
+        method,
+        branch,
+        cseq,
+        tag,
+        &format!("<sip:bob@{PEER}>"),
+    )
 }
 
 /// The endpoint places a call to `uri` at the scripted callee: gives the call and the
@@ -177,7 +184,11 @@ fn request_from_peer(
     cseq: u32,
     to_tag: Option<&str>,
 ) -> Vec<u8> {
-    let scheme = if uri.starts_with("sips:") { "sips" } else { "sip" };
+    let scheme = if uri.starts_with("sips:") {
+        "sips"
+    } else {
+        "sip"
+    };
     let to_tag = to_tag.map(|t| format!(";tag={t}")).unwrap_or_default();
     format!(
         "{method} {uri} SIP/2.0\r\n\
@@ -207,7 +218,13 @@ fn a_call_placed_over_tls_to_a_sips_uri_has_a_secure_dialog() {
     feed(
         &mut ep,
         now,
-        &answer_with(&invite, 200, Some("callee"), &format!("<sips:bob@{PEER}>"), ""),
+        &answer_with(
+            &invite,
+            200,
+            Some("callee"),
+            &format!("<sips:bob@{PEER}>"),
+            "",
+        ),
     );
     assert_eq!(methods(&sent(&mut ep)), ["ACK"]);
     let d = ep.call_dialog(call).expect("the call's dialog");
@@ -228,8 +245,13 @@ fn a_call_received_over_tls_for_a_sips_uri_has_a_secure_dialog() {
     let evs = events(&mut ep);
     let (tx, call) = incoming(&evs)[0];
     let call = call.unwrap();
-    ep.respond(now, tx, StatusCode::OK, Some(("application/sdp", b"v=0\r\n")))
-        .unwrap();
+    ep.respond(
+        now,
+        tx,
+        StatusCode::OK,
+        Some(("application/sdp", b"v=0\r\n")),
+    )
+    .unwrap();
     sent(&mut ep);
     let d = ep.call_dialog(call).expect("the call's dialog");
     assert!(d.is_secure(), "§12.1.1: TLS + SIPS Request-URI => secure");
@@ -258,8 +280,13 @@ fn the_answer_to_an_invite_for_a_sips_uri_carries_a_sips_contact() {
     );
     let evs = events(&mut ep);
     let (tx, _) = incoming(&evs)[0];
-    ep.respond(now, tx, StatusCode::OK, Some(("application/sdp", b"v=0\r\n")))
-        .unwrap();
+    ep.respond(
+        now,
+        tx,
+        StatusCode::OK,
+        Some(("application/sdp", b"v=0\r\n")),
+    )
+    .unwrap();
     let out = sent(&mut ep);
     let ok = out
         .iter()
@@ -525,4 +552,113 @@ fn completed_transactions_end_at_once_over_tcp() {
     let later = Instant::from_millis(40_000);
     ep.handle_timeout(later);
     assert!(sent(&mut ep).is_empty());
+}
+
+// ----- RFC 6665 §4.1.2.2: a subscription whose refreshes fail ---------------------------
+
+/// A request the endpoint sent (`req`), answered by the scripted notifier with `code`,
+/// To tag `notifier`, and `extra` header lines.
+fn answer_sub(req: &[u8], code: u16, extra: &str) -> Vec<u8> {
+    let m = parse(req);
+    let to = header(&m, HeaderKind::To);
+    let to = if to.contains("tag=") {
+        to
+    } else {
+        format!("{to};tag=notifier")
+    };
+    format!(
+        "SIP/2.0 {code} Whatever\r\nVia: {}\r\nFrom: {}\r\nTo: {to}\r\nCall-ID: {}\r\nCSeq: {}\r\nContact: <sip:bob@{PEER}>\r\n{extra}Content-Length: 0\r\n\r\n",
+        header(&m, HeaderKind::Via),
+        header(&m, HeaderKind::From),
+        header(&m, HeaderKind::CallId),
+        header(&m, HeaderKind::CSeq),
+    )
+    .into_bytes()
+}
+
+/// A NOTIFY of the scripted notifier in the dialog of `subscribe`.
+fn notify_for(subscribe: &[u8], cseq: u32, state: &str) -> Vec<u8> {
+    let m = parse(subscribe);
+    format!(
+        "NOTIFY sip:sansip@{LOCAL} SIP/2.0\r\nVia: SIP/2.0/UDP {PEER};branch=z9hG4bKn{cseq}\r\nMax-Forwards: 70\r\nFrom: {};tag=notifier\r\nTo: {}\r\nCall-ID: {}\r\nCSeq: {cseq} NOTIFY\r\nContact: <sip:bob@{PEER}>\r\nEvent: presence\r\nSubscription-State: {state}\r\nContent-Length: 0\r\n\r\n",
+        header(&m, HeaderKind::To),
+        header(&m, HeaderKind::From),
+        header(&m, HeaderKind::CallId),
+    )
+    .into_bytes()
+}
+
+/// RFC 6665 §4.1.2.2: "If a SUBSCRIBE request to refresh a subscription fails with any
+/// error code other than those listed above, the original subscription is still
+/// considered valid for the duration of the most recently known "Expires" value as
+/// negotiated by the most recent successful SUBSCRIBE transaction, or as communicated by
+/// a NOTIFY request in its "Subscription-State" header field "expires" parameter." Past
+/// that it is over: a subscriber whose every refresh gets 503 must not believe itself
+/// subscribed for ever.
+#[test]
+fn a_subscription_whose_refreshes_keep_failing_ends_when_it_expires() {
+    use sansip::endpoint::Subscribe;
+    let mut ep = endpoint(Transport::Udp);
+    let mut now = Instant::ZERO;
+    let sub = ep
+        .subscribe(
+            now,
+            addr(PEER),
+            &Subscribe::new(
+                &format!("sip:bob@{PEER}"),
+                "<sip:alice@127.0.0.1>",
+                "<sip:bob@127.0.0.1>",
+                "presence",
+                100,
+            ),
+        )
+        .unwrap();
+    let out = sent(&mut ep);
+    let subscribe = out[0].1.clone();
+    feed(
+        &mut ep,
+        now,
+        &answer_sub(&subscribe, 200, "Expires: 100\r\n"),
+    );
+    feed(
+        &mut ep,
+        now,
+        &notify_for(&subscribe, 1, "active;expires=100"),
+    );
+    for (tx, _) in incoming(&events(&mut ep)) {
+        ep.respond(now, tx, StatusCode::OK, None).unwrap();
+    }
+    for e in events(&mut ep) {
+        if let Event::Notify { tx, .. } = e {
+            ep.respond(now, tx, StatusCode::OK, None).unwrap();
+        }
+    }
+    sent(&mut ep);
+    // Every refresh is answered 503 (a failure that leaves the subscription valid).
+    let mut ended = None;
+    while let Some(t) = ep.poll_timeout() {
+        if t.as_millis() > 200_000 {
+            break;
+        }
+        now = t;
+        ep.handle_timeout(now);
+        for (_, bytes) in sent(&mut ep) {
+            let m = parse(&bytes);
+            if m.method() == Some(Method::Subscribe) {
+                feed(&mut ep, now, &answer_sub(&bytes, 503, "Retry-After: 1\r\n"));
+            }
+        }
+        for e in events(&mut ep) {
+            if let Event::SubscriptionTerminated { sub: s, .. } = e {
+                assert_eq!(s, sub);
+                ended.get_or_insert(now.as_millis());
+            }
+        }
+    }
+    let state = ep.subscription_state(sub);
+    let ended = ended.unwrap_or_else(|| {
+        panic!("the subscription ends once its 100 s are over; at 200 s it is {state:?}")
+    });
+    // T4 of grace for a terminating NOTIFY the notifier sends at the expiry (§4.2.2).
+    assert!(ended <= 100_000 + 5_000, "ended at {ended} ms");
 }
