@@ -93,9 +93,32 @@ pub(super) struct SubEntry {
     /// The notifier's `Min-Expires` from a 423 (RFC 6665 §4.1.2.1): no SUBSCRIBE of the
     /// subscription asks for less (but `Expires: 0`).
     min_expires: u32,
+    /// When the subscription expires, as the last 2xx or NOTIFY `expires` said: past it,
+    /// refreshes that failed leave nothing valid (RFC 6665 §4.1.2.2).
+    expires_at: Option<Instant>,
 }
 
 pub(super) type Subscriptions = Table<SubEntry, MAX_SUBSCRIPTIONS>;
+
+impl SubEntry {
+    /// When the subscription is given up, while it is pending or active (unsubscribing
+    /// and subscribing have the machine's own 64*T1 wait): `grace` (T4, the time a
+    /// message may still be in the network) after it expires, so that the notifier's
+    /// terminating NOTIFY sent at the expiry (§4.2.2) still finds it.
+    fn live_until(&self, grace: core::time::Duration) -> Option<Instant> {
+        matches!(
+            self.machine.state(),
+            subscription::State::Pending | subscription::State::Active
+        )
+        .then_some(self.expires_at)
+        .flatten()
+        .map(|t| t.saturating_add(grace))
+    }
+}
+
+fn secs(s: u32) -> core::time::Duration {
+    core::time::Duration::from_secs(u64::from(s))
+}
 
 impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
     Endpoint<TX, CALLS, MSG, QUEUE>
@@ -158,6 +181,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             cseq: 1,
             auth,
             min_expires: 0,
+            expires_at: None,
         };
         // Room was checked above.
         self.subs
@@ -456,10 +480,13 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                         s.dialog = Some(d);
                     }
                 }
-                subscription::Event::Response {
-                    code,
-                    expires: m.expires().and_then(Result::ok).map(|e| e.0),
+                let expires = m.expires().and_then(Result::ok).map(|e| e.0);
+                if code.is_success()
+                    && let (Some(e), Some(s)) = (expires, self.subs.get_mut(sub.0))
+                {
+                    s.expires_at = Some(now.saturating_add(secs(e)));
                 }
+                subscription::Event::Response { code, expires }
             }
             None => subscription::Event::Timeout,
         };
@@ -568,6 +595,9 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             }
         }
         self.push_event(Event::Notify { sub, tx });
+        if let (Some(e), Some(s)) = (state.expires(), self.subs.get_mut(sub.0)) {
+            s.expires_at = Some(now.saturating_add(secs(e)));
+        }
         let event = subscription::Event::Notify {
             state: match state.state() {
                 SubState::Active => NotifyState::Active,
@@ -582,7 +612,12 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
 
     /// The earliest subscription timer due.
     pub(super) fn next_sub_timer(&self) -> Option<Instant> {
-        self.subs.iter().filter_map(|(_, s)| s.timer_at).min()
+        let grace = self.config.timers.t4;
+        self.subs
+            .iter()
+            .flat_map(|(_, s)| [s.timer_at, s.live_until(grace)])
+            .flatten()
+            .min()
     }
 
     /// Fire the subscription timers due at `now`.
@@ -598,6 +633,21 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 s.timer_at = None;
             }
             let _ = self.step_sub(now, SubscriptionHandle(h), subscription::Event::Timer);
+        }
+        // RFC 6665 §4.1.2.2: a subscription whose refreshes failed is valid until it
+        // expires, and over then (as a refresh that timed out).
+        let grace = self.config.timers.t4;
+        let expired: heapless::Vec<RawHandle, MAX_SUBSCRIPTIONS> = self
+            .subs
+            .iter()
+            .filter(|(_, s)| s.live_until(grace).is_some_and(|t| t <= now))
+            .map(|(h, _)| h)
+            .collect();
+        for h in expired {
+            self.end_sub(
+                SubscriptionHandle(h),
+                subscription::Ended::Rejected(crate::message::StatusCode::REQUEST_TIMEOUT),
+            );
         }
     }
 
