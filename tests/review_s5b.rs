@@ -662,3 +662,124 @@ fn a_subscription_whose_refreshes_keep_failing_ends_when_it_expires() {
     // T4 of grace for a terminating NOTIFY the notifier sends at the expiry (§4.2.2).
     assert!(ended <= 100_000 + 5_000, "ended at {ended} ms");
 }
+
+// ----- §12.2.1.1 / §16.12.1.2: routing in-dialog requests ---------------------------------
+
+/// The Route header values of `m`, in order, one per value.
+fn routes(m: &Message<'_>) -> Vec<String> {
+    m.headers_of(HeaderKind::Route)
+        .flat_map(|h| {
+            String::from_utf8_lossy(h.value)
+                .split(',')
+                .map(|r| r.trim().to_owned())
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// RFC 3261 §12.1.2: the caller's route set is the 2xx's Record-Route reversed;
+/// §12.2.1.1: when its first entry has no `lr` (a strict router, §16.12.1.2), it becomes
+/// the Request-URI (without the parameters a Request-URI may not have), the rest of the
+/// route set follows as Route, and the remote target goes last; the request is sent to
+/// that first entry. Passes: new coverage at the endpoint level (tests/dialog.rs covers
+/// the `Dialog` alone).
+#[test]
+fn a_bye_through_a_strict_router_puts_it_in_the_request_uri() {
+    let mut ep = endpoint(Transport::Udp);
+    let now = Instant::ZERO;
+    let (call, invite) = call_out(&mut ep, now);
+    feed(
+        &mut ep,
+        now,
+        &answer_with(
+            &invite,
+            200,
+            Some("callee"),
+            &format!("<sip:bob@{PEER}>"),
+            "Record-Route: <sip:p2@127.0.0.1:5082;lr>, <sip:p1@127.0.0.1:5081;method=INVITE>\r\n",
+        ),
+    );
+    let out = sent(&mut ep);
+    assert_eq!(methods(&out), ["ACK"]);
+    // The ACK of the 2xx is routed the same way (§13.2.2.4).
+    let ack = parse(&out[0].1);
+    assert_eq!(request_uri(&ack), "sip:p1@127.0.0.1:5081");
+    assert_eq!(out[0].0, addr("127.0.0.1:5081"));
+    ep.hangup(now, call).unwrap();
+    let out = sent(&mut ep);
+    assert_eq!(methods(&out), ["BYE"]);
+    let bye = parse(&out[0].1);
+    assert_eq!(request_uri(&bye), "sip:p1@127.0.0.1:5081");
+    assert_eq!(
+        routes(&bye),
+        [
+            "<sip:p2@127.0.0.1:5082;lr>".to_owned(),
+            format!("<sip:bob@{PEER}>")
+        ]
+    );
+    assert_eq!(out[0].0, addr("127.0.0.1:5081"));
+}
+
+/// Loose routing (§12.2.1.1): the first route has `lr`: the Request-URI is the remote
+/// target, the Route headers are the route set in order, and the request goes to the
+/// first route (§8.1.2). Passes: new coverage at the endpoint level.
+#[test]
+fn a_bye_through_loose_routers_keeps_the_target_as_request_uri() {
+    let mut ep = endpoint(Transport::Udp);
+    let now = Instant::ZERO;
+    let (call, invite) = call_out(&mut ep, now);
+    feed(
+        &mut ep,
+        now,
+        &answer_with(
+            &invite,
+            200,
+            Some("callee"),
+            &format!("<sip:bob@{PEER}>"),
+            "Record-Route: <sip:p2@127.0.0.1:5082;lr>\r\nRecord-Route: <sip:p1@127.0.0.1:5081;lr>\r\n",
+        ),
+    );
+    sent(&mut ep);
+    ep.hangup(now, call).unwrap();
+    let out = sent(&mut ep);
+    let bye = parse(&out[0].1);
+    assert_eq!(request_uri(&bye), format!("sip:bob@{PEER}"));
+    assert_eq!(
+        routes(&bye),
+        ["<sip:p1@127.0.0.1:5081;lr>", "<sip:p2@127.0.0.1:5082;lr>"]
+    );
+    assert_eq!(out[0].0, addr("127.0.0.1:5081"));
+}
+
+// ----- RFC 3263 / RFC 4168: SIPS over SCTP ----------------------------------------------
+
+/// RFC 4168 §5 and RFC 3263 §4.1: a SIPS URI may ask for SCTP (TLS over SCTP, service
+/// `SIPS+D2S`, SRV `_sips._sctp`, default port 5061). `locate::plan` refuses it as
+/// insecure, although `select_naptr` keeps `SIPS+D2S` for a SIPS URI and `SrvName`
+/// writes `_sips._sctp`.
+#[test]
+#[ignore = "review-s5b: locate::plan refuses sips;transport=sctp (TLS over SCTP, RFC 4168)"]
+fn a_sips_uri_may_ask_for_sctp() {
+    use sansip::locate::{self, Plan};
+    use sansip::message::{Transport as T, Uri};
+    let plan = |s: &'static str| match Uri::parse(s.as_bytes()).unwrap() {
+        Uri::Sip(u) => locate::plan(&u),
+        _ => unreachable!(),
+    };
+    assert_eq!(
+        plan("sips:bob@example.com;transport=sctp"),
+        Ok(Plan::Srv {
+            host: "example.com",
+            transport: T::Sctp,
+            secure: true
+        })
+    );
+    assert_eq!(
+        plan("sips:bob@192.0.2.1;transport=sctp"),
+        Ok(Plan::Address {
+            ip: "192.0.2.1".parse().unwrap(),
+            port: 5061,
+            transport: T::Sctp
+        })
+    );
+}
