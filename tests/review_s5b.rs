@@ -783,3 +783,65 @@ fn a_sips_uri_may_ask_for_sctp() {
         })
     );
 }
+
+// ----- §10.2.4: the expiry granted to our binding -----------------------------------------
+
+/// RFC 3261 §10.2.4: the 2xx to a REGISTER lists every binding of the address of record
+/// (§10.3 step 8); the expiry of ours is its Contact's `expires` parameter, which wins over
+/// the `Expires` header and over the other bindings' parameters. The refresh then goes on
+/// the same Call-ID with the next CSeq (§10.2.4), a tenth of the lifetime early. Passes:
+/// new coverage (the endpoint tests list only the endpoint's own binding).
+#[test]
+fn the_expiry_of_our_binding_is_read_among_all_bindings() {
+    use sansip::endpoint::Binding;
+    let mut ep = endpoint(Transport::Udp);
+    let now = Instant::ZERO;
+    let reg = ep
+        .register(
+            now,
+            addr(PEER),
+            &Binding {
+                registrar: "sip:127.0.0.1",
+                aor: "<sip:alice@127.0.0.1>",
+                expires: 3600,
+                username: "",
+                password: "",
+            },
+        )
+        .unwrap();
+    let out = sent(&mut ep);
+    let first = parse(&out[0].1);
+    let ours = contact_uri(&first);
+    let contacts = format!(
+        "<sip:alice@10.0.0.1:5060>;expires=3000, <{ours}>;expires=60, <sip:alice@10.0.0.2>"
+    );
+    feed(
+        &mut ep,
+        now,
+        &answer_with(&out[0].1, 200, Some("reg"), &contacts, "Expires: 1800\r\n"),
+    );
+    assert!(
+        events(&mut ep).contains(&Event::Registered { reg, expires: 60 }),
+        "our binding's own expires wins"
+    );
+    // Timer K (UDP) ends the REGISTER's transaction first; nothing is sent before 54 s.
+    let mut out = Vec::new();
+    while let Some(t) = ep.poll_timeout() {
+        ep.handle_timeout(t);
+        out = sent(&mut ep);
+        if !out.is_empty() {
+            assert_eq!(t, Instant::from_millis(54_000));
+            break;
+        }
+    }
+    let refresh = parse(&out[0].1);
+    assert_eq!(refresh.method(), Some(Method::Register));
+    assert_eq!(
+        refresh.call_id().unwrap().as_str(),
+        first.call_id().unwrap().as_str()
+    );
+    assert_eq!(
+        refresh.cseq().unwrap().seq(),
+        first.cseq().unwrap().seq() + 1
+    );
+}
