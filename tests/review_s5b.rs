@@ -845,3 +845,73 @@ fn the_expiry_of_our_binding_is_read_among_all_bindings() {
         first.cseq().unwrap().seq() + 1
     );
 }
+
+// ----- RFC 6665 §4.1.2.4: a NOTIFY first, then a 2xx from another fork -------------------
+
+/// RFC 6665 §4.1.2.4 with RFC 3261 §12.2.1.2: the NOTIFY that came before the 2xx made
+/// the subscription's dialog with its notifier (To tag `x`, Contact port 5071). A 2xx
+/// from another fork (To tag `y`) belongs to another dialog and must not change this
+/// one's remote target: the refresh goes to `x`'s Contact, with `x`'s tag.
+#[test]
+fn a_2xx_from_another_fork_does_not_retarget_the_notifiers_dialog() {
+    use sansip::endpoint::Subscribe;
+    let mut ep = endpoint(Transport::Udp);
+    let mut now = Instant::ZERO;
+    ep.subscribe(
+        now,
+        addr(PEER),
+        &Subscribe::new(
+            &format!("sip:bob@{PEER}"),
+            "<sip:alice@127.0.0.1>",
+            "<sip:bob@127.0.0.1>",
+            "presence",
+            100,
+        ),
+    )
+    .unwrap();
+    let subscribe = sent(&mut ep)[0].1.clone();
+    let m = parse(&subscribe);
+    let notify = format!(
+        "NOTIFY sip:sansip@{LOCAL} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5071;branch=z9hG4bKnx\r\nMax-Forwards: 70\r\nFrom: {};tag=x\r\nTo: {}\r\nCall-ID: {}\r\nCSeq: 1 NOTIFY\r\nContact: <sip:bob@127.0.0.1:5071>\r\nEvent: presence\r\nSubscription-State: active;expires=100\r\nContent-Length: 0\r\n\r\n",
+        header(&m, HeaderKind::To),
+        header(&m, HeaderKind::From),
+        header(&m, HeaderKind::CallId),
+    );
+    ep.handle_datagram(now, addr("127.0.0.1:5071"), notify.as_bytes());
+    for e in events(&mut ep) {
+        if let Event::Notify { tx, .. } = e {
+            ep.respond(now, tx, StatusCode::OK, None).unwrap();
+        }
+    }
+    sent(&mut ep);
+    feed(
+        &mut ep,
+        now,
+        &answer_with(
+            &subscribe,
+            200,
+            Some("y"),
+            "<sip:bob@127.0.0.1:5072>",
+            "Expires: 100\r\n",
+        ),
+    );
+    events(&mut ep);
+    // The refresh, 90 s in.
+    let mut refresh = None;
+    while let Some(t) = ep.poll_timeout() {
+        now = t;
+        ep.handle_timeout(now);
+        if let Some((to, bytes)) = sent(&mut ep)
+            .into_iter()
+            .find(|(_, b)| parse(b).method() == Some(Method::Subscribe))
+        {
+            refresh = Some((to, bytes));
+            break;
+        }
+    }
+    let (to, bytes) = refresh.expect("a refresh");
+    let r = parse(&bytes);
+    assert!(header(&r, HeaderKind::To).ends_with("tag=x"));
+    assert_eq!(request_uri(&r), "sip:bob@127.0.0.1:5071");
+    assert_eq!(to, addr("127.0.0.1:5071"));
+}
