@@ -460,9 +460,11 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                     Some(c) => c,
                     None => return,
                 };
-                // RFC 6665 §3.1: a 2xx to an in-dialog SUBSCRIBE refreshes the target.
+                // RFC 6665 §3.1: a 2xx to an in-dialog SUBSCRIBE refreshes the target; a
+                // 2xx of another dialog (a fork's, after a NOTIFY made this one) does not.
                 if code.is_success()
                     && let Some(d) = self.subs.get_mut(sub.0).and_then(|s| s.dialog.as_mut())
+                    && d.id().matches_response(m)
                 {
                     let _ = d.refresh_target(m);
                 }
