@@ -915,3 +915,114 @@ fn a_2xx_from_another_fork_does_not_retarget_the_notifiers_dialog() {
     assert_eq!(request_uri(&r), "sip:bob@127.0.0.1:5071");
     assert_eq!(to, addr("127.0.0.1:5071"));
 }
+
+// ----- §12.1.1: the callee's answers carry the Record-Route -------------------------------
+
+/// The Record-Route values of `m`, in order, one per value.
+fn record_routes(m: &Message<'_>) -> Vec<String> {
+    m.headers_of(HeaderKind::RecordRoute)
+        .flat_map(|h| {
+            String::from_utf8_lossy(h.value)
+                .split(',')
+                .map(|r| r.trim().to_owned())
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// RFC 3261 §12.1.1: "When a UAS responds to a request with a response that establishes a
+/// dialog (such as a 2xx to INVITE), the UAS MUST copy all Record-Route header field
+/// values from the request into the response [...] and MUST maintain the order of those
+/// values." Without them the caller's route set is empty and its ACK and BYE bypass the
+/// proxies that asked to stay on the path. The callee's own route set is the
+/// Record-Route in order (§12.1.1), so its BYE goes through them.
+#[test]
+fn dialog_creating_responses_copy_the_record_route() {
+    let mut ep = endpoint(Transport::Udp);
+    let now = Instant::ZERO;
+    let invite = format!(
+        "INVITE sip:bob@{LOCAL} SIP/2.0\r\n\
+         Via: SIP/2.0/UDP {PEER};branch=z9hG4bKrr\r\n\
+         Max-Forwards: 70\r\n\
+         Record-Route: <sip:p1@{PEER};lr>\r\n\
+         Record-Route: <sip:p2@127.0.0.1:5081;lr;x=1>\r\n\
+         From: <sip:alice@127.0.0.1>;tag=peer\r\n\
+         To: <sip:bob@127.0.0.1>\r\n\
+         Call-ID: s5b-rr\r\n\
+         CSeq: 1 INVITE\r\n\
+         Contact: <sip:alice@127.0.0.1:5090>\r\n\
+         Content-Length: 0\r\n\r\n"
+    );
+    feed(&mut ep, now, invite.as_bytes());
+    let evs = events(&mut ep);
+    let (tx, call) = incoming(&evs)[0];
+    let call = call.unwrap();
+    ep.respond(now, tx, StatusCode::RINGING, None).unwrap();
+    ep.respond(
+        now,
+        tx,
+        StatusCode::OK,
+        Some(("application/sdp", b"v=0\r\n")),
+    )
+    .unwrap();
+    let out = sent(&mut ep);
+    let expected = [
+        format!("<sip:p1@{PEER};lr>"),
+        "<sip:p2@127.0.0.1:5081;lr;x=1>".to_owned(),
+    ];
+    for code in [180, 200] {
+        let resp = out
+            .iter()
+            .map(|(_, b)| parse(b))
+            .find(|m| m.status().map(|s| s.as_u16()) == Some(code))
+            .unwrap();
+        assert_eq!(record_routes(&resp), expected, "{code}");
+    }
+    // The callee's BYE follows its route set (new coverage).
+    let tag = out
+        .iter()
+        .map(|(_, b)| parse(b))
+        .find_map(|m| {
+            let to = header(&m, HeaderKind::To);
+            to.split("tag=").nth(1).map(str::to_owned)
+        })
+        .unwrap();
+    feed(
+        &mut ep,
+        now,
+        &request_from_peer(
+            "ACK",
+            "sip:sansip@127.0.0.1:5062",
+            Transport::Udp,
+            "z9hG4bKrrack",
+            1,
+            Some(&tag),
+        )
+        .replace_call_id("s5b-rr"),
+    );
+    events(&mut ep);
+    ep.hangup(now, call).unwrap();
+    let out = sent(&mut ep);
+    let bye = out
+        .iter()
+        .map(|(d, b)| (*d, parse(b)))
+        .find(|(_, m)| m.method() == Some(Method::Bye))
+        .expect("a BYE");
+    assert_eq!(request_uri(&bye.1), "sip:alice@127.0.0.1:5090");
+    assert_eq!(routes(&bye.1), expected);
+    assert_eq!(bye.0, addr(PEER));
+}
+
+/// Swap the Call-ID of a request written by [`request_from_peer`].
+trait ReplaceCallId {
+    fn replace_call_id(self, call_id: &str) -> Vec<u8>;
+}
+
+impl ReplaceCallId for Vec<u8> {
+    fn replace_call_id(self, call_id: &str) -> Vec<u8> {
+        String::from_utf8(self)
+            .unwrap()
+            .replace("Call-ID: s5b\r\n", &format!("Call-ID: {call_id}\r\n"))
+            .into_bytes()
+    }
+}
