@@ -3031,6 +3031,21 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 Value::Text(if sips { contact_sips } else { contact }),
             );
         }
+        // §12.1.1: a response that may establish a dialog (101-299 to INVITE, 2xx to a
+        // SUBSCRIBE, REFER or the NOTIFY that makes a subscription's dialog, RFC 6665
+        // §4.1.2.4) copies every Record-Route value of the request, in order, so that
+        // the peer's route set keeps the proxies that asked to stay on the path.
+        let copies_record_route = dialog_creating
+            || (status.is_success()
+                && matches!(
+                    request.method(),
+                    Some(Method::Subscribe | Method::Refer | Method::Notify)
+                ));
+        if copies_record_route {
+            for h in request.headers_of(HeaderKind::RecordRoute) {
+                b.push("Record-Route", Value::Raw(h.value));
+            }
+        }
         if let Some(ua) = ua {
             b.push("Server", Value::Text(ua));
         }
