@@ -3926,7 +3926,14 @@ fn dialog_destination(d: &Dialog, fallback: SocketAddr) -> SocketAddr {
     };
     match crate::locate::plan(sip) {
         Ok(crate::locate::Plan::Address { ip, port, .. }) => SocketAddr::new(ip, port),
-        _ => fallback,
+        Ok(_) => fallback,
+        // A transport RFC 3263 cannot plan for (unknown, or UDP in a SIPS URI): the
+        // address as written, on 5060.
+        Err(_) => match sip.maddr().unwrap_or(sip.host()) {
+            Host::Ipv4(a) => SocketAddr::new(IpAddr::V4(a), sip.port().unwrap_or(5060)),
+            Host::Ipv6(a) => SocketAddr::new(IpAddr::V6(a), sip.port().unwrap_or(5060)),
+            Host::Domain(_) => fallback,
+        },
     }
 }
 
