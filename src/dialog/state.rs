@@ -419,6 +419,13 @@ impl Dialog {
         self.local_seq = seq;
     }
 
+    /// Set the remote CSeq number (an early dialog confirmed by a 2xx keeps the numbers
+    /// its requests used, RFC 3261 §12.2.2).
+    #[cfg(feature = "endpoint")]
+    pub(crate) fn set_remote_seq(&mut self, seq: Option<u32>) {
+        self.remote_seq = seq;
+    }
+
     /// [`on_request`](Self::on_request) on headers already parsed.
     #[cfg(feature = "endpoint")]
     pub(crate) fn on_request_parts(

@@ -137,7 +137,9 @@ use crate::check::{self, Capabilities, CoreHeaders, Verdict};
 use crate::dialog::{self, Dialog, InviteSession, Notice, RequestKind, Sdp, SessionTimer, Tag};
 use crate::encode::{BufferTooSmall, EncodeError, MessageBuilder, Value, ViaValue, text};
 use crate::error::Capacity;
-use crate::message::{Detached, HeaderKind, Host, Limits, Message, Method, Rport, StatusCode, lex};
+use crate::message::{
+    ContactValue, Detached, HeaderKind, Host, Limits, Message, Method, Rport, StatusCode, lex,
+};
 use crate::reliable;
 use crate::time::Instant;
 use crate::transaction::{
@@ -859,6 +861,9 @@ pub struct Endpoint<
     /// Call-ID host, written once: every message carries one of them.
     sent_by: String<MAX_SHORT>,
     contact: String<MAX_CONTACT>,
+    /// The Contact as a SIPS URI, for requests to and answers from SIPS URIs (§8.1.1.8,
+    /// §12.1.1).
+    contact_sips: String<MAX_CONTACT>,
     local_ip: String<MAX_SHORT>,
 }
 
@@ -889,6 +894,20 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             sent_by,
             config.transport.uri_param()
         );
+        // A SIPS URI means TLS already (RFC 5630 §3.1.3: no `transport=tls`); over
+        // secure WebSocket it says `transport=ws` (RFC 7118 §5).
+        let mut contact_sips = String::new();
+        let _ = write!(
+            contact_sips,
+            "<sips:{}@{}{}>",
+            config.contact_user,
+            sent_by,
+            match config.transport {
+                Transport::Tls => "",
+                Transport::Wss => Transport::Ws.uri_param(),
+                t => t.uri_param(),
+            }
+        );
         #[cfg(feature = "alloc")]
         let linger = Linger::new(config.linger_records, config.linger_bytes);
         #[cfg(not(feature = "alloc"))]
@@ -917,6 +936,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             pending_headers: Vec::new(),
             sent_by,
             contact,
+            contact_sips,
             local_ip,
         }
     }
@@ -1335,7 +1355,22 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             (Some(call), true, false, false) => {
                 self.step_call(now, call, dialog::Event::TuReject(status), None)
             }
-            _ => self.send_response(now, tx, status),
+            _ => {
+                // UPDATE is a target refresh request (RFC 3311 §5.2, RFC 3261 §12.2.2):
+                // its 2xx takes its Contact as the remote target (RFC 6141 §3.4: only a
+                // 2xx). Read before the response, which may end the transaction.
+                if let Some(call) = call
+                    && status.is_success()
+                    && self
+                        .txs
+                        .get(tx.0)
+                        .and_then(|e| e.stored_request(&self.config.limits))
+                        .is_some_and(|m| m.method() == Some(Method::Update))
+                {
+                    self.refresh_target(tx, call);
+                }
+                self.send_response(now, tx, status)
+            }
         };
         self.clear_pending();
         // A final response ends the retransmissions (§3); PRACKs are still answered.
@@ -1347,6 +1382,22 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             self.reliable_step(now, call, |r, _| r.final_sent());
         }
         result
+    }
+
+    /// This endpoint's Contact, as a SIPS URI when `sips` (RFC 3261 §8.1.1.8: a request
+    /// whose Request-URI or top Route is SIPS; §12.1.1: the answer to one).
+    pub(super) fn contact_for(&self, sips: bool) -> &str {
+        if sips {
+            &self.contact_sips
+        } else {
+            &self.contact
+        }
+    }
+
+    /// Whether this endpoint's messages go over TLS (TLS, or WebSocket over TLS): with a
+    /// SIPS Request-URI its dialogs are secure (RFC 3261 §12.1.1, §12.1.2).
+    pub(super) fn over_tls(&self) -> bool {
+        matches!(self.config.transport, Transport::Tls | Transport::Wss)
     }
 
     /// Whether this endpoint takes reliable provisional responses (RFC 3262): `100rel`
@@ -1655,7 +1706,11 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         if req.to().ok().and_then(|t| t.tag()).is_none() {
             return;
         }
-        if let Some(d) = self.calls.get_mut(call.0).and_then(|c| c.dialog.as_mut()) {
+        // Only the call's own dialog: a request in another fork's early dialog says
+        // nothing about this one's target.
+        if let Some(d) = self.calls.get_mut(call.0).and_then(|c| c.dialog.as_mut())
+            && d.id().matches_request(&req)
+        {
             let _ = d.refresh_target(&req);
         }
     }
@@ -2379,6 +2434,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                     reliable::Uas::new(self.next_random() as u32, core.cseq.seq()),
                 )
             });
+        let tls = self.over_tls();
         let made = (|| {
             let local_tag = Tag::new(&tag).ok()?;
             let remote = Tag::new(core.from.tag().unwrap_or("")).ok()?;
@@ -2390,7 +2446,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 core.call_id.as_str(),
                 cseq,
                 &tag,
-                false,
+                tls,
             )
             .ok()?;
             Some(CallEntry {
@@ -2480,7 +2536,8 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                         Some(call) => self.session_response(now, call, msg, core),
                         None => {
                             if let Some(invite) = invite {
-                                self.ack_and_bye_orphan_of(now, &invite, peer, call, msg);
+                                let tls = self.over_tls();
+                                self.ack_and_bye_orphan_of(now, &invite, peer, call, msg, tls);
                             }
                         }
                     }
@@ -2557,6 +2614,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             return;
         };
         let cseq = &core.cseq;
+        let tls = self.over_tls();
         let to_tag = core.to.tag().and_then(|t| Tag::new(t).ok());
         let ev = dialog::Event::Response {
             code,
@@ -2587,7 +2645,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 .get(call.0)
                 .and_then(|c| self.uac_invite_message(c))
                 .and_then(|inv| {
-                    Dialog::uac_parts(&inv, msg, &core.to, core.call_id.as_str(), false).ok()
+                    Dialog::uac_parts(&inv, msg, &core.to, core.call_id.as_str(), tls).ok()
                 });
             if let (Some(d), Some(c)) = (made, self.calls.get_mut(call.0)) {
                 c.dialog = Some(d);
@@ -2607,20 +2665,37 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 .get(call.0)
                 .and_then(|c| self.uac_invite_message(c))
                 .and_then(|inv| {
-                    Dialog::uac_parts(&inv, msg, &core.to, core.call_id.as_str(), false).ok()
+                    Dialog::uac_parts(&inv, msg, &core.to, core.call_id.as_str(), tls).ok()
                 });
             if let (Some(mut d), Some(c)) = (made, self.calls.get_mut(call.0)) {
                 // The same dialog, early until now: requests sent within it (PRACK,
                 // UPDATE) used CSeq numbers the confirmed dialog continues (§12.2.1.1).
                 let mut seq = c.fork_seq(d.id().remote_tag());
-                if let Some(early) = c.dialog.as_ref()
-                    && early.id().remote_tag() == d.id().remote_tag()
-                {
-                    seq = seq.max(early.local_seq());
+                // §12.2.2: the peer's requests in the early dialog (UPDATE, INFO) set its
+                // remote CSeq, which the confirmed dialog keeps.
+                let mut remote = c
+                    .forks
+                    .iter()
+                    .find(|f| f.tag.as_str() == d.id().remote_tag())
+                    .and_then(|f| f.remote_seq);
+                if let Some(early) = c.dialog.as_ref() {
+                    if early.id().remote_tag() == d.id().remote_tag() {
+                        seq = seq.max(early.local_seq());
+                        remote = remote.max(early.remote_seq());
+                    } else if let Some(f) = c
+                        .forks
+                        .iter_mut()
+                        .find(|f| f.tag.as_str() == early.id().remote_tag())
+                    {
+                        // Another fork's early dialog, replaced as the call's: its fork
+                        // entry goes on checking the CSeq of its requests.
+                        f.remote_seq = f.remote_seq.max(early.remote_seq());
+                    }
                 }
                 if seq > d.local_seq() {
                     d.set_local_seq(seq);
                 }
+                d.set_remote_seq(remote);
                 c.dialog = Some(d);
                 c.answer.clear();
                 let _ = c.answer.extend_from_slice(msg.as_bytes());
@@ -2786,6 +2861,16 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 {
                     return;
                 }
+                // §12.2.1.2, RFC 3311 §5.1: a 2xx to this side's UPDATE (a target refresh
+                // request) replaces the remote target of the dialog it was sent in.
+                if status.is_success()
+                    && let (Some(call), Some((msg, core))) = (call, msg)
+                    && core.cseq.method() == Method::Update
+                    && let Some(d) = self.calls.get_mut(call.0).and_then(|c| c.dialog.as_mut())
+                    && d.id().matches_response(msg)
+                {
+                    let _ = d.refresh_target(msg);
+                }
                 match (call, msg) {
                     // A 2xx after the call ended (a late fork, or a race with the
                     // hang-up, while Timer M runs): it still gets its ACK, then a BYE
@@ -2875,15 +2960,16 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
 
     /// ACK a 2xx to INVITE `tx` whose call is over, and BYE the dialog it created.
     fn ack_and_bye_orphan(&mut self, now: Instant, tx: TxHandle, msg: &Message<'_>) {
+        let tls = self.over_tls();
         let Some(e) = self.txs.get(tx.0) else { return };
         let (peer, call) = (e.peer, e.call);
         let mut invite = Bytes::<MSG>::new();
         let _ = invite.extend_from_slice(&e.request);
-        self.ack_and_bye_orphan_of(now, &invite, peer, call, msg);
+        self.ack_and_bye_orphan_of(now, &invite, peer, call, msg, tls);
     }
 
     /// ACK and BYE the dialog the 2xx `msg` to `invite` (sent to `peer` for `call`, now
-    /// over) created (§13.2.2.4, RFC 6026 §8.4).
+    /// over) created (§13.2.2.4, RFC 6026 §8.4); `tls`: the endpoint runs TLS or WSS.
     fn ack_and_bye_orphan_of(
         &mut self,
         now: Instant,
@@ -2891,12 +2977,13 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         peer: SocketAddr,
         call: Option<CallHandle>,
         msg: &Message<'_>,
+        tls: bool,
     ) {
         let Ok(inv) = Message::parse(invite) else {
             self.stats.stray_responses += 1;
             return;
         };
-        let Some(mut d) = Dialog::uac(&inv, msg, false).ok() else {
+        let Some(mut d) = Dialog::uac(&inv, msg, tls).ok() else {
             self.stats.stray_responses += 1;
             return;
         };
@@ -2998,7 +3085,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 .map(|e| String::try_from(e.to_tag.as_str()).unwrap_or_default())
                 .unwrap_or_default(),
         };
-        let contact = &self.contact;
+        let (contact, contact_sips) = (&self.contact, &self.contact_sips);
         let ua = self.config.user_agent;
         let limits = self.config.limits;
         let pending = self
@@ -3025,7 +3112,37 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             && status.as_u16() > 100
             && status.as_u16() < 300;
         if dialog_creating {
-            b.push("Contact", Value::Text(contact));
+            // §12.1.1: SIPS if the request's Request-URI, top Record-Route or (without
+            // Record-Route) Contact is.
+            let top = match request.record_routes().next() {
+                Some(rr) => rr.is_ok_and(|na| is_sips(na.uri())),
+                None => {
+                    matches!(request.contacts().next(), Some(Ok(ContactValue::Addr(na))) if is_sips(na.uri()))
+                }
+            };
+            let sips = request
+                .request_uri()
+                .is_some_and(|u| u.is_ok_and(|u| is_sips(&u)))
+                || top;
+            b.push(
+                "Contact",
+                Value::Text(if sips { contact_sips } else { contact }),
+            );
+        }
+        // §12.1.1: a response that may establish a dialog (101-299 to INVITE, 2xx to a
+        // SUBSCRIBE, REFER or the NOTIFY that makes a subscription's dialog, RFC 6665
+        // §4.1.2.4) copies every Record-Route value of the request, in order, so that
+        // the peer's route set keeps the proxies that asked to stay on the path.
+        let copies_record_route = dialog_creating
+            || (status.is_success()
+                && matches!(
+                    request.method(),
+                    Some(Method::Subscribe | Method::Refer | Method::Notify)
+                ));
+        if copies_record_route {
+            for h in request.headers_of(HeaderKind::RecordRoute) {
+                b.push("Record-Route", Value::Raw(h.value));
+            }
         }
         if let Some(ua) = ua {
             b.push("Server", Value::Text(ua));
@@ -3175,7 +3292,14 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             req.method,
             Method::Invite | Method::Subscribe | Method::Register | Method::Refer
         ) {
-            b.push("Contact", Value::Text(&self.contact));
+            // §8.1.1.8: SIPS when the Request-URI or the top Route is.
+            let top_route = req
+                .headers
+                .iter()
+                .find(|(n, _)| HeaderKind::from_name(n.as_bytes()) == HeaderKind::Route)
+                .is_some_and(|(_, v)| sips_text(v));
+            let sips = sips_text(req.uri) || top_route;
+            b.push("Contact", Value::Text(self.contact_for(sips)));
         }
         if let Some(ua) = self.config.user_agent {
             b.push("User-Agent", Value::Text(ua));
@@ -3270,8 +3394,14 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             };
             let dest = dialog_destination(d, fallback);
             // Target refresh requests carry the Contact (§12.2.1.1, RFC 3311 §5.1).
-            let contact =
-                matches!(method, Method::Invite | Method::Update).then_some(self.contact.as_str());
+            let contact = matches!(method, Method::Invite | Method::Update).then(|| {
+                // Fields, not `contact_for`: `self.calls` is borrowed.
+                if dialog_wants_sips(d) {
+                    self.contact_sips.as_str()
+                } else {
+                    self.contact.as_str()
+                }
+            });
             let mut b = d
                 .request(method, via, contact)
                 .map_err(|_| SendError::InvalidState)?;
@@ -3547,6 +3677,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
     /// response that created it (§13.2.2.4; confirmed by a 2xx, early by a provisional
     /// response, RFC 3262 §4), its CSeq going on from the fork's PRACKs.
     fn fork_dialog(&self, call: CallHandle, remote_tag: Tag, msg: Option<&Message<'_>>) -> Fork {
+        let tls = self.over_tls();
         let Some(c) = self.calls.get(call.0) else {
             return Fork::Unbuildable;
         };
@@ -3559,7 +3690,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         let built = (|| {
             let inv = self.uac_invite_message(c)?;
             let msg = msg?;
-            let mut d = Dialog::uac(&inv, msg, false).ok()?;
+            let mut d = Dialog::uac(&inv, msg, tls).ok()?;
             if msg.status().is_some_and(StatusCode::is_success) {
                 d.confirm();
             }
@@ -3857,8 +3988,30 @@ fn rewrite_top_via(resp: &Message<'_>, top_via: &str, out: &mut [u8]) -> Result<
     Ok(needed)
 }
 
+/// Whether `uri` is a SIPS URI.
+pub(super) fn is_sips(uri: &crate::message::Uri<'_>) -> bool {
+    uri.as_sip().is_some_and(|u| u.is_secure())
+}
+
+/// Whether a URI written as text (perhaps `<...>`, perhaps a name-addr) is a SIPS URI.
+fn sips_text(s: &str) -> bool {
+    let s = s.trim_start();
+    let s = match s.find('<') {
+        Some(i) => &s[i + 1..],
+        None => s,
+    };
+    s.get(..5).is_some_and(|p| p.eq_ignore_ascii_case("sips:"))
+}
+
+/// Whether requests within `d` go to a SIPS Request-URI or top Route, so that their
+/// Contact must be SIPS (§8.1.1.8).
+pub(super) fn dialog_wants_sips(d: &Dialog) -> bool {
+    sips_text(d.remote_target()) || d.route_set().next().is_some_and(sips_text)
+}
+
 /// Where an in-dialog request goes: the first route (loose routing) or the remote
-/// target, when its host is an IP literal; else `fallback`.
+/// target, when it (or its `maddr`) is an IP literal, on its port or its transport's
+/// default (RFC 3263 §4.1, §4.2: 5061 for SIPS); else `fallback`.
 fn dialog_destination(d: &Dialog, fallback: SocketAddr) -> SocketAddr {
     let target = d.route_set().next().unwrap_or(d.remote_target());
     let target = target.trim_start_matches('<').trim_end_matches('>');
@@ -3868,11 +4021,16 @@ fn dialog_destination(d: &Dialog, fallback: SocketAddr) -> SocketAddr {
     let Some(sip) = uri.as_sip() else {
         return fallback;
     };
-    let port = sip.port().unwrap_or(5060);
-    match sip.host() {
-        Host::Ipv4(a) => SocketAddr::new(IpAddr::V4(a), port),
-        Host::Ipv6(a) => SocketAddr::new(IpAddr::V6(a), port),
-        Host::Domain(_) => fallback,
+    match crate::locate::plan(sip) {
+        Ok(crate::locate::Plan::Address { ip, port, .. }) => SocketAddr::new(ip, port),
+        Ok(_) => fallback,
+        // A transport RFC 3263 cannot plan for (unknown, or UDP in a SIPS URI): the
+        // address as written, on 5060.
+        Err(_) => match sip.maddr().unwrap_or(sip.host()) {
+            Host::Ipv4(a) => SocketAddr::new(IpAddr::V4(a), sip.port().unwrap_or(5060)),
+            Host::Ipv6(a) => SocketAddr::new(IpAddr::V6(a), sip.port().unwrap_or(5060)),
+            Host::Domain(_) => fallback,
+        },
     }
 }
 

@@ -185,7 +185,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             Some(Err(_)) => return Err(SendError::InvalidState),
         };
         let (content_type, body) = state_copy(accept.body)?;
-        let mut dialog = Dialog::uas(&req, &to_tag, false).map_err(|e| match e {
+        let mut dialog = Dialog::uas(&req, &to_tag, self.over_tls()).map_err(|e| match e {
             DialogError::Capacity(c) => SendError::Capacity(c),
             _ => SendError::InvalidState,
         })?;
@@ -396,7 +396,19 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
     /// `Min-Expires` (RFC 3261 §20.23), or 481.
     fn answer(&mut self, now: Instant, tx: TxHandle, answer: Answer) -> Result<(), SendError> {
         let mut number: String<10> = String::new();
-        let contact = self.contact.clone();
+        // §12.1.1: a SIPS Contact in the answer to a SUBSCRIBE for a SIPS URI.
+        let sips = self
+            .txs
+            .get(tx.0)
+            .and_then(|e| e.stored_request(&self.config.limits))
+            .and_then(|m| {
+                m.request_uri()
+                    .and_then(Result::ok)
+                    .map(|u| super::is_sips(&u))
+            })
+            .unwrap_or(false);
+        let contact: String<{ super::MAX_CONTACT }> =
+            String::try_from(self.contact_for(sips)).unwrap_or_default();
         match answer {
             Answer::Accepted { expires } => {
                 let _ = text::push_u32(&mut number, expires);
@@ -442,7 +454,16 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         let mut bytes = Bytes::<MSG>::new();
         let mut b = e
             .dialog
-            .request(Method::Notify, via, Some(self.contact.as_str()))
+            .request(
+                Method::Notify,
+                via,
+                // Fields, not `contact_for`: `self.notifiers` is borrowed.
+                Some(if super::dialog_wants_sips(&e.dialog) {
+                    self.contact_sips.as_str()
+                } else {
+                    self.contact.as_str()
+                }),
+            )
             .map_err(|_| SendError::InvalidState)?;
         b.push("Event", Value::Text(&e.event));
         b.push("Subscription-State", Value::Text(&state));

@@ -93,9 +93,32 @@ pub(super) struct SubEntry {
     /// The notifier's `Min-Expires` from a 423 (RFC 6665 §4.1.2.1): no SUBSCRIBE of the
     /// subscription asks for less (but `Expires: 0`).
     min_expires: u32,
+    /// When the subscription expires, as the last 2xx or NOTIFY `expires` said: past it,
+    /// refreshes that failed leave nothing valid (RFC 6665 §4.1.2.2).
+    expires_at: Option<Instant>,
 }
 
 pub(super) type Subscriptions = Table<SubEntry, MAX_SUBSCRIPTIONS>;
+
+impl SubEntry {
+    /// When the subscription is given up, while it is pending or active (unsubscribing
+    /// and subscribing have the machine's own 64*T1 wait): `grace` (T4, the time a
+    /// message may still be in the network) after it expires, so that the notifier's
+    /// terminating NOTIFY sent at the expiry (§4.2.2) still finds it.
+    fn live_until(&self, grace: core::time::Duration) -> Option<Instant> {
+        matches!(
+            self.machine.state(),
+            subscription::State::Pending | subscription::State::Active
+        )
+        .then_some(self.expires_at)
+        .flatten()
+        .map(|t| t.saturating_add(grace))
+    }
+}
+
+fn secs(s: u32) -> core::time::Duration {
+    core::time::Duration::from_secs(u64::from(s))
+}
 
 impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
     Endpoint<TX, CALLS, MSG, QUEUE>
@@ -158,6 +181,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             cseq: 1,
             auth,
             min_expires: 0,
+            expires_at: None,
         };
         // Room was checked above.
         self.subs
@@ -274,7 +298,16 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         let d = s.dialog.as_mut().ok_or(SendError::InvalidState)?;
         let dest = super::dialog_destination(d, s.to);
         let mut b = d
-            .request(Method::Subscribe, via, Some(self.contact.as_str()))
+            .request(
+                Method::Subscribe,
+                via,
+                // Fields, not `contact_for`: `self.subs` is borrowed.
+                Some(if super::dialog_wants_sips(d) {
+                    self.contact_sips.as_str()
+                } else {
+                    self.contact.as_str()
+                }),
+            )
             .map_err(|_| SendError::InvalidState)?;
         b.push("Event", Value::Text(&s.event));
         b.push("Expires", Value::Text(&expires_text));
@@ -427,29 +460,35 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                     Some(c) => c,
                     None => return,
                 };
-                // RFC 6665 §3.1: a 2xx to an in-dialog SUBSCRIBE refreshes the target.
+                // RFC 6665 §3.1: a 2xx to an in-dialog SUBSCRIBE refreshes the target; a
+                // 2xx of another dialog (a fork's, after a NOTIFY made this one) does not.
                 if code.is_success()
                     && let Some(d) = self.subs.get_mut(sub.0).and_then(|s| s.dialog.as_mut())
+                    && d.id().matches_response(m)
                 {
                     let _ = d.refresh_target(m);
                 }
                 if code.is_success() && self.subs.get(sub.0).is_some_and(|s| s.dialog.is_none()) {
+                    let tls = self.over_tls();
                     let made = self
                         .txs
                         .get(tx.0)
                         .and_then(|e| e.stored_request(&Limits::default()))
                         .and_then(|req| {
-                            Dialog::uac_parts(&req, m, &core.to, core.call_id.as_str(), false).ok()
+                            Dialog::uac_parts(&req, m, &core.to, core.call_id.as_str(), tls).ok()
                         });
                     if let (Some(mut d), Some(s)) = (made, self.subs.get_mut(sub.0)) {
                         d.confirm();
                         s.dialog = Some(d);
                     }
                 }
-                subscription::Event::Response {
-                    code,
-                    expires: m.expires().and_then(Result::ok).map(|e| e.0),
+                let expires = m.expires().and_then(Result::ok).map(|e| e.0);
+                if code.is_success()
+                    && let (Some(e), Some(s)) = (expires, self.subs.get_mut(sub.0))
+                {
+                    s.expires_at = Some(now.saturating_add(secs(e)));
                 }
+                subscription::Event::Response { code, expires }
             }
             None => subscription::Event::Timeout,
         };
@@ -525,7 +564,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 core.call_id.as_str(),
                 core.cseq.seq(),
                 core.to.tag().unwrap_or(""),
-                false,
+                self.over_tls(),
             );
             match (made, self.subs.get_mut(sub.0)) {
                 (Ok(mut d), Some(s)) => {
@@ -558,6 +597,9 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             }
         }
         self.push_event(Event::Notify { sub, tx });
+        if let (Some(e), Some(s)) = (state.expires(), self.subs.get_mut(sub.0)) {
+            s.expires_at = Some(now.saturating_add(secs(e)));
+        }
         let event = subscription::Event::Notify {
             state: match state.state() {
                 SubState::Active => NotifyState::Active,
@@ -572,7 +614,12 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
 
     /// The earliest subscription timer due.
     pub(super) fn next_sub_timer(&self) -> Option<Instant> {
-        self.subs.iter().filter_map(|(_, s)| s.timer_at).min()
+        let grace = self.config.timers.t4;
+        self.subs
+            .iter()
+            .flat_map(|(_, s)| [s.timer_at, s.live_until(grace)])
+            .flatten()
+            .min()
     }
 
     /// Fire the subscription timers due at `now`.
@@ -588,6 +635,21 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 s.timer_at = None;
             }
             let _ = self.step_sub(now, SubscriptionHandle(h), subscription::Event::Timer);
+        }
+        // RFC 6665 §4.1.2.2: a subscription whose refreshes failed is valid until it
+        // expires, and over then (as a refresh that timed out).
+        let grace = self.config.timers.t4;
+        let expired: heapless::Vec<RawHandle, MAX_SUBSCRIPTIONS> = self
+            .subs
+            .iter()
+            .filter(|(_, s)| s.live_until(grace).is_some_and(|t| t <= now))
+            .map(|(h, _)| h)
+            .collect();
+        for h in expired {
+            self.end_sub(
+                SubscriptionHandle(h),
+                subscription::Ended::Rejected(crate::message::StatusCode::REQUEST_TIMEOUT),
+            );
         }
     }
 
