@@ -100,7 +100,7 @@ pub enum Plan<'a> {
 pub enum LocateError {
     /// The `transport` parameter names a transport this crate does not know.
     UnknownTransport,
-    /// A SIPS URI names a transport that is not secured by TLS (`transport=udp`,
+    /// A SIPS URI names a transport that TLS does not run over (`transport=udp`,
     /// RFC 3261 §26.2.2, RFC 5630 §3.1.3): it cannot be contacted as asked.
     InsecureTransport,
 }
@@ -131,8 +131,18 @@ pub fn plan<'a>(uri: &SipUri<'a>) -> Result<Plan<'a>, LocateError> {
         Transport::Udp
     };
     Ok(match target {
-        Host::Ipv4(ip) => address(IpAddr::V4(ip), uri.port(), transport.unwrap_or(default)),
-        Host::Ipv6(ip) => address(IpAddr::V6(ip), uri.port(), transport.unwrap_or(default)),
+        Host::Ipv4(ip) => address(
+            IpAddr::V4(ip),
+            uri.port(),
+            transport.unwrap_or(default),
+            secure,
+        ),
+        Host::Ipv6(ip) => address(
+            IpAddr::V6(ip),
+            uri.port(),
+            transport.unwrap_or(default),
+            secure,
+        ),
         Host::Domain(host) => match (uri.port(), transport) {
             (Some(port), t) => Plan::Host {
                 host,
@@ -149,16 +159,22 @@ pub fn plan<'a>(uri: &SipUri<'a>) -> Result<Plan<'a>, LocateError> {
     })
 }
 
-fn address(ip: IpAddr, port: Option<u16>, transport: Transport<'static>) -> Plan<'static> {
+fn address(
+    ip: IpAddr,
+    port: Option<u16>,
+    transport: Transport<'static>,
+    secure: bool,
+) -> Plan<'static> {
     Plan::Address {
         ip,
-        port: port.unwrap_or(default_port(transport, false)),
+        port: port.unwrap_or(default_port(transport, secure)),
         transport,
     }
 }
 
 /// The transport a `transport` URI parameter asks for. In a SIPS URI, `tcp` means TLS
-/// over TCP and `ws` secure WebSocket (RFC 5630 §3.1.3, RFC 7118 §5).
+/// over TCP, `ws` secure WebSocket (RFC 5630 §3.1.3, RFC 7118 §5) and `sctp` TLS over
+/// SCTP (RFC 4168 §5: still named SCTP, on port 5061); `udp` has no TLS.
 fn uri_transport(token: &str, secure: bool) -> Result<Transport<'static>, LocateError> {
     let t = match Transport::from_token(token) {
         Transport::Udp => Transport::Udp,
@@ -172,7 +188,7 @@ fn uri_transport(token: &str, secure: bool) -> Result<Transport<'static>, Locate
     Ok(match (t, secure) {
         (Transport::Tcp, true) => Transport::Tls,
         (Transport::Ws, true) => Transport::Wss,
-        (Transport::Udp | Transport::Sctp, true) => return Err(LocateError::InsecureTransport),
+        (Transport::Udp, true) => return Err(LocateError::InsecureTransport),
         (t, _) => t,
     })
 }

@@ -49,7 +49,7 @@ proptest! {
         match (plan, transport) {
             (Err(LocateError::UnknownTransport), t) => prop_assert_eq!(t, Some("quic")),
             (Err(LocateError::InsecureTransport), t) => {
-                prop_assert!(secure && matches!(t, Some("udp" | "sctp")));
+                prop_assert!(secure && t == Some("udp"));
             }
             (Ok(Plan::Address { ip, port: p, transport: t }), given) => {
                 prop_assert!(!matches!(target, Host::Domain(_)));
@@ -58,7 +58,7 @@ proptest! {
                     Host::Ipv6(a) => Some(a.into()),
                     Host::Domain(_) => None,
                 });
-                prop_assert_eq!(p, port.unwrap_or(locate::default_port(t, false)));
+                prop_assert_eq!(p, port.unwrap_or(locate::default_port(t, secure)));
                 if given.is_none() {
                     prop_assert_eq!(t, if secure { Transport::Tls } else { Transport::Udp });
                 }
@@ -70,8 +70,8 @@ proptest! {
             (Ok(Plan::Srv { host: h, transport: t, secure: sec }), given) => {
                 prop_assert_eq!(Host::Domain(h), target);
                 prop_assert!(port.is_none() && given.is_some() && sec == secure);
-                // A SIPS URI never ends on a transport without TLS.
-                prop_assert!(!secure || matches!(t, Transport::Tls | Transport::Wss));
+                // A SIPS URI never ends on a transport without TLS (SCTP: TLS over SCTP).
+                prop_assert!(!secure || matches!(t, Transport::Tls | Transport::Wss | Transport::Sctp));
             }
             (Ok(Plan::Naptr { host: h, secure: sec }), given) => {
                 prop_assert_eq!(Host::Domain(h), target);

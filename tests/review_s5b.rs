@@ -758,7 +758,6 @@ fn a_bye_through_loose_routers_keeps_the_target_as_request_uri() {
 /// insecure, although `select_naptr` keeps `SIPS+D2S` for a SIPS URI and `SrvName`
 /// writes `_sips._sctp`.
 #[test]
-#[ignore = "review-s5b: locate::plan refuses sips;transport=sctp (TLS over SCTP, RFC 4168)"]
 fn a_sips_uri_may_ask_for_sctp() {
     use sansip::locate::{self, Plan};
     use sansip::message::{Transport as T, Uri};
