@@ -1025,3 +1025,43 @@ impl ReplaceCallId for Vec<u8> {
             .into_bytes()
     }
 }
+
+// ----- follow-ups to this review -------------------------------------------------------
+
+/// RFC 3311 §5.2: a 2xx to UPDATE (a target refresh) carries the UAS's Contact.
+#[test]
+fn a_2xx_to_an_update_carries_a_contact() {
+    let mut ep = endpoint(Transport::Udp);
+    let now = Instant::ZERO;
+    let (call, invite) = call_out(&mut ep, now);
+    feed(&mut ep, now, &answer(&invite, 200, Some("callee")));
+    assert_eq!(methods(&sent(&mut ep)), ["ACK"]);
+    events(&mut ep);
+    feed(
+        &mut ep,
+        now,
+        &from_callee(&invite, "UPDATE", "z9hG4bKupd2", 7, "callee"),
+    );
+    let evs = events(&mut ep);
+    let (tx, c) = incoming(&evs)[0];
+    assert_eq!(c, Some(call));
+    ep.respond(now, tx, StatusCode::OK, None).unwrap();
+    let out = sent(&mut ep);
+    assert_eq!(statuses(&out), [(200, "UPDATE".to_owned())]);
+    assert_eq!(contact_uri(&parse(&out[0].1)), contact_uri(&parse(&invite)));
+}
+
+/// RFC 7118 §5.2: the URI `transport` parameter for WebSocket is `ws`, secure or not (a
+/// `wss` value is not defined); the Via says `WSS`.
+#[test]
+fn a_secure_websocket_contact_says_transport_ws() {
+    let mut ep = endpoint(Transport::Wss);
+    let (_, invite) = call_out(&mut ep, Instant::ZERO);
+    let m = parse(&invite);
+    assert!(
+        contact_uri(&m).ends_with(";transport=ws"),
+        "{}",
+        contact_uri(&m)
+    );
+    assert!(header(&m, HeaderKind::Via).starts_with("SIP/2.0/WSS "));
+}

@@ -261,13 +261,14 @@ impl Transport {
     }
 
     /// The Contact URI `transport` parameter, if one is needed (UDP is the default).
+    /// WebSocket has one value for both, `ws` (RFC 7118 §5.2, §10): whether it is secure
+    /// is the Via's and the connection's business.
     const fn uri_param(self) -> &'static str {
         match self {
             Transport::Udp => "",
             Transport::Tcp => ";transport=tcp",
             Transport::Tls => ";transport=tls",
-            Transport::Ws => ";transport=ws",
-            Transport::Wss => ";transport=wss",
+            Transport::Ws | Transport::Wss => ";transport=ws",
         }
     }
 }
@@ -904,7 +905,6 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             sent_by,
             match config.transport {
                 Transport::Tls => "",
-                Transport::Wss => Transport::Ws.uri_param(),
                 t => t.uri_param(),
             }
         );
@@ -3111,7 +3111,9 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         let dialog_creating = request.method() == Some(Method::Invite)
             && status.as_u16() > 100
             && status.as_u16() < 300;
-        if dialog_creating {
+        // A 2xx to UPDATE, a target refresh, carries the Contact too (RFC 3311 §5.2).
+        let update_2xx = request.method() == Some(Method::Update) && status.is_success();
+        if dialog_creating || update_2xx {
             // §12.1.1: SIPS if the request's Request-URI, top Record-Route or (without
             // Record-Route) Contact is.
             let top = match request.record_routes().next() {
