@@ -263,3 +263,54 @@ fn answers_from(n: &Net, from: usize, method: Method<'_>) -> Vec<u16> {
         .filter_map(|(_, m)| m.status().map(|s| s.as_u16()))
         .collect()
 }
+
+/// §12.2.1.2: a 481 to a request within the caller's early dialog ends that early dialog
+/// alone; the INVITE goes on and its 2xx still sets the call up.
+#[test]
+fn a_481_in_the_early_dialog_leaves_the_invite_going() {
+    let mut n = Net::new(&[false, false]);
+    let call = n.invite(0, 1, Some(SDP));
+    let (tx, _) = n.incoming(1).unwrap();
+    n.nodes[1]
+        .ep
+        .respond(n.now, tx, StatusCode::RINGING, None)
+        .unwrap();
+    n.flush();
+    let now = n.now;
+    n.nodes[0]
+        .ep
+        .request_in_call(now, call, Method::Info, &[], None)
+        .unwrap();
+    n.flush();
+    let (info_tx, _) = n.incoming(1).unwrap();
+    n.nodes[1]
+        .ep
+        .respond(
+            n.now,
+            info_tx,
+            StatusCode::CALL_OR_TRANSACTION_DOES_NOT_EXIST,
+            None,
+        )
+        .unwrap();
+    n.flush();
+    assert!(
+        !n.nodes[0]
+            .events
+            .iter()
+            .any(|e| matches!(e, Event::CallTerminated { .. })),
+        "the call goes on"
+    );
+    assert!(n.requests(0, 1, Method::Cancel).is_empty());
+    n.nodes[1]
+        .ep
+        .respond(n.now, tx, StatusCode::OK, Some(("application/sdp", SDP)))
+        .unwrap();
+    n.flush();
+    assert!(
+        n.nodes[0]
+            .events
+            .iter()
+            .any(|e| matches!(e, Event::CallEstablished { call: c } if *c == call))
+    );
+    assert_eq!(n.requests(0, 1, Method::Ack).len(), 1);
+}

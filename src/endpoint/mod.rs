@@ -3020,16 +3020,35 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
     /// The dialog of `call` no longer exists at the peer (a 481 or 408 to an in-dialog
     /// request): the call ends without BYE.
     fn dialog_gone(&mut self, now: Instant, call: CallHandle, status: StatusCode) {
-        if self
-            .calls
-            .get(call.0)
-            .is_some_and(|c| !c.session.is_terminated())
-        {
-            self.remove_call(now, call);
-            self.push_event(Event::CallTerminated {
-                call,
-                reason: dialog::EndReason::DialogGone(status),
-            });
+        let Some(c) = self.calls.get_mut(call.0) else {
+            return;
+        };
+        if c.session.is_terminated() {
+            return;
+        }
+        match (c.session.role(), c.session.state()) {
+            // An early dialog that is gone ends alone (§12.2.1.2): the INVITE goes on, and
+            // this fork or another may still answer it (a 2xx makes its dialog anew).
+            (
+                dialog::Role::Uac,
+                dialog::SessionState::Calling | dialog::SessionState::Proceeding,
+            ) => {
+                if c.dialog.take().is_some() {
+                    self.call_index.remove(call.0.index);
+                }
+            }
+            // The callee's early dialog is its only one: the INVITE is declined, which
+            // ends the call (§15).
+            (dialog::Role::Uas, dialog::SessionState::Proceeding) => {
+                let _ = self.step_call(now, call, dialog::Event::TuHangUp, None);
+            }
+            _ => {
+                self.remove_call(now, call);
+                self.push_event(Event::CallTerminated {
+                    call,
+                    reason: dialog::EndReason::DialogGone(status),
+                });
+            }
         }
     }
 
