@@ -323,9 +323,32 @@ fn an_answered_invite_lingers_as_a_record_and_still_takes_2xx_from_forks() {
         "the call with fork a goes on"
     );
 
-    // The call ends; a late 2xx of fork c still gets its ACK and BYE (RFC 6026 §8.4).
+    // The call ends: its BYE, answered, lingers too (Timer K) and absorbs its 200 again.
     ep.hangup(now, call).unwrap();
-    let _ = sent_to(&mut ep);
+    let bye = sent_to(&mut ep)
+        .into_iter()
+        .find(|(_, b)| method_and_tag(b).0 == "BYE")
+        .unwrap()
+        .1;
+    let bye_ok = {
+        use sansip::encode::MessageBuilder;
+        let m = Message::parse(&bye).unwrap();
+        let mut out = vec![0u8; 2048];
+        let n = MessageBuilder::response_to(&m, StatusCode::OK, "a")
+            .unwrap()
+            .encode_into(&mut out)
+            .unwrap();
+        out.truncate(n);
+        out
+    };
+    let _ = events(&mut ep);
+    ep.handle_datagram(now, addr(PEER), &bye_ok);
+    let _ = events(&mut ep);
+    // Two records (the INVITE, this BYE) and one entry: fork b's BYE, still unanswered.
+    assert_eq!((ep.lingering_count(), ep.transaction_count()), (2, 3));
+    ep.handle_datagram(now, addr(PEER), &bye_ok);
+    assert!(sent_to(&mut ep).is_empty() && events(&mut ep).is_empty());
+    // A late 2xx of fork c still gets its ACK and BYE (RFC 6026 §8.4).
     ep.handle_datagram(now, addr("127.0.0.1:5072"), &ok_from(&invite, "c", 5072));
     let to_c: Vec<_> = sent_to(&mut ep)
         .iter()
@@ -336,7 +359,7 @@ fn an_answered_invite_lingers_as_a_record_and_still_takes_2xx_from_forks() {
         [("ACK".into(), "c".into()), ("BYE".into(), "c".into())]
     );
 
-    // Timer M (64*T1): the record goes.
+    // Timer M (64*T1): the records go; the BYE to fork c, unanswered, times out.
     let later = now + Duration::from_secs(40);
     ep.handle_timeout(later);
     assert_eq!(ep.lingering_count(), 0);

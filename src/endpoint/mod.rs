@@ -203,9 +203,9 @@ pub struct EndpointConfig {
     /// production (tags and branches must be unguessable, RFC 3261 §19.3).
     pub seed: u64,
     /// Most finished transactions kept as compact records while they wait out Timer J
-    /// or Timer L (server, 64*T1, RFC 3261 §17.2.2, RFC 6026 §7.1) or Timer M (a call's
-    /// INVITE answered 2xx, 64*T1, RFC 6026 §7.2) instead of as full entries of the `TX`
-    /// table; 0 (the default) keeps them all in the table. A loaded UDP server needs
+    /// or Timer L (server, 64*T1, RFC 3261 §17.2.2, RFC 6026 §7.1), Timer M (a call's
+    /// INVITE answered 2xx, 64*T1, RFC 6026 §7.2) or Timer K (a call's BYE or PRACK, T4,
+    /// §17.1.2.2) instead of as full entries of the `TX` table; 0 (the default) keeps them all in the table. A loaded UDP server needs
     /// about `2 * 64*T1 * calls per second` (1,024,000 for 16,000 calls/s at T1 =
     /// 500 ms), a caller one per call for 64*T1. Allocated once by [`Endpoint::new`].
     /// The handle of a transaction that became a record stops resolving
@@ -2531,7 +2531,8 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 .and_then(|p| self.linger.find(p))
                 .map(|f| (f.call, f.peer, Bytes::<MSG>::from_slice(f.response).ok()));
             if let Some((call, peer, invite)) = lingering {
-                if code.is_success() {
+                // A BYE's or PRACK's record absorbs its final response again.
+                if code.is_success() && core.cseq.method() == Method::Invite {
                     match call.filter(|c| self.calls.get(c.0).is_some()) {
                         Some(call) => self.session_response(now, call, msg, core),
                         None => {
@@ -2569,20 +2570,33 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             }
         }
         self.step_tx(now, tx, TxInput::Response(code), Some((msg, core)));
-        self.linger_client_invite(tx);
+        self.linger_client_tx(tx);
     }
 
-    /// Turn the initial INVITE's client transaction `tx` into a lingering record once it
-    /// is in Accepted (RFC 6026 §7.2): all it does then for 64*T1 is take 2xx responses of
-    /// other forks, for which the record keeps the INVITE and the call.
-    fn linger_client_invite(&mut self, tx: TxHandle) {
+    /// Turn client transaction `tx` into a lingering record when all it still does is
+    /// wait out its timer: a call's BYE or PRACK in Completed (Timer K, T4 over UDP,
+    /// §17.1.2.2) only absorbs retransmitted final responses; the initial INVITE in
+    /// Accepted (Timer M, RFC 6026 §7.2) only takes 2xx responses of other forks, for
+    /// which the record keeps the INVITE and the call.
+    fn linger_client_tx(&mut self, tx: TxHandle) {
         let Some(e) = self.txs.get(tx.0) else { return };
-        let Machine::ClientInvite(m) = e.machine else {
-            return;
-        };
         let (Some(key), Some(deadline), Some(call)) = (&e.client_key, e.timers.next(), e.call)
         else {
             return;
+        };
+        let m = match e.machine {
+            Machine::ClientInvite(m) => m,
+            // The host never holds these: the endpoint sends them for the call.
+            Machine::ClientNonInvite(m)
+                if m.state() == transaction::State::Completed
+                    && (key.method() == Method::Bye || key.method() == Method::Prack) =>
+            {
+                if self.linger.push_client(deadline, key, e.peer, &[], None) {
+                    self.remove_tx(tx);
+                }
+                return;
+            }
+            _ => return,
         };
         if m.state() != transaction::State::Accepted
             || self
