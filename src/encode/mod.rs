@@ -7,7 +7,7 @@
 //! small is left untouched and the error says how many bytes are needed.
 
 mod builder;
-mod derive;
+pub(crate) mod derive;
 mod write;
 
 pub use builder::{BuildError, EncodeError, MAX_BUILDER_HEADERS, MessageBuilder, Value, ViaValue};

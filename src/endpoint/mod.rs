@@ -137,9 +137,7 @@ use crate::check::{self, Capabilities, CoreHeaders, Verdict};
 use crate::dialog::{self, Dialog, InviteSession, Notice, RequestKind, Sdp, SessionTimer, Tag};
 use crate::encode::{BufferTooSmall, EncodeError, MessageBuilder, Value, ViaValue, text};
 use crate::error::Capacity;
-use crate::message::{
-    ContactValue, Detached, HeaderKind, Host, Limits, Message, Method, Rport, StatusCode, lex,
-};
+use crate::message::{Detached, HeaderKind, Host, Limits, Message, Method, Rport, StatusCode, lex};
 use crate::reliable;
 use crate::time::Instant;
 use crate::transaction::{
@@ -1703,7 +1701,12 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         let Some(req) = e.stored_request(&self.config.limits) else {
             return;
         };
-        if req.to().ok().and_then(|t| t.tag()).is_none() {
+        // Only a request within the dialog (To tag) refreshes it; the raw value says so
+        // without parsing the name-addr again.
+        if !req
+            .header(HeaderKind::To)
+            .is_some_and(|to| crate::encode::derive::has_tag(to.value))
+        {
             return;
         }
         // Only the call's own dialog: a request in another fork's early dialog says
@@ -3149,16 +3152,14 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         if dialog_creating || update_2xx {
             // §12.1.1: SIPS if the request's Request-URI, top Record-Route or (without
             // Record-Route) Contact is.
-            let top = match request.record_routes().next() {
-                Some(rr) => rr.is_ok_and(|na| is_sips(na.uri())),
-                None => {
-                    matches!(request.contacts().next(), Some(Ok(ContactValue::Addr(na))) if is_sips(na.uri()))
-                }
+            // Read from the bytes: the request's checks parsed these already.
+            let top = match request.header(HeaderKind::RecordRoute) {
+                Some(rr) => sips_bytes(rr.value),
+                None => request
+                    .header(HeaderKind::Contact)
+                    .is_some_and(|c| sips_bytes(c.value)),
             };
-            let sips = request
-                .request_uri()
-                .is_some_and(|u| u.is_ok_and(|u| is_sips(&u)))
-                || top;
+            let sips = request.request_uri_raw().is_some_and(sips_bytes) || top;
             b.push(
                 "Contact",
                 Value::Text(if sips { contact_sips } else { contact }),
@@ -4030,12 +4031,33 @@ pub(super) fn is_sips(uri: &crate::message::Uri<'_>) -> bool {
 
 /// Whether a URI written as text (perhaps `<...>`, perhaps a name-addr) is a SIPS URI.
 fn sips_text(s: &str) -> bool {
-    let s = s.trim_start();
-    let s = match s.find('<') {
-        Some(i) => &s[i + 1..],
-        None => s,
-    };
-    s.get(..5).is_some_and(|p| p.eq_ignore_ascii_case("sips:"))
+    sips_bytes(s.as_bytes())
+}
+
+/// Whether the first URI of a header value or Request-URI (an addr-spec, or a name-addr
+/// whose display name may be quoted) is a SIPS URI: its scheme is `sips`, any case.
+fn sips_bytes(v: &[u8]) -> bool {
+    let mut i = 0;
+    let mut quoted = false;
+    let mut start = None;
+    while i < v.len() {
+        match v[i] {
+            b'\\' if quoted => i += 1,
+            b'"' => quoted = !quoted,
+            b'<' if !quoted => {
+                start = Some(i + 1);
+                break;
+            }
+            // An addr-spec: no display name, no angle brackets.
+            b':' | b',' | b';' if !quoted => break,
+            _ => {}
+        }
+        i += 1;
+    }
+    let rest =
+        &v[start.unwrap_or_else(|| v.iter().take_while(|b| b.is_ascii_whitespace()).count())..];
+    rest.get(..5)
+        .is_some_and(|p| p.eq_ignore_ascii_case(b"sips:"))
 }
 
 /// Whether requests within `d` go to a SIPS Request-URI or top Route, so that their
@@ -4073,4 +4095,26 @@ fn dialog_destination(d: &Dialog, fallback: SocketAddr) -> SocketAddr {
 fn cancel_key(invite: &Message<'_>) -> Result<ClientKey, transaction::KeyError> {
     let via = invite.top_via()?;
     ClientKey::new(via.branch().unwrap_or(""), Method::Cancel)
+}
+
+#[cfg(test)]
+mod sips_tests {
+    use super::sips_bytes;
+
+    #[test]
+    fn the_first_uri_of_a_value_decides() {
+        for (v, sips) in [
+            (&b"sips:bob@example.com"[..], true),
+            (b"SIPS:bob@example.com", true),
+            (b"sip:bob@example.com", false),
+            (b"<sips:p1.example.com;lr>, <sip:p2.example.com;lr>", true),
+            (b"<sip:p1.example.com;lr>, <sips:p2.example.com;lr>", false),
+            (b"\"A <b>: \\\"c\" <sips:bob@example.com>", true),
+            (b"Bob <sip:bob@example.com>", false),
+            (b"  Bob  <SiPs:bob@example.com>", true),
+            (b"", false),
+        ] {
+            assert_eq!(sips_bytes(v), sips, "{:?}", core::str::from_utf8(v));
+        }
+    }
 }
