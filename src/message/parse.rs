@@ -497,13 +497,35 @@ impl<'a> Message<'a> {
             .map(|s| self.header_at(s))
     }
 
-    /// Whether a later header of a named `kind` has a value different from the first
-    /// one's (the same value twice is harmless, and seen in live traffic).
-    pub(crate) fn has_conflicting(&self, kind: HeaderKind) -> bool {
-        let mut values = self.values_of(kind).map(|(v, _)| v);
-        values
-            .next()
-            .is_some_and(|first| values.any(|v| v != first))
+    /// The first of `kinds` (named kinds, in the order given) that has a later header
+    /// whose value differs from its first one's (the same value twice is harmless, and
+    /// seen in live traffic). One pass over the index for all the kinds.
+    pub(crate) fn first_conflicting(&self, kinds: &[HeaderKind]) -> Option<HeaderKind> {
+        const { assert!(HeaderKind::COUNT <= 64) };
+        let wanted = kinds
+            .iter()
+            .fold(0u64, |m, &k| m | 1u64 << (k as u32 & 63));
+        let mut conflicting = 0u64;
+        for (i, slot) in self.slots.iter().enumerate() {
+            let bit = 1u64 << (slot.kind as u32 & 63);
+            if slot.kind == HeaderKind::Other || wanted & bit == 0 {
+                continue;
+            }
+            let first = usize::from(self.first[slot.kind as usize]);
+            if first != i
+                && let Some(f) = self.slots.get(first)
+                && self.value_at(f).0 != self.value_at(slot).0
+            {
+                conflicting |= bit;
+            }
+        }
+        if conflicting == 0 {
+            return None;
+        }
+        kinds
+            .iter()
+            .copied()
+            .find(|&k| conflicting & 1u64 << (k as u32 & 63) != 0)
     }
 
     /// The values (and offsets) of every header of a named `kind`, in order: what
