@@ -1,7 +1,7 @@
 //! `name-addr` / `addr-spec` header values (RFC 3261 §20.10, §20.20, §20.39, §25.1):
 //! From, To, Contact, Route, Record-Route, Reply-To.
 
-use super::lex::{self, Params, RawParam};
+use super::lex::{self, Params, RawParam, ValueClass};
 use super::uri::Uri;
 use crate::error::{ParseError, ParseErrorKind};
 
@@ -202,12 +202,13 @@ impl<'a> NameAddr<'a> {
         let params = t.get(rest..).unwrap_or(&[]);
         let params_at = off + rest;
         let mut tag = None;
-        for p in Params::new(params, params_at) {
-            let p = p.map_err(|e| match e.kind {
+        let mut it = Params::new(params, params_at);
+        while let Some(p) = it.next_classed() {
+            let (p, class) = p.map_err(|e| match e.kind {
                 ParseErrorKind::Token => err(e.offset),
                 _ => e,
             })?;
-            if let Some(t) = check_param(&p)? {
+            if let Some(t) = check_param(&p, class)? {
                 // The first tag wins, as `param` finds it.
                 tag.get_or_insert(t);
             }
@@ -289,13 +290,14 @@ fn delta_seconds(v: &[u8]) -> Option<u32> {
 /// Typed header parameters are checked at parse time so that accessors cannot fail.
 /// Checks the values of the parameters a name-addr gives meaning to; returns the value of
 /// a `tag` (read on every message for transaction and dialog matching, so found once here).
-fn check_param<'a>(p: &RawParam<'a>) -> Result<Option<&'a str>, ParseError> {
+fn check_param<'a>(p: &RawParam<'a>, class: ValueClass) -> Result<Option<&'a str>, ParseError> {
     if p.name.eq_ignore_ascii_case(b"tag") {
         // RFC 3261 §19.3 makes a tag a token; live traffic also uses `&` and `^`
         // (captured Cisco and Pingtel phones), so any visible ASCII that is not a
         // separator is accepted.
         return match p.value {
-            Some(v) if !v.is_empty() && v.iter().all(|&b| lex::is_tag_char(b)) => {
+            // The class says every byte of the (non-empty, unquoted) value is a tag byte.
+            Some(v) if class.all_tag() => {
                 // unwrap-free: every byte is visible ASCII after the check above.
                 core::str::from_utf8(v).map(Some).map_err(|_| err(p.offset))
             }

@@ -3,7 +3,7 @@
 use core::fmt;
 use core::net::Ipv6Addr;
 
-use super::{check_params, required, token_at, token_value};
+use super::{check_params_classed, required, token_at, token_value_classed};
 use crate::error::{ParseError, ParseErrorKind};
 use crate::message::host::parse_port;
 use crate::message::lex::{self, Params, RawParam};
@@ -189,10 +189,10 @@ impl<'a> Via<'a> {
         };
         let mut seen_rport = false;
         // via-params (RFC 3261 §20.42, RFC 3581 §3); the first of a duplicate wins.
-        check_params(s, i, KIND, |p| {
+        check_params_classed(s, i, KIND, |p, class| {
             let name = p.name;
             if name.eq_ignore_ascii_case(b"branch") {
-                let b = token_value(&p, KIND)?;
+                let b = token_value_classed(&p, class, KIND)?;
                 via.branch.get_or_insert(b);
             } else if name.eq_ignore_ascii_case(b"received") {
                 let h = received(&p)?;
