@@ -413,8 +413,12 @@ impl ValueClass {
 
 impl<'a> Params<'a> {
     /// [`Iterator::next`], with the [`ValueClass`] of the value (all classes clear when
-    /// there is no value or a quoted one).
-    pub(crate) fn next_classed(&mut self) -> Option<Result<(RawParam<'a>, ValueClass), ParseError>> {
+    /// there is no value or a quoted one) and the index of the value in the slice
+    /// iterated (of the end of the name when there is no value).
+    #[allow(clippy::type_complexity)] // a private iterator step
+    pub(crate) fn next_classed(
+        &mut self,
+    ) -> Option<Result<(RawParam<'a>, ValueClass, usize), ParseError>> {
         let s = self.s;
         let mut i = skip_lws(s, self.pos);
         if i >= s.len() {
@@ -438,9 +442,11 @@ impl<'a> Params<'a> {
         let mut j = skip_lws(s, i);
         let mut value = None;
         let mut classes = u8::MAX;
+        let mut value_at = i;
         if j < s.len() && s[j] == b'=' {
             j = skip_lws(s, j + 1);
             let v_start = j;
+            value_at = j;
             if j < s.len() && s[j] == b'"' {
                 classes = 0;
                 match quoted_end(s, j) {
@@ -470,7 +476,8 @@ impl<'a> Params<'a> {
             value,
             offset: self.base + name_start,
         };
-        Some(Ok((param, ValueClass(if value.is_some() { classes } else { 0 }))))
+        let class = ValueClass(if value.is_some() { classes } else { 0 });
+        Some(Ok((param, class, value_at)))
     }
 }
 
@@ -479,7 +486,7 @@ impl<'a> Iterator for Params<'a> {
 
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
-        Some(self.next_classed()?.map(|(p, _)| p))
+        Some(self.next_classed()?.map(|(p, _, _)| p))
     }
 }
 
@@ -538,10 +545,11 @@ mod tests {
                     k /= alphabet.len();
                 }
                 let input = &s[..3 + len];
-                let Some(Ok((p, class))) = Params::new(input, 0).next_classed() else {
+                let Some(Ok((p, class, at))) = Params::new(input, 0).next_classed() else {
                     continue;
                 };
                 let v = p.value.unwrap();
+                assert_eq!(&input[at..at + v.len()], v);
                 let quoted = v[0] == b'"';
                 let all = |f: fn(u8) -> bool| !quoted && v.iter().all(|&b| f(b));
                 assert_eq!(class.all_token(), all(is_token), "{input:?}");
@@ -557,7 +565,7 @@ mod tests {
                 );
             }
         }
-        let (p, class) = Params::new(b";lr", 0).next_classed().unwrap().unwrap();
+        let (p, class, _) = Params::new(b";lr", 0).next_classed().unwrap().unwrap();
         assert!(p.value.is_none() && !class.all_token() && !class.all_tag());
     }
 

@@ -56,7 +56,7 @@ fn check_params_classed<'a>(
     let params = Params::new(tail, start);
     let mut it = params.clone();
     while let Some(p) = it.next_classed() {
-        let (p, class) = p.map_err(|e| ParseError::new(kind, e.offset))?;
+        let (p, class, _) = p.map_err(|e| ParseError::new(kind, e.offset))?;
         // A bad value is reported at its parameter's name.
         if let Some(v) = p.value
             && v.first() != Some(&b'"')
