@@ -348,6 +348,32 @@ fn has_comma_or_quote(s: &[u8]) -> bool {
     words.remainder().iter().any(|&b| b == b',' || b == b'"')
 }
 
+/// Index of the first `needle` in `s`, eight bytes at a time (the SWAR zero-byte test
+/// on the word XORed with the needle: the lowest flagged byte is exact, borrows only
+/// flag bytes above a match).
+pub(crate) fn find_byte(s: &[u8], needle: u8) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let pattern = ONES * u64::from(needle);
+    let mut words = s.chunks_exact(8);
+    let mut at = 0;
+    for chunk in &mut words {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let w = u64::from_le_bytes(word) ^ pattern;
+        let flags = w.wrapping_sub(ONES) & !w & HIGH;
+        if flags != 0 {
+            return Some(at + (flags.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    words
+        .remainder()
+        .iter()
+        .position(|&b| b == needle)
+        .map(|p| at + p)
+}
+
 /// One `;name[=value]` generic parameter (RFC 3261 §25.1 `generic-param`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RawParam<'a> {
@@ -567,6 +593,23 @@ mod tests {
         }
         let (p, class, _) = Params::new(b";lr", 0).next_classed().unwrap().unwrap();
         assert!(p.value.is_none() && !class.all_token() && !class.all_tag());
+    }
+
+    #[test]
+    fn find_byte_agrees_with_a_byte_search() {
+        for len in 0..20 {
+            for at in 0..len {
+                for b in [b'>', b'?', b'=', 0xbe, 0x3e | 0x80, 0, 0xff] {
+                    let mut s = [b'>' + 1; 20];
+                    s[at] = b;
+                    if at + 3 < len {
+                        s[at + 3] = b'>';
+                    }
+                    let s = &s[..len];
+                    assert_eq!(find_byte(s, b'>'), s.iter().position(|&c| c == b'>'), "{s:?}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -169,12 +169,7 @@ impl<'a> NameAddr<'a> {
                 return Self::parse_addr_spec(off, t, text);
             }
         }
-        let gt = lt
-            + 1
-            + t[lt + 1..]
-                .iter()
-                .position(|&b| b == b'>')
-                .ok_or(err(off + lt))?;
+        let gt = lt + 1 + lex::find_byte(&t[lt + 1..], b'>').ok_or(err(off + lt))?;
         // Strict (RFC 4475 §3.1.2.14): no LWS inside the brackets.
         let uri = Uri::parse_text(&t[lt + 1..gt], text.and_then(|x| x.get(lt + 1..gt)))
             .map_err(|e| e.shifted(off + lt + 1))?;
