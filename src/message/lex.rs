@@ -442,6 +442,7 @@ impl<'a> Params<'a> {
     /// there is no value or a quoted one) and the index of the value in the slice
     /// iterated (of the end of the name when there is no value).
     #[allow(clippy::type_complexity)] // a private iterator step
+    #[inline]
     pub(crate) fn next_classed(
         &mut self,
     ) -> Option<Result<(RawParam<'a>, ValueClass, usize), ParseError>> {
