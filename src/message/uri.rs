@@ -8,7 +8,7 @@
 use core::fmt;
 
 use super::Method;
-use super::host::{Host, HostPort, parse_port};
+use super::host::{Host, HostPort, port_run};
 use super::lex;
 use crate::error::{ParseError, ParseErrorKind};
 
@@ -588,14 +588,11 @@ fn plain_host_port(s: &[u8], host_start: usize) -> Option<(HostPort<'_>, usize, 
     match s.get(j) {
         None | Some(b';' | b'?') => Some((HostPort { host, port: None }, j, j)),
         Some(b':') => {
-            let mut k = j + 1;
-            while k < len && s[k].is_ascii_digit() {
-                k += 1;
-            }
+            let (k, port) = port_run(s, j + 1);
             if !matches!(s.get(k), None | Some(b';' | b'?')) {
                 return None;
             }
-            let port = parse_port(&s[j + 1..k])?;
+            let port = port?;
             Some((
                 HostPort {
                     host,

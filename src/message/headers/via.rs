@@ -5,7 +5,7 @@ use core::net::Ipv6Addr;
 
 use super::{check_params_classed, required, token_at, token_value_classed};
 use crate::error::{ParseError, ParseErrorKind};
-use crate::message::host::parse_port;
+use crate::message::host::{parse_port, port_run};
 use crate::message::lex::{self, Params, RawParam};
 use crate::message::{Host, HostPort};
 
@@ -320,14 +320,11 @@ fn plain_sent_by(s: &[u8], start: usize) -> Option<(HostPort<'_>, usize)> {
     let (port, end) = match s.get(j) {
         None | Some(b';') => (None, j),
         Some(b':') => {
-            let mut k = j + 1;
-            while k < s.len() && s[k].is_ascii_digit() {
-                k += 1;
-            }
+            let (k, port) = port_run(s, j + 1);
             if !matches!(s.get(k), None | Some(b';')) {
                 return None;
             }
-            (Some(parse_port(&s[j + 1..k])?), k)
+            (Some(port?), k)
         }
         _ => return None,
     };
