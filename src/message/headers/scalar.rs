@@ -3,7 +3,7 @@
 
 use core::fmt;
 
-use super::{check_params, seconds_value, token_at};
+use super::{check_params, seconds_value};
 use crate::error::{ParseError, ParseErrorKind};
 use crate::message::Method;
 use crate::message::lex::{self, Params, RawParam};
@@ -57,12 +57,14 @@ impl<'a> CSeq<'a> {
         if m == i {
             return Err(ParseError::new(kind, i));
         }
-        let (method, end) = token_at(s, m, kind)?;
+        // From the bytes: a known method needs no UTF-8 pass. `None` only for an empty
+        // token, the run being all token characters.
+        let end = lex::token_end(s, m);
+        let method = Method::from_bytes(&s[m..end]).ok_or(ParseError::new(kind, m))?;
         let end_lws = lex::skip_lws(s, end);
         if end_lws != s.len() {
             return Err(ParseError::new(kind, end_lws));
         }
-        let method = Method::from_token(method).ok_or(ParseError::new(kind, m))?;
         Ok(CSeq { seq, method })
     }
 
