@@ -343,9 +343,12 @@ impl<'a> Message<'a> {
             end = e;
             next = n;
         }
-        let (lead, value) = lex::trim(&bytes[value_start..end]);
-        let value_start = value_start + lead;
-        let value_end = value_start + value.len();
+        // `lex::trim` in place: no slice to build, and the value rarely ends in LWS.
+        let value_start = lex::skip_lws(&bytes[..end], value_start);
+        let mut value_end = end;
+        while value_end > value_start && lex::is_lws(bytes[value_end - 1]) {
+            value_end -= 1;
+        }
         let kind = HeaderKind::from_name(&bytes[pos..pos + name_len]);
         if self.slots.len() >= max {
             return Err(ParseError::new(K::Capacity(Capacity::Headers), pos));
