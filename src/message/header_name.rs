@@ -9,9 +9,11 @@ const fn name_key(s: &[u8]) -> u32 {
     if s.is_empty() || s.len() > 255 {
         return 0;
     }
-    let first = s[0].to_ascii_lowercase() as u32;
-    let middle = s[s.len() / 2].to_ascii_lowercase() as u32;
-    let last = s[s.len() - 1].to_ascii_lowercase() as u32;
+    // `| 0x20` lower-cases letters; it also maps a few other bytes onto others (`\r`
+    // onto `-`), which only makes a non-name pick a candidate that `eq_lower` refuses.
+    let first = (s[0] | 0x20) as u32;
+    let middle = (s[s.len() / 2] | 0x20) as u32;
+    let last = (s[s.len() - 1] | 0x20) as u32;
     s.len() as u32 | first << 8 | middle << 16 | last << 24
 }
 

@@ -43,6 +43,13 @@ impl<'a> Transport<'a> {
 
     /// One of the transports the crate names, by its token (case-insensitive).
     fn known(t: &[u8]) -> Option<Transport<'static>> {
+        // Upper case, as nearly every Via writes it: one comparison.
+        match t {
+            b"UDP" => return Some(Transport::Udp),
+            b"TCP" => return Some(Transport::Tcp),
+            b"TLS" => return Some(Transport::Tls),
+            _ => {}
+        }
         const KNOWN: [(&[u8], Transport<'static>); 6] = [
             (b"UDP", Transport::Udp),
             (b"TCP", Transport::Tcp),
