@@ -685,6 +685,7 @@ fn find_head_end(bytes: &[u8]) -> Option<usize> {
 /// Find the end of the line starting at `from`: returns (end of content, start of next
 /// line, whether it ended with CRLF). `mode` is the line-end style fixed by the start
 /// line: `Some(true)` CRLF, `Some(false)` bare LF; a line that breaks it is an error.
+#[inline]
 fn line_end(
     bytes: &[u8],
     from: usize,
