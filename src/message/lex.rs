@@ -340,8 +340,7 @@ fn has_comma_or_quote(s: &[u8]) -> bool {
         let mut word = [0u8; 8];
         word.copy_from_slice(chunk);
         let w = u64::from_le_bytes(word);
-        if zero_byte(w ^ (ONES * u64::from(b','))) | zero_byte(w ^ (ONES * u64::from(b'"'))) != 0
-        {
+        if zero_byte(w ^ (ONES * u64::from(b','))) | zero_byte(w ^ (ONES * u64::from(b'"'))) != 0 {
             return true;
         }
     }
@@ -607,7 +606,11 @@ mod tests {
                         s[at + 3] = b'>';
                     }
                     let s = &s[..len];
-                    assert_eq!(find_byte(s, b'>'), s.iter().position(|&c| c == b'>'), "{s:?}");
+                    assert_eq!(
+                        find_byte(s, b'>'),
+                        s.iter().position(|&c| c == b'>'),
+                        "{s:?}"
+                    );
                 }
             }
         }

@@ -188,8 +188,8 @@ impl<'a> NameAddr<'a> {
         if let Some(bad) = spec.iter().position(|&b| b == b'?' || b == b',') {
             return Err(err(off + bad));
         }
-        let uri = Uri::parse_text(spec, text.and_then(|x| x.get(..end)))
-            .map_err(|e| e.shifted(off))?;
+        let uri =
+            Uri::parse_text(spec, text.and_then(|x| x.get(..end))).map_err(|e| e.shifted(off))?;
         Self::finish(off, t, text, None, uri, false, end)
     }
 

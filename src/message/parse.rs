@@ -505,9 +505,7 @@ impl<'a> Message<'a> {
     /// seen in live traffic). One pass over the index for all the kinds.
     pub(crate) fn first_conflicting(&self, kinds: &[HeaderKind]) -> Option<HeaderKind> {
         const { assert!(HeaderKind::COUNT <= 64) };
-        let wanted = kinds
-            .iter()
-            .fold(0u64, |m, &k| m | 1u64 << (k as u32 & 63));
+        let wanted = kinds.iter().fold(0u64, |m, &k| m | 1u64 << (k as u32 & 63));
         let mut conflicting = 0u64;
         for (i, slot) in self.slots.iter().enumerate() {
             let bit = 1u64 << (slot.kind as u32 & 63);

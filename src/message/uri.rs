@@ -613,9 +613,8 @@ fn general_host_port(
     host_start: usize,
 ) -> Result<(HostPort<'_>, usize, usize), ParseError> {
     let host_end = find(s, host_start, s.len(), |b| b == b';' || b == b'?');
-    let hp = HostPort::parse(&s[host_start..host_end]).map_err(|e| {
-        ParseError::new(ParseErrorKind::Uri, e.offset.saturating_add(host_start))
-    })?;
+    let hp = HostPort::parse(&s[host_start..host_end])
+        .map_err(|e| ParseError::new(ParseErrorKind::Uri, e.offset.saturating_add(host_start)))?;
     // The port follows the last colon (an unbracketed IPv6 host has more).
     let host_len = match hp.port {
         Some(_) => s[host_start..host_end]
