@@ -301,7 +301,7 @@ pub fn check_request_core<'a>(
             Problem::Version,
         ));
     }
-    let (core, _) = mandatory_headers(msg).map_err(Rejection::bad_request)?;
+    let (core, _, content_type) = mandatory_headers(msg).map_err(Rejection::bad_request)?;
     // §8.2.1: method inspection.
     if !method.is_known() {
         return Err(Rejection::new(
@@ -355,15 +355,10 @@ pub fn check_request_core<'a>(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Problem::UnsupportedMediaType,
         );
-        match msg.content_type() {
-            Some(Ok(ct)) if caps.supports_body(ct.media_type(), ct.subtype()) => {}
-            Some(Ok(_)) | None => return Err(unsupported),
-            Some(Err(e)) => {
-                return Err(Rejection::bad_request(Problem::MalformedHeader(
-                    HeaderKind::ContentType,
-                    e,
-                )));
-            }
+        // A malformed Content-Type was refused with 400 by the mandatory checks.
+        match content_type {
+            Some(ct) if caps.supports_body(ct.media_type(), ct.subtype()) => {}
+            _ => return Err(unsupported),
         }
         for coding in msg.tokens(HeaderKind::ContentEncoding) {
             match coding {
@@ -419,7 +414,7 @@ pub fn check_response_core<'a>(msg: &Message<'a>) -> Result<CoreHeaders<'a>, Dis
     if !msg.version().eq_ignore_ascii_case("SIP/2.0") {
         return Err(Discard::Version);
     }
-    let (core, vias) = mandatory_headers(msg).map_err(|problem| match problem {
+    let (core, vias, _) = mandatory_headers(msg).map_err(|problem| match problem {
         Problem::MissingHeader(k)
         | Problem::DuplicateHeader(k)
         | Problem::MalformedHeader(k, _) => Discard::Header(k),
@@ -455,10 +450,15 @@ pub fn classify<'a>(bytes: &'a [u8], caps: &Capabilities<'_>, limits: &Limits) -
     }
 }
 
+/// What [`mandatory_headers`] found: the core headers, the number of Via values and the
+/// Content-Type if present.
+type Mandatory<'a> = (CoreHeaders<'a>, usize, Option<ContentType<'a>>);
+
 /// Via, From, To, Call-ID and CSeq present and well formed, the single-valued ones
 /// exactly once (RFC 3261 §8.1.1, §20); Max-Forwards, Content-Type, Contact, Route and
-/// Record-Route well formed where present. Gives the number of Via values too.
-fn mandatory_headers<'a>(msg: &Message<'a>) -> Result<(CoreHeaders<'a>, usize), Problem> {
+/// Record-Route well formed where present. Gives the number of Via values and the
+/// Content-Type too, so that the callers do not parse them again.
+fn mandatory_headers<'a>(msg: &Message<'a>) -> Result<Mandatory<'a>, Problem> {
     const ONCE: [HeaderKind; 6] = [
         HeaderKind::From,
         HeaderKind::To,
@@ -467,7 +467,7 @@ fn mandatory_headers<'a>(msg: &Message<'a>) -> Result<(CoreHeaders<'a>, usize), 
         HeaderKind::MaxForwards,
         HeaderKind::ContentType,
     ];
-    if let Some(&kind) = ONCE.iter().find(|&&k| msg.has_conflicting(k)) {
+    if let Some(kind) = msg.first_conflicting(&ONCE) {
         return Err(Problem::DuplicateHeader(kind));
     }
     let malformed = |k| move |e| Problem::MalformedHeader(k, e);
@@ -495,10 +495,10 @@ fn mandatory_headers<'a>(msg: &Message<'a>) -> Result<(CoreHeaders<'a>, usize), 
     if let Some(mf) = msg.max_forwards() {
         mf.map_err(malformed(HeaderKind::MaxForwards))?;
     }
-    if let Some(h) = msg.header(HeaderKind::ContentType) {
-        ContentType::parse(h.value)
-            .map_err(|e| Problem::MalformedHeader(HeaderKind::ContentType, e.shifted(h.offset)))?;
-    }
+    let content_type = match msg.content_type() {
+        Some(ct) => Some(ct.map_err(malformed(HeaderKind::ContentType))?),
+        None => None,
+    };
     // The address lists matter to a UAS acting on a request (RFC 4475 §3.1.2.13); a UAC
     // reads a response's Contact and Record-Route only when it builds a dialog from it,
     // which checks them then.
@@ -529,5 +529,6 @@ fn mandatory_headers<'a>(msg: &Message<'a>) -> Result<(CoreHeaders<'a>, usize), 
             cseq,
         },
         vias,
+        content_type,
     ))
 }

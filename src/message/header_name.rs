@@ -9,9 +9,11 @@ const fn name_key(s: &[u8]) -> u32 {
     if s.is_empty() || s.len() > 255 {
         return 0;
     }
-    let first = s[0].to_ascii_lowercase() as u32;
-    let middle = s[s.len() / 2].to_ascii_lowercase() as u32;
-    let last = s[s.len() - 1].to_ascii_lowercase() as u32;
+    // `| 0x20` lower-cases letters; it also maps a few other bytes onto others (`\r`
+    // onto `-`), which only makes a non-name pick a candidate that `eq_lower` refuses.
+    let first = (s[0] | 0x20) as u32;
+    let middle = (s[s.len() / 2] | 0x20) as u32;
+    let last = (s[s.len() - 1] | 0x20) as u32;
     s.len() as u32 | first << 8 | middle << 16 | last << 24
 }
 
@@ -32,6 +34,10 @@ macro_rules! header_kinds {
         impl HeaderKind {
             /// Number of variants, `Other` included.
             pub(crate) const COUNT: usize = [$(HeaderKind::$variant,)* HeaderKind::Other].len();
+
+            /// Every named kind, for the tests.
+            #[cfg(test)]
+            const NAMED: [HeaderKind; Self::COUNT - 1] = [$(HeaderKind::$variant,)*];
 
             /// The canonical (full) name.
             pub const fn as_str(self) -> &'static str {
@@ -135,13 +141,48 @@ header_kinds! {
 /// and `-` (every known header name does). Branch-free so it vectorises: a letter
 /// matches with bit 0x20 forced on (which folds exactly its two cases together), a
 /// `-` must match exactly.
+///
+/// Names of four bytes or more are compared a word at a time (overlapping words cover
+/// the tail): the bit arithmetic never carries from one byte into the next.
 fn eq_lower(name: &[u8], lower: &[u8]) -> bool {
-    name.len() == lower.len()
-        && name
-            .iter()
+    let n = name.len();
+    if n != lower.len() {
+        return false;
+    }
+    if n >= 8 {
+        let word = |s: &[u8], at: usize| {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(&s[at..at + 8]);
+            u64::from_le_bytes(w)
+        };
+        let diff = |at: usize| {
+            let (b, l) = (word(name, at), word(lower, at));
+            (b | ((l & 0x4040_4040_4040_4040) >> 1)) ^ l
+        };
+        let mut acc = diff(n - 8);
+        let mut at = 0;
+        while at + 8 < n {
+            acc |= diff(at);
+            at += 8;
+        }
+        acc == 0
+    } else if n >= 4 {
+        let word = |s: &[u8], at: usize| {
+            let mut w = [0u8; 4];
+            w.copy_from_slice(&s[at..at + 4]);
+            u32::from_le_bytes(w)
+        };
+        let diff = |at: usize| {
+            let (b, l) = (word(name, at), word(lower, at));
+            (b | ((l & 0x4040_4040) >> 1)) ^ l
+        };
+        diff(0) | diff(n - 4) == 0
+    } else {
+        name.iter()
             .zip(lower)
             .fold(0u8, |diff, (&b, &l)| diff | ((b | ((l & 0x40) >> 1)) ^ l))
             == 0
+    }
 }
 
 impl HeaderKind {
@@ -218,5 +259,32 @@ mod tests {
         assert_eq!(HeaderKind::from_name(b"Content_Length"), HeaderKind::Other);
         assert_eq!(HeaderKind::from_name(b"Vi\x01"), HeaderKind::Other);
         const { assert!(HeaderKind::COUNT < 255) };
+    }
+
+    #[test]
+    fn eq_lower_agrees_with_a_byte_comparison() {
+        // Every known name with each byte replaced by every other byte value.
+        let reference = |name: &[u8], lower: &[u8]| {
+            name.len() == lower.len()
+                && name.iter().zip(lower).all(|(&b, &l)| {
+                    b == l || (l.is_ascii_lowercase() && b == l.to_ascii_uppercase())
+                })
+        };
+        for kind in HeaderKind::NAMED {
+            let lower = kind.lower();
+            assert!(eq_lower(lower, lower) && eq_lower(kind.as_str().as_bytes(), lower));
+            assert_eq!(HeaderKind::from_name(kind.as_str().as_bytes()), kind);
+            let mut name = [0u8; 32];
+            name[..lower.len()].copy_from_slice(lower);
+            for at in 0..lower.len() {
+                for b in 0..=255u8 {
+                    name[at] = b;
+                    let name = &name[..lower.len()];
+                    assert_eq!(eq_lower(name, lower), reference(name, lower), "{name:?}");
+                }
+                name[at] = lower[at];
+            }
+            assert!(!eq_lower(&name[..lower.len() - 1], lower));
+        }
     }
 }

@@ -213,6 +213,27 @@ pub(crate) fn parse_ipv4(s: &[u8]) -> Option<Ipv4Addr> {
     (i == s.len()).then(|| Ipv4Addr::from(octets))
 }
 
+/// The run of digits at `from` in `s`: where it ends, and the port it makes as
+/// [`parse_port`] reads it (`None` if empty, longer than five digits or above 65535),
+/// found in the same pass.
+#[inline]
+pub(crate) fn port_run(s: &[u8], from: usize) -> (usize, Option<u16>) {
+    let mut k = from;
+    let mut n: u32 = 0;
+    while k < s.len() && s[k].is_ascii_digit() {
+        // Saturates well above 65535 without overflowing; the length check decides.
+        n = (n * 10 + u32::from(s[k] - b'0')).min(1_000_000);
+        k += 1;
+    }
+    let len = k - from;
+    let port = if len == 0 || len > 5 {
+        None
+    } else {
+        u16::try_from(n).ok()
+    };
+    (k, port)
+}
+
 /// A port: 1 to 5 digits, at most 65535.
 pub(crate) fn parse_port(s: &[u8]) -> Option<u16> {
     if s.is_empty() || s.len() > 5 || !s.iter().all(u8::is_ascii_digit) {
@@ -274,6 +295,49 @@ mod tests {
             "00.1.2.3",
         ] {
             assert_eq!(parse_ipv4(text.as_bytes()), text.parse().ok(), "{text}");
+        }
+    }
+
+    #[test]
+    fn port_run_agrees_with_parse_port() {
+        for text in [
+            "",
+            "0",
+            "5060",
+            "65535",
+            "65536",
+            "99999",
+            "100000",
+            "000065535",
+            "0000005060",
+            "123456789012",
+            "5060;x",
+            "5060 ",
+            "x",
+            "5x",
+        ] {
+            let s = text.as_bytes();
+            let (end, port) = port_run(s, 0);
+            let digits = s.iter().take_while(|b| b.is_ascii_digit()).count();
+            assert_eq!(end, digits, "{text}");
+            assert_eq!(port, parse_port(&s[..digits]), "{text}");
+        }
+        for n in 0..=70_000u32 {
+            // n in decimal, without leading zeros.
+            let mut buf = [0u8; 5];
+            let mut at = buf.len();
+            let mut m = n;
+            loop {
+                at -= 1;
+                buf[at] = b'0' + (m % 10) as u8;
+                m /= 10;
+                if m == 0 {
+                    break;
+                }
+            }
+            let text = &buf[at..];
+            assert_eq!(port_run(text, 0), (text.len(), u16::try_from(n).ok()));
+            assert_eq!(port_run(text, 0).1, parse_port(text));
         }
     }
 

@@ -83,19 +83,6 @@ pub const fn is_token(b: u8) -> bool {
     CLASS[b as usize] & TOKEN != 0
 }
 
-/// A byte of an unquoted parameter value (`gen-value` without quotes): a token
-/// character, or `[`, `]`, `:` of an IPv6 reference or host:port.
-#[inline]
-pub(crate) const fn is_gen_value(b: u8) -> bool {
-    CLASS[b as usize] & GEN_VALUE != 0
-}
-
-/// A byte of a tag (RFC 3261 §19.3 says token; see `name_addr` for why wider).
-#[inline]
-pub(crate) const fn is_tag_char(b: u8) -> bool {
-    CLASS[b as usize] & TAG != 0
-}
-
 /// A byte of a `hostname` or `IPv4address`: alphanumeric, `-` or `.`.
 #[inline]
 pub(crate) const fn is_host_char(b: u8) -> bool {
@@ -300,7 +287,7 @@ impl<'a> Iterator for CommaSeparated<'a> {
         let start = self.pos;
         // Nearly every value is one element: without a comma or a quote anywhere (two
         // word-at-a-time searches) there is nothing to split or check here.
-        if start == 0 && !s.contains(&b',') && !s.contains(&b'"') {
+        if start == 0 && !has_comma_or_quote(s) {
             self.done = true;
             let (off, item) = trim(s);
             return Some(Ok((off, item)));
@@ -341,6 +328,51 @@ impl<'a> Iterator for CommaSeparated<'a> {
     }
 }
 
+/// Whether `s` holds a `,` or a `"`. One pass eight bytes at a time (the classic SWAR
+/// zero-byte test on the word XORed with each byte, exact for "any"): two `memchr`
+/// calls on a short header value cost twice as much.
+fn has_comma_or_quote(s: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let zero_byte = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
+    let mut words = s.chunks_exact(8);
+    for chunk in &mut words {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let w = u64::from_le_bytes(word);
+        if zero_byte(w ^ (ONES * u64::from(b','))) | zero_byte(w ^ (ONES * u64::from(b'"'))) != 0 {
+            return true;
+        }
+    }
+    words.remainder().iter().any(|&b| b == b',' || b == b'"')
+}
+
+/// Index of the first `needle` in `s`, eight bytes at a time (the SWAR zero-byte test
+/// on the word XORed with the needle: the lowest flagged byte is exact, borrows only
+/// flag bytes above a match).
+pub(crate) fn find_byte(s: &[u8], needle: u8) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let pattern = ONES * u64::from(needle);
+    let mut words = s.chunks_exact(8);
+    let mut at = 0;
+    for chunk in &mut words {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let w = u64::from_le_bytes(word) ^ pattern;
+        let flags = w.wrapping_sub(ONES) & !w & HIGH;
+        if flags != 0 {
+            return Some(at + (flags.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    words
+        .remainder()
+        .iter()
+        .position(|&b| b == needle)
+        .map(|p| at + p)
+}
+
 /// One `;name[=value]` generic parameter (RFC 3261 §25.1 `generic-param`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RawParam<'a> {
@@ -377,10 +409,42 @@ impl<'a> Params<'a> {
     }
 }
 
-impl<'a> Iterator for Params<'a> {
-    type Item = Result<RawParam<'a>, ParseError>;
+/// What the bytes of an unquoted parameter value all are, found while the value was
+/// delimited, so that the checks after it need not scan it again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct ValueClass(u8);
 
-    fn next(&mut self) -> Option<Self::Item> {
+impl ValueClass {
+    /// Every byte is a token character (false for no value and for a quoted one).
+    #[inline]
+    pub(crate) fn all_token(self) -> bool {
+        self.0 & TOKEN != 0
+    }
+
+    /// Every byte may be in an unquoted `gen-value`: a token character, or `[`, `]`,
+    /// `:` of an IPv6 reference or host:port.
+    #[inline]
+    pub(crate) fn all_gen_value(self) -> bool {
+        self.0 & GEN_VALUE != 0
+    }
+
+    /// Every byte may be in a tag: RFC 3261 §19.3 says token; see `name_addr` for why
+    /// wider.
+    #[inline]
+    pub(crate) fn all_tag(self) -> bool {
+        self.0 & TAG != 0
+    }
+}
+
+impl<'a> Params<'a> {
+    /// [`Iterator::next`], with the [`ValueClass`] of the value (all classes clear when
+    /// there is no value or a quoted one) and the index of the value in the slice
+    /// iterated (of the end of the name when there is no value).
+    #[allow(clippy::type_complexity)] // a private iterator step
+    #[inline]
+    pub(crate) fn next_classed(
+        &mut self,
+    ) -> Option<Result<(RawParam<'a>, ValueClass, usize), ParseError>> {
         let s = self.s;
         let mut i = skip_lws(s, self.pos);
         if i >= s.len() {
@@ -403,10 +467,14 @@ impl<'a> Iterator for Params<'a> {
         let name = &s[name_start..i];
         let mut j = skip_lws(s, i);
         let mut value = None;
+        let mut classes = u8::MAX;
+        let mut value_at = i;
         if j < s.len() && s[j] == b'=' {
             j = skip_lws(s, j + 1);
             let v_start = j;
+            value_at = j;
             if j < s.len() && s[j] == b'"' {
+                classes = 0;
                 match quoted_end(s, j) {
                     Ok(end) => j = end,
                     Err(e) => {
@@ -417,6 +485,7 @@ impl<'a> Iterator for Params<'a> {
             } else {
                 // token / host (incl. IPv6 reference) / any non-separator run
                 while j < s.len() && CLASS[s[j] as usize] & VALUE_END == 0 {
+                    classes &= CLASS[s[j] as usize];
                     j += 1;
                 }
             }
@@ -428,11 +497,22 @@ impl<'a> Iterator for Params<'a> {
             i = j;
         }
         self.pos = i;
-        Some(Ok(RawParam {
+        let param = RawParam {
             name,
             value,
             offset: self.base + name_start,
-        }))
+        };
+        let class = ValueClass(if value.is_some() { classes } else { 0 });
+        Some(Ok((param, class, value_at)))
+    }
+}
+
+impl<'a> Iterator for Params<'a> {
+    type Item = Result<RawParam<'a>, ParseError>;
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        Some(self.next_classed()?.map(|(p, _, _)| p))
     }
 }
 
@@ -460,6 +540,80 @@ mod tests {
         );
         assert_eq!(CommaSeparated::new(b"  ").count(), 0);
         assert!(CommaSeparated::new(b"\"open").next().unwrap().is_err());
+    }
+
+    #[test]
+    fn comma_or_quote_agrees_with_a_byte_search() {
+        // Every position in and around the eight-byte words, and bytes next to the two.
+        for len in 0..20 {
+            for at in 0..len {
+                for b in [b',', b'"', b'+', b'-', b'!', b'#', 0xac, 0xa2, 0x2c | 0x80] {
+                    let mut s = [b'a'; 20];
+                    s[at] = b;
+                    let s = &s[..len];
+                    let want = s.contains(&b',') || s.contains(&b'"');
+                    assert_eq!(has_comma_or_quote(s), want, "{s:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn value_classes_agree_with_byte_checks() {
+        // Every value of one to three bytes over an alphabet that crosses the classes.
+        let alphabet = b"aZ9-.!%*_+`'~[]:&^\"<>=/@(";
+        let mut s = [0u8; 6];
+        s[..3].copy_from_slice(b";n=");
+        for len in 1..=3 {
+            for mut k in 0..alphabet.len().pow(len as u32) {
+                for b in &mut s[3..3 + len] {
+                    *b = alphabet[k % alphabet.len()];
+                    k /= alphabet.len();
+                }
+                let input = &s[..3 + len];
+                let Some(Ok((p, class, at))) = Params::new(input, 0).next_classed() else {
+                    continue;
+                };
+                let v = p.value.unwrap();
+                assert_eq!(&input[at..at + v.len()], v);
+                let quoted = v[0] == b'"';
+                let all = |f: fn(u8) -> bool| !quoted && v.iter().all(|&b| f(b));
+                assert_eq!(class.all_token(), all(is_token), "{input:?}");
+                assert_eq!(
+                    class.all_gen_value(),
+                    all(|b| is_token(b) || b"[]:".contains(&b)),
+                    "{input:?}"
+                );
+                assert_eq!(
+                    class.all_tag(),
+                    all(|b| b.is_ascii_graphic() && !b"\"<>,;=".contains(&b)),
+                    "{input:?}"
+                );
+            }
+        }
+        let (p, class, _) = Params::new(b";lr", 0).next_classed().unwrap().unwrap();
+        assert!(p.value.is_none() && !class.all_token() && !class.all_tag());
+    }
+
+    #[test]
+    fn find_byte_agrees_with_a_byte_search() {
+        for len in 0..20 {
+            for at in 0..len {
+                for b in [b'>', b'?', b'=', 0xbe, 0x3e | 0x80, 0, 0xff] {
+                    let mut s = [b'>' + 1; 20];
+                    s[at] = b;
+                    if at + 3 < len {
+                        s[at + 3] = b'>';
+                    }
+                    let s = &s[..len];
+                    assert_eq!(
+                        find_byte(s, b'>'),
+                        s.iter().position(|&c| c == b'>'),
+                        "{s:?}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

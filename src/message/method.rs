@@ -79,9 +79,7 @@ impl<'a> Method<'a> {
 
     /// The method named by `bytes`, or `None` if `bytes` is not a token.
     pub fn from_bytes(bytes: &'a [u8]) -> Option<Self> {
-        if bytes.is_empty() || !bytes.iter().all(|&b| lex::is_token(b)) {
-            return None;
-        }
+        // A known name is a token: only an extension needs the byte check.
         Some(match bytes {
             b"INVITE" => Method::Invite,
             b"ACK" => Method::Ack,
@@ -97,8 +95,13 @@ impl<'a> Method<'a> {
             b"MESSAGE" => Method::Message,
             b"INFO" => Method::Info,
             b"PUBLISH" => Method::Publish,
-            // Token characters are ASCII, so this cannot fail.
-            other => Method::Extension(core::str::from_utf8(other).ok()?),
+            other => {
+                if other.is_empty() || !other.iter().all(|&b| lex::is_token(b)) {
+                    return None;
+                }
+                // Token characters are ASCII, so this cannot fail.
+                Method::Extension(core::str::from_utf8(other).ok()?)
+            }
         })
     }
 

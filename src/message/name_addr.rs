@@ -1,7 +1,7 @@
 //! `name-addr` / `addr-spec` header values (RFC 3261 §20.10, §20.20, §20.39, §25.1):
 //! From, To, Contact, Route, Record-Route, Reply-To.
 
-use super::lex::{self, Params, RawParam};
+use super::lex::{self, Params, RawParam, ValueClass};
 use super::uri::Uri;
 use crate::error::{ParseError, ParseErrorKind};
 
@@ -118,6 +118,10 @@ impl<'a> NameAddr<'a> {
         if t.is_empty() {
             return Err(err(off));
         }
+        // One UTF-8 pass over the whole element (nearly always ASCII) instead of one per
+        // part: the display name, the URI and the tag are then slices of it. Input that
+        // is not UTF-8 takes the per-part passes, which report the error where it is.
+        let text = core::str::from_utf8(t).ok();
         let mut display = None;
         let lt;
         if t[0] == b'"' {
@@ -136,11 +140,11 @@ impl<'a> NameAddr<'a> {
                 }
                 i += 1;
             }
-            display = Some(DisplayName::Quoted(lex::utf8(
-                content,
-                ParseErrorKind::QuotedString,
-                off + 1,
-            )?));
+            let content = match text.and_then(|x| x.get(1..end - 1)) {
+                Some(content) => content,
+                None => lex::utf8(content, ParseErrorKind::QuotedString, off + 1)?,
+            };
+            display = Some(DisplayName::Quoted(content));
             lt = lex::skip_lws(t, end);
             if t.get(lt) != Some(&b'<') {
                 return Err(err(off + lt));
@@ -152,31 +156,28 @@ impl<'a> NameAddr<'a> {
             }
             if t.get(j) == Some(&b'<') {
                 // RFC 4475 §3.1.1.6: LWS before '<' is optional.
-                let name = lex::trim(&t[..j]).1;
+                let (lead, name) = lex::trim(&t[..j]);
                 if !name.is_empty() {
-                    display = Some(DisplayName::Tokens(lex::utf8(
-                        name,
-                        ParseErrorKind::NameAddr,
-                        off,
-                    )?));
+                    let name = match text.and_then(|x| x.get(lead..lead + name.len())) {
+                        Some(name) => name,
+                        None => lex::utf8(name, ParseErrorKind::NameAddr, off)?,
+                    };
+                    display = Some(DisplayName::Tokens(name));
                 }
                 lt = j;
             } else {
-                return Self::parse_addr_spec(off, t);
+                return Self::parse_addr_spec(off, t, text);
             }
         }
-        let gt = lt
-            + 1
-            + t[lt + 1..]
-                .iter()
-                .position(|&b| b == b'>')
-                .ok_or(err(off + lt))?;
+        let gt = lt + 1 + lex::find_byte(&t[lt + 1..], b'>').ok_or(err(off + lt))?;
         // Strict (RFC 4475 §3.1.2.14): no LWS inside the brackets.
-        let uri = Uri::parse(&t[lt + 1..gt]).map_err(|e| e.shifted(off + lt + 1))?;
-        Self::finish(off, t, display, uri, true, gt + 1)
+        let uri = Uri::parse_text(&t[lt + 1..gt], text.and_then(|x| x.get(lt + 1..gt)))
+            .map_err(|e| e.shifted(off + lt + 1))?;
+        Self::finish(off, t, text, display, uri, true, gt + 1)
     }
 
-    fn parse_addr_spec(off: usize, t: &'a [u8]) -> Result<Self, ParseError> {
+    /// A bare addr-spec and its parameters; `text` is `t` as `&str` if it is UTF-8.
+    fn parse_addr_spec(off: usize, t: &'a [u8], text: Option<&'a str>) -> Result<Self, ParseError> {
         // RFC 3261 §20.10: a bare addr-spec ends at the first ';' (header params) and
         // must not contain ',', '?' or ';'.
         let end = t
@@ -187,13 +188,18 @@ impl<'a> NameAddr<'a> {
         if let Some(bad) = spec.iter().position(|&b| b == b'?' || b == b',') {
             return Err(err(off + bad));
         }
-        let uri = Uri::parse(spec).map_err(|e| e.shifted(off))?;
-        Self::finish(off, t, None, uri, false, end)
+        let uri =
+            Uri::parse_text(spec, text.and_then(|x| x.get(..end))).map_err(|e| e.shifted(off))?;
+        Self::finish(off, t, text, None, uri, false, end)
     }
 
+    /// Check the header parameters that start at `t[rest..]` and build the value;
+    /// `text` is `t` as `&str` if it is UTF-8.
+    #[allow(clippy::too_many_arguments)] // one private constructor's parts
     fn finish(
         off: usize,
         t: &'a [u8],
+        text: Option<&'a str>,
         display: Option<DisplayName<'a>>,
         uri: Uri<'a>,
         angle: bool,
@@ -202,12 +208,17 @@ impl<'a> NameAddr<'a> {
         let params = t.get(rest..).unwrap_or(&[]);
         let params_at = off + rest;
         let mut tag = None;
-        for p in Params::new(params, params_at) {
-            let p = p.map_err(|e| match e.kind {
+        let mut it = Params::new(params, params_at);
+        while let Some(p) = it.next_classed() {
+            let (p, class, value_at) = p.map_err(|e| match e.kind {
                 ParseErrorKind::Token => err(e.offset),
                 _ => e,
             })?;
-            if let Some(t) = check_param(&p)? {
+            let value_text = p.value.and_then(|v| {
+                let from = rest + value_at;
+                text?.get(from..from + v.len())
+            });
+            if let Some(t) = check_param(&p, class, value_text)? {
                 // The first tag wins, as `param` finds it.
                 tag.get_or_insert(t);
             }
@@ -289,16 +300,23 @@ fn delta_seconds(v: &[u8]) -> Option<u32> {
 /// Typed header parameters are checked at parse time so that accessors cannot fail.
 /// Checks the values of the parameters a name-addr gives meaning to; returns the value of
 /// a `tag` (read on every message for transaction and dialog matching, so found once here).
-fn check_param<'a>(p: &RawParam<'a>) -> Result<Option<&'a str>, ParseError> {
+/// `value_text` is the value as `&str`, if the caller has it.
+fn check_param<'a>(
+    p: &RawParam<'a>,
+    class: ValueClass,
+    value_text: Option<&'a str>,
+) -> Result<Option<&'a str>, ParseError> {
     if p.name.eq_ignore_ascii_case(b"tag") {
         // RFC 3261 §19.3 makes a tag a token; live traffic also uses `&` and `^`
         // (captured Cisco and Pingtel phones), so any visible ASCII that is not a
         // separator is accepted.
         return match p.value {
-            Some(v) if !v.is_empty() && v.iter().all(|&b| lex::is_tag_char(b)) => {
+            // The class says every byte of the (non-empty, unquoted) value is a tag byte.
+            Some(v) if class.all_tag() => match value_text {
+                Some(tag) => Ok(Some(tag)),
                 // unwrap-free: every byte is visible ASCII after the check above.
-                core::str::from_utf8(v).map(Some).map_err(|_| err(p.offset))
-            }
+                None => core::str::from_utf8(v).map(Some).map_err(|_| err(p.offset)),
+            },
             _ => Err(err(p.offset)),
         };
     }

@@ -343,9 +343,12 @@ impl<'a> Message<'a> {
             end = e;
             next = n;
         }
-        let (lead, value) = lex::trim(&bytes[value_start..end]);
-        let value_start = value_start + lead;
-        let value_end = value_start + value.len();
+        // `lex::trim` in place: no slice to build, and the value rarely ends in LWS.
+        let value_start = lex::skip_lws(&bytes[..end], value_start);
+        let mut value_end = end;
+        while value_end > value_start && lex::is_lws(bytes[value_end - 1]) {
+            value_end -= 1;
+        }
         let kind = HeaderKind::from_name(&bytes[pos..pos + name_len]);
         if self.slots.len() >= max {
             return Err(ParseError::new(K::Capacity(Capacity::Headers), pos));
@@ -497,13 +500,33 @@ impl<'a> Message<'a> {
             .map(|s| self.header_at(s))
     }
 
-    /// Whether a later header of a named `kind` has a value different from the first
-    /// one's (the same value twice is harmless, and seen in live traffic).
-    pub(crate) fn has_conflicting(&self, kind: HeaderKind) -> bool {
-        let mut values = self.values_of(kind).map(|(v, _)| v);
-        values
-            .next()
-            .is_some_and(|first| values.any(|v| v != first))
+    /// The first of `kinds` (named kinds, in the order given) that has a later header
+    /// whose value differs from its first one's (the same value twice is harmless, and
+    /// seen in live traffic). One pass over the index for all the kinds.
+    pub(crate) fn first_conflicting(&self, kinds: &[HeaderKind]) -> Option<HeaderKind> {
+        const { assert!(HeaderKind::COUNT <= 64) };
+        let wanted = kinds.iter().fold(0u64, |m, &k| m | 1u64 << (k as u32 & 63));
+        let mut conflicting = 0u64;
+        for (i, slot) in self.slots.iter().enumerate() {
+            let bit = 1u64 << (slot.kind as u32 & 63);
+            if slot.kind == HeaderKind::Other || wanted & bit == 0 {
+                continue;
+            }
+            let first = usize::from(self.first[slot.kind as usize]);
+            if first != i
+                && let Some(f) = self.slots.get(first)
+                && self.value_at(f).0 != self.value_at(slot).0
+            {
+                conflicting |= bit;
+            }
+        }
+        if conflicting == 0 {
+            return None;
+        }
+        kinds
+            .iter()
+            .copied()
+            .find(|&k| conflicting & 1u64 << (k as u32 & 63) != 0)
     }
 
     /// The values (and offsets) of every header of a named `kind`, in order: what
@@ -585,7 +608,7 @@ impl<'a> Message<'a> {
             return None;
         }
         let line = bytes.get(index.start_offset..)?;
-        let end = line.iter().position(|&b| b == b'\n')?;
+        let end = lex::find_byte(line, b'\n')?;
         let end = if end > 0 && line[end - 1] == b'\r' {
             end - 1
         } else {
@@ -660,6 +683,7 @@ fn find_head_end(bytes: &[u8]) -> Option<usize> {
 /// Find the end of the line starting at `from`: returns (end of content, start of next
 /// line, whether it ended with CRLF). `mode` is the line-end style fixed by the start
 /// line: `Some(true)` CRLF, `Some(false)` bare LF; a line that breaks it is an error.
+#[inline]
 fn line_end(
     bytes: &[u8],
     from: usize,
@@ -727,6 +751,26 @@ fn parse_version(s: &[u8], offset: usize) -> Result<&str, ParseError> {
     lex::utf8(s, K::Version, offset)
 }
 
+/// Whether any byte of `s` is SP, a control, DEL or not ASCII: what a Request-URI must
+/// not hold. Eight bytes at a time (the SWAR tests for "a byte below 0x21", "a byte with
+/// the high bit" and "a byte equal to 0x7F", exact for "any").
+fn has_space_control_or_non_ascii(s: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut words = s.chunks_exact(8);
+    for chunk in &mut words {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let w = u64::from_le_bytes(word);
+        let below_0x21 = w.wrapping_sub(ONES * 0x21) & !w & HIGH;
+        let del = (w ^ (ONES * 0x7f)).wrapping_sub(ONES) & !(w ^ (ONES * 0x7f)) & HIGH;
+        if below_0x21 | del | (w & HIGH) != 0 {
+            return true;
+        }
+    }
+    words.remainder().iter().any(|&b| b <= b' ' || b >= 0x7f)
+}
+
 /// A Request-Line read as `method SP anything`, for [`Message::salvage_request`].
 fn lenient_request_line(line: &[u8]) -> Option<StartLine<'_>> {
     let sp = line.iter().position(|&b| b == b' ')?;
@@ -741,10 +785,7 @@ fn lenient_request_line(line: &[u8]) -> Option<StartLine<'_>> {
 }
 
 fn parse_start_line(line: &[u8], base: usize) -> Result<StartLine<'_>, ParseError> {
-    let sp1 = line
-        .iter()
-        .position(|&b| b == b' ')
-        .ok_or(ParseError::new(K::StartLine, base + line.len()))?;
+    let sp1 = lex::find_byte(line, b' ').ok_or(ParseError::new(K::StartLine, base + line.len()))?;
     let first = &line[..sp1];
     let rest = &line[sp1 + 1..];
     if first.len() >= 4 && first[..4].eq_ignore_ascii_case(b"SIP/") {
@@ -780,12 +821,9 @@ fn parse_start_line(line: &[u8], base: usize) -> Result<StartLine<'_>, ParseErro
     // `lwsstart`, `trws` and `lwsruri` are refused).
     let method = Method::from_bytes(first).ok_or(ParseError::new(K::Method, base))?;
     let uri_off = base + sp1 + 1;
-    let sp2 = rest
-        .iter()
-        .position(|&b| b == b' ')
-        .ok_or(ParseError::new(K::StartLine, base + line.len()))?;
+    let sp2 = lex::find_byte(rest, b' ').ok_or(ParseError::new(K::StartLine, base + line.len()))?;
     let uri = &rest[..sp2];
-    if uri.is_empty() || uri.iter().any(|&b| b <= b' ' || b >= 0x7f) {
+    if uri.is_empty() || has_space_control_or_non_ascii(uri) {
         return Err(ParseError::new(K::RequestUri, uri_off));
     }
     let version_bytes = &rest[sp2 + 1..];
@@ -800,6 +838,21 @@ fn parse_start_line(line: &[u8], base: usize) -> Result<StartLine<'_>, ParseErro
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn uri_byte_check_agrees_with_a_byte_search() {
+        let bad = |b: u8| b <= b' ' || b >= 0x7f;
+        for len in 0..20 {
+            for at in 0..len {
+                for b in 0..=255u8 {
+                    let mut s = [b'a'; 20];
+                    s[at] = b;
+                    let s = &s[..len];
+                    assert_eq!(has_space_control_or_non_ascii(s), s.iter().any(|&c| bad(c)));
+                }
+            }
+        }
+    }
 
     #[test]
     fn detach_and_reattach_give_the_same_message() {

@@ -21,7 +21,7 @@ pub use scalar::{
 pub use tokens::{TokenList, TokenParamList};
 pub use via::{MAGIC_COOKIE, Rport, Transport, Via};
 
-use super::lex::{self, Params};
+use super::lex::{self, Params, ValueClass};
 use crate::error::{ParseError, ParseErrorKind};
 
 /// Read `token` at `i` (after LWS) as `&str`; returns it and the index after it.
@@ -42,18 +42,29 @@ fn check_params<'a>(
     kind: ParseErrorKind,
     mut each: impl FnMut(lex::RawParam<'a>) -> Result<(), ParseError>,
 ) -> Result<Params<'a>, ParseError> {
+    check_params_classed(s, start, kind, |p, _| each(p))
+}
+
+/// [`check_params`], also giving `each` the [`ValueClass`] of every value.
+fn check_params_classed<'a>(
+    s: &'a [u8],
+    start: usize,
+    kind: ParseErrorKind,
+    mut each: impl FnMut(lex::RawParam<'a>, ValueClass) -> Result<(), ParseError>,
+) -> Result<Params<'a>, ParseError> {
     let tail = s.get(start..).unwrap_or_default();
     let params = Params::new(tail, start);
-    for p in params.clone() {
-        let p = p.map_err(|e| ParseError::new(kind, e.offset))?;
+    let mut it = params.clone();
+    while let Some(p) = it.next_classed() {
+        let (p, class, _) = p.map_err(|e| ParseError::new(kind, e.offset))?;
         // A bad value is reported at its parameter's name.
         if let Some(v) = p.value
             && v.first() != Some(&b'"')
-            && !v.iter().all(|&b| lex::is_gen_value(b))
+            && !class.all_gen_value()
         {
             return Err(ParseError::new(kind, p.offset));
         }
-        each(p)?;
+        each(p, class)?;
     }
     Ok(params)
 }
@@ -67,6 +78,19 @@ fn required<'a>(p: &lex::RawParam<'a>, kind: ParseErrorKind) -> Result<&'a [u8],
 fn token_value<'a>(p: &lex::RawParam<'a>, kind: ParseErrorKind) -> Result<&'a str, ParseError> {
     let v = required(p, kind)?;
     lex::token_str(v, kind, p.offset)
+}
+
+/// [`token_value`] for a value of known [`ValueClass`]: a value already seen to be a
+/// token needs no second scan.
+fn token_value_classed<'a>(
+    p: &lex::RawParam<'a>,
+    class: ValueClass,
+    kind: ParseErrorKind,
+) -> Result<&'a str, ParseError> {
+    match p.value {
+        Some(v) if class.all_token() => lex::utf8(v, kind, p.offset),
+        _ => token_value(p, kind),
+    }
 }
 
 /// A parameter value that must be `delta-seconds` (saturating, see
