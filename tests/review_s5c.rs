@@ -118,10 +118,36 @@ fn a_481_in_one_forks_early_dialog_leaves_the_other_forks_early_dialog() {
     n.flush();
     assert_eq!(
         answers(&n, 2, Method::Info),
-        [200, 200],
+        [200],
         "fork 2's request within its early dialog is refused"
     );
-    assert_eq!(given(&n).pop().map(|g| (g.1, g.2)), Some((Some(call), "INFO".into())));
+    let (info, got_call, method) = given(&n).pop().unwrap();
+    assert_eq!((got_call, method.as_str()), (Some(call), "INFO"));
+    n.nodes[0]
+        .ep
+        .respond(n.now, info, StatusCode::OK, None)
+        .unwrap();
+    n.flush();
+    assert_eq!(answers(&n, 2, Method::Info), [200, 200]);
+    // Fork 1's early dialog is over: a request within it gets 481 (§12.2.2).
+    let r1 = n.responses(1, 0, 180)[0].1.as_bytes().to_vec();
+    let r1 = Message::parse(&r1).unwrap();
+    n.deliver(addr(5062), addr(5061), &in_dialog_of(&r1, 5062, "INFO", 7));
+    n.flush();
+    assert_eq!(answers(&n, 1, Method::Info), [481]);
+    // Fork 2 answers: the call is up with it.
+    n.nodes[2]
+        .ep
+        .respond(n.now, tx2, StatusCode::OK, Some(("application/sdp", SDP)))
+        .unwrap();
+    n.flush();
+    assert!(
+        n.nodes[0]
+            .events
+            .iter()
+            .any(|e| matches!(e, Event::CallEstablished { call: c } if *c == call))
+    );
+    assert_eq!(n.requests(0, 2, Method::Ack).len(), 1);
 }
 
 /// §13.2.2.4 and §15: a second fork's 2xx is ACKed and its dialog ended with a BYE; that
