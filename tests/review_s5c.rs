@@ -85,7 +85,10 @@ fn a_481_in_one_forks_early_dialog_leaves_the_other_forks_early_dialog() {
     // Fork 2's early dialog works before.
     n.deliver(addr(5063), addr(5061), &in_dialog_of(&r2, 5063, "INFO", 1));
     n.flush();
-    assert_eq!(given(&n).pop().map(|g| (g.1, g.2)), Some((Some(call), "INFO".into())));
+    assert_eq!(
+        given(&n).pop().map(|g| (g.1, g.2)),
+        Some((Some(call), "INFO".into()))
+    );
     let (info, _, _) = given(&n).pop().unwrap();
     n.nodes[0]
         .ep
@@ -187,7 +190,11 @@ fn a_fork_whose_2xx_was_acked_and_byed_is_no_early_dialog_of_the_call() {
     n.flush();
     assert_eq!(n.requests(0, 2, Method::Ack).len(), 1);
     assert_eq!(n.requests(0, 2, Method::Bye).len(), 1);
-    assert_eq!(n.responses(2, 0, 200).len(), 2, "the 2xx and the 200 to BYE");
+    assert_eq!(
+        n.responses(2, 0, 200).len(),
+        2,
+        "the 2xx and the 200 to BYE"
+    );
     let ok2 = n.responses(2, 0, 200)[0].1.as_bytes().to_vec();
     let ok2 = Message::parse(&ok2).unwrap();
     let before = given(&n).len();
@@ -270,4 +277,176 @@ fn a_pracked_forks_late_2xx_is_byed_above_its_prack_cseq_after_the_call_ended() 
         prack
     );
     assert_eq!(n.responses(2, 0, 500).len(), 0, "fork 2 refuses the BYE");
+}
+
+mod by_hand {
+    //! The caller alone, its peer's responses written by hand.
+    use std::net::SocketAddr;
+
+    use sansip::Instant;
+    use sansip::encode::{MessageBuilder, Value};
+    use sansip::endpoint::{DigestCredentials, Endpoint, EndpointConfig, Event, Request};
+    use sansip::message::{HeaderKind, Message, Method, StatusCode};
+
+    type Ep = Endpoint<16, 8, 2048>;
+
+    pub const CALLEE: &str = "127.0.0.1:5062";
+
+    pub fn addr(s: &str) -> SocketAddr {
+        s.parse().unwrap()
+    }
+
+    /// A caller on 127.0.0.1:5061 keeping answered transactions as records.
+    pub fn caller() -> Box<Ep> {
+        Box::new(Endpoint::new(EndpointConfig {
+            linger_records: 64,
+            linger_bytes: 64 * 1024,
+            ..EndpointConfig::new(addr("127.0.0.1:5061"), 21)
+        }))
+    }
+
+    pub fn sent(ep: &mut Ep) -> Vec<Vec<u8>> {
+        let mut buf = vec![0u8; 65_535];
+        let mut out = Vec::new();
+        while let Some(t) = ep.poll_transmit(&mut buf).unwrap() {
+            out.push(t.bytes.to_vec());
+        }
+        out
+    }
+
+    pub fn events(ep: &mut Ep) -> Vec<Event> {
+        std::iter::from_fn(|| ep.poll_event()).collect()
+    }
+
+    /// Response `code` to `request` with To tag `tag`, `headers`, and `body` (SDP).
+    pub fn reply(
+        request: &[u8],
+        code: u16,
+        tag: &str,
+        headers: &[(&str, &str)],
+        body: Option<&[u8]>,
+    ) -> Vec<u8> {
+        let req = Message::parse(request).unwrap();
+        let mut b = MessageBuilder::response_to(&req, StatusCode::new(code).unwrap(), tag).unwrap();
+        if (101..300).contains(&code) {
+            b.push("Contact", Value::Text("<sip:bob@127.0.0.1:5062>"));
+        }
+        for (name, value) in headers {
+            b.push(name, Value::Text(value));
+        }
+        if let Some(body) = body {
+            b.set_body("application/sdp", body);
+        }
+        let mut buf = vec![0u8; 4096];
+        let n = b.encode_into(&mut buf).unwrap();
+        buf.truncate(n);
+        buf
+    }
+
+    pub fn method(bytes: &[u8]) -> String {
+        Message::parse(bytes)
+            .unwrap()
+            .method()
+            .map_or(String::new(), |m| m.as_str().to_owned())
+    }
+
+    pub fn has_authorization(bytes: &[u8]) -> bool {
+        Message::parse(bytes)
+            .unwrap()
+            .header(HeaderKind::Authorization)
+            .is_some()
+    }
+
+    pub fn invite(
+        ep: &mut Ep,
+        creds: Option<DigestCredentials<'static>>,
+        body: Option<&'static [u8]>,
+    ) -> (sansip::endpoint::CallHandle, Vec<u8>) {
+        let req = Request {
+            body: body.map(|b| ("application/sdp", b)),
+            credentials: creds,
+            ..Request::new(
+                Method::Invite,
+                "sip:bob@127.0.0.1:5062",
+                "<sip:alice@127.0.0.1>",
+                "<sip:bob@127.0.0.1>",
+            )
+        };
+        let call = ep.invite(Instant::ZERO, addr(CALLEE), &req).unwrap();
+        let inv = sent(ep).pop().unwrap();
+        (call, inv)
+    }
+}
+
+/// §22.1: the ACK of a 2xx carries the credentials of its INVITE; with the INVITE
+/// lingering as a record (RFC 6026 Accepted) its retransmitted 2xx and another fork's 2xx
+/// are ACKed with them too.
+#[test]
+fn acks_after_the_invite_lingered_carry_its_credentials() {
+    use by_hand::*;
+    use sansip::Instant;
+    let mut ep = caller();
+    let creds = sansip::endpoint::DigestCredentials::new("alice", "wonderland");
+    let (_call, first) = invite(&mut ep, Some(creds), Some(SDP));
+    let challenge = "Digest realm=\"pbx.test\", nonce=\"u-1\", qop=\"auth\"";
+    ep.handle_datagram(
+        Instant::ZERO,
+        addr(CALLEE),
+        &reply(&first, 401, "a", &[("WWW-Authenticate", challenge)], None),
+    );
+    let out = sent(&mut ep);
+    let retry = out.into_iter().find(|b| method(b) == "INVITE").unwrap();
+    assert!(has_authorization(&retry));
+    let ok = reply(&retry, 200, "a", &[], Some(SDP));
+    ep.handle_datagram(Instant::ZERO, addr(CALLEE), &ok);
+    let acks: Vec<_> = sent(&mut ep);
+    assert_eq!(acks.len(), 1);
+    assert!(has_authorization(&acks[0]));
+    assert!(ep.lingering_count() >= 1, "the INVITE lingers");
+    // Retransmitted 2xx: the same ACK, credentials and all (§13.2.2.4).
+    ep.handle_datagram(Instant::ZERO, addr(CALLEE), &ok);
+    let again = sent(&mut ep);
+    assert_eq!(again.len(), 1);
+    assert!(has_authorization(&again[0]), "re-ACK without credentials");
+    // Another fork's 2xx: ACK with credentials, then BYE.
+    ep.handle_datagram(
+        Instant::ZERO,
+        addr("127.0.0.1:5063"),
+        &reply(&retry, 200, "b", &[], Some(SDP)),
+    );
+    let fork = sent(&mut ep);
+    let methods: Vec<_> = fork.iter().map(|b| method(b)).collect();
+    assert_eq!(methods, ["ACK", "BYE"]);
+    assert!(
+        has_authorization(&fork[0]),
+        "fork's ACK without credentials"
+    );
+}
+
+/// RFC 3264 §4, §13.2.1: a late-offer call (offer in the 2xx) gets its ACK with the
+/// host's answer, also once the INVITE lingers as a record; that ACK is sent again for
+/// a retransmitted 2xx (§13.2.2.4).
+#[test]
+fn a_late_offer_ack_after_the_invite_lingered() {
+    use by_hand::*;
+    use sansip::Instant;
+    let mut ep = caller();
+    let (call, inv) = invite(&mut ep, None, None);
+    let ok = reply(&inv, 200, "a", &[], Some(SDP));
+    ep.handle_datagram(Instant::ZERO, addr(CALLEE), &ok);
+    assert!(sent(&mut ep).is_empty(), "no ACK before the answer");
+    assert!(
+        events(&mut ep)
+            .iter()
+            .any(|e| matches!(e, Event::AnswerNeeded { call: c } if *c == call))
+    );
+    assert!(ep.lingering_count() >= 1, "the INVITE lingers");
+    ep.ack_with_answer(call, ("application/sdp", SDP)).unwrap();
+    let ack = sent(&mut ep);
+    assert_eq!(ack.len(), 1);
+    assert_eq!(method(&ack[0]), "ACK");
+    assert!(!Message::parse(&ack[0]).unwrap().body().is_empty());
+    ep.handle_datagram(Instant::ZERO, addr(CALLEE), &ok);
+    let again = sent(&mut ep);
+    assert_eq!(again, ack, "the same ACK again");
 }
