@@ -2195,14 +2195,24 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             .candidates(hash)
             .filter_map(|i| self.calls.handle_at(i))
             .find(|&h| {
-                self.calls.get(h).is_some_and(|c| {
-                    c.dialog.as_ref().is_some_and(|d| {
+                self.calls.get(h).is_some_and(|c| match c.dialog.as_ref() {
+                    Some(d) => {
                         let id = d.id();
                         id.call_id() == call_id
                             && id.local_tag() == local_tag
                             && (id.remote_tag() == remote_tag
                                 || self.early_fork(CallHandle(h), remote_tag).is_some())
-                    })
+                    }
+                    // A caller whose first early dialog ended (`dialog_gone`): other
+                    // forks' early dialogs live on (§12.1.2); the Call-ID is the INVITE's.
+                    None => {
+                        c.local_tag.as_str() == local_tag
+                            && self.early_fork(CallHandle(h), remote_tag).is_some()
+                            && self
+                                .uac_invite_message(c)
+                                .and_then(|m| m.call_id().ok())
+                                .is_some_and(|id| id.as_str() == call_id)
+                    }
                 })
             })
             .map(CallHandle)
@@ -2223,7 +2233,9 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         {
             return None;
         }
-        c.forks.iter().position(|f| f.tag.as_str() == tag)
+        c.forks
+            .iter()
+            .position(|f| f.tag.as_str() == tag && !f.ended)
     }
 
     /// The initial INVITE this side sent for call `c`: kept by its client transaction, or
@@ -2633,6 +2645,18 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         let cseq = &core.cseq;
         let tls = self.over_tls();
         let to_tag = core.to.tag().and_then(|t| Tag::new(t).ok());
+        // A fork's 2xx ends its early dialog: it becomes the call's confirmed dialog, or
+        // one that is ACKed and BYEd (§13.2.2.4); requests within it are no longer taken
+        // as early-dialog requests of the call.
+        if code.is_success()
+            && let Some(tag) = to_tag
+            && let Some(f) = self
+                .calls
+                .get_mut(call.0)
+                .and_then(|c| c.forks.iter_mut().find(|f| f.tag == tag))
+        {
+            f.ended = true;
+        }
         let ev = dialog::Event::Response {
             code,
             to_tag,
@@ -2738,6 +2762,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                         prack: reliable::Uac::new(),
                         local_seq: cseq.seq(),
                         remote_seq: None,
+                        ended: false,
                     })
                     .ok()
                     .map(|()| c.forks.len() - 1),
@@ -3050,8 +3075,20 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 dialog::Role::Uac,
                 dialog::SessionState::Calling | dialog::SessionState::Proceeding,
             ) => {
-                if c.dialog.take().is_some() {
-                    self.call_index.remove(call.0.index);
+                if let Some(d) = c.dialog.take() {
+                    // That fork's early dialog alone is over; its CSeq numbers are kept
+                    // should it still answer (§12.2.1.1).
+                    let tag = d.id().remote_tag();
+                    if let Some(f) = c.forks.iter_mut().find(|f| f.tag.as_str() == tag) {
+                        f.ended = true;
+                        f.local_seq = f.local_seq.max(d.local_seq());
+                        f.remote_seq = f.remote_seq.max(d.remote_seq());
+                    }
+                    // The call stays indexed (Call-ID, local tag) while other forks'
+                    // early dialogs live (§12.1.2).
+                    if c.forks.iter().all(|f| f.ended) {
+                        self.call_index.remove(call.0.index);
+                    }
                 }
             }
             // The callee's early dialog is its only one: the INVITE is declined, which
@@ -3873,6 +3910,9 @@ struct ForkPrack {
     /// The CSeq number of the last request the fork sent within its early dialog
     /// (§12.2.2: a lower or equal one gets 500).
     remote_seq: Option<u32>,
+    /// No longer an early dialog: its 2xx confirmed it (the call's, or ACKed and BYEd,
+    /// §13.2.2.4), or a 481/408 within it ended it (§12.2.1.2).
+    ended: bool,
 }
 
 impl Fork {

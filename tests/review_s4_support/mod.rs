@@ -49,6 +49,25 @@ impl Net {
     }
 
     pub fn with_transport(rel: &[bool], transport: Transport) -> Self {
+        Self::with_config(rel, transport, |_| {})
+    }
+
+    /// Every node keeps finished transactions as lingering records
+    /// (`EndpointConfig::linger_records`, `linger_bytes`).
+    #[cfg(feature = "alloc")]
+    pub fn with_linger(rel: &[bool], records: usize, bytes: usize) -> Self {
+        Self::with_config(rel, Transport::Udp, |c| {
+            c.linger_records = records;
+            c.linger_bytes = bytes;
+        })
+    }
+
+    /// Nodes as [`Net::with_transport`] makes them, each config then changed by `tweak`.
+    pub fn with_config(
+        rel: &[bool],
+        transport: Transport,
+        tweak: impl Fn(&mut EndpointConfig),
+    ) -> Self {
         let nodes = rel
             .iter()
             .enumerate()
@@ -63,6 +82,8 @@ impl Net {
                     transport,
                     ..EndpointConfig::new(a, 11 + i as u64)
                 };
+                let mut config = config;
+                tweak(&mut config);
                 Node {
                     addr: a,
                     ep: Box::new(Endpoint::new(config)),
