@@ -216,7 +216,13 @@ fn a_fork_whose_2xx_was_acked_and_byed_is_no_early_dialog_of_the_call() {
 /// BYEd from the INVITE the record keeps; §12.2.1.1: the BYE's CSeq goes on above the
 /// fork's PRACK, so fork 2 takes it (not 500, §12.2.2).
 fn forked_100rel_call_with_linger(end_first: bool) -> Net {
-    let mut n = Net::with_linger(&[true, true, true], 64, 64 * 1024);
+    forked_100rel_call(end_first, 64)
+}
+
+/// [`forked_100rel_call_with_linger`] with `linger` records (0: none, every transaction
+/// stays a full entry).
+fn forked_100rel_call(end_first: bool, linger: usize) -> Net {
+    let mut n = Net::with_linger(&[true, true, true], linger, linger * 1024);
     n.fork.push((addr(5062), addr(5063)));
     let call = n.invite(0, 1, Some(SDP));
     let (tx1, _) = n.incoming(1).unwrap();
@@ -234,7 +240,11 @@ fn forked_100rel_call_with_linger(end_first: bool) -> Net {
         .respond(n.now, tx1, StatusCode::OK, Some(("application/sdp", SDP)))
         .unwrap();
     n.flush();
-    assert!(n.nodes[0].ep.lingering_count() >= 1, "the INVITE lingers");
+    assert_eq!(
+        n.nodes[0].ep.lingering_count() >= 1,
+        linger > 0,
+        "the INVITE lingers when records are configured"
+    );
     if end_first {
         let now = n.now;
         n.nodes[0].ep.hangup(now, call).unwrap();
@@ -261,10 +271,9 @@ fn a_pracked_forks_late_2xx_is_byed_above_its_prack_cseq_while_the_call_is_up() 
 }
 
 // Not a regression (the full-entry path, `ack_and_bye_orphan`, did the same before):
-// once the call is freed its forks' CSeq numbers are gone, and the orphan BYE is built
-// from the INVITE alone, so it reuses the PRACK's CSeq.
+// once the call was freed its forks' CSeq numbers were gone, and the orphan BYE, built
+// from the INVITE alone, reused the PRACK's CSeq. They are now kept with the INVITE.
 #[test]
-#[ignore = "review-s5c: orphan BYE after the call ended reuses a PRACKed fork's CSeq (§12.2.1.1), 500 from the fork"]
 fn a_pracked_forks_late_2xx_is_byed_above_its_prack_cseq_after_the_call_ended() {
     let n = forked_100rel_call_with_linger(true);
     let prack = n.requests(0, 2, Method::Prack)[0].cseq().unwrap().seq();
@@ -449,4 +458,16 @@ fn a_late_offer_ack_after_the_invite_lingered() {
     ep.handle_datagram(Instant::ZERO, addr(CALLEE), &ok);
     let again = sent(&mut ep);
     assert_eq!(again, ack, "the same ACK again");
+}
+
+/// The same without lingering records: the INVITE stays a full entry, which keeps the
+/// forks' CSeq numbers once the call is over (§12.2.1.1).
+#[test]
+fn a_pracked_forks_late_2xx_is_byed_above_its_prack_cseq_without_linger() {
+    let n = forked_100rel_call(true, 0);
+    let prack = n.requests(0, 2, Method::Prack)[0].cseq().unwrap().seq();
+    let byes = n.requests(0, 2, Method::Bye);
+    assert_eq!(byes.len(), 1);
+    assert!(byes[0].cseq().unwrap().seq() > prack);
+    assert_eq!(n.responses(2, 0, 500).len(), 0);
 }

@@ -66,6 +66,9 @@ impl Hasher for KeyBytes {
 enum Kind {
     Server = 1,
     Client = 2,
+    /// The CSeq numbers a call's forks reached (their PRACKs), kept under the key of the
+    /// call's INVITE once the call is over.
+    Forks = 3,
 }
 
 #[cfg(feature = "alloc")]
@@ -302,7 +305,26 @@ impl Linger {
         self.push_record(deadline, Kind::Client, key, None, peer, invite, call)
     }
 
-    #[allow(clippy::too_many_arguments)] // one private constructor for both kinds
+    /// Store, under the key of a call's lingering INVITE, the CSeq numbers its forks
+    /// reached (`forks`, as the endpoint writes them), for a BYE to a fork whose 2xx comes
+    /// after the call is over; `false` if there is no room.
+    pub(crate) fn push_forks(
+        &mut self,
+        deadline: Instant,
+        key: &ClientKey,
+        peer: SocketAddr,
+        forks: &[u8],
+    ) -> bool {
+        self.push_record(deadline, Kind::Forks, key, None, peer, forks, None)
+    }
+
+    /// The bytes [`push_forks`](Self::push_forks) stored under `key`.
+    pub(crate) fn forks(&self, key: &ClientKey) -> Option<&[u8]> {
+        let probe = self.probe_kind(Kind::Forks, key)?;
+        self.find(&probe).map(|f| f.response)
+    }
+
+    #[allow(clippy::too_many_arguments)] // one private constructor for every kind
     fn push_record<K: Hash>(
         &mut self,
         deadline: Instant,

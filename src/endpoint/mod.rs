@@ -740,6 +740,9 @@ struct TxEntry<const MSG: usize> {
     /// The transaction timers, then the endpoint's orphan guard.
     timers: Timers<TX_TIMERS>,
     call: Option<CallHandle>,
+    /// Client INVITE whose call is over: the CSeq numbers its forks reached
+    /// ([`write_fork_seqs`]), for the BYE to a fork that answers late.
+    fork_seqs: ForkSeqs,
 }
 
 impl<const MSG: usize> TxEntry<MSG> {
@@ -2271,11 +2274,28 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
     }
 
     fn remove_call(&mut self, now: Instant, call: CallHandle) {
-        let Some((uac_invite, reinvite)) =
-            self.calls.get(call.0).map(|c| (c.uac_invite, c.reinvite))
-        else {
+        let Some((uac_invite, reinvite, lingering, seqs)) = self.calls.get(call.0).map(|c| {
+            (
+                c.uac_invite,
+                c.reinvite,
+                c.lingering_invite.clone(),
+                write_fork_seqs(&c.forks),
+            )
+        }) else {
             return;
         };
+        // A fork that answers after the call is over is ACKed and BYEd (§13.2.2.4); its
+        // BYE goes on from the CSeq of its PRACKs (§12.2.1.1), kept with the INVITE.
+        if !seqs.is_empty() {
+            if let Some(e) = uac_invite.and_then(|t| self.txs.get_mut(t.0)) {
+                e.fork_seqs = seqs;
+            } else if let Some(key) = lingering {
+                let deadline = now.saturating_add(self.config.timers.t1_x64());
+                let _ = self
+                    .linger
+                    .push_forks(deadline, &key, self.config.local, &seqs);
+            }
+        }
         self.calls.free(call.0);
         self.call_index.remove(call.0.index);
         self.call_deadlines.set(call.0.index, None);
@@ -2418,6 +2438,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             top_via,
             to_tag,
             ack_key: None,
+            fork_seqs: ForkSeqs::new(),
             timers: Timers::new(),
             call: None,
         }) else {
@@ -2553,7 +2574,14 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                         None => {
                             if let Some(invite) = invite {
                                 let tls = self.over_tls();
-                                self.ack_and_bye_orphan_of(now, &invite, peer, call, msg, tls);
+                                let seqs = self
+                                    .linger
+                                    .forks(&key)
+                                    .and_then(|f| ForkSeqs::from_slice(f).ok())
+                                    .unwrap_or_default();
+                                self.ack_and_bye_orphan_of(
+                                    now, &invite, peer, call, msg, tls, &seqs,
+                                );
                             }
                         }
                     }
@@ -3004,14 +3032,16 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
     fn ack_and_bye_orphan(&mut self, now: Instant, tx: TxHandle, msg: &Message<'_>) {
         let tls = self.over_tls();
         let Some(e) = self.txs.get(tx.0) else { return };
-        let (peer, call) = (e.peer, e.call);
+        let (peer, call, seqs) = (e.peer, e.call, e.fork_seqs.clone());
         let mut invite = Bytes::<MSG>::new();
         let _ = invite.extend_from_slice(&e.request);
-        self.ack_and_bye_orphan_of(now, &invite, peer, call, msg, tls);
+        self.ack_and_bye_orphan_of(now, &invite, peer, call, msg, tls, &seqs);
     }
 
     /// ACK and BYE the dialog the 2xx `msg` to `invite` (sent to `peer` for `call`, now
-    /// over) created (§13.2.2.4, RFC 6026 §8.4); `tls`: the endpoint runs TLS or WSS.
+    /// over) created (§13.2.2.4, RFC 6026 §8.4); `tls`: the endpoint runs TLS or WSS;
+    /// `fork_seqs`: the CSeq numbers the call's forks reached ([`write_fork_seqs`]).
+    #[allow(clippy::too_many_arguments)] // the pieces of a call that is gone
     fn ack_and_bye_orphan_of(
         &mut self,
         now: Instant,
@@ -3020,6 +3050,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         call: Option<CallHandle>,
         msg: &Message<'_>,
         tls: bool,
+        fork_seqs: &[u8],
     ) {
         let Ok(inv) = Message::parse(invite) else {
             self.stats.stray_responses += 1;
@@ -3030,6 +3061,10 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             return;
         };
         d.confirm();
+        let seq = fork_seq_in(fork_seqs, d.id().remote_tag());
+        if seq > d.local_seq() {
+            d.set_local_seq(seq);
+        }
         let Ok(cseq) = msg.cseq() else { return };
         let dest = dialog_destination(&d, peer);
         let mut bytes = Bytes::<MSG>::new();
@@ -3436,6 +3471,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 top_via: String::new(),
                 to_tag: String::new(),
                 ack_key: None,
+                fork_seqs: ForkSeqs::new(),
                 timers: Timers::new(),
                 call: None,
             })
@@ -3896,6 +3932,37 @@ const RELIABLE_TIMER: usize = 5;
 /// (RFC 3262 §4). Requests within the early dialogs of further forks get 481, and their
 /// reliable provisional responses are not PRACKed.
 pub const MAX_PRACKED_FORKS: usize = 4;
+
+/// The CSeq numbers a call's forks reached, as bytes: per fork its tag's length, the tag
+/// and the number (little-endian).
+type ForkSeqs = heapless::Vec<u8, { MAX_PRACKED_FORKS * (1 + crate::dialog::MAX_TAG + 4) }>;
+
+fn write_fork_seqs(forks: &[ForkPrack]) -> ForkSeqs {
+    let mut out = ForkSeqs::new();
+    for f in forks {
+        let tag = f.tag.as_str().as_bytes();
+        // Fits: at most MAX_PRACKED_FORKS forks of at most MAX_TAG bytes each.
+        let _ = out.push(tag.len() as u8);
+        let _ = out.extend_from_slice(tag);
+        let _ = out.extend_from_slice(&f.local_seq.to_le_bytes());
+    }
+    out
+}
+
+/// The CSeq number fork `tag` reached in `seqs` ([`write_fork_seqs`]); 0 if none.
+fn fork_seq_in(mut seqs: &[u8], tag: &str) -> u32 {
+    while let Some((&len, rest)) = seqs.split_first() {
+        let len = usize::from(len);
+        let (Some(t), Some(n)) = (rest.get(..len), rest.get(len..len + 4)) else {
+            return 0;
+        };
+        if t == tag.as_bytes() {
+            return n.try_into().map_or(0, u32::from_le_bytes);
+        }
+        seqs = &rest[len + 4..];
+    }
+    0
+}
 
 /// One early dialog (fork) of a call this side placed (RFC 3261 §12.1.2: each
 /// provisional response with another To tag makes one).
