@@ -5,56 +5,8 @@
 mod review_s4_support;
 
 use review_s4_support::*;
-use sansip::endpoint::{CallHandle, Event, TxHandle};
-use sansip::message::{HeaderKind, Message, Method, StatusCode};
-
-fn value(m: &Message<'_>, kind: HeaderKind) -> String {
-    String::from_utf8_lossy(m.header(kind).unwrap().value).into_owned()
-}
-
-/// A request from the callee at `port` within the early dialog its `ringing` (a
-/// provisional response it sent) made.
-fn in_early_dialog(ringing: &Message<'_>, port: u16, method: &str, seq: u32) -> Vec<u8> {
-    format!(
-        "{method} sip:alice@127.0.0.1:5061 SIP/2.0\r\n\
-         Via: SIP/2.0/UDP 127.0.0.1:{port};branch=z9hG4bK-{method}-{seq}-{port}\r\n\
-         Max-Forwards: 70\r\n\
-         From: {to}\r\n\
-         To: {from}\r\n\
-         Call-ID: {call_id}\r\n\
-         CSeq: {seq} {method}\r\n\
-         Contact: <sip:bob@127.0.0.1:{port}>\r\n\
-         Content-Length: 0\r\n\r\n",
-        to = value(ringing, HeaderKind::To),
-        from = value(ringing, HeaderKind::From),
-        call_id = value(ringing, HeaderKind::CallId),
-    )
-    .into_bytes()
-}
-
-/// The caller's answers to requests of `method`, in order.
-fn answers(n: &Net, to: usize, method: Method<'_>) -> Vec<u16> {
-    n.between(0, to)
-        .into_iter()
-        .filter(|(_, m)| m.cseq().is_ok_and(|c| c.method() == method))
-        .filter_map(|(_, m)| m.status().map(|s| s.as_u16()))
-        .collect()
-}
-
-/// The requests node 0's host was given, with their methods.
-fn given(n: &Net) -> Vec<(TxHandle, Option<CallHandle>, String)> {
-    n.nodes[0]
-        .events
-        .iter()
-        .filter_map(|e| match e {
-            Event::IncomingRequest { tx, call } => {
-                let m = n.nodes[0].ep.request(*tx)?;
-                Some((*tx, *call, m.method()?.as_str().to_string()))
-            }
-            _ => None,
-        })
-        .collect()
-}
+use sansip::endpoint::Event;
+use sansip::message::{Message, Method, StatusCode};
 
 #[test]
 fn requests_in_every_forks_early_dialog_reach_the_caller() {

@@ -5,55 +5,8 @@
 mod review_s4_support;
 
 use review_s4_support::*;
-use sansip::endpoint::{CallHandle, Event, TxHandle};
-use sansip::message::{HeaderKind, Message, Method, StatusCode};
-
-fn value(m: &Message<'_>, kind: HeaderKind) -> String {
-    String::from_utf8_lossy(m.header(kind).unwrap().value).into_owned()
-}
-
-/// A request from the callee at `port` within the dialog its response `resp` made.
-fn in_dialog_of(resp: &Message<'_>, port: u16, method: &str, seq: u32) -> Vec<u8> {
-    format!(
-        "{method} sip:alice@127.0.0.1:5061 SIP/2.0\r\n\
-         Via: SIP/2.0/UDP 127.0.0.1:{port};branch=z9hG4bK-s5c-{method}-{seq}-{port}\r\n\
-         Max-Forwards: 70\r\n\
-         From: {to}\r\n\
-         To: {from}\r\n\
-         Call-ID: {call_id}\r\n\
-         CSeq: {seq} {method}\r\n\
-         Contact: <sip:bob@127.0.0.1:{port}>\r\n\
-         Content-Length: 0\r\n\r\n",
-        to = value(resp, HeaderKind::To),
-        from = value(resp, HeaderKind::From),
-        call_id = value(resp, HeaderKind::CallId),
-    )
-    .into_bytes()
-}
-
-/// The caller's (node 0's) answers to node `to`'s requests of `method`, in order.
-fn answers(n: &Net, to: usize, method: Method<'_>) -> Vec<u16> {
-    n.between(0, to)
-        .into_iter()
-        .filter(|(_, m)| m.cseq().is_ok_and(|c| c.method() == method))
-        .filter_map(|(_, m)| m.status().map(|s| s.as_u16()))
-        .collect()
-}
-
-/// The requests node 0's host was given: transaction, call, method.
-fn given(n: &Net) -> Vec<(TxHandle, Option<CallHandle>, String)> {
-    n.nodes[0]
-        .events
-        .iter()
-        .filter_map(|e| match e {
-            Event::IncomingRequest { tx, call } => {
-                let m = n.nodes[0].ep.request(*tx)?;
-                Some((*tx, *call, m.method()?.as_str().to_string()))
-            }
-            _ => None,
-        })
-        .collect()
-}
+use sansip::endpoint::Event;
+use sansip::message::{Message, Method, StatusCode};
 
 fn terminated(n: &Net, i: usize) -> bool {
     n.nodes[i]
@@ -83,7 +36,11 @@ fn a_481_in_one_forks_early_dialog_leaves_the_other_forks_early_dialog() {
     let r2 = n.responses(2, 0, 180)[0].1.as_bytes().to_vec();
     let r2 = Message::parse(&r2).unwrap();
     // Fork 2's early dialog works before.
-    n.deliver(addr(5063), addr(5061), &in_dialog_of(&r2, 5063, "INFO", 1));
+    n.deliver(
+        addr(5063),
+        addr(5061),
+        &in_early_dialog(&r2, 5063, "INFO", 1),
+    );
     n.flush();
     assert_eq!(
         given(&n).pop().map(|g| (g.1, g.2)),
@@ -117,7 +74,11 @@ fn a_481_in_one_forks_early_dialog_leaves_the_other_forks_early_dialog() {
     assert!(!terminated(&n, 0), "the INVITE goes on");
 
     // Fork 2's early dialog is still there: its next request reaches the host.
-    n.deliver(addr(5063), addr(5061), &in_dialog_of(&r2, 5063, "INFO", 2));
+    n.deliver(
+        addr(5063),
+        addr(5061),
+        &in_early_dialog(&r2, 5063, "INFO", 2),
+    );
     n.flush();
     assert_eq!(
         answers(&n, 2, Method::Info),
@@ -135,7 +96,11 @@ fn a_481_in_one_forks_early_dialog_leaves_the_other_forks_early_dialog() {
     // Fork 1's early dialog is over: a request within it gets 481 (§12.2.2).
     let r1 = n.responses(1, 0, 180)[0].1.as_bytes().to_vec();
     let r1 = Message::parse(&r1).unwrap();
-    n.deliver(addr(5062), addr(5061), &in_dialog_of(&r1, 5062, "INFO", 7));
+    n.deliver(
+        addr(5062),
+        addr(5061),
+        &in_early_dialog(&r1, 5062, "INFO", 7),
+    );
     n.flush();
     assert_eq!(answers(&n, 1, Method::Info), [481]);
     // Fork 2 answers: the call is up with it.
@@ -200,7 +165,11 @@ fn a_fork_whose_2xx_was_acked_and_byed_is_no_early_dialog_of_the_call() {
     let before = given(&n).len();
 
     // A request within fork 2's ended dialog (sent before its callee saw the BYE, say).
-    n.deliver(addr(5063), addr(5061), &in_dialog_of(&ok2, 5063, "INFO", 5));
+    n.deliver(
+        addr(5063),
+        addr(5061),
+        &in_early_dialog(&ok2, 5063, "INFO", 5),
+    );
     n.flush();
     assert_eq!(
         given(&n).len(),

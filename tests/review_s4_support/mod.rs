@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use sansip::Instant;
 use sansip::check::Capabilities;
 use sansip::endpoint::{CallHandle, Endpoint, EndpointConfig, Event, Request, Transport, TxHandle};
-use sansip::message::{Message, Method};
+use sansip::message::{HeaderKind, Message, Method};
 
 pub type Ep = Endpoint<16, 8, 2048>;
 
@@ -255,4 +255,54 @@ impl Net {
             .map(|n| (n.ep.call_count(), n.ep.transaction_count()))
             .collect()
     }
+}
+
+// ----- requests within a callee's dialog, and what node 0 made of them ----------------
+
+pub fn value(m: &Message<'_>, kind: HeaderKind) -> String {
+    String::from_utf8_lossy(m.header(kind).unwrap().value).into_owned()
+}
+
+/// A request from the callee at `port` within the (early) dialog its response
+/// `ringing` made: From and To swapped, the same Call-ID.
+pub fn in_early_dialog(ringing: &Message<'_>, port: u16, method: &str, seq: u32) -> Vec<u8> {
+    format!(
+        "{method} sip:alice@127.0.0.1:5061 SIP/2.0\r\n\
+         Via: SIP/2.0/UDP 127.0.0.1:{port};branch=z9hG4bK-{method}-{seq}-{port}\r\n\
+         Max-Forwards: 70\r\n\
+         From: {to}\r\n\
+         To: {from}\r\n\
+         Call-ID: {call_id}\r\n\
+         CSeq: {seq} {method}\r\n\
+         Contact: <sip:bob@127.0.0.1:{port}>\r\n\
+         Content-Length: 0\r\n\r\n",
+        to = value(ringing, HeaderKind::To),
+        from = value(ringing, HeaderKind::From),
+        call_id = value(ringing, HeaderKind::CallId),
+    )
+    .into_bytes()
+}
+
+/// The caller's answers to requests of `method`, in order.
+pub fn answers(n: &Net, to: usize, method: Method<'_>) -> Vec<u16> {
+    n.between(0, to)
+        .into_iter()
+        .filter(|(_, m)| m.cseq().is_ok_and(|c| c.method() == method))
+        .filter_map(|(_, m)| m.status().map(|s| s.as_u16()))
+        .collect()
+}
+
+/// The requests node 0's host was given, with their methods.
+pub fn given(n: &Net) -> Vec<(TxHandle, Option<CallHandle>, String)> {
+    n.nodes[0]
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            Event::IncomingRequest { tx, call } => {
+                let m = n.nodes[0].ep.request(*tx)?;
+                Some((*tx, *call, m.method()?.as_str().to_string()))
+            }
+            _ => None,
+        })
+        .collect()
 }
