@@ -214,4 +214,13 @@ mod tests {
         assert!(!has_tag(b"<sip:a@b;tag=1>"));
         assert!(!has_tag(b"\"x>\" <sip:a@b>"));
     }
+
+    /// RFC 3261 §25.1: a generic-param value may be a quoted-string, which may hold `>`;
+    /// the header's tag before it is still its tag (§8.2.6.2, §12.2.2).
+    #[test]
+    fn a_quoted_param_after_the_name_addr_hides_no_tag() {
+        assert!(has_tag(b"<sip:a@b>;tag=1;x=\"p>q\""));
+        assert!(has_tag(b"\"B\" <sip:a@b>;x=\"p>q\";tag=1"));
+        assert!(!has_tag(b"<sip:a@b>;x=\"p>q;tag=1\""));
+    }
 }
