@@ -192,12 +192,32 @@ fn cseq_number(value: &[u8]) -> Result<u32, ParseError> {
 }
 
 /// Whether a From/To value carries a `tag` header parameter. Header parameters follow
-/// the `>` of a name-addr, or the URI of a bare addr-spec (RFC 3261 §20.10).
+/// the `>` of a name-addr, or the URI of a bare addr-spec (RFC 3261 §20.10). A quoted
+/// display name may hold `<`, `>` or `;`, and so may a quoted parameter value after the
+/// name-addr (§25.1): the name-addr ends at the first `>` after its unquoted `<`.
 pub(crate) fn has_tag(value: &[u8]) -> bool {
-    let params_from = match value.iter().rposition(|&b| b == b'>') {
-        Some(gt) => gt + 1,
-        None => value.iter().position(|&b| b == b';').unwrap_or(value.len()),
-    };
+    let mut params_from = value.len();
+    let mut quoted = false;
+    let mut i = 0;
+    while i < value.len() {
+        match value[i] {
+            b'\\' if quoted => i += 1,
+            b'"' => quoted = !quoted,
+            b'<' if !quoted => {
+                params_from = value[i..]
+                    .iter()
+                    .position(|&b| b == b'>')
+                    .map_or(value.len(), |gt| i + gt + 1);
+                break;
+            }
+            b';' if !quoted => {
+                params_from = i;
+                break;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
     lex::Params::new(&value[params_from..], 0)
         .find("tag")
         .is_some()
@@ -213,5 +233,14 @@ mod tests {
         assert!(has_tag(b"sip:a@b;TAG=1"));
         assert!(!has_tag(b"<sip:a@b;tag=1>"));
         assert!(!has_tag(b"\"x>\" <sip:a@b>"));
+    }
+
+    /// RFC 3261 §25.1: a generic-param value may be a quoted-string, which may hold `>`;
+    /// the header's tag before it is still its tag (§8.2.6.2, §12.2.2).
+    #[test]
+    fn a_quoted_param_after_the_name_addr_hides_no_tag() {
+        assert!(has_tag(b"<sip:a@b>;tag=1;x=\"p>q\""));
+        assert!(has_tag(b"\"B\" <sip:a@b>;x=\"p>q\";tag=1"));
+        assert!(!has_tag(b"<sip:a@b>;x=\"p>q;tag=1\""));
     }
 }

@@ -4220,6 +4220,15 @@ mod sips_tests {
             (b"Bob <sip:bob@example.com>", false),
             (b"  Bob  <SiPs:bob@example.com>", true),
             (b"", false),
+            // Folded lines, an addr-spec's params, lists, escapes, a Contact `*`.
+            (b"\"Bob\"\r\n <sips:bob@example.com>", true),
+            (b"sips:bob@example.com;transport=tcp", true),
+            (b"sip:a@example.com, <sips:b@example.com>", false),
+            (b"\"a\\\\\" <sips:bob@example.com>", true),
+            (b"\"a, b; c: <d>\" <sip:bob@example.com>", false),
+            (b"\"<sips:x>\" <sip:bob@example.com>", false),
+            (b"*", false),
+            (b"\t<SIPS:bob@example.com>", true),
         ] {
             assert_eq!(sips_bytes(v), sips, "{:?}", core::str::from_utf8(v));
         }
