@@ -188,10 +188,19 @@ fn forked_100rel_call_with_linger(end_first: bool) -> Net {
     forked_100rel_call(end_first, 64)
 }
 
+/// [`forked_100rel_call`] with room for `records` records in `bytes` bytes.
+fn forked_100rel_call_in(end_first: bool, records: usize, bytes: usize) -> Net {
+    forked_100rel_call_sized(end_first, records, bytes)
+}
+
 /// [`forked_100rel_call_with_linger`] with `linger` records (0: none, every transaction
 /// stays a full entry).
 fn forked_100rel_call(end_first: bool, linger: usize) -> Net {
-    let mut n = Net::with_linger(&[true, true, true], linger, linger * 1024);
+    forked_100rel_call_sized(end_first, linger, linger * 1024)
+}
+
+fn forked_100rel_call_sized(end_first: bool, linger: usize, bytes: usize) -> Net {
+    let mut n = Net::with_linger(&[true, true, true], linger, bytes);
     n.fork.push((addr(5062), addr(5063)));
     let call = n.invite(0, 1, Some(SDP));
     let (tx1, _) = n.incoming(1).unwrap();
@@ -434,6 +443,19 @@ fn a_late_offer_ack_after_the_invite_lingered() {
 #[test]
 fn a_pracked_forks_late_2xx_is_byed_above_its_prack_cseq_without_linger() {
     let n = forked_100rel_call(true, 0);
+    let prack = n.requests(0, 2, Method::Prack)[0].cseq().unwrap().seq();
+    let byes = n.requests(0, 2, Method::Bye);
+    assert_eq!(byes.len(), 1);
+    assert!(byes[0].cseq().unwrap().seq() > prack);
+    assert_eq!(n.responses(2, 0, 500).len(), 0);
+}
+
+/// A store with room for the INVITE's record and little else (review-s5d): the forks'
+/// CSeq numbers live inside that record, so the late fork's BYE still goes above its
+/// PRACK (§12.2.1.1).
+#[test]
+fn a_pracked_forks_late_2xx_is_byed_above_its_prack_cseq_with_a_small_store() {
+    let n = forked_100rel_call_in(true, 3, 8192);
     let prack = n.requests(0, 2, Method::Prack)[0].cseq().unwrap().seq();
     let byes = n.requests(0, 2, Method::Bye);
     assert_eq!(byes.len(), 1);

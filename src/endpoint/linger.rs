@@ -66,9 +66,6 @@ impl Hasher for KeyBytes {
 enum Kind {
     Server = 1,
     Client = 2,
-    /// The CSeq numbers a call's forks reached (their PRACKs), kept under the key of the
-    /// call's INVITE once the call is over.
-    Forks = 3,
 }
 
 #[cfg(feature = "alloc")]
@@ -288,40 +285,61 @@ impl Linger {
         peer: SocketAddr,
         response: &[u8],
     ) -> bool {
-        self.push_record(deadline, Kind::Server, key, merge, peer, response, None)
+        self.push_record(
+            deadline,
+            Kind::Server,
+            key,
+            merge,
+            peer,
+            (response, &[]),
+            None,
+        )
     }
 
-    /// Store a client INVITE transaction in Accepted: its `invite`, where it went, and
-    /// its call; `false` (nothing stored) if there is no room. Deadlines as for
+    /// Store a client transaction: for a call's INVITE in Accepted its `invite` and
+    /// `trailer` (room the endpoint writes into later, [`Linger::payload_mut`]), where it
+    /// went, and its call; `false` (nothing stored) if there is no room. Deadlines as for
     /// [`push`](Self::push).
     pub(crate) fn push_client(
         &mut self,
         deadline: Instant,
         key: &ClientKey,
         peer: SocketAddr,
-        invite: &[u8],
+        (invite, trailer): (&[u8], &[u8]),
         call: Option<CallHandle>,
     ) -> bool {
-        self.push_record(deadline, Kind::Client, key, None, peer, invite, call)
+        self.push_record(
+            deadline,
+            Kind::Client,
+            key,
+            None,
+            peer,
+            (invite, trailer),
+            call,
+        )
     }
 
-    /// Store, under the key of a call's lingering INVITE, the CSeq numbers its forks
-    /// reached (`forks`, as the endpoint writes them), for a BYE to a fork whose 2xx comes
-    /// after the call is over; `false` if there is no room.
-    pub(crate) fn push_forks(
-        &mut self,
-        deadline: Instant,
-        key: &ClientKey,
-        peer: SocketAddr,
-        forks: &[u8],
-    ) -> bool {
-        self.push_record(deadline, Kind::Forks, key, None, peer, forks, None)
-    }
-
-    /// The bytes [`push_forks`](Self::push_forks) stored under `key`.
-    pub(crate) fn forks(&self, key: &ClientKey) -> Option<&[u8]> {
-        let probe = self.probe_kind(Kind::Forks, key)?;
-        self.find(&probe).map(|f| f.response)
+    /// The stored bytes (`invite` then `trailer`) of client transaction `key`, to write
+    /// into in place.
+    pub(crate) fn payload_mut(&mut self, key: &ClientKey) -> Option<&mut [u8]> {
+        #[cfg(feature = "alloc")]
+        {
+            let probe = self.probe_kind(Kind::Client, key)?;
+            let seq = self.by_key.candidates(probe.hash).find(|&seq| {
+                self.record(seq).is_some_and(|r| {
+                    self.bytes(r).get(..usize::from(r.key_len)) == Some(&probe.bytes.0[..])
+                })
+            })?;
+            let r = *self.record(seq)?;
+            let size = self.ring.len() as u64;
+            let at = (r.start % size) as usize + usize::from(r.key_len) + usize::from(r.merge_len);
+            self.ring.get_mut(at..at + usize::from(r.response_len))
+        }
+        #[cfg(not(feature = "alloc"))]
+        {
+            let _ = key;
+            None
+        }
     }
 
     #[allow(clippy::too_many_arguments)] // one private constructor for every kind
@@ -332,7 +350,7 @@ impl Linger {
         key: &K,
         merge: Option<&MergeKey>,
         peer: SocketAddr,
-        response: &[u8],
+        (response, trailer): (&[u8], &[u8]),
         call: Option<CallHandle>,
     ) -> bool {
         #[cfg(feature = "alloc")]
@@ -346,9 +364,10 @@ impl Linger {
                 None => None,
             };
             let m_bytes: &[u8] = m.as_ref().map_or(&[], |m| &m.0);
-            let (Ok(response_len), Ok(merge_len)) =
-                (u16::try_from(response.len()), u16::try_from(m_bytes.len()))
-            else {
+            let (Ok(response_len), Ok(merge_len)) = (
+                u16::try_from(response.len() + trailer.len()),
+                u16::try_from(m_bytes.len()),
+            ) else {
                 return false;
             };
             if self.records.len() >= self.capacity {
@@ -358,12 +377,12 @@ impl Linger {
                 .records
                 .back()
                 .map_or(deadline, |r| r.deadline.max(deadline));
-            let record_len = (k.0.len() + m_bytes.len() + response.len()) as u64;
+            let record_len = (k.0.len() + m_bytes.len() + response.len() + trailer.len()) as u64;
             let Some(start) = self.place(record_len) else {
                 return false;
             };
             let mut at = (start % self.ring.len() as u64) as usize;
-            for part in [&k.0[..], m_bytes, response] {
+            for part in [&k.0[..], m_bytes, response, trailer] {
                 self.ring[at..at + part.len()].copy_from_slice(part);
                 at += part.len();
             }
@@ -393,7 +412,7 @@ impl Linger {
         }
         #[cfg(not(feature = "alloc"))]
         {
-            let _ = (deadline, kind, key, merge, peer, response, call);
+            let _ = (deadline, kind, key, merge, peer, response, trailer, call);
             false
         }
     }

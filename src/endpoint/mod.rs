@@ -2249,7 +2249,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         }
         let key = c.lingering_invite.as_ref()?;
         let found = self.linger.find(&self.linger.probe_client(key)?)?;
-        Message::parse(found.response).ok()
+        Message::parse(split_trailer(found.response).0).ok()
     }
 
     /// Whether the initial INVITE of call `c` may still be answered: its transaction (or
@@ -2289,11 +2289,13 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         if !seqs.is_empty() {
             if let Some(e) = uac_invite.and_then(|t| self.txs.get_mut(t.0)) {
                 e.fork_seqs = seqs;
-            } else if let Some(key) = lingering {
-                let deadline = now.saturating_add(self.config.timers.t1_x64());
-                let _ = self
-                    .linger
-                    .push_forks(deadline, &key, self.config.local, &seqs);
+            } else if let Some(trailer) = lingering
+                .as_ref()
+                .and_then(|key| self.linger.payload_mut(key))
+                .and_then(|p| p.len().checked_sub(FORK_TRAILER).map(|at| &mut p[at..]))
+            {
+                // The room the INVITE's record kept for them.
+                trailer[..seqs.len()].copy_from_slice(&seqs);
             }
         }
         self.calls.free(call.0);
@@ -2565,8 +2567,16 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 .probe_client(&key)
                 .as_ref()
                 .and_then(|p| self.linger.find(p))
-                .map(|f| (f.call, f.peer, Bytes::<MSG>::from_slice(f.response).ok()));
-            if let Some((call, peer, invite)) = lingering {
+                .map(|f| {
+                    let (invite, seqs) = split_trailer(f.response);
+                    (
+                        f.call,
+                        f.peer,
+                        Bytes::<MSG>::from_slice(invite).ok(),
+                        ForkSeqs::from_slice(seqs).unwrap_or_default(),
+                    )
+                });
+            if let Some((call, peer, invite, seqs)) = lingering {
                 // A BYE's or PRACK's record absorbs its final response again.
                 if code.is_success() && core.cseq.method() == Method::Invite {
                     match call.filter(|c| self.calls.get(c.0).is_some()) {
@@ -2574,11 +2584,6 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                         None => {
                             if let Some(invite) = invite {
                                 let tls = self.over_tls();
-                                let seqs = self
-                                    .linger
-                                    .forks(&key)
-                                    .and_then(|f| ForkSeqs::from_slice(f).ok())
-                                    .unwrap_or_default();
                                 self.ack_and_bye_orphan_of(
                                     now, &invite, peer, call, msg, tls, &seqs,
                                 );
@@ -2634,7 +2639,10 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 if m.state() == transaction::State::Completed
                     && (key.method() == Method::Bye || key.method() == Method::Prack) =>
             {
-                if self.linger.push_client(deadline, key, e.peer, &[], None) {
+                if self
+                    .linger
+                    .push_client(deadline, key, e.peer, (&[], &[]), None)
+                {
                     self.remove_tx(tx);
                 }
                 return;
@@ -2646,9 +2654,13 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 .calls
                 .get(call.0)
                 .is_none_or(|c| c.uac_invite != Some(tx))
-            || !self
-                .linger
-                .push_client(deadline, key, e.peer, &e.request, Some(call))
+            || !self.linger.push_client(
+                deadline,
+                key,
+                e.peer,
+                (&e.request, &[0xFF; FORK_TRAILER]),
+                Some(call),
+            )
         {
             return;
         }
@@ -3935,7 +3947,16 @@ pub const MAX_PRACKED_FORKS: usize = 4;
 
 /// The CSeq numbers a call's forks reached, as bytes: per fork its tag's length, the tag
 /// and the number (little-endian).
-type ForkSeqs = heapless::Vec<u8, { MAX_PRACKED_FORKS * (1 + crate::dialog::MAX_TAG + 4) }>;
+type ForkSeqs = heapless::Vec<u8, FORK_TRAILER>;
+
+/// Room a call's lingering INVITE record keeps after the INVITE for its forks' CSeq
+/// numbers, written when the call ends (`0xFF` until then: no fork).
+const FORK_TRAILER: usize = MAX_PRACKED_FORKS * (1 + crate::dialog::MAX_TAG + 4);
+
+/// A lingering INVITE record's bytes: the INVITE, then the forks' CSeq numbers.
+fn split_trailer(payload: &[u8]) -> (&[u8], &[u8]) {
+    payload.split_at(payload.len().saturating_sub(FORK_TRAILER))
+}
 
 fn write_fork_seqs(forks: &[ForkPrack]) -> ForkSeqs {
     let mut out = ForkSeqs::new();
