@@ -266,3 +266,65 @@ fn a_481_in_the_early_dialog_leaves_the_invite_going() {
     );
     assert_eq!(n.requests(0, 1, Method::Ack).len(), 1);
 }
+
+/// A forked call where the caller sent an INFO in the first fork's early dialog (CSeq 2),
+/// then fork 2 answers (and, with `hang_up`, that call is over too); fork 1 answering
+/// late is ACKed and BYEd with a CSeq above its INFO's (§12.2.1.1, §13.2.2.4).
+fn late_fork_after_info(hang_up: bool) -> (Net, u32) {
+    let mut n = Net::new(&[false, false, false]);
+    n.fork.push((addr(5062), addr(5063)));
+    let call = n.invite(0, 1, Some(SDP));
+    let (tx1, _) = n.incoming(1).unwrap();
+    let (tx2, _) = n.incoming(2).unwrap();
+    n.nodes[1]
+        .ep
+        .respond(n.now, tx1, StatusCode::RINGING, None)
+        .unwrap();
+    n.flush();
+    let now = n.now;
+    n.nodes[0]
+        .ep
+        .request_in_call(now, call, Method::Info, &[], None)
+        .unwrap();
+    n.flush();
+    let info_seq = n.requests(0, 1, Method::Info)[0].cseq().unwrap().seq();
+    let (info_tx, _) = n.incoming(1).unwrap();
+    n.nodes[1]
+        .ep
+        .respond(n.now, info_tx, StatusCode::OK, None)
+        .unwrap();
+    n.flush();
+    n.nodes[2]
+        .ep
+        .respond(n.now, tx2, StatusCode::OK, Some(("application/sdp", SDP)))
+        .unwrap();
+    n.flush();
+    if hang_up {
+        // The call with fork 2 is over (BYE, 200) before fork 1 answers.
+        let now = n.now;
+        n.nodes[0].ep.hangup(now, call).unwrap();
+        n.flush();
+        assert_eq!(n.nodes[0].ep.call_count(), 0);
+    }
+    n.nodes[1]
+        .ep
+        .respond(n.now, tx1, StatusCode::OK, Some(("application/sdp", SDP)))
+        .unwrap();
+    n.flush();
+    (n, info_seq)
+}
+
+#[test]
+fn a_late_forks_bye_goes_above_the_info_sent_in_its_early_dialog() {
+    for hang_up in [false, true] {
+        let (n, info_seq) = late_fork_after_info(hang_up);
+        let byes = n.requests(0, 1, Method::Bye);
+        assert_eq!(byes.len(), 1, "hang_up {hang_up}");
+        assert!(
+            byes[0].cseq().unwrap().seq() > info_seq,
+            "hang_up {hang_up}: BYE CSeq {} not above the INFO's {info_seq}",
+            byes[0].cseq().unwrap().seq()
+        );
+        assert!(n.responses(1, 0, 500).is_empty(), "hang_up {hang_up}");
+    }
+}

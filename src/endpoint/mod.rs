@@ -2279,7 +2279,12 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 c.uac_invite,
                 c.reinvite,
                 c.lingering_invite.clone(),
-                write_fork_seqs(&c.forks),
+                write_fork_seqs(
+                    &c.forks,
+                    c.dialog
+                        .as_ref()
+                        .filter(|d| d.state() == dialog::DialogState::Early),
+                ),
             )
         }) else {
             return;
@@ -2769,8 +2774,11 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                         .find(|f| f.tag.as_str() == early.id().remote_tag())
                     {
                         // Another fork's early dialog, replaced as the call's: its fork
-                        // entry goes on checking the CSeq of its requests.
+                        // entry goes on checking the CSeq of its requests, and keeps the
+                        // CSeq of ours (an INFO or UPDATE sent in it), for its BYE should
+                        // it answer later (§12.2.1.1).
                         f.remote_seq = f.remote_seq.max(early.remote_seq());
+                        f.local_seq = f.local_seq.max(early.local_seq());
                     }
                 }
                 if seq > d.local_seq() {
@@ -3958,14 +3966,20 @@ fn split_trailer(payload: &[u8]) -> (&[u8], &[u8]) {
     payload.split_at(payload.len().saturating_sub(FORK_TRAILER))
 }
 
-fn write_fork_seqs(forks: &[ForkPrack]) -> ForkSeqs {
+/// `early`: the call's own early dialog, whose requests (INFO, UPDATE) its fork's number
+/// counts too.
+fn write_fork_seqs(forks: &[ForkPrack], early: Option<&Dialog>) -> ForkSeqs {
     let mut out = ForkSeqs::new();
     for f in forks {
         let tag = f.tag.as_str().as_bytes();
+        let seq = match early {
+            Some(d) if d.id().remote_tag() == f.tag.as_str() => f.local_seq.max(d.local_seq()),
+            _ => f.local_seq,
+        };
         // Fits: at most MAX_PRACKED_FORKS forks of at most MAX_TAG bytes each.
         let _ = out.push(tag.len() as u8);
         let _ = out.extend_from_slice(tag);
-        let _ = out.extend_from_slice(&f.local_seq.to_le_bytes());
+        let _ = out.extend_from_slice(&seq.to_le_bytes());
     }
     out
 }
