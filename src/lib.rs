@@ -15,8 +15,10 @@
 //! | [`dialog`] | dialogs and the INVITE session (forks, CANCEL, re-INVITE, BYE) | §12–15 |
 //! | [`register`] | a binding's registration: challenge, 423, refresh, removal | §10.2 |
 //! | [`subscription`] | a subscriber's subscription: NOTIFY states, refresh, unsubscribe | RFC 6665 §4.1 |
+//! | [`reliable`] | reliable provisional responses: RSeq, retransmission until PRACK, PRACK judging | RFC 3262 |
 //! | [`notifier`] | a notifier's subscription: answers to SUBSCRIBE, NOTIFYs one at a time, expiry | RFC 6665 §4.2 |
 //! | [`auth`] | Digest credentials for a challenge, and their check on a server | §22, RFC 2617, RFC 7616, RFC 8760 |
+//! | [`locate`] | what to look up to reach a URI's server (none, A/AAAA, SRV, NAPTR) and in which order to try the answers | RFC 3263 §4, RFC 2782 |
 //! | `endpoint` | (feature `endpoint`) all of the above behind `handle_*` / `poll_*` | |
 //!
 //! # The host run loop
