@@ -592,29 +592,75 @@ impl<'a> Message<'a> {
     /// and get the message back with [`Message::reattach`] without parsing it again.
     #[cfg_attr(not(feature = "endpoint"), allow(dead_code))] // the endpoint's stored requests
     pub(crate) fn detach(&self) -> Detached {
+        // Lengths fit: a start line ends within the header section (64 KiB).
+        let start = match self.start {
+            StartLine::Request {
+                method,
+                uri,
+                version,
+            } => StartSplit::Request {
+                method_len: method.as_str().len() as u32,
+                uri_len: uri.len() as u32,
+                version_len: version.len() as u32,
+            },
+            StartLine::Response {
+                version,
+                code,
+                reason,
+            } => StartSplit::Response {
+                version_len: version.len() as u32,
+                code,
+                reason_len: reason.len() as u32,
+            },
+        };
         Detached {
             len: self.bytes.len(),
             slots: self.slots.clone(),
             body_start: self.body_start,
             start_offset: self.start_offset,
+            start,
         }
     }
 
     /// The message `index` was detached from, over `bytes`: a copy of the bytes it was
-    /// parsed from (only the start line is read again). `None` if they cannot be that.
+    /// parsed from (the start line is split where it was, not searched again). `None` if
+    /// they cannot be that.
     #[cfg_attr(not(feature = "endpoint"), allow(dead_code))]
     pub(crate) fn reattach(bytes: &'a [u8], index: &Detached) -> Option<Self> {
         if bytes.len() != index.len || index.body_start > bytes.len() {
             return None;
         }
         let line = bytes.get(index.start_offset..)?;
-        let end = lex::find_byte(line, b'\n')?;
-        let end = if end > 0 && line[end - 1] == b'\r' {
-            end - 1
-        } else {
-            end
+        let start = match index.start {
+            StartSplit::Request {
+                method_len,
+                uri_len,
+                version_len,
+            } => {
+                let (m, u, v) = (method_len as usize, uri_len as usize, version_len as usize);
+                StartLine::Request {
+                    method: Method::from_bytes(line.get(..m)?)?,
+                    uri: line.get(m + 1..m + 1 + u)?,
+                    version: parse_version(line.get(m + u + 2..m + u + 2 + v)?, 0).ok()?,
+                }
+            }
+            StartSplit::Response {
+                version_len,
+                code,
+                reason_len,
+            } => {
+                let (v, r) = (version_len as usize, reason_len as usize);
+                StartLine::Response {
+                    version: parse_version(line.get(..v)?, 0).ok()?,
+                    code,
+                    // "version SP code SP reason"; an empty reason may lack its SP.
+                    reason: match r {
+                        0 => "",
+                        _ => core::str::from_utf8(line.get(v + 5..v + 5 + r)?).ok()?,
+                    },
+                }
+            }
         };
-        let start = parse_start_line(&line[..end], index.start_offset).ok()?;
         let mut first = [NONE; HeaderKind::COUNT];
         for (i, slot) in index.slots.iter().enumerate() {
             if usize::from(slot.value_end) > index.body_start {
@@ -644,6 +690,22 @@ pub(crate) struct Detached {
     slots: heapless::Vec<Slot, MAX_HEADERS, u8>,
     body_start: usize,
     start_offset: usize,
+    start: StartSplit,
+}
+
+/// Where a start line's parts end, as lengths from its first byte.
+#[derive(Clone, Copy, Debug)]
+enum StartSplit {
+    Request {
+        method_len: u32,
+        uri_len: u32,
+        version_len: u32,
+    },
+    Response {
+        version_len: u32,
+        code: StatusCode,
+        reason_len: u32,
+    },
 }
 
 impl Detached {
@@ -656,6 +718,11 @@ impl Detached {
             slots: heapless::Vec::new(),
             body_start: 0,
             start_offset: 0,
+            start: StartSplit::Request {
+                method_len: 0,
+                uri_len: 0,
+                version_len: 0,
+            },
         }
     }
 
@@ -873,6 +940,29 @@ mod tests {
         let back = Message::reattach(bytes, &m.detach()).unwrap();
         assert_eq!(back.status(), Some(StatusCode::RINGING));
         assert_eq!(back.header(HeaderKind::CallId).unwrap().value, b"x");
+        // Start lines are split where they were parsed: every shape comes back the same.
+        for line in [
+            &b"SIP/2.0 200"[..],
+            b"SIP/2.0 200 ",
+            b"SIP/2.0 486  Busy  Here ",
+            b"SIP/2.0 200 \xc3\xa9t\xc3\xa9",
+            b"sip/2.0 404 Not Found",
+            b"SIP/2.10 200 OK",
+            b"!interesting-Method0123 sip:a@b SIP/2.0",
+            b"OPTIONS sip:a@b;x=y?h=v sip/2.0",
+        ] {
+            let mut bytes = line.to_vec();
+            bytes.extend_from_slice(b"\r\nCall-ID: x\r\nContent-Length: 0\r\n\r\n");
+            let m = Message::parse(&bytes).unwrap();
+            let copy = bytes.clone();
+            let back = Message::reattach(&copy, &m.detach()).unwrap();
+            assert_eq!(
+                back.start_line(),
+                m.start_line(),
+                "{:?}",
+                core::str::from_utf8(line)
+            );
+        }
     }
 }
 
