@@ -208,7 +208,9 @@ pub struct EndpointConfig {
     /// 500 ms), a caller one per call for 64*T1. Allocated once by [`Endpoint::new`].
     /// The handle of a transaction that became a record stops resolving
     /// ([`Endpoint::request`] and [`Endpoint::response`] give `None`; a call's 2xx stays
-    /// readable with [`Endpoint::call_answer`]), as it would at the end of its timer.
+    /// readable with [`Endpoint::call_answer`]), as it would at the end of its timer, and
+    /// the 2xx responses a lingering INVITE still takes (retransmissions, other forks) are
+    /// ACKed and BYEd as before but raise no [`Event::Response`].
     #[cfg(feature = "alloc")]
     pub linger_records: usize,
     /// Bytes for those records: each holds the transaction's keys (about 150 bytes) and,
