@@ -1359,16 +1359,10 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 self.step_call(now, call, dialog::Event::TuReject(status), None)
             }
             _ => {
-                // UPDATE is a target refresh request (RFC 3311 §5.2, RFC 3261 §12.2.2):
-                // its 2xx takes its Contact as the remote target (RFC 6141 §3.4: only a
-                // 2xx). Read before the response, which may end the transaction.
+                // An UPDATE's 2xx refreshes the target too (RFC 6141 §3.4: only a 2xx).
+                // Read before the response, which may end the transaction.
                 if let Some(call) = call
                     && status.is_success()
-                    && self
-                        .txs
-                        .get(tx.0)
-                        .and_then(|e| e.stored_request(&self.config.limits))
-                        .is_some_and(|m| m.method() == Some(Method::Update))
                 {
                     self.refresh_target(tx, call);
                 }
@@ -1699,13 +1693,17 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         let _ = self.step_call(now, call, ev, None);
     }
 
-    /// A re-INVITE (it has a To tag) answered with 2xx refreshes the remote target
-    /// (RFC 3261 §12.2.2; a failed one changes nothing, RFC 6141).
+    /// A target refresh request (a re-INVITE, it has a To tag, or an UPDATE, RFC 3311
+    /// §5.2) answered with 2xx on server transaction `tx` refreshes the remote target
+    /// (RFC 3261 §12.2.2; a failed one changes nothing, RFC 6141). Other requests leave it.
     fn refresh_target(&mut self, tx: TxHandle, call: CallHandle) {
         let Some(e) = self.txs.get(tx.0) else { return };
         let Some(req) = e.stored_request(&self.config.limits) else {
             return;
         };
+        if !matches!(req.method(), Some(Method::Invite | Method::Update)) {
+            return;
+        }
         // Only a request within the dialog (To tag) refreshes it; the raw value says so
         // without parsing the name-addr again.
         if !req
@@ -2116,9 +2114,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             Method::Invite => Some(StatusCode::REQUEST_PENDING),
             Method::Prack => Some(StatusCode::CALL_OR_TRANSACTION_DOES_NOT_EXIST),
             Method::Bye => {
-                if let Some(c) = self.calls.get_mut(call.0) {
-                    c.forks.remove(fork);
-                }
+                f.ended = true;
                 Some(StatusCode::OK)
             }
             _ => None,
@@ -2276,17 +2272,24 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
     }
 
     fn remove_call(&mut self, now: Instant, call: CallHandle) {
-        let Some((uac_invite, reinvite, lingering, seqs)) = self.calls.get(call.0).map(|c| {
+        let Some((uac_invite, reinvite, lingering, seqs)) = self.calls.get_mut(call.0).map(|c| {
+            // The call's own early dialog: its requests (INFO, UPDATE) count for its fork.
+            if let Some(d) = c
+                .dialog
+                .as_ref()
+                .filter(|d| d.state() == dialog::DialogState::Early)
+                && let Some(f) = c
+                    .forks
+                    .iter_mut()
+                    .find(|f| f.tag.as_str() == d.id().remote_tag())
+            {
+                f.keep_seqs_of(d);
+            }
             (
                 c.uac_invite,
                 c.reinvite,
                 c.lingering_invite.clone(),
-                write_fork_seqs(
-                    &c.forks,
-                    c.dialog
-                        .as_ref()
-                        .filter(|d| d.state() == dialog::DialogState::Early),
-                ),
+                write_fork_seqs(&c.forks),
             )
         }) else {
             return;
@@ -2779,8 +2782,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                         // entry goes on checking the CSeq of its requests, and keeps the
                         // CSeq of ours (an INFO or UPDATE sent in it), for its BYE should
                         // it answer later (§12.2.1.1).
-                        f.remote_seq = f.remote_seq.max(early.remote_seq());
-                        f.local_seq = f.local_seq.max(early.local_seq());
+                        f.keep_seqs_of(early);
                     }
                 }
                 if seq > d.local_seq() {
@@ -3138,8 +3140,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                     let tag = d.id().remote_tag();
                     if let Some(f) = c.forks.iter_mut().find(|f| f.tag.as_str() == tag) {
                         f.ended = true;
-                        f.local_seq = f.local_seq.max(d.local_seq());
-                        f.remote_seq = f.remote_seq.max(d.remote_seq());
+                        f.keep_seqs_of(&d);
                     }
                     // The call stays indexed (Call-ID, local tag) while other forks'
                     // early dialogs live (§12.1.2).
@@ -3968,20 +3969,14 @@ fn split_trailer(payload: &[u8]) -> (&[u8], &[u8]) {
     payload.split_at(payload.len().saturating_sub(FORK_TRAILER))
 }
 
-/// `early`: the call's own early dialog, whose requests (INFO, UPDATE) its fork's number
-/// counts too.
-fn write_fork_seqs(forks: &[ForkPrack], early: Option<&Dialog>) -> ForkSeqs {
+fn write_fork_seqs(forks: &[ForkPrack]) -> ForkSeqs {
     let mut out = ForkSeqs::new();
     for f in forks {
         let tag = f.tag.as_str().as_bytes();
-        let seq = match early {
-            Some(d) if d.id().remote_tag() == f.tag.as_str() => f.local_seq.max(d.local_seq()),
-            _ => f.local_seq,
-        };
         // Fits: at most MAX_PRACKED_FORKS forks of at most MAX_TAG bytes each.
         let _ = out.push(tag.len() as u8);
         let _ = out.extend_from_slice(tag);
-        let _ = out.extend_from_slice(&seq.to_le_bytes());
+        let _ = out.extend_from_slice(&f.local_seq.to_le_bytes());
     }
     out
 }
@@ -4017,6 +4012,15 @@ struct ForkPrack {
     /// No longer an early dialog: its 2xx confirmed it (the call's, or ACKed and BYEd,
     /// §13.2.2.4), or a 481/408 within it ended it (§12.2.1.2).
     ended: bool,
+}
+
+impl ForkPrack {
+    /// Take on the CSeq numbers `early`, this fork's early dialog as the call kept it,
+    /// reached in both directions (§12.2.1.1, §12.2.2).
+    fn keep_seqs_of(&mut self, early: &Dialog) {
+        self.local_seq = self.local_seq.max(early.local_seq());
+        self.remote_seq = self.remote_seq.max(early.remote_seq());
+    }
 }
 
 impl Fork {
