@@ -864,10 +864,7 @@ pub struct Endpoint<
     /// This endpoint's sent-by (`host:port`), its Contact value and its address as
     /// Call-ID host, written once: every message carries one of them.
     sent_by: String<MAX_SHORT>,
-    contact: String<MAX_CONTACT>,
-    /// The Contact as a SIPS URI, for requests to and answers from SIPS URIs (§8.1.1.8,
-    /// §12.1.1).
-    contact_sips: String<MAX_CONTACT>,
+    contacts: Contacts,
     local_ip: String<MAX_SHORT>,
 }
 
@@ -938,8 +935,10 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             pending_body: None,
             pending_headers: Vec::new(),
             sent_by,
-            contact,
-            contact_sips,
+            contacts: Contacts {
+                sip: contact,
+                sips: contact_sips,
+            },
             local_ip,
         }
     }
@@ -1379,16 +1378,6 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             self.reliable_step(now, call, |r, _| r.final_sent());
         }
         result
-    }
-
-    /// This endpoint's Contact, as a SIPS URI when `sips` (RFC 3261 §8.1.1.8: a request
-    /// whose Request-URI or top Route is SIPS; §12.1.1: the answer to one).
-    pub(super) fn contact_for(&self, sips: bool) -> &str {
-        if sips {
-            &self.contact_sips
-        } else {
-            &self.contact
-        }
     }
 
     /// Whether this endpoint's messages go over TLS (TLS, or WebSocket over TLS): with a
@@ -3216,7 +3205,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 .map(|e| String::try_from(e.to_tag.as_str()).unwrap_or_default())
                 .unwrap_or_default(),
         };
-        let (contact, contact_sips) = (&self.contact, &self.contact_sips);
+        let contacts = &self.contacts;
         let ua = self.config.user_agent;
         let limits = self.config.limits;
         let pending = self
@@ -3255,10 +3244,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                     .is_some_and(|c| sips_bytes(c.value)),
             };
             let sips = request.request_uri_raw().is_some_and(sips_bytes) || top;
-            b.push(
-                "Contact",
-                Value::Text(if sips { contact_sips } else { contact }),
-            );
+            b.push("Contact", Value::Text(contacts.get(sips)));
         }
         // §12.1.1: a response that may establish a dialog (101-299 to INVITE, 2xx to a
         // SUBSCRIBE, REFER or the NOTIFY that makes a subscription's dialog, RFC 6665
@@ -3430,7 +3416,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 .find(|(n, _)| HeaderKind::from_name(n.as_bytes()) == HeaderKind::Route)
                 .is_some_and(|(_, v)| sips_text(v));
             let sips = sips_text(req.uri) || top_route;
-            b.push("Contact", Value::Text(self.contact_for(sips)));
+            b.push("Contact", Value::Text(self.contacts.get(sips)));
         }
         if let Some(ua) = self.config.user_agent {
             b.push("User-Agent", Value::Text(ua));
@@ -3457,7 +3443,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         }
         let mut bytes = Bytes::<MSG>::new();
         b.encode(&mut bytes)?;
-        drop(b); // ends its borrow of `self.contact`
+        drop(b); // ends its borrow of `self.contacts`
         let key = ClientKey::new(&branch, req.method)
             .map_err(|_| SendError::Capacity(Capacity::Branch))?;
         let tag = Tag::new(&tag).map_err(SendError::Capacity)?;
@@ -3526,14 +3512,8 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             };
             let dest = dialog_destination(d, fallback);
             // Target refresh requests carry the Contact (§12.2.1.1, RFC 3311 §5.1).
-            let contact = matches!(method, Method::Invite | Method::Update).then(|| {
-                // Fields, not `contact_for`: `self.calls` is borrowed.
-                if dialog_wants_sips(d) {
-                    self.contact_sips.as_str()
-                } else {
-                    self.contact.as_str()
-                }
-            });
+            let contact = matches!(method, Method::Invite | Method::Update)
+                .then(|| self.contacts.for_dialog(d));
             let mut b = d
                 .request(method, via, contact)
                 .map_err(|_| SendError::InvalidState)?;
@@ -4170,6 +4150,27 @@ fn rewrite_top_via(resp: &Message<'_>, top_via: &str, out: &mut [u8]) -> Result<
     let rest = &bytes[start + len..];
     out[start + top_via.len()..needed].copy_from_slice(rest);
     Ok(needed)
+}
+
+/// This endpoint's Contact, written once as a SIP and as a SIPS URI (RFC 3261 §8.1.1.8:
+/// SIPS for a request whose Request-URI or top Route is SIPS; §12.1.1: for the answer
+/// to one).
+pub(super) struct Contacts {
+    sip: String<MAX_CONTACT>,
+    sips: String<MAX_CONTACT>,
+}
+
+impl Contacts {
+    /// The SIPS one when `sips`.
+    pub(super) fn get(&self, sips: bool) -> &str {
+        if sips { &self.sips } else { &self.sip }
+    }
+
+    /// The one for requests within dialog `d`: SIPS when its remote target or first
+    /// route is.
+    pub(super) fn for_dialog(&self, d: &Dialog) -> &str {
+        self.get(dialog_wants_sips(d))
+    }
 }
 
 /// Whether `uri` is a SIPS URI.

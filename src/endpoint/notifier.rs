@@ -408,7 +408,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             })
             .unwrap_or(false);
         let contact: String<{ super::MAX_CONTACT }> =
-            String::try_from(self.contact_for(sips)).unwrap_or_default();
+            String::try_from(self.contacts.get(sips)).unwrap_or_default();
         match answer {
             Answer::Accepted { expires } => {
                 let _ = text::push_u32(&mut number, expires);
@@ -457,12 +457,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             .request(
                 Method::Notify,
                 via,
-                // Fields, not `contact_for`: `self.notifiers` is borrowed.
-                Some(if super::dialog_wants_sips(&e.dialog) {
-                    self.contact_sips.as_str()
-                } else {
-                    self.contact.as_str()
-                }),
+                Some(self.contacts.for_dialog(&e.dialog)),
             )
             .map_err(|_| SendError::InvalidState)?;
         b.push("Event", Value::Text(&e.event));

@@ -313,7 +313,8 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
     /// `expires` parameter), else the `Expires` header.
     fn granted_expires(&self, m: &Message<'_>) -> Option<u32> {
         let ours = self
-            .contact
+            .contacts
+            .get(false)
             .trim_start_matches('<')
             .split('>')
             .next()

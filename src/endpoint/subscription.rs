@@ -298,16 +298,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         let d = s.dialog.as_mut().ok_or(SendError::InvalidState)?;
         let dest = super::dialog_destination(d, s.to);
         let mut b = d
-            .request(
-                Method::Subscribe,
-                via,
-                // Fields, not `contact_for`: `self.subs` is borrowed.
-                Some(if super::dialog_wants_sips(d) {
-                    self.contact_sips.as_str()
-                } else {
-                    self.contact.as_str()
-                }),
-            )
+            .request(Method::Subscribe, via, Some(self.contacts.for_dialog(d)))
             .map_err(|_| SendError::InvalidState)?;
         b.push("Event", Value::Text(&s.event));
         b.push("Expires", Value::Text(&expires_text));
