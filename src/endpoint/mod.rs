@@ -4173,11 +4173,6 @@ impl Contacts {
     }
 }
 
-/// Whether `uri` is a SIPS URI.
-pub(super) fn is_sips(uri: &crate::message::Uri<'_>) -> bool {
-    uri.as_sip().is_some_and(|u| u.is_secure())
-}
-
 /// Whether a URI written as text (perhaps `<...>`, perhaps a name-addr) is a SIPS URI.
 fn sips_text(s: &str) -> bool {
     sips_bytes(s.as_bytes())
@@ -4185,7 +4180,7 @@ fn sips_text(s: &str) -> bool {
 
 /// Whether the first URI of a header value or Request-URI (an addr-spec, or a name-addr
 /// whose display name may be quoted) is a SIPS URI: its scheme is `sips`, any case.
-fn sips_bytes(v: &[u8]) -> bool {
+pub(super) fn sips_bytes(v: &[u8]) -> bool {
     let mut i = 0;
     let mut quoted = false;
     let mut start = None;

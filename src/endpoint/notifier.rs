@@ -401,11 +401,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             .txs
             .get(tx.0)
             .and_then(|e| e.stored_request(&self.config.limits))
-            .and_then(|m| {
-                m.request_uri()
-                    .and_then(Result::ok)
-                    .map(|u| super::is_sips(&u))
-            })
+            .and_then(|m| m.request_uri_raw().map(super::sips_bytes))
             .unwrap_or(false);
         let contact: String<{ super::MAX_CONTACT }> =
             String::try_from(self.contacts.get(sips)).unwrap_or_default();
