@@ -4,75 +4,13 @@
 //! endpoint fed crafted datagrams from a scripted peer, its `poll_transmit` read back.
 //! Each test asserts the RFC behaviour and cites its section.
 
-use std::net::SocketAddr;
+mod scripted_support;
+
+use scripted_support::*;
 
 use sansip::Instant;
-use sansip::endpoint::{CallHandle, Endpoint, EndpointConfig, Event, Request, Transport, TxHandle};
+use sansip::endpoint::{CallHandle, Event, Request, Transport};
 use sansip::message::{ContactValue, HeaderKind, Message, Method, StatusCode};
-
-type Ep = Endpoint<16, 8, 2048>;
-
-/// The endpoint under test.
-const LOCAL: &str = "127.0.0.1:5062";
-/// The scripted peer.
-const PEER: &str = "127.0.0.1:5070";
-
-fn addr(s: &str) -> SocketAddr {
-    s.parse().unwrap()
-}
-
-fn endpoint(transport: Transport) -> Box<Ep> {
-    Box::new(Endpoint::new(EndpointConfig {
-        transport,
-        ..EndpointConfig::new(addr(LOCAL), 7)
-    }))
-}
-
-/// Everything the endpoint sends now: destination and datagram.
-fn sent(ep: &mut Ep) -> Vec<(SocketAddr, Vec<u8>)> {
-    let mut buf = vec![0u8; 8192];
-    let mut out = Vec::new();
-    while let Some(t) = ep.poll_transmit(&mut buf).unwrap() {
-        out.push((t.destination, t.bytes.to_vec()));
-    }
-    out
-}
-
-fn events(ep: &mut Ep) -> Vec<Event> {
-    std::iter::from_fn(|| ep.poll_event()).collect()
-}
-
-fn parse(bytes: &[u8]) -> Message<'_> {
-    Message::parse(bytes).unwrap()
-}
-
-fn feed(ep: &mut Ep, now: Instant, bytes: &[u8]) {
-    ep.handle_datagram(now, addr(PEER), bytes);
-}
-
-/// (status, CSeq method) of every response in `out`.
-fn statuses(out: &[(SocketAddr, Vec<u8>)]) -> Vec<(u16, String)> {
-    out.iter()
-        .map(|(_, b)| parse(b))
-        .filter_map(|m| Some((m.status()?.as_u16(), m.cseq().unwrap().method().to_string())))
-        .collect()
-}
-
-/// The methods of every request in `out`.
-fn methods(out: &[(SocketAddr, Vec<u8>)]) -> Vec<String> {
-    out.iter()
-        .filter_map(|(_, b)| parse(b).method().map(|m| m.to_string()))
-        .collect()
-}
-
-fn incoming(evs: &[Event]) -> Vec<(TxHandle, Option<CallHandle>)> {
-    evs.iter()
-        .filter_map(|e| match e {
-            Event::IncomingRequest { tx, call } => Some((*tx, *call)),
-            _ => None,
-        })
-        .collect()
-}
 
 fn header(m: &Message<'_>, kind: HeaderKind) -> String {
     String::from_utf8_lossy(m.header(kind).unwrap().value).into_owned()
