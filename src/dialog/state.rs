@@ -266,14 +266,6 @@ impl Dialog {
         let from = request.from()?;
         let local_tag = from.tag().unwrap_or("");
         let secure = tls && is_sips(&uri?);
-        let mut route_set = String::new();
-        let mut routes: heapless::Vec<NameAddr<'_>, MAX_ROUTES> = heapless::Vec::new();
-        for rr in response.record_routes() {
-            routes.push(rr?).map_err(|_| Capacity::RouteSet)?;
-        }
-        for (i, rr) in routes.iter().rev().enumerate() {
-            push_route(&mut route_set, rr.uri(), i == 0)?;
-        }
         Ok(Dialog {
             id: DialogId::new(call_id, local_tag, remote_tag)?,
             state,
@@ -282,9 +274,24 @@ impl Dialog {
             local_uri: angled(from.uri().as_str())?,
             remote_uri: angled(to.uri().as_str())?,
             remote_target: angled(contact_uri(response)?)?,
-            route_set,
+            route_set: uac_route_set(response)?,
             secure,
         })
+    }
+
+    /// Confirm this early UAC dialog with the 2xx `response` from the same UAS (its To
+    /// tag is this dialog's remote tag): the route set is recomputed from the 2xx's
+    /// Record-Route and the remote target is its Contact (RFC 3261 §13.2.2.4,
+    /// §12.1.2). The dialog ID, local URI and CSeq numbers stay: the result equals
+    /// [`uac`](Self::uac) on the INVITE and the 2xx, without reading the INVITE again.
+    /// On error the dialog is unchanged.
+    #[cfg(feature = "endpoint")]
+    pub(crate) fn confirm_uac(&mut self, response: &Message<'_>) -> Result<(), DialogError> {
+        let remote_target = angled(contact_uri(response)?)?;
+        self.route_set = uac_route_set(response)?;
+        self.remote_target = remote_target;
+        self.state = DialogState::Confirmed;
+        Ok(())
     }
 
     /// The UAS's dialog from a dialog-creating `request` (RFC 3261 §12.1.1), confirmed
@@ -646,6 +653,19 @@ fn push_route(
     set.push('>').map_err(|_| full)
 }
 
+/// A UAC's route set: the response's Record-Route URIs, last first (RFC 3261 §12.1.2).
+fn uac_route_set(response: &Message<'_>) -> Result<String<MAX_ROUTE_BYTES>, DialogError> {
+    let mut route_set = String::new();
+    let mut routes: heapless::Vec<NameAddr<'_>, MAX_ROUTES> = heapless::Vec::new();
+    for rr in response.record_routes() {
+        routes.push(rr?).map_err(|_| Capacity::RouteSet)?;
+    }
+    for (i, rr) in routes.iter().rev().enumerate() {
+        push_route(&mut route_set, rr.uri(), i == 0)?;
+    }
+    Ok(route_set)
+}
+
 /// The URI of the first Contact (RFC 3261 §12.1.1, §12.1.2).
 fn contact_uri<'a>(msg: &Message<'a>) -> Result<&'a str, DialogError> {
     use crate::message::ContactValue;
@@ -653,5 +673,64 @@ fn contact_uri<'a>(msg: &Message<'a>) -> Result<&'a str, DialogError> {
         Some(Ok(ContactValue::Addr(na))) => Ok(na.uri().as_str()),
         Some(Ok(_)) | None => Err(DialogError::MissingContact),
         Some(Err(e)) => Err(e.into()),
+    }
+}
+
+#[cfg(all(test, feature = "endpoint"))]
+mod tests {
+    use super::*;
+
+    fn encode(b: &MessageBuilder<'_>) -> std::vec::Vec<u8> {
+        let mut buf = [0u8; 1500];
+        let n = b.encode_into(&mut buf).unwrap();
+        buf[..n].to_vec()
+    }
+
+    fn response(code: u16, rr: &[&str], contact: &str) -> std::vec::Vec<u8> {
+        let mut b = MessageBuilder::response(StatusCode::new(code).unwrap())
+            .header("Via", Value::Text("SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK1"))
+            .header("From", Value::Text("<sip:alice@a.example>;tag=a1"))
+            .header("To", Value::Text("<sip:bob@b.example>;tag=b1"))
+            .header("Call-ID", Value::Text("c1@a.example"))
+            .header("CSeq", Value::Text("1 INVITE"));
+        for r in rr {
+            b.push("Record-Route", Value::Text(r));
+        }
+        encode(&b.header("Contact", Value::Text(contact)))
+    }
+
+    /// An early dialog confirmed by its 2xx is the dialog the INVITE and the 2xx make:
+    /// the 2xx's route set and Contact replace the provisional response's.
+    #[test]
+    fn confirm_uac_equals_a_dialog_made_from_the_2xx() {
+        let via = ViaValue {
+            transport: "UDP",
+            sent_by: "192.0.2.1",
+            branch: "z9hG4bK1",
+            rport: false,
+        };
+        let invite = encode(
+            &MessageBuilder::request(Method::Invite, "sip:bob@b.example")
+                .header("Via", Value::Via(via))
+                .header("From", Value::Text("<sip:alice@a.example>;tag=a1"))
+                .header("To", Value::Text("<sip:bob@b.example>"))
+                .header("Call-ID", Value::Text("c1@a.example"))
+                .header("CSeq", Value::Text("1 INVITE"))
+                .header("Contact", Value::Text("<sip:alice@192.0.2.1>")),
+        );
+        let ringing = response(180, &["<sip:p1.example;lr>"], "<sip:bob@192.0.2.9>");
+        let ok = response(
+            200,
+            &["<sip:p2.example;lr>", "<sip:p1.example;lr>"],
+            "<sip:bob@192.0.2.10>",
+        );
+        let inv = Message::parse(&invite).unwrap();
+        let mut early = Dialog::uac(&inv, &Message::parse(&ringing).unwrap(), false).unwrap();
+        assert_eq!(early.state(), DialogState::Early);
+        let ok = Message::parse(&ok).unwrap();
+        early.confirm_uac(&ok).unwrap();
+        assert_eq!(early, Dialog::uac(&inv, &ok, false).unwrap());
+        assert_eq!(early.remote_target(), "sip:bob@192.0.2.10");
+        assert_eq!(early.route_set().count(), 2);
     }
 }

@@ -2713,9 +2713,18 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 .calls
                 .get(call.0)
                 .is_some_and(|c| c.session.role() == dialog::Role::Uac && c.dialog.is_none());
+        // The early dialog this 2xx confirms, if the same UAS sent both: confirmed from
+        // itself, without reading the INVITE again (§13.2.2.4).
+        let confirms = code.is_success()
+            && self.calls.get(call.0).is_some_and(|c| {
+                c.dialog.as_ref().is_some_and(|d| {
+                    d.state() == dialog::DialogState::Early
+                        && Some(d.id().remote_tag()) == core.to.tag()
+                })
+            });
         let uac_invite = self.calls.get(call.0).and_then(|c| c.uac_invite);
         if let Some(e) = uac_invite.and_then(|t| self.txs.get_mut(t.0))
-            && (early || code.is_success())
+            && (early || (code.is_success() && !confirms))
         {
             e.index_request(&Limits::default());
         }
@@ -2740,13 +2749,15 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                         .is_none_or(|d| d.state() != dialog::DialogState::Confirmed)
             });
         if needs_dialog {
-            let made = self
-                .calls
-                .get(call.0)
-                .and_then(|c| self.uac_invite_message(c))
-                .and_then(|inv| {
-                    Dialog::uac_parts(&inv, msg, &core.to, core.call_id.as_str(), tls).ok()
-                });
+            let made = self.calls.get(call.0).and_then(|c| {
+                if confirms {
+                    let mut d = c.dialog.clone()?;
+                    d.confirm_uac(msg).ok()?;
+                    return Some(d);
+                }
+                let inv = self.uac_invite_message(c)?;
+                Dialog::uac_parts(&inv, msg, &core.to, core.call_id.as_str(), tls).ok()
+            });
             if let (Some(mut d), Some(c)) = (made, self.calls.get_mut(call.0)) {
                 // The same dialog, early until now: requests sent within it (PRACK,
                 // UPDATE) used CSeq numbers the confirmed dialog continues (§12.2.1.1).
