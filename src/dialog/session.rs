@@ -443,6 +443,13 @@ impl InviteSession {
         self.state
     }
 
+    /// The CSeq number of the INVITE that started the session (or of the one that
+    /// replaced it after a challenge).
+    #[cfg(feature = "endpoint")]
+    pub(crate) fn invite_cseq(&self) -> u32 {
+        self.invite_cseq
+    }
+
     /// Whether the session is over.
     pub fn is_terminated(&self) -> bool {
         matches!(self.state, SessionState::Terminated(_))

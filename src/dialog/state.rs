@@ -279,6 +279,39 @@ impl Dialog {
         })
     }
 
+    /// The UAC's dialog from a dialog-creating `response` alone, for a request sent
+    /// outside TLS: the UAS copies From, Call-ID and CSeq from the request
+    /// (RFC 3261 §8.2.6.2), so `from` (with the local tag) and `seq` are the request's,
+    /// and the result equals [`uac`](Self::uac) without reading the request. The caller
+    /// checks that the From tag and `seq` are its own. Never secure: only a request over
+    /// TLS makes a secure dialog (§12.1.2).
+    #[cfg(feature = "endpoint")]
+    pub(crate) fn uac_from_response(
+        response: &Message<'_>,
+        from: &NameAddr<'_>,
+        to: &NameAddr<'_>,
+        call_id: &str,
+        seq: u32,
+    ) -> Result<Self, DialogError> {
+        let state = match response.status().map(|c| c.as_u16()) {
+            Some(101..=199) => DialogState::Early,
+            Some(200..=299) => DialogState::Confirmed,
+            _ => return Err(DialogError::NotDialogCreating),
+        };
+        let remote_tag = to.tag().ok_or(DialogError::NotDialogCreating)?;
+        Ok(Dialog {
+            id: DialogId::new(call_id, from.tag().unwrap_or(""), remote_tag)?,
+            state,
+            local_seq: seq,
+            remote_seq: None,
+            local_uri: angled(from.uri().as_str())?,
+            remote_uri: angled(to.uri().as_str())?,
+            remote_target: angled(contact_uri(response)?)?,
+            route_set: uac_route_set(response)?,
+            secure: false,
+        })
+    }
+
     /// Confirm this early UAC dialog with the 2xx `response` from the same UAS (its To
     /// tag is this dialog's remote tag): the route set is recomputed from the 2xx's
     /// Record-Route and the remote target is its Contact (RFC 3261 §13.2.2.4,
@@ -732,5 +765,46 @@ mod tests {
         assert_eq!(early, Dialog::uac(&inv, &ok, false).unwrap());
         assert_eq!(early.remote_target(), "sip:bob@192.0.2.10");
         assert_eq!(early.route_set().count(), 2);
+    }
+
+    /// A response that echoes the request's From and CSeq makes the dialog the request
+    /// and the response make together, early or confirmed.
+    #[test]
+    fn uac_from_response_equals_a_dialog_made_from_the_request() {
+        let invite = encode(
+            &MessageBuilder::request(Method::Invite, "sip:bob@b.example")
+                .header("Via", Value::Text("SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK1"))
+                .header("From", Value::Text("\"A\" <sip:alice@a.example>;tag=a1"))
+                .header("To", Value::Text("<sip:bob@b.example>"))
+                .header("Call-ID", Value::Text("c1@a.example"))
+                .header("CSeq", Value::Text("1 INVITE")),
+        );
+        let inv = Message::parse(&invite).unwrap();
+        for (code, state) in [(180, DialogState::Early), (200, DialogState::Confirmed)] {
+            let bytes = response(
+                code,
+                &["<sip:p2.example;lr>", "<sip:p1.example>"],
+                "<sip:b@h>",
+            );
+            let resp = Message::parse(&bytes).unwrap();
+            let made = Dialog::uac_from_response(
+                &resp,
+                &resp.from().unwrap(),
+                &resp.to().unwrap(),
+                "c1@a.example",
+                1,
+            )
+            .unwrap();
+            assert_eq!(made.state(), state);
+            assert_eq!(made, Dialog::uac(&inv, &resp, false).unwrap());
+        }
+        // Not dialog-creating: no To tag, or a final non-2xx.
+        let resp_bytes = response(486, &[], "<sip:b@h>");
+        let resp = Message::parse(&resp_bytes).unwrap();
+        let (from, to) = (resp.from().unwrap(), resp.to().unwrap());
+        assert_eq!(
+            Dialog::uac_from_response(&resp, &from, &to, "c1@a.example", 1),
+            Err(DialogError::NotDialogCreating)
+        );
     }
 }

@@ -2239,6 +2239,25 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         Message::parse(split_trailer(found.response).0).ok()
     }
 
+    /// The UAC dialog of call `c` that the dialog-creating response `msg` makes
+    /// (§12.1.2): from `msg` alone when it `echoes_invite` (see `session_response`),
+    /// else from the INVITE and `msg`.
+    fn uac_dialog(
+        &self,
+        c: &CallEntry<MSG>,
+        msg: &Message<'_>,
+        core: &CoreHeaders<'_>,
+        echoes_invite: bool,
+    ) -> Option<Dialog> {
+        let call_id = core.call_id.as_str();
+        if echoes_invite {
+            let seq = core.cseq.seq();
+            return Dialog::uac_from_response(msg, &core.from, &core.to, call_id, seq).ok();
+        }
+        let inv = self.uac_invite_message(c)?;
+        Dialog::uac_parts(&inv, msg, &core.to, call_id, self.over_tls()).ok()
+    }
+
     /// Whether the initial INVITE of call `c` may still be answered: its transaction (or
     /// the record it lingers as) lives.
     fn uac_invite_live(&self, c: &CallEntry<MSG>) -> bool {
@@ -2722,8 +2741,16 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                         && Some(d.id().remote_tag()) == core.to.tag()
                 })
             });
+        // Outside TLS a dialog-creating response that echoes the INVITE's From tag and
+        // CSeq (§8.2.6.2) makes the dialog alone; otherwise the INVITE is read too.
+        let echoes_invite = !tls
+            && self.calls.get(call.0).is_some_and(|c| {
+                core.from.tag() == Some(c.local_tag.as_str())
+                    && cseq.seq() == c.session.invite_cseq()
+            });
         let uac_invite = self.calls.get(call.0).and_then(|c| c.uac_invite);
         if let Some(e) = uac_invite.and_then(|t| self.txs.get_mut(t.0))
+            && !echoes_invite
             && (early || (code.is_success() && !confirms))
         {
             e.index_request(&Limits::default());
@@ -2732,10 +2759,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             let made = self
                 .calls
                 .get(call.0)
-                .and_then(|c| self.uac_invite_message(c))
-                .and_then(|inv| {
-                    Dialog::uac_parts(&inv, msg, &core.to, core.call_id.as_str(), tls).ok()
-                });
+                .and_then(|c| self.uac_dialog(c, msg, core, echoes_invite));
             if let (Some(d), Some(c)) = (made, self.calls.get_mut(call.0)) {
                 c.dialog = Some(d);
                 self.index_call(call);
@@ -2755,8 +2779,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                     d.confirm_uac(msg).ok()?;
                     return Some(d);
                 }
-                let inv = self.uac_invite_message(c)?;
-                Dialog::uac_parts(&inv, msg, &core.to, core.call_id.as_str(), tls).ok()
+                self.uac_dialog(c, msg, core, echoes_invite)
             });
             if let (Some(mut d), Some(c)) = (made, self.calls.get_mut(call.0)) {
                 // The same dialog, early until now: requests sent within it (PRACK,
