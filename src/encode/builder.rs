@@ -254,24 +254,47 @@ impl<'a> MessageBuilder<'a> {
 
     /// Exact size of the encoded message.
     pub fn encoded_len(&self) -> Result<usize, EncodeError> {
-        self.validate()?;
-        // Counted by arithmetic rather than by a dry run of the writer: this runs before
-        // every write.
+        if self.overflow {
+            return Err(EncodeError::Capacity(Capacity::Headers));
+        }
+        // Checked and counted in one pass, by arithmetic rather than by a dry run of the
+        // writer: this runs before every write. The checks are the parser's rules
+        // (RFC 3261 §7.1, §7.2).
         let start = match self.start {
             // "METHOD SP uri SP SIP/2.0 CRLF"
-            Start::Request { method, uri } => method.as_str().len() + 1 + uri.len() + 10,
+            Start::Request { method, uri } => {
+                if !is_method(&method)
+                    || uri.is_empty()
+                    || !uri.iter().all(|&b| b > b' ' && b < 0x7f)
+                {
+                    return Err(EncodeError::InvalidStartLine);
+                }
+                method.as_str().len() + 1 + uri.len() + 10
+            }
             // "SIP/2.0 SP code SP reason CRLF"
-            Start::Response { reason, .. } => 8 + 3 + 1 + reason.len() + 2,
+            Start::Response { reason, .. } => {
+                if !reason
+                    .bytes()
+                    .all(|b| (b >= b' ' && b != 0x7f) || b == b'\t')
+                {
+                    return Err(EncodeError::InvalidStartLine);
+                }
+                8 + 3 + 1 + reason.len() + 2
+            }
         };
-        let headers: usize = self
-            .headers
-            .iter()
-            .map(|(name, value)| name.len() + 2 + value_len(value) + 2)
-            .sum();
+        let mut total = start;
+        for (index, (name, value)) in self.headers.iter().enumerate() {
+            // Content-Length is written by the builder from the body.
+            let len = checked_value_len(value)
+                .filter(|_| lex::is_token_str(name.as_bytes()) && !is_content_length(name))
+                .ok_or(EncodeError::InvalidHeader { index })?;
+            // "name: value CRLF"
+            total += name.len() + 2 + len + 2;
+        }
         // "Content-Length: N CRLF CRLF body"
         let body =
             16 + digits(u32::try_from(self.body.len()).unwrap_or(u32::MAX)) + 4 + self.body.len();
-        let total = start + headers + body;
+        let total = total + body;
         debug_assert_eq!(total, {
             let mut c = Counter::default();
             let _ = self.emit(&mut c);
@@ -295,59 +318,6 @@ impl<'a> MessageBuilder<'a> {
     pub fn encode_into(&self, buf: &mut [u8]) -> Result<usize, EncodeError> {
         let mut w: &mut [u8] = buf;
         self.encode(&mut w)
-    }
-
-    fn validate(&self) -> Result<(), EncodeError> {
-        if self.overflow {
-            return Err(EncodeError::Capacity(Capacity::Headers));
-        }
-        // The same rules the parser applies (RFC 3261 §7.1, §7.2).
-        let start_ok = match self.start {
-            Start::Request { method, uri } => {
-                is_method(&method) && !uri.is_empty() && uri.iter().all(|&b| b > b' ' && b < 0x7f)
-            }
-            Start::Response { reason, .. } => reason
-                .bytes()
-                .all(|b| (b >= b' ' && b != 0x7f) || b == b'\t'),
-        };
-        if !start_ok {
-            return Err(EncodeError::InvalidStartLine);
-        }
-        for (index, (name, value)) in self.headers.iter().enumerate() {
-            let bad = EncodeError::InvalidHeader { index };
-            // Content-Length is written by the builder from the body.
-            if !lex::is_token_str(name.as_bytes())
-                || name.len() > usize::from(u16::MAX)
-                || is_content_length(name)
-            {
-                return Err(bad);
-            }
-            let ok = match value {
-                Value::Raw(b) => no_injection(b),
-                Value::Text(s) => no_injection(s.as_bytes()),
-                Value::Tagged(b, t) => no_injection(b) && lex::is_token_str(t.as_bytes()),
-                // sent-by is host[:port]: IPv6 brackets and the port colon, nothing that
-                // could start a parameter or another value.
-                Value::Via(v) => {
-                    lex::is_token_str(v.transport.as_bytes())
-                        && !v.sent_by.is_empty()
-                        && v.sent_by
-                            .bytes()
-                            .all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b))
-                        && lex::is_token_str(v.branch.as_bytes())
-                }
-                Value::Tokens(ts) => ts
-                    .iter()
-                    .all(|t| !t.is_empty() && !t.contains([',', '\r', '\n'])),
-                Value::CSeq(_, m) => is_method(m),
-                Value::Methods(ms) => ms.iter().all(is_method),
-                Value::Number(_) => true,
-            };
-            if !ok {
-                return Err(bad);
-            }
-        }
-        Ok(())
     }
 
     fn emit<W: Write + ?Sized>(&self, out: &mut W) -> Result<(), BufferTooSmall> {
@@ -439,29 +409,49 @@ fn digits(n: u32) -> usize {
     n.checked_ilog10().map_or(1, |d| d as usize + 1)
 }
 
-/// Bytes `emit_value` writes for `value`.
-fn value_len(value: &Value<'_>) -> usize {
+/// Bytes `emit_value` writes for `value`, or `None` if the value may not be written
+/// (it could break the message's framing or start another header).
+fn checked_value_len(value: &Value<'_>) -> Option<usize> {
     let list = |lens: &mut dyn Iterator<Item = usize>| {
         let (count, sum) = lens.fold((0usize, 0usize), |(c, s), l| (c + 1, s + l));
         sum + 2 * count.saturating_sub(1)
     };
+    let ok = |valid: bool, len: usize| valid.then_some(len);
     match *value {
-        Value::Raw(b) => b.len(),
-        Value::Text(t) => t.len(),
-        Value::Number(n) => digits(n),
-        Value::CSeq(n, m) => digits(n) + 1 + m.as_str().len(),
-        Value::Tagged(v, tag) => v.len() + 5 + tag.len(),
-        // "SIP/2.0/" transport SP sent-by ";branch=" branch [";rport"]
-        Value::Via(v) => {
+        Value::Raw(b) => ok(no_injection(b), b.len()),
+        Value::Text(t) => ok(no_injection(t.as_bytes()), t.len()),
+        Value::Number(n) => Some(digits(n)),
+        Value::CSeq(n, m) => ok(is_method(&m), digits(n) + 1 + m.as_str().len()),
+        Value::Tagged(v, tag) => ok(
+            no_injection(v) && lex::is_token_str(tag.as_bytes()),
+            v.len() + 5 + tag.len(),
+        ),
+        // "SIP/2.0/" transport SP sent-by ";branch=" branch [";rport"]. sent-by is
+        // host[:port]: IPv6 brackets and the port colon, nothing that could start a
+        // parameter or another value.
+        Value::Via(v) => ok(
+            lex::is_token_str(v.transport.as_bytes())
+                && !v.sent_by.is_empty()
+                && v.sent_by
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b))
+                && lex::is_token_str(v.branch.as_bytes()),
             8 + v.transport.len()
                 + 1
                 + v.sent_by.len()
                 + 8
                 + v.branch.len()
-                + if v.rport { 6 } else { 0 }
-        }
-        Value::Methods(ms) => list(&mut ms.iter().map(|m| m.as_str().len())),
-        Value::Tokens(ts) => list(&mut ts.iter().map(|t| t.len())),
+                + if v.rport { 6 } else { 0 },
+        ),
+        Value::Methods(ms) => ok(
+            ms.iter().all(is_method),
+            list(&mut ms.iter().map(|m| m.as_str().len())),
+        ),
+        Value::Tokens(ts) => ok(
+            ts.iter()
+                .all(|t| !t.is_empty() && !t.contains([',', '\r', '\n'])),
+            list(&mut ts.iter().map(|t| t.len())),
+        ),
     }
 }
 
