@@ -1252,7 +1252,8 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         // Checked before anything is sent.
         let auth = req.credentials.as_ref().map(Auth::new).transpose()?;
         let (tx, tag) = self.start_request(now, to, &req)?;
-        let entry = CallEntry {
+        // Built in its slot: a call entry holds MSG-sized buffers, costly to move.
+        let made = self.calls.insert_with(|| CallEntry {
             session: InviteSession::uac(req.cseq, req.body.is_some()),
             dialog: None,
             invite_tx: tx,
@@ -1270,8 +1271,8 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             forks: heapless::Vec::new(),
             prack_tx: None,
             lingering_invite: None,
-        };
-        let Some(call) = self.calls.insert(entry).map(CallHandle) else {
+        });
+        let Some(call) = made.map(CallHandle) else {
             return Err(SendError::Capacity(Capacity::Dialogs));
         };
         if let Some(e) = self.txs.get_mut(tx.0) {
@@ -2505,8 +2506,13 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 tls,
             )
             .ok()?;
-            Some(CallEntry {
-                session: InviteSession::uas(cseq, remote, !msg.body().is_empty()),
+            Some((local_tag, remote, cseq, dialog))
+        })();
+        // Built in its slot: a call entry holds MSG-sized buffers, costly to move.
+        let offer = !msg.body().is_empty();
+        let code = match made {
+            Some((local_tag, remote, cseq, dialog)) => match self.calls.insert_with(|| CallEntry {
+                session: InviteSession::uas(cseq, remote, offer),
                 dialog: Some(dialog),
                 invite_tx: tx,
                 uac_invite: None,
@@ -2523,10 +2529,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 forks: heapless::Vec::new(),
                 prack_tx: None,
                 lingering_invite: None,
-            })
-        })();
-        let code = match made {
-            Some(entry) => match self.calls.insert(entry) {
+            }) {
                 Some(h) => {
                     let call = CallHandle(h);
                     if let Some(e) = self.txs.get_mut(tx.0) {
