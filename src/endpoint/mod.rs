@@ -717,20 +717,42 @@ impl Machine {
     }
 }
 
+/// A transaction: its state and the bytes it keeps. The buffers sit beside the rest
+/// so that a freed slot's are reused ([`Table::insert_reusing`]): a new
+/// `heapless::Vec` writes its whole capacity, two MSG-sized ones per transaction.
 struct TxEntry<const MSG: usize> {
+    meta: TxMeta,
+    /// The request sent (client) or received (server).
+    request: Bytes<MSG>,
+    /// Server: the last response sent. Client: the last response received.
+    response: Bytes<MSG>,
+}
+
+// The state is reached through the entry (`e.machine`), as if it were one struct.
+impl<const MSG: usize> core::ops::Deref for TxEntry<MSG> {
+    type Target = TxMeta;
+    fn deref(&self) -> &TxMeta {
+        &self.meta
+    }
+}
+
+impl<const MSG: usize> core::ops::DerefMut for TxEntry<MSG> {
+    fn deref_mut(&mut self) -> &mut TxMeta {
+        &mut self.meta
+    }
+}
+
+/// Everything of a transaction but its buffers.
+struct TxMeta {
     machine: Machine,
     client_key: Option<ClientKey>,
     server_key: Option<RequestKey>,
     merge_key: Option<MergeKey>,
     /// Client: where the request goes. Server: where responses go (§18.2.2).
     peer: SocketAddr,
-    /// The request sent (client) or received (server).
-    request: Bytes<MSG>,
     /// Server: the received request's header index, so that responses and dialogs are
     /// built from `request` without parsing it again. Client: empty (parsed on use).
     request_index: Detached,
-    /// Server: the last response sent. Client: the last response received.
-    response: Bytes<MSG>,
     /// Server: the top Via with `received`/`rport` filled in (§18.2.1, RFC 3581).
     top_via: String<MAX_VIA>,
     /// Server INVITE matched by the RFC 2543 fallback: the key its ACK for a non-2xx will
@@ -769,7 +791,7 @@ fn stored_message<'m>(bytes: &'m [u8], index: &Detached, limits: &Limits) -> Opt
     Message::reattach(bytes, index).or_else(|| Message::parse_with(bytes, limits).ok())
 }
 
-impl<const MSG: usize> CallEntry<MSG> {
+impl CallMeta {
     /// The CSeq number of the last PRACK sent in the fork with To tag `tag`, 0 if none.
     fn fork_seq(&self, tag: &str) -> u32 {
         self.forks
@@ -779,7 +801,34 @@ impl<const MSG: usize> CallEntry<MSG> {
     }
 }
 
+/// A call: its state and the messages it keeps, in buffers a freed slot's next call
+/// reuses (as [`TxEntry`] does).
 struct CallEntry<const MSG: usize> {
+    meta: CallMeta,
+    /// UAC: the 2xx that answered the INVITE (its body is the SDP answer, or the offer
+    /// of a late-offer call). UAS: the last ACK that carried a body (a late offer's answer).
+    answer: Bytes<MSG>,
+    /// UAC, late offer (RFC 3264 §4: an offer in the 2xx, the answer in the ACK): the ACK
+    /// the host's answer went out in, resent for every retransmission of that 2xx, and
+    /// which 2xx it acknowledges. Empty otherwise.
+    ack: Bytes<MSG>,
+}
+
+impl<const MSG: usize> core::ops::Deref for CallEntry<MSG> {
+    type Target = CallMeta;
+    fn deref(&self) -> &CallMeta {
+        &self.meta
+    }
+}
+
+impl<const MSG: usize> core::ops::DerefMut for CallEntry<MSG> {
+    fn deref_mut(&mut self) -> &mut CallMeta {
+        &mut self.meta
+    }
+}
+
+/// Everything of a call but its buffers.
+struct CallMeta {
     session: InviteSession,
     /// The dialog the call runs on (UAC: the first confirmed fork; UAS: ours).
     dialog: Option<Dialog>,
@@ -793,13 +842,7 @@ struct CallEntry<const MSG: usize> {
     reinvite: Option<(TxHandle, u32)>,
     /// Where the call's peer was reached (fallback destination for in-dialog requests).
     peer: SocketAddr,
-    /// UAC: the 2xx that answered the INVITE (its body is the SDP answer, or the offer
-    /// of a late-offer call). UAS: the last ACK that carried a body (a late offer's answer).
-    answer: Bytes<MSG>,
-    /// UAC, late offer (RFC 3264 §4: an offer in the 2xx, the answer in the ACK): the ACK
-    /// the host's answer went out in, resent for every retransmission of that 2xx, and
-    /// which 2xx it acknowledges. Empty otherwise.
-    ack: Bytes<MSG>,
+    /// Which 2xx `ack` acknowledges.
     ack_for: Option<(Tag, u32)>,
     /// UAC, late offer: the 2xx whose ACK waits for the host's answer.
     ack_wanted: Option<(Tag, u32)>,
@@ -1253,7 +1296,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         let auth = req.credentials.as_ref().map(Auth::new).transpose()?;
         let (tx, tag) = self.start_request(now, to, &req)?;
         // Built in its slot: a call entry holds MSG-sized buffers, costly to move.
-        let made = self.calls.insert_with(|| CallEntry {
+        let made = self.insert_call(|| CallMeta {
             session: InviteSession::uac(req.cseq, req.body.is_some()),
             dialog: None,
             invite_tx: tx,
@@ -1261,8 +1304,6 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             reinvite: None,
             pending_tx: None,
             peer: to,
-            answer: Bytes::new(),
-            ack: Bytes::new(),
             ack_for: None,
             ack_wanted: None,
             local_tag: tag,
@@ -2282,6 +2323,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
 
     fn remove_call(&mut self, now: Instant, call: CallHandle) {
         let Some((uac_invite, reinvite, lingering, seqs)) = self.calls.get_mut(call.0).map(|c| {
+            let c = &mut c.meta; // fields borrowed apart
             // The call's own early dialog: its requests (INFO, UPDATE) count for its fork.
             if let Some(d) = c
                 .dialog
@@ -2379,12 +2421,21 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
     /// request (copied into the slot: an entry holds two `MSG`-byte buffers, and building
     /// it on the stack would copy them whole), and its keys in the indexes.
     #[inline(always)]
-    fn insert_tx(
-        &mut self,
-        request: &[u8],
-        make: impl FnOnce() -> TxEntry<MSG>,
-    ) -> Option<RawHandle> {
-        let h = self.txs.insert_with(make)?;
+    fn insert_tx(&mut self, request: &[u8], make: impl FnOnce() -> TxMeta) -> Option<RawHandle> {
+        let h = self.txs.insert_reusing(|slot| match slot {
+            Some(e) => {
+                e.meta = make();
+                e.request.clear();
+                e.response.clear();
+            }
+            None => {
+                *slot = Some(TxEntry {
+                    meta: make(),
+                    request: Bytes::new(),
+                    response: Bytes::new(),
+                });
+            }
+        })?;
         let Some(e) = self.txs.get_mut(h) else {
             return Some(h);
         };
@@ -2403,6 +2454,24 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             self.merge_index.insert(h.index, hash);
         }
         Some(h)
+    }
+
+    /// Put a new call in a free slot, reusing the buffers of the call it last held.
+    fn insert_call(&mut self, make: impl FnOnce() -> CallMeta) -> Option<RawHandle> {
+        self.calls.insert_reusing(|slot| match slot {
+            Some(c) => {
+                c.meta = make();
+                c.answer.clear();
+                c.ack.clear();
+            }
+            None => {
+                *slot = Some(CallEntry {
+                    meta: make(),
+                    answer: Bytes::new(),
+                    ack: Bytes::new(),
+                });
+            }
+        })
     }
 
     fn remove_tx(&mut self, tx: TxHandle) {
@@ -2447,15 +2516,13 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             self.config.transport != Transport::Udp,
         );
         let to_tag = self.random_tag();
-        let Some(h) = self.insert_tx(msg.as_bytes(), || TxEntry {
+        let Some(h) = self.insert_tx(msg.as_bytes(), || TxMeta {
             machine,
             client_key: None,
             server_key: Some(key),
             merge_key,
             peer,
-            request: Bytes::new(),
             request_index: msg.detach(),
-            response: Bytes::new(),
             top_via,
             to_tag,
             ack_key: None,
@@ -2511,7 +2578,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         // Built in its slot: a call entry holds MSG-sized buffers, costly to move.
         let offer = !msg.body().is_empty();
         let code = match made {
-            Some((local_tag, remote, cseq, dialog)) => match self.calls.insert_with(|| CallEntry {
+            Some((local_tag, remote, cseq, dialog)) => match self.insert_call(|| CallMeta {
                 session: InviteSession::uas(cseq, remote, offer),
                 dialog: Some(dialog),
                 invite_tx: tx,
@@ -2519,8 +2586,6 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 reinvite: None,
                 pending_tx: None,
                 peer: from,
-                answer: Bytes::new(),
-                ack: Bytes::new(),
                 ack_for: None,
                 ack_wanted: None,
                 local_tag,
@@ -2795,11 +2860,12 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                     .iter()
                     .find(|f| f.tag.as_str() == d.id().remote_tag())
                     .and_then(|f| f.remote_seq);
-                if let Some(early) = c.dialog.as_ref() {
+                if let Some(early) = c.meta.dialog.as_ref() {
                     if early.id().remote_tag() == d.id().remote_tag() {
                         seq = seq.max(early.local_seq());
                         remote = remote.max(early.remote_seq());
                     } else if let Some(f) = c
+                        .meta
                         .forks
                         .iter_mut()
                         .find(|f| f.tag.as_str() == early.id().remote_tag())
@@ -3252,12 +3318,15 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         let extra = &self.pending_headers;
         let e = self.txs.get_mut(tx.0).ok_or(SendError::UnknownHandle)?;
         let TxEntry {
+            meta,
             request,
-            request_index,
             response,
+        } = e;
+        let TxMeta {
+            request_index,
             top_via,
             ..
-        } = e;
+        } = meta;
         let request =
             stored_message(request, request_index, &limits).ok_or(SendError::InvalidState)?;
         let mut b =
@@ -3505,15 +3574,13 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             (Machine::ClientNonInvite(s.state), s.actions)
         };
         let h = self
-            .insert_tx(request, || TxEntry {
+            .insert_tx(request, || TxMeta {
                 machine,
                 client_key: Some(key),
                 server_key: None,
                 merge_key: None,
                 peer: to,
-                request: Bytes::new(),
                 request_index: Detached::empty(),
-                response: Bytes::new(),
                 top_via: String::new(),
                 to_tag: String::new(),
                 ack_key: None,

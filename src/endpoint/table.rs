@@ -11,6 +11,9 @@ pub(crate) struct RawHandle {
 
 struct Slot<T> {
     generation: u32,
+    /// Whether the slot is taken. A freed slot keeps its last value (see
+    /// [`Table::insert_reusing`]), so `value` alone does not say.
+    live: bool,
     value: Option<T>,
 }
 
@@ -29,6 +32,7 @@ impl<T, const N: usize> Table<T, N> {
         Table {
             slots: core::array::from_fn(|_| Slot {
                 generation: 0,
+                live: false,
                 value: None,
             }),
             len: 0,
@@ -47,29 +51,46 @@ impl<T, const N: usize> Table<T, N> {
     /// into it rather than built on the stack and copied in.
     #[inline(always)]
     pub(crate) fn insert_with(&mut self, make: impl FnOnce() -> T) -> Option<RawHandle> {
+        self.insert_reusing(|slot| *slot = Some(make()))
+    }
+
+    /// Fill a free slot in place; `None` (and `fill` not called) when full. `fill` gets
+    /// the value the slot last held, if any, and must leave a value there: entries
+    /// with large buffers overwrite the old one and keep its buffers, since making a
+    /// new `heapless::Vec` writes all of its capacity.
+    #[inline(always)]
+    pub(crate) fn insert_reusing(
+        &mut self,
+        fill: impl FnOnce(&mut Option<T>),
+    ) -> Option<RawHandle> {
         if self.len >= N {
             return None;
         }
         let (after, before) = self.slots.split_at(self.hint.min(N));
         let index = before
             .iter()
-            .position(|s| s.value.is_none())
+            .position(|s| !s.live)
             .map(|i| i + after.len())
-            .or_else(|| after.iter().position(|s| s.value.is_none()))?;
+            .or_else(|| after.iter().position(|s| !s.live))?;
+        let handle_index = u16::try_from(index).ok()?;
         self.hint = (index + 1) % N;
         let slot = &mut self.slots[index];
+        fill(&mut slot.value);
+        if slot.value.is_none() {
+            return None;
+        }
         slot.generation = slot.generation.wrapping_add(1);
-        slot.value = Some(make());
+        slot.live = true;
         self.len += 1;
         Some(RawHandle {
-            index: u16::try_from(index).ok()?,
+            index: handle_index,
             generation: slot.generation,
         })
     }
 
     pub(crate) fn get(&self, h: RawHandle) -> Option<&T> {
         let slot = self.slots.get(usize::from(h.index))?;
-        if slot.generation != h.generation {
+        if !slot.live || slot.generation != h.generation {
             return None;
         }
         slot.value.as_ref()
@@ -77,7 +98,7 @@ impl<T, const N: usize> Table<T, N> {
 
     pub(crate) fn get_mut(&mut self, h: RawHandle) -> Option<&mut T> {
         let slot = self.slots.get_mut(usize::from(h.index))?;
-        if slot.generation != h.generation {
+        if !slot.live || slot.generation != h.generation {
             return None;
         }
         slot.value.as_mut()
@@ -85,26 +106,25 @@ impl<T, const N: usize> Table<T, N> {
 
     pub(crate) fn remove(&mut self, h: RawHandle) -> Option<T> {
         let slot = self.slots.get_mut(usize::from(h.index))?;
-        if slot.generation != h.generation {
+        if !slot.live || slot.generation != h.generation {
             return None;
         }
-        let v = slot.value.take();
-        if v.is_some() {
-            self.len -= 1;
-        }
-        v
+        slot.live = false;
+        self.len -= 1;
+        slot.value.take()
     }
 
-    /// Free the slot of `h` without moving its value out (entries are large; dropping
-    /// one in place costs nothing, moving it costs a copy). Whether `h` was live.
+    /// Free the slot of `h` without moving its value out (entries are large; moving one
+    /// costs a copy). The value stays for [`insert_reusing`](Self::insert_reusing) to
+    /// overwrite. Whether `h` was live.
     pub(crate) fn free(&mut self, h: RawHandle) -> bool {
         let Some(slot) = self.slots.get_mut(usize::from(h.index)) else {
             return false;
         };
-        if slot.generation != h.generation || slot.value.is_none() {
+        if !slot.live || slot.generation != h.generation {
             return false;
         }
-        slot.value = None;
+        slot.live = false;
         self.len -= 1;
         true
     }
@@ -116,7 +136,7 @@ impl<T, const N: usize> Table<T, N> {
     /// Every live slot with its handle.
     pub(crate) fn iter(&self) -> impl Iterator<Item = (RawHandle, &T)> {
         self.slots.iter().enumerate().filter_map(|(i, s)| {
-            let v = s.value.as_ref()?;
+            let v = s.value.as_ref().filter(|_| s.live)?;
             // Indices fit u16: tables are created with N < 65536 (checked in `Endpoint::new`).
             Some((
                 RawHandle {
@@ -151,6 +171,33 @@ mod tests {
         assert!(!t.free(b));
         assert_eq!(t.get(b), None);
         assert_eq!(t.len(), 1);
+        assert_eq!(t.handle_at(b.index), None);
+        assert_eq!(t.iter().count(), 1);
+    }
+
+    /// A freed slot keeps its value for `insert_reusing`, which sees it; the freed
+    /// handle and iteration do not.
+    #[test]
+    fn freed_values_are_offered_for_reuse() {
+        let mut t: Table<u32, 1> = Table::new();
+        let a = t
+            .insert_reusing(|v| *v = Some(v.map_or(1, |old| old + 10)))
+            .unwrap();
+        assert_eq!(t.get(a), Some(&1));
+        assert!(t.free(a));
+        assert_eq!(t.get(a), None);
+        assert_eq!(t.iter().count(), 0);
+        assert_eq!(t.remove(a), None);
+        let b = t
+            .insert_reusing(|v| *v = Some(v.map_or(1, |old| old + 10)))
+            .unwrap();
+        assert_eq!(t.get(b), Some(&11));
+        assert_eq!(t.get(a), None);
+        // A fill that leaves nothing takes no slot.
+        assert_eq!(t.remove(b), Some(11));
+        assert!(t.insert_reusing(|v| *v = None).is_none());
+        assert_eq!(t.len(), 0);
+        assert!(t.insert(5).is_some());
     }
 }
 
@@ -313,7 +360,7 @@ impl<T, const N: usize> Table<T, N> {
     /// The handle of the live slot `index`, if any.
     pub(crate) fn handle_at(&self, index: u16) -> Option<RawHandle> {
         let slot = self.slots.get(usize::from(index))?;
-        slot.value.as_ref().map(|_| RawHandle {
+        slot.live.then_some(RawHandle {
             index,
             generation: slot.generation,
         })
