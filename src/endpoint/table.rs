@@ -76,9 +76,8 @@ impl<T, const N: usize> Table<T, N> {
         self.hint = (index + 1) % N;
         let slot = &mut self.slots[index];
         fill(&mut slot.value);
-        if slot.value.is_none() {
-            return None;
-        }
+        // A fill that left nothing takes no slot.
+        slot.value.as_ref()?;
         slot.generation = slot.generation.wrapping_add(1);
         slot.live = true;
         self.len += 1;
