@@ -783,6 +783,43 @@ fn the_expiry_of_our_binding_is_read_among_all_bindings() {
     );
 }
 
+/// The same with a SIPS registrar over TLS: the REGISTER carries the SIPS Contact
+/// (§8.1.1.8), and the registrar lists that binding with its `expires`, which wins over
+/// the `Expires` header. Failed before: only the plain `sip:` Contact was looked for, so
+/// the grant fell back to the header (1800).
+#[test]
+fn the_expiry_of_our_sips_binding_is_read_too() {
+    use sansip::endpoint::Binding;
+    let mut ep = endpoint(Transport::Tls);
+    let now = Instant::ZERO;
+    let reg = ep
+        .register(
+            now,
+            addr(PEER),
+            &Binding {
+                registrar: "sips:127.0.0.1",
+                aor: "<sips:alice@127.0.0.1>",
+                expires: 3600,
+                username: "",
+                password: "",
+            },
+        )
+        .unwrap();
+    let out = sent(&mut ep);
+    let ours = contact_uri(&parse(&out[0].1));
+    assert!(ours.starts_with("sips:"), "{ours}");
+    let contacts = format!("<sip:alice@10.0.0.1:5060>;expires=3000, <{ours}>;expires=60");
+    feed(
+        &mut ep,
+        now,
+        &answer_with(&out[0].1, 200, Some("reg"), &contacts, "Expires: 1800\r\n"),
+    );
+    assert!(
+        events(&mut ep).contains(&Event::Registered { reg, expires: 60 }),
+        "our SIPS binding's own expires wins"
+    );
+}
+
 // ----- RFC 6665 §4.1.2.4: a NOTIFY first, then a 2xx from another fork -------------------
 
 /// RFC 6665 §4.1.2.4 with RFC 3261 §12.2.1.2: the NOTIFY that came before the 2xx made

@@ -312,18 +312,25 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
     /// §10.2.4: the expiry of this endpoint's Contact in a 2xx to REGISTER (its
     /// `expires` parameter), else the `Expires` header.
     fn granted_expires(&self, m: &Message<'_>) -> Option<u32> {
-        let ours = self
-            .contacts
-            .get(false)
-            .trim_start_matches('<')
-            .split('>')
-            .next()
-            .and_then(|u| crate::message::Uri::parse(u.as_bytes()).ok());
+        // The REGISTER carried the SIP or the SIPS Contact (§8.1.1.8), as its
+        // Request-URI was.
+        let ours = [false, true].map(|sips| {
+            self.contacts
+                .get(sips)
+                .trim_start_matches('<')
+                .split('>')
+                .next()
+                .and_then(|u| crate::message::Uri::parse(u.as_bytes()).ok())
+        });
         // §10.3 step 8: the registrar lists every binding; ours is the one whose URI is
         // equivalent to our Contact's (§19.1.4: case, escapes, and parameters such as
         // `ob` that only one side has do not matter).
-        let from_contact = m.contacts().find_map(|c| match (c, &ours) {
-            (Ok(ContactValue::Addr(na)), Some(ours)) if na.uri().equivalent(ours) => na.expires(),
+        let from_contact = m.contacts().find_map(|c| match c {
+            Ok(ContactValue::Addr(na))
+                if ours.iter().flatten().any(|ours| na.uri().equivalent(ours)) =>
+            {
+                na.expires()
+            }
             _ => None,
         });
         from_contact.or_else(|| m.expires().and_then(Result::ok).map(|e| e.0))
