@@ -1191,6 +1191,63 @@ fn a_reinvite_left_without_final_response_by_the_end_of_its_call_is_dropped() {
     assert_all_empty(&p);
 }
 
+/// A re-INVITE without an offer (RFC 3261 §14.1, RFC 3264 §4): the callee offers in its
+/// 2xx, the caller's answer travels in the ACK, and the callee reports it.
+#[test]
+fn reinvite_without_offer_the_answer_travels_in_the_ack() {
+    const OFFER: &[u8] = b"v=0\r\no=callee 2 2 IN IP4 127.0.0.1\r\n";
+    const ANSWER: &[u8] = b"v=0\r\no=caller 2 2 IN IP4 127.0.0.1\r\n";
+    let mut p = Pair::new();
+    let (call, _) = answered_call(&mut p);
+    let b_call = callee_call(&p);
+    p.events_a.clear();
+    p.events_b.clear();
+    let re = p.a.reinvite_without_offer(p.now, call, &[]).unwrap();
+    p.flush();
+    let tx = incoming(&p.events_b)[0];
+    let req = p.b.request(tx).unwrap();
+    assert_eq!(req.method(), Some(Method::Invite));
+    assert!(req.body().is_empty(), "no offer");
+    p.log.clear();
+    p.b.respond(p.now, tx, StatusCode::OK, Some(("application/sdp", OFFER)))
+        .unwrap();
+    p.flush();
+    assert!(
+        p.events_a.contains(&Event::AnswerNeeded { call }),
+        "{:?}",
+        p.events_a
+    );
+    assert!(responses(&p.events_a).contains(&(re, StatusCode::OK)));
+    let ladder: Vec<_> = p.log.iter().map(|(_, d, l)| format!("{d}{l}")).collect();
+    assert_eq!(ladder, ["<200 INVITE"], "the ACK waits for the answer");
+    assert_eq!(
+        p.a.call_answer(call).unwrap().body(),
+        OFFER,
+        "the offer to answer"
+    );
+    p.a.ack_with_answer(call, ("application/sdp", ANSWER))
+        .unwrap();
+    p.flush();
+    assert!(
+        p.events_b.contains(&Event::AnswerReceived { call: b_call }),
+        "{:?}",
+        p.events_b
+    );
+    let ack = p.b.call_answer(b_call).unwrap();
+    assert_eq!(ack.method(), Some(Method::Ack));
+    assert_eq!(
+        ack.cseq().unwrap().seq(),
+        p.b.request(tx).unwrap().cseq().unwrap().seq()
+    );
+    assert_eq!(ack.body(), ANSWER);
+    assert_eq!(p.a.call_state(call), Some(SessionState::Confirmed));
+    assert_eq!(p.b.call_state(b_call), Some(SessionState::Confirmed));
+    // The call goes on: another re-INVITE may go, and the hang-up ends both sides.
+    p.a.hangup(p.now, call).unwrap();
+    p.flush();
+    assert_eq!(p.a.call_state(call), None);
+}
+
 #[test]
 fn late_offer_the_answer_travels_in_the_ack() {
     const OFFER: &[u8] = b"v=0\r\no=callee 1 1 IN IP4 127.0.0.1\r\n";

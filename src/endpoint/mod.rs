@@ -1044,7 +1044,8 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
 
     /// The peer's message with the session description of a call. For a call this
     /// endpoint placed: the 2xx that answered it (its body is the answer, or for a late
-    /// offer the offer, [`Event::AnswerNeeded`]). For a call it received: the last ACK or
+    /// offer the offer, [`Event::AnswerNeeded`]), or the 2xx with the offer to an
+    /// offer-less re-INVITE ([`Endpoint::reinvite_without_offer`]). For a call it received: the last ACK or
     /// PRACK that carried a body (the answer to the offer of a late-offer call,
     /// [`Event::AnswerReceived`]); `None` before that.
     pub fn call_answer(&self, call: CallHandle) -> Option<Message<'_>> {
@@ -1658,8 +1659,8 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
     /// 491 the endpoint waits the §14.1 back-off and then reports
     /// [`Event::RetryReInvite`].
     ///
-    /// The offer is required: an offer-less re-INVITE gets its offer in the 2xx and must
-    /// carry the answer in the ACK, which this API does not take yet.
+    /// For a re-INVITE without an offer, see
+    /// [`reinvite_without_offer`](Self::reinvite_without_offer).
     /// [`SendError::InvalidState`] if the call is not established or a re-INVITE (sent or
     /// received) is still open.
     pub fn reinvite(
@@ -1668,6 +1669,29 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         call: CallHandle,
         headers: &[(&str, &str)],
         body: (&str, &[u8]),
+    ) -> Result<TxHandle, SendError> {
+        self.send_reinvite(now, call, headers, Some(body))
+    }
+
+    /// Send a re-INVITE without an offer (RFC 3261 §14.1, RFC 3264 §4): the peer puts
+    /// its offer in the 2xx, and the endpoint waits for the host's answer
+    /// ([`Event::AnswerNeeded`], then [`ack_with_answer`](Self::ack_with_answer)) to
+    /// send the ACK. Otherwise as [`reinvite`](Self::reinvite).
+    pub fn reinvite_without_offer(
+        &mut self,
+        now: Instant,
+        call: CallHandle,
+        headers: &[(&str, &str)],
+    ) -> Result<TxHandle, SendError> {
+        self.send_reinvite(now, call, headers, None)
+    }
+
+    fn send_reinvite(
+        &mut self,
+        now: Instant,
+        call: CallHandle,
+        headers: &[(&str, &str)],
+        body: Option<(&str, &[u8])>,
     ) -> Result<TxHandle, SendError> {
         let c = self.calls.get(call.0).ok_or(SendError::UnknownHandle)?;
         let d = c.dialog.as_ref().ok_or(SendError::InvalidState)?;
@@ -1679,13 +1703,13 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         let cseq = d.local_seq() + 1;
         let before = c.session;
         let random = self.next_random() as u16; // any bits will do
-        self.set_pending(headers, Some(body))?;
+        self.set_pending(headers, body)?;
         let result = self.step_call(
             now,
             call,
             dialog::Event::TuReInvite {
                 cseq,
-                body: true,
+                body: body.is_some(),
                 random,
             },
             None,
@@ -3738,6 +3762,12 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                         self.queue_transmit(dest, &bytes);
                     } else if c.ack_wanted != Some((remote_tag, cseq)) {
                         c.ack_wanted = Some((remote_tag, cseq));
+                        // The host reads the offer there (`call_answer`): an offer-less
+                        // re-INVITE's 2xx replaces the INVITE's.
+                        if let Some(m) = msg {
+                            c.answer.clear();
+                            let _ = c.answer.extend_from_slice(m.as_bytes());
+                        }
                         self.push_event(Event::AnswerNeeded { call });
                     }
                     return Ok(());
