@@ -333,6 +333,10 @@ impl Dialog {
     /// Record-Route of the request in order; the remote target its Contact. `tls` says
     /// the request arrived over TLS; secure when it did and the Request-URI is `sips`.
     pub fn uas(request: &Message<'_>, local_tag: &str, tls: bool) -> Result<Self, DialogError> {
+        // A malformed Request-URI is an error here even when `uas_parts` need not read it.
+        request
+            .request_uri()
+            .ok_or(DialogError::NotDialogCreating)??;
         Self::uas_parts(
             request,
             &request.from()?,
@@ -355,9 +359,16 @@ impl Dialog {
         local_tag: &str,
         tls: bool,
     ) -> Result<Self, DialogError> {
-        let uri = request
-            .request_uri()
-            .ok_or(DialogError::NotDialogCreating)??;
+        // Only a request over TLS can make a secure dialog (§12.1.1); the checks already
+        // parsed the Request-URI, so it is read again only then.
+        if request.request_uri_raw().is_none() {
+            return Err(DialogError::NotDialogCreating);
+        }
+        let secure = tls
+            && request
+                .request_uri()
+                .transpose()?
+                .is_some_and(|u| is_sips(&u));
         let mut route_set = String::new();
         for (i, rr) in request.record_routes().enumerate() {
             if i == MAX_ROUTES {
@@ -374,7 +385,7 @@ impl Dialog {
             remote_uri: angled(from.uri().as_str())?,
             remote_target: angled(contact_uri(request)?)?,
             route_set,
-            secure: tls && is_sips(&uri),
+            secure,
         })
     }
 

@@ -28,6 +28,17 @@ impl<'a> MessageBuilder<'a> {
         code: StatusCode,
         to_tag: &'a str,
     ) -> Result<Self, BuildError> {
+        Self::response_to_known(request, code, to_tag, None)
+    }
+
+    /// [`response_to`](Self::response_to) when the caller knows whether the request's To
+    /// has a tag (`to_has_tag`; the endpoint's checks parsed it), else `None`.
+    pub(crate) fn response_to_known(
+        request: &Message<'a>,
+        code: StatusCode,
+        to_tag: &'a str,
+        to_has_tag: Option<bool>,
+    ) -> Result<Self, BuildError> {
         if !request.is_request() {
             return Err(BuildError::NotARequest);
         }
@@ -52,7 +63,7 @@ impl<'a> MessageBuilder<'a> {
         }
         b.push("From", Value::Raw(required(request, HeaderKind::From)?));
         let to = required(request, HeaderKind::To)?;
-        if has_tag(to) || code == StatusCode::TRYING {
+        if to_has_tag.unwrap_or_else(|| has_tag(to)) || code == StatusCode::TRYING {
             b.push("To", Value::Raw(to));
         } else {
             b.push("To", Value::Tagged(to, to_tag));

@@ -755,6 +755,8 @@ struct TxMeta {
     request_index: Detached,
     /// Server: the top Via with `received`/`rport` filled in (§18.2.1, RFC 3581).
     top_via: String<MAX_VIA>,
+    /// Server: whether the request's To has a tag (its responses then add none).
+    to_tagged: bool,
     /// Server INVITE matched by the RFC 2543 fallback: the key its ACK for a non-2xx will
     /// have, with the To tag of the final response (§17.2.3).
     ack_key: Option<RequestKey>,
@@ -2548,6 +2550,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             peer,
             request_index: msg.detach(),
             top_via,
+            to_tagged: core.to.tag().is_some(),
             to_tag,
             ack_key: None,
             fork_seqs: ForkSeqs::new(),
@@ -3349,12 +3352,13 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         let TxMeta {
             request_index,
             top_via,
+            to_tagged,
             ..
         } = meta;
         let request =
             stored_message(request, request_index, &limits).ok_or(SendError::InvalidState)?;
-        let mut b =
-            MessageBuilder::response_to(&request, status, &tag).map_err(EncodeError::from)?;
+        let mut b = MessageBuilder::response_to_known(&request, status, &tag, Some(*to_tagged))
+            .map_err(EncodeError::from)?;
         if !top_via.is_empty() {
             b.replace_first("Via", Value::Text(top_via));
         }
@@ -3606,6 +3610,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 peer: to,
                 request_index: Detached::empty(),
                 top_via: String::new(),
+                to_tagged: false,
                 to_tag: String::new(),
                 ack_key: None,
                 fork_seqs: ForkSeqs::new(),
