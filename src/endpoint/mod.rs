@@ -1047,9 +1047,9 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
     /// The peer's message with the session description of a call. For a call this
     /// endpoint placed: the 2xx that answered it (its body is the answer, or for a late
     /// offer the offer, [`Event::AnswerNeeded`]), or the 2xx with the offer to an
-    /// offer-less re-INVITE ([`Endpoint::reinvite_without_offer`]). For a call it received: the last ACK or
-    /// PRACK that carried a body (the answer to the offer of a late-offer call,
-    /// [`Event::AnswerReceived`]); `None` before that.
+    /// offer-less re-INVITE ([`Endpoint::reinvite_without_offer`]). For a call it
+    /// received: the last ACK or PRACK that carried a body (the answer to the offer of a
+    /// late-offer call, [`Event::AnswerReceived`]); `None` before that.
     pub fn call_answer(&self, call: CallHandle) -> Option<Message<'_>> {
         let c = self.calls.get(call.0)?;
         if c.answer.is_empty() {
