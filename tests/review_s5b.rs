@@ -723,6 +723,47 @@ fn a_sips_uri_may_ask_for_sctp() {
 
 // ----- §10.2.4: the expiry granted to our binding -----------------------------------------
 
+/// An endpoint over `transport` that has sent a REGISTER for `aor` to `registrar` at
+/// time zero: the endpoint, the registration and what it sent.
+fn registering(
+    transport: Transport,
+    registrar: &'static str,
+    aor: &'static str,
+) -> (
+    Box<Ep>,
+    sansip::endpoint::RegistrationHandle,
+    Vec<(std::net::SocketAddr, Vec<u8>)>,
+) {
+    let mut ep = endpoint(transport);
+    let binding = sansip::endpoint::Binding {
+        registrar,
+        aor,
+        expires: 3600,
+        username: "",
+        password: "",
+    };
+    let reg = ep.register(Instant::ZERO, addr(PEER), &binding).unwrap();
+    let out = sent(&mut ep);
+    (ep, reg, out)
+}
+
+/// Answer `register` with a 2xx listing `contacts` and `Expires: 1800`: the binding's
+/// own `expires=60` must win.
+fn assert_granted_60(
+    ep: &mut Ep,
+    register: &[u8],
+    reg: sansip::endpoint::RegistrationHandle,
+    contacts: &str,
+) {
+    let ok = answer_with(register, 200, Some("reg"), contacts, "Expires: 1800\r\n");
+    feed(ep, Instant::ZERO, &ok);
+    let events = events(ep);
+    assert!(
+        events.contains(&Event::Registered { reg, expires: 60 }),
+        "our binding's own expires wins: {events:?}"
+    );
+}
+
 /// RFC 3261 §10.2.4: the 2xx to a REGISTER lists every binding of the address of record
 /// (§10.3 step 8); the expiry of ours is its Contact's `expires` parameter, which wins over
 /// the `Expires` header and over the other bindings' parameters. The refresh then goes on
@@ -730,37 +771,13 @@ fn a_sips_uri_may_ask_for_sctp() {
 /// new coverage (the endpoint tests list only the endpoint's own binding).
 #[test]
 fn the_expiry_of_our_binding_is_read_among_all_bindings() {
-    use sansip::endpoint::Binding;
-    let mut ep = endpoint(Transport::Udp);
-    let now = Instant::ZERO;
-    let reg = ep
-        .register(
-            now,
-            addr(PEER),
-            &Binding {
-                registrar: "sip:127.0.0.1",
-                aor: "<sip:alice@127.0.0.1>",
-                expires: 3600,
-                username: "",
-                password: "",
-            },
-        )
-        .unwrap();
-    let out = sent(&mut ep);
+    let (mut ep, reg, out) = registering(Transport::Udp, "sip:127.0.0.1", "<sip:alice@127.0.0.1>");
     let first = parse(&out[0].1);
     let ours = contact_uri(&first);
     let contacts = format!(
         "<sip:alice@10.0.0.1:5060>;expires=3000, <{ours}>;expires=60, <sip:alice@10.0.0.2>"
     );
-    feed(
-        &mut ep,
-        now,
-        &answer_with(&out[0].1, 200, Some("reg"), &contacts, "Expires: 1800\r\n"),
-    );
-    assert!(
-        events(&mut ep).contains(&Event::Registered { reg, expires: 60 }),
-        "our binding's own expires wins"
-    );
+    assert_granted_60(&mut ep, &out[0].1, reg, &contacts);
     // Timer K (UDP) ends the REGISTER's transaction first; nothing is sent before 54 s.
     let mut out = Vec::new();
     while let Some(t) = ep.poll_timeout() {
@@ -789,35 +806,12 @@ fn the_expiry_of_our_binding_is_read_among_all_bindings() {
 /// the grant fell back to the header (1800).
 #[test]
 fn the_expiry_of_our_sips_binding_is_read_too() {
-    use sansip::endpoint::Binding;
-    let mut ep = endpoint(Transport::Tls);
-    let now = Instant::ZERO;
-    let reg = ep
-        .register(
-            now,
-            addr(PEER),
-            &Binding {
-                registrar: "sips:127.0.0.1",
-                aor: "<sips:alice@127.0.0.1>",
-                expires: 3600,
-                username: "",
-                password: "",
-            },
-        )
-        .unwrap();
-    let out = sent(&mut ep);
+    let (mut ep, reg, out) =
+        registering(Transport::Tls, "sips:127.0.0.1", "<sips:alice@127.0.0.1>");
     let ours = contact_uri(&parse(&out[0].1));
     assert!(ours.starts_with("sips:"), "{ours}");
     let contacts = format!("<sip:alice@10.0.0.1:5060>;expires=3000, <{ours}>;expires=60");
-    feed(
-        &mut ep,
-        now,
-        &answer_with(&out[0].1, 200, Some("reg"), &contacts, "Expires: 1800\r\n"),
-    );
-    assert!(
-        events(&mut ep).contains(&Event::Registered { reg, expires: 60 }),
-        "our SIPS binding's own expires wins"
-    );
+    assert_granted_60(&mut ep, &out[0].1, reg, &contacts);
 }
 
 // ----- RFC 6665 §4.1.2.4: a NOTIFY first, then a 2xx from another fork -------------------

@@ -254,29 +254,22 @@ impl Dialog {
         call_id: &str,
         tls: bool,
     ) -> Result<Self, DialogError> {
-        let (Some(uri), Some(code)) = (request.request_uri(), response.status()) else {
+        let Some(uri) = request.request_uri() else {
             return Err(DialogError::NotDialogCreating);
         };
-        let state = match code.as_u16() {
-            101..=199 => DialogState::Early,
-            200..=299 => DialogState::Confirmed,
-            _ => return Err(DialogError::NotDialogCreating),
-        };
-        let remote_tag = to.tag().ok_or(DialogError::NotDialogCreating)?;
+        // Not dialog-creating is reported before any header error.
+        let state = uac_state(response, to)?;
         let from = request.from()?;
-        let local_tag = from.tag().unwrap_or("");
         let secure = tls && is_sips(&uri?);
-        Ok(Dialog {
-            id: DialogId::new(call_id, local_tag, remote_tag)?,
+        Self::uac_with(
+            response,
             state,
-            local_seq: request.cseq()?.seq(),
-            remote_seq: None,
-            local_uri: angled(from.uri().as_str())?,
-            remote_uri: angled(to.uri().as_str())?,
-            remote_target: angled(contact_uri(response)?)?,
-            route_set: uac_route_set(response)?,
+            to,
+            call_id,
+            &from,
+            request.cseq()?.seq(),
             secure,
-        })
+        )
     }
 
     /// The UAC's dialog from a dialog-creating `response` alone, for a request sent
@@ -293,11 +286,21 @@ impl Dialog {
         call_id: &str,
         seq: u32,
     ) -> Result<Self, DialogError> {
-        let state = match response.status().map(|c| c.as_u16()) {
-            Some(101..=199) => DialogState::Early,
-            Some(200..=299) => DialogState::Confirmed,
-            _ => return Err(DialogError::NotDialogCreating),
-        };
+        let state = uac_state(response, to)?;
+        Self::uac_with(response, state, to, call_id, from, seq, false)
+    }
+
+    /// The UAC's dialog in `state` from `response` (its To, Contact and Record-Route)
+    /// and the request's `from` and CSeq number `seq` (§12.1.2).
+    fn uac_with(
+        response: &Message<'_>,
+        state: DialogState,
+        to: &NameAddr<'_>,
+        call_id: &str,
+        from: &NameAddr<'_>,
+        seq: u32,
+        secure: bool,
+    ) -> Result<Self, DialogError> {
         let remote_tag = to.tag().ok_or(DialogError::NotDialogCreating)?;
         Ok(Dialog {
             id: DialogId::new(call_id, from.tag().unwrap_or(""), remote_tag)?,
@@ -308,7 +311,7 @@ impl Dialog {
             remote_uri: angled(to.uri().as_str())?,
             remote_target: angled(contact_uri(response)?)?,
             route_set: uac_route_set(response)?,
-            secure: false,
+            secure,
         })
     }
 
@@ -695,6 +698,19 @@ fn push_route(
         other => set.push_str(other.as_str()).map_err(|_| full)?,
     }
     set.push('>').map_err(|_| full)
+}
+
+/// The state of the UAC's dialog a response makes: early for 101–199, confirmed for 2xx,
+/// with a To tag (§12.1.2); otherwise it makes none.
+fn uac_state(response: &Message<'_>, to: &NameAddr<'_>) -> Result<DialogState, DialogError> {
+    let state = match response.status().map(|c| c.as_u16()) {
+        Some(101..=199) => DialogState::Early,
+        Some(200..=299) => DialogState::Confirmed,
+        _ => return Err(DialogError::NotDialogCreating),
+    };
+    to.tag()
+        .map(|_| state)
+        .ok_or(DialogError::NotDialogCreating)
 }
 
 /// A UAC's route set: the response's Record-Route URIs, last first (RFC 3261 §12.1.2).
