@@ -723,17 +723,16 @@ fn a_sips_uri_may_ask_for_sctp() {
 
 // ----- §10.2.4: the expiry granted to our binding -----------------------------------------
 
+/// Datagrams sent: destination and bytes.
+type Sent = Vec<(std::net::SocketAddr, Vec<u8>)>;
+
 /// An endpoint over `transport` that has sent a REGISTER for `aor` to `registrar` at
 /// time zero: the endpoint, the registration and what it sent.
 fn registering(
     transport: Transport,
     registrar: &'static str,
     aor: &'static str,
-) -> (
-    Box<Ep>,
-    sansip::endpoint::RegistrationHandle,
-    Vec<(std::net::SocketAddr, Vec<u8>)>,
-) {
+) -> (Box<Ep>, sansip::endpoint::RegistrationHandle, Sent) {
     let mut ep = endpoint(transport);
     let binding = sansip::endpoint::Binding {
         registrar,
