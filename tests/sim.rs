@@ -8,7 +8,7 @@
 //! every timer has run out all transaction and call tables are empty again.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap};
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
 use std::net::SocketAddr;
 
 use sansip::Instant;
@@ -83,6 +83,14 @@ struct Sim {
     reinvites: usize,
     /// Late-offer ACKs the caller sent with its answer.
     late_offers: usize,
+    /// Calls whose re-INVITE went without an offer (and those re-INVITEs), how many of
+    /// them were answered 2xx, and how many got the caller's answer in their ACK.
+    offerless: BTreeSet<CallHandle>,
+    offerless_txs: BTreeMap<TxHandle, CallHandle>,
+    /// Calls the caller hung up: a 2xx to their re-INVITE is ACKed without an answer.
+    hung_up: BTreeSet<CallHandle>,
+    offerless_accepted: usize,
+    reinvite_answers: usize,
     /// Reliable provisional responses the second callee saw acknowledged.
     pracked: usize,
 }
@@ -135,6 +143,11 @@ impl Sim {
             timeouts: 0,
             reinvites: 0,
             late_offers: 0,
+            offerless: BTreeSet::new(),
+            offerless_txs: BTreeMap::new(),
+            hung_up: BTreeSet::new(),
+            offerless_accepted: 0,
+            reinvite_answers: 0,
             pracked: 0,
         }
     }
@@ -187,14 +200,25 @@ impl Sim {
                 }
                 self.schedule(now + talk, Job::HangUp(call));
             }
-            // Late offer: the caller answers the offer of the 2xx at once.
+            // Late offer (in the INVITE or a re-INVITE): the caller answers the offer of
+            // the 2xx at once.
             (0, Event::AnswerNeeded { call }) => {
                 self.eps[0]
                     .ack_with_answer(call, ("application/sdp", b"v=0\r\n"))
                     .unwrap();
-                self.late_offers += 1;
+                if self.offerless.remove(&call) {
+                    self.reinvite_answers += 1;
+                } else {
+                    self.late_offers += 1;
+                }
             }
-            (0, Event::Response { status, .. }) if status.is_final() => {
+            (0, Event::Response { tx, status, .. }) if status.is_final() => {
+                if status.is_success()
+                    && let Some(call) = self.offerless_txs.remove(&tx)
+                    && !self.hung_up.contains(&call)
+                {
+                    self.offerless_accepted += 1;
+                }
                 // The callee never refuses a call: a failure is a timeout (408), a lost
                 // dialog (481), a cancelled INVITE (487), or a re-INVITE that came before
                 // the callee had its ACK or out of order (500, §14.2, §12.2.2).
@@ -313,16 +337,26 @@ impl Sim {
                 self.drain(i);
             }
             Job::HangUp(call) => {
+                self.hung_up.insert(call);
+                self.offerless.remove(&call);
                 let _ = self.eps[0].hangup(self.now, call);
                 self.drain(0);
             }
             Job::ReInvite(call) => {
                 // The call may have ended meanwhile, or the previous one is still open.
-                if self.eps[0]
-                    .reinvite(self.now, call, &[], ("application/sdp", b"v=0\r\n"))
-                    .is_ok()
-                {
+                // Every other re-INVITE goes without an offer (RFC 3264 §4).
+                let offerless = self.reinvites % 2 == 1;
+                let sent = if offerless {
+                    self.eps[0].reinvite_without_offer(self.now, call, &[])
+                } else {
+                    self.eps[0].reinvite(self.now, call, &[], ("application/sdp", b"v=0\r\n"))
+                };
+                if let Ok(tx) = sent {
                     self.reinvites += 1;
+                    if offerless {
+                        self.offerless.insert(call);
+                        self.offerless_txs.insert(tx, call);
+                    }
                 }
                 self.drain(0);
             }
@@ -346,6 +380,12 @@ fn check_seed(seed: u64, calls: usize, link: Link) -> (usize, usize) {
         sim.placed
     );
     assert_eq!(sim.outcomes.len(), calls, "seed {seed}");
+    // Each offer-less re-INVITE answered 2xx asked for the caller's answer once, however
+    // often its 2xx came.
+    assert_eq!(
+        sim.reinvite_answers, sim.offerless_accepted,
+        "seed {seed}: offer-less re-INVITEs"
+    );
     let mut completed = 0;
     let mut failed = 0;
     for (reason, took) in &sim.outcomes {
@@ -427,6 +467,10 @@ fn perfect_link_every_call_completes() {
         assert_eq!(sim.timeouts, 0);
         assert!(sim.reinvites >= 10, "{} re-INVITEs", sim.reinvites);
         assert_eq!(sim.late_offers, 10, "one call in four");
+        // Each offer-less re-INVITE answered 2xx asked for the caller's answer once (a
+        // hang-up may cut one short: 487).
+        assert!(sim.offerless_accepted >= 3, "{}", sim.offerless_accepted);
+        assert_eq!(sim.reinvite_answers, sim.offerless_accepted);
         // The calls to the second callee with an offer (one in four: late-offer calls,
         // all to that callee, do not offer 100rel) had their 180 PRACKed once, unless
         // the link's jitter let the 2xx overtake it (a 1xx after the 2xx is dropped).
