@@ -42,8 +42,8 @@ enum Op {
     RespondWith(u16, u8),
     /// The host's socket reports an error for the peer.
     SendError,
-    /// A re-INVITE within the latest call.
-    ReInvite,
+    /// A re-INVITE within the latest call, with or without an offer.
+    ReInvite { offer: bool },
     /// The answer for the ACK of a late-offer call.
     AckWithAnswer,
     /// Register with the peer (it may challenge: `Response` answers the last REGISTER).
@@ -374,9 +374,13 @@ CSeq: 1 SUBSCRIBE\r\nContact: <sip:a@127.0.0.1:5060>\r\nEvent: presence;id=1\r\n
                     let _ = ep.ack_with_answer(c, ("application/sdp", b"v=0\r\n"));
                 }
             }
-            Op::ReInvite => {
+            Op::ReInvite { offer } => {
                 if let Some(&c) = calls.last() {
-                    let _ = ep.reinvite(now, c, &[], ("application/sdp", b"v=0\r\n"));
+                    let _ = if offer {
+                        ep.reinvite(now, c, &[], ("application/sdp", b"v=0\r\n"))
+                    } else {
+                        ep.reinvite_without_offer(now, c, &[])
+                    };
                 }
             }
         }
