@@ -154,6 +154,9 @@ use table::{ChainIndex, DeadlineHeap, RawHandle, Table, Timers, TransmitQueue, h
 pub const EVENT_QUEUE: usize = 64;
 /// Due timers fired per round of `handle_timeout` (more are taken in later rounds).
 const TIMER_BATCH: usize = 64;
+/// Room `handle_timeout` keeps in the event queue for the events one timer raises (a
+/// timeout, a call's end, a retry, ...) before it fires the next one.
+const STEP_EVENTS: usize = 4;
 /// Most extra headers a host adds to one response or in-dialog request.
 pub const MAX_EXTRA_HEADERS: usize = 8;
 /// Longest extra header name (bytes).
@@ -1109,18 +1112,26 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
 
     // ----- inputs --------------------------------------------------------------------
 
-    /// Expire every timer due at `now`. Calling it early or twice does nothing.
+    /// Expire every timer due at `now`. Calling it early or twice does nothing. When the
+    /// transmit queue or the event queue fills, the timers still due stay due
+    /// ([`poll_timeout`](Self::poll_timeout) is then `now` or earlier): drain both and call
+    /// again.
     pub fn handle_timeout(&mut self, now: Instant) {
         // Earliest first, one timer at a time, each step seeing what the previous left.
-        // Stop while the transmit queue has room for one more step's output: what is
-        // still due stays due, `poll_timeout` says so, and the host calls again after
-        // draining. The cap guards against timers re-armed in the past (T1 = 0).
+        // Go on while the transmit queue and the event queue have room for one more
+        // step's output; what is still due then stays due, `poll_timeout` says so, and
+        // the host calls again after draining (a burst of timeouts, e.g. Timer F of many
+        // requests sent at once, would otherwise lose its events past `EVENT_QUEUE`).
+        // The cap guards against timers re-armed in the past (T1 = 0).
         self.linger.expire(now);
         self.fire_refreshes(now);
         self.fire_sub_timers(now);
         self.fire_notifier_timers(now);
         let mut budget = 4 * (TX + CALLS) + 64;
-        while budget > 0 && self.transmits.len() + 4 <= QUEUE {
+        while budget > 0
+            && self.transmits.len() + 4 <= QUEUE
+            && self.events.len() + STEP_EVENTS <= EVENT_QUEUE
+        {
             budget -= 1;
             let tx = self.tx_deadlines.peek().filter(|(t, _)| *t <= now);
             let call = self.call_deadlines.peek().filter(|(t, _)| *t <= now);
