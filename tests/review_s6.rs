@@ -59,3 +59,92 @@ fn a_burst_of_timeouts_reaches_the_host_whole() {
     assert_eq!(timed_out, BURST, "every Timer F reaches the host");
     assert_eq!(ep.transaction_count(), 0);
 }
+
+// ----- every request passed to the host can be answered --------------------------------
+
+/// An OPTIONS from the scripted peer whose second Via carries `pad` bytes of parameter:
+/// a response copies every Via (RFC 3261 §8.2.6.2) and adds the endpoint's To tag,
+/// `received`/`rport` (§18.2.1, RFC 3581) and Server, so it is bigger than the request.
+fn padded_options(branch: &str, pad: usize) -> Vec<u8> {
+    format!(
+        "OPTIONS sip:bob@{LOCAL} SIP/2.0\r\n\
+         Via: SIP/2.0/UDP {PEER};branch={branch};rport\r\n\
+         Via: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bKproxy;x={}\r\n\
+         Max-Forwards: 70\r\n\
+         From: <sip:alice@127.0.0.1>;tag=peer\r\n\
+         To: <sip:bob@127.0.0.1>\r\n\
+         Call-ID: {branch}\r\n\
+         CSeq: 1 OPTIONS\r\n\
+         Content-Length: 0\r\n\r\n",
+        "p".repeat(pad)
+    )
+    .into_bytes()
+}
+
+/// A server transaction has no timer before its final response (RFC 3261 §17.2.2,
+/// Trying and Proceeding wait for the TU), so a request the endpoint passes to the host
+/// must be one the host can answer. A request that fits the `MSG` store but whose
+/// responses, which copy its Vias, From, To, Call-ID and CSeq and add the endpoint's
+/// own headers, do not, used to reach the host, whose every `respond` then failed
+/// (`BufferTooSmall`): the transaction stayed for ever, and `TX` such datagrams filled
+/// the table, every later request getting 503. The endpoint now refuses such a request
+/// itself (513 Message Too Large, §21.5.7, when even that fits) and keeps nothing.
+#[test]
+fn a_request_whose_response_cannot_be_stored_does_not_hold_a_transaction() {
+    let mut ep = endpoint(sansip::endpoint::Transport::Udp);
+    let mut now = Instant::ZERO;
+    // Just under the 2048-byte store of `Ep`.
+    let pad = 2047 - padded_options("z9hG4bKbig10", 0).len();
+    for i in 10..42 {
+        let big = padded_options(&format!("z9hG4bKbig{i}"), pad);
+        assert_eq!(big.len(), 2047);
+        feed(&mut ep, now, &big);
+        for (tx, _) in incoming(&events(&mut ep)) {
+            // What reaches the host can be answered.
+            ep.respond(now, tx, sansip::StatusCode::OK, None)
+                .unwrap_or_else(|e| panic!("request {i} cannot be answered: {e}"));
+        }
+        sent(&mut ep);
+    }
+    // Long past every timer: nothing the peer sent holds a slot.
+    now = Instant::from_millis(3_600_000);
+    ep.handle_timeout(now);
+    sent(&mut ep);
+    events(&mut ep);
+    assert_eq!(ep.transaction_count(), 0, "stuck server transactions");
+    // A request of ordinary size still reaches the host.
+    feed(&mut ep, now, &padded_options("z9hG4bKsmall", 10));
+    assert_eq!(statuses(&sent(&mut ep)), []);
+    assert_eq!(incoming(&events(&mut ep)).len(), 1, "the table is not full");
+}
+
+/// The same for a request with more Via header lines than a response can hold
+/// (`MAX_BUILDER_HEADERS`): no response to it can be written, so none reaches the host
+/// and no transaction is kept for it (RFC 3261 §8.2.6.2, §17.2.2).
+#[test]
+fn a_request_with_more_vias_than_a_response_holds_does_not_hold_a_transaction() {
+    let mut ep = endpoint(sansip::endpoint::Transport::Udp);
+    let now = Instant::ZERO;
+    let proxies: String = (0..30)
+        .map(|i| format!("Via: SIP/2.0/UDP 192.0.2.{i};branch=z9hG4bKp{i}\r\n"))
+        .collect();
+    let req = format!(
+        "OPTIONS sip:bob@{LOCAL} SIP/2.0\r\n\
+         Via: SIP/2.0/UDP {PEER};branch=z9hG4bKvias\r\n{proxies}\
+         Max-Forwards: 70\r\n\
+         From: <sip:alice@127.0.0.1>;tag=peer\r\n\
+         To: <sip:bob@127.0.0.1>\r\n\
+         Call-ID: vias\r\n\
+         CSeq: 1 OPTIONS\r\n\
+         Content-Length: 0\r\n\r\n"
+    );
+    feed(&mut ep, now, req.as_bytes());
+    sent(&mut ep);
+    for (tx, _) in incoming(&events(&mut ep)) {
+        ep.respond(now, tx, sansip::StatusCode::OK, None)
+            .unwrap_or_else(|e| panic!("the request cannot be answered: {e}"));
+    }
+    sent(&mut ep);
+    ep.handle_timeout(Instant::from_millis(3_600_000));
+    assert_eq!(ep.transaction_count(), 0, "a stuck server transaction");
+}

@@ -2553,6 +2553,15 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             self.config.transport != Transport::Udp,
         );
         let to_tag = self.random_tag();
+        // A request none of whose final responses fits the `MSG` store (they copy its
+        // Vias, From, To, Call-ID and CSeq, §8.2.6.2) could never be answered, and its
+        // transaction, which has no timer before its final response (§17.2.1, §17.2.2),
+        // would hold its slot for ever: 513 (§21.5.7), nothing kept.
+        if !self.final_response_fits(msg, &top_via, &to_tag) {
+            self.stats.rejected += 1;
+            self.reply_stateless(msg, from, StatusCode::MESSAGE_TOO_LARGE);
+            return None;
+        }
         let Some(h) = self.insert_tx(msg.as_bytes(), || TxMeta {
             machine,
             client_key: None,
@@ -2576,6 +2585,36 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         let tx = TxHandle(h);
         self.run_tx_actions(now, tx, &actions, None);
         Some(tx)
+    }
+
+    /// Whether a final response to `msg` without body or extra headers, with top Via
+    /// `top_via`, To tag `tag` and the longest reason phrase, fits the `MSG` bytes a
+    /// server transaction stores: the host can always end the transaction.
+    fn final_response_fits(&self, msg: &Message<'_>, top_via: &str, tag: &str) -> bool {
+        let server = self.config.user_agent.map_or(0, |ua| ua.len() + 10);
+        // Most requests settle it by size: each header line the response copies grows
+        // by at most 8 bytes (a full name for a compact one, `: `, the top Via split off
+        // its line), the top Via by at most `MAX_VIA`, To by `;tag=` and the tag, and
+        // the status line, Server and Content-Length are bounded.
+        let headers = msg.as_bytes().len() - msg.body().len();
+        let count = msg.header_count();
+        let bound = headers + 8 * (count + 1) + MAX_VIA + 5 + tag.len() + 45 + server + 21;
+        if bound <= MSG && count + 2 <= crate::encode::MAX_BUILDER_HEADERS {
+            return true;
+        }
+        // The response with the longest canonical reason phrase, counted exactly.
+        let Ok(mut b) =
+            MessageBuilder::response_to(msg, StatusCode::CALL_OR_TRANSACTION_DOES_NOT_EXIST, tag)
+        else {
+            return false;
+        };
+        if !top_via.is_empty() {
+            b.replace_first("Via", Value::Text(top_via));
+        }
+        if let Some(ua) = self.config.user_agent {
+            b.push("Server", Value::Text(ua));
+        }
+        b.encoded_len().is_ok_and(|n| n <= MSG)
     }
 
     fn new_uas_call(
