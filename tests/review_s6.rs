@@ -148,3 +148,70 @@ fn a_request_with_more_vias_than_a_response_holds_does_not_hold_a_transaction() 
     ep.handle_timeout(Instant::from_millis(3_600_000));
     assert_eq!(ep.transaction_count(), 0, "a stuck server transaction");
 }
+
+// ----- tags, branches and Call-IDs are unguessable -------------------------------------
+
+/// The inverse of `x * c` modulo 2^64 for an odd `c` (Newton's iteration).
+fn inverse(c: u64) -> u64 {
+    let mut x = c; // correct to 3 bits
+    for _ in 0..6 {
+        x = x.wrapping_mul(2u64.wrapping_sub(c.wrapping_mul(x)));
+    }
+    x
+}
+
+/// The inverse of `z ^ (z >> s)`.
+fn unshift(z: u64, s: u32) -> u64 {
+    let mut x = z;
+    for _ in 0..64 / s {
+        x = z ^ (x >> s);
+    }
+    x
+}
+
+/// What an attacker who read one 64-bit random value the endpoint wrote (a To tag)
+/// predicts for the next one, taking the generator for SplitMix64 (a bijective
+/// finaliser over a counter): invert the finaliser, step the counter, apply it again.
+fn splitmix_successor(out: u64) -> u64 {
+    const GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
+    const M1: u64 = 0xBF58_476D_1CE4_E5B9;
+    const M2: u64 = 0x94D0_49BB_1331_11EB;
+    let mut z = unshift(out, 31);
+    z = unshift(z.wrapping_mul(inverse(M2)), 27);
+    let state = unshift(z.wrapping_mul(inverse(M1)), 30);
+    let mut z = state.wrapping_add(GAMMA);
+    z = (z ^ (z >> 30)).wrapping_mul(M1);
+    z = (z ^ (z >> 27)).wrapping_mul(M2);
+    z ^ (z >> 31)
+}
+
+/// The To tag the endpoint gives its 200 to an OPTIONS from the scripted peer.
+fn tag_of_answer(ep: &mut Ep, now: Instant, branch: &str) -> u64 {
+    feed(ep, now, &padded_options(branch, 1));
+    let (tx, _) = incoming(&events(ep))[0];
+    ep.respond(now, tx, sansip::StatusCode::OK, None).unwrap();
+    let out = sent(ep);
+    let tag = parse(&out[0].1).to().unwrap().tag().unwrap().to_owned();
+    u64::from_str_radix(&tag, 16).unwrap()
+}
+
+/// RFC 3261 §19.3: tags must be "cryptographically random", and Call-IDs (§8.1.1.4)
+/// and branches (§8.1.1.7) unguessable too: whoever can predict them can forge, from
+/// anywhere, responses to this endpoint's requests (they are matched by branch,
+/// §17.1.3) and requests within its dialogs (Call-ID and tags, §12.2.2), e.g. a BYE.
+/// The endpoint wrote the raw output of SplitMix64, whose finaliser is a bijection: one
+/// To tag gave away the generator's state and with it every later tag, branch and
+/// Call-ID. Its values now come from a keyed PRF (SipHash) over the counter.
+#[test]
+fn the_next_tag_cannot_be_computed_from_the_last_one() {
+    let mut ep = endpoint(sansip::endpoint::Transport::Udp);
+    let mut last = tag_of_answer(&mut ep, Instant::ZERO, "z9hG4bKguess0");
+    for i in 1..40 {
+        // Each answered OPTIONS waits out Timer J (64*T1) in the table.
+        let now = Instant::from_millis(i * 40_000);
+        ep.handle_timeout(now);
+        let next = tag_of_answer(&mut ep, now, &format!("z9hG4bKguess{i}"));
+        assert_ne!(next, splitmix_successor(last), "tag {i} was predicted");
+        last = next;
+    }
+}

@@ -903,7 +903,9 @@ pub struct Endpoint<
     /// Subscriptions served (`accept_subscription`).
     notifiers: notifier::Notifiers<MSG>,
     events: Deque<Event, EVENT_QUEUE>,
+    /// The generator's counter and key (`next_random`).
     rng: u64,
+    rng_key: (u64, u64),
     stats: Stats,
     /// Body given with the TU command being carried out (a 2xx answer's SDP).
     pending_body: Option<(String<MAX_CONTENT_TYPE>, Bytes<MSG>)>,
@@ -978,7 +980,8 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             subs: Table::new(),
             notifiers: Table::new(),
             events: Deque::new(),
-            rng: config.seed ^ 0x9E37_79B9_7F4A_7C15,
+            rng: 0,
+            rng_key: (config.seed, config.seed ^ 0x9E37_79B9_7F4A_7C15),
             stats: Stats::default(),
             pending_body: None,
             pending_headers: Vec::new(),
@@ -993,8 +996,8 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
 
     /// Mix host entropy into the generator of tags, branches and Call-IDs.
     pub fn add_entropy(&mut self, entropy: u64) {
-        self.rng ^= entropy;
-        self.next_random();
+        // A new key from the old one and the entropy: secret if either was.
+        self.rng_key = (prf(self.rng_key, entropy), prf(self.rng_key, !entropy));
     }
 
     /// The configuration.
@@ -4075,13 +4078,14 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         }
     }
 
+    /// The next value of the generator: a keyed PRF (SipHash-2-4, keyed from the host's
+    /// seed and entropy) over a counter. Its outputs go on the wire as tags, branches and
+    /// Call-IDs, which must be unguessable (RFC 3261 §19.3, §8.1.1.4, §8.1.1.7): one
+    /// output tells nothing about the next, as the raw output of an invertible mixer
+    /// (SplitMix64) did.
     fn next_random(&mut self) -> u64 {
-        // SplitMix64: a small, well-mixed sequence from the host's seed.
-        self.rng = self.rng.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.rng;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        self.rng = self.rng.wrapping_add(1);
+        prf(self.rng_key, self.rng)
     }
 
     /// A fresh Call-ID: 64 random bits `@` this endpoint's address (RFC 3261 §8.1.1.4).
@@ -4100,6 +4104,16 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         let _ = text::push_hex64(&mut s, self.next_random()); // fits exactly
         s
     }
+}
+
+/// SipHash-2-4 of `x` under `key`: core's `SipHasher` (deprecated only as a
+/// `HashMap` default; it is the keyed PRF core has).
+#[allow(deprecated)]
+fn prf(key: (u64, u64), x: u64) -> u64 {
+    use core::hash::Hasher as _;
+    let mut h = core::hash::SipHasher::new_with_keys(key.0, key.1);
+    h.write_u64(x);
+    h.finish()
 }
 
 /// Timers of a transaction: the machine's, then the orphan guard (see `remove_call`).
