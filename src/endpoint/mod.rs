@@ -148,7 +148,7 @@ use crate::transaction::{
 
 use digest::{Auth, CallAuths};
 use linger::Linger;
-use table::{ChainIndex, DeadlineHeap, RawHandle, Table, Timers, TransmitQueue, hash_of};
+use table::{ChainIndex, DeadlineHeap, HashKey, RawHandle, Table, Timers, TransmitQueue, hash_of};
 
 /// Most events queued between two drains.
 pub const EVENT_QUEUE: usize = 64;
@@ -906,6 +906,9 @@ pub struct Endpoint<
     /// The generator's counter and key (`next_random`).
     rng: u64,
     rng_key: (u64, u64),
+    /// The secret key of the hash indexes (`tx_index`, ..., and the lingering records'),
+    /// against hash flooding.
+    hash_key: HashKey,
     stats: Stats,
     /// Body given with the TU command being carried out (a 2xx answer's SDP).
     pending_body: Option<(String<MAX_CONTENT_TYPE>, Bytes<MSG>)>,
@@ -958,10 +961,13 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 t => t.uri_param(),
             }
         );
+        let rng_key = (config.seed, config.seed ^ 0x9E37_79B9_7F4A_7C15);
+        // The indexes' key, from the generator's key at values its counter never takes.
+        let hash_key = HashKey(prf(rng_key, u64::MAX), prf(rng_key, u64::MAX - 1));
         #[cfg(feature = "alloc")]
-        let linger = Linger::new(config.linger_records, config.linger_bytes);
+        let linger = Linger::new(config.linger_records, config.linger_bytes, hash_key);
         #[cfg(not(feature = "alloc"))]
-        let linger = Linger::new(0, 0);
+        let linger = Linger::new(0, 0, hash_key);
         Endpoint {
             config,
             session_config,
@@ -981,7 +987,8 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             notifiers: Table::new(),
             events: Deque::new(),
             rng: 0,
-            rng_key: (config.seed, config.seed ^ 0x9E37_79B9_7F4A_7C15),
+            rng_key,
+            hash_key,
             stats: Stats::default(),
             pending_body: None,
             pending_headers: Vec::new(),
@@ -1906,7 +1913,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         // the RFC 2543 fallback it carries the final response's To tag.
         let found = self.find_server_tx(key).or_else(|| {
             self.ack_index
-                .candidates(hash_of(5, key))
+                .candidates(hash_of(self.hash_key, 5, key))
                 .filter_map(|i| self.txs.handle_at(i))
                 .find(|&h| {
                     self.txs
@@ -2262,7 +2269,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
     fn find_call(&self, call_id: &str, local_tag: &str, remote_tag: &str) -> Option<CallHandle> {
         // Call-ID and local tag single out a call (the local tag is ours); the remote
         // tag then names one of its dialogs.
-        let hash = hash_of(4, &(call_id, local_tag));
+        let hash = hash_of(self.hash_key, 4, &(call_id, local_tag));
         self.call_index
             .candidates(hash)
             .filter_map(|i| self.calls.handle_at(i))
@@ -2357,7 +2364,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             return;
         };
         let id = d.id();
-        let hash = hash_of(4, &(id.call_id(), id.local_tag()));
+        let hash = hash_of(self.hash_key, 4, &(id.call_id(), id.local_tag()));
         self.call_index.insert(call.0.index, hash);
     }
 
@@ -2422,7 +2429,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
 
     fn find_server_tx(&self, key: &RequestKey) -> Option<RawHandle> {
         self.tx_index
-            .candidates(hash_of(1, key))
+            .candidates(hash_of(self.hash_key, 1, key))
             .filter_map(|i| self.txs.handle_at(i))
             .find(|&h| {
                 self.txs
@@ -2433,7 +2440,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
 
     fn find_client_tx(&self, key: &ClientKey) -> Option<RawHandle> {
         self.tx_index
-            .candidates(hash_of(2, key))
+            .candidates(hash_of(self.hash_key, 2, key))
             .filter_map(|i| self.txs.handle_at(i))
             .find(|&h| {
                 self.txs
@@ -2446,7 +2453,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
     /// key exists.
     fn is_merged(&self, merge: &MergeKey, key: &RequestKey) -> bool {
         self.merge_index
-            .candidates(hash_of(3, merge))
+            .candidates(hash_of(self.hash_key, 3, merge))
             .filter_map(|i| self.txs.handle_at(i))
             .any(|h| {
                 self.txs.get(h).is_some_and(|e| {
@@ -2484,9 +2491,9 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             self.txs.free(h);
             return None;
         }
-        let server = e.server_key.as_ref().map(|k| hash_of(1, k));
-        let client = e.client_key.as_ref().map(|k| hash_of(2, k));
-        let merge = e.merge_key.as_ref().map(|k| hash_of(3, k));
+        let server = e.server_key.as_ref().map(|k| hash_of(self.hash_key, 1, k));
+        let client = e.client_key.as_ref().map(|k| hash_of(self.hash_key, 2, k));
+        let merge = e.merge_key.as_ref().map(|k| hash_of(self.hash_key, 3, k));
         if let Some(hash) = server.or(client) {
             self.tx_index.insert(h.index, hash);
         }
@@ -3548,7 +3555,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         let Ok(ack) = k.for_ack(&tag).map(RequestKey::Legacy) else {
             return;
         };
-        let hash = hash_of(5, &ack);
+        let hash = hash_of(self.hash_key, 5, &ack);
         if let Some(e) = self.txs.get_mut(tx.0) {
             e.ack_key = Some(ack);
             self.ack_index.insert(tx.0.index, hash);
