@@ -60,6 +60,53 @@ fn a_burst_of_timeouts_reaches_the_host_whole() {
     assert_eq!(ep.transaction_count(), 0);
 }
 
+/// RFC 3261 §17.1.4: a transport failure is reported to the TU (treated as 503).
+/// A host that sends everything through one outbound proxy has many transactions
+/// towards it; one `handle_send_error` for that address used to fail them all at once
+/// and drop the events past the queue's 64, so the host never learned what became of
+/// those requests. Now every transaction ends with exactly one event the host gets: a
+/// `TransportError` while the queue has room, else the next failure report or its
+/// timeout (`TimedOut`) ends it later.
+#[test]
+fn a_send_error_to_a_busy_destination_loses_no_event() {
+    const BURST: usize = 100;
+    let mut ep: Box<Endpoint<128, 4, 512>> =
+        Box::new(Endpoint::new(EndpointConfig::new(addr(LOCAL), 1)));
+    let now = Instant::ZERO;
+    for _ in 0..BURST {
+        let r = Request::new(
+            Method::Options,
+            "sip:bob@127.0.0.1:5070",
+            "<sip:alice@127.0.0.1>",
+            "<sip:bob@127.0.0.1>",
+        );
+        ep.send_request(now, addr(PEER), &r).unwrap();
+        drain(&mut ep);
+    }
+    let mut ended = 0;
+    let mut count = |ep: &mut Endpoint<128, 4, 512>| {
+        while let Some(e) = ep.poll_event() {
+            ended += usize::from(matches!(
+                e,
+                Event::TransportError { .. } | Event::TimedOut { .. }
+            ));
+        }
+    };
+    ep.handle_send_error(now, addr(PEER));
+    drain(&mut ep);
+    count(&mut ep);
+    let mut rounds = 0;
+    while let Some(t) = ep.poll_timeout() {
+        rounds += 1;
+        assert!(rounds < 10_000, "no progress");
+        ep.handle_timeout(t);
+        drain(&mut ep);
+        count(&mut ep);
+    }
+    assert_eq!(ep.stats().queue_overflows, 0, "events dropped");
+    assert_eq!(ended, BURST, "every request's end reaches the host");
+}
+
 // ----- every request passed to the host can be answered --------------------------------
 
 /// An OPTIONS from the scripted peer whose second Via carries `pad` bytes of parameter:

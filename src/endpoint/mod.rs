@@ -1240,7 +1240,9 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
 
     /// The host could not send to `destination` (an ICMP error, a refused or reset
     /// connection). Every transaction sending there learns of it (RFC 3261 §17.1.4,
-    /// §17.2.4) and the host gets [`Event::TransportError`] for each.
+    /// §17.2.4) and the host gets [`Event::TransportError`] for each, as many as the
+    /// event queue has room for: the others go on, and end at the next failure the host
+    /// reports for them or by their timers ([`Event::TimedOut`]).
     pub fn handle_send_error(&mut self, now: Instant, destination: SocketAddr) {
         // In batches, since a step may add or remove transactions; each failed
         // transaction terminates, so the loop ends.
@@ -1257,6 +1259,10 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             }
             let before = self.txs.len();
             for h in hit {
+                // No event lost to a full queue (see `handle_timeout`).
+                if self.events.len() + STEP_EVENTS > EVENT_QUEUE {
+                    return;
+                }
                 self.step_tx(now, TxHandle(h), TxInput::TransportError, None);
             }
             if self.txs.len() >= before {
