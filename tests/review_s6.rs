@@ -107,6 +107,45 @@ fn a_send_error_to_a_busy_destination_loses_no_event() {
     assert_eq!(ended, BURST, "every request's end reaches the host");
 }
 
+// ----- time near the end of `Instant` ----------------------------------------------------
+
+/// RFC 3261 §17.1.2.2: Timer E retransmits a non-INVITE request until Timer F (64*T1)
+/// ends the transaction. `Instant` saturates at its end: a host whose clock reads near
+/// `u64::MAX` milliseconds (a wrapped subtraction is enough) had Timer F and every
+/// re-armed Timer E land on the same last instant, and E, the lower timer, always fired
+/// first and was re-armed there again: the request was retransmitted for ever, about 29
+/// datagrams per `handle_timeout`, and never timed out. Timers due at the same instant
+/// now fire in the order they were armed, so F ends the transaction.
+#[test]
+fn timers_at_the_end_of_time_still_end_the_transaction() {
+    let mut ep = endpoint(sansip::endpoint::Transport::Udp);
+    let now = Instant::from_millis(u64::MAX - 1_000);
+    let r = Request::new(
+        Method::Options,
+        "sip:bob@127.0.0.1:5070",
+        "<sip:alice@127.0.0.1>",
+        "<sip:bob@127.0.0.1>",
+    );
+    ep.send_request(now, addr(PEER), &r).unwrap();
+    let mut datagrams = sent(&mut ep).len();
+    let mut timed_out = false;
+    let mut rounds = 0;
+    while let Some(t) = ep.poll_timeout() {
+        rounds += 1;
+        assert!(
+            rounds < 100,
+            "the host is called for ever; {datagrams} datagrams sent"
+        );
+        ep.handle_timeout(t);
+        datagrams += sent(&mut ep).len();
+        timed_out |= events(&mut ep)
+            .iter()
+            .any(|e| matches!(e, Event::TimedOut { .. }));
+    }
+    assert!(timed_out, "Timer F reaches the host");
+    assert!(datagrams <= 11, "{datagrams} datagrams for one request");
+}
+
 // ----- every request passed to the host can be answered --------------------------------
 
 /// An OPTIONS from the scripted peer whose second Via carries `pad` bytes of parameter:

@@ -201,10 +201,17 @@ mod tests {
 }
 
 /// Deadlines of one transaction or call, with the earliest kept at hand so that
-/// `poll_timeout` and `handle_timeout` look at one value per slot.
+/// `poll_timeout` and `handle_timeout` look at one value per slot. Deadlines that are
+/// equal fire in the order they were armed: [`Instant`](crate::time::Instant)
+/// saturates at its end, where a retransmission timer re-armed by its firing must not
+/// keep coming before the timeout armed earlier for the same (last) instant.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Timers<const N: usize> {
     at: [Option<crate::time::Instant>; N],
+    /// When each deadline was armed, by `armed` (a per-entry count; an entry lives far
+    /// fewer than 2^32 arms).
+    order: [u32; N],
+    armed: u32,
     next: Option<crate::time::Instant>,
 }
 
@@ -212,13 +219,17 @@ impl<const N: usize> Timers<N> {
     pub(crate) const fn new() -> Self {
         Timers {
             at: [None; N],
+            order: [0; N],
+            armed: 0,
             next: None,
         }
     }
 
     pub(crate) fn set(&mut self, i: usize, t: Option<crate::time::Instant>) {
-        if let Some(slot) = self.at.get_mut(i) {
+        if let (Some(slot), Some(order)) = (self.at.get_mut(i), self.order.get_mut(i)) {
             *slot = t;
+            self.armed = self.armed.wrapping_add(1);
+            *order = self.armed;
             self.next = self.at.iter().flatten().min().copied();
         }
     }
@@ -233,10 +244,12 @@ impl<const N: usize> Timers<N> {
         self.next
     }
 
-    /// The index of the earliest deadline.
+    /// The index of the earliest deadline, the first armed among equal ones.
     pub(crate) fn earliest(&self) -> Option<usize> {
         let next = self.next?;
-        self.at.iter().position(|t| *t == Some(next))
+        (0..N)
+            .filter(|&i| self.at[i] == Some(next))
+            .min_by_key(|&i| self.order[i])
     }
 }
 
