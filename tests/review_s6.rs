@@ -3,8 +3,8 @@
 //! behaviour the RFC (or the crate's design rules) ask for and failed before its fix.
 
 use sansip::Instant;
-use sansip::endpoint::{Endpoint, EndpointConfig, Event, Request};
-use sansip::message::Method;
+use sansip::endpoint::{Endpoint, EndpointConfig, Event, Request, Transport};
+use sansip::message::{HeaderKind, Method, StatusCode};
 
 mod scripted_support;
 
@@ -300,4 +300,92 @@ fn the_next_tag_cannot_be_computed_from_the_last_one() {
         assert_ne!(next, splitmix_successor(last), "tag {i} was predicted");
         last = next;
     }
+}
+
+// ----- tags as live traffic writes them ------------------------------------------------
+
+/// A request from the scripted peer in the dialog of Call-ID `tags`, From tag `tag`.
+fn caller_request(method: &str, branch: &str, tag: &str, to_tag: Option<&str>) -> Vec<u8> {
+    let to_tag = to_tag.map(|t| format!(";tag={t}")).unwrap_or_default();
+    format!(
+        "{method} sip:bob@{LOCAL} SIP/2.0\r\n\
+         Via: SIP/2.0/UDP {PEER};branch={branch}\r\n\
+         Max-Forwards: 70\r\n\
+         From: <sip:alice@127.0.0.1>;tag={tag}\r\n\
+         To: <sip:bob@127.0.0.1>{to_tag}\r\n\
+         Call-ID: tags\r\n\
+         CSeq: 1 {method}\r\n\
+         Contact: <sip:alice@{PEER}>\r\n\
+         Content-Length: 0\r\n\r\n"
+    )
+    .into_bytes()
+}
+
+/// The parser accepts a tag as live traffic writes it, not only as the token RFC 3261
+/// §25.1 asks for (`&`, `^`, `:` from captured Cisco and Pingtel phones: any visible
+/// ASCII but `"<>,;=`), and the endpoint makes calls with such peers; but the writer
+/// refused to write such a tag back (`Value::Tagged` wanted a token), so every request
+/// within the dialog failed: the callee's host could not hang up (`Encode`), the call
+/// held its slot until the peer ended it, and a few such calls filled the table. Tags
+/// the parser accepts are now written back as they came (§12.2.1.1: the remote tag
+/// goes in the To of every request within the dialog).
+#[test]
+fn a_callee_can_hang_up_on_a_caller_whose_tag_is_not_a_token() {
+    for tag in ["7618c7618^", "5af571e&Sy", "a:b"] {
+        let mut ep = endpoint(Transport::Udp);
+        let now = Instant::ZERO;
+        feed(
+            &mut ep,
+            now,
+            &caller_request("INVITE", "z9hG4bKt1", tag, None),
+        );
+        let (tx, call) = incoming(&events(&mut ep))[0];
+        let call = call.unwrap();
+        ep.respond(now, tx, StatusCode::OK, None).unwrap();
+        let ok = sent(&mut ep).pop().unwrap().1;
+        let local = parse(&ok).to().unwrap().tag().unwrap().to_owned();
+        feed(
+            &mut ep,
+            now,
+            &caller_request("ACK", "z9hG4bKt2", tag, Some(&local)),
+        );
+        events(&mut ep);
+        ep.hangup(now, call)
+            .unwrap_or_else(|e| panic!("tag {tag}: no BYE: {e}"));
+        let out = sent(&mut ep);
+        assert_eq!(methods(&out), ["BYE"], "tag {tag}");
+        let bye = parse(&out[0].1);
+        assert_eq!(bye.to().unwrap().tag(), Some(tag));
+    }
+}
+
+/// The same on the caller's side: a 2xx whose To tag is not a token still gets its ACK
+/// (RFC 3261 §13.2.2.4: every 2xx is ACKed), and the call can be hung up.
+#[test]
+fn a_caller_acks_a_callee_whose_tag_is_not_a_token() {
+    let mut ep = endpoint(Transport::Udp);
+    let now = Instant::ZERO;
+    let r = Request::new(
+        Method::Invite,
+        "sip:bob@127.0.0.1:5070",
+        "<sip:alice@127.0.0.1>",
+        "<sip:bob@127.0.0.1>",
+    );
+    let call = ep.invite(now, addr(PEER), &r).unwrap();
+    let invite = sent(&mut ep).remove(0).1;
+    let m = parse(&invite);
+    let value = |k| String::from_utf8_lossy(m.header(k).unwrap().value).into_owned();
+    let ok = format!(
+        "SIP/2.0 200 OK\r\nVia: {}\r\nFrom: {}\r\nTo: {};tag=5af571e&Sy\r\n\
+         Call-ID: {}\r\nCSeq: {}\r\nContact: <sip:bob@{PEER}>\r\nContent-Length: 0\r\n\r\n",
+        value(HeaderKind::Via),
+        value(HeaderKind::From),
+        value(HeaderKind::To),
+        value(HeaderKind::CallId),
+        value(HeaderKind::CSeq),
+    );
+    feed(&mut ep, now, ok.as_bytes());
+    assert_eq!(methods(&sent(&mut ep)), ["ACK"]);
+    ep.hangup(now, call).unwrap();
+    assert_eq!(methods(&sent(&mut ep)), ["BYE"]);
 }
