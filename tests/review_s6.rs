@@ -389,3 +389,52 @@ fn a_caller_acks_a_callee_whose_tag_is_not_a_token() {
     ep.hangup(now, call).unwrap();
     assert_eq!(methods(&sent(&mut ep)), ["BYE"]);
 }
+
+// ----- a failed command changes nothing ------------------------------------------------
+
+/// `SendError`: "Nothing was sent and nothing changed". A callee's host that answers
+/// an INVITE with a 2xx too big for the endpoint's `MSG` store (a large SDP) gets
+/// `Encode(BufferTooSmall)`, and must be able to answer again, with a smaller body or
+/// a rejection (RFC 3261 §13.3.1: the INVITE gets a final response). The session used
+/// to move to Accepted all the same: every later answer was `InvalidState`, the
+/// "retransmitted 2xx" was the 100 Trying, the caller never got a final response, and
+/// after 64*T1 the endpoint sent a BYE for a dialog the caller never had.
+#[test]
+fn a_2xx_that_cannot_be_written_leaves_the_call_answerable() {
+    let mut ep = endpoint(Transport::Udp);
+    let now = Instant::ZERO;
+    feed(
+        &mut ep,
+        now,
+        &caller_request("INVITE", "z9hG4bKbig", "caller", None),
+    );
+    let (tx, call) = incoming(&events(&mut ep))[0];
+    let call = call.unwrap();
+    sent(&mut ep);
+    let huge = vec![b'a'; 2048];
+    let err = ep
+        .respond(now, tx, StatusCode::OK, Some(("application/sdp", &huge)))
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            sansip::endpoint::SendError::Encode(_) | sansip::endpoint::SendError::Capacity(_)
+        ),
+        "{err:?}"
+    );
+    assert_eq!(sent(&mut ep), [], "nothing was sent");
+    assert_eq!(
+        ep.call_state(call),
+        Some(sansip::dialog::SessionState::Proceeding),
+        "nothing changed"
+    );
+    // The host answers again with a body that fits.
+    ep.respond(
+        now,
+        tx,
+        StatusCode::OK,
+        Some(("application/sdp", b"v=0\r\n")),
+    )
+    .unwrap();
+    assert_eq!(statuses(&sent(&mut ep)), [(200, "INVITE".to_owned())]);
+}

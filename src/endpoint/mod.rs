@@ -3472,6 +3472,11 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         {
             b.set_body(ct, body);
         }
+        // The last response stays (it answers retransmissions) unless this one fits.
+        let needed = b.encoded_len()?;
+        if needed > MSG {
+            return Err(EncodeError::BufferTooSmall { needed }.into());
+        }
         response.clear();
         b.encode(response)?;
         Ok(())
@@ -3796,8 +3801,26 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             return Err(SendError::InvalidState);
         }
         let mut result = Ok(());
-        for action in step.actions {
+        for (i, action) in step.actions.into_iter().enumerate() {
             let r = self.run_call_action(now, call, action, msg);
+            // An answer, rejection or re-INVITE whose message (the step's first action)
+            // could not be sent changes nothing: the session stays as it was, and the
+            // host can try again (a smaller body, another status). A hang-up or CANCEL
+            // goes on regardless (its guards end the call).
+            let retryable = matches!(
+                event,
+                dialog::Event::TuAnswer
+                    | dialog::Event::TuReject(_)
+                    | dialog::Event::TuReInvite { .. }
+            );
+            if retryable
+                && i == 0
+                && r.is_err()
+                && let Some(c) = self.calls.get_mut(call.0)
+            {
+                c.session = before;
+                return r;
+            }
             if result.is_ok() {
                 result = r;
             }
