@@ -200,8 +200,10 @@ pub struct EndpointConfig {
     /// UDP; D, I, J and K are zero on the others, RFC 3261 §17) and where responses go
     /// (§18.2.2: back to the connection a request came on).
     pub transport: Transport,
-    /// Seed of the generator for tags, branches and Call-IDs. Give real entropy in
-    /// production (tags and branches must be unguessable, RFC 3261 §19.3).
+    /// Seed of the generator for tags, branches and Call-IDs (a keyed PRF) and of the
+    /// key of the endpoint's hash indexes. Give real entropy in production: tags and
+    /// branches must be unguessable (RFC 3261 §19.3), and a peer that knows the key can
+    /// choose keys that collide in the indexes. [`Endpoint::add_entropy`] adds more.
     pub seed: u64,
     /// Most finished transactions kept as compact records while they wait out Timer J
     /// or Timer L (server, 64*T1, RFC 3261 §17.2.2, RFC 6026 §7.1), Timer M (a call's
