@@ -438,3 +438,50 @@ fn a_2xx_that_cannot_be_written_leaves_the_call_answerable() {
     .unwrap();
     assert_eq!(statuses(&sent(&mut ep)), [(200, "INVITE".to_owned())]);
 }
+
+// ----- no amplification towards an unverified source ------------------------------------
+
+/// An INVITE refused because the endpoint's call table is full is answered once, and
+/// statelessly, as one refused because the transaction table is full already was: the
+/// 503 went through the INVITE server transaction, so Timer G resent it about ten times
+/// over Timer H's 32 s (RFC 3261 §17.2.1) to the INVITE's source, which nothing has
+/// verified (a spoofed INVITE of 255 bytes drew some 2.5 KB), and the transaction held
+/// a slot of the table for those 32 s, just when the endpoint is overloaded.
+#[test]
+fn an_invite_refused_for_a_full_call_table_draws_one_503() {
+    let mut ep = endpoint(Transport::Udp);
+    let mut now = Instant::ZERO;
+    let invite = |i: usize| {
+        format!(
+            "INVITE sip:bob@{LOCAL} SIP/2.0\r\n\
+             Via: SIP/2.0/UDP {PEER};branch=z9hG4bKfull{i}\r\n\
+             Max-Forwards: 70\r\n\
+             From: <sip:alice@127.0.0.1>;tag=f{i}\r\n\
+             To: <sip:bob@127.0.0.1>\r\n\
+             Call-ID: full{i}\r\n\
+             CSeq: 1 INVITE\r\n\
+             Contact: <sip:alice@{PEER}>\r\n\
+             Content-Length: 0\r\n\r\n"
+        )
+    };
+    // `Ep` holds 8 calls; the host leaves them ringing.
+    for i in 0..8 {
+        feed(&mut ep, now, invite(i).as_bytes());
+        assert_eq!(incoming(&events(&mut ep)).len(), 1);
+    }
+    sent(&mut ep);
+    let txs = ep.transaction_count();
+    feed(&mut ep, now, invite(8).as_bytes());
+    let mut refusals = statuses(&sent(&mut ep));
+    assert_eq!(ep.transaction_count(), txs, "no transaction kept for it");
+    while let Some(t) = ep.poll_timeout().filter(|t| t.as_millis() <= 40_000) {
+        now = t;
+        ep.handle_timeout(now);
+        refusals.extend(
+            statuses(&sent(&mut ep))
+                .into_iter()
+                .filter(|(s, _)| *s == 503),
+        );
+    }
+    assert_eq!(refusals, [(503, "INVITE".to_owned())]);
+}

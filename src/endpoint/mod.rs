@@ -1900,7 +1900,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             return;
         };
         let call = if method == Method::Invite {
-            self.new_uas_call(now, tx, from, msg, core)
+            self.new_uas_call(tx, from, msg, core)
         } else {
             None
         };
@@ -2637,7 +2637,6 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
 
     fn new_uas_call(
         &mut self,
-        now: Instant,
         tx: TxHandle,
         from: SocketAddr,
         msg: &Message<'_>,
@@ -2709,8 +2708,12 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 StatusCode::SERVER_INTERNAL_ERROR
             }
         };
+        // Answered once, statelessly, like a request refused for a full transaction
+        // table: through the transaction, Timer G would resend the 503 to a source
+        // nothing has verified for 32 s (§17.2.1), holding a slot meanwhile.
         self.stats.rejected += 1;
-        let _ = self.send_response(now, tx, code);
+        self.remove_tx(tx);
+        self.reply_stateless(msg, from, code);
         None
     }
 
