@@ -21,7 +21,9 @@ pub enum Value<'a> {
     Number(u32),
     /// `number SP method` (CSeq, RFC 3261 §20.16).
     CSeq(u32, Method<'a>),
-    /// A value followed by `;tag=` and a tag (From/To, RFC 3261 §19.3).
+    /// A value followed by `;tag=` and a tag (From/To, RFC 3261 §19.3). The tag is a
+    /// token, or what the parser accepts as one from live traffic: visible ASCII but
+    /// `"<>,;=` (some phones write `&` or `^`), so that a peer's tag can be written back.
     Tagged(&'a [u8], &'a str),
     /// A Via value `SIP/2.0/transport sent-by;branch=...[;rport]` (RFC 3261 §20.42,
     /// RFC 3581).
@@ -422,10 +424,7 @@ fn checked_value_len(value: &Value<'_>) -> Option<usize> {
         Value::Text(t) => ok(no_injection(t.as_bytes()), t.len()),
         Value::Number(n) => Some(digits(n)),
         Value::CSeq(n, m) => ok(is_method(&m), digits(n) + 1 + m.as_str().len()),
-        Value::Tagged(v, tag) => ok(
-            no_injection(v) && lex::is_token_str(tag.as_bytes()),
-            v.len() + 5 + tag.len(),
-        ),
+        Value::Tagged(v, tag) => ok(no_injection(v) && is_tag(tag), v.len() + 5 + tag.len()),
         // "SIP/2.0/" transport SP sent-by ";branch=" branch [";rport"]. sent-by is
         // host[:port]: IPv6 brackets and the port colon, nothing that could start a
         // parameter or another value.
@@ -462,6 +461,16 @@ fn is_content_length(name: &str) -> bool {
         14 => HeaderKind::from_name(name.as_bytes()) == HeaderKind::ContentLength,
         _ => false,
     }
+}
+
+/// A tag as the parser accepts it (`lex`'s tag class): non-empty, visible ASCII but the
+/// bytes that would end or quote the parameter (`"<>,;=`). RFC 3261 §25.1 makes it a
+/// token; live traffic also writes `&`, `^`, `:`, and a dialog writes the peer's tag
+/// back in every request (§12.2.1.1), so the writer takes what the parser took.
+fn is_tag(t: &str) -> bool {
+    !t.is_empty()
+        && t.bytes()
+            .all(|b| b.is_ascii_graphic() && !b"\"<>,;=".contains(&b))
 }
 
 /// A CR or LF is only allowed as part of a CRLF line fold (followed by SP or HTAB).

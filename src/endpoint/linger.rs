@@ -32,8 +32,7 @@ use super::CallHandle;
 use crate::time::Instant;
 use crate::transaction::{ClientKey, MergeKey, key::RequestKey};
 
-#[cfg(feature = "alloc")]
-use super::table::Fnv;
+use super::table::HashKey;
 
 /// Room for the bytes one key writes through `Hash` (the largest, an RFC 2543 key, is a
 /// little over 500).
@@ -77,8 +76,8 @@ fn key_bytes<K: Hash>(kind: Kind, key: &K) -> Option<KeyBytes> {
 }
 
 #[cfg(feature = "alloc")]
-fn hash32(bytes: &[u8]) -> u32 {
-    let mut h = Fnv::default();
+fn hash32(key: HashKey, bytes: &[u8]) -> u32 {
+    let mut h = key.hasher();
     h.write(bytes);
     let h = h.finish();
     // Zero marks an empty index slot.
@@ -202,6 +201,9 @@ pub(crate) struct Linger {
     by_key: Index,
     #[cfg(feature = "alloc")]
     by_merge: Index,
+    /// The key of both indexes' hash (see `HashKey`).
+    #[cfg(feature = "alloc")]
+    key: HashKey,
 }
 
 /// A lingering transaction found by its key.
@@ -216,9 +218,10 @@ pub(crate) struct Found<'a> {
 }
 
 impl Linger {
-    /// Room for `records` records in `bytes` bytes (both 0: lingering is off).
+    /// Room for `records` records in `bytes` bytes (both 0: lingering is off), indexed
+    /// by a hash keyed with `key`.
     #[cfg(feature = "alloc")]
-    pub(crate) fn new(records: usize, bytes: usize) -> Self {
+    pub(crate) fn new(records: usize, bytes: usize, key: HashKey) -> Self {
         let records = records.min(u32::MAX as usize / 2);
         let bytes = if records == 0 { 0 } else { bytes };
         Linger {
@@ -229,12 +232,13 @@ impl Linger {
             tail: 0,
             by_key: Index::new(if bytes == 0 { 0 } else { records }),
             by_merge: Index::new(if bytes == 0 { 0 } else { records }),
+            key,
         }
     }
 
     /// Without `alloc` there is no storage: lingering is off.
     #[cfg(not(feature = "alloc"))]
-    pub(crate) fn new(_records: usize, _bytes: usize) -> Self {
+    pub(crate) fn new(_records: usize, _bytes: usize, _key: HashKey) -> Self {
         Linger {}
     }
 
@@ -395,11 +399,11 @@ impl Linger {
                 key_len: k.0.len() as u16,
                 merge_len,
                 response_len,
-                key_hash: hash32(&k.0),
+                key_hash: hash32(self.key, &k.0),
                 merge_hash: if m_bytes.is_empty() {
                     0
                 } else {
-                    hash32(m_bytes)
+                    hash32(self.key, m_bytes)
                 },
             };
             self.by_key.insert(r.key_hash, seq);
@@ -462,7 +466,7 @@ impl Linger {
                 return None;
             }
             let bytes = key_bytes(kind, key)?;
-            let hash = hash32(&bytes.0);
+            let hash = hash32(self.key, &bytes.0);
             Some(Probe { bytes, hash })
         }
         #[cfg(not(feature = "alloc"))]
@@ -502,7 +506,7 @@ impl Linger {
             let Some(m) = key_bytes(Kind::Server, merge) else {
                 return false;
             };
-            self.by_merge.candidates(hash32(&m.0)).any(|seq| {
+            self.by_merge.candidates(hash32(self.key, &m.0)).any(|seq| {
                 self.record(seq).is_some_and(|r| {
                     let bytes = self.bytes(r);
                     let (key_part, rest) = bytes.split_at(usize::from(r.key_len));
@@ -552,7 +556,7 @@ mod tests {
 
     #[test]
     fn finds_by_key_and_expires_in_order() {
-        let mut l = Linger::new(4, 1024);
+        let mut l = Linger::new(4, 1024, HashKey(1, 2));
         let m = MergeKey::new("ft", "cid", 1, Method::Bye).unwrap();
         assert!(l.push(
             Instant::from_millis(10),
@@ -590,7 +594,7 @@ mod tests {
 
     #[test]
     fn refuses_when_full_and_wraps_the_ring() {
-        let mut l = Linger::new(3, 200);
+        let mut l = Linger::new(3, 200, HashKey(1, 2));
         let resp = [b'x'; 60];
         let mut pushed = 0;
         for i in 0..3 {
@@ -610,7 +614,7 @@ mod tests {
         ));
         assert_eq!(l.find_key(&key("z9hG4bKw")).unwrap().response, &resp[..]);
         assert_eq!(l.find_key(&key("z9hG4bK1")).unwrap().response, &resp[..]);
-        let off = Linger::new(0, 1 << 20);
+        let off = Linger::new(0, 1 << 20, HashKey(1, 2));
         assert_eq!(off.len(), 0);
     }
 
@@ -631,5 +635,35 @@ mod tests {
             );
         }
         assert_eq!(idx.candidates(16 + 16 * 3).count(), 0);
+    }
+
+    /// Hash flooding of the records' index (see `HashKey`): keys a peer chose so that
+    /// their unkeyed FNV-1a hash (the index hash before it was keyed) has one home slot
+    /// spread under the keyed hash, instead of making one probe run of them all.
+    #[test]
+    fn keys_chosen_for_one_home_slot_spread() {
+        fn fnv32(bytes: &[u8]) -> u32 {
+            let mut h = 0xcbf2_9ce4_8422_2325u64;
+            for &b in bytes {
+                h ^= u64::from(b);
+                h = h.wrapping_mul(0x0100_0000_01b3);
+            }
+            ((h >> 32) as u32 ^ h as u32).max(1)
+        }
+        let idx = Index::new(64);
+        let mask = idx.mask() as u32;
+        let mut homes = alloc::vec![0usize; idx.slots.len()];
+        let (mut chosen, mut i) = (0, 0);
+        while chosen < 32 {
+            let k = key_bytes(Kind::Server, &key(&alloc::format!("z9hG4bK{i}"))).unwrap();
+            i += 1;
+            if fnv32(&k.0) & mask != 0 {
+                continue;
+            }
+            homes[(hash32(HashKey(7, 11), &k.0) & mask) as usize] += 1;
+            chosen += 1;
+        }
+        let most = homes.into_iter().max().unwrap();
+        assert!(most <= 6, "{most} keys share a home slot");
     }
 }

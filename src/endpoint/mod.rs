@@ -148,12 +148,15 @@ use crate::transaction::{
 
 use digest::{Auth, CallAuths};
 use linger::Linger;
-use table::{ChainIndex, DeadlineHeap, RawHandle, Table, Timers, TransmitQueue, hash_of};
+use table::{ChainIndex, DeadlineHeap, HashKey, RawHandle, Table, Timers, TransmitQueue, hash_of};
 
 /// Most events queued between two drains.
 pub const EVENT_QUEUE: usize = 64;
 /// Due timers fired per round of `handle_timeout` (more are taken in later rounds).
 const TIMER_BATCH: usize = 64;
+/// Room `handle_timeout` keeps in the event queue for the events one timer raises (a
+/// timeout, a call's end, a retry, ...) before it fires the next one.
+const STEP_EVENTS: usize = 4;
 /// Most extra headers a host adds to one response or in-dialog request.
 pub const MAX_EXTRA_HEADERS: usize = 8;
 /// Longest extra header name (bytes).
@@ -197,8 +200,10 @@ pub struct EndpointConfig {
     /// UDP; D, I, J and K are zero on the others, RFC 3261 §17) and where responses go
     /// (§18.2.2: back to the connection a request came on).
     pub transport: Transport,
-    /// Seed of the generator for tags, branches and Call-IDs. Give real entropy in
-    /// production (tags and branches must be unguessable, RFC 3261 §19.3).
+    /// Seed of the generator for tags, branches and Call-IDs (a keyed PRF) and of the
+    /// key of the endpoint's hash indexes. Give real entropy in production: tags and
+    /// branches must be unguessable (RFC 3261 §19.3), and a peer that knows the key can
+    /// choose keys that collide in the indexes. [`Endpoint::add_entropy`] adds more.
     pub seed: u64,
     /// Most finished transactions kept as compact records while they wait out Timer J
     /// or Timer L (server, 64*T1, RFC 3261 §17.2.2, RFC 6026 §7.1), Timer M (a call's
@@ -900,7 +905,12 @@ pub struct Endpoint<
     /// Subscriptions served (`accept_subscription`).
     notifiers: notifier::Notifiers<MSG>,
     events: Deque<Event, EVENT_QUEUE>,
+    /// The generator's counter and key (`next_random`).
     rng: u64,
+    rng_key: (u64, u64),
+    /// The secret key of the hash indexes (`tx_index`, ..., and the lingering records'),
+    /// against hash flooding.
+    hash_key: HashKey,
     stats: Stats,
     /// Body given with the TU command being carried out (a 2xx answer's SDP).
     pending_body: Option<(String<MAX_CONTENT_TYPE>, Bytes<MSG>)>,
@@ -953,10 +963,13 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 t => t.uri_param(),
             }
         );
+        let rng_key = (config.seed, config.seed ^ 0x9E37_79B9_7F4A_7C15);
+        // The indexes' key, from the generator's key at values its counter never takes.
+        let hash_key = HashKey(prf(rng_key, u64::MAX), prf(rng_key, u64::MAX - 1));
         #[cfg(feature = "alloc")]
-        let linger = Linger::new(config.linger_records, config.linger_bytes);
+        let linger = Linger::new(config.linger_records, config.linger_bytes, hash_key);
         #[cfg(not(feature = "alloc"))]
-        let linger = Linger::new(0, 0);
+        let linger = Linger::new(0, 0, hash_key);
         Endpoint {
             config,
             session_config,
@@ -975,7 +988,9 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             subs: Table::new(),
             notifiers: Table::new(),
             events: Deque::new(),
-            rng: config.seed ^ 0x9E37_79B9_7F4A_7C15,
+            rng: 0,
+            rng_key,
+            hash_key,
             stats: Stats::default(),
             pending_body: None,
             pending_headers: Vec::new(),
@@ -990,8 +1005,8 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
 
     /// Mix host entropy into the generator of tags, branches and Call-IDs.
     pub fn add_entropy(&mut self, entropy: u64) {
-        self.rng ^= entropy;
-        self.next_random();
+        // A new key from the old one and the entropy: secret if either was.
+        self.rng_key = (prf(self.rng_key, entropy), prf(self.rng_key, !entropy));
     }
 
     /// The configuration.
@@ -1109,18 +1124,26 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
 
     // ----- inputs --------------------------------------------------------------------
 
-    /// Expire every timer due at `now`. Calling it early or twice does nothing.
+    /// Expire every timer due at `now`. Calling it early or twice does nothing. When the
+    /// transmit queue or the event queue fills, the timers still due stay due
+    /// ([`poll_timeout`](Self::poll_timeout) is then `now` or earlier): drain both and call
+    /// again.
     pub fn handle_timeout(&mut self, now: Instant) {
         // Earliest first, one timer at a time, each step seeing what the previous left.
-        // Stop while the transmit queue has room for one more step's output: what is
-        // still due stays due, `poll_timeout` says so, and the host calls again after
-        // draining. The cap guards against timers re-armed in the past (T1 = 0).
+        // Go on while the transmit queue and the event queue have room for one more
+        // step's output; what is still due then stays due, `poll_timeout` says so, and
+        // the host calls again after draining (a burst of timeouts, e.g. Timer F of many
+        // requests sent at once, would otherwise lose its events past `EVENT_QUEUE`).
+        // The cap guards against timers re-armed in the past (T1 = 0).
         self.linger.expire(now);
         self.fire_refreshes(now);
         self.fire_sub_timers(now);
         self.fire_notifier_timers(now);
         let mut budget = 4 * (TX + CALLS) + 64;
-        while budget > 0 && self.transmits.len() + 4 <= QUEUE {
+        while budget > 0
+            && self.transmits.len() + 4 <= QUEUE
+            && self.events.len() + STEP_EVENTS <= EVENT_QUEUE
+        {
             budget -= 1;
             let tx = self.tx_deadlines.peek().filter(|(t, _)| *t <= now);
             let call = self.call_deadlines.peek().filter(|(t, _)| *t <= now);
@@ -1219,7 +1242,9 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
 
     /// The host could not send to `destination` (an ICMP error, a refused or reset
     /// connection). Every transaction sending there learns of it (RFC 3261 §17.1.4,
-    /// §17.2.4) and the host gets [`Event::TransportError`] for each.
+    /// §17.2.4) and the host gets [`Event::TransportError`] for each, as many as the
+    /// event queue has room for: the others go on, and end at the next failure the host
+    /// reports for them or by their timers ([`Event::TimedOut`]).
     pub fn handle_send_error(&mut self, now: Instant, destination: SocketAddr) {
         // In batches, since a step may add or remove transactions; each failed
         // transaction terminates, so the loop ends.
@@ -1236,6 +1261,10 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             }
             let before = self.txs.len();
             for h in hit {
+                // No event lost to a full queue (see `handle_timeout`).
+                if self.events.len() + STEP_EVENTS > EVENT_QUEUE {
+                    return;
+                }
                 self.step_tx(now, TxHandle(h), TxInput::TransportError, None);
             }
             if self.txs.len() >= before {
@@ -1871,7 +1900,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             return;
         };
         let call = if method == Method::Invite {
-            self.new_uas_call(now, tx, from, msg, core)
+            self.new_uas_call(tx, from, msg, core)
         } else {
             None
         };
@@ -1892,7 +1921,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         // the RFC 2543 fallback it carries the final response's To tag.
         let found = self.find_server_tx(key).or_else(|| {
             self.ack_index
-                .candidates(hash_of(5, key))
+                .candidates(hash_of(self.hash_key, 5, key))
                 .filter_map(|i| self.txs.handle_at(i))
                 .find(|&h| {
                     self.txs
@@ -2248,7 +2277,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
     fn find_call(&self, call_id: &str, local_tag: &str, remote_tag: &str) -> Option<CallHandle> {
         // Call-ID and local tag single out a call (the local tag is ours); the remote
         // tag then names one of its dialogs.
-        let hash = hash_of(4, &(call_id, local_tag));
+        let hash = hash_of(self.hash_key, 4, &(call_id, local_tag));
         self.call_index
             .candidates(hash)
             .filter_map(|i| self.calls.handle_at(i))
@@ -2343,7 +2372,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             return;
         };
         let id = d.id();
-        let hash = hash_of(4, &(id.call_id(), id.local_tag()));
+        let hash = hash_of(self.hash_key, 4, &(id.call_id(), id.local_tag()));
         self.call_index.insert(call.0.index, hash);
     }
 
@@ -2408,7 +2437,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
 
     fn find_server_tx(&self, key: &RequestKey) -> Option<RawHandle> {
         self.tx_index
-            .candidates(hash_of(1, key))
+            .candidates(hash_of(self.hash_key, 1, key))
             .filter_map(|i| self.txs.handle_at(i))
             .find(|&h| {
                 self.txs
@@ -2419,7 +2448,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
 
     fn find_client_tx(&self, key: &ClientKey) -> Option<RawHandle> {
         self.tx_index
-            .candidates(hash_of(2, key))
+            .candidates(hash_of(self.hash_key, 2, key))
             .filter_map(|i| self.txs.handle_at(i))
             .find(|&h| {
                 self.txs
@@ -2432,7 +2461,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
     /// key exists.
     fn is_merged(&self, merge: &MergeKey, key: &RequestKey) -> bool {
         self.merge_index
-            .candidates(hash_of(3, merge))
+            .candidates(hash_of(self.hash_key, 3, merge))
             .filter_map(|i| self.txs.handle_at(i))
             .any(|h| {
                 self.txs.get(h).is_some_and(|e| {
@@ -2470,9 +2499,9 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             self.txs.free(h);
             return None;
         }
-        let server = e.server_key.as_ref().map(|k| hash_of(1, k));
-        let client = e.client_key.as_ref().map(|k| hash_of(2, k));
-        let merge = e.merge_key.as_ref().map(|k| hash_of(3, k));
+        let server = e.server_key.as_ref().map(|k| hash_of(self.hash_key, 1, k));
+        let client = e.client_key.as_ref().map(|k| hash_of(self.hash_key, 2, k));
+        let merge = e.merge_key.as_ref().map(|k| hash_of(self.hash_key, 3, k));
         if let Some(hash) = server.or(client) {
             self.tx_index.insert(h.index, hash);
         }
@@ -2542,6 +2571,15 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             self.config.transport != Transport::Udp,
         );
         let to_tag = self.random_tag();
+        // A request none of whose final responses fits the `MSG` store (they copy its
+        // Vias, From, To, Call-ID and CSeq, §8.2.6.2) could never be answered, and its
+        // transaction, which has no timer before its final response (§17.2.1, §17.2.2),
+        // would hold its slot for ever: 513 (§21.5.7), nothing kept.
+        if !self.final_response_fits(msg, &top_via, &to_tag) {
+            self.stats.rejected += 1;
+            self.reply_stateless(msg, from, StatusCode::MESSAGE_TOO_LARGE);
+            return None;
+        }
         let Some(h) = self.insert_tx(msg.as_bytes(), || TxMeta {
             machine,
             client_key: None,
@@ -2567,9 +2605,38 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         Some(tx)
     }
 
+    /// Whether a final response to `msg` without body or extra headers, with top Via
+    /// `top_via`, To tag `tag` and the longest reason phrase, fits the `MSG` bytes a
+    /// server transaction stores: the host can always end the transaction.
+    fn final_response_fits(&self, msg: &Message<'_>, top_via: &str, tag: &str) -> bool {
+        let server = self.config.user_agent.map_or(0, |ua| ua.len() + 10);
+        // Most requests settle it by size: each header line the response copies grows
+        // by at most 8 bytes (a full name for a compact one, `: `, the top Via split off
+        // its line), the top Via by at most `MAX_VIA`, To by `;tag=` and the tag, and
+        // the status line, Server and Content-Length are bounded.
+        let headers = msg.as_bytes().len() - msg.body().len();
+        let count = msg.header_count();
+        let bound = headers + 8 * (count + 1) + MAX_VIA + 5 + tag.len() + 45 + server + 21;
+        if bound <= MSG && count + 2 <= crate::encode::MAX_BUILDER_HEADERS {
+            return true;
+        }
+        // The response with the longest canonical reason phrase, counted exactly.
+        let Ok(mut b) =
+            MessageBuilder::response_to(msg, StatusCode::CALL_OR_TRANSACTION_DOES_NOT_EXIST, tag)
+        else {
+            return false;
+        };
+        if !top_via.is_empty() {
+            b.replace_first("Via", Value::Text(top_via));
+        }
+        if let Some(ua) = self.config.user_agent {
+            b.push("Server", Value::Text(ua));
+        }
+        b.encoded_len().is_ok_and(|n| n <= MSG)
+    }
+
     fn new_uas_call(
         &mut self,
-        now: Instant,
         tx: TxHandle,
         from: SocketAddr,
         msg: &Message<'_>,
@@ -2641,8 +2708,12 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 StatusCode::SERVER_INTERNAL_ERROR
             }
         };
+        // Answered once, statelessly, like a request refused for a full transaction
+        // table: through the transaction, Timer G would resend the 503 to a source
+        // nothing has verified for 32 s (§17.2.1), holding a slot meanwhile.
         self.stats.rejected += 1;
-        let _ = self.send_response(now, tx, code);
+        self.remove_tx(tx);
+        self.reply_stateless(msg, from, code);
         None
     }
 
@@ -3406,6 +3477,11 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         {
             b.set_body(ct, body);
         }
+        // The last response stays (it answers retransmissions) unless this one fits.
+        let needed = b.encoded_len()?;
+        if needed > MSG {
+            return Err(EncodeError::BufferTooSmall { needed }.into());
+        }
         response.clear();
         b.encode(response)?;
         Ok(())
@@ -3495,7 +3571,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         let Ok(ack) = k.for_ack(&tag).map(RequestKey::Legacy) else {
             return;
         };
-        let hash = hash_of(5, &ack);
+        let hash = hash_of(self.hash_key, 5, &ack);
         if let Some(e) = self.txs.get_mut(tx.0) {
             e.ack_key = Some(ack);
             self.ack_index.insert(tx.0.index, hash);
@@ -3730,8 +3806,26 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             return Err(SendError::InvalidState);
         }
         let mut result = Ok(());
-        for action in step.actions {
+        for (i, action) in step.actions.into_iter().enumerate() {
             let r = self.run_call_action(now, call, action, msg);
+            // An answer, rejection or re-INVITE whose message (the step's first action)
+            // could not be sent changes nothing: the session stays as it was, and the
+            // host can try again (a smaller body, another status). A hang-up or CANCEL
+            // goes on regardless (its guards end the call).
+            let retryable = matches!(
+                event,
+                dialog::Event::TuAnswer
+                    | dialog::Event::TuReject(_)
+                    | dialog::Event::TuReInvite { .. }
+            );
+            if retryable
+                && i == 0
+                && r.is_err()
+                && let Some(c) = self.calls.get_mut(call.0)
+            {
+                c.session = before;
+                return r;
+            }
             if result.is_ok() {
                 result = r;
             }
@@ -4025,13 +4119,14 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         }
     }
 
+    /// The next value of the generator: a keyed PRF (SipHash-2-4, keyed from the host's
+    /// seed and entropy) over a counter. Its outputs go on the wire as tags, branches and
+    /// Call-IDs, which must be unguessable (RFC 3261 §19.3, §8.1.1.4, §8.1.1.7): one
+    /// output tells nothing about the next, as the raw output of an invertible mixer
+    /// (SplitMix64) did.
     fn next_random(&mut self) -> u64 {
-        // SplitMix64: a small, well-mixed sequence from the host's seed.
-        self.rng = self.rng.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.rng;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        self.rng = self.rng.wrapping_add(1);
+        prf(self.rng_key, self.rng)
     }
 
     /// A fresh Call-ID: 64 random bits `@` this endpoint's address (RFC 3261 §8.1.1.4).
@@ -4050,6 +4145,16 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         let _ = text::push_hex64(&mut s, self.next_random()); // fits exactly
         s
     }
+}
+
+/// SipHash-2-4 of `x` under `key`: core's `SipHasher` (deprecated only as a
+/// `HashMap` default; it is the keyed PRF core has).
+#[allow(deprecated)]
+fn prf(key: (u64, u64), x: u64) -> u64 {
+    use core::hash::Hasher as _;
+    let mut h = core::hash::SipHasher::new_with_keys(key.0, key.1);
+    h.write_u64(x);
+    h.finish()
 }
 
 /// Timers of a transaction: the machine's, then the orphan guard (see `remove_call`).

@@ -201,10 +201,17 @@ mod tests {
 }
 
 /// Deadlines of one transaction or call, with the earliest kept at hand so that
-/// `poll_timeout` and `handle_timeout` look at one value per slot.
+/// `poll_timeout` and `handle_timeout` look at one value per slot. Deadlines that are
+/// equal fire in the order they were armed: [`Instant`](crate::time::Instant)
+/// saturates at its end, where a retransmission timer re-armed by its firing must not
+/// keep coming before the timeout armed earlier for the same (last) instant.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Timers<const N: usize> {
     at: [Option<crate::time::Instant>; N],
+    /// When each deadline was armed, by `armed` (a per-entry count; an entry lives far
+    /// fewer than 2^32 arms).
+    order: [u32; N],
+    armed: u32,
     next: Option<crate::time::Instant>,
 }
 
@@ -212,13 +219,17 @@ impl<const N: usize> Timers<N> {
     pub(crate) const fn new() -> Self {
         Timers {
             at: [None; N],
+            order: [0; N],
+            armed: 0,
             next: None,
         }
     }
 
     pub(crate) fn set(&mut self, i: usize, t: Option<crate::time::Instant>) {
-        if let Some(slot) = self.at.get_mut(i) {
+        if let (Some(slot), Some(order)) = (self.at.get_mut(i), self.order.get_mut(i)) {
             *slot = t;
+            self.armed = self.armed.wrapping_add(1);
+            *order = self.armed;
             self.next = self.at.iter().flatten().min().copied();
         }
     }
@@ -233,10 +244,12 @@ impl<const N: usize> Timers<N> {
         self.next
     }
 
-    /// The index of the earliest deadline.
+    /// The index of the earliest deadline, the first armed among equal ones.
     pub(crate) fn earliest(&self) -> Option<usize> {
         let next = self.next?;
-        self.at.iter().position(|t| *t == Some(next))
+        (0..N)
+            .filter(|&i| self.at[i] == Some(next))
+            .min_by_key(|&i| self.order[i])
     }
 }
 
@@ -322,34 +335,27 @@ impl<const N: usize> ChainIndex<N> {
     }
 }
 
-/// FNV-1a as a `core::hash::Hasher`: small, no state to seed, good enough to spread
-/// keys over buckets (keys are confirmed by equality after the hash matches).
-#[derive(Default)]
-pub(crate) struct Fnv(u64);
+/// The secret key of the endpoint's hash indexes. The values they hash (branches,
+/// Call-IDs, tags, sent-by) are a peer's choice: under a fixed, public hash function it
+/// could choose values that all share a bucket, and every lookup would walk all of them
+/// (hash flooding). Keyed SipHash-2-4 leaves it no better choice than chance.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct HashKey(pub(crate) u64, pub(crate) u64);
 
-impl core::hash::Hasher for Fnv {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        let mut h = if self.0 == 0 {
-            0xcbf2_9ce4_8422_2325
-        } else {
-            self.0
-        };
-        for &b in bytes {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0100_0000_01b3);
-        }
-        self.0 = h;
+impl HashKey {
+    /// A hasher with this key: core's `SipHasher` (deprecated only as a `HashMap`
+    /// default; it is the keyed hash core has).
+    #[allow(deprecated)]
+    pub(crate) fn hasher(self) -> core::hash::SipHasher {
+        core::hash::SipHasher::new_with_keys(self.0, self.1)
     }
 }
 
-/// The FNV hash of `value`, in namespace `tag` (so that different kinds of key in one
+/// The keyed hash of `value`, in namespace `tag` (so that different kinds of key in one
 /// index do not meet).
-pub(crate) fn hash_of<T: core::hash::Hash + ?Sized>(tag: u8, value: &T) -> u64 {
+pub(crate) fn hash_of<T: core::hash::Hash + ?Sized>(key: HashKey, tag: u8, value: &T) -> u64 {
     use core::hash::Hasher as _;
-    let mut h = Fnv::default();
+    let mut h = key.hasher();
     h.write_u8(tag);
     value.hash(&mut h);
     h.finish()
@@ -384,7 +390,9 @@ mod index_tests {
         ix.insert(0, 9);
         assert_eq!(ix.candidates(9).collect::<heapless::Vec<_, 4>>(), [0, 2]);
         assert_eq!(ix.candidates(8).count(), 0);
-        assert_ne!(hash_of(1, "a"), hash_of(2, "a"));
+        let key = HashKey(1, 2);
+        assert_ne!(hash_of(key, 1, "a"), hash_of(key, 2, "a"));
+        assert_ne!(hash_of(key, 1, "a"), hash_of(HashKey(1, 3), 1, "a"));
     }
 }
 
@@ -597,5 +605,56 @@ impl<const MSG: usize, const N: usize> TransmitQueue<MSG, N> {
             self.head = (self.head + 1) % N;
             self.len -= 1;
         }
+    }
+}
+
+#[cfg(test)]
+mod flooding_tests {
+    use super::*;
+    use core::fmt::Write as _;
+
+    /// The attacker's model of the index hash when it was unkeyed: FNV-1a over what
+    /// `hash_of` feeds its hasher (the tag byte, then a `str`'s bytes and 0xFF).
+    fn fnv(tag: u8, s: &str) -> u64 {
+        let mut h = 0xcbf2_9ce4_8422_2325u64;
+        for &b in [tag].iter().chain(s.as_bytes()).chain(&[0xff]) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        h
+    }
+
+    /// Hash flooding: a peer chooses the branches (and Call-IDs, tags) that the indexes
+    /// hash. Knowing the hash function, it picks values that all land in one bucket, and
+    /// every lookup walks all of them. The index hash is keyed with a secret from the
+    /// endpoint's seed, so that values chosen for one bucket under the published
+    /// function spread like any others.
+    #[test]
+    fn values_chosen_for_one_bucket_spread() {
+        const N: usize = 64;
+        let mut ix: ChainIndex<N> = ChainIndex::new();
+        let mut chosen = 0u16;
+        let mut i = 0u32;
+        while usize::from(chosen) < N {
+            let mut branch: heapless::String<32> = heapless::String::new();
+            write!(branch, "z9hG4bK{i}").unwrap();
+            i += 1;
+            if !fnv(1, &branch).is_multiple_of(N as u64) {
+                continue;
+            }
+            ix.insert(chosen, hash_of(HashKey(7, 11), 1, branch.as_str()));
+            chosen += 1;
+        }
+        let longest = (0..N).map(|b| {
+            let mut len = 0;
+            let mut cur = ix.heads[b];
+            while cur != END {
+                len += 1;
+                cur = ix.next[usize::from(cur)];
+            }
+            len
+        });
+        let longest = longest.max().unwrap();
+        assert!(longest <= 8, "one chain of {longest}");
     }
 }
