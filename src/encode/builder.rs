@@ -316,6 +316,21 @@ impl<'a> MessageBuilder<'a> {
         Ok(needed)
     }
 
+    /// Replace what `out` holds with the message. Returns the bytes written; on error
+    /// `out` keeps what it held (a stored response stays until its successor fits).
+    pub(crate) fn encode_replacing<const N: usize>(
+        &self,
+        out: &mut heapless::Vec<u8, N>,
+    ) -> Result<usize, EncodeError> {
+        let needed = self.encoded_len()?;
+        if needed > N {
+            return Err(EncodeError::BufferTooSmall { needed });
+        }
+        out.clear();
+        self.emit(out)?;
+        Ok(needed)
+    }
+
     /// Write the message at the start of `buf`. Returns the bytes written.
     pub fn encode_into(&self, buf: &mut [u8]) -> Result<usize, EncodeError> {
         let mut w: &mut [u8] = buf;
@@ -468,9 +483,10 @@ fn is_content_length(name: &str) -> bool {
 /// token; live traffic also writes `&`, `^`, `:`, and a dialog writes the peer's tag
 /// back in every request (§12.2.1.1), so the writer takes what the parser took.
 fn is_tag(t: &str) -> bool {
+    // `matches!` rather than a slice's `contains`: that is a call per byte.
     !t.is_empty()
         && t.bytes()
-            .all(|b| b.is_ascii_graphic() && !b"\"<>,;=".contains(&b))
+            .all(|b| b.is_ascii_graphic() && !matches!(b, b'"' | b'<' | b'>' | b',' | b';' | b'='))
 }
 
 /// A CR or LF is only allowed as part of a CRLF line fold (followed by SP or HTAB).

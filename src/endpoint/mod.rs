@@ -3478,12 +3478,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             b.set_body(ct, body);
         }
         // The last response stays (it answers retransmissions) unless this one fits.
-        let needed = b.encoded_len()?;
-        if needed > MSG {
-            return Err(EncodeError::BufferTooSmall { needed }.into());
-        }
-        response.clear();
-        b.encode(response)?;
+        b.encode_replacing(response)?;
         Ok(())
     }
 

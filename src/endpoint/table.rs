@@ -338,16 +338,113 @@ impl<const N: usize> ChainIndex<N> {
 /// The secret key of the endpoint's hash indexes. The values they hash (branches,
 /// Call-IDs, tags, sent-by) are a peer's choice: under a fixed, public hash function it
 /// could choose values that all share a bucket, and every lookup would walk all of them
-/// (hash flooding). Keyed SipHash-2-4 leaves it no better choice than chance.
+/// (hash flooding). Keyed SipHash leaves it no better choice than chance.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct HashKey(pub(crate) u64, pub(crate) u64);
 
 impl HashKey {
-    /// A hasher with this key: core's `SipHasher` (deprecated only as a `HashMap`
-    /// default; it is the keyed hash core has).
-    #[allow(deprecated)]
-    pub(crate) fn hasher(self) -> core::hash::SipHasher {
-        core::hash::SipHasher::new_with_keys(self.0, self.1)
+    /// A hasher with this key: SipHash-1-3, the variant hash tables use against
+    /// flooding (Rust's `HashMap` among them). The indexes hash a few short values per
+    /// message, each written field by field, so the rounds per word and the cost of a
+    /// write decide what a lookup costs; core's `SipHasher` is SipHash-2-4.
+    pub(crate) fn hasher(self) -> SipHasher<1, 3> {
+        SipHasher::new(self.0, self.1)
+    }
+}
+
+/// SipHash-`C`-`D` (Aumasson and Bernstein, "SipHash: a fast short-input PRF", 2012):
+/// `C` compression rounds per 8-byte word, `D` finalization rounds, keyed by two words.
+/// Bytes are taken in little-endian words as they come, whatever the split of writes.
+#[derive(Clone, Debug)]
+pub(crate) struct SipHasher<const C: usize, const D: usize> {
+    v: [u64; 4],
+    /// Bytes written that do not yet make a word, low byte first.
+    tail: u64,
+    ntail: usize,
+    len: usize,
+}
+
+impl<const C: usize, const D: usize> SipHasher<C, D> {
+    pub(crate) fn new(k0: u64, k1: u64) -> Self {
+        SipHasher {
+            // The initialization constants of the paper ("somepseudorandomlygeneratedbytes").
+            v: [
+                k0 ^ 0x736f_6d65_7073_6575,
+                k1 ^ 0x646f_7261_6e64_6f6d,
+                k0 ^ 0x6c79_6765_6e65_7261,
+                k1 ^ 0x7465_6462_7974_6573,
+            ],
+            tail: 0,
+            ntail: 0,
+            len: 0,
+        }
+    }
+
+    #[inline(always)]
+    fn round(v: &mut [u64; 4]) {
+        v[0] = v[0].wrapping_add(v[1]);
+        v[1] = v[1].rotate_left(13) ^ v[0];
+        v[0] = v[0].rotate_left(32);
+        v[2] = v[2].wrapping_add(v[3]);
+        v[3] = v[3].rotate_left(16) ^ v[2];
+        v[0] = v[0].wrapping_add(v[3]);
+        v[3] = v[3].rotate_left(21) ^ v[0];
+        v[2] = v[2].wrapping_add(v[1]);
+        v[1] = v[1].rotate_left(17) ^ v[2];
+        v[2] = v[2].rotate_left(32);
+    }
+
+    #[inline(always)]
+    fn compress(v: &mut [u64; 4], m: u64) {
+        v[3] ^= m;
+        for _ in 0..C {
+            Self::round(v);
+        }
+        v[0] ^= m;
+    }
+}
+
+impl<const C: usize, const D: usize> core::hash::Hasher for SipHasher<C, D> {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        self.len = self.len.wrapping_add(bytes.len());
+        let mut rest = bytes;
+        // Complete a word begun by earlier writes (most writes are a few bytes: a tag, a
+        // discriminant, a string's end mark).
+        while self.ntail != 0 {
+            let Some((&b, more)) = rest.split_first() else {
+                return;
+            };
+            self.tail |= u64::from(b) << (8 * self.ntail);
+            self.ntail = (self.ntail + 1) % 8;
+            rest = more;
+            if self.ntail == 0 {
+                Self::compress(&mut self.v, self.tail);
+                self.tail = 0;
+            }
+        }
+        let mut words = rest.chunks_exact(8);
+        for w in &mut words {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(w);
+            Self::compress(&mut self.v, u64::from_le_bytes(word));
+        }
+        for (i, &b) in words.remainder().iter().enumerate() {
+            self.tail |= u64::from(b) << (8 * i);
+        }
+        self.ntail = words.remainder().len();
+    }
+
+    fn finish(&self) -> u64 {
+        let mut v = self.v;
+        // The last word: the bytes left over and the length's low byte on top.
+        let last = self.tail | ((self.len as u64 & 0xff) << 56);
+        Self::compress(&mut v, last);
+        v[2] ^= 0xff;
+        for _ in 0..D {
+            Self::round(&mut v);
+        }
+        v[0] ^ v[1] ^ v[2] ^ v[3]
     }
 }
 
@@ -375,6 +472,38 @@ impl<T, const N: usize> Table<T, N> {
 #[cfg(test)]
 mod index_tests {
     use super::*;
+
+    /// With 2 and 4 rounds the hasher is SipHash-2-4, which core implements: the same
+    /// values for every length and any split of the input into writes.
+    #[test]
+    #[allow(deprecated)]
+    fn siphash_2_4_matches_core() {
+        use core::hash::Hasher as _;
+        let input: std::vec::Vec<u8> = (0u8..64).map(|i| i.wrapping_mul(37) ^ 0x5a).collect();
+        for len in 0..input.len() {
+            let data = &input[..len];
+            let mut core_h = core::hash::SipHasher::new_with_keys(0x0706_0504_0302_0100, 7);
+            core_h.write(data);
+            let want = core_h.finish();
+            for split in [1, 3, 7, 8, 9, 64] {
+                let mut ours = SipHasher::<2, 4>::new(0x0706_0504_0302_0100, 7);
+                for piece in data.chunks(split) {
+                    ours.write(piece);
+                }
+                assert_eq!(ours.finish(), want, "length {len}, writes of {split}");
+            }
+        }
+        // One round fewer of each is another function, and the key matters.
+        let h = |k: u64, bytes: &[u8]| {
+            let mut h = SipHasher::<1, 3>::new(k, 0);
+            h.write(bytes);
+            h.finish()
+        };
+        let mut two_four = SipHasher::<2, 4>::new(1, 0);
+        two_four.write(b"z9hG4bK");
+        assert_ne!(h(1, b"z9hG4bK"), two_four.finish());
+        assert_ne!(h(1, b"z9hG4bK"), h(2, b"z9hG4bK"));
+    }
 
     #[test]
     fn chains_link_and_unlink() {
