@@ -747,6 +747,16 @@ impl<const MSG: usize> core::ops::DerefMut for TxEntry<MSG> {
     }
 }
 
+/// The index hashes of a new transaction's keys, when the lookups before it computed
+/// them (`None`: computed on insertion).
+#[derive(Clone, Copy, Default)]
+struct KeyHashes {
+    /// Of its server or client key.
+    key: Option<u64>,
+    /// Of its merge key (§8.2.2.2).
+    merge: Option<u64>,
+}
+
 /// Everything of a transaction but its buffers.
 struct TxMeta {
     machine: Machine,
@@ -1852,8 +1862,10 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         if method == Method::Ack {
             return self.on_ack(now, msg, &key, core);
         }
-        // A retransmission: the transaction resends its last response (§17.2).
-        if let Some(h) = self.find_server_tx(&key) {
+        // A retransmission: the transaction resends its last response (§17.2). The
+        // key's hash is kept for the new transaction's index entry.
+        let key_hash = hash_of(self.hash_key, 1, &key);
+        if let Some(h) = self.find_server_tx_hashed(&key, key_hash) {
             return self.step_tx(now, TxHandle(h), TxInput::Request, None);
         }
         // The key as the lingering records hold it, made once for both lookups below.
@@ -1889,14 +1901,19 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             core.cseq.method(),
         )
         .ok();
-        if let Some(m) = &merge
-            && (self.is_merged(m, &key)
+        let merge_hash = merge.as_ref().map(|m| hash_of(self.hash_key, 3, m));
+        if let (Some(m), Some(mh)) = (&merge, merge_hash)
+            && (self.is_merged(m, mh, &key)
                 || probe.as_ref().is_some_and(|p| self.linger.is_merged(m, p)))
         {
             self.stats.rejected += 1;
             return self.reply_stateless(msg, from, StatusCode::LOOP_DETECTED);
         }
-        let Some(tx) = self.new_server_tx(now, from, msg, core, key, merge) else {
+        let hashes = KeyHashes {
+            key: Some(key_hash),
+            merge: merge_hash,
+        };
+        let Some(tx) = self.new_server_tx_hashed(now, from, msg, core, key, merge, hashes) else {
             return;
         };
         let call = if method == Method::Invite {
@@ -2436,8 +2453,13 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
     }
 
     fn find_server_tx(&self, key: &RequestKey) -> Option<RawHandle> {
+        self.find_server_tx_hashed(key, hash_of(self.hash_key, 1, key))
+    }
+
+    /// [`find_server_tx`](Self::find_server_tx) with the key's `hash` at hand.
+    fn find_server_tx_hashed(&self, key: &RequestKey, hash: u64) -> Option<RawHandle> {
         self.tx_index
-            .candidates(hash_of(self.hash_key, 1, key))
+            .candidates(hash)
             .filter_map(|i| self.txs.handle_at(i))
             .find(|&h| {
                 self.txs
@@ -2459,9 +2481,9 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
 
     /// §8.2.2.2: a server transaction with the same merge key but another transaction
     /// key exists.
-    fn is_merged(&self, merge: &MergeKey, key: &RequestKey) -> bool {
+    fn is_merged(&self, merge: &MergeKey, merge_hash: u64, key: &RequestKey) -> bool {
         self.merge_index
-            .candidates(hash_of(self.hash_key, 3, merge))
+            .candidates(merge_hash)
             .filter_map(|i| self.txs.handle_at(i))
             .any(|h| {
                 self.txs.get(h).is_some_and(|e| {
@@ -2476,7 +2498,12 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
     /// request (copied into the slot: an entry holds two `MSG`-byte buffers, and building
     /// it on the stack would copy them whole), and its keys in the indexes.
     #[inline(always)]
-    fn insert_tx(&mut self, request: &[u8], make: impl FnOnce() -> TxMeta) -> Option<RawHandle> {
+    fn insert_tx(
+        &mut self,
+        request: &[u8],
+        known: KeyHashes,
+        make: impl FnOnce() -> TxMeta,
+    ) -> Option<RawHandle> {
         let h = self.txs.insert_reusing(|slot| match slot {
             Some(e) => {
                 e.meta = make();
@@ -2499,9 +2526,19 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             self.txs.free(h);
             return None;
         }
-        let server = e.server_key.as_ref().map(|k| hash_of(self.hash_key, 1, k));
-        let client = e.client_key.as_ref().map(|k| hash_of(self.hash_key, 2, k));
-        let merge = e.merge_key.as_ref().map(|k| hash_of(self.hash_key, 3, k));
+        let hk = self.hash_key;
+        let server = e
+            .server_key
+            .as_ref()
+            .map(|k| known.key.unwrap_or_else(|| hash_of(hk, 1, k)));
+        let client = e
+            .client_key
+            .as_ref()
+            .map(|k| known.key.unwrap_or_else(|| hash_of(hk, 2, k)));
+        let merge = e
+            .merge_key
+            .as_ref()
+            .map(|k| known.merge.unwrap_or_else(|| hash_of(hk, 3, k)));
         if let Some(hash) = server.or(client) {
             self.tx_index.insert(h.index, hash);
         }
@@ -2547,6 +2584,23 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         key: RequestKey,
         merge_key: Option<MergeKey>,
     ) -> Option<TxHandle> {
+        let hashes = KeyHashes::default();
+        self.new_server_tx_hashed(now, from, msg, core, key, merge_key, hashes)
+    }
+
+    /// [`new_server_tx`](Self::new_server_tx) with the hashes of its keys, where the
+    /// lookups before it computed them.
+    #[allow(clippy::too_many_arguments)]
+    fn new_server_tx_hashed(
+        &mut self,
+        now: Instant,
+        from: SocketAddr,
+        msg: &Message<'_>,
+        core: &CoreHeaders<'_>,
+        key: RequestKey,
+        merge_key: Option<MergeKey>,
+        hashes: KeyHashes,
+    ) -> Option<TxHandle> {
         let reliability = self.config.transport.reliability();
         let cfg = self.config.timers;
         let (machine, actions) = match msg.method() {
@@ -2580,7 +2634,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             self.reply_stateless(msg, from, StatusCode::MESSAGE_TOO_LARGE);
             return None;
         }
-        let Some(h) = self.insert_tx(msg.as_bytes(), || TxMeta {
+        let Some(h) = self.insert_tx(msg.as_bytes(), hashes, || TxMeta {
             machine,
             client_key: None,
             server_key: Some(key),
@@ -3673,7 +3727,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             (Machine::ClientNonInvite(s.state), s.actions)
         };
         let h = self
-            .insert_tx(request, || TxMeta {
+            .insert_tx(request, KeyHashes::default(), || TxMeta {
                 machine,
                 client_key: Some(key),
                 server_key: None,
