@@ -390,6 +390,75 @@ fn a_caller_acks_a_callee_whose_tag_is_not_a_token() {
     assert_eq!(methods(&sent(&mut ep)), ["BYE"]);
 }
 
+// ----- tags and Call-IDs as long as live traffic writes them ---------------------------
+
+/// Tags in live traffic are often UUIDs (36 characters) and reach 84 (a phone that
+/// writes its branch into the tag); Call-IDs with an IPv6 host pass 64. A dialog stored
+/// at most 32 bytes of tag and 64 of Call-ID, so such a caller's INVITE got 500 and a
+/// callee's 2xx with such a tag was never ACKed. Both ends now hold 128.
+#[test]
+fn calls_with_tags_and_call_ids_as_long_as_live_traffic_writes_them() {
+    let long_tag =
+        "00E4EF38-be6170-0-16e4-5af571fa-27c1bb98-5af571faz9hG4bK-5af571fa-4ec53b84-45186f0a";
+    let uuid = "0e99b1e7-ff50-4875-94ef-4ca5c27e2705";
+    let call_id = "c3eF6f58-363323Cd-8058EB88-10300252@fe80:0:0:0:21a:a0ff:fe07:32e0";
+    assert!(long_tag.len() > 64 && call_id.len() > 64);
+    // Callee: the INVITE makes a call, which answers, takes the ACK and hangs up.
+    for tag in [uuid, long_tag] {
+        let mut ep = endpoint(Transport::Udp);
+        let now = Instant::ZERO;
+        let request = |method: &str, branch: &str, to_tag: &str| {
+            String::from_utf8(caller_request(method, branch, tag, Some(to_tag)))
+                .unwrap()
+                .replace("Call-ID: tags", &format!("Call-ID: {call_id}"))
+                .replace(";tag=\r\n", "\r\n")
+                .into_bytes()
+        };
+        feed(&mut ep, now, &request("INVITE", "z9hG4bKl1", ""));
+        let (tx, call) = incoming(&events(&mut ep))[0];
+        let call = call.unwrap_or_else(|| panic!("tag {tag}: no call"));
+        ep.respond(now, tx, StatusCode::OK, None).unwrap();
+        let ok = sent(&mut ep).pop().unwrap().1;
+        assert!(ok.starts_with(b"SIP/2.0 200"), "tag {tag}");
+        let local = parse(&ok).to().unwrap().tag().unwrap().to_owned();
+        feed(&mut ep, now, &request("ACK", "z9hG4bKl2", &local));
+        events(&mut ep);
+        ep.hangup(now, call).unwrap();
+        let out = sent(&mut ep);
+        let bye = parse(&out[0].1);
+        assert_eq!(bye.to().unwrap().tag(), Some(tag));
+        assert_eq!(bye.call_id().unwrap().as_str(), call_id);
+    }
+    // Caller: a 2xx with the long tag is ACKed, and the call hangs up.
+    let mut ep = endpoint(Transport::Udp);
+    let now = Instant::ZERO;
+    let r = Request::new(
+        Method::Invite,
+        "sip:bob@127.0.0.1:5070",
+        "<sip:alice@127.0.0.1>",
+        "<sip:bob@127.0.0.1>",
+    );
+    let call = ep.invite(now, addr(PEER), &r).unwrap();
+    let invite = sent(&mut ep).remove(0).1;
+    let m = parse(&invite);
+    let value = |k| String::from_utf8_lossy(m.header(k).unwrap().value).into_owned();
+    let ok = format!(
+        "SIP/2.0 200 OK\r\nVia: {}\r\nFrom: {}\r\nTo: {};tag={long_tag}\r\n\
+         Call-ID: {}\r\nCSeq: {}\r\nContact: <sip:bob@{PEER}>\r\nContent-Length: 0\r\n\r\n",
+        value(HeaderKind::Via),
+        value(HeaderKind::From),
+        value(HeaderKind::To),
+        value(HeaderKind::CallId),
+        value(HeaderKind::CSeq),
+    );
+    feed(&mut ep, now, ok.as_bytes());
+    assert_eq!(methods(&sent(&mut ep)), ["ACK"]);
+    ep.hangup(now, call).unwrap();
+    let out = sent(&mut ep);
+    assert_eq!(methods(&out), ["BYE"]);
+    assert_eq!(parse(&out[0].1).to().unwrap().tag(), Some(long_tag));
+}
+
 // ----- a failed command changes nothing ------------------------------------------------
 
 /// `SendError`: "Nothing was sent and nothing changed". A callee's host that answers

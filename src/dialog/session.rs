@@ -484,25 +484,36 @@ impl InviteSession {
     /// Feed one event. Never panics; events that do not apply produce no action.
     #[must_use]
     pub fn step(self, cfg: &Config, event: Event) -> SessionStep {
-        let mut s = Step {
+        let mut session = self;
+        let mut actions = heapless::Vec::new();
+        session.step_in_place(cfg, event, &mut actions);
+        SessionStep { session, actions }
+    }
+
+    /// [`step`](Self::step) on the session where it is, its actions appended to
+    /// `actions`: a session with its forks' tags is several hundred bytes, and the
+    /// endpoint steps one for every message of a call.
+    pub(crate) fn step_in_place(
+        &mut self,
+        cfg: &Config,
+        event: Event,
+        actions: &mut heapless::Vec<Action, MAX_SESSION_ACTIONS>,
+    ) {
+        Step {
             session: self,
-            actions: heapless::Vec::new(),
-        };
-        s.run(cfg, event);
-        SessionStep {
-            session: s.session,
-            actions: s.actions,
+            actions,
         }
+        .run(cfg, event);
     }
 }
 
 /// Working state of one step.
-struct Step {
-    session: InviteSession,
-    actions: heapless::Vec<Action, MAX_SESSION_ACTIONS>,
+struct Step<'a> {
+    session: &'a mut InviteSession,
+    actions: &'a mut heapless::Vec<Action, MAX_SESSION_ACTIONS>,
 }
 
-impl Step {
+impl Step<'_> {
     fn emit(&mut self, a: Action) {
         // MAX_SESSION_ACTIONS covers the longest step (checked by tests); dropping a
         // trailing action here would be a bug, never triggered by input.
@@ -625,7 +636,7 @@ impl Step {
     /// §8.1.3.5, §22.2: the challenged INVITE was sent again as a new transaction with
     /// CSeq `cseq`; its responses are the ones that count now.
     fn on_reoriginated(&mut self, cseq: u32) {
-        let ses = self.session;
+        let ses = *self.session;
         if !ses.can_reoriginate() {
             return;
         }
@@ -646,7 +657,7 @@ impl Step {
 
     /// UAC: every 2xx is ACKed (§13.2.2.4), whatever the state.
     fn on_2xx(&mut self, tag: Tag, cseq: u32, initial: bool, body: bool) {
-        let ses = self.session;
+        let ses = *self.session;
         // Offer in the 2xx (INVITE had none) → the ACK carries the answer (§13.2.1).
         let sdp = if initial {
             if !ses.invite_offer && body {
@@ -701,7 +712,7 @@ impl Step {
     }
 
     fn on_ack(&mut self, cseq: u32, _body: bool) {
-        let ses = self.session;
+        let ses = *self.session;
         let acks_invite =
             ses.role == Role::Uas && ses.state == SessionState::Accepted && cseq == ses.invite_cseq;
         let acks_reinvite = ses.state == SessionState::Confirmed
@@ -725,7 +736,7 @@ impl Step {
     }
 
     fn on_cancel(&mut self) {
-        let ses = self.session;
+        let ses = *self.session;
         if ses.role == Role::Uac || ses.is_terminated() {
             // Nothing of ours to cancel (§9.2).
             return self.respond(
@@ -743,7 +754,7 @@ impl Step {
     }
 
     fn on_reinvite(&mut self, body: bool) {
-        let ses = self.session;
+        let ses = *self.session;
         let code = match (ses.state, ses.pending) {
             (SessionState::Terminated(_), _) => StatusCode::CALL_OR_TRANSACTION_DOES_NOT_EXIST,
             // §14.2: our own INVITE is in progress (glare): the initial one (a caller's
@@ -767,7 +778,7 @@ impl Step {
     }
 
     fn on_bye(&mut self, tag: Tag) {
-        let ses = self.session;
+        let ses = *self.session;
         let ours = ses.kept == Some(tag)
             || self
                 .fork(tag)
@@ -788,7 +799,7 @@ impl Step {
     }
 
     fn on_timer(&mut self, cfg: &Config, t: SessionTimer) {
-        let ses = self.session;
+        let ses = *self.session;
         let awaiting_ack = ses.state == SessionState::Accepted
             || matches!(ses.pending, Pending::RemoteAccepted { .. });
         match t {
@@ -813,7 +824,7 @@ impl Step {
     }
 
     fn on_hang_up(&mut self) {
-        let ses = self.session;
+        let ses = *self.session;
         match (ses.role, ses.state) {
             (_, SessionState::Terminated(_)) => {}
             // §9.1: no CANCEL before a provisional response; defer it.
@@ -836,7 +847,7 @@ impl Step {
     }
 
     fn on_answer(&mut self, cfg: &Config) {
-        let ses = self.session;
+        let ses = *self.session;
         let sdp = match (ses.state, ses.pending) {
             (SessionState::Proceeding, _) if ses.role == Role::Uas => {
                 self.session.state = SessionState::Accepted;
@@ -868,7 +879,7 @@ impl Step {
         if !(300..=699).contains(&code.as_u16()) {
             return;
         }
-        let ses = self.session;
+        let ses = *self.session;
         match (ses.state, ses.pending) {
             (SessionState::Proceeding, _) if ses.role == Role::Uas => {
                 self.respond(RequestKind::Invite, code);
@@ -901,7 +912,7 @@ impl Step {
 
     /// Enter Terminated: every timer stops and every dialog ends with the session.
     fn terminate(&mut self, reason: EndReason) {
-        let ses = self.session;
+        let ses = *self.session;
         if ses.is_terminated() {
             return;
         }

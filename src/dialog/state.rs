@@ -8,15 +8,17 @@ use crate::encode::{MessageBuilder, Value, ViaValue};
 use crate::error::{Capacity, ParseError};
 use crate::message::{CSeq, Message, Method, NameAddr, StatusCode, Uri};
 
-/// Longest Call-ID a dialog stores.
-pub const MAX_CALL_ID: usize = 64;
-/// Longest tag a dialog stores (RFC 3261 §19.3 asks for 32 random bits; hosts use ~8–16
-/// characters).
-pub const MAX_TAG: usize = 32;
+/// Longest Call-ID a dialog stores (the transaction keys' bound,
+/// [`transaction::MAX_CALL_ID`](crate::transaction::MAX_CALL_ID)).
+pub const MAX_CALL_ID: usize = 128;
+/// Longest tag a dialog stores. RFC 3261 §19.3 asks for 32 random bits, but tags in live
+/// traffic are often UUIDs (36 characters) and reach 84: of the 1,443 tags in this
+/// project's captured messages, 325 are longer than 32 and 65 longer than 64.
+pub const MAX_TAG: usize = 128;
 /// Longest URI (local, remote, remote target) a dialog stores, `<>` included.
-pub const MAX_URI: usize = 128;
+pub const MAX_URI: usize = 256;
 /// Bytes for the whole route set (every route URI, `<>` and one separator each).
-pub const MAX_ROUTE_BYTES: usize = 256;
+pub const MAX_ROUTE_BYTES: usize = 512;
 /// Most routes in a route set.
 pub const MAX_ROUTES: usize = 8;
 

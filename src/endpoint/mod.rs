@@ -3452,7 +3452,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
     ) -> Result<(), SendError> {
         // A call's responses carry its local tag; others get a fresh one (stored bytes
         // make retransmissions identical).
-        let tag: String<32> = match call.and_then(|c| self.calls.get(c.0)) {
+        let tag: String<{ crate::dialog::MAX_TAG }> = match call.and_then(|c| self.calls.get(c.0)) {
             Some(c) => String::try_from(c.local_tag.as_str()).unwrap_or_default(),
             None => self
                 .txs
@@ -3643,7 +3643,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             Some(t) => String::try_from(t).map_err(|_| SendError::Capacity(Capacity::String))?,
             None => self.random_tag(),
         };
-        let mut call_id: String<MAX_SHORT> = String::new();
+        let mut call_id: String<{ crate::dialog::MAX_CALL_ID }> = String::new();
         match req.call_id {
             // `word [@ word]` (§25.1), exactly as it was received, or it is not the same.
             Some(c)
@@ -3839,10 +3839,9 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         msg: Option<&Message<'_>>,
     ) -> Result<(), SendError> {
         let c = self.calls.get_mut(call.0).ok_or(SendError::UnknownHandle)?;
-        let before = c.session;
-        let step = before.step(&self.session_config, event);
-        c.session = step.session;
-        // A TU command the session cannot take changes nothing and does nothing.
+        // A TU command the session cannot take changes nothing and does nothing; the
+        // session before it is kept to tell (and to go back to, see below). Other events
+        // step the session where it is.
         let command = matches!(
             event,
             dialog::Event::TuCancel
@@ -3851,11 +3850,15 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 | dialog::Event::TuHangUp
                 | dialog::Event::TuReInvite { .. }
         );
-        if command && step.actions.is_empty() && before == step.session {
+        let before = command.then_some(c.session);
+        let mut actions = heapless::Vec::new();
+        c.session
+            .step_in_place(&self.session_config, event, &mut actions);
+        if command && actions.is_empty() && before == Some(c.session) {
             return Err(SendError::InvalidState);
         }
         let mut result = Ok(());
-        for (i, action) in step.actions.into_iter().enumerate() {
+        for (i, &action) in actions.iter().enumerate() {
             let r = self.run_call_action(now, call, action, msg);
             // An answer, rejection or re-INVITE whose message (the step's first action)
             // could not be sent changes nothing: the session stays as it was, and the
@@ -3870,7 +3873,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             if retryable
                 && i == 0
                 && r.is_err()
-                && let Some(c) = self.calls.get_mut(call.0)
+                && let (Some(before), Some(c)) = (before, self.calls.get_mut(call.0))
             {
                 c.session = before;
                 return r;

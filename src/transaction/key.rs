@@ -51,7 +51,7 @@ pub const MAX_METHOD: usize = 16;
 /// Capacity for a Call-ID in a key.
 pub const MAX_CALL_ID: usize = 128;
 /// Capacity for a From or To tag in a key.
-pub const MAX_TAG: usize = 64;
+pub const MAX_TAG: usize = 128;
 /// Capacity for a Request-URI in a [`LegacyKey`].
 pub const MAX_REQUEST_URI: usize = 128;
 /// Capacity for the top Via value in a [`LegacyKey`].
