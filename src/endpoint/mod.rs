@@ -20,9 +20,10 @@
 //!   responses where §18.2.2 and RFC 3581 say;
 //! - runs the INVITE session (§13–15): ACKs every 2xx, BYEs extra forks, defers CANCEL
 //!   until a provisional arrives, retransmits its own 2xx until the ACK and hangs up
-//!   when none comes; re-INVITEs both ways ([`Endpoint::reinvite`]), with 491 on glare
-//!   and the §14.1 back-off; late offers (RFC 3264 §4) both ways, the ACK carrying the
-//!   answer ([`Endpoint::ack_with_answer`], [`Event::AnswerReceived`]);
+//!   when none comes; re-INVITEs both ways ([`Endpoint::reinvite`],
+//!   [`Endpoint::reinvite_without_offer`]), with 491 on glare and the §14.1 back-off;
+//!   late offers (RFC 3264 §4) both ways, the ACK carrying the answer
+//!   ([`Endpoint::ack_with_answer`], [`Event::AnswerReceived`]);
 //! - with `100rel` among the extensions of [`EndpointConfig::capabilities`], reliable
 //!   provisional responses (RFC 3262, [`reliable`]): INVITEs with an offer say
 //!   `Supported: 100rel` (not those without: the answer to an offer in a reliable
