@@ -160,7 +160,8 @@ pub fn token_str(s: &[u8], kind: ParseErrorKind, offset: usize) -> Result<&str, 
     utf8(s, kind, offset)
 }
 
-/// The tokens nearly every message carries, as static strings.
+/// The tokens nearly every message carries, as static strings (same text; only the
+/// address differs from the input's).
 fn common_token(s: &[u8]) -> Option<&'static str> {
     Some(match s {
         b"SIP" => "SIP",
@@ -170,6 +171,9 @@ fn common_token(s: &[u8]) -> Option<&'static str> {
         b"TLS" => "TLS",
         b"WS" => "WS",
         b"WSS" => "WSS",
+        // Content-Type of nearly every INVITE and its 2xx.
+        b"application" => "application",
+        b"sdp" => "sdp",
         _ => return None,
     })
 }

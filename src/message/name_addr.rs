@@ -113,6 +113,13 @@ impl<'a> NameAddr<'a> {
     /// Parse one element. Surrounding LWS is skipped; anything else that is not a
     /// header parameter after the address is an error. Offsets are relative to `s`.
     pub fn parse(s: &'a [u8]) -> Result<Self, ParseError> {
+        Self::parse_text(s, None)
+    }
+
+    /// [`NameAddr::parse`], given `s` as `&str` when the caller already has it (a
+    /// message's header section nearly always is; see `Message::text_at`). `text` must
+    /// be `s` itself.
+    pub(crate) fn parse_text(s: &'a [u8], text: Option<&'a str>) -> Result<Self, ParseError> {
         let (off, t) = lex::trim(s);
         let shift = |e: ParseError| e.shifted(off);
         if t.is_empty() {
@@ -121,7 +128,11 @@ impl<'a> NameAddr<'a> {
         // One UTF-8 pass over the whole element (nearly always ASCII) instead of one per
         // part: the display name, the URI and the tag are then slices of it. Input that
         // is not UTF-8 takes the per-part passes, which report the error where it is.
-        let text = core::str::from_utf8(t).ok();
+        // Trimming removed ASCII bytes only, so `t` lies on character boundaries.
+        let text = match text {
+            Some(text) => text.get(off..off + t.len()),
+            None => core::str::from_utf8(t).ok(),
+        };
         let mut display = None;
         let lt;
         if t[0] == b'"' {
@@ -348,10 +359,15 @@ pub enum ContactValue<'a> {
 impl<'a> ContactValue<'a> {
     /// Parse one comma element of a Contact header.
     pub fn parse(s: &'a [u8]) -> Result<Self, ParseError> {
+        Self::parse_text(s, None)
+    }
+
+    /// [`ContactValue::parse`] with `s` as `&str` if known (see [`NameAddr::parse_text`]).
+    pub(crate) fn parse_text(s: &'a [u8], text: Option<&'a str>) -> Result<Self, ParseError> {
         if lex::trim(s).1 == b"*" {
             Ok(ContactValue::Star)
         } else {
-            NameAddr::parse(s).map(ContactValue::Addr)
+            NameAddr::parse_text(s, text).map(ContactValue::Addr)
         }
     }
 }

@@ -3,7 +3,7 @@
 use core::fmt;
 use core::net::Ipv6Addr;
 
-use super::{check_params_classed, required, token_at, token_value_classed};
+use super::{check_params_classed, required, token_at, token_value_text};
 use crate::error::{ParseError, ParseErrorKind};
 use crate::message::host::{parse_port, port_run};
 use crate::message::lex::{self, Params, RawParam};
@@ -140,6 +140,12 @@ impl<'a> Via<'a> {
     /// Parse one Via value. LWS is allowed around the `/` of `sent-protocol`, around the
     /// sent-by `:` and around `;` and `=` (RFC 3261 §25.1, RFC 4475 §3.1.1.1).
     pub fn parse(value: &'a [u8]) -> Result<Self, ParseError> {
+        Self::parse_text(value, None)
+    }
+
+    /// [`Via::parse`], given `value` as `&str` when the caller already has it (see
+    /// `Message::text_at`): the branch then needs no UTF-8 pass. `text` must be `value`.
+    pub(crate) fn parse_text(value: &'a [u8], text: Option<&'a str>) -> Result<Self, ParseError> {
         let s = value;
         let err = |at| ParseError::new(KIND, at);
         // sent-protocol = protocol-name SLASH protocol-version SLASH transport. Nearly
@@ -196,10 +202,10 @@ impl<'a> Via<'a> {
         };
         let mut seen_rport = false;
         // via-params (RFC 3261 §20.42, RFC 3581 §3); the first of a duplicate wins.
-        check_params_classed(s, i, KIND, |p, class| {
+        check_params_classed(s, i, KIND, |p, class, value_at| {
             let name = p.name;
             if name.eq_ignore_ascii_case(b"branch") {
-                let b = token_value_classed(&p, class, KIND)?;
+                let b = token_value_text(&p, class, KIND, text, value_at)?;
                 via.branch.get_or_insert(b);
             } else if name.eq_ignore_ascii_case(b"received") {
                 let h = received(&p)?;
