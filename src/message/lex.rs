@@ -89,6 +89,12 @@ pub(crate) const fn is_host_char(b: u8) -> bool {
     CLASS[b as usize] & HOST != 0
 }
 
+/// A byte of a tag as live traffic writes it (see [`ValueClass::all_tag`]).
+#[inline]
+pub(crate) const fn is_tag_byte(b: u8) -> bool {
+    CLASS[b as usize] & TAG != 0
+}
+
 /// Linear white space inside a value: SP, HTAB, and the CR/LF of a line fold.
 #[inline]
 pub const fn is_lws(b: u8) -> bool {
