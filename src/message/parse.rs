@@ -798,7 +798,7 @@ fn find_head_end(bytes: &[u8]) -> Option<usize> {
 /// Find the end of the line starting at `from`: returns (end of content, start of next
 /// line, whether it ended with CRLF). `mode` is the line-end style fixed by the start
 /// line: `Some(true)` CRLF, `Some(false)` bare LF; a line that breaks it is an error.
-#[inline]
+#[inline(always)] // once per header line: the call and its `Result` cost more than the body
 fn line_end(
     bytes: &[u8],
     from: usize,
