@@ -488,14 +488,17 @@ fn mandatory_headers<'a>(msg: &Message<'a>) -> Result<Mandatory<'a>, Problem> {
             }
         }
     };
-    let mut top_via = None;
-    let mut vias = 0;
-    for via in msg.vias() {
-        let via = via.map_err(malformed(HeaderKind::Via))?;
-        top_via.get_or_insert(via);
+    // The top Via is kept; the others are only checked (and counted).
+    let mut all_vias = msg.vias();
+    let top_via = match all_vias.next() {
+        Some(via) => via.map_err(malformed(HeaderKind::Via))?,
+        None => return Err(Problem::MissingHeader(HeaderKind::Via)),
+    };
+    let mut vias = 1;
+    for via in all_vias {
+        via.map_err(malformed(HeaderKind::Via))?;
         vias += 1;
     }
-    let top_via = top_via.ok_or(Problem::MissingHeader(HeaderKind::Via))?;
     let from = msg.from().map_err(missing(HeaderKind::From))?;
     let to = msg.to().map_err(missing(HeaderKind::To))?;
     let call_id = msg.call_id().map_err(missing(HeaderKind::CallId))?;
