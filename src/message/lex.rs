@@ -240,6 +240,15 @@ fn value_run(s: &[u8], from: usize) -> (usize, u8) {
     (j, classes)
 }
 
+/// Index one past the run of `hostname` / `IPv4address` bytes that starts at `i`.
+#[inline]
+pub(crate) fn host_end(s: &[u8], mut i: usize) -> usize {
+    while i < s.len() && is_host_char(s[i]) {
+        i += 1;
+    }
+    i
+}
+
 /// `word` characters (RFC 3261 §25.1, used by Call-ID): token characters and
 /// `()<>:\"/[]?{}`.
 #[inline]

@@ -8,7 +8,7 @@
 use core::fmt;
 
 use super::Method;
-use super::host::{Host, HostPort, port_run};
+use super::host::{Host, HostPort, ipv4_run, port_run};
 use super::lex;
 use crate::error::{ParseError, ParseErrorKind};
 
@@ -581,15 +581,16 @@ impl<'a> SipUri<'a> {
 /// other shape or an error, which the general path then reports.
 #[inline]
 fn plain_host_port(s: &[u8], host_start: usize) -> Option<(HostPort<'_>, usize, usize)> {
-    let len = s.len();
-    let mut j = host_start;
-    while j < len && lex::is_host_char(s[j]) {
-        j += 1;
-    }
-    if j == host_start {
-        return None;
-    }
-    let host = Host::parse(&s[host_start..j]).ok()?;
+    let (host, j) = match ipv4_run(s, host_start) {
+        Some((addr, j)) => (Host::Ipv4(addr), j),
+        None => {
+            let j = lex::host_end(s, host_start);
+            if j == host_start {
+                return None;
+            }
+            (Host::parse(&s[host_start..j]).ok()?, j)
+        }
+    };
     match s.get(j) {
         None | Some(b';' | b'?') => Some((HostPort { host, port: None }, j, j)),
         Some(b':') => {

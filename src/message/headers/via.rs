@@ -5,7 +5,7 @@ use core::net::Ipv6Addr;
 
 use super::{check_params_classed, required, token_at, token_value_text};
 use crate::error::{ParseError, ParseErrorKind};
-use crate::message::host::{parse_ipv4, parse_port, port_run};
+use crate::message::host::{ipv4_run, parse_ipv4, parse_port, port_run};
 use crate::message::lex::{self, Params, RawParam};
 use crate::message::{Host, HostPort};
 
@@ -402,10 +402,11 @@ fn sent_by<'a>(s: &'a [u8], i: &mut usize) -> Result<HostPort<'a>, ParseError> {
 /// scan; `None` for any other shape or an error, which the general path then reports.
 #[inline]
 fn plain_sent_by(s: &[u8], start: usize) -> Option<(HostPort<'_>, usize)> {
-    let mut j = start;
-    while j < s.len() && lex::is_host_char(s[j]) {
-        j += 1;
-    }
+    let ipv4 = ipv4_run(s, start);
+    let j = match ipv4 {
+        Some((_, j)) => j,
+        None => lex::host_end(s, start),
+    };
     if j == start {
         return None;
     }
@@ -420,7 +421,10 @@ fn plain_sent_by(s: &[u8], start: usize) -> Option<(HostPort<'_>, usize)> {
         }
         _ => return None,
     };
-    let host = Host::parse(&s[start..j]).ok()?;
+    let host = match ipv4 {
+        Some((addr, _)) => Host::Ipv4(addr),
+        None => Host::parse(&s[start..j]).ok()?,
+    };
     Some((HostPort { host, port }, end))
 }
 
