@@ -4,7 +4,7 @@ use core::fmt;
 
 /// A key that tells the known header names apart in O(1): length, first, middle and
 /// last byte, letters folded to lower case. Two known names with the same key would
-/// make the `match` in `from_name` hold an unreachable arm, which the build rejects.
+/// share a slot of [`SLOTS`], which the build rejects.
 const fn name_key(s: &[u8]) -> u32 {
     if s.is_empty() || s.len() > 255 {
         return 0;
@@ -35,8 +35,7 @@ macro_rules! header_kinds {
             /// Number of variants, `Other` included.
             pub(crate) const COUNT: usize = [$(HeaderKind::$variant,)* HeaderKind::Other].len();
 
-            /// Every named kind, for the tests.
-            #[cfg(test)]
+            /// Every named kind, in declaration order (`NAMED[k as usize] == k`).
             const NAMED: [HeaderKind; Self::COUNT - 1] = [$(HeaderKind::$variant,)*];
 
             /// The canonical (full) name.
@@ -57,25 +56,48 @@ macro_rules! header_kinds {
 
             /// The kind named by a full name, compared case-insensitively
             /// (RFC 3261 §7.3.1), or by a compact form (RFC 3261 §7.3.3).
-            #[allow(non_upper_case_globals)] // the keys are named after the variants
             pub fn from_name(name: &[u8]) -> HeaderKind {
                 if name.len() == 1 {
                     return Self::from_compact(name[0].to_ascii_lowercase());
                 }
-                // The key picks the one candidate (the match on constants compiles
-                // to a binary search); a case-insensitive comparison confirms it.
-                $(
-                    const $variant: u32 = name_key($lower);
-                )*
-                let kind = match name_key(name) {
-                    $( $variant => HeaderKind::$variant, )*
-                    _ => return HeaderKind::Other,
-                };
-                if eq_lower(name, kind.lower()) { kind } else { HeaderKind::Other }
+                // The key's slot holds the one candidate (a name that matches a
+                // known one has its key, so lands in its slot); a case-insensitive
+                // comparison confirms it.
+                let (kind, lower) = SLOTS[slot(name_key(name))];
+                if eq_lower(name, lower) { kind } else { HeaderKind::Other }
             }
         }
     };
 }
+
+/// The multiplier of [`slot`], found by trying odd numbers until the known names'
+/// keys fell into distinct slots (the build checks it, see [`SLOTS`]).
+const SLOT_MUL: u32 = 0x50c5_9c71;
+
+/// The slot of a name key: the top byte of a multiplicative hash.
+#[inline]
+const fn slot(key: u32) -> usize {
+    (key.wrapping_mul(SLOT_MUL) >> 24) as usize
+}
+
+/// The known name whose key hashes to each slot, with its lower-case spelling; an empty
+/// slot holds `Other` and an empty name, which no name of two bytes or more equals. A
+/// lookup here replaces the binary search a `match` over the 57 keys compiled to.
+const SLOTS: [(HeaderKind, &[u8]); 256] = {
+    let mut t: [(HeaderKind, &[u8]); 256] = [(HeaderKind::Other, b""); 256];
+    let mut i = 0;
+    while i < HeaderKind::NAMED.len() {
+        let kind = HeaderKind::NAMED[i];
+        let s = slot(name_key(kind.lower()));
+        assert!(
+            t[s].1.is_empty(),
+            "two header names share a slot: change SLOT_MUL"
+        );
+        t[s] = (kind, kind.lower());
+        i += 1;
+    }
+    t
+};
 
 header_kinds! {
     Accept => "Accept", b"accept", "Accept (RFC 3261 §20.1).";
@@ -259,6 +281,65 @@ mod tests {
         assert_eq!(HeaderKind::from_name(b"Content_Length"), HeaderKind::Other);
         assert_eq!(HeaderKind::from_name(b"Vi\x01"), HeaderKind::Other);
         const { assert!(HeaderKind::COUNT < 255) };
+    }
+
+    #[test]
+    fn from_name_agrees_with_a_linear_search() {
+        let reference = |name: &[u8]| {
+            if name.len() == 1 {
+                return HeaderKind::from_compact(name[0].to_ascii_lowercase());
+            }
+            HeaderKind::NAMED
+                .iter()
+                .copied()
+                .find(|k| {
+                    name.len() == k.lower().len()
+                        && name.iter().zip(k.lower()).all(|(&b, &l)| {
+                            b == l || (l.is_ascii_lowercase() && b == l.to_ascii_uppercase())
+                        })
+                })
+                .unwrap_or(HeaderKind::Other)
+        };
+        // Every known name, in upper case too, with each byte replaced by bytes that
+        // keep or break its key, and cut or extended by one byte.
+        let mut found = 0;
+        for kind in HeaderKind::NAMED {
+            let lower = kind.lower();
+            let mut name = [0u8; 32];
+            for upper in [false, true] {
+                for (d, &l) in name.iter_mut().zip(lower) {
+                    *d = if upper { l.to_ascii_uppercase() } else { l };
+                }
+                let n = lower.len();
+                for len in [n - 1, n, n + 1] {
+                    assert_eq!(HeaderKind::from_name(&name[..len]), reference(&name[..len]));
+                }
+                for at in 0..n {
+                    let keep = name[at];
+                    for b in *b"-aAzZ0_\r\x00\xff" {
+                        name[at] = b;
+                        let got = HeaderKind::from_name(&name[..n]);
+                        assert_eq!(got, reference(&name[..n]), "{:?}", &name[..n]);
+                        found += usize::from(got != HeaderKind::Other);
+                    }
+                    name[at] = keep;
+                }
+            }
+        }
+        assert!(found > 100, "{found}");
+        // Short strings over the letters of the names.
+        let alphabet = b"acdeiklnoprstv-";
+        for len in 2..=4u32 {
+            for mut k in 0..alphabet.len().pow(len) {
+                let mut s = [0u8; 4];
+                for b in &mut s[..len as usize] {
+                    *b = alphabet[k % alphabet.len()];
+                    k /= alphabet.len();
+                }
+                let s = &s[..len as usize];
+                assert_eq!(HeaderKind::from_name(s), reference(s), "{s:?}");
+            }
+        }
     }
 
     #[test]

@@ -113,15 +113,35 @@ impl<'a> NameAddr<'a> {
     /// Parse one element. Surrounding LWS is skipped; anything else that is not a
     /// header parameter after the address is an error. Offsets are relative to `s`.
     pub fn parse(s: &'a [u8]) -> Result<Self, ParseError> {
+        Self::parse_text(s, None)
+    }
+
+    /// [`NameAddr::parse`], given `s` as `&str` when the caller already has it (a
+    /// message's header section nearly always is; see `Message::text_at`). `text` must
+    /// be `s` itself.
+    pub(crate) fn parse_text(s: &'a [u8], text: Option<&'a str>) -> Result<Self, ParseError> {
         let (off, t) = lex::trim(s);
-        let shift = |e: ParseError| e.shifted(off);
         if t.is_empty() {
             return Err(err(off));
         }
         // One UTF-8 pass over the whole element (nearly always ASCII) instead of one per
         // part: the display name, the URI and the tag are then slices of it. Input that
         // is not UTF-8 takes the per-part passes, which report the error where it is.
-        let text = core::str::from_utf8(t).ok();
+        // Trimming removed ASCII bytes only, so `t` lies on character boundaries.
+        let text = match text {
+            Some(text) => text.get(off..off + t.len()),
+            None => core::str::from_utf8(t).ok(),
+        };
+        if let Some(plain) = Self::parse_plain(off, t, text) {
+            return plain;
+        }
+        Self::parse_general(off, t, text)
+    }
+
+    /// Any element, `t` trimmed and not empty, at `off` in the input; `text` is `t` as
+    /// `&str` if it is UTF-8.
+    fn parse_general(off: usize, t: &'a [u8], text: Option<&'a str>) -> Result<Self, ParseError> {
+        let shift = |e: ParseError| e.shifted(off);
         let mut display = None;
         let lt;
         if t[0] == b'"' {
@@ -174,6 +194,49 @@ impl<'a> NameAddr<'a> {
         let uri = Uri::parse_text(&t[lt + 1..gt], text.and_then(|x| x.get(lt + 1..gt)))
             .map_err(|e| e.shifted(off + lt + 1))?;
         Self::finish(off, t, text, display, uri, true, gt + 1)
+    }
+
+    /// `<URI>` or `<URI>;tag=TAG`, nothing else (no display name, no LWS, no other
+    /// parameter, a tag of plain tag bytes): the From and To of nearly every message.
+    /// Gives what the general path gives for `t`, without its display-name and
+    /// parameter machinery, or `None` for any other shape (which the general path then
+    /// reads; the URI is not parsed before the shape is known). `text` is `t` as `&str`.
+    #[inline]
+    fn parse_plain(
+        off: usize,
+        t: &'a [u8],
+        text: Option<&'a str>,
+    ) -> Option<Result<Self, ParseError>> {
+        let text = text?;
+        if t.first() != Some(&b'<') {
+            return None;
+        }
+        let gt = 1 + lex::find_byte(&t[1..], b'>')?;
+        let params = &t[gt + 1..];
+        let tag = match params {
+            [] => None,
+            // Tag bytes hold no LWS, `;` or `,`: the value runs to the end, as the
+            // parameter iterator would read it.
+            [b';', b't', b'a', b'g', b'=', value @ ..]
+                if !value.is_empty() && value.iter().all(|&b| lex::is_tag_byte(b)) =>
+            {
+                Some(text.get(gt + 6..)?)
+            }
+            _ => return None,
+        };
+        let uri = match Uri::parse_text(&t[1..gt], text.get(1..gt)) {
+            Ok(uri) => uri,
+            Err(e) => return Some(Err(e.shifted(off + 1))),
+        };
+        Some(Ok(NameAddr {
+            raw: t,
+            display: None,
+            uri,
+            angle: true,
+            params,
+            params_at: off + gt + 1,
+            tag,
+        }))
     }
 
     /// A bare addr-spec and its parameters; `text` is `t` as `&str` if it is UTF-8.
@@ -348,10 +411,69 @@ pub enum ContactValue<'a> {
 impl<'a> ContactValue<'a> {
     /// Parse one comma element of a Contact header.
     pub fn parse(s: &'a [u8]) -> Result<Self, ParseError> {
+        Self::parse_text(s, None)
+    }
+
+    /// [`ContactValue::parse`] with `s` as `&str` if known (see [`NameAddr::parse_text`]).
+    pub(crate) fn parse_text(s: &'a [u8], text: Option<&'a str>) -> Result<Self, ParseError> {
         if lex::trim(s).1 == b"*" {
             Ok(ContactValue::Star)
         } else {
-            NameAddr::parse(s).map(ContactValue::Addr)
+            NameAddr::parse_text(s, text).map(ContactValue::Addr)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The general path alone.
+    fn general(s: &[u8]) -> Result<NameAddr<'_>, ParseError> {
+        let (off, t) = lex::trim(s);
+        if t.is_empty() {
+            return Err(err(off));
+        }
+        NameAddr::parse_general(off, t, core::str::from_utf8(t).ok())
+    }
+
+    #[test]
+    fn plain_name_addrs_agree_with_the_general_path() {
+        let mut answered = 0;
+        // Simple values, then every one-byte change of them over bytes that break the
+        // shape in each way (LWS, another parameter, a quoted or empty tag, a URI error).
+        let base: [&[u8]; 5] = [
+            b"<sip:alice@127.0.0.1>;tag=405da438a39e8064",
+            b"<sip:bob@127.0.0.1:5062>",
+            b"  <sips:a.example.com;lr>;tag=x^&y ",
+            b"<tel:+1-201>;tag=1",
+            b"<sip:a@b>;tag=",
+        ];
+        for b in base {
+            let mut s = [0u8; 64];
+            s[..b.len()].copy_from_slice(b);
+            let mut check = |s: &[u8]| {
+                let (off, t) = lex::trim(s);
+                let text = core::str::from_utf8(t).ok();
+                if !t.is_empty()
+                    && let Some(fast) = NameAddr::parse_plain(off, t, text)
+                {
+                    assert_eq!(fast, general(s), "{s:?}");
+                    answered += 1;
+                }
+                assert_eq!(NameAddr::parse(s), general(s), "{s:?}");
+            };
+            check(b);
+            for at in 0..b.len() {
+                for c in *b" ;=<>\"@:,%a1\xc3\x80T" {
+                    let keep = s[at];
+                    s[at] = c;
+                    check(&s[..b.len()]);
+                    s[at] = keep;
+                }
+                check(&[&b[..at], &b[at + 1..]].concat());
+            }
+        }
+        assert!(answered > 100, "{answered}");
     }
 }

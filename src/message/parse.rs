@@ -6,6 +6,8 @@
 //! parse values only when asked. Line ends are CRLF, or bare LF throughout (as the main
 //! C stacks accept); a message that mixes them, or a CR not followed by LF, is refused.
 
+use core::fmt;
+
 use crate::error::{Capacity, ParseError, ParseErrorKind as K};
 
 use super::header_name::{Header, HeaderKind};
@@ -86,6 +88,21 @@ pub enum KeepAlive {
     Pong,
 }
 
+/// What `#[derive(Debug)]` gave before the `text` cache existed: the cache repeats the
+/// bytes and says nothing new.
+impl fmt::Debug for Message<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Message")
+            .field("bytes", &self.bytes)
+            .field("start", &self.start)
+            .field("slots", &self.slots)
+            .field("first", &self.first)
+            .field("body_start", &self.body_start)
+            .field("start_offset", &self.start_offset)
+            .finish()
+    }
+}
+
 /// A header line in the index: positions only, so an entry is 8 bytes and the whole
 /// index of a [`Message`] about half a kilobyte (it is copied with the message). The
 /// header section therefore ends within the first 64 KiB; the body may run beyond. The
@@ -119,7 +136,7 @@ const NONE: u8 = u8::MAX;
 /// assert!(msg.body().is_empty());
 /// # Ok::<(), sansip::ParseError>(())
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Message<'a> {
     bytes: &'a [u8],
     start: StartLine<'a>,
@@ -129,6 +146,11 @@ pub struct Message<'a> {
     body_start: usize,
     /// Offset of the start line (after any leading CRLFs).
     start_offset: usize,
+    /// The start line and header section as `&str`, when they are UTF-8 (nearly always:
+    /// they are nearly always ASCII). Validated once in one pass, so that the typed views
+    /// slice their `&str` parts out of it instead of each paying a UTF-8 pass of its own
+    /// (whose fixed cost exceeds the per-byte one on short parts).
+    text: Option<&'a str>,
 }
 
 impl<'a> Message<'a> {
@@ -244,6 +266,7 @@ impl<'a> Message<'a> {
             first: [NONE; HeaderKind::COUNT],
             body_start: bytes.len(),
             start_offset: 0,
+            text: None,
         }
     }
 
@@ -305,7 +328,23 @@ impl<'a> Message<'a> {
             }
             pos = msg.parse_header(bytes, pos, crlf, max_headers)?;
         }
+        msg.text = core::str::from_utf8(&bytes[..msg.body_start]).ok();
         Ok(())
+    }
+
+    /// `len` bytes at `offset` as `&str`, if the header section is UTF-8 (see `text`)
+    /// and they lie in it on character boundaries.
+    #[inline]
+    pub(crate) fn text_at(&self, offset: usize, len: usize) -> Option<&'a str> {
+        self.text?.get(offset..offset.checked_add(len)?)
+    }
+
+    /// `part`, a slice of this message's bytes, as `&str` (see [`Message::text_at`]).
+    /// Its offset is found from the addresses, which is exact for any part however the
+    /// start line was split (a salvaged Request-URI may follow more than one space).
+    pub(crate) fn text_of(&self, part: &[u8]) -> Option<&'a str> {
+        let offset = (part.as_ptr() as usize).checked_sub(self.bytes.as_ptr() as usize)?;
+        self.text_at(offset, part.len())
     }
 
     /// Parse one header (with its folded continuation lines) starting at `pos`; returns
@@ -408,10 +447,16 @@ impl<'a> Message<'a> {
         let name_start = usize::from(slot.name_start);
         let name_end = lex::token_end(self.bytes, name_start);
         let name = &self.bytes[name_start..name_end];
+        // Header names were checked to be tokens, which are ASCII. A message without the
+        // `text` cache (a reattached one) nearly always spells a known name canonically.
+        let name = match self.text_at(name_start, name.len()) {
+            Some(name) => name,
+            None if name == slot.kind.as_str().as_bytes() => slot.kind.as_str(),
+            None => core::str::from_utf8(name).unwrap_or(""),
+        };
         Header {
             kind: slot.kind,
-            // Header names were checked to be tokens, which are ASCII.
-            name: core::str::from_utf8(name).unwrap_or(""),
+            name,
             value: &self.bytes[usize::from(slot.value_start)..usize::from(slot.value_end)],
             offset: usize::from(slot.value_start),
         }
@@ -678,6 +723,9 @@ impl<'a> Message<'a> {
             first,
             body_start: index.body_start,
             start_offset: index.start_offset,
+            // Not validated again: a reattached message is read for a few headers only,
+            // which then take their own UTF-8 passes.
+            text: None,
         })
     }
 }
@@ -750,7 +798,7 @@ fn find_head_end(bytes: &[u8]) -> Option<usize> {
 /// Find the end of the line starting at `from`: returns (end of content, start of next
 /// line, whether it ended with CRLF). `mode` is the line-end style fixed by the start
 /// line: `Some(true)` CRLF, `Some(false)` bare LF; a line that breaks it is an error.
-#[inline]
+#[inline(always)] // once per header line: the call and its `Result` cost more than the body
 fn line_end(
     bytes: &[u8],
     from: usize,
@@ -877,7 +925,12 @@ fn parse_start_line(line: &[u8], base: usize) -> Result<StartLine<'_>, ParseErro
         {
             return Err(ParseError::new(K::ReasonPhrase, reason_off + bad));
         }
-        let reason = lex::utf8(reason, K::ReasonPhrase, reason_off)?;
+        // The canonical phrase needs no UTF-8 pass.
+        let reason = if reason == code.reason().as_bytes() {
+            code.reason()
+        } else {
+            lex::utf8(reason, K::ReasonPhrase, reason_off)?
+        };
         return Ok(StartLine::Response {
             version,
             code,
@@ -917,6 +970,79 @@ mod tests {
                     let s = &s[..len];
                     assert_eq!(has_space_control_or_non_ascii(s), s.iter().any(|&c| bad(c)));
                 }
+            }
+        }
+    }
+
+    /// Every typed view gives the same answer with the `text` cache as without it (the
+    /// per-part UTF-8 passes), wherever the parts lie.
+    #[test]
+    fn the_text_cache_changes_no_view() {
+        let messages: [&[u8]; 5] = [
+            b"INVITE sip:bob@127.0.0.1:5062 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKf14;rport\r\n\
+              v: SIP/2.0/TCP [::1]:5061 ; branch = z9hG4bKx2 ; received=10.0.0.1, SIP/2.0/UDP h\r\n\
+              From: \"Al\xc3\xa9 \\\"A\\\"\" <sip:alice@127.0.0.1>;tag=405d\r\nt: Bob <sip:bob@b.example;lr>\r\n\
+              Call-ID: c4fea@127.0.0.1\r\nCSeq: 1 INVITE\r\nm: <sip:x@[2001:db8::1]:5060>;q=0.5, sip:y@h;expires=60\r\n\
+              Route: <sip:p1.example.com;lr>,<sip:p2@10.0.0.2:5070;transport=tcp?h=v>\r\n\
+              Record-Route: <sips:rr@rr.example>\r\nSubject: \xc3\xa9\r\nContent-Length: 0\r\n\r\n",
+            b"SIP/2.0 180 Ringing\r\nVia: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK1;rport=5060;received=127.0.0.1\r\n\
+              From: <sip:alice@127.0.0.1>;tag=1\r\nTo: <sip:bob@127.0.0.1>;tag=2\r\ni: c@h\r\nCSeq: 1 INVITE\r\n\
+              Contact: *\r\nl: 0\r\n\r\n",
+            b"SIP/2.0 200 Fine thanks\r\nVIA: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFROM: a <tel:+1-2;x=y>;tag=1\r\n\
+              call-id: x\r\ncontent-length: 0\r\n\r\n",
+            // Not UTF-8: no cache, every view takes its own pass.
+            b"OPTIONS sip:a@b SIP/2.0\r\nFrom: \"\xe9\" <sip:a@b>;tag=1\r\nTo: <sip:a@b>\r\nCall-ID: 1\r\n\r\n",
+            // Not a valid start line; salvaged, the Request-URI follows two spaces.
+            b"INVITE  sip:a@b  SIP/2.0\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:b@c>\r\nCall-ID: 1\r\n\r\n",
+        ];
+        for (i, bytes) in messages.iter().enumerate() {
+            let m = Message::parse(bytes)
+                .or_else(|_| Message::salvage_request(bytes, &Limits::default()).ok_or(()))
+                .unwrap();
+            assert_eq!(m.text.is_some(), i != 3, "{i}");
+            let mut bare = m.clone();
+            bare.text = None;
+            assert!(m.headers().eq(bare.headers()), "{i}");
+            assert_eq!(m.request_uri(), bare.request_uri(), "{i}");
+            assert_eq!(m.from(), bare.from(), "{i}");
+            assert_eq!(m.to(), bare.to(), "{i}");
+            assert_eq!(m.call_id(), bare.call_id(), "{i}");
+            assert!(m.vias().eq(bare.vias()), "{i}");
+            assert!(m.contacts().eq(bare.contacts()), "{i}");
+            assert!(m.routes().eq(bare.routes()), "{i}");
+            assert!(m.record_routes().eq(bare.record_routes()), "{i}");
+            assert!(
+                m.vias()
+                    .chain(m.routes().map(|_| m.top_via()))
+                    .all(|v| v.is_ok())
+            );
+        }
+        let m = Message::parse(messages[0]).unwrap();
+        let from = m.from().unwrap();
+        assert_eq!(from.display_name().unwrap().as_str(), "Al\u{e9} \\\"A\\\"");
+        assert_eq!(
+            m.request_uri().unwrap().unwrap().as_str(),
+            "sip:bob@127.0.0.1:5062"
+        );
+        let salvaged = Message::salvage_request(messages[4], &Limits::default()).unwrap();
+        assert_eq!(salvaged.request_uri().unwrap().unwrap().as_str(), "sip:a@b");
+    }
+
+    /// A canonical reason phrase is taken as the static one; any other is read as sent.
+    #[test]
+    fn reason_phrases() {
+        for (line, reason) in [
+            (&b"SIP/2.0 200 OK"[..], "OK"),
+            (b"SIP/2.0 180 Ringing", "Ringing"),
+            (b"SIP/2.0 180 ringing", "ringing"),
+            (b"SIP/2.0 200 OK ", "OK "),
+            (b"SIP/2.0 487 Request Terminated", "Request Terminated"),
+            (b"SIP/2.0 299 OK", "OK"),
+            (b"SIP/2.0 200 \xc3\xa9", "\u{e9}"),
+        ] {
+            match parse_start_line(line, 0).unwrap() {
+                StartLine::Response { reason: r, .. } => assert_eq!(r, reason),
+                other => panic!("{other:?}"),
             }
         }
     }

@@ -17,7 +17,16 @@ pub struct CommaValues<'m, 'a, T> {
     kind: HeaderKind,
     next_index: usize,
     current: Option<(usize, lex::CommaSeparated<'a>)>,
-    parse: fn(&'a [u8]) -> Result<T, ParseError>,
+    parse: Parser<'a, T>,
+}
+
+/// How [`CommaValues`] parses an element: from its bytes, or (the crate's own views)
+/// from its bytes and the same bytes as `&str` when the message has them (see
+/// [`Message::text_at`]), which spares the view a UTF-8 pass.
+#[derive(Clone, Copy)]
+enum Parser<'a, T> {
+    Bytes(fn(&'a [u8]) -> Result<T, ParseError>),
+    Text(fn(&'a [u8], Option<&'a str>) -> Result<T, ParseError>),
 }
 
 impl<'a, T> Iterator for CommaValues<'_, 'a, T> {
@@ -32,7 +41,13 @@ impl<'a, T> Iterator for CommaValues<'_, 'a, T> {
                         if item.is_empty() {
                             return Some(Err(ParseError::new(ParseErrorKind::Header, at)));
                         }
-                        return Some((self.parse)(item).map_err(|e| e.shifted(at)));
+                        let parsed = match self.parse {
+                            Parser::Bytes(parse) => parse(item),
+                            Parser::Text(parse) => {
+                                parse(item, self.message.text_at(at, item.len()))
+                            }
+                        };
+                        return Some(parsed.map_err(|e| e.shifted(at)));
                     }
                     Some(Err(e)) => return Some(Err(e.shifted(*base))),
                     None => self.current = None,
@@ -47,7 +62,7 @@ impl<'a, T> Iterator for CommaValues<'_, 'a, T> {
 impl<'a> Message<'a> {
     /// Every Via value, top first (RFC 3261 §20.42).
     pub fn vias(&self) -> CommaValues<'_, 'a, Via<'a>> {
-        self.comma_values(HeaderKind::Via, Via::parse)
+        self.comma_values_text(HeaderKind::Via, Via::parse_text)
     }
 
     /// The topmost Via value (RFC 3261 §8.2.6.2, §17.1.3, §17.2.3).
@@ -60,34 +75,34 @@ impl<'a> Message<'a> {
         let raw = self.request_uri_raw()?;
         let at = self.request_uri_offset();
         Some(
-            Uri::parse(raw)
+            Uri::parse_text(raw, self.text_of(raw))
                 .map_err(|e| ParseError::new(ParseErrorKind::RequestUri, e.offset).shifted(at)),
         )
     }
 
     /// The From value (RFC 3261 §20.20).
     pub fn from(&self) -> Result<NameAddr<'a>, ParseError> {
-        self.single(HeaderKind::From, NameAddr::parse)
+        self.single_text(HeaderKind::From, NameAddr::parse_text)
     }
 
     /// The To value (RFC 3261 §20.39).
     pub fn to(&self) -> Result<NameAddr<'a>, ParseError> {
-        self.single(HeaderKind::To, NameAddr::parse)
+        self.single_text(HeaderKind::To, NameAddr::parse_text)
     }
 
     /// Every Contact value, `*` included (RFC 3261 §20.10).
     pub fn contacts(&self) -> CommaValues<'_, 'a, ContactValue<'a>> {
-        self.comma_values(HeaderKind::Contact, ContactValue::parse)
+        self.comma_values_text(HeaderKind::Contact, ContactValue::parse_text)
     }
 
     /// Every Route value, in order (RFC 3261 §20.34).
     pub fn routes(&self) -> CommaValues<'_, 'a, NameAddr<'a>> {
-        self.comma_values(HeaderKind::Route, NameAddr::parse)
+        self.comma_values_text(HeaderKind::Route, NameAddr::parse_text)
     }
 
     /// Every Record-Route value, in order (RFC 3261 §20.30).
     pub fn record_routes(&self) -> CommaValues<'_, 'a, NameAddr<'a>> {
-        self.comma_values(HeaderKind::RecordRoute, NameAddr::parse)
+        self.comma_values_text(HeaderKind::RecordRoute, NameAddr::parse_text)
     }
 
     /// The CSeq (RFC 3261 §20.16).
@@ -97,7 +112,7 @@ impl<'a> Message<'a> {
 
     /// The Call-ID (RFC 3261 §20.8).
     pub fn call_id(&self) -> Result<CallId<'a>, ParseError> {
-        self.single(HeaderKind::CallId, CallId::parse)
+        self.single_text(HeaderKind::CallId, CallId::parse_text)
     }
 
     /// Max-Forwards, if present (RFC 3261 §20.22).
@@ -152,8 +167,33 @@ impl<'a> Message<'a> {
             kind,
             next_index: 0,
             current: None,
-            parse,
+            parse: Parser::Bytes(parse),
         }
+    }
+
+    /// [`Message::comma_values`] for a view that takes its element as `&str` too.
+    fn comma_values_text<T>(
+        &self,
+        kind: HeaderKind,
+        parse: fn(&'a [u8], Option<&'a str>) -> Result<T, ParseError>,
+    ) -> CommaValues<'_, 'a, T> {
+        CommaValues {
+            message: self,
+            kind,
+            next_index: 0,
+            current: None,
+            parse: Parser::Text(parse),
+        }
+    }
+
+    /// [`Message::single`] for a view that takes its value as `&str` too.
+    fn single_text<T>(
+        &self,
+        kind: HeaderKind,
+        parse: fn(&'a [u8], Option<&'a str>) -> Result<T, ParseError>,
+    ) -> Result<T, ParseError> {
+        let (value, offset) = self.value_of(kind).ok_or(self.missing())?;
+        parse(value, self.text_at(offset, value.len())).map_err(|e| e.shifted(offset))
     }
 
     /// The first header of `kind`, parsed; `MissingHeader` if absent.

@@ -8,7 +8,7 @@
 use core::fmt;
 
 use super::Method;
-use super::host::{Host, HostPort, port_run};
+use super::host::{Host, HostPort, ipv4_run, port_run};
 use super::lex;
 use crate::error::{ParseError, ParseErrorKind};
 
@@ -377,27 +377,32 @@ impl<'a> SipUri<'a> {
             Some(text) => text,
             None => ascii(s)?,
         };
-        let n = |i: usize| {
-            u32::try_from(i).map_err(|_| {
-                ParseError::new(ParseErrorKind::Capacity(crate::error::Capacity::String), 0)
-            })
-        };
         let (user_start, ucolon, at) = match (user, password) {
             (Some((u0, u1)), Some((_, p1))) => (u0, u1, p1),
             (Some((u0, u1)), None) => (u0, u1, u1),
             _ => (colon, colon, colon),
         };
+        // The boundaries grow from `user_start` to `params_end`: if the last fits in
+        // u32, they all do.
+        if u32::try_from(params_end).is_err() {
+            return Err(ParseError::new(
+                ParseErrorKind::Capacity(crate::error::Capacity::String),
+                0,
+            ));
+        }
+        debug_assert!(user_start <= ucolon && ucolon <= at && at < host_len);
+        debug_assert!(host_len <= host_end && host_end <= params_end);
         Ok(SipUri {
             raw,
             host: hp.host,
             port: hp.port,
             secure,
-            user_start: n(user_start)?,
-            ucolon: n(ucolon)?,
-            at: n(at)?,
-            host_len: n(host_len)?,
-            host_end: n(host_end)?,
-            params_end: n(params_end)?,
+            user_start: user_start as u32,
+            ucolon: ucolon as u32,
+            at: at as u32,
+            host_len: host_len as u32,
+            host_end: host_end as u32,
+            params_end: params_end as u32,
         })
     }
 
@@ -576,15 +581,16 @@ impl<'a> SipUri<'a> {
 /// other shape or an error, which the general path then reports.
 #[inline]
 fn plain_host_port(s: &[u8], host_start: usize) -> Option<(HostPort<'_>, usize, usize)> {
-    let len = s.len();
-    let mut j = host_start;
-    while j < len && lex::is_host_char(s[j]) {
-        j += 1;
-    }
-    if j == host_start {
-        return None;
-    }
-    let host = Host::parse(&s[host_start..j]).ok()?;
+    let (host, j) = match ipv4_run(s, host_start) {
+        Some((addr, j)) => (Host::Ipv4(addr), j),
+        None => {
+            let j = lex::host_end(s, host_start);
+            if j == host_start {
+                return None;
+            }
+            (Host::parse(&s[host_start..j]).ok()?, j)
+        }
+    };
     match s.get(j) {
         None | Some(b';' | b'?') => Some((HostPort { host, port: None }, j, j)),
         Some(b':') => {

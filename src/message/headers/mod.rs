@@ -42,21 +42,22 @@ fn check_params<'a>(
     kind: ParseErrorKind,
     mut each: impl FnMut(lex::RawParam<'a>) -> Result<(), ParseError>,
 ) -> Result<Params<'a>, ParseError> {
-    check_params_classed(s, start, kind, |p, _| each(p))
+    check_params_classed(s, start, kind, |p, _, _| each(p))
 }
 
-/// [`check_params`], also giving `each` the [`ValueClass`] of every value.
+/// [`check_params`], also giving `each` the [`ValueClass`] of every value and the index
+/// of the value in `s`.
 fn check_params_classed<'a>(
     s: &'a [u8],
     start: usize,
     kind: ParseErrorKind,
-    mut each: impl FnMut(lex::RawParam<'a>, ValueClass) -> Result<(), ParseError>,
+    mut each: impl FnMut(lex::RawParam<'a>, ValueClass, usize) -> Result<(), ParseError>,
 ) -> Result<Params<'a>, ParseError> {
     let tail = s.get(start..).unwrap_or_default();
     let params = Params::new(tail, start);
     let mut it = params.clone();
     while let Some(p) = it.next_classed() {
-        let (p, class, _) = p.map_err(|e| ParseError::new(kind, e.offset))?;
+        let (p, class, value_at) = p.map_err(|e| ParseError::new(kind, e.offset))?;
         // A bad value is reported at its parameter's name.
         if let Some(v) = p.value
             && v.first() != Some(&b'"')
@@ -64,7 +65,7 @@ fn check_params_classed<'a>(
         {
             return Err(ParseError::new(kind, p.offset));
         }
-        each(p, class)?;
+        each(p, class, start + value_at)?;
     }
     Ok(params)
 }
@@ -81,14 +82,21 @@ fn token_value<'a>(p: &lex::RawParam<'a>, kind: ParseErrorKind) -> Result<&'a st
 }
 
 /// [`token_value`] for a value of known [`ValueClass`]: a value already seen to be a
-/// token needs no second scan.
-fn token_value_classed<'a>(
+/// token needs no second scan, and its `&str` is sliced out of `text` (the value being
+/// parsed, as `&str`, if the caller has it) rather than found by a UTF-8 pass; `at` is
+/// the index of the parameter value in it.
+fn token_value_text<'a>(
     p: &lex::RawParam<'a>,
     class: ValueClass,
     kind: ParseErrorKind,
+    text: Option<&'a str>,
+    at: usize,
 ) -> Result<&'a str, ParseError> {
     match p.value {
-        Some(v) if class.all_token() => lex::utf8(v, kind, p.offset),
+        Some(v) if class.all_token() => match text.and_then(|t| t.get(at..at + v.len())) {
+            Some(t) => Ok(t),
+            None => lex::utf8(v, kind, p.offset),
+        },
         _ => token_value(p, kind),
     }
 }

@@ -186,6 +186,12 @@ pub struct CallId<'a>(&'a str);
 impl<'a> CallId<'a> {
     /// Parse a Call-ID value (LWS around it is dropped).
     pub fn parse(value: &'a [u8]) -> Result<Self, ParseError> {
+        Self::parse_text(value, None)
+    }
+
+    /// [`CallId::parse`], given `value` as `&str` when the caller already has it (see
+    /// `Message::text_at`). `text` must be `value` itself.
+    pub(crate) fn parse_text(value: &'a [u8], text: Option<&'a str>) -> Result<Self, ParseError> {
         let kind = ParseErrorKind::Header;
         let (off, v) = lex::trim(value);
         if v.is_empty() {
@@ -210,7 +216,10 @@ impl<'a> CallId<'a> {
             }
         }
         // Every byte is ASCII after the loop above.
-        lex::utf8(v, kind, off).map(CallId)
+        match text.and_then(|t| t.get(off..off + v.len())) {
+            Some(t) => Ok(CallId(t)),
+            None => lex::utf8(v, kind, off).map(CallId),
+        }
     }
 
     /// The Call-ID.

@@ -3,9 +3,9 @@
 use core::fmt;
 use core::net::Ipv6Addr;
 
-use super::{check_params_classed, required, token_at, token_value_classed};
+use super::{check_params_classed, required, token_at, token_value_text};
 use crate::error::{ParseError, ParseErrorKind};
-use crate::message::host::{parse_port, port_run};
+use crate::message::host::{ipv4_run, parse_ipv4, parse_port, port_run};
 use crate::message::lex::{self, Params, RawParam};
 use crate::message::{Host, HostPort};
 
@@ -140,6 +140,12 @@ impl<'a> Via<'a> {
     /// Parse one Via value. LWS is allowed around the `/` of `sent-protocol`, around the
     /// sent-by `:` and around `;` and `=` (RFC 3261 §25.1, RFC 4475 §3.1.1.1).
     pub fn parse(value: &'a [u8]) -> Result<Self, ParseError> {
+        Self::parse_text(value, None)
+    }
+
+    /// [`Via::parse`], given `value` as `&str` when the caller already has it (see
+    /// `Message::text_at`): the branch then needs no UTF-8 pass. `text` must be `value`.
+    pub(crate) fn parse_text(value: &'a [u8], text: Option<&'a str>) -> Result<Self, ParseError> {
         let s = value;
         let err = |at| ParseError::new(KIND, at);
         // sent-protocol = protocol-name SLASH protocol-version SLASH transport. Nearly
@@ -194,37 +200,9 @@ impl<'a> Via<'a> {
             maddr: None,
             ttl: None,
         };
-        let mut seen_rport = false;
-        // via-params (RFC 3261 §20.42, RFC 3581 §3); the first of a duplicate wins.
-        check_params_classed(s, i, KIND, |p, class| {
-            let name = p.name;
-            if name.eq_ignore_ascii_case(b"branch") {
-                let b = token_value_classed(&p, class, KIND)?;
-                via.branch.get_or_insert(b);
-            } else if name.eq_ignore_ascii_case(b"received") {
-                let h = received(&p)?;
-                via.received.get_or_insert(h);
-            } else if name.eq_ignore_ascii_case(b"rport") {
-                let r = match p.value {
-                    None => Rport::Requested,
-                    Some(v) => Rport::Port(parse_port(v).ok_or(err(p.offset))?),
-                };
-                if !seen_rport {
-                    via.rport = r;
-                    seen_rport = true;
-                }
-            } else if name.eq_ignore_ascii_case(b"maddr") {
-                let h = Host::parse(required(&p, KIND)?).map_err(|_| err(p.offset))?;
-                via.maddr.get_or_insert(h);
-            } else if name.eq_ignore_ascii_case(b"ttl") {
-                // ttl = 1*3DIGIT ; 0 to 255
-                let v = required(&p, KIND)?;
-                let n = lex::parse_u32(v, p.offset).map_err(|_| err(p.offset))?;
-                let t = u8::try_from(n).map_err(|_| err(p.offset))?;
-                via.ttl.get_or_insert(t);
-            }
-            Ok(())
-        })?;
+        if !plain_params(s, i, text, &mut via) {
+            general_params(s, i, text, &mut via)?;
+        }
         Ok(via)
     }
 
@@ -293,6 +271,113 @@ impl<'a> Via<'a> {
     }
 }
 
+/// The via-params at `s[from..]` (RFC 3261 §20.42, RFC 3581 §3), any shape, into `via`;
+/// the first of a duplicate wins. `text` is `s` as `&str` if the caller has it.
+fn general_params<'a>(
+    s: &'a [u8],
+    from: usize,
+    text: Option<&'a str>,
+    via: &mut Via<'a>,
+) -> Result<(), ParseError> {
+    let err = |at| ParseError::new(KIND, at);
+    let mut seen_rport = false;
+    check_params_classed(s, from, KIND, |p, class, value_at| {
+        let name = p.name;
+        if name.eq_ignore_ascii_case(b"branch") {
+            let b = token_value_text(&p, class, KIND, text, value_at)?;
+            via.branch.get_or_insert(b);
+        } else if name.eq_ignore_ascii_case(b"received") {
+            let h = received(&p)?;
+            via.received.get_or_insert(h);
+        } else if name.eq_ignore_ascii_case(b"rport") {
+            let r = match p.value {
+                None => Rport::Requested,
+                Some(v) => Rport::Port(parse_port(v).ok_or(err(p.offset))?),
+            };
+            if !seen_rport {
+                via.rport = r;
+                seen_rport = true;
+            }
+        } else if name.eq_ignore_ascii_case(b"maddr") {
+            let h = Host::parse(required(&p, KIND)?).map_err(|_| err(p.offset))?;
+            via.maddr.get_or_insert(h);
+        } else if name.eq_ignore_ascii_case(b"ttl") {
+            // ttl = 1*3DIGIT ; 0 to 255
+            let v = required(&p, KIND)?;
+            let n = lex::parse_u32(v, p.offset).map_err(|_| err(p.offset))?;
+            let t = u8::try_from(n).map_err(|_| err(p.offset))?;
+            via.ttl.get_or_insert(t);
+        }
+        Ok(())
+    })
+    .map(drop)
+}
+
+/// The via-params at `s[from..]` in their common shape: `;name` or `;name=value`, token
+/// names and values, no LWS, a `received` IPv4 address, no `maddr` or `ttl`. Fills
+/// `via` as [`general_params`] would and says whether it could; on `false` `via` is
+/// untouched and the general loop reads the parameters (and reports any error).
+fn plain_params<'a>(s: &'a [u8], from: usize, text: Option<&'a str>, via: &mut Via<'a>) -> bool {
+    let mut branch = None;
+    let mut received = None;
+    let mut rport = None;
+    let mut i = from;
+    while i < s.len() {
+        if s[i] != b';' {
+            return false;
+        }
+        let name_end = lex::token_end(s, i + 1);
+        let name = &s[i + 1..name_end];
+        if name.is_empty() {
+            return false;
+        }
+        i = name_end;
+        let mut value = None;
+        if s.get(i) == Some(&b'=') {
+            let end = lex::token_end(s, i + 1);
+            if end == i + 1 {
+                return false;
+            }
+            value = Some((i + 1, end));
+            i = end;
+        }
+        // Every occurrence is checked, as the general loop checks it.
+        if name.eq_ignore_ascii_case(b"branch") {
+            let Some((a, b)) = value else { return false };
+            let b = match text.and_then(|t| t.get(a..b)) {
+                Some(b) => b,
+                None => match core::str::from_utf8(&s[a..b]) {
+                    Ok(b) => b,
+                    Err(_) => return false,
+                },
+            };
+            branch.get_or_insert(b);
+        } else if name.eq_ignore_ascii_case(b"received") {
+            let Some(addr) = value.and_then(|(a, b)| parse_ipv4(&s[a..b])) else {
+                return false;
+            };
+            received.get_or_insert(Host::Ipv4(addr));
+        } else if name.eq_ignore_ascii_case(b"rport") {
+            let r = match value {
+                None => Rport::Requested,
+                Some((a, b)) => match parse_port(&s[a..b]) {
+                    Some(port) => Rport::Port(port),
+                    None => return false,
+                },
+            };
+            rport.get_or_insert(r);
+        } else if name.eq_ignore_ascii_case(b"maddr") || name.eq_ignore_ascii_case(b"ttl") {
+            return false;
+        }
+    }
+    via.branch = branch;
+    via.received = received;
+    if let Some(r) = rport {
+        via.rport = r;
+    }
+    true
+}
+
 /// `SLASH = SWS "/" SWS` starting at `i`; returns the index after the trailing SWS.
 fn slash(s: &[u8], i: usize) -> Result<usize, ParseError> {
     let i = lex::skip_lws(s, i);
@@ -317,10 +402,11 @@ fn sent_by<'a>(s: &'a [u8], i: &mut usize) -> Result<HostPort<'a>, ParseError> {
 /// scan; `None` for any other shape or an error, which the general path then reports.
 #[inline]
 fn plain_sent_by(s: &[u8], start: usize) -> Option<(HostPort<'_>, usize)> {
-    let mut j = start;
-    while j < s.len() && lex::is_host_char(s[j]) {
-        j += 1;
-    }
+    let ipv4 = ipv4_run(s, start);
+    let j = match ipv4 {
+        Some((_, j)) => j,
+        None => lex::host_end(s, start),
+    };
     if j == start {
         return None;
     }
@@ -335,7 +421,10 @@ fn plain_sent_by(s: &[u8], start: usize) -> Option<(HostPort<'_>, usize)> {
         }
         _ => return None,
     };
-    let host = Host::parse(&s[start..j]).ok()?;
+    let host = match ipv4 {
+        Some((addr, _)) => Host::Ipv4(addr),
+        None => Host::parse(&s[start..j]).ok()?,
+    };
     Some((HostPort { host, port }, end))
 }
 
@@ -408,6 +497,66 @@ fn received<'a>(p: &RawParam<'a>) -> Result<Host<'a>, ParseError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The fast parameter loop fills a Via exactly as the general one does, whenever it
+    /// answers.
+    #[test]
+    fn plain_params_agree_with_the_general_loop() {
+        let base: [&[u8]; 4] = [
+            b"SIP/2.0/UDP h;branch=z9hG4bK776;rport=5060;received=127.0.0.1",
+            b"SIP/2.0/UDP h;rport;branch=z9hG4bKa;x=y;BRANCH=b;rport=1;flag",
+            b"SIP/2.0/TCP h:5060;received=10.0.0.1;received=1.2.3.4;maddr=1.2.3.4",
+            b"SIP/2.0/UDP h;ttl=3;branch=\"q\";received=[::1]",
+        ];
+        let mut answered = 0;
+        for b in base {
+            let mut check = |s: &[u8]| {
+                let Ok(via) = Via::parse(s) else { return };
+                let text = core::str::from_utf8(s).ok();
+                let at = via.params_at;
+                let blank = Via {
+                    branch: None,
+                    received: None,
+                    rport: Rport::Absent,
+                    maddr: None,
+                    ttl: None,
+                    ..via.clone()
+                };
+                let mut fast = blank.clone();
+                if plain_params(s, at, text, &mut fast) {
+                    let mut general = blank.clone();
+                    assert_eq!(general_params(s, at, text, &mut general), Ok(()), "{s:?}");
+                    assert_eq!(fast, general, "{s:?}");
+                    answered += 1;
+                } else {
+                    assert_eq!(fast, blank, "{s:?}");
+                }
+            };
+            check(b);
+            let mut s = [0u8; 96];
+            s[..b.len()].copy_from_slice(b);
+            for at in 12..b.len() {
+                for c in *b" ;=,\"[:a1B.5" {
+                    let keep = s[at];
+                    s[at] = c;
+                    check(&s[..b.len()]);
+                    s[at] = keep;
+                }
+                check(&[&b[..at], &b[at + 1..]].concat());
+            }
+        }
+        assert!(answered > 200, "{answered}");
+        // Errors are left to the general loop.
+        for s in [
+            &b"SIP/2.0/UDP h;branch"[..],
+            b"SIP/2.0/UDP h;rport=70000",
+            b"SIP/2.0/UDP h;received=x",
+        ] {
+            assert!(Via::parse(s).is_err(), "{s:?}");
+            let mut via = Via::parse(b"SIP/2.0/UDP h").unwrap();
+            assert!(!plain_params(s, 13, None, &mut via));
+        }
+    }
 
     #[test]
     fn plain_sent_by_agrees_with_the_general_path() {
