@@ -128,3 +128,35 @@ fn a_retransmitted_2xx_to_an_offerless_reinvite_gets_the_ack_with_the_answer() {
         parse(&reinvite).cseq().unwrap().seq()
     );
 }
+
+// ----- the raised dialog limits ---------------------------------------------------------
+
+/// The dialog limits were raised so that tags of live traffic (UUIDs, 36 characters)
+/// fit (`dialog::MAX_TAG` 128), and a host may give the Call-ID (up to
+/// `dialog::MAX_CALL_ID`) and the From tag of a request it sends (`Request::from_tag`,
+/// e.g. a call placed again with its tags, RFC 3261 §8.1.1.3, §19.3). The Call-ID took
+/// 128 bytes, but a From tag longer than 16 bytes was refused with
+/// `Capacity::String`. A UUID tag goes out as given, and the call's dialog has it.
+#[test]
+fn a_host_given_from_tag_as_long_as_a_uuid_is_sent() {
+    const TAG: &str = "6f1c2a9e-3b4d-4e5f-8a7b-9c0d1e2f3a4b";
+    let mut ep = endpoint(Transport::Udp);
+    let now = Instant::ZERO;
+    let req = Request {
+        from_tag: Some(TAG),
+        body: Some(("application/sdp", OFFER)),
+        ..Request::new(
+            Method::Invite,
+            "sip:bob@127.0.0.1:5070",
+            "<sip:alice@127.0.0.1>",
+            "<sip:bob@127.0.0.1>",
+        )
+    };
+    let call = ep.invite(now, addr(PEER), &req).unwrap();
+    let invite = only(&sent(&mut ep), "INVITE");
+    assert_eq!(parse(&invite).from().unwrap().tag(), Some(TAG));
+    feed(&mut ep, now, &answer(&invite, 200, "b1", Some(ANSWER)));
+    let ack = only(&sent(&mut ep), "ACK");
+    assert_eq!(parse(&ack).from().unwrap().tag(), Some(TAG));
+    assert_eq!(ep.call_dialog(call).unwrap().id().local_tag(), TAG);
+}

@@ -558,7 +558,8 @@ pub struct Request<'a> {
     /// with one Call-ID (§10.2). One that is not a Call-ID (`word [@ word]`, §25.1) is
     /// refused with [`SendError::InvalidState`].
     pub call_id: Option<&'a str>,
-    /// The From tag to use again (a token), `None` for a fresh one.
+    /// The From tag to use again (a token of at most [`dialog::MAX_TAG`] bytes), `None`
+    /// for a fresh one.
     pub from_tag: Option<&'a str>,
     /// The CSeq number: 1 for a new Call-ID, one more than the last request's when the
     /// Call-ID is used again (§8.1.3.5, §10.2.4). Below 2^31 (§8.1.1.5).
@@ -3614,7 +3615,8 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             return;
         }
         let tag = match call.and_then(|c| self.calls.get(c.0)) {
-            Some(c) => String::<32>::try_from(c.local_tag.as_str()).unwrap_or_default(),
+            Some(c) => String::<{ crate::dialog::MAX_TAG }>::try_from(c.local_tag.as_str())
+                .unwrap_or_default(),
             None => String::try_from(e.to_tag.as_str()).unwrap_or_default(),
         };
         let Ok(ack) = k.for_ack(&tag).map(RequestKey::Legacy) else {
@@ -3639,9 +3641,10 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             return Err(SendError::InvalidState);
         }
         let (branch, sent_by) = self.via_parts();
-        let tag = match req.from_tag {
+        // A host's tag may be as long as a dialog keeps (a peer's UUID tag, used again).
+        let tag: String<{ crate::dialog::MAX_TAG }> = match req.from_tag {
             Some(t) => String::try_from(t).map_err(|_| SendError::Capacity(Capacity::String))?,
-            None => self.random_tag(),
+            None => String::try_from(self.random_tag().as_str()).unwrap_or_default(),
         };
         let mut call_id: String<{ crate::dialog::MAX_CALL_ID }> = String::new();
         match req.call_id {
