@@ -160,3 +160,36 @@ fn a_host_given_from_tag_as_long_as_a_uuid_is_sent() {
     assert_eq!(parse(&ack).from().unwrap().tag(), Some(TAG));
     assert_eq!(ep.call_dialog(call).unwrap().id().local_tag(), TAG);
 }
+
+/// RFC 3264 §4: an agent "MUST NOT generate a new offer if it has received an offer
+/// which it has not yet answered"; RFC 3261 §14.1: no new INVITE transaction while
+/// another is in progress in either direction (the callee retransmits its 2xx until the
+/// ACK, §13.3.1.4). While the ACK of an offer-less re-INVITE's 2xx waits for the host's
+/// answer (`Event::AnswerNeeded`), another re-INVITE is refused; once answered it goes.
+#[test]
+fn no_reinvite_while_the_2xx_offer_waits_for_its_answer() {
+    let mut ep = endpoint(Transport::Udp);
+    let now = Instant::ZERO;
+    let call = established(&mut ep, now, "b1");
+    ep.reinvite_without_offer(now, call, &[]).unwrap();
+    let reinvite = only(&sent(&mut ep), "INVITE");
+    feed(&mut ep, now, &answer(&reinvite, 200, "b1", Some(OFFER)));
+    assert!(events(&mut ep).contains(&Event::AnswerNeeded { call }));
+    sent(&mut ep);
+    assert_eq!(
+        ep.reinvite(now, call, &[], ("application/sdp", ANSWER)),
+        Err(sansip::endpoint::SendError::InvalidState),
+        "a new offer before the ACK answered the peer's"
+    );
+    assert_eq!(
+        ep.reinvite_without_offer(now, call, &[]),
+        Err(sansip::endpoint::SendError::InvalidState)
+    );
+    assert!(methods(&sent(&mut ep)).is_empty(), "no INVITE went out");
+    ep.ack_with_answer(call, ("application/sdp", ANSWER))
+        .unwrap();
+    only(&sent(&mut ep), "ACK");
+    ep.reinvite(now, call, &[], ("application/sdp", ANSWER))
+        .unwrap();
+    only(&sent(&mut ep), "INVITE");
+}

@@ -1703,8 +1703,9 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
     ///
     /// For a re-INVITE without an offer, see
     /// [`reinvite_without_offer`](Self::reinvite_without_offer).
-    /// [`SendError::InvalidState`] if the call is not established or a re-INVITE (sent or
-    /// received) is still open.
+    /// [`SendError::InvalidState`] if the call is not established, a re-INVITE (sent or
+    /// received) is still open, or the ACK of a 2xx waits for the host's answer
+    /// ([`Event::AnswerNeeded`]; RFC 3264 §4).
     pub fn reinvite(
         &mut self,
         now: Instant,
@@ -1737,7 +1738,10 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
     ) -> Result<TxHandle, SendError> {
         let c = self.calls.get(call.0).ok_or(SendError::UnknownHandle)?;
         let d = c.dialog.as_ref().ok_or(SendError::InvalidState)?;
-        if !c.session.can_reinvite() || d.local_seq() >= CSEQ_LIMIT {
+        // An ACK still waiting for the host's answer to a 2xx's offer: that INVITE is
+        // not over for the peer (§14.1), and no new offer goes before the answer
+        // (RFC 3264 §4).
+        if !c.session.can_reinvite() || d.local_seq() >= CSEQ_LIMIT || c.ack_wanted.is_some() {
             return Err(SendError::InvalidState);
         }
         // `send_in_dialog` takes the dialog's next CSeq number; the session must know it
