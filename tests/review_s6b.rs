@@ -1,7 +1,8 @@
 //! Review s6b: the changes since 79abd4c (slot reuse, the caller's dialog built from the
 //! response, the session stepped in place, re-INVITEs without an offer, the raised
 //! dialog limits), through the public API: one endpoint fed datagrams a scripted peer
-//! writes. Each test states the behaviour the RFC asks for and failed before its fix.
+//! writes. Each test states the behaviour the RFC asks for; those of a defect failed
+//! before its fix (said in their docs), the others cover a path found sound.
 
 mod scripted_support;
 
@@ -91,7 +92,7 @@ fn established(ep: &mut Ep, now: Instant, tag: &str) -> CallHandle {
 /// for the answer, as for the initial INVITE's late offer), and after it, the same ACK
 /// with the answer. The session forgot the re-INVITE had no offer once its first 2xx
 /// arrived, so the endpoint sent a bare ACK for the retransmission: the callee took the
-/// offer as unanswered.
+/// offer as unanswered (before the fix).
 #[test]
 fn a_retransmitted_2xx_to_an_offerless_reinvite_gets_the_ack_with_the_answer() {
     let mut ep = endpoint(Transport::Udp);
@@ -136,7 +137,8 @@ fn a_retransmitted_2xx_to_an_offerless_reinvite_gets_the_ack_with_the_answer() {
 /// `dialog::MAX_CALL_ID`) and the From tag of a request it sends (`Request::from_tag`,
 /// e.g. a call placed again with its tags, RFC 3261 §8.1.1.3, §19.3). The Call-ID took
 /// 128 bytes, but a From tag longer than 16 bytes was refused with
-/// `Capacity::String`. A UUID tag goes out as given, and the call's dialog has it.
+/// `Capacity::String` (before the fix). A UUID tag goes out as given, and the call's
+/// dialog has it.
 #[test]
 fn a_host_given_from_tag_as_long_as_a_uuid_is_sent() {
     const TAG: &str = "6f1c2a9e-3b4d-4e5f-8a7b-9c0d1e2f3a4b";
@@ -166,6 +168,7 @@ fn a_host_given_from_tag_as_long_as_a_uuid_is_sent() {
 /// another is in progress in either direction (the callee retransmits its 2xx until the
 /// ACK, §13.3.1.4). While the ACK of an offer-less re-INVITE's 2xx waits for the host's
 /// answer (`Event::AnswerNeeded`), another re-INVITE is refused; once answered it goes.
+/// It went out before the fix.
 #[test]
 fn no_reinvite_while_the_2xx_offer_waits_for_its_answer() {
     let mut ep = endpoint(Transport::Udp);
@@ -192,4 +195,156 @@ fn no_reinvite_while_the_2xx_offer_waits_for_its_answer() {
     ep.reinvite(now, call, &[], ("application/sdp", ANSWER))
         .unwrap();
     only(&sent(&mut ep), "INVITE");
+}
+
+/// The callee of a call may send the offer-less re-INVITE too (RFC 3261 §14.1 lets
+/// either side): the caller's 2xx offers, the host is asked for its answer, and the ACK
+/// carries it (RFC 3264 §4), exactly once.
+#[test]
+fn the_callee_sends_an_offerless_reinvite() {
+    let mut ep = endpoint(Transport::Udp);
+    let now = Instant::ZERO;
+    let invite = format!(
+        "INVITE sip:bob@{LOCAL} SIP/2.0\r\nVia: SIP/2.0/UDP {PEER};branch=z9hG4bKinv1\r\n\
+         Max-Forwards: 70\r\nFrom: <sip:alice@127.0.0.1>;tag=peer\r\nTo: <sip:bob@127.0.0.1>\r\n\
+         Call-ID: s6b-callee\r\nCSeq: 1 INVITE\r\nContact: <sip:alice@{PEER}>\r\n\
+         Content-Type: application/sdp\r\nContent-Length: {}\r\n\r\n",
+        OFFER.len()
+    );
+    let mut invite = invite.into_bytes();
+    invite.extend_from_slice(OFFER);
+    feed(&mut ep, now, &invite);
+    let (tx, call) = incoming(&events(&mut ep))[0];
+    let call = call.unwrap();
+    ep.respond(
+        now,
+        tx,
+        sansip::message::StatusCode::OK,
+        Some(("application/sdp", ANSWER)),
+    )
+    .unwrap();
+    let ok = sent(&mut ep);
+    assert_eq!(statuses(&ok), [(200, "INVITE".to_string())]);
+    let ok = parse(&ok[0].1);
+    let ack = format!(
+        "ACK sip:bob@{LOCAL} SIP/2.0\r\nVia: SIP/2.0/UDP {PEER};branch=z9hG4bKack1\r\n\
+         Max-Forwards: 70\r\nFrom: <sip:alice@127.0.0.1>;tag=peer\r\nTo: {}\r\n\
+         Call-ID: s6b-callee\r\nCSeq: 1 ACK\r\nContent-Length: 0\r\n\r\n",
+        header(&ok, HeaderKind::To)
+    );
+    feed(&mut ep, now, ack.as_bytes());
+    assert!(events(&mut ep).contains(&Event::CallEstablished { call }));
+    ep.reinvite_without_offer(now, call, &[]).unwrap();
+    let reinvite = only(&sent(&mut ep), "INVITE");
+    assert!(parse(&reinvite).body().is_empty());
+    let ok = answer(&reinvite, 200, "peer", Some(OFFER));
+    feed(&mut ep, now, &ok);
+    let evs = events(&mut ep);
+    assert_eq!(
+        evs.iter()
+            .filter(|e| **e == Event::AnswerNeeded { call })
+            .count(),
+        1,
+        "{evs:?}"
+    );
+    assert_eq!(ep.call_answer(call).unwrap().body(), OFFER);
+    assert!(methods(&sent(&mut ep)).is_empty());
+    ep.ack_with_answer(call, ("application/sdp", ANSWER))
+        .unwrap();
+    let ack = only(&sent(&mut ep), "ACK");
+    assert_eq!(parse(&ack).body(), ANSWER);
+    assert_eq!(
+        parse(&ack).cseq().unwrap().seq(),
+        parse(&reinvite).cseq().unwrap().seq()
+    );
+}
+
+/// §22.1: the ACK of a 2xx carries the credentials of its INVITE. An offer-less
+/// re-INVITE challenged with 401 goes again with `Authorization` (§22.2); the ACK the
+/// host's answer goes in carries them too.
+#[test]
+fn the_answer_ack_of_a_challenged_offerless_reinvite_carries_its_credentials() {
+    let mut ep = endpoint(Transport::Udp);
+    let now = Instant::ZERO;
+    let req = Request {
+        credentials: Some(sansip::endpoint::DigestCredentials::new("alice", "secret")),
+        body: Some(("application/sdp", OFFER)),
+        ..Request::new(
+            Method::Invite,
+            "sip:bob@127.0.0.1:5070",
+            "<sip:alice@127.0.0.1>",
+            "<sip:bob@127.0.0.1>",
+        )
+    };
+    let call = ep.invite(now, addr(PEER), &req).unwrap();
+    let invite = only(&sent(&mut ep), "INVITE");
+    feed(&mut ep, now, &answer(&invite, 200, "b1", Some(ANSWER)));
+    only(&sent(&mut ep), "ACK");
+    events(&mut ep);
+    ep.reinvite_without_offer(now, call, &[]).unwrap();
+    let first = only(&sent(&mut ep), "INVITE");
+    let mut challenge = answer(&first, 401, "b1", None);
+    let at = challenge.len() - b"Content-Length: 0\r\n\r\n".len();
+    challenge.splice(
+        at..at,
+        b"WWW-Authenticate: Digest realm=\"pbx.test\", nonce=\"u-1\", qop=\"auth\", algorithm=SHA-256\r\n"
+            .iter()
+            .copied(),
+    );
+    feed(&mut ep, now, &challenge);
+    let out = sent(&mut ep);
+    let retry = only(&out, "INVITE");
+    let retry_msg = parse(&retry);
+    assert!(retry_msg.header(HeaderKind::Authorization).is_some());
+    assert!(retry_msg.body().is_empty(), "still no offer");
+    feed(&mut ep, now, &answer(&retry, 200, "b1", Some(OFFER)));
+    assert!(events(&mut ep).contains(&Event::AnswerNeeded { call }));
+    ep.ack_with_answer(call, ("application/sdp", ANSWER))
+        .unwrap();
+    let ack = only(&sent(&mut ep), "ACK");
+    let ack = parse(&ack);
+    assert_eq!(ack.body(), ANSWER);
+    assert_eq!(ack.cseq().unwrap().seq(), retry_msg.cseq().unwrap().seq());
+    assert_eq!(
+        header(&ack, HeaderKind::Authorization),
+        header(&retry_msg, HeaderKind::Authorization)
+    );
+}
+
+/// §14.1: a 491 to an offer-less re-INVITE leaves the call up; after the back-off the
+/// host is told (`Event::RetryReInvite`) and may send it again, answered in its ACK.
+#[test]
+fn an_offerless_reinvite_refused_491_goes_again_after_the_backoff() {
+    let mut ep = endpoint(Transport::Udp);
+    let now = Instant::ZERO;
+    let call = established(&mut ep, now, "b1");
+    events(&mut ep);
+    ep.reinvite_without_offer(now, call, &[]).unwrap();
+    let first = only(&sent(&mut ep), "INVITE");
+    feed(&mut ep, now, &answer(&first, 491, "b1", None));
+    only(&sent(&mut ep), "ACK");
+    assert!(!events(&mut ep).contains(&Event::AnswerNeeded { call }));
+    let mut t = now;
+    let mut retry = false;
+    while let Some(next) = ep.poll_timeout() {
+        if next.as_millis() > 5_000 {
+            break;
+        }
+        t = next;
+        ep.handle_timeout(t);
+        sent(&mut ep);
+        retry |= events(&mut ep).contains(&Event::RetryReInvite { call });
+        if retry {
+            break;
+        }
+    }
+    assert!(retry, "no RetryReInvite within 5 s");
+    ep.reinvite_without_offer(t, call, &[]).unwrap();
+    let again = only(&sent(&mut ep), "INVITE");
+    assert!(parse(&again).cseq().unwrap().seq() > parse(&first).cseq().unwrap().seq());
+    feed(&mut ep, t, &answer(&again, 200, "b1", Some(OFFER)));
+    assert!(events(&mut ep).contains(&Event::AnswerNeeded { call }));
+    ep.ack_with_answer(call, ("application/sdp", ANSWER))
+        .unwrap();
+    assert_eq!(parse(&only(&sent(&mut ep), "ACK")).body(), ANSWER);
 }
