@@ -348,3 +348,191 @@ fn an_offerless_reinvite_refused_491_goes_again_after_the_backoff() {
         .unwrap();
     assert_eq!(parse(&only(&sent(&mut ep), "ACK")).body(), ANSWER);
 }
+
+// ----- the caller's dialog made from the response ---------------------------------------
+
+/// §12.1.2: the caller's dialog is made from its INVITE and the dialog-creating
+/// response. Outside TLS the endpoint makes it from the response alone when it echoes
+/// the INVITE's From tag and CSeq (§8.2.6.2); the dialog must be the one
+/// `Dialog::uac` makes from the INVITE that response answers: here a re-originated
+/// INVITE after a 407 (its CSeq changed, §8.1.3.5), and a 2xx from another fork than
+/// the early dialog's (§13.2.2.4).
+#[test]
+fn the_callers_dialog_is_the_one_its_invite_and_2xx_make() {
+    use sansip::dialog::Dialog;
+    let mut ep = endpoint(Transport::Udp);
+    let now = Instant::ZERO;
+    let req = Request {
+        credentials: Some(sansip::endpoint::DigestCredentials::new("alice", "secret")),
+        body: Some(("application/sdp", OFFER)),
+        ..Request::new(
+            Method::Invite,
+            "sip:bob@127.0.0.1:5070",
+            "\"Alice\" <sip:alice@127.0.0.1;user=ip>",
+            "<sip:bob@127.0.0.1>",
+        )
+    };
+    let call = ep.invite(now, addr(PEER), &req).unwrap();
+    let first = only(&sent(&mut ep), "INVITE");
+    let mut challenge = answer(&first, 407, "px", None);
+    let at = challenge.len() - b"Content-Length: 0\r\n\r\n".len();
+    challenge.splice(
+        at..at,
+        b"Proxy-Authenticate: Digest realm=\"proxy.test\", nonce=\"p-1\", qop=\"auth\"\r\n"
+            .iter()
+            .copied(),
+    );
+    feed(&mut ep, now, &challenge);
+    let out = sent(&mut ep);
+    let retry = only(&out, "INVITE");
+    assert!(parse(&retry).cseq().unwrap().seq() > parse(&first).cseq().unwrap().seq());
+    // Fork A rings (an early dialog), fork B answers with a Record-Route.
+    let ringing = answer(&retry, 180, "forkA", None);
+    feed(&mut ep, now, &ringing);
+    sent(&mut ep);
+    let early = ep.call_dialog(call).unwrap().clone();
+    assert_eq!(
+        early,
+        Dialog::uac(&parse(&retry), &parse(&ringing), false).unwrap()
+    );
+    let mut ok = answer(&retry, 200, "forkB", Some(ANSWER));
+    let at = ok.iter().position(|&b| b == b'\n').unwrap() + 1;
+    ok.splice(
+        at..at,
+        b"Record-Route: <sip:p2.test;lr>, <sip:p1.test;lr>\r\n"
+            .iter()
+            .copied(),
+    );
+    feed(&mut ep, now, &ok);
+    let ack = only(&sent(&mut ep), "ACK");
+    assert_eq!(
+        parse(&ack).cseq().unwrap().seq(),
+        parse(&retry).cseq().unwrap().seq()
+    );
+    let want = Dialog::uac(&parse(&retry), &parse(&ok), false).unwrap();
+    assert_eq!(ep.call_dialog(call), Some(&want));
+    assert_eq!(want.route_set().count(), 2);
+}
+
+/// RFC 3262 §4 and RFC 3261 §13.2.2.4: an early dialog whose reliable provisional
+/// response was PRACKed, confirmed by a 2xx from the same UAS, is the dialog
+/// `Dialog::uac` makes from the INVITE and the 2xx (route set reversed from the 2xx's
+/// Record-Route, the 2xx's Contact as remote target) but for its local CSeq, which goes
+/// on from the PRACK's (§12.2.1.1): the BYE follows it.
+#[test]
+fn a_pracked_early_dialog_confirmed_by_its_2xx() {
+    use sansip::dialog::Dialog;
+    let mut ep = Box::new(sansip::endpoint::Endpoint::new(
+        sansip::endpoint::EndpointConfig {
+            capabilities: sansip::check::Capabilities {
+                extensions: &["100rel"],
+                ..sansip::check::Capabilities::DEFAULT
+            },
+            ..sansip::endpoint::EndpointConfig::new(addr(LOCAL), 7)
+        },
+    ));
+    let now = Instant::ZERO;
+    let req = Request {
+        body: Some(("application/sdp", OFFER)),
+        ..Request::new(
+            Method::Invite,
+            "sip:bob@127.0.0.1:5070",
+            "<sip:alice@127.0.0.1>",
+            "<sip:bob@127.0.0.1>",
+        )
+    };
+    let call = ep.invite(now, addr(PEER), &req).unwrap();
+    let invite = only(&sent(&mut ep), "INVITE");
+    let with = |mut m: Vec<u8>, lines: &[u8]| {
+        let at = m.iter().position(|&b| b == b'\n').unwrap() + 1;
+        m.splice(at..at, lines.iter().copied());
+        m
+    };
+    let progress = with(
+        answer(&invite, 183, "b1", None),
+        b"Require: 100rel\r\nRSeq: 1\r\nRecord-Route: <sip:p1.test;lr>\r\n",
+    );
+    feed(&mut ep, now, &progress);
+    let prack = only(&sent(&mut ep), "PRACK");
+    let prack_seq = parse(&prack).cseq().unwrap().seq();
+    assert!(prack_seq > parse(&invite).cseq().unwrap().seq());
+    feed(&mut ep, now, &answer(&prack, 200, "b1", None));
+    sent(&mut ep);
+    let ok = with(
+        answer(&invite, 200, "b1", Some(ANSWER)),
+        b"Record-Route: <sip:p2.test;lr>, <sip:p1.test;lr>\r\n",
+    );
+    let ok = {
+        // The 2xx names another Contact than the 183: the remote target is the 2xx's.
+        let text = String::from_utf8(ok).unwrap();
+        text.replacen(
+            &format!("Contact: <sip:bob@{PEER}>"),
+            "Contact: <sip:bob@127.0.0.1:5090>",
+            1,
+        )
+        .into_bytes()
+    };
+    feed(&mut ep, now, &ok);
+    only(&sent(&mut ep), "ACK");
+    let want = Dialog::uac(&parse(&invite), &parse(&ok), false).unwrap();
+    let got = ep.call_dialog(call).unwrap();
+    let fields = |d: &Dialog| {
+        (
+            d.id().clone(),
+            d.state(),
+            d.remote_seq(),
+            d.local_uri().to_owned(),
+            d.remote_uri().to_owned(),
+            d.remote_target().to_owned(),
+            d.route_set().map(str::to_owned).collect::<Vec<_>>(),
+            d.is_secure(),
+        )
+    };
+    assert_eq!(fields(got), fields(&want));
+    assert_eq!(got.local_seq(), prack_seq);
+    assert_eq!(got.remote_target(), "sip:bob@127.0.0.1:5090");
+    assert_eq!(got.route_set().count(), 2);
+    ep.hangup(now, call).unwrap();
+    let bye = only(&sent(&mut ep), "BYE");
+    assert_eq!(parse(&bye).cseq().unwrap().seq(), prack_seq + 1);
+}
+
+/// §12.1.2: over TLS with a SIPS Request-URI the caller's dialog is secure; the early
+/// dialog the 180 makes stays secure when its 2xx confirms it, equal to the dialog
+/// `Dialog::uac` makes from the INVITE and the 2xx over TLS.
+#[test]
+fn a_sips_early_dialog_confirmed_over_tls_stays_secure() {
+    use sansip::dialog::Dialog;
+    let mut ep = endpoint(Transport::Tls);
+    let now = Instant::ZERO;
+    let req = Request {
+        body: Some(("application/sdp", OFFER)),
+        ..Request::new(
+            Method::Invite,
+            "sips:bob@127.0.0.1:5070",
+            "<sips:alice@127.0.0.1>",
+            "<sips:bob@127.0.0.1>",
+        )
+    };
+    let call = ep.invite(now, addr(PEER), &req).unwrap();
+    let invite = only(&sent(&mut ep), "INVITE");
+    let sips = |m: Vec<u8>| {
+        String::from_utf8(m)
+            .unwrap()
+            .replacen(
+                &format!("<sip:bob@{PEER}>"),
+                &format!("<sips:bob@{PEER}>"),
+                1,
+            )
+            .into_bytes()
+    };
+    feed(&mut ep, now, &sips(answer(&invite, 180, "b1", None)));
+    sent(&mut ep);
+    assert!(ep.call_dialog(call).unwrap().is_secure());
+    let ok = sips(answer(&invite, 200, "b1", Some(ANSWER)));
+    feed(&mut ep, now, &ok);
+    only(&sent(&mut ep), "ACK");
+    let want = Dialog::uac(&parse(&invite), &parse(&ok), true).unwrap();
+    assert!(want.is_secure());
+    assert_eq!(ep.call_dialog(call), Some(&want));
+}
