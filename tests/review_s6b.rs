@@ -536,3 +536,119 @@ fn a_sips_early_dialog_confirmed_over_tls_stays_secure() {
     assert!(want.is_secure());
     assert_eq!(ep.call_dialog(call), Some(&want));
 }
+
+// ----- slots reused ------------------------------------------------------------------
+
+/// A freed transaction slot keeps its buffers for the next transaction (Table::
+/// insert_reusing). With one slot, a second request reuses the first one's: the old
+/// handle finds nothing, and the new transaction shows its own request and no response
+/// until its own arrives (nothing of the previous occupant, RFC 3261 §17.1.2).
+#[test]
+fn a_reused_transaction_slot_shows_nothing_of_its_last_transaction() {
+    type One = sansip::endpoint::Endpoint<1, 1, 2048>;
+    fn drain(ep: &mut One) -> Vec<Vec<u8>> {
+        let mut buf = vec![0u8; 4096];
+        let mut out = Vec::new();
+        while let Some(t) = ep.poll_transmit(&mut buf).unwrap() {
+            out.push(t.bytes.to_vec());
+        }
+        out
+    }
+    let mut ep: Box<One> = Box::new(sansip::endpoint::Endpoint::new(
+        sansip::endpoint::EndpointConfig::new(addr(LOCAL), 7),
+    ));
+    let options = |uri| {
+        Request::new(
+            Method::Options,
+            uri,
+            "<sip:alice@127.0.0.1>",
+            "<sip:bob@127.0.0.1>",
+        )
+    };
+    let now = Instant::ZERO;
+    let first = ep
+        .send_request(now, addr(PEER), &options("sip:bob@127.0.0.1:5070"))
+        .unwrap();
+    let sent_first = drain(&mut ep).remove(0);
+    let reply = answer(&sent_first, 200, "b1", Some(OFFER));
+    ep.handle_datagram(now, addr(PEER), &reply);
+    assert_eq!(ep.response(first).unwrap().body(), OFFER);
+    // Timer K (T4 over UDP) ends it and frees the slot.
+    let mut t = now;
+    while ep.transaction_count() > 0 {
+        t = ep.poll_timeout().unwrap();
+        ep.handle_timeout(t);
+        drain(&mut ep);
+    }
+    let second = ep
+        .send_request(t, addr(PEER), &options("sip:carol@127.0.0.1:5070"))
+        .unwrap();
+    drain(&mut ep);
+    assert_ne!(second, first);
+    assert!(ep.request(first).is_none() && ep.response(first).is_none());
+    assert!(
+        ep.response(second).is_none(),
+        "the last transaction's response"
+    );
+    let req = ep.request(second).unwrap();
+    assert_eq!(
+        req.request_uri().unwrap().unwrap().as_str(),
+        "sip:carol@127.0.0.1:5070"
+    );
+}
+
+/// The same for a call slot (its `answer` and `ack` buffers): a call placed in the slot
+/// of a finished late-offer call has no peer message (`call_answer`) before its own 2xx,
+/// and its 2xx gets a fresh ACK, not the last call's stored one (RFC 3261 §13.2.2.4).
+#[test]
+fn a_reused_call_slot_shows_nothing_of_its_last_call() {
+    type One = sansip::endpoint::Endpoint<8, 1, 2048>;
+    fn drain(ep: &mut One) -> Vec<Vec<u8>> {
+        let mut buf = vec![0u8; 4096];
+        let mut out = Vec::new();
+        while let Some(t) = ep.poll_transmit(&mut buf).unwrap() {
+            out.push(t.bytes.to_vec());
+        }
+        out
+    }
+    let mut ep: Box<One> = Box::new(sansip::endpoint::Endpoint::new(
+        sansip::endpoint::EndpointConfig::new(addr(LOCAL), 7),
+    ));
+    let now = Instant::ZERO;
+    // A late-offer call: the 2xx offers, the ACK answers; then it is hung up.
+    let req = Request::new(
+        Method::Invite,
+        "sip:bob@127.0.0.1:5070",
+        "<sip:alice@127.0.0.1>",
+        "<sip:bob@127.0.0.1>",
+    );
+    let first = ep.invite(now, addr(PEER), &req).unwrap();
+    let invite = drain(&mut ep).remove(0);
+    ep.handle_datagram(now, addr(PEER), &answer(&invite, 200, "b1", Some(OFFER)));
+    ep.ack_with_answer(first, ("application/sdp", ANSWER))
+        .unwrap();
+    drain(&mut ep);
+    ep.hangup(now, first).unwrap();
+    let bye = drain(&mut ep).remove(0);
+    ep.handle_datagram(now, addr(PEER), &answer(&bye, 200, "b1", None));
+    drain(&mut ep);
+    assert_eq!(ep.call_count(), 0);
+    // The next call, in the same slot, with an offer of its own.
+    let req = Request {
+        body: Some(("application/sdp", OFFER)),
+        ..req
+    };
+    let second = ep.invite(now, addr(PEER), &req).unwrap();
+    assert_ne!(second, first);
+    assert!(ep.call_answer(first).is_none());
+    assert!(ep.call_answer(second).is_none(), "the last call's 2xx");
+    let invite = drain(&mut ep).remove(0);
+    ep.handle_datagram(now, addr(PEER), &answer(&invite, 200, "b2", Some(ANSWER)));
+    let out = drain(&mut ep);
+    assert_eq!(out.len(), 1);
+    let ack = parse(&out[0]);
+    assert_eq!(ack.method(), Some(Method::Ack));
+    assert!(ack.body().is_empty(), "the last call's ACK");
+    assert_eq!(ack.to().unwrap().tag(), Some("b2"));
+    assert_eq!(ep.call_answer(second).unwrap().body(), ANSWER);
+}
