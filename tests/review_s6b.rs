@@ -652,3 +652,30 @@ fn a_reused_call_slot_shows_nothing_of_its_last_call() {
     assert_eq!(ack.to().unwrap().tag(), Some("b2"));
     assert_eq!(ep.call_answer(second).unwrap().body(), ANSWER);
 }
+
+/// §13.2.2.4 and §15: a host that hangs up while the ACK of an offer-less re-INVITE's
+/// 2xx waits for its answer: the 2xx is acknowledged (without an answer, which the
+/// endpoint cannot write), then the BYE goes, CSeq after the re-INVITE's.
+#[test]
+fn a_hang_up_while_the_answer_is_awaited_acks_then_byes() {
+    let mut ep = endpoint(Transport::Udp);
+    let now = Instant::ZERO;
+    let call = established(&mut ep, now, "b1");
+    ep.reinvite_without_offer(now, call, &[]).unwrap();
+    let reinvite = only(&sent(&mut ep), "INVITE");
+    feed(&mut ep, now, &answer(&reinvite, 200, "b1", Some(OFFER)));
+    assert!(events(&mut ep).contains(&Event::AnswerNeeded { call }));
+    assert!(sent(&mut ep).is_empty());
+    ep.hangup(now, call).unwrap();
+    let out = sent(&mut ep);
+    assert_eq!(methods(&out), ["ACK", "BYE"]);
+    let seq = parse(&reinvite).cseq().unwrap().seq();
+    assert_eq!(parse(&out[0].1).cseq().unwrap().seq(), seq);
+    assert!(parse(&out[0].1).body().is_empty());
+    assert_eq!(parse(&out[1].1).cseq().unwrap().seq(), seq + 1);
+    assert_eq!(
+        ep.ack_with_answer(call, ("application/sdp", ANSWER)),
+        Err(sansip::endpoint::SendError::UnknownHandle),
+        "the call is over"
+    );
+}
