@@ -9,7 +9,7 @@ use crate::error::{Capacity, ParseError};
 use crate::message::{CSeq, Message, Method, NameAddr, StatusCode, Uri};
 
 /// Longest Call-ID a dialog stores (the transaction keys' bound,
-/// [`transaction::MAX_CALL_ID`](crate::transaction::MAX_CALL_ID)).
+/// [`transaction::key::MAX_CALL_ID`](crate::transaction::key::MAX_CALL_ID)).
 pub const MAX_CALL_ID: usize = 128;
 /// Longest tag a dialog stores. RFC 3261 §19.3 asks for 32 random bits, but tags in live
 /// traffic are often UUIDs (36 characters) and reach 84: of the 1,443 tags in this

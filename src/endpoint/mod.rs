@@ -559,7 +559,8 @@ pub struct Request<'a> {
     /// with one Call-ID (§10.2). One that is not a Call-ID (`word [@ word]`, §25.1) is
     /// refused with [`SendError::InvalidState`].
     pub call_id: Option<&'a str>,
-    /// The From tag to use again (a token), `None` for a fresh one.
+    /// The From tag to use again (a token of at most [`dialog::MAX_TAG`] bytes), `None`
+    /// for a fresh one.
     pub from_tag: Option<&'a str>,
     /// The CSeq number: 1 for a new Call-ID, one more than the last request's when the
     /// Call-ID is used again (§8.1.3.5, §10.2.4). Below 2^31 (§8.1.1.5).
@@ -1703,8 +1704,9 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
     ///
     /// For a re-INVITE without an offer, see
     /// [`reinvite_without_offer`](Self::reinvite_without_offer).
-    /// [`SendError::InvalidState`] if the call is not established or a re-INVITE (sent or
-    /// received) is still open.
+    /// [`SendError::InvalidState`] if the call is not established, a re-INVITE (sent or
+    /// received) is still open, or the ACK of a 2xx waits for the host's answer
+    /// ([`Event::AnswerNeeded`]; RFC 3264 §4).
     pub fn reinvite(
         &mut self,
         now: Instant,
@@ -1737,7 +1739,10 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
     ) -> Result<TxHandle, SendError> {
         let c = self.calls.get(call.0).ok_or(SendError::UnknownHandle)?;
         let d = c.dialog.as_ref().ok_or(SendError::InvalidState)?;
-        if !c.session.can_reinvite() || d.local_seq() >= CSEQ_LIMIT {
+        // An ACK still waiting for the host's answer to a 2xx's offer: that INVITE is
+        // not over for the peer (§14.1), and no new offer goes before the answer
+        // (RFC 3264 §4).
+        if !c.session.can_reinvite() || d.local_seq() >= CSEQ_LIMIT || c.ack_wanted.is_some() {
             return Err(SendError::InvalidState);
         }
         // `send_in_dialog` takes the dialog's next CSeq number; the session must know it
@@ -3615,7 +3620,8 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             return;
         }
         let tag = match call.and_then(|c| self.calls.get(c.0)) {
-            Some(c) => String::<32>::try_from(c.local_tag.as_str()).unwrap_or_default(),
+            Some(c) => String::<{ crate::dialog::MAX_TAG }>::try_from(c.local_tag.as_str())
+                .unwrap_or_default(),
             None => String::try_from(e.to_tag.as_str()).unwrap_or_default(),
         };
         let Ok(ack) = k.for_ack(&tag).map(RequestKey::Legacy) else {
@@ -3640,9 +3646,10 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             return Err(SendError::InvalidState);
         }
         let (branch, sent_by) = self.via_parts();
-        let tag = match req.from_tag {
+        // A host's tag may be as long as a dialog keeps (a peer's UUID tag, used again).
+        let tag: String<{ crate::dialog::MAX_TAG }> = match req.from_tag {
             Some(t) => String::try_from(t).map_err(|_| SendError::Capacity(Capacity::String))?,
-            None => self.random_tag(),
+            None => String::try_from(self.random_tag().as_str()).unwrap_or_default(),
         };
         let mut call_id: String<{ crate::dialog::MAX_CALL_ID }> = String::new();
         match req.call_id {
@@ -3901,8 +3908,15 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             } => {
                 let fork = self.fork_dialog(call, remote_tag, msg).into_option()?;
                 // Late offer on the call's own dialog: the ACK carries the host's answer
-                // (`ack_with_answer`). Extra forks get a bare ACK before their BYE.
-                if sdp == Sdp::Answer && fork.is_none() {
+                // (`ack_with_answer`). Extra forks get a bare ACK before their BYE. The
+                // session asks for an answer only on an offer-less re-INVITE's first 2xx
+                // (it is no longer pending after it): its retransmissions are known here
+                // by the 2xx the answer is for, or waits for (§13.2.2.4).
+                let answered = self.calls.get(call.0).is_some_and(|c| {
+                    c.ack_for == Some((remote_tag, cseq))
+                        || c.ack_wanted == Some((remote_tag, cseq))
+                });
+                if (sdp == Sdp::Answer || answered) && fork.is_none() {
                     let c = self.calls.get_mut(call.0).ok_or(SendError::UnknownHandle)?;
                     if c.ack_for == Some((remote_tag, cseq)) {
                         // A retransmitted 2xx: the same ACK again (§13.2.2.4).
