@@ -24,7 +24,7 @@
 //! # The host run loop
 //!
 //! With the `endpoint` feature, a host feeds inputs and then drains every output, and
-//! sleeps until the next datagram or [`poll_timeout`](endpoint::Endpoint::poll_timeout):
+//! sleeps until the next datagram or `Endpoint::poll_timeout`:
 //!
 //! ```no_run
 //! # #[cfg(feature = "endpoint")] {
