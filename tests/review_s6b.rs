@@ -65,6 +65,23 @@ fn only(out: &[(std::net::SocketAddr, Vec<u8>)], method: &str) -> Vec<u8> {
 
 /// A call placed by the endpoint (with an offer) to the scripted peer, answered 2xx with
 /// To tag `tag` and ACKed.
+/// A call placed with Digest credentials and an offer, from `from`: the call and its
+/// INVITE.
+fn invite_with_credentials(ep: &mut Ep, from: &str) -> (CallHandle, Vec<u8>) {
+    let req = Request {
+        credentials: Some(sansip::endpoint::DigestCredentials::new("alice", "secret")),
+        body: Some(("application/sdp", OFFER)),
+        ..Request::new(
+            Method::Invite,
+            "sip:bob@127.0.0.1:5070",
+            from,
+            "<sip:bob@127.0.0.1>",
+        )
+    };
+    let call = ep.invite(Instant::ZERO, addr(PEER), &req).unwrap();
+    (call, only(&sent(ep), "INVITE"))
+}
+
 fn established(ep: &mut Ep, now: Instant, tag: &str) -> CallHandle {
     let req = Request {
         body: Some(("application/sdp", OFFER)),
@@ -266,18 +283,7 @@ fn the_callee_sends_an_offerless_reinvite() {
 fn the_answer_ack_of_a_challenged_offerless_reinvite_carries_its_credentials() {
     let mut ep = endpoint(Transport::Udp);
     let now = Instant::ZERO;
-    let req = Request {
-        credentials: Some(sansip::endpoint::DigestCredentials::new("alice", "secret")),
-        body: Some(("application/sdp", OFFER)),
-        ..Request::new(
-            Method::Invite,
-            "sip:bob@127.0.0.1:5070",
-            "<sip:alice@127.0.0.1>",
-            "<sip:bob@127.0.0.1>",
-        )
-    };
-    let call = ep.invite(now, addr(PEER), &req).unwrap();
-    let invite = only(&sent(&mut ep), "INVITE");
+    let (call, invite) = invite_with_credentials(&mut ep, "<sip:alice@127.0.0.1>");
     feed(&mut ep, now, &answer(&invite, 200, "b1", Some(ANSWER)));
     only(&sent(&mut ep), "ACK");
     events(&mut ep);
@@ -362,18 +368,7 @@ fn the_callers_dialog_is_the_one_its_invite_and_2xx_make() {
     use sansip::dialog::Dialog;
     let mut ep = endpoint(Transport::Udp);
     let now = Instant::ZERO;
-    let req = Request {
-        credentials: Some(sansip::endpoint::DigestCredentials::new("alice", "secret")),
-        body: Some(("application/sdp", OFFER)),
-        ..Request::new(
-            Method::Invite,
-            "sip:bob@127.0.0.1:5070",
-            "\"Alice\" <sip:alice@127.0.0.1;user=ip>",
-            "<sip:bob@127.0.0.1>",
-        )
-    };
-    let call = ep.invite(now, addr(PEER), &req).unwrap();
-    let first = only(&sent(&mut ep), "INVITE");
+    let (call, first) = invite_with_credentials(&mut ep, "\"Alice\" <sip:alice@127.0.0.1;user=ip>");
     let mut challenge = answer(&first, 407, "px", None);
     let at = challenge.len() - b"Content-Length: 0\r\n\r\n".len();
     challenge.splice(

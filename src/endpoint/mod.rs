@@ -735,19 +735,48 @@ struct TxEntry<const MSG: usize> {
     response: Bytes<MSG>,
 }
 
-// The state is reached through the entry (`e.machine`), as if it were one struct.
-impl<const MSG: usize> core::ops::Deref for TxEntry<MSG> {
-    type Target = TxMeta;
-    fn deref(&self) -> &TxMeta {
-        &self.meta
-    }
+/// An entry split into its state (`meta`) and two `MSG`-byte buffers: the state is reached
+/// through the entry (`e.machine`, `c.session`), as if it were one struct, and `fill`
+/// puts a new entry in a table slot, reusing the buffers of the entry it last held.
+macro_rules! entry_with_buffers {
+    ($entry:ident, $meta:ty, $a:ident, $b:ident) => {
+        impl<const MSG: usize> core::ops::Deref for $entry<MSG> {
+            type Target = $meta;
+            fn deref(&self) -> &$meta {
+                &self.meta
+            }
+        }
+
+        impl<const MSG: usize> core::ops::DerefMut for $entry<MSG> {
+            fn deref_mut(&mut self) -> &mut $meta {
+                &mut self.meta
+            }
+        }
+
+        impl<const MSG: usize> $entry<MSG> {
+            /// Make `slot` hold the state `make` returns and empty buffers.
+            fn fill(slot: &mut Option<Self>, make: impl FnOnce() -> $meta) {
+                match slot {
+                    Some(e) => {
+                        e.meta = make();
+                        e.$a.clear();
+                        e.$b.clear();
+                    }
+                    None => {
+                        *slot = Some($entry {
+                            meta: make(),
+                            $a: Bytes::new(),
+                            $b: Bytes::new(),
+                        });
+                    }
+                }
+            }
+        }
+    };
 }
 
-impl<const MSG: usize> core::ops::DerefMut for TxEntry<MSG> {
-    fn deref_mut(&mut self) -> &mut TxMeta {
-        &mut self.meta
-    }
-}
+entry_with_buffers!(TxEntry, TxMeta, request, response);
+entry_with_buffers!(CallEntry, CallMeta, answer, ack);
 
 /// The index hashes of a new transaction's keys, when the lookups before it computed
 /// them (`None`: computed on insertion).
@@ -831,19 +860,6 @@ struct CallEntry<const MSG: usize> {
     /// the host's answer went out in, resent for every retransmission of that 2xx, and
     /// which 2xx it acknowledges. Empty otherwise.
     ack: Bytes<MSG>,
-}
-
-impl<const MSG: usize> core::ops::Deref for CallEntry<MSG> {
-    type Target = CallMeta;
-    fn deref(&self) -> &CallMeta {
-        &self.meta
-    }
-}
-
-impl<const MSG: usize> core::ops::DerefMut for CallEntry<MSG> {
-    fn deref_mut(&mut self) -> &mut CallMeta {
-        &mut self.meta
-    }
 }
 
 /// Everything of a call but its buffers.
@@ -1919,7 +1935,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             key: Some(key_hash),
             merge: merge_hash,
         };
-        let Some(tx) = self.new_server_tx_hashed(now, from, msg, core, key, merge, hashes) else {
+        let Some(tx) = self.new_server_tx(now, from, msg, core, key, merge, hashes) else {
             return;
         };
         let call = if method == Method::Invite {
@@ -2060,7 +2076,9 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                     }),
                 RequestKey::Legacy(_) => false,
             };
-        let Some(cancel_tx) = self.new_server_tx(now, from, msg, core, key, None) else {
+        let Some(cancel_tx) =
+            self.new_server_tx(now, from, msg, core, key, None, KeyHashes::default())
+        else {
             return;
         };
         if answered || non_invite {
@@ -2111,7 +2129,8 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
     ) {
         let Some(method) = msg.method() else { return };
         let call = self.find_call_for_request(core);
-        let Some(tx) = self.new_server_tx(now, from, msg, core, key, None) else {
+        let Some(tx) = self.new_server_tx(now, from, msg, core, key, None, KeyHashes::default())
+        else {
             return;
         };
         let Some(call) = call else {
@@ -2510,20 +2529,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         known: KeyHashes,
         make: impl FnOnce() -> TxMeta,
     ) -> Option<RawHandle> {
-        let h = self.txs.insert_reusing(|slot| match slot {
-            Some(e) => {
-                e.meta = make();
-                e.request.clear();
-                e.response.clear();
-            }
-            None => {
-                *slot = Some(TxEntry {
-                    meta: make(),
-                    request: Bytes::new(),
-                    response: Bytes::new(),
-                });
-            }
-        })?;
+        let h = self.txs.insert_reusing(|slot| TxEntry::fill(slot, make))?;
         let Some(e) = self.txs.get_mut(h) else {
             return Some(h);
         };
@@ -2556,20 +2562,8 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
 
     /// Put a new call in a free slot, reusing the buffers of the call it last held.
     fn insert_call(&mut self, make: impl FnOnce() -> CallMeta) -> Option<RawHandle> {
-        self.calls.insert_reusing(|slot| match slot {
-            Some(c) => {
-                c.meta = make();
-                c.answer.clear();
-                c.ack.clear();
-            }
-            None => {
-                *slot = Some(CallEntry {
-                    meta: make(),
-                    answer: Bytes::new(),
-                    ack: Bytes::new(),
-                });
-            }
-        })
+        self.calls
+            .insert_reusing(|slot| CallEntry::fill(slot, make))
     }
 
     fn remove_tx(&mut self, tx: TxHandle) {
@@ -2581,23 +2575,10 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         }
     }
 
-    fn new_server_tx(
-        &mut self,
-        now: Instant,
-        from: SocketAddr,
-        msg: &Message<'_>,
-        core: &CoreHeaders<'_>,
-        key: RequestKey,
-        merge_key: Option<MergeKey>,
-    ) -> Option<TxHandle> {
-        let hashes = KeyHashes::default();
-        self.new_server_tx_hashed(now, from, msg, core, key, merge_key, hashes)
-    }
-
-    /// [`new_server_tx`](Self::new_server_tx) with the hashes of its keys, where the
-    /// lookups before it computed them.
+    /// A server transaction for the request `msg` (§17.2); `hashes` are those of its keys
+    /// where the lookups before it computed them.
     #[allow(clippy::too_many_arguments)]
-    fn new_server_tx_hashed(
+    fn new_server_tx(
         &mut self,
         now: Instant,
         from: SocketAddr,

@@ -9,7 +9,9 @@ use core::net::SocketAddr;
 use heapless::String;
 
 use super::table::{RawHandle, Table};
-use super::{Bytes, Endpoint, Event, MAX_CONTENT_TYPE, MAX_EVENT, SendError, TxHandle, text};
+use super::{
+    Bytes, Endpoint, Event, KeyHashes, MAX_CONTENT_TYPE, MAX_EVENT, SendError, TxHandle, text,
+};
 use crate::check::CoreHeaders;
 use crate::dialog::{Dialog, DialogError};
 use crate::encode::Value;
@@ -555,7 +557,8 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         core: &CoreHeaders<'_>,
         n: NotifierHandle,
     ) {
-        let Some(tx) = self.new_server_tx(now, from, msg, core, key, None) else {
+        let Some(tx) = self.new_server_tx(now, from, msg, core, key, None, KeyHashes::default())
+        else {
             return;
         };
         let expires = match msg.expires() {

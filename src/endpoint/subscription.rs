@@ -9,7 +9,7 @@ use heapless::String;
 
 use super::digest::{Answers, Auth, DigestCredentials, authorize, rewrite_with};
 use super::table::{RawHandle, Table};
-use super::{Bytes, Endpoint, Event, Request, SendError, TxHandle, text};
+use super::{Bytes, Endpoint, Event, KeyHashes, Request, SendError, TxHandle, text};
 use crate::check::CoreHeaders;
 use crate::dialog::Dialog;
 use crate::encode::Value;
@@ -529,7 +529,8 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         core: &CoreHeaders<'_>,
         sub: SubscriptionHandle,
     ) {
-        let Some(tx) = self.new_server_tx(now, from, msg, core, key, None) else {
+        let Some(tx) = self.new_server_tx(now, from, msg, core, key, None, KeyHashes::default())
+        else {
             return;
         };
         let state = msg
