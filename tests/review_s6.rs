@@ -20,6 +20,23 @@ fn drain<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usi
 
 // ----- events are never lost to a full queue ------------------------------------------
 
+/// An endpoint that has sent `n` OPTIONS to a peer that will never answer.
+fn options_sent(n: usize) -> Box<Endpoint<128, 4, 512>> {
+    let mut ep: Box<Endpoint<128, 4, 512>> =
+        Box::new(Endpoint::new(EndpointConfig::new(addr(LOCAL), 1)));
+    for _ in 0..n {
+        let r = Request::new(
+            Method::Options,
+            "sip:bob@127.0.0.1:5070",
+            "<sip:alice@127.0.0.1>",
+            "<sip:bob@127.0.0.1>",
+        );
+        ep.send_request(Instant::ZERO, addr(PEER), &r).unwrap();
+        drain(&mut ep);
+    }
+    ep
+}
+
 /// RFC 3261 §17.1.2.2: when Timer F fires the client transaction "SHOULD inform the TU
 /// about the timeout". A host that sent a burst of requests (more than
 /// `EVENT_QUEUE`) to a peer that never answers must learn of every timeout: their
@@ -30,19 +47,7 @@ fn drain<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usi
 #[test]
 fn a_burst_of_timeouts_reaches_the_host_whole() {
     const BURST: usize = 100;
-    let mut ep: Box<Endpoint<128, 4, 512>> =
-        Box::new(Endpoint::new(EndpointConfig::new(addr(LOCAL), 1)));
-    let now = Instant::ZERO;
-    for _ in 0..BURST {
-        let r = Request::new(
-            Method::Options,
-            "sip:bob@127.0.0.1:5070",
-            "<sip:alice@127.0.0.1>",
-            "<sip:bob@127.0.0.1>",
-        );
-        ep.send_request(now, addr(PEER), &r).unwrap();
-        drain(&mut ep);
-    }
+    let mut ep = options_sent(BURST);
     let mut timed_out = 0;
     let mut rounds = 0;
     // The host loop of the crate docs: sleep until `poll_timeout`, fire, drain all.
@@ -70,19 +75,8 @@ fn a_burst_of_timeouts_reaches_the_host_whole() {
 #[test]
 fn a_send_error_to_a_busy_destination_loses_no_event() {
     const BURST: usize = 100;
-    let mut ep: Box<Endpoint<128, 4, 512>> =
-        Box::new(Endpoint::new(EndpointConfig::new(addr(LOCAL), 1)));
+    let mut ep = options_sent(BURST);
     let now = Instant::ZERO;
-    for _ in 0..BURST {
-        let r = Request::new(
-            Method::Options,
-            "sip:bob@127.0.0.1:5070",
-            "<sip:alice@127.0.0.1>",
-            "<sip:bob@127.0.0.1>",
-        );
-        ep.send_request(now, addr(PEER), &r).unwrap();
-        drain(&mut ep);
-    }
     let mut ended = 0;
     let mut count = |ep: &mut Endpoint<128, 4, 512>| {
         while let Some(e) = ep.poll_event() {

@@ -534,6 +534,18 @@ fn a_sips_early_dialog_confirmed_over_tls_stays_secure() {
 
 // ----- slots reused ------------------------------------------------------------------
 
+/// Every datagram `ep` has to send, in order.
+fn drain<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>(
+    ep: &mut sansip::endpoint::Endpoint<TX, CALLS, MSG, QUEUE>,
+) -> Vec<Vec<u8>> {
+    let mut buf = vec![0u8; 4096];
+    let mut out = Vec::new();
+    while let Some(t) = ep.poll_transmit(&mut buf).unwrap() {
+        out.push(t.bytes.to_vec());
+    }
+    out
+}
+
 /// A freed transaction slot keeps its buffers for the next transaction (Table::
 /// insert_reusing). With one slot, a second request reuses the first one's: the old
 /// handle finds nothing, and the new transaction shows its own request and no response
@@ -541,14 +553,6 @@ fn a_sips_early_dialog_confirmed_over_tls_stays_secure() {
 #[test]
 fn a_reused_transaction_slot_shows_nothing_of_its_last_transaction() {
     type One = sansip::endpoint::Endpoint<1, 1, 2048>;
-    fn drain(ep: &mut One) -> Vec<Vec<u8>> {
-        let mut buf = vec![0u8; 4096];
-        let mut out = Vec::new();
-        while let Some(t) = ep.poll_transmit(&mut buf).unwrap() {
-            out.push(t.bytes.to_vec());
-        }
-        out
-    }
     let mut ep: Box<One> = Box::new(sansip::endpoint::Endpoint::new(
         sansip::endpoint::EndpointConfig::new(addr(LOCAL), 7),
     ));
@@ -598,14 +602,6 @@ fn a_reused_transaction_slot_shows_nothing_of_its_last_transaction() {
 #[test]
 fn a_reused_call_slot_shows_nothing_of_its_last_call() {
     type One = sansip::endpoint::Endpoint<8, 1, 2048>;
-    fn drain(ep: &mut One) -> Vec<Vec<u8>> {
-        let mut buf = vec![0u8; 4096];
-        let mut out = Vec::new();
-        while let Some(t) = ep.poll_transmit(&mut buf).unwrap() {
-            out.push(t.bytes.to_vec());
-        }
-        out
-    }
     let mut ep: Box<One> = Box::new(sansip::endpoint::Endpoint::new(
         sansip::endpoint::EndpointConfig::new(addr(LOCAL), 7),
     ));
