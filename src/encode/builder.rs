@@ -318,6 +318,7 @@ impl<'a> MessageBuilder<'a> {
 
     /// Replace what `out` holds with the message. Returns the bytes written; on error
     /// `out` keeps what it held (a stored response stays until its successor fits).
+    #[cfg(feature = "endpoint")]
     pub(crate) fn encode_replacing<const N: usize>(
         &self,
         out: &mut heapless::Vec<u8, N>,
