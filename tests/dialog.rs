@@ -1519,3 +1519,50 @@ fn config_from_transaction_config() {
         Config::from(&sansip::transaction::Config::default())
     );
 }
+
+/// RFC 3261 §13.2.2.4 and RFC 3264 §4: every copy of the 2xx to a re-INVITE sent without
+/// an offer carries the peer's offer, and each copy's ACK must carry the answer: the
+/// session says so for a retransmission too, not only for the first 2xx (which ends the
+/// pending re-INVITE). A 2xx to an earlier re-INVITE that had an offer does not.
+#[test]
+fn every_2xx_to_an_offerless_reinvite_asks_for_the_answer_in_its_ack() {
+    let ok = |cseq| Event::Response {
+        code: StatusCode::OK,
+        to_tag: Some(tag("b")),
+        cseq,
+        body: true,
+    };
+    let confirmed = run(InviteSession::uac(1, true), &[resp(200, Some("b"), 1)]).0;
+    let reinvite = |cseq, body| Event::TuReInvite {
+        cseq,
+        body,
+        random: 0,
+    };
+    let (_, actions) = run(
+        confirmed,
+        &[
+            reinvite(2, true),
+            ok(2),
+            reinvite(3, false),
+            ok(3),
+            ok(3),
+            ok(2),
+        ],
+    );
+    let acks: Vec<_> = actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::SendAck { cseq, sdp, .. } => Some((*cseq, *sdp)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        acks,
+        [
+            (2, Sdp::None),
+            (3, Sdp::Answer),
+            (3, Sdp::Answer),
+            (2, Sdp::None)
+        ]
+    );
+}

@@ -383,6 +383,9 @@ pub struct InviteSession {
     /// UAS: hang up as soon as the ACK arrives (§15: no BYE before it).
     bye_after_ack: bool,
     pending: Pending,
+    /// The CSeq of this side's last re-INVITE that went without an offer and was accepted:
+    /// every copy of its 2xx carries the peer's offer, so every ACK carries the answer.
+    offerless_accepted: Option<u32>,
     /// Current 2xx retransmission interval.
     retransmit: Duration,
 }
@@ -429,6 +432,7 @@ impl InviteSession {
             cancel_sent: false,
             bye_after_ack: false,
             pending: Pending::None,
+            offerless_accepted: None,
             retransmit: Duration::ZERO,
         }
     }
@@ -667,7 +671,12 @@ impl Step<'_> {
             }
         } else {
             match ses.pending {
-                Pending::Local { offer: false, .. } if body => Sdp::Answer,
+                Pending::Local {
+                    offer: false,
+                    cseq: c,
+                    ..
+                } if body && c == cseq => Sdp::Answer,
+                _ if body && ses.offerless_accepted == Some(cseq) => Sdp::Answer,
                 _ => Sdp::None,
             }
         };
@@ -678,10 +687,13 @@ impl Step<'_> {
         });
         let known = self.fork(tag);
         if !initial {
-            if let Pending::Local { cseq: c, .. } = ses.pending
+            if let Pending::Local { cseq: c, offer, .. } = ses.pending
                 && c == cseq
                 && Some(tag) == ses.kept
             {
+                if !offer {
+                    self.session.offerless_accepted = Some(cseq);
+                }
                 self.session.pending = Pending::None;
                 self.emit(Action::Tu(Notice::ReInviteAccepted));
             }

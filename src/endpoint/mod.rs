@@ -3889,15 +3889,9 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             } => {
                 let fork = self.fork_dialog(call, remote_tag, msg).into_option()?;
                 // Late offer on the call's own dialog: the ACK carries the host's answer
-                // (`ack_with_answer`). Extra forks get a bare ACK before their BYE. The
-                // session asks for an answer only on an offer-less re-INVITE's first 2xx
-                // (it is no longer pending after it): its retransmissions are known here
-                // by the 2xx the answer is for, or waits for (§13.2.2.4).
-                let answered = self.calls.get(call.0).is_some_and(|c| {
-                    c.ack_for == Some((remote_tag, cseq))
-                        || c.ack_wanted == Some((remote_tag, cseq))
-                });
-                if (sdp == Sdp::Answer || answered) && fork.is_none() {
+                // (`ack_with_answer`), for every copy of the 2xx (§13.2.2.4). Extra forks
+                // get a bare ACK before their BYE.
+                if sdp == Sdp::Answer && fork.is_none() {
                     let c = self.calls.get_mut(call.0).ok_or(SendError::UnknownHandle)?;
                     if c.ack_for == Some((remote_tag, cseq)) {
                         // A retransmitted 2xx: the same ACK again (§13.2.2.4).
