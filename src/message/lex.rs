@@ -568,6 +568,26 @@ pub fn unquote(s: &[u8]) -> &[u8] {
     }
 }
 
+/// Every string of `lens` bytes over `alphabet`: the unit tests run fast paths and their
+/// general counterparts over all of them.
+#[cfg(test)]
+pub(crate) fn strings_over(
+    alphabet: &[u8],
+    lens: core::ops::RangeInclusive<u32>,
+) -> impl Iterator<Item = std::vec::Vec<u8>> + '_ {
+    lens.flat_map(move |len| {
+        (0..alphabet.len().pow(len)).map(move |mut k| {
+            (0..len)
+                .map(|_| {
+                    let b = alphabet[k % alphabet.len()];
+                    k /= alphabet.len();
+                    b
+                })
+                .collect()
+        })
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -652,19 +672,12 @@ mod tests {
             (j, classes)
         };
         let mut long = 0;
-        for len in 0..=7u32 {
-            for mut k in 0..alphabet.len().pow(len) {
-                let mut s = [0u8; 7];
-                for b in &mut s[..len as usize] {
-                    *b = alphabet[k % alphabet.len()];
-                    k /= alphabet.len();
-                }
-                let s = &s[..len as usize];
-                for from in 0..=s.len() {
-                    let got = value_run(s, from);
-                    assert_eq!(got, reference(s, from), "{s:?} {from}");
-                    long += usize::from(got.0 - from >= 4);
-                }
+        for s in strings_over(alphabet, 0..=7) {
+            let s = &s[..];
+            for from in 0..=s.len() {
+                let got = value_run(s, from);
+                assert_eq!(got, reference(s, from), "{s:?} {from}");
+                long += usize::from(got.0 - from >= 4);
             }
         }
         assert!(long > 1000, "{long}");
