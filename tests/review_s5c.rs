@@ -22,17 +22,7 @@ fn terminated(n: &Net, i: usize) -> bool {
 #[test]
 fn a_481_in_one_forks_early_dialog_leaves_the_other_forks_early_dialog() {
     let mut n = Net::new(&[false, false, false]);
-    n.fork.push((addr(5062), addr(5063)));
-    let call = n.invite(0, 1, Some(SDP));
-    let (tx1, _) = n.incoming(1).unwrap();
-    let (tx2, _) = n.incoming(2).unwrap();
-    for (i, tx) in [(1, tx1), (2, tx2)] {
-        n.nodes[i]
-            .ep
-            .respond(n.now, tx, StatusCode::RINGING, None)
-            .unwrap();
-        n.flush();
-    }
+    let (call, _, tx2) = n.ring_two_forks();
     let r2 = n.responses(2, 0, 180)[0].1.as_bytes().to_vec();
     let r2 = Message::parse(&r2).unwrap();
     // Fork 2's early dialog works before.
@@ -125,17 +115,7 @@ fn a_481_in_one_forks_early_dialog_leaves_the_other_forks_early_dialog() {
 #[test]
 fn a_fork_whose_2xx_was_acked_and_byed_is_no_early_dialog_of_the_call() {
     let mut n = Net::new(&[false, false, false]);
-    n.fork.push((addr(5062), addr(5063)));
-    let call = n.invite(0, 1, Some(SDP));
-    let (tx1, _) = n.incoming(1).unwrap();
-    let (tx2, _) = n.incoming(2).unwrap();
-    for (i, tx) in [(1, tx1), (2, tx2)] {
-        n.nodes[i]
-            .ep
-            .respond(n.now, tx, StatusCode::RINGING, None)
-            .unwrap();
-        n.flush();
-    }
+    let (call, tx1, tx2) = n.ring_two_forks();
     n.nodes[1]
         .ep
         .respond(n.now, tx1, StatusCode::OK, Some(("application/sdp", SDP)))
@@ -201,17 +181,7 @@ fn forked_100rel_call(end_first: bool, linger: usize) -> Net {
 
 fn forked_100rel_call_sized(end_first: bool, linger: usize, bytes: usize) -> Net {
     let mut n = Net::with_linger(&[true, true, true], linger, bytes);
-    n.fork.push((addr(5062), addr(5063)));
-    let call = n.invite(0, 1, Some(SDP));
-    let (tx1, _) = n.incoming(1).unwrap();
-    let (tx2, _) = n.incoming(2).unwrap();
-    for (i, tx) in [(1, tx1), (2, tx2)] {
-        n.nodes[i]
-            .ep
-            .respond(n.now, tx, StatusCode::RINGING, None)
-            .unwrap();
-        n.flush();
-    }
+    let (call, tx1, tx2) = n.ring_two_forks();
     assert_eq!(n.requests(0, 2, Method::Prack).len(), 1);
     n.nodes[1]
         .ep

@@ -161,6 +161,24 @@ impl Net {
         while self.now.as_millis() < ms && self.advance() {}
     }
 
+    /// Node 0 calls node 1 with an offer, a forking proxy rings node 2 too, and both
+    /// ring (180): the call and the two callees' INVITE transactions.
+    pub fn ring_two_forks(&mut self) -> (CallHandle, TxHandle, TxHandle) {
+        self.fork.push((addr(5062), addr(5063)));
+        let call = self.invite(0, 1, Some(SDP));
+        let (tx1, _) = self.incoming(1).unwrap();
+        let (tx2, _) = self.incoming(2).unwrap();
+        for (i, tx) in [(1, tx1), (2, tx2)] {
+            let now = self.now;
+            self.nodes[i]
+                .ep
+                .respond(now, tx, sansip::message::StatusCode::RINGING, None)
+                .unwrap();
+            self.flush();
+        }
+        (call, tx1, tx2)
+    }
+
     /// Node `from` invites node `to` (with an offer unless `body` is None).
     pub fn invite(&mut self, from: usize, to: usize, body: Option<&'static [u8]>) -> CallHandle {
         self.invite_with(from, to, body, None)
