@@ -231,6 +231,7 @@ fn run(
                 expires: 600,
                 username: name,
                 password,
+                realm: None,
             };
             ep.register(now(), to, &binding)
                 .map_err(|e| format!("REGISTER: {e}"))?;

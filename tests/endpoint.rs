@@ -1538,6 +1538,7 @@ fn registration_is_kept_refreshed_and_removed() {
         expires: 3600,
         username: "alice",
         password: "wonderland",
+        realm: None,
     };
     let reg: RegistrationHandle =
         p.a.register(p.now, addr("127.0.0.1:5062"), &binding)
@@ -1619,6 +1620,7 @@ fn registration_failures() {
         expires: 60,
         username: "alice",
         password,
+        realm: None,
     };
     // Wrong password: the registrar answers 403 to the credentials.
     let mut p = Pair::new();
@@ -1653,6 +1655,33 @@ fn registration_failures() {
         "{:?}",
         p.events_a
     );
+    // Credentials for another realm than the registrar's (`127.0.0.1`): its 401 is not
+    // answered and the registration fails with it; for its realm, it succeeds.
+    for (realm, registered) in [("elsewhere.test", false), ("127.0.0.1", true)] {
+        let mut p = Pair::new();
+        let b = Binding {
+            realm: Some(realm),
+            ..binding("wonderland")
+        };
+        let reg = p.a.register(p.now, addr("127.0.0.1:5062"), &b).unwrap();
+        let mut answered = 0;
+        for _ in 0..3 {
+            p.flush();
+            registrar(&mut p, &mut answered, "wonderland", 60, 0);
+        }
+        p.flush();
+        assert_eq!(answered, if registered { 2 } else { 1 }, "{realm}");
+        let failed = Event::RegistrationFailed {
+            reg,
+            status: StatusCode::UNAUTHORIZED,
+        };
+        assert_eq!(p.events_a.contains(&failed), !registered, "{realm}");
+        assert_eq!(
+            p.events_a.contains(&Event::Registered { reg, expires: 60 }),
+            registered,
+            "{realm}"
+        );
+    }
     // No registrar at all: Timer F, then failed with 408.
     let mut p = Pair::new();
     let reg =
@@ -2100,6 +2129,7 @@ fn registration_through_a_challenging_proxy() {
                 expires: 600,
                 username: "alice",
                 password: "wonderland",
+                realm: None,
             },
         )
         .unwrap();
@@ -2278,6 +2308,7 @@ fn refused_register_credentials_are_not_sent_again() {
                 expires: 60,
                 username: "alice",
                 password: "nope",
+                realm: None,
             },
         )
         .unwrap();

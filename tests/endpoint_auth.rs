@@ -575,6 +575,89 @@ fn a_proxy_challenge_then_a_uas_challenge_and_both_at_once() {
     );
 }
 
+/// Credentials for one realm (`DigestCredentials::in_realm`) answer only its challenges
+/// (RFC 3261 §22.1): a challenge from any other realm ends the call as if there were no
+/// credentials, and a response challenging both gets the answer for the named realm alone.
+#[test]
+fn credentials_for_one_realm_answer_no_other() {
+    let pbx_only = ALICE.in_realm("pbx.test");
+    // The proxy's realm is not theirs: the 407 ends the call, nothing is answered.
+    let mut a = Caller::new();
+    let (call, first) = a.call(Some(pbx_only));
+    let sent = a.receive(&reply(
+        &first,
+        407,
+        "p1",
+        &[("Proxy-Authenticate", PROXY_CHALLENGE)],
+    ));
+    assert_eq!(lines(&sent), ["ACK sip:bob@127.0.0.1:5062 SIP/2.0"]);
+    assert_eq!(
+        a.ended(call),
+        Some(EndReason::Rejected(
+            StatusCode::PROXY_AUTHENTICATION_REQUIRED
+        ))
+    );
+    assert!(a.reoriginated().is_empty());
+
+    // Their own realm is answered as before.
+    let mut a = Caller::new();
+    let (_, first) = a.call(Some(pbx_only));
+    let second = only(
+        &a.receive(&reply(
+            &first,
+            401,
+            "u1",
+            &[("WWW-Authenticate", UAS_CHALLENGE)],
+        )),
+        Method::Invite,
+    );
+    let m = Message::parse(&second).unwrap();
+    let uas = creds(&m, HeaderKind::Authorization).unwrap();
+    assert_eq!(uas.realm(), Some("pbx.test"));
+    assert_eq!(verify(&uas, Method::Invite, "wonderland", SDP), Ok(true));
+
+    // Both realms challenge at once: only the named one gets an answer.
+    let mut a = Caller::new();
+    let (_, first) = a.call(Some(pbx_only));
+    let second = only(
+        &a.receive(&reply(
+            &first,
+            401,
+            "u1",
+            &[
+                ("Proxy-Authenticate", PROXY_CHALLENGE),
+                ("WWW-Authenticate", UAS_CHALLENGE),
+            ],
+        )),
+        Method::Invite,
+    );
+    let m = Message::parse(&second).unwrap();
+    assert!(creds(&m, HeaderKind::ProxyAuthorization).is_none());
+    assert_eq!(
+        creds(&m, HeaderKind::Authorization).unwrap().realm(),
+        Some("pbx.test")
+    );
+
+    // A realm longer than a credential text is refused when the call is placed.
+    use sansip::Capacity;
+    use sansip::endpoint::MAX_CREDENTIAL;
+    let long = "r".repeat(MAX_CREDENTIAL + 1);
+    let req = Request {
+        credentials: Some(ALICE.in_realm(&long)),
+        ..Request::new(
+            Method::Invite,
+            "sip:bob@127.0.0.1:5062",
+            "<sip:alice@127.0.0.1>",
+            "<sip:bob@127.0.0.1>",
+        )
+    };
+    let mut a = Caller::new();
+    assert_eq!(
+        a.ep.invite(a.now, addr(CALLEE), &req),
+        Err(SendError::Capacity(Capacity::String))
+    );
+}
+
 /// CANCEL after a challenged INVITE cancels the INVITE sent again (its branch and CSeq),
 /// carries no credentials (§22.1: a CANCEL cannot be challenged), and waits for a
 /// provisional response to that INVITE (§9.1).

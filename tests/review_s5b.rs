@@ -740,6 +740,7 @@ fn registering(
         expires: 3600,
         username: "",
         password: "",
+        realm: None,
     };
     let reg = ep.register(Instant::ZERO, addr(PEER), &binding).unwrap();
     let out = sent(&mut ep);

@@ -190,6 +190,7 @@ fuzz_target!(|ops: Vec<Op>| {
                     expires: 60,
                     username: "b",
                     password: "p",
+                    realm: None,
                 };
                 if let Ok(r) = ep.register(now, peer, &binding) {
                     regs.push(r);

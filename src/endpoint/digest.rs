@@ -49,12 +49,37 @@ pub struct DigestCredentials<'a> {
     pub username: &'a str,
     /// The password of `username`.
     pub password: &'a str,
+    /// The one realm these credentials answer (RFC 3261 §22.1: the realm names the
+    /// protection domain the password belongs to), or `None` to answer whichever realm
+    /// challenges. Naming it keeps the password's digest away from any other UAS or proxy
+    /// on the path, which could otherwise try passwords against it offline.
+    pub realm: Option<&'a str>,
 }
 
 impl<'a> DigestCredentials<'a> {
-    /// `username` and `password`.
+    /// `username` and `password`, answering any realm.
     pub const fn new(username: &'a str, password: &'a str) -> Self {
-        DigestCredentials { username, password }
+        DigestCredentials {
+            username,
+            password,
+            realm: None,
+        }
+    }
+
+    /// The same credentials, answering only challenges of `realm` (the `realm` parameter
+    /// of `WWW-Authenticate` or `Proxy-Authenticate`, compared exactly).
+    ///
+    /// ```
+    /// use sansip::endpoint::DigestCredentials;
+    ///
+    /// let c = DigestCredentials::new("alice", "secret").in_realm("atlanta.example.com");
+    /// assert_eq!(c.realm, Some("atlanta.example.com"));
+    /// ```
+    pub const fn in_realm(self, realm: &'a str) -> Self {
+        DigestCredentials {
+            realm: Some(realm),
+            ..self
+        }
     }
 }
 
@@ -64,6 +89,7 @@ impl fmt::Debug for DigestCredentials<'_> {
         f.debug_struct("DigestCredentials")
             .field("username", &self.username)
             .field("password", &"<hidden>")
+            .field("realm", &self.realm)
             .finish()
     }
 }
@@ -76,6 +102,8 @@ pub(super) type Answers = heapless::Vec<(&'static str, String<MAX_AUTHORIZATION>
 /// §22.3: the credentials for a realm go on every later request with the same Call-ID;
 /// §22.2: a UA reuses the credentials of a UAS or registrar on its next requests to it.
 pub(super) struct Challenges {
+    /// The only realm whose challenges are kept and answered; empty for any.
+    realm: String<MAX_CREDENTIAL>,
     www: String<MAX_CHALLENGE>,
     www_nc: u32,
     proxy: String<MAX_CHALLENGE>,
@@ -83,13 +111,21 @@ pub(super) struct Challenges {
 }
 
 impl Challenges {
-    pub(super) const fn new() -> Self {
-        Challenges {
+    /// No challenge yet; only those of `realm` (any when `None`) will be kept.
+    /// [`Capacity::String`] when `realm` is longer than [`MAX_CREDENTIAL`].
+    pub(super) fn new(realm: Option<&str>) -> Result<Self, SendError> {
+        Ok(Challenges {
+            realm: text_of(realm.unwrap_or(""))?,
             www: String::new(),
             www_nc: 0,
             proxy: String::new(),
             proxy_nc: 0,
-        }
+        })
+    }
+
+    /// The only realm answered; empty for any.
+    pub(super) fn realm(&self) -> &str {
+        &self.realm
     }
 
     /// Keep the first challenge of each kind in `resp` that this crate can answer, in
@@ -104,7 +140,7 @@ impl Challenges {
                 &mut self.proxy_nc,
             ),
         ] {
-            if let Some(v) = answerable(resp, kind).next() {
+            if let Some(v) = answerable(resp, kind, &self.realm).next() {
                 // One too long to keep replaces the old one all the same (its nonce is
                 // the one that counts now), and is not answered.
                 *kept = String::try_from(v).unwrap_or_default();
@@ -155,11 +191,21 @@ impl Challenges {
     }
 }
 
-/// The values of the challenges of `kind` in `resp` this crate can answer, in order.
-fn answerable<'m>(resp: &'m Message<'_>, kind: HeaderKind) -> impl Iterator<Item = &'m str> + 'm {
-    resp.headers_of(kind).filter_map(|h| {
+/// `s` kept as a credential text; [`Capacity::String`] past [`MAX_CREDENTIAL`] bytes.
+fn text_of(s: &str) -> Result<String<MAX_CREDENTIAL>, SendError> {
+    String::try_from(s).map_err(|_| SendError::Capacity(Capacity::String))
+}
+
+/// The values of the challenges of `kind` in `resp` this crate can answer, in order:
+/// those of `realm` only, unless it is empty.
+fn answerable<'m>(
+    resp: &'m Message<'_>,
+    kind: HeaderKind,
+    realm: &'m str,
+) -> impl Iterator<Item = &'m str> + 'm {
+    resp.headers_of(kind).filter_map(move |h| {
         let c = Challenge::parse(h.value).ok()?;
-        if !auth::can_answer(&c) {
+        if !auth::can_answer(&c) || !(realm.is_empty() || c.realm() == Some(realm)) {
             return None;
         }
         core::str::from_utf8(h.value).ok()
@@ -182,11 +228,10 @@ pub(super) struct Auth {
 impl Auth {
     /// Keep `credentials`; [`Capacity::String`] past [`MAX_CREDENTIAL`] bytes.
     pub(super) fn new(credentials: &DigestCredentials<'_>) -> Result<Self, SendError> {
-        let text = |s: &str| String::try_from(s).map_err(|_| SendError::Capacity(Capacity::String));
         Ok(Auth {
-            username: text(credentials.username)?,
-            password: text(credentials.password)?,
-            challenges: Challenges::new(),
+            username: text_of(credentials.username)?,
+            password: text_of(credentials.password)?,
+            challenges: Challenges::new(credentials.realm)?,
             chain: None,
             answered: 0,
             stale_answered: 0,
@@ -206,13 +251,13 @@ impl Auth {
         request: &Message<'_>,
         response: &Message<'_>,
     ) -> bool {
-        if refused(request, response) {
+        if refused(request, response, &self.challenges.realm) {
             return false;
         }
         let mut any = false;
         let mut all_stale = true;
         for kind in [HeaderKind::WwwAuthenticate, HeaderKind::ProxyAuthenticate] {
-            for value in answerable(response, kind) {
+            for value in answerable(response, kind, &self.challenges.realm) {
                 let Ok(c) = Challenge::parse(value.as_bytes()) else {
                     continue;
                 };
@@ -301,11 +346,12 @@ impl Auth {
 
 /// Whether the 401/407 `response` refuses credentials `request` carried: it challenges,
 /// without `stale`, a realm `request` had credentials for (RFC 3261 §22.1: "A UAC MUST
-/// NOT re-attempt requests with the credentials that have just been rejected").
-pub(super) fn refused(request: &Message<'_>, response: &Message<'_>) -> bool {
+/// NOT re-attempt requests with the credentials that have just been rejected"). Only
+/// challenges of `realm` count, unless it is empty.
+pub(super) fn refused(request: &Message<'_>, response: &Message<'_>, realm: &str) -> bool {
     [HeaderKind::WwwAuthenticate, HeaderKind::ProxyAuthenticate]
         .into_iter()
-        .flat_map(|k| answerable(response, k))
+        .flat_map(|k| answerable(response, k, realm))
         .filter_map(|v| Challenge::parse(v.as_bytes()).ok())
         .any(|c| c.stale() != Some(true) && c.realm().is_some_and(|r| carried(request, r)))
 }

@@ -39,6 +39,9 @@ pub struct Binding<'a> {
     pub username: &'a str,
     /// The password of `username`.
     pub password: &'a str,
+    /// The one realm the credentials answer, or `None` for any realm that challenges (as
+    /// [`DigestCredentials::realm`](super::DigestCredentials::realm)).
+    pub realm: Option<&'a str>,
 }
 
 type Text = String<MAX_REGISTRATION_TEXT>;
@@ -101,7 +104,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             from_tag,
             tx: None,
             refresh_at: None,
-            challenges: Challenges::new(),
+            challenges: Challenges::new(binding.realm)?,
         };
         let reg = self
             .regs
@@ -284,13 +287,14 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             r.tx = None;
         }
         // Only a challenge can refuse credentials: the REGISTER is read for nothing else.
+        let realm = self.regs.get(reg.0).map_or("", |r| r.challenges.realm());
         let refused = response.is_some_and(|m| {
             m.status().is_some_and(|c| matches!(c.as_u16(), 401 | 407))
                 && self
                     .txs
                     .get(tx.0)
                     .and_then(|e| e.stored_request(&crate::message::Limits::default()))
-                    .is_some_and(|req| super::digest::refused(&req, m))
+                    .is_some_and(|req| super::digest::refused(&req, m, realm))
         });
         let event = match response.and_then(|m| m.status().map(|c| (m, c))) {
             Some((m, code)) => register::Event::Response {
