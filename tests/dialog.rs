@@ -237,6 +237,56 @@ fn capacity_errors() {
 
 // ---- §12.1.1 UAS creation --------------------------------------------------------------
 
+/// A Contact's `method` parameter and `?headers` do not become part of the remote target:
+/// a Request-URI may carry neither (RFC 3261 §19.1.1, table). Everything else stays as
+/// written, a `?` in the user part included; a tel: target is kept whole.
+#[test]
+fn remote_target_leaves_out_method_and_headers() {
+    for (contact, target) in [
+        (
+            "<sip:bob@192.0.2.4;method=INVITE;transport=udp?Subject=hi&Priority=urgent>",
+            "sip:bob@192.0.2.4;transport=udp",
+        ),
+        ("<sip:bob@192.0.2.4?Subject=hi>", "sip:bob@192.0.2.4"),
+        ("<sip:bob@192.0.2.4;METHOD=BYE>", "sip:bob@192.0.2.4"),
+        (
+            "<sips:b%3Fo?b@[2001:db8::1]:5061;lr;x=1;method=REGISTER;ob>",
+            "sips:b%3Fo?b@[2001:db8::1]:5061;lr;x=1;ob",
+        ),
+        ("<sip:b?x@192.0.2.4;ob>", "sip:b?x@192.0.2.4;ob"),
+        (
+            "<tel:+15551234567;phone-context=example.com>",
+            "tel:+15551234567;phone-context=example.com",
+        ),
+    ] {
+        let extra = [("Contact", contact)];
+        let d = uac_dialog(200, &extra);
+        assert_eq!(d.remote_target(), target, "UAC, {contact}");
+        let inv = String::from_utf8(invite("sip:bob@biloxi.example.com", &[]))
+            .unwrap()
+            .replace(
+                "Contact: <sip:alice@192.0.2.1>",
+                &format!("Contact: {contact}"),
+            );
+        let mut d = Dialog::uas(&Message::parse(inv.as_bytes()).unwrap(), "b9", false).unwrap();
+        assert_eq!(d.remote_target(), target, "UAS, {contact}");
+        // A target refresh reads the Contact the same way.
+        d.confirm();
+        let reinv = in_dialog(Method::Invite, 8, "b9", Some(contact));
+        let m = Message::parse(&reinv).unwrap();
+        d.on_request(&m).unwrap();
+        d.refresh_target(&m).unwrap();
+        assert_eq!(d.remote_target(), target, "refresh, {contact}");
+        // The Request-URI of the next request is the remote target.
+        let bye = encode(&d.request(Method::Bye, via("z9hG4bKb"), None).unwrap());
+        let bye = Message::parse(&bye).unwrap();
+        assert_eq!(
+            std::str::from_utf8(bye.request_uri_raw().unwrap()).unwrap(),
+            target
+        );
+    }
+}
+
 #[test]
 fn uas_dialog_from_request() {
     let inv = invite(

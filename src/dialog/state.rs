@@ -311,7 +311,7 @@ impl Dialog {
             remote_seq: None,
             local_uri: angled(from.uri().as_str())?,
             remote_uri: angled(to.uri().as_str())?,
-            remote_target: angled(contact_uri(response)?)?,
+            remote_target: remote_target_of(response)?,
             route_set: uac_route_set(response)?,
             secure,
         })
@@ -325,7 +325,7 @@ impl Dialog {
     /// On error the dialog is unchanged.
     #[cfg(feature = "endpoint")]
     pub(crate) fn confirm_uac(&mut self, response: &Message<'_>) -> Result<(), DialogError> {
-        let remote_target = angled(contact_uri(response)?)?;
+        let remote_target = remote_target_of(response)?;
         self.route_set = uac_route_set(response)?;
         self.remote_target = remote_target;
         self.state = DialogState::Confirmed;
@@ -388,7 +388,7 @@ impl Dialog {
             remote_seq: Some(seq),
             local_uri: angled(to.uri().as_str())?,
             remote_uri: angled(from.uri().as_str())?,
-            remote_target: angled(contact_uri(request)?)?,
+            remote_target: remote_target_of(request)?,
             route_set,
             secure,
         })
@@ -516,9 +516,9 @@ impl Dialog {
     /// UPDATE this side accepted, or the 2xx to one it sent; RFC 3261 §12.2, RFC 6141
     /// §3.4: a failed refresh changes nothing). A message without Contact changes nothing.
     pub fn refresh_target(&mut self, msg: &Message<'_>) -> Result<(), DialogError> {
-        match contact_uri(msg) {
-            Ok(uri) => {
-                self.remote_target = angled(uri)?;
+        match remote_target_of(msg) {
+            Ok(target) => {
+                self.remote_target = target;
                 Ok(())
             }
             Err(DialogError::MissingContact) => Ok(()),
@@ -729,12 +729,38 @@ fn uac_route_set(response: &Message<'_>) -> Result<String<MAX_ROUTE_BYTES>, Dial
 }
 
 /// The URI of the first Contact (RFC 3261 §12.1.1, §12.1.2).
-fn contact_uri<'a>(msg: &Message<'a>) -> Result<&'a str, DialogError> {
+/// The remote target the first Contact of `msg` gives (RFC 3261 §12.1.1, §12.1.2), in
+/// angle brackets: its URI without a `method` parameter or `?headers`, which a
+/// Request-URI may not carry (§19.1.1, the table's Req.-URI column). A Contact seldom has
+/// either, so its text is usually kept as it is.
+fn remote_target_of(msg: &Message<'_>) -> Result<String<MAX_URI>, DialogError> {
     use crate::message::ContactValue;
-    match msg.contacts().next() {
-        Some(Ok(ContactValue::Addr(na))) => Ok(na.uri().as_str()),
-        Some(Ok(_)) | None => Err(DialogError::MissingContact),
-        Some(Err(e)) => Err(e.into()),
+    let uri = match msg.contacts().next() {
+        Some(Ok(ContactValue::Addr(na))) => *na.uri(),
+        Some(Ok(_)) | None => return Err(DialogError::MissingContact),
+        Some(Err(e)) => return Err(e.into()),
+    };
+    let raw = uri.as_str();
+    let Some(sip) = uri.as_sip() else {
+        return Ok(angled(raw)?);
+    };
+    let (params_start, params_end) = sip.params_span();
+    if params_end >= raw.len() && sip.param("method").is_none() {
+        return Ok(angled(raw)?);
+    }
+    let mut out = String::new();
+    let mut ok =
+        out.push('<').is_ok() && out.push_str(raw.get(..params_start).unwrap_or(raw)).is_ok();
+    for p in sip.params().filter(|p| !p.name_is("method")) {
+        ok &= out.push(';').is_ok() && out.push_str(p.name).is_ok();
+        if let Some(v) = p.value {
+            ok &= out.push('=').is_ok() && out.push_str(v).is_ok();
+        }
+    }
+    if ok && out.push('>').is_ok() {
+        Ok(out)
+    } else {
+        Err(Capacity::String.into())
     }
 }
 

@@ -510,6 +510,12 @@ impl<'a> SipUri<'a> {
         self.param("lr").is_some()
     }
 
+    /// Where the parameters start (at their first `;`, or where `?` or the end is) and
+    /// where they end (at `?` or the end), as offsets into [`as_str`](Self::as_str).
+    pub(crate) fn params_span(&self) -> (usize, usize) {
+        (self.host_end as usize, self.params_end as usize)
+    }
+
     /// The raw `headers` after `?` (empty if none).
     pub fn headers_str(&self) -> &'a str {
         self.raw.get(self.params_end as usize + 1..).unwrap_or("")
