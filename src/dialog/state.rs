@@ -256,13 +256,42 @@ impl Dialog {
         call_id: &str,
         tls: bool,
     ) -> Result<Self, DialogError> {
+        Self::uac_parts_targeting(request, response, to, call_id, tls, false)
+    }
+
+    /// [`uac_parts`](Self::uac_parts), except for a 2xx whose Contact is missing,
+    /// malformed or past [`MAX_URI`]: RFC 3261 §13.3.1.4 requires a usable one, but every
+    /// 2xx is to be ACKed all the same (§13.2.2.4) and the call can be ended only with a
+    /// BYE, so the remote target is the `request`'s Request-URI, where the INVITE itself
+    /// went. A usable Contact is the remote target as usual.
+    #[cfg(feature = "endpoint")]
+    pub(crate) fn uac_or_request_target(
+        request: &Message<'_>,
+        response: &Message<'_>,
+        to: &NameAddr<'_>,
+        call_id: &str,
+        tls: bool,
+    ) -> Result<Self, DialogError> {
+        let success = response.status().is_some_and(StatusCode::is_success);
+        Self::uac_parts_targeting(request, response, to, call_id, tls, success)
+    }
+
+    fn uac_parts_targeting(
+        request: &Message<'_>,
+        response: &Message<'_>,
+        to: &NameAddr<'_>,
+        call_id: &str,
+        tls: bool,
+        request_uri_fallback: bool,
+    ) -> Result<Self, DialogError> {
         let Some(uri) = request.request_uri() else {
             return Err(DialogError::NotDialogCreating);
         };
         // Not dialog-creating is reported before any header error.
         let state = uac_state(response, to)?;
         let from = request.from()?;
-        let secure = tls && is_sips(&uri?);
+        let uri = uri?;
+        let secure = tls && is_sips(&uri);
         Self::uac_with(
             response,
             state,
@@ -271,6 +300,7 @@ impl Dialog {
             &from,
             request.cseq()?.seq(),
             secure,
+            request_uri_fallback.then(|| uri.as_str()),
         )
     }
 
@@ -289,11 +319,13 @@ impl Dialog {
         seq: u32,
     ) -> Result<Self, DialogError> {
         let state = uac_state(response, to)?;
-        Self::uac_with(response, state, to, call_id, from, seq, false)
+        Self::uac_with(response, state, to, call_id, from, seq, false, None)
     }
 
     /// The UAC's dialog in `state` from `response` (its To, Contact and Record-Route)
-    /// and the request's `from` and CSeq number `seq` (§12.1.2).
+    /// and the request's `from` and CSeq number `seq` (§12.1.2); `fallback_target`, if
+    /// any, is the remote target when the Contact is not usable.
+    #[allow(clippy::too_many_arguments)] // the parts of the two messages, parsed once
     fn uac_with(
         response: &Message<'_>,
         state: DialogState,
@@ -302,8 +334,14 @@ impl Dialog {
         from: &NameAddr<'_>,
         seq: u32,
         secure: bool,
+        fallback_target: Option<&str>,
     ) -> Result<Self, DialogError> {
         let remote_tag = to.tag().ok_or(DialogError::NotDialogCreating)?;
+        let remote_target = match (remote_target_of(response), fallback_target) {
+            (Ok(target), _) => target,
+            (Err(_), Some(uri)) => angled(uri)?,
+            (Err(e), None) => return Err(e),
+        };
         Ok(Dialog {
             id: DialogId::new(call_id, from.tag().unwrap_or(""), remote_tag)?,
             state,
@@ -311,7 +349,7 @@ impl Dialog {
             remote_seq: None,
             local_uri: angled(from.uri().as_str())?,
             remote_uri: angled(to.uri().as_str())?,
-            remote_target: remote_target_of(response)?,
+            remote_target,
             route_set: uac_route_set(response)?,
             secure,
         })
@@ -322,10 +360,13 @@ impl Dialog {
     /// Record-Route and the remote target is its Contact (RFC 3261 §13.2.2.4,
     /// §12.1.2). The dialog ID, local URI and CSeq numbers stay: the result equals
     /// [`uac`](Self::uac) on the INVITE and the 2xx, without reading the INVITE again.
-    /// On error the dialog is unchanged.
+    /// On error the dialog is unchanged. A 2xx without a usable Contact keeps the early
+    /// dialog's remote target, as [`uac_or_request_target`](Self::uac_or_request_target)
+    /// falls back to one, so that the 2xx can still be ACKed.
     #[cfg(feature = "endpoint")]
     pub(crate) fn confirm_uac(&mut self, response: &Message<'_>) -> Result<(), DialogError> {
-        let remote_target = remote_target_of(response)?;
+        let remote_target =
+            remote_target_of(response).unwrap_or_else(|_| self.remote_target.clone());
         self.route_set = uac_route_set(response)?;
         self.remote_target = remote_target;
         self.state = DialogState::Confirmed;

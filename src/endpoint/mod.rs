@@ -2380,7 +2380,9 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
 
     /// The UAC dialog of call `c` that the dialog-creating response `msg` makes
     /// (§12.1.2): from `msg` alone when it `echoes_invite` (see `session_response`),
-    /// else from the INVITE and `msg`.
+    /// else from the INVITE and `msg`. A 2xx without a usable Contact targets the
+    /// INVITE's Request-URI instead, so that it can be ACKed and the call ended
+    /// (`Dialog::uac_or_request_target`).
     fn uac_dialog(
         &self,
         c: &CallEntry<MSG>,
@@ -2391,10 +2393,13 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         let call_id = core.call_id.as_str();
         if echoes_invite {
             let seq = core.cseq.seq();
-            return Dialog::uac_from_response(msg, &core.from, &core.to, call_id, seq).ok();
+            let made = Dialog::uac_from_response(msg, &core.from, &core.to, call_id, seq);
+            if made.is_ok() || !msg.status().is_some_and(StatusCode::is_success) {
+                return made.ok();
+            }
         }
         let inv = self.uac_invite_message(c)?;
-        Dialog::uac_parts(&inv, msg, &core.to, call_id, self.over_tls()).ok()
+        Dialog::uac_or_request_target(&inv, msg, &core.to, call_id, self.over_tls()).ok()
     }
 
     /// Whether the initial INVITE of call `c` may still be answered: its transaction (or
@@ -3311,7 +3316,11 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             self.stats.stray_responses += 1;
             return;
         };
-        let Some(mut d) = Dialog::uac(&inv, msg, tls).ok() else {
+        let made = (|| {
+            let (to, call_id) = (msg.to().ok()?, msg.call_id().ok()?);
+            Dialog::uac_or_request_target(&inv, msg, &to, call_id.as_str(), tls).ok()
+        })();
+        let Some(mut d) = made else {
             self.stats.stray_responses += 1;
             return;
         };
@@ -4077,7 +4086,9 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         let built = (|| {
             let inv = self.uac_invite_message(c)?;
             let msg = msg?;
-            let mut d = Dialog::uac(&inv, msg, tls).ok()?;
+            let (to, call_id) = (msg.to().ok()?, msg.call_id().ok()?);
+            let mut d =
+                Dialog::uac_or_request_target(&inv, msg, &to, call_id.as_str(), tls).ok()?;
             if msg.status().is_some_and(StatusCode::is_success) {
                 d.confirm();
             }

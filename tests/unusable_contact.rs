@@ -1,0 +1,102 @@
+//! A caller whose 2xx carries no usable Contact (none, a malformed one, or one longer than
+//! a dialog keeps). RFC 3261 §13.3.1.4 requires one, but §13.2.2.4 has every 2xx ACKed
+//! and the call can only be ended with a BYE: the endpoint targets the INVITE's
+//! Request-URI instead, where the INVITE itself went.
+
+mod scripted_support;
+
+use sansip::Instant;
+use sansip::encode::{MessageBuilder, Value};
+use sansip::endpoint::{Event, Request, Transport};
+use sansip::message::{Method, StatusCode};
+use scripted_support::*;
+
+const RURI: &str = "sip:bob@127.0.0.1:5070";
+
+/// The callee's `code` to `invite`, To tag `tag`, with `contact` if any.
+fn answer(invite: &[u8], code: u16, tag: &str, contact: Option<&str>) -> Vec<u8> {
+    let req = parse(invite);
+    let mut b = MessageBuilder::response_to(&req, StatusCode::new(code).unwrap(), tag).unwrap();
+    if let Some(c) = contact {
+        b.push("Contact", Value::Text(c));
+    }
+    if code >= 200 {
+        b.set_body("application/sdp", b"v=0\r\n");
+    }
+    let mut buf = vec![0u8; 4096];
+    let n = b.encode_into(&mut buf).unwrap();
+    buf.truncate(n);
+    buf
+}
+
+fn request_uri(bytes: &[u8]) -> String {
+    String::from_utf8(parse(bytes).request_uri_raw().unwrap().to_vec()).unwrap()
+}
+
+/// The call placed, answered 2xx with `contact` (after a 180 with `early_contact` when
+/// given): the ACK's and then the BYE's Request-URIs.
+fn ack_and_bye_targets(
+    early_contact: Option<Option<&str>>,
+    contact: Option<&str>,
+) -> (String, String) {
+    let mut ep = endpoint(Transport::Udp);
+    let now = Instant::ZERO;
+    let req = Request {
+        body: Some(("application/sdp", b"v=0\r\n")),
+        ..Request::new(
+            Method::Invite,
+            RURI,
+            "<sip:alice@127.0.0.1>",
+            "<sip:bob@127.0.0.1>",
+        )
+    };
+    let call = ep.invite(now, addr(PEER), &req).unwrap();
+    let invite = sent(&mut ep).pop().unwrap().1;
+    if let Some(early) = early_contact {
+        feed(&mut ep, now, &answer(&invite, 180, "b1", early));
+    }
+    feed(&mut ep, now, &answer(&invite, 200, "b1", contact));
+    let out = sent(&mut ep);
+    assert_eq!(methods(&out), ["ACK"], "{contact:?}");
+    let ack = request_uri(&out[0].1);
+    assert!(
+        events(&mut ep).contains(&Event::CallEstablished { call }),
+        "{contact:?}"
+    );
+    ep.hangup(now, call).unwrap();
+    let out = sent(&mut ep);
+    assert_eq!(methods(&out), ["BYE"], "{contact:?}");
+    assert_eq!(out[0].0, addr(PEER));
+    (ack, request_uri(&out[0].1))
+}
+
+#[test]
+fn a_2xx_without_a_usable_contact_is_acked_and_byed_at_the_request_uri() {
+    let long = format!("<sip:{}@127.0.0.1:5070>", "b".repeat(300));
+    for contact in [
+        None,
+        Some("<sip:bob@127.0.0.1:5070;x=\"unterminated>"),
+        Some(long.as_str()),
+    ] {
+        let (ack, bye) = ack_and_bye_targets(None, contact);
+        assert_eq!(ack, RURI, "{contact:?}");
+        assert_eq!(bye, RURI, "{contact:?}");
+    }
+    // A usable Contact is the target, as always.
+    let (ack, bye) = ack_and_bye_targets(None, Some("<sip:bob@127.0.0.1:5070;ob>"));
+    assert_eq!(
+        (ack.as_str(), bye.as_str()),
+        ("sip:bob@127.0.0.1:5070;ob", "sip:bob@127.0.0.1:5070;ob")
+    );
+}
+
+/// An early dialog (the 180 had a Contact) confirmed by a 2xx without one keeps the
+/// 180's Contact as its target; without either, the Request-URI is the target.
+#[test]
+fn a_2xx_without_contact_confirms_the_early_dialog_with_its_target() {
+    let (ack, bye) = ack_and_bye_targets(Some(Some("<sip:bob@127.0.0.1:5070;early>")), None);
+    assert_eq!(ack, "sip:bob@127.0.0.1:5070;early");
+    assert_eq!(bye, "sip:bob@127.0.0.1:5070;early");
+    let (ack, bye) = ack_and_bye_targets(Some(None), None);
+    assert_eq!((ack.as_str(), bye.as_str()), (RURI, RURI));
+}
