@@ -9,7 +9,8 @@
 //! cargo run --example uac -- --bind 127.0.0.1:5070 register sip:127.0.0.1:5060 alice secret
 //! ```
 //!
-//! - `call`: INVITE; the endpoint ACKs the 2xx; hold the call 2 s, then BYE. Success is
+//! - `call`: INVITE; the endpoint ACKs the 2xx; hold the call 2 s (`--hold SECS`
+//!   anywhere in the arguments says how long), then BYE. Success is
 //!   a 2xx to the INVITE and a 2xx to the BYE (or the callee hanging up first). With
 //!   USER and PASSWORD, a 401 or 407 to the INVITE (or to the BYE) is answered with
 //!   Digest credentials and the call goes on (`Request::credentials`, RFC 3261 §22.2,
@@ -40,7 +41,7 @@ use sansip::message::{Method, StatusCode, Transport, Uri};
 /// A small SDP offer.
 const SDP: &[u8] = b"v=0\r\no=sansip 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\n\
 t=0 0\r\nm=audio 6002 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n";
-/// How long a `call` is held before the BYE.
+/// How long a `call` is held before the BYE, unless `--hold` says otherwise.
 const HOLD: Duration = Duration::from_secs(2);
 /// The whole run gives up after this.
 const GIVE_UP: Duration = Duration::from_secs(40);
@@ -57,7 +58,7 @@ type Ep = Endpoint<32, 8, 2_048>;
 
 fn usage() -> ExitCode {
     eprintln!(
-        "usage: uac --bind ADDR call URI [USER PASSWORD] | cancel|options URI | register URI USER PASSWORD"
+        "usage: uac --bind ADDR [--hold SECS] call URI [USER PASSWORD] | cancel|options URI | register URI USER PASSWORD"
     );
     ExitCode::from(2)
 }
@@ -135,7 +136,15 @@ fn destination(uri: &str, bind: SocketAddr) -> Result<SocketAddr, String> {
 }
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let mut hold = HOLD;
+    if let Some(i) = args.iter().position(|a| a == "--hold") {
+        let Some(secs) = args.get(i + 1).and_then(|s| s.parse::<u64>().ok()) else {
+            return usage();
+        };
+        hold = Duration::from_secs(secs);
+        args.drain(i..i + 2);
+    }
     let (bind, mode, uri, user) = match args.as_slice() {
         [flag, bind, mode, uri] if flag == "--bind" => {
             let Ok(bind) = bind.parse::<SocketAddr>() else {
@@ -176,7 +185,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match run(bind, mode, &uri, to, user.as_ref()) {
+    match run(bind, mode, &uri, to, user.as_ref(), hold) {
         Ok(true) => {
             println!("uac: success");
             ExitCode::SUCCESS
@@ -198,6 +207,7 @@ fn run(
     uri: &str,
     to: SocketAddr,
     user: Option<&(String, String)>,
+    hold: Duration,
 ) -> Result<bool, String> {
     let socket = UdpSocket::bind(bind).map_err(|e| format!("bind {bind}: {e}"))?;
     let local = socket
@@ -362,7 +372,7 @@ fn run(
                     }
                     Event::CallEstablished { .. } => {
                         if mode == Mode::Call {
-                            hangup_at = Some(StdInstant::now() + HOLD);
+                            hangup_at = Some(StdInstant::now() + hold);
                         } else {
                             // Answered despite the CANCEL: hang up, and it is a failure.
                             if let Some(c) = call {
