@@ -100,3 +100,42 @@ fn a_2xx_without_contact_confirms_the_early_dialog_with_its_target() {
     let (ack, bye) = ack_and_bye_targets(Some(None), None);
     assert_eq!((ack.as_str(), bye.as_str()), (RURI, RURI));
 }
+
+/// The callee's side: an INVITE without a usable Contact (none, `*`, or a malformed one)
+/// is the caller's error (§8.1.1.8: a dialog-creating request carries one): 400, no call,
+/// and no capacity event for the host, as a Call-ID too long to keep gets.
+#[test]
+fn an_invite_without_a_usable_contact_gets_400() {
+    for contact in [
+        None,
+        Some("*"),
+        Some("<sip:alice@127.0.0.1;x=\"unterminated>"),
+    ] {
+        let mut ep = endpoint(Transport::Udp);
+        let mut b = MessageBuilder::request(Method::Invite, "sip:bob@127.0.0.1:5062")
+            .header(
+                "Via",
+                Value::Text("SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bKnc1"),
+            )
+            .header("Max-Forwards", Value::Number(70))
+            .header("From", Value::Text("<sip:alice@127.0.0.1>;tag=a1"))
+            .header("To", Value::Text("<sip:bob@127.0.0.1>"))
+            .header("Call-ID", Value::Text("no-contact@127.0.0.1"))
+            .header("CSeq", Value::CSeq(1, Method::Invite));
+        if let Some(c) = contact {
+            b.push("Contact", Value::Text(c));
+        }
+        let mut buf = vec![0u8; 2048];
+        let n = b.encode_into(&mut buf).unwrap();
+        feed(&mut ep, Instant::ZERO, &buf[..n]);
+        let out = sent(&mut ep);
+        assert_eq!(statuses(&out), [(400, "INVITE".to_owned())], "{contact:?}");
+        let evs = events(&mut ep);
+        assert!(
+            !evs.iter()
+                .any(|e| matches!(e, Event::IncomingRequest { .. } | Event::Capacity(_))),
+            "{contact:?}: {evs:?}"
+        );
+        assert_eq!(ep.call_count(), 0);
+    }
+}

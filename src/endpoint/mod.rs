@@ -2700,8 +2700,10 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             });
         let tls = self.over_tls();
         let made = (|| {
-            let local_tag = Tag::new(&tag).ok()?;
-            let remote = Tag::new(core.from.tag().unwrap_or("")).ok()?;
+            let local_tag =
+                Tag::new(&tag).map_err(|_| dialog::DialogError::Capacity(Capacity::String))?;
+            let remote = Tag::new(core.from.tag().unwrap_or(""))
+                .map_err(|_| dialog::DialogError::Capacity(Capacity::String))?;
             let cseq = core.cseq.seq();
             let dialog = Dialog::uas_parts(
                 msg,
@@ -2711,14 +2713,13 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 cseq,
                 &tag,
                 tls,
-            )
-            .ok()?;
-            Some((local_tag, remote, cseq, dialog))
+            )?;
+            Ok((local_tag, remote, cseq, dialog))
         })();
         // Built in its slot: a call entry holds MSG-sized buffers, costly to move.
         let offer = !msg.body().is_empty();
         let code = match made {
-            Some((local_tag, remote, cseq, dialog)) => match self.insert_call(|| CallMeta {
+            Ok((local_tag, remote, cseq, dialog)) => match self.insert_call(|| CallMeta {
                 session: InviteSession::uas(cseq, remote, offer),
                 dialog: Some(dialog),
                 invite_tx: tx,
@@ -2748,8 +2749,13 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                     StatusCode::SERVICE_UNAVAILABLE
                 }
             },
+            // §8.1.1.8: an INVITE carries a Contact; without a usable one no dialog
+            // can be made, and that is the peer's error, not this endpoint's.
+            Err(dialog::DialogError::MissingContact | dialog::DialogError::Malformed(_)) => {
+                StatusCode::BAD_REQUEST
+            }
             // A Call-ID, tag or URI too long for the dialog's bounded storage.
-            None => {
+            Err(_) => {
                 self.push_event(Event::Capacity(Capacity::String));
                 StatusCode::SERVER_INTERNAL_ERROR
             }
