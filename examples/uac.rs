@@ -23,20 +23,28 @@
 //!
 //! The destination is located from the URI as RFC 3263 says (`sansip::locate`): an IP
 //! address as it is, a domain name by its A/AAAA records (`sip:answer@localhost`), on
-//! the URI's port or else the default port (std offers no SRV or NAPTR lookup).
+//! the URI's port or else the default port (std offers no SRV or NAPTR lookup). Over UDP,
+//! or over TCP when the URI says `;transport=tcp` (`common/net.rs` frames the stream).
 //! Logs one line per message (time, direction, peer, first line). Exit status 0 on the
 //! expected outcome, 1 otherwise (including no outcome within 40 s), 2 on a usage or
 //! socket error.
 
-use std::net::{SocketAddr, ToSocketAddrs, UdpSocket};
+#[path = "common/net.rs"]
+mod net;
+
+use std::net::{SocketAddr, ToSocketAddrs};
 use std::process::ExitCode;
 use std::time::{Duration, Instant as StdInstant, SystemTime, UNIX_EPOCH};
 
 use sansip::Instant;
 use sansip::dialog::EndReason;
-use sansip::endpoint::{Binding, DigestCredentials, Endpoint, EndpointConfig, Event, Request};
+use sansip::endpoint::{
+    self, Binding, DigestCredentials, Endpoint, EndpointConfig, Event, Request,
+};
 use sansip::locate::{self, Plan};
 use sansip::message::{Method, StatusCode, Transport, Uri};
+
+use net::Net;
 
 /// A small SDP offer.
 const SDP: &[u8] = b"v=0\r\no=sansip 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\n\
@@ -84,7 +92,8 @@ fn log(dir: &str, peer: SocketAddr, bytes: &[u8]) {
 /// resolved to A/AAAA records (std has no SRV or NAPTR queries, so a URI without a port
 /// takes the fallback of §4.2: the default port). This client speaks UDP only. The
 /// address of `bind`'s family comes first.
-fn destination(uri: &str, bind: SocketAddr) -> Result<SocketAddr, String> {
+/// Where to send, and whether over TCP (`;transport=tcp`).
+fn destination(uri: &str, bind: SocketAddr) -> Result<(SocketAddr, bool), String> {
     let Ok(Uri::Sip(u)) = Uri::parse(uri.as_bytes()) else {
         return Err("need a sip: URI".into());
     };
@@ -119,9 +128,9 @@ fn destination(uri: &str, bind: SocketAddr) -> Result<SocketAddr, String> {
             (host.to_string(), locate::default_port(t, secure), t)
         }
     };
-    if transport != Transport::Udp {
+    if !matches!(transport, Transport::Udp | Transport::Tcp) {
         return Err(format!(
-            "this client speaks UDP only, the URI asks for {transport:?}"
+            "this client speaks UDP and TCP only, the URI asks for {transport:?}"
         ));
     }
     let mut addrs: Vec<SocketAddr> = (host.as_str(), port)
@@ -131,7 +140,7 @@ fn destination(uri: &str, bind: SocketAddr) -> Result<SocketAddr, String> {
     addrs.sort_by_key(|a| a.is_ipv4() != bind.is_ipv4());
     addrs
         .first()
-        .copied()
+        .map(|&a| (a, transport == Transport::Tcp))
         .ok_or_else(|| format!("{host}: no address"))
 }
 
@@ -178,14 +187,14 @@ fn main() -> ExitCode {
         }
         _ => return usage(),
     };
-    let to = match destination(&uri, bind) {
+    let (to, tcp) = match destination(&uri, bind) {
         Ok(to) => to,
         Err(e) => {
             eprintln!("uac: {uri}: {e}");
             return ExitCode::from(2);
         }
     };
-    match run(bind, mode, &uri, to, user.as_ref(), hold) {
+    match run(bind, mode, &uri, (to, tcp), user.as_ref(), hold) {
         Ok(true) => {
             println!("uac: success");
             ExitCode::SUCCESS
@@ -205,20 +214,26 @@ fn run(
     bind: SocketAddr,
     mode: Mode,
     uri: &str,
-    to: SocketAddr,
+    (to, tcp): (SocketAddr, bool),
     user: Option<&(String, String)>,
     hold: Duration,
 ) -> Result<bool, String> {
-    let socket = UdpSocket::bind(bind).map_err(|e| format!("bind {bind}: {e}"))?;
-    let local = socket
-        .local_addr()
-        .map_err(|e| format!("local address: {e}"))?;
+    let mut net = Net::bind(bind, tcp)?;
+    let local = net.local_addr()?;
     let seed = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_nanos() as u64)
         .unwrap_or(7)
         ^ u64::from(std::process::id());
-    let mut ep: Box<Ep> = Box::new(Endpoint::new(EndpointConfig::new(local, seed)));
+    let config = EndpointConfig {
+        transport: if tcp {
+            endpoint::Transport::Tcp
+        } else {
+            endpoint::Transport::Udp
+        },
+        ..EndpointConfig::new(local, seed)
+    };
+    let mut ep: Box<Ep> = Box::new(Endpoint::new(config));
     let start = StdInstant::now();
     let now = || Instant::from_millis(start.elapsed().as_millis() as u64);
     let from = format!("<sip:sansip@{local}>");
@@ -294,11 +309,8 @@ fn run(
         if let Some(at) = hangup_at {
             wait = wait.min(at.saturating_duration_since(std_now));
         }
-        socket
-            .set_read_timeout(Some(wait.max(Duration::from_millis(1))))
-            .map_err(|e| format!("set_read_timeout: {e}"))?;
         // A timeout, or an ICMP error from an earlier send: the timers handle both.
-        if let Ok((n, peer)) = socket.recv_from(&mut rx) {
+        if let Some((n, peer)) = net.recv(&mut rx, Some(wait)) {
             log("<", peer, &rx[..n]);
             ep.handle_datagram(now(), peer, &rx[..n]);
         }
@@ -319,8 +331,8 @@ fn run(
                     Ok(Some(t)) => {
                         busy = true;
                         log(">", t.destination, t.bytes);
-                        if let Err(e) = socket.send_to(t.bytes, t.destination) {
-                            println!("uac: send to {}: {e}", t.destination);
+                        if let Err(e) = net.send(t.destination, t.bytes) {
+                            println!("uac: {e}");
                         }
                     }
                     Ok(None) => break,

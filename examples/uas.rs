@@ -1,7 +1,7 @@
-//! A SIP user agent server over UDP, for interop tests and load runs.
+//! A SIP user agent server over UDP (or TCP), for interop tests and load runs.
 //!
 //! ```text
-//! cargo run --example uas -- --bind 127.0.0.1:5060 [--quiet] [--large] [--stats SECS] [--100rel]
+//! cargo run --example uas -- --bind 127.0.0.1:5060 [--tcp] [--quiet] [--large] [--stats SECS] [--100rel]
 //! ```
 //!
 //! What it does with an INVITE depends on the user part of the Request-URI:
@@ -27,7 +27,9 @@
 //! only as records arrive). `--stats SECS`
 //! prints the endpoint's counters on stderr every SECS seconds. `--100rel` supports
 //! reliable provisional responses (RFC 3262): an INVITE that requires or supports
-//! `100rel` gets its 180 reliably and must PRACK it.
+//! `100rel` gets its 180 reliably and must PRACK it. `--tcp` listens on TCP instead of
+//! UDP: messages are framed by Content-Length and responses go back on the connection
+//! their request came on (`common/net.rs`).
 //!
 //! Load run (see the README): `cargo build --release --example uas`, then
 //! `taskset -c 1 target/release/examples/uas --bind 127.0.0.1:5060 --quiet --large
@@ -35,14 +37,21 @@
 //!
 //! Exit status 2 on a usage or socket error.
 
-use std::net::{SocketAddr, UdpSocket};
+#[path = "common/net.rs"]
+mod net;
+
+use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::{Duration, Instant as StdInstant, SystemTime, UNIX_EPOCH};
+
+use net::Net;
 
 use sansip::Instant;
 use sansip::check::Capabilities;
 use sansip::dialog::{EndReason, SessionState};
-use sansip::endpoint::{Accept, CallHandle, Endpoint, EndpointConfig, Event, SendError, TxHandle};
+use sansip::endpoint::{
+    Accept, CallHandle, Endpoint, EndpointConfig, Event, SendError, Transport, TxHandle,
+};
 use sansip::message::{HeaderKind, Message, Method, StatusCode, Uri};
 
 /// The answer's SDP: enough for SIPp and most phones to accept the 200.
@@ -64,10 +73,12 @@ struct Options {
     stats_every: Option<Duration>,
     /// Reliable provisional responses (RFC 3262).
     reliable: bool,
+    /// TCP rather than UDP.
+    tcp: bool,
 }
 
 fn usage() -> ExitCode {
-    eprintln!("usage: uas --bind ADDR [--quiet] [--large] [--stats SECS] [--100rel]");
+    eprintln!("usage: uas --bind ADDR [--tcp] [--quiet] [--large] [--stats SECS] [--100rel]");
     ExitCode::from(2)
 }
 
@@ -75,12 +86,14 @@ fn parse_args() -> Option<Options> {
     let mut args = std::env::args().skip(1);
     let mut bind = None;
     let (mut quiet, mut large, mut stats_every, mut reliable) = (false, false, None, false);
+    let mut tcp = false;
     while let Some(a) = args.next() {
         match a.as_str() {
             "--bind" => bind = Some(args.next()?.parse().ok()?),
             "--quiet" => quiet = true,
             "--large" => large = true,
             "--100rel" => reliable = true,
+            "--tcp" => tcp = true,
             "--stats" => stats_every = Some(Duration::from_secs(args.next()?.parse().ok()?)),
             _ => return None,
         }
@@ -91,6 +104,7 @@ fn parse_args() -> Option<Options> {
         large,
         stats_every,
         reliable,
+        tcp,
     })
 }
 
@@ -186,7 +200,7 @@ impl Host {
     fn drain<const TX: usize, const CALLS: usize, const MSG: usize>(
         &mut self,
         ep: &mut Endpoint<TX, CALLS, MSG>,
-        socket: &UdpSocket,
+        net: &mut Net,
     ) -> Result<(), String> {
         loop {
             let mut busy = false;
@@ -195,8 +209,9 @@ impl Host {
                     Ok(Some(t)) => {
                         busy = true;
                         log(self.quiet, ">", t.destination, t.bytes);
-                        // A send error (peer gone) is not ours to fix: UDP is lossy anyway.
-                        let _ = socket.send_to(t.bytes, t.destination);
+                        // A send error (peer gone) is not ours to fix: UDP is lossy
+                        // anyway, and a transaction over TCP times out.
+                        let _ = net.send(t.destination, t.bytes);
                     }
                     Ok(None) => break,
                     Err(e) => return Err(format!("transmit buffer: {e:?}")),
@@ -257,10 +272,8 @@ const BATCH: usize = 64;
 fn run<const TX: usize, const CALLS: usize, const MSG: usize>(
     opts: &Options,
 ) -> Result<(), String> {
-    let socket = UdpSocket::bind(opts.bind).map_err(|e| format!("bind {}: {e}", opts.bind))?;
-    let local = socket
-        .local_addr()
-        .map_err(|e| format!("local address: {e}"))?;
+    let mut net = Net::bind(opts.bind, opts.tcp)?;
+    let local = net.local_addr()?;
     let seed = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_nanos() as u64)
@@ -277,6 +290,11 @@ fn run<const TX: usize, const CALLS: usize, const MSG: usize>(
             }
         } else {
             Capabilities::DEFAULT
+        },
+        transport: if opts.tcp {
+            Transport::Tcp
+        } else {
+            Transport::Udp
         },
         ..EndpointConfig::new(local, seed)
     };
@@ -303,7 +321,7 @@ fn run<const TX: usize, const CALLS: usize, const MSG: usize>(
         let t_now = host.now();
         if deadline.is_some_and(|d| d <= t_now) {
             ep.handle_timeout(t_now);
-            host.drain(&mut ep, &socket)?;
+            host.drain(&mut ep, &mut net)?;
         }
         let mut wait = deadline
             .map(|t| Duration::from_millis(t.saturating_duration_since(t_now).as_millis() as u64))
@@ -315,34 +333,18 @@ fn run<const TX: usize, const CALLS: usize, const MSG: usize>(
         if let Some(at) = next_stats {
             wait = wait.min(at.saturating_duration_since(std_now));
         }
-        socket
-            .set_read_timeout(Some(wait.max(Duration::from_millis(1))))
-            .map_err(|e| format!("set_read_timeout: {e}"))?;
-        // One blocking read, then whatever else is already queued (up to BATCH),
-        // draining the outputs after every datagram.
+        // One read waiting up to `wait`, then whatever else is already queued (up to
+        // BATCH), draining the outputs after every message.
         let mut got = 0;
         while got < BATCH {
-            match socket.recv_from(&mut rx) {
-                Ok((n, from)) => {
-                    log(opts.quiet, "<", from, &rx[..n]);
-                    ep.handle_datagram(host.now(), from, &rx[..n]);
-                    host.drain(&mut ep, &socket)?;
-                }
-                // Timeout, would-block, or an ICMP error from an earlier send: nothing
-                // to do for a UAS.
-                Err(_) => break,
-            }
+            let wait = (got == 0).then_some(wait);
+            let Some((n, from)) = net.recv(&mut rx, wait) else {
+                break;
+            };
+            log(opts.quiet, "<", from, &rx[..n]);
+            ep.handle_datagram(host.now(), from, &rx[..n]);
+            host.drain(&mut ep, &mut net)?;
             got += 1;
-            if got == 1 {
-                socket
-                    .set_nonblocking(true)
-                    .map_err(|e| format!("set_nonblocking: {e}"))?;
-            }
-        }
-        if got > 0 {
-            socket
-                .set_nonblocking(false)
-                .map_err(|e| format!("set_nonblocking: {e}"))?;
         }
         // Our own timers.
         let std_now = StdInstant::now();
@@ -358,7 +360,7 @@ fn run<const TX: usize, const CALLS: usize, const MSG: usize>(
                     }
                     Later::HangUp(call) => ep.hangup(now, call),
                 };
-                host.drain(&mut ep, &socket)?;
+                host.drain(&mut ep, &mut net)?;
             } else {
                 i += 1;
             }

@@ -163,6 +163,46 @@ fn sipp_uac_calls_our_uas() {
     assert_eq!(log.matches("< 127.0.0.1:25061 ACK").count(), 5, "{log}");
 }
 
+/// The same over TCP (`uas --tcp`, `sipp -t t1`): SIPp connects, and every response
+/// and the callee's requests go back on its connection (RFC 3261 §18.2.2); the messages
+/// are framed by Content-Length (§18.3).
+#[test]
+#[ignore = "needs sipp"]
+fn sipp_uac_calls_our_uas_over_tcp() {
+    let dir = scratch("uac-vs-uas-tcp");
+    let _uas = start_uas_with(&dir, 25260, &["--tcp"]);
+    let (status, trace) = sipp(
+        &dir,
+        25261,
+        &[
+            "-sn",
+            "uac",
+            "-t",
+            "t1",
+            "-m",
+            "5",
+            "-r",
+            "10",
+            "127.0.0.1:25260",
+        ],
+        Duration::from_secs(30),
+    );
+    assert_eq!(
+        status.code(),
+        Some(0),
+        "sipp -sn uac -t t1: {status}\n{}\nuas log:\n{}",
+        read(&dir.join("sipp.err")),
+        read(&dir.join("uas.log"))
+    );
+    let got = received(&trace);
+    let count = |what: &str| got.iter().filter(|l| *l == what).count();
+    assert_eq!(count("200 INVITE"), 5, "{got:?}");
+    assert_eq!(count("200 BYE"), 5, "{got:?}");
+    let log = read(&dir.join("uas.log"));
+    assert_eq!(log.matches(" BYE sip:").count(), 5, "{log}");
+    assert_eq!(log.matches(" ACK sip:").count(), 5, "{log}");
+}
+
 /// SIPp with `sipp_args` (with a message trace in `dir/sipp.msg`) started in the
 /// background, then the `uac` example with `uac_args`: both exit statuses (each bounded),
 /// the uac's log and SIPp's trace.
@@ -228,6 +268,44 @@ fn our_uac_calls_sipp_uas() {
     );
     assert!(log.contains("> 127.0.0.1:25070 ACK"), "{log}");
     assert!(log.contains("> 127.0.0.1:25070 BYE"), "{log}");
+}
+
+/// Our caller over TCP (`;transport=tcp` in the URI) to SIPp's UAS over TCP.
+#[test]
+#[ignore = "needs sipp"]
+fn our_uac_calls_sipp_uas_over_tcp() {
+    let dir = scratch("uas-vs-uac-tcp");
+    let (uac_status, sipp_status, log, _) = sipp_against_uac(
+        &dir,
+        &[
+            "-sn",
+            "uas",
+            "-t",
+            "t1",
+            "-i",
+            "127.0.0.1",
+            "-p",
+            "25270",
+            "-m",
+            "1",
+        ],
+        &[
+            "--bind",
+            "127.0.0.1:25271",
+            "call",
+            "sip:service@127.0.0.1:25270;transport=tcp",
+        ],
+    );
+    assert!(uac_status.success(), "uac: {uac_status}\n{log}");
+    assert_eq!(
+        sipp_status.code(),
+        Some(0),
+        "sipp -sn uas -t t1: {sipp_status}\n{}\nuac log:\n{log}",
+        read(&dir.join("sipp.err"))
+    );
+    assert!(log.contains("> 127.0.0.1:25270 ACK"), "{log}");
+    assert!(log.contains("> 127.0.0.1:25270 BYE"), "{log}");
+    assert!(log.contains("uac: BYE answered 200"), "{log}");
 }
 
 #[test]

@@ -418,7 +418,8 @@ fn the_early_dialogs_remote_cseq_carries_into_the_confirmed_dialog() {
 
 /// RFC 3261 §17.1.2.2 (Timer K), §17.2.2 (Timer J), §17.1.1.2 (Timer D), §17.2.1
 /// (Timer I): zero on a reliable transport, so every transaction is gone as soon as it
-/// completes. New coverage: the endpoint-level tests only check the end of a whole call.
+/// completes (a client transaction once the host has drained the events that report its
+/// final response). New coverage: the endpoint-level tests only check the end of a whole call.
 #[test]
 fn completed_transactions_end_at_once_over_tcp() {
     let mut ep = endpoint(Transport::Tcp);
@@ -434,6 +435,9 @@ fn completed_transactions_end_at_once_over_tcp() {
     let out = sent(&mut ep);
     feed(&mut ep, now, &answer(&out[0].1, 200, Some("b")));
     ep.handle_timeout(now);
+    // The host reads the response while it handles the event (tests/stream_transport.rs);
+    // once the events are drained the transaction is gone.
+    events(&mut ep);
     assert_eq!(ep.transaction_count(), 0, "Timer K is 0 over TCP");
     // Server non-INVITE: 200 -> Completed -> J = 0.
     feed(
@@ -459,6 +463,7 @@ fn completed_transactions_end_at_once_over_tcp() {
     feed(&mut ep, now, &answer(&invite, 486, Some("busy")));
     assert_eq!(methods(&sent(&mut ep)), ["ACK"]);
     ep.handle_timeout(now);
+    events(&mut ep);
     assert_eq!(ep.transaction_count(), 0, "Timer D is 0 over TCP");
     // Server INVITE: 486 -> ACK -> Confirmed -> I = 0.
     feed(

@@ -933,6 +933,10 @@ pub struct Endpoint<
     /// Subscriptions served (`accept_subscription`).
     notifiers: notifier::Notifiers<MSG>,
     events: Deque<Event, EVENT_QUEUE>,
+    /// Client transactions that ended with the final response they reported (Timer K or
+    /// D is zero over a reliable transport), kept until the host has drained the events,
+    /// so that `response` and `request` still read them (see `poll_event`).
+    finished: heapless::Vec<TxHandle, EVENT_QUEUE>,
     /// The generator's counter and key (`next_random`).
     rng: u64,
     rng_key: (u64, u64),
@@ -1016,6 +1020,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             subs: Table::new(),
             notifiers: Table::new(),
             events: Deque::new(),
+            finished: heapless::Vec::new(),
             rng: 0,
             rng_key,
             hash_key,
@@ -1070,10 +1075,12 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
     }
 
     /// The latest response a client transaction received (a 401/407 challenge, a 3xx's
-    /// Contacts, a REGISTER's Expires...), for as long as the transaction lives: over UDP
-    /// at least T4 after a final response to a non-INVITE, 64*T1 for an INVITE (unless a
-    /// call's INVITE answered 2xx lingers as a record, [`EndpointConfig::linger_records`];
-    /// [`Endpoint::call_answer`] keeps the 2xx).
+    /// Contacts, a REGISTER's Expires...), for as long as the transaction lives: at least
+    /// until the host has drained [`poll_event`](Self::poll_event) after the event that
+    /// reported its final response (over TCP, TLS and WebSocket the transaction ends with
+    /// it), and over UDP T4 after a final response to a non-INVITE, 64*T1 for an INVITE
+    /// (unless a call's INVITE answered 2xx lingers as a record,
+    /// [`EndpointConfig::linger_records`]; [`Endpoint::call_answer`] keeps the 2xx).
     pub fn response(&self, tx: TxHandle) -> Option<Message<'_>> {
         let e = self.txs.get(tx.0)?;
         if e.machine.is_server() || e.response.is_empty() {
@@ -1131,9 +1138,17 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         }))
     }
 
-    /// The next event.
+    /// The next event. Once none is left, the client transactions that ended with the
+    /// final response an event reported are let go: until then [`response`](Self::response)
+    /// and [`request`](Self::request) read them, whatever the transport.
     pub fn poll_event(&mut self) -> Option<Event> {
-        self.events.pop_front()
+        let event = self.events.pop_front();
+        if event.is_none() {
+            for tx in core::mem::take(&mut self.finished) {
+                self.remove_tx(tx);
+            }
+        }
+        event
     }
 
     /// When [`handle_timeout`](Self::handle_timeout) must be called next; `None` when
@@ -3145,6 +3160,9 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         actions: &[Action],
         msg: Received<'_, '_>,
     ) {
+        // A final response reported to the host in this step: if the transaction ends
+        // with it, the host still reads it (`finished`).
+        let mut reported_final = false;
         for action in actions {
             match *action {
                 Action::SendRequest => self.resend(tx, |e| &e.request),
@@ -3158,9 +3176,15 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                     self.set_tx_timer(tx, timer_index(id), Some(now.saturating_add(d)))
                 }
                 Action::CancelTimer(id) => self.set_tx_timer(tx, timer_index(id), None),
-                Action::ToTu(signal) => self.tx_to_tu(now, tx, signal, msg),
+                Action::ToTu(signal) => {
+                    reported_final |= matches!(signal, TuSignal::Final(_));
+                    self.tx_to_tu(now, tx, signal, msg);
+                }
                 Action::Terminated => {
-                    self.remove_tx(tx);
+                    let client = self.txs.get(tx.0).is_some_and(|e| !e.machine.is_server());
+                    if !(reported_final && client && self.finished.push(tx).is_ok()) {
+                        self.remove_tx(tx);
+                    }
                 }
             }
         }
