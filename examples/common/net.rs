@@ -128,7 +128,7 @@ impl Net {
                     None => {}
                 }
                 // Timeout, would-block, or an ICMP error from an earlier send: nothing.
-                socket.recv_from(buf).ok().map(|(n, from)| (n, from))
+                socket.recv_from(buf).ok()
             }
             Net::Tcp {
                 listener,
