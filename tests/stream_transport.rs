@@ -98,3 +98,56 @@ fn a_final_response_stays_readable_until_the_events_are_drained() {
     assert_eq!(ep.transaction_count(), 0);
     assert_eq!(ep.call_count(), 0);
 }
+
+/// Transactions kept only so that the host can read their final response are over:
+/// `handle_send_error` passes them by and reaches the live ones behind them, however
+/// many there are (it steps the table in batches).
+#[test]
+fn a_send_error_reaches_live_transactions_behind_finished_ones() {
+    // An endpoint bigger than the harness's, built on a thread with room for it.
+    std::thread::Builder::new()
+        .stack_size(64 << 20)
+        .spawn(send_error_behind_finished)
+        .unwrap()
+        .join()
+        .unwrap();
+}
+
+fn send_error_behind_finished() {
+    use sansip::endpoint::{Endpoint, EndpointConfig};
+    let now = Instant::ZERO;
+    let mut ep: Box<Endpoint<128, 8, 2048>> = Box::new(Endpoint::new(EndpointConfig {
+        transport: Transport::Tcp,
+        ..EndpointConfig::new(addr(LOCAL), 7)
+    }));
+    let req = Request::new(
+        Method::Options,
+        "sip:bob@127.0.0.1:5070",
+        "<sip:alice@127.0.0.1>",
+        "<sip:bob@127.0.0.1>",
+    );
+    let mut buf = vec![0u8; 4096];
+    let mut finished = 0;
+    // 64 OPTIONS answered; the host reads ten of their events and leaves the rest.
+    for _ in 0..64 {
+        ep.send_request(now, addr(PEER), &req).unwrap();
+        let t = ep.poll_transmit(&mut buf).unwrap().unwrap();
+        let options = t.bytes.to_vec();
+        ep.handle_datagram(now, addr(PEER), &reply(&options, 200, &[]));
+        finished += 1;
+    }
+    for _ in 0..10 {
+        assert!(ep.poll_event().is_some());
+    }
+    assert_eq!(ep.transaction_count(), finished);
+    // One more, unanswered: the connection to the peer fails.
+    let live = ep.send_request(now, addr(PEER), &req).unwrap();
+    while ep.poll_transmit(&mut buf).unwrap().is_some() {}
+    ep.handle_send_error(now, addr(PEER));
+    let mut failed = false;
+    while let Some(e) = ep.poll_event() {
+        failed |= matches!(e, Event::TransportError { tx } if tx == live);
+    }
+    assert!(failed, "the live transaction learns of the failure");
+    assert_eq!(ep.transaction_count(), 0);
+}

@@ -1295,7 +1295,8 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             let hit: Vec<RawHandle, TIMER_BATCH> = self
                 .txs
                 .iter()
-                .filter(|(_, e)| e.peer == destination)
+                // Transactions over already (`finished`) have nothing left to fail.
+                .filter(|&(h, e)| e.peer == destination && !self.finished.contains(&TxHandle(h)))
                 .map(|(h, _)| h)
                 .take(TIMER_BATCH)
                 .collect();
