@@ -645,8 +645,8 @@ fn a_reused_call_slot_shows_nothing_of_its_last_call() {
 }
 
 /// §13.2.2.4 and §15: a host that hangs up while the ACK of an offer-less re-INVITE's
-/// 2xx waits for its answer: the 2xx is acknowledged (without an answer, which the
-/// endpoint cannot write), then the BYE goes, CSeq after the re-INVITE's.
+/// 2xx waits for its answer: the 2xx is acknowledged with "a valid answer", one rejecting
+/// every offered stream (RFC 3264 §6), then the BYE goes, CSeq after the re-INVITE's.
 #[test]
 fn a_hang_up_while_the_answer_is_awaited_acks_then_byes() {
     let mut ep = endpoint(Transport::Udp);
@@ -654,15 +654,25 @@ fn a_hang_up_while_the_answer_is_awaited_acks_then_byes() {
     let call = established(&mut ep, now, "b1");
     ep.reinvite_without_offer(now, call, &[]).unwrap();
     let reinvite = only(&sent(&mut ep), "INVITE");
-    feed(&mut ep, now, &answer(&reinvite, 200, "b1", Some(OFFER)));
+    let offer = b"v=0\r\no=callee 2 2 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\n\
+t=0 0\r\nm=audio 6000 RTP/AVP 0 8\r\nm=video 6002 RTP/AVP 96\r\n";
+    feed(&mut ep, now, &answer(&reinvite, 200, "b1", Some(offer)));
     assert!(events(&mut ep).contains(&Event::AnswerNeeded { call }));
     assert!(sent(&mut ep).is_empty());
     ep.hangup(now, call).unwrap();
     let out = sent(&mut ep);
     assert_eq!(methods(&out), ["ACK", "BYE"]);
     let seq = parse(&reinvite).cseq().unwrap().seq();
-    assert_eq!(parse(&out[0].1).cseq().unwrap().seq(), seq);
-    assert!(parse(&out[0].1).body().is_empty());
+    let ack = parse(&out[0].1);
+    assert_eq!(ack.cseq().unwrap().seq(), seq);
+    assert_eq!(header(&ack, HeaderKind::ContentType), "application/sdp");
+    let body = std::str::from_utf8(ack.body()).unwrap();
+    let streams: Vec<&str> = body.lines().filter(|l| l.starts_with("m=")).collect();
+    assert_eq!(
+        streams,
+        ["m=audio 0 RTP/AVP 0", "m=video 0 RTP/AVP 96"],
+        "{body}"
+    );
     assert_eq!(parse(&out[1].1).cseq().unwrap().seq(), seq + 1);
     assert_eq!(
         ep.ack_with_answer(call, ("application/sdp", ANSWER)),

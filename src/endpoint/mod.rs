@@ -121,6 +121,7 @@ mod digest;
 mod linger;
 mod notifier;
 mod registration;
+mod sdp;
 mod subscription;
 mod table;
 
@@ -3364,6 +3365,12 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         let dest = dialog_destination(&d, peer);
         let mut bytes = Bytes::<MSG>::new();
         let (ack_branch, sent_by) = self.via_parts();
+        // A late offer's 2xx: the ACK carries an answer rejecting its streams (§13.2.2.4).
+        let rejection = inv
+            .body()
+            .is_empty()
+            .then(|| sdp::rejecting_answer(msg))
+            .flatten();
         let encoded = {
             let mut ack = d.ack(cseq.seq(), self.via(&ack_branch, &sent_by));
             // §22.1: the ACK carries the credentials of its INVITE.
@@ -3371,6 +3378,9 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 for h in digest::credentials_of(&inv) {
                     ack.push(h.name, Value::Raw(h.value));
                 }
+            }
+            if let Some(answer) = &rejection {
+                ack.set_body("application/sdp", answer);
             }
             ack.encode(&mut bytes).is_ok()
         };
@@ -3962,6 +3972,14 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                         .as_ref()
                         .or(c.dialog.as_ref())
                         .ok_or(SendError::InvalidState)?;
+                    // An extra fork's 2xx with an offer (a late-offer call): its ACK
+                    // carries an answer rejecting every stream, its BYE follows (§13.2.2.4).
+                    let rejection = match (sdp, msg) {
+                        (Sdp::Answer, Some(m)) if self.pending_body.is_none() => {
+                            sdp::rejecting_answer(m)
+                        }
+                        _ => None,
+                    };
                     let mut b = d.ack(cseq, via);
                     let invite = self.sent_invite(call, c, cseq);
                     for h in invite.iter().flat_map(digest::credentials_of) {
@@ -3969,6 +3987,8 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                     }
                     if let Some((ct, body)) = &self.pending_body {
                         b.set_body(ct, body);
+                    } else if let Some(answer) = &rejection {
+                        b.set_body("application/sdp", answer);
                     }
                     b.encode(&mut bytes)?;
                     dialog_destination(d, c.peer)
@@ -3977,8 +3997,17 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             }
             dialog::Action::SendBye { remote_tag } => {
                 // §13.2.2.4: a 2xx is ACKed before its dialog is BYEd. A late offer whose
-                // answer the host has not given yet gets an ACK without one: the crate
-                // cannot write an answer, and a BYE without ACK is worse.
+                // answer the host has not given yet gets "a valid answer in the ACK": one
+                // rejecting every stream of the offer (RFC 3264 §6), or none if the offer
+                // is not SDP the endpoint can read (a BYE without ACK is worse).
+                let rejection = self.calls.get(call.0).and_then(|c| {
+                    c.ack_wanted.filter(|(t, _)| *t == remote_tag)?;
+                    sdp::rejecting_answer(&Message::parse_with(&c.answer, &Limits::default()).ok()?)
+                });
+                if let Some(answer) = rejection {
+                    // On success the ACK no longer waits; on failure it goes bare below.
+                    let _ = self.ack_with_answer(call, ("application/sdp", &answer));
+                }
                 let unacked = self
                     .calls
                     .get_mut(call.0)
