@@ -3852,7 +3852,9 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 }
             }
             _ => {
-                let timer = SESSION_TIMERS[index];
+                let Some(&timer) = SESSION_TIMERS.get(index) else {
+                    return;
+                };
                 let _ = self.step_call(now, call, dialog::Event::Timer(timer), None);
             }
         }
@@ -4248,15 +4250,15 @@ const ORPHAN_GUARD: usize = TimerId::ALL.len();
 /// The largest CSeq number: they stay below 2^31 (RFC 3261 §8.1.1.5).
 const CSEQ_LIMIT: u32 = (1 << 31) - 1;
 
-/// Timers of a call: the three session timers, the endpoint's two guards, then the
+/// Timers of a call: the five session timers, the endpoint's two guards, then the
 /// retransmission timer of a reliable provisional response.
-const CALL_TIMERS: usize = 6;
+const CALL_TIMERS: usize = 8;
 /// Index of the provisional guard in a call's timers.
-const PROVISIONAL_GUARD: usize = 3;
+const PROVISIONAL_GUARD: usize = SESSION_TIMERS.len();
 /// Index of the CANCEL guard (§9.1: 64*T1 without a final response after CANCEL).
-const CANCEL_GUARD: usize = 4;
+const CANCEL_GUARD: usize = PROVISIONAL_GUARD + 1;
 /// Index of the retransmission timer of a reliable provisional response (RFC 3262 §3).
-const RELIABLE_TIMER: usize = 5;
+const RELIABLE_TIMER: usize = CANCEL_GUARD + 1;
 
 /// Most early dialogs (forks) a caller keeps for one call (RFC 3261 §12.1.2): requests
 /// within them reach the host, and their reliable provisional responses are PRACKed
@@ -4358,10 +4360,12 @@ enum Fork {
 /// caused by one.
 type Received<'m, 'a> = Option<(&'m Message<'a>, &'m CoreHeaders<'a>)>;
 
-const SESSION_TIMERS: [SessionTimer; 3] = [
+const SESSION_TIMERS: [SessionTimer; 5] = [
     SessionTimer::Retransmit2xx,
     SessionTimer::AckTimeout,
     SessionTimer::Glare,
+    SessionTimer::Refresh,
+    SessionTimer::Expiry,
 ];
 
 fn session_timer_index(t: SessionTimer) -> usize {
@@ -4369,6 +4373,8 @@ fn session_timer_index(t: SessionTimer) -> usize {
         SessionTimer::Retransmit2xx => 0,
         SessionTimer::AckTimeout => 1,
         SessionTimer::Glare => 2,
+        SessionTimer::Refresh => 3,
+        SessionTimer::Expiry => 4,
     }
 }
 
