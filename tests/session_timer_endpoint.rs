@@ -303,10 +303,8 @@ fn the_callee_refreshes_when_the_caller_has_no_session_timer() {
     assert_eq!(answers, 3);
 }
 
-#[test]
-fn an_interval_below_min_se_gets_422_with_min_se() {
-    let mut p = Pair::new(timers(120, 90), timers(1800, 300));
-    let req = Request {
+fn invite_request() -> Request<'static> {
+    Request {
         body: Some(("application/sdp", SDP)),
         ..Request::new(
             Method::Invite,
@@ -314,31 +312,98 @@ fn an_interval_below_min_se_gets_422_with_min_se() {
             "<sip:alice@127.0.0.1>",
             "<sip:bob@127.0.0.1>",
         )
-    };
-    let call = p.a.invite(p.now, addr(B), &req).unwrap();
+    }
+}
+
+#[test]
+fn an_interval_below_min_se_gets_422_and_the_caller_asks_again_for_min_se() {
+    let mut p = Pair::new(timers(120, 90), timers(1800, 300));
+    let call = p.a.invite(p.now, addr(B), &invite_request()).unwrap();
     p.flush();
-    // §6: the 422 says the smallest interval the callee takes; its host never saw it.
+    // §6: the 422 says the smallest interval the callee takes; its host never saw the
+    // INVITE.
     let refused = p.sent('<', "SIP/2.0 422");
     assert_eq!(refused.len(), 1);
     assert_eq!(value(&refused[0].1, HeaderKind::MinSe), Some("300"));
+    // §7.4: the caller sends the INVITE again (same Call-ID and From tag, CSeq one
+    // higher) asking for 300 s, by itself.
+    let invites = p.sent('>', "INVITE");
+    assert_eq!(invites.len(), 2);
+    let (first, again) = (&invites[0].1, &invites[1].1);
+    assert_eq!(session_expires(again), Some((300, None)));
+    assert_eq!(value(again, HeaderKind::MinSe), Some("300"));
+    assert_eq!(again.call_id().unwrap(), first.call_id().unwrap());
+    assert_eq!(again.from().unwrap().tag(), first.from().unwrap().tag());
+    assert_eq!(again.cseq().unwrap().seq(), first.cseq().unwrap().seq() + 1);
+    assert_eq!(again.body(), SDP);
     assert!(
-        !p.events_b
+        p.events_a
             .iter()
-            .any(|e| matches!(e, Event::IncomingRequest { .. }))
+            .any(|e| matches!(e, Event::Reoriginated { .. }))
     );
-    // The caller does not retry (left to the host): the call ends with the 422.
-    assert!(p.events_a.contains(&Event::CallTerminated {
-        call,
-        reason: EndReason::Rejected(StatusCode::SESSION_INTERVAL_TOO_SMALL)
-    }));
-    // The same INVITE with a long enough interval is taken.
-    let mut p = Pair::new(timers(300, 90), timers(1800, 300));
-    let (call, _) = p.call(&[]);
+    let (tx, _) = p.incoming_invite();
+    p.b.respond(p.now, tx, StatusCode::OK, Some(("application/sdp", SDP)))
+        .unwrap();
+    p.flush();
     assert!(p.events_a.contains(&Event::CallEstablished { call }));
-    assert_eq!(
-        session_expires(&p.sent('<', "SIP/2.0 200")[0].1),
-        Some((300, Some(Refresher::Uac)))
-    );
+    let ok = &p.sent('<', "SIP/2.0 200")[0].1;
+    assert_eq!(session_expires(ok), Some((300, Some(Refresher::Uac))));
+}
+
+/// `a` (session timers on, asking for 120 s) calls `b`, whose host refuses every INVITE
+/// with 422 and the given Min-SE values in turn; what the call ends with.
+fn refused_422(min_se: &[Option<&str>]) -> (Pair, CallHandle) {
+    let mut p = Pair::new(timers(120, 90), None);
+    let call = p.a.invite(p.now, addr(B), &invite_request()).unwrap();
+    p.flush();
+    for m in min_se {
+        let (tx, _) = *p
+            .events_b
+            .iter()
+            .filter_map(|e| match e {
+                Event::IncomingRequest {
+                    tx,
+                    call: Some(call),
+                } => Some((*tx, *call)),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+            .last()
+            .unwrap();
+        let headers: Vec<(&str, &str)> = m.iter().map(|v| ("Min-SE", *v)).collect();
+        p.b.respond_with(
+            p.now,
+            tx,
+            StatusCode::SESSION_INTERVAL_TOO_SMALL,
+            &headers,
+            None,
+        )
+        .unwrap();
+        p.flush();
+    }
+    (p, call)
+}
+
+#[test]
+fn a_422_is_followed_once_and_only_with_a_larger_min_se() {
+    let rejected = |p: &Pair, call| {
+        p.events_a.contains(&Event::CallTerminated {
+            call,
+            reason: EndReason::Rejected(StatusCode::SESSION_INTERVAL_TOO_SMALL),
+        })
+    };
+    // No Min-SE, or one no larger than the interval asked: nothing to retry with.
+    for m in [None, Some("120"), Some("100")] {
+        let (p, call) = refused_422(&[m]);
+        assert_eq!(p.sent('>', "INVITE").len(), 1, "{m:?}");
+        assert!(rejected(&p, call), "{m:?}");
+    }
+    // A second 422 (a proxy further on wants more still) ends the call.
+    let (p, call) = refused_422(&[Some("200"), Some("400")]);
+    let invites = p.sent('>', "INVITE");
+    assert_eq!(invites.len(), 2);
+    assert_eq!(session_expires(&invites[1].1), Some((200, None)));
+    assert!(rejected(&p, call));
 }
 
 #[test]

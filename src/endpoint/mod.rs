@@ -465,7 +465,9 @@ pub enum Event {
     /// with Digest credentials (RFC 3261 §8.1.3.5, §22.2, §22.3): same Call-ID, From tag
     /// and body, the CSeq one higher, a new branch. `retry` is its new client
     /// transaction; the call or subscription goes on (a call keeps its handle and
-    /// state). The 401/407 came just before as an [`Event::Response`] of `tx`.
+    /// state). The 401/407 came just before as an [`Event::Response`] of `tx`. With
+    /// [`EndpointConfig::session_timer`], also a call's INVITE refused with 422 and a
+    /// larger Min-SE, sent again once asking for that interval (RFC 4028 §7.4).
     Reoriginated {
         /// The challenged request's client transaction.
         tx: TxHandle,
@@ -919,6 +921,8 @@ struct CallMeta {
     /// The peer's UPDATE being answered and the session timer its 2xx carries (RFC 4028
     /// §9: an UPDATE refreshes the session as a re-INVITE does).
     update_timer: Option<(TxHandle, TimerAnswer)>,
+    /// UAC: the INVITE was sent again after a 422 (RFC 4028 §7.4), which happens once.
+    retried_422: bool,
     /// This side's re-INVITE in progress is a session refresh the endpoint sent (§10):
     /// after a 491 the endpoint sends it again itself.
     refreshing: bool,
@@ -1434,6 +1438,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             lingering_invite: None,
             timer_answer: None,
             update_timer: None,
+            retried_422: false,
             refreshing: false,
         });
         let Some(call) = made.map(CallHandle) else {
@@ -2883,6 +2888,88 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         }
     }
 
+    /// RFC 4028 §7.4: a 422 `resp` to client transaction `tx`, the INVITE of a call this
+    /// side places, with a Min-SE above the interval the INVITE asked for: the INVITE goes
+    /// again asking for that Min-SE (RFC 3261 §8.1.3.5: a new transaction with the same
+    /// Call-ID, From, To and body, the CSeq one higher), once per call, and the call goes
+    /// on ([`Event::Reoriginated`]). Whether it was sent; if not, the 422 ends the call.
+    fn retry_session_interval(&mut self, now: Instant, tx: TxHandle, resp: &Message<'_>) -> bool {
+        let Some(cfg) = self.config.session_timer else {
+            return false;
+        };
+        let Some(call) = self.txs.get(tx.0).and_then(|e| e.call) else {
+            return false;
+        };
+        if !self.calls.get(call.0).is_some_and(|c| {
+            c.uac_invite == Some(tx) && !c.retried_422 && c.session.can_reoriginate()
+        }) {
+            return false;
+        }
+        let min_se = resp
+            .min_se()
+            .and_then(Result::ok)
+            .map(|m| m.delta_seconds());
+        let (branch, sent_by) = self.via_parts();
+        let via = self.via(&branch, &sent_by);
+        let Some(e) = self.txs.get(tx.0) else {
+            return false;
+        };
+        let peer = e.peer;
+        let Some(request) = e.stored_request(&Limits::default()) else {
+            return false;
+        };
+        let sent = request.session_expires().and_then(Result::ok);
+        let (Ok(cseq), Some(sent)) = (request.cseq(), sent) else {
+            return false;
+        };
+        let Some(interval) = cfg.retry_after_422(sent.delta_seconds(), min_se) else {
+            return false;
+        };
+        let next = cseq.seq().saturating_add(1);
+        let mut bytes = Bytes::<MSG>::new();
+        if next > CSEQ_LIMIT
+            || with_session_interval(
+                &request,
+                (via, next),
+                (interval, sent.refresher()),
+                &mut bytes,
+            )
+            .is_err()
+        {
+            return false;
+        }
+        let Ok(key) = ClientKey::new(&branch, Method::Invite) else {
+            return false;
+        };
+        let Ok(retry) = self.start_client_tx(now, peer, &bytes, key, true) else {
+            return false;
+        };
+        // The new INVITE is the call's; the refused one only absorbs retransmissions of
+        // its 422 now (§17.1.1.2).
+        if let Some(e) = self.txs.get_mut(retry.0) {
+            e.call = Some(call);
+        }
+        if let Some(e) = self.txs.get_mut(tx.0) {
+            e.call = None;
+        }
+        if let Some(auth) = self.call_auths.get_mut(call) {
+            auth.reoriginated(retry);
+        }
+        if let Some(c) = self.calls.get_mut(call.0) {
+            c.retried_422 = true;
+            c.uac_invite = Some(retry);
+            c.invite_tx = retry;
+            // The 422 ended the early dialogs of the refused INVITE (§13.2.2.3).
+            c.forks.clear();
+            if c.dialog.take().is_some() {
+                self.call_index.remove(call.0.index);
+            }
+        }
+        let _ = self.step_call(now, call, dialog::Event::Reoriginated { cseq: next }, None);
+        self.push_event(Event::Reoriginated { tx, retry });
+        true
+    }
+
     /// RFC 4028 §9: the Session-Expires (and `Require: timer`) of a 2xx, among the
     /// headers of the response being sent.
     fn push_timer_answer(&mut self, a: TimerAnswer) -> Result<(), SendError> {
@@ -3064,6 +3151,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 lingering_invite: None,
                 timer_answer,
                 update_timer: None,
+                retried_422: false,
                 refreshing: false,
             }) {
                 Some(h) => {
@@ -3533,6 +3621,15 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                     && call.is_some()
                     && let Some((msg, _)) = msg
                     && self.answer_call_challenge(now, tx, msg)
+                {
+                    return;
+                }
+                // RFC 4028 §7.4: a 422 to the call's INVITE is followed once, with the
+                // larger interval it asks for.
+                if status == StatusCode::SESSION_INTERVAL_TOO_SMALL
+                    && call.is_some()
+                    && let Some((msg, _)) = msg
+                    && self.retry_session_interval(now, tx, msg)
                 {
                     return;
                 }
@@ -4705,6 +4802,52 @@ fn session_timer_index(t: SessionTimer) -> usize {
         SessionTimer::Refresh => 3,
         SessionTimer::Expiry => 4,
     }
+}
+
+/// `invite` written again for a new transaction (Via and CSeq number given, RFC 3261
+/// §8.1.3.5) asking for `interval` seconds with that Min-SE (RFC 4028 §7.4), the
+/// refresher as it asked; everything else copied as it is.
+fn with_session_interval<const MSG: usize>(
+    invite: &Message<'_>,
+    (via, cseq): (ViaValue<'_>, u32),
+    (interval, refresher): (u32, Option<crate::message::Refresher>),
+    out: &mut Bytes<MSG>,
+) -> Result<(), SendError> {
+    let uri = invite.request_uri_raw().ok_or(SendError::InvalidState)?;
+    let mut b = MessageBuilder::request_raw(Method::Invite, uri);
+    let mut content_type = None;
+    let mut min_se = false;
+    for h in invite.headers() {
+        match h.kind {
+            HeaderKind::ContentLength => {}
+            HeaderKind::ContentType => content_type = Some(h.value),
+            HeaderKind::Via => b.push(h.name, Value::Via(via)),
+            HeaderKind::CSeq => b.push(h.name, Value::CSeq(cseq, Method::Invite)),
+            HeaderKind::SessionExpires => {
+                b.push(h.name, Value::SessionExpires(interval, refresher));
+            }
+            HeaderKind::MinSe => {
+                min_se = true;
+                b.push(h.name, Value::Number(interval));
+            }
+            _ => b.push(h.name, Value::Raw(h.value)),
+        }
+    }
+    if !min_se {
+        b.push("Min-SE", Value::Number(interval));
+    }
+    match content_type {
+        Some(ct) => {
+            let ct = core::str::from_utf8(ct).map_err(|_| SendError::InvalidState)?;
+            b.set_body(ct, invite.body());
+        }
+        // The endpoint writes a Content-Type with every body.
+        None if !invite.body().is_empty() => return Err(SendError::InvalidState),
+        None => {}
+    }
+    out.clear();
+    b.encode(out)?;
+    Ok(())
 }
 
 /// The extensions of `config`'s capabilities with `timer` added, when session timers are
