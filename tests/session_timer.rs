@@ -194,6 +194,11 @@ fn uas_negotiation_table() {
             req(Some((100, None)), None, false),
             accept(120, Refresher::Uas, false),
         ),
+        // ... and never below the request's own Min-SE.
+        (
+            req(Some((100, None)), Some(150), false),
+            accept(150, Refresher::Uas, false),
+        ),
         // Accepted as asked, the refresher as asked (§9 table 2).
         (
             req(Some((600, uac)), None, true),

@@ -533,3 +533,23 @@ fn an_update_refreshes_the_session_too() {
         reason: EndReason::SessionExpired
     }));
 }
+
+#[test]
+fn a_malformed_session_expires_gets_400() {
+    let mut p = Pair::new(None, timers(1800, 90));
+    let req = Request {
+        headers: &[("Session-Expires", "soon")],
+        ..invite_request()
+    };
+    let call = p.a.invite(p.now, addr(B), &req).unwrap();
+    p.flush();
+    assert_eq!(p.sent('<', "SIP/2.0 400").len(), 1);
+    assert!(p.events_a.contains(&Event::CallTerminated {
+        call,
+        reason: EndReason::Rejected(StatusCode::BAD_REQUEST)
+    }));
+    // Without session timers the header is not read: the call goes through.
+    let mut p = Pair::new(None, None);
+    let (call, _) = p.call(&[("Session-Expires", "soon")]);
+    assert!(p.events_a.contains(&Event::CallEstablished { call }));
+}

@@ -194,7 +194,7 @@ impl TimerConfig {
                     min_se: ours.max(request.min_se.unwrap_or(0)),
                 };
             }
-            Some((se, _)) if se < ours => (ours, None),
+            Some((se, _)) if se < ours => (ours.max(floor), None),
             Some((se, r)) => (se.min(self.request_interval().max(floor)), r),
             None => (self.request_interval().max(floor), None),
         };

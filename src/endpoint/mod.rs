@@ -215,7 +215,9 @@ pub struct EndpointConfig {
     /// Session-Expires (with `Require: timer` when the caller supports it, §9), a request
     /// asking for less than Min-SE gets 422 (§6), and the negotiated timer runs:
     /// this side refreshes at half the interval with a re-INVITE, or sends BYE when the
-    /// peer's refresh does not come ([`dialog::EndReason::SessionExpired`], §10).
+    /// peer's refresh does not come ([`dialog::EndReason::SessionExpired`], §10). The
+    /// endpoint writes Session-Expires, Min-SE and `Supported`/`Require: timer` itself:
+    /// a host adds none of them.
     pub session_timer: Option<dialog::TimerConfig>,
     /// Seed of the generator for tags, branches and Call-IDs (a keyed PRF) and of the
     /// key of the endpoint's hash indexes. Give real entropy in production: tags and
