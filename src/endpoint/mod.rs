@@ -210,10 +210,11 @@ pub struct EndpointConfig {
     pub transport: Transport,
     /// Session timers (RFC 4028), off (`None`) by default. When on, `timer` counts among
     /// the extensions of [`capabilities`](Self::capabilities) (a `Require: timer` is
-    /// accepted), INVITEs and re-INVITEs say `Supported: timer` with Session-Expires and
-    /// Min-SE (§7.1, §7.4), the 2xx to an INVITE or re-INVITE carries the negotiated
-    /// Session-Expires (with `Require: timer` when the caller supports it, §9), a request
-    /// asking for less than Min-SE gets 422 (§6), and the negotiated timer runs:
+    /// accepted; a list of more than 15 extensions must name it itself), INVITEs and re-INVITEs say `Supported: timer` with Session-Expires and
+    /// Min-SE (§7.1, §7.4), the 2xx to an INVITE, re-INVITE or UPDATE carries the
+    /// negotiated Session-Expires (with `Require: timer` when the caller supports it, §9),
+    /// a request asking for less than Min-SE gets 422 (§6) and a call's INVITE refused so
+    /// goes again once with the larger interval (§7.4), and the negotiated timer runs:
     /// this side refreshes at half the interval with a re-INVITE, or sends BYE when the
     /// peer's refresh does not come ([`dialog::EndReason::SessionExpired`], §10). The
     /// endpoint writes Session-Expires, Min-SE and `Supported`/`Require: timer` itself:
@@ -998,9 +999,9 @@ pub struct Endpoint<
     extensions: Option<Vec<&'static str, MAX_EXTENSIONS>>,
 }
 
-/// Most extensions (option tags) of [`EndpointConfig::capabilities`] the endpoint adds
-/// `timer` to when [`EndpointConfig::session_timer`] is on; a longer list must name
-/// `timer` itself.
+/// Room for the extensions (option tags) of [`EndpointConfig::capabilities`] and the
+/// `timer` the endpoint adds to them when [`EndpointConfig::session_timer`] is on; a
+/// longer list must name `timer` itself.
 const MAX_EXTENSIONS: usize = 16;
 
 impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
