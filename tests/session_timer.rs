@@ -469,3 +469,47 @@ fn ending_the_session_stops_its_session_timer() {
     let (_, a) = step(s, Event::SessionExpires(Some(interval)));
     assert!(a.is_empty());
 }
+
+#[test]
+fn a_refresh_without_answer_ends_the_session_with_bye() {
+    let interval = SessionInterval {
+        seconds: 600,
+        local_refresh: true,
+    };
+    let (s, _) = step(confirmed_uac(), Event::SessionExpires(Some(interval)));
+    let (s, _) = step(s, Event::Timer(SessionTimer::Refresh));
+    let reinvite = Event::TuReInvite {
+        cseq: 2,
+        body: false,
+        random: 0,
+    };
+    let (s, _) = step(s, reinvite);
+    let no_answer = |code| Event::Response {
+        code: StatusCode::new(code).unwrap(),
+        to_tag: Some(tag("b1")),
+        cseq: 2,
+        body: false,
+    };
+    // RFC 4028 §10: 408 (or a timeout, which the host feeds as 408): BYE.
+    let (ended, a) = step(s, no_answer(408));
+    assert_eq!(
+        a,
+        [
+            Action::SendBye {
+                remote_tag: tag("b1")
+            },
+            Action::CancelTimer(SessionTimer::Refresh),
+            Action::Tu(Notice::Terminated(EndReason::DialogGone(
+                StatusCode::REQUEST_TIMEOUT
+            ))),
+        ]
+    );
+    assert!(ended.is_terminated());
+    // 481: the dialog is gone already, no BYE (RFC 3261 §12.2.1.2).
+    let (_, a) = step(s, no_answer(481));
+    assert!(!a.iter().any(|a| matches!(a, Action::SendBye { .. })));
+    // Without a session timer a 408 to a re-INVITE ends the dialog without BYE, as before.
+    let (s, _) = step(confirmed_uac(), reinvite);
+    let (_, a) = step(s, no_answer(408));
+    assert!(!a.iter().any(|a| matches!(a, Action::SendBye { .. })));
+}

@@ -38,6 +38,8 @@ struct Pair {
     wire: Vec<(u64, char, Vec<u8>)>,
     events_a: Vec<Event>,
     events_b: Vec<Event>,
+    /// Lose everything `b` sends.
+    b_lost: bool,
 }
 
 impl Pair {
@@ -53,6 +55,7 @@ impl Pair {
             wire: Vec::new(),
             events_a: Vec::new(),
             events_b: Vec::new(),
+            b_lost: false,
         }
     }
 
@@ -68,9 +71,11 @@ impl Pair {
             }
             while let Some(t) = self.b.poll_transmit(&mut buf).unwrap() {
                 let bytes = t.bytes.to_vec();
-                self.a.handle_datagram(self.now, addr(B), &bytes);
-                self.wire.push((self.now.as_millis(), '<', bytes));
-                moved = true;
+                if !self.b_lost {
+                    self.a.handle_datagram(self.now, addr(B), &bytes);
+                    self.wire.push((self.now.as_millis(), '<', bytes));
+                    moved = true;
+                }
             }
             while let Some(e) = self.a.poll_event() {
                 moved |= self.host(true, e);
@@ -552,4 +557,31 @@ fn a_malformed_session_expires_gets_400() {
     let mut p = Pair::new(None, None);
     let (call, _) = p.call(&[("Session-Expires", "soon")]);
     assert!(p.events_a.contains(&Event::CallEstablished { call }));
+}
+
+#[test]
+fn a_refresh_without_answer_ends_the_call_with_bye() {
+    let mut p = Pair::new(timers(120, 90), timers(1800, 90));
+    let (call, callee) = p.call(&[]);
+    p.run_until(59_999);
+    // From here on nothing the callee sends arrives: the refresh at 60 s goes unanswered.
+    p.b_lost = true;
+    p.run_until(100_000);
+    // Timer B (64*T1 = 32 s) ends the refresh as a 408; RFC 4028 §10: BYE.
+    // (Sent again and again: its 200 is lost too.)
+    let byes = p.sent('>', "BYE");
+    assert_eq!(byes[0].0, 92_000);
+    let seqs: Vec<u32> = byes.iter().map(|(_, m)| m.cseq().unwrap().seq()).collect();
+    assert!(seqs.iter().all(|&s| s == seqs[0]), "one BYE: {seqs:?}");
+    assert!(p.events_a.contains(&Event::CallTerminated {
+        call,
+        reason: EndReason::DialogGone(StatusCode::REQUEST_TIMEOUT)
+    }));
+    // The callee, whose 2xx to the refresh was never ACKed, gave up on it at the same
+    // time (RFC 3261 §13.3.1.4) or took the BYE.
+    assert!(p.events_b.iter().any(|e| matches!(
+        e,
+        Event::CallTerminated { call: c, reason: EndReason::NoAck | EndReason::RemoteBye }
+            if *c == callee
+    )));
 }

@@ -639,6 +639,12 @@ impl Step<'_> {
             && code.is_final()
         {
             match code.as_u16() {
+                // RFC 4028 §10: a session refresh (any re-INVITE while a session timer
+                // runs) that got no answer ends the session with BYE, for the proxies
+                // on the path.
+                408 if self.session.interval.is_some() => {
+                    self.bye_kept(EndReason::DialogGone(code))
+                }
                 // §12.2.1.2, §14.1: the peer lost the dialog or never answered.
                 408 | 481 => self.terminate(EndReason::DialogGone(code)),
                 491 => {

@@ -3696,8 +3696,18 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                     && own_reinvite
                     && signal == TuSignal::Timeout
                 {
-                    // A re-INVITE without answer: as a 408 (§12.2.1.2, §14.1).
-                    self.dialog_gone(now, call, StatusCode::REQUEST_TIMEOUT);
+                    // A re-INVITE without answer: as a 408 (§12.2.1.2, §14.1). With a
+                    // session timer in force it was a session refresh, and the session
+                    // ends with BYE (RFC 4028 §10).
+                    let refresh = self
+                        .calls
+                        .get(call.0)
+                        .is_some_and(|c| c.session.session_interval().is_some());
+                    if refresh {
+                        self.reinvite_failed(now, call, StatusCode::REQUEST_TIMEOUT);
+                    } else {
+                        self.dialog_gone(now, call, StatusCode::REQUEST_TIMEOUT);
+                    }
                 } else if let Some(call) = call
                     && own_reinvite
                 {
