@@ -267,6 +267,8 @@ fn no_refresh_ends_the_call_with_bye_before_the_interval_is_over() {
     let byes = p.sent('<', "BYE");
     assert_eq!(byes.len(), 1);
     assert_eq!(byes[0].0, 68_000);
+    // §7.1: every request of an endpoint with session timers says it supports them.
+    assert!(supports_timer(&byes[0].1, HeaderKind::Supported));
     assert!(p.events_b.contains(&Event::CallTerminated {
         call: callee,
         reason: EndReason::SessionExpired
@@ -336,6 +338,7 @@ fn an_interval_below_min_se_gets_422_and_the_caller_asks_again_for_min_se() {
     assert_eq!(invites.len(), 2);
     let (first, again) = (&invites[0].1, &invites[1].1);
     assert_eq!(session_expires(again), Some((300, None)));
+    assert!(supports_timer(again, HeaderKind::Supported));
     assert_eq!(value(again, HeaderKind::MinSe), Some("300"));
     assert_eq!(again.call_id().unwrap(), first.call_id().unwrap());
     assert_eq!(again.from().unwrap().tag(), first.from().unwrap().tag());
@@ -447,6 +450,7 @@ fn off_by_default_nothing_changes() {
     let (call, _) = p.call(&[]);
     let invite = &p.sent('>', "INVITE")[0].1;
     assert!(invite.session_expires().is_none() && invite.min_se().is_none());
+    assert!(invite.header(HeaderKind::Supported).is_none());
     assert!(!supports_timer(invite, HeaderKind::Supported));
     let ok = &p.sent('<', "SIP/2.0 200")[0].1;
     assert!(ok.session_expires().is_none());
@@ -584,4 +588,20 @@ fn a_refresh_without_answer_ends_the_call_with_bye() {
         Event::CallTerminated { call: c, reason: EndReason::NoAck | EndReason::RemoteBye }
             if *c == callee
     )));
+}
+
+#[test]
+fn every_request_says_supported_timer_only_an_invite_asks_for_one() {
+    let mut p = Pair::new(timers(1800, 90), None);
+    let options = Request::new(
+        Method::Options,
+        "sip:bob@127.0.0.1:5062",
+        "<sip:alice@127.0.0.1>",
+        "<sip:bob@127.0.0.1>",
+    );
+    p.a.send_request(p.now, addr(B), &options).unwrap();
+    p.flush();
+    let sent = &p.sent('>', "OPTIONS")[0].1;
+    assert!(supports_timer(sent, HeaderKind::Supported));
+    assert!(sent.session_expires().is_none() && sent.min_se().is_none());
 }

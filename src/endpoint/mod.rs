@@ -4147,16 +4147,19 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         {
             b.push("Supported", Value::Text(reliable::OPTION_TAG));
         }
-        // RFC 4028 §7.1: an INVITE says it supports session timers and asks for one.
-        if req.method == Method::Invite
-            && let Some(cfg) = self.config.session_timer
+        // RFC 4028 §7.1: every request but ACK says the UAC supports session timers; an
+        // INVITE asks for one.
+        if let Some(cfg) = self.config.session_timer
+            && !matches!(req.method, Method::Ack | Method::Cancel)
         {
             b.push("Supported", Value::Text(dialog::TIMER_OPTION_TAG));
-            b.push(
-                "Session-Expires",
-                Value::SessionExpires(cfg.request_interval(), None),
-            );
-            b.push("Min-SE", Value::Number(cfg.effective_min_se()));
+            if req.method == Method::Invite {
+                b.push(
+                    "Session-Expires",
+                    Value::SessionExpires(cfg.request_interval(), None),
+                );
+                b.push("Min-SE", Value::Number(cfg.effective_min_se()));
+            }
         }
         for (name, value) in req.headers {
             b.push(name, Value::Text(value));
@@ -4239,6 +4242,11 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             let mut b = d
                 .request(method, via, contact)
                 .map_err(|_| SendError::InvalidState)?;
+            // RFC 4028 §7.1: `Supported: timer` in every request (a re-INVITE has it among
+            // its session timer headers already, `push_timer_request`).
+            if self.config.session_timer.is_some() && method != Method::Invite {
+                b.push("Supported", Value::Text(dialog::TIMER_OPTION_TAG));
+            }
             for (name, value) in &self.pending_headers {
                 b.push(name, Value::Text(value));
             }
