@@ -36,13 +36,15 @@
 //!   refuses a second one, a 100 or a 2xx over an unacknowledged offer
 //!   ([`SendError::InvalidState`]), and rejects the INVITE with 500 when no PRACK comes
 //!   within 64*T1;
-//! - with [`EndpointConfig::session_timer`], session timers (RFC 4028): INVITEs and
-//!   re-INVITEs ask for a session interval (`Supported: timer`, Session-Expires, Min-SE,
-//!   §7.1, §7.4); the 2xx to an INVITE, re-INVITE or UPDATE carries the negotiated one
-//!   (and `Require: timer` when the caller supports it, §9), one asking for less than
-//!   Min-SE gets 422 (§6); the refresher sends a re-INVITE without an offer at half the
-//!   interval (its 2xx's offer is answered in the ACK, [`Event::AnswerNeeded`]), the other
-//!   side sends BYE when no refresh comes ([`dialog::EndReason::SessionExpired`], §10);
+//! - with [`EndpointConfig::session_timer`], session timers (RFC 4028): its requests say
+//!   `Supported: timer`, and INVITEs and re-INVITEs ask for a session interval
+//!   (Session-Expires, Min-SE, §7.1, §7.4); the 2xx to an INVITE, re-INVITE or UPDATE
+//!   carries the negotiated one (and `Require: timer` when the caller supports it, §9),
+//!   one asking for less than Min-SE gets 422 (§6), and a call's INVITE refused so goes
+//!   again once asking for more (§7.4); the refresher sends a re-INVITE without an offer
+//!   at half the interval (its 2xx's offer is answered in the ACK,
+//!   [`Event::AnswerNeeded`]), the other side sends BYE when no refresh comes
+//!   ([`dialog::EndReason::SessionExpired`], §10);
 //! - answers Digest challenges (§22) to the calls it places and its subscriptions when
 //!   given credentials ([`Request::credentials`], [`Subscribe::credentials`]): the
 //!   request goes again with `Authorization` / `Proxy-Authorization`, the call or
@@ -208,17 +210,22 @@ pub struct EndpointConfig {
     /// UDP; D, I, J and K are zero on the others, RFC 3261 §17) and where responses go
     /// (§18.2.2: back to the connection a request came on).
     pub transport: Transport,
-    /// Session timers (RFC 4028), off (`None`) by default. When on, `timer` counts among
-    /// the extensions of [`capabilities`](Self::capabilities) (a `Require: timer` is
-    /// accepted; a list of more than 15 extensions must name it itself), INVITEs and re-INVITEs say `Supported: timer` with Session-Expires and
-    /// Min-SE (§7.1, §7.4), the 2xx to an INVITE, re-INVITE or UPDATE carries the
-    /// negotiated Session-Expires (with `Require: timer` when the caller supports it, §9),
-    /// a request asking for less than Min-SE gets 422 (§6) and a call's INVITE refused so
-    /// goes again once with the larger interval (§7.4), and the negotiated timer runs:
-    /// this side refreshes at half the interval with a re-INVITE, or sends BYE when the
-    /// peer's refresh does not come ([`dialog::EndReason::SessionExpired`], §10). The
-    /// endpoint writes Session-Expires, Min-SE and `Supported`/`Require: timer` itself:
-    /// a host adds none of them.
+    /// Session timers (RFC 4028), off (`None`) by default. When on:
+    /// - `timer` counts among the extensions of [`capabilities`](Self::capabilities): a
+    ///   `Require: timer` is accepted (a list of more than 15 extensions must name it
+    ///   itself);
+    /// - every request but ACK and CANCEL says `Supported: timer`; INVITEs and
+    ///   re-INVITEs carry Session-Expires and Min-SE (§7.1, §7.4);
+    /// - the 2xx to an INVITE, re-INVITE or UPDATE carries the negotiated
+    ///   Session-Expires, with `Require: timer` when the caller supports it (§9); a
+    ///   request asking for less than Min-SE gets 422 (§6), and a call's INVITE refused
+    ///   so goes again once with the larger interval (§7.4);
+    /// - the negotiated timer runs: this side refreshes at half the interval with a
+    ///   re-INVITE, or sends BYE when the peer's refresh does not come
+    ///   ([`dialog::EndReason::SessionExpired`], §10).
+    ///
+    /// The endpoint writes Session-Expires, Min-SE and `Supported`/`Require: timer`
+    /// itself: a host adds none of them.
     pub session_timer: Option<dialog::TimerConfig>,
     /// Seed of the generator for tags, branches and Call-IDs (a keyed PRF) and of the
     /// key of the endpoint's hash indexes. Give real entropy in production: tags and
