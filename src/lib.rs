@@ -12,7 +12,7 @@
 //! | [`encode`] | [`MessageBuilder`](encode::MessageBuilder) into `&mut [u8]` / `heapless::Vec` / `Vec` | §8.1.1, §8.2.6, §9.1, §17.1.1.3 |
 //! | [`check`] | the checks a UA applies first (400, 405, 415, 416, 420, 501, 505; discard) | §8.1.3, §8.2, §18.3 |
 //! | [`transaction`] | the four transaction machines, keys, branches | §17, RFC 6026 |
-//! | [`dialog`] | dialogs and the INVITE session (forks, CANCEL, re-INVITE, BYE) | §12–15 |
+//! | [`dialog`] | dialogs and the INVITE session (forks, CANCEL, re-INVITE, BYE, session timers) | §12–15, RFC 4028 |
 //! | [`register`] | a binding's registration: challenge, 423, refresh, removal | §10.2 |
 //! | [`subscription`] | a subscriber's subscription: NOTIFY states, refresh, unsubscribe | RFC 6665 §4.1 |
 //! | [`reliable`] | reliable provisional responses: RSeq, retransmission until PRACK, PRACK judging | RFC 3262 |

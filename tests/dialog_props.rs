@@ -2,7 +2,8 @@
 
 use proptest::prelude::*;
 use sansip::dialog::{
-    Action, Config, DialogState, Event, InviteSession, MAX_SESSION_ACTIONS, SessionTimer, Tag,
+    Action, Config, DialogState, Event, InviteSession, MAX_SESSION_ACTIONS, SessionInterval,
+    SessionState, SessionTimer, Tag,
 };
 use sansip::message::StatusCode;
 
@@ -25,7 +26,19 @@ fn timer() -> impl Strategy<Value = SessionTimer> {
         SessionTimer::Retransmit2xx,
         SessionTimer::AckTimeout,
         SessionTimer::Glare,
+        SessionTimer::Refresh,
+        SessionTimer::Expiry,
     ])
+}
+
+/// A session timer as negotiated (RFC 4028), or none.
+fn interval() -> impl Strategy<Value = Option<SessionInterval>> {
+    prop::option::of(
+        (90u32..4000, any::<bool>()).prop_map(|(seconds, local_refresh)| SessionInterval {
+            seconds,
+            local_refresh,
+        }),
+    )
 }
 
 fn event() -> impl Strategy<Value = Event> {
@@ -45,6 +58,7 @@ fn event() -> impl Strategy<Value = Event> {
         1 => (2u32..4, any::<bool>(), any::<u16>())
             .prop_map(|(cseq, body, random)| Event::TuReInvite { cseq, body, random }),
         1 => (1u32..5).prop_map(|cseq| Event::Reoriginated { cseq }),
+        1 => interval().prop_map(Event::SessionExpires),
     ]
 }
 
@@ -109,6 +123,29 @@ proptest! {
                     matches!(a, Action::StartTimer(..) | Action::SendCancel | Action::SendReInvite { .. })
                 });
                 prop_assert!(!revived, "{:?}", step.actions);
+            }
+            // RFC 4028 §10: at most one session timer runs, the one the interval in force
+            // says (refresh for the refresher, expiry for the other side); none without
+            // one. (A refresh that fired waits for the TU's refresh to be answered.)
+            let session_timers: Vec<_> = armed
+                .iter()
+                .filter(|t| matches!(t, SessionTimer::Refresh | SessionTimer::Expiry))
+                .copied()
+                .collect();
+            let allowed = match s.session_interval() {
+                Some(i) if i.local_refresh => Some(SessionTimer::Refresh),
+                Some(_) => Some(SessionTimer::Expiry),
+                None => None,
+            };
+            prop_assert!(
+                session_timers.len() <= 1 && session_timers.iter().all(|t| Some(*t) == allowed),
+                "{:?} with {:?}", session_timers, s.session_interval()
+            );
+            // An interval is set only by a 2xx: never before one was sent or received.
+            if let Event::SessionExpires(Some(_)) = e
+                && !matches!(before.state(), SessionState::Accepted | SessionState::Confirmed)
+            {
+                prop_assert_eq!(s, before);
             }
             if s.is_terminated() {
                 ended = Some(s.state());

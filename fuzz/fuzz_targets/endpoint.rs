@@ -95,6 +95,11 @@ fuzz_target!(|ops: Vec<Op>| {
             extensions: &["100rel"],
             ..sansip::check::Capabilities::DEFAULT
         },
+        // Session timers (RFC 4028) at their shortest: refreshes and expiries happen.
+        session_timer: Some(sansip::dialog::TimerConfig {
+            session_expires: 90,
+            min_se: 90,
+        }),
         ..EndpointConfig::new(me, 7)
     };
     let mut ep: Box<Ep> = Box::new(Endpoint::new(config));

@@ -17,6 +17,9 @@
 //!   `step(self, &Config, Event) -> SessionStep`. It knows the forks of its INVITE by
 //!   remote tag (at most [`MAX_FORKS`]) but holds no message data: the host keeps one
 //!   [`Dialog`] per fork and carries out the [`Action`]s.
+//! - Session timers (RFC 4028): [`TimerConfig`] negotiates the session interval and the
+//!   refresher from a (re-)INVITE and its 2xx (§7, §9); the result, fed to the session
+//!   as [`Event::SessionExpires`], arms the refresh or the expiry (§10).
 //!
 //! # Host duties
 //!
@@ -105,6 +108,7 @@
 
 mod session;
 mod state;
+mod timer;
 
 pub use session::{
     Action, Config, EndReason, Event, InviteSession, MAX_FORKS, MAX_SESSION_ACTIONS, Notice,
@@ -113,4 +117,8 @@ pub use session::{
 pub use state::{
     Accepted, Dialog, DialogError, DialogId, DialogState, MAX_CALL_ID, MAX_ROUTE_BYTES, MAX_ROUTES,
     MAX_TAG, MAX_URI, Reject, ResponseEffect,
+};
+pub use timer::{
+    MIN_SE_FLOOR, OPTION_TAG as TIMER_OPTION_TAG, SessionInterval, TimerConfig, TimerRequest,
+    UasTimer,
 };

@@ -4,6 +4,7 @@ use core::fmt;
 use core::time::Duration;
 
 use super::state::{DialogState, MAX_TAG};
+use super::timer::SessionInterval;
 use crate::error::Capacity;
 use crate::message::StatusCode;
 
@@ -128,6 +129,9 @@ pub enum EndReason {
     RemoteBye,
     /// A 481 or 408 to an in-dialog request (§12.2.1.2).
     DialogGone(StatusCode),
+    /// The peer was to refresh the session and did not before it expired: this side
+    /// sent BYE (RFC 4028 §10).
+    SessionExpired,
 }
 
 /// Session state.
@@ -157,6 +161,11 @@ pub enum SessionTimer {
     AckTimeout,
     /// Back-off before retrying a re-INVITE that got 491 (§14.1).
     Glare,
+    /// This side refreshes the session: half the session interval (RFC 4028 §10).
+    Refresh,
+    /// The peer refreshes the session: the interval minus `min(32 s, interval/3)`
+    /// (RFC 4028 §10); then this side sends BYE.
+    Expiry,
 }
 
 /// Which request a response answers.
@@ -246,6 +255,11 @@ pub enum Event {
         /// CSeq number of the new request.
         cseq: u32,
     },
+    /// The 2xx to a (re-)INVITE (or UPDATE) was sent or received and set this session
+    /// timer (RFC 4028 §7.2, §9, from [`TimerConfig`](super::TimerConfig)), or none:
+    /// (re)starts [`SessionTimer::Refresh`] or [`SessionTimer::Expiry`] (§10). Ignored
+    /// before a 2xx and after the end.
+    SessionExpires(Option<SessionInterval>),
     /// TU: send a re-INVITE with CSeq `cseq`. `random` is host randomness for the §14.1
     /// back-off should it get a 491.
     TuReInvite {
@@ -277,6 +291,9 @@ pub enum Notice {
     ReInviteFailed(StatusCode),
     /// The §14.1 back-off after a 491 is over: the re-INVITE may be sent again.
     RetryReInvite,
+    /// This side is the refresher and half the session interval has passed: send a
+    /// session refresh (a re-INVITE or UPDATE with Session-Expires, RFC 4028 §7.4, §10).
+    RefreshDue,
     /// The session ended.
     Terminated(EndReason),
 }
@@ -388,6 +405,8 @@ pub struct InviteSession {
     offerless_accepted: Option<u32>,
     /// Current 2xx retransmission interval.
     retransmit: Duration,
+    /// The session timer in force (RFC 4028), if any.
+    interval: Option<SessionInterval>,
 }
 
 impl InviteSession {
@@ -434,6 +453,7 @@ impl InviteSession {
             pending: Pending::None,
             offerless_accepted: None,
             retransmit: Duration::ZERO,
+            interval: None,
         }
     }
 
@@ -467,6 +487,12 @@ impl InviteSession {
     /// Every dialog the session tracks: remote tag and state.
     pub fn dialogs(&self) -> impl Iterator<Item = (Tag, DialogState)> + '_ {
         self.forks.iter().flatten().map(|f| (f.tag, f.state))
+    }
+
+    /// The session timer in force (RFC 4028), as last set by
+    /// [`Event::SessionExpires`].
+    pub fn session_interval(&self) -> Option<SessionInterval> {
+        self.interval
     }
 
     /// Whether the INVITE this side has out may be sent again with credentials after a
@@ -553,6 +579,7 @@ impl Step<'_> {
             Event::TuAnswer => self.on_answer(cfg),
             Event::TuReject(code) => self.on_reject(code),
             Event::Reoriginated { cseq } => self.on_reoriginated(cseq),
+            Event::SessionExpires(interval) => self.on_session_expires(interval),
             Event::TuReInvite { cseq, body, random } => {
                 if self.session.can_reinvite() {
                     self.session.pending = Pending::Local {
@@ -612,6 +639,12 @@ impl Step<'_> {
             && code.is_final()
         {
             match code.as_u16() {
+                // RFC 4028 §10: a session refresh (any re-INVITE while a session timer
+                // runs) that got no answer ends the session with BYE, for the proxies
+                // on the path.
+                408 if self.session.interval.is_some() => {
+                    self.bye_kept(EndReason::DialogGone(code))
+                }
                 // §12.2.1.2, §14.1: the peer lost the dialog or never answered.
                 408 | 481 => self.terminate(EndReason::DialogGone(code)),
                 491 => {
@@ -831,7 +864,45 @@ impl Step<'_> {
                 self.session.pending = Pending::None;
                 self.emit(Action::Tu(Notice::RetryReInvite));
             }
+            // RFC 4028 §10: time to refresh. The TU sends the re-INVITE or UPDATE; its 2xx
+            // restarts the timer (`Event::SessionExpires`).
+            SessionTimer::Refresh
+                if !ses.is_terminated() && ses.interval.is_some_and(|i| i.local_refresh) =>
+            {
+                self.emit(Action::Tu(Notice::RefreshDue));
+            }
+            // RFC 4028 §10: no refresh came in time: end the session with BYE.
+            SessionTimer::Expiry
+                if !ses.is_terminated() && ses.interval.is_some_and(|i| !i.local_refresh) =>
+            {
+                self.session.interval = None;
+                self.bye_kept(EndReason::SessionExpired);
+            }
             _ => {} // Stale timer.
+        }
+    }
+
+    /// RFC 4028 §10: a 2xx sent or received (re)starts the session timer; one without
+    /// Session-Expires stops it (§7.2).
+    fn on_session_expires(&mut self, interval: Option<SessionInterval>) {
+        let ses = *self.session;
+        if !matches!(ses.state, SessionState::Accepted | SessionState::Confirmed) {
+            return;
+        }
+        // The other timer stops; restarting the same one replaces its deadline.
+        if let Some(old) = ses.interval
+            && interval.is_none_or(|new| armed_timer(new) != armed_timer(old))
+        {
+            self.emit(Action::CancelTimer(armed_timer(old)));
+        }
+        self.session.interval = interval;
+        if let Some(i) = interval {
+            let after = if i.local_refresh {
+                i.refresh_after()
+            } else {
+                i.expire_after()
+            };
+            self.emit(Action::StartTimer(armed_timer(i), after));
         }
     }
 
@@ -942,6 +1013,10 @@ impl Step<'_> {
         if ses.pending == Pending::Glare {
             self.emit(Action::CancelTimer(SessionTimer::Glare));
         }
+        if let Some(i) = ses.interval {
+            self.emit(Action::CancelTimer(armed_timer(i)));
+        }
+        self.session.interval = None;
         for f in self.session.forks.iter_mut().flatten() {
             f.state = DialogState::Terminated;
         }
@@ -1001,6 +1076,16 @@ impl Step<'_> {
         {
             *slot = Some(Fork { tag, state });
         }
+    }
+}
+
+/// The session timer an interval runs on: the refresh when this side refreshes, else the
+/// expiry (RFC 4028 §10).
+fn armed_timer(i: SessionInterval) -> SessionTimer {
+    if i.local_refresh {
+        SessionTimer::Refresh
+    } else {
+        SessionTimer::Expiry
     }
 }
 

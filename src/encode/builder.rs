@@ -3,7 +3,7 @@
 use core::fmt;
 
 use crate::error::{Capacity, ParseError};
-use crate::message::{HeaderKind, Method, StatusCode, lex};
+use crate::message::{HeaderKind, Method, Refresher, StatusCode, lex};
 
 use super::write::{BufferTooSmall, Counter, Write, write_u32};
 
@@ -33,6 +33,8 @@ pub enum Value<'a> {
     /// Items separated by `, ` (Supported, Require, Unsupported, Accept, ...). Each item
     /// must be non-empty and hold no comma, CR or LF.
     Tokens(&'a [&'a str]),
+    /// `delta-seconds [;refresher=uac|uas]` (Session-Expires, RFC 4028 §4).
+    SessionExpires(u32, Option<Refresher>),
 }
 
 /// The parts of a Via value the crate writes for its own requests.
@@ -413,6 +415,14 @@ fn emit_value<W: Write + ?Sized>(out: &mut W, value: &Value<'_>) -> Result<(), B
             }
             Ok(())
         }
+        Value::SessionExpires(n, r) => {
+            write_u32(out, n)?;
+            if let Some(r) = r {
+                out.write_all(b";refresher=")?;
+                out.write_all(r.as_str().as_bytes())?;
+            }
+            Ok(())
+        }
     }
 }
 
@@ -467,6 +477,8 @@ fn checked_value_len(value: &Value<'_>) -> Option<usize> {
                 .all(|t| !t.is_empty() && !t.contains([',', '\r', '\n'])),
             list(&mut ts.iter().map(|t| t.len())),
         ),
+        // ";refresher=" is 11 bytes, the value 3.
+        Value::SessionExpires(n, r) => Some(digits(n) + if r.is_some() { 14 } else { 0 }),
     }
 }
 

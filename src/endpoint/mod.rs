@@ -36,6 +36,15 @@
 //!   refuses a second one, a 100 or a 2xx over an unacknowledged offer
 //!   ([`SendError::InvalidState`]), and rejects the INVITE with 500 when no PRACK comes
 //!   within 64*T1;
+//! - with [`EndpointConfig::session_timer`], session timers (RFC 4028): its requests say
+//!   `Supported: timer`, and INVITEs and re-INVITEs ask for a session interval
+//!   (Session-Expires, Min-SE, §7.1, §7.4); the 2xx to an INVITE, re-INVITE or UPDATE
+//!   carries the negotiated one (and `Require: timer` when the caller supports it, §9),
+//!   one asking for less than Min-SE gets 422 (§6), and a call's INVITE refused so goes
+//!   again once asking for more (§7.4); the refresher sends a re-INVITE without an offer
+//!   at half the interval (its 2xx's offer is answered in the ACK,
+//!   [`Event::AnswerNeeded`]), the other side sends BYE when no refresh comes
+//!   ([`dialog::EndReason::SessionExpired`], §10);
 //! - answers Digest challenges (§22) to the calls it places and its subscriptions when
 //!   given credentials ([`Request::credentials`], [`Subscribe::credentials`]): the
 //!   request goes again with `Authorization` / `Proxy-Authorization`, the call or
@@ -202,6 +211,23 @@ pub struct EndpointConfig {
     /// UDP; D, I, J and K are zero on the others, RFC 3261 §17) and where responses go
     /// (§18.2.2: back to the connection a request came on).
     pub transport: Transport,
+    /// Session timers (RFC 4028), off (`None`) by default. When on:
+    /// - `timer` counts among the extensions of [`capabilities`](Self::capabilities): a
+    ///   `Require: timer` is accepted (a list of more than 15 extensions must name it
+    ///   itself);
+    /// - every request but ACK and CANCEL says `Supported: timer`; INVITEs and
+    ///   re-INVITEs carry Session-Expires and Min-SE (§7.1, §7.4);
+    /// - the 2xx to an INVITE, re-INVITE or UPDATE carries the negotiated
+    ///   Session-Expires, with `Require: timer` when the caller supports it (§9); a
+    ///   request asking for less than Min-SE gets 422 (§6), and a call's INVITE refused
+    ///   so goes again once with the larger interval (§7.4);
+    /// - the negotiated timer runs: this side refreshes at half the interval with a
+    ///   re-INVITE, or sends BYE when the peer's refresh does not come
+    ///   ([`dialog::EndReason::SessionExpired`], §10).
+    ///
+    /// The endpoint writes Session-Expires, Min-SE and `Supported`/`Require: timer`
+    /// itself: a host adds none of them.
+    pub session_timer: Option<dialog::TimerConfig>,
     /// Seed of the generator for tags, branches and Call-IDs (a keyed PRF) and of the
     /// key of the endpoint's hash indexes. Give real entropy in production: tags and
     /// branches must be unguessable (RFC 3261 §19.3), and a peer that knows the key can
@@ -292,6 +318,7 @@ impl EndpointConfig {
             user_agent: Some("sansip"),
             provisional_guard: core::time::Duration::from_secs(181),
             transport: Transport::Udp,
+            session_timer: None,
             seed,
             #[cfg(feature = "alloc")]
             linger_records: 0,
@@ -449,7 +476,9 @@ pub enum Event {
     /// with Digest credentials (RFC 3261 §8.1.3.5, §22.2, §22.3): same Call-ID, From tag
     /// and body, the CSeq one higher, a new branch. `retry` is its new client
     /// transaction; the call or subscription goes on (a call keeps its handle and
-    /// state). The 401/407 came just before as an [`Event::Response`] of `tx`.
+    /// state). The 401/407 came just before as an [`Event::Response`] of `tx`. With
+    /// [`EndpointConfig::session_timer`], also a call's INVITE refused with 422 and a
+    /// larger Min-SE, sent again once asking for that interval (RFC 4028 §7.4).
     Reoriginated {
         /// The challenged request's client transaction.
         tx: TxHandle,
@@ -897,6 +926,25 @@ struct CallMeta {
     /// UAC: the key of the initial INVITE's transaction once it lingers as a record
     /// (answered 2xx, RFC 6026 Accepted), where its INVITE is then kept.
     lingering_invite: Option<ClientKey>,
+    /// The session timer negotiated for the INVITE or re-INVITE being answered (RFC 4028
+    /// §9), written in its 2xx and armed when that goes.
+    timer_answer: Option<TimerAnswer>,
+    /// The peer's UPDATE being answered and the session timer its 2xx carries (RFC 4028
+    /// §9: an UPDATE refreshes the session as a re-INVITE does).
+    update_timer: Option<(TxHandle, TimerAnswer)>,
+    /// UAC: the INVITE was sent again after a 422 (RFC 4028 §7.4), which happens once.
+    retried_422: bool,
+    /// This side's re-INVITE in progress is a session refresh the endpoint sent (§10):
+    /// after a 491 the endpoint sends it again itself.
+    refreshing: bool,
+}
+
+/// What a UAS's 2xx says of the session timer (RFC 4028 §9).
+#[derive(Clone, Copy)]
+struct TimerAnswer {
+    interval: dialog::SessionInterval,
+    refresher: crate::message::Refresher,
+    require: bool,
 }
 
 /// A SIP endpoint: up to `TX` transactions and `CALLS` calls, each stored message up to
@@ -954,7 +1002,15 @@ pub struct Endpoint<
     sent_by: String<MAX_SHORT>,
     contacts: Contacts,
     local_ip: String<MAX_SHORT>,
+    /// The extensions of the capabilities with `timer` added, when session timers are on
+    /// and the host did not list it (RFC 4028 §3; see [`caps`](Self::caps)).
+    extensions: Option<Vec<&'static str, MAX_EXTENSIONS>>,
 }
+
+/// Room for the extensions (option tags) of [`EndpointConfig::capabilities`] and the
+/// `timer` the endpoint adds to them when [`EndpointConfig::session_timer`] is on; a
+/// longer list must name `timer` itself.
+const MAX_EXTENSIONS: usize = 16;
 
 impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
     Endpoint<TX, CALLS, MSG, QUEUE>
@@ -996,6 +1052,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 t => t.uri_param(),
             }
         );
+        let extensions = timer_extensions(&config);
         let rng_key = (config.seed, config.seed ^ 0x9E37_79B9_7F4A_7C15);
         // The indexes' key, from the generator's key at values its counter never takes.
         let hash_key = HashKey(prf(rng_key, u64::MAX), prf(rng_key, u64::MAX - 1));
@@ -1034,6 +1091,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 sips: contact_sips,
             },
             local_ip,
+            extensions,
         }
     }
 
@@ -1256,7 +1314,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
     /// Take one received datagram from `from`. Never fails: what is wrong with it is
     /// answered (400, 481, ...) or dropped, as RFC 3261 says, and counted in [`stats`](Self::stats).
     pub fn handle_datagram(&mut self, now: Instant, from: SocketAddr, bytes: &[u8]) {
-        let caps = self.config.capabilities;
+        let caps = self.caps();
         // The checks parse the core headers (top Via, From, To, Call-ID, CSeq) once;
         // routing reuses them.
         match Message::parse_with(bytes, &self.config.limits) {
@@ -1389,6 +1447,10 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             forks: heapless::Vec::new(),
             prack_tx: None,
             lingering_invite: None,
+            timer_answer: None,
+            update_timer: None,
+            retried_422: false,
+            refreshing: false,
         });
         let Some(call) = made.map(CallHandle) else {
             return Err(SendError::Capacity(Capacity::Dialogs));
@@ -1457,6 +1519,19 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             return Err(SendError::InvalidState);
         }
         self.set_pending(headers, body)?;
+        // RFC 4028 §9: the 2xx to the INVITE or re-INVITE being answered carries the
+        // negotiated session timer.
+        if is_invite
+            && status.is_success()
+            && let Some(a) = call
+                .and_then(|c| self.calls.get(c.0))
+                .filter(|c| c.invite_tx == tx)
+                .and_then(|c| c.timer_answer)
+            && let Err(e) = self.push_timer_answer(a)
+        {
+            self.clear_pending();
+            return Err(e);
+        }
         let result = match (
             call,
             is_invite,
@@ -1484,7 +1559,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 {
                     self.refresh_target(tx, call);
                 }
-                self.send_response(now, tx, status)
+                self.respond_update(now, tx, call, status)
             }
         };
         self.clear_pending();
@@ -1499,10 +1574,59 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         result
     }
 
+    /// Send the response of server transaction `tx` (not an INVITE's); the final response
+    /// to an UPDATE that refreshes the session timer (RFC 4028 §9, §10) carries and
+    /// restarts it when 2xx.
+    fn respond_update(
+        &mut self,
+        now: Instant,
+        tx: TxHandle,
+        call: Option<CallHandle>,
+        status: StatusCode,
+    ) -> Result<(), SendError> {
+        let timer = call
+            .and_then(|c| self.calls.get(c.0))
+            .and_then(|c| c.update_timer)
+            .filter(|(t, _)| *t == tx && status.is_final())
+            .map(|(_, a)| a);
+        let (Some(call), Some(a)) = (call, timer) else {
+            return self.send_response(now, tx, status);
+        };
+        if status.is_success() {
+            self.push_timer_answer(a)?;
+        }
+        self.send_response(now, tx, status)?;
+        if let Some(c) = self.calls.get_mut(call.0) {
+            c.update_timer = None;
+        }
+        if status.is_success() {
+            let _ = self.step_call(
+                now,
+                call,
+                dialog::Event::SessionExpires(Some(a.interval)),
+                None,
+            );
+        }
+        Ok(())
+    }
+
     /// Whether this endpoint's messages go over TLS (TLS, or WebSocket over TLS): with a
     /// SIPS Request-URI its dialogs are secure (RFC 3261 §12.1.1, §12.1.2).
     pub(super) fn over_tls(&self) -> bool {
         matches!(self.config.transport, Transport::Tls | Transport::Wss)
+    }
+
+    /// What this endpoint supports: the configured capabilities, with `timer` among the
+    /// extensions when session timers are on (RFC 4028 §3: a `Require: timer` is then
+    /// accepted, not answered 420).
+    fn caps(&self) -> Capabilities<'_> {
+        match &self.extensions {
+            Some(extensions) => Capabilities {
+                extensions,
+                ..self.config.capabilities
+            },
+            None => self.config.capabilities,
+        }
     }
 
     /// Whether this endpoint takes reliable provisional responses (RFC 3262): `100rel`
@@ -1784,6 +1908,10 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         let before = c.session;
         let random = self.next_random() as u16; // any bits will do
         self.set_pending(headers, body)?;
+        if let Err(e) = self.push_timer_request(call) {
+            self.clear_pending();
+            return Err(e);
+        }
         let result = self.step_call(
             now,
             call,
@@ -1956,7 +2084,10 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             return;
         };
         let call = if method == Method::Invite {
-            self.new_uas_call(tx, from, msg, core)
+            let Some(timer_answer) = self.timer_verdict(now, tx, msg) else {
+                return;
+            };
+            self.new_uas_call(tx, from, msg, core, timer_answer)
         } else {
             None
         };
@@ -2193,6 +2324,11 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 }
             }
             Method::Invite => {
+                // RFC 4028 §9: a re-INVITE asking for too short a session gets 422 before
+                // the session hears of it.
+                let Some(timer_answer) = self.timer_verdict(now, tx, msg) else {
+                    return;
+                };
                 // RFC 3262 §3 applies to each INVITE: a re-INVITE that requires or
                 // supports 100rel gets its own reliable provisional responses.
                 if self.supports_100rel() && reliable::wanted(msg) != reliable::Wanted::No {
@@ -2211,6 +2347,9 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 let body = !msg.body().is_empty();
                 let _ = self.step_call(now, call, dialog::Event::ReInvite { body }, None);
                 if self.txs.get(tx.0).is_some_and(|e| e.machine.can_respond()) {
+                    if let Some(c) = self.calls.get_mut(call.0) {
+                        c.timer_answer = timer_answer;
+                    }
                     self.push_event(Event::IncomingRequest {
                         tx,
                         call: Some(call),
@@ -2220,6 +2359,26 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 }
             }
             Method::Prack => self.on_prack(now, msg, tx, call),
+            // RFC 4028 §9, §10: an UPDATE within the call's confirmed dialog is a session
+            // refresh request too.
+            Method::Update
+                if self.config.session_timer.is_some()
+                    && self
+                        .calls
+                        .get(call.0)
+                        .is_some_and(|c| c.session.state() == dialog::SessionState::Confirmed) =>
+            {
+                let Some(answer) = self.timer_verdict(now, tx, msg) else {
+                    return;
+                };
+                if let Some(c) = self.calls.get_mut(call.0) {
+                    c.update_timer = answer.map(|a| (tx, a));
+                }
+                self.push_event(Event::IncomingRequest {
+                    tx,
+                    call: Some(call),
+                });
+            }
             _ => self.push_event(Event::IncomingRequest {
                 tx,
                 call: Some(call),
@@ -2698,12 +2857,261 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         b.encoded_len().is_ok_and(|n| n <= MSG)
     }
 
+    /// RFC 4028 §9: the session timer of the 2xx to INVITE or re-INVITE `msg` (server
+    /// transaction `tx`), `Some(None)` when session timers are off. `None` when the
+    /// request was refused here: 422 with Min-SE for too short an interval (§6), 400 for
+    /// a malformed Session-Expires or Min-SE.
+    fn timer_verdict(
+        &mut self,
+        now: Instant,
+        tx: TxHandle,
+        msg: &Message<'_>,
+    ) -> Option<Option<TimerAnswer>> {
+        let Some(cfg) = self.config.session_timer else {
+            return Some(None);
+        };
+        let Ok(request) = dialog::TimerRequest::from_message(msg) else {
+            self.stats.rejected += 1;
+            let _ = self.send_response(now, tx, StatusCode::BAD_REQUEST);
+            return None;
+        };
+        match cfg.uas_answer(request) {
+            dialog::UasTimer::Accept {
+                interval,
+                refresher,
+                require,
+            } => Some(Some(TimerAnswer {
+                interval,
+                refresher,
+                require,
+            })),
+            dialog::UasTimer::TooSmall { min_se } => {
+                self.stats.rejected += 1;
+                // No TU command runs while a request is handled: the pending headers
+                // are free.
+                let mut value: String<10> = String::new();
+                let _ = text::push_u32(&mut value, min_se);
+                let _ = self.push_pending("Min-SE", &value);
+                let _ = self.send_response(now, tx, StatusCode::SESSION_INTERVAL_TOO_SMALL);
+                self.clear_pending();
+                None
+            }
+        }
+    }
+
+    /// RFC 4028 §7.4: a 422 `resp` to client transaction `tx`, the INVITE of a call this
+    /// side places, with a Min-SE above the interval the INVITE asked for: the INVITE goes
+    /// again asking for that Min-SE (RFC 3261 §8.1.3.5: a new transaction with the same
+    /// Call-ID, From, To and body, the CSeq one higher), once per call, and the call goes
+    /// on ([`Event::Reoriginated`]). Whether it was sent; if not, the 422 ends the call.
+    fn retry_session_interval(&mut self, now: Instant, tx: TxHandle, resp: &Message<'_>) -> bool {
+        let Some(cfg) = self.config.session_timer else {
+            return false;
+        };
+        let Some(call) = self.txs.get(tx.0).and_then(|e| e.call) else {
+            return false;
+        };
+        if !self.calls.get(call.0).is_some_and(|c| {
+            c.uac_invite == Some(tx) && !c.retried_422 && c.session.can_reoriginate()
+        }) {
+            return false;
+        }
+        let min_se = resp
+            .min_se()
+            .and_then(Result::ok)
+            .map(|m| m.delta_seconds());
+        let (branch, sent_by) = self.via_parts();
+        let via = self.via(&branch, &sent_by);
+        let Some(e) = self.txs.get(tx.0) else {
+            return false;
+        };
+        let peer = e.peer;
+        let Some(request) = e.stored_request(&Limits::default()) else {
+            return false;
+        };
+        let sent = request.session_expires().and_then(Result::ok);
+        let (Ok(cseq), Some(sent)) = (request.cseq(), sent) else {
+            return false;
+        };
+        let Some(interval) = cfg.retry_after_422(sent.delta_seconds(), min_se) else {
+            return false;
+        };
+        let next = cseq.seq().saturating_add(1);
+        let mut bytes = Bytes::<MSG>::new();
+        if next > CSEQ_LIMIT
+            || with_session_interval(
+                &request,
+                (via, next),
+                (interval, sent.refresher()),
+                &mut bytes,
+            )
+            .is_err()
+        {
+            return false;
+        }
+        let Ok(key) = ClientKey::new(&branch, Method::Invite) else {
+            return false;
+        };
+        let Ok(retry) = self.start_client_tx(now, peer, &bytes, key, true) else {
+            return false;
+        };
+        // The new INVITE is the call's; the refused one only absorbs retransmissions of
+        // its 422 now (§17.1.1.2).
+        if let Some(e) = self.txs.get_mut(retry.0) {
+            e.call = Some(call);
+        }
+        if let Some(e) = self.txs.get_mut(tx.0) {
+            e.call = None;
+        }
+        if let Some(auth) = self.call_auths.get_mut(call) {
+            auth.reoriginated(retry);
+        }
+        if let Some(c) = self.calls.get_mut(call.0) {
+            c.retried_422 = true;
+            c.uac_invite = Some(retry);
+            c.invite_tx = retry;
+            // The 422 ended the early dialogs of the refused INVITE (§13.2.2.3).
+            c.forks.clear();
+            if c.dialog.take().is_some() {
+                self.call_index.remove(call.0.index);
+            }
+        }
+        let _ = self.step_call(now, call, dialog::Event::Reoriginated { cseq: next }, None);
+        self.push_event(Event::Reoriginated { tx, retry });
+        true
+    }
+
+    /// RFC 4028 §9: the Session-Expires (and `Require: timer`) of a 2xx, among the
+    /// headers of the response being sent.
+    fn push_timer_answer(&mut self, a: TimerAnswer) -> Result<(), SendError> {
+        let mut value: String<24> = String::new();
+        let _ = write!(value, "{};refresher={}", a.interval.seconds, a.refresher);
+        self.push_pending("Session-Expires", &value)?;
+        if a.require {
+            self.push_pending("Require", dialog::TIMER_OPTION_TAG)?;
+        }
+        Ok(())
+    }
+
+    /// RFC 4028 §7.4: a re-INVITE says `Supported: timer`, the session interval in force
+    /// (with its refresher, who stays the same) or, without one, the configured interval,
+    /// and this side's Min-SE.
+    fn push_timer_request(&mut self, call: CallHandle) -> Result<(), SendError> {
+        let Some(cfg) = self.config.session_timer else {
+            return Ok(());
+        };
+        let current = self
+            .calls
+            .get(call.0)
+            .and_then(|c| c.session.session_interval());
+        let mut value: String<24> = String::new();
+        let _ = match current {
+            Some(i) => write!(value, "{};refresher={}", i.seconds, i.refresher_as_uac()),
+            None => write!(value, "{}", cfg.request_interval()),
+        };
+        let mut min_se: String<10> = String::new();
+        let _ = text::push_u32(&mut min_se, cfg.effective_min_se());
+        self.push_pending("Supported", dialog::TIMER_OPTION_TAG)?;
+        self.push_pending("Session-Expires", &value)?;
+        self.push_pending("Min-SE", &min_se)
+    }
+
+    /// What a session step means for the session timer (RFC 4028 §10): a 2xx to an
+    /// INVITE or re-INVITE, sent or received, (re)starts it; a refresh due goes out as a
+    /// re-INVITE; a refresh that met glare goes again after the §14.1 back-off.
+    fn session_timer_step(
+        &mut self,
+        now: Instant,
+        call: CallHandle,
+        actions: &[dialog::Action],
+        msg: Option<&Message<'_>>,
+    ) {
+        let Some(cfg) = self.config.session_timer else {
+            return;
+        };
+        for &action in actions {
+            let interval = match action {
+                // UAS, §9: the 2xx went with the interval negotiated from its request.
+                dialog::Action::Respond {
+                    to: RequestKind::Invite | RequestKind::ReInvite,
+                    code,
+                    ..
+                } if code.is_success() => self
+                    .calls
+                    .get_mut(call.0)
+                    .map(|c| c.timer_answer.take().map(|a| a.interval)),
+                // UAC, §7.2: the 2xx that answered this side's INVITE or re-INVITE.
+                dialog::Action::Tu(n @ (Notice::Confirmed(_) | Notice::ReInviteAccepted)) => {
+                    let current = self.calls.get_mut(call.0).and_then(|c| {
+                        c.refreshing = false;
+                        c.session.session_interval()
+                    });
+                    msg.filter(|m| m.status().is_some_and(StatusCode::is_success))
+                        .map(|m| {
+                            let se = m.session_expires().and_then(Result::ok);
+                            let agreed =
+                                cfg.uac_2xx(se.map(|se| (se.delta_seconds(), se.refresher())));
+                            // A refresher whose refresh a peer without session timers
+                            // answered (no Session-Expires) goes on refreshing at the
+                            // interval in force (§7.2: it MAY), for the proxies that
+                            // asked; only a timer the peer ran is switched off that way.
+                            match (n, agreed, current) {
+                                (Notice::ReInviteAccepted, None, Some(i)) if i.local_refresh => {
+                                    Some(i)
+                                }
+                                _ => agreed,
+                            }
+                        })
+                }
+                dialog::Action::Tu(Notice::RefreshDue) => {
+                    self.send_refresh(now, call);
+                    None
+                }
+                dialog::Action::Tu(Notice::RetryReInvite)
+                    if self.calls.get(call.0).is_some_and(|c| c.refreshing) =>
+                {
+                    self.send_refresh(now, call);
+                    None
+                }
+                dialog::Action::Tu(Notice::ReInviteFailed(code))
+                    if code != StatusCode::REQUEST_PENDING =>
+                {
+                    if let Some(c) = self.calls.get_mut(call.0) {
+                        c.refreshing = false;
+                    }
+                    None
+                }
+                _ => None,
+            };
+            if let Some(interval) = interval {
+                let _ = self.step_call(now, call, dialog::Event::SessionExpires(interval), None);
+            }
+        }
+    }
+
+    /// RFC 4028 §10: refresh the session with a re-INVITE without an offer (RFC 3261
+    /// §14.1 allows one; the peer's 2xx then offers its current session description and
+    /// the ACK carries the host's answer, [`Event::AnswerNeeded`]). This keeps no copy of
+    /// this side's session description per call. A re-INVITE already in progress (ours
+    /// or the peer's) refreshes the session with its own 2xx, so none is sent then.
+    fn send_refresh(&mut self, now: Instant, call: CallHandle) {
+        if let Some(c) = self.calls.get_mut(call.0) {
+            c.refreshing = true;
+        }
+        if self.send_reinvite(now, call, &[], None).is_err()
+            && let Some(c) = self.calls.get_mut(call.0)
+        {
+            c.refreshing = false;
+        }
+    }
+
     fn new_uas_call(
         &mut self,
         tx: TxHandle,
         from: SocketAddr,
         msg: &Message<'_>,
         core: &CoreHeaders<'_>,
+        timer_answer: Option<TimerAnswer>,
     ) -> Option<CallHandle> {
         let tag = self.random_tag();
         // RFC 3262 §3: provisional responses go reliably when the INVITE requires or
@@ -2752,6 +3160,10 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 forks: heapless::Vec::new(),
                 prack_tx: None,
                 lingering_invite: None,
+                timer_answer,
+                update_timer: None,
+                retried_422: false,
+                refreshing: false,
             }) {
                 Some(h) => {
                     let call = CallHandle(h);
@@ -3223,6 +3635,15 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 {
                     return;
                 }
+                // RFC 4028 §7.4: a 422 to the call's INVITE is followed once, with the
+                // larger interval it asks for.
+                if status == StatusCode::SESSION_INTERVAL_TOO_SMALL
+                    && call.is_some()
+                    && let Some((msg, _)) = msg
+                    && self.retry_session_interval(now, tx, msg)
+                {
+                    return;
+                }
                 // §12.2.1.2, RFC 3311 §5.1: a 2xx to this side's UPDATE (a target refresh
                 // request) replaces the remote target of the dialog it was sent in.
                 if status.is_success()
@@ -3283,8 +3704,18 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                     && own_reinvite
                     && signal == TuSignal::Timeout
                 {
-                    // A re-INVITE without answer: as a 408 (§12.2.1.2, §14.1).
-                    self.dialog_gone(now, call, StatusCode::REQUEST_TIMEOUT);
+                    // A re-INVITE without answer: as a 408 (§12.2.1.2, §14.1). With a
+                    // session timer in force it was a session refresh, and the session
+                    // ends with BYE (RFC 4028 §10).
+                    let refresh = self
+                        .calls
+                        .get(call.0)
+                        .is_some_and(|c| c.session.session_interval().is_some());
+                    if refresh {
+                        self.reinvite_failed(now, call, StatusCode::REQUEST_TIMEOUT);
+                    } else {
+                        self.dialog_gone(now, call, StatusCode::REQUEST_TIMEOUT);
+                    }
                 } else if let Some(call) = call
                     && own_reinvite
                 {
@@ -3733,6 +4164,20 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         {
             b.push("Supported", Value::Text(reliable::OPTION_TAG));
         }
+        // RFC 4028 §7.1: every request but ACK says the UAC supports session timers; an
+        // INVITE asks for one.
+        if let Some(cfg) = self.config.session_timer
+            && !matches!(req.method, Method::Ack | Method::Cancel)
+        {
+            b.push("Supported", Value::Text(dialog::TIMER_OPTION_TAG));
+            if req.method == Method::Invite {
+                b.push(
+                    "Session-Expires",
+                    Value::SessionExpires(cfg.request_interval(), None),
+                );
+                b.push("Min-SE", Value::Number(cfg.effective_min_se()));
+            }
+        }
         for (name, value) in req.headers {
             b.push(name, Value::Text(value));
         }
@@ -3814,6 +4259,11 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             let mut b = d
                 .request(method, via, contact)
                 .map_err(|_| SendError::InvalidState)?;
+            // RFC 4028 §7.1: `Supported: timer` in every request (a re-INVITE has it among
+            // its session timer headers already, `push_timer_request`).
+            if self.config.session_timer.is_some() && method != Method::Invite {
+                b.push("Supported", Value::Text(dialog::TIMER_OPTION_TAG));
+            }
             for (name, value) in &self.pending_headers {
                 b.push(name, Value::Text(value));
             }
@@ -3862,7 +4312,9 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 }
             }
             _ => {
-                let timer = SESSION_TIMERS[index];
+                let Some(&timer) = SESSION_TIMERS.get(index) else {
+                    return;
+                };
                 let _ = self.step_call(now, call, dialog::Event::Timer(timer), None);
             }
         }
@@ -3921,6 +4373,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 result = r;
             }
         }
+        self.session_timer_step(now, call, &actions, msg);
         result
     }
 
@@ -4122,7 +4575,10 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                     self.remove_call(now, call);
                     self.push_event(Event::CallTerminated { call, reason });
                 }
-                Notice::RetryReInvite => self.push_event(Event::RetryReInvite { call }),
+                // A refresh the endpoint sent goes again by itself (`session_timer_step`).
+                Notice::RetryReInvite if !self.calls.get(call.0).is_some_and(|c| c.refreshing) => {
+                    self.push_event(Event::RetryReInvite { call })
+                }
                 _ => {}
             },
         }
@@ -4198,8 +4654,8 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         from: SocketAddr,
         rejection: &check::Rejection,
     ) {
-        let caps = self.config.capabilities;
         let tag = self.random_tag();
+        let caps = self.caps();
         let mut buf = [0u8; MAX_REJECTION];
         let Ok(n) = rejection.write_response(msg, &caps, &tag, &mut buf) else {
             self.stats.queue_overflows += 1;
@@ -4277,15 +4733,15 @@ const ORPHAN_GUARD: usize = TimerId::ALL.len();
 /// The largest CSeq number: they stay below 2^31 (RFC 3261 §8.1.1.5).
 const CSEQ_LIMIT: u32 = (1 << 31) - 1;
 
-/// Timers of a call: the three session timers, the endpoint's two guards, then the
+/// Timers of a call: the five session timers, the endpoint's two guards, then the
 /// retransmission timer of a reliable provisional response.
-const CALL_TIMERS: usize = 6;
+const CALL_TIMERS: usize = 8;
 /// Index of the provisional guard in a call's timers.
-const PROVISIONAL_GUARD: usize = 3;
+const PROVISIONAL_GUARD: usize = SESSION_TIMERS.len();
 /// Index of the CANCEL guard (§9.1: 64*T1 without a final response after CANCEL).
-const CANCEL_GUARD: usize = 4;
+const CANCEL_GUARD: usize = PROVISIONAL_GUARD + 1;
 /// Index of the retransmission timer of a reliable provisional response (RFC 3262 §3).
-const RELIABLE_TIMER: usize = 5;
+const RELIABLE_TIMER: usize = CANCEL_GUARD + 1;
 
 /// Most early dialogs (forks) a caller keeps for one call (RFC 3261 §12.1.2): requests
 /// within them reach the host, and their reliable provisional responses are PRACKed
@@ -4387,10 +4843,12 @@ enum Fork {
 /// caused by one.
 type Received<'m, 'a> = Option<(&'m Message<'a>, &'m CoreHeaders<'a>)>;
 
-const SESSION_TIMERS: [SessionTimer; 3] = [
+const SESSION_TIMERS: [SessionTimer; 5] = [
     SessionTimer::Retransmit2xx,
     SessionTimer::AckTimeout,
     SessionTimer::Glare,
+    SessionTimer::Refresh,
+    SessionTimer::Expiry,
 ];
 
 fn session_timer_index(t: SessionTimer) -> usize {
@@ -4398,7 +4856,71 @@ fn session_timer_index(t: SessionTimer) -> usize {
         SessionTimer::Retransmit2xx => 0,
         SessionTimer::AckTimeout => 1,
         SessionTimer::Glare => 2,
+        SessionTimer::Refresh => 3,
+        SessionTimer::Expiry => 4,
     }
+}
+
+/// `invite` written again for a new transaction (Via and CSeq number given, RFC 3261
+/// §8.1.3.5) asking for `interval` seconds with that Min-SE (RFC 4028 §7.4), the
+/// refresher as it asked; everything else copied as it is.
+fn with_session_interval<const MSG: usize>(
+    invite: &Message<'_>,
+    (via, cseq): (ViaValue<'_>, u32),
+    (interval, refresher): (u32, Option<crate::message::Refresher>),
+    out: &mut Bytes<MSG>,
+) -> Result<(), SendError> {
+    let uri = invite.request_uri_raw().ok_or(SendError::InvalidState)?;
+    let mut b = MessageBuilder::request_raw(Method::Invite, uri);
+    let mut content_type = None;
+    let mut min_se = false;
+    for h in invite.headers() {
+        match h.kind {
+            HeaderKind::ContentLength => {}
+            HeaderKind::ContentType => content_type = Some(h.value),
+            HeaderKind::Via => b.push(h.name, Value::Via(via)),
+            HeaderKind::CSeq => b.push(h.name, Value::CSeq(cseq, Method::Invite)),
+            HeaderKind::SessionExpires => {
+                b.push(h.name, Value::SessionExpires(interval, refresher));
+            }
+            HeaderKind::MinSe => {
+                min_se = true;
+                b.push(h.name, Value::Number(interval));
+            }
+            _ => b.push(h.name, Value::Raw(h.value)),
+        }
+    }
+    if !min_se {
+        b.push("Min-SE", Value::Number(interval));
+    }
+    match content_type {
+        Some(ct) => {
+            let ct = core::str::from_utf8(ct).map_err(|_| SendError::InvalidState)?;
+            b.set_body(ct, invite.body());
+        }
+        // The endpoint writes a Content-Type with every body.
+        None if !invite.body().is_empty() => return Err(SendError::InvalidState),
+        None => {}
+    }
+    out.clear();
+    b.encode(out)?;
+    Ok(())
+}
+
+/// The extensions of `config`'s capabilities with `timer` added, when session timers are
+/// on and the list lacks it and has room (see [`MAX_EXTENSIONS`]); `None` keeps the list.
+fn timer_extensions(config: &EndpointConfig) -> Option<Vec<&'static str, MAX_EXTENSIONS>> {
+    let listed = config.capabilities.extensions;
+    if config.session_timer.is_none()
+        || listed
+            .iter()
+            .any(|e| e.eq_ignore_ascii_case(dialog::TIMER_OPTION_TAG))
+    {
+        return None;
+    }
+    let mut extensions = Vec::from_slice(listed).ok()?;
+    extensions.push(dialog::TIMER_OPTION_TAG).ok()?;
+    Some(extensions)
 }
 
 fn timer_index(id: TimerId) -> usize {

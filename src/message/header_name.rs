@@ -82,7 +82,7 @@ const fn slot(key: u32) -> usize {
 
 /// The known name whose key hashes to each slot, with its lower-case spelling; an empty
 /// slot holds `Other` and an empty name, which no name of two bytes or more equals. A
-/// lookup here replaces the binary search a `match` over the 57 keys compiled to.
+/// lookup here replaces the binary search a `match` over the 58 keys compiled to.
 const SLOTS: [(HeaderKind, &[u8]); 256] = {
     let mut t: [(HeaderKind, &[u8]); 256] = [(HeaderKind::Other, b""); 256];
     let mut i = 0;
@@ -129,6 +129,7 @@ header_kinds! {
     MaxForwards => "Max-Forwards", b"max-forwards", "Max-Forwards (RFC 3261 §20.22).";
     MimeVersion => "MIME-Version", b"mime-version", "MIME-Version (RFC 3261 §20.24).";
     MinExpires => "Min-Expires", b"min-expires", "Min-Expires (RFC 3261 §20.23).";
+    MinSe => "Min-SE", b"min-se", "Min-SE (RFC 4028 §5).";
     Organization => "Organization", b"organization", "Organization (RFC 3261 §20.25).";
     Priority => "Priority", b"priority", "Priority (RFC 3261 §20.26).";
     ProxyAuthenticate => "Proxy-Authenticate", b"proxy-authenticate", "Proxy-Authenticate (RFC 3261 §20.27).";

@@ -18,9 +18,9 @@ mod uri;
 pub use header_name::{Header, HeaderKind};
 pub use headers::{
     Algorithm, AuthParam, AuthParams, AuthScheme, CSeq, CallId, Challenge, ContentLength,
-    ContentType, Credentials, Event, Expires, MAGIC_COOKIE, MaxForwards, QopOptions, RAck, RSeq,
-    RetryAfter, Rport, SubState, SubscriptionState, Timestamp, TokenList, TokenParamList,
-    Transport, Via,
+    ContentType, Credentials, Event, Expires, MAGIC_COOKIE, MaxForwards, MinSe, QopOptions, RAck,
+    RSeq, Refresher, RetryAfter, Rport, SessionExpires, SubState, SubscriptionState, Timestamp,
+    TokenList, TokenParamList, Transport, Via,
 };
 pub use host::{Host, HostPort};
 pub use method::Method;

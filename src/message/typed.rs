@@ -6,7 +6,7 @@ use crate::error::{ParseError, ParseErrorKind};
 
 use super::{
     CSeq, CallId, ContactValue, ContentLength, ContentType, Expires, HeaderKind, MaxForwards,
-    Message, NameAddr, RAck, RSeq, TokenList, Uri, Via, lex,
+    Message, MinSe, NameAddr, RAck, RSeq, SessionExpires, TokenList, Uri, Via, lex,
 };
 
 /// Iterator over every value of a comma-separated header, across all its header lines
@@ -143,6 +143,17 @@ impl<'a> Message<'a> {
     /// Expires, if present (RFC 3261 §20.19).
     pub fn expires(&self) -> Option<Result<Expires, ParseError>> {
         self.optional(HeaderKind::Expires, Expires::parse)
+    }
+
+    /// Session-Expires (compact `x`), if present: the session interval and who refreshes
+    /// (RFC 4028 §4).
+    pub fn session_expires(&self) -> Option<Result<SessionExpires<'a>, ParseError>> {
+        self.optional(HeaderKind::SessionExpires, SessionExpires::parse)
+    }
+
+    /// Min-SE, if present: the smallest session interval accepted (RFC 4028 §5).
+    pub fn min_se(&self) -> Option<Result<MinSe<'a>, ParseError>> {
+        self.optional(HeaderKind::MinSe, MinSe::parse)
     }
 
     /// Every option tag or token of every header of `kind` (Require, Supported,

@@ -1,4 +1,5 @@
-//! Typed views over single header values (RFC 3261 §20 and extensions).
+//! Typed views over single header values (RFC 3261 §20 and extensions: RFC 3262,
+//! RFC 4028, RFC 6665).
 //!
 //! Every view borrows the value bytes it was parsed from and is built by a
 //! `parse(value: &'a [u8])` that reads one header value (or one element of a
@@ -9,6 +10,7 @@ mod auth;
 mod event;
 mod media;
 mod scalar;
+mod timer;
 mod tokens;
 mod via;
 
@@ -18,6 +20,7 @@ pub use media::ContentType;
 pub use scalar::{
     CSeq, CallId, ContentLength, Expires, MaxForwards, RAck, RSeq, RetryAfter, Timestamp,
 };
+pub use timer::{MinSe, Refresher, SessionExpires};
 pub use tokens::{TokenList, TokenParamList};
 pub use via::{MAGIC_COOKIE, Rport, Transport, Via};
 
