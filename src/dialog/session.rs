@@ -736,6 +736,11 @@ impl Step<'_> {
         self.emit(Action::CancelTimer(SessionTimer::AckTimeout));
         if acks_reinvite {
             self.session.pending = Pending::None;
+            // The TU hung up while this 2xx waited for its ACK: the BYE it deferred
+            // goes out now (§15).
+            if ses.bye_after_ack {
+                self.bye_kept(EndReason::LocalBye);
+            }
             return;
         }
         let tag = ses.kept.unwrap_or(Tag::EMPTY);
