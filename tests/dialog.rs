@@ -824,13 +824,14 @@ fn cancel_while_ringing() {
         ]
     );
     assert_eq!(s.state(), SessionState::Terminated(EndReason::Cancelled));
-    // A CANCEL that matches nothing of ours: 481.
+    // Another CANCEL the host matched to the INVITE transaction (still in Completed):
+    // 200 and nothing else (§9.2; a CANCEL matching no transaction is the host's 481).
     let (_, actions) = run(s, &[Event::Cancel]);
     assert_eq!(
         actions,
         [Action::Respond {
             to: RequestKind::Cancel,
-            code: StatusCode::CALL_OR_TRANSACTION_DOES_NOT_EXIST,
+            code: StatusCode::OK,
             sdp: Sdp::None,
         }]
     );

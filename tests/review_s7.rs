@@ -51,3 +51,62 @@ fn callee_bye_deferred_during_reinvite_is_sent_on_its_ack() {
     );
     assert!(step.session.is_terminated());
 }
+
+/// RFC 3261 §9.2: a CANCEL that matches the INVITE server transaction after the final
+/// response was sent has no effect on the INVITE, but "as long as the CANCEL matched an
+/// existing transaction, the UAS answers the CANCEL request itself with a 200 (OK)".
+/// A callee that rejected the call (its INVITE transaction still in Completed, absorbing
+/// retransmissions) answered such a CANCEL 481 before the fix.
+#[test]
+fn callee_answers_a_late_cancel_200_after_rejecting() {
+    let cfg = Config::default();
+    let s = InviteSession::uas(1, tag("caller"), true);
+    let s = s.step(&cfg, Event::TuReject(code(486))).session;
+    assert!(s.is_terminated());
+    let step = s.step(&cfg, Event::Cancel);
+    assert_eq!(
+        step.actions.as_slice(),
+        [Action::Respond {
+            to: sansip::dialog::RequestKind::Cancel,
+            code: StatusCode::OK,
+            sdp: sansip::dialog::Sdp::None,
+        }],
+        "200 to the CANCEL, nothing for the INVITE"
+    );
+}
+
+/// RFC 3261 §9.2: the same for a CANCEL that crosses the caller's BYE on the early
+/// dialog (§15.1.2: the INVITE got 487, the session is over): 200, and the INVITE is
+/// not answered a second time. Before the fix the CANCEL got 481.
+#[test]
+fn callee_answers_cancel_200_after_early_bye() {
+    let cfg = Config::default();
+    let s = InviteSession::uas(1, tag("caller"), true);
+    let step = s.step(&cfg, Event::Bye { remote_tag: tag("caller") });
+    assert!(step.session.is_terminated());
+    let step = step.session.step(&cfg, Event::Cancel);
+    assert_eq!(
+        step.actions.as_slice(),
+        [Action::Respond {
+            to: sansip::dialog::RequestKind::Cancel,
+            code: StatusCode::OK,
+            sdp: sansip::dialog::Sdp::None,
+        }]
+    );
+}
+
+/// Found sound, pinned: a caller's session answers a CANCEL 481, since it has no INVITE
+/// server transaction the CANCEL could match (§9.2).
+#[test]
+fn caller_answers_cancel_481() {
+    let cfg = Config::default();
+    let step = InviteSession::uac(1, true).step(&cfg, Event::Cancel);
+    assert_eq!(
+        step.actions.as_slice(),
+        [Action::Respond {
+            to: sansip::dialog::RequestKind::Cancel,
+            code: StatusCode::CALL_OR_TRANSACTION_DOES_NOT_EXIST,
+            sdp: sansip::dialog::Sdp::None,
+        }]
+    );
+}

@@ -754,13 +754,16 @@ impl Step<'_> {
 
     fn on_cancel(&mut self) {
         let ses = *self.session;
-        if ses.role == Role::Uac || ses.is_terminated() {
+        if ses.role == Role::Uac {
             // Nothing of ours to cancel (§9.2).
             return self.respond(
                 RequestKind::Cancel,
                 StatusCode::CALL_OR_TRANSACTION_DOES_NOT_EXIST,
             );
         }
+        // §9.2: the host matched the CANCEL to our INVITE server transaction, so it gets
+        // 200 even when the session is over (the INVITE was rejected, or a BYE crossed
+        // it): "as long as the CANCEL matched an existing transaction".
         self.respond(RequestKind::Cancel, StatusCode::OK);
         if ses.state == SessionState::Proceeding {
             // §9.2: the INVITE is answered 487.
