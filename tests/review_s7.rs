@@ -110,3 +110,28 @@ fn caller_answers_cancel_481() {
         }]
     );
 }
+
+/// The crate's rule 1 (DESIGN.md: no panics on any input) for the session's timers: a
+/// host-supplied T1 so large that 64*T1 overflows a `Duration` saturates, as the
+/// transaction timers do (`transaction::Config::t1_x64`). Before the fix answering the
+/// INVITE panicked ("overflow when multiplying duration by scalar").
+#[test]
+fn huge_t1_saturates_the_2xx_timers() {
+    let cfg = Config {
+        t1: Duration::MAX,
+        t2: Duration::MAX,
+    };
+    let step = InviteSession::uas(1, tag("caller"), true).step(&cfg, Event::TuAnswer);
+    assert!(step.actions.contains(&Action::StartTimer(
+        sansip::dialog::SessionTimer::AckTimeout,
+        Duration::MAX
+    )));
+    let step = step.session.step(
+        &cfg,
+        Event::Timer(sansip::dialog::SessionTimer::Retransmit2xx),
+    );
+    assert!(step.actions.contains(&Action::StartTimer(
+        sansip::dialog::SessionTimer::Retransmit2xx,
+        Duration::MAX
+    )));
+}

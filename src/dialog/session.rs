@@ -825,7 +825,7 @@ impl Step<'_> {
         match t {
             SessionTimer::Retransmit2xx if awaiting_ack && !ses.is_terminated() => {
                 // §13.3.1.4: T1, 2*T1, ... capped at T2.
-                let next = (ses.retransmit * 2).min(cfg.t2);
+                let next = ses.retransmit.saturating_mul(2).min(cfg.t2);
                 self.session.retransmit = next;
                 self.emit(Action::Retransmit2xx);
                 self.emit(Action::StartTimer(SessionTimer::Retransmit2xx, next));
@@ -892,7 +892,11 @@ impl Step<'_> {
         // §13.3.1.4: the TU retransmits its 2xx until the ACK, for 64*T1 at most.
         self.session.retransmit = cfg.t1;
         self.emit(Action::StartTimer(SessionTimer::Retransmit2xx, cfg.t1));
-        self.emit(Action::StartTimer(SessionTimer::AckTimeout, cfg.t1 * 64));
+        // Saturating: the host's T1 is input, and input never panics (DESIGN.md rule 1).
+        self.emit(Action::StartTimer(
+            SessionTimer::AckTimeout,
+            cfg.t1.saturating_mul(64),
+        ));
     }
 
     fn on_reject(&mut self, code: StatusCode) {
