@@ -1214,7 +1214,10 @@ fn glare_backoff() {
                     random,
                 },
                 // The peer's re-INVITE crosses ours: 491 (§14.2).
-                Event::ReInvite { body: true },
+                Event::ReInvite {
+                    body: true,
+                    cseq: 7,
+                },
                 resp(491, Some(if role == Role::Uac { "b" } else { "a" }), 2),
             ],
         );
@@ -1330,7 +1333,10 @@ fn reinvite_outcomes() {
     let (s5, actions) = run(
         s,
         &[
-            Event::ReInvite { body: true },
+            Event::ReInvite {
+                body: true,
+                cseq: 5,
+            },
             Event::TuReject(StatusCode::NOT_ACCEPTABLE_HERE),
         ],
     );
@@ -1349,8 +1355,15 @@ fn reinvite_outcomes() {
     let (s6, actions) = run(
         s,
         &[
-            Event::ReInvite { body: false },
-            Event::ReInvite { body: false }, // a second one before the answer: 500 (§14.2)
+            Event::ReInvite {
+                body: false,
+                cseq: 5,
+            },
+            // a second one before the answer: 500 (§14.2)
+            Event::ReInvite {
+                body: false,
+                cseq: 6,
+            },
             Event::TuAnswer,
             Event::Ack {
                 cseq: 5,
@@ -1408,7 +1421,10 @@ fn bye_ends_session_and_later_requests_get_481() {
             Event::Bye {
                 remote_tag: tag("b"),
             },
-            Event::ReInvite { body: true },
+            Event::ReInvite {
+                body: true,
+                cseq: 5,
+            },
         ],
     );
     assert_eq!(

@@ -33,7 +33,7 @@ fn callee_up(cfg: &Config) -> InviteSession {
 fn callee_bye_deferred_during_reinvite_is_sent_on_its_ack() {
     let cfg = Config::default();
     let s = callee_up(&cfg);
-    let s = s.step(&cfg, Event::ReInvite { body: true }).session;
+    let s = s.step(&cfg, Event::ReInvite { body: true, cseq: 2 }).session;
     let s = s.step(&cfg, Event::TuAnswer).session;
     let step = s.step(&cfg, Event::TuHangUp);
     assert!(
@@ -134,4 +134,32 @@ fn huge_t1_saturates_the_2xx_timers() {
         sansip::dialog::SessionTimer::Retransmit2xx,
         Duration::MAX
     )));
+}
+
+/// RFC 3261 §13.3.1.4 / §14.2: the UAS retransmits a re-INVITE's 2xx until *its* ACK,
+/// the one with the re-INVITE's CSeq number (§13.2.2.4: the ACK repeats the INVITE's
+/// CSeq number). A late copy of the initial INVITE's ACK (CSeq 1; the caller ACKs every
+/// 2xx copy it got) acknowledges nothing now. Before the fix the session could not tell
+/// the re-INVITE's CSeq and took any ACK as its ACK: the 2xx retransmissions stopped, and
+/// if the real ACK (with the answer to an offer in the 2xx) was lost it was never asked
+/// for again.
+#[test]
+fn reinvite_2xx_is_retransmitted_until_the_ack_with_its_cseq() {
+    use sansip::dialog::SessionTimer;
+    let cfg = Config::default();
+    let s = callee_up(&cfg);
+    let s = s.step(&cfg, Event::ReInvite { body: false, cseq: 2 }).session;
+    let s = s.step(&cfg, Event::TuAnswer).session;
+    let step = s.step(&cfg, Event::Ack { cseq: 1, body: false });
+    assert!(
+        step.actions.is_empty(),
+        "an old ACK stops nothing: {:?}",
+        step.actions
+    );
+    assert!(!step.session.can_reinvite(), "the re-INVITE is not over");
+    let step = step.session.step(&cfg, Event::Timer(SessionTimer::Retransmit2xx));
+    assert!(step.actions.contains(&Action::Retransmit2xx));
+    let step = step.session.step(&cfg, Event::Ack { cseq: 2, body: true });
+    assert!(step.actions.contains(&Action::CancelTimer(SessionTimer::Retransmit2xx)));
+    assert!(step.session.can_reinvite());
 }

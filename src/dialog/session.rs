@@ -219,6 +219,8 @@ pub enum Event {
     ReInvite {
         /// Whether it carries an offer.
         body: bool,
+        /// Its CSeq number, which the ACK for its 2xx repeats (§13.2.2.4).
+        cseq: u32,
     },
     /// A BYE received; `remote_tag` is its From tag.
     Bye {
@@ -352,13 +354,15 @@ enum Pending {
         offer: bool,
         random: u16,
     },
-    /// We got a re-INVITE and have not answered it.
+    /// We got a re-INVITE with this CSeq and have not answered it.
     Remote {
         offer: bool,
+        cseq: u32,
     },
-    /// We answered a re-INVITE with 2xx and wait for its ACK.
+    /// We answered the re-INVITE with this CSeq with 2xx and wait for its ACK.
     RemoteAccepted {
         offer: bool,
+        cseq: u32,
     },
     /// Waiting out the §14.1 back-off.
     Glare,
@@ -545,7 +549,7 @@ impl Step<'_> {
             },
             Event::Ack { cseq, body } => self.on_ack(cseq, body),
             Event::Cancel => self.on_cancel(),
-            Event::ReInvite { body } => self.on_reinvite(body),
+            Event::ReInvite { body, cseq } => self.on_reinvite(body, cseq),
             Event::Bye { remote_tag } => self.on_bye(remote_tag),
             Event::Timer(t) => self.on_timer(cfg, t),
             Event::TuCancel if st == SessionState::Confirmed => {}
@@ -727,8 +731,10 @@ impl Step<'_> {
         let ses = *self.session;
         let acks_invite =
             ses.role == Role::Uas && ses.state == SessionState::Accepted && cseq == ses.invite_cseq;
+        // §13.2.2.4: the ACK of a 2xx repeats its INVITE's CSeq number; a late copy of an
+        // earlier INVITE's ACK acknowledges nothing now.
         let acks_reinvite = ses.state == SessionState::Confirmed
-            && matches!(ses.pending, Pending::RemoteAccepted { .. });
+            && matches!(ses.pending, Pending::RemoteAccepted { cseq: c, .. } if c == cseq);
         if !(acks_invite || acks_reinvite) {
             return; // A retransmitted or stray ACK.
         }
@@ -773,7 +779,7 @@ impl Step<'_> {
         // Otherwise the final response was sent already and the CANCEL has no effect.
     }
 
-    fn on_reinvite(&mut self, body: bool) {
+    fn on_reinvite(&mut self, body: bool, cseq: u32) {
         let ses = *self.session;
         let code = match (ses.state, ses.pending) {
             (SessionState::Terminated(_), _) => StatusCode::CALL_OR_TRANSACTION_DOES_NOT_EXIST,
@@ -787,7 +793,7 @@ impl Step<'_> {
                 if ses.pending == Pending::Glare {
                     self.emit(Action::CancelTimer(SessionTimer::Glare));
                 }
-                self.session.pending = Pending::Remote { offer: body };
+                self.session.pending = Pending::Remote { offer: body, cseq };
                 let sdp = if body { Sdp::Answer } else { Sdp::Offer };
                 return self.emit(Action::Tu(Notice::ReInviteReceived(sdp)));
             }
@@ -873,8 +879,8 @@ impl Step<'_> {
                 self.session.state = SessionState::Accepted;
                 offer_or_answer(ses.invite_offer)
             }
-            (SessionState::Confirmed, Pending::Remote { offer }) => {
-                self.session.pending = Pending::RemoteAccepted { offer };
+            (SessionState::Confirmed, Pending::Remote { offer, cseq }) => {
+                self.session.pending = Pending::RemoteAccepted { offer, cseq };
                 offer_or_answer(offer)
             }
             _ => return,

@@ -1987,8 +1987,8 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         }
         let cseq = &core.cseq;
         // §13.3.1.4: only the ACK of the INVITE being answered stops its 2xx; a late copy
-        // of an earlier INVITE's ACK acknowledges nothing now (the session cannot tell
-        // a re-INVITE's CSeq).
+        // of an earlier INVITE's ACK acknowledges nothing now (the session checks the
+        // same; the copy is not even fed to it).
         let answering = self
             .calls
             .get(call.0)
@@ -2192,7 +2192,8 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                     .get_mut(call.0)
                     .map(|c| core::mem::replace(&mut c.invite_tx, tx));
                 let body = !msg.body().is_empty();
-                let _ = self.step_call(now, call, dialog::Event::ReInvite { body }, None);
+                let cseq = core.cseq.seq();
+                let _ = self.step_call(now, call, dialog::Event::ReInvite { body, cseq }, None);
                 if self.txs.get(tx.0).is_some_and(|e| e.machine.can_respond()) {
                     self.push_event(Event::IncomingRequest {
                         tx,
