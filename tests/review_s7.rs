@@ -163,3 +163,94 @@ fn reinvite_2xx_is_retransmitted_until_the_ack_with_its_cseq() {
     assert!(step.actions.contains(&Action::CancelTimer(SessionTimer::Retransmit2xx)));
     assert!(step.session.can_reinvite());
 }
+
+/// A caller whose call is up: INVITE (CSeq 1) answered 200 by "callee" and ACKed.
+fn caller_up(cfg: &Config) -> InviteSession {
+    let step = InviteSession::uac(1, true).step(
+        cfg,
+        Event::Response {
+            code: StatusCode::OK,
+            to_tag: Some(tag("callee")),
+            cseq: 1,
+            body: true,
+        },
+    );
+    assert_eq!(step.session.state(), SessionState::Confirmed);
+    step.session
+}
+
+/// The caller's re-INVITE (CSeq 2) crossed the callee's and got 491: the §14.1 back-off
+/// runs.
+fn caller_in_glare_backoff(cfg: &Config) -> InviteSession {
+    use sansip::dialog::SessionTimer;
+    let s = caller_up(cfg);
+    let s = s
+        .step(cfg, Event::TuReInvite { cseq: 2, body: true, random: 0 })
+        .session;
+    let step = s.step(
+        cfg,
+        Event::Response {
+            code: code(491),
+            to_tag: Some(tag("callee")),
+            cseq: 2,
+            body: false,
+        },
+    );
+    assert!(step.actions.contains(&Action::StartTimer(
+        SessionTimer::Glare,
+        Duration::from_millis(2100)
+    )));
+    step.session
+}
+
+fn retries(actions: &[Action]) -> bool {
+    actions
+        .iter()
+        .any(|a| *a == Action::Tu(sansip::dialog::Notice::RetryReInvite))
+}
+
+/// RFC 3261 §14.1: after a 491 the owner of the Call-ID waits 2.1-4 s, the other side
+/// 0-2 s, and then "the UAC SHOULD attempt the re-INVITE once more". So the other side's
+/// retry always reaches the owner during the owner's back-off; the owner answers it and
+/// is still told, once its own wait is over, that it may retry. Before the fix the
+/// peer's re-INVITE cancelled the back-off and the caller never heard `RetryReInvite`:
+/// its re-INVITE was lost in every glare.
+#[test]
+fn glare_backoff_survives_the_peers_retry() {
+    use sansip::dialog::SessionTimer;
+    let cfg = Config::default();
+    let s = caller_in_glare_backoff(&cfg);
+    // The callee retries first (0-2 s): the caller answers it.
+    let step = s.step(&cfg, Event::ReInvite { body: true, cseq: 5 });
+    assert!(
+        !step.actions.contains(&Action::CancelTimer(SessionTimer::Glare)),
+        "{:?}",
+        step.actions
+    );
+    let s = step.session.step(&cfg, Event::TuAnswer).session;
+    assert!(!s.can_reinvite(), "the peer's re-INVITE waits for its ACK");
+    let s = s.step(&cfg, Event::Ack { cseq: 5, body: false }).session;
+    assert!(!s.can_reinvite(), "the back-off is not over yet (§14.1)");
+    // The caller's own back-off ends: it may send its re-INVITE again.
+    let step = s.step(&cfg, Event::Timer(SessionTimer::Glare));
+    assert!(retries(&step.actions), "{:?}", step.actions);
+    assert!(step.session.can_reinvite());
+}
+
+/// The same, when the back-off ends while the peer's re-INVITE is still in progress:
+/// the retry is announced once that INVITE transaction is over (§14.1: no re-INVITE
+/// while another is in progress in either direction).
+#[test]
+fn glare_retry_waits_for_the_peers_reinvite_to_finish() {
+    use sansip::dialog::SessionTimer;
+    let cfg = Config::default();
+    let s = caller_in_glare_backoff(&cfg);
+    let s = s.step(&cfg, Event::ReInvite { body: true, cseq: 5 }).session;
+    let step = s.step(&cfg, Event::Timer(SessionTimer::Glare));
+    assert!(!retries(&step.actions), "{:?}", step.actions);
+    assert!(!step.session.can_reinvite());
+    // The TU rejects the peer's re-INVITE: the INVITE transaction in progress is over.
+    let step = step.session.step(&cfg, Event::TuReject(code(488)));
+    assert!(retries(&step.actions), "{:?}", step.actions);
+    assert!(step.session.can_reinvite());
+}

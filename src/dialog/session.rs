@@ -368,6 +368,19 @@ enum Pending {
     Glare,
 }
 
+/// The §14.1 back-off after a 491 when the peer's re-INVITE came in during it (the
+/// peer, not the Call-ID's owner, waits less and retries first): `pending` then follows
+/// that re-INVITE, and this remembers the back-off.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Backoff {
+    /// No back-off was interrupted.
+    None,
+    /// The Glare timer still runs.
+    Running,
+    /// It fired: [`Notice::RetryReInvite`] waits for the peer's re-INVITE to finish.
+    Due,
+}
+
 /// An INVITE session (RFC 3261 §13–15): the dialogs its INVITE created and the state of
 /// the call. A small `Copy` value; see the [module docs](super) for the host's duties.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -387,6 +400,8 @@ pub struct InviteSession {
     /// UAS: hang up as soon as the ACK arrives (§15: no BYE before it).
     bye_after_ack: bool,
     pending: Pending,
+    /// A §14.1 back-off a received re-INVITE interrupted.
+    backoff: Backoff,
     /// The CSeq of this side's last re-INVITE that went without an offer and was accepted:
     /// every copy of its 2xx carries the peer's offer, so every ACK carries the answer.
     offerless_accepted: Option<u32>,
@@ -436,6 +451,7 @@ impl InviteSession {
             cancel_sent: false,
             bye_after_ack: false,
             pending: Pending::None,
+            backoff: Backoff::None,
             offerless_accepted: None,
             retransmit: Duration::ZERO,
         }
@@ -484,9 +500,12 @@ impl InviteSession {
                 && !self.give_up)
     }
 
-    /// Whether a re-INVITE may be sent now (confirmed, no INVITE transaction open).
+    /// Whether a re-INVITE may be sent now (confirmed, no INVITE transaction open, no
+    /// §14.1 back-off running).
     pub fn can_reinvite(&self) -> bool {
-        self.state == SessionState::Confirmed && self.pending == Pending::None
+        self.state == SessionState::Confirmed
+            && self.pending == Pending::None
+            && self.backoff == Backoff::None
     }
 
     /// Feed one event. Never panics; events that do not apply produce no action.
@@ -741,11 +760,13 @@ impl Step<'_> {
         self.emit(Action::CancelTimer(SessionTimer::Retransmit2xx));
         self.emit(Action::CancelTimer(SessionTimer::AckTimeout));
         if acks_reinvite {
-            self.session.pending = Pending::None;
             // The TU hung up while this 2xx waited for its ACK: the BYE it deferred
             // goes out now (§15).
             if ses.bye_after_ack {
+                self.session.pending = Pending::None;
                 self.bye_kept(EndReason::LocalBye);
+            } else {
+                self.remote_reinvite_over();
             }
             return;
         }
@@ -790,8 +811,10 @@ impl Step<'_> {
             }
             (_, Pending::Local { .. }) => StatusCode::REQUEST_PENDING,
             (SessionState::Confirmed, Pending::None | Pending::Glare) => {
+                // §14.1: the peer retried first; our own back-off goes on, and its end
+                // is still announced (after this re-INVITE, if need be).
                 if ses.pending == Pending::Glare {
-                    self.emit(Action::CancelTimer(SessionTimer::Glare));
+                    self.session.backoff = Backoff::Running;
                 }
                 self.session.pending = Pending::Remote { offer: body, cseq };
                 let sdp = if body { Sdp::Answer } else { Sdp::Offer };
@@ -844,6 +867,14 @@ impl Step<'_> {
             SessionTimer::Glare if ses.pending == Pending::Glare => {
                 self.session.pending = Pending::None;
                 self.emit(Action::Tu(Notice::RetryReInvite));
+            }
+            // The back-off a received re-INVITE interrupted is over: retry now, or once
+            // that re-INVITE is (§14.1: one INVITE transaction at a time).
+            SessionTimer::Glare if ses.backoff == Backoff::Running => {
+                self.session.backoff = Backoff::Due;
+                if ses.pending == Pending::None {
+                    self.remote_reinvite_over();
+                }
             }
             _ => {} // Stale timer.
         }
@@ -917,10 +948,20 @@ impl Step<'_> {
             }
             // §14.2: a rejected re-INVITE leaves the session as it was.
             (SessionState::Confirmed, Pending::Remote { .. }) => {
-                self.session.pending = Pending::None;
                 self.respond(RequestKind::ReInvite, code);
+                self.remote_reinvite_over();
             }
             _ => {}
+        }
+    }
+
+    /// The peer's re-INVITE is over (rejected, or its 2xx ACKed): no INVITE transaction
+    /// is in progress, so a §14.1 retry that waited for it may go now.
+    fn remote_reinvite_over(&mut self) {
+        self.session.pending = Pending::None;
+        if self.session.backoff == Backoff::Due {
+            self.session.backoff = Backoff::None;
+            self.emit(Action::Tu(Notice::RetryReInvite));
         }
     }
 
@@ -957,9 +998,10 @@ impl Step<'_> {
             self.emit(Action::CancelTimer(SessionTimer::Retransmit2xx));
             self.emit(Action::CancelTimer(SessionTimer::AckTimeout));
         }
-        if ses.pending == Pending::Glare {
+        if ses.pending == Pending::Glare || ses.backoff == Backoff::Running {
             self.emit(Action::CancelTimer(SessionTimer::Glare));
         }
+        self.session.backoff = Backoff::None;
         for f in self.session.forks.iter_mut().flatten() {
             f.state = DialogState::Terminated;
         }
