@@ -21,7 +21,15 @@ fn code(c: u16) -> StatusCode {
 fn callee_up(cfg: &Config) -> InviteSession {
     let s = InviteSession::uas(1, tag("caller"), true);
     let s = s.step(cfg, Event::TuAnswer).session;
-    let s = s.step(cfg, Event::Ack { cseq: 1, body: false }).session;
+    let s = s
+        .step(
+            cfg,
+            Event::Ack {
+                cseq: 1,
+                body: false,
+            },
+        )
+        .session;
     assert_eq!(s.state(), SessionState::Confirmed);
     s
 }
@@ -33,15 +41,32 @@ fn callee_up(cfg: &Config) -> InviteSession {
 fn callee_bye_deferred_during_reinvite_is_sent_on_its_ack() {
     let cfg = Config::default();
     let s = callee_up(&cfg);
-    let s = s.step(&cfg, Event::ReInvite { body: true, cseq: 2 }).session;
+    let s = s
+        .step(
+            &cfg,
+            Event::ReInvite {
+                body: true,
+                cseq: 2,
+            },
+        )
+        .session;
     let s = s.step(&cfg, Event::TuAnswer).session;
     let step = s.step(&cfg, Event::TuHangUp);
     assert!(
-        !step.actions.iter().any(|a| matches!(a, Action::SendBye { .. })),
+        !step
+            .actions
+            .iter()
+            .any(|a| matches!(a, Action::SendBye { .. })),
         "no BYE before the ACK of the 2xx: {:?}",
         step.actions
     );
-    let step = step.session.step(&cfg, Event::Ack { cseq: 2, body: false });
+    let step = step.session.step(
+        &cfg,
+        Event::Ack {
+            cseq: 2,
+            body: false,
+        },
+    );
     assert!(
         step.actions
             .iter()
@@ -82,7 +107,12 @@ fn callee_answers_a_late_cancel_200_after_rejecting() {
 fn callee_answers_cancel_200_after_early_bye() {
     let cfg = Config::default();
     let s = InviteSession::uas(1, tag("caller"), true);
-    let step = s.step(&cfg, Event::Bye { remote_tag: tag("caller") });
+    let step = s.step(
+        &cfg,
+        Event::Bye {
+            remote_tag: tag("caller"),
+        },
+    );
     assert!(step.session.is_terminated());
     let step = step.session.step(&cfg, Event::Cancel);
     assert_eq!(
@@ -148,19 +178,44 @@ fn reinvite_2xx_is_retransmitted_until_the_ack_with_its_cseq() {
     use sansip::dialog::SessionTimer;
     let cfg = Config::default();
     let s = callee_up(&cfg);
-    let s = s.step(&cfg, Event::ReInvite { body: false, cseq: 2 }).session;
+    let s = s
+        .step(
+            &cfg,
+            Event::ReInvite {
+                body: false,
+                cseq: 2,
+            },
+        )
+        .session;
     let s = s.step(&cfg, Event::TuAnswer).session;
-    let step = s.step(&cfg, Event::Ack { cseq: 1, body: false });
+    let step = s.step(
+        &cfg,
+        Event::Ack {
+            cseq: 1,
+            body: false,
+        },
+    );
     assert!(
         step.actions.is_empty(),
         "an old ACK stops nothing: {:?}",
         step.actions
     );
     assert!(!step.session.can_reinvite(), "the re-INVITE is not over");
-    let step = step.session.step(&cfg, Event::Timer(SessionTimer::Retransmit2xx));
+    let step = step
+        .session
+        .step(&cfg, Event::Timer(SessionTimer::Retransmit2xx));
     assert!(step.actions.contains(&Action::Retransmit2xx));
-    let step = step.session.step(&cfg, Event::Ack { cseq: 2, body: true });
-    assert!(step.actions.contains(&Action::CancelTimer(SessionTimer::Retransmit2xx)));
+    let step = step.session.step(
+        &cfg,
+        Event::Ack {
+            cseq: 2,
+            body: true,
+        },
+    );
+    assert!(
+        step.actions
+            .contains(&Action::CancelTimer(SessionTimer::Retransmit2xx))
+    );
     assert!(step.session.can_reinvite());
 }
 
@@ -185,7 +240,14 @@ fn caller_in_glare_backoff(cfg: &Config) -> InviteSession {
     use sansip::dialog::SessionTimer;
     let s = caller_up(cfg);
     let s = s
-        .step(cfg, Event::TuReInvite { cseq: 2, body: true, random: 0 })
+        .step(
+            cfg,
+            Event::TuReInvite {
+                cseq: 2,
+                body: true,
+                random: 0,
+            },
+        )
         .session;
     let step = s.step(
         cfg,
@@ -221,15 +283,31 @@ fn glare_backoff_survives_the_peers_retry() {
     let cfg = Config::default();
     let s = caller_in_glare_backoff(&cfg);
     // The callee retries first (0-2 s): the caller answers it.
-    let step = s.step(&cfg, Event::ReInvite { body: true, cseq: 5 });
+    let step = s.step(
+        &cfg,
+        Event::ReInvite {
+            body: true,
+            cseq: 5,
+        },
+    );
     assert!(
-        !step.actions.contains(&Action::CancelTimer(SessionTimer::Glare)),
+        !step
+            .actions
+            .contains(&Action::CancelTimer(SessionTimer::Glare)),
         "{:?}",
         step.actions
     );
     let s = step.session.step(&cfg, Event::TuAnswer).session;
     assert!(!s.can_reinvite(), "the peer's re-INVITE waits for its ACK");
-    let s = s.step(&cfg, Event::Ack { cseq: 5, body: false }).session;
+    let s = s
+        .step(
+            &cfg,
+            Event::Ack {
+                cseq: 5,
+                body: false,
+            },
+        )
+        .session;
     assert!(!s.can_reinvite(), "the back-off is not over yet (§14.1)");
     // The caller's own back-off ends: it may send its re-INVITE again.
     let step = s.step(&cfg, Event::Timer(SessionTimer::Glare));
@@ -245,7 +323,15 @@ fn glare_retry_waits_for_the_peers_reinvite_to_finish() {
     use sansip::dialog::SessionTimer;
     let cfg = Config::default();
     let s = caller_in_glare_backoff(&cfg);
-    let s = s.step(&cfg, Event::ReInvite { body: true, cseq: 5 }).session;
+    let s = s
+        .step(
+            &cfg,
+            Event::ReInvite {
+                body: true,
+                cseq: 5,
+            },
+        )
+        .session;
     let step = s.step(&cfg, Event::Timer(SessionTimer::Glare));
     assert!(!retries(&step.actions), "{:?}", step.actions);
     assert!(!step.session.can_reinvite());
