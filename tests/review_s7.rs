@@ -266,9 +266,7 @@ fn caller_in_glare_backoff(cfg: &Config) -> InviteSession {
 }
 
 fn retries(actions: &[Action]) -> bool {
-    actions
-        .iter()
-        .any(|a| *a == Action::Tu(sansip::dialog::Notice::RetryReInvite))
+    actions.contains(&Action::Tu(sansip::dialog::Notice::RetryReInvite))
 }
 
 /// RFC 3261 §14.1: after a 491 the owner of the Call-ID waits 2.1-4 s, the other side
