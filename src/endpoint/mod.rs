@@ -1721,7 +1721,9 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
     /// For a re-INVITE without an offer, see
     /// [`reinvite_without_offer`](Self::reinvite_without_offer).
     /// [`SendError::InvalidState`] if the call is not established, a re-INVITE (sent or
-    /// received) is still open, or the ACK of a 2xx waits for the host's answer
+    /// received) is still open, the §14.1 back-off after a 491 is not over (the peer's
+    /// re-INVITE may come in during it; [`Event::RetryReInvite`] still ends it), or the
+    /// ACK of a 2xx waits for the host's answer
     /// ([`Event::AnswerNeeded`]; RFC 3264 §4).
     pub fn reinvite(
         &mut self,
