@@ -824,13 +824,14 @@ fn cancel_while_ringing() {
         ]
     );
     assert_eq!(s.state(), SessionState::Terminated(EndReason::Cancelled));
-    // A CANCEL that matches nothing of ours: 481.
+    // Another CANCEL the host matched to the INVITE transaction (still in Completed):
+    // 200 and nothing else (§9.2; a CANCEL matching no transaction is the host's 481).
     let (_, actions) = run(s, &[Event::Cancel]);
     assert_eq!(
         actions,
         [Action::Respond {
             to: RequestKind::Cancel,
-            code: StatusCode::CALL_OR_TRANSACTION_DOES_NOT_EXIST,
+            code: StatusCode::OK,
             sdp: Sdp::None,
         }]
     );
@@ -1213,7 +1214,10 @@ fn glare_backoff() {
                     random,
                 },
                 // The peer's re-INVITE crosses ours: 491 (§14.2).
-                Event::ReInvite { body: true },
+                Event::ReInvite {
+                    body: true,
+                    cseq: 7,
+                },
                 resp(491, Some(if role == Role::Uac { "b" } else { "a" }), 2),
             ],
         );
@@ -1329,7 +1333,10 @@ fn reinvite_outcomes() {
     let (s5, actions) = run(
         s,
         &[
-            Event::ReInvite { body: true },
+            Event::ReInvite {
+                body: true,
+                cseq: 5,
+            },
             Event::TuReject(StatusCode::NOT_ACCEPTABLE_HERE),
         ],
     );
@@ -1348,8 +1355,15 @@ fn reinvite_outcomes() {
     let (s6, actions) = run(
         s,
         &[
-            Event::ReInvite { body: false },
-            Event::ReInvite { body: false }, // a second one before the answer: 500 (§14.2)
+            Event::ReInvite {
+                body: false,
+                cseq: 5,
+            },
+            // a second one before the answer: 500 (§14.2)
+            Event::ReInvite {
+                body: false,
+                cseq: 6,
+            },
             Event::TuAnswer,
             Event::Ack {
                 cseq: 5,
@@ -1407,7 +1421,10 @@ fn bye_ends_session_and_later_requests_get_481() {
             Event::Bye {
                 remote_tag: tag("b"),
             },
-            Event::ReInvite { body: true },
+            Event::ReInvite {
+                body: true,
+                cseq: 5,
+            },
         ],
     );
     assert_eq!(

@@ -2339,3 +2339,142 @@ fn refused_register_credentials_are_not_sent_again() {
     }));
     assert_eq!(p.a.registration_count(), 0);
 }
+
+/// RFC 3261 §14.1 end to end (review s7): after a glare the callee (not the Call-ID's
+/// owner) retries first, within 2 s; the caller answers that re-INVITE and, its own
+/// 2.1-4 s back-off over, is still told it may retry, and its re-INVITE goes through.
+/// Before the fix the callee's re-INVITE cancelled the caller's back-off: the caller
+/// never heard `RetryReInvite`.
+#[test]
+fn both_sides_retry_after_a_glare() {
+    const HOLD: &[u8] = b"v=0\r\na=sendonly\r\n";
+    let mut p = Pair::new();
+    let (call, _) = answered_call(&mut p);
+    let b_call = p
+        .events_b
+        .iter()
+        .find_map(|e| match e {
+            Event::CallEstablished { call } => Some(*call),
+            _ => None,
+        })
+        .unwrap();
+    p.run_until_idle(1_000);
+    p.events_a.clear();
+    p.events_b.clear();
+    let start = p.now.as_millis();
+    let a_tx =
+        p.a.reinvite(p.now, call, &[], ("application/sdp", HOLD))
+            .unwrap();
+    let b_tx =
+        p.b.reinvite(p.now, b_call, &[], ("application/sdp", HOLD))
+            .unwrap();
+    p.flush();
+    assert_eq!(
+        responses(&p.events_a),
+        [(a_tx, StatusCode::REQUEST_PENDING)]
+    );
+    assert_eq!(
+        responses(&p.events_b),
+        [(b_tx, StatusCode::REQUEST_PENDING)]
+    );
+    let retried = |events: &[Event]| {
+        events
+            .iter()
+            .any(|e| matches!(e, Event::RetryReInvite { .. }))
+    };
+    // The callee's back-off ends first: it retries, and the caller accepts.
+    while !retried(&p.events_b) && p.advance() {}
+    assert!(retried(&p.events_b) && !retried(&p.events_a));
+    p.events_a.clear();
+    let b_tx =
+        p.b.reinvite(p.now, b_call, &[], ("application/sdp", HOLD))
+            .unwrap();
+    p.flush();
+    let a_re = *incoming(&p.events_a).last().unwrap();
+    p.a.respond(p.now, a_re, StatusCode::OK, Some(("application/sdp", HOLD)))
+        .unwrap();
+    p.flush();
+    assert!(responses(&p.events_b).contains(&(b_tx, StatusCode::OK)));
+    // The caller's own back-off still ends, and its retry goes through.
+    while !retried(&p.events_a) && p.advance() {}
+    let a_wait = p.now.as_millis() - start;
+    assert!((2100..=4000).contains(&a_wait), "caller waited {a_wait} ms");
+    p.events_a.clear();
+    let a_tx =
+        p.a.reinvite(p.now, call, &[], ("application/sdp", HOLD))
+            .unwrap();
+    p.flush();
+    let b_re = *incoming(&p.events_b).last().unwrap();
+    p.b.respond(p.now, b_re, StatusCode::OK, Some(("application/sdp", HOLD)))
+        .unwrap();
+    p.flush();
+    assert_eq!(responses(&p.events_a), [(a_tx, StatusCode::OK)]);
+    p.a.hangup(p.now, call).unwrap();
+    p.flush();
+    p.run_until_idle(200_000);
+    assert_all_empty(&p);
+}
+
+/// RFC 3261 §15 end to end (review s7): the callee hangs up while its 2xx to the
+/// caller's re-INVITE waits for the ACK (the first ACK was lost). It sends no BYE yet;
+/// its 2xx is retransmitted, the caller ACKs that copy, and then the BYE goes out and
+/// the call ends on both sides. Before the fix the BYE was never sent.
+#[test]
+fn callee_hangup_before_a_reinvite_ack_byes_after_it() {
+    let mut p = Pair::new();
+    let (call, _) = answered_call(&mut p);
+    let b_call = p
+        .events_b
+        .iter()
+        .find_map(|e| match e {
+            Event::CallEstablished { call } => Some(*call),
+            _ => None,
+        })
+        .unwrap();
+    p.run_until_idle(1_000);
+    p.events_b.clear();
+    p.a.reinvite(p.now, call, &[], ("application/sdp", b"v=0\r\n"))
+        .unwrap();
+    p.flush();
+    let b_re = *incoming(&p.events_b).last().unwrap();
+    p.b.respond(
+        p.now,
+        b_re,
+        StatusCode::OK,
+        Some(("application/sdp", b"v=0\r\n")),
+    )
+    .unwrap();
+    // Deliver the 200 to the caller by hand and lose its ACK.
+    let mut buf = vec![0u8; 65_535];
+    while let Some(t) = p.b.poll_transmit(&mut buf).unwrap() {
+        let bytes = t.bytes.to_vec();
+        p.a.handle_datagram(p.now, addr("127.0.0.1:5062"), &bytes);
+    }
+    let mut lost = Vec::new();
+    while let Some(t) = p.a.poll_transmit(&mut buf).unwrap() {
+        lost.push(first_line(t.bytes));
+    }
+    assert_eq!(lost, ["ACK"]);
+    p.b.hangup(p.now, b_call).unwrap();
+    let mut sent = Vec::new();
+    while let Some(t) = p.b.poll_transmit(&mut buf).unwrap() {
+        sent.push(first_line(t.bytes));
+    }
+    assert!(
+        !sent.iter().any(|m| m == "BYE"),
+        "no BYE before the ACK: {sent:?}"
+    );
+    // The 2xx is retransmitted, ACKed again, and then the BYE goes out.
+    p.run_until_idle(200_000);
+    assert!(
+        p.log.iter().any(|(_, dir, m)| *dir == '<' && m == "BYE"),
+        "{:?}",
+        p.log
+    );
+    assert!(
+        p.events_a
+            .iter()
+            .any(|e| matches!(e, Event::CallTerminated { .. }))
+    );
+    assert_all_empty(&p);
+}

@@ -228,6 +228,8 @@ pub enum Event {
     ReInvite {
         /// Whether it carries an offer.
         body: bool,
+        /// Its CSeq number, which the ACK for its 2xx repeats (§13.2.2.4).
+        cseq: u32,
     },
     /// A BYE received; `remote_tag` is its From tag.
     Bye {
@@ -369,16 +371,31 @@ enum Pending {
         offer: bool,
         random: u16,
     },
-    /// We got a re-INVITE and have not answered it.
+    /// We got a re-INVITE with this CSeq and have not answered it.
     Remote {
         offer: bool,
+        cseq: u32,
     },
-    /// We answered a re-INVITE with 2xx and wait for its ACK.
+    /// We answered the re-INVITE with this CSeq with 2xx and wait for its ACK.
     RemoteAccepted {
         offer: bool,
+        cseq: u32,
     },
     /// Waiting out the §14.1 back-off.
     Glare,
+}
+
+/// The §14.1 back-off after a 491 when the peer's re-INVITE came in during it (the
+/// peer, not the Call-ID's owner, waits less and retries first): `pending` then follows
+/// that re-INVITE, and this remembers the back-off.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Backoff {
+    /// No back-off was interrupted.
+    None,
+    /// The Glare timer still runs.
+    Running,
+    /// It fired: [`Notice::RetryReInvite`] waits for the peer's re-INVITE to finish.
+    Due,
 }
 
 /// An INVITE session (RFC 3261 §13–15): the dialogs its INVITE created and the state of
@@ -400,6 +417,8 @@ pub struct InviteSession {
     /// UAS: hang up as soon as the ACK arrives (§15: no BYE before it).
     bye_after_ack: bool,
     pending: Pending,
+    /// A §14.1 back-off a received re-INVITE interrupted.
+    backoff: Backoff,
     /// The CSeq of this side's last re-INVITE that went without an offer and was accepted:
     /// every copy of its 2xx carries the peer's offer, so every ACK carries the answer.
     offerless_accepted: Option<u32>,
@@ -451,6 +470,7 @@ impl InviteSession {
             cancel_sent: false,
             bye_after_ack: false,
             pending: Pending::None,
+            backoff: Backoff::None,
             offerless_accepted: None,
             retransmit: Duration::ZERO,
             interval: None,
@@ -506,9 +526,12 @@ impl InviteSession {
                 && !self.give_up)
     }
 
-    /// Whether a re-INVITE may be sent now (confirmed, no INVITE transaction open).
+    /// Whether a re-INVITE may be sent now (confirmed, no INVITE transaction open, no
+    /// §14.1 back-off running).
     pub fn can_reinvite(&self) -> bool {
-        self.state == SessionState::Confirmed && self.pending == Pending::None
+        self.state == SessionState::Confirmed
+            && self.pending == Pending::None
+            && self.backoff == Backoff::None
     }
 
     /// Feed one event. Never panics; events that do not apply produce no action.
@@ -571,7 +594,7 @@ impl Step<'_> {
             },
             Event::Ack { cseq, body } => self.on_ack(cseq, body),
             Event::Cancel => self.on_cancel(),
-            Event::ReInvite { body } => self.on_reinvite(body),
+            Event::ReInvite { body, cseq } => self.on_reinvite(body, cseq),
             Event::Bye { remote_tag } => self.on_bye(remote_tag),
             Event::Timer(t) => self.on_timer(cfg, t),
             Event::TuCancel if st == SessionState::Confirmed => {}
@@ -760,15 +783,24 @@ impl Step<'_> {
         let ses = *self.session;
         let acks_invite =
             ses.role == Role::Uas && ses.state == SessionState::Accepted && cseq == ses.invite_cseq;
+        // §13.2.2.4: the ACK of a 2xx repeats its INVITE's CSeq number; a late copy of an
+        // earlier INVITE's ACK acknowledges nothing now.
         let acks_reinvite = ses.state == SessionState::Confirmed
-            && matches!(ses.pending, Pending::RemoteAccepted { .. });
+            && matches!(ses.pending, Pending::RemoteAccepted { cseq: c, .. } if c == cseq);
         if !(acks_invite || acks_reinvite) {
             return; // A retransmitted or stray ACK.
         }
         self.emit(Action::CancelTimer(SessionTimer::Retransmit2xx));
         self.emit(Action::CancelTimer(SessionTimer::AckTimeout));
         if acks_reinvite {
-            self.session.pending = Pending::None;
+            // The TU hung up while this 2xx waited for its ACK: the BYE it deferred
+            // goes out now (§15).
+            if ses.bye_after_ack {
+                self.session.pending = Pending::None;
+                self.bye_kept(EndReason::LocalBye);
+            } else {
+                self.remote_reinvite_over();
+            }
             return;
         }
         let tag = ses.kept.unwrap_or(Tag::EMPTY);
@@ -782,13 +814,16 @@ impl Step<'_> {
 
     fn on_cancel(&mut self) {
         let ses = *self.session;
-        if ses.role == Role::Uac || ses.is_terminated() {
+        if ses.role == Role::Uac {
             // Nothing of ours to cancel (§9.2).
             return self.respond(
                 RequestKind::Cancel,
                 StatusCode::CALL_OR_TRANSACTION_DOES_NOT_EXIST,
             );
         }
+        // §9.2: the host matched the CANCEL to our INVITE server transaction, so it gets
+        // 200 even when the session is over (the INVITE was rejected, or a BYE crossed
+        // it): "as long as the CANCEL matched an existing transaction".
         self.respond(RequestKind::Cancel, StatusCode::OK);
         if ses.state == SessionState::Proceeding {
             // §9.2: the INVITE is answered 487.
@@ -798,7 +833,7 @@ impl Step<'_> {
         // Otherwise the final response was sent already and the CANCEL has no effect.
     }
 
-    fn on_reinvite(&mut self, body: bool) {
+    fn on_reinvite(&mut self, body: bool, cseq: u32) {
         let ses = *self.session;
         let code = match (ses.state, ses.pending) {
             (SessionState::Terminated(_), _) => StatusCode::CALL_OR_TRANSACTION_DOES_NOT_EXIST,
@@ -809,10 +844,12 @@ impl Step<'_> {
             }
             (_, Pending::Local { .. }) => StatusCode::REQUEST_PENDING,
             (SessionState::Confirmed, Pending::None | Pending::Glare) => {
+                // §14.1: the peer retried first; our own back-off goes on, and its end
+                // is still announced (after this re-INVITE, if need be).
                 if ses.pending == Pending::Glare {
-                    self.emit(Action::CancelTimer(SessionTimer::Glare));
+                    self.session.backoff = Backoff::Running;
                 }
-                self.session.pending = Pending::Remote { offer: body };
+                self.session.pending = Pending::Remote { offer: body, cseq };
                 let sdp = if body { Sdp::Answer } else { Sdp::Offer };
                 return self.emit(Action::Tu(Notice::ReInviteReceived(sdp)));
             }
@@ -850,7 +887,7 @@ impl Step<'_> {
         match t {
             SessionTimer::Retransmit2xx if awaiting_ack && !ses.is_terminated() => {
                 // §13.3.1.4: T1, 2*T1, ... capped at T2.
-                let next = (ses.retransmit * 2).min(cfg.t2);
+                let next = ses.retransmit.saturating_mul(2).min(cfg.t2);
                 self.session.retransmit = next;
                 self.emit(Action::Retransmit2xx);
                 self.emit(Action::StartTimer(SessionTimer::Retransmit2xx, next));
@@ -877,6 +914,14 @@ impl Step<'_> {
             {
                 self.session.interval = None;
                 self.bye_kept(EndReason::SessionExpired);
+            }
+            // The back-off a received re-INVITE interrupted is over: retry now, or once
+            // that re-INVITE is (§14.1: one INVITE transaction at a time).
+            SessionTimer::Glare if ses.backoff == Backoff::Running => {
+                self.session.backoff = Backoff::Due;
+                if ses.pending == Pending::None {
+                    self.remote_reinvite_over();
+                }
             }
             _ => {} // Stale timer.
         }
@@ -936,8 +981,8 @@ impl Step<'_> {
                 self.session.state = SessionState::Accepted;
                 offer_or_answer(ses.invite_offer)
             }
-            (SessionState::Confirmed, Pending::Remote { offer }) => {
-                self.session.pending = Pending::RemoteAccepted { offer };
+            (SessionState::Confirmed, Pending::Remote { offer, cseq }) => {
+                self.session.pending = Pending::RemoteAccepted { offer, cseq };
                 offer_or_answer(offer)
             }
             _ => return,
@@ -955,7 +1000,11 @@ impl Step<'_> {
         // §13.3.1.4: the TU retransmits its 2xx until the ACK, for 64*T1 at most.
         self.session.retransmit = cfg.t1;
         self.emit(Action::StartTimer(SessionTimer::Retransmit2xx, cfg.t1));
-        self.emit(Action::StartTimer(SessionTimer::AckTimeout, cfg.t1 * 64));
+        // Saturating: the host's T1 is input, and input never panics (DESIGN.md rule 1).
+        self.emit(Action::StartTimer(
+            SessionTimer::AckTimeout,
+            cfg.t1.saturating_mul(64),
+        ));
     }
 
     fn on_reject(&mut self, code: StatusCode) {
@@ -970,10 +1019,20 @@ impl Step<'_> {
             }
             // §14.2: a rejected re-INVITE leaves the session as it was.
             (SessionState::Confirmed, Pending::Remote { .. }) => {
-                self.session.pending = Pending::None;
                 self.respond(RequestKind::ReInvite, code);
+                self.remote_reinvite_over();
             }
             _ => {}
+        }
+    }
+
+    /// The peer's re-INVITE is over (rejected, or its 2xx ACKed): no INVITE transaction
+    /// is in progress, so a §14.1 retry that waited for it may go now.
+    fn remote_reinvite_over(&mut self) {
+        self.session.pending = Pending::None;
+        if self.session.backoff == Backoff::Due {
+            self.session.backoff = Backoff::None;
+            self.emit(Action::Tu(Notice::RetryReInvite));
         }
     }
 
@@ -1010,13 +1069,14 @@ impl Step<'_> {
             self.emit(Action::CancelTimer(SessionTimer::Retransmit2xx));
             self.emit(Action::CancelTimer(SessionTimer::AckTimeout));
         }
-        if ses.pending == Pending::Glare {
+        if ses.pending == Pending::Glare || ses.backoff == Backoff::Running {
             self.emit(Action::CancelTimer(SessionTimer::Glare));
         }
         if let Some(i) = ses.interval {
             self.emit(Action::CancelTimer(armed_timer(i)));
         }
         self.session.interval = None;
+        self.session.backoff = Backoff::None;
         for f in self.session.forks.iter_mut().flatten() {
             f.state = DialogState::Terminated;
         }

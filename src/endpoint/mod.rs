@@ -1862,7 +1862,9 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
     /// For a re-INVITE without an offer, see
     /// [`reinvite_without_offer`](Self::reinvite_without_offer).
     /// [`SendError::InvalidState`] if the call is not established, a re-INVITE (sent or
-    /// received) is still open, or the ACK of a 2xx waits for the host's answer
+    /// received) is still open, the §14.1 back-off after a 491 is not over (the peer's
+    /// re-INVITE may come in during it; [`Event::RetryReInvite`] still ends it), or the
+    /// ACK of a 2xx waits for the host's answer
     /// ([`Event::AnswerNeeded`]; RFC 3264 §4).
     pub fn reinvite(
         &mut self,
@@ -2135,8 +2137,8 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         }
         let cseq = &core.cseq;
         // §13.3.1.4: only the ACK of the INVITE being answered stops its 2xx; a late copy
-        // of an earlier INVITE's ACK acknowledges nothing now (the session cannot tell
-        // a re-INVITE's CSeq).
+        // of an earlier INVITE's ACK acknowledges nothing now (the session checks the
+        // same; the copy is not even fed to it).
         let answering = self
             .calls
             .get(call.0)
@@ -2345,7 +2347,8 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                     .get_mut(call.0)
                     .map(|c| core::mem::replace(&mut c.invite_tx, tx));
                 let body = !msg.body().is_empty();
-                let _ = self.step_call(now, call, dialog::Event::ReInvite { body }, None);
+                let cseq = core.cseq.seq();
+                let _ = self.step_call(now, call, dialog::Event::ReInvite { body, cseq }, None);
                 if self.txs.get(tx.0).is_some_and(|e| e.machine.can_respond()) {
                     if let Some(c) = self.calls.get_mut(call.0) {
                         c.timer_answer = timer_answer;
