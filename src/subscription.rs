@@ -118,6 +118,10 @@ pub enum Ended {
     Unsubscribed,
     /// No NOTIFY came within 64*T1 of the 2xx (§4.1.2.4).
     NoNotify,
+    /// No time was left to refresh: a fetch (`Expires: 0`, §4.1.2.1) that the notifier
+    /// answered with an active or pending NOTIFY rather than a terminating one, or a
+    /// NOTIFY or 2xx granting zero seconds. The state the NOTIFY carried was reported.
+    Expired,
 }
 
 /// What the TU learns.
@@ -209,8 +213,14 @@ impl Step {
         self.emit(Action::Notify(Notice::Terminated(why)));
     }
 
-    /// Refresh a tenth of the duration early (at least one second before).
+    /// Refresh a tenth of the duration early (at least one second before). Nothing left
+    /// (a fetch kept alive, or zero seconds granted) ends the subscription instead
+    /// ([`Ended::Expired`]): refreshing it would send a SUBSCRIBE every second for as long
+    /// as the notifier keeps answering so.
     fn refresh_in(&mut self, expires: u32) {
+        if expires == 0 {
+            return self.end(Ended::Expired);
+        }
         let ahead = (expires / 10).max(1);
         let after = u64::from(expires.saturating_sub(ahead).max(1));
         self.emit(Action::StartTimer(Duration::from_secs(after)));
@@ -342,25 +352,33 @@ impl Step {
             _ if sub.state == State::Unsubscribing => {}
             NotifyState::Pending => {
                 self.subscription.state = State::Pending;
-                if let Some(e) = expires {
-                    self.subscription.known = e;
-                    self.refresh_in(e);
-                } else if sub.state == State::Subscribing {
-                    self.refresh_in(sub.known);
+                let left = expires.unwrap_or(sub.known);
+                let rearm = expires.is_some() || sub.state == State::Subscribing;
+                self.subscription.known = left;
+                if rearm && left > 0 {
+                    self.refresh_in(left);
                 }
                 if sub.state != State::Pending {
                     self.emit(Action::Notify(Notice::Pending));
+                }
+                if rearm && left == 0 {
+                    self.refresh_in(0);
                 }
             }
             NotifyState::Active => {
                 self.subscription.state = State::Active;
                 let left = expires.unwrap_or(sub.known);
+                let rearm = expires.is_some() || sub.state == State::Subscribing;
                 self.subscription.known = left;
-                if expires.is_some() || sub.state == State::Subscribing {
+                if rearm && left > 0 {
                     self.refresh_in(left);
                 }
                 if sub.state != State::Active {
                     self.emit(Action::Notify(Notice::Active { expires: left }));
+                }
+                // Reported first, then over (`refresh_in`).
+                if rearm && left == 0 {
+                    self.refresh_in(0);
                 }
             }
         }
@@ -386,6 +404,58 @@ mod tests {
             code: StatusCode::OK,
             expires: Some(expires),
         }
+    }
+
+    /// A fetch (`Expires: 0`) that the notifier keeps active or pending, or a NOTIFY or
+    /// refresh 2xx granting zero seconds, ends the subscription once its state is
+    /// reported: there is nothing to refresh (it used to send a SUBSCRIBE every second).
+    #[test]
+    fn nothing_left_to_refresh_ends_the_subscription() {
+        let over = [
+            Action::CancelTimer,
+            Action::Notify(Notice::Terminated(Ended::Expired)),
+        ];
+        // A fetch answered 2xx, then an active NOTIFY without expires.
+        let s = Subscription::new(0).step(T, ok(0));
+        assert_eq!(s.actions.as_slice(), [Action::StartTimer(T)]);
+        let s = s.subscription.step(T, notify(NotifyState::Active, None));
+        assert_eq!(s.subscription.state(), State::Terminated);
+        assert_eq!(
+            s.actions.as_slice(),
+            [
+                Action::Notify(Notice::Active { expires: 0 }),
+                over[0],
+                over[1]
+            ]
+        );
+        // Pending the same way.
+        let s = Subscription::new(0)
+            .step(T, ok(0))
+            .subscription
+            .step(T, notify(NotifyState::Pending, None));
+        assert_eq!(
+            s.actions.as_slice(),
+            [Action::Notify(Notice::Pending), over[0], over[1]]
+        );
+        // An active subscription told `expires=0`.
+        let s = Subscription::new(600)
+            .step(T, ok(600))
+            .subscription
+            .step(T, notify(NotifyState::Active, Some(600)))
+            .subscription
+            .step(T, notify(NotifyState::Active, Some(0)));
+        assert_eq!(s.actions.as_slice(), over);
+        // A refresh granted zero seconds.
+        let s = Subscription::new(600)
+            .step(T, ok(600))
+            .subscription
+            .step(T, notify(NotifyState::Active, Some(600)))
+            .subscription
+            .step(T, Event::Timer);
+        assert!(!s.actions.is_empty(), "the refresh goes out");
+        let s = s.subscription.step(T, ok(0));
+        assert_eq!(s.actions.as_slice(), over);
+        assert_eq!(s.subscription.state(), State::Terminated);
     }
 
     #[test]
