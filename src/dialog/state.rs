@@ -276,6 +276,8 @@ impl Dialog {
         Self::uac_parts_targeting(request, response, to, call_id, tls, success)
     }
 
+    /// [`uac_parts`](Self::uac_parts), falling back to the Request-URI as the remote
+    /// target when `request_uri_fallback` and the Contact is not usable.
     fn uac_parts_targeting(
         request: &Message<'_>,
         response: &Message<'_>,

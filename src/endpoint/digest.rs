@@ -639,17 +639,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         let Ok(retry) = self.start_client_tx(now, peer, &bytes, key, invite) else {
             return false;
         };
-        // The new request is the call's; the challenged one only absorbs retransmissions
-        // of its 401/407 now (§17.1.1.2, §17.1.2.2).
-        if let Some(e) = self.txs.get_mut(retry.0) {
-            e.call = Some(call);
-        }
-        if let Some(e) = self.txs.get_mut(tx.0) {
-            e.call = None;
-        }
-        if let Some(auth) = self.call_auths.get_mut(call) {
-            auth.reoriginated(retry);
-        }
+        self.hand_over(call, tx, retry);
         if let Some(c) = self.calls.get_mut(call.0) {
             if own_seq.is_some()
                 && let Some(d) = c.dialog.as_mut()

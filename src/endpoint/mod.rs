@@ -1610,6 +1610,21 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         Ok(())
     }
 
+    /// The call's request `tx` went again as `retry` (a challenge answered, a 422
+    /// followed): the new transaction is the call's, and the old one only absorbs
+    /// retransmissions of its final response now (§17.1.1.2, §17.1.2.2).
+    fn hand_over(&mut self, call: CallHandle, tx: TxHandle, retry: TxHandle) {
+        if let Some(e) = self.txs.get_mut(retry.0) {
+            e.call = Some(call);
+        }
+        if let Some(e) = self.txs.get_mut(tx.0) {
+            e.call = None;
+        }
+        if let Some(auth) = self.call_auths.get_mut(call) {
+            auth.reoriginated(retry);
+        }
+    }
+
     /// Whether this endpoint's messages go over TLS (TLS, or WebSocket over TLS): with a
     /// SIPS Request-URI its dialogs are secure (RFC 3261 §12.1.1, §12.1.2).
     pub(super) fn over_tls(&self) -> bool {
@@ -2958,17 +2973,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         let Ok(retry) = self.start_client_tx(now, peer, &bytes, key, true) else {
             return false;
         };
-        // The new INVITE is the call's; the refused one only absorbs retransmissions of
-        // its 422 now (§17.1.1.2).
-        if let Some(e) = self.txs.get_mut(retry.0) {
-            e.call = Some(call);
-        }
-        if let Some(e) = self.txs.get_mut(tx.0) {
-            e.call = None;
-        }
-        if let Some(auth) = self.call_auths.get_mut(call) {
-            auth.reoriginated(retry);
-        }
+        self.hand_over(call, tx, retry);
         if let Some(c) = self.calls.get_mut(call.0) {
             c.retried_422 = true;
             c.uac_invite = Some(retry);
