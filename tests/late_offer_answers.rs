@@ -7,9 +7,8 @@
 mod scripted_support;
 
 use sansip::Instant;
-use sansip::encode::{MessageBuilder, Value};
 use sansip::endpoint::{Event, Request, Transport};
-use sansip::message::{HeaderKind, Method, StatusCode};
+use sansip::message::{HeaderKind, Method};
 use scripted_support::*;
 
 const OFFER: &[u8] = b"v=0\r\no=bob 7 7 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\n\
@@ -17,14 +16,8 @@ t=0 0\r\nm=audio 7000 RTP/AVP 8 0\r\nm=video 7002 RTP/AVP 97\r\n";
 
 /// The callee's 2xx to `invite` with To tag `tag` and an SDP offer.
 fn ok_with_offer(invite: &[u8], tag: &str) -> Vec<u8> {
-    let req = parse(invite);
-    let mut b = MessageBuilder::response_to(&req, StatusCode::OK, tag).unwrap();
-    b.push("Contact", Value::Text("<sip:bob@127.0.0.1:5070>"));
-    b.set_body("application/sdp", OFFER);
-    let mut buf = vec![0u8; 4096];
-    let n = b.encode_into(&mut buf).unwrap();
-    buf.truncate(n);
-    buf
+    let contact = [("Contact", "<sip:bob@127.0.0.1:5070>")];
+    response_to(invite, 200, tag, &contact, Some(OFFER))
 }
 
 fn streams(body: &[u8]) -> Vec<String> {

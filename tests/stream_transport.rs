@@ -6,22 +6,13 @@
 mod scripted_support;
 
 use sansip::Instant;
-use sansip::encode::{MessageBuilder, Value};
 use sansip::endpoint::{Event, Request, Transport};
 use sansip::message::{HeaderKind, Method, StatusCode};
 use scripted_support::*;
 
 /// The peer's `code` to `request`, with `headers`.
 fn reply(request: &[u8], code: u16, headers: &[(&str, &str)]) -> Vec<u8> {
-    let req = parse(request);
-    let mut b = MessageBuilder::response_to(&req, StatusCode::new(code).unwrap(), "p1").unwrap();
-    for (n, v) in headers {
-        b.push(n, Value::Text(v));
-    }
-    let mut buf = vec![0u8; 4096];
-    let n = b.encode_into(&mut buf).unwrap();
-    buf.truncate(n);
-    buf
+    response_to(request, code, "p1", headers, None)
 }
 
 #[test]

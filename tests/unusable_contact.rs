@@ -8,25 +8,21 @@ mod scripted_support;
 use sansip::Instant;
 use sansip::encode::{MessageBuilder, Value};
 use sansip::endpoint::{Event, Request, Transport};
-use sansip::message::{Method, StatusCode};
+use sansip::message::Method;
 use scripted_support::*;
 
 const RURI: &str = "sip:bob@127.0.0.1:5070";
 
 /// The callee's `code` to `invite`, To tag `tag`, with `contact` if any.
 fn answer(invite: &[u8], code: u16, tag: &str, contact: Option<&str>) -> Vec<u8> {
-    let req = parse(invite);
-    let mut b = MessageBuilder::response_to(&req, StatusCode::new(code).unwrap(), tag).unwrap();
-    if let Some(c) = contact {
-        b.push("Contact", Value::Text(c));
-    }
-    if code >= 200 {
-        b.set_body("application/sdp", b"v=0\r\n");
-    }
-    let mut buf = vec![0u8; 4096];
-    let n = b.encode_into(&mut buf).unwrap();
-    buf.truncate(n);
-    buf
+    let contact: Vec<(&str, &str)> = contact.map(|c| ("Contact", c)).into_iter().collect();
+    response_to(
+        invite,
+        code,
+        tag,
+        &contact,
+        (code >= 200).then_some(b"v=0\r\n"),
+    )
 }
 
 fn request_uri(bytes: &[u8]) -> String {

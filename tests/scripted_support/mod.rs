@@ -5,8 +5,9 @@
 use std::net::SocketAddr;
 
 use sansip::Instant;
+use sansip::encode::{MessageBuilder, Value};
 use sansip::endpoint::{CallHandle, Endpoint, EndpointConfig, Event, Transport, TxHandle};
-use sansip::message::Message;
+use sansip::message::{Message, StatusCode};
 
 pub type Ep = Endpoint<16, 8, 2048>;
 
@@ -70,4 +71,27 @@ pub fn incoming(evs: &[Event]) -> Vec<(TxHandle, Option<CallHandle>)> {
 
 pub fn feed(ep: &mut Ep, now: Instant, bytes: &[u8]) {
     ep.handle_datagram(now, addr(PEER), bytes);
+}
+
+/// The scripted peer's response `code` to `request`, with To tag `tag` (unless the
+/// request's To has one), `headers`, and `body` as `application/sdp` if any.
+pub fn response_to(
+    request: &[u8],
+    code: u16,
+    tag: &str,
+    headers: &[(&str, &str)],
+    body: Option<&[u8]>,
+) -> Vec<u8> {
+    let req = parse(request);
+    let mut b = MessageBuilder::response_to(&req, StatusCode::new(code).unwrap(), tag).unwrap();
+    for (name, value) in headers {
+        b.push(name, Value::Text(value));
+    }
+    if let Some(body) = body {
+        b.set_body("application/sdp", body);
+    }
+    let mut buf = vec![0u8; 4096];
+    let n = b.encode_into(&mut buf).unwrap();
+    buf.truncate(n);
+    buf
 }
