@@ -30,8 +30,8 @@ use core::fmt;
 use crate::encode::{EncodeError, MessageBuilder, Value};
 use crate::error::{ParseError, ParseErrorKind};
 use crate::message::{
-    CSeq, CallId, ContentType, HeaderKind, Limits, Message, Method, NameAddr, StatusCode,
-    TokenList, Via, lex,
+    CSeq, CallId, ContactValue, ContentType, HeaderKind, Limits, Message, Method, NameAddr,
+    StatusCode, TokenList, Via, lex,
 };
 
 /// Most option tags listed in one Unsupported header written by
@@ -302,6 +302,16 @@ pub fn check_request_core<'a>(
     msg: &Message<'a>,
     caps: &Capabilities<'_>,
 ) -> Result<CoreHeaders<'a>, Rejection> {
+    check_request_target(msg, caps).map(|(core, _)| core)
+}
+
+/// [`check_request_core`], giving also the URI of the first Contact (`None` when there
+/// is none or it is `*`), which the checks parsed: the remote target of a dialog the
+/// request makes, so that the endpoint does not parse the Contact again.
+pub(crate) fn check_request_target<'a>(
+    msg: &Message<'a>,
+    caps: &Capabilities<'_>,
+) -> Result<(CoreHeaders<'a>, Option<&'a str>), Rejection> {
     let Some(method) = msg.method() else {
         return Err(Rejection::bad_request(Problem::Malformed(ParseError::new(
             ParseErrorKind::StartLine,
@@ -314,7 +324,7 @@ pub fn check_request_core<'a>(
             Problem::Version,
         ));
     }
-    let (core, _, content_type) = mandatory_headers(msg).map_err(Rejection::bad_request)?;
+    let (core, _, content_type, target) = mandatory_headers(msg).map_err(Rejection::bad_request)?;
     // §8.2.1: method inspection.
     if !method.is_known() {
         return Err(Rejection::new(
@@ -402,7 +412,7 @@ pub fn check_request_core<'a>(
             ));
         }
     }
-    Ok(core)
+    Ok((core, target))
 }
 
 /// The checks of RFC 3261 §8.1.3 on a parsed response: version, exactly one Via
@@ -422,7 +432,7 @@ pub fn check_response_core<'a>(msg: &Message<'a>) -> Result<CoreHeaders<'a>, Dis
     if !msg.version().eq_ignore_ascii_case("SIP/2.0") {
         return Err(Discard::Version);
     }
-    let (core, vias, _) = mandatory_headers(msg).map_err(|problem| match problem {
+    let (core, vias, _, _) = mandatory_headers(msg).map_err(|problem| match problem {
         Problem::MissingHeader(k)
         | Problem::DuplicateHeader(k)
         | Problem::MalformedHeader(k, _) => Discard::Header(k),
@@ -458,9 +468,15 @@ pub fn classify<'a>(bytes: &'a [u8], caps: &Capabilities<'_>, limits: &Limits) -
     }
 }
 
-/// What [`mandatory_headers`] found: the core headers, the number of Via values and the
-/// Content-Type if present.
-type Mandatory<'a> = (CoreHeaders<'a>, usize, Option<ContentType<'a>>);
+/// What [`mandatory_headers`] found: the core headers, the number of Via values, the
+/// Content-Type if present and a request's first Contact URI (see
+/// [`check_request_target`]).
+type Mandatory<'a> = (
+    CoreHeaders<'a>,
+    usize,
+    Option<ContentType<'a>>,
+    Option<&'a str>,
+);
 
 /// Via, From, To, Call-ID and CSeq present and well formed, the single-valued ones
 /// exactly once (RFC 3261 §8.1.1, §20); Max-Forwards, Content-Type, Contact, Route and
@@ -513,8 +529,17 @@ fn mandatory_headers<'a>(msg: &Message<'a>) -> Result<Mandatory<'a>, Problem> {
     // The address lists matter to a UAS acting on a request (RFC 4475 §3.1.2.13); a UAC
     // reads a response's Contact and Record-Route only when it builds a dialog from it,
     // which checks them then.
+    let mut target = None;
     if msg.is_request() {
-        for c in msg.contacts() {
+        let mut contacts = msg.contacts();
+        if let Some(ContactValue::Addr(first)) = contacts
+            .next()
+            .transpose()
+            .map_err(malformed(HeaderKind::Contact))?
+        {
+            target = Some(first.uri().as_str());
+        }
+        for c in contacts {
             c.map_err(malformed(HeaderKind::Contact))?;
         }
         for r in msg.routes() {
@@ -541,7 +566,302 @@ fn mandatory_headers<'a>(msg: &Message<'a>) -> Result<Mandatory<'a>, Problem> {
         },
         vias,
         content_type,
+        target,
     ))
+}
+
+/// The checks as they were before the Contact of a request was kept for the endpoint
+/// (`main` at 830ebaa), the reference the corpus comparison below holds the checks to.
+#[cfg(test)]
+mod reference {
+    use super::*;
+
+    type Mandatory<'a> = (CoreHeaders<'a>, usize, Option<ContentType<'a>>);
+
+    pub(super) fn check_request_core<'a>(
+        msg: &Message<'a>,
+        caps: &Capabilities<'_>,
+    ) -> Result<CoreHeaders<'a>, Rejection> {
+        let Some(method) = msg.method() else {
+            return Err(Rejection::bad_request(Problem::Malformed(ParseError::new(
+                ParseErrorKind::StartLine,
+                0,
+            ))));
+        };
+        if !msg.version().eq_ignore_ascii_case("SIP/2.0") {
+            return Err(Rejection::new(
+                StatusCode::VERSION_NOT_SUPPORTED,
+                Problem::Version,
+            ));
+        }
+        let (core, _, content_type) = mandatory_headers(msg).map_err(Rejection::bad_request)?;
+        // §8.2.1: method inspection.
+        if !method.is_known() {
+            return Err(Rejection::new(
+                StatusCode::NOT_IMPLEMENTED,
+                Problem::UnknownMethod,
+            ));
+        }
+        if !caps.methods.contains(&method) {
+            return Err(Rejection::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                Problem::MethodNotAllowed,
+            ));
+        }
+        // §8.1.1.5: the CSeq method matches the request method. Mandatory headers parsed above.
+        if core.cseq.method() != method {
+            return Err(Rejection::bad_request(Problem::CSeqMethodMismatch));
+        }
+        // §8.2.2.1: Request-URI scheme.
+        match msg.request_uri() {
+            Some(Ok(uri)) if !caps.supports_scheme(uri.scheme()) => {
+                return Err(Rejection::new(
+                    StatusCode::UNSUPPORTED_URI_SCHEME,
+                    Problem::UnsupportedScheme,
+                ));
+            }
+            Some(Err(e)) => return Err(Rejection::bad_request(Problem::RequestUri(e))),
+            Some(Ok(_)) | None => {}
+        }
+        // §8.2.2.3: Require, not applied to ACK and CANCEL.
+        if !matches!(method, Method::Ack | Method::Cancel) {
+            for tag in msg.tokens(HeaderKind::Require) {
+                let tag = tag.map_err(|e| {
+                    Rejection::bad_request(Problem::MalformedHeader(HeaderKind::Require, e))
+                })?;
+                if !caps.supports_extension(tag) {
+                    return Err(Rejection::new(
+                        StatusCode::BAD_EXTENSION,
+                        Problem::BadExtension,
+                    ));
+                }
+            }
+        }
+        // §8.2.3: content processing.
+        if !msg.body().is_empty() {
+            let unsupported = Rejection::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                Problem::UnsupportedMediaType,
+            );
+            // A malformed Content-Type was refused with 400 by the mandatory checks.
+            match content_type {
+                Some(ct) if caps.supports_body(ct.media_type(), ct.subtype()) => {}
+                _ => return Err(unsupported),
+            }
+            for coding in msg.tokens(HeaderKind::ContentEncoding) {
+                match coding {
+                    Ok(c) if c.eq_ignore_ascii_case("identity") => {}
+                    Ok(_) => return Err(unsupported),
+                    Err(e) => {
+                        return Err(Rejection::bad_request(Problem::MalformedHeader(
+                            HeaderKind::ContentEncoding,
+                            e,
+                        )));
+                    }
+                }
+            }
+        }
+        // An INVITE is answered with a session description: Accept must admit one.
+        if method == Method::Invite && msg.header(HeaderKind::Accept).is_some() {
+            let mut any = false;
+            let mut acceptable = false;
+            for h in msg.headers_of(HeaderKind::Accept) {
+                for item in lex::CommaSeparated::new(h.value).flatten() {
+                    let range = item.1.split(|&b| b == b';').next().unwrap_or(&[]);
+                    if let Ok(range) = core::str::from_utf8(range) {
+                        any |= !range.trim().is_empty();
+                        acceptable |= caps.accepts_range(range);
+                    }
+                }
+            }
+            // An empty Accept means "no body", which a UA that can answer without one obeys.
+            if any && !acceptable {
+                return Err(Rejection::new(
+                    StatusCode::NOT_ACCEPTABLE,
+                    Problem::NotAcceptable,
+                ));
+            }
+        }
+        Ok(core)
+    }
+
+    pub(super) fn check_response_core<'a>(msg: &Message<'a>) -> Result<CoreHeaders<'a>, Discard> {
+        if msg.is_request() {
+            return Err(Discard::Malformed(ParseError::new(
+                ParseErrorKind::StartLine,
+                0,
+            )));
+        }
+        if !msg.version().eq_ignore_ascii_case("SIP/2.0") {
+            return Err(Discard::Version);
+        }
+        let (core, vias, _) = mandatory_headers(msg).map_err(|problem| match problem {
+            Problem::MissingHeader(k)
+            | Problem::DuplicateHeader(k)
+            | Problem::MalformedHeader(k, _) => Discard::Header(k),
+            Problem::Malformed(e) => Discard::Malformed(e),
+            _ => Discard::Header(HeaderKind::Other),
+        })?;
+        if vias > 1 {
+            return Err(Discard::MultipleVias);
+        }
+        Ok(core)
+    }
+
+    pub(super) fn classify<'a>(
+        bytes: &'a [u8],
+        caps: &Capabilities<'_>,
+        limits: &Limits,
+    ) -> Verdict<'a> {
+        match Message::parse_with(bytes, limits) {
+            Ok(msg) if msg.is_request() => match check_request_core(&msg, caps).map(drop) {
+                Ok(()) => Verdict::Accept(msg),
+                Err(rejection) => Verdict::Respond(msg, rejection),
+            },
+            Ok(msg) => match check_response_core(&msg).map(drop) {
+                Ok(()) => Verdict::Accept(msg),
+                Err(d) => Verdict::Discard(d),
+            },
+            Err(error) => match Message::salvage_request(bytes, limits) {
+                Some(msg) if mandatory_headers(&msg).is_ok() => {
+                    Verdict::Respond(msg, Rejection::bad_request(Problem::Malformed(error)))
+                }
+                _ => Verdict::Discard(Discard::Malformed(error)),
+            },
+        }
+    }
+
+    fn mandatory_headers<'a>(msg: &Message<'a>) -> Result<Mandatory<'a>, Problem> {
+        const ONCE: [HeaderKind; 6] = [
+            HeaderKind::From,
+            HeaderKind::To,
+            HeaderKind::CallId,
+            HeaderKind::CSeq,
+            HeaderKind::MaxForwards,
+            HeaderKind::ContentType,
+        ];
+        if let Some(kind) = msg.first_conflicting(&ONCE) {
+            return Err(Problem::DuplicateHeader(kind));
+        }
+        let malformed = |k| move |e| Problem::MalformedHeader(k, e);
+        let missing = |k: HeaderKind| {
+            move |e: ParseError| {
+                if e.kind == ParseErrorKind::MissingHeader {
+                    Problem::MissingHeader(k)
+                } else {
+                    Problem::MalformedHeader(k, e)
+                }
+            }
+        };
+        // The top Via is kept; the others are only checked (and counted).
+        let mut all_vias = msg.vias();
+        let top_via = match all_vias.next() {
+            Some(via) => via.map_err(malformed(HeaderKind::Via))?,
+            None => return Err(Problem::MissingHeader(HeaderKind::Via)),
+        };
+        let mut vias = 1;
+        for via in all_vias {
+            via.map_err(malformed(HeaderKind::Via))?;
+            vias += 1;
+        }
+        let from = msg.from().map_err(missing(HeaderKind::From))?;
+        let to = msg.to().map_err(missing(HeaderKind::To))?;
+        let call_id = msg.call_id().map_err(missing(HeaderKind::CallId))?;
+        let cseq = msg.cseq().map_err(missing(HeaderKind::CSeq))?;
+        if let Some(mf) = msg.max_forwards() {
+            mf.map_err(malformed(HeaderKind::MaxForwards))?;
+        }
+        let content_type = match msg.content_type() {
+            Some(ct) => Some(ct.map_err(malformed(HeaderKind::ContentType))?),
+            None => None,
+        };
+        // The address lists matter to a UAS acting on a request (RFC 4475 §3.1.2.13); a UAC
+        // reads a response's Contact and Record-Route only when it builds a dialog from it,
+        // which checks them then.
+        if msg.is_request() {
+            for c in msg.contacts() {
+                c.map_err(malformed(HeaderKind::Contact))?;
+            }
+            for r in msg.routes() {
+                r.map_err(malformed(HeaderKind::Route))?;
+            }
+            for r in msg.record_routes() {
+                r.map_err(malformed(HeaderKind::RecordRoute))?;
+            }
+        }
+        for kind in [HeaderKind::Require, HeaderKind::ProxyRequire] {
+            for (value, offset) in msg.values_of(kind) {
+                for t in TokenList::new(value) {
+                    t.map_err(|e| Problem::MalformedHeader(kind, e.shifted(offset)))?;
+                }
+            }
+        }
+        Ok((
+            CoreHeaders {
+                top_via,
+                from,
+                to,
+                call_id,
+                cseq,
+            },
+            vias,
+            content_type,
+        ))
+    }
+}
+
+#[cfg(test)]
+mod corpus_tests {
+    use std::format;
+
+    use super::*;
+
+    /// Every accept/reject answer (with its status, problem, error kind and offset),
+    /// every core header and Via count, and every `classify` verdict is the reference's,
+    /// on the corpus and its mutants; the Contact URI kept for the endpoint is what
+    /// the dialog layer would read.
+    #[test]
+    #[ignore = "needs ../shared/corpus"]
+    fn checks_agree_with_the_reference_on_the_corpus_and_mutants() {
+        let limits = Limits::default();
+        let caps = Capabilities::DEFAULT;
+        let (mut compared, mut differ, mut accepted) = (0, 0, 0);
+        for bytes in crate::corpus_inputs::inputs() {
+            compared += 1;
+            let verdict = format!("{:?}", classify(&bytes, &caps, &limits));
+            if verdict != format!("{:?}", reference::classify(&bytes, &caps, &limits)) {
+                differ += 1;
+                continue;
+            }
+            let Ok(msg) = Message::parse_with(&bytes, &limits) else {
+                continue;
+            };
+            let same = if msg.is_request() {
+                let new = check_request_target(&msg, &caps);
+                let old = reference::check_request_core(&msg, &caps);
+                #[cfg(feature = "endpoint")]
+                if let Ok((_, target)) = &new {
+                    accepted += 1;
+                    let read = crate::dialog::contact_uri(&msg);
+                    if target.ok_or(crate::dialog::DialogError::MissingContact) != read {
+                        differ += 1;
+                    }
+                }
+                format!("{:?}", new.map(|(core, _)| core)) == format!("{old:?}")
+            } else {
+                accepted += usize::from(check_response_core(&msg).is_ok());
+                format!("{:?}", check_response_core(&msg))
+                    == format!("{:?}", reference::check_response_core(&msg))
+            };
+            differ += usize::from(!same);
+        }
+        std::eprintln!("{compared} inputs compared, {accepted} accepted, {differ} differ");
+        assert!(
+            compared > 10_000 && accepted > 1_000,
+            "{compared} {accepted}"
+        );
+        assert_eq!(differ, 0);
+    }
 }
 
 #[cfg(test)]

@@ -348,19 +348,22 @@ impl Dialog {
             &request.to()?,
             request.call_id()?.as_str(),
             request.cseq()?.seq(),
+            contact_uri(request),
             local_tag,
             tls,
         )
     }
 
-    /// [`uas`](Self::uas) with From, To, Call-ID and the CSeq number already parsed
-    /// (the endpoint's checks did).
+    /// [`uas`](Self::uas) with From, To, Call-ID, the CSeq number and the first
+    /// Contact's URI (`target`, as [`contact_uri`] gives it) already read (the
+    /// endpoint's checks did).
     pub(crate) fn uas_parts(
         request: &Message<'_>,
         from: &NameAddr<'_>,
         to: &NameAddr<'_>,
         call_id: &str,
         seq: u32,
+        target: Result<&str, DialogError>,
         local_tag: &str,
         tls: bool,
     ) -> Result<Self, DialogError> {
@@ -388,7 +391,7 @@ impl Dialog {
             remote_seq: Some(seq),
             local_uri: angled(to.uri().as_str())?,
             remote_uri: angled(from.uri().as_str())?,
-            remote_target: angled(contact_uri(request)?)?,
+            remote_target: angled(target?)?,
             route_set,
             secure,
         })
@@ -729,7 +732,7 @@ fn uac_route_set(response: &Message<'_>) -> Result<String<MAX_ROUTE_BYTES>, Dial
 }
 
 /// The URI of the first Contact (RFC 3261 §12.1.1, §12.1.2).
-fn contact_uri<'a>(msg: &Message<'a>) -> Result<&'a str, DialogError> {
+pub(crate) fn contact_uri<'a>(msg: &Message<'a>) -> Result<&'a str, DialogError> {
     use crate::message::ContactValue;
     match msg.contacts().next() {
         Some(Ok(ContactValue::Addr(na))) => Ok(na.uri().as_str()),

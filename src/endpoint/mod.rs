@@ -1244,8 +1244,8 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         // The checks parse the core headers (top Via, From, To, Call-ID, CSeq) once;
         // routing reuses them.
         match Message::parse_with(bytes, &self.config.limits) {
-            Ok(msg) if msg.is_request() => match check::check_request_core(&msg, &caps) {
-                Ok(core) => self.on_request(now, from, &msg, &core),
+            Ok(msg) if msg.is_request() => match check::check_request_target(&msg, &caps) {
+                Ok((core, target)) => self.on_request(now, from, &msg, &core, target),
                 Err(rejection) => self.reject(&msg, from, &rejection),
             },
             Ok(msg) => match check::check_response_core(&msg) {
@@ -1865,6 +1865,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         from: SocketAddr,
         msg: &Message<'_>,
         core: &CoreHeaders<'_>,
+        target: Option<&str>,
     ) {
         let Some(method) = msg.method() else { return };
         let key = match RequestKey::from_parts(
@@ -1939,7 +1940,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             return;
         };
         let call = if method == Method::Invite {
-            self.new_uas_call(tx, from, msg, core)
+            self.new_uas_call(tx, from, msg, core, target)
         } else {
             None
         };
@@ -2682,6 +2683,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         from: SocketAddr,
         msg: &Message<'_>,
         core: &CoreHeaders<'_>,
+        target: Option<&str>,
     ) -> Option<CallHandle> {
         let tag = self.random_tag();
         // RFC 3262 §3: provisional responses go reliably when the INVITE requires or
@@ -2704,6 +2706,8 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 &core.to,
                 core.call_id.as_str(),
                 cseq,
+                // The checks read the first Contact (and refused a malformed one).
+                target.ok_or(crate::dialog::DialogError::MissingContact),
                 &tag,
                 tls,
             )
