@@ -302,29 +302,75 @@ pub fn check_request_core<'a>(
     msg: &Message<'a>,
     caps: &Capabilities<'_>,
 ) -> Result<CoreHeaders<'a>, Rejection> {
-    check_request_target(msg, caps).map(|(core, _)| core)
+    check_request_target(msg, caps).map(|checked| checked.core)
 }
 
-/// [`check_request_core`], giving also the URI of the first Contact (`None` when there
-/// is none or it is `*`), which the checks parsed: the remote target of a dialog the
-/// request makes, so that the endpoint does not parse the Contact again.
+/// What the checks of a message found, kept for the caller so that it parses none of
+/// it again.
+#[derive(Debug)]
+pub(crate) struct Checked<'a> {
+    /// The core headers.
+    pub(crate) core: CoreHeaders<'a>,
+    /// How many Via values.
+    vias: usize,
+    /// The Content-Type, if present.
+    content_type: Option<ContentType<'a>>,
+    /// A request's first Contact URI: `None` when there is none, it is `*`, or the
+    /// message is a response (whose Contact the checks do not read).
+    pub(crate) target: Option<&'a str>,
+}
+
+/// [`check_request_core`], giving also the URI of the first Contact (see
+/// [`Checked::target`]): the remote target of a dialog the request makes, so that the
+/// endpoint does not parse the Contact again. One result is written, in place: every
+/// check after the mandatory headers only reads it (`Checked` is some 600 bytes, and
+/// each move of it was a copy).
 pub(crate) fn check_request_target<'a>(
     msg: &Message<'a>,
     caps: &Capabilities<'_>,
-) -> Result<(CoreHeaders<'a>, Option<&'a str>), Rejection> {
-    let Some(method) = msg.method() else {
+) -> Result<Checked<'a>, Rejection> {
+    let mut checked = match start_line(msg) {
+        Ok(()) => mandatory_headers(msg, Rejection::bad_request),
+        Err(r) => Err(r),
+    };
+    if let Ok(c) = &checked
+        && let Err(r) = request_rules(msg, caps, c)
+    {
+        checked = Err(r);
+    }
+    checked
+}
+
+/// The start line of a request: a method (the parser gives one to every request), and
+/// SIP/2.0 (505).
+fn start_line(msg: &Message<'_>) -> Result<(), Rejection> {
+    if msg.method().is_none() {
         return Err(Rejection::bad_request(Problem::Malformed(ParseError::new(
             ParseErrorKind::StartLine,
             0,
         ))));
-    };
+    }
     if !msg.version().eq_ignore_ascii_case("SIP/2.0") {
         return Err(Rejection::new(
             StatusCode::VERSION_NOT_SUPPORTED,
             Problem::Version,
         ));
     }
-    let (core, _, content_type, target) = mandatory_headers(msg).map_err(Rejection::bad_request)?;
+    Ok(())
+}
+
+/// The checks of a request after its mandatory headers (found in `checked`): method,
+/// CSeq method, Request-URI, Require, body, Accept.
+fn request_rules(
+    msg: &Message<'_>,
+    caps: &Capabilities<'_>,
+    checked: &Checked<'_>,
+) -> Result<(), Rejection> {
+    let (core, content_type) = (&checked.core, checked.content_type.as_ref());
+    // `start_line` refused a request without a method.
+    let Some(method) = msg.method() else {
+        return Ok(());
+    };
     // §8.2.1: method inspection.
     if !method.is_known() {
         return Err(Rejection::new(
@@ -412,7 +458,7 @@ pub(crate) fn check_request_target<'a>(
             ));
         }
     }
-    Ok((core, target))
+    Ok(())
 }
 
 /// The checks of RFC 3261 §8.1.3 on a parsed response: version, exactly one Via
@@ -423,26 +469,31 @@ pub fn check_response(msg: &Message<'_>) -> Result<(), Discard> {
 
 /// [`check_response`], returning the core headers it parsed.
 pub fn check_response_core<'a>(msg: &Message<'a>) -> Result<CoreHeaders<'a>, Discard> {
-    if msg.is_request() {
-        return Err(Discard::Malformed(ParseError::new(
+    check_response_checked(msg).map(|checked| checked.core)
+}
+
+/// [`check_response_core`], the result written in place (see [`check_request_target`]).
+pub(crate) fn check_response_checked<'a>(msg: &Message<'a>) -> Result<Checked<'a>, Discard> {
+    let mut checked = if msg.is_request() {
+        Err(Discard::Malformed(ParseError::new(
             ParseErrorKind::StartLine,
             0,
-        )));
+        )))
+    } else if !msg.version().eq_ignore_ascii_case("SIP/2.0") {
+        Err(Discard::Version)
+    } else {
+        mandatory_headers(msg, |problem| match problem {
+            Problem::MissingHeader(k)
+            | Problem::DuplicateHeader(k)
+            | Problem::MalformedHeader(k, _) => Discard::Header(k),
+            Problem::Malformed(e) => Discard::Malformed(e),
+            _ => Discard::Header(HeaderKind::Other),
+        })
+    };
+    if checked.as_ref().is_ok_and(|c| c.vias > 1) {
+        checked = Err(Discard::MultipleVias);
     }
-    if !msg.version().eq_ignore_ascii_case("SIP/2.0") {
-        return Err(Discard::Version);
-    }
-    let (core, vias, _, _) = mandatory_headers(msg).map_err(|problem| match problem {
-        Problem::MissingHeader(k)
-        | Problem::DuplicateHeader(k)
-        | Problem::MalformedHeader(k, _) => Discard::Header(k),
-        Problem::Malformed(e) => Discard::Malformed(e),
-        _ => Discard::Header(HeaderKind::Other),
-    })?;
-    if vias > 1 {
-        return Err(Discard::MultipleVias);
-    }
-    Ok(core)
+    checked
 }
 
 /// Parse one datagram and decide what a UA does with it: the parse, then
@@ -460,7 +511,7 @@ pub fn classify<'a>(bytes: &'a [u8], caps: &Capabilities<'_>, limits: &Limits) -
             Err(d) => Verdict::Discard(d),
         },
         Err(error) => match Message::salvage_request(bytes, limits) {
-            Some(msg) if mandatory_headers(&msg).is_ok() => {
+            Some(msg) if mandatory_headers(&msg, |p| p).is_ok() => {
                 Verdict::Respond(msg, Rejection::bad_request(Problem::Malformed(error)))
             }
             _ => Verdict::Discard(Discard::Malformed(error)),
@@ -468,21 +519,15 @@ pub fn classify<'a>(bytes: &'a [u8], caps: &Capabilities<'_>, limits: &Limits) -
     }
 }
 
-/// What [`mandatory_headers`] found: the core headers, the number of Via values, the
-/// Content-Type if present and a request's first Contact URI (see
-/// [`check_request_target`]).
-type Mandatory<'a> = (
-    CoreHeaders<'a>,
-    usize,
-    Option<ContentType<'a>>,
-    Option<&'a str>,
-);
-
 /// Via, From, To, Call-ID and CSeq present and well formed, the single-valued ones
 /// exactly once (RFC 3261 §8.1.1, §20); Max-Forwards, Content-Type, Contact, Route and
-/// Record-Route well formed where present. Gives the number of Via values and the
-/// Content-Type too, so that the callers do not parse them again.
-fn mandatory_headers<'a>(msg: &Message<'a>) -> Result<Mandatory<'a>, Problem> {
+/// Record-Route well formed where present. Gives what it parsed (see [`Checked`]) so
+/// that the callers do not parse it again, or the problem as `fail` makes it the
+/// caller's error (made here, so that the result is not converted, and copied, after).
+fn mandatory_headers<'a, E>(
+    msg: &Message<'a>,
+    fail: impl Fn(Problem) -> E,
+) -> Result<Checked<'a>, E> {
     const ONCE: [HeaderKind; 6] = [
         HeaderKind::From,
         HeaderKind::To,
@@ -492,23 +537,24 @@ fn mandatory_headers<'a>(msg: &Message<'a>) -> Result<Mandatory<'a>, Problem> {
         HeaderKind::ContentType,
     ];
     if let Some(kind) = msg.first_conflicting(&ONCE) {
-        return Err(Problem::DuplicateHeader(kind));
+        return Err(fail(Problem::DuplicateHeader(kind)));
     }
-    let malformed = |k| move |e| Problem::MalformedHeader(k, e);
+    let fail = &fail;
+    let malformed = |k| move |e| fail(Problem::MalformedHeader(k, e));
     let missing = |k: HeaderKind| {
         move |e: ParseError| {
-            if e.kind == ParseErrorKind::MissingHeader {
+            fail(if e.kind == ParseErrorKind::MissingHeader {
                 Problem::MissingHeader(k)
             } else {
                 Problem::MalformedHeader(k, e)
-            }
+            })
         }
     };
     // The top Via is kept; the others are only checked (and counted).
     let mut all_vias = msg.vias();
     let top_via = match all_vias.next() {
         Some(via) => via.map_err(malformed(HeaderKind::Via))?,
-        None => return Err(Problem::MissingHeader(HeaderKind::Via)),
+        None => return Err(fail(Problem::MissingHeader(HeaderKind::Via))),
     };
     let mut vias = 1;
     for via in all_vias {
@@ -552,12 +598,12 @@ fn mandatory_headers<'a>(msg: &Message<'a>) -> Result<Mandatory<'a>, Problem> {
     for kind in [HeaderKind::Require, HeaderKind::ProxyRequire] {
         for (value, offset) in msg.values_of(kind) {
             for t in TokenList::new(value) {
-                t.map_err(|e| Problem::MalformedHeader(kind, e.shifted(offset)))?;
+                t.map_err(|e| fail(Problem::MalformedHeader(kind, e.shifted(offset))))?;
             }
         }
     }
-    Ok((
-        CoreHeaders {
+    Ok(Checked {
+        core: CoreHeaders {
             top_via,
             from,
             to,
@@ -567,7 +613,7 @@ fn mandatory_headers<'a>(msg: &Message<'a>) -> Result<Mandatory<'a>, Problem> {
         vias,
         content_type,
         target,
-    ))
+    })
 }
 
 /// The checks as they were before the Contact of a request was kept for the endpoint
@@ -840,18 +886,19 @@ mod corpus_tests {
                 let new = check_request_target(&msg, &caps);
                 let old = reference::check_request_core(&msg, &caps);
                 #[cfg(feature = "endpoint")]
-                if let Ok((_, target)) = &new {
+                if let Ok(Checked { target, .. }) = &new {
                     accepted += 1;
                     let read = crate::dialog::contact_uri(&msg);
                     if target.ok_or(crate::dialog::DialogError::MissingContact) != read {
                         differ += 1;
                     }
                 }
-                format!("{:?}", new.map(|(core, _)| core)) == format!("{old:?}")
+                format!("{:?}", new.map(|c| c.core)) == format!("{old:?}")
             } else {
-                accepted += usize::from(check_response_core(&msg).is_ok());
-                format!("{:?}", check_response_core(&msg))
-                    == format!("{:?}", reference::check_response_core(&msg))
+                let new = check_response_checked(&msg).map(|c| c.core);
+                accepted += usize::from(new.is_ok());
+                format!("{new:?}") == format!("{:?}", check_response_core(&msg))
+                    && format!("{new:?}") == format!("{:?}", reference::check_response_core(&msg))
             };
             differ += usize::from(!same);
         }

@@ -1243,13 +1243,15 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         let caps = self.config.capabilities;
         // The checks parse the core headers (top Via, From, To, Call-ID, CSeq) once;
         // routing reuses them.
-        match Message::parse_with(bytes, &self.config.limits) {
-            Ok(msg) if msg.is_request() => match check::check_request_target(&msg, &caps) {
-                Ok((core, target)) => self.on_request(now, from, &msg, &core, target),
-                Err(rejection) => self.reject(&msg, from, &rejection),
+        // Matched by reference: the message and the checks' result are large, and a
+        // binding by value would copy each.
+        match &Message::parse_with(bytes, &self.config.limits) {
+            Ok(msg) if msg.is_request() => match &check::check_request_target(msg, &caps) {
+                Ok(c) => self.on_request(now, from, msg, &c.core, c.target),
+                Err(rejection) => self.reject(msg, from, rejection),
             },
-            Ok(msg) => match check::check_response_core(&msg) {
-                Ok(core) => self.on_response(now, &msg, &core),
+            Ok(msg) => match &check::check_response_checked(msg) {
+                Ok(c) => self.on_response(now, msg, &c.core),
                 Err(_) => self.stats.discarded += 1,
             },
             // Unparseable: answered with 400 if its headers allow, else dropped.
