@@ -1243,14 +1243,16 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         let caps = self.config.capabilities;
         // The checks parse the core headers (top Via, From, To, Call-ID, CSeq) once;
         // routing reuses them.
-        // Matched by reference: the message and the checks' result are large, and a
-        // binding by value would copy each.
-        match &Message::parse_with(bytes, &self.config.limits) {
-            Ok(msg) if msg.is_request() => match &check::check_request_target(msg, &caps) {
+        // The message is parsed in place and the checks' result matched by reference:
+        // both are large, and a move of either would be a copy.
+        let mut msg = Message::empty(bytes);
+        let msg = &mut msg;
+        match msg.read_datagram(&self.config.limits) {
+            Ok(()) if msg.is_request() => match &check::check_request_target(msg, &caps) {
                 Ok(c) => self.on_request(now, from, msg, &c.core, c.target),
                 Err(rejection) => self.reject(msg, from, rejection),
             },
-            Ok(msg) => match &check::check_response_checked(msg) {
+            Ok(()) => match &check::check_response_checked(msg) {
                 Ok(c) => self.on_response(now, msg, &c.core),
                 Err(_) => self.stats.discarded += 1,
             },
