@@ -3477,7 +3477,8 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         } = meta;
         let request =
             stored_message(request, request_index, &limits).ok_or(SendError::InvalidState)?;
-        let mut b = MessageBuilder::response_to_known(&request, status, &tag, Some(*to_tagged))
+        let mut b = MessageBuilder::response(status);
+        b.push_response_headers(&request, status, &tag, Some(*to_tagged))
             .map_err(EncodeError::from)?;
         if !top_via.is_empty() {
             b.replace_first("Via", Value::Text(top_via));
