@@ -573,6 +573,21 @@ impl Dialog {
         via: ViaValue<'a>,
         contact: Option<&'a str>,
     ) -> Result<MessageBuilder<'a>, DialogError> {
+        let mut b = MessageBuilder::request(method, "");
+        self.request_into(&mut b, method, via, contact)?;
+        Ok(b)
+    }
+
+    /// [`request`](Self::request) onto `b`, a builder of no headers (its start line is
+    /// replaced): the builder is some 1800 bytes, and the endpoint saves copying it out
+    /// of a `Result` this way. `b` is unchanged on error.
+    pub(crate) fn request_into<'a>(
+        &'a mut self,
+        b: &mut MessageBuilder<'a>,
+        method: Method<'a>,
+        via: ViaValue<'a>,
+        contact: Option<&'a str>,
+    ) -> Result<(), DialogError> {
         if !matches!(method, Method::Ack | Method::Cancel) {
             // §8.1.1.5: CSeq numbers stay below 2^31.
             if self.local_seq >= CSEQ_MAX {
@@ -581,23 +596,40 @@ impl Dialog {
             self.local_seq += 1;
         }
         let seq = self.local_seq;
-        Ok(self.build(method, seq, via, contact))
+        self.build(b, method, seq, via, contact);
+        Ok(())
     }
 
     /// The ACK for a 2xx to the INVITE whose CSeq number was `invite_seq` (RFC 3261
     /// §13.2.2.4: same CSeq number, method ACK, built like any in-dialog request).
     /// `invite_seq` must be a valid CSeq number (below 2^31), as the INVITE's was.
     pub fn ack<'a>(&'a self, invite_seq: u32, via: ViaValue<'a>) -> MessageBuilder<'a> {
-        self.build(Method::Ack, invite_seq, via, None)
+        let mut b = MessageBuilder::request(Method::Ack, "");
+        self.ack_into(&mut b, invite_seq, via);
+        b
     }
 
+    /// [`ack`](Self::ack) onto `b`, a builder of no headers (see
+    /// [`request_into`](Self::request_into)).
+    pub(crate) fn ack_into<'a>(
+        &'a self,
+        b: &mut MessageBuilder<'a>,
+        invite_seq: u32,
+        via: ViaValue<'a>,
+    ) {
+        self.build(b, Method::Ack, invite_seq, via, None);
+    }
+
+    /// The request line and headers of an in-dialog request, onto `b`, a builder of no
+    /// headers (its start line is replaced).
     fn build<'a>(
         &'a self,
+        b: &mut MessageBuilder<'a>,
         method: Method<'a>,
         seq: u32,
         via: ViaValue<'a>,
         contact: Option<&'a str>,
-    ) -> MessageBuilder<'a> {
+    ) {
         let mut routes = self.route_set.split(' ').filter(|r| !r.is_empty());
         let first = routes.clone().next();
         let strict = first.is_some_and(|r| !route_is_loose(strip_angles(r)));
@@ -609,7 +641,7 @@ impl Dialog {
             }
             _ => strip_angles(&self.remote_target),
         };
-        let mut b = MessageBuilder::request(method, request_uri);
+        b.set_request_line(method, request_uri);
         b.push("Via", Value::Via(via));
         b.push("Max-Forwards", Value::Number(70));
         b.push("From", tagged(&self.local_uri, &self.id.local_tag));
@@ -625,7 +657,6 @@ impl Dialog {
         if let Some(c) = contact {
             b.push("Contact", Value::Text(c));
         }
-        b
     }
 }
 

@@ -192,6 +192,14 @@ impl<'a> MessageBuilder<'a> {
         })
     }
 
+    /// Make the start line `method uri SIP/2.0` (for a builder filled in place).
+    pub(crate) fn set_request_line(&mut self, method: Method<'a>, uri: &'a str) {
+        self.start = Start::Request {
+            method,
+            uri: uri.as_bytes(),
+        };
+    }
+
     fn with_start(start: Start<'a>) -> Self {
         MessageBuilder {
             start,

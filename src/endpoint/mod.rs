@@ -1697,7 +1697,8 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         let mut bytes = Bytes::<MSG>::new();
         let c = self.calls.get(call.0).ok_or(SendError::UnknownHandle)?;
         let d = c.dialog.as_ref().ok_or(SendError::InvalidState)?;
-        let mut b = d.ack(cseq, via);
+        let mut b = MessageBuilder::request(Method::Ack, "");
+        d.ack_into(&mut b, cseq, via);
         // §22.1: the ACK carries the credentials of its INVITE.
         let invite = self.sent_invite(call, c, cseq);
         for h in invite.iter().flat_map(digest::credentials_of) {
@@ -3770,8 +3771,8 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             // Target refresh requests carry the Contact (§12.2.1.1, RFC 3311 §5.1).
             let contact = matches!(method, Method::Invite | Method::Update)
                 .then(|| self.contacts.for_dialog(d));
-            let mut b = d
-                .request(method, via, contact)
+            let mut b = MessageBuilder::request(method, "");
+            d.request_into(&mut b, method, via, contact)
                 .map_err(|_| SendError::InvalidState)?;
             for (name, value) in &self.pending_headers {
                 b.push(name, Value::Text(value));
@@ -3931,7 +3932,8 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                         .as_ref()
                         .or(c.dialog.as_ref())
                         .ok_or(SendError::InvalidState)?;
-                    let mut b = d.ack(cseq, via);
+                    let mut b = MessageBuilder::request(Method::Ack, "");
+                    d.ack_into(&mut b, cseq, via);
                     let invite = self.sent_invite(call, c, cseq);
                     for h in invite.iter().flat_map(digest::credentials_of) {
                         b.push(h.name, Value::Raw(h.value));
