@@ -838,7 +838,6 @@ impl<const MSG: usize> TxEntry<MSG> {
 fn stored_message<'m>(bytes: &'m [u8], index: &Detached, limits: &Limits) -> Option<Message<'m>> {
     Message::reattach(bytes, index).or_else(|| Message::parse_with(bytes, limits).ok())
 }
-
 impl CallMeta {
     /// The CSeq number of the last PRACK sent in the fork with To tag `tag`, 0 if none.
     fn fork_seq(&self, tag: &str) -> u32 {
@@ -3787,7 +3786,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         now: Instant,
         call: CallHandle,
         method: Method<'static>,
-        fork: Option<Dialog>,
+        mut fork: Option<Dialog>,
     ) -> Result<TxHandle, SendError> {
         let (branch, sent_by) = self.via_parts();
         let via = self.via(&branch, &sent_by);
@@ -3795,7 +3794,6 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         let dest = {
             let c = self.calls.get_mut(call.0).ok_or(SendError::UnknownHandle)?;
             let fallback = c.peer;
-            let mut fork = fork;
             let d = match fork.as_mut() {
                 Some(d) => d,
                 None => c.dialog.as_mut().ok_or(SendError::InvalidState)?,
