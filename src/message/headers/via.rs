@@ -206,6 +206,45 @@ impl<'a> Via<'a> {
         Ok(via)
     }
 
+    /// A whole Via header value `s` (trimmed) that [`Via::parse_text`] reads entirely
+    /// by its plain paths (`SIP/2.0/`, a transport token, a plain sent-by, plain
+    /// parameters): the Via `parse_text` gives for it. Those paths take no `,` or
+    /// `"`, so such a value is one list element, which the comma splitter then need not
+    /// scan for. `None` for any other value, which the caller splits and parses as
+    /// before (and which reports any error).
+    pub(crate) fn parse_plain_whole(s: &'a [u8], text: Option<&'a str>) -> Option<Self> {
+        if !s.starts_with(b"SIP/2.0/") {
+            return None;
+        }
+        let end = lex::token_end(s, 8);
+        let (transport, end) = match Transport::known(&s[8..end]) {
+            Some(t) => (t, end),
+            None => {
+                let (t, end) = token_at(s, 8, KIND).ok()?;
+                (Transport::from_token(t), end)
+            }
+        };
+        let i = lex::skip_lws(s, end);
+        if i == end {
+            return None;
+        }
+        let (sent_by, i) = plain_sent_by(s, i)?;
+        let mut via = Via {
+            protocol_name: "SIP",
+            protocol_version: "2.0",
+            transport,
+            sent_by,
+            params: s.get(i..).unwrap_or_default(),
+            params_at: i,
+            branch: None,
+            received: None,
+            rport: Rport::Absent,
+            maddr: None,
+            ttl: None,
+        };
+        plain_params(s, i, text, &mut via).then_some(via)
+    }
+
     /// The protocol name of `sent-protocol`, case as received (normally `SIP`).
     pub fn protocol_name(&self) -> &'a str {
         self.protocol_name
@@ -504,6 +543,71 @@ fn received<'a>(p: &RawParam<'a>) -> Result<Host<'a>, ParseError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The whole-value fast path gives what `parse_text` gives whenever it answers, and
+    /// answers only for values without `,` or `"` (one list element).
+    #[test]
+    fn plain_whole_agrees_with_parse_text() {
+        let heads = [
+            "SIP/2.0/UDP ",
+            "SIP/2.0/TCP\t",
+            "SIP/2.0/udp  ",
+            "SIP/2.0/FOO ",
+            "SIP/2.0/UDP",
+            "SIP / 2.0/UDP ",
+            "sip/2.0/UDP ",
+        ];
+        let hosts = [
+            "127.0.0.1",
+            "h.example.com",
+            "h:5060",
+            "1.2.3.4:99999",
+            "[::1]:5060",
+            "1.2.3",
+            "01.2.3.4",
+            "h :5060",
+            "",
+        ];
+        let params = [
+            "",
+            ";branch=z9hG4bK1",
+            ";rport",
+            ";rport=5060",
+            ";received=1.2.3.4",
+            ";received=[::1]",
+            ";BRANCH=b",
+            ";branch=\"q\"",
+            ";ttl=1",
+            ";x=y,SIP/2.0/UDP h",
+            ";x",
+            " ;x",
+            ";",
+            ";x=",
+            ",",
+            "\"",
+            ";received=1.2.3.4.5",
+            ";rport=65536",
+        ];
+        let mut answered = 0;
+        for head in heads {
+            for host in hosts {
+                for a in params {
+                    for b in params {
+                        let text = std::format!("{head}{host}{a}{b}");
+                        let s = text.as_bytes();
+                        let whole = Via::parse_plain_whole(s, Some(&text));
+                        if let Some(via) = &whole {
+                            answered += 1;
+                            assert!(!s.contains(&b',') && !s.contains(&b'"'), "{text}");
+                            assert_eq!(Via::parse_text(s, Some(&text)).as_ref(), Ok(via));
+                            assert_eq!(Via::parse_plain_whole(s, None).as_ref(), Some(via));
+                        }
+                    }
+                }
+            }
+        }
+        assert!(answered > 500, "{answered}");
+    }
 
     /// The fast parameter loop fills a Via exactly as the general one does, whenever it
     /// answers.
