@@ -843,7 +843,7 @@ impl CallMeta {
     fn fork_seq(&self, tag: &str) -> u32 {
         self.forks
             .iter()
-            .find(|f| f.tag.as_str() == tag)
+            .find(|f| f.tag.is(tag))
             .map_or(0, |f| f.local_seq)
     }
 }
@@ -2340,7 +2340,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                     // A caller whose first early dialog ended (`dialog_gone`): other
                     // forks' early dialogs live on (§12.1.2); the Call-ID is the INVITE's.
                     None => {
-                        c.local_tag.as_str() == local_tag
+                        c.local_tag.is(local_tag)
                             && self.early_fork(CallHandle(h), remote_tag).is_some()
                             && self
                                 .uac_invite_message(c)
@@ -2367,9 +2367,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         {
             return None;
         }
-        c.forks
-            .iter()
-            .position(|f| f.tag.as_str() == tag && !f.ended)
+        c.forks.iter().position(|f| f.tag.is(tag) && !f.ended)
     }
 
     /// The initial INVITE this side sent for call `c`: kept by its client transaction, or
@@ -2431,10 +2429,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 .dialog
                 .as_ref()
                 .filter(|d| d.state() == dialog::DialogState::Early)
-                && let Some(f) = c
-                    .forks
-                    .iter_mut()
-                    .find(|f| f.tag.as_str() == d.id().remote_tag())
+                && let Some(f) = c.forks.iter_mut().find(|f| f.tag.is(d.id().remote_tag()))
             {
                 f.keep_seqs_of(d);
             }
@@ -2960,7 +2955,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         // CSeq (§8.2.6.2) makes the dialog alone; otherwise the INVITE is read too.
         let echoes_invite = !tls
             && self.calls.get(call.0).is_some_and(|c| {
-                core.from.tag() == Some(c.local_tag.as_str())
+                core.from.tag().is_some_and(|t| c.local_tag.is(t))
                     && cseq.seq() == c.session.invite_cseq()
             });
         let uac_invite = self.calls.get(call.0).and_then(|c| c.uac_invite);
@@ -3004,7 +2999,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 let remote = c
                     .forks
                     .iter()
-                    .find(|f| f.tag.as_str() == tag)
+                    .find(|f| f.tag.is(tag))
                     .and_then(|f| f.remote_seq)
                     .max(early.remote_seq());
                 let Some(d) = c.meta.dialog.as_mut() else {
@@ -3038,7 +3033,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 let mut remote = c
                     .forks
                     .iter()
-                    .find(|f| f.tag.as_str() == d.id().remote_tag())
+                    .find(|f| f.tag.is(d.id().remote_tag()))
                     .and_then(|f| f.remote_seq);
                 if let Some(early) = c.meta.dialog.as_ref() {
                     if early.id().remote_tag() == d.id().remote_tag() {
@@ -3048,7 +3043,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                         .meta
                         .forks
                         .iter_mut()
-                        .find(|f| f.tag.as_str() == early.id().remote_tag())
+                        .find(|f| f.tag.is(early.id().remote_tag()))
                     {
                         // Another fork's early dialog, replaced as the call's: its fork
                         // entry goes on checking the CSeq of its requests, and keeps the
@@ -3150,8 +3145,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         if let (Ok(tx), Some(c)) = (sent, self.calls.get_mut(call.0)) {
             c.prack_tx = Some(tx);
             let seq = fork_seq.or_else(|| c.dialog.as_ref().map(Dialog::local_seq));
-            if let (Some(seq), Some(f)) = (seq, c.forks.iter_mut().find(|f| f.tag.as_str() == tag))
-            {
+            if let (Some(seq), Some(f)) = (seq, c.forks.iter_mut().find(|f| f.tag.is(tag))) {
                 f.local_seq = f.local_seq.max(seq);
             }
         }
@@ -3410,7 +3404,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                     // That fork's early dialog alone is over; its CSeq numbers are kept
                     // should it still answer (§12.2.1.1).
                     let tag = d.id().remote_tag();
-                    if let Some(f) = c.forks.iter_mut().find(|f| f.tag.as_str() == tag) {
+                    if let Some(f) = c.forks.iter_mut().find(|f| f.tag.is(tag)) {
                         f.ended = true;
                         f.keep_seqs_of(&d);
                     }
@@ -4078,7 +4072,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                     // fork (its 2xx made none: no Contact) is not the call's.
                     let ours = self.calls.get_mut(call.0).and_then(|c| {
                         let d = c.dialog.as_mut()?;
-                        if d.id().remote_tag() == tag.as_str() {
+                        if tag.is(d.id().remote_tag()) {
                             d.confirm();
                             Some(true)
                         } else {
@@ -4112,7 +4106,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         };
         if c.dialog
             .as_ref()
-            .is_some_and(|d| d.id().remote_tag() == remote_tag.as_str())
+            .is_some_and(|d| remote_tag.is(d.id().remote_tag()))
         {
             return Fork::Own;
         }
@@ -4280,7 +4274,7 @@ fn split_trailer(payload: &[u8]) -> (&[u8], &[u8]) {
 fn write_fork_seqs(forks: &[ForkPrack]) -> ForkSeqs {
     let mut out = ForkSeqs::new();
     for f in forks {
-        let tag = f.tag.as_str().as_bytes();
+        let tag = f.tag.as_bytes();
         // Fits: at most MAX_PRACKED_FORKS forks of at most MAX_TAG bytes each.
         let _ = out.push(tag.len() as u8);
         let _ = out.extend_from_slice(tag);
