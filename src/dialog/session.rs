@@ -1036,7 +1036,9 @@ mod tag_tests {
     /// strings (empty, prefixes, case, non-ASCII).
     #[test]
     fn is_agrees_with_as_str() {
-        let words = ["", "a", "A", "ab", "abc", "a1b2c3", "\u{e9}", "\u{e9}x", "ab "];
+        let words = [
+            "", "a", "A", "ab", "abc", "a1b2c3", "\u{e9}", "\u{e9}x", "ab ",
+        ];
         for a in words {
             let t = Tag::new(a).unwrap(); // unwrap: far below MAX_TAG
             assert_eq!(t.as_bytes(), t.as_str().as_bytes());

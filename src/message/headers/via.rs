@@ -373,7 +373,8 @@ fn plain_params<'a>(s: &'a [u8], from: usize, text: Option<&'a str>, via: &mut V
         i = name_end;
         let mut value = None;
         if s.get(i) == Some(&b'=') {
-            let end = lex::token_end(s, i + 1);
+            // Branches are long: four bytes a step.
+            let end = lex::long_token_end(s, i + 1);
             if end == i + 1 {
                 return false;
             }
