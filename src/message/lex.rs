@@ -227,6 +227,13 @@ pub(crate) fn word_end(s: &[u8], i: usize) -> usize {
     class_run_end(s, i, WORD)
 }
 
+/// Whether every byte of `s` is a tag byte ([`is_tag_byte`]), four a step (tags are
+/// long).
+#[inline]
+pub(crate) fn all_tag_bytes(s: &[u8]) -> bool {
+    class_run_end(s, 0, TAG) == s.len()
+}
+
 /// Index one past the run of bytes of class `class` that starts at `i`.
 #[inline]
 fn class_run_end(s: &[u8], mut i: usize, class: u8) -> usize {

@@ -218,7 +218,7 @@ impl<'a> NameAddr<'a> {
             // Tag bytes hold no LWS, `;` or `,`: the value runs to the end, as the
             // parameter iterator would read it.
             [b';', b't', b'a', b'g', b'=', value @ ..]
-                if !value.is_empty() && value.iter().all(|&b| lex::is_tag_byte(b)) =>
+                if !value.is_empty() && lex::all_tag_bytes(value) =>
             {
                 Some(text.get(gt + 6..)?)
             }
