@@ -89,8 +89,9 @@ pub(crate) const fn is_host_char(b: u8) -> bool {
     CLASS[b as usize] & HOST != 0
 }
 
-/// A byte of a tag as live traffic writes it (see [`ValueClass::all_tag`]).
-#[inline]
+/// A byte of a tag as live traffic writes it (see [`ValueClass::all_tag`]); the code
+/// checks whole tags with [`all_tag_bytes`], the tests byte by byte with this.
+#[cfg(test)]
 pub(crate) const fn is_tag_byte(b: u8) -> bool {
     CLASS[b as usize] & TAG != 0
 }
@@ -227,8 +228,8 @@ pub(crate) fn word_end(s: &[u8], i: usize) -> usize {
     class_run_end(s, i, WORD)
 }
 
-/// Whether every byte of `s` is a tag byte ([`is_tag_byte`]), four a step (tags are
-/// long).
+/// Whether every byte of `s` is a tag byte (visible ASCII but `"<>,;=`, see
+/// [`ValueClass::all_tag`]), four a step (tags are long).
 #[inline]
 pub(crate) fn all_tag_bytes(s: &[u8]) -> bool {
     class_run_end(s, 0, TAG) == s.len()
