@@ -693,7 +693,7 @@ fn is_sips(uri: &Uri<'_>) -> bool {
 }
 
 fn route_is_loose(uri: &str) -> bool {
-    match Uri::parse(uri.as_bytes()) {
+    match Uri::parse_text(uri.as_bytes(), Some(uri)) {
         Ok(Uri::Sip(u)) => u.lr(),
         // A non-SIP route cannot be a strict router we could put in a Request-URI.
         _ => true,

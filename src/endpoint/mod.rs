@@ -4640,7 +4640,8 @@ pub(super) fn dialog_wants_sips(d: &Dialog) -> bool {
 fn dialog_destination(d: &Dialog, fallback: SocketAddr) -> SocketAddr {
     let target = d.route_set().next().unwrap_or(d.remote_target());
     let target = target.trim_start_matches('<').trim_end_matches('>');
-    let Ok(uri) = crate::message::Uri::parse(target.as_bytes()) else {
+    // Given as `&str` too: no UTF-8 pass of its own.
+    let Ok(uri) = crate::message::Uri::parse_text(target.as_bytes(), Some(target)) else {
         return fallback;
     };
     let Some(sip) = uri.as_sip() else {
