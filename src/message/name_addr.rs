@@ -201,7 +201,9 @@ impl<'a> NameAddr<'a> {
     /// Gives what the general path gives for `t`, without its display-name and
     /// parameter machinery, or `None` for any other shape (which the general path then
     /// reads; the URI is not parsed before the shape is known). `text` is `t` as `&str`.
-    #[inline]
+    /// Always inlined: called on its own it returned the ~170-byte value through an
+    /// `Option<Result>` that each caller then copied.
+    #[inline(always)]
     fn parse_plain(
         off: usize,
         t: &'a [u8],
