@@ -357,6 +357,7 @@ impl Dialog {
     /// [`uas`](Self::uas) with From, To, Call-ID, the CSeq number and the first
     /// Contact's URI (`target`, as [`contact_uri`] gives it) already read (the
     /// endpoint's checks did).
+    #[allow(clippy::too_many_arguments)] // the parts the endpoint's checks already read
     pub(crate) fn uas_parts(
         request: &Message<'_>,
         from: &NameAddr<'_>,
