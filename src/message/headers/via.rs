@@ -365,7 +365,7 @@ fn plain_params<'a>(s: &'a [u8], from: usize, text: Option<&'a str>, via: &mut V
         if s[i] != b';' {
             return false;
         }
-        let name_end = lex::token_end(s, i + 1);
+        let name_end = known_name_end(s, i + 1).unwrap_or_else(|| lex::token_end(s, i + 1));
         let name = &s[i + 1..name_end];
         if name.is_empty() {
             return false;
@@ -416,6 +416,22 @@ fn plain_params<'a>(s: &'a [u8], from: usize, text: Option<&'a str>, via: &mut V
         via.rport = r;
     }
     true
+}
+
+/// Where the parameter name at `at` ends when it is one every Via writes, spelled as
+/// written (`branch`, `rport`, `received`) and not the start of a longer token: what
+/// `lex::token_end(s, at)` gives then, without its byte-by-byte scan. `None` otherwise.
+#[inline]
+fn known_name_end(s: &[u8], at: usize) -> Option<usize> {
+    let rest = s.get(at..)?;
+    let len = [&b"branch"[..], b"rport", b"received"]
+        .into_iter()
+        .find(|name| rest.starts_with(name))?
+        .len();
+    match rest.get(len) {
+        Some(&b) if lex::is_token(b) => None,
+        _ => Some(at + len),
+    }
 }
 
 /// Whether the parameter name `name` is `lower` (case-insensitive): the spelling every
@@ -544,6 +560,25 @@ fn received<'a>(p: &RawParam<'a>) -> Result<Host<'a>, ParseError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The known names end where the token scan ends, whenever they answer.
+    #[test]
+    fn known_name_end_agrees_with_token_end() {
+        let mut answered = 0;
+        for name in [
+            "branch", "rport", "received", "rpor", "branchx", "Branch", "x", "",
+        ] {
+            for tail in ["", "=", ";", "x", "-", " ", ",", "1"] {
+                let text = std::format!(";{name}{tail}");
+                let s = text.as_bytes();
+                if let Some(end) = known_name_end(s, 1) {
+                    assert_eq!(end, lex::token_end(s, 1), "{text}");
+                    answered += 1;
+                }
+            }
+        }
+        assert_eq!(answered, 3 * 5, "{answered}");
+    }
 
     /// The whole-value fast path gives what `parse_text` gives whenever it answers, and
     /// answers only for values without `,` or `"` (one list element).
