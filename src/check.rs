@@ -30,8 +30,8 @@ use core::fmt;
 use crate::encode::{EncodeError, MessageBuilder, Value};
 use crate::error::{ParseError, ParseErrorKind};
 use crate::message::{
-    CSeq, CallId, ContentType, HeaderKind, Limits, Message, Method, NameAddr, StatusCode,
-    TokenList, Via, lex,
+    CSeq, CallId, ContactValue, ContentType, HeaderKind, Limits, Message, Method, NameAddr,
+    StatusCode, TokenList, Via, lex,
 };
 
 /// Most option tags listed in one Unsupported header written by
@@ -302,19 +302,76 @@ pub fn check_request_core<'a>(
     msg: &Message<'a>,
     caps: &Capabilities<'_>,
 ) -> Result<CoreHeaders<'a>, Rejection> {
-    let Some(method) = msg.method() else {
+    check_request_target(msg, caps).map(|checked| checked.core)
+}
+
+/// What the checks of a message found, kept for the caller so that it parses none of
+/// it again.
+#[derive(Debug)]
+pub(crate) struct Checked<'a> {
+    /// The core headers.
+    pub(crate) core: CoreHeaders<'a>,
+    /// How many Via values.
+    vias: usize,
+    /// The Content-Type, if present.
+    content_type: Option<ContentType<'a>>,
+    /// A request's first Contact URI: `None` when there is none, it is `*`, or the
+    /// message is a response (whose Contact the checks do not read).
+    #[cfg_attr(not(feature = "endpoint"), allow(dead_code))] // the endpoint reads it
+    pub(crate) target: Option<&'a str>,
+}
+
+/// [`check_request_core`], giving also the URI of the first Contact (see
+/// [`Checked::target`]): the remote target of a dialog the request makes, so that the
+/// endpoint does not parse the Contact again. One result is written, in place: every
+/// check after the mandatory headers only reads it (`Checked` is some 600 bytes, and
+/// each move of it was a copy).
+pub(crate) fn check_request_target<'a>(
+    msg: &Message<'a>,
+    caps: &Capabilities<'_>,
+) -> Result<Checked<'a>, Rejection> {
+    let mut checked = match start_line(msg) {
+        Ok(()) => mandatory_headers(msg, Rejection::bad_request),
+        Err(r) => Err(r),
+    };
+    if let Ok(c) = &checked
+        && let Err(r) = request_rules(msg, caps, c)
+    {
+        checked = Err(r);
+    }
+    checked
+}
+
+/// The start line of a request: a method (the parser gives one to every request), and
+/// SIP/2.0 (505).
+fn start_line(msg: &Message<'_>) -> Result<(), Rejection> {
+    if msg.method().is_none() {
         return Err(Rejection::bad_request(Problem::Malformed(ParseError::new(
             ParseErrorKind::StartLine,
             0,
         ))));
-    };
+    }
     if !msg.version().eq_ignore_ascii_case("SIP/2.0") {
         return Err(Rejection::new(
             StatusCode::VERSION_NOT_SUPPORTED,
             Problem::Version,
         ));
     }
-    let (core, _, content_type) = mandatory_headers(msg).map_err(Rejection::bad_request)?;
+    Ok(())
+}
+
+/// The checks of a request after its mandatory headers (found in `checked`): method,
+/// CSeq method, Request-URI, Require, body, Accept.
+fn request_rules(
+    msg: &Message<'_>,
+    caps: &Capabilities<'_>,
+    checked: &Checked<'_>,
+) -> Result<(), Rejection> {
+    let (core, content_type) = (&checked.core, checked.content_type.as_ref());
+    // `start_line` refused a request without a method.
+    let Some(method) = msg.method() else {
+        return Ok(());
+    };
     // §8.2.1: method inspection.
     if !method.is_known() {
         return Err(Rejection::new(
@@ -402,7 +459,7 @@ pub fn check_request_core<'a>(
             ));
         }
     }
-    Ok(core)
+    Ok(())
 }
 
 /// The checks of RFC 3261 §8.1.3 on a parsed response: version, exactly one Via
@@ -413,26 +470,31 @@ pub fn check_response(msg: &Message<'_>) -> Result<(), Discard> {
 
 /// [`check_response`], returning the core headers it parsed.
 pub fn check_response_core<'a>(msg: &Message<'a>) -> Result<CoreHeaders<'a>, Discard> {
-    if msg.is_request() {
-        return Err(Discard::Malformed(ParseError::new(
+    check_response_checked(msg).map(|checked| checked.core)
+}
+
+/// [`check_response_core`], the result written in place (see [`check_request_target`]).
+pub(crate) fn check_response_checked<'a>(msg: &Message<'a>) -> Result<Checked<'a>, Discard> {
+    let mut checked = if msg.is_request() {
+        Err(Discard::Malformed(ParseError::new(
             ParseErrorKind::StartLine,
             0,
-        )));
+        )))
+    } else if !msg.version().eq_ignore_ascii_case("SIP/2.0") {
+        Err(Discard::Version)
+    } else {
+        mandatory_headers(msg, |problem| match problem {
+            Problem::MissingHeader(k)
+            | Problem::DuplicateHeader(k)
+            | Problem::MalformedHeader(k, _) => Discard::Header(k),
+            Problem::Malformed(e) => Discard::Malformed(e),
+            _ => Discard::Header(HeaderKind::Other),
+        })
+    };
+    if checked.as_ref().is_ok_and(|c| c.vias > 1) {
+        checked = Err(Discard::MultipleVias);
     }
-    if !msg.version().eq_ignore_ascii_case("SIP/2.0") {
-        return Err(Discard::Version);
-    }
-    let (core, vias, _) = mandatory_headers(msg).map_err(|problem| match problem {
-        Problem::MissingHeader(k)
-        | Problem::DuplicateHeader(k)
-        | Problem::MalformedHeader(k, _) => Discard::Header(k),
-        Problem::Malformed(e) => Discard::Malformed(e),
-        _ => Discard::Header(HeaderKind::Other),
-    })?;
-    if vias > 1 {
-        return Err(Discard::MultipleVias);
-    }
-    Ok(core)
+    checked
 }
 
 /// Parse one datagram and decide what a UA does with it: the parse, then
@@ -450,7 +512,7 @@ pub fn classify<'a>(bytes: &'a [u8], caps: &Capabilities<'_>, limits: &Limits) -
             Err(d) => Verdict::Discard(d),
         },
         Err(error) => match Message::salvage_request(bytes, limits) {
-            Some(msg) if mandatory_headers(&msg).is_ok() => {
+            Some(msg) if mandatory_headers(&msg, |p| p).is_ok() => {
                 Verdict::Respond(msg, Rejection::bad_request(Problem::Malformed(error)))
             }
             _ => Verdict::Discard(Discard::Malformed(error)),
@@ -458,15 +520,15 @@ pub fn classify<'a>(bytes: &'a [u8], caps: &Capabilities<'_>, limits: &Limits) -
     }
 }
 
-/// What [`mandatory_headers`] found: the core headers, the number of Via values and the
-/// Content-Type if present.
-type Mandatory<'a> = (CoreHeaders<'a>, usize, Option<ContentType<'a>>);
-
 /// Via, From, To, Call-ID and CSeq present and well formed, the single-valued ones
 /// exactly once (RFC 3261 §8.1.1, §20); Max-Forwards, Content-Type, Contact, Route and
-/// Record-Route well formed where present. Gives the number of Via values and the
-/// Content-Type too, so that the callers do not parse them again.
-fn mandatory_headers<'a>(msg: &Message<'a>) -> Result<Mandatory<'a>, Problem> {
+/// Record-Route well formed where present. Gives what it parsed (see [`Checked`]) so
+/// that the callers do not parse it again, or the problem as `fail` makes it the
+/// caller's error (made here, so that the result is not converted, and copied, after).
+fn mandatory_headers<'a, E>(
+    msg: &Message<'a>,
+    fail: impl Fn(Problem) -> E,
+) -> Result<Checked<'a>, E> {
     const ONCE: [HeaderKind; 6] = [
         HeaderKind::From,
         HeaderKind::To,
@@ -476,23 +538,24 @@ fn mandatory_headers<'a>(msg: &Message<'a>) -> Result<Mandatory<'a>, Problem> {
         HeaderKind::ContentType,
     ];
     if let Some(kind) = msg.first_conflicting(&ONCE) {
-        return Err(Problem::DuplicateHeader(kind));
+        return Err(fail(Problem::DuplicateHeader(kind)));
     }
-    let malformed = |k| move |e| Problem::MalformedHeader(k, e);
+    let fail = &fail;
+    let malformed = |k| move |e| fail(Problem::MalformedHeader(k, e));
     let missing = |k: HeaderKind| {
         move |e: ParseError| {
-            if e.kind == ParseErrorKind::MissingHeader {
+            fail(if e.kind == ParseErrorKind::MissingHeader {
                 Problem::MissingHeader(k)
             } else {
                 Problem::MalformedHeader(k, e)
-            }
+            })
         }
     };
     // The top Via is kept; the others are only checked (and counted).
     let mut all_vias = msg.vias();
     let top_via = match all_vias.next() {
         Some(via) => via.map_err(malformed(HeaderKind::Via))?,
-        None => return Err(Problem::MissingHeader(HeaderKind::Via)),
+        None => return Err(fail(Problem::MissingHeader(HeaderKind::Via))),
     };
     let mut vias = 1;
     for via in all_vias {
@@ -513,8 +576,17 @@ fn mandatory_headers<'a>(msg: &Message<'a>) -> Result<Mandatory<'a>, Problem> {
     // The address lists matter to a UAS acting on a request (RFC 4475 §3.1.2.13); a UAC
     // reads a response's Contact and Record-Route only when it builds a dialog from it,
     // which checks them then.
+    let mut target = None;
     if msg.is_request() {
-        for c in msg.contacts() {
+        let mut contacts = msg.contacts();
+        if let Some(ContactValue::Addr(first)) = contacts
+            .next()
+            .transpose()
+            .map_err(malformed(HeaderKind::Contact))?
+        {
+            target = Some(first.uri().as_str());
+        }
+        for c in contacts {
             c.map_err(malformed(HeaderKind::Contact))?;
         }
         for r in msg.routes() {
@@ -527,12 +599,12 @@ fn mandatory_headers<'a>(msg: &Message<'a>) -> Result<Mandatory<'a>, Problem> {
     for kind in [HeaderKind::Require, HeaderKind::ProxyRequire] {
         for (value, offset) in msg.values_of(kind) {
             for t in TokenList::new(value) {
-                t.map_err(|e| Problem::MalformedHeader(kind, e.shifted(offset)))?;
+                t.map_err(|e| fail(Problem::MalformedHeader(kind, e.shifted(offset))))?;
             }
         }
     }
-    Ok((
-        CoreHeaders {
+    Ok(Checked {
+        core: CoreHeaders {
             top_via,
             from,
             to,
@@ -541,7 +613,303 @@ fn mandatory_headers<'a>(msg: &Message<'a>) -> Result<Mandatory<'a>, Problem> {
         },
         vias,
         content_type,
-    ))
+        target,
+    })
+}
+
+/// The checks as they were before the Contact of a request was kept for the endpoint
+/// (`main` at 830ebaa), the reference the corpus comparison below holds the checks to.
+#[cfg(test)]
+mod reference {
+    use super::*;
+
+    type Mandatory<'a> = (CoreHeaders<'a>, usize, Option<ContentType<'a>>);
+
+    pub(super) fn check_request_core<'a>(
+        msg: &Message<'a>,
+        caps: &Capabilities<'_>,
+    ) -> Result<CoreHeaders<'a>, Rejection> {
+        let Some(method) = msg.method() else {
+            return Err(Rejection::bad_request(Problem::Malformed(ParseError::new(
+                ParseErrorKind::StartLine,
+                0,
+            ))));
+        };
+        if !msg.version().eq_ignore_ascii_case("SIP/2.0") {
+            return Err(Rejection::new(
+                StatusCode::VERSION_NOT_SUPPORTED,
+                Problem::Version,
+            ));
+        }
+        let (core, _, content_type) = mandatory_headers(msg).map_err(Rejection::bad_request)?;
+        // §8.2.1: method inspection.
+        if !method.is_known() {
+            return Err(Rejection::new(
+                StatusCode::NOT_IMPLEMENTED,
+                Problem::UnknownMethod,
+            ));
+        }
+        if !caps.methods.contains(&method) {
+            return Err(Rejection::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                Problem::MethodNotAllowed,
+            ));
+        }
+        // §8.1.1.5: the CSeq method matches the request method. Mandatory headers parsed above.
+        if core.cseq.method() != method {
+            return Err(Rejection::bad_request(Problem::CSeqMethodMismatch));
+        }
+        // §8.2.2.1: Request-URI scheme.
+        match msg.request_uri() {
+            Some(Ok(uri)) if !caps.supports_scheme(uri.scheme()) => {
+                return Err(Rejection::new(
+                    StatusCode::UNSUPPORTED_URI_SCHEME,
+                    Problem::UnsupportedScheme,
+                ));
+            }
+            Some(Err(e)) => return Err(Rejection::bad_request(Problem::RequestUri(e))),
+            Some(Ok(_)) | None => {}
+        }
+        // §8.2.2.3: Require, not applied to ACK and CANCEL.
+        if !matches!(method, Method::Ack | Method::Cancel) {
+            for tag in msg.tokens(HeaderKind::Require) {
+                let tag = tag.map_err(|e| {
+                    Rejection::bad_request(Problem::MalformedHeader(HeaderKind::Require, e))
+                })?;
+                if !caps.supports_extension(tag) {
+                    return Err(Rejection::new(
+                        StatusCode::BAD_EXTENSION,
+                        Problem::BadExtension,
+                    ));
+                }
+            }
+        }
+        // §8.2.3: content processing.
+        if !msg.body().is_empty() {
+            let unsupported = Rejection::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                Problem::UnsupportedMediaType,
+            );
+            // A malformed Content-Type was refused with 400 by the mandatory checks.
+            match content_type {
+                Some(ct) if caps.supports_body(ct.media_type(), ct.subtype()) => {}
+                _ => return Err(unsupported),
+            }
+            for coding in msg.tokens(HeaderKind::ContentEncoding) {
+                match coding {
+                    Ok(c) if c.eq_ignore_ascii_case("identity") => {}
+                    Ok(_) => return Err(unsupported),
+                    Err(e) => {
+                        return Err(Rejection::bad_request(Problem::MalformedHeader(
+                            HeaderKind::ContentEncoding,
+                            e,
+                        )));
+                    }
+                }
+            }
+        }
+        // An INVITE is answered with a session description: Accept must admit one.
+        if method == Method::Invite && msg.header(HeaderKind::Accept).is_some() {
+            let mut any = false;
+            let mut acceptable = false;
+            for h in msg.headers_of(HeaderKind::Accept) {
+                for item in lex::CommaSeparated::new(h.value).flatten() {
+                    let range = item.1.split(|&b| b == b';').next().unwrap_or(&[]);
+                    if let Ok(range) = core::str::from_utf8(range) {
+                        any |= !range.trim().is_empty();
+                        acceptable |= caps.accepts_range(range);
+                    }
+                }
+            }
+            // An empty Accept means "no body", which a UA that can answer without one obeys.
+            if any && !acceptable {
+                return Err(Rejection::new(
+                    StatusCode::NOT_ACCEPTABLE,
+                    Problem::NotAcceptable,
+                ));
+            }
+        }
+        Ok(core)
+    }
+
+    pub(super) fn check_response_core<'a>(msg: &Message<'a>) -> Result<CoreHeaders<'a>, Discard> {
+        if msg.is_request() {
+            return Err(Discard::Malformed(ParseError::new(
+                ParseErrorKind::StartLine,
+                0,
+            )));
+        }
+        if !msg.version().eq_ignore_ascii_case("SIP/2.0") {
+            return Err(Discard::Version);
+        }
+        let (core, vias, _) = mandatory_headers(msg).map_err(|problem| match problem {
+            Problem::MissingHeader(k)
+            | Problem::DuplicateHeader(k)
+            | Problem::MalformedHeader(k, _) => Discard::Header(k),
+            Problem::Malformed(e) => Discard::Malformed(e),
+            _ => Discard::Header(HeaderKind::Other),
+        })?;
+        if vias > 1 {
+            return Err(Discard::MultipleVias);
+        }
+        Ok(core)
+    }
+
+    pub(super) fn classify<'a>(
+        bytes: &'a [u8],
+        caps: &Capabilities<'_>,
+        limits: &Limits,
+    ) -> Verdict<'a> {
+        match Message::parse_with(bytes, limits) {
+            Ok(msg) if msg.is_request() => match check_request_core(&msg, caps).map(drop) {
+                Ok(()) => Verdict::Accept(msg),
+                Err(rejection) => Verdict::Respond(msg, rejection),
+            },
+            Ok(msg) => match check_response_core(&msg).map(drop) {
+                Ok(()) => Verdict::Accept(msg),
+                Err(d) => Verdict::Discard(d),
+            },
+            Err(error) => match Message::salvage_request(bytes, limits) {
+                Some(msg) if mandatory_headers(&msg).is_ok() => {
+                    Verdict::Respond(msg, Rejection::bad_request(Problem::Malformed(error)))
+                }
+                _ => Verdict::Discard(Discard::Malformed(error)),
+            },
+        }
+    }
+
+    fn mandatory_headers<'a>(msg: &Message<'a>) -> Result<Mandatory<'a>, Problem> {
+        const ONCE: [HeaderKind; 6] = [
+            HeaderKind::From,
+            HeaderKind::To,
+            HeaderKind::CallId,
+            HeaderKind::CSeq,
+            HeaderKind::MaxForwards,
+            HeaderKind::ContentType,
+        ];
+        if let Some(kind) = msg.first_conflicting(&ONCE) {
+            return Err(Problem::DuplicateHeader(kind));
+        }
+        let malformed = |k| move |e| Problem::MalformedHeader(k, e);
+        let missing = |k: HeaderKind| {
+            move |e: ParseError| {
+                if e.kind == ParseErrorKind::MissingHeader {
+                    Problem::MissingHeader(k)
+                } else {
+                    Problem::MalformedHeader(k, e)
+                }
+            }
+        };
+        // The top Via is kept; the others are only checked (and counted).
+        let mut all_vias = msg.vias();
+        let top_via = match all_vias.next() {
+            Some(via) => via.map_err(malformed(HeaderKind::Via))?,
+            None => return Err(Problem::MissingHeader(HeaderKind::Via)),
+        };
+        let mut vias = 1;
+        for via in all_vias {
+            via.map_err(malformed(HeaderKind::Via))?;
+            vias += 1;
+        }
+        let from = msg.from().map_err(missing(HeaderKind::From))?;
+        let to = msg.to().map_err(missing(HeaderKind::To))?;
+        let call_id = msg.call_id().map_err(missing(HeaderKind::CallId))?;
+        let cseq = msg.cseq().map_err(missing(HeaderKind::CSeq))?;
+        if let Some(mf) = msg.max_forwards() {
+            mf.map_err(malformed(HeaderKind::MaxForwards))?;
+        }
+        let content_type = match msg.content_type() {
+            Some(ct) => Some(ct.map_err(malformed(HeaderKind::ContentType))?),
+            None => None,
+        };
+        // The address lists matter to a UAS acting on a request (RFC 4475 §3.1.2.13); a UAC
+        // reads a response's Contact and Record-Route only when it builds a dialog from it,
+        // which checks them then.
+        if msg.is_request() {
+            for c in msg.contacts() {
+                c.map_err(malformed(HeaderKind::Contact))?;
+            }
+            for r in msg.routes() {
+                r.map_err(malformed(HeaderKind::Route))?;
+            }
+            for r in msg.record_routes() {
+                r.map_err(malformed(HeaderKind::RecordRoute))?;
+            }
+        }
+        for kind in [HeaderKind::Require, HeaderKind::ProxyRequire] {
+            for (value, offset) in msg.values_of(kind) {
+                for t in TokenList::new(value) {
+                    t.map_err(|e| Problem::MalformedHeader(kind, e.shifted(offset)))?;
+                }
+            }
+        }
+        Ok((
+            CoreHeaders {
+                top_via,
+                from,
+                to,
+                call_id,
+                cseq,
+            },
+            vias,
+            content_type,
+        ))
+    }
+}
+
+#[cfg(test)]
+mod corpus_tests {
+    use std::format;
+
+    use super::*;
+
+    /// Every accept/reject answer (with its status, problem, error kind and offset),
+    /// every core header and Via count, and every `classify` verdict is the reference's,
+    /// on the corpus and its mutants; the Contact URI kept for the endpoint is what
+    /// the dialog layer would read.
+    #[test]
+    #[ignore = "needs ../shared/corpus"]
+    fn checks_agree_with_the_reference_on_the_corpus_and_mutants() {
+        let limits = Limits::default();
+        let caps = Capabilities::DEFAULT;
+        let (mut compared, mut differ, mut accepted) = (0, 0, 0);
+        for bytes in crate::corpus_inputs::inputs() {
+            compared += 1;
+            let verdict = format!("{:?}", classify(&bytes, &caps, &limits));
+            if verdict != format!("{:?}", reference::classify(&bytes, &caps, &limits)) {
+                differ += 1;
+                continue;
+            }
+            let Ok(msg) = Message::parse_with(&bytes, &limits) else {
+                continue;
+            };
+            let same = if msg.is_request() {
+                let new = check_request_target(&msg, &caps);
+                let old = reference::check_request_core(&msg, &caps);
+                #[cfg(feature = "endpoint")]
+                if let Ok(Checked { target, .. }) = &new {
+                    accepted += 1;
+                    let read = crate::dialog::contact_uri(&msg);
+                    if target.ok_or(crate::dialog::DialogError::MissingContact) != read {
+                        differ += 1;
+                    }
+                }
+                format!("{:?}", new.map(|c| c.core)) == format!("{old:?}")
+            } else {
+                let new = check_response_checked(&msg).map(|c| c.core);
+                accepted += usize::from(new.is_ok());
+                format!("{new:?}") == format!("{:?}", check_response_core(&msg))
+                    && format!("{new:?}") == format!("{:?}", reference::check_response_core(&msg))
+            };
+            differ += usize::from(!same);
+        }
+        std::eprintln!("{compared} inputs compared, {accepted} accepted, {differ} differ");
+        assert!(
+            compared > 10_000 && accepted > 1_000,
+            "{compared} {accepted}"
+        );
+        assert_eq!(differ, 0);
+    }
 }
 
 #[cfg(test)]

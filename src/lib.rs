@@ -82,6 +82,8 @@ extern crate std;
 mod fmt;
 pub mod auth;
 pub mod check;
+#[cfg(test)]
+mod corpus_inputs;
 pub mod dialog;
 pub mod encode;
 #[cfg(feature = "endpoint")]

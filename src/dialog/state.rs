@@ -391,19 +391,23 @@ impl Dialog {
             &request.to()?,
             request.call_id()?.as_str(),
             request.cseq()?.seq(),
+            contact_uri(request),
             local_tag,
             tls,
         )
     }
 
-    /// [`uas`](Self::uas) with From, To, Call-ID and the CSeq number already parsed
-    /// (the endpoint's checks did).
+    /// [`uas`](Self::uas) with From, To, Call-ID, the CSeq number and the first
+    /// Contact's URI (`target`, as [`contact_uri`] gives it) already read (the
+    /// endpoint's checks did).
+    #[allow(clippy::too_many_arguments)] // the parts the endpoint's checks already read
     pub(crate) fn uas_parts(
         request: &Message<'_>,
         from: &NameAddr<'_>,
         to: &NameAddr<'_>,
         call_id: &str,
         seq: u32,
+        target: Result<&str, DialogError>,
         local_tag: &str,
         tls: bool,
     ) -> Result<Self, DialogError> {
@@ -431,7 +435,7 @@ impl Dialog {
             remote_seq: Some(seq),
             local_uri: angled(to.uri().as_str())?,
             remote_uri: angled(from.uri().as_str())?,
-            remote_target: remote_target_of(request)?,
+            remote_target: target_of(target?)?,
             route_set,
             secure,
         })
@@ -613,6 +617,21 @@ impl Dialog {
         via: ViaValue<'a>,
         contact: Option<&'a str>,
     ) -> Result<MessageBuilder<'a>, DialogError> {
+        let mut b = MessageBuilder::request(method, "");
+        self.request_into(&mut b, method, via, contact)?;
+        Ok(b)
+    }
+
+    /// [`request`](Self::request) onto `b`, a builder of no headers (its start line is
+    /// replaced): the builder is some 1800 bytes, and the endpoint saves copying it out
+    /// of a `Result` this way. `b` is unchanged on error.
+    pub(crate) fn request_into<'a>(
+        &'a mut self,
+        b: &mut MessageBuilder<'a>,
+        method: Method<'a>,
+        via: ViaValue<'a>,
+        contact: Option<&'a str>,
+    ) -> Result<(), DialogError> {
         if !matches!(method, Method::Ack | Method::Cancel) {
             // §8.1.1.5: CSeq numbers stay below 2^31.
             if self.local_seq >= CSEQ_MAX {
@@ -621,23 +640,40 @@ impl Dialog {
             self.local_seq += 1;
         }
         let seq = self.local_seq;
-        Ok(self.build(method, seq, via, contact))
+        self.build(b, method, seq, via, contact);
+        Ok(())
     }
 
     /// The ACK for a 2xx to the INVITE whose CSeq number was `invite_seq` (RFC 3261
     /// §13.2.2.4: same CSeq number, method ACK, built like any in-dialog request).
     /// `invite_seq` must be a valid CSeq number (below 2^31), as the INVITE's was.
     pub fn ack<'a>(&'a self, invite_seq: u32, via: ViaValue<'a>) -> MessageBuilder<'a> {
-        self.build(Method::Ack, invite_seq, via, None)
+        let mut b = MessageBuilder::request(Method::Ack, "");
+        self.ack_into(&mut b, invite_seq, via);
+        b
     }
 
+    /// [`ack`](Self::ack) onto `b`, a builder of no headers (see
+    /// [`request_into`](Self::request_into)).
+    pub(crate) fn ack_into<'a>(
+        &'a self,
+        b: &mut MessageBuilder<'a>,
+        invite_seq: u32,
+        via: ViaValue<'a>,
+    ) {
+        self.build(b, Method::Ack, invite_seq, via, None);
+    }
+
+    /// The request line and headers of an in-dialog request, onto `b`, a builder of no
+    /// headers (its start line is replaced).
     fn build<'a>(
         &'a self,
+        b: &mut MessageBuilder<'a>,
         method: Method<'a>,
         seq: u32,
         via: ViaValue<'a>,
         contact: Option<&'a str>,
-    ) -> MessageBuilder<'a> {
+    ) {
         let mut routes = self.route_set.split(' ').filter(|r| !r.is_empty());
         let first = routes.clone().next();
         let strict = first.is_some_and(|r| !route_is_loose(strip_angles(r)));
@@ -649,7 +685,7 @@ impl Dialog {
             }
             _ => strip_angles(&self.remote_target),
         };
-        let mut b = MessageBuilder::request(method, request_uri);
+        b.set_request_line(method, request_uri);
         b.push("Via", Value::Via(via));
         b.push("Max-Forwards", Value::Number(70));
         b.push("From", tagged(&self.local_uri, &self.id.local_tag));
@@ -665,7 +701,6 @@ impl Dialog {
         if let Some(c) = contact {
             b.push("Contact", Value::Text(c));
         }
-        b
     }
 }
 
@@ -702,7 +737,7 @@ fn is_sips(uri: &Uri<'_>) -> bool {
 }
 
 fn route_is_loose(uri: &str) -> bool {
-    match Uri::parse(uri.as_bytes()) {
+    match Uri::parse_text(uri.as_bytes(), Some(uri)) {
         Ok(Uri::Sip(u)) => u.lr(),
         // A non-SIP route cannot be a strict router we could put in a Request-URI.
         _ => true,
@@ -772,28 +807,43 @@ fn uac_route_set(response: &Message<'_>) -> Result<String<MAX_ROUTE_BYTES>, Dial
 }
 
 /// The URI of the first Contact (RFC 3261 §12.1.1, §12.1.2).
-/// The remote target the first Contact of `msg` gives (RFC 3261 §12.1.1, §12.1.2), in
-/// angle brackets: its URI without a `method` parameter or `?headers`, which a
-/// Request-URI may not carry (§19.1.1, the table's Req.-URI column). A Contact seldom has
-/// either, so its text is usually kept as it is.
-fn remote_target_of(msg: &Message<'_>) -> Result<String<MAX_URI>, DialogError> {
+pub(crate) fn contact_uri<'a>(msg: &Message<'a>) -> Result<&'a str, DialogError> {
     use crate::message::ContactValue;
-    let uri = match msg.contacts().next() {
-        Some(Ok(ContactValue::Addr(na))) => *na.uri(),
-        Some(Ok(_)) | None => return Err(DialogError::MissingContact),
-        Some(Err(e)) => return Err(e.into()),
-    };
-    let raw = uri.as_str();
-    let Some(sip) = uri.as_sip() else {
-        return Ok(angled(raw)?);
+    match msg.contacts().next() {
+        Some(Ok(ContactValue::Addr(na))) => Ok(na.uri().as_str()),
+        Some(Ok(_)) | None => Err(DialogError::MissingContact),
+        Some(Err(e)) => Err(e.into()),
+    }
+}
+
+/// The remote target the first Contact of `msg` gives (RFC 3261 §12.1.1, §12.1.2): see
+/// [`target_of`].
+fn remote_target_of(msg: &Message<'_>) -> Result<String<MAX_URI>, DialogError> {
+    target_of(contact_uri(msg)?)
+}
+
+/// The remote target a Contact URI `uri` (as the parser validated it) gives, in angle
+/// brackets: the URI without a `method` parameter or `?headers`, which a Request-URI may
+/// not carry (RFC 3261 §19.1.1, the table's Req.-URI column). A Contact seldom has
+/// either, so its text is usually kept as it is, without parsing it again.
+fn target_of(uri: &str) -> Result<String<MAX_URI>, DialogError> {
+    let b = uri.as_bytes();
+    let may_hold = |word: &[u8]| b.windows(word.len()).any(|w| w.eq_ignore_ascii_case(word));
+    // `%` too: an escaped parameter name (`%6Dethod`) is still `method`.
+    if !b.iter().any(|&c| c == b'?' || c == b'%') && !may_hold(b"method") {
+        return Ok(angled(uri)?);
+    }
+    let parsed = Uri::parse_text(b, Some(uri))?;
+    let Some(sip) = parsed.as_sip() else {
+        return Ok(angled(uri)?);
     };
     let (params_start, params_end) = sip.params_span();
-    if params_end >= raw.len() && sip.param("method").is_none() {
-        return Ok(angled(raw)?);
+    if params_end >= uri.len() && sip.param("method").is_none() {
+        return Ok(angled(uri)?);
     }
     let mut out = String::new();
     let mut ok =
-        out.push('<').is_ok() && out.push_str(raw.get(..params_start).unwrap_or(raw)).is_ok();
+        out.push('<').is_ok() && out.push_str(uri.get(..params_start).unwrap_or(uri)).is_ok();
     for p in sip.params().filter(|p| !p.name_is("method")) {
         ok &= out.push(';').is_ok() && out.push_str(p.name).is_ok();
         if let Some(v) = p.value {

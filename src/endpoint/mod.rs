@@ -868,13 +868,12 @@ impl<const MSG: usize> TxEntry<MSG> {
 fn stored_message<'m>(bytes: &'m [u8], index: &Detached, limits: &Limits) -> Option<Message<'m>> {
     Message::reattach(bytes, index).or_else(|| Message::parse_with(bytes, limits).ok())
 }
-
 impl CallMeta {
     /// The CSeq number of the last PRACK sent in the fork with To tag `tag`, 0 if none.
     fn fork_seq(&self, tag: &str) -> u32 {
         self.forks
             .iter()
-            .find(|f| f.tag.as_str() == tag)
+            .find(|f| f.tag.is(tag))
             .map_or(0, |f| f.local_seq)
     }
 }
@@ -1317,13 +1316,17 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         let caps = self.caps();
         // The checks parse the core headers (top Via, From, To, Call-ID, CSeq) once;
         // routing reuses them.
-        match Message::parse_with(bytes, &self.config.limits) {
-            Ok(msg) if msg.is_request() => match check::check_request_core(&msg, &caps) {
-                Ok(core) => self.on_request(now, from, &msg, &core),
-                Err(rejection) => self.reject(&msg, from, &rejection),
+        // The message is parsed in place and the checks' result matched by reference:
+        // both are large, and a move of either would be a copy.
+        let mut msg = Message::empty(bytes);
+        let msg = &mut msg;
+        match msg.read_datagram(&self.config.limits) {
+            Ok(()) if msg.is_request() => match &check::check_request_target(msg, &caps) {
+                Ok(c) => self.on_request(now, from, msg, &c.core, c.target),
+                Err(rejection) => self.reject(msg, from, rejection),
             },
-            Ok(msg) => match check::check_response_core(&msg) {
-                Ok(core) => self.on_response(now, &msg, &core),
+            Ok(()) => match &check::check_response_checked(msg) {
+                Ok(c) => self.on_response(now, msg, &c.core),
                 Err(_) => self.stats.discarded += 1,
             },
             // Unparseable: answered with 400 if its headers allow, else dropped.
@@ -1849,7 +1852,8 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         let mut bytes = Bytes::<MSG>::new();
         let c = self.calls.get(call.0).ok_or(SendError::UnknownHandle)?;
         let d = c.dialog.as_ref().ok_or(SendError::InvalidState)?;
-        let mut b = d.ack(cseq, via);
+        let mut b = MessageBuilder::request(Method::Ack, "");
+        d.ack_into(&mut b, cseq, via);
         // §22.1: the ACK carries the credentials of its INVITE.
         let invite = self.sent_invite(call, c, cseq);
         for h in invite.iter().flat_map(digest::credentials_of) {
@@ -2027,6 +2031,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         from: SocketAddr,
         msg: &Message<'_>,
         core: &CoreHeaders<'_>,
+        target: Option<&str>,
     ) {
         let Some(method) = msg.method() else { return };
         let key = match RequestKey::from_parts(
@@ -2104,7 +2109,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             let Some(timer_answer) = self.timer_verdict(now, tx, msg) else {
                 return;
             };
-            self.new_uas_call(tx, from, msg, core, timer_answer)
+            self.new_uas_call(tx, from, msg, core, target, timer_answer)
         } else {
             None
         };
@@ -2529,7 +2534,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                     // A caller whose first early dialog ended (`dialog_gone`): other
                     // forks' early dialogs live on (§12.1.2); the Call-ID is the INVITE's.
                     None => {
-                        c.local_tag.as_str() == local_tag
+                        c.local_tag.is(local_tag)
                             && self.early_fork(CallHandle(h), remote_tag).is_some()
                             && self
                                 .uac_invite_message(c)
@@ -2556,9 +2561,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         {
             return None;
         }
-        c.forks
-            .iter()
-            .position(|f| f.tag.as_str() == tag && !f.ended)
+        c.forks.iter().position(|f| f.tag.is(tag) && !f.ended)
     }
 
     /// The initial INVITE this side sent for call `c`: kept by its client transaction, or
@@ -2625,10 +2628,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 .dialog
                 .as_ref()
                 .filter(|d| d.state() == dialog::DialogState::Early)
-                && let Some(f) = c
-                    .forks
-                    .iter_mut()
-                    .find(|f| f.tag.as_str() == d.id().remote_tag())
+                && let Some(f) = c.forks.iter_mut().find(|f| f.tag.is(d.id().remote_tag()))
             {
                 f.keep_seqs_of(d);
             }
@@ -3119,6 +3119,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         from: SocketAddr,
         msg: &Message<'_>,
         core: &CoreHeaders<'_>,
+        target: Option<&str>,
         timer_answer: Option<TimerAnswer>,
     ) -> Option<CallHandle> {
         let tag = self.random_tag();
@@ -3144,6 +3145,8 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 &core.to,
                 core.call_id.as_str(),
                 cseq,
+                // The checks read the first Contact (and refused a malformed one).
+                target.ok_or(crate::dialog::DialogError::MissingContact),
                 &tag,
                 tls,
             )?;
@@ -3400,7 +3403,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         // CSeq (§8.2.6.2) makes the dialog alone; otherwise the INVITE is read too.
         let echoes_invite = !tls
             && self.calls.get(call.0).is_some_and(|c| {
-                core.from.tag() == Some(c.local_tag.as_str())
+                core.from.tag().is_some_and(|t| c.local_tag.is(t))
                     && cseq.seq() == c.session.invite_cseq()
             });
         let uac_invite = self.calls.get(call.0).and_then(|c| c.uac_invite);
@@ -3415,8 +3418,11 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 .calls
                 .get(call.0)
                 .and_then(|c| self.uac_dialog(c, msg, core, echoes_invite));
-            if let (Some(d), Some(c)) = (made, self.calls.get_mut(call.0)) {
-                c.dialog = Some(d);
+            // Moved in as it is: the dialog is some 1.7 kB, and each rewrap a copy.
+            if made.is_some()
+                && let Some(c) = self.calls.get_mut(call.0)
+            {
+                c.dialog = made;
                 self.index_call(call);
             }
         }
@@ -3427,15 +3433,45 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                         .as_ref()
                         .is_none_or(|d| d.state() != dialog::DialogState::Confirmed)
             });
-        if needs_dialog {
-            let made = self.calls.get(call.0).and_then(|c| {
-                if confirms {
-                    let mut d = c.dialog.clone()?;
-                    d.confirm_uac(msg).ok()?;
-                    return Some(d);
+        if needs_dialog && confirms {
+            // The early dialog confirmed where it is: what the general path below does
+            // with a confirmed copy of it (same id and CSeq numbers, so the fork's and
+            // the early dialog's numbers are read before), without the copies of a
+            // ~1.7 kB dialog. On error `confirm_uac` leaves it unchanged.
+            let confirmed = self.calls.get_mut(call.0).is_some_and(|c| {
+                let Some(early) = c.meta.dialog.as_ref() else {
+                    return false;
+                };
+                let tag = early.id().remote_tag();
+                let seq = c.fork_seq(tag).max(early.local_seq());
+                let remote = c
+                    .forks
+                    .iter()
+                    .find(|f| f.tag.is(tag))
+                    .and_then(|f| f.remote_seq)
+                    .max(early.remote_seq());
+                let Some(d) = c.meta.dialog.as_mut() else {
+                    return false;
+                };
+                if d.confirm_uac(msg).is_err() {
+                    return false;
                 }
-                self.uac_dialog(c, msg, core, echoes_invite)
+                if seq > d.local_seq() {
+                    d.set_local_seq(seq);
+                }
+                d.set_remote_seq(remote);
+                c.answer.clear();
+                let _ = c.answer.extend_from_slice(msg.as_bytes());
+                true
             });
+            if confirmed {
+                self.index_call(call);
+            }
+        } else if needs_dialog {
+            let made = self
+                .calls
+                .get(call.0)
+                .and_then(|c| self.uac_dialog(c, msg, core, echoes_invite));
             if let (Some(mut d), Some(c)) = (made, self.calls.get_mut(call.0)) {
                 // The same dialog, early until now: requests sent within it (PRACK,
                 // UPDATE) used CSeq numbers the confirmed dialog continues (§12.2.1.1).
@@ -3445,7 +3481,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 let mut remote = c
                     .forks
                     .iter()
-                    .find(|f| f.tag.as_str() == d.id().remote_tag())
+                    .find(|f| f.tag.is(d.id().remote_tag()))
                     .and_then(|f| f.remote_seq);
                 if let Some(early) = c.meta.dialog.as_ref() {
                     if early.id().remote_tag() == d.id().remote_tag() {
@@ -3455,7 +3491,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                         .meta
                         .forks
                         .iter_mut()
-                        .find(|f| f.tag.as_str() == early.id().remote_tag())
+                        .find(|f| f.tag.is(early.id().remote_tag()))
                     {
                         // Another fork's early dialog, replaced as the call's: its fork
                         // entry goes on checking the CSeq of its requests, and keeps the
@@ -3557,8 +3593,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         if let (Ok(tx), Some(c)) = (sent, self.calls.get_mut(call.0)) {
             c.prack_tx = Some(tx);
             let seq = fork_seq.or_else(|| c.dialog.as_ref().map(Dialog::local_seq));
-            if let (Some(seq), Some(f)) = (seq, c.forks.iter_mut().find(|f| f.tag.as_str() == tag))
-            {
+            if let (Some(seq), Some(f)) = (seq, c.forks.iter_mut().find(|f| f.tag.is(tag))) {
                 f.local_seq = f.local_seq.max(seq);
             }
         }
@@ -3858,7 +3893,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                     // That fork's early dialog alone is over; its CSeq numbers are kept
                     // should it still answer (§12.2.1.1).
                     let tag = d.id().remote_tag();
-                    if let Some(f) = c.forks.iter_mut().find(|f| f.tag.as_str() == tag) {
+                    if let Some(f) = c.forks.iter_mut().find(|f| f.tag.is(tag)) {
                         f.ended = true;
                         f.keep_seqs_of(&d);
                     }
@@ -3958,7 +3993,8 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         } = meta;
         let request =
             stored_message(request, request_index, &limits).ok_or(SendError::InvalidState)?;
-        let mut b = MessageBuilder::response_to_known(&request, status, &tag, Some(*to_tagged))
+        let mut b = MessageBuilder::response(status);
+        b.push_response_headers(&request, status, &tag, Some(*to_tagged))
             .map_err(EncodeError::from)?;
         if !top_via.is_empty() {
             b.replace_first("Via", Value::Text(top_via));
@@ -4247,7 +4283,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         now: Instant,
         call: CallHandle,
         method: Method<'static>,
-        fork: Option<Dialog>,
+        mut fork: Option<Dialog>,
     ) -> Result<TxHandle, SendError> {
         let (branch, sent_by) = self.via_parts();
         let via = self.via(&branch, &sent_by);
@@ -4255,7 +4291,6 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         let dest = {
             let c = self.calls.get_mut(call.0).ok_or(SendError::UnknownHandle)?;
             let fallback = c.peer;
-            let mut fork = fork;
             let d = match fork.as_mut() {
                 Some(d) => d,
                 None => c.dialog.as_mut().ok_or(SendError::InvalidState)?,
@@ -4264,8 +4299,8 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             // Target refresh requests carry the Contact (§12.2.1.1, RFC 3311 §5.1).
             let contact = matches!(method, Method::Invite | Method::Update)
                 .then(|| self.contacts.for_dialog(d));
-            let mut b = d
-                .request(method, via, contact)
+            let mut b = MessageBuilder::request(method, "");
+            d.request_into(&mut b, method, via, contact)
                 .map_err(|_| SendError::InvalidState)?;
             // RFC 4028 §7.1: `Supported: timer` in every request (a re-INVITE has it among
             // its session timer headers already, `push_timer_request`).
@@ -4441,7 +4476,8 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                         }
                         _ => None,
                     };
-                    let mut b = d.ack(cseq, via);
+                    let mut b = MessageBuilder::request(Method::Ack, "");
+                    d.ack_into(&mut b, cseq, via);
                     let invite = self.sent_invite(call, c, cseq);
                     for h in invite.iter().flat_map(digest::credentials_of) {
                         b.push(h.name, Value::Raw(h.value));
@@ -4566,7 +4602,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                     // fork (its 2xx made none: no Contact) is not the call's.
                     let ours = self.calls.get_mut(call.0).and_then(|c| {
                         let d = c.dialog.as_mut()?;
-                        if d.id().remote_tag() == tag.as_str() {
+                        if tag.is(d.id().remote_tag()) {
                             d.confirm();
                             Some(true)
                         } else {
@@ -4603,7 +4639,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         };
         if c.dialog
             .as_ref()
-            .is_some_and(|d| d.id().remote_tag() == remote_tag.as_str())
+            .is_some_and(|d| remote_tag.is(d.id().remote_tag()))
         {
             return Fork::Own;
         }
@@ -4773,7 +4809,7 @@ fn split_trailer(payload: &[u8]) -> (&[u8], &[u8]) {
 fn write_fork_seqs(forks: &[ForkPrack]) -> ForkSeqs {
     let mut out = ForkSeqs::new();
     for f in forks {
-        let tag = f.tag.as_str().as_bytes();
+        let tag = f.tag.as_bytes();
         // Fits: at most MAX_PRACKED_FORKS forks of at most MAX_TAG bytes each.
         let _ = out.push(tag.len() as u8);
         let _ = out.extend_from_slice(tag);
@@ -4985,20 +5021,13 @@ fn rewritten_via(
         Host::Ipv6(a) => IpAddr::V6(a) == from.ip(),
         Host::Domain(_) => false,
     };
-    let text = core::str::from_utf8(top).ok()?;
+    // The message's own text when it has it: no UTF-8 pass of its own.
+    let text = match msg.text_of(top) {
+        Some(text) => text,
+        None => core::str::from_utf8(top).ok()?,
+    };
     if via.rport() == Rport::Requested {
-        // Rewrite the bare `rport` parameter with the port, keeping everything else.
-        for (i, part) in text.split(';').enumerate() {
-            if i > 0 {
-                out.push(';').ok()?;
-            }
-            if i > 0 && part.trim().eq_ignore_ascii_case("rport") {
-                out.push_str("rport=").ok()?;
-                text::push_u32(&mut out, u32::from(from.port())).ok()?;
-            } else {
-                out.push_str(part).ok()?;
-            }
-        }
+        push_rport_filled(&mut out, text, from.port())?;
     } else {
         out.push_str(text).ok()?;
     }
@@ -5008,6 +5037,115 @@ fn rewritten_via(
         text::push_ip(&mut out, from.ip()).ok()?;
     }
     Some(out)
+}
+
+/// The Via value `text` with every bare `rport` parameter (case-insensitive, white space
+/// around it allowed) given `port`, everything else kept, onto `out`; `None` if it does
+/// not fit. The parameters are found with a byte search and the text between the ones
+/// rewritten copied in one piece: splitting on `;` and copying part by part cost more
+/// than the rest of the rewrite.
+fn push_rport_filled<const N: usize>(out: &mut String<N>, text: &str, port: u16) -> Option<()> {
+    let b = text.as_bytes();
+    // `text[..copied]` is on `out`; the part before the first `;` is the sent-by.
+    let mut copied = 0;
+    let mut at = match lex::find_byte(b, b';') {
+        Some(i) => i + 1,
+        None => b.len() + 1,
+    };
+    while at <= b.len() {
+        let end = lex::find_byte(&b[at..], b';').map_or(b.len(), |j| at + j);
+        // `;` is ASCII: both ends are character boundaries. Trimming only shortens,
+        // so a part shorter than `rport` is never one.
+        let part = text.get(at..end)?;
+        if part.len() >= 5 && part.trim().eq_ignore_ascii_case("rport") {
+            out.push_str(text.get(copied..at)?).ok()?;
+            out.push_str("rport=").ok()?;
+            text::push_u32(out, u32::from(port)).ok()?;
+            copied = end;
+        }
+        at = end + 1;
+    }
+    out.push_str(text.get(copied..)?).ok()
+}
+
+#[cfg(test)]
+mod rport_tests {
+    use std::format;
+    use std::vec::Vec;
+
+    use super::*;
+
+    /// [`push_rport_filled`] as it was written, part by part: the reference.
+    fn reference(out: &mut String<MAX_VIA>, text: &str, port: u16) -> Option<()> {
+        for (i, part) in text.split(';').enumerate() {
+            if i > 0 {
+                out.push(';').ok()?;
+            }
+            if i > 0 && part.trim().eq_ignore_ascii_case("rport") {
+                out.push_str("rport=").ok()?;
+                text::push_u32(out, u32::from(port)).ok()?;
+            } else {
+                out.push_str(part).ok()?;
+            }
+        }
+        Some(())
+    }
+
+    fn agree(text: &str, port: u16) -> bool {
+        let (mut a, mut b) = (String::<MAX_VIA>::new(), String::<MAX_VIA>::new());
+        let (x, y) = (
+            push_rport_filled(&mut a, text, port),
+            reference(&mut b, text, port),
+        );
+        x == y && (x.is_none() || a == b)
+    }
+
+    /// Every list of up to four parameters from spellings that are and are not a bare
+    /// `rport`, after a sent-by or none; values that overflow `MAX_VIA` too.
+    #[test]
+    fn rport_fill_agrees_with_the_part_by_part_rewrite() {
+        let parts = [
+            "",
+            "rport",
+            "RPort",
+            " rport ",
+            "\trport",
+            "rport=5060",
+            "rpor",
+            "rportx",
+            "x",
+            "branch=z9hG4bK1",
+            "rport\u{a0}",
+            "\u{e9}rport",
+        ];
+        let mut n = 0;
+        for head in ["SIP/2.0/UDP h", "", "rport"] {
+            for a in parts {
+                for b in parts {
+                    for c in parts {
+                        for d in ["", ";", ";rport", ";x"] {
+                            let text = format!("{head};{a};{b};{c}{d}");
+                            assert!(agree(&text, 5060), "{text:?}");
+                            assert!(agree(&text[head.len()..], 7), "{text:?}");
+                            n += 2;
+                        }
+                    }
+                }
+            }
+        }
+        for text in ["", ";", "rport", "x;rport", ";;rport;;"] {
+            assert!(agree(text, 65535), "{text:?}");
+        }
+        // Overflow: just fitting, and one byte over, before and after the rewrite.
+        let long: Vec<u8> = core::iter::repeat_n(b'a', MAX_VIA - 11).collect();
+        let long = core::str::from_utf8(&long).unwrap(); // unwrap: ASCII
+        for tail in [";rport", ";rport;", ";x", ";rport;xx", ";rport;xxxx"] {
+            let text = format!("{long}{tail}");
+            assert!(agree(&text, 5060), "{}", text.len());
+            assert!(agree(&text, 5), "{}", text.len());
+        }
+        assert!(n > 10_000, "{n}");
+    }
 }
 
 /// Copy `resp` into `out` with the value of its top Via replaced by `top_via`.
@@ -5103,7 +5241,8 @@ pub(super) fn dialog_wants_sips(d: &Dialog) -> bool {
 fn dialog_destination(d: &Dialog, fallback: SocketAddr) -> SocketAddr {
     let target = d.route_set().next().unwrap_or(d.remote_target());
     let target = target.trim_start_matches('<').trim_end_matches('>');
-    let Ok(uri) = crate::message::Uri::parse(target.as_bytes()) else {
+    // Given as `&str` too: no UTF-8 pass of its own.
+    let Ok(uri) = crate::message::Uri::parse_text(target.as_bytes(), Some(target)) else {
         return fallback;
     };
     let Some(sip) = uri.as_sip() else {

@@ -555,6 +555,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 &core.to,
                 core.call_id.as_str(),
                 core.cseq.seq(),
+                crate::dialog::contact_uri(msg),
                 core.to.tag().unwrap_or(""),
                 self.over_tls(),
             );

@@ -143,6 +143,10 @@ pub struct Message<'a> {
     slots: heapless::Vec<Slot, MAX_HEADERS, u8>,
     /// Index of the first header of each known kind, `NONE` if absent: O(1) lookup.
     first: [u8; HeaderKind::COUNT],
+    /// The named kinds that have more than one header, one bit each (`kind as u32 &
+    /// 63`): most messages repeat none of the single-valued ones, which settles
+    /// [`Message::first_conflicting`] without a pass over the index.
+    repeated: u64,
     body_start: usize,
     /// Offset of the start line (after any leading CRLFs).
     start_offset: usize,
@@ -164,13 +168,24 @@ impl<'a> Message<'a> {
     /// Parse one datagram under `limits`.
     #[inline]
     pub fn parse_with(bytes: &'a [u8], limits: &Limits) -> Result<Self, ParseError> {
+        let mut msg = Message::empty(bytes);
+        msg.read_datagram(limits)?;
+        Ok(msg)
+    }
+
+    /// [`Message::parse_with`] on an [`empty`](Message::empty) view of the datagram,
+    /// filling it in place: the view is some 700 bytes, and the endpoint, which parses
+    /// every datagram, saves the copy of it out of a `Result` this way.
+    #[inline]
+    pub(crate) fn read_datagram(&mut self, limits: &Limits) -> Result<(), ParseError> {
+        let bytes = self.bytes;
         if bytes.len() > limits.max_message {
             return Err(ParseError::new(
                 K::Capacity(Capacity::MessageSize),
                 limits.max_message,
             ));
         }
-        let mut msg = Message::empty(bytes);
+        let msg = self;
         msg.read_head(limits, false)?;
         let available = bytes.len() - msg.body_start;
         let end = match msg.declared_content_length()? {
@@ -181,7 +196,7 @@ impl<'a> Message<'a> {
             None => bytes.len(),
         };
         msg.bytes = &bytes[..end];
-        Ok(msg)
+        Ok(())
     }
 
     /// Frame the next message on a stream transport (TCP, TLS, WebSocket).
@@ -254,7 +269,7 @@ impl<'a> Message<'a> {
     /// (large) value once in the caller's frame and filling it by reference avoids
     /// copying it out through each `Result`.
     #[inline(always)]
-    fn empty(bytes: &'a [u8]) -> Self {
+    pub(crate) fn empty(bytes: &'a [u8]) -> Self {
         Message {
             bytes,
             start: StartLine::Request {
@@ -264,6 +279,7 @@ impl<'a> Message<'a> {
             },
             slots: heapless::Vec::new(),
             first: [NONE; HeaderKind::COUNT],
+            repeated: 0,
             body_start: bytes.len(),
             start_offset: 0,
             text: None,
@@ -403,9 +419,13 @@ impl<'a> Message<'a> {
         if self.slots.push(slot).is_err() {
             return Err(ParseError::new(K::Capacity(Capacity::Headers), pos));
         }
-        if kind != HeaderKind::Other && self.first[kind as usize] == NONE {
-            // `index` < MAX_HEADERS (64) fits in u8.
-            self.first[kind as usize] = index as u8;
+        if kind != HeaderKind::Other {
+            if self.first[kind as usize] == NONE {
+                // `index` < MAX_HEADERS (64) fits in u8.
+                self.first[kind as usize] = index as u8;
+            } else {
+                self.repeated |= 1u64 << (kind as u32 & 63);
+            }
         }
         Ok(next)
     }
@@ -551,6 +571,10 @@ impl<'a> Message<'a> {
     pub(crate) fn first_conflicting(&self, kinds: &[HeaderKind]) -> Option<HeaderKind> {
         const { assert!(HeaderKind::COUNT <= 64) };
         let wanted = kinds.iter().fold(0u64, |m, &k| m | 1u64 << (k as u32 & 63));
+        // Only a kind with a second header can conflict.
+        if self.repeated & wanted == 0 {
+            return None;
+        }
         let mut conflicting = 0u64;
         for (i, slot) in self.slots.iter().enumerate() {
             let bit = 1u64 << (slot.kind as u32 & 63);
@@ -707,13 +731,18 @@ impl<'a> Message<'a> {
             }
         };
         let mut first = [NONE; HeaderKind::COUNT];
+        let mut repeated = 0u64;
         for (i, slot) in index.slots.iter().enumerate() {
             if usize::from(slot.value_end) > index.body_start {
                 return None;
             }
-            if slot.kind != HeaderKind::Other && first[slot.kind as usize] == NONE {
-                // At most MAX_HEADERS (64) slots: the index fits in u8.
-                first[slot.kind as usize] = i as u8;
+            if slot.kind != HeaderKind::Other {
+                if first[slot.kind as usize] == NONE {
+                    // At most MAX_HEADERS (64) slots: the index fits in u8.
+                    first[slot.kind as usize] = i as u8;
+                } else {
+                    repeated |= 1u64 << (slot.kind as u32 & 63);
+                }
             }
         }
         Some(Message {
@@ -721,6 +750,7 @@ impl<'a> Message<'a> {
             start,
             slots: index.slots.clone(),
             first,
+            repeated,
             body_start: index.body_start,
             start_offset: index.start_offset,
             // Not validated again: a reattached message is read for a few headers only,
@@ -953,6 +983,86 @@ fn parse_start_line(line: &[u8], base: usize) -> Result<StartLine<'_>, ParseErro
         uri,
         version,
     })
+}
+
+#[cfg(test)]
+mod conflict_tests {
+    use std::vec::Vec;
+
+    use super::*;
+
+    /// [`Message::first_conflicting`] without the `repeated` shortcut: the reference.
+    fn reference(msg: &Message<'_>, kinds: &[HeaderKind]) -> Option<HeaderKind> {
+        let wanted = kinds.iter().fold(0u64, |m, &k| m | 1u64 << (k as u32 & 63));
+        let mut conflicting = 0u64;
+        for (i, slot) in msg.slots.iter().enumerate() {
+            let bit = 1u64 << (slot.kind as u32 & 63);
+            if slot.kind == HeaderKind::Other || wanted & bit == 0 {
+                continue;
+            }
+            let first = usize::from(msg.first[slot.kind as usize]);
+            if first != i
+                && let Some(f) = msg.slots.get(first)
+                && msg.value_at(f).0 != msg.value_at(slot).0
+            {
+                conflicting |= bit;
+            }
+        }
+        kinds
+            .iter()
+            .copied()
+            .find(|&k| conflicting & 1u64 << (k as u32 & 63) != 0)
+    }
+
+    /// The answer with the shortcut is the reference's for the checks' kinds, all the
+    /// kinds a message has, and each alone, on every parsed and reattached corpus
+    /// message and mutant.
+    #[test]
+    #[ignore = "needs ../shared/corpus"]
+    fn first_conflicting_agrees_with_the_full_pass_on_the_corpus() {
+        let once = [
+            HeaderKind::From,
+            HeaderKind::To,
+            HeaderKind::CallId,
+            HeaderKind::CSeq,
+            HeaderKind::MaxForwards,
+            HeaderKind::ContentType,
+        ];
+        let limits = Limits::default();
+        let (mut compared, mut conflicts, mut differ) = (0, 0, 0);
+        for bytes in crate::corpus_inputs::inputs() {
+            let Ok(msg) = Message::parse_with(&bytes, &limits) else {
+                continue;
+            };
+            let copy: Vec<u8> = msg.as_bytes().to_vec();
+            let back = Message::reattach(&copy, &msg.detach());
+            for m in [Some(&msg), back.as_ref()].into_iter().flatten() {
+                // Every kind the message has (an absent one cannot conflict), in
+                // order and reversed, and each alone.
+                let present: Vec<HeaderKind> = m
+                    .slots
+                    .iter()
+                    .map(|s| s.kind)
+                    .filter(|&k| k != HeaderKind::Other)
+                    .collect();
+                let reversed: Vec<HeaderKind> = present.iter().rev().copied().collect();
+                let mut sets: Vec<&[HeaderKind]> = std::vec![&once[..], &present, &reversed];
+                sets.extend(present.iter().map(core::slice::from_ref));
+                for kinds in sets {
+                    let got = m.first_conflicting(kinds);
+                    differ += usize::from(got != reference(m, kinds));
+                    conflicts += usize::from(got.is_some());
+                    compared += 1;
+                }
+            }
+        }
+        std::eprintln!("{compared} answers compared, {conflicts} conflicts, {differ} differ");
+        assert!(
+            compared > 100_000 && conflicts > 100,
+            "{compared} {conflicts}"
+        );
+        assert_eq!(differ, 0);
+    }
 }
 
 #[cfg(test)]

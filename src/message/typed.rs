@@ -20,13 +20,19 @@ pub struct CommaValues<'m, 'a, T> {
     parse: Parser<'a, T>,
 }
 
-/// How [`CommaValues`] parses an element: from its bytes, or (the crate's own views)
-/// from its bytes and the same bytes as `&str` when the message has them (see
-/// [`Message::text_at`]), which spares the view a UTF-8 pass.
+/// How [`CommaValues`] parses an element: from its bytes, or (`Whole`, the crate's own
+/// views) from its bytes and the same bytes as `&str` when the message has them (see
+/// [`Message::text_at`]), which spares the view a UTF-8 pass. `Whole` first tries a fast
+/// path on each whole header value (trimmed): a value it answers for is one element,
+/// parsed as the element parser parses it, so the splitter need not scan it (see
+/// [`Via::parse_plain_whole`]).
 #[derive(Clone, Copy)]
 enum Parser<'a, T> {
     Bytes(fn(&'a [u8]) -> Result<T, ParseError>),
-    Text(fn(&'a [u8], Option<&'a str>) -> Result<T, ParseError>),
+    Whole(
+        fn(&'a [u8], Option<&'a str>) -> Option<T>,
+        fn(&'a [u8], Option<&'a str>) -> Result<T, ParseError>,
+    ),
 }
 
 impl<'a, T> Iterator for CommaValues<'_, 'a, T> {
@@ -43,7 +49,7 @@ impl<'a, T> Iterator for CommaValues<'_, 'a, T> {
                         }
                         let parsed = match self.parse {
                             Parser::Bytes(parse) => parse(item),
-                            Parser::Text(parse) => {
+                            Parser::Whole(_, parse) => {
                                 parse(item, self.message.text_at(at, item.len()))
                             }
                         };
@@ -54,6 +60,18 @@ impl<'a, T> Iterator for CommaValues<'_, 'a, T> {
                 }
             }
             let (value, offset) = self.message.nth_of(self.kind, &mut self.next_index)?;
+            if let Parser::Whole(plain, _) = self.parse {
+                // As the splitter reads it: an empty value holds no element, else the
+                // first is trimmed.
+                let (off, item) = lex::trim(value);
+                if item.is_empty() {
+                    continue;
+                }
+                let at = offset + off;
+                if let Some(parsed) = plain(item, self.message.text_at(at, item.len())) {
+                    return Some(Ok(parsed));
+                }
+            }
             self.current = Some((offset, lex::CommaSeparated::new(value)));
         }
     }
@@ -62,7 +80,7 @@ impl<'a, T> Iterator for CommaValues<'_, 'a, T> {
 impl<'a> Message<'a> {
     /// Every Via value, top first (RFC 3261 §20.42).
     pub fn vias(&self) -> CommaValues<'_, 'a, Via<'a>> {
-        self.comma_values_text(HeaderKind::Via, Via::parse_text)
+        self.comma_values_whole(HeaderKind::Via, Via::parse_plain_whole, Via::parse_text)
     }
 
     /// The topmost Via value (RFC 3261 §8.2.6.2, §17.1.3, §17.2.3).
@@ -92,17 +110,29 @@ impl<'a> Message<'a> {
 
     /// Every Contact value, `*` included (RFC 3261 §20.10).
     pub fn contacts(&self) -> CommaValues<'_, 'a, ContactValue<'a>> {
-        self.comma_values_text(HeaderKind::Contact, ContactValue::parse_text)
+        self.comma_values_whole(
+            HeaderKind::Contact,
+            ContactValue::parse_plain_whole,
+            ContactValue::parse_text,
+        )
     }
 
     /// Every Route value, in order (RFC 3261 §20.34).
     pub fn routes(&self) -> CommaValues<'_, 'a, NameAddr<'a>> {
-        self.comma_values_text(HeaderKind::Route, NameAddr::parse_text)
+        self.comma_values_whole(
+            HeaderKind::Route,
+            NameAddr::parse_plain_whole,
+            NameAddr::parse_text,
+        )
     }
 
     /// Every Record-Route value, in order (RFC 3261 §20.30).
     pub fn record_routes(&self) -> CommaValues<'_, 'a, NameAddr<'a>> {
-        self.comma_values_text(HeaderKind::RecordRoute, NameAddr::parse_text)
+        self.comma_values_whole(
+            HeaderKind::RecordRoute,
+            NameAddr::parse_plain_whole,
+            NameAddr::parse_text,
+        )
     }
 
     /// The CSeq (RFC 3261 §20.16).
@@ -182,10 +212,12 @@ impl<'a> Message<'a> {
         }
     }
 
-    /// [`Message::comma_values`] for a view that takes its element as `&str` too.
-    fn comma_values_text<T>(
+    /// [`Message::comma_values`] for a view that takes its element as `&str` too, with
+    /// a fast path for whole values (see [`Parser`]).
+    fn comma_values_whole<T>(
         &self,
         kind: HeaderKind,
+        plain: fn(&'a [u8], Option<&'a str>) -> Option<T>,
         parse: fn(&'a [u8], Option<&'a str>) -> Result<T, ParseError>,
     ) -> CommaValues<'_, 'a, T> {
         CommaValues {
@@ -193,7 +225,7 @@ impl<'a> Message<'a> {
             kind,
             next_index: 0,
             current: None,
-            parse: Parser::Text(parse),
+            parse: Parser::Whole(plain, parse),
         }
     }
 
@@ -228,5 +260,54 @@ impl<'a> Message<'a> {
 
     fn missing(&self) -> ParseError {
         ParseError::new(ParseErrorKind::MissingHeader, self.body_offset())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::vec::Vec;
+
+    use super::*;
+
+    /// Every Via, Contact, Route and Record-Route list (values, errors and their
+    /// offsets) is what splitting every value and parsing each element gives (a whole
+    /// value fast path that never answers), on the corpus and its mutants.
+    #[test]
+    #[ignore = "needs ../shared/corpus"]
+    fn lists_agree_with_the_splitter_on_the_corpus_and_mutants() {
+        let limits = crate::message::Limits::default();
+        let (mut compared, mut values, mut differ) = (0, 0, 0);
+        for bytes in crate::corpus_inputs::inputs() {
+            let Ok(msg) = Message::parse_with(&bytes, &limits) else {
+                continue;
+            };
+            let got: Vec<_> = msg.vias().collect();
+            let want: Vec<_> = msg
+                .comma_values_whole(HeaderKind::Via, |_, _| None, Via::parse_text)
+                .collect();
+            values += want.len();
+            differ += usize::from(got != want);
+            let got: Vec<_> = msg.contacts().collect();
+            let want: Vec<_> = msg
+                .comma_values_whole(HeaderKind::Contact, |_, _| None, ContactValue::parse_text)
+                .collect();
+            values += want.len();
+            differ += usize::from(got != want);
+            for (kind, list) in [
+                (HeaderKind::Route, msg.routes()),
+                (HeaderKind::RecordRoute, msg.record_routes()),
+            ] {
+                let got: Vec<_> = list.collect();
+                let want: Vec<_> = msg
+                    .comma_values_whole(kind, |_, _| None, NameAddr::parse_text)
+                    .collect();
+                values += want.len();
+                differ += usize::from(got != want);
+            }
+            compared += 4;
+        }
+        std::eprintln!("{compared} lists ({values} values) compared, {differ} differ");
+        assert!(compared > 40_000 && values > 20_000, "{compared} {values}");
+        assert_eq!(differ, 0);
     }
 }

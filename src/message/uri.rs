@@ -236,12 +236,18 @@ impl<'a> Uri<'a> {
     /// then needs no UTF-8 pass of its own. `text` must be `s` itself.
     pub(crate) fn parse_text(s: &'a [u8], text: Option<&'a str>) -> Result<Self, ParseError> {
         // Nearly every URI in a message is `sip:` in lower case: no scheme scan.
-        if s.starts_with(b"sip:") {
-            return SipUri::parse_after_scheme(s, 3, text).map(Uri::Sip);
-        }
-        let colon = scheme_end(s)?;
+        let (colon, sip) = if s.starts_with(b"sip:") {
+            (3, true)
+        } else {
+            let colon = scheme_end(s)?;
+            let scheme = &s[..colon];
+            let sip = scheme.eq_ignore_ascii_case(b"sip") || scheme.eq_ignore_ascii_case(b"sips");
+            (colon, sip)
+        };
+        // One call site, so that the SIP parser is inlined here and builds its view in
+        // the `Uri` it returns rather than in a `Result` of its own copied after.
         let scheme = &s[..colon];
-        if scheme.eq_ignore_ascii_case(b"sip") || scheme.eq_ignore_ascii_case(b"sips") {
+        if sip {
             SipUri::parse_after_scheme(s, colon, text).map(Uri::Sip)
         } else if scheme.eq_ignore_ascii_case(b"tel") {
             TelUri::parse_after_scheme(s, colon).map(Uri::Tel)
@@ -334,6 +340,7 @@ pub struct SipUri<'a> {
 }
 
 impl<'a> SipUri<'a> {
+    #[inline(always)]
     fn parse_after_scheme(
         s: &'a [u8],
         colon: usize,

@@ -199,12 +199,7 @@ impl<'a> CallId<'a> {
         }
         // A run of word bytes, then possibly one `@` with a word on both sides and a
         // second run to the end; anything else is an error at the first byte that breaks it.
-        let word_end = |from: usize| {
-            v[from..]
-                .iter()
-                .position(|&b| !lex::is_word(b))
-                .map_or(v.len(), |p| from + p)
-        };
+        let word_end = |from: usize| lex::word_end(v, from);
         let i = word_end(0);
         if i < v.len() {
             if v[i] != b'@' || i == 0 || i + 1 == v.len() {

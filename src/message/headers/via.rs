@@ -206,6 +206,45 @@ impl<'a> Via<'a> {
         Ok(via)
     }
 
+    /// A whole Via header value `s` (trimmed) that [`Via::parse_text`] reads entirely
+    /// by its plain paths (`SIP/2.0/`, a transport token, a plain sent-by, plain
+    /// parameters): the Via `parse_text` gives for it. Those paths take no `,` or
+    /// `"`, so such a value is one list element, which the comma splitter then need not
+    /// scan for. `None` for any other value, which the caller splits and parses as
+    /// before (and which reports any error).
+    pub(crate) fn parse_plain_whole(s: &'a [u8], text: Option<&'a str>) -> Option<Self> {
+        if !s.starts_with(b"SIP/2.0/") {
+            return None;
+        }
+        let end = lex::token_end(s, 8);
+        let (transport, end) = match Transport::known(&s[8..end]) {
+            Some(t) => (t, end),
+            None => {
+                let (t, end) = token_at(s, 8, KIND).ok()?;
+                (Transport::from_token(t), end)
+            }
+        };
+        let i = lex::skip_lws(s, end);
+        if i == end {
+            return None;
+        }
+        let (sent_by, i) = plain_sent_by(s, i)?;
+        let mut via = Via {
+            protocol_name: "SIP",
+            protocol_version: "2.0",
+            transport,
+            sent_by,
+            params: s.get(i..).unwrap_or_default(),
+            params_at: i,
+            branch: None,
+            received: None,
+            rport: Rport::Absent,
+            maddr: None,
+            ttl: None,
+        };
+        plain_params(s, i, text, &mut via).then_some(via)
+    }
+
     /// The protocol name of `sent-protocol`, case as received (normally `SIP`).
     pub fn protocol_name(&self) -> &'a str {
         self.protocol_name
@@ -283,13 +322,13 @@ fn general_params<'a>(
     let mut seen_rport = false;
     check_params_classed(s, from, KIND, |p, class, value_at| {
         let name = p.name;
-        if name.eq_ignore_ascii_case(b"branch") {
+        if is_name(name, b"branch") {
             let b = token_value_text(&p, class, KIND, text, value_at)?;
             via.branch.get_or_insert(b);
-        } else if name.eq_ignore_ascii_case(b"received") {
+        } else if is_name(name, b"received") {
             let h = received(&p)?;
             via.received.get_or_insert(h);
-        } else if name.eq_ignore_ascii_case(b"rport") {
+        } else if is_name(name, b"rport") {
             let r = match p.value {
                 None => Rport::Requested,
                 Some(v) => Rport::Port(parse_port(v).ok_or(err(p.offset))?),
@@ -326,7 +365,7 @@ fn plain_params<'a>(s: &'a [u8], from: usize, text: Option<&'a str>, via: &mut V
         if s[i] != b';' {
             return false;
         }
-        let name_end = lex::token_end(s, i + 1);
+        let name_end = known_name_end(s, i + 1).unwrap_or_else(|| lex::token_end(s, i + 1));
         let name = &s[i + 1..name_end];
         if name.is_empty() {
             return false;
@@ -334,7 +373,8 @@ fn plain_params<'a>(s: &'a [u8], from: usize, text: Option<&'a str>, via: &mut V
         i = name_end;
         let mut value = None;
         if s.get(i) == Some(&b'=') {
-            let end = lex::token_end(s, i + 1);
+            // Branches are long: four bytes a step.
+            let end = lex::long_token_end(s, i + 1);
             if end == i + 1 {
                 return false;
             }
@@ -342,7 +382,7 @@ fn plain_params<'a>(s: &'a [u8], from: usize, text: Option<&'a str>, via: &mut V
             i = end;
         }
         // Every occurrence is checked, as the general loop checks it.
-        if name.eq_ignore_ascii_case(b"branch") {
+        if is_name(name, b"branch") {
             let Some((a, b)) = value else { return false };
             let b = match text.and_then(|t| t.get(a..b)) {
                 Some(b) => b,
@@ -352,12 +392,12 @@ fn plain_params<'a>(s: &'a [u8], from: usize, text: Option<&'a str>, via: &mut V
                 },
             };
             branch.get_or_insert(b);
-        } else if name.eq_ignore_ascii_case(b"received") {
+        } else if is_name(name, b"received") {
             let Some(addr) = value.and_then(|(a, b)| parse_ipv4(&s[a..b])) else {
                 return false;
             };
             received.get_or_insert(Host::Ipv4(addr));
-        } else if name.eq_ignore_ascii_case(b"rport") {
+        } else if is_name(name, b"rport") {
             let r = match value {
                 None => Rport::Requested,
                 Some((a, b)) => match parse_port(&s[a..b]) {
@@ -376,6 +416,29 @@ fn plain_params<'a>(s: &'a [u8], from: usize, text: Option<&'a str>, via: &mut V
         via.rport = r;
     }
     true
+}
+
+/// Where the parameter name at `at` ends when it is one every Via writes, spelled as
+/// written (`branch`, `rport`, `received`) and not the start of a longer token: what
+/// `lex::token_end(s, at)` gives then, without its byte-by-byte scan. `None` otherwise.
+#[inline]
+fn known_name_end(s: &[u8], at: usize) -> Option<usize> {
+    let rest = s.get(at..)?;
+    let len = [&b"branch"[..], b"rport", b"received"]
+        .into_iter()
+        .find(|name| rest.starts_with(name))?
+        .len();
+    match rest.get(len) {
+        Some(&b) if lex::is_token(b) => None,
+        _ => Some(at + len),
+    }
+}
+
+/// Whether the parameter name `name` is `lower` (case-insensitive): the spelling every
+/// Via writes is compared first, as one word, before the byte-by-byte folding.
+#[inline]
+fn is_name(name: &[u8], lower: &[u8]) -> bool {
+    name == lower || name.eq_ignore_ascii_case(lower)
 }
 
 /// `SLASH = SWS "/" SWS` starting at `i`; returns the index after the trailing SWS.
@@ -497,6 +560,90 @@ fn received<'a>(p: &RawParam<'a>) -> Result<Host<'a>, ParseError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The known names end where the token scan ends, whenever they answer.
+    #[test]
+    fn known_name_end_agrees_with_token_end() {
+        let mut answered = 0;
+        for name in [
+            "branch", "rport", "received", "rpor", "branchx", "Branch", "x", "",
+        ] {
+            for tail in ["", "=", ";", "x", "-", " ", ",", "1"] {
+                let text = std::format!(";{name}{tail}");
+                let s = text.as_bytes();
+                if let Some(end) = known_name_end(s, 1) {
+                    assert_eq!(end, lex::token_end(s, 1), "{text}");
+                    answered += 1;
+                }
+            }
+        }
+        assert_eq!(answered, 3 * 5, "{answered}");
+    }
+
+    /// The whole-value fast path gives what `parse_text` gives whenever it answers, and
+    /// answers only for values without `,` or `"` (one list element).
+    #[test]
+    fn plain_whole_agrees_with_parse_text() {
+        let heads = [
+            "SIP/2.0/UDP ",
+            "SIP/2.0/TCP\t",
+            "SIP/2.0/udp  ",
+            "SIP/2.0/FOO ",
+            "SIP/2.0/UDP",
+            "SIP / 2.0/UDP ",
+            "sip/2.0/UDP ",
+        ];
+        let hosts = [
+            "127.0.0.1",
+            "h.example.com",
+            "h:5060",
+            "1.2.3.4:99999",
+            "[::1]:5060",
+            "1.2.3",
+            "01.2.3.4",
+            "h :5060",
+            "",
+        ];
+        let params = [
+            "",
+            ";branch=z9hG4bK1",
+            ";rport",
+            ";rport=5060",
+            ";received=1.2.3.4",
+            ";received=[::1]",
+            ";BRANCH=b",
+            ";branch=\"q\"",
+            ";ttl=1",
+            ";x=y,SIP/2.0/UDP h",
+            ";x",
+            " ;x",
+            ";",
+            ";x=",
+            ",",
+            "\"",
+            ";received=1.2.3.4.5",
+            ";rport=65536",
+        ];
+        let mut answered = 0;
+        for head in heads {
+            for host in hosts {
+                for a in params {
+                    for b in params {
+                        let text = std::format!("{head}{host}{a}{b}");
+                        let s = text.as_bytes();
+                        let whole = Via::parse_plain_whole(s, Some(&text));
+                        if let Some(via) = &whole {
+                            answered += 1;
+                            assert!(!s.contains(&b',') && !s.contains(&b'"'), "{text}");
+                            assert_eq!(Via::parse_text(s, Some(&text)).as_ref(), Ok(via));
+                            assert_eq!(Via::parse_plain_whole(s, None).as_ref(), Some(via));
+                        }
+                    }
+                }
+            }
+        }
+        assert!(answered > 500, "{answered}");
+    }
 
     /// The fast parameter loop fills a Via exactly as the general one does, whenever it
     /// answers.
