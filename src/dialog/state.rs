@@ -828,9 +828,16 @@ fn remote_target_of(msg: &Message<'_>) -> Result<String<MAX_URI>, DialogError> {
 /// either, so its text is usually kept as it is, without parsing it again.
 fn target_of(uri: &str) -> Result<String<MAX_URI>, DialogError> {
     let b = uri.as_bytes();
-    let may_hold = |word: &[u8]| b.windows(word.len()).any(|w| w.eq_ignore_ascii_case(word));
-    // `%` too: an escaped parameter name (`%6Dethod`) is still `method`.
-    if !b.iter().any(|&c| c == b'?' || c == b'%') && !may_hold(b"method") {
+    // One pass: a `?`, a `;method`, or a `%` (an escaped name such as `%6Dethod` is still
+    // `method`) sends the URI the slow way.
+    let suspect = b.iter().enumerate().any(|(i, &c)| {
+        c == b'?'
+            || c == b'%'
+            || (c == b';'
+                && b.get(i + 1..i + 7)
+                    .is_some_and(|w| w.eq_ignore_ascii_case(b"method")))
+    });
+    if !suspect {
         return Ok(angled(uri)?);
     }
     let parsed = Uri::parse_text(b, Some(uri))?;
