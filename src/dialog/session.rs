@@ -307,6 +307,9 @@ pub enum Notice {
     RetryReInvite,
     /// This side is the refresher and half the session interval has passed: send a
     /// session refresh (a re-INVITE or UPDATE with Session-Expires, RFC 4028 §7.4, §10).
+    /// Given only when a re-INVITE may be sent ([`InviteSession::can_reinvite`]); while
+    /// one is in progress the session asks again every T2 until a 2xx restarts the
+    /// timer or the re-INVITE may go.
     RefreshDue,
     /// The session ended.
     Terminated(EndReason),
@@ -918,7 +921,17 @@ impl Step<'_> {
             SessionTimer::Refresh
                 if !ses.is_terminated() && ses.interval.is_some_and(|i| i.local_refresh) =>
             {
-                self.emit(Action::Tu(Notice::RefreshDue));
+                if ses.can_reinvite() {
+                    self.emit(Action::Tu(Notice::RefreshDue));
+                } else {
+                    // An INVITE transaction is open (or the §14.1 back-off runs): its 2xx
+                    // refreshes the session (`Event::SessionExpires` re-arms this timer),
+                    // but it may fail, and only a 2xx refreshes. Ask again after T2 (at
+                    // least a second, should the host's T2 be zero), well within the
+                    // interval/6 (15 s or more) left before the peer's expiry.
+                    let again = cfg.t2.max(Duration::from_secs(1));
+                    self.emit(Action::StartTimer(SessionTimer::Refresh, again));
+                }
             }
             // RFC 4028 §10: no refresh came in time: end the session with BYE.
             SessionTimer::Expiry

@@ -3100,8 +3100,9 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
     /// RFC 4028 §10: refresh the session with a re-INVITE without an offer (RFC 3261
     /// §14.1 allows one; the peer's 2xx then offers its current session description and
     /// the ACK carries the host's answer, [`Event::AnswerNeeded`]). This keeps no copy of
-    /// this side's session description per call. A re-INVITE already in progress (ours
-    /// or the peer's) refreshes the session with its own 2xx, so none is sent then.
+    /// this side's session description per call. The session gives no refresh due while
+    /// a re-INVITE (ours or the peer's) is in progress: its 2xx refreshes the session, and
+    /// should it fail, the refresh falls due again T2 later.
     fn send_refresh(&mut self, now: Instant, call: CallHandle) {
         if let Some(c) = self.calls.get_mut(call.0) {
             c.refreshing = true;

@@ -1,0 +1,215 @@
+//! Review s7b: the changes of 830ebaa..8d9a7f7 (realm-bound credentials, remote targets
+//! without `method` or `?headers`, 2xx responses without a usable Contact, finished
+//! client transactions kept for the host, rejecting answers to unanswered late offers,
+//! session timers, the performance branch and the merges), through the public API: two
+//! endpoints over a perfect virtual link and virtual time. Each test states the
+//! behaviour the RFC asks for; those of a defect failed before its fix (said in their
+//! docs), the others cover a path found sound.
+
+use std::net::SocketAddr;
+
+use sansip::Instant;
+use sansip::dialog::{SessionState, TimerConfig};
+use sansip::endpoint::{CallHandle, Endpoint, EndpointConfig, Event, Request, TxHandle};
+use sansip::message::{Message, Method, StatusCode};
+
+type Ep = Endpoint<16, 8, 2048>;
+
+const A: &str = "127.0.0.1:5061";
+const B: &str = "127.0.0.1:5062";
+const SDP: &[u8] = b"v=0\r\n";
+
+fn addr(s: &str) -> SocketAddr {
+    s.parse().unwrap()
+}
+
+fn timers(session_expires: u32) -> Option<TimerConfig> {
+    Some(TimerConfig {
+        session_expires,
+        min_se: 90,
+    })
+}
+
+/// Two endpoints whose hosts answer every offer in a 2xx in the ACK; `b`'s host answers
+/// re-INVITEs at once with 200, `a`'s keeps them (`held`) for the test to answer.
+struct Pair {
+    a: Box<Ep>,
+    b: Box<Ep>,
+    now: Instant,
+    /// Every datagram: time, direction ('>' a to b, '<' b to a), bytes.
+    wire: Vec<(u64, char, Vec<u8>)>,
+    events_a: Vec<Event>,
+    events_b: Vec<Event>,
+    /// Re-INVITEs `a`'s host has not answered.
+    held: Vec<TxHandle>,
+}
+
+impl Pair {
+    fn new(a: Option<TimerConfig>, b: Option<TimerConfig>) -> Self {
+        let config = |at, seed, session_timer| EndpointConfig {
+            session_timer,
+            ..EndpointConfig::new(addr(at), seed)
+        };
+        Pair {
+            a: Box::new(Endpoint::new(config(A, 1, a))),
+            b: Box::new(Endpoint::new(config(B, 2, b))),
+            now: Instant::ZERO,
+            wire: Vec::new(),
+            events_a: Vec::new(),
+            events_b: Vec::new(),
+            held: Vec::new(),
+        }
+    }
+
+    fn flush(&mut self) {
+        let mut buf = vec![0u8; 65_535];
+        loop {
+            let mut moved = false;
+            while let Some(t) = self.a.poll_transmit(&mut buf).unwrap() {
+                let bytes = t.bytes.to_vec();
+                self.b.handle_datagram(self.now, addr(A), &bytes);
+                self.wire.push((self.now.as_millis(), '>', bytes));
+                moved = true;
+            }
+            while let Some(t) = self.b.poll_transmit(&mut buf).unwrap() {
+                let bytes = t.bytes.to_vec();
+                self.a.handle_datagram(self.now, addr(B), &bytes);
+                self.wire.push((self.now.as_millis(), '<', bytes));
+                moved = true;
+            }
+            while let Some(e) = self.a.poll_event() {
+                moved |= self.host(true, e);
+            }
+            while let Some(e) = self.b.poll_event() {
+                moved |= self.host(false, e);
+            }
+            if !moved {
+                break;
+            }
+        }
+    }
+
+    fn host(&mut self, is_a: bool, e: Event) -> bool {
+        let now = self.now;
+        let ep = if is_a { &mut self.a } else { &mut self.b };
+        let mut acted = false;
+        match e {
+            Event::IncomingRequest { tx, call: Some(_) }
+                if ep.request(tx).is_some_and(|r| {
+                    r.method() == Some(Method::Invite) && r.to().is_ok_and(|t| t.tag().is_some())
+                }) =>
+            {
+                if is_a {
+                    self.held.push(tx);
+                } else {
+                    ep.respond(now, tx, StatusCode::OK, Some(("application/sdp", SDP)))
+                        .unwrap();
+                    acted = true;
+                }
+            }
+            Event::AnswerNeeded { call } => {
+                ep.ack_with_answer(call, ("application/sdp", SDP)).unwrap();
+                acted = true;
+            }
+            _ => {}
+        }
+        if is_a {
+            self.events_a.push(e);
+        } else {
+            self.events_b.push(e);
+        }
+        acted
+    }
+
+    /// Jump to the next timer of either side (not past `limit_ms`) and fire it.
+    fn advance(&mut self, limit_ms: u64) -> bool {
+        let next = [self.a.poll_timeout(), self.b.poll_timeout()]
+            .into_iter()
+            .flatten()
+            .min();
+        let Some(t) = next.filter(|t| t.as_millis() <= limit_ms) else {
+            return false;
+        };
+        self.now = self.now.max(t);
+        self.a.handle_timeout(self.now);
+        self.b.handle_timeout(self.now);
+        self.flush();
+        true
+    }
+
+    fn run_until(&mut self, limit_ms: u64) {
+        while self.advance(limit_ms) {}
+        self.now = self.now.max(Instant::from_millis(limit_ms));
+    }
+
+    /// `a` calls `b`; `b` answers 200 at once.
+    fn call(&mut self) -> (CallHandle, CallHandle) {
+        let req = Request {
+            body: Some(("application/sdp", SDP)),
+            ..Request::new(
+                Method::Invite,
+                "sip:bob@127.0.0.1:5062",
+                "<sip:alice@127.0.0.1>",
+                "<sip:bob@127.0.0.1>",
+            )
+        };
+        let call = self.a.invite(self.now, addr(B), &req).unwrap();
+        self.flush();
+        let (tx, callee) = self
+            .events_b
+            .iter()
+            .find_map(|e| match e {
+                Event::IncomingRequest {
+                    tx,
+                    call: Some(call),
+                } => Some((*tx, *call)),
+                _ => None,
+            })
+            .expect("the INVITE reached b's host");
+        self.b
+            .respond(self.now, tx, StatusCode::OK, Some(("application/sdp", SDP)))
+            .unwrap();
+        self.flush();
+        (call, callee)
+    }
+
+    /// The messages that went `dir` whose start line begins with `start`, parsed.
+    fn sent(&self, dir: char, start: &str) -> Vec<(u64, Message<'_>)> {
+        self.wire
+            .iter()
+            .filter(|(_, d, b)| *d == dir && b.starts_with(start.as_bytes()))
+            .map(|(t, _, b)| (*t, Message::parse(b).unwrap()))
+            .collect()
+    }
+}
+
+/// RFC 4028 §10: the refresher refreshes the session before the other side's expiry,
+/// even when its refresh fell due while the peer's re-INVITE was in progress and that
+/// re-INVITE then failed (only a 2xx refreshes). The caller refreshes a 120 s session
+/// (due at 60 s; the callee gives up at 88 s); the callee's re-INVITE at 59 s is
+/// refused 488 at 61 s. Before the fix the refresh that fell due was dropped (the
+/// endpoint could not send it) and none followed: the callee sent BYE at 88 s.
+#[test]
+fn a_refresh_due_during_a_failed_reinvite_still_goes() {
+    let mut p = Pair::new(timers(120), timers(1800));
+    let (call, callee) = p.call();
+    p.run_until(59_000);
+    p.b.reinvite(p.now, callee, &[], ("application/sdp", SDP))
+        .unwrap();
+    p.flush();
+    assert_eq!(p.held.len(), 1, "a's host holds the callee's re-INVITE");
+    p.run_until(61_000);
+    let tx = p.held.pop().unwrap();
+    p.a.respond(p.now, tx, StatusCode::NOT_ACCEPTABLE_HERE, None)
+        .unwrap();
+    p.flush();
+    p.run_until(200_000);
+    assert!(p.sent('<', "BYE").is_empty(), "the callee's session expired");
+    assert_eq!(p.a.call_state(call), Some(SessionState::Confirmed));
+    assert_eq!(p.b.call_state(callee), Some(SessionState::Confirmed));
+    let refreshes: Vec<u64> = p.sent('>', "INVITE").iter().skip(1).map(|(t, _)| *t).collect();
+    assert!(
+        refreshes.first().is_some_and(|&t| (61_000..88_000).contains(&t)),
+        "{refreshes:?}"
+    );
+}
