@@ -213,3 +213,58 @@ fn a_refresh_due_during_a_failed_reinvite_still_goes() {
         "{refreshes:?}"
     );
 }
+
+/// The callee `b` sends a re-INVITE (with an offer, or without one so that the 2xx
+/// carries the offer) and hangs up; its BYE and `a`'s 2xx to the re-INVITE cross, so the
+/// 2xx reaches `b` after its call is over.
+fn hang_up_during_own_reinvite(offer: bool) -> Pair {
+    let mut p = Pair::new(None, None);
+    let (_, callee) = p.call();
+    p.run_until(1_000);
+    if offer {
+        p.b.reinvite(p.now, callee, &[], ("application/sdp", SDP))
+            .unwrap();
+    } else {
+        p.b.reinvite_without_offer(p.now, callee, &[]).unwrap();
+    }
+    p.flush();
+    let tx = p.held.pop().expect("a's host holds the re-INVITE");
+    // The BYE waits in b's queue while the 2xx reaches b.
+    p.b.hangup(p.now, callee).unwrap();
+    let sdp: &[u8] = b"v=0\r\no=a 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n";
+    p.a.respond(p.now, tx, StatusCode::OK, Some(("application/sdp", sdp)))
+        .unwrap();
+    let mut buf = vec![0u8; 65_535];
+    while let Some(t) = p.a.poll_transmit(&mut buf).unwrap() {
+        let bytes = t.bytes.to_vec();
+        p.b.handle_datagram(p.now, addr(A), &bytes);
+        p.wire.push((p.now.as_millis(), '>', bytes));
+    }
+    p.flush();
+    p.run_until(40_000);
+    p
+}
+
+/// RFC 3261 §13.2.2.4, §12.2.1.1: the 2xx to a re-INVITE that comes after this side's
+/// BYE is ACKed (with an answer rejecting every stream when it carries the offer, RFC
+/// 3264 §6), and nothing more: the dialog is already BYEd, and a second BYE would be a
+/// new request with the CSeq number of the first. Before the fix the endpoint took the
+/// 2xx for an orphan's (a late fork's) and sent a second BYE with CSeq 2, answered 481.
+#[test]
+fn a_reinvite_2xx_after_the_hang_up_is_acked_and_not_byed_again() {
+    for offer in [true, false] {
+        let p = hang_up_during_own_reinvite(offer);
+        let acks = p.sent('<', "ACK");
+        let (_, ack) = acks.last().unwrap();
+        assert_eq!(acks.len(), 1, "offer {offer}: the re-INVITE's 2xx is ACKed");
+        if offer {
+            assert!(ack.body().is_empty(), "the 2xx carried the answer");
+        } else {
+            let body = String::from_utf8_lossy(ack.body()).into_owned();
+            assert!(body.contains("m=audio 0 RTP/AVP 0"), "{body}");
+        }
+        let byes = p.sent('<', "BYE");
+        assert_eq!(byes.len(), 1, "offer {offer}: one BYE");
+        assert!(p.sent('>', "SIP/2.0 481").is_empty());
+    }
+}

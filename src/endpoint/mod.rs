@@ -3806,7 +3806,8 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
     }
 
     /// ACK and BYE the dialog the 2xx `msg` to `invite` (sent to `peer` for `call`, now
-    /// over) created (§13.2.2.4, RFC 6026 §8.4); `tls`: the endpoint runs TLS or WSS;
+    /// over) created (§13.2.2.4, RFC 6026 §8.4), only ACK the 2xx to a re-INVITE (its
+    /// dialog is over already); `tls`: the endpoint runs TLS or WSS;
     /// `fork_seqs`: the CSeq numbers the call's forks reached ([`write_fork_seqs`]).
     #[allow(clippy::too_many_arguments)] // the pieces of a call that is gone
     fn ack_and_bye_orphan_of(
@@ -3861,6 +3862,12 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         };
         if encoded {
             self.queue_transmit(dest, &bytes);
+        }
+        // A re-INVITE's 2xx: its dialog ended with the call (a BYE sent or received, or
+        // a 481/408), so the ACK is all it needs; another BYE would repeat the CSeq
+        // number of the one sent (§12.2.1.1).
+        if inv.to().is_ok_and(|to| to.tag().is_some()) {
+            return;
         }
         let (bye_branch, _) = self.via_parts();
         let via = self.via(&bye_branch, &sent_by);
