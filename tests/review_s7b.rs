@@ -31,7 +31,8 @@ fn timers(session_expires: u32) -> Option<TimerConfig> {
 }
 
 /// Two endpoints whose hosts answer every offer in a 2xx in the ACK; `b`'s host answers
-/// re-INVITEs at once with 200, `a`'s keeps them (`held`) for the test to answer.
+/// re-INVITEs at once with 200, `a`'s keeps them (`held`) for the test to answer unless
+/// told otherwise (`a_holds`).
 struct Pair {
     a: Box<Ep>,
     b: Box<Ep>,
@@ -42,6 +43,8 @@ struct Pair {
     events_b: Vec<Event>,
     /// Re-INVITEs `a`'s host has not answered.
     held: Vec<TxHandle>,
+    /// Whether `a`'s host holds re-INVITEs (else it answers them as `b`'s does).
+    a_holds: bool,
 }
 
 impl Pair {
@@ -58,6 +61,7 @@ impl Pair {
             events_a: Vec::new(),
             events_b: Vec::new(),
             held: Vec::new(),
+            a_holds: true,
         }
     }
 
@@ -99,7 +103,7 @@ impl Pair {
                     r.method() == Some(Method::Invite) && r.to().is_ok_and(|t| t.tag().is_some())
                 }) =>
             {
-                if is_a {
+                if is_a && self.a_holds {
                     self.held.push(tx);
                 } else {
                     ep.respond(now, tx, StatusCode::OK, Some(("application/sdp", SDP)))
@@ -267,4 +271,38 @@ fn a_reinvite_2xx_after_the_hang_up_is_acked_and_not_byed_again() {
         assert_eq!(byes.len(), 1, "offer {offer}: one BYE");
         assert!(p.sent('>', "SIP/2.0 481").is_empty());
     }
+}
+
+/// RFC 4028 §7.2, §9, §10: both sides run session timers, the caller refreshes a 120 s
+/// session; at 30 s the callee sends an UPDATE (a media change, RFC 3311), which the
+/// caller answers 2xx with the Session-Expires it negotiated for it. Whatever that 2xx
+/// says, someone must go on refreshing: the call outlives several intervals. Before the
+/// fix the caller's 2xx handed the refreshes to the callee (`refresher=uac`, §9: the
+/// UPDATE named none), whose endpoint ignored the Session-Expires of a 2xx to UPDATE: no
+/// one refreshed, and the callee's expiry ended the call at 88 s.
+#[test]
+fn an_update_from_the_non_refresher_keeps_the_session_refreshed() {
+    let mut p = Pair::new(timers(120), timers(120));
+    p.a_holds = false;
+    let (call, callee) = p.call();
+    p.run_until(30_000);
+    p.b.request_in_call(p.now, callee, Method::Update, &[], None)
+        .unwrap();
+    p.flush();
+    let tx = p
+        .events_a
+        .iter()
+        .rev()
+        .find_map(|e| match e {
+            Event::IncomingRequest { tx, .. } => Some(*tx),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(p.a.request(tx).unwrap().method(), Some(Method::Update));
+    p.a.respond(p.now, tx, StatusCode::OK, None).unwrap();
+    p.flush();
+    p.run_until(600_000);
+    assert!(p.sent('<', "BYE").is_empty() && p.sent('>', "BYE").is_empty());
+    assert_eq!(p.a.call_state(call), Some(SessionState::Confirmed));
+    assert_eq!(p.b.call_state(callee), Some(SessionState::Confirmed));
 }

@@ -223,7 +223,8 @@ pub struct EndpointConfig {
     ///   so goes again once with the larger interval (§7.4);
     /// - the negotiated timer runs: this side refreshes at half the interval with a
     ///   re-INVITE, or sends BYE when the peer's refresh does not come
-    ///   ([`dialog::EndReason::SessionExpired`], §10).
+    ///   ([`dialog::EndReason::SessionExpired`], §10); a 2xx with Session-Expires to an
+    ///   UPDATE this side sent in the call restarts it too (§7.2), the refresher included.
     ///
     /// The endpoint writes Session-Expires, Min-SE and `Supported`/`Require: timer`
     /// itself: a host adds none of them.
@@ -3697,6 +3698,18 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                     && d.id().matches_response(msg)
                 {
                     let _ = d.refresh_target(msg);
+                    // RFC 4028 §7.2, §10: with session timers on, this side's UPDATE is a
+                    // session refresh request (it says `Supported: timer`), and the
+                    // Session-Expires of its 2xx (re)starts the timer, the refresher
+                    // included; a 2xx without one leaves the timer as it was (the peer
+                    // did not take the UPDATE as a refresh).
+                    if let Some(cfg) = self.config.session_timer
+                        && let Some(se) = msg.session_expires().and_then(Result::ok)
+                    {
+                        let interval = cfg.uac_2xx(Some((se.delta_seconds(), se.refresher())));
+                        let event = dialog::Event::SessionExpires(interval);
+                        let _ = self.step_call(now, call, event, None);
+                    }
                 }
                 match (call, msg) {
                     // A 2xx after the call ended (a late fork, or a race with the
