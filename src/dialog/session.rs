@@ -173,7 +173,8 @@ pub enum SessionTimer {
     AckTimeout,
     /// Back-off before retrying a re-INVITE that got 491 (§14.1).
     Glare,
-    /// This side refreshes the session: half the session interval (RFC 4028 §10).
+    /// This side refreshes the session: half the session interval (RFC 4028 §10), then
+    /// T2 at a time while a re-INVITE is in progress (see [`Notice::RefreshDue`]).
     Refresh,
     /// The peer refreshes the session: the interval minus `min(32 s, interval/3)`
     /// (RFC 4028 §10); then this side sends BYE.
