@@ -90,9 +90,9 @@ fn log(dir: &str, peer: SocketAddr, bytes: &[u8]) {
 /// Where to send for `uri`, located as RFC 3263 says (`sansip::locate`) with what the
 /// standard library can look up: an IP address is used as it is, and a domain name is
 /// resolved to A/AAAA records (std has no SRV or NAPTR queries, so a URI without a port
-/// takes the fallback of §4.2: the default port). This client speaks UDP only. The
-/// address of `bind`'s family comes first.
-/// Where to send, and whether over TCP (`;transport=tcp`).
+/// takes the fallback of §4.2: the default port), and whether over TCP (the URI says
+/// `;transport=tcp`; this client speaks UDP and TCP only). The address of `bind`'s family
+/// comes first.
 fn destination(uri: &str, bind: SocketAddr) -> Result<(SocketAddr, bool), String> {
     let Ok(Uri::Sip(u)) = Uri::parse(uri.as_bytes()) else {
         return Err("need a sip: URI".into());
