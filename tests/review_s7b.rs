@@ -208,12 +208,22 @@ fn a_refresh_due_during_a_failed_reinvite_still_goes() {
         .unwrap();
     p.flush();
     p.run_until(200_000);
-    assert!(p.sent('<', "BYE").is_empty(), "the callee's session expired");
+    assert!(
+        p.sent('<', "BYE").is_empty(),
+        "the callee's session expired"
+    );
     assert_eq!(p.a.call_state(call), Some(SessionState::Confirmed));
     assert_eq!(p.b.call_state(callee), Some(SessionState::Confirmed));
-    let refreshes: Vec<u64> = p.sent('>', "INVITE").iter().skip(1).map(|(t, _)| *t).collect();
+    let refreshes: Vec<u64> = p
+        .sent('>', "INVITE")
+        .iter()
+        .skip(1)
+        .map(|(t, _)| *t)
+        .collect();
     assert!(
-        refreshes.first().is_some_and(|&t| (61_000..88_000).contains(&t)),
+        refreshes
+            .first()
+            .is_some_and(|&t| (61_000..88_000).contains(&t)),
         "{refreshes:?}"
     );
 }
