@@ -50,8 +50,8 @@ pub struct DigestCredentials<'a> {
     /// The password of `username`.
     pub password: &'a str,
     /// The one realm these credentials answer (RFC 3261 §22.1: the realm names the
-    /// protection domain the password belongs to), or `None` to answer whichever realm
-    /// challenges. Naming it keeps the password's digest away from any other UAS or proxy
+    /// protection domain the password belongs to), or `None` (or an empty realm) to
+    /// answer whichever realm challenges. Naming it keeps the password's digest away from any other UAS or proxy
     /// on the path, which could otherwise try passwords against it offline.
     pub realm: Option<&'a str>,
 }
@@ -67,7 +67,8 @@ impl<'a> DigestCredentials<'a> {
     }
 
     /// The same credentials, answering only challenges of `realm` (the `realm` parameter
-    /// of `WWW-Authenticate` or `Proxy-Authenticate`, compared exactly).
+    /// of `WWW-Authenticate` or `Proxy-Authenticate`, compared exactly). An empty `realm`
+    /// answers any realm, as `None` does.
     ///
     /// ```
     /// use sansip::endpoint::DigestCredentials;

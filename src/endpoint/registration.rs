@@ -39,7 +39,8 @@ pub struct Binding<'a> {
     pub username: &'a str,
     /// The password of `username`.
     pub password: &'a str,
-    /// The one realm the credentials answer, or `None` for any realm that challenges (as
+    /// The one realm the credentials answer, or `None` (or an empty realm) for any realm
+    /// that challenges (as
     /// [`DigestCredentials::realm`](super::DigestCredentials::realm)).
     pub realm: Option<&'a str>,
 }
