@@ -26,8 +26,8 @@
 //! the URI's port or else the default port (std offers no SRV or NAPTR lookup). Over UDP,
 //! or over TCP when the URI says `;transport=tcp` (`common/net.rs` frames the stream).
 //! Logs one line per message (time, direction, peer, first line). Exit status 0 on the
-//! expected outcome, 1 otherwise (including no outcome within 40 s), 2 on a usage or
-//! socket error.
+//! expected outcome, 1 otherwise (including no outcome within 40 s, more with a longer
+//! `--hold`), 2 on a usage or socket error.
 
 #[path = "common/net.rs"]
 mod net;
@@ -291,8 +291,10 @@ fn run(
     let mut linger_until: Option<StdInstant> = None;
     loop {
         let std_now = StdInstant::now();
-        if std_now.duration_since(start) > GIVE_UP {
-            println!("uac: gave up after {GIVE_UP:?}");
+        // A longer hold gives a call longer to finish.
+        let give_up = GIVE_UP + hold.saturating_sub(HOLD);
+        if std_now.duration_since(start) > give_up {
+            println!("uac: gave up after {give_up:?}");
             return Ok(false);
         }
         if let Some(t) = linger_until
@@ -331,8 +333,13 @@ fn run(
                     Ok(Some(t)) => {
                         busy = true;
                         log(">", t.destination, t.bytes);
-                        if let Err(e) = net.send(t.destination, t.bytes) {
+                        let destination = t.destination;
+                        if let Err(e) = net.send(destination, t.bytes) {
                             println!("uac: {e}");
+                            // Over TCP the transactions sending there end (§18.4).
+                            if net.is_stream() {
+                                ep.handle_send_error(now(), destination);
+                            }
                         }
                     }
                     Ok(None) => break,

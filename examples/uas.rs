@@ -209,9 +209,13 @@ impl Host {
                     Ok(Some(t)) => {
                         busy = true;
                         log(self.quiet, ">", t.destination, t.bytes);
-                        // A send error (peer gone) is not ours to fix: UDP is lossy
-                        // anyway, and a transaction over TCP times out.
-                        let _ = net.send(t.destination, t.bytes);
+                        // Over TCP a failed send (no connection to the peer) ends the
+                        // transactions sending there (RFC 3261 §18.4); over UDP a lost
+                        // datagram is what retransmissions are for.
+                        let destination = t.destination;
+                        if net.send(destination, t.bytes).is_err() && net.is_stream() {
+                            ep.handle_send_error(self.now(), destination);
+                        }
                     }
                     Ok(None) => break,
                     Err(e) => return Err(format!("transmit buffer: {e:?}")),

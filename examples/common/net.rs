@@ -70,6 +70,12 @@ impl Net {
         .map_err(|e| format!("local address: {e}"))
     }
 
+    /// Whether this is a stream transport (TCP), where a failed send is the host's to
+    /// report (`Endpoint::handle_send_error`).
+    pub fn is_stream(&self) -> bool {
+        matches!(self, Net::Tcp { .. })
+    }
+
     /// Send one message to `to`. A failure is not the host's to fix (UDP is lossy; a TCP
     /// peer that went away is the transaction's timeout), so it is only reported.
     pub fn send(&mut self, to: SocketAddr, bytes: &[u8]) -> Result<(), String> {
@@ -194,35 +200,45 @@ fn poll_tcp(
     }
     let mut chunk = [0u8; 16 * 1024];
     let limits = Limits::default();
+    // Each chunk read is framed at once, so that the bytes kept unframed stay within
+    // MAX_PENDING however fast the peer sends.
     conns.retain_mut(|c| {
         loop {
             match c.stream.read(&mut chunk) {
                 Ok(0) => return false,
                 Ok(n) => c.pending.extend_from_slice(&chunk[..n]),
-                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
-                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == ErrorKind::WouldBlock => return true,
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
                 Err(_) => return false,
             }
-        }
-        let mut used_all = 0;
-        loop {
-            match Message::parse_stream(&c.pending[used_all..], &limits) {
-                Ok(Framed::Message(_, used)) => {
-                    ready.push_back((c.peer, c.pending[used_all..used_all + used].to_vec()));
-                    used_all += used;
-                }
-                Ok(Framed::KeepAlive(kind, used)) => {
-                    // RFC 5626 §3.5.1: a ping (CRLF CRLF) is answered with a pong (CRLF).
-                    if kind == KeepAlive::Ping && write_all(&mut c.stream, b"\r\n").is_err() {
-                        return false;
-                    }
-                    used_all += used;
-                }
-                Ok(Framed::Incomplete) => break,
-                Err(_) => return false,
+            if !frame(c, &limits, ready) || c.pending.len() > MAX_PENDING {
+                return false;
             }
         }
-        c.pending.drain(..used_all);
-        c.pending.len() <= MAX_PENDING
     });
+}
+
+/// Move every whole message of `c.pending` to `ready` and answer its keep-alive pings;
+/// `false` when the stream cannot be framed (or a pong cannot be written).
+fn frame(c: &mut Conn, limits: &Limits, ready: &mut VecDeque<(SocketAddr, Vec<u8>)>) -> bool {
+    let mut used_all = 0;
+    loop {
+        match Message::parse_stream(&c.pending[used_all..], limits) {
+            Ok(Framed::Message(_, used)) => {
+                ready.push_back((c.peer, c.pending[used_all..used_all + used].to_vec()));
+                used_all += used;
+            }
+            Ok(Framed::KeepAlive(kind, used)) => {
+                // RFC 5626 §3.5.1: a ping (CRLF CRLF) is answered with a pong (CRLF).
+                if kind == KeepAlive::Ping && write_all(&mut c.stream, b"\r\n").is_err() {
+                    return false;
+                }
+                used_all += used;
+            }
+            Ok(Framed::Incomplete) => break,
+            Err(_) => return false,
+        }
+    }
+    c.pending.drain(..used_all);
+    true
 }
