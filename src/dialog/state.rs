@@ -276,6 +276,18 @@ impl Dialog {
         Self::uac_parts_targeting(request, response, to, call_id, tls, success)
     }
 
+    /// [`uac_or_request_target`](Self::uac_or_request_target) reading the response's To
+    /// and Call-ID itself.
+    #[cfg(feature = "endpoint")]
+    pub(crate) fn uac_or_request_target_of(
+        request: &Message<'_>,
+        response: &Message<'_>,
+        tls: bool,
+    ) -> Result<Self, DialogError> {
+        let (to, call_id) = (response.to()?, response.call_id()?);
+        Self::uac_or_request_target(request, response, &to, call_id.as_str(), tls)
+    }
+
     /// [`uac_parts`](Self::uac_parts), falling back to the Request-URI as the remote
     /// target when `request_uri_fallback` and the Contact is not usable.
     fn uac_parts_targeting(

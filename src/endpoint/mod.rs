@@ -2993,8 +2993,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
     /// RFC 4028 §9: the Session-Expires (and `Require: timer`) of a 2xx, among the
     /// headers of the response being sent.
     fn push_timer_answer(&mut self, a: TimerAnswer) -> Result<(), SendError> {
-        let mut value: String<24> = String::new();
-        let _ = write!(value, "{};refresher={}", a.interval.seconds, a.refresher);
+        let value = session_expires_text(a.interval.seconds, Some(a.refresher));
         self.push_pending("Session-Expires", &value)?;
         if a.require {
             self.push_pending("Require", dialog::TIMER_OPTION_TAG)?;
@@ -3013,10 +3012,9 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             .calls
             .get(call.0)
             .and_then(|c| c.session.session_interval());
-        let mut value: String<24> = String::new();
-        let _ = match current {
-            Some(i) => write!(value, "{};refresher={}", i.seconds, i.refresher_as_uac()),
-            None => write!(value, "{}", cfg.request_interval()),
+        let value = match current {
+            Some(i) => session_expires_text(i.seconds, Some(i.refresher_as_uac())),
+            None => session_expires_text(cfg.request_interval(), None),
         };
         let mut min_se: String<10> = String::new();
         let _ = text::push_u32(&mut min_se, cfg.effective_min_se());
@@ -3837,11 +3835,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             self.stats.stray_responses += 1;
             return;
         };
-        let made = (|| {
-            let (to, call_id) = (msg.to().ok()?, msg.call_id().ok()?);
-            Dialog::uac_or_request_target(&inv, msg, &to, call_id.as_str(), tls).ok()
-        })();
-        let Some(mut d) = made else {
+        let Ok(mut d) = Dialog::uac_or_request_target_of(&inv, msg, tls) else {
             self.stats.stray_responses += 1;
             return;
         };
@@ -4667,9 +4661,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         let built = (|| {
             let inv = self.uac_invite_message(c)?;
             let msg = msg?;
-            let (to, call_id) = (msg.to().ok()?, msg.call_id().ok()?);
-            let mut d =
-                Dialog::uac_or_request_target(&inv, msg, &to, call_id.as_str(), tls).ok()?;
+            let mut d = Dialog::uac_or_request_target_of(&inv, msg, tls).ok()?;
             if msg.status().is_some_and(StatusCode::is_success) {
                 d.confirm();
             }
@@ -5254,6 +5246,17 @@ pub(super) fn sips_bytes(v: &[u8]) -> bool {
 /// Contact must be SIPS (§8.1.1.8).
 pub(super) fn dialog_wants_sips(d: &Dialog) -> bool {
     sips_text(d.remote_target()) || d.route_set().next().is_some_and(sips_text)
+}
+
+/// A Session-Expires value: `delta-seconds[;refresher=uac|uas]` (RFC 4028 §4).
+fn session_expires_text(seconds: u32, refresher: Option<crate::message::Refresher>) -> String<24> {
+    let mut value = String::new();
+    // 10 digits and `;refresher=uac` fit 24 bytes.
+    let _ = match refresher {
+        Some(r) => write!(value, "{seconds};refresher={r}"),
+        None => write!(value, "{seconds}"),
+    };
+    value
 }
 
 /// Where an in-dialog request goes: the first route (loose routing) or the remote
