@@ -6,184 +6,23 @@
 //! behaviour the RFC asks for; those of a defect failed before its fix (said in their
 //! docs), the others cover a path found sound.
 
-use std::net::SocketAddr;
+mod timer_support;
 
-use sansip::Instant;
-use sansip::dialog::{SessionState, TimerConfig};
-use sansip::endpoint::{CallHandle, Endpoint, EndpointConfig, Event, Request, TxHandle};
-use sansip::message::{Message, Method, StatusCode};
+use sansip::dialog::SessionState;
+use sansip::endpoint::Event;
+use sansip::message::{Method, StatusCode};
+use timer_support::*;
 
-type Ep = Endpoint<16, 8, 2048>;
-
-const A: &str = "127.0.0.1:5061";
-const B: &str = "127.0.0.1:5062";
-const SDP: &[u8] = b"v=0\r\n";
-
-fn addr(s: &str) -> SocketAddr {
-    s.parse().unwrap()
+/// Session timers asking for `session_expires`, Min-SE 90 s.
+fn timers90(session_expires: u32) -> Option<sansip::dialog::TimerConfig> {
+    timers(session_expires, 90)
 }
 
-fn timers(session_expires: u32) -> Option<TimerConfig> {
-    Some(TimerConfig {
-        session_expires,
-        min_se: 90,
-    })
-}
-
-/// Two endpoints whose hosts answer every offer in a 2xx in the ACK; `b`'s host answers
-/// re-INVITEs at once with 200, `a`'s keeps them (`held`) for the test to answer unless
-/// told otherwise (`a_holds`).
-struct Pair {
-    a: Box<Ep>,
-    b: Box<Ep>,
-    now: Instant,
-    /// Every datagram: time, direction ('>' a to b, '<' b to a), bytes.
-    wire: Vec<(u64, char, Vec<u8>)>,
-    events_a: Vec<Event>,
-    events_b: Vec<Event>,
-    /// Re-INVITEs `a`'s host has not answered.
-    held: Vec<TxHandle>,
-    /// Whether `a`'s host holds re-INVITEs (else it answers them as `b`'s does).
-    a_holds: bool,
-}
-
-impl Pair {
-    fn new(a: Option<TimerConfig>, b: Option<TimerConfig>) -> Self {
-        let config = |at, seed, session_timer| EndpointConfig {
-            session_timer,
-            ..EndpointConfig::new(addr(at), seed)
-        };
-        Pair {
-            a: Box::new(Endpoint::new(config(A, 1, a))),
-            b: Box::new(Endpoint::new(config(B, 2, b))),
-            now: Instant::ZERO,
-            wire: Vec::new(),
-            events_a: Vec::new(),
-            events_b: Vec::new(),
-            held: Vec::new(),
-            a_holds: true,
-        }
-    }
-
-    fn flush(&mut self) {
-        let mut buf = vec![0u8; 65_535];
-        loop {
-            let mut moved = false;
-            while let Some(t) = self.a.poll_transmit(&mut buf).unwrap() {
-                let bytes = t.bytes.to_vec();
-                self.b.handle_datagram(self.now, addr(A), &bytes);
-                self.wire.push((self.now.as_millis(), '>', bytes));
-                moved = true;
-            }
-            while let Some(t) = self.b.poll_transmit(&mut buf).unwrap() {
-                let bytes = t.bytes.to_vec();
-                self.a.handle_datagram(self.now, addr(B), &bytes);
-                self.wire.push((self.now.as_millis(), '<', bytes));
-                moved = true;
-            }
-            while let Some(e) = self.a.poll_event() {
-                moved |= self.host(true, e);
-            }
-            while let Some(e) = self.b.poll_event() {
-                moved |= self.host(false, e);
-            }
-            if !moved {
-                break;
-            }
-        }
-    }
-
-    fn host(&mut self, is_a: bool, e: Event) -> bool {
-        let now = self.now;
-        let ep = if is_a { &mut self.a } else { &mut self.b };
-        let mut acted = false;
-        match e {
-            Event::IncomingRequest { tx, call: Some(_) }
-                if ep.request(tx).is_some_and(|r| {
-                    r.method() == Some(Method::Invite) && r.to().is_ok_and(|t| t.tag().is_some())
-                }) =>
-            {
-                if is_a && self.a_holds {
-                    self.held.push(tx);
-                } else {
-                    ep.respond(now, tx, StatusCode::OK, Some(("application/sdp", SDP)))
-                        .unwrap();
-                    acted = true;
-                }
-            }
-            Event::AnswerNeeded { call } => {
-                ep.ack_with_answer(call, ("application/sdp", SDP)).unwrap();
-                acted = true;
-            }
-            _ => {}
-        }
-        if is_a {
-            self.events_a.push(e);
-        } else {
-            self.events_b.push(e);
-        }
-        acted
-    }
-
-    /// Jump to the next timer of either side (not past `limit_ms`) and fire it.
-    fn advance(&mut self, limit_ms: u64) -> bool {
-        let next = [self.a.poll_timeout(), self.b.poll_timeout()]
-            .into_iter()
-            .flatten()
-            .min();
-        let Some(t) = next.filter(|t| t.as_millis() <= limit_ms) else {
-            return false;
-        };
-        self.now = self.now.max(t);
-        self.a.handle_timeout(self.now);
-        self.b.handle_timeout(self.now);
-        self.flush();
-        true
-    }
-
-    fn run_until(&mut self, limit_ms: u64) {
-        while self.advance(limit_ms) {}
-        self.now = self.now.max(Instant::from_millis(limit_ms));
-    }
-
-    /// `a` calls `b`; `b` answers 200 at once.
-    fn call(&mut self) -> (CallHandle, CallHandle) {
-        let req = Request {
-            body: Some(("application/sdp", SDP)),
-            ..Request::new(
-                Method::Invite,
-                "sip:bob@127.0.0.1:5062",
-                "<sip:alice@127.0.0.1>",
-                "<sip:bob@127.0.0.1>",
-            )
-        };
-        let call = self.a.invite(self.now, addr(B), &req).unwrap();
-        self.flush();
-        let (tx, callee) = self
-            .events_b
-            .iter()
-            .find_map(|e| match e {
-                Event::IncomingRequest {
-                    tx,
-                    call: Some(call),
-                } => Some((*tx, *call)),
-                _ => None,
-            })
-            .expect("the INVITE reached b's host");
-        self.b
-            .respond(self.now, tx, StatusCode::OK, Some(("application/sdp", SDP)))
-            .unwrap();
-        self.flush();
-        (call, callee)
-    }
-
-    /// The messages that went `dir` whose start line begins with `start`, parsed.
-    fn sent(&self, dir: char, start: &str) -> Vec<(u64, Message<'_>)> {
-        self.wire
-            .iter()
-            .filter(|(_, d, b)| *d == dir && b.starts_with(start.as_bytes()))
-            .map(|(t, _, b)| (*t, Message::parse(b).unwrap()))
-            .collect()
+/// The harness's pair, `a`'s host holding the re-INVITEs it receives.
+fn pair(a: Option<sansip::dialog::TimerConfig>, b: Option<sansip::dialog::TimerConfig>) -> Pair {
+    Pair {
+        a_holds: true,
+        ..Pair::new(a, b)
     }
 }
 
@@ -195,8 +34,8 @@ impl Pair {
 /// endpoint could not send it) and none followed: the callee sent BYE at 88 s.
 #[test]
 fn a_refresh_due_during_a_failed_reinvite_still_goes() {
-    let mut p = Pair::new(timers(120), timers(1800));
-    let (call, callee) = p.call();
+    let mut p = pair(timers90(120), timers90(1800));
+    let (call, callee) = p.call(&[]);
     p.run_until(59_000);
     p.b.reinvite(p.now, callee, &[], ("application/sdp", SDP))
         .unwrap();
@@ -232,8 +71,8 @@ fn a_refresh_due_during_a_failed_reinvite_still_goes() {
 /// carries the offer) and hangs up; its BYE and `a`'s 2xx to the re-INVITE cross, so the
 /// 2xx reaches `b` after its call is over.
 fn hang_up_during_own_reinvite(offer: bool) -> Pair {
-    let mut p = Pair::new(None, None);
-    let (_, callee) = p.call();
+    let mut p = pair(None, None);
+    let (_, callee) = p.call(&[]);
     p.run_until(1_000);
     if offer {
         p.b.reinvite(p.now, callee, &[], ("application/sdp", SDP))
@@ -292,9 +131,9 @@ fn a_reinvite_2xx_after_the_hang_up_is_acked_and_not_byed_again() {
 /// one refreshed, and the callee's expiry ended the call at 88 s.
 #[test]
 fn an_update_from_the_non_refresher_keeps_the_session_refreshed() {
-    let mut p = Pair::new(timers(120), timers(120));
+    let mut p = pair(timers90(120), timers90(120));
     p.a_holds = false;
-    let (call, callee) = p.call();
+    let (call, callee) = p.call(&[]);
     p.run_until(30_000);
     p.b.request_in_call(p.now, callee, Method::Update, &[], None)
         .unwrap();
