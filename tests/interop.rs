@@ -12,7 +12,7 @@ use std::path::Path;
 use std::process::{Command, ExitStatus, Stdio};
 use std::time::Duration;
 
-use support::{Guard, examples_dir, read, scratch, start_uas, start_uas_with};
+use support::{Guard, examples_dir, read, scratch, start_uas_with};
 
 /// Run SIPp in `dir` with a message trace in `dir/sipp.msg`, bounded by `limit`.
 /// `args` are the scenario, target and count options.
@@ -125,31 +125,21 @@ fn received_sorted(trace: &str) -> Vec<String> {
     got
 }
 
-#[test]
-#[ignore = "needs sipp"]
-fn sipp_uac_calls_our_uas() {
-    let dir = scratch("uac-vs-uas");
-    let _uas = start_uas(&dir, 25060);
-    let (status, trace) = sipp(
-        &dir,
-        25061,
-        &[
-            "-sn",
-            "uac",
-            "-s",
-            "answer",
-            "-m",
-            "5",
-            "-r",
-            "10",
-            "127.0.0.1:25060",
-        ],
-        Duration::from_secs(30),
-    );
+/// SIPp's built-in `uac` scenario places five calls to `uas` on `port` (SIPp on
+/// `port + 1`), with `transport` options for both (`&[]` for UDP): each is answered, and
+/// its ACK and BYE reach `uas` from SIPp's address.
+fn sipp_uac_calls_uas(test: &str, port: u16, transport: (&[&str], &[&str])) {
+    let dir = scratch(test);
+    let _uas = start_uas_with(&dir, port, transport.0);
+    let target = format!("127.0.0.1:{port}");
+    let mut args = vec!["-sn", "uac", "-s", "answer", "-m", "5", "-r", "10"];
+    args.extend_from_slice(transport.1);
+    args.push(&target);
+    let (status, trace) = sipp(&dir, port + 1, &args, Duration::from_secs(30));
     assert_eq!(
         status.code(),
         Some(0),
-        "sipp -sn uac: {status}\n{}\nuas log:\n{}",
+        "sipp {args:?}: {status}\n{}\nuas log:\n{}",
         read(&dir.join("sipp.err")),
         read(&dir.join("uas.log"))
     );
@@ -159,8 +149,15 @@ fn sipp_uac_calls_our_uas() {
     assert_eq!(count("200 INVITE"), 5, "{got:?}");
     assert_eq!(count("200 BYE"), 5, "{got:?}");
     let log = read(&dir.join("uas.log"));
-    assert_eq!(log.matches("< 127.0.0.1:25061 BYE").count(), 5, "{log}");
-    assert_eq!(log.matches("< 127.0.0.1:25061 ACK").count(), 5, "{log}");
+    let sipp_at = format!("< 127.0.0.1:{}", port + 1);
+    assert_eq!(log.matches(&format!("{sipp_at} BYE")).count(), 5, "{log}");
+    assert_eq!(log.matches(&format!("{sipp_at} ACK")).count(), 5, "{log}");
+}
+
+#[test]
+#[ignore = "needs sipp"]
+fn sipp_uac_calls_our_uas() {
+    sipp_uac_calls_uas("uac-vs-uas", 25060, (&[], &[]));
 }
 
 /// The same over TCP (`uas --tcp`, `sipp -t t1`): SIPp connects, and every response
@@ -169,38 +166,7 @@ fn sipp_uac_calls_our_uas() {
 #[test]
 #[ignore = "needs sipp"]
 fn sipp_uac_calls_our_uas_over_tcp() {
-    let dir = scratch("uac-vs-uas-tcp");
-    let _uas = start_uas_with(&dir, 25260, &["--tcp"]);
-    let (status, trace) = sipp(
-        &dir,
-        25261,
-        &[
-            "-sn",
-            "uac",
-            "-t",
-            "t1",
-            "-m",
-            "5",
-            "-r",
-            "10",
-            "127.0.0.1:25260",
-        ],
-        Duration::from_secs(30),
-    );
-    assert_eq!(
-        status.code(),
-        Some(0),
-        "sipp -sn uac -t t1: {status}\n{}\nuas log:\n{}",
-        read(&dir.join("sipp.err")),
-        read(&dir.join("uas.log"))
-    );
-    let got = received(&trace);
-    let count = |what: &str| got.iter().filter(|l| *l == what).count();
-    assert_eq!(count("200 INVITE"), 5, "{got:?}");
-    assert_eq!(count("200 BYE"), 5, "{got:?}");
-    let log = read(&dir.join("uas.log"));
-    assert_eq!(log.matches(" BYE sip:").count(), 5, "{log}");
-    assert_eq!(log.matches(" ACK sip:").count(), 5, "{log}");
+    sipp_uac_calls_uas("uac-vs-uas-tcp", 25260, (&["--tcp"], &["-t", "t1"]));
 }
 
 /// SIPp with `sipp_args` (with a message trace in `dir/sipp.msg`) started in the
