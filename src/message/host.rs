@@ -425,9 +425,10 @@ mod tests {
                 compared += 1;
             }
         }
-        std::eprintln!("{compared} offsets compared, {found} addresses, {differ} differ");
-        assert!(found > 10_000, "{found}");
-        assert_eq!(differ, 0);
+        let counts =
+            std::format!("{compared} offsets compared, {found} addresses, {differ} differ");
+        assert!(found > 10_000, "{counts}");
+        assert_eq!(differ, 0, "{counts}");
     }
 
     #[test]
