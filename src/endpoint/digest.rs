@@ -15,7 +15,9 @@ use crate::auth::{self, DigestInput, MAX_AUTHORIZATION};
 use crate::dialog::{self, Dialog};
 use crate::encode::{MessageBuilder, Value, ViaValue};
 use crate::error::Capacity;
-use crate::message::{Challenge, Credentials, Header, HeaderKind, Limits, Message, Method};
+use crate::message::{
+    Challenge, Credentials, Header, HeaderKind, Limits, Message, Method, Refresher,
+};
 use crate::time::Instant;
 use crate::transaction::ClientKey;
 
@@ -377,42 +379,69 @@ pub(super) fn rewrite<const MSG: usize>(
     answers: &Answers,
     out: &mut Bytes<MSG>,
 ) -> Result<(), SendError> {
-    rewrite_with(request, new, answers, None, out)
+    let edit = Rewrite {
+        new,
+        answers: Some(answers),
+        ..Rewrite::default()
+    };
+    rewrite_request(request, &edit, out)
 }
 
-/// [`rewrite`], with the `Expires` value replaced by `expires` when given (a request
-/// sent again after a 423, RFC 3261 §10.2.8, RFC 6665 §4.1.2.1).
-pub(super) fn rewrite_with<const MSG: usize>(
+/// What [`rewrite_request`] changes in a request it writes again.
+#[derive(Default)]
+pub(super) struct Rewrite<'a> {
+    /// The Via and CSeq number of a new transaction (RFC 3261 §8.1.3.5).
+    pub(super) new: Option<(ViaValue<'a>, u32)>,
+    /// Credentials in place of those the request carried; `None` keeps them.
+    pub(super) answers: Option<&'a Answers>,
+    /// An `Expires` value in place of the request's (after a 423, RFC 3261 §10.2.8, RFC
+    /// 6665 §4.1.2.1).
+    pub(super) expires: Option<&'a str>,
+    /// A session interval and refresher in place of the Session-Expires, with Min-SE at
+    /// the interval (after a 422, RFC 4028 §7.4).
+    pub(super) session: Option<(u32, Option<Refresher>)>,
+}
+
+/// `request` written again into `out` with the changes of `edit`; everything else (start
+/// line, other headers, body) is copied as it is.
+pub(super) fn rewrite_request<const MSG: usize>(
     request: &Message<'_>,
-    new: Option<(ViaValue<'_>, u32)>,
-    answers: &Answers,
-    expires: Option<&str>,
+    edit: &Rewrite<'_>,
     out: &mut Bytes<MSG>,
 ) -> Result<(), SendError> {
     let method = request.method().ok_or(SendError::InvalidState)?;
     let uri = request.request_uri_raw().ok_or(SendError::InvalidState)?;
     let mut b = MessageBuilder::request_raw(method, uri);
     let mut content_type = None;
+    let mut min_se = false;
     for h in request.headers() {
-        match (h.kind, new) {
-            // Written from the answers, and by the builder.
-            (
-                HeaderKind::Authorization
-                | HeaderKind::ProxyAuthorization
-                | HeaderKind::ContentLength,
-                _,
-            ) => {}
-            (HeaderKind::ContentType, _) => content_type = Some(h.value),
+        match (h.kind, edit.new, edit.session) {
+            // Written by the builder.
+            (HeaderKind::ContentLength, ..) => {}
+            // Written from the answers.
+            (HeaderKind::Authorization | HeaderKind::ProxyAuthorization, ..)
+                if edit.answers.is_some() => {}
+            (HeaderKind::ContentType, ..) => content_type = Some(h.value),
             // The endpoint's requests carry one Via, its own.
-            (HeaderKind::Via, Some((via, _))) => b.push(h.name, Value::Via(via)),
-            (HeaderKind::CSeq, Some((_, cseq))) => b.push(h.name, Value::CSeq(cseq, method)),
-            (HeaderKind::Expires, _) if expires.is_some() => {
-                b.push(h.name, Value::Text(expires.unwrap_or_default()));
+            (HeaderKind::Via, Some((via, _)), _) => b.push(h.name, Value::Via(via)),
+            (HeaderKind::CSeq, Some((_, cseq)), _) => b.push(h.name, Value::CSeq(cseq, method)),
+            (HeaderKind::Expires, ..) if edit.expires.is_some() => {
+                b.push(h.name, Value::Text(edit.expires.unwrap_or_default()));
+            }
+            (HeaderKind::SessionExpires, _, Some((interval, refresher))) => {
+                b.push(h.name, Value::SessionExpires(interval, refresher));
+            }
+            (HeaderKind::MinSe, _, Some((interval, _))) => {
+                min_se = true;
+                b.push(h.name, Value::Number(interval));
             }
             _ => b.push(h.name, Value::Raw(h.value)),
         }
     }
-    for (name, value) in answers {
+    if let (Some((interval, _)), false) = (edit.session, min_se) {
+        b.push("Min-SE", Value::Number(interval));
+    }
+    for (name, value) in edit.answers.into_iter().flatten() {
         b.push(name, Value::Text(value));
     }
     match content_type {

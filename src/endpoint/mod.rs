@@ -2958,10 +2958,13 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         let next = cseq.seq().saturating_add(1);
         let mut bytes = Bytes::<MSG>::new();
         if next > CSEQ_LIMIT
-            || with_session_interval(
+            || digest::rewrite_request(
                 &request,
-                (via, next),
-                (interval, sent.refresher()),
+                &digest::Rewrite {
+                    new: Some((via, next)),
+                    session: Some((interval, sent.refresher())),
+                    ..digest::Rewrite::default()
+                },
                 &mut bytes,
             )
             .is_err()
@@ -4916,52 +4919,6 @@ fn session_timer_index(t: SessionTimer) -> usize {
         SessionTimer::Refresh => 3,
         SessionTimer::Expiry => 4,
     }
-}
-
-/// `invite` written again for a new transaction (Via and CSeq number given, RFC 3261
-/// §8.1.3.5) asking for `interval` seconds with that Min-SE (RFC 4028 §7.4), the
-/// refresher as it asked; everything else copied as it is.
-fn with_session_interval<const MSG: usize>(
-    invite: &Message<'_>,
-    (via, cseq): (ViaValue<'_>, u32),
-    (interval, refresher): (u32, Option<crate::message::Refresher>),
-    out: &mut Bytes<MSG>,
-) -> Result<(), SendError> {
-    let uri = invite.request_uri_raw().ok_or(SendError::InvalidState)?;
-    let mut b = MessageBuilder::request_raw(Method::Invite, uri);
-    let mut content_type = None;
-    let mut min_se = false;
-    for h in invite.headers() {
-        match h.kind {
-            HeaderKind::ContentLength => {}
-            HeaderKind::ContentType => content_type = Some(h.value),
-            HeaderKind::Via => b.push(h.name, Value::Via(via)),
-            HeaderKind::CSeq => b.push(h.name, Value::CSeq(cseq, Method::Invite)),
-            HeaderKind::SessionExpires => {
-                b.push(h.name, Value::SessionExpires(interval, refresher));
-            }
-            HeaderKind::MinSe => {
-                min_se = true;
-                b.push(h.name, Value::Number(interval));
-            }
-            _ => b.push(h.name, Value::Raw(h.value)),
-        }
-    }
-    if !min_se {
-        b.push("Min-SE", Value::Number(interval));
-    }
-    match content_type {
-        Some(ct) => {
-            let ct = core::str::from_utf8(ct).map_err(|_| SendError::InvalidState)?;
-            b.set_body(ct, invite.body());
-        }
-        // The endpoint writes a Content-Type with every body.
-        None if !invite.body().is_empty() => return Err(SendError::InvalidState),
-        None => {}
-    }
-    out.clear();
-    b.encode(out)?;
-    Ok(())
 }
 
 /// The extensions of `config`'s capabilities with `timer` added, when session timers are

@@ -7,7 +7,7 @@ use core::net::SocketAddr;
 
 use heapless::String;
 
-use super::digest::{Answers, Auth, DigestCredentials, authorize, rewrite_with};
+use super::digest::{Answers, Auth, DigestCredentials, Rewrite, authorize, rewrite_request};
 use super::table::{RawHandle, Table};
 use super::{Bytes, Endpoint, Event, KeyHashes, Request, SendError, TxHandle, text};
 use crate::check::CoreHeaders;
@@ -364,11 +364,14 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         let mut bytes = Bytes::<MSG>::new();
         let via = self.via(&branch, &sent_by);
         if next > super::CSEQ_LIMIT
-            || rewrite_with(
+            || rewrite_request(
                 &request,
-                Some((via, next)),
-                &Answers::new(),
-                Some(&expires_text),
+                &Rewrite {
+                    new: Some((via, next)),
+                    answers: Some(&Answers::new()),
+                    expires: Some(&expires_text),
+                    session: None,
+                },
                 &mut bytes,
             )
             .is_err()
