@@ -187,7 +187,22 @@ impl<'a> Via<'a> {
             return Err(err(end));
         }
         let sent_by = sent_by(s, &mut i)?;
-        let mut via = Via {
+        let mut via = Via::unread((protocol_name, protocol_version, transport), sent_by, s, i);
+        if !plain_params(s, i, text, &mut via) {
+            general_params(s, i, text, &mut via)?;
+        }
+        Ok(via)
+    }
+
+    /// The Via of `protocol` and `sent_by` whose parameters start at `i` of `s`, none of
+    /// them read yet (the parameter parsers fill in branch, received, rport, maddr, ttl).
+    fn unread(
+        (protocol_name, protocol_version, transport): (&'a str, &'a str, Transport<'a>),
+        sent_by: HostPort<'a>,
+        s: &'a [u8],
+        i: usize,
+    ) -> Self {
+        Via {
             protocol_name,
             protocol_version,
             transport,
@@ -199,11 +214,7 @@ impl<'a> Via<'a> {
             rport: Rport::Absent,
             maddr: None,
             ttl: None,
-        };
-        if !plain_params(s, i, text, &mut via) {
-            general_params(s, i, text, &mut via)?;
         }
-        Ok(via)
     }
 
     /// A whole Via header value `s` (trimmed) that [`Via::parse_text`] reads entirely
@@ -229,19 +240,7 @@ impl<'a> Via<'a> {
             return None;
         }
         let (sent_by, i) = plain_sent_by(s, i)?;
-        let mut via = Via {
-            protocol_name: "SIP",
-            protocol_version: "2.0",
-            transport,
-            sent_by,
-            params: s.get(i..).unwrap_or_default(),
-            params_at: i,
-            branch: None,
-            received: None,
-            rport: Rport::Absent,
-            maddr: None,
-            ttl: None,
-        };
+        let mut via = Via::unread(("SIP", "2.0", transport), sent_by, s, i);
         plain_params(s, i, text, &mut via).then_some(via)
     }
 
