@@ -114,12 +114,12 @@ pub use session::{
     Action, Config, EndReason, Event, InviteSession, MAX_FORKS, MAX_SESSION_ACTIONS, Notice,
     RequestKind, Role, Sdp, SessionState, SessionStep, SessionTimer, Tag,
 };
-#[cfg(feature = "endpoint")]
-pub(crate) use state::contact_uri;
 pub use state::{
     Accepted, Dialog, DialogError, DialogId, DialogState, MAX_CALL_ID, MAX_ROUTE_BYTES, MAX_ROUTES,
     MAX_TAG, MAX_URI, Reject, ResponseEffect,
 };
+#[cfg(feature = "endpoint")]
+pub(crate) use state::{contact_uri, is_plain_target, route_is_loose, strip_angles};
 pub use timer::{
     MIN_SE_FLOOR, OPTION_TAG as TIMER_OPTION_TAG, SessionInterval, TimerConfig, TimerRequest,
     UasTimer,

@@ -738,7 +738,7 @@ fn angled(uri: &str) -> Result<String<MAX_URI>, Capacity> {
     if ok { Ok(out) } else { Err(Capacity::String) }
 }
 
-fn strip_angles(s: &str) -> &str {
+pub(crate) fn strip_angles(s: &str) -> &str {
     s.strip_prefix('<')
         .and_then(|s| s.strip_suffix('>'))
         .unwrap_or(s)
@@ -748,7 +748,7 @@ fn is_sips(uri: &Uri<'_>) -> bool {
     uri.as_sip().is_some_and(|u| u.is_secure())
 }
 
-fn route_is_loose(uri: &str) -> bool {
+pub(crate) fn route_is_loose(uri: &str) -> bool {
     match Uri::parse_text(uri.as_bytes(), Some(uri)) {
         Ok(Uri::Sip(u)) => u.lr(),
         // A non-SIP route cannot be a strict router we could put in a Request-URI.
@@ -834,24 +834,29 @@ fn remote_target_of(msg: &Message<'_>) -> Result<String<MAX_URI>, DialogError> {
     target_of(contact_uri(msg)?)
 }
 
-/// The remote target a Contact URI `uri` (as the parser validated it) gives, in angle
-/// brackets: the URI without a `method` parameter or `?headers`, which a Request-URI may
-/// not carry (RFC 3261 §19.1.1, the table's Req.-URI column). A Contact seldom has
-/// either, so its text is usually kept as it is, without parsing it again.
-fn target_of(uri: &str) -> Result<String<MAX_URI>, DialogError> {
+/// Whether the Contact URI `uri` is a remote target as it is: it holds no `?`, no
+/// `;method` and no `%` (an escaped name such as `%6Dethod` is still `method`), checked
+/// in one pass (RFC 3261 §19.1.1).
+pub(crate) fn is_plain_target(uri: &str) -> bool {
     let b = uri.as_bytes();
-    // One pass: a `?`, a `;method`, or a `%` (an escaped name such as `%6Dethod` is still
-    // `method`) sends the URI the slow way.
-    let suspect = b.iter().enumerate().any(|(i, &c)| {
+    !b.iter().enumerate().any(|(i, &c)| {
         c == b'?'
             || c == b'%'
             || (c == b';'
                 && b.get(i + 1..i + 7)
                     .is_some_and(|w| w.eq_ignore_ascii_case(b"method")))
-    });
-    if !suspect {
+    })
+}
+
+/// The remote target a Contact URI `uri` (as the parser validated it) gives, in angle
+/// brackets: the URI without a `method` parameter or `?headers`, which a Request-URI may
+/// not carry (RFC 3261 §19.1.1, the table's Req.-URI column). A Contact seldom has
+/// either, so its text is usually kept as it is, without parsing it again.
+fn target_of(uri: &str) -> Result<String<MAX_URI>, DialogError> {
+    if is_plain_target(uri) {
         return Ok(angled(uri)?);
     }
+    let b = uri.as_bytes();
     let parsed = Uri::parse_text(b, Some(uri))?;
     let Some(sip) = parsed.as_sip() else {
         return Ok(angled(uri)?);

@@ -133,6 +133,7 @@ mod registration;
 mod sdp;
 mod subscription;
 mod table;
+mod unkept;
 
 pub use digest::{DigestCredentials, MAX_CREDENTIAL};
 pub use notifier::{Accept, DEFAULT_MIN_EXPIRES, MAX_NOTIFIERS, NotifierHandle};
@@ -2587,17 +2588,19 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         msg: &Message<'_>,
         core: &CoreHeaders<'_>,
         echoes_invite: bool,
-    ) -> Option<Dialog> {
+    ) -> Result<Dialog, dialog::DialogError> {
         let call_id = core.call_id.as_str();
         if echoes_invite {
             let seq = core.cseq.seq();
             let made = Dialog::uac_from_response(msg, &core.from, &core.to, call_id, seq);
             if made.is_ok() || !msg.status().is_some_and(StatusCode::is_success) {
-                return made.ok();
+                return made;
             }
         }
-        let inv = self.uac_invite_message(c)?;
-        Dialog::uac_or_request_target(&inv, msg, &core.to, call_id, self.over_tls()).ok()
+        let inv = self
+            .uac_invite_message(c)
+            .ok_or(dialog::DialogError::NotDialogCreating)?;
+        Dialog::uac_or_request_target(&inv, msg, &core.to, call_id, self.over_tls())
     }
 
     /// Whether the initial INVITE of call `c` may still be answered: its transaction (or
@@ -3420,7 +3423,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             let made = self
                 .calls
                 .get(call.0)
-                .and_then(|c| self.uac_dialog(c, msg, core, echoes_invite));
+                .and_then(|c| self.uac_dialog(c, msg, core, echoes_invite).ok());
             // Moved in as it is: the dialog is some 1.7 kB, and each rewrap a copy.
             if made.is_some()
                 && let Some(c) = self.calls.get_mut(call.0)
@@ -3474,8 +3477,17 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             let made = self
                 .calls
                 .get(call.0)
-                .and_then(|c| self.uac_dialog(c, msg, core, echoes_invite));
-            if let (Some(mut d), Some(c)) = (made, self.calls.get_mut(call.0)) {
+                .map(|c| self.uac_dialog(c, msg, core, echoes_invite));
+            // Past the bounds, or without a To tag (an RFC 2543 peer's): the 2xx is
+            // ACKed and its dialog BYEd straight from the messages.
+            if let Some(Err(
+                e @ (dialog::DialogError::Capacity(_) | dialog::DialogError::NotDialogCreating),
+            )) = made
+            {
+                self.end_unkept_call(now, call, msg, e);
+                return;
+            }
+            if let (Some(Ok(mut d)), Some(c)) = (made, self.calls.get_mut(call.0)) {
                 // The same dialog, early until now: requests sent within it (PRACK,
                 // UPDATE) used CSeq numbers the confirmed dialog continues (§12.2.1.1).
                 let mut seq = c.fork_seq(d.id().remote_tag());
@@ -3809,6 +3821,41 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         }
     }
 
+    /// The 2xx `msg` answering `call` makes no dialog a `Dialog` keeps (`why`: past its
+    /// bounds, or no To tag): the call cannot go on, so the 2xx is ACKed (§13.2.2.4) and
+    /// the dialog BYEd at once, both written from the INVITE and the 2xx, and the host
+    /// learns that the call ended (and which bound, [`Event::Capacity`]).
+    fn end_unkept_call(
+        &mut self,
+        now: Instant,
+        call: CallHandle,
+        msg: &Message<'_>,
+        why: dialog::DialogError,
+    ) {
+        self.ack_and_bye_of_call(now, call, msg);
+        if let dialog::DialogError::Capacity(full) = why {
+            self.push_event(Event::Capacity(full));
+        }
+        self.remove_call(now, call);
+        self.push_event(Event::CallTerminated {
+            call,
+            reason: dialog::EndReason::LocalBye,
+        });
+    }
+
+    /// ACK the 2xx `msg` answering `call` and BYE the dialog it created, as if the call
+    /// were over (see [`ack_and_bye_orphan_of`](Self::ack_and_bye_orphan_of)).
+    fn ack_and_bye_of_call(&mut self, now: Instant, call: CallHandle, msg: &Message<'_>) {
+        let tls = self.over_tls();
+        let sent = self.calls.get(call.0).and_then(|c| {
+            let invite = Bytes::<MSG>::from_slice(self.uac_invite_message(c)?.as_bytes()).ok()?;
+            Some((invite, c.peer, write_fork_seqs(&c.forks)))
+        });
+        if let Some((invite, peer, seqs)) = sent {
+            self.ack_and_bye_orphan_of(now, &invite, peer, Some(call), msg, tls, &seqs);
+        }
+    }
+
     /// ACK a 2xx to INVITE `tx` whose call is over, and BYE the dialog it created.
     fn ack_and_bye_orphan(&mut self, now: Instant, tx: TxHandle, msg: &Message<'_>) {
         let tls = self.over_tls();
@@ -3838,17 +3885,27 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             self.stats.stray_responses += 1;
             return;
         };
-        let Ok(mut d) = Dialog::uac_or_request_target_of(&inv, msg, tls) else {
-            self.stats.stray_responses += 1;
-            return;
-        };
-        d.confirm();
-        let seq = fork_seq_in(fork_seqs, d.id().remote_tag());
-        if seq > d.local_seq() {
-            d.set_local_seq(seq);
-        }
         let Ok(cseq) = msg.cseq() else { return };
-        let dest = dialog_destination(&d, peer);
+        let remote_tag = msg.to().ok().and_then(|to| to.tag()).unwrap_or("");
+        // A dialog past the bounds a `Dialog` keeps (a long Record-Route set, a huge tag)
+        // is still ACKed and BYEd: its requests are written from the INVITE and the 2xx.
+        let mut d = match Dialog::uac_or_request_target_of(&inv, msg, tls) {
+            Ok(mut d) => {
+                d.confirm();
+                Some(d)
+            }
+            Err(dialog::DialogError::Capacity(_) | dialog::DialogError::NotDialogCreating) => None,
+            Err(_) => {
+                self.stats.stray_responses += 1;
+                return;
+            }
+        };
+        let fork_seq = fork_seq_in(fork_seqs, remote_tag);
+        if let Some(d) = d.as_mut()
+            && fork_seq > d.local_seq()
+        {
+            d.set_local_seq(fork_seq);
+        }
         let mut bytes = Bytes::<MSG>::new();
         let (ack_branch, sent_by) = self.via_parts();
         // A late offer's 2xx: the ACK carries an answer rejecting its streams (§13.2.2.4).
@@ -3857,8 +3914,23 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             .is_empty()
             .then(|| sdp::rejecting_answer(msg))
             .flatten();
-        let encoded = {
-            let mut ack = d.ack(cseq.seq(), self.via(&ack_branch, &sent_by));
+        // The builder borrows the dialog: written and sent in a block of its own.
+        let dest = {
+            let mut ack = MessageBuilder::request(Method::Ack, "");
+            let via = self.via(&ack_branch, &sent_by);
+            let dest = match &d {
+                Some(d) => {
+                    d.ack_into(&mut ack, cseq.seq(), via);
+                    Some(dialog_destination(d, peer))
+                }
+                None => unkept::unkept_request(&inv, msg, Method::Ack, cseq.seq(), via, &mut ack)
+                    .ok()
+                    .map(|hop| destination_of(hop, peer)),
+            };
+            let Some(dest) = dest else {
+                self.stats.stray_responses += 1;
+                return;
+            };
             // §22.1: the ACK carries the credentials of its INVITE.
             if call.is_some_and(|c| self.call_auths.contains(c)) {
                 for h in digest::credentials_of(&inv) {
@@ -3868,11 +3940,11 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             if let Some(answer) = &rejection {
                 ack.set_body("application/sdp", answer);
             }
-            ack.encode(&mut bytes).is_ok()
+            if ack.encode(&mut bytes).is_ok() {
+                self.queue_transmit(dest, &bytes);
+            }
+            dest
         };
-        if encoded {
-            self.queue_transmit(dest, &bytes);
-        }
         // A re-INVITE's 2xx: its dialog ended with the call (a BYE sent or received, or
         // a 481/408), so the ACK is all it needs; another BYE would repeat the CSeq
         // number of the one sent (§12.2.1.1).
@@ -3882,11 +3954,18 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         let (bye_branch, _) = self.via_parts();
         let via = self.via(&bye_branch, &sent_by);
         bytes.clear();
-        let built = d
-            .request(Method::Bye, via, None)
-            .ok()
-            .map(|b| b.encode(&mut bytes));
-        if let (Some(Ok(_)), Ok(key)) = (built, ClientKey::new(&bye_branch, Method::Bye)) {
+        let mut bye = MessageBuilder::request(Method::Bye, "");
+        let built = match d.as_mut() {
+            Some(d) => d.request_into(&mut bye, Method::Bye, via, None).is_ok(),
+            None => {
+                let seq = fork_seq.max(cseq.seq()) + 1;
+                unkept::unkept_request(&inv, msg, Method::Bye, seq, via, &mut bye).is_ok()
+            }
+        };
+        if built
+            && bye.encode(&mut bytes).is_ok()
+            && let Ok(key) = ClientKey::new(&bye_branch, Method::Bye)
+        {
             let _ = self.start_client_tx(now, dest, &bytes, key, false);
         }
     }
@@ -4451,7 +4530,20 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 cseq,
                 sdp,
             } => {
-                let fork = self.fork_dialog(call, remote_tag, msg).into_option()?;
+                let fork = match self.fork_dialog(call, remote_tag, msg) {
+                    // Another fork's 2xx whose dialog a `Dialog` cannot keep (past its
+                    // bounds): ACKed and BYEd from the messages; its `SendBye` then
+                    // finds no dialog, and sends nothing more.
+                    Fork::Unbuildable => {
+                        if let Some(m) =
+                            msg.filter(|m| m.status().is_some_and(StatusCode::is_success))
+                        {
+                            self.ack_and_bye_of_call(now, call, m);
+                        }
+                        return Err(SendError::InvalidState);
+                    }
+                    f => f.into_option()?,
+                };
                 // Late offer on the call's own dialog: the ACK carries the host's answer
                 // (`ack_with_answer`), for every copy of the 2xx (§13.2.2.4). Extra forks
                 // get a bare ACK before their BYE.
@@ -5220,7 +5312,13 @@ fn session_expires_text(seconds: u32, refresher: Option<crate::message::Refreshe
 /// target, when it (or its `maddr`) is an IP literal, on its port or its transport's
 /// default (RFC 3263 §4.1, §4.2: 5061 for SIPS); else `fallback`.
 fn dialog_destination(d: &Dialog, fallback: SocketAddr) -> SocketAddr {
-    let target = d.route_set().next().unwrap_or(d.remote_target());
+    destination_of(d.route_set().next().unwrap_or(d.remote_target()), fallback)
+}
+
+/// Where a request whose first hop is the URI `target` (with or without angle
+/// brackets) goes: the address it names (RFC 3263 §4 for a numeric host), or
+/// `fallback` when it names a domain.
+fn destination_of(target: &str, fallback: SocketAddr) -> SocketAddr {
     let target = target.trim_start_matches('<').trim_end_matches('>');
     // Given as `&str` too: no UTF-8 pass of its own.
     let Ok(uri) = crate::message::Uri::parse_text(target.as_bytes(), Some(target)) else {
