@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 
 use sansip::Instant;
 use sansip::dialog::{EndReason, MAX_ROUTE_BYTES, MAX_ROUTES, MAX_TAG};
-use sansip::endpoint::{Event, Request, Transport};
+use sansip::endpoint::{CallHandle, Event, Request, Transport};
 use sansip::error::Capacity;
 use sansip::message::{HeaderKind, Method};
 use scripted_support::*;
@@ -21,6 +21,9 @@ struct Outcome {
     /// (destination, Request-URI, Route values, CSeq) of the ACK, then of the BYE.
     sent: Vec<(SocketAddr, String, Vec<String>, String)>,
     events: Vec<Event>,
+    /// The endpoint and the call, to go on with.
+    ep: Box<Ep>,
+    call: CallHandle,
 }
 
 /// Place a call and answer it 200 with Record-Routes `rr` and To tag `tag`.
@@ -36,7 +39,7 @@ fn answered(rr: &[String], tag: &str) -> Outcome {
             "<sip:bob@127.0.0.1>",
         )
     };
-    ep.invite(now, addr(PEER), &req).unwrap();
+    let call = ep.invite(now, addr(PEER), &req).unwrap();
     let invite = sent(&mut ep).pop().unwrap().1;
     let contact = format!("<{CONTACT}>");
     let mut headers: Vec<(&str, &str)> = rr.iter().map(|r| ("Record-Route", r.as_str())).collect();
@@ -62,9 +65,12 @@ fn answered(rr: &[String], tag: &str) -> Outcome {
             (*to, ruri, routes, cseq)
         })
         .collect();
+    let events = events(&mut ep);
     Outcome {
         sent,
-        events: events(&mut ep),
+        events,
+        ep,
+        call,
     }
 }
 
@@ -176,18 +182,25 @@ fn a_dialog_within_the_bounds_is_kept() {
     );
 }
 
-/// A 2xx without a To tag (an RFC 2543 peer's) makes no dialog (§12.1.2): it is ACKed
-/// and BYEd all the same, with the To it came with.
+/// A 2xx without a To tag (an RFC 2543 peer's) makes a dialog whose remote tag is null
+/// (§12.1.2): it is ACKed, the call is up, and its BYE carries a To without a tag.
 #[test]
-fn a_2xx_without_a_to_tag_gets_ack_and_bye() {
-    let o = answered(&[], "");
-    assert_eq!(o.sent.len(), 2, "{:?}", o.events);
-    assert_eq!(o.sent[1].3, "2 BYE");
+fn a_2xx_without_a_to_tag_makes_a_dialog_with_a_null_tag() {
+    let mut o = answered(&[], "");
+    assert_eq!(o.sent.len(), 1, "the ACK alone: {:?}", o.events);
     assert!(
         o.events
             .iter()
-            .any(|e| matches!(e, Event::CallTerminated { .. }))
+            .any(|e| matches!(e, Event::CallEstablished { .. })),
+        "{:?}",
+        o.events
     );
+    o.ep.hangup(Instant::ZERO, o.call).unwrap();
+    let out = sent(&mut o.ep);
+    assert_eq!(methods(&out), ["BYE"]);
+    let bye = parse(&out[0].1);
+    assert_eq!(bye.to().unwrap().tag(), None);
+    assert_eq!(bye.request_uri_raw().unwrap(), CONTACT.as_bytes());
 }
 
 /// A second fork's 2xx past the bounds, after the first fork's answered the call: that

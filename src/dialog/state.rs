@@ -350,7 +350,8 @@ impl Dialog {
         secure: bool,
         fallback_target: Option<&str>,
     ) -> Result<Self, DialogError> {
-        let remote_tag = to.tag().ok_or(DialogError::NotDialogCreating)?;
+        // `uac_state` let a 2xx without a To tag through: its tag is null (§12.1.2).
+        let remote_tag = to.tag().unwrap_or("");
         let remote_target = match (remote_target_of(response), fallback_target) {
             (Ok(target), _) => target,
             (Err(_), Some(uri)) => angled(uri)?,
@@ -792,17 +793,17 @@ fn push_route(
     set.push('>').map_err(|_| full)
 }
 
-/// The state of the UAC's dialog a response makes: early for 101–199, confirmed for 2xx,
-/// with a To tag (§12.1.2); otherwise it makes none.
+/// The state of the UAC's dialog a response makes (§12.1.2): early for 101–199 with a To
+/// tag, confirmed for 2xx; otherwise it makes none. A 2xx without a To tag comes from an
+/// RFC 2543 peer, and its tag is "considered to have a value of null" (§12.1.2): the UAC
+/// must take it, or could neither ACK nor BYE the call. An early dialog needs the tag to
+/// tell forks apart.
 fn uac_state(response: &Message<'_>, to: &NameAddr<'_>) -> Result<DialogState, DialogError> {
-    let state = match response.status().map(|c| c.as_u16()) {
-        Some(101..=199) => DialogState::Early,
-        Some(200..=299) => DialogState::Confirmed,
-        _ => return Err(DialogError::NotDialogCreating),
-    };
-    to.tag()
-        .map(|_| state)
-        .ok_or(DialogError::NotDialogCreating)
+    match response.status().map(|c| c.as_u16()) {
+        Some(101..=199) if to.tag().is_some() => Ok(DialogState::Early),
+        Some(200..=299) => Ok(DialogState::Confirmed),
+        _ => Err(DialogError::NotDialogCreating),
+    }
 }
 
 /// A UAC's route set: the response's Record-Route URIs, last first (RFC 3261 §12.1.2).
