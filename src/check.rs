@@ -463,7 +463,8 @@ fn request_rules(
 }
 
 /// The checks of RFC 3261 §8.1.3 on a parsed response: version, exactly one Via
-/// (§8.1.3.3), and the mandatory headers.
+/// (§8.1.3.3), the mandatory headers, and the Record-Route of one that may create a
+/// dialog (101–299 to INVITE, SUBSCRIBE, REFER; §12.1.2).
 pub fn check_response(msg: &Message<'_>) -> Result<(), Discard> {
     check_response_core(msg).map(drop)
 }
@@ -595,6 +596,10 @@ fn mandatory_headers<'a, E>(
         for r in msg.record_routes() {
             r.map_err(malformed(HeaderKind::RecordRoute))?;
         }
+    } else if creates_dialog(msg, &cseq) {
+        for r in msg.record_routes() {
+            r.map_err(malformed(HeaderKind::RecordRoute))?;
+        }
     }
     for kind in [HeaderKind::Require, HeaderKind::ProxyRequire] {
         for (value, offset) in msg.values_of(kind) {
@@ -615,6 +620,22 @@ fn mandatory_headers<'a, E>(
         content_type,
         target,
     })
+}
+
+/// Whether the response `msg` (CSeq `cseq`) may create a dialog whose route set its
+/// Record-Route gives (RFC 3261 §12.1.2, RFC 6665 §4.1.2.4): a 101–299 to INVITE,
+/// SUBSCRIBE or REFER that has a Record-Route. A UAC could neither ACK nor end such a
+/// 2xx if that header were malformed, so a malformed one makes the response malformed
+/// (discarded, §18.1.2); it costs nothing when the header is absent.
+fn creates_dialog(msg: &Message<'_>, cseq: &CSeq<'_>) -> bool {
+    msg.header(HeaderKind::RecordRoute).is_some()
+        && msg
+            .status()
+            .is_some_and(|c| (101..=299).contains(&c.as_u16()))
+        && matches!(
+            cseq.method(),
+            Method::Invite | Method::Subscribe | Method::Refer
+        )
 }
 
 /// The checks as they were before the Contact of a request was kept for the endpoint
@@ -832,6 +853,11 @@ mod reference {
             for r in msg.routes() {
                 r.map_err(malformed(HeaderKind::Route))?;
             }
+            for r in msg.record_routes() {
+                r.map_err(malformed(HeaderKind::RecordRoute))?;
+            }
+        } else if creates_dialog(msg, &cseq) {
+            // Added to both with the rule (not part of the rewrite this compares).
             for r in msg.record_routes() {
                 r.map_err(malformed(HeaderKind::RecordRoute))?;
             }

@@ -249,3 +249,27 @@ fn another_forks_2xx_past_the_bounds_gets_ack_and_bye_and_the_call_stays() {
     assert_eq!(methods(&out), ["BYE"]);
     assert_eq!(parse(&out[0].1).to().unwrap().tag(), Some("a1"));
 }
+
+/// A 2xx whose Record-Route is malformed gives no route set to ACK along (§12.1.2): it
+/// is discarded as malformed (§18.1.2), so the INVITE goes on waiting, as for a 2xx
+/// lost on the way, until Timer B ends the call.
+#[test]
+fn a_2xx_with_a_malformed_record_route_is_discarded() {
+    let rr = ["<sip:127.0.0.1:6000;lr".to_owned()];
+    let mut o = answered(&rr, "b1");
+    assert!(o.sent.is_empty());
+    assert!(o.events.is_empty(), "{:?}", o.events);
+    let later = Instant::ZERO + sansip::time::Duration::from_secs(40);
+    o.ep.handle_timeout(later);
+    let evs = events(&mut o.ep);
+    assert!(
+        evs.iter().any(|e| matches!(
+            e,
+            Event::CallTerminated {
+                reason: EndReason::TimedOut,
+                ..
+            }
+        )),
+        "{evs:?}"
+    );
+}
