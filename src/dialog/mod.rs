@@ -119,7 +119,7 @@ pub use state::{
     MAX_TAG, MAX_URI, Reject, ResponseEffect,
 };
 #[cfg(feature = "endpoint")]
-pub(crate) use state::{contact_uri, is_plain_target, route_is_loose, strip_angles};
+pub(crate) use state::{contact_uri, is_plain_target, route_is_loose, strip_angles, target_into};
 pub use timer::{
     MIN_SE_FLOOR, OPTION_TAG as TIMER_OPTION_TAG, SessionInterval, TimerConfig, TimerRequest,
     UasTimer,

@@ -857,26 +857,43 @@ fn target_of(uri: &str) -> Result<String<MAX_URI>, DialogError> {
     if is_plain_target(uri) {
         return Ok(angled(uri)?);
     }
+    let mut out = String::new();
+    target_into(uri, &mut out)?;
+    Ok(out)
+}
+
+/// [`target_of`] into `out` (cleared first), whatever its size: the endpoint writes the
+/// target of a dialog too large to keep into a larger one.
+pub(crate) fn target_into<const N: usize>(
+    uri: &str,
+    out: &mut String<N>,
+) -> Result<(), DialogError> {
+    out.clear();
     let b = uri.as_bytes();
     let parsed = Uri::parse_text(b, Some(uri))?;
-    let Some(sip) = parsed.as_sip() else {
-        return Ok(angled(uri)?);
+    let kept = match parsed.as_sip() {
+        Some(sip) => {
+            let (params_start, params_end) = sip.params_span();
+            (params_end < uri.len() || sip.param("method").is_some()).then_some((sip, params_start))
+        }
+        None => None,
     };
-    let (params_start, params_end) = sip.params_span();
-    if params_end >= uri.len() && sip.param("method").is_none() {
-        return Ok(angled(uri)?);
-    }
-    let mut out = String::new();
-    let mut ok =
-        out.push('<').is_ok() && out.push_str(uri.get(..params_start).unwrap_or(uri)).is_ok();
-    for p in sip.params().filter(|p| !p.name_is("method")) {
-        ok &= out.push(';').is_ok() && out.push_str(p.name).is_ok();
-        if let Some(v) = p.value {
-            ok &= out.push('=').is_ok() && out.push_str(v).is_ok();
+    let mut ok = out.push('<').is_ok();
+    match kept {
+        // The URI as it is (`?headers` of a non-SIP URI are its own business).
+        None => ok &= out.push_str(uri).is_ok(),
+        Some((sip, params_start)) => {
+            ok &= out.push_str(uri.get(..params_start).unwrap_or(uri)).is_ok();
+            for p in sip.params().filter(|p| !p.name_is("method")) {
+                ok &= out.push(';').is_ok() && out.push_str(p.name).is_ok();
+                if let Some(v) = p.value {
+                    ok &= out.push('=').is_ok() && out.push_str(v).is_ok();
+                }
+            }
         }
     }
     if ok && out.push('>').is_ok() {
-        Ok(out)
+        Ok(())
     } else {
         Err(Capacity::String.into())
     }

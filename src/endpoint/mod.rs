@@ -3914,7 +3914,10 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             .is_empty()
             .then(|| sdp::rejecting_answer(msg))
             .flatten();
-        // The builder borrows the dialog: written and sent in a block of its own.
+        // Each builder borrows the dialog or a scratch target: the ACK is written and
+        // sent in a block of its own.
+        let (mut ack_scratch, mut bye_scratch) =
+            (unkept::AngledTarget::new(), unkept::AngledTarget::new());
         let dest = {
             let mut ack = MessageBuilder::request(Method::Ack, "");
             let via = self.via(&ack_branch, &sent_by);
@@ -3923,9 +3926,17 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                     d.ack_into(&mut ack, cseq.seq(), via);
                     Some(dialog_destination(d, peer))
                 }
-                None => unkept::unkept_request(&inv, msg, Method::Ack, cseq.seq(), via, &mut ack)
-                    .ok()
-                    .map(|hop| destination_of(hop, peer)),
+                None => unkept::unkept_request(
+                    &inv,
+                    msg,
+                    Method::Ack,
+                    cseq.seq(),
+                    via,
+                    &mut ack,
+                    &mut ack_scratch,
+                )
+                .ok()
+                .map(|hop| destination_of(hop, peer)),
             };
             let Some(dest) = dest else {
                 self.stats.stray_responses += 1;
@@ -3959,7 +3970,8 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             Some(d) => d.request_into(&mut bye, Method::Bye, via, None).is_ok(),
             None => {
                 let seq = fork_seq.max(cseq.seq()) + 1;
-                unkept::unkept_request(&inv, msg, Method::Bye, seq, via, &mut bye).is_ok()
+                let scratch = &mut bye_scratch;
+                unkept::unkept_request(&inv, msg, Method::Bye, seq, via, &mut bye, scratch).is_ok()
             }
         };
         if built
