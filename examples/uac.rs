@@ -428,7 +428,12 @@ fn run(
                         println!("uac: transaction timed out or could not be sent");
                         outcome = Some(false);
                     }
-                    Event::Capacity(c) => println!("uac: capacity: {c}"),
+                    // Something could not be kept (a call's dialog past its bounds, a
+                    // full table): whatever follows, this run did not do what it should.
+                    Event::Capacity(c) => {
+                        println!("uac: capacity: {c}");
+                        outcome = Some(false);
+                    }
                     // Anything else the peer asks (OPTIONS, INFO, a re-INVITE): accept.
                     Event::IncomingRequest { tx, .. } => {
                         let _ = ep.respond(now(), tx, StatusCode::OK, None);

@@ -403,6 +403,51 @@ fn our_uac_registers_with_a_sipp_registrar() {
     }
 }
 
+/// `uac call` to a SIPp callee whose 200 has ten Record-Routes, more than a dialog
+/// keeps: the 200 is ACKed and the call ended with a BYE, both along the ten routes
+/// (each hop's URI in a Route header, in reverse order, §12.2.1.1), and the host is told
+/// why.
+#[test]
+#[ignore = "needs sipp"]
+fn our_uac_acks_and_byes_a_2xx_with_a_long_route_set() {
+    let dir = scratch("long-route");
+    let sf = scenario("long_route.xml");
+    let (uac_status, sipp_status, log, trace) = sipp_against_uac(
+        &dir,
+        &["-sf", &sf, "-i", "127.0.0.1", "-p", "25150", "-m", "1"],
+        &[
+            "--bind",
+            "127.0.0.1:25151",
+            "call",
+            "sip:callee@127.0.0.1:25150",
+        ],
+    );
+    assert_eq!(
+        sipp_status.code(),
+        Some(0),
+        "sipp: {sipp_status}\n{}\nuac log:\n{log}\nsipp trace:\n{trace}",
+        read(&dir.join("sipp.err"))
+    );
+    // The call could not be kept: `uac` says so and fails.
+    assert!(log.contains("uac: capacity"), "{log}");
+    assert!(!uac_status.success(), "{log}");
+    for method in ["ACK", "BYE"] {
+        let sent = trace
+            .split("-----")
+            .find(|m| m.contains(&format!("{method} sip:callee@127.0.0.1:25150 SIP/2.0")))
+            .unwrap_or_else(|| panic!("no {method} in the trace:\n{trace}"));
+        let hops: Vec<&str> = sent
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix("Route: "))
+            .collect();
+        let expected: Vec<String> = (1..=10)
+            .rev()
+            .map(|i| format!("<sip:127.0.0.1:25150;lr;hop={i}>"))
+            .collect();
+        assert_eq!(hops, expected, "{method}:\n{sent}");
+    }
+}
+
 /// `uac call URI USER PASSWORD` through a SIPp callee that plays a challenging proxy
 /// (407) and then challenges itself (401): the INVITE is sent again with
 /// Proxy-Authorization, then with both, SIPp checks the Digest answer with its own
