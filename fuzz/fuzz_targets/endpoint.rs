@@ -27,8 +27,10 @@ enum Op {
     Datagram(Vec<u8>),
     /// A real INVITE with one byte replaced and a new branch digit.
     MutatedInvite { at: u16, byte: u8, branch: u8 },
-    /// A response built from the last request the endpoint received or sent.
-    Response { code: u16, to_tag: bool },
+    /// A response built from the last request the endpoint received or sent, with a
+    /// Contact or not and `routes % 12` Record-Routes (past 8, more than a dialog keeps;
+    /// the last strict when `routes` is odd).
+    Response { code: u16, to_tag: bool, contact: bool, routes: u8 },
     /// Time passes.
     Wait(u16),
     /// Place a call, with Digest credentials or without.
@@ -127,11 +129,23 @@ fuzz_target!(|ops: Vec<Op>| {
                 }
                 ep.handle_datagram(now, peer, &m);
             }
-            Op::Response { code, to_tag } => {
+            Op::Response { code, to_tag, contact, routes } => {
+                let rr: Vec<String> = (0..routes % 12)
+                    .map(|i| {
+                        let lr = if routes % 2 == 1 && i + 1 == routes % 12 { "" } else { ";lr" };
+                        format!("<sip:127.0.0.{}:5060{lr}>", i + 1)
+                    })
+                    .collect();
                 if let (Ok(req), Some(code)) = (Message::parse(&last_sent), StatusCode::new(code)) {
                     if req.is_request() {
                         let tag = if to_tag { "t9" } else { "" };
                         if let Ok(mut b) = sansip::encode::MessageBuilder::response_to(&req, code, tag) {
+                            for r in &rr {
+                                b.push("Record-Route", sansip::encode::Value::Text(r));
+                            }
+                            if contact {
+                                b.push("Contact", sansip::encode::Value::Text("<sip:x@127.0.0.1:5060;ob>"));
+                            }
                             // What a registrar adds: a challenge, a minimum expiry.
                             match code.as_u16() {
                                 401 => b.push("WWW-Authenticate", sansip::encode::Value::Text("Digest realm=\"x\", nonce=\"n\", qop=auth")),
