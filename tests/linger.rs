@@ -364,3 +364,57 @@ fn an_answered_invite_lingers_as_a_record_and_still_takes_2xx_from_forks() {
     ep.handle_timeout(later);
     assert_eq!(ep.lingering_count(), 0);
 }
+
+/// The host's own non-INVITE requests (OPTIONS here) over UDP: a final response leaves
+/// the client transaction in Completed for T4 (Timer K, RFC 3261 §17.1.2.2), where it
+/// only absorbs retransmitted responses. Once the host has read the response (drained
+/// `poll_event` after it), the transaction lingers as a record, so a host that sends
+/// more than `TX` requests per T4 is not refused for a full table.
+#[test]
+fn answered_requests_of_the_host_linger_as_records_once_read() {
+    let mut ep = uas(64, 64 * 1024);
+    let now = Instant::ZERO;
+    let req = sansip::endpoint::Request::new(
+        sansip::message::Method::Options,
+        "sip:bob@127.0.0.1:5070",
+        "<sip:alice@127.0.0.1>",
+        "<sip:bob@127.0.0.1>",
+    );
+    // Three times the table, within one T4.
+    for i in 0..48 {
+        let tx = ep
+            .send_request(now, addr(PEER), &req)
+            .unwrap_or_else(|e| panic!("request {i}: {e}"));
+        let out = sent(&mut ep);
+        assert_eq!(out.len(), 1);
+        let options = Message::parse(&out[0]).unwrap();
+        let mut ok = [0u8; 2048];
+        let n = sansip::encode::MessageBuilder::response_to(&options, StatusCode::OK, "t")
+            .unwrap()
+            .encode_into(&mut ok)
+            .unwrap();
+        ep.handle_datagram(now, addr(PEER), &ok[..n]);
+        // Until the host has drained the events, the response is there to read.
+        assert_eq!(
+            ep.response(tx).and_then(|m| m.status()),
+            Some(StatusCode::OK),
+            "request {i}"
+        );
+        let evs: Vec<Event> = std::iter::from_fn(|| ep.poll_event()).collect();
+        assert!(
+            evs.contains(&Event::Response {
+                tx,
+                call: None,
+                status: StatusCode::OK
+            }),
+            "{evs:?}"
+        );
+        // A retransmission of the 200 reaching the record is absorbed.
+        ep.handle_datagram(now, addr(PEER), &ok[..n]);
+        assert!(ep.poll_event().is_none(), "request {i}");
+        assert!(sent(&mut ep).is_empty());
+    }
+    // Records end at their Timer K.
+    ep.handle_timeout(now + Duration::from_secs(6));
+    assert_eq!(ep.poll_timeout(), None);
+}

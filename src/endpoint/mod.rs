@@ -237,8 +237,10 @@ pub struct EndpointConfig {
     pub seed: u64,
     /// Most finished transactions kept as compact records while they wait out Timer J
     /// or Timer L (server, 64*T1, RFC 3261 §17.2.2, RFC 6026 §7.1), Timer M (a call's
-    /// INVITE answered 2xx, 64*T1, RFC 6026 §7.2) or Timer K (a call's BYE or PRACK, T4,
-    /// §17.1.2.2) instead of as full entries of the `TX` table; 0 (the default) keeps them all in the table. A loaded UDP server needs
+    /// INVITE answered 2xx, 64*T1, RFC 6026 §7.2) or Timer K (a non-INVITE request answered,
+    /// T4, §17.1.2.2: a call's BYE or PRACK at once, the host's own requests once it has
+    /// drained [`Endpoint::poll_event`] after the response) instead of as full entries of
+    /// the `TX` table; 0 (the default) keeps them all in the table. A loaded UDP server needs
     /// about `2 * 64*T1 * calls per second` (1,024,000 for 16,000 calls/s at T1 =
     /// 500 ms), a caller one per call for 64*T1. Allocated once by [`Endpoint::new`].
     /// The handle of a transaction that became a record stops resolving
@@ -987,6 +989,10 @@ pub struct Endpoint<
     /// D is zero over a reliable transport), kept until the host has drained the events,
     /// so that `response` and `request` still read them (see `poll_event`).
     finished: heapless::Vec<TxHandle, EVENT_QUEUE>,
+    /// Client non-INVITE transactions in Completed (Timer K, T4 over UDP) whose final
+    /// response the host was told of: once it has drained the events (and so could read
+    /// the response) they linger as records (see `poll_event`).
+    settled: heapless::Vec<TxHandle, EVENT_QUEUE>,
     /// The generator's counter and key (`next_random`).
     rng: u64,
     rng_key: (u64, u64),
@@ -1080,6 +1086,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             notifiers: Table::new(),
             events: Deque::new(),
             finished: heapless::Vec::new(),
+            settled: heapless::Vec::new(),
             rng: 0,
             rng_key,
             hash_key,
@@ -1139,8 +1146,9 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
     /// until the host has drained [`poll_event`](Self::poll_event) after the event that
     /// reported its final response (over TCP, TLS and WebSocket the transaction ends with
     /// it), and over UDP T4 after a final response to a non-INVITE, 64*T1 for an INVITE
-    /// (unless a call's INVITE answered 2xx lingers as a record,
-    /// [`EndpointConfig::linger_records`]; [`Endpoint::call_answer`] keeps the 2xx).
+    /// (unless the transaction lingers as a record, [`EndpointConfig::linger_records`]:
+    /// a non-INVITE one once the events were drained, a call's INVITE answered 2xx at
+    /// once, whose 2xx [`Endpoint::call_answer`] keeps).
     pub fn response(&self, tx: TxHandle) -> Option<Message<'_>> {
         let e = self.txs.get(tx.0)?;
         if e.machine.is_server() || e.response.is_empty() {
@@ -1206,6 +1214,9 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         if event.is_none() {
             for tx in core::mem::take(&mut self.finished) {
                 self.remove_tx(tx);
+            }
+            for tx in core::mem::take(&mut self.settled) {
+                self.linger_settled(tx);
             }
         }
         event
@@ -3310,18 +3321,22 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
     /// which the record keeps the INVITE and the call.
     fn linger_client_tx(&mut self, tx: TxHandle) {
         let Some(e) = self.txs.get(tx.0) else { return };
-        let (Some(key), Some(deadline), Some(call)) = (&e.client_key, e.timers.next(), e.call)
-        else {
+        let (Some(key), Some(deadline)) = (&e.client_key, e.timers.next()) else {
             return;
         };
         let m = match e.machine {
             Machine::ClientInvite(m) => m,
-            // The host never holds these: the endpoint sends them for the call.
-            Machine::ClientNonInvite(m)
-                if m.state() == transaction::State::Completed
-                    && (key.method() == Method::Bye || key.method() == Method::Prack) =>
-            {
-                if self
+            Machine::ClientNonInvite(m) if m.state() == transaction::State::Completed => {
+                // The host never holds a call's BYE or PRACK: the endpoint sends them
+                // for the call. Other requests' responses the host may read until it
+                // has drained the events (`settled`).
+                let own = e.call.is_some()
+                    && (key.method() == Method::Bye || key.method() == Method::Prack);
+                if !own {
+                    if !self.settled.contains(&tx) {
+                        let _ = self.settled.push(tx);
+                    }
+                } else if self
                     .linger
                     .push_client(deadline, key, e.peer, (&[], &[]), None)
                 {
@@ -3331,6 +3346,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             }
             _ => return,
         };
+        let Some(call) = e.call else { return };
         if m.state() != transaction::State::Accepted
             || self
                 .calls
@@ -3351,6 +3367,21 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             c.lingering_invite = Some(key);
         }
         self.remove_tx(tx);
+    }
+
+    /// Client transaction `tx` (see `settled`) lingers as a record if it is still
+    /// waiting out Timer K: its response was for the host to read, and it has.
+    fn linger_settled(&mut self, tx: TxHandle) {
+        let Some(e) = self.txs.get(tx.0) else { return };
+        let completed = matches!(e.machine, Machine::ClientNonInvite(m)
+            if m.state() == transaction::State::Completed);
+        if let (true, Some(key), Some(deadline)) = (completed, &e.client_key, e.timers.next())
+            && self
+                .linger
+                .push_client(deadline, key, e.peer, (&[], &[]), None)
+        {
+            self.remove_tx(tx);
+        }
     }
 
     /// Feed a response to the INVITE (or re-INVITE) to its call's session.
