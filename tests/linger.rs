@@ -418,3 +418,51 @@ fn answered_requests_of_the_host_linger_as_records_once_read() {
     ep.handle_timeout(now + Duration::from_secs(6));
     assert_eq!(ep.poll_timeout(), None);
 }
+
+/// A caller's INVITE refused (486) waits out Timer D (32 s over UDP, RFC 3261
+/// §17.1.1.2) in Completed, where it only answers a retransmitted final response with
+/// the ACK again. With lingering records it waits as a record holding that ACK, so that
+/// calls refused faster than `TX` per 32 s are not refused a transaction.
+#[test]
+fn refused_invites_linger_as_records_holding_their_ack() {
+    let mut ep = uas(64, 64 * 1024);
+    let now = Instant::ZERO;
+    let req = sansip::endpoint::Request::new(
+        sansip::message::Method::Invite,
+        "sip:bob@127.0.0.1:5070",
+        "<sip:alice@127.0.0.1>",
+        "<sip:bob@127.0.0.1>",
+    );
+    // Three times the table of 16, within one Timer D.
+    for i in 0..48 {
+        let call = ep
+            .invite(now, addr(PEER), &req)
+            .unwrap_or_else(|e| panic!("call {i}: {e}"));
+        let out = sent(&mut ep);
+        let invite = Message::parse(&out[0]).unwrap();
+        let mut busy = [0u8; 2048];
+        let n = sansip::encode::MessageBuilder::response_to(&invite, StatusCode::BUSY_HERE, "t")
+            .unwrap()
+            .encode_into(&mut busy)
+            .unwrap();
+        ep.handle_datagram(now, addr(PEER), &busy[..n]);
+        let ack = sent(&mut ep);
+        assert_eq!(ack.len(), 1, "call {i}");
+        assert_eq!(
+            Message::parse(&ack[0]).unwrap().method(),
+            Some(sansip::message::Method::Ack)
+        );
+        let evs: Vec<Event> = std::iter::from_fn(|| ep.poll_event()).collect();
+        assert!(
+            evs.iter()
+                .any(|e| matches!(e, Event::CallTerminated { call: c, .. } if *c == call)),
+            "{evs:?}"
+        );
+        // A retransmitted 486 gets the same ACK again, and nothing for the host.
+        ep.handle_datagram(now, addr(PEER), &busy[..n]);
+        assert_eq!(sent(&mut ep), ack, "call {i}");
+        assert!(ep.poll_event().is_none(), "call {i}");
+    }
+    ep.handle_timeout(now + Duration::from_secs(33));
+    assert_eq!(ep.poll_timeout(), None);
+}

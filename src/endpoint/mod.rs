@@ -237,10 +237,12 @@ pub struct EndpointConfig {
     pub seed: u64,
     /// Most finished transactions kept as compact records while they wait out Timer J
     /// or Timer L (server, 64*T1, RFC 3261 §17.2.2, RFC 6026 §7.1), Timer M (a call's
-    /// INVITE answered 2xx, 64*T1, RFC 6026 §7.2) or Timer K (a non-INVITE request answered,
-    /// T4, §17.1.2.2: a call's BYE or PRACK at once, the host's own requests once it has
-    /// drained [`Endpoint::poll_event`] after the response) instead of as full entries of
-    /// the `TX` table; 0 (the default) keeps them all in the table. A loaded UDP server needs
+    /// INVITE answered 2xx, 64*T1, RFC 6026 §7.2), Timer D (an INVITE refused, 32 s over
+    /// UDP, §17.1.1.2: the record keeps the ACK, sent again for a retransmitted final
+    /// response) or Timer K (a non-INVITE request answered, T4, §17.1.2.2: a call's BYE or
+    /// PRACK at once, the host's own requests and refused INVITEs once it has drained
+    /// [`Endpoint::poll_event`] after the response) instead of as full entries of the `TX`
+    /// table; 0 (the default) keeps them all in the table. A loaded UDP server needs
     /// about `2 * 64*T1 * calls per second` (1,024,000 for 16,000 calls/s at T1 =
     /// 500 ms), a caller one per call for 64*T1. Allocated once by [`Endpoint::new`].
     /// The handle of a transaction that became a record stops resolving
@@ -3269,6 +3271,24 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                         ForkSeqs::from_slice(seqs).unwrap_or_default(),
                     )
                 });
+            // An INVITE refused, waiting out Timer D as a record that holds its ACK
+            // (the only INVITE records without a call): a retransmitted final response
+            // gets the ACK again (§17.1.1.2).
+            if code.as_u16() >= 300 && core.cseq.method() == Method::Invite {
+                let ack = self
+                    .linger
+                    .probe_client(&key)
+                    .as_ref()
+                    .and_then(|p| self.linger.find(p))
+                    .filter(|f| f.call.is_none())
+                    .map(|f| (f.peer, Bytes::<MSG>::from_slice(f.response).ok()));
+                if let Some((peer, ack)) = ack {
+                    if let Some(ack) = ack {
+                        self.queue_transmit(peer, &ack);
+                    }
+                    return;
+                }
+            }
             if let Some((call, peer, invite, seqs)) = lingering {
                 // A BYE's or PRACK's record absorbs its final response again.
                 if code.is_success() && core.cseq.method() == Method::Invite {
@@ -3325,6 +3345,14 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             return;
         };
         let m = match e.machine {
+            // A refused INVITE: its response the host may read (a 3xx's Contacts) until
+            // it has drained the events.
+            Machine::ClientInvite(m) if m.state() == transaction::State::Completed => {
+                if !self.settled.contains(&tx) {
+                    let _ = self.settled.push(tx);
+                }
+                return;
+            }
             Machine::ClientInvite(m) => m,
             Machine::ClientNonInvite(m) if m.state() == transaction::State::Completed => {
                 // The host never holds a call's BYE or PRACK: the endpoint sends them
@@ -3373,12 +3401,23 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
     /// waiting out Timer K: its response was for the host to read, and it has.
     fn linger_settled(&mut self, tx: TxHandle) {
         let Some(e) = self.txs.get(tx.0) else { return };
-        let completed = matches!(e.machine, Machine::ClientNonInvite(m)
-            if m.state() == transaction::State::Completed);
-        if let (true, Some(key), Some(deadline)) = (completed, &e.client_key, e.timers.next())
+        // An INVITE refused keeps its ACK, sent again for each retransmitted final
+        // response (Timer D, §17.1.1.2); the record of any other request only absorbs.
+        let ack = match e.machine {
+            Machine::ClientNonInvite(m) if m.state() == transaction::State::Completed => None,
+            Machine::ClientInvite(m) if m.state() == transaction::State::Completed => {
+                match self.ack_for_final(tx) {
+                    Some(ack) => Some(ack),
+                    None => return,
+                }
+            }
+            _ => return,
+        };
+        let payload = ack.as_deref().unwrap_or_default();
+        if let (Some(key), Some(deadline)) = (&e.client_key, e.timers.next())
             && self
                 .linger
-                .push_client(deadline, key, e.peer, (&[], &[]), None)
+                .push_client(deadline, key, e.peer, (payload, &[]), None)
         {
             self.remove_tx(tx);
         }
@@ -4063,21 +4102,25 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
     /// the INVITE and that response (§17.1.1.3), sent to the INVITE's destination.
     fn send_ack_for_final(&mut self, tx: TxHandle) {
         let Some(e) = self.txs.get(tx.0) else { return };
-        let mut bytes = Bytes::<MSG>::new();
-        let built = match (
-            e.stored_request(&Limits::default()),
-            Message::parse(&e.response),
-        ) {
-            (Some(invite), Ok(resp)) => MessageBuilder::ack_for(&invite, &resp)
-                .ok()
-                .map(|b| b.encode(&mut bytes)),
-            _ => None,
-        };
         let peer = e.peer;
-        match built {
-            Some(Ok(_)) => self.queue_transmit(peer, &bytes),
-            _ => self.stats.queue_overflows += 1,
+        match self.ack_for_final(tx) {
+            Some(bytes) => self.queue_transmit(peer, &bytes),
+            None => self.stats.queue_overflows += 1,
         }
+    }
+
+    /// The ACK of INVITE client transaction `tx` for the non-2xx final response it keeps
+    /// (§17.1.1.3: same branch, the response's To).
+    fn ack_for_final(&self, tx: TxHandle) -> Option<Bytes<MSG>> {
+        let e = self.txs.get(tx.0)?;
+        let invite = e.stored_request(&Limits::default())?;
+        let resp = Message::parse(&e.response).ok()?;
+        let mut bytes = Bytes::<MSG>::new();
+        MessageBuilder::ack_for(&invite, &resp)
+            .ok()?
+            .encode(&mut bytes)
+            .ok()?;
+        Some(bytes)
     }
 
     /// Queue the stored bytes `which` of `tx` to its peer.
