@@ -365,6 +365,20 @@ fn an_answered_invite_lingers_as_a_record_and_still_takes_2xx_from_forks() {
     assert_eq!(ep.lingering_count(), 0);
 }
 
+/// The peer answers `status` to the one request `ep` sent; the response, to send again.
+fn answer_sent(ep: &mut Ep, status: StatusCode) -> Vec<u8> {
+    let out = sent(ep);
+    assert_eq!(out.len(), 1);
+    let request = Message::parse(&out[0]).unwrap();
+    let mut buf = [0u8; 2048];
+    let n = sansip::encode::MessageBuilder::response_to(&request, status, "t")
+        .unwrap()
+        .encode_into(&mut buf)
+        .unwrap();
+    ep.handle_datagram(Instant::ZERO, addr(PEER), &buf[..n]);
+    buf[..n].to_vec()
+}
+
 /// The host's own non-INVITE requests (OPTIONS here) over UDP: a final response leaves
 /// the client transaction in Completed for T4 (Timer K, RFC 3261 §17.1.2.2), where it
 /// only absorbs retransmitted responses. Once the host has read the response (drained
@@ -385,15 +399,7 @@ fn answered_requests_of_the_host_linger_as_records_once_read() {
         let tx = ep
             .send_request(now, addr(PEER), &req)
             .unwrap_or_else(|e| panic!("request {i}: {e}"));
-        let out = sent(&mut ep);
-        assert_eq!(out.len(), 1);
-        let options = Message::parse(&out[0]).unwrap();
-        let mut ok = [0u8; 2048];
-        let n = sansip::encode::MessageBuilder::response_to(&options, StatusCode::OK, "t")
-            .unwrap()
-            .encode_into(&mut ok)
-            .unwrap();
-        ep.handle_datagram(now, addr(PEER), &ok[..n]);
+        let ok = answer_sent(&mut ep, StatusCode::OK);
         // Until the host has drained the events, the response is there to read.
         assert_eq!(
             ep.response(tx).and_then(|m| m.status()),
@@ -410,7 +416,7 @@ fn answered_requests_of_the_host_linger_as_records_once_read() {
             "{evs:?}"
         );
         // A retransmission of the 200 reaching the record is absorbed.
-        ep.handle_datagram(now, addr(PEER), &ok[..n]);
+        ep.handle_datagram(now, addr(PEER), &ok);
         assert!(ep.poll_event().is_none(), "request {i}");
         assert!(sent(&mut ep).is_empty());
     }
@@ -438,14 +444,7 @@ fn refused_invites_linger_as_records_holding_their_ack() {
         let call = ep
             .invite(now, addr(PEER), &req)
             .unwrap_or_else(|e| panic!("call {i}: {e}"));
-        let out = sent(&mut ep);
-        let invite = Message::parse(&out[0]).unwrap();
-        let mut busy = [0u8; 2048];
-        let n = sansip::encode::MessageBuilder::response_to(&invite, StatusCode::BUSY_HERE, "t")
-            .unwrap()
-            .encode_into(&mut busy)
-            .unwrap();
-        ep.handle_datagram(now, addr(PEER), &busy[..n]);
+        let busy = answer_sent(&mut ep, StatusCode::BUSY_HERE);
         let ack = sent(&mut ep);
         assert_eq!(ack.len(), 1, "call {i}");
         assert_eq!(
@@ -459,7 +458,7 @@ fn refused_invites_linger_as_records_holding_their_ack() {
             "{evs:?}"
         );
         // A retransmitted 486 gets the same ACK again, and nothing for the host.
-        ep.handle_datagram(now, addr(PEER), &busy[..n]);
+        ep.handle_datagram(now, addr(PEER), &busy);
         assert_eq!(sent(&mut ep), ack, "call {i}");
         assert!(ep.poll_event().is_none(), "call {i}");
     }

@@ -10,9 +10,9 @@ use std::net::SocketAddr;
 
 use sansip::Instant;
 use sansip::dialog::{EndReason, MAX_ROUTE_BYTES, MAX_ROUTES, MAX_TAG};
-use sansip::endpoint::{CallHandle, Event, Request, Transport};
+use sansip::endpoint::{CallHandle, Event, Transport};
 use sansip::error::Capacity;
-use sansip::message::{HeaderKind, Method};
+use sansip::message::HeaderKind;
 use scripted_support::*;
 
 const CONTACT: &str = "sip:bob@127.0.0.1:5070;ob";
@@ -30,17 +30,7 @@ struct Outcome {
 fn answered(rr: &[String], tag: &str) -> Outcome {
     let mut ep = endpoint(Transport::Udp);
     let now = Instant::ZERO;
-    let req = Request {
-        body: Some(("application/sdp", b"v=0\r\n")),
-        ..Request::new(
-            Method::Invite,
-            "sip:bob@127.0.0.1:5070",
-            "<sip:alice@127.0.0.1>",
-            "<sip:bob@127.0.0.1>",
-        )
-    };
-    let call = ep.invite(now, addr(PEER), &req).unwrap();
-    let invite = sent(&mut ep).pop().unwrap().1;
+    let (call, invite) = place_call(&mut ep, now, true);
     let contact = format!("<{CONTACT}>");
     let mut headers: Vec<(&str, &str)> = rr.iter().map(|r| ("Record-Route", r.as_str())).collect();
     headers.push(("Contact", &contact));
@@ -209,14 +199,7 @@ fn a_2xx_without_a_to_tag_makes_a_dialog_with_a_null_tag() {
 fn another_forks_2xx_past_the_bounds_gets_ack_and_bye_and_the_call_stays() {
     let mut ep = endpoint(Transport::Udp);
     let now = Instant::ZERO;
-    let req = Request::new(
-        Method::Invite,
-        "sip:bob@127.0.0.1:5070",
-        "<sip:alice@127.0.0.1>",
-        "<sip:bob@127.0.0.1>",
-    );
-    let call = ep.invite(now, addr(PEER), &req).unwrap();
-    let invite = sent(&mut ep).pop().unwrap().1;
+    let (call, invite) = place_call(&mut ep, now, false);
     let contact = format!("<{CONTACT}>");
     let first = response_to(&invite, 200, "a1", &[("Contact", &contact)], None);
     feed(&mut ep, now, &first);

@@ -7,11 +7,11 @@ mod scripted_support;
 
 use sansip::Instant;
 use sansip::encode::{MessageBuilder, Value};
-use sansip::endpoint::{Event, Request, Transport};
+use sansip::endpoint::{Event, Transport};
 use sansip::message::Method;
 use scripted_support::*;
 
-const RURI: &str = "sip:bob@127.0.0.1:5070";
+const RURI: &str = CALLEE;
 
 /// The callee's `code` to `invite`, To tag `tag`, with `contact` if any.
 fn answer(invite: &[u8], code: u16, tag: &str, contact: Option<&str>) -> Vec<u8> {
@@ -37,17 +37,7 @@ fn ack_and_bye_targets(
 ) -> (String, String) {
     let mut ep = endpoint(Transport::Udp);
     let now = Instant::ZERO;
-    let req = Request {
-        body: Some(("application/sdp", b"v=0\r\n")),
-        ..Request::new(
-            Method::Invite,
-            RURI,
-            "<sip:alice@127.0.0.1>",
-            "<sip:bob@127.0.0.1>",
-        )
-    };
-    let call = ep.invite(now, addr(PEER), &req).unwrap();
-    let invite = sent(&mut ep).pop().unwrap().1;
+    let (call, invite) = place_call(&mut ep, now, true);
     if let Some(early) = early_contact {
         feed(&mut ep, now, &answer(&invite, 180, "b1", early));
     }

@@ -6,8 +6,8 @@ use std::net::SocketAddr;
 
 use sansip::Instant;
 use sansip::encode::{MessageBuilder, Value};
-use sansip::endpoint::{CallHandle, Endpoint, EndpointConfig, Event, Transport, TxHandle};
-use sansip::message::{Message, StatusCode};
+use sansip::endpoint::{CallHandle, Endpoint, EndpointConfig, Event, Request, Transport, TxHandle};
+use sansip::message::{Message, Method, StatusCode};
 
 pub type Ep = Endpoint<16, 8, 2048>;
 
@@ -94,4 +94,24 @@ pub fn response_to(
     let n = b.encode_into(&mut buf).unwrap();
     buf.truncate(n);
     buf
+}
+
+/// The Request-URI of the calls [`place_call`] places: the scripted peer.
+pub const CALLEE: &str = "sip:bob@127.0.0.1:5070";
+
+/// Place a call from alice to bob at the scripted peer, with an SDP offer if `offer`:
+/// the call and the INVITE sent.
+pub fn place_call(ep: &mut Ep, now: sansip::Instant, offer: bool) -> (CallHandle, Vec<u8>) {
+    let req = Request {
+        body: offer.then_some(("application/sdp", b"v=0\r\n".as_slice())),
+        ..Request::new(
+            Method::Invite,
+            CALLEE,
+            "<sip:alice@127.0.0.1>",
+            "<sip:bob@127.0.0.1>",
+        )
+    };
+    let call = ep.invite(now, addr(PEER), &req).unwrap();
+    let invite = sent(ep).pop().unwrap().1;
+    (call, invite)
 }
