@@ -146,6 +146,7 @@ use heapless::{Deque, String, Vec};
 
 use crate::check::{self, Capabilities, CoreHeaders, Verdict};
 use crate::dialog::{self, Dialog, InviteSession, Notice, RequestKind, Sdp, SessionTimer, Tag};
+use crate::encode::derive::crlf_framed;
 use crate::encode::{BufferTooSmall, EncodeError, MessageBuilder, Value, ViaValue, text};
 use crate::error::Capacity;
 use crate::message::{Detached, HeaderKind, Host, Limits, Message, Method, Rport, StatusCode, lex};
@@ -2868,7 +2869,8 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             return false;
         };
         if !top_via.is_empty() {
-            b.replace_first("Via", Value::Text(top_via));
+            // The request's own top Via, with `rport` and `received` filled in.
+            b.replace_first("Via", Value::Text(top_via), crlf_framed(msg));
         }
         if let Some(ua) = self.config.user_agent {
             b.push("Server", Value::Text(ua));
@@ -4014,8 +4016,11 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         let mut b = MessageBuilder::response(status);
         b.push_response_headers(&request, status, &tag, Some(*to_tagged))
             .map_err(EncodeError::from)?;
+        // Copied from the request: see `crlf_framed`.
+        let copied = crlf_framed(&request);
         if !top_via.is_empty() {
-            b.replace_first("Via", Value::Text(top_via));
+            // The request's own top Via, with `rport` and `received` filled in.
+            b.replace_first("Via", Value::Text(top_via), copied);
         }
         let dialog_creating = request.method() == Some(Method::Invite)
             && status.as_u16() > 100
@@ -4047,7 +4052,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 ));
         if copies_record_route {
             for h in request.headers_of(HeaderKind::RecordRoute) {
-                b.push("Record-Route", Value::Raw(h.value));
+                b.push_maybe_trusted("Record-Route", Value::Raw(h.value), copied);
             }
         }
         if let Some(ua) = ua {
@@ -4190,11 +4195,13 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         }
         let via = self.via(&branch, &sent_by);
         let mut b = MessageBuilder::request(req.method, req.uri);
-        b.push("Via", Value::Via(via));
-        b.push("Max-Forwards", Value::Number(70));
+        // Trusted: what the endpoint made (the Call-ID too, or the host's checked above);
+        // the host's values are checked when written.
+        b.push_trusted("Via", Value::Via(via));
+        b.push_trusted("Max-Forwards", Value::Number(70));
         b.push("From", Value::Tagged(req.from.as_bytes(), &tag));
         b.push("To", Value::Text(req.to));
-        b.push("Call-ID", Value::Text(&call_id));
+        b.push_trusted("Call-ID", Value::Text(&call_id));
         b.push("CSeq", Value::CSeq(req.cseq, req.method));
         if matches!(
             req.method,
@@ -4224,20 +4231,20 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 .iter()
                 .any(|(n, _)| HeaderKind::from_name(n.as_bytes()) == HeaderKind::Supported)
         {
-            b.push("Supported", Value::Text(reliable::OPTION_TAG));
+            b.push_trusted("Supported", Value::Text(reliable::OPTION_TAG));
         }
         // RFC 4028 §7.1: every request but ACK says the UAC supports session timers; an
         // INVITE asks for one.
         if let Some(cfg) = self.config.session_timer
             && !matches!(req.method, Method::Ack | Method::Cancel)
         {
-            b.push("Supported", Value::Text(dialog::TIMER_OPTION_TAG));
+            b.push_trusted("Supported", Value::Text(dialog::TIMER_OPTION_TAG));
             if req.method == Method::Invite {
-                b.push(
+                b.push_trusted(
                     "Session-Expires",
                     Value::SessionExpires(cfg.request_interval(), None),
                 );
-                b.push("Min-SE", Value::Number(cfg.effective_min_se()));
+                b.push_trusted("Min-SE", Value::Number(cfg.effective_min_se()));
             }
         }
         for (name, value) in req.headers {
@@ -4323,7 +4330,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             // RFC 4028 §7.1: `Supported: timer` in every request (a re-INVITE has it among
             // its session timer headers already, `push_timer_request`).
             if self.config.session_timer.is_some() && method != Method::Invite {
-                b.push("Supported", Value::Text(dialog::TIMER_OPTION_TAG));
+                b.push_trusted("Supported", Value::Text(dialog::TIMER_OPTION_TAG));
             }
             for (name, value) in &self.pending_headers {
                 b.push(name, Value::Text(value));
