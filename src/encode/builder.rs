@@ -5,7 +5,7 @@ use core::fmt;
 use crate::error::{Capacity, ParseError};
 use crate::message::{HeaderKind, Method, Refresher, StatusCode, lex};
 
-use super::write::{BufferTooSmall, Counter, Write, write_u32};
+use super::write::{BufferTooSmall, Counter, Cursor, Out, Sink, Write};
 
 /// Most headers a [`MessageBuilder`] holds (Content-Length is added on top).
 pub const MAX_BUILDER_HEADERS: usize = 24;
@@ -320,10 +320,7 @@ impl<'a> MessageBuilder<'a> {
         let start = match self.start {
             // "METHOD SP uri SP SIP/2.0 CRLF"
             Start::Request { method, uri } => {
-                if !is_method(&method)
-                    || uri.is_empty()
-                    || !uri.iter().all(|&b| b > b' ' && b < 0x7f)
-                {
+                if !is_method(&method) || uri.is_empty() || !all_visible(uri) {
                     return Err(EncodeError::InvalidStartLine);
                 }
                 method.as_str().len() + 1 + uri.len() + 10
@@ -353,7 +350,7 @@ impl<'a> MessageBuilder<'a> {
         let total = total + body;
         debug_assert_eq!(total, {
             let mut c = Counter::default();
-            let _ = self.emit(&mut c);
+            self.emit(&mut c);
             c.0
         });
         Ok(total)
@@ -366,8 +363,26 @@ impl<'a> MessageBuilder<'a> {
         if out.remaining() < needed {
             return Err(EncodeError::BufferTooSmall { needed });
         }
-        self.emit(out)?;
-        Ok(needed)
+        let mut sink = Sink { out, error: None };
+        self.emit(&mut sink);
+        match sink.error {
+            Some(e) => Err(e.into()),
+            None => Ok(needed),
+        }
+    }
+
+    /// [`encode`](Self::encode) onto the end of `out`, by index into its new bytes.
+    #[cfg(feature = "endpoint")]
+    pub(crate) fn encode_appending<const N: usize>(
+        &self,
+        out: &mut heapless::Vec<u8, N>,
+    ) -> Result<usize, EncodeError> {
+        let needed = self.encoded_len()?;
+        let old = out.len();
+        if N - old < needed {
+            return Err(EncodeError::BufferTooSmall { needed });
+        }
+        self.emit_after(out, old, needed)
     }
 
     /// Replace what `out` holds with the message. Returns the bytes written; on error
@@ -381,99 +396,125 @@ impl<'a> MessageBuilder<'a> {
         if needed > N {
             return Err(EncodeError::BufferTooSmall { needed });
         }
-        out.clear();
-        self.emit(out)?;
+        self.emit_after(out, 0, needed)
+    }
+
+    /// Write the `needed` bytes of the message after the first `keep` bytes of `out`,
+    /// which has room for them.
+    #[cfg(feature = "endpoint")]
+    fn emit_after<const N: usize>(
+        &self,
+        out: &mut heapless::Vec<u8, N>,
+        keep: usize,
+        needed: usize,
+    ) -> Result<usize, EncodeError> {
+        out.truncate(keep);
+        if out.resize(keep + needed, 0).is_err() {
+            return Err(EncodeError::BufferTooSmall { needed });
+        }
+        let mut cursor = Cursor::new(&mut out[keep..]);
+        self.emit(&mut cursor);
+        if cursor.short || cursor.written() != needed {
+            // A miscount (the debug build compares every count with a dry run).
+            out.truncate(keep);
+            return Err(EncodeError::BufferTooSmall { needed });
+        }
         Ok(needed)
     }
 
-    /// Write the message at the start of `buf`. Returns the bytes written.
+    /// Write the message at the start of `buf`. Returns the bytes written; on error
+    /// nothing was written.
     pub fn encode_into(&self, buf: &mut [u8]) -> Result<usize, EncodeError> {
-        let mut w: &mut [u8] = buf;
-        self.encode(&mut w)
+        let needed = self.encoded_len()?;
+        let Some(buf) = buf.get_mut(..needed) else {
+            return Err(EncodeError::BufferTooSmall { needed });
+        };
+        let mut cursor = Cursor::new(buf);
+        self.emit(&mut cursor);
+        if cursor.short || cursor.written() != needed {
+            return Err(EncodeError::BufferTooSmall { needed });
+        }
+        Ok(needed)
     }
 
-    fn emit<W: Write + ?Sized>(&self, out: &mut W) -> Result<(), BufferTooSmall> {
+    fn emit<O: Out>(&self, out: &mut O) {
         match self.start {
             Start::Request { method, uri } => {
-                out.write_all(method.as_str().as_bytes())?;
-                out.write_all(b" ")?;
-                out.write_all(uri)?;
-                out.write_all(b" SIP/2.0\r\n")?;
+                out.put(method.as_str().as_bytes());
+                out.put(b" ");
+                out.put(uri);
+                out.put(b" SIP/2.0\r\n");
             }
             Start::Response { code, reason } => {
-                out.write_all(b"SIP/2.0 ")?;
-                write_u32(out, u32::from(code.as_u16()))?;
-                out.write_all(b" ")?;
-                out.write_all(reason.as_bytes())?;
-                out.write_all(b"\r\n")?;
+                out.put(b"SIP/2.0 ");
+                out.put_u32(u32::from(code.as_u16()));
+                out.put(b" ");
+                out.put(reason.as_bytes());
+                out.put(b"\r\n");
             }
         }
         for (name, value) in &self.headers {
-            out.write_all(name.as_bytes())?;
-            out.write_all(b": ")?;
-            emit_value(out, value)?;
-            out.write_all(b"\r\n")?;
+            out.put(name.as_bytes());
+            out.put(b": ");
+            emit_value(out, value);
+            out.put(b"\r\n");
         }
-        out.write_all(b"Content-Length: ")?;
+        out.put(b"Content-Length: ");
         // A body longer than u32::MAX cannot be built on any target this crate serves.
-        write_u32(out, u32::try_from(self.body.len()).unwrap_or(u32::MAX))?;
-        out.write_all(b"\r\n\r\n")?;
-        out.write_all(self.body)
+        out.put_u32(u32::try_from(self.body.len()).unwrap_or(u32::MAX));
+        out.put(b"\r\n\r\n");
+        out.put(self.body);
     }
 }
 
-fn emit_value<W: Write + ?Sized>(out: &mut W, value: &Value<'_>) -> Result<(), BufferTooSmall> {
+fn emit_value<O: Out>(out: &mut O, value: &Value<'_>) {
     match *value {
-        Value::Raw(b) => out.write_all(b),
-        Value::Text(s) => out.write_all(s.as_bytes()),
-        Value::Number(n) => write_u32(out, n),
+        Value::Raw(b) => out.put(b),
+        Value::Text(s) => out.put(s.as_bytes()),
+        Value::Number(n) => out.put_u32(n),
         Value::CSeq(n, m) => {
-            write_u32(out, n)?;
-            out.write_all(b" ")?;
-            out.write_all(m.as_str().as_bytes())
+            out.put_u32(n);
+            out.put(b" ");
+            out.put(m.as_str().as_bytes());
         }
         Value::Tagged(v, tag) => {
-            out.write_all(v)?;
-            out.write_all(b";tag=")?;
-            out.write_all(tag.as_bytes())
+            out.put(v);
+            out.put(b";tag=");
+            out.put(tag.as_bytes());
         }
         Value::Via(v) => {
-            out.write_all(b"SIP/2.0/")?;
-            out.write_all(v.transport.as_bytes())?;
-            out.write_all(b" ")?;
-            out.write_all(v.sent_by.as_bytes())?;
-            out.write_all(b";branch=")?;
-            out.write_all(v.branch.as_bytes())?;
+            out.put(b"SIP/2.0/");
+            out.put(v.transport.as_bytes());
+            out.put(b" ");
+            out.put(v.sent_by.as_bytes());
+            out.put(b";branch=");
+            out.put(v.branch.as_bytes());
             if v.rport {
-                out.write_all(b";rport")?;
+                out.put(b";rport");
             }
-            Ok(())
         }
         Value::Methods(ms) => {
             for (i, m) in ms.iter().enumerate() {
                 if i > 0 {
-                    out.write_all(b", ")?;
+                    out.put(b", ");
                 }
-                out.write_all(m.as_str().as_bytes())?;
+                out.put(m.as_str().as_bytes());
             }
-            Ok(())
         }
         Value::Tokens(ts) => {
             for (i, t) in ts.iter().enumerate() {
                 if i > 0 {
-                    out.write_all(b", ")?;
+                    out.put(b", ");
                 }
-                out.write_all(t.as_bytes())?;
+                out.put(t.as_bytes());
             }
-            Ok(())
         }
         Value::SessionExpires(n, r) => {
-            write_u32(out, n)?;
+            out.put_u32(n);
             if let Some(r) = r {
-                out.write_all(b";refresher=")?;
-                out.write_all(r.as_str().as_bytes())?;
+                out.put(b";refresher=");
+                out.put(r.as_str().as_bytes());
             }
-            Ok(())
         }
     }
 }
@@ -481,7 +522,12 @@ fn emit_value<W: Write + ?Sized>(out: &mut W, value: &Value<'_>) -> Result<(), B
 /// A method is written as given: an extension method must be a token (RFC 3261
 /// §25.1), or it could smuggle a line break into the message.
 fn is_method(m: &Method<'_>) -> bool {
-    lex::is_token_str(m.as_str().as_bytes())
+    is_token(m.as_str())
+}
+
+/// `lex::is_token_str`, four bytes a step.
+fn is_token(s: &str) -> bool {
+    !s.is_empty() && lex::long_token_end(s.as_bytes(), 0) == s.len()
 }
 
 /// Decimal digits of `n`.
@@ -493,7 +539,7 @@ fn digits(n: u32) -> usize {
 /// Content-Length (the builder writes that one from the body), the value unable to break
 /// the message's framing or start another header.
 fn header_ok(name: &str, value: &Value<'_>) -> bool {
-    value_ok(value) && lex::is_token_str(name.as_bytes()) && !is_content_length(name)
+    value_ok(value) && is_token(name) && !is_content_length(name)
 }
 
 /// Whether `value` may be written (see [`header_ok`]).
@@ -507,12 +553,12 @@ fn value_ok(value: &Value<'_>) -> bool {
         // sent-by is host[:port]: IPv6 brackets and the port colon, nothing that could
         // start a parameter or another value.
         Value::Via(v) => {
-            lex::is_token_str(v.transport.as_bytes())
+            is_token(v.transport)
                 && !v.sent_by.is_empty()
                 && v.sent_by.bytes().all(|b| {
                     b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b':' | b'[' | b']')
                 })
-                && lex::is_token_str(v.branch.as_bytes())
+                && is_token(v.branch)
         }
         Value::Methods(ms) => ms.iter().all(is_method),
         Value::Tokens(ts) => ts
@@ -588,6 +634,29 @@ fn no_injection(b: &[u8]) -> bool {
     true
 }
 
+/// Whether every byte of `b` is visible ASCII (`!` to `~`), as a Request-URI's must be.
+/// Eight bytes a step, as [`has_control`].
+fn all_visible(b: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // A byte below `!`, or above `~` (adding 1 sets its high bit, or it was set).
+    let bad =
+        |w: u64| (w.wrapping_sub(ONES * 0x21) & !w | (w & !HIGH).wrapping_add(ONES) | w) & HIGH;
+    let word = |c: &[u8]| {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        u64::from_le_bytes(w)
+    };
+    if b.len() < 8 {
+        return b.iter().all(|&c| c > b' ' && c < 0x7f);
+    }
+    let mut any = bad(word(&b[b.len() - 8..]));
+    for c in b.chunks_exact(8) {
+        any |= bad(word(c));
+    }
+    any == 0
+}
+
 /// Whether `b` holds a byte below SP. Eight bytes a step: the SWAR test "some byte is
 /// less than n" (exact for "any" when n <= 128), on every word and an overlapping last.
 fn has_control(b: &[u8]) -> bool {
@@ -612,6 +681,28 @@ fn has_control(b: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The word-at-a-time visible-ASCII test agrees with a byte loop, at every length
+    /// and position; so does the token test with the lexer's.
+    #[test]
+    fn visible_scan_agrees_with_a_byte_loop() {
+        for len in 0..40 {
+            for at in 0..len {
+                for c in 0..=255u8 {
+                    let mut v = [b'!', b'~', 0x7f, b'x'].repeat(10);
+                    v[3] = b'~';
+                    v[2] = b'a';
+                    v[at] = c;
+                    let s = &v[..len];
+                    let old = s.iter().all(|&c| c > b' ' && c < 0x7f);
+                    assert_eq!(all_visible(s), old, "{len} {at} {c}");
+                    if let Ok(t) = core::str::from_utf8(s) {
+                        assert_eq!(is_token(t), lex::is_token_str(s), "{len} {at} {c}");
+                    }
+                }
+            }
+        }
+    }
 
     /// The word-at-a-time scan agrees with a byte loop, at every length and position.
     #[test]

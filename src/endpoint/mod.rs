@@ -1861,7 +1861,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         for h in invite.iter().flat_map(digest::credentials_of) {
             b.push(h.name, Value::Raw(h.value));
         }
-        b.body(answer.0, answer.1).encode(&mut bytes)?;
+        b.body(answer.0, answer.1).encode_appending(&mut bytes)?;
         let dest = dialog_destination(d, c.peer);
         let c = self.calls.get_mut(call.0).ok_or(SendError::UnknownHandle)?;
         c.ack.clone_from(&bytes);
@@ -3870,7 +3870,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             if let Some(answer) = &rejection {
                 ack.set_body("application/sdp", answer);
             }
-            ack.encode(&mut bytes).is_ok()
+            ack.encode_appending(&mut bytes).is_ok()
         };
         if encoded {
             self.queue_transmit(dest, &bytes);
@@ -3887,7 +3887,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         let built = d
             .request(Method::Bye, via, None)
             .ok()
-            .map(|b| b.encode(&mut bytes));
+            .map(|b| b.encode_appending(&mut bytes));
         if let (Some(Ok(_)), Ok(key)) = (built, ClientKey::new(&bye_branch, Method::Bye)) {
             let _ = self.start_client_tx(now, dest, &bytes, key, false);
         }
@@ -3950,7 +3950,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         ) {
             (Some(invite), Ok(resp)) => MessageBuilder::ack_for(&invite, &resp)
                 .ok()
-                .map(|b| b.encode(&mut bytes)),
+                .map(|b| b.encode_appending(&mut bytes)),
             _ => None,
         };
         let peer = e.peer;
@@ -4254,7 +4254,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             b.set_body(ct, body);
         }
         let mut bytes = Bytes::<MSG>::new();
-        b.encode(&mut bytes)?;
+        b.encode_appending(&mut bytes)?;
         drop(b); // ends its borrow of `self.contacts`
         let key = ClientKey::new(&branch, req.method)
             .map_err(|_| SendError::Capacity(Capacity::Branch))?;
@@ -4327,6 +4327,8 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             let mut b = MessageBuilder::request(method, "");
             d.request_into(&mut b, method, via, contact)
                 .map_err(|_| SendError::InvalidState)?;
+            // The first header is the endpoint's own Via: trusted.
+            b.replace_first("Via", Value::Via(via), true);
             // RFC 4028 §7.1: `Supported: timer` in every request (a re-INVITE has it among
             // its session timer headers already, `push_timer_request`).
             if self.config.session_timer.is_some() && method != Method::Invite {
@@ -4338,7 +4340,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             if let Some((ct, body)) = &self.pending_body {
                 b.set_body(ct, body);
             }
-            b.encode(&mut bytes)?;
+            b.encode_appending(&mut bytes)?;
             dest
         };
         // §22.3 (and §22.2): the challenges the call was given are answered on its later
@@ -4503,6 +4505,8 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                     };
                     let mut b = MessageBuilder::request(Method::Ack, "");
                     d.ack_into(&mut b, cseq, via);
+                    // The first header is the endpoint's own Via: trusted.
+                    b.replace_first("Via", Value::Via(via), true);
                     let invite = self.sent_invite(call, c, cseq);
                     for h in invite.iter().flat_map(digest::credentials_of) {
                         b.push(h.name, Value::Raw(h.value));
@@ -4512,7 +4516,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                     } else if let Some(answer) = &rejection {
                         b.set_body("application/sdp", answer);
                     }
-                    b.encode(&mut bytes)?;
+                    b.encode_appending(&mut bytes)?;
                     dialog_destination(d, c.peer)
                 };
                 self.queue_transmit(dest, &bytes);
@@ -4565,7 +4569,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                     .ok_or(SendError::InvalidState)?;
                 MessageBuilder::cancel_for(&inv)
                     .map_err(EncodeError::from)?
-                    .encode(&mut bytes)?;
+                    .encode_appending(&mut bytes)?;
                 let key = cancel_key(&inv).map_err(|_| SendError::InvalidState)?;
                 // Armed first: even if the CANCEL cannot be sent (a full table), §9.1's
                 // 64*T1 still ends the INVITE.
