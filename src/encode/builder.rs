@@ -409,8 +409,17 @@ impl<'a> MessageBuilder<'a> {
         needed: usize,
     ) -> Result<usize, EncodeError> {
         out.truncate(keep);
-        if out.resize(keep + needed, 0).is_err() {
-            return Err(EncodeError::BufferTooSmall { needed });
+        // Room for the message, zeroed from a constant: heapless's `resize` pushes a
+        // byte at a time, its `extend_from_slice` copies at once.
+        const ZEROS: [u8; 256] = [0; 256];
+        let mut left = needed;
+        while left > 0 {
+            let n = left.min(ZEROS.len());
+            if out.extend_from_slice(&ZEROS[..n]).is_err() {
+                out.truncate(keep);
+                return Err(EncodeError::BufferTooSmall { needed });
+            }
+            left -= n;
         }
         let mut cursor = Cursor::new(&mut out[keep..]);
         self.emit(&mut cursor);

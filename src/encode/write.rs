@@ -129,8 +129,9 @@ impl<W: Write + ?Sized> Out for Sink<'_, W> {
 /// A slice of exactly the message's size, written by index: no capacity bookkeeping per
 /// piece, and short pieces copied in place rather than by a call to `memcpy`.
 pub(crate) struct Cursor<'b> {
-    buf: &'b mut [u8],
-    pos: usize,
+    /// What is still to be written.
+    rest: &'b mut [u8],
+    len: usize,
     /// A piece did not fit (the size was miscounted) and was dropped.
     pub(crate) short: bool,
 }
@@ -138,32 +139,28 @@ pub(crate) struct Cursor<'b> {
 impl<'b> Cursor<'b> {
     pub(crate) fn new(buf: &'b mut [u8]) -> Self {
         Cursor {
-            buf,
-            pos: 0,
+            len: buf.len(),
+            rest: buf,
             short: false,
         }
     }
 
     /// Bytes written.
     pub(crate) fn written(&self) -> usize {
-        self.pos
+        self.len - self.rest.len()
     }
 
     /// The next `n` bytes to write, advancing past them; `None` (and `short`) if they do
-    /// not fit.
+    /// not fit. One comparison: the slice left shrinks from the front.
     #[inline(always)]
-    fn take(&mut self, n: usize) -> Option<&mut [u8]> {
-        let end = self.pos + n;
-        match self.buf.get_mut(self.pos..end) {
-            Some(dst) => {
-                self.pos = end;
-                Some(dst)
-            }
-            None => {
-                self.short = true;
-                None
-            }
+    fn take(&mut self, n: usize) -> Option<&'b mut [u8]> {
+        if n > self.rest.len() {
+            self.short = true;
+            return None;
         }
+        let (dst, rest) = core::mem::take(&mut self.rest).split_at_mut(n);
+        self.rest = rest;
+        Some(dst)
     }
 }
 
