@@ -179,6 +179,9 @@ pub struct MessageBuilder<'a> {
     /// value it made, or copied from a message the parser framed; see `push_trusted`),
     /// which [`encoded_len`](Self::encoded_len) counts without checking again.
     trusted: u32,
+    /// One bit per header index: names that are constants of the crate (see
+    /// `push_named`), which need no checking again; their values still do.
+    named: u32,
     headers: heapless::Vec<(&'a str, Value<'a>), MAX_BUILDER_HEADERS>,
 }
 
@@ -216,6 +219,7 @@ impl<'a> MessageBuilder<'a> {
             start,
             headers: heapless::Vec::new(),
             trusted: 0,
+            named: 0,
             body: &[],
             overflow: false,
         }
@@ -256,6 +260,17 @@ impl<'a> MessageBuilder<'a> {
         self.push(name, value);
         if index < MAX_BUILDER_HEADERS {
             self.trusted |= 1 << index;
+        }
+    }
+
+    /// Append a header whose name is a constant of the crate, a token other than
+    /// Content-Length: only its value is checked when written.
+    pub(crate) fn push_named(&mut self, name: &'static str, value: Value<'a>) {
+        debug_assert!(name_ok(name), "{name}");
+        let index = self.headers.len();
+        self.push(name, value);
+        if index < MAX_BUILDER_HEADERS {
+            self.named |= 1 << index;
         }
     }
 
@@ -300,7 +315,7 @@ impl<'a> MessageBuilder<'a> {
     /// holds up to [`MAX_BUILDER_HEADERS`] headers, so it is cheaper to change than to
     /// move.
     pub fn set_body(&mut self, content_type: &'a str, body: &'a [u8]) {
-        self.push("Content-Type", Value::Text(content_type));
+        self.push_named("Content-Type", Value::Text(content_type));
         self.body = body;
     }
 
@@ -338,7 +353,10 @@ impl<'a> MessageBuilder<'a> {
         };
         let mut total = start;
         for (index, (name, value)) in self.headers.iter().enumerate() {
-            if self.trusted & (1 << index) == 0 && !header_ok(name, value) {
+            let bit = 1 << index;
+            if self.trusted & bit == 0
+                && !(value_ok(value) && (self.named & bit != 0 || name_ok(name)))
+            {
                 return Err(EncodeError::InvalidHeader { index });
             }
             // "name: value CRLF"
@@ -548,7 +566,12 @@ fn digits(n: u32) -> usize {
 /// Content-Length (the builder writes that one from the body), the value unable to break
 /// the message's framing or start another header.
 fn header_ok(name: &str, value: &Value<'_>) -> bool {
-    value_ok(value) && is_token(name) && !is_content_length(name)
+    value_ok(value) && name_ok(name)
+}
+
+/// Whether `name` may be written (see [`header_ok`]).
+fn name_ok(name: &str) -> bool {
+    is_token(name) && !is_content_length(name)
 }
 
 /// Whether `value` may be written (see [`header_ok`]).

@@ -2873,7 +2873,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             b.replace_first("Via", Value::Text(top_via), crlf_framed(msg));
         }
         if let Some(ua) = self.config.user_agent {
-            b.push("Server", Value::Text(ua));
+            b.push_named("Server", Value::Text(ua));
         }
         b.encoded_len().is_ok_and(|n| n <= MSG)
     }
@@ -4038,7 +4038,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                     .is_some_and(|c| sips_bytes(c.value)),
             };
             let sips = request.request_uri_raw().is_some_and(sips_bytes) || top;
-            b.push("Contact", Value::Text(contacts.get(sips)));
+            b.push_named("Contact", Value::Text(contacts.get(sips)));
         }
         // §12.1.1: a response that may establish a dialog (101-299 to INVITE, 2xx to a
         // SUBSCRIBE, REFER or the NOTIFY that makes a subscription's dialog, RFC 6665
@@ -4056,7 +4056,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             }
         }
         if let Some(ua) = ua {
-            b.push("Server", Value::Text(ua));
+            b.push_named("Server", Value::Text(ua));
         }
         for (name, value) in extra {
             b.push(name, Value::Text(value));
@@ -4199,10 +4199,10 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         // the host's values are checked when written.
         b.push_trusted("Via", Value::Via(via));
         b.push_trusted("Max-Forwards", Value::Number(70));
-        b.push("From", Value::Tagged(req.from.as_bytes(), &tag));
-        b.push("To", Value::Text(req.to));
+        b.push_named("From", Value::Tagged(req.from.as_bytes(), &tag));
+        b.push_named("To", Value::Text(req.to));
         b.push_trusted("Call-ID", Value::Text(&call_id));
-        b.push("CSeq", Value::CSeq(req.cseq, req.method));
+        b.push_named("CSeq", Value::CSeq(req.cseq, req.method));
         if matches!(
             req.method,
             Method::Invite | Method::Subscribe | Method::Register | Method::Refer
@@ -4214,10 +4214,10 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 .find(|(n, _)| HeaderKind::from_name(n.as_bytes()) == HeaderKind::Route)
                 .is_some_and(|(_, v)| sips_text(v));
             let sips = sips_text(req.uri) || top_route;
-            b.push("Contact", Value::Text(self.contacts.get(sips)));
+            b.push_named("Contact", Value::Text(self.contacts.get(sips)));
         }
         if let Some(ua) = self.config.user_agent {
-            b.push("User-Agent", Value::Text(ua));
+            b.push_named("User-Agent", Value::Text(ua));
         }
         // RFC 3262 §4: a UAC that supports reliable provisional responses says so (unless
         // the host writes its own Supported). Only with an offer: to an INVITE without
