@@ -84,9 +84,9 @@ impl<'a> MessageBuilder<'a> {
         let cseq = required(request, HeaderKind::CSeq)?;
         b.push_maybe_trusted("CSeq", Value::Raw(cseq), copied);
         if code == StatusCode::TRYING
-            && let Some(ts) = request.header(HeaderKind::Timestamp)
+            && let Some((ts, _)) = request.value_of(HeaderKind::Timestamp)
         {
-            b.push_maybe_trusted("Timestamp", Value::Raw(ts.value), copied);
+            b.push_maybe_trusted("Timestamp", Value::Raw(ts), copied);
         }
         Ok(())
     }
@@ -144,9 +144,8 @@ impl<'a> MessageBuilder<'a> {
     ) -> Result<Self, BuildError> {
         let uri = request.request_uri_raw().ok_or(BuildError::NotARequest)?;
         let top_via = top_value(request, HeaderKind::Via)?;
-        let cseq = required_header(request, HeaderKind::CSeq)?;
-        let number =
-            cseq_number(cseq.value).map_err(|e| BuildError::Malformed(e.shifted(cseq.offset)))?;
+        let (cseq, offset) = required_value(request, HeaderKind::CSeq)?;
+        let number = cseq_number(cseq).map_err(|e| BuildError::Malformed(e.shifted(offset)))?;
         let copied = crlf_framed(request);
         let mut b = MessageBuilder::request_raw(method, uri);
         b.push_maybe_trusted("Via", Value::Raw(top_via), copied);
@@ -158,8 +157,8 @@ impl<'a> MessageBuilder<'a> {
         b.push_maybe_trusted("Call-ID", Value::Raw(call_id), copied);
         // ACK and CANCEL are tokens.
         b.push_trusted("CSeq", Value::CSeq(number, method));
-        for route in request.headers_of(HeaderKind::Route) {
-            b.push_maybe_trusted("Route", Value::Raw(route.value), copied);
+        for (route, _) in request.values_of(HeaderKind::Route) {
+            b.push_maybe_trusted("Route", Value::Raw(route), copied);
         }
         if b.headers().len() == super::builder::MAX_BUILDER_HEADERS {
             return Err(BuildError::Capacity(crate::Capacity::Headers));
@@ -180,26 +179,25 @@ pub(crate) fn crlf_framed(m: &Message<'_>) -> bool {
     head >= 2 && m.as_bytes().get(head - 2) == Some(&b'\r')
 }
 
-fn required_header<'a>(
-    m: &Message<'a>,
-    kind: HeaderKind,
-) -> Result<crate::message::Header<'a>, BuildError> {
-    m.header(kind).ok_or(BuildError::MissingHeader(kind))
+/// The value and offset of the first header of `kind`: the value only, without the
+/// name a [`Header`](crate::message::Header) spells out.
+fn required_value<'a>(m: &Message<'a>, kind: HeaderKind) -> Result<(&'a [u8], usize), BuildError> {
+    m.value_of(kind).ok_or(BuildError::MissingHeader(kind))
 }
 
 fn required<'a>(m: &Message<'a>, kind: HeaderKind) -> Result<&'a [u8], BuildError> {
-    required_header(m, kind).map(|h| h.value)
+    required_value(m, kind).map(|(value, _)| value)
 }
 
 /// The first comma element of the first header of `kind` (the top Via).
 fn top_value<'a>(m: &Message<'a>, kind: HeaderKind) -> Result<&'a [u8], BuildError> {
-    let h = required_header(m, kind)?;
-    match lex::CommaSeparated::new(h.value).next() {
+    let (value, offset) = required_value(m, kind)?;
+    match lex::CommaSeparated::new(value).next() {
         Some(Ok((_, v))) if !v.is_empty() => Ok(v),
-        Some(Err(e)) => Err(BuildError::Malformed(e.shifted(h.offset))),
+        Some(Err(e)) => Err(BuildError::Malformed(e.shifted(offset))),
         _ => Err(BuildError::Malformed(ParseError::new(
             ParseErrorKind::Via,
-            h.offset,
+            offset,
         ))),
     }
 }

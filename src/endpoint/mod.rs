@@ -4031,11 +4031,11 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             // §12.1.1: SIPS if the request's Request-URI, top Record-Route or (without
             // Record-Route) Contact is.
             // Read from the bytes: the request's checks parsed these already.
-            let top = match request.header(HeaderKind::RecordRoute) {
-                Some(rr) => sips_bytes(rr.value),
+            let top = match request.value_of(HeaderKind::RecordRoute) {
+                Some((rr, _)) => sips_bytes(rr),
                 None => request
-                    .header(HeaderKind::Contact)
-                    .is_some_and(|c| sips_bytes(c.value)),
+                    .value_of(HeaderKind::Contact)
+                    .is_some_and(|(c, _)| sips_bytes(c)),
             };
             let sips = request.request_uri_raw().is_some_and(sips_bytes) || top;
             b.push_named("Contact", Value::Text(contacts.get(sips)));
@@ -4051,8 +4051,8 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                     Some(Method::Subscribe | Method::Refer | Method::Notify)
                 ));
         if copies_record_route {
-            for h in request.headers_of(HeaderKind::RecordRoute) {
-                b.push_maybe_trusted("Record-Route", Value::Raw(h.value), copied);
+            for (rr, _) in request.values_of(HeaderKind::RecordRoute) {
+                b.push_maybe_trusted("Record-Route", Value::Raw(rr), copied);
             }
         }
         if let Some(ua) = ua {
