@@ -429,7 +429,7 @@ impl<'a> MessageBuilder<'a> {
         out.truncate(keep);
         // Room for the message, zeroed from a constant: heapless's `resize` pushes a
         // byte at a time, its `extend_from_slice` copies at once.
-        const ZEROS: [u8; 256] = [0; 256];
+        const ZEROS: [u8; 1024] = [0; 1024];
         let mut left = needed;
         while left > 0 {
             let n = left.min(ZEROS.len());
