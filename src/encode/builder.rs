@@ -442,7 +442,8 @@ impl<'a> MessageBuilder<'a> {
         let mut cursor = Cursor::new(&mut out[keep..]);
         self.emit(&mut cursor);
         if cursor.short || cursor.written() != needed {
-            // A miscount (the debug build compares every count with a dry run).
+            // A miscount, which the debug build's dry run after every count rules out:
+            // nothing is sent, though a replaced message is gone.
             out.truncate(keep);
             return Err(EncodeError::BufferTooSmall { needed });
         }
