@@ -1993,8 +1993,8 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         // Only a request within the dialog (To tag) refreshes it; the raw value says so
         // without parsing the name-addr again.
         if !req
-            .header(HeaderKind::To)
-            .is_some_and(|to| crate::encode::derive::has_tag(to.value))
+            .value_of(HeaderKind::To)
+            .is_some_and(|(to, _)| crate::encode::derive::has_tag(to))
         {
             return;
         }
@@ -4994,8 +4994,8 @@ fn rewritten_via(
     via: &crate::message::Via<'_>,
     from: SocketAddr,
 ) -> Option<String<MAX_VIA>> {
-    let h = msg.header(HeaderKind::Via)?;
-    let (_, top) = lex::CommaSeparated::new(h.value).next()?.ok()?;
+    let (value, _) = msg.value_of(HeaderKind::Via)?;
+    let (_, top) = lex::CommaSeparated::new(value).next()?.ok()?;
     let mut out: String<MAX_VIA> = String::new();
     let same_host = match via.sent_by().host {
         Host::Ipv4(a) => IpAddr::V4(a) == from.ip(),
