@@ -715,6 +715,68 @@ fn has_control(b: &[u8]) -> bool {
 mod tests {
     use super::*;
 
+    /// Every way of writing gives the same bytes: through a [`Write`] sink piece by piece,
+    /// by index into a slice, and appended to or replacing a stored message; a sink one
+    /// byte short is left untouched by each.
+    #[test]
+    fn every_sink_writes_the_same_bytes() {
+        let via = ViaValue {
+            transport: "UDP",
+            sent_by: "[2001:db8::1]:5060",
+            branch: "z9hG4bK-x.1",
+            rport: true,
+        };
+        let methods = [Method::Invite, Method::Ack, Method::Bye];
+        let mut b = MessageBuilder::request(Method::Invite, "sip:bob@example.com;transport=tcp")
+            .header("Via", Value::Via(via))
+            .header("Max-Forwards", Value::Number(70))
+            .header("From", Value::Tagged(b"\"A\" <sip:a@h>", "t&^1"))
+            .header("To", Value::Raw(b"<sip:b@h>\r\n\t;x=y"))
+            .header("Call-ID", Value::Text("c@h"))
+            .header("CSeq", Value::CSeq(4_294_967_295, Method::Invite))
+            .header("Allow", Value::Methods(&methods))
+            .header("Supported", Value::Tokens(&["timer", "100rel"]))
+            .header(
+                "Session-Expires",
+                Value::SessionExpires(1800, Some(Refresher::Uac)),
+            )
+            .header("Min-SE", Value::Number(0))
+            .body("application/sdp", b"v=0\r\n");
+        b.push_trusted("Subject", Value::Text("a"));
+        b.push_named("Expires", Value::Number(9));
+        let n = b.encoded_len().unwrap(); // unwrap: every value is valid
+        let mut piecewise: heapless::Vec<u8, 1024> = heapless::Vec::new();
+        assert_eq!(b.encode(&mut piecewise), Ok(n));
+        let mut slice = [0u8; 1024];
+        assert_eq!(b.encode_into(&mut slice), Ok(n));
+        assert_eq!(&slice[..n], &piecewise[..]);
+        assert!(crate::message::Message::parse(&piecewise).is_ok());
+        let mut short = [7u8; 1024];
+        assert_eq!(
+            b.encode_into(&mut short[..n - 1]),
+            Err(EncodeError::BufferTooSmall { needed: n })
+        );
+        assert!(short.iter().all(|&x| x == 7));
+        #[cfg(feature = "endpoint")]
+        {
+            let mut appended: heapless::Vec<u8, 1024> = heapless::Vec::new();
+            appended.extend_from_slice(b"kept").unwrap(); // unwrap: room
+            assert_eq!(b.encode_appending(&mut appended), Ok(n));
+            assert_eq!(&appended[..4], b"kept");
+            assert_eq!(&appended[4..], &piecewise[..]);
+            let mut replaced: heapless::Vec<u8, 1024> = heapless::Vec::new();
+            replaced.extend_from_slice(b"old").unwrap(); // unwrap: room
+            assert_eq!(b.encode_replacing(&mut replaced), Ok(n));
+            assert_eq!(&replaced[..], &piecewise[..]);
+            // Too small: the stored bytes stay, nothing is appended.
+            let mut small: heapless::Vec<u8, 64> = heapless::Vec::new();
+            small.extend_from_slice(b"old").unwrap(); // unwrap: room
+            assert!(b.encode_replacing(&mut small).is_err());
+            assert!(b.encode_appending(&mut small).is_err());
+            assert_eq!(&small[..], b"old");
+        }
+    }
+
     /// The word-at-a-time visible-ASCII test agrees with a byte loop, at every length
     /// and position; so does the token test with the lexer's.
     #[test]
