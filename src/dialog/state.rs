@@ -699,20 +699,20 @@ impl Dialog {
             _ => strip_angles(&self.remote_target),
         };
         b.set_request_line(method, request_uri);
-        b.push("Via", Value::Via(via));
-        b.push("Max-Forwards", Value::Number(70));
-        b.push("From", tagged(&self.local_uri, &self.id.local_tag));
-        b.push("To", tagged(&self.remote_uri, &self.id.remote_tag));
-        b.push("Call-ID", Value::Text(&self.id.call_id));
-        b.push("CSeq", Value::CSeq(seq, method));
+        b.push_named("Via", Value::Via(via));
+        b.push_named("Max-Forwards", Value::Number(70));
+        b.push_named("From", tagged(&self.local_uri, &self.id.local_tag));
+        b.push_named("To", tagged(&self.remote_uri, &self.id.remote_tag));
+        b.push_named("Call-ID", Value::Text(&self.id.call_id));
+        b.push_named("CSeq", Value::CSeq(seq, method));
         for r in routes {
-            b.push("Route", Value::Text(r));
+            b.push_named("Route", Value::Text(r));
         }
         if strict {
-            b.push("Route", Value::Text(&self.remote_target));
+            b.push_named("Route", Value::Text(&self.remote_target));
         }
         if let Some(c) = contact {
-            b.push("Contact", Value::Text(c));
+            b.push_named("Contact", Value::Text(c));
         }
     }
 }

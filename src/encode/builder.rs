@@ -5,7 +5,7 @@ use core::fmt;
 use crate::error::{Capacity, ParseError};
 use crate::message::{HeaderKind, Method, Refresher, StatusCode, lex};
 
-use super::write::{BufferTooSmall, Counter, Write, write_u32};
+use super::write::{BufferTooSmall, Counter, Cursor, Out, Sink, Write};
 
 /// Most headers a [`MessageBuilder`] holds (Content-Length is added on top).
 pub const MAX_BUILDER_HEADERS: usize = 24;
@@ -167,13 +167,25 @@ enum Start<'a> {
 /// assert_eq!(msg.headers().count(), 7); // six headers + Content-Length
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+// In this order, the fields a new builder zeroes lie together before the headers: with
+// the array between them, the compiler zeroed it all (a 1.8 KB memset per message).
 #[derive(Clone, Debug)]
+#[repr(C)]
 pub struct MessageBuilder<'a> {
     start: Start<'a>,
-    headers: heapless::Vec<(&'a str, Value<'a>), MAX_BUILDER_HEADERS>,
     body: &'a [u8],
     overflow: bool,
+    /// One bit per header index: headers the crate vouches for (a constant name and a
+    /// value it made, or copied from a message the parser framed; see `push_trusted`),
+    /// which [`encoded_len`](Self::encoded_len) counts without checking again.
+    trusted: u32,
+    /// One bit per header index: names that are constants of the crate (see
+    /// `push_named`), which need no checking again; their values still do.
+    named: u32,
+    headers: heapless::Vec<(&'a str, Value<'a>), MAX_BUILDER_HEADERS>,
 }
+
+const _: () = assert!(MAX_BUILDER_HEADERS <= u32::BITS as usize);
 
 impl<'a> MessageBuilder<'a> {
     /// A request `method uri SIP/2.0`.
@@ -206,6 +218,8 @@ impl<'a> MessageBuilder<'a> {
         MessageBuilder {
             start,
             headers: heapless::Vec::new(),
+            trusted: 0,
+            named: 0,
             body: &[],
             overflow: false,
         }
@@ -235,12 +249,58 @@ impl<'a> MessageBuilder<'a> {
         }
     }
 
-    /// Replace the value of the first header if it is named `name`.
-    pub(crate) fn replace_first(&mut self, name: &str, value: Value<'a>) {
+    /// Append a header whose name and value the crate vouches for: the name a constant
+    /// of the crate, the value one it made or copied from a message the parser framed
+    /// with CRLF (see `derive::crlf_framed`), so that it passes the checks of
+    /// [`encoded_len`](Self::encoded_len), which then only counts it. Never for a value
+    /// a host handed in.
+    pub(crate) fn push_trusted(&mut self, name: &'a str, value: Value<'a>) {
+        debug_assert!(header_ok(name, &value), "untrustworthy {name}: {value:?}");
+        let index = self.headers.len();
+        self.push(name, value);
+        if index < MAX_BUILDER_HEADERS {
+            self.trusted |= 1 << index;
+        }
+    }
+
+    /// Append a header whose name is a constant of the crate, a token other than
+    /// Content-Length: only its value is checked when written.
+    pub(crate) fn push_named(&mut self, name: &'static str, value: Value<'a>) {
+        debug_assert!(name_ok(name), "{name}");
+        let index = self.headers.len();
+        self.push(name, value);
+        if index < MAX_BUILDER_HEADERS {
+            self.named |= 1 << index;
+        }
+    }
+
+    /// [`push_trusted`](Self::push_trusted) when `trusted`, else [`push`](Self::push).
+    pub(crate) fn push_maybe_trusted(&mut self, name: &'a str, value: Value<'a>, trusted: bool) {
+        if trusted {
+            self.push_trusted(name, value);
+        } else {
+            self.push(name, value);
+        }
+    }
+
+    /// Check every header when written (for tests comparing with trust).
+    #[cfg(test)]
+    pub(crate) fn trust_nothing(&mut self) {
+        self.trusted = 0;
+    }
+
+    /// Replace the value of the first header if it is named `name`; `trusted` as for
+    /// [`push_maybe_trusted`](Self::push_maybe_trusted).
+    pub(crate) fn replace_first(&mut self, name: &str, value: Value<'a>, trusted: bool) {
         if let Some((n, v)) = self.headers.first_mut()
             && n.eq_ignore_ascii_case(name)
         {
+            debug_assert!(
+                !trusted || header_ok(n, &value),
+                "untrustworthy {name}: {value:?}"
+            );
             *v = value;
+            self.trusted = self.trusted & !1 | u32::from(trusted);
         }
     }
 
@@ -255,7 +315,7 @@ impl<'a> MessageBuilder<'a> {
     /// holds up to [`MAX_BUILDER_HEADERS`] headers, so it is cheaper to change than to
     /// move.
     pub fn set_body(&mut self, content_type: &'a str, body: &'a [u8]) {
-        self.push("Content-Type", Value::Text(content_type));
+        self.push_named("Content-Type", Value::Text(content_type));
         self.body = body;
     }
 
@@ -275,10 +335,7 @@ impl<'a> MessageBuilder<'a> {
         let start = match self.start {
             // "METHOD SP uri SP SIP/2.0 CRLF"
             Start::Request { method, uri } => {
-                if !is_method(&method)
-                    || uri.is_empty()
-                    || !uri.iter().all(|&b| b > b' ' && b < 0x7f)
-                {
+                if !is_method(&method) || uri.is_empty() || !all_visible(uri) {
                     return Err(EncodeError::InvalidStartLine);
                 }
                 method.as_str().len() + 1 + uri.len() + 10
@@ -296,12 +353,14 @@ impl<'a> MessageBuilder<'a> {
         };
         let mut total = start;
         for (index, (name, value)) in self.headers.iter().enumerate() {
-            // Content-Length is written by the builder from the body.
-            let len = checked_value_len(value)
-                .filter(|_| lex::is_token_str(name.as_bytes()) && !is_content_length(name))
-                .ok_or(EncodeError::InvalidHeader { index })?;
+            let bit = 1 << index;
+            if self.trusted & bit == 0
+                && !(value_ok(value) && (self.named & bit != 0 || name_ok(name)))
+            {
+                return Err(EncodeError::InvalidHeader { index });
+            }
             // "name: value CRLF"
-            total += name.len() + 2 + len + 2;
+            total += name.len() + 2 + value_len(value) + 2;
         }
         // "Content-Length: N CRLF CRLF body"
         let body =
@@ -309,7 +368,7 @@ impl<'a> MessageBuilder<'a> {
         let total = total + body;
         debug_assert_eq!(total, {
             let mut c = Counter::default();
-            let _ = self.emit(&mut c);
+            self.emit(&mut c);
             c.0
         });
         Ok(total)
@@ -322,8 +381,26 @@ impl<'a> MessageBuilder<'a> {
         if out.remaining() < needed {
             return Err(EncodeError::BufferTooSmall { needed });
         }
-        self.emit(out)?;
-        Ok(needed)
+        let mut sink = Sink { out, error: None };
+        self.emit(&mut sink);
+        match sink.error {
+            Some(e) => Err(e.into()),
+            None => Ok(needed),
+        }
+    }
+
+    /// [`encode`](Self::encode) onto the end of `out`, by index into its new bytes.
+    #[cfg(feature = "endpoint")]
+    pub(crate) fn encode_appending<const N: usize>(
+        &self,
+        out: &mut heapless::Vec<u8, N>,
+    ) -> Result<usize, EncodeError> {
+        let needed = self.encoded_len()?;
+        let old = out.len();
+        if N - old < needed {
+            return Err(EncodeError::BufferTooSmall { needed });
+        }
+        self.emit_after(out, old, needed)
     }
 
     /// Replace what `out` holds with the message. Returns the bytes written; on error
@@ -337,99 +414,135 @@ impl<'a> MessageBuilder<'a> {
         if needed > N {
             return Err(EncodeError::BufferTooSmall { needed });
         }
-        out.clear();
-        self.emit(out)?;
+        self.emit_after(out, 0, needed)
+    }
+
+    /// Write the `needed` bytes of the message after the first `keep` bytes of `out`,
+    /// which has room for them.
+    #[cfg(feature = "endpoint")]
+    fn emit_after<const N: usize>(
+        &self,
+        out: &mut heapless::Vec<u8, N>,
+        keep: usize,
+        needed: usize,
+    ) -> Result<usize, EncodeError> {
+        out.truncate(keep);
+        // Room for the message, zeroed from a constant: heapless's `resize` pushes a
+        // byte at a time, its `extend_from_slice` copies at once.
+        const ZEROS: [u8; 1024] = [0; 1024];
+        let mut left = needed;
+        while left > 0 {
+            let n = left.min(ZEROS.len());
+            if out.extend_from_slice(&ZEROS[..n]).is_err() {
+                out.truncate(keep);
+                return Err(EncodeError::BufferTooSmall { needed });
+            }
+            left -= n;
+        }
+        let mut cursor = Cursor::new(&mut out[keep..]);
+        self.emit(&mut cursor);
+        if cursor.short || cursor.written() != needed {
+            // A miscount, which the debug build's dry run after every count rules out:
+            // nothing is sent, though a replaced message is gone.
+            out.truncate(keep);
+            return Err(EncodeError::BufferTooSmall { needed });
+        }
         Ok(needed)
     }
 
-    /// Write the message at the start of `buf`. Returns the bytes written.
+    /// Write the message at the start of `buf`. Returns the bytes written; on error
+    /// nothing was written.
     pub fn encode_into(&self, buf: &mut [u8]) -> Result<usize, EncodeError> {
-        let mut w: &mut [u8] = buf;
-        self.encode(&mut w)
+        let needed = self.encoded_len()?;
+        let Some(buf) = buf.get_mut(..needed) else {
+            return Err(EncodeError::BufferTooSmall { needed });
+        };
+        let mut cursor = Cursor::new(buf);
+        self.emit(&mut cursor);
+        if cursor.short || cursor.written() != needed {
+            return Err(EncodeError::BufferTooSmall { needed });
+        }
+        Ok(needed)
     }
 
-    fn emit<W: Write + ?Sized>(&self, out: &mut W) -> Result<(), BufferTooSmall> {
+    fn emit<O: Out>(&self, out: &mut O) {
         match self.start {
             Start::Request { method, uri } => {
-                out.write_all(method.as_str().as_bytes())?;
-                out.write_all(b" ")?;
-                out.write_all(uri)?;
-                out.write_all(b" SIP/2.0\r\n")?;
+                out.put(method.as_str().as_bytes());
+                out.put(b" ");
+                out.put(uri);
+                out.put(b" SIP/2.0\r\n");
             }
             Start::Response { code, reason } => {
-                out.write_all(b"SIP/2.0 ")?;
-                write_u32(out, u32::from(code.as_u16()))?;
-                out.write_all(b" ")?;
-                out.write_all(reason.as_bytes())?;
-                out.write_all(b"\r\n")?;
+                out.put(b"SIP/2.0 ");
+                out.put_u32(u32::from(code.as_u16()));
+                out.put(b" ");
+                out.put(reason.as_bytes());
+                out.put(b"\r\n");
             }
         }
         for (name, value) in &self.headers {
-            out.write_all(name.as_bytes())?;
-            out.write_all(b": ")?;
-            emit_value(out, value)?;
-            out.write_all(b"\r\n")?;
+            out.put(name.as_bytes());
+            out.put(b": ");
+            emit_value(out, value);
+            out.put(b"\r\n");
         }
-        out.write_all(b"Content-Length: ")?;
+        out.put(b"Content-Length: ");
         // A body longer than u32::MAX cannot be built on any target this crate serves.
-        write_u32(out, u32::try_from(self.body.len()).unwrap_or(u32::MAX))?;
-        out.write_all(b"\r\n\r\n")?;
-        out.write_all(self.body)
+        out.put_u32(u32::try_from(self.body.len()).unwrap_or(u32::MAX));
+        out.put(b"\r\n\r\n");
+        out.put(self.body);
     }
 }
 
-fn emit_value<W: Write + ?Sized>(out: &mut W, value: &Value<'_>) -> Result<(), BufferTooSmall> {
+fn emit_value<O: Out>(out: &mut O, value: &Value<'_>) {
     match *value {
-        Value::Raw(b) => out.write_all(b),
-        Value::Text(s) => out.write_all(s.as_bytes()),
-        Value::Number(n) => write_u32(out, n),
+        Value::Raw(b) => out.put(b),
+        Value::Text(s) => out.put(s.as_bytes()),
+        Value::Number(n) => out.put_u32(n),
         Value::CSeq(n, m) => {
-            write_u32(out, n)?;
-            out.write_all(b" ")?;
-            out.write_all(m.as_str().as_bytes())
+            out.put_u32(n);
+            out.put(b" ");
+            out.put(m.as_str().as_bytes());
         }
         Value::Tagged(v, tag) => {
-            out.write_all(v)?;
-            out.write_all(b";tag=")?;
-            out.write_all(tag.as_bytes())
+            out.put(v);
+            out.put(b";tag=");
+            out.put(tag.as_bytes());
         }
         Value::Via(v) => {
-            out.write_all(b"SIP/2.0/")?;
-            out.write_all(v.transport.as_bytes())?;
-            out.write_all(b" ")?;
-            out.write_all(v.sent_by.as_bytes())?;
-            out.write_all(b";branch=")?;
-            out.write_all(v.branch.as_bytes())?;
+            out.put(b"SIP/2.0/");
+            out.put(v.transport.as_bytes());
+            out.put(b" ");
+            out.put(v.sent_by.as_bytes());
+            out.put(b";branch=");
+            out.put(v.branch.as_bytes());
             if v.rport {
-                out.write_all(b";rport")?;
+                out.put(b";rport");
             }
-            Ok(())
         }
         Value::Methods(ms) => {
             for (i, m) in ms.iter().enumerate() {
                 if i > 0 {
-                    out.write_all(b", ")?;
+                    out.put(b", ");
                 }
-                out.write_all(m.as_str().as_bytes())?;
+                out.put(m.as_str().as_bytes());
             }
-            Ok(())
         }
         Value::Tokens(ts) => {
             for (i, t) in ts.iter().enumerate() {
                 if i > 0 {
-                    out.write_all(b", ")?;
+                    out.put(b", ");
                 }
-                out.write_all(t.as_bytes())?;
+                out.put(t.as_bytes());
             }
-            Ok(())
         }
         Value::SessionExpires(n, r) => {
-            write_u32(out, n)?;
+            out.put_u32(n);
             if let Some(r) = r {
-                out.write_all(b";refresher=")?;
-                out.write_all(r.as_str().as_bytes())?;
+                out.put(b";refresher=");
+                out.put(r.as_str().as_bytes());
             }
-            Ok(())
         }
     }
 }
@@ -437,7 +550,12 @@ fn emit_value<W: Write + ?Sized>(out: &mut W, value: &Value<'_>) -> Result<(), B
 /// A method is written as given: an extension method must be a token (RFC 3261
 /// §25.1), or it could smuggle a line break into the message.
 fn is_method(m: &Method<'_>) -> bool {
-    lex::is_token_str(m.as_str().as_bytes())
+    is_token(m.as_str())
+}
+
+/// `lex::is_token_str`, four bytes a step.
+fn is_token(s: &str) -> bool {
+    !s.is_empty() && lex::long_token_end(s.as_bytes(), 0) == s.len()
 }
 
 /// Decimal digits of `n`.
@@ -445,48 +563,66 @@ fn digits(n: u32) -> usize {
     n.checked_ilog10().map_or(1, |d| d as usize + 1)
 }
 
-/// Bytes `emit_value` writes for `value`, or `None` if the value may not be written
-/// (it could break the message's framing or start another header).
-fn checked_value_len(value: &Value<'_>) -> Option<usize> {
-    let list = |lens: &mut dyn Iterator<Item = usize>| {
-        let (count, sum) = lens.fold((0usize, 0usize), |(c, s), l| (c + 1, s + l));
-        sum + 2 * count.saturating_sub(1)
-    };
-    let ok = |valid: bool, len: usize| valid.then_some(len);
+/// Whether header `name: value` may be written: the name a token and not
+/// Content-Length (the builder writes that one from the body), the value unable to break
+/// the message's framing or start another header.
+fn header_ok(name: &str, value: &Value<'_>) -> bool {
+    value_ok(value) && name_ok(name)
+}
+
+/// Whether `name` may be written (see [`header_ok`]).
+fn name_ok(name: &str) -> bool {
+    is_token(name) && !is_content_length(name)
+}
+
+/// Whether `value` may be written (see [`header_ok`]).
+fn value_ok(value: &Value<'_>) -> bool {
     match *value {
-        Value::Raw(b) => ok(no_injection(b), b.len()),
-        Value::Text(t) => ok(no_injection(t.as_bytes()), t.len()),
-        Value::Number(n) => Some(digits(n)),
-        Value::CSeq(n, m) => ok(is_method(&m), digits(n) + 1 + m.as_str().len()),
-        Value::Tagged(v, tag) => ok(no_injection(v) && is_tag(tag), v.len() + 5 + tag.len()),
-        // "SIP/2.0/" transport SP sent-by ";branch=" branch [";rport"]. sent-by is
-        // host[:port]: IPv6 brackets and the port colon, nothing that could start a
-        // parameter or another value.
-        Value::Via(v) => ok(
-            lex::is_token_str(v.transport.as_bytes())
+        Value::Raw(b) => no_injection(b),
+        Value::Text(t) => no_injection(t.as_bytes()),
+        Value::Number(_) | Value::SessionExpires(..) => true,
+        Value::CSeq(_, m) => is_method(&m),
+        Value::Tagged(v, tag) => no_injection(v) && is_tag(tag),
+        // sent-by is host[:port]: IPv6 brackets and the port colon, nothing that could
+        // start a parameter or another value.
+        Value::Via(v) => {
+            is_token(v.transport)
                 && !v.sent_by.is_empty()
                 && v.sent_by.bytes().all(|b| {
                     b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b':' | b'[' | b']')
                 })
-                && lex::is_token_str(v.branch.as_bytes()),
+                && is_token(v.branch)
+        }
+        Value::Methods(ms) => ms.iter().all(is_method),
+        Value::Tokens(ts) => ts
+            .iter()
+            .all(|t| !t.is_empty() && !t.contains([',', '\r', '\n'])),
+    }
+}
+
+/// Bytes `emit_value` writes for `value`.
+fn value_len(value: &Value<'_>) -> usize {
+    // Items joined by ", ".
+    let list = |count: usize, sum: usize| sum + 2 * count.saturating_sub(1);
+    match *value {
+        Value::Raw(b) => b.len(),
+        Value::Text(t) => t.len(),
+        Value::Number(n) => digits(n),
+        Value::CSeq(n, m) => digits(n) + 1 + m.as_str().len(),
+        Value::Tagged(v, tag) => v.len() + 5 + tag.len(),
+        // "SIP/2.0/" transport SP sent-by ";branch=" branch [";rport"]
+        Value::Via(v) => {
             8 + v.transport.len()
                 + 1
                 + v.sent_by.len()
                 + 8
                 + v.branch.len()
-                + if v.rport { 6 } else { 0 },
-        ),
-        Value::Methods(ms) => ok(
-            ms.iter().all(is_method),
-            list(&mut ms.iter().map(|m| m.as_str().len())),
-        ),
-        Value::Tokens(ts) => ok(
-            ts.iter()
-                .all(|t| !t.is_empty() && !t.contains([',', '\r', '\n'])),
-            list(&mut ts.iter().map(|t| t.len())),
-        ),
+                + if v.rport { 6 } else { 0 }
+        }
+        Value::Methods(ms) => list(ms.len(), ms.iter().map(|m| m.as_str().len()).sum()),
+        Value::Tokens(ts) => list(ts.len(), ts.iter().map(|t| t.len()).sum()),
         // ";refresher=" is 11 bytes, the value 3.
-        Value::SessionExpires(n, r) => Some(digits(n) + if r.is_some() { 14 } else { 0 }),
+        Value::SessionExpires(n, r) => digits(n) + if r.is_some() { 14 } else { 0 },
     }
 }
 
@@ -510,8 +646,8 @@ fn is_tag(t: &str) -> bool {
 
 /// A CR or LF is only allowed as part of a CRLF line fold (followed by SP or HTAB).
 fn no_injection(b: &[u8]) -> bool {
-    // Nearly every value holds no control byte at all: one branch-free pass settles it.
-    if !b.iter().fold(false, |any, &c| any | (c < b' ')) {
+    // Nearly every value holds no control byte at all: one pass settles it.
+    if !has_control(b) {
         return true;
     }
     let mut i = 0;
@@ -531,9 +667,158 @@ fn no_injection(b: &[u8]) -> bool {
     true
 }
 
+/// Whether every byte of `b` is visible ASCII (`!` to `~`), as a Request-URI's must be.
+/// Eight bytes a step, as [`has_control`].
+fn all_visible(b: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // A byte below `!`, or above `~` (adding 1 sets its high bit, or it was set).
+    let bad =
+        |w: u64| (w.wrapping_sub(ONES * 0x21) & !w | (w & !HIGH).wrapping_add(ONES) | w) & HIGH;
+    let word = |c: &[u8]| {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        u64::from_le_bytes(w)
+    };
+    if b.len() < 8 {
+        return b.iter().all(|&c| c > b' ' && c < 0x7f);
+    }
+    let mut any = bad(word(&b[b.len() - 8..]));
+    for c in b.chunks_exact(8) {
+        any |= bad(word(c));
+    }
+    any == 0
+}
+
+/// Whether `b` holds a byte below SP. Eight bytes a step: the SWAR test "some byte is
+/// less than n" (exact for "any" when n <= 128), on every word and an overlapping last.
+fn has_control(b: &[u8]) -> bool {
+    const SP: u64 = 0x2020_2020_2020_2020;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let below = |w: u64| w.wrapping_sub(SP) & !w & HIGH;
+    let word = |c: &[u8]| {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        u64::from_le_bytes(w)
+    };
+    if b.len() < 8 {
+        return b.iter().any(|&c| c < b' ');
+    }
+    let mut any = below(word(&b[b.len() - 8..]));
+    for c in b.chunks_exact(8) {
+        any |= below(word(c));
+    }
+    any != 0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every way of writing gives the same bytes: through a [`Write`] sink piece by piece,
+    /// by index into a slice, and appended to or replacing a stored message; a sink one
+    /// byte short is left untouched by each.
+    #[test]
+    fn every_sink_writes_the_same_bytes() {
+        let via = ViaValue {
+            transport: "UDP",
+            sent_by: "[2001:db8::1]:5060",
+            branch: "z9hG4bK-x.1",
+            rport: true,
+        };
+        let methods = [Method::Invite, Method::Ack, Method::Bye];
+        let mut b = MessageBuilder::request(Method::Invite, "sip:bob@example.com;transport=tcp")
+            .header("Via", Value::Via(via))
+            .header("Max-Forwards", Value::Number(70))
+            .header("From", Value::Tagged(b"\"A\" <sip:a@h>", "t&^1"))
+            .header("To", Value::Raw(b"<sip:b@h>\r\n\t;x=y"))
+            .header("Call-ID", Value::Text("c@h"))
+            .header("CSeq", Value::CSeq(4_294_967_295, Method::Invite))
+            .header("Allow", Value::Methods(&methods))
+            .header("Supported", Value::Tokens(&["timer", "100rel"]))
+            .header(
+                "Session-Expires",
+                Value::SessionExpires(1800, Some(Refresher::Uac)),
+            )
+            .header("Min-SE", Value::Number(0))
+            .body("application/sdp", b"v=0\r\n");
+        b.push_trusted("Subject", Value::Text("a"));
+        b.push_named("Expires", Value::Number(9));
+        let n = b.encoded_len().unwrap(); // unwrap: every value is valid
+        let mut piecewise: heapless::Vec<u8, 1024> = heapless::Vec::new();
+        assert_eq!(b.encode(&mut piecewise), Ok(n));
+        let mut slice = [0u8; 1024];
+        assert_eq!(b.encode_into(&mut slice), Ok(n));
+        assert_eq!(&slice[..n], &piecewise[..]);
+        assert!(crate::message::Message::parse(&piecewise).is_ok());
+        let mut short = [7u8; 1024];
+        assert_eq!(
+            b.encode_into(&mut short[..n - 1]),
+            Err(EncodeError::BufferTooSmall { needed: n })
+        );
+        assert!(short.iter().all(|&x| x == 7));
+        #[cfg(feature = "endpoint")]
+        {
+            let mut appended: heapless::Vec<u8, 1024> = heapless::Vec::new();
+            appended.extend_from_slice(b"kept").unwrap(); // unwrap: room
+            assert_eq!(b.encode_appending(&mut appended), Ok(n));
+            assert_eq!(&appended[..4], b"kept");
+            assert_eq!(&appended[4..], &piecewise[..]);
+            let mut replaced: heapless::Vec<u8, 1024> = heapless::Vec::new();
+            replaced.extend_from_slice(b"old").unwrap(); // unwrap: room
+            assert_eq!(b.encode_replacing(&mut replaced), Ok(n));
+            assert_eq!(&replaced[..], &piecewise[..]);
+            // Too small: the stored bytes stay, nothing is appended.
+            let mut small: heapless::Vec<u8, 64> = heapless::Vec::new();
+            small.extend_from_slice(b"old").unwrap(); // unwrap: room
+            assert!(b.encode_replacing(&mut small).is_err());
+            assert!(b.encode_appending(&mut small).is_err());
+            assert_eq!(&small[..], b"old");
+        }
+    }
+
+    /// The word-at-a-time visible-ASCII test agrees with a byte loop, at every length
+    /// and position; so does the token test with the lexer's.
+    #[test]
+    fn visible_scan_agrees_with_a_byte_loop() {
+        for len in 0..40 {
+            for at in 0..len {
+                for c in 0..=255u8 {
+                    let mut v = [b'!', b'~', 0x7f, b'x'].repeat(10);
+                    v[3] = b'~';
+                    v[2] = b'a';
+                    v[at] = c;
+                    let s = &v[..len];
+                    let old = s.iter().all(|&c| c > b' ' && c < 0x7f);
+                    assert_eq!(all_visible(s), old, "{len} {at} {c}");
+                    if let Ok(t) = core::str::from_utf8(s) {
+                        assert_eq!(is_token(t), lex::is_token_str(s), "{len} {at} {c}");
+                    }
+                }
+            }
+        }
+    }
+
+    /// The word-at-a-time scan agrees with a byte loop, at every length and position.
+    #[test]
+    fn control_scan_agrees_with_a_byte_loop() {
+        for len in 0..40 {
+            for at in 0..len {
+                for c in 0..=255u8 {
+                    // Neighbours that borrow (SP, 0x80) or sit high (0xff).
+                    let mut v = [b' ', 0x80, 0xff, b'x'].repeat(10);
+                    v[at] = c;
+                    let s = &v[..len];
+                    assert_eq!(
+                        has_control(s),
+                        s.iter().any(|&c| c < b' '),
+                        "{len} {at} {c}"
+                    );
+                }
+            }
+            assert!(!has_control(&[b'a'; 40][..len]));
+        }
+    }
 
     /// The tag check by the parser's table agrees with the predicate it replaced, on
     /// every byte (and so on every tag).

@@ -49,40 +49,44 @@ impl<'a> MessageBuilder<'a> {
             return Err(BuildError::NotARequest);
         }
         let b = self;
+        // Values copied from a CRLF-framed message need no checking again.
+        let copied = crlf_framed(request);
         let mut vias = 0;
         for (via, _) in request.values_of(HeaderKind::Via) {
             if vias == 0 {
                 // The top Via value gets a header line of its own, so that a server can
                 // replace it (§18.2.1 `received`/`rport`) with `with_top_via`.
                 let (first, rest) = split_first_value(via);
-                b.push("Via", Value::Raw(first));
+                b.push_maybe_trusted("Via", Value::Raw(first), copied);
                 if !rest.is_empty() {
-                    b.push("Via", Value::Raw(rest));
+                    b.push_maybe_trusted("Via", Value::Raw(rest), copied);
                 }
             } else {
-                b.push("Via", Value::Raw(via));
+                b.push_maybe_trusted("Via", Value::Raw(via), copied);
             }
             vias += 1;
         }
         if vias == 0 {
             return Err(BuildError::MissingHeader(HeaderKind::Via));
         }
-        b.push("From", Value::Raw(required(request, HeaderKind::From)?));
+        let from = required(request, HeaderKind::From)?;
+        b.push_maybe_trusted("From", Value::Raw(from), copied);
         let to = required(request, HeaderKind::To)?;
         if to_has_tag.unwrap_or_else(|| has_tag(to)) || code == StatusCode::TRYING {
-            b.push("To", Value::Raw(to));
+            b.push_maybe_trusted("To", Value::Raw(to), copied);
         } else {
-            b.push("To", Value::Tagged(to, to_tag));
+            // The tag is the caller's: checked unless it is a tag as the parser takes it.
+            let tag_ok = !to_tag.is_empty() && lex::all_tag_bytes(to_tag.as_bytes());
+            b.push_maybe_trusted("To", Value::Tagged(to, to_tag), copied && tag_ok);
         }
-        b.push(
-            "Call-ID",
-            Value::Raw(required(request, HeaderKind::CallId)?),
-        );
-        b.push("CSeq", Value::Raw(required(request, HeaderKind::CSeq)?));
+        let call_id = required(request, HeaderKind::CallId)?;
+        b.push_maybe_trusted("Call-ID", Value::Raw(call_id), copied);
+        let cseq = required(request, HeaderKind::CSeq)?;
+        b.push_maybe_trusted("CSeq", Value::Raw(cseq), copied);
         if code == StatusCode::TRYING
-            && let Some(ts) = request.header(HeaderKind::Timestamp)
+            && let Some((ts, _)) = request.value_of(HeaderKind::Timestamp)
         {
-            b.push("Timestamp", Value::Raw(ts.value));
+            b.push_maybe_trusted("Timestamp", Value::Raw(ts), copied);
         }
         Ok(())
     }
@@ -92,7 +96,7 @@ impl<'a> MessageBuilder<'a> {
     /// the first header is not a Via.
     #[must_use]
     pub fn with_top_via(mut self, top_via: &'a str) -> Self {
-        self.replace_first("Via", Value::Text(top_via));
+        self.replace_first("Via", Value::Text(top_via), false);
         self
     }
 
@@ -106,14 +110,16 @@ impl<'a> MessageBuilder<'a> {
             return Err(BuildError::NotAResponse);
         }
         let to = required(response, HeaderKind::To)?;
-        let mut b = Self::derived(invite, Method::Ack, to)?;
+        let mut b = Self::derived(invite, Method::Ack, to, crlf_framed(response))?;
+        let copied = crlf_framed(invite);
         for h in invite.headers().filter(|h| {
             matches!(
                 h.kind,
                 HeaderKind::Authorization | HeaderKind::ProxyAuthorization
             )
         }) {
-            b.push(h.name, Value::Raw(h.value));
+            // The name as the request spelled it: a token, the parser's rule.
+            b.push_maybe_trusted(h.name, Value::Raw(h.value), copied);
         }
         if b.headers().len() == super::builder::MAX_BUILDER_HEADERS {
             return Err(BuildError::Capacity(crate::Capacity::Headers));
@@ -126,31 +132,33 @@ impl<'a> MessageBuilder<'a> {
     /// request's Route headers.
     pub fn cancel_for(request: &Message<'a>) -> Result<Self, BuildError> {
         let to = required(request, HeaderKind::To)?;
-        Self::derived(request, Method::Cancel, to)
+        Self::derived(request, Method::Cancel, to, crlf_framed(request))
     }
 
+    /// `to_copied`: `to` comes from a CRLF-framed message (see [`crlf_framed`]).
     fn derived(
         request: &Message<'a>,
         method: Method<'a>,
         to: &'a [u8],
+        to_copied: bool,
     ) -> Result<Self, BuildError> {
         let uri = request.request_uri_raw().ok_or(BuildError::NotARequest)?;
         let top_via = top_value(request, HeaderKind::Via)?;
-        let cseq = required_header(request, HeaderKind::CSeq)?;
-        let number =
-            cseq_number(cseq.value).map_err(|e| BuildError::Malformed(e.shifted(cseq.offset)))?;
+        let (cseq, offset) = required_value(request, HeaderKind::CSeq)?;
+        let number = cseq_number(cseq).map_err(|e| BuildError::Malformed(e.shifted(offset)))?;
+        let copied = crlf_framed(request);
         let mut b = MessageBuilder::request_raw(method, uri);
-        b.push("Via", Value::Raw(top_via));
-        b.push("Max-Forwards", Value::Number(70));
-        b.push("From", Value::Raw(required(request, HeaderKind::From)?));
-        b.push("To", Value::Raw(to));
-        b.push(
-            "Call-ID",
-            Value::Raw(required(request, HeaderKind::CallId)?),
-        );
-        b.push("CSeq", Value::CSeq(number, method));
-        for route in request.headers_of(HeaderKind::Route) {
-            b.push("Route", Value::Raw(route.value));
+        b.push_maybe_trusted("Via", Value::Raw(top_via), copied);
+        b.push_trusted("Max-Forwards", Value::Number(70));
+        let from = required(request, HeaderKind::From)?;
+        b.push_maybe_trusted("From", Value::Raw(from), copied);
+        b.push_maybe_trusted("To", Value::Raw(to), to_copied);
+        let call_id = required(request, HeaderKind::CallId)?;
+        b.push_maybe_trusted("Call-ID", Value::Raw(call_id), copied);
+        // ACK and CANCEL are tokens.
+        b.push_trusted("CSeq", Value::CSeq(number, method));
+        for (route, _) in request.values_of(HeaderKind::Route) {
+            b.push_maybe_trusted("Route", Value::Raw(route), copied);
         }
         if b.headers().len() == super::builder::MAX_BUILDER_HEADERS {
             return Err(BuildError::Capacity(crate::Capacity::Headers));
@@ -159,26 +167,37 @@ impl<'a> MessageBuilder<'a> {
     }
 }
 
-fn required_header<'a>(
-    m: &Message<'a>,
-    kind: HeaderKind,
-) -> Result<crate::message::Header<'a>, BuildError> {
-    m.header(kind).ok_or(BuildError::MissingHeader(kind))
+/// Whether `m` was framed with CRLF line ends. Its header values then hold a CR or LF
+/// only in a line fold (CRLF then SP or HTAB): the parser refuses a bare CR, and a bare
+/// LF in a CRLF message. So do the comma elements of a value, trimmed of white space
+/// (the framing checks of the writer take exactly these). A bare-LF message's folds are
+/// bare LFs, which the writer refuses: its values are checked as a host's are.
+pub(crate) fn crlf_framed(m: &Message<'_>) -> bool {
+    // The header section ends with the line end of its last line (or of the empty
+    // line); a bare-LF message holds no CR in it.
+    let head = m.body_offset();
+    head >= 2 && m.as_bytes().get(head - 2) == Some(&b'\r')
+}
+
+/// The value and offset of the first header of `kind`: the value only, without the
+/// name a [`Header`](crate::message::Header) spells out.
+fn required_value<'a>(m: &Message<'a>, kind: HeaderKind) -> Result<(&'a [u8], usize), BuildError> {
+    m.value_of(kind).ok_or(BuildError::MissingHeader(kind))
 }
 
 fn required<'a>(m: &Message<'a>, kind: HeaderKind) -> Result<&'a [u8], BuildError> {
-    required_header(m, kind).map(|h| h.value)
+    required_value(m, kind).map(|(value, _)| value)
 }
 
 /// The first comma element of the first header of `kind` (the top Via).
 fn top_value<'a>(m: &Message<'a>, kind: HeaderKind) -> Result<&'a [u8], BuildError> {
-    let h = required_header(m, kind)?;
-    match lex::CommaSeparated::new(h.value).next() {
+    let (value, offset) = required_value(m, kind)?;
+    match lex::CommaSeparated::new(value).next() {
         Some(Ok((_, v))) if !v.is_empty() => Ok(v),
-        Some(Err(e)) => Err(BuildError::Malformed(e.shifted(h.offset))),
+        Some(Err(e)) => Err(BuildError::Malformed(e.shifted(offset))),
         _ => Err(BuildError::Malformed(ParseError::new(
             ParseErrorKind::Via,
-            h.offset,
+            offset,
         ))),
     }
 }
@@ -243,6 +262,78 @@ pub(crate) fn has_tag(value: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::encode::EncodeError;
+
+    /// What `b` writes, and the same with every header checked (nothing trusted).
+    fn written_both_ways(b: &MessageBuilder<'_>) -> [Result<std::vec::Vec<u8>, EncodeError>; 2] {
+        let mut checked = b.clone();
+        checked.trust_nothing();
+        [b, &checked].map(|b| {
+            let mut out = std::vec![0u8; 4096];
+            b.encode_into(&mut out).map(|n| out[..n].to_vec())
+        })
+    }
+
+    /// Trust in copied values changes nothing: a bare-LF message's folded value is still
+    /// refused, a CRLF one's written.
+    #[test]
+    fn copied_values_are_trusted_only_from_crlf_messages() {
+        let crlf = b"BYE sip:a@h SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\n\
+            From: <sip:b@h>;tag=1\r\nTo: <sip:a@h>\r\nCall-ID: c\r\nCSeq: 2\r\n BYE\r\n\r\n";
+        let lf = b"BYE sip:a@h SIP/2.0\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\n\
+            From: <sip:b@h>;tag=1\nTo: <sip:a@h>\nCall-ID: c\nCSeq: 2\n BYE\n\n";
+        for (bytes, framed) in [(&crlf[..], true), (&lf[..], false)] {
+            let m = Message::parse(bytes).unwrap(); // unwrap: a valid message
+            assert_eq!(crlf_framed(&m), framed);
+            let b = MessageBuilder::response_to(&m, StatusCode::OK, "x").unwrap(); // unwrap: it has the headers
+            let [trusted, checked] = written_both_ways(&b);
+            assert_eq!(trusted, checked);
+            // CSeq is header 4: Via, From, To, Call-ID, CSeq.
+            assert_eq!(trusted.is_ok(), framed, "{trusted:?}");
+            if !framed {
+                assert_eq!(trusted, Err(EncodeError::InvalidHeader { index: 4 }));
+            }
+        }
+    }
+
+    /// On the corpus and its mutants, every response, ACK and CANCEL derived from a
+    /// message writes the same bytes (or fails the same way) with the copied values
+    /// trusted as with every value checked; `push_trusted` also asserts each trusted
+    /// value passes the checks.
+    #[test]
+    #[ignore = "needs ../shared/corpus"]
+    fn trusted_copies_write_what_checked_ones_do_on_the_corpus() {
+        let (mut compared, mut written, mut differ) = (0, 0, 0);
+        let inputs = crate::corpus_inputs::inputs();
+        let messages: std::vec::Vec<_> = inputs
+            .iter()
+            .filter_map(|b| Message::parse(b).ok())
+            .collect();
+        let mut check = |b: Result<MessageBuilder<'_>, BuildError>| {
+            let Ok(b) = b else { return };
+            compared += 1;
+            let [trusted, checked] = written_both_ways(&b);
+            written += usize::from(trusted.is_ok());
+            differ += usize::from(trusted != checked);
+        };
+        for (i, m) in messages.iter().enumerate() {
+            if m.is_request() {
+                for code in [StatusCode::TRYING, StatusCode::OK] {
+                    check(MessageBuilder::response_to(m, code, "t&^1"));
+                    check(MessageBuilder::response_to(m, code, "bad tag"));
+                }
+                check(MessageBuilder::cancel_for(m));
+                // Any response of the corpus stands in for the INVITE's.
+                if let Some(r) = messages[i..].iter().find(|r| !r.is_request()) {
+                    check(MessageBuilder::ack_for(m, r));
+                }
+            }
+        }
+        let counts =
+            std::format!("{compared} builders compared, {written} written, {differ} differ");
+        assert!(compared > 10_000 && written > 5_000, "{counts}");
+        assert_eq!(differ, 0, "{counts}");
+    }
 
     #[test]
     fn tags() {

@@ -91,6 +91,125 @@ impl Write for Counter {
     }
 }
 
+/// Where a message goes once its size is known to fit: piece by piece, with a failure
+/// (which the size check rules out) remembered rather than returned at every piece.
+pub(crate) trait Out {
+    /// Append `bytes`.
+    fn put(&mut self, bytes: &[u8]);
+
+    /// Append `n` in decimal.
+    fn put_u32(&mut self, n: u32) {
+        let (buf, start) = decimal(n);
+        self.put(&buf[start..]);
+    }
+}
+
+impl Out for Counter {
+    fn put(&mut self, bytes: &[u8]) {
+        self.0 += bytes.len();
+    }
+}
+
+/// Any [`Write`] sink as an [`Out`]: the first error is kept and nothing more written.
+pub(crate) struct Sink<'w, W: Write + ?Sized> {
+    pub(crate) out: &'w mut W,
+    pub(crate) error: Option<BufferTooSmall>,
+}
+
+impl<W: Write + ?Sized> Out for Sink<'_, W> {
+    fn put(&mut self, bytes: &[u8]) {
+        if self.error.is_none()
+            && let Err(e) = self.out.write_all(bytes)
+        {
+            self.error = Some(e);
+        }
+    }
+}
+
+/// A slice of exactly the message's size, written by index: no capacity bookkeeping per
+/// piece, and short pieces copied in place rather than by a call to `memcpy`.
+pub(crate) struct Cursor<'b> {
+    /// What is still to be written.
+    rest: &'b mut [u8],
+    len: usize,
+    /// A piece did not fit (the size was miscounted) and was dropped.
+    pub(crate) short: bool,
+}
+
+impl<'b> Cursor<'b> {
+    pub(crate) fn new(buf: &'b mut [u8]) -> Self {
+        Cursor {
+            len: buf.len(),
+            rest: buf,
+            short: false,
+        }
+    }
+
+    /// Bytes written.
+    pub(crate) fn written(&self) -> usize {
+        self.len - self.rest.len()
+    }
+
+    /// The next `n` bytes to write, advancing past them; `None` (and `short`) if they do
+    /// not fit. One comparison: the slice left shrinks from the front.
+    #[inline(always)]
+    fn take(&mut self, n: usize) -> Option<&'b mut [u8]> {
+        if n > self.rest.len() {
+            self.short = true;
+            return None;
+        }
+        let (dst, rest) = core::mem::take(&mut self.rest).split_at_mut(n);
+        self.rest = rest;
+        Some(dst)
+    }
+}
+
+impl Out for Cursor<'_> {
+    #[inline(always)]
+    fn put(&mut self, bytes: &[u8]) {
+        if let Some(dst) = self.take(bytes.len()) {
+            copy(dst, bytes);
+        }
+    }
+
+    #[inline]
+    fn put_u32(&mut self, mut n: u32) {
+        let len = n.checked_ilog10().map_or(1, |d| d as usize + 1);
+        if let Some(dst) = self.take(len) {
+            for d in dst.iter_mut().rev() {
+                *d = b'0' + (n % 10) as u8;
+                n /= 10;
+            }
+        }
+    }
+}
+
+/// `dst.copy_from_slice(src)` for slices of one length. Most pieces of a message are
+/// shorter than 16 bytes: they are copied by two overlapping word moves each, not by a
+/// call to `memcpy` that costs more than the copy.
+#[inline(always)]
+fn copy(dst: &mut [u8], src: &[u8]) {
+    let n = src.len();
+    // Callers pass equal lengths; saying so lets the compiler drop the bounds checks.
+    if n != dst.len() {
+        return;
+    }
+    if n > 16 {
+        dst.copy_from_slice(src);
+    } else if n >= 8 {
+        dst[..8].copy_from_slice(&src[..8]);
+        dst[n - 8..].copy_from_slice(&src[n - 8..]);
+    } else if n >= 4 {
+        dst[..4].copy_from_slice(&src[..4]);
+        dst[n - 4..].copy_from_slice(&src[n - 4..]);
+    } else if n > 0 {
+        // One to three bytes: first, middle and last cover them all.
+        dst[0] = src[0];
+        dst[n / 2] = src[n / 2];
+        dst[n - 1] = src[n - 1];
+    }
+}
+
 /// The decimal digits of `n`: they are `buf[start..]` of the returned `(buf, start)`.
 fn decimal(mut n: u32) -> ([u8; 10], usize) {
     let mut buf = [0u8; 10];
@@ -103,12 +222,6 @@ fn decimal(mut n: u32) -> ([u8; 10], usize) {
             return (buf, i);
         }
     }
-}
-
-/// Decimal digits of `n` without formatting machinery.
-pub(crate) fn write_u32<W: Write + ?Sized>(out: &mut W, n: u32) -> Result<(), BufferTooSmall> {
-    let (buf, start) = decimal(n);
-    out.write_all(&buf[start..])
 }
 
 /// Address and number text appended to a `heapless::String` without `core::fmt`: the
@@ -194,12 +307,48 @@ mod tests {
 
     #[test]
     fn numbers() {
+        // Through any sink, and by index.
         let mut v: heapless::Vec<u8, 32> = heapless::Vec::new();
+        let mut sink = Sink {
+            out: &mut v,
+            error: None,
+        };
+        let mut buf = [0u8; 18];
+        let mut cursor = Cursor::new(&mut buf);
         for n in [0, 7, 10, 4_294_967_295] {
-            write_u32(&mut v, n).unwrap();
-            v.write_all(b" ").unwrap();
+            sink.put_u32(n);
+            sink.put(b" ");
+            cursor.put_u32(n);
+            cursor.put(b" ");
         }
+        assert!(sink.error.is_none() && !cursor.short);
         assert_eq!(&v[..], b"0 7 10 4294967295 ");
+        assert_eq!(&buf, b"0 7 10 4294967295 ");
+    }
+
+    /// Pieces of every length up to 40 land where they belong, and one that does not
+    /// fit is dropped and marks the cursor short.
+    #[test]
+    fn cursor_copies_every_length() {
+        let src: std::vec::Vec<u8> = (1..=40).collect();
+        for len in 0..=40 {
+            let mut buf = [0u8; 43];
+            let mut c = Cursor::new(&mut buf);
+            c.put(b"<");
+            c.put(&src[..len]);
+            c.put(b">");
+            assert_eq!(c.written(), len + 2);
+            assert!(!c.short);
+            assert_eq!(&buf[..len + 2], [&b"<"[..], &src[..len], b">"].concat());
+            assert!(buf[len + 2..].iter().all(|&b| b == 0));
+        }
+        let mut buf = [0u8; 4];
+        let mut c = Cursor::new(&mut buf);
+        c.put(b"abc");
+        c.put(b"de");
+        assert!(c.short);
+        assert_eq!(c.written(), 3);
+        assert_eq!(&buf, b"abc\0");
     }
 
     #[test]

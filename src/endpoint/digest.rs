@@ -454,7 +454,7 @@ pub(super) fn rewrite_request<const MSG: usize>(
         None => {}
     }
     out.clear();
-    b.encode(out)?;
+    b.encode_appending(out)?;
     Ok(())
 }
 

@@ -147,6 +147,7 @@ use heapless::{Deque, String, Vec};
 
 use crate::check::{self, Capabilities, CoreHeaders, Verdict};
 use crate::dialog::{self, Dialog, InviteSession, Notice, RequestKind, Sdp, SessionTimer, Tag};
+use crate::encode::derive::crlf_framed;
 use crate::encode::{BufferTooSmall, EncodeError, MessageBuilder, Value, ViaValue, text};
 use crate::error::Capacity;
 use crate::message::{Detached, HeaderKind, Host, Limits, Message, Method, Rport, StatusCode, lex};
@@ -1874,7 +1875,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         for h in invite.iter().flat_map(digest::credentials_of) {
             b.push(h.name, Value::Raw(h.value));
         }
-        b.body(answer.0, answer.1).encode(&mut bytes)?;
+        b.body(answer.0, answer.1).encode_appending(&mut bytes)?;
         let dest = dialog_destination(d, c.peer);
         let c = self.calls.get_mut(call.0).ok_or(SendError::UnknownHandle)?;
         c.ack.clone_from(&bytes);
@@ -2006,8 +2007,8 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         // Only a request within the dialog (To tag) refreshes it; the raw value says so
         // without parsing the name-addr again.
         if !req
-            .header(HeaderKind::To)
-            .is_some_and(|to| crate::encode::derive::has_tag(to.value))
+            .value_of(HeaderKind::To)
+            .is_some_and(|(to, _)| crate::encode::derive::has_tag(to))
         {
             return;
         }
@@ -2884,10 +2885,11 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             return false;
         };
         if !top_via.is_empty() {
-            b.replace_first("Via", Value::Text(top_via));
+            // The request's own top Via, with `rport` and `received` filled in.
+            b.replace_first("Via", Value::Text(top_via), crlf_framed(msg));
         }
         if let Some(ua) = self.config.user_agent {
-            b.push("Server", Value::Text(ua));
+            b.push_named("Server", Value::Text(ua));
         }
         b.encoded_len().is_ok_and(|n| n <= MSG)
     }
@@ -4021,7 +4023,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             if let Some(answer) = &rejection {
                 ack.set_body("application/sdp", answer);
             }
-            if ack.encode(&mut bytes).is_ok() {
+            if ack.encode_appending(&mut bytes).is_ok() {
                 self.queue_transmit(dest, &bytes);
             }
             dest
@@ -4045,7 +4047,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             }
         };
         if built
-            && bye.encode(&mut bytes).is_ok()
+            && bye.encode_appending(&mut bytes).is_ok()
             && let Ok(key) = ClientKey::new(&bye_branch, Method::Bye)
         {
             let _ = self.start_client_tx(now, dest, &bytes, key, false);
@@ -4118,7 +4120,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         let mut bytes = Bytes::<MSG>::new();
         MessageBuilder::ack_for(&invite, &resp)
             .ok()?
-            .encode(&mut bytes)
+            .encode_appending(&mut bytes)
             .ok()?;
         Some(bytes)
     }
@@ -4179,8 +4181,11 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         let mut b = MessageBuilder::response(status);
         b.push_response_headers(&request, status, &tag, Some(*to_tagged))
             .map_err(EncodeError::from)?;
+        // Copied from the request: see `crlf_framed`.
+        let copied = crlf_framed(&request);
         if !top_via.is_empty() {
-            b.replace_first("Via", Value::Text(top_via));
+            // The request's own top Via, with `rport` and `received` filled in.
+            b.replace_first("Via", Value::Text(top_via), copied);
         }
         let dialog_creating = request.method() == Some(Method::Invite)
             && status.as_u16() > 100
@@ -4191,14 +4196,14 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             // §12.1.1: SIPS if the request's Request-URI, top Record-Route or (without
             // Record-Route) Contact is.
             // Read from the bytes: the request's checks parsed these already.
-            let top = match request.header(HeaderKind::RecordRoute) {
-                Some(rr) => sips_bytes(rr.value),
+            let top = match request.value_of(HeaderKind::RecordRoute) {
+                Some((rr, _)) => sips_bytes(rr),
                 None => request
-                    .header(HeaderKind::Contact)
-                    .is_some_and(|c| sips_bytes(c.value)),
+                    .value_of(HeaderKind::Contact)
+                    .is_some_and(|(c, _)| sips_bytes(c)),
             };
             let sips = request.request_uri_raw().is_some_and(sips_bytes) || top;
-            b.push("Contact", Value::Text(contacts.get(sips)));
+            b.push_named("Contact", Value::Text(contacts.get(sips)));
         }
         // §12.1.1: a response that may establish a dialog (101-299 to INVITE, 2xx to a
         // SUBSCRIBE, REFER or the NOTIFY that makes a subscription's dialog, RFC 6665
@@ -4211,12 +4216,12 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                     Some(Method::Subscribe | Method::Refer | Method::Notify)
                 ));
         if copies_record_route {
-            for h in request.headers_of(HeaderKind::RecordRoute) {
-                b.push("Record-Route", Value::Raw(h.value));
+            for (rr, _) in request.values_of(HeaderKind::RecordRoute) {
+                b.push_maybe_trusted("Record-Route", Value::Raw(rr), copied);
             }
         }
         if let Some(ua) = ua {
-            b.push("Server", Value::Text(ua));
+            b.push_named("Server", Value::Text(ua));
         }
         for (name, value) in extra {
             b.push(name, Value::Text(value));
@@ -4355,12 +4360,14 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         }
         let via = self.via(&branch, &sent_by);
         let mut b = MessageBuilder::request(req.method, req.uri);
-        b.push("Via", Value::Via(via));
-        b.push("Max-Forwards", Value::Number(70));
-        b.push("From", Value::Tagged(req.from.as_bytes(), &tag));
-        b.push("To", Value::Text(req.to));
-        b.push("Call-ID", Value::Text(&call_id));
-        b.push("CSeq", Value::CSeq(req.cseq, req.method));
+        // Trusted: what the endpoint made (the Call-ID too, or the host's checked above);
+        // the host's values are checked when written.
+        b.push_trusted("Via", Value::Via(via));
+        b.push_trusted("Max-Forwards", Value::Number(70));
+        b.push_named("From", Value::Tagged(req.from.as_bytes(), &tag));
+        b.push_named("To", Value::Text(req.to));
+        b.push_trusted("Call-ID", Value::Text(&call_id));
+        b.push_named("CSeq", Value::CSeq(req.cseq, req.method));
         if matches!(
             req.method,
             Method::Invite | Method::Subscribe | Method::Register | Method::Refer
@@ -4372,10 +4379,10 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 .find(|(n, _)| HeaderKind::from_name(n.as_bytes()) == HeaderKind::Route)
                 .is_some_and(|(_, v)| sips_text(v));
             let sips = sips_text(req.uri) || top_route;
-            b.push("Contact", Value::Text(self.contacts.get(sips)));
+            b.push_named("Contact", Value::Text(self.contacts.get(sips)));
         }
         if let Some(ua) = self.config.user_agent {
-            b.push("User-Agent", Value::Text(ua));
+            b.push_named("User-Agent", Value::Text(ua));
         }
         // RFC 3262 §4: a UAC that supports reliable provisional responses says so (unless
         // the host writes its own Supported). Only with an offer: to an INVITE without
@@ -4389,20 +4396,20 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 .iter()
                 .any(|(n, _)| HeaderKind::from_name(n.as_bytes()) == HeaderKind::Supported)
         {
-            b.push("Supported", Value::Text(reliable::OPTION_TAG));
+            b.push_trusted("Supported", Value::Text(reliable::OPTION_TAG));
         }
         // RFC 4028 §7.1: every request but ACK says the UAC supports session timers; an
         // INVITE asks for one.
         if let Some(cfg) = self.config.session_timer
             && !matches!(req.method, Method::Ack | Method::Cancel)
         {
-            b.push("Supported", Value::Text(dialog::TIMER_OPTION_TAG));
+            b.push_trusted("Supported", Value::Text(dialog::TIMER_OPTION_TAG));
             if req.method == Method::Invite {
-                b.push(
+                b.push_trusted(
                     "Session-Expires",
                     Value::SessionExpires(cfg.request_interval(), None),
                 );
-                b.push("Min-SE", Value::Number(cfg.effective_min_se()));
+                b.push_trusted("Min-SE", Value::Number(cfg.effective_min_se()));
             }
         }
         for (name, value) in req.headers {
@@ -4412,7 +4419,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             b.set_body(ct, body);
         }
         let mut bytes = Bytes::<MSG>::new();
-        b.encode(&mut bytes)?;
+        b.encode_appending(&mut bytes)?;
         drop(b); // ends its borrow of `self.contacts`
         let key = ClientKey::new(&branch, req.method)
             .map_err(|_| SendError::Capacity(Capacity::Branch))?;
@@ -4485,10 +4492,12 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             let mut b = MessageBuilder::request(method, "");
             d.request_into(&mut b, method, via, contact)
                 .map_err(|_| SendError::InvalidState)?;
+            // The first header is the endpoint's own Via: trusted.
+            b.replace_first("Via", Value::Via(via), true);
             // RFC 4028 §7.1: `Supported: timer` in every request (a re-INVITE has it among
             // its session timer headers already, `push_timer_request`).
             if self.config.session_timer.is_some() && method != Method::Invite {
-                b.push("Supported", Value::Text(dialog::TIMER_OPTION_TAG));
+                b.push_trusted("Supported", Value::Text(dialog::TIMER_OPTION_TAG));
             }
             for (name, value) in &self.pending_headers {
                 b.push(name, Value::Text(value));
@@ -4496,7 +4505,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             if let Some((ct, body)) = &self.pending_body {
                 b.set_body(ct, body);
             }
-            b.encode(&mut bytes)?;
+            b.encode_appending(&mut bytes)?;
             dest
         };
         // §22.3 (and §22.2): the challenges the call was given are answered on its later
@@ -4674,6 +4683,8 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                     };
                     let mut b = MessageBuilder::request(Method::Ack, "");
                     d.ack_into(&mut b, cseq, via);
+                    // The first header is the endpoint's own Via: trusted.
+                    b.replace_first("Via", Value::Via(via), true);
                     let invite = self.sent_invite(call, c, cseq);
                     for h in invite.iter().flat_map(digest::credentials_of) {
                         b.push(h.name, Value::Raw(h.value));
@@ -4683,7 +4694,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                     } else if let Some(answer) = &rejection {
                         b.set_body("application/sdp", answer);
                     }
-                    b.encode(&mut bytes)?;
+                    b.encode_appending(&mut bytes)?;
                     dialog_destination(d, c.peer)
                 };
                 self.queue_transmit(dest, &bytes);
@@ -4736,7 +4747,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                     .ok_or(SendError::InvalidState)?;
                 MessageBuilder::cancel_for(&inv)
                     .map_err(EncodeError::from)?
-                    .encode(&mut bytes)?;
+                    .encode_appending(&mut bytes)?;
                 let key = cancel_key(&inv).map_err(|_| SendError::InvalidState)?;
                 // Armed first: even if the CANCEL cannot be sent (a full table), §9.1's
                 // 64*T1 still ends the INVITE.
@@ -5161,8 +5172,8 @@ fn rewritten_via(
     via: &crate::message::Via<'_>,
     from: SocketAddr,
 ) -> Option<String<MAX_VIA>> {
-    let h = msg.header(HeaderKind::Via)?;
-    let (_, top) = lex::CommaSeparated::new(h.value).next()?.ok()?;
+    let (value, _) = msg.value_of(HeaderKind::Via)?;
+    let (_, top) = lex::CommaSeparated::new(value).next()?.ok()?;
     let mut out: String<MAX_VIA> = String::new();
     let same_host = match via.sent_by().host {
         Host::Ipv4(a) => IpAddr::V4(a) == from.ip(),

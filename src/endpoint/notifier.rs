@@ -463,7 +463,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         if with_body {
             b.set_body(&e.content_type, &e.body);
         }
-        b.encode(&mut bytes)?;
+        b.encode_appending(&mut bytes)?;
         drop(b);
         let key = ClientKey::new(&branch, Method::Notify)
             .map_err(|_| SendError::Capacity(Capacity::Branch))?;

@@ -302,7 +302,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             .map_err(|_| SendError::InvalidState)?;
         b.push("Event", Value::Text(&s.event));
         b.push("Expires", Value::Text(&expires_text));
-        b.encode(&mut bytes)?;
+        b.encode_appending(&mut bytes)?;
         drop(b);
         // §22.3, §22.2: the challenges the subscription was given are answered again.
         self.authorize_in_subscription(sub, &mut bytes);
