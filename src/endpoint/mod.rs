@@ -3278,7 +3278,14 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                             if let Some(invite) = invite {
                                 let tls = self.over_tls();
                                 self.ack_and_bye_orphan_of(
-                                    now, &invite, peer, call, msg, tls, &seqs,
+                                    now,
+                                    &invite,
+                                    peer,
+                                    call,
+                                    msg,
+                                    tls,
+                                    &seqs,
+                                    Sends::AckAndBye,
                                 );
                             }
                         }
@@ -3863,7 +3870,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         msg: &Message<'_>,
         why: dialog::DialogError,
     ) {
-        self.ack_and_bye_of_call(now, call, msg);
+        self.ack_and_bye_of_call(now, call, msg, Sends::AckAndBye);
         if let dialog::DialogError::Capacity(full) = why {
             self.push_event(Event::Capacity(full));
         }
@@ -3874,16 +3881,24 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         });
     }
 
-    /// ACK the 2xx `msg` answering `call` and BYE the dialog it created, as if the call
-    /// were over (see [`ack_and_bye_orphan_of`](Self::ack_and_bye_orphan_of)).
-    fn ack_and_bye_of_call(&mut self, now: Instant, call: CallHandle, msg: &Message<'_>) {
+    /// ACK the 2xx `msg` answering `call` and BYE the dialog it created (or only one of
+    /// them, `which`), as if the call were over (see
+    /// [`ack_and_bye_orphan_of`](Self::ack_and_bye_orphan_of)).
+    fn ack_and_bye_of_call(
+        &mut self,
+        now: Instant,
+        call: CallHandle,
+        msg: &Message<'_>,
+        which: Sends,
+    ) {
         let tls = self.over_tls();
         let sent = self.calls.get(call.0).and_then(|c| {
             let invite = Bytes::<MSG>::from_slice(self.uac_invite_message(c)?.as_bytes()).ok()?;
             Some((invite, c.peer, write_fork_seqs(&c.forks)))
         });
         if let Some((invite, peer, seqs)) = sent {
-            self.ack_and_bye_orphan_of(now, &invite, peer, Some(call), msg, tls, &seqs);
+            let call = Some(call);
+            self.ack_and_bye_orphan_of(now, &invite, peer, call, msg, tls, &seqs, which);
         }
     }
 
@@ -3894,13 +3909,14 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         let (peer, call, seqs) = (e.peer, e.call, e.fork_seqs.clone());
         let mut invite = Bytes::<MSG>::new();
         let _ = invite.extend_from_slice(&e.request);
-        self.ack_and_bye_orphan_of(now, &invite, peer, call, msg, tls, &seqs);
+        self.ack_and_bye_orphan_of(now, &invite, peer, call, msg, tls, &seqs, Sends::AckAndBye);
     }
 
     /// ACK and BYE the dialog the 2xx `msg` to `invite` (sent to `peer` for `call`, now
     /// over) created (§13.2.2.4, RFC 6026 §8.4), only ACK the 2xx to a re-INVITE (its
     /// dialog is over already); `tls`: the endpoint runs TLS or WSS;
-    /// `fork_seqs`: the CSeq numbers the call's forks reached ([`write_fork_seqs`]).
+    /// `fork_seqs`: the CSeq numbers the call's forks reached ([`write_fork_seqs`]);
+    /// `which`: the ACK, the BYE or both.
     #[allow(clippy::too_many_arguments)] // the pieces of a call that is gone
     fn ack_and_bye_orphan_of(
         &mut self,
@@ -3911,6 +3927,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         msg: &Message<'_>,
         tls: bool,
         fork_seqs: &[u8],
+        which: Sends,
     ) {
         let Ok(inv) = Message::parse(invite) else {
             self.stats.stray_responses += 1;
@@ -3982,11 +3999,14 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             if let Some(answer) = &rejection {
                 ack.set_body("application/sdp", answer);
             }
-            if ack.encode(&mut bytes).is_ok() {
+            if which != Sends::Bye && ack.encode(&mut bytes).is_ok() {
                 self.queue_transmit(dest, &bytes);
             }
             dest
         };
+        if which == Sends::Ack {
+            return;
+        }
         // A re-INVITE's 2xx: its dialog ended with the call (a BYE sent or received, or
         // a 481/408), so the ACK is all it needs; another BYE would repeat the CSeq
         // number of the one sent (§12.2.1.1).
@@ -4575,13 +4595,11 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             } => {
                 let fork = match self.fork_dialog(call, remote_tag, msg) {
                     // Another fork's 2xx whose dialog a `Dialog` cannot keep (past its
-                    // bounds): ACKed and BYEd from the messages; its `SendBye` then
-                    // finds no dialog, and sends nothing more.
+                    // bounds): ACKed from the messages, for every copy of the 2xx; the
+                    // `SendBye` the first copy alone gets BYEs it (as a kept fork's).
                     Fork::Unbuildable => {
-                        if let Some(m) =
-                            msg.filter(|m| m.status().is_some_and(StatusCode::is_success))
-                        {
-                            self.ack_and_bye_of_call(now, call, m);
+                        if let Some(m) = unkept_2xx(msg, remote_tag) {
+                            self.ack_and_bye_of_call(now, call, m, Sends::Ack);
                         }
                         return Err(SendError::InvalidState);
                     }
@@ -4674,7 +4692,16 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                         msg,
                     )?;
                 }
-                let fork = self.fork_dialog(call, remote_tag, msg).into_option()?;
+                let fork = match self.fork_dialog(call, remote_tag, msg) {
+                    // Another fork's 2xx past a `Dialog`'s bounds (see `SendAck`).
+                    Fork::Unbuildable => {
+                        if let Some(m) = unkept_2xx(msg, remote_tag) {
+                            self.ack_and_bye_of_call(now, call, m, Sends::Bye);
+                        }
+                        return Err(SendError::InvalidState);
+                    }
+                    f => f.into_option()?,
+                };
                 let bye = self.send_in_dialog(now, call, Method::Bye, fork)?;
                 if let Some(c) = self.calls.get_mut(call.0) {
                     c.pending_tx = Some(bye);
@@ -5021,6 +5048,29 @@ impl Fork {
             Fork::Unbuildable => Err(SendError::InvalidState),
         }
     }
+}
+
+/// What [`Endpoint::ack_and_bye_orphan_of`] sends for a 2xx.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Sends {
+    AckAndBye,
+    /// A retransmitted 2xx's ACK, or the first's before the session asks for its BYE.
+    Ack,
+    Bye,
+}
+
+/// `msg` if it is a 2xx of the fork the session knows as `tag`, which a session action
+/// about that fork was taken for (a tag past `MAX_TAG` is the session's empty one, as
+/// `session_response` gives it).
+fn unkept_2xx<'m, 'a>(msg: Option<&'m Message<'a>>, tag: Tag) -> Option<&'m Message<'a>> {
+    msg.filter(|m| {
+        let to_tag = m
+            .to()
+            .ok()
+            .and_then(|t| t.tag())
+            .and_then(|t| Tag::new(t).ok());
+        m.status().is_some_and(StatusCode::is_success) && to_tag.unwrap_or(Tag::EMPTY) == tag
+    })
 }
 
 /// Which dialog a session action about a fork's remote tag refers to.

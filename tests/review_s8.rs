@@ -1,0 +1,97 @@
+//! Review s8: a caller's 2xx whose dialog is past a `Dialog`'s bounds, a 2xx without a
+//! To tag, and the host's own requests lingering as records.
+
+mod scripted_support;
+
+use sansip::Instant;
+use sansip::dialog::MAX_ROUTES;
+use sansip::endpoint::{Request, Transport};
+use sansip::message::Method;
+use scripted_support::*;
+
+const CONTACT: &str = "<sip:bob@127.0.0.1:5070>";
+
+fn routes(n: usize) -> Vec<String> {
+    (0..n)
+        .map(|i| format!("<sip:127.0.0.1:{};lr>", 6000 + i))
+        .collect()
+}
+
+fn invite_req() -> Request<'static> {
+    Request::new(
+        Method::Invite,
+        "sip:bob@127.0.0.1:5070",
+        "<sip:alice@127.0.0.1>",
+        "<sip:bob@127.0.0.1>",
+    )
+}
+
+/// Another fork's 2xx past the bounds is ACKed and BYEd once; a retransmission of it
+/// (its ACK crossed it) gets the ACK again, as a kept fork's does, and no second BYE:
+/// one reusing the first's CSeq number is a new request with a number not above it
+/// (RFC 3261 §12.2.1.1, §13.2.2.4).
+#[test]
+fn another_forks_unkept_2xx_retransmitted_gets_no_second_bye() {
+    let mut ep = endpoint(Transport::Udp);
+    let now = Instant::ZERO;
+    ep.invite(now, addr(PEER), &invite_req()).unwrap();
+    let invite = sent(&mut ep).pop().unwrap().1;
+    let first = response_to(&invite, 200, "a1", &[("Contact", CONTACT)], None);
+    feed(&mut ep, now, &first);
+    assert_eq!(methods(&sent(&mut ep)), ["ACK"]);
+    let rr = routes(MAX_ROUTES + 1);
+    let mut headers: Vec<(&str, &str)> = rr.iter().map(|r| ("Record-Route", r.as_str())).collect();
+    headers.push(("Contact", CONTACT));
+    let other = response_to(&invite, 200, "b2", &headers, None);
+    feed(&mut ep, now, &other);
+    assert_eq!(methods(&sent(&mut ep)), ["ACK", "BYE"]);
+    events(&mut ep);
+    feed(&mut ep, now, &other);
+    let out = sent(&mut ep);
+    assert_eq!(
+        methods(&out),
+        ["ACK"],
+        "a retransmitted 2xx is ACKed again only"
+    );
+    assert_eq!(parse(&out[0].1).to().unwrap().tag(), Some("b2"));
+}
+
+/// The same for a kept fork: the reference behaviour.
+#[test]
+fn another_forks_kept_2xx_retransmitted_gets_no_second_bye() {
+    let mut ep = endpoint(Transport::Udp);
+    let now = Instant::ZERO;
+    ep.invite(now, addr(PEER), &invite_req()).unwrap();
+    let invite = sent(&mut ep).pop().unwrap().1;
+    let first = response_to(&invite, 200, "a1", &[("Contact", CONTACT)], None);
+    feed(&mut ep, now, &first);
+    assert_eq!(methods(&sent(&mut ep)), ["ACK"]);
+    let other = response_to(&invite, 200, "b2", &[("Contact", CONTACT)], None);
+    feed(&mut ep, now, &other);
+    assert_eq!(methods(&sent(&mut ep)), ["ACK", "BYE"]);
+    events(&mut ep);
+    feed(&mut ep, now, &other);
+    assert_eq!(methods(&sent(&mut ep)), ["ACK"]);
+}
+
+/// Another fork's 2xx with a To tag past `MAX_TAG`: ACKed and BYEd once, and only ACKed
+/// again when retransmitted.
+#[test]
+fn another_forks_2xx_with_a_long_tag_gets_one_bye() {
+    let mut ep = endpoint(Transport::Udp);
+    let now = Instant::ZERO;
+    ep.invite(now, addr(PEER), &invite_req()).unwrap();
+    let invite = sent(&mut ep).pop().unwrap().1;
+    let first = response_to(&invite, 200, "a1", &[("Contact", CONTACT)], None);
+    feed(&mut ep, now, &first);
+    assert_eq!(methods(&sent(&mut ep)), ["ACK"]);
+    let tag = "t".repeat(sansip::dialog::MAX_TAG + 1);
+    let other = response_to(&invite, 200, &tag, &[("Contact", CONTACT)], None);
+    feed(&mut ep, now, &other);
+    let out = sent(&mut ep);
+    assert_eq!(methods(&out), ["ACK", "BYE"]);
+    assert_eq!(parse(&out[1].1).to().unwrap().tag(), Some(tag.as_str()));
+    events(&mut ep);
+    feed(&mut ep, now, &other);
+    assert_eq!(methods(&sent(&mut ep)), ["ACK"]);
+}
