@@ -5,7 +5,7 @@ mod scripted_support;
 
 use sansip::Instant;
 use sansip::dialog::MAX_ROUTES;
-use sansip::endpoint::{Request, Transport};
+use sansip::endpoint::{Event, Request, Transport};
 use sansip::message::Method;
 use scripted_support::*;
 
@@ -94,4 +94,56 @@ fn another_forks_2xx_with_a_long_tag_gets_one_bye() {
     events(&mut ep);
     feed(&mut ep, now, &other);
     assert_eq!(methods(&sent(&mut ep)), ["ACK"]);
+}
+
+/// The 2xx confirming an early dialog (same To tag as the 180) whose own route set is past
+/// the bounds: its route set is the 2xx's (RFC 3261 §13.2.2.4, §12.1.2), not the 180's, so
+/// it is ACKed and BYEd along those routes and the call ends, as for a 2xx with no early
+/// dialog before it.
+#[test]
+fn a_2xx_confirming_an_early_dialog_past_the_bounds_is_acked_along_its_routes() {
+    let mut ep = endpoint(Transport::Udp);
+    let now = Instant::ZERO;
+    ep.invite(now, addr(PEER), &invite_req()).unwrap();
+    let invite = sent(&mut ep).pop().unwrap().1;
+    feed(
+        &mut ep,
+        now,
+        &response_to(&invite, 180, "b1", &[("Contact", CONTACT)], None),
+    );
+    assert!(sent(&mut ep).is_empty());
+    let rr = routes(MAX_ROUTES + 1);
+    let mut headers: Vec<(&str, &str)> = rr.iter().map(|r| ("Record-Route", r.as_str())).collect();
+    headers.push(("Contact", CONTACT));
+    feed(
+        &mut ep,
+        now,
+        &response_to(&invite, 200, "b1", &headers, None),
+    );
+    let out = sent(&mut ep);
+    assert_eq!(methods(&out), ["ACK", "BYE"]);
+    for (to, bytes) in &out {
+        let m = parse(bytes);
+        assert_eq!(
+            m.headers_of(sansip::message::HeaderKind::Route).count(),
+            MAX_ROUTES + 1
+        );
+        assert_eq!(*to, addr(&format!("127.0.0.1:{}", 6000 + MAX_ROUTES)));
+    }
+    let evs = events(&mut ep);
+    assert!(
+        evs.contains(&Event::Capacity(sansip::error::Capacity::RouteSet)),
+        "{evs:?}"
+    );
+    assert!(
+        !evs.iter()
+            .any(|e| matches!(e, Event::CallEstablished { .. })),
+        "{evs:?}"
+    );
+    assert!(
+        evs.iter()
+            .any(|e| matches!(e, Event::CallTerminated { .. })),
+        "{evs:?}"
+    );
+    assert_eq!(ep.call_count(), 0);
 }

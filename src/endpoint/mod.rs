@@ -3482,6 +3482,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             // with a confirmed copy of it (same id and CSeq numbers, so the fork's and
             // the early dialog's numbers are read before), without the copies of a
             // ~1.7 kB dialog. On error `confirm_uac` leaves it unchanged.
+            let mut unkept = None;
             let confirmed = self.calls.get_mut(call.0).is_some_and(|c| {
                 let Some(early) = c.meta.dialog.as_ref() else {
                     return false;
@@ -3497,7 +3498,8 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 let Some(d) = c.meta.dialog.as_mut() else {
                     return false;
                 };
-                if d.confirm_uac(msg).is_err() {
+                if let Err(e) = d.confirm_uac(msg) {
+                    unkept = Some(e);
                     return false;
                 }
                 if seq > d.local_seq() {
@@ -3508,6 +3510,12 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 let _ = c.answer.extend_from_slice(msg.as_bytes());
                 true
             });
+            // The 2xx's route set (§13.2.2.4: recomputed from it) past the bounds: the
+            // early dialog's is not the 2xx's, so the 2xx is ACKed and BYEd as below.
+            if let Some(e @ dialog::DialogError::Capacity(_)) = unkept {
+                self.end_unkept_call(now, call, msg, e);
+                return;
+            }
             if confirmed {
                 self.index_call(call);
             }
