@@ -147,3 +147,65 @@ fn a_2xx_confirming_an_early_dialog_past_the_bounds_is_acked_along_its_routes() 
     );
     assert_eq!(ep.call_count(), 0);
 }
+
+/// A header's value in `m`, as text.
+fn header(m: &sansip::message::Message<'_>, kind: sansip::message::HeaderKind) -> String {
+    String::from_utf8(m.header(kind).unwrap().value.to_vec()).unwrap()
+}
+
+/// A 2xx to SUBSCRIBE without a To tag (a notifier that forgot it; SUBSCRIBE is not an
+/// RFC 2543 method, so the null tag of RFC 3261 §12.1.2 is no one's dialog): the NOTIFY,
+/// whose From carries the notifier's tag (§8.1.1.3), makes the subscription's dialog, as
+/// a NOTIFY before any 2xx does (RFC 6665 §4.1.2.4). It used to be refused 481, the
+/// subscription left on a dialog no NOTIFY matches.
+#[test]
+fn a_subscribe_2xx_without_a_to_tag_leaves_the_dialog_to_the_notify() {
+    use sansip::endpoint::Subscribe;
+    use sansip::message::HeaderKind;
+    let mut ep = endpoint(Transport::Udp);
+    let now = Instant::ZERO;
+    let sub = ep
+        .subscribe(
+            now,
+            addr(PEER),
+            &Subscribe::new(
+                &format!("sip:bob@{PEER}"),
+                "<sip:alice@127.0.0.1>",
+                "<sip:bob@127.0.0.1>",
+                "presence",
+                100,
+            ),
+        )
+        .unwrap();
+    let subscribe = sent(&mut ep).pop().unwrap().1;
+    let m = parse(&subscribe);
+    let ok = format!(
+        "SIP/2.0 202 Accepted\r\nVia: {}\r\nFrom: {}\r\nTo: {}\r\nCall-ID: {}\r\nCSeq: {}\r\nContact: <sip:bob@{PEER}>\r\nExpires: 100\r\nContent-Length: 0\r\n\r\n",
+        header(&m, HeaderKind::Via),
+        header(&m, HeaderKind::From),
+        header(&m, HeaderKind::To),
+        header(&m, HeaderKind::CallId),
+        header(&m, HeaderKind::CSeq),
+    );
+    feed(&mut ep, now, ok.as_bytes());
+    events(&mut ep);
+    let notify = format!(
+        "NOTIFY sip:sansip@{LOCAL} SIP/2.0\r\nVia: SIP/2.0/UDP {PEER};branch=z9hG4bKn1\r\nMax-Forwards: 70\r\nFrom: {};tag=notifier\r\nTo: {}\r\nCall-ID: {}\r\nCSeq: 1 NOTIFY\r\nContact: <sip:bob@{PEER}>\r\nEvent: presence\r\nSubscription-State: active;expires=100\r\nContent-Length: 0\r\n\r\n",
+        header(&m, HeaderKind::To),
+        header(&m, HeaderKind::From),
+        header(&m, HeaderKind::CallId),
+    );
+    feed(&mut ep, now, notify.as_bytes());
+    let out = sent(&mut ep);
+    assert!(
+        !statuses(&out).contains(&(481, "NOTIFY".into())),
+        "{:?}",
+        statuses(&out)
+    );
+    let evs = events(&mut ep);
+    assert!(
+        evs.iter()
+            .any(|e| matches!(e, Event::Notify { sub: s, .. } if *s == sub)),
+        "{evs:?}"
+    );
+}
