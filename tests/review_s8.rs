@@ -209,3 +209,114 @@ fn a_subscribe_2xx_without_a_to_tag_leaves_the_dialog_to_the_notify() {
         "{evs:?}"
     );
 }
+
+/// The endpoint's INVITE answered 200 with `rr` (whole `Record-Route:` lines), To tag b1.
+fn ok_with(invite: &[u8], rr: &str) -> Vec<u8> {
+    use sansip::message::HeaderKind;
+    let m = parse(invite);
+    format!(
+        "SIP/2.0 200 OK\r\nVia: {}\r\n{rr}From: {}\r\nTo: {};tag=b1\r\nCall-ID: {}\r\nCSeq: {}\r\nContact: {CONTACT}\r\nContent-Length: 0\r\n\r\n",
+        header(&m, HeaderKind::Via),
+        header(&m, HeaderKind::From),
+        header(&m, HeaderKind::To),
+        header(&m, HeaderKind::CallId),
+        header(&m, HeaderKind::CSeq),
+    )
+    .into_bytes()
+}
+
+/// Every Route value of `m`, in order, whatever the lines they are written on.
+fn route_values(m: &sansip::message::Message<'_>) -> Vec<String> {
+    m.routes()
+        .map(|r| format!("<{}>", r.unwrap().uri().as_str()))
+        .collect()
+}
+
+/// Place a call, answer it with `rr`, and give what went out and the events.
+fn answered_with(rr: &str) -> (Vec<(std::net::SocketAddr, Vec<u8>)>, Vec<Event>) {
+    let mut ep = endpoint(Transport::Udp);
+    let now = Instant::ZERO;
+    ep.invite(now, addr(PEER), &invite_req()).unwrap();
+    let invite = sent(&mut ep).pop().unwrap().1;
+    feed(&mut ep, now, &ok_with(&invite, rr));
+    (sent(&mut ep), events(&mut ep))
+}
+
+/// More Record-Routes than a builder has Route headers for (17 here): the ACK and BYE
+/// still go along all of them (RFC 3261 §13.2.2.4: every 2xx is ACKed), the values past
+/// the room sharing a header (§7.3.1). They used to be neither sent, the call reported
+/// ended by a BYE all the same.
+#[test]
+fn a_2xx_with_more_record_routes_than_header_room_is_acked_and_byed() {
+    let n = 17;
+    let rr: String = (0..n)
+        .map(|i| format!("Record-Route: <sip:127.0.0.1:{};lr>\r\n", 6000 + i))
+        .collect();
+    let (out, evs) = answered_with(&rr);
+    assert_eq!(methods(&out), ["ACK", "BYE"], "{evs:?}");
+    let want: Vec<String> = (0..n)
+        .rev()
+        .map(|i| format!("<sip:127.0.0.1:{};lr>", 6000 + i))
+        .collect();
+    for (to, bytes) in &out {
+        let m = parse(bytes);
+        assert_eq!(route_values(&m), want);
+        assert_eq!(m.request_uri_raw().unwrap(), b"sip:bob@127.0.0.1:5070");
+        assert_eq!(*to, addr(&format!("127.0.0.1:{}", 6000 + n - 1)));
+    }
+}
+
+/// Record-Routes written as bare addr-specs, which the parser takes (and a kept dialog
+/// routes along): past the bounds they are ACKed and BYEd along them too, in angle
+/// brackets as a kept dialog writes them. They used to be neither sent.
+#[test]
+fn bare_record_routes_past_the_bounds_are_acked_and_byed() {
+    let n = MAX_ROUTES + 1;
+    let rr: String = (0..n)
+        .map(|i| format!("Record-Route: sip:127.0.0.1:{};lr\r\n", 6000 + i))
+        .collect();
+    let (out, evs) = answered_with(&rr);
+    assert_eq!(methods(&out), ["ACK", "BYE"], "{evs:?}");
+    // `;lr` of a bare addr-spec is a header parameter: the first route is a strict
+    // router, which takes the Request-URI; the remote target goes last.
+    let mut want: Vec<String> = (0..n - 1)
+        .rev()
+        .map(|i| format!("<sip:127.0.0.1:{}>", 6000 + i))
+        .collect();
+    want.push(CONTACT.to_owned());
+    for (to, bytes) in &out {
+        let m = parse(bytes);
+        assert_eq!(route_values(&m), want);
+        let first = format!("sip:127.0.0.1:{}", 6000 + n - 1);
+        assert_eq!(m.request_uri_raw().unwrap(), first.as_bytes());
+        assert_eq!(*to, addr(&format!("127.0.0.1:{}", 6000 + n - 1)));
+    }
+}
+
+/// A strict first router whose URI has a `method` parameter and headers: they cannot go
+/// in a Request-URI (RFC 3261 §19.1.1), and a kept dialog leaves them out; so does the
+/// request of a dialog past the bounds.
+#[test]
+fn a_strict_first_router_loses_what_a_request_uri_may_not_carry() {
+    let n = MAX_ROUTES + 1;
+    let rr: String = (0..n)
+        .map(|i| {
+            if i + 1 == n {
+                format!(
+                    "Record-Route: <sip:127.0.0.1:{};method=INVITE?x=y>\r\n",
+                    6000 + i
+                )
+            } else {
+                format!("Record-Route: <sip:127.0.0.1:{};lr>\r\n", 6000 + i)
+            }
+        })
+        .collect();
+    let (out, evs) = answered_with(&rr);
+    assert_eq!(methods(&out), ["ACK", "BYE"], "{evs:?}");
+    for (_, bytes) in &out {
+        let m = parse(bytes);
+        let first = format!("sip:127.0.0.1:{}", 6000 + n - 1);
+        assert_eq!(m.request_uri_raw().unwrap(), first.as_bytes());
+        assert_eq!(route_values(&m).len(), n);
+    }
+}

@@ -3970,10 +3970,9 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             .is_empty()
             .then(|| sdp::rejecting_answer(msg))
             .flatten();
-        // Each builder borrows the dialog or a scratch target: the ACK is written and
-        // sent in a block of its own.
-        let (mut ack_scratch, mut bye_scratch) =
-            (unkept::AngledTarget::new(), unkept::AngledTarget::new());
+        // Each builder borrows the dialog or the scratch: the ACK is written and sent in
+        // a block of its own.
+        let mut scratch = unkept::Scratch::new();
         let dest = {
             let mut ack = MessageBuilder::request(Method::Ack, "");
             let via = self.via(&ack_branch, &sent_by);
@@ -3989,7 +3988,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                     cseq.seq(),
                     via,
                     &mut ack,
-                    &mut ack_scratch,
+                    &mut scratch,
                 )
                 .ok()
                 .map(|hop| destination_of(hop, peer)),
@@ -4029,7 +4028,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             Some(d) => d.request_into(&mut bye, Method::Bye, via, None).is_ok(),
             None => {
                 let seq = fork_seq.max(cseq.seq()) + 1;
-                let scratch = &mut bye_scratch;
+                let scratch = &mut scratch;
                 unkept::unkept_request(&inv, msg, Method::Bye, seq, via, &mut bye, scratch).is_ok()
             }
         };
