@@ -320,3 +320,35 @@ fn a_strict_first_router_loses_what_a_request_uri_may_not_carry() {
         assert_eq!(route_values(&m).len(), n);
     }
 }
+
+/// A 2xx to a re-INVITE creates no dialog: its Record-Route is not read (RFC 3261
+/// §12.2.1.2: a target refresh leaves the route set as it is), so a malformed one (say a
+/// proxy copied it from the request) does not make the 2xx malformed. It is ACKed
+/// (§13.2.2.4), as before the checks read it.
+#[test]
+fn a_reinvite_2xx_with_a_malformed_record_route_is_acked() {
+    let mut ep = endpoint(Transport::Udp);
+    let now = Instant::ZERO;
+    let call = ep.invite(now, addr(PEER), &invite_req()).unwrap();
+    let invite = sent(&mut ep).pop().unwrap().1;
+    let ok = response_to(&invite, 200, "b1", &[("Contact", CONTACT)], None);
+    feed(&mut ep, now, &ok);
+    assert_eq!(methods(&sent(&mut ep)), ["ACK"]);
+    events(&mut ep);
+    ep.reinvite(now, call, &[], ("application/sdp", b"v=0\r\n"))
+        .unwrap();
+    let reinvite = sent(&mut ep).pop().unwrap().1;
+    let ok = response_to(
+        &reinvite,
+        200,
+        "b1",
+        &[
+            ("Contact", CONTACT),
+            ("Record-Route", "<sip:127.0.0.1:6000;lr"),
+        ],
+        Some(b"v=0\r\n"),
+    );
+    feed(&mut ep, now, &ok);
+    let out = sent(&mut ep);
+    assert_eq!(methods(&out), ["ACK"], "{:?}", events(&mut ep));
+}

@@ -1338,7 +1338,8 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 Ok(c) => self.on_request(now, from, msg, &c.core, c.target),
                 Err(rejection) => self.reject(msg, from, rejection),
             },
-            Ok(()) => match &check::check_response_checked(msg) {
+            // The Record-Route of a response that may create a dialog: see `on_response`.
+            Ok(()) => match &check::check_response_checked(msg, false) {
                 Ok(c) => self.on_response(now, msg, &c.core),
                 Err(_) => self.stats.discarded += 1,
             },
@@ -3251,7 +3252,24 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             self.stats.discarded += 1;
             return;
         };
-        let Some(h) = self.find_client_tx(&key) else {
+        let h = self.find_client_tx(&key);
+        // A response that creates a dialog (to a request outside one: a record lingers
+        // only for an initial INVITE) with a malformed Record-Route gives no route set to
+        // ACK or BYE along (§12.1.2): malformed (§18.1.2). Within a dialog the route set
+        // stays (§12.2.1.2), and the response is not read for one.
+        if check::creates_dialog(msg, &core.cseq)
+            && h.is_none_or(|h| {
+                self.txs
+                    .get(h)
+                    .and_then(|e| e.stored_request(&Limits::default()))
+                    .is_some_and(|r| r.to().is_ok_and(|to| to.tag().is_none()))
+            })
+            && msg.record_routes().any(|r| r.is_err())
+        {
+            self.stats.discarded += 1;
+            return;
+        }
+        let Some(h) = h else {
             // An INVITE answered 2xx whose transaction lingers as a record (RFC 6026
             // Accepted): a 2xx of any fork still reaches its call, or is ACKed and BYEd
             // when the call is over; anything else is absorbed.
