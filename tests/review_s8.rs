@@ -352,3 +352,30 @@ fn a_reinvite_2xx_with_a_malformed_record_route_is_acked() {
     let out = sent(&mut ep);
     assert_eq!(methods(&out), ["ACK"], "{:?}", events(&mut ep));
 }
+
+/// Two more forks answer 2xx after the call is up, each with a To tag past `MAX_TAG`
+/// (different tags, so different dialogs, RFC 3261 §12.1.2): each is ACKed and BYEd
+/// (§13.2.2.4). The second used to be taken for a retransmission of the first and got
+/// no BYE.
+#[test]
+fn two_forks_with_long_tags_each_get_a_bye() {
+    let mut ep = endpoint(Transport::Udp);
+    let now = Instant::ZERO;
+    ep.invite(now, addr(PEER), &invite_req()).unwrap();
+    let invite = sent(&mut ep).pop().unwrap().1;
+    feed(
+        &mut ep,
+        now,
+        &response_to(&invite, 200, "a1", &[("Contact", CONTACT)], None),
+    );
+    assert_eq!(methods(&sent(&mut ep)), ["ACK"]);
+    for t in ['x', 'y'] {
+        let tag = t.to_string().repeat(sansip::dialog::MAX_TAG + 1);
+        let other = response_to(&invite, 200, &tag, &[("Contact", CONTACT)], None);
+        feed(&mut ep, now, &other);
+        let out = sent(&mut ep);
+        assert_eq!(methods(&out), ["ACK", "BYE"], "fork {t}");
+        assert_eq!(parse(&out[1].1).to().unwrap().tag(), Some(tag.as_str()));
+        events(&mut ep);
+    }
+}

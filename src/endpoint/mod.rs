@@ -3422,7 +3422,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         };
         let cseq = &core.cseq;
         let tls = self.over_tls();
-        let to_tag = core.to.tag().and_then(|t| Tag::new(t).ok());
+        let to_tag = core.to.tag().map(|t| self.session_tag(t));
         // A fork's 2xx ends its early dialog: it becomes the call's confirmed dialog, or
         // one that is ACKed and BYEd (§13.2.2.4); requests within it are no longer taken
         // as early-dialog requests of the call.
@@ -4623,7 +4623,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                     // bounds): ACKed from the messages, for every copy of the 2xx; the
                     // `SendBye` the first copy alone gets BYEs it (as a kept fork's).
                     Fork::Unbuildable => {
-                        if let Some(m) = unkept_2xx(msg, remote_tag) {
+                        if let Some(m) = self.unkept_2xx(msg, remote_tag) {
                             self.ack_and_bye_of_call(now, call, m, Sends::Ack);
                         }
                         return Err(SendError::InvalidState);
@@ -4720,7 +4720,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 let fork = match self.fork_dialog(call, remote_tag, msg) {
                     // Another fork's 2xx past a `Dialog`'s bounds (see `SendAck`).
                     Fork::Unbuildable => {
-                        if let Some(m) = unkept_2xx(msg, remote_tag) {
+                        if let Some(m) = self.unkept_2xx(msg, remote_tag) {
                             self.ack_and_bye_of_call(now, call, m, Sends::Bye);
                         }
                         return Err(SendError::InvalidState);
@@ -4832,6 +4832,36 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             },
         }
         Ok(())
+    }
+
+    /// The session's name for the To tag `tag` of a response: the tag, or, past
+    /// `MAX_TAG`, a stand-in from its hash that no tag on the wire can be (it starts
+    /// with a space), so that forks with long tags stay apart (§12.1.2).
+    fn session_tag(&self, tag: &str) -> Tag {
+        Tag::new(tag).unwrap_or_else(|_| {
+            let mut name: String<17> = String::new();
+            let _ = name.push(' '); // fits: 1 + 16 bytes
+            let _ = text::push_hex64(&mut name, hash_of(self.hash_key, 6, tag));
+            Tag::new(&name).unwrap_or(Tag::EMPTY)
+        })
+    }
+
+    /// `msg` if it is a 2xx of the fork the session knows as `tag`
+    /// ([`session_tag`](Self::session_tag)), which a session action about that fork was
+    /// taken for.
+    fn unkept_2xx<'m, 'a>(
+        &self,
+        msg: Option<&'m Message<'a>>,
+        tag: Tag,
+    ) -> Option<&'m Message<'a>> {
+        msg.filter(|m| {
+            let to_tag = m
+                .to()
+                .ok()
+                .and_then(|t| t.tag())
+                .map(|t| self.session_tag(t));
+            m.status().is_some_and(StatusCode::is_success) && to_tag.unwrap_or(Tag::EMPTY) == tag
+        })
     }
 
     /// The dialog of fork `remote_tag` when it is not the call's own: built from the
@@ -5082,20 +5112,6 @@ enum Sends {
     /// A retransmitted 2xx's ACK, or the first's before the session asks for its BYE.
     Ack,
     Bye,
-}
-
-/// `msg` if it is a 2xx of the fork the session knows as `tag`, which a session action
-/// about that fork was taken for (a tag past `MAX_TAG` is the session's empty one, as
-/// `session_response` gives it).
-fn unkept_2xx<'m, 'a>(msg: Option<&'m Message<'a>>, tag: Tag) -> Option<&'m Message<'a>> {
-    msg.filter(|m| {
-        let to_tag = m
-            .to()
-            .ok()
-            .and_then(|t| t.tag())
-            .and_then(|t| Tag::new(t).ok());
-        m.status().is_some_and(StatusCode::is_success) && to_tag.unwrap_or(Tag::EMPTY) == tag
-    })
 }
 
 /// Which dialog a session action about a fork's remote tag refers to.
