@@ -379,3 +379,44 @@ fn two_forks_with_long_tags_each_get_a_bye() {
         events(&mut ep);
     }
 }
+
+/// The host hung up (CANCEL sent) and a 2xx past the bounds raced the CANCEL: ACKed and
+/// BYEd, and the call ends `Cancelled`, as `EndReason::Cancelled` says ("the TU gave up
+/// while a 2xx raced the CANCEL") and as a kept 2xx's call does. It used to end
+/// `LocalBye`.
+#[test]
+fn an_unkept_2xx_racing_the_cancel_ends_the_call_cancelled() {
+    use sansip::dialog::EndReason;
+    for kept in [true, false] {
+        let mut ep = endpoint(Transport::Udp);
+        let now = Instant::ZERO;
+        let call = ep.invite(now, addr(PEER), &invite_req()).unwrap();
+        let invite = sent(&mut ep).pop().unwrap().1;
+        feed(
+            &mut ep,
+            now,
+            &response_to(&invite, 180, "b1", &[("Contact", CONTACT)], None),
+        );
+        ep.hangup(now, call).unwrap();
+        assert_eq!(methods(&sent(&mut ep)), ["CANCEL"]);
+        events(&mut ep);
+        let rr = routes(if kept { 1 } else { MAX_ROUTES + 1 });
+        let mut headers: Vec<(&str, &str)> =
+            rr.iter().map(|r| ("Record-Route", r.as_str())).collect();
+        headers.push(("Contact", CONTACT));
+        feed(
+            &mut ep,
+            now,
+            &response_to(&invite, 200, "b1", &headers, None),
+        );
+        assert_eq!(methods(&sent(&mut ep)), ["ACK", "BYE"], "kept {kept}");
+        let evs = events(&mut ep);
+        assert!(
+            evs.contains(&Event::CallTerminated {
+                call,
+                reason: EndReason::Cancelled
+            }),
+            "kept {kept}: {evs:?}"
+        );
+    }
+}

@@ -3900,11 +3900,14 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         if let dialog::DialogError::Capacity(full) = why {
             self.push_event(Event::Capacity(full));
         }
+        // A 2xx that raced the host's CANCEL ends the call as a kept one does.
+        let reason = if self.calls.get(call.0).is_some_and(|c| c.session.gave_up()) {
+            dialog::EndReason::Cancelled
+        } else {
+            dialog::EndReason::LocalBye
+        };
         self.remove_call(now, call);
-        self.push_event(Event::CallTerminated {
-            call,
-            reason: dialog::EndReason::LocalBye,
-        });
+        self.push_event(Event::CallTerminated { call, reason });
     }
 
     /// ACK the 2xx `msg` answering `call` and BYE the dialog it created (or only one of
