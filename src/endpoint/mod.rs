@@ -3422,7 +3422,12 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         };
         let cseq = &core.cseq;
         let tls = self.over_tls();
-        let to_tag = core.to.tag().map(|t| self.session_tag(t));
+        // A 2xx's long tag gets its stand-in: that fork is ACKed and BYEd (a provisional
+        // response with one makes no early dialog, as before).
+        let to_tag = match core.to.tag() {
+            Some(t) if code.is_success() => Some(self.session_tag(t)),
+            t => t.and_then(|t| Tag::new(t).ok()),
+        };
         // A fork's 2xx ends its early dialog: it becomes the call's confirmed dialog, or
         // one that is ACKed and BYEd (§13.2.2.4); requests within it are no longer taken
         // as early-dialog requests of the call.
