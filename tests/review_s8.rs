@@ -420,3 +420,44 @@ fn an_unkept_2xx_racing_the_cancel_ends_the_call_cancelled() {
         );
     }
 }
+
+/// The caller sent an INFO in the early dialog (CSeq 2); the 2xx confirming that dialog is
+/// past the bounds, so it is ACKed and BYEd straight from the messages. The BYE's CSeq
+/// goes on from the INFO's (RFC 3261 §12.2.1.1: one higher than the last request's in
+/// the dialog), as a kept dialog's does.
+#[test]
+fn the_bye_of_an_unkept_2xx_goes_on_from_the_early_dialogs_cseq() {
+    let mut ep = endpoint(Transport::Udp);
+    let now = Instant::ZERO;
+    let call = ep.invite(now, addr(PEER), &invite_req()).unwrap();
+    let invite = sent(&mut ep).pop().unwrap().1;
+    feed(
+        &mut ep,
+        now,
+        &response_to(&invite, 180, "b1", &[("Contact", CONTACT)], None),
+    );
+    events(&mut ep);
+    ep.request_in_call(now, call, Method::Info, &[], None)
+        .unwrap();
+    let out = sent(&mut ep);
+    assert_eq!(methods(&out), ["INFO"]);
+    let info = out[0].1.clone();
+    assert_eq!(parse(&info).cseq().unwrap().seq(), 2);
+    feed(&mut ep, now, &response_to(&info, 200, "b1", &[], None));
+    events(&mut ep);
+    let rr = routes(MAX_ROUTES + 1);
+    let mut headers: Vec<(&str, &str)> = rr.iter().map(|r| ("Record-Route", r.as_str())).collect();
+    headers.push(("Contact", CONTACT));
+    feed(
+        &mut ep,
+        now,
+        &response_to(&invite, 200, "b1", &headers, None),
+    );
+    let out = sent(&mut ep);
+    assert_eq!(methods(&out), ["ACK", "BYE"]);
+    assert_eq!(
+        parse(&out[1].1).cseq().unwrap().seq(),
+        3,
+        "after the INFO's 2"
+    );
+}

@@ -873,6 +873,22 @@ fn stored_message<'m>(bytes: &'m [u8], index: &Detached, limits: &Limits) -> Opt
     Message::reattach(bytes, index).or_else(|| Message::parse_with(bytes, limits).ok())
 }
 impl CallMeta {
+    /// The call's own early dialog: its requests (INFO, UPDATE) count for its fork, whose
+    /// BYE goes on from them (§12.2.1.1).
+    fn keep_early_seqs(&mut self) {
+        if let Some(d) = self
+            .dialog
+            .as_ref()
+            .filter(|d| d.state() == dialog::DialogState::Early)
+            && let Some(f) = self
+                .forks
+                .iter_mut()
+                .find(|f| f.tag.is(d.id().remote_tag()))
+        {
+            f.keep_seqs_of(d);
+        }
+    }
+
     /// The CSeq number of the last PRACK sent in the fork with To tag `tag`, 0 if none.
     fn fork_seq(&self, tag: &str) -> u32 {
         self.forks
@@ -2639,15 +2655,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
     fn remove_call(&mut self, now: Instant, call: CallHandle) {
         let Some((uac_invite, reinvite, lingering, seqs)) = self.calls.get_mut(call.0).map(|c| {
             let c = &mut c.meta; // fields borrowed apart
-            // The call's own early dialog: its requests (INFO, UPDATE) count for its fork.
-            if let Some(d) = c
-                .dialog
-                .as_ref()
-                .filter(|d| d.state() == dialog::DialogState::Early)
-                && let Some(f) = c.forks.iter_mut().find(|f| f.tag.is(d.id().remote_tag()))
-            {
-                f.keep_seqs_of(d);
-            }
+            c.keep_early_seqs();
             (
                 c.uac_invite,
                 c.reinvite,
@@ -3926,6 +3934,9 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         which: Sends,
     ) {
         let tls = self.over_tls();
+        if let Some(c) = self.calls.get_mut(call.0) {
+            c.meta.keep_early_seqs();
+        }
         let sent = self.calls.get(call.0).and_then(|c| {
             let invite = Bytes::<MSG>::from_slice(self.uac_invite_message(c)?.as_bytes()).ok()?;
             Some((invite, c.peer, write_fork_seqs(&c.forks)))
