@@ -461,3 +461,35 @@ fn the_bye_of_an_unkept_2xx_goes_on_from_the_early_dialogs_cseq() {
         "after the INFO's 2"
     );
 }
+
+/// A 180 with a malformed Record-Route: the early dialog it would make is not made, but
+/// the INVITE's transaction takes it as any provisional response (RFC 3261 §17.1.1.2:
+/// Proceeding, no more retransmissions), so the host's hang-up is a CANCEL (§9.1). It
+/// used to be discarded whole: the INVITE went on being retransmitted and the CANCEL
+/// waited for a provisional response that never counted.
+#[test]
+fn a_180_with_a_malformed_record_route_still_counts_as_provisional() {
+    let mut ep = endpoint(Transport::Udp);
+    let now = Instant::ZERO;
+    let call = ep.invite(now, addr(PEER), &invite_req()).unwrap();
+    let invite = sent(&mut ep).pop().unwrap().1;
+    let ringing = response_to(
+        &invite,
+        180,
+        "b1",
+        &[
+            ("Contact", CONTACT),
+            ("Record-Route", "<sip:127.0.0.1:6000;lr"),
+        ],
+        None,
+    );
+    feed(&mut ep, now, &ringing);
+    let evs = events(&mut ep);
+    assert!(
+        evs.iter()
+            .any(|e| matches!(e, Event::Response { status, .. } if status.as_u16() == 180)),
+        "{evs:?}"
+    );
+    ep.hangup(now, call).unwrap();
+    assert_eq!(methods(&sent(&mut ep)), ["CANCEL"]);
+}

@@ -3261,11 +3261,14 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             return;
         };
         let h = self.find_client_tx(&key);
-        // A response that creates a dialog (to a request outside one: a record lingers
-        // only for an initial INVITE) with a malformed Record-Route gives no route set to
-        // ACK or BYE along (§12.1.2): malformed (§18.1.2). Within a dialog the route set
-        // stays (§12.2.1.2), and the response is not read for one.
-        if check::creates_dialog(msg, &core.cseq)
+        // A 2xx that creates a dialog (to a request outside one: a record lingers only
+        // for an initial INVITE) with a malformed Record-Route gives no route set to ACK
+        // or BYE along (§12.1.2): malformed (§18.1.2). Within a dialog the route set
+        // stays (§12.2.1.2), and the response is not read for one; a provisional response
+        // still counts for its transaction (§17.1.1.2, §9.1), only its early dialog is
+        // not made.
+        if code.is_success()
+            && check::creates_dialog(msg, &core.cseq)
             && h.is_none_or(|h| {
                 self.txs
                     .get(h)
