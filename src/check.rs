@@ -331,7 +331,7 @@ pub(crate) fn check_request_target<'a>(
     caps: &Capabilities<'_>,
 ) -> Result<Checked<'a>, Rejection> {
     let mut checked = match start_line(msg) {
-        Ok(()) => mandatory_headers(msg, Rejection::bad_request),
+        Ok(()) => mandatory_headers(msg, Rejection::bad_request, true),
         Err(r) => Err(r),
     };
     if let Ok(c) = &checked
@@ -471,11 +471,16 @@ pub fn check_response(msg: &Message<'_>) -> Result<(), Discard> {
 
 /// [`check_response`], returning the core headers it parsed.
 pub fn check_response_core<'a>(msg: &Message<'a>) -> Result<CoreHeaders<'a>, Discard> {
-    check_response_checked(msg).map(|checked| checked.core)
+    check_response_checked(msg, true).map(|checked| checked.core)
 }
 
-/// [`check_response_core`], the result written in place (see [`check_request_target`]).
-pub(crate) fn check_response_checked<'a>(msg: &Message<'a>) -> Result<Checked<'a>, Discard> {
+/// [`check_response_core`], the result written in place (see [`check_request_target`]);
+/// the Record-Route of a response that may create a dialog is checked if `dialog_rr`
+/// (the endpoint checks it itself, once it knows whether the request was in a dialog).
+pub(crate) fn check_response_checked<'a>(
+    msg: &Message<'a>,
+    dialog_rr: bool,
+) -> Result<Checked<'a>, Discard> {
     let mut checked = if msg.is_request() {
         Err(Discard::Malformed(ParseError::new(
             ParseErrorKind::StartLine,
@@ -484,13 +489,17 @@ pub(crate) fn check_response_checked<'a>(msg: &Message<'a>) -> Result<Checked<'a
     } else if !msg.version().eq_ignore_ascii_case("SIP/2.0") {
         Err(Discard::Version)
     } else {
-        mandatory_headers(msg, |problem| match problem {
-            Problem::MissingHeader(k)
-            | Problem::DuplicateHeader(k)
-            | Problem::MalformedHeader(k, _) => Discard::Header(k),
-            Problem::Malformed(e) => Discard::Malformed(e),
-            _ => Discard::Header(HeaderKind::Other),
-        })
+        mandatory_headers(
+            msg,
+            |problem| match problem {
+                Problem::MissingHeader(k)
+                | Problem::DuplicateHeader(k)
+                | Problem::MalformedHeader(k, _) => Discard::Header(k),
+                Problem::Malformed(e) => Discard::Malformed(e),
+                _ => Discard::Header(HeaderKind::Other),
+            },
+            dialog_rr,
+        )
     };
     if checked.as_ref().is_ok_and(|c| c.vias > 1) {
         checked = Err(Discard::MultipleVias);
@@ -513,7 +522,7 @@ pub fn classify<'a>(bytes: &'a [u8], caps: &Capabilities<'_>, limits: &Limits) -
             Err(d) => Verdict::Discard(d),
         },
         Err(error) => match Message::salvage_request(bytes, limits) {
-            Some(msg) if mandatory_headers(&msg, |p| p).is_ok() => {
+            Some(msg) if mandatory_headers(&msg, |p| p, true).is_ok() => {
                 Verdict::Respond(msg, Rejection::bad_request(Problem::Malformed(error)))
             }
             _ => Verdict::Discard(Discard::Malformed(error)),
@@ -523,12 +532,14 @@ pub fn classify<'a>(bytes: &'a [u8], caps: &Capabilities<'_>, limits: &Limits) -
 
 /// Via, From, To, Call-ID and CSeq present and well formed, the single-valued ones
 /// exactly once (RFC 3261 §8.1.1, §20); Max-Forwards, Content-Type, Contact, Route and
-/// Record-Route well formed where present. Gives what it parsed (see [`Checked`]) so
+/// Record-Route well formed where present (in a response, if `dialog_rr` and it may create
+/// a dialog, [`creates_dialog`]). Gives what it parsed (see [`Checked`]) so
 /// that the callers do not parse it again, or the problem as `fail` makes it the
 /// caller's error (made here, so that the result is not converted, and copied, after).
 fn mandatory_headers<'a, E>(
     msg: &Message<'a>,
     fail: impl Fn(Problem) -> E,
+    dialog_rr: bool,
 ) -> Result<Checked<'a>, E> {
     const ONCE: [HeaderKind; 6] = [
         HeaderKind::From,
@@ -596,7 +607,7 @@ fn mandatory_headers<'a, E>(
         for r in msg.record_routes() {
             r.map_err(malformed(HeaderKind::RecordRoute))?;
         }
-    } else if creates_dialog(msg, &cseq) {
+    } else if dialog_rr && creates_dialog(msg, &cseq) {
         for r in msg.record_routes() {
             r.map_err(malformed(HeaderKind::RecordRoute))?;
         }
@@ -627,7 +638,7 @@ fn mandatory_headers<'a, E>(
 /// SUBSCRIBE or REFER that has a Record-Route. A UAC could neither ACK nor end such a
 /// 2xx if that header were malformed, so a malformed one makes the response malformed
 /// (discarded, §18.1.2); it costs nothing when the header is absent.
-fn creates_dialog(msg: &Message<'_>, cseq: &CSeq<'_>) -> bool {
+pub(crate) fn creates_dialog(msg: &Message<'_>, cseq: &CSeq<'_>) -> bool {
     msg.header(HeaderKind::RecordRoute).is_some()
         && msg
             .status()
@@ -922,7 +933,7 @@ mod corpus_tests {
                 }
                 format!("{:?}", new.map(|c| c.core)) == format!("{old:?}")
             } else {
-                let new = check_response_checked(&msg).map(|c| c.core);
+                let new = check_response_checked(&msg, true).map(|c| c.core);
                 accepted += usize::from(new.is_ok());
                 format!("{new:?}") == format!("{:?}", check_response_core(&msg))
                     && format!("{new:?}") == format!("{:?}", reference::check_response_core(&msg))

@@ -510,6 +510,12 @@ impl InviteSession {
         self.invite_cseq
     }
 
+    /// Whether the TU gave up on the INVITE (a CANCEL sent or deferred, §9.1).
+    #[cfg(feature = "endpoint")]
+    pub(crate) fn gave_up(&self) -> bool {
+        self.give_up
+    }
+
     /// Whether the session is over.
     pub fn is_terminated(&self) -> bool {
         matches!(self.state, SessionState::Terminated(_))

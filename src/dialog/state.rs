@@ -862,13 +862,12 @@ fn target_of(uri: &str) -> Result<String<MAX_URI>, DialogError> {
     Ok(out)
 }
 
-/// [`target_of`] into `out` (cleared first), whatever its size: the endpoint writes the
-/// target of a dialog too large to keep into a larger one.
+/// [`target_of`] appended to `out`, whatever its size: the endpoint writes the target of
+/// a dialog too large to keep into a larger one, after the routes before it.
 pub(crate) fn target_into<const N: usize>(
     uri: &str,
     out: &mut String<N>,
 ) -> Result<(), DialogError> {
-    out.clear();
     let b = uri.as_bytes();
     let parsed = Uri::parse_text(b, Some(uri))?;
     let kept = match parsed.as_sip() {

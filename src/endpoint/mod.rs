@@ -876,6 +876,22 @@ fn stored_message<'m>(bytes: &'m [u8], index: &Detached, limits: &Limits) -> Opt
     Message::reattach(bytes, index).or_else(|| Message::parse_with(bytes, limits).ok())
 }
 impl CallMeta {
+    /// The call's own early dialog: its requests (INFO, UPDATE) count for its fork, whose
+    /// BYE goes on from them (§12.2.1.1).
+    fn keep_early_seqs(&mut self) {
+        if let Some(d) = self
+            .dialog
+            .as_ref()
+            .filter(|d| d.state() == dialog::DialogState::Early)
+            && let Some(f) = self
+                .forks
+                .iter_mut()
+                .find(|f| f.tag.is(d.id().remote_tag()))
+        {
+            f.keep_seqs_of(d);
+        }
+    }
+
     /// The CSeq number of the last PRACK sent in the fork with To tag `tag`, 0 if none.
     fn fork_seq(&self, tag: &str) -> u32 {
         self.forks
@@ -1341,7 +1357,8 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 Ok(c) => self.on_request(now, from, msg, &c.core, c.target),
                 Err(rejection) => self.reject(msg, from, rejection),
             },
-            Ok(()) => match &check::check_response_checked(msg) {
+            // The Record-Route of a response that may create a dialog: see `on_response`.
+            Ok(()) => match &check::check_response_checked(msg, false) {
                 Ok(c) => self.on_response(now, msg, &c.core),
                 Err(_) => self.stats.discarded += 1,
             },
@@ -2641,15 +2658,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
     fn remove_call(&mut self, now: Instant, call: CallHandle) {
         let Some((uac_invite, reinvite, lingering, seqs)) = self.calls.get_mut(call.0).map(|c| {
             let c = &mut c.meta; // fields borrowed apart
-            // The call's own early dialog: its requests (INFO, UPDATE) count for its fork.
-            if let Some(d) = c
-                .dialog
-                .as_ref()
-                .filter(|d| d.state() == dialog::DialogState::Early)
-                && let Some(f) = c.forks.iter_mut().find(|f| f.tag.is(d.id().remote_tag()))
-            {
-                f.keep_seqs_of(d);
-            }
+            c.keep_early_seqs();
             (
                 c.uac_invite,
                 c.reinvite,
@@ -3255,7 +3264,27 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             self.stats.discarded += 1;
             return;
         };
-        let Some(h) = self.find_client_tx(&key) else {
+        let h = self.find_client_tx(&key);
+        // A 2xx that creates a dialog (to a request outside one: a record lingers only
+        // for an initial INVITE) with a malformed Record-Route gives no route set to ACK
+        // or BYE along (§12.1.2): malformed (§18.1.2). Within a dialog the route set
+        // stays (§12.2.1.2), and the response is not read for one; a provisional response
+        // still counts for its transaction (§17.1.1.2, §9.1), only its early dialog is
+        // not made.
+        if code.is_success()
+            && check::creates_dialog(msg, &core.cseq)
+            && h.is_none_or(|h| {
+                self.txs
+                    .get(h)
+                    .and_then(|e| e.stored_request(&Limits::default()))
+                    .is_some_and(|r| r.to().is_ok_and(|to| to.tag().is_none()))
+            })
+            && msg.record_routes().any(|r| r.is_err())
+        {
+            self.stats.discarded += 1;
+            return;
+        }
+        let Some(h) = h else {
             // An INVITE answered 2xx whose transaction lingers as a record (RFC 6026
             // Accepted): a 2xx of any fork still reaches its call, or is ACKed and BYEd
             // when the call is over; anything else is absorbed.
@@ -3300,7 +3329,14 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                             if let Some(invite) = invite {
                                 let tls = self.over_tls();
                                 self.ack_and_bye_orphan_of(
-                                    now, &invite, peer, call, msg, tls, &seqs,
+                                    now,
+                                    &invite,
+                                    peer,
+                                    call,
+                                    msg,
+                                    tls,
+                                    &seqs,
+                                    Sends::AckAndBye,
                                 );
                             }
                         }
@@ -3438,7 +3474,12 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         };
         let cseq = &core.cseq;
         let tls = self.over_tls();
-        let to_tag = core.to.tag().and_then(|t| Tag::new(t).ok());
+        // A 2xx's long tag gets its stand-in: that fork is ACKed and BYEd (a provisional
+        // response with one makes no early dialog, as before).
+        let to_tag = match core.to.tag() {
+            Some(t) if code.is_success() => Some(self.session_tag(t)),
+            t => t.and_then(|t| Tag::new(t).ok()),
+        };
         // A fork's 2xx ends its early dialog: it becomes the call's confirmed dialog, or
         // one that is ACKed and BYEd (§13.2.2.4); requests within it are no longer taken
         // as early-dialog requests of the call.
@@ -3516,6 +3557,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             // with a confirmed copy of it (same id and CSeq numbers, so the fork's and
             // the early dialog's numbers are read before), without the copies of a
             // ~1.7 kB dialog. On error `confirm_uac` leaves it unchanged.
+            let mut unkept = None;
             let confirmed = self.calls.get_mut(call.0).is_some_and(|c| {
                 let Some(early) = c.meta.dialog.as_ref() else {
                     return false;
@@ -3531,7 +3573,8 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 let Some(d) = c.meta.dialog.as_mut() else {
                     return false;
                 };
-                if d.confirm_uac(msg).is_err() {
+                if let Err(e) = d.confirm_uac(msg) {
+                    unkept = Some(e);
                     return false;
                 }
                 if seq > d.local_seq() {
@@ -3542,6 +3585,12 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 let _ = c.answer.extend_from_slice(msg.as_bytes());
                 true
             });
+            // The 2xx's route set (§13.2.2.4: recomputed from it) past the bounds: the
+            // early dialog's is not the 2xx's, so the 2xx is ACKed and BYEd as below.
+            if let Some(e @ dialog::DialogError::Capacity(_)) = unkept {
+                self.end_unkept_call(now, call, msg, e);
+                return;
+            }
             if confirmed {
                 self.index_call(call);
             }
@@ -3904,27 +3953,41 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         msg: &Message<'_>,
         why: dialog::DialogError,
     ) {
-        self.ack_and_bye_of_call(now, call, msg);
+        self.ack_and_bye_of_call(now, call, msg, Sends::AckAndBye);
         if let dialog::DialogError::Capacity(full) = why {
             self.push_event(Event::Capacity(full));
         }
+        // A 2xx that raced the host's CANCEL ends the call as a kept one does.
+        let reason = if self.calls.get(call.0).is_some_and(|c| c.session.gave_up()) {
+            dialog::EndReason::Cancelled
+        } else {
+            dialog::EndReason::LocalBye
+        };
         self.remove_call(now, call);
-        self.push_event(Event::CallTerminated {
-            call,
-            reason: dialog::EndReason::LocalBye,
-        });
+        self.push_event(Event::CallTerminated { call, reason });
     }
 
-    /// ACK the 2xx `msg` answering `call` and BYE the dialog it created, as if the call
-    /// were over (see [`ack_and_bye_orphan_of`](Self::ack_and_bye_orphan_of)).
-    fn ack_and_bye_of_call(&mut self, now: Instant, call: CallHandle, msg: &Message<'_>) {
+    /// ACK the 2xx `msg` answering `call` and BYE the dialog it created (or only one of
+    /// them, `which`), as if the call were over (see
+    /// [`ack_and_bye_orphan_of`](Self::ack_and_bye_orphan_of)).
+    fn ack_and_bye_of_call(
+        &mut self,
+        now: Instant,
+        call: CallHandle,
+        msg: &Message<'_>,
+        which: Sends,
+    ) {
         let tls = self.over_tls();
+        if let Some(c) = self.calls.get_mut(call.0) {
+            c.meta.keep_early_seqs();
+        }
         let sent = self.calls.get(call.0).and_then(|c| {
             let invite = Bytes::<MSG>::from_slice(self.uac_invite_message(c)?.as_bytes()).ok()?;
             Some((invite, c.peer, write_fork_seqs(&c.forks)))
         });
         if let Some((invite, peer, seqs)) = sent {
-            self.ack_and_bye_orphan_of(now, &invite, peer, Some(call), msg, tls, &seqs);
+            let call = Some(call);
+            self.ack_and_bye_orphan_of(now, &invite, peer, call, msg, tls, &seqs, which);
         }
     }
 
@@ -3935,13 +3998,14 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         let (peer, call, seqs) = (e.peer, e.call, e.fork_seqs.clone());
         let mut invite = Bytes::<MSG>::new();
         let _ = invite.extend_from_slice(&e.request);
-        self.ack_and_bye_orphan_of(now, &invite, peer, call, msg, tls, &seqs);
+        self.ack_and_bye_orphan_of(now, &invite, peer, call, msg, tls, &seqs, Sends::AckAndBye);
     }
 
     /// ACK and BYE the dialog the 2xx `msg` to `invite` (sent to `peer` for `call`, now
     /// over) created (§13.2.2.4, RFC 6026 §8.4), only ACK the 2xx to a re-INVITE (its
     /// dialog is over already); `tls`: the endpoint runs TLS or WSS;
-    /// `fork_seqs`: the CSeq numbers the call's forks reached ([`write_fork_seqs`]).
+    /// `fork_seqs`: the CSeq numbers the call's forks reached ([`write_fork_seqs`]);
+    /// `which`: the ACK, the BYE or both.
     #[allow(clippy::too_many_arguments)] // the pieces of a call that is gone
     fn ack_and_bye_orphan_of(
         &mut self,
@@ -3952,6 +4016,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         msg: &Message<'_>,
         tls: bool,
         fork_seqs: &[u8],
+        which: Sends,
     ) {
         let Ok(inv) = Message::parse(invite) else {
             self.stats.stray_responses += 1;
@@ -3986,10 +4051,9 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             .is_empty()
             .then(|| sdp::rejecting_answer(msg))
             .flatten();
-        // Each builder borrows the dialog or a scratch target: the ACK is written and
-        // sent in a block of its own.
-        let (mut ack_scratch, mut bye_scratch) =
-            (unkept::AngledTarget::new(), unkept::AngledTarget::new());
+        // Each builder borrows the dialog or the scratch: the ACK is written and sent in
+        // a block of its own.
+        let mut scratch = unkept::Scratch::new();
         let dest = {
             let mut ack = MessageBuilder::request(Method::Ack, "");
             let via = self.via(&ack_branch, &sent_by);
@@ -4005,7 +4069,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                     cseq.seq(),
                     via,
                     &mut ack,
-                    &mut ack_scratch,
+                    &mut scratch,
                 )
                 .ok()
                 .map(|hop| destination_of(hop, peer)),
@@ -4023,11 +4087,14 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             if let Some(answer) = &rejection {
                 ack.set_body("application/sdp", answer);
             }
-            if ack.encode_appending(&mut bytes).is_ok() {
+            if which != Sends::Bye && ack.encode_appending(&mut bytes).is_ok() {
                 self.queue_transmit(dest, &bytes);
             }
             dest
         };
+        if which == Sends::Ack {
+            return;
+        }
         // A re-INVITE's 2xx: its dialog ended with the call (a BYE sent or received, or
         // a 481/408), so the ACK is all it needs; another BYE would repeat the CSeq
         // number of the one sent (§12.2.1.1).
@@ -4042,7 +4109,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             Some(d) => d.request_into(&mut bye, Method::Bye, via, None).is_ok(),
             None => {
                 let seq = fork_seq.max(cseq.seq()) + 1;
-                let scratch = &mut bye_scratch;
+                let scratch = &mut scratch;
                 unkept::unkept_request(&inv, msg, Method::Bye, seq, via, &mut bye, scratch).is_ok()
             }
         };
@@ -4627,13 +4694,11 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             } => {
                 let fork = match self.fork_dialog(call, remote_tag, msg) {
                     // Another fork's 2xx whose dialog a `Dialog` cannot keep (past its
-                    // bounds): ACKed and BYEd from the messages; its `SendBye` then
-                    // finds no dialog, and sends nothing more.
+                    // bounds): ACKed from the messages, for every copy of the 2xx; the
+                    // `SendBye` the first copy alone gets BYEs it (as a kept fork's).
                     Fork::Unbuildable => {
-                        if let Some(m) =
-                            msg.filter(|m| m.status().is_some_and(StatusCode::is_success))
-                        {
-                            self.ack_and_bye_of_call(now, call, m);
+                        if let Some(m) = self.unkept_2xx(msg, remote_tag) {
+                            self.ack_and_bye_of_call(now, call, m, Sends::Ack);
                         }
                         return Err(SendError::InvalidState);
                     }
@@ -4728,7 +4793,16 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                         msg,
                     )?;
                 }
-                let fork = self.fork_dialog(call, remote_tag, msg).into_option()?;
+                let fork = match self.fork_dialog(call, remote_tag, msg) {
+                    // Another fork's 2xx past a `Dialog`'s bounds (see `SendAck`).
+                    Fork::Unbuildable => {
+                        if let Some(m) = self.unkept_2xx(msg, remote_tag) {
+                            self.ack_and_bye_of_call(now, call, m, Sends::Bye);
+                        }
+                        return Err(SendError::InvalidState);
+                    }
+                    f => f.into_option()?,
+                };
                 let bye = self.send_in_dialog(now, call, Method::Bye, fork)?;
                 if let Some(c) = self.calls.get_mut(call.0) {
                     c.pending_tx = Some(bye);
@@ -4834,6 +4908,36 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             },
         }
         Ok(())
+    }
+
+    /// The session's name for the To tag `tag` of a response: the tag, or, past
+    /// `MAX_TAG`, a stand-in from its hash that no tag on the wire can be (it starts
+    /// with a space), so that forks with long tags stay apart (§12.1.2).
+    fn session_tag(&self, tag: &str) -> Tag {
+        Tag::new(tag).unwrap_or_else(|_| {
+            let mut name: String<17> = String::new();
+            let _ = name.push(' '); // fits: 1 + 16 bytes
+            let _ = text::push_hex64(&mut name, hash_of(self.hash_key, 6, tag));
+            Tag::new(&name).unwrap_or(Tag::EMPTY)
+        })
+    }
+
+    /// `msg` if it is a 2xx of the fork the session knows as `tag`
+    /// ([`session_tag`](Self::session_tag)), which a session action about that fork was
+    /// taken for.
+    fn unkept_2xx<'m, 'a>(
+        &self,
+        msg: Option<&'m Message<'a>>,
+        tag: Tag,
+    ) -> Option<&'m Message<'a>> {
+        msg.filter(|m| {
+            let to_tag = m
+                .to()
+                .ok()
+                .and_then(|t| t.tag())
+                .map(|t| self.session_tag(t));
+            m.status().is_some_and(StatusCode::is_success) && to_tag.unwrap_or(Tag::EMPTY) == tag
+        })
     }
 
     /// The dialog of fork `remote_tag` when it is not the call's own: built from the
@@ -5075,6 +5179,15 @@ impl Fork {
             Fork::Unbuildable => Err(SendError::InvalidState),
         }
     }
+}
+
+/// What [`Endpoint::ack_and_bye_orphan_of`] sends for a 2xx.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Sends {
+    AckAndBye,
+    /// A retransmitted 2xx's ACK, or the first's before the session asks for its BYE.
+    Ack,
+    Bye,
 }
 
 /// Which dialog a session action about a fork's remote tag refers to.

@@ -462,7 +462,12 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 {
                     let _ = d.refresh_target(m);
                 }
-                if code.is_success() && self.subs.get(sub.0).is_some_and(|s| s.dialog.is_none()) {
+                // A 2xx without a To tag makes none: SUBSCRIBE is not RFC 2543's, whose
+                // null tag (RFC 3261 §12.1.2) no NOTIFY carries; the first NOTIFY makes it.
+                if code.is_success()
+                    && core.to.tag().is_some()
+                    && self.subs.get(sub.0).is_some_and(|s| s.dialog.is_none())
+                {
                     let tls = self.over_tls();
                     let made = self
                         .txs

@@ -4,39 +4,64 @@
 //! storage (`dialog::MAX_*`). A 2xx whose dialog does not fit (a long Record-Route set
 //! through many proxies, a huge tag) must still be ACKed, and the call it answers can
 //! then only be ended: the ACK and the BYE are written here straight from the INVITE
-//! and the 2xx while both are at hand, bounded only by the message buffer.
+//! and the 2xx while both are at hand, within bounds of their own (`MAX_UNKEPT_*`) far
+//! past a `Dialog`'s, and the message buffer.
 
 use crate::dialog::{DialogError, is_plain_target, route_is_loose, strip_angles, target_into};
 use crate::encode::{MAX_BUILDER_HEADERS, MessageBuilder, Value, ViaValue};
 use crate::error::Capacity;
-use crate::message::{ContactValue, HeaderKind, Message, Method};
+use crate::message::{ContactValue, HeaderKind, MAX_HEADERS, Message, Method};
 
 /// Most Route headers an unkept dialog's request carries: what a builder holds beside
 /// the eight other headers such a request has at most (Via, Max-Forwards, From, To,
-/// Call-ID, CSeq, and the INVITE's credentials).
-const MAX_UNKEPT_ROUTES: usize = MAX_BUILDER_HEADERS - 8;
+/// Call-ID, CSeq, and the INVITE's credentials). Values past them share the last one.
+const MAX_UNKEPT_ROUTE_HEADERS: usize = MAX_BUILDER_HEADERS - 8;
 
-/// Room for the remote target in angle brackets when it is written as the last Route
-/// (after a strict router) and the message has it in none (the INVITE's Request-URI).
-pub(crate) type AngledTarget = heapless::String<1024>;
+/// Most Record-Route values of a 2xx an unkept dialog routes along.
+const MAX_UNKEPT_ROUTES: usize = MAX_HEADERS;
+
+/// Room for the Route values of an unkept dialog's request, in angle brackets and
+/// separated by `, `.
+const MAX_UNKEPT_ROUTE_BYTES: usize = 2048;
+
+/// Room for a Request-URI that the messages hold in no usable form (a Contact or strict
+/// router with what a Request-URI may not carry, RFC 3261 §19.1.1).
+const MAX_UNKEPT_URI: usize = 1024;
+
+/// What the requests of an unkept dialog are written with beside the two messages.
+pub(crate) struct Scratch {
+    /// The Request-URI, in angle brackets, when written here.
+    uri: heapless::String<MAX_UNKEPT_URI>,
+    /// The Route values, separated by `, ` (a URI holds no space).
+    routes: heapless::String<MAX_UNKEPT_ROUTE_BYTES>,
+}
+
+impl Scratch {
+    pub(crate) const fn new() -> Self {
+        Scratch {
+            uri: heapless::String::new(),
+            routes: heapless::String::new(),
+        }
+    }
+}
 
 /// Write onto `b` (a builder of no headers) the request `method` numbered `seq` within
 /// the dialog the 2xx `ok` to `invite` creates, as [`Dialog`](crate::dialog::Dialog)
 /// would write it (§12.2.1.1): Request-URI the 2xx's Contact (the INVITE's
 /// Request-URI when that Contact is unusable, as for a kept dialog), Route the
 /// Record-Route URIs last first, a strict first router taking the Request-URI. Gives
-/// the URI of the first hop, where the request goes. `scratch` holds the remote target
-/// in angle brackets when the message has it in none.
-pub(crate) fn unkept_request<'a>(
-    invite: &Message<'a>,
-    ok: &Message<'a>,
-    method: Method<'a>,
+/// the URI of the first hop, where the request goes. `scratch` holds what the messages
+/// do not hold as written (angle brackets, a URI stripped for a Request-URI).
+pub(crate) fn unkept_request<'m: 's, 's>(
+    invite: &Message<'m>,
+    ok: &Message<'m>,
+    method: Method<'s>,
     seq: u32,
-    via: ViaValue<'a>,
-    b: &mut MessageBuilder<'a>,
-    scratch: &'a mut AngledTarget,
-) -> Result<&'a str, DialogError> {
-    let header = |m: &Message<'a>, kind| {
+    via: ViaValue<'s>,
+    b: &mut MessageBuilder<'s>,
+    scratch: &'s mut Scratch,
+) -> Result<&'s str, DialogError> {
+    let header = |m: &Message<'m>, kind| {
         m.header(kind)
             .map(|h| h.value)
             .ok_or(DialogError::NotDialogCreating)
@@ -46,50 +71,74 @@ pub(crate) fn unkept_request<'a>(
         header(ok, HeaderKind::To)?,
         header(ok, HeaderKind::CallId)?,
     );
-    let mut routes: heapless::Vec<&'a str, MAX_UNKEPT_ROUTES> = heapless::Vec::new();
+    let full = DialogError::Capacity(Capacity::RouteSet);
+    let mut routes: heapless::Vec<&'m str, MAX_UNKEPT_ROUTES> = heapless::Vec::new();
     for rr in ok.record_routes() {
-        let rr = rr?;
-        let uri = angled_in(ok, rr.uri().as_str()).ok_or(DialogError::NotDialogCreating)?;
-        routes
-            .push(uri)
-            .map_err(|_| DialogError::Capacity(Capacity::RouteSet))?;
+        routes.push(rr?.uri().as_str()).map_err(|_| full)?;
     }
     routes.reverse();
-    // The remote target (§12.1.2): the Contact's URI, in the angle brackets it came in
-    // (a strict router gets it as the last Route); without what a Request-URI may not
-    // carry (§19.1.1: `method`, headers), written into `scratch`; or, with no usable
-    // Contact, the INVITE's Request-URI, as for a kept dialog.
-    let mut scratch = Some(scratch);
+    // The remote target (§12.1.2): the Contact's URI without what a Request-URI may not
+    // carry (§19.1.1: `method`, headers); with no usable Contact, the INVITE's
+    // Request-URI, as for a kept dialog.
     let contact = match ok.contacts().next() {
         Some(Ok(ContactValue::Addr(na))) => Some(na.uri().as_str()),
         _ => None,
     };
-    let written = match (contact, scratch.take()) {
-        (Some(uri), Some(out)) if !is_plain_target(uri) => {
-            target_into(uri, out).ok().map(|()| &*out)
-        }
-        (_, out) => {
-            scratch = out;
-            None
-        }
-    };
-    let (target, target_angled) = match (contact, written) {
-        (_, Some(angled)) => (strip_angles(angled.as_str()), Some(angled.as_str())),
-        (Some(uri), None) if is_plain_target(uri) => (uri, angled_in(ok, uri)),
-        _ => {
+    let (target, plain) = match contact {
+        Some(uri) => (uri, is_plain_target(uri)),
+        None => {
             let uri = invite
                 .request_uri_raw()
                 .and_then(|u| invite.text_of(u))
                 .ok_or(DialogError::MissingContact)?;
-            (uri, None)
+            (uri, true)
         }
     };
-    let strict = routes
-        .first()
-        .is_some_and(|r| !route_is_loose(strip_angles(r)));
-    let (request_uri, rest) = match routes.split_first() {
-        Some((first, rest)) if strict => (strip_angles(first), rest),
-        _ => (target, &routes[..]),
+    let strict = routes.first().is_some_and(|r| !route_is_loose(r));
+    let Scratch {
+        uri: uri_text,
+        routes: route_text,
+    } = scratch;
+    uri_text.clear();
+    route_text.clear();
+    // The Route values, written first: a strict router's set ends with the remote target.
+    let rest = if strict { &routes[1..] } else { &routes[..] };
+    for (i, r) in rest.iter().enumerate() {
+        let sep = if i == 0 { "" } else { ", " };
+        let written = route_text.push_str(sep).is_ok()
+            && route_text.push('<').is_ok()
+            && route_text.push_str(r).is_ok()
+            && route_text.push('>').is_ok();
+        if !written {
+            return Err(full);
+        }
+    }
+    if strict {
+        let sep = if rest.is_empty() { "" } else { ", " };
+        route_text.push_str(sep).map_err(|_| full)?;
+        // Appended in angle brackets, stripped if need be.
+        if plain {
+            let written = route_text.push('<').is_ok()
+                && route_text.push_str(target).is_ok()
+                && route_text.push('>').is_ok();
+            if !written {
+                return Err(full);
+            }
+        } else {
+            target_into(target, route_text)?;
+        }
+    }
+    // The Request-URI: the strict router's or the remote target, stripped if need be
+    // (§19.1.1), as a kept dialog writes it.
+    let (request_uri, as_is) = match routes.first() {
+        Some(&first) if strict => (first, is_plain_target(first)),
+        _ => (target, plain),
+    };
+    let request_uri: &'s str = if as_is {
+        request_uri
+    } else {
+        target_into(request_uri, uri_text)?;
+        strip_angles(uri_text.as_str())
     };
     b.set_request_line(method, request_uri);
     b.push("Via", Value::Via(via));
@@ -98,33 +147,26 @@ pub(crate) fn unkept_request<'a>(
     b.push("To", Value::Raw(to));
     b.push("Call-ID", Value::Raw(call_id));
     b.push("CSeq", Value::CSeq(seq, method));
-    for r in rest {
-        b.push("Route", Value::Text(r));
-    }
-    if strict {
-        // The remote target as the last Route needs its angle brackets.
-        let angled = match (target_angled, scratch) {
-            (Some(t), _) => t,
-            (None, None) => return Err(DialogError::Capacity(Capacity::String)),
-            (None, Some(scratch)) => {
-                scratch.clear();
-                let full = DialogError::Capacity(Capacity::String);
-                scratch.push('<').map_err(|_| full)?;
-                scratch.push_str(target).map_err(|_| full)?;
-                scratch.push('>').map_err(|_| full)?;
-                scratch.as_str()
-            }
+    // One header per value while there is room; the last header holds the rest
+    // (§7.3.1: a list may be split across headers or joined in one).
+    let route_text: &'s str = route_text.as_str();
+    let mut left = route_text;
+    for _ in 1..MAX_UNKEPT_ROUTE_HEADERS {
+        let Some((value, more)) = left.split_once(", ") else {
+            break;
         };
-        b.push("Route", Value::Text(angled));
+        b.push("Route", Value::Text(value));
+        left = more;
     }
-    Ok(routes.first().map_or(target, |r| strip_angles(r)))
-}
-
-/// `uri`, a URI of `msg` written between `<` and `>` (a name-addr's), with them.
-fn angled_in<'a>(msg: &Message<'a>, uri: &str) -> Option<&'a str> {
-    let at = (uri.as_ptr() as usize).checked_sub(msg.as_bytes().as_ptr() as usize)?;
-    let wide = msg.text_at(at.checked_sub(1)?, uri.len() + 2)?;
-    (wide.starts_with('<') && wide.ends_with('>')).then_some(wide)
+    if !left.is_empty() {
+        b.push("Route", Value::Text(left));
+    }
+    // Where the request goes: the first route, or the Request-URI.
+    Ok(routes
+        .first()
+        .filter(|_| !strict)
+        .copied()
+        .unwrap_or(request_uri))
 }
 
 #[cfg(test)]
@@ -175,7 +217,7 @@ mod tests {
     }
 
     /// For every dialog a `Dialog` keeps, the unkept writer writes the same ACK and BYE
-    /// as the dialog: loose and strict first routes, 0 to 8 routes, Contacts with and
+    /// as the dialog: loose and strict first routes (bare ones too), 0 to 8 routes, Contacts with and
     /// without parameters, one a Request-URI may not carry (`method`), and none.
     #[test]
     fn unkept_requests_match_the_kept_dialogs() {
@@ -197,14 +239,19 @@ mod tests {
             None,
         ];
         let mut compared = 0;
+        // The first route loose, strict, strict with what a Request-URI may not carry,
+        // or every route a bare addr-spec (whose `;lr` is a header parameter).
         for routes in 0..=8usize {
-            for strict in [false, true] {
+            for strict in ["", ";x=y", ";method=INVITE?h=v", "bare"] {
                 for contact in contacts {
                     let rr: Vec<String> = (0..routes)
-                        .map(|i| {
+                        .map(|i| match strict {
+                            "bare" => format!("sip:10.0.0.{i}:5060;lr"),
                             // The last Record-Route is the first route.
-                            let lr = if strict && i + 1 == routes { "" } else { ";lr" };
-                            format!("<sip:10.0.0.{i}:5060;x=y{lr}>")
+                            _ if i + 1 == routes && !strict.is_empty() => {
+                                format!("<sip:10.0.0.{i}:5060{strict}>")
+                            }
+                            _ => format!("<sip:10.0.0.{i}:5060;x=y;lr>"),
                         })
                         .collect();
                     // The 2xx built from a parse of its own: the builder's lifetime is
@@ -224,7 +271,7 @@ mod tests {
                     d.confirm();
                     let kept_ack = encode(&d.ack(7, VIA));
                     let kept_bye = encode(&d.request(Method::Bye, VIA, None).unwrap());
-                    let (mut s1, mut s2) = (AngledTarget::new(), AngledTarget::new());
+                    let (mut s1, mut s2) = (Scratch::new(), Scratch::new());
                     let mut ack = MessageBuilder::request(Method::Ack, "");
                     let hop =
                         unkept_request(&inv, &ok, Method::Ack, 7, VIA, &mut ack, &mut s1).unwrap();
@@ -239,6 +286,6 @@ mod tests {
                 }
             }
         }
-        assert_eq!(compared, 9 * 2 * 5);
+        assert_eq!(compared, 9 * 4 * 5);
     }
 }
