@@ -1202,10 +1202,13 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
     /// and [`request`](Self::request) read them, whatever the transport.
     pub fn poll_event(&mut self) -> Option<Event> {
         let event = self.events.pop_front();
-        if event.is_none() {
-            for tx in core::mem::take(&mut self.finished) {
+        // Emptied in place: taking the vector would copy all its capacity.
+        if event.is_none() && !self.finished.is_empty() {
+            for i in 0..self.finished.len() {
+                let tx = self.finished[i];
                 self.remove_tx(tx);
             }
+            self.finished.clear();
         }
         event
     }
