@@ -1758,10 +1758,18 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         }
         let too_big = SendError::Capacity(Capacity::Buffer);
         if let Some((ct, b)) = body {
-            self.pending_body = Some((
-                String::try_from(ct).map_err(|_| too_big)?,
-                Bytes::from_slice(b).map_err(|_| too_big)?,
-            ));
+            if ct.len() > MAX_CONTENT_TYPE || b.len() > MSG {
+                return Err(too_big);
+            }
+            // Filled in place: a body built aside would be copied in whole (`MSG` bytes).
+            let (t, v) = self
+                .pending_body
+                .get_or_insert_with(|| (String::new(), Bytes::new()));
+            t.clear();
+            v.clear();
+            // Both fit: checked above.
+            let _ = t.push_str(ct);
+            let _ = v.extend_from_slice(b);
         }
         Ok(())
     }
