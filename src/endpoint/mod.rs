@@ -4421,7 +4421,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             return Err(SendError::InvalidState);
         }
         let mut result = Ok(());
-        for (i, &action) in actions.iter().enumerate() {
+        for (i, action) in actions.iter().enumerate() {
             let r = self.run_call_action(now, call, action, msg);
             // An answer, rejection or re-INVITE whose message (the step's first action)
             // could not be sent changes nothing: the session stays as it was, and the
@@ -4453,10 +4453,11 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         &mut self,
         now: Instant,
         call: CallHandle,
-        action: dialog::Action,
+        action: &dialog::Action,
         msg: Option<&Message<'_>>,
     ) -> Result<(), SendError> {
-        match action {
+        // By reference: an action holds a tag, copied only where it is used.
+        match *action {
             dialog::Action::SendAck {
                 remote_tag,
                 cseq,
@@ -4542,7 +4543,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                     self.run_call_action(
                         now,
                         call,
-                        dialog::Action::SendAck {
+                        &dialog::Action::SendAck {
                             remote_tag,
                             cseq,
                             sdp: Sdp::None,
