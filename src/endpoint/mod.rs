@@ -2633,7 +2633,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
     }
 
     fn remove_call(&mut self, now: Instant, call: CallHandle) {
-        let Some((uac_invite, reinvite, lingering, seqs)) = self.calls.get_mut(call.0).map(|c| {
+        let Some((uac_invite, reinvite, lingering)) = self.calls.get_mut(call.0).map(|c| {
             let c = &mut c.meta; // fields borrowed apart
             // The call's own early dialog: its requests (INFO, UPDATE) count for its fork.
             if let Some(d) = c
@@ -2644,26 +2644,25 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             {
                 f.keep_seqs_of(d);
             }
-            (
-                c.uac_invite,
-                c.reinvite,
-                c.lingering_invite.clone(),
-                write_fork_seqs(&c.forks),
-            )
+            (c.uac_invite, c.reinvite, c.lingering_invite.clone())
         }) else {
             return;
         };
         // A fork that answers after the call is over is ACKed and BYEd (§13.2.2.4); its
-        // BYE goes on from the CSeq of its PRACKs (§12.2.1.1), kept with the INVITE.
-        if !seqs.is_empty() {
+        // BYE goes on from the CSeq of its PRACKs (§12.2.1.1), kept with the INVITE
+        // (written there in place: the list has room for every fork's tag).
+        let forks = self.calls.get(call.0).map_or(&[][..], |c| &c.forks[..]);
+        if !forks.is_empty() {
             if let Some(e) = uac_invite.and_then(|t| self.txs.get_mut(t.0)) {
-                e.fork_seqs = seqs;
+                e.fork_seqs.clear();
+                push_fork_seqs(forks, &mut e.fork_seqs);
             } else if let Some(trailer) = lingering
                 .as_ref()
                 .and_then(|key| self.linger.payload_mut(key))
                 .and_then(|p| p.len().checked_sub(FORK_TRAILER).map(|at| &mut p[at..]))
             {
                 // The room the INVITE's record kept for them.
+                let seqs = write_fork_seqs(forks);
                 trailer[..seqs.len()].copy_from_slice(&seqs);
             }
         }
@@ -4836,6 +4835,12 @@ fn split_trailer(payload: &[u8]) -> (&[u8], &[u8]) {
 
 fn write_fork_seqs(forks: &[ForkPrack]) -> ForkSeqs {
     let mut out = ForkSeqs::new();
+    push_fork_seqs(forks, &mut out);
+    out
+}
+
+/// [`write_fork_seqs`] appending to `out`.
+fn push_fork_seqs(forks: &[ForkPrack], out: &mut ForkSeqs) {
     for f in forks {
         let tag = f.tag.as_bytes();
         // Fits: at most MAX_PRACKED_FORKS forks of at most MAX_TAG bytes each.
@@ -4843,7 +4848,6 @@ fn write_fork_seqs(forks: &[ForkPrack]) -> ForkSeqs {
         let _ = out.extend_from_slice(tag);
         let _ = out.extend_from_slice(&f.local_seq.to_le_bytes());
     }
-    out
 }
 
 /// The CSeq number fork `tag` reached in `seqs` ([`write_fork_seqs`]); 0 if none.
