@@ -2079,7 +2079,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             return;
         }
         if method == Method::Cancel {
-            return self.on_cancel(now, from, msg, key, core);
+            return self.on_cancel(now, from, msg, key, key_hash, core);
         }
         // A NOTIFY of one of our subscriptions (RFC 6665 §4.4.1).
         if method == Method::Notify
@@ -2092,7 +2092,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             return self.on_resubscribe(now, from, msg, key, core, n);
         }
         if core.to.tag().is_some() {
-            return self.on_in_dialog(now, from, msg, key, core);
+            return self.on_in_dialog(now, from, msg, key, key_hash, core);
         }
         // §8.2.2.2: the same request over another path is a merged request.
         let merge = MergeKey::new(
@@ -2140,7 +2140,13 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
     ) {
         // The ACK for a non-2xx final belongs to the INVITE transaction (§17.2.3); under
         // the RFC 2543 fallback it carries the final response's To tag.
+        // Only RFC 2543 keys are in `ack_index` (`index_legacy_ack`): an RFC 3261 key
+        // skips its lookup, and the hash.
+        let legacy = matches!(key, RequestKey::Legacy(_));
         let found = self.find_server_tx(key).or_else(|| {
+            if !legacy {
+                return None;
+            }
             self.ack_index
                 .candidates(hash_of(self.hash_key, 5, key))
                 .filter_map(|i| self.txs.handle_at(i))
@@ -2213,6 +2219,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         from: SocketAddr,
         msg: &Message<'_>,
         key: RequestKey,
+        key_hash: u64,
         core: &CoreHeaders<'_>,
     ) {
         // §9.2: the CANCEL matches the INVITE transaction by the same rules.
@@ -2258,9 +2265,11 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                     }),
                 RequestKey::Legacy(_) => false,
             };
-        let Some(cancel_tx) =
-            self.new_server_tx(now, from, msg, core, key, None, KeyHashes::default())
-        else {
+        let hashes = KeyHashes {
+            key: Some(key_hash),
+            merge: None,
+        };
+        let Some(cancel_tx) = self.new_server_tx(now, from, msg, core, key, None, hashes) else {
             return;
         };
         if answered || non_invite {
@@ -2307,12 +2316,16 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         from: SocketAddr,
         msg: &Message<'_>,
         key: RequestKey,
+        key_hash: u64,
         core: &CoreHeaders<'_>,
     ) {
         let Some(method) = msg.method() else { return };
         let call = self.find_call_for_request(core);
-        let Some(tx) = self.new_server_tx(now, from, msg, core, key, None, KeyHashes::default())
-        else {
+        let hashes = KeyHashes {
+            key: Some(key_hash),
+            merge: None,
+        };
+        let Some(tx) = self.new_server_tx(now, from, msg, core, key, None, hashes) else {
             return;
         };
         let Some(call) = call else {
@@ -3477,7 +3490,9 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 let _ = c.answer.extend_from_slice(msg.as_bytes());
                 true
             });
-            if confirmed {
+            // The early dialog was indexed when it was made, and confirming it keeps its
+            // Call-ID and local tag: indexed again only if it was let go meanwhile.
+            if confirmed && !self.call_index.is_linked(call.0.index) {
                 self.index_call(call);
             }
         } else if needs_dialog {

@@ -319,6 +319,11 @@ impl<const N: usize> ChainIndex<N> {
         self.next[s] = END;
     }
 
+    /// Whether slot `slot` is linked.
+    pub(crate) fn is_linked(&self, slot: u16) -> bool {
+        self.linked.get(usize::from(slot)).copied().unwrap_or(false)
+    }
+
     /// The slots linked under `hash`.
     pub(crate) fn candidates(&self, hash: u64) -> impl Iterator<Item = u16> + '_ {
         let mut cur = self.heads[Self::bucket(hash)];
@@ -513,7 +518,9 @@ mod index_tests {
         ix.insert(2, 9);
         assert_eq!(ix.candidates(8).collect::<heapless::Vec<_, 4>>(), [0]);
         assert_eq!(ix.candidates(12).collect::<heapless::Vec<_, 4>>(), [1]);
+        assert!(ix.is_linked(1));
         ix.remove(1);
+        assert!(!ix.is_linked(1) && ix.is_linked(0) && !ix.is_linked(3) && !ix.is_linked(9));
         assert_eq!(ix.candidates(12).count(), 0);
         assert_eq!(ix.candidates(8).count(), 1);
         ix.insert(0, 9);
