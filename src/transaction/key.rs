@@ -368,6 +368,67 @@ pub fn merge_check<K: PartialEq>(
     }
 }
 
+/// The parts of each key as bytes, in order, for the endpoint's index hash: every part
+/// that decides equality, so that equal keys give equal parts and unequal ones unequal
+/// parts (an integer as its little-endian bytes, an absent port as no bytes).
+#[cfg(feature = "endpoint")]
+impl ClientKey {
+    pub(crate) fn parts(&self) -> [&[u8]; 2] {
+        [self.branch.as_bytes(), self.method.as_bytes()]
+    }
+}
+
+#[cfg(feature = "endpoint")]
+impl ServerKey {
+    /// `port`: room for the port's bytes, which the parts borrow.
+    pub(crate) fn parts<'k>(&'k self, port: &'k mut [u8; 2]) -> [&'k [u8]; 4] {
+        let port: &[u8] = match self.port {
+            Some(p) => {
+                *port = p.to_le_bytes();
+                port
+            }
+            None => &[],
+        };
+        [
+            self.branch.as_bytes(),
+            self.host.as_bytes(),
+            port,
+            self.method.as_bytes(),
+        ]
+    }
+}
+
+#[cfg(feature = "endpoint")]
+impl LegacyKey {
+    /// `cseq`: room for the CSeq number's bytes, which the parts borrow.
+    pub(crate) fn parts<'k>(&'k self, cseq: &'k mut [u8; 4]) -> [&'k [u8]; 7] {
+        *cseq = self.cseq.to_le_bytes();
+        [
+            self.request_uri.as_bytes(),
+            self.to_tag.as_bytes(),
+            self.from_tag.as_bytes(),
+            self.call_id.as_bytes(),
+            cseq,
+            self.top_via.as_bytes(),
+            self.method.as_bytes(),
+        ]
+    }
+}
+
+#[cfg(feature = "endpoint")]
+impl MergeKey {
+    /// `cseq`: room for the CSeq number's bytes, which the parts borrow.
+    pub(crate) fn parts<'k>(&'k self, cseq: &'k mut [u8; 4]) -> [&'k [u8]; 4] {
+        *cseq = self.cseq.to_le_bytes();
+        [
+            self.from_tag.as_bytes(),
+            self.call_id.as_bytes(),
+            cseq,
+            self.method.as_bytes(),
+        ]
+    }
+}
+
 impl From<ParseError> for KeyError {
     fn from(e: ParseError) -> Self {
         KeyError::Malformed(e)
