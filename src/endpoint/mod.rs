@@ -4477,7 +4477,13 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 cseq,
                 sdp,
             } => {
-                let fork = self.fork_dialog(call, remote_tag, msg).into_option()?;
+                // The own dialog settled first: a `Fork` or its `Result` has a dialog's
+                // room, and each move of one copies all of it, even when it holds none.
+                let fork = if self.is_own_dialog(call, &remote_tag) {
+                    None
+                } else {
+                    self.fork_dialog(call, remote_tag, msg).into_option()?
+                };
                 // Late offer on the call's own dialog: the ACK carries the host's answer
                 // (`ack_with_answer`), for every copy of the 2xx (§13.2.2.4). Extra forks
                 // get a bare ACK before their BYE.
@@ -4565,7 +4571,13 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                         msg,
                     )?;
                 }
-                let fork = self.fork_dialog(call, remote_tag, msg).into_option()?;
+                // The own dialog settled first: a `Fork` or its `Result` has a dialog's
+                // room, and each move of one copies all of it, even when it holds none.
+                let fork = if self.is_own_dialog(call, &remote_tag) {
+                    None
+                } else {
+                    self.fork_dialog(call, remote_tag, msg).into_option()?
+                };
                 let bye = self.send_in_dialog(now, call, Method::Bye, fork)?;
                 if let Some(c) = self.calls.get_mut(call.0) {
                     c.pending_tx = Some(bye);
@@ -4681,10 +4693,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         let Some(c) = self.calls.get(call.0) else {
             return Fork::Unbuildable;
         };
-        if c.dialog
-            .as_ref()
-            .is_some_and(|d| remote_tag.is(d.id().remote_tag()))
-        {
+        if self.is_own_dialog(call, &remote_tag) {
             return Fork::Own;
         }
         let built = (|| {
@@ -4704,6 +4713,15 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         // Never fall back to the call's own dialog for another fork: an ACK or BYE with
         // the wrong To tag would end the call that is up.
         built.map_or(Fork::Unbuildable, Fork::Other)
+    }
+
+    /// Whether `remote_tag` names the call's own dialog ([`Fork::Own`]).
+    fn is_own_dialog(&self, call: CallHandle, remote_tag: &Tag) -> bool {
+        self.calls.get(call.0).is_some_and(|c| {
+            c.dialog
+                .as_ref()
+                .is_some_and(|d| remote_tag.is(d.id().remote_tag()))
+        })
     }
 
     // ----- helpers -------------------------------------------------------------------
