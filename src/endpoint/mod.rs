@@ -3439,7 +3439,19 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         {
             e.index_request(&Limits::default());
         }
-        if early {
+        if early && echoes_invite {
+            // From the response alone (see `uac_dialog`), built in the call's slot: a
+            // dialog is some 1.7 kB, and each move of one a copy.
+            if let Some(c) = self.calls.get_mut(call.0) {
+                let (from, to, call_id) = (&core.from, &core.to, core.call_id.as_str());
+                let d = c.meta.dialog.insert(Dialog::empty());
+                if Dialog::uac_from_response_into(d, msg, from, to, call_id, cseq.seq()).is_ok() {
+                    self.index_call(call);
+                } else {
+                    c.meta.dialog = None;
+                }
+            }
+        } else if early {
             let made = self
                 .calls
                 .get(call.0)
