@@ -3159,62 +3159,85 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 )
             });
         let tls = self.over_tls();
-        let made = (|| {
+        let tags = (|| {
             let local_tag =
                 Tag::new(&tag).map_err(|_| dialog::DialogError::Capacity(Capacity::String))?;
             let remote = Tag::new(core.from.tag().unwrap_or(""))
                 .map_err(|_| dialog::DialogError::Capacity(Capacity::String))?;
-            let cseq = core.cseq.seq();
-            let dialog = Dialog::uas_parts(
+            Ok((local_tag, remote))
+        })();
+        let cseq = core.cseq.seq();
+        // The checks read the first Contact (and refused a malformed one).
+        let target = target.ok_or(crate::dialog::DialogError::MissingContact);
+        let build = |d: &mut Dialog| {
+            Dialog::uas_parts_into(
+                d,
                 msg,
                 &core.from,
                 &core.to,
                 core.call_id.as_str(),
                 cseq,
-                // The checks read the first Contact (and refused a malformed one).
-                target.ok_or(crate::dialog::DialogError::MissingContact),
+                target,
                 &tag,
                 tls,
-            )?;
-            Ok((local_tag, remote, cseq, dialog))
-        })();
-        // Built in its slot: a call entry holds MSG-sized buffers, costly to move.
+            )
+        };
         let offer = !msg.body().is_empty();
+        let made = match tags {
+            Err(e) => Err(e),
+            // Built in its slot, dialog and all: a call entry holds MSG-sized buffers and
+            // a dialog of some 1.7 kB, costly to move. A dialog that cannot be made takes
+            // no slot.
+            Ok((local_tag, remote)) if self.calls.len() < CALLS => {
+                let mut failed = None;
+                let h = self.calls.try_insert_reusing(|slot| {
+                    CallEntry::fill(slot, || CallMeta {
+                        session: InviteSession::uas(cseq, remote, offer),
+                        dialog: None,
+                        invite_tx: tx,
+                        uac_invite: None,
+                        reinvite: None,
+                        pending_tx: None,
+                        peer: from,
+                        ack_for: None,
+                        ack_wanted: None,
+                        local_tag,
+                        timers: Timers::new(),
+                        reliable,
+                        forks: heapless::Vec::new(),
+                        prack_tx: None,
+                        lingering_invite: None,
+                        timer_answer,
+                        update_timer: None,
+                        retried_422: false,
+                        refreshing: false,
+                    });
+                    let Some(e) = slot else { return false };
+                    let made = build(e.meta.dialog.insert(Dialog::empty()));
+                    failed = made.err();
+                    failed.is_none()
+                });
+                match failed {
+                    Some(e) => Err(e),
+                    None => Ok(h),
+                }
+            }
+            // A full table: the dialog's own error first, as when it was made first.
+            Ok(_) => build(&mut Dialog::empty()).map(|()| None),
+        };
         let code = match made {
-            Ok((local_tag, remote, cseq, dialog)) => match self.insert_call(|| CallMeta {
-                session: InviteSession::uas(cseq, remote, offer),
-                dialog: Some(dialog),
-                invite_tx: tx,
-                uac_invite: None,
-                reinvite: None,
-                pending_tx: None,
-                peer: from,
-                ack_for: None,
-                ack_wanted: None,
-                local_tag,
-                timers: Timers::new(),
-                reliable,
-                forks: heapless::Vec::new(),
-                prack_tx: None,
-                lingering_invite: None,
-                timer_answer,
-                update_timer: None,
-                retried_422: false,
-                refreshing: false,
-            }) {
-                Some(h) => {
-                    let call = CallHandle(h);
-                    if let Some(e) = self.txs.get_mut(tx.0) {
-                        e.call = Some(call);
-                    }
-                    self.index_call(call);
-                    return Some(call);
+            Ok(Some(h)) => {
+                let call = CallHandle(h);
+                if let Some(e) = self.txs.get_mut(tx.0) {
+                    e.call = Some(call);
                 }
-                None => {
-                    self.push_event(Event::Capacity(Capacity::Dialogs));
-                    StatusCode::SERVICE_UNAVAILABLE
-                }
-            },
+                self.index_call(call);
+                return Some(call);
+            }
+            Ok(None) => {
+                self.push_event(Event::Capacity(Capacity::Dialogs));
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             // §8.1.1.8: an INVITE carries a Contact; without a usable one no dialog
             // can be made, and that is the peer's error, not this endpoint's.
             Err(dialog::DialogError::MissingContact | dialog::DialogError::Malformed(_)) => {

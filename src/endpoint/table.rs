@@ -65,6 +65,19 @@ impl<T, const N: usize> Table<T, N> {
         &mut self,
         fill: impl FnOnce(&mut Option<T>),
     ) -> Option<RawHandle> {
+        self.try_insert_reusing(|slot| {
+            fill(slot);
+            slot.is_some()
+        })
+    }
+
+    /// [`insert_reusing`](Self::insert_reusing) where `fill` may fail (`false`): the slot
+    /// is then not taken, and keeps what `fill` left for the next one to overwrite.
+    #[inline(always)]
+    pub(crate) fn try_insert_reusing(
+        &mut self,
+        fill: impl FnOnce(&mut Option<T>) -> bool,
+    ) -> Option<RawHandle> {
         if self.len >= N {
             return None;
         }
@@ -75,11 +88,13 @@ impl<T, const N: usize> Table<T, N> {
             .map(|i| i + after.len())
             .or_else(|| after.iter().position(|s| !s.live))?;
         let handle_index = u16::try_from(index).ok()?;
-        self.hint = (index + 1) % N;
         let slot = &mut self.slots[index];
-        fill(&mut slot.value);
-        // A fill that left nothing takes no slot.
-        slot.value.as_ref()?;
+        // A fill that failed or left nothing takes no slot (and the search starts where
+        // it did).
+        if !fill(&mut slot.value) || slot.value.is_none() {
+            return None;
+        }
+        self.hint = (index + 1) % N;
         slot.generation = slot.generation.wrapping_add(1);
         slot.live = true;
         self.len += 1;
@@ -199,6 +214,23 @@ mod tests {
         assert!(t.insert_reusing(|v| *v = None).is_none());
         assert_eq!(t.len(), 0);
         assert!(t.insert(5).is_some());
+        // A fill that fails takes no slot either; what it left is offered to the next.
+        let mut t: Table<u32, 1> = Table::new();
+        assert!(
+            t.try_insert_reusing(|v| {
+                *v = Some(7);
+                false
+            })
+            .is_none()
+        );
+        assert_eq!((t.len(), t.iter().count()), (0, 0));
+        let c = t
+            .try_insert_reusing(|v| {
+                *v = Some(v.map_or(1, |old| old + 1));
+                true
+            })
+            .unwrap();
+        assert_eq!(t.get(c), Some(&8));
     }
 }
 
