@@ -834,6 +834,9 @@ struct TxMeta {
     top_via: String<MAX_VIA>,
     /// Server: whether the request's To has a tag (its responses then add none).
     to_tagged: bool,
+    /// Server: the request's CSeq number, read without parsing the stored request
+    /// again. Client: `None` (read from the request when needed).
+    cseq: Option<u32>,
     /// Server INVITE matched by the RFC 2543 fallback: the key its ACK for a non-2xx will
     /// have, with the To tag of the final response (§17.2.3).
     ack_key: Option<RequestKey>,
@@ -1994,6 +1997,11 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
     /// (RFC 3261 §12.2.2; a failed one changes nothing, RFC 6141). Other requests leave it.
     fn refresh_target(&mut self, tx: TxHandle, call: CallHandle) {
         let Some(e) = self.txs.get(tx.0) else { return };
+        // A request without a To tag (an initial INVITE) matches no dialog of ours: our
+        // local tag is never empty (`matches_request` below). Settled without parsing it.
+        if e.server_key.is_some() && !e.to_tagged {
+            return;
+        }
         let Some(req) = e.stored_request(&self.config.limits) else {
             return;
         };
@@ -2181,8 +2189,12 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             .calls
             .get(call.0)
             .and_then(|c| self.txs.get(c.invite_tx.0))
-            .and_then(|e| e.stored_request(&self.config.limits))
-            .and_then(|r| r.cseq().ok().map(|c| c.seq()));
+            .and_then(|e| match e.cseq {
+                Some(seq) => Some(seq),
+                None => e
+                    .stored_request(&self.config.limits)
+                    .and_then(|r| r.cseq().ok().map(|c| c.seq())),
+            });
         if answering.is_some_and(|seq| seq != cseq.seq()) {
             return;
         }
@@ -2853,6 +2865,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             request_index: msg.detach(),
             top_via,
             to_tagged: core.to.tag().is_some(),
+            cseq: Some(core.cseq.seq()),
             to_tag,
             ack_key: None,
             fork_seqs: ForkSeqs::new(),
@@ -4342,6 +4355,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 request_index: Detached::empty(),
                 top_via: String::new(),
                 to_tagged: false,
+                cseq: None,
                 to_tag: String::new(),
                 ack_key: None,
                 fork_seqs: ForkSeqs::new(),
