@@ -767,10 +767,11 @@ struct TxEntry<const MSG: usize> {
 }
 
 /// An entry split into its state (`meta`) and two `MSG`-byte buffers: the state is reached
-/// through the entry (`e.machine`, `c.session`), as if it were one struct, and `fill`
-/// puts a new entry in a table slot, reusing the buffers of the entry it last held.
+/// through the entry (`e.machine`, `c.session`), as if it were one struct. A new entry
+/// goes in a table slot reusing the buffers of the entry it last held (`insert_tx`,
+/// `CallEntry::fill`).
 macro_rules! entry_with_buffers {
-    ($entry:ident, $meta:ty, $a:ident, $b:ident) => {
+    ($entry:ident, $meta:ty) => {
         impl<const MSG: usize> core::ops::Deref for $entry<MSG> {
             type Target = $meta;
             fn deref(&self) -> &$meta {
@@ -783,31 +784,31 @@ macro_rules! entry_with_buffers {
                 &mut self.meta
             }
         }
-
-        impl<const MSG: usize> $entry<MSG> {
-            /// Make `slot` hold the state `make` returns and empty buffers.
-            fn fill(slot: &mut Option<Self>, make: impl FnOnce() -> $meta) {
-                match slot {
-                    Some(e) => {
-                        e.meta = make();
-                        e.$a.clear();
-                        e.$b.clear();
-                    }
-                    None => {
-                        *slot = Some($entry {
-                            meta: make(),
-                            $a: Bytes::new(),
-                            $b: Bytes::new(),
-                        });
-                    }
-                }
-            }
-        }
     };
 }
 
-entry_with_buffers!(TxEntry, TxMeta, request, response);
-entry_with_buffers!(CallEntry, CallMeta, answer, ack);
+entry_with_buffers!(TxEntry, TxMeta);
+entry_with_buffers!(CallEntry, CallMeta);
+
+impl<const MSG: usize> CallEntry<MSG> {
+    /// Make `slot` hold the state `make` returns and empty buffers.
+    fn fill(slot: &mut Option<Self>, make: impl FnOnce() -> CallMeta) {
+        match slot {
+            Some(e) => {
+                e.meta = make();
+                e.answer.clear();
+                e.ack.clear();
+            }
+            None => {
+                *slot = Some(CallEntry {
+                    meta: make(),
+                    answer: Bytes::new(),
+                    ack: Bytes::new(),
+                });
+            }
+        }
+    }
+}
 
 /// The index hashes of a new transaction's keys, when the lookups before it computed
 /// them (`None`: computed on insertion).
@@ -849,6 +850,28 @@ struct TxMeta {
     /// Client INVITE whose call is over: the CSeq numbers its forks reached
     /// ([`write_fork_seqs`]), for the BYE to a fork that answers late.
     fork_seqs: ForkSeqs,
+}
+
+impl TxMeta {
+    /// The state of a new slot's first transaction before `insert_tx` sets it.
+    fn blank(machine: Machine) -> Self {
+        TxMeta {
+            machine,
+            client_key: None,
+            server_key: None,
+            merge_key: None,
+            peer: SocketAddr::from(([0, 0, 0, 0], 0)),
+            request_index: Detached::empty(),
+            top_via: String::new(),
+            to_tagged: false,
+            cseq: None,
+            to_tag: String::new(),
+            ack_key: None,
+            fork_seqs: ForkSeqs::new(),
+            timers: Timers::new(),
+            call: None,
+        }
+    }
 }
 
 impl<const MSG: usize> TxEntry<MSG> {
@@ -2754,17 +2777,29 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             })
     }
 
-    /// Put the transaction `make` returns in the table, with `request` as its stored
-    /// request (copied into the slot: an entry holds two `MSG`-byte buffers, and building
-    /// it on the stack would copy them whole), and its keys in the indexes.
+    /// Put a transaction running `machine` in the table, its state set by `init` where
+    /// it is kept (the state is some 3.6 kB: made apart, it would be copied in whole),
+    /// with `request` as its stored request (copied into the slot: an entry holds two
+    /// `MSG`-byte buffers), and its keys in the indexes.
     #[inline(always)]
     fn insert_tx(
         &mut self,
         request: &[u8],
         known: KeyHashes,
-        make: impl FnOnce() -> TxMeta,
+        machine: Machine,
+        init: impl FnOnce(&mut TxMeta),
     ) -> Option<RawHandle> {
-        let h = self.txs.insert_reusing(|slot| TxEntry::fill(slot, make))?;
+        let h = self.txs.insert_reusing(|slot| {
+            let e = slot.get_or_insert_with(|| TxEntry {
+                meta: TxMeta::blank(machine),
+                request: Bytes::new(),
+                response: Bytes::new(),
+            });
+            e.request.clear();
+            e.response.clear();
+            e.meta.machine = machine;
+            init(&mut e.meta);
+        })?;
         let Some(e) = self.txs.get_mut(h) else {
             return Some(h);
         };
@@ -2856,21 +2891,40 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             self.reply_stateless(msg, from, StatusCode::MESSAGE_TOO_LARGE);
             return None;
         }
-        let Some(h) = self.insert_tx(msg.as_bytes(), hashes, || TxMeta {
-            machine,
-            client_key: None,
-            server_key: Some(key),
-            merge_key,
-            peer,
-            request_index: msg.detach(),
-            top_via,
-            to_tagged: core.to.tag().is_some(),
-            cseq: Some(core.cseq.seq()),
-            to_tag,
-            ack_key: None,
-            fork_seqs: ForkSeqs::new(),
-            timers: Timers::new(),
-            call: None,
+        let Some(h) = self.insert_tx(msg.as_bytes(), hashes, machine, |m| {
+            // Every field but `machine` (set already) named: a new one must be set here.
+            let TxMeta {
+                machine: _,
+                client_key: m_client_key,
+                server_key: m_server_key,
+                merge_key: m_merge_key,
+                peer: m_peer,
+                request_index: m_request_index,
+                top_via: m_top_via,
+                to_tagged: m_to_tagged,
+                cseq: m_cseq,
+                to_tag: m_to_tag,
+                ack_key: m_ack_key,
+                fork_seqs: m_fork_seqs,
+                timers: m_timers,
+                call: m_call,
+            } = m;
+            *m_client_key = None;
+            *m_server_key = Some(key);
+            *m_merge_key = merge_key;
+            *m_peer = peer;
+            *m_request_index = msg.detach();
+            // Strings of one capacity: their text copied, not their room.
+            m_top_via.clear();
+            let _ = m_top_via.push_str(&top_via);
+            *m_to_tagged = core.to.tag().is_some();
+            *m_cseq = Some(core.cseq.seq());
+            m_to_tag.clear();
+            let _ = m_to_tag.push_str(&to_tag);
+            *m_ack_key = None;
+            m_fork_seqs.clear();
+            *m_timers = Timers::new();
+            *m_call = None;
         }) else {
             // A full table: 503 and a word to the host (RFC 3261 §21.5.4).
             self.push_event(Event::Capacity(Capacity::Transactions));
@@ -4346,21 +4400,36 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             (Machine::ClientNonInvite(s.state), s.actions)
         };
         let h = self
-            .insert_tx(request, KeyHashes::default(), || TxMeta {
-                machine,
-                client_key: Some(key),
-                server_key: None,
-                merge_key: None,
-                peer: to,
-                request_index: Detached::empty(),
-                top_via: String::new(),
-                to_tagged: false,
-                cseq: None,
-                to_tag: String::new(),
-                ack_key: None,
-                fork_seqs: ForkSeqs::new(),
-                timers: Timers::new(),
-                call: None,
+            .insert_tx(request, KeyHashes::default(), machine, |m| {
+                let TxMeta {
+                    machine: _,
+                    client_key,
+                    server_key,
+                    merge_key,
+                    peer,
+                    request_index,
+                    top_via,
+                    to_tagged,
+                    cseq,
+                    to_tag,
+                    ack_key,
+                    fork_seqs,
+                    timers,
+                    call,
+                } = m;
+                *client_key = Some(key);
+                *server_key = None;
+                *merge_key = None;
+                *peer = to;
+                *request_index = Detached::empty();
+                top_via.clear();
+                *to_tagged = false;
+                *cseq = None;
+                to_tag.clear();
+                *ack_key = None;
+                fork_seqs.clear();
+                *timers = Timers::new();
+                *call = None;
             })
             .ok_or(SendError::Capacity(Capacity::Transactions))?;
         let tx = TxHandle(h);
