@@ -450,16 +450,17 @@ impl Dialog {
     /// falls back to one, so that the 2xx can still be ACKed.
     #[cfg(feature = "endpoint")]
     pub(crate) fn confirm_uac(&mut self, response: &Message<'_>) -> Result<(), DialogError> {
-        // Each built once aside (the dialog stays as it was on error), then moved in.
+        // Each built once aside (the dialog stays as it was on error), then its text
+        // copied in (a move would copy all of its room). Same capacities: they fit.
         let mut target = String::new();
         let target_ok = contact_uri(response)
             .and_then(|uri| target_into(&mut target, uri))
             .is_ok();
         let mut route_set = String::new();
         uac_route_set_into(&mut route_set, response)?;
-        self.route_set = route_set;
+        let _ = set_bounded(&mut self.route_set, &route_set);
         if target_ok {
-            self.remote_target = target;
+            let _ = set_bounded(&mut self.remote_target, &target);
         }
         self.state = DialogState::Confirmed;
         Ok(())
