@@ -2910,8 +2910,12 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 call: m_call,
             } = m;
             *m_client_key = None;
-            *m_server_key = Some(key);
-            *m_merge_key = merge_key;
+            // The keys' text copied into the reused slot's, not their room.
+            key.store_in(m_server_key);
+            match &merge_key {
+                Some(k) => k.store_in(m_merge_key),
+                None => *m_merge_key = None,
+            }
             *m_peer = peer;
             *m_request_index = msg.detach();
             // Strings of one capacity: their text copied, not their room.
