@@ -2077,14 +2077,16 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         target: Option<&str>,
     ) {
         let Some(method) = msg.method() else { return };
-        let key = match RequestKey::from_parts(
+        // The key is borrowed from the result, not moved out of it (some 700 bytes).
+        let made = RequestKey::from_parts(
             msg,
             &core.top_via,
             Some(&core.to),
             Some(&core.from),
             Some(&core.call_id),
             Some(&core.cseq),
-        ) {
+        );
+        let key = match &made {
             Ok(k) => k,
             // An ACK is never answered (§17); it cannot belong to anything we could find.
             Err(_) if method == Method::Ack => return,
@@ -2092,16 +2094,16 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             Err(_) => return self.reply_stateless(msg, from, StatusCode::SERVICE_UNAVAILABLE),
         };
         if method == Method::Ack {
-            return self.on_ack(now, msg, &key, core);
+            return self.on_ack(now, msg, key, core);
         }
         // A retransmission: the transaction resends its last response (§17.2). The
         // key's hash is kept for the new transaction's index entry.
-        let key_hash = hash_of(self.hash_key, 1, &key);
-        if let Some(h) = self.find_server_tx_hashed(&key, key_hash) {
+        let key_hash = hash_of(self.hash_key, 1, key);
+        if let Some(h) = self.find_server_tx_hashed(key, key_hash) {
             return self.step_tx(now, TxHandle(h), TxInput::Request, None);
         }
         // The key as the lingering records hold it, made once for both lookups below.
-        let probe = self.linger.probe(&key);
+        let probe = self.linger.probe(key);
         if let Some(found) = probe.as_ref().and_then(|p| self.linger.find(p)) {
             // Completed (Timer J): the final response again; Accepted (Timer L): absorbed.
             if !found.response.is_empty() && !self.transmits.push(found.peer, found.response) {
@@ -2135,7 +2137,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         .ok();
         let merge_hash = merge.as_ref().map(|m| hash_of(self.hash_key, 3, m));
         if let (Some(m), Some(mh)) = (&merge, merge_hash)
-            && (self.is_merged(m, mh, &key)
+            && (self.is_merged(m, mh, key)
                 || probe.as_ref().is_some_and(|p| self.linger.is_merged(m, p)))
         {
             self.stats.rejected += 1;
@@ -2253,12 +2255,12 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         now: Instant,
         from: SocketAddr,
         msg: &Message<'_>,
-        key: RequestKey,
+        key: &RequestKey,
         key_hash: u64,
         core: &CoreHeaders<'_>,
     ) {
         // §9.2: the CANCEL matches the INVITE transaction by the same rules.
-        let invite_key = match &key {
+        let invite_key = match key {
             RequestKey::Rfc3261(k) => k.cancelled_invite().map(RequestKey::Rfc3261),
             RequestKey::Legacy(k) => k.cancelled_invite().map(RequestKey::Legacy),
         };
@@ -2274,7 +2276,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         // finds goes on unaffected, and the CANCEL gets 200, not 481.
         let non_invite = invite.is_none()
             && !answered
-            && match &key {
+            && match key {
                 RequestKey::Rfc3261(k) => self
                     .config
                     .capabilities
@@ -2350,7 +2352,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         now: Instant,
         from: SocketAddr,
         msg: &Message<'_>,
-        key: RequestKey,
+        key: &RequestKey,
         key_hash: u64,
         core: &CoreHeaders<'_>,
     ) {
@@ -2854,7 +2856,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         from: SocketAddr,
         msg: &Message<'_>,
         core: &CoreHeaders<'_>,
-        key: RequestKey,
+        key: &RequestKey,
         merge_key: Option<MergeKey>,
         hashes: KeyHashes,
     ) -> Option<TxHandle> {
