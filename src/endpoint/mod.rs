@@ -2877,12 +2877,9 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             self.reply_stateless(msg, from, StatusCode::REQUEST_ENTITY_TOO_LARGE);
             return None;
         }
-        let (peer, top_via) = route_with(
-            msg,
-            &core.top_via,
-            from,
-            self.config.transport != Transport::Udp,
-        );
+        let mut top_via = String::new();
+        let reliable = self.config.transport != Transport::Udp;
+        let peer = route_with(msg, &core.top_via, from, reliable, &mut top_via);
         let to_tag = self.random_tag();
         // A request none of whose final responses fits the `MSG` store (they copy its
         // Vias, From, To, Call-ID and CSeq, §8.2.6.2) could never be answered, and its
@@ -5125,19 +5122,22 @@ fn response_route(
     from: SocketAddr,
     reliable: bool,
 ) -> (SocketAddr, String<MAX_VIA>) {
+    let mut top_via = String::new();
     match msg.top_via() {
-        Ok(via) => route_with(msg, &via, from, reliable),
-        Err(_) => (from, String::new()),
+        Ok(via) => (route_with(msg, &via, from, reliable, &mut top_via), top_via),
+        Err(_) => (from, top_via),
     }
 }
 
-/// [`response_route`] with the top Via already parsed.
+/// [`response_route`] with the top Via already parsed, the rewritten Via written in
+/// `top_via` (empty if it does not fit): a `String<MAX_VIA>` returned is copied whole.
 fn route_with(
     msg: &Message<'_>,
     via: &crate::message::Via<'_>,
     from: SocketAddr,
     reliable: bool,
-) -> (SocketAddr, String<MAX_VIA>) {
+    top_via: &mut String<MAX_VIA>,
+) -> SocketAddr {
     // §18.2.2: over a reliable transport, back on the connection the request came on.
     let destination = match via.rport() {
         Rport::Absent if !reliable => {
@@ -5145,20 +5145,22 @@ fn route_with(
         }
         _ => from,
     };
-    (
-        destination,
-        rewritten_via(msg, via, from).unwrap_or_default(),
-    )
+    top_via.clear();
+    if rewritten_via(msg, via, from, top_via).is_none() {
+        top_via.clear();
+    }
+    destination
 }
 
+/// The rewritten top Via onto `out` (empty); `None` if there is none or it does not fit.
 fn rewritten_via(
     msg: &Message<'_>,
     via: &crate::message::Via<'_>,
     from: SocketAddr,
-) -> Option<String<MAX_VIA>> {
+    out: &mut String<MAX_VIA>,
+) -> Option<()> {
     let h = msg.header(HeaderKind::Via)?;
     let (_, top) = lex::CommaSeparated::new(h.value).next()?.ok()?;
-    let mut out: String<MAX_VIA> = String::new();
     let same_host = match via.sent_by().host {
         Host::Ipv4(a) => IpAddr::V4(a) == from.ip(),
         Host::Ipv6(a) => IpAddr::V6(a) == from.ip(),
@@ -5170,16 +5172,16 @@ fn rewritten_via(
         None => core::str::from_utf8(top).ok()?,
     };
     if via.rport() == Rport::Requested {
-        push_rport_filled(&mut out, text, from.port())?;
+        push_rport_filled(out, text, from.port())?;
     } else {
         out.push_str(text).ok()?;
     }
     // RFC 3581 §4: with rport, received is added even when it equals the sent-by host.
     if (!same_host || via.rport() == Rport::Requested) && via.received().is_none() {
         out.push_str(";received=").ok()?;
-        text::push_ip(&mut out, from.ip()).ok()?;
+        text::push_ip(out, from.ip()).ok()?;
     }
-    Some(out)
+    Some(())
 }
 
 /// The Via value `text` with every bare `rport` parameter (case-insensitive, white space
