@@ -518,7 +518,7 @@ impl InviteSession {
 
     /// Whether the session is over.
     pub fn is_terminated(&self) -> bool {
-        matches!(self.state, SessionState::Terminated(_))
+        is_terminated(self.state)
     }
 
     /// The remote tag of the dialog the call runs on (UAC: the first 2xx's To tag).
@@ -542,18 +542,49 @@ impl InviteSession {
     /// or the initial INVITE of a UAC that is still calling and has not given up (a
     /// CANCEL sent or deferred means the TU wants out, §9.1).
     pub fn can_reoriginate(&self) -> bool {
-        matches!(self.pending, Pending::Local { .. })
-            || (self.role == Role::Uac
-                && matches!(self.state, SessionState::Calling | SessionState::Proceeding)
-                && !self.give_up)
+        can_reoriginate(self.pending, self.role, self.state, self.give_up)
     }
 
     /// Whether a re-INVITE may be sent now (confirmed, no INVITE transaction open, no
     /// §14.1 back-off running).
     pub fn can_reinvite(&self) -> bool {
-        self.state == SessionState::Confirmed
-            && self.pending == Pending::None
-            && self.backoff == Backoff::None
+        can_reinvite(self.state, self.pending, self.backoff)
+    }
+
+    /// The fields a step reads as they were before it changed them.
+    fn before(&self) -> Before {
+        // Every field named: a new one is either kept here or said to be left out.
+        let InviteSession {
+            role,
+            state,
+            invite_cseq,
+            invite_offer,
+            forks: _,
+            kept,
+            give_up,
+            cancel_sent,
+            bye_after_ack,
+            pending,
+            backoff,
+            offerless_accepted,
+            retransmit,
+            interval,
+        } = self;
+        Before {
+            role: *role,
+            state: *state,
+            invite_cseq: *invite_cseq,
+            invite_offer: *invite_offer,
+            kept: *kept,
+            give_up: *give_up,
+            cancel_sent: *cancel_sent,
+            bye_after_ack: *bye_after_ack,
+            pending: *pending,
+            backoff: *backoff,
+            offerless_accepted: *offerless_accepted,
+            retransmit: *retransmit,
+            interval: *interval,
+        }
     }
 
     /// Feed one event. Never panics; events that do not apply produce no action.
@@ -579,6 +610,54 @@ impl InviteSession {
             actions,
         }
         .run(cfg, event);
+    }
+}
+
+fn is_terminated(state: SessionState) -> bool {
+    matches!(state, SessionState::Terminated(_))
+}
+
+fn can_reoriginate(pending: Pending, role: Role, state: SessionState, give_up: bool) -> bool {
+    matches!(pending, Pending::Local { .. })
+        || (role == Role::Uac
+            && matches!(state, SessionState::Calling | SessionState::Proceeding)
+            && !give_up)
+}
+
+fn can_reinvite(state: SessionState, pending: Pending, backoff: Backoff) -> bool {
+    state == SessionState::Confirmed && pending == Pending::None && backoff == Backoff::None
+}
+
+/// A session as a step found it, but its forks: what the step reads of its state
+/// before changing it, without copying the forks (most of a session's 700 bytes).
+#[derive(Clone, Copy)]
+struct Before {
+    role: Role,
+    state: SessionState,
+    invite_cseq: u32,
+    invite_offer: bool,
+    kept: Option<Tag>,
+    give_up: bool,
+    cancel_sent: bool,
+    bye_after_ack: bool,
+    pending: Pending,
+    backoff: Backoff,
+    offerless_accepted: Option<u32>,
+    retransmit: Duration,
+    interval: Option<SessionInterval>,
+}
+
+impl Before {
+    fn is_terminated(&self) -> bool {
+        is_terminated(self.state)
+    }
+
+    fn can_reoriginate(&self) -> bool {
+        can_reoriginate(self.pending, self.role, self.state, self.give_up)
+    }
+
+    fn can_reinvite(&self) -> bool {
+        can_reinvite(self.state, self.pending, self.backoff)
     }
 }
 
@@ -718,7 +797,7 @@ impl Step<'_> {
     /// §8.1.3.5, §22.2: the challenged INVITE was sent again as a new transaction with
     /// CSeq `cseq`; its responses are the ones that count now.
     fn on_reoriginated(&mut self, cseq: u32) {
-        let ses = *self.session;
+        let ses = self.session.before();
         if !ses.can_reoriginate() {
             return;
         }
@@ -739,7 +818,7 @@ impl Step<'_> {
 
     /// UAC: every 2xx is ACKed (§13.2.2.4), whatever the state.
     fn on_2xx(&mut self, tag: Tag, cseq: u32, initial: bool, body: bool) {
-        let ses = *self.session;
+        let ses = self.session.before();
         // Offer in the 2xx (INVITE had none) → the ACK carries the answer (§13.2.1).
         let sdp = if initial {
             if !ses.invite_offer && body {
@@ -802,7 +881,7 @@ impl Step<'_> {
     }
 
     fn on_ack(&mut self, cseq: u32, _body: bool) {
-        let ses = *self.session;
+        let ses = self.session.before();
         let acks_invite =
             ses.role == Role::Uas && ses.state == SessionState::Accepted && cseq == ses.invite_cseq;
         // §13.2.2.4: the ACK of a 2xx repeats its INVITE's CSeq number; a late copy of an
@@ -835,7 +914,7 @@ impl Step<'_> {
     }
 
     fn on_cancel(&mut self) {
-        let ses = *self.session;
+        let ses = self.session.before();
         if ses.role == Role::Uac {
             // Nothing of ours to cancel (§9.2).
             return self.respond(
@@ -856,7 +935,7 @@ impl Step<'_> {
     }
 
     fn on_reinvite(&mut self, body: bool, cseq: u32) {
-        let ses = *self.session;
+        let ses = self.session.before();
         let code = match (ses.state, ses.pending) {
             (SessionState::Terminated(_), _) => StatusCode::CALL_OR_TRANSACTION_DOES_NOT_EXIST,
             // §14.2: our own INVITE is in progress (glare): the initial one (a caller's
@@ -882,7 +961,7 @@ impl Step<'_> {
     }
 
     fn on_bye(&mut self, tag: Tag) {
-        let ses = *self.session;
+        let ses = self.session.before();
         let ours = ses.kept == Some(tag)
             || self
                 .fork(tag)
@@ -903,7 +982,7 @@ impl Step<'_> {
     }
 
     fn on_timer(&mut self, cfg: &Config, t: SessionTimer) {
-        let ses = *self.session;
+        let ses = self.session.before();
         let awaiting_ack = ses.state == SessionState::Accepted
             || matches!(ses.pending, Pending::RemoteAccepted { .. });
         match t {
@@ -962,7 +1041,7 @@ impl Step<'_> {
     /// RFC 4028 §10: a 2xx sent or received (re)starts the session timer; one without
     /// Session-Expires stops it (§7.2).
     fn on_session_expires(&mut self, interval: Option<SessionInterval>) {
-        let ses = *self.session;
+        let ses = self.session.before();
         if !matches!(ses.state, SessionState::Accepted | SessionState::Confirmed) {
             return;
         }
@@ -984,7 +1063,7 @@ impl Step<'_> {
     }
 
     fn on_hang_up(&mut self) {
-        let ses = *self.session;
+        let ses = self.session.before();
         match (ses.role, ses.state) {
             (_, SessionState::Terminated(_)) => {}
             // §9.1: no CANCEL before a provisional response; defer it.
@@ -1007,7 +1086,7 @@ impl Step<'_> {
     }
 
     fn on_answer(&mut self, cfg: &Config) {
-        let ses = *self.session;
+        let ses = self.session.before();
         let sdp = match (ses.state, ses.pending) {
             (SessionState::Proceeding, _) if ses.role == Role::Uas => {
                 self.session.state = SessionState::Accepted;
@@ -1043,7 +1122,7 @@ impl Step<'_> {
         if !(300..=699).contains(&code.as_u16()) {
             return;
         }
-        let ses = *self.session;
+        let ses = self.session.before();
         match (ses.state, ses.pending) {
             (SessionState::Proceeding, _) if ses.role == Role::Uas => {
                 self.respond(RequestKind::Invite, code);
@@ -1086,7 +1165,7 @@ impl Step<'_> {
 
     /// Enter Terminated: every timer stops and every dialog ends with the session.
     fn terminate(&mut self, reason: EndReason) {
-        let ses = *self.session;
+        let ses = self.session.before();
         if ses.is_terminated() {
             return;
         }

@@ -68,11 +68,27 @@ enum Kind {
 }
 
 #[cfg(feature = "alloc")]
+impl KeyBytes {
+    fn new() -> Self {
+        KeyBytes(heapless::Vec::new(), false)
+    }
+}
+
+/// The bytes of `key` in `out`, replacing what it held; `false` if they do not fit.
+/// Written where they are used: a `KeyBytes` returned would be copied whole.
+#[cfg(feature = "alloc")]
+fn write_key<K: Hash>(out: &mut KeyBytes, kind: Kind, key: &K) -> bool {
+    out.0.clear();
+    out.1 = false;
+    out.write(&[kind as u8]);
+    key.hash(out);
+    !out.1
+}
+
+#[cfg(all(test, feature = "alloc"))]
 fn key_bytes<K: Hash>(kind: Kind, key: &K) -> Option<KeyBytes> {
-    let mut k = KeyBytes(heapless::Vec::new(), false);
-    k.write(&[kind as u8]);
-    key.hash(&mut k);
-    (!k.1).then_some(k)
+    let mut k = KeyBytes::new();
+    write_key(&mut k, kind, key).then_some(k)
 }
 
 #[cfg(feature = "alloc")]
@@ -359,15 +375,16 @@ impl Linger {
     ) -> bool {
         #[cfg(feature = "alloc")]
         {
-            let Some(k) = key_bytes(kind, key) else {
+            let (mut k, mut m) = (KeyBytes::new(), KeyBytes::new());
+            if !write_key(&mut k, kind, key) {
                 return false;
-            };
-            let m = match merge.map(|m| key_bytes(Kind::Server, m)) {
-                Some(None) => return false,
-                Some(Some(m)) => Some(m),
-                None => None,
-            };
-            let m_bytes: &[u8] = m.as_ref().map_or(&[], |m| &m.0);
+            }
+            if let Some(merge) = merge
+                && !write_key(&mut m, Kind::Server, merge)
+            {
+                return false;
+            }
+            let m_bytes: &[u8] = if merge.is_some() { &m.0 } else { &[] };
             let (Ok(response_len), Ok(merge_len)) = (
                 u16::try_from(response.len() + trailer.len()),
                 u16::try_from(m_bytes.len()),
@@ -465,9 +482,15 @@ impl Linger {
             if self.records.is_empty() {
                 return None;
             }
-            let bytes = key_bytes(kind, key)?;
-            let hash = hash32(self.key, &bytes.0);
-            Some(Probe { bytes, hash })
+            let mut probe = Probe {
+                bytes: KeyBytes::new(),
+                hash: 0,
+            };
+            if !write_key(&mut probe.bytes, kind, key) {
+                return None;
+            }
+            probe.hash = hash32(self.key, &probe.bytes.0);
+            Some(probe)
         }
         #[cfg(not(feature = "alloc"))]
         {
@@ -503,9 +526,10 @@ impl Linger {
     pub(crate) fn is_merged(&self, merge: &MergeKey, key: &Probe) -> bool {
         #[cfg(feature = "alloc")]
         {
-            let Some(m) = key_bytes(Kind::Server, merge) else {
+            let mut m = KeyBytes::new();
+            if !write_key(&mut m, Kind::Server, merge) {
                 return false;
-            };
+            }
             self.by_merge.candidates(hash32(self.key, &m.0)).any(|seq| {
                 self.record(seq).is_some_and(|r| {
                     let bytes = self.bytes(r);

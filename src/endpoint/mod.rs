@@ -773,10 +773,11 @@ struct TxEntry<const MSG: usize> {
 }
 
 /// An entry split into its state (`meta`) and two `MSG`-byte buffers: the state is reached
-/// through the entry (`e.machine`, `c.session`), as if it were one struct, and `fill`
-/// puts a new entry in a table slot, reusing the buffers of the entry it last held.
+/// through the entry (`e.machine`, `c.session`), as if it were one struct. A new entry
+/// goes in a table slot reusing the buffers of the entry it last held (`insert_tx`,
+/// `CallEntry::fill`).
 macro_rules! entry_with_buffers {
-    ($entry:ident, $meta:ty, $a:ident, $b:ident) => {
+    ($entry:ident, $meta:ty) => {
         impl<const MSG: usize> core::ops::Deref for $entry<MSG> {
             type Target = $meta;
             fn deref(&self) -> &$meta {
@@ -789,31 +790,31 @@ macro_rules! entry_with_buffers {
                 &mut self.meta
             }
         }
-
-        impl<const MSG: usize> $entry<MSG> {
-            /// Make `slot` hold the state `make` returns and empty buffers.
-            fn fill(slot: &mut Option<Self>, make: impl FnOnce() -> $meta) {
-                match slot {
-                    Some(e) => {
-                        e.meta = make();
-                        e.$a.clear();
-                        e.$b.clear();
-                    }
-                    None => {
-                        *slot = Some($entry {
-                            meta: make(),
-                            $a: Bytes::new(),
-                            $b: Bytes::new(),
-                        });
-                    }
-                }
-            }
-        }
     };
 }
 
-entry_with_buffers!(TxEntry, TxMeta, request, response);
-entry_with_buffers!(CallEntry, CallMeta, answer, ack);
+entry_with_buffers!(TxEntry, TxMeta);
+entry_with_buffers!(CallEntry, CallMeta);
+
+impl<const MSG: usize> CallEntry<MSG> {
+    /// Make `slot` hold the state `make` returns and empty buffers.
+    fn fill(slot: &mut Option<Self>, make: impl FnOnce() -> CallMeta) {
+        match slot {
+            Some(e) => {
+                e.meta = make();
+                e.answer.clear();
+                e.ack.clear();
+            }
+            None => {
+                *slot = Some(CallEntry {
+                    meta: make(),
+                    answer: Bytes::new(),
+                    ack: Bytes::new(),
+                });
+            }
+        }
+    }
+}
 
 /// The index hashes of a new transaction's keys, when the lookups before it computed
 /// them (`None`: computed on insertion).
@@ -840,6 +841,9 @@ struct TxMeta {
     top_via: String<MAX_VIA>,
     /// Server: whether the request's To has a tag (its responses then add none).
     to_tagged: bool,
+    /// Server: the request's CSeq number, read without parsing the stored request
+    /// again. Client: `None` (read from the request when needed).
+    cseq: Option<u32>,
     /// Server INVITE matched by the RFC 2543 fallback: the key its ACK for a non-2xx will
     /// have, with the To tag of the final response (§17.2.3).
     ack_key: Option<RequestKey>,
@@ -852,6 +856,28 @@ struct TxMeta {
     /// Client INVITE whose call is over: the CSeq numbers its forks reached
     /// ([`write_fork_seqs`]), for the BYE to a fork that answers late.
     fork_seqs: ForkSeqs,
+}
+
+impl TxMeta {
+    /// The state of a new slot's first transaction before `insert_tx` sets it.
+    fn blank(machine: Machine) -> Self {
+        TxMeta {
+            machine,
+            client_key: None,
+            server_key: None,
+            merge_key: None,
+            peer: SocketAddr::from(([0, 0, 0, 0], 0)),
+            request_index: Detached::empty(),
+            top_via: String::new(),
+            to_tagged: false,
+            cseq: None,
+            to_tag: String::new(),
+            ack_key: None,
+            fork_seqs: ForkSeqs::new(),
+            timers: Timers::new(),
+            call: None,
+        }
+    }
 }
 
 impl<const MSG: usize> TxEntry<MSG> {
@@ -1230,13 +1256,20 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
     /// and [`request`](Self::request) read them, whatever the transport.
     pub fn poll_event(&mut self) -> Option<Event> {
         let event = self.events.pop_front();
-        if event.is_none() {
-            for tx in core::mem::take(&mut self.finished) {
+        // Emptied in place: taking a vector would copy all its capacity.
+        if event.is_none() && !self.finished.is_empty() {
+            for i in 0..self.finished.len() {
+                let tx = self.finished[i];
                 self.remove_tx(tx);
             }
-            for tx in core::mem::take(&mut self.settled) {
+            self.finished.clear();
+        }
+        if event.is_none() && !self.settled.is_empty() {
+            for i in 0..self.settled.len() {
+                let tx = self.settled[i];
                 self.linger_settled(tx);
             }
+            self.settled.clear();
         }
         event
     }
@@ -1787,10 +1820,18 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         }
         let too_big = SendError::Capacity(Capacity::Buffer);
         if let Some((ct, b)) = body {
-            self.pending_body = Some((
-                String::try_from(ct).map_err(|_| too_big)?,
-                Bytes::from_slice(b).map_err(|_| too_big)?,
-            ));
+            if ct.len() > MAX_CONTENT_TYPE || b.len() > MSG {
+                return Err(too_big);
+            }
+            // Filled in place: a body built aside would be copied in whole (`MSG` bytes).
+            let (t, v) = self
+                .pending_body
+                .get_or_insert_with(|| (String::new(), Bytes::new()));
+            t.clear();
+            v.clear();
+            // Both fit: checked above.
+            let _ = t.push_str(ct);
+            let _ = v.extend_from_slice(b);
         }
         Ok(())
     }
@@ -2015,6 +2056,11 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
     /// (RFC 3261 §12.2.2; a failed one changes nothing, RFC 6141). Other requests leave it.
     fn refresh_target(&mut self, tx: TxHandle, call: CallHandle) {
         let Some(e) = self.txs.get(tx.0) else { return };
+        // A request without a To tag (an initial INVITE) matches no dialog of ours: our
+        // local tag is never empty (`matches_request` below). Settled without parsing it.
+        if e.server_key.is_some() && !e.to_tagged {
+            return;
+        }
         let Some(req) = e.stored_request(&self.config.limits) else {
             return;
         };
@@ -2067,14 +2113,16 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         target: Option<&str>,
     ) {
         let Some(method) = msg.method() else { return };
-        let key = match RequestKey::from_parts(
+        // The key is borrowed from the result, not moved out of it (some 700 bytes).
+        let made = RequestKey::from_parts(
             msg,
             &core.top_via,
             Some(&core.to),
             Some(&core.from),
             Some(&core.call_id),
             Some(&core.cseq),
-        ) {
+        );
+        let key = match &made {
             Ok(k) => k,
             // An ACK is never answered (§17); it cannot belong to anything we could find.
             Err(_) if method == Method::Ack => return,
@@ -2082,16 +2130,16 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             Err(_) => return self.reply_stateless(msg, from, StatusCode::SERVICE_UNAVAILABLE),
         };
         if method == Method::Ack {
-            return self.on_ack(now, msg, &key, core);
+            return self.on_ack(now, msg, key, core);
         }
         // A retransmission: the transaction resends its last response (§17.2). The
         // key's hash is kept for the new transaction's index entry.
-        let key_hash = hash_of(self.hash_key, 1, &key);
-        if let Some(h) = self.find_server_tx_hashed(&key, key_hash) {
+        let key_hash = hash_of(self.hash_key, 1, key);
+        if let Some(h) = self.find_server_tx_hashed(key, key_hash) {
             return self.step_tx(now, TxHandle(h), TxInput::Request, None);
         }
         // The key as the lingering records hold it, made once for both lookups below.
-        let probe = self.linger.probe(&key);
+        let probe = self.linger.probe(key);
         if let Some(found) = probe.as_ref().and_then(|p| self.linger.find(p)) {
             // Completed (Timer J): the final response again; Accepted (Timer L): absorbed.
             if !found.response.is_empty() && !self.transmits.push(found.peer, found.response) {
@@ -2100,7 +2148,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             return;
         }
         if method == Method::Cancel {
-            return self.on_cancel(now, from, msg, key, core);
+            return self.on_cancel(now, from, msg, key, key_hash, core);
         }
         // A NOTIFY of one of our subscriptions (RFC 6665 §4.4.1).
         if method == Method::Notify
@@ -2113,7 +2161,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             return self.on_resubscribe(now, from, msg, key, core, n);
         }
         if core.to.tag().is_some() {
-            return self.on_in_dialog(now, from, msg, key, core);
+            return self.on_in_dialog(now, from, msg, key, key_hash, core);
         }
         // §8.2.2.2: the same request over another path is a merged request.
         let merge = MergeKey::new(
@@ -2125,7 +2173,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         .ok();
         let merge_hash = merge.as_ref().map(|m| hash_of(self.hash_key, 3, m));
         if let (Some(m), Some(mh)) = (&merge, merge_hash)
-            && (self.is_merged(m, mh, &key)
+            && (self.is_merged(m, mh, key)
                 || probe.as_ref().is_some_and(|p| self.linger.is_merged(m, p)))
         {
             self.stats.rejected += 1;
@@ -2161,7 +2209,13 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
     ) {
         // The ACK for a non-2xx final belongs to the INVITE transaction (§17.2.3); under
         // the RFC 2543 fallback it carries the final response's To tag.
+        // Only RFC 2543 keys are in `ack_index` (`index_legacy_ack`): an RFC 3261 key
+        // skips its lookup, and the hash.
+        let legacy = matches!(key, RequestKey::Legacy(_));
         let found = self.find_server_tx(key).or_else(|| {
+            if !legacy {
+                return None;
+            }
             self.ack_index
                 .candidates(hash_of(self.hash_key, 5, key))
                 .filter_map(|i| self.txs.handle_at(i))
@@ -2196,8 +2250,12 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             .calls
             .get(call.0)
             .and_then(|c| self.txs.get(c.invite_tx.0))
-            .and_then(|e| e.stored_request(&self.config.limits))
-            .and_then(|r| r.cseq().ok().map(|c| c.seq()));
+            .and_then(|e| match e.cseq {
+                Some(seq) => Some(seq),
+                None => e
+                    .stored_request(&self.config.limits)
+                    .and_then(|r| r.cseq().ok().map(|c| c.seq())),
+            });
         if answering.is_some_and(|seq| seq != cseq.seq()) {
             return;
         }
@@ -2233,11 +2291,12 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         now: Instant,
         from: SocketAddr,
         msg: &Message<'_>,
-        key: RequestKey,
+        key: &RequestKey,
+        key_hash: u64,
         core: &CoreHeaders<'_>,
     ) {
         // §9.2: the CANCEL matches the INVITE transaction by the same rules.
-        let invite_key = match &key {
+        let invite_key = match key {
             RequestKey::Rfc3261(k) => k.cancelled_invite().map(RequestKey::Rfc3261),
             RequestKey::Legacy(k) => k.cancelled_invite().map(RequestKey::Legacy),
         };
@@ -2253,7 +2312,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         // finds goes on unaffected, and the CANCEL gets 200, not 481.
         let non_invite = invite.is_none()
             && !answered
-            && match &key {
+            && match key {
                 RequestKey::Rfc3261(k) => self
                     .config
                     .capabilities
@@ -2279,9 +2338,11 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                     }),
                 RequestKey::Legacy(_) => false,
             };
-        let Some(cancel_tx) =
-            self.new_server_tx(now, from, msg, core, key, None, KeyHashes::default())
-        else {
+        let hashes = KeyHashes {
+            key: Some(key_hash),
+            merge: None,
+        };
+        let Some(cancel_tx) = self.new_server_tx(now, from, msg, core, key, None, hashes) else {
             return;
         };
         if answered || non_invite {
@@ -2327,13 +2388,17 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         now: Instant,
         from: SocketAddr,
         msg: &Message<'_>,
-        key: RequestKey,
+        key: &RequestKey,
+        key_hash: u64,
         core: &CoreHeaders<'_>,
     ) {
         let Some(method) = msg.method() else { return };
         let call = self.find_call_for_request(core);
-        let Some(tx) = self.new_server_tx(now, from, msg, core, key, None, KeyHashes::default())
-        else {
+        let hashes = KeyHashes {
+            key: Some(key_hash),
+            merge: None,
+        };
+        let Some(tx) = self.new_server_tx(now, from, msg, core, key, None, hashes) else {
             return;
         };
         let Some(call) = call else {
@@ -2656,29 +2721,28 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
     }
 
     fn remove_call(&mut self, now: Instant, call: CallHandle) {
-        let Some((uac_invite, reinvite, lingering, seqs)) = self.calls.get_mut(call.0).map(|c| {
+        let Some((uac_invite, reinvite, lingering)) = self.calls.get_mut(call.0).map(|c| {
             let c = &mut c.meta; // fields borrowed apart
             c.keep_early_seqs();
-            (
-                c.uac_invite,
-                c.reinvite,
-                c.lingering_invite.clone(),
-                write_fork_seqs(&c.forks),
-            )
+            (c.uac_invite, c.reinvite, c.lingering_invite.clone())
         }) else {
             return;
         };
         // A fork that answers after the call is over is ACKed and BYEd (§13.2.2.4); its
-        // BYE goes on from the CSeq of its PRACKs (§12.2.1.1), kept with the INVITE.
-        if !seqs.is_empty() {
+        // BYE goes on from the CSeq of its PRACKs (§12.2.1.1), kept with the INVITE
+        // (written there in place: the list has room for every fork's tag).
+        let forks = self.calls.get(call.0).map_or(&[][..], |c| &c.forks[..]);
+        if !forks.is_empty() {
             if let Some(e) = uac_invite.and_then(|t| self.txs.get_mut(t.0)) {
-                e.fork_seqs = seqs;
+                e.fork_seqs.clear();
+                push_fork_seqs(forks, &mut e.fork_seqs);
             } else if let Some(trailer) = lingering
                 .as_ref()
                 .and_then(|key| self.linger.payload_mut(key))
                 .and_then(|p| p.len().checked_sub(FORK_TRAILER).map(|at| &mut p[at..]))
             {
                 // The room the INVITE's record kept for them.
+                let seqs = write_fork_seqs(forks);
                 trailer[..seqs.len()].copy_from_slice(&seqs);
             }
         }
@@ -2745,17 +2809,29 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             })
     }
 
-    /// Put the transaction `make` returns in the table, with `request` as its stored
-    /// request (copied into the slot: an entry holds two `MSG`-byte buffers, and building
-    /// it on the stack would copy them whole), and its keys in the indexes.
+    /// Put a transaction running `machine` in the table, its state set by `init` where
+    /// it is kept (the state is some 3.6 kB: made apart, it would be copied in whole),
+    /// with `request` as its stored request (copied into the slot: an entry holds two
+    /// `MSG`-byte buffers), and its keys in the indexes.
     #[inline(always)]
     fn insert_tx(
         &mut self,
         request: &[u8],
         known: KeyHashes,
-        make: impl FnOnce() -> TxMeta,
+        machine: Machine,
+        init: impl FnOnce(&mut TxMeta),
     ) -> Option<RawHandle> {
-        let h = self.txs.insert_reusing(|slot| TxEntry::fill(slot, make))?;
+        let h = self.txs.insert_reusing(|slot| {
+            let e = slot.get_or_insert_with(|| TxEntry {
+                meta: TxMeta::blank(machine),
+                request: Bytes::new(),
+                response: Bytes::new(),
+            });
+            e.request.clear();
+            e.response.clear();
+            e.meta.machine = machine;
+            init(&mut e.meta);
+        })?;
         let Some(e) = self.txs.get_mut(h) else {
             return Some(h);
         };
@@ -2810,7 +2886,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         from: SocketAddr,
         msg: &Message<'_>,
         core: &CoreHeaders<'_>,
-        key: RequestKey,
+        key: &RequestKey,
         merge_key: Option<MergeKey>,
         hashes: KeyHashes,
     ) -> Option<TxHandle> {
@@ -2831,12 +2907,9 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             self.reply_stateless(msg, from, StatusCode::REQUEST_ENTITY_TOO_LARGE);
             return None;
         }
-        let (peer, top_via) = route_with(
-            msg,
-            &core.top_via,
-            from,
-            self.config.transport != Transport::Udp,
-        );
+        let mut top_via = String::new();
+        let reliable = self.config.transport != Transport::Udp;
+        let peer = route_with(msg, &core.top_via, from, reliable, &mut top_via);
         let to_tag = self.random_tag();
         // A request none of whose final responses fits the `MSG` store (they copy its
         // Vias, From, To, Call-ID and CSeq, §8.2.6.2) could never be answered, and its
@@ -2847,20 +2920,44 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             self.reply_stateless(msg, from, StatusCode::MESSAGE_TOO_LARGE);
             return None;
         }
-        let Some(h) = self.insert_tx(msg.as_bytes(), hashes, || TxMeta {
-            machine,
-            client_key: None,
-            server_key: Some(key),
-            merge_key,
-            peer,
-            request_index: msg.detach(),
-            top_via,
-            to_tagged: core.to.tag().is_some(),
-            to_tag,
-            ack_key: None,
-            fork_seqs: ForkSeqs::new(),
-            timers: Timers::new(),
-            call: None,
+        let Some(h) = self.insert_tx(msg.as_bytes(), hashes, machine, |m| {
+            // Every field but `machine` (set already) named: a new one must be set here.
+            let TxMeta {
+                machine: _,
+                client_key: m_client_key,
+                server_key: m_server_key,
+                merge_key: m_merge_key,
+                peer: m_peer,
+                request_index: m_request_index,
+                top_via: m_top_via,
+                to_tagged: m_to_tagged,
+                cseq: m_cseq,
+                to_tag: m_to_tag,
+                ack_key: m_ack_key,
+                fork_seqs: m_fork_seqs,
+                timers: m_timers,
+                call: m_call,
+            } = m;
+            *m_client_key = None;
+            // The keys' text copied into the reused slot's, not their room.
+            key.store_in(m_server_key);
+            match &merge_key {
+                Some(k) => k.store_in(m_merge_key),
+                None => *m_merge_key = None,
+            }
+            *m_peer = peer;
+            *m_request_index = msg.detach();
+            // Strings of one capacity: their text copied, not their room.
+            m_top_via.clear();
+            let _ = m_top_via.push_str(&top_via);
+            *m_to_tagged = core.to.tag().is_some();
+            *m_cseq = Some(core.cseq.seq());
+            m_to_tag.clear();
+            let _ = m_to_tag.push_str(&to_tag);
+            *m_ack_key = None;
+            m_fork_seqs.clear();
+            *m_timers = Timers::new();
+            *m_call = None;
         }) else {
             // A full table: 503 and a word to the host (RFC 3261 §21.5.4).
             self.push_event(Event::Capacity(Capacity::Transactions));
@@ -3163,62 +3260,85 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 )
             });
         let tls = self.over_tls();
-        let made = (|| {
+        let tags = (|| {
             let local_tag =
                 Tag::new(&tag).map_err(|_| dialog::DialogError::Capacity(Capacity::String))?;
             let remote = Tag::new(core.from.tag().unwrap_or(""))
                 .map_err(|_| dialog::DialogError::Capacity(Capacity::String))?;
-            let cseq = core.cseq.seq();
-            let dialog = Dialog::uas_parts(
+            Ok((local_tag, remote))
+        })();
+        let cseq = core.cseq.seq();
+        // The checks read the first Contact (and refused a malformed one).
+        let target = target.ok_or(crate::dialog::DialogError::MissingContact);
+        let build = |d: &mut Dialog| {
+            Dialog::uas_parts_into(
+                d,
                 msg,
                 &core.from,
                 &core.to,
                 core.call_id.as_str(),
                 cseq,
-                // The checks read the first Contact (and refused a malformed one).
-                target.ok_or(crate::dialog::DialogError::MissingContact),
+                target,
                 &tag,
                 tls,
-            )?;
-            Ok((local_tag, remote, cseq, dialog))
-        })();
-        // Built in its slot: a call entry holds MSG-sized buffers, costly to move.
+            )
+        };
         let offer = !msg.body().is_empty();
+        let made = match tags {
+            Err(e) => Err(e),
+            // Built in its slot, dialog and all: a call entry holds MSG-sized buffers and
+            // a dialog of some 1.7 kB, costly to move. A dialog that cannot be made takes
+            // no slot.
+            Ok((local_tag, remote)) if self.calls.len() < CALLS => {
+                let mut failed = None;
+                let h = self.calls.try_insert_reusing(|slot| {
+                    CallEntry::fill(slot, || CallMeta {
+                        session: InviteSession::uas(cseq, remote, offer),
+                        dialog: None,
+                        invite_tx: tx,
+                        uac_invite: None,
+                        reinvite: None,
+                        pending_tx: None,
+                        peer: from,
+                        ack_for: None,
+                        ack_wanted: None,
+                        local_tag,
+                        timers: Timers::new(),
+                        reliable,
+                        forks: heapless::Vec::new(),
+                        prack_tx: None,
+                        lingering_invite: None,
+                        timer_answer,
+                        update_timer: None,
+                        retried_422: false,
+                        refreshing: false,
+                    });
+                    let Some(e) = slot else { return false };
+                    let made = build(e.meta.dialog.insert(Dialog::empty()));
+                    failed = made.err();
+                    failed.is_none()
+                });
+                match failed {
+                    Some(e) => Err(e),
+                    None => Ok(h),
+                }
+            }
+            // A full table: the dialog's own error first, as when it was made first.
+            Ok(_) => build(&mut Dialog::empty()).map(|()| None),
+        };
         let code = match made {
-            Ok((local_tag, remote, cseq, dialog)) => match self.insert_call(|| CallMeta {
-                session: InviteSession::uas(cseq, remote, offer),
-                dialog: Some(dialog),
-                invite_tx: tx,
-                uac_invite: None,
-                reinvite: None,
-                pending_tx: None,
-                peer: from,
-                ack_for: None,
-                ack_wanted: None,
-                local_tag,
-                timers: Timers::new(),
-                reliable,
-                forks: heapless::Vec::new(),
-                prack_tx: None,
-                lingering_invite: None,
-                timer_answer,
-                update_timer: None,
-                retried_422: false,
-                refreshing: false,
-            }) {
-                Some(h) => {
-                    let call = CallHandle(h);
-                    if let Some(e) = self.txs.get_mut(tx.0) {
-                        e.call = Some(call);
-                    }
-                    self.index_call(call);
-                    return Some(call);
+            Ok(Some(h)) => {
+                let call = CallHandle(h);
+                if let Some(e) = self.txs.get_mut(tx.0) {
+                    e.call = Some(call);
                 }
-                None => {
-                    self.push_event(Event::Capacity(Capacity::Dialogs));
-                    StatusCode::SERVICE_UNAVAILABLE
-                }
-            },
+                self.index_call(call);
+                return Some(call);
+            }
+            Ok(None) => {
+                self.push_event(Event::Capacity(Capacity::Dialogs));
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             // §8.1.1.8: an INVITE carries a Contact; without a usable one no dialog
             // can be made, and that is the peer's error, not this endpoint's.
             Err(dialog::DialogError::MissingContact | dialog::DialogError::Malformed(_)) => {
@@ -3532,7 +3652,19 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         {
             e.index_request(&Limits::default());
         }
-        if early {
+        if early && echoes_invite {
+            // From the response alone (see `uac_dialog`), built in the call's slot: a
+            // dialog is some 1.7 kB, and each move of one a copy.
+            if let Some(c) = self.calls.get_mut(call.0) {
+                let (from, to, call_id) = (&core.from, &core.to, core.call_id.as_str());
+                let d = c.meta.dialog.insert(Dialog::empty());
+                if Dialog::uac_from_response_into(d, msg, from, to, call_id, cseq.seq()).is_ok() {
+                    self.index_call(call);
+                } else {
+                    c.meta.dialog = None;
+                }
+            }
+        } else if early {
             let made = self
                 .calls
                 .get(call.0)
@@ -3591,7 +3723,9 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 self.end_unkept_call(now, call, msg, e);
                 return;
             }
-            if confirmed {
+            // The early dialog was indexed when it was made, and confirming it keeps its
+            // Call-ID and local tag: indexed again only if it was let go meanwhile.
+            if confirmed && !self.call_index.is_linked(call.0.index) {
                 self.index_call(call);
             }
         } else if needs_dialog {
@@ -4512,20 +4646,36 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             (Machine::ClientNonInvite(s.state), s.actions)
         };
         let h = self
-            .insert_tx(request, KeyHashes::default(), || TxMeta {
-                machine,
-                client_key: Some(key),
-                server_key: None,
-                merge_key: None,
-                peer: to,
-                request_index: Detached::empty(),
-                top_via: String::new(),
-                to_tagged: false,
-                to_tag: String::new(),
-                ack_key: None,
-                fork_seqs: ForkSeqs::new(),
-                timers: Timers::new(),
-                call: None,
+            .insert_tx(request, KeyHashes::default(), machine, |m| {
+                let TxMeta {
+                    machine: _,
+                    client_key,
+                    server_key,
+                    merge_key,
+                    peer,
+                    request_index,
+                    top_via,
+                    to_tagged,
+                    cseq,
+                    to_tag,
+                    ack_key,
+                    fork_seqs,
+                    timers,
+                    call,
+                } = m;
+                *client_key = Some(key);
+                *server_key = None;
+                *merge_key = None;
+                *peer = to;
+                *request_index = Detached::empty();
+                top_via.clear();
+                *to_tagged = false;
+                *cseq = None;
+                to_tag.clear();
+                *ack_key = None;
+                fork_seqs.clear();
+                *timers = Timers::new();
+                *call = None;
             })
             .ok_or(SendError::Capacity(Capacity::Transactions))?;
         let tx = TxHandle(h);
@@ -4651,7 +4801,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             return Err(SendError::InvalidState);
         }
         let mut result = Ok(());
-        for (i, &action) in actions.iter().enumerate() {
+        for (i, action) in actions.iter().enumerate() {
             let r = self.run_call_action(now, call, action, msg);
             // An answer, rejection or re-INVITE whose message (the step's first action)
             // could not be sent changes nothing: the session stays as it was, and the
@@ -4683,26 +4833,33 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         &mut self,
         now: Instant,
         call: CallHandle,
-        action: dialog::Action,
+        action: &dialog::Action,
         msg: Option<&Message<'_>>,
     ) -> Result<(), SendError> {
-        match action {
+        // By reference: an action holds a tag, copied only where it is used.
+        match *action {
             dialog::Action::SendAck {
                 remote_tag,
                 cseq,
                 sdp,
             } => {
-                let fork = match self.fork_dialog(call, remote_tag, msg) {
-                    // Another fork's 2xx whose dialog a `Dialog` cannot keep (past its
-                    // bounds): ACKed from the messages, for every copy of the 2xx; the
-                    // `SendBye` the first copy alone gets BYEs it (as a kept fork's).
-                    Fork::Unbuildable => {
-                        if let Some(m) = self.unkept_2xx(msg, remote_tag) {
-                            self.ack_and_bye_of_call(now, call, m, Sends::Ack);
+                // The own dialog settled first: a `Fork` or its `Result` has a dialog's
+                // room, and each move of one copies all of it, even when it holds none.
+                let fork = if self.is_own_dialog(call, &remote_tag) {
+                    None
+                } else {
+                    match self.fork_dialog(call, remote_tag, msg) {
+                        // Another fork's 2xx whose dialog a `Dialog` cannot keep (past its
+                        // bounds): ACKed from the messages, for every copy of the 2xx; the
+                        // `SendBye` the first copy alone gets BYEs it (as a kept fork's).
+                        Fork::Unbuildable => {
+                            if let Some(m) = self.unkept_2xx(msg, remote_tag) {
+                                self.ack_and_bye_of_call(now, call, m, Sends::Ack);
+                            }
+                            return Err(SendError::InvalidState);
                         }
-                        return Err(SendError::InvalidState);
+                        f => f.into_option()?,
                     }
-                    f => f.into_option()?,
                 };
                 // Late offer on the call's own dialog: the ACK carries the host's answer
                 // (`ack_with_answer`), for every copy of the 2xx (§13.2.2.4). Extra forks
@@ -4785,7 +4942,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                     self.run_call_action(
                         now,
                         call,
-                        dialog::Action::SendAck {
+                        &dialog::Action::SendAck {
                             remote_tag,
                             cseq,
                             sdp: Sdp::None,
@@ -4793,15 +4950,20 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                         msg,
                     )?;
                 }
-                let fork = match self.fork_dialog(call, remote_tag, msg) {
-                    // Another fork's 2xx past a `Dialog`'s bounds (see `SendAck`).
-                    Fork::Unbuildable => {
-                        if let Some(m) = self.unkept_2xx(msg, remote_tag) {
-                            self.ack_and_bye_of_call(now, call, m, Sends::Bye);
+                // The own dialog settled first (see `SendAck`).
+                let fork = if self.is_own_dialog(call, &remote_tag) {
+                    None
+                } else {
+                    match self.fork_dialog(call, remote_tag, msg) {
+                        // Another fork's 2xx past a `Dialog`'s bounds (see `SendAck`).
+                        Fork::Unbuildable => {
+                            if let Some(m) = self.unkept_2xx(msg, remote_tag) {
+                                self.ack_and_bye_of_call(now, call, m, Sends::Bye);
+                            }
+                            return Err(SendError::InvalidState);
                         }
-                        return Err(SendError::InvalidState);
+                        f => f.into_option()?,
                     }
-                    f => f.into_option()?,
                 };
                 let bye = self.send_in_dialog(now, call, Method::Bye, fork)?;
                 if let Some(c) = self.calls.get_mut(call.0) {
@@ -4948,10 +5110,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         let Some(c) = self.calls.get(call.0) else {
             return Fork::Unbuildable;
         };
-        if c.dialog
-            .as_ref()
-            .is_some_and(|d| remote_tag.is(d.id().remote_tag()))
-        {
+        if self.is_own_dialog(call, &remote_tag) {
             return Fork::Own;
         }
         let built = (|| {
@@ -4971,6 +5130,15 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         // Never fall back to the call's own dialog for another fork: an ACK or BYE with
         // the wrong To tag would end the call that is up.
         built.map_or(Fork::Unbuildable, Fork::Other)
+    }
+
+    /// Whether `remote_tag` names the call's own dialog ([`Fork::Own`]).
+    fn is_own_dialog(&self, call: CallHandle, remote_tag: &Tag) -> bool {
+        self.calls.get(call.0).is_some_and(|c| {
+            c.dialog
+                .as_ref()
+                .is_some_and(|d| remote_tag.is(d.id().remote_tag()))
+        })
     }
 
     // ----- helpers -------------------------------------------------------------------
@@ -5117,6 +5285,12 @@ fn split_trailer(payload: &[u8]) -> (&[u8], &[u8]) {
 
 fn write_fork_seqs(forks: &[ForkPrack]) -> ForkSeqs {
     let mut out = ForkSeqs::new();
+    push_fork_seqs(forks, &mut out);
+    out
+}
+
+/// [`write_fork_seqs`] appending to `out`.
+fn push_fork_seqs(forks: &[ForkPrack], out: &mut ForkSeqs) {
     for f in forks {
         let tag = f.tag.as_bytes();
         // Fits: at most MAX_PRACKED_FORKS forks of at most MAX_TAG bytes each.
@@ -5124,7 +5298,6 @@ fn write_fork_seqs(forks: &[ForkPrack]) -> ForkSeqs {
         let _ = out.extend_from_slice(tag);
         let _ = out.extend_from_slice(&f.local_seq.to_le_bytes());
     }
-    out
 }
 
 /// The CSeq number fork `tag` reached in `seqs` ([`write_fork_seqs`]); 0 if none.
@@ -5254,19 +5427,22 @@ fn response_route(
     from: SocketAddr,
     reliable: bool,
 ) -> (SocketAddr, String<MAX_VIA>) {
+    let mut top_via = String::new();
     match msg.top_via() {
-        Ok(via) => route_with(msg, &via, from, reliable),
-        Err(_) => (from, String::new()),
+        Ok(via) => (route_with(msg, &via, from, reliable, &mut top_via), top_via),
+        Err(_) => (from, top_via),
     }
 }
 
-/// [`response_route`] with the top Via already parsed.
+/// [`response_route`] with the top Via already parsed, the rewritten Via written in
+/// `top_via` (empty if it does not fit): a `String<MAX_VIA>` returned is copied whole.
 fn route_with(
     msg: &Message<'_>,
     via: &crate::message::Via<'_>,
     from: SocketAddr,
     reliable: bool,
-) -> (SocketAddr, String<MAX_VIA>) {
+    top_via: &mut String<MAX_VIA>,
+) -> SocketAddr {
     // §18.2.2: over a reliable transport, back on the connection the request came on.
     let destination = match via.rport() {
         Rport::Absent if !reliable => {
@@ -5274,20 +5450,22 @@ fn route_with(
         }
         _ => from,
     };
-    (
-        destination,
-        rewritten_via(msg, via, from).unwrap_or_default(),
-    )
+    top_via.clear();
+    if rewritten_via(msg, via, from, top_via).is_none() {
+        top_via.clear();
+    }
+    destination
 }
 
+/// The rewritten top Via onto `out` (empty); `None` if there is none or it does not fit.
 fn rewritten_via(
     msg: &Message<'_>,
     via: &crate::message::Via<'_>,
     from: SocketAddr,
-) -> Option<String<MAX_VIA>> {
+    out: &mut String<MAX_VIA>,
+) -> Option<()> {
     let (value, _) = msg.value_of(HeaderKind::Via)?;
     let (_, top) = lex::CommaSeparated::new(value).next()?.ok()?;
-    let mut out: String<MAX_VIA> = String::new();
     let same_host = match via.sent_by().host {
         Host::Ipv4(a) => IpAddr::V4(a) == from.ip(),
         Host::Ipv6(a) => IpAddr::V6(a) == from.ip(),
@@ -5299,16 +5477,16 @@ fn rewritten_via(
         None => core::str::from_utf8(top).ok()?,
     };
     if via.rport() == Rport::Requested {
-        push_rport_filled(&mut out, text, from.port())?;
+        push_rport_filled(out, text, from.port())?;
     } else {
         out.push_str(text).ok()?;
     }
     // RFC 3581 §4: with rport, received is added even when it equals the sent-by host.
     if (!same_host || via.rport() == Rport::Requested) && via.received().is_none() {
         out.push_str(";received=").ok()?;
-        text::push_ip(&mut out, from.ip()).ok()?;
+        text::push_ip(out, from.ip()).ok()?;
     }
-    Some(out)
+    Some(())
 }
 
 /// The Via value `text` with every bare `rport` parameter (case-insensitive, white space

@@ -553,7 +553,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         now: Instant,
         from: SocketAddr,
         msg: &Message<'_>,
-        key: RequestKey,
+        key: &RequestKey,
         core: &CoreHeaders<'_>,
         n: NotifierHandle,
     ) {

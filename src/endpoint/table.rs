@@ -1,5 +1,7 @@
 //! A fixed-capacity table of slots addressed by generation-checked handles.
 
+use crate::transaction::{ClientKey, MergeKey, key::RequestKey};
+
 /// A slot index plus the generation it was allocated in: a handle to a freed and
 /// reused slot no longer resolves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -63,6 +65,19 @@ impl<T, const N: usize> Table<T, N> {
         &mut self,
         fill: impl FnOnce(&mut Option<T>),
     ) -> Option<RawHandle> {
+        self.try_insert_reusing(|slot| {
+            fill(slot);
+            slot.is_some()
+        })
+    }
+
+    /// [`insert_reusing`](Self::insert_reusing) where `fill` may fail (`false`): the slot
+    /// is then not taken, and keeps what `fill` left for the next one to overwrite.
+    #[inline(always)]
+    pub(crate) fn try_insert_reusing(
+        &mut self,
+        fill: impl FnOnce(&mut Option<T>) -> bool,
+    ) -> Option<RawHandle> {
         if self.len >= N {
             return None;
         }
@@ -73,11 +88,13 @@ impl<T, const N: usize> Table<T, N> {
             .map(|i| i + after.len())
             .or_else(|| after.iter().position(|s| !s.live))?;
         let handle_index = u16::try_from(index).ok()?;
-        self.hint = (index + 1) % N;
         let slot = &mut self.slots[index];
-        fill(&mut slot.value);
-        // A fill that left nothing takes no slot.
-        slot.value.as_ref()?;
+        // A fill that failed or left nothing takes no slot (and the search starts where
+        // it did).
+        if !fill(&mut slot.value) || slot.value.is_none() {
+            return None;
+        }
+        self.hint = (index + 1) % N;
         slot.generation = slot.generation.wrapping_add(1);
         slot.live = true;
         self.len += 1;
@@ -197,6 +214,23 @@ mod tests {
         assert!(t.insert_reusing(|v| *v = None).is_none());
         assert_eq!(t.len(), 0);
         assert!(t.insert(5).is_some());
+        // A fill that fails takes no slot either; what it left is offered to the next.
+        let mut t: Table<u32, 1> = Table::new();
+        assert!(
+            t.try_insert_reusing(|v| {
+                *v = Some(7);
+                false
+            })
+            .is_none()
+        );
+        assert_eq!((t.len(), t.iter().count()), (0, 0));
+        let c = t
+            .try_insert_reusing(|v| {
+                *v = Some(v.map_or(1, |old| old + 1));
+                true
+            })
+            .unwrap();
+        assert_eq!(t.get(c), Some(&8));
     }
 }
 
@@ -317,6 +351,11 @@ impl<const N: usize> ChainIndex<N> {
         }
         self.linked[s] = false;
         self.next[s] = END;
+    }
+
+    /// Whether slot `slot` is linked.
+    pub(crate) fn is_linked(&self, slot: u16) -> bool {
+        self.linked.get(usize::from(slot)).copied().unwrap_or(false)
     }
 
     /// The slots linked under `hash`.
@@ -448,14 +487,120 @@ impl<const C: usize, const D: usize> core::hash::Hasher for SipHasher<C, D> {
     }
 }
 
-/// The keyed hash of `value`, in namespace `tag` (so that different kinds of key in one
-/// index do not meet).
-pub(crate) fn hash_of<T: core::hash::Hash + ?Sized>(key: HashKey, tag: u8, value: &T) -> u64 {
+impl<const C: usize, const D: usize> SipHasher<C, D> {
+    /// Take one whole 8-byte word (as `write` of its little-endian bytes would, when no
+    /// bytes of an earlier write are pending).
+    #[inline(always)]
+    fn word(&mut self, m: u64) {
+        Self::compress(&mut self.v, m);
+        self.len = self.len.wrapping_add(8);
+    }
+}
+
+/// Up to 8 bytes as a little-endian word, the missing high bytes zero: in at most three
+/// loads (a copy of a variable length would be a call to `memcpy`).
+#[inline(always)]
+fn load_le(bytes: &[u8]) -> u64 {
+    if let Ok(word) = <[u8; 8]>::try_from(bytes) {
+        return u64::from_le_bytes(word);
+    }
+    let n = bytes.len();
+    let mut out = 0;
+    let mut i = 0;
+    if let Some(&[a, b, c, d]) = bytes.get(..4) {
+        out = u64::from(u32::from_le_bytes([a, b, c, d]));
+        i = 4;
+    }
+    if let Some(&[a, b]) = bytes.get(i..i + 2) {
+        out |= u64::from(u16::from_le_bytes([a, b])) << (8 * i);
+        i += 2;
+    }
+    if i < n {
+        out |= u64::from(bytes[i]) << (8 * i);
+    }
+    out
+}
+
+/// The keyed hash of a key given as its `parts` (at most 255 of them), in namespace
+/// `tag`: SipHash over a header (the tag, the number of parts and each part's length,
+/// as bytes) and then each part zero-padded to whole words. The lengths make the
+/// encoding one-to-one, so that only chance makes two keys share a hash; the padding
+/// lets every part go in whole words, where a stream of bytes would be re-aligned at
+/// each part. A part longer than 255 bytes (no key has one: their capacities are at most
+/// 128) has its length cut, which only risks a collision, never a wrong match (equal
+/// hashes are confirmed by comparing the keys).
+pub(crate) fn hash_parts(key: HashKey, tag: u8, parts: &[&[u8]]) -> u64 {
     use core::hash::Hasher as _;
     let mut h = key.hasher();
-    h.write_u8(tag);
-    value.hash(&mut h);
+    let mut header = u64::from(tag) | ((parts.len() as u64 & 0xff) << 8);
+    let mut at = 2;
+    for p in parts {
+        if at == 8 {
+            h.word(header);
+            header = 0;
+            at = 0;
+        }
+        header |= (p.len().min(255) as u64) << (8 * at);
+        at += 1;
+    }
+    h.word(header);
+    for p in parts {
+        let mut words = p.chunks_exact(8);
+        for w in &mut words {
+            h.word(load_le(w));
+        }
+        if !words.remainder().is_empty() {
+            h.word(load_le(words.remainder()));
+        }
+    }
     h.finish()
+}
+
+/// A value the endpoint's indexes hash: [`hash_parts`] of its parts.
+pub(crate) trait IndexKey {
+    fn index_hash(&self, key: HashKey, tag: u8) -> u64;
+}
+
+impl IndexKey for str {
+    fn index_hash(&self, key: HashKey, tag: u8) -> u64 {
+        hash_parts(key, tag, &[self.as_bytes()])
+    }
+}
+
+/// A dialog's Call-ID and local tag.
+impl IndexKey for (&str, &str) {
+    fn index_hash(&self, key: HashKey, tag: u8) -> u64 {
+        hash_parts(key, tag, &[self.0.as_bytes(), self.1.as_bytes()])
+    }
+}
+
+impl IndexKey for ClientKey {
+    fn index_hash(&self, key: HashKey, tag: u8) -> u64 {
+        hash_parts(key, tag, &self.parts())
+    }
+}
+
+impl IndexKey for MergeKey {
+    fn index_hash(&self, key: HashKey, tag: u8) -> u64 {
+        hash_parts(key, tag, &self.parts(&mut [0; 4]))
+    }
+}
+
+/// The two kinds have different numbers of parts: they never share an encoding.
+impl IndexKey for RequestKey {
+    fn index_hash(&self, key: HashKey, tag: u8) -> u64 {
+        match self {
+            RequestKey::Rfc3261(k) => hash_parts(key, tag, &k.parts(&mut [0; 2])),
+            RequestKey::Legacy(k) => hash_parts(key, tag, &k.parts(&mut [0; 4])),
+        }
+    }
+}
+
+/// The keyed hash of `value`, in namespace `tag` (so that different kinds of key in one
+/// index do not meet).
+#[inline]
+pub(crate) fn hash_of<T: IndexKey + ?Sized>(key: HashKey, tag: u8, value: &T) -> u64 {
+    value.index_hash(key, tag)
 }
 
 impl<T, const N: usize> Table<T, N> {
@@ -513,7 +658,9 @@ mod index_tests {
         ix.insert(2, 9);
         assert_eq!(ix.candidates(8).collect::<heapless::Vec<_, 4>>(), [0]);
         assert_eq!(ix.candidates(12).collect::<heapless::Vec<_, 4>>(), [1]);
+        assert!(ix.is_linked(1));
         ix.remove(1);
+        assert!(!ix.is_linked(1) && ix.is_linked(0) && !ix.is_linked(3) && !ix.is_linked(9));
         assert_eq!(ix.candidates(12).count(), 0);
         assert_eq!(ix.candidates(8).count(), 1);
         ix.insert(0, 9);
@@ -522,6 +669,75 @@ mod index_tests {
         let key = HashKey(1, 2);
         assert_ne!(hash_of(key, 1, "a"), hash_of(key, 2, "a"));
         assert_ne!(hash_of(key, 1, "a"), hash_of(HashKey(1, 3), 1, "a"));
+    }
+
+    /// The encoding `hash_parts` hashes, spelled out byte by byte: the tag, the number of
+    /// parts, each length, zero bytes up to a whole word; then each part, zero bytes up to
+    /// a whole word.
+    fn encoding(tag: u8, parts: &[&[u8]]) -> std::vec::Vec<u8> {
+        let pad = |v: &mut std::vec::Vec<u8>| v.resize(v.len().div_ceil(8) * 8, 0);
+        let mut out = std::vec![tag, parts.len() as u8];
+        out.extend(parts.iter().map(|p| p.len() as u8));
+        pad(&mut out);
+        for p in parts {
+            out.extend_from_slice(p);
+            pad(&mut out);
+        }
+        out
+    }
+
+    /// `hash_parts` is SipHash-1-3 of that encoding, for parts of every length up to a
+    /// few words and up to 9 parts (a header of two words).
+    #[test]
+    fn hash_parts_is_siphash_of_the_padded_encoding() {
+        use core::hash::Hasher as _;
+        let key = HashKey(0x0706_0504_0302_0100, 0x0f0e_0d0c_0b0a_0908);
+        let bytes: std::vec::Vec<u8> = (0u8..40).map(|i| i.wrapping_mul(53) ^ 0xa5).collect();
+        for count in 0..=9 {
+            for len in 0..=bytes.len() {
+                let parts: std::vec::Vec<&[u8]> = (0..count)
+                    .map(|i| &bytes[(i * 3) % 7..][..len.min(33)])
+                    .collect();
+                let mut reference = key.hasher();
+                reference.write(&encoding(4, &parts));
+                assert_eq!(
+                    hash_parts(key, 4, &parts),
+                    reference.finish(),
+                    "{count} parts of {len}"
+                );
+            }
+        }
+    }
+
+    /// Keys whose parts join to the same bytes, or differ only in padding, still differ:
+    /// the lengths are hashed.
+    #[test]
+    fn hash_parts_tells_splits_and_padding_apart() {
+        let key = HashKey(3, 4);
+        let h = |parts: &[&[u8]]| hash_parts(key, 1, parts);
+        assert_ne!(h(&[b"ab", b"c"]), h(&[b"a", b"bc"]));
+        assert_ne!(h(&[b"abc"]), h(&[b"abc", b""]));
+        assert_ne!(h(&[b"abc"]), h(&[b"abc\0"]));
+        assert_ne!(h(&[b""]), h(&[]));
+        assert_eq!(h(&[b"abc", b"d"]), h(&[b"abc", b"d"]));
+        // Equal keys hash alike, unequal ones (here: the port) apart.
+        use crate::message::Method;
+        use crate::transaction::ServerKey;
+        let server = |port| {
+            RequestKey::Rfc3261(ServerKey::new("z9hG4bK1", "h", port, Method::Invite).unwrap())
+        };
+        assert_eq!(
+            hash_of(key, 1, &server(None)),
+            hash_of(key, 1, &server(None))
+        );
+        assert_ne!(
+            hash_of(key, 1, &server(None)),
+            hash_of(key, 1, &server(Some(0)))
+        );
+        assert_ne!(
+            hash_of(key, 1, &server(Some(1))),
+            hash_of(key, 1, &server(Some(256)))
+        );
     }
 }
 
@@ -742,8 +958,8 @@ mod flooding_tests {
     use super::*;
     use core::fmt::Write as _;
 
-    /// The attacker's model of the index hash when it was unkeyed: FNV-1a over what
-    /// `hash_of` feeds its hasher (the tag byte, then a `str`'s bytes and 0xFF).
+    /// The attacker's model of the index hash when it was unkeyed: FNV-1a over the tag
+    /// byte, then a `str`'s bytes and 0xFF.
     fn fnv(tag: u8, s: &str) -> u64 {
         let mut h = 0xcbf2_9ce4_8422_2325u64;
         for &b in [tag].iter().chain(s.as_bytes()).chain(&[0xff]) {

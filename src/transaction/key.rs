@@ -368,6 +368,107 @@ pub fn merge_check<K: PartialEq>(
     }
 }
 
+/// The parts of each key as bytes, in order, for the endpoint's index hash: every part
+/// that decides equality, so that equal keys give equal parts and unequal ones unequal
+/// parts (an integer as its little-endian bytes, an absent port as no bytes).
+#[cfg(feature = "endpoint")]
+impl ClientKey {
+    pub(crate) fn parts(&self) -> [&[u8]; 2] {
+        [self.branch.as_bytes(), self.method.as_bytes()]
+    }
+}
+
+#[cfg(feature = "endpoint")]
+impl ServerKey {
+    /// `port`: room for the port's bytes, which the parts borrow.
+    pub(crate) fn parts<'k>(&'k self, port: &'k mut [u8; 2]) -> [&'k [u8]; 4] {
+        let port: &[u8] = match self.port {
+            Some(p) => {
+                *port = p.to_le_bytes();
+                port
+            }
+            None => &[],
+        };
+        [
+            self.branch.as_bytes(),
+            self.host.as_bytes(),
+            port,
+            self.method.as_bytes(),
+        ]
+    }
+}
+
+#[cfg(feature = "endpoint")]
+impl LegacyKey {
+    /// `cseq`: room for the CSeq number's bytes, which the parts borrow.
+    pub(crate) fn parts<'k>(&'k self, cseq: &'k mut [u8; 4]) -> [&'k [u8]; 7] {
+        *cseq = self.cseq.to_le_bytes();
+        [
+            self.request_uri.as_bytes(),
+            self.to_tag.as_bytes(),
+            self.from_tag.as_bytes(),
+            self.call_id.as_bytes(),
+            cseq,
+            self.top_via.as_bytes(),
+            self.method.as_bytes(),
+        ]
+    }
+}
+
+#[cfg(feature = "endpoint")]
+impl MergeKey {
+    /// `cseq`: room for the CSeq number's bytes, which the parts borrow.
+    pub(crate) fn parts<'k>(&'k self, cseq: &'k mut [u8; 4]) -> [&'k [u8]; 4] {
+        *cseq = self.cseq.to_le_bytes();
+        [
+            self.from_tag.as_bytes(),
+            self.call_id.as_bytes(),
+            cseq,
+            self.method.as_bytes(),
+        ]
+    }
+}
+
+/// `src`'s text in `dst` (same capacity: it fits), without copying `dst`'s whole room.
+#[cfg(feature = "endpoint")]
+fn copy_text<const N: usize>(dst: &mut heapless::String<N>, src: &heapless::String<N>) {
+    dst.clear();
+    let _ = dst.push_str(src);
+}
+
+#[cfg(feature = "endpoint")]
+impl RequestKey {
+    /// Make `slot` hold a key equal to this one, copying only the text when it holds an
+    /// RFC 3261 key already (a table slot reused: the key is some 700 bytes of room).
+    pub(crate) fn store_in(&self, slot: &mut Option<RequestKey>) {
+        match (slot.as_mut(), self) {
+            (Some(RequestKey::Rfc3261(dst)), RequestKey::Rfc3261(src)) => {
+                copy_text(&mut dst.branch, &src.branch);
+                copy_text(&mut dst.host, &src.host);
+                dst.port = src.port;
+                copy_text(&mut dst.method, &src.method);
+            }
+            _ => *slot = Some(self.clone()),
+        }
+    }
+}
+
+#[cfg(feature = "endpoint")]
+impl MergeKey {
+    /// As [`RequestKey::store_in`]: `slot` made to hold a key equal to this one.
+    pub(crate) fn store_in(&self, slot: &mut Option<MergeKey>) {
+        match slot {
+            Some(dst) => {
+                copy_text(&mut dst.from_tag, &self.from_tag);
+                copy_text(&mut dst.call_id, &self.call_id);
+                dst.cseq = self.cseq;
+                copy_text(&mut dst.method, &self.method);
+            }
+            None => *slot = Some(self.clone()),
+        }
+    }
+}
+
 impl From<ParseError> for KeyError {
     fn from(e: ParseError) -> Self {
         KeyError::Malformed(e)
@@ -503,5 +604,59 @@ impl MergeKey {
             cseq.seq(),
             cseq.method(),
         )
+    }
+}
+
+#[cfg(all(test, feature = "endpoint"))]
+mod store_tests {
+    use super::*;
+
+    /// Whatever a slot held, it ends up holding a key equal to the one stored.
+    #[test]
+    fn stored_keys_equal_the_original() {
+        let server = |b: &str, h: &str, p| {
+            RequestKey::Rfc3261(ServerKey::new(b, h, p, Method::Invite).unwrap())
+        };
+        let legacy = RequestKey::Legacy(
+            LegacyKey::new(
+                "sip:b@h",
+                Some("t"),
+                "f",
+                "c",
+                1,
+                "SIP/2.0/UDP h",
+                Method::Bye,
+            )
+            .unwrap(),
+        );
+        let keys = [
+            server("z9hG4bKlonger-branch", "host.example", Some(5060)),
+            server("z9hG4bKb", "h", None),
+            legacy.clone(),
+        ];
+        for key in &keys {
+            for held in [
+                None,
+                Some(keys[0].clone()),
+                Some(keys[1].clone()),
+                Some(legacy.clone()),
+            ] {
+                let mut slot = held;
+                key.store_in(&mut slot);
+                assert_eq!(slot.as_ref(), Some(key));
+            }
+        }
+        let merge = |f: &str, n| MergeKey::new(f, "call", n, Method::Invite).unwrap();
+        for key in [merge("a-long-from-tag", 1), merge("b", 2)] {
+            for held in [
+                None,
+                Some(merge("a-long-from-tag", 1)),
+                Some(merge("zz", 9)),
+            ] {
+                let mut slot = held;
+                key.store_in(&mut slot);
+                assert_eq!(slot, Some(key.clone()));
+            }
+        }
     }
 }
