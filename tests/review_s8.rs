@@ -5,7 +5,7 @@ mod scripted_support;
 
 use sansip::Instant;
 use sansip::dialog::MAX_ROUTES;
-use sansip::endpoint::{Event, Request, Transport};
+use sansip::endpoint::{Event, Transport};
 use sansip::message::Method;
 use scripted_support::*;
 
@@ -17,13 +17,13 @@ fn routes(n: usize) -> Vec<String> {
         .collect()
 }
 
-fn invite_req() -> Request<'static> {
-    Request::new(
-        Method::Invite,
-        "sip:bob@127.0.0.1:5070",
-        "<sip:alice@127.0.0.1>",
-        "<sip:bob@127.0.0.1>",
-    )
+/// The callee's 2xx to `invite`, To tag `tag`, through `routes` record-routing hops
+/// (see [`routes`]), with a Contact.
+fn routed_ok(invite: &[u8], tag: &str, routes: usize) -> Vec<u8> {
+    let rr = self::routes(routes);
+    let mut headers: Vec<(&str, &str)> = rr.iter().map(|r| ("Record-Route", r.as_str())).collect();
+    headers.push(("Contact", CONTACT));
+    response_to(invite, 200, tag, &headers, None)
 }
 
 /// Another fork's 2xx past the bounds is ACKed and BYEd once; a retransmission of it
@@ -34,15 +34,11 @@ fn invite_req() -> Request<'static> {
 fn another_forks_unkept_2xx_retransmitted_gets_no_second_bye() {
     let mut ep = endpoint(Transport::Udp);
     let now = Instant::ZERO;
-    ep.invite(now, addr(PEER), &invite_req()).unwrap();
-    let invite = sent(&mut ep).pop().unwrap().1;
+    let (_, invite) = place_call(&mut ep, now, false);
     let first = response_to(&invite, 200, "a1", &[("Contact", CONTACT)], None);
     feed(&mut ep, now, &first);
     assert_eq!(methods(&sent(&mut ep)), ["ACK"]);
-    let rr = routes(MAX_ROUTES + 1);
-    let mut headers: Vec<(&str, &str)> = rr.iter().map(|r| ("Record-Route", r.as_str())).collect();
-    headers.push(("Contact", CONTACT));
-    let other = response_to(&invite, 200, "b2", &headers, None);
+    let other = routed_ok(&invite, "b2", MAX_ROUTES + 1);
     feed(&mut ep, now, &other);
     assert_eq!(methods(&sent(&mut ep)), ["ACK", "BYE"]);
     events(&mut ep);
@@ -61,8 +57,7 @@ fn another_forks_unkept_2xx_retransmitted_gets_no_second_bye() {
 fn another_forks_kept_2xx_retransmitted_gets_no_second_bye() {
     let mut ep = endpoint(Transport::Udp);
     let now = Instant::ZERO;
-    ep.invite(now, addr(PEER), &invite_req()).unwrap();
-    let invite = sent(&mut ep).pop().unwrap().1;
+    let (_, invite) = place_call(&mut ep, now, false);
     let first = response_to(&invite, 200, "a1", &[("Contact", CONTACT)], None);
     feed(&mut ep, now, &first);
     assert_eq!(methods(&sent(&mut ep)), ["ACK"]);
@@ -80,8 +75,7 @@ fn another_forks_kept_2xx_retransmitted_gets_no_second_bye() {
 fn another_forks_2xx_with_a_long_tag_gets_one_bye() {
     let mut ep = endpoint(Transport::Udp);
     let now = Instant::ZERO;
-    ep.invite(now, addr(PEER), &invite_req()).unwrap();
-    let invite = sent(&mut ep).pop().unwrap().1;
+    let (_, invite) = place_call(&mut ep, now, false);
     let first = response_to(&invite, 200, "a1", &[("Contact", CONTACT)], None);
     feed(&mut ep, now, &first);
     assert_eq!(methods(&sent(&mut ep)), ["ACK"]);
@@ -104,22 +98,14 @@ fn another_forks_2xx_with_a_long_tag_gets_one_bye() {
 fn a_2xx_confirming_an_early_dialog_past_the_bounds_is_acked_along_its_routes() {
     let mut ep = endpoint(Transport::Udp);
     let now = Instant::ZERO;
-    ep.invite(now, addr(PEER), &invite_req()).unwrap();
-    let invite = sent(&mut ep).pop().unwrap().1;
+    let (_, invite) = place_call(&mut ep, now, false);
     feed(
         &mut ep,
         now,
         &response_to(&invite, 180, "b1", &[("Contact", CONTACT)], None),
     );
     assert!(sent(&mut ep).is_empty());
-    let rr = routes(MAX_ROUTES + 1);
-    let mut headers: Vec<(&str, &str)> = rr.iter().map(|r| ("Record-Route", r.as_str())).collect();
-    headers.push(("Contact", CONTACT));
-    feed(
-        &mut ep,
-        now,
-        &response_to(&invite, 200, "b1", &headers, None),
-    );
+    feed(&mut ep, now, &routed_ok(&invite, "b1", MAX_ROUTES + 1));
     let out = sent(&mut ep);
     assert_eq!(methods(&out), ["ACK", "BYE"]);
     for (to, bytes) in &out {
@@ -236,8 +222,7 @@ fn route_values(m: &sansip::message::Message<'_>) -> Vec<String> {
 fn answered_with(rr: &str) -> (Vec<(std::net::SocketAddr, Vec<u8>)>, Vec<Event>) {
     let mut ep = endpoint(Transport::Udp);
     let now = Instant::ZERO;
-    ep.invite(now, addr(PEER), &invite_req()).unwrap();
-    let invite = sent(&mut ep).pop().unwrap().1;
+    let (_, invite) = place_call(&mut ep, now, false);
     feed(&mut ep, now, &ok_with(&invite, rr));
     (sent(&mut ep), events(&mut ep))
 }
@@ -329,8 +314,7 @@ fn a_strict_first_router_loses_what_a_request_uri_may_not_carry() {
 fn a_reinvite_2xx_with_a_malformed_record_route_is_acked() {
     let mut ep = endpoint(Transport::Udp);
     let now = Instant::ZERO;
-    let call = ep.invite(now, addr(PEER), &invite_req()).unwrap();
-    let invite = sent(&mut ep).pop().unwrap().1;
+    let (call, invite) = place_call(&mut ep, now, false);
     let ok = response_to(&invite, 200, "b1", &[("Contact", CONTACT)], None);
     feed(&mut ep, now, &ok);
     assert_eq!(methods(&sent(&mut ep)), ["ACK"]);
@@ -361,8 +345,7 @@ fn a_reinvite_2xx_with_a_malformed_record_route_is_acked() {
 fn two_forks_with_long_tags_each_get_a_bye() {
     let mut ep = endpoint(Transport::Udp);
     let now = Instant::ZERO;
-    ep.invite(now, addr(PEER), &invite_req()).unwrap();
-    let invite = sent(&mut ep).pop().unwrap().1;
+    let (_, invite) = place_call(&mut ep, now, false);
     feed(
         &mut ep,
         now,
@@ -390,8 +373,7 @@ fn an_unkept_2xx_racing_the_cancel_ends_the_call_cancelled() {
     for kept in [true, false] {
         let mut ep = endpoint(Transport::Udp);
         let now = Instant::ZERO;
-        let call = ep.invite(now, addr(PEER), &invite_req()).unwrap();
-        let invite = sent(&mut ep).pop().unwrap().1;
+        let (call, invite) = place_call(&mut ep, now, false);
         feed(
             &mut ep,
             now,
@@ -400,15 +382,8 @@ fn an_unkept_2xx_racing_the_cancel_ends_the_call_cancelled() {
         ep.hangup(now, call).unwrap();
         assert_eq!(methods(&sent(&mut ep)), ["CANCEL"]);
         events(&mut ep);
-        let rr = routes(if kept { 1 } else { MAX_ROUTES + 1 });
-        let mut headers: Vec<(&str, &str)> =
-            rr.iter().map(|r| ("Record-Route", r.as_str())).collect();
-        headers.push(("Contact", CONTACT));
-        feed(
-            &mut ep,
-            now,
-            &response_to(&invite, 200, "b1", &headers, None),
-        );
+        let hops = if kept { 1 } else { MAX_ROUTES + 1 };
+        feed(&mut ep, now, &routed_ok(&invite, "b1", hops));
         assert_eq!(methods(&sent(&mut ep)), ["ACK", "BYE"], "kept {kept}");
         let evs = events(&mut ep);
         assert!(
@@ -429,8 +404,7 @@ fn an_unkept_2xx_racing_the_cancel_ends_the_call_cancelled() {
 fn the_bye_of_an_unkept_2xx_goes_on_from_the_early_dialogs_cseq() {
     let mut ep = endpoint(Transport::Udp);
     let now = Instant::ZERO;
-    let call = ep.invite(now, addr(PEER), &invite_req()).unwrap();
-    let invite = sent(&mut ep).pop().unwrap().1;
+    let (call, invite) = place_call(&mut ep, now, false);
     feed(
         &mut ep,
         now,
@@ -445,14 +419,7 @@ fn the_bye_of_an_unkept_2xx_goes_on_from_the_early_dialogs_cseq() {
     assert_eq!(parse(&info).cseq().unwrap().seq(), 2);
     feed(&mut ep, now, &response_to(&info, 200, "b1", &[], None));
     events(&mut ep);
-    let rr = routes(MAX_ROUTES + 1);
-    let mut headers: Vec<(&str, &str)> = rr.iter().map(|r| ("Record-Route", r.as_str())).collect();
-    headers.push(("Contact", CONTACT));
-    feed(
-        &mut ep,
-        now,
-        &response_to(&invite, 200, "b1", &headers, None),
-    );
+    feed(&mut ep, now, &routed_ok(&invite, "b1", MAX_ROUTES + 1));
     let out = sent(&mut ep);
     assert_eq!(methods(&out), ["ACK", "BYE"]);
     assert_eq!(
@@ -471,8 +438,7 @@ fn the_bye_of_an_unkept_2xx_goes_on_from_the_early_dialogs_cseq() {
 fn a_180_with_a_malformed_record_route_still_counts_as_provisional() {
     let mut ep = endpoint(Transport::Udp);
     let now = Instant::ZERO;
-    let call = ep.invite(now, addr(PEER), &invite_req()).unwrap();
-    let invite = sent(&mut ep).pop().unwrap().1;
+    let (call, invite) = place_call(&mut ep, now, false);
     let ringing = response_to(
         &invite,
         180,

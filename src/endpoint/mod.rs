@@ -4848,18 +4848,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 let fork = if self.is_own_dialog(call, &remote_tag) {
                     None
                 } else {
-                    match self.fork_dialog(call, remote_tag, msg) {
-                        // Another fork's 2xx whose dialog a `Dialog` cannot keep (past its
-                        // bounds): ACKed from the messages, for every copy of the 2xx; the
-                        // `SendBye` the first copy alone gets BYEs it (as a kept fork's).
-                        Fork::Unbuildable => {
-                            if let Some(m) = self.unkept_2xx(msg, remote_tag) {
-                                self.ack_and_bye_of_call(now, call, m, Sends::Ack);
-                            }
-                            return Err(SendError::InvalidState);
-                        }
-                        f => f.into_option()?,
-                    }
+                    self.other_fork(now, call, remote_tag, msg, Sends::Ack)?
                 };
                 // Late offer on the call's own dialog: the ACK carries the host's answer
                 // (`ack_with_answer`), for every copy of the 2xx (§13.2.2.4). Extra forks
@@ -4954,16 +4943,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 let fork = if self.is_own_dialog(call, &remote_tag) {
                     None
                 } else {
-                    match self.fork_dialog(call, remote_tag, msg) {
-                        // Another fork's 2xx past a `Dialog`'s bounds (see `SendAck`).
-                        Fork::Unbuildable => {
-                            if let Some(m) = self.unkept_2xx(msg, remote_tag) {
-                                self.ack_and_bye_of_call(now, call, m, Sends::Bye);
-                            }
-                            return Err(SendError::InvalidState);
-                        }
-                        f => f.into_option()?,
-                    }
+                    self.other_fork(now, call, remote_tag, msg, Sends::Bye)?
                 };
                 let bye = self.send_in_dialog(now, call, Method::Bye, fork)?;
                 if let Some(c) = self.calls.get_mut(call.0) {
@@ -5100,6 +5080,30 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 .map(|t| self.session_tag(t));
             m.status().is_some_and(StatusCode::is_success) && to_tag.unwrap_or(Tag::EMPTY) == tag
         })
+    }
+
+    /// The dialog a session's ACK or BYE goes in for fork `remote_tag`, not the call's
+    /// own (see [`fork_dialog`](Self::fork_dialog)). Another fork's 2xx whose dialog a
+    /// `Dialog` cannot keep (past its bounds) gets what `sends` says written from the
+    /// messages instead (its ACK for every copy of the 2xx, its BYE when the session asks
+    /// for it after the first copy alone, as a kept fork's), and `InvalidState`.
+    fn other_fork(
+        &mut self,
+        now: Instant,
+        call: CallHandle,
+        remote_tag: Tag,
+        msg: Option<&Message<'_>>,
+        sends: Sends,
+    ) -> Result<Option<Dialog>, SendError> {
+        match self.fork_dialog(call, remote_tag, msg) {
+            Fork::Unbuildable => {
+                if let Some(m) = self.unkept_2xx(msg, remote_tag) {
+                    self.ack_and_bye_of_call(now, call, m, sends);
+                }
+                Err(SendError::InvalidState)
+            }
+            f => f.into_option(),
+        }
     }
 
     /// The dialog of fork `remote_tag` when it is not the call's own: built from the
