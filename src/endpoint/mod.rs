@@ -4702,7 +4702,9 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 Some(d) => d,
                 None => c.dialog.as_mut().ok_or(SendError::InvalidState)?,
             };
-            let dest = dialog_destination(d, fallback);
+            let hop = first_hop(d);
+            d.set_hop(hop);
+            let dest = hop.unwrap_or(fallback);
             // Target refresh requests carry the Contact (§12.2.1.1, RFC 3311 §5.1).
             let contact = matches!(method, Method::Invite | Method::Update)
                 .then(|| self.contacts.for_dialog(d));
@@ -4906,9 +4908,15 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                         b.set_body("application/sdp", answer);
                     }
                     b.encode_appending(&mut bytes)?;
-                    dialog_destination(d, c.peer)
+                    (first_hop(d), c.peer)
                 };
-                self.queue_transmit(dest, &bytes);
+                // The call's own dialog keeps its first hop for the BYE.
+                if fork.is_none()
+                    && let Some(d) = self.calls.get_mut(call.0).and_then(|c| c.dialog.as_mut())
+                {
+                    d.set_hop(dest.0);
+                }
+                self.queue_transmit(dest.0.unwrap_or(dest.1), &bytes);
             }
             dialog::Action::SendBye { remote_tag } => {
                 // §13.2.2.4: a 2xx is ACKed before its dialog is BYEd. A late offer whose
@@ -5704,30 +5712,44 @@ fn session_expires_text(seconds: u32, refresher: Option<crate::message::Refreshe
 /// target, when it (or its `maddr`) is an IP literal, on its port or its transport's
 /// default (RFC 3263 §4.1, §4.2: 5061 for SIPS); else `fallback`.
 fn dialog_destination(d: &Dialog, fallback: SocketAddr) -> SocketAddr {
-    destination_of(d.route_set().next().unwrap_or(d.remote_target()), fallback)
+    first_hop(d).unwrap_or(fallback)
+}
+
+/// The address `d`'s next request goes to, `None` when its first hop names a domain:
+/// the dialog's cached one when kept ([`Dialog::set_hop`]), else worked out again.
+fn first_hop(d: &Dialog) -> Option<SocketAddr> {
+    let fresh = || address_of(d.route_set().next().unwrap_or(d.remote_target()));
+    match d.hop().0 {
+        Some(hop) => {
+            debug_assert_eq!(hop, fresh(), "a stale first hop");
+            hop
+        }
+        None => fresh(),
+    }
 }
 
 /// Where a request whose first hop is the URI `target` (with or without angle
 /// brackets) goes: the address it names (RFC 3263 §4 for a numeric host), or
 /// `fallback` when it names a domain.
 fn destination_of(target: &str, fallback: SocketAddr) -> SocketAddr {
+    address_of(target).unwrap_or(fallback)
+}
+
+/// [`destination_of`] without its fallback: `None` where that one serves.
+fn address_of(target: &str) -> Option<SocketAddr> {
     let target = target.trim_start_matches('<').trim_end_matches('>');
     // Given as `&str` too: no UTF-8 pass of its own.
-    let Ok(uri) = crate::message::Uri::parse_text(target.as_bytes(), Some(target)) else {
-        return fallback;
-    };
-    let Some(sip) = uri.as_sip() else {
-        return fallback;
-    };
+    let uri = crate::message::Uri::parse_text(target.as_bytes(), Some(target)).ok()?;
+    let sip = uri.as_sip()?;
     match crate::locate::plan(sip) {
-        Ok(crate::locate::Plan::Address { ip, port, .. }) => SocketAddr::new(ip, port),
-        Ok(_) => fallback,
+        Ok(crate::locate::Plan::Address { ip, port, .. }) => Some(SocketAddr::new(ip, port)),
+        Ok(_) => None,
         // A transport RFC 3263 cannot plan for (unknown, or UDP in a SIPS URI): the
         // address as written, on 5060.
         Err(_) => match sip.maddr().unwrap_or(sip.host()) {
-            Host::Ipv4(a) => SocketAddr::new(IpAddr::V4(a), sip.port().unwrap_or(5060)),
-            Host::Ipv6(a) => SocketAddr::new(IpAddr::V6(a), sip.port().unwrap_or(5060)),
-            Host::Domain(_) => fallback,
+            Host::Ipv4(a) => Some(SocketAddr::new(IpAddr::V4(a), sip.port().unwrap_or(5060))),
+            Host::Ipv6(a) => Some(SocketAddr::new(IpAddr::V6(a), sip.port().unwrap_or(5060))),
+            Host::Domain(_) => None,
         },
     }
 }
