@@ -959,7 +959,9 @@ struct CallMeta {
     ack_for: Option<(Tag, u32)>,
     /// UAC, late offer: the 2xx whose ACK waits for the host's answer.
     ack_wanted: Option<(Tag, u32)>,
-    local_tag: Tag,
+    /// Kept as text: every response of the call reads it as `&str` (a `Tag` would check
+    /// its UTF-8 each time).
+    local_tag: String<{ crate::dialog::MAX_TAG }>,
     /// The session's timers, then the provisional guard, the CANCEL guard (§9.1) and the
     /// retransmission timer of a reliable provisional response (RFC 3262 §3).
     timers: Timers<CALL_TIMERS>,
@@ -2632,7 +2634,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                     // A caller whose first early dialog ended (`dialog_gone`): other
                     // forks' early dialogs live on (§12.1.2); the Call-ID is the INVITE's.
                     None => {
-                        c.local_tag.is(local_tag)
+                        c.local_tag == local_tag
                             && self.early_fork(CallHandle(h), remote_tag).is_some()
                             && self
                                 .uac_invite_message(c)
@@ -3261,8 +3263,9 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             });
         let tls = self.over_tls();
         let tags = (|| {
-            let local_tag =
-                Tag::new(&tag).map_err(|_| dialog::DialogError::Capacity(Capacity::String))?;
+            // Fits: a random tag of 16 bytes.
+            let local_tag = String::<{ crate::dialog::MAX_TAG }>::try_from(tag.as_str())
+                .map_err(|_| dialog::DialogError::Capacity(Capacity::String))?;
             let remote = Tag::new(core.from.tag().unwrap_or(""))
                 .map_err(|_| dialog::DialogError::Capacity(Capacity::String))?;
             Ok((local_tag, remote))
@@ -3642,7 +3645,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         // CSeq (§8.2.6.2) makes the dialog alone; otherwise the INVITE is read too.
         let echoes_invite = !tls
             && self.calls.get(call.0).is_some_and(|c| {
-                core.from.tag().is_some_and(|t| c.local_tag.is(t))
+                core.from.tag().is_some_and(|t| c.local_tag == t)
                     && cseq.seq() == c.session.invite_cseq()
             });
         let uac_invite = self.calls.get(call.0).and_then(|c| c.uac_invite);
@@ -4348,15 +4351,11 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         call: Option<CallHandle>,
     ) -> Result<(), SendError> {
         // A call's responses carry its local tag; others get a fresh one (stored bytes
-        // make retransmissions identical).
-        let tag: String<{ crate::dialog::MAX_TAG }> = match call.and_then(|c| self.calls.get(c.0)) {
-            Some(c) => String::try_from(c.local_tag.as_str()).unwrap_or_default(),
-            None => self
-                .txs
-                .get(tx.0)
-                .map(|e| String::try_from(e.to_tag.as_str()).unwrap_or_default())
-                .unwrap_or_default(),
-        };
+        // make retransmissions identical). Borrowed, not copied: `calls` and `txs` are
+        // apart.
+        let call_tag = call
+            .and_then(|c| self.calls.get(c.0))
+            .map(|c| c.local_tag.as_str());
         let contacts = &self.contacts;
         let ua = self.config.user_agent;
         let limits = self.config.limits;
@@ -4375,12 +4374,14 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             request_index,
             top_via,
             to_tagged,
+            to_tag,
             ..
         } = meta;
+        let tag = call_tag.unwrap_or(to_tag.as_str());
         let request =
             stored_message(request, request_index, &limits).ok_or(SendError::InvalidState)?;
         let mut b = MessageBuilder::response(status);
-        b.push_response_headers(&request, status, &tag, Some(*to_tagged))
+        b.push_response_headers(&request, status, tag, Some(*to_tagged))
             .map_err(EncodeError::from)?;
         // Copied from the request: see `crlf_framed`.
         let copied = crlf_framed(&request);
@@ -4515,8 +4516,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             return;
         }
         let tag = match call.and_then(|c| self.calls.get(c.0)) {
-            Some(c) => String::<{ crate::dialog::MAX_TAG }>::try_from(c.local_tag.as_str())
-                .unwrap_or_default(),
+            Some(c) => c.local_tag.clone(),
             None => String::try_from(e.to_tag.as_str()).unwrap_or_default(),
         };
         let Ok(ack) = k.for_ack(&tag).map(RequestKey::Legacy) else {
@@ -4536,7 +4536,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         now: Instant,
         to: SocketAddr,
         req: &Request<'_>,
-    ) -> Result<(TxHandle, Tag), SendError> {
+    ) -> Result<(TxHandle, String<{ crate::dialog::MAX_TAG }>), SendError> {
         if req.cseq == 0 || req.cseq > CSEQ_LIMIT {
             return Err(SendError::InvalidState);
         }
@@ -4624,7 +4624,6 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         drop(b); // ends its borrow of `self.contacts`
         let key = ClientKey::new(&branch, req.method)
             .map_err(|_| SendError::Capacity(Capacity::Branch))?;
-        let tag = Tag::new(&tag).map_err(SendError::Capacity)?;
         let tx = self.start_client_tx(now, to, &bytes, key, req.method == Method::Invite)?;
         Ok((tx, tag))
     }
