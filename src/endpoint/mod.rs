@@ -5468,6 +5468,26 @@ fn route_with(
     destination
 }
 
+/// The text of `via`, `msg`'s top Via (`vias().next()`), as [`first_via_element`]
+/// gives it, without splitting the header again: its own text when that lies in the
+/// first Via header (when not, that header holds no element, and the split gave none).
+fn top_via_text<'a>(msg: &Message<'a>, via: &crate::message::Via<'a>) -> Option<&'a [u8]> {
+    let (value, _) = msg.value_of(HeaderKind::Via)?;
+    let top = via.text();
+    let (within, at) = (value.as_ptr_range(), top.as_ptr_range());
+    let top = (within.start <= at.start && at.end <= within.end).then_some(top);
+    debug_assert_eq!(top, first_via_element(msg), "not the top Via");
+    top
+}
+
+/// The first element of the message's first Via header, split as the parser does:
+/// what [`rewritten_via`] read before the parsed Via gave its text.
+fn first_via_element<'a>(msg: &Message<'a>) -> Option<&'a [u8]> {
+    let (value, _) = msg.value_of(HeaderKind::Via)?;
+    let (_, top) = lex::CommaSeparated::new(value).next()?.ok()?;
+    Some(top)
+}
+
 /// The rewritten top Via onto `out` (empty); `None` if there is none or it does not fit.
 fn rewritten_via(
     msg: &Message<'_>,
@@ -5475,8 +5495,7 @@ fn rewritten_via(
     from: SocketAddr,
     out: &mut String<MAX_VIA>,
 ) -> Option<()> {
-    let (value, _) = msg.value_of(HeaderKind::Via)?;
-    let (_, top) = lex::CommaSeparated::new(value).next()?.ok()?;
+    let top = top_via_text(msg, via)?;
     let same_host = match via.sent_by().host {
         Host::Ipv4(a) => IpAddr::V4(a) == from.ip(),
         Host::Ipv6(a) => IpAddr::V6(a) == from.ip(),
@@ -5527,6 +5546,58 @@ fn push_rport_filled<const N: usize>(out: &mut String<N>, text: &str, port: u16)
         at = end + 1;
     }
     out.push_str(text.get(copied..)?).ok()
+}
+
+#[cfg(test)]
+mod top_via_tests {
+    use super::*;
+
+    fn agree(bytes: &[u8]) -> Option<bool> {
+        let msg = Message::parse(bytes).ok()?;
+        let via = msg.top_via().ok()?;
+        Some(top_via_text(&msg, &via) == first_via_element(&msg))
+    }
+
+    /// A top Via in the first header, alone or first of a list, or after a first
+    /// header holding no element (no rewrite then, as before).
+    #[test]
+    fn the_top_via_text_is_the_first_element_of_the_first_header() {
+        let head = "INVITE sip:b@h SIP/2.0\r\n";
+        let tail = "From: <sip:a@h>;tag=1\r\nTo: <sip:b@h>\r\nCall-ID: c\r\n\
+                    CSeq: 1 INVITE\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n";
+        let vias = [
+            "Via: SIP/2.0/UDP h;branch=z9hG4bK1\r\n",
+            "Via:  SIP/2.0/UDP h;branch=z9hG4bK1 \r\n",
+            "Via: SIP/2.0/UDP h;branch=z9hG4bK1, SIP/2.0/TCP g\r\n",
+            "Via: SIP / 2.0 / UDP h ; branch=z9hG4bK1 ,SIP/2.0/TCP g\r\n",
+            "Via: SIP/2.0/UDP h;x=\"a,b\";branch=z9hG4bK1,SIP/2.0/TCP g\r\n",
+            "Via:\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\n",
+            "Via: \t \r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\n",
+        ];
+        let mut none = 0;
+        for v in vias {
+            let bytes = std::format!("{head}{v}{tail}");
+            assert_eq!(agree(bytes.as_bytes()), Some(true), "{v:?}");
+            let msg = Message::parse(bytes.as_bytes()).unwrap(); // unwrap: agree parsed it
+            none += usize::from(first_via_element(&msg).is_none());
+        }
+        // The first header without an element is among them.
+        assert!(none > 0);
+    }
+
+    #[test]
+    #[ignore = "needs ../shared/corpus"]
+    fn the_top_via_text_agrees_on_the_corpus_and_mutants() {
+        let (mut compared, mut differ) = (0, 0);
+        for bytes in crate::corpus_inputs::inputs() {
+            if let Some(same) = agree(&bytes) {
+                compared += 1;
+                differ += usize::from(!same);
+            }
+        }
+        assert!(compared > 1000, "{compared}");
+        assert_eq!(differ, 0, "{differ} of {compared} messages differ");
+    }
 }
 
 #[cfg(test)]
