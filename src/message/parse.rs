@@ -668,6 +668,7 @@ impl<'a> Message<'a> {
                 uri,
                 version,
             } => StartSplit::Request {
+                known: method.as_known(),
                 method_len: method.as_str().len() as u32,
                 uri_len: uri.len() as u32,
                 version_len: version.len() as u32,
@@ -704,13 +705,22 @@ impl<'a> Message<'a> {
         let line = bytes.get(index.start_offset..)?;
         let start = match index.start {
             StartSplit::Request {
+                known,
                 method_len,
                 uri_len,
                 version_len,
             } => {
                 let (m, u, v) = (method_len as usize, uri_len as usize, version_len as usize);
+                let name = line.get(..m)?;
                 StartLine::Request {
-                    method: Method::from_bytes(line.get(..m)?)?,
+                    method: match known {
+                        // Stored with the bytes it was read from: the same name.
+                        Some(k) => {
+                            debug_assert_eq!(Method::from_bytes(name), Some(k));
+                            k
+                        }
+                        None => Method::from_bytes(name)?,
+                    },
                     uri: line.get(m + 1..m + 1 + u)?,
                     version: parse_version(line.get(m + u + 2..m + u + 2 + v)?, 0).ok()?,
                 }
@@ -773,6 +783,8 @@ pub(crate) struct Detached {
 #[derive(Clone, Copy, Debug)]
 enum StartSplit {
     Request {
+        /// The method when the crate knows it: not matched against the bytes again.
+        known: Option<Method<'static>>,
         method_len: u32,
         uri_len: u32,
         version_len: u32,
@@ -797,6 +809,7 @@ impl Detached {
             body_start: 0,
             start_offset: 0,
             start: StartSplit::Request {
+                known: None,
                 method_len: 0,
                 uri_len: 0,
                 version_len: 0,
