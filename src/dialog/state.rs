@@ -233,6 +233,7 @@ pub struct Dialog {
 /// a domain (the call's peer serves). Only a cache of the route set and remote
 /// target, so it takes no part in comparing dialogs.
 #[derive(Clone, Copy, Debug, Default)]
+#[cfg_attr(not(feature = "endpoint"), allow(dead_code))] // the endpoint's sends read it
 pub(crate) struct HopCache(pub(crate) Option<Option<core::net::SocketAddr>>);
 
 impl PartialEq for HopCache {
