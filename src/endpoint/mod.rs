@@ -2948,7 +2948,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 None => *m_merge_key = None,
             }
             *m_peer = peer;
-            *m_request_index = msg.detach();
+            msg.detach_into(m_request_index);
             // Strings of one capacity: their text copied, not their room.
             m_top_via.clear();
             let _ = m_top_via.push_str(&top_via);

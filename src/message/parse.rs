@@ -661,6 +661,15 @@ impl<'a> Message<'a> {
     /// and get the message back with [`Message::reattach`] without parsing it again.
     #[cfg_attr(not(feature = "endpoint"), allow(dead_code))] // the endpoint's stored requests
     pub(crate) fn detach(&self) -> Detached {
+        let mut out = Detached::empty();
+        self.detach_into(&mut out);
+        out
+    }
+
+    /// [`detach`](Self::detach) written over `out`: only the slots in use are copied,
+    /// not the room of a whole index.
+    #[cfg_attr(not(feature = "endpoint"), allow(dead_code))] // the endpoint's stored requests
+    pub(crate) fn detach_into(&self, out: &mut Detached) {
         // Lengths fit: a start line ends within the header section (64 KiB).
         let start = match self.start {
             StartLine::Request {
@@ -683,15 +692,15 @@ impl<'a> Message<'a> {
                 reason_len: reason.len() as u32,
             },
         };
-        Detached {
-            len: self.bytes.len(),
-            slots: self.slots.clone(),
-            first: self.first,
-            repeated: self.repeated,
-            body_start: self.body_start,
-            start_offset: self.start_offset,
-            start,
-        }
+        out.len = self.bytes.len();
+        out.slots.clear();
+        // Same capacity: they fit. (heapless's `clone_from` would copy all the room.)
+        let _ = out.slots.extend_from_slice(&self.slots);
+        out.first = self.first;
+        out.repeated = self.repeated;
+        out.body_start = self.body_start;
+        out.start_offset = self.start_offset;
+        out.start = start;
     }
 
     /// The message `index` was detached from, over `bytes`: a copy of the bytes it was
@@ -1203,7 +1212,9 @@ mod tests {
         let back = Message::reattach(bytes, &m.detach()).unwrap();
         assert_eq!(back.status(), Some(StatusCode::RINGING));
         assert_eq!(back.header(HeaderKind::CallId).unwrap().value, b"x");
-        // Start lines are split where they were parsed: every shape comes back the same.
+        // Start lines are split where they were parsed: every shape comes back the same,
+        // also from an index written over the previous one.
+        let mut reused = m.detach();
         for line in [
             &b"SIP/2.0 200"[..],
             b"SIP/2.0 200 ",
@@ -1225,6 +1236,11 @@ mod tests {
                 "{:?}",
                 core::str::from_utf8(line)
             );
+            m.detach_into(&mut reused);
+            let again = Message::reattach(&copy, &reused).unwrap();
+            assert_eq!(again.start_line(), m.start_line());
+            assert!(again.headers().eq(m.headers()));
+            assert_eq!((again.first, again.repeated), (m.first, m.repeated));
         }
     }
 }
