@@ -708,6 +708,20 @@ impl<'a> Message<'a> {
     /// they cannot be that.
     #[cfg_attr(not(feature = "endpoint"), allow(dead_code))]
     pub(crate) fn reattach(bytes: &'a [u8], index: &Detached) -> Option<Self> {
+        let mut msg = Message::empty(bytes);
+        msg.reattach_into(index).then_some(msg)
+    }
+
+    /// [`reattach`](Self::reattach) on an [`empty`](Message::empty) view of the bytes,
+    /// filled in place (see [`read_datagram`](Self::read_datagram)); `false` where that
+    /// gives `None`, the view then unspecified.
+    #[cfg_attr(not(feature = "endpoint"), allow(dead_code))]
+    pub(crate) fn reattach_into(&mut self, index: &Detached) -> bool {
+        self.reattach_parts(index).is_some()
+    }
+
+    fn reattach_parts(&mut self, index: &Detached) -> Option<()> {
+        let bytes = self.bytes;
         if bytes.len() != index.len || index.body_start > bytes.len() {
             return None;
         }
@@ -759,19 +773,19 @@ impl<'a> Message<'a> {
         {
             return None;
         }
-        Some(Message {
-            bytes,
-            start,
-            slots: index.slots.clone(),
-            // Kept with the index, not found again by a pass over it.
-            first: index.first,
-            repeated: index.repeated,
-            body_start: index.body_start,
-            start_offset: index.start_offset,
-            // Not validated again: a reattached message is read for a few headers only,
-            // which then take their own UTF-8 passes.
-            text: None,
-        })
+        self.start = start;
+        self.slots.clear();
+        // Same capacity: they fit.
+        let _ = self.slots.extend_from_slice(&index.slots);
+        // Kept with the index, not found again by a pass over it.
+        self.first = index.first;
+        self.repeated = index.repeated;
+        self.body_start = index.body_start;
+        self.start_offset = index.start_offset;
+        // Not validated again: a reattached message is read for a few headers only,
+        // which then take their own UTF-8 passes.
+        self.text = None;
+        Some(())
     }
 }
 
