@@ -224,7 +224,25 @@ pub struct Dialog {
     /// Route URIs, each `<uri>`, separated by one space (URIs never hold a space).
     route_set: String<MAX_ROUTE_BYTES>,
     secure: bool,
+    /// Where the endpoint sends this dialog's requests, once worked out; emptied by every
+    /// change of the route set or the remote target.
+    hop: HopCache,
 }
+
+/// The endpoint's address for a dialog's first hop: `Some(None)` when that hop names
+/// a domain (the call's peer serves). Only a cache of the route set and remote
+/// target, so it takes no part in comparing dialogs.
+#[derive(Clone, Copy, Debug, Default)]
+#[cfg_attr(not(feature = "endpoint"), allow(dead_code))] // the endpoint's sends read it
+pub(crate) struct HopCache(pub(crate) Option<Option<core::net::SocketAddr>>);
+
+impl PartialEq for HopCache {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for HopCache {}
 
 impl Dialog {
     /// The UAC's dialog from the `response` to its dialog-creating `request`
@@ -376,6 +394,7 @@ impl Dialog {
             remote_target: String::new(),
             route_set: String::new(),
             secure: false,
+            hop: HopCache(None),
         }
     }
 
@@ -424,6 +443,7 @@ impl Dialog {
     ) -> Result<(), DialogError> {
         // `uac_state` let a 2xx without a To tag through: its tag is null (§12.1.2).
         let remote_tag = to.tag().unwrap_or("");
+        out.hop = HopCache(None);
         let target =
             contact_uri(response).and_then(|uri| remote_target_into(&mut out.remote_target, uri));
         match (target, fallback_target) {
@@ -460,6 +480,7 @@ impl Dialog {
             .is_ok();
         let mut route_set = String::new();
         uac_route_set_into(&mut route_set, response)?;
+        self.hop = HopCache(None);
         let _ = set_bounded(&mut self.route_set, &route_set);
         if target_ok {
             let _ = set_bounded(&mut self.remote_target, &target);
@@ -525,6 +546,7 @@ impl Dialog {
         local_tag: &str,
         tls: bool,
     ) -> Result<(), DialogError> {
+        out.hop = HopCache(None);
         // Only a request over TLS can make a secure dialog (§12.1.1); the checks already
         // parsed the Request-URI, so it is read again only then.
         if request.request_uri_raw().is_none() {
@@ -586,6 +608,19 @@ impl Dialog {
     /// Remote target (Contact of the peer).
     pub fn remote_target(&self) -> &str {
         strip_angles(&self.remote_target)
+    }
+
+    /// The cached address of the first hop ([`HopCache`]).
+    #[cfg_attr(not(feature = "endpoint"), allow(dead_code))] // the endpoint's sends
+    pub(crate) fn hop(&self) -> HopCache {
+        self.hop
+    }
+
+    /// Keep `hop` as the address of the first hop, until the route set or remote
+    /// target changes.
+    #[cfg_attr(not(feature = "endpoint"), allow(dead_code))] // the endpoint's sends
+    pub(crate) fn set_hop(&mut self, hop: Option<core::net::SocketAddr>) {
+        self.hop = HopCache(Some(hop));
     }
 
     /// The route set, in the order Route headers are written. When the first route is a
@@ -678,6 +713,7 @@ impl Dialog {
         match remote_target_of(msg) {
             Ok(target) => {
                 self.remote_target = target;
+                self.hop = HopCache(None);
                 Ok(())
             }
             Err(DialogError::MissingContact) => Ok(()),
@@ -1095,6 +1131,7 @@ mod reference {
             remote_target,
             route_set: uac_route_set(response)?,
             secure: false,
+            hop: HopCache(None),
         })
     }
 
@@ -1102,6 +1139,7 @@ mod reference {
         let remote_target = remote_target_of(response).unwrap_or_else(|_| d.remote_target.clone());
         d.route_set = uac_route_set(response)?;
         d.remote_target = remote_target;
+        d.hop = HopCache(None);
         d.state = DialogState::Confirmed;
         Ok(())
     }
@@ -1139,6 +1177,7 @@ mod reference {
             remote_target: target_of(target?)?,
             route_set,
             secure,
+            hop: HopCache(None),
         })
     }
 }
@@ -1253,6 +1292,8 @@ mod tests {
         let (from, to) = (resp.from().unwrap(), resp.to().unwrap());
         let mut d = Dialog::uac_from_response(&resp, &from, &to, "another-call", 9).unwrap();
         d.set_remote_seq(Some(77));
+        // A first hop kept, which building over the dialog must forget.
+        d.set_hop(None);
         d
     }
 
@@ -1280,6 +1321,7 @@ mod tests {
                         tls,
                     );
                     if msg.request_uri().is_some_and(|u| u.is_ok()) {
+                        same &= into.is_err() || d.hop().0.is_none();
                         same &= into.map(|()| d) == fresh;
                     }
                 }
@@ -1289,12 +1331,28 @@ mod tests {
             same &= fresh == reference::uac_from_response(msg, &from, &to, "c1", 3);
             let mut d = dirty();
             let into = Dialog::uac_from_response_into(&mut d, msg, &from, &to, "c1", 3);
+            same &= into.is_err() || d.hop().0.is_none();
             same &= into.map(|()| d) == fresh;
             let (mut new, mut old) = (dirty(), dirty());
             let confirmed = new.confirm_uac(msg);
             same &= confirmed == reference::confirm_uac(&mut old, msg) && new == old;
+            // A confirmed dialog forgets its first hop; one left unchanged keeps it.
+            same &= new.hop().0.is_none() == confirmed.is_ok();
         }
         same
+    }
+
+    /// A target refresh forgets the kept first hop; one without Contact keeps it.
+    #[test]
+    fn a_target_refresh_forgets_the_first_hop() {
+        let mut d = dirty();
+        let bare = response(200, &[], "");
+        d.refresh_target(&Message::parse(&bare).unwrap()).unwrap();
+        assert_eq!(d.hop().0, Some(None));
+        let moved = response(200, &[], "<sip:b@192.0.2.99>");
+        d.refresh_target(&Message::parse(&moved).unwrap()).unwrap();
+        assert_eq!(d.hop().0, None);
+        assert_eq!(d.remote_target(), "sip:b@192.0.2.99");
     }
 
     /// The in-place constructors make what the reference made, also over a dialog in

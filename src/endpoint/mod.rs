@@ -901,6 +901,17 @@ impl<const MSG: usize> TxEntry<MSG> {
 fn stored_message<'m>(bytes: &'m [u8], index: &Detached, limits: &Limits) -> Option<Message<'m>> {
     Message::reattach(bytes, index).or_else(|| Message::parse_with(bytes, limits).ok())
 }
+
+/// [`stored_message`] filled in `msg`, an [`empty`](Message::empty) view of the stored
+/// bytes: the view is some 700 bytes, each move of it a copy. `false` where that gives
+/// `None`.
+fn read_stored(msg: &mut Message<'_>, index: &Detached, limits: &Limits) -> bool {
+    if msg.reattach_into(index) {
+        return true;
+    }
+    *msg = Message::empty(msg.as_bytes());
+    msg.read_datagram(limits).is_ok()
+}
 impl CallMeta {
     /// The call's own early dialog: its requests (INFO, UPDATE) count for its fork, whose
     /// BYE goes on from them (§12.2.1.1).
@@ -959,7 +970,9 @@ struct CallMeta {
     ack_for: Option<(Tag, u32)>,
     /// UAC, late offer: the 2xx whose ACK waits for the host's answer.
     ack_wanted: Option<(Tag, u32)>,
-    local_tag: Tag,
+    /// Kept as text: every response of the call reads it as `&str` (a `Tag` would check
+    /// its UTF-8 each time).
+    local_tag: String<{ crate::dialog::MAX_TAG }>,
     /// The session's timers, then the provisional guard, the CANCEL guard (§9.1) and the
     /// retransmission timer of a reliable provisional response (RFC 3262 §3).
     timers: Timers<CALL_TIMERS>,
@@ -2632,7 +2645,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                     // A caller whose first early dialog ended (`dialog_gone`): other
                     // forks' early dialogs live on (§12.1.2); the Call-ID is the INVITE's.
                     None => {
-                        c.local_tag.is(local_tag)
+                        c.local_tag == local_tag
                             && self.early_fork(CallHandle(h), remote_tag).is_some()
                             && self
                                 .uac_invite_message(c)
@@ -2946,7 +2959,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 None => *m_merge_key = None,
             }
             *m_peer = peer;
-            *m_request_index = msg.detach();
+            msg.detach_into(m_request_index);
             // Strings of one capacity: their text copied, not their room.
             m_top_via.clear();
             let _ = m_top_via.push_str(&top_via);
@@ -3261,8 +3274,9 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             });
         let tls = self.over_tls();
         let tags = (|| {
-            let local_tag =
-                Tag::new(&tag).map_err(|_| dialog::DialogError::Capacity(Capacity::String))?;
+            // Fits: a random tag of 16 bytes.
+            let local_tag = String::<{ crate::dialog::MAX_TAG }>::try_from(tag.as_str())
+                .map_err(|_| dialog::DialogError::Capacity(Capacity::String))?;
             let remote = Tag::new(core.from.tag().unwrap_or(""))
                 .map_err(|_| dialog::DialogError::Capacity(Capacity::String))?;
             Ok((local_tag, remote))
@@ -3642,7 +3656,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         // CSeq (§8.2.6.2) makes the dialog alone; otherwise the INVITE is read too.
         let echoes_invite = !tls
             && self.calls.get(call.0).is_some_and(|c| {
-                core.from.tag().is_some_and(|t| c.local_tag.is(t))
+                core.from.tag().is_some_and(|t| c.local_tag == t)
                     && cseq.seq() == c.session.invite_cseq()
             });
         let uac_invite = self.calls.get(call.0).and_then(|c| c.uac_invite);
@@ -4348,15 +4362,11 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         call: Option<CallHandle>,
     ) -> Result<(), SendError> {
         // A call's responses carry its local tag; others get a fresh one (stored bytes
-        // make retransmissions identical).
-        let tag: String<{ crate::dialog::MAX_TAG }> = match call.and_then(|c| self.calls.get(c.0)) {
-            Some(c) => String::try_from(c.local_tag.as_str()).unwrap_or_default(),
-            None => self
-                .txs
-                .get(tx.0)
-                .map(|e| String::try_from(e.to_tag.as_str()).unwrap_or_default())
-                .unwrap_or_default(),
-        };
+        // make retransmissions identical). Borrowed, not copied: `calls` and `txs` are
+        // apart.
+        let call_tag = call
+            .and_then(|c| self.calls.get(c.0))
+            .map(|c| c.local_tag.as_str());
         let contacts = &self.contacts;
         let ua = self.config.user_agent;
         let limits = self.config.limits;
@@ -4375,12 +4385,16 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             request_index,
             top_via,
             to_tagged,
+            to_tag,
             ..
         } = meta;
-        let request =
-            stored_message(request, request_index, &limits).ok_or(SendError::InvalidState)?;
+        let tag = call_tag.unwrap_or(to_tag.as_str());
+        let mut request = Message::empty(request);
+        if !read_stored(&mut request, request_index, &limits) {
+            return Err(SendError::InvalidState);
+        }
         let mut b = MessageBuilder::response(status);
-        b.push_response_headers(&request, status, &tag, Some(*to_tagged))
+        b.push_response_headers(&request, status, tag, Some(*to_tagged))
             .map_err(EncodeError::from)?;
         // Copied from the request: see `crlf_framed`.
         let copied = crlf_framed(&request);
@@ -4515,8 +4529,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             return;
         }
         let tag = match call.and_then(|c| self.calls.get(c.0)) {
-            Some(c) => String::<{ crate::dialog::MAX_TAG }>::try_from(c.local_tag.as_str())
-                .unwrap_or_default(),
+            Some(c) => c.local_tag.clone(),
             None => String::try_from(e.to_tag.as_str()).unwrap_or_default(),
         };
         let Ok(ack) = k.for_ack(&tag).map(RequestKey::Legacy) else {
@@ -4536,7 +4549,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         now: Instant,
         to: SocketAddr,
         req: &Request<'_>,
-    ) -> Result<(TxHandle, Tag), SendError> {
+    ) -> Result<(TxHandle, String<{ crate::dialog::MAX_TAG }>), SendError> {
         if req.cseq == 0 || req.cseq > CSEQ_LIMIT {
             return Err(SendError::InvalidState);
         }
@@ -4624,7 +4637,6 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         drop(b); // ends its borrow of `self.contacts`
         let key = ClientKey::new(&branch, req.method)
             .map_err(|_| SendError::Capacity(Capacity::Branch))?;
-        let tag = Tag::new(&tag).map_err(SendError::Capacity)?;
         let tx = self.start_client_tx(now, to, &bytes, key, req.method == Method::Invite)?;
         Ok((tx, tag))
     }
@@ -4702,7 +4714,9 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 Some(d) => d,
                 None => c.dialog.as_mut().ok_or(SendError::InvalidState)?,
             };
-            let dest = dialog_destination(d, fallback);
+            let hop = first_hop(d);
+            d.set_hop(hop);
+            let dest = hop.unwrap_or(fallback);
             // Target refresh requests carry the Contact (§12.2.1.1, RFC 3311 §5.1).
             let contact = matches!(method, Method::Invite | Method::Update)
                 .then(|| self.contacts.for_dialog(d));
@@ -4906,9 +4920,15 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                         b.set_body("application/sdp", answer);
                     }
                     b.encode_appending(&mut bytes)?;
-                    dialog_destination(d, c.peer)
+                    (first_hop(d), c.peer)
                 };
-                self.queue_transmit(dest, &bytes);
+                // The call's own dialog keeps its first hop for the BYE.
+                if fork.is_none()
+                    && let Some(d) = self.calls.get_mut(call.0).and_then(|c| c.dialog.as_mut())
+                {
+                    d.set_hop(dest.0);
+                }
+                self.queue_transmit(dest.0.unwrap_or(dest.1), &bytes);
             }
             dialog::Action::SendBye { remote_tag } => {
                 // §13.2.2.4: a 2xx is ACKed before its dialog is BYEd. A late offer whose
@@ -5461,6 +5481,26 @@ fn route_with(
     destination
 }
 
+/// The text of `via`, `msg`'s top Via (`vias().next()`), as [`first_via_element`]
+/// gives it, without splitting the header again: its own text when that lies in the
+/// first Via header (when not, that header holds no element, and the split gave none).
+fn top_via_text<'a>(msg: &Message<'a>, via: &crate::message::Via<'a>) -> Option<&'a [u8]> {
+    let (value, _) = msg.value_of(HeaderKind::Via)?;
+    let top = via.text();
+    let (within, at) = (value.as_ptr_range(), top.as_ptr_range());
+    let top = (within.start <= at.start && at.end <= within.end).then_some(top);
+    debug_assert_eq!(top, first_via_element(msg), "not the top Via");
+    top
+}
+
+/// The first element of the message's first Via header, split as the parser does:
+/// what [`rewritten_via`] read before the parsed Via gave its text.
+fn first_via_element<'a>(msg: &Message<'a>) -> Option<&'a [u8]> {
+    let (value, _) = msg.value_of(HeaderKind::Via)?;
+    let (_, top) = lex::CommaSeparated::new(value).next()?.ok()?;
+    Some(top)
+}
+
 /// The rewritten top Via onto `out` (empty); `None` if there is none or it does not fit.
 fn rewritten_via(
     msg: &Message<'_>,
@@ -5468,8 +5508,7 @@ fn rewritten_via(
     from: SocketAddr,
     out: &mut String<MAX_VIA>,
 ) -> Option<()> {
-    let (value, _) = msg.value_of(HeaderKind::Via)?;
-    let (_, top) = lex::CommaSeparated::new(value).next()?.ok()?;
+    let top = top_via_text(msg, via)?;
     let same_host = match via.sent_by().host {
         Host::Ipv4(a) => IpAddr::V4(a) == from.ip(),
         Host::Ipv6(a) => IpAddr::V6(a) == from.ip(),
@@ -5520,6 +5559,91 @@ fn push_rport_filled<const N: usize>(out: &mut String<N>, text: &str, port: u16)
         at = end + 1;
     }
     out.push_str(text.get(copied..)?).ok()
+}
+
+#[cfg(test)]
+mod stored_tests {
+    use super::*;
+
+    /// In place, a stored message reads as `stored_message` gives it: from its index,
+    /// parsed again without one, or not at all.
+    #[test]
+    fn read_stored_agrees_with_stored_message() {
+        let bytes: &[u8] = b"INVITE sip:b@h SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\n\
+            Call-ID: c\r\nContent-Length: 0\r\n\r\n";
+        let limits = Limits::default();
+        let parsed = Message::parse(bytes).unwrap(); // unwrap: a valid message
+        let other = Message::parse(b"SIP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n").unwrap(); // unwrap: valid
+        let cases: [(&[u8], Detached); 4] = [
+            (bytes, parsed.detach()),
+            (bytes, Detached::empty()),
+            (bytes, other.detach()),
+            (b"not a message", Detached::empty()),
+        ];
+        for (i, (b, index)) in cases.iter().enumerate() {
+            let want = stored_message(b, index, &limits);
+            let mut got = Message::empty(b);
+            let ok = read_stored(&mut got, index, &limits);
+            assert_eq!(ok, want.is_some(), "{i}");
+            if let Some(want) = want {
+                assert_eq!(got.start_line(), want.start_line(), "{i}");
+                assert!(got.headers().eq(want.headers()), "{i}");
+                assert_eq!(got.body(), want.body(), "{i}");
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod top_via_tests {
+    use super::*;
+
+    fn agree(bytes: &[u8]) -> Option<bool> {
+        let msg = Message::parse(bytes).ok()?;
+        let via = msg.top_via().ok()?;
+        Some(top_via_text(&msg, &via) == first_via_element(&msg))
+    }
+
+    /// A top Via in the first header, alone or first of a list, or after a first
+    /// header holding no element (no rewrite then, as before).
+    #[test]
+    fn the_top_via_text_is_the_first_element_of_the_first_header() {
+        let head = "INVITE sip:b@h SIP/2.0\r\n";
+        let tail = "From: <sip:a@h>;tag=1\r\nTo: <sip:b@h>\r\nCall-ID: c\r\n\
+                    CSeq: 1 INVITE\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n";
+        let vias = [
+            "Via: SIP/2.0/UDP h;branch=z9hG4bK1\r\n",
+            "Via:  SIP/2.0/UDP h;branch=z9hG4bK1 \r\n",
+            "Via: SIP/2.0/UDP h;branch=z9hG4bK1, SIP/2.0/TCP g\r\n",
+            "Via: SIP / 2.0 / UDP h ; branch=z9hG4bK1 ,SIP/2.0/TCP g\r\n",
+            "Via: SIP/2.0/UDP h;x=\"a,b\";branch=z9hG4bK1,SIP/2.0/TCP g\r\n",
+            "Via:\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\n",
+            "Via: \t \r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\n",
+        ];
+        let mut none = 0;
+        for v in vias {
+            let bytes = std::format!("{head}{v}{tail}");
+            assert_eq!(agree(bytes.as_bytes()), Some(true), "{v:?}");
+            let msg = Message::parse(bytes.as_bytes()).unwrap(); // unwrap: agree parsed it
+            none += usize::from(first_via_element(&msg).is_none());
+        }
+        // The first header without an element is among them.
+        assert!(none > 0);
+    }
+
+    #[test]
+    #[ignore = "needs ../shared/corpus"]
+    fn the_top_via_text_agrees_on_the_corpus_and_mutants() {
+        let (mut compared, mut differ) = (0, 0);
+        for bytes in crate::corpus_inputs::inputs() {
+            if let Some(same) = agree(&bytes) {
+                compared += 1;
+                differ += usize::from(!same);
+            }
+        }
+        assert!(compared > 1000, "{compared}");
+        assert_eq!(differ, 0, "{differ} of {compared} messages differ");
+    }
 }
 
 #[cfg(test)]
@@ -5704,30 +5828,44 @@ fn session_expires_text(seconds: u32, refresher: Option<crate::message::Refreshe
 /// target, when it (or its `maddr`) is an IP literal, on its port or its transport's
 /// default (RFC 3263 §4.1, §4.2: 5061 for SIPS); else `fallback`.
 fn dialog_destination(d: &Dialog, fallback: SocketAddr) -> SocketAddr {
-    destination_of(d.route_set().next().unwrap_or(d.remote_target()), fallback)
+    first_hop(d).unwrap_or(fallback)
+}
+
+/// The address `d`'s next request goes to, `None` when its first hop names a domain:
+/// the dialog's cached one when kept ([`Dialog::set_hop`]), else worked out again.
+fn first_hop(d: &Dialog) -> Option<SocketAddr> {
+    let fresh = || address_of(d.route_set().next().unwrap_or(d.remote_target()));
+    match d.hop().0 {
+        Some(hop) => {
+            debug_assert_eq!(hop, fresh(), "a stale first hop");
+            hop
+        }
+        None => fresh(),
+    }
 }
 
 /// Where a request whose first hop is the URI `target` (with or without angle
 /// brackets) goes: the address it names (RFC 3263 §4 for a numeric host), or
 /// `fallback` when it names a domain.
 fn destination_of(target: &str, fallback: SocketAddr) -> SocketAddr {
+    address_of(target).unwrap_or(fallback)
+}
+
+/// [`destination_of`] without its fallback: `None` where that one serves.
+fn address_of(target: &str) -> Option<SocketAddr> {
     let target = target.trim_start_matches('<').trim_end_matches('>');
     // Given as `&str` too: no UTF-8 pass of its own.
-    let Ok(uri) = crate::message::Uri::parse_text(target.as_bytes(), Some(target)) else {
-        return fallback;
-    };
-    let Some(sip) = uri.as_sip() else {
-        return fallback;
-    };
+    let uri = crate::message::Uri::parse_text(target.as_bytes(), Some(target)).ok()?;
+    let sip = uri.as_sip()?;
     match crate::locate::plan(sip) {
-        Ok(crate::locate::Plan::Address { ip, port, .. }) => SocketAddr::new(ip, port),
-        Ok(_) => fallback,
+        Ok(crate::locate::Plan::Address { ip, port, .. }) => Some(SocketAddr::new(ip, port)),
+        Ok(_) => None,
         // A transport RFC 3263 cannot plan for (unknown, or UDP in a SIPS URI): the
         // address as written, on 5060.
         Err(_) => match sip.maddr().unwrap_or(sip.host()) {
-            Host::Ipv4(a) => SocketAddr::new(IpAddr::V4(a), sip.port().unwrap_or(5060)),
-            Host::Ipv6(a) => SocketAddr::new(IpAddr::V6(a), sip.port().unwrap_or(5060)),
-            Host::Domain(_) => fallback,
+            Host::Ipv4(a) => Some(SocketAddr::new(IpAddr::V4(a), sip.port().unwrap_or(5060))),
+            Host::Ipv6(a) => Some(SocketAddr::new(IpAddr::V6(a), sip.port().unwrap_or(5060))),
+            Host::Domain(_) => None,
         },
     }
 }

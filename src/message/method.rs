@@ -126,6 +126,27 @@ impl<'a> Method<'a> {
         }
     }
 
+    /// This method when it is one of [`Method::KNOWN`], which borrow nothing.
+    pub(crate) fn as_known(&self) -> Option<Method<'static>> {
+        Some(match *self {
+            Method::Invite => Method::Invite,
+            Method::Ack => Method::Ack,
+            Method::Bye => Method::Bye,
+            Method::Cancel => Method::Cancel,
+            Method::Options => Method::Options,
+            Method::Register => Method::Register,
+            Method::Prack => Method::Prack,
+            Method::Update => Method::Update,
+            Method::Subscribe => Method::Subscribe,
+            Method::Notify => Method::Notify,
+            Method::Refer => Method::Refer,
+            Method::Message => Method::Message,
+            Method::Info => Method::Info,
+            Method::Publish => Method::Publish,
+            Method::Extension(_) => return None,
+        })
+    }
+
     /// Whether this is one of the methods in [`Method::KNOWN`].
     pub fn is_known(&self) -> bool {
         !matches!(self, Method::Extension(_))
@@ -147,7 +168,9 @@ mod tests {
         for m in Method::KNOWN {
             assert_eq!(Method::from_token(m.as_str()), Some(m));
             assert!(m.is_known());
+            assert_eq!(m.as_known(), Some(m));
         }
+        assert_eq!(Method::Extension("INVITEX").as_known(), None);
     }
 
     #[test]

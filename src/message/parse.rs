@@ -661,6 +661,15 @@ impl<'a> Message<'a> {
     /// and get the message back with [`Message::reattach`] without parsing it again.
     #[cfg_attr(not(feature = "endpoint"), allow(dead_code))] // the endpoint's stored requests
     pub(crate) fn detach(&self) -> Detached {
+        let mut out = Detached::empty();
+        self.detach_into(&mut out);
+        out
+    }
+
+    /// [`detach`](Self::detach) written over `out`: only the slots in use are copied,
+    /// not the room of a whole index.
+    #[cfg_attr(not(feature = "endpoint"), allow(dead_code))] // the endpoint's stored requests
+    pub(crate) fn detach_into(&self, out: &mut Detached) {
         // Lengths fit: a start line ends within the header section (64 KiB).
         let start = match self.start {
             StartLine::Request {
@@ -668,6 +677,7 @@ impl<'a> Message<'a> {
                 uri,
                 version,
             } => StartSplit::Request {
+                known: method.as_known(),
                 method_len: method.as_str().len() as u32,
                 uri_len: uri.len() as u32,
                 version_len: version.len() as u32,
@@ -682,15 +692,15 @@ impl<'a> Message<'a> {
                 reason_len: reason.len() as u32,
             },
         };
-        Detached {
-            len: self.bytes.len(),
-            slots: self.slots.clone(),
-            first: self.first,
-            repeated: self.repeated,
-            body_start: self.body_start,
-            start_offset: self.start_offset,
-            start,
-        }
+        out.len = self.bytes.len();
+        out.slots.clear();
+        // Same capacity: they fit. (heapless's `clone_from` would copy all the room.)
+        let _ = out.slots.extend_from_slice(&self.slots);
+        out.first = self.first;
+        out.repeated = self.repeated;
+        out.body_start = self.body_start;
+        out.start_offset = self.start_offset;
+        out.start = start;
     }
 
     /// The message `index` was detached from, over `bytes`: a copy of the bytes it was
@@ -698,19 +708,42 @@ impl<'a> Message<'a> {
     /// they cannot be that.
     #[cfg_attr(not(feature = "endpoint"), allow(dead_code))]
     pub(crate) fn reattach(bytes: &'a [u8], index: &Detached) -> Option<Self> {
+        let mut msg = Message::empty(bytes);
+        msg.reattach_into(index).then_some(msg)
+    }
+
+    /// [`reattach`](Self::reattach) on an [`empty`](Message::empty) view of the bytes,
+    /// filled in place (see [`read_datagram`](Self::read_datagram)); `false` where that
+    /// gives `None`, the view then unspecified.
+    #[cfg_attr(not(feature = "endpoint"), allow(dead_code))]
+    pub(crate) fn reattach_into(&mut self, index: &Detached) -> bool {
+        self.reattach_parts(index).is_some()
+    }
+
+    fn reattach_parts(&mut self, index: &Detached) -> Option<()> {
+        let bytes = self.bytes;
         if bytes.len() != index.len || index.body_start > bytes.len() {
             return None;
         }
         let line = bytes.get(index.start_offset..)?;
         let start = match index.start {
             StartSplit::Request {
+                known,
                 method_len,
                 uri_len,
                 version_len,
             } => {
                 let (m, u, v) = (method_len as usize, uri_len as usize, version_len as usize);
+                let name = line.get(..m)?;
                 StartLine::Request {
-                    method: Method::from_bytes(line.get(..m)?)?,
+                    method: match known {
+                        // Stored with the bytes it was read from: the same name.
+                        Some(k) => {
+                            debug_assert_eq!(Method::from_bytes(name), Some(k));
+                            k
+                        }
+                        None => Method::from_bytes(name)?,
+                    },
                     uri: line.get(m + 1..m + 1 + u)?,
                     version: parse_version(line.get(m + u + 2..m + u + 2 + v)?, 0).ok()?,
                 }
@@ -740,19 +773,19 @@ impl<'a> Message<'a> {
         {
             return None;
         }
-        Some(Message {
-            bytes,
-            start,
-            slots: index.slots.clone(),
-            // Kept with the index, not found again by a pass over it.
-            first: index.first,
-            repeated: index.repeated,
-            body_start: index.body_start,
-            start_offset: index.start_offset,
-            // Not validated again: a reattached message is read for a few headers only,
-            // which then take their own UTF-8 passes.
-            text: None,
-        })
+        self.start = start;
+        self.slots.clear();
+        // Same capacity: they fit.
+        let _ = self.slots.extend_from_slice(&index.slots);
+        // Kept with the index, not found again by a pass over it.
+        self.first = index.first;
+        self.repeated = index.repeated;
+        self.body_start = index.body_start;
+        self.start_offset = index.start_offset;
+        // Not validated again: a reattached message is read for a few headers only,
+        // which then take their own UTF-8 passes.
+        self.text = None;
+        Some(())
     }
 }
 
@@ -773,6 +806,8 @@ pub(crate) struct Detached {
 #[derive(Clone, Copy, Debug)]
 enum StartSplit {
     Request {
+        /// The method when the crate knows it: not matched against the bytes again.
+        known: Option<Method<'static>>,
         method_len: u32,
         uri_len: u32,
         version_len: u32,
@@ -797,6 +832,7 @@ impl Detached {
             body_start: 0,
             start_offset: 0,
             start: StartSplit::Request {
+                known: None,
                 method_len: 0,
                 uri_len: 0,
                 version_len: 0,
@@ -1190,7 +1226,9 @@ mod tests {
         let back = Message::reattach(bytes, &m.detach()).unwrap();
         assert_eq!(back.status(), Some(StatusCode::RINGING));
         assert_eq!(back.header(HeaderKind::CallId).unwrap().value, b"x");
-        // Start lines are split where they were parsed: every shape comes back the same.
+        // Start lines are split where they were parsed: every shape comes back the same,
+        // also from an index written over the previous one.
+        let mut reused = m.detach();
         for line in [
             &b"SIP/2.0 200"[..],
             b"SIP/2.0 200 ",
@@ -1212,6 +1250,11 @@ mod tests {
                 "{:?}",
                 core::str::from_utf8(line)
             );
+            m.detach_into(&mut reused);
+            let again = Message::reattach(&copy, &reused).unwrap();
+            assert_eq!(again.start_line(), m.start_line());
+            assert!(again.headers().eq(m.headers()));
+            assert_eq!((again.first, again.repeated), (m.first, m.repeated));
         }
     }
 }
