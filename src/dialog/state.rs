@@ -1119,7 +1119,9 @@ mod reference {
         seq: u32,
     ) -> Result<Dialog, DialogError> {
         let state = uac_state(response, to)?;
-        let remote_tag = to.tag().ok_or(DialogError::NotDialogCreating)?;
+        // A 2xx without a To tag makes a dialog with a null remote tag (§12.1.2): a rule
+        // added to both with `uac_state`, not part of the rewrite this compares.
+        let remote_tag = to.tag().unwrap_or("");
         let remote_target = remote_target_of(response)?;
         Ok(Dialog {
             id: DialogId::new(call_id, from.tag().unwrap_or(""), remote_tag)?,
