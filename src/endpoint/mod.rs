@@ -3405,15 +3405,16 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         // stays (§12.2.1.2), and the response is not read for one; a provisional response
         // still counts for its transaction (§17.1.1.2, §9.1), only its early dialog is
         // not made.
+        // The stored request is read again last: only for a malformed Record-Route.
         if code.is_success()
             && check::creates_dialog(msg, &core.cseq)
+            && msg.record_routes().any(|r| r.is_err())
             && h.is_none_or(|h| {
                 self.txs
                     .get(h)
                     .and_then(|e| e.stored_request(&Limits::default()))
                     .is_some_and(|r| r.to().is_ok_and(|to| to.tag().is_none()))
             })
-            && msg.record_routes().any(|r| r.is_err())
         {
             self.stats.discarded += 1;
             return;
@@ -3520,9 +3521,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             // A refused INVITE: its response the host may read (a 3xx's Contacts) until
             // it has drained the events.
             Machine::ClientInvite(m) if m.state() == transaction::State::Completed => {
-                if !self.settled.contains(&tx) {
-                    let _ = self.settled.push(tx);
-                }
+                self.settle(tx);
                 return;
             }
             Machine::ClientInvite(m) => m,
@@ -3533,9 +3532,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 let own = e.call.is_some()
                     && (key.method() == Method::Bye || key.method() == Method::Prack);
                 if !own {
-                    if !self.settled.contains(&tx) {
-                        let _ = self.settled.push(tx);
-                    }
+                    self.settle(tx);
                 } else if self
                     .linger
                     .push_client(deadline, key, e.peer, (&[], &[]), None)
@@ -3567,6 +3564,14 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             c.lingering_invite = Some(key);
         }
         self.remove_tx(tx);
+    }
+
+    /// Let client transaction `tx` linger once the host has drained the events (see
+    /// `settled`); a full list keeps it in the table, as before.
+    fn settle(&mut self, tx: TxHandle) {
+        if !self.settled.contains(&tx) {
+            let _ = self.settled.push(tx);
+        }
     }
 
     /// Client transaction `tx` (see `settled`) lingers as a record if it is still

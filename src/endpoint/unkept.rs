@@ -62,8 +62,8 @@ pub(crate) fn unkept_request<'m: 's, 's>(
     scratch: &'s mut Scratch,
 ) -> Result<&'s str, DialogError> {
     let header = |m: &Message<'m>, kind| {
-        m.header(kind)
-            .map(|h| h.value)
+        m.value_of(kind)
+            .map(|(value, _)| value)
             .ok_or(DialogError::NotDialogCreating)
     };
     let (from, to, call_id) = (
@@ -103,28 +103,26 @@ pub(crate) fn unkept_request<'m: 's, 's>(
     route_text.clear();
     // The Route values, written first: a strict router's set ends with the remote target.
     let rest = if strict { &routes[1..] } else { &routes[..] };
-    for (i, r) in rest.iter().enumerate() {
-        let sep = if i == 0 { "" } else { ", " };
-        let written = route_text.push_str(sep).is_ok()
-            && route_text.push('<').is_ok()
-            && route_text.push_str(r).is_ok()
-            && route_text.push('>').is_ok();
-        if !written {
-            return Err(full);
-        }
+    // `, <uri>` (no separator first).
+    let push_angled = |out: &mut heapless::String<MAX_UNKEPT_ROUTE_BYTES>, uri: &str| {
+        let sep = if out.is_empty() { "" } else { ", " };
+        let written = out.push_str(sep).is_ok()
+            && out.push('<').is_ok()
+            && out.push_str(uri).is_ok()
+            && out.push('>').is_ok();
+        if written { Ok(()) } else { Err(full) }
+    };
+    for r in rest {
+        push_angled(route_text, r)?;
     }
     if strict {
-        let sep = if rest.is_empty() { "" } else { ", " };
-        route_text.push_str(sep).map_err(|_| full)?;
-        // Appended in angle brackets, stripped if need be.
+        // The remote target last, stripped if need be.
         if plain {
-            let written = route_text.push('<').is_ok()
-                && route_text.push_str(target).is_ok()
-                && route_text.push('>').is_ok();
-            if !written {
-                return Err(full);
-            }
+            push_angled(route_text, target)?;
         } else {
+            if !route_text.is_empty() {
+                route_text.push_str(", ").map_err(|_| full)?;
+            }
             target_into(target, route_text)?;
         }
     }
