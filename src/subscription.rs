@@ -183,6 +183,23 @@ impl Subscription {
         }
     }
 
+    /// A subscription another notifier installed when the SUBSCRIBE forked (RFC 6665
+    /// §4.1.2.4, §5.4.9), made by that notifier's first NOTIFY, which is its next
+    /// event: no SUBSCRIBE of its own is out, and it counts as accepted (so it is
+    /// refreshed like any other once that NOTIFY says `active` or `pending`).
+    pub fn forked(expires: u32) -> Self {
+        Subscription {
+            out: false,
+            accepted: true,
+            ..Subscription::new(expires)
+        }
+    }
+
+    /// The duration this side asks for, seconds (its refreshes ask for it again).
+    pub fn asked(&self) -> u32 {
+        self.expires
+    }
+
     /// The state.
     pub fn state(&self) -> State {
         self.state
@@ -615,6 +632,27 @@ mod tests {
                 expires: None,
             },
         );
+        assert_eq!(s.subscription.state(), State::Terminated);
+    }
+
+    /// A fork's subscription starts from its notifier's NOTIFY and is refreshed after
+    /// it like one this side subscribed to; a fresh one would wait for its own
+    /// SUBSCRIBE's answer and never refresh.
+    #[test]
+    fn a_forked_subscription_refreshes_after_its_first_notify() {
+        let s = Subscription::forked(3600).step(T, notify(NotifyState::Active, Some(600)));
+        assert_eq!(s.subscription.state(), State::Active);
+        assert_eq!(
+            s.actions.as_slice(),
+            [
+                Action::StartTimer(Duration::from_secs(540)),
+                Action::Notify(Notice::Active { expires: 600 }),
+            ]
+        );
+        let s = s.subscription.step(T, Event::Timer);
+        assert_eq!(s.actions.as_slice(), [Action::Send { expires: 3600 }]);
+        // Without a NOTIFY it ends as an accepted subscription that heard nothing would.
+        let s = Subscription::forked(3600).step(T, Event::Timer);
         assert_eq!(s.subscription.state(), State::Terminated);
     }
 }

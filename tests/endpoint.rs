@@ -1940,6 +1940,7 @@ fn subscribe_presence(p: &mut Pair, accept: Option<&str>) -> sansip::endpoint::S
         expires: 600,
         accept,
         credentials: None,
+        forks: false,
     };
     p.a.subscribe(p.now, addr("127.0.0.1:5062"), &sub).unwrap()
 }
@@ -2109,6 +2110,144 @@ fn subscription_notify_first_and_unsubscribe() {
         reason: Ended::Rejected(StatusCode::REQUEST_TIMEOUT)
     }));
     assert_eq!(p.a.subscription_count(), 0);
+}
+
+/// RFC 6665 §4.1.2.4, §5.4.9: a SUBSCRIBE that forked to two notifiers. With
+/// `Subscribe::forks` the second notifier's NOTIFY makes a second subscription, with its
+/// own dialog and refreshes; without it, or with the table full, that NOTIFY gets 481.
+#[test]
+fn forked_subscription_keeps_each_notifier() {
+    use sansip::encode::MessageBuilder;
+    use sansip::endpoint::{MAX_SUBSCRIPTIONS, Subscribe};
+    use sansip::error::Capacity;
+    use sansip::message::HeaderKind;
+    use sansip::subscription::State;
+    let status_of = |bytes: &[u8]| Message::parse(bytes).unwrap().status();
+    let mut buf = vec![0u8; 2048];
+    for forks in [true, false] {
+        let mut p = presence_pair();
+        let asked = Subscribe {
+            forks,
+            ..Subscribe::new(
+                "sip:bob@127.0.0.1:5062",
+                "<sip:alice@127.0.0.1>",
+                "<sip:bob@127.0.0.1>",
+                "presence",
+                600,
+            )
+        };
+        let sub =
+            p.a.subscribe(p.now, addr("127.0.0.1:5062"), &asked)
+                .unwrap();
+        let subscribe = caller_sends(&mut p);
+        let req = Message::parse(&subscribe).unwrap();
+        // The first notifier answers and notifies.
+        let mut first = Notifier::new(&req, "nA");
+        let len = MessageBuilder::response_to(&req, StatusCode::new(202).unwrap(), "nA")
+            .unwrap()
+            .encode_into(&mut buf)
+            .unwrap();
+        to_caller(&mut p, &buf[..len]);
+        let ev = to_caller(
+            &mut p,
+            &first.notify("z9hG4bKa1", "active;expires=600", b""),
+        );
+        let Some(Event::Notify { tx, .. }) = ev.first().copied() else {
+            panic!("{ev:?}")
+        };
+        p.a.respond(p.now, tx, StatusCode::OK, None).unwrap();
+        caller_sends(&mut p);
+        // The second notifier's first NOTIFY.
+        let mut second = Notifier::new(&req, "nB");
+        second.contact = "<sip:second@127.0.0.1:5062>";
+        let ev = to_caller(
+            &mut p,
+            &second.notify("z9hG4bKb1", "active;expires=300", b"<b/>"),
+        );
+        if !forks {
+            assert!(ev.is_empty(), "{ev:?}");
+            assert_eq!(
+                status_of(&caller_sends(&mut p)),
+                Some(StatusCode::CALL_OR_TRANSACTION_DOES_NOT_EXIST)
+            );
+            assert_eq!(p.a.subscription_count(), 1);
+            continue;
+        }
+        let Some(Event::SubscriptionForked { sub: fork, of }) = ev.first().copied() else {
+            panic!("{ev:?}")
+        };
+        assert_eq!(of, sub);
+        assert_ne!(fork, sub);
+        let Some(Event::Notify { sub: notified, tx }) = ev.get(1).copied() else {
+            panic!("{ev:?}")
+        };
+        assert_eq!(notified, fork);
+        assert_eq!(p.a.request(tx).unwrap().body(), b"<b/>");
+        assert!(ev.contains(&Event::SubscriptionActive {
+            sub: fork,
+            expires: 300
+        }));
+        p.a.respond(p.now, tx, StatusCode::OK, None).unwrap();
+        assert_eq!(status_of(&caller_sends(&mut p)), Some(StatusCode::OK));
+        assert_eq!(p.a.subscription_count(), 2);
+        assert_eq!(p.a.subscription_state(fork), Some(State::Active));
+        // Its next NOTIFY is its own subscription's, not another fork.
+        let ev = to_caller(&mut p, &second.notify("z9hG4bKb2", "active", b""));
+        assert_eq!(
+            ev.first()
+                .copied()
+                .map(|e| matches!(e, Event::Notify { sub, .. } if sub == fork)),
+            Some(true),
+            "{ev:?}"
+        );
+        let Some(Event::Notify { tx, .. }) = ev.first().copied() else {
+            panic!()
+        };
+        p.a.respond(p.now, tx, StatusCode::OK, None).unwrap();
+        caller_sends(&mut p);
+        assert_eq!(p.a.subscription_count(), 2);
+        // The fork refreshes first (300 s granted: at 270 s), within its own dialog.
+        let (at, refresh) = next_send(&mut p);
+        assert_eq!(at, 270_000);
+        let r = Message::parse(&refresh).unwrap();
+        assert_eq!(r.method(), Some(Method::Subscribe));
+        assert_eq!(r.request_uri_raw(), Some(&b"sip:second@127.0.0.1:5062"[..]));
+        assert_eq!(r.to().unwrap().tag(), Some("nB"));
+        assert_eq!(
+            r.call_id().unwrap().as_str(),
+            req.call_id().unwrap().as_str()
+        );
+        assert_eq!(r.cseq().unwrap().seq(), 2, "after the SUBSCRIBE's CSeq 1");
+        assert_eq!(r.header(HeaderKind::Expires).unwrap().value, b"600");
+        let len = MessageBuilder::response_to(&r, StatusCode::OK, "nB")
+            .unwrap()
+            .encode_into(&mut buf)
+            .unwrap();
+        to_caller(&mut p, &buf[..len]);
+        // Then the first one's, within the first dialog.
+        let (at, refresh) = next_send(&mut p);
+        assert_eq!(at, 540_000);
+        let r = Message::parse(&refresh).unwrap();
+        assert_eq!(r.to().unwrap().tag(), Some("nA"));
+        assert_eq!(
+            r.request_uri_raw(),
+            Some(&b"sip:notifier@127.0.0.1:5062"[..])
+        );
+        // A third notifier when the table is full: 481, and the host hears why.
+        for _ in p.a.subscription_count()..MAX_SUBSCRIPTIONS {
+            p.a.subscribe(p.now, addr("127.0.0.1:5062"), &asked)
+                .unwrap();
+        }
+        while p.a.poll_transmit(&mut buf).unwrap().is_some() {}
+        let mut third = Notifier::new(&req, "nC");
+        let ev = to_caller(&mut p, &third.notify("z9hG4bKc1", "active", b""));
+        assert_eq!(ev, [Event::Capacity(Capacity::Subscriptions)]);
+        assert_eq!(
+            status_of(&caller_sends(&mut p)),
+            Some(StatusCode::CALL_OR_TRANSACTION_DOES_NOT_EXIST)
+        );
+        assert_eq!(p.a.subscription_count(), MAX_SUBSCRIPTIONS);
+    }
 }
 
 /// A proxy's challenge and then the registrar's (RFC 3261 §22.3): both answered, the

@@ -939,6 +939,7 @@ fn a_challenged_subscribe_is_sent_again_then_notified() {
                 expires: 600,
                 accept: None,
                 credentials: Some(ALICE),
+                forks: false,
             },
         )
         .unwrap();
@@ -1076,6 +1077,7 @@ fn a_challenged_subscribe_is_sent_again_then_notified() {
                 expires: 600,
                 accept: None,
                 credentials: None,
+                forks: false,
             },
         )
         .unwrap();

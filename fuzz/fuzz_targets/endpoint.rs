@@ -53,7 +53,7 @@ enum Op {
     /// Remove the latest registration.
     Unregister,
     /// Subscribe to presence at the peer, with Digest credentials or without.
-    Subscribe { credentials: bool },
+    Subscribe { credentials: bool, forks: bool },
     /// A 401 or 407 to the last request the endpoint sent, with a WWW-Authenticate
     /// and/or Proxy-Authenticate challenge: realm `realm % 2`, `stale=true` or not, and a
     /// nonce from `nonce` (the same nonce again, or a new one).
@@ -215,7 +215,7 @@ fuzz_target!(|ops: Vec<Op>| {
                     regs.push(r);
                 }
             }
-            Op::Subscribe { credentials } => {
+            Op::Subscribe { credentials, forks } => {
                 let sub = sansip::endpoint::Subscribe {
                     uri: "sip:x@127.0.0.1:5060",
                     from: "<sip:b@127.0.0.1>",
@@ -224,6 +224,7 @@ fuzz_target!(|ops: Vec<Op>| {
                     expires: 60,
                     accept: None,
                     credentials: credentials.then_some(sansip::endpoint::DigestCredentials::new("b", "p")),
+                    forks,
                 };
                 if let Ok(s) = ep.subscribe(now, peer, &sub) {
                     subs.push(s);
@@ -261,7 +262,9 @@ fuzz_target!(|ops: Vec<Op>| {
             Op::Notify { state, cseq } => {
                 // The notifier's side of the last SUBSCRIBE, made by hand.
                 if let Ok(req) = Message::parse(&last_subscribe) {
-                    if let Ok(mut d) = sansip::dialog::Dialog::uas(&req, "nt", false) {
+                    // Some NOTIFYs come from another notifier the SUBSCRIBE forked to.
+                    let tag = ["nt", "nt2", "nt3"][usize::from(state / 3 % 3)];
+                    if let Ok(mut d) = sansip::dialog::Dialog::uas(&req, tag, false) {
                         for _ in 0..cseq % 4 {
                             let via = sansip::encode::ViaValue { transport: "UDP", sent_by: "127.0.0.1:5060", branch: "z9hG4bKx", rport: false };
                             let _ = d.request(Method::Notify, via, None);

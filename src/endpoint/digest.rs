@@ -241,6 +241,25 @@ impl Auth {
         })
     }
 
+    /// The same credentials (and realm), with no challenge yet: for a subscription a
+    /// forked SUBSCRIBE installed at another notifier, whose challenges are its own.
+    pub(super) fn without_challenges(&self) -> Self {
+        Auth {
+            username: self.username.clone(),
+            password: self.password.clone(),
+            challenges: Challenges {
+                realm: self.challenges.realm.clone(),
+                www: String::new(),
+                www_nc: 0,
+                proxy: String::new(),
+                proxy_nc: 0,
+            },
+            chain: None,
+            answered: 0,
+            stale_answered: 0,
+        }
+    }
+
     /// Whether the 401/407 `response` to `request` (sent as `tx`) is to be answered by
     /// sending the request again with credentials; if so its challenges are kept. No
     /// when it has no challenge this crate can answer; when it challenges a realm whose
@@ -709,5 +728,34 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         }
         self.push_event(Event::Reoriginated { tx, retry });
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A fork's subscription keeps the user's credentials and realm but none of the
+    /// first notifier's challenges (their nonces and counts are that notifier's).
+    #[test]
+    fn a_fork_keeps_the_credentials_not_the_challenges() {
+        let creds = DigestCredentials::new("alice", "secret").in_realm("atlanta.example.com");
+        let mut auth = Auth::new(&creds).unwrap(); // unwrap: short strings
+        let _ = auth
+            .challenges
+            .www
+            .push_str("Digest realm=\"atlanta.example.com\"");
+        auth.challenges.www_nc = 3;
+        auth.answered = 1;
+        assert!(auth.has_challenges());
+        let fork = auth.without_challenges();
+        assert!(!fork.has_challenges());
+        assert_eq!(fork.challenges.www_nc, 0);
+        assert_eq!(fork.answered, 0);
+        assert_eq!(
+            (fork.username.as_str(), fork.password.as_str()),
+            ("alice", "secret")
+        );
+        assert_eq!(fork.challenges.realm(), "atlanta.example.com");
     }
 }

@@ -53,7 +53,8 @@
 //!   (§22, [`auth`](crate::auth)), follows a 423's `Min-Expires`, refreshes the binding
 //!   before it expires and removes it on request;
 //! - keeps subscriptions as their subscriber (RFC 6665 §4.1, [`Endpoint::subscribe`]):
-//!   routes NOTIFYs to them, follows `Subscription-State`, refreshes and unsubscribes;
+//!   routes NOTIFYs to them, follows `Subscription-State`, refreshes and unsubscribes,
+//!   and keeps one per notifier when a SUBSCRIBE forks if asked (§4.1.2.4);
 //! - serves subscriptions as their notifier (RFC 6665 §4.2,
 //!   [`Endpoint::accept_subscription`]): answers refreshes and `Expires: 0` in the
 //!   dialog, sends the NOTIFYs one at a time, ends them on expiry.
@@ -438,6 +439,16 @@ pub enum Event {
     SubscriptionPending {
         /// The subscription.
         sub: SubscriptionHandle,
+    },
+    /// The SUBSCRIBE of subscription `of` forked and another notifier installed a
+    /// subscription too (RFC 6665 §4.1.2.4; [`Subscribe::forks`]): `sub` is that one, with
+    /// its own dialog. The NOTIFY that made it follows as [`Event::Notify`] for `sub`;
+    /// end it with [`Endpoint::unsubscribe`] if one notifier is enough.
+    SubscriptionForked {
+        /// The new subscription.
+        sub: SubscriptionHandle,
+        /// The subscription whose SUBSCRIBE forked.
+        of: SubscriptionHandle,
     },
     /// A subscription ended; the handle no longer resolves.
     SubscriptionTerminated {

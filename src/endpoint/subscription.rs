@@ -1,7 +1,8 @@
 //! Subscriptions kept by the endpoint, subscriber side (RFC 6665 §4.1): the
 //! [`subscription`](crate::subscription) machine driven with SUBSCRIBE client
 //! transactions, the subscription's dialog (from the 2xx, or from a NOTIFY that came
-//! first, §4.1.2.4), NOTIFYs routed to it, and one timer.
+//! first, §4.1.2.4), NOTIFYs routed to it, and one timer; with [`Subscribe::forks`], a
+//! subscription of its own for each further notifier a forked SUBSCRIBE reached (§5.4.9).
 
 use core::net::SocketAddr;
 
@@ -53,6 +54,15 @@ pub struct Subscribe<'a> {
     /// ([`Request::credentials`](super::Request)). At most
     /// [`MAX_CREDENTIAL`](super::MAX_CREDENTIAL) bytes each ([`SendError::Capacity`]).
     pub credentials: Option<DigestCredentials<'a>>,
+    /// Keep a subscription per notifier when the SUBSCRIBE forks (RFC 6665 §4.1.2.4,
+    /// §5.4.9): a NOTIFY matching this subscription but for its notifier's tag (its From
+    /// tag differs from the dialog's remote tag) makes a new subscription, with its own
+    /// dialog, refreshes and handle ([`Event::SubscriptionForked`], then the NOTIFY's
+    /// events under the new handle). Only for packages that allow several subscriptions
+    /// from one SUBSCRIBE (presence does, RFC 3856 §4.1); when off (the default) such a
+    /// NOTIFY gets 481, as §5.4.9 says for the others. A fork past
+    /// [`MAX_SUBSCRIPTIONS`] gets 481 too, with [`Event::Capacity`].
+    pub forks: bool,
 }
 
 impl<'a> Subscribe<'a> {
@@ -68,6 +78,7 @@ impl<'a> Subscribe<'a> {
             expires,
             accept: None,
             credentials: None,
+            forks: false,
         }
     }
 }
@@ -96,6 +107,8 @@ pub(super) struct SubEntry {
     /// When the subscription expires, as the last 2xx or NOTIFY `expires` said: past it,
     /// refreshes that failed leave nothing valid (RFC 6665 §4.1.2.2).
     expires_at: Option<Instant>,
+    /// Another notifier's NOTIFY makes a new subscription ([`Subscribe::forks`]).
+    forks: bool,
 }
 
 pub(super) type Subscriptions = Table<SubEntry, MAX_SUBSCRIPTIONS>;
@@ -182,6 +195,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             auth,
             min_expires: 0,
             expires_at: None,
+            forks: sub.forks,
         };
         // Room was checked above.
         self.subs
@@ -507,21 +521,68 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             .and_then(|h| crate::message::Event::parse(h.value).ok())?;
         let local_tag = core.to.tag()?;
         let remote_tag = core.from.tag().unwrap_or("");
+        let ours = |s: &SubEntry| {
+            let event_ours = crate::message::Event::parse(s.event.as_bytes()).ok();
+            s.call_id.as_str() == core.call_id.as_str()
+                && s.from_tag.as_str() == local_tag
+                && event_ours.is_some_and(|o| {
+                    o.event_type().eq_ignore_ascii_case(event.event_type()) && o.id() == event.id()
+                })
+        };
+        let same_dialog = |s: &SubEntry| {
+            s.dialog
+                .as_ref()
+                .is_none_or(|d| d.id().remote_tag() == remote_tag)
+        };
+        // Its own subscription first; else, another notifier's first NOTIFY for a
+        // subscription that keeps forks (`on_notify` makes the fork).
         self.subs
             .iter()
-            .find(|(_, s)| {
-                let ours = crate::message::Event::parse(s.event.as_bytes()).ok();
-                s.call_id.as_str() == core.call_id.as_str()
-                    && s.from_tag.as_str() == local_tag
-                    && s.dialog
-                        .as_ref()
-                        .is_none_or(|d| d.id().remote_tag() == remote_tag)
-                    && ours.is_some_and(|o| {
-                        o.event_type().eq_ignore_ascii_case(event.event_type())
-                            && o.id() == event.id()
-                    })
-            })
+            .find(|(_, s)| ours(s) && same_dialog(s))
+            .or_else(|| self.subs.iter().find(|(_, s)| s.forks && ours(s)))
             .map(|(h, _)| SubscriptionHandle(h))
+    }
+
+    /// A NOTIFY for subscription `parent` from another notifier than the one of its
+    /// dialog (RFC 6665 §4.1.2.4): a new subscription for it, without a dialog yet (the
+    /// NOTIFY makes it as a first NOTIFY would) and numbering its requests on from the
+    /// SUBSCRIBE's CSeq; with `true`, new. `parent` itself when its dialog is this
+    /// notifier's, or none is made yet. `None` when the table is full
+    /// ([`Event::Capacity`]).
+    fn fork_for(
+        &mut self,
+        parent: SubscriptionHandle,
+        core: &CoreHeaders<'_>,
+    ) -> Option<(SubscriptionHandle, bool)> {
+        let p = self.subs.get(parent.0)?;
+        let remote_tag = core.from.tag().unwrap_or("");
+        if p.dialog
+            .as_ref()
+            .is_none_or(|d| d.id().remote_tag() == remote_tag)
+        {
+            return Some((parent, false));
+        }
+        if self.subs.len() >= MAX_SUBSCRIPTIONS {
+            self.push_event(Event::Capacity(Capacity::Subscriptions));
+            return None;
+        }
+        let entry = SubEntry {
+            machine: Subscription::forked(p.machine.asked()),
+            to: p.to,
+            event: p.event.clone(),
+            call_id: p.call_id.clone(),
+            from_tag: p.from_tag.clone(),
+            dialog: None,
+            tx: None,
+            timer_at: None,
+            cseq: p.cseq,
+            // The user's credentials, not the other notifier's challenges.
+            auth: p.auth.as_ref().map(Auth::without_challenges),
+            min_expires: p.min_expires,
+            expires_at: None,
+            forks: true,
+        };
+        Some((SubscriptionHandle(self.subs.insert(entry)?), true))
     }
 
     /// A NOTIFY of subscription `sub` ([`subscription_for`](Self::subscription_for)): it
@@ -551,6 +612,17 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             let _ = self.send_response(now, tx, crate::message::StatusCode::BAD_REQUEST);
             return;
         };
+        // §4.1.2.4, §5.4.9: another notifier's NOTIFY, for a subscription keeping forks.
+        let parent = sub;
+        let Some((sub, forked)) = self.fork_for(sub, core) else {
+            self.stats.rejected += 1;
+            let _ = self.send_response(
+                now,
+                tx,
+                crate::message::StatusCode::CALL_OR_TRANSACTION_DOES_NOT_EXIST,
+            );
+            return;
+        };
         // §4.1.2.4: a NOTIFY before the 2xx makes the dialog (as its UAS would).
         let first_seq = self
             .subs
@@ -575,6 +647,10 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                     s.dialog = Some(d);
                 }
                 _ => {
+                    // A fork this NOTIFY would have made is not kept.
+                    if forked {
+                        self.subs.remove(sub.0);
+                    }
                     let _ = self.send_response(now, tx, crate::message::StatusCode::BAD_REQUEST);
                     return;
                 }
@@ -596,6 +672,9 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             if let Some(d) = self.subs.get_mut(sub.0).and_then(|s| s.dialog.as_mut()) {
                 let _ = d.refresh_target(msg);
             }
+        }
+        if forked {
+            self.push_event(Event::SubscriptionForked { sub, of: parent });
         }
         self.push_event(Event::Notify { sub, tx });
         if let (Some(e), Some(s)) = (state.expires(), self.subs.get_mut(sub.0)) {
