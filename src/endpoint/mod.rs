@@ -238,7 +238,8 @@ pub struct EndpointConfig {
     pub seed: u64,
     /// Most finished transactions kept as compact records while they wait out Timer J
     /// or Timer L (server, 64*T1, RFC 3261 §17.2.2, RFC 6026 §7.1), Timer M (a call's
-    /// INVITE answered 2xx, 64*T1, RFC 6026 §7.2), Timer D (an INVITE refused, 32 s over
+    /// INVITE answered 2xx, 64*T1, RFC 6026 §7.2; a re-INVITE once the host has drained
+    /// [`Endpoint::poll_event`] after its 2xx), Timer D (an INVITE refused, 32 s over
     /// UDP, §17.1.1.2: the record keeps the ACK, sent again for a retransmitted final
     /// response) or Timer K (a non-INVITE request answered, T4, §17.1.2.2: a call's BYE or
     /// PRACK at once, the host's own requests and refused INVITEs once it has drained
@@ -3511,7 +3512,8 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
     /// wait out its timer: a call's BYE or PRACK in Completed (Timer K, T4 over UDP,
     /// §17.1.2.2) only absorbs retransmitted final responses; the initial INVITE in
     /// Accepted (Timer M, RFC 6026 §7.2) only takes 2xx responses of other forks, for
-    /// which the record keeps the INVITE and the call.
+    /// which the record keeps the INVITE and the call (a re-INVITE likewise, once the
+    /// host has drained the events, `linger_reinvite`).
     fn linger_client_tx(&mut self, tx: TxHandle) {
         let Some(e) = self.txs.get(tx.0) else { return };
         let (Some(key), Some(deadline)) = (&e.client_key, e.timers.next()) else {
@@ -3544,19 +3546,26 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             _ => return,
         };
         let Some(call) = e.call else { return };
-        if m.state() != transaction::State::Accepted
-            || self
-                .calls
-                .get(call.0)
-                .is_none_or(|c| c.uac_invite != Some(tx))
-            || !self.linger.push_client(
-                deadline,
-                key,
-                e.peer,
-                (&e.request, &[0xFF; FORK_TRAILER]),
-                Some(call),
-            )
-        {
+        if m.state() != transaction::State::Accepted {
+            return;
+        }
+        match self.calls.get(call.0).map(|c| c.uac_invite == Some(tx)) {
+            Some(true) => {}
+            // A re-INVITE (this side's within the call, caller or callee): its 2xx the
+            // host may read until it has drained the events (`linger_settled`).
+            Some(false) => {
+                self.settle(tx);
+                return;
+            }
+            None => return,
+        }
+        if !self.linger.push_client(
+            deadline,
+            key,
+            e.peer,
+            (&e.request, &[0xFF; FORK_TRAILER]),
+            Some(call),
+        ) {
             return;
         }
         let key = key.clone();
@@ -3582,6 +3591,9 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         // response (Timer D, §17.1.1.2); the record of any other request only absorbs.
         let ack = match e.machine {
             Machine::ClientNonInvite(m) if m.state() == transaction::State::Completed => None,
+            Machine::ClientInvite(m) if m.state() == transaction::State::Accepted => {
+                return self.linger_reinvite(tx);
+            }
             Machine::ClientInvite(m) if m.state() == transaction::State::Completed => {
                 match self.ack_for_final(tx) {
                     Some(ack) => Some(ack),
@@ -3598,6 +3610,34 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         {
             self.remove_tx(tx);
         }
+    }
+
+    /// A re-INVITE answered 2xx (Timer M, RFC 6026 §7.2) lingers as a record holding it
+    /// and its call, as the initial INVITE does: a retransmitted 2xx still reaches the
+    /// session, which ACKs it again (§13.2.2.4), or is ACKed from the record once the call
+    /// is over.
+    fn linger_reinvite(&mut self, tx: TxHandle) {
+        let Some(e) = self.txs.get(tx.0) else { return };
+        let (Some(key), Some(deadline), Some(call)) = (&e.client_key, e.timers.next(), e.call)
+        else {
+            return;
+        };
+        // The same layout as the initial INVITE's record (`split_trailer`); a re-INVITE's
+        // 2xx gets no BYE, so its trailer stays empty.
+        if !self.linger.push_client(
+            deadline,
+            key,
+            e.peer,
+            (&e.request, &[0xFF; FORK_TRAILER]),
+            Some(call),
+        ) {
+            return;
+        }
+        // The ACK of its 2xx carries its credentials (§22.1): read from the record.
+        if let Some(auth) = self.call_auths.get_mut(call) {
+            auth.lingering_reinvite = Some(key.clone());
+        }
+        self.remove_tx(tx);
     }
 
     /// Feed a response to the INVITE (or re-INVITE) to its call's session.

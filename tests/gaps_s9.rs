@@ -1,0 +1,207 @@
+//! Gaps s9: a re-INVITE's finished client transaction lingers as a record (Timer M), a
+//! retransmitted 2xx whose dialog was BYEd gets its ACK again and no second BYE, and a
+//! session refresh refused with 422 goes again once with the Min-SE asked for
+//! (RFC 4028 §7.4).
+
+mod scripted_support;
+
+use sansip::Instant;
+use sansip::dialog::SessionState;
+use sansip::endpoint::{CallHandle, Endpoint, EndpointConfig, Event};
+use sansip::message::{HeaderKind, Message, Method};
+use sansip::time::Duration;
+use scripted_support::*;
+
+const CONTACT: &str = "<sip:bob@127.0.0.1:5070>";
+const SDP: &[u8] = b"v=0\r\n";
+
+/// The scripted endpoint with lingering records on.
+fn lingering() -> Box<Ep> {
+    Box::new(Endpoint::new(EndpointConfig {
+        linger_records: 256,
+        linger_bytes: 1 << 20,
+        ..EndpointConfig::new(addr(LOCAL), 7)
+    }))
+}
+
+fn value<'a>(m: &Message<'a>, k: HeaderKind) -> Option<&'a str> {
+    m.header(k).map(|h| std::str::from_utf8(h.value).unwrap())
+}
+
+/// (method, CSeq number, To tag) of a request.
+fn summary(bytes: &[u8]) -> (String, u32, String) {
+    let m = parse(bytes);
+    (
+        m.method().unwrap().to_string(),
+        m.cseq().unwrap().seq(),
+        m.to().unwrap().tag().unwrap_or("").to_string(),
+    )
+}
+
+/// A call placed and answered 200 by fork `b1`: the call and its INVITE.
+fn up(ep: &mut Ep, now: Instant) -> (CallHandle, Vec<u8>) {
+    let (call, invite) = place_call(ep, now, true);
+    feed(
+        ep,
+        now,
+        &response_to(&invite, 200, "b1", &[("Contact", CONTACT)], Some(SDP)),
+    );
+    assert_eq!(methods(&sent(ep)), ["ACK"]);
+    assert!(events(ep).contains(&Event::CallEstablished { call }));
+    (call, invite)
+}
+
+// ----- 1. a re-INVITE's client transaction lingers as a record -------------------------
+
+/// RFC 6026 §7.2: a re-INVITE answered 2xx waits out Timer M (32 s over UDP). With
+/// lingering records it waits as a record once the host has drained the events, so that
+/// re-INVITEs faster than `TX` per 32 s (session refreshes of many calls, a host that
+/// re-INVITEs often) are not refused a transaction. The record still takes a
+/// retransmitted 2xx, which is ACKed again (§13.2.2.4). It used to keep its table slot:
+/// the 16th re-INVITE in a row found the table full.
+#[test]
+fn reinvites_in_a_row_within_timer_m_linger_and_their_2xx_is_acked_again() {
+    let mut ep = lingering();
+    let mut now = Instant::ZERO;
+    let (call, _) = up(&mut ep, now);
+    let mut oks = Vec::new();
+    for i in 0..40 {
+        now = now + Duration::from_millis(100);
+        let tx = ep
+            .reinvite(now, call, &[], ("application/sdp", SDP))
+            .unwrap_or_else(|e| panic!("re-INVITE {i}: {e:?}"));
+        let out = sent(&mut ep);
+        assert_eq!(methods(&out), ["INVITE"]);
+        let ok = response_to(&out[0].1, 200, "b1", &[("Contact", CONTACT)], Some(SDP));
+        feed(&mut ep, now, &ok);
+        let acks = sent(&mut ep);
+        assert_eq!(methods(&acks), ["ACK"], "re-INVITE {i}");
+        // The host reads the 2xx while it handles the events.
+        let evs = std::iter::from_fn(|| {
+            let e = ep.poll_event();
+            if let Some(Event::Response { tx: t, .. }) = e {
+                assert_eq!(t, tx);
+                assert!(ep.response(tx).is_some(), "the 2xx is there to read");
+            }
+            e
+        })
+        .collect::<Vec<_>>();
+        assert!(
+            evs.iter()
+                .any(|e| matches!(e, Event::Response { tx: t, .. } if *t == tx))
+        );
+        oks.push((ok, summary(&acks[0].1)));
+    }
+    assert_eq!(ep.call_state(call), Some(SessionState::Confirmed));
+    // In the table: none of them (`transaction_count` counts the records too).
+    let full = ep.transaction_count() - ep.lingering_count();
+    assert_eq!((full, ep.lingering_count()), (0, 41));
+    // The first re-INVITE's 2xx again, its ACK crossed by it: ACKed again.
+    let (ok, ack) = &oks[0];
+    feed(&mut ep, now, ok);
+    let out = sent(&mut ep);
+    assert_eq!(
+        out.iter().map(|(_, b)| summary(b)).collect::<Vec<_>>(),
+        std::slice::from_ref(ack)
+    );
+    // So is the last one's.
+    let (ok, ack) = &oks[39];
+    feed(&mut ep, now, ok);
+    let out = sent(&mut ep);
+    assert_eq!(
+        out.iter().map(|(_, b)| summary(b)).collect::<Vec<_>>(),
+        std::slice::from_ref(ack)
+    );
+    // Timer M: the records go.
+    ep.handle_timeout(now + Duration::from_secs(40));
+    assert_eq!(ep.lingering_count(), 0);
+}
+
+/// A re-INVITE's record whose call ended meanwhile: a retransmitted 2xx still gets its
+/// ACK, and no BYE (the dialog is over, §12.2.1.1), as from the transaction.
+#[test]
+fn a_lingering_reinvites_2xx_after_the_call_ended_is_acked_only() {
+    let mut ep = lingering();
+    let now = Instant::ZERO;
+    let (call, _) = up(&mut ep, now);
+    ep.reinvite(now, call, &[], ("application/sdp", SDP))
+        .unwrap();
+    let reinvite = sent(&mut ep).pop().unwrap().1;
+    let ok = response_to(&reinvite, 200, "b1", &[("Contact", CONTACT)], Some(SDP));
+    feed(&mut ep, now, &ok);
+    let ack = sent(&mut ep).pop().unwrap().1;
+    events(&mut ep);
+    assert_eq!(ep.lingering_count(), 2, "the INVITE and the re-INVITE");
+    ep.hangup(now, call).unwrap();
+    assert_eq!(methods(&sent(&mut ep)), ["BYE"]);
+    events(&mut ep);
+    feed(&mut ep, now, &ok);
+    let out = sent(&mut ep);
+    assert_eq!(
+        out.iter().map(|(_, b)| summary(b)).collect::<Vec<_>>(),
+        [summary(&ack)]
+    );
+}
+
+/// A call with credentials: the ACK of a re-INVITE's 2xx carries the re-INVITE's
+/// credentials (§22.1), also for a retransmitted 2xx that reaches the re-INVITE's record.
+#[test]
+fn a_lingering_reinvites_2xx_is_acked_again_with_its_credentials() {
+    use sansip::endpoint::{DigestCredentials, Request};
+    let challenge = "Digest realm=\"proxy.test\", nonce=\"p-1\", qop=\"auth\"";
+    let mut ep = lingering();
+    let now = Instant::ZERO;
+    let req = Request {
+        body: Some(("application/sdp", SDP)),
+        credentials: Some(DigestCredentials::new("alice", "wonderland")),
+        ..Request::new(
+            Method::Invite,
+            CALLEE,
+            "<sip:alice@127.0.0.1>",
+            "<sip:bob@127.0.0.1>",
+        )
+    };
+    let call = ep.invite(now, addr(PEER), &req).unwrap();
+    let invite = sent(&mut ep).pop().unwrap().1;
+    feed(
+        &mut ep,
+        now,
+        &response_to(
+            &invite,
+            407,
+            "p",
+            &[("Proxy-Authenticate", challenge)],
+            None,
+        ),
+    );
+    let out = sent(&mut ep);
+    assert_eq!(methods(&out), ["ACK", "INVITE"]);
+    let invite = out[1].1.clone();
+    feed(
+        &mut ep,
+        now,
+        &response_to(&invite, 200, "b1", &[("Contact", CONTACT)], Some(SDP)),
+    );
+    assert_eq!(methods(&sent(&mut ep)), ["ACK"]);
+    events(&mut ep);
+    ep.reinvite(now, call, &[], ("application/sdp", SDP))
+        .unwrap();
+    let reinvite = sent(&mut ep).pop().unwrap().1;
+    let creds = |b: &[u8]| value(&parse(b), HeaderKind::ProxyAuthorization).map(str::to_owned);
+    assert!(creds(&reinvite).is_some());
+    let ok = response_to(&reinvite, 200, "b1", &[("Contact", CONTACT)], Some(SDP));
+    feed(&mut ep, now, &ok);
+    let ack = sent(&mut ep).pop().unwrap().1;
+    assert_eq!(creds(&ack), creds(&reinvite));
+    let before = ep.lingering_count();
+    events(&mut ep);
+    assert_eq!(ep.lingering_count(), before + 1, "the re-INVITE lingers");
+    feed(&mut ep, now, &ok);
+    let again = sent(&mut ep).pop().unwrap().1;
+    assert_eq!(summary(&again), summary(&ack));
+    assert_eq!(
+        creds(&again),
+        creds(&reinvite),
+        "§22.1: the re-INVITE's credentials"
+    );
+}
