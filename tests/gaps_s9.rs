@@ -6,8 +6,8 @@
 mod scripted_support;
 
 use sansip::Instant;
-use sansip::dialog::SessionState;
-use sansip::endpoint::{CallHandle, Endpoint, EndpointConfig, Event};
+use sansip::dialog::{EndReason, MAX_ROUTES, SessionState};
+use sansip::endpoint::{CallHandle, Endpoint, EndpointConfig, Event, Transport};
 use sansip::message::{HeaderKind, Message, Method};
 use sansip::time::Duration;
 use scripted_support::*;
@@ -22,6 +22,16 @@ fn lingering() -> Box<Ep> {
         linger_bytes: 1 << 20,
         ..EndpointConfig::new(addr(LOCAL), 7)
     }))
+}
+
+/// The callee's 2xx to `invite`, To tag `tag`, through `routes` record-routing hops.
+fn routed_ok(invite: &[u8], tag: &str, routes: usize) -> Vec<u8> {
+    let rr: Vec<String> = (0..routes)
+        .map(|i| format!("<sip:127.0.0.1:{};lr>", 6000 + i))
+        .collect();
+    let mut headers: Vec<(&str, &str)> = rr.iter().map(|r| ("Record-Route", r.as_str())).collect();
+    headers.push(("Contact", CONTACT));
+    response_to(invite, 200, tag, &headers, None)
 }
 
 fn value<'a>(m: &Message<'a>, k: HeaderKind) -> Option<&'a str> {
@@ -204,4 +214,80 @@ fn a_lingering_reinvites_2xx_is_acked_again_with_its_credentials() {
         creds(&reinvite),
         "§22.1: the re-INVITE's credentials"
     );
+}
+
+// ----- 2. a BYEd 2xx retransmitted gets no second BYE ---------------------------------
+
+/// The call's own 2xx past the bounds a `Dialog` keeps is ACKed and BYEd and the call
+/// ends; a retransmission of it (its ACK crossed it) gets the ACK again and no second
+/// BYE, whose CSeq would repeat the first's (RFC 3261 §12.2.1.1, §13.2.2.4), as another
+/// fork's does (review_s8). With and without lingering records, and for a 2xx
+/// confirming an early dialog.
+#[test]
+fn the_calls_own_unkept_2xx_retransmitted_gets_no_second_bye() {
+    for (linger, early) in [(false, false), (true, false), (false, true), (true, true)] {
+        let case = format!("linger {linger}, early dialog {early}");
+        let mut ep = if linger {
+            lingering()
+        } else {
+            endpoint(Transport::Udp)
+        };
+        let now = Instant::ZERO;
+        let (call, invite) = place_call(&mut ep, now, false);
+        if early {
+            feed(
+                &mut ep,
+                now,
+                &response_to(&invite, 180, "b1", &[("Contact", CONTACT)], None),
+            );
+            assert!(sent(&mut ep).is_empty());
+        }
+        let ok = routed_ok(&invite, "b1", MAX_ROUTES + 1);
+        feed(&mut ep, now, &ok);
+        let first = sent(&mut ep);
+        assert_eq!(methods(&first), ["ACK", "BYE"], "{case}");
+        assert!(
+            events(&mut ep).contains(&Event::CallTerminated {
+                call,
+                reason: EndReason::LocalBye
+            }),
+            "{case}"
+        );
+        for _ in 0..2 {
+            feed(&mut ep, now, &ok);
+            let out = sent(&mut ep);
+            assert_eq!(methods(&out), ["ACK"], "{case}: ACKed again only");
+            assert_eq!(summary(&out[0].1), summary(&first[0].1), "{case}");
+        }
+    }
+}
+
+/// A fork that answers after the call ended (RFC 6026 §8.4) is ACKed and BYEd; its 2xx
+/// again gets the ACK again and no second BYE, from the INVITE's transaction and from
+/// the record it lingers as.
+#[test]
+fn a_late_forks_2xx_retransmitted_gets_no_second_bye() {
+    for linger in [false, true] {
+        let mut ep = if linger {
+            lingering()
+        } else {
+            endpoint(Transport::Udp)
+        };
+        let now = Instant::ZERO;
+        let (call, invite) = up(&mut ep, now);
+        ep.hangup(now, call).unwrap();
+        assert_eq!(methods(&sent(&mut ep)), ["BYE"]);
+        events(&mut ep);
+        assert_eq!(ep.lingering_count(), usize::from(linger));
+        let late = response_to(&invite, 200, "c3", &[("Contact", CONTACT)], None);
+        feed(&mut ep, now, &late);
+        let first = sent(&mut ep);
+        assert_eq!(methods(&first), ["ACK", "BYE"], "linger {linger}");
+        for _ in 0..2 {
+            feed(&mut ep, now, &late);
+            let out = sent(&mut ep);
+            assert_eq!(methods(&out), ["ACK"], "linger {linger}: ACKed again only");
+            assert_eq!(summary(&out[0].1), summary(&first[0].1));
+        }
+    }
 }

@@ -3464,7 +3464,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                         None => {
                             if let Some(invite) = invite {
                                 let tls = self.over_tls();
-                                self.ack_and_bye_orphan_of(
+                                if self.ack_and_bye_orphan_of(
                                     now,
                                     &invite,
                                     peer,
@@ -3473,7 +3473,9 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                                     tls,
                                     &seqs,
                                     Sends::AckAndBye,
-                                );
+                                ) {
+                                    self.mark_byed(None, Some(&key), msg);
+                                }
                             }
                         }
                     }
@@ -4146,7 +4148,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         msg: &Message<'_>,
         why: dialog::DialogError,
     ) {
-        self.ack_and_bye_of_call(now, call, msg, Sends::AckAndBye);
+        let byed = self.ack_and_bye_of_call(now, call, msg, Sends::AckAndBye);
         if let dialog::DialogError::Capacity(full) = why {
             self.push_event(Event::Capacity(full));
         }
@@ -4156,20 +4158,29 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         } else {
             dialog::EndReason::LocalBye
         };
+        let (invite, lingering) = self
+            .calls
+            .get(call.0)
+            .map_or((None, None), |c| (c.uac_invite, c.lingering_invite.clone()));
         self.remove_call(now, call);
+        // Its retransmissions reach the INVITE once the call is gone (written there
+        // after the forks' numbers `remove_call` writes).
+        if byed {
+            self.mark_byed(invite, lingering.as_ref(), msg);
+        }
         self.push_event(Event::CallTerminated { call, reason });
     }
 
     /// ACK the 2xx `msg` answering `call` and BYE the dialog it created (or only one of
     /// them, `which`), as if the call were over (see
-    /// [`ack_and_bye_orphan_of`](Self::ack_and_bye_orphan_of)).
+    /// [`ack_and_bye_orphan_of`](Self::ack_and_bye_orphan_of)). Whether a BYE went.
     fn ack_and_bye_of_call(
         &mut self,
         now: Instant,
         call: CallHandle,
         msg: &Message<'_>,
         which: Sends,
-    ) {
+    ) -> bool {
         let tls = self.over_tls();
         if let Some(c) = self.calls.get_mut(call.0) {
             c.meta.keep_early_seqs();
@@ -4178,10 +4189,10 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             let invite = Bytes::<MSG>::from_slice(self.uac_invite_message(c)?.as_bytes()).ok()?;
             Some((invite, c.peer, write_fork_seqs(&c.forks)))
         });
-        if let Some((invite, peer, seqs)) = sent {
+        sent.is_some_and(|(invite, peer, seqs)| {
             let call = Some(call);
-            self.ack_and_bye_orphan_of(now, &invite, peer, call, msg, tls, &seqs, which);
-        }
+            self.ack_and_bye_orphan_of(now, &invite, peer, call, msg, tls, &seqs, which)
+        })
     }
 
     /// ACK a 2xx to INVITE `tx` whose call is over, and BYE the dialog it created.
@@ -4191,14 +4202,42 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         let (peer, call, seqs) = (e.peer, e.call, e.fork_seqs.clone());
         let mut invite = Bytes::<MSG>::new();
         let _ = invite.extend_from_slice(&e.request);
-        self.ack_and_bye_orphan_of(now, &invite, peer, call, msg, tls, &seqs, Sends::AckAndBye);
+        if self.ack_and_bye_orphan_of(now, &invite, peer, call, msg, tls, &seqs, Sends::AckAndBye) {
+            self.mark_byed(Some(tx), None, msg);
+        }
+    }
+
+    /// The dialog of 2xx `msg` was BYEd: a retransmission of it that reaches the INVITE
+    /// (its transaction `tx`, or the record `lingering` names) gets the ACK alone. Kept
+    /// among the forks' CSeq numbers ([`push_byed`]); without room, as before.
+    fn mark_byed(
+        &mut self,
+        tx: Option<TxHandle>,
+        lingering: Option<&ClientKey>,
+        msg: &Message<'_>,
+    ) {
+        let tag = msg.to().ok().and_then(|to| to.tag()).unwrap_or("");
+        if let Some(e) = tx.and_then(|tx| self.txs.get_mut(tx.0)) {
+            let mut room = [0xFF; FORK_TRAILER];
+            room[..e.fork_seqs.len()].copy_from_slice(&e.fork_seqs);
+            if push_byed(&mut room, tag) {
+                e.fork_seqs.clear();
+                let _ = e.fork_seqs.extend_from_slice(&room[..fork_seqs_end(&room)]);
+            }
+        } else if let Some(trailer) = lingering
+            .and_then(|key| self.linger.payload_mut(key))
+            .and_then(|p| p.len().checked_sub(FORK_TRAILER).map(|at| &mut p[at..]))
+        {
+            push_byed(trailer, tag);
+        }
     }
 
     /// ACK and BYE the dialog the 2xx `msg` to `invite` (sent to `peer` for `call`, now
     /// over) created (§13.2.2.4, RFC 6026 §8.4), only ACK the 2xx to a re-INVITE (its
     /// dialog is over already); `tls`: the endpoint runs TLS or WSS;
-    /// `fork_seqs`: the CSeq numbers the call's forks reached ([`write_fork_seqs`]);
-    /// `which`: the ACK, the BYE or both.
+    /// `fork_seqs`: the CSeq numbers the call's forks reached ([`write_fork_seqs`]) and
+    /// the dialogs BYEd already, whose 2xx gets the ACK alone ([`push_byed`]);
+    /// `which`: the ACK, the BYE or both. Whether a BYE went.
     #[allow(clippy::too_many_arguments)] // the pieces of a call that is gone
     fn ack_and_bye_orphan_of(
         &mut self,
@@ -4210,13 +4249,20 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         tls: bool,
         fork_seqs: &[u8],
         which: Sends,
-    ) {
+    ) -> bool {
         let Ok(inv) = Message::parse(invite) else {
             self.stats.stray_responses += 1;
-            return;
+            return false;
         };
-        let Ok(cseq) = msg.cseq() else { return };
+        let Ok(cseq) = msg.cseq() else { return false };
         let remote_tag = msg.to().ok().and_then(|to| to.tag()).unwrap_or("");
+        // A retransmission of a 2xx whose dialog was BYEd: its ACK again, and no BYE,
+        // whose CSeq number would repeat the first's (§12.2.1.1, §13.2.2.4).
+        let which = match which {
+            _ if !fork_byed(fork_seqs, remote_tag) => which,
+            Sends::Bye => return false,
+            _ => Sends::Ack,
+        };
         // A dialog past the bounds a `Dialog` keeps (a long Record-Route set, a huge tag)
         // is still ACKed and BYEd: its requests are written from the INVITE and the 2xx.
         let mut d = match Dialog::uac_or_request_target_of(&inv, msg, tls) {
@@ -4227,7 +4273,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             Err(dialog::DialogError::Capacity(_) | dialog::DialogError::NotDialogCreating) => None,
             Err(_) => {
                 self.stats.stray_responses += 1;
-                return;
+                return false;
             }
         };
         let fork_seq = fork_seq_in(fork_seqs, remote_tag);
@@ -4269,7 +4315,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             };
             let Some(dest) = dest else {
                 self.stats.stray_responses += 1;
-                return;
+                return false;
             };
             // §22.1: the ACK carries the credentials of its INVITE.
             if call.is_some_and(|c| self.call_auths.contains(c)) {
@@ -4286,13 +4332,13 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             dest
         };
         if which == Sends::Ack {
-            return;
+            return false;
         }
         // A re-INVITE's 2xx: its dialog ended with the call (a BYE sent or received, or
         // a 481/408), so the ACK is all it needs; another BYE would repeat the CSeq
         // number of the one sent (§12.2.1.1).
         if inv.to().is_ok_and(|to| to.tag().is_some()) {
-            return;
+            return false;
         }
         let (bye_branch, _) = self.via_parts();
         let via = self.via(&bye_branch, &sent_by);
@@ -4306,12 +4352,10 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 unkept::unkept_request(&inv, msg, Method::Bye, seq, via, &mut bye, scratch).is_ok()
             }
         };
-        if built
+        built
             && bye.encode_appending(&mut bytes).is_ok()
-            && let Ok(key) = ClientKey::new(&bye_branch, Method::Bye)
-        {
-            let _ = self.start_client_tx(now, dest, &bytes, key, false);
-        }
+            && ClientKey::new(&bye_branch, Method::Bye)
+                .is_ok_and(|key| self.start_client_tx(now, dest, &bytes, key, false).is_ok())
     }
 
     /// The dialog of `call` no longer exists at the peer (a 481 or 408 to an in-dialog
@@ -5163,7 +5207,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         match self.fork_dialog(call, remote_tag, msg) {
             Fork::Unbuildable => {
                 if let Some(m) = self.unkept_2xx(msg, remote_tag) {
-                    self.ack_and_bye_of_call(now, call, m, sends);
+                    let _ = self.ack_and_bye_of_call(now, call, m, sends);
                 }
                 Err(SendError::InvalidState)
             }
@@ -5370,18 +5414,54 @@ fn push_fork_seqs(forks: &[ForkPrack], out: &mut ForkSeqs) {
 }
 
 /// The CSeq number fork `tag` reached in `seqs` ([`write_fork_seqs`]); 0 if none.
-fn fork_seq_in(mut seqs: &[u8], tag: &str) -> u32 {
-    while let Some((&len, rest)) = seqs.split_first() {
+fn fork_seq_in(seqs: &[u8], tag: &str) -> u32 {
+    fork_entries(seqs)
+        .find(|&(t, n)| t == tag.as_bytes() && n != BYED)
+        .map_or(0, |(_, n)| n)
+}
+
+/// The number of a fork entry that says the dialog with that To tag was BYEd (no CSeq
+/// number reaches it, `CSEQ_LIMIT`).
+const BYED: u32 = u32::MAX;
+
+/// The entries of `seqs` ([`write_fork_seqs`], [`push_byed`]): To tag and number. A
+/// record's trailer ends with `0xFF` bytes, which no tag's length is.
+fn fork_entries(mut seqs: &[u8]) -> impl Iterator<Item = (&[u8], u32)> {
+    core::iter::from_fn(move || {
+        let (&len, rest) = seqs.split_first().filter(|(l, _)| **l != 0xFF)?;
         let len = usize::from(len);
-        let (Some(t), Some(n)) = (rest.get(..len), rest.get(len..len + 4)) else {
-            return 0;
-        };
-        if t == tag.as_bytes() {
-            return n.try_into().map_or(0, u32::from_le_bytes);
-        }
+        let (t, n) = (rest.get(..len)?, rest.get(len..len + 4)?);
         seqs = &rest[len + 4..];
-    }
-    0
+        Some((t, n.try_into().map_or(0, u32::from_le_bytes)))
+    })
+}
+
+/// Where the entries of `seqs` end.
+fn fork_seqs_end(seqs: &[u8]) -> usize {
+    fork_entries(seqs).map(|(t, _)| 1 + t.len() + 4).sum()
+}
+
+/// Whether `seqs` says the dialog with To tag `tag` was BYEd.
+fn fork_byed(seqs: &[u8], tag: &str) -> bool {
+    fork_entries(seqs).any(|(t, n)| t == tag.as_bytes() && n == BYED)
+}
+
+/// Write into `seqs` (entries, then `0xFF` room) that the dialog with To tag `tag` was
+/// BYEd; `false` if there is no room.
+fn push_byed(seqs: &mut [u8], tag: &str) -> bool {
+    let at = fork_seqs_end(seqs);
+    let Some(out) = u8::try_from(tag.len())
+        .ok()
+        .filter(|&len| len != 0xFF)
+        .and_then(|len| Some((len, seqs.get_mut(at..at + 1 + tag.len() + 4)?)))
+    else {
+        return false;
+    };
+    let (len, out) = out;
+    out[0] = len;
+    out[1..1 + tag.len()].copy_from_slice(tag.as_bytes());
+    out[1 + tag.len()..].copy_from_slice(&BYED.to_le_bytes());
+    true
 }
 
 /// One early dialog (fork) of a call this side placed (RFC 3261 §12.1.2: each
@@ -5636,6 +5716,43 @@ mod stored_tests {
                 assert_eq!(got.body(), want.body(), "{i}");
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod fork_seqs_tests {
+    use super::*;
+
+    /// A record's trailer: the forks' numbers, then `0xFF`; a BYEd dialog is written
+    /// after them, found by `fork_byed` and skipped by `fork_seq_in`; no room, no mark.
+    #[test]
+    fn byed_marks_follow_the_forks_numbers() {
+        let mut trailer = [0xFF; FORK_TRAILER];
+        let mut seqs = ForkSeqs::new();
+        for (tag, seq) in [("a1", 3u32), ("b2", 5)] {
+            let _ = seqs.push(tag.len() as u8);
+            let _ = seqs.extend_from_slice(tag.as_bytes());
+            let _ = seqs.extend_from_slice(&seq.to_le_bytes());
+        }
+        trailer[..seqs.len()].copy_from_slice(&seqs);
+        assert_eq!(fork_seqs_end(&trailer), seqs.len());
+        assert!(!fork_byed(&trailer, "b2"));
+        assert!(push_byed(&mut trailer, "b2"));
+        assert!(push_byed(&mut trailer, ""));
+        assert!(fork_byed(&trailer, "b2") && fork_byed(&trailer, ""));
+        assert!(!fork_byed(&trailer, "a1") && !fork_byed(&trailer, "c3"));
+        assert_eq!(
+            (fork_seq_in(&trailer, "a1"), fork_seq_in(&trailer, "b2")),
+            (3, 5)
+        );
+        assert_eq!(fork_seq_in(&trailer, ""), 0);
+        // A length byte of 0xFF would end the entries: the longest tag is 254 bytes.
+        let long = "t".repeat(255);
+        assert!(!push_byed(&mut trailer, &long));
+        assert!(push_byed(&mut trailer, &long[..254]));
+        assert!(fork_byed(&trailer, &long[..254]));
+        assert!(!push_byed(&mut trailer, &long[..254]), "no room left");
+        assert_eq!(fork_seqs_end(&trailer), seqs.len() + 7 + 5 + 259);
     }
 }
 
