@@ -6,7 +6,7 @@
 mod scripted_support;
 
 use sansip::Instant;
-use sansip::dialog::{EndReason, MAX_ROUTES, SessionState};
+use sansip::dialog::{EndReason, MAX_ROUTES, SessionState, TimerConfig};
 use sansip::endpoint::{CallHandle, Endpoint, EndpointConfig, Event, Transport};
 use sansip::message::{HeaderKind, Message, Method};
 use sansip::time::Duration;
@@ -289,5 +289,171 @@ fn a_late_forks_2xx_retransmitted_gets_no_second_bye() {
             assert_eq!(methods(&out), ["ACK"], "linger {linger}: ACKed again only");
             assert_eq!(summary(&out[0].1), summary(&first[0].1));
         }
+    }
+}
+
+// ----- 3. a session refresh refused with 422 goes again once --------------------------
+
+/// The scripted endpoint with session timers on, asking for 120 s.
+fn timed() -> Box<Ep> {
+    Box::new(Endpoint::new(EndpointConfig {
+        session_timer: Some(TimerConfig {
+            session_expires: 120,
+            min_se: 90,
+        }),
+        ..EndpointConfig::new(addr(LOCAL), 7)
+    }))
+}
+
+/// Run `ep`'s timers up to `until`, collecting what it sends.
+fn run(ep: &mut Ep, until: Instant) -> Vec<(Instant, Vec<u8>)> {
+    let mut out = Vec::new();
+    while let Some(t) = ep.poll_timeout().filter(|&t| t <= until) {
+        ep.handle_timeout(t);
+        out.extend(sent(ep).into_iter().map(|(_, b)| (t, b)));
+    }
+    out
+}
+
+/// A call with a 120 s session interval this side refreshes: the call and the time its
+/// 2xx came.
+fn timed_call(ep: &mut Ep) -> CallHandle {
+    let now = Instant::ZERO;
+    let (call, invite) = place_call(ep, now, true);
+    let headers = [
+        ("Contact", CONTACT),
+        ("Session-Expires", "120;refresher=uac"),
+        ("Require", "timer"),
+    ];
+    feed(
+        ep,
+        now,
+        &response_to(&invite, 200, "b1", &headers, Some(SDP)),
+    );
+    assert_eq!(methods(&sent(ep)), ["ACK"]);
+    assert!(events(ep).contains(&Event::CallEstablished { call }));
+    call
+}
+
+/// RFC 4028 §7.4: the endpoint's session refresh refused with 422 and a Min-SE of 1800
+/// goes again once, a new re-INVITE in the same dialog (CSeq one higher) asking for
+/// 1800 s; its 2xx keeps the session, refreshed at half the new interval. It used to
+/// fail like any refused re-INVITE, leaving the session to expire.
+#[test]
+fn a_refresh_refused_with_422_goes_again_with_the_min_se() {
+    let mut ep = timed();
+    let call = timed_call(&mut ep);
+    let out = run(&mut ep, Instant::from_millis(60_000));
+    assert_eq!(out.len(), 1);
+    let refresh = out[0].1.clone();
+    let m = parse(&refresh);
+    assert_eq!(m.method(), Some(Method::Invite));
+    assert_eq!(
+        value(&m, HeaderKind::SessionExpires),
+        Some("120;refresher=uac")
+    );
+    let (seq, call_id) = (
+        m.cseq().unwrap().seq(),
+        value(&m, HeaderKind::CallId).unwrap(),
+    );
+    let now = out[0].0;
+    feed(
+        &mut ep,
+        now,
+        &response_to(&refresh, 422, "b1", &[("Min-SE", "1800")], None),
+    );
+    let out = sent(&mut ep);
+    assert_eq!(methods(&out), ["ACK", "INVITE"]);
+    let again = out[1].1.clone();
+    let m = parse(&again);
+    assert_eq!(m.cseq().unwrap().seq(), seq + 1);
+    assert_eq!(value(&m, HeaderKind::CallId), Some(call_id));
+    assert_eq!(m.to().unwrap().tag(), Some("b1"));
+    assert_eq!(
+        value(&m, HeaderKind::SessionExpires),
+        Some("1800;refresher=uac")
+    );
+    assert_eq!(value(&m, HeaderKind::MinSe), Some("1800"));
+    assert!(
+        m.body().is_empty(),
+        "a refresh without an offer, as the first"
+    );
+    assert!(
+        events(&mut ep)
+            .iter()
+            .any(|e| matches!(e, Event::Reoriginated { .. }))
+    );
+    let headers = [
+        ("Contact", CONTACT),
+        ("Session-Expires", "1800;refresher=uac"),
+        ("Require", "timer"),
+    ];
+    feed(
+        &mut ep,
+        now,
+        &response_to(&again, 200, "b1", &headers, Some(SDP)),
+    );
+    assert!(events(&mut ep).contains(&Event::AnswerNeeded { call }));
+    ep.ack_with_answer(call, ("application/sdp", SDP)).unwrap();
+    assert_eq!(methods(&sent(&mut ep)), ["ACK"]);
+    // The session goes on: the next refresh at half of 1800 s, no BYE before.
+    let out = run(&mut ep, Instant::from_millis(60_000 + 900_000));
+    let sent_methods: Vec<_> = out
+        .iter()
+        .map(|(t, b)| (t.as_millis(), parse(b).method().unwrap().to_string()))
+        .collect();
+    assert_eq!(sent_methods, [(960_000, "INVITE".to_string())]);
+    assert_eq!(ep.call_state(call), Some(SessionState::Confirmed));
+}
+
+/// The re-INVITE sent again after a 422 refused with 422 once more: no third one, the
+/// refresh fails as before. The host's own re-INVITE follows a 422 the same way.
+#[test]
+fn a_reinvite_follows_a_422_once() {
+    for host in [false, true] {
+        let mut ep = timed();
+        let call = timed_call(&mut ep);
+        let (refresh, now) = if host {
+            let now = Instant::from_millis(1_000);
+            ep.reinvite(now, call, &[], ("application/sdp", SDP))
+                .unwrap();
+            (sent(&mut ep).pop().unwrap().1, now)
+        } else {
+            let out = run(&mut ep, Instant::from_millis(60_000));
+            (out[0].1.clone(), out[0].0)
+        };
+        assert_eq!(parse(&refresh).method(), Some(Method::Invite));
+        feed(
+            &mut ep,
+            now,
+            &response_to(&refresh, 422, "b1", &[("Min-SE", "1800")], None),
+        );
+        let out = sent(&mut ep);
+        assert_eq!(methods(&out), ["ACK", "INVITE"], "host {host}");
+        let again = out[1].1.clone();
+        assert_eq!(
+            value(&parse(&again), HeaderKind::SessionExpires),
+            Some("1800;refresher=uac")
+        );
+        if host {
+            assert_eq!(parse(&again).body(), SDP, "the host's offer again");
+        }
+        events(&mut ep);
+        feed(
+            &mut ep,
+            now,
+            &response_to(&again, 422, "b1", &[("Min-SE", "3600")], None),
+        );
+        assert_eq!(
+            methods(&sent(&mut ep)),
+            ["ACK"],
+            "host {host}: not a third time"
+        );
+        assert!(
+            !events(&mut ep)
+                .iter()
+                .any(|e| matches!(e, Event::Reoriginated { .. }))
+        );
+        assert_eq!(ep.call_state(call), Some(SessionState::Confirmed));
     }
 }

@@ -40,9 +40,9 @@
 //!   `Supported: timer`, and INVITEs and re-INVITEs ask for a session interval
 //!   (Session-Expires, Min-SE, §7.1, §7.4); the 2xx to an INVITE, re-INVITE or UPDATE
 //!   carries the negotiated one (and `Require: timer` when the caller supports it, §9),
-//!   one asking for less than Min-SE gets 422 (§6), and a call's INVITE refused so goes
-//!   again once asking for more (§7.4); the refresher sends a re-INVITE without an offer
-//!   at half the interval (its 2xx's offer is answered in the ACK,
+//!   one asking for less than Min-SE gets 422 (§6), and a call's INVITE or re-INVITE
+//!   refused so goes again once asking for more (§7.4); the refresher sends a re-INVITE
+//!   without an offer at half the interval (its 2xx's offer is answered in the ACK,
 //!   [`Event::AnswerNeeded`]), the other side sends BYE when no refresh comes
 //!   ([`dialog::EndReason::SessionExpired`], §10);
 //! - answers Digest challenges (§22) to the calls it places and its subscriptions when
@@ -221,8 +221,9 @@ pub struct EndpointConfig {
     ///   re-INVITEs carry Session-Expires and Min-SE (§7.1, §7.4);
     /// - the 2xx to an INVITE, re-INVITE or UPDATE carries the negotiated
     ///   Session-Expires, with `Require: timer` when the caller supports it (§9); a
-    ///   request asking for less than Min-SE gets 422 (§6), and a call's INVITE refused
-    ///   so goes again once with the larger interval (§7.4);
+    ///   request asking for less than Min-SE gets 422 (§6), and a call's INVITE or
+    ///   re-INVITE (a refresh, or the host's) refused so goes again once with the larger
+    ///   interval (§7.4);
     /// - the negotiated timer runs: this side refreshes at half the interval with a
     ///   re-INVITE, or sends BYE when the peer's refresh does not come
     ///   ([`dialog::EndReason::SessionExpired`], §10); a 2xx with Session-Expires to an
@@ -485,8 +486,9 @@ pub enum Event {
     /// and body, the CSeq one higher, a new branch. `retry` is its new client
     /// transaction; the call or subscription goes on (a call keeps its handle and
     /// state). The 401/407 came just before as an [`Event::Response`] of `tx`. With
-    /// [`EndpointConfig::session_timer`], also a call's INVITE refused with 422 and a
-    /// larger Min-SE, sent again once asking for that interval (RFC 4028 §7.4).
+    /// [`EndpointConfig::session_timer`], also a call's INVITE or re-INVITE refused with
+    /// 422 and a larger Min-SE, sent again once asking for that interval (RFC 4028 §7.4;
+    /// a re-INVITE with the dialog's next CSeq number).
     Reoriginated {
         /// The challenged request's client transaction.
         tx: TxHandle,
@@ -994,7 +996,8 @@ struct CallMeta {
     /// The peer's UPDATE being answered and the session timer its 2xx carries (RFC 4028
     /// §9: an UPDATE refreshes the session as a re-INVITE does).
     update_timer: Option<(TxHandle, TimerAnswer)>,
-    /// UAC: the INVITE was sent again after a 422 (RFC 4028 §7.4), which happens once.
+    /// The INVITE in progress (UAC: the initial one; or this side's re-INVITE) was sent
+    /// again after a 422 (RFC 4028 §7.4), which happens once for each.
     retried_422: bool,
     /// This side's re-INVITE in progress is a session refresh the endpoint sent (§10):
     /// after a 491 the endpoint sends it again itself.
@@ -3061,6 +3064,8 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
     /// again asking for that Min-SE (RFC 3261 §8.1.3.5: a new transaction with the same
     /// Call-ID, From, To and body, the CSeq one higher), once per call, and the call goes
     /// on ([`Event::Reoriginated`]). Whether it was sent; if not, the 422 ends the call.
+    /// This side's re-INVITE (a session refresh, or the host's) likewise goes again once,
+    /// with the dialog's next CSeq number; if not, it failed.
     fn retry_session_interval(&mut self, now: Instant, tx: TxHandle, resp: &Message<'_>) -> bool {
         let Some(cfg) = self.config.session_timer else {
             return false;
@@ -3068,11 +3073,20 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         let Some(call) = self.txs.get(tx.0).and_then(|e| e.call) else {
             return false;
         };
-        if !self.calls.get(call.0).is_some_and(|c| {
-            c.uac_invite == Some(tx) && !c.retried_422 && c.session.can_reoriginate()
-        }) {
+        // Which INVITE: `Some(false)` the initial one, `Some(true)` a re-INVITE.
+        let Some(reinvite) = self.calls.get(call.0).and_then(|c| {
+            if !c.session.can_reoriginate() || c.retried_422 {
+                None
+            } else if c.uac_invite == Some(tx) {
+                Some(false)
+            } else if c.reinvite.is_some_and(|(t, _)| t == tx) {
+                Some(true)
+            } else {
+                None
+            }
+        }) else {
             return false;
-        }
+        };
         let min_se = resp
             .min_se()
             .and_then(Result::ok)
@@ -3093,7 +3107,14 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         let Some(interval) = cfg.retry_after_422(sent.delta_seconds(), min_se) else {
             return false;
         };
-        let next = cseq.seq().saturating_add(1);
+        // Within the dialog the CSeq goes on from the dialog's (§12.2.1.1).
+        let own_seq = self
+            .calls
+            .get(call.0)
+            .and_then(|c| c.dialog.as_ref())
+            .filter(|_| reinvite)
+            .map_or(0, Dialog::local_seq);
+        let next = own_seq.max(cseq.seq()).saturating_add(1);
         let mut bytes = Bytes::<MSG>::new();
         if next > CSEQ_LIMIT
             || digest::rewrite_request(
@@ -3118,12 +3139,19 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         self.hand_over(call, tx, retry);
         if let Some(c) = self.calls.get_mut(call.0) {
             c.retried_422 = true;
-            c.uac_invite = Some(retry);
-            c.invite_tx = retry;
-            // The 422 ended the early dialogs of the refused INVITE (§13.2.2.3).
-            c.forks.clear();
-            if c.dialog.take().is_some() {
-                self.call_index.remove(call.0.index);
+            if reinvite {
+                c.reinvite = Some((retry, next));
+                if let Some(d) = c.dialog.as_mut() {
+                    d.set_local_seq(next);
+                }
+            } else {
+                c.uac_invite = Some(retry);
+                c.invite_tx = retry;
+                // The 422 ended the early dialogs of the refused INVITE (§13.2.2.3).
+                c.forks.clear();
+                if c.dialog.take().is_some() {
+                    self.call_index.remove(call.0.index);
+                }
             }
         }
         let _ = self.step_call(now, call, dialog::Event::Reoriginated { cseq: next }, None);
@@ -4009,8 +4037,8 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 {
                     return;
                 }
-                // RFC 4028 §7.4: a 422 to the call's INVITE is followed once, with the
-                // larger interval it asks for.
+                // RFC 4028 §7.4: a 422 to the call's INVITE or re-INVITE is followed once,
+                // with the larger interval it asks for.
                 if status == StatusCode::SESSION_INTERVAL_TOO_SMALL
                     && call.is_some()
                     && let Some((msg, _)) = msg
@@ -5090,6 +5118,8 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                     .map(Dialog::local_seq);
                 if let (Some(c), Some(seq)) = (self.calls.get_mut(call.0), seq) {
                     c.reinvite = Some((tx, seq));
+                    // The initial INVITE is long answered: a 422 is followed once more.
+                    c.retried_422 = false;
                 }
             }
             dialog::Action::Respond { to, code, .. } => {
