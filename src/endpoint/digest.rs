@@ -226,6 +226,9 @@ pub(super) struct Auth {
     chain: Option<TxHandle>,
     answered: u8,
     stale_answered: u8,
+    /// The key of the record the call's last answered re-INVITE lingers as (RFC 6026
+    /// Accepted), where that re-INVITE is kept for the credentials of its ACK.
+    pub(super) lingering_reinvite: Option<ClientKey>,
 }
 
 impl Auth {
@@ -238,6 +241,7 @@ impl Auth {
             chain: None,
             answered: 0,
             stale_answered: 0,
+            lingering_reinvite: None,
         })
     }
 
@@ -257,6 +261,7 @@ impl Auth {
             chain: None,
             answered: 0,
             stale_answered: 0,
+            lingering_reinvite: None,
         }
     }
 
@@ -515,6 +520,14 @@ impl<const N: usize> CallAuths<N> {
         }
     }
 
+    /// The credentials of `call` (see [`get_mut`](Self::get_mut)).
+    pub(super) fn get(&self, call: CallHandle) -> Option<&Auth> {
+        match self.slots.get(usize::from(call.0.index))? {
+            Some((generation, auth)) if *generation == call.0.generation => Some(auth),
+            _ => None,
+        }
+    }
+
     /// Whether `call` was placed with credentials.
     pub(super) fn contains(&self, call: CallHandle) -> bool {
         matches!(
@@ -577,6 +590,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
     /// its client transaction lives, if the call was placed with credentials: its ACK
     /// duplicates the INVITE's credentials (§22.1). A call without them is left as it
     /// always was (no INVITE read back for its ACK).
+    #[inline] // a call without credentials only tests for them
     pub(super) fn sent_invite(
         &self,
         call: CallHandle,
@@ -587,12 +601,24 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             return None;
         }
         match c.reinvite {
-            Some((tx, seq)) if seq == cseq => {
-                self.txs.get(tx.0)?.stored_request(&Limits::default())
-            }
+            Some((tx, seq)) if seq == cseq => self.sent_reinvite(call, tx, cseq),
             // The initial INVITE, also once its transaction lingers (RFC 6026 Accepted).
             _ => self.uac_invite_message(c),
         }
+    }
+
+    /// The re-INVITE `tx` (CSeq number `cseq`) of `call`: kept by its transaction, or by
+    /// the record it lingers as once answered (RFC 6026 Accepted).
+    #[inline(never)]
+    fn sent_reinvite(&self, call: CallHandle, tx: TxHandle, cseq: u32) -> Option<Message<'_>> {
+        if let Some(e) = self.txs.get(tx.0) {
+            return e.stored_request(&Limits::default());
+        }
+        let key = self.call_auths.get(call)?.lingering_reinvite.as_ref()?;
+        let found = self.linger.find(&self.linger.probe_client(key)?)?;
+        Message::parse(super::split_trailer(found.response).0)
+            .ok()
+            .filter(|m| m.cseq().is_ok_and(|c| c.seq() == cseq))
     }
 
     /// Add the answers to the challenges `call` was given to a request of the call about

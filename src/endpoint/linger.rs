@@ -11,7 +11,8 @@
 //!
 //! A client INVITE transaction in Accepted (RFC 6026 §7.2, Timer M, 64*T1) likewise only
 //! waits for 2xx responses from other forks, to ACK and BYE them: it keeps its INVITE,
-//! from which their dialogs are built, and the call it belongs to.
+//! from which their dialogs are built, and the call it belongs to. A re-INVITE in
+//! Accepted only waits for its 2xx again, to ACK it: it keeps the same.
 //!
 //! Here such a transaction becomes a record: its key and merge key (as the bytes their
 //! `Hash` implementations write, which determine them, after a byte that tells server

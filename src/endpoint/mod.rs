@@ -40,9 +40,9 @@
 //!   `Supported: timer`, and INVITEs and re-INVITEs ask for a session interval
 //!   (Session-Expires, Min-SE, §7.1, §7.4); the 2xx to an INVITE, re-INVITE or UPDATE
 //!   carries the negotiated one (and `Require: timer` when the caller supports it, §9),
-//!   one asking for less than Min-SE gets 422 (§6), and a call's INVITE refused so goes
-//!   again once asking for more (§7.4); the refresher sends a re-INVITE without an offer
-//!   at half the interval (its 2xx's offer is answered in the ACK,
+//!   one asking for less than Min-SE gets 422 (§6), and a call's INVITE or re-INVITE
+//!   refused so goes again once asking for more (§7.4); the refresher sends a re-INVITE
+//!   without an offer at half the interval (its 2xx's offer is answered in the ACK,
 //!   [`Event::AnswerNeeded`]), the other side sends BYE when no refresh comes
 //!   ([`dialog::EndReason::SessionExpired`], §10);
 //! - answers Digest challenges (§22) to the calls it places and its subscriptions when
@@ -222,8 +222,9 @@ pub struct EndpointConfig {
     ///   re-INVITEs carry Session-Expires and Min-SE (§7.1, §7.4);
     /// - the 2xx to an INVITE, re-INVITE or UPDATE carries the negotiated
     ///   Session-Expires, with `Require: timer` when the caller supports it (§9); a
-    ///   request asking for less than Min-SE gets 422 (§6), and a call's INVITE refused
-    ///   so goes again once with the larger interval (§7.4);
+    ///   request asking for less than Min-SE gets 422 (§6), and a call's INVITE or
+    ///   re-INVITE (a refresh, or the host's) refused so goes again once with the larger
+    ///   interval (§7.4);
     /// - the negotiated timer runs: this side refreshes at half the interval with a
     ///   re-INVITE, or sends BYE when the peer's refresh does not come
     ///   ([`dialog::EndReason::SessionExpired`], §10); a 2xx with Session-Expires to an
@@ -239,7 +240,8 @@ pub struct EndpointConfig {
     pub seed: u64,
     /// Most finished transactions kept as compact records while they wait out Timer J
     /// or Timer L (server, 64*T1, RFC 3261 §17.2.2, RFC 6026 §7.1), Timer M (a call's
-    /// INVITE answered 2xx, 64*T1, RFC 6026 §7.2), Timer D (an INVITE refused, 32 s over
+    /// INVITE answered 2xx, 64*T1, RFC 6026 §7.2; a re-INVITE once the host has drained
+    /// [`Endpoint::poll_event`] after its 2xx), Timer D (an INVITE refused, 32 s over
     /// UDP, §17.1.1.2: the record keeps the ACK, sent again for a retransmitted final
     /// response) or Timer K (a non-INVITE request answered, T4, §17.1.2.2: a call's BYE or
     /// PRACK at once, the host's own requests and refused INVITEs once it has drained
@@ -495,8 +497,9 @@ pub enum Event {
     /// and body, the CSeq one higher, a new branch. `retry` is its new client
     /// transaction; the call or subscription goes on (a call keeps its handle and
     /// state). The 401/407 came just before as an [`Event::Response`] of `tx`. With
-    /// [`EndpointConfig::session_timer`], also a call's INVITE refused with 422 and a
-    /// larger Min-SE, sent again once asking for that interval (RFC 4028 §7.4).
+    /// [`EndpointConfig::session_timer`], also a call's INVITE or re-INVITE refused with
+    /// 422 and a larger Min-SE, sent again once asking for that interval (RFC 4028 §7.4;
+    /// a re-INVITE with the dialog's next CSeq number).
     Reoriginated {
         /// The challenged request's client transaction.
         tx: TxHandle,
@@ -1004,7 +1007,8 @@ struct CallMeta {
     /// The peer's UPDATE being answered and the session timer its 2xx carries (RFC 4028
     /// §9: an UPDATE refreshes the session as a re-INVITE does).
     update_timer: Option<(TxHandle, TimerAnswer)>,
-    /// UAC: the INVITE was sent again after a 422 (RFC 4028 §7.4), which happens once.
+    /// The INVITE in progress (UAC: the initial one; or this side's re-INVITE) was sent
+    /// again after a 422 (RFC 4028 §7.4), which happens once for each.
     retried_422: bool,
     /// This side's re-INVITE in progress is a session refresh the endpoint sent (§10):
     /// after a 491 the endpoint sends it again itself.
@@ -3071,6 +3075,8 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
     /// again asking for that Min-SE (RFC 3261 §8.1.3.5: a new transaction with the same
     /// Call-ID, From, To and body, the CSeq one higher), once per call, and the call goes
     /// on ([`Event::Reoriginated`]). Whether it was sent; if not, the 422 ends the call.
+    /// This side's re-INVITE (a session refresh, or the host's) likewise goes again once,
+    /// with the dialog's next CSeq number; if not, it failed.
     fn retry_session_interval(&mut self, now: Instant, tx: TxHandle, resp: &Message<'_>) -> bool {
         let Some(cfg) = self.config.session_timer else {
             return false;
@@ -3078,11 +3084,20 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         let Some(call) = self.txs.get(tx.0).and_then(|e| e.call) else {
             return false;
         };
-        if !self.calls.get(call.0).is_some_and(|c| {
-            c.uac_invite == Some(tx) && !c.retried_422 && c.session.can_reoriginate()
-        }) {
+        // Which INVITE: `Some(false)` the initial one, `Some(true)` a re-INVITE.
+        let Some(reinvite) = self.calls.get(call.0).and_then(|c| {
+            if !c.session.can_reoriginate() || c.retried_422 {
+                None
+            } else if c.uac_invite == Some(tx) {
+                Some(false)
+            } else if c.reinvite.is_some_and(|(t, _)| t == tx) {
+                Some(true)
+            } else {
+                None
+            }
+        }) else {
             return false;
-        }
+        };
         let min_se = resp
             .min_se()
             .and_then(Result::ok)
@@ -3103,7 +3118,14 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         let Some(interval) = cfg.retry_after_422(sent.delta_seconds(), min_se) else {
             return false;
         };
-        let next = cseq.seq().saturating_add(1);
+        // Within the dialog the CSeq goes on from the dialog's (§12.2.1.1).
+        let own_seq = self
+            .calls
+            .get(call.0)
+            .and_then(|c| c.dialog.as_ref())
+            .filter(|_| reinvite)
+            .map_or(0, Dialog::local_seq);
+        let next = own_seq.max(cseq.seq()).saturating_add(1);
         let mut bytes = Bytes::<MSG>::new();
         if next > CSEQ_LIMIT
             || digest::rewrite_request(
@@ -3128,12 +3150,19 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         self.hand_over(call, tx, retry);
         if let Some(c) = self.calls.get_mut(call.0) {
             c.retried_422 = true;
-            c.uac_invite = Some(retry);
-            c.invite_tx = retry;
-            // The 422 ended the early dialogs of the refused INVITE (§13.2.2.3).
-            c.forks.clear();
-            if c.dialog.take().is_some() {
-                self.call_index.remove(call.0.index);
+            if reinvite {
+                c.reinvite = Some((retry, next));
+                if let Some(d) = c.dialog.as_mut() {
+                    d.set_local_seq(next);
+                }
+            } else {
+                c.uac_invite = Some(retry);
+                c.invite_tx = retry;
+                // The 422 ended the early dialogs of the refused INVITE (§13.2.2.3).
+                c.forks.clear();
+                if c.dialog.take().is_some() {
+                    self.call_index.remove(call.0.index);
+                }
             }
         }
         let _ = self.step_call(now, call, dialog::Event::Reoriginated { cseq: next }, None);
@@ -3474,7 +3503,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                         None => {
                             if let Some(invite) = invite {
                                 let tls = self.over_tls();
-                                self.ack_and_bye_orphan_of(
+                                if self.ack_and_bye_orphan_of(
                                     now,
                                     &invite,
                                     peer,
@@ -3483,7 +3512,9 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                                     tls,
                                     &seqs,
                                     Sends::AckAndBye,
-                                );
+                                ) {
+                                    self.mark_byed(None, Some(&key), msg);
+                                }
                             }
                         }
                     }
@@ -3522,7 +3553,8 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
     /// wait out its timer: a call's BYE or PRACK in Completed (Timer K, T4 over UDP,
     /// §17.1.2.2) only absorbs retransmitted final responses; the initial INVITE in
     /// Accepted (Timer M, RFC 6026 §7.2) only takes 2xx responses of other forks, for
-    /// which the record keeps the INVITE and the call.
+    /// which the record keeps the INVITE and the call (a re-INVITE likewise, once the
+    /// host has drained the events, `linger_reinvite`).
     fn linger_client_tx(&mut self, tx: TxHandle) {
         let Some(e) = self.txs.get(tx.0) else { return };
         let (Some(key), Some(deadline)) = (&e.client_key, e.timers.next()) else {
@@ -3555,19 +3587,26 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             _ => return,
         };
         let Some(call) = e.call else { return };
-        if m.state() != transaction::State::Accepted
-            || self
-                .calls
-                .get(call.0)
-                .is_none_or(|c| c.uac_invite != Some(tx))
-            || !self.linger.push_client(
-                deadline,
-                key,
-                e.peer,
-                (&e.request, &[0xFF; FORK_TRAILER]),
-                Some(call),
-            )
-        {
+        if m.state() != transaction::State::Accepted {
+            return;
+        }
+        match self.calls.get(call.0).map(|c| c.uac_invite == Some(tx)) {
+            Some(true) => {}
+            // A re-INVITE (this side's within the call, caller or callee): its 2xx the
+            // host may read until it has drained the events (`linger_settled`).
+            Some(false) => {
+                self.settle(tx);
+                return;
+            }
+            None => return,
+        }
+        if !self.linger.push_client(
+            deadline,
+            key,
+            e.peer,
+            (&e.request, &[0xFF; FORK_TRAILER]),
+            Some(call),
+        ) {
             return;
         }
         let key = key.clone();
@@ -3593,6 +3632,9 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         // response (Timer D, §17.1.1.2); the record of any other request only absorbs.
         let ack = match e.machine {
             Machine::ClientNonInvite(m) if m.state() == transaction::State::Completed => None,
+            Machine::ClientInvite(m) if m.state() == transaction::State::Accepted => {
+                return self.linger_reinvite(tx);
+            }
             Machine::ClientInvite(m) if m.state() == transaction::State::Completed => {
                 match self.ack_for_final(tx) {
                     Some(ack) => Some(ack),
@@ -3609,6 +3651,34 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         {
             self.remove_tx(tx);
         }
+    }
+
+    /// A re-INVITE answered 2xx (Timer M, RFC 6026 §7.2) lingers as a record holding it
+    /// and its call, as the initial INVITE does: a retransmitted 2xx still reaches the
+    /// session, which ACKs it again (§13.2.2.4), or is ACKed from the record once the call
+    /// is over.
+    fn linger_reinvite(&mut self, tx: TxHandle) {
+        let Some(e) = self.txs.get(tx.0) else { return };
+        let (Some(key), Some(deadline), Some(call)) = (&e.client_key, e.timers.next(), e.call)
+        else {
+            return;
+        };
+        // The same layout as the initial INVITE's record (`split_trailer`); a re-INVITE's
+        // 2xx gets no BYE, so its trailer stays empty.
+        if !self.linger.push_client(
+            deadline,
+            key,
+            e.peer,
+            (&e.request, &[0xFF; FORK_TRAILER]),
+            Some(call),
+        ) {
+            return;
+        }
+        // The ACK of its 2xx carries its credentials (§22.1): read from the record.
+        if let Some(auth) = self.call_auths.get_mut(call) {
+            auth.lingering_reinvite = Some(key.clone());
+        }
+        self.remove_tx(tx);
     }
 
     /// Feed a response to the INVITE (or re-INVITE) to its call's session.
@@ -3978,8 +4048,8 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 {
                     return;
                 }
-                // RFC 4028 §7.4: a 422 to the call's INVITE is followed once, with the
-                // larger interval it asks for.
+                // RFC 4028 §7.4: a 422 to the call's INVITE or re-INVITE is followed once,
+                // with the larger interval it asks for.
                 if status == StatusCode::SESSION_INTERVAL_TOO_SMALL
                     && call.is_some()
                     && let Some((msg, _)) = msg
@@ -4117,7 +4187,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         msg: &Message<'_>,
         why: dialog::DialogError,
     ) {
-        self.ack_and_bye_of_call(now, call, msg, Sends::AckAndBye);
+        let byed = self.ack_and_bye_of_call(now, call, msg, Sends::AckAndBye);
         if let dialog::DialogError::Capacity(full) = why {
             self.push_event(Event::Capacity(full));
         }
@@ -4127,20 +4197,29 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         } else {
             dialog::EndReason::LocalBye
         };
+        let (invite, lingering) = self
+            .calls
+            .get(call.0)
+            .map_or((None, None), |c| (c.uac_invite, c.lingering_invite.clone()));
         self.remove_call(now, call);
+        // Its retransmissions reach the INVITE once the call is gone (written there
+        // after the forks' numbers `remove_call` writes).
+        if byed {
+            self.mark_byed(invite, lingering.as_ref(), msg);
+        }
         self.push_event(Event::CallTerminated { call, reason });
     }
 
     /// ACK the 2xx `msg` answering `call` and BYE the dialog it created (or only one of
     /// them, `which`), as if the call were over (see
-    /// [`ack_and_bye_orphan_of`](Self::ack_and_bye_orphan_of)).
+    /// [`ack_and_bye_orphan_of`](Self::ack_and_bye_orphan_of)). Whether a BYE went.
     fn ack_and_bye_of_call(
         &mut self,
         now: Instant,
         call: CallHandle,
         msg: &Message<'_>,
         which: Sends,
-    ) {
+    ) -> bool {
         let tls = self.over_tls();
         if let Some(c) = self.calls.get_mut(call.0) {
             c.meta.keep_early_seqs();
@@ -4149,10 +4228,10 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             let invite = Bytes::<MSG>::from_slice(self.uac_invite_message(c)?.as_bytes()).ok()?;
             Some((invite, c.peer, write_fork_seqs(&c.forks)))
         });
-        if let Some((invite, peer, seqs)) = sent {
+        sent.is_some_and(|(invite, peer, seqs)| {
             let call = Some(call);
-            self.ack_and_bye_orphan_of(now, &invite, peer, call, msg, tls, &seqs, which);
-        }
+            self.ack_and_bye_orphan_of(now, &invite, peer, call, msg, tls, &seqs, which)
+        })
     }
 
     /// ACK a 2xx to INVITE `tx` whose call is over, and BYE the dialog it created.
@@ -4162,14 +4241,42 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         let (peer, call, seqs) = (e.peer, e.call, e.fork_seqs.clone());
         let mut invite = Bytes::<MSG>::new();
         let _ = invite.extend_from_slice(&e.request);
-        self.ack_and_bye_orphan_of(now, &invite, peer, call, msg, tls, &seqs, Sends::AckAndBye);
+        if self.ack_and_bye_orphan_of(now, &invite, peer, call, msg, tls, &seqs, Sends::AckAndBye) {
+            self.mark_byed(Some(tx), None, msg);
+        }
+    }
+
+    /// The dialog of 2xx `msg` was BYEd: a retransmission of it that reaches the INVITE
+    /// (its transaction `tx`, or the record `lingering` names) gets the ACK alone. Kept
+    /// among the forks' CSeq numbers ([`push_byed`]); without room, as before.
+    fn mark_byed(
+        &mut self,
+        tx: Option<TxHandle>,
+        lingering: Option<&ClientKey>,
+        msg: &Message<'_>,
+    ) {
+        let tag = msg.to().ok().and_then(|to| to.tag()).unwrap_or("");
+        if let Some(e) = tx.and_then(|tx| self.txs.get_mut(tx.0)) {
+            let mut room = [0xFF; FORK_TRAILER];
+            room[..e.fork_seqs.len()].copy_from_slice(&e.fork_seqs);
+            if push_byed(&mut room, tag) {
+                e.fork_seqs.clear();
+                let _ = e.fork_seqs.extend_from_slice(&room[..fork_seqs_end(&room)]);
+            }
+        } else if let Some(trailer) = lingering
+            .and_then(|key| self.linger.payload_mut(key))
+            .and_then(|p| p.len().checked_sub(FORK_TRAILER).map(|at| &mut p[at..]))
+        {
+            push_byed(trailer, tag);
+        }
     }
 
     /// ACK and BYE the dialog the 2xx `msg` to `invite` (sent to `peer` for `call`, now
     /// over) created (§13.2.2.4, RFC 6026 §8.4), only ACK the 2xx to a re-INVITE (its
     /// dialog is over already); `tls`: the endpoint runs TLS or WSS;
-    /// `fork_seqs`: the CSeq numbers the call's forks reached ([`write_fork_seqs`]);
-    /// `which`: the ACK, the BYE or both.
+    /// `fork_seqs`: the CSeq numbers the call's forks reached ([`write_fork_seqs`]) and
+    /// the dialogs BYEd already, whose 2xx gets the ACK alone ([`push_byed`]);
+    /// `which`: the ACK, the BYE or both. Whether a BYE went.
     #[allow(clippy::too_many_arguments)] // the pieces of a call that is gone
     fn ack_and_bye_orphan_of(
         &mut self,
@@ -4181,13 +4288,20 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         tls: bool,
         fork_seqs: &[u8],
         which: Sends,
-    ) {
+    ) -> bool {
         let Ok(inv) = Message::parse(invite) else {
             self.stats.stray_responses += 1;
-            return;
+            return false;
         };
-        let Ok(cseq) = msg.cseq() else { return };
+        let Ok(cseq) = msg.cseq() else { return false };
         let remote_tag = msg.to().ok().and_then(|to| to.tag()).unwrap_or("");
+        // A retransmission of a 2xx whose dialog was BYEd: its ACK again, and no BYE,
+        // whose CSeq number would repeat the first's (§12.2.1.1, §13.2.2.4).
+        let which = match which {
+            _ if !fork_byed(fork_seqs, remote_tag) => which,
+            Sends::Bye => return false,
+            _ => Sends::Ack,
+        };
         // A dialog past the bounds a `Dialog` keeps (a long Record-Route set, a huge tag)
         // is still ACKed and BYEd: its requests are written from the INVITE and the 2xx.
         let mut d = match Dialog::uac_or_request_target_of(&inv, msg, tls) {
@@ -4198,7 +4312,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             Err(dialog::DialogError::Capacity(_) | dialog::DialogError::NotDialogCreating) => None,
             Err(_) => {
                 self.stats.stray_responses += 1;
-                return;
+                return false;
             }
         };
         let fork_seq = fork_seq_in(fork_seqs, remote_tag);
@@ -4240,7 +4354,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             };
             let Some(dest) = dest else {
                 self.stats.stray_responses += 1;
-                return;
+                return false;
             };
             // §22.1: the ACK carries the credentials of its INVITE.
             if call.is_some_and(|c| self.call_auths.contains(c)) {
@@ -4257,13 +4371,13 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             dest
         };
         if which == Sends::Ack {
-            return;
+            return false;
         }
         // A re-INVITE's 2xx: its dialog ended with the call (a BYE sent or received, or
         // a 481/408), so the ACK is all it needs; another BYE would repeat the CSeq
         // number of the one sent (§12.2.1.1).
         if inv.to().is_ok_and(|to| to.tag().is_some()) {
-            return;
+            return false;
         }
         let (bye_branch, _) = self.via_parts();
         let via = self.via(&bye_branch, &sent_by);
@@ -4277,12 +4391,10 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 unkept::unkept_request(&inv, msg, Method::Bye, seq, via, &mut bye, scratch).is_ok()
             }
         };
-        if built
+        built
             && bye.encode_appending(&mut bytes).is_ok()
-            && let Ok(key) = ClientKey::new(&bye_branch, Method::Bye)
-        {
-            let _ = self.start_client_tx(now, dest, &bytes, key, false);
-        }
+            && ClientKey::new(&bye_branch, Method::Bye)
+                .is_ok_and(|key| self.start_client_tx(now, dest, &bytes, key, false).is_ok())
     }
 
     /// The dialog of `call` no longer exists at the peer (a 481 or 408 to an in-dialog
@@ -5017,6 +5129,8 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                     .map(Dialog::local_seq);
                 if let (Some(c), Some(seq)) = (self.calls.get_mut(call.0), seq) {
                     c.reinvite = Some((tx, seq));
+                    // The initial INVITE is long answered: a 422 is followed once more.
+                    c.retried_422 = false;
                 }
             }
             dialog::Action::Respond { to, code, .. } => {
@@ -5134,7 +5248,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         match self.fork_dialog(call, remote_tag, msg) {
             Fork::Unbuildable => {
                 if let Some(m) = self.unkept_2xx(msg, remote_tag) {
-                    self.ack_and_bye_of_call(now, call, m, sends);
+                    let _ = self.ack_and_bye_of_call(now, call, m, sends);
                 }
                 Err(SendError::InvalidState)
             }
@@ -5341,18 +5455,54 @@ fn push_fork_seqs(forks: &[ForkPrack], out: &mut ForkSeqs) {
 }
 
 /// The CSeq number fork `tag` reached in `seqs` ([`write_fork_seqs`]); 0 if none.
-fn fork_seq_in(mut seqs: &[u8], tag: &str) -> u32 {
-    while let Some((&len, rest)) = seqs.split_first() {
+fn fork_seq_in(seqs: &[u8], tag: &str) -> u32 {
+    fork_entries(seqs)
+        .find(|&(t, n)| t == tag.as_bytes() && n != BYED)
+        .map_or(0, |(_, n)| n)
+}
+
+/// The number of a fork entry that says the dialog with that To tag was BYEd (no CSeq
+/// number reaches it, `CSEQ_LIMIT`).
+const BYED: u32 = u32::MAX;
+
+/// The entries of `seqs` ([`write_fork_seqs`], [`push_byed`]): To tag and number. A
+/// record's trailer ends with `0xFF` bytes, which no tag's length is.
+fn fork_entries(mut seqs: &[u8]) -> impl Iterator<Item = (&[u8], u32)> {
+    core::iter::from_fn(move || {
+        let (&len, rest) = seqs.split_first().filter(|(l, _)| **l != 0xFF)?;
         let len = usize::from(len);
-        let (Some(t), Some(n)) = (rest.get(..len), rest.get(len..len + 4)) else {
-            return 0;
-        };
-        if t == tag.as_bytes() {
-            return n.try_into().map_or(0, u32::from_le_bytes);
-        }
+        let (t, n) = (rest.get(..len)?, rest.get(len..len + 4)?);
         seqs = &rest[len + 4..];
-    }
-    0
+        Some((t, n.try_into().map_or(0, u32::from_le_bytes)))
+    })
+}
+
+/// Where the entries of `seqs` end.
+fn fork_seqs_end(seqs: &[u8]) -> usize {
+    fork_entries(seqs).map(|(t, _)| 1 + t.len() + 4).sum()
+}
+
+/// Whether `seqs` says the dialog with To tag `tag` was BYEd.
+fn fork_byed(seqs: &[u8], tag: &str) -> bool {
+    fork_entries(seqs).any(|(t, n)| t == tag.as_bytes() && n == BYED)
+}
+
+/// Write into `seqs` (entries, then `0xFF` room) that the dialog with To tag `tag` was
+/// BYEd; `false` if there is no room.
+fn push_byed(seqs: &mut [u8], tag: &str) -> bool {
+    let at = fork_seqs_end(seqs);
+    let Some(out) = u8::try_from(tag.len())
+        .ok()
+        .filter(|&len| len != 0xFF)
+        .and_then(|len| Some((len, seqs.get_mut(at..at + 1 + tag.len() + 4)?)))
+    else {
+        return false;
+    };
+    let (len, out) = out;
+    out[0] = len;
+    out[1..1 + tag.len()].copy_from_slice(tag.as_bytes());
+    out[1 + tag.len()..].copy_from_slice(&BYED.to_le_bytes());
+    true
 }
 
 /// One early dialog (fork) of a call this side placed (RFC 3261 §12.1.2: each
@@ -5607,6 +5757,43 @@ mod stored_tests {
                 assert_eq!(got.body(), want.body(), "{i}");
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod fork_seqs_tests {
+    use super::*;
+
+    /// A record's trailer: the forks' numbers, then `0xFF`; a BYEd dialog is written
+    /// after them, found by `fork_byed` and skipped by `fork_seq_in`; no room, no mark.
+    #[test]
+    fn byed_marks_follow_the_forks_numbers() {
+        let mut trailer = [0xFF; FORK_TRAILER];
+        let mut seqs = ForkSeqs::new();
+        for (tag, seq) in [("a1", 3u32), ("b2", 5)] {
+            let _ = seqs.push(tag.len() as u8);
+            let _ = seqs.extend_from_slice(tag.as_bytes());
+            let _ = seqs.extend_from_slice(&seq.to_le_bytes());
+        }
+        trailer[..seqs.len()].copy_from_slice(&seqs);
+        assert_eq!(fork_seqs_end(&trailer), seqs.len());
+        assert!(!fork_byed(&trailer, "b2"));
+        assert!(push_byed(&mut trailer, "b2"));
+        assert!(push_byed(&mut trailer, ""));
+        assert!(fork_byed(&trailer, "b2") && fork_byed(&trailer, ""));
+        assert!(!fork_byed(&trailer, "a1") && !fork_byed(&trailer, "c3"));
+        assert_eq!(
+            (fork_seq_in(&trailer, "a1"), fork_seq_in(&trailer, "b2")),
+            (3, 5)
+        );
+        assert_eq!(fork_seq_in(&trailer, ""), 0);
+        // A length byte of 0xFF would end the entries: the longest tag is 254 bytes.
+        let long = "t".repeat(255);
+        assert!(!push_byed(&mut trailer, &long));
+        assert!(push_byed(&mut trailer, &long[..254]));
+        assert!(fork_byed(&trailer, &long[..254]));
+        assert!(!push_byed(&mut trailer, &long[..254]), "no room left");
+        assert_eq!(fork_seqs_end(&trailer), seqs.len() + 7 + 5 + 259);
     }
 }
 
