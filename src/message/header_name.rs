@@ -36,7 +36,7 @@ macro_rules! header_kinds {
             pub(crate) const COUNT: usize = [$(HeaderKind::$variant,)* HeaderKind::Other].len();
 
             /// Every named kind, in declaration order (`NAMED[k as usize] == k`).
-            const NAMED: [HeaderKind; Self::COUNT - 1] = [$(HeaderKind::$variant,)*];
+            pub(crate) const NAMED: [HeaderKind; Self::COUNT - 1] = [$(HeaderKind::$variant,)*];
 
             /// The canonical (full) name.
             pub const fn as_str(self) -> &'static str {
