@@ -71,19 +71,28 @@ impl Default for Capabilities<'static> {
 
 impl Capabilities<'_> {
     fn supports_scheme(&self, scheme: &str) -> bool {
-        self.schemes.iter().any(|s| s.eq_ignore_ascii_case(scheme))
+        self.schemes
+            .iter()
+            .any(|s| eq_fold(s.as_bytes(), scheme.as_bytes()))
     }
 
     fn supports_extension(&self, tag: &str) -> bool {
         self.extensions.iter().any(|e| e.eq_ignore_ascii_case(tag))
     }
 
+    /// Whether `media_type/subtype` is one of the body types, compared as `split_slash`
+    /// splits each (at its first `/`) and case-insensitively. `media_type` is a token,
+    /// so holds no `/`: a type matches iff its byte after the `media_type` part is that
+    /// first `/`, which spares the search for it.
     fn supports_body(&self, media_type: &str, subtype: &str) -> bool {
+        let (ty, sub) = (media_type.as_bytes(), subtype.as_bytes());
+        debug_assert!(!ty.contains(&b'/'));
         self.body_types.iter().any(|t| {
-            split_slash(t).is_some_and(|(ty, sub)| {
-                ty.eq_ignore_ascii_case(media_type.as_bytes())
-                    && sub.eq_ignore_ascii_case(subtype.as_bytes())
-            })
+            let t = t.as_bytes();
+            t.len() == ty.len() + 1 + sub.len()
+                && t[ty.len()] == b'/'
+                && eq_fold(&t[..ty.len()], ty)
+                && eq_fold(&t[ty.len() + 1..], sub)
         })
     }
 
@@ -103,8 +112,15 @@ impl Capabilities<'_> {
     }
 }
 
-/// `t` split at its first `/`, as `str::split_once('/')` splits it: a byte search costs
-/// a tenth of the `char` pattern machinery on strings this short.
+/// `a` equals `b` ignoring ASCII case; the exact spelling (nearly always the one
+/// received) is compared first, as a whole.
+fn eq_fold(a: &[u8], b: &[u8]) -> bool {
+    a == b || a.eq_ignore_ascii_case(b)
+}
+
+/// `t` split at its first `/`, as `str::split_once('/')` splits it: how
+/// `supports_body` split the body types before it compared in place (the reference).
+#[cfg(test)]
 fn split_slash(t: &str) -> Option<(&[u8], &[u8])> {
     let b = t.as_bytes();
     let at = b.iter().position(|&c| c == b'/')?;
@@ -945,7 +961,69 @@ mod corpus_tests {
 
 #[cfg(test)]
 mod split_tests {
-    use super::split_slash;
+    use super::{Capabilities, split_slash};
+
+    /// `supports_body` as it was: each body type split at its first `/`.
+    fn supports_body_reference(caps: &Capabilities<'_>, media_type: &str, subtype: &str) -> bool {
+        caps.body_types.iter().any(|t| {
+            split_slash(t).is_some_and(|(ty, sub)| {
+                ty.eq_ignore_ascii_case(media_type.as_bytes())
+                    && sub.eq_ignore_ascii_case(subtype.as_bytes())
+            })
+        })
+    }
+
+    /// Every type and subtype of up to three bytes over letters in both cases and `/`
+    /// as the body type, against media types (tokens: no `/`) and subtypes over the
+    /// same letters; and the default list against common types.
+    #[test]
+    fn supports_body_agrees_with_split_slash() {
+        use std::vec::Vec;
+        let strings: Vec<std::string::String> = crate::message::lex::strings_over(b"aA/b", 0..=5)
+            .map(|s| std::string::String::from_utf8(s).unwrap()) // unwrap: ASCII
+            .collect();
+        let parts: Vec<&str> = strings
+            .iter()
+            .map(|s| s.as_str())
+            .filter(|s| s.len() <= 2 && !s.contains('/'))
+            .collect();
+        let (mut compared, mut matched) = (0, 0);
+        for t in &strings {
+            let types = [t.as_str()];
+            let caps = Capabilities {
+                body_types: &types,
+                ..Capabilities::DEFAULT
+            };
+            for ty in &parts {
+                for sub in &strings[..strings.len().min(400)] {
+                    let want = supports_body_reference(&caps, ty, sub);
+                    assert_eq!(caps.supports_body(ty, sub), want, "{t:?} {ty:?} {sub:?}");
+                    compared += 1;
+                    matched += usize::from(want);
+                }
+            }
+        }
+        let caps = Capabilities::DEFAULT;
+        for (ty, sub) in [
+            ("application", "sdp"),
+            ("Application", "SDP"),
+            ("multipart", "mixed"),
+            ("application", "sdpx"),
+            ("applicatio", "n/sdp"),
+            ("text", "plain"),
+            ("", ""),
+        ] {
+            assert_eq!(
+                caps.supports_body(ty, sub),
+                supports_body_reference(&caps, ty, sub),
+                "{ty} {sub}"
+            );
+        }
+        assert!(
+            compared > 100_000 && matched > 1_000,
+            "{compared} {matched}"
+        );
+    }
 
     #[test]
     fn split_slash_agrees_with_split_once() {
