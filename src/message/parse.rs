@@ -396,11 +396,14 @@ impl<'a> Message<'a> {
             return Err(ParseError::new(K::Capacity(Capacity::Headers), pos));
         }
         let index = self.slots.len();
-        let too_big = |_| ParseError::new(K::Capacity(Capacity::MessageSize), pos);
+        // pos < value_start <= value_end: if the last fits in u16, they all do.
+        if value_end > usize::from(u16::MAX) {
+            return Err(ParseError::new(K::Capacity(Capacity::MessageSize), pos));
+        }
         let slot = Slot {
-            name_start: u16::try_from(pos).map_err(too_big)?,
-            value_start: u16::try_from(value_start).map_err(too_big)?,
-            value_end: u16::try_from(value_end).map_err(too_big)?,
+            name_start: pos as u16,
+            value_start: value_start as u16,
+            value_end: value_end as u16,
             kind,
         };
         if self.slots.push(slot).is_err() {
@@ -1420,6 +1423,40 @@ mod size_tests {
         bytes.extend_from_slice(b"\r\nContent-Length: 0\r\n\r\n");
         let e = Message::parse_with(&bytes, &limits()).unwrap_err();
         assert_eq!(e.kind, K::Capacity(Capacity::MessageSize));
+        assert_eq!(e.offset, HEAD.len());
+    }
+
+    /// Around the 64 KiB bound: the first header whose value ends beyond it is refused,
+    /// at its start (its name may start within the bound or not), and one that ends
+    /// right at it is kept.
+    #[test]
+    fn the_capacity_error_is_at_the_first_header_that_ends_past_64_kib() {
+        let max = usize::from(u16::MAX);
+        for pad in max - 40..max + 10 {
+            let mut bytes = HEAD.to_vec();
+            bytes.extend_from_slice(b"Subject: ");
+            bytes.resize(pad.max(bytes.len()), b'x');
+            let subject_end = bytes.len();
+            bytes.extend_from_slice(b"\r\nTo: <sip:b@b>\r\nContent-Length: 0\r\n\r\n");
+            // Each header's start and value end, in order.
+            let to = subject_end + 2;
+            let to_end = to + b"To: <sip:b@b>".len();
+            let cl = to_end + 2;
+            let cl_end = cl + b"Content-Length: 0".len();
+            let want = [(HEAD.len(), subject_end), (to, to_end), (cl, cl_end)]
+                .into_iter()
+                .find(|&(_, end)| end > max)
+                .map_or(Ok(()), |(at, _)| Err(at));
+            let got = Message::parse_with(&bytes, &limits());
+            match (got, want) {
+                (Ok(m), Ok(())) => assert_eq!(m.header_count(), 4, "{pad}"),
+                (Err(e), Err(at)) => {
+                    assert_eq!(e.kind, K::Capacity(Capacity::MessageSize), "{pad}");
+                    assert_eq!(e.offset, at, "{pad}");
+                }
+                (got, want) => panic!("{pad}: {got:?} {want:?}"),
+            }
+        }
     }
 }
 
