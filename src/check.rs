@@ -71,19 +71,28 @@ impl Default for Capabilities<'static> {
 
 impl Capabilities<'_> {
     fn supports_scheme(&self, scheme: &str) -> bool {
-        self.schemes.iter().any(|s| s.eq_ignore_ascii_case(scheme))
+        self.schemes
+            .iter()
+            .any(|s| eq_fold(s.as_bytes(), scheme.as_bytes()))
     }
 
     fn supports_extension(&self, tag: &str) -> bool {
         self.extensions.iter().any(|e| e.eq_ignore_ascii_case(tag))
     }
 
+    /// Whether `media_type/subtype` is one of the body types, compared as `split_slash`
+    /// splits each (at its first `/`) and case-insensitively. `media_type` is a token,
+    /// so holds no `/`: a type matches iff its byte after the `media_type` part is that
+    /// first `/`, which spares the search for it.
     fn supports_body(&self, media_type: &str, subtype: &str) -> bool {
+        let (ty, sub) = (media_type.as_bytes(), subtype.as_bytes());
+        debug_assert!(!ty.contains(&b'/'));
         self.body_types.iter().any(|t| {
-            split_slash(t).is_some_and(|(ty, sub)| {
-                ty.eq_ignore_ascii_case(media_type.as_bytes())
-                    && sub.eq_ignore_ascii_case(subtype.as_bytes())
-            })
+            let t = t.as_bytes();
+            t.len() == ty.len() + 1 + sub.len()
+                && t[ty.len()] == b'/'
+                && eq_fold(&t[..ty.len()], ty)
+                && eq_fold(&t[ty.len() + 1..], sub)
         })
     }
 
@@ -103,8 +112,15 @@ impl Capabilities<'_> {
     }
 }
 
-/// `t` split at its first `/`, as `str::split_once('/')` splits it: a byte search costs
-/// a tenth of the `char` pattern machinery on strings this short.
+/// `a` equals `b` ignoring ASCII case; the exact spelling (nearly always the one
+/// received) is compared first, as a whole.
+fn eq_fold(a: &[u8], b: &[u8]) -> bool {
+    a == b || a.eq_ignore_ascii_case(b)
+}
+
+/// `t` split at its first `/`, as `str::split_once('/')` splits it: how
+/// `supports_body` split the body types before it compared in place (the reference).
+#[cfg(test)]
 fn split_slash(t: &str) -> Option<(&[u8], &[u8])> {
     let b = t.as_bytes();
     let at = b.iter().position(|&c| c == b'/')?;
@@ -311,10 +327,6 @@ pub fn check_request_core<'a>(
 pub(crate) struct Checked<'a> {
     /// The core headers.
     pub(crate) core: CoreHeaders<'a>,
-    /// How many Via values.
-    vias: usize,
-    /// The Content-Type, if present.
-    content_type: Option<ContentType<'a>>,
     /// A request's first Contact URI: `None` when there is none, it is `*`, or the
     /// message is a response (whose Contact the checks do not read).
     #[cfg_attr(not(feature = "endpoint"), allow(dead_code))] // the endpoint reads it
@@ -330,16 +342,14 @@ pub(crate) fn check_request_target<'a>(
     msg: &Message<'a>,
     caps: &Capabilities<'_>,
 ) -> Result<Checked<'a>, Rejection> {
-    let mut checked = match start_line(msg) {
-        Ok(()) => mandatory_headers(msg, Rejection::bad_request, true),
-        Err(r) => Err(r),
-    };
-    if let Ok(c) = &checked
-        && let Err(r) = request_rules(msg, caps, c)
-    {
-        checked = Err(r);
-    }
-    checked
+    start_line(msg)?;
+    // The rules run before the result is built, so that it is built in place.
+    mandatory_headers(
+        msg,
+        Rejection::bad_request,
+        true,
+        |cseq, content_type, _| request_rules(msg, caps, cseq, content_type),
+    )
 }
 
 /// The start line of a request: a method (the parser gives one to every request), and
@@ -360,14 +370,14 @@ fn start_line(msg: &Message<'_>) -> Result<(), Rejection> {
     Ok(())
 }
 
-/// The checks of a request after its mandatory headers (found in `checked`): method,
-/// CSeq method, Request-URI, Require, body, Accept.
+/// The checks of a request after its mandatory headers (`cseq` and `content_type`
+/// as they parsed): method, CSeq method, Request-URI, Require, body, Accept.
 fn request_rules(
     msg: &Message<'_>,
     caps: &Capabilities<'_>,
-    checked: &Checked<'_>,
+    cseq: &CSeq<'_>,
+    content_type: Option<&ContentType<'_>>,
 ) -> Result<(), Rejection> {
-    let (core, content_type) = (&checked.core, checked.content_type.as_ref());
     // `start_line` refused a request without a method.
     let Some(method) = msg.method() else {
         return Ok(());
@@ -386,7 +396,7 @@ fn request_rules(
         ));
     }
     // §8.1.1.5: the CSeq method matches the request method. Mandatory headers parsed above.
-    if core.cseq.method() != method {
+    if cseq.method() != method {
         return Err(Rejection::bad_request(Problem::CSeqMethodMismatch));
     }
     // §8.2.2.1: Request-URI scheme.
@@ -481,30 +491,31 @@ pub(crate) fn check_response_checked<'a>(
     msg: &Message<'a>,
     dialog_rr: bool,
 ) -> Result<Checked<'a>, Discard> {
-    let mut checked = if msg.is_request() {
-        Err(Discard::Malformed(ParseError::new(
+    if msg.is_request() {
+        return Err(Discard::Malformed(ParseError::new(
             ParseErrorKind::StartLine,
             0,
-        )))
-    } else if !msg.version().eq_ignore_ascii_case("SIP/2.0") {
-        Err(Discard::Version)
-    } else {
-        mandatory_headers(
-            msg,
-            |problem| match problem {
-                Problem::MissingHeader(k)
-                | Problem::DuplicateHeader(k)
-                | Problem::MalformedHeader(k, _) => Discard::Header(k),
-                Problem::Malformed(e) => Discard::Malformed(e),
-                _ => Discard::Header(HeaderKind::Other),
-            },
-            dialog_rr,
-        )
-    };
-    if checked.as_ref().is_ok_and(|c| c.vias > 1) {
-        checked = Err(Discard::MultipleVias);
+        )));
     }
-    checked
+    if !msg.version().eq_ignore_ascii_case("SIP/2.0") {
+        return Err(Discard::Version);
+    }
+    mandatory_headers(
+        msg,
+        |problem| match problem {
+            Problem::MissingHeader(k)
+            | Problem::DuplicateHeader(k)
+            | Problem::MalformedHeader(k, _) => Discard::Header(k),
+            Problem::Malformed(e) => Discard::Malformed(e),
+            _ => Discard::Header(HeaderKind::Other),
+        },
+        dialog_rr,
+        // §8.1.3.3: exactly one Via.
+        |_, _, vias| match vias {
+            1 => Ok(()),
+            _ => Err(Discard::MultipleVias),
+        },
+    )
 }
 
 /// Parse one datagram and decide what a UA does with it: the parse, then
@@ -522,7 +533,7 @@ pub fn classify<'a>(bytes: &'a [u8], caps: &Capabilities<'_>, limits: &Limits) -
             Err(d) => Verdict::Discard(d),
         },
         Err(error) => match Message::salvage_request(bytes, limits) {
-            Some(msg) if mandatory_headers(&msg, |p| p, true).is_ok() => {
+            Some(msg) if mandatory_headers(&msg, |p| p, true, |_, _, _| Ok(())).is_ok() => {
                 Verdict::Respond(msg, Rejection::bad_request(Problem::Malformed(error)))
             }
             _ => Verdict::Discard(Discard::Malformed(error)),
@@ -533,13 +544,16 @@ pub fn classify<'a>(bytes: &'a [u8], caps: &Capabilities<'_>, limits: &Limits) -
 /// Via, From, To, Call-ID and CSeq present and well formed, the single-valued ones
 /// exactly once (RFC 3261 §8.1.1, §20); Max-Forwards, Content-Type, Contact, Route and
 /// Record-Route well formed where present (in a response, if `dialog_rr` and it may create
-/// a dialog, [`creates_dialog`]). Gives what it parsed (see [`Checked`]) so
-/// that the callers do not parse it again, or the problem as `fail` makes it the
-/// caller's error (made here, so that the result is not converted, and copied, after).
+/// a dialog, [`creates_dialog`]). Then `then`, the caller's further checks, on the
+/// CSeq, Content-Type and number of Via values. Gives what it parsed (see [`Checked`])
+/// so that the callers do not parse it again, or the problem as `fail` makes it the
+/// caller's error (made here, so that the result is not converted, and copied, after;
+/// `then` runs here for the same reason: the result is built once, in place).
 fn mandatory_headers<'a, E>(
     msg: &Message<'a>,
     fail: impl Fn(Problem) -> E,
     dialog_rr: bool,
+    then: impl FnOnce(&CSeq<'a>, Option<&ContentType<'a>>, usize) -> Result<(), E>,
 ) -> Result<Checked<'a>, E> {
     const ONCE: [HeaderKind; 6] = [
         HeaderKind::From,
@@ -619,6 +633,7 @@ fn mandatory_headers<'a, E>(
             }
         }
     }
+    then(&cseq, content_type.as_ref(), vias)?;
     Ok(Checked {
         core: CoreHeaders {
             top_via,
@@ -627,8 +642,6 @@ fn mandatory_headers<'a, E>(
             call_id,
             cseq,
         },
-        vias,
-        content_type,
         target,
     })
 }
@@ -948,7 +961,69 @@ mod corpus_tests {
 
 #[cfg(test)]
 mod split_tests {
-    use super::split_slash;
+    use super::{Capabilities, split_slash};
+
+    /// `supports_body` as it was: each body type split at its first `/`.
+    fn supports_body_reference(caps: &Capabilities<'_>, media_type: &str, subtype: &str) -> bool {
+        caps.body_types.iter().any(|t| {
+            split_slash(t).is_some_and(|(ty, sub)| {
+                ty.eq_ignore_ascii_case(media_type.as_bytes())
+                    && sub.eq_ignore_ascii_case(subtype.as_bytes())
+            })
+        })
+    }
+
+    /// Every type and subtype of up to three bytes over letters in both cases and `/`
+    /// as the body type, against media types (tokens: no `/`) and subtypes over the
+    /// same letters; and the default list against common types.
+    #[test]
+    fn supports_body_agrees_with_split_slash() {
+        use std::vec::Vec;
+        let strings: Vec<std::string::String> = crate::message::lex::strings_over(b"aA/b", 0..=5)
+            .map(|s| std::string::String::from_utf8(s).unwrap()) // unwrap: ASCII
+            .collect();
+        let parts: Vec<&str> = strings
+            .iter()
+            .map(|s| s.as_str())
+            .filter(|s| s.len() <= 2 && !s.contains('/'))
+            .collect();
+        let (mut compared, mut matched) = (0, 0);
+        for t in &strings {
+            let types = [t.as_str()];
+            let caps = Capabilities {
+                body_types: &types,
+                ..Capabilities::DEFAULT
+            };
+            for ty in &parts {
+                for sub in &strings[..strings.len().min(400)] {
+                    let want = supports_body_reference(&caps, ty, sub);
+                    assert_eq!(caps.supports_body(ty, sub), want, "{t:?} {ty:?} {sub:?}");
+                    compared += 1;
+                    matched += usize::from(want);
+                }
+            }
+        }
+        let caps = Capabilities::DEFAULT;
+        for (ty, sub) in [
+            ("application", "sdp"),
+            ("Application", "SDP"),
+            ("multipart", "mixed"),
+            ("application", "sdpx"),
+            ("applicatio", "n/sdp"),
+            ("text", "plain"),
+            ("", ""),
+        ] {
+            assert_eq!(
+                caps.supports_body(ty, sub),
+                supports_body_reference(&caps, ty, sub),
+                "{ty} {sub}"
+            );
+        }
+        assert!(
+            compared > 100_000 && matched > 1_000,
+            "{compared} {matched}"
+        );
+    }
 
     #[test]
     fn split_slash_agrees_with_split_once() {

@@ -36,7 +36,7 @@ macro_rules! header_kinds {
             pub(crate) const COUNT: usize = [$(HeaderKind::$variant,)* HeaderKind::Other].len();
 
             /// Every named kind, in declaration order (`NAMED[k as usize] == k`).
-            const NAMED: [HeaderKind; Self::COUNT - 1] = [$(HeaderKind::$variant,)*];
+            pub(crate) const NAMED: [HeaderKind; Self::COUNT - 1] = [$(HeaderKind::$variant,)*];
 
             /// The canonical (full) name.
             pub const fn as_str(self) -> &'static str {
@@ -182,8 +182,9 @@ fn eq_lower(name: &[u8], lower: &[u8]) -> bool {
             let (b, l) = (word(name, at), word(lower, at));
             (b | ((l & 0x4040_4040_4040_4040) >> 1)) ^ l
         };
-        let mut acc = diff(n - 8);
-        let mut at = 0;
+        // Known names have at most 19 bytes: two words, or three.
+        let mut acc = diff(0) | diff(n - 8);
+        let mut at = 8;
         while at + 8 < n {
             acc |= diff(at);
             at += 8;

@@ -159,6 +159,16 @@ pub fn token_str(s: &[u8], kind: ParseErrorKind, offset: usize) -> Result<&str, 
     if s.is_empty() {
         return Err(ParseError::new(kind, offset));
     }
+    token_run_str(s, kind, offset)
+}
+
+/// [`token_str`] for `s` known to be a non-empty run of token bytes.
+#[inline]
+pub(crate) fn token_run_str(
+    s: &[u8],
+    kind: ParseErrorKind,
+    offset: usize,
+) -> Result<&str, ParseError> {
     // Every byte is a token character, so ASCII: the tokens of every message (Via's
     // protocol and transport) need no UTF-8 pass.
     if let Some(known) = common_token(s) {

@@ -372,25 +372,13 @@ impl<'a> Message<'a> {
         crlf: bool,
         max: usize,
     ) -> Result<usize, ParseError> {
-        let mut i = pos;
-        while i < bytes.len() && lex::is_token(bytes[i]) {
-            i += 1;
-        }
-        let name_len = i - pos;
-        if name_len == 0 {
-            return Err(ParseError::new(K::HeaderName, pos));
-        }
-        // RFC 3261 §7.3.1: `header-name HCOLON`, HCOLON = *( SP / HTAB ) ":" SWS.
-        while i < bytes.len() && matches!(bytes[i], b' ' | b'\t') {
-            i += 1;
-        }
-        if bytes.get(i) != Some(&b':') {
-            return Err(ParseError::new(K::HeaderName, i));
-        }
-        i += 1;
-        let value_start = i;
+        // `read_name`, written out.
+        let (kind, value_start) = match name_before_colon(bytes, pos) {
+            Some((kind, colon)) if kind != HeaderKind::Other => (kind, colon + 1),
+            guess => header_name(bytes, pos, guess)?,
+        };
         // The value runs over continuation lines (starting with SP or HTAB).
-        let (mut end, mut next, _) = line_end(bytes, i, Some(crlf))?;
+        let (mut end, mut next, _) = line_end(bytes, value_start, Some(crlf))?;
         while next < bytes.len() && matches!(bytes[next], b' ' | b'\t') {
             let (e, n, _) = line_end(bytes, next, Some(crlf))?;
             // A continuation line of only white space is still part of the value;
@@ -404,16 +392,18 @@ impl<'a> Message<'a> {
         while value_end > value_start && lex::is_lws(bytes[value_end - 1]) {
             value_end -= 1;
         }
-        let kind = HeaderKind::from_name(&bytes[pos..pos + name_len]);
         if self.slots.len() >= max {
             return Err(ParseError::new(K::Capacity(Capacity::Headers), pos));
         }
         let index = self.slots.len();
-        let too_big = |_| ParseError::new(K::Capacity(Capacity::MessageSize), pos);
+        // pos < value_start <= value_end: if the last fits in u16, they all do.
+        if value_end > usize::from(u16::MAX) {
+            return Err(ParseError::new(K::Capacity(Capacity::MessageSize), pos));
+        }
         let slot = Slot {
-            name_start: u16::try_from(pos).map_err(too_big)?,
-            value_start: u16::try_from(value_start).map_err(too_big)?,
-            value_end: u16::try_from(value_end).map_err(too_big)?,
+            name_start: pos as u16,
+            value_start: value_start as u16,
+            value_end: value_end as u16,
             kind,
         };
         if self.slots.push(slot).is_err() {
@@ -847,6 +837,74 @@ impl Detached {
     }
 }
 
+/// The name of the header line at `pos` as `parse_header` reads it (written out there:
+/// a call of this costs a few instructions a line): its kind and where its value starts
+/// (after the colon), or the error [`header_name`] gives.
+#[cfg(test)]
+fn read_name(bytes: &[u8], pos: usize) -> Result<(HeaderKind, usize), ParseError> {
+    match name_before_colon(bytes, pos) {
+        Some((kind, colon)) if kind != HeaderKind::Other => Ok((kind, colon + 1)),
+        guess => header_name(bytes, pos, guess),
+    }
+}
+
+/// The name of the header line at `pos` read up to the first `:` of its first 24
+/// bytes, found a word at a time: its kind and the colon's index. When the kind is a
+/// named one, this is what [`header_name`] finds, for less: a known name is all letters
+/// and `-` (token characters), so the token run ends exactly at the colon, with no
+/// white space before it. `None` if no colon was found that way.
+#[inline(always)]
+fn name_before_colon(bytes: &[u8], pos: usize) -> Option<(HeaderKind, usize)> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // The longest known name has 19 bytes.
+    let mut at = pos;
+    while at < pos + 24 {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(bytes.get(at..at + 8)?);
+        let w = u64::from_le_bytes(word) ^ (ONES * u64::from(b':'));
+        // The lowest flag marks the first `:` exactly (the classic zero-byte test).
+        let flags = w.wrapping_sub(ONES) & !w & HIGH;
+        if flags != 0 {
+            let colon = at + (flags.trailing_zeros() / 8) as usize;
+            return (colon > pos).then(|| (HeaderKind::from_name(&bytes[pos..colon]), colon));
+        }
+        at += 8;
+    }
+    None
+}
+
+/// The header name at `pos` as RFC 3261 §7.3.1 reads it, `header-name HCOLON`: its
+/// kind and where the value starts (after the colon). `guess` is what
+/// [`name_before_colon`] found, whose kind is kept if its name is the token run.
+#[inline(never)] // the rare path: kept out of the loop over header lines
+fn header_name(
+    bytes: &[u8],
+    pos: usize,
+    guess: Option<(HeaderKind, usize)>,
+) -> Result<(HeaderKind, usize), ParseError> {
+    let mut i = pos;
+    while i < bytes.len() && lex::is_token(bytes[i]) {
+        i += 1;
+    }
+    let name_end = i;
+    if name_end == pos {
+        return Err(ParseError::new(K::HeaderName, pos));
+    }
+    // HCOLON = *( SP / HTAB ) ":" SWS.
+    while i < bytes.len() && matches!(bytes[i], b' ' | b'\t') {
+        i += 1;
+    }
+    if bytes.get(i) != Some(&b':') {
+        return Err(ParseError::new(K::HeaderName, i));
+    }
+    let kind = match guess {
+        Some((kind, colon)) if colon == name_end => kind,
+        _ => HeaderKind::from_name(&bytes[pos..name_end]),
+    };
+    Ok((kind, i + 1))
+}
+
 /// End of the header section on a stream: the index after the empty line, if present.
 fn find_head_end(bytes: &[u8]) -> Option<usize> {
     let mut i = 0;
@@ -1118,6 +1176,78 @@ mod conflict_tests {
 mod tests {
     use super::*;
 
+    /// How `parse_header` read a header name before [`name_before_colon`]: the
+    /// reference [`read_name`] is held to.
+    fn read_name_reference(bytes: &[u8], pos: usize) -> Result<(HeaderKind, usize), ParseError> {
+        let mut i = pos;
+        while i < bytes.len() && lex::is_token(bytes[i]) {
+            i += 1;
+        }
+        let name_len = i - pos;
+        if name_len == 0 {
+            return Err(ParseError::new(K::HeaderName, pos));
+        }
+        while i < bytes.len() && matches!(bytes[i], b' ' | b'\t') {
+            i += 1;
+        }
+        if bytes.get(i) != Some(&b':') {
+            return Err(ParseError::new(K::HeaderName, i));
+        }
+        Ok((HeaderKind::from_name(&bytes[pos..pos + name_len]), i + 1))
+    }
+
+    /// Every known name and compact form, in both cases, before each kind of end (a
+    /// colon, white space then a colon, more name, a separator, a line end), at every
+    /// distance from the end of the input.
+    #[test]
+    fn read_name_agrees_with_the_token_scan() {
+        let mut names: std::vec::Vec<std::vec::Vec<u8>> = std::vec::Vec::new();
+        for k in HeaderKind::NAMED {
+            names.push(k.as_str().as_bytes().to_vec());
+            names.push(k.as_str().to_ascii_uppercase().into_bytes());
+        }
+        for c in b'a'..=b'z' {
+            names.push(std::vec![c]);
+            names.push(std::vec![c.to_ascii_uppercase()]);
+        }
+        names.push(b"X-Custom-Header-Name-Too-Long-For-Words".to_vec());
+        names.push(b"".to_vec());
+        let ends: [&[u8]; 9] = [
+            b":", b" :", b"\t :", b"x:", b";:", b"\r\n", b"", b": ", b"-:",
+        ];
+        let (mut compared, mut known) = (0, 0);
+        for name in &names {
+            for end in ends {
+                for pad in 0..26 {
+                    let mut line = std::vec![b'@'; 3];
+                    line.extend_from_slice(name);
+                    line.extend_from_slice(end);
+                    line.extend(core::iter::repeat_n(b'a', pad));
+                    let want = read_name_reference(&line, 3);
+                    assert_eq!(read_name(&line, 3), want, "{line:?}");
+                    compared += 1;
+                    known += usize::from(want.is_ok_and(|(k, _)| k != HeaderKind::Other));
+                }
+            }
+        }
+        assert!(compared > 10_000 && known > 2_000, "{compared} {known}");
+    }
+
+    /// [`read_name`] at every offset of every corpus message and mutant.
+    #[test]
+    #[ignore = "needs ../shared/corpus"]
+    fn read_name_agrees_with_the_token_scan_on_the_corpus() {
+        let (mut compared, mut differ) = (0usize, 0usize);
+        for bytes in crate::corpus_inputs::inputs() {
+            for pos in 0..bytes.len() {
+                differ += usize::from(read_name(&bytes, pos) != read_name_reference(&bytes, pos));
+                compared += 1;
+            }
+        }
+        assert!(compared > 1_000_000, "{compared}");
+        assert_eq!(differ, 0, "{differ} of {compared} differ");
+    }
+
     #[test]
     fn uri_byte_check_agrees_with_a_byte_search() {
         let bad = |b: u8| b <= b' ' || b >= 0x7f;
@@ -1293,6 +1423,40 @@ mod size_tests {
         bytes.extend_from_slice(b"\r\nContent-Length: 0\r\n\r\n");
         let e = Message::parse_with(&bytes, &limits()).unwrap_err();
         assert_eq!(e.kind, K::Capacity(Capacity::MessageSize));
+        assert_eq!(e.offset, HEAD.len());
+    }
+
+    /// Around the 64 KiB bound: the first header whose value ends beyond it is refused,
+    /// at its start (its name may start within the bound or not), and one that ends
+    /// right at it is kept.
+    #[test]
+    fn the_capacity_error_is_at_the_first_header_that_ends_past_64_kib() {
+        let max = usize::from(u16::MAX);
+        for pad in max - 40..max + 10 {
+            let mut bytes = HEAD.to_vec();
+            bytes.extend_from_slice(b"Subject: ");
+            bytes.resize(pad.max(bytes.len()), b'x');
+            let subject_end = bytes.len();
+            bytes.extend_from_slice(b"\r\nTo: <sip:b@b>\r\nContent-Length: 0\r\n\r\n");
+            // Each header's start and value end, in order.
+            let to = subject_end + 2;
+            let to_end = to + b"To: <sip:b@b>".len();
+            let cl = to_end + 2;
+            let cl_end = cl + b"Content-Length: 0".len();
+            let want = [(HEAD.len(), subject_end), (to, to_end), (cl, cl_end)]
+                .into_iter()
+                .find(|&(_, end)| end > max)
+                .map_or(Ok(()), |(at, _)| Err(at));
+            let got = Message::parse_with(&bytes, &limits());
+            match (got, want) {
+                (Ok(m), Ok(())) => assert_eq!(m.header_count(), 4, "{pad}"),
+                (Err(e), Err(at)) => {
+                    assert_eq!(e.kind, K::Capacity(Capacity::MessageSize), "{pad}");
+                    assert_eq!(e.offset, at, "{pad}");
+                }
+                (got, want) => panic!("{pad}: {got:?} {want:?}"),
+            }
+        }
     }
 }
 

@@ -248,7 +248,7 @@ impl<'a> Uri<'a> {
         // the `Uri` it returns rather than in a `Result` of its own copied after.
         let scheme = &s[..colon];
         if sip {
-            SipUri::parse_after_scheme(s, colon, text).map(Uri::Sip)
+            SipUri::parse_after_scheme(s, colon, text)
         } else if scheme.eq_ignore_ascii_case(b"tel") {
             TelUri::parse_after_scheme(s, colon).map(Uri::Tel)
         } else {
@@ -340,12 +340,14 @@ pub struct SipUri<'a> {
 }
 
 impl<'a> SipUri<'a> {
+    /// The URI after its scheme, built as the `Uri` it is returned in (not moved into
+    /// one after).
     #[inline(always)]
     fn parse_after_scheme(
         s: &'a [u8],
         colon: usize,
         text: Option<&'a str>,
-    ) -> Result<Self, ParseError> {
+    ) -> Result<Uri<'a>, ParseError> {
         let len = s.len();
         let start = colon + 1;
         let secure = colon == 4;
@@ -399,7 +401,7 @@ impl<'a> SipUri<'a> {
         }
         debug_assert!(user_start <= ucolon && ucolon <= at && at < host_len);
         debug_assert!(host_len <= host_end && host_end <= params_end);
-        Ok(SipUri {
+        Ok(Uri::Sip(SipUri {
             raw,
             host: hp.host,
             port: hp.port,
@@ -410,7 +412,7 @@ impl<'a> SipUri<'a> {
             host_len: host_len as u32,
             host_end: host_end as u32,
             params_end: params_end as u32,
-        })
+        }))
     }
 
     fn sub(&self, a: u32, b: u32) -> &'a str {
