@@ -575,6 +575,132 @@ fn a_proxy_challenge_then_a_uas_challenge_and_both_at_once() {
     );
 }
 
+/// Every credential of `kind` in `request`: (realm, nonce count), each checked with
+/// `auth::verify` against the password for `method` and `body`.
+fn all_creds(request: &[u8], kind: HeaderKind, body: &[u8]) -> Vec<(String, String)> {
+    let m = Message::parse(request).unwrap();
+    let method = m.method().unwrap();
+    m.headers_of(kind)
+        .map(|h| {
+            let c = Credentials::parse(h.value).unwrap();
+            assert_eq!(verify(&c, method, "wonderland", body), Ok(true));
+            (
+                c.realm().unwrap().to_owned(),
+                c.param("nc").unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// Two proxies on the path that both authenticate (RFC 3261 §22.3): the outbound proxy's
+/// 407, then, once it lets the INVITE through, the home proxy's; then the UAS's 401.
+/// Each retry answers every realm challenged so far (they used to be answered one at a
+/// time, so the first proxy challenged again and the call failed), and so do the ACK
+/// and the BYE. A forking proxy's 401 gathering two UASs' challenges (§16.7 step 7) gets
+/// both answered at once; a third realm takes the place of the one kept longest.
+#[test]
+fn two_proxies_and_the_uas_are_answered_together() {
+    let outbound = "Digest realm=\"outbound.test\", nonce=\"o-1\", qop=\"auth\"";
+    let home = "Digest realm=\"home.test\", nonce=\"h-1\", qop=\"auth\"";
+    let pair = |v: &[(&str, &str)]| -> Vec<(String, String)> {
+        v.iter()
+            .map(|(r, n)| (r.to_string(), n.to_string()))
+            .collect()
+    };
+    let mut a = Caller::new();
+    let (call, first) = a.call(Some(ALICE));
+    let second = only(
+        &a.receive(&reply(
+            &first,
+            407,
+            "p1",
+            &[("Proxy-Authenticate", outbound)],
+        )),
+        Method::Invite,
+    );
+    assert_eq!(
+        all_creds(&second, HeaderKind::ProxyAuthorization, SDP),
+        pair(&[("outbound.test", "00000001")])
+    );
+    let third = only(
+        &a.receive(&reply(&second, 407, "p2", &[("Proxy-Authenticate", home)])),
+        Method::Invite,
+    );
+    assert_retry_of(&second, &third);
+    assert_eq!(
+        all_creds(&third, HeaderKind::ProxyAuthorization, SDP),
+        pair(&[("outbound.test", "00000002"), ("home.test", "00000001")])
+    );
+    let fourth = only(
+        &a.receive(&reply(
+            &third,
+            401,
+            "u1",
+            &[("WWW-Authenticate", UAS_CHALLENGE)],
+        )),
+        Method::Invite,
+    );
+    assert_eq!(
+        all_creds(&fourth, HeaderKind::ProxyAuthorization, SDP),
+        pair(&[("outbound.test", "00000003"), ("home.test", "00000002")])
+    );
+    assert_eq!(
+        all_creds(&fourth, HeaderKind::Authorization, SDP),
+        pair(&[("pbx.test", "00000001")])
+    );
+    let sent = a.receive(&reply(&fourth, 200, "bob", &[]));
+    assert!(a.events.contains(&Event::CallEstablished { call }));
+    // §22.1: the ACK of the 2xx duplicates the INVITE's credentials.
+    let ack = only(&sent, Method::Ack);
+    let values = |bytes: &[u8], kind| -> Vec<Vec<u8>> {
+        let m = Message::parse(bytes).unwrap();
+        m.headers_of(kind).map(|h| h.value.to_vec()).collect()
+    };
+    for kind in [HeaderKind::ProxyAuthorization, HeaderKind::Authorization] {
+        assert_eq!(values(&ack, kind), values(&fourth, kind));
+    }
+    a.ep.hangup(a.now, call).unwrap();
+    let bye = only(&a.sent(), Method::Bye);
+    assert_eq!(
+        all_creds(&bye, HeaderKind::ProxyAuthorization, b""),
+        pair(&[("outbound.test", "00000004"), ("home.test", "00000003")])
+    );
+    assert_eq!(
+        all_creds(&bye, HeaderKind::Authorization, b""),
+        pair(&[("pbx.test", "00000002")])
+    );
+
+    // A forking proxy's 401 with the challenges of two UASs, then one of a third realm.
+    let mut a = Caller::new();
+    let (_, first) = a.call(Some(ALICE));
+    let uas2 = "Digest realm=\"pbx2.test\", nonce=\"u-2\", qop=\"auth\"";
+    let second = only(
+        &a.receive(&reply(
+            &first,
+            401,
+            "u1",
+            &[
+                ("WWW-Authenticate", UAS_CHALLENGE),
+                ("WWW-Authenticate", uas2),
+            ],
+        )),
+        Method::Invite,
+    );
+    assert_eq!(
+        all_creds(&second, HeaderKind::Authorization, SDP),
+        pair(&[("pbx.test", "00000001"), ("pbx2.test", "00000001")])
+    );
+    let uas3 = "Digest realm=\"pbx3.test\", nonce=\"u-3\", qop=\"auth\"";
+    let third = only(
+        &a.receive(&reply(&second, 401, "u3", &[("WWW-Authenticate", uas3)])),
+        Method::Invite,
+    );
+    assert_eq!(
+        all_creds(&third, HeaderKind::Authorization, SDP),
+        pair(&[("pbx2.test", "00000002"), ("pbx3.test", "00000001")])
+    );
+}
+
 /// Credentials for one realm (`DigestCredentials::in_realm`) answer only its challenges
 /// (RFC 3261 §22.1): a challenge from any other realm ends the call as if there were no
 /// credentials, and a response challenging both gets the answer for the named realm alone.

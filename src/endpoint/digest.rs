@@ -1,8 +1,9 @@
 //! Digest credentials the endpoint keeps (RFC 3261 §22): the user's name and password
 //! for the calls it places and its subscriptions ([`DigestCredentials`]), the last
-//! challenge of each kind it was given (a UAS's or registrar's `WWW-Authenticate`, a
-//! proxy's `Proxy-Authenticate`) with how often each was answered, the rules for
-//! answering a 401 or 407, and the request sent again with the answers.
+//! challenge of each realm and kind it was given (a UAS's or registrar's
+//! `WWW-Authenticate`, a proxy's `Proxy-Authenticate`; up to [`MAX_REALMS`] realms of
+//! each) with how often each was answered, the rules for answering a 401 or 407, and the
+//! request sent again with the answers.
 
 use core::fmt;
 
@@ -30,10 +31,17 @@ pub const MAX_CREDENTIAL: usize = 64;
 /// answered; a longer one is not answered.
 const MAX_CHALLENGE: usize = 512;
 
+/// Realms of one kind (`WWW-Authenticate` or `Proxy-Authenticate`) whose challenges are
+/// kept, and answered together on every later request: two proxies on the path that
+/// both authenticate, each challenging in turn (RFC 3261 §22.3), or the UASs whose 401s
+/// a forking proxy gathered into one response (§16.7 step 7). A challenge of a further
+/// realm takes the place of the one kept longest.
+pub const MAX_REALMS: usize = 2;
+
 /// Challenges answered in a row for one request before its credentials are taken as
-/// refused: a proxy's and then the UAS's (§22.3). A realm that challenges the credentials
-/// it was just given refuses them at once (§22.1).
-const MAX_CHALLENGES: u8 = 2;
+/// refused: a proxy's for each realm and then the UAS's (§22.3). A realm that challenges
+/// the credentials it was just given refuses them at once (§22.1).
+const MAX_CHALLENGES: u8 = MAX_REALMS as u8 + 1;
 /// Stale-nonce challenges answered in a row for one request (RFC 2617 §3.2.1): a server
 /// that keeps saying `stale=true` would otherwise be asked for ever.
 const MAX_STALE: u8 = 2;
@@ -98,19 +106,28 @@ impl fmt::Debug for DigestCredentials<'_> {
 }
 
 /// The credentials one request carries: (`Authorization` or `Proxy-Authorization`,
-/// value), at most one of each.
-pub(super) type Answers = heapless::Vec<(&'static str, String<MAX_AUTHORIZATION>), 2>;
+/// value), at most one of each per realm kept.
+pub(super) type Answers =
+    heapless::Vec<(&'static str, String<MAX_AUTHORIZATION>), { 2 * MAX_REALMS }>;
 
-/// The last challenge of each kind, and how many requests answered it (its nonce count).
-/// §22.3: the credentials for a realm go on every later request with the same Call-ID;
-/// §22.2: a UA reuses the credentials of a UAS or registrar on its next requests to it.
+/// A challenge kept, and how many requests answered it (its nonce count).
+struct Kept {
+    challenge: String<MAX_CHALLENGE>,
+    nc: u32,
+}
+
+/// The challenges of one kind kept, oldest first, one per realm.
+type Realms = heapless::Vec<Kept, MAX_REALMS>;
+
+/// The last challenge of each realm and kind (up to [`MAX_REALMS`] of each), and how many
+/// requests answered each. §22.3: the credentials for a realm go on every later request
+/// with the same Call-ID; §22.2: a UA reuses the credentials of a UAS or registrar on its
+/// next requests to it.
 pub(super) struct Challenges {
     /// The only realm whose challenges are kept and answered; empty for any.
     realm: String<MAX_CREDENTIAL>,
-    www: String<MAX_CHALLENGE>,
-    www_nc: u32,
-    proxy: String<MAX_CHALLENGE>,
-    proxy_nc: u32,
+    www: Realms,
+    proxy: Realms,
 }
 
 impl Challenges {
@@ -119,11 +136,23 @@ impl Challenges {
     pub(super) fn new(realm: Option<&str>) -> Result<Self, SendError> {
         Ok(Challenges {
             realm: text_of(realm.unwrap_or(""))?,
-            www: String::new(),
-            www_nc: 0,
-            proxy: String::new(),
-            proxy_nc: 0,
+            www: Realms::new(),
+            proxy: Realms::new(),
         })
+    }
+
+    /// The same realm restriction, with no challenge kept.
+    fn none_kept(&self) -> Self {
+        Challenges {
+            realm: self.realm.clone(),
+            www: Realms::new(),
+            proxy: Realms::new(),
+        }
+    }
+
+    /// Whether any challenge is kept.
+    fn any(&self) -> bool {
+        !self.www.is_empty() || !self.proxy.is_empty()
     }
 
     /// The only realm answered; empty for any.
@@ -131,23 +160,37 @@ impl Challenges {
         &self.realm
     }
 
-    /// Keep the first challenge of each kind in `resp` that this crate can answer, in
-    /// place of the one kept before (its nonce count starts again). A kind `resp` does
-    /// not challenge keeps its challenge.
+    /// Keep the challenges in `resp` that this crate can answer, the first of each realm
+    /// and at most [`MAX_REALMS`] of each kind, each in place of the one kept for its
+    /// realm (its nonce count starts again) or else of the one kept longest. Realms
+    /// `resp` does not challenge keep their challenges.
     pub(super) fn keep(&mut self, resp: &Message<'_>) {
-        for (kind, kept, nc) in [
-            (HeaderKind::WwwAuthenticate, &mut self.www, &mut self.www_nc),
-            (
-                HeaderKind::ProxyAuthenticate,
-                &mut self.proxy,
-                &mut self.proxy_nc,
-            ),
+        for (kind, kept) in [
+            (HeaderKind::WwwAuthenticate, &mut self.www),
+            (HeaderKind::ProxyAuthenticate, &mut self.proxy),
         ] {
-            if let Some(v) = answerable(resp, kind, &self.realm).next() {
-                // One too long to keep replaces the old one all the same (its nonce is
-                // the one that counts now), and is not answered.
-                *kept = String::try_from(v).unwrap_or_default();
-                *nc = 0;
+            let mut taken: heapless::Vec<&str, MAX_REALMS> = heapless::Vec::new();
+            for v in answerable(resp, kind, &self.realm) {
+                let realm = realm_of(v);
+                if taken.iter().any(|t| realm_of(t) == realm) {
+                    continue;
+                }
+                if taken.push(v).is_err() {
+                    break;
+                }
+                if let Some(i) = kept.iter().position(|k| realm_of(&k.challenge) == realm) {
+                    kept.remove(i);
+                }
+                // One too long to keep is not answered, and its realm's old nonce no
+                // longer counts (it was removed above).
+                let Ok(challenge) = String::try_from(v) else {
+                    continue;
+                };
+                if kept.is_full() {
+                    kept.remove(0);
+                }
+                // Room was made above.
+                let _ = kept.push(Kept { challenge, nc: 0 });
             }
         }
     }
@@ -165,13 +208,9 @@ impl Challenges {
         body: &[u8],
     ) -> Answers {
         let mut answers = Answers::new();
-        for (name, challenge, nc) in [
-            ("Authorization", &self.www, &mut self.www_nc),
-            ("Proxy-Authorization", &self.proxy, &mut self.proxy_nc),
-        ] {
-            if challenge.is_empty() {
-                continue;
-            }
+        let www = self.www.iter_mut().map(|k| ("Authorization", k));
+        let proxy = self.proxy.iter_mut().map(|k| ("Proxy-Authorization", k));
+        for (name, Kept { challenge, nc }) in www.chain(proxy) {
             *nc = nc.saturating_add(1);
             let input = DigestInput {
                 username,
@@ -186,12 +225,19 @@ impl Challenges {
                 .ok()
                 .and_then(|c| auth::authorization(&c, &input).ok());
             if let Some(value) = value {
-                // Room for both kinds by construction.
+                // Room for every kept challenge by construction.
                 let _ = answers.push((name, value));
             }
         }
         answers
     }
+}
+
+/// The realm a challenge names (`None` without one, or when it does not parse).
+fn realm_of(challenge: &str) -> Option<&str> {
+    Challenge::parse(challenge.as_bytes())
+        .ok()
+        .and_then(|c| c.realm())
 }
 
 /// `s` kept as a credential text; [`Capacity::String`] past [`MAX_CREDENTIAL`] bytes.
@@ -251,13 +297,7 @@ impl Auth {
         Auth {
             username: self.username.clone(),
             password: self.password.clone(),
-            challenges: Challenges {
-                realm: self.challenges.realm.clone(),
-                www: String::new(),
-                www_nc: 0,
-                proxy: String::new(),
-                proxy_nc: 0,
-            },
+            challenges: self.challenges.none_kept(),
             chain: None,
             answered: 0,
             stale_answered: 0,
@@ -346,7 +386,7 @@ impl Auth {
 
     /// Whether there is a challenge to answer on the next request.
     pub(super) fn has_challenges(&self) -> bool {
-        !self.challenges.www.is_empty() || !self.challenges.proxy.is_empty()
+        self.challenges.any()
     }
 
     /// The answers to the kept challenges for `request` (its method, Request-URI and
@@ -767,16 +807,16 @@ mod tests {
     fn a_fork_keeps_the_credentials_not_the_challenges() {
         let creds = DigestCredentials::new("alice", "secret").in_realm("atlanta.example.com");
         let mut auth = Auth::new(&creds).unwrap(); // unwrap: short strings
-        let _ = auth
-            .challenges
-            .www
-            .push_str("Digest realm=\"atlanta.example.com\"");
-        auth.challenges.www_nc = 3;
+        let challenge = String::try_from("Digest realm=\"atlanta.example.com\"");
+        let _ = auth.challenges.www.push(Kept {
+            challenge: challenge.unwrap(), // unwrap: short
+            nc: 3,
+        });
         auth.answered = 1;
         assert!(auth.has_challenges());
         let fork = auth.without_challenges();
         assert!(!fork.has_challenges());
-        assert_eq!(fork.challenges.www_nc, 0);
+        assert!(fork.challenges.www.is_empty());
         assert_eq!(fork.answered, 0);
         assert_eq!(
             (fork.username.as_str(), fork.password.as_str()),

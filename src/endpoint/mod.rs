@@ -136,7 +136,7 @@ mod subscription;
 mod table;
 mod unkept;
 
-pub use digest::{DigestCredentials, MAX_CREDENTIAL};
+pub use digest::{DigestCredentials, MAX_CREDENTIAL, MAX_REALMS};
 pub use notifier::{Accept, DEFAULT_MIN_EXPIRES, MAX_NOTIFIERS, NotifierHandle};
 pub use registration::{Binding, MAX_REGISTRATION_TEXT, MAX_REGISTRATIONS, RegistrationHandle};
 pub use subscription::{MAX_EVENT, MAX_SUBSCRIPTIONS, Subscribe, SubscriptionHandle};
