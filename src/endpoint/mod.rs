@@ -89,6 +89,18 @@
 //! # Ok::<(), core::net::AddrParseError>(())
 //! ```
 //!
+//! # Call transfer
+//!
+//! REFER (RFC 3515) and the NOTIFYs of its implicit subscription are requests within the
+//! call's dialog, which the endpoint routes, checks and answers like any other; the
+//! transfer itself is the host's. The transferor sends REFER with `Refer-To`
+//! ([`Endpoint::request_in_call`]) and answers the NOTIFYs that follow; the transferee
+//! answers the REFER ([`Event::IncomingRequest`] within the call) with 202, places the new
+//! call ([`Endpoint::invite`]) and reports its progress in NOTIFYs with `Event: refer` and
+//! a `message/sipfrag` body, which both sides list in
+//! [`Capabilities::body_types`](crate::check::Capabilities). `tests/transfer.rs` runs a
+//! blind transfer between three endpoints this way.
+//!
 //! In-dialog requests go to the address in the first route or the remote target when
 //! that is an IP literal; otherwise to the address the dialog was set up with (name
 //! resolution is the host's job: [`crate::locate`] says what to look up, RFC 3263).
