@@ -500,7 +500,7 @@ impl<const C: usize, const D: usize> SipHasher<C, D> {
     /// Take one whole 8-byte word (as `write` of its little-endian bytes would, when no
     /// bytes of an earlier write are pending).
     #[inline(always)]
-    fn word(&mut self, m: u64) {
+    pub(crate) fn word(&mut self, m: u64) {
         Self::compress(&mut self.v, m);
         self.len = self.len.wrapping_add(8);
     }
