@@ -374,6 +374,39 @@ impl<'a> MessageBuilder<'a> {
         Ok(total)
     }
 
+    /// The checks of [`encoded_len`](Self::encoded_len), in its order, without the
+    /// count: the headers the crate vouches for are skipped, not walked.
+    #[cfg(feature = "endpoint")]
+    fn check(&self) -> Result<(), EncodeError> {
+        if self.overflow {
+            return Err(EncodeError::Capacity(Capacity::Headers));
+        }
+        let start_ok = match self.start {
+            Start::Request { method, uri } => {
+                is_method(&method) && !uri.is_empty() && all_visible(uri)
+            }
+            Start::Response { reason, .. } => reason
+                .bytes()
+                .all(|b| (b >= b' ' && b != 0x7f) || b == b'\t'),
+        };
+        if !start_ok {
+            return Err(EncodeError::InvalidStartLine);
+        }
+        // At most MAX_BUILDER_HEADERS (< 32) headers.
+        let mut untrusted = !self.trusted & ((1u64 << self.headers.len()) - 1) as u32;
+        while untrusted != 0 {
+            let index = untrusted.trailing_zeros() as usize;
+            untrusted &= untrusted - 1;
+            let bit = 1 << index;
+            if let Some((name, value)) = self.headers.get(index)
+                && !(value_ok(value) && (self.named & bit != 0 || name_ok(name)))
+            {
+                return Err(EncodeError::InvalidHeader { index });
+            }
+        }
+        Ok(())
+    }
+
     /// Write the message into `out`. Returns the bytes written; on error nothing was
     /// written.
     pub fn encode<W: Write + ?Sized>(&self, out: &mut W) -> Result<usize, EncodeError> {
@@ -395,6 +428,25 @@ impl<'a> MessageBuilder<'a> {
         &self,
         out: &mut heapless::Vec<u8, N>,
     ) -> Result<usize, EncodeError> {
+        // Checked, then written once into the room left, and counted only when it does
+        // not fit (for the size in the error).
+        self.check()?;
+        let old = out.len();
+        match self.write_at(out, old) {
+            Some(n) => Ok(n),
+            None => Err(EncodeError::BufferTooSmall {
+                needed: self.encoded_len()?,
+            }),
+        }
+    }
+
+    /// [`encode_appending`](Self::encode_appending) as it was: counted, then written.
+    /// The reference the one-pass writer is compared with.
+    #[cfg(all(test, feature = "endpoint"))]
+    fn encode_appending_counted<const N: usize>(
+        &self,
+        out: &mut heapless::Vec<u8, N>,
+    ) -> Result<usize, EncodeError> {
         let needed = self.encoded_len()?;
         let old = out.len();
         if N - old < needed {
@@ -410,11 +462,58 @@ impl<'a> MessageBuilder<'a> {
         &self,
         out: &mut heapless::Vec<u8, N>,
     ) -> Result<usize, EncodeError> {
+        // Written once after what `out` holds, then moved to its start: what it held
+        // stays until its successor is known to fit. Without room after it, counted
+        // first and written in its place.
+        self.check()?;
+        let old = out.len();
+        if let Some(n) = self.write_at(out, old) {
+            out.copy_within(old..old + n, 0);
+            out.truncate(n);
+            return Ok(n);
+        }
+        self.encode_replacing_counted(out)
+    }
+
+    /// [`encode_replacing`](Self::encode_replacing) counted, then written: the way
+    /// when there is no room after the stored message, and the reference the
+    /// one-pass writer is compared with.
+    #[cfg(feature = "endpoint")]
+    fn encode_replacing_counted<const N: usize>(
+        &self,
+        out: &mut heapless::Vec<u8, N>,
+    ) -> Result<usize, EncodeError> {
         let needed = self.encoded_len()?;
         if needed > N {
             return Err(EncodeError::BufferTooSmall { needed });
         }
         self.emit_after(out, 0, needed)
+    }
+
+    /// Write the message at `at == out.len()`, into all the room `out` has left; the
+    /// bytes written, `out` ending after them, or `None` (and `out` as it was) if they
+    /// do not fit.
+    #[cfg(feature = "endpoint")]
+    fn write_at<const N: usize>(&self, out: &mut heapless::Vec<u8, N>, at: usize) -> Option<usize> {
+        debug_assert_eq!(out.len(), at);
+        // The room as bytes to write by index: zeroed from a constant (see `emit_after`).
+        const ZEROS: [u8; 1024] = [0; 1024];
+        while out.len() < N {
+            let n = (N - out.len()).min(ZEROS.len());
+            if out.extend_from_slice(&ZEROS[..n]).is_err() {
+                break;
+            }
+        }
+        let mut cursor = Cursor::new(&mut out[at..]);
+        self.emit(&mut cursor);
+        let written = cursor.written();
+        if cursor.short {
+            out.truncate(at);
+            return None;
+        }
+        debug_assert_eq!(Ok(written), self.encoded_len());
+        out.truncate(at + written);
+        Some(written)
     }
 
     /// Write the `needed` bytes of the message after the first `keep` bytes of `out`,
@@ -598,6 +697,58 @@ impl MessageBuilder<'_> {
             "reference miscounted"
         );
         (new, old)
+    }
+
+    /// The one-pass `encode_appending` and `encode_replacing` give what the counted
+    /// ones give (result and bytes left in the buffer) into a buffer of `N` bytes
+    /// holding `held` bytes already, for every `held` in `helds`.
+    #[cfg(feature = "endpoint")]
+    fn one_pass_agrees<const N: usize>(&self, helds: &[usize]) {
+        for &held in helds.iter().filter(|&&h| h <= N) {
+            let mut start: heapless::Vec<u8, N> = heapless::Vec::new();
+            for i in 0..held {
+                let _ = start.push(b'a' + (i % 26) as u8);
+            }
+            let (mut new, mut old) = (start.clone(), start.clone());
+            assert_eq!(
+                self.encode_appending(&mut new),
+                self.encode_appending_counted(&mut old),
+                "appending, {held} of {N} held"
+            );
+            assert_eq!(new, old, "appending, {held} of {N} held");
+            let (mut new, mut old) = (start.clone(), start);
+            assert_eq!(
+                self.encode_replacing(&mut new),
+                self.encode_replacing_counted(&mut old),
+                "replacing, {held} of {N} held"
+            );
+            assert_eq!(new, old, "replacing, {held} of {N} held");
+        }
+    }
+
+    /// [`one_pass_agrees`](Self::one_pass_agrees) for buffers from too small to
+    /// roomy, empty, part full and nearly full.
+    #[cfg(feature = "endpoint")]
+    fn one_pass_agrees_everywhere(&self) {
+        let n = self.encoded_len().unwrap_or(100);
+        let helds = [
+            0,
+            1,
+            5,
+            n.saturating_sub(1),
+            n,
+            n + 1,
+            300,
+            700,
+            1000,
+            1499,
+            1500,
+        ];
+        self.one_pass_agrees::<16>(&helds);
+        self.one_pass_agrees::<256>(&helds);
+        self.one_pass_agrees::<1024>(&helds);
+        self.one_pass_agrees::<1500>(&helds);
+        self.one_pass_agrees::<2100>(&helds);
     }
 }
 
@@ -926,6 +1077,8 @@ mod tests {
                 let (new, old) = b.both_writers();
                 assert_eq!(new, old, "length {len}");
                 written += new.len();
+                #[cfg(feature = "endpoint")]
+                b.one_pass_agrees_everywhere();
             }
             let b = MessageBuilder::request(Method::Extension(one), one);
             let (new, old) = b.both_writers();
@@ -956,6 +1109,8 @@ mod tests {
             copy.set_body("application/sdp", msg.body());
             let (new, old) = copy.both_writers();
             assert_eq!(new, old);
+            #[cfg(feature = "endpoint")]
+            copy.one_pass_agrees_everywhere();
             compared += 1;
             if msg.is_request() {
                 let mut b = MessageBuilder::response(StatusCode::OK);
@@ -964,11 +1119,55 @@ mod tests {
                 {
                     let (new, old) = b.both_writers();
                     assert_eq!(new, old);
+                    #[cfg(feature = "endpoint")]
+                    b.one_pass_agrees_everywhere();
                     compared += 1;
                 }
             }
         }
         assert!(compared > 1000, "{compared}");
+    }
+
+    /// The one-pass writer fails as the counted one does, and leaves the buffer as it
+    /// does: a bad start line, a bad header (the first of several, trusted ones
+    /// skipped), too many headers, too little room.
+    #[cfg(feature = "endpoint")]
+    #[test]
+    fn one_pass_writer_fails_as_the_counted_one() {
+        let ok = || {
+            let mut b = MessageBuilder::response(StatusCode::OK);
+            b.push_trusted("Call-ID", Value::Text("a@b"));
+            b.push("Subject", Value::Text("fine"));
+            b
+        };
+        ok().one_pass_agrees_everywhere();
+        ok().reason("bad\r\n").one_pass_agrees_everywhere();
+        MessageBuilder::request(Method::Extension("B AD"), "sip:x").one_pass_agrees_everywhere();
+        MessageBuilder::request(Method::Invite, "sip:x y").one_pass_agrees_everywhere();
+        MessageBuilder::request(Method::Invite, "").one_pass_agrees_everywhere();
+        let mut b = ok();
+        b.push("X", Value::Text("a\r\nB: c"));
+        b.push("Content-Length", Value::Number(3));
+        b.one_pass_agrees_everywhere();
+        let mut b = ok();
+        b.push("Bad Name", Value::Text("v"));
+        b.push_named("Y", Value::Raw(b"\n"));
+        b.one_pass_agrees_everywhere();
+        let mut b = ok();
+        b.push_named("Y", Value::Tagged(b"<sip:a>", "t;x"));
+        b.one_pass_agrees_everywhere();
+        let mut b = ok();
+        for _ in 0..MAX_BUILDER_HEADERS {
+            b.push_trusted("Z", Value::Number(1));
+        }
+        assert_eq!(
+            b.encoded_len(),
+            Err(EncodeError::Capacity(Capacity::Headers))
+        );
+        b.one_pass_agrees_everywhere();
+        let big = [b'x'; 1400];
+        ok().body("a/b", &big).one_pass_agrees_everywhere();
+        ok().body("a/b", &big[..700]).one_pass_agrees_everywhere();
     }
 
     /// Every known method's name is a token, so `is_method` need not scan it; an
