@@ -274,6 +274,21 @@ impl<'a> MessageBuilder<'a> {
         }
     }
 
+    /// [`push_trusted`](Self::push_trusted) when `vouched` (the caller checked the value
+    /// with [`value_may_be_written`]), else [`push_named`](Self::push_named).
+    pub(crate) fn push_named_vouched(
+        &mut self,
+        name: &'static str,
+        value: Value<'a>,
+        vouched: bool,
+    ) {
+        if vouched {
+            self.push_trusted(name, value);
+        } else {
+            self.push_named(name, value);
+        }
+    }
+
     /// [`push_trusted`](Self::push_trusted) when `trusted`, else [`push`](Self::push).
     pub(crate) fn push_maybe_trusted(&mut self, name: &'a str, value: Value<'a>, trusted: bool) {
         if trusted {
@@ -835,6 +850,13 @@ fn header_ok(name: &str, value: &Value<'_>) -> bool {
 /// Whether `name` may be written (see [`header_ok`]).
 fn name_ok(name: &str) -> bool {
     is_token(name) && !is_content_length(name)
+}
+
+/// Whether `value` may be written: for a value the caller keeps and writes again, checked
+/// once (see `MessageBuilder::push_named_vouched`).
+#[cfg(feature = "endpoint")]
+pub(crate) fn value_may_be_written(value: &Value<'_>) -> bool {
+    value_ok(value)
 }
 
 /// Whether `value` may be written (see [`header_ok`]).

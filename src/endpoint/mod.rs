@@ -1152,10 +1152,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             pending_body: None,
             pending_headers: Vec::new(),
             sent_by,
-            contacts: Contacts {
-                sip: contact,
-                sips: contact_sips,
-            },
+            contacts: Contacts::new(contact, contact_sips, config.user_agent),
             local_ip,
             extensions,
         }
@@ -4433,7 +4430,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                     .is_some_and(|(c, _)| sips_bytes(c)),
             };
             let sips = request.request_uri_raw().is_some_and(sips_bytes) || top;
-            b.push_named("Contact", Value::Text(contacts.get(sips)));
+            b.push_named_vouched("Contact", Value::Text(contacts.get(sips)), contacts.vouched);
         }
         // §12.1.1: a response that may establish a dialog (101-299 to INVITE, 2xx to a
         // SUBSCRIBE, REFER or the NOTIFY that makes a subscription's dialog, RFC 6665
@@ -4451,7 +4448,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             }
         }
         if let Some(ua) = ua {
-            b.push_named("Server", Value::Text(ua));
+            b.push_named_vouched("Server", Value::Text(ua), contacts.user_agent_vouched);
         }
         for (name, value) in extra {
             b.push(name, Value::Text(value));
@@ -4608,10 +4605,18 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 .find(|(n, _)| HeaderKind::from_name(n.as_bytes()) == HeaderKind::Route)
                 .is_some_and(|(_, v)| sips_text(v));
             let sips = sips_text(req.uri) || top_route;
-            b.push_named("Contact", Value::Text(self.contacts.get(sips)));
+            b.push_named_vouched(
+                "Contact",
+                Value::Text(self.contacts.get(sips)),
+                self.contacts.vouched,
+            );
         }
         if let Some(ua) = self.config.user_agent {
-            b.push_named("User-Agent", Value::Text(ua));
+            b.push_named_vouched(
+                "User-Agent",
+                Value::Text(ua),
+                self.contacts.user_agent_vouched,
+            );
         }
         // RFC 3262 §4: a UAC that supports reliable provisional responses says so (unless
         // the host writes its own Supported). Only with an offer: to an INVITE without
@@ -5652,6 +5657,38 @@ mod stored_tests {
 }
 
 #[cfg(test)]
+mod vouched_tests {
+    use super::*;
+
+    /// The endpoint's own Contacts and User-Agent are vouched for exactly when they pass
+    /// the writer's check; one that does not is still checked, and refused, on every
+    /// message.
+    #[test]
+    fn own_texts_are_vouched_only_when_they_pass_the_check() {
+        let s = |t: &str| String::<MAX_CONTACT>::try_from(t).unwrap(); // unwrap: short
+        let c = Contacts::new(s("<sip:a@h>"), s("<sips:a@h>"), Some("sansip 1.0"));
+        assert!(c.vouched && c.user_agent_vouched);
+        let c = Contacts::new(s("<sip:a@h>"), s("<sips:a@h>\r\nX: y"), Some("ua\n"));
+        assert!(!c.vouched && !c.user_agent_vouched);
+        assert!(!Contacts::new(s("<sip:a@h>"), s("<sips:a@h>"), None).user_agent_vouched);
+        let local: SocketAddr = "127.0.0.1:5060".parse().unwrap(); // unwrap: an address
+        let peer: SocketAddr = "127.0.0.1:5062".parse().unwrap(); // unwrap: an address
+        let req = Request::new(Method::Invite, "sip:b@127.0.0.1", "<sip:a@h>", "<sip:b@h>");
+        for (ua, ok) in [
+            (Some("sansip"), true),
+            (Some("bad\r\nua"), false),
+            (None, true),
+        ] {
+            let mut config = EndpointConfig::new(local, 1);
+            config.user_agent = ua;
+            let mut ep: std::boxed::Box<Endpoint<4, 4, 1500>> =
+                std::boxed::Box::new(Endpoint::new(config));
+            assert_eq!(ep.invite(Instant::ZERO, peer, &req).is_ok(), ok, "{ua:?}");
+        }
+    }
+}
+
+#[cfg(test)]
 mod prf_tests {
     /// `prf` is core's SipHash-2-4 of `write_u64(x)` (its tags, branches and Call-IDs
     /// are what they were), for keys and inputs spread over the whole range.
@@ -5840,9 +5877,24 @@ fn rewrite_top_via(resp: &Message<'_>, top_via: &str, out: &mut [u8]) -> Result<
 pub(super) struct Contacts {
     sip: String<MAX_CONTACT>,
     sips: String<MAX_CONTACT>,
+    /// Both Contacts pass the writer's check: checked once, they are pushed as trusted
+    /// (they never change).
+    pub(super) vouched: bool,
+    /// So does the configured User-Agent (also the Server of responses).
+    pub(super) user_agent_vouched: bool,
 }
 
 impl Contacts {
+    fn new(sip: String<MAX_CONTACT>, sips: String<MAX_CONTACT>, ua: Option<&str>) -> Self {
+        let ok = |t: &str| crate::encode::value_may_be_written(&Value::Text(t));
+        Contacts {
+            vouched: ok(&sip) && ok(&sips),
+            user_agent_vouched: ua.is_some_and(ok),
+            sip,
+            sips,
+        }
+    }
+
     /// The SIPS one when `sips`.
     pub(super) fn get(&self, sips: bool) -> &str {
         if sips { &self.sips } else { &self.sip }
