@@ -511,24 +511,35 @@ impl<'a> MessageBuilder<'a> {
     #[cfg(feature = "endpoint")]
     fn write_at<const N: usize>(&self, out: &mut heapless::Vec<u8, N>, at: usize) -> Option<usize> {
         debug_assert_eq!(out.len(), at);
-        // The room as bytes to write by index: zeroed from a constant (see `emit_after`).
+        // The room as bytes to write by index: zeroed from a constant (see `emit_after`),
+        // at first only its first KB (most messages are shorter; zeroing all of a large
+        // room cost more than counting), all of it if the message did not fit there.
         const ZEROS: [u8; 1024] = [0; 1024];
-        while out.len() < N {
-            let n = (N - out.len()).min(ZEROS.len());
-            if out.extend_from_slice(&ZEROS[..n]).is_err() {
-                break;
-            }
-        }
-        let mut cursor = Cursor::new(&mut out[at..]);
-        self.emit(&mut cursor);
-        let written = cursor.written();
-        if cursor.short {
-            out.truncate(at);
+        let first = (N - at).min(ZEROS.len());
+        if out.extend_from_slice(&ZEROS[..first]).is_err() {
             return None;
         }
-        debug_assert_eq!(Ok(written), self.encoded_len());
-        out.truncate(at + written);
-        Some(written)
+        loop {
+            let mut cursor = Cursor::new(&mut out[at..]);
+            self.emit(&mut cursor);
+            let written = cursor.written();
+            if !cursor.short {
+                debug_assert_eq!(Ok(written), self.encoded_len());
+                out.truncate(at + written);
+                return Some(written);
+            }
+            if out.len() == N {
+                out.truncate(at);
+                return None;
+            }
+            while out.len() < N {
+                let n = (N - out.len()).min(ZEROS.len());
+                if out.extend_from_slice(&ZEROS[..n]).is_err() {
+                    out.truncate(at);
+                    return None;
+                }
+            }
+        }
     }
 
     /// Write the `needed` bytes of the message after the first `keep` bytes of `out`,
