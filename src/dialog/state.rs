@@ -835,11 +835,13 @@ impl Dialog {
         };
         b.set_request_line(method, request_uri);
         b.push_named("Via", Value::Via(via));
-        b.push_named("Max-Forwards", Value::Number(70));
+        // A number and a known method's CSeq always pass the writer's check
+        // (`known_methods_are_tokens`): pushed as trusted.
+        b.push_trusted("Max-Forwards", Value::Number(70));
         b.push_named("From", tagged(&self.local_uri, &self.id.local_tag));
         b.push_named("To", tagged(&self.remote_uri, &self.id.remote_tag));
         b.push_named("Call-ID", Value::Text(&self.id.call_id));
-        b.push_named("CSeq", Value::CSeq(seq, method));
+        b.push_named_vouched("CSeq", Value::CSeq(seq, method), method.is_known());
         for r in routes {
             b.push_named("Route", Value::Text(r));
         }

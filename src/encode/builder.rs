@@ -274,8 +274,9 @@ impl<'a> MessageBuilder<'a> {
         }
     }
 
-    /// [`push_trusted`](Self::push_trusted) when `vouched` (the caller checked the value
-    /// with [`value_may_be_written`]), else [`push_named`](Self::push_named).
+    /// [`push_trusted`](Self::push_trusted) when `vouched` (the caller knows the value
+    /// passes the writer's check: `value_may_be_written`), else
+    /// [`push_named`](Self::push_named).
     pub(crate) fn push_named_vouched(
         &mut self,
         name: &'static str,
@@ -1210,7 +1211,15 @@ mod tests {
         for m in Method::KNOWN {
             assert!(m.is_known() && is_token(m.as_str()), "{m:?}");
             assert!(is_method(&m));
+            // So a known method's CSeq, and a number, may be pushed as trusted.
+            assert!(value_ok(&Value::CSeq(u32::MAX, m)));
         }
+        assert!(!value_ok(&Value::CSeq(1, Method::Extension("A B"))));
+        assert!(
+            [0, 70, u32::MAX]
+                .iter()
+                .all(|&n| value_ok(&Value::Number(n)))
+        );
         assert!(is_method(&Method::Extension("FOO")));
         assert!(!is_method(&Method::Extension("FO O")));
         assert!(!is_method(&Method::Extension("")));

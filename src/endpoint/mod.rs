@@ -4593,7 +4593,12 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         b.push_named("From", Value::Tagged(req.from.as_bytes(), &tag));
         b.push_named("To", Value::Text(req.to));
         b.push_trusted("Call-ID", Value::Text(&call_id));
-        b.push_named("CSeq", Value::CSeq(req.cseq, req.method));
+        // A known method's CSeq always passes the writer's check.
+        b.push_named_vouched(
+            "CSeq",
+            Value::CSeq(req.cseq, req.method),
+            req.method.is_known(),
+        );
         if matches!(
             req.method,
             Method::Invite | Method::Subscribe | Method::Register | Method::Refer
