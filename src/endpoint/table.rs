@@ -149,19 +149,25 @@ impl<T, const N: usize> Table<T, N> {
         self.len
     }
 
-    /// Every live slot with its handle.
+    /// Every live slot with its handle. Exactly `len` slots are live: the walk stops
+    /// after the last of them (at once for an empty table, such as the registrations
+    /// looked through for every final response outside a call).
     pub(crate) fn iter(&self) -> impl Iterator<Item = (RawHandle, &T)> {
-        self.slots.iter().enumerate().filter_map(|(i, s)| {
-            let v = s.value.as_ref().filter(|_| s.live)?;
-            // Indices fit u16: tables are created with N < 65536 (checked in `Endpoint::new`).
-            Some((
-                RawHandle {
-                    index: i as u16,
-                    generation: s.generation,
-                },
-                v,
-            ))
-        })
+        self.slots
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| {
+                let v = s.value.as_ref().filter(|_| s.live)?;
+                // Indices fit u16: tables are created with N < 65536 (checked in `Endpoint::new`).
+                Some((
+                    RawHandle {
+                        index: i as u16,
+                        generation: s.generation,
+                    },
+                    v,
+                ))
+            })
+            .take(self.len)
     }
 }
 
@@ -189,6 +195,31 @@ mod tests {
         assert_eq!(t.len(), 1);
         assert_eq!(t.handle_at(b.index), None);
         assert_eq!(t.iter().count(), 1);
+    }
+
+    /// Iteration stops after the last live slot yet yields every live one, in order,
+    /// whatever the slots freed and taken before.
+    #[test]
+    fn iteration_yields_every_live_slot() {
+        let mut t: Table<u32, 6> = Table::new();
+        let mut live: std::vec::Vec<Option<RawHandle>> = std::vec![None; 6];
+        let mut x: u32 = 0x1234_5678;
+        for step in 0..3000u32 {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            if x.is_multiple_of(3) {
+                if let Some(h) = t.insert(step) {
+                    live[usize::from(h.index)] = Some(h);
+                }
+            } else if let Some(h) = live[(x as usize / 3) % 6].take() {
+                assert!(t.free(h));
+            }
+            let want: std::vec::Vec<RawHandle> = live.iter().flatten().copied().collect();
+            let got: std::vec::Vec<RawHandle> = t.iter().map(|(h, _)| h).collect();
+            assert_eq!(got, want);
+            assert!(t.iter().all(|(h, v)| t.get(h) == Some(v)));
+        }
     }
 
     /// A freed slot keeps its value for `insert_reusing`, which sees it; the freed
