@@ -569,6 +569,9 @@ fn load_le(bytes: &[u8]) -> u64 {
 /// each part. A part longer than 255 bytes (no key has one: their capacities are at most
 /// 128) has its length cut, which only risks a collision, never a wrong match (equal
 /// hashes are confirmed by comparing the keys).
+// Inlined into each kind of key: with its number of parts known, the header's loop
+// unrolls (some 40 instructions a hash).
+#[inline(always)]
 pub(crate) fn hash_parts(key: HashKey, tag: u8, parts: &[&[u8]]) -> u64 {
     use core::hash::Hasher as _;
     let mut h = key.hasher();
