@@ -872,6 +872,7 @@ pub(crate) fn value_may_be_written(value: &Value<'_>) -> bool {
 }
 
 /// Whether `value` may be written (see [`header_ok`]).
+#[inline(always)]
 fn value_ok(value: &Value<'_>) -> bool {
     match *value {
         Value::Raw(b) => no_injection(b),
