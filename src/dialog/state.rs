@@ -835,11 +835,13 @@ impl Dialog {
         };
         b.set_request_line(method, request_uri);
         b.push_named("Via", Value::Via(via));
-        b.push_named("Max-Forwards", Value::Number(70));
+        // A number and a known method's CSeq always pass the writer's check
+        // (`known_methods_are_tokens`): pushed as trusted.
+        b.push_trusted("Max-Forwards", Value::Number(70));
         b.push_named("From", tagged(&self.local_uri, &self.id.local_tag));
         b.push_named("To", tagged(&self.remote_uri, &self.id.remote_tag));
         b.push_named("Call-ID", Value::Text(&self.id.call_id));
-        b.push_named("CSeq", Value::CSeq(seq, method));
+        b.push_named_vouched("CSeq", Value::CSeq(seq, method), method.is_known());
         for r in routes {
             b.push_named("Route", Value::Text(r));
         }
@@ -987,6 +989,44 @@ fn remote_target_of(msg: &Message<'_>) -> Result<String<MAX_URI>, DialogError> {
 /// `;method` and no `%` (an escaped name such as `%6Dethod` is still `method`), checked
 /// in one pass (RFC 3261 §19.1.1).
 pub(crate) fn is_plain_target(uri: &str) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    // The high bit of each zero byte of `w`, exactly (no borrow between bytes).
+    let zeros = |w: u64| !(((w & LOW7) + LOW7) | w | LOW7);
+    let b = uri.as_bytes();
+    let method_after = |i: usize| {
+        b.get(i + 1..i + 7)
+            .is_some_and(|w| w.eq_ignore_ascii_case(b"method"))
+    };
+    // Eight bytes a step: a `?` or `%` settles it, each `;` is looked at.
+    let mut words = b.chunks_exact(8);
+    let mut at = 0;
+    for chunk in &mut words {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let w = u64::from_le_bytes(word);
+        if zeros(w ^ (ONES * u64::from(b'?'))) | zeros(w ^ (ONES * u64::from(b'%'))) != 0 {
+            return false;
+        }
+        let mut semis = zeros(w ^ (ONES * u64::from(b';')));
+        while semis != 0 {
+            if method_after(at + semis.trailing_zeros() as usize / 8) {
+                return false;
+            }
+            semis &= semis - 1;
+        }
+        at += 8;
+    }
+    !words
+        .remainder()
+        .iter()
+        .enumerate()
+        .any(|(i, &c)| c == b'?' || c == b'%' || (c == b';' && method_after(at + i)))
+}
+
+/// [`is_plain_target`] a byte at a time: the reference it is compared with.
+#[cfg(test)]
+fn is_plain_target_bytewise(uri: &str) -> bool {
     let b = uri.as_bytes();
     !b.iter().enumerate().any(|(i, &c)| {
         c == b'?'
@@ -1399,6 +1439,56 @@ mod tests {
                 "{}",
                 std::string::String::from_utf8_lossy(bytes)
             );
+        }
+    }
+
+    /// The word-at-a-time plain-target test agrees with the byte loop: each of the
+    /// bytes that matter (and `;method` in either case, whole or cut short) at every
+    /// position of strings of every length up to past three words, and every corpus
+    /// message's text.
+    #[test]
+    fn plain_target_scan_agrees_with_the_byte_loop() {
+        let pieces: [&str; 9] = [
+            "?",
+            "%",
+            ";",
+            ";method",
+            ";METHOD",
+            ";metho",
+            ";Method=x",
+            "x",
+            "\u{e9}",
+        ];
+        let mut compared = 0;
+        for len in 0..28 {
+            for at in 0..=len {
+                for p in pieces {
+                    for q in pieces {
+                        let mut s: std::string::String = "sip:bob@host:5060;transport=udp"
+                            .chars()
+                            .cycle()
+                            .take(len)
+                            .collect();
+                        s.insert_str(at.min(s.len()), p);
+                        s.push_str(q);
+                        assert_eq!(is_plain_target(&s), is_plain_target_bytewise(&s), "{s:?}");
+                        compared += 1;
+                    }
+                }
+            }
+        }
+        assert!(compared > 10_000);
+    }
+
+    #[test]
+    #[ignore = "needs ../shared/corpus"]
+    fn plain_target_scan_agrees_with_the_byte_loop_on_the_corpus() {
+        for bytes in crate::corpus_inputs::inputs() {
+            let text = std::string::String::from_utf8_lossy(&bytes);
+            for start in 0..text.len().min(64) {
+                let Some(s) = text.get(start..) else { continue };
+                assert_eq!(is_plain_target(s), is_plain_target_bytewise(s), "{s:?}");
+            }
         }
     }
 

@@ -274,6 +274,22 @@ impl<'a> MessageBuilder<'a> {
         }
     }
 
+    /// [`push_trusted`](Self::push_trusted) when `vouched` (the caller knows the value
+    /// passes the writer's check: `value_may_be_written`), else
+    /// [`push_named`](Self::push_named).
+    pub(crate) fn push_named_vouched(
+        &mut self,
+        name: &'static str,
+        value: Value<'a>,
+        vouched: bool,
+    ) {
+        if vouched {
+            self.push_trusted(name, value);
+        } else {
+            self.push_named(name, value);
+        }
+    }
+
     /// [`push_trusted`](Self::push_trusted) when `trusted`, else [`push`](Self::push).
     pub(crate) fn push_maybe_trusted(&mut self, name: &'a str, value: Value<'a>, trusted: bool) {
         if trusted {
@@ -374,6 +390,39 @@ impl<'a> MessageBuilder<'a> {
         Ok(total)
     }
 
+    /// The checks of [`encoded_len`](Self::encoded_len), in its order, without the
+    /// count: the headers the crate vouches for are skipped, not walked.
+    #[cfg(feature = "endpoint")]
+    fn check(&self) -> Result<(), EncodeError> {
+        if self.overflow {
+            return Err(EncodeError::Capacity(Capacity::Headers));
+        }
+        let start_ok = match self.start {
+            Start::Request { method, uri } => {
+                is_method(&method) && !uri.is_empty() && all_visible(uri)
+            }
+            Start::Response { reason, .. } => reason
+                .bytes()
+                .all(|b| (b >= b' ' && b != 0x7f) || b == b'\t'),
+        };
+        if !start_ok {
+            return Err(EncodeError::InvalidStartLine);
+        }
+        // At most MAX_BUILDER_HEADERS (< 32) headers.
+        let mut untrusted = !self.trusted & ((1u64 << self.headers.len()) - 1) as u32;
+        while untrusted != 0 {
+            let index = untrusted.trailing_zeros() as usize;
+            untrusted &= untrusted - 1;
+            let bit = 1 << index;
+            if let Some((name, value)) = self.headers.get(index)
+                && !(value_ok(value) && (self.named & bit != 0 || name_ok(name)))
+            {
+                return Err(EncodeError::InvalidHeader { index });
+            }
+        }
+        Ok(())
+    }
+
     /// Write the message into `out`. Returns the bytes written; on error nothing was
     /// written.
     pub fn encode<W: Write + ?Sized>(&self, out: &mut W) -> Result<usize, EncodeError> {
@@ -395,6 +444,25 @@ impl<'a> MessageBuilder<'a> {
         &self,
         out: &mut heapless::Vec<u8, N>,
     ) -> Result<usize, EncodeError> {
+        // Checked, then written once into the room left, and counted only when it does
+        // not fit (for the size in the error).
+        self.check()?;
+        let old = out.len();
+        match self.write_at(out, old) {
+            Some(n) => Ok(n),
+            None => Err(EncodeError::BufferTooSmall {
+                needed: self.encoded_len()?,
+            }),
+        }
+    }
+
+    /// [`encode_appending`](Self::encode_appending) as it was: counted, then written.
+    /// The reference the one-pass writer is compared with.
+    #[cfg(all(test, feature = "endpoint"))]
+    fn encode_appending_counted<const N: usize>(
+        &self,
+        out: &mut heapless::Vec<u8, N>,
+    ) -> Result<usize, EncodeError> {
         let needed = self.encoded_len()?;
         let old = out.len();
         if N - old < needed {
@@ -410,11 +478,69 @@ impl<'a> MessageBuilder<'a> {
         &self,
         out: &mut heapless::Vec<u8, N>,
     ) -> Result<usize, EncodeError> {
+        // Written once after what `out` holds, then moved to its start: what it held
+        // stays until its successor is known to fit. Without room after it, counted
+        // first and written in its place.
+        self.check()?;
+        let old = out.len();
+        if let Some(n) = self.write_at(out, old) {
+            out.copy_within(old..old + n, 0);
+            out.truncate(n);
+            return Ok(n);
+        }
+        self.encode_replacing_counted(out)
+    }
+
+    /// [`encode_replacing`](Self::encode_replacing) counted, then written: the way
+    /// when there is no room after the stored message, and the reference the
+    /// one-pass writer is compared with.
+    #[cfg(feature = "endpoint")]
+    fn encode_replacing_counted<const N: usize>(
+        &self,
+        out: &mut heapless::Vec<u8, N>,
+    ) -> Result<usize, EncodeError> {
         let needed = self.encoded_len()?;
         if needed > N {
             return Err(EncodeError::BufferTooSmall { needed });
         }
         self.emit_after(out, 0, needed)
+    }
+
+    /// Write the message at `at == out.len()`, into all the room `out` has left; the
+    /// bytes written, `out` ending after them, or `None` (and `out` as it was) if they
+    /// do not fit.
+    #[cfg(feature = "endpoint")]
+    fn write_at<const N: usize>(&self, out: &mut heapless::Vec<u8, N>, at: usize) -> Option<usize> {
+        debug_assert_eq!(out.len(), at);
+        // The room as bytes to write by index: zeroed from a constant (see `emit_after`),
+        // at first only its first KB (most messages are shorter; zeroing all of a large
+        // room cost more than counting), all of it if the message did not fit there.
+        const ZEROS: [u8; 1024] = [0; 1024];
+        let first = (N - at).min(ZEROS.len());
+        if out.extend_from_slice(&ZEROS[..first]).is_err() {
+            return None;
+        }
+        loop {
+            let mut cursor = Cursor::new(&mut out[at..]);
+            self.emit(&mut cursor);
+            let written = cursor.written();
+            if !cursor.short {
+                debug_assert_eq!(Ok(written), self.encoded_len());
+                out.truncate(at + written);
+                return Some(written);
+            }
+            if out.len() == N {
+                out.truncate(at);
+                return None;
+            }
+            while out.len() < N {
+                let n = (N - out.len()).min(ZEROS.len());
+                if out.extend_from_slice(&ZEROS[..n]).is_err() {
+                    out.truncate(at);
+                    return None;
+                }
+            }
+        }
     }
 
     /// Write the `needed` bytes of the message after the first `keep` bytes of `out`,
@@ -466,6 +592,93 @@ impl<'a> MessageBuilder<'a> {
     }
 
     fn emit<O: Out>(&self, out: &mut O) {
+        // Pieces paired with the short constant after or before them: one bounds check
+        // for each pair (see `Out::put2`).
+        match self.start {
+            Start::Request { method, uri } => {
+                out.put2(method.as_str().as_bytes(), b" ");
+                out.put2(uri, b" SIP/2.0\r\n");
+            }
+            Start::Response { code, reason } => {
+                out.put(b"SIP/2.0 ");
+                out.put_u32(u32::from(code.as_u16()));
+                out.put(b" ");
+                out.put2(reason.as_bytes(), b"\r\n");
+            }
+        }
+        for (name, value) in &self.headers {
+            out.put2(name.as_bytes(), b": ");
+            emit_value_line(out, value);
+        }
+        out.put(b"Content-Length: ");
+        // A body longer than u32::MAX cannot be built on any target this crate serves.
+        out.put_u32(u32::try_from(self.body.len()).unwrap_or(u32::MAX));
+        out.put(b"\r\n\r\n");
+        out.put(self.body);
+    }
+}
+
+/// `value` and the CRLF that ends its header line.
+fn emit_value_line<O: Out>(out: &mut O, value: &Value<'_>) {
+    const CRLF: &[u8] = b"\r\n";
+    match *value {
+        Value::Raw(b) => out.put2(b, CRLF),
+        Value::Text(s) => out.put2(s.as_bytes(), CRLF),
+        Value::Number(n) => {
+            out.put_u32(n);
+            out.put(CRLF);
+        }
+        Value::CSeq(n, m) => {
+            out.put_u32(n);
+            out.put(b" ");
+            out.put2(m.as_str().as_bytes(), CRLF);
+        }
+        Value::Tagged(v, tag) => {
+            out.put2(v, b";tag=");
+            out.put2(tag.as_bytes(), CRLF);
+        }
+        Value::Via(v) => {
+            out.put2(b"SIP/2.0/", v.transport.as_bytes());
+            out.put2(b" ", v.sent_by.as_bytes());
+            out.put2(b";branch=", v.branch.as_bytes());
+            out.put(if v.rport { b";rport\r\n" } else { CRLF });
+        }
+        Value::Methods(ms) => {
+            for (i, m) in ms.iter().enumerate() {
+                if i > 0 {
+                    out.put(b", ");
+                }
+                out.put(m.as_str().as_bytes());
+            }
+            out.put(CRLF);
+        }
+        Value::Tokens(ts) => {
+            for (i, t) in ts.iter().enumerate() {
+                if i > 0 {
+                    out.put(b", ");
+                }
+                out.put(t.as_bytes());
+            }
+            out.put(CRLF);
+        }
+        Value::SessionExpires(n, r) => {
+            out.put_u32(n);
+            match r {
+                Some(r) => {
+                    out.put(b";refresher=");
+                    out.put2(r.as_str().as_bytes(), CRLF);
+                }
+                None => out.put(CRLF),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+impl MessageBuilder<'_> {
+    /// The writer as it was before pieces were paired (`Out::put2`): one `put` per
+    /// piece. The reference the paired writer is compared with.
+    fn emit_reference<O: Out>(&self, out: &mut O) {
         match self.start {
             Start::Request { method, uri } => {
                 out.put(method.as_str().as_bytes());
@@ -484,18 +697,90 @@ impl<'a> MessageBuilder<'a> {
         for (name, value) in &self.headers {
             out.put(name.as_bytes());
             out.put(b": ");
-            emit_value(out, value);
+            emit_value_reference(out, value);
             out.put(b"\r\n");
         }
         out.put(b"Content-Length: ");
-        // A body longer than u32::MAX cannot be built on any target this crate serves.
         out.put_u32(u32::try_from(self.body.len()).unwrap_or(u32::MAX));
         out.put(b"\r\n\r\n");
         out.put(self.body);
     }
+
+    /// The bytes of the paired writer and of the reference, each by index into a slice
+    /// of the counted size (the path every message takes), and whether the writer
+    /// filled it exactly.
+    fn both_writers(&self) -> (std::vec::Vec<u8>, std::vec::Vec<u8>) {
+        let mut c = Counter::default();
+        self.emit(&mut c);
+        let mut new = std::vec![0u8; c.0];
+        let mut cursor = Cursor::new(&mut new);
+        self.emit(&mut cursor);
+        assert!(!cursor.short && cursor.written() == c.0, "miscounted");
+        let mut old = std::vec![0u8; c.0];
+        let mut cursor = Cursor::new(&mut old);
+        self.emit_reference(&mut cursor);
+        assert!(
+            !cursor.short && cursor.written() == c.0,
+            "reference miscounted"
+        );
+        (new, old)
+    }
+
+    /// The one-pass `encode_appending` and `encode_replacing` give what the counted
+    /// ones give (result and bytes left in the buffer) into a buffer of `N` bytes
+    /// holding `held` bytes already, for every `held` in `helds`.
+    #[cfg(feature = "endpoint")]
+    fn one_pass_agrees<const N: usize>(&self, helds: &[usize]) {
+        for &held in helds.iter().filter(|&&h| h <= N) {
+            let mut start: heapless::Vec<u8, N> = heapless::Vec::new();
+            for i in 0..held {
+                let _ = start.push(b'a' + (i % 26) as u8);
+            }
+            let (mut new, mut old) = (start.clone(), start.clone());
+            assert_eq!(
+                self.encode_appending(&mut new),
+                self.encode_appending_counted(&mut old),
+                "appending, {held} of {N} held"
+            );
+            assert_eq!(new, old, "appending, {held} of {N} held");
+            let (mut new, mut old) = (start.clone(), start);
+            assert_eq!(
+                self.encode_replacing(&mut new),
+                self.encode_replacing_counted(&mut old),
+                "replacing, {held} of {N} held"
+            );
+            assert_eq!(new, old, "replacing, {held} of {N} held");
+        }
+    }
+
+    /// [`one_pass_agrees`](Self::one_pass_agrees) for buffers from too small to
+    /// roomy, empty, part full and nearly full.
+    #[cfg(feature = "endpoint")]
+    fn one_pass_agrees_everywhere(&self) {
+        let n = self.encoded_len().unwrap_or(100);
+        let helds = [
+            0,
+            1,
+            5,
+            n.saturating_sub(1),
+            n,
+            n + 1,
+            300,
+            700,
+            1000,
+            1499,
+            1500,
+        ];
+        self.one_pass_agrees::<16>(&helds);
+        self.one_pass_agrees::<256>(&helds);
+        self.one_pass_agrees::<1024>(&helds);
+        self.one_pass_agrees::<1500>(&helds);
+        self.one_pass_agrees::<2100>(&helds);
+    }
 }
 
-fn emit_value<O: Out>(out: &mut O, value: &Value<'_>) {
+#[cfg(test)]
+fn emit_value_reference<O: Out>(out: &mut O, value: &Value<'_>) {
     match *value {
         Value::Raw(b) => out.put(b),
         Value::Text(s) => out.put(s.as_bytes()),
@@ -548,9 +833,13 @@ fn emit_value<O: Out>(out: &mut O, value: &Value<'_>) {
 }
 
 /// A method is written as given: an extension method must be a token (RFC 3261
-/// §25.1), or it could smuggle a line break into the message.
+/// §25.1), or it could smuggle a line break into the message. A known method's name is
+/// a constant token (`known_methods_are_tokens`): only an extension's is scanned.
 fn is_method(m: &Method<'_>) -> bool {
-    is_token(m.as_str())
+    match m {
+        Method::Extension(name) => is_token(name),
+        _ => true,
+    }
 }
 
 /// `lex::is_token_str`, four bytes a step.
@@ -575,7 +864,15 @@ fn name_ok(name: &str) -> bool {
     is_token(name) && !is_content_length(name)
 }
 
+/// Whether `value` may be written: for a value the caller keeps and writes again, checked
+/// once (see `MessageBuilder::push_named_vouched`).
+#[cfg(feature = "endpoint")]
+pub(crate) fn value_may_be_written(value: &Value<'_>) -> bool {
+    value_ok(value)
+}
+
 /// Whether `value` may be written (see [`header_ok`]).
+#[inline(always)]
 fn value_ok(value: &Value<'_>) -> bool {
     match *value {
         Value::Raw(b) => no_injection(b),
@@ -775,6 +1072,158 @@ mod tests {
             assert!(b.encode_appending(&mut small).is_err());
             assert_eq!(&small[..], b"old");
         }
+    }
+
+    /// The paired writer writes the reference's bytes for every kind of value, with
+    /// pieces of every length from empty to past the 16 bytes where copies change
+    /// method.
+    #[test]
+    fn paired_writer_matches_the_reference() {
+        let text: std::string::String = "abcdefghijklmnopqrstuvwxyz0123456789".into();
+        let methods = [Method::Invite, Method::Ack, Method::Bye];
+        let mut written = 0;
+        for len in 0..text.len() {
+            let t = &text[..len];
+            let one = &text[..len.max(1)];
+            let tokens = [one, t];
+            for code in [StatusCode::TRYING, StatusCode::OK, StatusCode::RINGING] {
+                let mut b = MessageBuilder::response(code).reason(t);
+                b.push("X", Value::Raw(t.as_bytes()));
+                b.push(one, Value::Text(t));
+                b.push("N", Value::Number(len as u32 * 99_991));
+                b.push("C", Value::CSeq(len as u32, Method::Options));
+                b.push("T", Value::Tagged(t.as_bytes(), one));
+                for rport in [false, true] {
+                    b.push(
+                        "Via",
+                        Value::Via(ViaValue {
+                            transport: one,
+                            sent_by: one,
+                            branch: one,
+                            rport,
+                        }),
+                    );
+                }
+                b.push("A", Value::Methods(&methods[..len % 4]));
+                b.push("S", Value::Tokens(&tokens[..len % 3]));
+                b.push("E", Value::SessionExpires(len as u32, None));
+                b.push("E", Value::SessionExpires(7, Some(Refresher::Uas)));
+                b.set_body(one, t.as_bytes());
+                let (new, old) = b.both_writers();
+                assert_eq!(new, old, "length {len}");
+                written += new.len();
+                #[cfg(feature = "endpoint")]
+                b.one_pass_agrees_everywhere();
+            }
+            let b = MessageBuilder::request(Method::Extension(one), one);
+            let (new, old) = b.both_writers();
+            assert_eq!(new, old, "request line of {len}");
+        }
+        assert!(written > 10_000);
+    }
+
+    /// The paired writer writes the reference's bytes for a response to, and a copy of,
+    /// every corpus request, and a copy of every corpus response (each header copied
+    /// raw, the body kept).
+    #[test]
+    #[ignore = "needs ../shared/corpus"]
+    fn paired_writer_matches_the_reference_on_the_corpus() {
+        let mut compared = 0;
+        for bytes in crate::corpus_inputs::inputs() {
+            let Ok(msg) = crate::message::Message::parse(&bytes) else {
+                continue;
+            };
+            let mut copy = match (msg.method(), msg.request_uri_raw(), msg.status()) {
+                (Some(m), Some(uri), _) => MessageBuilder::request_raw(m, uri),
+                (_, _, Some(code)) => MessageBuilder::response(code),
+                _ => continue,
+            };
+            for h in msg.headers() {
+                copy.push(h.name, Value::Raw(h.value));
+            }
+            copy.set_body("application/sdp", msg.body());
+            let (new, old) = copy.both_writers();
+            assert_eq!(new, old);
+            #[cfg(feature = "endpoint")]
+            copy.one_pass_agrees_everywhere();
+            compared += 1;
+            if msg.is_request() {
+                let mut b = MessageBuilder::response(StatusCode::OK);
+                if b.push_response_headers(&msg, StatusCode::OK, "t1", None)
+                    .is_ok()
+                {
+                    let (new, old) = b.both_writers();
+                    assert_eq!(new, old);
+                    #[cfg(feature = "endpoint")]
+                    b.one_pass_agrees_everywhere();
+                    compared += 1;
+                }
+            }
+        }
+        assert!(compared > 1000, "{compared}");
+    }
+
+    /// The one-pass writer fails as the counted one does, and leaves the buffer as it
+    /// does: a bad start line, a bad header (the first of several, trusted ones
+    /// skipped), too many headers, too little room.
+    #[cfg(feature = "endpoint")]
+    #[test]
+    fn one_pass_writer_fails_as_the_counted_one() {
+        let ok = || {
+            let mut b = MessageBuilder::response(StatusCode::OK);
+            b.push_trusted("Call-ID", Value::Text("a@b"));
+            b.push("Subject", Value::Text("fine"));
+            b
+        };
+        ok().one_pass_agrees_everywhere();
+        ok().reason("bad\r\n").one_pass_agrees_everywhere();
+        MessageBuilder::request(Method::Extension("B AD"), "sip:x").one_pass_agrees_everywhere();
+        MessageBuilder::request(Method::Invite, "sip:x y").one_pass_agrees_everywhere();
+        MessageBuilder::request(Method::Invite, "").one_pass_agrees_everywhere();
+        let mut b = ok();
+        b.push("X", Value::Text("a\r\nB: c"));
+        b.push("Content-Length", Value::Number(3));
+        b.one_pass_agrees_everywhere();
+        let mut b = ok();
+        b.push("Bad Name", Value::Text("v"));
+        b.push_named("Y", Value::Raw(b"\n"));
+        b.one_pass_agrees_everywhere();
+        let mut b = ok();
+        b.push_named("Y", Value::Tagged(b"<sip:a>", "t;x"));
+        b.one_pass_agrees_everywhere();
+        let mut b = ok();
+        for _ in 0..MAX_BUILDER_HEADERS {
+            b.push_trusted("Z", Value::Number(1));
+        }
+        assert_eq!(
+            b.encoded_len(),
+            Err(EncodeError::Capacity(Capacity::Headers))
+        );
+        b.one_pass_agrees_everywhere();
+        let big = [b'x'; 1400];
+        ok().body("a/b", &big).one_pass_agrees_everywhere();
+        ok().body("a/b", &big[..700]).one_pass_agrees_everywhere();
+    }
+
+    /// Every known method's name is a token, so `is_method` need not scan it; an
+    /// extension's is scanned.
+    #[test]
+    fn known_methods_are_tokens() {
+        for m in Method::KNOWN {
+            assert!(m.is_known() && is_token(m.as_str()), "{m:?}");
+            assert!(is_method(&m));
+            // So a known method's CSeq, and a number, may be pushed as trusted.
+            assert!(value_ok(&Value::CSeq(u32::MAX, m)));
+        }
+        assert!(!value_ok(&Value::CSeq(1, Method::Extension("A B"))));
+        assert!(
+            [0, 70, u32::MAX]
+                .iter()
+                .all(|&n| value_ok(&Value::Number(n)))
+        );
+        assert!(is_method(&Method::Extension("FOO")));
+        assert!(!is_method(&Method::Extension("FO O")));
+        assert!(!is_method(&Method::Extension("")));
     }
 
     /// The word-at-a-time visible-ASCII test agrees with a byte loop, at every length

@@ -875,7 +875,7 @@ struct TxMeta {
     ack_key: Option<RequestKey>,
     /// Server: the To tag of this transaction's responses when it belongs to no call
     /// (§8.2.6.2: the same tag on every response of a transaction).
-    to_tag: String<16>,
+    to_tag: LazyTag,
     /// The transaction timers, then the endpoint's orphan guard.
     timers: Timers<TX_TIMERS>,
     call: Option<CallHandle>,
@@ -897,7 +897,7 @@ impl TxMeta {
             top_via: String::new(),
             to_tagged: false,
             cseq: None,
-            to_tag: String::new(),
+            to_tag: LazyTag::NONE,
             ack_key: None,
             fork_seqs: ForkSeqs::new(),
             timers: Timers::new(),
@@ -1179,10 +1179,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             pending_body: None,
             pending_headers: Vec::new(),
             sent_by,
-            contacts: Contacts {
-                sip: contact,
-                sips: contact_sips,
-            },
+            contacts: Contacts::new(contact, contact_sips, config.user_agent),
             local_ip,
             extensions,
         }
@@ -2950,7 +2947,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         let mut top_via = String::new();
         let reliable = self.config.transport != Transport::Udp;
         let peer = route_with(msg, &core.top_via, from, reliable, &mut top_via);
-        let to_tag = self.random_tag();
+        let to_tag = self.lazy_tag();
         // A request none of whose final responses fits the `MSG` store (they copy its
         // Vias, From, To, Call-ID and CSeq, §8.2.6.2) could never be answered, and its
         // transaction, which has no timer before its final response (§17.2.1, §17.2.2),
@@ -2992,8 +2989,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             let _ = m_top_via.push_str(&top_via);
             *m_to_tagged = core.to.tag().is_some();
             *m_cseq = Some(core.cseq.seq());
-            m_to_tag.clear();
-            let _ = m_to_tag.push_str(&to_tag);
+            *m_to_tag = to_tag;
             *m_ack_key = None;
             m_fork_seqs.clear();
             *m_timers = Timers::new();
@@ -3012,7 +3008,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
     /// Whether a final response to `msg` without body or extra headers, with top Via
     /// `top_via`, To tag `tag` and the longest reason phrase, fits the `MSG` bytes a
     /// server transaction stores: the host can always end the transaction.
-    fn final_response_fits(&self, msg: &Message<'_>, top_via: &str, tag: &str) -> bool {
+    fn final_response_fits(&self, msg: &Message<'_>, top_via: &str, to_tag: &LazyTag) -> bool {
         let server = self.config.user_agent.map_or(0, |ua| ua.len() + 10);
         // Most requests settle it by size: each header line the response copies grows
         // by at most 8 bytes (a full name for a compact one, `: `, the top Via split off
@@ -3020,13 +3016,14 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         // the status line, Server and Content-Length are bounded.
         let headers = msg.as_bytes().len() - msg.body().len();
         let count = msg.header_count();
-        let bound = headers + 8 * (count + 1) + MAX_VIA + 5 + tag.len() + 45 + server + 21;
+        let bound = headers + 8 * (count + 1) + MAX_VIA + 5 + LazyTag::LEN + 45 + server + 21;
         if bound <= MSG && count + 2 <= crate::encode::MAX_BUILDER_HEADERS {
             return true;
         }
         // The response with the longest canonical reason phrase, counted exactly.
+        let tag = to_tag.text();
         let Ok(mut b) =
-            MessageBuilder::response_to(msg, StatusCode::CALL_OR_TRANSACTION_DOES_NOT_EXIST, tag)
+            MessageBuilder::response_to(msg, StatusCode::CALL_OR_TRANSACTION_DOES_NOT_EXIST, &tag)
         else {
             return false;
         };
@@ -4528,7 +4525,17 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             to_tag,
             ..
         } = meta;
-        let tag = call_tag.unwrap_or(to_tag.as_str());
+        let own;
+        let tag = match call_tag {
+            Some(tag) => tag,
+            // Not read: the request's To has a tag, or the response is a 100 (see
+            // `push_response_headers`).
+            None if *to_tagged || status == StatusCode::TRYING => "",
+            None => {
+                own = to_tag.text();
+                own.as_str()
+            }
+        };
         let mut request = Message::empty(request);
         if !read_stored(&mut request, request_index, &limits) {
             return Err(SendError::InvalidState);
@@ -4558,7 +4565,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                     .is_some_and(|(c, _)| sips_bytes(c)),
             };
             let sips = request.request_uri_raw().is_some_and(sips_bytes) || top;
-            b.push_named("Contact", Value::Text(contacts.get(sips)));
+            b.push_named_vouched("Contact", Value::Text(contacts.get(sips)), contacts.vouched);
         }
         // §12.1.1: a response that may establish a dialog (101-299 to INVITE, 2xx to a
         // SUBSCRIBE, REFER or the NOTIFY that makes a subscription's dialog, RFC 6665
@@ -4576,7 +4583,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             }
         }
         if let Some(ua) = ua {
-            b.push_named("Server", Value::Text(ua));
+            b.push_named_vouched("Server", Value::Text(ua), contacts.user_agent_vouched);
         }
         for (name, value) in extra {
             b.push(name, Value::Text(value));
@@ -4670,7 +4677,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         }
         let tag = match call.and_then(|c| self.calls.get(c.0)) {
             Some(c) => c.local_tag.clone(),
-            None => String::try_from(e.to_tag.as_str()).unwrap_or_default(),
+            None => String::try_from(e.to_tag.text().as_str()).unwrap_or_default(),
         };
         let Ok(ack) = k.for_ack(&tag).map(RequestKey::Legacy) else {
             return;
@@ -4721,7 +4728,12 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         b.push_named("From", Value::Tagged(req.from.as_bytes(), &tag));
         b.push_named("To", Value::Text(req.to));
         b.push_trusted("Call-ID", Value::Text(&call_id));
-        b.push_named("CSeq", Value::CSeq(req.cseq, req.method));
+        // A known method's CSeq always passes the writer's check.
+        b.push_named_vouched(
+            "CSeq",
+            Value::CSeq(req.cseq, req.method),
+            req.method.is_known(),
+        );
         if matches!(
             req.method,
             Method::Invite | Method::Subscribe | Method::Register | Method::Refer
@@ -4733,10 +4745,18 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 .find(|(n, _)| HeaderKind::from_name(n.as_bytes()) == HeaderKind::Route)
                 .is_some_and(|(_, v)| sips_text(v));
             let sips = sips_text(req.uri) || top_route;
-            b.push_named("Contact", Value::Text(self.contacts.get(sips)));
+            b.push_named_vouched(
+                "Contact",
+                Value::Text(self.contacts.get(sips)),
+                self.contacts.vouched,
+            );
         }
         if let Some(ua) = self.config.user_agent {
-            b.push_named("User-Agent", Value::Text(ua));
+            b.push_named_vouched(
+                "User-Agent",
+                Value::Text(ua),
+                self.contacts.user_agent_vouched,
+            );
         }
         // RFC 3262 §4: a UAC that supports reliable provisional responses says so (unless
         // the host writes its own Supported). Only with an offer: to an INVITE without
@@ -4823,7 +4843,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 top_via.clear();
                 *to_tagged = false;
                 *cseq = None;
-                to_tag.clear();
+                *to_tag = LazyTag::NONE;
                 *ack_key = None;
                 fork_seqs.clear();
                 *timers = Timers::new();
@@ -5395,6 +5415,16 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         call_id
     }
 
+    /// [`random_tag`](Self::random_tag) drawn now and written out when read.
+    fn lazy_tag(&mut self) -> LazyTag {
+        self.rng = self.rng.wrapping_add(1);
+        LazyTag {
+            key: self.rng_key,
+            n: self.rng,
+            drawn: true,
+        }
+    }
+
     /// A tag with 64 bits of randomness (RFC 3261 §19.3 asks for at least 32).
     fn random_tag(&mut self) -> String<16> {
         let mut s = String::new();
@@ -5403,13 +5433,45 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
     }
 }
 
-/// SipHash-2-4 of `x` under `key`: core's `SipHasher` (deprecated only as a
-/// `HashMap` default; it is the keyed PRF core has).
-#[allow(deprecated)]
+/// A tag of the endpoint's generator, drawn (the counter advanced, the key of the
+/// moment kept) but its PRF output and hex written only when read: a server
+/// transaction's own tag is read only for a response into an untagged To outside a
+/// call, and most transactions belong to calls or are within dialogs.
+#[derive(Clone, Copy, Debug)]
+struct LazyTag {
+    key: (u64, u64),
+    n: u64,
+    /// `false`: no tag (a client transaction's), read as empty.
+    drawn: bool,
+}
+
+impl LazyTag {
+    const NONE: LazyTag = LazyTag {
+        key: (0, 0),
+        n: 0,
+        drawn: false,
+    };
+    /// Length of a drawn tag's text: 16 hex digits.
+    const LEN: usize = 16;
+
+    /// The tag's text: what `random_tag` returned at the draw.
+    fn text(&self) -> String<16> {
+        let mut s = String::new();
+        if self.drawn {
+            let _ = text::push_hex64(&mut s, prf(self.key, self.n)); // fits exactly
+        }
+        s
+    }
+}
+
+/// SipHash-2-4 of `x` under `key`, as core's `SipHasher` gives it for `write_u64(x)`
+/// (`prf_matches_core`), taken as one whole word rather than through the byte-stream
+/// `write`.
 fn prf(key: (u64, u64), x: u64) -> u64 {
     use core::hash::Hasher as _;
-    let mut h = core::hash::SipHasher::new_with_keys(key.0, key.1);
-    h.write_u64(x);
+    let mut h = table::SipHasher::<2, 4>::new(key.0, key.1);
+    // `write_u64` hashes the native-endian bytes, which SipHash reads little-endian.
+    h.word(u64::from_le_bytes(x.to_ne_bytes()));
     h.finish()
 }
 
@@ -5810,6 +5872,60 @@ mod fork_seqs_tests {
 }
 
 #[cfg(test)]
+mod vouched_tests {
+    use super::*;
+
+    /// The endpoint's own Contacts and User-Agent are vouched for exactly when they pass
+    /// the writer's check; one that does not is still checked, and refused, on every
+    /// message.
+    #[test]
+    fn own_texts_are_vouched_only_when_they_pass_the_check() {
+        let s = |t: &str| String::<MAX_CONTACT>::try_from(t).unwrap(); // unwrap: short
+        let c = Contacts::new(s("<sip:a@h>"), s("<sips:a@h>"), Some("sansip 1.0"));
+        assert!(c.vouched && c.user_agent_vouched);
+        let c = Contacts::new(s("<sip:a@h>"), s("<sips:a@h>\r\nX: y"), Some("ua\n"));
+        assert!(!c.vouched && !c.user_agent_vouched);
+        assert!(!Contacts::new(s("<sip:a@h>"), s("<sips:a@h>"), None).user_agent_vouched);
+        let local: SocketAddr = "127.0.0.1:5060".parse().unwrap(); // unwrap: an address
+        let peer: SocketAddr = "127.0.0.1:5062".parse().unwrap(); // unwrap: an address
+        let req = Request::new(Method::Invite, "sip:b@127.0.0.1", "<sip:a@h>", "<sip:b@h>");
+        for (ua, ok) in [
+            (Some("sansip"), true),
+            (Some("bad\r\nua"), false),
+            (None, true),
+        ] {
+            let mut config = EndpointConfig::new(local, 1);
+            config.user_agent = ua;
+            let mut ep: std::boxed::Box<Endpoint<4, 4, 1500>> =
+                std::boxed::Box::new(Endpoint::new(config));
+            assert_eq!(ep.invite(Instant::ZERO, peer, &req).is_ok(), ok, "{ua:?}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod prf_tests {
+    /// `prf` is core's SipHash-2-4 of `write_u64(x)` (its tags, branches and Call-IDs
+    /// are what they were), for keys and inputs spread over the whole range.
+    #[test]
+    #[allow(deprecated)]
+    fn prf_matches_core() {
+        use core::hash::Hasher as _;
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        for i in 0..2000u64 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let key = (x.rotate_left(7), x ^ i);
+            let input = [x, i, 0, u64::MAX][(i % 4) as usize];
+            let mut core_h = core::hash::SipHasher::new_with_keys(key.0, key.1);
+            core_h.write_u64(input);
+            assert_eq!(super::prf(key, input), core_h.finish(), "{key:?} {input}");
+        }
+    }
+}
+
+#[cfg(test)]
 mod top_via_tests {
     use super::*;
 
@@ -5976,9 +6092,24 @@ fn rewrite_top_via(resp: &Message<'_>, top_via: &str, out: &mut [u8]) -> Result<
 pub(super) struct Contacts {
     sip: String<MAX_CONTACT>,
     sips: String<MAX_CONTACT>,
+    /// Both Contacts pass the writer's check: checked once, they are pushed as trusted
+    /// (they never change).
+    pub(super) vouched: bool,
+    /// So does the configured User-Agent (also the Server of responses).
+    pub(super) user_agent_vouched: bool,
 }
 
 impl Contacts {
+    fn new(sip: String<MAX_CONTACT>, sips: String<MAX_CONTACT>, ua: Option<&str>) -> Self {
+        let ok = |t: &str| crate::encode::value_may_be_written(&Value::Text(t));
+        Contacts {
+            vouched: ok(&sip) && ok(&sips),
+            user_agent_vouched: ua.is_some_and(ok),
+            sip,
+            sips,
+        }
+    }
+
     /// The SIPS one when `sips`.
     pub(super) fn get(&self, sips: bool) -> &str {
         if sips { &self.sips } else { &self.sip }

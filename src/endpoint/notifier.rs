@@ -169,7 +169,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         if !e.machine.can_respond() || e.call.is_some() {
             return Err(SendError::InvalidState);
         }
-        let to_tag = e.to_tag.clone();
+        let to_tag = e.to_tag.text();
         let req = e
             .stored_request(&self.config.limits)
             .ok_or(SendError::InvalidState)?;

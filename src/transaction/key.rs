@@ -102,7 +102,20 @@ fn bounded<const N: usize>(s: &str, cap: Capacity) -> Result<heapless::String<N>
     heapless::String::try_from(s).map_err(|_| KeyError::Capacity(cap))
 }
 
+/// `s` with ASCII letters in lower case: copied at once, then lowered in place (a push
+/// per character cost a key a few hundred instructions).
 fn lowercase<const N: usize>(s: &str, cap: Capacity) -> Result<heapless::String<N>, KeyError> {
+    let mut out: heapless::String<N> = bounded(s, cap)?;
+    out.make_ascii_lowercase();
+    Ok(out)
+}
+
+/// [`lowercase`] a character at a time: the reference it is compared with.
+#[cfg(test)]
+fn lowercase_by_char<const N: usize>(
+    s: &str,
+    cap: Capacity,
+) -> Result<heapless::String<N>, KeyError> {
     let mut out = heapless::String::new();
     for c in s.chars() {
         out.push(c.to_ascii_lowercase())
@@ -656,6 +669,45 @@ mod store_tests {
                 let mut slot = held;
                 key.store_in(&mut slot);
                 assert_eq!(slot, Some(key.clone()));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod lowercase_tests {
+    use super::*;
+
+    /// Lowering a copy in place gives what lowering a character at a time gave: the same
+    /// text (non-ASCII left as it is) or the same error, at every length around the
+    /// capacity, a multi-byte character across it included.
+    #[test]
+    fn lowering_in_place_matches_by_character() {
+        let texts = [
+            "",
+            "a",
+            "EXAMPLE.com",
+            "Host-1.Example.COM",
+            "[2001:DB8::A]",
+            "ÄÖü.Ex",
+            "xÉ",
+        ];
+        for t in texts {
+            for cut in 0..=t.len() {
+                let Some(s) = t.get(..cut) else { continue };
+                let x = std::format!("{s}{s}{s}");
+                for s in [s, x.as_str()] {
+                    assert_eq!(
+                        lowercase::<8>(s, Capacity::SentBy),
+                        lowercase_by_char::<8>(s, Capacity::SentBy),
+                        "{s:?}"
+                    );
+                    assert_eq!(
+                        lowercase::<64>(s, Capacity::SentBy),
+                        lowercase_by_char::<64>(s, Capacity::SentBy),
+                        "{s:?}"
+                    );
+                }
             }
         }
     }
