@@ -3141,6 +3141,9 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         {
             return false;
         }
+        // A new request: its credentials are answered anew (§22.4, RFC 7616 §3.4: a
+        // copy of the refused one's nonce count reads as a replay).
+        self.authorize_in_call(call, &mut bytes);
         let Ok(key) = ClientKey::new(&branch, Method::Invite) else {
             return false;
         };
