@@ -5,7 +5,7 @@ mod scripted_support;
 
 use sansip::Instant;
 use sansip::dialog::TimerConfig;
-use sansip::endpoint::{DigestCredentials, Endpoint, EndpointConfig, Request};
+use sansip::endpoint::{DigestCredentials, Endpoint, EndpointConfig, Event, Request};
 use sansip::message::{HeaderKind, Message, Method};
 use scripted_support::*;
 
@@ -101,4 +101,130 @@ fn a_request_sent_again_after_422_counts_its_credentials_anew() {
             "re-INVITE {reinvite}: nc {before} then {after}"
         );
     }
+}
+
+/// The callee's 2xx to `invite`, To tag `tag`, through `routes` record-routing hops.
+fn routed_ok(invite: &[u8], tag: &str, routes: usize) -> Vec<u8> {
+    let rr: Vec<String> = (0..routes)
+        .map(|i| format!("<sip:127.0.0.1:{};lr>", 6000 + i))
+        .collect();
+    let mut headers: Vec<(&str, &str)> = rr.iter().map(|r| ("Record-Route", r.as_str())).collect();
+    headers.push(("Contact", CONTACT));
+    response_to(invite, 200, tag, &headers, None)
+}
+
+/// RFC 3261 §13.2.2.4, §12.2.1.1: another fork's 2xx while the call is up is ACKed and
+/// BYEd once; its retransmissions get the ACK alone, whether its dialog is kept or past
+/// a `Dialog`'s bounds.
+#[test]
+fn another_forks_2xx_during_the_call_is_byed_once() {
+    for routes in [1, sansip::dialog::MAX_ROUTES + 1] {
+        let mut ep = endpoint(sansip::endpoint::Transport::Udp);
+        let now = Instant::ZERO;
+        let (call, invite) = place_call(&mut ep, now, true);
+        feed(
+            &mut ep,
+            now,
+            &response_to(&invite, 200, "b1", &[("Contact", CONTACT)], Some(SDP)),
+        );
+        assert_eq!(methods(&sent(&mut ep)), ["ACK"]);
+        events(&mut ep);
+        let late = routed_ok(&invite, "c3", routes);
+        feed(&mut ep, now, &late);
+        let first = sent(&mut ep);
+        assert_eq!(methods(&first), ["ACK", "BYE"], "routes {routes}");
+        for _ in 0..2 {
+            feed(&mut ep, now, &late);
+            assert_eq!(methods(&sent(&mut ep)), ["ACK"], "routes {routes}");
+        }
+        assert!(ep.call_state(call).is_some());
+    }
+}
+
+/// The scripted endpoint with session timers on, asking for 120 s.
+fn timed() -> Box<Ep> {
+    Box::new(Endpoint::new(EndpointConfig {
+        session_timer: Some(TimerConfig {
+            session_expires: 120,
+            min_se: 90,
+        }),
+        ..EndpointConfig::new(addr(LOCAL), 7)
+    }))
+}
+
+/// Run `ep`'s timers up to `until`, collecting what it sends.
+fn run(ep: &mut Ep, until: Instant) -> Vec<(Instant, Vec<u8>)> {
+    let mut out = Vec::new();
+    while let Some(t) = ep.poll_timeout().filter(|&t| t <= until) {
+        ep.handle_timeout(t);
+        out.extend(sent(ep).into_iter().map(|(_, b)| (t, b)));
+    }
+    out
+}
+
+/// RFC 4028 §7.4: once a session refresh of the dialog was refused with 422, the later
+/// refreshes of that dialog carry Min-SE with the largest value a 422 gave (so that no
+/// proxy on the way lowers the interval below what another one insists on). After the
+/// 422 the retry said 1800, and the next refresh went back to this side's own 90.
+#[test]
+fn refreshes_after_a_422_keep_its_min_se() {
+    let mut ep = timed();
+    let now = Instant::ZERO;
+    let (call, invite) = place_call(&mut ep, now, true);
+    let headers = [
+        ("Contact", CONTACT),
+        ("Session-Expires", "120;refresher=uac"),
+        ("Require", "timer"),
+    ];
+    feed(
+        &mut ep,
+        now,
+        &response_to(&invite, 200, "b1", &headers, Some(SDP)),
+    );
+    assert_eq!(methods(&sent(&mut ep)), ["ACK"]);
+    events(&mut ep);
+    let out = run(&mut ep, Instant::from_millis(60_000));
+    let (now, refresh) = out[0].clone();
+    feed(
+        &mut ep,
+        now,
+        &response_to(&refresh, 422, "b1", &[("Min-SE", "1800")], None),
+    );
+    let again = sent(&mut ep).pop().unwrap().1;
+    assert_eq!(value(&parse(&again), HeaderKind::MinSe), Some("1800"));
+    let headers = [
+        ("Contact", CONTACT),
+        ("Session-Expires", "1800;refresher=uac"),
+        ("Require", "timer"),
+    ];
+    feed(
+        &mut ep,
+        now,
+        &response_to(&again, 200, "b1", &headers, Some(SDP)),
+    );
+    assert!(events(&mut ep).contains(&Event::AnswerNeeded { call }));
+    ep.ack_with_answer(call, ("application/sdp", SDP)).unwrap();
+    sent(&mut ep);
+    let out = run(&mut ep, Instant::from_millis(60_000 + 900_000));
+    assert_eq!(out.len(), 1);
+    let next = parse(&out[0].1);
+    assert_eq!(next.method(), Some(Method::Invite));
+    assert_eq!(
+        value(&next, HeaderKind::SessionExpires),
+        Some("1800;refresher=uac")
+    );
+    assert_eq!(value(&next, HeaderKind::MinSe), Some("1800"));
+    // The host's own re-INVITE the same.
+    feed(
+        &mut ep,
+        out[0].0,
+        &response_to(&out[0].1, 200, "b1", &headers, Some(SDP)),
+    );
+    events(&mut ep);
+    let _ = ep.ack_with_answer(call, ("application/sdp", SDP));
+    sent(&mut ep);
+    ep.reinvite(out[0].0, call, &[], ("application/sdp", SDP))
+        .unwrap();
+    let host = sent(&mut ep).pop().unwrap().1;
+    assert_eq!(value(&parse(&host), HeaderKind::MinSe), Some("1800"));
 }
