@@ -228,3 +228,213 @@ fn refreshes_after_a_422_keep_its_min_se() {
     let host = sent(&mut ep).pop().unwrap().1;
     assert_eq!(value(&parse(&host), HeaderKind::MinSe), Some("1800"));
 }
+
+// ----- forked subscriptions -----------------------------------------------------------
+
+use sansip::endpoint::{Subscribe, SubscriptionHandle};
+
+/// A subscription to presence at the scripted peer, keeping forks if `forks`: its handle
+/// and SUBSCRIBE.
+fn subscribe(ep: &mut Ep, now: Instant, forks: bool) -> (SubscriptionHandle, Vec<u8>) {
+    let asked = Subscribe {
+        forks,
+        ..Subscribe::new(
+            CALLEE,
+            "<sip:alice@127.0.0.1>",
+            "<sip:bob@127.0.0.1>",
+            "presence",
+            600,
+        )
+    };
+    let sub = ep.subscribe(now, addr(PEER), &asked).unwrap();
+    let out = sent(ep);
+    assert_eq!(methods(&out), ["SUBSCRIBE"]);
+    (sub, out[0].1.clone())
+}
+
+/// Notifier `tag`'s NOTIFY number `seq` for `subscribe`, Event `event`,
+/// `Subscription-State: state`; with a Contact unless `contact` is false.
+fn notify(
+    subscribe: &[u8],
+    tag: &str,
+    seq: u32,
+    event: &str,
+    state: &str,
+    contact: bool,
+) -> Vec<u8> {
+    let s = parse(subscribe);
+    let from = value(&s, HeaderKind::To).unwrap();
+    let to = value(&s, HeaderKind::From).unwrap();
+    let call_id = value(&s, HeaderKind::CallId).unwrap();
+    let contact = if contact {
+        format!("Contact: <sip:{tag}@127.0.0.1:5070>\r\n")
+    } else {
+        String::new()
+    };
+    format!(
+        "NOTIFY sip:alice@127.0.0.1:5062 SIP/2.0\r\n\
+         Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK{tag}{seq}{}\r\n\
+         Max-Forwards: 70\r\n\
+         From: {from};tag={tag}\r\n\
+         To: {to}\r\n\
+         Call-ID: {call_id}\r\n\
+         CSeq: {seq} NOTIFY\r\n\
+         {contact}\
+         Event: {event}\r\n\
+         Subscription-State: {state}\r\n\
+         Content-Length: 0\r\n\r\n",
+        event.len()
+    )
+    .into_bytes()
+}
+
+/// The NOTIFY events in `evs`, answered 200 (the host's part).
+fn answer_notifies(ep: &mut Ep, now: Instant, evs: &[Event]) {
+    for e in evs {
+        if let Event::Notify { tx, .. } = e {
+            ep.respond(now, *tx, sansip::message::StatusCode::OK, None)
+                .unwrap();
+        }
+    }
+}
+
+/// A presence subscription keeping forks, made active by notifier `nA`'s NOTIFY after
+/// its 202; then notifier `nB`'s first NOTIFY: the parent, the fork, the SUBSCRIBE.
+fn forked(ep: &mut Ep, now: Instant) -> (SubscriptionHandle, SubscriptionHandle, Vec<u8>) {
+    let (sub, subscribe) = subscribe(ep, now, true);
+    feed(
+        ep,
+        now,
+        &response_to(
+            &subscribe,
+            202,
+            "nA",
+            &[("Contact", "<sip:nA@127.0.0.1:5070>")],
+            None,
+        ),
+    );
+    let evs = events(ep);
+    feed(
+        ep,
+        now,
+        &notify(&subscribe, "nA", 1, "presence", "active;expires=600", true),
+    );
+    let evs2 = events(ep);
+    answer_notifies(ep, now, &evs2);
+    assert_eq!(
+        statuses(&sent(ep)),
+        [(200, "NOTIFY".to_string())],
+        "{evs:?} {evs2:?}"
+    );
+    feed(
+        ep,
+        now,
+        &notify(&subscribe, "nB", 1, "presence", "active;expires=600", true),
+    );
+    let evs = events(ep);
+    let Some(Event::SubscriptionForked { sub: fork, of }) = evs.first().copied() else {
+        panic!("{evs:?}")
+    };
+    assert_eq!(of, sub);
+    answer_notifies(ep, now, &evs);
+    assert_eq!(statuses(&sent(ep)), [(200, "NOTIFY".to_string())]);
+    assert_eq!(ep.subscription_count(), 2);
+    (sub, fork, subscribe)
+}
+
+/// RFC 6665 §4.4.1, §4.1.2.4: a fork's first NOTIFY retransmitted makes no second fork
+/// (its transaction answers it again); a NOTIFY from a third notifier but for another
+/// `id`, another package or another Call-ID is no fork of this subscription (481); a
+/// fork's first NOTIFY that cannot make a dialog (no Contact) leaves nothing behind.
+#[test]
+fn forks_are_made_once_and_only_for_the_subscription() {
+    let mut ep = endpoint(sansip::endpoint::Transport::Udp);
+    let now = Instant::ZERO;
+    let (_, _, subscribe) = forked(&mut ep, now);
+    feed(
+        &mut ep,
+        now,
+        &notify(&subscribe, "nB", 1, "presence", "active;expires=600", true),
+    );
+    assert!(events(&mut ep).is_empty());
+    assert_eq!(statuses(&sent(&mut ep)), [(200, "NOTIFY".to_string())]);
+    assert_eq!(ep.subscription_count(), 2);
+    for event in ["presence;id=7", "dialog"] {
+        feed(
+            &mut ep,
+            now,
+            &notify(&subscribe, "nC", 1, event, "active", true),
+        );
+        assert!(events(&mut ep).is_empty(), "{event}");
+        assert_eq!(
+            statuses(&sent(&mut ep)),
+            [(481, "NOTIFY".to_string())],
+            "{event}"
+        );
+    }
+    let other = String::from_utf8(subscribe.clone())
+        .unwrap()
+        .replace("Call-ID: ", "Call-ID: x");
+    feed(
+        &mut ep,
+        now,
+        &notify(other.as_bytes(), "nC", 1, "presence", "active", true),
+    );
+    assert!(events(&mut ep).is_empty());
+    assert_eq!(statuses(&sent(&mut ep)), [(481, "NOTIFY".to_string())]);
+    feed(
+        &mut ep,
+        now,
+        &notify(&subscribe, "nD", 1, "presence", "active", false),
+    );
+    let evs = events(&mut ep);
+    assert!(
+        !evs.iter()
+            .any(|e| matches!(e, Event::SubscriptionForked { .. })),
+        "{evs:?}"
+    );
+    assert_eq!(statuses(&sent(&mut ep)), [(400, "NOTIFY".to_string())]);
+    assert_eq!(ep.subscription_count(), 2);
+}
+
+/// RFC 6665 §4.1.3, RFC 3261 §12.2.2: once the subscription of notifier `nA` has ended,
+/// a NOTIFY of that dialog is for a subscription that no longer exists: 481 (which tells
+/// the notifier so, §4.2.2). With another notifier's fork alive it used to be taken for
+/// a new fork, bringing back the subscription the host was told had ended.
+#[test]
+fn a_notify_of_an_ended_dialog_makes_no_fork() {
+    let mut ep = endpoint(sansip::endpoint::Transport::Udp);
+    let now = Instant::ZERO;
+    let (sub, fork, subscribe) = forked(&mut ep, now);
+    feed(
+        &mut ep,
+        now,
+        &notify(
+            &subscribe,
+            "nA",
+            2,
+            "presence",
+            "terminated;reason=noresource",
+            true,
+        ),
+    );
+    let evs = events(&mut ep);
+    assert!(
+        evs.iter()
+            .any(|e| matches!(e, Event::SubscriptionTerminated { sub: s, .. } if *s == sub)),
+        "{evs:?}"
+    );
+    answer_notifies(&mut ep, now, &evs);
+    sent(&mut ep);
+    assert_eq!(ep.subscription_count(), 1);
+    feed(
+        &mut ep,
+        now,
+        &notify(&subscribe, "nA", 3, "presence", "active;expires=600", true),
+    );
+    let evs = events(&mut ep);
+    assert!(evs.is_empty(), "{evs:?}");
+    assert_eq!(statuses(&sent(&mut ep)), [(481, "NOTIFY".to_string())]);
+    assert_eq!(ep.subscription_count(), 1);
+    assert!(ep.subscription_state(fork).is_some());
+}

@@ -1059,6 +1059,8 @@ pub struct Endpoint<
     regs: registration::Registrations,
     /// Subscriptions kept (`subscribe`).
     subs: subscription::Subscriptions,
+    /// Dialogs of subscriptions keeping forks that ended: their NOTIFYs make no fork.
+    ended_forks: subscription::EndedForks,
     /// Subscriptions served (`accept_subscription`).
     notifiers: notifier::Notifiers<MSG>,
     events: Deque<Event, EVENT_QUEUE>,
@@ -1160,6 +1162,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             linger,
             regs: Table::new(),
             subs: Table::new(),
+            ended_forks: subscription::EndedForks::default(),
             notifiers: Table::new(),
             events: Deque::new(),
             finished: heapless::Vec::new(),
