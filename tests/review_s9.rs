@@ -438,3 +438,184 @@ fn a_notify_of_an_ended_dialog_makes_no_fork() {
     assert_eq!(ep.subscription_count(), 1);
     assert!(ep.subscription_state(fork).is_some());
 }
+
+/// Everything a parent and its fork hold goes: each unsubscribed in its own dialog
+/// (RFC 6665 §4.1.2.3), their terminating NOTIFYs, then the timers: no subscription,
+/// transaction or record is left.
+#[test]
+fn a_forked_subscription_unsubscribed_leaves_the_tables_empty() {
+    let mut ep = endpoint(sansip::endpoint::Transport::Udp);
+    let mut now = Instant::ZERO;
+    let (sub, fork, subscribe) = forked(&mut ep, now);
+    for (h, tag) in [(sub, "nA"), (fork, "nB")] {
+        ep.unsubscribe(now, h).unwrap();
+        let out = sent(&mut ep);
+        assert_eq!(methods(&out), ["SUBSCRIBE"]);
+        let m = parse(&out[0].1);
+        assert_eq!(m.to().unwrap().tag(), Some(tag));
+        assert_eq!(value(&m, HeaderKind::Expires), Some("0"));
+        feed(&mut ep, now, &response_to(&out[0].1, 200, tag, &[], None));
+        feed(
+            &mut ep,
+            now,
+            &notify(
+                &subscribe,
+                tag,
+                5,
+                "presence",
+                "terminated;reason=timeout",
+                true,
+            ),
+        );
+        let evs = events(&mut ep);
+        assert!(
+            evs.iter()
+                .any(|e| matches!(e, Event::SubscriptionTerminated { sub: s, .. } if *s == h)),
+            "{evs:?}"
+        );
+        answer_notifies(&mut ep, now, &evs);
+        assert_eq!(statuses(&sent(&mut ep)), [(200, "NOTIFY".to_string())]);
+    }
+    assert_eq!(ep.subscription_count(), 0);
+    while let Some(t) = ep.poll_timeout() {
+        now = t;
+        ep.handle_timeout(now);
+        sent(&mut ep);
+        events(&mut ep);
+        assert!(
+            now < Instant::from_millis(600_000),
+            "a timer keeps coming back"
+        );
+    }
+    assert_eq!(ep.transaction_count(), 0);
+    assert_eq!(ep.subscription_count(), 0);
+}
+
+/// The scripted endpoint with lingering records on.
+fn lingering() -> Box<Ep> {
+    Box::new(Endpoint::new(EndpointConfig {
+        linger_records: 256,
+        linger_bytes: 1 << 20,
+        ..EndpointConfig::new(addr(LOCAL), 7)
+    }))
+}
+
+/// (method, CSeq number, To tag) of a request.
+fn summary(bytes: &[u8]) -> (String, u32, String) {
+    let m = parse(bytes);
+    (
+        m.method().unwrap().to_string(),
+        m.cseq().unwrap().seq(),
+        m.to().unwrap().tag().unwrap_or("").to_string(),
+    )
+}
+
+/// RFC 3261 §13.2.2.4, RFC 6026 §7.2: a re-INVITE's 2xx retransmitted from its record
+/// while the next re-INVITE is out gets its own ACK again (its CSeq number), and the
+/// re-INVITE out goes on: its 2xx is ACKed, and the records go with Timer M.
+#[test]
+fn a_lingering_reinvites_2xx_during_the_next_reinvite() {
+    let mut ep = lingering();
+    let now = Instant::ZERO;
+    let (call, invite) = place_call(&mut ep, now, true);
+    feed(
+        &mut ep,
+        now,
+        &response_to(&invite, 200, "b1", &[("Contact", CONTACT)], Some(SDP)),
+    );
+    sent(&mut ep);
+    events(&mut ep);
+    ep.reinvite(now, call, &[], ("application/sdp", SDP))
+        .unwrap();
+    let first = sent(&mut ep).pop().unwrap().1;
+    let ok = response_to(&first, 200, "b1", &[("Contact", CONTACT)], Some(SDP));
+    feed(&mut ep, now, &ok);
+    let ack = sent(&mut ep).pop().unwrap().1;
+    events(&mut ep);
+    assert_eq!(ep.lingering_count(), 2);
+    ep.reinvite(now, call, &[], ("application/sdp", SDP))
+        .unwrap();
+    let second = sent(&mut ep).pop().unwrap().1;
+    feed(&mut ep, now, &ok);
+    let out = sent(&mut ep);
+    assert_eq!(
+        out.iter().map(|(_, b)| summary(b)).collect::<Vec<_>>(),
+        [summary(&ack)]
+    );
+    let ok2 = response_to(&second, 200, "b1", &[("Contact", CONTACT)], Some(SDP));
+    feed(&mut ep, now, &ok2);
+    let out = sent(&mut ep);
+    assert_eq!(methods(&out), ["ACK"]);
+    assert_eq!(summary(&out[0].1).1, summary(&second).1);
+    let evs = events(&mut ep);
+    assert!(
+        evs.iter().any(|e| matches!(e, Event::Response { .. })),
+        "{evs:?}"
+    );
+    ep.hangup(now, call).unwrap();
+    let bye = sent(&mut ep).pop().unwrap().1;
+    feed(&mut ep, now, &response_to(&bye, 200, "b1", &[], None));
+    events(&mut ep);
+    ep.handle_timeout(Instant::from_millis(40_000));
+    sent(&mut ep);
+    events(&mut ep);
+    assert_eq!((ep.transaction_count(), ep.lingering_count()), (0, 0));
+}
+
+/// RFC 4028 §7.4 with RFC 3261 §14.1: the session refresh sent again after a 422 meets
+/// glare (491); the endpoint sends it again after the back-off, and a 422 to that one,
+/// a new re-INVITE, is followed once more, with the dialog's next CSeq each time.
+#[test]
+fn a_refresh_after_422_then_491_follows_a_new_422() {
+    let mut ep = timed();
+    let now = Instant::ZERO;
+    let (call, invite) = place_call(&mut ep, now, true);
+    let headers = [
+        ("Contact", CONTACT),
+        ("Session-Expires", "120;refresher=uac"),
+        ("Require", "timer"),
+    ];
+    feed(
+        &mut ep,
+        now,
+        &response_to(&invite, 200, "b1", &headers, Some(SDP)),
+    );
+    sent(&mut ep);
+    events(&mut ep);
+    let out = run(&mut ep, Instant::from_millis(60_000));
+    let (now, refresh) = out[0].clone();
+    let seq = parse(&refresh).cseq().unwrap().seq();
+    feed(
+        &mut ep,
+        now,
+        &response_to(&refresh, 422, "b1", &[("Min-SE", "300")], None),
+    );
+    let again = sent(&mut ep).pop().unwrap().1;
+    assert_eq!(parse(&again).cseq().unwrap().seq(), seq + 1);
+    feed(&mut ep, now, &response_to(&again, 491, "b1", &[], None));
+    assert_eq!(methods(&sent(&mut ep)), ["ACK"]);
+    events(&mut ep);
+    let out = run(&mut ep, now + sansip::time::Duration::from_millis(5_000));
+    // The refresh again after the back-off (and its retransmissions, Timer A).
+    assert!(!out.is_empty() && out.iter().all(|(_, b)| *b == out[0].1));
+    let (now, third) = out[out.len() - 1].clone();
+    let m = parse(&third);
+    assert_eq!(m.cseq().unwrap().seq(), seq + 2);
+    assert_eq!(value(&m, HeaderKind::MinSe), Some("300"));
+    feed(
+        &mut ep,
+        now,
+        &response_to(&third, 422, "b1", &[("Min-SE", "600")], None),
+    );
+    let out = sent(&mut ep);
+    assert_eq!(methods(&out), ["ACK", "INVITE"]);
+    let fourth = parse(&out[1].1);
+    assert_eq!(fourth.cseq().unwrap().seq(), seq + 3);
+    assert_eq!(value(&fourth, HeaderKind::MinSe), Some("600"));
+    assert!(
+        value(&fourth, HeaderKind::SessionExpires)
+            .unwrap()
+            .starts_with("600")
+    );
+    assert!(ep.call_state(call).is_some());
+}
