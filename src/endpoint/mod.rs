@@ -1022,6 +1022,10 @@ struct CallMeta {
     /// The INVITE in progress (UAC: the initial one; or this side's re-INVITE) was sent
     /// again after a 422 (RFC 4028 §7.4), which happens once for each.
     retried_422: bool,
+    /// The largest Min-SE a 422 to this call's INVITE or re-INVITE asked for (0: none):
+    /// its later re-INVITEs carry it (RFC 4028 §7.4), or a proxy could lower their
+    /// interval below what another one on the path insists on.
+    min_se_422: u32,
     /// This side's re-INVITE in progress is a session refresh the endpoint sent (§10):
     /// after a 491 the endpoint sends it again itself.
     refreshing: bool,
@@ -1067,6 +1071,8 @@ pub struct Endpoint<
     regs: registration::Registrations,
     /// Subscriptions kept (`subscribe`).
     subs: subscription::Subscriptions,
+    /// Dialogs of subscriptions keeping forks that ended: their NOTIFYs make no fork.
+    ended_forks: subscription::EndedForks,
     /// Subscriptions served (`accept_subscription`).
     notifiers: notifier::Notifiers<MSG>,
     events: Deque<Event, EVENT_QUEUE>,
@@ -1168,6 +1174,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             linger,
             regs: Table::new(),
             subs: Table::new(),
+            ended_forks: subscription::EndedForks::default(),
             notifiers: Table::new(),
             events: Deque::new(),
             finished: heapless::Vec::new(),
@@ -1556,6 +1563,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             timer_answer: None,
             update_timer: None,
             retried_422: false,
+            min_se_422: 0,
             refreshing: false,
         });
         let Some(call) = made.map(CallHandle) else {
@@ -3150,6 +3158,9 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         {
             return false;
         }
+        // A new request: its credentials are answered anew (§22.4, RFC 7616 §3.4: a
+        // copy of the refused one's nonce count reads as a replay).
+        self.authorize_in_call(call, &mut bytes);
         let Ok(key) = ClientKey::new(&branch, Method::Invite) else {
             return false;
         };
@@ -3159,6 +3170,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         self.hand_over(call, tx, retry);
         if let Some(c) = self.calls.get_mut(call.0) {
             c.retried_422 = true;
+            c.min_se_422 = c.min_se_422.max(interval);
             if reinvite {
                 c.reinvite = Some((retry, next));
                 if let Some(d) = c.dialog.as_mut() {
@@ -3192,21 +3204,21 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
 
     /// RFC 4028 §7.4: a re-INVITE says `Supported: timer`, the session interval in force
     /// (with its refresher, who stays the same) or, without one, the configured interval,
-    /// and this side's Min-SE.
+    /// and this side's Min-SE; neither below the Min-SE a 422 in the call asked for.
     fn push_timer_request(&mut self, call: CallHandle) -> Result<(), SendError> {
         let Some(cfg) = self.config.session_timer else {
             return Ok(());
         };
-        let current = self
-            .calls
-            .get(call.0)
-            .and_then(|c| c.session.session_interval());
+        let c = self.calls.get(call.0);
+        let current = c.and_then(|c| c.session.session_interval());
+        // §7.4: at least the largest Min-SE a 422 in this call asked for.
+        let asked = c.map_or(0, |c| c.min_se_422);
         let value = match current {
-            Some(i) => session_expires_text(i.seconds, Some(i.refresher_as_uac())),
-            None => session_expires_text(cfg.request_interval(), None),
+            Some(i) => session_expires_text(i.seconds.max(asked), Some(i.refresher_as_uac())),
+            None => session_expires_text(cfg.request_interval().max(asked), None),
         };
         let mut min_se: String<10> = String::new();
-        let _ = text::push_u32(&mut min_se, cfg.effective_min_se());
+        let _ = text::push_u32(&mut min_se, cfg.effective_min_se().max(asked));
         self.push_pending("Supported", dialog::TIMER_OPTION_TAG)?;
         self.push_pending("Session-Expires", &value)?;
         self.push_pending("Min-SE", &min_se)
@@ -3374,6 +3386,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                         timer_answer,
                         update_timer: None,
                         retried_422: false,
+                        min_se_422: 0,
                         refreshing: false,
                     });
                     let Some(e) = slot else { return false };

@@ -113,6 +113,44 @@ pub(super) struct SubEntry {
 
 pub(super) type Subscriptions = Table<SubEntry, MAX_SUBSCRIPTIONS>;
 
+/// How many ended dialogs of subscriptions keeping forks are remembered.
+const ENDED_FORKS: usize = 2 * MAX_SUBSCRIPTIONS;
+
+/// The dialogs of subscriptions keeping forks ([`Subscribe::forks`]) that ended, by a
+/// hash of Call-ID, local and remote tag, the oldest forgotten first: a later NOTIFY of
+/// one is for a subscription that no longer exists (481, RFC 6665 §4.1.3, RFC 3261
+/// §12.2.2), not another notifier's first NOTIFY, which would bring back a subscription
+/// the host was told had ended.
+#[derive(Default)]
+pub(super) struct EndedForks {
+    ids: [u64; ENDED_FORKS],
+    next: usize,
+}
+
+impl EndedForks {
+    /// FNV-1a of the dialog's id, never 0 (an empty slot).
+    fn id(call_id: &str, local_tag: &str, remote_tag: &str) -> u64 {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for part in [call_id, local_tag, remote_tag] {
+            for &b in part.as_bytes().iter().chain(&[0xFF]) {
+                h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+            }
+        }
+        h | 1
+    }
+
+    fn push(&mut self, id: u64) {
+        if let Some(slot) = self.ids.get_mut(self.next) {
+            *slot = id;
+        }
+        self.next = (self.next + 1) % ENDED_FORKS;
+    }
+
+    fn contains(&self, id: u64) -> bool {
+        self.ids.contains(&id)
+    }
+}
+
 impl SubEntry {
     /// When the subscription is given up, while it is pending or active (unsubscribing
     /// and subscribing have the machine's own 64*T1 wait): `grace` (T4, the time a
@@ -249,7 +287,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                     if let Err(e) = self.send_subscribe(now, sub, expires) {
                         // Nothing went out: the subscription cannot go on.
                         if command {
-                            self.subs.remove(sub.0);
+                            self.remove_sub(sub);
                         } else {
                             self.end_sub(
                                 sub,
@@ -284,9 +322,22 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
     }
 
     fn end_sub(&mut self, sub: SubscriptionHandle, why: subscription::Ended) {
-        if self.subs.remove(sub.0).is_some() {
+        if self.remove_sub(sub) {
             self.push_event(Event::SubscriptionTerminated { sub, reason: why });
         }
+    }
+
+    /// Remove subscription `sub`; whether it was there. The dialog of one keeping forks
+    /// is remembered as ended ([`EndedForks`]).
+    fn remove_sub(&mut self, sub: SubscriptionHandle) -> bool {
+        let Some(s) = self.subs.remove(sub.0) else {
+            return false;
+        };
+        if let Some(d) = s.dialog.as_ref().filter(|_| s.forks) {
+            let id = EndedForks::id(&s.call_id, &s.from_tag, d.id().remote_tag());
+            self.ended_forks.push(id);
+        }
+        true
     }
 
     /// A SUBSCRIBE within the subscription's dialog (a refresh, or `Expires: 0`).
@@ -539,7 +590,14 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         self.subs
             .iter()
             .find(|(_, s)| ours(s) && same_dialog(s))
-            .or_else(|| self.subs.iter().find(|(_, s)| s.forks && ours(s)))
+            .or_else(|| {
+                // A dialog of the SUBSCRIBE that ended makes no fork (`EndedForks`).
+                let ended = EndedForks::id(core.call_id.as_str(), local_tag, remote_tag);
+                if self.ended_forks.contains(ended) {
+                    return None;
+                }
+                self.subs.iter().find(|(_, s)| s.forks && ours(s))
+            })
             .map(|(h, _)| SubscriptionHandle(h))
     }
 
