@@ -6,47 +6,11 @@
 mod scripted_support;
 
 use sansip::Instant;
-use sansip::dialog::{EndReason, MAX_ROUTES, SessionState, TimerConfig};
-use sansip::endpoint::{CallHandle, Endpoint, EndpointConfig, Event, Transport};
-use sansip::message::{HeaderKind, Message, Method};
+use sansip::dialog::{EndReason, MAX_ROUTES, SessionState};
+use sansip::endpoint::{CallHandle, Event, Transport};
+use sansip::message::{HeaderKind, Method};
 use sansip::time::Duration;
 use scripted_support::*;
-
-const CONTACT: &str = "<sip:bob@127.0.0.1:5070>";
-const SDP: &[u8] = b"v=0\r\n";
-
-/// The scripted endpoint with lingering records on.
-fn lingering() -> Box<Ep> {
-    Box::new(Endpoint::new(EndpointConfig {
-        linger_records: 256,
-        linger_bytes: 1 << 20,
-        ..EndpointConfig::new(addr(LOCAL), 7)
-    }))
-}
-
-/// The callee's 2xx to `invite`, To tag `tag`, through `routes` record-routing hops.
-fn routed_ok(invite: &[u8], tag: &str, routes: usize) -> Vec<u8> {
-    let rr: Vec<String> = (0..routes)
-        .map(|i| format!("<sip:127.0.0.1:{};lr>", 6000 + i))
-        .collect();
-    let mut headers: Vec<(&str, &str)> = rr.iter().map(|r| ("Record-Route", r.as_str())).collect();
-    headers.push(("Contact", CONTACT));
-    response_to(invite, 200, tag, &headers, None)
-}
-
-fn value<'a>(m: &Message<'a>, k: HeaderKind) -> Option<&'a str> {
-    m.header(k).map(|h| std::str::from_utf8(h.value).unwrap())
-}
-
-/// (method, CSeq number, To tag) of a request.
-fn summary(bytes: &[u8]) -> (String, u32, String) {
-    let m = parse(bytes);
-    (
-        m.method().unwrap().to_string(),
-        m.cseq().unwrap().seq(),
-        m.to().unwrap().tag().unwrap_or("").to_string(),
-    )
-}
 
 /// A call placed and answered 200 by fork `b1`: the call and its INVITE.
 fn up(ep: &mut Ep, now: Instant) -> (CallHandle, Vec<u8>) {
@@ -157,36 +121,9 @@ fn a_lingering_reinvites_2xx_after_the_call_ended_is_acked_only() {
 /// credentials (§22.1), also for a retransmitted 2xx that reaches the re-INVITE's record.
 #[test]
 fn a_lingering_reinvites_2xx_is_acked_again_with_its_credentials() {
-    use sansip::endpoint::{DigestCredentials, Request};
-    let challenge = "Digest realm=\"proxy.test\", nonce=\"p-1\", qop=\"auth\"";
     let mut ep = lingering();
     let now = Instant::ZERO;
-    let req = Request {
-        body: Some(("application/sdp", SDP)),
-        credentials: Some(DigestCredentials::new("alice", "wonderland")),
-        ..Request::new(
-            Method::Invite,
-            CALLEE,
-            "<sip:alice@127.0.0.1>",
-            "<sip:bob@127.0.0.1>",
-        )
-    };
-    let call = ep.invite(now, addr(PEER), &req).unwrap();
-    let invite = sent(&mut ep).pop().unwrap().1;
-    feed(
-        &mut ep,
-        now,
-        &response_to(
-            &invite,
-            407,
-            "p",
-            &[("Proxy-Authenticate", challenge)],
-            None,
-        ),
-    );
-    let out = sent(&mut ep);
-    assert_eq!(methods(&out), ["ACK", "INVITE"]);
-    let invite = out[1].1.clone();
+    let (call, invite) = challenged_call(&mut ep, now);
     feed(
         &mut ep,
         now,
@@ -293,47 +230,6 @@ fn a_late_forks_2xx_retransmitted_gets_no_second_bye() {
 }
 
 // ----- 3. a session refresh refused with 422 goes again once --------------------------
-
-/// The scripted endpoint with session timers on, asking for 120 s.
-fn timed() -> Box<Ep> {
-    Box::new(Endpoint::new(EndpointConfig {
-        session_timer: Some(TimerConfig {
-            session_expires: 120,
-            min_se: 90,
-        }),
-        ..EndpointConfig::new(addr(LOCAL), 7)
-    }))
-}
-
-/// Run `ep`'s timers up to `until`, collecting what it sends.
-fn run(ep: &mut Ep, until: Instant) -> Vec<(Instant, Vec<u8>)> {
-    let mut out = Vec::new();
-    while let Some(t) = ep.poll_timeout().filter(|&t| t <= until) {
-        ep.handle_timeout(t);
-        out.extend(sent(ep).into_iter().map(|(_, b)| (t, b)));
-    }
-    out
-}
-
-/// A call with a 120 s session interval this side refreshes: the call and the time its
-/// 2xx came.
-fn timed_call(ep: &mut Ep) -> CallHandle {
-    let now = Instant::ZERO;
-    let (call, invite) = place_call(ep, now, true);
-    let headers = [
-        ("Contact", CONTACT),
-        ("Session-Expires", "120;refresher=uac"),
-        ("Require", "timer"),
-    ];
-    feed(
-        ep,
-        now,
-        &response_to(&invite, 200, "b1", &headers, Some(SDP)),
-    );
-    assert_eq!(methods(&sent(ep)), ["ACK"]);
-    assert!(events(ep).contains(&Event::CallEstablished { call }));
-    call
-}
 
 /// RFC 4028 §7.4: the endpoint's session refresh refused with 422 and a Min-SE of 1800
 /// goes again once, a new re-INVITE in the same dialog (CSeq one higher) asking for

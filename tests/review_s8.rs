@@ -9,23 +9,6 @@ use sansip::endpoint::{Event, Transport};
 use sansip::message::Method;
 use scripted_support::*;
 
-const CONTACT: &str = "<sip:bob@127.0.0.1:5070>";
-
-fn routes(n: usize) -> Vec<String> {
-    (0..n)
-        .map(|i| format!("<sip:127.0.0.1:{};lr>", 6000 + i))
-        .collect()
-}
-
-/// The callee's 2xx to `invite`, To tag `tag`, through `routes` record-routing hops
-/// (see [`routes`]), with a Contact.
-fn routed_ok(invite: &[u8], tag: &str, routes: usize) -> Vec<u8> {
-    let rr = self::routes(routes);
-    let mut headers: Vec<(&str, &str)> = rr.iter().map(|r| ("Record-Route", r.as_str())).collect();
-    headers.push(("Contact", CONTACT));
-    response_to(invite, 200, tag, &headers, None)
-}
-
 /// Another fork's 2xx past the bounds is ACKed and BYEd once; a retransmission of it
 /// (its ACK crossed it) gets the ACK again, as a kept fork's does, and no second BYE:
 /// one reusing the first's CSeq number is a new request with a number not above it

@@ -4,17 +4,9 @@
 mod scripted_support;
 
 use sansip::Instant;
-use sansip::dialog::TimerConfig;
-use sansip::endpoint::{DigestCredentials, Endpoint, EndpointConfig, Event, Request};
-use sansip::message::{HeaderKind, Message, Method};
+use sansip::endpoint::Event;
+use sansip::message::{HeaderKind, Method};
 use scripted_support::*;
-
-const CONTACT: &str = "<sip:bob@127.0.0.1:5070>";
-const SDP: &[u8] = b"v=0\r\n";
-
-fn value<'a>(m: &Message<'a>, k: HeaderKind) -> Option<&'a str> {
-    m.header(k).map(|h| std::str::from_utf8(h.value).unwrap())
-}
 
 /// The `nc` of a request's Proxy-Authorization.
 fn nc(bytes: &[u8]) -> Option<String> {
@@ -30,42 +22,10 @@ fn nc(bytes: &[u8]) -> Option<String> {
 /// server that checks it challenges the retry. The initial INVITE the same.
 #[test]
 fn a_request_sent_again_after_422_counts_its_credentials_anew() {
-    let challenge = "Digest realm=\"proxy.test\", nonce=\"p-1\", qop=\"auth\"";
     for reinvite in [false, true] {
-        let mut ep: Box<Ep> = Box::new(Endpoint::new(EndpointConfig {
-            session_timer: Some(TimerConfig {
-                session_expires: 120,
-                min_se: 90,
-            }),
-            ..EndpointConfig::new(addr(LOCAL), 7)
-        }));
+        let mut ep = timed();
         let now = Instant::ZERO;
-        let req = Request {
-            body: Some(("application/sdp", SDP)),
-            credentials: Some(DigestCredentials::new("alice", "wonderland")),
-            ..Request::new(
-                Method::Invite,
-                CALLEE,
-                "<sip:alice@127.0.0.1>",
-                "<sip:bob@127.0.0.1>",
-            )
-        };
-        let call = ep.invite(now, addr(PEER), &req).unwrap();
-        let invite = sent(&mut ep).pop().unwrap().1;
-        feed(
-            &mut ep,
-            now,
-            &response_to(
-                &invite,
-                407,
-                "p",
-                &[("Proxy-Authenticate", challenge)],
-                None,
-            ),
-        );
-        let out = sent(&mut ep);
-        assert_eq!(methods(&out), ["ACK", "INVITE"]);
-        let mut refused = out[1].1.clone();
+        let (call, mut refused) = challenged_call(&mut ep, now);
         if reinvite {
             let headers = [
                 ("Contact", CONTACT),
@@ -103,16 +63,6 @@ fn a_request_sent_again_after_422_counts_its_credentials_anew() {
     }
 }
 
-/// The callee's 2xx to `invite`, To tag `tag`, through `routes` record-routing hops.
-fn routed_ok(invite: &[u8], tag: &str, routes: usize) -> Vec<u8> {
-    let rr: Vec<String> = (0..routes)
-        .map(|i| format!("<sip:127.0.0.1:{};lr>", 6000 + i))
-        .collect();
-    let mut headers: Vec<(&str, &str)> = rr.iter().map(|r| ("Record-Route", r.as_str())).collect();
-    headers.push(("Contact", CONTACT));
-    response_to(invite, 200, tag, &headers, None)
-}
-
 /// RFC 3261 §13.2.2.4, §12.2.1.1: another fork's 2xx while the call is up is ACKed and
 /// BYEd once; its retransmissions get the ACK alone, whether its dialog is kept or past
 /// a `Dialog`'s bounds.
@@ -141,27 +91,6 @@ fn another_forks_2xx_during_the_call_is_byed_once() {
     }
 }
 
-/// The scripted endpoint with session timers on, asking for 120 s.
-fn timed() -> Box<Ep> {
-    Box::new(Endpoint::new(EndpointConfig {
-        session_timer: Some(TimerConfig {
-            session_expires: 120,
-            min_se: 90,
-        }),
-        ..EndpointConfig::new(addr(LOCAL), 7)
-    }))
-}
-
-/// Run `ep`'s timers up to `until`, collecting what it sends.
-fn run(ep: &mut Ep, until: Instant) -> Vec<(Instant, Vec<u8>)> {
-    let mut out = Vec::new();
-    while let Some(t) = ep.poll_timeout().filter(|&t| t <= until) {
-        ep.handle_timeout(t);
-        out.extend(sent(ep).into_iter().map(|(_, b)| (t, b)));
-    }
-    out
-}
-
 /// RFC 4028 §7.4: once a session refresh of the dialog was refused with 422, the later
 /// refreshes of that dialog carry Min-SE with the largest value a 422 gave (so that no
 /// proxy on the way lowers the interval below what another one insists on). After the
@@ -169,20 +98,7 @@ fn run(ep: &mut Ep, until: Instant) -> Vec<(Instant, Vec<u8>)> {
 #[test]
 fn refreshes_after_a_422_keep_its_min_se() {
     let mut ep = timed();
-    let now = Instant::ZERO;
-    let (call, invite) = place_call(&mut ep, now, true);
-    let headers = [
-        ("Contact", CONTACT),
-        ("Session-Expires", "120;refresher=uac"),
-        ("Require", "timer"),
-    ];
-    feed(
-        &mut ep,
-        now,
-        &response_to(&invite, 200, "b1", &headers, Some(SDP)),
-    );
-    assert_eq!(methods(&sent(&mut ep)), ["ACK"]);
-    events(&mut ep);
+    let call = timed_call(&mut ep);
     let out = run(&mut ep, Instant::from_millis(60_000));
     let (now, refresh) = out[0].clone();
     feed(
@@ -491,25 +407,6 @@ fn a_forked_subscription_unsubscribed_leaves_the_tables_empty() {
     assert_eq!(ep.subscription_count(), 0);
 }
 
-/// The scripted endpoint with lingering records on.
-fn lingering() -> Box<Ep> {
-    Box::new(Endpoint::new(EndpointConfig {
-        linger_records: 256,
-        linger_bytes: 1 << 20,
-        ..EndpointConfig::new(addr(LOCAL), 7)
-    }))
-}
-
-/// (method, CSeq number, To tag) of a request.
-fn summary(bytes: &[u8]) -> (String, u32, String) {
-    let m = parse(bytes);
-    (
-        m.method().unwrap().to_string(),
-        m.cseq().unwrap().seq(),
-        m.to().unwrap().tag().unwrap_or("").to_string(),
-    )
-}
-
 /// RFC 3261 §13.2.2.4, RFC 6026 §7.2: a re-INVITE's 2xx retransmitted from its record
 /// while the next re-INVITE is out gets its own ACK again (its CSeq number), and the
 /// re-INVITE out goes on: its 2xx is ACKed, and the records go with Timer M.
@@ -568,20 +465,7 @@ fn a_lingering_reinvites_2xx_during_the_next_reinvite() {
 #[test]
 fn a_refresh_after_422_then_491_follows_a_new_422() {
     let mut ep = timed();
-    let now = Instant::ZERO;
-    let (call, invite) = place_call(&mut ep, now, true);
-    let headers = [
-        ("Contact", CONTACT),
-        ("Session-Expires", "120;refresher=uac"),
-        ("Require", "timer"),
-    ];
-    feed(
-        &mut ep,
-        now,
-        &response_to(&invite, 200, "b1", &headers, Some(SDP)),
-    );
-    sent(&mut ep);
-    events(&mut ep);
+    let call = timed_call(&mut ep);
     let out = run(&mut ep, Instant::from_millis(60_000));
     let (now, refresh) = out[0].clone();
     let seq = parse(&refresh).cseq().unwrap().seq();

@@ -102,8 +102,20 @@ pub const CALLEE: &str = "sip:bob@127.0.0.1:5070";
 /// Place a call from alice to bob at the scripted peer, with an SDP offer if `offer`:
 /// the call and the INVITE sent.
 pub fn place_call(ep: &mut Ep, now: sansip::Instant, offer: bool) -> (CallHandle, Vec<u8>) {
+    place(ep, now, offer.then_some(("application/sdp", SDP)), None)
+}
+
+/// Place a call from alice to bob at the scripted peer with `body` and `credentials`:
+/// the call and the INVITE sent.
+fn place(
+    ep: &mut Ep,
+    now: Instant,
+    body: Option<(&str, &[u8])>,
+    credentials: Option<sansip::endpoint::DigestCredentials<'_>>,
+) -> (CallHandle, Vec<u8>) {
     let req = Request {
-        body: offer.then_some(("application/sdp", b"v=0\r\n".as_slice())),
+        body,
+        credentials,
         ..Request::new(
             Method::Invite,
             CALLEE,
@@ -114,4 +126,106 @@ pub fn place_call(ep: &mut Ep, now: sansip::Instant, offer: bool) -> (CallHandle
     let call = ep.invite(now, addr(PEER), &req).unwrap();
     let invite = sent(ep).pop().unwrap().1;
     (call, invite)
+}
+
+/// The scripted callee's Contact.
+pub const CONTACT: &str = "<sip:bob@127.0.0.1:5070>";
+/// The SDP every scripted offer and answer carries.
+pub const SDP: &[u8] = b"v=0\r\n";
+
+/// `n` loose-routing proxies' Record-Route values.
+pub fn routes(n: usize) -> Vec<String> {
+    (0..n)
+        .map(|i| format!("<sip:127.0.0.1:{};lr>", 6000 + i))
+        .collect()
+}
+
+/// The callee's 2xx to `invite`, To tag `tag`, through `routes` record-routing hops
+/// (see [`routes`]), with a Contact.
+pub fn routed_ok(invite: &[u8], tag: &str, routes: usize) -> Vec<u8> {
+    let rr = self::routes(routes);
+    let mut headers: Vec<(&str, &str)> = rr.iter().map(|r| ("Record-Route", r.as_str())).collect();
+    headers.push(("Contact", CONTACT));
+    response_to(invite, 200, tag, &headers, None)
+}
+
+/// The value of the first header of kind `k`, as text.
+pub fn value<'a>(m: &Message<'a>, k: sansip::message::HeaderKind) -> Option<&'a str> {
+    m.header(k).map(|h| std::str::from_utf8(h.value).unwrap())
+}
+
+/// An endpoint with session timers on: 120 s asked for, Min-SE 90.
+pub fn timed() -> Box<Ep> {
+    Box::new(Endpoint::new(EndpointConfig {
+        session_timer: Some(sansip::dialog::TimerConfig {
+            session_expires: 120,
+            min_se: 90,
+        }),
+        ..EndpointConfig::new(addr(LOCAL), 7)
+    }))
+}
+
+/// Run `ep`'s timers up to `until`: what it sent, and when.
+pub fn run(ep: &mut Ep, until: Instant) -> Vec<(Instant, Vec<u8>)> {
+    let mut out = Vec::new();
+    while let Some(t) = ep.poll_timeout().filter(|&t| t <= until) {
+        ep.handle_timeout(t);
+        out.extend(sent(ep).into_iter().map(|(_, b)| (t, b)));
+    }
+    out
+}
+
+/// A proxy's Digest challenge (RFC 3261 §22.3).
+pub const PROXY_CHALLENGE: &str = "Digest realm=\"proxy.test\", nonce=\"p-1\", qop=\"auth\"";
+
+/// Place a call from alice, with her Digest credentials and an SDP offer, whose INVITE a
+/// proxy answers 407 ([`PROXY_CHALLENGE`]): the call and the INVITE sent again with
+/// `Proxy-Authorization` (after the ACK of the 407).
+pub fn challenged_call(ep: &mut Ep, now: Instant) -> (CallHandle, Vec<u8>) {
+    let alice = sansip::endpoint::DigestCredentials::new("alice", "wonderland");
+    let (call, invite) = place(ep, now, Some(("application/sdp", SDP)), Some(alice));
+    let challenge = [("Proxy-Authenticate", PROXY_CHALLENGE)];
+    feed(ep, now, &response_to(&invite, 407, "p", &challenge, None));
+    let out = sent(ep);
+    assert_eq!(methods(&out), ["ACK", "INVITE"]);
+    (call, out[1].1.clone())
+}
+
+/// The scripted endpoint with lingering records on.
+pub fn lingering() -> Box<Ep> {
+    Box::new(Endpoint::new(EndpointConfig {
+        linger_records: 256,
+        linger_bytes: 1 << 20,
+        ..EndpointConfig::new(addr(LOCAL), 7)
+    }))
+}
+
+/// (method, CSeq number, To tag) of a request.
+pub fn summary(bytes: &[u8]) -> (String, u32, String) {
+    let m = parse(bytes);
+    (
+        m.method().unwrap().to_string(),
+        m.cseq().unwrap().seq(),
+        m.to().unwrap().tag().unwrap_or("").to_string(),
+    )
+}
+
+/// A call with a 120 s session interval this side refreshes: the call and the time its
+/// 2xx came.
+pub fn timed_call(ep: &mut Ep) -> CallHandle {
+    let now = Instant::ZERO;
+    let (call, invite) = place_call(ep, now, true);
+    let headers = [
+        ("Contact", CONTACT),
+        ("Session-Expires", "120;refresher=uac"),
+        ("Require", "timer"),
+    ];
+    feed(
+        ep,
+        now,
+        &response_to(&invite, 200, "b1", &headers, Some(SDP)),
+    );
+    assert_eq!(methods(&sent(ep)), ["ACK"]);
+    assert!(events(ep).contains(&Event::CallEstablished { call }));
+    call
 }
