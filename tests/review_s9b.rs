@@ -1,0 +1,91 @@
+//! Review s9b: Digest credentials kept per realm (RFC 3261 §22.1-§22.4) and the
+//! endpoint's one-pass writer and lazy To tag, through the public API: one endpoint fed
+//! crafted datagrams from a scripted peer, its `poll_transmit` read back. Each test
+//! cites the RFC section it holds the endpoint to.
+
+mod scripted_support;
+
+use scripted_support::*;
+
+use sansip::Instant;
+use sansip::endpoint::{Binding, Event, Transport};
+use sansip::message::{Credentials, HeaderKind, Message};
+
+/// A response from the scripted peer to `req` (Via, From, To, Call-ID, CSeq copied, To
+/// tagged `tag`), with `extra` header lines.
+fn answer_with(req: &[u8], code: u16, tag: &str, extra: &str) -> Vec<u8> {
+    let m = parse(req);
+    let h = |k| String::from_utf8_lossy(m.header(k).unwrap().value).into_owned();
+    format!(
+        "SIP/2.0 {code} Whatever\r\nVia: {}\r\nFrom: {}\r\nTo: {};tag={tag}\r\nCall-ID: {}\r\nCSeq: {}\r\n{extra}Content-Length: 0\r\n\r\n",
+        h(HeaderKind::Via),
+        h(HeaderKind::From),
+        h(HeaderKind::To),
+        h(HeaderKind::CallId),
+        h(HeaderKind::CSeq),
+    )
+    .into_bytes()
+}
+
+/// The realms of the credentials of `kind` in `request`.
+fn realms(request: &[u8], kind: HeaderKind) -> Vec<String> {
+    let m = Message::parse(request).unwrap();
+    m.headers_of(kind)
+        .map(|h| {
+            Credentials::parse(h.value)
+                .unwrap()
+                .realm()
+                .unwrap()
+                .to_owned()
+        })
+        .collect()
+}
+
+// ----- A: Digest credentials per realm ------------------------------------------------
+
+/// RFC 3261 §22.3 (and §10.2): a REGISTER through two authenticating proxies, gathered
+/// into one 407 (§16.7 step 7), then challenged by the registrar's 401, goes again
+/// answering all three realms: "the credentials for each realm" go on the request. The
+/// REGISTER's extra headers had room for Expires and two answers only, so the third
+/// (a proxy's) was dropped and the proxy challenged again.
+#[test]
+fn a_register_answers_every_realm_kept() {
+    let mut ep = endpoint(Transport::Udp);
+    let binding = Binding {
+        registrar: "sip:127.0.0.1",
+        aor: "<sip:alice@127.0.0.1>",
+        expires: 3600,
+        username: "alice",
+        password: "wonderland",
+        realm: None,
+    };
+    let _reg = ep.register(Instant::ZERO, addr(PEER), &binding).unwrap();
+    let first = sent(&mut ep).remove(0).1;
+    let proxies = "Proxy-Authenticate: Digest realm=\"p1.test\", nonce=\"a\", qop=\"auth\"\r\n\
+                   Proxy-Authenticate: Digest realm=\"p2.test\", nonce=\"b\", qop=\"auth\"\r\n";
+    feed(
+        &mut ep,
+        Instant::ZERO,
+        &answer_with(&first, 407, "p", proxies),
+    );
+    let second = sent(&mut ep).remove(0).1;
+    assert_eq!(
+        realms(&second, HeaderKind::ProxyAuthorization),
+        ["p1.test", "p2.test"]
+    );
+    let registrar = "WWW-Authenticate: Digest realm=\"reg.test\", nonce=\"c\", qop=\"auth\"\r\n";
+    feed(
+        &mut ep,
+        Instant::ZERO,
+        &answer_with(&second, 401, "r", registrar),
+    );
+    let out = sent(&mut ep);
+    assert_eq!(out.len(), 1, "{:?}", events(&mut ep));
+    let third = &out[0].1;
+    assert_eq!(realms(third, HeaderKind::Authorization), ["reg.test"]);
+    assert_eq!(
+        realms(third, HeaderKind::ProxyAuthorization),
+        ["p1.test", "p2.test"]
+    );
+    let _: Vec<Event> = events(&mut ep);
+}
