@@ -89,3 +89,72 @@ fn a_register_answers_every_realm_kept() {
     );
     let _: Vec<Event> = events(&mut ep);
 }
+
+/// An endpoint that placed a call with credentials to the scripted peer: the INVITE.
+fn calling(ep: &mut Ep) -> Vec<u8> {
+    let req = sansip::endpoint::Request {
+        credentials: Some(sansip::endpoint::DigestCredentials::new(
+            "alice",
+            "wonderland",
+        )),
+        ..sansip::endpoint::Request::new(
+            sansip::message::Method::Invite,
+            CALLEE,
+            "<sip:alice@127.0.0.1>",
+            "<sip:bob@127.0.0.1>",
+        )
+    };
+    ep.invite(Instant::ZERO, addr(PEER), &req).unwrap();
+    let out = sent(ep);
+    assert_eq!(out.len(), 1);
+    out[0].1.clone()
+}
+
+/// The INVITE among `out` (exactly one), or `None`.
+fn invite_in(out: &[(std::net::SocketAddr, Vec<u8>)]) -> Option<Vec<u8>> {
+    let mut invites = out
+        .iter()
+        .filter(|(_, b)| parse(b).method() == Some(sansip::message::Method::Invite));
+    let first = invites.next().map(|(_, b)| b.clone());
+    assert!(invites.next().is_none());
+    first
+}
+
+/// RFC 3261 §22.1 refuses "the credentials that have just been rejected": a UAS's 401
+/// rejects the `Authorization` it was given, not the `Proxy-Authorization` a proxy took
+/// (§22.3). A proxy and the UAS (or registrar) behind it often share a realm (the
+/// domain): the UAS's first 401 for that realm, after the proxy's 407 was answered, is
+/// answered too; it was taken as a refusal and the call failed. A second 401 for the
+/// realm, now that Authorization was sent, is a refusal.
+#[test]
+fn a_uas_challenge_of_the_proxys_realm_is_not_a_refusal() {
+    let mut ep = endpoint(Transport::Udp);
+    let first = calling(&mut ep);
+    let proxy = "Proxy-Authenticate: Digest realm=\"example.test\", nonce=\"p\", qop=\"auth\"\r\n";
+    feed(
+        &mut ep,
+        Instant::ZERO,
+        &answer_with(&first, 407, "p", proxy),
+    );
+    let second = invite_in(&sent(&mut ep)).expect("the INVITE again");
+    assert_eq!(
+        realms(&second, HeaderKind::ProxyAuthorization),
+        ["example.test"]
+    );
+    let uas = "WWW-Authenticate: Digest realm=\"example.test\", nonce=\"u\", qop=\"auth\"\r\n";
+    feed(&mut ep, Instant::ZERO, &answer_with(&second, 401, "u", uas));
+    let third = invite_in(&sent(&mut ep)).expect("answered, not refused");
+    assert_eq!(realms(&third, HeaderKind::Authorization), ["example.test"]);
+    assert_eq!(
+        realms(&third, HeaderKind::ProxyAuthorization),
+        ["example.test"]
+    );
+    // The UAS challenging its realm again rejects the Authorization it was given.
+    let again = "WWW-Authenticate: Digest realm=\"example.test\", nonce=\"u2\", qop=\"auth\"\r\n";
+    feed(
+        &mut ep,
+        Instant::ZERO,
+        &answer_with(&third, 401, "u", again),
+    );
+    assert_eq!(invite_in(&sent(&mut ep)), None, "refused: no fourth INVITE");
+}
