@@ -158,3 +158,56 @@ fn a_uas_challenge_of_the_proxys_realm_is_not_a_refusal() {
     );
     assert_eq!(invite_in(&sent(&mut ep)), None, "refused: no fourth INVITE");
 }
+
+/// RFC 3261 §22.3 for a REGISTER, as for a call: two authenticating proxies challenging
+/// in turn, then the registrar, are three challenges in a row, each of a new realm, all
+/// answered (refused credentials still end it at once, §22.1). The registration gave up
+/// at the third.
+#[test]
+fn a_register_through_two_proxies_answers_three_challenges() {
+    let mut ep = endpoint(Transport::Udp);
+    let binding = Binding {
+        registrar: "sip:127.0.0.1",
+        aor: "<sip:alice@127.0.0.1>",
+        expires: 3600,
+        username: "alice",
+        password: "wonderland",
+        realm: None,
+    };
+    let reg = ep.register(Instant::ZERO, addr(PEER), &binding).unwrap();
+    let mut request = sent(&mut ep).remove(0).1;
+    for (code, header, realm) in [
+        (407, "Proxy-Authenticate", "p1.test"),
+        (407, "Proxy-Authenticate", "p2.test"),
+        (401, "WWW-Authenticate", "reg.test"),
+    ] {
+        let challenge =
+            format!("{header}: Digest realm=\"{realm}\", nonce=\"n\", qop=\"auth\"\r\n");
+        feed(
+            &mut ep,
+            Instant::ZERO,
+            &answer_with(&request, code, "x", &challenge),
+        );
+        let out = sent(&mut ep);
+        assert_eq!(out.len(), 1, "{realm}: {:?}", events(&mut ep));
+        request = out[0].1.clone();
+    }
+    assert_eq!(realms(&request, HeaderKind::Authorization), ["reg.test"]);
+    assert_eq!(
+        realms(&request, HeaderKind::ProxyAuthorization),
+        ["p1.test", "p2.test"]
+    );
+    let ok = answer_with(
+        &request,
+        200,
+        "x",
+        "Contact: <sip:alice@127.0.0.1:5062>;expires=3600\r\n",
+    );
+    feed(&mut ep, Instant::ZERO, &ok);
+    let evs = events(&mut ep);
+    assert!(
+        evs.iter()
+            .any(|e| matches!(e, Event::Registered { reg: r, .. } if *r == reg)),
+        "{evs:?}"
+    );
+}
