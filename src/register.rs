@@ -129,8 +129,12 @@ pub struct Step {
 }
 
 /// Challenges answered for one binding in a row before giving up (a registrar that
-/// keeps refusing the credentials would otherwise be asked for ever).
-const MAX_AUTH_TRIES: u8 = 2;
+/// keeps refusing the credentials would otherwise be asked for ever): each proxy's on the
+/// path (§22.3; the endpoint keeps two proxies' realms) and then the registrar's. A realm
+/// that challenges the credentials it was just given refuses them at once (`refused`).
+const MAX_AUTH_TRIES: u8 = 3;
+/// Stale-nonce challenges answered in a row (RFC 2617 §3.2.1).
+const MAX_STALE_TRIES: u8 = 2;
 
 /// The registration machine: `Copy`, a dozen bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -336,8 +340,9 @@ impl Step {
                 self.emit(Action::Notify(Notice::Registered { expires }));
             }
             // §22.2: answer the challenge. A proxy's 407 and then the registrar's 401 are
-            // both answered (§22.3); past MAX_AUTH_TRIES in a row the credentials are
-            // taken as wrong (a stale nonce, RFC 2617 §3.2.1, does not count).
+            // both answered, and two proxies' then the registrar's (§22.3); past
+            // MAX_AUTH_TRIES in a row the credentials are taken as wrong (a stale nonce,
+            // RFC 2617 §3.2.1, does not count; MAX_STALE_TRIES of those).
             // §22.1: credentials refused are not sent again.
             401 | 407 if refused => self.fail(code),
             401 | 407 => {
@@ -346,7 +351,7 @@ impl Step {
                 } else {
                     r.auth_tries.saturating_add(1)
                 };
-                if tries > MAX_AUTH_TRIES || (stale && r.stale_tries >= MAX_AUTH_TRIES) {
+                if tries > MAX_AUTH_TRIES || (stale && r.stale_tries >= MAX_STALE_TRIES) {
                     return self.fail(code);
                 }
                 self.registration.stale_tries = r.stale_tries.saturating_add(u8::from(stale));
@@ -460,7 +465,17 @@ mod tests {
                 authorize: true
             }]
         );
-        // ... but a third challenge in a row means the credentials are wrong.
+        // ... and a third (two proxies, then the registrar, §22.3) ...
+        let s = s.registration.step(resp(401));
+        assert_eq!(
+            s.actions.as_slice(),
+            [Action::Send {
+                cseq: 4,
+                expires: 60,
+                authorize: true
+            }]
+        );
+        // ... but a fourth challenge in a row means the credentials are wrong.
         let s = s.registration.step(resp(401));
         assert_eq!(
             s.actions.last(),

@@ -412,23 +412,36 @@ impl Auth {
 }
 
 /// Whether the 401/407 `response` refuses credentials `request` carried: it challenges,
-/// without `stale`, a realm `request` had credentials for (RFC 3261 §22.1: "A UAC MUST
-/// NOT re-attempt requests with the credentials that have just been rejected"). Only
-/// challenges of `realm` count, unless it is empty.
+/// without `stale`, a realm `request` had credentials of the same kind for (RFC 3261
+/// §22.1: "A UAC MUST NOT re-attempt requests with the credentials that have just been
+/// rejected"). Only challenges of `realm` count, unless it is empty. A UAS's
+/// `WWW-Authenticate` rejects the `Authorization` it was given, not the
+/// `Proxy-Authorization` a proxy took (§22.3), and the other way round: a proxy and the
+/// UAS or registrar behind it often share a realm, and the UAS's first challenge after
+/// the proxy's was answered is no refusal.
 pub(super) fn refused(request: &Message<'_>, response: &Message<'_>, realm: &str) -> bool {
-    [HeaderKind::WwwAuthenticate, HeaderKind::ProxyAuthenticate]
-        .into_iter()
-        .flat_map(|k| answerable(response, k, realm))
-        .filter_map(|v| Challenge::parse(v.as_bytes()).ok())
-        .any(|c| c.stale() != Some(true) && c.realm().is_some_and(|r| carried(request, r)))
+    [
+        (HeaderKind::WwwAuthenticate, HeaderKind::Authorization),
+        (
+            HeaderKind::ProxyAuthenticate,
+            HeaderKind::ProxyAuthorization,
+        ),
+    ]
+    .into_iter()
+    .any(|(challenge, answer)| {
+        answerable(response, challenge, realm)
+            .filter_map(|v| Challenge::parse(v.as_bytes()).ok())
+            .any(|c| {
+                c.stale() != Some(true) && c.realm().is_some_and(|r| carried(request, answer, r))
+            })
+    })
 }
 
-/// Whether `request` carries credentials (`Authorization` or `Proxy-Authorization`) for
-/// `realm`.
-fn carried(request: &Message<'_>, realm: &str) -> bool {
-    [HeaderKind::Authorization, HeaderKind::ProxyAuthorization]
-        .into_iter()
-        .flat_map(|k| request.headers_of(k))
+/// Whether `request` carries credentials of `kind` (`Authorization` or
+/// `Proxy-Authorization`) for `realm`.
+fn carried(request: &Message<'_>, kind: HeaderKind, realm: &str) -> bool {
+    request
+        .headers_of(kind)
         .filter_map(|h| Credentials::parse(h.value).ok())
         .any(|c| c.realm() == Some(realm))
 }

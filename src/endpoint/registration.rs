@@ -6,7 +6,7 @@ use core::net::SocketAddr;
 
 use heapless::String;
 
-use super::digest::Challenges;
+use super::digest::{Challenges, MAX_REALMS};
 use super::table::{RawHandle, Table};
 use super::{Endpoint, Event, Request, SendError, TxHandle, text};
 use crate::error::Capacity;
@@ -246,7 +246,10 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         if authorize && answers.is_empty() {
             return Err(SendError::InvalidState);
         }
-        let mut headers: heapless::Vec<(&str, &str), 3> = heapless::Vec::new();
+        // Expires and an answer for every challenge kept (up to MAX_REALMS of each kind):
+        // with room for two only, the third answer was dropped and its realm challenged
+        // again (§22.3: the credentials of each realm go on the request).
+        let mut headers: heapless::Vec<(&str, &str), { 1 + 2 * MAX_REALMS }> = heapless::Vec::new();
         let _ = headers.push(("Expires", &expires_text));
         for (name, value) in &answers {
             let _ = headers.push((name, value.as_str()));
