@@ -6215,18 +6215,7 @@ fn address_of(target: &str) -> Option<SocketAddr> {
     let target = target.trim_start_matches('<').trim_end_matches('>');
     // Given as `&str` too: no UTF-8 pass of its own.
     let uri = crate::message::Uri::parse_text(target.as_bytes(), Some(target)).ok()?;
-    let sip = uri.as_sip()?;
-    match crate::locate::plan(sip) {
-        Ok(crate::locate::Plan::Address { ip, port, .. }) => Some(SocketAddr::new(ip, port)),
-        Ok(_) => None,
-        // A transport RFC 3263 cannot plan for (unknown, or UDP in a SIPS URI): the
-        // address as written, on 5060.
-        Err(_) => match sip.maddr().unwrap_or(sip.host()) {
-            Host::Ipv4(a) => Some(SocketAddr::new(IpAddr::V4(a), sip.port().unwrap_or(5060))),
-            Host::Ipv6(a) => Some(SocketAddr::new(IpAddr::V6(a), sip.port().unwrap_or(5060))),
-            Host::Domain(_) => None,
-        },
-    }
+    crate::locate::address_of(&uri)
 }
 
 /// The client key of the CANCEL for `invite`: same branch, method CANCEL (§9.1).
