@@ -794,8 +794,9 @@ struct TxEntry<const MSG: usize> {
     meta: TxMeta,
     /// The request sent (client) or received (server).
     request: Bytes<MSG>,
-    /// Server: the last response sent. Client: the last response received.
-    response: Bytes<MSG>,
+    /// Server: the last response sent. Client: the last response received. Written
+    /// into as it is (see `Stored`).
+    response: crate::encode::Stored<MSG>,
 }
 
 /// An entry split into its state (`meta`) and two `MSG`-byte buffers: the state is reached
@@ -2870,7 +2871,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             let e = slot.get_or_insert_with(|| TxEntry {
                 meta: TxMeta::blank(machine),
                 request: Bytes::new(),
-                response: Bytes::new(),
+                response: crate::encode::Stored::new(),
             });
             e.request.clear();
             e.response.clear();
@@ -4491,7 +4492,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
     }
 
     /// Queue the stored bytes `which` of `tx` to its peer.
-    fn resend(&mut self, tx: TxHandle, which: impl Fn(&TxEntry<MSG>) -> &Bytes<MSG>) {
+    fn resend(&mut self, tx: TxHandle, which: impl Fn(&TxEntry<MSG>) -> &[u8]) {
         let Some(e) = self.txs.get(tx.0) else { return };
         let bytes = which(e);
         if bytes.is_empty() {
@@ -4607,7 +4608,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             b.set_body(ct, body);
         }
         // The last response stays (it answers retransmissions) unless this one fits.
-        b.encode_replacing(response)?;
+        b.encode_replacing_stored(response)?;
         Ok(())
     }
 
