@@ -116,6 +116,25 @@ impl fmt::Display for LocateError {
 
 impl core::error::Error for LocateError {}
 
+/// The address a request to the parsed `uri` goes to when it names one (RFC 3263 §4
+/// for a numeric host), `None` when it names a domain (or is not a SIP URI).
+#[cfg(feature = "endpoint")]
+pub(crate) fn address_of(uri: &crate::message::Uri<'_>) -> Option<core::net::SocketAddr> {
+    use core::net::SocketAddr;
+    let sip = uri.as_sip()?;
+    match plan(sip) {
+        Ok(Plan::Address { ip, port, .. }) => Some(SocketAddr::new(ip, port)),
+        Ok(_) => None,
+        // A transport RFC 3263 cannot plan for (unknown, or UDP in a SIPS URI): the
+        // address as written, on 5060.
+        Err(_) => match sip.maddr().unwrap_or(sip.host()) {
+            Host::Ipv4(a) => Some(SocketAddr::new(IpAddr::V4(a), sip.port().unwrap_or(5060))),
+            Host::Ipv6(a) => Some(SocketAddr::new(IpAddr::V6(a), sip.port().unwrap_or(5060))),
+            Host::Domain(_) => None,
+        },
+    }
+}
+
 /// What to look up to reach the server `uri` names (RFC 3263 §4.1, §4.2). The target
 /// is the `maddr` parameter when there is one (§4.1), else the host.
 pub fn plan<'a>(uri: &SipUri<'a>) -> Result<Plan<'a>, LocateError> {

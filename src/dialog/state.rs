@@ -475,15 +475,26 @@ impl Dialog {
         // Each built once aside (the dialog stays as it was on error), then its text
         // copied in (a move would copy all of its room). Same capacities: they fit.
         let mut target = String::new();
-        let target_ok = contact_uri(response)
-            .and_then(|uri| remote_target_into(&mut target, uri))
+        let contact = contact_name_addr(response);
+        let target_ok = contact
+            .as_ref()
+            .map_err(|e| *e)
+            .and_then(|na| remote_target_into(&mut target, na.uri().as_str()))
             .is_ok();
         let mut route_set = String::new();
         uac_route_set_into(&mut route_set, response)?;
         self.hop = HopCache(None);
-        let _ = set_bounded(&mut self.route_set, &route_set);
-        if target_ok {
-            let _ = set_bounded(&mut self.remote_target, &target);
+        let routes_ok = set_bounded(&mut self.route_set, &route_set).is_ok();
+        if target_ok && set_bounded(&mut self.remote_target, &target).is_ok() {
+            // The ACK goes to the first hop: without routes, the Contact just parsed,
+            // when kept as it is (`first_hop` checks the cache in debug builds).
+            if let Ok(na) = &contact
+                && routes_ok
+                && route_set.is_empty()
+                && is_plain_target(na.uri().as_str())
+            {
+                self.hop = HopCache(Some(crate::locate::address_of(na.uri())));
+            }
         }
         self.state = DialogState::Confirmed;
         Ok(())
@@ -977,6 +988,17 @@ pub(crate) fn contact_uri<'a>(msg: &Message<'a>) -> Result<&'a str, DialogError>
     }
 }
 
+/// [`contact_uri`] as parsed: its URI is read again for the first hop.
+#[cfg(feature = "endpoint")]
+fn contact_name_addr<'a>(msg: &Message<'a>) -> Result<NameAddr<'a>, DialogError> {
+    use crate::message::ContactValue;
+    match msg.contacts().next() {
+        Some(Ok(ContactValue::Addr(na))) => Ok(na),
+        Some(Ok(_)) | None => Err(DialogError::MissingContact),
+        Some(Err(e)) => Err(e.into()),
+    }
+}
+
 /// The remote target the first Contact of `msg` gives (RFC 3261 §12.1.1, §12.1.2): see
 /// [`target_of`].
 fn remote_target_of(msg: &Message<'_>) -> Result<String<MAX_URI>, DialogError> {
@@ -1378,10 +1400,33 @@ mod tests {
             let (mut new, mut old) = (dirty(), dirty());
             let confirmed = new.confirm_uac(msg);
             same &= confirmed == reference::confirm_uac(&mut old, msg) && new == old;
-            // A confirmed dialog forgets its first hop; one left unchanged keeps it.
-            same &= new.hop().0.is_none() == confirmed.is_ok();
+            // A confirmed dialog forgets its first hop, or keeps the one its route set
+            // and target give; one left unchanged keeps it.
+            same &= match (confirmed.is_ok(), new.hop().0) {
+                (true, None) => true,
+                (true, Some(hop)) => hop == fresh_hop(&new),
+                (false, hop) => hop.is_some(),
+            };
         }
         same
+    }
+
+    /// The first hop of `d` worked out from its text, as the endpoint does without a cache.
+    fn fresh_hop(d: &Dialog) -> Option<core::net::SocketAddr> {
+        let t = d.route_set().next().unwrap_or(d.remote_target());
+        let t = t.trim_start_matches('<').trim_end_matches('>');
+        crate::locate::address_of(&Uri::parse_text(t.as_bytes(), Some(t)).ok()?)
+    }
+
+    /// A confirmed dialog without routes keeps the first hop its Contact gives.
+    #[test]
+    fn a_confirmed_dialog_keeps_its_first_hop() {
+        let mut d = dirty();
+        let ok = response(200, &[], "<sip:b@192.0.2.99:5070>");
+        d.confirm_uac(&Message::parse(&ok).unwrap()).unwrap();
+        let hop = "192.0.2.99:5070".parse().ok();
+        assert_eq!(d.hop().0, Some(hop));
+        assert_eq!(fresh_hop(&d), hop);
     }
 
     /// A target refresh forgets the kept first hop; one without Contact keeps it.

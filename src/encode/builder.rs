@@ -473,7 +473,9 @@ impl<'a> MessageBuilder<'a> {
 
     /// Replace what `out` holds with the message. Returns the bytes written; on error
     /// `out` keeps what it held (a stored response stays until its successor fits).
-    #[cfg(feature = "endpoint")]
+    /// The reference [`encode_replacing_stored`](Self::encode_replacing_stored) is
+    /// compared with.
+    #[cfg(all(test, feature = "endpoint"))]
     pub(crate) fn encode_replacing<const N: usize>(
         &self,
         out: &mut heapless::Vec<u8, N>,
@@ -494,7 +496,7 @@ impl<'a> MessageBuilder<'a> {
     /// [`encode_replacing`](Self::encode_replacing) counted, then written: the way
     /// when there is no room after the stored message, and the reference the
     /// one-pass writer is compared with.
-    #[cfg(feature = "endpoint")]
+    #[cfg(all(test, feature = "endpoint"))]
     fn encode_replacing_counted<const N: usize>(
         &self,
         out: &mut heapless::Vec<u8, N>,
@@ -504,6 +506,61 @@ impl<'a> MessageBuilder<'a> {
             return Err(EncodeError::BufferTooSmall { needed });
         }
         self.emit_after(out, 0, needed)
+    }
+
+    /// [`encode_replacing`](Self::encode_replacing) into a [`Stored`] buffer, the same
+    /// result and the same bytes held after, without zeroing room zeroed before.
+    #[cfg(feature = "endpoint")]
+    pub(crate) fn encode_replacing_stored<const N: usize>(
+        &self,
+        out: &mut Stored<N>,
+    ) -> Result<usize, EncodeError> {
+        self.check()?;
+        let old = out.len;
+        if let Some(n) = self.write_stored_at(out, old) {
+            out.room.copy_within(old..old + n, 0);
+            out.len = n;
+            return Ok(n);
+        }
+        // No room after what it holds: counted, then written in its place.
+        let needed = self.encoded_len()?;
+        if needed > N {
+            return Err(EncodeError::BufferTooSmall { needed });
+        }
+        out.len = 0;
+        if !out.zeroed_to(needed) {
+            return Err(EncodeError::BufferTooSmall { needed });
+        }
+        let mut cursor = Cursor::new(&mut out.room[..needed]);
+        self.emit(&mut cursor);
+        if cursor.short || cursor.written() != needed {
+            // A miscount (see `emit_after`): nothing held, as there.
+            return Err(EncodeError::BufferTooSmall { needed });
+        }
+        out.len = needed;
+        Ok(needed)
+    }
+
+    /// [`write_at`](Self::write_at) for a [`Stored`] buffer: into its room after `at`
+    /// (its length), zeroing only room never zeroed; the bytes written (the length is
+    /// the caller's to set) or `None` if they do not fit.
+    #[cfg(feature = "endpoint")]
+    fn write_stored_at<const N: usize>(&self, out: &mut Stored<N>, at: usize) -> Option<usize> {
+        // The first KB at first, as `write_at`; all of it if the message did not fit.
+        out.zeroed_to(at + (N - at).min(1024));
+        loop {
+            let mut cursor = Cursor::new(&mut out.room[at..]);
+            self.emit(&mut cursor);
+            let written = cursor.written();
+            if !cursor.short {
+                debug_assert_eq!(Ok(written), self.encoded_len());
+                return Some(written);
+            }
+            if out.room.len() == N {
+                return None;
+            }
+            out.zeroed_to(N);
+        }
     }
 
     /// Write the message at `at == out.len()`, into all the room `out` has left; the
@@ -545,7 +602,7 @@ impl<'a> MessageBuilder<'a> {
 
     /// Write the `needed` bytes of the message after the first `keep` bytes of `out`,
     /// which has room for them.
-    #[cfg(feature = "endpoint")]
+    #[cfg(all(test, feature = "endpoint"))]
     fn emit_after<const N: usize>(
         &self,
         out: &mut heapless::Vec<u8, N>,
@@ -743,13 +800,32 @@ impl MessageBuilder<'_> {
                 "appending, {held} of {N} held"
             );
             assert_eq!(new, old, "appending, {held} of {N} held");
-            let (mut new, mut old) = (start.clone(), start);
+            let (mut new, mut old) = (start.clone(), start.clone());
             assert_eq!(
                 self.encode_replacing(&mut new),
                 self.encode_replacing_counted(&mut old),
                 "replacing, {held} of {N} held"
             );
             assert_eq!(new, old, "replacing, {held} of {N} held");
+            // Into a `Stored` buffer: fresh, and over room a longer message left.
+            for stale in [0, held, N] {
+                let mut stored = Stored::<N>::new();
+                let _ = stored.extend_from_slice(&std::vec![b'z'; stale]);
+                stored.clear();
+                let _ = stored.extend_from_slice(&start[..]);
+                assert_eq!(&stored[..], &start[..], "stored, {held} of {N} held");
+                let mut old = start.clone();
+                assert_eq!(
+                    self.encode_replacing_stored(&mut stored),
+                    self.encode_replacing(&mut old),
+                    "stored, {held} of {N} held, {stale} stale"
+                );
+                assert_eq!(
+                    &stored[..],
+                    &old[..],
+                    "stored, {held} of {N} held, {stale} stale"
+                );
+            }
         }
     }
 
@@ -776,6 +852,69 @@ impl MessageBuilder<'_> {
         self.one_pass_agrees::<1024>(&helds);
         self.one_pass_agrees::<1500>(&helds);
         self.one_pass_agrees::<2100>(&helds);
+    }
+}
+
+/// A message buffer that keeps its own length: the room it has zeroed once is written
+/// into again as it is (a `heapless::Vec` has no safe uninitialised room, so each
+/// message written into one zeroed its room first).
+#[cfg(feature = "endpoint")]
+pub(crate) struct Stored<const N: usize> {
+    /// The room zeroed or written so far (it only grows).
+    room: heapless::Vec<u8, N>,
+    /// The bytes held: `room[..len]`.
+    len: usize,
+}
+
+#[cfg(feature = "endpoint")]
+impl<const N: usize> Stored<N> {
+    pub(crate) const fn new() -> Self {
+        Stored {
+            room: heapless::Vec::new(),
+            len: 0,
+        }
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.len = 0;
+    }
+
+    /// Append `bytes`; `Err` (nothing appended) if they do not fit.
+    pub(crate) fn extend_from_slice(&mut self, bytes: &[u8]) -> Result<(), ()> {
+        let end = self.len + bytes.len();
+        if end > N {
+            return Err(());
+        }
+        // Over the room there is, then onto its end.
+        let over = self.room.len().clamp(self.len, end) - self.len;
+        self.room[self.len..self.len + over].copy_from_slice(&bytes[..over]);
+        if self.room.extend_from_slice(&bytes[over..]).is_err() {
+            return Err(());
+        }
+        self.len = end;
+        Ok(())
+    }
+
+    /// Zero room up to `end` (at most `N`) where there is none; `false` if `end > N`.
+    fn zeroed_to(&mut self, end: usize) -> bool {
+        const ZEROS: [u8; 1024] = [0; 1024];
+        if end > N {
+            return false;
+        }
+        while self.room.len() < end {
+            let n = (end - self.room.len()).min(ZEROS.len());
+            // Fits: `end <= N`.
+            let _ = self.room.extend_from_slice(&ZEROS[..n]);
+        }
+        true
+    }
+}
+
+#[cfg(feature = "endpoint")]
+impl<const N: usize> core::ops::Deref for Stored<N> {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.room[..self.len]
     }
 }
 

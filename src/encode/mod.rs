@@ -11,6 +11,8 @@ pub(crate) mod derive;
 mod write;
 
 #[cfg(feature = "endpoint")]
+pub(crate) use builder::Stored;
+#[cfg(feature = "endpoint")]
 pub(crate) use builder::value_may_be_written;
 pub use builder::{BuildError, EncodeError, MAX_BUILDER_HEADERS, MessageBuilder, Value, ViaValue};
 pub(crate) use write::text;

@@ -221,6 +221,10 @@ pub(crate) struct Linger {
     /// The key of both indexes' hash (see `HashKey`).
     #[cfg(feature = "alloc")]
     key: HashKey,
+    /// Room for a record's key and merge key as they are written: made (and zeroed)
+    /// once, since a `KeyBytes` made fresh is zeroed each time.
+    #[cfg(feature = "alloc")]
+    scratch: alloc::boxed::Box<(KeyBytes, KeyBytes)>,
 }
 
 /// A lingering transaction found by its key.
@@ -250,6 +254,7 @@ impl Linger {
             by_key: Index::new(if bytes == 0 { 0 } else { records }),
             by_merge: Index::new(if bytes == 0 { 0 } else { records }),
             key,
+            scratch: alloc::boxed::Box::new((KeyBytes::new(), KeyBytes::new())),
         }
     }
 
@@ -376,15 +381,16 @@ impl Linger {
     ) -> bool {
         #[cfg(feature = "alloc")]
         {
-            let (mut k, mut m) = (KeyBytes::new(), KeyBytes::new());
-            if !write_key(&mut k, kind, key) {
+            let (k, m) = &mut *self.scratch;
+            if !write_key(k, kind, key) {
                 return false;
             }
             if let Some(merge) = merge
-                && !write_key(&mut m, Kind::Server, merge)
+                && !write_key(m, Kind::Server, merge)
             {
                 return false;
             }
+            let (k, m) = &*self.scratch;
             let m_bytes: &[u8] = if merge.is_some() { &m.0 } else { &[] };
             let (Ok(response_len), Ok(merge_len)) = (
                 u16::try_from(response.len() + trailer.len()),

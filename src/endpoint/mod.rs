@@ -794,8 +794,9 @@ struct TxEntry<const MSG: usize> {
     meta: TxMeta,
     /// The request sent (client) or received (server).
     request: Bytes<MSG>,
-    /// Server: the last response sent. Client: the last response received.
-    response: Bytes<MSG>,
+    /// Server: the last response sent. Client: the last response received. Written
+    /// into as it is (see `Stored`).
+    response: crate::encode::Stored<MSG>,
 }
 
 /// An entry split into its state (`meta`) and two `MSG`-byte buffers: the state is reached
@@ -823,6 +824,72 @@ entry_with_buffers!(TxEntry, TxMeta);
 entry_with_buffers!(CallEntry, CallMeta);
 
 impl<const MSG: usize> CallEntry<MSG> {
+    /// [`fill`](Self::fill) for a call whose dialog is built in it at once: the
+    /// dialog `make` gives is not kept, but a dialog the slot held stays as room to
+    /// build it in (a new one is 1.7 kB written); the dialog to build, its content
+    /// stale.
+    fn fill_building_dialog(
+        slot: &mut Option<Self>,
+        make: impl FnOnce() -> CallMeta,
+    ) -> &mut Dialog {
+        let e = match slot {
+            Some(e) => {
+                // Every field named, so that a new one is not forgotten.
+                let CallMeta {
+                    session,
+                    dialog: _,
+                    invite_tx,
+                    uac_invite,
+                    pending_tx,
+                    reinvite,
+                    peer,
+                    ack_for,
+                    ack_wanted,
+                    local_tag,
+                    timers,
+                    reliable,
+                    forks,
+                    prack_tx,
+                    lingering_invite,
+                    timer_answer,
+                    update_timer,
+                    retried_422,
+                    min_se_422,
+                    refreshing,
+                } = make();
+                let m = &mut e.meta;
+                m.session = session;
+                m.invite_tx = invite_tx;
+                m.uac_invite = uac_invite;
+                m.pending_tx = pending_tx;
+                m.reinvite = reinvite;
+                m.peer = peer;
+                m.ack_for = ack_for;
+                m.ack_wanted = ack_wanted;
+                m.local_tag = local_tag;
+                m.timers = timers;
+                m.reliable = reliable;
+                m.forks = forks;
+                m.prack_tx = prack_tx;
+                m.lingering_invite = lingering_invite;
+                m.timer_answer = timer_answer;
+                m.update_timer = update_timer;
+                m.retried_422 = retried_422;
+                m.min_se_422 = min_se_422;
+                m.refreshing = refreshing;
+                e.answer.clear();
+                e.ack.clear();
+                e
+            }
+            None => slot.insert(CallEntry {
+                meta: make(),
+                answer: Bytes::new(),
+                ack: Bytes::new(),
+            }),
+        };
+        e.meta.dialog.get_or_insert_with(Dialog::empty)
+    }
+
     /// Make `slot` hold the state `make` returns and empty buffers.
     fn fill(slot: &mut Option<Self>, make: impl FnOnce() -> CallMeta) {
         match slot {
@@ -2870,7 +2937,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             let e = slot.get_or_insert_with(|| TxEntry {
                 meta: TxMeta::blank(machine),
                 request: Bytes::new(),
-                response: Bytes::new(),
+                response: crate::encode::Stored::new(),
             });
             e.request.clear();
             e.response.clear();
@@ -3367,7 +3434,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             Ok((local_tag, remote)) if self.calls.len() < CALLS => {
                 let mut failed = None;
                 let h = self.calls.try_insert_reusing(|slot| {
-                    CallEntry::fill(slot, || CallMeta {
+                    let d = CallEntry::fill_building_dialog(slot, || CallMeta {
                         session: InviteSession::uas(cseq, remote, offer),
                         dialog: None,
                         invite_tx: tx,
@@ -3389,8 +3456,8 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                         min_se_422: 0,
                         refreshing: false,
                     });
-                    let Some(e) = slot else { return false };
-                    let made = build(e.meta.dialog.insert(Dialog::empty()));
+                    // Built over what the slot held: `uas_parts_into` writes every field.
+                    let made = build(d);
                     failed = made.err();
                     failed.is_none()
                 });
@@ -4491,7 +4558,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
     }
 
     /// Queue the stored bytes `which` of `tx` to its peer.
-    fn resend(&mut self, tx: TxHandle, which: impl Fn(&TxEntry<MSG>) -> &Bytes<MSG>) {
+    fn resend(&mut self, tx: TxHandle, which: impl Fn(&TxEntry<MSG>) -> &[u8]) {
         let Some(e) = self.txs.get(tx.0) else { return };
         let bytes = which(e);
         if bytes.is_empty() {
@@ -4607,7 +4674,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             b.set_body(ct, body);
         }
         // The last response stays (it answers retransmissions) unless this one fits.
-        b.encode_replacing(response)?;
+        b.encode_replacing_stored(response)?;
         Ok(())
     }
 
@@ -6215,18 +6282,7 @@ fn address_of(target: &str) -> Option<SocketAddr> {
     let target = target.trim_start_matches('<').trim_end_matches('>');
     // Given as `&str` too: no UTF-8 pass of its own.
     let uri = crate::message::Uri::parse_text(target.as_bytes(), Some(target)).ok()?;
-    let sip = uri.as_sip()?;
-    match crate::locate::plan(sip) {
-        Ok(crate::locate::Plan::Address { ip, port, .. }) => Some(SocketAddr::new(ip, port)),
-        Ok(_) => None,
-        // A transport RFC 3263 cannot plan for (unknown, or UDP in a SIPS URI): the
-        // address as written, on 5060.
-        Err(_) => match sip.maddr().unwrap_or(sip.host()) {
-            Host::Ipv4(a) => Some(SocketAddr::new(IpAddr::V4(a), sip.port().unwrap_or(5060))),
-            Host::Ipv6(a) => Some(SocketAddr::new(IpAddr::V6(a), sip.port().unwrap_or(5060))),
-            Host::Domain(_) => None,
-        },
-    }
+    crate::locate::address_of(&uri)
 }
 
 /// The client key of the CANCEL for `invite`: same branch, method CANCEL (§9.1).
