@@ -3689,13 +3689,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             }
             None => return,
         }
-        if !self.linger.push_client(
-            deadline,
-            key,
-            e.peer,
-            (&e.request, &[0xFF; FORK_TRAILER]),
-            Some(call),
-        ) {
+        if !push_invite_record(&mut self.linger, deadline, key, e.peer, &e.request, call) {
             return;
         }
         let key = key.clone();
@@ -3754,13 +3748,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         };
         // The same layout as the initial INVITE's record (`split_trailer`); a re-INVITE's
         // 2xx gets no BYE, so its trailer stays empty.
-        if !self.linger.push_client(
-            deadline,
-            key,
-            e.peer,
-            (&e.request, &[0xFF; FORK_TRAILER]),
-            Some(call),
-        ) {
+        if !push_invite_record(&mut self.linger, deadline, key, e.peer, &e.request, call) {
             return;
         }
         // The ACK of its 2xx carries its credentials (§22.1): read from the record.
@@ -5585,6 +5573,26 @@ type ForkSeqs = heapless::Vec<u8, FORK_TRAILER>;
 /// Room a call's lingering INVITE record keeps after the INVITE for its forks' CSeq
 /// numbers, written when the call ends (`0xFF` until then: no fork).
 const FORK_TRAILER: usize = MAX_PRACKED_FORKS * (1 + crate::dialog::MAX_TAG + 4);
+
+/// Store a call's INVITE or re-INVITE answered 2xx as its lingering record (Timer M): the
+/// request, then room for the forks' CSeq numbers, none yet ([`split_trailer`]); `false`
+/// if there is no room.
+fn push_invite_record(
+    linger: &mut Linger,
+    deadline: Instant,
+    key: &ClientKey,
+    peer: SocketAddr,
+    request: &[u8],
+    call: CallHandle,
+) -> bool {
+    linger.push_client(
+        deadline,
+        key,
+        peer,
+        (request, &[0xFF; FORK_TRAILER]),
+        Some(call),
+    )
+}
 
 /// A lingering INVITE record's bytes: the INVITE, then the forks' CSeq numbers.
 fn split_trailer(payload: &[u8]) -> (&[u8], &[u8]) {
