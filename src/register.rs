@@ -132,9 +132,10 @@ pub struct Step {
 /// keeps refusing the credentials would otherwise be asked for ever): each proxy's on the
 /// path (§22.3; the endpoint keeps two proxies' realms) and then the registrar's. A realm
 /// that challenges the credentials it was just given refuses them at once (`refused`).
-const MAX_AUTH_TRIES: u8 = 3;
+/// The endpoint's calls and subscriptions answer as many (`endpoint::digest`).
+pub(crate) const MAX_AUTH_TRIES: u8 = 3;
 /// Stale-nonce challenges answered in a row (RFC 2617 §3.2.1).
-const MAX_STALE_TRIES: u8 = 2;
+pub(crate) const MAX_STALE_TRIES: u8 = 2;
 
 /// The registration machine: `Copy`, a dozen bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -40,11 +40,13 @@ pub const MAX_REALMS: usize = 2;
 
 /// Challenges answered in a row for one request before its credentials are taken as
 /// refused: a proxy's for each realm and then the UAS's (§22.3). A realm that challenges
-/// the credentials it was just given refuses them at once (§22.1).
-const MAX_CHALLENGES: u8 = MAX_REALMS as u8 + 1;
+/// the credentials it was just given refuses them at once (§22.1). A registration's
+/// limit, the same.
+const MAX_CHALLENGES: u8 = crate::register::MAX_AUTH_TRIES;
+const _: () = assert!(MAX_CHALLENGES as usize == MAX_REALMS + 1);
 /// Stale-nonce challenges answered in a row for one request (RFC 2617 §3.2.1): a server
 /// that keeps saying `stale=true` would otherwise be asked for ever.
-const MAX_STALE: u8 = 2;
+const MAX_STALE: u8 = crate::register::MAX_STALE_TRIES;
 
 /// A user name and password to answer Digest challenges with (RFC 3261 §22.2, §22.3), the
 /// same pair as [`Binding::username`](super::Binding) and
