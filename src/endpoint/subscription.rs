@@ -9,7 +9,7 @@ use core::net::SocketAddr;
 use heapless::String;
 
 use super::digest::{Answers, Auth, DigestCredentials, Rewrite, authorize, rewrite_request};
-use super::table::{RawHandle, Table};
+use super::table::{HashKey, RawHandle, Table, hash_parts};
 use super::{Bytes, Endpoint, Event, KeyHashes, Request, SendError, TxHandle, text};
 use crate::check::CoreHeaders;
 use crate::dialog::Dialog;
@@ -115,6 +115,8 @@ pub(super) type Subscriptions = Table<SubEntry, MAX_SUBSCRIPTIONS>;
 
 /// How many ended dialogs of subscriptions keeping forks are remembered.
 const ENDED_FORKS: usize = 2 * MAX_SUBSCRIPTIONS;
+/// The domain of [`EndedForks`]' hashes (the endpoint's tables use 1 to 6).
+const ENDED_FORK_HASH: u8 = 7;
 
 /// The dialogs of subscriptions keeping forks ([`Subscribe::forks`]) that ended, by a
 /// hash of Call-ID, local and remote tag, the oldest forgotten first: a later NOTIFY of
@@ -128,15 +130,10 @@ pub(super) struct EndedForks {
 }
 
 impl EndedForks {
-    /// FNV-1a of the dialog's id, never 0 (an empty slot).
-    fn id(call_id: &str, local_tag: &str, remote_tag: &str) -> u64 {
-        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        for part in [call_id, local_tag, remote_tag] {
-            for &b in part.as_bytes().iter().chain(&[0xFF]) {
-                h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-            }
-        }
-        h | 1
+    /// The endpoint's keyed hash of the dialog's id, never 0 (an empty slot).
+    fn id(key: HashKey, call_id: &str, local_tag: &str, remote_tag: &str) -> u64 {
+        let parts = [call_id, local_tag, remote_tag].map(str::as_bytes);
+        hash_parts(key, ENDED_FORK_HASH, &parts) | 1
     }
 
     fn push(&mut self, id: u64) {
@@ -334,7 +331,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             return false;
         };
         if let Some(d) = s.dialog.as_ref().filter(|_| s.forks) {
-            let id = EndedForks::id(&s.call_id, &s.from_tag, d.id().remote_tag());
+            let id = EndedForks::id(self.hash_key, &s.call_id, &s.from_tag, d.id().remote_tag());
             self.ended_forks.push(id);
         }
         true
@@ -592,7 +589,8 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             .find(|(_, s)| ours(s) && same_dialog(s))
             .or_else(|| {
                 // A dialog of the SUBSCRIBE that ended makes no fork (`EndedForks`).
-                let ended = EndedForks::id(core.call_id.as_str(), local_tag, remote_tag);
+                let ended =
+                    EndedForks::id(self.hash_key, core.call_id.as_str(), local_tag, remote_tag);
                 if self.ended_forks.contains(ended) {
                     return None;
                 }
