@@ -81,12 +81,7 @@ fn another_forks_2xx_with_a_long_tag_gets_one_bye() {
 fn a_2xx_confirming_an_early_dialog_past_the_bounds_is_acked_along_its_routes() {
     let mut ep = endpoint(Transport::Udp);
     let now = Instant::ZERO;
-    let (_, invite) = place_call(&mut ep, now, false);
-    feed(
-        &mut ep,
-        now,
-        &response_to(&invite, 180, "b1", &[("Contact", CONTACT)], None),
-    );
+    let (_, invite) = ringing_call(&mut ep, now);
     assert!(sent(&mut ep).is_empty());
     feed(&mut ep, now, &routed_ok(&invite, "b1", MAX_ROUTES + 1));
     let out = sent(&mut ep);
@@ -356,12 +351,7 @@ fn an_unkept_2xx_racing_the_cancel_ends_the_call_cancelled() {
     for kept in [true, false] {
         let mut ep = endpoint(Transport::Udp);
         let now = Instant::ZERO;
-        let (call, invite) = place_call(&mut ep, now, false);
-        feed(
-            &mut ep,
-            now,
-            &response_to(&invite, 180, "b1", &[("Contact", CONTACT)], None),
-        );
+        let (call, invite) = ringing_call(&mut ep, now);
         ep.hangup(now, call).unwrap();
         assert_eq!(methods(&sent(&mut ep)), ["CANCEL"]);
         events(&mut ep);
@@ -387,12 +377,7 @@ fn an_unkept_2xx_racing_the_cancel_ends_the_call_cancelled() {
 fn the_bye_of_an_unkept_2xx_goes_on_from_the_early_dialogs_cseq() {
     let mut ep = endpoint(Transport::Udp);
     let now = Instant::ZERO;
-    let (call, invite) = place_call(&mut ep, now, false);
-    feed(
-        &mut ep,
-        now,
-        &response_to(&invite, 180, "b1", &[("Contact", CONTACT)], None),
-    );
+    let (call, invite) = ringing_call(&mut ep, now);
     events(&mut ep);
     ep.request_in_call(now, call, Method::Info, &[], None)
         .unwrap();

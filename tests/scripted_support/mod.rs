@@ -229,3 +229,15 @@ pub fn timed_call(ep: &mut Ep) -> CallHandle {
     assert!(events(ep).contains(&Event::CallEstablished { call }));
     call
 }
+
+/// Place a call without an offer and let the scripted callee ring (180 with To tag `b1`
+/// and a Contact: an early dialog): the call and its INVITE.
+pub fn ringing_call(ep: &mut Ep, now: Instant) -> (CallHandle, Vec<u8>) {
+    let (call, invite) = place_call(ep, now, false);
+    feed(
+        ep,
+        now,
+        &response_to(&invite, 180, "b1", &[("Contact", CONTACT)], None),
+    );
+    (call, invite)
+}
