@@ -79,10 +79,10 @@ fn unanswered_offers_get_a_rejecting_answer_in_the_ack() {
     );
     // A retransmission of the 2xx (the ACK was lost) is ACKed again (§13.2.2.4).
     feed(&mut ep, now, &ok_with_offer(&invite, "fork-a"));
-    // The call is over: the 2xx is ACKed (with the rejecting answer again) and BYEd as
-    // any 2xx that reaches a call after it ended.
+    // The call is over: the 2xx is ACKed (with the rejecting answer again), and not
+    // BYEd again: the call's BYE ended its dialog (§12.2.1.1).
     let again = sent(&mut ep);
-    assert_eq!(methods(&again), ["ACK", "BYE"]);
+    assert_eq!(methods(&again), ["ACK"]);
     let ack = parse(&again[0].1);
     assert_eq!(ack.to().unwrap().tag(), Some("fork-a"));
     assert_eq!(

@@ -2833,10 +2833,16 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
     }
 
     fn remove_call(&mut self, now: Instant, call: CallHandle) {
-        let Some((uac_invite, reinvite, lingering)) = self.calls.get_mut(call.0).map(|c| {
+        let Some((uac_invite, reinvite, lingering, own)) = self.calls.get_mut(call.0).map(|c| {
             let c = &mut c.meta; // fields borrowed apart
             c.keep_early_seqs();
-            (c.uac_invite, c.reinvite, c.lingering_invite.clone())
+            // The dialog a 2xx confirmed (UAC: the one the call ran on).
+            let own = c
+                .dialog
+                .as_ref()
+                .filter(|d| d.state() != dialog::DialogState::Early)
+                .and_then(|d| Tag::new(d.id().remote_tag()).ok());
+            (c.uac_invite, c.reinvite, c.lingering_invite.clone(), own)
         }) else {
             return;
         };
@@ -2857,6 +2863,12 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 let seqs = write_fork_seqs(forks);
                 trailer[..seqs.len()].copy_from_slice(&seqs);
             }
+        }
+        // The call's own dialog ended with the call (its BYE went or came, or it failed):
+        // a retransmission of the 2xx that made it, reaching the INVITE while it waits
+        // out Timer M, gets its ACK again and no BYE of its own (§13.2.2.4, §12.2.1.1).
+        if let Some(own) = own.filter(|_| uac_invite.is_some() || lingering.is_some()) {
+            self.mark_byed_tag(uac_invite, lingering.as_ref(), own.as_str());
         }
         self.calls.free(call.0);
         self.call_index.remove(call.0.index);
@@ -4333,6 +4345,11 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         msg: &Message<'_>,
     ) {
         let tag = msg.to().ok().and_then(|to| to.tag()).unwrap_or("");
+        self.mark_byed_tag(tx, lingering, tag);
+    }
+
+    /// [`mark_byed`](Self::mark_byed) for the dialog with To tag `tag`.
+    fn mark_byed_tag(&mut self, tx: Option<TxHandle>, lingering: Option<&ClientKey>, tag: &str) {
         if let Some(e) = tx.and_then(|tx| self.txs.get_mut(tx.0)) {
             let mut room = [0xFF; FORK_TRAILER];
             room[..e.fork_seqs.len()].copy_from_slice(&e.fork_seqs);
