@@ -640,6 +640,7 @@ pub struct Request<'a> {
     /// just given, without `stale=true`, refuses them, and the request fails with that
     /// 401/407 as it would without credentials. At most [`MAX_CREDENTIAL`] bytes each
     /// ([`SendError::Capacity`]); kept in the endpoint's storage for the call's slot.
+    /// A call this side answers gets them with [`Endpoint::set_credentials`].
     /// Other requests of [`send_request`](Endpoint::send_request) are refused with
     /// credentials ([`SendError::InvalidState`]): answer their challenges with
     /// [`auth::answer_challenge`](crate::auth::answer_challenge), and use
@@ -2194,6 +2195,40 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         {
             let _ = d.refresh_target(&req);
         }
+    }
+
+    /// Give `call` Digest credentials from now on, or take them away (`None`): a call
+    /// this side answered (a proxy that challenges the callee's BYE, re-INVITE or
+    /// REFER), or one placed without them. Later requests of the call that get a 401 or
+    /// 407 are sent again answering it, as [`Request::credentials`] describes (RFC 3261
+    /// §22.2, §22.3). Challenges the call's old credentials answered are forgotten: the
+    /// next request goes without `Authorization` until challenged again. A request
+    /// already challenged is not sent again.
+    ///
+    /// Errors: [`SendError::UnknownHandle`] for a call that is over; [`SendError::Capacity`]
+    /// for a username, password or realm longer than [`MAX_CREDENTIAL`] (the call keeps
+    /// the credentials it had).
+    ///
+    /// ```
+    /// # use sansip::endpoint::{DigestCredentials, Endpoint, EndpointConfig, Event, SendError};
+    /// # use sansip::Instant;
+    /// # fn on_event(ep: &mut Endpoint<8, 4, 1500>, event: Event) -> Result<(), SendError> {
+    /// // The account's password answers challenges to the calls it takes, too.
+    /// if let Event::IncomingRequest { call: Some(call), .. } = event {
+    ///     ep.set_credentials(call, Some(&DigestCredentials::new("bob", "secret")))?;
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn set_credentials(
+        &mut self,
+        call: CallHandle,
+        credentials: Option<&DigestCredentials<'_>>,
+    ) -> Result<(), SendError> {
+        self.calls.get(call.0).ok_or(SendError::UnknownHandle)?;
+        let auth = credentials.map(Auth::new).transpose()?;
+        self.call_auths.set(call, auth);
+        Ok(())
     }
 
     /// Cancel a call that has not been answered (RFC 3261 §9.1). Sent once a
