@@ -2,7 +2,9 @@
 //! the crate's `(state, event) -> (state, actions)` shape: register, answer a challenge
 //! once per request (§22.2; again when the registrar says the nonce was `stale`), take
 //! the registrar's `Min-Expires` after a 423 (§10.2.8), refresh before the binding
-//! expires (§10.2.4), and remove it with `Expires: 0` (§10.2.2).
+//! expires (§10.2.4), and remove it with `Expires: 0` (§10.2.2). Given a [`Retry`]
+//! policy, it registers again after a failure that may pass (no answer, 408, 480, most
+//! 5xx) with RFC 5626 §4.5's back-off, instead of ending.
 //!
 //! The host (or the endpoint) keeps the REGISTER's Call-ID, From tag, To and Contact,
 //! builds each request the machine asks for with the CSeq it gives (all REGISTERs of a
@@ -45,6 +47,9 @@ pub enum State {
     },
     /// The `Expires: 0` REGISTER is out.
     Unregistering,
+    /// A REGISTER failed in a way that may pass; the next goes when the refresh timer
+    /// fires ([`Retry`]). A binding an earlier 2xx made may still exist.
+    Retrying,
     /// Over: unregistered, or failed. Absorbing.
     Done,
 }
@@ -114,6 +119,48 @@ pub enum Notice {
     Unregistered,
     /// The registration failed with this final response (408 for a timeout); it is over.
     Failed(StatusCode),
+    /// A REGISTER failed with this final response (408 for a timeout) and the
+    /// registration goes on: the next REGISTER goes when the refresh timer fires, armed
+    /// for `after` in the same step: the RFC 5626 §4.5 wait time, of which the host
+    /// waits a random 50 to 100 % ([`Retry`]).
+    Retrying {
+        /// The response that failed.
+        status: StatusCode,
+        /// The wait time before the next REGISTER (at most).
+        after: Duration,
+    },
+}
+
+/// How a registration tries again after a failure that may pass (RFC 5626 §4.5): the
+/// n-th failure in a row waits `min(max, base * 2^n)`, of which the host waits a random
+/// 50 to 100 % so that the clients of a registrar that was down do not come back
+/// together. A 2xx resets the count.
+///
+/// What may pass: no final response, 408, 480, and 5xx but 501 and 505 (which the next
+/// REGISTER would get again). Other failures (403, 404, credentials refused, a 6xx,
+/// ...) still end the registration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Retry {
+    /// `base-time`: RFC 5626 §4.5 takes 30 s when every flow failed.
+    pub base: Duration,
+    /// `max-time`: 1800 s in RFC 5626 §4.5.
+    pub max: Duration,
+}
+
+impl Retry {
+    /// RFC 5626 §4.5's values: a base of 30 s, at most 1800 s.
+    pub const RFC5626: Retry = Retry {
+        base: Duration::from_secs(30),
+        max: Duration::from_secs(1800),
+    };
+
+    /// The wait time after `failures` failures in a row.
+    pub fn wait(&self, failures: u8) -> Duration {
+        // 2^n overflows nothing: the shift stops where `max` is reached anyway.
+        let factor = 1u32 << u32::from(failures.min(20));
+        self.base.saturating_mul(factor).min(self.max)
+    }
 }
 
 /// Most actions one step produces.
@@ -156,6 +203,10 @@ pub struct Registration {
     unregister_next: bool,
     /// A 2xx made a binding at some point.
     registered: bool,
+    /// How to try again after a failure that may pass; `None`: such a failure ends it.
+    retry: Option<Retry>,
+    /// Failures in a row since the last 2xx.
+    failures: u8,
 }
 
 impl Registration {
@@ -170,6 +221,8 @@ impl Registration {
             stale_tries: 0,
             unregister_next: false,
             registered: false,
+            retry: None,
+            failures: 0,
         };
         let mut actions = heapless::Vec::new();
         let _ = actions.push(Action::Send {
@@ -178,6 +231,13 @@ impl Registration {
             authorize: false,
         });
         (reg, actions)
+    }
+
+    /// The same registration, trying again after failures that may pass (see [`Retry`]).
+    #[must_use]
+    pub fn with_retry(mut self, retry: Retry) -> Self {
+        self.retry = Some(retry);
+        self
     }
 
     /// The state.
@@ -212,6 +272,8 @@ impl Step {
     fn send(&mut self, expires: u32, authorize: bool) -> bool {
         let r = &mut self.registration;
         if r.cseq >= (1 << 31) - 1 {
+            // No REGISTER of this registration can go again: no retry either.
+            r.retry = None;
             return false;
         }
         r.cseq += 1;
@@ -226,6 +288,22 @@ impl Step {
     }
 
     fn fail(&mut self, code: StatusCode) {
+        let r = self.registration;
+        if let Some(retry) = r
+            .retry
+            .filter(|_| r.state != State::Unregistering && may_pass(code))
+        {
+            let failures = r.failures.saturating_add(1);
+            let after = retry.wait(failures);
+            self.registration.failures = failures;
+            self.registration.state = State::Retrying;
+            self.emit(Action::StartRefresh(after));
+            self.emit(Action::Notify(Notice::Retrying {
+                status: code,
+                after,
+            }));
+            return;
+        }
         self.registration.state = State::Done;
         self.emit(Action::CancelRefresh);
         self.emit(Action::Notify(Notice::Failed(code)));
@@ -237,9 +315,25 @@ impl Step {
             State::Done => return,
             State::Registering | State::Refreshing { .. } => Some(r.expires),
             State::Unregistering => Some(0),
-            State::Registered { .. } => None,
+            State::Registered { .. } | State::Retrying => None,
         };
         match (event, out) {
+            // Nothing out: a binding an earlier 2xx made may still exist and is removed;
+            // else there is nothing to remove.
+            (Event::Unregister, None) if r.state == State::Retrying && !r.registered => {
+                self.registration.state = State::Done;
+                self.emit(Action::CancelRefresh);
+                self.emit(Action::Notify(Notice::Unregistered));
+            }
+            // The wait is over: register again, answering challenges anew.
+            (Event::Refresh, None) if r.state == State::Retrying => {
+                self.registration.state = State::Registering;
+                self.registration.auth_tries = 0;
+                self.registration.stale_tries = 0;
+                if !self.send(r.expires, false) {
+                    self.fail(StatusCode::SERVER_INTERNAL_ERROR);
+                }
+            }
             // §10.2: one REGISTER at a time; while one is out, the removal follows its
             // final response.
             (Event::Unregister, Some(_)) if r.state != State::Unregistering => {
@@ -326,6 +420,7 @@ impl Step {
                 let expires = granted.unwrap_or(asked);
                 self.registration.auth_tries = 0;
                 self.registration.stale_tries = 0;
+                self.registration.failures = 0;
                 self.registration.registered = true;
                 if expires == 0 {
                     // The registrar removed the binding (or granted nothing).
@@ -376,6 +471,11 @@ impl Step {
             _ => self.fail(code),
         }
     }
+}
+
+/// Whether a REGISTER failing with `code` may succeed later unchanged ([`Retry`]).
+fn may_pass(code: StatusCode) -> bool {
+    matches!(code.as_u16(), 408 | 480 | 500 | 502..=504 | 506..=599)
 }
 
 #[cfg(test)]
@@ -618,5 +718,156 @@ mod tests {
             s.actions
                 .contains(&Action::Notify(Notice::Failed(StatusCode::UNAUTHORIZED)))
         );
+    }
+
+    fn ok(expires: u32) -> Event {
+        Event::Response {
+            code: StatusCode::OK,
+            expires: Some(expires),
+            min_expires: None,
+            stale: false,
+            refused: false,
+        }
+    }
+
+    /// RFC 5626 §4.5: min(max, base * 2^n) for the n-th failure in a row.
+    #[test]
+    fn retry_wait_doubles_up_to_the_maximum() {
+        let r = Retry::RFC5626;
+        let secs = [1, 2, 3, 4, 5, 6, 7, 8].map(|n| r.wait(n).as_secs());
+        assert_eq!(secs, [60, 120, 240, 480, 960, 1800, 1800, 1800]);
+        assert_eq!(r.wait(u8::MAX), Duration::from_secs(1800));
+    }
+
+    /// With a retry policy, a refresh that times out, then a 503, then a 200: the
+    /// registration waits 60 s, then 120 s (CSeq going on), and the 2xx resets the count.
+    /// Without one the timeout ends it, as before.
+    #[test]
+    fn a_failed_refresh_is_tried_again_with_back_off() {
+        let (r, _) = Registration::new(600);
+        let r = r.with_retry(Retry::RFC5626).step(ok(600)).registration;
+        let s = r.step(Event::Refresh);
+        assert_eq!(s.registration.state(), State::Refreshing { expires: 600 });
+        let s = s.registration.step(Event::Timeout);
+        assert_eq!(s.registration.state(), State::Retrying);
+        let after = Duration::from_secs(60);
+        assert_eq!(
+            s.actions.as_slice(),
+            [
+                Action::StartRefresh(after),
+                Action::Notify(Notice::Retrying {
+                    status: StatusCode::REQUEST_TIMEOUT,
+                    after
+                })
+            ]
+        );
+        // Late answers while waiting change nothing.
+        assert!(s.registration.step(ok(600)).actions.is_empty());
+        assert!(s.registration.step(Event::Timeout).actions.is_empty());
+        let s = s.registration.step(Event::Refresh);
+        assert_eq!(s.registration.state(), State::Registering);
+        assert_eq!(
+            s.actions.as_slice(),
+            [Action::Send {
+                cseq: 3,
+                expires: 600,
+                authorize: false
+            }]
+        );
+        let s = s.registration.step(resp(503));
+        assert_eq!(
+            s.actions[1],
+            Action::Notify(Notice::Retrying {
+                status: StatusCode::SERVICE_UNAVAILABLE,
+                after: Duration::from_secs(120)
+            })
+        );
+        let s = s
+            .registration
+            .step(Event::Refresh)
+            .registration
+            .step(ok(300));
+        assert_eq!(s.registration.state(), State::Registered { expires: 300 });
+        let s = s
+            .registration
+            .step(Event::Refresh)
+            .registration
+            .step(resp(500));
+        assert_eq!(s.actions[0], Action::StartRefresh(Duration::from_secs(60)));
+
+        let (r, _) = Registration::new(600);
+        let s = r.step(ok(600)).registration.step(Event::Refresh);
+        let s = s.registration.step(Event::Timeout);
+        assert_eq!(s.registration.state(), State::Done);
+    }
+
+    /// What cannot pass still ends a registration with a retry policy: 403, 404, 501,
+    /// 505, a 6xx, credentials refused; the first REGISTER's 408 is retried.
+    #[test]
+    fn only_failures_that_may_pass_are_retried() {
+        for (code, retried) in [
+            (403, false),
+            (404, false),
+            (501, false),
+            (505, false),
+            (603, false),
+            (408, true),
+            (480, true),
+            (500, true),
+            (504, true),
+        ] {
+            let (r, _) = Registration::new(600);
+            let s = r.with_retry(Retry::RFC5626).step(resp(code));
+            let state = if retried {
+                State::Retrying
+            } else {
+                State::Done
+            };
+            assert_eq!(s.registration.state(), state, "{code}");
+        }
+        let (r, _) = Registration::new(600);
+        let s = r.with_retry(Retry::RFC5626).step(Event::Response {
+            code: StatusCode::UNAUTHORIZED,
+            expires: None,
+            min_expires: None,
+            stale: false,
+            refused: true,
+        });
+        assert_eq!(s.registration.state(), State::Done);
+    }
+
+    /// Unregistering while waiting: `Expires: 0` if a 2xx made a binding, else done.
+    #[test]
+    fn unregister_while_retrying() {
+        let (r, _) = Registration::new(600);
+        let waiting = r
+            .with_retry(Retry::RFC5626)
+            .step(Event::Timeout)
+            .registration;
+        let s = waiting.step(Event::Unregister);
+        assert_eq!(s.registration.state(), State::Done);
+        assert_eq!(
+            s.actions.as_slice(),
+            [Action::CancelRefresh, Action::Notify(Notice::Unregistered)]
+        );
+        let (r, _) = Registration::new(600);
+        let waiting = r
+            .with_retry(Retry::RFC5626)
+            .step(ok(600))
+            .registration
+            .step(Event::Refresh)
+            .registration
+            .step(resp(503))
+            .registration;
+        let s = waiting.step(Event::Unregister);
+        assert_eq!(s.registration.state(), State::Unregistering);
+        assert!(s.actions.contains(&Action::Send {
+            cseq: 3,
+            expires: 0,
+            authorize: false
+        }));
+        // An unregistration that fails is not retried.
+        let s = s.registration.step(resp(503));
+        assert_eq!(s.registration.state(), State::Done);
     }
 }

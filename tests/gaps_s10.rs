@@ -4,9 +4,14 @@ mod scripted_support;
 
 use sansip::Instant;
 use sansip::dialog::EndReason;
-use sansip::endpoint::{CallHandle, DigestCredentials, Event, SendError, Transport};
+use sansip::endpoint::{
+    Binding, CallHandle, DigestCredentials, Endpoint, EndpointConfig, Event, RegistrationHandle,
+    SendError, Transport,
+};
 use sansip::message::{HeaderKind, Method, StatusCode};
+use sansip::register::{Retry, State};
 use scripted_support::*;
+use std::time::Duration;
 
 /// A call up: INVITE with an offer, 200 with tag `b1`, ACK.
 fn up(ep: &mut Ep, now: Instant) -> (CallHandle, Vec<u8>, Vec<u8>) {
@@ -263,4 +268,283 @@ fn a_callees_challenged_reinvite_and_info_are_sent_again() {
             .is_some(),
         "later requests carry the answer to the last challenge (§22.3)"
     );
+}
+
+// ----- 3. a registration that fails is tried again -----------------------------------
+
+fn registering(retry: bool) -> (Box<Ep>, RegistrationHandle, Vec<u8>) {
+    let mut ep = Box::new(Endpoint::new(EndpointConfig {
+        registration_retry: retry.then_some(Retry::RFC5626),
+        ..EndpointConfig::new(addr(LOCAL), 7)
+    }));
+    let binding = Binding {
+        registrar: "sip:127.0.0.1",
+        aor: "<sip:alice@127.0.0.1>",
+        expires: 600,
+        username: "",
+        password: "",
+        realm: None,
+    };
+    let reg = ep.register(Instant::ZERO, addr(PEER), &binding).unwrap();
+    let first = sent(&mut ep).remove(0).1;
+    (ep, reg, first)
+}
+
+fn registers(out: &[(Instant, Vec<u8>)]) -> Vec<(Instant, u32)> {
+    out.iter()
+        .map(|(t, b)| (*t, parse(b)))
+        .filter(|(_, m)| m.method() == Some(Method::Register))
+        .map(|(t, m)| (t, m.cseq().unwrap().seq()))
+        .collect()
+}
+
+/// With `EndpointConfig::registration_retry`, a refresh answered 503 with Retry-After 200
+/// is sent again no sooner than 200 s later (RFC 3261 §21.5.4), one that gets no answer
+/// after 30 to 60 s more (RFC 5626 §4.5: a random half to all of 30 s * 2^2), each with
+/// the next CSeq of the same Call-ID (§10.2.4); the 200 that follows makes the
+/// registration `Registered` again. Without it the 503 ends the registration, as before.
+#[test]
+fn a_failed_refresh_is_sent_again_after_the_back_off() {
+    let (mut ep, reg, first) = registering(true);
+    feed(
+        &mut ep,
+        Instant::ZERO,
+        &response_to(&first, 200, "r", &[("Expires", "600")], None),
+    );
+    assert!(events(&mut ep).contains(&Event::Registered { reg, expires: 600 }));
+    let out = run(&mut ep, Instant::from_millis(540_000));
+    assert_eq!(registers(&out), [(Instant::from_millis(540_000), 2)]);
+    let refresh = out[0].1.clone();
+    let t = Instant::from_millis(541_000);
+    feed(
+        &mut ep,
+        t,
+        &response_to(&refresh, 503, "r", &[("Retry-After", "200")], None),
+    );
+    let evs = events(&mut ep);
+    let after = evs
+        .iter()
+        .find_map(|e| match e {
+            Event::RegistrationRetrying {
+                reg: r,
+                status,
+                after,
+            } if *r == reg => {
+                assert_eq!(*status, StatusCode::SERVICE_UNAVAILABLE);
+                Some(*after)
+            }
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("retrying: {evs:?}"));
+    assert_eq!(
+        after,
+        Duration::from_secs(200),
+        "Retry-After above the 30-60 s drawn"
+    );
+    assert_eq!(ep.registration_state(reg), Some(State::Retrying));
+    let out = run(&mut ep, Instant::from_millis(741_000));
+    let again = registers(&out);
+    assert_eq!(again, [(Instant::from_millis(741_000), 3)]);
+    let second = out[0].1.clone();
+    assert_eq!(
+        value(&parse(&second), HeaderKind::CallId),
+        value(&parse(&first), HeaderKind::CallId)
+    );
+    // No answer at all: Timer F (64*T1 = 32 s), then a wait of 60-120 s' half to all.
+    let out = run(&mut ep, Instant::from_millis(773_000));
+    assert!(
+        registers(&out).iter().all(|&(_, seq)| seq == 3),
+        "retransmissions only (Timer E)"
+    );
+    let evs = events(&mut ep);
+    let after = evs
+        .iter()
+        .find_map(|e| match e {
+            Event::RegistrationRetrying { status, after, .. } => {
+                assert_eq!(*status, StatusCode::REQUEST_TIMEOUT);
+                Some(*after)
+            }
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("retrying after the timeout: {evs:?}"));
+    assert!(
+        (Duration::from_secs(60)..=Duration::from_secs(120)).contains(&after),
+        "{after:?}: 2 failures in a row"
+    );
+    let out = run(&mut ep, Instant::from_millis(773_000) + after);
+    let third = registers(&out);
+    assert_eq!(third, [(Instant::from_millis(773_000) + after, 4)]);
+    feed(
+        &mut ep,
+        third[0].0,
+        &response_to(&out[0].1, 200, "r", &[("Expires", "600")], None),
+    );
+    assert!(events(&mut ep).contains(&Event::Registered { reg, expires: 600 }));
+    assert_eq!(
+        ep.registration_state(reg),
+        Some(State::Registered { expires: 600 })
+    );
+
+    let (mut ep, reg, first) = registering(false);
+    feed(
+        &mut ep,
+        Instant::ZERO,
+        &response_to(&first, 200, "r", &[("Expires", "600")], None),
+    );
+    let out = run(&mut ep, Instant::from_millis(540_000));
+    feed(
+        &mut ep,
+        Instant::from_millis(541_000),
+        &response_to(&out[0].1, 503, "r", &[], None),
+    );
+    assert!(events(&mut ep).contains(&Event::RegistrationFailed {
+        reg,
+        status: StatusCode::SERVICE_UNAVAILABLE
+    }));
+    assert_eq!(ep.registration_state(reg), None);
+}
+
+/// A registration waiting to try again is unregistered with `Expires: 0` (its binding
+/// may exist), and one refused for good (403) still ends.
+#[test]
+fn a_retrying_registration_unregisters_and_a_403_still_ends_it() {
+    let (mut ep, reg, first) = registering(true);
+    feed(
+        &mut ep,
+        Instant::ZERO,
+        &response_to(&first, 200, "r", &[("Expires", "600")], None),
+    );
+    let out = run(&mut ep, Instant::from_millis(540_000));
+    let t = Instant::from_millis(541_000);
+    feed(&mut ep, t, &response_to(&out[0].1, 500, "r", &[], None));
+    assert_eq!(ep.registration_state(reg), Some(State::Retrying));
+    ep.unregister(t, reg).unwrap();
+    let out = sent(&mut ep);
+    assert_eq!(out.len(), 1);
+    assert_eq!(value(&parse(&out[0].1), HeaderKind::Expires), Some("0"));
+    feed(&mut ep, t, &response_to(&out[0].1, 200, "r", &[], None));
+    assert!(events(&mut ep).contains(&Event::Unregistered { reg }));
+
+    let (mut ep, reg, first) = registering(true);
+    feed(
+        &mut ep,
+        Instant::ZERO,
+        &response_to(&first, 403, "r", &[], None),
+    );
+    assert!(events(&mut ep).contains(&Event::RegistrationFailed {
+        reg,
+        status: StatusCode::FORBIDDEN
+    }));
+}
+
+// ----- 4. the peer's Min-SE in this side's refreshes ---------------------------------
+
+/// RFC 4028 §7.4: a UA's session refresh requests carry a Min-SE no lower than the
+/// largest of the 422s it got and of the session refresh requests it received in the
+/// dialog; else a proxy could lower the interval below what the peer insists on. A
+/// callee whose caller asked for Min-SE 1000 (and made it the refresher) refreshed
+/// with its own 90.
+#[test]
+fn the_callees_refresh_carries_the_callers_min_se() {
+    let mut ep = timed();
+    let now = Instant::ZERO;
+    let invite = String::from_utf8(invite_from_peer())
+        .unwrap()
+        .replace(
+            "Content-Length: 0\r\n",
+            "Supported: timer\r\nSession-Expires: 1800;refresher=uas\r\nMin-SE: 1000\r\n\
+             Content-Length: 0\r\n",
+        )
+        .into_bytes();
+    feed(&mut ep, now, &invite);
+    let evs = events(&mut ep);
+    let (tx, call) = incoming(&evs)[0];
+    let call = call.unwrap();
+    ep.respond(now, tx, StatusCode::OK, Some(("application/sdp", SDP)))
+        .unwrap();
+    let ok = sent(&mut ep).pop().unwrap().1;
+    // §9: the callee may lower the interval to its own, but not below the Min-SE.
+    assert_eq!(
+        value(&parse(&ok), HeaderKind::SessionExpires),
+        Some("1000;refresher=uas")
+    );
+    let tag = parse(&ok).to().unwrap().tag().unwrap().to_owned();
+    let ack = String::from_utf8(invite)
+        .unwrap()
+        .replace("INVITE sip:", "ACK sip:")
+        .replace("CSeq: 1 INVITE", "CSeq: 1 ACK")
+        .replace("z9hG4bK-s10-inv", "z9hG4bK-s10-ack")
+        .replace(
+            "To: <sip:bob@127.0.0.1>",
+            &format!("To: <sip:bob@127.0.0.1>;tag={tag}"),
+        );
+    feed(&mut ep, now, ack.as_bytes());
+    assert!(events(&mut ep).contains(&Event::CallEstablished { call }));
+    // This side refreshes at half the interval (§10).
+    let out = run(&mut ep, Instant::from_millis(500_000));
+    assert_eq!(out.len(), 1, "the refresh");
+    let refresh = parse(&out[0].1);
+    assert_eq!(refresh.method(), Some(Method::Invite));
+    assert_eq!(value(&refresh, HeaderKind::MinSe), Some("1000"));
+    assert_eq!(
+        value(&refresh, HeaderKind::SessionExpires),
+        Some("1000;refresher=uac")
+    );
+    let t = Instant::from_millis(500_000);
+    let ok = response_to(
+        &out[0].1,
+        200,
+        "",
+        &[
+            ("Contact", "<sip:alice@127.0.0.1:5070>"),
+            ("Session-Expires", "1000;refresher=uac"),
+        ],
+        Some(SDP),
+    );
+    feed(&mut ep, t, &ok);
+    // The refresh had no offer: the 2xx's offer is answered in the ACK (§10).
+    assert!(events(&mut ep).contains(&Event::AnswerNeeded { call }));
+    ep.ack_with_answer(call, ("application/sdp", SDP)).unwrap();
+    assert_eq!(methods(&sent(&mut ep)), ["ACK"]);
+    // The caller's own refresh raises its Min-SE to 1200 (and hands the refresh back).
+    let reinvite = String::from_utf8(in_call_request_from_peer(&tag, "INVITE", 2))
+        .unwrap()
+        .replace(
+            "Content-Length: 0\r\n",
+            "Supported: timer\r\nSession-Expires: 1200;refresher=uas\r\nMin-SE: 1200\r\n\
+             Content-Type: application/sdp\r\nContent-Length: 5\r\n",
+        )
+        + "v=0\r\n";
+    feed(&mut ep, t, reinvite.as_bytes());
+    let evs = events(&mut ep);
+    let (tx, _) = incoming(&evs)[0];
+    ep.respond(t, tx, StatusCode::OK, Some(("application/sdp", SDP)))
+        .unwrap();
+    let ok = sent(&mut ep).pop().unwrap().1;
+    assert_eq!(
+        value(&parse(&ok), HeaderKind::SessionExpires),
+        Some("1200;refresher=uas")
+    );
+    feed(&mut ep, t, &in_call_request_from_peer(&tag, "ACK", 2));
+    let out = run(&mut ep, Instant::from_millis(500_000 + 600_000));
+    assert_eq!(out.len(), 1, "the next refresh");
+    let refresh = parse(&out[0].1);
+    assert_eq!(value(&refresh, HeaderKind::MinSe), Some("1200"));
+}
+
+/// The scripted caller's request `method` (CSeq `seq`) within the call of
+/// [`invite_from_peer`], the callee's To tag `tag`.
+fn in_call_request_from_peer(tag: &str, method: &str, seq: u32) -> Vec<u8> {
+    format!(
+        "{method} sip:bob@{LOCAL} SIP/2.0\r\n\
+         Via: SIP/2.0/UDP {PEER};branch=z9hG4bK-s10-{method}-{seq}\r\n\
+         Max-Forwards: 70\r\n\
+         From: <sip:alice@127.0.0.1>;tag=peer\r\n\
+         To: <sip:bob@127.0.0.1>;tag={tag}\r\n\
+         Call-ID: s10-callee\r\n\
+         CSeq: {seq} {method}\r\n\
+         Contact: <sip:alice@{PEER}>\r\n\
+         Content-Length: 0\r\n\r\n"
+    )
+    .into_bytes()
 }

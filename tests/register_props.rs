@@ -1,10 +1,12 @@
 //! The registration machine under arbitrary event sequences (RFC 3261 §10.2): never a
 //! panic, CSeq numbers only grow, one REGISTER out at a time, `Done` absorbs, and every
-//! registration ends in exactly one of Registered-then-Unregistered or Failed.
+//! registration ends in exactly one of Registered-then-Unregistered or Failed. With a
+//! retry policy, a registration waiting to try again has no REGISTER out and got there
+//! with a `Retrying` notice.
 
 use proptest::prelude::*;
 use sansip::message::StatusCode;
-use sansip::register::{Action, Event, MAX_ACTIONS, Notice, Registration, State};
+use sansip::register::{Action, Event, MAX_ACTIONS, Notice, Registration, Retry, State};
 
 fn event() -> impl Strategy<Value = Event> {
     prop_oneof![
@@ -34,8 +36,11 @@ fn event() -> impl Strategy<Value = Event> {
 
 proptest! {
     #[test]
-    fn arbitrary_sequences(expires in 0u32..100_000, events in prop::collection::vec(event(), 0..40)) {
+    fn arbitrary_sequences(expires in 0u32..100_000, retry in any::<bool>(), events in prop::collection::vec(event(), 0..40)) {
         let (mut reg, first) = Registration::new(expires);
+        if retry {
+            reg = reg.with_retry(Retry::RFC5626);
+        }
         let mut last_cseq = match first.as_slice() {
             [Action::Send { cseq, .. }] => *cseq,
             other => panic!("{other:?}"),
@@ -66,6 +71,15 @@ proptest! {
                     Action::StartRefresh(d) => prop_assert!(d.as_secs() >= 1),
                     _ => {}
                 }
+            }
+            let retrying = step
+                .actions
+                .iter()
+                .any(|a| matches!(a, Action::Notify(Notice::Retrying { .. })));
+            if step.registration.state() == State::Retrying {
+                prop_assert!(retry);
+                prop_assert_eq!(out, 0, "waiting with a REGISTER out");
+                prop_assert!(retrying || reg.state() == State::Retrying);
             }
             if matches!(step.registration.state(), State::Done) && !done_before {
                 prop_assert_eq!(ended, 1, "Done is reached with one final notice");

@@ -12,7 +12,7 @@ use std::net::SocketAddr;
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use sansip::Instant;
-use sansip::endpoint::{Endpoint, EndpointConfig, Event, Request};
+use sansip::endpoint::{DigestCredentials, Endpoint, EndpointConfig, Event, Request};
 use sansip::message::{Message, Method, StatusCode};
 use sansip::notifier::{Authorization, Reason};
 use sansip::time::Duration;
@@ -81,6 +81,8 @@ enum Op {
     TerminateSubscription { reason: u8, retry_after: Option<u8> },
     /// A SUBSCRIBE within the dialog of the last NOTIFY sent (refresh, or 0: unsubscribe).
     Resubscribe { expires: u16, cseq: u8, other_event: bool },
+    /// Give the latest call (placed or answered) Digest credentials, or take them away.
+    SetCredentials { on: bool },
 }
 
 type Ep = Endpoint<8, 4, 1024>;
@@ -102,6 +104,8 @@ fuzz_target!(|ops: Vec<Op>| {
             session_expires: 90,
             min_se: 90,
         }),
+        // Registrations that fail try again (RFC 5626 §4.5 back-off).
+        registration_retry: Some(sansip::register::Retry::RFC5626),
         ..EndpointConfig::new(me, 7)
     };
     let mut ep: Box<Ep> = Box::new(Endpoint::new(config));
@@ -187,6 +191,12 @@ fuzz_target!(|ops: Vec<Op>| {
             Op::HangUp => {
                 if let Some(&c) = calls.last() {
                     let _ = ep.hangup(now, c);
+                }
+            }
+            Op::SetCredentials { on } => {
+                if let Some(&c) = calls.last() {
+                    let creds = DigestCredentials::new("bob", "secret");
+                    let _ = ep.set_credentials(c, on.then_some(&creds));
                 }
             }
             Op::InCall(n) => {

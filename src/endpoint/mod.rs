@@ -245,6 +245,12 @@ pub struct EndpointConfig {
     /// The endpoint writes Session-Expires, Min-SE and `Supported`/`Require: timer`
     /// itself: a host adds none of them.
     pub session_timer: Option<dialog::TimerConfig>,
+    /// How registrations try again after a failure that may pass (no answer, 408, 480,
+    /// most 5xx): `None` (the default) ends the registration with
+    /// [`Event::RegistrationFailed`], and registering again is the host's policy;
+    /// [`Retry::RFC5626`](crate::register::Retry::RFC5626) registers again with RFC 5626 §4.5's back-off
+    /// ([`Event::RegistrationRetrying`]) until the host unregisters.
+    pub registration_retry: Option<crate::register::Retry>,
     /// Seed of the generator for tags, branches and Call-IDs (a keyed PRF) and of the
     /// key of the endpoint's hash indexes. Give real entropy in production: tags and
     /// branches must be unguessable (RFC 3261 §19.3), and a peer that knows the key can
@@ -341,6 +347,7 @@ impl EndpointConfig {
             provisional_guard: core::time::Duration::from_secs(181),
             transport: Transport::Udp,
             session_timer: None,
+            registration_retry: None,
             seed,
             #[cfg(feature = "alloc")]
             linger_records: 0,
@@ -432,6 +439,19 @@ pub enum Event {
         reg: RegistrationHandle,
         /// The status that ended it.
         status: StatusCode,
+    },
+    /// A registration's REGISTER failed in a way that may pass (no answer, 408, 480,
+    /// most 5xx) and, with [`EndpointConfig::registration_retry`], the registration goes
+    /// on: the next REGISTER goes after `after` ([`Retry`](crate::register::Retry), RFC 5626 §4.5). A
+    /// binding an earlier 2xx made may still exist; [`Event::Registered`] follows the
+    /// next success.
+    RegistrationRetrying {
+        /// The registration.
+        reg: RegistrationHandle,
+        /// The response that failed (408 when none came).
+        status: StatusCode,
+        /// The wait before the next REGISTER.
+        after: core::time::Duration,
     },
     /// A NOTIFY of a subscription ([`Endpoint::subscribe`]): read it with
     /// [`Endpoint::request`] (its body is the state the package defines) and answer it
@@ -855,7 +875,7 @@ impl<const MSG: usize> CallEntry<MSG> {
                     timer_answer,
                     update_timer,
                     retried_422,
-                    min_se_422,
+                    min_se_asked,
                     refreshing,
                 } = make();
                 let m = &mut e.meta;
@@ -876,7 +896,7 @@ impl<const MSG: usize> CallEntry<MSG> {
                 m.timer_answer = timer_answer;
                 m.update_timer = update_timer;
                 m.retried_422 = retried_422;
-                m.min_se_422 = min_se_422;
+                m.min_se_asked = min_se_asked;
                 m.refreshing = refreshing;
                 e.answer.clear();
                 e.ack.clear();
@@ -1090,10 +1110,11 @@ struct CallMeta {
     /// The INVITE in progress (UAC: the initial one; or this side's re-INVITE) was sent
     /// again after a 422 (RFC 4028 §7.4), which happens once for each.
     retried_422: bool,
-    /// The largest Min-SE a 422 to this call's INVITE or re-INVITE asked for (0: none):
-    /// its later re-INVITEs carry it (RFC 4028 §7.4), or a proxy could lower their
-    /// interval below what another one on the path insists on.
-    min_se_422: u32,
+    /// The largest Min-SE a 422 to this call's INVITE or re-INVITE, or a session
+    /// refresh request of the peer's (its INVITE, re-INVITE or UPDATE), asked for (0:
+    /// none): this side's later re-INVITEs carry it (RFC 4028 §7.4), or a proxy could
+    /// lower their interval below what another one on the path insists on.
+    min_se_asked: u32,
     /// This side's re-INVITE in progress is a session refresh the endpoint sent (§10):
     /// after a 491 the endpoint sends it again itself.
     refreshing: bool,
@@ -1105,6 +1126,8 @@ struct TimerAnswer {
     interval: dialog::SessionInterval,
     refresher: crate::message::Refresher,
     require: bool,
+    /// The request's Min-SE (0: none), which this side's refreshes keep (§7.4).
+    min_se: u32,
 }
 
 /// A SIP endpoint: up to `TX` transactions and `CALLS` calls, each stored message up to
@@ -1631,7 +1654,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             timer_answer: None,
             update_timer: None,
             retried_422: false,
-            min_se_422: 0,
+            min_se_asked: 0,
             refreshing: false,
         });
         let Some(call) = made.map(CallHandle) else {
@@ -2616,6 +2639,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 let _ = self.step_call(now, call, dialog::Event::ReInvite { body, cseq }, None);
                 if self.txs.get(tx.0).is_some_and(|e| e.machine.can_respond()) {
                     if let Some(c) = self.calls.get_mut(call.0) {
+                        c.min_se_asked = c.min_se_asked.max(timer_answer.map_or(0, |a| a.min_se));
                         c.timer_answer = timer_answer;
                     }
                     self.push_event(Event::IncomingRequest {
@@ -2640,6 +2664,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                     return;
                 };
                 if let Some(c) = self.calls.get_mut(call.0) {
+                    c.min_se_asked = c.min_se_asked.max(answer.map_or(0, |a| a.min_se));
                     c.update_timer = answer.map(|a| (tx, a));
                 }
                 self.push_event(Event::IncomingRequest {
@@ -3186,6 +3211,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 interval,
                 refresher,
                 require,
+                min_se: request.min_se.unwrap_or(0),
             })),
             dialog::UasTimer::TooSmall { min_se } => {
                 self.stats.rejected += 1;
@@ -3284,7 +3310,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         self.hand_over(call, tx, retry);
         if let Some(c) = self.calls.get_mut(call.0) {
             c.retried_422 = true;
-            c.min_se_422 = c.min_se_422.max(interval);
+            c.min_se_asked = c.min_se_asked.max(interval);
             if reinvite {
                 c.reinvite = Some((retry, next));
                 if let Some(d) = c.dialog.as_mut() {
@@ -3318,15 +3344,17 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
 
     /// RFC 4028 §7.4: a re-INVITE says `Supported: timer`, the session interval in force
     /// (with its refresher, who stays the same) or, without one, the configured interval,
-    /// and this side's Min-SE; neither below the Min-SE a 422 in the call asked for.
+    /// and this side's Min-SE; neither below the Min-SE a 422 or the peer's session
+    /// refresh requests in the call asked for.
     fn push_timer_request(&mut self, call: CallHandle) -> Result<(), SendError> {
         let Some(cfg) = self.config.session_timer else {
             return Ok(());
         };
         let c = self.calls.get(call.0);
         let current = c.and_then(|c| c.session.session_interval());
-        // §7.4: at least the largest Min-SE a 422 in this call asked for.
-        let asked = c.map_or(0, |c| c.min_se_422);
+        // §7.4: at least the largest Min-SE a 422 or a refresh request of the peer's in
+        // this call asked for.
+        let asked = c.map_or(0, |c| c.min_se_asked);
         let value = match current {
             Some(i) => session_expires_text(i.seconds.max(asked), Some(i.refresher_as_uac())),
             None => session_expires_text(cfg.request_interval().max(asked), None),
@@ -3500,7 +3528,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                         timer_answer,
                         update_timer: None,
                         retried_422: false,
-                        min_se_422: 0,
+                        min_se_asked: timer_answer.map_or(0, |a| a.min_se),
                         refreshing: false,
                     });
                     // Built over what the slot held: `uas_parts_into` writes every field.

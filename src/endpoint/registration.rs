@@ -10,9 +10,11 @@ use super::digest::{Challenges, MAX_REALMS};
 use super::table::{RawHandle, Table};
 use super::{Endpoint, Event, Request, SendError, TxHandle, text};
 use crate::error::Capacity;
-use crate::message::{Challenge, ContactValue, HeaderKind, Message, Method, StatusCode};
+use crate::message::{
+    Challenge, ContactValue, HeaderKind, Message, Method, RetryAfter, StatusCode,
+};
 use crate::register::{self, Action, Notice, Registration};
-use crate::time::Instant;
+use crate::time::{Duration, Instant};
 
 /// Most registrations one endpoint keeps at a time (accounts of a UA).
 pub const MAX_REGISTRATIONS: usize = 4;
@@ -80,8 +82,9 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
     /// registrar's `Min-Expires`, and the binding is refreshed a tenth of its lifetime
     /// before it expires. [`Event::Registered`] reports each success,
     /// [`Event::RegistrationFailed`] the end of a registration that failed (then its
-    /// handle no longer resolves). Every REGISTER also gives the usual
-    /// [`Event::Response`]s.
+    /// handle no longer resolves), or, with [`EndpointConfig::registration_retry`](super::EndpointConfig::registration_retry), a
+    /// failure that may pass [`Event::RegistrationRetrying`] (the registration goes on).
+    /// Every REGISTER also gives the usual [`Event::Response`]s.
     ///
     /// [`SendError::Capacity`] if [`MAX_REGISTRATIONS`] are kept already or a text of
     /// `binding` is longer than [`MAX_REGISTRATION_TEXT`].
@@ -94,6 +97,10 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         let call_id = self.new_call_id();
         let from_tag = self.random_tag();
         let (machine, actions) = Registration::new(binding.expires);
+        let machine = match self.config.registration_retry {
+            Some(retry) => machine.with_retry(retry),
+            None => machine,
+        };
         let entry = RegEntry {
             machine,
             to,
@@ -165,6 +172,8 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         response: Option<&Message<'_>>,
     ) -> Result<(), SendError> {
         let mut result = Ok(());
+        // The wait before a REGISTER that failed goes again, once drawn.
+        let mut waited = None;
         for &action in actions {
             match action {
                 Action::Send {
@@ -187,6 +196,17 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                     }
                 }
                 Action::StartRefresh(after) => {
+                    let retrying = self
+                        .regs
+                        .get(reg.0)
+                        .is_some_and(|r| r.machine.state() == register::State::Retrying);
+                    let after = if retrying {
+                        let wait = self.retry_wait(after, response);
+                        waited = Some(wait);
+                        wait
+                    } else {
+                        after
+                    };
                     if let Some(r) = self.regs.get_mut(reg.0) {
                         r.refresh_at = Some(now.saturating_add(after));
                     }
@@ -202,6 +222,10 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 Action::Notify(Notice::Unregistered) => {
                     self.regs.remove(reg.0);
                     self.push_event(Event::Unregistered { reg });
+                }
+                Action::Notify(Notice::Retrying { status, after }) => {
+                    let after = waited.unwrap_or(after);
+                    self.push_event(Event::RegistrationRetrying { reg, status, after });
                 }
                 Action::Notify(Notice::Failed(status)) => {
                     self.regs.remove(reg.0);
@@ -266,6 +290,20 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             r.tx = Some(tx);
         }
         Ok(())
+    }
+
+    /// How long a registration waits before it registers again after a failure (RFC 5626
+    /// §4.5): a random 50 to 100 % of the machine's wait time `most`, and not before the
+    /// failed response's Retry-After (RFC 3261 §21.5.4, §20.33).
+    fn retry_wait(&mut self, most: Duration, response: Option<&Message<'_>>) -> Duration {
+        let ms = u64::try_from(most.as_millis()).unwrap_or(u64::MAX);
+        let half = ms / 2;
+        let drawn = half + self.next_random() % (ms - half + 1);
+        let retry_after = response
+            .and_then(|m| m.header(HeaderKind::RetryAfter))
+            .and_then(|h| RetryAfter::parse(h.value).ok())
+            .map_or(0, |r| u64::from(r.seconds()) * 1000);
+        Duration::from_millis(drawn.max(retry_after))
     }
 
     /// The registration whose REGISTER is `tx`.
