@@ -108,10 +108,20 @@ fn invite_from_peer() -> Vec<u8> {
     .into_bytes()
 }
 
-/// A call the scripted peer placed, answered 200 and ACKed: the call and the 200.
+/// A call the scripted peer placed, answered 200 and ACKed: the call.
 fn answered(ep: &mut Ep, now: Instant, credentials: Option<&DigestCredentials<'_>>) -> CallHandle {
-    let invite = invite_from_peer();
-    feed(ep, now, &invite);
+    answer(ep, now, &invite_from_peer(), credentials).0
+}
+
+/// The scripted peer's `invite` (Call-ID and tags of [`invite_from_peer`]) answered 200,
+/// the call given `credentials` first if any, and ACKed: the call and the 200.
+fn answer(
+    ep: &mut Ep,
+    now: Instant,
+    invite: &[u8],
+    credentials: Option<&DigestCredentials<'_>>,
+) -> (CallHandle, Vec<u8>) {
+    feed(ep, now, invite);
     let evs = events(ep);
     let (tx, call) = incoming(&evs)[0];
     let call = call.expect("an INVITE makes a call");
@@ -122,18 +132,9 @@ fn answered(ep: &mut Ep, now: Instant, credentials: Option<&DigestCredentials<'_
         .unwrap();
     let ok = sent(ep).pop().unwrap().1;
     let tag = parse(&ok).to().unwrap().tag().unwrap().to_owned();
-    let ack = String::from_utf8(invite)
-        .unwrap()
-        .replace("INVITE sip:", "ACK sip:")
-        .replace("CSeq: 1 INVITE", "CSeq: 1 ACK")
-        .replace("z9hG4bK-s10-inv", "z9hG4bK-s10-ack")
-        .replace(
-            "To: <sip:bob@127.0.0.1>",
-            &format!("To: <sip:bob@127.0.0.1>;tag={tag}"),
-        );
-    feed(ep, now, ack.as_bytes());
+    feed(ep, now, &in_call_request_from_peer(&tag, "ACK", 1));
     assert!(events(ep).contains(&Event::CallEstablished { call }));
-    call
+    (call, ok)
 }
 
 /// Peer survey item 10: one account's credentials answer the challenges to every request
@@ -456,30 +457,13 @@ fn the_callees_refresh_carries_the_callers_min_se() {
              Content-Length: 0\r\n",
         )
         .into_bytes();
-    feed(&mut ep, now, &invite);
-    let evs = events(&mut ep);
-    let (tx, call) = incoming(&evs)[0];
-    let call = call.unwrap();
-    ep.respond(now, tx, StatusCode::OK, Some(("application/sdp", SDP)))
-        .unwrap();
-    let ok = sent(&mut ep).pop().unwrap().1;
+    let (call, ok) = answer(&mut ep, now, &invite, None);
     // §9: the callee may lower the interval to its own, but not below the Min-SE.
     assert_eq!(
         value(&parse(&ok), HeaderKind::SessionExpires),
         Some("1000;refresher=uas")
     );
     let tag = parse(&ok).to().unwrap().tag().unwrap().to_owned();
-    let ack = String::from_utf8(invite)
-        .unwrap()
-        .replace("INVITE sip:", "ACK sip:")
-        .replace("CSeq: 1 INVITE", "CSeq: 1 ACK")
-        .replace("z9hG4bK-s10-inv", "z9hG4bK-s10-ack")
-        .replace(
-            "To: <sip:bob@127.0.0.1>",
-            &format!("To: <sip:bob@127.0.0.1>;tag={tag}"),
-        );
-    feed(&mut ep, now, ack.as_bytes());
-    assert!(events(&mut ep).contains(&Event::CallEstablished { call }));
     // This side refreshes at half the interval (§10).
     let out = run(&mut ep, Instant::from_millis(500_000));
     assert_eq!(out.len(), 1, "the refresh");
