@@ -4414,12 +4414,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
     /// [`mark_byed`](Self::mark_byed) for the dialog with To tag `tag`.
     fn mark_byed_tag(&mut self, tx: Option<TxHandle>, lingering: Option<&ClientKey>, tag: &str) {
         if let Some(e) = tx.and_then(|tx| self.txs.get_mut(tx.0)) {
-            let mut room = [0xFF; FORK_TRAILER];
-            room[..e.fork_seqs.len()].copy_from_slice(&e.fork_seqs);
-            if push_byed(&mut room, tag) {
-                e.fork_seqs.clear();
-                let _ = e.fork_seqs.extend_from_slice(&room[..fork_seqs_end(&room)]);
-            }
+            push_byed_entry(&mut e.fork_seqs, tag);
         } else if let Some(trailer) = lingering
             .and_then(|key| self.linger.payload_mut(key))
             .and_then(|p| p.len().checked_sub(FORK_TRAILER).map(|at| &mut p[at..]))
@@ -5729,6 +5724,20 @@ fn fork_byed(seqs: &[u8], tag: &str) -> bool {
     fork_entries(seqs).any(|(t, n)| t == tag.as_bytes() && n == BYED)
 }
 
+/// [`push_byed`] for a list of entries alone (a transaction's, with no `0xFF` room):
+/// appended in place, as `push_byed` would write it into the list followed by its room.
+fn push_byed_entry(seqs: &mut ForkSeqs, tag: &str) -> bool {
+    let fits = seqs.capacity() - seqs.len() >= 1 + tag.len() + 4;
+    let Some(len) = u8::try_from(tag.len()).ok().filter(|&l| l != 0xFF && fits) else {
+        return false;
+    };
+    // Fit: checked above.
+    let _ = seqs.push(len);
+    let _ = seqs.extend_from_slice(tag.as_bytes());
+    let _ = seqs.extend_from_slice(&BYED.to_le_bytes());
+    true
+}
+
 /// Write into `seqs` (entries, then `0xFF` room) that the dialog with To tag `tag` was
 /// BYEd; `false` if there is no room.
 fn push_byed(seqs: &mut [u8], tag: &str) -> bool {
@@ -6036,6 +6045,38 @@ mod fork_seqs_tests {
         assert!(fork_byed(&trailer, &long[..254]));
         assert!(!push_byed(&mut trailer, &long[..254]), "no room left");
         assert_eq!(fork_seqs_end(&trailer), seqs.len() + 7 + 5 + 259);
+    }
+
+    /// `push_byed_entry` on a list writes what `push_byed` writes on the same list
+    /// followed by its room, and fails where it fails: tags of every length up to past
+    /// 255, onto lists filled to every point.
+    #[test]
+    fn byed_entries_appended_as_in_a_trailer() {
+        let mut compared = 0;
+        for fill in [0usize, 1, 100, 300, 400, FORK_TRAILER - 5, FORK_TRAILER] {
+            for tag_len in [0usize, 1, 7, 128, 254, 255, 300] {
+                let tag = "t".repeat(tag_len);
+                // Entries of "f" tags numbered 1, as many whole ones as `fill` allows.
+                let mut list = ForkSeqs::new();
+                let entry = [1u8, b'f', 1, 0, 0, 0];
+                while list.len() + entry.len() <= fill.min(FORK_TRAILER) {
+                    let _ = list.extend_from_slice(&entry);
+                }
+                let mut room = [0xFF; FORK_TRAILER];
+                room[..list.len()].copy_from_slice(&list);
+                let in_room = push_byed(&mut room, &tag);
+                let appended = push_byed_entry(&mut list, &tag);
+                assert_eq!(appended, in_room, "fill {fill}, tag {tag_len}");
+                assert_eq!(
+                    &list[..],
+                    &room[..fork_seqs_end(&room)],
+                    "fill {fill}, tag {tag_len}"
+                );
+                assert_eq!(fork_byed(&list, &tag), appended);
+                compared += 1;
+            }
+        }
+        assert_eq!(compared, 49);
     }
 }
 
