@@ -2893,16 +2893,10 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
     }
 
     fn remove_call(&mut self, now: Instant, call: CallHandle) {
-        let Some((uac_invite, reinvite, lingering, own)) = self.calls.get_mut(call.0).map(|c| {
+        let Some((uac_invite, reinvite, lingering)) = self.calls.get_mut(call.0).map(|c| {
             let c = &mut c.meta; // fields borrowed apart
             c.keep_early_seqs();
-            // The dialog a 2xx confirmed (UAC: the one the call ran on).
-            let own = c
-                .dialog
-                .as_ref()
-                .filter(|d| d.state() != dialog::DialogState::Early)
-                .and_then(|d| Tag::new(d.id().remote_tag()).ok());
-            (c.uac_invite, c.reinvite, c.lingering_invite.clone(), own)
+            (c.uac_invite, c.reinvite, c.lingering_invite.clone())
         }) else {
             return;
         };
@@ -2927,8 +2921,22 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         // The call's own dialog ended with the call (its BYE went or came, or it failed):
         // a retransmission of the 2xx that made it, reaching the INVITE while it waits
         // out Timer M, gets its ACK again and no BYE of its own (§13.2.2.4, §12.2.1.1).
-        if let Some(own) = own.filter(|_| uac_invite.is_some() || lingering.is_some()) {
-            self.mark_byed_tag(uac_invite, lingering.as_ref(), own.as_str());
+        // The dialog a 2xx confirmed (UAC: the one the call ran on).
+        if let Some(own) = self
+            .calls
+            .get(call.0)
+            .and_then(|c| c.dialog.as_ref())
+            .filter(|d| d.state() != dialog::DialogState::Early)
+            .filter(|_| uac_invite.is_some() || lingering.is_some())
+        {
+            let tag = own.id().remote_tag();
+            mark_byed_in(
+                &mut self.txs,
+                &mut self.linger,
+                uac_invite,
+                lingering.as_ref(),
+                tag,
+            );
         }
         self.calls.free(call.0);
         self.call_index.remove(call.0.index);
@@ -4408,19 +4416,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         msg: &Message<'_>,
     ) {
         let tag = msg.to().ok().and_then(|to| to.tag()).unwrap_or("");
-        self.mark_byed_tag(tx, lingering, tag);
-    }
-
-    /// [`mark_byed`](Self::mark_byed) for the dialog with To tag `tag`.
-    fn mark_byed_tag(&mut self, tx: Option<TxHandle>, lingering: Option<&ClientKey>, tag: &str) {
-        if let Some(e) = tx.and_then(|tx| self.txs.get_mut(tx.0)) {
-            push_byed_entry(&mut e.fork_seqs, tag);
-        } else if let Some(trailer) = lingering
-            .and_then(|key| self.linger.payload_mut(key))
-            .and_then(|p| p.len().checked_sub(FORK_TRAILER).map(|at| &mut p[at..]))
-        {
-            push_byed(trailer, tag);
-        }
+        mark_byed_in(&mut self.txs, &mut self.linger, tx, lingering, tag);
     }
 
     /// ACK and BYE the dialog the 2xx `msg` to `invite` (sent to `peer` for `call`, now
@@ -5722,6 +5718,26 @@ fn fork_seqs_end(seqs: &[u8]) -> usize {
 /// Whether `seqs` says the dialog with To tag `tag` was BYEd.
 fn fork_byed(seqs: &[u8], tag: &str) -> bool {
     fork_entries(seqs).any(|(t, n)| t == tag.as_bytes() && n == BYED)
+}
+
+/// [`Endpoint::mark_byed`] for the dialog with To tag `tag`, over the endpoint's
+/// transactions and records (a free function, so that the tag may be borrowed from
+/// another of its tables).
+fn mark_byed_in<const MSG: usize, const TX: usize>(
+    txs: &mut Table<TxEntry<MSG>, TX>,
+    linger: &mut Linger,
+    tx: Option<TxHandle>,
+    lingering: Option<&ClientKey>,
+    tag: &str,
+) {
+    if let Some(e) = tx.and_then(|tx| txs.get_mut(tx.0)) {
+        push_byed_entry(&mut e.fork_seqs, tag);
+    } else if let Some(trailer) = lingering
+        .and_then(|key| linger.payload_mut(key))
+        .and_then(|p| p.len().checked_sub(FORK_TRAILER).map(|at| &mut p[at..]))
+    {
+        push_byed(trailer, tag);
+    }
 }
 
 /// [`push_byed`] for a list of entries alone (a transaction's, with no `0xFF` room):
