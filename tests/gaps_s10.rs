@@ -532,3 +532,103 @@ fn in_call_request_from_peer(tag: &str, method: &str, seq: u32) -> Vec<u8> {
     )
     .into_bytes()
 }
+
+// ----- 5. tables sized for a device ---------------------------------------------------
+
+/// An endpoint for a phone: 8 transactions, 2 calls, 1500-byte messages, 8 queued
+/// datagrams, no subscription tables, one registration.
+type Phone = Endpoint<8, 2, 1500, 8, 0, 0, 1>;
+
+/// The subscription, notifier and registration tables are sized by the endpoint's
+/// `SUBS`, `NOTIFIERS` and `REGS` parameters: with none, `subscribe` and
+/// `accept_subscription` fail with `Capacity` (nothing sent, the SUBSCRIBE still
+/// answerable by the host), a second registration does too, and calls go on as ever.
+#[test]
+fn an_endpoint_without_subscription_tables_still_calls_and_registers() {
+    use sansip::endpoint::{Accept, Subscribe};
+    use sansip::error::Capacity;
+    let mut ep: Box<Phone> = Box::new(Endpoint::new(EndpointConfig::new(addr(LOCAL), 7)));
+    let now = Instant::ZERO;
+    let sub = Subscribe::new(
+        CALLEE,
+        "<sip:alice@127.0.0.1>",
+        "<sip:bob@127.0.0.1>",
+        "presence",
+        600,
+    );
+    assert_eq!(
+        ep.subscribe(now, addr(PEER), &sub),
+        Err(SendError::Capacity(Capacity::Subscriptions))
+    );
+    assert!(out(&mut ep).is_empty());
+    // A peer's SUBSCRIBE reaches the host, which cannot serve it and answers 503.
+    let subscribe = String::from_utf8(in_call_request_from_peer("x", "SUBSCRIBE", 1))
+        .unwrap()
+        .replace(";tag=x", "")
+        .replace(
+            "Content-Length: 0\r\n",
+            "Event: presence\r\nExpires: 600\r\nContent-Length: 0\r\n",
+        );
+    ep.handle_datagram(now, addr(PEER), subscribe.as_bytes());
+    let tx = std::iter::from_fn(|| ep.poll_event())
+        .find_map(|e| match e {
+            Event::IncomingRequest { tx, call: None } => Some(tx),
+            _ => None,
+        })
+        .expect("the SUBSCRIBE");
+    assert_eq!(
+        ep.accept_subscription(now, tx, &Accept::new(600)),
+        Err(SendError::Capacity(Capacity::Notifiers))
+    );
+    ep.respond(now, tx, StatusCode::SERVICE_UNAVAILABLE, None)
+        .unwrap();
+    let sent = out(&mut ep);
+    assert_eq!(sent.len(), 1);
+    assert_eq!(
+        parse(&sent[0]).status(),
+        Some(StatusCode::SERVICE_UNAVAILABLE)
+    );
+    // One registration, not two.
+    let binding = Binding {
+        registrar: "sip:127.0.0.1",
+        aor: "<sip:alice@127.0.0.1>",
+        expires: 600,
+        username: "",
+        password: "",
+        realm: None,
+    };
+    ep.register(now, addr(PEER), &binding).unwrap();
+    assert_eq!(
+        ep.register(now, addr(PEER), &binding),
+        Err(SendError::Capacity(Capacity::Registrations))
+    );
+    // And a call, up and down.
+    let req = sansip::endpoint::Request::new(
+        Method::Invite,
+        CALLEE,
+        "<sip:alice@127.0.0.1>",
+        "<sip:bob@127.0.0.1>",
+    );
+    let call = ep.invite(now, addr(PEER), &req).unwrap();
+    let invite = out(&mut ep)
+        .into_iter()
+        .find(|m| parse(m).method() == Some(Method::Invite))
+        .expect("the INVITE");
+    let ok = response_to(&invite, 200, "b1", &[("Contact", CONTACT)], Some(SDP));
+    ep.handle_datagram(now, addr(PEER), &ok);
+    assert!(std::iter::from_fn(|| ep.poll_event()).any(|e| e == Event::CallEstablished { call }));
+    ep.hangup(now, call).unwrap();
+    let sent = out(&mut ep);
+    assert!(sent.iter().any(|m| parse(m).method() == Some(Method::Bye)));
+    assert!(core::mem::size_of::<Phone>() < 100_000);
+}
+
+/// Every datagram `ep` sends now.
+fn out(ep: &mut Phone) -> Vec<Vec<u8>> {
+    let mut buf = [0u8; 1500];
+    let mut sent = Vec::new();
+    while let Ok(Some(t)) = ep.poll_transmit(&mut buf) {
+        sent.push(t.bytes.to_vec());
+    }
+    sent
+}

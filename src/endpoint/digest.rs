@@ -631,8 +631,15 @@ enum Challenged {
     InDialog,
 }
 
-impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
-    Endpoint<TX, CALLS, MSG, QUEUE>
+impl<
+    const TX: usize,
+    const CALLS: usize,
+    const MSG: usize,
+    const QUEUE: usize,
+    const SUBS: usize,
+    const NOTIFIERS: usize,
+    const REGS: usize,
+> Endpoint<TX, CALLS, MSG, QUEUE, SUBS, NOTIFIERS, REGS>
 {
     /// A fresh client nonce: 64 random bits (RFC 7616 §3.4 asks for at least 64).
     pub(super) fn cnonce(&mut self) -> String<16> {

@@ -21,8 +21,9 @@ use crate::notifier::{self, Action, Answer, Authorization, Ended, Notice, Notifi
 use crate::time::Instant;
 use crate::transaction::{ClientKey, key::RequestKey};
 
-/// Most subscriptions one endpoint serves as notifier at a time. Each keeps its dialog
-/// and the resource state last given (up to `MSG` bytes).
+/// Most subscriptions an endpoint serves as notifier at a time by default: the default of
+/// its `NOTIFIERS` parameter ([`Endpoint`](super::Endpoint)). Each keeps its dialog and
+/// the resource state last given (up to `MSG` bytes).
 pub const MAX_NOTIFIERS: usize = 8;
 
 /// The shortest subscription [`Accept::new`] accepts, seconds (refreshes asking for
@@ -92,7 +93,7 @@ pub(super) struct NotifierEntry<const MSG: usize> {
     expires_at: Option<Instant>,
 }
 
-pub(super) type Notifiers<const MSG: usize> = Table<NotifierEntry<MSG>, MAX_NOTIFIERS>;
+pub(super) type Notifiers<const MSG: usize, const N: usize> = Table<NotifierEntry<MSG>, N>;
 
 /// Where a machine step comes from: a TU command (errors go back to the host, the
 /// handle may not be known to it yet) or the network and timers (failures become events).
@@ -102,8 +103,15 @@ enum Cause {
     Input,
 }
 
-impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
-    Endpoint<TX, CALLS, MSG, QUEUE>
+impl<
+    const TX: usize,
+    const CALLS: usize,
+    const MSG: usize,
+    const QUEUE: usize,
+    const SUBS: usize,
+    const NOTIFIERS: usize,
+    const REGS: usize,
+> Endpoint<TX, CALLS, MSG, QUEUE, SUBS, NOTIFIERS, REGS>
 {
     /// Accept the SUBSCRIBE of server transaction `tx` (from [`Event::IncomingRequest`],
     /// outside any dialog) as a subscription this endpoint serves (RFC 6665 §4.2.1.1):
@@ -127,7 +135,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
     /// Errors (nothing sent, nothing kept, unless said): [`SendError::InvalidState`] if
     /// `tx` is not an unanswered SUBSCRIBE outside a dialog, has no `Event` or no
     /// Contact, or a malformed `Expires`; [`SendError::Capacity`] with
-    /// [`Capacity::Notifiers`] when [`MAX_NOTIFIERS`] are kept already (answer 503
+    /// [`Capacity::Notifiers`] when `NOTIFIERS` are kept already (answer 503
     /// yourself), [`Capacity::Transactions`] without room for the NOTIFY, or another
     /// bound (an `Event` longer than [`MAX_EVENT`], a body over `MSG` bytes);
     /// [`SendError::IntervalTooBrief`] when the SUBSCRIBE asked for less than
@@ -177,7 +185,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         {
             return Err(SendError::InvalidState);
         }
-        if self.notifiers.len() >= MAX_NOTIFIERS {
+        if self.notifiers.len() >= NOTIFIERS {
             return Err(SendError::Capacity(Capacity::Notifiers));
         }
         let event = event_value(&req)?;
@@ -612,7 +620,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
 
     /// Expire the subscriptions due at `now` (RFC 6665 §4.2.1.4).
     pub(super) fn fire_notifier_timers(&mut self, now: Instant) {
-        let due: heapless::Vec<RawHandle, MAX_NOTIFIERS> = self
+        let due: heapless::Vec<RawHandle, NOTIFIERS> = self
             .notifiers
             .iter()
             .filter(|(_, e)| e.expires_at.is_some_and(|t| t <= now))

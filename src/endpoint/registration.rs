@@ -16,7 +16,8 @@ use crate::message::{
 use crate::register::{self, Action, Notice, Registration};
 use crate::time::{Duration, Instant};
 
-/// Most registrations one endpoint keeps at a time (accounts of a UA).
+/// Most registrations (accounts of a UA) an endpoint keeps at a time by default: the
+/// default of its `REGS` parameter ([`Endpoint`](super::Endpoint)).
 pub const MAX_REGISTRATIONS: usize = 4;
 /// Longest registrar URI, address of record, user name or password a registration keeps.
 pub const MAX_REGISTRATION_TEXT: usize = 128;
@@ -67,14 +68,21 @@ pub(super) struct RegEntry {
     challenges: Challenges,
 }
 
-pub(super) type Registrations = Table<RegEntry, MAX_REGISTRATIONS>;
+pub(super) type Registrations<const N: usize> = Table<RegEntry, N>;
 
 fn text(s: &str) -> Result<Text, SendError> {
     String::try_from(s).map_err(|_| SendError::Capacity(Capacity::String))
 }
 
-impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
-    Endpoint<TX, CALLS, MSG, QUEUE>
+impl<
+    const TX: usize,
+    const CALLS: usize,
+    const MSG: usize,
+    const QUEUE: usize,
+    const SUBS: usize,
+    const NOTIFIERS: usize,
+    const REGS: usize,
+> Endpoint<TX, CALLS, MSG, QUEUE, SUBS, NOTIFIERS, REGS>
 {
     /// Register this endpoint's Contact for `binding.aor` with the registrar at `to`,
     /// and keep it registered (RFC 3261 §10.2): a 401/407 is answered with Digest
@@ -86,7 +94,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
     /// failure that may pass [`Event::RegistrationRetrying`] (the registration goes on).
     /// Every REGISTER also gives the usual [`Event::Response`]s.
     ///
-    /// [`SendError::Capacity`] if [`MAX_REGISTRATIONS`] are kept already or a text of
+    /// [`SendError::Capacity`] if `REGS` are kept already or a text of
     /// `binding` is longer than [`MAX_REGISTRATION_TEXT`].
     pub fn register(
         &mut self,
@@ -389,7 +397,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
 
     /// Refresh the registrations due at `now`.
     pub(super) fn fire_refreshes(&mut self, now: Instant) {
-        let due: heapless::Vec<RawHandle, MAX_REGISTRATIONS> = self
+        let due: heapless::Vec<RawHandle, REGS> = self
             .regs
             .iter()
             .filter(|(_, r)| r.refresh_at.is_some_and(|t| t <= now))

@@ -20,7 +20,8 @@ use crate::subscription::{self, Action, Notice, NotifyState, Subscription};
 use crate::time::Instant;
 use crate::transaction::{ClientKey, key::RequestKey};
 
-/// Most subscriptions one endpoint keeps at a time.
+/// Most subscriptions an endpoint keeps at a time by default: the default of its `SUBS`
+/// parameter ([`Endpoint`](super::Endpoint)).
 pub const MAX_SUBSCRIPTIONS: usize = 8;
 /// Longest `Event` value a subscription keeps (package, template, `id`).
 pub const MAX_EVENT: usize = 64;
@@ -61,7 +62,8 @@ pub struct Subscribe<'a> {
     /// events under the new handle). Only for packages that allow several subscriptions
     /// from one SUBSCRIBE (presence does, RFC 3856 §4.1); when off (the default) such a
     /// NOTIFY gets 481, as §5.4.9 says for the others. A fork past
-    /// [`MAX_SUBSCRIPTIONS`] gets 481 too, with [`Event::Capacity`].
+    /// the endpoint's `SUBS` ([`MAX_SUBSCRIPTIONS`] by default) gets 481 too, with
+    /// [`Event::Capacity`].
     pub forks: bool,
 }
 
@@ -111,7 +113,7 @@ pub(super) struct SubEntry {
     forks: bool,
 }
 
-pub(super) type Subscriptions = Table<SubEntry, MAX_SUBSCRIPTIONS>;
+pub(super) type Subscriptions<const N: usize> = Table<SubEntry, N>;
 
 /// How many ended dialogs of subscriptions keeping forks are remembered.
 const ENDED_FORKS: usize = 2 * MAX_SUBSCRIPTIONS;
@@ -168,8 +170,15 @@ fn secs(s: u32) -> core::time::Duration {
     core::time::Duration::from_secs(u64::from(s))
 }
 
-impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
-    Endpoint<TX, CALLS, MSG, QUEUE>
+impl<
+    const TX: usize,
+    const CALLS: usize,
+    const MSG: usize,
+    const QUEUE: usize,
+    const SUBS: usize,
+    const NOTIFIERS: usize,
+    const REGS: usize,
+> Endpoint<TX, CALLS, MSG, QUEUE, SUBS, NOTIFIERS, REGS>
 {
     /// Subscribe to an event package at `to` (RFC 6665 §4.1): a SUBSCRIBE with
     /// `Event`, `Expires` and this endpoint's Contact. Each NOTIFY of the subscription is
@@ -185,7 +194,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
     /// `application/simple-message-summary`, ...) in the capabilities of
     /// [`EndpointConfig`](super::EndpointConfig), or its NOTIFYs get 415.
     ///
-    /// [`SendError::Capacity`] if [`MAX_SUBSCRIPTIONS`] are kept already or `event` is
+    /// [`SendError::Capacity`] if `SUBS` are kept already or `event` is
     /// longer than [`MAX_EVENT`].
     pub fn subscribe(
         &mut self,
@@ -193,7 +202,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         to: SocketAddr,
         sub: &Subscribe<'_>,
     ) -> Result<SubscriptionHandle, SendError> {
-        if self.subs.len() >= MAX_SUBSCRIPTIONS {
+        if self.subs.len() >= SUBS {
             return Err(SendError::Capacity(Capacity::Subscriptions));
         }
         let event: String<MAX_EVENT> =
@@ -618,7 +627,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         {
             return Some((parent, false));
         }
-        if self.subs.len() >= MAX_SUBSCRIPTIONS {
+        if self.subs.len() >= SUBS {
             self.push_event(Event::Capacity(Capacity::Subscriptions));
             return None;
         }
@@ -760,7 +769,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
 
     /// Fire the subscription timers due at `now`.
     pub(super) fn fire_sub_timers(&mut self, now: Instant) {
-        let due: heapless::Vec<RawHandle, MAX_SUBSCRIPTIONS> = self
+        let due: heapless::Vec<RawHandle, SUBS> = self
             .subs
             .iter()
             .filter(|(_, s)| s.timer_at.is_some_and(|t| t <= now))
@@ -775,7 +784,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         // RFC 6665 §4.1.2.2: a subscription whose refreshes failed is valid until it
         // expires, and over then (as a refresh that timed out).
         let grace = self.config.timers.t4;
-        let expired: heapless::Vec<RawHandle, MAX_SUBSCRIPTIONS> = self
+        let expired: heapless::Vec<RawHandle, SUBS> = self
             .subs
             .iter()
             .filter(|(_, s)| s.live_until(grace).is_some_and(|t| t <= now))
