@@ -330,6 +330,11 @@ impl<'a> Message<'a> {
                 msg.body_start = pos;
                 break;
             }
+            // Nearly every line: a known name and a value on one line.
+            if let Some(next) = msg.known_header(bytes, pos, crlf, max_headers) {
+                pos = next;
+                continue;
+            }
             // The empty line ends the header section.
             if bytes[pos] == b'\n' && !crlf {
                 msg.body_start = pos + 1;
@@ -361,6 +366,95 @@ impl<'a> Message<'a> {
     pub(crate) fn text_of(&self, part: &[u8]) -> Option<&'a str> {
         let offset = (part.as_ptr() as usize).checked_sub(self.bytes.as_ptr() as usize)?;
         self.text_at(offset, part.len())
+    }
+
+    /// [`Message::parse_header`] for the common line: a known name of at most 16 bytes
+    /// right before the colon, and a value on one line that ends as `crlf` says and
+    /// fits the index. `None` for any other line (the empty one too), which
+    /// `parse_header` then reads, or refuses, as before: nothing has changed then.
+    #[inline(always)]
+    fn known_header(
+        &mut self,
+        bytes: &'a [u8],
+        pos: usize,
+        crlf: bool,
+        max: usize,
+    ) -> Option<usize> {
+        // The name: as `name_before_colon` finds it, over at most two words. A known
+        // name is a token run, so this is what `parse_header` finds (see there).
+        let w0 = word_at(bytes, pos)?;
+        let (kind, colon) = match colon_flag(w0) {
+            0 => {
+                let w1 = word_at(bytes, pos + 8)?;
+                let flag = colon_flag(w1);
+                if flag == 0 {
+                    return None;
+                }
+                let len = (flag.trailing_zeros() / 8) as usize;
+                // `flag >> 7` has the bit at the colon's byte: below it, the name's.
+                let w1 = w1 & (flag >> 7).wrapping_sub(1);
+                (HeaderKind::from_name_words(w0, w1, 8 + len), pos + 8 + len)
+            }
+            flag => {
+                let len = (flag.trailing_zeros() / 8) as usize;
+                let w0 = w0 & ((flag >> 7) - 1);
+                (HeaderKind::from_name_words(w0, 0, len), pos + len)
+            }
+        };
+        // `Other` too for an empty name (a colon at `pos`).
+        if kind == HeaderKind::Other {
+            return None;
+        }
+        // The value: `line_end` and the continuation test of `parse_header`, every
+        // case it would refuse or continue left to it.
+        let at = find_line_break(bytes, colon + 1)?;
+        let next = if bytes[at] == b'\r' {
+            if !crlf || bytes.get(at + 1) != Some(&b'\n') {
+                return None;
+            }
+            at + 2
+        } else {
+            if crlf {
+                return None;
+            }
+            at + 1
+        };
+        if matches!(bytes.get(next), Some(b' ' | b'\t')) {
+            return None;
+        }
+        let value_start = lex::skip_lws(&bytes[..at], colon + 1);
+        let mut value_end = at;
+        while value_end > value_start && lex::is_lws(bytes[value_end - 1]) {
+            value_end -= 1;
+        }
+        if self.slots.len() >= max || value_end > usize::from(u16::MAX) {
+            return None;
+        }
+        self.record(Slot {
+            name_start: pos as u16,
+            value_start: value_start as u16,
+            value_end: value_end as u16,
+            kind,
+        })
+        .ok()?;
+        Some(next)
+    }
+
+    /// Add `slot` to the index and the lookup table; `Err` if the index is full.
+    #[inline(always)]
+    fn record(&mut self, slot: Slot) -> Result<(), Slot> {
+        let index = self.slots.len();
+        let kind = slot.kind;
+        self.slots.push(slot)?;
+        if kind != HeaderKind::Other {
+            if self.first[kind as usize] == NONE {
+                // `index` < MAX_HEADERS (64) fits in u8.
+                self.first[kind as usize] = index as u8;
+            } else {
+                self.repeated |= 1u64 << (kind as u32 & 63);
+            }
+        }
+        Ok(())
     }
 
     /// Parse one header (with its folded continuation lines) starting at `pos`; returns
@@ -905,6 +999,25 @@ fn header_name(
     Ok((kind, i + 1))
 }
 
+/// The little-endian word of the 8 bytes at `at`, if there are 8.
+#[inline(always)]
+fn word_at(bytes: &[u8], at: usize) -> Option<u64> {
+    let mut word = [0u8; 8];
+    word.copy_from_slice(bytes.get(at..at.checked_add(8)?)?);
+    Some(u64::from_le_bytes(word))
+}
+
+/// The flag (0x80) of the first `:` of `word`, 0 if none (the classic zero-byte test:
+/// its lowest flag is exact; higher ones are not, and are cleared).
+#[inline(always)]
+fn colon_flag(word: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let w = word ^ (ONES * u64::from(b':'));
+    let flags = w.wrapping_sub(ONES) & !w & HIGH;
+    flags & flags.wrapping_neg()
+}
+
 /// End of the header section on a stream: the index after the empty line, if present.
 fn find_head_end(bytes: &[u8]) -> Option<usize> {
     let mut i = 0;
@@ -1077,6 +1190,209 @@ fn parse_start_line(line: &[u8], base: usize) -> Result<StartLine<'_>, ParseErro
         uri,
         version,
     })
+}
+
+#[cfg(test)]
+mod reference;
+
+/// [`Message::read_head`] against the reader it replaced ([`reference::read_head`]):
+/// the same result, error kind and offset included, and the same view, field by field.
+#[cfg(test)]
+mod read_head_tests {
+    use std::vec::Vec;
+
+    use super::*;
+
+    /// The limits the comparisons run under: the default, and header counts that the
+    /// inputs reach (the capacity error's offset is compared too).
+    const LIMITS: [Limits; 4] = [
+        Limits {
+            max_message: DEFAULT_MAX_MESSAGE,
+            max_headers: MAX_HEADERS,
+        },
+        Limits {
+            max_message: DEFAULT_MAX_MESSAGE,
+            max_headers: 0,
+        },
+        Limits {
+            max_message: DEFAULT_MAX_MESSAGE,
+            max_headers: 3,
+        },
+        Limits {
+            max_message: DEFAULT_MAX_MESSAGE,
+            max_headers: 7,
+        },
+    ];
+
+    /// Whether both readers agree on `bytes` under every limit, lenient or not; counts
+    /// the comparisons and the accepted inputs.
+    fn agree(bytes: &[u8], compared: &mut usize, accepted: &mut usize) -> bool {
+        let mut same = true;
+        for limits in &LIMITS {
+            for lenient in [false, true] {
+                let mut got = Message::empty(bytes);
+                let mut want = Message::empty(bytes);
+                let r = got.read_head(limits, lenient);
+                let w = reference::read_head(&mut want, limits, lenient);
+                *compared += 1;
+                *accepted += usize::from(w.is_ok());
+                same &= r == w
+                    && got.start == want.start
+                    && got.slots == want.slots
+                    && got.first == want.first
+                    && got.repeated == want.repeated
+                    && got.body_start == want.body_start
+                    && got.start_offset == want.start_offset
+                    && got.text == want.text;
+            }
+        }
+        same
+    }
+
+    /// Header lines that reach each branch of the fast path and its way out: every
+    /// known name and compact form in three spellings, names that are not known or
+    /// are cut at each length, white space around the colon and at the end of the
+    /// value, folded values, odd line ends and bytes.
+    fn lines() -> Vec<Vec<u8>> {
+        let mut names: Vec<Vec<u8>> = Vec::new();
+        for k in HeaderKind::NAMED {
+            let name = k.as_str().as_bytes();
+            names.push(name.to_vec());
+            names.push(name.to_ascii_uppercase());
+            names.push(name.to_ascii_lowercase());
+            names.push(name[..name.len() - 1].to_vec());
+            let mut longer = name.to_vec();
+            longer.push(b'x');
+            names.push(longer);
+        }
+        for c in b'a'..=b'z' {
+            names.push(std::vec![c]);
+            names.push(std::vec![c.to_ascii_uppercase()]);
+        }
+        for odd in [
+            &b"X-Custom"[..],
+            b"Call\rID",
+            b"Vi\x00",
+            b"Via\x00",
+            b"\x00",
+            b"T\xc3\xa9",
+            b"Content_Length",
+            b"",
+        ] {
+            names.push(odd.to_vec());
+        }
+        let mut out = Vec::new();
+        for name in &names {
+            for sep in [&b": "[..], b":", b" : ", b"\t:", b":\t ", b": \r\n "] {
+                let mut line = name.clone();
+                line.extend_from_slice(sep);
+                line.extend_from_slice(b"value;x=1");
+                out.push(line);
+            }
+        }
+        for odd in [
+            &b"Via: a  \t"[..],
+            b"Via:",
+            b"Via:  ",
+            b"Via: a\r\n b",
+            b"Via: a\r\n\tb",
+            b"Via: a\r\n \r\n c",
+            b"Via: a\rb",
+            b"Via: a\nb",
+            b"Via: a\x00b\x0bc\x0c",
+            b"Via: \xc3\xa9",
+            b"Via: \xff",
+            b":value",
+            b" Via: a",
+        ] {
+            out.push(odd.to_vec());
+        }
+        out
+    }
+
+    /// Messages of those lines under each start line and line end, with every
+    /// prefix: the fast path reads up to 16 bytes ahead, so the ends of the input
+    /// are where it and the reference could part.
+    #[test]
+    fn read_head_agrees_with_the_reference() {
+        let starts: [&[u8]; 4] = [
+            b"INVITE sip:bob@example.com SIP/2.0",
+            b"SIP/2.0 200 OK",
+            b"\r\nOPTIONS sip:a@b SIP/2.0",
+            b"INVITE  sip:a@b  SIP/2.0",
+        ];
+        let lines = lines();
+        let (mut compared, mut accepted, mut differ) = (0, 0, 0);
+        let mut first_differing = None;
+        for (i, line) in lines.iter().enumerate() {
+            for (j, eol) in [&b"\r\n"[..], b"\n"].into_iter().enumerate() {
+                let start = starts[(i + j) % starts.len()];
+                let mut msg = start.to_vec();
+                for l in [
+                    &b"Via: SIP/2.0/UDP h;branch=z9hG4bK1"[..],
+                    line,
+                    b"l: 0",
+                    line,
+                ] {
+                    msg.extend_from_slice(eol);
+                    msg.extend_from_slice(l);
+                }
+                msg.extend_from_slice(eol);
+                msg.extend_from_slice(eol);
+                msg.extend_from_slice(b"body");
+                for end in 0..=msg.len() {
+                    if !agree(&msg[..end], &mut compared, &mut accepted) {
+                        differ += 1;
+                        first_differing.get_or_insert_with(|| msg[..end].to_vec());
+                    }
+                }
+            }
+        }
+        let counts = std::format!("{compared} compared, {accepted} accepted, {differ} differ");
+        assert!(compared > 100_000 && accepted > 10_000, "{counts}");
+        let first = first_differing.map(|m| std::string::String::from_utf8_lossy(&m).into_owned());
+        assert_eq!(differ, 0, "{counts}; first: {first:?}");
+    }
+
+    /// A header section past 64 KiB: the capacity error of the reference, at the
+    /// same header.
+    #[test]
+    fn read_head_agrees_with_the_reference_past_64_kib() {
+        let mut msg = b"MESSAGE sip:a@b SIP/2.0\r\n".to_vec();
+        while msg.len() < 70_000 {
+            msg.extend_from_slice(b"Subject: ");
+            msg.extend(core::iter::repeat_n(b'x', 1000));
+            msg.extend_from_slice(b"\r\n");
+        }
+        msg.extend_from_slice(b"\r\n");
+        let limits = Limits {
+            max_message: 100_000,
+            max_headers: MAX_HEADERS,
+        };
+        let mut got = Message::empty(&msg);
+        let mut want = Message::empty(&msg);
+        let r = got.read_head(&limits, false);
+        assert!(r.is_err());
+        assert_eq!(r, reference::read_head(&mut want, &limits, false));
+    }
+
+    /// Every corpus message and mutant, and every prefix of one in 16 of them.
+    #[test]
+    #[ignore = "needs ../shared/corpus"]
+    fn read_head_agrees_with_the_reference_on_the_corpus() {
+        let (mut compared, mut accepted, mut differ) = (0, 0, 0);
+        for (i, bytes) in crate::corpus_inputs::inputs().iter().enumerate() {
+            differ += usize::from(!agree(bytes, &mut compared, &mut accepted));
+            if i % 16 == 0 {
+                for end in 0..bytes.len() {
+                    differ += usize::from(!agree(&bytes[..end], &mut compared, &mut accepted));
+                }
+            }
+        }
+        let counts = std::format!("{compared} compared, {accepted} accepted, {differ} differ");
+        assert!(compared > 1_000_000 && accepted > 100_000, "{counts}");
+        assert_eq!(differ, 0, "{counts}");
+    }
 }
 
 #[cfg(test)]
