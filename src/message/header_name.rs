@@ -223,13 +223,14 @@ const LOWER: u64 = 0x2020_2020_2020_2020;
 
 /// The multiplier of [`short_slot`], found by trying multipliers until the short names'
 /// keys fell into distinct slots (the build checks it, see [`SHORT_SLOTS`]).
-const SHORT_MUL: u64 = 0xf731_7753_6d6c_91a9;
+const SHORT_MUL: u64 = 0x8427_093d_cecd_114b;
 
 /// The slot of a name of at most 16 bytes given as in [`HeaderKind::from_name_words`]:
-/// the top byte of a multiplicative hash of both words, letters folded to lower case.
+/// the top byte of a multiplicative hash of both words, letters folded to one case
+/// (the second word's to upper case, so that a short name's, 0, stays 0).
 #[inline(always)]
 const fn short_slot(w0: u64, w1: u64) -> usize {
-    (((w0 | LOWER) ^ (w1 | LOWER).rotate_left(29)).wrapping_mul(SHORT_MUL) >> 56) as usize
+    (((w0 | LOWER) ^ (w1 & !LOWER).rotate_left(29)).wrapping_mul(SHORT_MUL) >> 56) as usize
 }
 
 /// Every compact form and every known name of at most 16 bytes (52 of the 58): entry 0
@@ -292,6 +293,12 @@ const SHORT_SLOTS: [u8; 256] = {
     t
 };
 
+/// [`eq_lower`]'s comparison of a word of a name with a word of a known one: 0 if equal.
+#[inline(always)]
+const fn word_diff(name: u64, lower: u64) -> u64 {
+    (name | ((lower & 0x4040_4040_4040_4040) >> 1)) ^ lower
+}
+
 impl HeaderKind {
     /// [`HeaderKind::from_name`] of a name of `len` bytes, 1 to 16, given as the
     /// little-endian words of its bytes 0..8 and 8..16, every byte past `len` zero:
@@ -300,11 +307,22 @@ impl HeaderKind {
     #[inline(always)]
     pub(crate) fn from_name_words(w0: u64, w1: u64, len: usize) -> HeaderKind {
         let e = &SHORT[usize::from(SHORT_SLOTS[short_slot(w0, w1)])];
-        let diff = |b: u64, l: u64| (b | ((l & 0x4040_4040_4040_4040) >> 1)) ^ l;
         // A name of another length differs from the entry's in its last byte or the
         // byte after; the length check also refuses names with NUL bytes that would
         // read as the zero padding.
-        if usize::from(e.len) == len && diff(w0, e.lower[0]) | diff(w1, e.lower[1]) == 0 {
+        if usize::from(e.len) == len && word_diff(w0, e.lower[0]) | word_diff(w1, e.lower[1]) == 0 {
+            e.kind
+        } else {
+            HeaderKind::Other
+        }
+    }
+
+    /// [`HeaderKind::from_name_words`] of a name of at most 8 bytes (`w1` 0): an entry
+    /// of that length has a second word of 0 too, which needs no comparison.
+    #[inline(always)]
+    pub(crate) fn from_name_word(w0: u64, len: usize) -> HeaderKind {
+        let e = &SHORT[usize::from(SHORT_SLOTS[short_slot(w0, 0)])];
+        if usize::from(e.len) == len && word_diff(w0, e.lower[0]) == 0 {
             e.kind
         } else {
             HeaderKind::Other
@@ -438,7 +456,7 @@ mod tests {
         }
     }
 
-    /// [`HeaderKind::from_name_words`] is [`HeaderKind::from_name`] on every name of
+    /// [`HeaderKind::from_name_words`] (and `from_name_word`) is [`HeaderKind::from_name`] on every name of
     /// 1 to 16 bytes: the known ones and compact forms in any case, with each byte
     /// replaced (by bytes that fold onto a letter, a NUL that reads as padding, a byte
     /// with the high bit), cut or extended, and short strings over the names' letters.
@@ -452,7 +470,15 @@ mod tests {
                 w.copy_from_slice(&b[at..at + 8]);
                 u64::from_le_bytes(w)
             };
-            HeaderKind::from_name_words(w(0), w(8), name.len())
+            let got = HeaderKind::from_name_words(w(0), w(8), name.len());
+            if name.len() <= 8 {
+                assert_eq!(
+                    HeaderKind::from_name_word(w(0), name.len()),
+                    got,
+                    "{name:?}"
+                );
+            }
+            got
         };
         let mut names: std::vec::Vec<std::vec::Vec<u8>> = std::vec::Vec::new();
         for kind in HeaderKind::NAMED {

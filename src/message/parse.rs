@@ -323,17 +323,18 @@ impl<'a> Message<'a> {
         let max_headers = limits.max_headers.min(MAX_HEADERS);
         pos = next;
         loop {
+            // Nearly every line: a known name and a value on one line.
+            pos = if crlf {
+                msg.known_headers::<true>(bytes, pos, max_headers)
+            } else {
+                msg.known_headers::<false>(bytes, pos, max_headers)
+            };
             if pos >= bytes.len() {
                 // The input ended right after a complete header line, without the empty
                 // line: tolerated as an empty body, as the main C stacks do (the RFC 5118
                 // archive ships messages like that). A line cut short is still an error.
                 msg.body_start = pos;
                 break;
-            }
-            // Nearly every line: a known name and a value on one line.
-            if let Some(next) = msg.known_header(bytes, pos, crlf, max_headers) {
-                pos = next;
-                continue;
             }
             // The empty line ends the header section.
             if bytes[pos] == b'\n' && !crlf {
@@ -368,66 +369,93 @@ impl<'a> Message<'a> {
         self.text_at(offset, part.len())
     }
 
-    /// [`Message::parse_header`] for the common line: a known name of at most 16 bytes
-    /// right before the colon, and a value on one line that ends as `crlf` says and
+    /// [`Message::known_header`] on the lines from `pos` on while it reads them; returns
+    /// where it stopped. A loop of its own, out of line: the registers are all for it.
+    #[inline(never)]
+    fn known_headers<const CRLF: bool>(
+        &mut self,
+        bytes: &'a [u8],
+        mut pos: usize,
+        max: usize,
+    ) -> usize {
+        // Every position then fits the index (else `parse_header` refuses the line).
+        if bytes.len() > usize::from(u16::MAX) {
+            return pos;
+        }
+        while let Some(next) = self.known_header::<CRLF>(bytes, pos, max) {
+            pos = next;
+        }
+        pos
+    }
+
+    /// [`Message::parse_header`] for the common line: a known name of at most 15 bytes
+    /// right before the colon, and a value on one line that ends as `CRLF` says and
     /// fits the index. `None` for any other line (the empty one too), which
     /// `parse_header` then reads, or refuses, as before: nothing has changed then.
+    ///
+    /// The 16 bytes at `pos` serve both the name and the search for the line end.
     #[inline(always)]
-    fn known_header(
+    fn known_header<const CRLF: bool>(
         &mut self,
         bytes: &'a [u8],
         pos: usize,
-        crlf: bool,
         max: usize,
     ) -> Option<usize> {
-        // The name: as `name_before_colon` finds it, over at most two words. A known
-        // name is a token run, so this is what `parse_header` finds (see there).
-        let w0 = word_at(bytes, pos)?;
-        let (kind, colon) = match colon_flag(w0) {
-            0 => {
-                let w1 = word_at(bytes, pos + 8)?;
-                let flag = colon_flag(w1);
-                if flag == 0 {
-                    return None;
-                }
+        let head = bytes.get(pos..)?.first_chunk::<16>()?;
+        let (w0, w1) = words(head);
+        // The name: as `name_before_colon` finds it. A known name is a token run, so
+        // this is what `parse_header` finds (see there).
+        let (kind, colon) = match (colon_flag(w0), colon_flag(w1)) {
+            (0, 0) => return None,
+            (0, flag) => {
                 let len = (flag.trailing_zeros() / 8) as usize;
                 // `flag >> 7` has the bit at the colon's byte: below it, the name's.
-                let w1 = w1 & (flag >> 7).wrapping_sub(1);
+                let w1 = w1 & ((flag >> 7) - 1);
                 (HeaderKind::from_name_words(w0, w1, 8 + len), pos + 8 + len)
             }
-            flag => {
+            (flag, _) => {
                 let len = (flag.trailing_zeros() / 8) as usize;
                 let w0 = w0 & ((flag >> 7) - 1);
-                (HeaderKind::from_name_words(w0, 0, len), pos + len)
+                (HeaderKind::from_name_word(w0, len), pos + len)
             }
         };
         // `Other` too for an empty name (a colon at `pos`).
         if kind == HeaderKind::Other {
             return None;
         }
-        // The value: `line_end` and the continuation test of `parse_header`, every
-        // case it would refuse or continue left to it.
-        let at = find_line_break(bytes, colon + 1)?;
-        let next = if bytes[at] == b'\r' {
-            if !crlf || bytes.get(at + 1) != Some(&b'\n') {
-                return None;
-            }
-            at + 2
-        } else {
-            if crlf {
-                return None;
-            }
-            at + 1
+        // The line end: `find_line_break` from the colon on. The name and colon are
+        // no bytes below 0x0E, so the first such byte of the 16 lies after the colon;
+        // when it is not CR or LF the search goes on after it.
+        let at = match (below_0e(w0), below_0e(w1)) {
+            (0, 0) => find_line_break(bytes, pos + 16)?,
+            (0, flag) => pos + 8 + (flag.trailing_zeros() / 8) as usize,
+            (flag, _) => pos + (flag.trailing_zeros() / 8) as usize,
         };
-        if matches!(bytes.get(next), Some(b' ' | b'\t')) {
+        let at = match bytes.get(at)? {
+            b'\r' | b'\n' => at,
+            _ => find_line_break(bytes, at + 1)?,
+        };
+        // `line_end` and the continuation test of `parse_header`, every case it would
+        // refuse or continue left to it.
+        let (next, after) = match (CRLF, bytes.get(at..)?) {
+            (true, [b'\r', b'\n', after @ ..]) => (at + 2, after),
+            (false, [b'\n', after @ ..]) => (at + 1, after),
+            _ => return None,
+        };
+        if let [b' ' | b'\t', ..] = after {
             return None;
         }
-        let value_start = lex::skip_lws(&bytes[..at], colon + 1);
-        let mut value_end = at;
-        while value_end > value_start && lex::is_lws(bytes[value_end - 1]) {
+        // `lex::trim` on the value between the colon and the line end: no CR or LF
+        // there, so LWS is SP or HTAB. Nearly always one SP before, none after.
+        let (mut value_start, mut value_end) = (colon + 1, at);
+        while value_start < value_end && matches!(bytes[value_start], b' ' | b'\t') {
+            value_start += 1;
+        }
+        while value_end > value_start && matches!(bytes[value_end - 1], b' ' | b'\t') {
             value_end -= 1;
         }
-        if self.slots.len() >= max || value_end > usize::from(u16::MAX) {
+        // `value_end` < `bytes.len()`, which `known_headers` checked fits in u16.
+        if self.slots.len() >= max {
             return None;
         }
         self.record(Slot {
@@ -999,12 +1027,22 @@ fn header_name(
     Ok((kind, i + 1))
 }
 
-/// The little-endian word of the 8 bytes at `at`, if there are 8.
+/// The little-endian words of 16 bytes.
 #[inline(always)]
-fn word_at(bytes: &[u8], at: usize) -> Option<u64> {
-    let mut word = [0u8; 8];
-    word.copy_from_slice(bytes.get(at..at.checked_add(8)?)?);
-    Some(u64::from_le_bytes(word))
+fn words(b: &[u8; 16]) -> (u64, u64) {
+    let (mut w0, mut w1) = ([0u8; 8], [0u8; 8]);
+    w0.copy_from_slice(&b[..8]);
+    w1.copy_from_slice(&b[8..]);
+    (u64::from_le_bytes(w0), u64::from_le_bytes(w1))
+}
+
+/// Flags (0x80) on the bytes of `word` below 0x0E, the lowest exact (the classic
+/// zero-byte test, shifted): where a CR or LF may be.
+#[inline(always)]
+fn below_0e(word: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    word.wrapping_sub(ONES * 0x0E) & !word & HIGH
 }
 
 /// The flag (0x80) of the first `:` of `word`, 0 if none (the classic zero-byte test:
@@ -1056,18 +1094,32 @@ fn line_end(
     Ok((at, if crlf { at + 2 } else { at + 1 }, crlf))
 }
 
-/// The first CR or LF at or after `from`. Scans eight bytes at a time: a word's bytes
-/// below 0x0E are flagged with the classic SWAR test, and only flagged bytes are looked
-/// at one by one (the lowest flag is exact; tabs and other controls are rare).
+/// The first CR or LF at or after `from`. Scans sixteen bytes a step, then eight: a
+/// word's bytes below 0x0E are flagged with the classic SWAR test, and only the lowest
+/// flagged byte is looked at (the lowest flag is exact; tabs and other controls are
+/// rare, and the scan goes on after one).
+#[inline(always)]
 fn find_line_break(s: &[u8], from: usize) -> Option<usize> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
     let mut i = from;
-    while let Some(chunk) = s.get(i..i + 8) {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        let w = u64::from_le_bytes(word);
-        let flags = w.wrapping_sub(ONES * 0x0E) & !w & HIGH;
+    while let Some(pair) = s.get(i..).and_then(<[u8]>::first_chunk::<16>) {
+        let (a, b) = words(pair);
+        let (fa, fb) = (below_0e(a), below_0e(b));
+        if fa | fb == 0 {
+            i += 16;
+            continue;
+        }
+        let j = i + if fa != 0 {
+            (fa.trailing_zeros() / 8) as usize
+        } else {
+            8 + (fb.trailing_zeros() / 8) as usize
+        };
+        if matches!(s[j], b'\r' | b'\n') {
+            return Some(j);
+        }
+        i = j + 1;
+    }
+    while let Some(chunk) = s.get(i..).and_then(<[u8]>::first_chunk::<8>) {
+        let flags = below_0e(u64::from_le_bytes(*chunk));
         if flags == 0 {
             i += 8;
             continue;
