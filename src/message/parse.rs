@@ -312,10 +312,14 @@ impl<'a> Message<'a> {
             return Err(ParseError::new(K::Empty, 0));
         }
         let (line_end, next, crlf) = line_end(bytes, pos, None)?;
-        let start = match parse_start_line(&bytes[pos..line_end], pos) {
-            Ok(start) => start,
-            Err(e) if lenient => lenient_request_line(&bytes[pos..line_end]).ok_or(e)?,
-            Err(e) => return Err(e),
+        let line = &bytes[pos..line_end];
+        let start = match common_start_line(line) {
+            Some(start) => start,
+            None => match parse_start_line(line, pos) {
+                Ok(start) => start,
+                Err(e) if lenient => lenient_request_line(line).ok_or(e)?,
+                Err(e) => return Err(e),
+            },
         };
         self.start = start;
         self.start_offset = pos;
@@ -1175,6 +1179,88 @@ fn has_space_control_or_non_ascii(s: &[u8]) -> bool {
     words.remainder().iter().any(|&b| b <= b' ' || b >= 0x7f)
 }
 
+/// [`parse_start_line`] for the lines nearly every message starts with: `SIP/2.0 `, a
+/// status code and its canonical reason phrase; or a known method of at most 7
+/// letters, a Request-URI and ` SIP/2.0`. The value `parse_start_line` gives, found
+/// from the first word; `None` for any other line, which `parse_start_line` then reads
+/// (or refuses) as before.
+#[inline(always)]
+fn common_start_line(line: &[u8]) -> Option<StartLine<'_>> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    /// `name` as a little-endian word, zero past its end.
+    const fn word(name: &[u8]) -> u64 {
+        let mut w = 0;
+        let mut i = 0;
+        while i < name.len() {
+            w |= (name[i] as u64) << (8 * i);
+            i += 1;
+        }
+        w
+    }
+    let w = u64::from_le_bytes(*line.first_chunk::<8>()?);
+    if w == word(b"SIP/2.0 ") {
+        // The canonical phrase holds no byte `parse_start_line` refuses (see
+        // `canonical_reasons_pass_the_reason_check`).
+        let [_, _, _, _, _, _, _, _, a, b, c, b' ', reason @ ..] = line else {
+            return None;
+        };
+        let digit = |d: u8| d.checked_sub(b'0').filter(|d| *d < 10).map(u16::from);
+        let code = StatusCode::new(digit(*a)? * 100 + digit(*b)? * 10 + digit(*c)?)?;
+        let canonical = code.reason();
+        return (reason == canonical.as_bytes()).then_some(StartLine::Response {
+            version: "SIP/2.0",
+            code,
+            reason: canonical,
+        });
+    }
+    // The method: the bytes before the first SP, which the lowest flag marks exactly.
+    let x = w ^ (ONES * u64::from(b' '));
+    let flags = x.wrapping_sub(ONES) & !x & HIGH;
+    let sp = flags & flags.wrapping_neg();
+    if sp == 0 {
+        return None;
+    }
+    const INVITE: u64 = word(b"INVITE");
+    const ACK: u64 = word(b"ACK");
+    const BYE: u64 = word(b"BYE");
+    const CANCEL: u64 = word(b"CANCEL");
+    const OPTIONS: u64 = word(b"OPTIONS");
+    const PRACK: u64 = word(b"PRACK");
+    const UPDATE: u64 = word(b"UPDATE");
+    const NOTIFY: u64 = word(b"NOTIFY");
+    const REFER: u64 = word(b"REFER");
+    const MESSAGE: u64 = word(b"MESSAGE");
+    const INFO: u64 = word(b"INFO");
+    const PUBLISH: u64 = word(b"PUBLISH");
+    let method = match w & ((sp >> 7) - 1) {
+        INVITE => Method::Invite,
+        ACK => Method::Ack,
+        BYE => Method::Bye,
+        CANCEL => Method::Cancel,
+        OPTIONS => Method::Options,
+        PRACK => Method::Prack,
+        UPDATE => Method::Update,
+        NOTIFY => Method::Notify,
+        REFER => Method::Refer,
+        MESSAGE => Method::Message,
+        INFO => Method::Info,
+        PUBLISH => Method::Publish,
+        _ => return None,
+    };
+    let len = (sp.trailing_zeros() / 8) as usize;
+    let (uri, version) = line.get(len + 1..)?.split_last_chunk::<8>()?;
+    // No SP in the URI: `parse_start_line` splits where this does.
+    if version != b" SIP/2.0" || uri.is_empty() || has_space_control_or_non_ascii(uri) {
+        return None;
+    }
+    Some(StartLine::Request {
+        method,
+        uri,
+        version: "SIP/2.0",
+    })
+}
+
 /// A Request-Line read as `method SP anything`, for [`Message::salvage_request`].
 fn lenient_request_line(line: &[u8]) -> Option<StartLine<'_>> {
     let sp = line.iter().position(|&b| b == b' ')?;
@@ -1614,6 +1700,89 @@ mod tests {
         }
         assert!(compared > 1_000_000, "{compared}");
         assert_eq!(differ, 0, "{differ} of {compared} differ");
+    }
+
+    /// What `common_start_line` takes for granted: a canonical reason phrase, as
+    /// `StatusCode::reason` gives it for every code, passes `parse_start_line`.
+    #[test]
+    fn canonical_reasons_pass_the_reason_check() {
+        for n in 100..=699 {
+            let code = StatusCode::new(n).unwrap();
+            let line = std::format!("SIP/2.0 {n} {}", code.reason());
+            let want = StartLine::Response {
+                version: "SIP/2.0",
+                code,
+                reason: code.reason(),
+            };
+            assert_eq!(parse_start_line(line.as_bytes(), 0), Ok(want), "{line}");
+            assert_eq!(common_start_line(line.as_bytes()), Some(want), "{line}");
+        }
+    }
+
+    /// `common_start_line` gives what `parse_start_line` gives, or leaves the line to
+    /// it: every method, known or not, under each start, with odd URIs and versions.
+    #[test]
+    fn common_start_line_agrees_with_parse_start_line() {
+        let mut lines: std::vec::Vec<std::vec::Vec<u8>> = std::vec::Vec::new();
+        let methods: std::vec::Vec<&[u8]> = Method::KNOWN
+            .iter()
+            .map(|m| m.as_str().as_bytes())
+            .chain([
+                &b"invite"[..],
+                b"INVITEX",
+                b"INVIT",
+                b"FOO",
+                b"",
+                b"SIP/2.0",
+                b"A\x00",
+            ])
+            .collect();
+        for m in &methods {
+            for uri in [
+                &b"sip:a@b"[..],
+                b"",
+                b"sip:a b",
+                b"sip:\xc3\xa9",
+                b"sip:a\x7f",
+            ] {
+                for version in [&b"SIP/2.0"[..], b"sip/2.0", b"SIP/2.01", b"", b"SIP/2.0 "] {
+                    let mut line = m.to_vec();
+                    line.push(b' ');
+                    line.extend_from_slice(uri);
+                    line.push(b' ');
+                    line.extend_from_slice(version);
+                    lines.push(line);
+                }
+            }
+        }
+        for status in [
+            &b"SIP/2.0 200 OK"[..],
+            b"SIP/2.0 200 OK ",
+            b"SIP/2.0 200 Ok",
+            b"SIP/2.0 200",
+            b"SIP/2.0 200 ",
+            b"SIP/2.0 099 x",
+            b"SIP/2.0 700 x",
+            b"SIP/2.0 2x0 OK",
+            b"SIP/2.0 2000 OK",
+            b"SIP/2.0  200 OK",
+            b"SIP/2.0 299 Success",
+            b"sip/2.0 200 OK",
+            b"SIP/2.0 180 Ringing\x00",
+        ] {
+            lines.push(status.to_vec());
+        }
+        let mut common = 0;
+        for line in &lines {
+            for end in 0..=line.len() {
+                let l = &line[..end];
+                if let Some(start) = common_start_line(l) {
+                    assert_eq!(parse_start_line(l, 0), Ok(start), "{l:?}");
+                    common += 1;
+                }
+            }
+        }
+        assert!(common > 20, "{common}");
     }
 
     #[test]
