@@ -441,22 +441,36 @@ impl<'a> Message<'a> {
         };
         // `line_end` and the continuation test of `parse_header`, every case it would
         // refuse or continue left to it.
-        let (next, after) = match (CRLF, bytes.get(at..)?) {
-            (true, [b'\r', b'\n', after @ ..]) => (at + 2, after),
-            (false, [b'\n', after @ ..]) => (at + 1, after),
-            _ => return None,
+        let next = if CRLF {
+            if bytes.get(at..)?.first_chunk::<2>()? != b"\r\n" {
+                return None;
+            }
+            at + 2
+        } else {
+            if bytes[at] != b'\n' {
+                return None;
+            }
+            at + 1
         };
-        if let [b' ' | b'\t', ..] = after {
+        if matches!(bytes.get(next), Some(b' ' | b'\t')) {
             return None;
         }
         // `lex::trim` on the value between the colon and the line end: no CR or LF
         // there, so LWS is SP or HTAB. Nearly always one SP before, none after.
-        let (mut value_start, mut value_end) = (colon + 1, at);
-        while value_start < value_end && matches!(bytes[value_start], b' ' | b'\t') {
-            value_start += 1;
+        // A byte above SP is neither, which settles the common case in one test each.
+        // `colon` < `at` < `bytes.len()`, and a SP after the colon is before `at`.
+        let mut value_start = colon + 1;
+        value_start += usize::from(bytes[value_start] == b' ');
+        if bytes[value_start] <= b' ' {
+            while value_start < at && matches!(bytes[value_start], b' ' | b'\t') {
+                value_start += 1;
+            }
         }
-        while value_end > value_start && matches!(bytes[value_end - 1], b' ' | b'\t') {
-            value_end -= 1;
+        let mut value_end = at;
+        if bytes[value_end - 1] <= b' ' {
+            while value_end > value_start && matches!(bytes[value_end - 1], b' ' | b'\t') {
+                value_end -= 1;
+            }
         }
         // `value_end` < `bytes.len()`, which `known_headers` checked fits in u16.
         if self.slots.len() >= max {
