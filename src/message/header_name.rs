@@ -214,6 +214,8 @@ fn eq_lower(name: &[u8], lower: &[u8]) -> bool {
 #[derive(Clone, Copy)]
 struct Short {
     lower: [u64; 2],
+    /// `word_diff`'s fold of `lower`, computed once: 0x20 on each letter.
+    fold: [u64; 2],
     len: u8,
     kind: HeaderKind,
 }
@@ -238,6 +240,7 @@ const fn short_slot(w0: u64, w1: u64) -> usize {
 const SHORT: [Short; 73] = {
     let none = Short {
         lower: [0; 2],
+        fold: [0; 2],
         len: 0,
         kind: HeaderKind::Other,
     };
@@ -249,6 +252,7 @@ const SHORT: [Short; 73] = {
         if !matches!(kind, HeaderKind::Other) {
             t[n] = Short {
                 lower: [c as u64, 0],
+                fold: [fold(c as u64), 0],
                 len: 1,
                 kind,
             };
@@ -269,6 +273,7 @@ const SHORT: [Short; 73] = {
             }
             t[n] = Short {
                 lower: words,
+                fold: [fold(words[0]), fold(words[1])],
                 len: lower.len() as u8,
                 kind,
             };
@@ -293,24 +298,26 @@ const SHORT_SLOTS: [u8; 256] = {
     t
 };
 
-/// [`eq_lower`]'s comparison of a word of a name with a word of a known one: 0 if equal.
-#[inline(always)]
-const fn word_diff(name: u64, lower: u64) -> u64 {
-    (name | ((lower & 0x4040_4040_4040_4040) >> 1)) ^ lower
+/// What [`eq_lower`] ORs into a word of a name before comparing it with `lower`, a word
+/// of a known one: bit 0x20 on the bytes that are letters, so that both cases match.
+const fn fold(lower: u64) -> u64 {
+    (lower & 0x4040_4040_4040_4040) >> 1
 }
 
 impl HeaderKind {
     /// [`HeaderKind::from_name`] of a name of `len` bytes, 1 to 16, given as the
     /// little-endian words of its bytes 0..8 and 8..16, every byte past `len` zero:
     /// for the parser, which has the words in hand. One hash and one comparison of two
-    /// words, as [`eq_lower`] does.
+    /// words, as [`eq_lower`] does (with the fold precomputed).
     #[inline(always)]
     pub(crate) fn from_name_words(w0: u64, w1: u64, len: usize) -> HeaderKind {
         let e = &SHORT[usize::from(SHORT_SLOTS[short_slot(w0, w1)])];
         // A name of another length differs from the entry's in its last byte or the
         // byte after; the length check also refuses names with NUL bytes that would
         // read as the zero padding.
-        if usize::from(e.len) == len && word_diff(w0, e.lower[0]) | word_diff(w1, e.lower[1]) == 0 {
+        if usize::from(e.len) == len
+            && ((w0 | e.fold[0]) ^ e.lower[0]) | ((w1 | e.fold[1]) ^ e.lower[1]) == 0
+        {
             e.kind
         } else {
             HeaderKind::Other
@@ -322,7 +329,7 @@ impl HeaderKind {
     #[inline(always)]
     pub(crate) fn from_name_word(w0: u64, len: usize) -> HeaderKind {
         let e = &SHORT[usize::from(SHORT_SLOTS[short_slot(w0, 0)])];
-        if usize::from(e.len) == len && word_diff(w0, e.lower[0]) == 0 {
+        if usize::from(e.len) == len && w0 | e.fold[0] == e.lower[0] {
             e.kind
         } else {
             HeaderKind::Other
