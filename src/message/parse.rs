@@ -427,9 +427,9 @@ impl<'a> Message<'a> {
         if kind == HeaderKind::Other {
             return None;
         }
-        // The line end: `find_line_break` from the colon on. The name and colon are
-        // no bytes below 0x0E, so the first such byte of the 16 lies after the colon;
-        // when it is not CR or LF the search goes on after it.
+        // The line end: `find_line_break` from the colon on. Neither the name nor the
+        // colon has a byte below 0x0E, so the first such byte of the 16 lies after the
+        // colon; when it is not CR or LF the search goes on after it.
         let at = match (below_0e(w0), below_0e(w1)) {
             (0, 0) => find_line_break(bytes, pos + 16)?,
             (0, flag) => pos + 8 + (flag.trailing_zeros() / 8) as usize,
@@ -456,9 +456,9 @@ impl<'a> Message<'a> {
             return None;
         }
         // `lex::trim` on the value between the colon and the line end: no CR or LF
-        // there, so LWS is SP or HTAB. Nearly always one SP before, none after.
-        // A byte above SP is neither, which settles the common case in one test each.
-        // `colon` < `at` < `bytes.len()`, and a SP after the colon is before `at`.
+        // there, so LWS is SP or HTAB. Nearly always one SP before and none after, and
+        // a byte above SP is neither: one test a side. (`colon` < `at` < `bytes.len()`;
+        // a SP after the colon is before `at`.)
         let mut value_start = colon + 1;
         value_start += usize::from(bytes[value_start] == b' ');
         if bytes[value_start] <= b' ' {
