@@ -209,10 +209,136 @@ fn eq_lower(name: &[u8], lower: &[u8]) -> bool {
     }
 }
 
+/// A known name of at most 16 bytes, or a compact form, as [`HeaderKind::from_name_words`]
+/// compares it: lower case, as two little-endian words zero past its end.
+#[derive(Clone, Copy)]
+struct Short {
+    lower: [u64; 2],
+    /// [`fold`] of `lower`, computed once: 0x20 on each letter.
+    fold: [u64; 2],
+    len: u8,
+    kind: HeaderKind,
+}
+
+/// 0x20 in every byte: `| LOWER` lower-cases the letters of a word (see [`name_key`]).
+const LOWER: u64 = 0x2020_2020_2020_2020;
+
+/// The multiplier of [`short_slot`], found by trying multipliers until the short names'
+/// keys fell into distinct slots (the build checks it, see [`SHORT_SLOTS`]).
+const SHORT_MUL: u64 = 0x8427_093d_cecd_114b;
+
+/// The slot of a name of at most 16 bytes given as in [`HeaderKind::from_name_words`]:
+/// the top byte of a multiplicative hash of both words, letters folded to one case
+/// (the second word's to upper case, so that a short name's, 0, stays 0).
+#[inline(always)]
+const fn short_slot(w0: u64, w1: u64) -> usize {
+    (((w0 | LOWER) ^ (w1 & !LOWER).rotate_left(29)).wrapping_mul(SHORT_MUL) >> 56) as usize
+}
+
+/// Every compact form and every known name of at most 16 bytes (52 of the 58): entry 0
+/// is a placeholder no name matches (its length is 0), which empty slots point at.
+const SHORT: [Short; 73] = {
+    let none = Short {
+        lower: [0; 2],
+        fold: [0; 2],
+        len: 0,
+        kind: HeaderKind::Other,
+    };
+    let mut t = [none; 73];
+    let mut n = 1;
+    let mut c = b'a';
+    while c <= b'z' {
+        let kind = HeaderKind::from_compact(c);
+        if !matches!(kind, HeaderKind::Other) {
+            t[n] = Short {
+                lower: [c as u64, 0],
+                fold: [fold(c as u64), 0],
+                len: 1,
+                kind,
+            };
+            n += 1;
+        }
+        c += 1;
+    }
+    let mut i = 0;
+    while i < HeaderKind::NAMED.len() {
+        let kind = HeaderKind::NAMED[i];
+        let lower = kind.lower();
+        if lower.len() <= 16 {
+            let mut words = [0u64; 2];
+            let mut j = 0;
+            while j < lower.len() {
+                words[j / 8] |= (lower[j] as u64) << (8 * (j % 8));
+                j += 1;
+            }
+            t[n] = Short {
+                lower: words,
+                fold: [fold(words[0]), fold(words[1])],
+                len: lower.len() as u8,
+                kind,
+            };
+            n += 1;
+        }
+        i += 1;
+    }
+    assert!(n == t.len(), "SHORT holds every short name");
+    t
+};
+
+/// The entry of [`SHORT`] for each [`short_slot`] (0: none).
+const SHORT_SLOTS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 1;
+    while i < SHORT.len() {
+        let s = short_slot(SHORT[i].lower[0], SHORT[i].lower[1]);
+        assert!(t[s] == 0, "two short names share a slot: change SHORT_MUL");
+        t[s] = i as u8;
+        i += 1;
+    }
+    t
+};
+
+/// What [`eq_lower`] ORs into a word of a name before comparing it with `lower`, a word
+/// of a known one: bit 0x20 on the bytes that are letters, so that both cases match.
+const fn fold(lower: u64) -> u64 {
+    (lower & 0x4040_4040_4040_4040) >> 1
+}
+
 impl HeaderKind {
+    /// [`HeaderKind::from_name`] of a name of `len` bytes, 1 to 16, given as the
+    /// little-endian words of its bytes 0..8 and 8..16, every byte past `len` zero:
+    /// for the parser, which has the words in hand. One hash and one comparison of two
+    /// words, as [`eq_lower`] does (with the fold precomputed).
+    #[inline(always)]
+    pub(crate) fn from_name_words(w0: u64, w1: u64, len: usize) -> HeaderKind {
+        let e = &SHORT[usize::from(SHORT_SLOTS[short_slot(w0, w1)])];
+        // A name of another length differs from the entry's in its last byte or the
+        // byte after; the length check also refuses names with NUL bytes that would
+        // read as the zero padding.
+        if usize::from(e.len) == len
+            && ((w0 | e.fold[0]) ^ e.lower[0]) | ((w1 | e.fold[1]) ^ e.lower[1]) == 0
+        {
+            e.kind
+        } else {
+            HeaderKind::Other
+        }
+    }
+
+    /// [`HeaderKind::from_name_words`] of a name of at most 8 bytes (`w1` 0): an entry
+    /// of that length has a second word of 0 too, which needs no comparison.
+    #[inline(always)]
+    pub(crate) fn from_name_word(w0: u64, len: usize) -> HeaderKind {
+        let e = &SHORT[usize::from(SHORT_SLOTS[short_slot(w0, 0)])];
+        if usize::from(e.len) == len && w0 | e.fold[0] == e.lower[0] {
+            e.kind
+        } else {
+            HeaderKind::Other
+        }
+    }
+
     /// Compact forms of RFC 3261 §7.3.3 and the extension RFCs (IANA SIP header
     /// registry), given the lower-cased letter.
-    fn from_compact(c: u8) -> HeaderKind {
+    const fn from_compact(c: u8) -> HeaderKind {
         match c {
             b'a' => HeaderKind::AcceptContact,
             b'b' => HeaderKind::ReferredBy,
@@ -335,6 +461,63 @@ mod tests {
             let s = &s[..];
             assert_eq!(HeaderKind::from_name(s), reference(s), "{s:?}");
         }
+    }
+
+    /// [`HeaderKind::from_name_words`] (and `from_name_word`) is
+    /// [`HeaderKind::from_name`] on every name of 1 to 16 bytes: the known ones and
+    /// compact forms in any case, with each byte replaced (by bytes that fold onto a
+    /// letter, a NUL that reads as padding, a byte with the high bit), cut or extended,
+    /// and short strings over the names' letters.
+    #[test]
+    fn from_name_words_agrees_with_from_name() {
+        let words = |name: &[u8]| {
+            let mut b = [0u8; 16];
+            b[..name.len()].copy_from_slice(name);
+            let w = |at: usize| {
+                let mut w = [0u8; 8];
+                w.copy_from_slice(&b[at..at + 8]);
+                u64::from_le_bytes(w)
+            };
+            let got = HeaderKind::from_name_words(w(0), w(8), name.len());
+            if name.len() <= 8 {
+                assert_eq!(
+                    HeaderKind::from_name_word(w(0), name.len()),
+                    got,
+                    "{name:?}"
+                );
+            }
+            got
+        };
+        let mut names: std::vec::Vec<std::vec::Vec<u8>> = std::vec::Vec::new();
+        for kind in HeaderKind::NAMED {
+            for spelling in [kind.as_str().as_bytes(), kind.lower()] {
+                let upper = spelling.to_ascii_uppercase();
+                for name in [spelling, &upper[..]] {
+                    for len in [name.len() - 1, name.len(), name.len() + 1] {
+                        let mut n = name.to_vec();
+                        n.resize(len, b'x');
+                        names.push(n);
+                    }
+                    for at in 0..name.len() {
+                        for b in *b"-aAzZ0_\r\x00\xff@[`{" {
+                            let mut n = name.to_vec();
+                            n[at] = b;
+                            names.push(n);
+                        }
+                    }
+                }
+            }
+        }
+        names.extend(crate::message::lex::strings_over(b"acdeiklnoprstv-", 1..=4));
+        names.extend((0..=255u8).map(|b| std::vec![b]));
+        let (mut compared, mut known) = (0, 0);
+        for name in names.iter().filter(|n| (1..=16).contains(&n.len())) {
+            let want = HeaderKind::from_name(name);
+            assert_eq!(words(name), want, "{name:?}");
+            compared += 1;
+            known += usize::from(want != HeaderKind::Other);
+        }
+        assert!(compared > 50_000 && known > 500, "{compared} {known}");
     }
 
     #[test]

@@ -312,10 +312,14 @@ impl<'a> Message<'a> {
             return Err(ParseError::new(K::Empty, 0));
         }
         let (line_end, next, crlf) = line_end(bytes, pos, None)?;
-        let start = match parse_start_line(&bytes[pos..line_end], pos) {
-            Ok(start) => start,
-            Err(e) if lenient => lenient_request_line(&bytes[pos..line_end]).ok_or(e)?,
-            Err(e) => return Err(e),
+        let line = &bytes[pos..line_end];
+        let start = match common_start_line(line) {
+            Some(start) => start,
+            None => match parse_start_line(line, pos) {
+                Ok(start) => start,
+                Err(e) if lenient => lenient_request_line(line).ok_or(e)?,
+                Err(e) => return Err(e),
+            },
         };
         self.start = start;
         self.start_offset = pos;
@@ -323,6 +327,12 @@ impl<'a> Message<'a> {
         let max_headers = limits.max_headers.min(MAX_HEADERS);
         pos = next;
         loop {
+            // Nearly every line: a known name and a value on one line.
+            pos = if crlf {
+                msg.known_headers::<true>(bytes, pos, max_headers)
+            } else {
+                msg.known_headers::<false>(bytes, pos, max_headers)
+            };
             if pos >= bytes.len() {
                 // The input ended right after a complete header line, without the empty
                 // line: tolerated as an empty body, as the main C stacks do (the RFC 5118
@@ -361,6 +371,136 @@ impl<'a> Message<'a> {
     pub(crate) fn text_of(&self, part: &[u8]) -> Option<&'a str> {
         let offset = (part.as_ptr() as usize).checked_sub(self.bytes.as_ptr() as usize)?;
         self.text_at(offset, part.len())
+    }
+
+    /// [`Message::known_header`] on the lines from `pos` on while it reads them; returns
+    /// where it stopped. A loop of its own, out of line: the registers are all for it.
+    #[inline(never)]
+    fn known_headers<const CRLF: bool>(
+        &mut self,
+        bytes: &'a [u8],
+        mut pos: usize,
+        max: usize,
+    ) -> usize {
+        // Every position then fits the index (else `parse_header` refuses the line).
+        if bytes.len() > usize::from(u16::MAX) {
+            return pos;
+        }
+        while let Some(next) = self.known_header::<CRLF>(bytes, pos, max) {
+            pos = next;
+        }
+        pos
+    }
+
+    /// [`Message::parse_header`] for the common line: a known name of at most 15 bytes
+    /// right before the colon, and a value on one line that ends as `CRLF` says and
+    /// fits the index. `None` for any other line (the empty one too), which
+    /// `parse_header` then reads, or refuses, as before: nothing has changed then.
+    ///
+    /// The 16 bytes at `pos` serve both the name and the search for the line end.
+    #[inline(always)]
+    fn known_header<const CRLF: bool>(
+        &mut self,
+        bytes: &'a [u8],
+        pos: usize,
+        max: usize,
+    ) -> Option<usize> {
+        let head = bytes.get(pos..)?.first_chunk::<16>()?;
+        let (w0, w1) = words(head);
+        // The name: as `name_before_colon` finds it. A known name is a token run, so
+        // this is what `parse_header` finds (see there).
+        let (kind, colon) = match (colon_flag(w0), colon_flag(w1)) {
+            (0, 0) => return None,
+            (0, flag) => {
+                let len = (flag.trailing_zeros() / 8) as usize;
+                // `flag >> 7` has the bit at the colon's byte: below it, the name's.
+                let w1 = w1 & ((flag >> 7) - 1);
+                (HeaderKind::from_name_words(w0, w1, 8 + len), pos + 8 + len)
+            }
+            (flag, _) => {
+                let len = (flag.trailing_zeros() / 8) as usize;
+                let w0 = w0 & ((flag >> 7) - 1);
+                (HeaderKind::from_name_word(w0, len), pos + len)
+            }
+        };
+        // `Other` too for an empty name (a colon at `pos`).
+        if kind == HeaderKind::Other {
+            return None;
+        }
+        // The line end: `find_line_break` from the colon on. Neither the name nor the
+        // colon has a byte below 0x0E, so the first such byte of the 16 lies after the
+        // colon; when it is not CR or LF the search goes on after it.
+        let at = match (below_0e(w0), below_0e(w1)) {
+            (0, 0) => find_line_break(bytes, pos + 16)?,
+            (0, flag) => pos + 8 + (flag.trailing_zeros() / 8) as usize,
+            (flag, _) => pos + (flag.trailing_zeros() / 8) as usize,
+        };
+        let at = match bytes.get(at)? {
+            b'\r' | b'\n' => at,
+            _ => find_line_break(bytes, at + 1)?,
+        };
+        // `line_end` and the continuation test of `parse_header`, every case it would
+        // refuse or continue left to it.
+        let next = if CRLF {
+            if bytes.get(at..)?.first_chunk::<2>()? != b"\r\n" {
+                return None;
+            }
+            at + 2
+        } else {
+            if bytes[at] != b'\n' {
+                return None;
+            }
+            at + 1
+        };
+        if matches!(bytes.get(next), Some(b' ' | b'\t')) {
+            return None;
+        }
+        // `lex::trim` on the value between the colon and the line end: no CR or LF
+        // there, so LWS is SP or HTAB. Nearly always one SP before and none after, and
+        // a byte above SP is neither: one test a side. (`colon` < `at` < `bytes.len()`;
+        // a SP after the colon is before `at`.)
+        let mut value_start = colon + 1;
+        value_start += usize::from(bytes[value_start] == b' ');
+        if bytes[value_start] <= b' ' {
+            while value_start < at && matches!(bytes[value_start], b' ' | b'\t') {
+                value_start += 1;
+            }
+        }
+        let mut value_end = at;
+        if bytes[value_end - 1] <= b' ' {
+            while value_end > value_start && matches!(bytes[value_end - 1], b' ' | b'\t') {
+                value_end -= 1;
+            }
+        }
+        // `value_end` < `bytes.len()`, which `known_headers` checked fits in u16.
+        if self.slots.len() >= max {
+            return None;
+        }
+        self.record(Slot {
+            name_start: pos as u16,
+            value_start: value_start as u16,
+            value_end: value_end as u16,
+            kind,
+        })
+        .ok()?;
+        Some(next)
+    }
+
+    /// Add `slot` to the index and the lookup table; `Err` if the index is full.
+    #[inline(always)]
+    fn record(&mut self, slot: Slot) -> Result<(), Slot> {
+        let index = self.slots.len();
+        let kind = slot.kind;
+        self.slots.push(slot)?;
+        if kind != HeaderKind::Other {
+            if self.first[kind as usize] == NONE {
+                // `index` < MAX_HEADERS (64) fits in u8.
+                self.first[kind as usize] = index as u8;
+            } else {
+                self.repeated |= 1u64 << (kind as u32 & 63);
+            }
+        }
+        Ok(())
     }
 
     /// Parse one header (with its folded continuation lines) starting at `pos`; returns
@@ -905,6 +1045,35 @@ fn header_name(
     Ok((kind, i + 1))
 }
 
+/// The little-endian words of 16 bytes.
+#[inline(always)]
+fn words(b: &[u8; 16]) -> (u64, u64) {
+    let (mut w0, mut w1) = ([0u8; 8], [0u8; 8]);
+    w0.copy_from_slice(&b[..8]);
+    w1.copy_from_slice(&b[8..]);
+    (u64::from_le_bytes(w0), u64::from_le_bytes(w1))
+}
+
+/// Flags (0x80) on the bytes of `word` below 0x0E, the lowest exact (the classic
+/// zero-byte test, shifted): where a CR or LF may be.
+#[inline(always)]
+fn below_0e(word: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    word.wrapping_sub(ONES * 0x0E) & !word & HIGH
+}
+
+/// The flag (0x80) of the first `:` of `word`, 0 if none (the classic zero-byte test:
+/// its lowest flag is exact; higher ones are not, and are cleared).
+#[inline(always)]
+fn colon_flag(word: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let w = word ^ (ONES * u64::from(b':'));
+    let flags = w.wrapping_sub(ONES) & !w & HIGH;
+    flags & flags.wrapping_neg()
+}
+
 /// End of the header section on a stream: the index after the empty line, if present.
 fn find_head_end(bytes: &[u8]) -> Option<usize> {
     let mut i = 0;
@@ -943,18 +1112,32 @@ fn line_end(
     Ok((at, if crlf { at + 2 } else { at + 1 }, crlf))
 }
 
-/// The first CR or LF at or after `from`. Scans eight bytes at a time: a word's bytes
-/// below 0x0E are flagged with the classic SWAR test, and only flagged bytes are looked
-/// at one by one (the lowest flag is exact; tabs and other controls are rare).
+/// The first CR or LF at or after `from`. Scans sixteen bytes a step, then eight: a
+/// word's bytes below 0x0E are flagged with the classic SWAR test, and only the lowest
+/// flagged byte is looked at (the lowest flag is exact; tabs and other controls are
+/// rare, and the scan goes on after one).
+#[inline(always)]
 fn find_line_break(s: &[u8], from: usize) -> Option<usize> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
     let mut i = from;
-    while let Some(chunk) = s.get(i..i + 8) {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        let w = u64::from_le_bytes(word);
-        let flags = w.wrapping_sub(ONES * 0x0E) & !w & HIGH;
+    while let Some(pair) = s.get(i..).and_then(<[u8]>::first_chunk::<16>) {
+        let (a, b) = words(pair);
+        let (fa, fb) = (below_0e(a), below_0e(b));
+        if fa | fb == 0 {
+            i += 16;
+            continue;
+        }
+        let j = i + if fa != 0 {
+            (fa.trailing_zeros() / 8) as usize
+        } else {
+            8 + (fb.trailing_zeros() / 8) as usize
+        };
+        if matches!(s[j], b'\r' | b'\n') {
+            return Some(j);
+        }
+        i = j + 1;
+    }
+    while let Some(chunk) = s.get(i..).and_then(<[u8]>::first_chunk::<8>) {
+        let flags = below_0e(u64::from_le_bytes(*chunk));
         if flags == 0 {
             i += 8;
             continue;
@@ -1008,6 +1191,88 @@ fn has_space_control_or_non_ascii(s: &[u8]) -> bool {
         }
     }
     words.remainder().iter().any(|&b| b <= b' ' || b >= 0x7f)
+}
+
+/// [`parse_start_line`] for the lines nearly every message starts with: `SIP/2.0 `, a
+/// status code and its canonical reason phrase; or a known method of at most 7
+/// letters, a Request-URI and ` SIP/2.0`. The value `parse_start_line` gives, found
+/// from the first word; `None` for any other line, which `parse_start_line` then reads
+/// (or refuses) as before.
+#[inline(always)]
+fn common_start_line(line: &[u8]) -> Option<StartLine<'_>> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    /// `name` as a little-endian word, zero past its end.
+    const fn word(name: &[u8]) -> u64 {
+        let mut w = 0;
+        let mut i = 0;
+        while i < name.len() {
+            w |= (name[i] as u64) << (8 * i);
+            i += 1;
+        }
+        w
+    }
+    let w = u64::from_le_bytes(*line.first_chunk::<8>()?);
+    if w == word(b"SIP/2.0 ") {
+        // The canonical phrase holds no byte `parse_start_line` refuses (see
+        // `canonical_reasons_pass_the_reason_check`).
+        let [_, _, _, _, _, _, _, _, a, b, c, b' ', reason @ ..] = line else {
+            return None;
+        };
+        let digit = |d: u8| d.checked_sub(b'0').filter(|d| *d < 10).map(u16::from);
+        let code = StatusCode::new(digit(*a)? * 100 + digit(*b)? * 10 + digit(*c)?)?;
+        let canonical = code.reason();
+        return (reason == canonical.as_bytes()).then_some(StartLine::Response {
+            version: "SIP/2.0",
+            code,
+            reason: canonical,
+        });
+    }
+    // The method: the bytes before the first SP, which the lowest flag marks exactly.
+    let x = w ^ (ONES * u64::from(b' '));
+    let flags = x.wrapping_sub(ONES) & !x & HIGH;
+    let sp = flags & flags.wrapping_neg();
+    if sp == 0 {
+        return None;
+    }
+    const INVITE: u64 = word(b"INVITE");
+    const ACK: u64 = word(b"ACK");
+    const BYE: u64 = word(b"BYE");
+    const CANCEL: u64 = word(b"CANCEL");
+    const OPTIONS: u64 = word(b"OPTIONS");
+    const PRACK: u64 = word(b"PRACK");
+    const UPDATE: u64 = word(b"UPDATE");
+    const NOTIFY: u64 = word(b"NOTIFY");
+    const REFER: u64 = word(b"REFER");
+    const MESSAGE: u64 = word(b"MESSAGE");
+    const INFO: u64 = word(b"INFO");
+    const PUBLISH: u64 = word(b"PUBLISH");
+    let method = match w & ((sp >> 7) - 1) {
+        INVITE => Method::Invite,
+        ACK => Method::Ack,
+        BYE => Method::Bye,
+        CANCEL => Method::Cancel,
+        OPTIONS => Method::Options,
+        PRACK => Method::Prack,
+        UPDATE => Method::Update,
+        NOTIFY => Method::Notify,
+        REFER => Method::Refer,
+        MESSAGE => Method::Message,
+        INFO => Method::Info,
+        PUBLISH => Method::Publish,
+        _ => return None,
+    };
+    let len = (sp.trailing_zeros() / 8) as usize;
+    let (uri, version) = line.get(len + 1..)?.split_last_chunk::<8>()?;
+    // No SP in the URI: `parse_start_line` splits where this does.
+    if version != b" SIP/2.0" || uri.is_empty() || has_space_control_or_non_ascii(uri) {
+        return None;
+    }
+    Some(StartLine::Request {
+        method,
+        uri,
+        version: "SIP/2.0",
+    })
 }
 
 /// A Request-Line read as `method SP anything`, for [`Message::salvage_request`].
@@ -1077,6 +1342,209 @@ fn parse_start_line(line: &[u8], base: usize) -> Result<StartLine<'_>, ParseErro
         uri,
         version,
     })
+}
+
+#[cfg(test)]
+mod reference;
+
+/// [`Message::read_head`] against the reader it replaced ([`reference::read_head`]):
+/// the same result, error kind and offset included, and the same view, field by field.
+#[cfg(test)]
+mod read_head_tests {
+    use std::vec::Vec;
+
+    use super::*;
+
+    /// The limits the comparisons run under: the default, and header counts that the
+    /// inputs reach (the capacity error's offset is compared too).
+    const LIMITS: [Limits; 4] = [
+        Limits {
+            max_message: DEFAULT_MAX_MESSAGE,
+            max_headers: MAX_HEADERS,
+        },
+        Limits {
+            max_message: DEFAULT_MAX_MESSAGE,
+            max_headers: 0,
+        },
+        Limits {
+            max_message: DEFAULT_MAX_MESSAGE,
+            max_headers: 3,
+        },
+        Limits {
+            max_message: DEFAULT_MAX_MESSAGE,
+            max_headers: 7,
+        },
+    ];
+
+    /// Whether both readers agree on `bytes` under every limit, lenient or not; counts
+    /// the comparisons and the accepted inputs.
+    fn agree(bytes: &[u8], compared: &mut usize, accepted: &mut usize) -> bool {
+        let mut same = true;
+        for limits in &LIMITS {
+            for lenient in [false, true] {
+                let mut got = Message::empty(bytes);
+                let mut want = Message::empty(bytes);
+                let r = got.read_head(limits, lenient);
+                let w = reference::read_head(&mut want, limits, lenient);
+                *compared += 1;
+                *accepted += usize::from(w.is_ok());
+                same &= r == w
+                    && got.start == want.start
+                    && got.slots == want.slots
+                    && got.first == want.first
+                    && got.repeated == want.repeated
+                    && got.body_start == want.body_start
+                    && got.start_offset == want.start_offset
+                    && got.text == want.text;
+            }
+        }
+        same
+    }
+
+    /// Header lines that reach each branch of the fast path and its way out: every
+    /// known name and compact form in three spellings, names that are not known or
+    /// are cut at each length, white space around the colon and at the end of the
+    /// value, folded values, odd line ends and bytes.
+    fn lines() -> Vec<Vec<u8>> {
+        let mut names: Vec<Vec<u8>> = Vec::new();
+        for k in HeaderKind::NAMED {
+            let name = k.as_str().as_bytes();
+            names.push(name.to_vec());
+            names.push(name.to_ascii_uppercase());
+            names.push(name.to_ascii_lowercase());
+            names.push(name[..name.len() - 1].to_vec());
+            let mut longer = name.to_vec();
+            longer.push(b'x');
+            names.push(longer);
+        }
+        for c in b'a'..=b'z' {
+            names.push(std::vec![c]);
+            names.push(std::vec![c.to_ascii_uppercase()]);
+        }
+        for odd in [
+            &b"X-Custom"[..],
+            b"Call\rID",
+            b"Vi\x00",
+            b"Via\x00",
+            b"\x00",
+            b"T\xc3\xa9",
+            b"Content_Length",
+            b"",
+        ] {
+            names.push(odd.to_vec());
+        }
+        let mut out = Vec::new();
+        for name in &names {
+            for sep in [&b": "[..], b":", b" : ", b"\t:", b":\t ", b": \r\n "] {
+                let mut line = name.clone();
+                line.extend_from_slice(sep);
+                line.extend_from_slice(b"value;x=1");
+                out.push(line);
+            }
+        }
+        for odd in [
+            &b"Via: a  \t"[..],
+            b"Via:",
+            b"Via:  ",
+            b"Via: a\r\n b",
+            b"Via: a\r\n\tb",
+            b"Via: a\r\n \r\n c",
+            b"Via: a\rb",
+            b"Via: a\nb",
+            b"Via: a\x00b\x0bc\x0c",
+            b"Via: \xc3\xa9",
+            b"Via: \xff",
+            b":value",
+            b" Via: a",
+        ] {
+            out.push(odd.to_vec());
+        }
+        out
+    }
+
+    /// Messages of those lines under each start line and line end, with every
+    /// prefix: the fast path reads up to 16 bytes ahead, so the ends of the input
+    /// are where it and the reference could part.
+    #[test]
+    fn read_head_agrees_with_the_reference() {
+        let starts: [&[u8]; 4] = [
+            b"INVITE sip:bob@example.com SIP/2.0",
+            b"SIP/2.0 200 OK",
+            b"\r\nOPTIONS sip:a@b SIP/2.0",
+            b"INVITE  sip:a@b  SIP/2.0",
+        ];
+        let lines = lines();
+        let (mut compared, mut accepted, mut differ) = (0, 0, 0);
+        let mut first_differing = None;
+        for (i, line) in lines.iter().enumerate() {
+            for (j, eol) in [&b"\r\n"[..], b"\n"].into_iter().enumerate() {
+                let start = starts[(i + j) % starts.len()];
+                let mut msg = start.to_vec();
+                for l in [
+                    &b"Via: SIP/2.0/UDP h;branch=z9hG4bK1"[..],
+                    line,
+                    b"l: 0",
+                    line,
+                ] {
+                    msg.extend_from_slice(eol);
+                    msg.extend_from_slice(l);
+                }
+                msg.extend_from_slice(eol);
+                msg.extend_from_slice(eol);
+                msg.extend_from_slice(b"body");
+                for end in 0..=msg.len() {
+                    if !agree(&msg[..end], &mut compared, &mut accepted) {
+                        differ += 1;
+                        first_differing.get_or_insert_with(|| msg[..end].to_vec());
+                    }
+                }
+            }
+        }
+        let counts = std::format!("{compared} compared, {accepted} accepted, {differ} differ");
+        assert!(compared > 100_000 && accepted > 10_000, "{counts}");
+        let first = first_differing.map(|m| std::string::String::from_utf8_lossy(&m).into_owned());
+        assert_eq!(differ, 0, "{counts}; first: {first:?}");
+    }
+
+    /// A header section past 64 KiB: the capacity error of the reference, at the
+    /// same header.
+    #[test]
+    fn read_head_agrees_with_the_reference_past_64_kib() {
+        let mut msg = b"MESSAGE sip:a@b SIP/2.0\r\n".to_vec();
+        while msg.len() < 70_000 {
+            msg.extend_from_slice(b"Subject: ");
+            msg.extend(core::iter::repeat_n(b'x', 1000));
+            msg.extend_from_slice(b"\r\n");
+        }
+        msg.extend_from_slice(b"\r\n");
+        let limits = Limits {
+            max_message: 100_000,
+            max_headers: MAX_HEADERS,
+        };
+        let mut got = Message::empty(&msg);
+        let mut want = Message::empty(&msg);
+        let r = got.read_head(&limits, false);
+        assert!(r.is_err());
+        assert_eq!(r, reference::read_head(&mut want, &limits, false));
+    }
+
+    /// Every corpus message and mutant, and every prefix of one in 16 of them.
+    #[test]
+    #[ignore = "needs ../shared/corpus"]
+    fn read_head_agrees_with_the_reference_on_the_corpus() {
+        let (mut compared, mut accepted, mut differ) = (0, 0, 0);
+        for (i, bytes) in crate::corpus_inputs::inputs().iter().enumerate() {
+            differ += usize::from(!agree(bytes, &mut compared, &mut accepted));
+            if i % 16 == 0 {
+                for end in 0..bytes.len() {
+                    differ += usize::from(!agree(&bytes[..end], &mut compared, &mut accepted));
+                }
+            }
+        }
+        let counts = std::format!("{compared} compared, {accepted} accepted, {differ} differ");
+        assert!(compared > 1_000_000 && accepted > 100_000, "{counts}");
+        assert_eq!(differ, 0, "{counts}");
+    }
 }
 
 #[cfg(test)]
@@ -1246,6 +1714,89 @@ mod tests {
         }
         assert!(compared > 1_000_000, "{compared}");
         assert_eq!(differ, 0, "{differ} of {compared} differ");
+    }
+
+    /// What `common_start_line` takes for granted: a canonical reason phrase, as
+    /// `StatusCode::reason` gives it for every code, passes `parse_start_line`.
+    #[test]
+    fn canonical_reasons_pass_the_reason_check() {
+        for n in 100..=699 {
+            let code = StatusCode::new(n).unwrap();
+            let line = std::format!("SIP/2.0 {n} {}", code.reason());
+            let want = StartLine::Response {
+                version: "SIP/2.0",
+                code,
+                reason: code.reason(),
+            };
+            assert_eq!(parse_start_line(line.as_bytes(), 0), Ok(want), "{line}");
+            assert_eq!(common_start_line(line.as_bytes()), Some(want), "{line}");
+        }
+    }
+
+    /// `common_start_line` gives what `parse_start_line` gives, or leaves the line to
+    /// it: every method, known or not, under each start, with odd URIs and versions.
+    #[test]
+    fn common_start_line_agrees_with_parse_start_line() {
+        let mut lines: std::vec::Vec<std::vec::Vec<u8>> = std::vec::Vec::new();
+        let methods: std::vec::Vec<&[u8]> = Method::KNOWN
+            .iter()
+            .map(|m| m.as_str().as_bytes())
+            .chain([
+                &b"invite"[..],
+                b"INVITEX",
+                b"INVIT",
+                b"FOO",
+                b"",
+                b"SIP/2.0",
+                b"A\x00",
+            ])
+            .collect();
+        for m in &methods {
+            for uri in [
+                &b"sip:a@b"[..],
+                b"",
+                b"sip:a b",
+                b"sip:\xc3\xa9",
+                b"sip:a\x7f",
+            ] {
+                for version in [&b"SIP/2.0"[..], b"sip/2.0", b"SIP/2.01", b"", b"SIP/2.0 "] {
+                    let mut line = m.to_vec();
+                    line.push(b' ');
+                    line.extend_from_slice(uri);
+                    line.push(b' ');
+                    line.extend_from_slice(version);
+                    lines.push(line);
+                }
+            }
+        }
+        for status in [
+            &b"SIP/2.0 200 OK"[..],
+            b"SIP/2.0 200 OK ",
+            b"SIP/2.0 200 Ok",
+            b"SIP/2.0 200",
+            b"SIP/2.0 200 ",
+            b"SIP/2.0 099 x",
+            b"SIP/2.0 700 x",
+            b"SIP/2.0 2x0 OK",
+            b"SIP/2.0 2000 OK",
+            b"SIP/2.0  200 OK",
+            b"SIP/2.0 299 Success",
+            b"sip/2.0 200 OK",
+            b"SIP/2.0 180 Ringing\x00",
+        ] {
+            lines.push(status.to_vec());
+        }
+        let mut common = 0;
+        for line in &lines {
+            for end in 0..=line.len() {
+                let l = &line[..end];
+                if let Some(start) = common_start_line(l) {
+                    assert_eq!(parse_start_line(l, 0), Ok(start), "{l:?}");
+                    common += 1;
+                }
+            }
+        }
+        assert!(common > 20, "{common}");
     }
 
     #[test]
