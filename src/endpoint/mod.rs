@@ -2226,7 +2226,8 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
     /// 407 are sent again answering it, as [`Request::credentials`] describes (RFC 3261
     /// §22.2, §22.3). Challenges the call's old credentials answered are forgotten: the
     /// next request goes without `Authorization` until challenged again. A request
-    /// already challenged is not sent again.
+    /// already challenged is not sent again. The ACK of an INVITE sent with the old
+    /// ones still carries them (§22.1).
     ///
     /// Errors: [`SendError::UnknownHandle`] for a call that is over; [`SendError::Capacity`]
     /// for a username, password or realm longer than [`MAX_CREDENTIAL`] (the call keeps
@@ -2250,6 +2251,16 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
     ) -> Result<(), SendError> {
         self.calls.get(call.0).ok_or(SendError::UnknownHandle)?;
         let auth = credentials.map(Auth::new).transpose()?;
+        // The requests already sent with the old ones keep them: their ACKs carry them
+        // (§22.1), read back from the INVITE or its lingering record.
+        let auth = match (auth, self.call_auths.get(call)) {
+            (Some(mut new), Some(old)) => {
+                new.lingering_reinvite = old.lingering_reinvite.clone();
+                Some(new)
+            }
+            (None, Some(old)) => Some(old.withdrawn()),
+            (auth, None) => auth,
+        };
         self.call_auths.set(call, auth);
         Ok(())
     }
@@ -2896,11 +2907,21 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         let Some((uac_invite, reinvite, lingering, own)) = self.calls.get_mut(call.0).map(|c| {
             let c = &mut c.meta; // fields borrowed apart
             c.keep_early_seqs();
-            // The dialog a 2xx confirmed (UAC: the one the call ran on).
+            // The dialog a 2xx confirmed (UAC: the one the call ran on), ended by the
+            // peer (its BYE, or a 481/408). A BYE of this side's marked it as it went
+            // (`SendBye`).
+            let local_bye = matches!(
+                c.session.state(),
+                dialog::SessionState::Terminated(
+                    dialog::EndReason::LocalBye
+                        | dialog::EndReason::SessionExpired
+                        | dialog::EndReason::Cancelled
+                )
+            );
             let own = c
                 .dialog
                 .as_ref()
-                .filter(|d| d.state() != dialog::DialogState::Early)
+                .filter(|d| !local_bye && d.state() != dialog::DialogState::Early)
                 .and_then(|d| Tag::new(d.id().remote_tag()).ok());
             (c.uac_invite, c.reinvite, c.lingering_invite.clone(), own)
         }) else {
@@ -2909,22 +2930,25 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         // A fork that answers after the call is over is ACKed and BYEd (§13.2.2.4); its
         // BYE goes on from the CSeq of its PRACKs (§12.2.1.1), kept with the INVITE
         // (written there in place: the list has room for every fork's tag).
+        // Appended after the dialogs BYEd while the call went on (`mark_byed_tag`).
         let forks = self.calls.get(call.0).map_or(&[][..], |c| &c.forks[..]);
         if !forks.is_empty() {
             if let Some(e) = uac_invite.and_then(|t| self.txs.get_mut(t.0)) {
+                let mut room = [0xFF; FORK_TRAILER];
+                room[..e.fork_seqs.len()].copy_from_slice(&e.fork_seqs);
+                append_fork_seqs(forks, &mut room);
                 e.fork_seqs.clear();
-                push_fork_seqs(forks, &mut e.fork_seqs);
+                let _ = e.fork_seqs.extend_from_slice(&room[..fork_seqs_end(&room)]);
             } else if let Some(trailer) = lingering
                 .as_ref()
                 .and_then(|key| self.linger.payload_mut(key))
                 .and_then(|p| p.len().checked_sub(FORK_TRAILER).map(|at| &mut p[at..]))
             {
                 // The room the INVITE's record kept for them.
-                let seqs = write_fork_seqs(forks);
-                trailer[..seqs.len()].copy_from_slice(&seqs);
+                append_fork_seqs(forks, trailer);
             }
         }
-        // The call's own dialog ended with the call (its BYE went or came, or it failed):
+        // The call's own dialog ended with the call (the peer's BYE came, or a 481/408):
         // a retransmission of the 2xx that made it, reaching the INVITE while it waits
         // out Timer M, gets its ACK again and no BYE of its own (§13.2.2.4, §12.2.1.1).
         if let Some(own) = own.filter(|_| uac_invite.is_some() || lingering.is_some()) {
@@ -3764,7 +3788,8 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             }
             None => return,
         }
-        if !push_invite_record(&mut self.linger, deadline, key, e.peer, &e.request, call) {
+        let (request, seqs) = (&e.request, &e.fork_seqs);
+        if !push_invite_record(&mut self.linger, deadline, key, e.peer, request, seqs, call) {
             return;
         }
         let key = key.clone();
@@ -3823,7 +3848,8 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         };
         // The same layout as the initial INVITE's record (`split_trailer`); a re-INVITE's
         // 2xx gets no BYE, so its trailer stays empty.
-        if !push_invite_record(&mut self.linger, deadline, key, e.peer, &e.request, call) {
+        let (request, seqs) = (&e.request, &e.fork_seqs);
+        if !push_invite_record(&mut self.linger, deadline, key, e.peer, request, seqs, call) {
             return;
         }
         // The ACK of its 2xx carries its credentials (§22.1): read from the record.
@@ -5277,6 +5303,14 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 if let Some(c) = self.calls.get_mut(call.0) {
                     c.pending_tx = Some(bye);
                 }
+                // The dialog is BYEd (the call's or another fork's): its 2xx retransmitted
+                // once the call is over gets the ACK alone (§12.2.1.1), kept with the
+                // INVITE beyond the call. Only once the BYE went: one that could not be
+                // sent leaves that 2xx to be BYEd when it comes again.
+                if let Some(c) = self.calls.get(call.0) {
+                    let (invite, lingering) = (c.uac_invite, c.lingering_invite.clone());
+                    self.mark_byed_tag(invite, lingering.as_ref(), remote_tag.as_str());
+                }
             }
             dialog::Action::SendCancel => {
                 let c = self.calls.get(call.0).ok_or(SendError::UnknownHandle)?;
@@ -5655,7 +5689,8 @@ type ForkSeqs = heapless::Vec<u8, FORK_TRAILER>;
 const FORK_TRAILER: usize = MAX_PRACKED_FORKS * (1 + crate::dialog::MAX_TAG + 4);
 
 /// Store a call's INVITE or re-INVITE answered 2xx as its lingering record (Timer M): the
-/// request, then room for the forks' CSeq numbers, none yet ([`split_trailer`]); `false`
+/// request, then room for the forks' CSeq numbers, holding `seqs`, the entries its
+/// transaction had (the dialogs BYEd so far, [`push_byed`]) ([`split_trailer`]); `false`
 /// if there is no room.
 fn push_invite_record(
     linger: &mut Linger,
@@ -5663,15 +5698,12 @@ fn push_invite_record(
     key: &ClientKey,
     peer: SocketAddr,
     request: &[u8],
+    seqs: &[u8],
     call: CallHandle,
 ) -> bool {
-    linger.push_client(
-        deadline,
-        key,
-        peer,
-        (request, &[0xFF; FORK_TRAILER]),
-        Some(call),
-    )
+    let mut trailer = [0xFF; FORK_TRAILER];
+    trailer[..seqs.len()].copy_from_slice(seqs);
+    linger.push_client(deadline, key, peer, (request, &trailer), Some(call))
 }
 
 /// A lingering INVITE record's bytes: the INVITE, then the forks' CSeq numbers.
@@ -5683,6 +5715,15 @@ fn write_fork_seqs(forks: &[ForkPrack]) -> ForkSeqs {
     let mut out = ForkSeqs::new();
     push_fork_seqs(forks, &mut out);
     out
+}
+
+/// Write the forks' CSeq numbers into `seqs` (entries, then `0xFF` room) after the
+/// entries it holds; a fork without room is left out (its BYE then starts from the
+/// 2xx's CSeq, as without a record).
+fn append_fork_seqs(forks: &[ForkPrack], seqs: &mut [u8]) {
+    for f in forks {
+        push_entry(seqs, f.tag.as_str(), f.local_seq);
+    }
 }
 
 /// [`write_fork_seqs`] appending to `out`.
@@ -5732,6 +5773,12 @@ fn fork_byed(seqs: &[u8], tag: &str) -> bool {
 /// Write into `seqs` (entries, then `0xFF` room) that the dialog with To tag `tag` was
 /// BYEd; `false` if there is no room.
 fn push_byed(seqs: &mut [u8], tag: &str) -> bool {
+    push_entry(seqs, tag, BYED)
+}
+
+/// Write into `seqs` (entries, then `0xFF` room) the entry of To tag `tag` with number
+/// `n`; `false` if there is no room.
+fn push_entry(seqs: &mut [u8], tag: &str, n: u32) -> bool {
     let at = fork_seqs_end(seqs);
     let Some(out) = u8::try_from(tag.len())
         .ok()
@@ -5743,7 +5790,7 @@ fn push_byed(seqs: &mut [u8], tag: &str) -> bool {
     let (len, out) = out;
     out[0] = len;
     out[1..1 + tag.len()].copy_from_slice(tag.as_bytes());
-    out[1 + tag.len()..].copy_from_slice(&BYED.to_le_bytes());
+    out[1 + tag.len()..].copy_from_slice(&n.to_le_bytes());
     true
 }
 
