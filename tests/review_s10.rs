@@ -605,3 +605,56 @@ fn a_2xx_whose_bye_never_went_is_byed_when_it_comes_again() {
         assert_eq!(methods(&out), ["ACK", "BYE"], "linger {linger}");
     }
 }
+
+/// RFC 5626 §4.5 retries are for a registrar that was away; back, it no longer knows the
+/// nonces it gave, and challenges afresh (no `stale`: RFC 2617 §3.2.1 says so only of
+/// a nonce it knows to be old). The retried REGISTER used to carry credentials built
+/// on the old nonce, so that challenge read as a refusal of them (§22.1) and ended the
+/// registration; the retry now answers challenges anew, as the machine counts them.
+#[test]
+fn a_retry_after_the_registrar_came_back_answers_its_fresh_challenge() {
+    let (mut ep, reg, first) = registering(Some(Retry::RFC5626));
+    let now = Instant::ZERO;
+    let ch1 = [(
+        "WWW-Authenticate",
+        "Digest realm=\"r\", nonce=\"n1\", qop=\"auth\"",
+    )];
+    feed(&mut ep, now, &response_to(&first, 401, "r", &ch1, None));
+    let second = sent(&mut ep).remove(0).1;
+    assert!(parse(&second).header(HeaderKind::Authorization).is_some());
+    feed(
+        &mut ep,
+        now,
+        &response_to(&second, 200, "r", &[("Expires", "600")], None),
+    );
+    let refresh_at = Instant::from_millis(540_000);
+    let out = run(&mut ep, refresh_at);
+    feed(
+        &mut ep,
+        refresh_at,
+        &response_to(&out[0].1, 503, "r", &[], None),
+    );
+    let (_, after) = retrying(&events(&mut ep), reg).unwrap();
+    let t = refresh_at + after;
+    let out = run(&mut ep, t);
+    assert_eq!(out.len(), 1);
+    let retried = out[0].1.clone();
+    let ch2 = [(
+        "WWW-Authenticate",
+        "Digest realm=\"r\", nonce=\"n2\", qop=\"auth\"",
+    )];
+    feed(&mut ep, t, &response_to(&retried, 401, "r", &ch2, None));
+    let out = sent(&mut ep);
+    let evs = events(&mut ep);
+    assert_eq!(methods(&out), ["REGISTER"], "{evs:?}");
+    let answer = value(&parse(&out[0].1), HeaderKind::Authorization)
+        .unwrap()
+        .to_owned();
+    assert!(answer.contains("nonce=\"n2\""), "{answer}");
+    feed(
+        &mut ep,
+        t,
+        &response_to(&out[0].1, 200, "r", &[("Expires", "600")], None),
+    );
+    assert!(events(&mut ep).contains(&Event::Registered { reg, expires: 600 }));
+}

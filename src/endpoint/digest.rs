@@ -144,7 +144,7 @@ impl Challenges {
     }
 
     /// The same realm restriction, with no challenge kept.
-    fn none_kept(&self) -> Self {
+    pub(super) fn none_kept(&self) -> Self {
         Challenges {
             realm: self.realm.clone(),
             www: Realms::new(),
