@@ -658,3 +658,44 @@ fn a_retry_after_the_registrar_came_back_answers_its_fresh_challenge() {
     );
     assert!(events(&mut ep).contains(&Event::Registered { reg, expires: 600 }));
 }
+
+/// §22.1 for the call's own 2xx retransmitted after the call ended: its ACK (the one
+/// thing it still gets) carries the INVITE's credentials, also once the call's slot
+/// went to a new call placed without any.
+#[test]
+fn the_ack_after_the_call_keeps_the_invites_credentials() {
+    for linger in [false, true] {
+        let mut ep = ep_with(linger);
+        let now = Instant::ZERO;
+        let (call, invite) = challenged_call(&mut ep, now);
+        let ok = ok_from(&invite, "b1");
+        feed(&mut ep, now, &ok);
+        let out = sent(&mut ep);
+        assert_eq!(methods(&out), ["ACK"]);
+        let creds = value(&parse(&invite), HeaderKind::ProxyAuthorization).map(str::to_owned);
+        assert!(creds.is_some());
+        assert_eq!(
+            value(&parse(&out[0].1), HeaderKind::ProxyAuthorization).map(str::to_owned),
+            creds
+        );
+        ep.hangup(now, call).unwrap();
+        let bye = sent(&mut ep).pop().unwrap().1;
+        feed(&mut ep, now, &response_to(&bye, 200, "", &[], None));
+        events(&mut ep);
+        // New calls, without credentials, until one takes the ended call's slot.
+        let slot = |c: CallHandle| format!("{c:?}").split(',').next().unwrap().to_owned();
+        let reused = (0..8).any(|_| {
+            let (next, _) = place_call(&mut ep, now, true);
+            next != call && slot(next) == slot(call)
+        });
+        assert!(reused, "linger {linger}");
+        feed(&mut ep, now, &ok);
+        let out = sent(&mut ep);
+        assert_eq!(methods(&out), ["ACK"], "linger {linger}");
+        assert_eq!(
+            value(&parse(&out[0].1), HeaderKind::ProxyAuthorization).map(str::to_owned),
+            creds,
+            "linger {linger}"
+        );
+    }
+}

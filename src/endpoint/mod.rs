@@ -3695,7 +3695,6 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                                     now,
                                     &invite,
                                     peer,
-                                    call,
                                     msg,
                                     tls,
                                     &seqs,
@@ -4407,8 +4406,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
             Some((invite, c.peer, write_fork_seqs(&c.forks)))
         });
         sent.is_some_and(|(invite, peer, seqs)| {
-            let call = Some(call);
-            self.ack_and_bye_orphan_of(now, &invite, peer, call, msg, tls, &seqs, which)
+            self.ack_and_bye_orphan_of(now, &invite, peer, msg, tls, &seqs, which)
         })
     }
 
@@ -4416,10 +4414,10 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
     fn ack_and_bye_orphan(&mut self, now: Instant, tx: TxHandle, msg: &Message<'_>) {
         let tls = self.over_tls();
         let Some(e) = self.txs.get(tx.0) else { return };
-        let (peer, call, seqs) = (e.peer, e.call, e.fork_seqs.clone());
+        let (peer, seqs) = (e.peer, e.fork_seqs.clone());
         let mut invite = Bytes::<MSG>::new();
         let _ = invite.extend_from_slice(&e.request);
-        if self.ack_and_bye_orphan_of(now, &invite, peer, call, msg, tls, &seqs, Sends::AckAndBye) {
+        if self.ack_and_bye_orphan_of(now, &invite, peer, msg, tls, &seqs, Sends::AckAndBye) {
             self.mark_byed(Some(tx), None, msg);
         }
     }
@@ -4454,7 +4452,7 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         }
     }
 
-    /// ACK and BYE the dialog the 2xx `msg` to `invite` (sent to `peer` for `call`, now
+    /// ACK and BYE the dialog the 2xx `msg` to `invite` (sent to `peer` for a call now
     /// over) created (§13.2.2.4, RFC 6026 §8.4), only ACK the 2xx to a re-INVITE (its
     /// dialog is over already); `tls`: the endpoint runs TLS or WSS;
     /// `fork_seqs`: the CSeq numbers the call's forks reached ([`write_fork_seqs`]) and
@@ -4466,7 +4464,6 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
         now: Instant,
         invite: &[u8],
         peer: SocketAddr,
-        call: Option<CallHandle>,
         msg: &Message<'_>,
         tls: bool,
         fork_seqs: &[u8],
@@ -4539,11 +4536,10 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
                 self.stats.stray_responses += 1;
                 return false;
             };
-            // §22.1: the ACK carries the credentials of its INVITE.
-            if call.is_some_and(|c| self.call_auths.contains(c)) {
-                for h in digest::credentials_of(&inv) {
-                    ack.push(h.name, Value::Raw(h.value));
-                }
+            // §22.1: the ACK carries the credentials of its INVITE, read from the INVITE
+            // itself: the call (and its slot's credentials) may be gone.
+            for h in digest::credentials_of(&inv) {
+                ack.push(h.name, Value::Raw(h.value));
             }
             if let Some(answer) = &rejection {
                 ack.set_body("application/sdp", answer);
