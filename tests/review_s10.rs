@@ -699,3 +699,36 @@ fn the_ack_after_the_call_keeps_the_invites_credentials() {
         );
     }
 }
+
+/// The same for a late fork whose dialog a `Dialog` cannot keep (more Record-Routes than
+/// `MAX_ROUTES`): its ACK and BYE are written from the INVITE and the 2xx while the
+/// call goes on, and once the call is over its 2xx again gets the ACK alone.
+#[test]
+fn an_unkept_late_forks_2xx_is_byed_once_across_the_calls_end() {
+    for linger in [false, true] {
+        let mut ep = ep_with(linger);
+        let now = Instant::ZERO;
+        let (call, invite) = place_call(&mut ep, now, true);
+        feed(&mut ep, now, &ok_from(&invite, "b1"));
+        assert_eq!(methods(&sent(&mut ep)), ["ACK"]);
+        let late = routed_ok(&invite, "b2", sansip::dialog::MAX_ROUTES + 1);
+        feed(&mut ep, now, &late);
+        let out = sent(&mut ep);
+        assert_eq!(methods(&out), ["ACK", "BYE"], "linger {linger}");
+        feed(&mut ep, now, &response_to(&out[1].1, 200, "", &[], None));
+        feed(&mut ep, now, &late);
+        assert_eq!(methods(&sent(&mut ep)), ["ACK"], "linger {linger}");
+        events(&mut ep);
+        ep.hangup(now, call).unwrap();
+        let bye = sent(&mut ep).pop().unwrap().1;
+        feed(&mut ep, now, &response_to(&bye, 200, "", &[], None));
+        feed(&mut ep, now, &late);
+        let out = sent(&mut ep);
+        assert_eq!(
+            methods(&out),
+            ["ACK"],
+            "linger {linger}: {:?}",
+            out.iter().map(|(_, b)| summary(b)).collect::<Vec<_>>()
+        );
+    }
+}

@@ -5457,8 +5457,15 @@ impl<const TX: usize, const CALLS: usize, const MSG: usize, const QUEUE: usize>
     ) -> Result<Option<Dialog>, SendError> {
         match self.fork_dialog(call, remote_tag, msg) {
             Fork::Unbuildable => {
-                if let Some(m) = self.unkept_2xx(msg, remote_tag) {
-                    let _ = self.ack_and_bye_of_call(now, call, m, sends);
+                if let Some(m) = self.unkept_2xx(msg, remote_tag)
+                    && self.ack_and_bye_of_call(now, call, m, sends)
+                {
+                    // Its 2xx after the call gets the ACK alone, as a kept fork's (`SendBye`).
+                    let (invite, lingering) = self
+                        .calls
+                        .get(call.0)
+                        .map_or((None, None), |c| (c.uac_invite, c.lingering_invite.clone()));
+                    self.mark_byed(invite, lingering.as_ref(), m);
                 }
                 Err(SendError::InvalidState)
             }
