@@ -144,7 +144,7 @@ impl Challenges {
     }
 
     /// The same realm restriction, with no challenge kept.
-    fn none_kept(&self) -> Self {
+    pub(super) fn none_kept(&self) -> Self {
         Challenges {
             realm: self.realm.clone(),
             www: Realms::new(),
@@ -277,6 +277,9 @@ pub(super) struct Auth {
     /// The key of the record the call's last answered re-INVITE lingers as (RFC 6026
     /// Accepted), where that re-INVITE is kept for the credentials of its ACK.
     pub(super) lingering_reinvite: Option<ClientKey>,
+    /// The host took the credentials away: no challenge is answered, but the ACKs of
+    /// INVITEs sent with them still carry them (§22.1).
+    withdrawn: bool,
 }
 
 impl Auth {
@@ -290,6 +293,7 @@ impl Auth {
             answered: 0,
             stale_answered: 0,
             lingering_reinvite: None,
+            withdrawn: false,
         })
     }
 
@@ -304,7 +308,23 @@ impl Auth {
             answered: 0,
             stale_answered: 0,
             lingering_reinvite: None,
+            withdrawn: false,
         }
+    }
+
+    /// What a call keeps once the host took these credentials away: nothing to answer
+    /// challenges with, only what the ACKs of INVITEs sent with them need (§22.1).
+    pub(super) fn withdrawn(&self) -> Self {
+        Auth {
+            withdrawn: true,
+            lingering_reinvite: self.lingering_reinvite.clone(),
+            ..self.without_challenges()
+        }
+    }
+
+    /// Whether these credentials answer challenges (not [`withdrawn`](Self::withdrawn)).
+    pub(super) fn answers(&self) -> bool {
+        !self.withdrawn
     }
 
     /// Whether the 401/407 `response` to `request` (sent as `tx`) is to be answered by
@@ -320,7 +340,7 @@ impl Auth {
         request: &Message<'_>,
         response: &Message<'_>,
     ) -> bool {
-        if refused(request, response, &self.challenges.realm) {
+        if self.withdrawn || refused(request, response, &self.challenges.realm) {
             return false;
         }
         let mut any = false;
@@ -717,7 +737,7 @@ impl<
         let Some(call) = self.txs.get(tx.0).and_then(|e| e.call) else {
             return false;
         };
-        if self.call_auths.get_mut(call).is_none() {
+        if !self.call_auths.get(call).is_some_and(Auth::answers) {
             return false;
         }
         let (branch, sent_by) = self.via_parts();

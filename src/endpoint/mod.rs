@@ -2255,7 +2255,8 @@ impl<
     /// 407 are sent again answering it, as [`Request::credentials`] describes (RFC 3261
     /// §22.2, §22.3). Challenges the call's old credentials answered are forgotten: the
     /// next request goes without `Authorization` until challenged again. A request
-    /// already challenged is not sent again.
+    /// already challenged is not sent again. The ACK of an INVITE sent with the old
+    /// ones still carries them (§22.1).
     ///
     /// Errors: [`SendError::UnknownHandle`] for a call that is over; [`SendError::Capacity`]
     /// for a username, password or realm longer than [`MAX_CREDENTIAL`] (the call keeps
@@ -2279,6 +2280,16 @@ impl<
     ) -> Result<(), SendError> {
         self.calls.get(call.0).ok_or(SendError::UnknownHandle)?;
         let auth = credentials.map(Auth::new).transpose()?;
+        // The requests already sent with the old ones keep them: their ACKs carry them
+        // (§22.1), read back from the INVITE or its lingering record.
+        let auth = match (auth, self.call_auths.get(call)) {
+            (Some(mut new), Some(old)) => {
+                new.lingering_reinvite = old.lingering_reinvite.clone();
+                Some(new)
+            }
+            (None, Some(old)) => Some(old.withdrawn()),
+            (auth, None) => auth,
+        };
         self.call_auths.set(call, auth);
         Ok(())
     }
@@ -2932,28 +2943,43 @@ impl<
         // A fork that answers after the call is over is ACKed and BYEd (§13.2.2.4); its
         // BYE goes on from the CSeq of its PRACKs (§12.2.1.1), kept with the INVITE
         // (written there in place: the list has room for every fork's tag).
+        // Appended after the dialogs BYEd while the call went on (`mark_byed_in`).
         let forks = self.calls.get(call.0).map_or(&[][..], |c| &c.forks[..]);
         if !forks.is_empty() {
             if let Some(e) = uac_invite.and_then(|t| self.txs.get_mut(t.0)) {
+                let mut room = [0xFF; FORK_TRAILER];
+                room[..e.fork_seqs.len()].copy_from_slice(&e.fork_seqs);
+                append_fork_seqs(forks, &mut room);
                 e.fork_seqs.clear();
-                push_fork_seqs(forks, &mut e.fork_seqs);
+                let _ = e.fork_seqs.extend_from_slice(&room[..fork_seqs_end(&room)]);
             } else if let Some(trailer) = lingering
                 .as_ref()
                 .and_then(|key| self.linger.payload_mut(key))
                 .and_then(|p| p.len().checked_sub(FORK_TRAILER).map(|at| &mut p[at..]))
             {
                 // The room the INVITE's record kept for them.
-                let seqs = write_fork_seqs(forks);
-                trailer[..seqs.len()].copy_from_slice(&seqs);
+                append_fork_seqs(forks, trailer);
             }
         }
-        // The call's own dialog ended with the call (its BYE went or came, or it failed):
+        // The call's own dialog ended with the call (the peer's BYE came, or a 481/408):
         // a retransmission of the 2xx that made it, reaching the INVITE while it waits
         // out Timer M, gets its ACK again and no BYE of its own (§13.2.2.4, §12.2.1.1).
-        // The dialog a 2xx confirmed (UAC: the one the call ran on).
+        // The dialog a 2xx confirmed (UAC: the one the call ran on), ended by the peer
+        // (its BYE, or a 481/408). A BYE of this side's marked it as it went (`SendBye`).
+        let ended_here = |c: &CallEntry<MSG>| {
+            matches!(
+                c.session.state(),
+                dialog::SessionState::Terminated(
+                    dialog::EndReason::LocalBye
+                        | dialog::EndReason::SessionExpired
+                        | dialog::EndReason::Cancelled
+                )
+            )
+        };
         if let Some(own) = self
             .calls
             .get(call.0)
+            .filter(|c| !ended_here(c))
             .and_then(|c| c.dialog.as_ref())
             .filter(|d| d.state() != dialog::DialogState::Early)
             .filter(|_| uac_invite.is_some() || lingering.is_some())
@@ -3708,7 +3734,6 @@ impl<
                                     now,
                                     &invite,
                                     peer,
-                                    call,
                                     msg,
                                     tls,
                                     &seqs,
@@ -3801,7 +3826,8 @@ impl<
             }
             None => return,
         }
-        if !push_invite_record(&mut self.linger, deadline, key, e.peer, &e.request, call) {
+        let (request, seqs) = (&e.request, &e.fork_seqs);
+        if !push_invite_record(&mut self.linger, deadline, key, e.peer, request, seqs, call) {
             return;
         }
         let key = key.clone();
@@ -3860,7 +3886,8 @@ impl<
         };
         // The same layout as the initial INVITE's record (`split_trailer`); a re-INVITE's
         // 2xx gets no BYE, so its trailer stays empty.
-        if !push_invite_record(&mut self.linger, deadline, key, e.peer, &e.request, call) {
+        let (request, seqs) = (&e.request, &e.fork_seqs);
+        if !push_invite_record(&mut self.linger, deadline, key, e.peer, request, seqs, call) {
             return;
         }
         // The ACK of its 2xx carries its credentials (§22.1): read from the record.
@@ -4418,8 +4445,7 @@ impl<
             Some((invite, c.peer, write_fork_seqs(&c.forks)))
         });
         sent.is_some_and(|(invite, peer, seqs)| {
-            let call = Some(call);
-            self.ack_and_bye_orphan_of(now, &invite, peer, call, msg, tls, &seqs, which)
+            self.ack_and_bye_orphan_of(now, &invite, peer, msg, tls, &seqs, which)
         })
     }
 
@@ -4427,10 +4453,10 @@ impl<
     fn ack_and_bye_orphan(&mut self, now: Instant, tx: TxHandle, msg: &Message<'_>) {
         let tls = self.over_tls();
         let Some(e) = self.txs.get(tx.0) else { return };
-        let (peer, call, seqs) = (e.peer, e.call, e.fork_seqs.clone());
+        let (peer, seqs) = (e.peer, e.fork_seqs.clone());
         let mut invite = Bytes::<MSG>::new();
         let _ = invite.extend_from_slice(&e.request);
-        if self.ack_and_bye_orphan_of(now, &invite, peer, call, msg, tls, &seqs, Sends::AckAndBye) {
+        if self.ack_and_bye_orphan_of(now, &invite, peer, msg, tls, &seqs, Sends::AckAndBye) {
             self.mark_byed(Some(tx), None, msg);
         }
     }
@@ -4448,7 +4474,7 @@ impl<
         mark_byed_in(&mut self.txs, &mut self.linger, tx, lingering, tag);
     }
 
-    /// ACK and BYE the dialog the 2xx `msg` to `invite` (sent to `peer` for `call`, now
+    /// ACK and BYE the dialog the 2xx `msg` to `invite` (sent to `peer` for a call now
     /// over) created (§13.2.2.4, RFC 6026 §8.4), only ACK the 2xx to a re-INVITE (its
     /// dialog is over already); `tls`: the endpoint runs TLS or WSS;
     /// `fork_seqs`: the CSeq numbers the call's forks reached ([`write_fork_seqs`]) and
@@ -4460,7 +4486,6 @@ impl<
         now: Instant,
         invite: &[u8],
         peer: SocketAddr,
-        call: Option<CallHandle>,
         msg: &Message<'_>,
         tls: bool,
         fork_seqs: &[u8],
@@ -4533,11 +4558,10 @@ impl<
                 self.stats.stray_responses += 1;
                 return false;
             };
-            // §22.1: the ACK carries the credentials of its INVITE.
-            if call.is_some_and(|c| self.call_auths.contains(c)) {
-                for h in digest::credentials_of(&inv) {
-                    ack.push(h.name, Value::Raw(h.value));
-                }
+            // §22.1: the ACK carries the credentials of its INVITE, read from the INVITE
+            // itself: the call (and its slot's credentials) may be gone.
+            for h in digest::credentials_of(&inv) {
+                ack.push(h.name, Value::Raw(h.value));
             }
             if let Some(answer) = &rejection {
                 ack.set_body("application/sdp", answer);
@@ -5297,6 +5321,15 @@ impl<
                 if let Some(c) = self.calls.get_mut(call.0) {
                     c.pending_tx = Some(bye);
                 }
+                // The dialog is BYEd (the call's or another fork's): its 2xx retransmitted
+                // once the call is over gets the ACK alone (§12.2.1.1), kept with the
+                // INVITE beyond the call. Only once the BYE went: one that could not be
+                // sent leaves that 2xx to be BYEd when it comes again.
+                if let Some(c) = self.calls.get(call.0) {
+                    let (invite, lingering) = (c.uac_invite, c.lingering_invite.as_ref());
+                    let tag = remote_tag.as_str();
+                    mark_byed_in(&mut self.txs, &mut self.linger, invite, lingering, tag);
+                }
             }
             dialog::Action::SendCancel => {
                 let c = self.calls.get(call.0).ok_or(SendError::UnknownHandle)?;
@@ -5447,8 +5480,15 @@ impl<
     ) -> Result<Option<Dialog>, SendError> {
         match self.fork_dialog(call, remote_tag, msg) {
             Fork::Unbuildable => {
-                if let Some(m) = self.unkept_2xx(msg, remote_tag) {
-                    let _ = self.ack_and_bye_of_call(now, call, m, sends);
+                if let Some(m) = self.unkept_2xx(msg, remote_tag)
+                    && self.ack_and_bye_of_call(now, call, m, sends)
+                {
+                    // Its 2xx after the call gets the ACK alone, as a kept fork's (`SendBye`).
+                    let (invite, lingering) = self
+                        .calls
+                        .get(call.0)
+                        .map_or((None, None), |c| (c.uac_invite, c.lingering_invite.clone()));
+                    self.mark_byed(invite, lingering.as_ref(), m);
                 }
                 Err(SendError::InvalidState)
             }
@@ -5675,7 +5715,8 @@ type ForkSeqs = heapless::Vec<u8, FORK_TRAILER>;
 const FORK_TRAILER: usize = MAX_PRACKED_FORKS * (1 + crate::dialog::MAX_TAG + 4);
 
 /// Store a call's INVITE or re-INVITE answered 2xx as its lingering record (Timer M): the
-/// request, then room for the forks' CSeq numbers, none yet ([`split_trailer`]); `false`
+/// request, then room for the forks' CSeq numbers, holding `seqs`, the entries its
+/// transaction had (the dialogs BYEd so far, [`push_byed`]) ([`split_trailer`]); `false`
 /// if there is no room.
 fn push_invite_record(
     linger: &mut Linger,
@@ -5683,15 +5724,12 @@ fn push_invite_record(
     key: &ClientKey,
     peer: SocketAddr,
     request: &[u8],
+    seqs: &[u8],
     call: CallHandle,
 ) -> bool {
-    linger.push_client(
-        deadline,
-        key,
-        peer,
-        (request, &[0xFF; FORK_TRAILER]),
-        Some(call),
-    )
+    let mut trailer = [0xFF; FORK_TRAILER];
+    trailer[..seqs.len()].copy_from_slice(seqs);
+    linger.push_client(deadline, key, peer, (request, &trailer), Some(call))
 }
 
 /// A lingering INVITE record's bytes: the INVITE, then the forks' CSeq numbers.
@@ -5703,6 +5741,15 @@ fn write_fork_seqs(forks: &[ForkPrack]) -> ForkSeqs {
     let mut out = ForkSeqs::new();
     push_fork_seqs(forks, &mut out);
     out
+}
+
+/// Write the forks' CSeq numbers into `seqs` (entries, then `0xFF` room) after the
+/// entries it holds; a fork without room is left out (its BYE then starts from the
+/// 2xx's CSeq, as without a record).
+fn append_fork_seqs(forks: &[ForkPrack], seqs: &mut [u8]) {
+    for f in forks {
+        push_entry(seqs, f.tag.as_str(), f.local_seq);
+    }
 }
 
 /// [`write_fork_seqs`] appending to `out`.
@@ -5786,6 +5833,12 @@ fn push_byed_entry(seqs: &mut ForkSeqs, tag: &str) -> bool {
 /// Write into `seqs` (entries, then `0xFF` room) that the dialog with To tag `tag` was
 /// BYEd; `false` if there is no room.
 fn push_byed(seqs: &mut [u8], tag: &str) -> bool {
+    push_entry(seqs, tag, BYED)
+}
+
+/// Write into `seqs` (entries, then `0xFF` room) the entry of To tag `tag` with number
+/// `n`; `false` if there is no room.
+fn push_entry(seqs: &mut [u8], tag: &str, n: u32) -> bool {
     let at = fork_seqs_end(seqs);
     let Some(out) = u8::try_from(tag.len())
         .ok()
@@ -5797,7 +5850,7 @@ fn push_byed(seqs: &mut [u8], tag: &str) -> bool {
     let (len, out) = out;
     out[0] = len;
     out[1..1 + tag.len()].copy_from_slice(tag.as_bytes());
-    out[1 + tag.len()..].copy_from_slice(&BYED.to_le_bytes());
+    out[1 + tag.len()..].copy_from_slice(&n.to_le_bytes());
     true
 }
 

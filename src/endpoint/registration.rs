@@ -217,6 +217,13 @@ impl<
                     };
                     if let Some(r) = self.regs.get_mut(reg.0) {
                         r.refresh_at = Some(now.saturating_add(after));
+                        // The next REGISTER answers challenges anew, as the machine counts
+                        // them: a registrar back from an outage no longer knows the nonces
+                        // it gave, and its fresh challenge (without `stale`) to credentials
+                        // built on an old one would read as a refusal (§22.1).
+                        if retrying {
+                            r.challenges = r.challenges.none_kept();
+                        }
                     }
                 }
                 Action::CancelRefresh => {
