@@ -2947,11 +2947,9 @@ impl<
         let forks = self.calls.get(call.0).map_or(&[][..], |c| &c.forks[..]);
         if !forks.is_empty() {
             if let Some(e) = uac_invite.and_then(|t| self.txs.get_mut(t.0)) {
-                let mut room = [0xFF; FORK_TRAILER];
-                room[..e.fork_seqs.len()].copy_from_slice(&e.fork_seqs);
-                append_fork_seqs(forks, &mut room);
-                e.fork_seqs.clear();
-                let _ = e.fork_seqs.extend_from_slice(&room[..fork_seqs_end(&room)]);
+                for f in forks {
+                    push_list_entry(&mut e.fork_seqs, f.tag.as_bytes(), f.local_seq);
+                }
             } else if let Some(trailer) = lingering
                 .as_ref()
                 .and_then(|key| self.linger.payload_mut(key))
@@ -2984,7 +2982,7 @@ impl<
             .filter(|d| d.state() != dialog::DialogState::Early)
             .filter(|_| uac_invite.is_some() || lingering.is_some())
         {
-            let tag = own.id().remote_tag();
+            let tag = own.id().remote_tag().as_bytes();
             mark_byed_in(
                 &mut self.txs,
                 &mut self.linger,
@@ -4471,7 +4469,13 @@ impl<
         msg: &Message<'_>,
     ) {
         let tag = msg.to().ok().and_then(|to| to.tag()).unwrap_or("");
-        mark_byed_in(&mut self.txs, &mut self.linger, tx, lingering, tag);
+        mark_byed_in(
+            &mut self.txs,
+            &mut self.linger,
+            tx,
+            lingering,
+            tag.as_bytes(),
+        );
     }
 
     /// ACK and BYE the dialog the 2xx `msg` to `invite` (sent to `peer` for a call now
@@ -5327,7 +5331,7 @@ impl<
                 // sent leaves that 2xx to be BYEd when it comes again.
                 if let Some(c) = self.calls.get(call.0) {
                     let (invite, lingering) = (c.uac_invite, c.lingering_invite.as_ref());
-                    let tag = remote_tag.as_str();
+                    let tag = remote_tag.as_bytes();
                     mark_byed_in(&mut self.txs, &mut self.linger, invite, lingering, tag);
                 }
             }
@@ -5739,7 +5743,10 @@ fn split_trailer(payload: &[u8]) -> (&[u8], &[u8]) {
 
 fn write_fork_seqs(forks: &[ForkPrack]) -> ForkSeqs {
     let mut out = ForkSeqs::new();
-    push_fork_seqs(forks, &mut out);
+    for f in forks {
+        // Fits: at most MAX_PRACKED_FORKS forks of at most MAX_TAG bytes each.
+        push_list_entry(&mut out, f.tag.as_bytes(), f.local_seq);
+    }
     out
 }
 
@@ -5747,19 +5754,11 @@ fn write_fork_seqs(forks: &[ForkPrack]) -> ForkSeqs {
 /// entries it holds; a fork without room is left out (its BYE then starts from the
 /// 2xx's CSeq, as without a record).
 fn append_fork_seqs(forks: &[ForkPrack], seqs: &mut [u8]) {
+    let mut at = fork_seqs_end(seqs);
     for f in forks {
-        push_entry(seqs, f.tag.as_str(), f.local_seq);
-    }
-}
-
-/// [`write_fork_seqs`] appending to `out`.
-fn push_fork_seqs(forks: &[ForkPrack], out: &mut ForkSeqs) {
-    for f in forks {
-        let tag = f.tag.as_bytes();
-        // Fits: at most MAX_PRACKED_FORKS forks of at most MAX_TAG bytes each.
-        let _ = out.push(tag.len() as u8);
-        let _ = out.extend_from_slice(tag);
-        let _ = out.extend_from_slice(&f.local_seq.to_le_bytes());
+        if let Some(end) = write_entry(seqs, at, f.tag.as_bytes(), f.local_seq) {
+            at = end;
+        }
     }
 }
 
@@ -5804,7 +5803,7 @@ fn mark_byed_in<const MSG: usize, const TX: usize>(
     linger: &mut Linger,
     tx: Option<TxHandle>,
     lingering: Option<&ClientKey>,
-    tag: &str,
+    tag: &[u8],
 ) {
     if let Some(e) = tx.and_then(|tx| txs.get_mut(tx.0)) {
         push_byed_entry(&mut e.fork_seqs, tag);
@@ -5818,40 +5817,46 @@ fn mark_byed_in<const MSG: usize, const TX: usize>(
 
 /// [`push_byed`] for a list of entries alone (a transaction's, with no `0xFF` room):
 /// appended in place, as `push_byed` would write it into the list followed by its room.
-fn push_byed_entry(seqs: &mut ForkSeqs, tag: &str) -> bool {
+fn push_byed_entry(seqs: &mut ForkSeqs, tag: &[u8]) -> bool {
+    push_list_entry(seqs, tag, BYED)
+}
+
+/// [`push_entry`] for a list of entries alone: appended in place, as `push_entry` would
+/// write it into the list followed by its room.
+fn push_list_entry(seqs: &mut ForkSeqs, tag: &[u8], n: u32) -> bool {
     let fits = seqs.capacity() - seqs.len() >= 1 + tag.len() + 4;
     let Some(len) = u8::try_from(tag.len()).ok().filter(|&l| l != 0xFF && fits) else {
         return false;
     };
     // Fit: checked above.
     let _ = seqs.push(len);
-    let _ = seqs.extend_from_slice(tag.as_bytes());
-    let _ = seqs.extend_from_slice(&BYED.to_le_bytes());
+    let _ = seqs.extend_from_slice(tag);
+    let _ = seqs.extend_from_slice(&n.to_le_bytes());
     true
 }
 
 /// Write into `seqs` (entries, then `0xFF` room) that the dialog with To tag `tag` was
 /// BYEd; `false` if there is no room.
-fn push_byed(seqs: &mut [u8], tag: &str) -> bool {
+fn push_byed(seqs: &mut [u8], tag: &[u8]) -> bool {
     push_entry(seqs, tag, BYED)
 }
 
 /// Write into `seqs` (entries, then `0xFF` room) the entry of To tag `tag` with number
 /// `n`; `false` if there is no room.
-fn push_entry(seqs: &mut [u8], tag: &str, n: u32) -> bool {
-    let at = fork_seqs_end(seqs);
-    let Some(out) = u8::try_from(tag.len())
-        .ok()
-        .filter(|&len| len != 0xFF)
-        .and_then(|len| Some((len, seqs.get_mut(at..at + 1 + tag.len() + 4)?)))
-    else {
-        return false;
-    };
-    let (len, out) = out;
+fn push_entry(seqs: &mut [u8], tag: &[u8], n: u32) -> bool {
+    write_entry(seqs, fork_seqs_end(seqs), tag, n).is_some()
+}
+
+/// Write the entry of To tag `tag` with number `n` into `seqs` at `at`: where it ends,
+/// or `None` if it does not fit (or the tag's length would read as the room's `0xFF`).
+fn write_entry(seqs: &mut [u8], at: usize, tag: &[u8], n: u32) -> Option<usize> {
+    let len = u8::try_from(tag.len()).ok().filter(|&len| len != 0xFF)?;
+    let end = at + 1 + tag.len() + 4;
+    let out = seqs.get_mut(at..end)?;
     out[0] = len;
-    out[1..1 + tag.len()].copy_from_slice(tag.as_bytes());
+    out[1..1 + tag.len()].copy_from_slice(tag);
     out[1 + tag.len()..].copy_from_slice(&n.to_le_bytes());
-    true
+    Some(end)
 }
 
 /// One early dialog (fork) of a call this side placed (RFC 3261 §12.1.2: each
@@ -6127,8 +6132,8 @@ mod fork_seqs_tests {
         trailer[..seqs.len()].copy_from_slice(&seqs);
         assert_eq!(fork_seqs_end(&trailer), seqs.len());
         assert!(!fork_byed(&trailer, "b2"));
-        assert!(push_byed(&mut trailer, "b2"));
-        assert!(push_byed(&mut trailer, ""));
+        assert!(push_byed(&mut trailer, b"b2"));
+        assert!(push_byed(&mut trailer, b""));
         assert!(fork_byed(&trailer, "b2") && fork_byed(&trailer, ""));
         assert!(!fork_byed(&trailer, "a1") && !fork_byed(&trailer, "c3"));
         assert_eq!(
@@ -6138,10 +6143,13 @@ mod fork_seqs_tests {
         assert_eq!(fork_seq_in(&trailer, ""), 0);
         // A length byte of 0xFF would end the entries: the longest tag is 254 bytes.
         let long = "t".repeat(255);
-        assert!(!push_byed(&mut trailer, &long));
-        assert!(push_byed(&mut trailer, &long[..254]));
+        assert!(!push_byed(&mut trailer, long.as_bytes()));
+        assert!(push_byed(&mut trailer, &long.as_bytes()[..254]));
         assert!(fork_byed(&trailer, &long[..254]));
-        assert!(!push_byed(&mut trailer, &long[..254]), "no room left");
+        assert!(
+            !push_byed(&mut trailer, &long.as_bytes()[..254]),
+            "no room left"
+        );
         assert_eq!(fork_seqs_end(&trailer), seqs.len() + 7 + 5 + 259);
     }
 
@@ -6162,8 +6170,8 @@ mod fork_seqs_tests {
                 }
                 let mut room = [0xFF; FORK_TRAILER];
                 room[..list.len()].copy_from_slice(&list);
-                let in_room = push_byed(&mut room, &tag);
-                let appended = push_byed_entry(&mut list, &tag);
+                let in_room = push_byed(&mut room, tag.as_bytes());
+                let appended = push_byed_entry(&mut list, tag.as_bytes());
                 assert_eq!(appended, in_room, "fill {fill}, tag {tag_len}");
                 assert_eq!(
                     &list[..],
