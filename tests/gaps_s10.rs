@@ -5,8 +5,7 @@ mod scripted_support;
 use sansip::Instant;
 use sansip::dialog::EndReason;
 use sansip::endpoint::{
-    Binding, CallHandle, DigestCredentials, Endpoint, EndpointConfig, Event, RegistrationHandle,
-    SendError, Transport,
+    Binding, CallHandle, DigestCredentials, Endpoint, EndpointConfig, Event, SendError, Transport,
 };
 use sansip::message::{HeaderKind, Method, StatusCode};
 use sansip::register::{Retry, State};
@@ -92,50 +91,8 @@ fn the_calls_own_2xx_after_the_call_ended_gets_its_ack_alone() {
 
 // ----- 2. credentials for a call this side answered ----------------------------------
 
-/// An INVITE from the scripted peer (From tag `peer`) to this endpoint.
-fn invite_from_peer() -> Vec<u8> {
-    format!(
-        "INVITE sip:bob@{LOCAL} SIP/2.0\r\n\
-         Via: SIP/2.0/UDP {PEER};branch=z9hG4bK-s10-inv\r\n\
-         Max-Forwards: 70\r\n\
-         From: <sip:alice@127.0.0.1>;tag=peer\r\n\
-         To: <sip:bob@127.0.0.1>\r\n\
-         Call-ID: s10-callee\r\n\
-         CSeq: 1 INVITE\r\n\
-         Contact: <sip:alice@{PEER}>\r\n\
-         Content-Length: 0\r\n\r\n"
-    )
-    .into_bytes()
-}
-
-/// A call the scripted peer placed, answered 200 and ACKed: the call.
-fn answered(ep: &mut Ep, now: Instant, credentials: Option<&DigestCredentials<'_>>) -> CallHandle {
-    answer(ep, now, &invite_from_peer(), credentials).0
-}
-
-/// The scripted peer's `invite` (Call-ID and tags of [`invite_from_peer`]) answered 200,
-/// the call given `credentials` first if any, and ACKed: the call and the 200.
-fn answer(
-    ep: &mut Ep,
-    now: Instant,
-    invite: &[u8],
-    credentials: Option<&DigestCredentials<'_>>,
-) -> (CallHandle, Vec<u8>) {
-    feed(ep, now, invite);
-    let evs = events(ep);
-    let (tx, call) = incoming(&evs)[0];
-    let call = call.expect("an INVITE makes a call");
-    if let Some(c) = credentials {
-        ep.set_credentials(call, Some(c)).unwrap();
-    }
-    ep.respond(now, tx, StatusCode::OK, Some(("application/sdp", SDP)))
-        .unwrap();
-    let ok = sent(ep).pop().unwrap().1;
-    let tag = parse(&ok).to().unwrap().tag().unwrap().to_owned();
-    feed(ep, now, &in_call_request_from_peer(&tag, "ACK", 1));
-    assert!(events(ep).contains(&Event::CallEstablished { call }));
-    (call, ok)
-}
+/// The Call-ID of the calls the scripted caller places here.
+const CID: &str = "s10-callee";
 
 /// Peer survey item 10: one account's credentials answer the challenges to every request
 /// of its calls. A proxy that challenges the callee's BYE with 407 used to end it there
@@ -148,19 +105,12 @@ fn a_callees_challenged_bye_is_sent_again_with_the_calls_credentials() {
     for with in [true, false] {
         let mut ep = endpoint(Transport::Udp);
         let now = Instant::ZERO;
-        let call = answered(&mut ep, now, with.then_some(&BOB));
+        let call = answered(&mut ep, now, CID, with.then_some(&BOB));
         ep.hangup(now, call).unwrap();
         let bye = sent(&mut ep).pop().unwrap().1;
         assert_eq!(parse(&bye).method(), Some(Method::Bye));
         assert!(parse(&bye).header(HeaderKind::ProxyAuthorization).is_none());
-        let challenge = response_to(
-            &bye,
-            407,
-            "",
-            &[("Proxy-Authenticate", PROXY_CHALLENGE)],
-            None,
-        );
-        feed(&mut ep, now, &challenge);
+        feed(&mut ep, now, &challenge(&bye));
         let out = sent(&mut ep);
         if !with {
             assert!(methods(&out).is_empty(), "no credentials, no second BYE");
@@ -196,7 +146,7 @@ fn a_callees_challenged_bye_is_sent_again_with_the_calls_credentials() {
 fn set_credentials_is_checked() {
     let mut ep = endpoint(Transport::Udp);
     let now = Instant::ZERO;
-    let call = answered(&mut ep, now, None);
+    let call = answered(&mut ep, now, CID, None);
     let long = "x".repeat(sansip::endpoint::MAX_CREDENTIAL + 1);
     assert!(matches!(
         ep.set_credentials(call, Some(&DigestCredentials::new("bob", &long))),
@@ -218,19 +168,10 @@ fn a_callees_challenged_reinvite_and_info_are_sent_again() {
     let bob = DigestCredentials::new("bob", "secret");
     let mut ep = endpoint(Transport::Udp);
     let now = Instant::ZERO;
-    let call = answered(&mut ep, now, Some(&bob));
+    let call = answered(&mut ep, now, CID, Some(&bob));
     ep.reinvite(now, call, &[], ("application/sdp", SDP))
         .unwrap();
     let reinvite = sent(&mut ep).pop().unwrap().1;
-    let challenge = |req: &[u8]| {
-        response_to(
-            req,
-            407,
-            "",
-            &[("Proxy-Authenticate", PROXY_CHALLENGE)],
-            None,
-        )
-    };
     feed(&mut ep, now, &challenge(&reinvite));
     let out = sent(&mut ep);
     // The 407 is ACKed by its transaction (§17.1.1.3), then the re-INVITE goes again.
@@ -273,24 +214,6 @@ fn a_callees_challenged_reinvite_and_info_are_sent_again() {
 
 // ----- 3. a registration that fails is tried again -----------------------------------
 
-fn registering(retry: bool) -> (Box<Ep>, RegistrationHandle, Vec<u8>) {
-    let mut ep = Box::new(Endpoint::new(EndpointConfig {
-        registration_retry: retry.then_some(Retry::RFC5626),
-        ..EndpointConfig::new(addr(LOCAL), 7)
-    }));
-    let binding = Binding {
-        registrar: "sip:127.0.0.1",
-        aor: "<sip:alice@127.0.0.1>",
-        expires: 600,
-        username: "",
-        password: "",
-        realm: None,
-    };
-    let reg = ep.register(Instant::ZERO, addr(PEER), &binding).unwrap();
-    let first = sent(&mut ep).remove(0).1;
-    (ep, reg, first)
-}
-
 fn registers(out: &[(Instant, Vec<u8>)]) -> Vec<(Instant, u32)> {
     out.iter()
         .map(|(t, b)| (*t, parse(b)))
@@ -306,7 +229,7 @@ fn registers(out: &[(Instant, Vec<u8>)]) -> Vec<(Instant, u32)> {
 /// registration `Registered` again. Without it the 503 ends the registration, as before.
 #[test]
 fn a_failed_refresh_is_sent_again_after_the_back_off() {
-    let (mut ep, reg, first) = registering(true);
+    let (mut ep, reg, first) = registering(Some(Retry::RFC5626), "", "");
     feed(
         &mut ep,
         Instant::ZERO,
@@ -386,7 +309,7 @@ fn a_failed_refresh_is_sent_again_after_the_back_off() {
         Some(State::Registered { expires: 600 })
     );
 
-    let (mut ep, reg, first) = registering(false);
+    let (mut ep, reg, first) = registering(None, "", "");
     feed(
         &mut ep,
         Instant::ZERO,
@@ -409,7 +332,7 @@ fn a_failed_refresh_is_sent_again_after_the_back_off() {
 /// may exist), and one refused for good (403) still ends.
 #[test]
 fn a_retrying_registration_unregisters_and_a_403_still_ends_it() {
-    let (mut ep, reg, first) = registering(true);
+    let (mut ep, reg, first) = registering(Some(Retry::RFC5626), "", "");
     feed(
         &mut ep,
         Instant::ZERO,
@@ -426,7 +349,7 @@ fn a_retrying_registration_unregisters_and_a_403_still_ends_it() {
     feed(&mut ep, t, &response_to(&out[0].1, 200, "r", &[], None));
     assert!(events(&mut ep).contains(&Event::Unregistered { reg }));
 
-    let (mut ep, reg, first) = registering(true);
+    let (mut ep, reg, first) = registering(Some(Retry::RFC5626), "", "");
     feed(
         &mut ep,
         Instant::ZERO,
@@ -449,7 +372,7 @@ fn a_retrying_registration_unregisters_and_a_403_still_ends_it() {
 fn the_callees_refresh_carries_the_callers_min_se() {
     let mut ep = timed();
     let now = Instant::ZERO;
-    let invite = String::from_utf8(invite_from_peer())
+    let invite = String::from_utf8(invite_from_peer(CID))
         .unwrap()
         .replace(
             "Content-Length: 0\r\n",
@@ -491,7 +414,7 @@ fn the_callees_refresh_carries_the_callers_min_se() {
     ep.ack_with_answer(call, ("application/sdp", SDP)).unwrap();
     assert_eq!(methods(&sent(&mut ep)), ["ACK"]);
     // The caller's own refresh raises its Min-SE to 1200 (and hands the refresh back).
-    let reinvite = String::from_utf8(in_call_request_from_peer(&tag, "INVITE", 2))
+    let reinvite = String::from_utf8(from_peer_in_call(CID, &tag, "INVITE", 2, ""))
         .unwrap()
         .replace(
             "Content-Length: 0\r\n",
@@ -509,28 +432,11 @@ fn the_callees_refresh_carries_the_callers_min_se() {
         value(&parse(&ok), HeaderKind::SessionExpires),
         Some("1200;refresher=uas")
     );
-    feed(&mut ep, t, &in_call_request_from_peer(&tag, "ACK", 2));
+    feed(&mut ep, t, &from_peer_in_call(CID, &tag, "ACK", 2, ""));
     let out = run(&mut ep, Instant::from_millis(500_000 + 600_000));
     assert_eq!(out.len(), 1, "the next refresh");
     let refresh = parse(&out[0].1);
     assert_eq!(value(&refresh, HeaderKind::MinSe), Some("1200"));
-}
-
-/// The scripted caller's request `method` (CSeq `seq`) within the call of
-/// [`invite_from_peer`], the callee's To tag `tag`.
-fn in_call_request_from_peer(tag: &str, method: &str, seq: u32) -> Vec<u8> {
-    format!(
-        "{method} sip:bob@{LOCAL} SIP/2.0\r\n\
-         Via: SIP/2.0/UDP {PEER};branch=z9hG4bK-s10-{method}-{seq}\r\n\
-         Max-Forwards: 70\r\n\
-         From: <sip:alice@127.0.0.1>;tag=peer\r\n\
-         To: <sip:bob@127.0.0.1>;tag={tag}\r\n\
-         Call-ID: s10-callee\r\n\
-         CSeq: {seq} {method}\r\n\
-         Contact: <sip:alice@{PEER}>\r\n\
-         Content-Length: 0\r\n\r\n"
-    )
-    .into_bytes()
 }
 
 // ----- 5. tables sized for a device ---------------------------------------------------
@@ -562,7 +468,7 @@ fn an_endpoint_without_subscription_tables_still_calls_and_registers() {
     );
     assert!(out(&mut ep).is_empty());
     // A peer's SUBSCRIBE reaches the host, which cannot serve it and answers 503.
-    let subscribe = String::from_utf8(in_call_request_from_peer("x", "SUBSCRIBE", 1))
+    let subscribe = String::from_utf8(from_peer_in_call(CID, "x", "SUBSCRIBE", 1, ""))
         .unwrap()
         .replace(";tag=x", "")
         .replace(

@@ -5,10 +5,7 @@
 mod scripted_support;
 
 use sansip::Instant;
-use sansip::endpoint::{
-    Binding, CallHandle, DigestCredentials, Endpoint, EndpointConfig, Event, RegistrationHandle,
-    Transport,
-};
+use sansip::endpoint::{CallHandle, DigestCredentials, Event, RegistrationHandle, Transport};
 use sansip::message::{HeaderKind, Method, StatusCode};
 use sansip::register::{Retry, State};
 use scripted_support::*;
@@ -111,68 +108,6 @@ fn a_2xx_that_raced_the_cancel_is_byed_once() {
 }
 
 // ----- 2. credentials for a call this side answered ----------------------------------
-
-/// An INVITE from the scripted peer (From tag `peer`, Call-ID `call-id`) to this
-/// endpoint.
-fn invite_from_peer(call_id: &str) -> Vec<u8> {
-    format!(
-        "INVITE sip:bob@{LOCAL} SIP/2.0\r\n\
-         Via: SIP/2.0/UDP {PEER};branch=z9hG4bK-{call_id}-inv\r\n\
-         Max-Forwards: 70\r\n\
-         From: <sip:alice@127.0.0.1>;tag=peer\r\n\
-         To: <sip:bob@127.0.0.1>\r\n\
-         Call-ID: {call_id}\r\n\
-         CSeq: 1 INVITE\r\n\
-         Contact: <sip:alice@{PEER}>\r\n\
-         Content-Length: 0\r\n\r\n"
-    )
-    .into_bytes()
-}
-
-/// A call the scripted peer placed (Call-ID `call_id`), answered 200 and ACKed, with
-/// `credentials` given before the answer.
-fn answered(
-    ep: &mut Ep,
-    now: Instant,
-    call_id: &str,
-    credentials: Option<&DigestCredentials<'_>>,
-) -> CallHandle {
-    let invite = invite_from_peer(call_id);
-    feed(ep, now, &invite);
-    let evs = events(ep);
-    let (tx, call) = incoming(&evs)[0];
-    let call = call.expect("an INVITE makes a call");
-    if let Some(c) = credentials {
-        ep.set_credentials(call, Some(c)).unwrap();
-    }
-    ep.respond(now, tx, StatusCode::OK, Some(("application/sdp", SDP)))
-        .unwrap();
-    let ok = sent(ep).pop().unwrap().1;
-    let tag = parse(&ok).to().unwrap().tag().unwrap().to_owned();
-    let ack = String::from_utf8(invite)
-        .unwrap()
-        .replace("INVITE sip:", "ACK sip:")
-        .replace("CSeq: 1 INVITE", "CSeq: 1 ACK")
-        .replace("-inv\r\n", "-ack\r\n")
-        .replace(
-            "To: <sip:bob@127.0.0.1>",
-            &format!("To: <sip:bob@127.0.0.1>;tag={tag}"),
-        );
-    feed(ep, now, ack.as_bytes());
-    assert!(events(ep).contains(&Event::CallEstablished { call }));
-    call
-}
-
-/// A proxy's 407 to `request`.
-fn challenge(request: &[u8]) -> Vec<u8> {
-    response_to(
-        request,
-        407,
-        "",
-        &[("Proxy-Authenticate", PROXY_CHALLENGE)],
-        None,
-    )
-}
 
 /// Whether `request` answers the proxy's challenge with `password`.
 fn answers_with(request: &[u8], password: &str) -> bool {
@@ -312,26 +247,6 @@ fn credentials_stay_with_their_call() {
 
 // ----- 3. registrations that try again ------------------------------------------------
 
-/// An endpoint registering alice (600 s) with `retry`: the endpoint, the registration
-/// and its first REGISTER.
-fn registering(retry: Option<Retry>) -> (Box<Ep>, RegistrationHandle, Vec<u8>) {
-    let mut ep = Box::new(Endpoint::new(EndpointConfig {
-        registration_retry: retry,
-        ..EndpointConfig::new(addr(LOCAL), 7)
-    }));
-    let binding = Binding {
-        registrar: "sip:127.0.0.1",
-        aor: "<sip:alice@127.0.0.1>",
-        expires: 600,
-        username: "alice",
-        password: "wonderland",
-        realm: None,
-    };
-    let reg = ep.register(Instant::ZERO, addr(PEER), &binding).unwrap();
-    let first = sent(&mut ep).remove(0).1;
-    (ep, reg, first)
-}
-
 /// The wait a `RegistrationRetrying` event of `reg` gives.
 fn retrying(evs: &[Event], reg: RegistrationHandle) -> Option<(StatusCode, std::time::Duration)> {
     evs.iter().find_map(|e| match e {
@@ -349,7 +264,7 @@ fn retrying(evs: &[Event], reg: RegistrationHandle) -> Option<(StatusCode, std::
 /// draw 30-60 s), then goes with the next CSeq number.
 #[test]
 fn retry_after_with_a_comment_is_honoured() {
-    let (mut ep, reg, first) = registering(Some(Retry::RFC5626));
+    let (mut ep, reg, first) = registering(Some(Retry::RFC5626), "alice", "wonderland");
     let header = [("Retry-After", "300 (down for maintenance);duration=60")];
     feed(
         &mut ep,
@@ -375,7 +290,7 @@ fn degenerate_retry_policies_do_not_panic() {
         base: std::time::Duration::ZERO,
         max: std::time::Duration::ZERO,
     };
-    let (mut ep, reg, first) = registering(Some(zero));
+    let (mut ep, reg, first) = registering(Some(zero), "alice", "wonderland");
     feed(
         &mut ep,
         Instant::ZERO,
@@ -395,7 +310,7 @@ fn degenerate_retry_policies_do_not_panic() {
         base: std::time::Duration::MAX,
         max: std::time::Duration::MAX,
     };
-    let (mut ep, reg, first) = registering(Some(huge));
+    let (mut ep, reg, first) = registering(Some(huge), "alice", "wonderland");
     feed(
         &mut ep,
         Instant::ZERO,
@@ -412,7 +327,7 @@ fn degenerate_retry_policies_do_not_panic() {
 /// the retries; the next failure starts the back-off from its first step again.
 #[test]
 fn a_retried_register_follows_a_423() {
-    let (mut ep, reg, first) = registering(Some(Retry::RFC5626));
+    let (mut ep, reg, first) = registering(Some(Retry::RFC5626), "alice", "wonderland");
     feed(
         &mut ep,
         Instant::ZERO,
@@ -486,23 +401,6 @@ fn challenge_counts_start_again_with_each_retry() {
 }
 
 // ----- 4. the peer's Min-SE in this side's refreshes -----------------------------------
-
-/// The scripted caller's request `method` (CSeq `seq`, `extra` headers, no body) within
-/// the call of [`invite_from_peer`] (`call_id`), the callee's To tag `tag`.
-fn from_peer_in_call(call_id: &str, tag: &str, method: &str, seq: u32, extra: &str) -> Vec<u8> {
-    format!(
-        "{method} sip:bob@{LOCAL} SIP/2.0\r\n\
-         Via: SIP/2.0/UDP {PEER};branch=z9hG4bK-{call_id}-{method}-{seq}\r\n\
-         Max-Forwards: 70\r\n\
-         From: <sip:alice@127.0.0.1>;tag=peer\r\n\
-         To: <sip:bob@127.0.0.1>;tag={tag}\r\n\
-         Call-ID: {call_id}\r\n\
-         CSeq: {seq} {method}\r\n\
-         Contact: <sip:alice@{PEER}>\r\n\
-         {extra}Content-Length: 0\r\n\r\n"
-    )
-    .into_bytes()
-}
 
 /// RFC 4028 §7.4 through the UPDATE path: the caller's UPDATE (a session refresh
 /// request, §9) raises Min-SE to 1500 and hands the refreshes to this side; this side's
@@ -613,7 +511,7 @@ fn a_2xx_whose_bye_never_went_is_byed_when_it_comes_again() {
 /// registration; the retry now answers challenges anew, as the machine counts them.
 #[test]
 fn a_retry_after_the_registrar_came_back_answers_its_fresh_challenge() {
-    let (mut ep, reg, first) = registering(Some(Retry::RFC5626));
+    let (mut ep, reg, first) = registering(Some(Retry::RFC5626), "alice", "wonderland");
     let now = Instant::ZERO;
     let ch1 = [(
         "WWW-Authenticate",

@@ -1141,7 +1141,7 @@ struct TimerAnswer {
 /// it does not use can have no room at all (its commands then fail with
 /// [`SendError::Capacity`]). With 8 transactions, 2 calls and 1500-byte messages, no
 /// subscriptions either way and one registration, an endpoint takes under 100 KB on a
-/// 64-bit target (some 60 KB less than with the default subscription and registration
+/// 64-bit target (some 70 KB less than with the default subscription and registration
 /// tables); the README has a table.
 ///
 /// ```

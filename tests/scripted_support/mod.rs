@@ -241,3 +241,114 @@ pub fn ringing_call(ep: &mut Ep, now: Instant) -> (CallHandle, Vec<u8>) {
     );
     (call, invite)
 }
+
+/// An INVITE from the scripted peer (From tag `peer`, Call-ID `call_id`) to the endpoint
+/// under test, without a body.
+pub fn invite_from_peer(call_id: &str) -> Vec<u8> {
+    format!(
+        "INVITE sip:bob@{LOCAL} SIP/2.0\r\n\
+         Via: SIP/2.0/UDP {PEER};branch=z9hG4bK-{call_id}-inv\r\n\
+         Max-Forwards: 70\r\n\
+         From: <sip:alice@127.0.0.1>;tag=peer\r\n\
+         To: <sip:bob@127.0.0.1>\r\n\
+         Call-ID: {call_id}\r\n\
+         CSeq: 1 INVITE\r\n\
+         Contact: <sip:alice@{PEER}>\r\n\
+         Content-Length: 0\r\n\r\n"
+    )
+    .into_bytes()
+}
+
+/// The scripted caller's request `method` (CSeq `seq`, `extra` headers, no body) within
+/// the call of [`invite_from_peer`] (`call_id`), the callee's To tag `tag`.
+pub fn from_peer_in_call(call_id: &str, tag: &str, method: &str, seq: u32, extra: &str) -> Vec<u8> {
+    format!(
+        "{method} sip:bob@{LOCAL} SIP/2.0\r\n\
+         Via: SIP/2.0/UDP {PEER};branch=z9hG4bK-{call_id}-{method}-{seq}\r\n\
+         Max-Forwards: 70\r\n\
+         From: <sip:alice@127.0.0.1>;tag=peer\r\n\
+         To: <sip:bob@127.0.0.1>;tag={tag}\r\n\
+         Call-ID: {call_id}\r\n\
+         CSeq: {seq} {method}\r\n\
+         Contact: <sip:alice@{PEER}>\r\n\
+         {extra}Content-Length: 0\r\n\r\n"
+    )
+    .into_bytes()
+}
+
+/// The scripted peer's `invite` (tags of [`invite_from_peer`]) answered 200 with an SDP
+/// body, the call given `credentials` first if any, and ACKed: the call and the 200.
+pub fn answer(
+    ep: &mut Ep,
+    now: Instant,
+    invite: &[u8],
+    credentials: Option<&sansip::endpoint::DigestCredentials<'_>>,
+) -> (CallHandle, Vec<u8>) {
+    feed(ep, now, invite);
+    let evs = events(ep);
+    let (tx, call) = incoming(&evs)[0];
+    let call = call.expect("an INVITE makes a call");
+    if let Some(c) = credentials {
+        ep.set_credentials(call, Some(c)).unwrap();
+    }
+    ep.respond(now, tx, StatusCode::OK, Some(("application/sdp", SDP)))
+        .unwrap();
+    let ok = sent(ep).pop().unwrap().1;
+    let (call_id, tag) = {
+        let m = parse(&ok);
+        let call_id = value(&m, sansip::message::HeaderKind::CallId)
+            .unwrap()
+            .to_owned();
+        (call_id, m.to().unwrap().tag().unwrap().to_owned())
+    };
+    feed(ep, now, &from_peer_in_call(&call_id, &tag, "ACK", 1, ""));
+    assert!(events(ep).contains(&Event::CallEstablished { call }));
+    (call, ok)
+}
+
+/// A call the scripted peer placed (Call-ID `call_id`), answered 200 and ACKed, with
+/// `credentials` given before the answer ([`answer`]).
+pub fn answered(
+    ep: &mut Ep,
+    now: Instant,
+    call_id: &str,
+    credentials: Option<&sansip::endpoint::DigestCredentials<'_>>,
+) -> CallHandle {
+    answer(ep, now, &invite_from_peer(call_id), credentials).0
+}
+
+/// A proxy's 407 to `request` ([`PROXY_CHALLENGE`]).
+pub fn challenge(request: &[u8]) -> Vec<u8> {
+    response_to(
+        request,
+        407,
+        "",
+        &[("Proxy-Authenticate", PROXY_CHALLENGE)],
+        None,
+    )
+}
+
+/// An endpoint registering alice for 600 s at the scripted peer, as `username` with
+/// `password` (empty: none), with `retry`: the endpoint, the registration and its first
+/// REGISTER.
+pub fn registering(
+    retry: Option<sansip::register::Retry>,
+    username: &str,
+    password: &str,
+) -> (Box<Ep>, sansip::endpoint::RegistrationHandle, Vec<u8>) {
+    let mut ep = Box::new(Endpoint::new(EndpointConfig {
+        registration_retry: retry,
+        ..EndpointConfig::new(addr(LOCAL), 7)
+    }));
+    let binding = sansip::endpoint::Binding {
+        registrar: "sip:127.0.0.1",
+        aor: "<sip:alice@127.0.0.1>",
+        expires: 600,
+        username,
+        password,
+        realm: None,
+    };
+    let reg = ep.register(Instant::ZERO, addr(PEER), &binding).unwrap();
+    let first = sent(&mut ep).remove(0).1;
+    (ep, reg, first)
+}
