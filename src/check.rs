@@ -615,11 +615,16 @@ fn mandatory_headers<'a, E>(
         for c in contacts {
             c.map_err(malformed(HeaderKind::Contact))?;
         }
-        for r in msg.routes() {
-            r.map_err(malformed(HeaderKind::Route))?;
+        // Most requests have neither: one index lookup each, not an iterator's setup.
+        if msg.value_of(HeaderKind::Route).is_some() {
+            for r in msg.routes() {
+                r.map_err(malformed(HeaderKind::Route))?;
+            }
         }
-        for r in msg.record_routes() {
-            r.map_err(malformed(HeaderKind::RecordRoute))?;
+        if msg.value_of(HeaderKind::RecordRoute).is_some() {
+            for r in msg.record_routes() {
+                r.map_err(malformed(HeaderKind::RecordRoute))?;
+            }
         }
     } else if dialog_rr && creates_dialog(msg, &cseq) {
         for r in msg.record_routes() {
