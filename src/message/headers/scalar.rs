@@ -139,6 +139,25 @@ impl MaxForwards {
     /// Parse a Max-Forwards value; leading zeros are allowed, above 255 is an error
     /// (RFC 4475 §3.1.2.4).
     pub fn parse(value: &[u8]) -> Result<Self, ParseError> {
+        // One to three digits and nothing else, as every request writes it (`70`): read
+        // in place, without the trim and the general number parser.
+        let d = |b: u8| b.wrapping_sub(b'0');
+        let n = match *value {
+            [a] if d(a) <= 9 => Some(u32::from(d(a))),
+            [a, b] if d(a) <= 9 && d(b) <= 9 => Some(u32::from(d(a)) * 10 + u32::from(d(b))),
+            [a, b, c] if d(a) <= 9 && d(b) <= 9 && d(c) <= 9 => {
+                Some(u32::from(d(a)) * 100 + u32::from(d(b)) * 10 + u32::from(d(c)))
+            }
+            _ => None,
+        };
+        if let Some(n) = n.and_then(|n| u8::try_from(n).ok()) {
+            return Ok(MaxForwards(n));
+        }
+        Self::parse_general(value)
+    }
+
+    /// Any Max-Forwards value (see [`MaxForwards::parse`]).
+    fn parse_general(value: &[u8]) -> Result<Self, ParseError> {
         let kind = ParseErrorKind::Number;
         let n = digits(value, kind, false)?;
         u8::try_from(n)
@@ -528,6 +547,49 @@ impl fmt::Display for RAck<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn max_forwards_agrees_with_the_general_parser() {
+        // Every string of up to five bytes over digits that cross 255, LWS and others.
+        let mut n = 0;
+        for s in crate::message::lex::strings_over(b"0259 \tx", 0..=5) {
+            assert_eq!(
+                MaxForwards::parse(&s),
+                MaxForwards::parse_general(&s),
+                "{s:?}"
+            );
+            n += 1;
+        }
+        for v in 0..=1000u32 {
+            let s = std::format!("{v}");
+            let s = s.as_bytes();
+            assert_eq!(
+                MaxForwards::parse(s),
+                MaxForwards::parse_general(s),
+                "{s:?}"
+            );
+        }
+        assert!(n > 10_000, "{n}");
+    }
+
+    #[test]
+    #[ignore = "needs ../shared/corpus"]
+    fn max_forwards_agrees_with_the_general_parser_on_the_corpus() {
+        let limits = crate::message::Limits::default();
+        let (mut compared, mut differ) = (0, 0);
+        for bytes in crate::corpus_inputs::inputs() {
+            let Ok(msg) = crate::message::Message::parse_with(&bytes, &limits) else {
+                continue;
+            };
+            for (value, _) in msg.values_of(crate::message::HeaderKind::MaxForwards) {
+                compared += 1;
+                differ +=
+                    usize::from(MaxForwards::parse(value) != MaxForwards::parse_general(value));
+            }
+        }
+        assert!(compared > 5_000, "{compared}");
+        assert_eq!(differ, 0, "{compared} compared");
+    }
 
     /// `CSeq::parse` with the plain path never answering: the general parser alone,
     /// as it was before the plain path.
