@@ -24,6 +24,21 @@ pub struct ContentType<'a> {
 impl<'a> ContentType<'a> {
     /// Parse a Content-Type value (`SLASH` allows LWS around `/`).
     pub fn parse(value: &'a [u8]) -> Result<Self, ParseError> {
+        // The Content-Type of nearly every INVITE and its 2xx, whole: one comparison. The
+        // type and subtype are the static strings the token reader gives for them.
+        if value == b"application/sdp" {
+            return Ok(ContentType {
+                media_type: "application",
+                subtype: "sdp",
+                params: &value[15..],
+                params_at: 15,
+            });
+        }
+        Self::parse_general(value)
+    }
+
+    /// Any Content-Type value (see [`ContentType::parse`]).
+    fn parse_general(value: &'a [u8]) -> Result<Self, ParseError> {
         let kind = ParseErrorKind::Header;
         let s = value;
         let (media_type, i) = token_at(s, lex::skip_lws(s, 0), kind)?;
@@ -66,5 +81,70 @@ impl<'a> ContentType<'a> {
     /// quotes (see [`lex::unquote`]).
     pub fn param(&self, name: &str) -> Option<RawParam<'a>> {
         self.params().find(name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `ContentType::parse` gives what the general parser alone gives (the fast path for
+    /// `application/sdp` answers for nothing else), on values around that one.
+    #[test]
+    fn content_type_agrees_with_the_general_parser() {
+        let values: [&[u8]; 12] = [
+            b"application/sdp",
+            b"application/sdp;charset=utf-8",
+            b"application/sdp ",
+            b" application/sdp",
+            b"application / sdp",
+            b"Application/SDP",
+            b"application/sdpx",
+            b"application/sd",
+            b"applicatio/sdp",
+            b"application/",
+            b"text/plain",
+            b"",
+        ];
+        for v in values {
+            let got = ContentType::parse(v);
+            assert_eq!(got, ContentType::parse_general(v), "{v:?}");
+            if let Ok(ct) = got {
+                let want = ContentType::parse_general(v).unwrap(); // unwrap: agreed above
+                assert_eq!((ct.params, ct.params_at), (want.params, want.params_at));
+            }
+        }
+        // Every one-byte change of the common value.
+        let base = *b"application/sdp";
+        for at in 0..base.len() {
+            for c in *b" ;/=a\t,P" {
+                let mut v = base;
+                v[at] = c;
+                assert_eq!(
+                    ContentType::parse(&v),
+                    ContentType::parse_general(&v),
+                    "{v:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    #[ignore = "needs ../shared/corpus"]
+    fn content_type_agrees_with_the_general_parser_on_the_corpus() {
+        let limits = crate::message::Limits::default();
+        let (mut compared, mut differ) = (0, 0);
+        for bytes in crate::corpus_inputs::inputs() {
+            let Ok(msg) = crate::message::Message::parse_with(&bytes, &limits) else {
+                continue;
+            };
+            for (value, _) in msg.values_of(crate::message::HeaderKind::ContentType) {
+                compared += 1;
+                differ +=
+                    usize::from(ContentType::parse(value) != ContentType::parse_general(value));
+            }
+        }
+        assert!(compared > 2_000, "{compared}");
+        assert_eq!(differ, 0, "{compared} compared");
     }
 }

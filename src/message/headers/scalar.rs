@@ -41,6 +41,40 @@ impl<'a> CSeq<'a> {
     /// Parse a CSeq value. The number must be below 2^31 (RFC 3261 §8.1.1.5); a larger
     /// one, however long, is an error (RFC 4475 §3.1.2.4), never a wrapped value.
     pub fn parse(value: &'a [u8]) -> Result<Self, ParseError> {
+        match Self::parse_plain(value) {
+            Some(cseq) => Ok(cseq),
+            None => Self::parse_general(value),
+        }
+    }
+
+    /// `N METHOD` as every message writes it: 1 to 9 digits (below 2^31 however they
+    /// read), one space and a method the crate names, to the end. One pass, no LWS or
+    /// token scans: what [`CSeq::parse_general`] gives for it. `None` for anything else,
+    /// which the general parser then reads (and reports any error).
+    #[inline(always)]
+    fn parse_plain(s: &'a [u8]) -> Option<Self> {
+        let mut seq: u32 = 0;
+        let mut i = 0;
+        loop {
+            let d = s.get(i)?.wrapping_sub(b'0');
+            if d > 9 {
+                break;
+            }
+            if i == 9 {
+                return None;
+            }
+            seq = seq * 10 + u32::from(d);
+            i += 1;
+        }
+        if i == 0 || s[i] != b' ' {
+            return None;
+        }
+        let method = Method::from_bytes(s.get(i + 1..)?)?;
+        method.is_known().then_some(CSeq { seq, method })
+    }
+
+    /// Any CSeq value (see [`CSeq::parse`]).
+    fn parse_general(value: &'a [u8]) -> Result<Self, ParseError> {
         let kind = ParseErrorKind::CSeq;
         let s = value;
         let start = lex::skip_lws(s, 0);
@@ -105,6 +139,25 @@ impl MaxForwards {
     /// Parse a Max-Forwards value; leading zeros are allowed, above 255 is an error
     /// (RFC 4475 §3.1.2.4).
     pub fn parse(value: &[u8]) -> Result<Self, ParseError> {
+        // One to three digits and nothing else, as every request writes it (`70`): read
+        // in place, without the trim and the general number parser.
+        let d = |b: u8| b.wrapping_sub(b'0');
+        let n = match *value {
+            [a] if d(a) <= 9 => Some(u32::from(d(a))),
+            [a, b] if d(a) <= 9 && d(b) <= 9 => Some(u32::from(d(a)) * 10 + u32::from(d(b))),
+            [a, b, c] if d(a) <= 9 && d(b) <= 9 && d(c) <= 9 => {
+                Some(u32::from(d(a)) * 100 + u32::from(d(b)) * 10 + u32::from(d(c)))
+            }
+            _ => None,
+        };
+        if let Some(n) = n.and_then(|n| u8::try_from(n).ok()) {
+            return Ok(MaxForwards(n));
+        }
+        Self::parse_general(value)
+    }
+
+    /// Any Max-Forwards value (see [`MaxForwards::parse`]).
+    fn parse_general(value: &[u8]) -> Result<Self, ParseError> {
         let kind = ParseErrorKind::Number;
         let n = digits(value, kind, false)?;
         u8::try_from(n)
@@ -494,6 +547,121 @@ impl fmt::Display for RAck<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn max_forwards_agrees_with_the_general_parser() {
+        // Every string of up to five bytes over digits that cross 255, LWS and others.
+        let mut n = 0;
+        for s in crate::message::lex::strings_over(b"0259 \tx", 0..=5) {
+            assert_eq!(
+                MaxForwards::parse(&s),
+                MaxForwards::parse_general(&s),
+                "{s:?}"
+            );
+            n += 1;
+        }
+        for v in 0..=1000u32 {
+            let s = std::format!("{v}");
+            let s = s.as_bytes();
+            assert_eq!(
+                MaxForwards::parse(s),
+                MaxForwards::parse_general(s),
+                "{s:?}"
+            );
+        }
+        assert!(n > 10_000, "{n}");
+    }
+
+    #[test]
+    #[ignore = "needs ../shared/corpus"]
+    fn max_forwards_agrees_with_the_general_parser_on_the_corpus() {
+        let limits = crate::message::Limits::default();
+        let (mut compared, mut differ) = (0, 0);
+        for bytes in crate::corpus_inputs::inputs() {
+            let Ok(msg) = crate::message::Message::parse_with(&bytes, &limits) else {
+                continue;
+            };
+            for (value, _) in msg.values_of(crate::message::HeaderKind::MaxForwards) {
+                compared += 1;
+                differ +=
+                    usize::from(MaxForwards::parse(value) != MaxForwards::parse_general(value));
+            }
+        }
+        assert!(compared > 5_000, "{compared}");
+        assert_eq!(differ, 0, "{compared} compared");
+    }
+
+    /// `CSeq::parse` with the plain path never answering: the general parser alone,
+    /// as it was before the plain path.
+    fn cseq_reference(value: &[u8]) -> Result<CSeq<'_>, ParseError> {
+        CSeq::parse_general(value)
+    }
+
+    #[test]
+    fn cseq_agrees_with_the_general_parser() {
+        // Every string of up to six bytes over digits, LWS, method letters and others;
+        // then known and unknown methods after long and short numbers.
+        let alphabet = b"09 \tACK-";
+        let mut compared = 0;
+        for s in crate::message::lex::strings_over(alphabet, 0..=6) {
+            assert_eq!(CSeq::parse(&s), cseq_reference(&s), "{s:?}");
+            compared += 1;
+        }
+        let numbers: [&[u8]; 10] = [
+            b"",
+            b"0",
+            b"1",
+            b"00",
+            b"999999999",
+            b"1000000000",
+            b"2147483647",
+            b"2147483648",
+            b"4294967296",
+            b"0000000001",
+        ];
+        let methods: [&[u8]; 12] = [
+            b"INVITE",
+            b"ACK",
+            b"BYE",
+            b"CANCEL",
+            b"PUBLISH",
+            b"invite",
+            b"FOO",
+            b"INVITE ",
+            b"INVITEX",
+            b"",
+            b"IN VITE",
+            b"\xc3\xa9",
+        ];
+        for n in numbers {
+            for sep in [&b""[..], b" ", b"  ", b"\t", b" \r\n ", b"-", b"x"] {
+                for m in methods {
+                    let s = [n, sep, m].concat();
+                    assert_eq!(CSeq::parse(&s), cseq_reference(&s), "{s:?}");
+                    compared += 1;
+                }
+            }
+        }
+        assert!(compared > 1_000);
+    }
+
+    #[test]
+    #[ignore = "needs ../shared/corpus"]
+    fn cseq_agrees_with_the_general_parser_on_the_corpus() {
+        let limits = crate::message::Limits::default();
+        let (mut compared, mut differ) = (0, 0);
+        for bytes in crate::corpus_inputs::inputs() {
+            let Ok(msg) = crate::message::Message::parse_with(&bytes, &limits) else {
+                continue;
+            };
+            for (value, _) in msg.values_of(crate::message::HeaderKind::CSeq) {
+                compared += 1;
+                differ += usize::from(CSeq::parse(value) != cseq_reference(value));
+            }
+        }
+        assert!(compared > 10_000, "{compared}");
+        assert_eq!(differ, 0, "{compared} compared");
+    }
 
     /// The Call-ID check as one loop over the bytes, what `CallId::parse` does in runs.
     fn reference(value: &[u8]) -> Result<&str, ParseError> {

@@ -263,6 +263,42 @@ impl<'a> Via<'a> {
     /// scan for. `None` for any other value, which the caller splits and parses as
     /// before (and which reports any error).
     pub(crate) fn parse_plain_whole(s: &'a [u8], text: Option<&'a str>) -> Option<Self> {
+        // The protocol as nearly every Via writes it, space included: one comparison, no
+        // token scan of the transport.
+        let (transport, end) = match s.get(..12) {
+            Some(b"SIP/2.0/UDP ") => (Transport::Udp, 11),
+            Some(b"SIP/2.0/TCP ") => (Transport::Tcp, 11),
+            Some(b"SIP/2.0/TLS ") => (Transport::Tls, 11),
+            _ => Self::plain_protocol(s)?,
+        };
+        let i = lex::skip_lws(s, end);
+        if i == end {
+            return None;
+        }
+        let (sent_by, i) = plain_sent_by(s, i)?;
+        let mut via = Via::unread(("SIP", "2.0", transport), sent_by, s, i);
+        plain_params(s, i, text, &mut via).then_some(via)
+    }
+
+    /// `SIP/2.0/` and the transport token at the start of `s`, and where the token ends.
+    fn plain_protocol(s: &'a [u8]) -> Option<(Transport<'a>, usize)> {
+        if !s.starts_with(b"SIP/2.0/") {
+            return None;
+        }
+        let end = lex::token_end(s, 8);
+        match Transport::known(&s[8..end]) {
+            Some(t) => Some((t, end)),
+            None => {
+                let (t, end) = token_at(s, 8, KIND).ok()?;
+                Some((Transport::from_token(t), end))
+            }
+        }
+    }
+
+    /// [`Via::parse_plain_whole`] as it was, the transport always scanned: the reference
+    /// the tests hold it to.
+    #[cfg(test)]
+    fn parse_plain_whole_reference(s: &'a [u8], text: Option<&'a str>) -> Option<Self> {
         if !s.starts_with(b"SIP/2.0/") {
             return None;
         }
@@ -407,6 +443,134 @@ fn general_params<'a>(
 /// `via` as [`general_params`] would and says whether it could; on `false` `via` is
 /// untouched and the general loop reads the parameters (and reports any error).
 fn plain_params<'a>(s: &'a [u8], from: usize, text: Option<&'a str>, via: &mut Via<'a>) -> bool {
+    let mut branch = None;
+    let mut received = None;
+    let mut rport = None;
+    let mut i = from;
+    while i < s.len() {
+        // The parameters every Via writes, as written (`;branch=`, `;rport`,
+        // `;received=`): each known by one comparison of its bytes, without the name
+        // scan and the comparisons of the name after it. Any other is read as before.
+        let rest = &s[i..];
+        if rest.starts_with(b";branch=") {
+            let Some((b, end)) = plain_branch(s, i + 8, text) else {
+                return false;
+            };
+            branch.get_or_insert(b);
+            i = end;
+            continue;
+        }
+        if rest.starts_with(b";rport") && !rest.get(6).is_some_and(|&b| lex::is_token(b)) {
+            let r = if rest.get(6) == Some(&b'=') {
+                let end = lex::long_token_end(s, i + 7);
+                let Some(port) = parse_port(&s[i + 7..end]) else {
+                    return false;
+                };
+                i = end;
+                Rport::Port(port)
+            } else {
+                i += 6;
+                Rport::Requested
+            };
+            rport.get_or_insert(r);
+            continue;
+        }
+        if rest.starts_with(b";received=") {
+            let end = lex::long_token_end(s, i + 10);
+            let Some(addr) = parse_ipv4(&s[i + 10..end]) else {
+                return false;
+            };
+            received.get_or_insert(Host::Ipv4(addr));
+            i = end;
+            continue;
+        }
+        match plain_param(s, i, text, &mut branch, &mut received, &mut rport) {
+            Some(end) => i = end,
+            None => return false,
+        }
+    }
+    via.branch = branch;
+    via.received = received;
+    if let Some(r) = rport {
+        via.rport = r;
+    }
+    true
+}
+
+/// The branch value at `a` of `s` (after `branch=`) and where it ends, as
+/// [`plain_params`] reads it; `None` if it is empty or not UTF-8.
+#[inline]
+fn plain_branch<'a>(s: &'a [u8], a: usize, text: Option<&'a str>) -> Option<(&'a str, usize)> {
+    // Branches are long: four bytes a step.
+    let b = lex::long_token_end(s, a);
+    if b == a {
+        return None;
+    }
+    let branch = match text.and_then(|t| t.get(a..b)) {
+        Some(branch) => branch,
+        None => core::str::from_utf8(&s[a..b]).ok()?,
+    };
+    Some((branch, b))
+}
+
+/// One parameter at `s[i..]` of any name, as the plain loop reads it (see
+/// [`plain_params`]): where it ends, or `None` where the general loop must read them.
+#[inline(never)]
+fn plain_param<'a>(
+    s: &'a [u8],
+    mut i: usize,
+    text: Option<&'a str>,
+    branch: &mut Option<&'a str>,
+    received: &mut Option<Host<'a>>,
+    rport: &mut Option<Rport>,
+) -> Option<usize> {
+    if s[i] != b';' {
+        return None;
+    }
+    let name_end = known_name_end(s, i + 1).unwrap_or_else(|| lex::token_end(s, i + 1));
+    let name = &s[i + 1..name_end];
+    if name.is_empty() {
+        return None;
+    }
+    i = name_end;
+    let mut value = None;
+    if s.get(i) == Some(&b'=') {
+        let end = lex::long_token_end(s, i + 1);
+        if end == i + 1 {
+            return None;
+        }
+        value = Some((i + 1, end));
+        i = end;
+    }
+    // Every occurrence is checked, as the general loop checks it.
+    if is_name(name, b"branch") {
+        let (a, _) = value?;
+        let (b, _) = plain_branch(s, a, text)?;
+        branch.get_or_insert(b);
+    } else if is_name(name, b"received") {
+        let addr = value.and_then(|(a, b)| parse_ipv4(&s[a..b]))?;
+        received.get_or_insert(Host::Ipv4(addr));
+    } else if is_name(name, b"rport") {
+        let r = match value {
+            None => Rport::Requested,
+            Some((a, b)) => Rport::Port(parse_port(&s[a..b])?),
+        };
+        rport.get_or_insert(r);
+    } else if name.eq_ignore_ascii_case(b"maddr") || name.eq_ignore_ascii_case(b"ttl") {
+        return None;
+    }
+    Some(i)
+}
+
+/// [`plain_params`] as it was, every name scanned and then compared: the reference
+/// the tests hold it to.
+#[cfg(test)]
+fn plain_params_reference<'a>(
+    s: &'a [u8],
+    from: usize,
+    text: Option<&'a str>,
+    via: &mut Via<'a>,
+) -> bool {
     let mut branch = None;
     let mut received = None;
     let mut rport = None;
@@ -699,11 +863,14 @@ mod tests {
     /// answers.
     #[test]
     fn plain_params_agree_with_the_general_loop() {
-        let base: [&[u8]; 4] = [
+        let base: [&[u8]; 7] = [
             b"SIP/2.0/UDP h;branch=z9hG4bK776;rport=5060;received=127.0.0.1",
             b"SIP/2.0/UDP h;rport;branch=z9hG4bKa;x=y;BRANCH=b;rport=1;flag",
             b"SIP/2.0/TCP h:5060;received=10.0.0.1;received=1.2.3.4;maddr=1.2.3.4",
             b"SIP/2.0/UDP h;ttl=3;branch=\"q\";received=[::1]",
+            b"SIP/2.0/UDP h;rport=;branch=;received=;rport;rportx;branchy=1;receivedz=2",
+            b"SIP/2.0/UDP h;branch=a;branch=b;rport=1;rport;received=1.2.3.4;Rport=9",
+            b"SIP/2.0/UDP h;rport=65536;received=1.2.3.4.5;branch=\xc3\xa9;ttl",
         ];
         let mut answered = 0;
         for b in base {
@@ -720,6 +887,14 @@ mod tests {
                     ..via.clone()
                 };
                 let mut fast = blank.clone();
+                let mut old = blank.clone();
+                assert_eq!(
+                    plain_params(s, at, text, &mut fast),
+                    plain_params_reference(s, at, text, &mut old),
+                    "{s:?}"
+                );
+                assert_eq!(fast, old, "{s:?}");
+                fast = blank.clone();
                 if plain_params(s, at, text, &mut fast) {
                     let mut general = blank.clone();
                     assert_eq!(general_params(s, at, text, &mut general), Ok(()), "{s:?}");
@@ -753,6 +928,80 @@ mod tests {
             let mut via = Via::parse(b"SIP/2.0/UDP h").unwrap();
             assert!(!plain_params(s, 13, None, &mut via));
         }
+    }
+
+    /// The whole-value fast path gives what it gave before the protocols every Via
+    /// writes were known by their bytes, on the corpus Via values and their mutants and
+    /// on every protocol prefix over an alphabet that crosses them.
+    #[test]
+    #[ignore = "needs ../shared/corpus"]
+    fn parse_plain_whole_agrees_with_the_reference_on_the_corpus() {
+        let limits = crate::message::Limits::default();
+        let (mut compared, mut answered, mut differ) = (0, 0, 0);
+        for bytes in crate::corpus_inputs::inputs() {
+            let Ok(msg) = crate::message::Message::parse_with(&bytes, &limits) else {
+                continue;
+            };
+            for (value, _) in msg.values_of(crate::message::HeaderKind::Via) {
+                let text = core::str::from_utf8(value).ok();
+                let got = Via::parse_plain_whole(value, text);
+                differ += usize::from(got != Via::parse_plain_whole_reference(value, text));
+                answered += usize::from(got.is_some());
+                compared += 1;
+            }
+        }
+        let counts = std::format!("{compared} compared, {answered} answered, {differ} differ");
+        assert!(compared > 10_000 && answered > 5_000, "{counts}");
+        assert_eq!(differ, 0, "{counts}");
+    }
+
+    #[test]
+    fn parse_plain_whole_agrees_with_the_reference() {
+        let mut answered = 0;
+        for proto in crate::message::lex::strings_over(b"UDPTCLS \tx", 0..=5) {
+            for tail in [
+                &b"h"[..],
+                b"1.2.3.4:5;branch=z9hG4bKx;rport",
+                b" h",
+                b";x",
+                b"",
+            ] {
+                let s = [&b"SIP/2.0/"[..], &proto, tail].concat();
+                let got = Via::parse_plain_whole(&s, None);
+                assert_eq!(got, Via::parse_plain_whole_reference(&s, None), "{s:?}");
+                answered += usize::from(got.is_some());
+            }
+        }
+        assert!(answered > 1_000, "{answered}");
+    }
+
+    /// The parameter loop fills every Via of the corpus and its mutants as it did
+    /// before the written names were known by their bytes, at every `;`.
+    #[test]
+    #[ignore = "needs ../shared/corpus"]
+    fn plain_params_agree_with_the_reference_on_the_corpus() {
+        let limits = crate::message::Limits::default();
+        let (mut compared, mut answered, mut differ) = (0, 0, 0);
+        for bytes in crate::corpus_inputs::inputs() {
+            let Ok(msg) = crate::message::Message::parse_with(&bytes, &limits) else {
+                continue;
+            };
+            for (value, _) in msg.values_of(crate::message::HeaderKind::Via) {
+                let text = core::str::from_utf8(value).ok();
+                let blank = Via::parse(b"SIP/2.0/UDP h").unwrap(); // unwrap: a valid Via
+                for at in (0..value.len()).filter(|&at| value[at] == b';') {
+                    let (mut new, mut old) = (blank.clone(), blank.clone());
+                    let got = plain_params(value, at, text, &mut new);
+                    let want = plain_params_reference(value, at, text, &mut old);
+                    differ += usize::from(got != want || new != old);
+                    answered += usize::from(got);
+                    compared += 1;
+                }
+            }
+        }
+        let counts = std::format!("{compared} compared, {answered} answered, {differ} differ");
+        assert!(compared > 10_000 && answered > 5_000, "{counts}");
+        assert_eq!(differ, 0, "{counts}");
     }
 
     #[test]
