@@ -476,11 +476,12 @@ impl Dialog {
         // copied in (a move would copy all of its room). Same capacities: they fit.
         let mut target = String::new();
         let contact = contact_name_addr(response);
-        let target_ok = contact
+        // Whether the Contact's URI is the target as it is: scanned once, here.
+        let kept = contact
             .as_ref()
             .map_err(|e| *e)
-            .and_then(|na| remote_target_into(&mut target, na.uri().as_str()))
-            .is_ok();
+            .and_then(|na| remote_target_plain_into(&mut target, na.uri().as_str()));
+        let (target_ok, plain) = (kept.is_ok(), kept == Ok(true));
         let mut route_set = String::new();
         uac_route_set_into(&mut route_set, response)?;
         self.hop = HopCache(None);
@@ -491,7 +492,7 @@ impl Dialog {
             if let Ok(na) = &contact
                 && routes_ok
                 && route_set.is_empty()
-                && is_plain_target(na.uri().as_str())
+                && plain
             {
                 self.hop = HopCache(Some(crate::locate::address_of(na.uri())));
             }
@@ -1065,11 +1066,18 @@ fn is_plain_target_bytewise(uri: &str) -> bool {
 /// either, so its text is usually kept as it is, without parsing it again.
 /// Written in `out`, replacing what it held (unspecified on error).
 fn remote_target_into(out: &mut String<MAX_URI>, uri: &str) -> Result<(), DialogError> {
+    remote_target_plain_into(out, uri).map(|_| ())
+}
+
+/// [`remote_target_into`], saying whether `uri` was kept as it is ([`is_plain_target`]),
+/// so that the caller need not scan it again.
+fn remote_target_plain_into(out: &mut String<MAX_URI>, uri: &str) -> Result<bool, DialogError> {
     if is_plain_target(uri) {
-        return Ok(angled_into(out, uri)?);
+        angled_into(out, uri)?;
+        return Ok(true);
     }
     out.clear();
-    target_into(uri, out)
+    target_into(uri, out).map(|()| false)
 }
 
 /// [`remote_target_into`] appended to `out`, whatever its size: the endpoint writes the

@@ -1288,7 +1288,7 @@ mod tests {
             compared += 1;
             if msg.is_request() {
                 let mut b = MessageBuilder::response(StatusCode::OK);
-                if b.push_response_headers(&msg, StatusCode::OK, "t1", None)
+                if b.push_response_headers(&msg, StatusCode::OK, "t1", None, None)
                     .is_ok()
                 {
                     let (new, old) = b.both_writers();

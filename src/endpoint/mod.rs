@@ -953,6 +953,9 @@ struct TxMeta {
     request_index: Detached,
     /// Server: the top Via with `received`/`rport` filled in (§18.2.1, RFC 3581).
     top_via: String<MAX_VIA>,
+    /// Server: where the top Via the checks parsed lies in the request's first Via
+    /// value (start, end), so that responses do not split that value again.
+    top_via_span: Option<(u16, u16)>,
     /// Server: whether the request's To has a tag (its responses then add none).
     to_tagged: bool,
     /// Server: the request's CSeq number, read without parsing the stored request
@@ -983,6 +986,7 @@ impl TxMeta {
             peer: SocketAddr::from(([0, 0, 0, 0], 0)),
             request_index: Detached::empty(),
             top_via: String::new(),
+            top_via_span: None,
             to_tagged: false,
             cseq: None,
             to_tag: LazyTag::NONE,
@@ -3175,6 +3179,7 @@ impl<
                 peer: m_peer,
                 request_index: m_request_index,
                 top_via: m_top_via,
+                top_via_span: m_top_via_span,
                 to_tagged: m_to_tagged,
                 cseq: m_cseq,
                 to_tag: m_to_tag,
@@ -3195,6 +3200,7 @@ impl<
             // Strings of one capacity: their text copied, not their room.
             m_top_via.clear();
             let _ = m_top_via.push_str(&top_via);
+            *m_top_via_span = top_via_span(msg, &core.top_via);
             *m_to_tagged = core.to.tag().is_some();
             *m_cseq = Some(core.cseq.seq());
             *m_to_tag = to_tag;
@@ -4717,6 +4723,7 @@ impl<
         let TxMeta {
             request_index,
             top_via,
+            top_via_span,
             to_tagged,
             to_tag,
             ..
@@ -4737,7 +4744,7 @@ impl<
             return Err(SendError::InvalidState);
         }
         let mut b = MessageBuilder::response(status);
-        b.push_response_headers(&request, status, tag, Some(*to_tagged))
+        b.push_response_headers(&request, status, tag, Some(*to_tagged), *top_via_span)
             .map_err(EncodeError::from)?;
         // Copied from the request: see `crlf_framed`.
         let copied = crlf_framed(&request);
@@ -5023,6 +5030,7 @@ impl<
                     peer,
                     request_index,
                     top_via,
+                    top_via_span,
                     to_tagged,
                     cseq,
                     to_tag,
@@ -5037,6 +5045,7 @@ impl<
                 *peer = to;
                 *request_index = Detached::empty();
                 top_via.clear();
+                *top_via_span = None;
                 *to_tagged = false;
                 *cseq = None;
                 *to_tag = LazyTag::NONE;
@@ -6013,6 +6022,18 @@ fn top_via_text<'a>(msg: &Message<'a>, via: &crate::message::Via<'a>) -> Option<
     top
 }
 
+/// Where `via`, `msg`'s top Via, lies in its first Via header value (start, end), when
+/// it lies there (see [`top_via_text`]).
+fn top_via_span(msg: &Message<'_>, via: &crate::message::Via<'_>) -> Option<(u16, u16)> {
+    let (value, _) = msg.value_of(HeaderKind::Via)?;
+    let top = top_via_text(msg, via)?;
+    let start = top.as_ptr() as usize - value.as_ptr() as usize;
+    Some((
+        u16::try_from(start).ok()?,
+        u16::try_from(start + top.len()).ok()?,
+    ))
+}
+
 /// The first element of the message's first Via header, split as the parser does:
 /// what [`rewritten_via`] read before the parsed Via gave its text.
 fn first_via_element<'a>(msg: &Message<'a>) -> Option<&'a [u8]> {
@@ -6247,7 +6268,20 @@ mod top_via_tests {
     fn agree(bytes: &[u8]) -> Option<bool> {
         let msg = Message::parse(bytes).ok()?;
         let via = msg.top_via().ok()?;
-        Some(top_via_text(&msg, &via) == first_via_element(&msg))
+        Some(top_via_text(&msg, &via) == first_via_element(&msg) && span_agrees(&msg, &via))
+    }
+
+    /// A response's headers are the same whether its first Via value is split at the
+    /// top Via's span or split again.
+    fn span_agrees(msg: &Message<'_>, via: &crate::message::Via<'_>) -> bool {
+        let span = top_via_span(msg, via);
+        let (mut with, mut without) = (
+            MessageBuilder::response(StatusCode::OK),
+            MessageBuilder::response(StatusCode::OK),
+        );
+        let a = with.push_response_headers(msg, StatusCode::OK, "t1", None, span);
+        let b = without.push_response_headers(msg, StatusCode::OK, "t1", None, None);
+        a == b && with.headers() == without.headers()
     }
 
     /// A top Via in the first header, alone or first of a list, or after a first
@@ -6266,15 +6300,17 @@ mod top_via_tests {
             "Via:\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\n",
             "Via: \t \r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\n",
         ];
-        let mut none = 0;
+        let (mut none, mut spanned) = (0, 0);
         for v in vias {
             let bytes = std::format!("{head}{v}{tail}");
             assert_eq!(agree(bytes.as_bytes()), Some(true), "{v:?}");
             let msg = Message::parse(bytes.as_bytes()).unwrap(); // unwrap: agree parsed it
             none += usize::from(first_via_element(&msg).is_none());
+            spanned += usize::from(top_via_span(&msg, &msg.top_via().unwrap()).is_some()); // unwrap: agree parsed it
         }
-        // The first header without an element is among them.
+        // The first header without an element is among them, and spans to split at.
         assert!(none > 0);
+        assert_eq!(spanned, vias.len() - none);
     }
 
     #[test]
