@@ -157,7 +157,8 @@ impl Retry {
 
     /// The wait time after `failures` failures in a row.
     pub fn wait(&self, failures: u8) -> Duration {
-        // 2^n overflows nothing: the shift stops where `max` is reached anyway.
+        // The shift is capped at 2^20 (30 s * 2^20 is far past any `max`), and the
+        // product saturates: no overflow for any policy.
         let factor = 1u32 << u32::from(failures.min(20));
         self.base.saturating_mul(factor).min(self.max)
     }
