@@ -315,7 +315,10 @@ impl Auth {
     /// What a call keeps once the host took these credentials away: nothing to answer
     /// challenges with, only what the ACKs of INVITEs sent with them need (§22.1).
     pub(super) fn withdrawn(&self) -> Self {
+        // The ACKs copy the INVITE's credential headers: the password is not kept.
         Auth {
+            username: String::new(),
+            password: String::new(),
             withdrawn: true,
             lingering_reinvite: self.lingering_reinvite.clone(),
             ..self.without_challenges()
