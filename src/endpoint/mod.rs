@@ -2963,11 +2963,10 @@ impl<
                 append_fork_seqs(forks, trailer);
             }
         }
-        // The call's own dialog ended with the call (the peer's BYE came, or a 481/408):
-        // a retransmission of the 2xx that made it, reaching the INVITE while it waits
-        // out Timer M, gets its ACK again and no BYE of its own (§13.2.2.4, §12.2.1.1).
         // The dialog a 2xx confirmed (UAC: the one the call ran on), ended by the peer
-        // (its BYE, or a 481/408). A BYE of this side's marked it as it went (`SendBye`).
+        // (its BYE, or a 481/408; a BYE of this side's marked it as it went, `SendBye`):
+        // a retransmission of that 2xx, reaching the INVITE while it waits out Timer M,
+        // gets its ACK again and no BYE of its own (§13.2.2.4, §12.2.1.1).
         let ended_here = |c: &CallEntry<MSG>| {
             matches!(
                 c.session.state(),
