@@ -64,6 +64,9 @@ pub enum Event {
     /// 401/407 whose challenge says `stale=true` (RFC 2617 §3.2.1); `refused`: a 401/407
     /// that challenges again, without `stale`, a realm whose credentials the REGISTER
     /// carried (RFC 3261 §22.1: those credentials were rejected and are not tried again).
+    /// `refused` ends the registration only when the REGISTER answered a challenge
+    /// (`Action::Send { authorize: true }`); a refresh's kept credentials met with a new
+    /// challenge (an expired nonce) get it answered.
     Response {
         /// Status code.
         code: StatusCode,
@@ -196,7 +199,8 @@ pub struct Registration {
     expires: u32,
     /// Challenges answered since the last 2xx.
     auth_tries: u8,
-    /// Whether the request out carries credentials.
+    /// Whether the request out answers a challenge to the one before it (the kept
+    /// credentials a refresh carries do not).
     authorized: bool,
     /// Stale-nonce challenges answered since the last 2xx.
     stale_tries: u8,
@@ -440,8 +444,11 @@ impl Step {
             // both answered, and two proxies' then the registrar's (§22.3); past
             // MAX_AUTH_TRIES in a row the credentials are taken as wrong (a stale nonce,
             // RFC 2617 §3.2.1, does not count; MAX_STALE_TRIES of those).
-            // §22.1: credentials refused are not sent again.
-            401 | 407 if refused => self.fail(code),
+            // §22.1: credentials refused are not sent again. Only credentials that
+            // answered a challenge can be refused: those a refresh carries from an earlier
+            // challenge (§22.3) meet a registrar whose nonce has since expired, which
+            // challenges again, often without `stale`; that challenge is answered.
+            401 | 407 if refused && r.authorized => self.fail(code),
             401 | 407 => {
                 let tries = if stale {
                     r.auth_tries
@@ -721,6 +728,44 @@ mod tests {
         );
     }
 
+    #[test]
+    fn a_refresh_whose_kept_credentials_are_challenged_answers_once() {
+        // The refresh is not an answer to a challenge: a challenge of the credentials it
+        // carried (an expired nonce) is answered; the answer challenged again is refused.
+        let refused = Event::Response {
+            code: StatusCode::UNAUTHORIZED,
+            expires: None,
+            min_expires: None,
+            stale: false,
+            refused: true,
+        };
+        let (r, _) = Registration::new(600);
+        let s = r.step(ok(600)).registration.step(Event::Refresh);
+        assert_eq!(
+            s.actions.as_slice(),
+            [Action::Send {
+                cseq: 2,
+                expires: 600,
+                authorize: false
+            }]
+        );
+        let s = s.registration.step(refused);
+        assert_eq!(
+            s.actions.as_slice(),
+            [Action::Send {
+                cseq: 3,
+                expires: 600,
+                authorize: true
+            }]
+        );
+        let s = s.registration.step(refused);
+        assert_eq!(s.registration.state(), State::Done);
+        assert!(
+            s.actions
+                .contains(&Action::Notify(Notice::Failed(StatusCode::UNAUTHORIZED)))
+        );
+    }
+
     fn ok(expires: u32) -> Event {
         Event::Response {
             code: StatusCode::OK,
@@ -826,8 +871,10 @@ mod tests {
             };
             assert_eq!(s.registration.state(), state, "{code}");
         }
+        // Credentials that answered a challenge, refused: no retry either.
         let (r, _) = Registration::new(600);
-        let s = r.with_retry(Retry::RFC5626).step(Event::Response {
+        let answered = r.with_retry(Retry::RFC5626).step(resp(401)).registration;
+        let s = answered.step(Event::Response {
             code: StatusCode::UNAUTHORIZED,
             expires: None,
             min_expires: None,

@@ -1,0 +1,100 @@
+//! Session 11: gaps left open in earlier sessions, each test failing before its fix.
+
+mod scripted_support;
+
+use sansip::Instant;
+use sansip::endpoint::Event;
+use sansip::message::{HeaderKind, Method, StatusCode};
+use scripted_support::*;
+
+/// The registrar's challenge with nonce `nonce` (not stale).
+fn www_challenge(request: &[u8], nonce: &str) -> Vec<u8> {
+    let challenge = format!("Digest realm=\"registrar.test\", nonce=\"{nonce}\", qop=\"auth\"");
+    response_to(
+        request,
+        401,
+        "r",
+        &[("WWW-Authenticate", challenge.as_str())],
+        None,
+    )
+}
+
+/// The nonce of the `Authorization` a REGISTER carries, if any.
+fn nonce_of(register: &[u8]) -> Option<String> {
+    let m = parse(register);
+    assert_eq!(m.method(), Some(Method::Register));
+    let value = value(&m, HeaderKind::Authorization)?;
+    let at = value.find("nonce=\"")? + 7;
+    let len = value[at..].find('"')?;
+    Some(value[at..at + len].to_owned())
+}
+
+/// The one REGISTER the endpoint sends now.
+fn one_register(ep: &mut Ep) -> Vec<u8> {
+    let out = sent(ep);
+    assert_eq!(methods(&out), ["REGISTER"], "expected one REGISTER");
+    out.into_iter().next().unwrap().1
+}
+
+/// A refresh carries the credentials of the last challenge (RFC 3261 §22.3). A registrar
+/// whose nonce has expired challenges it again with a new nonce, often without
+/// `stale=true`: that challenge did not refuse credentials answering it, so it is
+/// answered once (§22.2). Credentials that did answer a challenge and are challenged
+/// again without `stale` are refused, and the registration ends (§22.1).
+#[test]
+fn a_refresh_challenged_with_a_new_nonce_is_answered_once() {
+    let (mut ep, reg, first) = registering(None, "alice", "secret");
+    assert_eq!(nonce_of(&first), None);
+    feed(&mut ep, Instant::ZERO, &www_challenge(&first, "n1"));
+    let answer = one_register(&mut ep);
+    assert_eq!(nonce_of(&answer).as_deref(), Some("n1"));
+    feed(
+        &mut ep,
+        Instant::ZERO,
+        &response_to(&answer, 200, "r", &[("Expires", "60")], None),
+    );
+    assert!(events(&mut ep).contains(&Event::Registered { reg, expires: 60 }));
+
+    // The refresh, 54 s later, carries the kept credentials; the registrar wants a new
+    // nonce, without saying the old one was stale.
+    let t = Instant::from_millis(54_000);
+    let out = run(&mut ep, t);
+    assert_eq!(out.len(), 1);
+    let refresh = out[0].1.clone();
+    assert_eq!(nonce_of(&refresh).as_deref(), Some("n1"));
+    feed(&mut ep, t, &www_challenge(&refresh, "n2"));
+    let evs = events(&mut ep);
+    assert!(
+        !evs.iter()
+            .any(|e| matches!(e, Event::RegistrationFailed { .. })),
+        "{evs:?}"
+    );
+    let answer = one_register(&mut ep);
+    assert_eq!(nonce_of(&answer).as_deref(), Some("n2"));
+    feed(
+        &mut ep,
+        t,
+        &response_to(&answer, 200, "r", &[("Expires", "60")], None),
+    );
+    assert!(events(&mut ep).contains(&Event::Registered { reg, expires: 60 }));
+
+    // Next refresh: challenged anew and answered; the answer challenged again without
+    // `stale` means the credentials are wrong.
+    let t = Instant::from_millis(108_000);
+    let out = run(&mut ep, t);
+    assert_eq!(out.len(), 1);
+    let refresh = out[0].1.clone();
+    assert_eq!(nonce_of(&refresh).as_deref(), Some("n2"));
+    feed(&mut ep, t, &www_challenge(&refresh, "n3"));
+    let answer = one_register(&mut ep);
+    assert_eq!(nonce_of(&answer).as_deref(), Some("n3"));
+    feed(&mut ep, t, &www_challenge(&answer, "n4"));
+    assert!(
+        sent(&mut ep).is_empty(),
+        "refused credentials are not sent again"
+    );
+    assert!(events(&mut ep).contains(&Event::RegistrationFailed {
+        reg,
+        status: StatusCode::UNAUTHORIZED
+    }));
+}
