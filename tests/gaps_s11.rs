@@ -98,3 +98,72 @@ fn a_refresh_challenged_with_a_new_nonce_is_answered_once() {
         status: StatusCode::UNAUTHORIZED
     }));
 }
+
+/// The nonce of the `Proxy-Authorization` a request carries, if any.
+fn proxy_nonce_of(request: &[u8]) -> Option<String> {
+    let m = parse(request);
+    let value = value(&m, HeaderKind::ProxyAuthorization)?;
+    let at = value.find("nonce=\"")? + 7;
+    let len = value[at..].find('"')?;
+    Some(value[at..at + len].to_owned())
+}
+
+/// The proxy's challenge with nonce `nonce` (not stale), to `request`.
+fn proxy_challenge(request: &[u8], nonce: &str) -> Vec<u8> {
+    let challenge = format!("Digest realm=\"proxy.test\", nonce=\"{nonce}\", qop=\"auth\"");
+    response_to(
+        request,
+        407,
+        "b1",
+        &[("Proxy-Authenticate", challenge.as_str())],
+        None,
+    )
+}
+
+/// A call's later requests carry the credentials of the INVITE's challenge (RFC 3261
+/// §22.3). A proxy whose nonce expired during the call challenges the BYE with a new
+/// nonce, often without `stale=true`: the BYE goes again, answering it (§22.2). The
+/// answer challenged again is refused (§22.1): no third BYE.
+#[test]
+fn a_bye_whose_kept_credentials_are_challenged_is_sent_again_once() {
+    for refuse_answer in [false, true] {
+        let mut ep = endpoint(sansip::endpoint::Transport::Udp);
+        let now = Instant::ZERO;
+        let (call, invite) = challenged_call(&mut ep, now);
+        assert_eq!(proxy_nonce_of(&invite).as_deref(), Some("p-1"));
+        let ok = response_to(&invite, 200, "b1", &[("Contact", CONTACT)], Some(SDP));
+        feed(&mut ep, now, &ok);
+        assert_eq!(methods(&sent(&mut ep)), ["ACK"]);
+        events(&mut ep);
+        ep.hangup(now, call).unwrap();
+        let out = sent(&mut ep);
+        assert_eq!(methods(&out), ["BYE"]);
+        let bye = out[0].1.clone();
+        assert_eq!(proxy_nonce_of(&bye).as_deref(), Some("p-1"));
+        feed(&mut ep, now, &proxy_challenge(&bye, "p-2"));
+        let out = sent(&mut ep);
+        assert_eq!(methods(&out), ["BYE"], "the BYE goes again");
+        let again = out[0].1.clone();
+        assert_eq!(proxy_nonce_of(&again).as_deref(), Some("p-2"));
+        assert!(
+            parse(&again).cseq().unwrap().seq() > parse(&bye).cseq().unwrap().seq(),
+            "a new transaction (§8.1.3.5)"
+        );
+        if refuse_answer {
+            feed(&mut ep, now, &proxy_challenge(&again, "p-3"));
+            assert!(
+                sent(&mut ep).is_empty(),
+                "refused credentials are not sent again"
+            );
+        } else {
+            feed(&mut ep, now, &response_to(&again, 200, "b1", &[], None));
+            assert!(sent(&mut ep).is_empty());
+        }
+        let evs = events(&mut ep);
+        assert!(
+            evs.iter()
+                .any(|e| matches!(e, Event::CallTerminated { call: c, .. } if *c == call)),
+            "{evs:?}"
+        );
+    }
+}

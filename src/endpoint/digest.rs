@@ -44,6 +44,9 @@ pub const MAX_REALMS: usize = 2;
 /// limit, the same.
 const MAX_CHALLENGES: u8 = crate::register::MAX_AUTH_TRIES;
 const _: () = assert!(MAX_CHALLENGES as usize == MAX_REALMS + 1);
+/// Requests sent again (answering a challenge) that a call or subscription remembers as
+/// such: more than it has out at once (a re-INVITE or UPDATE, an INFO, a BYE).
+const RETRIES_KEPT: usize = 4;
 /// Stale-nonce challenges answered in a row for one request (RFC 2617 §3.2.1): a server
 /// that keeps saying `stale=true` would otherwise be asked for ever.
 const MAX_STALE: u8 = crate::register::MAX_STALE_TRIES;
@@ -274,6 +277,13 @@ pub(super) struct Auth {
     chain: Option<TxHandle>,
     answered: u8,
     stale_answered: u8,
+    /// The last requests sent again, each answering a challenge (or a 422): only their
+    /// credentials can be refused. An original request carries the kept credentials of
+    /// an earlier challenge (§22.3), which a server whose nonce has expired challenges
+    /// again, often without `stale`; that challenge is answered.
+    retries: [Option<TxHandle>; RETRIES_KEPT],
+    /// Where the next retry goes in `retries`.
+    next_retry: u8,
     /// The key of the record the call's last answered re-INVITE lingers as (RFC 6026
     /// Accepted), where that re-INVITE is kept for the credentials of its ACK.
     pub(super) lingering_reinvite: Option<ClientKey>,
@@ -292,6 +302,8 @@ impl Auth {
             chain: None,
             answered: 0,
             stale_answered: 0,
+            retries: [None; RETRIES_KEPT],
+            next_retry: 0,
             lingering_reinvite: None,
             withdrawn: false,
         })
@@ -307,6 +319,8 @@ impl Auth {
             chain: None,
             answered: 0,
             stale_answered: 0,
+            retries: [None; RETRIES_KEPT],
+            next_retry: 0,
             lingering_reinvite: None,
             withdrawn: false,
         }
@@ -332,10 +346,11 @@ impl Auth {
 
     /// Whether the 401/407 `response` to `request` (sent as `tx`) is to be answered by
     /// sending the request again with credentials; if so its challenges are kept. No
-    /// when it has no challenge this crate can answer; when it challenges a realm whose
-    /// credentials `request` carried without saying the nonce was stale (§22.1: "A UAC
-    /// MUST NOT re-attempt requests with the credentials that have just been
-    /// rejected"); or when this request's chain answered [`MAX_CHALLENGES`] challenges
+    /// when it has no challenge this crate can answer; when `request` answered a
+    /// challenge and this one challenges a realm whose credentials it carried without
+    /// saying the nonce was stale (§22.1: "A UAC MUST NOT re-attempt requests with the
+    /// credentials that have just been rejected"; the kept credentials an original
+    /// request carries meet a new nonce, and are not refused); or when this request's chain answered [`MAX_CHALLENGES`] challenges
     /// (or [`MAX_STALE`] stale ones) already.
     pub(super) fn take_challenge(
         &mut self,
@@ -343,7 +358,8 @@ impl Auth {
         request: &Message<'_>,
         response: &Message<'_>,
     ) -> bool {
-        if self.withdrawn || refused(request, response, &self.challenges.realm) {
+        let answering = self.retries.contains(&Some(tx));
+        if self.withdrawn || (answering && refused(request, response, &self.challenges.realm)) {
             return false;
         }
         let mut any = false;
@@ -382,6 +398,8 @@ impl Auth {
     /// The request challenged was sent again as `retry`.
     pub(super) fn reoriginated(&mut self, retry: TxHandle) {
         self.chain = Some(retry);
+        self.retries[usize::from(self.next_retry) % RETRIES_KEPT] = Some(retry);
+        self.next_retry = (self.next_retry + 1) % RETRIES_KEPT as u8;
     }
 
     /// The challenged `request` (sent as `tx`, answered by `response`) written again
