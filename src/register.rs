@@ -158,13 +158,21 @@ impl Retry {
         max: Duration::from_secs(1800),
     };
 
-    /// The wait time after `failures` failures in a row.
+    /// The wait time after `failures` failures in a row: never under [`Retry::MIN_WAIT`],
+    /// whatever the policy, so that a registrar answering at once with 503 is not asked
+    /// again at once, in a loop.
     pub fn wait(&self, failures: u8) -> Duration {
         // The shift is capped at 2^20 (30 s * 2^20 is far past any `max`), and the
         // product saturates: no overflow for any policy.
         let factor = 1u32 << u32::from(failures.min(20));
-        self.base.saturating_mul(factor).min(self.max)
+        self.base
+            .saturating_mul(factor)
+            .min(self.max)
+            .max(Self::MIN_WAIT)
     }
+
+    /// The shortest wait time: one second.
+    pub const MIN_WAIT: Duration = Duration::from_secs(1);
 }
 
 /// Most actions one step produces.
@@ -783,6 +791,12 @@ mod tests {
         let secs = [1, 2, 3, 4, 5, 6, 7, 8].map(|n| r.wait(n).as_secs());
         assert_eq!(secs, [60, 120, 240, 480, 960, 1800, 1800, 1800]);
         assert_eq!(r.wait(u8::MAX), Duration::from_secs(1800));
+        // A zero policy still waits: no REGISTER loop against a registrar failing at once.
+        let zero = Retry {
+            base: Duration::ZERO,
+            max: Duration::ZERO,
+        };
+        assert_eq!(zero.wait(1), Retry::MIN_WAIT);
     }
 
     /// With a retry policy, a refresh that times out, then a 503, then a 200: the

@@ -282,8 +282,9 @@ fn retry_after_with_a_comment_is_honoured() {
     assert_eq!(parse(&out[0].1).cseq().unwrap().seq(), 2);
 }
 
-/// Degenerate policies neither panic nor spin: a zero base (and maximum) registers
-/// again at once, a huge one waits as long as an `Instant` reaches.
+/// Degenerate policies neither panic nor spin: a zero base (and maximum) waits
+/// `Retry::MIN_WAIT` (of which the endpoint waits a random half to all), not zero; a huge
+/// one waits as long as an `Instant` reaches.
 #[test]
 fn degenerate_retry_policies_do_not_panic() {
     let zero = Retry {
@@ -297,12 +298,17 @@ fn degenerate_retry_policies_do_not_panic() {
         &response_to(&first, 500, "r", &[], None),
     );
     let evs = events(&mut ep);
-    assert_eq!(
-        retrying(&evs, reg),
-        Some((StatusCode::SERVER_INTERNAL_ERROR, std::time::Duration::ZERO))
+    let (status, after) = retrying(&evs, reg).expect("retrying");
+    assert_eq!(status, StatusCode::SERVER_INTERNAL_ERROR);
+    assert!(
+        (Retry::MIN_WAIT / 2..=Retry::MIN_WAIT).contains(&after),
+        "{after:?}"
     );
-    assert_eq!(ep.poll_timeout(), Some(Instant::ZERO));
+    let at = Instant::ZERO + after;
+    assert_eq!(ep.poll_timeout(), Some(at));
     ep.handle_timeout(Instant::ZERO);
+    assert!(sent(&mut ep).is_empty(), "not at once");
+    ep.handle_timeout(at);
     let out = sent(&mut ep);
     assert_eq!(methods(&out), ["REGISTER"], "once");
 
