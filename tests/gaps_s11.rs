@@ -167,3 +167,53 @@ fn a_bye_whose_kept_credentials_are_challenged_is_sent_again_once() {
         );
     }
 }
+
+/// The proxy's stale challenge with nonce `nonce`, to `request`.
+fn stale_challenge(request: &[u8], nonce: &str) -> Vec<u8> {
+    let challenge =
+        format!("Digest realm=\"proxy.test\", nonce=\"{nonce}\", qop=\"auth\", stale=true");
+    response_to(
+        request,
+        407,
+        "b1",
+        &[("Proxy-Authenticate", challenge.as_str())],
+        None,
+    )
+}
+
+/// Two requests of one call challenged at once keep counts of their own: each is sent
+/// again for at most two stale nonces in a row (RFC 2617 §3.2.1), however their
+/// challenges interleave. Before, each challenge to the other request started the count
+/// again, and a proxy saying `stale=true` to both had them sent for ever.
+#[test]
+fn two_challenged_requests_of_a_call_keep_their_own_counts() {
+    let mut ep = endpoint(sansip::endpoint::Transport::Udp);
+    let now = Instant::ZERO;
+    let (call, invite) = challenged_call(&mut ep, now);
+    let ok = response_to(&invite, 200, "b1", &[("Contact", CONTACT)], Some(SDP));
+    feed(&mut ep, now, &ok);
+    assert_eq!(methods(&sent(&mut ep)), ["ACK"]);
+    events(&mut ep);
+    ep.request_in_call(now, call, Method::Info, &[], None).unwrap();
+    ep.request_in_call(now, call, Method::Message, &[], Some(("text/plain", b"hi")))
+        .unwrap();
+    let out = sent(&mut ep);
+    assert_eq!(methods(&out), ["INFO", "MESSAGE"]);
+    let (mut a, mut b) = (out[0].1.clone(), out[1].1.clone());
+    let mut sent_again = [0, 0];
+    for round in 0..4 {
+        for (i, req) in [&mut a, &mut b].into_iter().enumerate() {
+            feed(&mut ep, now, &stale_challenge(req, &format!("s-{round}-{i}")));
+            let out = sent(&mut ep);
+            match out.as_slice() {
+                [] => {}
+                [(_, again)] => {
+                    *req = again.clone();
+                    sent_again[i] += 1;
+                }
+                _ => panic!("{:?}", methods(&out)),
+            }
+        }
+    }
+    assert_eq!(sent_again, [2, 2]);
+}

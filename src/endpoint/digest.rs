@@ -266,24 +266,41 @@ fn answerable<'m>(
     })
 }
 
+/// A request sent again answering a challenge, and the challenges its chain (the
+/// original request and each request sent again) answered.
+#[derive(Clone, Copy)]
+struct Retried {
+    tx: Option<TxHandle>,
+    answered: u8,
+    stale_answered: u8,
+}
+
+impl Retried {
+    const NONE: Retried = Retried {
+        tx: None,
+        answered: 0,
+        stale_answered: 0,
+    };
+}
+
 /// What a call or subscription keeps to answer challenges: the user's credentials, the
 /// challenges, and how many challenges the request being retried has had in a row.
 pub(super) struct Auth {
     username: String<MAX_CREDENTIAL>,
     password: String<MAX_CREDENTIAL>,
     challenges: Challenges,
-    /// The request last sent again with credentials: a challenge to it continues its
-    /// count, a challenge to any other request starts a new one.
-    chain: Option<TxHandle>,
-    answered: u8,
-    stale_answered: u8,
-    /// The last requests sent again, each answering a challenge (or a 422): only their
-    /// credentials can be refused. An original request carries the kept credentials of
-    /// an earlier challenge (§22.3), which a server whose nonce has expired challenges
-    /// again, often without `stale`; that challenge is answered.
-    retries: [Option<TxHandle>; RETRIES_KEPT],
+    /// The last requests sent again, each answering a challenge (or a 422), with the
+    /// challenges their chain answered so far: a challenge to one of them continues its
+    /// count, a challenge to any other request starts a new one (two requests of a call
+    /// challenged at once keep counts of their own). Only their credentials can be
+    /// refused: an original request carries the kept credentials of an earlier
+    /// challenge (§22.3), which a server whose nonce has expired challenges again, often
+    /// without `stale`; that challenge is answered.
+    retries: [Option<Retried>; RETRIES_KEPT],
     /// Where the next retry goes in `retries`.
     next_retry: u8,
+    /// The counts of the challenge last taken, for the request that answers it.
+    taken: Retried,
     /// The key of the record the call's last answered re-INVITE lingers as (RFC 6026
     /// Accepted), where that re-INVITE is kept for the credentials of its ACK.
     pub(super) lingering_reinvite: Option<ClientKey>,
@@ -299,11 +316,9 @@ impl Auth {
             username: text_of(credentials.username)?,
             password: text_of(credentials.password)?,
             challenges: Challenges::new(credentials.realm)?,
-            chain: None,
-            answered: 0,
-            stale_answered: 0,
             retries: [None; RETRIES_KEPT],
             next_retry: 0,
+            taken: Retried::NONE,
             lingering_reinvite: None,
             withdrawn: false,
         })
@@ -316,11 +331,9 @@ impl Auth {
             username: self.username.clone(),
             password: self.password.clone(),
             challenges: self.challenges.none_kept(),
-            chain: None,
-            answered: 0,
-            stale_answered: 0,
             retries: [None; RETRIES_KEPT],
             next_retry: 0,
+            taken: Retried::NONE,
             lingering_reinvite: None,
             withdrawn: false,
         }
@@ -358,8 +371,14 @@ impl Auth {
         request: &Message<'_>,
         response: &Message<'_>,
     ) -> bool {
-        let answering = self.retries.contains(&Some(tx));
-        if self.withdrawn || (answering && refused(request, response, &self.challenges.realm)) {
+        let chain = self
+            .retries
+            .iter()
+            .flatten()
+            .find(|r| r.tx == Some(tx))
+            .copied();
+        if self.withdrawn || (chain.is_some() && refused(request, response, &self.challenges.realm))
+        {
             return false;
         }
         let mut any = false;
@@ -376,29 +395,30 @@ impl Auth {
         if !any {
             return false;
         }
-        if self.chain != Some(tx) {
-            self.answered = 0;
-            self.stale_answered = 0;
-        }
+        let mut counts = chain.unwrap_or(Retried::NONE);
         if all_stale {
-            if self.stale_answered >= MAX_STALE {
+            if counts.stale_answered >= MAX_STALE {
                 return false;
             }
-            self.stale_answered += 1;
+            counts.stale_answered += 1;
         } else {
-            if self.answered >= MAX_CHALLENGES {
+            if counts.answered >= MAX_CHALLENGES {
                 return false;
             }
-            self.answered += 1;
+            counts.answered += 1;
         }
+        self.taken = counts;
         self.challenges.keep(response);
         true
     }
 
     /// The request challenged was sent again as `retry`.
     pub(super) fn reoriginated(&mut self, retry: TxHandle) {
-        self.chain = Some(retry);
-        self.retries[usize::from(self.next_retry) % RETRIES_KEPT] = Some(retry);
+        let counts = core::mem::replace(&mut self.taken, Retried::NONE);
+        self.retries[usize::from(self.next_retry) % RETRIES_KEPT] = Some(Retried {
+            tx: Some(retry),
+            ..counts
+        });
         self.next_retry = (self.next_retry + 1) % RETRIES_KEPT as u8;
     }
 
@@ -875,12 +895,15 @@ mod tests {
             challenge: challenge.unwrap(), // unwrap: short
             nc: 3,
         });
-        auth.answered = 1;
+        auth.reoriginated(TxHandle(super::super::table::RawHandle {
+            index: 3,
+            generation: 1,
+        }));
         assert!(auth.has_challenges());
         let fork = auth.without_challenges();
         assert!(!fork.has_challenges());
         assert!(fork.challenges.www.is_empty());
-        assert_eq!(fork.answered, 0);
+        assert!(fork.retries.iter().all(Option::is_none));
         assert_eq!(
             (fork.username.as_str(), fork.password.as_str()),
             ("alice", "secret")
