@@ -194,7 +194,8 @@ fn two_challenged_requests_of_a_call_keep_their_own_counts() {
     feed(&mut ep, now, &ok);
     assert_eq!(methods(&sent(&mut ep)), ["ACK"]);
     events(&mut ep);
-    ep.request_in_call(now, call, Method::Info, &[], None).unwrap();
+    ep.request_in_call(now, call, Method::Info, &[], None)
+        .unwrap();
     ep.request_in_call(now, call, Method::Message, &[], Some(("text/plain", b"hi")))
         .unwrap();
     let out = sent(&mut ep);
@@ -203,7 +204,11 @@ fn two_challenged_requests_of_a_call_keep_their_own_counts() {
     let mut sent_again = [0, 0];
     for round in 0..4 {
         for (i, req) in [&mut a, &mut b].into_iter().enumerate() {
-            feed(&mut ep, now, &stale_challenge(req, &format!("s-{round}-{i}")));
+            feed(
+                &mut ep,
+                now,
+                &stale_challenge(req, &format!("s-{round}-{i}")),
+            );
             let out = sent(&mut ep);
             match out.as_slice() {
                 [] => {}
@@ -216,4 +221,66 @@ fn two_challenged_requests_of_a_call_keep_their_own_counts() {
         }
     }
     assert_eq!(sent_again, [2, 2]);
+}
+
+/// RFC 6665 §4.1.2.4, §4.2.2: once the host has ended a subscription keeping forks, a
+/// NOTIFY from a notifier the SUBSCRIBE forked to gets 481 (the notifier then removes
+/// its subscription) instead of making a fork the host must end by hand; the
+/// terminating NOTIFY of the subscription's own dialog still ends it, and nothing is
+/// left.
+#[test]
+fn a_fork_arriving_while_the_subscription_ends_gets_481() {
+    let mut ep = endpoint(sansip::endpoint::Transport::Udp);
+    let now = Instant::ZERO;
+    let (sub, subscribe) = subscribe(&mut ep, now, true);
+    feed(
+        &mut ep,
+        now,
+        &response_to(
+            &subscribe,
+            202,
+            "nA",
+            &[("Contact", "<sip:nA@127.0.0.1:5070>")],
+            None,
+        ),
+    );
+    feed(
+        &mut ep,
+        now,
+        &notify(&subscribe, "nA", 1, "presence", "active;expires=600", true),
+    );
+    let evs = events(&mut ep);
+    answer_notifies(&mut ep, now, &evs);
+    sent(&mut ep);
+    ep.unsubscribe(now, sub).unwrap();
+    let out = sent(&mut ep);
+    assert_eq!(methods(&out), ["SUBSCRIBE"]);
+    feed(&mut ep, now, &response_to(&out[0].1, 200, "nA", &[], None));
+    feed(
+        &mut ep,
+        now,
+        &notify(&subscribe, "nB", 1, "presence", "active;expires=600", true),
+    );
+    let evs = events(&mut ep);
+    assert!(
+        !evs.iter()
+            .any(|e| matches!(e, Event::SubscriptionForked { .. })),
+        "{evs:?}"
+    );
+    assert_eq!(statuses(&sent(&mut ep)), [(481, "NOTIFY".to_string())]);
+    assert_eq!(ep.subscription_count(), 1);
+    feed(
+        &mut ep,
+        now,
+        &notify(&subscribe, "nA", 2, "presence", "terminated", true),
+    );
+    let evs = events(&mut ep);
+    assert!(
+        evs.iter()
+            .any(|e| matches!(e, Event::SubscriptionTerminated { sub: s, .. } if *s == sub)),
+        "{evs:?}"
+    );
+    answer_notifies(&mut ep, now, &evs);
+    assert_eq!(statuses(&sent(&mut ep)), [(200, "NOTIFY".to_string())]);
+    assert_eq!(ep.subscription_count(), 0);
 }

@@ -603,7 +603,17 @@ impl<
                 if self.ended_forks.contains(ended) {
                     return None;
                 }
-                self.subs.iter().find(|(_, s)| s.forks && ours(s))
+                // Nor does a notifier's first NOTIFY once the host ended the
+                // subscription (`Unsubscribing`): it gets 481, which ends the notifier's
+                // side (§4.2.2), rather than a fork the host must end too.
+                self.subs.iter().find(|(_, s)| {
+                    s.forks
+                        && ours(s)
+                        && !matches!(
+                            s.machine.state(),
+                            subscription::State::Unsubscribing | subscription::State::Terminated
+                        )
+                })
             })
             .map(|(h, _)| SubscriptionHandle(h))
     }

@@ -352,3 +352,115 @@ pub fn registering(
     let first = sent(&mut ep).remove(0).1;
     (ep, reg, first)
 }
+
+use sansip::endpoint::{Subscribe, SubscriptionHandle};
+use sansip::message::HeaderKind;
+
+/// A subscription to presence at the scripted peer, keeping forks if `forks`: its handle
+/// and SUBSCRIBE.
+pub fn subscribe(ep: &mut Ep, now: Instant, forks: bool) -> (SubscriptionHandle, Vec<u8>) {
+    let asked = Subscribe {
+        forks,
+        ..Subscribe::new(
+            CALLEE,
+            "<sip:alice@127.0.0.1>",
+            "<sip:bob@127.0.0.1>",
+            "presence",
+            600,
+        )
+    };
+    let sub = ep.subscribe(now, addr(PEER), &asked).unwrap();
+    let out = sent(ep);
+    assert_eq!(methods(&out), ["SUBSCRIBE"]);
+    (sub, out[0].1.clone())
+}
+
+/// Notifier `tag`'s NOTIFY number `seq` for `subscribe`, Event `event`,
+/// `Subscription-State: state`; with a Contact unless `contact` is false.
+pub fn notify(
+    subscribe: &[u8],
+    tag: &str,
+    seq: u32,
+    event: &str,
+    state: &str,
+    contact: bool,
+) -> Vec<u8> {
+    let s = parse(subscribe);
+    let from = value(&s, HeaderKind::To).unwrap();
+    let to = value(&s, HeaderKind::From).unwrap();
+    let call_id = value(&s, HeaderKind::CallId).unwrap();
+    let contact = if contact {
+        format!("Contact: <sip:{tag}@127.0.0.1:5070>\r\n")
+    } else {
+        String::new()
+    };
+    format!(
+        "NOTIFY sip:alice@127.0.0.1:5062 SIP/2.0\r\n\
+         Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK{tag}{seq}{}\r\n\
+         Max-Forwards: 70\r\n\
+         From: {from};tag={tag}\r\n\
+         To: {to}\r\n\
+         Call-ID: {call_id}\r\n\
+         CSeq: {seq} NOTIFY\r\n\
+         {contact}\
+         Event: {event}\r\n\
+         Subscription-State: {state}\r\n\
+         Content-Length: 0\r\n\r\n",
+        event.len()
+    )
+    .into_bytes()
+}
+
+/// The NOTIFY events in `evs`, answered 200 (the host's part).
+pub fn answer_notifies(ep: &mut Ep, now: Instant, evs: &[Event]) {
+    for e in evs {
+        if let Event::Notify { tx, .. } = e {
+            ep.respond(now, *tx, sansip::message::StatusCode::OK, None)
+                .unwrap();
+        }
+    }
+}
+
+/// A presence subscription keeping forks, made active by notifier `nA`'s NOTIFY after
+/// its 202; then notifier `nB`'s first NOTIFY: the parent, the fork, the SUBSCRIBE.
+pub fn forked(ep: &mut Ep, now: Instant) -> (SubscriptionHandle, SubscriptionHandle, Vec<u8>) {
+    let (sub, subscribe) = subscribe(ep, now, true);
+    feed(
+        ep,
+        now,
+        &response_to(
+            &subscribe,
+            202,
+            "nA",
+            &[("Contact", "<sip:nA@127.0.0.1:5070>")],
+            None,
+        ),
+    );
+    let evs = events(ep);
+    feed(
+        ep,
+        now,
+        &notify(&subscribe, "nA", 1, "presence", "active;expires=600", true),
+    );
+    let evs2 = events(ep);
+    answer_notifies(ep, now, &evs2);
+    assert_eq!(
+        statuses(&sent(ep)),
+        [(200, "NOTIFY".to_string())],
+        "{evs:?} {evs2:?}"
+    );
+    feed(
+        ep,
+        now,
+        &notify(&subscribe, "nB", 1, "presence", "active;expires=600", true),
+    );
+    let evs = events(ep);
+    let Some(Event::SubscriptionForked { sub: fork, of }) = evs.first().copied() else {
+        panic!("{evs:?}")
+    };
+    assert_eq!(of, sub);
+    answer_notifies(ep, now, &evs);
+    assert_eq!(statuses(&sent(ep)), [(200, "NOTIFY".to_string())]);
+    assert_eq!(ep.subscription_count(), 2);
+    (sub, fork, subscribe)
+}
