@@ -627,6 +627,68 @@ fn plain_host_port(s: &[u8], host_start: usize) -> Option<(HostPort<'_>, usize, 
     }
 }
 
+/// The `sip:` URI of a name-addr `t` that opens with `<`, in its common shape
+/// `<sip:user@host[:port]>` (no password, parameters or headers; a hostname or IPv4
+/// host): where its `>` is and the URI [`Uri::parse_text`] gives for `t[1..gt]`, in one
+/// forward scan that also finds the `>`. No byte of that shape is a `>` (`user`
+/// characters, host characters and digits), so the scan stops at the first one, which
+/// `lex::find_byte` would find. `None` for any other shape or an error (the caller then
+/// takes the general path, which reports it). `text` is `t` as `&str`.
+#[inline]
+pub(crate) fn sip_in_angle<'a>(t: &'a [u8], text: &'a str) -> Option<(usize, Uri<'a>)> {
+    if t.get(..5) != Some(b"<sip:") {
+        return None;
+    }
+    let start = 5;
+    // As in `SipUri::parse_after_scheme`: an escape cannot run past the `>`, which is
+    // not a hex digit, so the scan stops where it stops within `t[1..gt]`.
+    let u_end = scan_to(t, start, t.len(), USER);
+    if u_end == start || t.get(u_end) != Some(&b'@') {
+        return None;
+    }
+    let host_start = u_end + 1;
+    let (host, j) = match ipv4_run(t, host_start) {
+        Some((addr, j)) => (Host::Ipv4(addr), j),
+        None => {
+            let j = lex::host_end(t, host_start);
+            if j == host_start {
+                return None;
+            }
+            (Host::parse(&t[host_start..j]).ok()?, j)
+        }
+    };
+    let (port, gt) = match t.get(j) {
+        Some(b'>') => (None, j),
+        Some(b':') => {
+            let (k, port) = port_run(t, j + 1);
+            if t.get(k) != Some(&b'>') {
+                return None;
+            }
+            (Some(port?), k)
+        }
+        _ => return None,
+    };
+    let raw = text.get(1..gt)?;
+    // Offsets in the URI are one less than in `t`; the last must fit in u32.
+    let end = u32::try_from(gt - 1).ok()?;
+    let at = (u_end - 1) as u32;
+    Some((
+        gt,
+        Uri::Sip(SipUri {
+            raw,
+            host,
+            port,
+            secure: false,
+            user_start: 4,
+            ucolon: at,
+            at,
+            host_len: (j - 1) as u32,
+            host_end: end,
+            params_end: end,
+        }),
+    ))
+}
+
 /// The `hostport` of a SIP URI at `host_start`, any shape: the host and port, the end
 /// of the host text (before `:port`) and the end of the hostport (`;`, `?` or the end).
 fn general_host_port(
