@@ -213,36 +213,32 @@ impl<'a> NameAddr<'a> {
         if t.first() != Some(&b'<') {
             return None;
         }
-        // The common `<sip:user@host[:port]>` is read with its `>` in one scan.
-        let (gt, uri) = match super::uri::sip_in_angle(t, text) {
-            Some((gt, uri)) => (gt, Some(uri)),
-            None => (1 + lex::find_byte(&t[1..], b'>')?, None),
-        };
-        let params = &t[gt + 1..];
-        let tag = match params {
-            [] => None,
-            // Tag bytes hold no LWS, `;` or `,`: the value runs to the end, as the
-            // parameter iterator would read it.
-            [b';', b't', b'a', b'g', b'=', value @ ..]
-                if !value.is_empty() && lex::all_tag_bytes(value) =>
-            {
-                Some(text.get(gt + 6..)?)
-            }
-            _ => return None,
-        };
-        let uri = match uri {
-            Some(uri) => uri,
-            None => match Uri::parse_text(&t[1..gt], text.get(1..gt)) {
-                Ok(uri) => uri,
-                Err(e) => return Some(Err(e.shifted(off + 1))),
-            },
+        // The common `<sip:user@host[:port]>` is read with its `>` in one scan, and
+        // its URI built where the value is.
+        if let Some((gt, uri)) = super::uri::sip_in_angle(t, text) {
+            let tag = plain_tag(t, text, gt)?;
+            return Some(Ok(NameAddr {
+                raw: t,
+                display: None,
+                uri,
+                angle: true,
+                params: &t[gt + 1..],
+                params_at: off + gt + 1,
+                tag,
+            }));
+        }
+        let gt = 1 + lex::find_byte(&t[1..], b'>')?;
+        let tag = plain_tag(t, text, gt)?;
+        let uri = match Uri::parse_text(&t[1..gt], text.get(1..gt)) {
+            Ok(uri) => uri,
+            Err(e) => return Some(Err(e.shifted(off + 1))),
         };
         Some(Ok(NameAddr {
             raw: t,
             display: None,
             uri,
             angle: true,
-            params,
+            params: &t[gt + 1..],
             params_at: off + gt + 1,
             tag,
         }))
@@ -366,6 +362,23 @@ impl<'a> NameAddr<'a> {
     /// `q` parameter of a Contact (RFC 3261 §20.10).
     pub fn q(&self) -> Option<Qvalue> {
         self.param("q").flatten().and_then(Qvalue::parse)
+    }
+}
+
+/// The parameters after the `>` at `gt` of a plain name-addr `t` (`text` as `&str`):
+/// none (`Some(None)`) or one `;tag=` of plain tag bytes (`Some(Some(tag))`); `None`
+/// for anything else, which the general path reads. Tag bytes hold no LWS, `;` or `,`:
+/// the value runs to the end, as the parameter iterator would read it.
+#[inline(always)]
+fn plain_tag<'a>(t: &[u8], text: &'a str, gt: usize) -> Option<Option<&'a str>> {
+    match t.get(gt + 1..)? {
+        [] => Some(None),
+        [b';', b't', b'a', b'g', b'=', value @ ..]
+            if !value.is_empty() && lex::all_tag_bytes(value) =>
+        {
+            Some(Some(text.get(gt + 6..)?))
+        }
+        _ => None,
     }
 }
 

@@ -634,7 +634,8 @@ fn plain_host_port(s: &[u8], host_start: usize) -> Option<(HostPort<'_>, usize, 
 /// characters, host characters and digits), so the scan stops at the first one, which
 /// `lex::find_byte` would find. `None` for any other shape or an error (the caller then
 /// takes the general path, which reports it). `text` is `t` as `&str`.
-#[inline]
+/// Always inlined: its caller then builds the `Uri` in the value it returns.
+#[inline(always)]
 pub(crate) fn sip_in_angle<'a>(t: &'a [u8], text: &'a str) -> Option<(usize, Uri<'a>)> {
     if t.get(..5) != Some(b"<sip:") {
         return None;
