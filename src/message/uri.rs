@@ -669,7 +669,9 @@ pub(crate) fn sip_in_angle<'a>(t: &'a [u8], text: &'a str) -> Option<(usize, Uri
         }
         _ => return None,
     };
-    let raw = text.get(1..gt)?;
+    // `t[0]` is `<` and `t[gt]` is `>`, so both ends are character boundaries; split
+    // in two steps, which inline where the `Range` lookup was an outlined call.
+    let raw = text.get(..gt)?.get(1..)?;
     // Offsets in the URI are one less than in `t`; the last must fit in u32.
     let end = u32::try_from(gt - 1).ok()?;
     let at = (u_end - 1) as u32;
