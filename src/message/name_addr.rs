@@ -132,6 +132,9 @@ impl<'a> NameAddr<'a> {
             Some(text) => text.get(off..off + t.len()),
             None => core::str::from_utf8(t).ok(),
         };
+        if let Some(v) = Self::parse_fused(off, t, text) {
+            return Ok(v);
+        }
         if let Some(plain) = Self::parse_plain(off, t, text) {
             return plain;
         }
@@ -213,20 +216,6 @@ impl<'a> NameAddr<'a> {
         if t.first() != Some(&b'<') {
             return None;
         }
-        // The common `<sip:user@host[:port]>` is read with its `>` in one scan, and
-        // its URI built where the value is.
-        if let Some((gt, uri)) = super::uri::sip_in_angle(t, text) {
-            let tag = plain_tag(t, text, gt)?;
-            return Some(Ok(NameAddr {
-                raw: t,
-                display: None,
-                uri,
-                angle: true,
-                params: &t[gt + 1..],
-                params_at: off + gt + 1,
-                tag,
-            }));
-        }
         let gt = 1 + lex::find_byte(&t[1..], b'>')?;
         let tag = plain_tag(t, text, gt)?;
         let uri = match Uri::parse_text(&t[1..gt], text.get(1..gt)) {
@@ -244,6 +233,28 @@ impl<'a> NameAddr<'a> {
         }))
     }
 
+    /// The commonest [`parse_plain`](Self::parse_plain) shape, `<sip:user@host[:port]>`
+    /// with no tag or a plain one: its URI is read with its `>` in one scan
+    /// ([`sip_in_angle`](super::uri::sip_in_angle)) and the value built where it is
+    /// returned; what `parse_plain` gives as `Ok`, or `None` for anything else (which
+    /// `parse_plain` then reads). Always inlined, returning the value itself rather than
+    /// a `Result` in an `Option` that the caller would copy out.
+    #[inline(always)]
+    fn parse_fused(off: usize, t: &'a [u8], text: Option<&'a str>) -> Option<Self> {
+        let text = text?;
+        let (gt, uri) = super::uri::sip_in_angle(t, text)?;
+        let tag = plain_tag(t, text, gt)?;
+        Some(NameAddr {
+            raw: t,
+            display: None,
+            uri,
+            angle: true,
+            params: &t[gt + 1..],
+            params_at: off + gt + 1,
+            tag,
+        })
+    }
+
     /// A whole header value `s` (trimmed) of the shape [`parse_plain`](Self::parse_plain)
     /// reads, `<URI>` or `<URI>;tag=TAG`: what [`NameAddr::parse_text`] gives for it.
     /// A URI holds no `"`, `<` or `>` and a tag no `,`, so such a value is one list
@@ -251,6 +262,9 @@ impl<'a> NameAddr<'a> {
     /// need not scan. `None` for any other value (split and parsed as before, which
     /// reports any error).
     pub(crate) fn parse_plain_whole(s: &'a [u8], text: Option<&'a str>) -> Option<Self> {
+        if let Some(v) = Self::parse_fused(0, s, text) {
+            return Some(v);
+        }
         Self::parse_plain(0, s, text)?.ok()
     }
 
@@ -602,6 +616,11 @@ mod tests {
                 .map(ContactValue::Addr),
             "{s:?}"
         );
+        let (off, t) = lex::trim(s);
+        let t_text = text.and_then(|x| x.get(off..off + t.len()));
+        if let Some(v) = NameAddr::parse_fused(off, t, t_text) {
+            assert_eq!(parse_plain_reference(off, t, t_text), Some(Ok(v)), "{s:?}");
+        }
         let Some(text) = text else {
             return false;
         };
