@@ -246,8 +246,9 @@ fn ipv4_prefix(s: &[u8]) -> Option<(Ipv4Addr, &[u8])> {
 
 /// The run of digits at `from` in `s`: where it ends, and the port it makes as
 /// [`parse_port`] reads it (`None` if empty, longer than five digits or above 65535),
-/// found in the same pass.
-#[inline]
+/// found in the same pass. Always inlined, like [`ipv4_run`]: it was a call of its
+/// own after every address with a port.
+#[inline(always)]
 pub(crate) fn port_run(s: &[u8], from: usize) -> (usize, Option<u16>) {
     let mut k = from;
     let mut n: u32 = 0;
