@@ -204,12 +204,24 @@ pub(crate) fn ipv4_run(s: &[u8], from: usize) -> Option<(Ipv4Addr, usize)> {
 }
 
 /// The longest dotted quad at the start of `s` as [`parse_ipv4`] reads one, and what
-/// follows it. Octet by octet: three digits (the first not `0`), two, or one; a valid
-/// octet is the whole digit run, so reading the longest one loses no address. Each
-/// byte is fetched once, as a digit value (anything else is above 9): the slice
-/// patterns this replaces tested the same bytes again for each octet length.
+/// follows it. When `s` holds the fifteen bytes the longest address can read, they are
+/// read as an array, whose length the compiler knows: its index checks fold away.
 #[inline(always)]
 fn ipv4_prefix(s: &[u8]) -> Option<(Ipv4Addr, &[u8])> {
+    let (addr, n) = match s.first_chunk::<15>() {
+        Some(head) => quad(head)?,
+        None => quad(s)?,
+    };
+    Some((addr, s.get(n..)?))
+}
+
+/// The dotted quad at the start of `s` and its length. Octet by octet: three digits
+/// (the first not `0`), two, or one; a valid octet is the whole digit run, so reading
+/// the longest one loses no address. Each byte is fetched once, as a digit value
+/// (anything else is above 9): the slice patterns this replaces tested the same bytes
+/// again for each octet length. No index read is past 14.
+#[inline(always)]
+fn quad(s: &[u8]) -> Option<(Ipv4Addr, usize)> {
     let digit = |j: usize| s.get(j).map_or(10, |&b| b.wrapping_sub(b'0'));
     let mut octets = [0u8; 4];
     let mut i = 0;
@@ -241,7 +253,7 @@ fn ipv4_prefix(s: &[u8]) -> Option<(Ipv4Addr, &[u8])> {
         }
         *octet = u8::try_from(n).ok()?;
     }
-    Some((Ipv4Addr::from(octets), s.get(i..)?))
+    Some((Ipv4Addr::from(octets), i))
 }
 
 /// The run of digits at `from` in `s`: where it ends, and the port it makes as
