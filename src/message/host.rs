@@ -264,9 +264,14 @@ fn quad(s: &[u8]) -> Option<(Ipv4Addr, usize)> {
 pub(crate) fn port_run(s: &[u8], from: usize) -> (usize, Option<u16>) {
     let mut k = from;
     let mut n: u32 = 0;
-    while k < s.len() && s[k].is_ascii_digit() {
-        // Saturates well above 65535 without overflowing; the length check decides.
-        n = (n * 10 + u32::from(s[k] - b'0')).min(1_000_000);
+    while let Some(&b) = s.get(k) {
+        let d = b.wrapping_sub(b'0');
+        if d > 9 {
+            break;
+        }
+        // Exact for up to nine digits; a longer run may wrap, but the length check
+        // below discards the value of any run over five.
+        n = n.wrapping_mul(10).wrapping_add(u32::from(d));
         k += 1;
     }
     let len = k - from;
@@ -487,6 +492,43 @@ mod tests {
             let text = &buf[at..];
             assert_eq!(port_run(text, 0), (text.len(), u16::try_from(n).ok()));
             assert_eq!(port_run(text, 0).1, parse_port(text));
+        }
+    }
+
+    /// [`port_run`] as it was (a saturating value): the reference.
+    fn port_run_reference(s: &[u8], from: usize) -> (usize, Option<u16>) {
+        let mut k = from;
+        let mut n: u32 = 0;
+        while k < s.len() && s[k].is_ascii_digit() {
+            n = (n * 10 + u32::from(s[k] - b'0')).min(1_000_000);
+            k += 1;
+        }
+        let len = k - from;
+        let port = if len == 0 || len > 5 {
+            None
+        } else {
+            u16::try_from(n).ok()
+        };
+        (k, port)
+    }
+
+    #[test]
+    fn port_run_agrees_with_the_saturating_loop() {
+        // Every string of up to eight bytes over digits that cross 65535 and two
+        // others, from each of the first three offsets; and long runs that wrap a u32.
+        let mut n = 0;
+        for s in crate::message::lex::strings_over(b"05369;:", 0..=8) {
+            for from in 0..=s.len().min(2) {
+                assert_eq!(port_run(&s, from), port_run_reference(&s, from), "{s:?}");
+                n += 1;
+            }
+        }
+        assert!(n > 1_000_000, "{n}");
+        for len in 0..40 {
+            for d in [b'0', b'1', b'6', b'9'] {
+                let s = std::vec![d; len];
+                assert_eq!(port_run(&s, 0), port_run_reference(&s, 0), "{s:?}");
+            }
         }
     }
 
