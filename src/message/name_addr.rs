@@ -463,7 +463,13 @@ impl<'a> ContactValue<'a> {
     /// [`NameAddr::parse_plain_whole`] for a Contact value (never `*`, which does not
     /// start with `<`).
     pub(crate) fn parse_plain_whole(s: &'a [u8], text: Option<&'a str>) -> Option<Self> {
-        NameAddr::parse_plain_whole(s, text).map(ContactValue::Addr)
+        // The fused path inlined here, so the value is built in the `Addr` returned.
+        if let Some(v) = NameAddr::parse_fused(0, s, text) {
+            return Some(ContactValue::Addr(v));
+        }
+        NameAddr::parse_plain(0, s, text)?
+            .ok()
+            .map(ContactValue::Addr)
     }
 
     /// [`ContactValue::parse`] with `s` as `&str` if known (see [`NameAddr::parse_text`]).
