@@ -180,6 +180,7 @@ impl fmt::Display for HostPort<'_> {
 
 /// A dotted quad of four decimal octets, 0 to 255, without leading zeros beyond a lone
 /// `0` (the rules of `core::net::Ipv4Addr`'s parser, which this replaces on the hot path).
+#[inline]
 pub(crate) fn parse_ipv4(s: &[u8]) -> Option<Ipv4Addr> {
     match ipv4_prefix(s) {
         Some((addr, [])) => Some(addr),

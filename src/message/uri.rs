@@ -79,9 +79,9 @@ fn scan(s: &[u8], from: usize, to: usize, mask: u8) -> Result<(), ParseError> {
 }
 
 /// The first index in `s[from..to]` that is neither of class `mask` nor a valid
-/// `%HH` escape (or `to`).
-/// A tight loop over the bytes of the class, then one escape check per `%`: the
-/// loop's one bounds check is its exit test (it read each byte with two).
+/// `%HH` escape (or `to`). A tight loop over the bytes of the class, then one escape
+/// check where it stops: one bounds check a byte (a byte loop with the escape case
+/// inside tested two).
 #[inline]
 fn scan_to(s: &[u8], from: usize, to: usize, mask: u8) -> usize {
     let s = s.get(..to).unwrap_or(s);
