@@ -132,6 +132,9 @@ impl<'a> NameAddr<'a> {
             Some(text) => text.get(off..off + t.len()),
             None => core::str::from_utf8(t).ok(),
         };
+        if let Some(v) = Self::parse_fused(off, t, text) {
+            return Ok(v);
+        }
         if let Some(plain) = Self::parse_plain(off, t, text) {
             return plain;
         }
@@ -214,18 +217,7 @@ impl<'a> NameAddr<'a> {
             return None;
         }
         let gt = 1 + lex::find_byte(&t[1..], b'>')?;
-        let params = &t[gt + 1..];
-        let tag = match params {
-            [] => None,
-            // Tag bytes hold no LWS, `;` or `,`: the value runs to the end, as the
-            // parameter iterator would read it.
-            [b';', b't', b'a', b'g', b'=', value @ ..]
-                if !value.is_empty() && lex::all_tag_bytes(value) =>
-            {
-                Some(text.get(gt + 6..)?)
-            }
-            _ => return None,
-        };
+        let tag = plain_tag(t, text, gt)?;
         let uri = match Uri::parse_text(&t[1..gt], text.get(1..gt)) {
             Ok(uri) => uri,
             Err(e) => return Some(Err(e.shifted(off + 1))),
@@ -235,10 +227,32 @@ impl<'a> NameAddr<'a> {
             display: None,
             uri,
             angle: true,
-            params,
+            params: &t[gt + 1..],
             params_at: off + gt + 1,
             tag,
         }))
+    }
+
+    /// The commonest [`parse_plain`](Self::parse_plain) shape, `<sip:user@host[:port]>`
+    /// with no tag or a plain one: its URI is read with its `>` in one scan
+    /// ([`sip_in_angle`](super::uri::sip_in_angle)) and the value built where it is
+    /// returned; what `parse_plain` gives as `Ok`, or `None` for anything else (which
+    /// `parse_plain` then reads). Always inlined, returning the value itself rather than
+    /// a `Result` in an `Option` that the caller would copy out.
+    #[inline(always)]
+    fn parse_fused(off: usize, t: &'a [u8], text: Option<&'a str>) -> Option<Self> {
+        let text = text?;
+        let (gt, uri) = super::uri::sip_in_angle(t, text)?;
+        let tag = plain_tag(t, text, gt)?;
+        Some(NameAddr {
+            raw: t,
+            display: None,
+            uri,
+            angle: true,
+            params: &t[gt + 1..],
+            params_at: off + gt + 1,
+            tag,
+        })
     }
 
     /// A whole header value `s` (trimmed) of the shape [`parse_plain`](Self::parse_plain)
@@ -248,6 +262,9 @@ impl<'a> NameAddr<'a> {
     /// need not scan. `None` for any other value (split and parsed as before, which
     /// reports any error).
     pub(crate) fn parse_plain_whole(s: &'a [u8], text: Option<&'a str>) -> Option<Self> {
+        if let Some(v) = Self::parse_fused(0, s, text) {
+            return Some(v);
+        }
         Self::parse_plain(0, s, text)?.ok()
     }
 
@@ -362,6 +379,23 @@ impl<'a> NameAddr<'a> {
     }
 }
 
+/// The parameters after the `>` at `gt` of a plain name-addr `t` (`text` as `&str`):
+/// none (`Some(None)`) or one `;tag=` of plain tag bytes (`Some(Some(tag))`); `None`
+/// for anything else, which the general path reads. Tag bytes hold no LWS, `;` or `,`:
+/// the value runs to the end, as the parameter iterator would read it.
+#[inline(always)]
+fn plain_tag<'a>(t: &[u8], text: &'a str, gt: usize) -> Option<Option<&'a str>> {
+    match t.get(gt + 1..)? {
+        [] => Some(None),
+        [b';', b't', b'a', b'g', b'=', value @ ..]
+            if !value.is_empty() && lex::all_tag_bytes(value) =>
+        {
+            Some(Some(text.get(gt + 6..)?))
+        }
+        _ => None,
+    }
+}
+
 /// `delta-seconds = 1*DIGIT`, saturating at `u32::MAX`.
 fn delta_seconds(v: &[u8]) -> Option<u32> {
     if v.is_empty() || !v.iter().all(u8::is_ascii_digit) {
@@ -429,7 +463,13 @@ impl<'a> ContactValue<'a> {
     /// [`NameAddr::parse_plain_whole`] for a Contact value (never `*`, which does not
     /// start with `<`).
     pub(crate) fn parse_plain_whole(s: &'a [u8], text: Option<&'a str>) -> Option<Self> {
-        NameAddr::parse_plain_whole(s, text).map(ContactValue::Addr)
+        // The fused path inlined here, so the value is built in the `Addr` returned.
+        if let Some(v) = NameAddr::parse_fused(0, s, text) {
+            return Some(ContactValue::Addr(v));
+        }
+        NameAddr::parse_plain(0, s, text)?
+            .ok()
+            .map(ContactValue::Addr)
     }
 
     /// [`ContactValue::parse`] with `s` as `&str` if known (see [`NameAddr::parse_text`]).
@@ -445,6 +485,7 @@ impl<'a> ContactValue<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     /// The whole-value fast path gives what `parse_text` gives whenever it answers, and
     /// answers only for a value the comma splitter reads as that one element.
@@ -496,6 +537,270 @@ mod tests {
             }
         }
         assert!(answered > 10, "{answered}");
+    }
+
+    /// `parse_plain` as it was before `sip_in_angle` (find the `>`, then parse the URI):
+    /// the reference for the fused path.
+    fn parse_plain_reference<'a>(
+        off: usize,
+        t: &'a [u8],
+        text: Option<&'a str>,
+    ) -> Option<Result<NameAddr<'a>, ParseError>> {
+        let text = text?;
+        if t.first() != Some(&b'<') {
+            return None;
+        }
+        let gt = 1 + lex::find_byte(&t[1..], b'>')?;
+        let params = &t[gt + 1..];
+        let tag = match params {
+            [] => None,
+            [b';', b't', b'a', b'g', b'=', value @ ..]
+                if !value.is_empty() && lex::all_tag_bytes(value) =>
+            {
+                Some(text.get(gt + 6..)?)
+            }
+            _ => return None,
+        };
+        let uri = match Uri::parse_text(&t[1..gt], text.get(1..gt)) {
+            Ok(uri) => uri,
+            Err(e) => return Some(Err(e.shifted(off + 1))),
+        };
+        Some(Ok(NameAddr {
+            raw: t,
+            display: None,
+            uri,
+            angle: true,
+            params,
+            params_at: off + gt + 1,
+            tag,
+        }))
+    }
+
+    /// `parse_text` as it was, with [`parse_plain_reference`].
+    fn parse_text_reference<'a>(
+        s: &'a [u8],
+        text: Option<&'a str>,
+    ) -> Result<NameAddr<'a>, ParseError> {
+        let (off, t) = lex::trim(s);
+        if t.is_empty() {
+            return Err(err(off));
+        }
+        let text = match text {
+            Some(text) => text.get(off..off + t.len()),
+            None => core::str::from_utf8(t).ok(),
+        };
+        if let Some(plain) = parse_plain_reference(off, t, text) {
+            return plain;
+        }
+        NameAddr::parse_general(off, t, text)
+    }
+
+    /// Compares the fused path with the reference on one input: `sip_in_angle` answers
+    /// with the first `>` and the URI `Uri::parse_text` gives for what it encloses, and
+    /// every entry point gives what it gave. Returns whether the fused path answered.
+    fn fused_agrees(s: &[u8]) -> bool {
+        let text = core::str::from_utf8(s).ok();
+        assert_eq!(
+            NameAddr::parse_text(s, text),
+            parse_text_reference(s, text),
+            "{s:?}"
+        );
+        assert_eq!(
+            NameAddr::parse_text(s, None),
+            parse_text_reference(s, None),
+            "{s:?}"
+        );
+        assert_eq!(
+            NameAddr::parse_plain_whole(s, text),
+            parse_plain_reference(0, s, text).and_then(Result::ok),
+            "{s:?}"
+        );
+        assert_eq!(
+            ContactValue::parse_plain_whole(s, text),
+            parse_plain_reference(0, s, text)
+                .and_then(Result::ok)
+                .map(ContactValue::Addr),
+            "{s:?}"
+        );
+        let (off, t) = lex::trim(s);
+        let t_text = text.and_then(|x| x.get(off..off + t.len()));
+        if let Some(v) = NameAddr::parse_fused(off, t, t_text) {
+            assert_eq!(parse_plain_reference(off, t, t_text), Some(Ok(v)), "{s:?}");
+        }
+        let Some(text) = text else {
+            return false;
+        };
+        let Some((gt, uri)) = crate::message::uri::sip_in_angle(s, text) else {
+            return false;
+        };
+        assert_eq!(Some(gt), lex::find_byte(s, b'>'), "{s:?}");
+        assert_eq!(
+            Uri::parse_text(&s[1..gt], text.get(1..gt)),
+            Ok(uri),
+            "{s:?}"
+        );
+        assert_eq!(Uri::parse(&s[1..gt]), Ok(uri), "{s:?}");
+        true
+    }
+
+    #[test]
+    fn sip_in_angle_agrees_exhaustively() {
+        // `<sip:` then every string of up to five bytes over an alphabet that crosses
+        // the user, host, port and `>` rules, alone and before a tag.
+        let mut answered = 0;
+        let alphabet = b"a1.:@>%;0";
+        for body in lex::strings_over(alphabet, 0..=5) {
+            for tail in [&b""[..], b";tag=x", b"5"] {
+                let s = [&b"<sip:"[..], &body, tail].concat();
+                answered += usize::from(fused_agrees(&s));
+            }
+        }
+        assert!(answered > 300, "{answered}");
+        // And after a user, every host, port and close of up to seven bytes over the
+        // bytes of dotted quads, ports and names.
+        let mut answered = 0;
+        for rest in lex::strings_over(b"1.:0>9a5", 0..=7) {
+            for tail in [&b""[..], b";tag=x"] {
+                let s = [&b"<sip:u@"[..], &rest, tail].concat();
+                answered += usize::from(fused_agrees(&s));
+            }
+        }
+        assert!(answered > 10_000, "{answered}");
+    }
+
+    /// Tricky pieces of a name-addr, joined in order by the property below.
+    const LEADS: &[&str] = &["<", "<", "<", " <", "\"n\" <", "x <", "", "<<"];
+    const SCHEMES: &[&str] = &["sip:", "sip:", "sip:", "sips:", "SIP:", "tel:", "sip", "x:"];
+    const USER_BITS: &[&str] = &[
+        "a", "b", "alice", "9", "%41", "%4", "%", "%zz", "%3E", ";", ":", "?", "&", "=", "+", "$",
+        ",", "-", ".", "!", "~", "*", "'", "(", ")", "/", "@", ">", "<", " ", "\t", "\"", "\u{e9}",
+        "[", "]", "\r\n ",
+    ];
+    const ATS: &[&str] = &["@", "@", "@", "", ":pw@", "@@", ":@", ":p%41@"];
+    const HOSTS: &[&str] = &[
+        "127.0.0.1",
+        "127.0.0.1",
+        "1.2.3.4",
+        "255.255.255.255",
+        "256.1.1.1",
+        "01.2.3.4",
+        "1.2.3",
+        "1.2.3.4.5",
+        "0.0.0.0",
+        "a.example.com",
+        "example",
+        "a-b.c",
+        "-a",
+        "1.2.3.4a",
+        "[::1]",
+        "[2001:db8::1]",
+        "[::1",
+        "",
+        "a..b",
+        "1.2.3.04",
+        "1.2.3.4.",
+        "1.2.3.2555",
+        "Example.COM",
+        "a_b",
+        "\u{e9}.com",
+        "1.2.3.4%31",
+    ];
+    const PORTS: &[&str] = &[
+        "", "", ":5060", ":0", ":65535", ":65536", ":", ":50x", ":123456", ":05060", "::5060",
+    ];
+    const URI_TAILS: &[&str] = &[
+        "",
+        "",
+        "",
+        ";lr",
+        ";transport=udp",
+        ";ttl=300",
+        ";ttl=256",
+        ";maddr=1.2.3.4",
+        ";=x",
+        "?a=b",
+        "?",
+        ";",
+        " ",
+        "%41",
+    ];
+    const CLOSES: &[&str] = &[">", ">", ">", "", ">>", " >"];
+    const TAILS: &[&str] = &[
+        "",
+        ";tag=abc",
+        ";tag=405da438a39e8064",
+        ";tag=",
+        ";tag=a b",
+        ";tag=a,b",
+        ";tag=\"x\"",
+        ";lr",
+        " ;tag=1",
+        ";TAG=1",
+        ", <sip:b>",
+        ";tag=a&^:",
+        ";tag=\u{e9}",
+        " ",
+        ";tag=1;lr",
+        ";expires=60",
+        ";q=0.5",
+        ";tag=1>",
+    ];
+
+    fn piece(set: &'static [&'static str]) -> impl Strategy<Value = &'static str> {
+        proptest::sample::select(set)
+    }
+
+    proptest::proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4096))]
+        #[test]
+        fn fused_path_agrees_with_the_reference(
+            lead in piece(LEADS),
+            scheme in piece(SCHEMES),
+            user in proptest::collection::vec(piece(USER_BITS), 0..5),
+            at in piece(ATS),
+            host in piece(HOSTS),
+            port in piece(PORTS),
+            uri_tail in piece(URI_TAILS),
+            close in piece(CLOSES),
+            tail in piece(TAILS),
+        ) {
+            let text = std::format!(
+                "{lead}{scheme}{}{at}{host}{port}{uri_tail}{close}{tail}",
+                user.concat()
+            );
+            fused_agrees(text.as_bytes());
+        }
+
+        /// Arbitrary bytes after `<sip:`: the fused path's error handling.
+        #[test]
+        fn fused_path_agrees_on_any_bytes(
+            body in proptest::collection::vec(proptest::sample::select(
+                &b"a1.:@>%;?=<\" \t\x80\xc3\xa9[]F"[..]), 0..24),
+        ) {
+            let s = [&b"<sip:"[..], &body].concat();
+            fused_agrees(&s);
+        }
+    }
+
+    /// Every `<` of every corpus message and mutant, to the end of its line.
+    #[test]
+    #[ignore = "needs ../shared/corpus"]
+    fn fused_path_agrees_on_the_corpus() {
+        let (mut compared, mut answered) = (0, 0);
+        for bytes in crate::corpus_inputs::inputs() {
+            for (at, _) in bytes.iter().enumerate().filter(|(_, b)| **b == b'<') {
+                let end = bytes[at..]
+                    .iter()
+                    .position(|&b| b == b'\r' || b == b'\n')
+                    .map_or(bytes.len(), |e| at + e);
+                answered += usize::from(fused_agrees(&bytes[at..end]));
+                compared += 1;
+            }
+        }
+        assert!(
+            answered > 10_000,
+            "{compared} compared, {answered} answered"
+        );
     }
 
     /// The general path alone.

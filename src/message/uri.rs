@@ -79,25 +79,25 @@ fn scan(s: &[u8], from: usize, to: usize, mask: u8) -> Result<(), ParseError> {
 }
 
 /// The first index in `s[from..to]` that is neither of class `mask` nor a valid
-/// `%HH` escape (or `to`).
+/// `%HH` escape (or `to`). A tight loop over the bytes of the class, then one escape
+/// check where it stops: one bounds check a byte (a byte loop with the escape case
+/// inside tested two).
 #[inline]
 fn scan_to(s: &[u8], from: usize, to: usize, mask: u8) -> usize {
+    let s = s.get(..to).unwrap_or(s);
     let mut i = from;
-    while i < to {
-        let b = s[i];
-        if CLASS[b as usize] & mask != 0 {
+    loop {
+        while let Some(&b) = s.get(i) {
+            if CLASS[b as usize] & mask == 0 {
+                break;
+            }
             i += 1;
-        } else if b == b'%'
-            && i + 2 < to
-            && hex_val(s[i + 1]).is_some()
-            && hex_val(s[i + 2]).is_some()
-        {
-            i += 3;
-        } else {
-            break;
+        }
+        match s.get(i..i + 3) {
+            Some(&[b'%', h, l]) if hex_val(h).is_some() && hex_val(l).is_some() => i += 3,
+            _ => return i,
         }
     }
-    i
 }
 
 #[inline]
@@ -235,6 +235,13 @@ impl<'a> Uri<'a> {
     /// [`Uri::parse`], given `s` as `&str` when the caller already has it: a `sip:` URI
     /// then needs no UTF-8 pass of its own. `text` must be `s` itself.
     pub(crate) fn parse_text(s: &'a [u8], text: Option<&'a str>) -> Result<Self, ParseError> {
+        // The commonest request-URI, `sip:user@host[:port]`, read in one scan and built
+        // where it is returned.
+        if let Some(text) = text
+            && let Some((_, uri)) = plain_sip(s, text, 0, None)
+        {
+            return Ok(uri);
+        }
         // Nearly every URI in a message is `sip:` in lower case: no scheme scan.
         let (colon, sip) = if s.starts_with(b"sip:") {
             (3, true)
@@ -627,6 +634,90 @@ fn plain_host_port(s: &[u8], host_start: usize) -> Option<(HostPort<'_>, usize, 
     }
 }
 
+/// The `sip:` URI of a name-addr `t` that opens with `<`, in its common shape
+/// `<sip:user@host[:port]>` (no password, parameters or headers; a hostname or IPv4
+/// host): where its `>` is and the URI [`Uri::parse_text`] gives for `t[1..gt]`, in one
+/// forward scan that also finds the `>`. No byte of that shape is a `>` (`user`
+/// characters, host characters and digits), so the scan stops at the first one, which
+/// `lex::find_byte` would find. `None` for any other shape or an error (the caller then
+/// takes the general path, which reports it). `text` is `t` as `&str`.
+/// Always inlined: its caller then builds the `Uri` in the value it returns.
+#[inline(always)]
+pub(crate) fn sip_in_angle<'a>(t: &'a [u8], text: &'a str) -> Option<(usize, Uri<'a>)> {
+    if t.first() != Some(&b'<') {
+        return None;
+    }
+    plain_sip(t, text, 1, Some(b'>'))
+}
+
+/// `sip:user@host[:port]` (no password, parameters or headers; a hostname or IPv4 host)
+/// at `open` in `s`, ending where `s` has `close` (`None`: at the end of `s`): that end
+/// and the URI [`Uri::parse_text`] gives for `s[open..end]`, in one forward scan. `None`
+/// for any other shape or an error, which the general path then reads. `text` is `s`
+/// as `&str`. The scan is the general path's: its user scan runs to the same byte (an
+/// escape cannot run past `close`, which is not a hex digit), and the hostport is
+/// [`plain_host_port`]'s with `close` as the only end.
+#[inline(always)]
+fn plain_sip<'a>(
+    s: &'a [u8],
+    text: &'a str,
+    open: usize,
+    close: Option<u8>,
+) -> Option<(usize, Uri<'a>)> {
+    if s.get(open..open + 4) != Some(b"sip:") {
+        return None;
+    }
+    let start = open + 4;
+    let u_end = scan_to(s, start, s.len(), USER);
+    if u_end == start || s.get(u_end) != Some(&b'@') {
+        return None;
+    }
+    let host_start = u_end + 1;
+    let (host, j) = match ipv4_run(s, host_start) {
+        Some((addr, j)) => (Host::Ipv4(addr), j),
+        None => {
+            let j = lex::host_end(s, host_start);
+            if j == host_start {
+                return None;
+            }
+            (Host::parse(&s[host_start..j]).ok()?, j)
+        }
+    };
+    let (port, end) = match s.get(j).copied() {
+        b if b == close => (None, j),
+        Some(b':') => {
+            let (k, port) = port_run(s, j + 1);
+            if s.get(k).copied() != close {
+                return None;
+            }
+            (Some(port?), k)
+        }
+        _ => return None,
+    };
+    // `s[open - 1]` (if any) and `s[end]` (if any) are ASCII, so both ends are
+    // character boundaries; split in two steps, which inline where the `Range` lookup
+    // was an outlined call.
+    let raw = text.get(..end)?.get(open..)?;
+    // Offsets are relative to the URI; the last must fit in u32.
+    let len = u32::try_from(end - open).ok()?;
+    let at = (u_end - open) as u32;
+    Some((
+        end,
+        Uri::Sip(SipUri {
+            raw,
+            host,
+            port,
+            secure: false,
+            user_start: 4,
+            ucolon: at,
+            at,
+            host_len: (j - open) as u32,
+            host_end: len,
+            params_end: len,
+        }),
+    ))
+}
+
 /// The `hostport` of a SIP URI at `host_start`, any shape: the host and port, the end
 /// of the host text (before `:port`) and the end of the hostport (`;`, `?` or the end).
 fn general_host_port(
@@ -939,6 +1030,232 @@ impl fmt::Display for OtherUri<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// `scan_to` as it was (a byte at a time, escape checks in the loop): the reference.
+    fn scan_to_reference(s: &[u8], from: usize, to: usize, mask: u8) -> usize {
+        let mut i = from;
+        while i < to {
+            let b = s[i];
+            if CLASS[b as usize] & mask != 0 {
+                i += 1;
+            } else if b == b'%'
+                && i + 2 < to
+                && hex_val(s[i + 1]).is_some()
+                && hex_val(s[i + 2]).is_some()
+            {
+                i += 3;
+            } else {
+                break;
+            }
+        }
+        i
+    }
+
+    #[test]
+    fn scan_to_agrees_with_the_byte_loop() {
+        // Every string of up to six bytes over class bytes of each kind, `%`, hex and
+        // non-hex digits and a byte of no class; each mask, from the start or the second
+        // byte, to the end or one before.
+        let masks = [UNRES, USER, PASS, PARAM, HDR, URIC, TEL];
+        let mut n = 0;
+        for s in crate::message::lex::strings_over(b"a%4Fg;@\x80", 0..=6) {
+            for mask in masks {
+                for from in 0..=s.len().min(1) {
+                    for to in [s.len(), s.len().saturating_sub(1)] {
+                        if from <= to {
+                            let want = scan_to_reference(&s, from, to, mask);
+                            assert_eq!(
+                                scan_to(&s, from, to, mask),
+                                want,
+                                "{s:?} {from} {to} {mask}"
+                            );
+                            n += 1;
+                        }
+                    }
+                }
+            }
+        }
+        assert!(n > 1_000_000, "{n}");
+    }
+
+    /// `Uri::parse_text` as it was before `plain_sip`: the reference for the fast path.
+    fn parse_text_reference<'a>(s: &'a [u8], text: Option<&'a str>) -> Result<Uri<'a>, ParseError> {
+        let (colon, sip) = if s.starts_with(b"sip:") {
+            (3, true)
+        } else {
+            let colon = scheme_end(s)?;
+            let scheme = &s[..colon];
+            let sip = scheme.eq_ignore_ascii_case(b"sip") || scheme.eq_ignore_ascii_case(b"sips");
+            (colon, sip)
+        };
+        let scheme = &s[..colon];
+        if sip {
+            SipUri::parse_after_scheme(s, colon, text)
+        } else if scheme.eq_ignore_ascii_case(b"tel") {
+            TelUri::parse_after_scheme(s, colon).map(Uri::Tel)
+        } else {
+            if colon + 1 >= s.len() {
+                return Err(err(s.len()));
+            }
+            scan(s, colon + 1, s.len(), URIC)?;
+            let raw = ascii(s)?;
+            Ok(Uri::Other(OtherUri { raw, colon }))
+        }
+    }
+
+    /// `Uri::parse_text` (with and without the text) and `Uri::parse` give what the
+    /// reference gives for `s`, and `plain_sip` answers only with the whole of `s` and
+    /// the reference's URI. Returns whether `plain_sip` answered.
+    fn bare_agrees(s: &[u8]) -> bool {
+        let text = core::str::from_utf8(s).ok();
+        let want = parse_text_reference(s, text);
+        assert_eq!(Uri::parse_text(s, text), want, "{s:?}");
+        assert_eq!(Uri::parse_text(s, None), want, "{s:?}");
+        assert_eq!(Uri::parse(s), want, "{s:?}");
+        let Some((end, uri)) = text.and_then(|text| plain_sip(s, text, 0, None)) else {
+            return false;
+        };
+        assert_eq!(end, s.len(), "{s:?}");
+        assert_eq!(Ok(uri), want, "{s:?}");
+        true
+    }
+
+    #[test]
+    fn plain_sip_agrees_exhaustively() {
+        // `sip:` then every string of up to five bytes over an alphabet that crosses the
+        // user, host and port rules; then, after a user, every host and port of up to
+        // seven bytes over the bytes of dotted quads, ports and names.
+        let mut answered = 0;
+        for body in crate::message::lex::strings_over(b"a1.:@%;?0>", 0..=5) {
+            answered += usize::from(bare_agrees(&[&b"sip:"[..], &body].concat()));
+        }
+        assert!(answered > 300, "{answered}");
+        let mut answered = 0;
+        for rest in crate::message::lex::strings_over(b"1.:0>9a5;", 0..=7) {
+            answered += usize::from(bare_agrees(&[&b"sip:u@"[..], &rest].concat()));
+        }
+        assert!(answered > 10_000, "{answered}");
+    }
+
+    /// Tricky pieces of a URI, joined in order by the property below.
+    const SCHEMES: &[&str] = &[
+        "sip:", "sip:", "sip:", "sips:", "SIP:", "tel:", "sip", "x:", "",
+    ];
+    const USER_BITS: &[&str] = &[
+        "a", "bob", "9", "%41", "%4", "%", "%zz", "%3E", ";", ":", "?", "&", "=", "+", "$", ",",
+        "-", ".", "!", "~", "*", "'", "(", ")", "/", "@", ">", "<", " ", "\"", "\u{e9}", "[", "]",
+        "#",
+    ];
+    const ATS: &[&str] = &["@", "@", "@", "", ":pw@", "@@", ":@", ":p%41@"];
+    const HOSTS: &[&str] = &[
+        "127.0.0.1",
+        "127.0.0.1",
+        "1.2.3.4",
+        "255.255.255.255",
+        "256.1.1.1",
+        "01.2.3.4",
+        "1.2.3",
+        "1.2.3.4.5",
+        "0.0.0.0",
+        "a.example.com",
+        "example",
+        "a-b.c",
+        "-a",
+        "1.2.3.4a",
+        "[::1]",
+        "[2001:db8::1]",
+        "[::1",
+        "",
+        "a..b",
+        "1.2.3.04",
+        "1.2.3.4.",
+        "1.2.3.2555",
+        "Example.COM",
+        "a_b",
+        "\u{e9}.com",
+        "1.2.3.4%31",
+    ];
+    const PORTS: &[&str] = &[
+        "", "", ":5060", ":0", ":65535", ":65536", ":", ":50x", ":123456", ":05060", "::5060",
+    ];
+    const TAILS: &[&str] = &[
+        "",
+        "",
+        "",
+        ";lr",
+        ";transport=udp",
+        ";ttl=300",
+        ";ttl=256",
+        ";maddr=1.2.3.4",
+        ";=x",
+        "?a=b",
+        "?",
+        ";",
+        " ",
+        "%41",
+        ">",
+        "\r\n",
+    ];
+
+    fn piece(set: &'static [&'static str]) -> impl Strategy<Value = &'static str> {
+        proptest::sample::select(set)
+    }
+
+    proptest::proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4096))]
+        #[test]
+        fn plain_sip_agrees_with_the_reference(
+            scheme in piece(SCHEMES),
+            user in proptest::collection::vec(piece(USER_BITS), 0..5),
+            at in piece(ATS),
+            host in piece(HOSTS),
+            port in piece(PORTS),
+            tail in piece(TAILS),
+        ) {
+            let text = std::format!("{scheme}{}{at}{host}{port}{tail}", user.concat());
+            bare_agrees(text.as_bytes());
+        }
+
+        /// Arbitrary bytes after `sip:`: the fast path's error handling.
+        #[test]
+        fn plain_sip_agrees_on_any_bytes(
+            body in proptest::collection::vec(proptest::sample::select(
+                &b"a1.:@>%;?=<\" \t\x80\xc3\xa9[]F"[..]), 0..24),
+        ) {
+            bare_agrees(&[&b"sip:"[..], &body].concat());
+        }
+    }
+
+    /// Every `sip:` of every corpus message and mutant, to each place a URI could end
+    /// (space, `>`, `;`, `?`, a line end, the end).
+    #[test]
+    #[ignore = "needs ../shared/corpus"]
+    fn plain_sip_agrees_on_the_corpus() {
+        let (mut compared, mut answered) = (0, 0);
+        for bytes in crate::corpus_inputs::inputs() {
+            for at in 0..bytes.len() {
+                if !bytes[at..].starts_with(b"sip:") {
+                    continue;
+                }
+                for (i, &b) in bytes[at..].iter().enumerate().take(200) {
+                    if matches!(b, b' ' | b'>' | b';' | b'?' | b'\r' | b'\n') {
+                        answered += usize::from(bare_agrees(&bytes[at..at + i]));
+                        compared += 1;
+                    }
+                    if matches!(b, b'\r' | b'\n') {
+                        break;
+                    }
+                }
+                answered += usize::from(bare_agrees(&bytes[at..]));
+                compared += 1;
+            }
+        }
+        assert!(
+            answered > 10_000,
+            "{compared} compared, {answered} answered"
+        );
+    }
 
     /// The fast hostport path gives what the general one gives whenever it answers.
     fn agree(s: &[u8], host_start: usize) -> bool {
