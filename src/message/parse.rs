@@ -695,6 +695,14 @@ impl<'a> Message<'a> {
             .map(|s| self.header_at(s))
     }
 
+    /// Whether the message has more than one header of the named `kind` (false for
+    /// [`HeaderKind::Other`]): a list read whole from its first header line needs no
+    /// pass over the index to learn that no other line follows.
+    #[inline]
+    pub(crate) fn is_repeated(&self, kind: HeaderKind) -> bool {
+        kind != HeaderKind::Other && self.repeated & 1u64 << (kind as u32 & 63) != 0
+    }
+
     /// The first of `kinds` (named kinds, in the order given) that has a later header
     /// whose value differs from its first one's (the same value twice is harmless, and
     /// seen in live traffic). One pass over the index for all the kinds.

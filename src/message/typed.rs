@@ -229,6 +229,30 @@ impl<'a> Message<'a> {
         }
     }
 
+    /// The only element of the list of `kind` when the message has one header of that
+    /// kind and `plain` (a whole value fast path, see [`Parser`]) answers for its value,
+    /// trimmed: then the list iterator built with `plain` yields exactly that element
+    /// (it reads the same value the same way, and finds no further header). `None`
+    /// otherwise, and the caller reads the list with the iterator. The checks read the
+    /// top Via and the first Contact so, without the iterator's set-up and its pass
+    /// over the index for a header that is not there.
+    #[inline(always)]
+    pub(crate) fn sole_plain<T>(
+        &self,
+        kind: HeaderKind,
+        plain: fn(&'a [u8], Option<&'a str>) -> Option<T>,
+    ) -> Option<T> {
+        if self.is_repeated(kind) {
+            return None;
+        }
+        let (value, offset) = self.value_of(kind)?;
+        let (off, item) = lex::trim(value);
+        if item.is_empty() {
+            return None;
+        }
+        plain(item, self.text_at(offset + off, item.len()))
+    }
+
     /// [`Message::single`] for a view that takes its value as `&str` too.
     fn single_text<T>(
         &self,
