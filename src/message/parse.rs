@@ -695,6 +695,14 @@ impl<'a> Message<'a> {
             .map(|s| self.header_at(s))
     }
 
+    /// Whether the message has a header of the named `kind` (false for
+    /// [`HeaderKind::Other`]): one load, where the checks only need to know whether to
+    /// read a list that most messages lack.
+    #[inline]
+    pub(crate) fn has(&self, kind: HeaderKind) -> bool {
+        kind != HeaderKind::Other && self.first[kind as usize] != NONE
+    }
+
     /// Whether the message has more than one header of the named `kind` (false for
     /// [`HeaderKind::Other`]): a list read whole from its first header line needs no
     /// pass over the index to learn that no other line follows.

@@ -497,10 +497,14 @@ fn plain_params_found<'a>(
         }
         if rest.starts_with(b";rport") && !rest.get(6).is_some_and(|&b| lex::is_token(b)) {
             let r = if rest.get(6) == Some(&b'=') {
-                let end = lex::long_token_end(s, i + 7);
-                let port = parse_port(&s[i + 7..end])?;
+                // The digits read as a port where the token ends: a token byte after
+                // them would make the value no port.
+                let (end, port) = port_run(s, i + 7);
+                if s.get(end).is_some_and(|&b| lex::is_token(b)) {
+                    return None;
+                }
                 i = end;
-                Rport::Port(port)
+                Rport::Port(port?)
             } else {
                 i += 6;
                 Rport::Requested
@@ -509,8 +513,11 @@ fn plain_params_found<'a>(
             continue;
         }
         if rest.starts_with(b";received=") {
-            let end = lex::long_token_end(s, i + 10);
-            let addr = parse_ipv4(&s[i + 10..end])?;
+            // The address read where the token ends, as the port above.
+            let (addr, end) = ipv4_run(s, i + 10)?;
+            if s.get(end).is_some_and(|&b| lex::is_token(b)) {
+                return None;
+            }
             received.get_or_insert(Host::Ipv4(addr));
             i = end;
             continue;
@@ -1110,9 +1117,18 @@ mod generated_tests {
             ][..],
         );
         let branch = "[a-zA-Z0-9]{0,24}|[a-zA-Z0-9.!%*_+`'~-]{0,30}|[a-z0-9;, \"\u{e9}\x00-]{0,12}";
+        // What may follow a number: token bytes that are not host bytes among them.
+        let tail = prop::sample::select(
+            &[
+                "", "", "!", "~", "_", "%", "*", "+", "`", "'", "a", ".", "-", ";", ",", " ", "\"",
+                "=", ":",
+            ][..],
+        );
         let param = prop_oneof![
             4 => branch.prop_map(|b| std::format!(";branch=z9hG4bK{b}")),
             2 => branch.prop_map(|b| std::format!(";branch={b}")),
+            2 => ("[0-9]{0,7}", tail.clone()).prop_map(|(d, t)| std::format!(";rport={d}{t}")),
+            2 => ("[0-9]{1,4}(\\.[0-9]{1,4}){0,4}", tail).prop_map(|(a, t)| std::format!(";received={a}{t}")),
             6 => prop::sample::select(&[
                 ";rport", ";rport=5060", ";received=127.0.0.1", ";received=[::1]",
                 ";received=::1", ";maddr=224.0.0.1", ";ttl=16", ";ttl=300", ";BRANCH=x",
