@@ -112,6 +112,13 @@ impl Capabilities<'_> {
     }
 }
 
+/// Whether a SIP-Version is `SIP/2.0` (case-insensitive, RFC 3261 §7.1): the spelling
+/// every message writes is compared first, as a whole, before the byte-by-byte folding.
+#[inline]
+fn is_sip_2_0(version: &str) -> bool {
+    eq_fold(version.as_bytes(), b"SIP/2.0")
+}
+
 /// `a` equals `b` ignoring ASCII case; the exact spelling (nearly always the one
 /// received) is compared first, as a whole.
 fn eq_fold(a: &[u8], b: &[u8]) -> bool {
@@ -361,7 +368,7 @@ fn start_line(msg: &Message<'_>) -> Result<(), Rejection> {
             0,
         ))));
     }
-    if !msg.version().eq_ignore_ascii_case("SIP/2.0") {
+    if !is_sip_2_0(msg.version()) {
         return Err(Rejection::new(
             StatusCode::VERSION_NOT_SUPPORTED,
             Problem::Version,
@@ -502,7 +509,7 @@ pub(crate) fn check_response_checked<'a>(
             0,
         )));
     }
-    if !msg.version().eq_ignore_ascii_case("SIP/2.0") {
+    if !is_sip_2_0(msg.version()) {
         return Err(Discard::Version);
     }
     mandatory_headers(
