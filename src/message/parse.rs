@@ -714,6 +714,9 @@ impl<'a> Message<'a> {
     /// The first of `kinds` (named kinds, in the order given) that has a later header
     /// whose value differs from its first one's (the same value twice is harmless, and
     /// seen in live traffic). One pass over the index for all the kinds.
+    /// Inline, so that the answer for a message that repeats none of `kinds` (nearly
+    /// every one) costs a test of one word, `wanted` folded from a constant list.
+    #[inline]
     pub(crate) fn first_conflicting(&self, kinds: &[HeaderKind]) -> Option<HeaderKind> {
         const { assert!(HeaderKind::COUNT <= 64) };
         let wanted = kinds.iter().fold(0u64, |m, &k| m | 1u64 << (k as u32 & 63));
@@ -721,6 +724,13 @@ impl<'a> Message<'a> {
         if self.repeated & wanted == 0 {
             return None;
         }
+        self.first_conflicting_of(kinds, wanted)
+    }
+
+    /// [`Message::first_conflicting`] once some of `kinds` (bits `wanted`) repeat: the
+    /// pass over the index.
+    #[inline(never)]
+    fn first_conflicting_of(&self, kinds: &[HeaderKind], wanted: u64) -> Option<HeaderKind> {
         let mut conflicting = 0u64;
         for (i, slot) in self.slots.iter().enumerate() {
             let bit = 1u64 << (slot.kind as u32 & 63);
