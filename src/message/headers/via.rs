@@ -475,6 +475,7 @@ struct PlainParams<'a> {
 /// [`plain_params`], giving what it read instead of writing it into a Via, so that
 /// [`Via::parse_plain_whole`] builds its Via once; `None` where `plain_params` gives
 /// `false`.
+#[inline(always)]
 fn plain_params_found<'a>(
     s: &'a [u8],
     from: usize,
@@ -783,7 +784,7 @@ fn sent_by<'a>(s: &'a [u8], i: &mut usize) -> Result<HostPort<'a>, ParseError> {
 /// optional `:port` without white space, then `;` or the end. Gives what
 /// [`general_sent_by`] gives for the same bytes, and where it ends, with one forward
 /// scan; `None` for any other shape or an error, which the general path then reports.
-#[inline]
+#[inline(always)]
 fn plain_sent_by(s: &[u8], start: usize) -> Option<(HostPort<'_>, usize)> {
     let ipv4 = ipv4_run(s, start);
     let j = match ipv4 {
