@@ -585,6 +585,7 @@ impl<'a> Message<'a> {
     }
 
     /// The value (and offset) of the first header of a named `kind`.
+    #[inline]
     pub(crate) fn value_of(&self, kind: HeaderKind) -> Option<(&'a [u8], usize)> {
         if kind == HeaderKind::Other {
             return None;
