@@ -880,7 +880,7 @@ fn received<'a>(p: &RawParam<'a>) -> Result<Host<'a>, ParseError> {
 
 /// The plain paths as they were before the branch was scanned a word at a time, the
 /// protocol compared as words and the parameters returned by value (`perf-via` at
-/// b83b0d2): the reference the tests hold the new ones to.
+/// 82b49f2): the reference the tests hold the new ones to.
 #[cfg(test)]
 mod frozen {
     use super::*;
