@@ -585,6 +585,7 @@ impl<'a> Message<'a> {
     }
 
     /// The value (and offset) of the first header of a named `kind`.
+    #[inline]
     pub(crate) fn value_of(&self, kind: HeaderKind) -> Option<(&'a [u8], usize)> {
         if kind == HeaderKind::Other {
             return None;
@@ -695,9 +696,28 @@ impl<'a> Message<'a> {
             .map(|s| self.header_at(s))
     }
 
+    /// Whether the message has a header of the named `kind` (false for
+    /// [`HeaderKind::Other`]): one load, where the checks only need to know whether to
+    /// read a list that most messages lack.
+    #[inline]
+    pub(crate) fn has(&self, kind: HeaderKind) -> bool {
+        kind != HeaderKind::Other && self.first[kind as usize] != NONE
+    }
+
+    /// Whether the message has more than one header of the named `kind` (false for
+    /// [`HeaderKind::Other`]): a list read whole from its first header line needs no
+    /// pass over the index to learn that no other line follows.
+    #[inline]
+    pub(crate) fn is_repeated(&self, kind: HeaderKind) -> bool {
+        kind != HeaderKind::Other && self.repeated & 1u64 << (kind as u32 & 63) != 0
+    }
+
     /// The first of `kinds` (named kinds, in the order given) that has a later header
     /// whose value differs from its first one's (the same value twice is harmless, and
     /// seen in live traffic). One pass over the index for all the kinds.
+    /// Inline, so that the answer for a message that repeats none of `kinds` (nearly
+    /// every one) costs a test of one word, `wanted` folded from a constant list.
+    #[inline]
     pub(crate) fn first_conflicting(&self, kinds: &[HeaderKind]) -> Option<HeaderKind> {
         const { assert!(HeaderKind::COUNT <= 64) };
         let wanted = kinds.iter().fold(0u64, |m, &k| m | 1u64 << (k as u32 & 63));
@@ -705,6 +725,13 @@ impl<'a> Message<'a> {
         if self.repeated & wanted == 0 {
             return None;
         }
+        self.first_conflicting_of(kinds, wanted)
+    }
+
+    /// [`Message::first_conflicting`] once some of `kinds` (bits `wanted`) repeat: the
+    /// pass over the index.
+    #[inline(never)]
+    fn first_conflicting_of(&self, kinds: &[HeaderKind], wanted: u64) -> Option<HeaderKind> {
         let mut conflicting = 0u64;
         for (i, slot) in self.slots.iter().enumerate() {
             let bit = 1u64 << (slot.kind as u32 & 63);

@@ -91,11 +91,14 @@ impl<'a> Message<'a> {
     /// The Request-URI, parsed (RFC 3261 §19.1); `None` for a response.
     pub fn request_uri(&self) -> Option<Result<Uri<'a>, ParseError>> {
         let raw = self.request_uri_raw()?;
-        let at = self.request_uri_offset();
-        Some(
-            Uri::parse_text(raw, self.text_of(raw))
-                .map_err(|e| ParseError::new(ParseErrorKind::RequestUri, e.offset).shifted(at)),
-        )
+        // The error is rewritten where it lies, and its offset found only then: the
+        // URI parsed is not copied into a second result.
+        let mut uri = Uri::parse_text(raw, self.text_of(raw));
+        if let Err(e) = &mut uri {
+            *e = ParseError::new(ParseErrorKind::RequestUri, e.offset)
+                .shifted(self.request_uri_offset());
+        }
+        Some(uri)
     }
 
     /// The From value (RFC 3261 §20.20).
@@ -229,7 +232,32 @@ impl<'a> Message<'a> {
         }
     }
 
+    /// The only element of the list of `kind` when the message has one header of that
+    /// kind and `plain` (a whole value fast path, see [`Parser`]) answers for its value,
+    /// trimmed: then the list iterator built with `plain` yields exactly that element
+    /// (it reads the same value the same way, and finds no further header). `None`
+    /// otherwise, and the caller reads the list with the iterator. The checks read the
+    /// top Via and the first Contact so, without the iterator's set-up and its pass
+    /// over the index for a header that is not there.
+    #[inline(always)]
+    pub(crate) fn sole_plain<T>(
+        &self,
+        kind: HeaderKind,
+        plain: fn(&'a [u8], Option<&'a str>) -> Option<T>,
+    ) -> Option<T> {
+        if self.is_repeated(kind) {
+            return None;
+        }
+        let (value, offset) = self.value_of(kind)?;
+        let (off, item) = lex::trim(value);
+        if item.is_empty() {
+            return None;
+        }
+        plain(item, self.text_at(offset + off, item.len()))
+    }
+
     /// [`Message::single`] for a view that takes its value as `&str` too.
+    #[inline(always)]
     fn single_text<T>(
         &self,
         kind: HeaderKind,
@@ -268,6 +296,53 @@ mod tests {
     use std::vec::Vec;
 
     use super::*;
+
+    /// `Message::request_uri` as it was, the error mapped by `map_err`.
+    fn request_uri_reference<'a>(m: &Message<'a>) -> Option<Result<Uri<'a>, ParseError>> {
+        let raw = m.request_uri_raw()?;
+        let at = m.request_uri_offset();
+        Some(
+            Uri::parse_text(raw, m.text_of(raw))
+                .map_err(|e| ParseError::new(ParseErrorKind::RequestUri, e.offset).shifted(at)),
+        )
+    }
+
+    /// The Request-URI (value, or error kind and offset) is what it was, for every
+    /// method length, well formed and malformed URIs, leading CRLFs and responses.
+    #[test]
+    fn request_uri_agrees_with_the_reference() {
+        let limits = crate::message::Limits::default();
+        let mut errors = 0;
+        for method in ["INVITE", "ACK", "BYE", "OPTIONS", "FOO", "SUBSCRIBE"] {
+            for uri in [
+                "sip:b@example.com",
+                "sips:b@[::1]:5061;transport=tls",
+                "sip:b@ex ample.com",
+                "sip:b@example.com:99999",
+                "sip:%zz@h",
+                "tel:+1-555",
+                "x:",
+                "sip:",
+                "sip:b@h;a=\u{e9}",
+            ] {
+                for lead in ["", "\r\n"] {
+                    let text = std::format!(
+                        "{lead}{method} {uri} SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\n\
+                         Content-Length: 0\r\n\r\n"
+                    );
+                    let Ok(m) = Message::parse_with(text.as_bytes(), &limits) else {
+                        continue;
+                    };
+                    let got = m.request_uri();
+                    assert_eq!(got, request_uri_reference(&m), "{text}");
+                    errors += usize::from(matches!(got, Some(Err(_))));
+                }
+            }
+        }
+        assert!(errors > 10, "{errors}");
+        let m = Message::parse(b"SIP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n").unwrap(); // unwrap: well formed
+        assert_eq!(m.request_uri(), None);
+    }
 
     /// Every Via, Contact, Route and Record-Route list (values, errors and their
     /// offsets) is what splitting every value and parsing each element gives (a whole

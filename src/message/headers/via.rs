@@ -263,21 +263,32 @@ impl<'a> Via<'a> {
     /// scan for. `None` for any other value, which the caller splits and parses as
     /// before (and which reports any error).
     pub(crate) fn parse_plain_whole(s: &'a [u8], text: Option<&'a str>) -> Option<Self> {
-        // The protocol as nearly every Via writes it, space included: one comparison, no
-        // token scan of the transport.
-        let (transport, end) = match s.get(..12) {
-            Some(b"SIP/2.0/UDP ") => (Transport::Udp, 11),
-            Some(b"SIP/2.0/TCP ") => (Transport::Tcp, 11),
-            Some(b"SIP/2.0/TLS ") => (Transport::Tls, 11),
-            _ => Self::plain_protocol(s)?,
+        // The protocol as nearly every Via writes it, space included: two word
+        // comparisons, no token scan of the transport.
+        let (transport, end) = match plain_protocol_words(s) {
+            Some(known) => known,
+            None => Self::plain_protocol(s)?,
         };
         let i = lex::skip_lws(s, end);
         if i == end {
             return None;
         }
         let (sent_by, i) = plain_sent_by(s, i)?;
-        let mut via = Via::unread(("SIP", "2.0", transport), sent_by, s, i);
-        plain_params(s, i, text, &mut via).then_some(via)
+        let found = plain_params_found(s, i, text)?;
+        // Built once, in the caller's place (a Via is some 180 bytes).
+        Some(Via {
+            protocol_name: "SIP",
+            protocol_version: "2.0",
+            transport,
+            sent_by,
+            value: s,
+            params_at: i,
+            branch: found.branch,
+            received: found.received,
+            rport: found.rport.unwrap_or(Rport::Absent),
+            maddr: None,
+            ttl: None,
+        })
     }
 
     /// `SIP/2.0/` and the transport token at the start of `s`, and where the token ends.
@@ -443,6 +454,33 @@ fn general_params<'a>(
 /// `via` as [`general_params`] would and says whether it could; on `false` `via` is
 /// untouched and the general loop reads the parameters (and reports any error).
 fn plain_params<'a>(s: &'a [u8], from: usize, text: Option<&'a str>, via: &mut Via<'a>) -> bool {
+    let Some(found) = plain_params_found(s, from, text) else {
+        return false;
+    };
+    via.branch = found.branch;
+    via.received = found.received;
+    if let Some(r) = found.rport {
+        via.rport = r;
+    }
+    true
+}
+
+/// What [`plain_params_found`] read: the first of each parameter the plain loop knows.
+struct PlainParams<'a> {
+    branch: Option<&'a str>,
+    received: Option<Host<'a>>,
+    rport: Option<Rport>,
+}
+
+/// [`plain_params`], giving what it read instead of writing it into a Via, so that
+/// [`Via::parse_plain_whole`] builds its Via once; `None` where `plain_params` gives
+/// `false`.
+#[inline(always)]
+fn plain_params_found<'a>(
+    s: &'a [u8],
+    from: usize,
+    text: Option<&'a str>,
+) -> Option<PlainParams<'a>> {
     let mut branch = None;
     let mut received = None;
     let mut rport = None;
@@ -453,21 +491,21 @@ fn plain_params<'a>(s: &'a [u8], from: usize, text: Option<&'a str>, via: &mut V
         // scan and the comparisons of the name after it. Any other is read as before.
         let rest = &s[i..];
         if rest.starts_with(b";branch=") {
-            let Some((b, end)) = plain_branch(s, i + 8, text) else {
-                return false;
-            };
+            let (b, end) = plain_branch(s, i + 8, text)?;
             branch.get_or_insert(b);
             i = end;
             continue;
         }
         if rest.starts_with(b";rport") && !rest.get(6).is_some_and(|&b| lex::is_token(b)) {
             let r = if rest.get(6) == Some(&b'=') {
-                let end = lex::long_token_end(s, i + 7);
-                let Some(port) = parse_port(&s[i + 7..end]) else {
-                    return false;
-                };
+                // The digits read as a port where the token ends: a token byte after
+                // them would make the value no port.
+                let (end, port) = port_at(s, i + 7);
+                if s.get(end).is_some_and(|&b| lex::is_token(b)) {
+                    return None;
+                }
                 i = end;
-                Rport::Port(port)
+                Rport::Port(port?)
             } else {
                 i += 6;
                 Rport::Requested
@@ -476,33 +514,29 @@ fn plain_params<'a>(s: &'a [u8], from: usize, text: Option<&'a str>, via: &mut V
             continue;
         }
         if rest.starts_with(b";received=") {
-            let end = lex::long_token_end(s, i + 10);
-            let Some(addr) = parse_ipv4(&s[i + 10..end]) else {
-                return false;
-            };
+            // The address read where the token ends, as the port above.
+            let (addr, end) = ipv4_run(s, i + 10)?;
+            if s.get(end).is_some_and(|&b| lex::is_token(b)) {
+                return None;
+            }
             received.get_or_insert(Host::Ipv4(addr));
             i = end;
             continue;
         }
-        match plain_param(s, i, text, &mut branch, &mut received, &mut rport) {
-            Some(end) => i = end,
-            None => return false,
-        }
+        i = plain_param(s, i, text, &mut branch, &mut received, &mut rport)?;
     }
-    via.branch = branch;
-    via.received = received;
-    if let Some(r) = rport {
-        via.rport = r;
-    }
-    true
+    Some(PlainParams {
+        branch,
+        received,
+        rport,
+    })
 }
 
 /// The branch value at `a` of `s` (after `branch=`) and where it ends, as
 /// [`plain_params`] reads it; `None` if it is empty or not UTF-8.
-#[inline]
+#[inline(always)]
 fn plain_branch<'a>(s: &'a [u8], a: usize, text: Option<&'a str>) -> Option<(&'a str, usize)> {
-    // Branches are long: four bytes a step.
-    let b = lex::long_token_end(s, a);
+    let b = branch_end(s, a);
     if b == a {
         return None;
     }
@@ -511,6 +545,42 @@ fn plain_branch<'a>(s: &'a [u8], a: usize, text: Option<&'a str>) -> Option<(&'a
         None => core::str::from_utf8(&s[a..b]).ok()?,
     };
     Some((branch, b))
+}
+
+/// [`lex::token_end`] for a branch: eight bytes a step while all eight are letters or
+/// digits (as nearly every branch is: `z9hG4bK` and a random alphanumeric or hex
+/// string), byte by byte past any other. Branches are long; a table lookup per byte
+/// costs twice what the word test does.
+#[inline(always)]
+fn branch_end(s: &[u8], i: usize) -> usize {
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    let Some(mut rest) = s.get(i..) else {
+        return i;
+    };
+    while let Some((chunk, tail)) = rest.split_first_chunk::<8>() {
+        let w = u64::from_le_bytes(*chunk);
+        // Per byte below 0x80, `x + (0x80 - c)` has its high bit set iff `x >= c`, and
+        // no carry leaves the byte. A byte from 0x80 up is flagged by `w` itself (and a
+        // carry out of it reaches only bytes after it, which the first flag hides).
+        let at_least = |x: u64, c: u8| x.wrapping_add(ONES * u64::from(0x80 - c));
+        let digit = at_least(w, b'0') & !at_least(w, b'9' + 1);
+        // Letters of either case: the case bit set, then `a..=z`.
+        let folded = w | (ONES * 0x20);
+        let letter = at_least(folded, b'a') & !at_least(folded, b'z' + 1);
+        let other = (!(digit | letter) | w) & HIGH;
+        if other == 0 {
+            rest = tail;
+            continue;
+        }
+        let k = (other.trailing_zeros() / 8) as usize;
+        // The first byte that is neither: the end, or another token character.
+        match chunk.get(k) {
+            Some(&b) if lex::is_token(b) => rest = rest.get(k + 1..).unwrap_or_default(),
+            _ => return s.len() - rest.len() + k,
+        }
+    }
+    lex::token_end(s, s.len() - rest.len())
 }
 
 /// One parameter at `s[i..]` of any name, as the plain loop reads it (see
@@ -648,6 +718,43 @@ fn known_name_end(s: &[u8], at: usize) -> Option<usize> {
     }
 }
 
+/// [`port_run`] at `from` of `s`, a port of four digits (as nearly every Via writes
+/// its sent-by and `rport`: 5060) read as one word of four bytes; any other run as
+/// `port_run` reads it.
+#[inline(always)]
+fn port_at(s: &[u8], from: usize) -> (usize, Option<u16>) {
+    if let Some(&[a, b, c, d]) = s.get(from..from.saturating_add(4)) {
+        let [a, b, c, d] = [a, b, c, d].map(|x| x.wrapping_sub(b'0'));
+        if a < 10 && b < 10 && c < 10 && d < 10 && !s.get(from + 4).is_some_and(u8::is_ascii_digit)
+        {
+            // At most 9999: a port.
+            let n = u16::from(a) * 1000 + u16::from(b) * 100 + u16::from(c) * 10 + u16::from(d);
+            return (from + 4, Some(n));
+        }
+    }
+    port_run(s, from)
+}
+
+/// The transport and where it ends when `s` starts `SIP/2.0/UDP `, `SIP/2.0/TCP ` or
+/// `SIP/2.0/TLS ` (space included), as [`Via::plain_protocol`] reads those: two word
+/// comparisons instead of twelve of bytes.
+#[inline]
+fn plain_protocol_words(s: &[u8]) -> Option<(Transport<'static>, usize)> {
+    let &[b0, b1, b2, b3, b4, b5, b6, b7, t0, t1, t2, t3, ..] = s else {
+        return None;
+    };
+    if u64::from_le_bytes([b0, b1, b2, b3, b4, b5, b6, b7]) != u64::from_le_bytes(*b"SIP/2.0/") {
+        return None;
+    }
+    let transport = match u32::from_le_bytes([t0, t1, t2, t3]) {
+        w if w == u32::from_le_bytes(*b"UDP ") => Transport::Udp,
+        w if w == u32::from_le_bytes(*b"TCP ") => Transport::Tcp,
+        w if w == u32::from_le_bytes(*b"TLS ") => Transport::Tls,
+        _ => return None,
+    };
+    Some((transport, 11))
+}
+
 /// Whether the parameter name `name` is `lower` (case-insensitive): the spelling every
 /// Via writes is compared first, as one word, before the byte-by-byte folding.
 #[inline]
@@ -677,7 +784,7 @@ fn sent_by<'a>(s: &'a [u8], i: &mut usize) -> Result<HostPort<'a>, ParseError> {
 /// optional `:port` without white space, then `;` or the end. Gives what
 /// [`general_sent_by`] gives for the same bytes, and where it ends, with one forward
 /// scan; `None` for any other shape or an error, which the general path then reports.
-#[inline]
+#[inline(always)]
 fn plain_sent_by(s: &[u8], start: usize) -> Option<(HostPort<'_>, usize)> {
     let ipv4 = ipv4_run(s, start);
     let j = match ipv4 {
@@ -690,7 +797,7 @@ fn plain_sent_by(s: &[u8], start: usize) -> Option<(HostPort<'_>, usize)> {
     let (port, end) = match s.get(j) {
         None | Some(b';') => (None, j),
         Some(b':') => {
-            let (k, port) = port_run(s, j + 1);
+            let (k, port) = port_at(s, j + 1);
             if !matches!(s.get(k), None | Some(b';')) {
                 return None;
             }
@@ -769,6 +876,402 @@ fn received<'a>(p: &RawParam<'a>) -> Result<Host<'a>, ParseError> {
     }
     let text = core::str::from_utf8(v).map_err(|_| err)?;
     text.parse::<Ipv6Addr>().map(Host::Ipv6).map_err(|_| err)
+}
+
+/// The plain paths as they were before the branch was scanned a word at a time, the
+/// protocol compared as words and the parameters returned by value (`perf-via` at
+/// 82b49f2): the reference the tests hold the new ones to.
+#[cfg(test)]
+mod frozen {
+    use super::*;
+
+    pub(super) fn parse_text<'a>(
+        value: &'a [u8],
+        text: Option<&'a str>,
+    ) -> Result<Via<'a>, ParseError> {
+        let s = value;
+        let err = |at| ParseError::new(KIND, at);
+        // sent-protocol = protocol-name SLASH protocol-version SLASH transport. Nearly
+        // every Via starts `SIP/2.0/`: read that without the token machinery.
+        // A transport the crate names needs no UTF-8 check either.
+        let fast = s
+            .starts_with(b"SIP/2.0/")
+            .then(|| {
+                let end = lex::token_end(s, 8);
+                match Transport::known(&s[8..end]) {
+                    Some(t) => Some((t, end)),
+                    None => token_at(s, 8, KIND)
+                        .ok()
+                        .map(|(t, end)| (Transport::from_token(t), end)),
+                }
+            })
+            .flatten()
+            .map(|(t, end)| ("SIP", "2.0", t, end));
+        let (protocol_name, protocol_version, transport, end) = match fast {
+            Some(parts) => parts,
+            None => {
+                let i = lex::skip_lws(s, 0);
+                let (protocol_name, i) = token_at(s, i, KIND)?;
+                let i = slash(s, i)?;
+                let (protocol_version, i) = token_at(s, i, KIND)?;
+                let i = slash(s, i)?;
+                let (transport, end) = token_at(s, i, KIND)?;
+                (
+                    protocol_name,
+                    protocol_version,
+                    Transport::from_token(transport),
+                    end,
+                )
+            }
+        };
+        // LWS sent-by (the LWS is mandatory)
+        let mut i = lex::skip_lws(s, end);
+        if i == end {
+            return Err(err(end));
+        }
+        let sent_by = sent_by(s, &mut i)?;
+        let mut via = Via::unread((protocol_name, protocol_version, transport), sent_by, s, i);
+        if !plain_params(s, i, text, &mut via) {
+            general_params(s, i, text, &mut via)?;
+        }
+        Ok(via)
+    }
+
+    pub(super) fn parse_plain_whole<'a>(s: &'a [u8], text: Option<&'a str>) -> Option<Via<'a>> {
+        // The protocol as nearly every Via writes it, space included: one comparison, no
+        // token scan of the transport.
+        let (transport, end) = match s.get(..12) {
+            Some(b"SIP/2.0/UDP ") => (Transport::Udp, 11),
+            Some(b"SIP/2.0/TCP ") => (Transport::Tcp, 11),
+            Some(b"SIP/2.0/TLS ") => (Transport::Tls, 11),
+            _ => Via::plain_protocol(s)?,
+        };
+        let i = lex::skip_lws(s, end);
+        if i == end {
+            return None;
+        }
+        let (sent_by, i) = plain_sent_by(s, i)?;
+        let mut via = Via::unread(("SIP", "2.0", transport), sent_by, s, i);
+        plain_params(s, i, text, &mut via).then_some(via)
+    }
+
+    pub(super) fn plain_params<'a>(
+        s: &'a [u8],
+        from: usize,
+        text: Option<&'a str>,
+        via: &mut Via<'a>,
+    ) -> bool {
+        let mut branch = None;
+        let mut received = None;
+        let mut rport = None;
+        let mut i = from;
+        while i < s.len() {
+            // The parameters every Via writes, as written (`;branch=`, `;rport`,
+            // `;received=`): each known by one comparison of its bytes, without the name
+            // scan and the comparisons of the name after it. Any other is read as before.
+            let rest = &s[i..];
+            if rest.starts_with(b";branch=") {
+                let Some((b, end)) = plain_branch(s, i + 8, text) else {
+                    return false;
+                };
+                branch.get_or_insert(b);
+                i = end;
+                continue;
+            }
+            if rest.starts_with(b";rport") && !rest.get(6).is_some_and(|&b| lex::is_token(b)) {
+                let r = if rest.get(6) == Some(&b'=') {
+                    let end = lex::long_token_end(s, i + 7);
+                    let Some(port) = parse_port(&s[i + 7..end]) else {
+                        return false;
+                    };
+                    i = end;
+                    Rport::Port(port)
+                } else {
+                    i += 6;
+                    Rport::Requested
+                };
+                rport.get_or_insert(r);
+                continue;
+            }
+            if rest.starts_with(b";received=") {
+                let end = lex::long_token_end(s, i + 10);
+                let Some(addr) = parse_ipv4(&s[i + 10..end]) else {
+                    return false;
+                };
+                received.get_or_insert(Host::Ipv4(addr));
+                i = end;
+                continue;
+            }
+            match plain_param(s, i, text, &mut branch, &mut received, &mut rport) {
+                Some(end) => i = end,
+                None => return false,
+            }
+        }
+        via.branch = branch;
+        via.received = received;
+        if let Some(r) = rport {
+            via.rport = r;
+        }
+        true
+    }
+
+    fn plain_branch<'a>(s: &'a [u8], a: usize, text: Option<&'a str>) -> Option<(&'a str, usize)> {
+        // Branches are long: four bytes a step.
+        let b = lex::long_token_end(s, a);
+        if b == a {
+            return None;
+        }
+        let branch = match text.and_then(|t| t.get(a..b)) {
+            Some(branch) => branch,
+            None => core::str::from_utf8(&s[a..b]).ok()?,
+        };
+        Some((branch, b))
+    }
+
+    fn plain_param<'a>(
+        s: &'a [u8],
+        mut i: usize,
+        text: Option<&'a str>,
+        branch: &mut Option<&'a str>,
+        received: &mut Option<Host<'a>>,
+        rport: &mut Option<Rport>,
+    ) -> Option<usize> {
+        if s[i] != b';' {
+            return None;
+        }
+        let name_end = known_name_end(s, i + 1).unwrap_or_else(|| lex::token_end(s, i + 1));
+        let name = &s[i + 1..name_end];
+        if name.is_empty() {
+            return None;
+        }
+        i = name_end;
+        let mut value = None;
+        if s.get(i) == Some(&b'=') {
+            let end = lex::long_token_end(s, i + 1);
+            if end == i + 1 {
+                return None;
+            }
+            value = Some((i + 1, end));
+            i = end;
+        }
+        // Every occurrence is checked, as the general loop checks it.
+        if is_name(name, b"branch") {
+            let (a, _) = value?;
+            let (b, _) = plain_branch(s, a, text)?;
+            branch.get_or_insert(b);
+        } else if is_name(name, b"received") {
+            let addr = value.and_then(|(a, b)| parse_ipv4(&s[a..b]))?;
+            received.get_or_insert(Host::Ipv4(addr));
+        } else if is_name(name, b"rport") {
+            let r = match value {
+                None => Rport::Requested,
+                Some((a, b)) => Rport::Port(parse_port(&s[a..b])?),
+            };
+            rport.get_or_insert(r);
+        } else if name.eq_ignore_ascii_case(b"maddr") || name.eq_ignore_ascii_case(b"ttl") {
+            return None;
+        }
+        Some(i)
+    }
+}
+
+#[cfg(test)]
+mod generated_tests {
+    use std::string::String;
+    use std::vec::Vec;
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// A Via value built from parts biased to what the plain paths must refuse or get
+    /// exactly right: LWS and line folds, comments, IPv6, received/rport/maddr/ttl,
+    /// duplicated and differently spelled parameters, commas, quotes, bad bytes, long
+    /// branches of every token character.
+    fn via_value() -> impl Strategy<Value = Vec<u8>> {
+        let protocol = prop::sample::select(
+            &[
+                "SIP/2.0/UDP ",
+                "SIP/2.0/TCP ",
+                "SIP/2.0/TLS ",
+                "SIP/2.0/UDP ",
+                "SIP/2.0/UDP ",
+                "SIP/2.0/udp ",
+                "SIP/2.0/WS ",
+                "SIP/2.0/SCTP\t",
+                "SIP / 2.0 / UDP ",
+                "SIP/2.0/UDP",
+                "SIP/2.0/UDP  ",
+                "SIP/2.0/UDPX ",
+                "SIP/2.0/TCP\r\n ",
+                "sip/2.0/UDP ",
+                "SIP/2.0/UD ",
+                "SIP/2.0/",
+                "SIP/2.0/TLS\t",
+                "SIP/2.1/UDP ",
+                "SIP/2.0/UDP\u{e9} ",
+            ][..],
+        );
+        let host = prop::sample::select(
+            &[
+                "127.0.0.1",
+                "127.0.0.1:5060",
+                "h.example.com",
+                "h.example.com:5061",
+                "[::1]:5060",
+                "[::1]",
+                "2001:db8::1",
+                "h :5060",
+                "h: 5060",
+                "256.0.0.1",
+                "1.2.3",
+                "h:99999",
+                "h:",
+                "",
+                "h_x",
+                "\u{e9}.com",
+                "01.2.3.4",
+                "1.2.3.4:0",
+            ][..],
+        );
+        let branch = "[a-zA-Z0-9]{0,24}|[a-zA-Z0-9.!%*_+`'~-]{0,30}|[a-z0-9;, \"\u{e9}\x00-]{0,12}";
+        // What may follow a number: token bytes that are not host bytes among them.
+        let tail = prop::sample::select(
+            &[
+                "", "", "!", "~", "_", "%", "*", "+", "`", "'", "a", ".", "-", ";", ",", " ", "\"",
+                "=", ":",
+            ][..],
+        );
+        let param = prop_oneof![
+            4 => branch.prop_map(|b| std::format!(";branch=z9hG4bK{b}")),
+            2 => branch.prop_map(|b| std::format!(";branch={b}")),
+            2 => ("[0-9]{0,7}", tail.clone()).prop_map(|(d, t)| std::format!(";rport={d}{t}")),
+            2 => ("[0-9]{1,4}(\\.[0-9]{1,4}){0,4}", tail).prop_map(|(a, t)| std::format!(";received={a}{t}")),
+            6 => prop::sample::select(&[
+                ";rport", ";rport=5060", ";received=127.0.0.1", ";received=[::1]",
+                ";received=::1", ";maddr=224.0.0.1", ";ttl=16", ";ttl=300", ";BRANCH=x",
+                ";branch=", ";branch", ";x=y", ";x", " ;x", "; branch=a", ";branch = a",
+                ";branch=\"q\"", ",SIP/2.0/UDP h", ";", ";x=,", " (comment)", "\u{80}",
+                ";rport=65536", ";received=1.2.3.4.5", ";rportx", ";branchy=1", ";Rport=9",
+                ";received=1.2.3.4x", ";rport=", "\r\n ;rport", ";received",
+            ][..]).prop_map(String::from),
+        ];
+        (protocol, host, prop::collection::vec(param, 0..5)).prop_map(|(p, h, params)| {
+            let mut v = std::format!("{p}{h}");
+            params.iter().for_each(|x| v.push_str(x));
+            v.into_bytes()
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(6000))]
+
+        /// The plain paths and `parse_text` give what they gave before (values, errors
+        /// and their offsets), with and without the `&str` of the value; and the
+        /// parameter loop agrees from every `;`.
+        #[test]
+        fn via_parsing_agrees_with_the_frozen_code(value in via_value(), cut in 0usize..80) {
+            let v = &value[..];
+            let text = core::str::from_utf8(v).ok();
+            for text in [text, None] {
+                prop_assert_eq!(Via::parse_plain_whole(v, text), frozen::parse_plain_whole(v, text));
+                prop_assert_eq!(Via::parse_text(v, text), frozen::parse_text(v, text));
+            }
+            // A value cut short anywhere, as a list element may be.
+            let short = &v[..cut.min(v.len())];
+            prop_assert_eq!(Via::parse_plain_whole(short, None), frozen::parse_plain_whole(short, None));
+            prop_assert_eq!(Via::parse_text(short, None), frozen::parse_text(short, None));
+            let blank = Via::parse(b"SIP/2.0/UDP h").unwrap(); // unwrap: a valid Via
+            for at in (0..v.len()).filter(|&at| v[at] == b';') {
+                let (mut new, mut old) = (blank.clone(), blank.clone());
+                prop_assert_eq!(
+                    plain_params(v, at, text, &mut new),
+                    frozen::plain_params(v, at, text, &mut old)
+                );
+                prop_assert_eq!(new, old);
+            }
+        }
+
+        /// The word-at-a-time branch scan ends where the byte-by-byte token scan does,
+        /// from every start, on runs that cross the eight-byte words.
+        #[test]
+        fn branch_end_agrees_with_the_token_scan(
+            s in prop::collection::vec(prop::sample::select(&b"aZ09z9-.!~;, \x80\xff\x00@[`{/:"[..]), 0..40),
+            from in 0usize..40,
+        ) {
+            let from = from.min(s.len());
+            prop_assert_eq!(branch_end(&s, from), lex::token_end(&s, from));
+        }
+    }
+
+    /// The Via values of the corpus and its mutants, whole and as list elements:
+    /// the plain path and `parse_text` give what the frozen code gives.
+    #[test]
+    #[ignore = "needs ../shared/corpus"]
+    fn via_parsing_agrees_with_the_frozen_code_on_the_corpus() {
+        let limits = crate::message::Limits::default();
+        let (mut compared, mut answered, mut differ) = (0, 0, 0);
+        for bytes in crate::corpus_inputs::inputs() {
+            let Ok(msg) = crate::message::Message::parse_with(&bytes, &limits) else {
+                continue;
+            };
+            for (value, _) in msg.values_of(crate::message::HeaderKind::Via) {
+                let whole = lex::trim(value).1;
+                let elements = lex::CommaSeparated::new(value).filter_map(Result::ok);
+                for v in core::iter::once(whole).chain(elements.map(|(_, e)| e)) {
+                    let text = core::str::from_utf8(v).ok();
+                    let got = Via::parse_plain_whole(v, text);
+                    differ += usize::from(got != frozen::parse_plain_whole(v, text));
+                    differ += usize::from(Via::parse_text(v, text) != frozen::parse_text(v, text));
+                    answered += usize::from(got.is_some());
+                    compared += 1;
+                }
+            }
+        }
+        let counts = std::format!("{compared} compared, {answered} answered, {differ} differ");
+        assert!(compared > 10_000 && answered > 5_000, "{counts}");
+        assert_eq!(differ, 0, "{counts}");
+    }
+
+    /// The four-digit port read gives what `port_run` gives, on every string of up to
+    /// six bytes over digits and the bytes around them, from every start.
+    #[test]
+    fn port_at_agrees_with_port_run() {
+        let mut four = 0;
+        for s in lex::strings_over(b"09/:5;a", 0..=6) {
+            for from in 0..=s.len() {
+                let got = port_at(&s, from);
+                assert_eq!(got, port_run(&s, from), "{s:?} {from}");
+                four += usize::from(got.0 == from + 4);
+            }
+        }
+        assert!(four > 1000, "{four}");
+    }
+
+    /// Every byte at every place of a word of the branch scan, the bytes around the
+    /// letter and digit ranges included.
+    #[test]
+    fn branch_end_agrees_with_the_token_scan_on_every_byte() {
+        for b in 0..=255u8 {
+            for at in 0..12 {
+                let mut s = [b'a'; 12];
+                s[at] = b;
+                for from in 0..3 {
+                    assert_eq!(
+                        branch_end(&s, from),
+                        lex::token_end(&s, from),
+                        "{b} {at} {from}"
+                    );
+                }
+                // And a second odd byte after it, which a carry out of the first
+                // could hide.
+                if at + 1 < 12 {
+                    s[at + 1] = b'0';
+                    assert_eq!(branch_end(&s, 0), lex::token_end(&s, 0), "{b} {at}");
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]
