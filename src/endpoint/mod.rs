@@ -725,7 +725,14 @@ enum TxInput {
 }
 
 impl Machine {
-    fn step(self, cfg: &transaction::Config, input: TxInput) -> (Machine, transaction::Actions) {
+    /// Step the machine in place, its actions pushed onto `actions` (empty): the
+    /// machines write them there, and no `Step` is moved out through the returns.
+    fn step(
+        &mut self,
+        cfg: &transaction::Config,
+        input: TxInput,
+        actions: &mut transaction::Actions,
+    ) {
         // Each machine takes the inputs its RFC figure has; anything else is absorbed.
         macro_rules! feed {
             ($m:expr, $wrap:path, $ev:ty, { $($input:pat => $event:expr),* $(,)? }) => {{
@@ -734,16 +741,12 @@ impl Machine {
                     #[allow(unreachable_patterns)]
                     _ => None,
                 };
-                match event {
-                    Some(e) => {
-                        let s = $m.step(cfg, e);
-                        ($wrap(s.state), s.actions)
-                    }
-                    None => (self, transaction::Actions::new()),
+                if let Some(e) = event {
+                    *self = $wrap($m.step_into(cfg, e, actions));
                 }
             }};
         }
-        match self {
+        match *self {
             Machine::ClientInvite(m) => feed!(m, Machine::ClientInvite, client_invite::Event, {
                 TxInput::Response(c) => client_invite::Event::Response(c),
                 TxInput::Timer(t) => client_invite::Event::Timer(t),
@@ -772,22 +775,26 @@ impl Machine {
         }
     }
 
+    /// The TU's response `code` through the machine, in place (see [`step`](Self::step));
+    /// on error the machine and `actions` are as they were.
     fn respond(
-        self,
+        &mut self,
         cfg: &transaction::Config,
         code: StatusCode,
-    ) -> Result<(Machine, transaction::Actions), SendError> {
-        match self {
-            Machine::ServerInvite(m) => {
-                let s = m.respond(cfg, code).map_err(|_| SendError::InvalidState)?;
-                Ok((Machine::ServerInvite(s.state), s.actions))
-            }
-            Machine::ServerNonInvite(m) => {
-                let s = m.respond(cfg, code).map_err(|_| SendError::InvalidState)?;
-                Ok((Machine::ServerNonInvite(s.state), s.actions))
-            }
-            _ => Err(SendError::InvalidState),
-        }
+        actions: &mut transaction::Actions,
+    ) -> Result<(), SendError> {
+        *self = match *self {
+            Machine::ServerInvite(m) => Machine::ServerInvite(
+                m.respond_into(cfg, code, actions)
+                    .map_err(|_| SendError::InvalidState)?,
+            ),
+            Machine::ServerNonInvite(m) => Machine::ServerNonInvite(
+                m.respond_into(cfg, code, actions)
+                    .map_err(|_| SendError::InvalidState)?,
+            ),
+            _ => return Err(SendError::InvalidState),
+        };
+        Ok(())
     }
 
     fn is_server(&self) -> bool {
@@ -3140,15 +3147,16 @@ impl<
     ) -> Option<TxHandle> {
         let reliability = self.config.transport.reliability();
         let cfg = self.config.timers;
-        let (machine, actions) = match msg.method() {
+        let mut actions = transaction::Actions::new();
+        let machine = match msg.method() {
             Some(Method::Invite) => {
-                let s = ServerInvite::start(&cfg, reliability);
-                (Machine::ServerInvite(s.state), s.actions)
+                Machine::ServerInvite(ServerInvite::start_into(&cfg, reliability, &mut actions))
             }
-            _ => {
-                let s = ServerNonInvite::start(&cfg, reliability);
-                (Machine::ServerNonInvite(s.state), s.actions)
-            }
+            _ => Machine::ServerNonInvite(ServerNonInvite::start_into(
+                &cfg,
+                reliability,
+                &mut actions,
+            )),
         };
         if msg.as_bytes().len() > MSG {
             self.stats.rejected += 1;
@@ -4194,8 +4202,8 @@ impl<
         let Some(e) = self.txs.get_mut(tx.0) else {
             return;
         };
-        let (machine, actions) = e.machine.step(&self.config.timers, input);
-        e.machine = machine;
+        let mut actions = transaction::Actions::new();
+        e.machine.step(&self.config.timers, input, &mut actions);
         self.run_tx_actions(now, tx, &actions, msg);
     }
 
@@ -4236,6 +4244,9 @@ impl<
         }
     }
 
+    // Out of line: inlined, its many paths made `run_tx_actions` set up a large frame
+    // and a score of addresses for every step, most of which only arm timers.
+    #[inline(never)]
     fn tx_to_tu(&mut self, now: Instant, tx: TxHandle, signal: TuSignal, msg: Received<'_, '_>) {
         let Some(e) = self.txs.get(tx.0) else { return };
         let call = e.call;
@@ -4655,6 +4666,7 @@ impl<
 
     /// The ACK for the non-2xx final response stored in client INVITE `tx`, built from
     /// the INVITE and that response (§17.1.1.3), sent to the INVITE's destination.
+    #[inline(never)] // rare (a non-2xx final response); see `tx_to_tu`
     fn send_ack_for_final(&mut self, tx: TxHandle) {
         let Some(e) = self.txs.get(tx.0) else { return };
         let peer = e.peer;
@@ -4816,15 +4828,15 @@ impl<
         if status.as_u16() >= 300 {
             self.index_legacy_ack(tx, call);
         }
-        let e = self.txs.get(tx.0).ok_or(SendError::UnknownHandle)?;
-        let (machine, actions) = e.machine.respond(&self.config.timers, status)?;
-        if let Some(e) = self.txs.get_mut(tx.0) {
-            e.machine = machine;
-        }
+        let e = self.txs.get_mut(tx.0).ok_or(SendError::UnknownHandle)?;
+        let mut actions = transaction::Actions::new();
+        e.machine
+            .respond(&self.config.timers, status, &mut actions)?;
+        let non_invite = matches!(e.machine, Machine::ServerNonInvite(_));
         self.run_tx_actions(now, tx, &actions, None);
         // An INVITE transaction lingers only once its 2xx is acknowledged (`on_ack`):
         // until then the session retransmits the 2xx it holds.
-        if matches!(machine, Machine::ServerNonInvite(_)) {
+        if non_invite {
             self.linger_tx(tx);
         }
         Ok(())
@@ -5012,12 +5024,12 @@ impl<
         invite: bool,
     ) -> Result<TxHandle, SendError> {
         let cfg = self.config.timers;
-        let (machine, actions) = if invite {
-            let s = ClientInvite::start(&cfg, self.config.transport.reliability());
-            (Machine::ClientInvite(s.state), s.actions)
+        let reliability = self.config.transport.reliability();
+        let mut actions = transaction::Actions::new();
+        let machine = if invite {
+            Machine::ClientInvite(ClientInvite::start_into(&cfg, reliability, &mut actions))
         } else {
-            let s = ClientNonInvite::start(&cfg, self.config.transport.reliability());
-            (Machine::ClientNonInvite(s.state), s.actions)
+            Machine::ClientNonInvite(ClientNonInvite::start_into(&cfg, reliability, &mut actions))
         };
         let h = self
             .insert_tx(request, KeyHashes::default(), machine, |m| {

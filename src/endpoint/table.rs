@@ -272,7 +272,11 @@ mod tests {
 /// keep coming before the timeout armed earlier for the same (last) instant.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Timers<const N: usize> {
-    at: [Option<crate::time::Instant>; N],
+    /// Deadline `i` where bit `i` of `mask` is set; stale elsewhere. A bit mask rather
+    /// than `Option`s: the scan for the earliest looks at the few armed ones only (a
+    /// transaction has 14 timers, one to three armed).
+    at: [crate::time::Instant; N],
+    mask: u32,
     /// When each deadline was armed, by `armed` (a per-entry count; an entry lives far
     /// fewer than 2^32 arms).
     order: [u32; N],
@@ -282,7 +286,91 @@ pub(crate) struct Timers<const N: usize> {
 
 impl<const N: usize> Timers<N> {
     pub(crate) const fn new() -> Self {
+        const { assert!(N <= 32, "one bit of `mask` per timer") };
         Timers {
+            at: [crate::time::Instant::ZERO; N],
+            mask: 0,
+            order: [0; N],
+            armed: 0,
+            next: None,
+        }
+    }
+
+    pub(crate) fn set(&mut self, i: usize, t: Option<crate::time::Instant>) {
+        if let (Some(slot), Some(order)) = (self.at.get_mut(i), self.order.get_mut(i)) {
+            let bit = 1u32 << i;
+            let old = (self.mask & bit != 0).then_some(*slot);
+            match t {
+                Some(t) => {
+                    *slot = t;
+                    self.mask |= bit;
+                }
+                None => self.mask &= !bit,
+            }
+            self.armed = self.armed.wrapping_add(1);
+            *order = self.armed;
+            // Only moving the earliest deadline later needs a scan: otherwise the
+            // earliest is the old one or the new deadline (most sets arm or cancel a
+            // timer that is not the earliest, or replace it by an earlier one).
+            self.next = match (old, self.next, t) {
+                (Some(o), Some(n), Some(t)) if o == n && t <= n => Some(t),
+                (Some(o), Some(n), _) if o == n => self.scan(),
+                (_, Some(n), Some(t)) => Some(n.min(t)),
+                (_, n, None) => n,
+                (_, None, t) => t,
+            };
+        }
+    }
+
+    /// The earliest armed deadline, by a look at each armed one.
+    fn scan(&self) -> Option<crate::time::Instant> {
+        let mut m = self.mask;
+        let mut best: Option<crate::time::Instant> = None;
+        while m != 0 {
+            let i = m.trailing_zeros() as usize;
+            m &= m - 1;
+            if let Some(&t) = self.at.get(i) {
+                best = Some(best.map_or(t, |b| b.min(t)));
+            }
+        }
+        best
+    }
+
+    /// Deadline `i`, if armed.
+    pub(crate) fn get(&self, i: usize) -> Option<crate::time::Instant> {
+        let armed = i < N && self.mask & (1 << i) != 0;
+        self.at.get(i).copied().filter(|_| armed)
+    }
+
+    /// The earliest deadline.
+    pub(crate) fn next(&self) -> Option<crate::time::Instant> {
+        self.next
+    }
+
+    /// The index of the earliest deadline, the first armed among equal ones.
+    pub(crate) fn earliest(&self) -> Option<usize> {
+        let next = self.next?;
+        (0..N)
+            .filter(|&i| self.get(i) == Some(next))
+            .min_by_key(|&i| self.order[i])
+    }
+}
+
+/// The timers as they were (a deadline or `None` for each): the reference the masked
+/// ones are compared with.
+#[cfg(test)]
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct TimersReference<const N: usize> {
+    at: [Option<crate::time::Instant>; N],
+    order: [u32; N],
+    armed: u32,
+    next: Option<crate::time::Instant>,
+}
+
+#[cfg(test)]
+impl<const N: usize> TimersReference<N> {
+    pub(crate) const fn new() -> Self {
+        TimersReference {
             at: [None; N],
             order: [0; N],
             armed: 0,
@@ -295,9 +383,6 @@ impl<const N: usize> Timers<N> {
             let old = core::mem::replace(slot, t);
             self.armed = self.armed.wrapping_add(1);
             *order = self.armed;
-            // Only moving the earliest deadline later needs a scan: otherwise the
-            // earliest is the old one or the new deadline (most sets arm or cancel a
-            // timer that is not the earliest, or replace it by an earlier one).
             self.next = match (old, self.next, t) {
                 (Some(o), Some(n), Some(t)) if o == n && t <= n => Some(t),
                 (Some(o), Some(n), _) if o == n => self.at.iter().flatten().min().copied(),
@@ -308,17 +393,14 @@ impl<const N: usize> Timers<N> {
         }
     }
 
-    /// Deadline `i`, if armed.
     pub(crate) fn get(&self, i: usize) -> Option<crate::time::Instant> {
         self.at.get(i).copied().flatten()
     }
 
-    /// The earliest deadline.
     pub(crate) fn next(&self) -> Option<crate::time::Instant> {
         self.next
     }
 
-    /// The index of the earliest deadline, the first armed among equal ones.
     pub(crate) fn earliest(&self) -> Option<usize> {
         let next = self.next?;
         (0..N)
@@ -915,11 +997,62 @@ mod heap_tests {
             let at = (x >> 8) % 9;
             let deadline = (at != 0).then(|| Instant::from_millis(u64::from(at % 4)));
             t.set(i, deadline);
-            let scan = t.at.iter().flatten().min().copied();
+            let scan = (0..5).filter_map(|i| t.get(i)).min();
             assert_eq!(t.next(), scan);
             if let Some(e) = t.earliest() {
                 assert_eq!(t.get(e), scan);
             }
+        }
+    }
+
+    /// The masked timers agree with the reference (a deadline or `None` each) on every
+    /// answer after every set: indexes in and out of range, equal deadlines, the end of
+    /// time, and clears of timers never armed.
+    fn timers_agree<const N: usize>(ops: &[(usize, Option<u64>)]) {
+        let mut new: Timers<N> = Timers::new();
+        let mut old: TimersReference<N> = TimersReference::new();
+        for &(i, t) in ops {
+            let t = t.map(Instant::from_millis);
+            new.set(i, t);
+            old.set(i, t);
+            assert_eq!(new.next(), old.next(), "next after set({i}, {t:?})");
+            assert_eq!(
+                new.earliest(),
+                old.earliest(),
+                "earliest after set({i}, {t:?})"
+            );
+            for j in 0..N + 2 {
+                assert_eq!(new.get(j), old.get(j), "get({j}) after set({i}, {t:?})");
+            }
+        }
+    }
+
+    fn timer_ops(
+        n: usize,
+    ) -> impl proptest::strategy::Strategy<Value = std::vec::Vec<(usize, Option<u64>)>> {
+        use proptest::prelude::*;
+        let deadline = prop_oneof![
+            Just(None),
+            (0u64..6).prop_map(Some),
+            Just(Some(u64::MAX)),
+            Just(Some(u64::MAX - 1)),
+            any::<u64>().prop_map(Some),
+        ];
+        proptest::collection::vec((0..n + 2, deadline), 0..60)
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3000))]
+        #[test]
+        fn masked_timers_agree_with_the_reference(ops in timer_ops(14)) {
+            timers_agree::<14>(&ops);
+        }
+
+        #[test]
+        fn masked_call_timers_agree_with_the_reference(ops in timer_ops(8)) {
+            timers_agree::<8>(&ops);
+            timers_agree::<32>(&ops);
+            timers_agree::<1>(&ops);
         }
     }
 
