@@ -1431,22 +1431,31 @@ impl<
     /// and [`request`](Self::request) read them, whatever the transport.
     pub fn poll_event(&mut self) -> Option<Event> {
         let event = self.events.pop_front();
+        if event.is_none() && !(self.finished.is_empty() && self.settled.is_empty()) {
+            self.let_go();
+        }
+        event
+    }
+
+    /// The end of [`poll_event`](Self::poll_event)'s queue: the transactions waiting
+    /// for it let go. Out of line, so that an event taken sets up no frame for this.
+    #[inline(never)]
+    fn let_go(&mut self) {
         // Emptied in place: taking a vector would copy all its capacity.
-        if event.is_none() && !self.finished.is_empty() {
+        if !self.finished.is_empty() {
             for i in 0..self.finished.len() {
                 let tx = self.finished[i];
                 self.remove_tx(tx);
             }
             self.finished.clear();
         }
-        if event.is_none() && !self.settled.is_empty() {
+        if !self.settled.is_empty() {
             for i in 0..self.settled.len() {
                 let tx = self.settled[i];
                 self.linger_settled(tx);
             }
             self.settled.clear();
         }
-        event
     }
 
     /// When [`handle_timeout`](Self::handle_timeout) must be called next; `None` when
