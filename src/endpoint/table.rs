@@ -619,10 +619,37 @@ impl<const C: usize, const D: usize> SipHasher<C, D> {
     }
 }
 
-/// Up to 8 bytes as a little-endian word, the missing high bytes zero: in at most three
-/// loads (a copy of a variable length would be a call to `memcpy`).
+/// Up to 8 bytes as a little-endian word, the missing high bytes zero: in two loads
+/// that overlap where the length is not a power of two (a byte loaded twice lands in
+/// the same place both times), without a copy of variable length (a call to `memcpy`).
 #[inline(always)]
 fn load_le(bytes: &[u8]) -> u64 {
+    let n = bytes.len();
+    if let Some(&[a, b, c, d]) = bytes.first_chunk::<4>() {
+        if let Ok(word) = <[u8; 8]>::try_from(bytes) {
+            return u64::from_le_bytes(word);
+        }
+        // 4 to 7 bytes: the first four and the last four.
+        let lo = u64::from(u32::from_le_bytes([a, b, c, d]));
+        let hi = bytes
+            .last_chunk::<4>()
+            .map_or(0, |w| u64::from(u32::from_le_bytes(*w)));
+        return lo | hi << (8 * (n - 4));
+    }
+    // 1 to 3 bytes: the first, the middle and the last.
+    match bytes {
+        [] => 0,
+        [a, ..] => {
+            u64::from(*a)
+                | u64::from(bytes[n / 2]) << (8 * (n / 2))
+                | u64::from(bytes[n - 1]) << (8 * (n - 1))
+        }
+    }
+}
+
+/// [`load_le`] as it was, part by part: the reference it is compared with.
+#[cfg(test)]
+fn load_le_by_parts(bytes: &[u8]) -> u64 {
     if let Ok(word) = <[u8; 8]>::try_from(bytes) {
         return u64::from_le_bytes(word);
     }
@@ -773,6 +800,28 @@ mod index_tests {
         two_four.write(b"z9hG4bK");
         assert_ne!(h(1, b"z9hG4bK"), two_four.finish());
         assert_ne!(h(1, b"z9hG4bK"), h(2, b"z9hG4bK"));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4000))]
+        /// The overlapping loads give the word the part-by-part loads gave, for every
+        /// length up to a word.
+        #[test]
+        fn overlapping_loads_agree(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..=8)) {
+            proptest::prop_assert_eq!(load_le(&bytes), load_le_by_parts(&bytes));
+        }
+    }
+
+    #[test]
+    fn overlapping_loads_agree_on_distinct_bytes() {
+        let bytes: [u8; 8] = [0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88];
+        for n in 0..=8 {
+            assert_eq!(
+                load_le(&bytes[..n]),
+                load_le_by_parts(&bytes[..n]),
+                "{n} bytes"
+            );
+        }
     }
 
     #[test]
