@@ -3047,6 +3047,37 @@ impl<
             })
     }
 
+    /// [`find_client_tx`](Self::find_client_tx) for the key `ClientKey::new(branch,
+    /// method)` would make (it must fit, `ClientKey::fits`), without making it: the same
+    /// hash (its parts are these texts) and the same comparison.
+    fn find_client_tx_by_parts(&self, branch: &str, method: Method<'_>) -> Option<RawHandle> {
+        let hash = table::hash_parts(
+            self.hash_key,
+            2,
+            &[branch.as_bytes(), method.as_str().as_bytes()],
+        );
+        let found = self
+            .tx_index
+            .candidates(hash)
+            .filter_map(|i| self.txs.handle_at(i))
+            .find(|&h| {
+                self.txs
+                    .get(h)
+                    .and_then(|e| e.client_key.as_ref())
+                    .is_some_and(|k| k.is(branch, method))
+            });
+        // Every test and fuzz run compares it with the lookup by the key it stands for.
+        #[cfg(debug_assertions)]
+        if let Ok(key) = ClientKey::new(branch, method) {
+            debug_assert_eq!(hash, hash_of(self.hash_key, 2, &key));
+            debug_assert_eq!(found, self.find_client_tx(&key));
+        }
+        found
+    }
+
+    /// The client transaction of `key`: the reference
+    /// [`find_client_tx_by_parts`](Self::find_client_tx_by_parts) is checked against.
+    #[cfg(debug_assertions)]
     fn find_client_tx(&self, key: &ClientKey) -> Option<RawHandle> {
         self.tx_index
             .candidates(hash_of(self.hash_key, 2, key))
@@ -3680,12 +3711,15 @@ impl<
             self.stats.discarded += 1;
             return;
         }
-        let key = ClientKey::new(core.top_via.branch().unwrap_or(""), core.cseq.method());
-        let (Some(code), Ok(key)) = (msg.status(), key) else {
+        // The client key's parts (§17.1.3), looked up as they are: the key itself, two
+        // strings copied, is made only where it is kept or probed for (no transaction).
+        let branch = core.top_via.branch().unwrap_or("");
+        let method = core.cseq.method();
+        let (Some(code), true) = (msg.status(), ClientKey::fits(branch, method)) else {
             self.stats.discarded += 1;
             return;
         };
-        let h = self.find_client_tx(&key);
+        let h = self.find_client_tx_by_parts(branch, method);
         // A 2xx that creates a dialog (to a request outside one: a record lingers only
         // for an initial INVITE) with a malformed Record-Route gives no route set to ACK
         // or BYE along (§12.1.2): malformed (§18.1.2). Within a dialog the route set
@@ -3707,6 +3741,11 @@ impl<
             return;
         }
         let Some(h) = h else {
+            // `fits` said it is made.
+            let Ok(key) = ClientKey::new(branch, method) else {
+                self.stats.discarded += 1;
+                return;
+            };
             // An INVITE answered 2xx whose transaction lingers as a record (RFC 6026
             // Accepted): a 2xx of any fork still reaches its call, or is ACKed and BYEd
             // when the call is over; anything else is absorbed.
