@@ -350,9 +350,21 @@ impl<const N: usize> Timers<N> {
     /// The index of the earliest deadline, the first armed among equal ones.
     pub(crate) fn earliest(&self) -> Option<usize> {
         let next = self.next?;
-        (0..N)
-            .filter(|&i| self.get(i) == Some(next))
-            .min_by_key(|&i| self.order[i])
+        // The armed ones only, in index order; the first of equal orders is kept, as
+        // `min_by_key` keeps it.
+        let mut m = self.mask;
+        let mut best: Option<(u32, usize)> = None;
+        while m != 0 {
+            let i = m.trailing_zeros() as usize;
+            m &= m - 1;
+            if let (Some(&at), Some(&order)) = (self.at.get(i), self.order.get(i))
+                && at == next
+                && best.is_none_or(|(o, _)| order < o)
+            {
+                best = Some((order, i));
+            }
+        }
+        best.map(|(_, i)| i)
     }
 }
 
