@@ -929,8 +929,114 @@ mod index_tests {
 
 /// The earliest deadline of each of `N` slots, in an indexed binary min-heap: the
 /// endpoint's next timeout is the root, and a slot's deadline is changed or removed in
-/// O(log N) without scanning the table.
+/// O(log N) without scanning the table. Each heap entry holds its deadline beside its
+/// slot, so that a comparison while sifting reads one array, not two.
 pub(crate) struct DeadlineHeap<const N: usize> {
+    /// (deadline, slot), heap-ordered by deadline.
+    heap: [(crate::time::Instant, u16); N],
+    len: usize,
+    /// Position of each slot in `heap`, `END` if absent.
+    pos: [u16; N],
+}
+
+impl<const N: usize> DeadlineHeap<N> {
+    pub(crate) fn new() -> Self {
+        DeadlineHeap {
+            heap: [(crate::time::Instant::ZERO, 0); N],
+            len: 0,
+            pos: [END; N],
+        }
+    }
+
+    /// The earliest deadline and its slot.
+    pub(crate) fn peek(&self) -> Option<(crate::time::Instant, u16)> {
+        self.heap.get(..self.len)?.first().copied()
+    }
+
+    /// Set (or with `None`, clear) the deadline of `slot`.
+    pub(crate) fn set(&mut self, slot: u16, deadline: Option<crate::time::Instant>) {
+        let s = usize::from(slot);
+        if s >= N {
+            return;
+        }
+        let at = self.pos[s];
+        match (at, deadline) {
+            (END, None) => {}
+            (END, Some(d)) => {
+                self.heap[self.len] = (d, slot);
+                self.pos[s] = self.len as u16;
+                self.len += 1;
+                self.up(self.len - 1);
+            }
+            // Unchanged (a slot's earliest deadline often stays as a later timer is
+            // armed or cancelled): nothing moves.
+            (i, Some(d)) if self.heap[usize::from(i)].0 == d => {}
+            (i, Some(d)) => {
+                let i = usize::from(i);
+                let old = self.heap[i].0;
+                self.heap[i].0 = d;
+                if d < old { self.up(i) } else { self.down(i) }
+            }
+            (i, None) => {
+                let i = usize::from(i);
+                self.len -= 1;
+                self.pos[s] = END;
+                if i < self.len {
+                    let last = self.heap[self.len];
+                    self.heap[i] = last;
+                    self.pos[usize::from(last.1)] = i as u16;
+                    self.up(i);
+                    let i = usize::from(self.pos[usize::from(last.1)]);
+                    self.down(i);
+                }
+            }
+        }
+    }
+
+    fn less(&self, a: usize, b: usize) -> bool {
+        self.heap[a].0 < self.heap[b].0
+    }
+
+    fn swap(&mut self, a: usize, b: usize) {
+        self.heap.swap(a, b);
+        self.pos[usize::from(self.heap[a].1)] = a as u16;
+        self.pos[usize::from(self.heap[b].1)] = b as u16;
+    }
+
+    fn up(&mut self, mut i: usize) {
+        while i > 0 {
+            let parent = (i - 1) / 2;
+            if !self.less(i, parent) {
+                break;
+            }
+            self.swap(i, parent);
+            i = parent;
+        }
+    }
+
+    fn down(&mut self, mut i: usize) {
+        loop {
+            let (l, r) = (2 * i + 1, 2 * i + 2);
+            let mut m = i;
+            if l < self.len && self.less(l, m) {
+                m = l;
+            }
+            if r < self.len && self.less(r, m) {
+                m = r;
+            }
+            if m == i {
+                break;
+            }
+            self.swap(i, m);
+            i = m;
+        }
+    }
+}
+
+/// [`DeadlineHeap`] as it was, its keys apart from the heap: the reference it is
+/// compared with (the same comparisons and swaps, so the same order).
+#[cfg(test)]
+pub(crate) struct DeadlineHeapReference<const N: usize> {
     /// Slot numbers, heap-ordered by `key`.
     heap: [u16; N],
     len: usize,
@@ -939,9 +1045,10 @@ pub(crate) struct DeadlineHeap<const N: usize> {
     key: [crate::time::Instant; N],
 }
 
-impl<const N: usize> DeadlineHeap<N> {
+#[cfg(test)]
+impl<const N: usize> DeadlineHeapReference<N> {
     pub(crate) fn new() -> Self {
-        DeadlineHeap {
+        DeadlineHeapReference {
             heap: [0; N],
             len: 0,
             pos: [END; N],
@@ -1114,6 +1221,42 @@ mod heap_tests {
             timers_agree::<8>(&ops);
             timers_agree::<32>(&ops);
             timers_agree::<1>(&ops);
+        }
+    }
+
+    fn deadline_strategy() -> impl proptest::strategy::Strategy<Value = Option<u64>> {
+        use proptest::prelude::*;
+        prop_oneof![
+            Just(None),
+            (0u64..8).prop_map(Some),
+            any::<u64>().prop_map(Some)
+        ]
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3000))]
+        /// The heap with its keys inside agrees with the reference on the root after
+        /// every set and on the order it drains in: the same slots for equal deadlines.
+        #[test]
+        fn heap_agrees_with_the_reference(ops in proptest::collection::vec(
+            (0u16..18, deadline_strategy()),
+            0..80,
+        )) {
+            use proptest::prelude::*;
+            let mut new: DeadlineHeap<16> = DeadlineHeap::new();
+            let mut old: DeadlineHeapReference<16> = DeadlineHeapReference::new();
+            for (slot, d) in ops {
+                let d = d.map(Instant::from_millis);
+                new.set(slot, d);
+                old.set(slot, d);
+                prop_assert_eq!(new.peek(), old.peek());
+            }
+            while let Some((d, s)) = old.peek() {
+                prop_assert_eq!(new.peek(), Some((d, s)));
+                new.set(s, None);
+                old.set(s, None);
+            }
+            prop_assert_eq!(new.peek(), None);
         }
     }
 
