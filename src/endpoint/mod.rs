@@ -3348,6 +3348,7 @@ impl<
     /// on ([`Event::Reoriginated`]). Whether it was sent; if not, the 422 ends the call.
     /// This side's re-INVITE (a session refresh, or the host's) likewise goes again once,
     /// with the dialog's next CSeq number; if not, it failed.
+    #[inline(never)] // rare (a 422); out of `tx_to_tu`'s frame
     fn retry_session_interval(&mut self, now: Instant, tx: TxHandle, resp: &Message<'_>) -> bool {
         let Some(cfg) = self.config.session_timer else {
             return false;
