@@ -6583,14 +6583,12 @@ pub(super) fn sips_bytes(v: &[u8]) -> bool {
             return v.get(1..).and_then(word) == Some(u32::from_le_bytes(*b"sips"))
                 && v.get(5) == Some(&b':');
         }
-        Some(b's' | b'S') => {
-            // "sip" folded, then the colon as it is.
-            if word(v).map(|w| w & 0x00ff_ffff) == Some(sip & 0x00ff_ffff) {
-                match v.get(3) {
-                    Some(b':') => return false,
-                    Some(b's' | b'S') if v.get(4) == Some(&b':') => return true,
-                    _ => {}
-                }
+        // "sip" folded, then the colon as it is.
+        Some(b's' | b'S') if word(v).map(|w| w & 0x00ff_ffff) == Some(sip & 0x00ff_ffff) => {
+            match v.get(3) {
+                Some(b':') => return false,
+                Some(b's' | b'S') if v.get(4) == Some(&b':') => return true,
+                _ => {}
             }
         }
         _ => {}
