@@ -5129,7 +5129,8 @@ impl<
         method: Method<'static>,
         mut fork: Option<Dialog>,
     ) -> Result<TxHandle, SendError> {
-        let (branch, sent_by) = self.via_parts();
+        let branch = self.new_branch();
+        let sent_by = self.sent_by.as_str();
         let via = self.via(&branch, &sent_by);
         let mut bytes = Bytes::<MSG>::new();
         let dest = {
@@ -5341,7 +5342,8 @@ impl<
                     }
                     return Ok(());
                 }
-                let (branch, sent_by) = self.via_parts();
+                let branch = self.new_branch();
+                let sent_by = self.sent_by.as_str();
                 let via = self.via(&branch, &sent_by);
                 let mut bytes = Bytes::<MSG>::new();
                 let dest = {
@@ -5689,8 +5691,14 @@ impl<
 
     /// A fresh branch (RFC 3261 §8.1.1.7) and this endpoint's sent-by, for a Via of its own.
     fn via_parts(&mut self) -> (transaction::Branch, String<MAX_SHORT>) {
-        let branch = transaction::generate_branch(self.next_random());
+        let branch = self.new_branch();
         (branch, self.sent_by.clone())
+    }
+
+    /// A new branch (see [`via_parts`](Self::via_parts)), where the caller borrows the
+    /// sent-by from `self.sent_by` rather than copying it.
+    fn new_branch(&mut self) -> transaction::Branch {
+        transaction::generate_branch(self.next_random())
     }
 
     /// This endpoint's Via with `branch`, asking for `rport` (RFC 3581).
