@@ -5131,7 +5131,7 @@ impl<
     ) -> Result<TxHandle, SendError> {
         let branch = self.new_branch();
         let sent_by = self.sent_by.as_str();
-        let via = self.via(&branch, &sent_by);
+        let via = self.via(&branch, sent_by);
         let mut bytes = Bytes::<MSG>::new();
         let dest = {
             let c = self.calls.get_mut(call.0).ok_or(SendError::UnknownHandle)?;
@@ -5344,7 +5344,7 @@ impl<
                 }
                 let branch = self.new_branch();
                 let sent_by = self.sent_by.as_str();
-                let via = self.via(&branch, &sent_by);
+                let via = self.via(&branch, sent_by);
                 let mut bytes = Bytes::<MSG>::new();
                 let dest = {
                     let c = self.calls.get(call.0).ok_or(SendError::UnknownHandle)?;
