@@ -175,6 +175,10 @@ pub struct MessageBuilder<'a> {
     start: Start<'a>,
     body: &'a [u8],
     overflow: bool,
+    /// The reason phrase is the code's canonical one (`StatusCode::reason`), which
+    /// passes the start line's check (`canonical_reasons_pass_the_check`): `check`
+    /// does not scan it again.
+    canonical_reason: bool,
     /// One bit per header index: headers the crate vouches for (a constant name and a
     /// value it made, or copied from a message the parser framed; see `push_trusted`),
     /// which [`encoded_len`](Self::encoded_len) counts without checking again.
@@ -200,10 +204,12 @@ impl<'a> MessageBuilder<'a> {
 
     /// A response `SIP/2.0 code reason`, with the code's canonical reason phrase.
     pub fn response(code: StatusCode) -> Self {
-        Self::with_start(Start::Response {
+        let mut b = Self::with_start(Start::Response {
             code,
             reason: code.reason(),
-        })
+        });
+        b.canonical_reason = true;
+        b
     }
 
     /// Make the start line `method uri SIP/2.0` (for a builder filled in place).
@@ -222,6 +228,7 @@ impl<'a> MessageBuilder<'a> {
             named: 0,
             body: &[],
             overflow: false,
+            canonical_reason: false,
         }
     }
 
@@ -231,6 +238,7 @@ impl<'a> MessageBuilder<'a> {
         if let Start::Response { reason: r, .. } = &mut self.start {
             *r = reason;
         }
+        self.canonical_reason = false;
         self
     }
 
@@ -303,6 +311,7 @@ impl<'a> MessageBuilder<'a> {
     #[cfg(test)]
     pub(crate) fn trust_nothing(&mut self) {
         self.trusted = 0;
+        self.canonical_reason = false;
     }
 
     /// Replace the value of the first header if it is named `name`; `trusted` as for
@@ -401,9 +410,12 @@ impl<'a> MessageBuilder<'a> {
             Start::Request { method, uri } => {
                 is_method(&method) && !uri.is_empty() && all_visible(uri)
             }
-            Start::Response { reason, .. } => reason
-                .bytes()
-                .all(|b| (b >= b' ' && b != 0x7f) || b == b'\t'),
+            Start::Response { reason, .. } => {
+                self.canonical_reason
+                    || reason
+                        .bytes()
+                        .all(|b| (b >= b' ' && b != 0x7f) || b == b'\t')
+            }
         };
         if !start_ok {
             return Err(EncodeError::InvalidStartLine);
@@ -1150,6 +1162,34 @@ fn has_control(b: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every code's canonical reason phrase passes the start line's check, so that
+    /// `check` may take it as checked; a reason set by the host is checked again.
+    #[cfg(feature = "endpoint")]
+    #[test]
+    fn canonical_reasons_pass_the_check() {
+        for n in 100..=699 {
+            let Some(code) = StatusCode::new(n) else {
+                continue;
+            };
+            let reason = code.reason();
+            assert!(
+                reason
+                    .bytes()
+                    .all(|b| (b >= b' ' && b != 0x7f) || b == b'\t'),
+                "{n} {reason:?}"
+            );
+            let b = MessageBuilder::response(code);
+            let mut unvouched = b.clone();
+            unvouched.trust_nothing();
+            assert_eq!(b.check(), unvouched.check(), "{n}");
+            assert_eq!(b.check(), Ok(()), "{n}");
+        }
+        let b = MessageBuilder::response(StatusCode::OK).reason("O\rK");
+        assert_eq!(b.check(), Err(EncodeError::InvalidStartLine));
+        let b = MessageBuilder::response(StatusCode::OK).reason("Fine");
+        assert_eq!(b.check(), Ok(()));
+    }
 
     /// Every way of writing gives the same bytes: through a [`Write`] sink piece by piece,
     /// by index into a slice, and appended to or replacing a stored message; a sink one

@@ -767,6 +767,7 @@ impl<
     /// same Call-ID, From and To, the CSeq one higher; §22.2, §22.3) and carry on the
     /// call with it. Whether it was sent; if not, the response is handled as without
     /// credentials (the call fails with it, or the request does).
+    #[inline(never)] // rare (a 401 or 407); out of `tx_to_tu`'s frame
     pub(super) fn answer_call_challenge(
         &mut self,
         now: Instant,

@@ -725,7 +725,14 @@ enum TxInput {
 }
 
 impl Machine {
-    fn step(self, cfg: &transaction::Config, input: TxInput) -> (Machine, transaction::Actions) {
+    /// Step the machine in place, its actions pushed onto `actions` (empty): the
+    /// machines write them there, and no `Step` is moved out through the returns.
+    fn step(
+        &mut self,
+        cfg: &transaction::Config,
+        input: TxInput,
+        actions: &mut transaction::Actions,
+    ) {
         // Each machine takes the inputs its RFC figure has; anything else is absorbed.
         macro_rules! feed {
             ($m:expr, $wrap:path, $ev:ty, { $($input:pat => $event:expr),* $(,)? }) => {{
@@ -734,16 +741,12 @@ impl Machine {
                     #[allow(unreachable_patterns)]
                     _ => None,
                 };
-                match event {
-                    Some(e) => {
-                        let s = $m.step(cfg, e);
-                        ($wrap(s.state), s.actions)
-                    }
-                    None => (self, transaction::Actions::new()),
+                if let Some(e) = event {
+                    *self = $wrap($m.step_into(cfg, e, actions));
                 }
             }};
         }
-        match self {
+        match *self {
             Machine::ClientInvite(m) => feed!(m, Machine::ClientInvite, client_invite::Event, {
                 TxInput::Response(c) => client_invite::Event::Response(c),
                 TxInput::Timer(t) => client_invite::Event::Timer(t),
@@ -772,22 +775,26 @@ impl Machine {
         }
     }
 
+    /// The TU's response `code` through the machine, in place (see [`step`](Self::step));
+    /// on error the machine and `actions` are as they were.
     fn respond(
-        self,
+        &mut self,
         cfg: &transaction::Config,
         code: StatusCode,
-    ) -> Result<(Machine, transaction::Actions), SendError> {
-        match self {
-            Machine::ServerInvite(m) => {
-                let s = m.respond(cfg, code).map_err(|_| SendError::InvalidState)?;
-                Ok((Machine::ServerInvite(s.state), s.actions))
-            }
-            Machine::ServerNonInvite(m) => {
-                let s = m.respond(cfg, code).map_err(|_| SendError::InvalidState)?;
-                Ok((Machine::ServerNonInvite(s.state), s.actions))
-            }
-            _ => Err(SendError::InvalidState),
-        }
+        actions: &mut transaction::Actions,
+    ) -> Result<(), SendError> {
+        *self = match *self {
+            Machine::ServerInvite(m) => Machine::ServerInvite(
+                m.respond_into(cfg, code, actions)
+                    .map_err(|_| SendError::InvalidState)?,
+            ),
+            Machine::ServerNonInvite(m) => Machine::ServerNonInvite(
+                m.respond_into(cfg, code, actions)
+                    .map_err(|_| SendError::InvalidState)?,
+            ),
+            _ => return Err(SendError::InvalidState),
+        };
+        Ok(())
     }
 
     fn is_server(&self) -> bool {
@@ -1424,22 +1431,31 @@ impl<
     /// and [`request`](Self::request) read them, whatever the transport.
     pub fn poll_event(&mut self) -> Option<Event> {
         let event = self.events.pop_front();
+        if event.is_none() && !(self.finished.is_empty() && self.settled.is_empty()) {
+            self.let_go();
+        }
+        event
+    }
+
+    /// The end of [`poll_event`](Self::poll_event)'s queue: the transactions waiting
+    /// for it let go. Out of line, so that an event taken sets up no frame for this.
+    #[inline(never)]
+    fn let_go(&mut self) {
         // Emptied in place: taking a vector would copy all its capacity.
-        if event.is_none() && !self.finished.is_empty() {
+        if !self.finished.is_empty() {
             for i in 0..self.finished.len() {
                 let tx = self.finished[i];
                 self.remove_tx(tx);
             }
             self.finished.clear();
         }
-        if event.is_none() && !self.settled.is_empty() {
+        if !self.settled.is_empty() {
             for i in 0..self.settled.len() {
                 let tx = self.settled[i];
                 self.linger_settled(tx);
             }
             self.settled.clear();
         }
-        event
     }
 
     /// When [`handle_timeout`](Self::handle_timeout) must be called next; `None` when
@@ -3031,6 +3047,37 @@ impl<
             })
     }
 
+    /// [`find_client_tx`](Self::find_client_tx) for the key `ClientKey::new(branch,
+    /// method)` would make (it must fit, `ClientKey::fits`), without making it: the same
+    /// hash (its parts are these texts) and the same comparison.
+    fn find_client_tx_by_parts(&self, branch: &str, method: Method<'_>) -> Option<RawHandle> {
+        let hash = table::hash_parts(
+            self.hash_key,
+            2,
+            &[branch.as_bytes(), method.as_str().as_bytes()],
+        );
+        let found = self
+            .tx_index
+            .candidates(hash)
+            .filter_map(|i| self.txs.handle_at(i))
+            .find(|&h| {
+                self.txs
+                    .get(h)
+                    .and_then(|e| e.client_key.as_ref())
+                    .is_some_and(|k| k.is(branch, method))
+            });
+        // Every test and fuzz run compares it with the lookup by the key it stands for.
+        #[cfg(debug_assertions)]
+        if let Ok(key) = ClientKey::new(branch, method) {
+            debug_assert_eq!(hash, hash_of(self.hash_key, 2, &key));
+            debug_assert_eq!(found, self.find_client_tx(&key));
+        }
+        found
+    }
+
+    /// The client transaction of `key`: the reference
+    /// [`find_client_tx_by_parts`](Self::find_client_tx_by_parts) is checked against.
+    #[cfg(debug_assertions)]
     fn find_client_tx(&self, key: &ClientKey) -> Option<RawHandle> {
         self.tx_index
             .candidates(hash_of(self.hash_key, 2, key))
@@ -3140,15 +3187,16 @@ impl<
     ) -> Option<TxHandle> {
         let reliability = self.config.transport.reliability();
         let cfg = self.config.timers;
-        let (machine, actions) = match msg.method() {
+        let mut actions = transaction::Actions::new();
+        let machine = match msg.method() {
             Some(Method::Invite) => {
-                let s = ServerInvite::start(&cfg, reliability);
-                (Machine::ServerInvite(s.state), s.actions)
+                Machine::ServerInvite(ServerInvite::start_into(&cfg, reliability, &mut actions))
             }
-            _ => {
-                let s = ServerNonInvite::start(&cfg, reliability);
-                (Machine::ServerNonInvite(s.state), s.actions)
-            }
+            _ => Machine::ServerNonInvite(ServerNonInvite::start_into(
+                &cfg,
+                reliability,
+                &mut actions,
+            )),
         };
         if msg.as_bytes().len() > MSG {
             self.stats.rejected += 1;
@@ -3300,6 +3348,7 @@ impl<
     /// on ([`Event::Reoriginated`]). Whether it was sent; if not, the 422 ends the call.
     /// This side's re-INVITE (a session refresh, or the host's) likewise goes again once,
     /// with the dialog's next CSeq number; if not, it failed.
+    #[inline(never)] // rare (a 422); out of `tx_to_tu`'s frame
     fn retry_session_interval(&mut self, now: Instant, tx: TxHandle, resp: &Message<'_>) -> bool {
         let Some(cfg) = self.config.session_timer else {
             return false;
@@ -3663,12 +3712,15 @@ impl<
             self.stats.discarded += 1;
             return;
         }
-        let key = ClientKey::new(core.top_via.branch().unwrap_or(""), core.cseq.method());
-        let (Some(code), Ok(key)) = (msg.status(), key) else {
+        // The client key's parts (§17.1.3), looked up as they are: the key itself, two
+        // strings copied, is made only where it is kept or probed for (no transaction).
+        let branch = core.top_via.branch().unwrap_or("");
+        let method = core.cseq.method();
+        let (Some(code), true) = (msg.status(), ClientKey::fits(branch, method)) else {
             self.stats.discarded += 1;
             return;
         };
-        let h = self.find_client_tx(&key);
+        let h = self.find_client_tx_by_parts(branch, method);
         // A 2xx that creates a dialog (to a request outside one: a record lingers only
         // for an initial INVITE) with a malformed Record-Route gives no route set to ACK
         // or BYE along (§12.1.2): malformed (§18.1.2). Within a dialog the route set
@@ -3690,6 +3742,11 @@ impl<
             return;
         }
         let Some(h) = h else {
+            // `fits` said it is made.
+            let Ok(key) = ClientKey::new(branch, method) else {
+                self.stats.discarded += 1;
+                return;
+            };
             // An INVITE answered 2xx whose transaction lingers as a record (RFC 6026
             // Accepted): a 2xx of any fork still reaches its call, or is ACKed and BYEd
             // when the call is over; anything else is absorbed.
@@ -4194,8 +4251,8 @@ impl<
         let Some(e) = self.txs.get_mut(tx.0) else {
             return;
         };
-        let (machine, actions) = e.machine.step(&self.config.timers, input);
-        e.machine = machine;
+        let mut actions = transaction::Actions::new();
+        e.machine.step(&self.config.timers, input, &mut actions);
         self.run_tx_actions(now, tx, &actions, msg);
     }
 
@@ -4236,6 +4293,9 @@ impl<
         }
     }
 
+    // Out of line: inlined, its many paths made `run_tx_actions` set up a large frame
+    // and a score of addresses for every step, most of which only arm timers.
+    #[inline(never)]
     fn tx_to_tu(&mut self, now: Instant, tx: TxHandle, signal: TuSignal, msg: Received<'_, '_>) {
         let Some(e) = self.txs.get(tx.0) else { return };
         let call = e.call;
@@ -4655,6 +4715,7 @@ impl<
 
     /// The ACK for the non-2xx final response stored in client INVITE `tx`, built from
     /// the INVITE and that response (§17.1.1.3), sent to the INVITE's destination.
+    #[inline(never)] // rare (a non-2xx final response); see `tx_to_tu`
     fn send_ack_for_final(&mut self, tx: TxHandle) {
         let Some(e) = self.txs.get(tx.0) else { return };
         let peer = e.peer;
@@ -4816,15 +4877,15 @@ impl<
         if status.as_u16() >= 300 {
             self.index_legacy_ack(tx, call);
         }
-        let e = self.txs.get(tx.0).ok_or(SendError::UnknownHandle)?;
-        let (machine, actions) = e.machine.respond(&self.config.timers, status)?;
-        if let Some(e) = self.txs.get_mut(tx.0) {
-            e.machine = machine;
-        }
+        let e = self.txs.get_mut(tx.0).ok_or(SendError::UnknownHandle)?;
+        let mut actions = transaction::Actions::new();
+        e.machine
+            .respond(&self.config.timers, status, &mut actions)?;
+        let non_invite = matches!(e.machine, Machine::ServerNonInvite(_));
         self.run_tx_actions(now, tx, &actions, None);
         // An INVITE transaction lingers only once its 2xx is acknowledged (`on_ack`):
         // until then the session retransmits the 2xx it holds.
-        if matches!(machine, Machine::ServerNonInvite(_)) {
+        if non_invite {
             self.linger_tx(tx);
         }
         Ok(())
@@ -5012,12 +5073,12 @@ impl<
         invite: bool,
     ) -> Result<TxHandle, SendError> {
         let cfg = self.config.timers;
-        let (machine, actions) = if invite {
-            let s = ClientInvite::start(&cfg, self.config.transport.reliability());
-            (Machine::ClientInvite(s.state), s.actions)
+        let reliability = self.config.transport.reliability();
+        let mut actions = transaction::Actions::new();
+        let machine = if invite {
+            Machine::ClientInvite(ClientInvite::start_into(&cfg, reliability, &mut actions))
         } else {
-            let s = ClientNonInvite::start(&cfg, self.config.transport.reliability());
-            (Machine::ClientNonInvite(s.state), s.actions)
+            Machine::ClientNonInvite(ClientNonInvite::start_into(&cfg, reliability, &mut actions))
         };
         let h = self
             .insert_tx(request, KeyHashes::default(), machine, |m| {
@@ -5068,8 +5129,9 @@ impl<
         method: Method<'static>,
         mut fork: Option<Dialog>,
     ) -> Result<TxHandle, SendError> {
-        let (branch, sent_by) = self.via_parts();
-        let via = self.via(&branch, &sent_by);
+        let branch = self.new_branch();
+        let sent_by = self.sent_by.as_str();
+        let via = self.via(&branch, sent_by);
         let mut bytes = Bytes::<MSG>::new();
         let dest = {
             let c = self.calls.get_mut(call.0).ok_or(SendError::UnknownHandle)?;
@@ -5207,7 +5269,34 @@ impl<
         result
     }
 
+    /// Carry out one action of the call's session. The timer actions, about a third of
+    /// them, are done here; the rest out of line, in a function whose frame (some 9 kB:
+    /// messages are built there) is set up only for them.
+    #[inline(always)]
     fn run_call_action(
+        &mut self,
+        now: Instant,
+        call: CallHandle,
+        action: &dialog::Action,
+        msg: Option<&Message<'_>>,
+    ) -> Result<(), SendError> {
+        match *action {
+            dialog::Action::StartTimer(t, d) => {
+                self.set_call_timer(call, session_timer_index(t), Some(now.saturating_add(d)));
+                Ok(())
+            }
+            dialog::Action::CancelTimer(t) => {
+                self.set_call_timer(call, session_timer_index(t), None);
+                Ok(())
+            }
+            _ => self.run_call_send(now, call, action, msg),
+        }
+    }
+
+    /// [`run_call_action`](Self::run_call_action) for every action (the timer ones
+    /// included, as there).
+    #[inline(never)]
+    fn run_call_send(
         &mut self,
         now: Instant,
         call: CallHandle,
@@ -5253,8 +5342,9 @@ impl<
                     }
                     return Ok(());
                 }
-                let (branch, sent_by) = self.via_parts();
-                let via = self.via(&branch, &sent_by);
+                let branch = self.new_branch();
+                let sent_by = self.sent_by.as_str();
+                let via = self.via(&branch, sent_by);
                 let mut bytes = Bytes::<MSG>::new();
                 let dest = {
                     let c = self.calls.get(call.0).ok_or(SendError::UnknownHandle)?;
@@ -5601,8 +5691,14 @@ impl<
 
     /// A fresh branch (RFC 3261 §8.1.1.7) and this endpoint's sent-by, for a Via of its own.
     fn via_parts(&mut self) -> (transaction::Branch, String<MAX_SHORT>) {
-        let branch = transaction::generate_branch(self.next_random());
+        let branch = self.new_branch();
         (branch, self.sent_by.clone())
+    }
+
+    /// A new branch (see [`via_parts`](Self::via_parts)), where the caller borrows the
+    /// sent-by from `self.sent_by` rather than copying it.
+    fn new_branch(&mut self) -> transaction::Branch {
+        transaction::generate_branch(self.next_random())
     }
 
     /// This endpoint's Via with `branch`, asking for `rport` (RFC 3581).
@@ -6480,6 +6576,36 @@ fn sips_text(s: &str) -> bool {
 /// Whether the first URI of a header value or Request-URI (an addr-spec, or a name-addr
 /// whose display name may be quoted) is a SIPS URI: its scheme is `sips`, any case.
 pub(super) fn sips_bytes(v: &[u8]) -> bool {
+    // The common shapes settled at once (each as the scan below would settle it): an
+    // addr-spec's `sip:`/`sips:` scheme ends the scan at its colon with no display
+    // name; a leading `<` starts the URI at once.
+    // Case folded a word at a time: OR-ing 0x20 maps only `S`/`s`, `I`/`i`, `P`/`p` to
+    // the letters compared with; the colon is compared exactly.
+    let word = |b: &[u8]| {
+        b.first_chunk::<4>()
+            .map(|w| u32::from_le_bytes(*w) | 0x2020_2020)
+    };
+    let sip = u32::from_le_bytes(*b"sip:");
+    match v.first() {
+        Some(b'<') => {
+            return v.get(1..).and_then(word) == Some(u32::from_le_bytes(*b"sips"))
+                && v.get(5) == Some(&b':');
+        }
+        // "sip" folded, then the colon as it is.
+        Some(b's' | b'S') if word(v).map(|w| w & 0x00ff_ffff) == Some(sip & 0x00ff_ffff) => {
+            match v.get(3) {
+                Some(b':') => return false,
+                Some(b's' | b'S') if v.get(4) == Some(&b':') => return true,
+                _ => {}
+            }
+        }
+        _ => {}
+    }
+    sips_scanned(v)
+}
+
+/// [`sips_bytes`] by a scan for the start of the first URI.
+fn sips_scanned(v: &[u8]) -> bool {
     let mut i = 0;
     let mut quoted = false;
     let mut start = None;
@@ -6564,6 +6690,77 @@ fn cancel_key(invite: &Message<'_>) -> Result<ClientKey, transaction::KeyError> 
 #[cfg(test)]
 mod sips_tests {
     use super::sips_bytes;
+
+    /// `sips_bytes` as it was, before its shortcuts: the reference they are compared
+    /// with.
+    fn sips_reference(v: &[u8]) -> bool {
+        let mut i = 0;
+        let mut quoted = false;
+        let mut start = None;
+        while i < v.len() {
+            match v[i] {
+                b'\\' if quoted => i += 1,
+                b'"' => quoted = !quoted,
+                b'<' if !quoted => {
+                    start = Some(i + 1);
+                    break;
+                }
+                b':' | b',' | b';' if !quoted => break,
+                _ => {}
+            }
+            i += 1;
+        }
+        let rest =
+            &v[start.unwrap_or_else(|| v.iter().take_while(|b| b.is_ascii_whitespace()).count())..];
+        rest.get(..5)
+            .is_some_and(|p| p.eq_ignore_ascii_case(b"sips:"))
+    }
+
+    /// Every value of up to six bytes from the bytes the shortcuts look at (and those
+    /// that fold onto them under OR 0x20) agrees with the reference.
+    #[test]
+    fn shortcuts_agree_on_every_short_value() {
+        const ALPHABET: [u8; 11] = [
+            b'<', b's', b'S', b'i', b'I', b'p', b'P', b':', 0x1a, b' ', b'"',
+        ];
+        let mut v = [0u8; 6];
+        for len in 0..=6 {
+            for mut n in 0..ALPHABET.len().pow(len as u32) {
+                for b in v.iter_mut().take(len) {
+                    *b = ALPHABET[n % ALPHABET.len()];
+                    n /= ALPHABET.len();
+                }
+                assert_eq!(
+                    sips_bytes(&v[..len]),
+                    sips_reference(&v[..len]),
+                    "{:?}",
+                    &v[..len]
+                );
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(5000))]
+        /// Values made of the pieces that matter (schemes in any case, brackets,
+        /// quotes, escapes, separators, white space) agree with the reference.
+        #[test]
+        fn shortcuts_agree_with_the_scan(pieces in proptest::collection::vec(
+            proptest::sample::select(&[
+                "sip:", "sips:", "SIP:", "SiPs:", "sip", "sips", "s", "S", "<", ">", "\"", "\\",
+                ":", ",", ";", " ", "\t", "\r\n ", "bob@example.com", "a", "tel:", "*",
+            ][..]),
+            0..8,
+        )) {
+            let v = pieces.concat();
+            proptest::prop_assert_eq!(sips_bytes(v.as_bytes()), sips_reference(v.as_bytes()), "{:?}", v);
+        }
+
+        #[test]
+        fn shortcuts_agree_on_any_bytes(v in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..12)) {
+            proptest::prop_assert_eq!(sips_bytes(&v), sips_reference(&v));
+        }
+    }
 
     #[test]
     fn the_first_uri_of_a_value_decides() {

@@ -272,7 +272,11 @@ mod tests {
 /// keep coming before the timeout armed earlier for the same (last) instant.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Timers<const N: usize> {
-    at: [Option<crate::time::Instant>; N],
+    /// Deadline `i` where bit `i` of `mask` is set; stale elsewhere. A bit mask rather
+    /// than `Option`s: the scan for the earliest looks at the few armed ones only (a
+    /// transaction has 14 timers, one to three armed).
+    at: [crate::time::Instant; N],
+    mask: u32,
     /// When each deadline was armed, by `armed` (a per-entry count; an entry lives far
     /// fewer than 2^32 arms).
     order: [u32; N],
@@ -282,7 +286,103 @@ pub(crate) struct Timers<const N: usize> {
 
 impl<const N: usize> Timers<N> {
     pub(crate) const fn new() -> Self {
+        const { assert!(N <= 32, "one bit of `mask` per timer") };
         Timers {
+            at: [crate::time::Instant::ZERO; N],
+            mask: 0,
+            order: [0; N],
+            armed: 0,
+            next: None,
+        }
+    }
+
+    pub(crate) fn set(&mut self, i: usize, t: Option<crate::time::Instant>) {
+        if let (Some(slot), Some(order)) = (self.at.get_mut(i), self.order.get_mut(i)) {
+            let bit = 1u32 << i;
+            let old = (self.mask & bit != 0).then_some(*slot);
+            match t {
+                Some(t) => {
+                    *slot = t;
+                    self.mask |= bit;
+                }
+                None => self.mask &= !bit,
+            }
+            self.armed = self.armed.wrapping_add(1);
+            *order = self.armed;
+            // Only moving the earliest deadline later needs a scan: otherwise the
+            // earliest is the old one or the new deadline (most sets arm or cancel a
+            // timer that is not the earliest, or replace it by an earlier one).
+            self.next = match (old, self.next, t) {
+                (Some(o), Some(n), Some(t)) if o == n && t <= n => Some(t),
+                (Some(o), Some(n), _) if o == n => self.scan(),
+                (_, Some(n), Some(t)) => Some(n.min(t)),
+                (_, n, None) => n,
+                (_, None, t) => t,
+            };
+        }
+    }
+
+    /// The earliest armed deadline, by a look at each armed one.
+    fn scan(&self) -> Option<crate::time::Instant> {
+        let mut m = self.mask;
+        let mut best: Option<crate::time::Instant> = None;
+        while m != 0 {
+            let i = m.trailing_zeros() as usize;
+            m &= m - 1;
+            if let Some(&t) = self.at.get(i) {
+                best = Some(best.map_or(t, |b| b.min(t)));
+            }
+        }
+        best
+    }
+
+    /// Deadline `i`, if armed.
+    pub(crate) fn get(&self, i: usize) -> Option<crate::time::Instant> {
+        let armed = i < N && self.mask & (1 << i) != 0;
+        self.at.get(i).copied().filter(|_| armed)
+    }
+
+    /// The earliest deadline.
+    pub(crate) fn next(&self) -> Option<crate::time::Instant> {
+        self.next
+    }
+
+    /// The index of the earliest deadline, the first armed among equal ones.
+    pub(crate) fn earliest(&self) -> Option<usize> {
+        let next = self.next?;
+        // The armed ones only, in index order; the first of equal orders is kept, as
+        // `min_by_key` keeps it.
+        let mut m = self.mask;
+        let mut best: Option<(u32, usize)> = None;
+        while m != 0 {
+            let i = m.trailing_zeros() as usize;
+            m &= m - 1;
+            if let (Some(&at), Some(&order)) = (self.at.get(i), self.order.get(i))
+                && at == next
+                && best.is_none_or(|(o, _)| order < o)
+            {
+                best = Some((order, i));
+            }
+        }
+        best.map(|(_, i)| i)
+    }
+}
+
+/// The timers as they were (a deadline or `None` for each): the reference the masked
+/// ones are compared with.
+#[cfg(test)]
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct TimersReference<const N: usize> {
+    at: [Option<crate::time::Instant>; N],
+    order: [u32; N],
+    armed: u32,
+    next: Option<crate::time::Instant>,
+}
+
+#[cfg(test)]
+impl<const N: usize> TimersReference<N> {
+    pub(crate) const fn new() -> Self {
+        TimersReference {
             at: [None; N],
             order: [0; N],
             armed: 0,
@@ -295,9 +395,6 @@ impl<const N: usize> Timers<N> {
             let old = core::mem::replace(slot, t);
             self.armed = self.armed.wrapping_add(1);
             *order = self.armed;
-            // Only moving the earliest deadline later needs a scan: otherwise the
-            // earliest is the old one or the new deadline (most sets arm or cancel a
-            // timer that is not the earliest, or replace it by an earlier one).
             self.next = match (old, self.next, t) {
                 (Some(o), Some(n), Some(t)) if o == n && t <= n => Some(t),
                 (Some(o), Some(n), _) if o == n => self.at.iter().flatten().min().copied(),
@@ -308,17 +405,14 @@ impl<const N: usize> Timers<N> {
         }
     }
 
-    /// Deadline `i`, if armed.
     pub(crate) fn get(&self, i: usize) -> Option<crate::time::Instant> {
         self.at.get(i).copied().flatten()
     }
 
-    /// The earliest deadline.
     pub(crate) fn next(&self) -> Option<crate::time::Instant> {
         self.next
     }
 
-    /// The index of the earliest deadline, the first armed among equal ones.
     pub(crate) fn earliest(&self) -> Option<usize> {
         let next = self.next?;
         (0..N)
@@ -537,10 +631,37 @@ impl<const C: usize, const D: usize> SipHasher<C, D> {
     }
 }
 
-/// Up to 8 bytes as a little-endian word, the missing high bytes zero: in at most three
-/// loads (a copy of a variable length would be a call to `memcpy`).
+/// Up to 8 bytes as a little-endian word, the missing high bytes zero: in two loads
+/// that overlap where the length is not a power of two (a byte loaded twice lands in
+/// the same place both times), without a copy of variable length (a call to `memcpy`).
 #[inline(always)]
 fn load_le(bytes: &[u8]) -> u64 {
+    let n = bytes.len();
+    if let Some(&[a, b, c, d]) = bytes.first_chunk::<4>() {
+        if let Ok(word) = <[u8; 8]>::try_from(bytes) {
+            return u64::from_le_bytes(word);
+        }
+        // 4 to 7 bytes: the first four and the last four.
+        let lo = u64::from(u32::from_le_bytes([a, b, c, d]));
+        let hi = bytes
+            .last_chunk::<4>()
+            .map_or(0, |w| u64::from(u32::from_le_bytes(*w)));
+        return lo | hi << (8 * (n - 4));
+    }
+    // 1 to 3 bytes: the first, the middle and the last.
+    match bytes {
+        [] => 0,
+        [a, ..] => {
+            u64::from(*a)
+                | u64::from(bytes[n / 2]) << (8 * (n / 2))
+                | u64::from(bytes[n - 1]) << (8 * (n - 1))
+        }
+    }
+}
+
+/// [`load_le`] as it was, part by part: the reference it is compared with.
+#[cfg(test)]
+fn load_le_by_parts(bytes: &[u8]) -> u64 {
     if let Ok(word) = <[u8; 8]>::try_from(bytes) {
         return u64::from_le_bytes(word);
     }
@@ -693,6 +814,28 @@ mod index_tests {
         assert_ne!(h(1, b"z9hG4bK"), h(2, b"z9hG4bK"));
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4000))]
+        /// The overlapping loads give the word the part-by-part loads gave, for every
+        /// length up to a word.
+        #[test]
+        fn overlapping_loads_agree(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..=8)) {
+            proptest::prop_assert_eq!(load_le(&bytes), load_le_by_parts(&bytes));
+        }
+    }
+
+    #[test]
+    fn overlapping_loads_agree_on_distinct_bytes() {
+        let bytes: [u8; 8] = [0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88];
+        for n in 0..=8 {
+            assert_eq!(
+                load_le(&bytes[..n]),
+                load_le_by_parts(&bytes[..n]),
+                "{n} bytes"
+            );
+        }
+    }
+
     #[test]
     fn chains_link_and_unlink() {
         let mut ix: ChainIndex<4> = ChainIndex::new();
@@ -786,8 +929,114 @@ mod index_tests {
 
 /// The earliest deadline of each of `N` slots, in an indexed binary min-heap: the
 /// endpoint's next timeout is the root, and a slot's deadline is changed or removed in
-/// O(log N) without scanning the table.
+/// O(log N) without scanning the table. Each heap entry holds its deadline beside its
+/// slot, so that a comparison while sifting reads one array, not two.
 pub(crate) struct DeadlineHeap<const N: usize> {
+    /// (deadline, slot), heap-ordered by deadline.
+    heap: [(crate::time::Instant, u16); N],
+    len: usize,
+    /// Position of each slot in `heap`, `END` if absent.
+    pos: [u16; N],
+}
+
+impl<const N: usize> DeadlineHeap<N> {
+    pub(crate) fn new() -> Self {
+        DeadlineHeap {
+            heap: [(crate::time::Instant::ZERO, 0); N],
+            len: 0,
+            pos: [END; N],
+        }
+    }
+
+    /// The earliest deadline and its slot.
+    pub(crate) fn peek(&self) -> Option<(crate::time::Instant, u16)> {
+        self.heap.get(..self.len)?.first().copied()
+    }
+
+    /// Set (or with `None`, clear) the deadline of `slot`.
+    pub(crate) fn set(&mut self, slot: u16, deadline: Option<crate::time::Instant>) {
+        let s = usize::from(slot);
+        if s >= N {
+            return;
+        }
+        let at = self.pos[s];
+        match (at, deadline) {
+            (END, None) => {}
+            (END, Some(d)) => {
+                self.heap[self.len] = (d, slot);
+                self.pos[s] = self.len as u16;
+                self.len += 1;
+                self.up(self.len - 1);
+            }
+            // Unchanged (a slot's earliest deadline often stays as a later timer is
+            // armed or cancelled): nothing moves.
+            (i, Some(d)) if self.heap[usize::from(i)].0 == d => {}
+            (i, Some(d)) => {
+                let i = usize::from(i);
+                let old = self.heap[i].0;
+                self.heap[i].0 = d;
+                if d < old { self.up(i) } else { self.down(i) }
+            }
+            (i, None) => {
+                let i = usize::from(i);
+                self.len -= 1;
+                self.pos[s] = END;
+                if i < self.len {
+                    let last = self.heap[self.len];
+                    self.heap[i] = last;
+                    self.pos[usize::from(last.1)] = i as u16;
+                    self.up(i);
+                    let i = usize::from(self.pos[usize::from(last.1)]);
+                    self.down(i);
+                }
+            }
+        }
+    }
+
+    fn less(&self, a: usize, b: usize) -> bool {
+        self.heap[a].0 < self.heap[b].0
+    }
+
+    fn swap(&mut self, a: usize, b: usize) {
+        self.heap.swap(a, b);
+        self.pos[usize::from(self.heap[a].1)] = a as u16;
+        self.pos[usize::from(self.heap[b].1)] = b as u16;
+    }
+
+    fn up(&mut self, mut i: usize) {
+        while i > 0 {
+            let parent = (i - 1) / 2;
+            if !self.less(i, parent) {
+                break;
+            }
+            self.swap(i, parent);
+            i = parent;
+        }
+    }
+
+    fn down(&mut self, mut i: usize) {
+        loop {
+            let (l, r) = (2 * i + 1, 2 * i + 2);
+            let mut m = i;
+            if l < self.len && self.less(l, m) {
+                m = l;
+            }
+            if r < self.len && self.less(r, m) {
+                m = r;
+            }
+            if m == i {
+                break;
+            }
+            self.swap(i, m);
+            i = m;
+        }
+    }
+}
+
+/// [`DeadlineHeap`] as it was, its keys apart from the heap: the reference it is
+/// compared with (the same comparisons and swaps, so the same order).
+#[cfg(test)]
+pub(crate) struct DeadlineHeapReference<const N: usize> {
     /// Slot numbers, heap-ordered by `key`.
     heap: [u16; N],
     len: usize,
@@ -796,9 +1045,10 @@ pub(crate) struct DeadlineHeap<const N: usize> {
     key: [crate::time::Instant; N],
 }
 
-impl<const N: usize> DeadlineHeap<N> {
+#[cfg(test)]
+impl<const N: usize> DeadlineHeapReference<N> {
     pub(crate) fn new() -> Self {
-        DeadlineHeap {
+        DeadlineHeapReference {
             heap: [0; N],
             len: 0,
             pos: [END; N],
@@ -915,11 +1165,98 @@ mod heap_tests {
             let at = (x >> 8) % 9;
             let deadline = (at != 0).then(|| Instant::from_millis(u64::from(at % 4)));
             t.set(i, deadline);
-            let scan = t.at.iter().flatten().min().copied();
+            let scan = (0..5).filter_map(|i| t.get(i)).min();
             assert_eq!(t.next(), scan);
             if let Some(e) = t.earliest() {
                 assert_eq!(t.get(e), scan);
             }
+        }
+    }
+
+    /// The masked timers agree with the reference (a deadline or `None` each) on every
+    /// answer after every set: indexes in and out of range, equal deadlines, the end of
+    /// time, and clears of timers never armed.
+    fn timers_agree<const N: usize>(ops: &[(usize, Option<u64>)]) {
+        let mut new: Timers<N> = Timers::new();
+        let mut old: TimersReference<N> = TimersReference::new();
+        for &(i, t) in ops {
+            let t = t.map(Instant::from_millis);
+            new.set(i, t);
+            old.set(i, t);
+            assert_eq!(new.next(), old.next(), "next after set({i}, {t:?})");
+            assert_eq!(
+                new.earliest(),
+                old.earliest(),
+                "earliest after set({i}, {t:?})"
+            );
+            for j in 0..N + 2 {
+                assert_eq!(new.get(j), old.get(j), "get({j}) after set({i}, {t:?})");
+            }
+        }
+    }
+
+    fn timer_ops(
+        n: usize,
+    ) -> impl proptest::strategy::Strategy<Value = std::vec::Vec<(usize, Option<u64>)>> {
+        use proptest::prelude::*;
+        let deadline = prop_oneof![
+            Just(None),
+            (0u64..6).prop_map(Some),
+            Just(Some(u64::MAX)),
+            Just(Some(u64::MAX - 1)),
+            any::<u64>().prop_map(Some),
+        ];
+        proptest::collection::vec((0..n + 2, deadline), 0..60)
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3000))]
+        #[test]
+        fn masked_timers_agree_with_the_reference(ops in timer_ops(14)) {
+            timers_agree::<14>(&ops);
+        }
+
+        #[test]
+        fn masked_call_timers_agree_with_the_reference(ops in timer_ops(8)) {
+            timers_agree::<8>(&ops);
+            timers_agree::<32>(&ops);
+            timers_agree::<1>(&ops);
+        }
+    }
+
+    fn deadline_strategy() -> impl proptest::strategy::Strategy<Value = Option<u64>> {
+        use proptest::prelude::*;
+        prop_oneof![
+            Just(None),
+            (0u64..8).prop_map(Some),
+            any::<u64>().prop_map(Some)
+        ]
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3000))]
+        /// The heap with its keys inside agrees with the reference on the root after
+        /// every set and on the order it drains in: the same slots for equal deadlines.
+        #[test]
+        fn heap_agrees_with_the_reference(ops in proptest::collection::vec(
+            (0u16..18, deadline_strategy()),
+            0..80,
+        )) {
+            use proptest::prelude::*;
+            let mut new: DeadlineHeap<16> = DeadlineHeap::new();
+            let mut old: DeadlineHeapReference<16> = DeadlineHeapReference::new();
+            for (slot, d) in ops {
+                let d = d.map(Instant::from_millis);
+                new.set(slot, d);
+                old.set(slot, d);
+                prop_assert_eq!(new.peek(), old.peek());
+            }
+            while let Some((d, s)) = old.peek() {
+                prop_assert_eq!(new.peek(), Some((d, s)));
+                new.set(s, None);
+                old.set(s, None);
+            }
+            prop_assert_eq!(new.peek(), None);
         }
     }
 

@@ -21,7 +21,8 @@
 //! ```
 
 use super::{
-    Config, Machine, Out, Reliability, State, Step, TIMER_D_UNRELIABLE, TimerId, TimerSet, TuSignal,
+    Actions, Config, Machine, Out, Reliability, State, Step, TIMER_D_UNRELIABLE, TimerId, TimerSet,
+    TuSignal,
 };
 use crate::message::StatusCode;
 
@@ -53,32 +54,52 @@ impl ClientInvite {
     /// Sends the INVITE and enters Calling: Timer A (T1) on unreliable transports, Timer B
     /// (64*T1) always (§17.1.1.2).
     pub fn start(cfg: &Config, reliability: Reliability) -> Step<Self> {
-        let mut out = Out::new(TimerSet::EMPTY);
+        let mut actions = Actions::new();
+        let state = Self::start_into(cfg, reliability, &mut actions);
+        Step { state, actions }
+    }
+
+    /// [`start`](Self::start) with the actions pushed onto `actions` (empty): the
+    /// endpoint's way, which moves no [`Step`].
+    pub(crate) fn start_into(
+        cfg: &Config,
+        reliability: Reliability,
+        actions: &mut Actions,
+    ) -> Self {
+        let mut out = Out::new(TimerSet::EMPTY, actions);
         out.push(super::Action::SendRequest);
         if reliability.is_unreliable() {
             out.start(TimerId::A, cfg.t1);
         }
         out.start(TimerId::B, cfg.t1_x64());
         let armed = out.armed();
-        out.finish(ClientInvite {
+        ClientInvite {
             state: State::Calling,
             reliability,
             armed,
             a_fired: 0,
-        })
+        }
     }
 
     /// Feeds one event; see the [module docs](self) for the transitions.
     #[must_use]
     pub fn step(self, cfg: &Config, ev: Event) -> Step<Self> {
+        let mut actions = Actions::new();
+        let state = self.step_into(cfg, ev, &mut actions);
+        Step { state, actions }
+    }
+
+    /// [`step`](Self::step) with the actions pushed onto `actions` (empty): the
+    /// endpoint's way, which moves no [`Step`].
+    pub(crate) fn step_into(self, cfg: &Config, ev: Event, actions: &mut Actions) -> Self {
         if self.state == State::Terminated {
-            return Step::idle(self);
+            return self;
         }
-        let mut out = Out::new(self.armed);
+        let mut out = Out::new(self.armed, actions);
         let mut next = self;
         match (self.state, ev) {
             // A timer that is not armed is stale: absorb it.
-            (_, Event::Timer(id)) if !self.armed.contains(id) => return Step::idle(self),
+            (_, Event::Timer(id)) if !self.armed.contains(id) => return self,
             // §17.1.1.2: Timer A fires in Calling: retransmit, restart A at twice its value.
             (State::Calling, Event::Timer(TimerId::A)) => {
                 out.fired(TimerId::A);
@@ -145,13 +166,13 @@ impl ClientInvite {
                 next.state = State::Terminated;
             }
             // Anything else does not apply here (late 1xx, a 2xx in Completed, ...).
-            _ => return Step::idle(self),
+            _ => return self,
         }
         if next.state == State::Terminated {
             out.terminate();
         }
         next.armed = out.armed();
-        out.finish(next)
+        next
     }
 }
 

@@ -23,7 +23,9 @@
 //! ]);
 //! ```
 
-use super::{Action, Config, Machine, Out, Reliability, State, Step, TimerId, TimerSet, TuSignal};
+use super::{
+    Action, Actions, Config, Machine, Out, Reliability, State, Step, TimerId, TimerSet, TuSignal,
+};
 use crate::message::StatusCode;
 
 /// Network and timer input to a [`ClientNonInvite`].
@@ -54,31 +56,51 @@ impl ClientNonInvite {
     /// Sends the request and enters Trying: Timer E (T1) on unreliable transports, Timer F
     /// (64*T1) always (§17.1.2.2).
     pub fn start(cfg: &Config, reliability: Reliability) -> Step<Self> {
-        let mut out = Out::new(TimerSet::EMPTY);
+        let mut actions = Actions::new();
+        let state = Self::start_into(cfg, reliability, &mut actions);
+        Step { state, actions }
+    }
+
+    /// [`start`](Self::start) with the actions pushed onto `actions` (empty): the
+    /// endpoint's way, which moves no [`Step`].
+    pub(crate) fn start_into(
+        cfg: &Config,
+        reliability: Reliability,
+        actions: &mut Actions,
+    ) -> Self {
+        let mut out = Out::new(TimerSet::EMPTY, actions);
         out.push(Action::SendRequest);
         if reliability.is_unreliable() {
             out.start(TimerId::E, cfg.t1);
         }
         out.start(TimerId::F, cfg.t1_x64());
         let armed = out.armed();
-        out.finish(ClientNonInvite {
+        ClientNonInvite {
             state: State::Trying,
             reliability,
             armed,
             e_fired: 0,
-        })
+        }
     }
 
     /// Feeds one event; see the [module docs](self) for the transitions.
     #[must_use]
     pub fn step(self, cfg: &Config, ev: Event) -> Step<Self> {
+        let mut actions = Actions::new();
+        let state = self.step_into(cfg, ev, &mut actions);
+        Step { state, actions }
+    }
+
+    /// [`step`](Self::step) with the actions pushed onto `actions` (empty): the
+    /// endpoint's way, which moves no [`Step`].
+    pub(crate) fn step_into(self, cfg: &Config, ev: Event, actions: &mut Actions) -> Self {
         if self.state == State::Terminated {
-            return Step::idle(self);
+            return self;
         }
-        let mut out = Out::new(self.armed);
+        let mut out = Out::new(self.armed, actions);
         let mut next = self;
         match (self.state, ev) {
-            (_, Event::Timer(id)) if !self.armed.contains(id) => return Step::idle(self),
+            (_, Event::Timer(id)) if !self.armed.contains(id) => return self,
             // §17.1.2.2: Timer E in Trying: retransmit, restart at min(2E, T2).
             (State::Trying, Event::Timer(TimerId::E)) => {
                 out.fired(TimerId::E);
@@ -127,13 +149,13 @@ impl ClientNonInvite {
                 out.fired(TimerId::K);
                 next.state = State::Terminated;
             }
-            _ => return Step::idle(self),
+            _ => return self,
         }
         if next.state == State::Terminated {
             out.terminate();
         }
         next.armed = out.armed();
-        out.finish(next)
+        next
     }
 }
 

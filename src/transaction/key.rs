@@ -172,6 +172,19 @@ impl ClientKey {
         })
     }
 
+    /// Whether [`new`](Self::new) makes a key of these (both within their capacities).
+    #[cfg(feature = "endpoint")]
+    pub(crate) fn fits(branch: &str, cseq_method: Method<'_>) -> bool {
+        branch.len() <= MAX_BRANCH && cseq_method.as_str().len() <= MAX_METHOD
+    }
+
+    /// Whether this is the key [`new`](Self::new) makes of `branch` and `cseq_method`,
+    /// without making that one.
+    #[cfg(feature = "endpoint")]
+    pub(crate) fn is(&self, branch: &str, cseq_method: Method<'_>) -> bool {
+        self.branch.as_str() == branch && self.method.as_str() == cseq_method.as_str()
+    }
+
     /// The branch.
     pub fn branch(&self) -> &str {
         &self.branch
@@ -707,6 +720,39 @@ mod lowercase_tests {
                         lowercase_by_char::<64>(s, Capacity::SentBy),
                         "{s:?}"
                     );
+                }
+            }
+        }
+    }
+}
+
+#[cfg(all(test, feature = "endpoint"))]
+mod parts_tests {
+    use super::*;
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3000))]
+        /// `fits` says exactly when `new` makes a key, and `is` is equality with the key
+        /// `new` makes, for branches and methods around the capacities.
+        #[test]
+        fn parts_agree_with_the_key(
+            branch in "[a-zA-Z0-9.]{0,70}",
+            other in "[a-zA-Z0-9.]{0,70}",
+            ext in "[A-Z]{1,20}",
+            which in 0usize..6,
+        ) {
+            let methods = [Method::Invite, Method::Ack, Method::Bye, Method::Cancel,
+                Method::Extension(&ext), Method::Extension("X")];
+            let method = methods[which];
+            let made = ClientKey::new(&branch, method);
+            proptest::prop_assert_eq!(ClientKey::fits(&branch, method), made.is_ok());
+            if let Ok(key) = made {
+                proptest::prop_assert!(key.is(&branch, method));
+                for m in methods {
+                    let same = ClientKey::new(&other, m).is_ok_and(|k| k == key);
+                    proptest::prop_assert_eq!(key.is(&other, m), same);
+                    let same = ClientKey::new(&branch, m).is_ok_and(|k| k == key);
+                    proptest::prop_assert_eq!(key.is(&branch, m), same);
                 }
             }
         }

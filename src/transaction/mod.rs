@@ -458,17 +458,16 @@ pub trait Machine: Copy {
 }
 
 /// Builds one step's actions and keeps the armed-timer set in line with them.
-pub(crate) struct Out {
+pub(crate) struct Out<'a> {
     armed: TimerSet,
-    actions: Actions,
+    /// Where the actions go: the caller's, so that a step's actions are written once
+    /// rather than moved out through each return (a `Step` is some 130 bytes).
+    actions: &'a mut Actions,
 }
 
-impl Out {
-    pub(crate) fn new(armed: TimerSet) -> Self {
-        Out {
-            armed,
-            actions: Actions::new(),
-        }
+impl<'a> Out<'a> {
+    pub(crate) fn new(armed: TimerSet, actions: &'a mut Actions) -> Self {
+        Out { armed, actions }
     }
 
     pub(crate) fn push(&mut self, a: Action) {
@@ -508,23 +507,6 @@ impl Out {
 
     pub(crate) fn armed(&self) -> TimerSet {
         self.armed
-    }
-
-    pub(crate) fn finish<S>(self, state: S) -> Step<S> {
-        Step {
-            state,
-            actions: self.actions,
-        }
-    }
-}
-
-impl<S> Step<S> {
-    /// A step that changes nothing.
-    pub(crate) fn idle(state: S) -> Self {
-        Step {
-            state,
-            actions: Actions::new(),
-        }
     }
 }
 

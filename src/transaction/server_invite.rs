@@ -37,8 +37,8 @@
 #[cfg(doc)]
 use super::TRYING_DELAY;
 use super::{
-    Action, Config, InvalidState, Machine, Out, Reliability, State, Step, TimerId, TimerSet,
-    TuSignal,
+    Action, Actions, Config, InvalidState, Machine, Out, Reliability, State, Step, TimerId,
+    TimerSet, TuSignal,
 };
 use crate::message::StatusCode;
 
@@ -75,28 +75,48 @@ pub struct ServerInvite {
 impl ServerInvite {
     /// Enters Proceeding and arms the 100 Trying timer (§17.2.1).
     pub fn start(_cfg: &Config, reliability: Reliability) -> Step<Self> {
-        let mut out = Out::new(TimerSet::EMPTY);
+        let mut actions = Actions::new();
+        let state = Self::start_into(_cfg, reliability, &mut actions);
+        Step { state, actions }
+    }
+
+    /// [`start`](Self::start) with the actions pushed onto `actions` (empty): the
+    /// endpoint's way, which moves no [`Step`].
+    pub(crate) fn start_into(
+        _cfg: &Config,
+        reliability: Reliability,
+        actions: &mut Actions,
+    ) -> Self {
+        let mut out = Out::new(TimerSet::EMPTY, actions);
         out.start(TimerId::Trying, super::TRYING_DELAY);
         let armed = out.armed();
-        out.finish(ServerInvite {
+        ServerInvite {
             state: State::Proceeding,
             reliability,
             armed,
             g_fired: 0,
             provisional_sent: false,
-        })
+        }
     }
 
     /// Feeds one network or timer event; see the [module docs](self).
     #[must_use]
     pub fn step(self, cfg: &Config, ev: Event) -> Step<Self> {
+        let mut actions = Actions::new();
+        let state = self.step_into(cfg, ev, &mut actions);
+        Step { state, actions }
+    }
+
+    /// [`step`](Self::step) with the actions pushed onto `actions` (empty): the
+    /// endpoint's way, which moves no [`Step`].
+    pub(crate) fn step_into(self, cfg: &Config, ev: Event, actions: &mut Actions) -> Self {
         if self.state == State::Terminated {
-            return Step::idle(self);
+            return self;
         }
-        let mut out = Out::new(self.armed);
+        let mut out = Out::new(self.armed, actions);
         let mut next = self;
         match (self.state, ev) {
-            (_, Event::Timer(id)) if !self.armed.contains(id) => return Step::idle(self),
+            (_, Event::Timer(id)) if !self.armed.contains(id) => return self,
             // §17.2.1: the TU did not answer within 200 ms: send 100 Trying.
             (State::Proceeding, Event::Timer(TimerId::Trying)) => {
                 out.fired(TimerId::Trying);
@@ -155,20 +175,33 @@ impl ServerInvite {
             }
             // Absorbed: INVITE retransmissions in Accepted (RFC 6026 §8.7) and Confirmed,
             // ACKs in Proceeding and Confirmed, ...
-            _ => return Step::idle(self),
+            _ => return self,
         }
         if next.state == State::Terminated {
             out.terminate();
         }
         next.armed = out.armed();
-        out.finish(next)
+        next
     }
 
     /// The TU sends `response` through the transaction (§17.2.1). Allowed: any response in
     /// Proceeding, and further 2xx in Accepted (RFC 6026 §8.7). Anything else is refused and
     /// the machine is unchanged.
     pub fn respond(self, cfg: &Config, response: StatusCode) -> Result<Step<Self>, InvalidState> {
-        let mut out = Out::new(self.armed);
+        let mut actions = Actions::new();
+        let state = self.respond_into(cfg, response, &mut actions)?;
+        Ok(Step { state, actions })
+    }
+
+    /// [`respond`](Self::respond) with the actions pushed onto `actions` (empty): the
+    /// endpoint's way, which moves no [`Step`]. On error `actions` is as it was.
+    pub(crate) fn respond_into(
+        self,
+        cfg: &Config,
+        response: StatusCode,
+        actions: &mut Actions,
+    ) -> Result<Self, InvalidState> {
+        let mut out = Out::new(self.armed, actions);
         let mut next = self;
         match self.state {
             State::Proceeding => {
@@ -197,7 +230,7 @@ impl ServerInvite {
             state => return Err(InvalidState { state, response }),
         }
         next.armed = out.armed();
-        Ok(out.finish(next))
+        Ok(next)
     }
 }
 

@@ -24,8 +24,8 @@
 //! ```
 
 use super::{
-    Action, Config, InvalidState, Machine, Out, Reliability, State, Step, TimerId, TimerSet,
-    TuSignal,
+    Action, Actions, Config, InvalidState, Machine, Out, Reliability, State, Step, TimerId,
+    TimerSet, TuSignal,
 };
 use crate::message::StatusCode;
 
@@ -55,23 +55,43 @@ pub struct ServerNonInvite {
 impl ServerNonInvite {
     /// Enters Trying (§17.2.2). No actions: the host hands the request to the TU.
     pub fn start(_cfg: &Config, reliability: Reliability) -> Step<Self> {
-        Step::idle(ServerNonInvite {
+        let mut actions = Actions::new();
+        let state = Self::start_into(_cfg, reliability, &mut actions);
+        Step { state, actions }
+    }
+
+    /// [`start`](Self::start) with the actions pushed onto `actions` (empty): the
+    /// endpoint's way, which moves no [`Step`].
+    pub(crate) fn start_into(
+        _cfg: &Config,
+        reliability: Reliability,
+        _actions: &mut Actions,
+    ) -> Self {
+        ServerNonInvite {
             state: State::Trying,
             reliability,
             armed: TimerSet::EMPTY,
-        })
+        }
     }
 
     /// Feeds one network or timer event; see the [module docs](self).
     #[must_use]
     pub fn step(self, _cfg: &Config, ev: Event) -> Step<Self> {
+        let mut actions = Actions::new();
+        let state = self.step_into(_cfg, ev, &mut actions);
+        Step { state, actions }
+    }
+
+    /// [`step`](Self::step) with the actions pushed onto `actions` (empty): the
+    /// endpoint's way, which moves no [`Step`].
+    pub(crate) fn step_into(self, _cfg: &Config, ev: Event, actions: &mut Actions) -> Self {
         if self.state == State::Terminated {
-            return Step::idle(self);
+            return self;
         }
-        let mut out = Out::new(self.armed);
+        let mut out = Out::new(self.armed, actions);
         let mut next = self;
         match (self.state, ev) {
-            (_, Event::Timer(id)) if !self.armed.contains(id) => return Step::idle(self),
+            (_, Event::Timer(id)) if !self.armed.contains(id) => return self,
             // §17.2.2: a retransmission in Proceeding or Completed gets the latest response
             // again (in Trying it is absorbed by the catch-all).
             (State::Proceeding | State::Completed, Event::Request) => {
@@ -87,20 +107,33 @@ impl ServerNonInvite {
                 out.fired(TimerId::J);
                 next.state = State::Terminated;
             }
-            _ => return Step::idle(self),
+            _ => return self,
         }
         if next.state == State::Terminated {
             out.terminate();
         }
         next.armed = out.armed();
-        out.finish(next)
+        next
     }
 
     /// The TU sends `response` (§17.2.2): 1xx in Trying or Proceeding → Proceeding;
     /// 200-699 in Trying or Proceeding → Completed with Timer J (64*T1 unreliable, zero
     /// reliable: terminate at once). Anything in Completed or Terminated is refused.
     pub fn respond(self, cfg: &Config, response: StatusCode) -> Result<Step<Self>, InvalidState> {
-        let mut out = Out::new(self.armed);
+        let mut actions = Actions::new();
+        let state = self.respond_into(cfg, response, &mut actions)?;
+        Ok(Step { state, actions })
+    }
+
+    /// [`respond`](Self::respond) with the actions pushed onto `actions` (empty): the
+    /// endpoint's way, which moves no [`Step`]. On error `actions` is as it was.
+    pub(crate) fn respond_into(
+        self,
+        cfg: &Config,
+        response: StatusCode,
+        actions: &mut Actions,
+    ) -> Result<Self, InvalidState> {
+        let mut out = Out::new(self.armed, actions);
         let mut next = self;
         match self.state {
             State::Trying | State::Proceeding => {
@@ -121,7 +154,7 @@ impl ServerNonInvite {
             state => return Err(InvalidState { state, response }),
         }
         next.armed = out.armed();
-        Ok(out.finish(next))
+        Ok(next)
     }
 }
 
