@@ -292,15 +292,14 @@ pub(super) struct Auth {
     username: String<MAX_CREDENTIAL>,
     password: String<MAX_CREDENTIAL>,
     challenges: Challenges,
-    /// The last requests sent again, each answering a challenge (or a 422), with the
+    /// The requests sent again, each answering a challenge (or a 422), with the
     /// challenges their chain answered so far: a challenge to one of them continues its
     /// count, a challenge to any other request starts a new one (two requests of a call
     /// challenged at once keep counts of their own). Only their credentials can be
     /// refused: an original request carries the kept credentials of an earlier
     /// challenge (§22.3), which a server whose nonce has expired challenges again, often
-    /// without `stale`; that challenge is answered.
-    /// A request stays there while it waits for its final response, and while the
-    /// request sent again for it does not take its place.
+    /// without `stale`; that challenge is answered. Each stays until the request sent
+    /// again for it takes its place, or, once it has its final response, another's.
     retries: [Option<Retried>; RETRIES_KEPT],
     /// The challenge last taken: the request challenged, the place in `retries` of the
     /// request answering it, and its chain's counts.
