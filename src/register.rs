@@ -171,7 +171,8 @@ impl Retry {
             .max(Self::MIN_WAIT)
     }
 
-    /// The shortest wait time: one second.
+    /// The shortest wait time [`wait`](Self::wait) gives: one second. The host waits a
+    /// random 50 to 100 % of it (the endpoint does), so at least half a second.
     pub const MIN_WAIT: Duration = Duration::from_secs(1);
 }
 

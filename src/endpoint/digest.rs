@@ -45,7 +45,10 @@ pub const MAX_REALMS: usize = 2;
 const MAX_CHALLENGES: u8 = crate::register::MAX_AUTH_TRIES;
 const _: () = assert!(MAX_CHALLENGES as usize == MAX_REALMS + 1);
 /// Requests sent again (answering a challenge) that a call or subscription remembers as
-/// such: more than it has out at once (a re-INVITE or UPDATE, an INFO, a BYE).
+/// such while they wait for their final response: more than it usually has out at once
+/// (a re-INVITE or UPDATE, an INFO, a BYE). A challenge to a further request while that
+/// many are out is not answered (the request fails with it): forgetting one of them
+/// would have its own challenge read as one to an original request, answered again.
 const RETRIES_KEPT: usize = 4;
 /// Stale-nonce challenges answered in a row for one request (RFC 2617 §3.2.1): a server
 /// that keeps saying `stale=true` would otherwise be asked for ever.
@@ -289,18 +292,18 @@ pub(super) struct Auth {
     username: String<MAX_CREDENTIAL>,
     password: String<MAX_CREDENTIAL>,
     challenges: Challenges,
-    /// The last requests sent again, each answering a challenge (or a 422), with the
+    /// The requests sent again, each answering a challenge (or a 422), with the
     /// challenges their chain answered so far: a challenge to one of them continues its
     /// count, a challenge to any other request starts a new one (two requests of a call
     /// challenged at once keep counts of their own). Only their credentials can be
     /// refused: an original request carries the kept credentials of an earlier
     /// challenge (§22.3), which a server whose nonce has expired challenges again, often
-    /// without `stale`; that challenge is answered.
+    /// without `stale`; that challenge is answered. Each stays until the request sent
+    /// again for it takes its place, or, once it has its final response, another's.
     retries: [Option<Retried>; RETRIES_KEPT],
-    /// Where the next retry goes in `retries`.
-    next_retry: u8,
-    /// The counts of the challenge last taken, for the request that answers it.
-    taken: Retried,
+    /// The challenge last taken: the request challenged, the place in `retries` of the
+    /// request answering it, and its chain's counts.
+    taken: Option<(TxHandle, usize, Retried)>,
     /// The key of the record the call's last answered re-INVITE lingers as (RFC 6026
     /// Accepted), where that re-INVITE is kept for the credentials of its ACK.
     pub(super) lingering_reinvite: Option<ClientKey>,
@@ -317,8 +320,7 @@ impl Auth {
             password: text_of(credentials.password)?,
             challenges: Challenges::new(credentials.realm)?,
             retries: [None; RETRIES_KEPT],
-            next_retry: 0,
-            taken: Retried::NONE,
+            taken: None,
             lingering_reinvite: None,
             withdrawn: false,
         })
@@ -332,8 +334,7 @@ impl Auth {
             password: self.password.clone(),
             challenges: self.challenges.none_kept(),
             retries: [None; RETRIES_KEPT],
-            next_retry: 0,
-            taken: Retried::NONE,
+            taken: None,
             lingering_reinvite: None,
             withdrawn: false,
         }
@@ -363,24 +364,29 @@ impl Auth {
     /// challenge and this one challenges a realm whose credentials it carried without
     /// saying the nonce was stale (§22.1: "A UAC MUST NOT re-attempt requests with the
     /// credentials that have just been rejected"; the kept credentials an original
-    /// request carries meet a new nonce, and are not refused); or when this request's chain answered [`MAX_CHALLENGES`] challenges
-    /// (or [`MAX_STALE`] stale ones) already.
+    /// request carries meet a new nonce, and are not refused); when this request's chain
+    /// answered [`MAX_CHALLENGES`] challenges (or [`MAX_STALE`] stale ones) already; or
+    /// when `request` is an original one and [`RETRIES_KEPT`] requests answering
+    /// challenges still wait for their final response (`waiting`: whether a transaction
+    /// does).
     pub(super) fn take_challenge(
         &mut self,
         tx: TxHandle,
         request: &Message<'_>,
         response: &Message<'_>,
+        waiting: impl Fn(TxHandle) -> bool,
     ) -> bool {
-        let chain = self
-            .retries
-            .iter()
-            .flatten()
-            .find(|r| r.tx == Some(tx))
-            .copied();
+        let slot = self.slot_of(tx);
+        let chain = slot.and_then(|i| self.retries[i]);
         if self.withdrawn || (chain.is_some() && refused(request, response, &self.challenges.realm))
         {
             return false;
         }
+        // The request answering it takes its chain's place; an original request's, a
+        // free one.
+        let Some(slot) = slot.or_else(|| self.free_slot(&waiting)) else {
+            return false;
+        };
         let mut any = false;
         let mut all_stale = true;
         for kind in [HeaderKind::WwwAuthenticate, HeaderKind::ProxyAuthenticate] {
@@ -407,19 +413,49 @@ impl Auth {
             }
             counts.answered += 1;
         }
-        self.taken = counts;
+        self.taken = Some((tx, slot, counts));
         self.challenges.keep(response);
         true
     }
 
-    /// The request challenged was sent again as `retry`.
-    pub(super) fn reoriginated(&mut self, retry: TxHandle) {
-        let counts = core::mem::replace(&mut self.taken, Retried::NONE);
-        self.retries[usize::from(self.next_retry) % RETRIES_KEPT] = Some(Retried {
-            tx: Some(retry),
-            ..counts
-        });
-        self.next_retry = (self.next_retry + 1) % RETRIES_KEPT as u8;
+    /// Where request `tx` is in `retries`, if it is one sent again.
+    fn slot_of(&self, tx: TxHandle) -> Option<usize> {
+        self.retries
+            .iter()
+            .position(|r| r.is_some_and(|r| r.tx == Some(tx)))
+    }
+
+    /// A place in `retries` whose request no longer waits for its final response (so
+    /// cannot be challenged again), if any.
+    fn free_slot(&self, waiting: impl Fn(TxHandle) -> bool) -> Option<usize> {
+        self.retries
+            .iter()
+            .position(|r| r.and_then(|r| r.tx).is_none_or(|t| !waiting(t)))
+    }
+
+    /// The challenged request `tx` was sent again as `retry` (`waiting`: as for
+    /// [`take_challenge`](Self::take_challenge)). Sent again for another reason (a
+    /// 422), a request sent again stays one, with its chain's counts; an original
+    /// request becomes one if there is room.
+    pub(super) fn reoriginated(
+        &mut self,
+        tx: TxHandle,
+        retry: TxHandle,
+        waiting: impl Fn(TxHandle) -> bool,
+    ) {
+        let (slot, counts) = match self.taken.take() {
+            Some((challenged, slot, counts)) if challenged == tx => (Some(slot), counts),
+            _ => match self.slot_of(tx) {
+                Some(i) => (Some(i), self.retries[i].unwrap_or(Retried::NONE)),
+                None => (self.free_slot(waiting), Retried::NONE),
+            },
+        };
+        if let Some(slot) = slot {
+            self.retries[slot] = Some(Retried {
+                tx: Some(retry),
+                ..counts
+            });
+        }
     }
 
     /// The challenged `request` (sent as `tx`, answered by `response`) written again
@@ -433,9 +469,10 @@ impl Auth {
         response: &Message<'_>,
         (via, next): (ViaValue<'_>, u32),
         cnonce: &str,
+        waiting: impl Fn(TxHandle) -> bool,
     ) -> Option<Bytes<MSG>> {
         // §8.1.1.5: CSeq numbers stay below 2^31.
-        if next > CSEQ_LIMIT || !self.take_challenge(tx, request, response) {
+        if next > CSEQ_LIMIT || !self.take_challenge(tx, request, response, waiting) {
             return None;
         }
         let answers = self.answer(request, cnonce);
@@ -826,10 +863,13 @@ impl<
             .filter(|d| kind != Challenged::Invite && to_tag == Some(d.id().remote_tag()))
             .map(Dialog::local_seq);
         let next = own_seq.unwrap_or(0).max(cseq.seq()).saturating_add(1);
+        let txs = &self.txs;
         let Some(auth) = self.call_auths.get_mut(call) else {
             return false;
         };
-        let Some(bytes) = auth.retry::<MSG>(tx, &request, resp, (via, next), &cnonce) else {
+        let waiting = |t: TxHandle| txs.get(t.0).is_some_and(|e| e.machine.awaits_final());
+        let Some(bytes) = auth.retry::<MSG>(tx, &request, resp, (via, next), &cnonce, waiting)
+        else {
             return false;
         };
         let Ok(key) = ClientKey::new(&branch, method) else {
@@ -896,10 +936,14 @@ mod tests {
             challenge: challenge.unwrap(), // unwrap: short
             nc: 3,
         });
-        auth.reoriginated(TxHandle(super::super::table::RawHandle {
-            index: 3,
-            generation: 1,
-        }));
+        let handle = |index| {
+            TxHandle(super::super::table::RawHandle {
+                index,
+                generation: 1,
+            })
+        };
+        auth.reoriginated(handle(2), handle(3), |_| true);
+        assert!(auth.retries.iter().any(Option::is_some));
         assert!(auth.has_challenges());
         let fork = auth.without_challenges();
         assert!(!fork.has_challenges());

@@ -797,6 +797,21 @@ impl Machine {
         Ok(())
     }
 
+    /// A client transaction waiting for its final response (§17.1.1.2, §17.1.2.2).
+    fn awaits_final(&self) -> bool {
+        match self {
+            Machine::ClientInvite(m) => matches!(
+                m.state(),
+                transaction::State::Calling | transaction::State::Proceeding
+            ),
+            Machine::ClientNonInvite(m) => matches!(
+                m.state(),
+                transaction::State::Trying | transaction::State::Proceeding
+            ),
+            _ => false,
+        }
+    }
+
     fn is_server(&self) -> bool {
         matches!(self, Machine::ServerInvite(_) | Machine::ServerNonInvite(_))
     }
@@ -1874,8 +1889,11 @@ impl<
         if let Some(e) = self.txs.get_mut(tx.0) {
             e.call = None;
         }
+        let txs = &self.txs;
         if let Some(auth) = self.call_auths.get_mut(call) {
-            auth.reoriginated(retry);
+            auth.reoriginated(tx, retry, |t| {
+                txs.get(t.0).is_some_and(|e| e.machine.awaits_final())
+            });
         }
     }
 

@@ -853,6 +853,8 @@ impl<
         let Ok(cseq) = request.cseq() else {
             return false;
         };
+        let txs = &self.txs;
+        let waiting = |t: TxHandle| txs.get(t.0).is_some_and(|e| e.machine.awaits_final());
         let Some(s) = self.subs.get_mut(sub.0) else {
             return false;
         };
@@ -862,14 +864,18 @@ impl<
         let Some(auth) = s.auth.as_mut() else {
             return false;
         };
-        let Some(bytes) = auth.retry::<MSG>(tx, &request, resp, (via, next), &cnonce) else {
+        let Some(bytes) = auth.retry::<MSG>(tx, &request, resp, (via, next), &cnonce, waiting)
+        else {
             return false;
         };
         let Some(retry) = self.resend_subscribe(now, sub, peer, bytes, &branch, next) else {
             return false;
         };
+        let txs = &self.txs;
         if let Some(auth) = self.subs.get_mut(sub.0).and_then(|s| s.auth.as_mut()) {
-            auth.reoriginated(retry);
+            auth.reoriginated(tx, retry, |t| {
+                txs.get(t.0).is_some_and(|e| e.machine.awaits_final())
+            });
         }
         self.push_event(Event::Reoriginated { tx, retry });
         true
