@@ -264,8 +264,37 @@ pub(crate) mod text {
         push_digits(out, n)
     }
 
-    /// Dotted-quad form (RFC 3986 §3.2.2 `IPv4address`).
+    /// Dotted-quad form (RFC 3986 §3.2.2 `IPv4address`). Each octet's digits pushed as
+    /// they are worked out: going through [`decimal`]'s ten-byte buffer and loop cost
+    /// a `received` or a transaction key tens of instructions.
     pub(crate) fn push_ipv4<const N: usize>(out: &mut String<N>, a: Ipv4Addr) -> fmt::Result {
+        for (i, o) in a.octets().into_iter().enumerate() {
+            if i > 0 {
+                out.push('.').map_err(|_| fmt::Error)?;
+            }
+            if o >= 100 {
+                push_digit(out, o / 100)?;
+            }
+            if o >= 10 {
+                push_digit(out, o / 10 % 10)?;
+            }
+            push_digit(out, o % 10)?;
+        }
+        Ok(())
+    }
+
+    /// The digit `d` (0 to 9).
+    #[inline(always)]
+    fn push_digit<const N: usize>(out: &mut String<N>, d: u8) -> fmt::Result {
+        out.push(char::from(b'0' + d)).map_err(|_| fmt::Error)
+    }
+
+    /// [`push_ipv4`] as it was, through [`decimal`]: the reference it is compared with.
+    #[cfg(test)]
+    pub(crate) fn push_ipv4_reference<const N: usize>(
+        out: &mut String<N>,
+        a: Ipv4Addr,
+    ) -> fmt::Result {
         for (i, o) in a.octets().into_iter().enumerate() {
             if i > 0 {
                 out.push('.').map_err(|_| fmt::Error)?;
@@ -341,6 +370,39 @@ pub(crate) mod text {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(5000))]
+
+        /// The dotted quad digit by digit equals the one through `decimal`, whatever is
+        /// already in the string and however little room is left (then both fail and
+        /// leave the same prefix).
+        #[test]
+        fn ipv4_as_reference(
+            octets in proptest::array::uniform4(proptest::prop_oneof![
+                0u8..=9, 10u8..=99, 100u8..=255, proptest::strategy::Just(0u8),
+                proptest::strategy::Just(255u8),
+            ]),
+            prefix in 0usize..24,
+        ) {
+            let a = core::net::Ipv4Addr::from(octets);
+            let mut new: heapless::String<24> = heapless::String::new();
+            let mut old: heapless::String<24> = heapless::String::new();
+            for _ in 0..prefix {
+                new.push('x').unwrap();
+                old.push('x').unwrap();
+            }
+            let n = text::push_ipv4(&mut new, a);
+            let o = text::push_ipv4_reference(&mut old, a);
+            proptest::prop_assert_eq!(n, o);
+            proptest::prop_assert_eq!(new.as_str(), old.as_str());
+            if n.is_ok() {
+                let mut core_text: heapless::String<24> = heapless::String::new();
+                fmt::Write::write_fmt(&mut core_text, format_args!("{a}")).unwrap();
+                proptest::prop_assert_eq!(&new[prefix..], core_text.as_str());
+            }
+        }
+    }
 
     #[test]
     fn slice_sink_advances_and_refuses_overflow() {

@@ -231,6 +231,24 @@ impl ServerKey {
         })
     }
 
+    /// [`ServerKey::new`] with a branch known to be RFC 3261's and the host as
+    /// [`key_host`] makes it (lowered already): the same key and errors, one copy of
+    /// the host fewer.
+    fn with_key_host(
+        branch: &str,
+        host: heapless::String<MAX_SENT_BY_HOST>,
+        sent_by_port: Option<u16>,
+        method: Method<'_>,
+    ) -> Result<Self, KeyError> {
+        debug_assert!(is_rfc3261_branch(branch));
+        Ok(ServerKey {
+            branch: bounded(branch, Capacity::Branch)?,
+            host,
+            port: sent_by_port,
+            method: method_key(method, true)?,
+        })
+    }
+
     /// For a CANCEL's key, the key of the INVITE it cancels (§9.2: matched by the same
     /// rules, with method INVITE). `None` for any other method.
     pub fn cancelled_invite(&self) -> Option<ServerKey> {
@@ -516,6 +534,21 @@ fn host_text(host: &Host<'_>) -> Result<heapless::String<MAX_SENT_BY_HOST>, KeyE
     Ok(out)
 }
 
+/// `host` as a [`ServerKey`] holds it, what `lowercase(host_text(host))` gives, in one
+/// copy: an IPv4 address is written in lower case already (digits and dots), a domain
+/// lowered as it is copied. Errors as `host_text`'s.
+fn key_host(host: &Host<'_>) -> Result<heapless::String<MAX_SENT_BY_HOST>, KeyError> {
+    match host {
+        Host::Ipv4(_) => host_text(host),
+        Host::Domain(d) => lowercase(d, Capacity::SentBy),
+        Host::Ipv6(_) => {
+            let mut out = host_text(host)?;
+            out.make_ascii_lowercase();
+            Ok(out)
+        }
+    }
+}
+
 /// The key a request is matched with on the server side (§17.2.3): [`ServerKey`] when
 /// the top Via branch has the magic cookie, else the RFC 2543 [`LegacyKey`].
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -574,10 +607,10 @@ impl RequestKey {
         let branch = via.branch().unwrap_or("");
         if is_rfc3261_branch(branch) {
             let sent_by = via.sent_by();
-            let host = host_text(&sent_by.host)?;
-            return Ok(RequestKey::Rfc3261(ServerKey::new(
+            let host = key_host(&sent_by.host)?;
+            return Ok(RequestKey::Rfc3261(ServerKey::with_key_host(
                 branch,
-                &host,
+                host,
                 sent_by.port,
                 method,
             )?));
@@ -731,7 +764,31 @@ mod parts_tests {
     use super::*;
 
     proptest::proptest! {
-        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3000))]
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(5000))]
+        /// The server key made from the host in one copy (`key_host`) is the key
+        /// `ServerKey::new` makes from the host's text, error for error: IPv4, IPv6 and
+        /// domains in any case, around the host and branch capacities.
+        #[test]
+        fn key_host_as_new(
+            which in 0usize..3,
+            v4 in proptest::prelude::any::<[u8; 4]>(),
+            v6 in proptest::prelude::any::<[u16; 8]>(),
+            domain in "[a-zA-Z0-9.-]{0,70}",
+            branch in "z9hG4bK[a-zA-Z0-9.]{0,62}",
+            port in proptest::option::of(proptest::prelude::any::<u16>()),
+            m in 0usize..3,
+        ) {
+            let host = match which {
+                0 => Host::Ipv4(core::net::Ipv4Addr::from(v4)),
+                1 => Host::Ipv6(core::net::Ipv6Addr::from(v6)),
+                _ => Host::Domain(&domain),
+            };
+            let method = [Method::Invite, Method::Ack, Method::Bye][m];
+            let old = host_text(&host).and_then(|t| ServerKey::new(&branch, &t, port, method));
+            let new = key_host(&host).and_then(|h| ServerKey::with_key_host(&branch, h, port, method));
+            proptest::prop_assert_eq!(new, old);
+        }
+
         /// `fits` says exactly when `new` makes a key, and `is` is equality with the key
         /// `new` makes, for branches and methods around the capacities.
         #[test]
