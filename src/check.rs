@@ -25,6 +25,7 @@
 //! }
 //! ```
 
+use core::cell::Cell;
 use core::fmt;
 
 use crate::encode::{EncodeError, MessageBuilder, Value};
@@ -325,38 +326,72 @@ pub fn check_request_core<'a>(
     msg: &Message<'a>,
     caps: &Capabilities<'_>,
 ) -> Result<CoreHeaders<'a>, Rejection> {
-    check_request_target(msg, caps).map(|checked| checked.core)
+    let mut rejection = None;
+    check_request_headers(msg, caps, &mut None, &mut rejection).map_err(|()| rejected(rejection))
 }
 
-/// What the checks of a message found, kept for the caller so that it parses none of
-/// it again.
+/// The rejection [`check_request_headers`] gave with its error (it gives one with
+/// every error).
+fn rejected(rejection: Option<Rejection>) -> Rejection {
+    rejection.unwrap_or(Rejection::bad_request(Problem::MissingHeader(
+        HeaderKind::Via,
+    )))
+}
+
+/// What the checks of a request found (the tests' view of [`check_request_headers`]).
+#[cfg(test)]
 #[derive(Debug)]
 pub(crate) struct Checked<'a> {
     /// The core headers.
     pub(crate) core: CoreHeaders<'a>,
-    /// A request's first Contact URI: `None` when there is none, it is `*`, or the
-    /// message is a response (whose Contact the checks do not read).
-    #[cfg_attr(not(feature = "endpoint"), allow(dead_code))] // the endpoint reads it
+    /// A request's first Contact URI: `None` when there is none or it is `*`.
     pub(crate) target: Option<&'a str>,
 }
 
 /// [`check_request_core`], giving also the URI of the first Contact (see
 /// [`Checked::target`]): the remote target of a dialog the request makes, so that the
-/// endpoint does not parse the Contact again. One result is written, in place: every
-/// check after the mandatory headers only reads it (`Checked` is some 600 bytes, and
-/// each move of it was a copy).
+/// endpoint does not parse the Contact again.
+#[cfg(test)]
 pub(crate) fn check_request_target<'a>(
     msg: &Message<'a>,
     caps: &Capabilities<'_>,
 ) -> Result<Checked<'a>, Rejection> {
-    start_line(msg)?;
+    let (mut target, mut rejection) = (None, None);
+    let core = check_request_headers(msg, caps, &mut target, &mut rejection)
+        .map_err(|()| rejected(rejection))?;
+    Ok(Checked { core, target })
+}
+
+/// The checks of [`check_request`], giving the core headers and writing the URI of the
+/// first Contact (see [`Checked::target`]) into `target`: the remote target of a dialog
+/// the request makes, so that the endpoint does not parse the Contact again. On an
+/// error the rejection is written into `rejection`. The result is the core headers
+/// alone, with `()` as its error, so that it is built where the caller keeps it: in a
+/// struct around it, or with `Rejection` as the error, it was built aside and copied
+/// (some 500 bytes).
+pub(crate) fn check_request_headers<'a>(
+    msg: &Message<'a>,
+    caps: &Capabilities<'_>,
+    target: &mut Option<&'a str>,
+    rejection: &mut Option<Rejection>,
+) -> Result<CoreHeaders<'a>, ()> {
+    if let Err(r) = start_line(msg) {
+        *rejection = Some(r);
+        return Err(());
+    }
+    // Kept aside: the result's error is `()` (see above).
+    let rejected = Cell::new(None);
+    let reject = |r| rejected.set(Some(r));
     // The rules run before the result is built, so that it is built in place.
-    mandatory_headers(
+    let core = mandatory_headers(
         msg,
-        Rejection::bad_request,
+        target,
+        |problem| reject(Rejection::bad_request(problem)),
         true,
-        |cseq, content_type, _| request_rules(msg, caps, cseq, content_type),
-    )
+        |cseq, content_type, _| request_rules(msg, caps, cseq, content_type).map_err(reject),
+    );
+    *rejection = rejected.get();
+    core
 }
 
 /// The start line of a request: a method (the parser gives one to every request), and
@@ -493,16 +528,16 @@ pub fn check_response(msg: &Message<'_>) -> Result<(), Discard> {
 
 /// [`check_response`], returning the core headers it parsed.
 pub fn check_response_core<'a>(msg: &Message<'a>) -> Result<CoreHeaders<'a>, Discard> {
-    check_response_checked(msg, true).map(|checked| checked.core)
+    check_response_checked(msg, true)
 }
 
-/// [`check_response_core`], the result written in place (see [`check_request_target`]);
+/// [`check_response_core`], the result built in place (see [`check_request_headers`]);
 /// the Record-Route of a response that may create a dialog is checked if `dialog_rr`
 /// (the endpoint checks it itself, once it knows whether the request was in a dialog).
 pub(crate) fn check_response_checked<'a>(
     msg: &Message<'a>,
     dialog_rr: bool,
-) -> Result<Checked<'a>, Discard> {
+) -> Result<CoreHeaders<'a>, Discard> {
     if msg.is_request() {
         return Err(Discard::Malformed(ParseError::new(
             ParseErrorKind::StartLine,
@@ -514,6 +549,7 @@ pub(crate) fn check_response_checked<'a>(
     }
     mandatory_headers(
         msg,
+        &mut None,
         |problem| match problem {
             Problem::MissingHeader(k)
             | Problem::DuplicateHeader(k)
@@ -545,7 +581,9 @@ pub fn classify<'a>(bytes: &'a [u8], caps: &Capabilities<'_>, limits: &Limits) -
             Err(d) => Verdict::Discard(d),
         },
         Err(error) => match Message::salvage_request(bytes, limits) {
-            Some(msg) if mandatory_headers(&msg, |p| p, true, |_, _, _| Ok(())).is_ok() => {
+            Some(msg)
+                if mandatory_headers(&msg, &mut None, |p| p, true, |_, _, _| Ok(())).is_ok() =>
+            {
                 Verdict::Respond(msg, Rejection::bad_request(Problem::Malformed(error)))
             }
             _ => Verdict::Discard(Discard::Malformed(error)),
@@ -557,16 +595,18 @@ pub fn classify<'a>(bytes: &'a [u8], caps: &Capabilities<'_>, limits: &Limits) -
 /// exactly once (RFC 3261 §8.1.1, §20); Max-Forwards, Content-Type, Contact, Route and
 /// Record-Route well formed where present (in a response, if `dialog_rr` and it may create
 /// a dialog, [`creates_dialog`]). Then `then`, the caller's further checks, on the
-/// CSeq, Content-Type and number of Via values. Gives what it parsed (see [`Checked`])
-/// so that the callers do not parse it again, or the problem as `fail` makes it the
+/// CSeq, Content-Type and number of Via values. Gives what it parsed (and a request's
+/// first Contact URI in `target`, see [`Checked::target`]) so that the callers do not
+/// parse it again, or the problem as `fail` makes it the
 /// caller's error (made here, so that the result is not converted, and copied, after;
 /// `then` runs here for the same reason: the result is built once, in place).
 fn mandatory_headers<'a, E>(
     msg: &Message<'a>,
+    target: &mut Option<&'a str>,
     fail: impl Fn(Problem) -> E,
     dialog_rr: bool,
     then: impl FnOnce(&CSeq<'a>, Option<&ContentType<'a>>, usize) -> Result<(), E>,
-) -> Result<Checked<'a>, E> {
+) -> Result<CoreHeaders<'a>, E> {
     const ONCE: [HeaderKind; 6] = [
         HeaderKind::From,
         HeaderKind::To,
@@ -622,7 +662,6 @@ fn mandatory_headers<'a, E>(
     // The address lists matter to a UAS acting on a request (RFC 4475 §3.1.2.13); a UAC
     // reads a response's Contact and Record-Route only when it builds a dialog from it,
     // which checks them then.
-    let mut target = None;
     if msg.is_request() {
         // Absent (an ACK, a BYE), or one header holding one plain value (nearly every
         // other request): no iterator.
@@ -631,7 +670,7 @@ fn mandatory_headers<'a, E>(
             msg.sole_plain(HeaderKind::Contact, ContactValue::parse_plain_whole)
         {
             if let ContactValue::Addr(first) = first {
-                target = Some(first.uri().as_str());
+                *target = Some(first.uri().as_str());
             }
         } else {
             let mut contacts = msg.contacts();
@@ -640,7 +679,7 @@ fn mandatory_headers<'a, E>(
                 .transpose()
                 .map_err(malformed(HeaderKind::Contact))?
             {
-                target = Some(first.uri().as_str());
+                *target = Some(first.uri().as_str());
             }
             for c in contacts {
                 c.map_err(malformed(HeaderKind::Contact))?;
@@ -678,16 +717,27 @@ fn mandatory_headers<'a, E>(
     let Some(top_via) = top_via else {
         return Err(fail(Problem::MissingHeader(HeaderKind::Via)));
     };
-    Ok(Checked {
-        core: CoreHeaders {
-            top_via,
-            from: *from,
-            to: *to,
-            call_id,
-            cseq,
-        },
-        target,
-    })
+    Ok(core_headers(top_via, from, to, call_id, cseq))
+}
+
+/// The result of [`mandatory_headers`], built by a call of its own: the call writes it
+/// straight into the caller's result, where a struct literal inside `Ok` is built aside
+/// and copied whole (some 500 bytes).
+#[inline(never)]
+fn core_headers<'a>(
+    top_via: Via<'a>,
+    from: &NameAddr<'a>,
+    to: &NameAddr<'a>,
+    call_id: CallId<'a>,
+    cseq: CSeq<'a>,
+) -> CoreHeaders<'a> {
+    CoreHeaders {
+        top_via,
+        from: *from,
+        to: *to,
+        call_id,
+        cseq,
+    }
 }
 
 /// Whether the response `msg` (CSeq `cseq`) may create a dialog whose route set its
@@ -1051,7 +1101,7 @@ mod corpus_tests {
                 }
                 format!("{:?}", new.map(|c| c.core)) == format!("{old:?}")
             } else {
-                let new = check_response_checked(&msg, true).map(|c| c.core);
+                let new = check_response_checked(&msg, true);
                 accepted += usize::from(new.is_ok());
                 format!("{new:?}") == format!("{:?}", check_response_core(&msg))
                     && format!("{new:?}") == format!("{:?}", reference::check_response_core(&msg))
@@ -1227,7 +1277,7 @@ mod generated_tests {
                 prop_assert_eq!(format!("{:?}", new.map(|c| c.core)), format!("{old:?}"));
             } else {
                 for dialog_rr in [true, false] {
-                    let new = check_response_checked(&msg, dialog_rr).map(|c| c.core);
+                    let new = check_response_checked(&msg, dialog_rr);
                     let old = reference::check_response_core(&msg);
                     // Without `dialog_rr` only the Record-Route check may differ.
                     if dialog_rr || old.is_ok() {

@@ -1585,13 +1585,21 @@ impl<
         let mut msg = Message::empty(bytes);
         let msg = &mut msg;
         match msg.read_datagram(&self.config.limits) {
-            Ok(()) if msg.is_request() => match &check::check_request_target(msg, &caps) {
-                Ok(c) => self.on_request(now, from, msg, &c.core, c.target),
-                Err(rejection) => self.reject(msg, from, rejection),
-            },
+            Ok(()) if msg.is_request() => {
+                let (mut target, mut rejection) = (None, None);
+                match &check::check_request_headers(msg, &caps, &mut target, &mut rejection) {
+                    Ok(core) => self.on_request(now, from, msg, core, target),
+                    // Every error comes with its rejection.
+                    Err(()) => {
+                        if let Some(rejection) = &rejection {
+                            self.reject(msg, from, rejection);
+                        }
+                    }
+                }
+            }
             // The Record-Route of a response that may create a dialog: see `on_response`.
             Ok(()) => match &check::check_response_checked(msg, false) {
-                Ok(c) => self.on_response(now, msg, &c.core),
+                Ok(core) => self.on_response(now, msg, core),
                 Err(_) => self.stats.discarded += 1,
             },
             // Unparseable: answered with 400 if its headers allow, else dropped.
