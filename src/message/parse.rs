@@ -1506,6 +1506,95 @@ mod read_head_tests {
         assert_eq!(differ, 0, "{counts}; first: {first:?}");
     }
 
+    /// Header names for the generated sections: known ones in their spellings, compact
+    /// forms, unknown ones and odd ones (white space, no name, a control, 16 bytes and
+    /// more before the colon).
+    const GEN_NAMES: &[&str] = &[
+        "Via",
+        "v",
+        "VIA",
+        "From",
+        "To",
+        "t",
+        "Call-ID",
+        "CSeq",
+        "Contact",
+        "Max-Forwards",
+        "Content-Length",
+        "content-type",
+        "User-Agent",
+        "Accept-Encoding",
+        "Proxy-Authorization",
+        "Authentication-Info",
+        "X-Custom",
+        "X-Sixteen-Bytes-",
+        "Via ",
+        "",
+        "Vi\x0b",
+    ];
+
+    /// Value bytes, biased to what the fast path looks at: SP and HTAB at either end,
+    /// other controls in the middle, stray CR and LF, non-ASCII bytes.
+    const GEN_VALUE_BYTES: &[u8] = b"aaaaaaaaaaaaaZ09;=@:<>.  \t\t\r\n\x00\x0b\x0c\x0d\xc3\xa9\xff";
+
+    const GEN_STARTS: &[&[u8]] = &[
+        b"INVITE sip:bob@example.com SIP/2.0",
+        b"SIP/2.0 180 Ringing",
+    ];
+
+    /// Line ends before each generated line: mostly the message's own (written here as
+    /// CRLF), sometimes a fold, a bare LF or a bare CR.
+    const GEN_EOLS: &[&[u8]] = &[b"\r\n", b"\r\n", b"\r\n", b"\n", b"\r\n ", b"\r"];
+
+    fn gen_line() -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
+        use proptest::prelude::*;
+        (
+            proptest::sample::select(GEN_NAMES),
+            proptest::sample::select(&[":", ": ", ":  ", " :", ":\t", ""][..]),
+            proptest::collection::vec(proptest::sample::select(GEN_VALUE_BYTES), 0..72),
+            proptest::sample::select(&["", " ", "\t", " \t "][..]),
+        )
+            .prop_map(|(name, sep, value, tail)| {
+                [name.as_bytes(), sep.as_bytes(), &value, tail.as_bytes()].concat()
+            })
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4096))]
+        /// Generated header sections of long and short values under each start line
+        /// and line end (folds and stray line ends included), and every prefix of
+        /// each: the searches for the line end that run past the first 16 bytes.
+        #[test]
+        fn read_head_agrees_with_the_reference_on_generated_sections(
+            start in proptest::sample::select(GEN_STARTS),
+            lines in proptest::collection::vec(gen_line(), 0..6),
+            eols in proptest::collection::vec(
+                proptest::sample::select(GEN_EOLS),
+                7,
+            ),
+            crlf in proptest::bool::ANY,
+        ) {
+            let main = if crlf { &b"\r\n"[..] } else { b"\n" };
+            let mut msg = start.to_vec();
+            for (line, eol) in lines.iter().zip(&eols) {
+                // Mostly the message's own line end, sometimes another.
+                msg.extend_from_slice(if eol == b"\r\n" { main } else { eol });
+                msg.extend_from_slice(line);
+            }
+            msg.extend_from_slice(main);
+            msg.extend_from_slice(main);
+            msg.extend_from_slice(b"v=0");
+            let (mut compared, mut accepted) = (0, 0);
+            for end in (0..=msg.len()).rev() {
+                proptest::prop_assert!(
+                    agree(&msg[..end], &mut compared, &mut accepted),
+                    "{:?}",
+                    std::string::String::from_utf8_lossy(&msg[..end])
+                );
+            }
+        }
+    }
+
     /// A header section past 64 KiB: the capacity error of the reference, at the
     /// same header.
     #[test]
