@@ -452,7 +452,11 @@ impl<'a> Message<'a> {
             }
             at + 1
         };
-        if matches!(bytes.get(next), Some(b' ' | b'\t')) {
+        // A line that starts with a byte above SP (nearly every one) continues none.
+        if bytes
+            .get(next)
+            .is_some_and(|&b| b <= b' ' && matches!(b, b' ' | b'\t'))
+        {
             return None;
         }
         // `lex::trim` on the value between the colon and the line end: no CR or LF
@@ -461,16 +465,9 @@ impl<'a> Message<'a> {
         // a SP after the colon is before `at`.)
         let mut value_start = colon + 1;
         value_start += usize::from(bytes[value_start] == b' ');
-        if bytes[value_start] <= b' ' {
-            while value_start < at && matches!(bytes[value_start], b' ' | b'\t') {
-                value_start += 1;
-            }
-        }
         let mut value_end = at;
-        if bytes[value_end - 1] <= b' ' {
-            while value_end > value_start && matches!(bytes[value_end - 1], b' ' | b'\t') {
-                value_end -= 1;
-            }
+        if bytes[value_start] <= b' ' || bytes[value_end - 1] <= b' ' {
+            (value_start, value_end) = trim_value(bytes, value_start, at);
         }
         // `value_end` < `bytes.len()`, which `known_headers` checked fits in u16.
         if self.slots.len() >= max {
@@ -975,6 +972,21 @@ impl Detached {
     pub(crate) fn is_empty(&self) -> bool {
         self.len == 0
     }
+}
+
+/// `lex::trim` of `bytes[start..end]`, which holds no CR or LF (so LWS is SP or
+/// HTAB): the rare value with more white space around it than one SP before, out of
+/// the line loop.
+#[cold]
+#[inline(never)]
+fn trim_value(bytes: &[u8], mut start: usize, mut end: usize) -> (usize, usize) {
+    while start < end && matches!(bytes[start], b' ' | b'\t') {
+        start += 1;
+    }
+    while end > start && matches!(bytes[end - 1], b' ' | b'\t') {
+        end -= 1;
+    }
+    (start, end)
 }
 
 /// The name of the header line at `pos` as `parse_header` reads it (written out there:
