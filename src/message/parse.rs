@@ -1127,43 +1127,43 @@ fn line_end(
 /// The first CR or LF at or after `from`. Scans sixteen bytes a step, then eight: a
 /// word's bytes below 0x0E are flagged with the classic SWAR test, and only the lowest
 /// flagged byte is looked at (the lowest flag is exact; tabs and other controls are
-/// rare, and the scan goes on after one).
+/// rare, and the scan goes on after one). The steps walk a shrinking slice, so that
+/// each costs one length test.
 #[inline(always)]
 fn find_line_break(s: &[u8], from: usize) -> Option<usize> {
-    let mut i = from;
-    while let Some(pair) = s.get(i..).and_then(<[u8]>::first_chunk::<16>) {
+    let mut rest = s.get(from..)?;
+    while let Some((pair, tail)) = rest.split_first_chunk::<16>() {
         let (a, b) = words(pair);
         let (fa, fb) = (below_0e(a), below_0e(b));
         if fa | fb == 0 {
-            i += 16;
+            rest = tail;
             continue;
         }
-        let j = i + if fa != 0 {
+        let j = if fa != 0 {
             (fa.trailing_zeros() / 8) as usize
         } else {
             8 + (fb.trailing_zeros() / 8) as usize
         };
-        if matches!(s[j], b'\r' | b'\n') {
-            return Some(j);
+        if matches!(pair[j], b'\r' | b'\n') {
+            return Some(s.len() - rest.len() + j);
         }
-        i = j + 1;
+        rest = &rest[j + 1..];
     }
-    while let Some(chunk) = s.get(i..).and_then(<[u8]>::first_chunk::<8>) {
+    while let Some((chunk, tail)) = rest.split_first_chunk::<8>() {
         let flags = below_0e(u64::from_le_bytes(*chunk));
         if flags == 0 {
-            i += 8;
+            rest = tail;
             continue;
         }
-        let j = i + (flags.trailing_zeros() / 8) as usize;
-        if matches!(s[j], b'\r' | b'\n') {
-            return Some(j);
+        let j = (flags.trailing_zeros() / 8) as usize;
+        if matches!(chunk[j], b'\r' | b'\n') {
+            return Some(s.len() - rest.len() + j);
         }
-        i = j + 1;
+        rest = &rest[j + 1..];
     }
-    s.get(i..)?
-        .iter()
+    rest.iter()
         .position(|&b| b == b'\r' || b == b'\n')
-        .map(|p| i + p)
+        .map(|p| s.len() - rest.len() + p)
 }
 
 /// `SIP-Version = "SIP" "/" 1*DIGIT "." 1*DIGIT` (RFC 3261 §25.1), name case-insensitive.
@@ -1603,6 +1603,27 @@ mod read_head_tests {
                     "{:?}",
                     std::string::String::from_utf8_lossy(&msg[..end])
                 );
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4096))]
+        /// `find_line_break` against a byte search, from every start: controls other
+        /// than CR and LF (which the word test flags too) at any place of any length.
+        #[test]
+        fn find_line_break_agrees_with_a_byte_search(
+            s in proptest::collection::vec(
+                proptest::sample::select(&b"aaaaaaaaaaaa \t\r\n\x00\x0b\x0c\x0d\x0e\xff"[..]),
+                0..80,
+            ),
+        ) {
+            for from in 0..=s.len() + 1 {
+                let want = s
+                    .get(from..)
+                    .and_then(|t| t.iter().position(|&b| b == b'\r' || b == b'\n'))
+                    .map(|p| from + p);
+                proptest::prop_assert_eq!(find_line_break(&s, from), want, "from {}", from);
             }
         }
     }
