@@ -452,7 +452,11 @@ impl<'a> Message<'a> {
             }
             at + 1
         };
-        if matches!(bytes.get(next), Some(b' ' | b'\t')) {
+        // A line that starts with a byte above SP (nearly every one) continues none.
+        if bytes
+            .get(next)
+            .is_some_and(|&b| b <= b' ' && matches!(b, b' ' | b'\t'))
+        {
             return None;
         }
         // `lex::trim` on the value between the colon and the line end: no CR or LF
@@ -461,16 +465,9 @@ impl<'a> Message<'a> {
         // a SP after the colon is before `at`.)
         let mut value_start = colon + 1;
         value_start += usize::from(bytes[value_start] == b' ');
-        if bytes[value_start] <= b' ' {
-            while value_start < at && matches!(bytes[value_start], b' ' | b'\t') {
-                value_start += 1;
-            }
-        }
         let mut value_end = at;
-        if bytes[value_end - 1] <= b' ' {
-            while value_end > value_start && matches!(bytes[value_end - 1], b' ' | b'\t') {
-                value_end -= 1;
-            }
+        if bytes[value_start] <= b' ' || bytes[value_end - 1] <= b' ' {
+            (value_start, value_end) = trim_value(bytes, value_start, at);
         }
         // `value_end` < `bytes.len()`, which `known_headers` checked fits in u16.
         if self.slots.len() >= max {
@@ -1004,6 +1001,21 @@ impl Detached {
     }
 }
 
+/// `lex::trim` of `bytes[start..end]`, which holds no CR or LF (so LWS is SP or
+/// HTAB): the rare value with more white space around it than one SP before, out of
+/// the line loop.
+#[cold]
+#[inline(never)]
+fn trim_value(bytes: &[u8], mut start: usize, mut end: usize) -> (usize, usize) {
+    while start < end && matches!(bytes[start], b' ' | b'\t') {
+        start += 1;
+    }
+    while end > start && matches!(bytes[end - 1], b' ' | b'\t') {
+        end -= 1;
+    }
+    (start, end)
+}
+
 /// The name of the header line at `pos` as `parse_header` reads it (written out there:
 /// a call of this costs a few instructions a line): its kind and where its value starts
 /// (after the colon), or the error [`header_name`] gives.
@@ -1142,43 +1154,43 @@ fn line_end(
 /// The first CR or LF at or after `from`. Scans sixteen bytes a step, then eight: a
 /// word's bytes below 0x0E are flagged with the classic SWAR test, and only the lowest
 /// flagged byte is looked at (the lowest flag is exact; tabs and other controls are
-/// rare, and the scan goes on after one).
+/// rare, and the scan goes on after one). The steps walk a shrinking slice, so that
+/// each costs one length test.
 #[inline(always)]
 fn find_line_break(s: &[u8], from: usize) -> Option<usize> {
-    let mut i = from;
-    while let Some(pair) = s.get(i..).and_then(<[u8]>::first_chunk::<16>) {
+    let mut rest = s.get(from..)?;
+    while let Some((pair, tail)) = rest.split_first_chunk::<16>() {
         let (a, b) = words(pair);
         let (fa, fb) = (below_0e(a), below_0e(b));
         if fa | fb == 0 {
-            i += 16;
+            rest = tail;
             continue;
         }
-        let j = i + if fa != 0 {
+        let j = if fa != 0 {
             (fa.trailing_zeros() / 8) as usize
         } else {
             8 + (fb.trailing_zeros() / 8) as usize
         };
-        if matches!(s[j], b'\r' | b'\n') {
-            return Some(j);
+        if matches!(pair[j], b'\r' | b'\n') {
+            return Some(s.len() - rest.len() + j);
         }
-        i = j + 1;
+        rest = &rest[j + 1..];
     }
-    while let Some(chunk) = s.get(i..).and_then(<[u8]>::first_chunk::<8>) {
+    while let Some((chunk, tail)) = rest.split_first_chunk::<8>() {
         let flags = below_0e(u64::from_le_bytes(*chunk));
         if flags == 0 {
-            i += 8;
+            rest = tail;
             continue;
         }
-        let j = i + (flags.trailing_zeros() / 8) as usize;
-        if matches!(s[j], b'\r' | b'\n') {
-            return Some(j);
+        let j = (flags.trailing_zeros() / 8) as usize;
+        if matches!(chunk[j], b'\r' | b'\n') {
+            return Some(s.len() - rest.len() + j);
         }
-        i = j + 1;
+        rest = &rest[j + 1..];
     }
-    s.get(i..)?
-        .iter()
+    rest.iter()
         .position(|&b| b == b'\r' || b == b'\n')
-        .map(|p| i + p)
+        .map(|p| s.len() - rest.len() + p)
 }
 
 /// `SIP-Version = "SIP" "/" 1*DIGIT "." 1*DIGIT` (RFC 3261 §25.1), name case-insensitive.
@@ -1531,6 +1543,116 @@ mod read_head_tests {
         assert!(compared > 100_000 && accepted > 10_000, "{counts}");
         let first = first_differing.map(|m| std::string::String::from_utf8_lossy(&m).into_owned());
         assert_eq!(differ, 0, "{counts}; first: {first:?}");
+    }
+
+    /// Header names for the generated sections: known ones in their spellings, compact
+    /// forms, unknown ones and odd ones (white space, no name, a control, 16 bytes and
+    /// more before the colon).
+    const GEN_NAMES: &[&str] = &[
+        "Via",
+        "v",
+        "VIA",
+        "From",
+        "To",
+        "t",
+        "Call-ID",
+        "CSeq",
+        "Contact",
+        "Max-Forwards",
+        "Content-Length",
+        "content-type",
+        "User-Agent",
+        "Accept-Encoding",
+        "Proxy-Authorization",
+        "Authentication-Info",
+        "X-Custom",
+        "X-Sixteen-Bytes-",
+        "Via ",
+        "",
+        "Vi\x0b",
+    ];
+
+    /// Value bytes, biased to what the fast path looks at: SP and HTAB at either end,
+    /// other controls in the middle, stray CR and LF, non-ASCII bytes.
+    const GEN_VALUE_BYTES: &[u8] = b"aaaaaaaaaaaaaZ09;=@:<>.  \t\t\r\n\x00\x0b\x0c\x0d\xc3\xa9\xff";
+
+    const GEN_STARTS: &[&[u8]] = &[
+        b"INVITE sip:bob@example.com SIP/2.0",
+        b"SIP/2.0 180 Ringing",
+    ];
+
+    /// Line ends before each generated line: mostly the message's own (written here as
+    /// CRLF), sometimes a fold, a bare LF or a bare CR.
+    const GEN_EOLS: &[&[u8]] = &[b"\r\n", b"\r\n", b"\r\n", b"\n", b"\r\n ", b"\r"];
+
+    fn gen_line() -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
+        use proptest::prelude::*;
+        (
+            proptest::sample::select(GEN_NAMES),
+            proptest::sample::select(&[":", ": ", ":  ", " :", ":\t", ""][..]),
+            proptest::collection::vec(proptest::sample::select(GEN_VALUE_BYTES), 0..72),
+            proptest::sample::select(&["", " ", "\t", " \t "][..]),
+        )
+            .prop_map(|(name, sep, value, tail)| {
+                [name.as_bytes(), sep.as_bytes(), &value, tail.as_bytes()].concat()
+            })
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4096))]
+        /// Generated header sections of long and short values under each start line
+        /// and line end (folds and stray line ends included), and every prefix of
+        /// each: the searches for the line end that run past the first 16 bytes.
+        #[test]
+        fn read_head_agrees_with_the_reference_on_generated_sections(
+            start in proptest::sample::select(GEN_STARTS),
+            lines in proptest::collection::vec(gen_line(), 0..6),
+            eols in proptest::collection::vec(
+                proptest::sample::select(GEN_EOLS),
+                7,
+            ),
+            crlf in proptest::bool::ANY,
+        ) {
+            let main = if crlf { &b"\r\n"[..] } else { b"\n" };
+            let mut msg = start.to_vec();
+            for (line, eol) in lines.iter().zip(&eols) {
+                // Mostly the message's own line end, sometimes another.
+                msg.extend_from_slice(if eol == b"\r\n" { main } else { eol });
+                msg.extend_from_slice(line);
+            }
+            msg.extend_from_slice(main);
+            msg.extend_from_slice(main);
+            msg.extend_from_slice(b"v=0");
+            let (mut compared, mut accepted) = (0, 0);
+            for end in (0..=msg.len()).rev() {
+                proptest::prop_assert!(
+                    agree(&msg[..end], &mut compared, &mut accepted),
+                    "{:?}",
+                    std::string::String::from_utf8_lossy(&msg[..end])
+                );
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4096))]
+        /// `find_line_break` against a byte search, from every start: controls other
+        /// than CR and LF (which the word test flags too) at any place of any length.
+        #[test]
+        fn find_line_break_agrees_with_a_byte_search(
+            s in proptest::collection::vec(
+                proptest::sample::select(&b"aaaaaaaaaaaa \t\r\n\x00\x0b\x0c\x0d\x0e\xff"[..]),
+                0..80,
+            ),
+        ) {
+            for from in 0..=s.len() + 1 {
+                let want = s
+                    .get(from..)
+                    .and_then(|t| t.iter().position(|&b| b == b'\r' || b == b'\n'))
+                    .map(|p| from + p);
+                proptest::prop_assert_eq!(find_line_break(&s, from), want, "from {}", from);
+            }
+        }
     }
 
     /// A header section past 64 KiB: the capacity error of the reference, at the
