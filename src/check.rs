@@ -442,8 +442,8 @@ fn request_rules(
         return Err(Rejection::bad_request(Problem::CSeqMethodMismatch));
     }
     // §8.2.2.1: Request-URI scheme.
-    match msg.request_uri() {
-        Some(Ok(uri)) if !caps.supports_scheme(uri.scheme()) => {
+    match msg.request_uri_scheme() {
+        Some(Ok(scheme)) if !caps.supports_scheme(scheme) => {
             return Err(Rejection::new(
                 StatusCode::UNSUPPORTED_URI_SCHEME,
                 Problem::UnsupportedScheme,

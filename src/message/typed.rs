@@ -101,6 +101,17 @@ impl<'a> Message<'a> {
         Some(uri)
     }
 
+    /// The scheme of the Request-URI as [`Message::request_uri`] gives it, or its error.
+    /// The commonest Request-URI, `sip:user@host[:port]`, is only scanned: the check of
+    /// every request needs no more, and no `Uri` is built and returned for it.
+    pub(crate) fn request_uri_scheme(&self) -> Option<Result<&'a str, ParseError>> {
+        let raw = self.request_uri_raw()?;
+        if crate::message::uri::is_plain_sip(raw) {
+            return Some(Ok("sip"));
+        }
+        Some(self.request_uri()?.map(|uri| uri.scheme()))
+    }
+
     /// The From value (RFC 3261 §20.20).
     pub fn from(&self) -> Result<NameAddr<'a>, ParseError> {
         self.single_text(HeaderKind::From, NameAddr::parse_text)
@@ -324,6 +335,13 @@ mod tests {
                 "x:",
                 "sip:",
                 "sip:b@h;a=\u{e9}",
+                "sip:bob@127.0.0.1:5062",
+                "sip:alice@127.0.0.1:5060;transport=udp",
+                "sip:bob@host.example.com",
+                "sip:b@1.2.3.256",
+                "sip:b@h:65536",
+                "SIP:b@h",
+                "sips:b@h",
             ] {
                 for lead in ["", "\r\n"] {
                     let text = std::format!(
@@ -335,6 +353,11 @@ mod tests {
                     };
                     let got = m.request_uri();
                     assert_eq!(got, request_uri_reference(&m), "{text}");
+                    assert_eq!(
+                        m.request_uri_scheme(),
+                        got.map(|r| r.map(|uri| uri.scheme())),
+                        "{text}"
+                    );
                     errors += usize::from(matches!(got, Some(Err(_))));
                 }
             }

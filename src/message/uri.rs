@@ -664,6 +664,48 @@ fn plain_sip<'a>(
     open: usize,
     close: Option<u8>,
 ) -> Option<(usize, Uri<'a>)> {
+    let (u_end, host, j, port, end) = plain_sip_parts(s, open, close)?;
+    // `s[open - 1]` (if any) and `s[end]` (if any) are ASCII, so both ends are
+    // character boundaries; split in two steps, which inline where the `Range` lookup
+    // was an outlined call.
+    let raw = text.get(..end)?.get(open..)?;
+    // Offsets are relative to the URI; the last must fit in u32.
+    let len = u32::try_from(end - open).ok()?;
+    let at = (u_end - open) as u32;
+    Some((
+        end,
+        Uri::Sip(SipUri {
+            raw,
+            host,
+            port,
+            secure: false,
+            user_start: 4,
+            ucolon: at,
+            at,
+            host_len: (j - open) as u32,
+            host_end: len,
+            params_end: len,
+        }),
+    ))
+}
+
+/// Whether the whole of `s` is a URI [`plain_sip`] reads: one that [`Uri::parse_text`]
+/// accepts, with the scheme `sip`. The scan alone, for a caller that needs no more
+/// (the Request-URI check): no `&str` and no `Uri` built. The length bound is
+/// `plain_sip`'s, so that the two accept the same URIs.
+pub(crate) fn is_plain_sip(s: &[u8]) -> bool {
+    plain_sip_parts(s, 0, None).is_some_and(|(_, _, _, _, end)| u32::try_from(end).is_ok())
+}
+
+/// The scan of [`plain_sip`]: the end of the user part (the `@`), the host, the end of
+/// the host text, the port and the end of the URI.
+#[inline(always)]
+#[allow(clippy::type_complexity)]
+fn plain_sip_parts(
+    s: &[u8],
+    open: usize,
+    close: Option<u8>,
+) -> Option<(usize, Host<'_>, usize, Option<u16>, usize)> {
     if s.get(open..open + 4) != Some(b"sip:") {
         return None;
     }
@@ -694,28 +736,7 @@ fn plain_sip<'a>(
         }
         _ => return None,
     };
-    // `s[open - 1]` (if any) and `s[end]` (if any) are ASCII, so both ends are
-    // character boundaries; split in two steps, which inline where the `Range` lookup
-    // was an outlined call.
-    let raw = text.get(..end)?.get(open..)?;
-    // Offsets are relative to the URI; the last must fit in u32.
-    let len = u32::try_from(end - open).ok()?;
-    let at = (u_end - open) as u32;
-    Some((
-        end,
-        Uri::Sip(SipUri {
-            raw,
-            host,
-            port,
-            secure: false,
-            user_start: 4,
-            ucolon: at,
-            at,
-            host_len: (j - open) as u32,
-            host_end: len,
-            params_end: len,
-        }),
-    ))
+    Some((u_end, host, j, port, end))
 }
 
 /// The `hostport` of a SIP URI at `host_start`, any shape: the host and port, the end
@@ -1113,10 +1134,15 @@ mod tests {
         assert_eq!(Uri::parse_text(s, text), want, "{s:?}");
         assert_eq!(Uri::parse_text(s, None), want, "{s:?}");
         assert_eq!(Uri::parse(s), want, "{s:?}");
-        let Some((end, uri)) = text.and_then(|text| plain_sip(s, text, 0, None)) else {
+        let got = text.and_then(|text| plain_sip(s, text, 0, None));
+        // The scan alone answers exactly where the fast path does (the Request-URI
+        // check takes its answer for `Ok` with the scheme `sip`).
+        assert_eq!(is_plain_sip(s), got.is_some(), "{s:?}");
+        let Some((end, uri)) = got else {
             return false;
         };
         assert_eq!(end, s.len(), "{s:?}");
+        assert_eq!(uri.scheme(), "sip", "{s:?}");
         assert_eq!(Ok(uri), want, "{s:?}");
         true
     }
