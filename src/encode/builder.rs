@@ -544,7 +544,7 @@ impl<'a> MessageBuilder<'a> {
             return Err(EncodeError::BufferTooSmall { needed });
         }
         let mut cursor = Cursor::new(&mut out.room[..needed]);
-        self.emit(&mut cursor);
+        self.emit_cursor(&mut cursor);
         if cursor.short || cursor.written() != needed {
             // A miscount (see `emit_after`): nothing held, as there.
             return Err(EncodeError::BufferTooSmall { needed });
@@ -562,7 +562,7 @@ impl<'a> MessageBuilder<'a> {
         out.zeroed_to(at + (N - at).min(1024));
         loop {
             let mut cursor = Cursor::new(&mut out.room[at..]);
-            self.emit(&mut cursor);
+            self.emit_cursor(&mut cursor);
             let written = cursor.written();
             if !cursor.short {
                 debug_assert_eq!(Ok(written), self.encoded_len());
@@ -591,7 +591,7 @@ impl<'a> MessageBuilder<'a> {
         }
         loop {
             let mut cursor = Cursor::new(&mut out[at..]);
-            self.emit(&mut cursor);
+            self.emit_cursor(&mut cursor);
             let written = cursor.written();
             if !cursor.short {
                 debug_assert_eq!(Ok(written), self.encoded_len());
@@ -661,6 +661,21 @@ impl<'a> MessageBuilder<'a> {
     }
 
     fn emit<O: Out>(&self, out: &mut O) {
+        self.emit_body(out);
+    }
+
+    /// [`emit`](Self::emit) by index into a buffer, the way every message the endpoint
+    /// sends is written: with the cursor a local of its own (not behind a reference),
+    /// its position stays in registers rather than being stored at every piece.
+    #[inline(never)]
+    fn emit_cursor(&self, cursor: &mut Cursor<'_>) {
+        let mut local = core::mem::replace(cursor, Cursor::new(&mut []));
+        self.emit_body(&mut local);
+        *cursor = local;
+    }
+
+    #[inline(always)]
+    fn emit_body<O: Out>(&self, out: &mut O) {
         // Pieces paired with the short constant after or before them: one bounds check
         // for each pair (see `Out::put2`).
         match self.start {
@@ -688,6 +703,7 @@ impl<'a> MessageBuilder<'a> {
 }
 
 /// `value` and the CRLF that ends its header line.
+#[inline(always)]
 fn emit_value_line<O: Out>(out: &mut O, value: &Value<'_>) {
     const CRLF: &[u8] = b"\r\n";
     match *value {
