@@ -55,6 +55,8 @@ impl Tag {
     };
 
     /// A tag holding `s`; [`Capacity::String`] past [`MAX_TAG`] bytes.
+    // Inlined: so the tag is built where its caller keeps it, not copied there.
+    #[inline]
     pub fn new(s: &str) -> Result<Self, Capacity> {
         let mut t = Tag::EMPTY;
         let dst = t.bytes.get_mut(..s.len()).ok_or(Capacity::String)?;
@@ -560,7 +562,8 @@ impl InviteSession {
             invite_cseq,
             invite_offer,
             forks: _,
-            kept,
+            // Read where it is: only `on_2xx` sets it, after its last read there.
+            kept: _,
             give_up,
             cancel_sent,
             bye_after_ack,
@@ -575,7 +578,6 @@ impl InviteSession {
             state: *state,
             invite_cseq: *invite_cseq,
             invite_offer: *invite_offer,
-            kept: *kept,
             give_up: *give_up,
             cancel_sent: *cancel_sent,
             bye_after_ack: *bye_after_ack,
@@ -584,6 +586,83 @@ impl InviteSession {
             offerless_accepted: *offerless_accepted,
             retransmit: *retransmit,
             interval: *interval,
+        }
+    }
+
+    /// What a TU command can change of the session: its scalars and its forks' states.
+    /// A TU command sets no kept dialog (only a 2xx does), and when it is one the
+    /// endpoint may undo (`TuAnswer`, `TuReject`, `TuReInvite`) adds no fork and
+    /// changes no fork's tag (only `terminate` touches forks, and only their states):
+    /// so this is all `restore` needs, without copying tags (most of a session's 700
+    /// bytes). Any other change of a TU command comes with an action.
+    pub(crate) fn snapshot(&self) -> Snapshot {
+        // Every field named: a new one is either kept here or said to be left out.
+        let InviteSession {
+            role,
+            state,
+            invite_cseq,
+            invite_offer,
+            forks,
+            kept: _,
+            give_up,
+            cancel_sent,
+            bye_after_ack,
+            pending,
+            backoff,
+            offerless_accepted,
+            retransmit,
+            interval,
+        } = self;
+        Snapshot {
+            role: *role,
+            state: *state,
+            invite_cseq: *invite_cseq,
+            invite_offer: *invite_offer,
+            forks: forks.map(|f| f.map(|f| f.state)),
+            give_up: *give_up,
+            cancel_sent: *cancel_sent,
+            bye_after_ack: *bye_after_ack,
+            pending: *pending,
+            backoff: *backoff,
+            offerless_accepted: *offerless_accepted,
+            retransmit: *retransmit,
+            interval: *interval,
+        }
+    }
+
+    /// Back to `snap`, taken of this session before a TU command the endpoint undoes.
+    pub(crate) fn restore(&mut self, snap: &Snapshot) {
+        let Snapshot {
+            role,
+            state,
+            invite_cseq,
+            invite_offer,
+            forks,
+            give_up,
+            cancel_sent,
+            bye_after_ack,
+            pending,
+            backoff,
+            offerless_accepted,
+            retransmit,
+            interval,
+        } = *snap;
+        self.role = role;
+        self.state = state;
+        self.invite_cseq = invite_cseq;
+        self.invite_offer = invite_offer;
+        self.give_up = give_up;
+        self.cancel_sent = cancel_sent;
+        self.bye_after_ack = bye_after_ack;
+        self.pending = pending;
+        self.backoff = backoff;
+        self.offerless_accepted = offerless_accepted;
+        self.retransmit = retransmit;
+        self.interval = interval;
+        for (f, s) in self.forks.iter_mut().zip(forks) {
+            if let (Some(f), Some(s)) = (f, s) {
+                f.state = s;
+            }
         }
     }
 
@@ -628,15 +707,32 @@ fn can_reinvite(state: SessionState, pending: Pending, backoff: Backoff) -> bool
     state == SessionState::Confirmed && pending == Pending::None && backoff == Backoff::None
 }
 
-/// A session as a step found it, but its forks: what the step reads of its state
-/// before changing it, without copying the forks (most of a session's 700 bytes).
+/// A session as a step found it, but its forks and kept tag: what the step reads of its
+/// state before changing it, without copying tags (most of a session's 700 bytes).
 #[derive(Clone, Copy)]
 struct Before {
     role: Role,
     state: SessionState,
     invite_cseq: u32,
     invite_offer: bool,
-    kept: Option<Tag>,
+    give_up: bool,
+    cancel_sent: bool,
+    bye_after_ack: bool,
+    pending: Pending,
+    backoff: Backoff,
+    offerless_accepted: Option<u32>,
+    retransmit: Duration,
+    interval: Option<SessionInterval>,
+}
+
+/// A session's state but its tags: see [`InviteSession::snapshot`].
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Snapshot {
+    role: Role,
+    state: SessionState,
+    invite_cseq: u32,
+    invite_offer: bool,
+    forks: [Option<DialogState>; MAX_FORKS],
     give_up: bool,
     cancel_sent: bool,
     bye_after_ack: bool,
@@ -846,7 +942,7 @@ impl Step<'_> {
         if !initial {
             if let Pending::Local { cseq: c, offer, .. } = ses.pending
                 && c == cseq
-                && Some(tag) == ses.kept
+                && Some(tag) == self.session.kept
             {
                 if !offer {
                     self.session.offerless_accepted = Some(cseq);
@@ -904,7 +1000,7 @@ impl Step<'_> {
             }
             return;
         }
-        let tag = ses.kept.unwrap_or(Tag::EMPTY);
+        let tag = self.session.kept.unwrap_or(Tag::EMPTY);
         self.set_fork(tag, DialogState::Confirmed);
         self.session.state = SessionState::Confirmed;
         self.emit(Action::Tu(Notice::Confirmed(tag)));
@@ -962,7 +1058,7 @@ impl Step<'_> {
 
     fn on_bye(&mut self, tag: Tag) {
         let ses = self.session.before();
-        let ours = ses.kept == Some(tag)
+        let ours = self.session.kept == Some(tag)
             || self
                 .fork(tag)
                 .is_some_and(|f| f.state != DialogState::Terminated);
