@@ -1389,3 +1389,129 @@ mod tag_tests {
         }
     }
 }
+
+#[cfg(test)]
+mod snapshot_tests {
+    use super::{Config, Event, InviteSession, SessionTimer, Tag};
+    use crate::message::StatusCode;
+
+    fn code(n: u16) -> StatusCode {
+        StatusCode::new(n).unwrap() // unwrap: valid codes
+    }
+
+    /// The events the sessions below are driven through: two forks, re-INVITEs both
+    /// ways, timers and the TU's commands.
+    fn events() -> [Event; 16] {
+        let (a, b) = (Tag::new("a").unwrap(), Tag::new("b").unwrap()); // unwrap: short
+        [
+            Event::Response {
+                code: code(180),
+                to_tag: Some(a),
+                cseq: 1,
+                body: false,
+            },
+            Event::Response {
+                code: code(200),
+                to_tag: Some(a),
+                cseq: 1,
+                body: true,
+            },
+            Event::Response {
+                code: code(200),
+                to_tag: Some(b),
+                cseq: 1,
+                body: false,
+            },
+            Event::Response {
+                code: code(491),
+                to_tag: Some(a),
+                cseq: 2,
+                body: false,
+            },
+            Event::Response {
+                code: code(200),
+                to_tag: Some(a),
+                cseq: 2,
+                body: true,
+            },
+            Event::Ack {
+                cseq: 1,
+                body: false,
+            },
+            Event::ReInvite {
+                body: true,
+                cseq: 5,
+            },
+            Event::Bye { remote_tag: a },
+            Event::Timer(SessionTimer::Glare),
+            Event::InviteTransactionEnded,
+            Event::TuCancel,
+            Event::TuHangUp,
+            Event::TuAnswer,
+            Event::TuReject(code(486)),
+            Event::TuReInvite {
+                cseq: 2,
+                body: false,
+                random: 7,
+            },
+            Event::Cancel,
+        ]
+    }
+
+    /// `step_call`'s use of a snapshot answers as the whole session did: a TU command
+    /// that gives no action left the session unchanged exactly when its snapshot is
+    /// unchanged, and restoring after a retryable command gives the session back, in
+    /// every session reached by up to four events from a UAC's and a UAS's start.
+    #[test]
+    fn snapshot_stands_for_the_session() {
+        let cfg = Config::default();
+        let events = events();
+        let tu = [
+            Event::TuCancel,
+            Event::TuHangUp,
+            Event::TuAnswer,
+            Event::TuReject(code(486)),
+            Event::TuReject(code(603)),
+            Event::TuReInvite {
+                cseq: 3,
+                body: true,
+                random: 1,
+            },
+        ];
+        let mut level = std::vec![
+            InviteSession::uac(1, true),
+            InviteSession::uac(1, false),
+            InviteSession::uas(1, Tag::new("r").unwrap(), true), // unwrap: short
+        ];
+        let mut checked = 0;
+        for _ in 0..4 {
+            let mut next = std::vec::Vec::new();
+            for s in &level {
+                for &e in &tu {
+                    let snap = s.snapshot();
+                    let mut after = *s;
+                    let mut actions = heapless::Vec::new();
+                    after.step_in_place(&cfg, e, &mut actions);
+                    if actions.is_empty() {
+                        assert_eq!(snap == after.snapshot(), *s == after, "{s:?} {e:?}");
+                    }
+                    if !matches!(e, Event::TuCancel | Event::TuHangUp) {
+                        after.restore(&snap);
+                        assert_eq!(after, *s, "{e:?}");
+                    }
+                    checked += 1;
+                }
+                for &e in &events {
+                    let mut t = *s;
+                    let mut actions = heapless::Vec::new();
+                    t.step_in_place(&cfg, e, &mut actions);
+                    if !next.contains(&t) {
+                        next.push(t);
+                    }
+                }
+            }
+            level = next;
+        }
+        assert!(checked > 1000, "{checked}");
+    }
+}
