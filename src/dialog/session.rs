@@ -828,7 +828,7 @@ impl Step<'_> {
             if code.is_provisional() {
                 self.session.state = SessionState::Proceeding;
                 // §12.1.2: a 101–199 with a To tag creates an early dialog.
-                if code.as_u16() > 100 && !tag.as_bytes().is_empty() && self.fork(tag).is_none() {
+                if code.as_u16() > 100 && !tag.as_bytes().is_empty() && self.fork(&tag).is_none() {
                     // A fork past MAX_FORKS gets no early dialog; its 2xx is still handled.
                     if self.add_fork(tag, DialogState::Early) {
                         self.emit(Action::Tu(Notice::EarlyDialog(tag)));
@@ -938,7 +938,7 @@ impl Step<'_> {
             cseq,
             sdp,
         });
-        let known = self.fork(tag);
+        let known = self.fork(&tag);
         if !initial {
             if let Pending::Local { cseq: c, offer, .. } = ses.pending
                 && c == cseq
@@ -954,9 +954,9 @@ impl Step<'_> {
         }
         match (ses.state, known) {
             // A retransmission for a dialog already confirmed or already BYEd.
-            (_, Some(f)) if f.state != DialogState::Early => {}
+            (_, Some(state)) if state != DialogState::Early => {}
             (SessionState::Calling | SessionState::Proceeding, _) if !ses.give_up => {
-                self.set_fork(tag, DialogState::Confirmed);
+                self.set_fork(&tag, DialogState::Confirmed);
                 self.session.kept = Some(tag);
                 self.session.state = SessionState::Confirmed;
                 self.emit(Action::Tu(Notice::Confirmed(tag)));
@@ -964,13 +964,13 @@ impl Step<'_> {
             (SessionState::Calling | SessionState::Proceeding, _) => {
                 // §9.1 / §15: the 2xx raced the CANCEL: ACK it, then BYE since the TU
                 // gave up.
-                self.set_fork(tag, DialogState::Terminated);
+                self.set_fork(&tag, DialogState::Terminated);
                 self.emit(Action::SendBye { remote_tag: tag });
                 self.terminate(EndReason::Cancelled);
             }
             // §13.2.2.4: another fork answered after the call is up (or over): ACK, BYE.
             _ => {
-                self.set_fork(tag, DialogState::Terminated);
+                self.set_fork(&tag, DialogState::Terminated);
                 self.emit(Action::SendBye { remote_tag: tag });
             }
         }
@@ -1001,7 +1001,7 @@ impl Step<'_> {
             return;
         }
         let tag = self.session.kept.unwrap_or(Tag::EMPTY);
-        self.set_fork(tag, DialogState::Confirmed);
+        self.set_fork(&tag, DialogState::Confirmed);
         self.session.state = SessionState::Confirmed;
         self.emit(Action::Tu(Notice::Confirmed(tag)));
         if ses.bye_after_ack {
@@ -1060,8 +1060,8 @@ impl Step<'_> {
         let ses = self.session.before();
         let ours = self.session.kept == Some(tag)
             || self
-                .fork(tag)
-                .is_some_and(|f| f.state != DialogState::Terminated);
+                .fork(&tag)
+                .is_some_and(|state| state != DialogState::Terminated);
         if ses.is_terminated() || !ours {
             return self.respond(
                 RequestKind::Bye,
@@ -1253,7 +1253,7 @@ impl Step<'_> {
 
     fn bye_kept(&mut self, reason: EndReason) {
         if let Some(tag) = self.session.kept {
-            self.set_fork(tag, DialogState::Terminated);
+            self.set_fork(&tag, DialogState::Terminated);
             self.emit(Action::SendBye { remote_tag: tag });
         }
         self.terminate(reason);
@@ -1300,13 +1300,15 @@ impl Step<'_> {
         }
     }
 
-    fn fork(&self, tag: Tag) -> Option<Fork> {
+    /// The state of the fork `tag`: by reference and only its state, as a tag is 129
+    /// bytes.
+    fn fork(&self, tag: &Tag) -> Option<DialogState> {
         self.session
             .forks
             .iter()
             .flatten()
-            .find(|f| f.tag == tag)
-            .copied()
+            .find(|f| f.tag == *tag)
+            .map(|f| f.state)
     }
 
     fn add_fork(&mut self, tag: Tag, state: DialogState) -> bool {
@@ -1321,18 +1323,18 @@ impl Step<'_> {
 
     /// Update a fork's state, adding it if there is room. A confirmed dialog always gets
     /// a slot: it replaces a dialog that is over.
-    fn set_fork(&mut self, tag: Tag, state: DialogState) {
+    fn set_fork(&mut self, tag: &Tag, state: DialogState) {
         if let Some(f) = self
             .session
             .forks
             .iter_mut()
             .flatten()
-            .find(|f| f.tag == tag)
+            .find(|f| f.tag == *tag)
         {
             f.state = state;
             return;
         }
-        if self.add_fork(tag, state) || state != DialogState::Confirmed {
+        if self.add_fork(*tag, state) || state != DialogState::Confirmed {
             return;
         }
         let kept = self.session.kept;
@@ -1341,7 +1343,7 @@ impl Step<'_> {
                 f.is_some_and(|f| f.state != DialogState::Confirmed && Some(f.tag) != kept)
             })
         {
-            *slot = Some(Fork { tag, state });
+            *slot = Some(Fork { tag: *tag, state });
         }
     }
 }
