@@ -55,6 +55,8 @@ impl Tag {
     };
 
     /// A tag holding `s`; [`Capacity::String`] past [`MAX_TAG`] bytes.
+    // Inlined: so the tag is built where its caller keeps it, not copied there.
+    #[inline]
     pub fn new(s: &str) -> Result<Self, Capacity> {
         let mut t = Tag::EMPTY;
         let dst = t.bytes.get_mut(..s.len()).ok_or(Capacity::String)?;
@@ -560,7 +562,8 @@ impl InviteSession {
             invite_cseq,
             invite_offer,
             forks: _,
-            kept,
+            // Read where it is: only `on_2xx` sets it, after its last read there.
+            kept: _,
             give_up,
             cancel_sent,
             bye_after_ack,
@@ -575,7 +578,6 @@ impl InviteSession {
             state: *state,
             invite_cseq: *invite_cseq,
             invite_offer: *invite_offer,
-            kept: *kept,
             give_up: *give_up,
             cancel_sent: *cancel_sent,
             bye_after_ack: *bye_after_ack,
@@ -584,6 +586,83 @@ impl InviteSession {
             offerless_accepted: *offerless_accepted,
             retransmit: *retransmit,
             interval: *interval,
+        }
+    }
+
+    /// What a TU command can change of the session: its scalars and its forks' states.
+    /// A TU command sets no kept dialog (only a 2xx does), and when it is one the
+    /// endpoint may undo (`TuAnswer`, `TuReject`, `TuReInvite`) adds no fork and
+    /// changes no fork's tag (only `terminate` touches forks, and only their states):
+    /// so this is all `restore` needs, without copying tags (most of a session's 700
+    /// bytes). Any other change of a TU command comes with an action.
+    pub(crate) fn snapshot(&self) -> Snapshot {
+        // Every field named: a new one is either kept here or said to be left out.
+        let InviteSession {
+            role,
+            state,
+            invite_cseq,
+            invite_offer,
+            forks,
+            kept: _,
+            give_up,
+            cancel_sent,
+            bye_after_ack,
+            pending,
+            backoff,
+            offerless_accepted,
+            retransmit,
+            interval,
+        } = self;
+        Snapshot {
+            role: *role,
+            state: *state,
+            invite_cseq: *invite_cseq,
+            invite_offer: *invite_offer,
+            forks: forks.map(|f| f.map(|f| f.state)),
+            give_up: *give_up,
+            cancel_sent: *cancel_sent,
+            bye_after_ack: *bye_after_ack,
+            pending: *pending,
+            backoff: *backoff,
+            offerless_accepted: *offerless_accepted,
+            retransmit: *retransmit,
+            interval: *interval,
+        }
+    }
+
+    /// Back to `snap`, taken of this session before a TU command the endpoint undoes.
+    pub(crate) fn restore(&mut self, snap: &Snapshot) {
+        let Snapshot {
+            role,
+            state,
+            invite_cseq,
+            invite_offer,
+            forks,
+            give_up,
+            cancel_sent,
+            bye_after_ack,
+            pending,
+            backoff,
+            offerless_accepted,
+            retransmit,
+            interval,
+        } = *snap;
+        self.role = role;
+        self.state = state;
+        self.invite_cseq = invite_cseq;
+        self.invite_offer = invite_offer;
+        self.give_up = give_up;
+        self.cancel_sent = cancel_sent;
+        self.bye_after_ack = bye_after_ack;
+        self.pending = pending;
+        self.backoff = backoff;
+        self.offerless_accepted = offerless_accepted;
+        self.retransmit = retransmit;
+        self.interval = interval;
+        for (f, s) in self.forks.iter_mut().zip(forks) {
+            if let (Some(f), Some(s)) = (f, s) {
+                f.state = s;
+            }
         }
     }
 
@@ -628,15 +707,32 @@ fn can_reinvite(state: SessionState, pending: Pending, backoff: Backoff) -> bool
     state == SessionState::Confirmed && pending == Pending::None && backoff == Backoff::None
 }
 
-/// A session as a step found it, but its forks: what the step reads of its state
-/// before changing it, without copying the forks (most of a session's 700 bytes).
+/// A session as a step found it, but its forks and kept tag: what the step reads of its
+/// state before changing it, without copying tags (most of a session's 700 bytes).
 #[derive(Clone, Copy)]
 struct Before {
     role: Role,
     state: SessionState,
     invite_cseq: u32,
     invite_offer: bool,
-    kept: Option<Tag>,
+    give_up: bool,
+    cancel_sent: bool,
+    bye_after_ack: bool,
+    pending: Pending,
+    backoff: Backoff,
+    offerless_accepted: Option<u32>,
+    retransmit: Duration,
+    interval: Option<SessionInterval>,
+}
+
+/// A session's state but its tags: see [`InviteSession::snapshot`].
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Snapshot {
+    role: Role,
+    state: SessionState,
+    invite_cseq: u32,
+    invite_offer: bool,
+    forks: [Option<DialogState>; MAX_FORKS],
     give_up: bool,
     cancel_sent: bool,
     bye_after_ack: bool,
@@ -732,7 +828,7 @@ impl Step<'_> {
             if code.is_provisional() {
                 self.session.state = SessionState::Proceeding;
                 // §12.1.2: a 101–199 with a To tag creates an early dialog.
-                if code.as_u16() > 100 && !tag.as_bytes().is_empty() && self.fork(tag).is_none() {
+                if code.as_u16() > 100 && !tag.as_bytes().is_empty() && self.fork(&tag).is_none() {
                     // A fork past MAX_FORKS gets no early dialog; its 2xx is still handled.
                     if self.add_fork(tag, DialogState::Early) {
                         self.emit(Action::Tu(Notice::EarlyDialog(tag)));
@@ -842,11 +938,11 @@ impl Step<'_> {
             cseq,
             sdp,
         });
-        let known = self.fork(tag);
+        let known = self.fork(&tag);
         if !initial {
             if let Pending::Local { cseq: c, offer, .. } = ses.pending
                 && c == cseq
-                && Some(tag) == ses.kept
+                && Some(tag) == self.session.kept
             {
                 if !offer {
                     self.session.offerless_accepted = Some(cseq);
@@ -858,9 +954,9 @@ impl Step<'_> {
         }
         match (ses.state, known) {
             // A retransmission for a dialog already confirmed or already BYEd.
-            (_, Some(f)) if f.state != DialogState::Early => {}
+            (_, Some(state)) if state != DialogState::Early => {}
             (SessionState::Calling | SessionState::Proceeding, _) if !ses.give_up => {
-                self.set_fork(tag, DialogState::Confirmed);
+                self.set_fork(&tag, DialogState::Confirmed);
                 self.session.kept = Some(tag);
                 self.session.state = SessionState::Confirmed;
                 self.emit(Action::Tu(Notice::Confirmed(tag)));
@@ -868,13 +964,13 @@ impl Step<'_> {
             (SessionState::Calling | SessionState::Proceeding, _) => {
                 // §9.1 / §15: the 2xx raced the CANCEL: ACK it, then BYE since the TU
                 // gave up.
-                self.set_fork(tag, DialogState::Terminated);
+                self.set_fork(&tag, DialogState::Terminated);
                 self.emit(Action::SendBye { remote_tag: tag });
                 self.terminate(EndReason::Cancelled);
             }
             // §13.2.2.4: another fork answered after the call is up (or over): ACK, BYE.
             _ => {
-                self.set_fork(tag, DialogState::Terminated);
+                self.set_fork(&tag, DialogState::Terminated);
                 self.emit(Action::SendBye { remote_tag: tag });
             }
         }
@@ -904,8 +1000,8 @@ impl Step<'_> {
             }
             return;
         }
-        let tag = ses.kept.unwrap_or(Tag::EMPTY);
-        self.set_fork(tag, DialogState::Confirmed);
+        let tag = self.session.kept.unwrap_or(Tag::EMPTY);
+        self.set_fork(&tag, DialogState::Confirmed);
         self.session.state = SessionState::Confirmed;
         self.emit(Action::Tu(Notice::Confirmed(tag)));
         if ses.bye_after_ack {
@@ -962,10 +1058,10 @@ impl Step<'_> {
 
     fn on_bye(&mut self, tag: Tag) {
         let ses = self.session.before();
-        let ours = ses.kept == Some(tag)
+        let ours = self.session.kept == Some(tag)
             || self
-                .fork(tag)
-                .is_some_and(|f| f.state != DialogState::Terminated);
+                .fork(&tag)
+                .is_some_and(|state| state != DialogState::Terminated);
         if ses.is_terminated() || !ours {
             return self.respond(
                 RequestKind::Bye,
@@ -1157,7 +1253,7 @@ impl Step<'_> {
 
     fn bye_kept(&mut self, reason: EndReason) {
         if let Some(tag) = self.session.kept {
-            self.set_fork(tag, DialogState::Terminated);
+            self.set_fork(&tag, DialogState::Terminated);
             self.emit(Action::SendBye { remote_tag: tag });
         }
         self.terminate(reason);
@@ -1204,13 +1300,15 @@ impl Step<'_> {
         }
     }
 
-    fn fork(&self, tag: Tag) -> Option<Fork> {
+    /// The state of the fork `tag`: by reference and only its state, as a tag is 129
+    /// bytes.
+    fn fork(&self, tag: &Tag) -> Option<DialogState> {
         self.session
             .forks
             .iter()
             .flatten()
-            .find(|f| f.tag == tag)
-            .copied()
+            .find(|f| f.tag == *tag)
+            .map(|f| f.state)
     }
 
     fn add_fork(&mut self, tag: Tag, state: DialogState) -> bool {
@@ -1225,18 +1323,18 @@ impl Step<'_> {
 
     /// Update a fork's state, adding it if there is room. A confirmed dialog always gets
     /// a slot: it replaces a dialog that is over.
-    fn set_fork(&mut self, tag: Tag, state: DialogState) {
+    fn set_fork(&mut self, tag: &Tag, state: DialogState) {
         if let Some(f) = self
             .session
             .forks
             .iter_mut()
             .flatten()
-            .find(|f| f.tag == tag)
+            .find(|f| f.tag == *tag)
         {
             f.state = state;
             return;
         }
-        if self.add_fork(tag, state) || state != DialogState::Confirmed {
+        if self.add_fork(*tag, state) || state != DialogState::Confirmed {
             return;
         }
         let kept = self.session.kept;
@@ -1245,7 +1343,7 @@ impl Step<'_> {
                 f.is_some_and(|f| f.state != DialogState::Confirmed && Some(f.tag) != kept)
             })
         {
-            *slot = Some(Fork { tag, state });
+            *slot = Some(Fork { tag: *tag, state });
         }
     }
 }
@@ -1291,5 +1389,131 @@ mod tag_tests {
                 assert_eq!(t.is(b), t.as_str() == b, "{a:?} {b:?}");
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod snapshot_tests {
+    use super::{Config, Event, InviteSession, SessionTimer, Tag};
+    use crate::message::StatusCode;
+
+    fn code(n: u16) -> StatusCode {
+        StatusCode::new(n).unwrap() // unwrap: valid codes
+    }
+
+    /// The events the sessions below are driven through: two forks, re-INVITEs both
+    /// ways, timers and the TU's commands.
+    fn events() -> [Event; 16] {
+        let (a, b) = (Tag::new("a").unwrap(), Tag::new("b").unwrap()); // unwrap: short
+        [
+            Event::Response {
+                code: code(180),
+                to_tag: Some(a),
+                cseq: 1,
+                body: false,
+            },
+            Event::Response {
+                code: code(200),
+                to_tag: Some(a),
+                cseq: 1,
+                body: true,
+            },
+            Event::Response {
+                code: code(200),
+                to_tag: Some(b),
+                cseq: 1,
+                body: false,
+            },
+            Event::Response {
+                code: code(491),
+                to_tag: Some(a),
+                cseq: 2,
+                body: false,
+            },
+            Event::Response {
+                code: code(200),
+                to_tag: Some(a),
+                cseq: 2,
+                body: true,
+            },
+            Event::Ack {
+                cseq: 1,
+                body: false,
+            },
+            Event::ReInvite {
+                body: true,
+                cseq: 5,
+            },
+            Event::Bye { remote_tag: a },
+            Event::Timer(SessionTimer::Glare),
+            Event::InviteTransactionEnded,
+            Event::TuCancel,
+            Event::TuHangUp,
+            Event::TuAnswer,
+            Event::TuReject(code(486)),
+            Event::TuReInvite {
+                cseq: 2,
+                body: false,
+                random: 7,
+            },
+            Event::Cancel,
+        ]
+    }
+
+    /// `step_call`'s use of a snapshot answers as the whole session did: a TU command
+    /// that gives no action left the session unchanged exactly when its snapshot is
+    /// unchanged, and restoring after a retryable command gives the session back, in
+    /// every session reached by up to four events from a UAC's and a UAS's start.
+    #[test]
+    fn snapshot_stands_for_the_session() {
+        let cfg = Config::default();
+        let events = events();
+        let tu = [
+            Event::TuCancel,
+            Event::TuHangUp,
+            Event::TuAnswer,
+            Event::TuReject(code(486)),
+            Event::TuReject(code(603)),
+            Event::TuReInvite {
+                cseq: 3,
+                body: true,
+                random: 1,
+            },
+        ];
+        let mut level = std::vec![
+            InviteSession::uac(1, true),
+            InviteSession::uac(1, false),
+            InviteSession::uas(1, Tag::new("r").unwrap(), true), // unwrap: short
+        ];
+        let mut checked = 0;
+        for _ in 0..4 {
+            let mut next = std::vec::Vec::new();
+            for s in &level {
+                for &e in &tu {
+                    let snap = s.snapshot();
+                    let mut after = *s;
+                    let mut actions = heapless::Vec::new();
+                    after.step_in_place(&cfg, e, &mut actions);
+                    if actions.is_empty() {
+                        assert_eq!(snap == after.snapshot(), *s == after, "{s:?} {e:?}");
+                    }
+                    if !matches!(e, Event::TuCancel | Event::TuHangUp) {
+                        after.restore(&snap);
+                        assert_eq!(after, *s, "{e:?}");
+                    }
+                    checked += 1;
+                }
+                for &e in &events {
+                    let mut t = *s;
+                    let mut actions = heapless::Vec::new();
+                    t.step_in_place(&cfg, e, &mut actions);
+                    if !next.contains(&t) {
+                        next.push(t);
+                    }
+                }
+            }
+            level = next;
+        }
+        assert!(checked > 1000, "{checked}");
     }
 }

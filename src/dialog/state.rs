@@ -379,6 +379,9 @@ impl Dialog {
     }
 
     /// A dialog to build into: no id, no URIs, no routes.
+    // Inlined: it only sets lengths, and so writes them where the dialog is kept rather
+    // than building all 1.7 kB on the stack and copying them there.
+    #[inline(always)]
     pub(crate) fn empty() -> Self {
         Dialog {
             id: DialogId {

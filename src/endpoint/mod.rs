@@ -1683,8 +1683,7 @@ impl<
                     .ok_or(SendError::UnknownHandle)
             });
         }
-        let (tx, _) = self.start_request(now, to, req)?;
-        Ok(tx)
+        self.start_request(now, to, req, &mut String::new())
     }
 
     /// Place a call: send an INVITE to `to` and start its session. With
@@ -1705,7 +1704,9 @@ impl<
         }
         // Checked before anything is sent.
         let auth = req.credentials.as_ref().map(Auth::new).transpose()?;
-        let (tx, tag) = self.start_request(now, to, &req)?;
+        // Written where it is kept until the call's entry is built: a tag is 128 bytes.
+        let mut tag = String::new();
+        let tx = self.start_request(now, to, &req, &mut tag)?;
         // Built in its slot: a call entry holds MSG-sized buffers, costly to move.
         let made = self.insert_call(|| CallMeta {
             session: InviteSession::uac(req.cseq, req.body.is_some()),
@@ -4187,17 +4188,18 @@ impl<
         // provisional response is PRACKed once and in order within its early dialog
         // (each fork numbers its own); one seen again or out of order is not processed
         // further.
+        // The event's To tag is this provisional's (`Tag::new` of it), not built again.
         if code.is_provisional()
             && code.as_u16() > 100
-            && let Some(tag) = core.to.tag().and_then(|t| Tag::new(t).ok())
+            && let Some(tag) = to_tag.as_ref()
             && let Some(c) = self.calls.get_mut(call.0)
         {
-            let i = match c.forks.iter().position(|f| f.tag == tag) {
+            let i = match c.forks.iter().position(|f| f.tag == *tag) {
                 Some(i) => Some(i),
                 None => c
                     .forks
                     .push(ForkPrack {
-                        tag,
+                        tag: *tag,
                         prack: reliable::Uac::new(),
                         local_seq: cseq.seq(),
                         remote_seq: None,
@@ -4979,22 +4981,31 @@ impl<
     }
 
     /// Start a client transaction for a new request outside any dialog. Returns the
-    /// transaction and the From tag.
+    /// transaction; the From tag is written to `tag` (empty on entry).
     fn start_request(
         &mut self,
         now: Instant,
         to: SocketAddr,
         req: &Request<'_>,
-    ) -> Result<(TxHandle, String<{ crate::dialog::MAX_TAG }>), SendError> {
+        tag: &mut String<{ crate::dialog::MAX_TAG }>,
+    ) -> Result<TxHandle, SendError> {
         if req.cseq == 0 || req.cseq > CSEQ_LIMIT {
             return Err(SendError::InvalidState);
         }
         let (branch, sent_by) = self.via_parts();
         // A host's tag may be as long as a dialog keeps (a peer's UUID tag, used again).
-        let tag: String<{ crate::dialog::MAX_TAG }> = match req.from_tag {
-            Some(t) => String::try_from(t).map_err(|_| SendError::Capacity(Capacity::String))?,
-            None => String::try_from(self.random_tag().as_str()).unwrap_or_default(),
-        };
+        // Written in the caller's room, not returned: a tag is 128 bytes.
+        match req.from_tag {
+            Some(t) => tag
+                .push_str(t)
+                .map_err(|_| SendError::Capacity(Capacity::String))?,
+            // `unwrap_or_default` before: a random tag that does not fit is empty.
+            None => {
+                if tag.push_str(self.random_tag().as_str()).is_err() {
+                    tag.clear();
+                }
+            }
+        }
         let mut call_id: String<{ crate::dialog::MAX_CALL_ID }> = String::new();
         match req.call_id {
             // `word [@ word]` (§25.1), exactly as it was received, or it is not the same.
@@ -5014,7 +5025,7 @@ impl<
         // the host's values are checked when written.
         b.push_trusted("Via", Value::Via(via));
         b.push_trusted("Max-Forwards", Value::Number(70));
-        b.push_named("From", Value::Tagged(req.from.as_bytes(), &tag));
+        b.push_named("From", Value::Tagged(req.from.as_bytes(), tag));
         b.push_named("To", Value::Text(req.to));
         b.push_trusted("Call-ID", Value::Text(&call_id));
         // A known method's CSeq always passes the writer's check.
@@ -5086,8 +5097,7 @@ impl<
         drop(b); // ends its borrow of `self.contacts`
         let key = ClientKey::new(&branch, req.method)
             .map_err(|_| SendError::Capacity(Capacity::Branch))?;
-        let tx = self.start_client_tx(now, to, &bytes, key, req.method == Method::Invite)?;
-        Ok((tx, tag))
+        self.start_client_tx(now, to, &bytes, key, req.method == Method::Invite)
     }
 
     fn start_client_tx(
@@ -5259,11 +5269,22 @@ impl<
                 | dialog::Event::TuHangUp
                 | dialog::Event::TuReInvite { .. }
         );
-        let before = command.then_some(c.session);
+        // A snapshot, not a copy: the session's forks' tags are most of its 700 bytes,
+        // and a TU command changes them only along with an action (`snapshot` says why
+        // restoring from it is exact).
+        let before = command.then(|| c.session.snapshot());
+        #[cfg(debug_assertions)]
+        let full = c.session;
         let mut actions = heapless::Vec::new();
         c.session
             .step_in_place(&self.session_config, event, &mut actions);
-        if command && actions.is_empty() && before == Some(c.session) {
+        let unchanged = command && actions.is_empty() && before == Some(c.session.snapshot());
+        #[cfg(debug_assertions)]
+        assert_eq!(
+            unchanged,
+            command && actions.is_empty() && full == c.session
+        );
+        if unchanged {
             return Err(SendError::InvalidState);
         }
         let mut result = Ok(());
@@ -5284,7 +5305,9 @@ impl<
                 && r.is_err()
                 && let (Some(before), Some(c)) = (before, self.calls.get_mut(call.0))
             {
-                c.session = before;
+                c.session.restore(&before);
+                #[cfg(debug_assertions)]
+                assert!(c.session == full);
                 return r;
             }
             if result.is_ok() {
@@ -5332,23 +5355,23 @@ impl<
         // By reference: an action holds a tag, copied only where it is used.
         match *action {
             dialog::Action::SendAck {
-                remote_tag,
+                ref remote_tag,
                 cseq,
                 sdp,
             } => {
                 // The own dialog settled first: a `Fork` or its `Result` has a dialog's
                 // room, and each move of one copies all of it, even when it holds none.
-                let fork = if self.is_own_dialog(call, &remote_tag) {
+                let fork = if self.is_own_dialog(call, remote_tag) {
                     None
                 } else {
-                    self.other_fork(now, call, remote_tag, msg, Sends::Ack)?
+                    self.other_fork(now, call, *remote_tag, msg, Sends::Ack)?
                 };
                 // Late offer on the call's own dialog: the ACK carries the host's answer
                 // (`ack_with_answer`), for every copy of the 2xx (§13.2.2.4). Extra forks
                 // get a bare ACK before their BYE.
                 if sdp == Sdp::Answer && fork.is_none() {
                     let c = self.calls.get_mut(call.0).ok_or(SendError::UnknownHandle)?;
-                    if c.ack_for == Some((remote_tag, cseq)) {
+                    if c.ack_for == Some((*remote_tag, cseq)) {
                         // A retransmitted 2xx: the same ACK again (§13.2.2.4).
                         let dest = c
                             .dialog
@@ -5356,8 +5379,8 @@ impl<
                             .map_or(c.peer, |d| dialog_destination(d, c.peer));
                         let bytes = c.ack.clone();
                         self.queue_transmit(dest, &bytes);
-                    } else if c.ack_wanted != Some((remote_tag, cseq)) {
-                        c.ack_wanted = Some((remote_tag, cseq));
+                    } else if c.ack_wanted != Some((*remote_tag, cseq)) {
+                        c.ack_wanted = Some((*remote_tag, cseq));
                         // The host reads the offer there (`call_answer`): an offer-less
                         // re-INVITE's 2xx replaces the INVITE's.
                         if let Some(m) = msg {
@@ -5410,13 +5433,13 @@ impl<
                 }
                 self.queue_transmit(dest.0.unwrap_or(dest.1), &bytes);
             }
-            dialog::Action::SendBye { remote_tag } => {
+            dialog::Action::SendBye { ref remote_tag } => {
                 // §13.2.2.4: a 2xx is ACKed before its dialog is BYEd. A late offer whose
                 // answer the host has not given yet gets "a valid answer in the ACK": one
                 // rejecting every stream of the offer (RFC 3264 §6), or none if the offer
                 // is not SDP the endpoint can read (a BYE without ACK is worse).
                 let rejection = self.calls.get(call.0).and_then(|c| {
-                    c.ack_wanted.filter(|(t, _)| *t == remote_tag)?;
+                    c.ack_wanted.filter(|(t, _)| t == remote_tag)?;
                     sdp::rejecting_answer(&Message::parse_with(&c.answer, &Limits::default()).ok()?)
                 });
                 if let Some(answer) = rejection {
@@ -5426,13 +5449,13 @@ impl<
                 let unacked = self
                     .calls
                     .get_mut(call.0)
-                    .and_then(|c| c.ack_wanted.take_if(|(t, _)| *t == remote_tag));
+                    .and_then(|c| c.ack_wanted.take_if(|(t, _)| t == remote_tag));
                 if let Some((_, cseq)) = unacked {
                     self.run_call_action(
                         now,
                         call,
                         &dialog::Action::SendAck {
-                            remote_tag,
+                            remote_tag: *remote_tag,
                             cseq,
                             sdp: Sdp::None,
                         },
@@ -5440,10 +5463,10 @@ impl<
                     )?;
                 }
                 // The own dialog settled first (see `SendAck`).
-                let fork = if self.is_own_dialog(call, &remote_tag) {
+                let fork = if self.is_own_dialog(call, remote_tag) {
                     None
                 } else {
-                    self.other_fork(now, call, remote_tag, msg, Sends::Bye)?
+                    self.other_fork(now, call, *remote_tag, msg, Sends::Bye)?
                 };
                 let bye = self.send_in_dialog(now, call, Method::Bye, fork)?;
                 if let Some(c) = self.calls.get_mut(call.0) {

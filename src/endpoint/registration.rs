@@ -300,7 +300,7 @@ impl<
             cseq,
             ..Request::new(Method::Register, &registrar, &aor, &aor)
         };
-        let (tx, _) = self.start_request(now, to, &req)?;
+        let tx = self.start_request(now, to, &req, &mut String::new())?;
         if let Some(r) = self.regs.get_mut(reg.0) {
             r.tx = Some(tx);
         }

@@ -225,7 +225,7 @@ impl<
             from_tag: Some(&from_tag),
             ..Request::new(Method::Subscribe, sub.uri, sub.from, sub.to)
         };
-        let (tx, _) = self.start_request(now, to, &req)?;
+        let tx = self.start_request(now, to, &req, &mut String::new())?;
         let entry = SubEntry {
             machine: Subscription::new(sub.expires),
             to,
