@@ -7,28 +7,6 @@ use sansip::endpoint::Event;
 use sansip::message::{HeaderKind, Method, StatusCode};
 use scripted_support::*;
 
-/// The registrar's challenge with nonce `nonce` (not stale).
-fn www_challenge(request: &[u8], nonce: &str) -> Vec<u8> {
-    let challenge = format!("Digest realm=\"registrar.test\", nonce=\"{nonce}\", qop=\"auth\"");
-    response_to(
-        request,
-        401,
-        "r",
-        &[("WWW-Authenticate", challenge.as_str())],
-        None,
-    )
-}
-
-/// The nonce of the `Authorization` a REGISTER carries, if any.
-fn nonce_of(register: &[u8]) -> Option<String> {
-    let m = parse(register);
-    assert_eq!(m.method(), Some(Method::Register));
-    let value = value(&m, HeaderKind::Authorization)?;
-    let at = value.find("nonce=\"")? + 7;
-    let len = value[at..].find('"')?;
-    Some(value[at..at + len].to_owned())
-}
-
 /// The one REGISTER the endpoint sends now.
 fn one_register(ep: &mut Ep) -> Vec<u8> {
     let out = sent(ep);
@@ -44,10 +22,13 @@ fn one_register(ep: &mut Ep) -> Vec<u8> {
 #[test]
 fn a_refresh_challenged_with_a_new_nonce_is_answered_once() {
     let (mut ep, reg, first) = registering(None, "alice", "secret");
-    assert_eq!(nonce_of(&first), None);
+    assert_eq!(nonce_in(&first, HeaderKind::Authorization), None);
     feed(&mut ep, Instant::ZERO, &www_challenge(&first, "n1"));
     let answer = one_register(&mut ep);
-    assert_eq!(nonce_of(&answer).as_deref(), Some("n1"));
+    assert_eq!(
+        nonce_in(&answer, HeaderKind::Authorization).as_deref(),
+        Some("n1")
+    );
     feed(
         &mut ep,
         Instant::ZERO,
@@ -61,7 +42,10 @@ fn a_refresh_challenged_with_a_new_nonce_is_answered_once() {
     let out = run(&mut ep, t);
     assert_eq!(out.len(), 1);
     let refresh = out[0].1.clone();
-    assert_eq!(nonce_of(&refresh).as_deref(), Some("n1"));
+    assert_eq!(
+        nonce_in(&refresh, HeaderKind::Authorization).as_deref(),
+        Some("n1")
+    );
     feed(&mut ep, t, &www_challenge(&refresh, "n2"));
     let evs = events(&mut ep);
     assert!(
@@ -70,7 +54,10 @@ fn a_refresh_challenged_with_a_new_nonce_is_answered_once() {
         "{evs:?}"
     );
     let answer = one_register(&mut ep);
-    assert_eq!(nonce_of(&answer).as_deref(), Some("n2"));
+    assert_eq!(
+        nonce_in(&answer, HeaderKind::Authorization).as_deref(),
+        Some("n2")
+    );
     feed(
         &mut ep,
         t,
@@ -84,10 +71,16 @@ fn a_refresh_challenged_with_a_new_nonce_is_answered_once() {
     let out = run(&mut ep, t);
     assert_eq!(out.len(), 1);
     let refresh = out[0].1.clone();
-    assert_eq!(nonce_of(&refresh).as_deref(), Some("n2"));
+    assert_eq!(
+        nonce_in(&refresh, HeaderKind::Authorization).as_deref(),
+        Some("n2")
+    );
     feed(&mut ep, t, &www_challenge(&refresh, "n3"));
     let answer = one_register(&mut ep);
-    assert_eq!(nonce_of(&answer).as_deref(), Some("n3"));
+    assert_eq!(
+        nonce_in(&answer, HeaderKind::Authorization).as_deref(),
+        Some("n3")
+    );
     feed(&mut ep, t, &www_challenge(&answer, "n4"));
     assert!(
         sent(&mut ep).is_empty(),
@@ -97,27 +90,6 @@ fn a_refresh_challenged_with_a_new_nonce_is_answered_once() {
         reg,
         status: StatusCode::UNAUTHORIZED
     }));
-}
-
-/// The nonce of the `Proxy-Authorization` a request carries, if any.
-fn proxy_nonce_of(request: &[u8]) -> Option<String> {
-    let m = parse(request);
-    let value = value(&m, HeaderKind::ProxyAuthorization)?;
-    let at = value.find("nonce=\"")? + 7;
-    let len = value[at..].find('"')?;
-    Some(value[at..at + len].to_owned())
-}
-
-/// The proxy's challenge with nonce `nonce` (not stale), to `request`.
-fn proxy_challenge(request: &[u8], nonce: &str) -> Vec<u8> {
-    let challenge = format!("Digest realm=\"proxy.test\", nonce=\"{nonce}\", qop=\"auth\"");
-    response_to(
-        request,
-        407,
-        "b1",
-        &[("Proxy-Authenticate", challenge.as_str())],
-        None,
-    )
 }
 
 /// A call's later requests carry the credentials of the INVITE's challenge (RFC 3261
@@ -130,7 +102,10 @@ fn a_bye_whose_kept_credentials_are_challenged_is_sent_again_once() {
         let mut ep = endpoint(sansip::endpoint::Transport::Udp);
         let now = Instant::ZERO;
         let (call, invite) = challenged_call(&mut ep, now);
-        assert_eq!(proxy_nonce_of(&invite).as_deref(), Some("p-1"));
+        assert_eq!(
+            nonce_in(&invite, HeaderKind::ProxyAuthorization).as_deref(),
+            Some("p-1")
+        );
         let ok = response_to(&invite, 200, "b1", &[("Contact", CONTACT)], Some(SDP));
         feed(&mut ep, now, &ok);
         assert_eq!(methods(&sent(&mut ep)), ["ACK"]);
@@ -139,18 +114,24 @@ fn a_bye_whose_kept_credentials_are_challenged_is_sent_again_once() {
         let out = sent(&mut ep);
         assert_eq!(methods(&out), ["BYE"]);
         let bye = out[0].1.clone();
-        assert_eq!(proxy_nonce_of(&bye).as_deref(), Some("p-1"));
-        feed(&mut ep, now, &proxy_challenge(&bye, "p-2"));
+        assert_eq!(
+            nonce_in(&bye, HeaderKind::ProxyAuthorization).as_deref(),
+            Some("p-1")
+        );
+        feed(&mut ep, now, &proxy_challenge(&bye, "p-2", false));
         let out = sent(&mut ep);
         assert_eq!(methods(&out), ["BYE"], "the BYE goes again");
         let again = out[0].1.clone();
-        assert_eq!(proxy_nonce_of(&again).as_deref(), Some("p-2"));
+        assert_eq!(
+            nonce_in(&again, HeaderKind::ProxyAuthorization).as_deref(),
+            Some("p-2")
+        );
         assert!(
             parse(&again).cseq().unwrap().seq() > parse(&bye).cseq().unwrap().seq(),
             "a new transaction (§8.1.3.5)"
         );
         if refuse_answer {
-            feed(&mut ep, now, &proxy_challenge(&again, "p-3"));
+            feed(&mut ep, now, &proxy_challenge(&again, "p-3", false));
             assert!(
                 sent(&mut ep).is_empty(),
                 "refused credentials are not sent again"
@@ -166,19 +147,6 @@ fn a_bye_whose_kept_credentials_are_challenged_is_sent_again_once() {
             "{evs:?}"
         );
     }
-}
-
-/// The proxy's stale challenge with nonce `nonce`, to `request`.
-fn stale_challenge(request: &[u8], nonce: &str) -> Vec<u8> {
-    let challenge =
-        format!("Digest realm=\"proxy.test\", nonce=\"{nonce}\", qop=\"auth\", stale=true");
-    response_to(
-        request,
-        407,
-        "b1",
-        &[("Proxy-Authenticate", challenge.as_str())],
-        None,
-    )
 }
 
 /// Two requests of one call challenged at once keep counts of their own: each is sent
@@ -207,7 +175,7 @@ fn two_challenged_requests_of_a_call_keep_their_own_counts() {
             feed(
                 &mut ep,
                 now,
-                &stale_challenge(req, &format!("s-{round}-{i}")),
+                &proxy_challenge(req, &format!("s-{round}-{i}"), true),
             );
             let out = sent(&mut ep);
             match out.as_slice() {

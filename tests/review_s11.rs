@@ -10,28 +10,6 @@ use sansip::endpoint::{Event, Transport};
 use sansip::message::{HeaderKind, Method};
 use scripted_support::*;
 
-/// The proxy's challenge with nonce `nonce` to `request`, saying `stale=true` if `stale`.
-fn proxy_challenge(request: &[u8], nonce: &str, stale: bool) -> Vec<u8> {
-    let stale = if stale { ", stale=true" } else { "" };
-    let challenge = format!("Digest realm=\"proxy.test\", nonce=\"{nonce}\", qop=\"auth\"{stale}");
-    response_to(
-        request,
-        407,
-        "b1",
-        &[("Proxy-Authenticate", challenge.as_str())],
-        None,
-    )
-}
-
-/// The nonce of the `Proxy-Authorization` a request carries, if any.
-fn proxy_nonce_of(request: &[u8]) -> Option<String> {
-    let m = parse(request);
-    let value = value(&m, HeaderKind::ProxyAuthorization)?;
-    let at = value.find("nonce=\"")? + 7;
-    let len = value[at..].find('"')?;
-    Some(value[at..at + len].to_owned())
-}
-
 /// A call placed with credentials through a challenging proxy, answered and ACKed.
 fn established(ep: &mut Ep, now: Instant) -> sansip::endpoint::CallHandle {
     let (call, invite) = challenged_call(ep, now);
@@ -88,29 +66,11 @@ fn more_challenged_requests_than_remembered_are_not_sent_again_for_ever() {
         feed(&mut ep, now, &proxy_challenge(&info, "n-last", stale));
         let out = sent(&mut ep);
         assert_eq!(methods(&out), ["INFO"], "stale: {stale}");
-        assert_eq!(proxy_nonce_of(&out[0].1).as_deref(), Some("n-last"));
+        assert_eq!(
+            nonce_in(&out[0].1, HeaderKind::ProxyAuthorization).as_deref(),
+            Some("n-last")
+        );
     }
-}
-
-/// The registrar's challenge with nonce `nonce` (not stale) to `request`.
-fn www_challenge(request: &[u8], nonce: &str) -> Vec<u8> {
-    let challenge = format!("Digest realm=\"registrar.test\", nonce=\"{nonce}\", qop=\"auth\"");
-    response_to(
-        request,
-        401,
-        "r",
-        &[("WWW-Authenticate", challenge.as_str())],
-        None,
-    )
-}
-
-/// The nonce of the `Authorization` a request carries, if any.
-fn www_nonce_of(request: &[u8]) -> Option<String> {
-    let m = parse(request);
-    let value = value(&m, HeaderKind::Authorization)?;
-    let at = value.find("nonce=\"")? + 7;
-    let len = value[at..].find('"')?;
-    Some(value[at..at + len].to_owned())
 }
 
 /// The `Expires` of a REGISTER.
@@ -140,13 +100,19 @@ fn an_unregistration_whose_kept_credentials_are_challenged_is_answered_once() {
         ep.unregister(now, reg).unwrap();
         let removal = sent(&mut ep).remove(0).1;
         assert_eq!(expires_of(&removal), "0");
-        assert_eq!(www_nonce_of(&removal).as_deref(), Some("n1"));
+        assert_eq!(
+            nonce_in(&removal, HeaderKind::Authorization).as_deref(),
+            Some("n1")
+        );
         feed(&mut ep, now, &www_challenge(&removal, "n2"));
         let out = sent(&mut ep);
         assert_eq!(methods(&out), ["REGISTER"]);
         let again = out[0].1.clone();
         assert_eq!(expires_of(&again), "0");
-        assert_eq!(www_nonce_of(&again).as_deref(), Some("n2"));
+        assert_eq!(
+            nonce_in(&again, HeaderKind::Authorization).as_deref(),
+            Some("n2")
+        );
         if refuse_answer {
             feed(&mut ep, now, &www_challenge(&again, "n3"));
             assert!(sent(&mut ep).is_empty(), "refused: not sent again");
@@ -236,12 +202,18 @@ fn a_reinvite_whose_kept_credentials_are_challenged_is_sent_again_once() {
     let out = sent(&mut ep);
     assert_eq!(methods(&out), ["INVITE"]);
     let reinvite = out[0].1.clone();
-    assert_eq!(proxy_nonce_of(&reinvite).as_deref(), Some("p-1"));
+    assert_eq!(
+        nonce_in(&reinvite, HeaderKind::ProxyAuthorization).as_deref(),
+        Some("p-1")
+    );
     feed(&mut ep, now, &proxy_challenge(&reinvite, "p-2", false));
     let out = sent(&mut ep);
     assert_eq!(methods(&out), ["ACK", "INVITE"]);
     let again = out[1].1.clone();
-    assert_eq!(proxy_nonce_of(&again).as_deref(), Some("p-2"));
+    assert_eq!(
+        nonce_in(&again, HeaderKind::ProxyAuthorization).as_deref(),
+        Some("p-2")
+    );
     assert_eq!(
         parse(&again).cseq().unwrap().seq(),
         parse(&reinvite).cseq().unwrap().seq() + 1

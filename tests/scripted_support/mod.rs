@@ -464,3 +464,39 @@ pub fn forked(ep: &mut Ep, now: Instant) -> (SubscriptionHandle, SubscriptionHan
     assert_eq!(ep.subscription_count(), 2);
     (sub, fork, subscribe)
 }
+
+/// The registrar's Digest challenge with nonce `nonce` (not stale), a 401 to `request`.
+pub fn www_challenge(request: &[u8], nonce: &str) -> Vec<u8> {
+    let challenge = format!("Digest realm=\"registrar.test\", nonce=\"{nonce}\", qop=\"auth\"");
+    response_to(
+        request,
+        401,
+        "r",
+        &[("WWW-Authenticate", challenge.as_str())],
+        None,
+    )
+}
+
+/// The proxy's Digest challenge with nonce `nonce`, a 407 to `request`, saying
+/// `stale=true` if `stale`.
+pub fn proxy_challenge(request: &[u8], nonce: &str, stale: bool) -> Vec<u8> {
+    let stale = if stale { ", stale=true" } else { "" };
+    let challenge = format!("Digest realm=\"proxy.test\", nonce=\"{nonce}\", qop=\"auth\"{stale}");
+    response_to(
+        request,
+        407,
+        "b1",
+        &[("Proxy-Authenticate", challenge.as_str())],
+        None,
+    )
+}
+
+/// The nonce of the credentials of `kind` (`Authorization` or `Proxy-Authorization`) a
+/// request carries, if any.
+pub fn nonce_in(request: &[u8], kind: HeaderKind) -> Option<String> {
+    let m = parse(request);
+    let value = value(&m, kind)?;
+    let at = value.find("nonce=\"")? + 7;
+    let len = value[at..].find('"')?;
+    Some(value[at..at + len].to_owned())
+}
