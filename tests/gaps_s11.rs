@@ -200,26 +200,7 @@ fn two_challenged_requests_of_a_call_keep_their_own_counts() {
 fn a_fork_arriving_while_the_subscription_ends_gets_481() {
     let mut ep = endpoint(sansip::endpoint::Transport::Udp);
     let now = Instant::ZERO;
-    let (sub, subscribe) = subscribe(&mut ep, now, true);
-    feed(
-        &mut ep,
-        now,
-        &response_to(
-            &subscribe,
-            202,
-            "nA",
-            &[("Contact", "<sip:nA@127.0.0.1:5070>")],
-            None,
-        ),
-    );
-    feed(
-        &mut ep,
-        now,
-        &notify(&subscribe, "nA", 1, "presence", "active;expires=600", true),
-    );
-    let evs = events(&mut ep);
-    answer_notifies(&mut ep, now, &evs);
-    sent(&mut ep);
+    let (sub, subscribe) = active_subscription(&mut ep, now);
     ep.unsubscribe(now, sub).unwrap();
     let out = sent(&mut ep);
     assert_eq!(methods(&out), ["SUBSCRIBE"]);

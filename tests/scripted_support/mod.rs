@@ -422,8 +422,8 @@ pub fn answer_notifies(ep: &mut Ep, now: Instant, evs: &[Event]) {
 }
 
 /// A presence subscription keeping forks, made active by notifier `nA`'s NOTIFY after
-/// its 202; then notifier `nB`'s first NOTIFY: the parent, the fork, the SUBSCRIBE.
-pub fn forked(ep: &mut Ep, now: Instant) -> (SubscriptionHandle, SubscriptionHandle, Vec<u8>) {
+/// its 202 (answered 200): the subscription and its SUBSCRIBE.
+pub fn active_subscription(ep: &mut Ep, now: Instant) -> (SubscriptionHandle, Vec<u8>) {
     let (sub, subscribe) = subscribe(ep, now, true);
     feed(
         ep,
@@ -449,6 +449,13 @@ pub fn forked(ep: &mut Ep, now: Instant) -> (SubscriptionHandle, SubscriptionHan
         [(200, "NOTIFY".to_string())],
         "{evs:?} {evs2:?}"
     );
+    (sub, subscribe)
+}
+
+/// [`active_subscription`], then notifier `nB`'s first NOTIFY: the parent, the fork, the
+/// SUBSCRIBE.
+pub fn forked(ep: &mut Ep, now: Instant) -> (SubscriptionHandle, SubscriptionHandle, Vec<u8>) {
+    let (sub, subscribe) = active_subscription(ep, now);
     feed(
         ep,
         now,
