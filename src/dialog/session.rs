@@ -595,6 +595,7 @@ impl InviteSession {
     /// changes no fork's tag (only `terminate` touches forks, and only their states):
     /// so this is all `restore` needs, without copying tags (most of a session's 700
     /// bytes). Any other change of a TU command comes with an action.
+    #[cfg_attr(not(feature = "endpoint"), allow(dead_code))] // the endpoint's TU commands
     pub(crate) fn snapshot(&self) -> Snapshot {
         // Every field named: a new one is either kept here or said to be left out.
         let InviteSession {
@@ -631,6 +632,7 @@ impl InviteSession {
     }
 
     /// Back to `snap`, taken of this session before a TU command the endpoint undoes.
+    #[cfg_attr(not(feature = "endpoint"), allow(dead_code))] // the endpoint's TU commands
     pub(crate) fn restore(&mut self, snap: &Snapshot) {
         let Snapshot {
             role,
@@ -727,6 +729,7 @@ struct Before {
 
 /// A session's state but its tags: see [`InviteSession::snapshot`].
 #[derive(Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(not(feature = "endpoint"), allow(dead_code))] // the endpoint's TU commands
 pub(crate) struct Snapshot {
     role: Role,
     state: SessionState,

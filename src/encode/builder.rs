@@ -668,6 +668,7 @@ impl<'a> MessageBuilder<'a> {
     /// sends is written: with the cursor a local of its own (not behind a reference),
     /// its position stays in registers rather than being stored at every piece.
     #[inline(never)]
+    #[cfg_attr(not(feature = "endpoint"), allow(dead_code))] // the endpoint's sends
     fn emit_cursor(&self, cursor: &mut Cursor<'_>) {
         let mut local = core::mem::replace(cursor, Cursor::new(&mut []));
         self.emit_body(&mut local);
