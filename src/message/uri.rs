@@ -1049,7 +1049,7 @@ impl fmt::Display for OtherUri<'_> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use proptest::prelude::*;
 
@@ -1173,8 +1173,10 @@ mod tests {
         "-", ".", "!", "~", "*", "'", "(", ")", "/", "@", ">", "<", " ", "\"", "\u{e9}", "[", "]",
         "#",
     ];
-    const ATS: &[&str] = &["@", "@", "@", "", ":pw@", "@@", ":@", ":p%41@"];
-    const HOSTS: &[&str] = &[
+    /// Shared with the name-addr tests.
+    pub(crate) const ATS: &[&str] = &["@", "@", "@", "", ":pw@", "@@", ":@", ":p%41@"];
+    /// Shared with the name-addr tests.
+    pub(crate) const HOSTS: &[&str] = &[
         "127.0.0.1",
         "127.0.0.1",
         "1.2.3.4",
@@ -1202,7 +1204,8 @@ mod tests {
         "\u{e9}.com",
         "1.2.3.4%31",
     ];
-    const PORTS: &[&str] = &[
+    /// Shared with the name-addr tests.
+    pub(crate) const PORTS: &[&str] = &[
         "", "", ":5060", ":0", ":65535", ":65536", ":", ":50x", ":123456", ":05060", "::5060",
     ];
     const TAILS: &[&str] = &[
