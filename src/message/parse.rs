@@ -65,6 +65,10 @@ pub enum StartLine<'a> {
     },
 }
 
+/// The longest header section [`Message::parse_stream`] waits for: the last header value
+/// may end at the index's bound (65,535), then its CRLF and the empty line.
+const STREAM_HEAD_MAX: usize = u16::MAX as usize + 4;
+
 /// Result of [`Message::parse_stream`]: what the bytes at the front of a stream hold.
 // No heap to box into: the message is returned by value, as `Message::parse` does.
 #[allow(clippy::large_enum_variant)]
@@ -205,7 +209,11 @@ impl<'a> Message<'a> {
     /// [`Framed::Incomplete`] until a whole message is present, then the message and how
     /// many bytes it used; CRLF keep-alives between messages are reported as such
     /// (RFC 5626 §3.5.1). Content-Length is mandatory on streams (RFC 3261 §18.3).
-    /// A lone CRLF at the end of the buffer is read as a pong.
+    /// A lone CRLF at the end of the buffer is read as a pong. A message that cannot fit
+    /// is refused as soon as that is known, never waited for: a Content-Length taking it
+    /// past [`Limits::max_message`], or a header section not ended within `max_message`
+    /// bytes or within the first 64 KiB (the most the header index holds), is a
+    /// [`Capacity::MessageSize`](crate::Capacity::MessageSize) error.
     ///
     /// ```
     /// use sansip::message::{Framed, KeepAlive, Limits, Message};
@@ -235,7 +243,10 @@ impl<'a> Message<'a> {
             return Ok(Framed::Incomplete);
         }
         let Some(head_end) = find_head_end(bytes) else {
-            if bytes.len() >= limits.max_message {
+            // The header index holds 16-bit positions (see `Limits::max_message`): a
+            // header section not ended by `STREAM_HEAD_MAX` can never be read, so it is
+            // refused now rather than buffered up to a larger `max_message` first.
+            if bytes.len() >= limits.max_message || bytes.len() > STREAM_HEAD_MAX {
                 return Err(ParseError::new(
                     K::Capacity(Capacity::MessageSize),
                     limits.max_message,

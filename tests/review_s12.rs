@@ -1,0 +1,381 @@
+//! Review 12: stream transports, through the public API.
+//!
+//! Reviewed: [`Message::parse_stream`] framing (RFC 3261 §18.3, §7.5, §20.14; RFC 5626
+//! §3.5.1 keep-alives: pipelined messages, a message split across reads, leading CRLFs,
+//! huge or malformed Content-Length, an oversized header section) and the endpoint run
+//! with `Transport::Tcp`, `Tls`, `Ws` and `Wss`: the Via transport token and the Contact
+//! `transport` parameter it writes (RFC 3261 §18.2.1, §20.42, RFC 7118 §5, RFC 5630),
+//! Content-Length on everything it writes (§20.14), no retransmission by Timers A, E, G
+//! on a reliable transport and Timers D, I, J, K at zero (§17), responses sent back where
+//! the request came from (§18.2.2), the TU's 2xx retransmission (§13.3.1.4), and a
+//! request whose Via says UDP although it came over a stream.
+
+mod scripted_support;
+
+use sansip::endpoint::{Event, Request, Transport};
+use sansip::message::{
+    ContactValue, Framed, HeaderKind, Limits, Message, Method, StatusCode, Uri,
+};
+use sansip::{Capacity, Instant, ParseErrorKind};
+use scripted_support::*;
+
+// ----- framing ----------------------------------------------------------------------
+
+const OPTIONS: &[u8] = b"OPTIONS sip:bob@127.0.0.1:5062 SIP/2.0\r\n\
+Via: SIP/2.0/TCP 127.0.0.1:5070;branch=z9hG4bK-s12-1\r\n\
+Max-Forwards: 70\r\n\
+From: <sip:alice@127.0.0.1>;tag=a\r\n\
+To: <sip:bob@127.0.0.1>\r\n\
+Call-ID: s12-1\r\n\
+CSeq: 1 OPTIONS\r\n\
+Content-Type: text/plain\r\n\
+Content-Length: 5\r\n\r\nhello";
+
+const OK: &[u8] = b"SIP/2.0 200 OK\r\nl: 0\r\n\r\n";
+
+/// Frame everything in `bytes`: what each frame was and the bytes it used; stops at
+/// `Incomplete` (returned as `None` last) or at an error.
+fn frames(bytes: &[u8], limits: &Limits) -> Vec<Option<(String, usize)>> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    loop {
+        match Message::parse_stream(&bytes[at..], limits) {
+            Ok(Framed::Message(m, used)) => {
+                let what = match m.method() {
+                    Some(method) => method.to_string(),
+                    None => m.status().unwrap().as_u16().to_string(),
+                };
+                out.push(Some((what, used)));
+                at += used;
+            }
+            Ok(Framed::KeepAlive(k, used)) => {
+                out.push(Some((format!("{k:?}"), used)));
+                at += used;
+            }
+            Ok(Framed::Incomplete) => {
+                out.push(None);
+                return out;
+            }
+            Err(e) => panic!("at {at}: {e:?}"),
+        }
+    }
+}
+
+/// RFC 3261 §18.3: on a stream, Content-Length says where each message ends, so
+/// messages sent back to back frame one after the other, each reporting exactly the
+/// bytes it used; RFC 5626 §3.5.1 keep-alives between them frame as such.
+#[test]
+fn pipelined_messages_and_keep_alives_frame_back_to_back() {
+    let l = Limits::default();
+    let stream = [b"\r\n\r\n", OPTIONS, b"\r\n", OK, OPTIONS, b"\r\n\r\n"].concat();
+    let got = frames(&stream, &l);
+    let want = [
+        Some(("Ping".to_string(), 4)),
+        Some(("OPTIONS".to_string(), OPTIONS.len())),
+        Some(("Pong".to_string(), 2)),
+        Some(("200".to_string(), OK.len())),
+        Some(("OPTIONS".to_string(), OPTIONS.len())),
+        Some(("Ping".to_string(), 4)),
+        None,
+    ];
+    assert_eq!(got, want);
+    // The body is the declared five bytes, not the rest of the stream.
+    let Ok(Framed::Message(m, _)) = Message::parse_stream(&stream[4..], &l) else {
+        panic!()
+    };
+    assert_eq!(m.body(), b"hello");
+    assert_eq!(m.as_bytes(), OPTIONS);
+}
+
+/// RFC 3261 §18.3: a message split across reads is not a message until all of it, body
+/// included, is in: every cut gives `Incomplete`, never an error and never a message
+/// with a short body; the whole gives the message.
+#[test]
+fn a_message_cut_anywhere_waits_for_the_rest() {
+    let l = Limits::default();
+    for cut in 0..OPTIONS.len() {
+        match Message::parse_stream(&OPTIONS[..cut], &l) {
+            Ok(Framed::Incomplete) => {}
+            other => panic!("cut {cut}: {other:?}"),
+        }
+        // The rest arriving completes it, whatever follows.
+        let whole = [OPTIONS, OK].concat();
+        let Ok(Framed::Message(m, used)) = Message::parse_stream(&whole, &l) else {
+            panic!("cut {cut}")
+        };
+        assert_eq!((used, m.body()), (OPTIONS.len(), &b"hello"[..]));
+    }
+}
+
+/// RFC 3261 §7.5: CRLFs before the start line are ignored on a stream. Under RFC 5626
+/// §3.5.1 a double CRLF is a ping and a single one a pong; either way the message that
+/// follows frames intact.
+#[test]
+fn leading_crlfs_before_a_message_are_consumed() {
+    let l = Limits::default();
+    let stream = [b"\r\n\r\n\r\n", OK].concat();
+    assert_eq!(
+        frames(&stream, &l),
+        [
+            Some(("Ping".to_string(), 4)),
+            Some(("Pong".to_string(), 2)),
+            Some(("200".to_string(), OK.len())),
+            None
+        ]
+    );
+    // A lone CRLF right before a message: a pong, then the message.
+    let stream = [b"\r\n", OK].concat();
+    assert_eq!(
+        frames(&stream, &l),
+        [
+            Some(("Pong".to_string(), 2)),
+            Some(("200".to_string(), OK.len())),
+            None
+        ]
+    );
+}
+
+/// RFC 3261 §20.14, §18.3: a Content-Length that is not a number, is negative, does not
+/// fit, or disagrees with another Content-Length cannot frame the stream: a typed
+/// `ContentLength` error at once, never `Incomplete` (which would wait forever) and
+/// never a panic.
+#[test]
+fn a_malformed_content_length_is_a_typed_error() {
+    let l = Limits::default();
+    for value in [
+        "-1",
+        "abc",
+        "",
+        "1 2",
+        "0x10",
+        "99999999999999999999",
+        "4294967296",
+        "5, 5",
+    ] {
+        let msg = format!("SIP/2.0 200 OK\r\nContent-Length: {value}\r\n\r\n");
+        let e = Message::parse_stream(msg.as_bytes(), &l).unwrap_err();
+        assert_eq!(e.kind, ParseErrorKind::ContentLength, "{value:?}");
+    }
+    let two = b"SIP/2.0 200 OK\r\nContent-Length: 1\r\nl: 2\r\n\r\nab";
+    assert_eq!(
+        Message::parse_stream(two, &l).unwrap_err().kind,
+        ParseErrorKind::ContentLength
+    );
+    // Two that agree are one length.
+    let same = b"SIP/2.0 200 OK\r\nContent-Length: 2\r\nl: 2\r\n\r\nab";
+    assert!(matches!(
+        Message::parse_stream(same, &l),
+        Ok(Framed::Message(m, n)) if n == same.len() && m.body() == b"ab"
+    ));
+}
+
+/// RFC 3261 §18.3 with the configured bound: a Content-Length that takes the message past
+/// `max_message` is refused as soon as the header section is in (a `MessageSize`
+/// capacity error), so a peer cannot make the host buffer up to 4 GiB waiting for it.
+#[test]
+fn a_huge_content_length_is_refused_without_waiting_for_the_body() {
+    let l = Limits::default();
+    for value in ["4294967295", "65536", "70000"] {
+        let msg = format!("SIP/2.0 200 OK\r\nContent-Length: {value}\r\n\r\n");
+        let e = Message::parse_stream(msg.as_bytes(), &l).unwrap_err();
+        assert_eq!(
+            e.kind,
+            ParseErrorKind::Capacity(Capacity::MessageSize),
+            "{value}"
+        );
+    }
+    // Exactly at the bound: waited for, then framed.
+    let head = "SIP/2.0 200 OK\r\nContent-Length: 1000\r\n\r\n";
+    let small = Limits {
+        max_message: head.len() + 1000,
+        ..l
+    };
+    let mut msg = head.as_bytes().to_vec();
+    assert!(matches!(
+        Message::parse_stream(&msg, &small),
+        Ok(Framed::Incomplete)
+    ));
+    msg.resize(head.len() + 1000, b'x');
+    assert!(matches!(
+        Message::parse_stream(&msg, &small),
+        Ok(Framed::Message(_, n)) if n == msg.len()
+    ));
+    let tight = Limits {
+        max_message: head.len() + 999,
+        ..l
+    };
+    assert_eq!(
+        Message::parse_stream(head.as_bytes(), &tight)
+            .unwrap_err()
+            .kind,
+        ParseErrorKind::Capacity(Capacity::MessageSize)
+    );
+}
+
+/// RFC 3261 §18.3: Content-Length is mandatory on a stream; a message without it is a
+/// `ContentLengthRequired` error as soon as its header section is in, request or
+/// response.
+#[test]
+fn content_length_is_required_on_streams() {
+    let l = Limits::default();
+    let no_length = b"OPTIONS sip:b@h SIP/2.0\r\nCall-ID: x\r\n\r\nbody";
+    assert_eq!(
+        Message::parse_stream(no_length, &l).unwrap_err().kind,
+        ParseErrorKind::ContentLengthRequired
+    );
+}
+
+/// `Limits::max_message` documents that the header section must end within the first
+/// 65,535 bytes whatever the limit: on a stream, a header section that has not ended by
+/// then is refused at once (a `MessageSize` capacity error) rather than buffered up to a
+/// larger `max_message` first.
+#[test]
+fn an_endless_header_section_is_refused_at_64_kib_whatever_the_limit() {
+    let big = Limits {
+        max_message: 1 << 20,
+        ..Limits::default()
+    };
+    let mut head = b"SIP/2.0 200 OK\r\nX: ".to_vec();
+    head.resize(70_000, b'a');
+    assert_eq!(
+        Message::parse_stream(&head, &big).unwrap_err().kind,
+        ParseErrorKind::Capacity(Capacity::MessageSize)
+    );
+    // Ended beyond the 64 KiB: refused too, with the same error.
+    head.extend_from_slice(b"\r\nContent-Length: 0\r\n\r\n");
+    assert_eq!(
+        Message::parse_stream(&head, &big).unwrap_err().kind,
+        ParseErrorKind::Capacity(Capacity::MessageSize)
+    );
+    // The longest header section the index holds (its last value ending at byte
+    // 65,535) is waited for to its last byte, then framed.
+    let mut head = b"SIP/2.0 200 OK\r\nContent-Length: 0\r\nX: ".to_vec();
+    head.resize(65_535, b'a');
+    head.extend_from_slice(b"\r\n\r\n");
+    for cut in [65_535, head.len() - 1] {
+        assert!(
+            matches!(
+                Message::parse_stream(&head[..cut], &big),
+                Ok(Framed::Incomplete)
+            ),
+            "{cut}"
+        );
+    }
+    assert!(matches!(
+        Message::parse_stream(&head, &big),
+        Ok(Framed::Message(_, n)) if n == head.len()
+    ));
+    // A body beyond 64 KiB is fine under a larger limit.
+    let mut msg = b"SIP/2.0 200 OK\r\nContent-Length: 100000\r\n\r\n".to_vec();
+    let head_len = msg.len();
+    msg.resize(head_len + 100_000, b'b');
+    assert!(matches!(
+        Message::parse_stream(&msg, &big),
+        Ok(Framed::Message(m, n)) if n == msg.len() && m.body().len() == 100_000
+    ));
+}
+
+/// More header lines than `Limits::max_headers`: a `Headers` capacity error on a stream
+/// as in a datagram.
+#[test]
+fn too_many_headers_on_a_stream_is_a_capacity_error() {
+    let few = Limits {
+        max_headers: 4,
+        ..Limits::default()
+    };
+    assert_eq!(
+        Message::parse_stream(OPTIONS, &few).unwrap_err().kind,
+        ParseErrorKind::Capacity(Capacity::Headers)
+    );
+}
+
+// ----- the endpoint over streams -----------------------------------------------------
+
+const STREAMS: [Transport; 4] = [Transport::Tcp, Transport::Tls, Transport::Ws, Transport::Wss];
+
+fn options() -> Request<'static> {
+    Request::new(
+        Method::Options,
+        "sip:bob@127.0.0.1:5070",
+        "<sip:alice@127.0.0.1>",
+        "<sip:bob@127.0.0.1>",
+    )
+}
+
+/// Every message written carries Content-Length (RFC 3261 §20.14: MUST on a stream),
+/// which frames it: `parse_stream` takes it whole.
+fn assert_framed(bytes: &[u8]) {
+    let m = parse(bytes);
+    assert!(
+        m.header(HeaderKind::ContentLength).is_some(),
+        "no Content-Length:\n{}",
+        String::from_utf8_lossy(bytes)
+    );
+    match Message::parse_stream(bytes, &Limits::default()) {
+        Ok(Framed::Message(_, n)) => assert_eq!(n, bytes.len()),
+        other => panic!("{other:?}"),
+    }
+}
+
+/// The `transport` parameter of the first Contact's URI.
+fn contact_transport<'a>(m: &Message<'a>) -> Option<&'a str> {
+    match m.contacts().next()?.ok()? {
+        ContactValue::Addr(a) => match a.uri() {
+            Uri::Sip(u) => u.transport(),
+            _ => None,
+        },
+        ContactValue::Star => None,
+    }
+}
+
+/// RFC 3261 §18.2.1, §20.42, RFC 7118 §5: the top Via of each request names the
+/// transport it goes over — `TCP`, `TLS`, `WS`, `WSS` — and the Contact's `transport`
+/// parameter says how to reach this UA again: `tcp`, `tls`, and `ws` for both WebSocket
+/// flavours (RFC 7118 §5.2). Every message carries Content-Length (§20.14).
+#[test]
+fn requests_name_their_stream_transport_in_via_and_contact() {
+    let now = Instant::ZERO;
+    for (transport, token, param) in [
+        (Transport::Tcp, "TCP", Some("tcp")),
+        (Transport::Tls, "TLS", Some("tls")),
+        (Transport::Ws, "WS", Some("ws")),
+        (Transport::Wss, "WSS", Some("ws")),
+    ] {
+        let mut ep = endpoint(transport);
+        let (_, invite) = place_call(&mut ep, now, true);
+        assert_framed(&invite);
+        let m = parse(&invite);
+        let via = m.top_via().unwrap();
+        assert_eq!(via.transport().as_str(), token, "{transport:?}");
+        assert_eq!(
+            contact_transport(&m),
+            param,
+            "{transport:?}: {}",
+            value(&m, HeaderKind::Contact).unwrap()
+        );
+        // The ACK and the BYE of the same call, the same way.
+        let ok = routed_ok(&invite, "b1", 0);
+        feed(&mut ep, now, &ok);
+        let out = sent(&mut ep);
+        assert_eq!(methods(&out), ["ACK"]);
+        assert_framed(&out[0].1);
+        assert_eq!(parse(&out[0].1).top_via().unwrap().transport().as_str(), token);
+        let call = events(&mut ep)
+            .iter()
+            .find_map(|e| match e {
+                Event::CallEstablished { call } => Some(*call),
+                _ => None,
+            })
+            .unwrap();
+        ep.hangup(now, call).unwrap();
+        let out = sent(&mut ep);
+        assert_eq!(methods(&out), ["BYE"]);
+        assert_framed(&out[0].1);
+        assert_eq!(parse(&out[0].1).top_via().unwrap().transport().as_str(), token);
+        // A non-INVITE outside a call.
+        ep.send_request(now, addr(PEER), &options()).unwrap();
+        let out = sent(&mut ep);
+        assert_framed(&out[0].1);
+        assert_eq!(parse(&out[0].1).top_via().unwrap().transport().as_str(), token);
+    }
+}
