@@ -379,3 +379,316 @@ fn requests_name_their_stream_transport_in_via_and_contact() {
         assert_eq!(parse(&out[0].1).top_via().unwrap().transport().as_str(), token);
     }
 }
+
+/// The peer's INVITE over a stream: [`invite_from_peer`] with `via` as its top Via.
+fn invite_via(call_id: &str, via: &str) -> Vec<u8> {
+    let invite = String::from_utf8(invite_from_peer(call_id)).unwrap();
+    let old = format!("SIP/2.0/UDP {PEER};branch=z9hG4bK-{call_id}-inv");
+    assert!(invite.contains(&old));
+    invite.replace(&old, via).into_bytes()
+}
+
+/// Everything `ep` sends up to `until`, each checked to carry Content-Length.
+fn run_framed(ep: &mut Ep, until: Instant) -> Vec<(Instant, Vec<u8>)> {
+    let out = run(ep, until);
+    for (_, bytes) in &out {
+        assert_framed(bytes);
+    }
+    out
+}
+
+fn timed_out(evs: &[Event]) -> usize {
+    evs.iter()
+        .filter(|e| matches!(e, Event::TimedOut { .. }))
+        .count()
+}
+
+/// RFC 3261 §17.1.1.2 (Timer A) and §17.1.2.2 (Timer E): a client transaction
+/// retransmits its request only over an unreliable transport. Over a stream the INVITE
+/// and the OPTIONS go out once; Timers B and F still end them after 64*T1.
+#[test]
+fn requests_are_not_retransmitted_over_streams() {
+    for transport in STREAMS {
+        let now = Instant::ZERO;
+        let mut ep = endpoint(transport);
+        let (_, invite) = place_call(&mut ep, now, true);
+        assert_framed(&invite);
+        ep.send_request(now, addr(PEER), &options()).unwrap();
+        assert_eq!(sent(&mut ep).len(), 1);
+        events(&mut ep);
+        let b = Instant::from_millis(64 * 500);
+        let out = run_framed(&mut ep, Instant::from_millis(64 * 500 - 1));
+        assert!(out.is_empty(), "{transport:?}: {} sent", out.len());
+        assert_eq!(timed_out(&events(&mut ep)), 0);
+        let out = run_framed(&mut ep, b);
+        assert!(methods(&out.into_iter().map(|(_, b)| (addr(PEER), b)).collect::<Vec<_>>())
+            .iter()
+            .all(|m| m != "INVITE" && m != "OPTIONS"));
+        assert_eq!(timed_out(&events(&mut ep)), 2, "{transport:?}: Timers B and F");
+    }
+}
+
+/// RFC 3261 §17.2.1: Timer G retransmits a final non-2xx response only over an
+/// unreliable transport; Timer H still bounds the wait for the ACK (64*T1), and once the
+/// ACK comes Timer I is zero: the transaction ends at once.
+#[test]
+fn final_responses_are_not_retransmitted_over_streams() {
+    for transport in STREAMS {
+        let now = Instant::ZERO;
+        let token = transport.via_token();
+        let via = format!("SIP/2.0/{token} 192.0.2.9:5099;branch=z9hG4bK-s12-g");
+        // Refused, ACKed: over at once.
+        let mut ep = endpoint(transport);
+        let invite = invite_via("s12-g", &via);
+        feed(&mut ep, now, &invite);
+        let (tx, _) = incoming(&events(&mut ep))[0];
+        ep.respond(now, tx, StatusCode::BUSY_HERE, None).unwrap();
+        let out = sent(&mut ep);
+        assert_eq!(statuses(&out).last(), Some(&(486, "INVITE".to_string())));
+        for (to, bytes) in &out {
+            // §18.2.2: back where the request came from.
+            assert_eq!(*to, addr(PEER), "{transport:?}");
+            assert_framed(bytes);
+        }
+        let busy = out.last().unwrap().1.clone();
+        let tag = parse(&busy).to().unwrap().tag().unwrap().to_owned();
+        let ack = String::from_utf8(invite.clone())
+            .unwrap()
+            .replace("INVITE sip:", "ACK sip:")
+            .replace("CSeq: 1 INVITE", "CSeq: 1 ACK")
+            .replace("To: <sip:bob@127.0.0.1>", &format!("To: <sip:bob@127.0.0.1>;tag={tag}"));
+        let out = run_framed(&mut ep, Instant::from_millis(2000));
+        assert!(out.is_empty(), "{transport:?}: Timer G fired");
+        feed(&mut ep, Instant::from_millis(2000), ack.as_bytes());
+        events(&mut ep);
+        assert!(sent(&mut ep).is_empty());
+        assert_eq!(ep.transaction_count(), 0, "{transport:?}: Timer I is zero");
+
+        // Refused, never ACKed: nothing more is sent, and Timer H ends it at 64*T1.
+        let mut ep = endpoint(transport);
+        feed(&mut ep, now, &invite);
+        let (tx, _) = incoming(&events(&mut ep))[0];
+        ep.respond(now, tx, StatusCode::BUSY_HERE, None).unwrap();
+        sent(&mut ep);
+        let out = run_framed(&mut ep, Instant::from_millis(64 * 500 - 1));
+        assert!(out.is_empty(), "{transport:?}: Timer G fired");
+        assert_eq!(ep.transaction_count(), 1);
+        run_framed(&mut ep, Instant::from_millis(64 * 500));
+        events(&mut ep);
+        assert_eq!(ep.transaction_count(), 0, "{transport:?}: Timer H");
+    }
+}
+
+/// RFC 3261 §17.2.2 (Timer J) and §17.1.2.2 (Timer K): over a reliable transport both
+/// are zero: a non-INVITE transaction ends with its final response, on both sides.
+#[test]
+fn non_invite_transactions_end_with_their_final_response_over_streams() {
+    for transport in STREAMS {
+        let now = Instant::ZERO;
+        let token = transport.via_token();
+        let mut ep = endpoint(transport);
+        let request = format!(
+            "OPTIONS sip:bob@{LOCAL} SIP/2.0\r\n\
+             Via: SIP/2.0/{token} {PEER};branch=z9hG4bK-s12-j\r\n\
+             Max-Forwards: 70\r\n\
+             From: <sip:alice@127.0.0.1>;tag=a\r\n\
+             To: <sip:bob@127.0.0.1>\r\n\
+             Call-ID: s12-j\r\n\
+             CSeq: 1 OPTIONS\r\n\
+             Content-Length: 0\r\n\r\n"
+        );
+        feed(&mut ep, now, request.as_bytes());
+        let (tx, _) = incoming(&events(&mut ep))[0];
+        ep.respond(now, tx, StatusCode::OK, None).unwrap();
+        let out = sent(&mut ep);
+        assert_eq!(statuses(&out), [(200, "OPTIONS".to_string())]);
+        assert_framed(&out[0].1);
+        events(&mut ep);
+        assert_eq!(ep.transaction_count(), 0, "{transport:?}: Timer J is zero");
+        assert_eq!(ep.poll_timeout(), None, "{transport:?}");
+
+        let client = ep.send_request(now, addr(PEER), &options()).unwrap();
+        let sent_options = sent(&mut ep).pop().unwrap().1;
+        feed(&mut ep, now, &response_to(&sent_options, 200, "p", &[], None));
+        assert!(events(&mut ep).contains(&Event::Response {
+            tx: client,
+            call: None,
+            status: StatusCode::OK
+        }));
+        assert_eq!(ep.transaction_count(), 0, "{transport:?}: Timer K is zero");
+        assert_eq!(ep.poll_timeout(), None, "{transport:?}");
+    }
+}
+
+/// RFC 3261 §13.3.1.4: the UAS core passes its 2xx to the transport again at T1, 2*T1,
+/// ... capped at T2 until the ACK comes, "independent of whatever transport protocols
+/// are used to send the response" (a proxy further on may forward it over UDP); with no
+/// ACK after 64*T1 it ends the session with a BYE. Over a stream too.
+#[test]
+fn the_tu_retransmits_its_2xx_until_the_ack_over_streams() {
+    for transport in STREAMS {
+        let now = Instant::ZERO;
+        let token = transport.via_token();
+        let via = format!("SIP/2.0/{token} {PEER};branch=z9hG4bK-s12-2xx");
+        let mut ep = endpoint(transport);
+        feed(&mut ep, now, &invite_via("s12-2xx", &via));
+        let (tx, _) = incoming(&events(&mut ep))[0];
+        ep.respond(now, tx, StatusCode::OK, Some(("application/sdp", SDP)))
+            .unwrap();
+        let out = sent(&mut ep);
+        let ok = out.last().unwrap().1.clone();
+        assert_eq!(parse(&ok).status(), Some(StatusCode::OK));
+        assert_framed(&ok);
+        // The 2xx's Contact says how to reach this UA over the same transport.
+        let param = contact_transport(&parse(&ok)).map(str::to_owned);
+        let want = match transport {
+            Transport::Tcp => "tcp",
+            Transport::Tls => "tls",
+            _ => "ws",
+        };
+        assert_eq!(param.as_deref(), Some(want), "{transport:?}");
+        let out = run_framed(&mut ep, Instant::from_millis(64 * 500));
+        let resent: Vec<u64> = out
+            .iter()
+            .filter(|(_, b)| *b == ok)
+            .map(|(t, _)| t.as_millis())
+            .collect();
+        assert_eq!(
+            resent,
+            [500, 1500, 3500, 7500, 11500, 15500, 19500, 23500, 27500, 31500],
+            "{transport:?}"
+        );
+        let byes: Vec<_> = out
+            .iter()
+            .filter(|(_, b)| parse(b).method() == Some(Method::Bye))
+            .collect();
+        assert_eq!(byes.len(), 1, "{transport:?}: no ACK in 64*T1 ends the call");
+    }
+}
+
+/// RFC 3261 §18.2.2: over a reliable transport the response goes back on the connection
+/// the request came over — to the address it came from — whatever the Via's sent-by
+/// says (here another host and port, without `rport`), and §18.2.1 adds `received`.
+/// Stateless rejections go the same way. The Via's transport matching the stream (RFC
+/// 7118 §5.4's WS example has an unresolvable `.invalid` sent-by) or not (a broken peer
+/// that writes UDP over TCP) changes nothing: the endpoint answers on the stream it
+/// runs, and without retransmitting.
+#[test]
+fn responses_go_back_where_the_request_came_from_over_streams() {
+    for transport in STREAMS {
+        for sent_by in ["192.0.2.9:5099", "df7jal23ls0d.invalid"] {
+            for token in [transport.via_token(), "UDP"] {
+                let now = Instant::ZERO;
+                let mut ep = endpoint(transport);
+                let via = format!("SIP/2.0/{token} {sent_by};branch=z9hG4bK-s12-r");
+                feed(&mut ep, now, &invite_via("s12-r", &via));
+                let (tx, _) = incoming(&events(&mut ep))[0];
+                ep.respond(now, tx, StatusCode::RINGING, None).unwrap();
+                ep.respond(now, tx, StatusCode::DECLINE, None).unwrap();
+                let out = sent(&mut ep);
+                assert_eq!(
+                    statuses(&out).last(),
+                    Some(&(603, "INVITE".to_string())),
+                    "{transport:?} {via}"
+                );
+                for (to, bytes) in &out {
+                    assert_eq!(*to, addr(PEER), "{transport:?} {via}");
+                    assert_framed(bytes);
+                    let m = parse(bytes);
+                    let top = m.top_via().unwrap();
+                    assert_eq!(top.transport().as_str(), token);
+                    assert_eq!(
+                        top.received().map(|h| h.to_string()).as_deref(),
+                        Some("127.0.0.1"),
+                        "{transport:?} {via}"
+                    );
+                }
+                assert!(run(&mut ep, Instant::from_millis(10_000)).is_empty());
+
+                // A stateless rejection: a BYE for no dialog gets 481, sent back the same way.
+                let bye = format!(
+                    "BYE sip:bob@{LOCAL} SIP/2.0\r\n\
+                     Via: {via}-bye\r\n\
+                     Max-Forwards: 70\r\n\
+                     From: <sip:alice@127.0.0.1>;tag=a\r\n\
+                     To: <sip:bob@127.0.0.1>;tag=nope\r\n\
+                     Call-ID: s12-none\r\n\
+                     CSeq: 2 BYE\r\n\
+                     Content-Length: 0\r\n\r\n"
+                );
+                feed(&mut ep, now, bye.as_bytes());
+                let out = sent(&mut ep);
+                assert_eq!(statuses(&out), [(481, "BYE".to_string())], "{via}");
+                assert_eq!(out[0].0, addr(PEER), "{transport:?} {via}");
+                assert_framed(&out[0].1);
+            }
+        }
+    }
+}
+
+/// RFC 3261 §10.2.1 with §18.2.1: a REGISTER over a stream binds a Contact that says how
+/// to reach this UA (`transport=tcp`, `tls`, `ws`), its Via names the transport, and it
+/// is not retransmitted (Timer E, §17.1.2.2).
+#[test]
+fn a_register_over_a_stream_binds_a_contact_with_its_transport() {
+    for (transport, param) in [
+        (Transport::Tcp, "tcp"),
+        (Transport::Tls, "tls"),
+        (Transport::Ws, "ws"),
+        (Transport::Wss, "ws"),
+    ] {
+        let mut ep = endpoint(transport);
+        let binding = sansip::endpoint::Binding {
+            registrar: "sip:127.0.0.1",
+            aor: "<sip:alice@127.0.0.1>",
+            expires: 600,
+            username: "",
+            password: "",
+            realm: None,
+        };
+        ep.register(Instant::ZERO, addr(PEER), &binding).unwrap();
+        let out = sent(&mut ep);
+        assert_eq!(methods(&out), ["REGISTER"]);
+        assert_framed(&out[0].1);
+        let m = parse(&out[0].1);
+        assert_eq!(contact_transport(&m), Some(param), "{transport:?}");
+        assert_eq!(
+            m.top_via().unwrap().transport().as_str(),
+            transport.via_token()
+        );
+        let out = run_framed(&mut ep, Instant::from_millis(64 * 500 - 1));
+        assert!(out.is_empty(), "{transport:?}: Timer E fired");
+    }
+}
+
+/// RFC 3261 §13.2.2.4 and RFC 6026 §8.4: the UAC ACKs every 2xx of its INVITE — the
+/// UAS's retransmissions (which §13.3.1.4 sends over streams too) and other forks' —
+/// while Timer M (64*T1, whatever the transport) runs; another fork's 2xx is BYEd. The
+/// transport being reliable shortens none of that.
+#[test]
+fn a_caller_acks_every_2xx_over_a_stream() {
+    for transport in STREAMS {
+        let now = Instant::ZERO;
+        let mut ep = endpoint(transport);
+        let (_, invite) = place_call(&mut ep, now, true);
+        let ok = response_to(&invite, 200, "b1", &[("Contact", CONTACT)], Some(SDP));
+        feed(&mut ep, now, &ok);
+        assert_eq!(methods(&sent(&mut ep)), ["ACK"]);
+        events(&mut ep);
+        // The callee's TU sends its 2xx again (§13.3.1.4): ACKed again.
+        let later = Instant::from_millis(4000);
+        feed(&mut ep, later, &ok);
+        let out = sent(&mut ep);
+        assert_eq!(methods(&out), ["ACK"], "{transport:?}");
+        assert_framed(&out[0].1);
+        // Another fork answers: ACKed and BYEd.
+        let other = response_to(&invite, 200, "b2", &[("Contact", CONTACT)], Some(SDP));
+        feed(&mut ep, later, &other);
+        let out = sent(&mut ep);
+        assert_eq!(methods(&out), ["ACK", "BYE"], "{transport:?}");
+        for (_, b) in &out {
+            assert_framed(b);
+            assert_eq!(parse(b).to().unwrap().tag(), Some("b2"));
+        }
+    }
+}
