@@ -692,3 +692,107 @@ fn a_caller_acks_every_2xx_over_a_stream() {
         }
     }
 }
+
+/// RFC 3261 §7.5: line ends before the start line are ignored on a stream, and this
+/// parser takes bare-LF line ends as `Message::parse` does: "\n\n" or "\n\r\n" before a
+/// message (not an RFC 5626 keep-alive, which is CRLF) is skipped with it, as in a
+/// datagram, rather than read as an empty message — an error that ends the stream.
+#[test]
+fn bare_lf_line_ends_before_a_message_are_skipped_on_a_stream() {
+    let l = Limits::default();
+    for lead in [&b"\n\n"[..], b"\n\r\n", b"\n\n\n", b"\n"] {
+        let stream = [lead, OK, OK].concat();
+        // As a datagram: the line ends are skipped.
+        assert_eq!(
+            Message::parse(&stream).unwrap().status(),
+            Some(StatusCode::OK)
+        );
+        match Message::parse_stream(&stream, &l) {
+            Ok(Framed::Message(m, used)) => {
+                assert_eq!(m.status(), Some(StatusCode::OK));
+                assert_eq!(used, lead.len() + OK.len(), "{lead:?}");
+            }
+            other => panic!("{lead:?}: {other:?}"),
+        }
+        // Line ends alone: wait for what follows.
+        assert!(
+            matches!(Message::parse_stream(lead, &l), Ok(Framed::Incomplete)),
+            "{lead:?}"
+        );
+    }
+    // Line ends without end are bounded like any header section.
+    let small = Limits {
+        max_message: 64,
+        ..l
+    };
+    assert_eq!(
+        Message::parse_stream(&[b'\n'; 64], &small).unwrap_err().kind,
+        ParseErrorKind::Capacity(Capacity::MessageSize)
+    );
+}
+
+/// RFC 3262 §3: reliable provisional responses are retransmitted by the TU, like the
+/// 2xx (§13.3.1.4), end to end and so over a stream too, until the PRACK.
+#[test]
+fn reliable_provisionals_are_retransmitted_over_streams() {
+    let now = Instant::ZERO;
+    let mut ep = Box::new(sansip::endpoint::Endpoint::new(
+        sansip::endpoint::EndpointConfig {
+            transport: Transport::Tcp,
+            capabilities: sansip::check::Capabilities {
+                extensions: &["100rel"],
+                ..sansip::check::Capabilities::DEFAULT
+            },
+            ..sansip::endpoint::EndpointConfig::new(addr(LOCAL), 7)
+        },
+    ));
+    let invite = String::from_utf8(invite_via(
+        "s12-rel",
+        &format!("SIP/2.0/TCP {PEER};branch=z9hG4bK-s12-rel"),
+    ))
+    .unwrap()
+    .replace("Content-Length", "Supported: 100rel\r\nContent-Length");
+    feed(&mut ep, now, invite.as_bytes());
+    let (tx, _) = incoming(&events(&mut ep))[0];
+    ep.respond(now, tx, StatusCode::RINGING, None).unwrap();
+    let ringing = sent(&mut ep).pop().unwrap().1;
+    let m = parse(&ringing);
+    assert_eq!(value(&m, HeaderKind::Require), Some("100rel"));
+    assert_framed(&ringing);
+    let again: Vec<u64> = run_framed(&mut ep, Instant::from_millis(4000))
+        .into_iter()
+        .filter(|(_, b)| *b == ringing)
+        .map(|(t, _)| t.as_millis())
+        .collect();
+    assert_eq!(again, [500, 1500, 3500]);
+}
+
+/// RFC 7118 §5: over WebSocket each SIP message is one WebSocket message, so the host
+/// hands it over whole and Content-Length may be absent: the body runs to the end of
+/// what was handed over, as in a datagram.
+#[test]
+fn a_websocket_message_without_content_length_is_taken_whole() {
+    for transport in [Transport::Ws, Transport::Wss] {
+        let now = Instant::ZERO;
+        let mut ep = endpoint(transport);
+        let invite = String::from_utf8(invite_via(
+            "s12-ws",
+            "SIP/2.0/WSS df7jal23ls0d.invalid;branch=z9hG4bK-s12-ws",
+        ))
+        .unwrap()
+        .replace(
+            "Content-Length: 0\r\n\r\n",
+            "Content-Type: application/sdp\r\n\r\nv=0\r\n",
+        );
+        feed(&mut ep, now, invite.as_bytes());
+        let (tx, _) = incoming(&events(&mut ep))[0];
+        assert_eq!(ep.request(tx).unwrap().body(), b"v=0\r\n");
+        ep.respond(now, tx, StatusCode::OK, Some(("application/sdp", SDP)))
+            .unwrap();
+        let out = sent(&mut ep);
+        let ok = &out.last().unwrap().1;
+        assert_eq!(parse(ok).status(), Some(StatusCode::OK));
+        assert_eq!(out.last().unwrap().0, addr(PEER));
+        assert_framed(ok);
+    }
+}

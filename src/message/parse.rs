@@ -209,7 +209,9 @@ impl<'a> Message<'a> {
     /// [`Framed::Incomplete`] until a whole message is present, then the message and how
     /// many bytes it used; CRLF keep-alives between messages are reported as such
     /// (RFC 5626 §3.5.1). Content-Length is mandatory on streams (RFC 3261 §18.3).
-    /// A lone CRLF at the end of the buffer is read as a pong. A message that cannot fit
+    /// A lone CRLF at the end of the buffer is read as a pong. Other line ends before a
+    /// start line (bare LFs) are skipped with the message that follows, as in a
+    /// datagram (RFC 3261 §7.5), and count in the bytes it used. A message that cannot fit
     /// is refused as soon as that is known, never waited for: a Content-Length taking it
     /// past [`Limits::max_message`], or a header section not ended within `max_message`
     /// bytes or within the first 64 KiB (the most the header index holds), is a
@@ -239,17 +241,25 @@ impl<'a> Message<'a> {
                 Framed::KeepAlive(KeepAlive::Pong, 2)
             });
         }
-        if bytes.is_empty() || bytes == b"\r" {
+        if bytes.is_empty() {
             return Ok(Framed::Incomplete);
         }
-        let Some(head_end) = find_head_end(bytes) else {
+        // RFC 3261 §7.5: other line ends before the start line (bare LFs, which this
+        // parser accepts as line ends, or a lone CR) are skipped with the message, as
+        // `read_head` skips them in a datagram; the empty line that ends the header
+        // section is looked for after them, not found among them.
+        let lead = bytes
+            .iter()
+            .position(|&b| !matches!(b, b'\r' | b'\n'))
+            .unwrap_or(bytes.len());
+        let Some(head_end) = find_head_end(&bytes[lead..]).map(|end| lead + end) else {
             // The header index holds 16-bit positions (see `Limits::max_message`): a
             // header section not ended by `STREAM_HEAD_MAX` can never be read, so it is
             // refused now rather than buffered up to a larger `max_message` first.
             if bytes.len() >= limits.max_message || bytes.len() > STREAM_HEAD_MAX {
                 return Err(ParseError::new(
                     K::Capacity(Capacity::MessageSize),
-                    limits.max_message,
+                    limits.max_message.min(STREAM_HEAD_MAX),
                 ));
             }
             return Ok(Framed::Incomplete);
