@@ -151,11 +151,18 @@ fn a_malformed_content_length_is_a_typed_error() {
         "99999999999999999999",
         "4294967296",
         "5, 5",
+        "+5",
     ] {
         let msg = format!("SIP/2.0 200 OK\r\nContent-Length: {value}\r\n\r\n");
         let e = Message::parse_stream(msg.as_bytes(), &l).unwrap_err();
         assert_eq!(e.kind, ParseErrorKind::ContentLength, "{value:?}");
     }
+    // `1*DIGIT` (§20.14): leading zeros are digits.
+    let zeros = b"SIP/2.0 200 OK\r\nContent-Length: 002\r\n\r\nabNEXT";
+    assert!(matches!(
+        Message::parse_stream(zeros, &l),
+        Ok(Framed::Message(m, n)) if n == zeros.len() - 4 && m.body() == b"ab"
+    ));
     let two = b"SIP/2.0 200 OK\r\nContent-Length: 1\r\nl: 2\r\n\r\nab";
     assert_eq!(
         Message::parse_stream(two, &l).unwrap_err().kind,
@@ -794,5 +801,59 @@ fn a_websocket_message_without_content_length_is_taken_whole() {
         assert_eq!(parse(ok).status(), Some(StatusCode::OK));
         assert_eq!(out.last().unwrap().0, addr(PEER));
         assert_framed(ok);
+    }
+}
+
+/// RFC 3261 §17.2.1: the INVITE server transaction sends 100 Trying when the TU has not
+/// answered within 200 ms, over any transport; over a stream it is sent once (Timer G
+/// and retransmissions are for unreliable transports only).
+#[test]
+fn an_unanswered_invite_gets_one_100_trying_over_a_stream() {
+    for transport in STREAMS {
+        let now = Instant::ZERO;
+        let token = transport.via_token();
+        let via = format!("SIP/2.0/{token} {PEER};branch=z9hG4bK-s12-100");
+        let mut ep = endpoint(transport);
+        feed(&mut ep, now, &invite_via("s12-100", &via));
+        events(&mut ep);
+        let out: Vec<_> = run_framed(&mut ep, Instant::from_millis(10_000))
+            .into_iter()
+            .map(|(_, b)| (addr(PEER), b))
+            .collect();
+        assert_eq!(statuses(&out), [(100, "INVITE".to_string())], "{transport:?}");
+    }
+}
+
+/// RFC 3261 §9.1 and §17.1.1.3 over a stream: the CANCEL goes out once (Timer E is for
+/// unreliable transports, §17.1.2.2), the 487 is ACKed by the INVITE transaction with an
+/// ACK that carries Content-Length (§20.14), and with Timers D and K at zero nothing is
+/// left once the host has read the events.
+#[test]
+fn a_cancelled_call_over_a_stream() {
+    for transport in STREAMS {
+        let now = Instant::ZERO;
+        let mut ep = endpoint(transport);
+        let (call, invite) = ringing_call(&mut ep, now);
+        events(&mut ep);
+        ep.cancel(now, call).unwrap();
+        let out = sent(&mut ep);
+        assert_eq!(methods(&out), ["CANCEL"]);
+        let cancel = out[0].1.clone();
+        assert_framed(&cancel);
+        assert_eq!(
+            parse(&cancel).top_via().unwrap().transport().as_str(),
+            transport.via_token()
+        );
+        assert!(run_framed(&mut ep, Instant::from_millis(2000)).is_empty());
+        let t = Instant::from_millis(2000);
+        feed(&mut ep, t, &response_to(&cancel, 200, "b1", &[], None));
+        feed(&mut ep, t, &response_to(&invite, 487, "b1", &[], None));
+        let out = sent(&mut ep);
+        assert_eq!(methods(&out), ["ACK"], "{transport:?}");
+        assert_framed(&out[0].1);
+        assert_eq!(out[0].0, addr(PEER));
+        events(&mut ep);
+        assert_eq!(ep.transaction_count(), 0, "{transport:?}: Timers D and K");
+        assert_eq!(ep.call_count(), 0);
     }
 }
