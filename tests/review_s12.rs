@@ -13,9 +13,7 @@
 mod scripted_support;
 
 use sansip::endpoint::{Event, Request, Transport};
-use sansip::message::{
-    ContactValue, Framed, HeaderKind, Limits, Message, Method, StatusCode, Uri,
-};
+use sansip::message::{ContactValue, Framed, HeaderKind, Limits, Message, Method, StatusCode, Uri};
 use sansip::{Capacity, Instant, ParseErrorKind};
 use scripted_support::*;
 
@@ -296,9 +294,123 @@ fn too_many_headers_on_a_stream_is_a_capacity_error() {
     );
 }
 
+/// What a stream carries, one item at a time, for the property below.
+#[derive(Clone, Copy, Debug)]
+enum Item {
+    Options,
+    Ok,
+    Ping,
+    /// A pong, then a message: not cut inside the CRLF pair's neighbour.
+    PongThenOk,
+    /// Bare-LF line ends, then a message (§7.5).
+    LeadThenOk,
+}
+
+impl Item {
+    fn bytes(self) -> Vec<u8> {
+        match self {
+            Item::Options => OPTIONS.to_vec(),
+            Item::Ok => OK.to_vec(),
+            Item::Ping => b"\r\n\r\n".to_vec(),
+            Item::PongThenOk => [b"\r\n", OK].concat(),
+            Item::LeadThenOk => [b"\n\n", OK].concat(),
+        }
+    }
+
+    fn frames(self) -> Vec<(String, usize)> {
+        let ok = ("200".to_string(), OK.len());
+        match self {
+            Item::Options => vec![("OPTIONS".to_string(), OPTIONS.len())],
+            Item::Ok => vec![ok],
+            Item::Ping => vec![("Ping".to_string(), 4)],
+            Item::PongThenOk => vec![("Pong".to_string(), 2), ok],
+            Item::LeadThenOk => vec![("200".to_string(), OK.len() + 2)],
+        }
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 2000, ..Default::default() })]
+
+    /// RFC 3261 §18.3, RFC 5626 §3.5.1: a host that appends each read to a buffer and
+    /// frames while it can, consuming the bytes each frame used, gets the same frames
+    /// however the stream was cut into reads (a ping is not cut: CRLF then CRLF in two
+    /// reads is two pongs, which is what a receiver can know then).
+    #[test]
+    fn framing_does_not_depend_on_how_the_stream_was_read(
+        items in proptest::collection::vec(
+            proptest::prop_oneof![
+                proptest::strategy::Just(Item::Options),
+                proptest::strategy::Just(Item::Ok),
+                proptest::strategy::Just(Item::Ping),
+                proptest::strategy::Just(Item::PongThenOk),
+                proptest::strategy::Just(Item::LeadThenOk),
+            ],
+            1..8,
+        ),
+        cuts in proptest::collection::vec(0usize..2000, 0..12),
+    ) {
+        let l = Limits::default();
+        let mut stream = Vec::new();
+        let mut want = Vec::new();
+        // Where a cut may fall: not inside a ping, nor between a pong and what follows
+        // its CRLF when that could complete a ping.
+        let mut forbidden = Vec::new();
+        for item in &items {
+            let at = stream.len();
+            match item {
+                Item::Ping => forbidden.extend(at + 1..at + 4),
+                Item::PongThenOk => forbidden.extend(at + 1..at + 4),
+                _ => {}
+            }
+            stream.extend(item.bytes());
+            want.extend(item.frames());
+        }
+        let mut cuts: Vec<usize> = cuts
+            .into_iter()
+            .map(|c| c % (stream.len() + 1))
+            .filter(|c| !forbidden.contains(c))
+            .collect();
+        cuts.sort_unstable();
+        cuts.push(stream.len());
+        let mut got = Vec::new();
+        let mut buf: Vec<u8> = Vec::new();
+        let mut read = 0;
+        for cut in cuts {
+            buf.extend_from_slice(&stream[read..cut]);
+            read = cut;
+            loop {
+                match Message::parse_stream(&buf, &l) {
+                    Ok(Framed::Message(m, used)) => {
+                        let what = match m.method() {
+                            Some(method) => method.to_string(),
+                            None => m.status().unwrap().as_u16().to_string(),
+                        };
+                        got.push((what, used));
+                        buf.drain(..used);
+                    }
+                    Ok(Framed::KeepAlive(k, used)) => {
+                        got.push((format!("{k:?}"), used));
+                        buf.drain(..used);
+                    }
+                    Ok(Framed::Incomplete) => break,
+                    Err(e) => proptest::prop_assert!(false, "{e:?} at {read}"),
+                }
+            }
+        }
+        proptest::prop_assert!(buf.is_empty(), "left over: {buf:?}");
+        proptest::prop_assert_eq!(got, want);
+    }
+}
+
 // ----- the endpoint over streams -----------------------------------------------------
 
-const STREAMS: [Transport; 4] = [Transport::Tcp, Transport::Tls, Transport::Ws, Transport::Wss];
+const STREAMS: [Transport; 4] = [
+    Transport::Tcp,
+    Transport::Tls,
+    Transport::Ws,
+    Transport::Wss,
+];
 
 fn options() -> Request<'static> {
     Request::new(
@@ -366,7 +478,10 @@ fn requests_name_their_stream_transport_in_via_and_contact() {
         let out = sent(&mut ep);
         assert_eq!(methods(&out), ["ACK"]);
         assert_framed(&out[0].1);
-        assert_eq!(parse(&out[0].1).top_via().unwrap().transport().as_str(), token);
+        assert_eq!(
+            parse(&out[0].1).top_via().unwrap().transport().as_str(),
+            token
+        );
         let call = events(&mut ep)
             .iter()
             .find_map(|e| match e {
@@ -378,12 +493,18 @@ fn requests_name_their_stream_transport_in_via_and_contact() {
         let out = sent(&mut ep);
         assert_eq!(methods(&out), ["BYE"]);
         assert_framed(&out[0].1);
-        assert_eq!(parse(&out[0].1).top_via().unwrap().transport().as_str(), token);
+        assert_eq!(
+            parse(&out[0].1).top_via().unwrap().transport().as_str(),
+            token
+        );
         // A non-INVITE outside a call.
         ep.send_request(now, addr(PEER), &options()).unwrap();
         let out = sent(&mut ep);
         assert_framed(&out[0].1);
-        assert_eq!(parse(&out[0].1).top_via().unwrap().transport().as_str(), token);
+        assert_eq!(
+            parse(&out[0].1).top_via().unwrap().transport().as_str(),
+            token
+        );
     }
 }
 
@@ -428,10 +549,20 @@ fn requests_are_not_retransmitted_over_streams() {
         assert!(out.is_empty(), "{transport:?}: {} sent", out.len());
         assert_eq!(timed_out(&events(&mut ep)), 0);
         let out = run_framed(&mut ep, b);
-        assert!(methods(&out.into_iter().map(|(_, b)| (addr(PEER), b)).collect::<Vec<_>>())
+        assert!(
+            methods(
+                &out.into_iter()
+                    .map(|(_, b)| (addr(PEER), b))
+                    .collect::<Vec<_>>()
+            )
             .iter()
-            .all(|m| m != "INVITE" && m != "OPTIONS"));
-        assert_eq!(timed_out(&events(&mut ep)), 2, "{transport:?}: Timers B and F");
+            .all(|m| m != "INVITE" && m != "OPTIONS")
+        );
+        assert_eq!(
+            timed_out(&events(&mut ep)),
+            2,
+            "{transport:?}: Timers B and F"
+        );
     }
 }
 
@@ -463,7 +594,10 @@ fn final_responses_are_not_retransmitted_over_streams() {
             .unwrap()
             .replace("INVITE sip:", "ACK sip:")
             .replace("CSeq: 1 INVITE", "CSeq: 1 ACK")
-            .replace("To: <sip:bob@127.0.0.1>", &format!("To: <sip:bob@127.0.0.1>;tag={tag}"));
+            .replace(
+                "To: <sip:bob@127.0.0.1>",
+                &format!("To: <sip:bob@127.0.0.1>;tag={tag}"),
+            );
         let out = run_framed(&mut ep, Instant::from_millis(2000));
         assert!(out.is_empty(), "{transport:?}: Timer G fired");
         feed(&mut ep, Instant::from_millis(2000), ack.as_bytes());
@@ -516,7 +650,11 @@ fn non_invite_transactions_end_with_their_final_response_over_streams() {
 
         let client = ep.send_request(now, addr(PEER), &options()).unwrap();
         let sent_options = sent(&mut ep).pop().unwrap().1;
-        feed(&mut ep, now, &response_to(&sent_options, 200, "p", &[], None));
+        feed(
+            &mut ep,
+            now,
+            &response_to(&sent_options, 200, "p", &[], None),
+        );
         assert!(events(&mut ep).contains(&Event::Response {
             tx: client,
             call: None,
@@ -562,14 +700,20 @@ fn the_tu_retransmits_its_2xx_until_the_ack_over_streams() {
             .collect();
         assert_eq!(
             resent,
-            [500, 1500, 3500, 7500, 11500, 15500, 19500, 23500, 27500, 31500],
+            [
+                500, 1500, 3500, 7500, 11500, 15500, 19500, 23500, 27500, 31500
+            ],
             "{transport:?}"
         );
         let byes: Vec<_> = out
             .iter()
             .filter(|(_, b)| parse(b).method() == Some(Method::Bye))
             .collect();
-        assert_eq!(byes.len(), 1, "{transport:?}: no ACK in 64*T1 ends the call");
+        assert_eq!(
+            byes.len(),
+            1,
+            "{transport:?}: no ACK in 64*T1 ends the call"
+        );
     }
 }
 
@@ -733,7 +877,9 @@ fn bare_lf_line_ends_before_a_message_are_skipped_on_a_stream() {
         ..l
     };
     assert_eq!(
-        Message::parse_stream(&[b'\n'; 64], &small).unwrap_err().kind,
+        Message::parse_stream(&[b'\n'; 64], &small)
+            .unwrap_err()
+            .kind,
         ParseErrorKind::Capacity(Capacity::MessageSize)
     );
 }
@@ -820,7 +966,11 @@ fn an_unanswered_invite_gets_one_100_trying_over_a_stream() {
             .into_iter()
             .map(|(_, b)| (addr(PEER), b))
             .collect();
-        assert_eq!(statuses(&out), [(100, "INVITE".to_string())], "{transport:?}");
+        assert_eq!(
+            statuses(&out),
+            [(100, "INVITE".to_string())],
+            "{transport:?}"
+        );
     }
 }
 
