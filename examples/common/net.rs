@@ -23,6 +23,9 @@ pub struct Conn {
     stream: TcpStream,
     peer: SocketAddr,
     pending: Vec<u8>,
+    /// The length of the message at the front of `pending`, once its header section has
+    /// been framed: until that many bytes are held, framing again would only re-read it.
+    awaiting: usize,
 }
 
 /// The examples' transport.
@@ -98,6 +101,7 @@ impl Net {
                             stream,
                             peer: to,
                             pending: Vec::new(),
+                            awaiting: 0,
                         });
                         conns.len() - 1
                     }
@@ -195,6 +199,7 @@ fn poll_tcp(
                 stream,
                 peer,
                 pending: Vec::new(),
+                awaiting: 0,
             });
         }
     }
@@ -221,6 +226,10 @@ fn poll_tcp(
 /// Move every whole message of `c.pending` to `ready` and answer its keep-alive pings;
 /// `false` when the stream cannot be framed (or a pong cannot be written).
 fn frame(c: &mut Conn, limits: &Limits, ready: &mut VecDeque<(SocketAddr, Vec<u8>)>) -> bool {
+    if c.pending.len() < c.awaiting {
+        return true;
+    }
+    c.awaiting = 0;
     let mut used_all = 0;
     loop {
         match Message::parse_stream(&c.pending[used_all..], limits) {
@@ -235,7 +244,10 @@ fn frame(c: &mut Conn, limits: &Limits, ready: &mut VecDeque<(SocketAddr, Vec<u8
                 }
                 used_all += used;
             }
-            Ok(Framed::Incomplete) => break,
+            Ok(Framed::Incomplete { total }) => {
+                c.awaiting = total.unwrap_or(0);
+                break;
+            }
             Err(_) => return false,
         }
     }

@@ -72,7 +72,14 @@ fuzz_target!(|data: &[u8]| {
                 assert!(used > 0 && used <= rest.len());
                 rest = &rest[used..];
             }
-            Ok(Framed::Incomplete) | Err(_) => break,
+            // A known total is more than is held and within the limit.
+            Ok(Framed::Incomplete { total }) => {
+                if let Some(t) = total {
+                    assert!(t > rest.len() && t <= limits.max_message);
+                }
+                break;
+            }
+            Err(_) => break,
         }
     }
 });

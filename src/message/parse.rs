@@ -75,7 +75,14 @@ const STREAM_HEAD_MAX: usize = u16::MAX as usize + 4;
 #[derive(Clone, Debug)]
 pub enum Framed<'a> {
     /// Not enough bytes yet for a whole message; read more and call again.
-    Incomplete,
+    Incomplete {
+        /// The length of the whole message (header section, body and any line ends
+        /// skipped before it), once its header section is in and gave the Content-Length:
+        /// the host can wait until it holds this many bytes rather than frame the same
+        /// header section again on every read. `None` while the header section is
+        /// still arriving.
+        total: Option<usize>,
+    },
     /// A whole message and the number of bytes it used.
     Message(Message<'a>, usize),
     /// An RFC 5626 §3.5.1 keep-alive and the number of bytes it used.
@@ -222,7 +229,15 @@ impl<'a> Message<'a> {
     /// let l = Limits::default();
     /// assert!(matches!(Message::parse_stream(b"\r\n\r\n", &l), Ok(Framed::KeepAlive(KeepAlive::Ping, 4))));
     /// let msg = b"SIP/2.0 200 OK\r\nContent-Length: 2\r\n\r\nhiNEXT";
-    /// assert!(matches!(Message::parse_stream(&msg[..30], &l), Ok(Framed::Incomplete)));
+    /// // The header section is in: the whole message is known to take 39 bytes.
+    /// assert!(matches!(
+    ///     Message::parse_stream(&msg[..37], &l),
+    ///     Ok(Framed::Incomplete { total: Some(39) })
+    /// ));
+    /// assert!(matches!(
+    ///     Message::parse_stream(&msg[..30], &l),
+    ///     Ok(Framed::Incomplete { total: None })
+    /// ));
     /// match Message::parse_stream(msg, &l) {
     ///     Ok(Framed::Message(m, used)) => { assert_eq!(m.body(), b"hi"); assert_eq!(used, 39); }
     ///     other => panic!("{other:?}"),
@@ -236,13 +251,13 @@ impl<'a> Message<'a> {
             // "\r\n\r" may be a ping cut short; anything else after the CRLF is a pong
             // followed by the next message.
             return Ok(if bytes == b"\r\n\r" {
-                Framed::Incomplete
+                Framed::Incomplete { total: None }
             } else {
                 Framed::KeepAlive(KeepAlive::Pong, 2)
             });
         }
         if bytes.is_empty() {
-            return Ok(Framed::Incomplete);
+            return Ok(Framed::Incomplete { total: None });
         }
         // RFC 3261 §7.5: other line ends before the start line (bare LFs, which this
         // parser accepts as line ends, or a lone CR) are skipped with the message, as
@@ -262,7 +277,7 @@ impl<'a> Message<'a> {
                     limits.max_message.min(STREAM_HEAD_MAX),
                 ));
             }
-            return Ok(Framed::Incomplete);
+            return Ok(Framed::Incomplete { total: None });
         };
         let mut msg = Message::empty(&bytes[..head_end]);
         msg.read_head(limits, false)?;
@@ -280,7 +295,7 @@ impl<'a> Message<'a> {
             ));
         }
         if bytes.len() < total {
-            return Ok(Framed::Incomplete);
+            return Ok(Framed::Incomplete { total: Some(total) });
         }
         msg.bytes = &bytes[..total];
         Ok(Framed::Message(msg, total))
