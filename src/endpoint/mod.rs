@@ -1580,26 +1580,30 @@ impl<
         let caps = self.caps();
         // The checks parse the core headers (top Via, From, To, Call-ID, CSeq) once;
         // routing reuses them.
-        // The message is parsed in place and the checks' result matched by reference:
-        // both are large, and a move of either would be a copy.
+        // The message is parsed in place and the checks write the core headers into
+        // `core`: both are large, and a move of either would be a copy.
         let mut msg = Message::empty(bytes);
         let msg = &mut msg;
+        let mut core = None;
         match msg.read_datagram(&self.config.limits) {
             Ok(()) if msg.is_request() => {
-                let (mut target, mut rejection) = (None, None);
-                match &check::check_request_headers(msg, &caps, &mut target, &mut rejection) {
-                    Ok(core) => self.on_request(now, from, msg, core, target),
-                    // Every error comes with its rejection.
-                    Err(()) => {
-                        if let Some(rejection) = &rejection {
-                            self.reject(msg, from, rejection);
+                let mut target = None;
+                match check::check_request_headers(msg, &caps, &mut target, &mut core) {
+                    Ok(()) => {
+                        if let Some(core) = &core {
+                            self.on_request(now, from, msg, core, target);
                         }
                     }
+                    Err(rejection) => self.reject(msg, from, &rejection),
                 }
             }
             // The Record-Route of a response that may create a dialog: see `on_response`.
-            Ok(()) => match &check::check_response_checked(msg, false) {
-                Ok(core) => self.on_response(now, msg, core),
+            Ok(()) => match check::check_response_checked(msg, false, &mut core) {
+                Ok(()) => {
+                    if let Some(core) = &core {
+                        self.on_response(now, msg, core);
+                    }
+                }
                 Err(_) => self.stats.discarded += 1,
             },
             // Unparseable: answered with 400 if its headers allow, else dropped.
