@@ -174,7 +174,10 @@ use crate::transaction::{
 
 use digest::{Auth, CallAuths};
 use linger::Linger;
-use table::{ChainIndex, DeadlineHeap, HashKey, RawHandle, Table, Timers, TransmitQueue, hash_of};
+use table::{
+    ChainIndex, DeadlineHeap, HashKey, Queued, RawHandle, Table, Timers, TransmitQueue, TxBuf,
+    hash_of,
+};
 
 /// Most events queued between two drains.
 pub const EVENT_QUEUE: usize = 64;
@@ -1021,6 +1024,14 @@ impl TxMeta {
 }
 
 impl<const MSG: usize> TxEntry<MSG> {
+    /// The stored message `which`.
+    fn stored(&self, which: TxBuf) -> &[u8] {
+        match which {
+            TxBuf::Request => &self.request,
+            TxBuf::Response => &self.response,
+        }
+    }
+
     /// The stored request as a message.
     fn stored_request(&self, limits: &Limits) -> Option<Message<'_>> {
         stored_message(&self.request, &self.request_index, limits)
@@ -1424,9 +1435,20 @@ impl<
         &mut self,
         buf: &'b mut [u8],
     ) -> Result<Option<Transmit<'b>>, BufferTooSmall> {
-        let Some((destination, bytes)) = self.transmits.front() else {
+        let Some((destination, queued)) = self.transmits.front() else {
             return Ok(None);
         };
+        let bytes = match queued {
+            Queued::Own(bytes) => bytes,
+            // Unchanged since queued: the endpoint settles a reference before it
+            // changes the bytes or reuses their slot.
+            Queued::Stored { slot, which, len } => self
+                .txs
+                .value_at(slot)
+                .and_then(|e| e.stored(which).get(..len))
+                .unwrap_or(&[]),
+        };
+        debug_assert!(self.transmits.holds(bytes), "a queued datagram changed");
         if bytes.len() > buf.len() {
             return Err(BufferTooSmall {
                 needed: bytes.len(),
@@ -2006,7 +2028,7 @@ impl<
                 // which is the outstanding one: no other may follow it unacknowledged.
                 reliable::UasAction::Retransmit => {
                     if self.txs.get(tx.0).is_some_and(|e| e.machine.can_respond()) {
-                        self.resend(tx, |e| &e.response);
+                        self.resend(tx, TxBuf::Response);
                     }
                 }
                 // §3: no PRACK within 64*T1: the INVITE is rejected with a 5xx.
@@ -3147,6 +3169,9 @@ impl<
         machine: Machine,
         init: impl FnOnce(&mut TxMeta),
     ) -> Option<RawHandle> {
+        // The slot taken is a free one, whose buffers are overwritten: what the
+        // transmit queue holds of free slots is copied in first.
+        self.settle_free_slots();
         let h = self.txs.insert_reusing(|slot| {
             let e = slot.get_or_insert_with(|| TxEntry {
                 meta: TxMeta::blank(machine),
@@ -3856,6 +3881,7 @@ impl<
         let tx = TxHandle(h);
         // Keep the latest response: the host reads it with `response` (a challenge, a
         // redirect's Contacts), and the ACK for a non-2xx final is built from it.
+        self.settle_response(tx);
         if let Some(e) = self.txs.get_mut(h) {
             e.response.clear();
             if e.response.extend_from_slice(msg.as_bytes()).is_err() {
@@ -4300,12 +4326,12 @@ impl<
         let mut reported_final = false;
         for action in actions {
             match *action {
-                Action::SendRequest => self.resend(tx, |e| &e.request),
-                Action::SendResponse => self.resend(tx, |e| &e.response),
+                Action::SendRequest => self.resend(tx, TxBuf::Request),
+                Action::SendResponse => self.resend(tx, TxBuf::Response),
                 Action::SendAck => self.send_ack_for_final(tx),
                 Action::SendTrying => {
                     let _ = self.write_response(tx, StatusCode::TRYING, None);
-                    self.resend(tx, |e| &e.response);
+                    self.resend(tx, TxBuf::Response);
                 }
                 Action::StartTimer(id, d) => {
                     self.set_tx_timer(tx, timer_index(id), Some(now.saturating_add(d)))
@@ -4772,15 +4798,49 @@ impl<
     }
 
     /// Queue the stored bytes `which` of `tx` to its peer.
-    fn resend(&mut self, tx: TxHandle, which: impl Fn(&TxEntry<MSG>) -> &[u8]) {
+    fn resend(&mut self, tx: TxHandle, which: TxBuf) {
         let Some(e) = self.txs.get(tx.0) else { return };
-        let bytes = which(e);
+        let bytes = e.stored(which);
         if bytes.is_empty() {
             return;
         }
-        if !self.transmits.push(e.peer, bytes) {
+        // Queued in place: copied once, into the host's buffer (see `TransmitQueue`).
+        if !self.transmits.push_stored(e.peer, tx.0.index, which, bytes) {
             self.stats.queue_overflows += 1;
         }
+    }
+
+    /// Copy into the transmit queue the stored bytes it refers to in the free slots,
+    /// one of which an insert is about to reuse: see [`TransmitQueue`]. Inlined to the
+    /// test of whether it refers to any.
+    #[inline(always)]
+    fn settle_free_slots(&mut self) {
+        if self.transmits.has_stored() {
+            self.settle_transmits(None);
+        }
+    }
+
+    /// [`settle_free_slots`](Self::settle_free_slots) for the response of `tx`, which
+    /// is about to be replaced.
+    #[inline(always)]
+    fn settle_response(&mut self, tx: TxHandle) {
+        if self.transmits.has_stored() {
+            self.settle_transmits(Some(tx.0.index));
+        }
+    }
+
+    /// Copy into the transmit queue the stored bytes it refers to: the response of
+    /// slot `response_of`, or with `None` those of every free slot.
+    #[inline(never)]
+    fn settle_transmits(&mut self, response_of: Option<u16>) {
+        let txs = &self.txs;
+        self.transmits.settle(
+            |slot, which| match response_of {
+                Some(index) => slot == index && which == TxBuf::Response,
+                None => !txs.is_live(slot),
+            },
+            |slot, which| txs.value_at(slot).map_or(&[], |e| e.stored(which)),
+        );
     }
 
     /// Build the response `status` to the request of server transaction `tx` into its
@@ -4792,6 +4852,8 @@ impl<
         status: StatusCode,
         call: Option<CallHandle>,
     ) -> Result<(), SendError> {
+        // The response is written over the last one, which may wait in the queue.
+        self.settle_response(tx);
         // A call's responses carry its local tag; others get a fresh one (stored bytes
         // make retransmissions identical). Borrowed, not copied: `calls` and `txs` are
         // apart.
@@ -5548,7 +5610,7 @@ impl<
             dialog::Action::Retransmit2xx => {
                 if let Some(tx) = self.calls.get(call.0).map(|c| c.invite_tx) {
                     // The INVITE server transaction keeps the 2xx while in Accepted.
-                    self.resend(tx, |e| &e.response);
+                    self.resend(tx, TxBuf::Response);
                 }
             }
             dialog::Action::StartTimer(t, d) => {
