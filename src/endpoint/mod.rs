@@ -2452,10 +2452,11 @@ impl<
             core.call_id.as_str(),
             core.cseq.seq(),
             core.cseq.method(),
-        )
-        .ok();
-        let merge_hash = merge.as_ref().map(|m| hash_of(self.hash_key, 3, m));
-        if let (Some(m), Some(mh)) = (&merge, merge_hash)
+        );
+        // Borrowed where it was built: `ok()` would move the key (some 400 bytes).
+        let merge = merge.as_ref().ok();
+        let merge_hash = merge.map(|m| hash_of(self.hash_key, 3, m));
+        if let (Some(m), Some(mh)) = (merge, merge_hash)
             && (self.is_merged(m, mh, key)
                 || probe.as_ref().is_some_and(|p| self.linger.is_merged(m, p)))
         {
@@ -3238,7 +3239,7 @@ impl<
         msg: &Message<'_>,
         core: &CoreHeaders<'_>,
         key: &RequestKey,
-        merge_key: Option<MergeKey>,
+        merge_key: Option<&MergeKey>,
         hashes: KeyHashes,
     ) -> Option<TxHandle> {
         let reliability = self.config.transport.reliability();
@@ -3294,7 +3295,7 @@ impl<
             *m_client_key = None;
             // The keys' text copied into the reused slot's, not their room.
             key.store_in(m_server_key);
-            match &merge_key {
+            match merge_key {
                 Some(k) => k.store_in(m_merge_key),
                 None => *m_merge_key = None,
             }
