@@ -673,7 +673,7 @@ impl InviteSession {
     pub fn step(self, cfg: &Config, event: Event) -> SessionStep {
         let mut session = self;
         let mut actions = heapless::Vec::new();
-        session.step_in_place(cfg, event, &mut actions);
+        session.step_in_place(cfg, &event, &mut actions);
         SessionStep { session, actions }
     }
 
@@ -683,7 +683,7 @@ impl InviteSession {
     pub(crate) fn step_in_place(
         &mut self,
         cfg: &Config,
-        event: Event,
+        event: &Event,
         actions: &mut heapless::Vec<Action, MAX_SESSION_ACTIONS>,
     ) {
         Step {
@@ -773,9 +773,9 @@ impl Step<'_> {
         let _ = self.actions.push(a);
     }
 
-    fn run(&mut self, cfg: &Config, event: Event) {
+    fn run(&mut self, cfg: &Config, event: &Event) {
         let st = self.session.state;
-        match event {
+        match *event {
             Event::Response {
                 code,
                 ref to_tag,
@@ -795,7 +795,7 @@ impl Step<'_> {
             Event::Ack { cseq, body } => self.on_ack(cseq, body),
             Event::Cancel => self.on_cancel(),
             Event::ReInvite { body, cseq } => self.on_reinvite(body, cseq),
-            Event::Bye { remote_tag } => self.on_bye(remote_tag),
+            Event::Bye { ref remote_tag } => self.on_bye(remote_tag),
             Event::Timer(t) => self.on_timer(cfg, t),
             Event::TuCancel if st == SessionState::Confirmed => {}
             Event::TuCancel | Event::TuHangUp => self.on_hang_up(),
@@ -1060,11 +1060,11 @@ impl Step<'_> {
         self.respond(RequestKind::ReInvite, code);
     }
 
-    fn on_bye(&mut self, tag: Tag) {
+    fn on_bye(&mut self, tag: &Tag) {
         let ses = self.session.before();
-        let ours = self.session.kept == Some(tag)
+        let ours = self.session.kept.as_ref() == Some(tag)
             || self
-                .fork(&tag)
+                .fork(tag)
                 .is_some_and(|state| state != DialogState::Terminated);
         if ses.is_terminated() || !ours {
             return self.respond(
@@ -1497,7 +1497,7 @@ mod snapshot_tests {
                     let snap = s.snapshot();
                     let mut after = *s;
                     let mut actions = heapless::Vec::new();
-                    after.step_in_place(&cfg, e, &mut actions);
+                    after.step_in_place(&cfg, &e, &mut actions);
                     if actions.is_empty() {
                         assert_eq!(snap == after.snapshot(), *s == after, "{s:?} {e:?}");
                     }
@@ -1510,7 +1510,7 @@ mod snapshot_tests {
                 for &e in &events {
                     let mut t = *s;
                     let mut actions = heapless::Vec::new();
-                    t.step_in_place(&cfg, e, &mut actions);
+                    t.step_in_place(&cfg, &e, &mut actions);
                     if !next.contains(&t) {
                         next.push(t);
                     }

@@ -1846,14 +1846,14 @@ impl<
                 self.send_reliable(now, tx, call, status, body.is_some())
             }
             (Some(call), true, false, true) => {
-                let r = self.step_call(now, call, dialog::Event::TuAnswer, None);
+                let r = self.step_call(now, call, &dialog::Event::TuAnswer, None);
                 if r.is_ok() {
                     self.refresh_target(tx, call);
                 }
                 r
             }
             (Some(call), true, false, false) => {
-                self.step_call(now, call, dialog::Event::TuReject(status), None)
+                self.step_call(now, call, &dialog::Event::TuReject(status), None)
             }
             _ => {
                 // An UPDATE's 2xx refreshes the target too (RFC 6141 §3.4: only a 2xx).
@@ -1907,7 +1907,7 @@ impl<
             let _ = self.step_call(
                 now,
                 call,
-                dialog::Event::SessionExpires(Some(a.interval)),
+                &dialog::Event::SessionExpires(Some(a.interval)),
                 None,
             );
         }
@@ -2036,7 +2036,7 @@ impl<
                     let _ = self.step_call(
                         now,
                         call,
-                        dialog::Event::TuReject(StatusCode::SERVER_INTERNAL_ERROR),
+                        &dialog::Event::TuReject(StatusCode::SERVER_INTERNAL_ERROR),
                         None,
                     );
                 }
@@ -2248,7 +2248,7 @@ impl<
         let result = self.step_call(
             now,
             call,
-            dialog::Event::TuReInvite {
+            &dialog::Event::TuReInvite {
                 cseq,
                 body: body.is_some(),
                 random,
@@ -2286,7 +2286,7 @@ impl<
             cseq,
             body: false,
         };
-        let _ = self.step_call(now, call, ev, None);
+        let _ = self.step_call(now, call, &ev, None);
     }
 
     /// A target refresh request (a re-INVITE, it has a To tag, or an UPDATE, RFC 3311
@@ -2374,7 +2374,7 @@ impl<
         if c.session.role() != dialog::Role::Uac {
             return Err(SendError::InvalidState);
         }
-        self.step_call(now, call, dialog::Event::TuCancel, None)
+        self.step_call(now, call, &dialog::Event::TuCancel, None)
     }
 
     /// End a call whatever its state: CANCEL, BYE or reject, as fits (RFC 3261 §15).
@@ -2382,7 +2382,7 @@ impl<
         if self.calls.get(call.0).is_none() {
             return Err(SendError::UnknownHandle);
         }
-        self.step_call(now, call, dialog::Event::TuHangUp, None)
+        self.step_call(now, call, &dialog::Event::TuHangUp, None)
     }
 
     // ----- requests ------------------------------------------------------------------
@@ -2547,7 +2547,7 @@ impl<
         let _ = self.step_call(
             now,
             call,
-            dialog::Event::Ack {
+            &dialog::Event::Ack {
                 cseq: cseq.seq(),
                 body,
             },
@@ -2639,7 +2639,7 @@ impl<
                 if let Some(c) = self.calls.get_mut(call.0) {
                     c.pending_tx = Some(cancel_tx);
                 }
-                let _ = self.step_call(now, call, dialog::Event::Cancel, None);
+                let _ = self.step_call(now, call, &dialog::Event::Cancel, None);
                 // Already answered: the CANCEL still gets its 200 (§9.2), nothing else.
                 if self
                     .txs
@@ -2716,7 +2716,7 @@ impl<
                 let _ = self.step_call(
                     now,
                     call,
-                    dialog::Event::Bye {
+                    &dialog::Event::Bye {
                         remote_tag: remote_tag.unwrap_or(Tag::EMPTY),
                     },
                     None,
@@ -2750,7 +2750,7 @@ impl<
                     .map(|c| core::mem::replace(&mut c.invite_tx, tx));
                 let body = !msg.body().is_empty();
                 let cseq = core.cseq.seq();
-                let _ = self.step_call(now, call, dialog::Event::ReInvite { body, cseq }, None);
+                let _ = self.step_call(now, call, &dialog::Event::ReInvite { body, cseq }, None);
                 if self.txs.get(tx.0).is_some_and(|e| e.machine.can_respond()) {
                     if let Some(c) = self.calls.get_mut(call.0) {
                         c.min_se_asked = c.min_se_asked.max(timer_answer.map_or(0, |a| a.min_se));
@@ -3498,7 +3498,7 @@ impl<
                 }
             }
         }
-        let _ = self.step_call(now, call, dialog::Event::Reoriginated { cseq: next }, None);
+        let _ = self.step_call(now, call, &dialog::Event::Reoriginated { cseq: next }, None);
         self.push_event(Event::Reoriginated { tx, retry });
         true
     }
@@ -3606,7 +3606,7 @@ impl<
                 _ => None,
             };
             if let Some(interval) = interval {
-                let _ = self.step_call(now, call, dialog::Event::SessionExpires(interval), None);
+                let _ = self.step_call(now, call, &dialog::Event::SessionExpires(interval), None);
             }
         }
     }
@@ -4038,11 +4038,11 @@ impl<
         // one that is ACKed and BYEd (§13.2.2.4); requests within it are no longer taken
         // as early-dialog requests of the call.
         if code.is_success()
-            && let Some(tag) = to_tag
+            && let Some(tag) = &to_tag
             && let Some(f) = self
                 .calls
                 .get_mut(call.0)
-                .and_then(|c| c.forks.iter_mut().find(|f| f.tag == tag))
+                .and_then(|c| c.forks.iter_mut().find(|f| f.tag == *tag))
         {
             f.ended = true;
         }
@@ -4258,7 +4258,7 @@ impl<
         {
             let _ = d.refresh_target(msg);
         }
-        let _ = self.step_call(now, call, ev, Some(msg));
+        let _ = self.step_call(now, call, &ev, Some(msg));
     }
 
     /// PRACK the reliable provisional response `msg` (`rseq`) to the INVITE with CSeq
@@ -4414,7 +4414,7 @@ impl<
                     {
                         let interval = cfg.uac_2xx(Some((se.delta_seconds(), se.refresher())));
                         let event = dialog::Event::SessionExpires(interval);
-                        let _ = self.step_call(now, call, event, None);
+                        let _ = self.step_call(now, call, &event, None);
                     }
                 }
                 match (call, msg) {
@@ -4488,7 +4488,7 @@ impl<
                 } else if let Some(call) = call
                     && client_invite
                 {
-                    let _ = self.step_call(now, call, dialog::Event::InviteTransactionEnded, None);
+                    let _ = self.step_call(now, call, &dialog::Event::InviteTransactionEnded, None);
                 } else if let Some(call) = call
                     && server_invite
                     && self
@@ -4760,7 +4760,7 @@ impl<
             // The callee's early dialog is its only one: the INVITE is declined, which
             // ends the call (§15).
             (dialog::Role::Uas, dialog::SessionState::Proceeding) => {
-                let _ = self.step_call(now, call, dialog::Event::TuHangUp, None);
+                let _ = self.step_call(now, call, &dialog::Event::TuHangUp, None);
             }
             _ => {
                 self.remove_call(now, call);
@@ -5290,7 +5290,7 @@ impl<
         match index {
             // No final response for too long after a provisional: give up (CANCEL).
             PROVISIONAL_GUARD => {
-                let _ = self.step_call(now, call, dialog::Event::TuHangUp, None);
+                let _ = self.step_call(now, call, &dialog::Event::TuHangUp, None);
             }
             // §9.1: no final response 64*T1 after the CANCEL: the INVITE transaction is
             // considered cancelled and destroyed.
@@ -5303,14 +5303,14 @@ impl<
                         if matches!(m.state(), transaction::State::Calling | transaction::State::Proceeding))
                 {
                     self.remove_tx(tx);
-                    let _ = self.step_call(now, call, dialog::Event::InviteTransactionEnded, None);
+                    let _ = self.step_call(now, call, &dialog::Event::InviteTransactionEnded, None);
                 }
             }
             _ => {
                 let Some(&timer) = SESSION_TIMERS.get(index) else {
                     return;
                 };
-                let _ = self.step_call(now, call, dialog::Event::Timer(timer), None);
+                let _ = self.step_call(now, call, &dialog::Event::Timer(timer), None);
             }
         }
     }
@@ -5321,7 +5321,8 @@ impl<
         &mut self,
         now: Instant,
         call: CallHandle,
-        event: dialog::Event,
+        // Borrowed: an event with a tag is some 140 bytes.
+        event: &dialog::Event,
         msg: Option<&Message<'_>>,
     ) -> Result<(), SendError> {
         let c = self.calls.get_mut(call.0).ok_or(SendError::UnknownHandle)?;
@@ -5329,7 +5330,7 @@ impl<
         // session before it is kept to tell (and to go back to, see below). Other events
         // step the session where it is.
         let command = matches!(
-            event,
+            *event,
             dialog::Event::TuCancel
                 | dialog::Event::TuAnswer
                 | dialog::Event::TuReject(_)
@@ -5362,7 +5363,7 @@ impl<
             // host can try again (a smaller body, another status). A hang-up or CANCEL
             // goes on regardless (its guards end the call).
             let retryable = matches!(
-                event,
+                *event,
                 dialog::Event::TuAnswer
                     | dialog::Event::TuReject(_)
                     | dialog::Event::TuReInvite { .. }
