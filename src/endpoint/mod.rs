@@ -5084,7 +5084,8 @@ impl<
             Some(c) => call_id
                 .push_str(c)
                 .map_err(|_| SendError::Capacity(Capacity::String))?,
-            None => call_id = self.new_call_id(),
+            // Empty: made above.
+            None => self.push_call_id(&mut call_id),
         }
         let via = self.via(&branch, &sent_by);
         let mut b = MessageBuilder::request(req.method, req.uri);
@@ -5842,10 +5843,16 @@ impl<
     /// It is at most 16 + 1 + 39 bytes, which every caller's `N` holds.
     fn new_call_id<const N: usize>(&mut self) -> String<N> {
         let mut call_id = String::new();
-        let _ = text::push_hex64(&mut call_id, self.next_random());
+        self.push_call_id(&mut call_id);
+        call_id
+    }
+
+    /// [`new_call_id`](Self::new_call_id) written into `call_id`, empty: where the
+    /// caller keeps it, not returned and copied there.
+    fn push_call_id<const N: usize>(&mut self, call_id: &mut String<N>) {
+        let _ = text::push_hex64(call_id, self.next_random());
         let _ = call_id.push('@');
         let _ = call_id.push_str(&self.local_ip);
-        call_id
     }
 
     /// [`random_tag`](Self::random_tag) drawn now and written out when read.
