@@ -71,9 +71,14 @@ impl Default for Capabilities<'static> {
 
 impl Capabilities<'_> {
     fn supports_scheme(&self, scheme: &str) -> bool {
-        self.schemes
-            .iter()
-            .any(|s| eq_fold(s.as_bytes(), scheme.as_bytes()))
+        // Schemes are a few bytes: compared byte by byte (`eq_fold`'s answer), not by a
+        // call of `memcmp` for each.
+        let scheme = scheme.as_bytes();
+        self.schemes.iter().any(|s| {
+            let s = s.as_bytes();
+            s.len() == scheme.len()
+                && (s.iter().zip(scheme).all(|(a, b)| a == b) || s.eq_ignore_ascii_case(scheme))
+        })
     }
 
     fn supports_extension(&self, tag: &str) -> bool {
@@ -1491,5 +1496,65 @@ mod split_tests {
             let want = t.split_once('/').map(|(a, b)| (a.as_bytes(), b.as_bytes()));
             assert_eq!(split_slash(t), want, "{t}");
         }
+    }
+}
+
+#[cfg(test)]
+mod scheme_tests {
+    use super::{Capabilities, eq_fold};
+
+    /// `supports_scheme` as it was: `eq_fold` against each scheme.
+    fn supports_scheme_reference(caps: &Capabilities<'_>, scheme: &str) -> bool {
+        caps.schemes
+            .iter()
+            .any(|s| eq_fold(s.as_bytes(), scheme.as_bytes()))
+    }
+
+    /// The byte-by-byte comparison agrees with the reference for every scheme list
+    /// and scheme made of a few case-varied, truncated and extended spellings.
+    #[test]
+    fn supports_scheme_agrees_with_the_reference() {
+        let words = [
+            "",
+            "s",
+            "si",
+            "sip",
+            "SIP",
+            "Sip",
+            "sips",
+            "SIPS",
+            "sipx",
+            "tel",
+            "TEL",
+            "im",
+            "pres",
+            "urn",
+            "sip\u{e9}",
+            "s\u{c9}p",
+            "@ip",
+            "`ip",
+        ];
+        let mut compared = 0;
+        for a in words {
+            for b in words {
+                let schemes = [a, b];
+                for n in 0..=2 {
+                    let caps = Capabilities {
+                        schemes: &schemes[..n],
+                        ..Capabilities::DEFAULT
+                    };
+                    for scheme in words {
+                        assert_eq!(
+                            caps.supports_scheme(scheme),
+                            supports_scheme_reference(&caps, scheme),
+                            "{:?} {scheme:?}",
+                            &schemes[..n]
+                        );
+                        compared += 1;
+                    }
+                }
+            }
+        }
+        assert!(compared > 15_000, "{compared}");
     }
 }
