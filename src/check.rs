@@ -25,7 +25,6 @@
 //! }
 //! ```
 
-use core::cell::Cell;
 use core::fmt;
 
 use crate::encode::{EncodeError, MessageBuilder, Value};
@@ -72,9 +71,14 @@ impl Default for Capabilities<'static> {
 
 impl Capabilities<'_> {
     fn supports_scheme(&self, scheme: &str) -> bool {
-        self.schemes
-            .iter()
-            .any(|s| eq_fold(s.as_bytes(), scheme.as_bytes()))
+        // Schemes are a few bytes: compared byte by byte (`eq_fold`'s answer), not by a
+        // call of `memcmp` for each.
+        let scheme = scheme.as_bytes();
+        self.schemes.iter().any(|s| {
+            let s = s.as_bytes();
+            s.len() == scheme.len()
+                && (s.iter().zip(scheme).all(|(a, b)| a == b) || s.eq_ignore_ascii_case(scheme))
+        })
     }
 
     fn supports_extension(&self, tag: &str) -> bool {
@@ -326,14 +330,10 @@ pub fn check_request_core<'a>(
     msg: &Message<'a>,
     caps: &Capabilities<'_>,
 ) -> Result<CoreHeaders<'a>, Rejection> {
-    let mut rejection = None;
-    check_request_headers(msg, caps, &mut None, &mut rejection).map_err(|()| rejected(rejection))
-}
-
-/// The rejection [`check_request_headers`] gave with its error (it gives one with
-/// every error).
-fn rejected(rejection: Option<Rejection>) -> Rejection {
-    rejection.unwrap_or(Rejection::bad_request(Problem::MissingHeader(
+    let mut core = None;
+    check_request_headers(msg, caps, &mut None, &mut core)?;
+    // Written with every `Ok`.
+    core.ok_or(Rejection::bad_request(Problem::MissingHeader(
         HeaderKind::Via,
     )))
 }
@@ -356,42 +356,35 @@ pub(crate) fn check_request_target<'a>(
     msg: &Message<'a>,
     caps: &Capabilities<'_>,
 ) -> Result<Checked<'a>, Rejection> {
-    let (mut target, mut rejection) = (None, None);
-    let core = check_request_headers(msg, caps, &mut target, &mut rejection)
-        .map_err(|()| rejected(rejection))?;
+    let (mut target, mut core) = (None, None);
+    check_request_headers(msg, caps, &mut target, &mut core)?;
+    let core = core.ok_or(Rejection::bad_request(Problem::MissingHeader(
+        HeaderKind::Via,
+    )))?;
     Ok(Checked { core, target })
 }
 
-/// The checks of [`check_request`], giving the core headers and writing the URI of the
-/// first Contact (see [`Checked::target`]) into `target`: the remote target of a dialog
-/// the request makes, so that the endpoint does not parse the Contact again. On an
-/// error the rejection is written into `rejection`. The result is the core headers
-/// alone, with `()` as its error, so that it is built where the caller keeps it: in a
-/// struct around it, or with `Rejection` as the error, it was built aside and copied
-/// (some 500 bytes).
+/// The checks of [`check_request`], writing the core headers into `core` (`Some` with
+/// every `Ok`; on an error it holds nothing of use) and the URI of the first Contact
+/// (see [`Checked::target`]) into `target`: the remote target of a dialog the request
+/// makes, so that the endpoint does not parse the Contact again. The core headers are
+/// parsed where the caller keeps them: returned, they were built aside and copied
+/// (some 550 bytes).
 pub(crate) fn check_request_headers<'a>(
     msg: &Message<'a>,
     caps: &Capabilities<'_>,
     target: &mut Option<&'a str>,
-    rejection: &mut Option<Rejection>,
-) -> Result<CoreHeaders<'a>, ()> {
-    if let Err(r) = start_line(msg) {
-        *rejection = Some(r);
-        return Err(());
-    }
-    // Kept aside: the result's error is `()` (see above).
-    let rejected = Cell::new(None);
-    let reject = |r| rejected.set(Some(r));
-    // The rules run before the result is built, so that it is built in place.
-    let core = mandatory_headers(
+    core: &mut Option<CoreHeaders<'a>>,
+) -> Result<(), Rejection> {
+    start_line(msg)?;
+    mandatory_headers(
+        core,
         msg,
         target,
-        |problem| reject(Rejection::bad_request(problem)),
+        Rejection::bad_request,
         true,
-        |cseq, content_type, _| request_rules(msg, caps, cseq, content_type).map_err(reject),
-    );
-    *rejection = rejected.get();
-    core
+        |cseq, content_type, _| request_rules(msg, caps, cseq, content_type),
+    )
 }
 
 /// The start line of a request: a method (the parser gives one to every request), and
@@ -528,16 +521,21 @@ pub fn check_response(msg: &Message<'_>) -> Result<(), Discard> {
 
 /// [`check_response`], returning the core headers it parsed.
 pub fn check_response_core<'a>(msg: &Message<'a>) -> Result<CoreHeaders<'a>, Discard> {
-    check_response_checked(msg, true)
+    let mut core = None;
+    check_response_checked(msg, true, &mut core)?;
+    // Written with every `Ok`.
+    core.ok_or(Discard::Header(HeaderKind::Via))
 }
 
-/// [`check_response_core`], the result built in place (see [`check_request_headers`]);
-/// the Record-Route of a response that may create a dialog is checked if `dialog_rr`
-/// (the endpoint checks it itself, once it knows whether the request was in a dialog).
+/// [`check_response_core`], the core headers written into `core` (see
+/// [`check_request_headers`]); the Record-Route of a response that may create a dialog
+/// is checked if `dialog_rr` (the endpoint checks it itself, once it knows whether the
+/// request was in a dialog).
 pub(crate) fn check_response_checked<'a>(
     msg: &Message<'a>,
     dialog_rr: bool,
-) -> Result<CoreHeaders<'a>, Discard> {
+    core: &mut Option<CoreHeaders<'a>>,
+) -> Result<(), Discard> {
     if msg.is_request() {
         return Err(Discard::Malformed(ParseError::new(
             ParseErrorKind::StartLine,
@@ -548,6 +546,7 @@ pub(crate) fn check_response_checked<'a>(
         return Err(Discard::Version);
     }
     mandatory_headers(
+        core,
         msg,
         &mut None,
         |problem| match problem {
@@ -582,7 +581,8 @@ pub fn classify<'a>(bytes: &'a [u8], caps: &Capabilities<'_>, limits: &Limits) -
         },
         Err(error) => match Message::salvage_request(bytes, limits) {
             Some(msg)
-                if mandatory_headers(&msg, &mut None, |p| p, true, |_, _, _| Ok(())).is_ok() =>
+                if mandatory_headers(&mut None, &msg, &mut None, |p| p, true, |_, _, _| Ok(()))
+                    .is_ok() =>
             {
                 Verdict::Respond(msg, Rejection::bad_request(Problem::Malformed(error)))
             }
@@ -595,12 +595,94 @@ pub fn classify<'a>(bytes: &'a [u8], caps: &Capabilities<'_>, limits: &Limits) -
 /// exactly once (RFC 3261 §8.1.1, §20); Max-Forwards, Content-Type, Contact, Route and
 /// Record-Route well formed where present (in a response, if `dialog_rr` and it may create
 /// a dialog, [`creates_dialog`]). Then `then`, the caller's further checks, on the
-/// CSeq, Content-Type and number of Via values. Gives what it parsed (and a request's
-/// first Contact URI in `target`, see [`Checked::target`]) so that the callers do not
-/// parse it again, or the problem as `fail` makes it the
-/// caller's error (made here, so that the result is not converted, and copied, after;
-/// `then` runs here for the same reason: the result is built once, in place).
+/// CSeq, Content-Type and number of Via values. Writes what it parsed into `out` (`Some`
+/// with every `Ok`, `None` or as it was on an error), and a request's first Contact URI
+/// into `target` (see [`Checked::target`]), so that the callers do not parse them
+/// again; gives the problem as `fail` makes it the caller's error.
 fn mandatory_headers<'a, E>(
+    out: &mut Option<CoreHeaders<'a>>,
+    msg: &Message<'a>,
+    target: &mut Option<&'a str>,
+    fail: impl Fn(Problem) -> E,
+    dialog_rr: bool,
+    then: impl FnOnce(&CSeq<'a>, Option<&ContentType<'a>>, usize) -> Result<(), E>,
+) -> Result<(), E> {
+    // Call-ID and CSeq are small and parsed first (nothing else depends on the order
+    // but which error is reported, and with either malformed the path below reports
+    // it). The result is then made in `out`, its Via, From and To parsed where it keeps
+    // them: built aside, each was copied in, and the whole result again (some 550 bytes).
+    let (Ok(call_id), Ok(cseq)) = (msg.call_id(), msg.cseq()) else {
+        *out = Some(mandatory_headers_aside(msg, target, fail, dialog_rr, then)?);
+        return Ok(());
+    };
+    let core = out.insert(CoreHeaders {
+        top_via: Via::placeholder(),
+        from: NameAddr::placeholder(),
+        to: NameAddr::placeholder(),
+        call_id,
+        cseq,
+    });
+    let checked = mandatory_headers_into(core, msg, target, &fail, dialog_rr, then);
+    if checked.is_err() {
+        // Nothing half parsed is left behind.
+        *out = None;
+    }
+    checked
+}
+
+/// [`mandatory_headers`] once Call-ID and CSeq parsed (into `core`): the top Via, From
+/// and To parsed into `core`, then the other checks.
+fn mandatory_headers_into<'a, E>(
+    core: &mut CoreHeaders<'a>,
+    msg: &Message<'a>,
+    target: &mut Option<&'a str>,
+    fail: &impl Fn(Problem) -> E,
+    dialog_rr: bool,
+    then: impl FnOnce(&CSeq<'a>, Option<&ContentType<'a>>, usize) -> Result<(), E>,
+) -> Result<(), E> {
+    const ONCE: [HeaderKind; 6] = [
+        HeaderKind::From,
+        HeaderKind::To,
+        HeaderKind::CallId,
+        HeaderKind::CSeq,
+        HeaderKind::MaxForwards,
+        HeaderKind::ContentType,
+    ];
+    if let Some(kind) = msg.first_conflicting(&ONCE) {
+        return Err(fail(Problem::DuplicateHeader(kind)));
+    }
+    let malformed = |k| move |e| fail(Problem::MalformedHeader(k, e));
+    let missing = |k: HeaderKind| {
+        move |e: ParseError| {
+            fail(if e.kind == ParseErrorKind::MissingHeader {
+                Problem::MissingHeader(k)
+            } else {
+                Problem::MalformedHeader(k, e)
+            })
+        }
+    };
+    let mut vias = 1;
+    if !msg.sole_plain_via_into(&mut core.top_via) {
+        let mut all_vias = msg.vias();
+        match all_vias.next() {
+            Some(via) => core.top_via = via.map_err(malformed(HeaderKind::Via))?,
+            None => return Err(fail(Problem::MissingHeader(HeaderKind::Via))),
+        }
+        for via in all_vias {
+            via.map_err(malformed(HeaderKind::Via))?;
+            vias += 1;
+        }
+    }
+    msg.name_addr_into(false, &mut core.from)
+        .map_err(missing(HeaderKind::From))?;
+    msg.name_addr_into(true, &mut core.to)
+        .map_err(missing(HeaderKind::To))?;
+    other_headers(msg, target, fail, dialog_rr, then, &core.cseq, vias)
+}
+
+/// [`mandatory_headers`] with Call-ID or CSeq malformed or missing: each value parsed
+/// aside, in the order whose first error is the one reported.
+fn mandatory_headers_aside<'a, E>(
     msg: &Message<'a>,
     target: &mut Option<&'a str>,
     fail: impl Fn(Problem) -> E,
@@ -652,6 +734,33 @@ fn mandatory_headers<'a, E>(
     let to = to.as_ref().map_err(|&e| missing(HeaderKind::To)(e))?;
     let call_id = msg.call_id().map_err(missing(HeaderKind::CallId))?;
     let cseq = msg.cseq().map_err(missing(HeaderKind::CSeq))?;
+    other_headers(msg, target, fail, dialog_rr, then, &cseq, vias)?;
+    // Set above, or the function returned.
+    let Some(top_via) = top_via else {
+        return Err(fail(Problem::MissingHeader(HeaderKind::Via)));
+    };
+    Ok(CoreHeaders {
+        top_via,
+        from: *from,
+        to: *to,
+        call_id,
+        cseq,
+    })
+}
+
+/// The checks of [`mandatory_headers`] after Via, From, To, Call-ID and CSeq (`cseq`;
+/// `vias` Via values), `then` last.
+fn other_headers<'a, E>(
+    msg: &Message<'a>,
+    target: &mut Option<&'a str>,
+    fail: impl Fn(Problem) -> E,
+    dialog_rr: bool,
+    then: impl FnOnce(&CSeq<'a>, Option<&ContentType<'a>>, usize) -> Result<(), E>,
+    cseq: &CSeq<'a>,
+    vias: usize,
+) -> Result<(), E> {
+    let fail = &fail;
+    let malformed = |k| move |e| fail(Problem::MalformedHeader(k, e));
     if let Some(mf) = msg.max_forwards() {
         mf.map_err(malformed(HeaderKind::MaxForwards))?;
     }
@@ -696,7 +805,7 @@ fn mandatory_headers<'a, E>(
                 r.map_err(malformed(HeaderKind::RecordRoute))?;
             }
         }
-    } else if dialog_rr && creates_dialog(msg, &cseq) {
+    } else if dialog_rr && creates_dialog(msg, cseq) {
         for r in msg.record_routes() {
             r.map_err(malformed(HeaderKind::RecordRoute))?;
         }
@@ -712,32 +821,7 @@ fn mandatory_headers<'a, E>(
             }
         }
     }
-    then(&cseq, content_type.as_ref(), vias)?;
-    // Set above, or the function returned.
-    let Some(top_via) = top_via else {
-        return Err(fail(Problem::MissingHeader(HeaderKind::Via)));
-    };
-    Ok(core_headers(top_via, from, to, call_id, cseq))
-}
-
-/// The result of [`mandatory_headers`], built by a call of its own: the call writes it
-/// straight into the caller's result, where a struct literal inside `Ok` is built aside
-/// and copied whole (some 500 bytes).
-#[inline(never)]
-fn core_headers<'a>(
-    top_via: Via<'a>,
-    from: &NameAddr<'a>,
-    to: &NameAddr<'a>,
-    call_id: CallId<'a>,
-    cseq: CSeq<'a>,
-) -> CoreHeaders<'a> {
-    CoreHeaders {
-        top_via,
-        from: *from,
-        to: *to,
-        call_id,
-        cseq,
-    }
+    then(cseq, content_type.as_ref(), vias)
 }
 
 /// Whether the response `msg` (CSeq `cseq`) may create a dialog whose route set its
@@ -1101,10 +1185,12 @@ mod corpus_tests {
                 }
                 format!("{:?}", new.map(|c| c.core)) == format!("{old:?}")
             } else {
-                let new = check_response_checked(&msg, true);
+                let mut core = None;
+                let new = check_response_checked(&msg, true, &mut core).map(|()| core);
                 accepted += usize::from(new.is_ok());
-                format!("{new:?}") == format!("{:?}", check_response_core(&msg))
-                    && format!("{new:?}") == format!("{:?}", reference::check_response_core(&msg))
+                format!("{new:?}") == format!("{:?}", check_response_core(&msg).map(Some))
+                    && format!("{new:?}")
+                        == format!("{:?}", reference::check_response_core(&msg).map(Some))
             };
             differ += usize::from(!same);
         }
@@ -1166,9 +1252,27 @@ mod generated_tests {
         "<sip:a@h>;expires=\"x",
     ];
 
-    /// One header line of a generated message: a Via, a Contact, or one of the others.
+    /// From and To values, as `VIAS` for the name-addr view (read in place by the checks).
+    const NAME_ADDRS: &[&str] = &[
+        "<sip:a@example.com>;tag=2",
+        "\"A, B\" <sip:a@example.com>;tag=3",
+        "sip:b@example.com;tag=x",
+        "Bob <sips:b@[::1]:5061>",
+        "<sip:a b>",
+        "<sip:a@h>;tag=\"q\"",
+        "<sip:a@h>;tag=",
+        "",
+        "<sip:a@h>, <sip:b@h>",
+        "tel:+1234;tag=9",
+        "<sip:\u{e9}@h>",
+    ];
+
+    /// One header line of a generated message: a Via, a Contact, a From or To, or one
+    /// of the others.
     fn line() -> impl Strategy<Value = String> {
         prop_oneof![
+            2 => (prop::sample::select(NAME_ADDRS), prop::sample::select(&["From", "To", "f", "t"][..]))
+                .prop_map(|(v, n)| format!("{n}: {v}\r\n")),
             3 => (prop::sample::select(VIAS), prop::sample::select(&["Via", "v", "VIA"][..]))
                 .prop_map(|(v, n)| format!("{n}: {v}\r\n")),
             2 => (prop::sample::select(CONTACTS), prop::sample::select(&["Contact", "m"][..]))
@@ -1277,8 +1381,9 @@ mod generated_tests {
                 prop_assert_eq!(format!("{:?}", new.map(|c| c.core)), format!("{old:?}"));
             } else {
                 for dialog_rr in [true, false] {
-                    let new = check_response_checked(&msg, dialog_rr);
-                    let old = reference::check_response_core(&msg);
+                    let mut core = None;
+                    let new = check_response_checked(&msg, dialog_rr, &mut core).map(|()| core);
+                    let old = reference::check_response_core(&msg).map(Some);
                     // Without `dialog_rr` only the Record-Route check may differ.
                     if dialog_rr || old.is_ok() {
                         prop_assert_eq!(format!("{new:?}"), format!("{old:?}"));
@@ -1290,6 +1395,18 @@ mod generated_tests {
             let contacts: Vec<_> = msg.contacts().collect();
             if let Some(via) = msg.sole_plain(HeaderKind::Via, Via::parse_plain_whole) {
                 prop_assert_eq!(&vias[..], &[Ok(via)][..]);
+            }
+            // The reads in place the checks make: the views' answers, written where kept.
+            let mut via = Via::placeholder();
+            let plain = msg.sole_plain_via_into(&mut via);
+            prop_assert_eq!(
+                plain.then_some(via),
+                msg.sole_plain(HeaderKind::Via, Via::parse_plain_whole)
+            );
+            for (to, want) in [(false, msg.from()), (true, msg.to())] {
+                let mut into = NameAddr::placeholder();
+                let got = msg.name_addr_into(to, &mut into).map(|()| into);
+                prop_assert_eq!(got, want);
             }
             if let Some(c) = msg.sole_plain(HeaderKind::Contact, ContactValue::parse_plain_whole) {
                 prop_assert_eq!(&contacts[..], &[Ok(c)][..]);
@@ -1379,5 +1496,65 @@ mod split_tests {
             let want = t.split_once('/').map(|(a, b)| (a.as_bytes(), b.as_bytes()));
             assert_eq!(split_slash(t), want, "{t}");
         }
+    }
+}
+
+#[cfg(test)]
+mod scheme_tests {
+    use super::{Capabilities, eq_fold};
+
+    /// `supports_scheme` as it was: `eq_fold` against each scheme.
+    fn supports_scheme_reference(caps: &Capabilities<'_>, scheme: &str) -> bool {
+        caps.schemes
+            .iter()
+            .any(|s| eq_fold(s.as_bytes(), scheme.as_bytes()))
+    }
+
+    /// The byte-by-byte comparison agrees with the reference for every scheme list
+    /// and scheme made of a few case-varied, truncated and extended spellings.
+    #[test]
+    fn supports_scheme_agrees_with_the_reference() {
+        let words = [
+            "",
+            "s",
+            "si",
+            "sip",
+            "SIP",
+            "Sip",
+            "sips",
+            "SIPS",
+            "sipx",
+            "tel",
+            "TEL",
+            "im",
+            "pres",
+            "urn",
+            "sip\u{e9}",
+            "s\u{c9}p",
+            "@ip",
+            "`ip",
+        ];
+        let mut compared = 0;
+        for a in words {
+            for b in words {
+                let schemes = [a, b];
+                for n in 0..=2 {
+                    let caps = Capabilities {
+                        schemes: &schemes[..n],
+                        ..Capabilities::DEFAULT
+                    };
+                    for scheme in words {
+                        assert_eq!(
+                            caps.supports_scheme(scheme),
+                            supports_scheme_reference(&caps, scheme),
+                            "{:?} {scheme:?}",
+                            &schemes[..n]
+                        );
+                        compared += 1;
+                    }
+                }
+            }
+        }
+        assert!(compared > 15_000, "{compared}");
     }
 }

@@ -673,7 +673,7 @@ impl InviteSession {
     pub fn step(self, cfg: &Config, event: Event) -> SessionStep {
         let mut session = self;
         let mut actions = heapless::Vec::new();
-        session.step_in_place(cfg, event, &mut actions);
+        session.step_in_place(cfg, &event, &mut actions);
         SessionStep { session, actions }
     }
 
@@ -683,7 +683,7 @@ impl InviteSession {
     pub(crate) fn step_in_place(
         &mut self,
         cfg: &Config,
-        event: Event,
+        event: &Event,
         actions: &mut heapless::Vec<Action, MAX_SESSION_ACTIONS>,
     ) {
         Step {
@@ -773,15 +773,15 @@ impl Step<'_> {
         let _ = self.actions.push(a);
     }
 
-    fn run(&mut self, cfg: &Config, event: Event) {
+    fn run(&mut self, cfg: &Config, event: &Event) {
         let st = self.session.state;
-        match event {
+        match *event {
             Event::Response {
                 code,
-                to_tag,
+                ref to_tag,
                 cseq,
                 body,
-            } => self.on_response(code, to_tag.unwrap_or(Tag::EMPTY), cseq, body),
+            } => self.on_response(code, to_tag.as_ref().unwrap_or(&Tag::EMPTY), cseq, body),
             Event::InviteTransactionEnded => match st {
                 // §9.1: a deferred CANCEL is dropped when the transaction times out.
                 SessionState::Calling | SessionState::Proceeding
@@ -795,7 +795,7 @@ impl Step<'_> {
             Event::Ack { cseq, body } => self.on_ack(cseq, body),
             Event::Cancel => self.on_cancel(),
             Event::ReInvite { body, cseq } => self.on_reinvite(body, cseq),
-            Event::Bye { remote_tag } => self.on_bye(remote_tag),
+            Event::Bye { ref remote_tag } => self.on_bye(remote_tag),
             Event::Timer(t) => self.on_timer(cfg, t),
             Event::TuCancel if st == SessionState::Confirmed => {}
             Event::TuCancel | Event::TuHangUp => self.on_hang_up(),
@@ -816,7 +816,8 @@ impl Step<'_> {
         }
     }
 
-    fn on_response(&mut self, code: StatusCode, tag: Tag, cseq: u32, body: bool) {
+    // `tag` borrowed from the event: a tag is some 130 bytes.
+    fn on_response(&mut self, code: StatusCode, tag: &Tag, cseq: u32, body: bool) {
         // The UAS of the initial INVITE only gets responses to its own re-INVITEs, whose
         // CSeq numbers are in another space than the INVITE's.
         let initial = self.session.role == Role::Uac && cseq == self.session.invite_cseq;
@@ -831,10 +832,10 @@ impl Step<'_> {
             if code.is_provisional() {
                 self.session.state = SessionState::Proceeding;
                 // §12.1.2: a 101–199 with a To tag creates an early dialog.
-                if code.as_u16() > 100 && !tag.as_bytes().is_empty() && self.fork(&tag).is_none() {
+                if code.as_u16() > 100 && !tag.as_bytes().is_empty() && self.fork(tag).is_none() {
                     // A fork past MAX_FORKS gets no early dialog; its 2xx is still handled.
-                    if self.add_fork(tag, DialogState::Early) {
-                        self.emit(Action::Tu(Notice::EarlyDialog(tag)));
+                    if self.add_fork(*tag, DialogState::Early) {
+                        self.emit(Action::Tu(Notice::EarlyDialog(*tag)));
                     }
                 }
                 // §9.1: the CANCEL waited for this provisional response.
@@ -916,7 +917,7 @@ impl Step<'_> {
     }
 
     /// UAC: every 2xx is ACKed (§13.2.2.4), whatever the state.
-    fn on_2xx(&mut self, tag: Tag, cseq: u32, initial: bool, body: bool) {
+    fn on_2xx(&mut self, tag: &Tag, cseq: u32, initial: bool, body: bool) {
         let ses = self.session.before();
         // Offer in the 2xx (INVITE had none) → the ACK carries the answer (§13.2.1).
         let sdp = if initial {
@@ -937,15 +938,15 @@ impl Step<'_> {
             }
         };
         self.emit(Action::SendAck {
-            remote_tag: tag,
+            remote_tag: *tag,
             cseq,
             sdp,
         });
-        let known = self.fork(&tag);
+        let known = self.fork(tag);
         if !initial {
             if let Pending::Local { cseq: c, offer, .. } = ses.pending
                 && c == cseq
-                && Some(tag) == self.session.kept
+                && Some(*tag) == self.session.kept
             {
                 if !offer {
                     self.session.offerless_accepted = Some(cseq);
@@ -959,22 +960,22 @@ impl Step<'_> {
             // A retransmission for a dialog already confirmed or already BYEd.
             (_, Some(state)) if state != DialogState::Early => {}
             (SessionState::Calling | SessionState::Proceeding, _) if !ses.give_up => {
-                self.set_fork(&tag, DialogState::Confirmed);
-                self.session.kept = Some(tag);
+                self.set_fork(tag, DialogState::Confirmed);
+                self.session.kept = Some(*tag);
                 self.session.state = SessionState::Confirmed;
-                self.emit(Action::Tu(Notice::Confirmed(tag)));
+                self.emit(Action::Tu(Notice::Confirmed(*tag)));
             }
             (SessionState::Calling | SessionState::Proceeding, _) => {
                 // §9.1 / §15: the 2xx raced the CANCEL: ACK it, then BYE since the TU
                 // gave up.
-                self.set_fork(&tag, DialogState::Terminated);
-                self.emit(Action::SendBye { remote_tag: tag });
+                self.set_fork(tag, DialogState::Terminated);
+                self.emit(Action::SendBye { remote_tag: *tag });
                 self.terminate(EndReason::Cancelled);
             }
             // §13.2.2.4: another fork answered after the call is up (or over): ACK, BYE.
             _ => {
-                self.set_fork(&tag, DialogState::Terminated);
-                self.emit(Action::SendBye { remote_tag: tag });
+                self.set_fork(tag, DialogState::Terminated);
+                self.emit(Action::SendBye { remote_tag: *tag });
             }
         }
     }
@@ -1059,11 +1060,11 @@ impl Step<'_> {
         self.respond(RequestKind::ReInvite, code);
     }
 
-    fn on_bye(&mut self, tag: Tag) {
+    fn on_bye(&mut self, tag: &Tag) {
         let ses = self.session.before();
-        let ours = self.session.kept == Some(tag)
+        let ours = self.session.kept.as_ref() == Some(tag)
             || self
-                .fork(&tag)
+                .fork(tag)
                 .is_some_and(|state| state != DialogState::Terminated);
         if ses.is_terminated() || !ours {
             return self.respond(
@@ -1496,7 +1497,7 @@ mod snapshot_tests {
                     let snap = s.snapshot();
                     let mut after = *s;
                     let mut actions = heapless::Vec::new();
-                    after.step_in_place(&cfg, e, &mut actions);
+                    after.step_in_place(&cfg, &e, &mut actions);
                     if actions.is_empty() {
                         assert_eq!(snap == after.snapshot(), *s == after, "{s:?} {e:?}");
                     }
@@ -1509,7 +1510,7 @@ mod snapshot_tests {
                 for &e in &events {
                     let mut t = *s;
                     let mut actions = heapless::Vec::new();
-                    t.step_in_place(&cfg, e, &mut actions);
+                    t.step_in_place(&cfg, &e, &mut actions);
                     if !next.contains(&t) {
                         next.push(t);
                     }

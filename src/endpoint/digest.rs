@@ -914,7 +914,7 @@ impl<
             }
         }
         if kind != Challenged::InDialog {
-            let _ = self.step_call(now, call, dialog::Event::Reoriginated { cseq: next }, None);
+            let _ = self.step_call(now, call, &dialog::Event::Reoriginated { cseq: next }, None);
         }
         self.push_event(Event::Reoriginated { tx, retry });
         true

@@ -174,7 +174,10 @@ use crate::transaction::{
 
 use digest::{Auth, CallAuths};
 use linger::Linger;
-use table::{ChainIndex, DeadlineHeap, HashKey, RawHandle, Table, Timers, TransmitQueue, hash_of};
+use table::{
+    ChainIndex, DeadlineHeap, HashKey, Queued, RawHandle, Table, Timers, TransmitQueue, TxBuf,
+    hash_of,
+};
 
 /// Most events queued between two drains.
 pub const EVENT_QUEUE: usize = 64;
@@ -1021,6 +1024,14 @@ impl TxMeta {
 }
 
 impl<const MSG: usize> TxEntry<MSG> {
+    /// The stored message `which`.
+    fn stored(&self, which: TxBuf) -> &[u8] {
+        match which {
+            TxBuf::Request => &self.request,
+            TxBuf::Response => &self.response,
+        }
+    }
+
     /// The stored request as a message.
     fn stored_request(&self, limits: &Limits) -> Option<Message<'_>> {
         stored_message(&self.request, &self.request_index, limits)
@@ -1424,9 +1435,20 @@ impl<
         &mut self,
         buf: &'b mut [u8],
     ) -> Result<Option<Transmit<'b>>, BufferTooSmall> {
-        let Some((destination, bytes)) = self.transmits.front() else {
+        let Some((destination, queued)) = self.transmits.front() else {
             return Ok(None);
         };
+        let bytes = match queued {
+            Queued::Own(bytes) => bytes,
+            // Unchanged since queued: the endpoint settles a reference before it
+            // changes the bytes or reuses their slot.
+            Queued::Stored { slot, which, len } => self
+                .txs
+                .value_at(slot)
+                .and_then(|e| e.stored(which).get(..len))
+                .unwrap_or(&[]),
+        };
+        debug_assert!(self.transmits.holds(bytes), "a queued datagram changed");
         if bytes.len() > buf.len() {
             return Err(BufferTooSmall {
                 needed: bytes.len(),
@@ -1580,26 +1602,30 @@ impl<
         let caps = self.caps();
         // The checks parse the core headers (top Via, From, To, Call-ID, CSeq) once;
         // routing reuses them.
-        // The message is parsed in place and the checks' result matched by reference:
-        // both are large, and a move of either would be a copy.
+        // The message is parsed in place and the checks write the core headers into
+        // `core`: both are large, and a move of either would be a copy.
         let mut msg = Message::empty(bytes);
         let msg = &mut msg;
+        let mut core = None;
         match msg.read_datagram(&self.config.limits) {
             Ok(()) if msg.is_request() => {
-                let (mut target, mut rejection) = (None, None);
-                match &check::check_request_headers(msg, &caps, &mut target, &mut rejection) {
-                    Ok(core) => self.on_request(now, from, msg, core, target),
-                    // Every error comes with its rejection.
-                    Err(()) => {
-                        if let Some(rejection) = &rejection {
-                            self.reject(msg, from, rejection);
+                let mut target = None;
+                match check::check_request_headers(msg, &caps, &mut target, &mut core) {
+                    Ok(()) => {
+                        if let Some(core) = &core {
+                            self.on_request(now, from, msg, core, target);
                         }
                     }
+                    Err(rejection) => self.reject(msg, from, &rejection),
                 }
             }
             // The Record-Route of a response that may create a dialog: see `on_response`.
-            Ok(()) => match &check::check_response_checked(msg, false) {
-                Ok(core) => self.on_response(now, msg, core),
+            Ok(()) => match check::check_response_checked(msg, false, &mut core) {
+                Ok(()) => {
+                    if let Some(core) = &core {
+                        self.on_response(now, msg, core);
+                    }
+                }
                 Err(_) => self.stats.discarded += 1,
             },
             // Unparseable: answered with 400 if its headers allow, else dropped.
@@ -1820,14 +1846,14 @@ impl<
                 self.send_reliable(now, tx, call, status, body.is_some())
             }
             (Some(call), true, false, true) => {
-                let r = self.step_call(now, call, dialog::Event::TuAnswer, None);
+                let r = self.step_call(now, call, &dialog::Event::TuAnswer, None);
                 if r.is_ok() {
                     self.refresh_target(tx, call);
                 }
                 r
             }
             (Some(call), true, false, false) => {
-                self.step_call(now, call, dialog::Event::TuReject(status), None)
+                self.step_call(now, call, &dialog::Event::TuReject(status), None)
             }
             _ => {
                 // An UPDATE's 2xx refreshes the target too (RFC 6141 §3.4: only a 2xx).
@@ -1881,7 +1907,7 @@ impl<
             let _ = self.step_call(
                 now,
                 call,
-                dialog::Event::SessionExpires(Some(a.interval)),
+                &dialog::Event::SessionExpires(Some(a.interval)),
                 None,
             );
         }
@@ -2002,7 +2028,7 @@ impl<
                 // which is the outstanding one: no other may follow it unacknowledged.
                 reliable::UasAction::Retransmit => {
                     if self.txs.get(tx.0).is_some_and(|e| e.machine.can_respond()) {
-                        self.resend(tx, |e| &e.response);
+                        self.resend(tx, TxBuf::Response);
                     }
                 }
                 // §3: no PRACK within 64*T1: the INVITE is rejected with a 5xx.
@@ -2010,7 +2036,7 @@ impl<
                     let _ = self.step_call(
                         now,
                         call,
-                        dialog::Event::TuReject(StatusCode::SERVER_INTERNAL_ERROR),
+                        &dialog::Event::TuReject(StatusCode::SERVER_INTERNAL_ERROR),
                         None,
                     );
                 }
@@ -2222,7 +2248,7 @@ impl<
         let result = self.step_call(
             now,
             call,
-            dialog::Event::TuReInvite {
+            &dialog::Event::TuReInvite {
                 cseq,
                 body: body.is_some(),
                 random,
@@ -2260,7 +2286,7 @@ impl<
             cseq,
             body: false,
         };
-        let _ = self.step_call(now, call, ev, None);
+        let _ = self.step_call(now, call, &ev, None);
     }
 
     /// A target refresh request (a re-INVITE, it has a To tag, or an UPDATE, RFC 3311
@@ -2348,7 +2374,7 @@ impl<
         if c.session.role() != dialog::Role::Uac {
             return Err(SendError::InvalidState);
         }
-        self.step_call(now, call, dialog::Event::TuCancel, None)
+        self.step_call(now, call, &dialog::Event::TuCancel, None)
     }
 
     /// End a call whatever its state: CANCEL, BYE or reject, as fits (RFC 3261 §15).
@@ -2356,7 +2382,7 @@ impl<
         if self.calls.get(call.0).is_none() {
             return Err(SendError::UnknownHandle);
         }
-        self.step_call(now, call, dialog::Event::TuHangUp, None)
+        self.step_call(now, call, &dialog::Event::TuHangUp, None)
     }
 
     // ----- requests ------------------------------------------------------------------
@@ -2426,10 +2452,11 @@ impl<
             core.call_id.as_str(),
             core.cseq.seq(),
             core.cseq.method(),
-        )
-        .ok();
-        let merge_hash = merge.as_ref().map(|m| hash_of(self.hash_key, 3, m));
-        if let (Some(m), Some(mh)) = (&merge, merge_hash)
+        );
+        // Borrowed where it was built: `ok()` would move the key (some 400 bytes).
+        let merge = merge.as_ref().ok();
+        let merge_hash = merge.map(|m| hash_of(self.hash_key, 3, m));
+        if let (Some(m), Some(mh)) = (merge, merge_hash)
             && (self.is_merged(m, mh, key)
                 || probe.as_ref().is_some_and(|p| self.linger.is_merged(m, p)))
         {
@@ -2520,7 +2547,7 @@ impl<
         let _ = self.step_call(
             now,
             call,
-            dialog::Event::Ack {
+            &dialog::Event::Ack {
                 cseq: cseq.seq(),
                 body,
             },
@@ -2612,7 +2639,7 @@ impl<
                 if let Some(c) = self.calls.get_mut(call.0) {
                     c.pending_tx = Some(cancel_tx);
                 }
-                let _ = self.step_call(now, call, dialog::Event::Cancel, None);
+                let _ = self.step_call(now, call, &dialog::Event::Cancel, None);
                 // Already answered: the CANCEL still gets its 200 (§9.2), nothing else.
                 if self
                     .txs
@@ -2689,7 +2716,7 @@ impl<
                 let _ = self.step_call(
                     now,
                     call,
-                    dialog::Event::Bye {
+                    &dialog::Event::Bye {
                         remote_tag: remote_tag.unwrap_or(Tag::EMPTY),
                     },
                     None,
@@ -2723,7 +2750,7 @@ impl<
                     .map(|c| core::mem::replace(&mut c.invite_tx, tx));
                 let body = !msg.body().is_empty();
                 let cseq = core.cseq.seq();
-                let _ = self.step_call(now, call, dialog::Event::ReInvite { body, cseq }, None);
+                let _ = self.step_call(now, call, &dialog::Event::ReInvite { body, cseq }, None);
                 if self.txs.get(tx.0).is_some_and(|e| e.machine.can_respond()) {
                     if let Some(c) = self.calls.get_mut(call.0) {
                         c.min_se_asked = c.min_se_asked.max(timer_answer.map_or(0, |a| a.min_se));
@@ -3143,6 +3170,9 @@ impl<
         machine: Machine,
         init: impl FnOnce(&mut TxMeta),
     ) -> Option<RawHandle> {
+        // The slot taken is a free one, whose buffers are overwritten: what the
+        // transmit queue holds of free slots is copied in first.
+        self.settle_free_slots();
         let h = self.txs.insert_reusing(|slot| {
             let e = slot.get_or_insert_with(|| TxEntry {
                 meta: TxMeta::blank(machine),
@@ -3209,7 +3239,7 @@ impl<
         msg: &Message<'_>,
         core: &CoreHeaders<'_>,
         key: &RequestKey,
-        merge_key: Option<MergeKey>,
+        merge_key: Option<&MergeKey>,
         hashes: KeyHashes,
     ) -> Option<TxHandle> {
         let reliability = self.config.transport.reliability();
@@ -3265,7 +3295,7 @@ impl<
             *m_client_key = None;
             // The keys' text copied into the reused slot's, not their room.
             key.store_in(m_server_key);
-            match &merge_key {
+            match merge_key {
                 Some(k) => k.store_in(m_merge_key),
                 None => *m_merge_key = None,
             }
@@ -3468,7 +3498,7 @@ impl<
                 }
             }
         }
-        let _ = self.step_call(now, call, dialog::Event::Reoriginated { cseq: next }, None);
+        let _ = self.step_call(now, call, &dialog::Event::Reoriginated { cseq: next }, None);
         self.push_event(Event::Reoriginated { tx, retry });
         true
     }
@@ -3576,7 +3606,7 @@ impl<
                 _ => None,
             };
             if let Some(interval) = interval {
-                let _ = self.step_call(now, call, dialog::Event::SessionExpires(interval), None);
+                let _ = self.step_call(now, call, &dialog::Event::SessionExpires(interval), None);
             }
         }
     }
@@ -3852,6 +3882,7 @@ impl<
         let tx = TxHandle(h);
         // Keep the latest response: the host reads it with `response` (a challenge, a
         // redirect's Contacts), and the ACK for a non-2xx final is built from it.
+        self.settle_response(tx);
         if let Some(e) = self.txs.get_mut(h) {
             e.response.clear();
             if e.response.extend_from_slice(msg.as_bytes()).is_err() {
@@ -4007,11 +4038,11 @@ impl<
         // one that is ACKed and BYEd (§13.2.2.4); requests within it are no longer taken
         // as early-dialog requests of the call.
         if code.is_success()
-            && let Some(tag) = to_tag
+            && let Some(tag) = &to_tag
             && let Some(f) = self
                 .calls
                 .get_mut(call.0)
-                .and_then(|c| c.forks.iter_mut().find(|f| f.tag == tag))
+                .and_then(|c| c.forks.iter_mut().find(|f| f.tag == *tag))
         {
             f.ended = true;
         }
@@ -4227,7 +4258,7 @@ impl<
         {
             let _ = d.refresh_target(msg);
         }
-        let _ = self.step_call(now, call, ev, Some(msg));
+        let _ = self.step_call(now, call, &ev, Some(msg));
     }
 
     /// PRACK the reliable provisional response `msg` (`rseq`) to the INVITE with CSeq
@@ -4296,12 +4327,12 @@ impl<
         let mut reported_final = false;
         for action in actions {
             match *action {
-                Action::SendRequest => self.resend(tx, |e| &e.request),
-                Action::SendResponse => self.resend(tx, |e| &e.response),
+                Action::SendRequest => self.resend(tx, TxBuf::Request),
+                Action::SendResponse => self.resend(tx, TxBuf::Response),
                 Action::SendAck => self.send_ack_for_final(tx),
                 Action::SendTrying => {
                     let _ = self.write_response(tx, StatusCode::TRYING, None);
-                    self.resend(tx, |e| &e.response);
+                    self.resend(tx, TxBuf::Response);
                 }
                 Action::StartTimer(id, d) => {
                     self.set_tx_timer(tx, timer_index(id), Some(now.saturating_add(d)))
@@ -4383,7 +4414,7 @@ impl<
                     {
                         let interval = cfg.uac_2xx(Some((se.delta_seconds(), se.refresher())));
                         let event = dialog::Event::SessionExpires(interval);
-                        let _ = self.step_call(now, call, event, None);
+                        let _ = self.step_call(now, call, &event, None);
                     }
                 }
                 match (call, msg) {
@@ -4457,7 +4488,7 @@ impl<
                 } else if let Some(call) = call
                     && client_invite
                 {
-                    let _ = self.step_call(now, call, dialog::Event::InviteTransactionEnded, None);
+                    let _ = self.step_call(now, call, &dialog::Event::InviteTransactionEnded, None);
                 } else if let Some(call) = call
                     && server_invite
                     && self
@@ -4729,7 +4760,7 @@ impl<
             // The callee's early dialog is its only one: the INVITE is declined, which
             // ends the call (§15).
             (dialog::Role::Uas, dialog::SessionState::Proceeding) => {
-                let _ = self.step_call(now, call, dialog::Event::TuHangUp, None);
+                let _ = self.step_call(now, call, &dialog::Event::TuHangUp, None);
             }
             _ => {
                 self.remove_call(now, call);
@@ -4768,15 +4799,49 @@ impl<
     }
 
     /// Queue the stored bytes `which` of `tx` to its peer.
-    fn resend(&mut self, tx: TxHandle, which: impl Fn(&TxEntry<MSG>) -> &[u8]) {
+    fn resend(&mut self, tx: TxHandle, which: TxBuf) {
         let Some(e) = self.txs.get(tx.0) else { return };
-        let bytes = which(e);
+        let bytes = e.stored(which);
         if bytes.is_empty() {
             return;
         }
-        if !self.transmits.push(e.peer, bytes) {
+        // Queued in place: copied once, into the host's buffer (see `TransmitQueue`).
+        if !self.transmits.push_stored(e.peer, tx.0.index, which, bytes) {
             self.stats.queue_overflows += 1;
         }
+    }
+
+    /// Copy into the transmit queue the stored bytes it refers to in the free slots,
+    /// one of which an insert is about to reuse: see [`TransmitQueue`]. Inlined to the
+    /// test of whether it refers to any.
+    #[inline(always)]
+    fn settle_free_slots(&mut self) {
+        if self.transmits.has_stored() {
+            self.settle_transmits(None);
+        }
+    }
+
+    /// [`settle_free_slots`](Self::settle_free_slots) for the response of `tx`, which
+    /// is about to be replaced.
+    #[inline(always)]
+    fn settle_response(&mut self, tx: TxHandle) {
+        if self.transmits.has_stored() {
+            self.settle_transmits(Some(tx.0.index));
+        }
+    }
+
+    /// Copy into the transmit queue the stored bytes it refers to: the response of
+    /// slot `response_of`, or with `None` those of every free slot.
+    #[inline(never)]
+    fn settle_transmits(&mut self, response_of: Option<u16>) {
+        let txs = &self.txs;
+        self.transmits.settle(
+            |slot, which| match response_of {
+                Some(index) => slot == index && which == TxBuf::Response,
+                None => !txs.is_live(slot),
+            },
+            |slot, which| txs.value_at(slot).map_or(&[], |e| e.stored(which)),
+        );
     }
 
     /// Build the response `status` to the request of server transaction `tx` into its
@@ -4788,6 +4853,8 @@ impl<
         status: StatusCode,
         call: Option<CallHandle>,
     ) -> Result<(), SendError> {
+        // The response is written over the last one, which may wait in the queue.
+        self.settle_response(tx);
         // A call's responses carry its local tag; others get a fresh one (stored bytes
         // make retransmissions identical). Borrowed, not copied: `calls` and `txs` are
         // apart.
@@ -5017,7 +5084,8 @@ impl<
             Some(c) => call_id
                 .push_str(c)
                 .map_err(|_| SendError::Capacity(Capacity::String))?,
-            None => call_id = self.new_call_id(),
+            // Empty: made above.
+            None => self.push_call_id(&mut call_id),
         }
         let via = self.via(&branch, &sent_by);
         let mut b = MessageBuilder::request(req.method, req.uri);
@@ -5223,7 +5291,7 @@ impl<
         match index {
             // No final response for too long after a provisional: give up (CANCEL).
             PROVISIONAL_GUARD => {
-                let _ = self.step_call(now, call, dialog::Event::TuHangUp, None);
+                let _ = self.step_call(now, call, &dialog::Event::TuHangUp, None);
             }
             // §9.1: no final response 64*T1 after the CANCEL: the INVITE transaction is
             // considered cancelled and destroyed.
@@ -5236,14 +5304,14 @@ impl<
                         if matches!(m.state(), transaction::State::Calling | transaction::State::Proceeding))
                 {
                     self.remove_tx(tx);
-                    let _ = self.step_call(now, call, dialog::Event::InviteTransactionEnded, None);
+                    let _ = self.step_call(now, call, &dialog::Event::InviteTransactionEnded, None);
                 }
             }
             _ => {
                 let Some(&timer) = SESSION_TIMERS.get(index) else {
                     return;
                 };
-                let _ = self.step_call(now, call, dialog::Event::Timer(timer), None);
+                let _ = self.step_call(now, call, &dialog::Event::Timer(timer), None);
             }
         }
     }
@@ -5254,7 +5322,8 @@ impl<
         &mut self,
         now: Instant,
         call: CallHandle,
-        event: dialog::Event,
+        // Borrowed: an event with a tag is some 140 bytes.
+        event: &dialog::Event,
         msg: Option<&Message<'_>>,
     ) -> Result<(), SendError> {
         let c = self.calls.get_mut(call.0).ok_or(SendError::UnknownHandle)?;
@@ -5262,7 +5331,7 @@ impl<
         // session before it is kept to tell (and to go back to, see below). Other events
         // step the session where it is.
         let command = matches!(
-            event,
+            *event,
             dialog::Event::TuCancel
                 | dialog::Event::TuAnswer
                 | dialog::Event::TuReject(_)
@@ -5295,7 +5364,7 @@ impl<
             // host can try again (a smaller body, another status). A hang-up or CANCEL
             // goes on regardless (its guards end the call).
             let retryable = matches!(
-                event,
+                *event,
                 dialog::Event::TuAnswer
                     | dialog::Event::TuReject(_)
                     | dialog::Event::TuReInvite { .. }
@@ -5544,7 +5613,7 @@ impl<
             dialog::Action::Retransmit2xx => {
                 if let Some(tx) = self.calls.get(call.0).map(|c| c.invite_tx) {
                     // The INVITE server transaction keeps the 2xx while in Accepted.
-                    self.resend(tx, |e| &e.response);
+                    self.resend(tx, TxBuf::Response);
                 }
             }
             dialog::Action::StartTimer(t, d) => {
@@ -5774,10 +5843,16 @@ impl<
     /// It is at most 16 + 1 + 39 bytes, which every caller's `N` holds.
     fn new_call_id<const N: usize>(&mut self) -> String<N> {
         let mut call_id = String::new();
-        let _ = text::push_hex64(&mut call_id, self.next_random());
+        self.push_call_id(&mut call_id);
+        call_id
+    }
+
+    /// [`new_call_id`](Self::new_call_id) written into `call_id`, empty: where the
+    /// caller keeps it, not returned and copied there.
+    fn push_call_id<const N: usize>(&mut self, call_id: &mut String<N>) {
+        let _ = text::push_hex64(call_id, self.next_random());
         let _ = call_id.push('@');
         let _ = call_id.push_str(&self.local_ip);
-        call_id
     }
 
     /// [`random_tag`](Self::random_tag) drawn now and written out when read.

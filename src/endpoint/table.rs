@@ -149,6 +149,17 @@ impl<T, const N: usize> Table<T, N> {
         self.len
     }
 
+    /// The value slot `index` holds, live or not (a freed slot keeps its value until
+    /// an insert reuses it).
+    pub(crate) fn value_at(&self, index: u16) -> Option<&T> {
+        self.slots.get(usize::from(index))?.value.as_ref()
+    }
+
+    /// Whether slot `index` is live.
+    pub(crate) fn is_live(&self, index: u16) -> bool {
+        self.slots.get(usize::from(index)).is_some_and(|s| s.live)
+    }
+
     /// Every live slot with its handle. Exactly `len` slots are live: the walk stops
     /// after the last of them (at once for an empty table, such as the registrations
     /// looked through for every final response outside a call).
@@ -1292,20 +1303,56 @@ mod heap_tests {
     }
 }
 
+/// Which stored message of a transaction a queued datagram is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TxBuf {
+    /// The request the transaction sent (client) or received (server).
+    Request,
+    /// Its last response.
+    Response,
+}
+
+/// A queued datagram as [`TransmitQueue::front`] gives it.
+pub(crate) enum Queued<'q> {
+    /// Bytes the queue holds.
+    Own(&'q [u8]),
+    /// The first `len` bytes of the stored message `which` of the transaction in table
+    /// slot `slot`, which are still those queued (see [`TransmitQueue::push_stored`]).
+    Stored { slot: u16, which: TxBuf, len: usize },
+}
+
 /// Datagrams waiting for `poll_transmit`: a ring of `N` fixed buffers written and read
-/// in place, so queueing a datagram copies its bytes once and taking it copies them
-/// once more, into the host's buffer (a queue of owned buffers would move each whole
-/// `MSG`-byte buffer in and out).
+/// in place (a queue of owned buffers would move each whole `MSG`-byte buffer in and
+/// out). A transaction's (re)transmission is queued as a reference to the bytes it
+/// stores, copied once, into the host's buffer; where those bytes would change or be
+/// reused before then, the endpoint first copies them into the queue (`settle`).
 pub(crate) struct TransmitQueue<const MSG: usize, const N: usize> {
     slots: [Datagram<MSG>; N],
     head: usize,
     len: usize,
+    /// Datagrams queued as references (`Datagram::stored`): with none, the endpoint's
+    /// checks before it changes stored bytes stop at this count.
+    stored: usize,
 }
 
 struct Datagram<const MSG: usize> {
     to: core::net::SocketAddr,
     len: usize,
+    /// `Some`: the bytes are a transaction's, in place (`Queued::Stored`); `bytes` unused.
+    stored: Option<(u16, TxBuf)>,
     bytes: [u8; MSG],
+    /// A hash of the bytes as queued (see `fingerprint`): the debug builds' check that
+    /// a reference still gives them when the datagram is taken.
+    #[cfg(debug_assertions)]
+    fingerprint: u64,
+}
+
+/// FNV-1a of `bytes`, for the debug check of [`TransmitQueue::holds`].
+#[cfg(debug_assertions)]
+fn fingerprint(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 impl<const MSG: usize, const N: usize> TransmitQueue<MSG, N> {
@@ -1314,10 +1361,14 @@ impl<const MSG: usize, const N: usize> TransmitQueue<MSG, N> {
             slots: core::array::from_fn(|_| Datagram {
                 to: core::net::SocketAddr::from(([0, 0, 0, 0], 0)),
                 len: 0,
+                stored: None,
                 bytes: [0; MSG],
+                #[cfg(debug_assertions)]
+                fingerprint: 0,
             }),
             head: 0,
             len: 0,
+            stored: 0,
         }
     }
 
@@ -1326,35 +1377,128 @@ impl<const MSG: usize, const N: usize> TransmitQueue<MSG, N> {
         self.len
     }
 
+    /// The slot the next datagram goes in; `None` when the queue is full or `len`
+    /// longer than `MSG`.
+    fn next_slot(&mut self, len: usize) -> Option<usize> {
+        if self.len >= N || len > MSG {
+            return None;
+        }
+        Some((self.head + self.len) % N)
+    }
+
     /// Queue a copy of `bytes` for `to`; `false` when the queue is full or `bytes`
     /// longer than `MSG`.
     pub(crate) fn push(&mut self, to: core::net::SocketAddr, bytes: &[u8]) -> bool {
-        if self.len >= N || bytes.len() > MSG {
+        let Some(i) = self.next_slot(bytes.len()) else {
             return false;
-        }
-        let slot = &mut self.slots[(self.head + self.len) % N];
+        };
+        let slot = &mut self.slots[i];
         slot.to = to;
         slot.len = bytes.len();
+        slot.stored = None;
         slot.bytes[..bytes.len()].copy_from_slice(bytes);
+        #[cfg(debug_assertions)]
+        {
+            slot.fingerprint = fingerprint(bytes);
+        }
         self.len += 1;
         true
     }
 
+    /// Queue `bytes`, the stored message `which` of the transaction in table slot
+    /// `slot`, for `to`, as a reference to them: the caller copies them in with
+    /// [`settle`](Self::settle) before they change or their slot is reused. `false` as
+    /// [`push`](Self::push).
+    pub(crate) fn push_stored(
+        &mut self,
+        to: core::net::SocketAddr,
+        slot: u16,
+        which: TxBuf,
+        bytes: &[u8],
+    ) -> bool {
+        let Some(i) = self.next_slot(bytes.len()) else {
+            return false;
+        };
+        let d = &mut self.slots[i];
+        d.to = to;
+        d.len = bytes.len();
+        d.stored = Some((slot, which));
+        #[cfg(debug_assertions)]
+        {
+            d.fingerprint = fingerprint(bytes);
+        }
+        self.stored += 1;
+        self.len += 1;
+        true
+    }
+
+    /// Whether any datagram is queued as a reference.
+    #[inline(always)]
+    pub(crate) fn has_stored(&self) -> bool {
+        self.stored != 0
+    }
+
+    /// Copy in the bytes of every datagram queued as a reference that `pick` picks
+    /// (given its transaction slot and message), from `bytes` (given the same): from
+    /// then on the queue holds them.
+    pub(crate) fn settle<'t>(
+        &mut self,
+        pick: impl Fn(u16, TxBuf) -> bool,
+        bytes: impl Fn(u16, TxBuf) -> &'t [u8],
+    ) {
+        for k in 0..self.len {
+            let d = &mut self.slots[(self.head + k) % N];
+            let Some((slot, which)) = d.stored else {
+                continue;
+            };
+            if !pick(slot, which) {
+                continue;
+            }
+            let from = bytes(slot, which).get(..d.len).unwrap_or(&[]);
+            d.bytes[..from.len()].copy_from_slice(from);
+            d.stored = None;
+            self.stored -= 1;
+        }
+    }
+
     /// The oldest datagram.
-    pub(crate) fn front(&self) -> Option<(core::net::SocketAddr, &[u8])> {
+    pub(crate) fn front(&self) -> Option<(core::net::SocketAddr, Queued<'_>)> {
         if self.len == 0 {
             return None;
         }
-        let slot = &self.slots[self.head];
-        Some((slot.to, &slot.bytes[..slot.len]))
+        let d = &self.slots[self.head];
+        let queued = match d.stored {
+            None => Queued::Own(&d.bytes[..d.len]),
+            Some((slot, which)) => Queued::Stored {
+                slot,
+                which,
+                len: d.len,
+            },
+        };
+        Some((d.to, queued))
     }
 
     /// Drop the oldest datagram.
     pub(crate) fn pop(&mut self) {
         if self.len > 0 {
+            if self.slots[self.head].stored.take().is_some() {
+                self.stored -= 1;
+            }
             self.head = (self.head + 1) % N;
             self.len -= 1;
         }
+    }
+
+    /// Whether `bytes` are those the oldest datagram was queued with (by their hash):
+    /// the debug builds' check that the endpoint settled every reference whose bytes
+    /// changed. Always `true` in other builds.
+    pub(crate) fn holds(&self, bytes: &[u8]) -> bool {
+        #[cfg(debug_assertions)]
+        if let Some(d) = self.slots.get(self.head).filter(|_| self.len > 0) {
+            return d.len == bytes.len() && d.fingerprint == fingerprint(bytes);
+        }
+        let _ = bytes;
+        true
     }
 }
 
@@ -1406,5 +1550,68 @@ mod flooding_tests {
         });
         let longest = longest.max().unwrap();
         assert!(longest <= 8, "one chain of {longest}");
+    }
+}
+
+#[cfg(test)]
+mod transmit_tests {
+    use super::*;
+
+    fn addr(port: u16) -> core::net::SocketAddr {
+        core::net::SocketAddr::from(([127, 0, 0, 1], port))
+    }
+
+    /// Datagrams queued as references give their slot's bytes until settled, then the
+    /// bytes they were queued with, whatever the slot holds after; the count of
+    /// references follows pushes, settles and pops.
+    #[test]
+    fn references_settle_into_the_queue() {
+        let mut q: TransmitQueue<16, 4> = TransmitQueue::new();
+        let mut store: [[u8; 5]; 2] = [*b"resp0", *b"reqs1"];
+        assert!(q.push_stored(addr(1), 0, TxBuf::Response, &store[0]));
+        assert!(q.push(addr(2), b"own"));
+        assert!(q.push_stored(addr(3), 1, TxBuf::Request, &store[1][..4]));
+        assert!(q.has_stored());
+        // Slot 0's response settled; slot 1's request left a reference.
+        q.settle(
+            |slot, which| slot == 0 && which == TxBuf::Response,
+            |slot, _| &store[usize::from(slot)],
+        );
+        store[0] = *b"xxxxx";
+        assert!(q.has_stored());
+        let mut seen = std::vec::Vec::new();
+        while let Some((to, queued)) = q.front() {
+            let bytes = match queued {
+                Queued::Own(b) => b.to_vec(),
+                Queued::Stored { slot, which, len } => {
+                    assert_eq!(which, TxBuf::Request);
+                    store[usize::from(slot)][..len].to_vec()
+                }
+            };
+            assert!(q.holds(&bytes));
+            seen.push((to.port(), bytes));
+            q.pop();
+        }
+        assert!(!q.has_stored());
+        assert_eq!(
+            seen,
+            [
+                (1, b"resp0".to_vec()),
+                (2, b"own".to_vec()),
+                (3, b"reqs".to_vec())
+            ]
+        );
+        // Full, or longer than a slot: refused, nothing counted.
+        for _ in 0..4 {
+            assert!(q.push_stored(addr(1), 0, TxBuf::Response, b"a"));
+        }
+        assert!(!q.push_stored(addr(1), 0, TxBuf::Response, b"a"));
+        assert!(!q.push(addr(1), b"a"));
+        while q.front().is_some() {
+            q.pop();
+        }
+        assert!(!q.has_stored());
+        assert!(!q.push_stored(addr(1), 0, TxBuf::Response, &[0; 17]));
+        assert!(!q.has_stored());
     }
 }

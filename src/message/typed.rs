@@ -267,6 +267,31 @@ impl<'a> Message<'a> {
         plain(item, self.text_at(offset + off, item.len()))
     }
 
+    /// [`Message::sole_plain`] for the top Via, written into `out`: whether it was.
+    pub(crate) fn sole_plain_via_into(&self, out: &mut Via<'a>) -> bool {
+        if self.is_repeated(HeaderKind::Via) {
+            return false;
+        }
+        let Some((value, offset)) = self.value_of(HeaderKind::Via) else {
+            return false;
+        };
+        let (off, item) = lex::trim(value);
+        !item.is_empty() && out.parse_plain_whole_into(item, self.text_at(offset + off, item.len()))
+    }
+
+    /// [`Message::from`] (`to`: [`Message::to`]) written into `out` (left as it was on
+    /// an error).
+    pub(crate) fn name_addr_into(
+        &self,
+        to: bool,
+        out: &mut NameAddr<'a>,
+    ) -> Result<(), ParseError> {
+        let kind = if to { HeaderKind::To } else { HeaderKind::From };
+        let (value, offset) = self.value_of(kind).ok_or(self.missing())?;
+        out.parse_text_into(value, self.text_at(offset, value.len()))
+            .map_err(|e| e.shifted(offset))
+    }
+
     /// [`Message::single`] for a view that takes its value as `&str` too.
     #[inline(always)]
     fn single_text<T>(

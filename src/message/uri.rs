@@ -269,6 +269,12 @@ impl<'a> Uri<'a> {
         }
     }
 
+    /// A value to be overwritten (an empty opaque URI, which no parse gives): what a
+    /// result built in place holds until its parse writes it.
+    pub(crate) const fn placeholder() -> Self {
+        Uri::Other(OtherUri { raw: "", colon: 0 })
+    }
+
     /// The URI exactly as received.
     pub fn as_str(&self) -> &'a str {
         match self {

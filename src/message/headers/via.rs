@@ -256,12 +256,46 @@ impl<'a> Via<'a> {
         }
     }
 
+    /// A value to be overwritten by [`Via::parse_plain_whole_into`]: what a result
+    /// built in place holds until then.
+    pub(crate) const fn placeholder() -> Self {
+        Via {
+            protocol_name: "",
+            protocol_version: "",
+            transport: Transport::Udp,
+            sent_by: HostPort {
+                host: Host::Domain(""),
+                port: None,
+            },
+            value: &[],
+            params_at: 0,
+            branch: None,
+            received: None,
+            rport: Rport::Absent,
+            maddr: None,
+            ttl: None,
+        }
+    }
+
+    /// [`Via::parse_plain_whole`] written into `self` (left as it was on `false`): the
+    /// top Via of a checked message is then built once, where the result keeps it.
+    pub(crate) fn parse_plain_whole_into(&mut self, s: &'a [u8], text: Option<&'a str>) -> bool {
+        match Self::parse_plain_whole(s, text) {
+            Some(v) => {
+                *self = v;
+                true
+            }
+            None => false,
+        }
+    }
+
     /// A whole Via header value `s` (trimmed) that [`Via::parse_text`] reads entirely
     /// by its plain paths (`SIP/2.0/`, a transport token, a plain sent-by, plain
     /// parameters): the Via `parse_text` gives for it. Those paths take no `,` or
     /// `"`, so such a value is one list element, which the comma splitter then need not
     /// scan for. `None` for any other value, which the caller splits and parses as
     /// before (and which reports any error).
+    #[inline(always)]
     pub(crate) fn parse_plain_whole(s: &'a [u8], text: Option<&'a str>) -> Option<Self> {
         // The protocol as nearly every Via writes it, space included: two word
         // comparisons, no token scan of the transport.
