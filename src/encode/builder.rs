@@ -707,6 +707,16 @@ impl<'a> MessageBuilder<'a> {
 #[inline(always)]
 fn emit_value_line<O: Out>(out: &mut O, value: &Value<'_>) {
     const CRLF: &[u8] = b"\r\n";
+    // Most values are text or bytes written as they are: tested first, before the
+    // jump through the table of every kind.
+    if let Value::Raw(b) = *value {
+        out.put2(b, CRLF);
+        return;
+    }
+    if let Value::Text(s) = *value {
+        out.put2(s.as_bytes(), CRLF);
+        return;
+    }
     match *value {
         Value::Raw(b) => out.put2(b, CRLF),
         Value::Text(s) => out.put2(s.as_bytes(), CRLF),
