@@ -117,7 +117,23 @@ pub fn skip_lws(s: &[u8], mut i: usize) -> usize {
 }
 
 /// `s` without leading and trailing LWS, and the offset of the first kept byte.
+#[inline]
 pub fn trim(s: &[u8]) -> (usize, &[u8]) {
+    // Nearly every value comes trimmed already (the message parser trims header values):
+    // LWS bytes are all at most SP, so a first and last byte above SP settle it with
+    // two comparisons instead of a table loop at each end.
+    if let (Some(&first), Some(&last)) = (s.first(), s.last())
+        && first > b' '
+        && last > b' '
+    {
+        return (0, s);
+    }
+    trim_loops(s)
+}
+
+/// [`trim`] by its loops: the reference the fast test is compared with, and the way
+/// for a value with LWS (or nothing) at an end.
+fn trim_loops(s: &[u8]) -> (usize, &[u8]) {
     let start = skip_lws(s, 0);
     let mut end = s.len();
     while end > start && is_lws(s[end - 1]) {
@@ -652,6 +668,33 @@ mod tests {
         );
         assert_eq!(CommaSeparated::new(b"  ").count(), 0);
         assert!(CommaSeparated::new(b"\"open").next().unwrap().is_err());
+    }
+
+    /// The fast test of `trim` gives what its loops give: every string of up to five
+    /// bytes over the LWS bytes, the bytes next to SP and others.
+    #[test]
+    fn trim_agrees_with_its_loops() {
+        let mut fast = 0;
+        for s in strings_over(b" \t\r\n\x00\x1f!a\x80\xff", 0..=5) {
+            assert_eq!(trim(&s), trim_loops(&s), "{s:?}");
+            fast += usize::from(s.first().is_some_and(|&b| b > b' ') && trim(&s).1 == &s[..]);
+        }
+        assert!(fast > 10_000, "{fast}");
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4096))]
+        /// Longer values: LWS runs around and inside any bytes.
+        #[test]
+        fn trim_agrees_with_its_loops_on_any_value(
+            lead in proptest::collection::vec(proptest::sample::select(&b" \t\r\n"[..]), 0..4),
+            body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..40),
+            tail in proptest::collection::vec(proptest::sample::select(&b" \t\r\n"[..]), 0..4),
+        ) {
+            let s = [&lead[..], &body, &tail].concat();
+            proptest::prop_assert_eq!(trim(&s), trim_loops(&s));
+            proptest::prop_assert_eq!(trim(&body), trim_loops(&body));
+        }
     }
 
     #[test]
