@@ -685,9 +685,22 @@ impl<'a> MessageBuilder<'a> {
                 out.put2(uri, b" SIP/2.0\r\n");
             }
             Start::Response { code, reason } => {
-                out.put(b"SIP/2.0 ");
-                out.put_u32(u32::from(code.as_u16()));
-                out.put(b" ");
+                let c = code.as_u16();
+                if (100..1000).contains(&c) {
+                    // Three digits (a `StatusCode` is 100..=699) and the space after
+                    // them, made in place: no digit count, one bounds check.
+                    let digits = [
+                        b'0' + (c / 100) as u8,
+                        b'0' + (c / 10 % 10) as u8,
+                        b'0' + (c % 10) as u8,
+                        b' ',
+                    ];
+                    out.put2(b"SIP/2.0 ", &digits);
+                } else {
+                    out.put(b"SIP/2.0 ");
+                    out.put_u32(u32::from(c));
+                    out.put(b" ");
+                }
                 out.put2(reason.as_bytes(), b"\r\n");
             }
         }
@@ -1277,6 +1290,23 @@ mod tests {
             assert!(b.encode_replacing(&mut small).is_err());
             assert!(b.encode_appending(&mut small).is_err());
             assert_eq!(&small[..], b"old");
+        }
+    }
+
+    /// The status line of every code is the reference's (its digits made in place).
+    #[test]
+    fn every_status_line_matches_the_reference() {
+        for n in 100..=699 {
+            let Some(code) = StatusCode::new(n) else {
+                continue;
+            };
+            for b in [
+                MessageBuilder::response(code),
+                MessageBuilder::response(code).reason(""),
+            ] {
+                let (new, old) = b.both_writers();
+                assert_eq!(new, old, "{n}");
+            }
         }
     }
 
