@@ -708,10 +708,20 @@ impl<'a> MessageBuilder<'a> {
             out.put2(name.as_bytes(), b": ");
             emit_value_line(out, value);
         }
-        out.put(b"Content-Length: ");
-        // A body longer than u32::MAX cannot be built on any target this crate serves.
-        out.put_u32(u32::try_from(self.body.len()).unwrap_or(u32::MAX));
-        out.put(b"\r\n\r\n");
+        let n = self.body.len();
+        if n < 10 {
+            // No body or a short one (most messages): the line and the blank line
+            // after it as one piece, the digit set in place.
+            let mut line = *b"Content-Length: 0\r\n\r\n";
+            line[16] = b'0' + n as u8;
+            out.put(&line);
+        } else {
+            out.put(b"Content-Length: ");
+            // A body longer than u32::MAX cannot be built on any target this crate
+            // serves.
+            out.put_u32(u32::try_from(n).unwrap_or(u32::MAX));
+            out.put(b"\r\n\r\n");
+        }
         out.put(self.body);
     }
 }
