@@ -743,13 +743,9 @@ fn emit_value_line<O: Out>(out: &mut O, value: &Value<'_>) {
     match *value {
         Value::Raw(b) => out.put2(b, CRLF),
         Value::Text(s) => out.put2(s.as_bytes(), CRLF),
-        Value::Number(n) => {
-            out.put_u32(n);
-            out.put(CRLF);
-        }
+        Value::Number(n) => out.put_u32_then(n, CRLF),
         Value::CSeq(n, m) => {
-            out.put_u32(n);
-            out.put(b" ");
+            out.put_u32_then(n, b" ");
             out.put2(m.as_str().as_bytes(), CRLF);
         }
         Value::Tagged(v, tag) => {
@@ -1300,6 +1296,23 @@ mod tests {
             assert!(b.encode_replacing(&mut small).is_err());
             assert!(b.encode_appending(&mut small).is_err());
             assert_eq!(&small[..], b"old");
+        }
+    }
+
+    /// Numbers of every digit count, and each side of where the count is found by
+    /// comparison, are written as the reference writes them.
+    #[test]
+    fn numbers_match_the_reference() {
+        let mut ns: std::vec::Vec<u32> = (0..=1100).collect();
+        ns.extend([9_999, 10_000, 99_999, 100_000, 4_294_967_294, u32::MAX]);
+        ns.extend((0..32).map(|k| 1u32 << k));
+        for n in ns {
+            let mut b = MessageBuilder::request(Method::Bye, "sip:a@b");
+            b.push("N", Value::Number(n));
+            b.push("C", Value::CSeq(n, Method::Bye));
+            b.push("E", Value::SessionExpires(n, Some(Refresher::Uac)));
+            let (new, old) = b.both_writers();
+            assert_eq!(new, old, "{n}");
         }
     }
 

@@ -110,6 +110,13 @@ pub(crate) trait Out {
         self.put(a);
         self.put(b);
     }
+
+    /// Append `n` in decimal, then `tail` (a number and the space or CRLF after it).
+    #[inline(always)]
+    fn put_u32_then(&mut self, n: u32, tail: &[u8]) {
+        self.put_u32(n);
+        self.put(tail);
+    }
 }
 
 impl Out for Counter {
@@ -198,6 +205,27 @@ impl Out for Cursor<'_> {
                 *d = b'0' + (n % 10) as u8;
                 n /= 10;
             }
+        }
+    }
+
+    /// One bounds check for both, and the digits of a number under 100 (Max-Forwards,
+    /// most CSeqs) counted by comparison.
+    #[inline(always)]
+    fn put_u32_then(&mut self, mut n: u32, tail: &[u8]) {
+        let len = if n < 10 {
+            1
+        } else if n < 100 {
+            2
+        } else {
+            n.checked_ilog10().map_or(1, |d| d as usize + 1)
+        };
+        if let Some(dst) = self.take(len + tail.len()) {
+            let (digits, rest) = dst.split_at_mut(len.min(dst.len()));
+            for d in digits.iter_mut().rev() {
+                *d = b'0' + (n % 10) as u8;
+                n /= 10;
+            }
+            copy(rest, tail);
         }
     }
 }
