@@ -1169,19 +1169,10 @@ fn all_visible(b: &[u8]) -> bool {
     // A byte below `!`, or above `~` (adding 1 sets its high bit, or it was set).
     let bad =
         |w: u64| (w.wrapping_sub(ONES * 0x21) & !w | (w & !HIGH).wrapping_add(ONES) | w) & HIGH;
-    let word = |c: &[u8]| {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(c);
-        u64::from_le_bytes(w)
-    };
     if b.len() < 8 {
         return b.iter().all(|&c| c > b' ' && c < 0x7f);
     }
-    let mut any = bad(word(&b[b.len() - 8..]));
-    for c in b.chunks_exact(8) {
-        any |= bad(word(c));
-    }
-    any == 0
+    or_words(b, bad) == 0
 }
 
 /// Whether `b` holds a byte below SP. Eight bytes a step: the SWAR test "some byte is
@@ -1190,19 +1181,39 @@ fn has_control(b: &[u8]) -> bool {
     const SP: u64 = 0x2020_2020_2020_2020;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     let below = |w: u64| w.wrapping_sub(SP) & !w & HIGH;
+    if b.len() < 8 {
+        return b.iter().any(|&c| c < b' ');
+    }
+    or_words(b, below) != 0
+}
+
+/// The OR of `f` over words covering `b` (at least 8 bytes), for a test `f` exact on
+/// each word alone: the first and last words (overlapping) up to 16 bytes, four up to
+/// 32 (most values: no loop to set up), else every word and an overlapping last.
+#[inline(always)]
+fn or_words(b: &[u8], f: impl Fn(u64) -> u64) -> u64 {
     let word = |c: &[u8]| {
         let mut w = [0u8; 8];
         w.copy_from_slice(c);
         u64::from_le_bytes(w)
     };
-    if b.len() < 8 {
-        return b.iter().any(|&c| c < b' ');
+    let (Some(first), Some(last)) = (b.first_chunk::<8>(), b.last_chunk::<8>()) else {
+        return 0;
+    };
+    let ends = f(u64::from_le_bytes(*first)) | f(u64::from_le_bytes(*last));
+    let n = b.len();
+    if n <= 16 {
+        return ends;
     }
-    let mut any = below(word(&b[b.len() - 8..]));
+    if n <= 32 {
+        // The second word and the one before the last cover the middle.
+        return ends | f(word(&b[8..16])) | f(word(&b[n - 16..n - 8]));
+    }
+    let mut any = ends;
     for c in b.chunks_exact(8) {
-        any |= below(word(c));
+        any |= f(word(c));
     }
-    any != 0
+    any
 }
 
 #[cfg(test)]
@@ -1492,9 +1503,8 @@ mod tests {
         for len in 0..40 {
             for at in 0..len {
                 for c in 0..=255u8 {
-                    let mut v = [b'!', b'~', 0x7f, b'x'].repeat(10);
-                    v[3] = b'~';
-                    v[2] = b'a';
+                    // Visible bytes at both ends of the range around the one changed.
+                    let mut v = [b'!', b'~', b'a', b'x'].repeat(10);
                     v[at] = c;
                     let s = &v[..len];
                     let old = s.iter().all(|&c| c > b' ' && c < 0x7f);
