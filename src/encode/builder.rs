@@ -530,7 +530,10 @@ impl<'a> MessageBuilder<'a> {
         self.check()?;
         let old = out.len;
         if let Some(n) = self.write_stored_at(out, old) {
-            out.room.copy_within(old..old + n, 0);
+            // Nothing held (a new transaction's first response): written in place.
+            if old != 0 {
+                out.room.copy_within(old..old + n, 0);
+            }
             out.len = n;
             return Ok(n);
         }
