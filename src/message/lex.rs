@@ -274,7 +274,7 @@ pub(crate) fn all_tag_bytes(s: &[u8]) -> bool {
 /// iff `x >= c`, and no carry leaves the byte; a byte from 0x80 up is flagged by `w`
 /// itself (a carry out of it reaches only bytes after it, and the word is flagged).
 #[inline(always)]
-fn not_alnum(w: u64) -> u64 {
+pub(crate) fn not_alnum(w: u64) -> u64 {
     const HIGH: u64 = 0x8080_8080_8080_8080;
     const ONES: u64 = 0x0101_0101_0101_0101;
     let at_least = |x: u64, c: u8| x.wrapping_add(ONES * u64::from(0x80 - c));
