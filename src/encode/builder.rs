@@ -530,7 +530,10 @@ impl<'a> MessageBuilder<'a> {
         self.check()?;
         let old = out.len;
         if let Some(n) = self.write_stored_at(out, old) {
-            out.room.copy_within(old..old + n, 0);
+            // Nothing held (a new transaction's first response): written in place.
+            if old != 0 {
+                out.room.copy_within(old..old + n, 0);
+            }
             out.len = n;
             return Ok(n);
         }
@@ -685,9 +688,22 @@ impl<'a> MessageBuilder<'a> {
                 out.put2(uri, b" SIP/2.0\r\n");
             }
             Start::Response { code, reason } => {
-                out.put(b"SIP/2.0 ");
-                out.put_u32(u32::from(code.as_u16()));
-                out.put(b" ");
+                let c = code.as_u16();
+                if (100..1000).contains(&c) {
+                    // Three digits (a `StatusCode` is 100..=699) and the space after
+                    // them, made in place: no digit count, one bounds check.
+                    let digits = [
+                        b'0' + (c / 100) as u8,
+                        b'0' + (c / 10 % 10) as u8,
+                        b'0' + (c % 10) as u8,
+                        b' ',
+                    ];
+                    out.put2(b"SIP/2.0 ", &digits);
+                } else {
+                    out.put(b"SIP/2.0 ");
+                    out.put_u32(u32::from(c));
+                    out.put(b" ");
+                }
                 out.put2(reason.as_bytes(), b"\r\n");
             }
         }
@@ -695,10 +711,20 @@ impl<'a> MessageBuilder<'a> {
             out.put2(name.as_bytes(), b": ");
             emit_value_line(out, value);
         }
-        out.put(b"Content-Length: ");
-        // A body longer than u32::MAX cannot be built on any target this crate serves.
-        out.put_u32(u32::try_from(self.body.len()).unwrap_or(u32::MAX));
-        out.put(b"\r\n\r\n");
+        let n = self.body.len();
+        if n < 10 {
+            // No body or a short one (most messages): the line and the blank line
+            // after it as one piece, the digit set in place.
+            let mut line = *b"Content-Length: 0\r\n\r\n";
+            line[16] = b'0' + n as u8;
+            out.put(&line);
+        } else {
+            out.put(b"Content-Length: ");
+            // A body longer than u32::MAX cannot be built on any target this crate
+            // serves.
+            out.put_u32(u32::try_from(n).unwrap_or(u32::MAX));
+            out.put(b"\r\n\r\n");
+        }
         out.put(self.body);
     }
 }
@@ -707,16 +733,22 @@ impl<'a> MessageBuilder<'a> {
 #[inline(always)]
 fn emit_value_line<O: Out>(out: &mut O, value: &Value<'_>) {
     const CRLF: &[u8] = b"\r\n";
+    // Most values are text or bytes written as they are: tested first, before the
+    // jump through the table of every kind.
+    if let Value::Raw(b) = *value {
+        out.put2(b, CRLF);
+        return;
+    }
+    if let Value::Text(s) = *value {
+        out.put2(s.as_bytes(), CRLF);
+        return;
+    }
     match *value {
         Value::Raw(b) => out.put2(b, CRLF),
         Value::Text(s) => out.put2(s.as_bytes(), CRLF),
-        Value::Number(n) => {
-            out.put_u32(n);
-            out.put(CRLF);
-        }
+        Value::Number(n) => out.put_u32_then(n, CRLF),
         Value::CSeq(n, m) => {
-            out.put_u32(n);
-            out.put(b" ");
+            out.put_u32_then(n, b" ");
             out.put2(m.as_str().as_bytes(), CRLF);
         }
         Value::Tagged(v, tag) => {
@@ -1140,19 +1172,10 @@ fn all_visible(b: &[u8]) -> bool {
     // A byte below `!`, or above `~` (adding 1 sets its high bit, or it was set).
     let bad =
         |w: u64| (w.wrapping_sub(ONES * 0x21) & !w | (w & !HIGH).wrapping_add(ONES) | w) & HIGH;
-    let word = |c: &[u8]| {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(c);
-        u64::from_le_bytes(w)
-    };
     if b.len() < 8 {
         return b.iter().all(|&c| c > b' ' && c < 0x7f);
     }
-    let mut any = bad(word(&b[b.len() - 8..]));
-    for c in b.chunks_exact(8) {
-        any |= bad(word(c));
-    }
-    any == 0
+    or_words(b, bad) == 0
 }
 
 /// Whether `b` holds a byte below SP. Eight bytes a step: the SWAR test "some byte is
@@ -1161,19 +1184,39 @@ fn has_control(b: &[u8]) -> bool {
     const SP: u64 = 0x2020_2020_2020_2020;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     let below = |w: u64| w.wrapping_sub(SP) & !w & HIGH;
+    if b.len() < 8 {
+        return b.iter().any(|&c| c < b' ');
+    }
+    or_words(b, below) != 0
+}
+
+/// The OR of `f` over words covering `b` (at least 8 bytes), for a test `f` exact on
+/// each word alone: the first and last words (overlapping) up to 16 bytes, four up to
+/// 32 (most values: no loop to set up), else every word and an overlapping last.
+#[inline(always)]
+fn or_words(b: &[u8], f: impl Fn(u64) -> u64) -> u64 {
     let word = |c: &[u8]| {
         let mut w = [0u8; 8];
         w.copy_from_slice(c);
         u64::from_le_bytes(w)
     };
-    if b.len() < 8 {
-        return b.iter().any(|&c| c < b' ');
+    let (Some(first), Some(last)) = (b.first_chunk::<8>(), b.last_chunk::<8>()) else {
+        return 0;
+    };
+    let ends = f(u64::from_le_bytes(*first)) | f(u64::from_le_bytes(*last));
+    let n = b.len();
+    if n <= 16 {
+        return ends;
     }
-    let mut any = below(word(&b[b.len() - 8..]));
+    if n <= 32 {
+        // The second word and the one before the last cover the middle.
+        return ends | f(word(&b[8..16])) | f(word(&b[n - 16..n - 8]));
+    }
+    let mut any = ends;
     for c in b.chunks_exact(8) {
-        any |= below(word(c));
+        any |= f(word(c));
     }
-    any != 0
+    any
 }
 
 #[cfg(test)]
@@ -1267,6 +1310,40 @@ mod tests {
             assert!(b.encode_replacing(&mut small).is_err());
             assert!(b.encode_appending(&mut small).is_err());
             assert_eq!(&small[..], b"old");
+        }
+    }
+
+    /// Numbers of every digit count, and each side of where the count is found by
+    /// comparison, are written as the reference writes them.
+    #[test]
+    fn numbers_match_the_reference() {
+        let mut ns: std::vec::Vec<u32> = (0..=1100).collect();
+        ns.extend([9_999, 10_000, 99_999, 100_000, 4_294_967_294, u32::MAX]);
+        ns.extend((0..32).map(|k| 1u32 << k));
+        for n in ns {
+            let mut b = MessageBuilder::request(Method::Bye, "sip:a@b");
+            b.push("N", Value::Number(n));
+            b.push("C", Value::CSeq(n, Method::Bye));
+            b.push("E", Value::SessionExpires(n, Some(Refresher::Uac)));
+            let (new, old) = b.both_writers();
+            assert_eq!(new, old, "{n}");
+        }
+    }
+
+    /// The status line of every code is the reference's (its digits made in place).
+    #[test]
+    fn every_status_line_matches_the_reference() {
+        for n in 100..=699 {
+            let Some(code) = StatusCode::new(n) else {
+                continue;
+            };
+            for b in [
+                MessageBuilder::response(code),
+                MessageBuilder::response(code).reason(""),
+            ] {
+                let (new, old) = b.both_writers();
+                assert_eq!(new, old, "{n}");
+            }
         }
     }
 
@@ -1429,9 +1506,8 @@ mod tests {
         for len in 0..40 {
             for at in 0..len {
                 for c in 0..=255u8 {
-                    let mut v = [b'!', b'~', 0x7f, b'x'].repeat(10);
-                    v[3] = b'~';
-                    v[2] = b'a';
+                    // Visible bytes at both ends of the range around the one changed.
+                    let mut v = [b'!', b'~', b'a', b'x'].repeat(10);
                     v[at] = c;
                     let s = &v[..len];
                     let old = s.iter().all(|&c| c > b' ' && c < 0x7f);

@@ -55,7 +55,17 @@ impl<'a> MessageBuilder<'a> {
         // Values copied from a CRLF-framed message need no checking again.
         let copied = crlf_framed(request);
         let mut vias = 0;
-        for (via, _) in request.values_of(HeaderKind::Via) {
+        // Nearly every request has one Via line: found by the index, without a walk over
+        // the headers after it for more.
+        let (mut all, mut single) = if request.is_repeated(HeaderKind::Via) {
+            (Some(request.values_of(HeaderKind::Via)), None)
+        } else {
+            (None, request.value_of(HeaderKind::Via))
+        };
+        while let Some(via) = match &mut all {
+            Some(all) => all.next().map(|(via, _)| via),
+            None => single.take().map(|(via, _)| via),
+        } {
             if vias == 0 {
                 // The top Via value gets a header line of its own, so that a server can
                 // replace it (§18.2.1 `received`/`rport`) with `with_top_via`.
@@ -343,6 +353,95 @@ mod tests {
             std::format!("{compared} builders compared, {written} written, {differ} differ");
         assert!(compared > 10_000 && written > 5_000, "{counts}");
         assert_eq!(differ, 0, "{counts}");
+    }
+
+    /// The Via values a response gets as the walk over every header line gave them
+    /// (the top value split off the first line), or `None` without a Via: the
+    /// reference for the single-Via shortcut.
+    fn vias_reference<'a>(request: &Message<'a>) -> Option<std::vec::Vec<&'a [u8]>> {
+        let mut out = std::vec::Vec::new();
+        for (i, (via, _)) in request.values_of(HeaderKind::Via).enumerate() {
+            if i == 0 {
+                let (first, rest) = split_first_value(via);
+                out.push(first);
+                if !rest.is_empty() {
+                    out.push(rest);
+                }
+            } else {
+                out.push(via);
+            }
+        }
+        (!out.is_empty()).then_some(out)
+    }
+
+    /// The Via headers of `response_to(request)` and the reference's.
+    fn vias_agree(request: &Message<'_>) {
+        let got = MessageBuilder::response_to(request, StatusCode::OK, "t").map(|b| {
+            b.headers()
+                .iter()
+                .filter(|(name, _)| *name == "Via")
+                .map(|(_, v)| match v {
+                    Value::Raw(v) => *v,
+                    _ => unreachable!("a copied Via is raw"),
+                })
+                .collect::<std::vec::Vec<_>>()
+        });
+        match (vias_reference(request), got) {
+            // A builder keeps its first MAX_BUILDER_HEADERS headers (and fails to write).
+            (Some(want), Ok(got)) => {
+                let kept = want.len().min(super::super::builder::MAX_BUILDER_HEADERS);
+                assert_eq!(got, want[..kept]);
+            }
+            // Another header the response copies is missing or malformed.
+            (Some(_), Err(e)) => assert_ne!(e, BuildError::MissingHeader(HeaderKind::Via)),
+            (None, got) => assert_eq!(got, Err(BuildError::MissingHeader(HeaderKind::Via))),
+        }
+    }
+
+    /// No, one and several Via lines, with one or two values each, among other headers.
+    #[test]
+    fn response_vias_agree_with_the_walk_over_every_line() {
+        let lines = [
+            "Via: SIP/2.0/UDP a;branch=z9hG4bK1\r\n",
+            "v: SIP/2.0/TCP b:5060;branch=z9hG4bK2, SIP/2.0/UDP c\r\n",
+            "Via: SIP/2.0/UDP d;received=1.2.3.4\r\n",
+        ];
+        let mut compared = 0;
+        for mask in 0..64u32 {
+            // Up to three Via lines, each before or after the From line.
+            let mut head = std::string::String::from("INVITE sip:a@h SIP/2.0\r\n");
+            let mut tail = std::string::String::new();
+            for (k, line) in lines.iter().enumerate() {
+                match (mask >> (2 * k)) & 3 {
+                    0 => {}
+                    1 | 3 => head.push_str(line),
+                    _ => tail.push_str(line),
+                }
+            }
+            let text = std::format!(
+                "{head}From: <sip:b@h>;tag=1\r\n{tail}To: <sip:a@h>\r\nCall-ID: c\r\n\
+                 CSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n"
+            );
+            let m = Message::parse(text.as_bytes()).unwrap(); // unwrap: a valid message
+            vias_agree(&m);
+            compared += 1;
+        }
+        assert_eq!(compared, 64);
+    }
+
+    #[test]
+    #[ignore = "needs ../shared/corpus"]
+    fn response_vias_agree_with_the_walk_on_the_corpus() {
+        let mut compared = 0;
+        for bytes in crate::corpus_inputs::inputs() {
+            if let Ok(m) = Message::parse(&bytes)
+                && m.is_request()
+            {
+                vias_agree(&m);
+                compared += 1;
+            }
+        }
+        assert!(compared > 1_000, "{compared}");
     }
 
     #[test]

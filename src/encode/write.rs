@@ -110,6 +110,13 @@ pub(crate) trait Out {
         self.put(a);
         self.put(b);
     }
+
+    /// Append `n` in decimal, then `tail` (a number and the space or CRLF after it).
+    #[inline(always)]
+    fn put_u32_then(&mut self, n: u32, tail: &[u8]) {
+        self.put_u32(n);
+        self.put(tail);
+    }
 }
 
 impl Out for Counter {
@@ -200,11 +207,32 @@ impl Out for Cursor<'_> {
             }
         }
     }
+
+    /// One bounds check for both, and the digits of a number under 100 (Max-Forwards,
+    /// most CSeqs) counted by comparison.
+    #[inline(always)]
+    fn put_u32_then(&mut self, mut n: u32, tail: &[u8]) {
+        let len = if n < 10 {
+            1
+        } else if n < 100 {
+            2
+        } else {
+            n.checked_ilog10().map_or(1, |d| d as usize + 1)
+        };
+        if let Some(dst) = self.take(len + tail.len()) {
+            let (digits, rest) = dst.split_at_mut(len.min(dst.len()));
+            for d in digits.iter_mut().rev() {
+                *d = b'0' + (n % 10) as u8;
+                n /= 10;
+            }
+            copy(rest, tail);
+        }
+    }
 }
 
 /// `dst.copy_from_slice(src)` for slices of one length. Most pieces of a message are
-/// shorter than 16 bytes: they are copied by two overlapping word moves each, not by a
-/// call to `memcpy` that costs more than the copy.
+/// at most 32 bytes long: they are copied by two overlapping moves each, not by a call
+/// to `memcpy` that costs more than the copy.
 #[inline(always)]
 fn copy(dst: &mut [u8], src: &[u8]) {
     let n = src.len();
@@ -212,11 +240,17 @@ fn copy(dst: &mut [u8], src: &[u8]) {
     if n != dst.len() {
         return;
     }
-    if n > 16 {
-        dst.copy_from_slice(src);
-    } else if n >= 8 {
-        dst[..8].copy_from_slice(&src[..8]);
-        dst[n - 8..].copy_from_slice(&src[n - 8..]);
+    if n >= 8 {
+        if n <= 16 {
+            dst[..8].copy_from_slice(&src[..8]);
+            dst[n - 8..].copy_from_slice(&src[n - 8..]);
+        } else if n <= 32 {
+            // URIs, branches, tags and Call-IDs: two overlapping 16-byte moves.
+            dst[..16].copy_from_slice(&src[..16]);
+            dst[n - 16..].copy_from_slice(&src[n - 16..]);
+        } else {
+            dst.copy_from_slice(src);
+        }
     } else if n >= 4 {
         dst[..4].copy_from_slice(&src[..4]);
         dst[n - 4..].copy_from_slice(&src[n - 4..]);
@@ -440,9 +474,9 @@ mod tests {
     /// fit is dropped and marks the cursor short.
     #[test]
     fn cursor_copies_every_length() {
-        let src: std::vec::Vec<u8> = (1..=40).collect();
-        for len in 0..=40 {
-            let mut buf = [0u8; 43];
+        let src: std::vec::Vec<u8> = (1..=80).collect();
+        for len in 0..=80 {
+            let mut buf = [0u8; 83];
             let mut c = Cursor::new(&mut buf);
             c.put(b"<");
             c.put(&src[..len]);

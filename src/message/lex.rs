@@ -117,7 +117,23 @@ pub fn skip_lws(s: &[u8], mut i: usize) -> usize {
 }
 
 /// `s` without leading and trailing LWS, and the offset of the first kept byte.
+#[inline]
 pub fn trim(s: &[u8]) -> (usize, &[u8]) {
+    // Nearly every value comes trimmed already (the message parser trims header values):
+    // LWS bytes are all at most SP, so a first and last byte above SP settle it with
+    // two comparisons instead of a table loop at each end.
+    if let (Some(&first), Some(&last)) = (s.first(), s.last())
+        && first > b' '
+        && last > b' '
+    {
+        return (0, s);
+    }
+    trim_loops(s)
+}
+
+/// [`trim`] by its loops: the reference the fast test is compared with, and the way
+/// for a value with LWS (or nothing) at an end.
+fn trim_loops(s: &[u8]) -> (usize, &[u8]) {
     let start = skip_lws(s, 0);
     let mut end = s.len();
     while end > start && is_lws(s[end - 1]) {
@@ -239,10 +255,34 @@ pub(crate) fn word_end(s: &[u8], i: usize) -> usize {
 }
 
 /// Whether every byte of `s` is a tag byte (visible ASCII but `"<>,;=`, see
-/// [`ValueClass::all_tag`]), four a step (tags are long).
+/// [`ValueClass::all_tag`]): a tag of 8 to 16 letters and digits (nearly every one:
+/// random hex or alphanumerics) by two word tests, any other four bytes a step by
+/// table.
 #[inline]
 pub(crate) fn all_tag_bytes(s: &[u8]) -> bool {
+    if s.len() <= 16
+        && let (Some(first), Some(last)) = (s.first_chunk::<8>(), s.last_chunk::<8>())
+        && not_alnum(u64::from_le_bytes(*first)) | not_alnum(u64::from_le_bytes(*last)) == 0
+    {
+        return true;
+    }
     class_run_end(s, 0, TAG) == s.len()
+}
+
+/// High bits set (nonzero) iff one of the eight bytes of `w` is not an ASCII letter or
+/// digit; exact for "any". Per byte below 0x80, `x + (0x80 - c)` has its high bit set
+/// iff `x >= c`, and no carry leaves the byte; a byte from 0x80 up is flagged by `w`
+/// itself (a carry out of it reaches only bytes after it, and the word is flagged).
+#[inline(always)]
+pub(crate) fn not_alnum(w: u64) -> u64 {
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    let at_least = |x: u64, c: u8| x.wrapping_add(ONES * u64::from(0x80 - c));
+    let digit = at_least(w, b'0') & !at_least(w, b'9' + 1);
+    // Letters of either case: the case bit set, then `a..=z`.
+    let folded = w | (ONES * 0x20);
+    let letter = at_least(folded, b'a') & !at_least(folded, b'z' + 1);
+    (!(digit | letter) | w) & HIGH
 }
 
 /// Index one past the run of bytes of class `class` that starts at `i`.
@@ -652,6 +692,81 @@ mod tests {
         );
         assert_eq!(CommaSeparated::new(b"  ").count(), 0);
         assert!(CommaSeparated::new(b"\"open").next().unwrap().is_err());
+    }
+
+    /// `all_tag_bytes` as it was: the table run over the whole value.
+    fn all_tag_bytes_reference(s: &[u8]) -> bool {
+        class_run_end(s, 0, TAG) == s.len()
+    }
+
+    /// The word test of `all_tag_bytes` agrees with the table run: every length to 20,
+    /// every byte value at every position of an alphanumeric tag, and every pair of
+    /// bytes around the word edges (a byte from 0x80 up carries into the next).
+    #[test]
+    fn tag_words_agree_with_the_table() {
+        let filler = b"aZ09zA9b0yYa1f2e3d4c";
+        let mut fast = 0;
+        for len in 0..=filler.len() {
+            let base = &filler[..len];
+            assert_eq!(all_tag_bytes(base), all_tag_bytes_reference(base));
+            fast += usize::from(all_tag_bytes(base));
+            for at in 0..len {
+                for c in 0..=255u8 {
+                    let mut v = base.to_vec();
+                    v[at] = c;
+                    assert_eq!(all_tag_bytes(&v), all_tag_bytes_reference(&v), "{v:?}");
+                    for next in [at + 1, 7, 8, len.saturating_sub(8)] {
+                        if next < len && next != at {
+                            for d in [0x80, 0xff, b'/', b':', b'@', b'[', b'`', b'{', b'-'] {
+                                let mut w = v.clone();
+                                w[next] = d;
+                                assert_eq!(all_tag_bytes(&w), all_tag_bytes_reference(&w), "{w:?}");
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assert!(fast > 15, "{fast}");
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4096))]
+        /// Tags of any length over alphanumerics and the bytes next to their ranges.
+        #[test]
+        fn tag_words_agree_with_the_table_on_any_tag(
+            v in proptest::collection::vec(proptest::sample::select(
+                &b"aAzZ09/:@[`{-_.~&^\"<>,;= \x7f\x80\xff"[..]), 0..40),
+        ) {
+            proptest::prop_assert_eq!(all_tag_bytes(&v), all_tag_bytes_reference(&v));
+        }
+    }
+
+    /// The fast test of `trim` gives what its loops give: every string of up to five
+    /// bytes over the LWS bytes, the bytes next to SP and others.
+    #[test]
+    fn trim_agrees_with_its_loops() {
+        let mut fast = 0;
+        for s in strings_over(b" \t\r\n\x00\x1f!a\x80\xff", 0..=5) {
+            assert_eq!(trim(&s), trim_loops(&s), "{s:?}");
+            fast += usize::from(s.first().is_some_and(|&b| b > b' ') && trim(&s).1 == &s[..]);
+        }
+        assert!(fast > 10_000, "{fast}");
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4096))]
+        /// Longer values: LWS runs around and inside any bytes.
+        #[test]
+        fn trim_agrees_with_its_loops_on_any_value(
+            lead in proptest::collection::vec(proptest::sample::select(&b" \t\r\n"[..]), 0..4),
+            body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..40),
+            tail in proptest::collection::vec(proptest::sample::select(&b" \t\r\n"[..]), 0..4),
+        ) {
+            let s = [&lead[..], &body, &tail].concat();
+            proptest::prop_assert_eq!(trim(&s), trim_loops(&s));
+            proptest::prop_assert_eq!(trim(&body), trim_loops(&body));
+        }
     }
 
     #[test]
