@@ -435,7 +435,7 @@ impl<'a> Message<'a> {
         // colon; when it is not CR or LF the search goes on after it. The search past
         // the 16 gives a CR or LF, which needs no second look.
         let at = match (below_0e(w0), below_0e(w1)) {
-            (0, 0) => find_line_break(rest, 16)?,
+            (0, 0) => line_break_after_16(rest)?,
             (f0, f1) => {
                 let j = if f0 != 0 {
                     (f0.trailing_zeros() / 8) as usize
@@ -1218,6 +1218,34 @@ fn find_line_break(s: &[u8], from: usize) -> Option<usize> {
         .map(|p| s.len() - rest.len() + p)
 }
 
+/// `find_line_break(s, 16)` for an `s` of 16 bytes or more: the sixteen-byte steps
+/// count up to the last whole step, one test each.
+#[inline(always)]
+fn line_break_after_16(s: &[u8]) -> Option<usize> {
+    let last = s.len().checked_sub(16)?;
+    let mut from = 16;
+    while from <= last {
+        let Some(pair) = s[from..].first_chunk::<16>() else {
+            break;
+        };
+        let (a, b) = words(pair);
+        let (fa, fb) = (below_0e(a), below_0e(b));
+        if fa | fb != 0 {
+            let j = if fa != 0 {
+                (fa.trailing_zeros() / 8) as usize
+            } else {
+                8 + (fb.trailing_zeros() / 8) as usize
+            };
+            if matches!(pair[j], b'\r' | b'\n') {
+                return Some(from + j);
+            }
+            return find_line_break(s, from + j + 1);
+        }
+        from += 16;
+    }
+    find_line_break(s, from)
+}
+
 /// `SIP-Version = "SIP" "/" 1*DIGIT "." 1*DIGIT` (RFC 3261 §25.1), name case-insensitive.
 fn parse_version(s: &[u8], offset: usize) -> Result<&str, ParseError> {
     // Every message this side of 2030 says exactly this.
@@ -1696,6 +1724,9 @@ mod read_head_tests {
                     .and_then(|t| t.iter().position(|&b| b == b'\r' || b == b'\n'))
                     .map(|p| from + p);
                 proptest::prop_assert_eq!(find_line_break(&s, from), want, "from {}", from);
+            }
+            if s.len() >= 16 {
+                proptest::prop_assert_eq!(line_break_after_16(&s), find_line_break(&s, 16));
             }
         }
     }
