@@ -416,14 +416,15 @@ impl<'a> Message<'a> {
             (0, 0) => return None,
             (0, flag) => {
                 let len = 8 + (flag.trailing_zeros() / 8) as usize;
-                // `flag >> 7` has the bit at the colon's byte: below it, the name's.
-                let w1 = w1 & ((flag >> 7) - 1);
-                (HeaderKind::from_name_words(w0, w1, len), len)
+                // `flag << 1` has the bit above the colon's byte: below it, the name's
+                // and the colon's (all of them for a colon in the top byte).
+                let w1 = w1 & (flag << 1).wrapping_sub(1);
+                (HeaderKind::from_colon_words(w0, w1), len)
             }
             (flag, _) => {
                 let len = (flag.trailing_zeros() / 8) as usize;
-                let w0 = w0 & ((flag >> 7) - 1);
-                (HeaderKind::from_name_word(w0, len), len)
+                let w0 = w0 & (flag << 1).wrapping_sub(1);
+                (HeaderKind::from_colon_word(w0), len)
             }
         };
         // `Other` too for an empty name (a colon at `pos`).
