@@ -387,10 +387,36 @@ impl<'a> Message<'a> {
         if bytes.len() > usize::from(u16::MAX) {
             return pos;
         }
+        let before = self.slots.len();
         while let Some(next) = self.known_header::<CRLF>(bytes, pos, max) {
             pos = next;
         }
+        // A line that starts with SP or HTAB (never a known name: the loop stops there)
+        // continues the one before, which `known_header` recorded without looking
+        // ahead: it is taken back, for `parse_header` to read with its continuation.
+        if bytes.get(pos).is_some_and(|&b| b == b' ' || b == b'\t') && self.slots.len() > before {
+            return self.take_back_last();
+        }
         pos
+    }
+
+    /// Take the last header out of the index and the lookup table, as if it had never
+    /// been recorded; returns where its line starts.
+    #[cold]
+    #[inline(never)]
+    fn take_back_last(&mut self) -> usize {
+        let Some(slot) = self.slots.pop() else {
+            return 0;
+        };
+        let kind = slot.kind;
+        if kind != HeaderKind::Other {
+            if usize::from(self.first[kind as usize]) == self.slots.len() {
+                self.first[kind as usize] = NONE;
+            } else if self.slots.iter().filter(|s| s.kind == kind).count() < 2 {
+                self.repeated &= !(1u64 << (kind as u32 & 63));
+            }
+        }
+        usize::from(slot.name_start)
     }
 
     /// [`Message::parse_header`] for the common line: a known name of at most 15 bytes
@@ -440,8 +466,7 @@ impl<'a> Message<'a> {
             (0, f1) => 8 + (f1.trailing_zeros() / 8) as usize,
             (f0, _) => (f0.trailing_zeros() / 8) as usize,
         };
-        // `line_end` and the continuation test of `parse_header`, every case it would
-        // refuse or continue left to it.
+        // `line_end` of `parse_header`, every case it would refuse left to it.
         let next = if CRLF {
             if rest.get(at..at + 2)? != b"\r\n" {
                 return None;
@@ -453,13 +478,8 @@ impl<'a> Message<'a> {
             }
             at + 1
         };
-        // A line that starts with a byte above SP (nearly every one) continues none.
-        if rest
-            .get(next)
-            .is_some_and(|&b| b <= b' ' && matches!(b, b' ' | b'\t'))
-        {
-            return None;
-        }
+        // Whether the next line continues this one is settled when the loop stops there
+        // (see `known_headers`).
         // `lex::trim` on the value between the colon and the line end: no CR or LF
         // there, so LWS is SP or HTAB. Nearly always one SP before and none after, and
         // a byte above SP is neither: one test a side. (`colon` < `at` < `rest.len()`;
