@@ -438,18 +438,17 @@ impl<'a> Message<'a> {
         let (w0, w1) = words(head);
         // The name: as `name_before_colon` finds it. A known name is a token run, so
         // this is what `parse_header` finds (see there).
-        let (kind, colon) = match (colon_flag(w0), colon_flag(w1)) {
+        let (kind, colon) = match (colon_flags(w0), colon_flags(w1)) {
             (0, 0) => return None,
-            (0, flag) => {
-                let len = 8 + (flag.trailing_zeros() / 8) as usize;
-                // `flag << 1` has the bit above the colon's byte: below it, the name's
-                // and the colon's (all of them for a colon in the top byte).
-                let w1 = w1 & (flag << 1).wrapping_sub(1);
+            (0, flags) => {
+                let len = 8 + (flags.trailing_zeros() / 8) as usize;
+                // The name's bytes and the colon's, nothing after.
+                let w1 = w1 & through_lowest(flags);
                 (HeaderKind::from_colon_words(w0, w1), len)
             }
-            (flag, _) => {
-                let len = (flag.trailing_zeros() / 8) as usize;
-                let w0 = w0 & (flag << 1).wrapping_sub(1);
+            (flags, _) => {
+                let len = (flags.trailing_zeros() / 8) as usize;
+                let w0 = w0 & through_lowest(flags);
                 (HeaderKind::from_colon_word(w0), len)
             }
         };
@@ -1138,15 +1137,21 @@ fn below_0e(word: u64) -> u64 {
     word.wrapping_sub(ONES * 0x0E) & !word & HIGH
 }
 
-/// The flag (0x80) of the first `:` of `word`, 0 if none (the classic zero-byte test:
-/// its lowest flag is exact; higher ones are not, and are cleared).
+/// Flags (0x80) on the bytes of `word` that may be `:`, 0 if none is (the classic
+/// zero-byte test: its lowest flag is exact, the first `:`; higher ones are not).
 #[inline(always)]
-fn colon_flag(word: u64) -> u64 {
+fn colon_flags(word: u64) -> u64 {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     let w = word ^ (ONES * u64::from(b':'));
-    let flags = w.wrapping_sub(ONES) & !w & HIGH;
-    flags & flags.wrapping_neg()
+    w.wrapping_sub(ONES) & !w & HIGH
+}
+
+/// The bytes of a word up to and including the one whose flag is the lowest of
+/// `flags` (not 0): every bit up to that flag's.
+#[inline(always)]
+fn through_lowest(flags: u64) -> u64 {
+    flags ^ flags.wrapping_sub(1)
 }
 
 /// End of the header section on a stream: the index after the empty line, if present.
