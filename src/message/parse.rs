@@ -312,15 +312,22 @@ impl<'a> Message<'a> {
         if pos == bytes.len() {
             return Err(ParseError::new(K::Empty, 0));
         }
-        let (line_end, next, crlf) = line_end(bytes, pos, None)?;
-        let line = &bytes[pos..line_end];
-        let start = match common_start_line(line) {
-            Some(start) => start,
-            None => match parse_start_line(line, pos) {
-                Ok(start) => start,
-                Err(e) if lenient => lenient_request_line(line).ok_or(e)?,
-                Err(e) => return Err(e),
-            },
+        let (start, next, crlf) = match common_start_line(&bytes[pos..]) {
+            // The line end `line_end` would find, and would take.
+            Some((start, len)) if bytes[pos + len] == b'\n' => (start, pos + len + 1, false),
+            Some((start, len)) if bytes.get(pos + len + 1) == Some(&b'\n') => {
+                (start, pos + len + 2, true)
+            }
+            _ => {
+                let (line_end, next, crlf) = line_end(bytes, pos, None)?;
+                let line = &bytes[pos..line_end];
+                let start = match parse_start_line(line, pos) {
+                    Ok(start) => start,
+                    Err(e) if lenient => lenient_request_line(line).ok_or(e)?,
+                    Err(e) => return Err(e),
+                };
+                (start, next, crlf)
+            }
         };
         self.start = start;
         self.start_offset = pos;
@@ -1303,13 +1310,15 @@ fn has_space_control_or_non_ascii(s: &[u8]) -> bool {
     words.remainder().iter().any(|&b| b <= b' ' || b >= 0x7f)
 }
 
-/// [`parse_start_line`] for the lines nearly every message starts with: `SIP/2.0 `, a
-/// status code and its canonical reason phrase; or a known method of at most 7
-/// letters, a Request-URI and ` SIP/2.0`. The value `parse_start_line` gives, found
-/// from the first word; `None` for any other line, which `parse_start_line` then reads
-/// (or refuses) as before.
+/// [`parse_start_line`] for the lines nearly every message starts with, read from
+/// `rest` (the start line and all that follows) without a search for the line end:
+/// `SIP/2.0 `, a status code and its canonical reason phrase; or a known method of at
+/// most 7 letters, a Request-URI and ` SIP/2.0`. Such a line holds no CR or LF, so
+/// when one follows right after, the line ends there: then the value
+/// `parse_start_line` gives for the line, and its length. `None` for any other line,
+/// which `parse_start_line` then reads (or refuses) as before.
 #[inline(always)]
-fn common_start_line(line: &[u8]) -> Option<StartLine<'_>> {
+fn common_start_line(rest: &[u8]) -> Option<(StartLine<'_>, usize)> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     /// `name` as a little-endian word, zero past its end.
@@ -1322,67 +1331,104 @@ fn common_start_line(line: &[u8]) -> Option<StartLine<'_>> {
         }
         w
     }
-    let w = u64::from_le_bytes(*line.first_chunk::<8>()?);
-    if w == word(b"SIP/2.0 ") {
+    let w = u64::from_le_bytes(*rest.first_chunk::<8>()?);
+    let (start, len) = if w == word(b"SIP/2.0 ") {
         // The canonical phrase holds no byte `parse_start_line` refuses (see
-        // `canonical_reasons_pass_the_reason_check`).
-        let [_, _, _, _, _, _, _, _, a, b, c, b' ', reason @ ..] = line else {
+        // `canonical_reasons_pass_the_reason_check`), CR and LF among them.
+        let [_, _, _, _, _, _, _, _, a, b, c, b' ', reason @ ..] = rest else {
             return None;
         };
         let digit = |d: u8| d.checked_sub(b'0').filter(|d| *d < 10).map(u16::from);
         let code = StatusCode::new(digit(*a)? * 100 + digit(*b)? * 10 + digit(*c)?)?;
         let canonical = code.reason();
-        return (reason == canonical.as_bytes()).then_some(StartLine::Response {
+        if !reason.starts_with(canonical.as_bytes()) {
+            return None;
+        }
+        let start = StartLine::Response {
             version: "SIP/2.0",
             code,
             reason: canonical,
-        });
-    }
-    // The method: the bytes before the first SP, which the lowest flag marks exactly.
-    let x = w ^ (ONES * u64::from(b' '));
-    let flags = x.wrapping_sub(ONES) & !x & HIGH;
-    let sp = flags & flags.wrapping_neg();
-    if sp == 0 {
-        return None;
-    }
-    const INVITE: u64 = word(b"INVITE");
-    const ACK: u64 = word(b"ACK");
-    const BYE: u64 = word(b"BYE");
-    const CANCEL: u64 = word(b"CANCEL");
-    const OPTIONS: u64 = word(b"OPTIONS");
-    const PRACK: u64 = word(b"PRACK");
-    const UPDATE: u64 = word(b"UPDATE");
-    const NOTIFY: u64 = word(b"NOTIFY");
-    const REFER: u64 = word(b"REFER");
-    const MESSAGE: u64 = word(b"MESSAGE");
-    const INFO: u64 = word(b"INFO");
-    const PUBLISH: u64 = word(b"PUBLISH");
-    let method = match w & ((sp >> 7) - 1) {
-        INVITE => Method::Invite,
-        ACK => Method::Ack,
-        BYE => Method::Bye,
-        CANCEL => Method::Cancel,
-        OPTIONS => Method::Options,
-        PRACK => Method::Prack,
-        UPDATE => Method::Update,
-        NOTIFY => Method::Notify,
-        REFER => Method::Refer,
-        MESSAGE => Method::Message,
-        INFO => Method::Info,
-        PUBLISH => Method::Publish,
-        _ => return None,
+        };
+        (start, 12 + canonical.len())
+    } else {
+        // The method: the bytes before the first SP, which the lowest flag marks
+        // exactly.
+        let x = w ^ (ONES * u64::from(b' '));
+        let flags = x.wrapping_sub(ONES) & !x & HIGH;
+        let sp = flags & flags.wrapping_neg();
+        if sp == 0 {
+            return None;
+        }
+        const INVITE: u64 = word(b"INVITE");
+        const ACK: u64 = word(b"ACK");
+        const BYE: u64 = word(b"BYE");
+        const CANCEL: u64 = word(b"CANCEL");
+        const OPTIONS: u64 = word(b"OPTIONS");
+        const PRACK: u64 = word(b"PRACK");
+        const UPDATE: u64 = word(b"UPDATE");
+        const NOTIFY: u64 = word(b"NOTIFY");
+        const REFER: u64 = word(b"REFER");
+        const MESSAGE: u64 = word(b"MESSAGE");
+        const INFO: u64 = word(b"INFO");
+        const PUBLISH: u64 = word(b"PUBLISH");
+        let method = match w & ((sp >> 7) - 1) {
+            INVITE => Method::Invite,
+            ACK => Method::Ack,
+            BYE => Method::Bye,
+            CANCEL => Method::Cancel,
+            OPTIONS => Method::Options,
+            PRACK => Method::Prack,
+            UPDATE => Method::Update,
+            NOTIFY => Method::Notify,
+            REFER => Method::Refer,
+            MESSAGE => Method::Message,
+            INFO => Method::Info,
+            PUBLISH => Method::Publish,
+            _ => return None,
+        };
+        let len = (sp.trailing_zeros() / 8) as usize;
+        // The URI runs to the first SP, control, DEL or non-ASCII byte, which must be
+        // the SP of ` SIP/2.0`: `parse_start_line` then splits where this does.
+        let after = rest.get(len + 1..)?;
+        let uri_len = space_control_or_non_ascii(after)?;
+        let (uri, version) = after.split_at_checked(uri_len)?;
+        if uri.is_empty() || !version.starts_with(b" SIP/2.0") {
+            return None;
+        }
+        let start = StartLine::Request {
+            method,
+            uri,
+            version: "SIP/2.0",
+        };
+        (start, len + 1 + uri_len + 8)
     };
-    let len = (sp.trailing_zeros() / 8) as usize;
-    let (uri, version) = line.get(len + 1..)?.split_last_chunk::<8>()?;
-    // No SP in the URI: `parse_start_line` splits where this does.
-    if version != b" SIP/2.0" || uri.is_empty() || has_space_control_or_non_ascii(uri) {
-        return None;
+    matches!(rest.get(len), Some(b'\r' | b'\n')).then_some((start, len))
+}
+
+/// The first byte of `s` that is SP, a control, DEL or not ASCII: what a Request-URI
+/// must not hold. Eight bytes at a time, each byte tested exactly (its low seven bits
+/// added to, so that no carry crosses into the next).
+#[inline(always)]
+fn space_control_or_non_ascii(s: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut i = 0;
+    while let Some(chunk) = s.get(i..).and_then(|t| t.first_chunk::<8>()) {
+        let w = u64::from_le_bytes(*chunk);
+        let low = w & !HIGH;
+        // High bit: at least 0x7F (`+ 1`), or not ASCII; at least 0x21 (`+ 0x5F`).
+        let from_7f = low.wrapping_add(ONES) | w;
+        let from_21 = low.wrapping_add(ONES * 0x5F) | w;
+        let flags = (from_7f | !from_21) & HIGH;
+        if flags != 0 {
+            return Some(i + (flags.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
     }
-    Some(StartLine::Request {
-        method,
-        uri,
-        version: "SIP/2.0",
-    })
+    s.get(i..)?
+        .iter()
+        .position(|&b| b <= b' ' || b >= 0x7f)
+        .map(|p| i + p)
 }
 
 /// A Request-Line read as `method SP anything`, for [`Message::salvage_request`].
@@ -1597,11 +1643,16 @@ mod read_head_tests {
     /// are where it and the reference could part.
     #[test]
     fn read_head_agrees_with_the_reference() {
-        let starts: [&[u8]; 4] = [
+        let starts: [&[u8]; 9] = [
             b"INVITE sip:bob@example.com SIP/2.0",
             b"SIP/2.0 200 OK",
             b"\r\nOPTIONS sip:a@b SIP/2.0",
             b"INVITE  sip:a@b  SIP/2.0",
+            b"ACK sip:a@b;x=\xc3\xa9 SIP/2.0",
+            b"SIP/2.0 486 Busy Here ",
+            b"BYE sip:a@b SIP/2.0\r",
+            b"SIP/2.0 180 Ringing\r",
+            b"MESSAGE sip:a@b\tc SIP/2.0",
         ];
         let lines = lines();
         let (mut compared, mut accepted, mut differ) = (0, 0, 0);
@@ -1670,6 +1721,10 @@ mod read_head_tests {
     const GEN_STARTS: &[&[u8]] = &[
         b"INVITE sip:bob@example.com SIP/2.0",
         b"SIP/2.0 180 Ringing",
+        b"ACK sip:a@b SIP/2.0",
+        b"SIP/2.0 200 OK",
+        b"SIP/2.0 200 OK ",
+        b"BYE sip:a\x7f@b SIP/2.0",
     ];
 
     /// Line ends before each generated line: mostly the message's own (written here as
@@ -1973,7 +2028,9 @@ mod tests {
                 reason: code.reason(),
             };
             assert_eq!(parse_start_line(line.as_bytes(), 0), Ok(want), "{line}");
-            assert_eq!(common_start_line(line.as_bytes()), Some(want), "{line}");
+            let rest = std::format!("{line}\r\n");
+            let found = common_start_line(rest.as_bytes());
+            assert_eq!(found, Some((want, line.len())), "{line}");
         }
     }
 
@@ -2030,17 +2087,33 @@ mod tests {
         ] {
             lines.push(status.to_vec());
         }
+        // Each prefix of each line, followed by what may come after one: the line is
+        // found only where a line end follows, and is what `parse_start_line` reads
+        // up to the first CR or LF.
         let mut common = 0;
         for line in &lines {
             for end in 0..=line.len() {
-                let l = &line[..end];
-                if let Some(start) = common_start_line(l) {
-                    assert_eq!(parse_start_line(l, 0), Ok(start), "{l:?}");
-                    common += 1;
+                for tail in [
+                    &b"\r\nVia: x\r\n"[..],
+                    b"\nVia: x\n",
+                    b"\r",
+                    b"",
+                    b"x\r\n",
+                    b" \r\n",
+                    b"\rx",
+                    b"\x00\r\n",
+                ] {
+                    let rest = [&line[..end], tail].concat();
+                    if let Some((start, len)) = common_start_line(&rest) {
+                        let at = rest.iter().position(|&b| b == b'\r' || b == b'\n');
+                        assert_eq!(at, Some(len), "{rest:?}");
+                        assert_eq!(parse_start_line(&rest[..len], 0), Ok(start), "{rest:?}");
+                        common += 1;
+                    }
                 }
             }
         }
-        assert!(common > 20, "{common}");
+        assert!(common > 40, "{common}");
     }
 
     #[test]
@@ -2053,6 +2126,8 @@ mod tests {
                     s[at] = b;
                     let s = &s[..len];
                     assert_eq!(has_space_control_or_non_ascii(s), s.iter().any(|&c| bad(c)));
+                    let first = s.iter().position(|&c| bad(c));
+                    assert_eq!(space_control_or_non_ascii(s), first, "{s:?}");
                 }
             }
         }
