@@ -382,8 +382,9 @@ impl<'a> Message<'a> {
     }
 
     /// [`Message::known_header`] on the lines from `pos` on while it reads them; returns
-    /// where it stopped. A loop of its own, out of line: the registers are all for it.
-    #[inline(never)]
+    /// where it stopped. Inline in `read_head` (once per line-end style): the call's
+    /// prologue and arguments cost more than the loop's few extra spills there.
+    #[inline(always)]
     fn known_headers<const CRLF: bool>(
         &mut self,
         bytes: &'a [u8],
