@@ -1413,8 +1413,8 @@ fn common_start_line(rest: &[u8]) -> Option<(StartLine<'_>, usize)> {
 fn space_control_or_non_ascii(s: &[u8]) -> Option<usize> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
-    let mut i = 0;
-    while let Some(chunk) = s.get(i..).and_then(|t| t.first_chunk::<8>()) {
+    let mut rest = s;
+    while let Some((chunk, tail)) = rest.split_first_chunk::<8>() {
         let w = u64::from_le_bytes(*chunk);
         let low = w & !HIGH;
         // High bit: at least 0x7F (`+ 1`), or not ASCII; at least 0x21 (`+ 0x5F`).
@@ -1422,14 +1422,13 @@ fn space_control_or_non_ascii(s: &[u8]) -> Option<usize> {
         let from_21 = low.wrapping_add(ONES * 0x5F) | w;
         let flags = (from_7f | !from_21) & HIGH;
         if flags != 0 {
-            return Some(i + (flags.trailing_zeros() / 8) as usize);
+            return Some(s.len() - rest.len() + (flags.trailing_zeros() / 8) as usize);
         }
-        i += 8;
+        rest = tail;
     }
-    s.get(i..)?
-        .iter()
+    rest.iter()
         .position(|&b| b <= b' ' || b >= 0x7f)
-        .map(|p| i + p)
+        .map(|p| s.len() - rest.len() + p)
 }
 
 /// A Request-Line read as `method SP anything`, for [`Message::salvage_request`].
