@@ -452,18 +452,14 @@ impl<'a> Message<'a> {
                 let len = 8 + (flags.trailing_zeros() / 8) as usize;
                 // The name's bytes and the colon's, nothing after.
                 let w1 = w1 & through_lowest(flags);
-                (HeaderKind::from_colon_words(w0, w1), len)
+                (HeaderKind::from_colon_words(w0, w1)?, len)
             }
             (flags, _) => {
                 let len = (flags.trailing_zeros() / 8) as usize;
                 let w0 = w0 & through_lowest(flags);
-                (HeaderKind::from_colon_word(w0), len)
+                (HeaderKind::from_colon_word(w0)?, len)
             }
         };
-        // `Other` too for an empty name (a colon at `pos`).
-        if kind == HeaderKind::Other {
-            return None;
-        }
         // The line end: the first byte below 0x0E from the colon on, which the test
         // just below takes for the line end only if it is one. Neither the name nor the
         // colon has such a byte, so the first of the 16 lies after the colon. Any other
