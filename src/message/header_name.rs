@@ -209,90 +209,112 @@ fn eq_lower(name: &[u8], lower: &[u8]) -> bool {
     }
 }
 
-/// A known name of at most 16 bytes, or a compact form, as [`HeaderKind::from_name_words`]
-/// compares it: lower case, as two little-endian words zero past its end.
+/// A known name of at most 15 bytes, or a compact form, followed by its colon, as
+/// [`HeaderKind::from_colon_words`] compares it: lower case, as two little-endian words
+/// zero past the colon. The colon makes the length part of the comparison.
 #[derive(Clone, Copy)]
 struct Short {
     lower: [u64; 2],
     /// [`fold`] of `lower`, computed once: 0x20 on each letter.
     fold: [u64; 2],
-    len: u8,
-    kind: HeaderKind,
 }
 
 /// 0x20 in every byte: `| LOWER` lower-cases the letters of a word (see [`name_key`]).
 const LOWER: u64 = 0x2020_2020_2020_2020;
 
 /// The multiplier of [`short_slot`], found by trying multipliers until the short names'
-/// keys fell into distinct slots (the build checks it, see [`SHORT_SLOTS`]).
-const SHORT_MUL: u64 = 0x8427_093d_cecd_114b;
+/// keys fell into distinct slots (the build checks it, see [`SHORT`]).
+const SHORT_MUL: u64 = 0x0dc3_a8d6_9048_3c6d;
 
-/// The slot of a name of at most 16 bytes given as in [`HeaderKind::from_name_words`]:
-/// the top byte of a multiplicative hash of both words, letters folded to one case
-/// (the second word's to upper case, so that a short name's, 0, stays 0).
+/// The slot of a name and its colon given as in [`HeaderKind::from_colon_words`]: the
+/// top byte of a multiplicative hash of both words, letters folded to one case (the
+/// second word's to upper case, so that a short name's, 0, stays 0).
 #[inline(always)]
 const fn short_slot(w0: u64, w1: u64) -> usize {
     (((w0 | LOWER) ^ (w1 & !LOWER).rotate_left(29)).wrapping_mul(SHORT_MUL) >> 56) as usize
 }
 
-/// Every compact form and every known name of at most 16 bytes (52 of the 58): entry 0
-/// is a placeholder no name matches (its length is 0), which empty slots point at.
-const SHORT: [Short; 73] = {
+/// The words of `lower` followed by a colon, zero past it.
+const fn colon_words(lower: &[u8]) -> [u64; 2] {
+    let mut words = [0u64; 2];
+    let mut j = 0;
+    while j <= lower.len() {
+        let b = if j < lower.len() { lower[j] } else { b':' };
+        words[j / 8] |= (b as u64) << (8 * (j % 8));
+        j += 1;
+    }
+    words
+}
+
+/// Every compact form and every known name of at most 15 bytes (49 of the 58), with
+/// its colon, in the slot its words hash to: one table, no index into another. An
+/// empty slot holds zeros, which no name with its colon equals.
+const SHORT: [Short; 256] = {
     let none = Short {
         lower: [0; 2],
         fold: [0; 2],
-        len: 0,
-        kind: HeaderKind::Other,
     };
-    let mut t = [none; 73];
-    let mut n = 1;
-    let mut c = b'a';
-    while c <= b'z' {
-        let kind = HeaderKind::from_compact(c);
+    let mut t = [none; 256];
+    let mut i = 0;
+    while i < SHORT_KINDS.len() {
+        let kind = SHORT_KINDS[i];
         if !matches!(kind, HeaderKind::Other) {
-            t[n] = Short {
-                lower: [c as u64, 0],
-                fold: [fold(c as u64), 0],
-                len: 1,
-                kind,
+            let lower = short_words(i, kind);
+            let s = short_slot(lower[0], lower[1]);
+            assert!(
+                t[s].lower[0] == 0,
+                "two short names share a slot: change SHORT_MUL"
+            );
+            t[s] = Short {
+                lower,
+                fold: [fold(lower[0]), fold(lower[1])],
             };
-            n += 1;
         }
+        i += 1;
+    }
+    t
+};
+
+/// The kinds [`SHORT`] holds, in no particular order: the compact forms (`Other` for a
+/// letter that is none), then the named kinds (`Other` for a name too long).
+const SHORT_KINDS: [HeaderKind; 26 + HeaderKind::NAMED.len()] = {
+    let mut t = [HeaderKind::Other; 26 + HeaderKind::NAMED.len()];
+    let mut c = 0;
+    while c < 26 {
+        t[c] = HeaderKind::from_compact(b'a' + c as u8);
         c += 1;
     }
     let mut i = 0;
     while i < HeaderKind::NAMED.len() {
         let kind = HeaderKind::NAMED[i];
-        let lower = kind.lower();
-        if lower.len() <= 16 {
-            let mut words = [0u64; 2];
-            let mut j = 0;
-            while j < lower.len() {
-                words[j / 8] |= (lower[j] as u64) << (8 * (j % 8));
-                j += 1;
-            }
-            t[n] = Short {
-                lower: words,
-                fold: [fold(words[0]), fold(words[1])],
-                len: lower.len() as u8,
-                kind,
-            };
-            n += 1;
+        if kind.lower().len() <= 15 {
+            t[26 + i] = kind;
         }
         i += 1;
     }
-    assert!(n == t.len(), "SHORT holds every short name");
     t
 };
 
-/// The entry of [`SHORT`] for each [`short_slot`] (0: none).
-const SHORT_SLOTS: [u8; 256] = {
-    let mut t = [0u8; 256];
-    let mut i = 1;
-    while i < SHORT.len() {
-        let s = short_slot(SHORT[i].lower[0], SHORT[i].lower[1]);
-        assert!(t[s] == 0, "two short names share a slot: change SHORT_MUL");
-        t[s] = i as u8;
+/// The words of entry `i` of [`SHORT_KINDS`] with its colon: its letter, or its full
+/// name.
+const fn short_words(i: usize, kind: HeaderKind) -> [u64; 2] {
+    if i < 26 {
+        [(b'a' + i as u8) as u64 | (b':' as u64) << 8, 0]
+    } else {
+        colon_words(kind.lower())
+    }
+}
+
+/// The kind of each slot of [`SHORT`] (`Other` for an empty one).
+const SHORT_KIND: [HeaderKind; 256] = {
+    let mut t = [HeaderKind::Other; 256];
+    let mut i = 0;
+    while i < SHORT_KINDS.len() {
+        let kind = SHORT_KINDS[i];
+        if !matches!(kind, HeaderKind::Other) {
+            let lower = short_words(i, kind);
+            t[short_slot(lower[0], lower[1])] = kind;
+        }
         i += 1;
     }
     t
@@ -305,35 +327,30 @@ const fn fold(lower: u64) -> u64 {
 }
 
 impl HeaderKind {
-    /// [`HeaderKind::from_name`] of a name of `len` bytes, 1 to 16, given as the
-    /// little-endian words of its bytes 0..8 and 8..16, every byte past `len` zero:
-    /// for the parser, which has the words in hand. One hash and one comparison of two
-    /// words, as [`eq_lower`] does (with the fold precomputed).
+    /// [`HeaderKind::from_name`] of the name before the first colon of a header line's
+    /// first 16 bytes, given as their little-endian words `w0` (bytes 0..8) and `w1`
+    /// (8..16) with every byte past the colon zero and the colon kept: for the parser,
+    /// which has the words in hand. One hash and one comparison of two words, as
+    /// [`eq_lower`] does (with the fold precomputed); the colon in both sides makes
+    /// names of other lengths, and names with NUL bytes that would read as the zero
+    /// padding, differ. `None` for any other name (an empty one too: a colon first),
+    /// never `Some(Other)`.
     #[inline(always)]
-    pub(crate) fn from_name_words(w0: u64, w1: u64, len: usize) -> HeaderKind {
-        let e = &SHORT[usize::from(SHORT_SLOTS[short_slot(w0, w1)])];
-        // A name of another length differs from the entry's in its last byte or the
-        // byte after; the length check also refuses names with NUL bytes that would
-        // read as the zero padding.
-        if usize::from(e.len) == len
-            && ((w0 | e.fold[0]) ^ e.lower[0]) | ((w1 | e.fold[1]) ^ e.lower[1]) == 0
-        {
-            e.kind
-        } else {
-            HeaderKind::Other
-        }
+    pub(crate) fn from_colon_words(w0: u64, w1: u64) -> Option<HeaderKind> {
+        let slot = short_slot(w0, w1);
+        let e = &SHORT[slot];
+        (((w0 | e.fold[0]) ^ e.lower[0]) | ((w1 | e.fold[1]) ^ e.lower[1]) == 0)
+            .then(|| SHORT_KIND[slot])
     }
 
-    /// [`HeaderKind::from_name_words`] of a name of at most 8 bytes (`w1` 0): an entry
-    /// of that length has a second word of 0 too, which needs no comparison.
+    /// [`HeaderKind::from_colon_words`] of a colon among the first 8 bytes (`w1` 0): an
+    /// entry that matches the first word then has a second word of 0 too, as only an
+    /// entry with its colon in the same place can match the first word.
     #[inline(always)]
-    pub(crate) fn from_name_word(w0: u64, len: usize) -> HeaderKind {
-        let e = &SHORT[usize::from(SHORT_SLOTS[short_slot(w0, 0)])];
-        if usize::from(e.len) == len && w0 | e.fold[0] == e.lower[0] {
-            e.kind
-        } else {
-            HeaderKind::Other
-        }
+    pub(crate) fn from_colon_word(w0: u64) -> Option<HeaderKind> {
+        let slot = short_slot(w0, 0);
+        let e = &SHORT[slot];
+        (w0 | e.fold[0] == e.lower[0]).then(|| SHORT_KIND[slot])
     }
 
     /// Compact forms of RFC 3261 §7.3.3 and the extension RFCs (IANA SIP header
@@ -463,28 +480,28 @@ mod tests {
         }
     }
 
-    /// [`HeaderKind::from_name_words`] (and `from_name_word`) is
-    /// [`HeaderKind::from_name`] on every name of 1 to 16 bytes: the known ones and
-    /// compact forms in any case, with each byte replaced (by bytes that fold onto a
-    /// letter, a NUL that reads as padding, a byte with the high bit), cut or extended,
-    /// and short strings over the names' letters.
+    /// [`HeaderKind::from_colon_words`] (and `from_colon_word`) is
+    /// [`HeaderKind::from_name`] on every name of 0 to 15 bytes before its colon: the
+    /// known ones and compact forms in any case, with each byte replaced (by bytes that
+    /// fold onto a letter, a NUL that reads as padding, a colon, a byte with the high
+    /// bit), cut or extended, and short strings over the names' letters.
     #[test]
     fn from_name_words_agrees_with_from_name() {
         let words = |name: &[u8]| {
             let mut b = [0u8; 16];
             b[..name.len()].copy_from_slice(name);
+            b[name.len()] = b':';
             let w = |at: usize| {
                 let mut w = [0u8; 8];
                 w.copy_from_slice(&b[at..at + 8]);
                 u64::from_le_bytes(w)
             };
-            let got = HeaderKind::from_name_words(w(0), w(8), name.len());
-            if name.len() <= 8 {
-                assert_eq!(
-                    HeaderKind::from_name_word(w(0), name.len()),
-                    got,
-                    "{name:?}"
-                );
+            let got = HeaderKind::from_colon_words(w(0), w(8));
+            assert_ne!(got, Some(HeaderKind::Other), "{name:?}");
+            let got = got.unwrap_or(HeaderKind::Other);
+            if name.len() < 8 {
+                let one = HeaderKind::from_colon_word(w(0)).unwrap_or(HeaderKind::Other);
+                assert_eq!(one, got, "{name:?}");
             }
             got
         };
@@ -499,7 +516,7 @@ mod tests {
                         names.push(n);
                     }
                     for at in 0..name.len() {
-                        for b in *b"-aAzZ0_\r\x00\xff@[`{" {
+                        for b in *b"-aAzZ0_\r\x00\xff@[`{:" {
                             let mut n = name.to_vec();
                             n[at] = b;
                             names.push(n);
@@ -511,8 +528,15 @@ mod tests {
         names.extend(crate::message::lex::strings_over(b"acdeiklnoprstv-", 1..=4));
         names.extend((0..=255u8).map(|b| std::vec![b]));
         let (mut compared, mut known) = (0, 0);
-        for name in names.iter().filter(|n| (1..=16).contains(&n.len())) {
-            let want = HeaderKind::from_name(name);
+        names.push(std::vec::Vec::new());
+        // The parser masks the name up to its first colon: a name with a colon in it
+        // is never looked up whole.
+        for name in names.iter().filter(|n| n.len() <= 15 && !n.contains(&b':')) {
+            let want = if name.is_empty() {
+                HeaderKind::Other
+            } else {
+                HeaderKind::from_name(name)
+            };
             assert_eq!(words(name), want, "{name:?}");
             compared += 1;
             known += usize::from(want != HeaderKind::Other);
