@@ -4992,6 +4992,11 @@ impl<
         if req.cseq == 0 || req.cseq > CSEQ_LIMIT {
             return Err(SendError::InvalidState);
         }
+        // A host's Request-URI without its scheme (`bob@host`) would go out as a start
+        // line no peer accepts (§25.1): refused as the writer refuses one with a space.
+        if !has_scheme(req.uri) {
+            return Err(SendError::Encode(EncodeError::InvalidStartLine));
+        }
         let (branch, sent_by) = self.via_parts();
         // A host's tag may be as long as a dialog keeps (a peer's UUID tag, used again).
         // Written in the caller's room, not returned: a tag is 128 bytes.
@@ -5826,6 +5831,25 @@ impl LazyTag {
             let _ = text::push_hex64(&mut s, prf(self.key, self.n)); // fits exactly
         }
         s
+    }
+}
+
+/// Whether `uri` starts with a scheme and its colon (RFC 3986 §3.1, which RFC 3261
+/// §25.1's absoluteURI takes: `ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) ":"`).
+fn has_scheme(uri: &str) -> bool {
+    let b = uri.as_bytes();
+    // `sip:` first: the Request-URI of nearly every request.
+    if b.len() > 4 && b[..4].eq_ignore_ascii_case(b"sip:") {
+        return true;
+    }
+    match b.iter().position(|&c| c == b':') {
+        Some(n) if n > 0 => {
+            b[0].is_ascii_alphabetic()
+                && b[1..n]
+                    .iter()
+                    .all(|&c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'-' | b'.'))
+        }
+        _ => false,
     }
 }
 
