@@ -382,7 +382,6 @@ fn a_phone_registers_with_digest_calls_through_the_registrar_and_hangs_up() {
         expires: 300
     }));
     let bob_at = net.addrs[BOB];
-    drop(host);
     assert_eq!(
         pbx.verdicts,
         [
@@ -455,7 +454,6 @@ fn a_phone_registers_with_digest_calls_through_the_registrar_and_hangs_up() {
     net.eps[ALICE].hangup(net.now, call).unwrap();
     let until = secs(60);
     net.run_until(until, &mut host);
-    drop(host);
     assert_eq!(
         net.ladder(ALICE, PBX)[4..],
         [
@@ -851,4 +849,170 @@ fn a_request_uri_without_a_scheme_is_refused_before_anything_is_sent() {
         .map(Wire::line)
         .collect();
     assert_eq!(sent, ["OPTIONS"; 5]);
+}
+
+/// A header the endpoint writes itself (Via, From, To, Call-ID, CSeq, Max-Forwards,
+/// Content-Type, Content-Length), given again among a command's extra headers, is
+/// refused and named by its position in the host's list, rather than written twice
+/// into a message the peer answers 400 (or, for Content-Length, refused with the index
+/// of a header list the host never saw).
+#[test]
+fn a_header_the_endpoint_writes_itself_is_refused_by_its_position() {
+    let mut net = Net::new(&["127.0.0.1:5061", "127.0.0.1:5062"]);
+    let (now, to) = (net.now, net.addrs[1]);
+    let ep = &mut net.eps[0];
+    let reserved = [
+        "Via",
+        "v",
+        "From",
+        "f",
+        "To",
+        "t",
+        "Call-ID",
+        "i",
+        "CSeq",
+        "Max-Forwards",
+        "content-type",
+        "c",
+        "Content-Length",
+        "l",
+    ];
+    for name in reserved {
+        let headers = [("X-Fine", "1"), (name, "1")];
+        let refused = Err(SendError::ReservedHeader { index: 1 });
+        let options = Request {
+            headers: &headers,
+            ..Request::new(
+                Method::Options,
+                "sip:bob@127.0.0.1:5062",
+                "<sip:a@x>",
+                "<sip:b@x>",
+            )
+        };
+        assert_eq!(
+            ep.send_request(now, to, &options).map(|_| ()),
+            refused,
+            "{name}"
+        );
+        let invite = Request {
+            method: Method::Invite,
+            ..options
+        };
+        assert_eq!(ep.invite(now, to, &invite).map(|_| ()), refused, "{name}");
+    }
+    assert_eq!((ep.transaction_count(), ep.call_count()), (0, 0));
+    let shown = SendError::ReservedHeader { index: 1 }.to_string();
+    assert!(
+        shown.contains("header 1") && shown.contains("endpoint writes"),
+        "{shown}"
+    );
+    net.pump(&mut no_host);
+    assert!(net.wire.is_empty());
+
+    // The same for a response and a request within a call; the command can be given again.
+    let call = call_bob(&mut net);
+    let mut invite_tx = None;
+    net.pump(&mut |i, _: &mut Ep, _, e| {
+        if let (1, Event::IncomingRequest { tx, .. }) = (i, e) {
+            invite_tx = Some(tx);
+        }
+    });
+    let tx = invite_tx.unwrap();
+    let ep = &mut net.eps[1];
+    let refused = Err(SendError::ReservedHeader { index: 0 });
+    let sdp = Some(("application/sdp", ANSWER));
+    assert_eq!(
+        ep.respond_with(now, tx, StatusCode::OK, &[("To", "<sip:b@x>;tag=1")], sdp),
+        refused
+    );
+    ep.respond_with(now, tx, StatusCode::OK, &[("X-Fine", "1")], sdp)
+        .unwrap();
+    net.pump(&mut no_host);
+    assert_eq!(net.ladder(0, 1), ["> INVITE", "< 200 INVITE", "> ACK"]);
+    let info = net.eps[0].request_in_call(now, call, Method::Info, &[("CSeq", "9 INFO")], None);
+    assert_eq!(info.map(|_| ()), refused);
+    net.pump(&mut no_host);
+    assert_eq!(net.ladder(0, 1).len(), 3);
+}
+
+/// The README's "Using the endpoint" example, as written there (kept in step by
+/// `the_readme_endpoint_example_is_this_one`), then checked.
+#[test]
+#[rustfmt::skip] // as the README writes it
+fn the_readme_endpoint_example_runs() -> Result<(), Box<dyn std::error::Error>> {
+    // README: begin
+    use sansip::endpoint::{Endpoint, EndpointConfig, Event, Request};
+    use sansip::message::{Method, StatusCode};
+    use sansip::Instant;
+
+    let (a, b) = ("127.0.0.1:5061".parse()?, "127.0.0.1:5062".parse()?);
+    // 8 transactions, 2 calls, 1500-byte messages: a phone's tables.
+    let mut caller = Box::new(Endpoint::<8, 2, 1500>::new(EndpointConfig::new(a, 1)));
+    let mut callee = Box::new(Endpoint::<8, 2, 1500>::new(EndpointConfig::new(b, 2)));
+    let now = Instant::ZERO; // the host's clock, in milliseconds
+    let invite = Request {
+        body: Some(("application/sdp", b"v=0\r\n(the offer)".as_slice())),
+        ..Request::new(Method::Invite, "sip:bob@127.0.0.1:5062", "<sip:alice@example.com>", "<sip:bob@example.com>")
+    };
+    let call = caller.invite(now, b, &invite)?;
+    let mut buf = [0u8; 65_535];
+    loop {
+        let mut moved = false;
+        while let Some(t) = caller.poll_transmit(&mut buf)? {
+            callee.handle_datagram(now, a, t.bytes); // the host's socket, here a wire
+            moved = true;
+        }
+        while let Some(t) = callee.poll_transmit(&mut buf)? {
+            caller.handle_datagram(now, b, t.bytes);
+            moved = true;
+        }
+        while let Some(event) = callee.poll_event() {
+            // Every request gets a final response: 180 first to ring, 486 to refuse.
+            if let Event::IncomingRequest { tx, .. } = event {
+                callee.respond(now, tx, StatusCode::OK, Some(("application/sdp", b"v=0\r\n(the answer)")))?;
+            }
+            moved = true;
+        }
+        while let Some(event) = caller.poll_event() {
+            // Event::Response for the 200 (read it with `caller.response(tx)`), then:
+            if event == (Event::CallEstablished { call }) {
+                assert_eq!(caller.call_answer(call).unwrap().body(), b"v=0\r\n(the answer)");
+            }
+            moved = true;
+        }
+        if !moved {
+            break;
+        }
+    }
+    caller.hangup(now, call)?; // a BYE; Event::CallTerminated follows its 200
+    // README: end
+    let mut out = Vec::new();
+    while let Some(t) = caller.poll_transmit(&mut buf)? {
+        out.push(Message::parse(t.bytes)?.method().map(|m| m.to_string()));
+        callee.handle_datagram(now, a, t.bytes);
+    }
+    assert_eq!(out, [Some("BYE".to_string())]);
+    while let Some(t) = callee.poll_transmit(&mut buf)? {
+        caller.handle_datagram(now, b, t.bytes);
+    }
+    let events: Vec<Event> = std::iter::from_fn(|| caller.poll_event()).collect();
+    assert!(events.contains(&Event::CallTerminated { call, reason: EndReason::LocalBye }));
+    Ok(())
+}
+
+/// The README's example is the one the test above runs.
+#[test]
+fn the_readme_endpoint_example_is_this_one() {
+    let readme = include_str!("../README.md");
+    let at = readme.find("## Using the endpoint").unwrap();
+    let start = readme[at..].find("```rust\n").unwrap() + at + "```rust\n".len();
+    let end = readme[start..].find("```").unwrap() + start;
+    let this = include_str!("usability_s12.rs");
+    let begin = this.find("    // README: begin\n").unwrap() + "    // README: begin\n".len();
+    let stop = this.find("    // README: end").unwrap();
+    let unindented: String = this[begin..stop]
+        .lines()
+        .map(|l| format!("{}\n", l.strip_prefix("    ").unwrap_or(l)))
+        .collect();
+    assert_eq!(unindented, readme[start..end]);
 }

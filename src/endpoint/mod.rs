@@ -12,6 +12,7 @@
 //! - matches requests and responses to transactions (§17.1.3, §17.2.3, with the RFC 2543
 //!   fallback), retransmits and absorbs retransmissions (§17), stores the bytes that
 //!   need resending;
+//! - sends 100 Trying for an INVITE the host has not answered within 200 ms (§17.2.1);
 //! - applies the request checks of [`check`] and answers 400, 405, 415,
 //!   416, 420, 501, 505 itself; 481 for requests outside any dialog or transaction
 //!   (§12.2.2, §9.2), 482 for merged requests (§8.2.2.2), 500 for an out-of-order CSeq
@@ -376,6 +377,13 @@ pub enum Event {
     /// A new request (not a retransmission) passed the checks. Read it with
     /// [`Endpoint::request`] and answer with [`Endpoint::respond`]. `call` is set for an
     /// INVITE (a new call, or a re-INVITE) and for requests within a call's dialog.
+    ///
+    /// Give every one a final response: no timer ends a server transaction before it
+    /// has one (RFC 3261 §17.2), so a request left unanswered keeps its slot of the
+    /// `TX` table (and a full table answers new requests 503). The endpoint answers
+    /// retransmissions, and for an INVITE sends 100 Trying if the host has not
+    /// responded within 200 ms (§17.2.1); the caller's CANCEL then ends it with 487
+    /// ([`Event::CallTerminated`] with [`EndReason::Cancelled`](dialog::EndReason::Cancelled)).
     IncomingRequest {
         /// The server transaction.
         tx: TxHandle,
@@ -383,7 +391,10 @@ pub enum Event {
         call: Option<CallHandle>,
     },
     /// A response to a request this endpoint sent (provisional and final; for an
-    /// INVITE, every 2xx including other forks', RFC 6026).
+    /// INVITE, every 2xx including other forks', RFC 6026). Read it (headers, body)
+    /// with [`Endpoint::response`] while handling the event: a final response stays
+    /// readable at least until `poll_event` has been drained. A call's answer (the 2xx
+    /// body) stays readable as long as the call with [`Endpoint::call_answer`].
     Response {
         /// The client transaction.
         tx: TxHandle,
@@ -394,6 +405,9 @@ pub enum Event {
     },
     /// A client transaction got no final response in time (Timer B or F: treat as 408,
     /// RFC 3261 §8.1.3.1), or a server transaction waited in vain for an ACK (Timer H).
+    /// Over UDP that is 64*T1 (32 s with the default T1) after the request was sent,
+    /// the request retransmitted meanwhile (Timer A or E); for a call's INVITE,
+    /// [`Event::CallTerminated`] with [`EndReason::TimedOut`](dialog::EndReason::TimedOut) follows.
     TimedOut {
         /// The transaction.
         tx: TxHandle,
@@ -587,6 +601,15 @@ pub enum SendError {
         /// The minimum, seconds.
         min_expires: u32,
     },
+    /// The host's extra header number `index` (0-based, in the list the command was
+    /// given) is one the endpoint writes itself in every message: Via, From, To,
+    /// Call-ID, CSeq, Max-Forwards, Content-Type or Content-Length (compact forms too).
+    /// A second one would make a message the peer refuses (400); give From and To,
+    /// Call-ID and CSeq through [`Request`]'s fields and the Content-Type with the body.
+    ReservedHeader {
+        /// Position of the header in the host's list.
+        index: usize,
+    },
 }
 
 impl From<EncodeError> for SendError {
@@ -614,6 +637,11 @@ impl fmt::Display for SendError {
                     "interval too brief (answered 423, Min-Expires {min_expires})"
                 )
             }
+            SendError::ReservedHeader { index } => write!(
+                f,
+                "extra header {index} is one the endpoint writes itself (Via, From, To, \
+                 Call-ID, CSeq, Max-Forwards, Content-Type, Content-Length)"
+            ),
         }
     }
 }
@@ -626,13 +654,19 @@ impl core::error::Error for SendError {}
 pub struct Request<'a> {
     /// The method.
     pub method: Method<'a>,
-    /// The Request-URI.
+    /// The Request-URI, with its scheme: `sip:bob@example.com`, not `bob@example.com`
+    /// (refused, [`EncodeError::InvalidStartLine`]). Where the request goes is the
+    /// `to` address of the command, not this URI (resolving it is the host's,
+    /// [`crate::locate`]).
     pub uri: &'a str,
     /// The From value without tag, e.g. `"Alice" <sip:alice@example.com>`.
     pub from: &'a str,
     /// The To value, e.g. `<sip:bob@example.com>`.
     pub to: &'a str,
-    /// More headers, written as given.
+    /// More headers, written as given after the endpoint's. Not those the endpoint
+    /// writes itself (Via, From, To, Call-ID, CSeq, Max-Forwards, Content-Type,
+    /// Content-Length: [`SendError::ReservedHeader`]); a Contact only on a method the
+    /// endpoint writes none for (it writes one on INVITE, SUBSCRIBE, REGISTER and REFER).
     pub headers: &'a [(&'a str, &'a str)],
     /// A body and its Content-Type.
     pub body: Option<(&'a str, &'a [u8])>,
@@ -1656,7 +1690,30 @@ impl<
     // ----- commands ------------------------------------------------------------------
 
     /// Send a request outside any dialog (OPTIONS, REGISTER, MESSAGE, ...) to `to`.
-    /// For INVITE use [`invite`](Self::invite).
+    /// For INVITE use [`invite`](Self::invite) (an INVITE given here places a call the
+    /// same way and returns its INVITE's transaction; the call's handle comes in the
+    /// events' `call`).
+    ///
+    /// What follows: an [`Event::Response`] for each response (read it with
+    /// [`response`](Self::response)), the last one final; or, when no final response
+    /// comes, [`Event::TimedOut`] (Timer F: 64*T1 over UDP, the request retransmitted
+    /// meanwhile) or [`Event::TransportError`] after the host's
+    /// [`handle_send_error`](Self::handle_send_error). Challenges (401/407) are the
+    /// host's to answer here ([`auth::answer_challenge`](crate::auth::answer_challenge),
+    /// then this request again with [`Request::call_id`], [`Request::from_tag`] and
+    /// the next [`Request::cseq`]).
+    ///
+    /// Errors (nothing sent, nothing kept): [`SendError::InvalidState`] for ACK or
+    /// CANCEL (the endpoint sends those itself), [`Request::credentials`] on anything
+    /// but an INVITE, a CSeq of 0 or from 2^31, or a [`Request::call_id`] that is not
+    /// one; [`SendError::Encode`] with [`EncodeError::InvalidStartLine`] for a
+    /// Request-URI without its scheme (`bob@host` for `sip:bob@host`) or with a space
+    /// or control byte, [`EncodeError::InvalidHeader`] for a header value with CR or
+    /// LF (its `index` counts the headers as written, Via first), and
+    /// [`EncodeError::BufferTooSmall`] for a request over `MSG` bytes;
+    /// [`SendError::ReservedHeader`] for an extra header the endpoint writes itself;
+    /// [`SendError::Capacity`] when the `TX` table is full or a text is longer than
+    /// the endpoint keeps.
     pub fn send_request(
         &mut self,
         now: Instant,
@@ -1688,7 +1745,22 @@ impl<
 
     /// Place a call: send an INVITE to `to` and start its session. With
     /// [`Request::credentials`], a 401 or 407 to the INVITE (or to a later request of
-    /// the call) is answered and the call goes on.
+    /// the call) is answered and the call goes on. `req.method` is not read: the
+    /// request is an INVITE.
+    ///
+    /// What follows: an [`Event::Response`] (with `call`) for each response; the
+    /// endpoint ACKs a 2xx itself and reports [`Event::CallEstablished`] (the answer,
+    /// the 2xx's body, is [`call_answer`](Self::call_answer)); any other end is
+    /// [`Event::CallTerminated`] with its [`EndReason`](dialog::EndReason):
+    /// `Rejected(status)` for 4xx–6xx (ACKed by the endpoint), `Redirected` for 3xx
+    /// (the targets are in the response's Contact, [`response`](Self::response)),
+    /// `TimedOut` without any response within 64*T1, `Cancelled` after
+    /// [`cancel`](Self::cancel) or [`hangup`](Self::hangup).
+    ///
+    /// Errors (nothing sent, nothing kept): [`SendError::Capacity`] with
+    /// [`Capacity::Dialogs`] when `CALLS` calls are kept already, or with
+    /// [`Capacity::Transactions`] when the `TX` table is full; otherwise those of
+    /// [`send_request`](Self::send_request).
     pub fn invite(
         &mut self,
         now: Instant,
@@ -1743,6 +1815,21 @@ impl<
     /// Answer a received request with `status` (and a body with its Content-Type).
     /// For an INVITE: 1xx rings, 2xx answers the call (the endpoint retransmits it until
     /// the ACK), 3xx–6xx rejects it.
+    ///
+    /// What follows for an INVITE: after a 2xx, [`Event::CallEstablished`] when the ACK
+    /// arrives (its body, for a late offer, is [`Event::AnswerReceived`]), or, when none
+    /// comes within 64*T1, a BYE and [`Event::CallTerminated`] with
+    /// [`EndReason::NoAck`](dialog::EndReason::NoAck); after 3xx–6xx,
+    /// [`Event::CallTerminated`] with `Rejected(status)` (the endpoint absorbs the ACK).
+    ///
+    /// Errors (nothing sent): [`SendError::UnknownHandle`] for a transaction that is
+    /// over (or never existed); [`SendError::InvalidState`] once the request has its
+    /// final response (a second one is refused), for a 1xx or 2xx to an INVITE whose
+    /// call has ended, or against the rules of reliable provisional responses
+    /// ([`crate::reliable`]); [`SendError::Capacity`]
+    /// with [`Capacity::Buffer`] for a body over `MSG` bytes;
+    /// [`SendError::ReservedHeader`] and [`SendError::Encode`] as for
+    /// [`respond_with`](Self::respond_with)'s headers.
     pub fn respond(
         &mut self,
         now: Instant,
@@ -1756,7 +1843,21 @@ impl<
     /// [`respond`](Self::respond) with extra headers (a registrar's WWW-Authenticate, a
     /// redirect's Contact, ...), written after the ones the endpoint copies: at most
     /// [`MAX_EXTRA_HEADERS`], each name up to [`MAX_HEADER_NAME`] and value up to
-    /// [`MAX_HEADER_VALUE`] bytes.
+    /// [`MAX_HEADER_VALUE`] bytes ([`SendError::Capacity`] past them). Not one the
+    /// endpoint writes itself ([`SendError::ReservedHeader`], see [`Request::headers`]);
+    /// a name that is not a token or a value with CR or LF is
+    /// [`SendError::Encode`]. On any error nothing is sent and the request can be
+    /// answered again.
+    ///
+    /// ```no_run
+    /// # use sansip::endpoint::{Endpoint, Event};
+    /// # use sansip::message::StatusCode;
+    /// # fn f(ep: &mut Endpoint, now: sansip::Instant, tx: sansip::endpoint::TxHandle) -> Result<(), sansip::endpoint::SendError> {
+    /// // A registrar's challenge (RFC 3261 §22.1); check the answer with `auth::verify`.
+    /// let challenge = r#"Digest realm="example.com", nonce="5e7a1b", qop="auth""#;
+    /// ep.respond_with(now, tx, StatusCode::UNAUTHORIZED, &[("WWW-Authenticate", challenge)], None)?;
+    /// # Ok(()) }
+    /// ```
     pub fn respond_with(
         &mut self,
         now: Instant,
@@ -2027,6 +2128,7 @@ impl<
         body: Option<(&str, &[u8])>,
     ) -> Result<(), SendError> {
         self.clear_pending();
+        reserved_header(headers)?;
         for (name, value) in headers {
             self.push_pending(name, value)?;
         }
@@ -2342,7 +2444,14 @@ impl<
     }
 
     /// Cancel a call that has not been answered (RFC 3261 §9.1). Sent once a
-    /// provisional response has arrived; before that it is deferred.
+    /// provisional response has arrived; before that it is deferred. The callee's 487
+    /// (ACKed by the endpoint) then ends the call: [`Event::CallTerminated`] with
+    /// [`EndReason::Cancelled`](dialog::EndReason::Cancelled). A 2xx that crosses the
+    /// CANCEL is ACKed and the call ended with a BYE.
+    ///
+    /// Errors: [`SendError::UnknownHandle`] for a call that is over;
+    /// [`SendError::InvalidState`] for a call this side received (answer it with a
+    /// final response instead) or one already answered (use [`hangup`](Self::hangup)).
     pub fn cancel(&mut self, now: Instant, call: CallHandle) -> Result<(), SendError> {
         let c = self.calls.get(call.0).ok_or(SendError::UnknownHandle)?;
         if c.session.role() != dialog::Role::Uac {
@@ -2352,6 +2461,15 @@ impl<
     }
 
     /// End a call whatever its state: CANCEL, BYE or reject, as fits (RFC 3261 §15).
+    /// A call placed and not answered is cancelled (as [`cancel`](Self::cancel));
+    /// one received and not answered is refused with 603 Decline; a callee that
+    /// answered sends its BYE once the ACK has come (§15). [`Event::CallTerminated`]
+    /// follows: [`EndReason::LocalBye`](dialog::EndReason::LocalBye) once a BYE is sent
+    /// (its response also gives an [`Event::Response`]), `Cancelled`, or
+    /// `Rejected(603)`.
+    ///
+    /// Errors: [`SendError::UnknownHandle`] for a call that is over (a second
+    /// `hangup`, or after its `CallTerminated`).
     pub fn hangup(&mut self, now: Instant, call: CallHandle) -> Result<(), SendError> {
         if self.calls.get(call.0).is_none() {
             return Err(SendError::UnknownHandle);
@@ -5025,6 +5143,7 @@ impl<
             None => call_id = self.new_call_id(),
         }
         let via = self.via(&branch, &sent_by);
+        reserved_header(req.headers)?;
         let mut b = MessageBuilder::request(req.method, req.uri);
         // Trusted: what the endpoint made (the Call-ID too, or the host's checked above);
         // the host's values are checked when written.
@@ -5831,6 +5950,29 @@ impl LazyTag {
             let _ = text::push_hex64(&mut s, prf(self.key, self.n)); // fits exactly
         }
         s
+    }
+}
+
+/// [`SendError::ReservedHeader`] for the first of a host's extra `headers` that the
+/// endpoint writes itself: a second one makes a message peers refuse (RFC 3261 §20:
+/// one each of these per message).
+fn reserved_header(headers: &[(&str, &str)]) -> Result<(), SendError> {
+    let reserved = |name: &str| {
+        matches!(
+            HeaderKind::from_name(name.as_bytes()),
+            HeaderKind::Via
+                | HeaderKind::From
+                | HeaderKind::To
+                | HeaderKind::CallId
+                | HeaderKind::CSeq
+                | HeaderKind::MaxForwards
+                | HeaderKind::ContentType
+                | HeaderKind::ContentLength
+        )
+    };
+    match headers.iter().position(|(name, _)| reserved(name)) {
+        Some(index) => Err(SendError::ReservedHeader { index }),
+        None => Ok(()),
     }
 }
 
