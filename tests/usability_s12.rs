@@ -1016,3 +1016,198 @@ fn the_readme_endpoint_example_is_this_one() {
         .collect();
     assert_eq!(unindented, readme[start..end]);
 }
+
+/// What `Event::IncomingRequest` tells a host that leaves requests unanswered: the
+/// endpoint sends 100 Trying for an INVITE after 200 ms, the caller's CANCEL ends the
+/// call with 487 (the callee's host learns of it as `CallTerminated` with `Cancelled`),
+/// and an OPTIONS left unanswered keeps its transaction, with no timer to end it.
+#[test]
+fn a_host_that_never_answers() {
+    let mut net = Net::new(&["127.0.0.1:5061", "127.0.0.1:5062"]);
+    let call = call_bob(&mut net);
+    let options = Request::new(
+        Method::Options,
+        "sip:bob@127.0.0.1:5062",
+        "<sip:a@x>",
+        "<sip:b@x>",
+    );
+    let ping = net.eps[0]
+        .send_request(net.now, net.addrs[1], &options)
+        .unwrap();
+    net.run_until(secs(5), &mut no_host);
+    let timeline: Vec<(u64, String)> = net
+        .wire
+        .iter()
+        .filter(|w| w.from == net.addrs[1])
+        .map(|w| (w.at, w.line()))
+        .collect();
+    assert_eq!(timeline, [(200, "100 INVITE".to_string())]);
+    net.eps[0].cancel(net.now, call).unwrap();
+    net.run_until(secs(300), &mut no_host);
+    assert_eq!(
+        net.ladder(0, 1)
+            .iter()
+            .filter(|l| !l.ends_with("OPTIONS"))
+            .collect::<Vec<_>>(),
+        [
+            "> INVITE",
+            "< 100 INVITE",
+            "> CANCEL",
+            "< 200 CANCEL",
+            "< 487 INVITE",
+            "> ACK"
+        ]
+    );
+    assert!(net.events_of(0).contains(&Event::CallTerminated {
+        call,
+        reason: EndReason::Cancelled
+    }));
+    assert!(net.events_of(1).iter().any(|e| matches!(
+        e,
+        Event::CallTerminated {
+            reason: EndReason::Cancelled,
+            ..
+        }
+    )));
+    // The OPTIONS: the caller gave up at 32 s (Timer F); the callee still holds it.
+    assert!(net.events_of(0).contains(&Event::TimedOut { tx: ping }));
+    assert_eq!(
+        (
+            net.eps[0].transaction_count(),
+            net.eps[1].transaction_count()
+        ),
+        (0, 1)
+    );
+    assert_eq!(net.eps[1].poll_timeout(), None);
+    let unanswered: Vec<TxHandle> = net
+        .events_of(1)
+        .iter()
+        .filter_map(|e| match e {
+            Event::IncomingRequest { tx, call: None } => Some(*tx),
+            _ => None,
+        })
+        .collect();
+    // Answered late, it goes (to nobody listening) and the slot is free.
+    net.eps[1]
+        .respond(net.now, unanswered[0], StatusCode::OK, None)
+        .unwrap();
+    net.run_until(secs(400), &mut no_host);
+    assert_eq!(net.eps[1].transaction_count(), 0);
+}
+
+/// The errors the commands' documentation names, each met once.
+#[test]
+fn the_errors_the_docs_name() {
+    let mut net = Net::new(&["127.0.0.1:5061", "127.0.0.1:5062"]);
+    let (now, to) = (net.now, net.addrs[1]);
+    let base = Request::new(
+        Method::Options,
+        "sip:bob@127.0.0.1:5062",
+        "<sip:a@x>",
+        "<sip:b@x>",
+    );
+    let ep = &mut net.eps[0];
+    let send = |ep: &mut Ep, r: Request<'_>| ep.send_request(now, to, &r).map(|_| ());
+    for m in [Method::Ack, Method::Cancel] {
+        assert_eq!(
+            send(ep, Request { method: m, ..base }),
+            Err(SendError::InvalidState)
+        );
+    }
+    let alice = Some(DigestCredentials::new("alice", "x"));
+    assert_eq!(
+        send(
+            ep,
+            Request {
+                credentials: alice,
+                ..base
+            }
+        ),
+        Err(SendError::InvalidState)
+    );
+    for cseq in [0, 1 << 31] {
+        assert_eq!(
+            send(ep, Request { cseq, ..base }),
+            Err(SendError::InvalidState)
+        );
+    }
+    assert_eq!(
+        send(
+            ep,
+            Request {
+                call_id: Some("a b"),
+                ..base
+            }
+        ),
+        Err(SendError::InvalidState)
+    );
+    let big = vec![b'x'; 2048];
+    let too_big = send(
+        ep,
+        Request {
+            body: Some(("text/plain", &big)),
+            ..base
+        },
+    );
+    assert!(
+        matches!(
+            too_big,
+            Err(SendError::Encode(
+                sansip::encode::EncodeError::BufferTooSmall { .. }
+            ))
+        ),
+        "{too_big:?}"
+    );
+    let cr = [("Subject", "a\r\nX: 1")];
+    assert_eq!(
+        send(
+            ep,
+            Request {
+                headers: &cr,
+                ..base
+            }
+        ),
+        Err(SendError::Encode(
+            sansip::encode::EncodeError::InvalidHeader { index: 7 }
+        )),
+        "Via, Max-Forwards, From, To, Call-ID, CSeq, User-Agent, then the host's"
+    );
+    assert_eq!(ep.transaction_count(), 0);
+
+    // A call both ways: the callee's handle cannot cancel; a second final is refused;
+    // a call over is an unknown handle.
+    let call = call_bob(&mut net);
+    let mut got = None;
+    net.pump(&mut |i, _: &mut Ep, _, e| {
+        if let (1, Event::IncomingRequest { tx, call: Some(c) }) = (i, e) {
+            got = Some((tx, c));
+        }
+    });
+    let (tx, callee_call) = got.unwrap();
+    let callee = &mut net.eps[1];
+    assert_eq!(
+        callee.cancel(now, callee_call),
+        Err(SendError::InvalidState)
+    );
+    let huge = vec![b'x'; 2049];
+    assert_eq!(
+        callee.respond(now, tx, StatusCode::OK, Some(("application/sdp", &huge))),
+        Err(SendError::Capacity(sansip::Capacity::Buffer))
+    );
+    callee
+        .respond(now, tx, StatusCode::BUSY_HERE, None)
+        .unwrap();
+    assert_eq!(
+        callee.respond(now, tx, StatusCode::OK, None),
+        Err(SendError::InvalidState)
+    );
+    net.run_until(secs(1), &mut no_host);
+    assert_eq!(
+        net.eps[0].hangup(net.now, call),
+        Err(SendError::UnknownHandle)
+    );
+    assert_eq!(
+        net.eps[0].cancel(net.now, call),
+        Err(SendError::UnknownHandle)
+    );
+}

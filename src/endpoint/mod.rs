@@ -120,21 +120,23 @@
 //! let now = || Instant::from_millis(start.elapsed().as_millis() as u64);
 //! let (mut rx, mut tx) = ([0u8; 65_535], [0u8; 65_535]);
 //! loop {
-//!     // Sleep until a datagram arrives or the next timer is due.
+//!     // Sleep until a datagram arrives or the next timer is due; run the timers due
+//!     // every round (early does nothing), so a stream of datagrams cannot hold them back.
 //!     let wait = ep.poll_timeout().map(|t| t.saturating_duration_since(now()));
 //!     socket.set_read_timeout(Some(wait.unwrap_or(Duration::from_secs(1)).max(Duration::from_millis(1))))?;
-//!     match socket.recv_from(&mut rx) {
-//!         Ok((n, from)) => ep.handle_datagram(now(), from, &rx[..n]),
-//!         Err(_) => ep.handle_timeout(now()),
+//!     if let Ok((n, from)) = socket.recv_from(&mut rx) {
+//!         ep.handle_datagram(now(), from, &rx[..n]);
 //!     }
-//!     // Drain every output after every input.
-//!     while let Some(t) = ep.poll_transmit(&mut tx)? {
-//!         socket.send_to(t.bytes, t.destination)?;
-//!     }
+//!     ep.handle_timeout(now());
+//!     // Drain the events, then the transmits: commands given while handling an event
+//!     // (this 200) queue datagrams that go out in the same round.
 //!     while let Some(event) = ep.poll_event() {
 //!         if let Event::IncomingRequest { tx, .. } = event {
 //!             ep.respond(now(), tx, sansip::message::StatusCode::OK, None)?;
 //!         }
+//!     }
+//!     while let Some(t) = ep.poll_transmit(&mut tx)? {
+//!         socket.send_to(t.bytes, t.destination)?;
 //!     }
 //! }
 //! # Ok::<(), Box<dyn std::error::Error>>(())
