@@ -231,8 +231,9 @@ impl Pbx {
                         let Uri::Sip(uri) = contact.uri() else {
                             panic!()
                         };
-                        let at = addr(&format!("{}:{}", uri.host_str(), uri.port().unwrap()));
-                        self.bindings.insert(user, at);
+                        // Where the REGISTER came from (its Contact may name a private
+                        // address behind NAT).
+                        self.bindings.insert(user, ep.peer(tx).unwrap());
                         // §10.3 step 8: the 200 lists the bindings with their expires.
                         let granted = format!("<{}>;expires=300", uri.as_str());
                         ep.respond_with(now, tx, StatusCode::OK, &[("Contact", &granted)], None)
@@ -1210,4 +1211,67 @@ fn the_errors_the_docs_name() {
         net.eps[0].cancel(net.now, call),
         Err(SendError::UnknownHandle)
     );
+}
+
+/// A registrar (or back-to-back UA) behind which phones sit behind NAT binds the
+/// address their requests came from, not the private one their Contact names (RFC 3581
+/// §4, RFC 5626): `Endpoint::peer` gives it, where the endpoint sends the responses.
+#[test]
+fn a_registrar_learns_where_a_request_came_from() {
+    let mut phone: Box<Ep> = Box::new(Endpoint::new(EndpointConfig::new(addr("10.0.0.1:5061"), 1)));
+    let mut registrar: Box<Ep> = Box::new(Endpoint::new(EndpointConfig::new(
+        addr("127.0.0.1:5060"),
+        2,
+    )));
+    let (now, registrar_at, nat) = (
+        Instant::ZERO,
+        addr("127.0.0.1:5060"),
+        addr("192.0.2.7:40000"),
+    );
+    let reg = phone
+        .register(
+            now,
+            registrar_at,
+            &binding("alice", "<sip:alice@pbx.test>", ""),
+        )
+        .unwrap();
+    let mut buf = vec![0u8; 4096];
+    let t = phone.poll_transmit(&mut buf).unwrap().unwrap();
+    assert_eq!(t.destination, registrar_at);
+    registrar.handle_datagram(now, nat, t.bytes);
+    let Some(Event::IncomingRequest { tx, call: None }) = registrar.poll_event() else {
+        panic!()
+    };
+    let contact = registrar
+        .request(tx)
+        .unwrap()
+        .header(HeaderKind::Contact)
+        .unwrap()
+        .value
+        .to_vec();
+    assert_eq!(contact, b"<sip:sansip@10.0.0.1:5061>");
+    assert_eq!(registrar.peer(tx), Some(nat));
+    registrar
+        .respond_with(
+            now,
+            tx,
+            StatusCode::OK,
+            &[("Contact", "<sip:sansip@10.0.0.1:5061>;expires=60")],
+            None,
+        )
+        .unwrap();
+    let t = registrar.poll_transmit(&mut buf).unwrap().unwrap();
+    assert_eq!(t.destination, nat);
+    phone.handle_datagram(now, registrar_at, t.bytes);
+    let events: Vec<Event> = std::iter::from_fn(|| phone.poll_event()).collect();
+    assert!(events.contains(&Event::Registered { reg, expires: 60 }));
+    // A request this side sent: where it went.
+    let options = Request::new(Method::Options, "sip:x@192.0.2.9", "<sip:a@x>", "<sip:b@x>");
+    let sent = registrar
+        .send_request(now, addr("192.0.2.9:5060"), &options)
+        .unwrap();
+    assert_eq!(registrar.peer(sent), Some(addr("192.0.2.9:5060")));
+    // A finished transaction: no answer.
+    registrar.handle_timeout(Instant::from_millis(40_000)); // Timer J: 64*T1
+    assert_eq!(registrar.peer(tx), None);
 }

@@ -209,6 +209,9 @@ const MAX_CONTACT: usize = 192;
 #[derive(Clone, Copy, Debug)]
 pub struct EndpointConfig {
     /// The address written in Via sent-by and Contact (where peers reach this endpoint).
+    /// Not the unspecified address of a socket bound to every interface (`0.0.0.0`,
+    /// `[::]`), which the endpoint would write as it is and no peer can reach: give the
+    /// interface's address, or the public one a NAT maps this endpoint to.
     pub local: SocketAddr,
     /// Transaction timers T1, T2, T4 (RFC 3261 §17).
     pub timers: transaction::Config,
@@ -377,7 +380,8 @@ pub struct CallHandle(RawHandle);
 #[non_exhaustive]
 pub enum Event {
     /// A new request (not a retransmission) passed the checks. Read it with
-    /// [`Endpoint::request`] and answer with [`Endpoint::respond`]. `call` is set for an
+    /// [`Endpoint::request`] (where it came from: [`Endpoint::peer`]) and answer with
+    /// [`Endpoint::respond`]. `call` is set for an
     /// INVITE (a new call, or a re-INVITE) and for requests within a call's dialog.
     ///
     /// Give every one a final response: no timer ends a server transaction before it
@@ -1404,6 +1408,16 @@ impl<
     /// Live calls.
     pub fn call_count(&self) -> usize {
         self.calls.len()
+    }
+
+    /// Where a transaction's messages go, while it lives. For a request received: where
+    /// its responses go (RFC 3261 §18.2.2, RFC 3581 §4), the address the datagram came
+    /// from, at its source port when the request asked for `rport` or came over a
+    /// connection; a registrar or back-to-back UA takes that as the peer's reachable
+    /// address when its Contact names a private one (behind NAT). For a request sent:
+    /// the address it was sent to.
+    pub fn peer(&self, tx: TxHandle) -> Option<SocketAddr> {
+        Some(self.txs.get(tx.0)?.peer)
     }
 
     /// The request of a transaction: the one received (server) or sent (client).
