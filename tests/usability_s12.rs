@@ -1275,3 +1275,43 @@ fn a_registrar_learns_where_a_request_came_from() {
     registrar.handle_timeout(Instant::from_millis(40_000)); // Timer J: 64*T1
     assert_eq!(registrar.peer(tx), None);
 }
+
+/// A MESSAGE with a `text/plain` body reaches the host only once the body type is
+/// listed in the capabilities (`EndpointConfig::capabilities`); before, the endpoint
+/// answers 415 itself.
+#[test]
+fn a_message_body_reaches_the_host_once_its_type_is_listed() {
+    let mut net = Net::new(&["127.0.0.1:5061", "127.0.0.1:5062"]);
+    let (now, to) = (net.now, net.addrs[1]);
+    let message = Request {
+        body: Some(("text/plain", b"hello".as_slice())),
+        ..Request::new(
+            Method::Message,
+            "sip:bob@127.0.0.1:5062",
+            "<sip:a@x>",
+            "<sip:b@x>",
+        )
+    };
+    let mut read = Vec::new();
+    let mut host = |i: usize, ep: &mut Ep, now: Instant, e: Event| {
+        if let (1, Event::IncomingRequest { tx, .. }) = (i, e) {
+            read.push(ep.request(tx).unwrap().body().to_vec());
+            ep.respond(now, tx, StatusCode::OK, None).unwrap();
+        }
+    };
+    net.eps[0].send_request(now, to, &message).unwrap();
+    net.pump(&mut host);
+    assert_eq!(net.ladder(0, 1), ["> MESSAGE", "< 415 MESSAGE"]);
+
+    *net.eps[1] = Endpoint::new(EndpointConfig {
+        capabilities: sansip::check::Capabilities {
+            body_types: &["application/sdp", "multipart/mixed", "text/plain"],
+            ..sansip::check::Capabilities::DEFAULT
+        },
+        ..EndpointConfig::new(to, 9)
+    });
+    net.eps[0].send_request(now, to, &message).unwrap();
+    net.pump(&mut host);
+    assert_eq!(net.ladder(0, 1)[2..], ["> MESSAGE", "< 200 MESSAGE"]);
+    assert_eq!(read, [b"hello".to_vec()]);
+}

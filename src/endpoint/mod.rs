@@ -217,7 +217,26 @@ pub struct EndpointConfig {
     pub timers: transaction::Config,
     /// Parser limits for received messages.
     pub limits: Limits,
-    /// What this UA supports (the §8.2 checks).
+    /// What this UA supports (the §8.2 checks; [`Capabilities::DEFAULT`] by default).
+    /// The endpoint answers a request outside it itself, and the host never sees it:
+    /// 405 or 501 for a method, 416 for a scheme, 420 for a `Require`, 415 for a body
+    /// type. The default takes `application/sdp` and `multipart/mixed` bodies only, so a
+    /// host that reads others (MESSAGE's `text/plain`, INFO's `application/dtmf-relay`,
+    /// an event package's NOTIFY bodies) lists them:
+    ///
+    /// ```
+    /// use sansip::check::Capabilities;
+    /// use sansip::endpoint::EndpointConfig;
+    ///
+    /// let config = EndpointConfig {
+    ///     capabilities: Capabilities {
+    ///         body_types: &["application/sdp", "multipart/mixed", "text/plain"],
+    ///         ..Capabilities::DEFAULT
+    ///     },
+    ///     ..EndpointConfig::new("192.0.2.1:5060".parse()?, 7)
+    /// };
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub capabilities: Capabilities<'static>,
     /// User part of the Contact URI.
     pub contact_user: &'static str,
