@@ -1315,3 +1315,63 @@ fn a_message_body_reaches_the_host_once_its_type_is_listed() {
     assert_eq!(net.ladder(0, 1)[2..], ["> MESSAGE", "< 200 MESSAGE"]);
     assert_eq!(read, [b"hello".to_vec()]);
 }
+
+/// What `invite`'s documentation says follows a redirect and a callee that never
+/// answers: `Redirected` with the targets readable in the 3xx's Contact, and
+/// `TimedOut` 64*T1 after the INVITE.
+#[test]
+fn what_follows_an_invite_redirected_or_unanswered() {
+    let mut net = Net::new(&["127.0.0.1:5061", "127.0.0.1:5062"]);
+    let call = call_bob(&mut net);
+    let mut target = None;
+    net.pump(&mut |i, ep: &mut Ep, now, e| match (i, e) {
+        (1, Event::IncomingRequest { tx, .. }) => {
+            let moved = StatusCode::MOVED_TEMPORARILY;
+            let contact = [("Contact", "<sip:bob@192.0.2.20>")];
+            ep.respond_with(now, tx, moved, &contact, None).unwrap();
+        }
+        (0, Event::Response { tx, status, .. }) if status == StatusCode::MOVED_TEMPORARILY => {
+            let r = ep.response(tx).unwrap();
+            target = r.header(HeaderKind::Contact).map(|h| h.value.to_vec());
+        }
+        _ => {}
+    });
+    assert_eq!(target.as_deref(), Some(b"<sip:bob@192.0.2.20>".as_slice()));
+    let moved = StatusCode::MOVED_TEMPORARILY;
+    assert!(net.events_of(0).contains(&Event::CallTerminated {
+        call,
+        reason: EndReason::Redirected(moved)
+    }));
+    assert_eq!(net.ladder(0, 1), ["> INVITE", "< 302 INVITE", "> ACK"]);
+
+    // Nobody there: the INVITE is retransmitted (Timer A) and the call times out.
+    net.down = vec![net.addrs[1]];
+    let start = net.now.as_millis();
+    let call = call_bob(&mut net);
+    net.run_until(secs(100), &mut no_host);
+    let ended: Vec<u64> = net
+        .events
+        .iter()
+        .filter(|(_, i, e)| {
+            *i == 0
+                && *e
+                    == Event::CallTerminated {
+                        call,
+                        reason: EndReason::TimedOut,
+                    }
+        })
+        .map(|(at, _, _)| at - start)
+        .collect();
+    assert_eq!(ended, [32_000]);
+    assert!(
+        net.events.iter().any(|(at, i, e)| *i == 0
+            && *at - start == 32_000
+            && matches!(e, Event::TimedOut { .. }))
+    );
+    let invites = net.wire.iter().filter(|w| w.line() == "INVITE").count();
+    assert_eq!(
+        invites,
+        1 + 7,
+        "the first INVITE, then the second and its 6 retransmissions"
+    );
+}
