@@ -39,21 +39,25 @@
 //! let now = || Instant::from_millis(start.elapsed().as_millis() as u64);
 //! let (mut rx, mut tx) = ([0u8; 65_535], [0u8; 65_535]);
 //! loop {
-//!     // 1. Input: a datagram, or the timer that was due.
+//!     // 1. Input: a datagram, waiting no longer than the next timer; then the timers
+//!     //    due, every round (calling early does nothing), or a steady stream of
+//!     //    datagrams would hold back retransmissions and timeouts.
 //!     let wait = ep.poll_timeout().map_or(Duration::from_secs(1), |t| t.saturating_duration_since(now()));
 //!     socket.set_read_timeout(Some(wait.max(Duration::from_millis(1))))?;
-//!     match socket.recv_from(&mut rx) {
-//!         Ok((n, from)) => ep.handle_datagram(now(), from, &rx[..n]),
-//!         Err(_) => ep.handle_timeout(now()),
+//!     if let Ok((n, from)) = socket.recv_from(&mut rx) {
+//!         ep.handle_datagram(now(), from, &rx[..n]);
 //!     }
-//!     // 2. Output: drain transmits and events after every input.
-//!     while let Some(t) = ep.poll_transmit(&mut tx)? {
-//!         socket.send_to(t.bytes, t.destination)?;
-//!     }
+//!     ep.handle_timeout(now());
+//!     // 2. Events, the host's commands given as it handles them.
 //!     while let Some(event) = ep.poll_event() {
 //!         if let Event::IncomingRequest { tx, .. } = event {
 //!             ep.respond(now(), tx, StatusCode::OK, None)?;
 //!         }
+//!     }
+//!     // 3. Output: what the inputs and those commands queued, before sleeping again
+//!     //    (drained before the events, the 200 would wait for the next wake-up).
+//!     while let Some(t) = ep.poll_transmit(&mut tx)? {
+//!         socket.send_to(t.bytes, t.destination)?;
 //!     }
 //! }
 //! # }

@@ -40,7 +40,44 @@
 //!
 //! A server checks what comes back with [`verify`], given the password (or, with
 //! [`verify_ha1`], the stored `H(username:realm:password)`); it must also check that the
-//! nonce is one it issued and still accepts, which is its own state.
+//! nonce is one it issued and still accepts, which is its own state. The credentials
+//! are the request's `Authorization` (or, at a proxy, `Proxy-Authorization`) value,
+//! parsed with [`Credentials::parse`]; a request without them, or whose credentials
+//! fail, gets the challenge (401 with `WWW-Authenticate`, or 407 with
+//! `Proxy-Authenticate`; on an endpoint, `Endpoint::respond_with`):
+//!
+//! ```
+//! use sansip::auth::verify;
+//! use sansip::message::{Credentials, HeaderKind, Message, Method};
+//! # use sansip::auth::{answer_challenge, DigestInput};
+//! # let resp = Message::parse(
+//! #     b"SIP/2.0 401 Unauthorized\r\nVia: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK1\r\n\
+//! #       From: <sip:alice@example.com>;tag=1\r\nTo: <sip:alice@example.com>;tag=2\r\n\
+//! #       Call-ID: r1\r\nCSeq: 1 REGISTER\r\n\
+//! #       WWW-Authenticate: Digest realm=\"example.com\", nonce=\"84f1c1ae6cbe\", qop=\"auth\"\r\n\
+//! #       Content-Length: 0\r\n\r\n",
+//! # )?;
+//! # let input = DigestInput { username: "alice", password: "secret", method: Method::Register,
+//! #     uri: "sip:example.com", cnonce: "0a4f113b", nonce_count: 1, body: b"" };
+//! # let (_, answer) = answer_challenge(&resp, &input)?;
+//! // The REGISTER sent again with the answer to the challenge above.
+//! let again = format!(
+//!     "REGISTER sip:example.com SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK2\r\n\
+//!      From: <sip:alice@example.com>;tag=1\r\nTo: <sip:alice@example.com>\r\n\
+//!      Call-ID: r1\r\nCSeq: 2 REGISTER\r\nAuthorization: {answer}\r\n\
+//!      Content-Length: 0\r\n\r\n"
+//! );
+//! let req = Message::parse(again.as_bytes())?;
+//! let header = req.header(HeaderKind::Authorization).ok_or("no credentials: challenge")?;
+//! let creds = Credentials::parse(header.value)?;
+//! // The registrar's own checks (RFC 3261 §22.4): its realm, a nonce it issued.
+//! assert_eq!((creds.realm(), creds.nonce()), (Some("example.com"), Some("84f1c1ae6cbe")));
+//! assert_eq!(creds.username(), Some("alice")); // whose password to check against
+//! let method = req.method().ok_or("a response")?;
+//! assert_eq!(verify(&creds, method, "secret", req.body()), Ok(true));
+//! assert_eq!(verify(&creds, method, "guess", req.body()), Ok(false)); // 401 again
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 mod hash;
 

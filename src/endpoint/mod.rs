@@ -12,6 +12,7 @@
 //! - matches requests and responses to transactions (§17.1.3, §17.2.3, with the RFC 2543
 //!   fallback), retransmits and absorbs retransmissions (§17), stores the bytes that
 //!   need resending;
+//! - sends 100 Trying for an INVITE the host has not answered within 200 ms (§17.2.1);
 //! - applies the request checks of [`check`] and answers 400, 405, 415,
 //!   416, 420, 501, 505 itself; 481 for requests outside any dialog or transaction
 //!   (§12.2.2, §9.2), 482 for merged requests (§8.2.2.2), 500 for an out-of-order CSeq
@@ -119,21 +120,23 @@
 //! let now = || Instant::from_millis(start.elapsed().as_millis() as u64);
 //! let (mut rx, mut tx) = ([0u8; 65_535], [0u8; 65_535]);
 //! loop {
-//!     // Sleep until a datagram arrives or the next timer is due.
+//!     // Sleep until a datagram arrives or the next timer is due; run the timers due
+//!     // every round (early does nothing), so a stream of datagrams cannot hold them back.
 //!     let wait = ep.poll_timeout().map(|t| t.saturating_duration_since(now()));
 //!     socket.set_read_timeout(Some(wait.unwrap_or(Duration::from_secs(1)).max(Duration::from_millis(1))))?;
-//!     match socket.recv_from(&mut rx) {
-//!         Ok((n, from)) => ep.handle_datagram(now(), from, &rx[..n]),
-//!         Err(_) => ep.handle_timeout(now()),
+//!     if let Ok((n, from)) = socket.recv_from(&mut rx) {
+//!         ep.handle_datagram(now(), from, &rx[..n]);
 //!     }
-//!     // Drain every output after every input.
-//!     while let Some(t) = ep.poll_transmit(&mut tx)? {
-//!         socket.send_to(t.bytes, t.destination)?;
-//!     }
+//!     ep.handle_timeout(now());
+//!     // Drain the events, then the transmits: commands given while handling an event
+//!     // (this 200) queue datagrams that go out in the same round.
 //!     while let Some(event) = ep.poll_event() {
 //!         if let Event::IncomingRequest { tx, .. } = event {
 //!             ep.respond(now(), tx, sansip::message::StatusCode::OK, None)?;
 //!         }
+//!     }
+//!     while let Some(t) = ep.poll_transmit(&mut tx)? {
+//!         socket.send_to(t.bytes, t.destination)?;
 //!     }
 //! }
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -209,12 +212,34 @@ const MAX_CONTACT: usize = 192;
 #[derive(Clone, Copy, Debug)]
 pub struct EndpointConfig {
     /// The address written in Via sent-by and Contact (where peers reach this endpoint).
+    /// Not the unspecified address of a socket bound to every interface (`0.0.0.0`,
+    /// `[::]`), which the endpoint would write as it is and no peer can reach: give the
+    /// interface's address, or the public one a NAT maps this endpoint to.
     pub local: SocketAddr,
     /// Transaction timers T1, T2, T4 (RFC 3261 §17).
     pub timers: transaction::Config,
     /// Parser limits for received messages.
     pub limits: Limits,
-    /// What this UA supports (the §8.2 checks).
+    /// What this UA supports (the §8.2 checks; [`Capabilities::DEFAULT`] by default).
+    /// The endpoint answers a request outside it itself, and the host never sees it:
+    /// 405 or 501 for a method, 416 for a scheme, 420 for a `Require`, 415 for a body
+    /// type. The default takes `application/sdp` and `multipart/mixed` bodies only, so a
+    /// host that reads others (MESSAGE's `text/plain`, INFO's `application/dtmf-relay`,
+    /// an event package's NOTIFY bodies) lists them:
+    ///
+    /// ```
+    /// use sansip::check::Capabilities;
+    /// use sansip::endpoint::EndpointConfig;
+    ///
+    /// let config = EndpointConfig {
+    ///     capabilities: Capabilities {
+    ///         body_types: &["application/sdp", "multipart/mixed", "text/plain"],
+    ///         ..Capabilities::DEFAULT
+    ///     },
+    ///     ..EndpointConfig::new("192.0.2.1:5060".parse()?, 7)
+    /// };
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub capabilities: Capabilities<'static>,
     /// User part of the Contact URI.
     pub contact_user: &'static str,
@@ -377,8 +402,16 @@ pub struct CallHandle(RawHandle);
 #[non_exhaustive]
 pub enum Event {
     /// A new request (not a retransmission) passed the checks. Read it with
-    /// [`Endpoint::request`] and answer with [`Endpoint::respond`]. `call` is set for an
+    /// [`Endpoint::request`] (where it came from: [`Endpoint::peer`]) and answer with
+    /// [`Endpoint::respond`]. `call` is set for an
     /// INVITE (a new call, or a re-INVITE) and for requests within a call's dialog.
+    ///
+    /// Give every one a final response: no timer ends a server transaction before it
+    /// has one (RFC 3261 §17.2), so a request left unanswered keeps its slot of the
+    /// `TX` table (and a full table answers new requests 503). The endpoint answers
+    /// retransmissions, and for an INVITE sends 100 Trying if the host has not
+    /// responded within 200 ms (§17.2.1); the caller's CANCEL then ends it with 487
+    /// ([`Event::CallTerminated`] with [`EndReason::Cancelled`](dialog::EndReason::Cancelled)).
     IncomingRequest {
         /// The server transaction.
         tx: TxHandle,
@@ -386,7 +419,10 @@ pub enum Event {
         call: Option<CallHandle>,
     },
     /// A response to a request this endpoint sent (provisional and final; for an
-    /// INVITE, every 2xx including other forks', RFC 6026).
+    /// INVITE, every 2xx including other forks', RFC 6026). Read it (headers, body)
+    /// with [`Endpoint::response`] while handling the event: a final response stays
+    /// readable at least until `poll_event` has been drained. A call's answer (the 2xx
+    /// body) stays readable as long as the call with [`Endpoint::call_answer`].
     Response {
         /// The client transaction.
         tx: TxHandle,
@@ -397,6 +433,9 @@ pub enum Event {
     },
     /// A client transaction got no final response in time (Timer B or F: treat as 408,
     /// RFC 3261 §8.1.3.1), or a server transaction waited in vain for an ACK (Timer H).
+    /// Over UDP that is 64*T1 (32 s with the default T1) after the request was sent,
+    /// the request retransmitted meanwhile (Timer A or E); for a call's INVITE,
+    /// [`Event::CallTerminated`] with [`EndReason::TimedOut`](dialog::EndReason::TimedOut) follows.
     TimedOut {
         /// The transaction.
         tx: TxHandle,
@@ -590,6 +629,15 @@ pub enum SendError {
         /// The minimum, seconds.
         min_expires: u32,
     },
+    /// The host's extra header number `index` (0-based, in the list the command was
+    /// given) is one the endpoint writes itself in every message: Via, From, To,
+    /// Call-ID, CSeq, Max-Forwards, Content-Type or Content-Length (compact forms too).
+    /// A second one would make a message the peer refuses (400); give From and To,
+    /// Call-ID and CSeq through [`Request`]'s fields and the Content-Type with the body.
+    ReservedHeader {
+        /// Position of the header in the host's list.
+        index: usize,
+    },
 }
 
 impl From<EncodeError> for SendError {
@@ -617,6 +665,11 @@ impl fmt::Display for SendError {
                     "interval too brief (answered 423, Min-Expires {min_expires})"
                 )
             }
+            SendError::ReservedHeader { index } => write!(
+                f,
+                "extra header {index} is one the endpoint writes itself (Via, From, To, \
+                 Call-ID, CSeq, Max-Forwards, Content-Type, Content-Length)"
+            ),
         }
     }
 }
@@ -629,13 +682,19 @@ impl core::error::Error for SendError {}
 pub struct Request<'a> {
     /// The method.
     pub method: Method<'a>,
-    /// The Request-URI.
+    /// The Request-URI, with its scheme: `sip:bob@example.com`, not `bob@example.com`
+    /// (refused, [`EncodeError::InvalidStartLine`]). Where the request goes is the
+    /// `to` address of the command, not this URI (resolving it is the host's,
+    /// [`crate::locate`]).
     pub uri: &'a str,
     /// The From value without tag, e.g. `"Alice" <sip:alice@example.com>`.
     pub from: &'a str,
     /// The To value, e.g. `<sip:bob@example.com>`.
     pub to: &'a str,
-    /// More headers, written as given.
+    /// More headers, written as given after the endpoint's. Not those the endpoint
+    /// writes itself (Via, From, To, Call-ID, CSeq, Max-Forwards, Content-Type,
+    /// Content-Length: [`SendError::ReservedHeader`]); a Contact only on a method the
+    /// endpoint writes none for (it writes one on INVITE, SUBSCRIBE, REGISTER and REFER).
     pub headers: &'a [(&'a str, &'a str)],
     /// A body and its Content-Type.
     pub body: Option<(&'a str, &'a [u8])>,
@@ -1381,6 +1440,16 @@ impl<
         self.calls.len()
     }
 
+    /// Where a transaction's messages go, while it lives. For a request received: where
+    /// its responses go (RFC 3261 §18.2.2, RFC 3581 §4), the address the datagram came
+    /// from, at its source port when the request asked for `rport` or came over a
+    /// connection; a registrar or back-to-back UA takes that as the peer's reachable
+    /// address when its Contact names a private one (behind NAT). For a request sent:
+    /// the address it was sent to.
+    pub fn peer(&self, tx: TxHandle) -> Option<SocketAddr> {
+        Some(self.txs.get(tx.0)?.peer)
+    }
+
     /// The request of a transaction: the one received (server) or sent (client).
     pub fn request(&self, tx: TxHandle) -> Option<Message<'_>> {
         let entry = self.txs.get(tx.0)?;
@@ -1682,7 +1751,30 @@ impl<
     // ----- commands ------------------------------------------------------------------
 
     /// Send a request outside any dialog (OPTIONS, REGISTER, MESSAGE, ...) to `to`.
-    /// For INVITE use [`invite`](Self::invite).
+    /// For INVITE use [`invite`](Self::invite) (an INVITE given here places a call the
+    /// same way and returns its INVITE's transaction; the call's handle comes in the
+    /// events' `call`).
+    ///
+    /// What follows: an [`Event::Response`] for each response (read it with
+    /// [`response`](Self::response)), the last one final; or, when no final response
+    /// comes, [`Event::TimedOut`] (Timer F: 64*T1 over UDP, the request retransmitted
+    /// meanwhile) or [`Event::TransportError`] after the host's
+    /// [`handle_send_error`](Self::handle_send_error). Challenges (401/407) are the
+    /// host's to answer here ([`auth::answer_challenge`](crate::auth::answer_challenge),
+    /// then this request again with [`Request::call_id`], [`Request::from_tag`] and
+    /// the next [`Request::cseq`]).
+    ///
+    /// Errors (nothing sent, nothing kept): [`SendError::InvalidState`] for ACK or
+    /// CANCEL (the endpoint sends those itself), [`Request::credentials`] on anything
+    /// but an INVITE, a CSeq of 0 or from 2^31, or a [`Request::call_id`] that is not
+    /// one; [`SendError::Encode`] with [`EncodeError::InvalidStartLine`] for a
+    /// Request-URI without its scheme (`bob@host` for `sip:bob@host`) or with a space
+    /// or control byte, [`EncodeError::InvalidHeader`] for a header value with CR or
+    /// LF (its `index` counts the headers as written, Via first), and
+    /// [`EncodeError::BufferTooSmall`] for a request over `MSG` bytes;
+    /// [`SendError::ReservedHeader`] for an extra header the endpoint writes itself;
+    /// [`SendError::Capacity`] when the `TX` table is full or a text is longer than
+    /// the endpoint keeps.
     pub fn send_request(
         &mut self,
         now: Instant,
@@ -1714,7 +1806,22 @@ impl<
 
     /// Place a call: send an INVITE to `to` and start its session. With
     /// [`Request::credentials`], a 401 or 407 to the INVITE (or to a later request of
-    /// the call) is answered and the call goes on.
+    /// the call) is answered and the call goes on. `req.method` is not read: the
+    /// request is an INVITE.
+    ///
+    /// What follows: an [`Event::Response`] (with `call`) for each response; the
+    /// endpoint ACKs a 2xx itself and reports [`Event::CallEstablished`] (the answer,
+    /// the 2xx's body, is [`call_answer`](Self::call_answer)); any other end is
+    /// [`Event::CallTerminated`] with its [`EndReason`](dialog::EndReason):
+    /// `Rejected(status)` for 4xx–6xx (ACKed by the endpoint), `Redirected` for 3xx
+    /// (the targets are in the response's Contact, [`response`](Self::response)),
+    /// `TimedOut` without any response within 64*T1, `Cancelled` after
+    /// [`cancel`](Self::cancel) or [`hangup`](Self::hangup).
+    ///
+    /// Errors (nothing sent, nothing kept): [`SendError::Capacity`] with
+    /// [`Capacity::Dialogs`] when `CALLS` calls are kept already, or with
+    /// [`Capacity::Transactions`] when the `TX` table is full; otherwise those of
+    /// [`send_request`](Self::send_request).
     pub fn invite(
         &mut self,
         now: Instant,
@@ -1769,6 +1876,21 @@ impl<
     /// Answer a received request with `status` (and a body with its Content-Type).
     /// For an INVITE: 1xx rings, 2xx answers the call (the endpoint retransmits it until
     /// the ACK), 3xx–6xx rejects it.
+    ///
+    /// What follows for an INVITE: after a 2xx, [`Event::CallEstablished`] when the ACK
+    /// arrives (its body, for a late offer, is [`Event::AnswerReceived`]), or, when none
+    /// comes within 64*T1, a BYE and [`Event::CallTerminated`] with
+    /// [`EndReason::NoAck`](dialog::EndReason::NoAck); after 3xx–6xx,
+    /// [`Event::CallTerminated`] with `Rejected(status)` (the endpoint absorbs the ACK).
+    ///
+    /// Errors (nothing sent): [`SendError::UnknownHandle`] for a transaction that is
+    /// over (or never existed); [`SendError::InvalidState`] once the request has its
+    /// final response (a second one is refused), for a 1xx or 2xx to an INVITE whose
+    /// call has ended, or against the rules of reliable provisional responses
+    /// ([`crate::reliable`]); [`SendError::Capacity`]
+    /// with [`Capacity::Buffer`] for a body over `MSG` bytes;
+    /// [`SendError::ReservedHeader`] and [`SendError::Encode`] as for
+    /// [`respond_with`](Self::respond_with)'s headers.
     pub fn respond(
         &mut self,
         now: Instant,
@@ -1782,7 +1904,21 @@ impl<
     /// [`respond`](Self::respond) with extra headers (a registrar's WWW-Authenticate, a
     /// redirect's Contact, ...), written after the ones the endpoint copies: at most
     /// [`MAX_EXTRA_HEADERS`], each name up to [`MAX_HEADER_NAME`] and value up to
-    /// [`MAX_HEADER_VALUE`] bytes.
+    /// [`MAX_HEADER_VALUE`] bytes ([`SendError::Capacity`] past them). Not one the
+    /// endpoint writes itself ([`SendError::ReservedHeader`], see [`Request::headers`]);
+    /// a name that is not a token or a value with CR or LF is
+    /// [`SendError::Encode`]. On any error nothing is sent and the request can be
+    /// answered again.
+    ///
+    /// ```no_run
+    /// # use sansip::endpoint::{Endpoint, Event};
+    /// # use sansip::message::StatusCode;
+    /// # fn f(ep: &mut Endpoint, now: sansip::Instant, tx: sansip::endpoint::TxHandle) -> Result<(), sansip::endpoint::SendError> {
+    /// // A registrar's challenge (RFC 3261 §22.1); check the answer with `auth::verify`.
+    /// let challenge = r#"Digest realm="example.com", nonce="5e7a1b", qop="auth""#;
+    /// ep.respond_with(now, tx, StatusCode::UNAUTHORIZED, &[("WWW-Authenticate", challenge)], None)?;
+    /// # Ok(()) }
+    /// ```
     pub fn respond_with(
         &mut self,
         now: Instant,
@@ -2053,6 +2189,7 @@ impl<
         body: Option<(&str, &[u8])>,
     ) -> Result<(), SendError> {
         self.clear_pending();
+        reserved_header(headers)?;
         for (name, value) in headers {
             self.push_pending(name, value)?;
         }
@@ -2368,7 +2505,14 @@ impl<
     }
 
     /// Cancel a call that has not been answered (RFC 3261 §9.1). Sent once a
-    /// provisional response has arrived; before that it is deferred.
+    /// provisional response has arrived; before that it is deferred. The callee's 487
+    /// (ACKed by the endpoint) then ends the call: [`Event::CallTerminated`] with
+    /// [`EndReason::Cancelled`](dialog::EndReason::Cancelled). A 2xx that crosses the
+    /// CANCEL is ACKed and the call ended with a BYE.
+    ///
+    /// Errors: [`SendError::UnknownHandle`] for a call that is over;
+    /// [`SendError::InvalidState`] for a call this side received (answer it with a
+    /// final response instead) or one already answered (use [`hangup`](Self::hangup)).
     pub fn cancel(&mut self, now: Instant, call: CallHandle) -> Result<(), SendError> {
         let c = self.calls.get(call.0).ok_or(SendError::UnknownHandle)?;
         if c.session.role() != dialog::Role::Uac {
@@ -2378,6 +2522,15 @@ impl<
     }
 
     /// End a call whatever its state: CANCEL, BYE or reject, as fits (RFC 3261 §15).
+    /// A call placed and not answered is cancelled (as [`cancel`](Self::cancel));
+    /// one received and not answered is refused with 603 Decline; a callee that
+    /// answered sends its BYE once the ACK has come (§15). [`Event::CallTerminated`]
+    /// follows: [`EndReason::LocalBye`](dialog::EndReason::LocalBye) once a BYE is sent
+    /// (its response also gives an [`Event::Response`]), `Cancelled`, or
+    /// `Rejected(603)`.
+    ///
+    /// Errors: [`SendError::UnknownHandle`] for a call that is over (a second
+    /// `hangup`, or after its `CallTerminated`).
     pub fn hangup(&mut self, now: Instant, call: CallHandle) -> Result<(), SendError> {
         if self.calls.get(call.0).is_none() {
             return Err(SendError::UnknownHandle);
@@ -5059,6 +5212,11 @@ impl<
         if req.cseq == 0 || req.cseq > CSEQ_LIMIT {
             return Err(SendError::InvalidState);
         }
+        // A host's Request-URI without its scheme (`bob@host`) would go out as a start
+        // line no peer accepts (§25.1): refused as the writer refuses one with a space.
+        if !has_scheme(req.uri) {
+            return Err(SendError::Encode(EncodeError::InvalidStartLine));
+        }
         let (branch, sent_by) = self.via_parts();
         // A host's tag may be as long as a dialog keeps (a peer's UUID tag, used again).
         // Written in the caller's room, not returned: a tag is 128 bytes.
@@ -5088,6 +5246,7 @@ impl<
             None => self.push_call_id(&mut call_id),
         }
         let via = self.via(&branch, &sent_by);
+        reserved_header(req.headers)?;
         let mut b = MessageBuilder::request(req.method, req.uri);
         // Trusted: what the endpoint made (the Call-ID too, or the host's checked above);
         // the host's values are checked when written.
@@ -5901,6 +6060,48 @@ impl LazyTag {
             let _ = text::push_hex64(&mut s, prf(self.key, self.n)); // fits exactly
         }
         s
+    }
+}
+
+/// [`SendError::ReservedHeader`] for the first of a host's extra `headers` that the
+/// endpoint writes itself: a second one makes a message peers refuse (RFC 3261 §20:
+/// one each of these per message).
+fn reserved_header(headers: &[(&str, &str)]) -> Result<(), SendError> {
+    let reserved = |name: &str| {
+        matches!(
+            HeaderKind::from_name(name.as_bytes()),
+            HeaderKind::Via
+                | HeaderKind::From
+                | HeaderKind::To
+                | HeaderKind::CallId
+                | HeaderKind::CSeq
+                | HeaderKind::MaxForwards
+                | HeaderKind::ContentType
+                | HeaderKind::ContentLength
+        )
+    };
+    match headers.iter().position(|(name, _)| reserved(name)) {
+        Some(index) => Err(SendError::ReservedHeader { index }),
+        None => Ok(()),
+    }
+}
+
+/// Whether `uri` starts with a scheme and its colon (RFC 3986 §3.1, which RFC 3261
+/// §25.1's absoluteURI takes: `ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) ":"`).
+fn has_scheme(uri: &str) -> bool {
+    let b = uri.as_bytes();
+    // `sip:` first: the Request-URI of nearly every request.
+    if b.len() > 4 && b[..4].eq_ignore_ascii_case(b"sip:") {
+        return true;
+    }
+    match b.iter().position(|&c| c == b':') {
+        Some(n) if n > 0 => {
+            b[0].is_ascii_alphabetic()
+                && b[1..n]
+                    .iter()
+                    .all(|&c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'-' | b'.'))
+        }
+        _ => false,
     }
 }
 

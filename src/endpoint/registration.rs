@@ -31,7 +31,8 @@ pub struct RegistrationHandle(pub(super) RawHandle);
 #[derive(Clone, Copy, Debug)]
 pub struct Binding<'a> {
     /// The registrar's Request-URI: its domain, no user part (§10.2), e.g.
-    /// `sip:example.com`.
+    /// `sip:example.com` (with its scheme: a bare `example.com` is refused,
+    /// [`SendError::Encode`]).
     pub registrar: &'a str,
     /// The address of record, written as To and From (§10.2), e.g.
     /// `<sip:alice@example.com>`.
@@ -94,8 +95,20 @@ impl<
     /// failure that may pass [`Event::RegistrationRetrying`] (the registration goes on).
     /// Every REGISTER also gives the usual [`Event::Response`]s.
     ///
-    /// [`SendError::Capacity`] if `REGS` are kept already or a text of
-    /// `binding` is longer than [`MAX_REGISTRATION_TEXT`].
+    /// The `expires` of [`Event::Registered`] is what the registrar's 2xx granted
+    /// this endpoint's Contact (RFC 3261 §10.2.4, §10.3 step 8): the `expires`
+    /// parameter of that Contact in the 2xx, else the 2xx's `Expires` header, else
+    /// what `binding.expires` asked. A registrar written on this endpoint answers the
+    /// REGISTER ([`Event::IncomingRequest`]) with
+    /// [`respond_with`](Endpoint::respond_with) and
+    /// `Contact: <uri>;expires=N` (the Contact the REGISTER carried); it challenges
+    /// with a 401 and `WWW-Authenticate` and checks the answer with
+    /// [`auth::verify`](crate::auth::verify).
+    ///
+    /// Errors (nothing sent, nothing kept): [`SendError::Capacity`] if `REGS` are kept
+    /// already or a text of `binding` is longer than [`MAX_REGISTRATION_TEXT`];
+    /// [`SendError::Encode`] for a registrar URI without its scheme or otherwise not
+    /// writable; the errors of [`Endpoint::send_request`] for a full `TX` table.
     pub fn register(
         &mut self,
         now: Instant,
