@@ -30,4 +30,6 @@ pub(crate) use parse::Detached;
 pub use parse::{DEFAULT_MAX_MESSAGE, Framed, KeepAlive, Limits, MAX_HEADERS, Message, StartLine};
 pub use status::{InvalidStatusCode, StatusClass, StatusCode};
 pub use typed::CommaValues;
+#[cfg_attr(not(feature = "endpoint"), allow(unused_imports))]
+pub(crate) use uri::is_plain_sip;
 pub use uri::{OtherUri, SipUri, TelUri, Unescaped, Uri, UriParam, UriParams};
