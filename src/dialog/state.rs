@@ -227,7 +227,23 @@ pub struct Dialog {
     /// Where the endpoint sends this dialog's requests, once worked out; emptied by every
     /// change of the route set or the remote target.
     hop: HopCache,
+    /// The local tag is one the parser read (a UAC's, from its request's From), not one a
+    /// caller handed in (a UAS's): see `build`.
+    local_tag_parsed: TagParsed,
 }
+
+/// Whether a dialog's local tag was read by the parser. Derived from how the dialog
+/// was made, not part of its value: it takes no part in comparing dialogs.
+#[derive(Clone, Copy, Debug, Default)]
+struct TagParsed(bool);
+
+impl PartialEq for TagParsed {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for TagParsed {}
 
 /// The endpoint's address for a dialog's first hop: `Some(None)` when that hop names
 /// a domain (the call's peer serves). Only a cache of the route set and remote
@@ -398,6 +414,7 @@ impl Dialog {
             route_set: String::new(),
             secure: false,
             hop: HopCache(None),
+            local_tag_parsed: TagParsed(false),
         }
     }
 
@@ -455,6 +472,8 @@ impl Dialog {
             (Err(e), None) => return Err(e),
         }
         out.id.set(call_id, from.tag().unwrap_or(""), remote_tag)?;
+        // The request's From tag, as the parser read it.
+        out.local_tag_parsed = TagParsed(true);
         out.state = state;
         out.local_seq = seq;
         out.remote_seq = None;
@@ -562,6 +581,8 @@ impl Dialog {
         tls: bool,
     ) -> Result<(), DialogError> {
         out.hop = HopCache(None);
+        // `local_tag` is the caller's: checked when written.
+        out.local_tag_parsed = TagParsed(false);
         // Only a request over TLS can make a secure dialog (§12.1.1); the checks already
         // parsed the Request-URI, so it is read again only then.
         if request.request_uri_raw().is_none() {
@@ -853,8 +874,14 @@ impl Dialog {
         // A number and a known method's CSeq always pass the writer's check
         // (`known_methods_are_tokens`): pushed as trusted.
         b.push_trusted("Max-Forwards", Value::Number(70));
-        b.push_named("From", tagged(&self.local_uri, &self.id.local_tag));
-        b.push_named("To", tagged(&self.remote_uri, &self.id.remote_tag));
+        // From and To pass the writer's check as they are (`dialog_headers_pass_the_check`):
+        // each URI is one the parser read (no control byte, so nothing to break the
+        // framing: `Uri::parse`) in `<>`, and the remote tag, and a UAC's local tag, are
+        // tags the parser read (`lex`'s tag class, which `is_tag` tests). A UAS's local
+        // tag is the caller's: checked when written.
+        let from = tagged(&self.local_uri, &self.id.local_tag);
+        b.push_named_vouched("From", from, self.local_tag_parsed.0);
+        b.push_trusted("To", tagged(&self.remote_uri, &self.id.remote_tag));
         b.push_named("Call-ID", Value::Text(&self.id.call_id));
         b.push_named_vouched("CSeq", Value::CSeq(seq, method), method.is_known());
         for r in routes {
@@ -1207,6 +1234,7 @@ mod reference {
             route_set: uac_route_set(response)?,
             secure: false,
             hop: HopCache(None),
+            local_tag_parsed: TagParsed(true),
         })
     }
 
@@ -1253,6 +1281,7 @@ mod reference {
             route_set,
             secure,
             hop: HopCache(None),
+            local_tag_parsed: TagParsed(false),
         })
     }
 }
@@ -1560,5 +1589,140 @@ mod tests {
             differ += usize::from(!compare_constructors(&msg));
         }
         assert_eq!(differ, 0, "{differ} of {compared} messages differ");
+    }
+
+    /// The From and To of a dialog's requests pass the writer's check as they are, for
+    /// every dialog the constructors accept: the requests check alike with and without
+    /// the headers the dialog vouches for (and `push_trusted` asserts each in debug
+    /// builds). The pieces cross the URI, tag and Call-ID rules, with line folds and
+    /// both framings (a bare-LF message's values are no safer than a host's).
+    fn requests_check_as_untrusted(d: &mut Dialog) {
+        let via = ViaValue {
+            transport: "UDP",
+            sent_by: "192.0.2.1",
+            branch: "z9hG4bK1",
+            rport: false,
+        };
+        let agree = |b: &MessageBuilder<'_>| {
+            let mut untrusted = b.clone();
+            untrusted.trust_nothing();
+            assert_eq!(b.encoded_len(), untrusted.encoded_len(), "{b:?}");
+        };
+        agree(&d.ack(1, via));
+        if let Ok(b) = d.request(Method::Bye, via, None) {
+            agree(&b);
+        }
+    }
+
+    const ADDRESSES: &[&str] = &[
+        "<sip:alice@a.example>",
+        "sip:bob@b.example",
+        "\"A b\" <sip:a%41b@[2001:db8::1]:5060;x=y?h=v>",
+        "<sips:c@192.0.2.4:5061>",
+        "<tel:+1-555-0100;phone-context=x>",
+        "<urn:service:sos>",
+        "<http://x.example/a?b=c>",
+        "<mailto:a@b.example>",
+        "<sip:a@b\tc>",
+        "<sip:a@b\r\n c>",
+        "<sip:a@b\x01>",
+        "<sip:a@b\n c>",
+        "<sip:a\u{e9}@b>",
+        "<sip:a@b>\r\n ",
+        "<>",
+        "<x:\r\n >",
+    ];
+    const TAGS: &[&str] = &[
+        "",
+        ";tag=a1",
+        ";tag=0123456789abcdef",
+        ";tag=a&^:~!*'`+%",
+        ";TAG=x",
+        ";tag=",
+        ";tag=\"q\"",
+        ";tag=a;tag=b",
+        ";tag=a b",
+        ";tag=a\r\n b",
+        ";tag=a\x01",
+        ";tag=\u{e9}",
+        ";x=y;tag=z",
+        ";tag=a\nb",
+    ];
+    const CALL_IDS: &[&str] = &["c1@a.example", "c1", "a b", "a\r\n b", "x@y@z", "\u{e9}"];
+    const LOCAL_TAGS: &[&str] = &[
+        "lt1", "", "a;b", "a\r\nb", "a\r\n b", "x y", "\"", "a\nb", "&^~`", "a,b", "\t",
+    ];
+
+    fn piece(
+        set: &'static [&'static str],
+    ) -> impl proptest::strategy::Strategy<Value = &'static str> {
+        proptest::sample::select(set)
+    }
+
+    /// Dialogs made from an INVITE and its 2xx with these pieces (UAC, then UAS with
+    /// `local_tag`), each checked by [`requests_check_as_untrusted`]: how many.
+    fn check_dialogs_of(
+        [from, from_tag, to, to_tag, call_id, local_tag]: [&str; 6],
+        lf: bool,
+    ) -> usize {
+        let nl = if lf { "\n" } else { "\r\n" };
+        let head = |start: &str, to_tag: &str| {
+            std::format!(
+                "{start}{nl}Via: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK1{nl}\
+                 From: {from}{from_tag}{nl}To: {to}{to_tag}{nl}Call-ID: {call_id}{nl}\
+                 CSeq: 1 INVITE{nl}Contact: <sip:x@192.0.2.9>{nl}Content-Length: 0{nl}{nl}"
+            )
+        };
+        let invite = head("INVITE sip:bob@b.example SIP/2.0", "");
+        let ok = head("SIP/2.0 200 OK", to_tag);
+        let (Ok(inv), Ok(ok)) = (
+            Message::parse(invite.as_bytes()),
+            Message::parse(ok.as_bytes()),
+        ) else {
+            return 0;
+        };
+        let mut made = 0;
+        if let Ok(mut d) = Dialog::uac(&inv, &ok, false) {
+            requests_check_as_untrusted(&mut d);
+            made += 1;
+        }
+        if let Ok(mut d) = Dialog::uas(&inv, local_tag, false) {
+            requests_check_as_untrusted(&mut d);
+            made += 1;
+        }
+        made
+    }
+
+    /// Every address and tag on both sides, in both framings.
+    #[test]
+    fn dialog_headers_pass_the_check_exhaustively() {
+        let mut made = 0;
+        for from in ADDRESSES {
+            for to in ADDRESSES {
+                for tag in TAGS {
+                    for (i, lf) in [false, true].into_iter().enumerate() {
+                        let local = LOCAL_TAGS[(made + i) % LOCAL_TAGS.len()];
+                        made += check_dialogs_of([from, tag, to, tag, "c1@a.example", local], lf);
+                    }
+                }
+            }
+        }
+        assert!(made > 1000, "{made}");
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4096))]
+        #[test]
+        fn dialog_headers_pass_the_check(
+            from in piece(ADDRESSES),
+            from_tag in piece(TAGS),
+            to in piece(ADDRESSES),
+            to_tag in piece(TAGS),
+            call_id in piece(CALL_IDS),
+            local_tag in piece(LOCAL_TAGS),
+            lf in proptest::bool::ANY,
+        ) {
+            check_dialogs_of([from, from_tag, to, to_tag, call_id, local_tag], lf);
+        }
     }
 }

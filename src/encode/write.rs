@@ -405,6 +405,26 @@ pub(crate) mod text {
 mod tests {
     use super::*;
 
+    /// Every tag the endpoint makes (16 hex digits, `Endpoint::random_tag`) passes the
+    /// writer's check, as the From of its requests is pushed trusting it.
+    #[test]
+    #[cfg(feature = "endpoint")]
+    fn made_tags_pass_the_check() {
+        use crate::encode::Value;
+        let mut n = 0x0123_4567_89ab_cdef_u64;
+        for _ in 0..10_000 {
+            n = n
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            for m in [n, 0, u64::MAX, n >> 32] {
+                let mut tag = heapless::String::<16>::new();
+                text::push_hex64(&mut tag, m).unwrap();
+                let value = Value::Tagged(b"<sip:a@b>", &tag);
+                assert!(crate::encode::value_may_be_written(&value), "{tag}");
+            }
+        }
+    }
+
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(5000))]
 

@@ -5279,7 +5279,12 @@ impl<
         // the host's values are checked when written.
         b.push_trusted("Via", Value::Via(via));
         b.push_trusted("Max-Forwards", Value::Number(70));
-        b.push_named("From", Value::Tagged(req.from.as_bytes(), tag));
+        // A tag the endpoint made is hex digits (`random_tag`), a tag
+        // (`made_tags_pass_the_check`): only the host's URI is checked then, here.
+        let from_ok = req.from_tag.is_none()
+            && !tag.is_empty()
+            && crate::encode::value_may_be_written(&Value::Text(req.from));
+        b.push_named_vouched("From", Value::Tagged(req.from.as_bytes(), tag), from_ok);
         b.push_named("To", Value::Text(req.to));
         b.push_trusted("Call-ID", Value::Text(&call_id));
         // A known method's CSeq always passes the writer's check.
