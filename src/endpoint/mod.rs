@@ -2709,18 +2709,14 @@ impl<
         }
         match method {
             Method::Bye => {
-                let remote_tag = core.from.tag().and_then(|t| Tag::new(t).ok());
                 if let Some(c) = self.calls.get_mut(call.0) {
                     c.pending_tx = Some(tx);
                 }
-                let _ = self.step_call(
-                    now,
-                    call,
-                    &dialog::Event::Bye {
-                        remote_tag: remote_tag.unwrap_or(Tag::EMPTY),
-                    },
-                    None,
-                );
+                // No tag, or one past MAX_TAG: the empty one.
+                let bye = dialog::Event::Bye {
+                    remote_tag: Tag::new_or_empty(core.from.tag().unwrap_or("")),
+                };
+                let _ = self.step_call(now, call, &bye, None);
                 // A BYE the session did not answer (a stale dialog): 481.
                 if self.txs.get(tx.0).is_some_and(|e| e.machine.can_respond()) {
                     let _ =
