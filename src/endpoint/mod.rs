@@ -1744,7 +1744,13 @@ impl<
             peer: to,
             ack_for: None,
             ack_wanted: None,
-            local_tag: tag,
+            // Its bytes copied, not the whole buffer moved (a tag's 128 bytes): the same
+            // text, which fits as it was written to the same capacity.
+            local_tag: {
+                let mut t = String::new();
+                let _ = t.push_str(&tag);
+                t
+            },
             timers: Timers::new(),
             reliable: None,
             forks: heapless::Vec::new(),
@@ -3644,14 +3650,15 @@ impl<
                 )
             });
         let tls = self.over_tls();
-        let tags = (|| {
-            // Fits: a random tag of 16 bytes.
-            let local_tag = String::<{ crate::dialog::MAX_TAG }>::try_from(tag.as_str())
-                .map_err(|_| dialog::DialogError::Capacity(Capacity::String))?;
-            let remote = Tag::new(core.from.tag().unwrap_or(""))
-                .map_err(|_| dialog::DialogError::Capacity(Capacity::String))?;
-            Ok((local_tag, remote))
-        })();
+        // The tags are checked here and built in the call's slot below (each is some 130
+        // bytes, and every move a copy). The local one, a random tag of 16 bytes, always
+        // fits; the remote one fits up to MAX_TAG bytes (as `Tag::new` checks).
+        let remote = core.from.tag().unwrap_or("");
+        let tags = if remote.len() > dialog::MAX_TAG {
+            Err(dialog::DialogError::Capacity(Capacity::String))
+        } else {
+            Ok(())
+        };
         let cseq = core.cseq.seq();
         // The checks read the first Contact (and refused a malformed one).
         let target = target.ok_or(crate::dialog::DialogError::MissingContact);
@@ -3674,11 +3681,11 @@ impl<
             // Built in its slot, dialog and all: a call entry holds MSG-sized buffers and
             // a dialog of some 1.7 kB, costly to move. A dialog that cannot be made takes
             // no slot.
-            Ok((local_tag, remote)) if self.calls.len() < CALLS => {
+            Ok(()) if self.calls.len() < CALLS => {
                 let mut failed = None;
                 let h = self.calls.try_insert_reusing(|slot| {
                     let d = CallEntry::fill_building_dialog(slot, || CallMeta {
-                        session: InviteSession::uas(cseq, remote, offer),
+                        session: InviteSession::uas(cseq, Tag::new_or_empty(remote), offer),
                         dialog: None,
                         invite_tx: tx,
                         uac_invite: None,
@@ -3687,7 +3694,11 @@ impl<
                         peer: from,
                         ack_for: None,
                         ack_wanted: None,
-                        local_tag,
+                        local_tag: {
+                            let mut t = String::new();
+                            let _ = t.push_str(&tag); // fits: 16 bytes
+                            t
+                        },
                         timers: Timers::new(),
                         reliable,
                         forks: heapless::Vec::new(),
