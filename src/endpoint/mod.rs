@@ -3929,7 +3929,7 @@ impl<
                     self.settle(tx);
                 } else if self
                     .linger
-                    .push_client(deadline, key, e.peer, (&[], &[]), None)
+                    .push_client(deadline, key, e.peer, (&[], &[], 0), None)
                 {
                     self.remove_tx(tx);
                 }
@@ -3993,7 +3993,7 @@ impl<
         if let (Some(key), Some(deadline)) = (&e.client_key, e.timers.next())
             && self
                 .linger
-                .push_client(deadline, key, e.peer, (payload, &[]), None)
+                .push_client(deadline, key, e.peer, (payload, &[], 0), None)
         {
             self.remove_tx(tx);
         }
@@ -5966,9 +5966,9 @@ fn push_invite_record(
     seqs: &[u8],
     call: CallHandle,
 ) -> bool {
-    let mut trailer = [0xFF; FORK_TRAILER];
-    trailer[..seqs.len()].copy_from_slice(seqs);
-    linger.push_client(deadline, key, peer, (request, &trailer), Some(call))
+    // The entries, then 0xFF up to FORK_TRAILER bytes (`seqs` holds at most that).
+    let room = FORK_TRAILER.saturating_sub(seqs.len());
+    linger.push_client(deadline, key, peer, (request, seqs, room), Some(call))
 }
 
 /// A lingering INVITE record's bytes: the INVITE, then the forks' CSeq numbers.
