@@ -2617,3 +2617,43 @@ fn callee_hangup_before_a_reinvite_ack_byes_after_it() {
     );
     assert_all_empty(&p);
 }
+
+/// An INVITE whose From tag is `MAX_TAG` bytes makes a call; one a byte longer is refused
+/// with 500 and a `Capacity::String` event, and makes none (the tags of a new call are
+/// checked before its slot is filled).
+#[test]
+fn an_invite_with_a_from_tag_past_max_tag_is_refused() {
+    use sansip::dialog::MAX_TAG;
+    let mut buf = [0u8; 4096];
+    for (len, made) in [(MAX_TAG, true), (MAX_TAG + 1, false)] {
+        let mut p = Pair::new();
+        let invite = format!(
+            "INVITE sip:b@127.0.0.1:5062 SIP/2.0\r\n\
+Via: SIP/2.0/UDP 127.0.0.1:5061;branch=z9hG4bKlongtag\r\n\
+From: <sip:a@127.0.0.1>;tag={}\r\nTo: <sip:b@127.0.0.1>\r\nCall-ID: long-tag\r\n\
+CSeq: 1 INVITE\r\nContact: <sip:a@127.0.0.1:5061>\r\nContent-Length: 0\r\n\r\n",
+            "t".repeat(len)
+        );
+        p.b.handle_datagram(p.now, addr("127.0.0.1:5061"), invite.as_bytes());
+        let events: Vec<Event> = std::iter::from_fn(|| p.b.poll_event()).collect();
+        let call = events.iter().find_map(|e| match e {
+            Event::IncomingRequest { call, .. } => Some(*call),
+            _ => None,
+        });
+        let mut sent = Vec::new();
+        while let Some(t) = p.b.poll_transmit(&mut buf).unwrap() {
+            sent.push(Message::parse(t.bytes).unwrap().status().unwrap());
+        }
+        if made {
+            assert!(matches!(call, Some(Some(_))), "{len}: {events:?}");
+            assert!(p.b.call_dialog(call.flatten().unwrap()).is_some());
+        } else {
+            assert_eq!(call, None, "{len}: {events:?}");
+            assert!(
+                events.contains(&Event::Capacity(sansip::error::Capacity::String)),
+                "{len}: {events:?}"
+            );
+            assert_eq!(sent, [StatusCode::SERVER_INTERNAL_ERROR]);
+        }
+    }
+}

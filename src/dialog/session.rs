@@ -65,6 +65,19 @@ impl Tag {
         Ok(t)
     }
 
+    /// [`new`](Self::new)'s tag, or the empty one past [`MAX_TAG`] bytes: returned bare,
+    /// so that it is built where the caller keeps it (an `Ok` or `Some` around a tag is
+    /// a copy of its 129 bytes when unwrapped).
+    #[inline]
+    pub(crate) fn new_or_empty(s: &str) -> Self {
+        let mut t = Tag::EMPTY;
+        if let Some(dst) = t.bytes.get_mut(..s.len()) {
+            dst.copy_from_slice(s.as_bytes());
+            t.len = s.len() as u8; // MAX_TAG < 256, checked by get_mut above.
+        }
+        t
+    }
+
     /// The tag text.
     pub fn as_str(&self) -> &str {
         // Built from a `&str`, so always UTF-8.
@@ -1378,6 +1391,25 @@ fn offer_or_answer(request_had_offer: bool) -> Sdp {
 #[cfg(test)]
 mod tag_tests {
     use super::Tag;
+    use crate::dialog::MAX_TAG;
+
+    /// `new_or_empty` is `new(s).ok().unwrap_or(Tag::EMPTY)`, the expression it replaced,
+    /// at every length around `MAX_TAG` and on non-ASCII text.
+    #[test]
+    fn new_or_empty_agrees_with_new() {
+        let long = "x".repeat(MAX_TAG + 2);
+        let accented = "\u{e9}".repeat(MAX_TAG / 2 + 1);
+        for text in [long.as_str(), accented.as_str()] {
+            for end in (0..=text.len()).filter(|&i| text.is_char_boundary(i)) {
+                let s = &text[..end];
+                assert_eq!(
+                    Tag::new_or_empty(s),
+                    Tag::new(s).ok().unwrap_or(Tag::EMPTY),
+                    "{end}"
+                );
+            }
+        }
+    }
 
     /// `is` answers as the comparison of `as_str` it replaces, on every pair of short
     /// strings (empty, prefixes, case, non-ASCII).

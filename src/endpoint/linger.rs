@@ -317,21 +317,22 @@ impl Linger {
             key,
             merge,
             peer,
-            (response, &[]),
+            (response, &[], 0),
             None,
         )
     }
 
     /// Store a client transaction: for a call's INVITE in Accepted its `invite` and
-    /// `trailer` (room the endpoint writes into later, [`Linger::payload_mut`]), where it
-    /// went, and its call; `false` (nothing stored) if there is no room. Deadlines as for
-    /// [`push`](Self::push).
+    /// `trailer` then `room` bytes `0xFF` (room the endpoint writes into later,
+    /// [`Linger::payload_mut`]; filled in the ring, not in a buffer copied there), where
+    /// it went, and its call; `false` (nothing stored) if there is no room. Deadlines as
+    /// for [`push`](Self::push).
     pub(crate) fn push_client(
         &mut self,
         deadline: Instant,
         key: &ClientKey,
         peer: SocketAddr,
-        (invite, trailer): (&[u8], &[u8]),
+        (invite, trailer, room): (&[u8], &[u8], usize),
         call: Option<CallHandle>,
     ) -> bool {
         self.push_record(
@@ -340,7 +341,7 @@ impl Linger {
             key,
             None,
             peer,
-            (invite, trailer),
+            (invite, trailer, room),
             call,
         )
     }
@@ -376,7 +377,7 @@ impl Linger {
         key: &K,
         merge: Option<&MergeKey>,
         peer: SocketAddr,
-        (response, trailer): (&[u8], &[u8]),
+        (response, trailer, room): (&[u8], &[u8], usize),
         call: Option<CallHandle>,
     ) -> bool {
         #[cfg(feature = "alloc")]
@@ -393,7 +394,7 @@ impl Linger {
             let (k, m) = &*self.scratch;
             let m_bytes: &[u8] = if merge.is_some() { &m.0 } else { &[] };
             let (Ok(response_len), Ok(merge_len)) = (
-                u16::try_from(response.len() + trailer.len()),
+                u16::try_from(response.len() + trailer.len() + room),
                 u16::try_from(m_bytes.len()),
             ) else {
                 return false;
@@ -405,7 +406,8 @@ impl Linger {
                 .records
                 .back()
                 .map_or(deadline, |r| r.deadline.max(deadline));
-            let record_len = (k.0.len() + m_bytes.len() + response.len() + trailer.len()) as u64;
+            let record_len =
+                (k.0.len() + m_bytes.len() + response.len() + trailer.len() + room) as u64;
             let Some(start) = self.place(record_len) else {
                 return false;
             };
@@ -414,6 +416,7 @@ impl Linger {
                 self.ring[at..at + part.len()].copy_from_slice(part);
                 at += part.len();
             }
+            self.ring[at..at + room].fill(0xFF);
             let seq = self.first_seq.wrapping_add(self.records.len() as u32);
             let r = Record {
                 deadline,
@@ -440,7 +443,9 @@ impl Linger {
         }
         #[cfg(not(feature = "alloc"))]
         {
-            let _ = (deadline, kind, key, merge, peer, response, trailer, call);
+            let _ = (
+                deadline, kind, key, merge, peer, response, trailer, room, call,
+            );
             false
         }
     }
@@ -583,6 +588,36 @@ mod tests {
 
     fn peer() -> SocketAddr {
         "127.0.0.1:5060".parse().unwrap()
+    }
+
+    /// A client record's payload is its invite, its trailer, then `room` bytes 0xFF:
+    /// what the endpoint stored before as one trailer buffer padded with 0xFF.
+    #[cfg(feature = "alloc")]
+    #[test]
+    fn client_record_room_is_filled_with_ff() {
+        let mut l = Linger::new(4, 4096, HashKey(1, 2));
+        for (i, (invite, trailer, room)) in [
+            (&b"INVITE"[..], &b"\x01tag\0\0\0\x02"[..], 9),
+            (&b"x"[..], &b""[..], 0),
+            (&b""[..], &b"ab"[..], 1),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let branch = ["z9hG4bKroom0", "z9hG4bKroom1", "z9hG4bKroom2"][i];
+            let k = ClientKey::new(branch, Method::Invite).unwrap();
+            assert!(l.push_client(
+                Instant::from_millis(10),
+                &k,
+                peer(),
+                (invite, trailer, room),
+                None
+            ));
+            let mut padded = trailer.to_vec();
+            padded.resize(trailer.len() + room, 0xFF);
+            let expected = [invite, &padded[..]].concat();
+            assert_eq!(l.payload_mut(&k).map(|p| p.to_vec()), Some(expected));
+        }
     }
 
     #[test]

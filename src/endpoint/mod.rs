@@ -1865,7 +1865,13 @@ impl<
             peer: to,
             ack_for: None,
             ack_wanted: None,
-            local_tag: tag,
+            // Its bytes copied, not the whole buffer moved (a tag's 128 bytes): the same
+            // text, which fits as it was written to the same capacity.
+            local_tag: {
+                let mut t = String::new();
+                let _ = t.push_str(&tag);
+                t
+            },
             timers: Timers::new(),
             reliable: None,
             forks: heapless::Vec::new(),
@@ -2876,18 +2882,14 @@ impl<
         }
         match method {
             Method::Bye => {
-                let remote_tag = core.from.tag().and_then(|t| Tag::new(t).ok());
                 if let Some(c) = self.calls.get_mut(call.0) {
                     c.pending_tx = Some(tx);
                 }
-                let _ = self.step_call(
-                    now,
-                    call,
-                    &dialog::Event::Bye {
-                        remote_tag: remote_tag.unwrap_or(Tag::EMPTY),
-                    },
-                    None,
-                );
+                // No tag, or one past MAX_TAG: the empty one.
+                let bye = dialog::Event::Bye {
+                    remote_tag: Tag::new_or_empty(core.from.tag().unwrap_or("")),
+                };
+                let _ = self.step_call(now, call, &bye, None);
                 // A BYE the session did not answer (a stale dialog): 481.
                 if self.txs.get(tx.0).is_some_and(|e| e.machine.can_respond()) {
                     let _ =
@@ -3815,14 +3817,15 @@ impl<
                 )
             });
         let tls = self.over_tls();
-        let tags = (|| {
-            // Fits: a random tag of 16 bytes.
-            let local_tag = String::<{ crate::dialog::MAX_TAG }>::try_from(tag.as_str())
-                .map_err(|_| dialog::DialogError::Capacity(Capacity::String))?;
-            let remote = Tag::new(core.from.tag().unwrap_or(""))
-                .map_err(|_| dialog::DialogError::Capacity(Capacity::String))?;
-            Ok((local_tag, remote))
-        })();
+        // The tags are checked here and built in the call's slot below (each is some 130
+        // bytes, and every move a copy). The local one, a random tag of 16 bytes, always
+        // fits; the remote one fits up to MAX_TAG bytes (as `Tag::new` checks).
+        let remote = core.from.tag().unwrap_or("");
+        let tags = if remote.len() > dialog::MAX_TAG {
+            Err(dialog::DialogError::Capacity(Capacity::String))
+        } else {
+            Ok(())
+        };
         let cseq = core.cseq.seq();
         // The checks read the first Contact (and refused a malformed one).
         let target = target.ok_or(crate::dialog::DialogError::MissingContact);
@@ -3845,11 +3848,11 @@ impl<
             // Built in its slot, dialog and all: a call entry holds MSG-sized buffers and
             // a dialog of some 1.7 kB, costly to move. A dialog that cannot be made takes
             // no slot.
-            Ok((local_tag, remote)) if self.calls.len() < CALLS => {
+            Ok(()) if self.calls.len() < CALLS => {
                 let mut failed = None;
                 let h = self.calls.try_insert_reusing(|slot| {
                     let d = CallEntry::fill_building_dialog(slot, || CallMeta {
-                        session: InviteSession::uas(cseq, remote, offer),
+                        session: InviteSession::uas(cseq, Tag::new_or_empty(remote), offer),
                         dialog: None,
                         invite_tx: tx,
                         uac_invite: None,
@@ -3858,7 +3861,11 @@ impl<
                         peer: from,
                         ack_for: None,
                         ack_wanted: None,
-                        local_tag,
+                        local_tag: {
+                            let mut t = String::new();
+                            let _ = t.push_str(&tag); // fits: 16 bytes
+                            t
+                        },
                         timers: Timers::new(),
                         reliable,
                         forks: heapless::Vec::new(),
@@ -4089,7 +4096,7 @@ impl<
                     self.settle(tx);
                 } else if self
                     .linger
-                    .push_client(deadline, key, e.peer, (&[], &[]), None)
+                    .push_client(deadline, key, e.peer, (&[], &[], 0), None)
                 {
                     self.remove_tx(tx);
                 }
@@ -4153,7 +4160,7 @@ impl<
         if let (Some(key), Some(deadline)) = (&e.client_key, e.timers.next())
             && self
                 .linger
-                .push_client(deadline, key, e.peer, (payload, &[]), None)
+                .push_client(deadline, key, e.peer, (payload, &[], 0), None)
         {
             self.remove_tx(tx);
         }
@@ -6206,9 +6213,9 @@ fn push_invite_record(
     seqs: &[u8],
     call: CallHandle,
 ) -> bool {
-    let mut trailer = [0xFF; FORK_TRAILER];
-    trailer[..seqs.len()].copy_from_slice(seqs);
-    linger.push_client(deadline, key, peer, (request, &trailer), Some(call))
+    // The entries, then 0xFF up to FORK_TRAILER bytes (`seqs` holds at most that).
+    let room = FORK_TRAILER.saturating_sub(seqs.len());
+    linger.push_client(deadline, key, peer, (request, seqs, room), Some(call))
 }
 
 /// A lingering INVITE record's bytes: the INVITE, then the forks' CSeq numbers.
