@@ -69,6 +69,7 @@ impl Tag {
     /// so that it is built where the caller keeps it (an `Ok` or `Some` around a tag is
     /// a copy of its 129 bytes when unwrapped).
     #[inline]
+    #[cfg_attr(not(feature = "endpoint"), allow(dead_code))]
     pub(crate) fn new_or_empty(s: &str) -> Self {
         let mut t = Tag::EMPTY;
         if let Some(dst) = t.bytes.get_mut(..s.len()) {
