@@ -591,6 +591,25 @@ pub fn classify<'a>(bytes: &'a [u8], caps: &Capabilities<'_>, limits: &Limits) -
     }
 }
 
+/// The headers a message holds once (RFC 3261 §7.3.1, §20): a second is a 400.
+const ONCE: [HeaderKind; 6] = [
+    HeaderKind::From,
+    HeaderKind::To,
+    HeaderKind::CallId,
+    HeaderKind::CSeq,
+    HeaderKind::MaxForwards,
+    HeaderKind::ContentType,
+];
+
+/// A mandatory header `k` that failed to parse with `e`: missing, or malformed.
+fn missing_or_malformed(k: HeaderKind, e: ParseError) -> Problem {
+    if e.kind == ParseErrorKind::MissingHeader {
+        Problem::MissingHeader(k)
+    } else {
+        Problem::MalformedHeader(k, e)
+    }
+}
+
 /// Via, From, To, Call-ID and CSeq present and well formed, the single-valued ones
 /// exactly once (RFC 3261 §8.1.1, §20); Max-Forwards, Content-Type, Contact, Route and
 /// Record-Route well formed where present (in a response, if `dialog_rr` and it may create
@@ -640,27 +659,11 @@ fn mandatory_headers_into<'a, E>(
     dialog_rr: bool,
     then: impl FnOnce(&CSeq<'a>, Option<&ContentType<'a>>, usize) -> Result<(), E>,
 ) -> Result<(), E> {
-    const ONCE: [HeaderKind; 6] = [
-        HeaderKind::From,
-        HeaderKind::To,
-        HeaderKind::CallId,
-        HeaderKind::CSeq,
-        HeaderKind::MaxForwards,
-        HeaderKind::ContentType,
-    ];
     if let Some(kind) = msg.first_conflicting(&ONCE) {
         return Err(fail(Problem::DuplicateHeader(kind)));
     }
     let malformed = |k| move |e| fail(Problem::MalformedHeader(k, e));
-    let missing = |k: HeaderKind| {
-        move |e: ParseError| {
-            fail(if e.kind == ParseErrorKind::MissingHeader {
-                Problem::MissingHeader(k)
-            } else {
-                Problem::MalformedHeader(k, e)
-            })
-        }
-    };
+    let missing = |k: HeaderKind| move |e: ParseError| fail(missing_or_malformed(k, e));
     let mut vias = 1;
     if !msg.sole_plain_via_into(&mut core.top_via) {
         let mut all_vias = msg.vias();
@@ -689,28 +692,12 @@ fn mandatory_headers_aside<'a, E>(
     dialog_rr: bool,
     then: impl FnOnce(&CSeq<'a>, Option<&ContentType<'a>>, usize) -> Result<(), E>,
 ) -> Result<CoreHeaders<'a>, E> {
-    const ONCE: [HeaderKind; 6] = [
-        HeaderKind::From,
-        HeaderKind::To,
-        HeaderKind::CallId,
-        HeaderKind::CSeq,
-        HeaderKind::MaxForwards,
-        HeaderKind::ContentType,
-    ];
     if let Some(kind) = msg.first_conflicting(&ONCE) {
         return Err(fail(Problem::DuplicateHeader(kind)));
     }
     let fail = &fail;
     let malformed = |k| move |e| fail(Problem::MalformedHeader(k, e));
-    let missing = |k: HeaderKind| {
-        move |e: ParseError| {
-            fail(if e.kind == ParseErrorKind::MissingHeader {
-                Problem::MissingHeader(k)
-            } else {
-                Problem::MalformedHeader(k, e)
-            })
-        }
-    };
+    let missing = |k: HeaderKind| move |e: ParseError| fail(missing_or_malformed(k, e));
     // The top Via is kept; the others are only checked (and counted). Nearly every
     // message has one Via header holding one plain value: read directly.
     // The top Via, From and To stay where they were parsed until they are moved into

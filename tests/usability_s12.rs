@@ -349,17 +349,9 @@ fn a_phone_registers_with_digest_calls_through_the_registrar_and_hangs_up() {
 
     // The bob side answers every call 180, then 200 with its own SDP.
     const BOB_SDP: &[u8] = b"v=0\r\no=bob 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n";
-    let mut host = |i: usize, ep: &mut Ep, now: Instant, e: Event| match (i, e) {
-        (PBX, e) => pbx.on_event(ep, now, e),
-        (BOB, Event::IncomingRequest { tx, call: Some(_) }) => {
-            if ep.request(tx).unwrap().method() == Some(Method::Invite) {
-                ep.respond(now, tx, StatusCode::RINGING, None).unwrap();
-                ep.respond(now, tx, StatusCode::OK, Some(("application/sdp", BOB_SDP)))
-                    .unwrap();
-            } else {
-                ep.respond(now, tx, StatusCode::OK, None).unwrap();
-            }
-        }
+    let mut host = |i: usize, ep: &mut Ep, now: Instant, e: Event| match i {
+        PBX => pbx.on_event(ep, now, e),
+        BOB => bob_answers(ep, now, e, BOB_SDP),
         _ => {}
     };
     net.pump(&mut host);
@@ -410,17 +402,9 @@ fn a_phone_registers_with_digest_calls_through_the_registrar_and_hangs_up() {
             },
         )
         .unwrap();
-    let mut host = |i: usize, ep: &mut Ep, now: Instant, e: Event| match (i, e) {
-        (PBX, e) => pbx.on_event(ep, now, e),
-        (BOB, Event::IncomingRequest { tx, call: Some(_) }) => {
-            if ep.request(tx).unwrap().method() == Some(Method::Invite) {
-                ep.respond(now, tx, StatusCode::RINGING, None).unwrap();
-                ep.respond(now, tx, StatusCode::OK, Some(("application/sdp", BOB_SDP)))
-                    .unwrap();
-            } else {
-                ep.respond(now, tx, StatusCode::OK, None).unwrap();
-            }
-        }
+    let mut host = |i: usize, ep: &mut Ep, now: Instant, e: Event| match i {
+        PBX => pbx.on_event(ep, now, e),
+        BOB => bob_answers(ep, now, e, BOB_SDP),
         _ => {}
     };
     net.pump(&mut host);
@@ -1374,4 +1358,18 @@ fn what_follows_an_invite_redirected_or_unanswered() {
         1 + 7,
         "the first INVITE, then the second and its 6 retransmissions"
     );
+}
+
+/// Bob's host in the registrar scenario: an INVITE gets 180, then 200 with `sdp`; any
+/// other request within a call 200.
+fn bob_answers(ep: &mut Ep, now: Instant, e: Event, sdp: &[u8]) {
+    if let Event::IncomingRequest { tx, call: Some(_) } = e {
+        if ep.request(tx).unwrap().method() == Some(Method::Invite) {
+            ep.respond(now, tx, StatusCode::RINGING, None).unwrap();
+            ep.respond(now, tx, StatusCode::OK, Some(("application/sdp", sdp)))
+                .unwrap();
+        } else {
+            ep.respond(now, tx, StatusCode::OK, None).unwrap();
+        }
+    }
 }

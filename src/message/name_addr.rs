@@ -120,18 +120,7 @@ impl<'a> NameAddr<'a> {
     /// message's header section nearly always is; see `Message::text_at`). `text` must
     /// be `s` itself.
     pub(crate) fn parse_text(s: &'a [u8], text: Option<&'a str>) -> Result<Self, ParseError> {
-        let (off, t) = lex::trim(s);
-        if t.is_empty() {
-            return Err(err(off));
-        }
-        // One UTF-8 pass over the whole element (nearly always ASCII) instead of one per
-        // part: the display name, the URI and the tag are then slices of it. Input that
-        // is not UTF-8 takes the per-part passes, which report the error where it is.
-        // Trimming removed ASCII bytes only, so `t` lies on character boundaries.
-        let text = match text {
-            Some(text) => text.get(off..off + t.len()),
-            None => core::str::from_utf8(t).ok(),
-        };
+        let (off, t, text) = Self::trimmed(s, text)?;
         if let Some(v) = Self::parse_fused(off, t, text) {
             return Ok(v);
         }
@@ -139,6 +128,29 @@ impl<'a> NameAddr<'a> {
             return plain;
         }
         Self::parse_general(off, t, text)
+    }
+
+    /// `s` trimmed (an error if nothing is left): where it starts, its bytes and, if
+    /// UTF-8, its text. One UTF-8 pass over the whole element (nearly always ASCII)
+    /// instead of one per part: the display name, the URI and the tag are then slices of
+    /// it. Input that is not UTF-8 takes the per-part passes, which report the error
+    /// where it is. Trimming removed ASCII bytes only, so the text lies on character
+    /// boundaries.
+    #[inline(always)]
+    #[allow(clippy::type_complexity)]
+    fn trimmed(
+        s: &'a [u8],
+        text: Option<&'a str>,
+    ) -> Result<(usize, &'a [u8], Option<&'a str>), ParseError> {
+        let (off, t) = lex::trim(s);
+        if t.is_empty() {
+            return Err(err(off));
+        }
+        let text = match text {
+            Some(text) => text.get(off..off + t.len()),
+            None => core::str::from_utf8(t).ok(),
+        };
+        Ok((off, t, text))
     }
 
     /// A value to be overwritten by [`NameAddr::parse_text_into`]: what a result built
@@ -163,14 +175,7 @@ impl<'a> NameAddr<'a> {
         s: &'a [u8],
         text: Option<&'a str>,
     ) -> Result<(), ParseError> {
-        let (off, t) = lex::trim(s);
-        if t.is_empty() {
-            return Err(err(off));
-        }
-        let text = match text {
-            Some(text) => text.get(off..off + t.len()),
-            None => core::str::from_utf8(t).ok(),
-        };
+        let (off, t, text) = Self::trimmed(s, text)?;
         if let Some(v) = Self::parse_fused(off, t, text) {
             *self = v;
             return Ok(());
