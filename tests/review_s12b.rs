@@ -104,7 +104,7 @@ fn script(seed: u64, transport: Transport, eager: bool) -> Vec<(SocketAddr, Vec<
         }
     };
     for n in 0..80 {
-        match rng.below(9) {
+        match rng.below(10) {
             0 | 1 => {
                 let r = peer_request("OPTIONS", n, token);
                 ep.handle_datagram(now, addr(PEER), &r);
@@ -148,8 +148,10 @@ fn script(seed: u64, transport: Transport, eager: bool) -> Vec<(SocketAddr, Vec<
                     ep.handle_datagram(now, addr(PEER), &r);
                 }
             }
+            8 if rng.below(3) == 0 => ep.handle_send_error(now, addr(PEER)),
             _ => {
-                now = Instant::from_millis(now.as_millis() + [100, 500, 2_000, 40_000][rng.below(4)]);
+                now =
+                    Instant::from_millis(now.as_millis() + [100, 500, 2_000, 40_000][rng.below(4)]);
                 while let Some(t) = ep.poll_timeout().filter(|&t| t <= now) {
                     ep.handle_timeout(t);
                     if eager {
@@ -194,4 +196,235 @@ fn queued_references_send_the_bytes_they_were_queued_with() {
             }
         }
     }
+}
+
+// ----- vouched dialog headers ---------------------------------------------------------
+
+/// An INVITE (From `from`, To `to`) and its 200 (To `to` with `to_tag`), in `nl` framing.
+fn invite_and_ok(from: &str, to: &str, to_tag: &str, nl: &str) -> (String, String) {
+    let head = |start: &str, to_tag: &str| {
+        format!(
+            "{start}{nl}Via: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK1{nl}\
+             From: {from}{nl}To: {to}{to_tag}{nl}Call-ID: c1@a.example{nl}\
+             CSeq: 1 INVITE{nl}Contact: <sip:x@192.0.2.9>{nl}Content-Length: 0{nl}{nl}"
+        )
+    };
+    (
+        head("INVITE sip:bob@b.example SIP/2.0", ""),
+        head("SIP/2.0 200 OK", to_tag),
+    )
+}
+
+/// Encode what a dialog writes for a BYE and an ACK: every message written parses
+/// back with the From and To tags of the dialog (nothing injected; a value the writer
+/// refuses is an error, never a panic of the debug builds' vouching check).
+fn dialog_writes_clean(d: &mut sansip::dialog::Dialog) {
+    let via = sansip::encode::ViaValue {
+        transport: "UDP",
+        sent_by: "192.0.2.1",
+        branch: "z9hG4bK1",
+        rport: false,
+    };
+    let (local, remote) = (
+        d.id().local_tag().to_owned(),
+        d.id().remote_tag().to_owned(),
+    );
+    let mut written = Vec::new();
+    for bye in [false, true] {
+        let b = if bye {
+            match d.request(Method::Bye, via, None) {
+                Ok(b) => b,
+                Err(_) => continue,
+            }
+        } else {
+            d.ack(1, via)
+        };
+        let mut buf = vec![0u8; 4096];
+        if let Ok(n) = b.encode_into(&mut buf) {
+            written.push(buf[..n].to_vec());
+        }
+    }
+    for w in &written {
+        let m = Message::parse(w).expect("written message parses");
+        assert_eq!(m.from().unwrap().tag().unwrap_or(""), local);
+        assert_eq!(m.to().unwrap().tag().unwrap_or(""), remote);
+    }
+}
+
+/// 7755bd7: a dialog's From and To are pushed as vouched for. Whatever byte (or
+/// character) a peer puts in a tag or a URI that the parser accepts, the requests the
+/// dialog writes pass the writer's check as they are (RFC 3261 §7.3.1: no CR or LF
+/// outside a fold; §25.1 `tag-param = "tag" EQUAL token`), for the UAC and the UAS
+/// (whose local tag is the host's: any text).
+#[test]
+fn dialog_from_and_to_hold_no_unchecked_byte() {
+    let mut made = 0;
+    for c in (0u32..0x100)
+        .chain([0x2028, 0xfeff])
+        .filter_map(char::from_u32)
+    {
+        let tags = [format!("a{c}b"), format!("{c}"), format!("a{c}")];
+        for tag in &tags {
+            let uris = [
+                format!("<sip:a{c}b@a.example>"),
+                format!("sip:a@a.example{c}"),
+                format!("\"n{c}\" <sip:a@a.example>"),
+            ];
+            for nl in ["\r\n", "\n"] {
+                for uri in &uris {
+                    let cases = [
+                        (
+                            format!("{uri};tag=f1"),
+                            "<sip:b@b.example>".to_string(),
+                            ";tag=t1".to_string(),
+                        ),
+                        (
+                            "<sip:a@a.example>;tag=f1".to_string(),
+                            uri.clone(),
+                            ";tag=t1".to_string(),
+                        ),
+                        (
+                            format!("<sip:a@a.example>;tag={tag}"),
+                            "<sip:b@b.example>".to_string(),
+                            ";tag=t1".to_string(),
+                        ),
+                        (
+                            "<sip:a@a.example>;tag=f1".to_string(),
+                            "<sip:b@b.example>".to_string(),
+                            format!(";tag={tag}"),
+                        ),
+                    ];
+                    for (from, to, to_tag) in &cases {
+                        let (inv, ok) = invite_and_ok(from, to, to_tag, nl);
+                        let (Ok(inv), Ok(ok)) = (
+                            Message::parse(inv.as_bytes()),
+                            Message::parse(ok.as_bytes()),
+                        ) else {
+                            continue;
+                        };
+                        if let Ok(mut d) = sansip::dialog::Dialog::uac(&inv, &ok, false) {
+                            dialog_writes_clean(&mut d);
+                            made += 1;
+                        }
+                        if let Ok(mut d) = sansip::dialog::Dialog::uas(&inv, tag, false) {
+                            dialog_writes_clean(&mut d);
+                            made += 1;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(made > 1000, "{made}");
+}
+
+// ----- Framed::Incomplete { total } ----------------------------------------------------
+
+/// cc76dd1: once the header section is in, `Incomplete { total }` says how many bytes
+/// from the front of the stream the message takes, line ends skipped before it included
+/// (RFC 3261 §7.5); with exactly `total` bytes the same call frames the message and
+/// reports `total` used, and any fewer are still `Incomplete` with the same `total`.
+#[test]
+fn incomplete_total_is_what_the_message_takes() {
+    let l = sansip::message::Limits::default();
+    let bodies: [&[u8]; 3] = [b"", b"x", b"hello world, this is a body"];
+    for lead in ["", "\n", "\r", "\n\n", "\r\r\n", "\n\r"] {
+        for body in bodies {
+            for nl in ["\r\n", "\n"] {
+                let msg = format!(
+                    "{lead}SIP/2.0 200 OK{nl}Via: SIP/2.0/TCP h;branch=z9hG4bK1{nl}\
+                     Content-Length: {}{nl}{nl}",
+                    body.len()
+                );
+                let whole = [msg.as_bytes(), body, b"OPTIONS sip:x SIP/2.0\r\n"].concat();
+                let head_end = msg.len();
+                let want = head_end + body.len();
+                for cut in 0..want {
+                    match Message::parse_stream(&whole[..cut], &l) {
+                        Ok(sansip::message::Framed::Incomplete { total }) => {
+                            if cut >= head_end {
+                                assert_eq!(total, Some(want), "{lead:?} {cut}");
+                            }
+                        }
+                        Ok(sansip::message::Framed::KeepAlive(..)) if cut <= 2 + lead.len() => {}
+                        other => panic!("{lead:?} {nl:?} cut {cut}: {other:?}"),
+                    }
+                }
+                match Message::parse_stream(&whole, &l) {
+                    Ok(sansip::message::Framed::Message(m, used)) => {
+                        assert_eq!((used, m.body()), (want, body), "{lead:?}");
+                    }
+                    Ok(sansip::message::Framed::KeepAlive(..)) if !lead.is_empty() => {}
+                    other => panic!("{lead:?} {nl:?}: {other:?}"),
+                }
+            }
+        }
+    }
+}
+
+// ----- vouched endpoint headers --------------------------------------------------------
+
+/// 51d384a, d2a2838: a new request's From is vouched for only with the endpoint's own
+/// tag and a host URI checked first. A host's From, To or From tag holding CR, LF or
+/// another control byte never reaches the wire (RFC 3261 §7.3.1: a header's value
+/// holds no line end outside a fold; §25.1 `tag-param = "tag" EQUAL token`): the
+/// request is refused and nothing is sent; each value alone is sent as given.
+#[test]
+fn host_from_to_and_tag_are_never_written_unchecked() {
+    let bad = [
+        "\r\nX-Injected: 1",
+        "\n X",
+        "\r",
+        "\x00",
+        "\x7f",
+        " ",
+        "a;tag=b",
+    ];
+    for b in bad {
+        for part in 0..3 {
+            let mut ep: Box<Small> = Box::new(Endpoint::new(EndpointConfig::new(addr(LOCAL), 7)));
+            let from = format!("<sip:alice@127.0.0.1>{}", if part == 0 { b } else { "" });
+            let to = format!("<sip:bob@127.0.0.1>{}", if part == 1 { b } else { "" });
+            let tag = format!("t{b}");
+            let mut req = Request::new(Method::Options, "sip:bob@127.0.0.1:5070", &from, &to);
+            if part == 2 {
+                req.from_tag = Some(&tag);
+            }
+            let got = ep.send_request(Instant::ZERO, addr(PEER), &req);
+            let mut buf = vec![0u8; 4096];
+            let sent = ep
+                .poll_transmit(&mut buf)
+                .unwrap()
+                .map(|t| t.bytes.to_vec());
+            match (got, sent) {
+                (Err(_), None) => {}
+                (Ok(_), Some(bytes)) => {
+                    // Sent: only where the value is harmless (a space before a header
+                    // parameter is LWS), and it parses back with one From and one To.
+                    let m = Message::parse(&bytes).expect("sent request parses");
+                    assert!(!String::from_utf8_lossy(&bytes).contains("X-Injected"));
+                    assert_eq!(m.from().unwrap().tag().map(|t| !t.is_empty()), Some(true));
+                    assert!(m.to().unwrap().tag().is_none(), "{b:?} {part}");
+                }
+                (got, sent) => panic!("{b:?} {part}: {got:?} {sent:?}"),
+            }
+        }
+    }
+    // The same request with clean values goes out with the endpoint's tag.
+    let mut ep: Box<Small> = Box::new(Endpoint::new(EndpointConfig::new(addr(LOCAL), 7)));
+    let req = Request::new(
+        Method::Options,
+        "sip:bob@127.0.0.1:5070",
+        "<sip:alice@127.0.0.1>",
+        "<sip:bob@127.0.0.1>",
+    );
+    ep.send_request(Instant::ZERO, addr(PEER), &req).unwrap();
+    let mut buf = vec![0u8; 4096];
+    let t = ep.poll_transmit(&mut buf).unwrap().unwrap();
+    let m = Message::parse(t.bytes).unwrap();
+    let tag = m.from().unwrap().tag().unwrap().to_owned();
+    assert!(
+        tag.len() == 16 && tag.bytes().all(|c| c.is_ascii_hexdigit()),
+        "{tag}"
+    );
 }
