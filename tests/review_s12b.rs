@@ -45,22 +45,39 @@ impl Rng {
 }
 
 fn peer_request(method: &str, n: usize, transport: &str) -> Vec<u8> {
+    in_dialog(method, n, transport, "", 1)
+}
+
+/// The peer's request `method` in the call of its INVITE `n` (To tag `to_tag`, CSeq
+/// `seq`); every third INVITE asks for reliable provisionals (RFC 3262).
+fn in_dialog(method: &str, n: usize, transport: &str, to_tag: &str, seq: u32) -> Vec<u8> {
+    let to_tag = if to_tag.is_empty() {
+        String::new()
+    } else {
+        format!(";tag={to_tag}")
+    };
+    let extra = if method == "INVITE" && n.is_multiple_of(3) {
+        "Require: 100rel\r\n"
+    } else {
+        ""
+    };
     let (seq_method, branch) = match method {
+        "ACK" if seq == 1 => ("ACK", format!("z9hG4bK-ack{n}")),
         // A CANCEL names the INVITE's branch (§9.1).
         "CANCEL" => ("CANCEL", format!("z9hG4bK-inv{n}")),
         "INVITE" => ("INVITE", format!("z9hG4bK-inv{n}")),
-        m => (m, format!("z9hG4bK-{m}{n}")),
+        m => (m, format!("z9hG4bK-{m}{n}-{seq}")),
     };
     format!(
         "{method} sip:bob@{LOCAL} SIP/2.0\r\n\
          Via: SIP/2.0/{transport} {PEER};branch={branch}\r\n\
          Max-Forwards: 70\r\n\
          From: <sip:alice@127.0.0.1>;tag=p{n}\r\n\
-         To: <sip:bob@127.0.0.1>\r\n\
+         To: <sip:bob@127.0.0.1>{to_tag}\r\n\
          Call-ID: c{n}\r\n\
-         CSeq: 1 {seq_method}\r\n\
+         CSeq: {seq} {seq_method}\r\n\
          Contact: <sip:alice@{PEER}>\r\n\
-         Content-Length: 0\r\n\r\n"
+         {extra}Content-Length: 0\r\n\r\n"
     )
     .into_bytes()
 }
@@ -85,6 +102,10 @@ fn script(seed: u64, transport: Transport, eager: bool) -> Vec<(SocketAddr, Vec<
     };
     let mut ep: Box<Small> = Box::new(Endpoint::new(EndpointConfig {
         transport,
+        capabilities: sansip::check::Capabilities {
+            extensions: &["100rel"],
+            ..sansip::check::Capabilities::DEFAULT
+        },
         ..EndpointConfig::new(addr(LOCAL), 7)
     }));
     let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
@@ -97,6 +118,7 @@ fn script(seed: u64, transport: Transport, eager: bool) -> Vec<(SocketAddr, Vec<
     let mut sent_by_peer: Vec<Vec<u8>> = Vec::new();
     let mut invites: Vec<usize> = Vec::new();
     let mut incoming: Vec<TxHandle> = Vec::new();
+    let mut calls: Vec<(usize, sansip::endpoint::CallHandle)> = Vec::new();
     let mut outgoing: Vec<TxHandle> = Vec::new();
     let mut drain = |ep: &mut Small, out: &mut Vec<(SocketAddr, Vec<u8>)>| {
         while let Some(t) = ep.poll_transmit(&mut buf).unwrap() {
@@ -149,6 +171,16 @@ fn script(seed: u64, transport: Transport, eager: bool) -> Vec<(SocketAddr, Vec<
                 }
             }
             8 if rng.below(3) == 0 => ep.handle_send_error(now, addr(PEER)),
+            8 if !calls.is_empty() => {
+                // The peer ACKs a call's 2xx, or hangs up: the To tag is the call's.
+                let (n, call) = calls[rng.below(calls.len())];
+                if let Some(tag) = ep.call_dialog(call).map(|d| d.id().local_tag().to_owned()) {
+                    let (method, seq) = [("ACK", 1), ("BYE", 2)][rng.below(2)];
+                    let r = in_dialog(method, n, token, &tag, seq);
+                    ep.handle_datagram(now, addr(PEER), &r);
+                    sent_by_peer.push(r);
+                }
+            }
             _ => {
                 now =
                     Instant::from_millis(now.as_millis() + [100, 500, 2_000, 40_000][rng.below(4)]);
@@ -161,8 +193,16 @@ fn script(seed: u64, transport: Transport, eager: bool) -> Vec<(SocketAddr, Vec<
             }
         }
         while let Some(e) = ep.poll_event() {
-            if let Event::IncomingRequest { tx, .. } = e {
+            if let Event::IncomingRequest { tx, call } = e {
                 incoming.push(tx);
+                if let Some(call) = call
+                    && let Some(n) = ep
+                        .request(tx)
+                        .and_then(|m| m.call_id().ok().map(|c| c.as_str().to_owned()))
+                        .and_then(|c| c.strip_prefix('c').and_then(|n| n.parse().ok()))
+                {
+                    calls.push((n, call));
+                }
             }
         }
         if eager || drains.below(6) == 0 {
@@ -181,9 +221,20 @@ fn script(seed: u64, transport: Transport, eager: bool) -> Vec<(SocketAddr, Vec<
 /// when queued).
 #[test]
 fn queued_references_send_the_bytes_they_were_queued_with() {
+    // What the scripts reached: reliable provisionals, 2xx to INVITE, 200 to BYE.
+    let (mut rseq, mut answered, mut byes) = (0, 0, 0);
     for transport in [Transport::Udp, Transport::Tcp] {
         for seed in 1..400 {
             let eager = script(seed, transport, true);
+            for (_, d) in &eager {
+                let m = Message::parse(d).unwrap();
+                let text = String::from_utf8_lossy(d);
+                rseq += usize::from(text.contains("\r\nRSeq: "));
+                let code = m.status().map(|s| s.as_u16());
+                let method = m.cseq().unwrap().method().to_string();
+                answered += usize::from(code == Some(200) && method == "INVITE");
+                byes += usize::from(code == Some(200) && method == "BYE");
+            }
             let lazy = script(seed, transport, false);
             assert_eq!(eager.len(), lazy.len(), "seed {seed} {transport:?}");
             for (i, (a, b)) in eager.iter().zip(&lazy).enumerate() {
@@ -196,6 +247,10 @@ fn queued_references_send_the_bytes_they_were_queued_with() {
             }
         }
     }
+    assert!(
+        rseq > 50 && answered > 200 && byes > 20,
+        "{rseq} {answered} {byes}"
+    );
 }
 
 // ----- vouched dialog headers ---------------------------------------------------------
