@@ -133,8 +133,8 @@ fn messages() -> Vec<Vec<u8>> {
 }
 
 /// The same message at every offset from a 16-aligned address gives the same views (and
-/// errors) through every public accessor, datagram or stream: the `text` cache's end
-/// depends on the address, its answers must not (it is a cache).
+/// errors) through every public accessor, datagram, stream or salvaged request: the
+/// `text` cache's end depends on the address, its answers must not (it is a cache).
 #[test]
 fn every_accessor_is_the_same_at_every_alignment() {
     let mut compared = 0;
@@ -151,6 +151,9 @@ fn every_accessor_is_the_same_at_every_alignment() {
             let (room, at) = at_offset(&msg, offset);
             let bytes = &room[at..at + msg.len()];
             assert_eq!(read(bytes), want, "offset {offset}");
+            // The lenient reader a UAS answers a broken request with (RFC 3261 §8.2).
+            let salvaged = |b: &[u8]| Message::salvage_request(b, &BIG).map(|m| views(&m));
+            assert_eq!(salvaged(bytes), salvaged(&msg), "salvage, offset {offset}");
             match Message::parse_stream(bytes, &Limits::default()) {
                 Ok(Framed::Message(m, used)) => {
                     assert_eq!(used, msg.len());
