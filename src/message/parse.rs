@@ -268,18 +268,27 @@ impl<'a> Message<'a> {
             .iter()
             .position(|&b| !matches!(b, b'\r' | b'\n'))
             .unwrap_or(bytes.len());
+        let too_long = || {
+            ParseError::new(
+                K::Capacity(Capacity::MessageSize),
+                limits.max_message.min(STREAM_HEAD_MAX),
+            )
+        };
         let Some(head_end) = find_head_end(&bytes[lead..]).map(|end| lead + end) else {
             // The header index holds 16-bit positions (see `Limits::max_message`): a
             // header section not ended by `STREAM_HEAD_MAX` can never be read, so it is
             // refused now rather than buffered up to a larger `max_message` first.
             if bytes.len() >= limits.max_message || bytes.len() > STREAM_HEAD_MAX {
-                return Err(ParseError::new(
-                    K::Capacity(Capacity::MessageSize),
-                    limits.max_message.min(STREAM_HEAD_MAX),
-                ));
+                return Err(too_long());
             }
             return Ok(Framed::Incomplete { total: None });
         };
+        // One that ends past it is refused too, though it arrived whole: the answer must
+        // not depend on how the bytes arrived (a value whose trailing white space ran
+        // past the bound would otherwise fit the index, and be taken only then).
+        if head_end > STREAM_HEAD_MAX {
+            return Err(too_long());
+        }
         let mut msg = Message::empty(&bytes[..head_end]);
         msg.read_head(limits, false)?;
         let len = msg
